@@ -1,0 +1,1 @@
+"""Who and what moves or is used: patients, staff, visitors, devices, pedestrians."""

@@ -1,0 +1,68 @@
+"""Errors raised when a facility is built, loaded or found invalid.
+
+Every message names where the problem is (file, element id, field) and what
+was expected, so a planner editing a facility file by hand can fix it without
+reading code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FacilityError",
+    "FacilityFileError",
+    "FacilityValidationError",
+    "FacilityValueError",
+    "Issue",
+    "RoutingError",
+]
+
+from dataclasses import dataclass
+
+
+class FacilityError(Exception):
+    """Base class of every facility error."""
+
+
+class FacilityValueError(FacilityError, ValueError):
+    """One object was constructed with an impossible value."""
+
+
+class RoutingError(FacilityError):
+    """No route exists for the requested mobility (or an endpoint is unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found by validation.
+
+    Attributes:
+        element: ``"space ED-01"``, ``"door D-3"``, ``"stair S1"``, or ``"file"``.
+        message: What is wrong and what was expected.
+        severity: ``"error"`` or ``"warning"``.
+    """
+
+    element: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.element}: {self.message}"
+
+
+class FacilityFileError(FacilityError):
+    """A facility file could not be read or parsed (bad JSON, schema violation)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}")
+
+
+class FacilityValidationError(FacilityError):
+    """A facility failed validation; ``issues`` lists every error found."""
+
+    def __init__(self, source: str, issues: list[Issue]) -> None:
+        self.source = source
+        self.issues = issues
+        lines = "\n".join(f"  {i}" for i in issues)
+        super().__init__(f"{source}: facility is invalid ({len(issues)} problem(s)):\n{lines}")

@@ -1,0 +1,36 @@
+"""What is run and how: scenario files, the models, the runner and the results store.
+
+Public face: :func:`load` / :func:`loads` a scenario file into a frozen
+scenario, :func:`run` it (any kind, any backend), :class:`Results`.
+Kinds register themselves in :data:`KINDS` when their module is imported.
+"""
+
+from __future__ import annotations
+
+from scenarios.base import KINDS, Kind, Replication, ScenarioBase, register_kind
+from scenarios.errors import ResultsStoreError, RunError, ScenarioError, ScenarioFileError
+from scenarios.loader import dump, from_dict, load, loads
+from scenarios.runner import Results, resolve_facility, run
+
+# Built-in kinds register themselves on import.
+from scenarios import operations as _operations  # noqa: E402,F401  isort: skip
+from scenarios import evacuation as _evacuation  # noqa: E402,F401  isort: skip
+
+__all__ = [
+    "KINDS",
+    "Kind",
+    "Replication",
+    "Results",
+    "ResultsStoreError",
+    "RunError",
+    "ScenarioBase",
+    "ScenarioError",
+    "ScenarioFileError",
+    "dump",
+    "from_dict",
+    "load",
+    "loads",
+    "register_kind",
+    "resolve_facility",
+    "run",
+]

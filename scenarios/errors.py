@@ -1,0 +1,38 @@
+"""Errors of scenario files, runs and the results store.
+
+Messages name the file, the field (as a dotted path such as
+``pathways.ed.steps[2].duration.mean``) and what was expected.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ResultsStoreError", "RunError", "ScenarioError", "ScenarioFileError"]
+
+
+class ScenarioError(Exception):
+    """Base class of every scenario error."""
+
+
+class ScenarioFileError(ScenarioError, ValueError):
+    """A scenario file is unreadable or invalid.
+
+    Attributes:
+        path: The file (or ``"<scenario>"`` for one built in code).
+        field: Dotted path of the offending key, or ``""`` for the whole file.
+        problem: What is wrong and what was expected.
+    """
+
+    def __init__(self, path: str, field: str, problem: str) -> None:
+        self.path = path
+        self.field = field
+        self.problem = problem
+        where = f"{path}: {field}" if field else path
+        super().__init__(f"{where}: {problem}")
+
+
+class RunError(ScenarioError, RuntimeError):
+    """A run could not be carried out (e.g. its facility lacks what it needs)."""
+
+
+class ResultsStoreError(ScenarioError, OSError):
+    """Results could not be stored without risking results already there."""
