@@ -87,6 +87,6 @@ class Snapshot:
         """The occupants as an Arrow table (one row each)."""
         cols = ("id", "role", "profile", "space", "activity", "device", "acuity")
         data = {c: [getattr(o, c) for o in self.occupants] for c in cols}
-        data["x"] = [o.position[0] if o.position else None for o in self.occupants]  # type: ignore[misc]
-        data["y"] = [o.position[1] if o.position else None for o in self.occupants]  # type: ignore[misc]
+        data["x"] = [o.position[0] if o.position else None for o in self.occupants]
+        data["y"] = [o.position[1] if o.position else None for o in self.occupants]
         return pa.table(data)

@@ -8,6 +8,7 @@ points and the polygon's vertices, which is exact for polygonal floors.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -45,7 +46,7 @@ def nearest_edge_direction(polygon: Polygon, at: Sequence[float]) -> tuple[float
     rings = [polygon.exterior, *polygon.interiors]
     for ring in rings:
         coords = np.asarray(ring.coords)
-        for a, b in zip(coords[:-1], coords[1:], strict=True):
+        for a, b in itertools.pairwise(coords):
             seg = LineString([a, b])
             d = seg.distance(p)
             if d < best[0] and seg.length > 0:
@@ -91,7 +92,7 @@ def geodesic_lengths(
     if n < 2:
         return out
     region = prep(polygon.buffer(_COVER_EPS))
-    pts = [tuple(map(float, p)) for p in points]
+    pts: list[tuple[float, float]] = [(float(p[0]), float(p[1])) for p in points]
 
     def visible(p: tuple[float, float], q: tuple[float, float]) -> bool:
         return region.covers(LineString([p, q])) if p != q else True
@@ -111,7 +112,7 @@ def geodesic_lengths(
     # in a floor plan and simpler to reason about.
     verts: list[tuple[float, float]] = []
     for ring in [polygon.exterior, *polygon.interiors]:
-        verts.extend(tuple(map(float, c)) for c in list(ring.coords)[:-1])
+        verts.extend((float(c[0]), float(c[1])) for c in list(ring.coords)[:-1])
     nodes = pts + verts
     g = nx.Graph()
     g.add_nodes_from(range(len(nodes)))

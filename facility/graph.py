@@ -22,11 +22,13 @@ Edge attributes:
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from facility.geometry import geodesic_lengths
+
 if TYPE_CHECKING:
     from facility.model import Facility
 
@@ -92,7 +94,7 @@ def build_graph(facility: Facility) -> nx.Graph:
 
     for st in facility.stairs:
         ids = [sid for sid in st.spaces if facility.has_space(sid)]
-        for lower, upper in zip(ids[:-1], ids[1:], strict=True):
+        for lower, upper in itertools.pairwise(ids):
             rise = elevation.get(facility.space(upper).level, 0.0) - elevation.get(
                 facility.space(lower).level, 0.0)
             u, v = space_node(lower), space_node(upper)

@@ -14,6 +14,7 @@ the SFPE unimpeded stair speed 0.85 k with k = 1.08 for 178/279 mm steps.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -103,7 +104,9 @@ def sfpe_stair_speed(riser_mm: float, tread_mm: float) -> float:
     return float(0.85 * table[int(np.argmin(d)), 2])
 
 
-def _weight_for(g: nx.Graph, mobility: Mobility, by: str) -> Callable[[str, str, dict[str, Any]], float | None]:
+def _weight_for(
+    g: nx.Graph, mobility: Mobility, by: str
+) -> Callable[[str, str, dict[str, Any]], float | None]:
     if by not in ("length", "time"):
         raise ValueError(f"'by' must be 'length' or 'time', got {by!r}")
     nodes = g.nodes
@@ -206,7 +209,7 @@ def _measure(g: nx.Graph, path: tuple[str, ...], mobility: Mobility) -> Route:
     length = time = 0.0
     stairs: list[str] = []
     lifts: list[str] = []
-    for u, v in zip(path[:-1], path[1:], strict=True):
+    for u, v in itertools.pairwise(path):
         d = g.edges[u, v]
         length += wl(u, v, d) or 0.0
         time += wt(u, v, d) or 0.0

@@ -25,7 +25,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -54,7 +54,8 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
     import scenarios  # noqa: F401  (registers the built-in kinds)
 
     if not isinstance(data, dict):
-        raise ScenarioFileError(source, "", f"expected a mapping of scenario fields, got {type(data).__name__}")
+        raise ScenarioFileError(source, "",
+                                f"expected a mapping of scenario fields, got {type(data).__name__}")
     kind = data.get("kind")
     if kind is None:
         raise ScenarioFileError(source, "kind", f"missing; expected one of {sorted(KINDS)}")
@@ -93,7 +94,7 @@ def _describe(err: Any) -> str:
 def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
     """Parse scenario YAML text (``source`` names it in errors)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader subclass)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise ScenarioFileError(source, "", f"not valid YAML: {exc}") from None
     return from_dict(data, source)

@@ -176,7 +176,7 @@ def run(
     elif backend == "loky":
         reps = _run_loky(scenario, fac, seeds, n_jobs, progress)
     else:
-        reps = _run_dask(scenario, fac, seeds, scheduler, n_jobs, progress)
+        reps = _run_dask(scenario, fac, seeds, scheduler=scheduler, n_jobs=n_jobs, progress=progress)
     wall = time.perf_counter() - t0
     kpis = kind.summarize(scenario, reps)
     results = Results(scenario=scenario, kpis=kpis, replications=tuple(reps),
@@ -201,7 +201,7 @@ def _run_loky(scenario: ScenarioBase, fac: Facility, seeds: list[np.random.SeedS
     return out
 
 
-def _run_dask(scenario: ScenarioBase, fac: Facility, seeds: list[np.random.SeedSequence],
+def _run_dask(scenario: ScenarioBase, fac: Facility, seeds: list[np.random.SeedSequence], *,
               scheduler: str | None, n_jobs: int, progress: Progress | None) -> list[Replication]:
     from dask.distributed import Client, LocalCluster, as_completed
 

@@ -1,0 +1,67 @@
+"""Scenario files: one loader, errors that name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.base import Kind
+from scenarios.errors import ScenarioFileError
+from scenarios.loader import dump, load, loads
+from tests.scenarios.mm1 import MM1_YAML
+
+
+def test_loads_valid(mm1_kind: Kind) -> None:
+    sc = loads(MM1_YAML, "mm1.yaml")
+    assert sc.kind == "test-mm1" and sc.seed == 7 and sc.replications == 4
+    assert sc.source == "mm1.yaml"
+
+
+def test_scenario_is_frozen(mm1_kind: Kind) -> None:
+    sc = loads(MM1_YAML)
+    with pytest.raises(Exception, match="frozen"):
+        sc.seed = 3  # type: ignore[misc]
+
+
+def test_dump_round_trips(mm1_kind: Kind) -> None:
+    sc = loads(MM1_YAML, "a.yaml")
+    again = loads(dump(sc), "a.yaml")
+    assert again == sc
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "fragment"),
+    [
+        (MM1_YAML.replace("customers: 3000", "customers: 3000\ncustomer: 1"), "customer", "unknown key"),
+        (MM1_YAML.replace("seed: 7", "seed: seven"), "seed", "integer"),
+        (MM1_YAML.replace("seed: 7", "seed: -1"), "seed", "greater than or equal to 0"),
+        (MM1_YAML.replace("arrival_rate: 0.5", "arrival_rate: 0"), "queue.arrival_rate", "greater than 0"),
+        (MM1_YAML.replace("  service_rate: 1.0\n", ""), "queue.service_rate", "missing"),
+        (MM1_YAML.replace("kind: test-mm1", "kind: nonsense"), "kind", "unknown kind"),
+        (MM1_YAML.replace("kind: test-mm1\n", ""), "kind", "missing"),
+        (MM1_YAML + "seed: 8\n", "", "duplicate key"),
+        ("kind: [unclosed", "", "not valid YAML"),
+        ("- a list\n", "", "expected a mapping"),
+    ],
+)
+def test_bad_files_name_file_and_field(mm1_kind: Kind, text: str, field: str, fragment: str) -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        loads(text, "bad.yaml")
+    assert err.value.path == "bad.yaml"
+    assert err.value.field == field
+    assert fragment in str(err.value)
+    assert str(err.value).startswith("bad.yaml")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioFileError, match="file not found"):
+        load(tmp_path / "nope.yaml")
+
+
+def test_facility_path_relative_to_scenario(mm1_kind: Kind, tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(MM1_YAML + "facility: plans/h.json\n")
+    sc = load(f)
+    assert sc.facility_path() == tmp_path / "plans" / "h.json"
+    assert loads(MM1_YAML).facility_path() is None
