@@ -85,7 +85,7 @@ def geodesic_lengths(
     >>> from shapely.geometry import Polygon
     >>> L = Polygon([(0, 0), (10, 0), (10, 10), (8, 10), (8, 2), (0, 2)])
     >>> round(float(geodesic_lengths(L, [(0, 1), (9, 10)])[0, 1]), 2)
-    16.06
+    16.12
     """
     n = len(points)
     out = np.zeros((n, n))

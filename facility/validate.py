@@ -1,0 +1,411 @@
+"""Is this building consistent, and can everyone get out? Cross-element checks.
+
+A facility file can match its schema and still describe an impossible or
+dangerous building: a door floating in the middle of a room, two rooms on top
+of each other, a ward with no way out.  :func:`validate` finds every such
+problem at once and names the element (``door D-3``, ``space ED-01``) so a
+planner can fix a hand-written file in one pass.
+
+Errors make :func:`facility.load` refuse the facility; warnings are advice a
+safety officer should read.  The rules and their sources:
+
+* ids unique per element type; references (levels, spaces, assembly points)
+  resolve; polygons valid (shapely ``explain_validity``) with positive area;
+  spaces on one level overlap by at most :data:`OVERLAP_TOLERANCE` m²;
+* a door sits on the wall shared by its two spaces (within
+  :data:`~facility.geometry.BOUNDARY_TOLERANCE`), on one level, at least
+  :data:`MIN_DOOR_WIDTH` m clear and no wider than that wall; a final exit sits
+  in an external wall of its space;
+* a stair/lift joins existing stair/lift spaces, one per existing level;
+  stairs narrower than :data:`MIN_STAIR_WIDTH` and bed lifts smaller than the
+  HTM 08-02 car (1.8 x 2.7 m) are warned about;
+* every occupied space reaches a final exit for staff (error; a warning for an
+  unoccupied space); every bed space reaches one with its bed (warning);
+* smoke compartments (NFPA 101 ch. 18/19, HTM 05-02 progressive horizontal
+  evacuation): at most :data:`MAX_COMPARTMENT_AREA` m², at least two per
+  floor with beds, and each occupied space can reach a neighbouring compartment
+  on its level (or a final exit) without stairs or lifts (warnings).
+
+The reachability and compartment checks need sound references and polygons,
+so they run only when those are free of errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import networkx as nx
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+from shapely.strtree import STRtree
+from shapely.validation import explain_validity
+
+from facility.errors import FacilityValidationError, Issue
+from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction, shared_wall
+from facility.graph import OUTSIDE, space_node
+from facility.model import OCCUPIED_KINDS, Door, Facility, Lift, Space, SpaceKind, Stair
+from facility.routing import BED, STAFF, unreachable_spaces
+
+__all__ = [
+    "MAX_COMPARTMENT_AREA",
+    "MIN_DOOR_WIDTH",
+    "MIN_STAIR_WIDTH",
+    "OVERLAP_TOLERANCE",
+    "ensure_valid",
+    "errors",
+    "validate",
+]
+
+#: Largest overlap (m²) tolerated between two spaces of one level (drawing slop).
+OVERLAP_TOLERANCE = 0.01
+#: Narrowest door (m) any mover can pass (staff and walking patients).
+MIN_DOOR_WIDTH = 0.6
+#: Stairs narrower than this (m) are warned about as escape stairs.
+MIN_STAIR_WIDTH = 0.8
+#: Largest smoke compartment (m²): NFPA 101 18.3.7.1 / 19.3.7.1 (22,500 ft²).
+MAX_COMPARTMENT_AREA = 2100.0
+#: Smallest bed-lift car (width, depth) in m: HTM 08-02.
+BED_LIFT_CAR = (1.8, 2.7)
+
+
+def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
+    """Every problem of ``facility``: errors first found, then warnings, in file order.
+
+    Args:
+        facility: The building to check.
+        source: Names the facility (its file) in facility-wide issues.
+
+    Returns:
+        A list of :class:`~facility.errors.Issue`; empty when all is well.
+    """
+    issues: list[Issue] = []
+    issues += _ids(facility)
+    issues += _references(facility)
+    issues += _polygons(facility)
+    sound = not errors(issues)
+    issues += _overlaps(facility)
+    issues += _doors(facility)
+    issues += _exits(facility, source)
+    issues += _links(facility)
+    issues += _compartment_sizes(facility)
+    if sound and facility.exits:
+        issues += _reachability(facility)
+        issues += _horizontal_evacuation(facility)
+    return issues
+
+
+def errors(issues: Iterable[Issue]) -> list[Issue]:
+    """The issues that are errors (not warnings)."""
+    return [i for i in issues if i.severity == "error"]
+
+
+def ensure_valid(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
+    """Validate and raise on any error; return the warnings.
+
+    Raises:
+        FacilityValidationError: With every error found.
+    """
+    issues = validate(facility, source=source)
+    found = errors(issues)
+    if found:
+        raise FacilityValidationError(source, found)
+    return [i for i in issues if i.severity != "error"]
+
+
+def _err(element: str, message: str) -> Issue:
+    return Issue(element, message, "error")
+
+
+def _warn(element: str, message: str) -> Issue:
+    return Issue(element, message, "warning")
+
+
+def _fmt(p: Sequence[float]) -> str:
+    return f"({p[0]:g}, {p[1]:g})"
+
+
+# -- structure ---------------------------------------------------------------------------------
+def _ids(f: Facility) -> list[Issue]:
+    out = []
+    groups: list[tuple[str, Sequence[str]]] = [
+        ("level", [x.id for x in f.levels]), ("space", [x.id for x in f.spaces]),
+        ("door", [x.id for x in f.doors]), ("exit", [x.id for x in f.exits]),
+        ("stair", [x.id for x in f.stairs]), ("lift", [x.id for x in f.lifts]),
+        ("assembly point", [x.id for x in f.assembly_points])]
+    for what, ids in groups:
+        for ident, n in Counter(ids).items():
+            if n > 1:
+                out.append(_err(f"{what} {ident}",
+                                f"id {ident!r} is used by {n} {what}s; ids must be unique"))
+    if not f.levels:
+        out.append(_err("facility", "has no levels"))
+    if not f.spaces:
+        out.append(_err("facility", "has no spaces"))
+    return out
+
+
+def _references(f: Facility) -> list[Issue]:
+    out = []
+    levels = {lv.id for lv in f.levels}
+    points = {a.id for a in f.assembly_points}
+    for s in f.spaces:
+        if s.level not in levels:
+            out.append(_err(f"space {s.id}", f"level {s.level!r} does not exist (levels: {_names(levels)})"))
+    for d in f.doors:
+        for sid in d.spaces:
+            if not f.has_space(sid):
+                out.append(_err(f"door {d.id}", f"joins space {sid!r}, which does not exist"))
+    for e in f.exits:
+        if not f.has_space(e.space):
+            out.append(_err(f"exit {e.id}", f"leads out of space {e.space!r}, which does not exist"))
+        if e.assembly_point is not None and e.assembly_point not in points:
+            out.append(_err(f"exit {e.id}", f"assembly point {e.assembly_point!r} does not exist"))
+    links: list[Stair | Lift] = [*f.stairs, *f.lifts]
+    for link in links:
+        what = "stair" if isinstance(link, Stair) else "lift"
+        for sid in link.spaces:
+            if not f.has_space(sid):
+                out.append(_err(f"{what} {link.id}", f"space {sid!r} does not exist"))
+    return out
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(sorted(map(repr, ids))) or "none"
+
+
+def _polygons(f: Facility) -> list[Issue]:
+    out = []
+    for s in f.spaces:
+        if s.polygon.is_empty or not s.polygon.is_valid:
+            why = "it is empty" if s.polygon.is_empty else explain_validity(s.polygon)
+            out.append(_err(f"space {s.id}",
+                            f"polygon is invalid: {why} (the outline must not cross itself)"))
+        elif not s.polygon.area > 0:
+            out.append(_err(f"space {s.id}", "polygon has zero area"))
+    return out
+
+
+def _valid(s: Space) -> bool:
+    return not s.polygon.is_empty and s.polygon.is_valid and s.polygon.area > 0
+
+
+def _overlaps(f: Facility) -> list[Issue]:
+    out = []
+    for lv in f.levels:
+        spaces = [s for s in f.spaces_on(lv.id) if _valid(s)]
+        if len(spaces) < 2:
+            continue
+        tree = STRtree([s.polygon for s in spaces])
+        left, right = tree.query([s.polygon for s in spaces], predicate="intersects")
+        for i, j in zip(left.tolist(), right.tolist(), strict=True):
+            if i < j:
+                area = spaces[i].polygon.intersection(spaces[j].polygon).area
+                if area > OVERLAP_TOLERANCE:
+                    out.append(_err(f"space {spaces[i].id}",
+                                    f"overlaps space {spaces[j].id} on level {lv.id} by {area:.3g} m² "
+                                    f"(spaces may share walls, not floor; tolerance {OVERLAP_TOLERANCE} m²)"))
+    return out
+
+
+# -- openings ----------------------------------------------------------------------------------
+def _doors(f: Facility) -> list[Issue]:
+    out = []
+    for d in f.doors:
+        el = f"door {d.id}"
+        if d.width < MIN_DOOR_WIDTH:
+            out.append(_err(el, f"is {d.width:g} m wide; a door must be at least {MIN_DOOR_WIDTH} m clear"))
+        if not all(f.has_space(sid) for sid in d.spaces):
+            continue
+        a, b = (f.space(sid) for sid in d.spaces)
+        if a.level != b.level:
+            out.append(_err(el, f"joins spaces on different levels ({a.id} on {a.level}, "
+                                f"{b.id} on {b.level}); join levels with a stair or a lift"))
+            continue
+        if not (_valid(a) and _valid(b)):
+            continue
+        issue = _door_in_wall(d, a, b)
+        if issue is not None:
+            out.append(issue)
+    return out
+
+
+def _door_in_wall(d: Door, a: Space, b: Space) -> Issue | None:
+    el, p = f"door {d.id}", Point(d.at)
+    wall = [g for g in shapely.get_parts(shapely.line_merge(_lines(shared_wall(a.polygon, b.polygon))))
+            if g.length > 0]
+    if not wall:
+        return _err(el, f"spaces {a.id} and {b.id} share no wall (within {BOUNDARY_TOLERANCE} m); "
+                        "a door must sit in the wall between its two spaces")
+    part = min(wall, key=p.distance)
+    dist = p.distance(part)
+    if dist > BOUNDARY_TOLERANCE:
+        return _err(el, f"at {_fmt(d.at)} is {dist:.3g} m from the wall between {a.id} and {b.id} "
+                        f"(must be within {BOUNDARY_TOLERANCE} m)")
+    # Extent of that wall along the door's direction: perpendicular slivers
+    # picked up by the tolerance buffer at its ends do not count.
+    u = np.asarray(nearest_edge_direction(a.polygon, d.at))
+    t = (np.asarray(part.coords) - np.asarray(d.at)) @ u
+    length = float(t.max() - t.min())
+    if d.width > length + BOUNDARY_TOLERANCE:
+        return _err(el, f"is {d.width:g} m wide but the wall it sits in between {a.id} and {b.id} "
+                        f"is only {length:.3g} m long")
+    lo, hi = -d.width / 2, d.width / 2
+    past = max(float(t.min()) - lo, hi - float(t.max()))
+    if past > BOUNDARY_TOLERANCE:
+        return _err(el, f"opening runs {past:.3g} m past the end of the wall between {a.id} and {b.id}; "
+                        "move 'at' along the wall")
+    return None
+
+
+def _lines(geom: shapely.Geometry) -> shapely.Geometry:
+    """Only the line parts of an intersection (points where walls merely touch are dropped)."""
+    parts = [g for g in shapely.get_parts(geom) if isinstance(g, LineString)]
+    return shapely.multilinestrings(parts) if parts else LineString()
+
+
+def _exits(f: Facility, source: str) -> list[Issue]:
+    if not f.exits:
+        return [_err("facility", f"{source} has no final exits; at least one is required")]
+    out = []
+    for e in f.exits:
+        el = f"exit {e.id}"
+        if e.width < MIN_DOOR_WIDTH:
+            out.append(_err(el, f"is {e.width:g} m wide; an exit must be at least {MIN_DOOR_WIDTH} m clear"))
+        if not f.has_space(e.space) or not _valid(f.space(e.space)):
+            continue
+        s, p = f.space(e.space), Point(e.at)
+        dist = p.distance(s.polygon.boundary)
+        if dist > BOUNDARY_TOLERANCE:
+            out.append(_err(el, f"at {_fmt(e.at)} is {dist:.3g} m from the boundary of space {s.id}; "
+                                "an exit must sit in the space's external wall"))
+            continue
+        for other in f.spaces_on(s.level):
+            if other.id != s.id and other.kind is not SpaceKind.OUTSIDE and _valid(other) \
+                    and p.distance(other.polygon) <= BOUNDARY_TOLERANCE:
+                out.append(_err(el, f"at {_fmt(e.at)} lies on the wall between {s.id} and {other.id}; "
+                                    "a final exit must be in an external wall (use a door between spaces)"))
+    return out
+
+
+# -- stairs and lifts --------------------------------------------------------------------------
+def _links(f: Facility) -> list[Issue]:
+    out = []
+    levels = {lv.id: lv for lv in f.levels}
+    linked: set[str] = set()
+    links: list[Stair | Lift] = [*f.stairs, *f.lifts]
+    for link in links:
+        is_stair = isinstance(link, Stair)
+        what, kind = ("stair", SpaceKind.STAIR) if is_stair else ("lift", SpaceKind.LIFT)
+        el = f"{what} {link.id}"
+        spaces = [f.space(sid) for sid in link.spaces if f.has_space(sid)]
+        linked.update(s.id for s in spaces)
+        for s in spaces:
+            if s.kind is not kind:
+                out.append(_err(el, f"space {s.id} is of kind {s.kind.value!r}; expected {kind.value!r}"))
+            if s.level not in levels:
+                out.append(_err(el, f"space {s.id} is on level {s.level!r}, which does not exist"))
+        for level, n in Counter(s.level for s in spaces).items():
+            if n > 1:
+                out.append(_err(el, f"has {n} spaces on level {level!r}; expected one space per level"))
+        elev = [levels[s.level].elevation for s in spaces if s.level in levels]
+        if any(b <= a for a, b in itertools.pairwise(elev)):
+            out.append(_warn(el, "spaces are not listed bottom to top (by level elevation)"))
+        if isinstance(link, Stair) and link.width < MIN_STAIR_WIDTH:
+            out.append(_warn(el, f"is {link.width:g} m wide, narrower than {MIN_STAIR_WIDTH} m: "
+                                 "too narrow for an escape stair"))
+        if isinstance(link, Lift):
+            out += _lift_car(el, link)
+    for s in f.spaces:
+        if s.kind in (SpaceKind.STAIR, SpaceKind.LIFT) and s.id not in linked:
+            out.append(_warn(f"space {s.id}", f"is a {s.kind.value} space but no {s.kind.value} lists it, "
+                                              "so it leads to no other level"))
+    return out
+
+
+def _lift_car(el: str, lift: Lift) -> list[Issue]:
+    out = []
+    if lift.bed_lift and (lift.car_width < BED_LIFT_CAR[0] or lift.car_depth < BED_LIFT_CAR[1]):
+        out.append(_warn(el, f"is a bed lift but its car is {lift.car_width:g} x {lift.car_depth:g} m, "
+                             f"smaller than the {BED_LIFT_CAR[0]} x {BED_LIFT_CAR[1]} m a bed and "
+                             "attendants need (HTM 08-02)"))
+    if lift.bed_lift and lift.door_width < BED.min_door_width:
+        out.append(_warn(el, f"is a bed lift but its {lift.door_width:g} m door is narrower than the "
+                             f"{BED.min_door_width} m a bed needs, so routing never takes beds on it"))
+    if lift.door_width > lift.car_width:
+        out.append(_warn(el, f"door ({lift.door_width:g} m) is wider than the car ({lift.car_width:g} m)"))
+    return out
+
+
+# -- people and smoke --------------------------------------------------------------------------
+def _reachability(f: Facility) -> list[Issue]:
+    out = []
+    for sid in unreachable_spaces(f, mobility=STAFF):
+        s = f.space(sid)
+        msg = (f"cannot reach any final exit (no route through doors >= {STAFF.min_door_width} m, "
+               "stairs or lifts)")
+        el = f"space {sid}"
+        out.append(_err(el, msg) if s.occupied else _warn(el, msg + "; it is unoccupied"))
+    stranded = set(unreachable_spaces(f, mobility=BED))
+    for s in f.spaces:
+        if s.beds > 0 and s.id in stranded:
+            out.append(_warn(f"space {s.id}", f"has {s.beds} bed(s) but no route to a final exit for a bed "
+                                              f"(doors >= {BED.min_door_width} m, lifts, no stairs)"))
+    return out
+
+
+def _compartment_sizes(f: Facility) -> list[Issue]:
+    out = []
+    for cid, ids in f.compartments.items():
+        area = sum(f.space(sid).area for sid in ids if f.has_space(sid) and _valid(f.space(sid)))
+        if area > MAX_COMPARTMENT_AREA:
+            out.append(_warn(f"compartment {cid}",
+                             f"has {area:.0f} m² of floor, more than the {MAX_COMPARTMENT_AREA:.0f} m² "
+                             "allowed (NFPA 101 18.3.7.1)"))
+    for lv in f.levels:
+        on = f.spaces_on(lv.id)
+        beds = sum(s.beds for s in on)
+        found = {s.compartment for s in on if s.compartment is not None}
+        if beds > 0 and len(found) < 2:
+            out.append(_warn(f"level {lv.id}",
+                             f"has {beds} bed(s) but {len(found)} smoke compartment(s); patient floors "
+                             "need at least 2 (NFPA 101 ch. 18/19, HTM 05-02)"))
+    return out
+
+
+def _horizontal_evacuation(f: Facility) -> list[Issue]:
+    """Each occupied compartment space must reach another compartment (or an exit) on its level.
+
+    Stair, lift and outside edges are removed, so what remains connected is
+    what can be reached horizontally, as progressive horizontal evacuation
+    requires (HTM 05-02, NFPA 101 18.1.1.4.3).
+    """
+    g = f.graph.copy()
+    g.remove_node(OUTSIDE)
+    g.remove_edges_from([(u, v) for u, v, k in g.edges(data="kind") if k in ("stair", "lift")])
+    for u, v, d in list(g.edges(data=True)):
+        width = min(g.nodes[u].get("width", math.inf), g.nodes[v].get("width", math.inf))
+        if width < STAFF.min_door_width or d["kind"] != "walk":
+            g.remove_edge(u, v)
+    comp_of = {space_node(s.id): s.compartment for s in f.spaces}
+    reach_exit: dict[int, bool] = {}
+    comps: dict[int, set[str]] = {}
+    where: dict[str, int] = {}
+    for k, nodes in enumerate(nx.connected_components(g)):
+        reach_exit[k] = any(n.startswith("exit:") for n in nodes)
+        comps[k] = {c for n in nodes if (c := comp_of.get(n)) is not None}
+        where.update(dict.fromkeys(nodes, k))
+    out = []
+    for cid, ids in f.compartments.items():
+        stuck = [sid for sid in ids if f.space(sid).occupied and f.space(sid).kind in OCCUPIED_KINDS
+                 and not reach_exit[k := where[space_node(sid)]] and not (comps[k] - {cid})]
+        if stuck:
+            shown = ", ".join(stuck[:5]) + (f" and {len(stuck) - 5} more" if len(stuck) > 5 else "")
+            out.append(_warn(f"compartment {cid}",
+                             f"occupied space(s) {shown} cannot reach a neighbouring compartment or a final "
+                             "exit on their level without stairs or lifts (progressive horizontal "
+                             "evacuation, HTM 05-02)"))
+    return out
