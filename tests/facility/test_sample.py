@@ -105,7 +105,7 @@ def test_exits_on_external_walls_and_cores_stacked() -> None:
         level = f.space(e.space).level
         assert f.level_outline[level].exterior.distance(e.point) < 1e-9, e.id
         assert f.level(level).elevation == 0.0
-    links: dict[str, tuple[str, ...]] = {x.id: x.spaces for x in (*f.stairs, *f.lifts)}
+    links = {x.id: x.spaces for x in f.stairs} | {x.id: x.spaces for x in f.lifts}
     for link, ids in links.items():
         spaces = [f.space(s) for s in ids]
         assert [s.level for s in spaces] == [lv.id for lv in f.levels], link
