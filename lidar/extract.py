@@ -1,0 +1,308 @@
+"""The scan-to-facility pipeline: points in, a :class:`~facility.model.Facility` out.
+
+Stages, each timed in the report: read; voxel down-sampling and removal of
+isolated voxels (everything expensive runs on voxels); storeys from the height
+histogram (:mod:`lidar.levels`); per storey, the plan grid of wall-band and
+lintel-band fill (:mod:`lidar.grid`); door openings (:mod:`lidar.doors`);
+room segmentation closed at doors (:mod:`lidar.rooms`); outlines simplified
+as one coverage (:mod:`lidar.polygons`); and assembly: corridor or room by
+shape, doors joined to the two spaces they open into, exits where an opening
+leads out of the scanned area (flagged for the user to confirm), and spaces
+no door reaches marked unoccupied with a warning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy import ndimage
+from shapely.geometry import Point, Polygon
+from shapely.ops import nearest_points
+
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from lidar.doors import Opening, detect_openings, rasterize_openings
+from lidar.errors import ExtractionError
+from lidar.grid import Grid, band_fill, close
+from lidar.levels import Storey, split_levels
+from lidar.options import ExtractOptions
+from lidar.polygons import region_polygons
+from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
+from lidar.readers import check_cloud, read
+from lidar.report import ExtractionReport, StageTiming
+from lidar.rooms import segment_rooms
+
+__all__ = ["Extraction", "LevelPlan", "extract"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPlan:
+    """The plan-grid evidence of one storey, kept for previews and diagnosis."""
+
+    level: str
+    storey: Storey
+    grid: Grid
+    wall: np.ndarray
+    labels: np.ndarray
+    openings: tuple[Opening, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Result of :func:`extract`: the facility, the report, and per-storey plans."""
+
+    facility: Facility
+    report: ExtractionReport
+    plans: tuple[LevelPlan, ...] = field(default=())
+
+
+class _Timer:
+    def __init__(self, report: ExtractionReport, progress: Progress | None) -> None:
+        self.report = report
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str, points: int) -> Iterator[None]:
+        t0 = time.perf_counter()
+        if self.progress:
+            self.progress(name, 0, 1)
+        yield
+        self.report.timings.append(StageTiming(name, time.perf_counter() - t0, points))
+        if self.progress:
+            self.progress(name, 1, 1)
+
+
+def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = None, *,
+            name: str | None = None, progress: Progress | None = None) -> Extraction:
+    """Extract a facility (levels, rooms, corridors, doors, exits) from a scan.
+
+    Args:
+        source: A scan file (any format :func:`lidar.read` takes) or an
+            ``(n, 3)`` array of points in metres.
+        options: Pipeline parameters; defaults as :class:`ExtractOptions`.
+        name: Facility name; defaults to the file stem.
+        progress: Called as ``progress(stage, done, total)`` when a stage
+            starts and ends.
+
+    Returns:
+        The :class:`Extraction`; ``facility.metadata["exits_to_confirm"]``
+        lists the inferred exits and ``report.warnings`` what to check.
+
+    Raises:
+        lidar.errors.ScanFileError: The file cannot be read or is implausible.
+        ExtractionError: No storey or no space could be found.
+    """
+    opt = options or ExtractOptions()
+    label = str(source) if not isinstance(source, np.ndarray) else "<array>"
+    report = ExtractionReport(source=label)
+    timer = _Timer(report, progress)
+    with timer.stage("read", 0):
+        if isinstance(source, np.ndarray):
+            pts = np.asarray(source, dtype=np.float64) * opt.scale
+            check_cloud(pts, label, units="m")
+        else:
+            pts = read(source, units=opt.units)
+    report.points_read = len(pts)
+    with timer.stage("voxel", len(pts)):
+        vox = voxel_downsample(pts, opt.voxel)
+    del pts
+    with timer.stage("outliers", len(vox)):
+        vox = remove_isolated(vox, opt.voxel, opt.outlier_min_neighbours)
+    report.points_used = len(vox)
+    if len(vox) < 100:
+        raise ExtractionError(label, f"only {len(vox)} points left after removing noise; is this a building?")
+    with timer.stage("levels", len(vox)):
+        storeys = split_levels(vox, opt)
+        spacing = point_spacing(vox)
+    cell = opt.cell or max(0.05, round(spacing * 1.05, 3))
+    report.cell = cell
+    zbin = max(opt.voxel, spacing)
+    base = storeys[0].floor
+    levels: list[Level] = []
+    spaces: list[Space] = []
+    doors: list[Door] = []
+    exits: list[Exit] = []
+    plans: list[LevelPlan] = []
+    for n, st in enumerate(storeys):
+        lid = f"L{n}"
+        sel = vox[(vox[:, 2] >= st.low) & (vox[:, 2] < st.high)]
+        levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
+                            ceiling_height=round(st.height, 3)))
+        plan, s, d, e = _extract_storey(lid, st, sel, cell, zbin, opt, report, timer)
+        plans.append(plan)
+        spaces += s
+        doors += d
+        exits += e
+        report.levels.append({
+            "id": lid, "floor": round(st.floor, 3), "ceiling": round(st.ceiling, 3),
+            "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
+            "exits": len(e)})
+    if not spaces:
+        raise ExtractionError(label, "no room or corridor could be found (is the scan of a building interior?)")
+    if len(levels) > 1:
+        report.warn(f"{len(levels)} levels found but stairs and lifts are not detected: link the levels "
+                    "in the facility file ('stairs' and 'lifts', one space per level)")
+    report.exits_to_confirm = [x.id for x in exits]
+    if exits:
+        report.warn(f"exits {', '.join(report.exits_to_confirm)} were inferred from openings to unscanned "
+                    "space: confirm each leads outside (or delete it) before an evacuation study")
+    else:
+        report.warn("no opening to unscanned space was found, so the facility has no exit: add exits "
+                    "in the facility file before an evacuation study")
+    fac_name = name or (Path(label).stem if label != "<array>" else "scan")
+    with timer.stage("assemble", len(vox)):
+        fac = Facility(
+            name=fac_name, levels=tuple(levels), spaces=tuple(spaces), doors=tuple(doors),
+            exits=tuple(exits),
+            metadata={"source": label, "extracted_by": "lidar.extract",
+                      "scan_floor_z": round(base, 3), "exits_to_confirm": report.exits_to_confirm,
+                      "warnings": report.warnings},
+        )
+        _ = fac.graph
+    return Extraction(fac, report, tuple(plans))
+
+
+def _extract_storey(lid: str, st: Storey, pts: np.ndarray, cell: float, zbin: float, opt: ExtractOptions,
+                    report: ExtractionReport, timer: _Timer
+                    ) -> tuple[LevelPlan, list[Space], list[Door], list[Exit]]:
+    f = st.floor
+    with timer.stage(f"{lid} grid", len(pts)):
+        grid = Grid.covering(pts[:, :2], cell)
+        wall = band_fill(grid, pts, f + opt.wall_band[0], f + opt.wall_band[1], zbin) >= opt.wall_min_fill
+        top = st.ceiling - opt.ceiling_clearance
+        if top - (f + opt.lintel_band_start) >= 2 * zbin:
+            lintel = band_fill(grid, pts, f + opt.lintel_band_start, top, zbin) >= opt.wall_min_fill
+        else:
+            lintel = np.zeros(grid.shape, dtype=bool)
+            report.warn(f"level {lid}: ceiling {st.height:.2f} m above floor leaves no room for lintels "
+                        "above door heads; doors cannot be detected")
+        floor = band_fill(grid, pts, f - 0.1, f + 0.1, zbin) > 0
+        ceil = band_fill(grid, pts, st.ceiling - 0.1, st.ceiling + 0.1, zbin) > 0
+        seen = floor | ceil | wall | lintel
+        interior = ndimage.binary_fill_holes(close(seen, 0.3 / cell))
+        in_band = (pts[:, 2] >= f + opt.wall_band[0]) & (pts[:, 2] < f + opt.wall_band[1])
+    with timer.stage(f"{lid} doors", int(in_band.sum())):
+        openings = detect_openings(grid, wall, lintel, pts[in_band, :2], opt)
+    with timer.stage(f"{lid} rooms", int(interior.sum())):
+        barrier = close(wall, opt.wall_closing / cell) | rasterize_openings(grid, openings)
+        seg = segment_rooms(interior, barrier, cell, opt)
+    with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
+        polys = region_polygons(seg.labels, grid, opt.simplify)
+    spaces, by_label = _spaces(lid, polys, seg.widths, opt)
+    # Sides of an opening are judged on cells where floor or ceiling was seen,
+    # so the margin the closing adds outside an exit does not count as a room.
+    evidence = ndimage.binary_dilation(floor | ceil, iterations=1)
+    doors, exits = _connect(lid, openings, grid, np.where(evidence, seg.labels, 0), by_label, opt, report)
+    spaces = _mark_unreachable(lid, spaces, doors, exits, report)
+    plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
+    return plan, spaces, doors, exits
+
+
+def _spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
+            ) -> tuple[list[Space], dict[int, Space]]:
+    out: list[Space] = []
+    by_label: dict[int, Space] = {}
+    counts = {SpaceKind.CORRIDOR: 0, SpaceKind.ROOM: 0}
+    for k in sorted(polys):
+        p = polys[k]
+        w = float(widths[k]) if k < len(widths) else 0.0
+        elong = p.area / (w * w) if w > 0 else 0.0
+        corridor = elong >= opt.corridor_min_elongation and 0 < w <= opt.corridor_max_width
+        kind = SpaceKind.CORRIDOR if corridor else SpaceKind.ROOM
+        counts[kind] += 1
+        sid = f"{lid}-{'C' if corridor else 'R'}{counts[kind]:02d}"
+        s = Space(id=sid, level=lid, kind=kind, polygon=p, use="corridor" if corridor else None,
+                  name=f"{'corridor' if corridor else 'room'} {counts[kind]} ({lid})")
+        out.append(s)
+        by_label[k] = s
+    return out, by_label
+
+
+def _side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
+    c, nrm = np.asarray(o.centre), np.asarray(o.normal) * sign
+    for off in np.arange(o.depth / 2 + 0.1, o.depth / 2 + 0.8, 0.1):
+        v = int(grid.lookup(labels, (c + nrm * off)[None, :])[0])
+        if v:
+            return v
+    return 0
+
+
+def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray,
+             by_label: dict[int, Space], opt: ExtractOptions, report: ExtractionReport
+             ) -> tuple[list[Door], list[Exit]]:
+    doors: list[Door] = []
+    exits: list[Exit] = []
+    seen: dict[tuple[str, ...], list[tuple[float, float]]] = {}
+    for o in openings:
+        a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
+        sa, sb = by_label.get(a), by_label.get(b)
+        where = f"opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}) on level {lid}"
+        if o.width < opt.door_min_width:
+            report.warn(f"{where}: {o.width:.2f} m wide, narrower than {opt.door_min_width} m; dropped")
+            continue
+        if sa is not None and sb is not None and sa.id == sb.id:
+            continue  # an opening inside one space (a beam, a partial partition)
+        if sa is None and sb is None:
+            continue
+        if sa is None or sb is None:
+            s = sa or sb
+            assert s is not None
+            at = nearest_points(s.polygon.exterior, Point(o.centre))[0]
+            if at.distance(Point(o.centre)) > 0.6:
+                continue
+            key: tuple[str, ...] = (s.id,)
+            if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
+                continue
+            seen.setdefault(key, []).append((at.x, at.y))
+            exits.append(Exit(id=f"{lid}-X{len(exits) + 1:02d}", space=s.id, at=(round(at.x, 3), round(at.y, 3)),
+                              width=round(o.width, 3)))
+            continue
+        shared = shapely.intersection(sa.polygon.boundary, sb.polygon.boundary.buffer(0.02))
+        if shared.is_empty:
+            report.warn(f"{where}: spaces {sa.id} and {sb.id} do not share a wall; door dropped")
+            continue
+        at = nearest_points(shared, Point(o.centre))[0]
+        # Snap onto a's boundary exactly (the shared part was found with a tolerance).
+        at = nearest_points(sa.polygon.boundary, at)[0]
+        if at.distance(Point(o.centre)) > 0.6:
+            report.warn(f"{where}: no wall between {sa.id} and {sb.id} near the opening; door dropped")
+            continue
+        key = tuple(sorted((sa.id, sb.id)))
+        if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
+            continue
+        seen.setdefault(key, []).append((at.x, at.y))
+        doors.append(Door(id=f"{lid}-D{len(doors) + 1:02d}", spaces=(sa.id, sb.id),
+                          at=(round(at.x, 3), round(at.y, 3)), width=round(o.width, 3)))
+    return doors, exits
+
+
+def _mark_unreachable(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit],
+                      report: ExtractionReport) -> list[Space]:
+    """Spaces no door connects to the level's main part become unoccupied, with a warning."""
+    if not spaces:
+        return spaces
+    g = nx.Graph()
+    g.add_nodes_from(s.id for s in spaces)
+    g.add_edges_from(d.spaces for d in doors)
+    area = {s.id: s.area for s in spaces}
+    comps = sorted(nx.connected_components(g), key=lambda c: (-sum(area[x] for x in c), sorted(c)))
+    main = comps[0]
+    out = []
+    from dataclasses import replace
+
+    for s in spaces:
+        if s.id in main:
+            out.append(s)
+        else:
+            report.warn(f"space {s.id} ({s.area:.1f} m^2) on level {lid}: no door to the rest of the level "
+                        "was found; marked unoccupied: check the scan or add a door in the facility file")
+            out.append(replace(s, occupied=False))
+    return out

@@ -1,0 +1,84 @@
+"""From labelled plan cells to wall-aligned space outlines that share their edges.
+
+Each region becomes the union of its row runs (exact, fast), then all
+outlines of a storey are simplified *together* as a polygon coverage
+(``shapely.coverage_simplify``), so the edge two rooms share stays one edge
+after the staircase of grid cells is straightened into walls.  Sharing edges
+exactly matters: a door must lie on the wall of both spaces it joins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+
+from lidar.grid import Grid
+
+__all__ = ["region_polygons"]
+
+
+def region_polygons(labels: np.ndarray, grid: Grid, simplify: float) -> dict[int, Polygon]:
+    """Outline of every labelled region, simplified as one coverage.
+
+    Args:
+        labels: int grid, 0 = no region.
+        grid: The grid the labels live on.
+        simplify: Simplification tolerance (m); 0 keeps the cell staircase.
+
+    Returns:
+        Label -> polygon (the largest part if a region came out in pieces);
+        labels whose outline vanished are absent.
+
+    >>> lab = np.zeros((4, 6), dtype=int); lab[1:3, 1:3] = 1; lab[1:3, 3:5] = 2
+    >>> polys = region_polygons(lab, Grid(0.0, 0.0, 1.0, (4, 6)), 0.0)
+    >>> sorted((k, p.area) for k, p in polys.items())
+    [(1, 4.0), (2, 4.0)]
+    """
+    nrow, _ = labels.shape
+    # Row runs: where the label changes along a row.
+    pad = np.pad(labels, ((0, 0), (1, 1)))
+    change = pad[:, 1:] != pad[:, :-1]
+    boxes_lab: list[np.ndarray] = []
+    boxes: list[np.ndarray] = []
+    for i in range(nrow):
+        cuts = np.flatnonzero(change[i])
+        if len(cuts) < 2:
+            continue
+        starts, stops = cuts[:-1], cuts[1:]
+        lab = labels[i, starts]
+        keep = lab > 0
+        if not keep.any():
+            continue
+        y0 = grid.y0 + i * grid.cell
+        x0 = grid.x0 + starts[keep] * grid.cell
+        x1 = grid.x0 + stops[keep] * grid.cell
+        boxes.append(np.column_stack([x0, np.full(len(x0), y0), x1, np.full(len(x0), y0 + grid.cell)]))
+        boxes_lab.append(lab[keep])
+    if not boxes:
+        return {}
+    b = np.vstack(boxes)
+    bl = np.concatenate(boxes_lab)
+    rects = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+    order = np.argsort(bl, kind="stable")
+    bl, rects = bl[order], rects[order]
+    keys, starts = np.unique(bl, return_index=True)
+    ends = np.append(starts[1:], len(bl))
+    merged = [shapely.union_all(rects[s:e], grid_size=grid.cell / 100) for s, e in zip(starts, ends, strict=True)]
+    merged = [_largest(m) for m in merged]
+    if simplify > 0:
+        merged = list(shapely.coverage_simplify(np.asarray(merged, dtype=object), simplify))
+    out: dict[int, Polygon] = {}
+    for k, m in zip(keys.tolist(), merged, strict=True):
+        poly = _largest(shapely.make_valid(m))
+        if not poly.is_empty and poly.area > 0:
+            out[int(k)] = shapely.orient_polygons(poly)
+    return out
+
+
+def _largest(geom: shapely.Geometry) -> Polygon:
+    if isinstance(geom, Polygon):
+        return geom
+    polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    parts = [p for g in polys for p in (g.geoms if isinstance(g, MultiPolygon) else [g])]
+    return max(parts, key=lambda p: p.area) if parts else Polygon()

@@ -1,0 +1,74 @@
+"""What an extraction found and how sure it is: the report beside the facility.
+
+The planner who receives an extracted facility needs to know what to check:
+exits the scan suggests (a door leading out of the scanned area is not proof
+of a final exit), levels not linked by stairs, rooms with no door found,
+narrow openings dropped.  The report also records how long every stage took
+on how many points, so slow scans can be diagnosed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExtractionReport", "StageTiming"]
+
+
+@dataclass(frozen=True, slots=True)
+class StageTiming:
+    """Wall time of one pipeline stage and the number of points it worked on."""
+
+    stage: str
+    seconds: float
+    points: int
+
+    @property
+    def points_per_second(self) -> float:
+        return self.points / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(slots=True)
+class ExtractionReport:
+    """Findings, warnings and timings of one :func:`lidar.extract` run.
+
+    Attributes:
+        source: The scan file (or ``"<array>"``).
+        points_read: Points in the input.
+        points_used: Points left after down-sampling and outlier removal.
+        cell: Plan grid cell (m) used.
+        levels: One dict per storey: floor, ceiling, estimated surfaces, counts.
+        exits_to_confirm: Ids of exits inferred from openings to unscanned space.
+        warnings: Things the user should check, one sentence each.
+        timings: Per-stage timings.
+    """
+
+    source: str
+    points_read: int = 0
+    points_used: int = 0
+    cell: float = 0.0
+    levels: list[dict[str, Any]] = field(default_factory=list)
+    exits_to_confirm: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: list[StageTiming] = field(default_factory=list)
+    accuracy: dict[str, float] | None = None
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["timings"] = [
+            {**asdict(t), "points_per_second": round(t.points_per_second, 1)} for t in self.timings
+        ]
+        d["total_seconds"] = round(sum(t.seconds for t in self.timings), 3)
+        return d
+
+    def write(self, path: str | Path) -> None:
+        """Write the report as JSON (atomically: a temporary file, then a rename)."""
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=float) + "\n", encoding="utf-8")
+        tmp.replace(p)
