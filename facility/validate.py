@@ -235,30 +235,37 @@ def _doors(f: Facility) -> list[Issue]:
 
 def _door_in_wall(d: Door, a: Space, b: Space) -> Issue | None:
     el, p = f"door {d.id}", Point(d.at)
-    wall = [g for g in shapely.get_parts(shapely.line_merge(_lines(shared_wall(a.polygon, b.polygon))))
-            if g.length > 0]
-    if not wall:
+    wall_a, wall_b = _wall_parts(a, b), _wall_parts(b, a)
+    if not wall_a or not wall_b:
         return _err(el, f"spaces {a.id} and {b.id} share no wall (within {BOUNDARY_TOLERANCE} m); "
                         "a door must sit in the wall between its two spaces")
-    part = min(wall, key=p.distance)
-    dist = p.distance(part)
+    part_a, part_b = min(wall_a, key=p.distance), min(wall_b, key=p.distance)
+    dist = max(p.distance(part_a), p.distance(part_b))
     if dist > BOUNDARY_TOLERANCE:
         return _err(el, f"at {_fmt(d.at)} is {dist:.3g} m from the wall between {a.id} and {b.id} "
                         f"(must be within {BOUNDARY_TOLERANCE} m)")
-    # Extent of that wall along the door's direction: perpendicular slivers
-    # picked up by the tolerance buffer at its ends do not count.
+    # The wall's extent along the door's direction, as seen from both sides:
+    # each side's tolerance buffer overhangs the other's wall end, and
+    # perpendicular slivers at the ends project to nothing.
     u = np.asarray(nearest_edge_direction(a.polygon, d.at))
-    t = (np.asarray(part.coords) - np.asarray(d.at)) @ u
-    length = float(t.max() - t.min())
+    ta = (np.asarray(part_a.coords) - np.asarray(d.at)) @ u
+    tb = (np.asarray(part_b.coords) - np.asarray(d.at)) @ u
+    lo, hi = max(float(ta.min()), float(tb.min())), min(float(ta.max()), float(tb.max()))
+    length = max(hi - lo, 0.0)
     if d.width > length + BOUNDARY_TOLERANCE:
         return _err(el, f"is {d.width:g} m wide but the wall it sits in between {a.id} and {b.id} "
                         f"is only {length:.3g} m long")
-    lo, hi = -d.width / 2, d.width / 2
-    past = max(float(t.min()) - lo, hi - float(t.max()))
+    past = max(lo + d.width / 2, d.width / 2 - hi)
     if past > BOUNDARY_TOLERANCE:
         return _err(el, f"opening runs {past:.3g} m past the end of the wall between {a.id} and {b.id}; "
                         "move 'at' along the wall")
     return None
+
+
+def _wall_parts(a: Space, b: Space) -> list[shapely.Geometry]:
+    """Connected pieces of ``a``'s boundary lying on ``b``'s (within the tolerance)."""
+    merged = shapely.line_merge(_lines(shared_wall(a.polygon, b.polygon)))
+    return [g for g in shapely.get_parts(merged) if g.length > 0]
 
 
 def _lines(geom: shapely.Geometry) -> shapely.Geometry:

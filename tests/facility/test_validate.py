@@ -1,0 +1,209 @@
+"""Validation rules, one at a time, on the tiny building with one thing broken."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from shapely.geometry import Polygon, box
+
+from facility.errors import FacilityValidationError, Issue
+from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
+from facility.routing import STAFF, unreachable_spaces
+from facility.sample import sample
+from facility.validate import ensure_valid, errors, validate
+from tests.facility.strategies import facilities
+
+
+def edit(f: Facility, section: str, ident: str, **changes: Any) -> Facility:
+    """``f`` with one element of ``section`` replaced by a changed copy."""
+    items = tuple(replace(x, **changes) if x.id == ident else x for x in getattr(f, section))
+    return replace(f, **{section: items})
+
+
+def found(f: Facility, element: str, severity: str = "error") -> list[str]:
+    """Messages of the issues about ``element`` with ``severity``."""
+    return [i.message for i in validate(f) if i.element == element and i.severity == severity]
+
+
+def test_tiny_and_sample_are_clean(tiny_facility: Facility) -> None:
+    assert validate(tiny_facility) == []
+    assert validate(sample()) == []
+
+
+def test_issue_text_names_severity_and_element() -> None:
+    assert str(Issue("door D1", "too narrow")) == "error: door D1: too narrow"
+
+
+@settings(max_examples=20, deadline=None)
+@given(facilities())
+def test_random_buildings_are_valid_and_everyone_reaches_an_exit(f: Facility) -> None:
+    assert errors(validate(f)) == []
+    assert unreachable_spaces(f, mobility=STAFF) == []
+
+
+def test_no_exits_is_one_clear_error(tiny_facility: Facility) -> None:
+    issues = validate(replace(tiny_facility, exits=()), source="plan.json")
+    assert [(i.severity, i.element) for i in issues] == [("error", "facility")]
+    assert "plan.json has no final exits" in issues[0].message
+
+
+def test_ensure_valid_raises_with_errors_only_and_returns_warnings(tiny_facility: Facility) -> None:
+    narrow = edit(tiny_facility, "stairs", "S1", width=0.7)
+    [warning] = ensure_valid(narrow)
+    assert warning.element == "stair S1" and "narrower than 0.8 m" in warning.message
+    broken = edit(narrow, "doors", "L0-D1", width=0.4)
+    with pytest.raises(FacilityValidationError) as info:
+        ensure_valid(broken, source="plan.json")
+    # The 0.4 m door is too narrow for anyone, which also cuts off the room behind it.
+    assert [i.element for i in info.value.issues] == ["door L0-D1", "space L0-R1"]
+    assert str(info.value).startswith("plan.json: facility is invalid (2 problem(s))")
+
+
+# -- references and geometry -------------------------------------------------------------------
+def test_unknown_references(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "doors", "L0-D1", spaces=("L0-C", "NOPE"))
+    f = edit(f, "exits", "X-C", assembly_point="AP9")
+    f = edit(f, "spaces", "L0-R3", level="L7")
+    assert "joins space 'NOPE', which does not exist" in found(f, "door L0-D1")
+    assert "assembly point 'AP9' does not exist" in found(f, "exit X-C")
+    assert found(f, "space L0-R3") == ["level 'L7' does not exist (levels: 'L0', 'L1')"]
+
+
+def test_zero_area_polygon(tiny_facility: Facility) -> None:
+    flat = Polygon([(6, 2), (12, 2), (9, 2)])
+    [message] = found(edit(tiny_facility, "spaces", "L0-R2", polygon=flat), "space L0-R2")
+    assert message.startswith("polygon is invalid")
+
+
+def test_door_joining_two_levels(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "doors", "L0-D1", spaces=("L0-C", "L1-R1"))
+    assert any("different levels" in m for m in found(f, "door L0-D1"))
+
+
+def test_door_running_past_the_end_of_its_wall(tiny_facility: Facility) -> None:
+    # The 2 m stair wall runs y = 0..2; a 1 m door centred at y = 0.3 sticks out 0.2 m.
+    f = edit(tiny_facility, "doors", "L0-DST", at=(0.0, 0.3), width=1.0)
+    [message] = found(f, "door L0-DST")
+    assert "runs 0.2 m past the end of the wall" in message
+
+
+def test_door_across_a_corner_uses_the_wall_it_sits_in(tiny_facility: Facility) -> None:
+    # L0-R1 touches the stair only along x = 0, y = 2..4 (2 m); a 1.8 m door fits, 2.4 m does not.
+    ok = replace(
+        tiny_facility,
+        doors=(*tiny_facility.doors, Door(id="new", spaces=("L0-R1", "L0-ST"), at=(0.0, 3.0), width=1.8)),
+    )
+    assert found(ok, "door new") == []
+    wide = edit(ok, "doors", "new", width=2.4)
+    assert found(wide, "door new") == [
+        "is 2.4 m wide but the wall it sits in between L0-R1 and L0-ST is only 2 m long"
+    ]
+
+
+def test_exit_not_on_its_space_boundary(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "exits", "X-C", at=(10.0, 1.0))
+    assert found(f, "exit X-C") == [
+        "at (10, 1) is 1 m from the boundary of space L0-C; an exit must sit in the space's external wall"
+    ]
+
+
+def test_exit_on_a_shared_wall(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "exits", "X-C", at=(3.0, 2.0))
+    [message] = found(f, "exit X-C")
+    assert "lies on the wall between L0-C and L0-R1" in message
+
+
+def test_exit_onto_a_drawn_outside_area_is_fine(tiny_facility: Facility) -> None:
+    yard = Space(id="yard", level="L0", kind=SpaceKind.OUTSIDE, polygon=box(0, -10, 20, 0), occupied=False)
+    f = replace(tiny_facility, spaces=(*tiny_facility.spaces, yard))
+    assert found(f, "exit X-C") == []
+
+
+def test_narrow_exit(tiny_facility: Facility) -> None:
+    assert found(edit(tiny_facility, "exits", "X-ST", width=0.5), "exit X-ST") == [
+        "is 0.5 m wide; an exit must be at least 0.6 m clear"
+    ]
+
+
+# -- stairs and lifts --------------------------------------------------------------------------
+def test_stair_through_a_room(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "stairs", "S1", spaces=("L0-ST", "L1-R1"))
+    assert "space L1-R1 is of kind 'room'; expected 'stair'" in found(f, "stair S1")
+
+
+def test_lift_stopping_twice_on_one_level(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "lifts", "LIFT1", spaces=("L0-LF", "L0-LF", "L1-LF"))
+    assert "has 2 spaces on level 'L0'; expected one space per level" in found(f, "lift LIFT1")
+
+
+def test_link_listed_top_to_bottom_is_a_warning(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "stairs", "S1", spaces=("L1-ST", "L0-ST"))
+    assert found(f, "stair S1", "warning") == ["spaces are not listed bottom to top (by level elevation)"]
+
+
+def test_stair_space_without_a_stair(tiny_facility: Facility) -> None:
+    f = replace(tiny_facility, stairs=())
+    assert any("no stair lists it" in m for m in found(f, "space L1-ST", "warning"))
+
+
+def test_small_bed_lift_warns_and_strands_beds(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "lifts", "LIFT1", car_width=1.4, car_depth=2.1, door_width=1.0)
+    warnings = found(f, "lift LIFT1", "warning")
+    assert any("smaller than the 1.8 x 2.7 m" in m for m in warnings)
+    assert any("narrower than the 1.1 m a bed needs" in m for m in warnings)
+    # With no bed-capable lift, the upstairs beds cannot leave the level.
+    assert found(f, "space L1-R1", "warning") == [
+        "has 4 bed(s) but no route to a final exit for a bed (doors >= 1.1 m, lifts, no stairs)"
+    ]
+    assert errors(validate(f)) == []
+
+
+# -- smoke compartments ------------------------------------------------------------------------
+def test_large_compartment_warns() -> None:
+    hall = Space(id="hall", level="G", kind=SpaceKind.ROOM, polygon=box(0, 0, 50, 50), compartment="big")
+    f = Facility(
+        name="shed",
+        levels=(Level(id="G"),),
+        spaces=(hall,),
+        exits=(Exit(id="X", space="hall", at=(25.0, 0.0), width=2.0),),
+    )
+    assert found(f, "compartment big", "warning") == [
+        "has 2500 m² of floor, more than the 2100 m² allowed (NFPA 101 18.3.7.1)"
+    ]
+
+
+def test_patient_floor_with_one_compartment(tiny_facility: Facility) -> None:
+    f = tiny_facility
+    for sid in ("L1-CE", "L1-R3", "L1-LF"):
+        f = edit(f, "spaces", sid, compartment="A")
+    assert found(f, "level L1", "warning") == [
+        "has 6 bed(s) but 1 smoke compartment(s); patient floors need at least 2 "
+        "(NFPA 101 ch. 18/19, HTM 05-02)"
+    ]
+    [message] = found(f, "compartment A", "warning")
+    assert message.startswith("occupied space(s) L1-CW, L1-CE, L1-R1, L1-R2, L1-R3 cannot reach")
+
+
+def test_compartment_without_a_horizontal_way_out(tiny_facility: Facility) -> None:
+    # Closing the smoke door (removing it) leaves compartment B only its lift, A its stair.
+    f = replace(tiny_facility, doors=tuple(d for d in tiny_facility.doors if d.id != "L1-DS"))
+    assert len(found(f, "compartment A", "warning")) == 1
+    assert len(found(f, "compartment B", "warning")) == 1
+    assert errors(validate(f)) == []  # everyone still reaches an exit by stair or lift
+
+
+def test_ground_floor_compartment_with_its_own_exit_is_fine(tiny_facility: Facility) -> None:
+    f = tiny_facility
+    for s in f.spaces_on("L0"):
+        f = edit(f, "spaces", s.id, compartment="G")
+    assert found(f, "compartment G", "warning") == []
+
+
+def test_evacuation_lift_model_values_are_checked_at_construction() -> None:
+    with pytest.raises(ValueError, match="door_time"):
+        Lift(id="L", spaces=("a", "b"), door_time=-1.0)
+    with pytest.raises(ValueError, match="flight_length"):
+        Stair(id="S", spaces=("a", "b"), width=1.0, flight_length=0.0)
