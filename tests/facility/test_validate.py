@@ -20,7 +20,8 @@ from tests.facility.strategies import facilities
 def edit(f: Facility, section: str, ident: str, **changes: Any) -> Facility:
     """``f`` with one element of ``section`` replaced by a changed copy."""
     items = tuple(replace(x, **changes) if x.id == ident else x for x in getattr(f, section))
-    return replace(f, **{section: items})
+    updates: dict[str, Any] = {section: items}
+    return replace(f, **updates)
 
 
 def found(f: Facility, element: str, severity: str = "error") -> list[str]:
