@@ -1,0 +1,49 @@
+"""The text summary ``medtwin run`` prints for an operations scenario."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["report"]
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if not isinstance(v, dict):
+        return "-"
+    m, hw = v.get("mean", math.nan), v.get("half_width", math.nan)
+    if m is None or (isinstance(m, float) and math.isnan(m)):
+        return "-"
+    if pct:
+        return f"{m:.1%}" + ("" if hw is None or math.isnan(hw) else f" ± {hw:.1%}")
+    return f"{m:.2f}" + ("" if hw is None or math.isnan(hw) else f" ± {hw:.2f}")
+
+
+def report(kpis: dict[str, Any]) -> str:
+    """KPI summary: waits, length of stay, utilisation and the bottleneck ranking (95% CIs)."""
+    lines = ["Waits (min, mean ± 95% CI half-width)"]
+    for key in sorted(k for k in kpis if k.startswith("wait.")):
+        lines.append(f"  {key[5:]:<40} {_fmt(kpis[key])}")
+    lines.append("Length of stay (min)")
+    for key in sorted(k for k in kpis if k.startswith("los.") and k.endswith(".mean")):
+        base = key[:-5]
+        lines.append(f"  {base[4:]:<28} mean {_fmt(kpis[key]):<18} p90 {_fmt(kpis.get(base + '.p90')):<18}"
+                     f" within target {_fmt(kpis.get(base + '.within_target'), pct=True)}")
+    lwbs = sorted(k for k in kpis if k.startswith("lwbs."))
+    if lwbs:
+        lines.append("Left without being seen")
+        for key in lwbs:
+            lines.append(f"  {key[5:]:<40} {_fmt(kpis[key], pct=True)}")
+    lines.append("Utilisation (busy / on duty) and mean queue")
+    for key in sorted(k for k in kpis if k.startswith("util.")):
+        n = key[5:]
+        lines.append(f"  {n:<28} {_fmt(kpis[key], pct=True):<18} queue {_fmt(kpis.get('queue.' + n))}")
+    ranks = kpis.get("bottlenecks") or []
+    if ranks:
+        lines.append("Bottlenecks (active-period method)")
+        for r in ranks[:5]:
+            lines.append(f"  {r['rank']}. {r['resource']}: {r['why']}")
+    if "patients.arrived" in kpis:
+        lines.append(f"Patients: {_fmt(kpis['patients.arrived'])} arrived, "
+                     f"{_fmt(kpis.get('patients.in_system'))} still inside at the end")
+    return "\n".join(lines)

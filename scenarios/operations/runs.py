@@ -1,0 +1,54 @@
+"""The operations kind's entry points for the shared runner: check and run one replication.
+
+Both are module-level functions so replications can run in worker processes
+or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scenarios.base import Replication
+from scenarios.errors import ScenarioFileError
+from scenarios.operations.kpis import replication_results
+from scenarios.operations.model import OpsModel
+from scenarios.operations.schema import OperationsScenario
+from scenarios.operations.walking import scenario_uses
+
+if TYPE_CHECKING:
+    from facility.model import Facility
+
+__all__ = ["check", "run_replication"]
+
+
+def check(scenario: OperationsScenario, facility: Facility) -> None:
+    """Raise ScenarioFileError if the scenario asks for something the facility lacks.
+
+    Every space use the scenario names must exist when walking is on; rooms and
+    beds counted from the facility need their spaces whether walking is on or not.
+    """
+    src = scenario.source or "<scenario>"
+    have = facility.uses
+    if scenario.walking.enabled:
+        for use, where in scenario_uses(scenario).items():
+            if use not in have:
+                raise ScenarioFileError(src, where, f"the facility {facility.name!r} has no space with use "
+                                        f"{use!r}; it has {sorted(have)}")
+    for name, r in scenario.resources.items():
+        if r.kind in ("room", "bed") and r.count is None:
+            spaces = facility.spaces_with_use(r.space_use or "")
+            if not spaces:
+                raise ScenarioFileError(src, f"resources.{name}.space_use",
+                                        f"no space with use {r.space_use!r} in facility {facility.name!r} "
+                                        "to count units from; give 'count' or a use the facility has")
+
+
+def run_replication(scenario: OperationsScenario, facility: Facility, rng: np.random.Generator,
+                    index: int) -> Replication:
+    """Run one replication to the end of the run; KPIs and Arrow tables."""
+    m = OpsModel(scenario, facility, rng)
+    m.finish()
+    kpis, tables = replication_results(m)
+    return Replication(index=index, kpis=kpis, tables=tables)

@@ -1,0 +1,396 @@
+"""The operations scenario: pathways, arrivals, resources and the run, as frozen data.
+
+Everything a hospital operations run needs is here and nowhere else; model
+code reads these objects, never files.  Validation happens in two places:
+per-field rules (a negative duration, probabilities that do not sum to 1) are
+pydantic constraints, so the loader names the file and the dotted field;
+rules that tie fields together (a step needing a resource nobody declared, a
+roster that leaves a required role with nobody, ever) run once the whole
+scenario is parsed and raise :class:`~scenarios.errors.ScenarioFileError`
+with the field path.  All times inside the model are minutes from the start
+of the run, which is taken to be 00:00 on a Monday unless the arrival
+profiles say otherwise (rates are aligned to the run start).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from scenarios.base import ScenarioBase, StrictModel
+from scenarios.errors import ScenarioFileError
+from scenarios.operations.distributions import UNIT_MINUTES, Distribution
+
+__all__ = [
+    "EXIT",
+    "Arrival",
+    "Battery",
+    "Branch",
+    "Failures",
+    "Maintenance",
+    "OperationsScenario",
+    "Pathway",
+    "Resource",
+    "Run",
+    "Shift",
+    "Step",
+    "Walking",
+]
+
+#: Branch target meaning "the patient leaves".
+EXIT = "exit"
+_PROB_TOL = 1e-6
+
+
+def _check_probs(probs: list[float], what: str) -> None:
+    s = math.fsum(probs)
+    if abs(s - 1.0) > _PROB_TOL:
+        raise ValueError(f"{what} must sum to 1, got {s:.6g}")
+
+
+class Branch(StrictModel):
+    """One way out of a step: go to step ``to`` (or ``exit``) with probability ``p``."""
+
+    to: str = Field(min_length=1)
+    p: float = Field(ge=0, le=1)
+
+
+class Step(StrictModel):
+    """One step of a pathway.
+
+    Attributes:
+        name: Unique within the pathway.
+        needs: Resources held together for the whole step; an entry that is a
+            list means "any one of these" (skills: a step a nurse practitioner
+            or a doctor may do).
+        duration: How long the step takes once everyone is there.
+        space_use: Where the step happens when no room resource says so.
+        wait_use: Where the patient waits for the step (default: where they are).
+        hold: Keep this step's resources until the next step has started
+            (ED boarding: the cubicle stays taken until a ward bed is free).
+        renege: The patient may leave while waiting here (pathway ``patience``).
+        next: Branches with probabilities; default the following step, or
+            leaving after the last.
+    """
+
+    name: str = Field(min_length=1)
+    needs: list[str | list[str]] = Field(default_factory=list)
+    duration: Distribution
+    space_use: str | None = None
+    wait_use: str | None = None
+    hold: bool = False
+    renege: bool = False
+    next: list[Branch] = Field(default_factory=list)
+
+    @field_validator("next")
+    @classmethod
+    def _probs(cls, v: list[Branch]) -> list[Branch]:
+        if v:
+            _check_probs([b.p for b in v], "branch probabilities")
+        return v
+
+    @field_validator("needs")
+    @classmethod
+    def _alternatives(cls, v: list[str | list[str]]) -> list[str | list[str]]:
+        for item in v:
+            if isinstance(item, list) and not item:
+                raise ValueError("a list of alternative resources must not be empty")
+        return v
+
+
+class Pathway(StrictModel):
+    """A patient type: its steps, acuity mix, mobility and patience.
+
+    Attributes:
+        mobility: How the patient moves (drives walking speed and the
+            evacuation profile in snapshots).
+        acuity: Probability of each triage level (ESI 1 most urgent); lower
+            numbers are served first, and ESI 1 pre-empts on pre-emptive resources.
+        patience: Time a patient waits at a ``renege`` step before leaving.
+        arrive_use: Space use where patients arrive (default: first step's).
+        steps: The steps; the first is where every patient starts.
+    """
+
+    mobility: Literal["ambulant", "reduced", "wheelchair", "bed", "ventilated"] = "ambulant"
+    acuity: dict[int, float] = Field(default_factory=lambda: {3: 1.0})
+    patience: Distribution | None = None
+    arrive_use: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("acuity")
+    @classmethod
+    def _acuity(cls, v: dict[int, float]) -> dict[int, float]:
+        bad = [k for k in v if not 1 <= k <= 5]
+        if bad:
+            raise ValueError(f"acuity levels must be ESI 1-5, got {bad}")
+        if any(p < 0 for p in v.values()):
+            raise ValueError("acuity probabilities must be >= 0")
+        _check_probs(list(v.values()), "acuity probabilities")
+        return v
+
+    @model_validator(mode="after")
+    def _graph(self) -> Pathway:
+        names = [s.name for s in self.steps]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"step names must be unique, {sorted(dup)} repeated")
+        if EXIT in names:
+            raise ValueError(f"{EXIT!r} is reserved for leaving and cannot name a step")
+        for s in self.steps:
+            for b in s.next:
+                if b.to != EXIT and b.to not in names:
+                    raise ValueError(f"step {s.name!r} branches to unknown step {b.to!r}; "
+                                     f"expected one of {[*names, EXIT]}")
+            if s.renege and self.patience is None:
+                raise ValueError(f"step {s.name!r} allows reneging but the pathway has no 'patience'")
+        return self
+
+
+class Shift(StrictModel):
+    """Staff on duty from ``start`` to ``end`` (clock hours; end < start crosses midnight)."""
+
+    start: float = Field(ge=0, lt=24)
+    end: float = Field(ge=0, le=24)
+    count: int = Field(ge=0)
+    days: list[int] = Field(default_factory=lambda: list(range(7)))
+    break_min: float = Field(default=0.0, ge=0)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        if not v or any(not 0 <= d <= 6 for d in v):
+            raise ValueError(f"days must be a non-empty list of 0 (Monday) .. 6 (Sunday), got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _length(self) -> Shift:
+        if self.start == self.end:
+            raise ValueError("a shift must have start != end")
+        hours = (self.end - self.start) % 24
+        if self.break_min >= hours * 60:
+            raise ValueError(f"break of {self.break_min} min does not fit a {hours} h shift")
+        return self
+
+    def minutes(self) -> float:
+        return ((self.end - self.start) % 24) * 60
+
+
+class Failures(StrictModel):
+    """Breakdowns of a device: time between failures and time to repair."""
+
+    mtbf: Distribution
+    mttr: Distribution
+
+
+class Maintenance(StrictModel):
+    """A planned maintenance window every ``every_days`` starting at clock hour ``start``."""
+
+    every_days: float = Field(gt=0)
+    start: float = Field(default=7.0, ge=0, lt=24)
+    duration_h: float = Field(gt=0)
+    first_day: int = Field(default=0, ge=0)
+
+
+class Battery(StrictModel):
+    """A mobile device's battery: minutes of use when full, and a recharge."""
+
+    capacity_min: float = Field(gt=0)
+    recharge_min: float = Field(gt=0)
+    threshold: float = Field(default=0.2, ge=0, lt=1)
+
+
+class Resource(StrictModel):
+    """A pool of interchangeable units: staff of one role, rooms, beds or devices.
+
+    Attributes:
+        kind: ``staff``, ``room``, ``bed`` or ``device``.
+        count: Units; for rooms and beds the default is the facility's spaces
+            with ``space_use`` (beds: their bed counts); for staff with a
+            roster the most on duty at once.
+        roster: Shifts; without one, ``count`` units are always on duty.
+        space_use: Where the units are: the rooms themselves, the ward for
+            beds, the base of staff, the home of devices.
+        preemptive: ESI 1 patients interrupt the least urgent user.
+        turnaround: Cleaning or reset time after each use (bed turnaround).
+        mobile: A device fetched from where it was last used (walking time).
+        failures: Breakdowns (devices).
+        maintenance: Planned maintenance windows (devices).
+        battery: Battery of a mobile device.
+    """
+
+    kind: Literal["staff", "room", "bed", "device"]
+    count: int | None = Field(default=None, ge=0)
+    roster: list[Shift] = Field(default_factory=list)
+    space_use: str | None = None
+    preemptive: bool = False
+    turnaround: Distribution | None = None
+    mobile: bool = False
+    failures: Failures | None = None
+    maintenance: Maintenance | None = None
+    battery: Battery | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Resource:
+        if self.roster and self.kind != "staff":
+            raise ValueError(f"only staff have rosters; this resource is a {self.kind}")
+        if (self.mobile or self.battery) and self.kind != "device":
+            raise ValueError("'mobile' and 'battery' apply to devices only")
+        if self.battery is not None and not self.mobile:
+            raise ValueError("a device with a battery must be 'mobile: true'")
+        if self.count is None and not self.roster and self.kind in ("staff", "device"):
+            raise ValueError(f"a {self.kind} resource needs 'count' (or a 'roster' for staff)")
+        if self.count is None and self.kind in ("room", "bed") and self.space_use is None:
+            raise ValueError(f"a {self.kind} resource needs 'count' or a 'space_use' to count")
+        return self
+
+
+class Arrival(StrictModel):
+    """A stream of patients.
+
+    Attributes:
+        name: Label.
+        kind: ``poisson`` (non-stationary, by thinning) or ``scheduled``.
+        mix: Pathway of each arriving patient, with probabilities.
+        rates: Patients per hour for consecutive slots of ``slot_min`` from
+            the run start, repeated cyclically (24 hourly values = by hour of day).
+        slot_min: Length of one rate slot.
+        thinning: ``exact`` (the rate at each candidate time, Lewis-Shedler) or
+            ``previous_arrival`` (the rate of the slot of the previous arrival
+            holds until the next one, as ``treat-sim`` does; used to reproduce
+            its published results).
+        weekday_factors: Multipliers for Monday .. Sunday.
+        first_min, interval_min, per_day, days, no_show: Appointments: the
+            first at ``first_min`` after midnight, then every ``interval_min``,
+            ``per_day`` a day on ``days``, each missed with probability ``no_show``.
+    """
+
+    name: str = Field(min_length=1)
+    kind: Literal["poisson", "scheduled"] = "poisson"
+    mix: dict[str, float] = Field(min_length=1)
+    rates: list[float] = Field(default_factory=list)
+    slot_min: float = Field(default=60.0, gt=0)
+    thinning: Literal["exact", "previous_arrival"] = "exact"
+    weekday_factors: list[float] = Field(default_factory=lambda: [1.0] * 7)
+    first_min: float = Field(default=480.0, ge=0, lt=1440)
+    interval_min: float = Field(default=15.0, gt=0)
+    per_day: int = Field(default=0, ge=0)
+    days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    no_show: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("mix")
+    @classmethod
+    def _mix(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(p < 0 for p in v.values()):
+            raise ValueError("mix probabilities must be >= 0")
+        _check_probs(list(v.values()), "mix probabilities")
+        return v
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, v: list[float]) -> list[float]:
+        if any(r < 0 or not math.isfinite(r) for r in v):
+            raise ValueError("arrival rates must be finite and >= 0")
+        return v
+
+    @field_validator("weekday_factors")
+    @classmethod
+    def _weekdays(cls, v: list[float]) -> list[float]:
+        if len(v) != 7 or any(f < 0 for f in v):
+            raise ValueError(f"weekday_factors needs 7 values >= 0 (Monday..Sunday), got {len(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> Arrival:
+        if self.kind == "poisson" and (not self.rates or max(self.rates) <= 0):
+            raise ValueError("a poisson arrival stream needs 'rates' with at least one value > 0")
+        if self.kind == "scheduled" and self.per_day < 1:
+            raise ValueError("a scheduled arrival stream needs 'per_day' >= 1")
+        return self
+
+
+class Run(StrictModel):
+    """How long to simulate and what to discard.
+
+    Attributes:
+        length: Run length (in ``unit``).
+        warmup: Initial period whose arrivals and resource use are not counted.
+        unit: ``min``, ``h`` or ``d`` for ``length`` and ``warmup``.
+        target_h: Length-of-stay target for the "share within" KPI (4-hour standard).
+        record_events: Keep the per-patient event log (off for very long benchmark runs).
+    """
+
+    length: float = Field(gt=0)
+    warmup: float = Field(default=0.0, ge=0)
+    unit: Literal["min", "h", "d"] = "min"
+    target_h: float = Field(default=4.0, gt=0)
+    record_events: bool = True
+
+    @model_validator(mode="after")
+    def _warm(self) -> Run:
+        if self.warmup >= self.length:
+            raise ValueError(f"'warmup' ({self.warmup}) must be shorter than 'length' ({self.length})")
+        return self
+
+    @property
+    def length_min(self) -> float:
+        return self.length * UNIT_MINUTES[self.unit]
+
+    @property
+    def warmup_min(self) -> float:
+        return self.warmup * UNIT_MINUTES[self.unit]
+
+
+class Walking(StrictModel):
+    """Whether moves between spaces take time, and the staff speed (m/s)."""
+
+    enabled: bool = True
+    staff_speed: float = Field(default=1.34, gt=0)
+
+
+class OperationsScenario(ScenarioBase):
+    """A hospital operations scenario (``kind: operations``)."""
+
+    kind: Literal["operations"] = "operations"
+    run: Run
+    walking: Walking = Field(default_factory=Walking)
+    resources: dict[str, Resource] = Field(min_length=1)
+    pathways: dict[str, Pathway] = Field(min_length=1)
+    arrivals: list[Arrival] = Field(min_length=1)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> OperationsScenario:
+        sc = super().model_validate(obj, *args, **kwargs)
+        sc.cross_check()
+        return sc
+
+    def cross_check(self) -> None:
+        """Rules that tie fields together; raise ScenarioFileError naming the field."""
+        src = self.source or "<scenario>"
+        needed: set[str] = set()
+        for pname, pw in self.pathways.items():
+            for i, st in enumerate(pw.steps):
+                for j, item in enumerate(st.needs):
+                    alts = item if isinstance(item, list) else [item]
+                    for a in alts:
+                        if a not in self.resources:
+                            raise ScenarioFileError(
+                                src, f"pathways.{pname}.steps[{i}].needs[{j}]",
+                                f"unknown resource {a!r}; declared resources: {sorted(self.resources)}")
+                    if len(alts) == 1:
+                        needed.add(alts[0])
+        for k, arr in enumerate(self.arrivals):
+            for p in arr.mix:
+                if p not in self.pathways:
+                    raise ScenarioFileError(src, f"arrivals[{k}].mix.{p}",
+                                            f"unknown pathway {p!r}; declared: {sorted(self.pathways)}")
+        for name in sorted(needed):
+            r = self.resources[name]
+            if r.roster and all(s.count == 0 for s in r.roster):
+                raise ScenarioFileError(src, f"resources.{name}.roster",
+                                        f"every shift has count 0, so {name!r} is never on duty "
+                                        "but pathway steps require it")
+            if not r.roster and r.count == 0:
+                raise ScenarioFileError(src, f"resources.{name}.count",
+                                        f"count is 0 but pathway steps require {name!r}")
