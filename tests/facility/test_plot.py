@@ -18,8 +18,7 @@ matplotlib.use("Agg")
 def _segments_of_colour(ax: matplotlib.axes.Axes, colour: str) -> int:
     n = 0
     for coll in ax.collections:
-        if isinstance(coll, LineCollection) and len(coll.get_colors()) and \
-                to_hex(coll.get_colors()[0]) == colour:
+        if isinstance(coll, LineCollection) and {to_hex(c) for c in coll.get_colors()} == {colour}:
             n += len(coll.get_segments())
     return n
 
