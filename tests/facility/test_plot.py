@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_rgba
 from matplotlib.patches import PathPatch
 
 from facility import BED, Facility, route
@@ -18,7 +19,8 @@ matplotlib.use("Agg")
 def _segments_of_colour(ax: matplotlib.axes.Axes, colour: str) -> int:
     n = 0
     for coll in ax.collections:
-        if isinstance(coll, LineCollection) and {to_hex(c) for c in coll.get_colors()} == {colour}:
+        colours = np.asarray(coll.get_colors()) if isinstance(coll, LineCollection) else np.empty((0, 4))
+        if len(colours) and np.allclose(colours, to_rgba(colour)):
             n += len(coll.get_segments())
     return n
 
