@@ -186,7 +186,6 @@ def _section(item: dict[str, Any], description: str) -> dict[str, Any]:
 #: The facility file schema (JSON Schema draft 2020-12) as a Python dict.
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://medtwin.org/schemas/facility-1.json",
     "title": "medtwin facility file",
     "description": "A hospital building: levels, spaces, doors, exits, stairs, lifts and assembly "
                    "points. See docs/facility-format.md.",

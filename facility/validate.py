@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import networkx as nx
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, Polygon
 from shapely.strtree import STRtree
 from shapely.validation import explain_validity
 
@@ -181,12 +182,19 @@ def _polygons(f: Facility) -> list[Issue]:
     out = []
     for s in f.spaces:
         if s.polygon.is_empty or not s.polygon.is_valid:
-            why = "it is empty" if s.polygon.is_empty else explain_validity(s.polygon)
+            why = "it is empty" if s.polygon.is_empty else _explain(s.polygon)
             out.append(_err(f"space {s.id}",
                             f"polygon is invalid: {why} (the outline must not cross itself)"))
         elif not s.polygon.area > 0:
             out.append(_err(f"space {s.id}", "polygon has zero area"))
     return out
+
+
+def _explain(polygon: Polygon) -> str:
+    """shapely's reason, with its ``Reason[x y]`` location written as ``reason at (x, y)``."""
+    why = explain_validity(polygon)
+    m = re.fullmatch(r"(.*)\[(\S+) (\S+)\]", why)
+    return f"{m[1].lower()} at ({float(m[2]):g}, {float(m[3]):g})" if m else why
 
 
 def _valid(s: Space) -> bool:

@@ -192,7 +192,9 @@ def test_unknown_space_kind(facility_dict: dict[str, Any], write_facility: Write
 
 def test_self_intersecting_polygon(facility_dict: dict[str, Any], write_facility: Writer) -> None:
     element(facility_dict, "spaces", "L0-R2")["polygon"] = [[6, 2], [12, 7], [12, 2], [6, 7]]
-    fails_with(FacilityValidationError, write_facility(facility_dict), "space L0-R2", "Self-intersection")
+    fails_with(
+        FacilityValidationError, write_facility(facility_dict), "space L0-R2", "self-intersection at (9, 4.5)"
+    )
 
 
 def test_overlapping_spaces(facility_dict: dict[str, Any], write_facility: Writer) -> None:
