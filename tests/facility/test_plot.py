@@ -19,8 +19,10 @@ matplotlib.use("Agg")
 def _segments_of_colour(ax: matplotlib.axes.Axes, colour: str) -> int:
     n = 0
     for coll in ax.collections:
-        colours = np.asarray(coll.get_colors()) if isinstance(coll, LineCollection) else np.empty((0, 4))
-        if len(colours) and np.allclose(colours, to_rgba(colour)):
+        if not isinstance(coll, LineCollection):
+            continue
+        rgb = np.asarray(coll.get_colors())[:, :3]
+        if len(rgb) and np.allclose(rgb, to_rgba(colour)[:3]):
             n += len(coll.get_segments())
     return n
 
