@@ -1,9 +1,10 @@
 """Patients as Mesa agents: light handles over the operations model's patient lists.
 
 A :class:`Patient` holds only its patient id; where it is and what it is doing
-live in the model's per-patient lists, which the SimPy process updates.  The
-agent exists while the patient is in the hospital, so ``model.agents_by_type``
-lists exactly the current population.
+live in the model's per-patient lists, which the SimPy process updates.
+``OpsModel.patient_agents()`` returns the handles of the patients in the
+hospital at that moment; a handle is removed from the model when its patient
+leaves.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ environment.  Patients, staff and devices are Mesa agents so the population
 can be listed, inspected and handed to the evacuation model, but they are
 light handles: a patient agent reads its state from the model's per-patient
 lists, a staff member or device from its pool's per-unit lists.  Patient
-agents exist only while the patient is in the hospital.
+handles are made on demand (:meth:`OpsModel.patient_agents`) for the patients
+in the hospital at that moment and dropped when they leave, so a year of
+patients never pays Mesa's per-agent registration in the hot loop.
 
 Rosters, breaks, device failures, maintenance and battery charging are
 offline periods of pool units (:mod:`scenarios.operations.resources`).
@@ -171,8 +173,11 @@ class OpsModel(mesa.Model):
         self.p_loc: list[int] = []
         self.p_activity: list[str] = []
         self.p_device: list[str | None] = []
+        # the step in progress: (step, queue entry, start, space, units)
+        self.p_current: list[tuple[str, float, float, int, Any] | None] = []
         self.p_agent: list[Patient | None] = []
         self.in_system = 0
+        self.inside: dict[int, None] = {}  # ids of patients in the hospital, in arrival order
         self.departed = 0
         self.sys_area = 0.0
         self._sys_t = 0.0
@@ -270,7 +275,9 @@ class OpsModel(mesa.Model):
             self.p_loc.append(self.cpathways[pw].arrive)
             self.p_activity.append("arriving")
             self.p_device.append(None)
-            self.p_agent.append(Patient(self, pid))
+            self.p_current.append(None)
+            self.p_agent.append(None)
+            self.inside[pid] = None
             env.process(patient_process(self, pid))
 
     def _mark_warmup(self) -> Generator[simpy.Event, Any, None]:
@@ -344,11 +351,22 @@ class OpsModel(mesa.Model):
         self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], self.env.now, outcome,
                                boarding))
         self.p_loc[pid] = -1
+        del self.inside[pid]
         self.p_activity[pid] = outcome
         agent = self.p_agent[pid]
         if agent is not None:
             agent.remove()
             self.p_agent[pid] = None
+
+    def patient_agents(self) -> list[Patient]:
+        """Mesa handles of the patients in the hospital now (made on first request)."""
+        out = []
+        for pid in self.inside:
+            a = self.p_agent[pid]
+            if a is None:
+                a = self.p_agent[pid] = Patient(self, pid)
+            out.append(a)
+        return out
 
     def space_name(self, idx: int) -> str:
         return self.space_ids[idx] if idx >= 0 else ""
@@ -364,11 +382,16 @@ class OpsModel(mesa.Model):
         self._sys_acc()
         for p in self.pools.values():
             p.close()
-        for pid, agent in enumerate(self.p_agent):
-            if agent is not None:
-                pw = self.cpathways[self.p_pathway[pid]].name
-                self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], math.nan,
-                                       "in_system", math.nan))
+        for pid in self.inside:
+            pw = self.cpathways[self.p_pathway[pid]].name
+            cur = self.p_current[pid]
+            if cur is not None:  # started but not finished: its wait is known
+                step, q0, start, dest, units = cur
+                names = ",".join(f"{p.name}#{u}" for p, u in units)
+                self.recorder.event((pid, pw, self.p_acuity[pid], step, q0, start, math.nan,
+                                     self.space_name(dest), names, 0.0, 0.0, "in_progress"))
+            self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], math.nan,
+                                   "in_system", math.nan))
 
 
 class _Battery:

@@ -150,6 +150,7 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
             loc = dest
             m.p_loc[pid] = loc
             m.p_activity[pid] = st.label
+            m.p_current[pid] = (st.name, q0, granted, dest, units)
             for pool, u in units:
                 if pool.mobile:
                     m.p_device[pid] = f"{pool.name}#{u}"
@@ -168,6 +169,7 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
         rec.event((pid, pw.name, prio, st.name, q0, granted, env.now, m.space_name(loc),
                    _names(units), walk, walked, "done"))
         m.p_device[pid] = None
+        m.p_current[pid] = None
         if st.hold:
             held = units
             held_since = env.now

@@ -34,9 +34,7 @@ def model_snapshot(m: OpsModel) -> Snapshot:
     if fallback is None:
         raise RunError(f"facility {m.facility.name!r} has no occupied room to place people in")
     occ: list[Occupant] = []
-    for agent in m.p_agent:
-        if agent is None:
-            continue
+    for agent in m.patient_agents():
         pw = m.cpathways[m.p_pathway[agent.pid]]
         occ.append(Occupant(id=f"patient-{agent.pid}", role="patient", profile=pw.mobility,
                             space=agent.space or fallback, activity=agent.activity,
