@@ -105,7 +105,7 @@ def sfpe_stair_speed(riser_mm: float, tread_mm: float) -> float:
 
 
 def _weight_for(
-    g: nx.Graph, mobility: Mobility, by: str
+    g: nx.Graph, mobility: Mobility, by: str, *, from_outside: bool = False
 ) -> Callable[[str, str, dict[str, Any]], float | None]:
     if by not in ("length", "time"):
         raise ValueError(f"'by' must be 'length' or 'time', got {by!r}")
@@ -114,6 +114,10 @@ def _weight_for(
 
     def w(u: str, v: str, d: dict[str, Any]) -> float | None:
         kind = d["kind"]
+        if u == OUTSIDE and not from_outside:
+            # "outside" joins every exit at zero length: passing through it would let a
+            # route leave by one exit and come back in by another for free.
+            return None
         if kind == "stair":
             if mobility.stair_speed_factor is None:
                 return None
@@ -195,7 +199,7 @@ def route(facility: Facility, a: str, b: str, *, mobility: Mobility = STAFF,
     """
     g = facility.graph
     src, dst = _endpoint(facility, a), _endpoint(facility, b)
-    w = _weight_for(g, mobility, by)
+    w = _weight_for(g, mobility, by, from_outside=src == OUTSIDE)
     try:
         _, path = nx.single_source_dijkstra(g, src, dst, weight=w)
     except nx.NetworkXNoPath:
@@ -233,11 +237,12 @@ def distance_matrix(facility: Facility, sources: Sequence[str], targets: Sequenc
     """
     targets = list(sources if targets is None else targets)
     g = facility.graph
-    w = _weight_for(g, mobility, by)
     out = np.full((len(sources), len(targets)), np.inf)
     tnodes = [_endpoint(facility, t) for t in targets]
     for i, s in enumerate(sources):
-        dist = nx.single_source_dijkstra_path_length(g, _endpoint(facility, s), weight=w)
+        src = _endpoint(facility, s)
+        w = _weight_for(g, mobility, by, from_outside=src == OUTSIDE)
+        dist = nx.single_source_dijkstra_path_length(g, src, weight=w)
         out[i] = [dist.get(t, np.inf) for t in tnodes]
     return out
 
@@ -265,7 +270,8 @@ def nearest_exit_lengths(facility: Facility, *, mobility: Mobility = STAFF,
                          by: str = "length") -> dict[str, float]:
     """For every space, the length (or time) of its best route to outside (inf if none)."""
     g = facility.graph
-    dist = nx.single_source_dijkstra_path_length(g, OUTSIDE, weight=_weight_for(g, mobility, by))
+    dist = nx.single_source_dijkstra_path_length(
+        g, OUTSIDE, weight=_weight_for(g, mobility, by, from_outside=True))
     return {s.id: float(dist.get(space_node(s.id), np.inf)) for s in facility.spaces}
 
 
