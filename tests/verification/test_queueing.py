@@ -75,9 +75,10 @@ def test_nonpreemptive_priorities_match_cobham(tiny_facility: Any) -> None:
     lam_hi, lam_lo = 0.05, 0.11
     lam = lam_hi + lam_lo
     step = {"name": "service", "needs": ["server"], "duration": {"dist": "exponential", "mean": mean_s}}
-    pathways = {"urgent": {"acuity": {2: 1.0}, "steps": [step]}, "routine": {"acuity": {4: 1.0}, "steps": [step]}}
-    sc = mmc_scenario(c, lam, mean_s, pathways=pathways, mix={"urgent": lam_hi / lam, "routine": lam_lo / lam},
-                      reps=30)
+    pathways = {"urgent": {"acuity": {2: 1.0}, "steps": [step]},
+                "routine": {"acuity": {4: 1.0}, "steps": [step]}}
+    mix = {"urgent": lam_hi / lam, "routine": lam_lo / lam}
+    sc = mmc_scenario(c, lam, mean_s, pathways=pathways, mix=mix, reps=30)
     res = scenarios.run(sc, facility=tiny_facility)
     mu = 1.0 / mean_s
     pw = erlang_c(c, lam / mu)
