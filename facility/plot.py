@@ -299,7 +299,8 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     fig.update_layout(
         title=f"{facility.name}: {lv.id} {lv.name}", height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        plot_bgcolor="white", legend={"orientation": "h", "y": -0.08}, hoverlabel={"align": "left"})
+        plot_bgcolor="white", legend={"orientation": "h", "y": -0.2, "yanchor": "top"},
+        hoverlabel={"align": "left"})
     fig.update_xaxes(title="x (m)", showgrid=False, zeroline=False)
     fig.update_yaxes(title="y (m)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
     return fig
