@@ -45,14 +45,16 @@ class Opening:
         return (-self.direction[1], self.direction[0])
 
 
-def detect_openings(grid: Grid, wall: np.ndarray, lintel: np.ndarray, band_points: np.ndarray,
-                    options: ExtractOptions) -> list[Opening]:
+def detect_openings(grid: Grid, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
+                    band_points: np.ndarray, options: ExtractOptions) -> list[Opening]:
     """Find door openings on one storey.
 
     Args:
         grid: The plan grid.
         wall: Cells filled in the wall band.
         lintel: Cells filled in the lintel band.
+        floor: Cells where the floor was seen (it is seen through an opening,
+            never under a wall hidden behind furniture).
         band_points: Plan coordinates (n, 2) of the points in the wall band,
             used to measure widths at point precision.
         options: Door width limits and the wall closing radius.
@@ -91,17 +93,20 @@ def detect_openings(grid: Grid, wall: np.ndarray, lintel: np.ndarray, band_point
         s = (xy - centre) @ u
         span = float(s.max() - s.min() + c)
         depth = float(np.ptp((xy - centre) @ nrm) + c)
-        if span < 0.6 * options.door_min_width or span > options.door_max_width + 0.4:
+        widest = max(options.door_max_width, options.exit_max_width)
+        if span < 0.6 * options.door_min_width or span > widest + 0.4:
             continue
         if depth > span:
             continue
+        if floor[ii[sl], jj[sl]].mean() < 0.5:
+            continue  # a wall seen only above furniture, not an opening
         ends = np.array([centre + u * (s.min() - 0.12), centre + u * (s.max() + 0.12)])
         near = [grid.lookup(jamb_zone, e[None, :] + nrm[None, :] * off).any()
                 for e in ends for off in (np.array([-1.0, 0.0, 1.0])[:, None] * 0.08)]
         if not (any(near[:3]) and any(near[3:])):
             continue
         width, shift = _measure(tree, band_points, centre, u, nrm, span, depth, options)
-        if width is None or width > options.door_max_width:
+        if width is None or width > widest:
             continue
         mid = centre + u * shift
         if u[0] < 0 or (u[0] == 0 and u[1] < 0):

@@ -29,7 +29,7 @@ from shapely.ops import nearest_points
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
-from lidar.grid import Grid, band_fill, close
+from lidar.grid import Columns, Grid, close
 from lidar.levels import Storey, split_levels
 from lidar.options import ExtractOptions
 from lidar.polygons import region_polygons
@@ -114,14 +114,15 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     with timer.stage("voxel", len(pts)):
         vox = voxel_downsample(pts, opt.voxel)
     del pts
+    spacing = point_spacing(vox)
     with timer.stage("outliers", len(vox)):
-        vox = remove_isolated(vox, opt.voxel, opt.outlier_min_neighbours)
+        # Sparse clouds (occupancy maps) need cubes a few points wide.
+        vox = remove_isolated(vox, max(opt.outlier_cube, 3 * spacing), opt.outlier_min_points)
     report.points_used = len(vox)
     if len(vox) < 100:
         raise ExtractionError(label, f"only {len(vox)} points left after removing noise; is this a building?")
     with timer.stage("levels", len(vox)):
         storeys = split_levels(vox, opt)
-        spacing = point_spacing(vox)
     cell = opt.cell or max(0.05, round(spacing * 1.05, 3))
     report.cell = cell
     zbin = max(opt.voxel, spacing)
@@ -176,23 +177,27 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, cell: float, zbin: fl
     f = st.floor
     with timer.stage(f"{lid} grid", len(pts)):
         grid = Grid.covering(pts[:, :2], cell)
-        wall = band_fill(grid, pts, f + opt.wall_band[0], f + opt.wall_band[1], zbin) >= opt.wall_min_fill
+        cols = Columns.of(grid, pts, f - 0.15, st.ceiling + 0.15, zbin)
+        wall = cols.fill(f + opt.wall_band[0], f + opt.wall_band[1]) >= opt.wall_min_fill
         top = st.ceiling - opt.ceiling_clearance
         if top - (f + opt.lintel_band_start) >= 2 * zbin:
-            lintel = band_fill(grid, pts, f + opt.lintel_band_start, top, zbin) >= opt.wall_min_fill
+            lintel = cols.fill(f + opt.lintel_band_start, top) >= opt.wall_min_fill
         else:
             lintel = np.zeros(grid.shape, dtype=bool)
             report.warn(f"level {lid}: ceiling {st.height:.2f} m above floor leaves no room for lintels "
                         "above door heads; doors cannot be detected")
-        floor = band_fill(grid, pts, f - 0.1, f + 0.1, zbin) > 0
-        ceil = band_fill(grid, pts, st.ceiling - 0.1, st.ceiling + 0.1, zbin) > 0
+        floor = cols.fill(f - 0.1, f + 0.1) > 0
+        ceil = cols.fill(st.ceiling - 0.1, st.ceiling + 0.1) > 0
         seen = floor | ceil | wall | lintel
         interior = ndimage.binary_fill_holes(close(seen, 0.3 / cell))
         in_band = (pts[:, 2] >= f + opt.wall_band[0]) & (pts[:, 2] < f + opt.wall_band[1])
     with timer.stage(f"{lid} doors", int(in_band.sum())):
-        openings = detect_openings(grid, wall, lintel, pts[in_band, :2], opt)
+        openings = detect_openings(grid, wall, lintel, floor, pts[in_band, :2], opt)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
-        barrier = close(wall, opt.wall_closing / cell) | rasterize_openings(grid, openings)
+        # Walls hidden behind furniture in the wall band still show above it;
+        # lintel-band cells with floor seen beneath are beams, lamps or lintels.
+        solid = wall | (lintel & ~ndimage.binary_dilation(floor, iterations=1))
+        barrier = close(solid, opt.wall_closing / cell) | rasterize_openings(grid, openings)
         seg = segment_rooms(interior, barrier, cell, opt)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
         polys = region_polygons(seg.labels, grid, opt.simplify)
@@ -248,6 +253,8 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray,
         if o.width < opt.door_min_width:
             report.warn(f"{where}: {o.width:.2f} m wide, narrower than {opt.door_min_width} m; dropped")
             continue
+        if sa is not None and sb is not None and o.width > opt.door_max_width:
+            continue  # too wide for a door between two spaces: a beam over open floor
         if sa is not None and sb is not None and sa.id == sb.id:
             continue  # an opening inside one space (a beam, a partial partition)
         if sa is None and sb is None:

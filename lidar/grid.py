@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Grid", "band_fill", "disk"]
+from lidar.preprocess import sorted_unique
+
+__all__ = ["Columns", "Grid", "close", "disk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +63,50 @@ class Grid:
         return out
 
 
-def band_fill(grid: Grid, points: np.ndarray, z0: float, z1: float, zbin: float) -> np.ndarray:
-    """Fraction of the height bins of ``[z0, z1)`` that hold a point, per plan cell.
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Which height bins of each plan cell hold a point, for one storey.
 
-    >>> g = Grid(0.0, 0.0, 0.1, (1, 2))
-    >>> wall = np.array([[0.05, 0.05, z] for z in np.arange(0.0, 1.0, 0.05)])
-    >>> band_fill(g, wall, 0.0, 1.0, 0.1).round(2).tolist()
-    [[1.0, 0.0]]
+    Built with one sort of the storey's points; every band's fill is then a
+    cheap count (:meth:`fill`).
+
+    Attributes:
+        grid: The plan grid.
+        z0: Height of the bottom of bin 0.
+        zbin: Bin height (m).
+        cell: Flat cell index of every occupied (cell, bin) pair.
+        bin: Bin index of every occupied pair.
     """
-    nbins = max(1, int(round((z1 - z0) / zbin)))
-    m = (points[:, 2] >= z0) & (points[:, 2] < z1)
-    p = points[m]
-    i, j = grid.cells(p[:, :2])
-    k = np.minimum(((p[:, 2] - z0) / (z1 - z0) * nbins).astype(np.int64), nbins - 1)
-    flat = (i * grid.shape[1] + j) * nbins + k
-    occupied = np.unique(flat) // nbins
-    counts = np.bincount(occupied, minlength=grid.shape[0] * grid.shape[1])
-    return (counts / nbins).reshape(grid.shape)
+
+    grid: Grid
+    z0: float
+    zbin: float
+    cell: np.ndarray
+    bin: np.ndarray
+
+    @classmethod
+    def of(cls, grid: Grid, points: np.ndarray, z0: float, z1: float, zbin: float) -> Columns:
+        nbins = max(1, int(np.ceil((z1 - z0) / zbin)))
+        m = (points[:, 2] >= z0) & (points[:, 2] < z0 + nbins * zbin)
+        p = points[m]
+        i, j = grid.cells(p[:, :2])
+        k = ((p[:, 2] - z0) / zbin).astype(np.int64)
+        occupied = sorted_unique((i * grid.shape[1] + j) * nbins + k)
+        return cls(grid, z0, zbin, occupied // nbins, occupied % nbins)
+
+    def fill(self, lo: float, hi: float) -> np.ndarray:
+        """Fraction of the bins of ``[lo, hi)`` that hold a point, per cell.
+
+        >>> g = Grid(0.0, 0.0, 0.1, (1, 2))
+        >>> wall = np.array([[0.05, 0.05, z] for z in np.arange(0.0, 1.0, 0.05)])
+        >>> Columns.of(g, wall, 0.0, 1.0, 0.1).fill(0.0, 1.0).round(2).tolist()
+        [[1.0, 0.0]]
+        """
+        a = max(0, int(round((lo - self.z0) / self.zbin)))
+        b = max(a + 1, int(round((hi - self.z0) / self.zbin)))
+        sel = (self.bin >= a) & (self.bin < b)
+        counts = np.bincount(self.cell[sel], minlength=self.grid.shape[0] * self.grid.shape[1])
+        return (counts / (b - a)).reshape(self.grid.shape)
 
 
 def disk(radius_cells: float) -> np.ndarray:

@@ -23,7 +23,8 @@ class ExtractOptions:
     Attributes:
         units: Unit of the scan coordinates: ``"m"``, ``"cm"`` or ``"mm"``.
         voxel: Voxel edge (m) of the down-sampling every later step runs on.
-        outlier_min_neighbours: A voxel with fewer occupied neighbours (of 26) is noise.
+        outlier_cube: Edge (m) of the cubes in which isolated points are counted.
+        outlier_min_points: Points in a cube with fewer points than this are noise.
         level_bin: Bin (m) of the height histogram that finds floors and ceilings.
         min_storey_height: Smallest floor-to-ceiling height (m) accepted as a level.
         max_storey_height: Largest floor-to-ceiling height (m) accepted as a level.
@@ -39,6 +40,8 @@ class ExtractOptions:
             dropped with a warning (people cannot pass).
         door_max_width: Widest opening (m) taken as a door; wider lintels are
             beams or open-plan transitions.
+        exit_max_width: Widest opening (m) to unscanned space taken as an exit
+            (entrance doors are wider than room doors).
         wall_closing: Radius (m) that joins the two faces of a wall.
         seed_radius: Free-space erosion radius (m) that seeds rooms; gaps in
             walls narrower than twice this do not merge rooms.
@@ -54,8 +57,9 @@ class ExtractOptions:
     """
 
     units: str = "m"
-    voxel: float = 0.03
-    outlier_min_neighbours: int = 2
+    voxel: float = 0.05
+    outlier_cube: float = 0.2
+    outlier_min_points: int = 3
     level_bin: float = 0.05
     min_storey_height: float = 2.0
     max_storey_height: float = 6.0
@@ -66,6 +70,7 @@ class ExtractOptions:
     ceiling_clearance: float = 0.12
     door_min_width: float = 0.6
     door_max_width: float = 2.0
+    exit_max_width: float = 3.0
     wall_closing: float = 0.15
     seed_radius: float = 0.45
     merge_free_fraction: float = 0.5
@@ -82,7 +87,7 @@ class ExtractOptions:
             v = getattr(self, f.name)
             if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
                 raise ScanOptionError(f.name, "a finite number >= 0", v)
-        for name in ("voxel", "level_bin", "min_storey_height", "door_min_width", "seed_radius"):
+        for name in ("voxel", "outlier_cube", "level_bin", "min_storey_height", "door_min_width", "seed_radius"):
             if not getattr(self, name) > 0:
                 raise ScanOptionError(name, "> 0", getattr(self, name))
         if self.cell is not None and not self.cell > 0:
@@ -102,8 +107,8 @@ class ExtractOptions:
             raise ScanOptionError("wall_min_fill", "in (0, 1]", self.wall_min_fill)
         if not 0 < self.merge_free_fraction <= 1:
             raise ScanOptionError("merge_free_fraction", "in (0, 1]", self.merge_free_fraction)
-        if self.outlier_min_neighbours < 0:
-            raise ScanOptionError("outlier_min_neighbours", ">= 0", self.outlier_min_neighbours)
+        if self.outlier_min_points < 0:
+            raise ScanOptionError("outlier_min_points", ">= 0", self.outlier_min_points)
 
     @property
     def scale(self) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 
 from lidar.errors import ScanFileError
 from lidar.options import UNIT_SCALE
-from lidar.preprocess import voxel_keys
+from lidar.preprocess import voxel_downsample
 
 __all__ = ["SUPPORTED_EXTENSIONS", "check_cloud", "read"]
 
@@ -69,13 +69,11 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None) -> n
         c = np.asarray(chunk, dtype=np.float64) * scale
         _check_finite(p, c)
         if voxel is not None and len(c):
-            _, first = np.unique(voxel_keys(c, voxel), return_index=True)
-            c = c[np.sort(first)]
+            c = voxel_downsample(c, voxel)
         parts.append(c)
     pts = np.concatenate(parts) if parts else np.empty((0, 3))
     if voxel is not None and len(parts) > 1:
-        _, first = np.unique(voxel_keys(pts, voxel), return_index=True)
-        pts = pts[np.sort(first)]
+        pts = voxel_downsample(pts, voxel)
     check_cloud(pts, str(p), units=units)
     return pts
 

@@ -183,22 +183,35 @@ def _stations(polygon: Polygon, spacing: float) -> list[tuple[float, float]]:
 
 def _clutter(free: shapely.Geometry, expected: float, z0: float, rng: np.random.Generator,
              mesh: _Mesh, *, furniture: bool) -> None:
-    """Place Poisson(expected) boxes inside ``free``: furniture or people."""
+    """Place Poisson(expected) boxes inside ``free``: furniture or people.
+
+    Low furniture (beds, desks, trolleys) goes anywhere; tall furniture
+    (cabinets, shelving) stands against a wall, as it does in real rooms.
+    """
     if free.is_empty:
         return
     n = int(rng.poisson(expected))
     x0, y0, x1, y1 = free.bounds
+    edges = [(a, b) for a, b in _segments(free.boundary) if np.hypot(*(b - a)) > 1.0]
     for _ in range(n):
         if furniture:
             w, d = rng.uniform(0.4, 2.0), rng.uniform(0.4, 1.0)
-            h = float(rng.choice([0.45, 0.75, 0.9, 1.2, 1.8]))
+            h = float(rng.choice([0.45, 0.75, 0.9, 1.2, 1.8, 2.0]))
         else:
             w, d, h = 0.45, 0.3, float(rng.uniform(1.5, 1.9))
-        ang = rng.uniform(0, math.pi)
+        tall = furniture and h > 1.5 and bool(edges)
         for _try in range(10):
-            c = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
-            u = np.array([math.cos(ang), math.sin(ang)])
-            v = np.array([-u[1], u[0]])
+            if tall:
+                a, b = edges[int(rng.integers(len(edges)))]
+                u = (b - a) / np.hypot(*(b - a))
+                v = np.array([-u[1], u[0]])
+                c = a + u * rng.uniform(0, np.hypot(*(b - a)))
+                c = c + v * (d / 2 + 0.01) if free.contains(Point(c + v * 0.3)) else c - v * (d / 2 + 0.01)
+            else:
+                ang = rng.uniform(0, math.pi)
+                c = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
+                u = np.array([math.cos(ang), math.sin(ang)])
+                v = np.array([-u[1], u[0]])
             quad = np.array([c - u * w / 2 - v * d / 2, c + u * w / 2 - v * d / 2,
                              c + u * w / 2 + v * d / 2, c - u * w / 2 + v * d / 2])
             if free.contains(Polygon(quad)):
