@@ -185,11 +185,14 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
             ax.scatter([e.at[0] for e in exits], [e.at[1] for e in exits], marker="^", s=60,
                        color=DOOR_COLOURS["exit"], edgecolor="black", zorder=7)
             for e in exits:
-                ax.annotate(e.id, e.at, xytext=(4, 4), textcoords="offset points", fontsize=6,
-                            color=DOOR_COLOURS["exit"], fontweight="bold", zorder=7)
+                # Labels go outward, off the plan, on the side of the wall the exit is in.
+                west = e.at[0] <= bounds[0] + 1e-6
+                ax.annotate(e.id, e.at, xytext=(-5 if west else 5, 5), textcoords="offset points",
+                            fontsize=6, color=DOOR_COLOURS["exit"], fontweight="bold", zorder=7,
+                            ha="right" if west else "left")
         lv = facility.level(lid)
         ax.set_title(f"{lid} {lv.name}  (elevation {lv.elevation:g} m)", fontsize=9, loc="left")
-        ax.set_xlim(bounds[0] - 2, bounds[2] + 2)
+        ax.set_xlim(bounds[0] - 0.08 * w, bounds[2] + 0.08 * w)  # room for exit labels
         ax.set_ylim(bounds[1] - 2, bounds[3] + 2)
         ax.set_aspect("equal")
         ax.tick_params(labelsize=6)

@@ -300,12 +300,9 @@ def _ground(o: SampleOptions) -> list[_Segment]:
         _slot("RECEPTION", "reception", "Main reception", 5.0),
         _slot("PHARMACY", "pharmacy", "Pharmacy", 8.0),
         _slot("OPD-WAIT", "outpatient_waiting", "Outpatient waiting", 8.0),
-        *_repeat(2, "OPD", "outpatient_clinic", "Clinic room", 3.6)[::-1],
+        *[_slot(f"OPD{i}", "outpatient_clinic", f"Clinic room {i}", 3.6) for i in (5, 6)],
         _slot("OPD-STAFF", "staff_room", "Outpatient staff room", 3.6, door="staff"),
     ]
-    # The two extra clinic rooms on the south side continue the numbering.
-    img_south = [(_replace(s, key=f"OPD{int(s.key[3:]) + 4}", name=f"Clinic room {int(s.key[3:]) + 4}")
-                  if s.use == "outpatient_clinic" else s) for s in img_south]
     return [_Segment(ed_north, ed_south), _Segment(img_north, img_south)]
 
 
