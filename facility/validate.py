@@ -23,8 +23,10 @@ safety officer should read.  The rules and their sources:
   unoccupied space); every bed space reaches one with its bed (warning);
 * smoke compartments (NFPA 101 ch. 18/19, HTM 05-02 progressive horizontal
   evacuation): at most :data:`MAX_COMPARTMENT_AREA` m², at least two per
-  floor with beds, and each occupied space can reach a neighbouring compartment
-  on its level (or a final exit) without stairs or lifts (warnings).
+  floor with beds, each occupied space (and each bed space, with its bed) can
+  reach a neighbouring compartment on its level (or a final exit) without
+  stairs or lifts, at most :data:`MAX_BARRIER_TRAVEL` m from a door into
+  another compartment (warnings).
 
 The reachability and compartment checks need sound references and polygons,
 so they run only when those are free of errors.
@@ -47,11 +49,12 @@ from shapely.validation import explain_validity
 
 from facility.errors import FacilityValidationError, Issue
 from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction, shared_wall
-from facility.graph import OUTSIDE, space_node
+from facility.graph import OUTSIDE, door_node, space_node
 from facility.model import OCCUPIED_KINDS, Door, Facility, Lift, Space, SpaceKind, Stair
-from facility.routing import BED, STAFF, unreachable_spaces
+from facility.routing import BED, STAFF, Mobility, unreachable_spaces
 
 __all__ = [
+    "MAX_BARRIER_TRAVEL",
     "MAX_COMPARTMENT_AREA",
     "MIN_DOOR_WIDTH",
     "MIN_STAIR_WIDTH",
@@ -69,6 +72,9 @@ MIN_DOOR_WIDTH = 0.6
 MIN_STAIR_WIDTH = 0.8
 #: Largest smoke compartment (m²): NFPA 101 18.3.7.1 / 19.3.7.1 (22,500 ft²).
 MAX_COMPARTMENT_AREA = 2100.0
+#: Longest walk (m) from a space to a door into another smoke compartment: NFPA 101
+#: 18.3.7.1 (200 ft), measured from the space's centre along the navigation graph.
+MAX_BARRIER_TRAVEL = 61.0
 #: Smallest bed-lift car (width, depth) in m: HTM 08-02.
 BED_LIFT_CAR = (1.8, 2.7)
 
@@ -391,36 +397,74 @@ def _compartment_sizes(f: Facility) -> list[Issue]:
     return out
 
 
+def _level_graph(f: Facility, mobility: Mobility) -> nx.Graph:
+    """The navigation graph without stairs, lifts, "outside" and doors ``mobility`` cannot pass."""
+    g = f.graph.copy()
+    g.remove_node(OUTSIDE)
+    for u, v, d in list(g.edges(data=True)):
+        width = min(g.nodes[u].get("width", math.inf), g.nodes[v].get("width", math.inf))
+        if d["kind"] != "walk" or width < mobility.min_door_width:
+            g.remove_edge(u, v)
+    return g
+
+
 def _horizontal_evacuation(f: Facility) -> list[Issue]:
-    """Each occupied compartment space must reach another compartment (or an exit) on its level.
+    """Occupied spaces must reach another compartment (or an exit) on their level, beds with their bed.
 
     Stair, lift and outside edges are removed, so what remains connected is
     what can be reached horizontally, as progressive horizontal evacuation
-    requires (HTM 05-02, NFPA 101 18.1.1.4.3).
+    requires (HTM 05-02; NFPA 101 18.1.1.4.3 and 18.3.7.1).
     """
-    g = f.graph.copy()
-    g.remove_node(OUTSIDE)
-    g.remove_edges_from([(u, v) for u, v, k in g.edges(data="kind") if k in ("stair", "lift")])
-    for u, v, d in list(g.edges(data=True)):
-        width = min(g.nodes[u].get("width", math.inf), g.nodes[v].get("width", math.inf))
-        if width < STAFF.min_door_width or d["kind"] != "walk":
-            g.remove_edge(u, v)
     comp_of = {space_node(s.id): s.compartment for s in f.spaces}
-    reach_exit: dict[int, bool] = {}
-    comps: dict[int, set[str]] = {}
-    where: dict[str, int] = {}
-    for k, nodes in enumerate(nx.connected_components(g)):
-        reach_exit[k] = any(n.startswith("exit:") for n in nodes)
-        comps[k] = {c for n in nodes if (c := comp_of.get(n)) is not None}
-        where.update(dict.fromkeys(nodes, k))
     out = []
-    for cid, ids in f.compartments.items():
-        stuck = [sid for sid in ids if f.space(sid).occupied and f.space(sid).kind in OCCUPIED_KINDS
-                 and not reach_exit[k := where[space_node(sid)]] and not (comps[k] - {cid})]
-        if stuck:
-            shown = ", ".join(stuck[:5]) + (f" and {len(stuck) - 5} more" if len(stuck) > 5 else "")
+    for mobility in (STAFF, BED):
+        g = _level_graph(f, mobility)
+        reach_exit: dict[int, bool] = {}
+        comps: dict[int, set[str]] = {}
+        where: dict[str, int] = {}
+        for k, nodes in enumerate(nx.connected_components(g)):
+            reach_exit[k] = any(n.startswith("exit:") for n in nodes)
+            comps[k] = {c for n in nodes if (c := comp_of.get(n)) is not None}
+            where.update(dict.fromkeys(nodes, k))
+        for cid, ids in f.compartments.items():
+            spaces = [f.space(sid) for sid in ids]
+            movers = ([s.id for s in spaces if s.occupied and s.kind in OCCUPIED_KINDS] if mobility is STAFF
+                      else [s.id for s in spaces if s.beds > 0])
+            stuck = [sid for sid in movers
+                     if not reach_exit[k := where[space_node(sid)]] and not comps[k] - {cid}]
+            if not stuck:
+                continue
+            what = ("occupied space(s)" if mobility is STAFF
+                    else f"bed space(s) (with their beds, doors >= {BED.min_door_width} m)")
             out.append(_warn(f"compartment {cid}",
-                             f"occupied space(s) {shown} cannot reach a neighbouring compartment or a final "
+                             f"{what} {_some(stuck)} cannot reach a neighbouring compartment or a final "
                              "exit on their level without stairs or lifts (progressive horizontal "
                              "evacuation, HTM 05-02)"))
+        if mobility is STAFF:
+            out += _barrier_distances(f, g)
     return out
+
+
+def _barrier_distances(f: Facility, g: nx.Graph) -> list[Issue]:
+    """Walking distance from each occupied space to the nearest door between compartments."""
+    barrier = [door_node(d.id) for d in f.doors
+               if len({f.space(sid).compartment for sid in d.spaces} - {None}) == 2]
+    if not barrier:
+        return []
+    dist = nx.multi_source_dijkstra_path_length(g, barrier, weight="length")
+    out = []
+    for cid, ids in f.compartments.items():
+        far = {sid: dist[space_node(sid)] for sid in ids
+               if f.space(sid).occupied and f.space(sid).kind in OCCUPIED_KINDS
+               and MAX_BARRIER_TRAVEL < dist.get(space_node(sid), math.inf) < math.inf}
+        if far:
+            out.append(_warn(f"compartment {cid}",
+                             f"space(s) {_some(list(far))} are more than {MAX_BARRIER_TRAVEL:g} m from a "
+                             f"door to another compartment (up to {max(far.values()):.0f} m from the "
+                             "space's centre; NFPA 101 18.3.7.1)"))
+    return out
+
+
+def _some(ids: list[str]) -> str:
+    """The first few ids, and how many more."""
+    return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")

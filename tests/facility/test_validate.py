@@ -184,16 +184,50 @@ def test_patient_floor_with_one_compartment(tiny_facility: Facility) -> None:
         "has 6 bed(s) but 1 smoke compartment(s); patient floors need at least 2 "
         "(NFPA 101 ch. 18/19, HTM 05-02)"
     ]
-    [message] = found(f, "compartment A", "warning")
-    assert message.startswith("occupied space(s) L1-CW, L1-CE, L1-R1, L1-R2, L1-R3 cannot reach")
+    staff, beds = found(f, "compartment A", "warning")
+    assert staff.startswith("occupied space(s) L1-CW, L1-CE, L1-R1, L1-R2, L1-R3 cannot reach")
+    assert beds.startswith("bed space(s) (with their beds, doors >= 1.1 m) L1-R1, L1-R3 cannot reach")
 
 
 def test_compartment_without_a_horizontal_way_out(tiny_facility: Facility) -> None:
     # Closing the smoke door (removing it) leaves compartment B only its lift, A its stair.
     f = replace(tiny_facility, doors=tuple(d for d in tiny_facility.doors if d.id != "L1-DS"))
-    assert len(found(f, "compartment A", "warning")) == 1
-    assert len(found(f, "compartment B", "warning")) == 1
+    assert len(found(f, "compartment A", "warning")) == 2  # people, and beds
+    assert len(found(f, "compartment B", "warning")) == 2
     assert errors(validate(f)) == []  # everyone still reaches an exit by stair or lift
+
+
+def test_smoke_door_too_narrow_for_beds(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "doors", "L1-DS", width=1.0)
+    [message] = found(f, "compartment A", "warning")
+    assert message.startswith("bed space(s) (with their beds, doors >= 1.1 m) L1-R1 cannot reach")
+    # Compartment B's beds can still leave by the bed lift, but not horizontally.
+    assert len(found(f, "compartment B", "warning")) == 1
+
+
+def test_long_walk_to_a_smoke_barrier_door() -> None:
+    # A 120 m corridor split at x = 100: the room at the west end is ~100 m from the barrier door.
+    spaces = (
+        Space(id="CW", level="G", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 100, 2), compartment="W"),
+        Space(id="CE", level="G", kind=SpaceKind.CORRIDOR, polygon=box(100, 0, 120, 2), compartment="E"),
+        Space(id="R", level="G", kind=SpaceKind.ROOM, polygon=box(0, 2, 4, 6), compartment="W"),
+    )
+    f = Facility(
+        name="long",
+        levels=(Level(id="G"),),
+        spaces=spaces,
+        doors=(
+            Door(id="DS", spaces=("CW", "CE"), at=(100.0, 1.0), width=1.4, smoke_door=True),
+            Door(id="DR", spaces=("CW", "R"), at=(2.0, 2.0), width=1.2),
+        ),
+        exits=(Exit(id="X", space="CE", at=(120.0, 1.0), width=1.5),),
+    )
+    [message] = found(f, "compartment W", "warning")
+    expected = 2.0 + ((100 - 2) ** 2 + 1) ** 0.5  # room centre to its door, then along the corridor
+    assert message == (
+        f"space(s) R are more than 61 m from a door to another compartment (up to {expected:.0f} m "
+        "from the space's centre; NFPA 101 18.3.7.1)"
+    )
 
 
 def test_ground_floor_compartment_with_its_own_exit_is_fine(tiny_facility: Facility) -> None:
