@@ -10,7 +10,8 @@ of JuPedSim's ``build_geometry``):
   are those elements, and the collection may carry ``name``, ``levels``,
   ``stairs``, ``lifts`` and ``metadata`` members;
 * the facility dict written in Python with shapely objects in place of
-  coordinates (a ``Polygon`` as a space's ``polygon``, a ``Point`` as ``at``).
+  coordinates (a ``Polygon`` as a space's ``polygon``, a ``Point`` as ``at``),
+  and each section either a list or a mapping from id to the other fields.
 
 Every form is turned into the file dict, checked against the JSON Schema
 (errors name the file, the element, the field and the problem), turned into
@@ -157,8 +158,20 @@ def _build(data: Any, *, source: str, require_format: bool, validate: bool) -> F
 
 
 def _plain(data: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Replace shapely geometry, tuples and numpy scalars by plain JSON values."""
+    """Replace shapely geometry, tuples and numpy scalars by plain JSON values.
+
+    A section may also be a mapping from id to the element's other fields
+    (``{"spaces": {"R1": {"level": "G", "kind": "room", "polygon": box(...)}}}``).
+    """
     out = _jsonable(data)
+    for section in SECTIONS:
+        items = out.get(section)
+        if isinstance(items, dict):
+            bad = [k for k, v in items.items() if not isinstance(v, dict) or "id" in v]
+            if bad:
+                raise FacilityFileError(source, f"{section}[{bad[0]!r}]: in a section given as a mapping "
+                                        "from id to fields, each value must be an object without 'id'")
+            out[section] = [{"id": k, **v} for k, v in items.items()]
     for i, space in enumerate(out.get("spaces") or []):
         if isinstance(space, dict) and isinstance(space.get("polygon"), Polygon):
             poly = space["polygon"]

@@ -388,6 +388,25 @@ def test_build_from_shapely_objects(tiny_facility: Facility) -> None:
     assert build(tiny_facility) is tiny_facility
 
 
+def test_build_from_sections_keyed_by_id() -> None:
+    f = build(
+        {
+            "name": "keyed",
+            "levels": {"G": {"name": "ground"}},
+            "spaces": {
+                "C": {"level": "G", "kind": "corridor", "polygon": box(0, 0, 10, 2)},
+                "R": {"level": "G", "kind": "room", "polygon": box(0, 2, 5, 6), "beds": 2},
+            },
+            "doors": {"D": {"spaces": ["C", "R"], "at": Point(2.5, 2), "width": 1.2}},
+            "exits": {"X": {"space": "C", "at": Point(10, 1), "width": 1.5}},
+        },
+        source="python",
+    )
+    assert [s.id for s in f.spaces] == ["C", "R"] and f.level("G").name == "ground"
+    with pytest.raises(FacilityFileError, match=r"python: spaces\['C'\]: .* without 'id'"):
+        build({"name": "x", "levels": [{"id": "G"}], "spaces": {"C": box(0, 0, 1, 1)}}, source="python")
+
+
 def test_build_rejects_other_geometry() -> None:
     data = {
         "name": "x",
