@@ -32,6 +32,19 @@ def spaces_table(facility: Facility, level: str | None, uses: list[str]) -> pd.D
                                        "area_m2", "air_changes", "occupied"])
 
 
+def compartments_table(facility: Facility) -> pd.DataFrame:
+    """One row per smoke compartment: level, area, beds, and the NFPA 101 area limit check."""
+    rows = []
+    for comp, ids in sorted(facility.compartments.items()):
+        spaces = [facility.space(s) for s in ids]
+        area = sum(s.area for s in spaces)
+        rows.append({"compartment": comp, "level": spaces[0].level, "area_m2": round(area, 1),
+                     "beds": sum(s.beds for s in spaces), "spaces": len(spaces),
+                     "within_2100_m2": area <= 2100.0})
+    return pd.DataFrame(rows, columns=["compartment", "level", "area_m2", "beds", "spaces",
+                                       "within_2100_m2"])
+
+
 def _default_index(ids: list[str], facility: Facility, use: str, fallback: int) -> int:
     found = facility.spaces_with_use(use)
     return ids.index(found[0].id) if found else min(fallback, len(ids) - 1)
@@ -42,8 +55,10 @@ def _find_route(facility: Facility) -> None:
     a, b = st.session_state["route_from"], st.session_state["route_to"]
     mobility = MOBILITIES[st.session_state["route_mobility"]]
     try:
-        st.session_state["route"] = route(facility, a, b, mobility=mobility)
+        found = route(facility, a, b, mobility=mobility)
+        st.session_state["route"] = found
         st.session_state["route_error"] = None
+        st.session_state["level"] = facility.space(a).level  # show where the route starts
     except RoutingError as exc:
         st.session_state["route"] = None
         st.session_state["route_error"] = str(exc)
@@ -112,6 +127,8 @@ def page() -> None:
     table = spaces_table(facility, None if everywhere else level, uses)
     st.dataframe(table, hide_index=True)
     st.caption(f"{len(table)} spaces, {int(table['beds'].sum())} beds")
+    with st.expander("Smoke compartments (NFPA 101: at most 2,100 m² each, at least 2 per bed floor)"):
+        st.dataframe(compartments_table(facility), hide_index=True, key="compartments")
 
 
 page()

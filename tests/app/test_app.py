@@ -34,7 +34,9 @@ def test_page_renders_the_sample(app: AppTest) -> None:
     assert metrics["levels"] == "4" and metrics["beds"] == str(counts["beds"])
     assert metrics["smoke doors"] == str(counts["smoke_doors"])
     assert _plot_titles(at) == ["Sample general hospital: L0 Ground"]
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == len(sample().spaces_on("L0"))
+    assert len(at.dataframe[0].value) == len(sample().spaces_on("L0"))
+    compartments = at.dataframe[1].value
+    assert len(compartments) == len(sample().compartments) and compartments["within_2100_m2"].all()
 
 
 def test_switching_level_and_filtering_spaces(app: AppTest) -> None:
@@ -52,7 +54,7 @@ def test_switching_level_and_filtering_spaces(app: AppTest) -> None:
 
 def test_route_explorer_finds_a_bed_route_and_draws_it(app: AppTest) -> None:
     at = app.run()
-    at.selectbox(key="level").set_value("L3")
+    assert at.selectbox(key="level").value == "L0"
     at.selectbox(key="route_from").set_value("L3-W3-BAY1")
     at.selectbox(key="route_to").set_value("L1-ICU-BAY1")
     at.selectbox(key="route_mobility").set_value("bed")
@@ -62,6 +64,7 @@ def test_route_explorer_finds_a_bed_route_and_draws_it(app: AppTest) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["length"] == f"{expected.length:.1f} m"
     assert metrics["lifts"] == ", ".join(expected.lifts) and metrics["stairs"] == "none"
+    assert at.selectbox(key="level").value == "L3"  # the plan jumps to where the route starts
     import json
 
     (chart,) = at.get("plotly_chart")
