@@ -71,7 +71,9 @@ class CompiledStep:
     duration: Callable[[], float]
     space: int
     wait: int
-    hold: bool
+    hold: frozenset[str]
+    ends_target: bool
+    place: int  # index into needs of the pool whose unit says where the step happens, or -1
     renege: bool
     label: str
     wait_label: str
@@ -161,8 +163,11 @@ class OpsModel(mesa.Model):
         self.staff_len = self.walk.staff_len
         hours = max(1, math.ceil(self.horizon / 60.0))
         self.pools: dict[str, Pool] = {}
-        for i, (name, res) in enumerate(sc.resources.items()):
-            self.pools[name] = self._pool(name, i, res, hours)
+        # Global acquisition order (rules out circular waits): places and devices
+        # before staff, so staff are not kept idle while a patient waits for a room.
+        order = sorted(sc.resources, key=lambda n: (sc.resources[n].kind == "staff", list(sc.resources).index(n)))
+        for name, res in sc.resources.items():
+            self.pools[name] = self._pool(name, order.index(name), res, hours)
         uniform = _Uniform(rng)
         self.cpathways = [self._compile(name, pw, uniform) for name, pw in sc.pathways.items()]
         self.plan: ArrivalPlan = plan_arrivals(sc, rng)
@@ -175,6 +180,7 @@ class OpsModel(mesa.Model):
         self.p_device: list[str | None] = []
         # the step in progress: (step, queue entry, start, space, units)
         self.p_current: list[tuple[str, float, float, int, Any] | None] = []
+        self.p_target: list[float] = []  # minutes from arrival to the end of the target clock
         self.p_agent: list[Patient | None] = []
         self.in_system = 0
         self.inside: dict[int, None] = {}  # ids of patients in the hospital, in arrival order
@@ -199,7 +205,7 @@ class OpsModel(mesa.Model):
     def _pool(self, name: str, index: int, res: Resource, hours: int) -> Pool:
         env, rng = self.env, self.gen
         homes = self._spaces_of(res.space_use)
-        if res.kind == "room":
+        if res.kind == "room" or (res.kind == "device" and not res.mobile and homes):
             n = res.count if res.count is not None else len(homes)
             units = [homes[i % len(homes)] for i in range(n)] if homes else [-1] * n
         elif res.kind == "bed":
@@ -222,6 +228,7 @@ class OpsModel(mesa.Model):
             pool = Pool(env, name, index, res.kind, units, hours=hours, preemptive=res.preemptive,
                         turnaround=turnaround)
         pool.mobile = res.mobile
+        pool.bound = res.kind in ("room", "bed") or (res.kind == "device" and not res.mobile and bool(homes))
         if res.roster:
             env.process(self._roster(pool, res))
         if res.failures is not None:
@@ -246,13 +253,20 @@ class OpsModel(mesa.Model):
                 alts = item if isinstance(item, list) else [item]
                 needs.append([self.pools[a] for a in alts])
             needs.sort(key=lambda alts: min(p.index for p in alts))
+            place = -1
+            for j, alts in enumerate(needs):
+                p = alts[0]
+                if len(alts) == 1 and p.bound and (s.space_use is None or
+                                                   self.scenario.resources[p.name].space_use == s.space_use):
+                    place = j
+                    break
             sp = self._spaces_of(s.space_use)
             wt = self._spaces_of(s.wait_use)
             cum = list(np.cumsum([b.p for b in s.next])) if s.next else []
             targets = [-1 if b.to == EXIT else names.index(b.to) for b in s.next]
             steps.append(CompiledStep(
                 name=s.name, needs=needs, duration=Sampler(s.duration, rng), space=sp[0] if sp else -1,
-                wait=wt[0] if wt else -1, hold=s.hold, renege=s.renege, label=s.name,
+                wait=wt[0] if wt else -1, hold=frozenset(s.hold), ends_target=s.name in pw.target_ends_at, place=place, renege=s.renege, label=s.name,
                 wait_label=f"waiting:{s.name}", default_next=i + 1 if i + 1 < len(pw.steps) else -1,
                 cum=[float(c) for c in cum], targets=targets, uniform=uniform))
         arrive = self._spaces_of(pw.arrive_use or pw.steps[0].wait_use or pw.steps[0].space_use)
@@ -276,6 +290,7 @@ class OpsModel(mesa.Model):
             self.p_activity.append("arriving")
             self.p_device.append(None)
             self.p_current.append(None)
+            self.p_target.append(math.nan)
             self.p_agent.append(None)
             self.inside[pid] = None
             env.process(patient_process(self, pid))
@@ -348,8 +363,11 @@ class OpsModel(mesa.Model):
         self.in_system -= 1
         self.departed += 1
         pw = self.cpathways[self.p_pathway[pid]].name
+        target = self.p_target[pid]
+        if math.isnan(target):
+            target = self.env.now - self.p_arrival[pid]
         self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], self.env.now, outcome,
-                               boarding))
+                               boarding, target))
         self.p_loc[pid] = -1
         del self.inside[pid]
         self.p_activity[pid] = outcome
@@ -391,7 +409,7 @@ class OpsModel(mesa.Model):
                 self.recorder.event((pid, pw, self.p_acuity[pid], step, q0, start, math.nan,
                                      self.space_name(dest), names, 0.0, 0.0, "in_progress"))
             self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], math.nan,
-                                   "in_system", math.nan))
+                                   "in_system", math.nan, self.p_target[pid]))
 
 
 class _Battery:

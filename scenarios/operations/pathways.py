@@ -5,8 +5,9 @@ For each step the patient joins the queues of every resource the step needs
 patients that need the same two resources), then everyone walks to where the
 step happens (the room granted, else the step's space; staff and mobile
 devices from wherever they were last), then the step takes its sampled time.
-A ``hold`` step keeps its resources until the next step has everything it
-needs (ED boarding: the cubicle stays taken until a ward bed is free).  On a
+A step's ``hold`` resources stay taken until the next step has everything it
+needs, and a later step needing the same resource keeps using the held unit
+(ED boarding: the cubicle stays taken until a ward bed is free).  On a
 pre-emptive pool an ESI 1 patient interrupts the least urgent user, who
 releases what else it holds and queues again for the remaining time.
 """
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
+from scenarios.errors import RunError
 from scenarios.operations.resources import Pool, Preempted
 
 if TYPE_CHECKING:
@@ -35,12 +37,16 @@ def _release(units: Units) -> None:
 
 
 def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc: Any,  # noqa: PLR0917
-             deadline: float, units: Units) -> Generator[simpy.Event, Any, bool]:
-    """Get one unit of every need into ``units``; False if the patient reneged."""
+             deadline: float, units: Units, held: Units) -> Generator[simpy.Event, Any, bool]:
+    """Get one unit of every need into ``units`` (held units first); False if the patient reneged."""
     env = m.env
     for alts in st.needs:
         if len(alts) == 1:
             pool = alts[0]
+            reuse = next((k for k, (p, _) in enumerate(held) if p is pool), -1)
+            if reuse >= 0:
+                units.append(held.pop(reuse))
+                continue
             u = pool.try_acquire(pid, prio, near, proc)
             if u < 0:
                 ev = pool.request(pid, prio, near, proc)
@@ -103,15 +109,19 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
         remaining = st.duration()
         q0 = env.now
         near = st.space if st.space >= 0 else loc
+        reused = list(held)
         while True:
             units: Units = []
             try:
-                ok = yield from _acquire(m, st, pid, prio, near, proc, deadline, units)
+                ok = yield from _acquire(m, st, pid, prio, near, proc, deadline, units, held)
             except simpy.Interrupt as intr:
                 lost = intr.cause
                 assert isinstance(lost, Preempted)
-                _release([(p, u) for p, u in units if not (p is lost.pool and u == lost.unit)])
-                held = [(p, u) for p, u in held if not (p is lost.pool and u == lost.unit)]
+                # give back what this attempt got, but keep units carried over from a hold
+                carried = [(p, u) for p, u in units if (p, u) in reused]
+                _release([(p, u) for p, u in units if not (p is lost.pool and u == lost.unit)
+                          and (p, u) not in carried])
+                held = [(p, u) for p, u in held + carried if not (p is lost.pool and u == lost.unit)]
                 continue
             if not ok:
                 _release(units)
@@ -120,15 +130,18 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
                 m.depart(pid, "left_without_being_seen", boarding)
                 return
             granted = env.now
-            if held:
+            if st.ends_target and math.isnan(m.p_target[pid]):
+                m.p_target[pid] = granted - m.p_arrival[pid]
+            if reused:
                 boarding += granted - held_since
+            if held:
                 _release(held)
                 held = []
             dest = st.space
-            for pool, u in units:
-                if pool.kind in ("room", "bed") and pool.loc[u] >= 0:
+            if st.place >= 0:
+                pool, u = units[st.place]
+                if pool.loc[u] >= 0:
                     dest = pool.loc[u]
-                    break
             if dest < 0:
                 dest = loc
             walk = 0.0
@@ -147,6 +160,10 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
                             if pool.kind == "staff":
                                 pool.walked_m[u] += d
                         pool.loc[u] = dest
+            if walk == math.inf:
+                raise RunError(f"pathway {pw.name!r} step {st.name!r}: no route for a {pw.mobility} patient "
+                               f"or its staff from {m.space_name(loc)!r} to {m.space_name(dest)!r} "
+                               "(check doors, door widths and lifts)")
             loc = dest
             m.p_loc[pid] = loc
             m.p_activity[pid] = st.label
@@ -171,7 +188,8 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
         m.p_device[pid] = None
         m.p_current[pid] = None
         if st.hold:
-            held = units
+            held = [(p, u) for p, u in units if p.name in st.hold]
+            _release([(p, u) for p, u in units if p.name not in st.hold])
             held_since = env.now
         else:
             _release(units)

@@ -37,6 +37,7 @@ PATIENT_COLUMNS = (
     ("departure", pa.float64()),     # NaN while still in the hospital at the end
     ("outcome", pa.string()),        # discharged / left_without_being_seen / in_system
     ("boarding_min", pa.float64()),  # time held in a 'hold' step waiting for the next
+    ("target_min", pa.float64()),    # arrival to the end of the target clock (e.g. leaving the ED)
 )
 
 

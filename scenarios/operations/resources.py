@@ -75,6 +75,7 @@ class Pool:
         self.preemptive = preemptive
         self.turnaround = turnaround
         self.mobile = False
+        self.bound = False  # units are places (rooms, beds, fixed devices)
         n = self.n
         self.state = [FREE] * n
         self.loc = list(unit_space)

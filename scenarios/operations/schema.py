@@ -66,10 +66,15 @@ class Step(StrictModel):
             list means "any one of these" (skills: a step a nurse practitioner
             or a doctor may do).
         duration: How long the step takes once everyone is there.
-        space_use: Where the step happens when no room resource says so.
+        space_use: Where the step happens: the unit of the needed room, bed or
+            fixed device whose ``space_use`` matches, else the first space with
+            this use.  Without it: the first room, bed or fixed device needed,
+            else where the patient is.
         wait_use: Where the patient waits for the step (default: where they are).
-        hold: Keep this step's resources until the next step has started
-            (ED boarding: the cubicle stays taken until a ward bed is free).
+        hold: Resources (of this step's needs) kept after the step until the
+            next step has started; a later step needing the same resource uses
+            the unit held (ED boarding: the cubicle stays taken until a ward
+            bed and a porter are free; a cubicle stays reserved during imaging).
         renege: The patient may leave while waiting here (pathway ``patience``).
         next: Branches with probabilities; default the following step, or
             leaving after the last.
@@ -80,7 +85,7 @@ class Step(StrictModel):
     duration: Distribution
     space_use: str | None = None
     wait_use: str | None = None
-    hold: bool = False
+    hold: list[str] = Field(default_factory=list)
     renege: bool = False
     next: list[Branch] = Field(default_factory=list)
 
@@ -94,10 +99,24 @@ class Step(StrictModel):
     @field_validator("needs")
     @classmethod
     def _alternatives(cls, v: list[str | list[str]]) -> list[str | list[str]]:
+        seen: set[str] = set()
         for item in v:
             if isinstance(item, list) and not item:
                 raise ValueError("a list of alternative resources must not be empty")
+            for a in item if isinstance(item, list) else [item]:
+                if a in seen:
+                    # two units of one pool acquired one after the other can deadlock
+                    raise ValueError(f"resource {a!r} is needed twice; declare a second role instead")
+                seen.add(a)
         return v
+
+    @model_validator(mode="after")
+    def _holds(self) -> Step:
+        single = {n for n in self.needs if isinstance(n, str)}
+        bad = [h for h in self.hold if h not in single]
+        if bad:
+            raise ValueError(f"'hold' names {bad}, which are not (single) needs of step {self.name!r}")
+        return self
 
 
 class Pathway(StrictModel):
@@ -110,6 +129,9 @@ class Pathway(StrictModel):
             numbers are served first, and ESI 1 pre-empts on pre-emptive resources.
         patience: Time a patient waits at a ``renege`` step before leaving.
         arrive_use: Space use where patients arrive (default: first step's).
+        target_ends_at: Steps whose start stops the target clock (the 4-hour
+            standard runs from arrival to leaving the ED, i.e. to the start of a
+            transfer step); without them the clock runs to departure.
         steps: The steps; the first is where every patient starts.
     """
 
@@ -117,6 +139,7 @@ class Pathway(StrictModel):
     acuity: dict[int, float] = Field(default_factory=lambda: {3: 1.0})
     patience: Distribution | None = None
     arrive_use: str | None = None
+    target_ends_at: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("acuity")
@@ -136,6 +159,9 @@ class Pathway(StrictModel):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"step names must be unique, {sorted(dup)} repeated")
+        unknown = [t for t in self.target_ends_at if t not in names]
+        if unknown:
+            raise ValueError(f"target_ends_at names unknown steps {unknown}; expected some of {names}")
         if EXIT in names:
             raise ValueError(f"{EXIT!r} is reserved for leaving and cannot name a step")
         for s in self.steps:
@@ -211,7 +237,9 @@ class Resource(StrictModel):
             roster the most on duty at once.
         roster: Shifts; without one, ``count`` units are always on duty.
         space_use: Where the units are: the rooms themselves, the ward for
-            beds, the base of staff, the home of devices.
+            beds, the base of staff, the home of mobile devices; a fixed
+            device (not ``mobile``) is one unit per space of this use (a CT
+            scanner in each CT room).
         preemptive: ESI 1 patients interrupt the least urgent user.
         turnaround: Cleaning or reset time after each use (bed turnaround).
         mobile: A device fetched from where it was last used (walking time).
@@ -239,8 +267,10 @@ class Resource(StrictModel):
             raise ValueError("'mobile' and 'battery' apply to devices only")
         if self.battery is not None and not self.mobile:
             raise ValueError("a device with a battery must be 'mobile: true'")
-        if self.count is None and not self.roster and self.kind in ("staff", "device"):
-            raise ValueError(f"a {self.kind} resource needs 'count' (or a 'roster' for staff)")
+        if self.count is None and not self.roster and (self.kind == "staff" or (
+                self.kind == "device" and (self.mobile or self.space_use is None))):
+            raise ValueError(f"a {self.kind} resource needs 'count' (or a 'roster' for staff, "
+                             "or a 'space_use' to count for a fixed device)")
         if self.count is None and self.kind in ("room", "bed") and self.space_use is None:
             raise ValueError(f"a {self.kind} resource needs 'count' or a 'space_use' to count")
         return self
