@@ -189,8 +189,8 @@ def _polygons(f: Facility) -> list[Issue]:
     for s in f.spaces:
         if s.polygon.is_empty or not s.polygon.is_valid:
             why = "it is empty" if s.polygon.is_empty else _explain(s.polygon)
-            out.append(_err(f"space {s.id}",
-                            f"polygon is invalid: {why} (the outline must not cross itself)"))
+            hint = " (an outline must not cross or touch itself)" if "intersection" in why else ""
+            out.append(_err(f"space {s.id}", f"polygon is invalid: {why}{hint}"))
         elif not s.polygon.area > 0:
             out.append(_err(f"space {s.id}", "polygon has zero area"))
     return out
