@@ -4,9 +4,9 @@ Each level is the same double-loaded corridor: a corridor strip along x with
 rooms of random widths and depths on its north and (optionally) south side,
 each room joined to the corridor by one door of random width (0.7-1.8 m) at a
 random place along its wall.  Buildings of several levels get a stair core at
-the west end of the corridor and maybe a lift at the east end; a one-level
-building gets an exit lobby at the west end instead.  The final exit is in the
-west wall of the ground-level west space.  Levels are 4 m apart.
+the west end of the corridor, a lift at the east end, or both; the ground level
+always has a west space (the stair, or an exit lobby when there is no stair)
+whose west wall holds the final exit.  Levels are 4 m apart.
 """
 
 from __future__ import annotations
@@ -51,13 +51,15 @@ def facilities(draw: st.DrawFn, max_levels: int = 3) -> Facility:
     length = max(sum(r[0] for r in north), sum(r[0] for r in south))
     west_w = draw(_metres(2.0, 4.0))
     west_door = draw(_metres(0.8, min(1.8, cw - 0.2)))
-    lift = n_levels > 1 and draw(st.booleans())
+    stair, lift = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
+    if n_levels == 1:
+        stair, lift = False, False
     lift_door = draw(_metres(0.8, min(1.6, cw - 0.2)))
     exit_w = draw(_metres(0.9, min(2.0, cw - 0.2)))
     levels = tuple(Level(id=f"L{k}", elevation=STOREY * k) for k in range(n_levels))
     spaces: list[Space] = []
     doors: list[Door] = []
-    west_kind = SpaceKind.STAIR if n_levels > 1 else SpaceKind.EXIT
+    west_kind = SpaceKind.STAIR if stair else SpaceKind.EXIT
     for lv in levels:
         corridor = f"{lv.id}-C"
         spaces.append(Space(id=corridor, level=lv.id, kind=SpaceKind.CORRIDOR, polygon=box(0, 0, length, cw)))
@@ -76,9 +78,10 @@ def facilities(draw: st.DrawFn, max_levels: int = 3) -> Facility:
                 centre = x + door / 2 + 0.05 + frac * (width - door - 0.1)
                 doors.append(Door(id=f"{sid}-D", spaces=(corridor, sid), at=(centre, wall), width=door))
                 x += width
-        west = f"{lv.id}-W"
-        spaces.append(Space(id=west, level=lv.id, kind=west_kind, polygon=box(-west_w, 0, 0, cw)))
-        doors.append(Door(id=f"{west}-D", spaces=(corridor, west), at=(0.0, cw / 2), width=west_door))
+        if stair or lv.id == "L0":
+            west = f"{lv.id}-W"
+            spaces.append(Space(id=west, level=lv.id, kind=west_kind, polygon=box(-west_w, 0, 0, cw)))
+            doors.append(Door(id=f"{west}-D", spaces=(corridor, west), at=(0.0, cw / 2), width=west_door))
         if lift:
             shaft = f"{lv.id}-E"
             spaces.append(
@@ -89,14 +92,14 @@ def facilities(draw: st.DrawFn, max_levels: int = 3) -> Facility:
             )
     stairs: tuple[Stair, ...] = ()
     lifts: tuple[Lift, ...] = ()
-    if n_levels > 1:
+    if stair:
         stairs = (
             Stair(id="S", spaces=tuple(f"{lv.id}-W" for lv in levels), width=1.2, flight_length=2.4 * STOREY),
         )
-        if lift:
-            lifts = (
-                Lift(id="E", spaces=tuple(f"{lv.id}-E" for lv in levels), door_width=draw(_metres(0.9, 1.4))),
-            )
+    if lift:
+        lifts = (
+            Lift(id="E", spaces=tuple(f"{lv.id}-E" for lv in levels), door_width=draw(_metres(0.9, 1.4))),
+        )
     return Facility(
         name="random",
         levels=levels,
