@@ -165,7 +165,8 @@ class OpsModel(mesa.Model):
         self.pools: dict[str, Pool] = {}
         # Global acquisition order (rules out circular waits): places and devices
         # before staff, so staff are not kept idle while a patient waits for a room.
-        order = sorted(sc.resources, key=lambda n: (sc.resources[n].kind == "staff", list(sc.resources).index(n)))
+        names = list(sc.resources)
+        order = sorted(names, key=lambda n: (sc.resources[n].kind == "staff", names.index(n)))
         for name, res in sc.resources.items():
             self.pools[name] = self._pool(name, order.index(name), res, hours)
         uniform = _Uniform(rng)
@@ -266,7 +267,8 @@ class OpsModel(mesa.Model):
             targets = [-1 if b.to == EXIT else names.index(b.to) for b in s.next]
             steps.append(CompiledStep(
                 name=s.name, needs=needs, duration=Sampler(s.duration, rng), space=sp[0] if sp else -1,
-                wait=wt[0] if wt else -1, hold=frozenset(s.hold), ends_target=s.name in pw.target_ends_at, place=place, renege=s.renege, label=s.name,
+                wait=wt[0] if wt else -1, hold=frozenset(s.hold), ends_target=s.name in pw.target_ends_at,
+                place=place, renege=s.renege, label=s.name,
                 wait_label=f"waiting:{s.name}", default_next=i + 1 if i + 1 < len(pw.steps) else -1,
                 cum=[float(c) for c in cum], targets=targets, uniform=uniform))
         arrive = self._spaces_of(pw.arrive_use or pw.steps[0].wait_use or pw.steps[0].space_use)
