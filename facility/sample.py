@@ -19,11 +19,13 @@ parameters (:class:`SampleOptions`).  The default is a four-level linear
 Every level is a double-loaded corridor: rooms ``room_depth`` deep on the south
 (y from 0) and north sides of a ``corridor_width`` corridor.  Smoke-barrier
 doors across the corridor split each level into compartments (one per ward on
-ward levels).  Two stair cores (west and east ends, north side) and two bed
-lifts (west and east ends, south side; the west one an evacuation lift) serve
-every level at the same plan position; each lift shaft has a lift motor/riser
-room behind it.  Final exits: main entrance, ED ambulance entrance, ED walk-in
-entrance and the discharge of both stairs, each assigned to an assembly point.
+ward levels; a department too long for one compartment is split, and shorter
+levels are padded with stores to the common length).  Two stair cores (west
+and east ends, north side) and two bed lifts (west and east ends, south side;
+the west one an evacuation lift) serve every level at the same plan position;
+each lift shaft has a lift motor/riser room behind it.  Final exits: main
+entrance, ED ambulance entrance, ED walk-in entrance and the discharge of both
+stairs, each assigned to an assembly point.
 
 Dimensions are checked against the NFPA 101 / HTM 05-02 limits quoted in
 ``shared/reference/evacuation.md``: every compartment <= 2,100 m^2, <= 61 m of
@@ -86,6 +88,7 @@ recovery counts in ``facility.metadata``.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass, field, fields
 from dataclasses import replace as _replace
@@ -131,6 +134,9 @@ _MAX_STORE_WIDTH = 8.0  # filler stores are split beyond this width
 _MIN_ROOM_WIDTH = 2.0  # narrower gaps widen the neighbouring room instead
 _MAX_PAD = 20.0  # longer padding of a short level becomes compartments of stores
 _MAX_FILLER_SEGMENT = 40.0
+#: Longest run of rooms in one compartment (without a core): keeps every room
+#: within the NFPA 101 61 m of a smoke-barrier door; longer departments are split.
+_MAX_SEGMENT = 52.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -403,6 +409,32 @@ def _add_cores(o: SampleOptions, segs: list[_Segment]) -> None:
     segs[-1].south.append(lift("LIFT-E", name="East lift", core="lift-E"))
 
 
+def _cuts(slots: list[_Slot], targets: list[float]) -> list[int]:
+    """Slot indices nearest to each target frontage, never between an anaesthetic room and its theatre."""
+    edges = [0.0]
+    for sl in slots:
+        edges.append(edges[-1] + sl.width)
+    allowed = [i for i in range(1, len(slots)) if slots[i - 1].inner_door_to is None]
+    cuts: list[int] = []
+    for t in targets:
+        options = [i for i in allowed if not cuts or i > cuts[-1]]
+        cuts.append(min(options, key=lambda i: abs(edges[i] - t)) if options else len(slots))
+    return cuts
+
+
+def _split(seg: _Segment) -> list[_Segment]:
+    """Split a department too long for one smoke compartment into several."""
+    if seg.width <= _MAX_SEGMENT:
+        return [seg]
+    n = math.ceil(seg.width / _MAX_SEGMENT)
+    targets = [seg.width * j / n for j in range(1, n)]
+    sides = []
+    for slots in (seg.north, seg.south):
+        bounds = [0, *_cuts(slots, targets), len(slots)]
+        sides.append([slots[a:b] for a, b in itertools.pairwise(bounds)])
+    return [_Segment(north, south) for north, south in zip(*sides, strict=True) if north or south]
+
+
 def _level_segments(o: SampleOptions) -> list[tuple[Level, list[_Segment]]]:
     plans: list[tuple[str, str, list[_Segment]]] = [("L0", "Ground", _ground(o)),
                                                     ("L1", "Level 1 critical care", _critical_care(o))]
@@ -411,6 +443,7 @@ def _level_segments(o: SampleOptions) -> list[tuple[Level, list[_Segment]]]:
         segs = [_ward(o, f"W{n}", n) for n in range(first, first + o.wards_per_level)]
         plans.append((f"L{k + 2}", f"Level {k + 2} wards", segs))
     for _, _, segs in plans:
+        segs[:] = [piece for seg in segs for piece in _split(seg)]
         _add_cores(o, segs)
         for i, seg in enumerate(segs):
             end = seg is segs[-1]  # stores go before the east core
