@@ -292,7 +292,8 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     if exits:
         fig.add_trace(go.Scatter(
             x=[e.at[0] for e in exits], y=[e.at[1] for e in exits], mode="markers+text", name="exit",
-            text=[e.id for e in exits], textposition="top center", hoverinfo="text",
+            text=[e.id for e in exits], hoverinfo="text",
+            textposition=[_exit_text_position(facility, level, e.at) for e in exits],
             hovertext=[f"exit {e.id}: {e.width:g} m to {e.assembly_point or '-'}" for e in exits],
             marker={"symbol": "triangle-up", "size": 13, "color": DOOR_COLOURS["exit"],
                     "line": {"color": "black", "width": 1}}))
@@ -307,6 +308,16 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     fig.update_xaxes(title="x (m)", showgrid=False, zeroline=False)
     fig.update_yaxes(title="y (m)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
     return fig
+
+
+def _exit_text_position(facility: Facility, level: str, at: tuple[float, float]) -> str:
+    """Put an exit's label outside the plan, beside the wall it is in."""
+    x0, _, x1, _ = facility.level_outline[level].bounds
+    if at[0] <= x0 + 1e-6:
+        return "middle left"
+    if at[0] >= x1 - 1e-6:
+        return "middle right"
+    return "top center"
 
 
 def _add_route(fig: go.Figure, facility: Facility, level: str, route: Route) -> None:
