@@ -1,0 +1,169 @@
+"""Bad operations scenario files: each a clear error naming the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import scenarios
+from scenarios.errors import ScenarioFileError
+from scenarios.operations.schema import OperationsScenario
+from tests.scenarios.operations.conftest import base_copy
+
+LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "library"
+
+
+def load_bad(tmp_path: Path, data: dict[str, Any]) -> ScenarioFileError:
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioFileError) as info:
+        scenarios.load(p)
+    err = info.value
+    assert err.path == str(p)
+    assert str(p) in str(err)
+    return err
+
+
+def test_base_scenario_is_valid_and_frozen() -> None:
+    sc = scenarios.from_dict(base_copy())
+    assert isinstance(sc, OperationsScenario)
+    with pytest.raises(Exception, match="frozen"):
+        sc.seed = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["nelson_treatment_centre.yaml", "sample_hospital_week.yaml"])
+def test_library_scenarios_load(name: str) -> None:
+    sc = scenarios.load(LIBRARY / name)
+    assert isinstance(sc, OperationsScenario)
+    assert sc.source == str(LIBRARY / name)
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][0]["durration"] = 3
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent.steps[0].durration"
+    assert "unknown key" in err.problem
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    d = base_copy()
+    d["resources"]["pump"]["count"] = "many"
+    err = load_bad(tmp_path, d)
+    assert err.field == "resources.pump.count"
+    assert "integer" in err.problem
+
+
+def test_negative_duration(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["clinic_visit"]["steps"][0]["duration"]["mean"] = -12
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.clinic_visit.steps[0].duration.mean"
+    assert "greater than 0" in err.problem
+
+
+def test_negative_triangular_bound(tmp_path: Path) -> None:
+    d = base_copy()
+    d["resources"]["bed"]["turnaround"]["min"] = -1
+    err = load_bad(tmp_path, d)
+    assert err.field == "resources.bed.turnaround.min"
+
+
+def test_branch_probabilities_must_sum_to_one(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["clinic_visit"]["steps"][0]["next"][0]["p"] = 0.3
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.clinic_visit.steps[0].next"
+    assert "sum to 1" in err.problem and "1.1" in err.problem
+
+
+def test_mix_and_acuity_probabilities_must_sum_to_one(tmp_path: Path) -> None:
+    d = base_copy()
+    d["arrivals"][0]["mix"]["urgent"] = 0.1
+    assert load_bad(tmp_path, d).field == "arrivals[0].mix"
+    d = base_copy()
+    d["pathways"]["urgent"]["acuity"] = {1: 0.5, 2: 0.6}
+    assert load_bad(tmp_path, d).field == "pathways.urgent.acuity"
+
+
+def test_branch_to_unknown_step(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["clinic_visit"]["steps"][0]["next"][0]["to"] = "infusoin"
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.clinic_visit"
+    assert "infusoin" in err.problem
+
+
+def test_step_needs_unknown_resource(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][1]["needs"] = ["bed", "porter"]
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent.steps[1].needs[1]"
+    assert "'porter'" in err.problem
+
+
+def test_roster_with_nobody_ever_on_duty(tmp_path: Path) -> None:
+    d = base_copy()
+    for shift in d["resources"]["nurse"]["roster"]:
+        shift["count"] = 0
+    err = load_bad(tmp_path, d)
+    assert err.field == "resources.nurse.roster"
+    assert "never on duty" in err.problem
+
+
+def test_unknown_pathway_in_mix(tmp_path: Path) -> None:
+    d = base_copy()
+    d["arrivals"][0]["mix"] = {"clinic_visit": 0.8, "urgnet": 0.2}
+    err = load_bad(tmp_path, d)
+    assert err.field == "arrivals[0].mix.urgnet"
+
+
+def test_step_space_use_the_facility_lacks(tiny_facility: Any) -> None:
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][1]["space_use"] = "helipad"
+    sc = scenarios.from_dict(d, source="tiny.yaml")
+    with pytest.raises(ScenarioFileError) as info:
+        scenarios.run(sc, facility=tiny_facility)
+    assert info.value.path == "tiny.yaml"
+    assert info.value.field == "pathways.urgent.steps[1].space_use"
+    assert "helipad" in info.value.problem and "ward_bay" in info.value.problem
+
+
+def test_walking_off_does_not_need_space_uses(tiny_facility: Any) -> None:
+    d = base_copy()
+    d["walking"] = {"enabled": False}
+    d["pathways"]["urgent"]["steps"][1]["space_use"] = "helipad"
+    sc = scenarios.from_dict(d, source="tiny.yaml")
+    res = scenarios.run(sc, facility=tiny_facility, replications=1)
+    assert res.kpis["patients.arrived"]["mean"] > 0
+
+
+@pytest.mark.parametrize(("field", "value", "fragment"), [
+    ("warmup", 3000, "shorter than"),
+    ("length", 0, "greater than 0"),
+])
+def test_run_fields(tmp_path: Path, field: str, value: float, fragment: str) -> None:
+    d = base_copy()
+    d["run"][field] = value
+    err = load_bad(tmp_path, d)
+    assert err.field.startswith("run")
+    assert fragment in err.problem
+
+
+def test_hold_must_be_a_need(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][0]["hold"] = ["bed"]
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent.steps[0]"
+    assert "hold" in err.problem
+
+
+def test_distribution_needs_its_parameters(tmp_path: Path) -> None:
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][1]["duration"] = {"dist": "lognormal", "mean": 10}
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent.steps[1].duration"
+    assert "sd" in err.problem
