@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from facility.io import load, to_dict
+from facility.io import load, loads, to_dict
 from facility.model import AssemblyPoint, Door, Exit, Level, Lift, Space, Stair
 from facility.sample import sample
 from facility.schema import FORMAT, SCHEMA, schema_json, schema_problems
@@ -103,3 +103,23 @@ def test_problems_name_element_field_and_what_was_found() -> None:
         "doors[0] (id \"D-WAIT\"): field 'spaces': expected at least 2 item(s), found 1",
         "exits[1] (id \"X-EAST\"): missing required field 'width'",
     ]
+
+
+def _code_blocks(language: str) -> list[str]:
+    text = (REPO / "docs" / "facility-format.md").read_text(encoding="utf-8")
+    fence = f"```{language}\n"
+    return [part.split("```", 1)[0] for part in text.split(fence)[1:]]
+
+
+def test_format_doc_examples_are_real() -> None:
+    blocks = [b for b in _code_blocks("json") if b.lstrip().startswith("{")]
+    clinic, geojson = blocks
+    # The worked example printed in the doc is the example file.
+    assert json.loads(clinic) == json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    f = loads(geojson, source="doc GeoJSON")
+    assert f.door("D").spaces == ("C", "R") and f.space("R").beds == 1
+    # The Python example runs.
+    [python] = _code_blocks("python")
+    scope: dict[str, Any] = {}
+    exec(python, scope)
+    assert scope["f"].space("R").area == 12.0
