@@ -23,7 +23,7 @@ from facility.errors import (
     RoutingError,
 )
 from facility.graph import OUTSIDE, build_graph
-from facility.io import build, dumps, load, loads, save
+from facility.io import build, dumps, load, loads, save, to_dict
 from facility.model import (
     AssemblyPoint,
     Door,
@@ -50,7 +50,7 @@ from facility.routing import (
     unreachable_spaces,
 )
 from facility.sample import SampleOptions, sample
-from facility.validate import validate
+from facility.validate import ensure_valid, validate
 
 __all__ = [
     "AMBULANT",
@@ -82,12 +82,14 @@ __all__ = [
     "build_graph",
     "distance_matrix",
     "dumps",
+    "ensure_valid",
     "load",
     "loads",
     "route",
     "sample",
     "save",
     "service_distances",
+    "to_dict",
     "unreachable_spaces",
     "validate",
 ]
