@@ -50,13 +50,17 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
             u = pool.try_acquire(pid, prio, near, proc)
             if u < 0:
                 ev = pool.request(pid, prio, near, proc)
-                if st.renege and not ev.triggered:
-                    yield ev | env.timeout(max(0.0, deadline - env.now))
-                    if not ev.triggered:
-                        pool.cancel(ev)
-                        return False
-                else:
-                    yield ev
+                try:
+                    if st.renege and not ev.triggered:
+                        yield ev | env.timeout(max(0.0, deadline - env.now))
+                        if not ev.triggered:
+                            pool.cancel(ev)
+                            return False
+                    else:
+                        yield ev
+                except simpy.Interrupt:
+                    pool.cancel(ev)  # pre-empted elsewhere while queueing: leave this queue too
+                    raise
                 u = cast(int, ev.value)
             units.append((pool, u))
             continue
@@ -72,7 +76,12 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
             waits: list[simpy.Event] = list(evs)
             if st.renege:
                 waits.append(env.timeout(max(0.0, deadline - env.now)))
-            yield env.any_of(waits)
+            try:
+                yield env.any_of(waits)
+            except simpy.Interrupt:
+                for pool, ev in zip(alts, evs, strict=True):
+                    pool.cancel(ev)
+                raise
             got = -1
             for k, (pool, ev) in enumerate(zip(alts, evs, strict=True)):
                 if ev.triggered and got < 0:
