@@ -45,7 +45,7 @@ class Opening:
         return (-self.direction[1], self.direction[0])
 
 
-def detect_openings(grid: Grid, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
+def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
                     band_points: np.ndarray, options: ExtractOptions) -> list[Opening]:
     """Find door openings on one storey.
 
@@ -65,58 +65,152 @@ def detect_openings(grid: Grid, wall: np.ndarray, lintel: np.ndarray, floor: np.
     c = grid.cell
     wall_near = ndimage.binary_dilation(wall, structure=disk(0.1 / c))
     only_lintel = lintel & ~wall_near
-    # The two faces of a lintel lie a wall thickness apart: join them.
-    grouped = ndimage.binary_dilation(only_lintel, structure=disk(options.wall_closing / c))
-    labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))
-    if n == 0:
-        return []
     jamb_zone = ndimage.binary_dilation(wall, structure=disk(0.15 / c))
     from scipy.spatial import cKDTree
 
     tree = cKDTree(band_points) if len(band_points) else None
+    widest = max(options.door_max_width, options.exit_max_width)
     out: list[Opening] = []
-    ii, jj = np.nonzero(only_lintel)
-    lab = labels[ii, jj]
-    order = np.argsort(lab, kind="stable")
-    ii, jj, lab = ii[order], jj[order], lab[order]
-    bounds = np.searchsorted(lab, np.arange(1, n + 2))
-    for k in range(n):
-        sl = slice(bounds[k], bounds[k + 1])
-        if bounds[k + 1] - bounds[k] < 3:
-            continue
-        xy = grid.centres(ii[sl], jj[sl])
-        centre = xy.mean(axis=0)
-        cov = np.cov((xy - centre).T)
-        evals, evecs = np.linalg.eigh(cov)
-        u = evecs[:, 1]
+    theta = dominant_angle(wall)
+    for angle in (theta, theta + np.pi / 2):
+        u = np.array([np.cos(angle), np.sin(angle)])
         nrm = np.array([-u[1], u[0]])
-        s = (xy - centre) @ u
-        span = float(s.max() - s.min() + c)
-        depth = float(np.ptp((xy - centre) @ nrm) + c)
-        widest = max(options.door_max_width, options.exit_max_width)
-        if span < 0.6 * options.door_min_width or span > widest + 0.4:
-            continue
-        if depth > span:
-            continue
-        if floor[ii[sl], jj[sl]].mean() < 0.5:
-            continue  # a wall seen only above furniture, not an opening
-        ends = np.array([centre + u * (s.min() - 0.12), centre + u * (s.max() + 0.12)])
-        near = [grid.lookup(jamb_zone, e[None, :] + nrm[None, :] * off).any()
-                for e in ends for off in (np.array([-1.0, 0.0, 1.0])[:, None] * 0.08)]
-        if not (any(near[:3]) and any(near[3:])):
-            continue
-        width, shift = _measure(tree, band_points, centre, u, nrm, span, depth, options)
-        if width is None or width > widest:
-            continue
-        mid = centre + u * shift
-        if u[0] < 0 or (u[0] == 0 and u[1] < 0):
-            u = -u
-        out.append(Opening((float(mid[0]), float(mid[1])), (float(u[0]), float(u[1])), width, depth))
+        # Keep lintel cells that run along this wall direction for at least
+        # half a door: beams across a corridor and lamps are thin that way.
+        runs = ndimage.binary_opening(only_lintel, structure=line(0.5 * options.door_min_width / c, angle))
+        # The two faces of a lintel lie a wall thickness apart: join them.
+        grouped = ndimage.binary_dilation(runs, structure=disk(options.wall_closing / c))
+        labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))
+        ii, jj = np.nonzero(runs)
+        lab = labels[ii, jj]
+        order = np.argsort(lab, kind="stable")
+        ii, jj, lab = ii[order], jj[order], lab[order]
+        bounds = np.searchsorted(lab, np.arange(1, n + 2))
+        for k in range(n):
+            sl = slice(bounds[k], bounds[k + 1])
+            if bounds[k + 1] - bounds[k] < 3:
+                continue
+            xy = grid.centres(ii[sl], jj[sl])
+            s = xy @ u
+            t = xy @ nrm
+            span = float(s.max() - s.min() + c)
+            depth = float(t.max() - t.min() + c)
+            centre = u * (s.max() + s.min()) / 2 + nrm * (t.max() + t.min()) / 2
+            s = s - float(centre @ u)
+            if span > widest + 0.4 and depth < 0.6:
+                # A long lintel with no wall under it: a wall the scanner saw
+                # only above head height.  Its doors are where the floor is
+                # seen on both sides of it (the view ran through the door).
+                out += _passages(grid, floor, centre, u=u, nrm=nrm, s0=float(s.min()), s1=float(s.max()),
+                                 depth=depth, options=options)
+                continue
+            if span < 0.6 * options.door_min_width or span > widest + 0.4 or depth > span:
+                continue
+            if floor[ii[sl], jj[sl]].mean() < 0.5:
+                continue  # a wall seen only above furniture, not an opening
+            ends = np.array([centre + u * (s.min() - 0.12), centre + u * (s.max() + 0.12)])
+            near = [grid.lookup(jamb_zone, e[None, :] + nrm[None, :] * off).any()
+                    for e in ends for off in (np.array([-1.0, 0.0, 1.0])[:, None] * 0.08)]
+            if not (any(near[:3]) and any(near[3:])):
+                continue
+            # Jambs continue the wall: wall runs on along the opening's line
+            # beyond both ends for 0.6 m (a lamp, a person or an open leaf beside a
+            # beam does not).
+            if not all(_wall_runs_on(grid, jamb_zone, e, u=u * sgn, nrm=nrm)
+                       for e, sgn in zip(ends, (-1.0, 1.0), strict=True)):
+                continue
+            # A beam across a corridor ends in walls that cross its line (the
+            # corridor's sides); a door's jambs continue its own wall.
+            crossing = [bool(grid.lookup(wall_near, (e + nrm * side * 0.45)[None, :])[0])
+                        for e in ends for side in (-1.0, 1.0)]
+            if all(crossing):
+                continue
+            width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
+            if width is None or width > widest:
+                continue
+            mid = centre + u * shift
+            ud = -u if u[0] < 0 or (u[0] == 0 and u[1] < 0) else u
+            out.append(Opening((float(mid[0]), float(mid[1])), (float(ud[0]), float(ud[1])), width, depth))
     return out
 
 
-def _measure(tree: object, pts: np.ndarray, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray,
-             span: float, depth: float, options: ExtractOptions) -> tuple[float | None, float]:
+def _passages(grid: Grid, floor: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
+              s0: float, s1: float, depth: float, options: ExtractOptions) -> list[Opening]:
+    """Openings along a lintel run where floor is seen through it, on both sides."""
+    steps = np.arange(s0, s1 + 1e-9, grid.cell)
+    off = depth / 2 + np.array([0.15, 0.3, 0.45])
+    base = centre[None, :] + steps[:, None] * u
+    both = np.ones(len(steps), dtype=bool)
+    for sgn in (-1.0, 1.0):
+        seen = np.zeros(len(steps), dtype=bool)
+        for d in off:
+            seen |= grid.lookup(floor, base + nrm * sgn * d).astype(bool)
+        both &= seen
+    both &= grid.lookup(floor, base).astype(bool)
+    out: list[Opening] = []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], both.astype(np.int8), [0]))))
+    ud = -u if u[0] < 0 or (u[0] == 0 and u[1] < 0) else u
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        width = (b - a) * grid.cell
+        if a == 0 or b == len(steps):
+            continue  # not bounded by wall at one end
+        if options.door_min_width <= width <= options.door_max_width:
+            mid = centre + u * (steps[a] + steps[b - 1]) / 2
+            out.append(Opening((float(mid[0]), float(mid[1])), (float(ud[0]), float(ud[1])), float(width),
+                               depth))
+    return out
+
+
+def _wall_runs_on(grid: Grid, zone: np.ndarray, end: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
+                  length: float = 0.6) -> bool:
+    """Whether wall cells continue from ``end`` along ``u`` for ``length`` metres (within +-8 cm across)."""
+    steps = np.arange(0.0, length + 1e-9, grid.cell)
+    across = np.array([-0.08, 0.0, 0.08])
+    pts = end[None, None, :] + steps[:, None, None] * u + across[None, :, None] * nrm
+    hit = grid.lookup(zone, pts.reshape(-1, 2)).reshape(len(steps), len(across))
+    return bool(hit.any(axis=1).mean() >= 0.75)
+
+
+def dominant_angle(wall: np.ndarray) -> float:
+    """The direction (radians, in [0, pi/2)) most wall edges follow; walls meet at right angles.
+
+    >>> w = np.zeros((40, 40), dtype=bool); w[10:30, 19:21] = True
+    >>> round(dominant_angle(w), 2)
+    0.0
+    """
+    if not wall.any():
+        return 0.0
+    sm = ndimage.gaussian_filter(wall.astype(float), 1.0)
+    gy, gx = np.gradient(sm)
+    mag = np.hypot(gx, gy)
+    ang = np.mod(np.arctan2(gy, gx), np.pi / 2)
+    hist, edges = np.histogram(ang[mag > 0.05], bins=90, range=(0, np.pi / 2), weights=mag[mag > 0.05])
+    if hist.sum() == 0:
+        return 0.0
+    # Circular smoothing: 0 and pi/2 are the same direction here.
+    hist = hist + np.roll(hist, 1) + np.roll(hist, -1)
+    k = int(np.argmax(hist))
+    a = float((edges[k] + edges[k + 1]) / 2)
+    return 0.0 if a < np.pi / 180 or a > np.pi / 2 - np.pi / 180 else a
+
+
+def line(length_cells: float, angle: float) -> np.ndarray:
+    """A rasterised line structuring element of about ``length_cells`` cells at ``angle``.
+
+    >>> line(3, 0.0).astype(int).tolist()
+    [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    """
+    r = max(1, round(length_cells / 2))
+    t = np.linspace(-r, r, 4 * r + 1)
+    x = np.round(t * np.cos(angle)).astype(int) + r
+    y = np.round(t * np.sin(angle)).astype(int) + r
+    out = np.zeros((2 * r + 1, 2 * r + 1), dtype=bool)
+    out[y, x] = True
+    return out
+
+
+def _measure(tree: object, pts: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
+             span: float, depth: float) -> tuple[float | None, float]:
     """Clear width between the jamb faces nearest the centre, and the centre's shift along u."""
     if tree is None:
         return span, 0.0
@@ -143,11 +237,18 @@ def _measure(tree: object, pts: np.ndarray, centre: np.ndarray, u: np.ndarray, n
     return width, (lo + hi) / 2
 
 
-def rasterize_openings(grid: Grid, openings: list[Opening], extra: float = 0.1) -> np.ndarray:
-    """Cells on the closure segment of each opening (to close rooms at doors)."""
+def rasterize_openings(grid: Grid, openings: list[Opening], max_width: float,
+                       extra: float = 0.1) -> np.ndarray:
+    """Cells on the closure segment of each opening up to ``max_width`` (to close rooms at doors).
+
+    Wider openings (exit candidates) are not closed: closing a wide beam would
+    cut a corridor in two.
+    """
     out = np.zeros(grid.shape, dtype=bool)
     c = grid.cell
     for o in openings:
+        if o.width > max_width:
+            continue
         u, n = np.asarray(o.direction), np.asarray(o.normal)
         half = o.width / 2 + extra
         s = np.arange(-half, half + c / 2, c / 2)

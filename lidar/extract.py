@@ -8,7 +8,7 @@ room segmentation closed at doors (:mod:`lidar.rooms`); outlines simplified
 as one coverage (:mod:`lidar.polygons`); and assembly: corridor or room by
 shape, doors joined to the two spaces they open into, exits where an opening
 leads out of the scanned area (flagged for the user to confirm), and spaces
-no door reaches marked unoccupied with a warning.
+no door reaches left out with a warning (simulators need every space reachable).
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from shapely.ops import nearest_points
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
-from lidar.grid import Columns, Grid, close
+from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
 from lidar.options import ExtractOptions
 from lidar.polygons import region_polygons
 from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
 from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
-from lidar.rooms import segment_rooms
+from lidar.rooms import Segmentation, segment_rooms
 
 __all__ = ["Extraction", "LevelPlan", "extract"]
 
@@ -137,7 +137,8 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         sel = vox[(vox[:, 2] >= st.low) & (vox[:, 2] < st.high)]
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
-        plan, s, d, e = _extract_storey(lid, st, sel, cell, zbin, opt, report, timer)
+        plan, s, d, e = _extract_storey(lid, st, sel, cell=cell, zbin=zbin, opt=opt,
+                                             report=report, timer=timer)
         plans.append(plan)
         spaces += s
         doors += d
@@ -147,7 +148,8 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
             "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
             "exits": len(e)})
     if not spaces:
-        raise ExtractionError(label, "no room or corridor could be found (is the scan of a building interior?)")
+        raise ExtractionError(label, "no room or corridor could be found "
+                                     "(is the scan of a building interior?)")
     if len(levels) > 1:
         report.warn(f"{len(levels)} levels found but stairs and lifts are not detected: link the levels "
                     "in the facility file ('stairs' and 'lifts', one space per level)")
@@ -171,7 +173,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     return Extraction(fac, report, tuple(plans))
 
 
-def _extract_storey(lid: str, st: Storey, pts: np.ndarray, cell: float, zbin: float, opt: ExtractOptions,
+def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
                     report: ExtractionReport, timer: _Timer
                     ) -> tuple[LevelPlan, list[Space], list[Door], list[Exit]]:
     f = st.floor
@@ -189,26 +191,115 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, cell: float, zbin: fl
         floor = cols.fill(f - 0.1, f + 0.1) > 0
         ceil = cols.fill(st.ceiling - 0.1, st.ceiling + 0.1) > 0
         seen = floor | ceil | wall | lintel
-        interior = ndimage.binary_fill_holes(close(seen, 0.3 / cell))
+        # Rooms a scanner only glimpsed through their doors are still rooms:
+        # the storey is taken to fill the hull of everything seen, and regions
+        # with no evidence and no door are dropped later.
+        interior = hull_mask(close(seen, 0.3 / cell) & ~_specks(seen, cell))
         in_band = (pts[:, 2] >= f + opt.wall_band[0]) & (pts[:, 2] < f + opt.wall_band[1])
     with timer.stage(f"{lid} doors", int(in_band.sum())):
-        openings = detect_openings(grid, wall, lintel, floor, pts[in_band, :2], opt)
+        openings = detect_openings(grid, wall=wall, lintel=lintel, floor=floor,
+                                   band_points=pts[in_band, :2], options=opt)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
         # Walls hidden behind furniture in the wall band still show above it;
         # lintel-band cells with floor seen beneath are beams, lamps or lintels.
         solid = wall | (lintel & ~ndimage.binary_dilation(floor, iterations=1))
-        barrier = close(solid, opt.wall_closing / cell) | rasterize_openings(grid, openings)
-        seg = segment_rooms(interior, barrier, cell, opt)
+        walls = close(solid, opt.wall_closing / cell)
+        openings = [o for o in openings if _separates(grid, walls, o)]
+        barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
+        seg = segment_rooms(interior, barrier, floor | ceil, cell, opt)
+    seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
         polys = region_polygons(seg.labels, grid, opt.simplify)
     spaces, by_label = _spaces(lid, polys, seg.widths, opt)
     # Sides of an opening are judged on cells where floor or ceiling was seen,
     # so the margin the closing adds outside an exit does not count as a room.
     evidence = ndimage.binary_dilation(floor | ceil, iterations=1)
-    doors, exits = _connect(lid, openings, grid, np.where(evidence, seg.labels, 0), by_label, opt, report)
+    doors, exits = _connect(lid, openings, grid, np.where(evidence, seg.labels, 0), by_label=by_label,
+                            opt=opt, report=report)
     spaces = _mark_unreachable(lid, spaces, doors, exits, report)
+    kept = {s.id for s in spaces}
+    exits = [e for e in exits if e.space in kept]
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, spaces, doors, exits
+
+
+def _corridor_like(area: float, width: float, opt: ExtractOptions) -> bool:
+    return (width > 0 and area / (width * width) >= opt.corridor_min_elongation
+            and width <= opt.corridor_max_width)
+
+
+def _join_corridor(lid: str, grid: Grid, seg: Segmentation, openings: list[Opening], *, opt: ExtractOptions,
+                   report: ExtractionReport) -> tuple[Segmentation, list[Opening]]:
+    """Rejoin a corridor cut by an opening much narrower than the corridor.
+
+    Cross-corridor door sets (smoke and fire doors) span most of the
+    corridor's width and separate spaces; an opening under half the
+    corridor's width between two corridor pieces is a door frame with a leaf
+    shut or clutter in the passage, and splitting the corridor there would
+    misplace a compartment boundary.  Each such join is reported.
+    """
+    labels = seg.labels.copy()
+    widths = seg.widths.copy()
+    area = np.bincount(labels.ravel(), minlength=len(widths)) * grid.cell**2
+    keep: list[Opening] = []
+    for o in openings:
+        a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
+        if (a and b and a != b and _corridor_like(area[a], widths[a], opt)
+                and _corridor_like(area[b], widths[b], opt) and o.width < opt.corridor_join_fraction
+                * min(widths[a], widths[b]) and _across(grid, labels, a, o) and _across(grid, labels, b, o)):
+            labels[labels == b] = a
+            area[a] += area[b]
+            widths[a] = max(widths[a], widths[b])
+            report.warn(f"level {lid}: opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}), "
+                        f"{o.width:.2f} m wide, "
+                        f"across a {min(seg.widths[a], seg.widths[b]):.2f} m corridor taken as part of one "
+                        "corridor; if it is a compartment door, add it in the facility file")
+            continue
+        keep.append(o)
+    return Segmentation(labels, widths), keep
+
+
+def _across(grid: Grid, labels: np.ndarray, k: int, o: Opening) -> bool:
+    """Whether the opening runs across region ``k``'s long axis (as a cross-corridor door does)."""
+    ii, jj = np.nonzero(labels == k)
+    xy = grid.centres(ii[::7], jj[::7])
+    if len(xy) < 3:
+        return False
+    _, vecs = np.linalg.eigh(np.cov((xy - xy.mean(axis=0)).T))
+    return abs(float(vecs[:, 1] @ np.asarray(o.direction))) < 0.5
+
+
+def _separates(grid: Grid, walls: np.ndarray, o: Opening, reach: float = 1.5) -> bool:
+    """Whether closing the opening cuts its two sides apart locally.
+
+    A door closes a gap in a wall, so with it shut the two sides can only
+    meet far away; a lintel-like beam over open floor (with a lamp or a
+    person under it mimicking jambs) leaves free floor all round its ends.
+    """
+    c = np.asarray(o.centre)
+    half = o.width / 2 + reach
+    i0, j0 = grid.cells((c - half)[None, :])
+    i1, j1 = grid.cells((c + half)[None, :])
+    win = (slice(int(i0[0]), int(i1[0]) + 1), slice(int(j0[0]), int(j1[0]) + 1))
+    sub = Grid(grid.x0 + win[1].start * grid.cell, grid.y0 + win[0].start * grid.cell, grid.cell,
+               (win[0].stop - win[0].start, win[1].stop - win[1].start))
+    if min(sub.shape) < 3:
+        return True
+    shut = walls[win] | rasterize_openings(sub, [o], max_width=np.inf)
+    lab, _ = ndimage.label(~shut)
+    nrm = np.asarray(o.normal)
+    sides = [int(sub.lookup(lab, (c + nrm * sgn * (o.depth / 2 + 0.25))[None, :])[0]) for sgn in (1.0, -1.0)]
+    return sides[0] == 0 or sides[1] == 0 or sides[0] != sides[1]
+
+
+def _specks(seen: np.ndarray, cell: float) -> np.ndarray:
+    """Small isolated clusters of seen cells (stray returns far outside the building)."""
+    lab, n = ndimage.label(ndimage.binary_dilation(seen, iterations=max(1, int(0.5 / cell))))
+    if n <= 1:
+        return np.zeros_like(seen)
+    sizes = np.bincount(lab.ravel())
+    sizes[0] = 0
+    return np.asarray((lab > 0) & (sizes[lab] < 0.02 * sizes.max()))
 
 
 def _spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
@@ -240,7 +331,7 @@ def _side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
     return 0
 
 
-def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray,
+def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, *,
              by_label: dict[int, Space], opt: ExtractOptions, report: ExtractionReport
              ) -> tuple[list[Door], list[Exit]]:
     doors: list[Door] = []
@@ -269,8 +360,8 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray,
             if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
                 continue
             seen.setdefault(key, []).append((at.x, at.y))
-            exits.append(Exit(id=f"{lid}-X{len(exits) + 1:02d}", space=s.id, at=(round(at.x, 3), round(at.y, 3)),
-                              width=round(o.width, 3)))
+            exits.append(Exit(id=f"{lid}-X{len(exits) + 1:02d}", space=s.id,
+                              at=(round(at.x, 3), round(at.y, 3)), width=round(o.width, 3)))
             continue
         shared = shapely.intersection(sa.polygon.boundary, sb.polygon.boundary.buffer(0.02))
         if shared.is_empty:
@@ -293,7 +384,11 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray,
 
 def _mark_unreachable(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit],
                       report: ExtractionReport) -> list[Space]:
-    """Spaces no door connects to the level's main part become unoccupied, with a warning."""
+    """Keep the level's main connected part; spaces no door reaches are dropped with a warning.
+
+    A space nobody can walk into would be an error in every simulation; the
+    warning names it and its area so it can be added back by hand with a door.
+    """
     if not spaces:
         return spaces
     g = nx.Graph()
@@ -302,14 +397,11 @@ def _mark_unreachable(lid: str, spaces: list[Space], doors: list[Door], exits: l
     area = {s.id: s.area for s in spaces}
     comps = sorted(nx.connected_components(g), key=lambda c: (-sum(area[x] for x in c), sorted(c)))
     main = comps[0]
-    out = []
-    from dataclasses import replace
-
     for s in spaces:
-        if s.id in main:
-            out.append(s)
-        else:
-            report.warn(f"space {s.id} ({s.area:.1f} m^2) on level {lid}: no door to the rest of the level "
-                        "was found; marked unoccupied: check the scan or add a door in the facility file")
-            out.append(replace(s, occupied=False))
-    return out
+        if s.id not in main:
+            c = s.polygon.centroid
+            report.warn(f"space {s.id} ({s.area:.1f} m^2 around ({c.x:.1f}, {c.y:.1f})) on level {lid}: "
+                        "no door to the rest of the level was found, so it was left out; "
+                        "check the scan or add it "
+                        "with a door in the facility file")
+    return [s for s in spaces if s.id in main]

@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from lidar.preprocess import sorted_unique
 
-__all__ = ["Columns", "Grid", "close", "disk"]
+__all__ = ["Columns", "Grid", "close", "disk", "hull_mask"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +102,35 @@ class Columns:
         >>> Columns.of(g, wall, 0.0, 1.0, 0.1).fill(0.0, 1.0).round(2).tolist()
         [[1.0, 0.0]]
         """
-        a = max(0, int(round((lo - self.z0) / self.zbin)))
-        b = max(a + 1, int(round((hi - self.z0) / self.zbin)))
+        a = max(0, round((lo - self.z0) / self.zbin))
+        b = max(a + 1, round((hi - self.z0) / self.zbin))
         sel = (self.bin >= a) & (self.bin < b)
         counts = np.bincount(self.cell[sel], minlength=self.grid.shape[0] * self.grid.shape[1])
         return (counts / (b - a)).reshape(self.grid.shape)
+
+
+def hull_mask(mask: np.ndarray) -> np.ndarray:
+    """Cells inside the convex hull of the true cells of ``mask``.
+
+    >>> m = np.zeros((5, 5), dtype=bool); m[0, 0] = m[0, 4] = m[4, 0] = m[4, 4] = True
+    >>> int(hull_mask(m).sum())
+    25
+    """
+    from scipy.spatial import ConvexHull, QhullError
+
+    ii, jj = np.nonzero(mask)
+    if len(ii) < 3:
+        return mask.copy()
+    pts = np.column_stack([jj, ii]).astype(float)
+    try:
+        hull = ConvexHull(pts)
+    except QhullError:
+        return mask.copy()
+    yy, xx = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
+    inside = np.ones(mask.shape, dtype=bool)
+    for a, b, c in hull.equations:
+        inside &= a * xx + b * yy + c <= 0.5
+    return inside
 
 
 def disk(radius_cells: float) -> np.ndarray:
@@ -115,14 +139,14 @@ def disk(radius_cells: float) -> np.ndarray:
     >>> disk(1).astype(int).tolist()
     [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
     """
-    r = max(1, int(round(radius_cells)))
+    r = max(1, round(radius_cells))
     y, x = np.mgrid[-r : r + 1, -r : r + 1]
     return np.asarray(x * x + y * y <= r * r)
 
 
 def close(mask: np.ndarray, radius_cells: float) -> np.ndarray:
     """Morphological closing with a disk, padded so borders do not erode."""
-    r = max(1, int(round(radius_cells)))
+    r = max(1, round(radius_cells))
     padded = np.pad(mask, r + 1)
     out = ndimage.binary_closing(padded, structure=disk(r))
     return np.asarray(out[r + 1 : -(r + 1), r + 1 : -(r + 1)])

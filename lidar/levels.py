@@ -95,7 +95,8 @@ def split_levels(points: np.ndarray, options: ExtractOptions) -> list[Storey]:
                 break  # nothing floor-like above the last ceiling: no further storey
             floor = base
             estimated.append("floor")
-        above = cand[(cand >= floor + options.min_storey_height) & (cand <= floor + options.max_storey_height)]
+        lo, hi = floor + options.min_storey_height, floor + options.max_storey_height
+        above = cand[(cand >= lo) & (cand <= hi)]
         if len(above):
             ceiling = float(above[0])
         else:

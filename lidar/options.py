@@ -54,6 +54,8 @@ class ExtractOptions:
         simplify: Tolerance (m) of the shared-edge simplification of outlines.
         corridor_min_elongation: Area / width^2 above which a space is a corridor.
         corridor_max_width: Widest space (m) still classed as a corridor.
+        corridor_join_fraction: An opening between two corridor pieces narrower
+            than this fraction of the corridor width does not split the corridor.
     """
 
     units: str = "m"
@@ -73,12 +75,13 @@ class ExtractOptions:
     exit_max_width: float = 3.0
     wall_closing: float = 0.15
     seed_radius: float = 0.45
-    merge_free_fraction: float = 0.5
+    merge_free_fraction: float = 0.35
     min_room_area: float = 1.5
     exterior_offset: float = 0.08
     simplify: float = 0.06
     corridor_min_elongation: float = 5.0
     corridor_max_width: float = 3.6
+    corridor_join_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         if self.units not in UNIT_SCALE:
@@ -87,7 +90,9 @@ class ExtractOptions:
             v = getattr(self, f.name)
             if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
                 raise ScanOptionError(f.name, "a finite number >= 0", v)
-        for name in ("voxel", "outlier_cube", "level_bin", "min_storey_height", "door_min_width", "seed_radius"):
+        positive = ("voxel", "outlier_cube", "level_bin", "min_storey_height", "door_min_width",
+                    "seed_radius")
+        for name in positive:
             if not getattr(self, name) > 0:
                 raise ScanOptionError(name, "> 0", getattr(self, name))
         if self.cell is not None and not self.cell > 0:
@@ -96,7 +101,8 @@ class ExtractOptions:
         if not 0 <= lo < hi:
             raise ScanOptionError("wall_band", "(low, high) with 0 <= low < high", self.wall_band)
         if not hi < self.lintel_band_start:
-            raise ScanOptionError("lintel_band_start", f"above the wall band top {hi}", self.lintel_band_start)
+            raise ScanOptionError("lintel_band_start", f"above the wall band top {hi}",
+                                  self.lintel_band_start)
         if not self.door_min_width < self.door_max_width:
             raise ScanOptionError("door_max_width", f"> door_min_width {self.door_min_width}",
                                   self.door_max_width)

@@ -64,7 +64,8 @@ def region_polygons(labels: np.ndarray, grid: Grid, simplify: float) -> dict[int
     bl, rects = bl[order], rects[order]
     keys, starts = np.unique(bl, return_index=True)
     ends = np.append(starts[1:], len(bl))
-    merged = [shapely.union_all(rects[s:e], grid_size=grid.cell / 100) for s, e in zip(starts, ends, strict=True)]
+    merged = [shapely.union_all(rects[s:e], grid_size=grid.cell / 100)
+              for s, e in zip(starts, ends, strict=True)]
     merged = [_largest(m) for m in merged]
     if simplify > 0:
         merged = list(shapely.coverage_simplify(np.asarray(merged, dtype=object), simplify))

@@ -120,7 +120,7 @@ def _read_open3d(path: Path, fmt: str) -> np.ndarray:
         raise ScanFileError(str(path), "the file is empty (0 bytes)")
     if fmt == "xyz":
         return _read_text(path)
-    cloud = o3d.io.read_point_cloud(str(path), format=fmt, print_progress=False)
+    cloud = o3d.io.read_point_cloud(str(path), format=fmt, print_progress=False)  # type: ignore[arg-type]
     pts = np.asarray(cloud.points)
     if len(pts) == 0:
         raise ScanFileError(str(path), f"no points could be read as {fmt.upper()}; the file is truncated, "

@@ -4,11 +4,12 @@ The barrier map (walls plus the closure line of every detected door) cuts the
 storey's interior into regions, but scans leave gaps in walls (occlusion,
 unobserved parts), so plain connected components would leak.  Instead rooms
 are *seeded* where free space is wider than ``2 * seed_radius`` (a gap in a
-wall narrower than that never joins two seeds) and grown back by a watershed
-on the distance to the nearest barrier; walls are shared by the regions on
+wall narrower than that never joins two seeds) and grown back through free
+space, all seeds one cell per step; walls are shared by the regions on
 either side, meeting on the wall's centre line.  Regions that the watershed
 split inside one room (a narrowing by furniture, an L-shape) are merged
-again: their shared boundary runs through open floor rather than wall.
+again: their shared boundary runs through floor seen to be open rather than
+through wall or unobserved space.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ class Segmentation:
     widths: np.ndarray
 
 
-def segment_rooms(interior: np.ndarray, barrier: np.ndarray, cell: float,
+def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarray, cell: float,
                   options: ExtractOptions) -> Segmentation:
     """Label the rooms and corridors of one storey.
 
     Args:
         interior: Cells inside the scanned building.
         barrier: Cells of walls and door closures (already closed).
+        observed: Cells where floor or ceiling was seen: only there is a
+            boundary known to be open floor (unobserved is not evidence).
         cell: Grid cell (m).
         options: Seed radius, merge rule, minimum room area, exterior offset.
 
@@ -54,23 +57,12 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, cell: float,
     seeds, n = ndimage.label(dist > options.seed_radius)
     if n == 0:
         return Segmentation(np.zeros(interior.shape, dtype=np.int32), np.zeros(1))
-    top = 60000
-    cost = np.full(interior.shape, 65535, dtype=np.uint16)
-    scaled = np.clip(top - dist / cell * 50, 0, top - 1).astype(np.uint16)
-    cost[free] = scaled[free]
-    grown = ndimage.watershed_ift(cost, seeds.astype(np.int32))
-    # Walls go to the nearest free region: two rooms meet on the wall's
-    # centre line (the flood itself would let one label run along walls).
-    grown[~free] = 0
-    # Free pockets with no seed (the sill outside an exit, a duct) are not rooms.
-    pockets, _ = ndimage.label(free)
-    seeded = np.unique(pockets[seeds > 0])
-    orphan = free & ~np.isin(pockets, seeded)
-    grown[orphan] = 0
-    interior = interior & ~orphan
+    grown = _grow(seeds.astype(np.int32), free)
+    interior = interior & ~(free & (grown == 0))  # free pockets no seed reaches are not rooms
+    # Walls go to the nearest region: two rooms meet on the wall's centre line.
     _, (ii, jj) = ndimage.distance_transform_edt(grown == 0, return_indices=True)
     labels = np.where(interior, grown[ii, jj], 0).astype(np.int32)
-    labels = _merge(labels, free, cell, options)
+    labels = _merge(labels, free & observed, cell, options)
     labels = _push_out(labels, interior, cell, options.exterior_offset)
     labels = _relabel(labels)
     widths = np.zeros(labels.max() + 1)
@@ -81,6 +73,28 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, cell: float,
             d = dist[sl][(labels[sl] == k) & free[sl]]
             widths[k] = 2 * float(np.quantile(d, 0.95)) if len(d) else 0.0
     return Segmentation(labels, widths)
+
+
+def _grow(seeds: np.ndarray, free: np.ndarray, max_steps: int = 2000) -> np.ndarray:
+    """Grow all seeds at once, one cell per step, through free cells (a geodesic Voronoi split).
+
+    Growing by steps rather than by a watershed on distance keeps every cell
+    with the seed it is nearest to along the floor; a watershed's plateaus let
+    one region run along the walls of its neighbours.
+    """
+    lab = seeds.copy()
+    todo = free & (lab == 0)
+    cross = ndimage.generate_binary_structure(2, 1)
+    for _ in range(max_steps):
+        if not todo.any():
+            break
+        near = ndimage.grey_dilation(lab, footprint=cross)
+        new = todo & (near > 0)
+        if not new.any():
+            break
+        lab[new] = near[new]
+        todo &= ~new
+    return lab
 
 
 def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOptions) -> np.ndarray:

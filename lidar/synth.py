@@ -16,6 +16,7 @@ Same facility, options and ``rng`` state give the same cloud.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -118,7 +119,7 @@ def _segments(geom: shapely.Geometry) -> Iterable[tuple[np.ndarray, np.ndarray]]
     for line in getattr(geom, "geoms", [geom]):
         if isinstance(line, LineString) and not line.is_empty:
             c = np.asarray(line.coords)
-            for a, b in zip(c[:-1], c[1:], strict=True):
+            for a, b in itertools.pairwise(c):
                 if np.hypot(*(b - a)) > 1e-6:
                     yield a, b
 
@@ -224,7 +225,7 @@ def _sphere(step: float) -> np.ndarray:
     el = np.arange(-math.pi / 2 + step / 2, math.pi / 2, step)
     dirs = []
     for e in el:
-        n = max(1, int(round(2 * math.pi * math.cos(e) / step)))
+        n = max(1, round(2 * math.pi * math.cos(e) / step))
         az = (np.arange(n) + 0.5) * (2 * math.pi / n)
         dirs.append(np.column_stack([np.cos(e) * np.cos(az), np.cos(e) * np.sin(az), np.full(n, np.sin(e))]))
     return np.vstack(dirs)
@@ -257,14 +258,15 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
         if lv.id in wanted:
             stations += _level_mesh(facility, lv, opt, rng, mesh)
     scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(np.vstack(mesh.verts)), o3d.core.Tensor(np.vstack(mesh.tris)))
+    scene.add_triangles(o3d.core.Tensor.from_numpy(np.vstack(mesh.verts)),
+                        o3d.core.Tensor.from_numpy(np.vstack(mesh.tris)))
     parts: list[np.ndarray] = []
     for st in stations:
         # Angular step that gives ``spacing`` at a typical 5 m range; nearer
         # surfaces are denser and thinned below, farther ones sparser.
         dirs = _sphere(opt.spacing / 5.0).astype(np.float32)
         rays = np.hstack([np.broadcast_to(st.astype(np.float32), dirs.shape), dirs])
-        hit = scene.cast_rays(o3d.core.Tensor(rays))
+        hit = scene.cast_rays(o3d.core.Tensor.from_numpy(np.ascontiguousarray(rays)))
         r = hit["t_hit"].numpy().astype(np.float64)
         ok = np.isfinite(r) & (r <= opt.max_range)
         r = r[ok]
