@@ -1,0 +1,36 @@
+"""The KPI summary printed by ``medtwin run`` and the summary across replications."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scenarios.base import Replication
+from scenarios.operations import report, summarize
+
+
+def test_summary_has_confidence_intervals_and_ranking(make_scenario: Any, tiny_facility: Any) -> None:
+    import scenarios
+
+    sc = make_scenario()
+    res = scenarios.run(sc, facility=tiny_facility, replications=4)
+    k = res.kpis
+    w = k["wait.clinic_visit.consult"]
+    assert w["n"] == 4 and w["low"] <= w["mean"] <= w["high"]
+    for key in ("los.urgent.p95", "los.esi4.median", "util.nurse", "queue.clinic", "lwbs.clinic_visit",
+                "beds.occupancy.bed", "device.availability.pump", "staff.walk_km_per_shift.nurse",
+                "system.L", "bottleneck.sole.clinic"):
+        assert key in k, key
+    assert {r["resource"] for r in k["bottlenecks"]} == {"nurse", "clinic", "bed", "pump"}
+    text = report(k)
+    for part in ("Waits (min", "Length of stay", "Left without being seen", "Utilisation", "Bottlenecks",
+                 "clinic_visit.consult"):
+        assert part in text
+
+
+def test_summary_drops_missing_values(make_scenario: Any) -> None:
+    reps = [Replication(0, {"wait.a.b": 2.0}), Replication(1, {"wait.a.b": math.nan}),
+            Replication(2, {"wait.a.b": 4.0})]
+    out = summarize(make_scenario(), reps)
+    assert out["wait.a.b"]["n"] == 2 and out["wait.a.b"]["mean"] == 3.0
+    assert "1 -" not in report({"wait.a.b": {"mean": math.nan, "half_width": math.nan}})
