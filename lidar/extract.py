@@ -153,13 +153,18 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     if len(levels) > 1:
         report.warn(f"{len(levels)} levels found but stairs and lifts are not detected: link the levels "
                     "in the facility file ('stairs' and 'lifts', one space per level)")
-    report.exits_to_confirm = [x.id for x in exits]
     if exits:
-        report.warn(f"exits {', '.join(report.exits_to_confirm)} were inferred from openings to unscanned "
+        report.warn(f"exits {', '.join(x.id for x in exits)} were inferred from openings to unscanned "
                     "space: confirm each leads outside (or delete it) before an evacuation study")
     else:
-        report.warn("no opening to unscanned space was found, so the facility has no exit: add exits "
-                    "in the facility file before an evacuation study")
+        provisional = _provisional_exit(spaces)
+        if provisional is not None:
+            exits.append(provisional)
+            report.provisional_exits.append(provisional.id)
+            report.warn(f"no opening to unscanned space was found; a PROVISIONAL exit {provisional.id} "
+                        f"({provisional.width} m) was put on an outer wall of {provisional.space} so the "
+                        "facility is usable: replace it with the real exits before any evacuation study")
+    report.exits_to_confirm = [x.id for x in exits]
     fac_name = name or (Path(label).stem if label != "<array>" else "scan")
     with timer.stage("assemble", len(vox)):
         fac = Facility(
@@ -167,6 +172,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
             exits=tuple(exits),
             metadata={"source": label, "extracted_by": "lidar.extract",
                       "scan_floor_z": round(base, 3), "exits_to_confirm": report.exits_to_confirm,
+                      "provisional_exits": report.provisional_exits,
                       "warnings": report.warnings},
         )
         _ = fac.graph
@@ -214,7 +220,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     # Sides of an opening are judged on cells where floor or ceiling was seen,
     # so the margin the closing adds outside an exit does not count as a room.
     evidence = ndimage.binary_dilation(floor | ceil, iterations=1)
-    doors, exits = _connect(lid, openings, grid, np.where(evidence, seg.labels, 0), by_label=by_label,
+    masked = np.where(evidence, seg.labels, 0)
+    doors, exits = _connect(lid, openings, grid, masked, seg.labels, by_label=by_label,
                             opt=opt, report=report)
     spaces = _mark_unreachable(lid, spaces, doors, exits, report)
     kept = {s.id for s in spaces}
@@ -331,7 +338,7 @@ def _side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
     return 0
 
 
-def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, *,
+def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, raw: np.ndarray, *,
              by_label: dict[int, Space], opt: ExtractOptions, report: ExtractionReport
              ) -> tuple[list[Door], list[Exit]]:
     doors: list[Door] = []
@@ -339,6 +346,10 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
     seen: dict[tuple[str, ...], list[tuple[float, float]]] = {}
     for o in openings:
         a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
+        # A side with no floor seen may still be a space (a room glimpsed
+        # through its door): then the opening is a door, not an exit.
+        a = a or _side_label(grid, raw, o, 1.0)
+        b = b or _side_label(grid, raw, o, -1.0)
         sa, sb = by_label.get(a), by_label.get(b)
         where = f"opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}) on level {lid}"
         if o.width < opt.door_min_width:
@@ -355,6 +366,10 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
             assert s is not None
             at = nearest_points(s.polygon.exterior, Point(o.centre))[0]
             if at.distance(Point(o.centre)) > 0.6:
+                continue
+            if any(t.id != s.id and t.polygon.distance(at) < 0.1 for t in by_label.values()):
+                report.warn(f"{where}: leads from {s.id} to unscanned space but lies on another space's "
+                            "wall; not made an exit")
                 continue
             key: tuple[str, ...] = (s.id,)
             if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
@@ -380,6 +395,28 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
         doors.append(Door(id=f"{lid}-D{len(doors) + 1:02d}", spaces=(sa.id, sb.id),
                           at=(round(at.x, 3), round(at.y, 3)), width=round(o.width, 3)))
     return doors, exits
+
+
+#: Width (m) of the stand-in exit added when a scan shows no way out.
+PROVISIONAL_EXIT_WIDTH = 0.9
+
+
+def _provisional_exit(spaces: list[Space]) -> Exit | None:
+    """A stand-in exit in the middle of the longest outer wall of the largest corridor (or space)."""
+    if not spaces:
+        return None
+    corridors = [s for s in spaces if s.kind is SpaceKind.CORRIDOR]
+    host = max(corridors or spaces, key=lambda s: s.area)
+    others = [s.polygon.boundary for s in spaces if s.id != host.id and s.level == host.level]
+    outer = host.polygon.exterior.difference(shapely.union_all(others).buffer(0.1)) if others \
+        else host.polygon.exterior
+    parts = [g for g in getattr(outer, "geoms", [outer]) if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
+    if not parts:
+        return None
+    seg = max(parts, key=lambda g: g.length)
+    at = seg.interpolate(0.5, normalized=True)
+    return Exit(id=f"{host.level}-X00", space=host.id, at=(round(at.x, 3), round(at.y, 3)),
+                width=PROVISIONAL_EXIT_WIDTH)
 
 
 def _mark_unreachable(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit],

@@ -137,10 +137,16 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
     )
 
 
+def _provisional(fac: Facility) -> set[str]:
+    """Stand-in exits an extraction added without evidence; they are not detections."""
+    return set(fac.metadata.get("provisional_exits", ()))
+
+
 def _openings(fac: Facility, level: str) -> list[tuple[tuple[float, float], float]]:
     ids = {s.id for s in fac.spaces_on(level)}
+    skip = _provisional(fac)
     out = [(d.at, d.width) for d in fac.doors if d.spaces[0] in ids]
-    out += [(e.at, e.width) for e in fac.exits if e.space in ids]
+    out += [(e.at, e.width) for e in fac.exits if e.space in ids and e.id not in skip]
     return out
 
 
@@ -151,7 +157,8 @@ def _edges(fac: Facility, rename: dict[str, str] | None = None) -> set[frozenset
         return rename.get(s, f"unmatched:{s}")
 
     out = {frozenset((name(d.spaces[0]), name(d.spaces[1]))) for d in fac.doors}
-    out |= {frozenset((name(e.space), OUTSIDE)) for e in fac.exits}
+    skip = _provisional(fac)
+    out |= {frozenset((name(e.space), OUTSIDE)) for e in fac.exits if e.id not in skip}
     return out
 
 

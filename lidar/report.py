@@ -41,6 +41,7 @@ class ExtractionReport:
         cell: Plan grid cell (m) used.
         levels: One dict per storey: floor, ceiling, estimated surfaces, counts.
         exits_to_confirm: Ids of exits inferred from openings to unscanned space.
+        provisional_exits: Ids of stand-in exits added because none was seen.
         warnings: Things the user should check, one sentence each.
         timings: Per-stage timings.
     """
@@ -51,6 +52,7 @@ class ExtractionReport:
     cell: float = 0.0
     levels: list[dict[str, Any]] = field(default_factory=list)
     exits_to_confirm: list[str] = field(default_factory=list)
+    provisional_exits: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     accuracy: dict[str, float] | None = None
