@@ -1,0 +1,34 @@
+"""Writing point clouds, the mirror of :mod:`lidar.readers` for synthetic scans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lidar.errors import ScanFileError
+
+__all__ = ["write_cloud"]
+
+_FORMATS = (".ply", ".pcd", ".xyz", ".pts")
+
+
+def write_cloud(points: np.ndarray, path: str | Path) -> Path:
+    """Write ``(n, 3)`` points to a ``.ply``, ``.pcd``, ``.xyz`` or ``.pts`` file (atomically).
+
+    Raises:
+        ScanFileError: Unsupported extension or the file could not be written.
+    """
+    import open3d as o3d
+
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in _FORMATS:
+        raise ScanFileError(str(p), f"cannot write {ext!r}; use one of {', '.join(_FORMATS)}")
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(np.asarray(points, dtype=np.float64)))
+    tmp = p.with_name(f".{p.stem}.tmp{ext}")
+    if not o3d.io.write_point_cloud(str(tmp), cloud, write_ascii=ext in (".xyz", ".pts")):  # type: ignore[arg-type]
+        tmp.unlink(missing_ok=True)
+        raise ScanFileError(str(p), "the point cloud could not be written")
+    tmp.replace(p)
+    return p

@@ -1,0 +1,170 @@
+"""``medtwin lidar``: scans to facility files, and synthetic scans with ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+_EXTRACT_EPILOG = """examples:
+  medtwin lidar extract floor3.laz --out floor3.json --report floor3_report.json --preview floor3.png
+  medtwin lidar extract scan.e57 --out f.json --units mm --voxel 0.04
+  medtwin lidar extract scan.ply --out f.json --truth truth.json   (adds the accuracy table)
+"""
+
+_SYNTH_EPILOG = """examples:
+  medtwin sample --out hospital.json
+  medtwin lidar synth hospital.json --level L2 --out l2.ply --truth l2_truth.json --seed 7
+  medtwin lidar extract l2.ply --out l2_extracted.json --truth l2_truth.json
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "lidar",
+        help="extract a facility from a scan, or make a synthetic scan of a facility",
+        description="Point clouds to facilities (extract) and facilities to point clouds (synth).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXTRACT_EPILOG + "\n" + _SYNTH_EPILOG,
+    )
+    lsub = p.add_subparsers(dest="lidar_command", metavar="SUBCOMMAND", required=True)
+
+    e = lsub.add_parser(
+        "extract",
+        help="extract levels, rooms, corridors, doors and exits from a scan",
+        description="Read a scan (.ply .pcd .xyz .txt .pts .las .laz .e57) and write a facility file. "
+                    "Exits inferred from openings to unscanned space are flagged for you to confirm.",
+        epilog=_EXTRACT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("scan", type=Path, help="scan file")
+    e.add_argument("--out", type=Path, required=True, help="facility JSON to write")
+    e.add_argument("--report", type=Path, default=None, help="extraction report JSON (warnings, timings)")
+    e.add_argument("--preview", type=Path, default=None, help="PNG of rooms, doors and graph over the walls")
+    e.add_argument("--units", choices=("m", "cm", "mm"), default="m", help="units of the scan (default m)")
+    e.add_argument("--voxel", type=float, default=None, help="down-sampling voxel in m (default 0.05)")
+    e.add_argument("--name", default=None, help="facility name (default: the scan's file name)")
+    e.add_argument("--truth", type=Path, default=None,
+                   help="true facility file: print and report the accuracy of the extraction")
+    e.add_argument("--json", action="store_true", help="print the summary as JSON")
+    e.set_defaults(handler=_extract)
+
+    s = lsub.add_parser(
+        "synth",
+        help="simulate a terrestrial laser scan of a facility (exact ground truth)",
+        description="Ray-cast a facility's walls, floors, ceilings, clutter and (optionally) people "
+                    "from scanner stations in every space; write the cloud and the true facility.",
+        epilog=_SYNTH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("facility", help="facility file, or 'sample' for the built-in hospital")
+    s.add_argument("--out", type=Path, required=True, help="point cloud to write (.ply .pcd .xyz)")
+    s.add_argument("--truth", type=Path, default=None, help="facility file of the scanned levels (truth)")
+    s.add_argument("--level", action="append", default=None,
+                   help="level id to scan (repeat for several; default: all levels)")
+    s.add_argument("--spacing", type=float, default=0.02, help="point spacing in m (default 0.02)")
+    s.add_argument("--clutter", type=float, default=0.04, help="furniture items per m^2 (default 0.04)")
+    s.add_argument("--people", type=float, default=0.0, help="standing people per m^2 (default 0)")
+    s.add_argument("--closed-doors", type=float, default=0.0, help="fraction of doors scanned closed")
+    s.add_argument("--seed", type=int, default=0, help="random seed (same seed, same scan)")
+    s.set_defaults(handler=_synth)
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    import lidar
+    from facility import FacilityError, io
+    from facility.validate import validate
+    from lidar.preview import render_preview
+
+    opt = lidar.ExtractOptions(units=args.units)
+    if args.voxel is not None:
+        try:
+            opt = replace(opt, voxel=args.voxel)
+        except lidar.ScanOptionError as exc:
+            print(f"error: --voxel: {exc}", file=sys.stderr)
+            return 2
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=f"{stage:>14}", unit="stage", file=sys.stderr, leave=True)
+        bars[stage].update(done - bars[stage].n)
+        if done >= total:
+            bars[stage].close()
+
+    try:
+        ex = lidar.extract(args.scan, opt, name=args.name, progress=progress)
+    except lidar.LidarError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    fac = ex.facility
+    problems = [i for i in validate(fac, source=str(args.out)) if i.severity == "error"]
+    if problems:
+        for i in problems:
+            print(f"error: {i}", file=sys.stderr)
+        return 1
+    try:
+        io.save(fac, args.out)
+    except (OSError, FacilityError) as exc:
+        print(f"error: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 2
+    if args.truth is not None:
+        try:
+            # Truth of one scanned level may lack exits (they are on other
+            # levels), so it is read without the whole-building checks.
+            truth = io.build(json.loads(args.truth.read_text(encoding="utf-8")), source=str(args.truth),
+                             validate=False)
+        except (OSError, ValueError, FacilityError) as exc:
+            print(f"error: --truth: {exc}", file=sys.stderr)
+            return 2
+        ex.report.accuracy = lidar.accuracy(fac, truth).as_dict()
+    if args.report is not None:
+        ex.report.write(args.report)
+    if args.preview is not None:
+        render_preview(ex, args.preview)
+    summary = {"facility": str(args.out), **fac.summary(), "warnings": ex.report.warnings}
+    if ex.report.accuracy is not None:
+        summary["accuracy"] = ex.report.accuracy
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"wrote {args.out}: {summary['levels']} level(s), {summary['spaces']} spaces, "
+              f"{summary['doors']} doors, {summary['exits']} exits")
+        for w in ex.report.warnings:
+            print(f"  check: {w}")
+        for k, v in (ex.report.accuracy or {}).items():
+            print(f"  {k:>22}: {v:.4g}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import lidar
+    from facility import FacilityError, io
+    from facility.sample import sample
+    from lidar.synth import truth_for_levels
+    from lidar.writers import write_cloud
+
+    try:
+        fac = sample() if args.facility == "sample" else io.load(args.facility)
+        opt = lidar.SynthOptions(spacing=args.spacing, clutter_per_m2=args.clutter, people_per_m2=args.people,
+                                 closed_door_fraction=args.closed_doors,
+                                 levels=tuple(args.level) if args.level else None)
+        pts = lidar.synthesize(fac, rng=np.random.default_rng(args.seed), options=opt)
+        write_cloud(pts, args.out)
+        if args.truth is not None:
+            io.save(truth_for_levels(fac, opt.levels or [lv.id for lv in fac.levels]), args.truth)
+    except (FacilityError, lidar.LidarError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {len(pts):,} points" + (f"; truth {args.truth}" if args.truth else ""))
+    return 0
