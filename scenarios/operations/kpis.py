@@ -144,8 +144,17 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
         k[f"bottleneck.shifting.{name}"] = s["shifting"]
         k[f"bottleneck.active.{name}"] = s["active"]
         k[f"bottleneck.longest_min.{name}"] = s["longest"]
-    tables["utilisation"] = pa.table(hourly)
+    util = pa.table(hourly)
+    tables["utilisation"] = util
     tables["resources"] = pa.table(units)
+    # views planners ask for by name: bed occupancy by hour, and devices by unit
+    kind = util["kind"].to_numpy(zero_copy_only=False)
+    beds = util.filter(pa.array(kind == "bed"))
+    tables["beds"] = pa.table({"ward": beds["resource"], "hour": beds["hour"], "occupied": beds["busy"],
+                               "available": beds["on_duty"], "occupancy": beds["utilisation"]})
+    unit_kind = tables["resources"]["kind"].to_numpy(zero_copy_only=False)
+    tables["devices"] = tables["resources"].filter(pa.array(unit_kind == "device")).drop_columns(
+        ["kind", "walked_m"])
     return k, tables
 
 

@@ -36,6 +36,14 @@ def _release(units: Units) -> None:
         pool.release(u)
 
 
+def _release_own(units: Units, pid: int) -> None:
+    # After a pre-emption other units of the step may have been taken by another
+    # ESI 1 patient at the same instant; give back only what is still ours.
+    for pool, u in units:
+        if pool.holder[u] == pid:
+            pool.release(u)
+
+
 def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc: Any,  # noqa: PLR0917
              deadline: float, units: Units, held: Units) -> Generator[simpy.Event, Any, bool]:
     """Get one unit of every need into ``units`` (held units first); False if the patient reneged."""
@@ -128,9 +136,8 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
                 assert isinstance(lost, Preempted)
                 # give back what this attempt got, but keep units carried over from a hold
                 carried = [(p, u) for p, u in units if (p, u) in reused]
-                _release([(p, u) for p, u in units if not (p is lost.pool and u == lost.unit)
-                          and (p, u) not in carried])
-                held = [(p, u) for p, u in held + carried if not (p is lost.pool and u == lost.unit)]
+                _release_own([(p, u) for p, u in units if (p, u) not in carried], pid)
+                held = [(p, u) for p, u in held + carried if p.holder[u] == pid]
                 continue
             if not ok:
                 _release(units)
@@ -188,7 +195,7 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
                 remaining -= max(0.0, env.now - granted - walk)
                 rec.event((pid, pw.name, prio, st.name, q0, granted, env.now, m.space_name(dest),
                            _names(units), walk, walked, "preempted"))
-                _release([(p, u) for p, u in units if not (p is lost.pool and u == lost.unit)])
+                _release_own(units, pid)
                 m.p_activity[pid] = st.wait_label
                 continue
             break

@@ -29,7 +29,7 @@ def test_sample_hospital_week_runs_with_realistic_results() -> None:
     assert k["staff.walk_km_per_shift.ed_doctor"]["mean"] > 0.05
     assert k["device.availability.ct"]["mean"] < 1.0
     assert k["beds.mean_occupied.ward_bed"]["mean"] > 5
-    for name in ("utilisation", "resources", "events", "patients"):
+    for name in ("utilisation", "resources", "events", "patients", "beds", "devices"):
         assert len(res.table(name)) > 0
     assert res.kpis["bottlenecks"][0]["score"] > 0
 

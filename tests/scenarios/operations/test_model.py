@@ -34,6 +34,8 @@ def variants(draw: st.DrawFn) -> OperationsScenario:
     d["run"] = {"length": draw(st.sampled_from([600.0, 1440.0])), "warmup": 0}
     d["arrivals"][0]["rates"] = [draw(st.floats(0.5, 12.0)), draw(st.floats(0.5, 12.0))]
     d["resources"]["nurse"]["preemptive"] = draw(st.booleans())
+    d["resources"]["clinic"]["preemptive"] = draw(st.booleans())
+    d["resources"]["clinic"]["count"] = draw(st.integers(1, 3))
     d["resources"]["nurse"]["roster"][0]["count"] = draw(st.integers(1, 3))
     d["resources"]["pump"]["count"] = draw(st.integers(1, 3))
     d["resources"]["bed"]["count"] = draw(st.integers(1, 6))
