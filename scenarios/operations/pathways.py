@@ -62,12 +62,12 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
                     if st.renege and not ev.triggered:
                         yield ev | env.timeout(max(0.0, deadline - env.now))
                         if not ev.triggered:
-                            pool.cancel(ev)
+                            pool.cancel(ev, pid)
                             return False
                     else:
                         yield ev
                 except simpy.Interrupt:
-                    pool.cancel(ev)  # pre-empted elsewhere while queueing: leave this queue too
+                    pool.cancel(ev, pid)  # pre-empted elsewhere while queueing: leave this queue too
                     raise
                 u = cast(int, ev.value)
             units.append((pool, u))
@@ -88,7 +88,7 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
                 yield env.any_of(waits)
             except simpy.Interrupt:
                 for pool, ev in zip(alts, evs, strict=True):
-                    pool.cancel(ev)
+                    pool.cancel(ev, pid)
                 raise
             got = -1
             for k, (pool, ev) in enumerate(zip(alts, evs, strict=True)):
@@ -96,7 +96,7 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
                     got = k
                     units.append((pool, cast(int, ev.value)))
                 else:
-                    pool.cancel(ev)
+                    pool.cancel(ev, pid)
             if got < 0:
                 return False
     return True

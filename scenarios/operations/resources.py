@@ -178,11 +178,15 @@ class Pool:
         self.queue_len += 1
         return ev
 
-    def cancel(self, ev: simpy.Event) -> None:
-        """Withdraw a request (reneging, or an alternative not needed)."""
+    def cancel(self, ev: simpy.Event, pid: int) -> None:
+        """Withdraw patient ``pid``'s request (reneging, pre-empted elsewhere, an alternative not needed).
+
+        A request already granted gives its unit back, unless an ESI 1 patient
+        pre-empted that unit in the same instant.
+        """
         if ev.triggered:
             u = ev.value
-            if isinstance(u, int):
+            if isinstance(u, int) and self.holder[u] == pid:
                 self.release(u)
             return
         entry = getattr(ev, "entry", None)
