@@ -129,6 +129,8 @@ class Pathway(StrictModel):
             numbers are served first, and ESI 1 pre-empts on pre-emptive resources.
         patience: Time a patient waits at a ``renege`` step before leaving.
         arrive_use: Space use where patients arrive (default: first step's).
+        companions: Mean number of visitors with each patient (Poisson); they
+            appear in snapshots beside their patient, for the evacuation model.
         target_ends_at: Steps whose start stops the target clock (the 4-hour
             standard runs from arrival to leaving the ED, i.e. to the start of a
             transfer step); without them the clock runs to departure.
@@ -139,6 +141,7 @@ class Pathway(StrictModel):
     acuity: dict[int, float] = Field(default_factory=lambda: {3: 1.0})
     patience: Distribution | None = None
     arrive_use: str | None = None
+    companions: float = Field(default=0.0, ge=0, le=10)
     target_ends_at: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 

@@ -6,7 +6,9 @@ attached mobile device), staff on duty or on a break (off-shift staff are not
 in the building), and every device with its state and battery.  A person
 whose space is not known (a scenario with walking off and no space uses) is
 placed in the first occupied room of the facility, so every occupant is in a
-real space.
+real space.  Visitors accompany patients (pathway ``companions``): how many a
+patient has is drawn from a generator seeded by the run seed and the patient
+id, so it does not depend on the moment of the snapshot.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["model_snapshot", "snapshot"]
 
 
-def model_snapshot(m: OpsModel) -> Snapshot:
+def model_snapshot(m: OpsModel, seed: int = 0) -> Snapshot:
     """The population of a running model at its current time."""
     from facility.model import SpaceKind
 
@@ -36,9 +38,14 @@ def model_snapshot(m: OpsModel) -> Snapshot:
     occ: list[Occupant] = []
     for agent in m.patient_agents():
         pw = m.cpathways[m.p_pathway[agent.pid]]
+        space = agent.space or fallback
         occ.append(Occupant(id=f"patient-{agent.pid}", role="patient", profile=pw.mobility,
-                            space=agent.space or fallback, activity=agent.activity,
-                            device=agent.device, acuity=agent.acuity))
+                            space=space, activity=agent.activity, device=agent.device, acuity=agent.acuity))
+        lam = m.scenario.pathways[pw.name].companions
+        if lam > 0:
+            k = int(np.random.default_rng([seed, agent.pid]).poisson(lam))
+            occ.extend(Occupant(id=f"visitor-{agent.pid}-{j}", role="visitor", profile="visitor", space=space,
+                                activity=f"accompanying:patient-{agent.pid}") for j in range(k))
     for s in m.staff_agents:
         if s.state == "off" and s.off_reason == "off_shift":
             continue
@@ -72,4 +79,4 @@ def snapshot(scenario: OperationsScenario, t_seconds: float, *, facility: Facili
     rng = np.random.default_rng(np.random.SeedSequence(s).spawn(1)[0])
     m = OpsModel(scenario, facility, rng)
     m.run_until(t_seconds / 60.0)
-    return model_snapshot(m)
+    return model_snapshot(m, s)

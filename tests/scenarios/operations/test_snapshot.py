@@ -50,6 +50,11 @@ def test_tuesday_afternoon_snapshot_of_the_sample_hospital(week: OperationsScena
     ids = {o.id for o in patients}
     assert all(d.patient in ids for d in snap.devices if d.state == "in_use" and d.type != "ct"
                and d.patient is not None)
+    # visitors accompany patients, in their patient's space
+    visitors = [o for o in snap.occupants if o.role == "visitor"]
+    assert visitors
+    where = {o.id: o.space for o in patients}
+    assert all(where[v.activity.split(":", 1)[1]] == v.space for v in visitors)
     # the table hand-off works
     assert snap.occupants_table().num_rows == len(snap.occupants)
 
