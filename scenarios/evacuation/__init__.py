@@ -1,0 +1,87 @@
+"""The ``evacuation`` kind of scenario: drills with assisted evacuation over levels.
+
+Public face: :class:`EvacuationScenario` (the file format), :func:`simulate`
+(one run from a facility and a list of people, e.g. an operations
+:class:`~agents.snapshot.Snapshot` through :func:`from_snapshot`), and the
+functions the runner calls: :func:`run_replication`, :func:`summarize`,
+:func:`check`, :func:`report`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.pedestrians import SpeedModel
+from agents.snapshot import Snapshot
+from facility.model import Facility
+from scenarios.base import Kind, Replication, register_kind
+from scenarios.evacuation.kpis import replication_kpis, report, summarize
+from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, State
+from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
+from scenarios.evacuation.schema import EvacuationScenario
+
+__all__ = [
+    "EvacParams",
+    "EvacuationModel",
+    "EvacuationScenario",
+    "PersonSpec",
+    "State",
+    "check",
+    "from_snapshot",
+    "params_of",
+    "report",
+    "run_replication",
+    "simulate",
+    "summarize",
+]
+
+
+def params_of(sc: EvacuationScenario) -> EvacParams:
+    """The model parameters a scenario sets."""
+    mv = sc.movement
+    return EvacParams(
+        alarm=sc.alarm, strategy=sc.strategy.mode, fire_compartments=tuple(sc.strategy.fire_compartments),
+        vertical_after=sc.strategy.vertical_after, policy=sc.strategy.policy, lifts=sc.strategy.lifts,
+        cell=mv.cell, model=SpeedModel(dt=mv.dt, time_gap=mv.time_gap, strength=mv.strength, range=mv.range,
+                                       wall_strength=mv.wall_strength, wall_range=mv.wall_range),
+        max_time=sc.alarm + sc.max_time, record_every=sc.record_every,
+        door_closures=tuple((c.door, c.time) for c in sc.door_closures),
+        deadlock_window=sc.deadlock_window, trajectories=sc.trajectories, door_flow=mv.door_flow,
+    )
+
+
+def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: EvacParams,
+             rng: np.random.Generator) -> EvacuationModel:
+    """Run one evacuation to the end and return the finished model.
+
+    Args:
+        facility: The building.
+        people: Who is where, or an operations snapshot.
+        params: Strategy and model settings.
+        rng: The replication's generator.
+    """
+    if isinstance(people, Snapshot):
+        people = from_snapshot(people)
+    model = EvacuationModel(facility, people, params, rng)
+    model.run()
+    return model
+
+
+def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.random.Generator,
+                    index: int) -> Replication:
+    """One replication of an evacuation scenario."""
+    people = from_scenario(scenario, facility, rng)
+    model = simulate(facility, people, params_of(scenario), rng)
+    tables = model.recorder.tables()
+    kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
+                            len(model.deadlocks))
+    return Replication(index=index, kpis=kpis, tables=tables)
+
+
+def check(scenario: EvacuationScenario, facility: Facility) -> None:
+    """Raise :class:`~scenarios.errors.ScenarioFileError` for anything the facility lacks."""
+    check_population(scenario, facility)
+
+
+register_kind(Kind(name="evacuation", scenario_type=EvacuationScenario, run_replication=run_replication,
+                   summarize=summarize, check=check, report=report))

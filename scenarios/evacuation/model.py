@@ -1,0 +1,752 @@
+"""The evacuation model: a Mesa model stepping a crowd at a fixed time step.
+
+State lives in parallel numpy arrays (position, level, state, speeds, sizes);
+the step (:meth:`EvacuationModel.step`) updates them all at once with the
+collision-free speed model (:mod:`agents.pedestrians`), then handles the few
+discrete events of the step (someone crossed a door, left through an exit,
+reached a refuge, arrived at a stair or lift, a staff member reached a
+patient).  Levels are separate planes joined by queued links
+(:mod:`scenarios.evacuation.levels`); route choice is in
+:mod:`scenarios.evacuation.routes`; staff assignment in :mod:`agents.assist`.
+
+Life of an occupant (``state``): ``PRE`` (alarm given, not yet moving) ->
+``MOVE`` (walking to its goal) or ``NEED`` (a patient waiting for staff) ->
+``PREP`` (being prepared) -> ``MOVE`` as a unit with its escorts
+(``ATTACHED``, off the plane) -> ``LINK`` (on a stair or in a lift) ->
+``REFUGE`` (in the receiving compartment) or ``OUT`` (through a final exit).
+``HOLD`` is defend-in-place: waiting for the vertical phase.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from agents.assist import choose_patient
+from agents.navigation import LevelGrid, build_grid
+from agents.occupants import Profile, lognormal_from_range, profile
+from agents.pedestrians import SpeedModel, constrained_move, step_directions_speeds
+from facility.model import Facility
+from scenarios.errors import RunError
+from scenarios.evacuation.levels import build_links
+from scenarios.evacuation.recorder import Recorder
+from scenarios.evacuation.routes import Goal, Navigator, Option
+
+__all__ = ["EvacParams", "EvacuationModel", "PersonSpec", "State"]
+
+
+class State:
+    """Occupant states (small ints in the ``state`` array)."""
+
+    PRE, MOVE, NEED, PREP, ATTACHED, LINK, REFUGE, OUT, HOLD, FETCH = range(10)
+    NAMES = ("pre", "move", "need_staff", "prep", "escorting", "link", "refuge", "out", "hold", "fetch")
+
+
+#: States whose occupant stands on a level plane.
+_ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonSpec:
+    """One occupant at the alarm.
+
+    Attributes:
+        id: Unique id.
+        profile: Profile name (:data:`agents.occupants.PROFILES`).
+        space: Space they are in.
+        position: Exact position, or ``None`` to place at random in ``space``.
+        exit: Allocated final exit (RiMEA test 10), or ``None`` for free choice.
+        premove: Pre-movement time (s) instead of a draw from the profile.
+        speed: Free speed (m/s) instead of a draw from the profile.
+        battery_min: Ventilator battery/O2 budget (min) for ventilated patients.
+    """
+
+    id: str
+    profile: str
+    space: str
+    position: tuple[float, float] | None = None
+    exit: str | None = None
+    premove: float | None = None
+    speed: float | None = None
+    battery_min: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvacParams:
+    """Everything about a run except who is where.
+
+    Attributes:
+        alarm: Alarm time (s from the start of the run).
+        strategy: ``"full"`` (everyone to final exits) or ``"progressive"``
+            (fire compartments to a neighbouring compartment, then everyone out).
+        fire_compartments: Compartments evacuated first (progressive).
+        vertical_after: Seconds after the alarm when the vertical phase starts;
+            ``None``: when the horizontal phase is done.
+        policy: Staff assignment policy (:data:`agents.assist.POLICIES`).
+        lifts: Which lifts are used: ``"evacuation"`` (flagged evacuation
+            lifts), ``"all"`` or ``"none"``.
+        cell: Raster cell size (m).
+        model: Movement model parameters.
+        max_time: Stop after this many simulated seconds.
+        record_every: Trajectory and curve sampling interval (s).
+        door_closures: (door id, time s) pairs: doors that close during the run.
+        deadlock_window: No progress for this long (s) while the portal ahead
+            passes no one is a deadlock.
+        battery_range: (5 %, 95 %) of transport ventilator battery time (min)
+            when a patient has none given (Campbell et al. 2002: 34-642 min).
+        trajectories: Record trajectories.
+        door_flow: Capacity of doors and exits in P/(s m) of clear width
+            (CIBSE Guide E / IMO: 1.33); ``None`` leaves flows to the movement
+            model alone.
+    """
+
+    alarm: float = 0.0
+    strategy: str = "full"
+    fire_compartments: tuple[str, ...] = ()
+    vertical_after: float | None = None
+    policy: str = "most_dependent"
+    lifts: str = "evacuation"
+    cell: float = 0.1
+    model: SpeedModel = field(default_factory=SpeedModel)
+    max_time: float = 3600.0
+    record_every: float = 1.0
+    door_closures: tuple[tuple[str, float], ...] = ()
+    deadlock_window: float = 60.0
+    battery_range: tuple[float, float] = (34.0, 642.0)
+    trajectories: bool = True
+    door_flow: float | None = 1.33
+
+
+class EvacuationModel(mesa.Model):
+    """One replication of an evacuation (see the module docstring)."""
+
+    def __init__(self, facility: Facility, people: list[PersonSpec], params: EvacParams,
+                 rng: np.random.Generator) -> None:
+        super().__init__(rng=rng)
+        self.gen = rng
+        self.facility = facility
+        self.p = params
+        self.t = 0.0
+        self.levels = [lv.id for lv in facility.levels if facility.spaces_on(lv.id)]
+        self.level_ix = {lv: k for k, lv in enumerate(self.levels)}
+        self.grids: list[LevelGrid] = [build_grid(facility, lv, params.cell) for lv in self.levels]
+        self.wall_normal = [_normals(g) for g in self.grids]
+        self.nav = Navigator(facility, dict(zip(self.levels, self.grids, strict=True)), lifts=params.lifts)
+        self.space_ids = [s.id for s in facility.spaces]
+        self.space_ix = {s: k for k, s in enumerate(self.space_ids)}
+        self.local_to_global = [np.array([self.space_ix[s] for s in g.space_ids]) for g in self.grids]
+        comps = sorted(facility.compartments)
+        self.comp_ix = {c: k for k, c in enumerate(comps)}
+        self.space_comp = np.array([self.comp_ix.get(s.compartment or "", -1) for s in facility.spaces])
+        self.door_between: dict[frozenset[str], str] = {frozenset(d.spaces): d.id for d in facility.doors}
+        self.door_width = {d.id: d.width for d in facility.doors}
+        self.exit_width = {e.id: e.width for e in facility.exits}
+        self.stairs, self.lifts = build_links(facility)
+        self.goals: list[Goal] = []
+        self._goal_ix: dict[Goal, int] = {}
+        self.phase = 1 if params.strategy == "progressive" else 2
+        self.closures = deque(sorted(params.door_closures, key=lambda c: c[1]))
+        self.pending: list[tuple[float, int, str]] = []  # lift arrivals (t, agent, space)
+        self.last_pass: dict[str, float] = {}
+        self.deadlocks: list[tuple[str, float, float, float]] = []
+        self._init_people(people)
+        self.recorder = Recorder(self)
+        self._next_reroute = 0.0
+        self._next_record = 0.0
+
+    # -- setup ------------------------------------------------------------------
+    def _init_people(self, people: list[PersonSpec]) -> None:
+        n = len(people)
+        if n == 0:
+            raise RunError("an evacuation needs at least one occupant")
+        self.ids = [p.id for p in people]
+        self.profiles: list[Profile] = [profile(p.profile) for p in people]
+        prof = self.profiles
+        self.radius = np.array([q.radius for q in prof])
+        self.extra = np.array([q.extra for q in prof])
+        self.clear = np.array([q.clearance for q in prof])
+        self.stair_f = np.array([np.nan if q.stairs is None else q.stairs for q in prof])
+        self.staff = np.array([q.role == "staff" for q in prof])
+        self.need = np.array([q.staff_needed for q in prof])
+        self.dep = np.array([q.dependency for q in prof])
+        self.v0 = np.empty(n)
+        self.premove = np.empty(n)
+        self.prepare = np.empty(n)
+        # Draw per profile, in a fixed order, so the stream is reproducible.
+        for name in sorted({q.name for q in prof}):
+            ix = np.array([k for k, q in enumerate(prof) if q.name == name])
+            q = prof[ix[0]]
+            self.v0[ix] = q.sample_speed(ix.size, self.gen)
+            self.premove[ix] = q.sample_premove(ix.size, self.gen)
+            self.prepare[ix] = q.sample_prepare(ix.size, self.gen)
+        mu, sd = lognormal_from_range(*self.p.battery_range)
+        self.battery = self.gen.lognormal(mu, sd, n) * 60.0
+        for k, p in enumerate(people):
+            if p.speed is not None:
+                self.v0[k] = p.speed
+            if p.premove is not None:
+                self.premove[k] = p.premove
+            if p.battery_min is not None:
+                self.battery[k] = p.battery_min * 60.0
+        self.pos = np.zeros((n, 2))
+        self.lvl = np.zeros(n, np.int64)
+        self.space = np.zeros(n, np.int64)
+        placed: dict[int, list[tuple[float, float, float]]] = {}
+        for k, p in enumerate(people):
+            if not self.facility.has_space(p.space):
+                raise RunError(f"occupant {p.id}: no space {p.space!r} in the facility")
+            sp = self.facility.space(p.space)
+            li = self.level_ix[sp.level]
+            xy = p.position if p.position is not None else self._free_spot(
+                p.space, self.radius[k], self.clear[k], placed.setdefault(li, []), p.id)
+            self.pos[k] = xy
+            self.lvl[k] = li
+            self.space[k] = self.space_ix[p.space]
+            placed.setdefault(li, []).append((xy[0], xy[1], float(self.radius[k])))
+            g = self.grids[li]
+            i, j = g.cell_of(self.pos[k:k + 1])
+            if g.wall[i[0], j[0]] < self.clear[k] or g.space[i[0], j[0]] < 0:
+                raise RunError(f"occupant {p.id}: position {xy} is not free floor of space {p.space!r} "
+                               f"(closer than {self.clear[k]} m to a wall or outside)")
+        self.home_comp = self.space_comp[self.space]
+        self.assigned_exit = [p.exit for p in people]
+        self.state = np.full(n, State.PRE)
+        self.goal = np.full(n, -1)
+        self.opt: list[Option | None] = [None] * n
+        self.fid = np.full(n, -1)
+        self.dist = np.full(n, np.inf)
+        self.t_start = self.p.alarm + self.premove
+        self.t_move = np.full(n, np.nan)
+        self.t_reach = np.full(n, np.nan)
+        self.reached = np.zeros(n, np.int64)  # 1 exit, 2 refuge
+        self.wait = np.zeros(n)
+        self.best = np.full(n, np.inf)
+        self.last_prog = np.zeros(n)
+        self.dead = np.zeros(n, bool)
+        self.stranded = np.zeros(n, bool)
+        self.reroute = np.ones(n, bool)
+        self.heading = np.zeros((n, 2))
+        self.team: list[list[int]] = [[] for _ in range(n)]
+        self.task = np.full(n, -1)
+        self.prep_end = np.full(n, np.inf)
+        self.prev_pos = self.pos.copy()
+        self.exit_used: list[str] = [""] * n
+        self.route: list[list[str]] = [[self.space_ids[s]] for s in self.space]
+        self.refuge_space = np.full(n, -1)
+
+    def _free_spot(self, space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],
+                   who: str) -> tuple[float, float]:
+        g = self.grids[self.level_ix[self.facility.space(space_id).level]]
+        cells = np.flatnonzero(self.nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
+        if cells.size == 0:
+            raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
+        arr = np.array(placed) if placed else np.zeros((0, 3))
+        for _ in range(5):
+            pick = cells[self.gen.integers(cells.size, size=2000)]
+            i, j = np.divmod(pick, g.shape[1])
+            xy = g.centre(i, j) + self.gen.uniform(-0.3, 0.3, (pick.size, 2)) * g.h
+            if arr.shape[0] == 0:
+                return float(xy[0, 0]), float(xy[0, 1])
+            near = np.abs(arr[:, 0] - xy[:, :1]) < arr[:, 2] + r
+            near &= np.abs(arr[:, 1] - xy[:, 1:]) < arr[:, 2] + r
+            clear = np.flatnonzero(~near.any(axis=1))
+            if clear.size:
+                return float(xy[clear[0], 0]), float(xy[clear[0], 1])
+            for q in range(pick.size):
+                m = near[q]
+                if np.all(np.hypot(arr[m, 0] - xy[q, 0], arr[m, 1] - xy[q, 1]) >= arr[m, 2] + r):
+                    return float(xy[q, 0]), float(xy[q, 1])
+        raise RunError(f"occupant {who}: no room left in space {space_id!r} (too many people for its area)")
+
+    # -- goals ------------------------------------------------------------------
+    def _goal(self, goal: Goal) -> int:
+        if goal not in self._goal_ix:
+            self._goal_ix[goal] = len(self.goals)
+            self.goals.append(goal)
+        return self._goal_ix[goal]
+
+    def _exit_goal(self, k: int) -> int:
+        ex = self.assigned_exit[k]
+        return self._goal(Goal("exit", exits=frozenset([ex]) if ex else frozenset()))
+
+    def _refuge_goal(self, k: int) -> int:
+        """Neighbouring compartments on the same level that are not on fire; exits if none."""
+        fac = self.facility
+        here = fac.spaces[self.space[k]]
+        fire = set(self.p.fire_compartments)
+        targets: set[str] = set()
+        for d in fac.doors:
+            a, b = (fac.space(s) for s in d.spaces)
+            for x, y in ((a, b), (b, a)):
+                if x.compartment == here.compartment and y.compartment not in (None, here.compartment) \
+                        and y.compartment not in fire and y.level == here.level:
+                    targets.update(fac.compartments[str(y.compartment)])
+        if not targets:
+            return self._exit_goal(k)
+        return self._goal(Goal("spaces", spaces=frozenset(targets)))
+
+    def _safety_goal(self, k: int) -> int:
+        if self.phase == 1 and self.home_comp[k] in self._fire_ix():
+            return self._refuge_goal(k)
+        return self._exit_goal(k)
+
+    def _fire_ix(self) -> set[int]:
+        return {self.comp_ix[c] for c in self.p.fire_compartments if c in self.comp_ix}
+
+    def _in_phase(self, k: int) -> bool:
+        """Whether occupant k evacuates in the current phase."""
+        return self.phase == 2 or int(self.space_comp[self.space[k]]) in self._fire_ix()
+
+    # -- the step ---------------------------------------------------------------
+    def step(self) -> None:
+        dt = self.p.model.dt
+        self.t += dt
+        t = self.t
+        while self.closures and self.closures[0][1] <= t:
+            self.nav.close_door(self.closures.popleft()[0])
+            self.reroute[:] = True
+        self._phases()
+        self._activate()
+        self._assist()
+        self._links()
+        if t >= self._next_reroute:
+            self.reroute[self.state == State.MOVE] = True
+            self._next_reroute = t + 1.0
+        self._choose()
+        self._move()
+        self._arrivals()
+        if t >= self._next_record:
+            self.recorder.sample(t)
+            self._next_record = t + self.p.record_every
+
+    def run(self) -> None:
+        """Step until everyone is safe (or stranded) or ``max_time``."""
+        while self.t < self.p.max_time and not self.done():
+            self.step()
+        self.recorder.sample(self.t)
+
+    def done(self) -> bool:
+        if self.phase == 1:
+            if self.p.strategy != "horizontal":
+                return False
+            mine = np.isin(self.home_comp, list(self._fire_ix()))
+            return not bool((mine & ~np.isin(self.state, (State.OUT, State.REFUGE)) & ~self.stranded).any())
+        active = (self.state != State.OUT) & ~self.stranded
+        return not bool(active.any())
+
+    def _phases(self) -> None:
+        if self.phase == 2:
+            if self.p.strategy == "progressive":
+                self._return_from_refuge()
+            return
+        if self.p.strategy == "horizontal" or self.t < self.p.alarm:
+            return
+        fire = self._fire_ix()
+        mine = np.isin(self.home_comp, list(fire))
+        left = mine & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
+        timed = self.p.vertical_after is not None and self.t >= self.p.alarm + self.p.vertical_after
+        if left.any() and not timed:
+            return
+        self.phase = 2
+        self.recorder.phase2 = self.t
+        for k in np.flatnonzero(self.state == State.HOLD):
+            if self.staff[k]:
+                continue
+            self.state[k] = State.NEED if self.need[k] else State.MOVE
+            self.goal[k] = self._exit_goal(int(k))
+            self.reroute[k] = True
+            self.last_prog[k] = self.t
+            if np.isnan(self.t_move[k]) and not self.need[k]:
+                self.t_move[k] = self.t
+
+    def _return_from_refuge(self) -> None:
+        """Vertical phase: people parked in a refuge come back onto the floor, a few per step."""
+        for k in np.flatnonzero(self.state == State.REFUGE)[:20].tolist():
+            if not self._respawn(k, int(self.refuge_space[k])):
+                continue
+            if self.staff[k]:
+                self.state[k] = State.HOLD
+            else:
+                self.state[k] = State.NEED if self.need[k] else State.MOVE
+                self.goal[k] = self._exit_goal(k)
+                self.reroute[k] = True
+            self.reached[k] = 0
+            self.t_reach[k] = np.nan
+            self.last_prog[k] = self.t
+
+    def _activate(self) -> None:
+        """End of pre-movement: walk, wait for staff, or hold in place."""
+        ready = np.flatnonzero((self.state == State.PRE) & ((self.t >= self.t_start) | (self.need > 0)))
+        for k in ready.tolist():
+            if self.t < self.p.alarm:
+                continue
+            if not self._in_phase(k) and not self.staff[k]:
+                self.state[k] = State.HOLD
+            elif self.need[k] > 0:
+                self.state[k] = State.NEED
+            elif self.staff[k]:
+                if self.t < self.t_start[k]:
+                    continue
+                self.state[k] = State.HOLD  # free for tasks, see _assist
+            else:
+                self.state[k] = State.MOVE
+                self.t_move[k] = self.t
+                self.goal[k] = self._safety_goal(k)
+                self.reroute[k] = True
+                self.last_prog[k] = self.t
+
+    def _assist(self) -> None:
+        free = np.flatnonzero(self.staff & (self.state == State.HOLD) & (self.task < 0))
+        if free.size:
+            short = np.array([len(self.team[k]) < self.need[k] for k in range(len(self.ids))])
+            cand = np.flatnonzero((self.state == State.NEED) & short)
+            cand = np.array([c for c in cand if self._in_phase(int(c))], dtype=np.int64)
+            for s in free.tolist():
+                cand_here = cand[self.lvl[cand] == self.lvl[s]] if self.phase == 1 and cand.size else cand
+                if cand_here.size == 0:
+                    self._staff_idle(s)
+                    continue
+                c = choose_patient(self.p.policy, self.pos[s], int(self.lvl[s]), int(self.home_comp[s]),
+                                   cand_xy=self.pos[cand_here], cand_level=self.lvl[cand_here],
+                                   cand_ward=self.home_comp[cand_here], cand_dependency=self.dep[cand_here])
+                pat = int(cand_here[c])
+                self.team[pat].append(s)
+                self.task[s] = pat
+                self.state[s] = State.MOVE
+                if np.isnan(self.t_move[s]):
+                    self.t_move[s] = self.t
+                sp = self.space_ids[self.space[pat]]
+                self.goal[s] = self._goal(Goal("point", spaces=frozenset([sp]),
+                                               point=(float(self.pos[pat, 0]), float(self.pos[pat, 1]))))
+                self.reroute[s] = True
+                self.last_prog[s] = self.t
+                if len(self.team[pat]) >= self.need[pat]:
+                    cand = cand[cand != pat]
+        # Staff who reached their patient wait (FETCH); preparation starts when all are there.
+        fetch = np.flatnonzero(self.staff & (self.state == State.MOVE) & (self.task >= 0))
+        for s in fetch.tolist():
+            pat = int(self.task[s])
+            if self.lvl[s] == self.lvl[pat] and math.dist(self.pos[s], self.pos[pat]) < (
+                    self.radius[s] + self.radius[pat] + 0.8):
+                self.state[s] = State.FETCH
+        for pat in np.flatnonzero(self.state == State.NEED).tolist():
+            tm = self.team[pat]
+            if len(tm) >= self.need[pat] and all(self.state[s] == State.FETCH for s in tm):
+                self.state[pat] = State.PREP
+                self.prep_end[pat] = self.t + self.prepare[pat]
+        for pat in np.flatnonzero((self.state == State.PREP) & (self.t >= self.prep_end)).tolist():
+            self.state[pat] = State.MOVE
+            if np.isnan(self.t_move[pat]):
+                self.t_move[pat] = self.t
+            self.goal[pat] = self._safety_goal(pat)
+            self.reroute[pat] = True
+            self.last_prog[pat] = self.t
+            self.prep_end[pat] = np.inf
+            for s in self.team[pat]:
+                self.state[s] = State.ATTACHED
+
+    def _staff_idle(self, s: int) -> None:
+        """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
+        if self.phase == 2:
+            self.state[s] = State.MOVE
+            self.goal[s] = self._exit_goal(s)
+        elif int(self.space_comp[self.space[s]]) in self._fire_ix():
+            self.state[s] = State.MOVE
+            self.goal[s] = self._refuge_goal(s)
+        else:
+            return
+        if np.isnan(self.t_move[s]):
+            self.t_move[s] = self.t
+        self.reroute[s] = True
+        self.last_prog[s] = self.t
+
+    def _release_team(self, pat: int) -> None:
+        for s in self.team[pat]:
+            self.state[s] = State.HOLD
+            self.task[s] = -1
+            self.pos[s] = self.prev_pos[pat]
+            self.lvl[s] = self.lvl[pat]
+            self.space[s] = self.space[pat]
+            if self.reached[pat] == 2:
+                self.space[s] = self._space_at(s)
+        self.team[pat] = []
+
+    # -- links ------------------------------------------------------------------
+    def _links(self) -> None:
+        t = self.t
+        for st in self.stairs:
+            while st.on_flight and st.on_flight[0][0] <= t:
+                _, k, to = st.on_flight[0]
+                if not self._respawn(k, self.space_ix[to]):
+                    break
+                st.on_flight.popleft()
+                st.last_out = t
+                self._land(k, to)
+        for lk in self.lifts:
+            res = lk.dispatch(t)
+            if res is not None:
+                t_arr, batch = res
+                self.pending.extend((t_arr, k, to) for k, to in batch)
+        keep = []
+        for t_arr, k, to in self.pending:
+            if t_arr <= t and self._respawn(k, self.space_ix[to]):
+                self._land(k, to)
+            else:
+                keep.append((t_arr, k, to))
+        self.pending = keep
+
+    def _land(self, k: int, to: str) -> None:
+        self.state[k] = State.MOVE
+        self.route[k].append(to)
+        self.reroute[k] = True
+        self.best[k] = np.inf
+        self.last_prog[k] = self.t
+        for s in self.team[k]:
+            self.lvl[s] = self.lvl[k]
+
+    def _respawn(self, k: int, space: int) -> bool:
+        """Put occupant k on the floor of ``space`` where there is room; False if none."""
+        sid = self.space_ids[space]
+        li = self.level_ix[self.facility.space(sid).level]
+        g = self.grids[li]
+        cells = np.flatnonzero(self.nav.space_mask(sid).ravel() & (g.wall.ravel() >= self.clear[k] + 0.05))
+        if cells.size == 0:
+            return False
+        on = np.isin(self.state, _ON_PLANE) & (self.lvl == li)
+        on[k] = False
+        others = self.pos[on]
+        rad = self.radius[on]
+        for _ in range(12):
+            cell = int(cells[self.gen.integers(cells.size)])
+            ci, cj = divmod(cell, g.shape[1])
+            xy = g.centre(np.array([ci]), np.array([cj]))[0]
+            if others.shape[0] == 0 or np.all(
+                    np.hypot(others[:, 0] - xy[0], others[:, 1] - xy[1]) >= rad + self.radius[k] + 0.05):
+                self.pos[k] = xy
+                self.prev_pos[k] = xy
+                self.lvl[k] = li
+                self.space[k] = space
+                return True
+        return False
+
+    def _enter_link(self, k: int, o: Option) -> bool:
+        here = self.space_ids[self.space[k]]
+        to = o.to_space or ""
+        if o.kind == "stair":
+            for st in self.stairs:
+                if {st.lower, st.upper} == {here, to}:
+                    if not st.can_enter(self.t):
+                        return False
+                    st.enter(self.t, k, to, float(self.stair_f[k]))
+                    break
+            else:
+                return False
+        else:
+            lk = next(lk for lk in self.lifts if lk.lift.id == o.ref)
+            lk.call(self.t, k, here, to, self.profiles[k].name)
+        self.state[k] = State.LINK
+        self.last_pass[o.ref] = self.t
+        return True
+
+    # -- route choice -------------------------------------------------------------
+    def _choose(self) -> None:
+        idx = np.flatnonzero(self.reroute & (self.state == State.MOVE))
+        self.reroute[:] = False
+        if idx.size == 0:
+            return
+        # Congestion: people heading for each field within 4 m of it.
+        mv = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.dist < 4.0))
+        crowd: dict[tuple[int, int], int] = {}
+        for a, b in zip(self.lvl[mv].tolist(), self.fid[mv].tolist(), strict=True):
+            crowd[(a, b)] = crowd.get((a, b), 0) + 1
+        groups: dict[tuple[int, int, str], list[int]] = {}
+        for k in idx.tolist():
+            groups.setdefault((int(self.space[k]), int(self.goal[k]), self.profiles[k].name), []).append(k)
+        for (sp, gi, _), members in groups.items():
+            q = self.profiles[members[0]]
+            width = 2 * q.radius + 0.1
+            opts = self.nav.options(self.space_ids[sp], self.goals[gi], speed=q.speed[0], stairs=q.stairs,
+                                    min_width=width, clearance=q.clearance)
+            ks = np.array(members)
+            if not opts:
+                self.stranded[ks] = True
+                self.fid[ks] = -1
+                continue
+            li = self.level_ix[self.facility.spaces[sp].level]
+            store = self.nav.stores[self.levels[li]]
+            i, j = self.grids[li].cell_of(self.pos[ks])
+            costs = np.empty((len(opts), ks.size))
+            for m, o in enumerate(opts):
+                if o.field < 0:
+                    costs[m] = o.after
+                    continue
+                d, _ = store.lookup(np.full(ks.size, o.field), i, j)
+                w = o.width if np.isfinite(o.width) else 2.0
+                cong = crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
+                costs[m] = d / self.v0[ks] + o.after + cong
+            best = np.argmin(costs, axis=0)
+            for c, k in enumerate(members):
+                cur = self.opt[k]
+                b = int(best[c])
+                if cur is not None and cur in opts:
+                    m = opts.index(cur)
+                    if costs[m, c] <= costs[b, c] + 2.0 and np.isfinite(costs[m, c]):
+                        b = m
+                if not np.isfinite(costs[b, c]):
+                    self.stranded[k] = True
+                    continue
+                self.stranded[k] = False
+                o = opts[b]
+                if o is not cur:
+                    self.best[k] = np.inf
+                self.opt[k] = o
+                self.fid[k] = o.field
+                if o.field < 0 and self._enter_link(k, o):
+                    self.fid[k] = -1
+
+    # -- movement ---------------------------------------------------------------
+    def _move(self) -> None:
+        on = np.flatnonzero(np.isin(self.state, _ON_PLANE))
+        if on.size == 0:
+            return
+        dt = self.p.model.dt
+        n = on.size
+        desired = np.zeros((n, 2))
+        wd = np.zeros(n)
+        wn = np.zeros((n, 2))
+        lv = self.lvl[on]
+        moving = (self.state[on] == State.MOVE) & (self.fid[on] >= 0)
+        dist = np.full(n, np.inf)
+        for li, g in enumerate(self.grids):
+            sel = lv == li
+            if not sel.any():
+                continue
+            i, j = g.cell_of(self.pos[on[sel]])
+            wd[sel] = g.wall[i, j] + g.h * 0.7
+            wn[sel] = self.wall_normal[li][i, j]
+            ms = sel & moving
+            if ms.any():
+                ii, jj = g.cell_of(self.pos[on[ms]])
+                d, v = self.nav.stores[self.levels[li]].lookup(self.fid[on[ms]], ii, jj)
+                desired[ms] = v
+                dist[ms] = d
+        self.dist[on] = dist
+        v0 = np.where(moving, self.v0[on], 0.0)
+        # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
+        unit = self.need[on] > 0
+        if unit.any():
+            cosang = np.clip(np.sum(desired * self.heading[on], axis=1), -1.0, 1.0)
+            rate = np.arccos(cosang) / dt
+            slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
+            v0 = np.where(unit & (np.abs(self.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
+        grp = np.where(moving, self.fid[on] * 64 + lv, -1 - np.arange(n))
+        e, v = step_directions_speeds(self.p.model, pos=self.pos[on], layer=lv, radius=self.radius[on],
+                                      extra=self.extra[on], desired=desired, v0=v0, wall_dist=wd,
+                                      wall_normal=wn, group=grp,
+                                      priority=np.where(np.isfinite(dist), dist, 1e9))
+        self.heading[on] = np.where(moving[:, None], desired, self.heading[on])
+        disp = e * (v * dt)[:, None]
+        self.prev_pos[on] = self.pos[on]
+        for li, g in enumerate(self.grids):
+            sel = lv == li
+            if sel.any():
+                ks = on[sel]
+                self.pos[ks] = constrained_move(self.pos[ks], disp[sel], g.wall, clearance=self.clear[ks],
+                                                x0=g.x0, y0=g.y0, h=g.h)
+        mv = on[moving]
+        self.wait[mv] += np.where(v[moving] < 0.2 * self.v0[mv], dt, 0.0)
+        # Progress towards the current portal, for deadlock detection.
+        dm = dist[moving]
+        better = dm < self.best[mv] - 0.2
+        self.best[mv] = np.where(better, dm, np.minimum(self.best[mv], dm))
+        self.last_prog[mv[better]] = self.t
+
+    def _space_at(self, k: int) -> int:
+        g = self.grids[self.lvl[k]]
+        i, j = g.cell_of(self.pos[k:k + 1])
+        loc = g.space[i[0], j[0]]
+        return int(self.local_to_global[self.lvl[k]][loc]) if loc >= 0 else int(self.space[k])
+
+    def _arrivals(self) -> None:
+        on = np.flatnonzero(self.state == State.MOVE)
+        t = self.t
+        for li, g in enumerate(self.grids):
+            ks = on[self.lvl[on] == li]
+            if ks.size == 0:
+                continue
+            i, j = g.cell_of(self.pos[ks])
+            ex = g.exit[i, j]
+            loc = g.space[i, j]
+            glob = np.where(loc >= 0, self.local_to_global[li][np.maximum(loc, 0)], self.space[ks])
+            for k, e_ix in zip(ks[ex >= 0].tolist(), ex[ex >= 0].tolist(), strict=True):
+                eid = g.exit_ids[int(e_ix)]
+                if not self._admit(eid, self.exit_width[eid]):
+                    self.pos[k] = self.prev_pos[k]
+                    continue
+                self.exit_used[k] = eid
+                self.last_pass[eid] = t
+                self.recorder.passage(t, eid, "exit")
+                self._safe(k, 1)
+            changed = (glob != self.space[ks]) & (ex < 0)
+            for k, new in zip(ks[changed].tolist(), glob[changed].tolist(), strict=True):
+                old = self.space_ids[self.space[k]]
+                sid = self.space_ids[new]
+                door = self.door_between.get(frozenset((old, sid)))
+                if door is not None and not self._admit(door, self.door_width[door]):
+                    self.pos[k] = self.prev_pos[k]
+                    continue
+                self.space[k] = new
+                self.route[k].append(sid)
+                if door is not None:
+                    self.last_pass[door] = t
+                    self.recorder.passage(t, door, "door")
+                goal = self.goals[self.goal[k]]
+                if goal.kind == "spaces" and sid in goal.spaces:
+                    self.refuge_space[k] = new
+                    self._safe(k, 2)
+                else:
+                    self.reroute[k] = True
+                    self.best[k] = np.inf
+        # Deadlock: no progress for the window while nobody passes the portal ahead.
+        w = self.p.deadlock_window
+        stuck = np.flatnonzero((self.state == State.MOVE) & (t - self.last_prog > w) & ~self.dead)
+        for k in stuck.tolist():
+            o = self.opt[k]
+            if o is None or t - self.last_pass.get(o.ref, -1e9) > w:
+                self.dead[k] = True
+                self.deadlocks.append((self.ids[k], t, float(self.pos[k, 0]), float(self.pos[k, 1])))
+
+    def _admit(self, portal: str, width: float) -> bool:
+        """Whether a door or exit with capacity ``door_flow * width`` lets one more through now."""
+        if self.p.door_flow is None:
+            return True
+        if self.t - self.last_pass.get(portal, -1e9) < 1.0 / (self.p.door_flow * width) - 1e-9:
+            return False
+        self.last_pass[portal] = self.t
+        return True
+
+    def _safe(self, k: int, how: int) -> None:
+        self.state[k] = State.OUT if how == 1 else State.REFUGE
+        self.reached[k] = how
+        self.t_reach[k] = self.t
+        for s in self.team[k]:
+            self.reached[s] = 0
+        if self.team[k]:
+            self._release_team(k)
+        if self.staff[k]:
+            self.task[k] = -1
+
+
+def _normals(g: LevelGrid) -> np.ndarray:
+    """Unit vectors away from the nearest wall, per cell."""
+    gy, gx = np.gradient(g.wall)
+    n = np.hypot(gx, gy)
+    out = np.zeros((*g.wall.shape, 2))
+    ok = n > 1e-9
+    out[ok, 0] = gx[ok] / n[ok]
+    out[ok, 1] = gy[ok] / n[ok]
+    return out

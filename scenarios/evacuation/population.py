@@ -1,0 +1,112 @@
+"""Who is where at the alarm: from a scenario's population or an operations snapshot.
+
+Both roads end in a list of :class:`~scenarios.evacuation.model.PersonSpec`.
+Random parts (which bed patients are ventilated, under a ``mix``) draw from the
+replication's generator, so the same seed gives the same people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.snapshot import Snapshot
+from facility.model import Facility
+from scenarios.errors import ScenarioFileError
+from scenarios.evacuation.model import PersonSpec
+from scenarios.evacuation.schema import EvacuationScenario
+
+__all__ = ["check_population", "from_scenario", "from_snapshot"]
+
+
+def _group_spaces(facility: Facility, space: str | None, use: str | None,
+                  compartment: str | None) -> list[str]:
+    out = [s.id for s in facility.spaces
+           if (space is None or s.id == space) and (use is None or s.use == use)
+           and (compartment is None or s.compartment == compartment)]
+    return out
+
+
+def check_population(sc: EvacuationScenario, facility: Facility) -> None:
+    """Raise :class:`ScenarioFileError` naming the field for anything the facility lacks."""
+    src = sc.source or "<scenario>"
+    exits = {e.id for e in facility.exits}
+    for k, p in enumerate(sc.population.people):
+        if not facility.has_space(p.space):
+            raise ScenarioFileError(src, f"population.people[{k}].space",
+                                    f"no space {p.space!r} in facility {facility.name!r}")
+        if p.exit is not None and p.exit not in exits:
+            raise ScenarioFileError(src, f"population.people[{k}].exit",
+                                    f"no exit {p.exit!r}; expected one of {sorted(exits)}")
+    for k, g in enumerate(sc.population.groups):
+        if g.space is not None and not facility.has_space(g.space):
+            raise ScenarioFileError(src, f"population.groups[{k}].space",
+                                    f"no space {g.space!r} in facility {facility.name!r}")
+        if g.compartment is not None and g.compartment not in facility.compartments:
+            raise ScenarioFileError(src, f"population.groups[{k}].compartment",
+                                    f"no compartment {g.compartment!r}; expected one of "
+                                    f"{sorted(facility.compartments)}")
+        if g.exit is not None and g.exit not in exits:
+            raise ScenarioFileError(src, f"population.groups[{k}].exit", f"no exit {g.exit!r}")
+        if not _group_spaces(facility, g.space, g.use, g.compartment):
+            raise ScenarioFileError(src, f"population.groups[{k}]",
+                                    "selects no space (check space / use / compartment)")
+    for k, b in enumerate(sc.population.beds):
+        if b.use is not None and b.use not in facility.uses:
+            raise ScenarioFileError(src, f"population.beds[{k}].use",
+                                    f"no space with use {b.use!r}; expected one of {sorted(facility.uses)}")
+    for k, c in enumerate(sc.strategy.fire_compartments):
+        if c not in facility.compartments:
+            raise ScenarioFileError(src, f"strategy.fire_compartments[{k}]",
+                                    f"no compartment {c!r}; expected one of {sorted(facility.compartments)}")
+    doors = {d.id for d in facility.doors}
+    for k, cl in enumerate(sc.door_closures):
+        if cl.door not in doors:
+            raise ScenarioFileError(src, f"door_closures[{k}].door", f"no door {cl.door!r}")
+    if sc.strategy.mode != "full" and not sc.strategy.fire_compartments:
+        raise ScenarioFileError(src, "strategy.fire_compartments",
+                                f"mode {sc.strategy.mode!r} needs at least one fire compartment")
+
+
+def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Generator) -> list[PersonSpec]:
+    """The people a scenario places."""
+    out = [PersonSpec(id=p.id, profile=p.profile, space=p.space, position=p.position, exit=p.exit,
+                      premove=p.premove, speed=p.speed, battery_min=p.battery_min)
+           for p in sc.population.people]
+    for gk, g in enumerate(sc.population.groups):
+        for sid in _group_spaces(facility, g.space, g.use, g.compartment):
+            out += [PersonSpec(id=f"g{gk}-{sid}-{n}", profile=g.profile, space=sid, exit=g.exit)
+                    for n in range(g.count)]
+    for bk, b in enumerate(sc.population.beds):
+        names = sorted(b.mix)
+        w = np.array([b.mix[n] for n in names], float)
+        w /= w.sum()
+        for s in facility.spaces:
+            if s.beds <= 0 or (b.use is not None and s.use != b.use):
+                continue
+            n = round(s.beds * b.occupancy)
+            picks = rng.choice(len(names), size=n, p=w)
+            out += [PersonSpec(id=f"b{bk}-{s.id}-{i}", profile=names[int(c)], space=s.id)
+                    for i, c in enumerate(picks)]
+    return out
+
+
+def from_snapshot(snapshot: Snapshot) -> list[PersonSpec]:
+    """People as the operations model left them at ``snapshot.time_s``.
+
+    Staff of any role evacuate with the ``staff`` profile; a patient attached
+    to a ventilator (or whose profile is ``ventilated``) carries the device's
+    remaining battery as their budget.
+    """
+    battery = {d.patient: d.battery_min for d in snapshot.devices
+               if d.patient is not None and d.type == "ventilator"}
+    out = []
+    for o in snapshot.occupants:
+        if o.role == "staff":
+            prof = "staff"
+        elif o.role == "visitor":
+            prof = "visitor"
+        else:
+            prof = "ventilated" if o.id in battery else o.profile
+        out.append(PersonSpec(id=o.id, profile=prof, space=o.space, position=o.position,
+                              battery_min=battery.get(o.id)))
+    return out

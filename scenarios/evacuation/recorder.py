@@ -1,0 +1,123 @@
+"""What an evacuation run writes down, and the Arrow tables it becomes.
+
+The model hands the recorder plain numbers at sampling times and at portal
+passages; the step loop never builds a table.  At the end :meth:`Recorder.tables`
+returns the result tables stored as Parquet:
+
+* ``agents``: per person the alarm, start of movement, time safe, how (exit or
+  refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
+  stranded flags, ventilator budget and whether it ran out;
+* ``evacuated_over_time``: out / in refuge / remaining at each sample;
+* ``door_flows``: one row per portal passage (time, door or exit id);
+* ``density``: person-seconds per 1 m cell per level (heat maps);
+* ``trajectories``: positions of everyone on a floor at each sample;
+* ``deadlocks``: who, when and where no progress was made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from scenarios.evacuation.model import EvacuationModel
+
+__all__ = ["Recorder"]
+
+_ON = (0, 1, 2, 3, 8, 9)  # State values of people on a floor (see model.State)
+
+
+class Recorder:
+    """Collects samples from one :class:`~scenarios.evacuation.model.EvacuationModel` run."""
+
+    def __init__(self, model: EvacuationModel) -> None:
+        self.m = model
+        self.phase2: float | None = None
+        self._curve: list[tuple[float, int, int, int]] = []
+        self._pass_t: list[float] = []
+        self._pass_id: list[str] = []
+        self._pass_kind: list[str] = []
+        self._traj: list[tuple[np.ndarray, ...]] = []
+        self._dens = [np.zeros((int(g.shape[0] * g.h) + 2, int(g.shape[1] * g.h) + 2))
+                      for g in model.grids]
+        self._last = 0.0
+
+    def passage(self, t: float, portal: str, kind: str) -> None:
+        self._pass_t.append(t)
+        self._pass_id.append(portal)
+        self._pass_kind.append(kind)
+
+    def sample(self, t: float) -> None:
+        m = self.m
+        st = m.state
+        out = int((st == 7).sum())
+        ref = int((st == 6).sum())
+        self._curve.append((t, out, ref, len(st) - out - ref))
+        on = np.flatnonzero(np.isin(st, _ON))
+        dt = t - self._last
+        self._last = t
+        for li, g in enumerate(m.grids):
+            ks = on[m.lvl[on] == li]
+            if ks.size:
+                i = (m.pos[ks, 1] - g.y0).astype(int)
+                j = (m.pos[ks, 0] - g.x0).astype(int)
+                np.add.at(self._dens[li], (i, j), dt)
+        if m.p.trajectories:
+            self._traj.append((np.full(on.size, t), on.astype(np.int32), m.lvl[on].astype(np.int16),
+                               m.pos[on, 0].copy(), m.pos[on, 1].copy(), st[on].astype(np.int8)))
+
+    def tables(self) -> dict[str, pa.Table]:
+        m = self.m
+        names = [p.name for p in m.profiles]
+        roles = [p.role for p in m.profiles]
+        how = np.array(["", "exit", "refuge"])[m.reached]
+        vent = np.array([p.ventilated for p in m.profiles])
+        end = np.where(np.isnan(m.t_reach), m.t, m.t_reach)
+        on_battery = end - m.p.alarm
+        out = {
+            "agents": pa.table({
+                "id": m.ids, "role": roles, "profile": names,
+                "start_space": [r[0] for r in m.route],
+                "start_compartment": [m.facility.spaces[m.space_ix[r[0]]].compartment or "" for r in m.route],
+                "start_level": [m.facility.spaces[m.space_ix[r[0]]].level for r in m.route],
+                "alarm": np.full(len(m.ids), m.p.alarm),
+                "premove": m.premove, "start_move": m.t_move, "reached": m.t_reach,
+                "reached_how": how, "exit": m.exit_used, "route": [">".join(r) for r in m.route],
+                "waiting": m.wait, "speed": m.v0, "deadlocked": m.dead, "stranded": m.stranded,
+                "ventilated": vent,
+                "battery_s": np.where(vent, m.battery, np.nan),
+                "battery_out": vent & (on_battery > m.battery),
+            }),
+            "evacuated_over_time": pa.table({
+                "time": [c[0] for c in self._curve], "out": [c[1] for c in self._curve],
+                "refuge": [c[2] for c in self._curve], "remaining": [c[3] for c in self._curve],
+            }),
+            "door_flows": pa.table({"time": pa.array(self._pass_t, pa.float64()),
+                                    "portal": pa.array(self._pass_id, pa.string()),
+                                    "kind": pa.array(self._pass_kind, pa.string())}),
+            "deadlocks": pa.table({"id": pa.array([d[0] for d in m.deadlocks], pa.string()),
+                                   "time": pa.array([d[1] for d in m.deadlocks], pa.float64()),
+                                   "x": pa.array([d[2] for d in m.deadlocks], pa.float64()),
+                                   "y": pa.array([d[3] for d in m.deadlocks], pa.float64())}),
+        }
+        rows: dict[str, list[object]] = {"level": [], "x": [], "y": [], "person_seconds": []}
+        for li, d in enumerate(self._dens):
+            i, j = np.nonzero(d)
+            g = m.grids[li]
+            rows["level"] += [m.levels[li]] * i.size
+            rows["x"] += (g.x0 + j + 0.5).tolist()
+            rows["y"] += (g.y0 + i + 0.5).tolist()
+            rows["person_seconds"] += d[i, j].tolist()
+        out["density"] = pa.table(rows)
+        if self._traj:
+            cols = [np.concatenate(c) for c in zip(*self._traj, strict=True)]
+            lv = np.array(m.levels)[cols[2]] if m.levels else np.array([], str)
+            out["trajectories"] = pa.table({
+                "time": cols[0], "id": np.array(m.ids)[cols[1]], "level": lv,
+                "x": cols[3].astype(np.float32), "y": cols[4].astype(np.float32),
+                "state": np.array(["pre", "move", "need_staff", "prep", "escorting", "link", "refuge",
+                                   "out", "hold", "fetch"])[cols[5]],
+            })
+        return out

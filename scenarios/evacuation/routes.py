@@ -1,0 +1,275 @@
+"""Route choice: which door, exit, stair or lift each agent heads for next.
+
+The building graph (:mod:`facility.graph`) gives, per goal and mobility, the
+remaining travel time from every door to the goal (one multi-source Dijkstra,
+cached, recomputed when a door closes or a space becomes unusable).  Inside
+its current space an agent compares, for every usable portal ``p``,
+``walk_p(x) / v + C(p) + queue_p / (1.3 w_p)``: the local field distance
+(:mod:`agents.navigation`), the remaining time and a congestion term (people
+already heading for that portal within 4 m, over its capacity).  This gives
+nearest-target choice that spreads over exits when one jams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from agents.navigation import Field, LevelGrid, compute_field
+from facility.graph import OUTSIDE, door_node, exit_node, space_node
+from facility.model import Facility, SpaceKind
+from facility.routing import sfpe_stair_speed
+
+__all__ = ["Goal", "Navigator", "Option"]
+
+#: Assumed mean wait for a lift car (s) when ranking routes; queues are modelled.
+LIFT_WAIT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """Where a group of agents is going.
+
+    Attributes:
+        kind: ``"exit"`` (any final exit, or ``exits`` only), ``"spaces"``
+            (arrive on entering any of ``spaces``) or ``"point"`` (a spot in
+            ``spaces``'s single space, e.g. a patient to fetch).
+        spaces: Target spaces for ``spaces`` / ``point``.
+        exits: Allowed exits (empty: all).
+        point: (x, y) for ``point`` goals.
+    """
+
+    kind: str
+    spaces: frozenset[str] = frozenset()
+    exits: frozenset[str] = frozenset()
+    point: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One way out of the current space: a portal with its field, or a vertical link."""
+
+    kind: str  # "door", "exit", "point", "stair", "lift"
+    ref: str  # door / exit / stair / lift id
+    field: int  # field id in the level store (-1 for links)
+    after: float  # remaining time after the portal (s)
+    width: float
+    to_space: str | None = None
+
+
+@dataclass
+class FieldStore:
+    """All local fields of one level packed into flat arrays for vectorised lookup."""
+
+    grid: LevelGrid
+    fields: list[Field] = field(default_factory=list)
+    keys: dict[tuple[object, ...], int] = field(default_factory=dict)
+    dirty: bool = True
+    flat_d: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flat_v: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    meta: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int64))
+
+    def pack(self) -> None:
+        if not self.dirty:
+            return
+        offs, meta = 0, []
+        for f in self.fields:
+            ni, nj = f.dist.shape
+            meta.append((offs, f.i0, f.j0, ni, nj))
+            offs += ni * nj
+        self.flat_d = np.concatenate([f.dist.ravel() for f in self.fields])
+        self.flat_v = np.concatenate([f.direction.reshape(-1, 2) for f in self.fields])
+        self.meta = np.asarray(meta, np.int64)
+        self.dirty = False
+
+    def lookup(self, fid: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance and direction for agents in cells (i, j) on fields ``fid``."""
+        self.pack()
+        m = self.meta[fid]
+        li, lj = i - m[:, 1], j - m[:, 2]
+        inside = (li >= 0) & (lj >= 0) & (li < m[:, 3]) & (lj < m[:, 4])
+        k = np.where(inside, m[:, 0] + li * m[:, 4] + lj, 0)
+        d = np.where(inside, self.flat_d[k], np.inf)
+        v = np.where(inside[:, None], self.flat_v[k], 0.0)
+        return d, v
+
+
+class Navigator:
+    """Local fields per level and goal potentials over the building graph."""
+
+    def __init__(self, facility: Facility, grids: dict[str, LevelGrid], *, lifts: str = "evacuation"):
+        self.facility = facility
+        self.grids = grids
+        self.stores = {lv: FieldStore(g) for lv, g in grids.items()}
+        self.closed: set[str] = set()
+        self.unusable: set[str] = set()
+        self.lift_use = lifts
+        self._pot: dict[tuple[object, ...], dict[str, float]] = {}
+        self._space_masks: dict[str, np.ndarray] = {}
+        self._opts: dict[tuple[object, ...], list[Option]] = {}
+        self.version = 0
+
+    # -- changes ----------------------------------------------------------------
+    def close_door(self, door_id: str) -> None:
+        """Close a door: block its opening and recompute every potential."""
+        self.closed.add(door_id)
+        lvl = self.facility.space(self.facility.door(door_id).spaces[0]).level
+        self.grids[lvl].close_door(door_id)
+        self._invalidate()
+
+    def make_unusable(self, space_id: str) -> None:
+        """Route no one through a space any more (e.g. smoke-logged)."""
+        self.unusable.add(space_id)
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._pot.clear()
+        self._opts.clear()
+        self.version += 1
+
+    # -- fields -----------------------------------------------------------------
+    def space_mask(self, space_id: str) -> np.ndarray:
+        if space_id not in self._space_masks:
+            sp = self.facility.space(space_id)
+            g = self.grids[sp.level]
+            self._space_masks[space_id] = g.space == g.space_ids.index(space_id)
+        return self._space_masks[space_id]
+
+    def field_id(self, space_id: str, target: tuple[str, object], clearance: float) -> int:
+        """Id (in the level store) of the field from ``space_id`` to a portal or point."""
+        level = self.facility.space(space_id).level
+        store = self.stores[level]
+        key = (space_id, target, round(clearance, 3))
+        fid = store.keys.get(key)
+        if fid is not None:
+            return fid
+        g = store.grid
+        dom = self.space_mask(space_id).copy()
+        kind, ref = target
+        if kind == "exit":
+            src = g.exit == g.exit_ids.index(str(ref))
+        elif kind == "door":
+            door = self.facility.door(str(ref))
+            other = self.space_mask(door.other(space_id))
+            near = np.zeros(g.shape, bool)
+            near.ravel()[g.door_cells[str(ref)]] = True
+            src = near & other
+            dom |= src
+        else:  # point
+            i, j = g.cell_of(np.asarray([ref], dtype=float))
+            src = np.zeros(g.shape, bool)
+            src[max(0, i[0] - 2):i[0] + 3, max(0, j[0] - 2):j[0] + 3] = True
+            src &= dom
+        store.fields.append(compute_field(g, dom, src, clearance))
+        store.dirty = True
+        store.keys[key] = len(store.fields) - 1
+        return len(store.fields) - 1
+
+    # -- potentials -------------------------------------------------------------
+    def potential(self, goal: Goal, *, speed: float, stairs: float | None,
+                  min_width: float) -> dict[str, float]:
+        """Remaining time (s) from every graph node to ``goal`` for one mobility."""
+        key = (goal.kind, goal.spaces, goal.exits, round(speed, 2), stairs, min_width)
+        if key in self._pot:
+            return self._pot[key]
+        fac, gph = self.facility, self.facility.graph
+        closed = {door_node(d) for d in self.closed}
+        blocked_spaces = self.unusable
+        lift_ok = {lf.id for lf in fac.lifts
+                   if self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)}
+
+        def weight(u: str, v: str, d: dict[str, object]) -> float | None:
+            if u in closed or v in closed:
+                return None
+            kind = d["kind"]
+            if kind == "exit":
+                return 0.0
+            if kind == "stair":
+                if stairs is None:
+                    return None
+                v_st = sfpe_stair_speed(float(d["riser_mm"]), float(d["tread_mm"])) * stairs  # type: ignore[arg-type]
+                return float(d["length"]) / v_st  # type: ignore[arg-type]
+            if kind == "lift":
+                if d["link"] not in lift_ok or float(d["door_width"]) < min_width:  # type: ignore[arg-type]
+                    return None
+                return abs(float(d["rise"])) / float(d["speed"]) + float(d["door_time"]) + LIFT_WAIT  # type: ignore[arg-type]
+            if d.get("space") in blocked_spaces:
+                return None
+            for n in (u, v):
+                if gph.nodes[n].get("width", np.inf) < min_width:
+                    return None
+            return float(d["length"]) / speed  # type: ignore[arg-type]
+
+        if goal.kind == "exit":
+            sources = {exit_node(e) for e in goal.exits} if goal.exits else {OUTSIDE}
+        else:
+            sources = set()
+            for d in fac.doors:
+                a, b = d.spaces
+                if (a in goal.spaces) != (b in goal.spaces) and d.id not in self.closed:
+                    sources.add(door_node(d.id))
+            sources |= {space_node(s) for s in goal.spaces}
+        pot = dict(nx.multi_source_dijkstra_path_length(gph, sources, weight=weight))
+        self._pot[key] = pot
+        return pot
+
+    def options(self, space_id: str, goal: Goal, *, speed: float, stairs: float | None,
+                min_width: float, clearance: float) -> list[Option]:
+        """Portals out of ``space_id`` towards ``goal``, with their remaining times."""
+        key = (space_id, goal, round(speed, 2), stairs, min_width, round(clearance, 3))
+        if key in self._opts:
+            return self._opts[key]
+        fac = self.facility
+        pot = self.potential(goal, speed=speed, stairs=stairs, min_width=min_width)
+        out: list[Option] = []
+        sp = fac.space(space_id)
+        if goal.kind == "point" and space_id in goal.spaces and goal.point is not None:
+            out.append(Option("point", space_id, self.field_id(space_id, ("point", goal.point), clearance),
+                              0.0, np.inf))
+            self._opts[key] = out
+            return out
+        if goal.kind == "exit":
+            for e in fac.exits_of.get(space_id, ()):
+                if not goal.exits or e.id in goal.exits:
+                    out.append(Option("exit", e.id, self.field_id(space_id, ("exit", e.id), clearance),
+                                      0.0, e.width))
+        for d in fac.doors_of.get(space_id, ()):
+            if d.id in self.closed or d.width < min_width:
+                continue
+            other = d.other(space_id)
+            if other in self.unusable:
+                continue
+            after = pot.get(door_node(d.id))
+            if goal.kind != "exit" and other in goal.spaces:
+                after = 0.0
+            if after is None:
+                continue
+            out.append(Option("door", d.id, self.field_id(space_id, ("door", d.id), clearance),
+                              after, d.width, to_space=other))
+        if sp.kind in (SpaceKind.STAIR, SpaceKind.LIFT):
+            gph = fac.graph
+            me = space_node(space_id)
+            for nb in gph.neighbors(me):
+                ed = gph.edges[me, nb]
+                if ed["kind"] not in ("stair", "lift"):
+                    continue
+                rest = pot.get(nb)
+                if rest is None:
+                    continue
+                if ed["kind"] == "stair":
+                    if stairs is None:
+                        continue
+                    v_st = sfpe_stair_speed(ed["riser_mm"], ed["tread_mm"]) * stairs
+                    t = ed["length"] / v_st
+                else:
+                    lf = next(lf for lf in fac.lifts if lf.id == ed["link"])
+                    ok = self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)
+                    if not ok or lf.door_width < min_width:
+                        continue
+                    t = abs(ed["rise"]) / lf.speed + lf.door_time + LIFT_WAIT
+                out.append(Option(ed["kind"], ed["link"], -1, t + rest, np.inf,
+                                  to_space=gph.nodes[nb]["ref"]))
+        self._opts[key] = out
+        return out

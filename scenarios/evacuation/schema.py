@@ -1,0 +1,140 @@
+"""The evacuation scenario: who is where at the alarm, the strategy, staffing and model settings.
+
+Every sub-object is a frozen :class:`~scenarios.base.StrictModel`, so unknown
+keys and bad values are errors naming the dotted field.  Cross-checks against
+the facility (a space, door, exit or compartment it lacks) are in
+:func:`scenarios.evacuation.check`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from agents.occupants import ALIASES, PROFILES
+from scenarios.base import ScenarioBase, StrictModel
+
+__all__ = ["BedFill", "Closure", "EvacuationScenario", "Group", "Movement", "Person", "Population",
+           "Strategy"]
+
+
+def _check_profile(v: str) -> str:
+    if v not in PROFILES and v not in ALIASES:
+        raise ValueError(f"unknown profile {v!r}; expected one of {sorted(PROFILES)}")
+    return v
+
+
+class Person(StrictModel):
+    """One occupant placed explicitly (RiMEA-style tests, drills with a known roster)."""
+
+    id: str = Field(min_length=1)
+    profile: str
+    space: str
+    position: tuple[float, float] | None = None
+    exit: str | None = None
+    premove: float | None = Field(default=None, ge=0)
+    speed: float | None = Field(default=None, gt=0, le=3)
+    battery_min: float | None = Field(default=None, gt=0)
+
+    _p = field_validator("profile")(_check_profile)
+
+
+class Group(StrictModel):
+    """``count`` people of one profile in each selected space (by id, use or compartment)."""
+
+    profile: str
+    count: int = Field(ge=0, le=10_000)
+    space: str | None = None
+    use: str | None = None
+    compartment: str | None = None
+    exit: str | None = None
+
+    _p = field_validator("profile")(_check_profile)
+
+
+class BedFill(StrictModel):
+    """Fill beds with patients whose profiles are drawn from ``mix`` (fractions).
+
+    Attributes:
+        use: Only spaces with this use (``None``: every space with beds).
+        occupancy: Fraction of beds occupied.
+        mix: Profile -> fraction; normalised.
+    """
+
+    use: str | None = None
+    occupancy: float = Field(default=1.0, ge=0, le=1)
+    mix: dict[str, float] = Field(default_factory=lambda: {"bed": 1.0})
+
+    @field_validator("mix")
+    @classmethod
+    def _mix(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or sum(v.values()) <= 0 or any(x < 0 for x in v.values()):
+            raise ValueError("must map profiles to non-negative fractions with a positive sum")
+        for k in v:
+            _check_profile(k)
+        return v
+
+
+class Population(StrictModel):
+    """Who is in the building at the alarm (any combination)."""
+
+    people: list[Person] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    beds: list[BedFill] = Field(default_factory=list)
+
+
+class Strategy(StrictModel):
+    """How the building is evacuated.
+
+    Attributes:
+        mode: ``full`` (everyone to final exits), ``progressive`` (fire
+            compartments to a neighbouring compartment first, then everyone
+            out) or ``horizontal`` (only the first phase).
+        fire_compartments: Compartments evacuated first.
+        vertical_after: Start the vertical phase this many seconds after the
+            alarm; default: once the horizontal phase is done.
+        policy: Staff assignment: ``nearest``, ``most_dependent`` or ``by_ward``.
+        lifts: ``evacuation`` lifts only, ``all`` or ``none``.
+    """
+
+    mode: Literal["full", "progressive", "horizontal"] = "full"
+    fire_compartments: list[str] = Field(default_factory=list)
+    vertical_after: float | None = Field(default=None, ge=0)
+    policy: Literal["nearest", "most_dependent", "by_ward"] = "most_dependent"
+    lifts: Literal["evacuation", "all", "none"] = "evacuation"
+
+
+class Movement(StrictModel):
+    """Movement model settings (see docs/evacuation.md for the calibration)."""
+
+    dt: float = Field(default=0.05, gt=0, le=0.1)
+    time_gap: float = Field(default=0.8, gt=0.1, le=5)
+    door_flow: float | None = Field(default=1.33, gt=0)
+    strength: float = Field(default=5.0, gt=0)
+    range: float = Field(default=0.1, gt=0)
+    wall_strength: float = Field(default=5.0, gt=0)
+    wall_range: float = Field(default=0.05, gt=0)
+    cell: float = Field(default=0.1, ge=0.05, le=0.25)
+
+
+class Closure(StrictModel):
+    """A door that closes at ``time`` seconds (routes are recomputed)."""
+
+    door: str
+    time: float = Field(ge=0)
+
+
+class EvacuationScenario(ScenarioBase):
+    """An evacuation drill: facility, population, alarm, strategy, staffing."""
+
+    kind: Literal["evacuation"] = "evacuation"
+    alarm: float = Field(default=0.0, ge=0)
+    population: Population = Field(default_factory=Population)
+    strategy: Strategy = Field(default_factory=Strategy)
+    movement: Movement = Field(default_factory=Movement)
+    door_closures: list[Closure] = Field(default_factory=list)
+    max_time: float = Field(default=7200.0, gt=0, le=86_400)
+    record_every: float = Field(default=1.0, gt=0)
+    deadlock_window: float = Field(default=60.0, gt=0)
+    trajectories: bool = True

@@ -1,0 +1,75 @@
+"""Small facilities of the verification suites (RiMEA, IMO) and the benchmark.
+
+Each builder returns a :class:`facility.model.Facility` made directly from the
+dataclasses, so verification does not depend on the file loader, and the
+benchmark feeds the very same polygons to JuPedSim.
+"""
+
+from __future__ import annotations
+
+from shapely.geometry import Polygon, box
+
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind, Stair
+
+__all__ = ["corridor", "l_corner", "room", "room_corridor_room", "stair_tower"]
+
+
+def _fac(name: str, spaces: list[Space], *, doors: list[Door] | None = None,
+         exits: list[Exit] | None = None, levels: tuple[Level, ...] = (Level(id="L0"),),
+         stairs: tuple[Stair, ...] = ()) -> Facility:
+    return Facility(name=name, levels=levels, spaces=tuple(spaces), doors=tuple(doors or ()),
+                    exits=tuple(exits or ()), stairs=stairs)
+
+
+def room(width: float, depth: float, exits: list[tuple[str, float, float, float]],
+         name: str = "room") -> Facility:
+    """A ``width`` x ``depth`` room with final exits ``(id, x, y, width)`` on its walls.
+
+    >>> room(8, 5, [("E", 8.0, 2.5, 1.0)]).space("R").area
+    40.0
+    """
+    sp = Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, width, depth), compartment="C1")
+    return _fac(name, [sp], exits=[Exit(id=i, space="R", at=(x, y), width=w) for i, x, y, w in exits])
+
+
+def corridor(length: float, width: float, exit_width: float | None = None) -> Facility:
+    """A straight corridor along x with a final exit across its far end."""
+    sp = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, length, width),
+               compartment="C1")
+    ew = width if exit_width is None else exit_width
+    return _fac("corridor", [sp], exits=[Exit(id="E", space="K", at=(length, width / 2), width=ew)])
+
+
+def l_corner(arm: float = 12.0, width: float = 2.0) -> Facility:
+    """RiMEA test 6: an L-shaped corridor (two arms, one space), exit at the end of the second arm."""
+    poly = Polygon([(0, 0), (arm, 0), (arm, arm), (arm - width, arm), (arm - width, width), (0, width)])
+    sp = Space(id="L", level="L0", kind=SpaceKind.CORRIDOR, polygon=poly, compartment="C1")
+    return _fac("l_corner", [sp], exits=[Exit(id="E", space="L", at=(arm - width / 2, arm), width=width)])
+
+
+def room_corridor_room(room_w: float = 10.0, corr_len: float = 10.0, door_w: float = 1.0) -> Facility:
+    """RiMEA test 12: room -> 1 m door -> corridor -> 1 m door -> room with a wide exit."""
+    a = Space(id="A", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, room_w, room_w), compartment="C1")
+    k = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR,
+              polygon=box(room_w, room_w / 2 - 1, room_w + corr_len, room_w / 2 + 1), compartment="C1")
+    b = Space(id="B", level="L0", kind=SpaceKind.ROOM,
+              polygon=box(room_w + corr_len, 0, 2 * room_w + corr_len, room_w), compartment="C1")
+    doors = [Door(id="D1", spaces=("A", "K"), at=(room_w, room_w / 2), width=door_w),
+             Door(id="D2", spaces=("K", "B"), at=(room_w + corr_len, room_w / 2), width=door_w)]
+    ex = [Exit(id="E", space="B", at=(2 * room_w + corr_len, room_w / 2), width=room_w - 2)]
+    return _fac("room_corridor_room", [a, k, b], doors=doors, exits=ex)
+
+
+def stair_tower(storeys: int = 2, flight: float = 10.0, width: float = 2.0) -> Facility:
+    """RiMEA tests 2/3: one room per storey opening on a stair core, exit on the ground floor."""
+    levels = tuple(Level(id=f"L{k}", elevation=3.5 * k) for k in range(storeys))
+    spaces, doors = [], []
+    for k in range(storeys):
+        spaces.append(Space(id=f"R{k}", level=f"L{k}", kind=SpaceKind.ROOM, polygon=box(0, 0, 6, 4),
+                            compartment=f"C{k}"))
+        spaces.append(Space(id=f"S{k}", level=f"L{k}", kind=SpaceKind.STAIR, polygon=box(6, 0, 9, 4),
+                            compartment=f"C{k}"))
+        doors.append(Door(id=f"D{k}", spaces=(f"R{k}", f"S{k}"), at=(6, 2), width=1.2))
+    stair = Stair(id="ST", spaces=tuple(f"S{k}" for k in range(storeys)), width=width, flight_length=flight)
+    return _fac("stair_tower", spaces, doors=doors, exits=[Exit(id="E", space="S0", at=(9, 2), width=1.2)],
+                levels=levels, stairs=(stair,))
