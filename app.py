@@ -3,7 +3,7 @@
 Run it with ``medtwin app`` or ``streamlit run app.py`` (the sample hospital),
 or ``streamlit run app.py -- --facility hospital.json`` for a facility file.
 This file only reads the command line, sets up the page and lists the pages;
-each page in ``pages/`` turns widgets into calls of :mod:`facility` and
+each page in ``scenarios/ui/`` turns widgets into calls of :mod:`facility` and
 :mod:`scenarios` and draws what comes back.  The facility page comes first;
 operations and evacuation pages are added to :data:`PAGES` as they land.
 """
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
+from scenarios.ui import PAGE_DIR
 
-#: (page file relative to this file, title, icon); the first is the landing page.
+#: (page script in scenarios/ui/, title, icon); the first is the landing page.
 PAGES: list[tuple[str, str, str]] = [
-    ("pages/facility.py", "Facility", ":material/domain:"),
+    ("facility_page.py", "Facility", ":material/domain:"),
 ]
 
 
@@ -39,7 +38,7 @@ def facility_argument(argv: list[str]) -> str | None:
 def main() -> None:
     st.set_page_config(page_title="medtwin", page_icon=":hospital:", layout="wide")
     st.session_state.setdefault("facility_path", facility_argument(sys.argv))
-    pages = [st.Page(HERE / path, title=title, icon=icon, default=i == 0)
+    pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, default=i == 0)
              for i, (path, title, icon) in enumerate(PAGES)]
     st.navigation(pages).run()
 

@@ -433,3 +433,15 @@ def test_files_are_plain_json(tiny_facility: Facility) -> None:
     data = json.loads(dumps(tiny_facility))
     assert data["format"] == FORMAT
     assert data["spaces"][0]["polygon"] == [[20.0, 0.0], [20.0, 2.0], [0.0, 2.0], [0.0, 0.0]]
+
+
+def test_saved_file_has_ordinary_permissions(tmp_path: Path, tiny_facility: Facility) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        save(tiny_facility, tmp_path / "f.json")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "f.json").stat().st_mode) == 0o644

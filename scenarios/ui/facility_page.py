@@ -14,7 +14,7 @@ import streamlit as st
 
 from facility import MOBILITIES, Facility, Route, RoutingError, route
 from facility.plot import plan_figure_plotly
-from pages.common import current_facility
+from scenarios.ui.common import current_facility
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 
