@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
+    "OCCUPIED_KINDS",
     "AssemblyPoint",
     "Door",
     "Exit",
@@ -38,7 +39,6 @@ __all__ = [
     "Space",
     "SpaceKind",
     "Stair",
-    "OCCUPIED_KINDS",
 ]
 
 

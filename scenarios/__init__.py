@@ -13,8 +13,8 @@ from scenarios.loader import dump, from_dict, load, loads
 from scenarios.runner import Results, resolve_facility, run
 
 # Built-in kinds register themselves on import.
-from scenarios import operations as _operations  # noqa: E402,F401  isort: skip
-from scenarios import evacuation as _evacuation  # noqa: E402,F401  isort: skip
+import scenarios.evacuation  # noqa: F401  isort: skip
+import scenarios.operations  # noqa: F401  isort: skip
 
 __all__ = [
     "KINDS",
