@@ -13,6 +13,7 @@ no door reaches left out with a warning (simulators need every space reachable).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from scipy import ndimage
 from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
+from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
@@ -385,6 +387,16 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
         at = nearest_points(shared, Point(o.centre))[0]
         # Snap onto a's boundary exactly (the shared part was found with a tolerance).
         at = nearest_points(sa.polygon.boundary, at)[0]
+        wall_len = _wall_length(sa.polygon, sb.polygon, (at.x, at.y))
+        width = o.width
+        if wall_len < width:
+            # Simplified outlines can share less wall than the opening is wide.
+            if wall_len < opt.door_min_width:
+                report.warn(f"{where}: {sa.id} and {sb.id} share only {wall_len:.2f} m of wall; door dropped")
+                continue
+            report.warn(f"{where}: door width {width:.2f} m cut to the {wall_len:.2f} m of wall "
+                        f"{sa.id} and {sb.id} share")
+            width = wall_len - 1e-3
         if at.distance(Point(o.centre)) > 0.6:
             report.warn(f"{where}: no wall between {sa.id} and {sb.id} near the opening; door dropped")
             continue
@@ -393,8 +405,24 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
             continue
         seen.setdefault(key, []).append((at.x, at.y))
         doors.append(Door(id=f"{lid}-D{len(doors) + 1:02d}", spaces=(sa.id, sb.id),
-                          at=(round(at.x, 3), round(at.y, 3)), width=round(o.width, 3)))
+                          at=(round(at.x, 3), round(at.y, 3)), width=math.floor(width * 1000) / 1000))
     return doors, exits
+
+
+def _wall_length(a: Polygon, b: Polygon, at: tuple[float, float]) -> float:
+    """Length, along the wall at ``at``, of the wall ``a`` and ``b`` share there (seen from both sides)."""
+    p = Point(at)
+    parts = []
+    for x, y in ((a, b), (b, a)):
+        shared = shapely.intersection(x.boundary, y.boundary.buffer(BOUNDARY_TOLERANCE))
+        lines = [g for g in getattr(shared, "geoms", [shared]) if not g.is_empty and g.length > 0]
+        if not lines:
+            return 0.0
+        parts.append(min(lines, key=p.distance))
+    u = np.asarray(nearest_edge_direction(a, at))
+    ta = (np.asarray(parts[0].coords) - np.asarray(at)) @ u
+    tb = (np.asarray(parts[1].coords) - np.asarray(at)) @ u
+    return max(min(float(ta.max()), float(tb.max())) - max(float(ta.min()), float(tb.min())), 0.0)
 
 
 #: Width (m) of the stand-in exit added when a scan shows no way out.

@@ -120,12 +120,56 @@ def _read_open3d(path: Path, fmt: str) -> np.ndarray:
         raise ScanFileError(str(path), "the file is empty (0 bytes)")
     if fmt == "xyz":
         return _read_text(path)
+    expected = _declared_points(path, fmt)
     cloud = o3d.io.read_point_cloud(str(path), format=fmt, print_progress=False)  # type: ignore[arg-type]
     pts = np.asarray(cloud.points)
+    if expected is not None and len(pts) != expected:
+        raise ScanFileError(str(path), f"the header declares {expected} points but {len(pts)} could be read; "
+                                       "the file is truncated or corrupt")
     if len(pts) == 0:
         raise ScanFileError(str(path), f"no points could be read as {fmt.upper()}; the file is truncated, "
                                        "corrupt or holds no points")
     return pts
+
+
+_SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
+          "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+
+
+def _declared_points(path: Path, fmt: str) -> int | None:
+    """Points a PLY/PCD header promises, or ``None`` if unknown; checks binary bodies are complete.
+
+    Open3D reports a truncated file on the console and hands back whatever it
+    got (often zeros), so the header is checked here.
+    """
+    with path.open("rb") as f:
+        head = f.read(65536)
+    end = head.find(b"end_header\n") if fmt == "ply" else -1
+    if fmt == "ply" and end >= 0:
+        lines = head[:end].decode("ascii", "replace").splitlines()
+        binary = any(ln.startswith("format binary") for ln in lines)
+        count, record, elements = None, 0, 0
+        for ln in lines:
+            w = ln.split()
+            if w[:1] == ["element"]:
+                elements += 1
+                if w[1] == "vertex":
+                    count = int(w[2])
+            elif w[:1] == ["property"] and elements == 1 and w[1] != "list":
+                record += _SIZES.get(w[1], 0)
+        if binary and count is not None and elements == 1 and record:
+            body = path.stat().st_size - (end + len(b"end_header\n"))
+            if body < count * record:
+                raise ScanFileError(str(path), f"the header declares {count} points ({count * record} bytes) "
+                                               f"but only {body} bytes follow; the file is truncated")
+        return count
+    if fmt == "pcd":
+        for ln in head.decode("ascii", "replace").splitlines():
+            if ln.startswith("POINTS"):
+                return int(ln.split()[1])
+            if ln.startswith("DATA"):
+                break
+    return None
 
 
 def _read_text(path: Path) -> np.ndarray:

@@ -53,3 +53,18 @@ def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"shared scan data folder {DATA} is absent")
     return DATA
+
+
+@pytest.fixture(scope="session")
+def office_scan(office: Facility) -> np.ndarray:
+    """A synthetic scan of the office floor at 4 cm spacing with clutter (seeded)."""
+    from lidar.synth import SynthOptions, synthesize
+
+    return synthesize(office, rng=np.random.default_rng(2024), options=SynthOptions(spacing=0.04))
+
+
+@pytest.fixture(scope="session")
+def office_extraction(office_scan: np.ndarray):  # type: ignore[no-untyped-def]
+    from lidar.extract import extract
+
+    return extract(office_scan)

@@ -1,0 +1,104 @@
+"""End to end on synthetic scans with exact truth: rooms, doors, exits, levels, validity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely import affinity
+
+from facility.model import Facility, SpaceKind
+from facility.validate import validate
+from lidar.errors import ExtractionError, ScanFileError
+from lidar.extract import Extraction, extract
+from lidar.metrics import accuracy
+from lidar.options import ExtractOptions
+from lidar.synth import SynthOptions, synthesize
+
+from .conftest import office_floor
+
+
+def test_office_floor_is_recovered(office_extraction: Extraction, office: Facility) -> None:
+    fac = office_extraction.facility
+    acc = accuracy(fac, office)
+    assert acc.room_f1 == 1.0
+    assert acc.mean_room_iou >= 0.95
+    assert acc.door_f1 == 1.0
+    assert acc.door_width_mae <= 0.03
+    assert acc.edge_f1 == 1.0
+    assert acc.path_length_rel_error <= 0.02
+    assert [s.kind for s in fac.spaces].count(SpaceKind.CORRIDOR) == 1
+    assert not [i for i in validate(fac) if i.severity == "error"]
+
+
+def test_exit_is_inferred_and_flagged(office_extraction: Extraction) -> None:
+    fac = office_extraction.facility
+    assert len(fac.exits) == 1
+    (x,) = fac.exits
+    assert math.dist(x.at, (12.0, 1.2)) < 0.15
+    assert abs(x.width - 1.5) < 0.05
+    assert fac.metadata["exits_to_confirm"] == [x.id]
+    assert fac.metadata["provisional_exits"] == []
+    assert any("confirm" in w for w in office_extraction.report.warnings)
+
+
+def test_report_times_every_stage(office_extraction: Extraction) -> None:
+    stages = [t.stage for t in office_extraction.report.timings]
+    assert stages[:4] == ["read", "voxel", "outliers", "levels"]
+    assert {"L0 doors", "L0 rooms", "L0 polygons"} <= set(stages)
+    d = office_extraction.report.to_dict()
+    assert d["points_read"] > d["points_used"] > 0
+
+
+def _rotated(office_scan: np.ndarray, office: Facility, ang: float) -> tuple[np.ndarray, Facility]:
+    c, s = math.cos(math.radians(ang)), math.sin(math.radians(ang))
+    rot = office_scan @ np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]]) + [100.0, -50.0, 12.0]
+    moved = [
+        type(sp)(**{**{f: getattr(sp, f) for f in sp.__dataclass_fields__},
+                    "polygon": affinity.translate(affinity.rotate(sp.polygon, ang, origin=(0, 0)), 100, -50)})
+        for sp in office.spaces
+    ]
+    return rot, Facility(name="t", levels=office.levels, spaces=tuple(moved))
+
+
+def test_rotated_and_shifted_scan(office_scan: np.ndarray, office: Facility) -> None:
+    """A scan in another frame: walls found at their angle, most rooms and doors recovered."""
+    rot, truth = _rotated(office_scan, office, 30.0)
+    fac = extract(rot).facility
+    acc = accuracy(fac, truth)
+    assert acc.room_f1 >= 0.75
+    assert acc.mean_room_iou >= 0.9
+    assert len(fac.doors) >= len(office.doors) - 1
+
+
+@pytest.mark.xfail(strict=True, reason="at 30 degrees one partition and the end exit are still missed: "
+                   "thin diagonal wall faces rasterise as staircases on the axis-aligned grid")
+def test_rotated_scan_as_good_as_aligned(office_scan: np.ndarray, office: Facility) -> None:
+    rot, truth = _rotated(office_scan, office, 30.0)
+    ex = extract(rot)
+    assert accuracy(ex.facility, truth).room_f1 == 1.0
+    assert len(ex.facility.exits) == 1 and not ex.facility.metadata["provisional_exits"]
+
+
+def test_two_storeys_become_two_levels(rng: np.random.Generator) -> None:
+    s0, d0, x0, l0 = office_floor(2, level="G", elevation=0.0, prefix="g")
+    s1, d1, _, l1 = office_floor(2, level="F", elevation=3.4, prefix="f")
+    fac = Facility(name="two", levels=(l0, l1), spaces=tuple(s0 + s1), doors=tuple(d0 + d1), exits=tuple(x0))
+    pts = synthesize(fac, rng=rng, options=SynthOptions(spacing=0.06, clutter_per_m2=0.02))
+    ex = extract(pts)
+    assert [lv.id for lv in ex.facility.levels] == ["L0", "L1"]
+    assert abs(ex.facility.levels[1].elevation - 3.4) < 0.06
+    assert accuracy(ex.facility, fac).room_f1 == 1.0
+    assert any("stairs" in w for w in ex.report.warnings)
+
+
+def test_units_option_and_errors(office_scan: np.ndarray) -> None:
+    with pytest.raises(ScanFileError, match="no vertical extent"):
+        extract(np.zeros((500, 3)))
+    with pytest.raises(ScanFileError, match="units mm"):
+        extract(office_scan * 1000)
+    in_mm = extract(office_scan * 1000, ExtractOptions(units="mm")).facility
+    assert len(in_mm.spaces) == 7 and len(in_mm.doors) == 6
+    with pytest.raises(ExtractionError, match="points left"):
+        extract(np.array([[0.0, 0, 0], [0, 0, 3.0], [9, 9, 1.5]]))

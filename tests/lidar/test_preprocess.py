@@ -1,0 +1,41 @@
+"""Voxel thinning keeps exactly one measured point per voxel; isolated returns go."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lidar.preprocess import point_spacing, remove_isolated, sorted_unique, voxel_downsample, voxel_keys
+
+coords = arrays(np.float64, st.tuples(st.integers(1, 300), st.just(3)),
+                elements=st.floats(-50, 50, allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(coords, st.floats(0.01, 2.0))
+def test_one_point_per_occupied_voxel(points: np.ndarray, voxel: float) -> None:
+    out = voxel_downsample(points, voxel)
+    assert len(np.unique(voxel_keys(out, voxel))) == len(out) == len(np.unique(voxel_keys(points, voxel)))
+    # Kept points are measured points, not voxel centres.
+    assert {tuple(p) for p in out} <= {tuple(p) for p in points}
+
+
+def test_isolated_points_removed_surfaces_kept(rng: np.random.Generator) -> None:
+    xs, zs = np.meshgrid(np.arange(0, 4, 0.03), np.arange(0, 2.5, 0.03))
+    wall = np.column_stack([xs.ravel(), np.zeros(xs.size), zs.ravel()])
+    stray = rng.uniform([10, 10, 0], [20, 20, 3], size=(30, 3))
+    out = remove_isolated(np.vstack([wall, stray]), 0.2, 3)
+    assert len(out) >= 0.97 * len(wall)
+    assert (out[:, 0] < 5).all()
+
+
+def test_spacing_of_a_lattice() -> None:
+    g = np.stack(np.meshgrid(np.arange(40.0), np.arange(40.0), [0.0]), -1).reshape(-1, 3) * 0.05
+    assert abs(point_spacing(g) - 0.05) < 1e-9
+
+
+def test_sorted_unique_matches_numpy(rng: np.random.Generator) -> None:
+    v = rng.integers(0, 50, 1000)
+    assert np.array_equal(sorted_unique(v), np.unique(v))

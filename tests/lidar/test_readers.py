@@ -1,0 +1,106 @@
+"""Every format reads back what was written; every bad file gets an error naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lidar.errors import ScanFileError
+from lidar.readers import check_cloud, read
+from lidar.writers import write_cloud
+
+
+def _room(rng: np.random.Generator, n: int = 3000) -> np.ndarray:
+    p = rng.uniform([0, 0, 0], [5, 4, 2.8], size=(n, 3))
+    return np.round(p, 4)
+
+
+@pytest.mark.parametrize("ext", [".ply", ".pcd", ".xyz", ".pts"])
+def test_open3d_formats_round_trip(tmp_path: Path, rng: np.random.Generator, ext: str) -> None:
+    pts = _room(rng)
+    path = write_cloud(pts, tmp_path / f"scan{ext}")
+    back = read(path)
+    assert back.shape == pts.shape
+    np.testing.assert_allclose(np.sort(back, axis=0), np.sort(pts, axis=0), atol=1e-3)
+
+
+def test_text_with_commas_and_extra_columns(tmp_path: Path, rng: np.random.Generator) -> None:
+    pts = _room(rng, 200)
+    f = tmp_path / "scan.txt"
+    f.write_text("# x,y,z,intensity\n" + "\n".join(f"{x},{y},{z},7" for x, y, z in pts))
+    np.testing.assert_allclose(read(f), pts)
+
+
+@pytest.mark.parametrize("ext", [".las", ".laz"])
+def test_las_and_laz_streamed_and_thinned(tmp_path: Path, rng: np.random.Generator, ext: str) -> None:
+    import laspy
+
+    pts = _room(rng, 5000)
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = np.array([0.001, 0.001, 0.001])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(str(tmp_path / f"s{ext}"))
+    back = read(tmp_path / f"s{ext}")
+    assert len(back) == len(pts)
+    thinned = read(tmp_path / f"s{ext}", voxel=0.5)
+    assert len(thinned) <= 11 * 9 * 6  # voxels the 5 x 4 x 2.8 m box can touch
+    # One point per 0.5 m voxel: no two share a voxel.
+    keys = {tuple(k) for k in np.floor(thinned / 0.5).astype(int)}
+    assert len(keys) == len(thinned)
+
+
+def test_e57_scans_are_merged_with_their_poses(tmp_path: Path, rng: np.random.Generator) -> None:
+    import pye57
+
+    a = _room(rng, 500)
+    path = str(tmp_path / "two.e57")
+    e57 = pye57.E57(path, mode="w")
+    for shift in (0.0, 10.0):
+        data = {"cartesianX": a[:, 0], "cartesianY": a[:, 1], "cartesianZ": a[:, 2]}
+        e57.write_scan_raw(data, rotation=np.array([1.0, 0, 0, 0]), translation=np.array([shift, 0.0, 0.0]))
+    e57.close()
+    back = read(path)
+    assert len(back) == 1000
+    assert back[:, 0].max() > 10.0 + a[:, 0].max() - 1e-6  # the second scan moved by its pose
+
+
+def test_units_mm_scales(tmp_path: Path, rng: np.random.Generator) -> None:
+    pts = _room(rng) * 1000
+    path = write_cloud(pts, tmp_path / "mm.ply")
+    with pytest.raises(ScanFileError, match="units mm"):
+        read(path)
+    np.testing.assert_allclose(read(path, units="mm").max(axis=0), pts.max(axis=0) / 1000, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("missing.ply", None, "no such file"),
+        ("scan.obj", b"v 0 0 0\n", "unsupported extension"),
+        ("empty.ply", b"", "empty"),
+        ("trunc.ply", b"ply\nformat binary_little_endian 1.0\nelement vertex 1000\nproperty float x\n"
+                      b"property float y\nproperty float z\nend_header\n\x00\x00", "truncated"),
+        ("bad.txt", b"a b c\n", "x y z columns"),
+    ],
+)
+def test_bad_files_are_named(tmp_path: Path, name: str, content: bytes | None, match: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ScanFileError, match=match) as err:
+        read(path)
+    assert name in str(err.value)
+
+
+def test_nan_and_flat_clouds(tmp_path: Path) -> None:
+    nan = np.array([[0.0, 0, 0], [1.0, np.nan, 2.0], [3.0, 3, 3]])
+    f = tmp_path / "nan.xyz"
+    f.write_text("\n".join(" ".join(map(str, p)) for p in nan))
+    with pytest.raises(ScanFileError, match="NaN or infinite"):
+        read(f)
+    flat = np.array([[0.0, 0, 0], [5.0, 4, 0.2]])
+    with pytest.raises(ScanFileError, match="no vertical extent"):
+        check_cloud(flat, "flat.ply")

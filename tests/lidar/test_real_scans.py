@@ -1,0 +1,63 @@
+"""The two real scans in ../shared/data: what a good extraction of each must look like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from facility.graph import OUTSIDE
+from facility.model import SpaceKind
+from facility.validate import validate
+from lidar.extract import Extraction, extract
+
+
+@pytest.fixture(scope="module")
+def fr079(data_dir: Path) -> Extraction:
+    return extract(data_dir / "fr079" / "geb079_occupied_voxels_8cm.ply")
+
+
+@pytest.fixture(scope="module")
+def office_room(data_dir: Path) -> Extraction:
+    return extract(data_dir / "office_room" / "room1_gt_fine.pcd")
+
+
+def test_fr079_one_long_corridor(fr079: Extraction) -> None:
+    corridors = [s for s in fr079.facility.spaces if s.kind is SpaceKind.CORRIDOR]
+    longest = max(corridors, key=lambda s: s.polygon.minimum_rotated_rectangle.length)
+    x0, y0, x1, y1 = longest.polygon.bounds
+    assert max(x1 - x0, y1 - y0) >= 30.0
+    assert min(x1 - x0, y1 - y0) <= 4.0
+
+
+def test_fr079_valid_and_connected(fr079: Extraction) -> None:
+    fac = fr079.facility
+    assert not [i for i in validate(fac) if i.severity == "error"]
+    g = fac.graph.subgraph(n for n in fac.graph.nodes if n != OUTSIDE)
+    assert nx.is_connected(g)
+
+
+def test_fr079_doors_have_plausible_widths(fr079: Extraction) -> None:
+    widths = [d.width for d in fr079.facility.doors]
+    assert widths
+    assert sum(0.6 <= w <= 2.0 for w in widths) == len(widths)
+
+
+@pytest.mark.xfail(strict=True, reason="only a few of FR-079's ~14 offices are joined by a detected door: "
+                   "most office doors were shut or unobserved in this 8 cm occupancy map")
+def test_fr079_a_dozen_rooms_each_with_a_door(fr079: Extraction) -> None:
+    fac = fr079.facility
+    corridor = max((s for s in fac.spaces if s.kind is SpaceKind.CORRIDOR), key=lambda s: s.area)
+    joined = {d.other(corridor.id) for d in fac.doors if corridor.id in d.spaces and 0.7 <= d.width <= 1.6}
+    assert len(joined) >= 12
+
+
+def test_office_room_is_one_room(office_room: Extraction) -> None:
+    fac = office_room.facility
+    assert len(fac.spaces) == 1
+    (room,) = fac.spaces
+    assert room.kind is SpaceKind.ROOM
+    assert 15.0 <= room.area <= 26.0  # the scanned room is about 4.4 x 5.8 m
+    assert not [i for i in validate(fac) if i.severity == "error"]
+    assert fac.metadata["provisional_exits"]  # no door to the outside is in view
