@@ -182,6 +182,24 @@ class Sampler:
         p = None if d.weights is None else np.asarray(d.weights, float) / sum(d.weights)
         return rng.choice(v, size=n, p=p)
 
+    def residual(self, n: int) -> np.ndarray:
+        """``n`` remaining durations (minutes) of steps already under way at a random moment.
+
+        In a steady state a step in progress is picked with probability
+        proportional to its length (length-biased sampling) and is a uniform
+        fraction of the way through, so the remaining time has the stationary
+        excess density (1 - F(x)) / E[X], not the density of a fresh duration
+        (for a long-tailed length of stay it is much longer).
+        """
+        pool = self.draw(max(20 * n, 1000)) * self._k
+        total = float(pool.sum())
+        if n == 0:
+            return np.empty(0)
+        if total <= 0:
+            return np.zeros(n)
+        picked = self._rng.choice(pool, size=n, p=pool / total)
+        return picked * self._rng.random(n)
+
     def _truncated_normal(self, n: int) -> np.ndarray:
         # Rejection keeps the shape of the normal inside [min, max]; when the
         # acceptance rate is tiny (a window far in the tail) fall back to the

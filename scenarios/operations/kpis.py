@@ -66,7 +66,8 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     k["system.L"] = m.sys_area / T
     k["system.lambda"] = n / T
     k["system.W"] = float(np.sum(np.where(np.isnan(dep), T, dep) - arr) / n) if n else math.nan
-    post = arr >= W
+    initial = pat["initial"].to_numpy(zero_copy_only=False).astype(bool)
+    post = (arr >= W) & ~initial
     target = sc.run.target_h * 60.0
     done = post & (outcome == "discharged")
     los = dep - arr
@@ -90,7 +91,8 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
         e_st = np.asarray(ev["step"].to_pylist(), dtype=object)
         e_out = np.asarray(ev["outcome"].to_pylist(), dtype=object)
         wait = ev["start"].to_numpy(zero_copy_only=False) - ev["queue_enter"].to_numpy()
-        ok = (e_out != "preempted") & (e_out != "reneged") & (e_arr >= W)
+        e_init = initial[np.asarray(ev["patient"].to_numpy())] if ev.num_rows else np.empty(0, bool)
+        ok = (e_out != "preempted") & (e_out != "reneged") & (e_arr >= W) & ~e_init
         for name, path in sc.pathways.items():
             for st in path.steps:
                 sel = ok & (e_pw == name) & (e_st == st.name)

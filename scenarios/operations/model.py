@@ -193,6 +193,19 @@ class OpsModel(mesa.Model):
                              for u in range(p.n)]
         self.device_agents = [Device(self, p.name, u) for p in self.pools.values() if p.kind == "device"
                               for u in range(p.n)]
+        self.p_initial: list[bool] = []
+        # patients already inside (a "now" state) take their places before anyone arrives
+        for k, pw in enumerate(sc.pathways.values()):
+            for start in pw.start_in:
+                si = [s.name for s in pw.steps].index(start.step)
+                step_dist = pw.steps[si].duration
+                left = Sampler(step_dist, rng).residual(start.count).tolist()
+                levels = np.array(list(pw.acuity), np.int64)
+                probs = np.array(list(pw.acuity.values()), float)
+                acu = levels[rng.choice(len(levels), size=start.count, p=probs / probs.sum())].tolist()
+                for j in range(start.count):
+                    pid = self._admit(k, int(acu[j]), -1, initial=True)
+                    self.env.process(patient_process(self, pid, si, float(left[j])))
         self.env.process(self._arrivals())
         self.warm_areas: dict[str, tuple[float, float, float]] = {}
         self.env.process(self._mark_warmup())
@@ -282,20 +295,25 @@ class OpsModel(mesa.Model):
         for t, pw, ac in zip(plan.time.tolist(), plan.pathway.tolist(), plan.acuity.tolist(), strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            pid = len(self.p_pathway)
-            self._sys_acc()
-            self.in_system += 1
-            self.p_pathway.append(pw)
-            self.p_acuity.append(ac)
-            self.p_arrival.append(env.now)
-            self.p_loc.append(self.cpathways[pw].arrive)
-            self.p_activity.append("arriving")
-            self.p_device.append(None)
-            self.p_current.append(None)
-            self.p_target.append(math.nan)
-            self.p_agent.append(None)
-            self.inside[pid] = None
+            pid = self._admit(pw, ac, self.cpathways[pw].arrive)
             env.process(patient_process(self, pid))
+
+    def _admit(self, pw: int, acuity: int, loc: int, *, initial: bool = False) -> int:
+        pid = len(self.p_pathway)
+        self._sys_acc()
+        self.in_system += 1
+        self.p_pathway.append(pw)
+        self.p_acuity.append(acuity)
+        self.p_arrival.append(self.env.now)
+        self.p_loc.append(loc)
+        self.p_activity.append("arriving")
+        self.p_device.append(None)
+        self.p_current.append(None)
+        self.p_target.append(math.nan)
+        self.p_agent.append(None)
+        self.p_initial.append(initial)
+        self.inside[pid] = None
+        return pid
 
     def _mark_warmup(self) -> Generator[simpy.Event, Any, None]:
         if self.warmup > 0:
@@ -369,7 +387,7 @@ class OpsModel(mesa.Model):
         if math.isnan(target):
             target = self.env.now - self.p_arrival[pid]
         self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], self.env.now, outcome,
-                               boarding, target))
+                               boarding, target, self.p_initial[pid]))
         self.p_loc[pid] = -1
         del self.inside[pid]
         self.p_activity[pid] = outcome
@@ -411,7 +429,7 @@ class OpsModel(mesa.Model):
                 self.recorder.event((pid, pw, self.p_acuity[pid], step, q0, start, math.nan,
                                      self.space_name(dest), names, 0.0, 0.0, "in_progress"))
             self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], math.nan,
-                                   "in_system", math.nan, self.p_target[pid]))
+                                   "in_system", math.nan, self.p_target[pid], self.p_initial[pid]))
 
 
 class _Battery:

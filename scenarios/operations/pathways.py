@@ -102,8 +102,13 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
     return True
 
 
-def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
-    """Take patient ``pid`` through its pathway; records every step."""
+def patient_process(m: OpsModel, pid: int, first: int = 0,
+                    first_left: float | None = None) -> Generator[simpy.Event, Any, None]:
+    """Take patient ``pid`` through its pathway from step ``first``; records every step.
+
+    ``first_left`` is the remaining time of a first step already under way
+    (patients present when the run starts).
+    """
     env = m.env
     proc = env.active_process
     pw = m.cpathways[m.p_pathway[pid]]
@@ -116,14 +121,17 @@ def patient_process(m: OpsModel, pid: int) -> Generator[simpy.Event, Any, None]:
     held: Units = []
     held_since = 0.0
     boarding = 0.0
-    si = 0
+    si = first
     while si >= 0:
         st = pw.steps[si]
         if st.wait >= 0:
             loc = st.wait
             m.p_loc[pid] = loc
         m.p_activity[pid] = st.wait_label
-        remaining = st.duration()
+        if first_left is not None:
+            remaining, first_left = first_left, None
+        else:
+            remaining = st.duration()
         q0 = env.now
         near = st.space if st.space >= 0 else loc
         reused = list(held)

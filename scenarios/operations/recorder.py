@@ -38,6 +38,7 @@ PATIENT_COLUMNS = (
     ("outcome", pa.string()),        # discharged / left_without_being_seen / in_system
     ("boarding_min", pa.float64()),  # time held in a 'hold' step waiting for the next
     ("target_min", pa.float64()),    # arrival to the end of the target clock (e.g. leaving the ED)
+    ("initial", pa.bool_()),         # already inside when the run started (not in patient KPIs)
 )
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Resource",
     "Run",
     "Shift",
+    "StartIn",
     "Step",
     "Walking",
 ]
@@ -119,6 +120,13 @@ class Step(StrictModel):
         return self
 
 
+class StartIn(StrictModel):
+    """Patients already in the hospital at the start: ``count`` of them part-way through ``step``."""
+
+    step: str = Field(min_length=1)
+    count: int = Field(ge=0)
+
+
 class Pathway(StrictModel):
     """A patient type: its steps, acuity mix, mobility and patience.
 
@@ -131,6 +139,9 @@ class Pathway(StrictModel):
         arrive_use: Space use where patients arrive (default: first step's).
         companions: Mean number of visitors with each patient (Poisson); they
             appear in snapshots beside their patient, for the evacuation model.
+        start_in: Patients already in a step when the run starts (a "now" state:
+            wards that are not empty on Monday morning); each has the remaining
+            time of a step in progress, drawn from the step's duration.
         target_ends_at: Steps whose start stops the target clock (the 4-hour
             standard runs from arrival to leaving the ED, i.e. to the start of a
             transfer step); without them the clock runs to departure.
@@ -142,6 +153,7 @@ class Pathway(StrictModel):
     patience: Distribution | None = None
     arrive_use: str | None = None
     companions: float = Field(default=0.0, ge=0, le=10)
+    start_in: list[StartIn] = Field(default_factory=list)
     target_ends_at: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 
@@ -162,9 +174,10 @@ class Pathway(StrictModel):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"step names must be unique, {sorted(dup)} repeated")
-        unknown = [t for t in self.target_ends_at if t not in names]
+        unknown = [t for t in [*self.target_ends_at, *(s.step for s in self.start_in)] if t not in names]
         if unknown:
-            raise ValueError(f"target_ends_at names unknown steps {unknown}; expected some of {names}")
+            raise ValueError(f"target_ends_at or start_in names unknown steps {unknown}; "
+                             f"expected some of {names}")
         if EXIT in names:
             raise ValueError(f"{EXIT!r} is reserved for leaving and cannot name a step")
         for s in self.steps:

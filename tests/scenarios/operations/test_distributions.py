@@ -70,3 +70,15 @@ def test_sampler_is_reproducible_and_non_negative(seed: int, n: int) -> None:
 def test_invalid_parameters(spec: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         Distribution.model_validate(spec)
+
+
+@pytest.mark.parametrize(("spec", "expect"), [
+    ({"dist": "fixed", "value": 10.0}, 5.0),                   # uniform part-way through
+    ({"dist": "exponential", "mean": 7.0}, 7.0),               # memoryless
+    ({"dist": "lognormal", "mean": 9.4, "sd": 16.9}, (16.9**2 + 9.4**2) / (2 * 9.4)),  # E[X^2] / 2E[X]
+])
+def test_residual_time_of_a_step_in_progress(spec: dict[str, object], expect: float,
+                                             rng: np.random.Generator) -> None:
+    x = Sampler(Distribution.model_validate(spec), rng).residual(100_000)
+    assert x.min() >= 0
+    assert x.mean() == pytest.approx(expect, rel=0.05)

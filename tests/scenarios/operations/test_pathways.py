@@ -144,3 +144,15 @@ def test_utilisation_table_by_hour(tiny_facility: Any) -> None:
     # roster: 2 nurses 00-12, 1 nurse 12-24 (breaks take a little off)
     assert nurse["on_duty"].iloc[:12].mean() > nurse["on_duty"].iloc[12:24].mean()
     assert np.all(nurse["on_duty"] <= 2 + 1e-9)
+
+
+def test_patients_present_at_the_start(tiny_facility: Any) -> None:
+    sc = build(pathways__urgent__start_in=[{"step": "admit", "count": 5}], arrivals__0__rates=[0.5])
+    res = scenarios.run(sc, facility=tiny_facility, replications=1)
+    pat = res.table("patients")
+    first = pat[pat["initial"]]
+    assert len(first) == 5 and (first["arrival"] == 0).all()
+    util = res.table("utilisation")
+    assert util[(util["resource"] == "bed") & (util["hour"] == 0)]["busy"].iloc[0] == pytest.approx(5.0)
+    # they occupy beds but are not counted in the patient KPIs
+    assert res.kpis["patients.arrived_after_warmup"]["mean"] == (~pat["initial"]).sum()

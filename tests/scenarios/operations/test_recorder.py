@@ -18,7 +18,7 @@ def test_empty_run_gives_typed_empty_tables() -> None:
 def test_rows_become_columns_and_events_can_be_off() -> None:
     r = Recorder(events=False)
     r.event((0, "p", 3, "s", 0.0, 1.0, 2.0, "A", "x#0", 0.0, 0.0, "done"))
-    r.patient((0, "p", 3, 0.0, math.nan, "in_system", math.nan, math.nan))
+    r.patient((0, "p", 3, 0.0, math.nan, "in_system", math.nan, math.nan, False))
     t = r.tables()
     assert "events" not in t
     assert t["patients"].column("outcome").to_pylist() == ["in_system"]
