@@ -113,6 +113,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         else:
             pts = read(source, units=opt.units)
     report.points_read = len(pts)
+    report.timings[-1] = StageTiming("read", report.timings[-1].seconds, len(pts))
     with timer.stage("voxel", len(pts)):
         vox = voxel_downsample(pts, opt.voxel)
     del pts

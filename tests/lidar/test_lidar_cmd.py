@@ -1,0 +1,44 @@
+"""``medtwin lidar synth`` and ``medtwin lidar extract`` end to end on a small floor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from facility import io
+from scenarios.cli import main
+
+from .conftest import make_office
+
+
+def test_synth_then_extract(tmp_path: Path) -> None:
+    io.save(make_office(2), tmp_path / "office.json")
+    assert main(["lidar", "synth", str(tmp_path / "office.json"), "--out", str(tmp_path / "scan.ply"),
+                 "--truth", str(tmp_path / "truth.json"), "--spacing", "0.05", "--seed", "3"]) == 0
+    code = main(["lidar", "extract", str(tmp_path / "scan.ply"), "--out", str(tmp_path / "out.json"),
+                 "--report", str(tmp_path / "report.json"), "--preview", str(tmp_path / "p.png"),
+                 "--truth", str(tmp_path / "truth.json")])
+    assert code == 0
+    fac = io.load(tmp_path / "out.json")
+    assert len(fac.spaces) == 5 and len(fac.doors) == 4 and len(fac.exits) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["accuracy"]["room_f1"] == 1.0
+    assert report["exits_to_confirm"] == [fac.exits[0].id]
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+
+
+def test_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lidar", "extract", str(tmp_path / "nope.laz"), "--out", str(tmp_path / "o.json")]) == 2
+    assert "nope.laz: no such file" in capsys.readouterr().err
+    (tmp_path / "x.obj").write_text("v 0 0 0\n")
+    assert main(["lidar", "extract", str(tmp_path / "x.obj"), "--out", str(tmp_path / "o.json")]) == 2
+    assert "unsupported extension" in capsys.readouterr().err
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["lidar", "extract", "--help"])
+    assert "examples:" in capsys.readouterr().out
