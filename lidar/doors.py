@@ -208,8 +208,10 @@ def dominant_angle(wall: np.ndarray, step_deg: float = 0.25) -> float:
 def line(length_cells: float, angle: float) -> np.ndarray:
     """A rasterised line structuring element of about ``length_cells`` cells at ``angle``.
 
-    >>> line(3, 0.0).astype(int).tolist()
-    [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    >>> line(5, 0.0).astype(int).tolist()[2]
+    [1, 1, 1, 1, 1]
+    >>> int(line(5, np.pi / 2)[:, 2].sum())
+    5
     """
     r = max(1, round(length_cells / 2))
     t = np.linspace(-r, r, 4 * r + 1)

@@ -68,9 +68,9 @@ def remove_isolated(points: np.ndarray, radius: float, min_points: int) -> np.nd
     stray returns are alone in theirs.  One sort of cube keys does it, which
     matters at tens of millions of points.
 
-    >>> line = np.array([[x * 0.05, 0.0, 0.0] for x in range(10)] + [[3.0, 3.0, 3.0]])
+    >>> line = np.array([[x * 0.05 + 0.01, 0.01, 0.01] for x in range(12)] + [[3.0, 3.0, 3.0]])
     >>> remove_isolated(line, 0.15, 2).shape
-    (10, 3)
+    (12, 3)
     """
     if min_points <= 1 or len(points) == 0:
         return points
