@@ -289,6 +289,11 @@ class Pool:
         self.reason[u] = ""
         self.n_online += 1
         self.since[u] = self.env.now
+        fp = self.fail_pending[u]
+        if fp is not None:
+            self.fail_pending[u] = None
+            self._go_offline(u, fp[0], fp[1])
+            return
         self._unit_free(u)
 
     def take_offline(self, reason: str, duration: float | None) -> None:
@@ -299,10 +304,14 @@ class Pool:
             self._pending_off.append([reason, duration])
 
     def fail_unit(self, u: int, reason: str, duration: float) -> None:
-        """Take unit ``u`` offline (a breakdown); a unit in use goes when released."""
+        """Take unit ``u`` offline (a breakdown, maintenance).
+
+        A unit in use goes when released; one already offline (charging,
+        cleaning) goes straight on from there.
+        """
         if self.state[u] == FREE:
             self._go_offline(u, reason, duration)
-        elif self.state[u] == BUSY:
+        elif self.fail_pending[u] is None:
             self.fail_pending[u] = (reason, duration)
 
     def bring_online(self, reason: str, k: int) -> None:

@@ -118,3 +118,15 @@ def test_nearest_pool_gives_the_closest_free_unit() -> None:
     assert pool.try_acquire(1, 3, 2, None) == 1
     assert pool.try_acquire(2, 3, 2, None) == 0
     assert pool.try_acquire(3, 3, 2, None) == -1
+
+
+def test_a_failure_while_offline_follows_on() -> None:
+    env = simpy.Environment()
+    pool = make(env)
+    pool.take_offline("charging", 10)
+    pool.fail_unit(0, "failed", 20)
+    env.run(until=15)
+    assert pool.state[0] == OFF and pool.reason[0] == "failed"
+    env.run(until=31)
+    assert pool.state[0] != OFF
+    assert pool.offline_time == {"charging": 10.0, "failed": 20.0}
