@@ -65,6 +65,6 @@ class Device(mesa.Agent):
         if charge is None:
             return None
         left = float(charge[self.unit])
-        if self._pool.state[self.unit] == 1:
+        if self._pool.state[self.unit] == 1 and not getattr(hook, "on_mains", False):
             left -= self.model.env.now - self._pool.since[self.unit]
         return max(0.0, left)

@@ -254,7 +254,7 @@ class OpsModel(mesa.Model):
                 env.process(self._maintenance(pool, u, res))
         if res.battery is not None:
             pool.on_release = _Battery(self, pool, res.battery.capacity_min, res.battery.recharge_min,
-                                       res.battery.threshold)
+                                       res.battery.threshold, on_mains=res.battery.on_mains)
         return pool
 
     def _compile(self, name: str, pw: Any, uniform: _Uniform) -> CompiledPathway:
@@ -436,14 +436,17 @@ class _Battery:
     """Release hook of a mobile device pool: drain by use, recharge when low."""
 
     def __init__(self, model: OpsModel, pool: Pool, capacity: float, recharge: float,
-                 threshold: float) -> None:
+                 threshold: float, *, on_mains: bool = False) -> None:
         self.model = model
+        self.on_mains = on_mains
         self.capacity = capacity
         self.recharge = recharge
         self.threshold = threshold
         self.charge = [capacity] * pool.n
 
     def __call__(self, u: int, used: float) -> float | None:
+        if self.on_mains:
+            return None
         c = self.charge[u] - used
         if c < 0:
             self.model.battery_depleted += 1

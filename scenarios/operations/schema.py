@@ -236,11 +236,17 @@ class Maintenance(StrictModel):
 
 
 class Battery(StrictModel):
-    """A mobile device's battery: minutes of use when full, and a recharge."""
+    """A mobile device's battery: minutes of use when full, and a recharge.
+
+    ``on_mains`` devices (a ventilator at the bedside) do not drain while in
+    use; their battery matters when the patient has to be moved, which is why
+    snapshots report it.
+    """
 
     capacity_min: float = Field(gt=0)
     recharge_min: float = Field(gt=0)
     threshold: float = Field(default=0.2, ge=0, lt=1)
+    on_mains: bool = False
 
 
 class Resource(StrictModel):

@@ -46,6 +46,9 @@ def test_tuesday_afternoon_snapshot_of_the_sample_hospital(week: OperationsScena
     pumps = [d for d in snap.devices if d.type == "infusion_pump"]
     assert all(d.battery_min is not None and 0 <= d.battery_min <= 360 for d in pumps)
     assert all(d.battery_min is None for d in snap.devices if d.type == "ct")
+    # ventilators on mains at the bedside keep a full transport battery for the evacuation model
+    vents = [d for d in snap.devices if d.type == "ventilator" and d.state == "in_use"]
+    assert vents and all(d.battery_min == 120 for d in vents)
     # an in-use device names its patient, who is in the snapshot
     ids = {o.id for o in patients}
     assert all(d.patient in ids for d in snap.devices if d.state == "in_use" and d.type != "ct"
