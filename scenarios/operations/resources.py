@@ -131,6 +131,12 @@ class Pool:
         h = int(t // 60.0)
         hb, ho, hq = self.h_busy, self.h_online, self.h_queue
         last = len(hb) - 1
+        if now <= (h + 1) * 60.0 and h < last:  # the common case: within one hour
+            hb[h] += b * dt
+            ho[h] += o * dt
+            hq[h] += q * dt
+            self._t = now
+            return
         while t < now:
             end = min(now, (h + 1) * 60.0)
             d = end - t
