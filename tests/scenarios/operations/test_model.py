@@ -113,3 +113,13 @@ def test_roster_changes_cover_midnight_and_weekdays() -> None:
     r = Resource(kind="staff", roster=[Shift(start=22, end=6, count=2, days=[0]),
                                        Shift(start=8, end=16, count=3, days=[1])])
     assert roster_changes(r, 3 * 1440.0) == [(0.0, 0), (1320.0, 2), (1800.0, 0), (1920.0, 3), (2400.0, 0)]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sc=variants())
+def test_same_seed_same_results_for_any_scenario(sc: OperationsScenario) -> None:
+    a = run_replication(sc, FACILITY, np.random.default_rng(sc.seed), 0)
+    b = run_replication(sc, FACILITY, np.random.default_rng(sc.seed), 0)
+    assert list(a.kpis) == list(b.kpis)
+    np.testing.assert_array_equal(np.array(list(a.kpis.values())), np.array(list(b.kpis.values())))
+    pd.testing.assert_frame_equal(a.tables["events"].to_pandas(), b.tables["events"].to_pandas())
