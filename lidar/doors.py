@@ -109,34 +109,80 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
                 out += _passages(grid, floor, centre, u=u, nrm=nrm, s0=float(s.min()), s1=float(s.max()),
                                  depth=depth, options=options)
                 continue
-            if span < 0.6 * options.door_min_width or span > widest + 0.4 or depth > span:
-                continue
-            if floor[ii[sl], jj[sl]].mean() < 0.5:
-                continue  # a wall seen only above furniture, not an opening
-            ends = np.array([centre + u * (s.min() - 0.12), centre + u * (s.max() + 0.12)])
-            near = [grid.lookup(jamb_zone, e[None, :] + nrm[None, :] * off).any()
-                    for e in ends for off in (np.array([-1.0, 0.0, 1.0])[:, None] * 0.08)]
-            if not (any(near[:3]) and any(near[3:])):
-                continue
-            # Jambs continue the wall: wall runs on along the opening's line
-            # beyond both ends for 0.6 m (a lamp, a person or an open leaf beside a
-            # beam does not).
-            if not all(_wall_runs_on(grid, jamb_zone, e, u=u * sgn, nrm=nrm)
-                       for e, sgn in zip(ends, (-1.0, 1.0), strict=True)):
-                continue
-            # A beam across a corridor ends in walls that cross its line (the
-            # corridor's sides); a door's jambs continue its own wall.
-            crossing = [bool(grid.lookup(wall_near, (e + nrm * side * 0.45)[None, :])[0])
-                        for e in ends for side in (-1.0, 1.0)]
-            if all(crossing):
-                continue
-            width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
-            if width is None or width > widest:
-                continue
-            mid = centre + u * shift
-            ud = -u if u[0] < 0 or (u[0] == 0 and u[1] < 0) else u
-            out.append(Opening((float(mid[0]), float(mid[1])), (float(ud[0]), float(ud[1])), width, depth))
+            # Where wall stands anywhere across the lintel's thickness (one face
+            # seen, the other hidden by furniture), it is not an opening: keep
+            # the open stretches of the run only.
+            for s0, s1, frac in _open_stretches(grid, wall, floor, centre, u=u, nrm=nrm, s=s,
+                                                t=t - float(centre @ nrm), max_width=options.door_max_width):
+                sub = centre + u * (s0 + s1) / 2
+                found = _door_at(grid, sub, u, nrm, span=s1 - s0 + c, depth=depth, floor_frac=frac,
+                                 zones=(jamb_zone, wall_near), tree=tree, band_points=band_points,
+                                 widest=widest, options=options)
+                if found is not None:
+                    out.append(found)
     return out
+
+
+def _open_stretches(grid: Grid, wall: np.ndarray, floor: np.ndarray, centre: np.ndarray, *, u: np.ndarray,
+                    nrm: np.ndarray, s: np.ndarray, t: np.ndarray, max_width: float
+                    ) -> list[tuple[float, float, float]]:
+    """Stretches ``(s0, s1, floor fraction)`` of a lintel run with no wall anywhere across it
+    (and, for runs too long for one door, floor seen along its middle)."""
+    c = grid.cell
+    steps = np.arange(float(s.min()), float(s.max()) + 1e-9, c)
+    across = np.arange(float(t.min()) - 0.1, float(t.max()) + 0.1 + 1e-9, c / 2)
+    pts = centre[None, None, :] + steps[:, None, None] * u + across[None, :, None] * nrm
+    blocked = grid.lookup(wall, pts.reshape(-1, 2)).reshape(len(steps), len(across)).any(axis=1)
+    inside = (across >= float(t.min()) - 1e-9) & (across <= float(t.max()) + 1e-9)
+    if not inside.any():
+        inside = np.abs(across - float(t.mean())) == np.abs(across - float(t.mean())).min()
+    seen = grid.lookup(floor, pts[:, inside].reshape(-1, 2)).reshape(len(steps), -1).mean(axis=1)
+    # The floor is seen through an opening but never under a wall, even one
+    # whose faces furniture hid: an unseen floor line is wall.
+    mid = centre[None, :] + steps[:, None] * u + float((t.min() + t.max()) / 2) * nrm
+    if (steps[-1] - steps[0]) > max_width:
+        # Too long for one door: split it where the floor line is unseen
+        # (a cell or two missed by the rays is noise; 20 cm is a wall).
+        unseen = ~grid.lookup(floor, mid).astype(bool)
+        blocked |= ndimage.binary_opening(unseen, structure=np.ones(max(3, round(0.2 / c))))
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], blocked.astype(np.int8), [1]))))
+    out = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        out.append((float(steps[a]), float(steps[b - 1]), float(seen[a:b].mean())))
+    return out
+
+
+def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, span: float, depth: float,
+             floor_frac: float, zones: tuple[np.ndarray, np.ndarray], tree: object, band_points: np.ndarray,
+             widest: float, options: ExtractOptions) -> Opening | None:
+    """The door a lintel stretch marks, or ``None`` if it is not one (see the module docstring)."""
+    jamb_zone, wall_near = zones
+    if span < 0.6 * options.door_min_width or span > widest + 0.4 or depth > span:
+        return None
+    if floor_frac < 0.5:
+        return None  # a wall seen only above furniture, not an opening
+    ends = np.array([centre - u * (span / 2 + 0.08), centre + u * (span / 2 + 0.08)])
+    near = [grid.lookup(jamb_zone, e[None, :] + nrm[None, :] * off).any()
+            for e in ends for off in (np.array([-1.0, 0.0, 1.0])[:, None] * 0.08)]
+    if not (any(near[:3]) and any(near[3:])):
+        return None
+    # Jambs continue the wall: wall runs on along the opening's line beyond
+    # both ends for 0.6 m (a lamp, a person or an open leaf beside a beam does not).
+    if not all(_wall_runs_on(grid, jamb_zone, e, u=u * sgn, nrm=nrm)
+               for e, sgn in zip(ends, (-1.0, 1.0), strict=True)):
+        return None
+    # A beam across a corridor ends in walls that cross its line (the
+    # corridor's sides); a door's jambs continue its own wall.
+    crossing = [bool(grid.lookup(wall_near, (e + nrm * side * 0.45)[None, :])[0])
+                for e in ends for side in (-1.0, 1.0)]
+    if all(crossing):
+        return None
+    width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
+    if width is None or width > widest:
+        return None
+    mid = centre + u * shift
+    ud = -u if u[0] < 0 or (u[0] == 0 and u[1] < 0) else u
+    return Opening((float(mid[0]), float(mid[1])), (float(ud[0]), float(ud[1])), width, depth)
 
 
 def _passages(grid: Grid, floor: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,

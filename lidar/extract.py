@@ -197,7 +197,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
             lintel = np.zeros(grid.shape, dtype=bool)
             report.warn(f"level {lid}: ceiling {st.height:.2f} m above floor leaves no room for lintels "
                         "above door heads; doors cannot be detected")
-        floor = cols.fill(f - 0.1, f + 0.1) > 0
+        # Floor seen, and nothing standing on it: a wall's foot is not open floor.
+        floor = (cols.fill(f - 0.1, f + 0.1) > 0) & (cols.fill(f + 0.15, f + 2.0) < 0.1)
         ceil = cols.fill(st.ceiling - 0.1, st.ceiling + 0.1) > 0
         seen = floor | ceil | wall | lintel
         # Rooms a scanner only glimpsed through their doors are still rooms:
@@ -334,7 +335,9 @@ def _spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: Extrac
 
 def _side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
     c, nrm = np.asarray(o.centre), np.asarray(o.normal) * sign
-    for off in np.arange(o.depth / 2 + 0.1, o.depth / 2 + 0.8, 0.1):
+    # Start beyond the far face of a wall even when only one face was seen.
+    start = max(o.depth / 2, 0.1) + 0.15
+    for off in np.arange(start, start + 0.7, 0.1):
         v = int(grid.lookup(labels, (c + nrm * off)[None, :])[0])
         if v:
             return v
@@ -351,8 +354,9 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
         a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
         # A side with no floor seen may still be a space (a room glimpsed
         # through its door): then the opening is a door, not an exit.
-        a = a or _side_label(grid, raw, o, 1.0)
-        b = b or _side_label(grid, raw, o, -1.0)
+        ra, rb = _side_label(grid, raw, o, 1.0), _side_label(grid, raw, o, -1.0)
+        a = a or (ra if ra != b else 0)
+        b = b or (rb if rb != a else 0)
         sa, sb = by_label.get(a), by_label.get(b)
         where = f"opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}) on level {lid}"
         if o.width < opt.door_min_width:
@@ -436,9 +440,14 @@ def _provisional_exit(spaces: list[Space]) -> Exit | None:
         return None
     corridors = [s for s in spaces if s.kind is SpaceKind.CORRIDOR]
     host = max(corridors or spaces, key=lambda s: s.area)
+    level = [s.polygon for s in spaces if s.level == host.level]
     others = [s.polygon.boundary for s in spaces if s.id != host.id and s.level == host.level]
-    outer = host.polygon.exterior.difference(shapely.union_all(others).buffer(0.1)) if others \
-        else host.polygon.exterior
+    outline = shapely.union_all(level).buffer(0.01)
+    outer = host.polygon.exterior.intersection(
+        shapely.union_all([g.exterior for g in getattr(outline, "geoms", [outline])]).buffer(0.05))
+    if others:
+        outer = outer.difference(shapely.union_all(others).buffer(0.1))
+    outer = shapely.line_merge(outer) if not outer.is_empty else outer
     parts = [g for g in getattr(outer, "geoms", [outer]) if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
     if not parts:
         return None

@@ -139,7 +139,9 @@ def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOp
         areas = np.bincount(cur.ravel(), minlength=n + 1) * cell * cell
         changed = False
         for (a, b), (t, f) in sorted(contacts.items()):
-            if f * cell >= 0.6 and f / t >= options.merge_free_fraction:
+            # Open floor seen along 1.2 m of the boundary is no wall at all;
+            # shorter open stretches count when they are most of it.
+            if f * cell >= 1.2 or (f * cell >= 0.6 and f / t >= options.merge_free_fraction):
                 ra, rb = find(a), find(b)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
