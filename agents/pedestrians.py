@@ -49,6 +49,9 @@ class SpeedModel:
         wall_strength: Wall repulsion on the direction.
         wall_range: Wall repulsion range (m).
         cutoff: Neighbours farther than this (m) are ignored.
+        noise: Standard deviation of a random perturbation of the direction
+            (body sway); it breaks exactly symmetric standoffs, such as two
+            people pressing into the two jambs of a door.
     """
 
     dt: float = 0.05
@@ -58,6 +61,7 @@ class SpeedModel:
     wall_strength: float = 5.0
     wall_range: float = 0.05
     cutoff: float = 2.0
+    noise: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0 < self.dt < self.time_gap:
@@ -80,6 +84,7 @@ def step_directions_speeds(
     wall_normal: np.ndarray,
     group: np.ndarray | None = None,
     priority: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Directions and speeds of all moving agents for one step.
 
@@ -100,6 +105,7 @@ def step_directions_speeds(
             yield to a neighbour of the same group that is farther from the
             target than itself, so two people who each stand "ahead" of the
             other at a door cannot block each other for ever.
+        rng: Generator for the direction noise (no noise without it).
 
     Returns:
         ``(e, v)``: unit directions (n, 2) and speeds (n,).
@@ -121,6 +127,8 @@ def step_directions_speeds(
             lij = radius[i] + radius[j]
             rep = model.strength * np.exp(np.minimum((lij - s) / model.range, 30.0))
             np.add.at(e, i, rep[:, None] * nij)
+    if rng is not None and model.noise > 0:
+        e += rng.normal(0.0, model.noise, e.shape) * (np.abs(desired).sum(axis=1) > 0)[:, None]
     e = _wall_and_normalise(model, e, desired, radius=radius, wall_dist=wall_dist, wall_normal=wall_normal)
     if n > 1 and pairs.size:
         # Gap to neighbours ahead, along the new direction (Tordeux et al. 2016).
@@ -146,11 +154,13 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
 
 
 def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
-                     x0: float, y0: float, h: float) -> np.ndarray:
+                     x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
     """New positions after ``disp``, never entering a cell closer to a wall than ``clearance``.
 
     A move is accepted if the end cell and, for a diagonal move, both cells
-    beside it are free; otherwise the agent slides along x or y, or stays.
+    beside it are free; otherwise the agent slides along x or y, then tries
+    ``fallback`` (e.g. the plain navigation direction, when neighbours push
+    it into a door jamb) and its slides, or stays.
     Displacements must be shorter than one cell ``h``.
 
     Args:
@@ -187,11 +197,15 @@ def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, cle
     if rest.any():
         px = pos.copy()
         px[:, 0] += disp[:, 0]
-        gx = rest & ok(px)
+        gx = rest & (np.abs(disp[:, 0]) > 1e-3) & ok(px)
         out[gx] = px[gx]
         rest &= ~gx
         py = pos.copy()
         py[:, 1] += disp[:, 1]
-        gy = rest & ok(py)
+        gy = rest & (np.abs(disp[:, 1]) > 1e-3) & ok(py)
         out[gy] = py[gy]
+        rest &= ~gy
+    if fallback is not None and rest.any():
+        sub = np.flatnonzero(rest)
+        out[sub] = constrained_move(pos[sub], fallback[sub], free, clearance=clearance[sub], x0=x0, y0=y0, h=h)
     return out

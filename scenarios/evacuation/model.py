@@ -34,7 +34,7 @@ from facility.model import Facility
 from scenarios.errors import RunError
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.recorder import Recorder
-from scenarios.evacuation.routes import Goal, Navigator, Option
+from scenarios.evacuation.routes import CONGESTION_WEIGHT, Goal, Navigator, Option
 
 __all__ = ["EvacParams", "EvacuationModel", "PersonSpec", "State"]
 
@@ -586,7 +586,7 @@ class EvacuationModel(mesa.Model):
                     continue
                 d, _ = store.lookup(np.full(ks.size, o.field), i, j)
                 w = o.width if np.isfinite(o.width) else 2.0
-                cong = crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
+                cong = CONGESTION_WEIGHT * crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
                 costs[m] = d / self.v0[ks] + o.after + cong
             best = np.argmin(costs, axis=0)
             for c, k in enumerate(members):
@@ -647,16 +647,17 @@ class EvacuationModel(mesa.Model):
         e, v = step_directions_speeds(self.p.model, pos=self.pos[on], layer=lv, radius=self.radius[on],
                                       extra=self.extra[on], desired=desired, v0=v0, wall_dist=wd,
                                       wall_normal=wn, group=grp,
-                                      priority=np.where(np.isfinite(dist), dist, 1e9))
+                                      priority=np.where(np.isfinite(dist), dist, 1e9), rng=self.gen)
         self.heading[on] = np.where(moving[:, None], desired, self.heading[on])
         disp = e * (v * dt)[:, None]
+        fall = desired * (v * dt)[:, None]
         self.prev_pos[on] = self.pos[on]
         for li, g in enumerate(self.grids):
             sel = lv == li
             if sel.any():
                 ks = on[sel]
                 self.pos[ks] = constrained_move(self.pos[ks], disp[sel], g.wall, clearance=self.clear[ks],
-                                                x0=g.x0, y0=g.y0, h=g.h)
+                                                x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel])
         mv = on[moving]
         self.wait[mv] += np.where(v[moving] < 0.2 * self.v0[mv], dt, 0.0)
         # Progress towards the current portal, for deadlock detection.

@@ -4,7 +4,7 @@ The building graph (:mod:`facility.graph`) gives, per goal and mobility, the
 remaining travel time from every door to the goal (one multi-source Dijkstra,
 cached, recomputed when a door closes or a space becomes unusable).  Inside
 its current space an agent compares, for every usable portal ``p``,
-``walk_p(x) / v + C(p) + queue_p / (1.3 w_p)``: the local field distance
+``walk_p(x) / v + C(p) + 0.25 queue_p / (1.3 w_p)``: the local field distance
 (:mod:`agents.navigation`), the remaining time and a congestion term (people
 already heading for that portal within 4 m, over its capacity).  This gives
 nearest-target choice that spreads over exits when one jams.
@@ -22,8 +22,11 @@ from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
 
-__all__ = ["Goal", "Navigator", "Option"]
+__all__ = ["CONGESTION_WEIGHT", "Goal", "Navigator", "Option"]
 
+#: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
+#: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
+CONGESTION_WEIGHT = 0.25
 #: Assumed mean wait for a lift car (s) when ranking routes; queues are modelled.
 LIFT_WAIT = 60.0
 
@@ -185,7 +188,8 @@ class Navigator:
                 return None
             kind = d["kind"]
             if kind == "exit":
-                return 0.0
+                # With allocated exits, "outside" must not join one exit to another.
+                return None if goal.exits else 0.0
             if kind == "stair":
                 if stairs is None:
                     return None
@@ -215,6 +219,24 @@ class Navigator:
         self._pot[key] = pot
         return pot
 
+    def _after_door(self, door_id: str, other: str, pot: dict[str, float], speed: float) -> float | None:
+        """Remaining time after passing a door, continuing through the space beyond it.
+
+        Paths that come straight back through the current space are excluded,
+        so a door never looks good just because the way on runs back past the agent.
+        """
+        gph = self.facility.graph
+        dn = door_node(door_id)
+        best: float | None = None
+        for nb in gph.neighbors(dn):
+            ed = gph.edges[dn, nb]
+            if ed.get("space") != other or nb not in pot:
+                continue
+            c = float(ed["length"]) / speed + pot[nb]
+            if best is None or c < best:
+                best = c
+        return best
+
     def options(self, space_id: str, goal: Goal, *, speed: float, stairs: float | None,
                 min_width: float, clearance: float) -> list[Option]:
         """Portals out of ``space_id`` towards ``goal``, with their remaining times."""
@@ -241,7 +263,7 @@ class Navigator:
             other = d.other(space_id)
             if other in self.unusable:
                 continue
-            after = pot.get(door_node(d.id))
+            after = self._after_door(d.id, other, pot, speed)
             if goal.kind != "exit" and other in goal.spaces:
                 after = 0.0
             if after is None:

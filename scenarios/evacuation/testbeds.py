@@ -7,11 +7,14 @@ benchmark feeds the very same polygons to JuPedSim.
 
 from __future__ import annotations
 
+import numpy as np
+import shapely
 from shapely.geometry import Polygon, box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind, Stair
 
-__all__ = ["corridor", "l_corner", "room", "room_corridor_room", "stair_tower"]
+__all__ = ["corridor", "l_corner", "room", "room_corridor_room", "rooms_on_corridor", "stair_tower",
+           "wall_violations", "ward"]
 
 
 def _fac(name: str, spaces: list[Space], *, doors: list[Door] | None = None,
@@ -60,8 +63,8 @@ def room_corridor_room(room_w: float = 10.0, corr_len: float = 10.0, door_w: flo
     return _fac("room_corridor_room", [a, k, b], doors=doors, exits=ex)
 
 
-def stair_tower(storeys: int = 2, flight: float = 10.0, width: float = 2.0) -> Facility:
-    """RiMEA tests 2/3: one room per storey opening on a stair core, exit on the ground floor."""
+def stair_tower(storeys: int = 2, flight: float = 10.0, width: float = 2.0, exit_level: int = 0) -> Facility:
+    """RiMEA tests 2/3: one room per storey opening on a stair core, exit on ``exit_level``."""
     levels = tuple(Level(id=f"L{k}", elevation=3.5 * k) for k in range(storeys))
     spaces, doors = [], []
     for k in range(storeys):
@@ -71,5 +74,63 @@ def stair_tower(storeys: int = 2, flight: float = 10.0, width: float = 2.0) -> F
                             compartment=f"C{k}"))
         doors.append(Door(id=f"D{k}", spaces=(f"R{k}", f"S{k}"), at=(6, 2), width=1.2))
     stair = Stair(id="ST", spaces=tuple(f"S{k}" for k in range(storeys)), width=width, flight_length=flight)
-    return _fac("stair_tower", spaces, doors=doors, exits=[Exit(id="E", space="S0", at=(9, 2), width=1.2)],
+    return _fac("stair_tower", spaces, doors=doors, exits=[Exit(id="E", space=f"S{exit_level}", at=(9, 2), width=1.2)],
                 levels=levels, stairs=(stair,))
+
+
+def rooms_on_corridor(n_rooms: int = 12, room_w: float = 4.0, depth: float = 4.0) -> Facility:
+    """RiMEA test 10: rooms on both sides of a corridor with an exit at each end."""
+    per_side = (n_rooms + 1) // 2
+    length = per_side * room_w
+    k = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, depth, length, depth + 2),
+              compartment="C1")
+    spaces, doors = [k], []
+    for r in range(n_rooms):
+        side, col = divmod(r, per_side)
+        x0 = col * room_w
+        poly = box(x0, 0, x0 + room_w, depth) if side == 0 else box(x0, depth + 2, x0 + room_w, 2 * depth + 2)
+        spaces.append(Space(id=f"R{r}", level="L0", kind=SpaceKind.ROOM, polygon=poly, compartment="C1"))
+        y = depth if side == 0 else depth + 2
+        doors.append(Door(id=f"D{r}", spaces=(f"R{r}", "K"), at=(x0 + room_w / 2, y), width=1.0))
+    exits = [Exit(id="W", space="K", at=(0, depth + 1), width=1.6),
+             Exit(id="O", space="K", at=(length, depth + 1), width=1.6)]
+    return _fac("rooms_on_corridor", spaces, doors=doors, exits=exits)
+
+
+def ward(rooms: int = 6, beds_per_room: int = 2) -> Facility:
+    """A ward: bedrooms on a 2.4 m corridor (compartment A), a smoke door to compartment B, an exit in B."""
+    room_w, depth = 4.0, 5.0
+    length = rooms * room_w
+    spaces = [Space(id="KA", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, depth, length, depth + 2.4),
+                    compartment="A", use="ward_corridor"),
+              Space(id="KB", level="L0", kind=SpaceKind.CORRIDOR,
+                    polygon=box(length, depth, length + 20, depth + 2.4), compartment="B")]
+    doors = [Door(id="SD", spaces=("KA", "KB"), at=(length, depth + 1.2), width=1.6, smoke_door=True)]
+    for r in range(rooms):
+        spaces.append(Space(id=f"W{r}", level="L0", kind=SpaceKind.ROOM,
+                            polygon=box(r * room_w, 0, (r + 1) * room_w, depth), compartment="A",
+                            use="ward", beds=beds_per_room))
+        doors.append(Door(id=f"WD{r}", spaces=(f"W{r}", "KA"), at=(r * room_w + room_w / 2, depth), width=1.3))
+    exits = [Exit(id="X", space="KB", at=(length + 20, depth + 1.2), width=1.6)]
+    return _fac("ward", spaces, doors=doors, exits=exits)
+
+
+def wall_violations(facility: Facility, level: str, xy: np.ndarray, clearance: float = 0.05) -> int:
+    """How many points ``xy`` are inside a wall: off the floor or closer than ``clearance`` to a wall line.
+
+    Walls are space boundaries minus door and exit openings (exact geometry,
+    independent of the raster the model moves on); points just outside a
+    final exit (its apron) count as on the floor.
+    """
+    spaces = facility.spaces_on(level)
+    ids = {s.id for s in spaces}
+    exit_open = [facility.door_segment(e) for e in facility.exits if e.space in ids]
+    openings = [facility.door_segment(d) for d in facility.doors if d.spaces[0] in ids] + exit_open
+    walls = shapely.union_all([s.polygon.boundary for s in spaces])
+    if openings:
+        walls = walls.difference(shapely.union_all([o.buffer(0.02, cap_style="flat") for o in openings]))
+    floor = shapely.union_all([s.polygon for s in spaces] + [o.buffer(0.7) for o in exit_open])
+    pts = shapely.points(xy)
+    on_floor = shapely.covers(floor, pts)
+    near_wall = shapely.distance(walls, pts) < clearance
+    return int((~on_floor | near_wall).sum())
