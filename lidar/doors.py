@@ -46,7 +46,7 @@ class Opening:
 
 
 def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
-                    band_points: np.ndarray, options: ExtractOptions) -> list[Opening]:
+                    band_points: np.ndarray, options: ExtractOptions, lattice: float = 0.0) -> list[Opening]:
     """Find door openings on one storey.
 
     Args:
@@ -58,6 +58,9 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
         band_points: Plan coordinates (n, 2) of the points in the wall band,
             used to measure widths at point precision.
         options: Door width limits and the wall closing radius.
+        lattice: Voxel edge if the points are occupancy-voxel centres (0 for
+            measured points): centres sit half a voxel inside each jamb face,
+            so a measured gap is one voxel short.
 
     Returns:
         Openings, in a deterministic order (by grid position).
@@ -117,7 +120,7 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
                 sub = centre + u * (s0 + s1) / 2
                 found = _door_at(grid, sub, u, nrm, span=s1 - s0 + c, depth=depth, floor_frac=frac,
                                  zones=(jamb_zone, wall_near), tree=tree, band_points=band_points,
-                                 widest=widest, options=options)
+                                 widest=widest, options=options, lattice=lattice)
                 if found is not None:
                     out.append(found)
     return out
@@ -154,7 +157,7 @@ def _open_stretches(grid: Grid, wall: np.ndarray, floor: np.ndarray, centre: np.
 
 def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, span: float, depth: float,
              floor_frac: float, zones: tuple[np.ndarray, np.ndarray], tree: object, band_points: np.ndarray,
-             widest: float, options: ExtractOptions) -> Opening | None:
+             widest: float, options: ExtractOptions, lattice: float = 0.0) -> Opening | None:
     """The door a lintel stretch marks, or ``None`` if it is not one (see the module docstring)."""
     jamb_zone, wall_near = zones
     if span < 0.6 * options.door_min_width or span > widest + 0.4 or depth > span:
@@ -178,7 +181,10 @@ def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, 
     if all(crossing):
         return None
     width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
-    if width is None or width > widest:
+    if width is None:
+        return None
+    width += lattice
+    if width > widest:
         return None
     mid = centre + u * shift
     ud = -u if u[0] < 0 or (u[0] == 0 and u[1] < 0) else u

@@ -128,6 +128,10 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         storeys = split_levels(vox, opt)
     cell = opt.cell or max(0.05, round(spacing * 1.05, 3))
     report.cell = cell
+    lattice = spacing if _is_lattice(vox, spacing) else 0.0
+    if lattice:
+        report.warn(f"the points lie on a {lattice:.3f} m lattice (an occupancy map): door widths are "
+                    "measured between voxel centres plus one voxel")
     zbin = max(opt.voxel, spacing)
     base = storeys[0].floor
     levels: list[Level] = []
@@ -141,7 +145,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
         plan, s, d, e = _extract_storey(lid, st, sel, cell=cell, zbin=zbin, opt=opt,
-                                             report=report, timer=timer)
+                                             report=report, timer=timer, lattice=lattice)
         plans.append(plan)
         spaces += s
         doors += d
@@ -183,7 +187,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
 
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
-                    report: ExtractionReport, timer: _Timer
+                    report: ExtractionReport, timer: _Timer, lattice: float
                     ) -> tuple[LevelPlan, list[Space], list[Door], list[Exit]]:
     f = st.floor
     with timer.stage(f"{lid} grid", len(pts)):
@@ -208,7 +212,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         in_band = (pts[:, 2] >= f + opt.wall_band[0]) & (pts[:, 2] < f + opt.wall_band[1])
     with timer.stage(f"{lid} doors", int(in_band.sum())):
         openings = detect_openings(grid, wall=wall, lintel=lintel, floor=floor,
-                                   band_points=pts[in_band, :2], options=opt)
+                                   band_points=pts[in_band, :2], options=opt, lattice=lattice)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
         # Walls hidden behind furniture in the wall band still show above it;
         # lintel-band cells with floor seen beneath are beams, lamps or lintels.
@@ -232,6 +236,20 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     exits = [e for e in exits if e.space in kept]
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, spaces, doors, exits
+
+
+def _is_lattice(points: np.ndarray, spacing: float, sample: int = 5000) -> bool:
+    """Whether the points are voxel centres on a regular lattice (an occupancy map, not a scan).
+
+    >>> g = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0), np.arange(5.0)), -1).reshape(-1, 3) * 0.08
+    >>> _is_lattice(g + 0.013, 0.08), _is_lattice(g + np.linspace(0, 0.05, 125)[:, None], 0.08)
+    (True, False)
+    """
+    if spacing <= 0 or len(points) < 10:
+        return False
+    p = points[:: max(1, len(points) // sample)]
+    frac = np.mod((p - p[0]) / spacing + 0.5, 1.0) - 0.5
+    return bool(np.mean(np.abs(frac) < 0.05) > 0.9)
 
 
 def _corridor_like(area: float, width: float, opt: ExtractOptions) -> bool:
