@@ -223,7 +223,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         seg = segment_rooms(interior, barrier, floor | ceil, cell, opt)
     seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
-        polys = region_polygons(seg.labels, grid, opt.simplify)
+        # Straighten at least the staircase of the cells (coarse grids for sparse scans).
+        polys = region_polygons(seg.labels, grid, max(opt.simplify, 1.5 * cell))
     spaces, by_label = _spaces(lid, polys, seg.widths, opt)
     # Sides of an opening are judged on cells where floor or ceiling was seen,
     # so the margin the closing adds outside an exit does not count as a room.
