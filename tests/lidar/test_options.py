@@ -1,0 +1,34 @@
+"""Options are checked at once, with messages naming the field and what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from lidar.errors import ScanOptionError
+from lidar.options import ExtractOptions
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("units", "ft", "one of"),
+        ("voxel", 0.0, "> 0"),
+        ("voxel", float("nan"), "finite"),
+        ("wall_band", (1.9, 1.0), "low < high"),
+        ("lintel_band_start", 1.5, "above the wall band"),
+        ("door_max_width", 0.5, "> door_min_width"),
+        ("wall_min_fill", 1.5, "in (0, 1]"),
+        ("cell", -1.0, ">= 0"),
+    ],
+)
+def test_bad_values_name_the_field(field: str, value: object, expected: str) -> None:
+    with pytest.raises(ScanOptionError, match=field) as err:
+        replace(ExtractOptions(), **{field: value})
+    assert expected in str(err.value)
+
+
+def test_units_scale() -> None:
+    assert ExtractOptions(units="mm").scale == 0.001
+    assert ExtractOptions().scale == 1.0
