@@ -207,5 +207,6 @@ def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, cle
         rest &= ~gy
     if fallback is not None and rest.any():
         sub = np.flatnonzero(rest)
-        out[sub] = constrained_move(pos[sub], fallback[sub], free, clearance=clearance[sub], x0=x0, y0=y0, h=h)
+        out[sub] = constrained_move(pos[sub], fallback[sub], free, clearance=clearance[sub],
+                                    x0=x0, y0=y0, h=h)
     return out

@@ -148,7 +148,7 @@ class EvacuationModel(mesa.Model):
         self.stairs, self.lifts = build_links(facility)
         self.goals: list[Goal] = []
         self._goal_ix: dict[Goal, int] = {}
-        self.phase = 1 if params.strategy == "progressive" else 2
+        self.phase = 1 if params.strategy in ("progressive", "horizontal") else 2
         self.closures = deque(sorted(params.door_closures, key=lambda c: c[1]))
         self.pending: list[tuple[float, int, str]] = []  # lift arrivals (t, agent, space)
         self.last_pass: dict[str, float] = {}

@@ -74,7 +74,8 @@ def stair_tower(storeys: int = 2, flight: float = 10.0, width: float = 2.0, exit
                             compartment=f"C{k}"))
         doors.append(Door(id=f"D{k}", spaces=(f"R{k}", f"S{k}"), at=(6, 2), width=1.2))
     stair = Stair(id="ST", spaces=tuple(f"S{k}" for k in range(storeys)), width=width, flight_length=flight)
-    return _fac("stair_tower", spaces, doors=doors, exits=[Exit(id="E", space=f"S{exit_level}", at=(9, 2), width=1.2)],
+    ex = [Exit(id="E", space=f"S{exit_level}", at=(9, 2), width=1.2)]
+    return _fac("stair_tower", spaces, doors=doors, exits=ex,
                 levels=levels, stairs=(stair,))
 
 
@@ -110,7 +111,8 @@ def ward(rooms: int = 6, beds_per_room: int = 2) -> Facility:
         spaces.append(Space(id=f"W{r}", level="L0", kind=SpaceKind.ROOM,
                             polygon=box(r * room_w, 0, (r + 1) * room_w, depth), compartment="A",
                             use="ward", beds=beds_per_room))
-        doors.append(Door(id=f"WD{r}", spaces=(f"W{r}", "KA"), at=(r * room_w + room_w / 2, depth), width=1.3))
+        doors.append(Door(id=f"WD{r}", spaces=(f"W{r}", "KA"), at=(r * room_w + room_w / 2, depth),
+                          width=1.3))
     exits = [Exit(id="X", space="KB", at=(length + 20, depth + 1.2), width=1.6)]
     return _fac("ward", spaces, doors=doors, exits=exits)
 

@@ -132,7 +132,8 @@ def test_t5_premovement_respected() -> None:
 def test_t6_corner_no_wall_crossing() -> None:
     """T6: 20 people round an L-shaped corner: all arrive, none inside a wall (checked every step)."""
     fac = l_corner(12.0, 2.0)
-    people = [PersonSpec(id=f"p{k}", profile="visitor", space="L", position=(0.5 + 0.9 * (k % 5), 0.4 + 0.4 * (k // 5)),
+    people = [PersonSpec(id=f"p{k}", profile="visitor", space="L",
+                         position=(0.5 + 0.9 * (k % 5), 0.4 + 0.4 * (k // 5)),
                          premove=0.0) for k in range(20)]
     m = EvacuationModel(fac, people, EvacParams(), np.random.default_rng(6))
     bad = 0
@@ -149,7 +150,8 @@ def test_t7_speed_distribution() -> None:
     """T7: 50 adults: drawn speeds follow the profile (Weidmann 1.34 +- 0.26) and are walked."""
     fac = corridor(30.0, 20.0)
     x0 = np.where(np.arange(50) < 25, 1.0, 4.0)
-    people = [PersonSpec(id=f"p{k}", profile="visitor", space="K", position=(float(x0[k]), 0.6 + 0.75 * (k % 25)),
+    people = [PersonSpec(id=f"p{k}", profile="visitor", space="K",
+                         position=(float(x0[k]), 0.6 + 0.75 * (k % 25)),
                          premove=0.0) for k in range(50)]
     m = _run(fac, people)
     v0 = m.v0
