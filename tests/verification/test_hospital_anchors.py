@@ -44,7 +44,8 @@ def test_ward_drill_premovement_dominates() -> None:
     people = [PersonSpec(id=f"pt{r}-{b}", profile=("bed" if b == 0 else "ambulant"), space=f"W{r}")
               for r in range(6) for b in range(2)]
     people += [PersonSpec(id=f"n{k}", profile="staff", space="KA") for k in range(4)]
-    m = simulate(fac, people, EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False),
+    m = simulate(fac, people, EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False,
+                                        max_time=1500.0),
                  np.random.default_rng(3))
     tab = m.recorder.tables()
     k = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, len(m.deadlocks))
