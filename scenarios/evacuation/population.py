@@ -7,6 +7,8 @@ replication's generator, so the same seed gives the same people.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from agents.snapshot import Snapshot
@@ -29,6 +31,11 @@ def _group_spaces(facility: Facility, space: str | None, use: str | None,
 def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     """Raise :class:`ScenarioFileError` naming the field for anything the facility lacks."""
     src = sc.source or "<scenario>"
+    if sc.population.from_operations is not None:
+        f = _operations_file(sc)
+        if not f.exists():
+            raise ScenarioFileError(src, "population.from_operations.scenario",
+                                    f"operations scenario file {str(f)!r} not found")
     exits = {e.id for e in facility.exits}
     for k, p in enumerate(sc.population.people):
         if not facility.has_space(p.space):
@@ -67,9 +74,31 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                 f"mode {sc.strategy.mode!r} needs at least one fire compartment")
 
 
+def _operations_file(sc: EvacuationScenario) -> Path:
+    fo = sc.population.from_operations
+    assert fo is not None
+    p = Path(fo.scenario)
+    if not p.is_absolute() and sc.source:
+        p = Path(sc.source).parent / p
+    return p
+
+
+def from_operations(sc: EvacuationScenario, facility: Facility) -> list[PersonSpec]:
+    """People from the operations scenario the file names, at the time it names."""
+    import scenarios
+    from scenarios.operations import snapshot
+
+    fo = sc.population.from_operations
+    if fo is None:
+        return []
+    ops = scenarios.load(_operations_file(sc))
+    return from_snapshot(snapshot(ops, fo.seconds(), facility=facility))  # type: ignore[arg-type]
+
+
 def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Generator) -> list[PersonSpec]:
     """The people a scenario places."""
-    out = [PersonSpec(id=p.id, profile=p.profile, space=p.space, position=p.position, exit=p.exit,
+    out = from_operations(sc, facility)
+    out += [PersonSpec(id=p.id, profile=p.profile, space=p.space, position=p.position, exit=p.exit,
                       premove=p.premove, speed=p.speed, battery_min=p.battery_min)
            for p in sc.population.people]
     for gk, g in enumerate(sc.population.groups):

@@ -15,8 +15,8 @@ from pydantic import Field, field_validator
 from agents.occupants import ALIASES, PROFILES
 from scenarios.base import ScenarioBase, StrictModel
 
-__all__ = ["BedFill", "Closure", "EvacuationScenario", "Group", "Movement", "Person", "Population",
-           "Strategy"]
+__all__ = ["BedFill", "Closure", "EvacuationScenario", "FromOperations", "Group", "Movement", "Person",
+           "Population", "Strategy"]
 
 
 def _check_profile(v: str) -> str:
@@ -76,9 +76,39 @@ class BedFill(StrictModel):
         return v
 
 
+class FromOperations(StrictModel):
+    """Start from an operations run: who is where ``time`` after its start.
+
+    Attributes:
+        scenario: Operations scenario file (relative to this file).
+        time: ``"HH:MM"`` or seconds since the operations run started.
+    """
+
+    scenario: str
+    time: str | float
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str | float) -> str | float:
+        if isinstance(v, str):
+            h, _, m = v.partition(":")
+            if not (h.isdigit() and m.isdigit() and int(m) < 60):
+                raise ValueError(f"must be 'HH:MM' or seconds, got {v!r}")
+        elif v < 0:
+            raise ValueError("must be >= 0")
+        return v
+
+    def seconds(self) -> float:
+        if isinstance(self.time, str):
+            h, _, m = self.time.partition(":")
+            return int(h) * 3600.0 + int(m) * 60.0
+        return float(self.time)
+
+
 class Population(StrictModel):
     """Who is in the building at the alarm (any combination)."""
 
+    from_operations: FromOperations | None = None
     people: list[Person] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
     beds: list[BedFill] = Field(default_factory=list)
