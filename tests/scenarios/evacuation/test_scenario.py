@@ -96,7 +96,8 @@ def test_population_from_operations(tmp_path: Path) -> None:
 
 
 def test_missing_operations_file_is_named(tmp_path: Path) -> None:
-    text = ("kind: evacuation\nname: x\npopulation:\n  from_operations: {scenario: nope.yaml, time: '14:00'}\n")
+    text = ("kind: evacuation\nname: x\npopulation:\n"
+            "  from_operations: {scenario: nope.yaml, time: '14:00'}\n")
     sc = scenarios.loads(text, source=str(tmp_path / "evac.yaml"))
     with pytest.raises(scenarios.ScenarioFileError) as ei:
         scenarios.KINDS["evacuation"].check(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))  # type: ignore[misc]
