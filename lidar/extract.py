@@ -27,7 +27,6 @@ from scipy import ndimage
 from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
-from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
@@ -35,10 +34,12 @@ from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
 from lidar.options import ExtractOptions
 from lidar.polygons import region_polygons
+from lidar.polygons import shared_wall_length as _wall_length
 from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
 from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
 from lidar.rooms import Segmentation, segment_rooms
+from lidar.side_assembly import rooms_from_corridor_sides
 
 __all__ = ["Extraction", "LevelPlan", "extract"]
 
@@ -180,6 +181,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
             metadata={"source": label, "extracted_by": "lidar.extract",
                       "scan_floor_z": round(base, 3), "exits_to_confirm": report.exits_to_confirm,
                       "provisional_exits": report.provisional_exits,
+                      "side_rooms": report.side_rooms,
                       "warnings": report.warnings},
         )
         _ = fac.graph
@@ -232,6 +234,9 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     masked = np.where(evidence, seg.labels, 0)
     doors, exits = _connect(lid, openings, grid, masked, seg.labels, by_label=by_label,
                             opt=opt, report=report)
+    spaces, doors = rooms_from_corridor_sides(lid, spaces, doors, grid=grid, wall=wall,
+                                              band_points=pts[in_band, :2], opt=opt, lattice=lattice,
+                                              report=report)
     spaces = _mark_unreachable(lid, spaces, doors, exits, report)
     kept = {s.id for s in spaces}
     exits = [e for e in exits if e.space in kept]
@@ -431,22 +436,6 @@ def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, 
         doors.append(Door(id=f"{lid}-D{len(doors) + 1:02d}", spaces=(sa.id, sb.id),
                           at=(round(at.x, 3), round(at.y, 3)), width=math.floor(width * 1000) / 1000))
     return doors, exits
-
-
-def _wall_length(a: Polygon, b: Polygon, at: tuple[float, float]) -> float:
-    """Length, along the wall at ``at``, of the wall ``a`` and ``b`` share there (seen from both sides)."""
-    p = Point(at)
-    parts = []
-    for x, y in ((a, b), (b, a)):
-        shared = shapely.intersection(x.boundary, y.boundary.buffer(BOUNDARY_TOLERANCE))
-        lines = [g for g in getattr(shared, "geoms", [shared]) if not g.is_empty and g.length > 0]
-        if not lines:
-            return 0.0
-        parts.append(min(lines, key=p.distance))
-    u = np.asarray(nearest_edge_direction(a, at))
-    ta = (np.asarray(parts[0].coords) - np.asarray(at)) @ u
-    tb = (np.asarray(parts[1].coords) - np.asarray(at)) @ u
-    return max(min(float(ta.max()), float(tb.max())) - max(float(ta.min()), float(tb.min())), 0.0)
 
 
 #: Width (m) of the stand-in exit added when a scan shows no way out.

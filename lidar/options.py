@@ -56,6 +56,20 @@ class ExtractOptions:
         corridor_max_width: Widest space (m) still classed as a corridor.
         corridor_join_fraction: An opening between two corridor pieces narrower
             than this fraction of the corridor width does not split the corridor.
+        side_rooms: Use the corridor-side fallback (:mod:`lidar.sides`) where
+            the primary segmentation leaves a corridor side unexplained.
+        side_min_dropped_area: Area (m^2) of spaces left out for want of a
+            door on one side of a corridor that triggers the fallback there.
+        side_wall_band: Half thickness (m) of the band around the corridor
+            wall's centre line searched for door gaps.
+        side_partition_min_length: Wall seen running away from the corridor
+            wall (m) that makes a partition between two rooms.
+        side_partition_probe: Distance (m) from the corridor wall within which
+            partition walls are looked for.
+        side_room_min_width: Narrowest room (m) along the corridor; closer
+            partitions are one.
+        side_door_min_width: Narrowest gap (m) in the corridor wall taken as a door.
+        side_door_max_width: Widest gap (m) in the corridor wall taken as a door.
     """
 
     units: str = "m"
@@ -82,6 +96,14 @@ class ExtractOptions:
     corridor_min_elongation: float = 5.0
     corridor_max_width: float = 3.6
     corridor_join_fraction: float = 0.5
+    side_rooms: bool = True
+    side_min_dropped_area: float = 10.0
+    side_wall_band: float = 0.3
+    side_partition_min_length: float = 1.0
+    side_partition_probe: float = 3.5
+    side_room_min_width: float = 1.8
+    side_door_min_width: float = 0.6
+    side_door_max_width: float = 1.8
 
     def __post_init__(self) -> None:
         if self.units not in UNIT_SCALE:
@@ -106,6 +128,16 @@ class ExtractOptions:
         if not self.door_min_width < self.door_max_width:
             raise ScanOptionError("door_max_width", f"> door_min_width {self.door_min_width}",
                                   self.door_max_width)
+        if not self.side_door_min_width < self.side_door_max_width:
+            raise ScanOptionError("side_door_max_width", f"> side_door_min_width {self.side_door_min_width}",
+                                  self.side_door_max_width)
+        for name in ("side_wall_band", "side_partition_min_length", "side_room_min_width"):
+            if not getattr(self, name) > 0:
+                raise ScanOptionError(name, "> 0", getattr(self, name))
+        if not self.side_partition_probe >= self.side_partition_min_length:
+            raise ScanOptionError("side_partition_probe",
+                                  f">= side_partition_min_length {self.side_partition_min_length}",
+                                  self.side_partition_probe)
         if not self.min_storey_height < self.max_storey_height:
             raise ScanOptionError("max_storey_height", f"> min_storey_height {self.min_storey_height}",
                                   self.max_storey_height)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 
+from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction
 from lidar.grid import Grid
 
-__all__ = ["region_polygons"]
+__all__ = ["region_polygons", "shared_wall_length", "shared_wall_span"]
 
 
 def region_polygons(labels: np.ndarray, grid: Grid, simplify: float) -> dict[int, Polygon]:
@@ -83,3 +84,28 @@ def _largest(geom: shapely.Geometry) -> Polygon:
     polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
     parts = [p for g in polys for p in (g.geoms if isinstance(g, MultiPolygon) else [g])]
     return max(parts, key=lambda p: p.area) if parts else Polygon()
+
+
+def shared_wall_span(a: Polygon, b: Polygon, at: tuple[float, float]) -> tuple[float, float]:
+    """Extent ``(lo, hi)``, along the wall at ``at`` and relative to it, of the wall ``a`` and ``b`` share.
+
+    Measured from both sides, as :mod:`facility.validate` does; ``(0, 0)`` if they share none.
+    """
+    p = Point(at)
+    parts = []
+    for x, y in ((a, b), (b, a)):
+        shared = shapely.intersection(x.boundary, y.boundary.buffer(BOUNDARY_TOLERANCE))
+        lines = [g for g in getattr(shared, "geoms", [shared]) if not g.is_empty and g.length > 0]
+        if not lines:
+            return 0.0, 0.0
+        parts.append(min(lines, key=p.distance))
+    u = np.asarray(nearest_edge_direction(a, at))
+    ta = (np.asarray(parts[0].coords) - np.asarray(at)) @ u
+    tb = (np.asarray(parts[1].coords) - np.asarray(at)) @ u
+    return max(float(ta.min()), float(tb.min())), min(float(ta.max()), float(tb.max()))
+
+
+def shared_wall_length(a: Polygon, b: Polygon, at: tuple[float, float]) -> float:
+    """Length, along the wall at ``at``, of the wall ``a`` and ``b`` share there (seen from both sides)."""
+    lo, hi = shared_wall_span(a, b, at)
+    return max(hi - lo, 0.0)

@@ -42,6 +42,9 @@ class ExtractionReport:
         levels: One dict per storey: floor, ceiling, estimated surfaces, counts.
         exits_to_confirm: Ids of exits inferred from openings to unscanned space.
         provisional_exits: Ids of stand-in exits added because none was seen.
+        side_rooms: Ids of rooms cut between the partition walls along a
+            corridor side the primary segmentation left unexplained
+            (:mod:`lidar.side_assembly`).
         warnings: Things the user should check, one sentence each.
         timings: Per-stage timings.
     """
@@ -53,6 +56,7 @@ class ExtractionReport:
     levels: list[dict[str, Any]] = field(default_factory=list)
     exits_to_confirm: list[str] = field(default_factory=list)
     provisional_exits: list[str] = field(default_factory=list)
+    side_rooms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
     accuracy: dict[str, float] | None = None
