@@ -33,7 +33,7 @@ def _app_path() -> Path:
 def _run(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(_app_path()),
            "--server.port", str(args.port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     if args.facility is not None:
         cmd += ["--", "--facility", str(args.facility.resolve())]
     print(f"medtwin app: serving on http://localhost:{args.port}", flush=True)
