@@ -138,7 +138,7 @@ def side_rooms(grid: Grid, wall: np.ndarray, band_points: np.ndarray, frame: Fra
     if beyond.sum() < 10:
         return []
     far = float(np.quantile(t[beyond], 0.99))
-    if far - tw < 2 * opt.side_partition_min_length:
+    if far - tw < opt.side_room_min_width:
         return []
     a, b = float(s[on_wall].min()), float(s[on_wall].max())
     start = tw + PARTITION_START
@@ -255,7 +255,7 @@ def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lat
         w = w[np.isfinite(w)]
         if len(w):
             ref[k] = float(np.quantile(w, 0.25))
-    solid = face <= ref + 0.5 * pitch + 1e-9
+    solid = np.isfinite(face) & (face <= ref + 0.5 * pitch + 1e-9)
     on_face = dense & solid[col] & (np.abs(t0 + (row + 0.5) * pitch - face[col]) < 1e-9)
     fs, fc = s[on_face], col[on_face]
     out: list[tuple[float, float]] = []

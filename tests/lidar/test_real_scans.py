@@ -44,8 +44,24 @@ def test_fr079_doors_have_plausible_widths(fr079: Extraction) -> None:
     assert sum(0.6 <= w <= 2.0 for w in widths) == len(widths)
 
 
-@pytest.mark.xfail(strict=True, reason="only a few of FR-079's ~14 offices are joined by a detected door: "
-                   "most office doors were shut or unobserved in this 8 cm occupancy map")
+def test_fr079_corridor_sides_are_read_from_their_walls(fr079: Extraction) -> None:
+    fac = fr079.facility
+    corridor = max((s for s in fac.spaces if s.kind is SpaceKind.CORRIDOR), key=lambda s: s.area)
+    side = fr079.report.side_rooms
+    assert len(side) >= 12
+    assert fac.metadata["side_rooms"] == side
+    joined = {d.other(corridor.id) for d in fac.doors if corridor.id in d.spaces}
+    assert set(side) <= joined
+    # Rooms on both sides of the corridor, out to the facades at y ~ +-7 m.
+    ys = [fac.space(r).polygon.centroid.y for r in side]
+    assert sum(y > 0 for y in ys) >= 5 and sum(y < 0 for y in ys) >= 5
+    assert all(3.5 <= abs(fac.space(r).polygon.bounds[3 if y > 0 else 1]) <= 8.0 for r, y in zip(side, ys,
+                                                                                                  strict=True))
+
+
+@pytest.mark.xfail(strict=True, reason="10 of the 13 rooms read from the corridor walls get a door of "
+                   "0.7-1.6 m; three openings measure 0.64 m between jamb voxels in this 8 cm map "
+                   "(a door leaf standing in the opening, or jambs grown by the occupancy voxels)")
 def test_fr079_a_dozen_rooms_each_with_a_door(fr079: Extraction) -> None:
     fac = fr079.facility
     corridor = max((s for s in fac.spaces if s.kind is SpaceKind.CORRIDOR), key=lambda s: s.area)
