@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -21,11 +22,15 @@ from lidar.options import ExtractOptions
         ("door_max_width", 0.5, "> door_min_width"),
         ("wall_min_fill", 1.5, "in (0, 1]"),
         ("cell", -1.0, ">= 0"),
+        ("side_door_max_width", 0.5, "> side_door_min_width"),
+        ("side_partition_probe", 0.5, ">= side_partition_min_length"),
+        ("side_room_min_width", 0.0, "> 0"),
     ],
 )
-def test_bad_values_name_the_field(field: str, value: object, expected: str) -> None:
+def test_bad_values_name_the_field(field: str, value: Any, expected: str) -> None:
+    changes: dict[str, Any] = {field: value}
     with pytest.raises(ScanOptionError, match=field) as err:
-        replace(ExtractOptions(), **{field: value})
+        replace(ExtractOptions(), **changes)
     assert expected in str(err.value)
 
 
