@@ -70,6 +70,8 @@ class ExtractOptions:
             partitions are one.
         side_door_min_width: Narrowest gap (m) in the corridor wall taken as a door.
         side_door_max_width: Widest gap (m) in the corridor wall taken as a door.
+        side_extra_door_min_width: A room's widest gap is its door; another gap
+            is a second door only if at least this wide (m).
     """
 
     units: str = "m"
@@ -104,6 +106,7 @@ class ExtractOptions:
     side_room_min_width: float = 1.8
     side_door_min_width: float = 0.6
     side_door_max_width: float = 1.8
+    side_extra_door_min_width: float = 0.8
 
     def __post_init__(self) -> None:
         if self.units not in UNIT_SCALE:

@@ -153,7 +153,13 @@ def side_rooms(grid: Grid, wall: np.ndarray, band_points: np.ndarray, frame: Fra
     for lo, hi in itertools.pairwise(bounds):
         if hi - lo < opt.side_room_min_width:
             continue
-        ds = tuple((frame.world(g, tw * side), w) for g, w in gaps if lo + 0.05 < g < hi - 0.05)
+        inside = [(g, w) for g, w in gaps if lo + 0.05 < g < hi - 0.05]
+        widest = max((w for _, w in inside), default=0.0)
+        # The widest gap is the door; a narrower extra gap is kept only if it
+        # is door-sized in its own right (short gaps beside a door are more
+        # often wall hidden from the scanner than a second door).
+        ds = tuple((frame.world(g, tw * side), w) for g, w in inside
+                   if w == widest or w >= opt.side_extra_door_min_width - 1e-6)
         t0, t1 = (tw - REACH) * side, (far + opt.exterior_offset) * side
         poly = Polygon([frame.world(lo, t0), frame.world(hi, t0), frame.world(hi, t1), frame.world(lo, t1)])
         rooms.append(SideRoom(poly.normalize(), ds, side))
@@ -228,8 +234,9 @@ def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lat
     faces within :data:`FACE_WINDOW` m).  A door leaf standing open into the
     room, or furniture behind the opening, lies beyond the face line and so
     does not close the gap.  The width runs from the last face point before
-    the gap to the first after it, less one voxel on an occupancy map (its
-    points are voxel centres, half a voxel inside each jamb).
+    the gap to the first after it, plus one voxel on an occupancy map, the
+    convention :mod:`lidar.doors` uses for the same maps (so a door gets the
+    same width whichever step finds it).
 
     >>> s = np.r_[np.arange(0.0, 2.0, 0.05), np.arange(3.0, 5.0, 0.05)]
     >>> s = np.repeat(s, 4); t = np.zeros(len(s))
@@ -275,7 +282,7 @@ def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lat
         if not len(left) or not len(right):
             continue
         l_s, r_s = float(left.max()), float(right.min())
-        width = r_s - l_s - lattice
+        width = r_s - l_s + lattice
         if opt.side_door_min_width <= width <= opt.side_door_max_width:
             out.append(((l_s + r_s) / 2, width))
     return out

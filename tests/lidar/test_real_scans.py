@@ -59,14 +59,16 @@ def test_fr079_corridor_sides_are_read_from_their_walls(fr079: Extraction) -> No
                                                                                                   strict=True))
 
 
-@pytest.mark.xfail(strict=True, reason="10 of the 13 rooms read from the corridor walls get a door of "
-                   "0.7-1.6 m; three openings measure 0.64 m between jamb voxels in this 8 cm map "
-                   "(a door leaf standing in the opening, or jambs grown by the occupancy voxels)")
 def test_fr079_a_dozen_rooms_each_with_a_door(fr079: Extraction) -> None:
     fac = fr079.facility
     corridor = max((s for s in fac.spaces if s.kind is SpaceKind.CORRIDOR), key=lambda s: s.area)
     joined = {d.other(corridor.id) for d in fac.doors if corridor.id in d.spaces and 0.7 <= d.width <= 1.6}
     assert len(joined) >= 12
+    x0, y0, x1, y1 = corridor.polygon.bounds
+    assert max(x1 - x0, y1 - y0) >= 30.0
+    assert not [i for i in validate(fac) if i.severity == "error"]
+    g = fac.graph.subgraph(n for n in fac.graph.nodes if n != OUTSIDE)
+    assert nx.is_connected(g)
 
 
 def test_office_room_is_one_room(office_room: Extraction) -> None:

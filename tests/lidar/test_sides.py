@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
@@ -108,3 +109,27 @@ def test_options_disable_short_partitions() -> None:
     rooms = side_rooms(grid, wall, np.repeat(xy, 5, axis=0), frame, 1, opt=opt)
     assert len(rooms) == 1  # no partition is 6 m long: the whole side is one stretch
     assert len(rooms[0].doors) == 3
+
+
+def test_occupancy_map_widths_add_one_voxel_as_other_doors_do() -> None:
+    # Voxel centres every 8 cm; 10 voxels of the corridor wall left open at x = 2.0-2.8.
+    v = 0.08
+    xs = np.arange(0.0, 12.0 + 1e-9, v)
+    wall = xs[(xs < 2.0 - 1e-9) | (xs > 2.8 + 1e-9)]
+    side_walls = [np.column_stack([np.full(len(t), p), t]) for p in (0.0, 4.0, 8.0, 12.0)
+                  for t in [np.arange(1.2 + v, 6.2, v)]]
+    xy = np.concatenate([np.column_stack([wall, np.full(len(wall), 1.2)]),
+                         np.column_stack([xs, np.full(len(xs), -1.2)]),
+                         np.column_stack([xs, np.full(len(xs), 6.2)]), *side_walls])
+    grid, mask = _wall_grid(xy, cell=0.084)
+    frame = corridor_frame(box(0, -1.1, 12, 1.1), angle=0.0)
+    rooms = side_rooms(grid, mask, np.repeat(xy, 5, axis=0), frame, 1, opt=ExtractOptions(), lattice=v)
+    doors = [w for r in rooms for _, w in r.doors]
+    assert doors == [pytest.approx(2.88 - 1.92 + v)]
+
+
+def test_a_short_extra_gap_is_not_a_second_door() -> None:
+    rooms = _rooms(floor_walls([(1.5, 1.0), (3.0, 0.65), (6.0, 0.9), (7.0, 0.85)]))
+    by_room = sorted((r.polygon.bounds[0], sorted(round(w, 2) for _, w in r.doors)) for r in rooms)
+    assert [len(d) for _, d in by_room] == [1, 2, 0]
+    assert by_room[0][1][0] > 0.95 and min(by_room[1][1]) > 0.8
