@@ -59,8 +59,11 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
             used to measure widths at point precision.
         options: Door width limits and the wall closing radius.
         lattice: Voxel edge if the points are occupancy-voxel centres (0 for
-            measured points): centres sit half a voxel inside each jamb face,
-            so a measured gap is one voxel short.
+            measured points). Widths are measured between jamb voxel centres:
+            the jamb face lies somewhere inside its last occupied voxel, so the distance
+            between the two jamb voxel centres is the unbiased clear width (within
+            +- one voxel); adding a voxel would overstate it, the unsafe direction for
+            deciding whether a bed fits.
 
     Returns:
         Openings, in a deterministic order (by grid position).
@@ -183,7 +186,6 @@ def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, 
     width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
     if width is None:
         return None
-    width += lattice
     if width > widest:
         return None
     mid = centre + u * shift

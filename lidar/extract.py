@@ -132,7 +132,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     lattice = spacing if _is_lattice(vox, spacing) else 0.0
     if lattice:
         report.warn(f"the points lie on a {lattice:.3f} m lattice (an occupancy map): door widths are "
-                    "measured between voxel centres plus one voxel")
+                    "measured between jamb voxel centres, uncertain by +- one voxel")
     zbin = max(opt.voxel, spacing)
     base = storeys[0].floor
     levels: list[Level] = []

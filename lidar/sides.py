@@ -115,7 +115,8 @@ def side_rooms(grid: Grid, wall: np.ndarray, band_points: np.ndarray, frame: Fra
         side: +1 or -1, which side of the axis.
         opt: Pipeline options (the ``side_*`` fields).
         lattice: Voxel pitch if the points are voxel centres (an occupancy
-            map), added to widths measured between centres; 0 for scans.
+            map), 0 for scans; widths are measured between jamb voxel centres,
+            as :mod:`lidar.doors` does.
 
     Returns:
         One :class:`SideRoom` per stretch between partitions; rooms whose
@@ -148,7 +149,7 @@ def side_rooms(grid: Grid, wall: np.ndarray, band_points: np.ndarray, frame: Fra
     ps, pt = frame.local(band_points)
     pt = pt * side
     near_wall = np.abs(pt - tw) <= opt.side_wall_band
-    gaps = _gaps(ps[near_wall], pt[near_wall], a, b, pitch=lattice or c, lattice=lattice, opt=opt)
+    gaps = _gaps(ps[near_wall], pt[near_wall], a, b, pitch=lattice or c, opt=opt)
     rooms: list[SideRoom] = []
     for lo, hi in itertools.pairwise(bounds):
         if hi - lo < opt.side_room_min_width:
@@ -222,7 +223,7 @@ def _partitions(s: np.ndarray, t: np.ndarray, t_start: float, cell: float, opt: 
     return [round(centres[max(m, key=lambda k: strength[k])], 6) for m in merged]
 
 
-def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lattice: float,
+def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float,
           opt: ExtractOptions) -> list[tuple[float, float]]:
     """Door-sized gaps in the corridor wall between ``a`` and ``b``: ``(centre, clear width)``.
 
@@ -234,13 +235,14 @@ def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lat
     faces within :data:`FACE_WINDOW` m).  A door leaf standing open into the
     room, or furniture behind the opening, lies beyond the face line and so
     does not close the gap.  The width runs from the last face point before
-    the gap to the first after it, plus one voxel on an occupancy map, the
-    convention :mod:`lidar.doors` uses for the same maps (so a door gets the
-    same width whichever step finds it).
+    the gap to the first after it (on an occupancy map, between voxel
+    centres: the unbiased estimate, within one voxel), the convention
+    :mod:`lidar.doors` uses for the same maps (so a door gets the same width
+    whichever step finds it).
 
     >>> s = np.r_[np.arange(0.0, 2.0, 0.05), np.arange(3.0, 5.0, 0.05)]
     >>> s = np.repeat(s, 4); t = np.zeros(len(s))
-    >>> found = _gaps(s, t, 0.0, 4.95, pitch=0.05, lattice=0.0, opt=ExtractOptions())
+    >>> found = _gaps(s, t, 0.0, 4.95, pitch=0.05, opt=ExtractOptions())
     >>> [(round(g, 3), round(w, 3)) for g, w in found]
     [(2.475, 1.05)]
     """
@@ -282,7 +284,7 @@ def _gaps(s: np.ndarray, t: np.ndarray, a: float, b: float, *, pitch: float, lat
         if not len(left) or not len(right):
             continue
         l_s, r_s = float(left.max()), float(right.min())
-        width = r_s - l_s + lattice
+        width = r_s - l_s
         if opt.side_door_min_width <= width <= opt.side_door_max_width:
             out.append(((l_s + r_s) / 2, width))
     return out
