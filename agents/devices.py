@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from agents.pool_unit import PoolUnit
 
 __all__ = ["Device"]
 
 
-class Device(mesa.Agent):
+class Device(PoolUnit):
     """One device.
 
     Args:
@@ -26,17 +26,11 @@ class Device(mesa.Agent):
     """
 
     def __init__(self, model: Any, type: str, unit: int) -> None:
-        super().__init__(model)
-        self.type = type
-        self.unit = unit
+        super().__init__(model, type, unit)
 
     @property
-    def _pool(self) -> Any:
-        return self.model.pools[self.type]
-
-    @property
-    def id(self) -> str:
-        return f"{self.type}#{self.unit}"
+    def type(self) -> str:
+        return self.pool
 
     @property
     def state(self) -> str:
@@ -47,15 +41,6 @@ class Device(mesa.Agent):
             return "in_use"
         r = str(self._pool.reason[self.unit])
         return "maintenance" if r == "off_shift" else r
-
-    @property
-    def space(self) -> str:
-        return str(self.model.space_name(self._pool.loc[self.unit]))
-
-    @property
-    def patient(self) -> int | None:
-        h = self._pool.holder[self.unit]
-        return None if h < 0 else int(h)
 
     @property
     def battery_min(self) -> float | None:

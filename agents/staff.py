@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from agents.pool_unit import PoolUnit
 
 __all__ = ["StaffMember"]
 
 _STATES = ("free", "busy", "off")
 
 
-class StaffMember(mesa.Agent):
+class StaffMember(PoolUnit):
     """One member of staff.
 
     Args:
@@ -25,17 +25,11 @@ class StaffMember(mesa.Agent):
     """
 
     def __init__(self, model: Any, role: str, unit: int) -> None:
-        super().__init__(model)
-        self.role = role
-        self.unit = unit
+        super().__init__(model, role, unit)
 
     @property
-    def _pool(self) -> Any:
-        return self.model.pools[self.role]
-
-    @property
-    def id(self) -> str:
-        return f"{self.role}#{self.unit}"
+    def role(self) -> str:
+        return self.pool
 
     @property
     def state(self) -> str:
@@ -45,15 +39,6 @@ class StaffMember(mesa.Agent):
     @property
     def off_reason(self) -> str:
         return str(self._pool.reason[self.unit])
-
-    @property
-    def space(self) -> str:
-        return str(self.model.space_name(self._pool.loc[self.unit]))
-
-    @property
-    def patient(self) -> int | None:
-        h = self._pool.holder[self.unit]
-        return None if h < 0 else int(h)
 
     @property
     def walked_m(self) -> float:
