@@ -7,13 +7,13 @@ Kinds register themselves in :data:`KINDS` when their module is imported.
 
 from __future__ import annotations
 
+# Built-in kinds register themselves on import.
+import scenarios.evacuation
 from scenarios.base import KINDS, Kind, Replication, ScenarioBase, register_kind
 from scenarios.errors import ResultsStoreError, RunError, ScenarioError, ScenarioFileError
 from scenarios.loader import dump, from_dict, load, loads
 from scenarios.runner import Results, resolve_facility, run
 
-# Built-in kinds register themselves on import.
-import scenarios.evacuation  # noqa: F401  isort: skip
 import scenarios.operations  # noqa: F401  isort: skip
 
 __all__ = [
