@@ -7,16 +7,20 @@ Kinds register themselves in :data:`KINDS` when their module is imported.
 
 from __future__ import annotations
 
-# Built-in kinds register themselves on import.
-import scenarios.evacuation
+import importlib
+
 from scenarios.base import KINDS, Kind, Replication, ScenarioBase, register_kind
 from scenarios.errors import ResultsStoreError, RunError, ScenarioError, ScenarioFileError
 from scenarios.loader import dump, from_dict, load, loads
 from scenarios.runner import Results, resolve_facility, run
 
-import scenarios.operations  # noqa: F401  isort: skip
+#: Modules of the built-in kinds; importing one registers its kind in KINDS.
+BUILTIN_KINDS = ("scenarios.operations", "scenarios.evacuation")
+for _module in BUILTIN_KINDS:
+    importlib.import_module(_module)
 
 __all__ = [
+    "BUILTIN_KINDS",
     "KINDS",
     "Kind",
     "Replication",
