@@ -48,6 +48,9 @@ class State:
 
 #: States whose occupant stands on a level plane.
 _ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
+#: Seconds added to a detour door (one whose way on leads back through the current space):
+#: it is taken only when nothing else is reachable.
+DETOUR_PENALTY = 1.0e4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -587,7 +590,7 @@ class EvacuationModel(mesa.Model):
                 d, _ = store.lookup(np.full(ks.size, o.field), i, j)
                 w = o.width if np.isfinite(o.width) else 2.0
                 cong = CONGESTION_WEIGHT * crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
-                costs[m] = d / self.v0[ks] + o.after + cong
+                costs[m] = d / self.v0[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
             best = np.argmin(costs, axis=0)
             for c, k in enumerate(members):
                 cur = self.opt[k]

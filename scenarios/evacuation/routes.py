@@ -7,7 +7,11 @@ its current space an agent compares, for every usable portal ``p``,
 ``walk_p(x) / v + C(p) + 0.25 queue_p / (1.3 w_p)``: the local field distance
 (:mod:`agents.navigation`), the remaining time and a congestion term (people
 already heading for that portal within 4 m, over its capacity).  This gives
-nearest-target choice that spreads over exits when one jams.
+nearest-target choice that spreads over exits when one jams.  A door whose
+way on runs back through the current space (a dead-end room seen from the
+corridor) is flagged as a detour (:attr:`Option.back`) and only taken when
+nothing else is reachable; otherwise a person in a doorway flips between the
+two spaces for ever.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ __all__ = ["CONGESTION_WEIGHT", "Goal", "Navigator", "Option"]
 #: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
 #: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
 CONGESTION_WEIGHT = 0.25
+#: Seconds by which a door's way on through the space beyond may exceed the best way on from
+#: its opening before the door counts as a detour (:attr:`Option.back`).
+BACK_TOLERANCE = 1e-6
 #: Assumed mean wait for a lift car (s) when ranking routes; queues are modelled.
 LIFT_WAIT = 60.0
 
@@ -60,6 +67,7 @@ class Option:
     after: float  # remaining time after the portal (s)
     width: float
     to_space: str | None = None
+    back: bool = False
 
 
 @dataclass
@@ -268,8 +276,10 @@ class Navigator:
                 after = 0.0
             if after is None:
                 continue
+            # A door whose best way on from its opening runs back through this space is a detour.
+            back = after > pot.get(door_node(d.id), np.inf) + BACK_TOLERANCE
             out.append(Option("door", d.id, self.field_id(space_id, ("door", d.id), clearance),
-                              after, d.width, to_space=other))
+                              after, d.width, to_space=other, back=back))
         if sp.kind in (SpaceKind.STAIR, SpaceKind.LIFT):
             gph = fac.graph
             me = space_node(space_id)

@@ -175,9 +175,6 @@ def test_t9_closing_exits_doubles_time() -> None:
     assert 1.6 <= ratio <= 2.4, (m4.t, m2.t)
 
 
-@pytest.mark.xfail(reason="known issue: 2-3 of 23 people can dither at a 1 m room door next to the "
-                          "corridor (route choice flips between the door and the exit); under investigation",
-                   strict=False)
 def test_t10_allocated_exits_used() -> None:
     """T10: 23 people in 12 rooms, each with an allocated exit: everyone uses theirs."""
     fac = rooms_on_corridor(12)

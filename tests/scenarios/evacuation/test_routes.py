@@ -1,0 +1,60 @@
+"""Route choice: doors whose way on runs back through the current space are detours.
+
+The bug these guard against: a person standing in a room door, just on the
+corridor side, saw the room's door as a way out (the graph path beyond it runs
+back through the same door), stepped back into the room, chose the door again
+and so on for ever.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.navigation import build_grid
+from agents.occupants import profile
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
+from scenarios.evacuation.routes import Goal, Navigator
+from scenarios.evacuation.testbeds import rooms_on_corridor
+
+
+def _options(space: str, goal: Goal) -> dict[str, bool]:
+    fac = rooms_on_corridor(12)
+    nav = Navigator(fac, {"L0": build_grid(fac, "L0")})
+    q = profile("visitor")
+    opts = nav.options(space, goal, speed=q.speed[0], stairs=q.stairs, min_width=2 * q.radius + 0.1,
+                       clearance=q.clearance)
+    return {o.ref: o.back for o in opts}
+
+
+@pytest.mark.parametrize("goal", [Goal("exit"), Goal("exit", exits=frozenset(["O"]))])
+def test_dead_end_rooms_are_detours_from_the_corridor(goal: Goal) -> None:
+    opts = _options("K", goal)
+    rooms = [f"D{r}" for r in range(12)]
+    assert all(opts[d] for d in rooms), opts
+    assert not any(opts[e] for e in opts if e not in rooms)
+
+
+def test_the_way_out_of_a_room_is_not_a_detour() -> None:
+    assert _options("R8", Goal("exit", exits=frozenset(["O"]))) == {"D8": False}
+
+
+def test_a_door_into_the_goal_is_never_a_detour() -> None:
+    opts = _options("K", Goal("spaces", spaces=frozenset(["R3"])))
+    assert opts["D3"] is False
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_person_in_a_doorway_walks_on_to_the_allocated_exit(seed: int) -> None:
+    """Start exactly where the old flip trapped people: in the opening, just on the corridor side."""
+    fac = rooms_on_corridor(12)
+    # Door D8 joins room R8 (y 6-10) and the corridor (y 4-6) at (10, 6).
+    people = [PersonSpec(id="a", profile="visitor", space="K", position=(10.2, 5.95), premove=0.0, exit="O",
+                         speed=1.0)]
+    m = EvacuationModel(fac, people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(seed))
+    m.run()
+    assert m.exit_used == ["O"]
+    # 14 m to the east exit at 1 m/s; the walk must not start with a detour into the room.
+    assert float(m.t_reach[0]) < 20.0
+    assert m.route[0] == ["K"]
