@@ -6,8 +6,9 @@ Flow '15, 2016), first order in time:
 
 * direction ``e_i = N[ e0_i + sum_j R(s_ij) n_ij + R_w(d_i) n_w ]`` with
   ``R(s) = a exp((l_ij - s) / D)``, ``n_ij`` the unit vector from ``j`` to
-  ``i``, ``l_ij = r_i + r_j`` and a wall term of the same form along the wall
-  distance gradient ``n_w``;
+  ``i``, ``l_ij = r_i + r_j`` plus both agents' extra length (so walkers
+  steer round a parked bed's length, which the gap below counts) and a wall
+  term of the same form along the wall distance gradient ``n_w``;
 * speed ``v_i = min(v0_i, max(0, g_i / T))`` where ``g_i`` is the smallest
   gap (centre distance minus ``l_ij`` and the agents' extra length, e.g. a
   bed's) to a neighbour ahead, i.e. within the body width of the line of
@@ -125,7 +126,10 @@ def step_directions_speeds(
             s = np.maximum(s, 1e-9)
             nij = d / s[:, None]
             lij = radius[i] + radius[j]
-            rep = model.strength * np.exp(np.minimum((lij - s) / model.range, 30.0))
+            # Steer round a bed's length as well as its width: the headway gap below counts it,
+            # so repulsion from the width alone lets a walker close to a zero gap and stop for good.
+            reach = lij + extra[i] + extra[j]
+            rep = model.strength * np.exp(np.minimum((reach - s) / model.range, 30.0))
             np.add.at(e, i, rep[:, None] * nij)
     if rng is not None and model.noise > 0:
         e += rng.normal(0.0, model.noise, e.shape) * (np.abs(desired).sum(axis=1) > 0)[:, None]

@@ -51,6 +51,9 @@ _ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FE
 #: Seconds added to a detour door (one whose way on leads back through the current space):
 #: it is taken only when nothing else is reachable.
 DETOUR_PENALTY = 1.0e4
+#: Metres beyond an occupant's reach (radius plus a bed's extra length) kept free in front of
+#: every door and exit when placing people at random: rooms keep their door clear.
+DOOR_KEEP_CLEAR = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,11 +208,11 @@ class EvacuationModel(mesa.Model):
             sp = self.facility.space(p.space)
             li = self.level_ix[sp.level]
             xy = p.position if p.position is not None else self._free_spot(
-                p.space, self.radius[k], self.clear[k], placed.setdefault(li, []), p.id)
+                p.space, self.radius[k] + self.extra[k], self.clear[k], placed.setdefault(li, []), p.id)
             self.pos[k] = xy
             self.lvl[k] = li
             self.space[k] = self.space_ix[p.space]
-            placed.setdefault(li, []).append((xy[0], xy[1], float(self.radius[k])))
+            placed.setdefault(li, []).append((xy[0], xy[1], float(self.radius[k] + self.extra[k])))
             g = self.grids[li]
             i, j = g.cell_of(self.pos[k:k + 1])
             if g.wall[i[0], j[0]] < self.clear[k] or g.space[i[0], j[0]] < 0:
@@ -247,6 +250,18 @@ class EvacuationModel(mesa.Model):
         cells = np.flatnonzero(self.nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
         if cells.size == 0:
             raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
+        # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
+        # a space too small for that keeps all its floor.
+        openings = [d.at for d in self.facility.doors_of.get(space_id, ())]
+        openings += [e.at for e in self.facility.exits_of.get(space_id, ())]
+        if openings:
+            ci, cj = np.divmod(cells, g.shape[1])
+            cxy = g.centre(ci, cj)
+            far = np.ones(cells.size, bool)
+            for ox, oy in openings:
+                far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= r + DOOR_KEEP_CLEAR
+            if far.any():
+                cells = cells[far]
         arr = np.array(placed) if placed else np.zeros((0, 3))
         for _ in range(5):
             pick = cells[self.gen.integers(cells.size, size=2000)]
@@ -413,6 +428,11 @@ class EvacuationModel(mesa.Model):
                 if cand_here.size == 0:
                     self._staff_idle(s)
                     continue
+                # Complete a team before starting another: staff who each wait at a different bed
+                # for a second pair of hands that never comes would wait for ever.
+                started = np.array([len(self.team[int(c)]) > 0 for c in cand_here], dtype=bool)
+                if started.any():
+                    cand_here = cand_here[started]
                 c = choose_patient(self.p.policy, self.pos[s], int(self.lvl[s]), int(self.home_comp[s]),
                                    cand_xy=self.pos[cand_here], cand_level=self.lvl[cand_here],
                                    cand_ward=self.home_comp[cand_here], cand_dependency=self.dep[cand_here])

@@ -41,3 +41,22 @@ def test_constrained_move_never_enters_blocked_cells(x: float, y: float, dx: flo
     out = constrained_move(pos, np.array([[dx, dy]]), free, clearance=np.array([0.0]), x0=0.0, y0=0.0, h=0.1)
     j = int(out[0, 0] / 0.1)
     assert free[int(out[0, 1] / 0.1), j] >= 0.0
+
+
+def test_walker_steers_round_a_parked_bed_instead_of_stopping() -> None:
+    """A bed (radius 0.5, 0.6 m extra length) stands still, slightly off the walker's line.
+
+    The headway gap counts the bed's length, so the walker's repulsion must count it too:
+    otherwise it closes to a zero gap and stops for good. It has to get past.
+    """
+    model = SpeedModel()
+    pos = np.array([[0.0, 0.0], [3.0, 0.15]])
+    radius, extra = np.array([0.2, 0.5]), np.array([0.0, 0.6])
+    for _ in range(400):
+        e, v = step_directions_speeds(model, pos=pos, layer=np.zeros(2, int), radius=radius, extra=extra,
+                                      desired=np.array([[1.0, 0.0], [0.0, 0.0]]), v0=np.array([1.3, 0.0]),
+                                      wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)))
+        pos[0] += e[0] * v[0] * model.dt
+        # Never inside the bed's width.
+        assert np.hypot(*(pos[0] - pos[1])) >= radius.sum() - 1e-9
+    assert pos[0, 0] > 4.0, pos[0]

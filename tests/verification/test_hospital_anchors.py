@@ -37,8 +37,6 @@ def test_corridor_30m_anchor(profile: str, expected: float) -> None:
     assert abs(np.mean(times) - expected) / expected < 0.12, (profile, times)
 
 
-@pytest.mark.xfail(reason="known issue: a staff member can dither in a doorway between two route options, "
-                          "leaving 1-3 patients unfetched (same root cause as RiMEA test 10)", strict=False)
 def test_ward_drill_premovement_dominates() -> None:
     fac = ward(rooms=6, beds_per_room=2)
     people = [PersonSpec(id=f"pt{r}-{b}", profile=("bed" if b == 0 else "ambulant"), space=f"W{r}")
