@@ -1,12 +1,23 @@
-"""Fixtures every test folder may use: one seeded generator and a tiny two-level building."""
+"""Fixtures every test folder may use: one seeded generator and a tiny two-level building.
+
+Under ``CI=true`` Hypothesis runs derandomised, so a CI verdict is reproducible
+(same examples every run); developers' runs keep exploring new examples.
+"""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 from shapely.geometry import box
 
 from facility.model import AssemblyPoint, Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
