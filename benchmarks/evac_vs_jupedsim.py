@@ -1,6 +1,6 @@
 """Benchmark: medtwin's evacuation model against JuPedSim 1.4.2 on the same rooms and people.
 
-Cases (from the evacuation brief):
+Cases (from the evacuation issue):
   A. a 20 x 10 m room, one 1 m exit, 500 agents;
   B. a 40 x 20 m room, two 1 m exits, 2,000 agents;
 and the whole sample hospital (>= 1,500 people, bed patients and staff,
