@@ -251,18 +251,29 @@ def service_distances(facility: Facility, uses: Iterable[str], *, mobility: Mobi
                       by: str = "length") -> dict[tuple[str, str], float]:
     """Shortest distance between the nearest spaces of each pair of uses.
 
-    >>> # e.g. service_distances(f, ["ed_triage", "ct"])[("ed_triage", "ct")]
+    One shortest-path search per source space serves every target use.
+
+    >>> from facility.sample import sample
+    >>> d = service_distances(sample(), ["ed_triage", "ct"])
+    >>> 20 < d[("ed_triage", "ct")] < 60, d[("ct", "ct")]
+    (True, 0.0)
     """
     uses = list(uses)
     spaces = {u: [s.id for s in facility.spaces_with_use(u)] for u in uses}
     for u, ids in spaces.items():
         if not ids:
             raise RoutingError(f"the facility has no space with use {u!r}")
+    targets = [sid for u in uses for sid in spaces[u]]
+    cols: dict[str, slice] = {}
+    start = 0
+    for u in uses:
+        cols[u] = slice(start, start + len(spaces[u]))
+        start += len(spaces[u])
     out: dict[tuple[str, str], float] = {}
     for a in uses:
+        m = distance_matrix(facility, spaces[a], targets, mobility=mobility, by=by)
         for b in uses:
-            m = distance_matrix(facility, spaces[a], spaces[b], mobility=mobility, by=by)
-            out[(a, b)] = float(m.min())
+            out[(a, b)] = float(m[:, cols[b]].min())
     return out
 
 
