@@ -28,7 +28,7 @@ from scenarios.loader import dump
 if TYPE_CHECKING:
     from scenarios.runner import Results
 
-__all__ = ["REGISTRY", "read_kpis", "registry", "scenario_hash", "write"]
+__all__ = ["REGISTRY", "jsonable", "read_kpis", "registry", "scenario_hash", "write"]
 
 REGISTRY = "registry.duckdb"
 
@@ -38,11 +38,12 @@ def scenario_hash(results: Results) -> str:
     return hashlib.sha256(dump(results.scenario).encode()).hexdigest()[:16]
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` with numpy scalars unwrapped and non-finite floats as ``None`` (strict JSON)."""
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if hasattr(x, "item"):  # numpy scalar
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):
@@ -70,7 +71,7 @@ def write(results: Results, out: Path, *, overwrite: bool = False) -> Path:
     try:
         kpis = {"summary": results.kpis,
                 "replications": [{"index": r.index, **r.kpis} for r in results.replications]}
-        (tmp / "kpis.json").write_text(json.dumps(_jsonable(kpis), indent=2, allow_nan=False))
+        (tmp / "kpis.json").write_text(json.dumps(jsonable(kpis), indent=2, allow_nan=False))
         (tmp / "scenario.yaml").write_text(dump(results.scenario))
         meta = {"version": results.version, "kind": results.scenario.kind,
                 "name": results.scenario.name, "seed": results.scenario.seed,
@@ -78,7 +79,7 @@ def write(results: Results, out: Path, *, overwrite: bool = False) -> Path:
                 "scenario_hash": scenario_hash(results), "timings": results.timings,
                 "written": datetime.now(UTC).isoformat(timespec="seconds"),
                 "tables": results.table_names}
-        (tmp / "meta.json").write_text(json.dumps(_jsonable(meta), indent=2))
+        (tmp / "meta.json").write_text(json.dumps(jsonable(meta), indent=2))
         for name in results.table_names:
             pq.write_table(results.arrow(name), tmp / f"{name}.parquet")
         if out.exists():

@@ -63,9 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     bar.close()
     kind = scenarios.KINDS[res.scenario.kind]
     if args.json:
-        from scenarios.store import _jsonable
+        from scenarios.store import jsonable
 
-        print(json.dumps(_jsonable(res.kpis), indent=2))
+        print(json.dumps(jsonable(res.kpis), indent=2))
     elif kind.report is not None:
         print(kind.report(res.kpis))
     else:
