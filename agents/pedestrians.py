@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["SpeedModel", "constrained_move", "step_directions_speeds"]
+__all__ = ["YIELD_SPEED", "SpeedModel", "constrained_move", "step_directions_speeds"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +86,11 @@ def step_directions_speeds(
     group: np.ndarray | None = None,
     priority: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    orient: np.ndarray | None = None,
+    yielder: np.ndarray | None = None,
+    unit: np.ndarray | None = None,
+    flip: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions and speeds of all moving agents for one step.
 
     Args:
@@ -102,19 +106,41 @@ def step_directions_speeds(
         wall_dist: Distance of each agent to the nearest wall (n,).
         wall_normal: Unit vector away from the nearest wall (n, 2).
         group: Target of each agent (n,); with ``priority`` breaks mutual blocking.
-        priority: Remaining distance to the target (n,). An agent does not
-            yield to a neighbour of the same group that is farther from the
-            target than itself, so two people who each stand "ahead" of the
-            other at a door cannot block each other for ever.
+        priority: Remaining distance to the target (n,). An agent is neither
+            pushed aside by, nor yields to, a neighbour of the same group that is farther from the
+            target than itself (on a tie within 5 cm, the lower index goes
+            first), so two people who each stand "ahead" of the other at a door
+            cannot block each other for ever.
         rng: Generator for the direction noise (no noise without it).
+        orient: Unit vector of each agent's long axis (n, 2). ``extra`` counts
+            only along it: a bed is long ahead and behind, not beside, so two
+            beds pass side by side in a corridor. ``None``: in every direction.
+        yielder: Agents free to step aside (n,): walkers, moving or standing.
+        unit: Moving escorted units (n,) (beds, wheelchairs) that walkers give
+            way to: a yielder in a unit's path (ahead of it within 1.5 m of its
+            front, laterally within both half widths plus 0.3 m) and not already
+            walking the same way steps sideways, away from the unit's axis, and
+            forwards along it, at least at :data:`YIELD_SPEED`.  Without it a
+            nurse standing in a doorway and a bed leaving through it wait for
+            each other for ever.  A yielder who stands still (zero ``desired``,
+            e.g. waiting at a bedside) gives way in the same manner to anyone
+            walking at it, within :data:`STEP_ASIDE` of their front.
+        flip: Agents (n,) who try the other side when going round someone
+            (after being stuck for a while: people who get nowhere on one
+            side of a parked bed try the other).
 
     Returns:
-        ``(e, v)``: unit directions (n, 2) and speeds (n,).
+        ``(e, v, fallback)``: unit directions (n, 2), speeds (n,) and the
+        direction to try when ``e`` is blocked by a wall (``desired``, or for a
+        yielder the way the unit is heading).
     """
     n = pos.shape[0]
     e = desired.copy()
+    fallback = desired.copy()
+    v0 = v0.copy()
     gap = np.full(n, np.inf)
     pairs = np.zeros((0, 2), np.int64)
+    yielding = np.zeros(n, bool)
     if n > 1:
         shifted = pos + np.column_stack([layer * 1.0e5, np.zeros(n)])
         pairs = cKDTree(shifted).query_pairs(model.cutoff, output_type="ndarray")
@@ -126,11 +152,30 @@ def step_directions_speeds(
             s = np.maximum(s, 1e-9)
             nij = d / s[:, None]
             lij = radius[i] + radius[j]
+            if orient is None:
+                ext = extra[i] + extra[j]
+            else:
+                ext = (extra[i] * np.abs(nij[:, 0] * orient[i, 0] + nij[:, 1] * orient[i, 1])
+                       + extra[j] * np.abs(nij[:, 0] * orient[j, 0] + nij[:, 1] * orient[j, 1]))
             # Steer round a bed's length as well as its width: the headway gap below counts it,
             # so repulsion from the width alone lets a walker close to a zero gap and stop for good.
-            reach = lij + extra[i] + extra[j]
+            reach = lij + ext
             rep = model.strength * np.exp(np.minimum((reach - s) / model.range, 30.0))
+            merging = None if group is None else group[i] == group[j]
+            later = np.zeros(i.size, bool)
+            if merging is not None and priority is not None:
+                # j queues behind i for the same portal (ties to the lower index). In the last metre
+                # before the portal it does not push i aside, or two people squeezing into a narrow
+                # door push each other into its jambs.
+                later = merging & ((priority[j] > priority[i] + 0.05)
+                                   | ((np.abs(priority[j] - priority[i]) <= 0.05) & (j > i)))
+                rep = np.where(later & (priority[i] < MOUTH), 0.0, rep)
             np.add.at(e, i, rep[:, None] * nij)
+            _sidestep(e, i=i, j=j, nij=nij, s=s, reach=reach, lij=lij, desired=desired,
+                      wall=wall_dist - radius, wall_normal=wall_normal, flip=flip, merging=merging)
+            if yielder is not None and unit is not None and orient is not None:
+                yielding = _give_way(e, fallback=fallback, v0=v0, i=i, j=j, d=d, radius=radius, extra=extra,
+                                     desired=desired, orient=orient, yielder=yielder, unit=unit)
     if rng is not None and model.noise > 0:
         e += rng.normal(0.0, model.noise, e.shape) * (np.abs(desired).sum(axis=1) > 0)[:, None]
     e = _wall_and_normalise(model, e, desired, radius=radius, wall_dist=wall_dist, wall_normal=wall_normal)
@@ -141,12 +186,105 @@ def step_directions_speeds(
         side = np.abs(nij[:, 0] * ei[:, 1] - nij[:, 1] * ei[:, 0]) * s
         front = (ahead > 0) & (side < lij)
         if group is not None and priority is not None:
-            behind = (group[i] == group[j]) & (priority[j] > priority[i] + 0.05)
+            # Ties (two abreast at a door) go to the lower index, or both would wait for ever.
+            forward = ei[:, 0] * desired[i, 0] + ei[:, 1] * desired[i, 1] > 0
+            behind = later & ~yielding[i] & forward
             front &= ~behind
-        g = s - lij - extra[i] - extra[j]
+        g = s - lij - ext
         np.minimum.at(gap, i[front], g[front])
     v = np.clip(gap / model.time_gap, 0.0, v0)
-    return e, v
+    return e, v, fallback
+
+
+#: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
+MOUTH = 1.0
+#: Weight of the sidestep round someone ahead who comes the other way or stands still, at
+#: :data:`SIDESTEP_RANGE` before contact (it grows as ``exp`` of the closing distance over that range).
+SIDESTEP = 0.5
+#: Distance (m) over which the sidestep builds up before contact.
+SIDESTEP_RANGE = 0.5
+
+
+def _sidestep(e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray, s: np.ndarray,
+              reach: np.ndarray, lij: np.ndarray, desired: np.ndarray, wall: np.ndarray,
+              wall_normal: np.ndarray, flip: np.ndarray | None = None,
+              merging: np.ndarray | None = None) -> None:
+    """Pass oncoming people on the right and standing people on their free side.
+
+    The isotropic repulsion of the speed model has no sideways part when two
+    people meet exactly head on, so in a doorway they stop nose to nose for
+    ever (a known counter-flow jam of first-order models).  People keep to
+    one side instead: each adds a term across its own desired direction,
+    to its right for someone walking the other way, away from the side of
+    someone standing unless a wall is within :data:`SIDESTEP_RANGE` on that
+    side (then round the other side, e.g. past a bed parked along a corridor
+    wall).  ``wall`` is each agent's clearance to the nearest wall.  Adds to
+    ``e`` in place.
+    """
+    di, dj = desired[i], desired[j]
+    moving_i = np.abs(di).sum(axis=1) > 0
+    standing_j = np.abs(dj).sum(axis=1) == 0
+    along = -(nij[:, 0] * di[:, 0] + nij[:, 1] * di[:, 1])  # > 0: j is ahead of i
+    cross = nij[:, 0] * di[:, 1] - nij[:, 1] * di[:, 0]  # > 0: j is on i's left (i - j rotated)
+    oncoming = (di[:, 0] * dj[:, 0] + di[:, 1] * dj[:, 1]) < -0.3
+    if merging is not None:
+        oncoming &= ~merging  # two people converging on the same door from either side are not counter-flow
+    hit = moving_i & (oncoming | standing_j) & (along > 0) & (np.abs(cross) * s < lij + 0.3)
+    if not hit.any():
+        return
+    ih = i[hit]
+    side = np.where(oncoming[hit] | (cross[hit] == 0), 1.0, np.sign(cross[hit]))
+    right = np.column_stack([di[hit, 1], -di[hit, 0]]) * side[:, None]
+    into_wall = (right[:, 0] * wall_normal[ih, 0] + right[:, 1] * wall_normal[ih, 1] < -0.3) & (
+        wall[ih] < SIDESTEP_RANGE) & ~oncoming[hit]
+    right[into_wall] *= -1.0
+    if flip is not None:
+        right[flip[ih]] *= -1.0
+    w = SIDESTEP * np.exp(np.minimum((reach[hit] + SIDESTEP_RANGE - s[hit]) / SIDESTEP_RANGE, 30.0))
+    np.add.at(e, ih, w[:, None] * right)
+
+
+#: Speed (m/s) at which a walker steps out of the way of a bed or wheelchair, even from standing.
+YIELD_SPEED = 0.6
+#: How far (m) ahead of a walker's front someone standing still steps aside.
+STEP_ASIDE = 0.6
+#: How far (m) ahead of a unit's front a walker starts to give way.
+YIELD_LOOKAHEAD = 1.5
+
+
+def _give_way(e: np.ndarray, *, fallback: np.ndarray, v0: np.ndarray, i: np.ndarray, j: np.ndarray,
+              d: np.ndarray, radius: np.ndarray, extra: np.ndarray,
+              desired: np.ndarray, orient: np.ndarray, yielder: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Walkers in a moving unit's path, and people standing in anyone's way, step aside; returns who does.
+
+    Overwrites ``e`` (before the wall term) and ``fallback`` and raises ``v0``
+    of the yielders in place.
+    """
+    moving_j = np.abs(desired[j]).sum(axis=1) > 0
+    oj = np.where(unit[j][:, None], orient[j], desired[j])
+    along = d[:, 0] * oj[:, 0] + d[:, 1] * oj[:, 1]
+    lat = oj[:, 0] * d[:, 1] - oj[:, 1] * d[:, 0]
+    same_way = desired[i, 0] * oj[:, 0] + desired[i, 1] * oj[:, 1] > 0.5
+    standing_i = np.abs(desired[i]).sum(axis=1) == 0
+    look = np.where(unit[j], YIELD_LOOKAHEAD, STEP_ASIDE)
+    hit = (yielder[i] & (unit[j] | (standing_i & moving_j)) & ~same_way & (along > -radius[j])
+           & (along < radius[j] + extra[j] + radius[i] + look)
+           & (np.abs(lat) < radius[i] + radius[j] + 0.3))
+    if not hit.any():
+        return np.zeros(e.shape[0], bool)
+    side = np.where(lat[hit] >= 0, 1.0, -1.0)
+    away = np.column_stack([-oj[hit, 1] * side, oj[hit, 0] * side]) + 0.5 * oj[hit]
+    acc = np.zeros_like(e)
+    back = np.zeros_like(e)
+    np.add.at(acc, i[hit], away)
+    np.add.at(back, i[hit], oj[hit])
+    who = np.zeros(e.shape[0], bool)
+    who[i[hit]] = True
+    e[who] = acc[who]
+    nb = np.hypot(back[who, 0], back[who, 1])
+    fallback[who] = back[who] / np.maximum(nb, 1e-9)[:, None]
+    v0[who] = np.maximum(v0[who], YIELD_SPEED)
+    return who
 
 
 def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *, radius: np.ndarray,

@@ -30,7 +30,7 @@ from agents.assist import choose_patient
 from agents.navigation import LevelGrid, build_grid
 from agents.occupants import Profile, lognormal_from_range, profile
 from agents.pedestrians import SpeedModel, constrained_move, step_directions_speeds
-from facility.model import Facility
+from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.recorder import Recorder
@@ -54,6 +54,16 @@ DETOUR_PENALTY = 1.0e4
 #: Metres beyond an occupant's reach (radius plus a bed's extra length) kept free in front of
 #: every door and exit when placing people at random: rooms keep their door clear.
 DOOR_KEEP_CLEAR = 1.0
+#: People take a stair flight or a lift from within this distance (m) of the middle of its
+#: space (:meth:`Navigator.landing`); they walk there first, so a queue forms on the landing and
+#: not in the doorway.
+LINK_REACH = 2.0
+#: Seconds without progress after which someone going round an obstacle tries the other side
+#: (and back again after as long again).
+PATIENCE = 8.0
+#: Metres kept free round a bed or wheelchair parked in a refuge, beyond its length: a walker's
+#: passage, so parked units never close a corridor.
+PARK_GAP = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +169,9 @@ class EvacuationModel(mesa.Model):
         self.pending: list[tuple[float, int, str]] = []  # lift arrivals (t, agent, space)
         self.last_pass: dict[str, float] = {}
         self.deadlocks: list[tuple[str, float, float, float]] = []
+        self._refuge_order: dict[int, list[int]] = {}
+        self._fire_spaces = frozenset(s for c in params.fire_compartments
+                                      for s in facility.compartments.get(c, ()))
         self._init_people(people)
         self.recorder = Recorder(self)
         self._next_reroute = 0.0
@@ -219,6 +232,13 @@ class EvacuationModel(mesa.Model):
                 raise RunError(f"occupant {p.id}: position {xy} is not free floor of space {p.space!r} "
                                f"(closer than {self.clear[k]} m to a wall or outside)")
         self.home_comp = self.space_comp[self.space]
+        # A parked bed or wheelchair stands square to the nearest wall (head against it).
+        self.orient = np.zeros((n, 2))
+        for li, g in enumerate(self.grids):
+            sel = np.flatnonzero(self.lvl == li)
+            if sel.size:
+                i, j = g.cell_of(self.pos[sel])
+                self.orient[sel] = self.wall_normal[li][i, j]
         self.assigned_exit = [p.exit for p in people]
         self.state = np.full(n, State.PRE)
         self.goal = np.full(n, -1)
@@ -252,16 +272,9 @@ class EvacuationModel(mesa.Model):
             raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
         # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
         # a space too small for that keeps all its floor.
-        openings = [d.at for d in self.facility.doors_of.get(space_id, ())]
-        openings += [e.at for e in self.facility.exits_of.get(space_id, ())]
-        if openings:
-            ci, cj = np.divmod(cells, g.shape[1])
-            cxy = g.centre(ci, cj)
-            far = np.ones(cells.size, bool)
-            for ox, oy in openings:
-                far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= r + DOOR_KEEP_CLEAR
-            if far.any():
-                cells = cells[far]
+        far = self._clear_of_openings(space_id, cells, g, r)
+        if far.any():
+            cells = cells[far]
         arr = np.array(placed) if placed else np.zeros((0, 3))
         for _ in range(5):
             pick = cells[self.gen.integers(cells.size, size=2000)]
@@ -287,9 +300,20 @@ class EvacuationModel(mesa.Model):
             self.goals.append(goal)
         return self._goal_ix[goal]
 
+    def _set_goal(self, k: int, goal: int) -> None:
+        """Send occupant k to a new goal; progress (for deadlock detection) counts from now."""
+        self.goal[k] = goal
+        self.reroute[k] = True
+        self.last_prog[k] = self.t
+        self.best[k] = np.inf
+
     def _exit_goal(self, k: int) -> int:
+        """Final exits (the allocated one, if any); outside the fire compartments, routes avoid them."""
         ex = self.assigned_exit[k]
-        return self._goal(Goal("exit", exits=frozenset([ex]) if ex else frozenset()))
+        avoid: frozenset[str] = frozenset()
+        if int(self.space_comp[self.space[k]]) not in self._fire_ix():
+            avoid = self._fire_spaces
+        return self._goal(Goal("exit", exits=frozenset([ex]) if ex else frozenset(), avoid=avoid))
 
     def _refuge_goal(self, k: int) -> int:
         """Neighbouring compartments on the same level that are not on fire; exits if none."""
@@ -375,26 +399,40 @@ class EvacuationModel(mesa.Model):
             if self.staff[k]:
                 continue
             self.state[k] = State.NEED if self.need[k] else State.MOVE
-            self.goal[k] = self._exit_goal(int(k))
-            self.reroute[k] = True
-            self.last_prog[k] = self.t
+            self._set_goal(int(k), self._exit_goal(int(k)))
             if np.isnan(self.t_move[k]) and not self.need[k]:
                 self.t_move[k] = self.t
 
     def _return_from_refuge(self) -> None:
         """Vertical phase: people parked in a refuge come back onto the floor, a few per step."""
         for k in np.flatnonzero(self.state == State.REFUGE)[:20].tolist():
-            if not self._respawn(k, int(self.refuge_space[k])):
+            park = bool(self.need[k] > 0)
+            spaces = self._refuge_spaces(int(self.refuge_space[k]))
+            if not any(self._respawn(k, sp, park=park) for sp in spaces):
                 continue
             if self.staff[k]:
                 self.state[k] = State.HOLD
             else:
                 self.state[k] = State.NEED if self.need[k] else State.MOVE
-                self.goal[k] = self._exit_goal(k)
-                self.reroute[k] = True
+                self._set_goal(k, self._exit_goal(k))
             self.reached[k] = 0
             self.t_reach[k] = np.nan
             self.last_prog[k] = self.t
+            self.best[k] = np.inf
+
+    def _refuge_spaces(self, space: int) -> list[int]:
+        """Where people who reached a refuge through ``space`` wait: it first, then the rest of its
+        compartment on that level, nearest first (a corridor full of parked beds overflows into rooms)."""
+        if space in self._refuge_order:
+            return self._refuge_order[space]
+        sp = self.facility.spaces[space]
+        here = sp.polygon.representative_point()
+        rest = [k for k, o in enumerate(self.facility.spaces)
+                if k != space and o.compartment == sp.compartment and o.level == sp.level
+                and o.kind not in (SpaceKind.STAIR, SpaceKind.LIFT)]
+        rest.sort(key=lambda k: (self.facility.spaces[k].polygon.distance(here), k))
+        self._refuge_order[space] = [space, *rest]
+        return self._refuge_order[space]
 
     def _activate(self) -> None:
         """End of pre-movement: walk, wait for staff, or hold in place."""
@@ -413,9 +451,7 @@ class EvacuationModel(mesa.Model):
             else:
                 self.state[k] = State.MOVE
                 self.t_move[k] = self.t
-                self.goal[k] = self._safety_goal(k)
-                self.reroute[k] = True
-                self.last_prog[k] = self.t
+                self._set_goal(k, self._safety_goal(k))
 
     def _assist(self) -> None:
         free = np.flatnonzero(self.staff & (self.state == State.HOLD) & (self.task < 0))
@@ -443,18 +479,23 @@ class EvacuationModel(mesa.Model):
                 if np.isnan(self.t_move[s]):
                     self.t_move[s] = self.t
                 sp = self.space_ids[self.space[pat]]
-                self.goal[s] = self._goal(Goal("point", spaces=frozenset([sp]),
-                                               point=(float(self.pos[pat, 0]), float(self.pos[pat, 1]))))
-                self.reroute[s] = True
-                self.last_prog[s] = self.t
+                self._set_goal(s, self._goal(Goal("point", spaces=frozenset([sp]),
+                                                  point=(float(self.pos[pat, 0]), float(self.pos[pat, 1])))))
                 if len(self.team[pat]) >= self.need[pat]:
                     cand = cand[cand != pat]
         # Staff who reached their patient wait (FETCH); preparation starts when all are there.
+        # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
+        # or beside a teammate already there: a second nurse cannot stand where the first one does.
         fetch = np.flatnonzero(self.staff & (self.state == State.MOVE) & (self.task >= 0))
         for s in fetch.tolist():
             pat = int(self.task[s])
-            if self.lvl[s] == self.lvl[pat] and math.dist(self.pos[s], self.pos[pat]) < (
-                    self.radius[s] + self.radius[pat] + 0.8):
+            if self.lvl[s] != self.lvl[pat] or self.space[s] != self.space[pat]:
+                continue
+            reach = self.radius[s] + self.radius[pat] + self.extra[pat] + 1.0
+            near = math.dist(self.pos[s], self.pos[pat]) < reach
+            near = near or any(self.state[o] == State.FETCH and math.dist(self.pos[s], self.pos[o]) < 1.0
+                               for o in self.team[pat] if o != s)
+            if near:
                 self.state[s] = State.FETCH
         for pat in np.flatnonzero(self.state == State.NEED).tolist():
             tm = self.team[pat]
@@ -465,9 +506,7 @@ class EvacuationModel(mesa.Model):
             self.state[pat] = State.MOVE
             if np.isnan(self.t_move[pat]):
                 self.t_move[pat] = self.t
-            self.goal[pat] = self._safety_goal(pat)
-            self.reroute[pat] = True
-            self.last_prog[pat] = self.t
+            self._set_goal(pat, self._safety_goal(pat))
             self.prep_end[pat] = np.inf
             for s in self.team[pat]:
                 self.state[s] = State.ATTACHED
@@ -476,16 +515,14 @@ class EvacuationModel(mesa.Model):
         """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
         if self.phase == 2:
             self.state[s] = State.MOVE
-            self.goal[s] = self._exit_goal(s)
+            self._set_goal(s, self._exit_goal(s))
         elif int(self.space_comp[self.space[s]]) in self._fire_ix():
             self.state[s] = State.MOVE
-            self.goal[s] = self._refuge_goal(s)
+            self._set_goal(s, self._refuge_goal(s))
         else:
             return
         if np.isnan(self.t_move[s]):
             self.t_move[s] = self.t
-        self.reroute[s] = True
-        self.last_prog[s] = self.t
 
     def _release_team(self, pat: int) -> None:
         for s in self.team[pat]:
@@ -531,30 +568,58 @@ class EvacuationModel(mesa.Model):
         for s in self.team[k]:
             self.lvl[s] = self.lvl[k]
 
-    def _respawn(self, k: int, space: int) -> bool:
-        """Put occupant k on the floor of ``space`` where there is room; False if none."""
+    def _respawn(self, k: int, space: int, *, park: bool = False) -> bool:
+        """Put occupant k on the floor of ``space`` where there is room; False if none.
+
+        With ``park`` (a bed or wheelchair waiting in a refuge) the spot is along
+        a wall, clear of doors, and the unit lies along the wall, as staff park
+        beds in a corridor so that others can pass.
+        """
         sid = self.space_ids[space]
         li = self.level_ix[self.facility.space(sid).level]
         g = self.grids[li]
-        cells = np.flatnonzero(self.nav.space_mask(sid).ravel() & (g.wall.ravel() >= self.clear[k] + 0.05))
+        wall = g.wall.ravel()
+        cells = np.flatnonzero(self.nav.space_mask(sid).ravel() & (wall >= self.clear[k] + 0.05))
         if cells.size == 0:
             return False
+        if park:
+            side = cells[wall[cells] <= self.clear[k] + 0.25]
+            side = side[self._clear_of_openings(sid, side, g, float(self.radius[k] + self.extra[k]))]
+            if side.size:
+                cells = side
         on = np.isin(self.state, _ON_PLANE) & (self.lvl == li)
         on[k] = False
         others = self.pos[on]
-        rad = self.radius[on]
+        # A parked unit keeps its whole length plus a walker's passage (PARK_GAP) from everyone.
+        rad = self.radius[on] + self.extra[on] + PARK_GAP if park else self.radius[on]
+        mine = self.radius[k] + self.extra[k] if park else self.radius[k]
         for _ in range(12):
             cell = int(cells[self.gen.integers(cells.size)])
             ci, cj = divmod(cell, g.shape[1])
             xy = g.centre(np.array([ci]), np.array([cj]))[0]
             if others.shape[0] == 0 or np.all(
-                    np.hypot(others[:, 0] - xy[0], others[:, 1] - xy[1]) >= rad + self.radius[k] + 0.05):
+                    np.hypot(others[:, 0] - xy[0], others[:, 1] - xy[1]) >= rad + mine + 0.05):
                 self.pos[k] = xy
                 self.prev_pos[k] = xy
                 self.lvl[k] = li
                 self.space[k] = space
+                if park:
+                    nx_, ny_ = self.wall_normal[li][ci, cj]
+                    self.orient[k] = (-ny_, nx_)
                 return True
         return False
+
+    def _clear_of_openings(self, space_id: str, cells: np.ndarray, g: LevelGrid, r: float) -> np.ndarray:
+        """Mask of ``cells`` at least ``r`` + :data:`DOOR_KEEP_CLEAR` from the space's doors and exits."""
+        openings = [d.at for d in self.facility.doors_of.get(space_id, ())]
+        openings += [e.at for e in self.facility.exits_of.get(space_id, ())]
+        far = np.ones(cells.size, bool)
+        if openings and cells.size:
+            ci, cj = np.divmod(cells, g.shape[1])
+            cxy = g.centre(ci, cj)
+            for ox, oy in openings:
+                far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= r + DOOR_KEEP_CLEAR
+        return far
 
     def _enter_link(self, k: int, o: Option) -> bool:
         here = self.space_ids[self.space[k]]
@@ -603,11 +668,10 @@ class EvacuationModel(mesa.Model):
             store = self.nav.stores[self.levels[li]]
             i, j = self.grids[li].cell_of(self.pos[ks])
             costs = np.empty((len(opts), ks.size))
+            dists = np.empty((len(opts), ks.size))
             for m, o in enumerate(opts):
-                if o.field < 0:
-                    costs[m] = o.after
-                    continue
                 d, _ = store.lookup(np.full(ks.size, o.field), i, j)
+                dists[m] = d
                 w = o.width if np.isfinite(o.width) else 2.0
                 cong = CONGESTION_WEIGHT * crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
                 costs[m] = d / self.v0[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
@@ -628,7 +692,7 @@ class EvacuationModel(mesa.Model):
                     self.best[k] = np.inf
                 self.opt[k] = o
                 self.fid[k] = o.field
-                if o.field < 0 and self._enter_link(k, o):
+                if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and self._enter_link(k, o):
                     self.fid[k] = -1
 
     # -- movement ---------------------------------------------------------------
@@ -667,13 +731,21 @@ class EvacuationModel(mesa.Model):
             slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
             v0 = np.where(unit & (np.abs(self.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
         grp = np.where(moving, self.fid[on] * 64 + lv, -1 - np.arange(n))
-        e, v = step_directions_speeds(self.p.model, pos=self.pos[on], layer=lv, radius=self.radius[on],
-                                      extra=self.extra[on], desired=desired, v0=v0, wall_dist=wd,
-                                      wall_normal=wn, group=grp,
-                                      priority=np.where(np.isfinite(dist), dist, 1e9), rng=self.gen)
+        st = self.state[on]
+        walker = self.need[on] == 0
+        unit = moving & ~walker
+        steer = moving & (np.abs(desired).sum(axis=1) > 0)
+        self.orient[on] = np.where(steer[:, None], desired, self.orient[on])
+        flip = moving & ((self.t - self.last_prog[on]) // PATIENCE % 2 == 1)
+        e, v, fb = step_directions_speeds(self.p.model, pos=self.pos[on], layer=lv, radius=self.radius[on],
+                                          extra=self.extra[on], desired=desired, v0=v0, wall_dist=wd,
+                                          wall_normal=wn, group=grp,
+                                          priority=np.where(np.isfinite(dist), dist, 1e9), rng=self.gen,
+                                          orient=self.orient[on], yielder=walker & (st != State.PREP),
+                                          unit=unit, flip=flip)
         self.heading[on] = np.where(moving[:, None], desired, self.heading[on])
         disp = e * (v * dt)[:, None]
-        fall = desired * (v * dt)[:, None]
+        fall = fb * (v * dt)[:, None]
         self.prev_pos[on] = self.pos[on]
         for li, g in enumerate(self.grids):
             sel = lv == li
@@ -685,8 +757,10 @@ class EvacuationModel(mesa.Model):
         self.wait[mv] += np.where(v[moving] < 0.2 * self.v0[mv], dt, 0.0)
         # Progress towards the current portal, for deadlock detection.
         dm = dist[moving]
+        # The reference distance moves only on real progress: following every small gain would let
+        # a slow bed (2.5 cm a step) never count as progressing.
         better = dm < self.best[mv] - 0.2
-        self.best[mv] = np.where(better, dm, np.minimum(self.best[mv], dm))
+        self.best[mv] = np.where(better | ~np.isfinite(self.best[mv]), dm, self.best[mv])
         self.last_prog[mv[better]] = self.t
 
     def _space_at(self, k: int) -> int:

@@ -30,7 +30,7 @@ __all__ = ["CONGESTION_WEIGHT", "Goal", "Navigator", "Option"]
 
 #: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
 #: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
-CONGESTION_WEIGHT = 0.25
+CONGESTION_WEIGHT = 0.15
 #: Seconds by which a door's way on through the space beyond may exceed the best way on from
 #: its opening before the door counts as a detour (:attr:`Option.back`).
 BACK_TOLERANCE = 1e-6
@@ -49,12 +49,15 @@ class Goal:
         spaces: Target spaces for ``spaces`` / ``point``.
         exits: Allowed exits (empty: all).
         point: (x, y) for ``point`` goals.
+        avoid: Spaces the route must not pass through (e.g. the fire
+            compartment, once left: nobody is taken back through it).
     """
 
     kind: str
     spaces: frozenset[str] = frozenset()
     exits: frozenset[str] = frozenset()
     point: tuple[float, float] | None = None
+    avoid: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class Option:
 
     kind: str  # "door", "exit", "point", "stair", "lift"
     ref: str  # door / exit / stair / lift id
-    field: int  # field id in the level store (-1 for links)
+    field: int  # field id in the level store (for a stair or lift: to its landing)
     after: float  # remaining time after the portal (s)
     width: float
     to_space: str | None = None
@@ -178,16 +181,23 @@ class Navigator:
         store.keys[key] = len(store.fields) - 1
         return len(store.fields) - 1
 
+    def landing(self, space_id: str) -> tuple[float, float]:
+        """Where people wait to take a stair flight or a lift: the middle of its stair or lift space."""
+        poly = self.facility.space(space_id).polygon
+        c = poly.centroid
+        p = c if poly.contains(c) else poly.representative_point()
+        return (round(float(p.x), 3), round(float(p.y), 3))
+
     # -- potentials -------------------------------------------------------------
     def potential(self, goal: Goal, *, speed: float, stairs: float | None,
                   min_width: float) -> dict[str, float]:
         """Remaining time (s) from every graph node to ``goal`` for one mobility."""
-        key = (goal.kind, goal.spaces, goal.exits, round(speed, 2), stairs, min_width)
+        key = (goal.kind, goal.spaces, goal.exits, goal.avoid, round(speed, 2), stairs, min_width)
         if key in self._pot:
             return self._pot[key]
         fac, gph = self.facility, self.facility.graph
         closed = {door_node(d) for d in self.closed}
-        blocked_spaces = self.unusable
+        blocked_spaces = self.unusable | goal.avoid
         lift_ok = {lf.id for lf in fac.lifts
                    if self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)}
 
@@ -196,8 +206,9 @@ class Navigator:
                 return None
             kind = d["kind"]
             if kind == "exit":
-                # With allocated exits, "outside" must not join one exit to another.
-                return None if goal.exits else 0.0
+                # "Outside" must not join one exit to another with allocated exits, nor on the way
+                # to a patient or a refuge: nobody walks round the building outside to re-enter it.
+                return None if goal.exits or goal.kind != "exit" else 0.0
             if kind == "stair":
                 if stairs is None:
                     return None
@@ -269,7 +280,7 @@ class Navigator:
             if d.id in self.closed or d.width < min_width:
                 continue
             other = d.other(space_id)
-            if other in self.unusable:
+            if other in self.unusable or other in goal.avoid:
                 continue
             after = self._after_door(d.id, other, pot, speed)
             if goal.kind != "exit" and other in goal.spaces:
@@ -301,7 +312,8 @@ class Navigator:
                     if not ok or lf.door_width < min_width:
                         continue
                     t = abs(ed["rise"]) / lf.speed + lf.door_time + LIFT_WAIT
-                out.append(Option(ed["kind"], ed["link"], -1, t + rest, np.inf,
+                landing = self.field_id(space_id, ("point", self.landing(space_id)), clearance)
+                out.append(Option(ed["kind"], ed["link"], landing, t + rest, np.inf,
                                   to_space=gph.nodes[nb]["ref"]))
         self._opts[key] = out
         return out

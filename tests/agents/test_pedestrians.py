@@ -11,9 +11,10 @@ from agents.pedestrians import SpeedModel, constrained_move, step_directions_spe
 
 def _step(pos: np.ndarray, desired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(pos)
-    return step_directions_speeds(SpeedModel(), pos=pos, layer=np.zeros(n, int), radius=np.full(n, 0.2),
+    e, v, _ = step_directions_speeds(SpeedModel(), pos=pos, layer=np.zeros(n, int), radius=np.full(n, 0.2),
                                   extra=np.zeros(n), desired=desired, v0=np.full(n, 1.3),
                                   wall_dist=np.full(n, 5.0), wall_normal=np.zeros((n, 2)))
+    return e, v
 
 
 def test_speed_follows_gap_over_time_gap() -> None:
@@ -33,7 +34,7 @@ def test_head_on_pair_never_overlaps() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(x=st.floats(0.05, 0.95), y=st.floats(0.05, 0.95), dx=st.floats(-0.09, 0.09), dy=st.floats(-0.09, 0.09))
+@given(x=st.floats(0.05, 0.95), y=st.floats(0.1, 0.9), dx=st.floats(-0.09, 0.09), dy=st.floats(-0.09, 0.09))
 def test_constrained_move_never_enters_blocked_cells(x: float, y: float, dx: float, dy: float) -> None:
     free = np.ones((10, 10))
     free[:, 5] = -1.0  # a wall one cell thick
@@ -53,10 +54,101 @@ def test_walker_steers_round_a_parked_bed_instead_of_stopping() -> None:
     pos = np.array([[0.0, 0.0], [3.0, 0.15]])
     radius, extra = np.array([0.2, 0.5]), np.array([0.0, 0.6])
     for _ in range(400):
-        e, v = step_directions_speeds(model, pos=pos, layer=np.zeros(2, int), radius=radius, extra=extra,
+        e, v, _ = step_directions_speeds(model, pos=pos, layer=np.zeros(2, int), radius=radius, extra=extra,
                                       desired=np.array([[1.0, 0.0], [0.0, 0.0]]), v0=np.array([1.3, 0.0]),
                                       wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)))
         pos[0] += e[0] * v[0] * model.dt
         # Never inside the bed's width.
         assert np.hypot(*(pos[0] - pos[1])) >= radius.sum() - 1e-9
     assert pos[0, 0] > 4.0, pos[0]
+
+
+def _beds(pos: np.ndarray, desired: np.ndarray, orient: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    n = len(pos)
+    return step_directions_speeds(SpeedModel(), pos=pos, layer=np.zeros(n, int), radius=np.full(n, 0.5),
+                                  extra=np.full(n, 0.6), desired=desired, v0=np.full(n, 0.7),
+                                  wall_dist=np.full(n, 5.0), wall_normal=np.zeros((n, 2)), orient=orient)
+
+
+def test_beds_are_long_only_along_their_axis() -> None:
+    """Two beds 1.0 m wide pass 1.4 m apart, as in a 2.4 m hospital corridor: both keep going.
+
+    Counted in every direction, their 2.2 m length would turn them away from each other
+    (and into the walls) and a hospital corridor could never carry two beds.
+    """
+    pos = np.array([[0.0, 0.0], [0.3, 1.4]])
+    desired = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    e, v, _ = _beds(pos, desired, orient=desired.copy())
+    assert np.all(v == 0.7)
+    assert np.all(np.sum(e * desired, axis=1) > 0.6), e
+    e_round, _, _ = _beds(pos, desired, orient=None)
+    assert np.all(np.sum(e_round * desired, axis=1) < 0.1), e_round
+    # One behind the other on the same axis, 1.5 m apart: the length counts (gap 1.5 - 1.0 - 1.2 < 0).
+    e, v, _ = _beds(np.array([[0.0, 0.0], [1.5, 0.0]]), np.array([[1.0, 0.0], [1.0, 0.0]]),
+                    orient=np.array([[1.0, 0.0], [1.0, 0.0]]))
+    assert v[0] * e[0, 0] <= 0.0 and v[1] == 0.7  # the follower does not close in
+
+
+def test_walker_in_a_doorway_gives_way_to_a_bed() -> None:
+    """A nurse standing 1.6 m in front of a bed coming at her steps aside, then the bed goes on."""
+    model = SpeedModel()
+    pos = np.array([[0.0, 0.0], [1.6 + 0.5 + 0.6 + 0.2 - 1.0, 0.05]])
+    radius, extra = np.array([0.5, 0.2]), np.array([0.6, 0.0])
+    orient = np.array([[1.0, 0.0], [0.0, 0.0]])
+    moved = 0.0
+    for _ in range(200):
+        e, v, _ = step_directions_speeds(model, pos=pos, layer=np.zeros(2, int), radius=radius, extra=extra,
+                                         desired=np.array([[1.0, 0.0], [0.0, 0.0]]), v0=np.array([0.7, 0.0]),
+                                         wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)),
+                                         orient=orient, yielder=np.array([False, True]),
+                                         unit=np.array([True, False]))
+        step = e * (v * model.dt)[:, None]
+        pos = pos + step
+        moved += float(step[0, 0])
+        assert np.hypot(*(pos[0] - pos[1])) >= 0.7 - 1e-9
+    assert pos[1, 1] > 0.3  # stepped off the bed's axis, to the side she was already on
+    assert moved > 3.0  # and the bed got past
+
+
+def test_head_on_walkers_pass_each_other_on_the_right() -> None:
+    """Exactly head on, with no noise: each keeps right and both get past (no nose-to-nose stall)."""
+    pos = np.array([[0.0, 0.0], [4.0, 0.0]])
+    desired = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    for _ in range(200):
+        e, v = _step(pos, desired)
+        pos = pos + e * (v * 0.05)[:, None]
+        assert np.hypot(*(pos[0] - pos[1])) >= 0.4 - 1e-6
+    assert pos[0, 0] > 4.0 and pos[1, 0] < 0.0, pos
+    assert pos[0, 1] < 0.0 < pos[1, 1]  # each passed on its own right
+
+
+def test_walker_goes_round_someone_standing_in_the_way() -> None:
+    pos = np.array([[0.0, 0.0], [2.0, 0.02]])
+    desired = np.array([[1.0, 0.0], [0.0, 0.0]])
+    for _ in range(200):
+        e, v = step_directions_speeds(SpeedModel(), pos=pos, layer=np.zeros(2, int), radius=np.full(2, 0.2),
+                                      extra=np.zeros(2), desired=desired, v0=np.array([1.3, 0.0]),
+                                      wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)))[:2]
+        pos = pos + e * (v * 0.05)[:, None]
+    assert pos[0, 0] > 4.0 and pos[0, 1] < 0.0, pos  # passed on the free (right) side
+
+
+def test_walker_passes_a_unit_parked_along_a_wall_on_the_open_side() -> None:
+    """A wheelchair parked along the wall at y = 0, its axis a little farther from the wall than the walker.
+
+    Going round "away from its side" would mean into the wall; the walker must take the open side.
+    """
+    wall_y = 0.0
+    pos = np.array([[0.0, 0.5], [2.0, 0.6]])
+    radius, extra = np.array([0.2, 0.35]), np.array([0.0, 0.4])
+    desired = np.array([[1.0, 0.0], [0.0, 0.0]])
+    for _ in range(200):
+        wd = pos[:, 1] - wall_y
+        e, v, _ = step_directions_speeds(SpeedModel(), pos=pos, layer=np.zeros(2, int), radius=radius,
+                                         extra=extra, desired=desired, v0=np.array([1.3, 0.0]), wall_dist=wd,
+                                         wall_normal=np.array([[0.0, 1.0], [0.0, 1.0]]),
+                                         orient=np.array([[1.0, 0.0], [1.0, 0.0]]))
+        new = pos + e * (v * 0.05)[:, None]
+        new[:, 1] = np.maximum(new[:, 1], radius)  # the wall
+        pos = new
+    assert pos[0, 0] > 4.0, pos
