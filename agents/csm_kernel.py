@@ -1,0 +1,226 @@
+"""Compiled inner loop of the collision-free speed model step (:mod:`agents.pedestrians`).
+
+One call computes every agent's direction, speed and fallback direction for a
+step.  Neighbours are found with a cell list (cells as wide as the interaction
+cutoff, keyed by level, row and column), and each agent sums over its own
+neighbours, so the loop needs no scatter-adds and compiles to a few tight
+loops with numba.  The rules, their constants and their reasons are documented
+on :func:`agents.pedestrians.step_directions_speeds`; this module is only
+their arithmetic.  ``tests/agents/csm_reference.py`` holds the same rules
+written as numpy pair arrays, and the tests check that both agree.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step"]
+
+#: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
+MOUTH = 1.0
+#: Weight of the sidestep round someone ahead who comes the other way or stands still, at
+#: :data:`SIDESTEP_RANGE` before contact (it grows as ``exp`` of the closing distance over that range).
+SIDESTEP = 0.5
+#: Distance (m) over which the sidestep builds up before contact.
+SIDESTEP_RANGE = 0.5
+#: Speed (m/s) at which a walker steps out of the way of a bed or wheelchair, even from standing.
+YIELD_SPEED = 0.6
+#: How far (m) ahead of a walker's front someone standing still steps aside.
+STEP_ASIDE = 0.6
+#: How far (m) ahead of a unit's front a walker starts to give way.
+YIELD_LOOKAHEAD = 1.5
+
+
+@njit(cache=True)
+def _cell_list(pos: np.ndarray, layer: np.ndarray,
+               size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    n = pos.shape[0]
+    minx = pos[:, 0].min()
+    miny = pos[:, 1].min()
+    cx = np.empty(n, np.int64)
+    cy = np.empty(n, np.int64)
+    for k in range(n):
+        cx[k] = int((pos[k, 0] - minx) / size)
+        cy[k] = int((pos[k, 1] - miny) / size)
+    ncx = cx.max() + 1
+    ncy = cy.max() + 1
+    key = (layer * ncy + cy) * ncx + cx
+    order = np.argsort(key, kind="mergesort")
+    return cx, cy, order, key[order], ncx, ncy
+
+
+@njit(cache=True)
+def _later(i: int, j: int, priority: np.ndarray) -> bool:
+    """Whether j queues behind i for the same portal (ties within 5 cm: the higher index)."""
+    if priority[j] > priority[i] + 0.05:
+        return True
+    return abs(priority[j] - priority[i]) <= 0.05 and j > i
+
+
+@njit(cache=True)
+def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
+        pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
+        v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
+        priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, params: np.ndarray,
+        flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directions ``e``, speeds ``v`` and fallback directions of all agents for one step.
+
+    ``params`` = (strength, range, wall_strength, wall_range, cutoff, time_gap);
+    ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).
+    Arrays a flag switches off may be any array of the right length.
+    """
+    n = pos.shape[0]
+    strength, rng_d, wall_strength, wall_range, cutoff, time_gap = (
+        params[0], params[1], params[2], params[3], params[4], params[5])
+    use_group, use_orient, use_yield, use_flip = flags[0], flags[1], flags[2], flags[3]
+    e = np.empty((n, 2))
+    fallback = np.empty((n, 2))
+    v = np.empty(n)
+    if n == 0:
+        return e, v, fallback
+    cx, cy, order, skey, ncx, ncy = _cell_list(pos, layer, cutoff)
+    cut2 = cutoff * cutoff
+    for i in range(n):
+        # -- neighbours within the cutoff on the same layer, with their geometry ------------------
+        los = np.empty(9, np.int64)
+        his = np.empty(9, np.int64)
+        cap = 0
+        c = 0
+        for dyc in range(-1, 2):
+            for dxc in range(-1, 2):
+                yy = cy[i] + dyc
+                xx = cx[i] + dxc
+                if yy < 0 or yy >= ncy or xx < 0 or xx >= ncx:
+                    los[c] = 0
+                    his[c] = 0
+                else:
+                    k = (layer[i] * ncy + yy) * ncx + xx
+                    los[c] = np.searchsorted(skey, k)
+                    his[c] = np.searchsorted(skey, k, side="right")
+                cap += his[c] - los[c]
+                c += 1
+        nb = np.empty(cap, np.int64)
+        gnx = np.empty(cap)
+        gny = np.empty(cap)
+        gs = np.empty(cap)
+        gext = np.empty(cap)
+        m = 0
+        for c in range(9):
+            for q in range(los[c], his[c]):
+                j = order[q]
+                if j == i:
+                    continue
+                dx = pos[i, 0] - pos[j, 0]
+                dy = pos[i, 1] - pos[j, 1]
+                d2 = dx * dx + dy * dy
+                if d2 > cut2:
+                    continue
+                s = max(math.sqrt(d2), 1e-9)
+                nx, ny = dx / s, dy / s
+                if use_orient:
+                    ext = (extra[i] * abs(nx * orient[i, 0] + ny * orient[i, 1])
+                           + extra[j] * abs(nx * orient[j, 0] + ny * orient[j, 1]))
+                else:
+                    ext = extra[i] + extra[j]
+                nb[m] = j
+                gnx[m] = nx
+                gny[m] = ny
+                gs[m] = s
+                gext[m] = ext
+                m += 1
+        dix, diy = desired[i, 0], desired[i, 1]
+        moving_i = abs(dix) + abs(diy) > 0
+        standing_i = not moving_i
+        ex, ey = dix, diy
+        ax, ay = 0.0, 0.0  # give-way direction
+        bx, by = 0.0, 0.0  # give-way fallback
+        yielding = False
+        for q in range(m):
+            j = nb[q]
+            nx, ny, s, ext = gnx[q], gny[q], gs[q], gext[q]
+            dx, dy = nx * s, ny * s
+            lij = radius[i] + radius[j]
+            reach = lij + ext
+            rep = strength * math.exp(min((reach - s) / rng_d, 30.0))
+            merging = use_group and group[i] == group[j]
+            if merging and _later(i, j, priority) and priority[i] < MOUTH:
+                rep = 0.0
+            ex += rep * nx
+            ey += rep * ny
+            # Sidestep round someone oncoming or standing.
+            djx, djy = desired[j, 0], desired[j, 1]
+            standing_j = abs(djx) + abs(djy) == 0
+            along = -(nx * dix + ny * diy)
+            cross = nx * diy - ny * dix
+            oncoming = dix * djx + diy * djy < -0.3 and not merging
+            if moving_i and (oncoming or standing_j) and along > 0 and abs(cross) * s < lij + 0.3:
+                side = 1.0 if (oncoming or cross == 0) else (1.0 if cross > 0 else -1.0)
+                rx, ry = diy * side, -dix * side
+                if (not oncoming and rx * wall_normal[i, 0] + ry * wall_normal[i, 1] < -0.3
+                        and wall_dist[i] - radius[i] < SIDESTEP_RANGE):
+                    rx, ry = -rx, -ry
+                if use_flip and flip[i]:
+                    rx, ry = -rx, -ry
+                w = SIDESTEP * math.exp(min((reach + SIDESTEP_RANGE - s) / SIDESTEP_RANGE, 30.0))
+                ex += w * rx
+                ey += w * ry
+            # Give way to a moving unit, or to anyone walking at someone standing.
+            if use_yield and use_orient and yielder[i]:
+                moving_j = not standing_j
+                if unit[j]:
+                    ox, oy = orient[j, 0], orient[j, 1]
+                    look = YIELD_LOOKAHEAD
+                else:
+                    ox, oy = djx, djy
+                    look = STEP_ASIDE
+                if unit[j] or (standing_i and moving_j):
+                    al = dx * ox + dy * oy
+                    lat = ox * dy - oy * dx
+                    same_way = dix * ox + diy * oy > 0.5
+                    if (not same_way and al > -radius[j] and al < radius[j] + extra[j] + radius[i] + look
+                            and abs(lat) < lij + 0.3):
+                        sd = 1.0 if lat >= 0 else -1.0
+                        ax += -oy * sd + 0.5 * ox
+                        ay += ox * sd + 0.5 * oy
+                        bx += ox
+                        by += oy
+                        yielding = True
+        v0i = v0[i]
+        if yielding:
+            ex, ey = ax, ay
+            bn = max(math.sqrt(bx * bx + by * by), 1e-9)
+            fallback[i, 0], fallback[i, 1] = bx / bn, by / bn
+            v0i = max(v0i, YIELD_SPEED)
+        else:
+            fallback[i, 0], fallback[i, 1] = dix, diy
+        if moving_i:
+            ex += noise[i, 0]
+            ey += noise[i, 1]
+        wrep = min(wall_strength * math.exp(min((radius[i] - wall_dist[i]) / wall_range, 30.0)), 50.0)
+        ex += wrep * wall_normal[i, 0]
+        ey += wrep * wall_normal[i, 1]
+        norm = math.sqrt(ex * ex + ey * ey)
+        if norm > 1e-9:
+            ex, ey = ex / norm, ey / norm
+        else:
+            ex, ey = dix, diy
+        e[i, 0], e[i, 1] = ex, ey
+        # -- headway gap to neighbours ahead along the new direction -----------------------------
+        gap = np.inf
+        forward = ex * dix + ey * diy > 0
+        for q in range(m):
+            j = nb[q]
+            nx, ny, s = gnx[q], gny[q], gs[q]
+            lij = radius[i] + radius[j]
+            if -(nx * ex + ny * ey) <= 0 or abs(nx * ey - ny * ex) * s >= lij:
+                continue
+            if (use_group and group[i] == group[j] and _later(i, j, priority) and not yielding
+                    and forward):
+                continue
+            gap = min(gap, s - lij - gext[q])
+        v[i] = min(max(gap / time_gap, 0.0), v0i)
+    return e, v, fallback
