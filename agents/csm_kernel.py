@@ -17,7 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step"]
+__all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step",
+           "wall_move"]
 
 #: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
 MOUTH = 1.0
@@ -224,3 +225,52 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
             gap = min(gap, s - lij - gext[q])
         v[i] = min(max(gap / time_gap, 0.0), v0i)
     return e, v, fallback
+
+
+@njit(cache=True)
+def _cell(x: float, y: float, x0: float, y0: float, h: float,  # noqa: PLR0917 - numba, positional only
+          nx: int, ny: int) -> tuple[int, int]:
+    j = min(max(int((x - x0) / h), 0), nx - 1)
+    i = min(max(int((y - y0) / h), 0), ny - 1)
+    return i, j
+
+
+@njit(cache=True)
+def _free_move(free: np.ndarray, c: float, i0: int, j0: int,  # noqa: PLR0917 - numba, positional only
+               x: float, y: float, x0: float, y0: float, h: float) -> bool:
+    """Whether a move from cell (i0, j0) to (x, y) ends, and cuts corners, only in free cells."""
+    ny, nx = free.shape
+    i1, j1 = _cell(x, y, x0, y0, h, nx, ny)
+    if free[i1, j1] < c:
+        return False
+    if i1 != i0 and j1 != j0:
+        return free[i0, j1] >= c and free[i1, j0] >= c
+    return True
+
+
+@njit(cache=True)
+def wall_move(  # noqa: PLR0917 - numba compiles positional parameters only
+        pos: np.ndarray, disp: np.ndarray, free: np.ndarray, clearance: np.ndarray, x0: float, y0: float,
+        h: float, fallback: np.ndarray, use_fallback: bool) -> np.ndarray:
+    """New positions: the whole move, else its x or y part, else the same for ``fallback``, else stay."""
+    n = pos.shape[0]
+    ny, nx = free.shape
+    out = pos.copy()
+    for k in range(n):
+        c = clearance[k]
+        px, py = pos[k, 0], pos[k, 1]
+        i0, j0 = _cell(px, py, x0, y0, h, nx, ny)
+        tries = 2 if use_fallback else 1
+        for t in range(tries):
+            dx = disp[k, 0] if t == 0 else fallback[k, 0]
+            dy = disp[k, 1] if t == 0 else fallback[k, 1]
+            if _free_move(free, c, i0, j0, px + dx, py + dy, x0, y0, h):
+                out[k, 0], out[k, 1] = px + dx, py + dy
+                break
+            if abs(dx) > 1e-3 and _free_move(free, c, i0, j0, px + dx, py, x0, y0, h):
+                out[k, 0] = px + dx
+                break
+            if abs(dy) > 1e-3 and _free_move(free, c, i0, j0, px, py + dy, x0, y0, h):
+                out[k, 1] = py + dy
+                break
+    return out

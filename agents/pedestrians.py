@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.csm_kernel import YIELD_SPEED, csm_step
+from agents.csm_kernel import YIELD_SPEED, csm_step, wall_move
 
 __all__ = ["YIELD_SPEED", "SpeedModel", "constrained_move", "step_directions_speeds"]
 
@@ -182,40 +182,8 @@ def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, cle
     Returns:
         The accepted positions (n, 2).
     """
-    ny, nx = free.shape
-
-    def cell(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        j = np.clip(((p[:, 0] - x0) / h).astype(np.int64), 0, nx - 1)
-        i = np.clip(((p[:, 1] - y0) / h).astype(np.int64), 0, ny - 1)
-        return i, j
-
-    i0, j0 = cell(pos)
-
-    def ok(p: np.ndarray) -> np.ndarray:
-        i1, j1 = cell(p)
-        good = free[i1, j1] >= clearance
-        diag = (i1 != i0) & (j1 != j0)
-        good &= ~diag | ((free[i0, j1] >= clearance) & (free[i1, j0] >= clearance))
-        return good
-
-    out = pos.copy()
-    full = pos + disp
-    g = ok(full)
-    out[g] = full[g]
-    rest = ~g
-    if rest.any():
-        px = pos.copy()
-        px[:, 0] += disp[:, 0]
-        gx = rest & (np.abs(disp[:, 0]) > 1e-3) & ok(px)
-        out[gx] = px[gx]
-        rest &= ~gx
-        py = pos.copy()
-        py[:, 1] += disp[:, 1]
-        gy = rest & (np.abs(disp[:, 1]) > 1e-3) & ok(py)
-        out[gy] = py[gy]
-        rest &= ~gy
-    if fallback is not None and rest.any():
-        sub = np.flatnonzero(rest)
-        out[sub] = constrained_move(pos[sub], fallback[sub], free, clearance=clearance[sub],
-                                    x0=x0, y0=y0, h=h)
-    return out
+    p = np.ascontiguousarray(pos, dtype=np.float64)
+    fb = np.zeros_like(p) if fallback is None else np.ascontiguousarray(fallback, dtype=np.float64)
+    return wall_move(p, np.ascontiguousarray(disp, dtype=np.float64), free,
+                     np.asarray(clearance, dtype=np.float64), float(x0), float(y0), float(h), fb,
+                     fallback is not None)

@@ -177,3 +177,62 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
     e = e + np.minimum(wrep, 50.0)[:, None] * wall_normal
     norm = np.hypot(e[:, 0], e[:, 1])
     return np.where(norm[:, None] > 1e-9, e / np.maximum(norm, 1e-9)[:, None], desired)
+
+
+def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
+                     x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
+    """New positions after ``disp``, never entering a cell closer to a wall than ``clearance``.
+
+    A move is accepted if the end cell and, for a diagonal move, both cells
+    beside it are free; otherwise the agent slides along x or y, then tries
+    ``fallback`` (e.g. the plain navigation direction, when neighbours push
+    it into a door jamb) and its slides, or stays.
+    Displacements must be shorter than one cell ``h``.
+
+    Args:
+        pos: Positions (n, 2) on one level.
+        disp: Intended displacements (n, 2).
+        free: Wall-distance raster of the level (lower bound, m).
+        clearance: Required wall distance per agent (n,).
+        x0, y0, h: Raster origin and cell size.
+
+    Returns:
+        The accepted positions (n, 2).
+    """
+    ny, nx = free.shape
+
+    def cell(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        j = np.clip(((p[:, 0] - x0) / h).astype(np.int64), 0, nx - 1)
+        i = np.clip(((p[:, 1] - y0) / h).astype(np.int64), 0, ny - 1)
+        return i, j
+
+    i0, j0 = cell(pos)
+
+    def ok(p: np.ndarray) -> np.ndarray:
+        i1, j1 = cell(p)
+        good = free[i1, j1] >= clearance
+        diag = (i1 != i0) & (j1 != j0)
+        good &= ~diag | ((free[i0, j1] >= clearance) & (free[i1, j0] >= clearance))
+        return good
+
+    out = pos.copy()
+    full = pos + disp
+    g = ok(full)
+    out[g] = full[g]
+    rest = ~g
+    if rest.any():
+        px = pos.copy()
+        px[:, 0] += disp[:, 0]
+        gx = rest & (np.abs(disp[:, 0]) > 1e-3) & ok(px)
+        out[gx] = px[gx]
+        rest &= ~gx
+        py = pos.copy()
+        py[:, 1] += disp[:, 1]
+        gy = rest & (np.abs(disp[:, 1]) > 1e-3) & ok(py)
+        out[gy] = py[gy]
+        rest &= ~gy
+    if fallback is not None and rest.any():
+        sub = np.flatnonzero(rest)
+        out[sub] = reference_move(pos[sub], fallback[sub], free, clearance=clearance[sub],
+                                    x0=x0, y0=y0, h=h)
+    return out

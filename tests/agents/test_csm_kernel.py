@@ -1,4 +1,4 @@
-"""The compiled step agrees with the numpy pair-array reference on random crowds."""
+"""The compiled step and wall constraint agree with their numpy references on random inputs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.pedestrians import SpeedModel, step_directions_speeds
-from tests.agents.csm_reference import reference_step
+from agents.pedestrians import SpeedModel, constrained_move, step_directions_speeds
+from tests.agents.csm_reference import reference_move, reference_step
 
 
 def _crowd(seed: int, n: int, rules: bool) -> dict[str, np.ndarray | None]:
@@ -53,3 +53,17 @@ def test_only_neighbours_on_the_same_level_interact() -> None:
     e_apart, v_apart, _ = step_directions_speeds(SpeedModel(), layer=np.array([0, 1]), **kw)  # type: ignore[arg-type]
     assert e_same[0, 0] < 0.0  # pushed back by the one 0.5 m ahead on its own level
     assert np.allclose(e_apart, [[1.0, 0.0], [1.0, 0.0]]) and np.all(v_apart == 1.3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 80), with_fallback=st.booleans())
+def test_wall_move_matches_reference(seed: int, n: int, with_fallback: bool) -> None:
+    rng = np.random.default_rng(seed)
+    free = rng.uniform(-0.5, 1.0, (30, 40))  # a cluttered raster
+    pos = rng.uniform(0.0, 1.0, (n, 2)) * [4.0, 3.0]
+    disp = rng.uniform(-0.099, 0.099, (n, 2))
+    fallback = rng.uniform(-0.099, 0.099, (n, 2)) if with_fallback else None
+    clearance = rng.uniform(0.0, 0.5, n)
+    kw = dict(clearance=clearance, x0=0.0, y0=0.0, h=0.1, fallback=fallback)
+    np.testing.assert_array_equal(constrained_move(pos, disp, free, **kw),  # type: ignore[arg-type]
+                                  reference_move(pos, disp, free, **kw))  # type: ignore[arg-type]
