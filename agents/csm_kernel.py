@@ -70,6 +70,10 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
         flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions ``e``, speeds ``v`` and fallback directions of all agents for one step.
 
+    Someone standing still (zero ``desired`` and ``v0``) with nobody walking within the
+    neighbour cells gets ``e = 0`` and ``v = 0`` without further work (their direction would
+    not move them).
+
     ``params`` = (strength, range, wall_strength, wall_range, cutoff, time_gap);
     ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).
     Arrays a flag switches off may be any array of the right length.
@@ -85,12 +89,19 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
         return e, v, fallback
     cx, cy, order, skey, ncx, ncy = _cell_list(pos, layer, cutoff)
     cut2 = cutoff * cutoff
+    # Cells holding someone who walks: a person standing still with none of them around has
+    # nothing to react to (speed 0), which spares most of a building waiting for its phase.
+    walking = np.zeros(skey.size, np.bool_)
+    for q in range(skey.size):
+        a = order[q]
+        walking[q] = abs(desired[a, 0]) + abs(desired[a, 1]) > 0
     for i in range(n):
         # -- neighbours within the cutoff on the same layer, with their geometry ------------------
         los = np.empty(9, np.int64)
         his = np.empty(9, np.int64)
         cap = 0
         c = 0
+        near_walker = False
         for dyc in range(-1, 2):
             for dxc in range(-1, 2):
                 yy = cy[i] + dyc
@@ -102,8 +113,17 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
                     k = (layer[i] * ncy + yy) * ncx + xx
                     los[c] = np.searchsorted(skey, k)
                     his[c] = np.searchsorted(skey, k, side="right")
+                    for q in range(los[c], his[c]):
+                        if walking[q]:
+                            near_walker = True
+                            break
                 cap += his[c] - los[c]
                 c += 1
+        if v0[i] == 0 and not near_walker and abs(desired[i, 0]) + abs(desired[i, 1]) == 0:
+            e[i, 0], e[i, 1] = 0.0, 0.0
+            fallback[i, 0], fallback[i, 1] = 0.0, 0.0
+            v[i] = 0.0
+            continue
         nb = np.empty(cap, np.int64)
         gnx = np.empty(cap)
         gny = np.empty(cap)

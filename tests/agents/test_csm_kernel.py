@@ -41,8 +41,11 @@ def test_kernel_matches_reference(seed: int, n: int, rules: bool) -> None:
     e, v, fb = step_directions_speeds(model, rng=np.random.default_rng(seed + 1), **kw)  # type: ignore[arg-type]
     e_ref, v_ref, fb_ref = reference_step(model, noise=noise, **kw)  # type: ignore[arg-type]
     np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(e, e_ref, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(fb, fb_ref, rtol=0, atol=1e-9)
+    # The direction of someone who does not move is immaterial (the kernel skips standing people
+    # with nobody walking near them); everything that moves someone must agree.
+    moves = v_ref > 0
+    np.testing.assert_allclose(e[moves], e_ref[moves], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fb[moves], fb_ref[moves], rtol=0, atol=1e-9)
 
 
 def test_only_neighbours_on_the_same_level_interact() -> None:
