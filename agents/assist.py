@@ -9,6 +9,12 @@ Three policies, named in scenario files:
 * ``by_ward``: patients of the staff member's own ward (smoke compartment)
   first, most dependent first within it, then any other patient.
 
+Under every policy staff clear their own level before going to another, the
+nearest level first: each floor is swept by the staff on it, as fire plans
+organise it.  Ranking by dependency across the whole building sent staff from
+every floor up the stairs, against the descending flow, into one ward corridor
+(the sample night drill jammed its L2-B corridor that way).
+
 A patient needing ``k`` staff (2 for a bed, per ``shared/reference``) keeps
 being offered until ``k`` are assigned, so teams form from whoever is free.
 The functions are pure and vectorised over candidates.
@@ -49,6 +55,9 @@ def choose_patient(policy: str, staff_xy: np.ndarray, staff_level: int, staff_wa
     1
     >>> choose_patient("most_dependent", np.array([9.0, 0.0]), 0, 0, **kw)
     0
+    >>> kw["cand_level"] = np.array([1, 0])
+    >>> choose_patient("most_dependent", np.array([9.0, 0.0]), 0, 0, **kw)
+    1
     """
     if policy not in POLICIES:
         raise ValueError(f"'policy' must be one of {POLICIES}, got {policy!r}")
@@ -61,5 +70,6 @@ def choose_patient(policy: str, staff_xy: np.ndarray, staff_level: int, staff_wa
     keys: list[np.ndarray] = [dist, -cand_dependency.astype(float)]
     if policy == "by_ward":
         keys.append((cand_ward != staff_ward).astype(float))
+    keys.append(np.abs(cand_level - staff_level).astype(float))
     # np.lexsort sorts by the last key first.
     return int(np.lexsort(keys)[0])

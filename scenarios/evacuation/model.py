@@ -64,6 +64,9 @@ PATIENCE = 8.0
 #: Metres kept free round a bed or wheelchair parked in a refuge, beyond its length: a walker's
 #: passage, so parked units never close a corridor.
 PARK_GAP = 0.5
+#: Beds and wheelchairs per lift serving a level that may be on their way to it or queued for
+#: it at once; the others stay prepared at the bedside until called (:meth:`_called_forward`).
+LIFT_CALL_AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,10 +161,17 @@ class EvacuationModel(mesa.Model):
         comps = sorted(facility.compartments)
         self.comp_ix = {c: k for k, c in enumerate(comps)}
         self.space_comp = np.array([self.comp_ix.get(s.compartment or "", -1) for s in facility.spaces])
+        self.corridor = np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces])
         self.door_between: dict[frozenset[str], str] = {frozenset(d.spaces): d.id for d in facility.doors}
         self.door_width = {d.id: d.width for d in facility.doors}
         self.exit_width = {e.id: e.width for e in facility.exits}
         self.stairs, self.lifts = build_links(facility)
+        self.facility_level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in self.levels]
+        self._exit_levels = {self.level_ix[facility.space(e.space).level] for e in facility.exits}
+        usable = [lf for lf in facility.lifts if params.lifts == "all"
+                  or (params.lifts == "evacuation" and lf.evacuation_lift)]
+        self._level_lifts = {li: sum(1 for lf in usable if set(lf.spaces) & self.facility_level_spaces[li])
+                             for li in range(len(self.levels))}
         self.goals: list[Goal] = []
         self._goal_ix: dict[Goal, int] = {}
         self.phase = 1 if params.strategy in ("progressive", "horizontal") else 2
@@ -408,6 +418,8 @@ class EvacuationModel(mesa.Model):
         for k in np.flatnonzero(self.state == State.REFUGE)[:20].tolist():
             park = bool(self.need[k] > 0)
             spaces = self._refuge_spaces(int(self.refuge_space[k]))
+            if park:
+                spaces = self._park_spaces(spaces, 2 * float(self.radius[k]) + 0.1)
             if not any(self._respawn(k, sp, park=park) for sp in spaces):
                 continue
             if self.staff[k]:
@@ -433,6 +445,18 @@ class EvacuationModel(mesa.Model):
         rest.sort(key=lambda k: (self.facility.spaces[k].polygon.distance(here), k))
         self._refuge_order[space] = [space, *rest]
         return self._refuge_order[space]
+
+    def _park_spaces(self, spaces: list[int], width: float) -> list[int]:
+        """Where a bed or wheelchair waits in a refuge: rooms first, corridors last.
+
+        The corridor is the escape route of the whole compartment: a unit parked in it narrows
+        it for the beds that leave the rooms later and the staff who walk the other way.  Only
+        rooms with a door at least ``width`` wide count, so that the unit can leave again.
+        """
+        fac = self.facility
+        rooms = [k for k in spaces if not self.corridor[k]
+                 and any(d.width >= width for d in fac.doors_of.get(self.space_ids[k], ()))]
+        return rooms + [k for k in spaces if self.corridor[k]]
 
     def _activate(self) -> None:
         """End of pre-movement: walk, wait for staff, or hold in place."""
@@ -466,9 +490,16 @@ class EvacuationModel(mesa.Model):
                     continue
                 # Complete a team before starting another: staff who each wait at a different bed
                 # for a second pair of hands that never comes would wait for ever.
+                # Own level first (see agents.assist), then the nearest level with patients.
+                gap = np.abs(self.lvl[cand_here] - self.lvl[s])
+                cand_here = cand_here[gap == gap.min()]
                 started = np.array([len(self.team[int(c)]) > 0 for c in cand_here], dtype=bool)
                 if started.any():
                     cand_here = cand_here[started]
+                # Escape routes first: a patient waiting in a corridor narrows it for everyone else.
+                aisle = self.corridor[self.space[cand_here]]
+                if aisle.any():
+                    cand_here = cand_here[aisle]
                 c = choose_patient(self.p.policy, self.pos[s], int(self.lvl[s]), int(self.home_comp[s]),
                                    cand_xy=self.pos[cand_here], cand_level=self.lvl[cand_here],
                                    cand_ward=self.home_comp[cand_here], cand_dependency=self.dep[cand_here])
@@ -502,14 +533,42 @@ class EvacuationModel(mesa.Model):
             if len(tm) >= self.need[pat] and all(self.state[s] == State.FETCH for s in tm):
                 self.state[pat] = State.PREP
                 self.prep_end[pat] = self.t + self.prepare[pat]
-        for pat in np.flatnonzero((self.state == State.PREP) & (self.t >= self.prep_end)).tolist():
+        ready = np.flatnonzero((self.state == State.PREP) & (self.t >= self.prep_end))
+        ready = ready[np.argsort(self.prep_end[ready], kind="stable")]
+        for pat in ready.tolist():
+            if not self._called_forward(pat):
+                continue
             self.state[pat] = State.MOVE
             if np.isnan(self.t_move[pat]):
                 self.t_move[pat] = self.t
             self._set_goal(pat, self._safety_goal(pat))
             self.prep_end[pat] = np.inf
+            self.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
             for s in self.team[pat]:
                 self.state[s] = State.ATTACHED
+
+    def _called_forward(self, pat: int) -> bool:
+        """Whether a prepared unit may leave its place now (the lift marshal's call).
+
+        A bed or wheelchair that cannot take the stairs leaves a level without a final exit
+        only by lift.  Its team waits at the bedside until fewer than :data:`LIFT_CALL_AHEAD`
+        units per lift serving the level are on the way to a lift or queued for one: a queue of
+        beds in the escape corridor closes it to the staff walking the other way.
+        """
+        if self.need[pat] == 0 or not np.isnan(self.stair_f[pat]) or self.corridor[self.space[pat]]:
+            return True
+        li = int(self.lvl[pat])
+        lifts = self._level_lifts.get(li, 0)
+        if lifts == 0 or li in self._exit_levels:
+            return True
+        if self.phase == 1 and self.home_comp[pat] in self._fire_ix():
+            return True  # horizontal move to the refuge: no lift
+        units = (self.need > 0) & np.isnan(self.stair_f) & (self.lvl == li)
+        going = int(np.count_nonzero(units & (self.state == State.MOVE)))
+        here = self.facility_level_spaces[li]
+        going += sum(1 for lk in self.lifts for item in lk.queue
+                     if item[2] in here and self.need[item[1]] > 0)
+        return going < LIFT_CALL_AHEAD * lifts
 
     def _staff_idle(self, s: int) -> None:
         """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
@@ -533,7 +592,42 @@ class EvacuationModel(mesa.Model):
             self.space[s] = self.space[pat]
             if self.reached[pat] == 2:
                 self.space[s] = self._space_at(s)
+            elif self.reached[pat] == 1:
+                self._step_inside(s, self.exit_used[pat])
         self.team[pat] = []
+
+    def _step_inside(self, s: int, exit_id: str) -> None:
+        """Put a staff member who handed a patient over at a final exit just inside it.
+
+        The exit's apron is outside the floor, where no route leads back in, and a helper
+        standing there blocks the exit for the next bed: they step back in to the nearest free
+        spot of the exit's space at least :data:`DOOR_KEEP_CLEAR` beyond the opening.
+        """
+        ex = self.facility.exit(exit_id)
+        li = self.level_ix[self.facility.space(ex.space).level]
+        g = self.grids[li]
+        ok = self.nav.space_mask(ex.space) & (g.wall >= self.clear[s] + 0.05) & (g.exit < 0)
+        cells = np.flatnonzero(ok.ravel())
+        if cells.size == 0:
+            return
+        ci, cj = np.divmod(cells, g.shape[1])
+        cxy = g.centre(ci, cj)
+        d = np.hypot(cxy[:, 0] - ex.at[0], cxy[:, 1] - ex.at[1])
+        # Out of the way of those still coming out: DOOR_KEEP_CLEAR beyond the opening's half width.
+        d = np.where(d >= ex.width / 2 + DOOR_KEEP_CLEAR, d, d + 1e3)
+        order = np.argsort(d, kind="stable")
+        on = np.isin(self.state, _ON_PLANE) & (self.lvl == li)
+        on[s] = False
+        others, rad = self.pos[on], self.radius[on] + self.extra[on] + self.radius[s] + 0.05
+        pick = int(order[0])
+        for q in order[:2000].tolist():
+            if np.all(np.hypot(others[:, 0] - cxy[q, 0], others[:, 1] - cxy[q, 1]) >= rad):
+                pick = q
+                break
+        self.pos[s] = cxy[pick]
+        self.prev_pos[s] = cxy[pick]
+        self.lvl[s] = li
+        self.space[s] = self.space_ix[ex.space]
 
     # -- links ------------------------------------------------------------------
     def _links(self) -> None:
@@ -781,6 +875,11 @@ class EvacuationModel(mesa.Model):
             loc = g.space[i, j]
             glob = np.where(loc >= 0, self.local_to_global[li][np.maximum(loc, 0)], self.space[ks])
             for k, e_ix in zip(ks[ex >= 0].tolist(), ex[ex >= 0].tolist(), strict=True):
+                if self.goals[self.goal[k]].kind != "exit":
+                    # Only people heading out pass a final exit: staff going back in for the next
+                    # patient and pressed against it by the outflow stay inside, on the team.
+                    self.pos[k] = self.prev_pos[k]
+                    continue
                 eid = g.exit_ids[int(e_ix)]
                 if not self._admit(eid, self.exit_width[eid]):
                     self.pos[k] = self.prev_pos[k]

@@ -1,0 +1,146 @@
+"""Rules that keep a multi-storey night drill moving: level sweeps, the lift marshal's call,
+clear escape corridors, one preparation per patient, staff who go back in through an exit."""
+
+from __future__ import annotations
+
+import numpy as np
+from shapely.geometry import box
+
+from agents.assist import choose_patient
+from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
+from scenarios.evacuation.model import LIFT_CALL_AHEAD, State
+from scenarios.evacuation.routes import Goal
+from scenarios.evacuation.testbeds import ward
+
+
+def _lift_block() -> Facility:
+    """Two storeys: a 12 x 6 m ward room on a 2.4 m corridor upstairs, a bed lift at the corridor's
+    end, the ground-floor corridor with a final exit."""
+    spaces = [Space(id="W", level="L1", kind=SpaceKind.ROOM, polygon=box(0, 0, 12, 6), compartment="C1"),
+              Space(id="K1", level="L1", kind=SpaceKind.CORRIDOR, polygon=box(0, 6, 12, 8.4),
+                    compartment="C1"),
+              Space(id="LF1", level="L1", kind=SpaceKind.LIFT, polygon=box(12, 6, 15, 9.4)),
+              Space(id="K0", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 6, 12, 8.4),
+                    compartment="C0"),
+              Space(id="LF0", level="L0", kind=SpaceKind.LIFT, polygon=box(12, 6, 15, 9.4))]
+    doors = [Door(id="DW", spaces=("W", "K1"), at=(6.0, 6.0), width=1.4),
+             Door(id="DL1", spaces=("K1", "LF1"), at=(12.0, 7.2), width=1.4),
+             Door(id="DL0", spaces=("K0", "LF0"), at=(12.0, 7.2), width=1.4)]
+    return Facility(name="lift_block", levels=(Level(id="L0"), Level(id="L1", elevation=4.0)),
+                    spaces=tuple(spaces), doors=tuple(doors),
+                    exits=(Exit(id="X", space="K0", at=(0.0, 7.2), width=1.6),),
+                    lifts=(Lift(id="LF", spaces=("LF0", "LF1"), evacuation_lift=True),))
+
+
+def test_staff_clear_their_own_level_first() -> None:
+    """A ventilated patient one floor away waits for that floor's staff; the bed here comes first."""
+    kw = dict(cand_xy=np.array([[1.0, 0.0], [30.0, 0.0]]), cand_level=np.array([1, 0]),
+              cand_ward=np.zeros(2, int), cand_dependency=np.array([5, 3]))
+    for policy in ("most_dependent", "by_ward", "nearest"):
+        assert choose_patient(policy, np.array([0.0, 0.0]), 0, 0, **kw) == 1, policy
+
+
+def test_lift_marshal_holds_prepared_beds_in_their_room() -> None:
+    """Four beds upstairs, eight staff, one lift: at most LIFT_CALL_AHEAD beds are out of their room
+    at once, and everyone still gets out without a deadlock."""
+    fac = _lift_block()
+    people = [PersonSpec(id=f"b{k}", profile="bed", space="W", position=(1.6 + 3.0 * k, 2.0))
+              for k in range(4)]
+    people += [PersonSpec(id=f"s{k}", profile="staff", space="W", position=(0.8 + 1.4 * k, 4.8), premove=0.0)
+               for k in range(8)]
+    m = EvacuationModel(fac, people, EvacParams(lifts="all", trajectories=False, max_time=3000.0),
+                        np.random.default_rng(3))
+    m.prepare[:4] = 5.0
+    upstairs = m.level_ix["L1"]
+    most = 0
+    held = False
+    while m.t < m.p.max_time and not m.done():
+        m.step()
+        out_of_room = (m.state[:4] == State.MOVE) & (m.space[:4] != m.space_ix["W"]) & (m.lvl[:4] == upstairs)
+        queued = sum(1 for item in m.lifts[0].queue if item[1] < 4)
+        most = max(most, int(np.count_nonzero(out_of_room)) + queued)
+        held |= bool(((m.state[:4] == State.PREP) & (m.t >= m.prep_end[:4])).any())
+    assert (m.state == State.OUT).all()
+    assert not m.deadlocks
+    assert held  # someone prepared did wait for the call
+    assert most <= LIFT_CALL_AHEAD
+
+
+def test_lift_marshal_does_not_hold_corridor_or_ground_floor_units() -> None:
+    fac = _lift_block()
+    people = [PersonSpec(id="a", profile="bed", space="W", position=(2.0, 2.0)),
+              PersonSpec(id="b", profile="bed", space="W", position=(6.0, 2.0)),
+              PersonSpec(id="c", profile="bed", space="W", position=(10.0, 2.0)),
+              PersonSpec(id="d", profile="bed", space="K1", position=(4.0, 7.2)),
+              PersonSpec(id="e", profile="bed", space="K0", position=(4.0, 7.2))]
+    m = EvacuationModel(fac, people, EvacParams(lifts="all", trajectories=False), np.random.default_rng(0))
+    m.state[:2] = State.MOVE
+    assert not m._called_forward(2)
+    assert m._called_forward(3)  # already in the escape corridor: waiting there blocks it
+    assert m._called_forward(4)  # ground floor: out through the exit, no lift
+    m.state[0] = State.OUT
+    assert m._called_forward(2)
+
+
+def _ward_team(people: list[PersonSpec], **kw: object) -> EvacuationModel:
+    params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False,
+                        max_time=900.0, **kw)  # type: ignore[arg-type]
+    return EvacuationModel(ward(rooms=2, beds_per_room=1), people, params, np.random.default_rng(0))
+
+
+def test_patients_in_the_corridor_are_fetched_first() -> None:
+    """The bed in the room is nearer, but the one in the corridor narrows everyone's way out."""
+    people = [PersonSpec(id="room", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="aisle", profile="bed", space="KA", position=(6.5, 6.2)),
+              PersonSpec(id="s", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0)]
+    m = _ward_team(people)
+    while m.task[2] < 0:
+        m.step()
+    assert m.task[2] == 1
+
+
+def test_a_patient_is_prepared_once() -> None:
+    people = [PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="s0", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0),
+              PersonSpec(id="s1", profile="staff", space="KA", position=(3.0, 6.2), premove=0.0)]
+    m = _ward_team(people)
+    assert m.prepare[0] > 0
+    m.run()
+    assert m.state[0] == State.REFUGE
+    assert m.prepare[0] == 0.0  # moved on again in the vertical phase without a second preparation
+
+
+def test_beds_park_in_rooms_before_the_corridor() -> None:
+    m = _ward_team([PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5))])
+    ka, w0, w1 = (m.space_ix[s] for s in ("KA", "W0", "W1"))
+    assert m._park_spaces([ka, w0, w1], 1.1) == [w0, w1, ka]
+    # A room whose door is too narrow for the unit is no parking place: it could not leave again.
+    assert m._park_spaces([ka, w0, w1], 1.5) == [ka]
+
+
+def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
+    """Staff released at a final exit stand on it; sent to the next patient they must not count as out."""
+    fac = ward(rooms=1, beds_per_room=1)
+    people = [PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="s", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0)]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(0))
+    g = m.grids[0]
+    i, j = np.nonzero(g.exit >= 0)
+    m.pos[1] = g.centre(i[:1], j[:1])[0]
+    m.space[1] = m.space_ix["KB"]
+    m.state[1] = State.MOVE
+    m.task[1] = 0
+    m.team[0] = [1]
+    m._set_goal(1, m._goal(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
+    m.prev_pos[1] = (24.0, 6.2)
+    m._arrivals()
+    assert m.state[1] == State.MOVE
+    assert tuple(m.pos[1]) == (24.0, 6.2)  # pushed against the exit, they stay inside
+    # Someone whose goal is an exit does leave there.
+    m.task[1] = -1
+    m.team[0] = []
+    m._set_goal(1, m._exit_goal(1))
+    m.pos[1] = g.centre(i[:1], j[:1])[0]
+    m._arrivals()
+    assert m.state[1] == State.OUT
