@@ -64,6 +64,9 @@ PATIENCE = 8.0
 #: Metres kept free round a bed or wheelchair parked in a refuge, beyond its length: a walker's
 #: passage, so parked units never close a corridor.
 PARK_GAP = 0.5
+#: Metres from a teammate already at the bedside within which a staff member has joined the team
+#: (arm's length across a bed, or across the next patient's bed in a crowded ICU bay).
+TEAM_REACH = 2.0
 #: Beds and wheelchairs per lift serving a level that may be on their way to it or queued for
 #: it at once; the others stay prepared at the bedside until called (:meth:`_called_forward`).
 LIFT_CALL_AHEAD = 2
@@ -504,6 +507,11 @@ class EvacuationModel(mesa.Model):
                                    cand_xy=self.pos[cand_here], cand_level=self.lvl[cand_here],
                                    cand_ward=self.home_comp[cand_here], cand_dependency=self.dep[cand_here])
                 pat = int(cand_here[c])
+                # Within a room, from the door inwards: nobody is wheeled past a patient still waiting.
+                same = cand_here[(self.space[cand_here] == self.space[pat])
+                                 & (self.lvl[cand_here] == self.lvl[pat])]
+                if same.size > 1 and not self.corridor[self.space[pat]]:
+                    pat = int(same[np.argmin([self._door_dist(int(o)) for o in same])])
                 self.team[pat].append(s)
                 self.task[s] = pat
                 self.state[s] = State.MOVE
@@ -524,9 +532,10 @@ class EvacuationModel(mesa.Model):
                 continue
             reach = self.radius[s] + self.radius[pat] + self.extra[pat] + 1.0
             near = math.dist(self.pos[s], self.pos[pat]) < reach
-            near = near or any(self.state[o] == State.FETCH and math.dist(self.pos[s], self.pos[o]) < 1.0
+            near = near or any(self.state[o] == State.FETCH
+                               and math.dist(self.pos[s], self.pos[o]) < TEAM_REACH
                                for o in self.team[pat] if o != s)
-            if near:
+            if near and not self._in_doorway(s, pat, reach):
                 self.state[s] = State.FETCH
         for pat in np.flatnonzero(self.state == State.NEED).tolist():
             tm = self.team[pat]
@@ -536,7 +545,7 @@ class EvacuationModel(mesa.Model):
         ready = np.flatnonzero((self.state == State.PREP) & (self.t >= self.prep_end))
         ready = ready[np.argsort(self.prep_end[ready], kind="stable")]
         for pat in ready.tolist():
-            if not self._called_forward(pat):
+            if self._ahead_in_room(pat) or not self._called_forward(pat):
                 continue
             self.state[pat] = State.MOVE
             if np.isnan(self.t_move[pat]):
@@ -546,6 +555,33 @@ class EvacuationModel(mesa.Model):
             self.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
             for s in self.team[pat]:
                 self.state[s] = State.ATTACHED
+
+    def _in_doorway(self, s: int, pat: int, reach: float) -> bool:
+        """Whether staff member s stands within :data:`DOOR_KEEP_CLEAR` of a door of the room while
+        the patient is farther than ``reach`` from it: they walk on to the bedside rather than
+        wait in the doorway, where they would shut in every other bed of the room."""
+        for d in self.facility.doors_of.get(self.space_ids[self.space[s]], ()):
+            if math.dist(self.pos[s], d.at) < DOOR_KEEP_CLEAR and math.dist(self.pos[pat], d.at) > reach:
+                return True
+        return False
+
+    def _door_dist(self, k: int) -> float:
+        """Distance (m) from occupant k to the nearest door of its space (inf if none)."""
+        doors = self.facility.doors_of.get(self.space_ids[self.space[k]], ())
+        return min((math.dist(self.pos[k], d.at) for d in doors), default=math.inf)
+
+    def _ahead_in_room(self, pat: int) -> bool:
+        """Whether another bed or wheelchair must leave the room first: one nearer the door still
+        being prepared, or one already on its way out (a 1.4 m door passes one unit at a time)."""
+        if self.corridor[self.space[pat]]:
+            return False
+        here = (self.space == self.space[pat]) & (self.lvl == self.lvl[pat])
+        here[pat] = False
+        if ((self.state == State.MOVE) & (self.need > 0) & here).any():
+            return True
+        mine = self._door_dist(pat)
+        prep = np.flatnonzero((self.state == State.PREP) & here).tolist()
+        return any(self._door_dist(o) < mine for o in prep)
 
     def _called_forward(self, pat: int) -> bool:
         """Whether a prepared unit may leave its place now (the lift marshal's call).
@@ -641,17 +677,28 @@ class EvacuationModel(mesa.Model):
                 st.last_out = t
                 self._land(k, to)
         for lk in self.lifts:
+            if any(to in lk.lift.spaces for _, _, to in self.pending):
+                continue  # the car is still unloading
             res = lk.dispatch(t)
             if res is not None:
                 t_arr, batch = res
                 self.pending.extend((t_arr, k, to) for k, to in batch)
         keep = []
         for t_arr, k, to in self.pending:
-            if t_arr <= t and self._respawn(k, self.space_ix[to]):
+            if t_arr <= t and self._landing_clear(k, to) and self._respawn(k, self.space_ix[to]):
                 self._land(k, to)
             else:
                 keep.append((t_arr, k, to))
         self.pending = keep
+
+    def _landing_clear(self, k: int, to: str) -> bool:
+        """Whether a bed or wheelchair can be wheeled out of the lift car: nobody left on the lift
+        landing ``to``.  Units leave the car one at a time, each once the one before it has cleared
+        the landing; beds pushed out next to the last ones locked the small landing up."""
+        if self.extra[k] <= 0:
+            return True
+        sp = self.space_ix[to]
+        return not bool((np.isin(self.state, _ON_PLANE) & (self.space == sp)).any())
 
     def _land(self, k: int, to: str) -> None:
         self.state[k] = State.MOVE

@@ -144,3 +144,72 @@ def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
     m.pos[1] = g.centre(i[:1], j[:1])[0]
     m._arrivals()
     assert m.state[1] == State.OUT
+
+
+def test_staff_wait_at_the_bedside_not_in_the_doorway() -> None:
+    """A second nurse stopping beside the first, but in the doorway, would shut in the other beds."""
+    people = [PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 1.8)),
+              PersonSpec(id="s0", profile="staff", space="W0", position=(1.6, 4.0)),
+              PersonSpec(id="s1", profile="staff", space="W0", position=(2.4, 4.4))]
+    m = _ward_team(people)
+    m.state[:] = (State.NEED, State.FETCH, State.MOVE)
+    m.team[0] = [1, 2]
+    m.task[1:] = 0
+    m._assist()
+    assert m.state[2] == State.MOVE  # within 1 m of its teammate, but 0.7 m from the door
+    m.pos[2] = (2.0, 3.6)
+    m._assist()
+    assert m.state[2] == State.FETCH
+    assert m.state[0] == State.PREP
+
+
+def _bay(people: list[PersonSpec]) -> EvacuationModel:
+    return EvacuationModel(_lift_block(), people, EvacParams(lifts="all", trajectories=False),
+                           np.random.default_rng(0))
+
+
+def test_a_room_is_cleared_from_the_door_inwards() -> None:
+    """The bed deep in the bay is the most dependent, but the wheelchair by the door goes first."""
+    people = [PersonSpec(id="bed", profile="bed", space="W", position=(6.0, 1.5)),
+              PersonSpec(id="chair", profile="wheelchair", space="W", position=(4.5, 4.0)),
+              PersonSpec(id="s", profile="staff", space="W", position=(10.0, 3.0), premove=0.0)]
+    m = _bay(people)
+    while m.task[2] < 0:
+        m.step()
+    assert m.task[2] == 1
+
+
+def test_a_prepared_unit_waits_for_the_one_nearer_the_door() -> None:
+    people = [PersonSpec(id="bed", profile="bed", space="W", position=(6.0, 1.5)),
+              PersonSpec(id="chair", profile="wheelchair", space="W", position=(6.0, 4.0)),
+              PersonSpec(id="aisle", profile="bed", space="K1", position=(3.0, 7.2))]
+    m = _bay(people)
+    m.state[:] = State.PREP
+    assert m._ahead_in_room(0)
+    assert not m._ahead_in_room(1)
+    assert not m._ahead_in_room(2)  # corridors have no inside and outside
+    m.state[1] = State.MOVE
+    assert m._ahead_in_room(0)  # the chair is on its way out of the room: one unit at a time
+    m.state[1] = State.OUT
+    assert not m._ahead_in_room(0)
+
+
+def test_units_leave_a_lift_car_one_at_a_time() -> None:
+    """A bed is wheeled out of the car only when the landing is clear of whoever came out before."""
+    people = [PersonSpec(id="first", profile="wheelchair", space="LF0", position=(13.5, 7.7)),
+              PersonSpec(id="bed", profile="bed", space="W", position=(6.0, 1.5)),
+              PersonSpec(id="walker", profile="visitor", space="W", position=(3.0, 3.0))]
+    m = _bay(people)
+    m.state[0] = State.MOVE
+    assert not m._landing_clear(1, "LF0")
+    assert m._landing_clear(2, "LF0")  # people on foot squeeze out beside it
+    m.pos[0] = (6.0, 7.2)
+    m.space[0] = m.space_ix["K0"]
+    assert m._landing_clear(1, "LF0")
+    # While the car unloads it takes no new calls.
+    m.state[1] = State.LINK
+    m.pending = [(0.0, 1, "LF0")]
+    m.space[0] = m.space_ix["LF0"]
+    m.lifts[0].call(0.0, 2, "LF1", "LF0", "visitor")
+    m._links()
+    assert m.lifts[0].trips == 0 and m.pending == [(0.0, 1, "LF0")]
