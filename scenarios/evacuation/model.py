@@ -589,7 +589,8 @@ class EvacuationModel(mesa.Model):
         A bed or wheelchair that cannot take the stairs leaves a level without a final exit
         only by lift.  Its team waits at the bedside until fewer than :data:`LIFT_CALL_AHEAD`
         units per lift serving the level are on the way to a lift or queued for one: a queue of
-        beds in the escape corridor closes it to the staff walking the other way.
+        beds in the escape corridor closes it to the staff walking the other way.  A unit already
+        in a corridor is never held (waiting there would block it just the same).
         """
         if self.need[pat] == 0 or not np.isnan(self.stair_f[pat]) or self.corridor[self.space[pat]]:
             return True
