@@ -1,0 +1,185 @@
+"""Assisted evacuation inside the model: staff take patients, gather at the bedside, prepare
+them and move off with them when called; released at a refuge or exit they go back for the next.
+
+Which patient a free staff member takes is :func:`agents.assist.choose_patient` (the policy);
+this module adds the organisation round it: own level first, started teams first, corridors
+first, rooms from the door inwards, the bedside (not the doorway), one unit at a time through
+a room's door, and the lift marshal's call on levels left by lift.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.assist import choose_patient
+from scenarios.evacuation.params import DOOR_KEEP_CLEAR, LIFT_CALL_AHEAD, TEAM_REACH, State
+from scenarios.evacuation.routes import Goal
+
+if TYPE_CHECKING:
+    from scenarios.evacuation.model import EvacuationModel
+
+__all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "in_doorway", "release_team",
+           "staff_idle"]
+
+
+def assist(m: EvacuationModel) -> None:
+    free = np.flatnonzero(m.staff & (m.state == State.HOLD) & (m.task < 0))
+    if free.size:
+        short = np.array([len(m.team[k]) < m.need[k] for k in range(len(m.ids))])
+        cand = np.flatnonzero((m.state == State.NEED) & short)
+        cand = np.array([c for c in cand if m._in_phase(int(c))], dtype=np.int64)
+        for s in free.tolist():
+            cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
+            if cand_here.size == 0:
+                m._staff_idle(s)
+                continue
+            # Complete a team before starting another: staff who each wait at a different bed
+            # for a second pair of hands that never comes would wait for ever.
+            # Own level first (see agents.assist), then the nearest level with patients.
+            gap = np.abs(m.lvl[cand_here] - m.lvl[s])
+            cand_here = cand_here[gap == gap.min()]
+            started = np.array([len(m.team[int(c)]) > 0 for c in cand_here], dtype=bool)
+            if started.any():
+                cand_here = cand_here[started]
+            # Escape routes first: a patient waiting in a corridor narrows it for everyone else.
+            aisle = m.corridor[m.space[cand_here]]
+            if aisle.any():
+                cand_here = cand_here[aisle]
+            c = choose_patient(m.p.policy, m.pos[s], int(m.lvl[s]), int(m.home_comp[s]),
+                               cand_xy=m.pos[cand_here], cand_level=m.lvl[cand_here],
+                               cand_ward=m.home_comp[cand_here], cand_dependency=m.dep[cand_here])
+            pat = int(cand_here[c])
+            # Within a room, from the door inwards: nobody is wheeled past a patient still waiting.
+            same = cand_here[(m.space[cand_here] == m.space[pat])
+                             & (m.lvl[cand_here] == m.lvl[pat])]
+            if same.size > 1 and not m.corridor[m.space[pat]]:
+                pat = int(same[np.argmin([m._door_dist(int(o)) for o in same])])
+            m.team[pat].append(s)
+            m.task[s] = pat
+            m.state[s] = State.MOVE
+            if np.isnan(m.t_move[s]):
+                m.t_move[s] = m.t
+            sp = m.space_ids[m.space[pat]]
+            m._set_goal(s, m._goal(Goal("point", spaces=frozenset([sp]),
+                                              point=(float(m.pos[pat, 0]), float(m.pos[pat, 1])))))
+            if len(m.team[pat]) >= m.need[pat]:
+                cand = cand[cand != pat]
+    # Staff who reached their patient wait (FETCH); preparation starts when all are there.
+    # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
+    # or beside a teammate already there: a second nurse cannot stand where the first one does.
+    fetch = np.flatnonzero(m.staff & (m.state == State.MOVE) & (m.task >= 0))
+    for s in fetch.tolist():
+        pat = int(m.task[s])
+        if m.lvl[s] != m.lvl[pat] or m.space[s] != m.space[pat]:
+            continue
+        reach = m.radius[s] + m.radius[pat] + m.extra[pat] + 1.0
+        near = math.dist(m.pos[s], m.pos[pat]) < reach
+        near = near or any(m.state[o] == State.FETCH
+                           and math.dist(m.pos[s], m.pos[o]) < TEAM_REACH
+                           for o in m.team[pat] if o != s)
+        if near and not m._in_doorway(s, pat, reach):
+            m.state[s] = State.FETCH
+    for pat in np.flatnonzero(m.state == State.NEED).tolist():
+        tm = m.team[pat]
+        if len(tm) >= m.need[pat] and all(m.state[s] == State.FETCH for s in tm):
+            m.state[pat] = State.PREP
+            m.prep_end[pat] = m.t + m.prepare[pat]
+    ready = np.flatnonzero((m.state == State.PREP) & (m.t >= m.prep_end))
+    ready = ready[np.argsort(m.prep_end[ready], kind="stable")]
+    for pat in ready.tolist():
+        if m._ahead_in_room(pat) or not m._called_forward(pat):
+            continue
+        m.state[pat] = State.MOVE
+        if np.isnan(m.t_move[pat]):
+            m.t_move[pat] = m.t
+        m._set_goal(pat, m._safety_goal(pat))
+        m.prep_end[pat] = np.inf
+        m.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
+        for s in m.team[pat]:
+            m.state[s] = State.ATTACHED
+
+
+def staff_idle(m: EvacuationModel, s: int) -> None:
+    """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
+    if m.phase == 2:
+        m.state[s] = State.MOVE
+        m._set_goal(s, m._exit_goal(s))
+    elif int(m.space_comp[m.space[s]]) in m._fire_ix():
+        m.state[s] = State.MOVE
+        m._set_goal(s, m._refuge_goal(s))
+    else:
+        return
+    if np.isnan(m.t_move[s]):
+        m.t_move[s] = m.t
+
+
+def in_doorway(m: EvacuationModel, s: int, pat: int, reach: float) -> bool:
+    """Whether staff member s stands within :data:`DOOR_KEEP_CLEAR` of a door of the room while
+    the patient is farther than ``reach`` from it: they walk on to the bedside rather than
+    wait in the doorway, where they would shut in every other bed of the room."""
+    for d in m.facility.doors_of.get(m.space_ids[m.space[s]], ()):
+        if math.dist(m.pos[s], d.at) < DOOR_KEEP_CLEAR and math.dist(m.pos[pat], d.at) > reach:
+            return True
+    return False
+
+
+def door_dist(m: EvacuationModel, k: int) -> float:
+    """Distance (m) from occupant k to the nearest door of its space (inf if none)."""
+    doors = m.facility.doors_of.get(m.space_ids[m.space[k]], ())
+    return min((math.dist(m.pos[k], d.at) for d in doors), default=math.inf)
+
+
+def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
+    """Whether another bed or wheelchair must leave the room first: one nearer the door still
+    being prepared, or one already on its way out (a 1.4 m door passes one unit at a time)."""
+    if m.corridor[m.space[pat]]:
+        return False
+    here = (m.space == m.space[pat]) & (m.lvl == m.lvl[pat])
+    here[pat] = False
+    if ((m.state == State.MOVE) & (m.need > 0) & here).any():
+        return True
+    mine = m._door_dist(pat)
+    prep = np.flatnonzero((m.state == State.PREP) & here).tolist()
+    return any(m._door_dist(o) < mine for o in prep)
+
+
+def called_forward(m: EvacuationModel, pat: int) -> bool:
+    """Whether a prepared unit may leave its place now (the lift marshal's call).
+
+    A bed or wheelchair that cannot take the stairs leaves a level without a final exit
+    only by lift.  Its team waits at the bedside until fewer than :data:`LIFT_CALL_AHEAD`
+    units per lift serving the level are on the way to a lift or queued for one: a queue of
+    beds in the escape corridor closes it to the staff walking the other way.  A unit already
+    in a corridor is never held (waiting there would block it just the same).
+    """
+    if m.need[pat] == 0 or not np.isnan(m.stair_f[pat]) or m.corridor[m.space[pat]]:
+        return True
+    li = int(m.lvl[pat])
+    lifts = m._level_lifts.get(li, 0)
+    if lifts == 0 or li in m._exit_levels:
+        return True
+    if m.phase == 1 and m.home_comp[pat] in m._fire_ix():
+        return True  # horizontal move to the refuge: no lift
+    units = (m.need > 0) & np.isnan(m.stair_f) & (m.lvl == li)
+    going = int(np.count_nonzero(units & (m.state == State.MOVE)))
+    here = m.facility_level_spaces[li]
+    going += sum(1 for lk in m.lifts for item in lk.queue
+                 if item[2] in here and m.need[item[1]] > 0)
+    return going < LIFT_CALL_AHEAD * lifts
+
+
+def release_team(m: EvacuationModel, pat: int) -> None:
+    for s in m.team[pat]:
+        m.state[s] = State.HOLD
+        m.task[s] = -1
+        m.pos[s] = m.prev_pos[pat]
+        m.lvl[s] = m.lvl[pat]
+        m.space[s] = m.space[pat]
+        if m.reached[pat] == 2:
+            m.space[s] = m._space_at(s)
+        elif m.reached[pat] == 1:
+            m._step_inside(s, m.exit_used[pat])
+    m.team[pat] = []

@@ -1,0 +1,116 @@
+"""The evacuation model's vocabulary: occupant states, who is where at the alarm, run parameters
+and the distances and times its behaviour rules use (each documented in ``docs/evacuation.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.pedestrians import SpeedModel
+
+__all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "PARK_GAP", "PATIENCE",
+           "TEAM_REACH", "EvacParams", "PersonSpec", "State"]
+
+
+class State:
+    """Occupant states (small ints in the ``state`` array)."""
+
+    PRE, MOVE, NEED, PREP, ATTACHED, LINK, REFUGE, OUT, HOLD, FETCH = range(10)
+    NAMES = ("pre", "move", "need_staff", "prep", "escorting", "link", "refuge", "out", "hold", "fetch")
+
+
+#: States whose occupant stands on a level plane.
+_ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
+#: Seconds added to a detour door (one whose way on leads back through the current space):
+#: it is taken only when nothing else is reachable.
+DETOUR_PENALTY = 1.0e4
+#: Metres beyond an occupant's reach (radius plus a bed's extra length) kept free in front of
+#: every door and exit when placing people at random: rooms keep their door clear.
+DOOR_KEEP_CLEAR = 1.0
+#: People take a stair flight or a lift from within this distance (m) of the middle of its
+#: space (:meth:`Navigator.landing`); they walk there first, so a queue forms on the landing and
+#: not in the doorway.
+LINK_REACH = 2.0
+#: Seconds without progress after which someone going round an obstacle tries the other side
+#: (and back again after as long again).
+PATIENCE = 8.0
+#: Metres kept free round a bed or wheelchair parked in a refuge, beyond its length: a walker's
+#: passage, so parked units never close a corridor.
+PARK_GAP = 0.5
+#: Metres from a teammate already at the bedside within which a staff member has joined the team
+#: (arm's length across a bed, or across the next patient's bed in a crowded ICU bay).
+TEAM_REACH = 2.0
+#: Beds and wheelchairs per lift serving a level that may be on their way to it or queued for
+#: it at once; the others stay prepared at the bedside until called
+#: (:func:`scenarios.evacuation.assistance.called_forward`).
+LIFT_CALL_AHEAD = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonSpec:
+    """One occupant at the alarm.
+
+    Attributes:
+        id: Unique id.
+        profile: Profile name (:data:`agents.occupants.PROFILES`).
+        space: Space they are in.
+        position: Exact position, or ``None`` to place at random in ``space``.
+        exit: Allocated final exit (RiMEA test 10), or ``None`` for free choice.
+        premove: Pre-movement time (s) instead of a draw from the profile.
+        speed: Free speed (m/s) instead of a draw from the profile.
+        battery_min: Ventilator battery/O2 budget (min) for ventilated patients.
+    """
+
+    id: str
+    profile: str
+    space: str
+    position: tuple[float, float] | None = None
+    exit: str | None = None
+    premove: float | None = None
+    speed: float | None = None
+    battery_min: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvacParams:
+    """Everything about a run except who is where.
+
+    Attributes:
+        alarm: Alarm time (s from the start of the run).
+        strategy: ``"full"`` (everyone to final exits) or ``"progressive"``
+            (fire compartments to a neighbouring compartment, then everyone out).
+        fire_compartments: Compartments evacuated first (progressive).
+        vertical_after: Seconds after the alarm when the vertical phase starts;
+            ``None``: when the horizontal phase is done.
+        policy: Staff assignment policy (:data:`agents.assist.POLICIES`).
+        lifts: Which lifts are used: ``"evacuation"`` (flagged evacuation
+            lifts), ``"all"`` or ``"none"``.
+        cell: Raster cell size (m).
+        model: Movement model parameters.
+        max_time: Stop after this many simulated seconds.
+        record_every: Trajectory and curve sampling interval (s).
+        door_closures: (door id, time s) pairs: doors that close during the run.
+        deadlock_window: No progress for this long (s) while the portal ahead
+            passes no one is a deadlock.
+        battery_range: (5 %, 95 %) of transport ventilator battery time (min)
+            when a patient has none given (Campbell et al. 2002: 34-642 min).
+        trajectories: Record trajectories.
+        door_flow: Capacity of doors and exits in P/(s m) of clear width
+            (CIBSE Guide E / IMO: 1.33); ``None`` leaves flows to the movement
+            model alone.
+    """
+
+    alarm: float = 0.0
+    strategy: str = "full"
+    fire_compartments: tuple[str, ...] = ()
+    vertical_after: float | None = None
+    policy: str = "most_dependent"
+    lifts: str = "evacuation"
+    cell: float = 0.1
+    model: SpeedModel = field(default_factory=SpeedModel)
+    max_time: float = 3600.0
+    record_every: float = 1.0
+    door_closures: tuple[tuple[str, float], ...] = ()
+    deadlock_window: float = 60.0
+    battery_range: tuple[float, float] = (34.0, 642.0)
+    trajectories: bool = True
+    door_flow: float | None = 1.33
