@@ -9,7 +9,7 @@ from shapely.geometry import box
 from agents.assist import choose_patient
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
-from scenarios.evacuation.model import LIFT_CALL_AHEAD, State
+from scenarios.evacuation.model import LIFT_CALL_AHEAD, TEAM_REACH, State
 from scenarios.evacuation.routes import Goal
 from scenarios.evacuation.testbeds import ward
 
@@ -161,6 +161,21 @@ def test_staff_wait_at_the_bedside_not_in_the_doorway() -> None:
     m._assist()
     assert m.state[2] == State.FETCH
     assert m.state[0] == State.PREP
+
+
+def test_a_nurse_near_a_teammate_at_the_bedside_has_joined_the_team() -> None:
+    """In a full bay the second nurse may be held off the bed by the next patient's: 1.25 m from a
+    teammate at the bedside is close enough (TEAM_REACH), 3.2 m from the patient is not."""
+    people = [PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 1.8)),
+              PersonSpec(id="s0", profile="staff", space="W0", position=(1.6, 4.0)),
+              PersonSpec(id="s1", profile="staff", space="W0", position=(0.5, 4.6))]
+    m = _ward_team(people)
+    m.state[:] = (State.NEED, State.FETCH, State.MOVE)
+    m.team[0] = [1, 2]
+    m.task[1:] = 0
+    assert 1.0 < np.hypot(*(m.pos[2] - m.pos[1])) < TEAM_REACH
+    m._assist()
+    assert m.state[2] == State.FETCH
 
 
 def _bay(people: list[PersonSpec]) -> EvacuationModel:
