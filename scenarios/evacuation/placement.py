@@ -73,17 +73,30 @@ def return_from_refuge(m: EvacuationModel) -> None:
         m.best[k] = np.inf
 
 
+#: Door width (m) from which a room takes an overflow of refuge occupants before narrower ones.
+WIDE_DOOR = 1.2
+
+
 def refuge_spaces(m: EvacuationModel, space: int) -> list[int]:
     """Where people who reached a refuge through ``space`` wait: it first, then the rest of its
-    compartment on that level, nearest first (a corridor full of parked beds overflows into rooms)."""
+    compartment on that level, nearest first (a corridor full of parked beds overflows into rooms).
+
+    Rooms whose doors are all narrower than :data:`WIDE_DOOR` (stores, utility rooms) come
+    last: a crowd sent into a store has to come out again through a 0.9 m door.
+    """
     if space in m._refuge_order:
         return m._refuge_order[space]
-    sp = m.facility.spaces[space]
+    fac = m.facility
+    sp = fac.spaces[space]
     here = sp.polygon.representative_point()
-    rest = [k for k, o in enumerate(m.facility.spaces)
+    rest = [k for k, o in enumerate(fac.spaces)
             if k != space and o.compartment == sp.compartment and o.level == sp.level
             and o.kind not in (SpaceKind.STAIR, SpaceKind.LIFT)]
-    rest.sort(key=lambda k: (m.facility.spaces[k].polygon.distance(here), k))
+
+    def narrow(k: int) -> bool:
+        return not any(d.width >= WIDE_DOOR for d in fac.doors_of.get(m.space_ids[k], ()))
+
+    rest.sort(key=lambda k: (narrow(k), fac.spaces[k].polygon.distance(here), k))
     m._refuge_order[space] = [space, *rest]
     return m._refuge_order[space]
 
