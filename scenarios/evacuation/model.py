@@ -98,6 +98,7 @@ class EvacuationModel(mesa.Model):
         self.last_pass: dict[str, float] = {}
         self.deadlocks: list[tuple[str, float, float, float]] = []
         self._refuge_order: dict[int, list[int]] = {}
+        self._spot_cells: dict[tuple[str, float, float], np.ndarray] = {}
         self._fire_spaces = frozenset(s for c in params.fire_compartments
                                       for s in facility.compartments.get(c, ()))
         self._init_people(people)
@@ -142,18 +143,20 @@ class EvacuationModel(mesa.Model):
         self.pos = np.zeros((n, 2))
         self.lvl = np.zeros(n, np.int64)
         self.space = np.zeros(n, np.int64)
-        placed: dict[int, list[tuple[float, float, float]]] = {}
+        # People already placed, per space: walls keep people in different spaces apart, and nobody
+        # is placed in front of a door, so a new spot is checked against its own space only.
+        placed: dict[str, list[tuple[float, float, float]]] = {}
         for k, p in enumerate(people):
             if not self.facility.has_space(p.space):
                 raise RunError(f"occupant {p.id}: no space {p.space!r} in the facility")
             sp = self.facility.space(p.space)
             li = self.level_ix[sp.level]
             xy = p.position if p.position is not None else self._free_spot(
-                p.space, self.radius[k] + self.extra[k], self.clear[k], placed.setdefault(li, []), p.id)
+                p.space, self.radius[k] + self.extra[k], self.clear[k], placed.setdefault(p.space, []), p.id)
             self.pos[k] = xy
             self.lvl[k] = li
             self.space[k] = self.space_ix[p.space]
-            placed.setdefault(li, []).append((xy[0], xy[1], float(self.radius[k] + self.extra[k])))
+            placed.setdefault(p.space, []).append((xy[0], xy[1], float(self.radius[k] + self.extra[k])))
             g = self.grids[li]
             i, j = g.cell_of(self.pos[k:k + 1])
             if g.wall[i[0], j[0]] < self.clear[k] or g.space[i[0], j[0]] < 0:

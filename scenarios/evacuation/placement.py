@@ -26,14 +26,18 @@ __all__ = ["clear_of_openings", "free_spot", "normals", "park_spaces", "refuge_s
 def free_spot(m: EvacuationModel, space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],  # noqa: PLR0917
               who: str) -> tuple[float, float]:
     g = m.grids[m.level_ix[m.facility.space(space_id).level]]
-    cells = np.flatnonzero(m.nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
-    if cells.size == 0:
-        raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
-    # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
-    # a space too small for that keeps all its floor.
-    far = m._clear_of_openings(space_id, cells, g, r)
-    if far.any():
-        cells = cells[far]
+    key = (space_id, round(r, 3), round(c, 3))
+    cells = m._spot_cells.get(key)
+    if cells is None:
+        cells = np.flatnonzero(m.nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
+        if cells.size == 0:
+            raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
+        # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
+        # a space too small for that keeps all its floor.
+        far = m._clear_of_openings(space_id, cells, g, r)
+        if far.any():
+            cells = cells[far]
+        m._spot_cells[key] = cells
     arr = np.array(placed) if placed else np.zeros((0, 3))
     for _ in range(5):
         pick = cells[m.gen.integers(cells.size, size=2000)]
