@@ -180,25 +180,8 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
 
 
 def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
-                     x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
-    """New positions after ``disp``, never entering a cell closer to a wall than ``clearance``.
-
-    A move is accepted if the end cell and, for a diagonal move, both cells
-    beside it are free; otherwise the agent slides along x or y, then tries
-    ``fallback`` (e.g. the plain navigation direction, when neighbours push
-    it into a door jamb) and its slides, or stays.
-    Displacements must be shorter than one cell ``h``.
-
-    Args:
-        pos: Positions (n, 2) on one level.
-        disp: Intended displacements (n, 2).
-        free: Wall-distance raster of the level (lower bound, m).
-        clearance: Required wall distance per agent (n,).
-        x0, y0, h: Raster origin and cell size.
-
-    Returns:
-        The accepted positions (n, 2).
-    """
+                   x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
+    """The rules of :func:`agents.pedestrians.constrained_move`, as numpy masks."""
     ny, nx = free.shape
 
     def cell(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
