@@ -28,9 +28,9 @@ __all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "in_doorway
 def assist(m: EvacuationModel) -> None:
     free = np.flatnonzero(m.staff & (m.state == State.HOLD) & (m.task < 0))
     if free.size:
-        short = np.array([len(m.team[k]) < m.need[k] for k in range(len(m.ids))])
-        cand = np.flatnonzero((m.state == State.NEED) & short)
-        cand = np.array([c for c in cand if m._in_phase(int(c))], dtype=np.int64)
+        short = np.fromiter(map(len, m.team), np.int64, len(m.team)) < m.need
+        in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
+        cand = np.flatnonzero((m.state == State.NEED) & short & in_phase)
         for s in free.tolist():
             cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
             if cand_here.size == 0:
@@ -107,7 +107,7 @@ def staff_idle(m: EvacuationModel, s: int) -> None:
     if m.phase == 2:
         m.state[s] = State.MOVE
         m._set_goal(s, m._exit_goal(s))
-    elif int(m.space_comp[m.space[s]]) in m._fire_ix():
+    elif int(m.space_comp[m.space[s]]) in m.fire_ix:
         m.state[s] = State.MOVE
         m._set_goal(s, m._refuge_goal(s))
     else:
@@ -161,7 +161,7 @@ def called_forward(m: EvacuationModel, pat: int) -> bool:
     lifts = m._level_lifts.get(li, 0)
     if lifts == 0 or li in m._exit_levels:
         return True
-    if m.phase == 1 and m.home_comp[pat] in m._fire_ix():
+    if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
         return True  # horizontal move to the refuge: no lift
     units = (m.need > 0) & np.isnan(m.stair_f) & (m.lvl == li)
     going = int(np.count_nonzero(units & (m.state == State.MOVE)))

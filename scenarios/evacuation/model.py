@@ -78,6 +78,8 @@ class EvacuationModel(mesa.Model):
         self.local_to_global = [np.array([self.space_ix[s] for s in g.space_ids]) for g in self.grids]
         comps = sorted(facility.compartments)
         self.comp_ix = {c: k for k, c in enumerate(comps)}
+        #: Indices of the fire compartments (fixed for a run).
+        self.fire_ix = frozenset(self.comp_ix[c] for c in params.fire_compartments if c in self.comp_ix)
         self.space_comp = np.array([self.comp_ix.get(s.compartment or "", -1) for s in facility.spaces])
         self.corridor = np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces])
         self.door_between: dict[frozenset[str], str] = {frozenset(d.spaces): d.id for d in facility.doors}
@@ -163,6 +165,7 @@ class EvacuationModel(mesa.Model):
                 raise RunError(f"occupant {p.id}: position {xy} is not free floor of space {p.space!r} "
                                f"(closer than {self.clear[k]} m to a wall or outside)")
         self.home_comp = self.space_comp[self.space]
+        self.home_in_fire = np.isin(self.home_comp, list(self.fire_ix))
         # A parked bed or wheelchair stands square to the nearest wall (head against it).
         self.orient = np.zeros((n, 2))
         for li, g in enumerate(self.grids):
@@ -217,7 +220,7 @@ class EvacuationModel(mesa.Model):
         """Final exits (the allocated one, if any); outside the fire compartments, routes avoid them."""
         ex = self.assigned_exit[k]
         avoid: frozenset[str] = frozenset()
-        if int(self.space_comp[self.space[k]]) not in self._fire_ix():
+        if int(self.space_comp[self.space[k]]) not in self.fire_ix:
             avoid = self._fire_spaces
         return self._goal(Goal("exit", exits=frozenset([ex]) if ex else frozenset(), avoid=avoid))
 
@@ -238,16 +241,13 @@ class EvacuationModel(mesa.Model):
         return self._goal(Goal("spaces", spaces=frozenset(targets)))
 
     def _safety_goal(self, k: int) -> int:
-        if self.phase == 1 and self.home_comp[k] in self._fire_ix():
+        if self.phase == 1 and self.home_comp[k] in self.fire_ix:
             return self._refuge_goal(k)
         return self._exit_goal(k)
 
-    def _fire_ix(self) -> set[int]:
-        return {self.comp_ix[c] for c in self.p.fire_compartments if c in self.comp_ix}
-
     def _in_phase(self, k: int) -> bool:
         """Whether occupant k evacuates in the current phase."""
-        return self.phase == 2 or int(self.space_comp[self.space[k]]) in self._fire_ix()
+        return self.phase == 2 or int(self.space_comp[self.space[k]]) in self.fire_ix
 
     # -- the step ---------------------------------------------------------------
     def step(self) -> None:
@@ -281,8 +281,8 @@ class EvacuationModel(mesa.Model):
         if self.phase == 1:
             if self.p.strategy != "horizontal":
                 return False
-            mine = np.isin(self.home_comp, list(self._fire_ix()))
-            return not bool((mine & ~np.isin(self.state, (State.OUT, State.REFUGE)) & ~self.stranded).any())
+            safe = np.isin(self.state, (State.OUT, State.REFUGE))
+            return not bool((self.home_in_fire & ~safe & ~self.stranded).any())
         active = (self.state != State.OUT) & ~self.stranded
         return not bool(active.any())
 
@@ -293,9 +293,7 @@ class EvacuationModel(mesa.Model):
             return
         if self.p.strategy == "horizontal" or self.t < self.p.alarm:
             return
-        fire = self._fire_ix()
-        mine = np.isin(self.home_comp, list(fire))
-        left = mine & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
+        left = self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
         timed = self.p.vertical_after is not None and self.t >= self.p.alarm + self.p.vertical_after
         if left.any() and not timed:
             return

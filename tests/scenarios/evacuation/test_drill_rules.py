@@ -83,6 +83,14 @@ def test_lift_marshal_does_not_hold_corridor_or_ground_floor_units() -> None:
     assert m._called_forward(2)
 
 
+def _first_task(m: EvacuationModel, staff: int, limit: float = 300.0) -> int:
+    """The patient a staff member is first sent to (fails rather than hangs if none by ``limit`` s)."""
+    while m.task[staff] < 0:
+        assert m.t < limit, f"no task by {limit} s"
+        m.step()
+    return int(m.task[staff])
+
+
 def _ward_team(people: list[PersonSpec], **kw: object) -> EvacuationModel:
     params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False,
                         max_time=900.0, **kw)  # type: ignore[arg-type]
@@ -94,10 +102,7 @@ def test_patients_in_the_corridor_are_fetched_first() -> None:
     people = [PersonSpec(id="room", profile="bed", space="W0", position=(2.0, 2.5)),
               PersonSpec(id="aisle", profile="bed", space="KA", position=(6.5, 6.2)),
               PersonSpec(id="s", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0)]
-    m = _ward_team(people)
-    while m.task[2] < 0:
-        m.step()
-    assert m.task[2] == 1
+    assert _first_task(_ward_team(people), 2) == 1
 
 
 def test_a_patient_is_prepared_once() -> None:
@@ -188,10 +193,7 @@ def test_a_room_is_cleared_from_the_door_inwards() -> None:
     people = [PersonSpec(id="bed", profile="bed", space="W", position=(6.0, 1.5)),
               PersonSpec(id="chair", profile="wheelchair", space="W", position=(4.5, 4.0)),
               PersonSpec(id="s", profile="staff", space="W", position=(10.0, 3.0), premove=0.0)]
-    m = _bay(people)
-    while m.task[2] < 0:
-        m.step()
-    assert m.task[2] == 1
+    assert _first_task(_bay(people), 2) == 1
 
 
 def test_a_prepared_unit_waits_for_the_one_nearer_the_door() -> None:
