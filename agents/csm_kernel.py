@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step",
-           "wall_move"]
+           "wall_move", "wall_move_one"]
 
 #: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
 MOUTH = 1.0
@@ -35,22 +35,48 @@ STEP_ASIDE = 0.6
 YIELD_LOOKAHEAD = 1.5
 
 
+#: Most cells the neighbour grid may have per agent (plus :data:`_CELLS_MIN`): people spread
+#: over a large site get coarser cells instead of a huge grid (3 x 3 cells still cover the cutoff).
+_CELLS_PER_AGENT = 8
+_CELLS_MIN = 4096
+
+
 @njit(cache=True)
 def _cell_list(pos: np.ndarray, layer: np.ndarray,
-               size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+               size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Neighbour grid: cells at least ``size`` wide keyed by (layer, row, column).
+
+    Returns each agent's cell column and row, the agents ordered by cell (by index within a
+    cell), the start of each cell's run in that order (``start[c]:start[c + 1]``) and the grid
+    width and height.
+    """
     n = pos.shape[0]
-    minx = pos[:, 0].min()
-    miny = pos[:, 1].min()
+    minx, maxx = pos[:, 0].min(), pos[:, 0].max()
+    miny, maxy = pos[:, 1].min(), pos[:, 1].max()
+    nl = layer.max() + 1
+    while True:
+        ncx = int((maxx - minx) / size) + 1
+        ncy = int((maxy - miny) / size) + 1
+        if nl * ncx * ncy <= _CELLS_PER_AGENT * n + _CELLS_MIN:
+            break
+        size *= 2.0
     cx = np.empty(n, np.int64)
     cy = np.empty(n, np.int64)
+    key = np.empty(n, np.int64)
+    start = np.zeros(nl * ncx * ncy + 1, np.int64)
     for k in range(n):
         cx[k] = int((pos[k, 0] - minx) / size)
         cy[k] = int((pos[k, 1] - miny) / size)
-    ncx = cx.max() + 1
-    ncy = cy.max() + 1
-    key = (layer * ncy + cy) * ncx + cx
-    order = np.argsort(key, kind="mergesort")
-    return cx, cy, order, key[order], ncx, ncy
+        key[k] = (layer[k] * ncy + cy[k]) * ncx + cx[k]
+        start[key[k] + 1] += 1
+    for c in range(1, start.size):
+        start[c] += start[c - 1]
+    fill = start[:-1].copy()
+    order = np.empty(n, np.int64)
+    for k in range(n):
+        order[fill[key[k]]] = k
+        fill[key[k]] += 1
+    return cx, cy, key, order, start, ncx, ncy
 
 
 @njit(cache=True)
@@ -87,19 +113,23 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     v = np.empty(n)
     if n == 0:
         return e, v, fallback
-    cx, cy, order, skey, ncx, ncy = _cell_list(pos, layer, cutoff)
+    cx, cy, key, order, start, ncx, ncy = _cell_list(pos, layer, cutoff)
     cut2 = cutoff * cutoff
     # Cells holding someone who walks: a person standing still with none of them around has
     # nothing to react to (speed 0), which spares most of a building waiting for its phase.
-    walking = np.zeros(skey.size, np.bool_)
-    for q in range(skey.size):
-        a = order[q]
-        walking[q] = abs(desired[a, 0]) + abs(desired[a, 1]) > 0
+    walking = np.zeros(start.size - 1, np.bool_)
+    for a in range(n):
+        if abs(desired[a, 0]) + abs(desired[a, 1]) > 0:
+            walking[key[a]] = True
+    los = np.empty(9, np.int64)
+    his = np.empty(9, np.int64)
+    nb = np.empty(n, np.int64)
+    gnx = np.empty(n)
+    gny = np.empty(n)
+    gs = np.empty(n)
+    gext = np.empty(n)
     for i in range(n):
         # -- neighbours within the cutoff on the same layer, with their geometry ------------------
-        los = np.empty(9, np.int64)
-        his = np.empty(9, np.int64)
-        cap = 0
         c = 0
         near_walker = False
         for dyc in range(-1, 2):
@@ -111,24 +141,15 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
                     his[c] = 0
                 else:
                     k = (layer[i] * ncy + yy) * ncx + xx
-                    los[c] = np.searchsorted(skey, k)
-                    his[c] = np.searchsorted(skey, k, side="right")
-                    for q in range(los[c], his[c]):
-                        if walking[q]:
-                            near_walker = True
-                            break
-                cap += his[c] - los[c]
+                    los[c] = start[k]
+                    his[c] = start[k + 1]
+                    near_walker = near_walker or walking[k]
                 c += 1
         if v0[i] == 0 and not near_walker and abs(desired[i, 0]) + abs(desired[i, 1]) == 0:
             e[i, 0], e[i, 1] = 0.0, 0.0
             fallback[i, 0], fallback[i, 1] = 0.0, 0.0
             v[i] = 0.0
             continue
-        nb = np.empty(cap, np.int64)
-        gnx = np.empty(cap)
-        gny = np.empty(cap)
-        gs = np.empty(cap)
-        gext = np.empty(cap)
         m = 0
         for c in range(9):
             for q in range(los[c], his[c]):
@@ -269,28 +290,34 @@ def _free_move(free: np.ndarray, c: float, i0: int, j0: int,  # noqa: PLR0917 - 
 
 
 @njit(cache=True)
+def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
+        px: float, py: float, dx: float, dy: float, fx: float, fy: float, free: np.ndarray, c: float,
+        x0: float, y0: float, h: float, use_fallback: bool) -> tuple[float, float]:
+    """One agent's new position: the whole move ``(dx, dy)``, else its x or y part, else the same
+    for the fallback ``(fx, fy)``, else stay (see :func:`wall_move`)."""
+    ny, nx = free.shape
+    i0, j0 = _cell(px, py, x0, y0, h, nx, ny)
+    tries = 2 if use_fallback else 1
+    for t in range(tries):
+        mx = dx if t == 0 else fx
+        my = dy if t == 0 else fy
+        if _free_move(free, c, i0, j0, px + mx, py + my, x0, y0, h):
+            return px + mx, py + my
+        if abs(mx) > 1e-3 and _free_move(free, c, i0, j0, px + mx, py, x0, y0, h):
+            return px + mx, py
+        if abs(my) > 1e-3 and _free_move(free, c, i0, j0, px, py + my, x0, y0, h):
+            return px, py + my
+    return px, py
+
+
+@njit(cache=True)
 def wall_move(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, disp: np.ndarray, free: np.ndarray, clearance: np.ndarray, x0: float, y0: float,
         h: float, fallback: np.ndarray, use_fallback: bool) -> np.ndarray:
     """New positions: the whole move, else its x or y part, else the same for ``fallback``, else stay."""
     n = pos.shape[0]
-    ny, nx = free.shape
-    out = pos.copy()
+    out = np.empty_like(pos)
     for k in range(n):
-        c = clearance[k]
-        px, py = pos[k, 0], pos[k, 1]
-        i0, j0 = _cell(px, py, x0, y0, h, nx, ny)
-        tries = 2 if use_fallback else 1
-        for t in range(tries):
-            dx = disp[k, 0] if t == 0 else fallback[k, 0]
-            dy = disp[k, 1] if t == 0 else fallback[k, 1]
-            if _free_move(free, c, i0, j0, px + dx, py + dy, x0, y0, h):
-                out[k, 0], out[k, 1] = px + dx, py + dy
-                break
-            if abs(dx) > 1e-3 and _free_move(free, c, i0, j0, px + dx, py, x0, y0, h):
-                out[k, 0] = px + dx
-                break
-            if abs(dy) > 1e-3 and _free_move(free, c, i0, j0, px, py + dy, x0, y0, h):
-                out[k, 1] = py + dy
-                break
+        out[k, 0], out[k, 1] = wall_move_one(pos[k, 0], pos[k, 1], disp[k, 0], disp[k, 1], fallback[k, 0],
+                                             fallback[k, 1], free, clearance[k], x0, y0, h, use_fallback)
     return out

@@ -27,6 +27,7 @@ Life of an occupant (``state``): ``PRE`` (alarm given, not yet moving) ->
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import mesa
 import numpy as np
@@ -37,6 +38,7 @@ from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation import assistance, linking, motion, placement
 from scenarios.evacuation.levels import build_links
+from scenarios.evacuation.motion_kernel import level_arrays
 from scenarios.evacuation.params import (
     DETOUR_PENALTY,
     DOOR_KEEP_CLEAR,
@@ -76,6 +78,10 @@ class EvacuationModel(mesa.Model):
         self.space_ids = [s.id for s in facility.spaces]
         self.space_ix = {s: k for k, s in enumerate(self.space_ids)}
         self.local_to_global = [np.array([self.space_ix[s] for s in g.space_ids]) for g in self.grids]
+        self.level_arrays = level_arrays(self.grids, self.wall_normal, self.local_to_global)
+        sm = params.model
+        self.csm_params = np.array([sm.strength, sm.range, sm.wall_strength, sm.wall_range, sm.cutoff,
+                                    sm.time_gap])
         comps = sorted(facility.compartments)
         self.comp_ix = {c: k for k, c in enumerate(comps)}
         #: Indices of the fire compartments (fixed for a run).
@@ -101,6 +107,8 @@ class EvacuationModel(mesa.Model):
         self.deadlocks: list[tuple[str, float, float, float]] = []
         self._refuge_order: dict[int, list[int]] = {}
         self._spot_cells: dict[tuple[str, float, float], np.ndarray] = {}
+        #: Nearest-door distance per occupant with the (x, y, space) it was measured at.
+        self.door_dist_cache: dict[int, tuple[float, float, int, float]] = {}
         self._fire_spaces = frozenset(s for c in params.fire_compartments
                                       for s in facility.compartments.get(c, ()))
         self._init_people(people)
@@ -116,6 +124,9 @@ class EvacuationModel(mesa.Model):
         self.ids = [p.id for p in people]
         self.profiles: list[Profile] = [profile(p.profile) for p in people]
         prof = self.profiles
+        names = sorted({q.name for q in prof})
+        self.n_profiles = len(names)
+        self.profile_ix = np.array([names.index(q.name) for q in prof], np.int64)
         self.radius = np.array([q.radius for q in prof])
         self.extra = np.array([q.extra for q in prof])
         self.clear = np.array([q.clearance for q in prof])
@@ -177,6 +188,10 @@ class EvacuationModel(mesa.Model):
         self.state = np.full(n, State.PRE)
         self.goal = np.full(n, -1)
         self.opt: list[Option | None] = [None] * n
+        #: Value identity of ``opt`` (``option_ids``), -1 for none: what route choice compares.
+        self.opt_id = np.full(n, -1, np.int64)
+        self.option_ids: dict[Option, int] = {}
+        self.option_arrays: dict[int, Any] = {}
         self.fid = np.full(n, -1)
         self.dist = np.full(n, np.inf)
         self.t_start = self.p.alarm + self.premove
@@ -265,8 +280,7 @@ class EvacuationModel(mesa.Model):
             self.reroute[self.state == State.MOVE] = True
             self._next_reroute = t + 1.0
         self._choose()
-        self._move()
-        self._arrivals()
+        self._arrivals(*self._move())
         if t >= self._next_record:
             self.recorder.sample(t)
             self._next_record = t + self.p.record_every
@@ -383,23 +397,33 @@ class EvacuationModel(mesa.Model):
         motion.choose(self)
 
     # -- movement ---------------------------------------------------------------
-    def _move(self) -> None:
-        motion.move(self)
+    def _move(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return motion.move(self)
 
     def _space_at(self, k: int) -> int:
         return motion.space_at(self, k)
 
-    def _arrivals(self) -> None:
-        on = np.flatnonzero(self.state == State.MOVE)
+    def _arrivals(self, on: np.ndarray | None = None, cell_space: np.ndarray | None = None,
+                  cell_exit: np.ndarray | None = None) -> None:
+        """Exits passed and doors crossed by the people who walked this step (level by level).
+
+        ``on``, ``cell_space`` and ``cell_exit`` are :meth:`_move`'s: the people on a plane and
+        the global space and level exit index of the cell each ended in (looked up here if not
+        given).
+        """
+        if on is None or cell_space is None or cell_exit is None:
+            on = np.flatnonzero(self.state == State.MOVE)
+            cell_space, cell_exit = motion.cells(self, on)
+        walked = self.state[on] == State.MOVE
+        on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
         t = self.t
         for li, g in enumerate(self.grids):
-            ks = on[self.lvl[on] == li]
-            if ks.size == 0:
+            sel = self.lvl[on] == li
+            if not sel.any():
                 continue
-            i, j = g.cell_of(self.pos[ks])
-            ex = g.exit[i, j]
-            loc = g.space[i, j]
-            glob = np.where(loc >= 0, self.local_to_global[li][np.maximum(loc, 0)], self.space[ks])
+            ks = on[sel]
+            ex = cell_exit[sel]
+            glob = np.where(cell_space[sel] >= 0, cell_space[sel], self.space[ks])
             for k, e_ix in zip(ks[ex >= 0].tolist(), ex[ex >= 0].tolist(), strict=True):
                 if self.goals[self.goal[k]].kind != "exit":
                     # Only people heading out pass a final exit: staff going back in for the next

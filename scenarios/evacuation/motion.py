@@ -7,142 +7,157 @@ queue, detour penalty, with hysteresis); movement is the collision-free speed mo
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from agents.pedestrians import constrained_move, step_directions_speeds
+from scenarios.evacuation.motion_kernel import option_costs, plane_step
 from scenarios.evacuation.params import _ON_PLANE, DETOUR_PENALTY, LINK_REACH, PATIENCE, State
-from scenarios.evacuation.routes import CONGESTION_WEIGHT
+from scenarios.evacuation.routes import CONGESTION_WEIGHT, Option
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
-__all__ = ["choose", "move", "space_at"]
+__all__ = ["cells", "choose", "move", "space_at"]
 
 
 def choose(m: EvacuationModel) -> None:
+    """Pick the next portal of everyone flagged for a new choice (``m.reroute``).
+
+    Agents are grouped by (space, goal, profile), which share one list of options
+    (:func:`~scenarios.evacuation.motion_kernel.option_costs` prices them); the current option
+    is kept unless another is more than 2 s better (hysteresis).  Groups are handled in the
+    order of their lowest member and members in index order, so link queues fill in a fixed
+    order.
+    """
     idx = np.flatnonzero(m.reroute & (m.state == State.MOVE))
     m.reroute[:] = False
     if idx.size == 0:
         return
     # Congestion: people heading for each field within 4 m of it.
-    mv = np.flatnonzero((m.state == State.MOVE) & (m.fid >= 0) & (m.dist < 4.0))
-    crowd: dict[tuple[int, int], int] = {}
-    for a, b in zip(m.lvl[mv].tolist(), m.fid[mv].tolist(), strict=True):
-        crowd[(a, b)] = crowd.get((a, b), 0) + 1
-    groups: dict[tuple[int, int, str], list[int]] = {}
-    for k in idx.tolist():
-        groups.setdefault((int(m.space[k]), int(m.goal[k]), m.profiles[k].name), []).append(k)
-    for (sp, gi, _), members in groups.items():
-        q = m.profiles[members[0]]
-        width = 2 * q.radius + 0.1
-        opts = m.nav.options(m.space_ids[sp], m.goals[gi], speed=q.speed[0], stairs=q.stairs,
-                                min_width=width, clearance=q.clearance)
-        ks = np.array(members)
-        if not opts:
-            m.stranded[ks] = True
-            m.fid[ks] = -1
-            continue
-        li = m.level_ix[m.facility.spaces[sp].level]
-        store = m.nav.stores[m.levels[li]]
-        i, j = m.grids[li].cell_of(m.pos[ks])
-        costs = np.empty((len(opts), ks.size))
-        dists = np.empty((len(opts), ks.size))
-        for oi, o in enumerate(opts):
-            d, _ = store.lookup(np.full(ks.size, o.field), i, j)
-            dists[oi] = d
-            w = o.width if np.isfinite(o.width) else 2.0
-            cong = CONGESTION_WEIGHT * crowd.get((li, o.field), 0) / (1.3 * max(w, 0.3))
-            costs[oi] = d / m.v0[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
-        best = np.argmin(costs, axis=0)
-        for c, k in enumerate(members):
-            cur = m.opt[k]
-            b = int(best[c])
-            if cur is not None and cur in opts:
-                oi = opts.index(cur)
-                if costs[oi, c] <= costs[b, c] + 2.0 and np.isfinite(costs[oi, c]):
-                    b = oi
-            if not np.isfinite(costs[b, c]):
-                m.stranded[k] = True
-                continue
-            m.stranded[k] = False
-            o = opts[b]
-            if o is not cur:
-                m.best[k] = np.inf
-            m.opt[k] = o
-            m.fid[k] = o.field
-            if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and m._enter_link(k, o):
-                m.fid[k] = -1
+    crowd = np.bincount(m.fid[(m.state == State.MOVE) & (m.fid >= 0) & (m.dist < 4.0)])
+    gkey = (m.space[idx] * (len(m.goals) + 1) + m.goal[idx]) * m.n_profiles + m.profile_ix[idx]
+    _, first, inv = np.unique(gkey, return_index=True, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[order], np.arange(first.size + 1))
+    for g in np.argsort(first, kind="stable").tolist():
+        _choose_group(m, idx[order[bounds[g]:bounds[g + 1]]], crowd)
 
 
-def move(m: EvacuationModel) -> None:
-    on = np.flatnonzero(np.isin(m.state, _ON_PLANE))
-    if on.size == 0:
+class _OptionArrays(NamedTuple):
+    """One list of options as arrays (see :func:`_option_arrays`)."""
+
+    options: list[Option]
+    field: np.ndarray
+    after: np.ndarray
+    penalty: np.ndarray
+    crowd_scale: np.ndarray  # congestion seconds per person heading for the option's field
+    ident: np.ndarray  # value identity of each option (equal options, equal ids)
+    link: np.ndarray  # stair or lift
+
+
+def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
+    """The arrays of a list of options, kept as long as the list is :meth:`Navigator.options`'s."""
+    hit = m.option_arrays.get(id(opts))
+    if hit is not None and hit.options is opts:
+        return hit
+    ident = []
+    for o in opts:
+        ident.append(m.option_ids.setdefault(o, len(m.option_ids)))
+    widths = [o.width if np.isfinite(o.width) else 2.0 for o in opts]
+    arr = _OptionArrays(
+        options=opts,
+        field=np.array([o.field for o in opts], np.int64),
+        after=np.array([o.after for o in opts], np.float64),
+        penalty=np.array([DETOUR_PENALTY if o.back else 0.0 for o in opts]),
+        crowd_scale=np.array([1.3 * max(w, 0.3) for w in widths]),
+        ident=np.array(ident, np.int64),
+        link=np.array([o.kind in ("stair", "lift") for o in opts]))
+    m.option_arrays[id(opts)] = arr
+    return arr
+
+
+def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None:
+    """Route choice for agents ``ks`` (ascending) in one space with one goal and profile."""
+    k0 = int(ks[0])
+    sp = int(m.space[k0])
+    q = m.profiles[k0]
+    width = 2 * q.radius + 0.1
+    opts = m.nav.options(m.space_ids[sp], m.goals[int(m.goal[k0])], speed=q.speed[0], stairs=q.stairs,
+                         min_width=width, clearance=q.clearance)
+    if not opts:
+        m.stranded[ks] = True
+        m.fid[ks] = -1
         return
-    dt = m.p.model.dt
+    oa = _option_arrays(m, opts)
+    li = m.level_ix[m.facility.spaces[sp].level]
+    x0, y0, h = m.level_arrays.origin[li]
+    count = np.where(oa.field < crowd.size, crowd[np.minimum(oa.field, crowd.size - 1)], 0) \
+        if crowd.size else np.zeros(oa.field.size, np.int64)
+    cong = CONGESTION_WEIGHT * count / oa.crowd_scale
+    n = ks.size
+    choice = np.empty(n, np.int64)
+    dist = np.empty(n)
+    ok = np.empty(n, np.bool_)
+    fs = m.nav.fields
+    option_costs(ks, m.pos, m.v0, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
+                 oa.penalty, oa.ident, fs.flat_d, fs.meta, choice, dist, ok)
+    m.stranded[ks[~ok]] = True
+    m.stranded[ks[ok]] = False
+    kk, cc = ks[ok], choice[ok]
+    m.fid[kk] = oa.field[cc]
+    new = oa.ident[cc] != m.opt_id[kk]
+    for k, c in zip(kk[new].tolist(), cc[new].tolist(), strict=True):
+        m.best[k] = np.inf
+        m.opt[k] = opts[c]
+    m.opt_id[kk] = oa.ident[cc]
+    # Close enough to a stair or lift landing: take it (in index order: the queue's order).
+    near = ok & oa.link[choice] & (dist <= LINK_REACH)
+    for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
+        if m._enter_link(k, opts[c]):
+            m.fid[k] = -1
+
+
+def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of movement for everyone on a plane (:func:`~scenarios.evacuation.motion_kernel.plane_step`).
+
+    Everyone walking (``MOVE`` with a field) follows their field's direction at their free
+    speed, beds and wheelchairs slowed at turns; people standing (waiting, being prepared)
+    take part only by stepping aside.  Returns the people on a plane and, per person, the
+    global space and the level exit index of the cell they end in (for :meth:`_arrivals`).
+    """
+    on = np.flatnonzero(_ON_PLANE_TABLE[m.state])
     n = on.size
-    desired = np.zeros((n, 2))
-    wd = np.zeros(n)
-    wn = np.zeros((n, 2))
-    lv = m.lvl[on]
-    moving = (m.state[on] == State.MOVE) & (m.fid[on] >= 0)
-    dist = np.full(n, np.inf)
+    out_space = np.empty(n, np.int64)
+    out_exit = np.empty(n, np.int64)
+    if n == 0:
+        return on, out_space, out_exit
+    sm = m.p.model
+    noise = m.gen.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
+    fs = m.nav.fields
+    la = m.level_arrays
+    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.v0, m.need, m.heading, m.orient,
+               m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
+               la.wall, la.normal, la.space, la.exit, la.origin, fs.flat_d, fs.flat_v, fs.meta,
+               noise, m.t, sm.dt, PATIENCE, m.csm_params, out_space, out_exit)
+    return on, out_space, out_exit
+
+
+#: ``_ON_PLANE_TABLE[state]``: whether that state stands on a level plane.
+_ON_PLANE_TABLE = np.isin(np.arange(len(State.NAMES)), _ON_PLANE)
+
+
+def cells(m: EvacuationModel, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Global space (-1 off the floor) and level exit index (-1 if none) of the cells of ``ks``."""
+    space = np.full(ks.size, -1, np.int64)
+    exit_ = np.full(ks.size, -1, np.int64)
     for li, g in enumerate(m.grids):
-        sel = lv == li
-        if not sel.any():
-            continue
-        i, j = g.cell_of(m.pos[on[sel]])
-        wd[sel] = g.wall[i, j] + g.h * 0.7
-        wn[sel] = m.wall_normal[li][i, j]
-        ms = sel & moving
-        if ms.any():
-            ii, jj = g.cell_of(m.pos[on[ms]])
-            d, v = m.nav.stores[m.levels[li]].lookup(m.fid[on[ms]], ii, jj)
-            desired[ms] = v
-            dist[ms] = d
-    m.dist[on] = dist
-    v0 = np.where(moving, m.v0[on], 0.0)
-    # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
-    unit = m.need[on] > 0
-    if unit.any():
-        cosang = np.clip(np.sum(desired * m.heading[on], axis=1), -1.0, 1.0)
-        rate = np.arccos(cosang) / dt
-        slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
-        v0 = np.where(unit & (np.abs(m.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
-    grp = np.where(moving, m.fid[on] * 64 + lv, -1 - np.arange(n))
-    st = m.state[on]
-    walker = m.need[on] == 0
-    unit = moving & ~walker
-    steer = moving & (np.abs(desired).sum(axis=1) > 0)
-    m.orient[on] = np.where(steer[:, None], desired, m.orient[on])
-    flip = moving & ((m.t - m.last_prog[on]) // PATIENCE % 2 == 1)
-    e, v, fb = step_directions_speeds(m.p.model, pos=m.pos[on], layer=lv, radius=m.radius[on],
-                                      extra=m.extra[on], desired=desired, v0=v0, wall_dist=wd,
-                                      wall_normal=wn, group=grp,
-                                      priority=np.where(np.isfinite(dist), dist, 1e9), rng=m.gen,
-                                      orient=m.orient[on], yielder=walker & (st != State.PREP),
-                                      unit=unit, flip=flip)
-    m.heading[on] = np.where(moving[:, None], desired, m.heading[on])
-    disp = e * (v * dt)[:, None]
-    fall = fb * (v * dt)[:, None]
-    m.prev_pos[on] = m.pos[on]
-    for li, g in enumerate(m.grids):
-        sel = lv == li
+        sel = m.lvl[ks] == li
         if sel.any():
-            ks = on[sel]
-            m.pos[ks] = constrained_move(m.pos[ks], disp[sel], g.wall, clearance=m.clear[ks],
-                                            x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel])
-    mv = on[moving]
-    m.wait[mv] += np.where(v[moving] < 0.2 * m.v0[mv], dt, 0.0)
-    # Progress towards the current portal, for deadlock detection.
-    dm = dist[moving]
-    # The reference distance moves only on real progress: following every small gain would let
-    # a slow bed (2.5 cm a step) never count as progressing.
-    better = dm < m.best[mv] - 0.2
-    m.best[mv] = np.where(better | ~np.isfinite(m.best[mv]), dm, m.best[mv])
-    m.last_prog[mv[better]] = m.t
+            i, j = g.cell_of(m.pos[ks[sel]])
+            space[sel] = m.level_arrays.space[li][i, j]
+            exit_[sel] = g.exit[i, j]
+    return space, exit_
 
 
 def space_at(m: EvacuationModel, k: int) -> int:

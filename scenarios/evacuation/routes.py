@@ -16,7 +16,7 @@ two spaces for ever.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -26,7 +26,7 @@ from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
 
-__all__ = ["CONGESTION_WEIGHT", "Goal", "Navigator", "Option"]
+__all__ = ["CONGESTION_WEIGHT", "FieldStore", "Goal", "Navigator", "Option"]
 
 #: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
 #: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
@@ -73,34 +73,41 @@ class Option:
     back: bool = False
 
 
-@dataclass
 class FieldStore:
-    """All local fields of one level packed into flat arrays for vectorised lookup."""
+    """Every local field of a building packed into flat arrays, for vectorised lookup.
 
-    grid: LevelGrid
-    fields: list[Field] = field(default_factory=list)
-    keys: dict[tuple[object, ...], int] = field(default_factory=dict)
-    dirty: bool = True
-    flat_d: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    flat_v: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    meta: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int64))
+    Field ids are global over the levels.  A new field is appended in place (the buffers grow
+    by doubling), so adding one does not repack the others.
+    """
 
-    def pack(self) -> None:
-        if not self.dirty:
-            return
-        offs, meta = 0, []
-        for f in self.fields:
-            ni, nj = f.dist.shape
-            meta.append((offs, f.i0, f.j0, ni, nj))
-            offs += ni * nj
-        self.flat_d = np.concatenate([f.dist.ravel() for f in self.fields])
-        self.flat_v = np.concatenate([f.direction.reshape(-1, 2) for f in self.fields])
-        self.meta = np.asarray(meta, np.int64)
-        self.dirty = False
+    def __init__(self) -> None:
+        self.keys: dict[tuple[object, ...], int] = {}
+        self.count = 0
+        self._used = 0
+        self.flat_d = np.zeros(1024)
+        self.flat_v = np.zeros((1024, 2))
+        #: Per field: (offset, i0, j0, rows, columns) of its window in the flat arrays.
+        self.meta = np.zeros((16, 5), np.int64)
+
+    def add(self, f: Field) -> int:
+        """Append a field; returns its id."""
+        ni, nj = f.dist.shape
+        end = self._used + ni * nj
+        if end > self.flat_d.size:
+            cap = max(2 * self.flat_d.size, end)
+            self.flat_d = np.concatenate([self.flat_d[:self._used], np.zeros(cap - self._used)])
+            self.flat_v = np.concatenate([self.flat_v[:self._used], np.zeros((cap - self._used, 2))])
+        if self.count == self.meta.shape[0]:
+            self.meta = np.concatenate([self.meta, np.zeros_like(self.meta)])
+        self.flat_d[self._used:end] = f.dist.ravel()
+        self.flat_v[self._used:end] = f.direction.reshape(-1, 2)
+        self.meta[self.count] = (self._used, f.i0, f.j0, ni, nj)
+        self._used = end
+        self.count += 1
+        return self.count - 1
 
     def lookup(self, fid: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance and direction for agents in cells (i, j) on fields ``fid``."""
-        self.pack()
         m = self.meta[fid]
         li, lj = i - m[:, 1], j - m[:, 2]
         inside = (li >= 0) & (lj >= 0) & (li < m[:, 3]) & (lj < m[:, 4])
@@ -116,7 +123,8 @@ class Navigator:
     def __init__(self, facility: Facility, grids: dict[str, LevelGrid], *, lifts: str = "evacuation"):
         self.facility = facility
         self.grids = grids
-        self.stores = {lv: FieldStore(g) for lv, g in grids.items()}
+        #: Every local field, all levels (field ids are global).
+        self.fields = FieldStore()
         self.closed: set[str] = set()
         self.unusable: set[str] = set()
         self.lift_use = lifts
@@ -152,14 +160,14 @@ class Navigator:
         return self._space_masks[space_id]
 
     def field_id(self, space_id: str, target: tuple[str, object], clearance: float) -> int:
-        """Id (in the level store) of the field from ``space_id`` to a portal or point."""
+        """Id (in :attr:`fields`) of the field from ``space_id`` to a portal or point."""
         level = self.facility.space(space_id).level
-        store = self.stores[level]
+        store = self.fields
         key = (space_id, target, round(clearance, 3))
         fid = store.keys.get(key)
         if fid is not None:
             return fid
-        g = store.grid
+        g = self.grids[level]
         dom = self.space_mask(space_id).copy()
         kind, ref = target
         if kind == "exit":
@@ -176,10 +184,9 @@ class Navigator:
             src = np.zeros(g.shape, bool)
             src[max(0, i[0] - 2):i[0] + 3, max(0, j[0] - 2):j[0] + 3] = True
             src &= dom
-        store.fields.append(compute_field(g, dom, src, clearance))
-        store.dirty = True
-        store.keys[key] = len(store.fields) - 1
-        return len(store.fields) - 1
+        fid = store.add(compute_field(g, dom, src, clearance))
+        store.keys[key] = fid
+        return fid
 
     def landing(self, space_id: str) -> tuple[float, float]:
         """Where people wait to take a stair flight or a lift: the middle of its stair or lift space."""

@@ -1,0 +1,232 @@
+"""Compiled body of one movement step (:func:`scenarios.evacuation.motion.move`).
+
+One call takes everyone standing on a level plane through the whole step: their raster cell,
+wall distance and wall normal, the walking direction and remaining distance from their local
+field, the slowdown of beds and wheelchairs at turns, the collision-free speed model
+(:func:`agents.csm_kernel.csm_step`), the wall-constrained move
+(:func:`agents.csm_kernel.wall_move_one`), waiting time and progress for deadlock detection,
+and finally the space and exit apron of the cell each one ends in.  The rules are the ones
+documented in :mod:`scenarios.evacuation.motion` and :mod:`agents.pedestrians`;
+``tests/scenarios/evacuation/motion_reference.py`` holds them as numpy array code, and the
+tests check that both give the same crowd, step after step.
+
+Level rasters are passed as typed lists of arrays (one per level), fields as the flat arrays
+of :class:`scenarios.evacuation.routes.FieldStore`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from agents.csm_kernel import csm_step, wall_move_one
+from agents.navigation import LevelGrid
+
+__all__ = ["LevelArrays", "level_arrays", "option_costs", "plane_step"]
+
+_MOVE = 1  # State.MOVE
+_PREP = 3  # State.PREP
+_FLAGS = np.ones(4, np.bool_)
+
+
+class LevelArrays(NamedTuple):
+    """The level rasters, one entry per level, in the form the compiled step reads them."""
+
+    wall: List  # (rows, columns) wall distance lower bound
+    normal: List  # (rows, columns, 2) unit vector away from the nearest wall
+    space: List  # (rows, columns) global space index, -1 off the floor
+    exit: List  # (rows, columns) index into the level's exit ids, -1 off an exit apron
+    origin: np.ndarray  # (levels, 3): x0, y0, cell size
+
+
+def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
+                 local_to_global: list[np.ndarray]) -> LevelArrays:
+    """Pack the level rasters; ``wall`` entries are the grids' own arrays (closing a door shows)."""
+    wall, normal, space, exit_ = List(), List(), List(), List()
+    for g, nrm, l2g in zip(grids, normals, local_to_global, strict=True):
+        wall.append(g.wall)
+        normal.append(np.ascontiguousarray(nrm, dtype=np.float64))
+        space.append(np.where(g.space >= 0, l2g[np.maximum(g.space, 0)], -1).astype(np.int64))
+        exit_.append(g.exit.astype(np.int64))
+    origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64)
+    return LevelArrays(wall, normal, space, exit_, origin)
+
+
+@njit(cache=True)
+def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
+        on: np.ndarray, pos: np.ndarray, prev_pos: np.ndarray, lvl: np.ndarray, state: np.ndarray,
+        fid: np.ndarray, v0: np.ndarray, need: np.ndarray, heading: np.ndarray, orient: np.ndarray,
+        radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
+        best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
+        wall: List, normal: List, space: List, exit_: List, origin: np.ndarray,
+        flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray,
+        noise: np.ndarray, t: float, dt: float, patience: float, params: np.ndarray,
+        out_space: np.ndarray, out_exit: np.ndarray) -> None:
+    """Move everyone in ``on`` (indices of people on a plane) by one step, in place.
+
+    Writes ``pos``, ``prev_pos``, ``heading``, ``orient``, ``dist``, ``wait``, ``best`` and
+    ``last_prog`` of those people, and per entry of ``on`` the global space (``-1`` off the
+    floor) and level exit index (``-1`` if none) of the cell they end in.
+    """
+    n = on.size
+    desired = np.zeros((n, 2))
+    wd = np.empty(n)
+    wn = np.empty((n, 2))
+    dst = np.full(n, np.inf)
+    speed = np.zeros(n)
+    grp = np.empty(n, np.int64)
+    prio = np.empty(n)
+    lay = np.empty(n, np.int64)
+    p_on = np.empty((n, 2))
+    rad = np.empty(n)
+    ext = np.empty(n)
+    ori = np.empty((n, 2))
+    yielder = np.empty(n, np.bool_)
+    unit = np.empty(n, np.bool_)
+    flip = np.empty(n, np.bool_)
+    moving = np.empty(n, np.bool_)
+    ci = np.empty(n, np.int64)
+    cj = np.empty(n, np.int64)
+    rows = np.empty(len(wall), np.int64)
+    cols = np.empty(len(wall), np.int64)
+    for li in range(len(wall)):
+        rows[li], cols[li] = wall[li].shape
+    for a in range(n):
+        k = on[a]
+        li = lvl[k]
+        lay[a] = li
+        x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
+        j = min(max(int((pos[k, 0] - x0) / h), 0), cols[li] - 1)
+        i = min(max(int((pos[k, 1] - y0) / h), 0), rows[li] - 1)
+        ci[a], cj[a] = i, j
+    # Level rasters are read one level at a time (an item of a typed list costs a reference count).
+    for li in range(len(wall)):
+        w = wall[li]
+        nrm = normal[li]
+        for a in range(n):
+            if lay[a] == li:
+                wd[a] = w[ci[a], cj[a]] + origin[li, 2] * 0.7
+                wn[a, 0] = nrm[ci[a], cj[a], 0]
+                wn[a, 1] = nrm[ci[a], cj[a], 1]
+    for a in range(n):
+        k = on[a]
+        li = lay[a]
+        i, j = ci[a], cj[a]
+        mv = state[k] == _MOVE and fid[k] >= 0
+        moving[a] = mv
+        if mv:
+            f = fid[k]
+            fi = i - meta[f, 1]
+            fj = j - meta[f, 2]
+            if 0 <= fi < meta[f, 3] and 0 <= fj < meta[f, 4]:
+                q = meta[f, 0] + fi * meta[f, 4] + fj
+                dst[a] = flat_d[q]
+                desired[a, 0] = flat_v[q, 0]
+                desired[a, 1] = flat_v[q, 1]
+            speed[a] = v0[k]
+        dist[k] = dst[a]
+        # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
+        if need[k] > 0 and abs(heading[k, 0]) + abs(heading[k, 1]) > 0:
+            c = min(max(desired[a, 0] * heading[k, 0] + desired[a, 1] * heading[k, 1], -1.0), 1.0)
+            rate = math.acos(c) / dt
+            speed[a] *= 1.0 - 0.5 * min(max(rate / (math.pi / 2), 0.0), 1.0)
+        grp[a] = fid[k] * 64 + li if mv else -1 - a
+        prio[a] = dst[a] if math.isfinite(dst[a]) else 1e9
+        p_on[a, 0], p_on[a, 1] = pos[k, 0], pos[k, 1]
+        rad[a] = radius[k]
+        ext[a] = extra[k]
+        walker = need[k] == 0
+        yielder[a] = walker and state[k] != _PREP
+        unit[a] = mv and not walker
+        if mv and abs(desired[a, 0]) + abs(desired[a, 1]) > 0:
+            orient[k, 0], orient[k, 1] = desired[a, 0], desired[a, 1]
+        ori[a, 0], ori[a, 1] = orient[k, 0], orient[k, 1]
+        flip[a] = mv and (t - last_prog[k]) // patience % 2 == 1
+    e, v, fb = csm_step(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
+                        unit, flip, params, _FLAGS)
+    for li in range(len(wall)):
+        w = wall[li]
+        x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
+        for a in range(n):
+            if lay[a] != li:
+                continue
+            k = on[a]
+            step = v[a] * dt
+            px, py = pos[k, 0], pos[k, 1]
+            prev_pos[k, 0], prev_pos[k, 1] = px, py
+            if step != 0.0:
+                pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step,
+                                                     fb[a, 0] * step, fb[a, 1] * step, w, clear[k], x0, y0,
+                                                     h, True)
+            j = min(max(int((pos[k, 0] - x0) / h), 0), cols[li] - 1)
+            i = min(max(int((pos[k, 1] - y0) / h), 0), rows[li] - 1)
+            ci[a], cj[a] = i, j
+    for li in range(len(wall)):
+        sp = space[li]
+        ex = exit_[li]
+        for a in range(n):
+            if lay[a] == li:
+                out_space[a] = sp[ci[a], cj[a]]
+                out_exit[a] = ex[ci[a], cj[a]]
+    for a in range(n):
+        k = on[a]
+        if moving[a]:
+            heading[k, 0], heading[k, 1] = desired[a, 0], desired[a, 1]
+            if v[a] < 0.2 * v0[k]:
+                wait[k] += dt
+            # Progress towards the current portal, for deadlock detection.  The reference moves
+            # only on real progress: following every small gain would let a slow bed (2.5 cm a
+            # step) never count as progressing.
+            better = dst[a] < best[k] - 0.2
+            if better or not math.isfinite(best[k]):
+                best[k] = dst[a]
+            if better:
+                last_prog[k] = t
+
+
+@njit(cache=True)
+def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
+        ks: np.ndarray, pos: np.ndarray, v0: np.ndarray, cur_id: np.ndarray, wall: np.ndarray,
+        x0: float, y0: float, h: float, field: np.ndarray, after: np.ndarray, crowd: np.ndarray,
+        penalty: np.ndarray, opt_id: np.ndarray, flat_d: np.ndarray, meta: np.ndarray,
+        out_choice: np.ndarray, out_dist: np.ndarray, out_ok: np.ndarray) -> None:
+    """Route choice among one list of options for agents ``ks`` (one space, goal and profile).
+
+    Option ``o`` costs ``d_o(x) / v0 + after_o + crowd_o + penalty_o`` for an agent at ``x``;
+    the agent keeps its current option (``cur_id`` among ``opt_id``) unless another costs more
+    than 2 s less.  Writes the chosen option's index, its field distance and whether its cost
+    is finite.
+    """
+    no = field.size
+    cost = np.empty(no)
+    dist = np.empty(no)
+    ny, nx = wall.shape
+    for c in range(ks.size):
+        k = ks[c]
+        j = min(max(int((pos[k, 0] - x0) / h), 0), nx - 1)
+        i = min(max(int((pos[k, 1] - y0) / h), 0), ny - 1)
+        cur = -1
+        for o in range(no):
+            f = field[o]
+            fi = i - meta[f, 1]
+            fj = j - meta[f, 2]
+            d = np.inf
+            if 0 <= fi < meta[f, 3] and 0 <= fj < meta[f, 4]:
+                d = flat_d[meta[f, 0] + fi * meta[f, 4] + fj]
+            dist[o] = d
+            cost[o] = d / v0[k] + after[o] + crowd[o] + penalty[o]
+            if cur < 0 and opt_id[o] == cur_id[k]:
+                cur = o
+        b = 0
+        for o in range(1, no):
+            if cost[o] < cost[b]:
+                b = o
+        if cur >= 0 and math.isfinite(cost[cur]) and cost[cur] <= cost[b] + 2.0:
+            b = cur
+        out_choice[c] = b
+        out_dist[c] = dist[b]
+        out_ok[c] = math.isfinite(cost[b])

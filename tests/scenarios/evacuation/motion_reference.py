@@ -1,0 +1,152 @@
+"""The movement step and route choice as plain numpy code, one level and one agent at a time.
+
+This is how :mod:`scenarios.evacuation.motion` read before its loops were compiled
+(:mod:`scenarios.evacuation.motion_kernel`); ``test_motion_kernel.py`` checks that a model
+stepped with these functions and one stepped with the compiled ones stay identical.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.pedestrians import constrained_move, step_directions_speeds
+from scenarios.evacuation.motion import cells
+from scenarios.evacuation.params import _ON_PLANE, DETOUR_PENALTY, LINK_REACH, PATIENCE, State
+from scenarios.evacuation.routes import CONGESTION_WEIGHT
+
+if TYPE_CHECKING:
+    from scenarios.evacuation.model import EvacuationModel
+
+__all__ = ["reference_choose", "reference_move"]
+
+
+def reference_choose(m: EvacuationModel) -> None:
+    """Route choice, one agent at a time (identity of options as in the model: by value)."""
+    idx = np.flatnonzero(m.reroute & (m.state == State.MOVE))
+    m.reroute[:] = False
+    if idx.size == 0:
+        return
+    # Congestion: people heading for each field within 4 m of it.
+    mv = np.flatnonzero((m.state == State.MOVE) & (m.fid >= 0) & (m.dist < 4.0))
+    crowd: dict[int, int] = {}
+    for b in m.fid[mv].tolist():
+        crowd[b] = crowd.get(b, 0) + 1
+    groups: dict[tuple[int, int, str], list[int]] = {}
+    for k in idx.tolist():
+        groups.setdefault((int(m.space[k]), int(m.goal[k]), m.profiles[k].name), []).append(k)
+    for (sp, gi, _), members in groups.items():
+        q = m.profiles[members[0]]
+        width = 2 * q.radius + 0.1
+        opts = m.nav.options(m.space_ids[sp], m.goals[gi], speed=q.speed[0], stairs=q.stairs,
+                                min_width=width, clearance=q.clearance)
+        ks = np.array(members)
+        if not opts:
+            m.stranded[ks] = True
+            m.fid[ks] = -1
+            continue
+        li = m.level_ix[m.facility.spaces[sp].level]
+        store = m.nav.fields
+        i, j = m.grids[li].cell_of(m.pos[ks])
+        costs = np.empty((len(opts), ks.size))
+        dists = np.empty((len(opts), ks.size))
+        for oi, o in enumerate(opts):
+            d, _ = store.lookup(np.full(ks.size, o.field), i, j)
+            dists[oi] = d
+            w = o.width if np.isfinite(o.width) else 2.0
+            cong = CONGESTION_WEIGHT * crowd.get(o.field, 0) / (1.3 * max(w, 0.3))
+            costs[oi] = d / m.v0[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
+        best = np.argmin(costs, axis=0)
+        for c, k in enumerate(members):
+            cur = m.opt[k]
+            b = int(best[c])
+            if cur is not None and cur in opts:
+                oi = opts.index(cur)
+                if costs[oi, c] <= costs[b, c] + 2.0 and np.isfinite(costs[oi, c]):
+                    b = oi
+            if not np.isfinite(costs[b, c]):
+                m.stranded[k] = True
+                continue
+            m.stranded[k] = False
+            o = opts[b]
+            ident = m.option_ids.setdefault(o, len(m.option_ids))
+            if ident != m.opt_id[k]:
+                m.best[k] = np.inf
+                m.opt[k] = o
+                m.opt_id[k] = ident
+            m.fid[k] = o.field
+            if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and m._enter_link(k, o):
+                m.fid[k] = -1
+
+
+def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One movement step as numpy array code; returns what :func:`motion.move` returns."""
+    on = np.flatnonzero(np.isin(m.state, _ON_PLANE))
+    if on.size == 0:
+        return on, np.empty(0, np.int64), np.empty(0, np.int64)
+    dt = m.p.model.dt
+    n = on.size
+    desired = np.zeros((n, 2))
+    wd = np.zeros(n)
+    wn = np.zeros((n, 2))
+    lv = m.lvl[on]
+    moving = (m.state[on] == State.MOVE) & (m.fid[on] >= 0)
+    dist = np.full(n, np.inf)
+    for li, g in enumerate(m.grids):
+        sel = lv == li
+        if not sel.any():
+            continue
+        i, j = g.cell_of(m.pos[on[sel]])
+        wd[sel] = g.wall[i, j] + g.h * 0.7
+        wn[sel] = m.wall_normal[li][i, j]
+        ms = sel & moving
+        if ms.any():
+            ii, jj = g.cell_of(m.pos[on[ms]])
+            d, v = m.nav.fields.lookup(m.fid[on[ms]], ii, jj)
+            desired[ms] = v
+            dist[ms] = d
+    m.dist[on] = dist
+    v0 = np.where(moving, m.v0[on], 0.0)
+    # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
+    unit = m.need[on] > 0
+    if unit.any():
+        cosang = np.clip(np.sum(desired * m.heading[on], axis=1), -1.0, 1.0)
+        rate = np.arccos(cosang) / dt
+        slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
+        v0 = np.where(unit & (np.abs(m.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
+    grp = np.where(moving, m.fid[on] * 64 + lv, -1 - np.arange(n))
+    st = m.state[on]
+    walker = m.need[on] == 0
+    unit = moving & ~walker
+    steer = moving & (np.abs(desired).sum(axis=1) > 0)
+    m.orient[on] = np.where(steer[:, None], desired, m.orient[on])
+    flip = moving & ((m.t - m.last_prog[on]) // PATIENCE % 2 == 1)
+    e, v, fb = step_directions_speeds(m.p.model, pos=m.pos[on], layer=lv, radius=m.radius[on],
+                                      extra=m.extra[on], desired=desired, v0=v0, wall_dist=wd,
+                                      wall_normal=wn, group=grp,
+                                      priority=np.where(np.isfinite(dist), dist, 1e9), rng=m.gen,
+                                      orient=m.orient[on], yielder=walker & (st != State.PREP),
+                                      unit=unit, flip=flip)
+    m.heading[on] = np.where(moving[:, None], desired, m.heading[on])
+    disp = e * (v * dt)[:, None]
+    fall = fb * (v * dt)[:, None]
+    m.prev_pos[on] = m.pos[on]
+    for li, g in enumerate(m.grids):
+        sel = lv == li
+        if sel.any():
+            ks = on[sel]
+            m.pos[ks] = constrained_move(m.pos[ks], disp[sel], g.wall, clearance=m.clear[ks],
+                                            x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel])
+    mv = on[moving]
+    m.wait[mv] += np.where(v[moving] < 0.2 * m.v0[mv], dt, 0.0)
+    # Progress towards the current portal, for deadlock detection.
+    dm = dist[moving]
+    # The reference distance moves only on real progress: following every small gain would let
+    # a slow bed (2.5 cm a step) never count as progressing.
+    better = dm < m.best[mv] - 0.2
+    m.best[mv] = np.where(better | ~np.isfinite(m.best[mv]), dm, m.best[mv])
+    m.last_prog[mv[better]] = m.t
+    space, exit_ = cells(m, on)
+    return on, space, exit_

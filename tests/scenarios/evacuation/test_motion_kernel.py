@@ -1,0 +1,64 @@
+"""The compiled movement step and route choice give the same crowd as their numpy reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facility.model import Facility
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
+from scenarios.evacuation.model import State
+from scenarios.evacuation.testbeds import stair_tower, ward
+from tests.scenarios.evacuation.motion_reference import reference_choose, reference_move
+
+_COMPARED = ("pos", "prev_pos", "state", "lvl", "space", "heading", "orient", "dist", "wait", "best",
+             "last_prog", "fid", "stranded", "t_reach", "task")
+
+
+class _Reference(EvacuationModel):
+    """The same model, stepped with the numpy reference of route choice and movement."""
+
+    def _choose(self) -> None:
+        reference_choose(self)
+
+    def _move(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return reference_move(self)
+
+
+def _ward_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
+    profiles = ["bed", "ambulant", "wheelchair", "walking_aid", "ventilated", "ambulant", "bed", "visitor"]
+    people = [PersonSpec(id=f"p{k}", profile=profiles[k % len(profiles)], space=f"W{k % 4}")
+              for k in range(8)]
+    people += [PersonSpec(id=f"s{k}", profile="staff", space="KA", premove=0.0) for k in range(6)]
+    people += [PersonSpec(id=f"v{k}", profile="visitor", space="KB") for k in range(6)]
+    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=900.0,
+                        vertical_after=120.0)
+    return ward(rooms=4, beds_per_room=2), people, params
+
+
+def _tower_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
+    people = [PersonSpec(id=f"p{k}", profile=("ambulant" if k % 3 else "walking_aid"), space=f"R{k % 3}")
+              for k in range(24)]
+    return stair_tower(storeys=3), people, EvacParams(trajectories=False, max_time=600.0)
+
+
+@pytest.mark.parametrize("drill", [_ward_drill, _tower_drill], ids=["ward", "stair_tower"])
+def test_compiled_step_matches_reference(drill) -> None:  # type: ignore[no-untyped-def]
+    fac, people, params = drill()
+    a = EvacuationModel(fac, people, params, np.random.default_rng(5))
+    b = _Reference(fac, people, params, np.random.default_rng(5))
+    moved = False
+    for step in range(3000):
+        a.step()
+        b.step()
+        moved = moved or bool((a.pos != a.prev_pos).any())
+        if step % 25 == 0 or a.done():
+            for name in _COMPARED:
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name),
+                                              err_msg=f"{name} at {a.t:.2f} s")
+            assert a.opt == b.opt, f"options at {a.t:.2f} s"
+        if a.done():
+            break
+    assert moved
+    assert (a.state == State.OUT).sum() >= 5
+    assert a.deadlocks == b.deadlocks
