@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+import shapely.ops
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -100,6 +101,23 @@ def _outward(poly: Polygon, seg: LineString) -> np.ndarray:
     return n if not poly.contains(shapely.Point(*(mid + 0.05 * n))) else -n
 
 
+#: Depth (m) on each side of a door or exit line within which wall lines are cut away: outlines
+#: traced from a scan step along the opening by a voxel or two, and the bits of boundary left
+#: standing in the doorway would close it (the plan's own coincident edges need only a hair).
+OPENING_DEPTH = 0.25
+#: Length (m) kept at each end of an opening, so the jambs themselves stay walls.
+JAMB = 0.05
+
+
+def _opening(seg: LineString) -> Polygon:
+    """The area whose wall lines a door or exit segment removes (see :data:`OPENING_DEPTH`)."""
+    length = float(seg.length)
+    if length <= 2 * JAMB:
+        return seg.buffer(0.02, cap_style="flat")
+    inner = shapely.ops.substring(seg, JAMB, length - JAMB)
+    return shapely.union(seg.buffer(0.02, cap_style="flat"), inner.buffer(OPENING_DEPTH, cap_style="flat"))
+
+
 def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
     """Rasterise one level of a facility.
 
@@ -158,8 +176,8 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
     # Walls: all space boundaries minus door and exit openings.
     doors = [d for d in facility.doors if d.spaces[0] in ids and d.spaces[1] in ids]
     door_segs = {d.id: facility.door_segment(d) for d in doors}
-    openings = shapely.union_all([sg.buffer(0.02, cap_style="flat") for sg in
-                                  [*door_segs.values(), *exit_segs]]) if (doors or exits) else None
+    openings = shapely.union_all([_opening(sg) for sg in [*door_segs.values(), *exit_segs]]) \
+        if (doors or exits) else None
     walls = shapely.union_all([s.polygon.boundary for s in spaces])
     if openings is not None:
         walls = walls.difference(openings)
