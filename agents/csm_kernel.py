@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step",
-           "wall_move", "wall_move_one"]
+           "grid_cell", "wall_move", "wall_move_one"]
 
 #: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
 MOUTH = 1.0
@@ -269,8 +269,9 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
 
 
 @njit(cache=True)
-def _cell(x: float, y: float, x0: float, y0: float, h: float,  # noqa: PLR0917 - numba, positional only
-          nx: int, ny: int) -> tuple[int, int]:
+def grid_cell(x: float, y: float, x0: float, y0: float, h: float,  # noqa: PLR0917 - numba, positional only
+              nx: int, ny: int) -> tuple[int, int]:
+    """Row and column of the raster cell holding (x, y), clipped to an ``ny`` x ``nx`` grid."""
     j = min(max(int((x - x0) / h), 0), nx - 1)
     i = min(max(int((y - y0) / h), 0), ny - 1)
     return i, j
@@ -281,7 +282,7 @@ def _free_move(free: np.ndarray, c: float, i0: int, j0: int,  # noqa: PLR0917 - 
                x: float, y: float, x0: float, y0: float, h: float) -> bool:
     """Whether a move from cell (i0, j0) to (x, y) ends, and cuts corners, only in free cells."""
     ny, nx = free.shape
-    i1, j1 = _cell(x, y, x0, y0, h, nx, ny)
+    i1, j1 = grid_cell(x, y, x0, y0, h, nx, ny)
     if free[i1, j1] < c:
         return False
     if i1 != i0 and j1 != j0:
@@ -296,7 +297,7 @@ def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
     """One agent's new position: the whole move ``(dx, dy)``, else its x or y part, else the same
     for the fallback ``(fx, fy)``, else stay (see :func:`wall_move`)."""
     ny, nx = free.shape
-    i0, j0 = _cell(px, py, x0, y0, h, nx, ny)
+    i0, j0 = grid_cell(px, py, x0, y0, h, nx, ny)
     tries = 2 if use_fallback else 1
     for t in range(tries):
         mx = dx if t == 0 else fx

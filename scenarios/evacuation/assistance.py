@@ -10,6 +10,7 @@ a room's door, and the lift marshal's call on levels left by lift.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
 __all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "in_doorway", "release_team",
-           "staff_idle"]
+           "staff_idle", "units_to_lifts"]
 
 
 def assist(m: EvacuationModel) -> None:
@@ -183,26 +184,11 @@ class _Gate:
 
     def _going_on(self, li: int) -> int:
         if li not in self._going:
-            m = self.m
-            units = self.lift_unit & (m.lvl == li)
-            going = int(np.count_nonzero(units & (m.state == State.MOVE)))
-            here = m.facility_level_spaces[li]
-            going += sum(1 for lk in m.lifts for item in lk.queue
-                         if item[2] in here and m.need[item[1]] > 0)
-            self._going[li] = going
+            self._going[li] = units_to_lifts(self.m, li)
         return self._going[li]
 
     def called_forward(self, pat: int) -> bool:
-        m = self.m
-        if m.need[pat] == 0 or not np.isnan(m.stair_f[pat]) or m.corridor[m.space[pat]]:
-            return True
-        li = int(m.lvl[pat])
-        lifts = m._level_lifts.get(li, 0)
-        if lifts == 0 or li in m._exit_levels:
-            return True
-        if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
-            return True
-        return self._going_on(li) < LIFT_CALL_AHEAD * lifts
+        return called_forward(self.m, pat, going=self._going_on)
 
     def leaves(self, pat: int) -> None:
         """Patient ``pat`` moves off now: it counts as a unit on its way from here on."""
@@ -229,14 +215,15 @@ def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
     return any(m._door_dist(o) < mine for o in prep)
 
 
-def called_forward(m: EvacuationModel, pat: int) -> bool:
+def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | None = None) -> bool:
     """Whether a prepared unit may leave its place now (the lift marshal's call).
 
     A bed or wheelchair that cannot take the stairs leaves a level without a final exit
     only by lift.  Its team waits at the bedside until fewer than :data:`LIFT_CALL_AHEAD`
     units per lift serving the level are on the way to a lift or queued for one: a queue of
     beds in the escape corridor closes it to the staff walking the other way.  A unit already
-    in a corridor is never held (waiting there would block it just the same).
+    in a corridor is never held (waiting there would block it just the same).  ``going``
+    gives :func:`units_to_lifts` of a level, if counted already.
     """
     if m.need[pat] == 0 or not np.isnan(m.stair_f[pat]) or m.corridor[m.space[pat]]:
         return True
@@ -246,12 +233,18 @@ def called_forward(m: EvacuationModel, pat: int) -> bool:
         return True
     if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
         return True  # horizontal move to the refuge: no lift
+    count = units_to_lifts(m, li) if going is None else going(li)
+    return count < LIFT_CALL_AHEAD * lifts
+
+
+def units_to_lifts(m: EvacuationModel, li: int) -> int:
+    """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or queued for one."""
     units = (m.need > 0) & np.isnan(m.stair_f) & (m.lvl == li)
     going = int(np.count_nonzero(units & (m.state == State.MOVE)))
     here = m.facility_level_spaces[li]
     going += sum(1 for lk in m.lifts for item in lk.queue
                  if item[2] in here and m.need[item[1]] > 0)
-    return going < LIFT_CALL_AHEAD * lifts
+    return going
 
 
 def release_team(m: EvacuationModel, pat: int) -> None:

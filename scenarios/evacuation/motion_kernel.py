@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from agents.csm_kernel import csm_step, wall_move_one
+from agents.csm_kernel import csm_step, grid_cell, wall_move_one
 from agents.navigation import LevelGrid
 
 __all__ = ["LevelArrays", "level_arrays", "option_costs", "plane_step"]
@@ -100,9 +100,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         li = lvl[k]
         lay[a] = li
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
-        j = min(max(int((pos[k, 0] - x0) / h), 0), cols[li] - 1)
-        i = min(max(int((pos[k, 1] - y0) / h), 0), rows[li] - 1)
-        ci[a], cj[a] = i, j
+        ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
     # Level rasters are read one level at a time (an item of a typed list costs a reference count).
     for li in range(len(wall)):
         w = wall[li]
@@ -162,9 +160,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step,
                                                      fb[a, 0] * step, fb[a, 1] * step, w, clear[k], x0, y0,
                                                      h, True)
-            j = min(max(int((pos[k, 0] - x0) / h), 0), cols[li] - 1)
-            i = min(max(int((pos[k, 1] - y0) / h), 0), rows[li] - 1)
-            ci[a], cj[a] = i, j
+            ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
     for li in range(len(wall)):
         sp = space[li]
         ex = exit_[li]
@@ -207,8 +203,7 @@ def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
     ny, nx = wall.shape
     for c in range(ks.size):
         k = ks[c]
-        j = min(max(int((pos[k, 0] - x0) / h), 0), nx - 1)
-        i = min(max(int((pos[k, 1] - y0) / h), 0), ny - 1)
+        i, j = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, nx, ny)
         cur = -1
         for o in range(no):
             f = field[o]
