@@ -26,7 +26,7 @@ from numba.typed import List
 from agents.csm_kernel import csm_step, grid_cell, wall_move_one
 from agents.navigation import LevelGrid
 
-__all__ = ["LevelArrays", "level_arrays", "option_costs", "plane_step"]
+__all__ = ["LevelArrays", "field_cell", "level_arrays", "option_costs", "plane_step"]
 
 _MOVE = 1  # State.MOVE
 _PREP = 3  # State.PREP
@@ -54,6 +54,16 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
         exit_.append(g.exit.astype(np.int64))
     origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64)
     return LevelArrays(wall, normal, space, exit_, origin)
+
+
+@njit(cache=True)
+def field_cell(meta: np.ndarray, f: int, i: int, j: int) -> int:
+    """Index in the flat field arrays of grid cell (i, j) on field ``f``; -1 outside its window."""
+    fi = i - meta[f, 1]
+    fj = j - meta[f, 2]
+    if 0 <= fi < meta[f, 3] and 0 <= fj < meta[f, 4]:
+        return int(meta[f, 0] + fi * meta[f, 4] + fj)
+    return -1
 
 
 @njit(cache=True)
@@ -117,11 +127,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         mv = state[k] == _MOVE and fid[k] >= 0
         moving[a] = mv
         if mv:
-            f = fid[k]
-            fi = i - meta[f, 1]
-            fj = j - meta[f, 2]
-            if 0 <= fi < meta[f, 3] and 0 <= fj < meta[f, 4]:
-                q = meta[f, 0] + fi * meta[f, 4] + fj
+            q = field_cell(meta, fid[k], i, j)
+            if q >= 0:
                 dst[a] = flat_d[q]
                 desired[a, 0] = flat_v[q, 0]
                 desired[a, 1] = flat_v[q, 1]
@@ -207,11 +214,8 @@ def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
         cur = -1
         for o in range(no):
             f = field[o]
-            fi = i - meta[f, 1]
-            fj = j - meta[f, 2]
-            d = np.inf
-            if 0 <= fi < meta[f, 3] and 0 <= fj < meta[f, 4]:
-                d = flat_d[meta[f, 0] + fi * meta[f, 4] + fj]
+            q = field_cell(meta, f, i, j)
+            d = flat_d[q] if q >= 0 else np.inf
             dist[o] = d
             cost[o] = d / v0[k] + after[o] + crowd[o] + penalty[o]
             if cur < 0 and opt_id[o] == cur_id[k]:
