@@ -12,6 +12,7 @@ __all__ = [
     "FacilityFileError",
     "FacilityValidationError",
     "FacilityValueError",
+    "FileAccessError",
     "Issue",
     "RoutingError",
 ]
@@ -66,3 +67,22 @@ class FacilityValidationError(FacilityError):
         self.issues = issues
         lines = "\n".join(f"  {i}" for i in issues)
         super().__init__(f"{source}: facility is invalid ({len(issues)} problem(s)):\n{lines}")
+
+
+class FileAccessError(FacilityFileError, OSError):
+    """A path given for input or output cannot be used safely.
+
+    Raised by :mod:`facility.files` for every package: an input that is not a
+    regular file (a FIFO, a device, a folder) or is larger than any real one,
+    and an output whose folder is missing or not writable, found before the
+    work starts.
+
+    Attributes:
+        path: The path as given by the caller.
+        what: What the file is for (``"scan"``, ``"facility file"``, ``"--report"``).
+        message: What is wrong and what was expected.
+    """
+
+    def __init__(self, path: str, message: str, *, what: str = "file") -> None:
+        self.what = what
+        super().__init__(path, f"{what}: {message}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from facility.errors import FacilityFileError, FacilityValueError
+from facility.files import write_atomic
 from facility.model import AssemblyPoint, Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
 from facility.schema import FORMAT, SECTIONS, element_label, schema_problems
 from facility.validate import ensure_valid
@@ -417,31 +417,12 @@ def _flat(value: list[Any]) -> bool:
 
 
 def save(facility: Facility, path: str | os.PathLike[str]) -> None:
-    """Write the facility file atomically (temporary file, then rename).
+    """Write the facility file atomically (see :func:`facility.files.write_atomic`).
 
     Raises:
-        FacilityFileError: The directory does not exist or cannot be written.
+        FacilityFileError: The folder does not exist or cannot be written
+            (a :class:`~facility.errors.FileAccessError`).
         FacilityValueError: The facility holds a value JSON cannot express.
     """
-    p = Path(path)
     text = dumps(facility)  # fail before touching the disk
-    if not p.parent.is_dir():
-        raise FacilityFileError(str(p), f"directory {str(p.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates 0600; a facility file is a shared document, so give it
-        # the permissions an ordinary new file would get under the user's umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise FacilityFileError(str(p), f"cannot write: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, what="facility file")
