@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import networkx as nx
@@ -30,6 +30,7 @@ from shapely.ops import nearest_points
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
+from lidar.frame import StoreyFrame, find_frame
 from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
 from lidar.options import ExtractOptions
@@ -56,6 +57,7 @@ class LevelPlan:
     wall: np.ndarray
     labels: np.ndarray
     openings: tuple[Opening, ...]
+    frame: StoreyFrame = field(default_factory=lambda: StoreyFrame(0.0, (0.0, 0.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +145,17 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     for n, st in enumerate(storeys):
         lid = f"L{n}"
         sel = vox[(vox[:, 2] >= st.low) & (vox[:, 2] < st.high)]
+        frame = find_frame(sel, st.floor, opt.wall_band, opt.wall_min_fill, zbin)
+        _report_frame(lid, frame, report)
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
-        plan, s, d, e = _extract_storey(lid, st, sel, cell=cell, zbin=zbin, opt=opt,
-                                             report=report, timer=timer, lattice=lattice)
+        plan, s, d, e = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
+                                        report=report, timer=timer, lattice=lattice)
+        if frame.rotated:
+            s = [frame.space_to_scan(x) for x in s]
+            d = [frame.door_to_scan(x) for x in d]
+            e = [frame.exit_to_scan(x) for x in e]
+            plan = replace(plan, frame=frame)
         plans.append(plan)
         spaces += s
         doors += d
@@ -154,7 +163,8 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         report.levels.append({
             "id": lid, "floor": round(st.floor, 3), "ceiling": round(st.ceiling, 3),
             "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
-            "exits": len(e)})
+            "exits": len(e), "wall_angle_deg": round(math.degrees(frame.angle), 2),
+            "wings_deg": list(frame.wings)})
     if not spaces:
         raise ExtractionError(label, "no room or corridor could be found "
                                      "(is the scan of a building interior?)")
@@ -242,6 +252,17 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     exits = [e for e in exits if e.space in kept]
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, spaces, doors, exits
+
+
+def _report_frame(lid: str, frame: StoreyFrame, report: ExtractionReport) -> None:
+    """Record the wall directions of a storey, and warn about wings at another angle."""
+    if frame.rotated:
+        report.warn(f"level {lid}: walls run at {math.degrees(frame.angle):.1f} degrees to the scan axes; "
+                    "the level was extracted in the walls' frame (positions in warnings about it are "
+                    "in that frame)")
+    for w in frame.wings:
+        report.warn(f"level {lid}: a second family of walls runs at {w:.1f} degrees (a wing at another "
+                    "angle); it was extracted in the main walls' frame, so check its rooms and doors")
 
 
 def _is_lattice(points: np.ndarray, spacing: float, sample: int = 5000) -> bool:

@@ -35,8 +35,14 @@ def render_preview(extraction: Extraction, path: str | Path, *, dpi: int = 110) 
     for ax, plan in zip(axes[:, 0], plans, strict=False):
         g = plan.grid
         extent = (g.x0, g.x0 + g.shape[1] * g.cell, g.y0, g.y0 + g.shape[0] * g.cell)
-        ax.imshow(np.where(plan.wall, 0.35, 1.0), origin="lower", extent=extent, cmap="gray",
-                  vmin=0, vmax=1, interpolation="nearest")
+        if plan.frame.rotated:
+            # The plan grid lies in the storey's wall frame: draw its wall cells turned back.
+            ii, jj = np.nonzero(plan.wall)
+            xy = plan.frame.to_scan(g.centres(ii, jj))
+            ax.scatter(xy[:, 0], xy[:, 1], s=0.2, c="0.6", marker=".", linewidths=0)
+        else:
+            ax.imshow(np.where(plan.wall, 0.35, 1.0), origin="lower", extent=extent, cmap="gray",
+                      vmin=0, vmax=1, interpolation="nearest")
         spaces = fac.spaces_on(plan.level)
         for k, s in enumerate(spaces):
             x, y = s.polygon.exterior.xy

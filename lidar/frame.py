@@ -1,0 +1,178 @@
+"""The storey's own frame: the directions its walls follow, and the rotation onto them.
+
+A plan grid rasterises a wall that runs along a grid axis as a clean band of
+cells, but a wall at 30 degrees as a staircase whose thin faces break up:
+partitions and jambs get lost.  So every storey is extracted in the frame of
+its walls: the dominant wall direction is found first (a Hough-style search
+over angles, walls meeting at right angles), the storey's points are rotated
+so it lies along the x axis, and the extracted spaces, doors and exits are
+rotated back.  A second family of walls at another angle (a wing meeting the
+main block at 30 or 45 degrees) is found and reported: it is extracted in the
+main frame, where its walls are diagonal again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from shapely import affinity
+
+from facility.model import Door, Exit, Space
+from lidar.grid import Columns, Grid
+
+__all__ = ["StoreyFrame", "find_frame", "wall_directions"]
+
+#: Below this misalignment (degrees) a storey is extracted as it lies: the
+#: grid steps of a wall off by less than this are shorter than a cell over
+#: ~60 m, and leaving aligned scans untouched keeps them bit-for-bit repeatable.
+ALIGNED_TOLERANCE_DEG = 0.3
+
+#: Plan cell (m) of the coarse wall map the directions are read from: fine
+#: enough to resolve a 15 cm wall, coarse enough to be cheap at 100 m.
+DIRECTION_CELL = 0.1
+
+#: A second wall family holding at least this share of the Hough score of the
+#: first is reported as a wing at another angle (furniture edges stay below).
+WING_MIN_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class StoreyFrame:
+    """The rotation that brings a storey's main walls onto the grid axes.
+
+    Attributes:
+        angle: Direction (radians, in (-pi/4, pi/4]) of the main wall family
+            in the scan frame; the storey frame is the scan frame turned by it.
+        origin: Plan point (m) the rotation turns about.
+        wings: Directions (degrees, scan frame) of further wall families found.
+    """
+
+    angle: float
+    origin: tuple[float, float]
+    wings: tuple[float, ...] = ()
+
+    @property
+    def rotated(self) -> bool:
+        """Whether the storey is extracted in a rotated frame."""
+        return self.angle != 0.0
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        """Points (n, 2 or 3) of the scan frame in the storey frame (walls along the axes)."""
+        return _rotate(points, -self.angle, self.origin)
+
+    def to_scan(self, points: np.ndarray) -> np.ndarray:
+        """Points (n, 2 or 3) of the storey frame back in the scan frame."""
+        return _rotate(points, self.angle, self.origin)
+
+    def space_to_scan(self, s: Space) -> Space:
+        poly = affinity.rotate(s.polygon, self.angle, origin=self.origin, use_radians=True)
+        return replace(s, polygon=poly)
+
+    def door_to_scan(self, d: Door) -> Door:
+        return replace(d, at=self._at(d.at))
+
+    def exit_to_scan(self, e: Exit) -> Exit:
+        return replace(e, at=self._at(e.at))
+
+    def _at(self, at: tuple[float, float]) -> tuple[float, float]:
+        x, y = self.to_scan(np.array([at]))[0]
+        return (round(float(x), 3), round(float(y), 3))
+
+
+def _rotate(points: np.ndarray, angle: float, origin: tuple[float, float]) -> np.ndarray:
+    if angle == 0.0:
+        return points
+    c, s = math.cos(angle), math.sin(angle)
+    out = np.array(points, dtype=np.float64, copy=True)
+    x, y = points[:, 0] - origin[0], points[:, 1] - origin[1]
+    out[:, 0] = origin[0] + c * x - s * y
+    out[:, 1] = origin[1] + s * x + c * y
+    return out
+
+
+def _score(x: np.ndarray, y: np.ndarray, angle: float) -> float:
+    """Hough score of a right-angled wall family at ``angle``: walls pile up in few bins."""
+    total = 0.0
+    ca, sa = math.cos(angle), math.sin(angle)
+    for p in (x * ca + y * sa, -x * sa + y * ca):
+        h = np.bincount((p - p.min()).astype(np.int64))
+        total += float((h.astype(float) ** 2).sum())
+    return total
+
+
+def wall_directions(wall: np.ndarray, *, coarse_deg: float = 0.5, fine_deg: float = 0.02
+                    ) -> list[tuple[float, float]]:
+    """Right-angled wall families in a wall mask, strongest first: ``(angle rad in [0, pi/2), score)``.
+
+    A coarse search over [0, 90) degrees finds the peaks of the Hough score;
+    each peak is refined to ``fine_deg`` (over 100 m a 0.02 degree error is
+    3.5 cm, under a cell), taking the middle of the score's flat top.  Peaks
+    are kept when at least 10 degrees apart.
+
+    >>> w = np.zeros((60, 60), dtype=bool); w[10:50, 29:31] = True; w[29:31, 5:55] = True
+    >>> [round(math.degrees(a), 1) for a, _ in wall_directions(w)][:1]
+    [0.0]
+    """
+    ii, jj = np.nonzero(wall)
+    if len(ii) < 10:
+        return [(0.0, 0.0)]
+    stride = max(1, len(ii) // 60000)
+    x, y = jj[::stride].astype(float), ii[::stride].astype(float)
+    degs = np.arange(0.0, 90.0, coarse_deg)
+    scores = np.array([_score(x, y, math.radians(d)) for d in degs])
+    base = float(np.median(scores))
+    order = np.argsort(-scores)
+    peaks: list[float] = []
+    for k in order:
+        d = float(degs[k])
+        is_max = all(scores[k] >= scores[(k + o) % len(degs)] for o in (-2, -1, 1, 2))
+        if is_max and all(min(abs(d - p), 90 - abs(d - p)) >= 10 for p in peaks):
+            peaks.append(d)
+        if len(peaks) == 3:
+            break
+    out: list[tuple[float, float]] = []
+    for p in peaks:
+        fine = np.arange(p - coarse_deg, p + coarse_deg + 1e-9, fine_deg)
+        fs = np.array([_score(x, y, math.radians(d)) for d in fine])
+        # Cells stay in their bins over a small turn, so the score has a flat
+        # top: its middle is the direction.
+        top = fine[fs >= fs.max() * (1 - 1e-6)]
+        best = float(np.median(top)) % 90.0
+        out.append((math.radians(best), float(fs.max()) - base))
+    return out
+
+
+def find_frame(points: np.ndarray, floor: float, options_wall_band: tuple[float, float],
+               wall_min_fill: float, zbin: float) -> StoreyFrame:
+    """The frame of one storey's walls, from its wall-band points.
+
+    Args:
+        points: The storey's points (n, 3), scan frame.
+        floor: The storey's floor height (m).
+        options_wall_band: Wall band (m above floor), as in :class:`~lidar.options.ExtractOptions`.
+        wall_min_fill: Share of the band a column must fill to count as wall.
+        zbin: Height bin (m) of the fill count.
+
+    Returns:
+        The :class:`StoreyFrame`; ``angle`` is 0 when the walls already
+        follow the axes within :data:`ALIGNED_TOLERANCE_DEG`.
+    """
+    lo, hi = floor + options_wall_band[0], floor + options_wall_band[1]
+    band = points[(points[:, 2] >= lo) & (points[:, 2] < hi)]
+    if len(band) < 100:
+        return StoreyFrame(0.0, (0.0, 0.0))
+    grid = Grid.covering(band[:, :2], DIRECTION_CELL)
+    wall = Columns.of(grid, band, lo, hi, zbin).fill(lo, hi) >= wall_min_fill
+    dirs = wall_directions(wall)
+    angle, top = dirs[0]
+    wings = tuple(round(math.degrees(a), 1) for a, s in dirs[1:] if top > 0 and s >= WING_MIN_SHARE * top)
+    deg = math.degrees(angle)
+    if min(deg, 90.0 - deg) < ALIGNED_TOLERANCE_DEG:
+        return StoreyFrame(0.0, (0.0, 0.0), wings)
+    # Turn by the smaller of the two equivalent rotations (theta or theta - 90).
+    if deg > 45.0:
+        angle -= math.pi / 2
+    centre = band[:, :2].mean(axis=0)
+    return StoreyFrame(angle, (float(centre[0]), float(centre[1])), wings)

@@ -1,0 +1,45 @@
+"""The storey frame: wall directions found at any angle, and rotations that undo each other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lidar.frame import StoreyFrame, find_frame, wall_directions
+
+
+def _walls(angle_deg: float, n: int = 200) -> np.ndarray:
+    """A wall mask of a 3 x 3 room grid drawn at ``angle_deg``."""
+    m = np.zeros((n, n), dtype=bool)
+    a = math.radians(angle_deg)
+    u, v = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
+    t = np.linspace(-60, 60, 2000)
+    for k in (-60, -20, 20, 60):
+        for d1, d2 in ((u, v), (v, u)):
+            xy = n / 2 + t[:, None] * d1 + k * d2
+            ok = ((xy >= 0) & (xy < n)).all(axis=1)
+            m[xy[ok, 1].astype(int), xy[ok, 0].astype(int)] = True
+    return m
+
+
+@pytest.mark.parametrize("angle", [0.0, 12.5, 30.0, 45.0, 71.3])
+def test_main_direction_found_to_a_fraction_of_a_degree(angle: float) -> None:
+    found = math.degrees(wall_directions(_walls(angle))[0][0])
+    assert min(abs(found - angle % 90), 90 - abs(found - angle % 90)) < 0.3
+
+
+def test_wing_at_another_angle_is_a_second_family() -> None:
+    both = _walls(0.0) | _walls(30.0)
+    dirs = sorted(round(math.degrees(a)) for a, _ in wall_directions(both)[:2])
+    assert dirs == [0, 30]
+
+
+def test_rotation_round_trip_and_aligned_scans_untouched() -> None:
+    f = StoreyFrame(math.radians(30), (5.0, -2.0))
+    p = np.array([[1.0, 2.0, 3.0], [10.0, -4.0, 0.5]])
+    assert np.allclose(f.to_scan(f.to_frame(p)), p)
+    assert np.allclose(f.to_frame(p)[:, 2], p[:, 2])
+    wall = np.array([[x, y, z] for x in np.arange(0, 10, 0.05) for y in (0.0, 6.0) for z in (1.2, 1.5, 1.8)])
+    assert not find_frame(wall, 0.0, (1.0, 1.9), 0.3, 0.05).rotated
