@@ -19,6 +19,7 @@ from scenarios.evacuation.kpis import replication_kpis, report, summarize
 from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, State
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
 from scenarios.evacuation.schema import EvacuationScenario
+from scenarios.hazards.conditions import Environment
 
 __all__ = [
     "EvacParams",
@@ -47,11 +48,12 @@ def params_of(sc: EvacuationScenario) -> EvacParams:
         max_time=sc.alarm + sc.max_time, record_every=sc.record_every,
         door_closures=tuple((c.door, c.time) for c in sc.door_closures),
         deadlock_window=sc.deadlock_window, trajectories=sc.trajectories, door_flow=mv.door_flow,
+        hazard_every=sc.hazard_every, enter_untenable=sc.strategy.enter_untenable,
     )
 
 
 def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: EvacParams,
-             rng: np.random.Generator) -> EvacuationModel:
+             rng: np.random.Generator, *, environment: Environment | None = None) -> EvacuationModel:
     """Run one evacuation to the end and return the finished model.
 
     Args:
@@ -59,10 +61,12 @@ def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: Ev
         people: Who is where, or an operations snapshot.
         params: Strategy and model settings.
         rng: The replication's generator.
+        environment: A fire, smoke or gas model the people move through
+            (:mod:`scenarios.evacuation.exposure`); ``None``: no hazard.
     """
     if isinstance(people, Snapshot):
         people = from_snapshot(people)
-    model = EvacuationModel(facility, people, params, rng)
+    model = EvacuationModel(facility, people, params, rng, environment=environment)
     model.run()
     return model
 
@@ -71,7 +75,8 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
                     index: int) -> Replication:
     """One replication of an evacuation scenario."""
     people = from_scenario(scenario, facility, rng)
-    model = simulate(facility, people, params_of(scenario), rng)
+    environment: Environment | None = None
+    model = simulate(facility, people, params_of(scenario), rng, environment=environment)
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
                             len(model.deadlocks))

@@ -31,7 +31,7 @@ def assist(m: EvacuationModel) -> None:
     if free.size:
         short = np.fromiter(map(len, m.team), np.int64, len(m.team)) < m.need
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
-        cand = np.flatnonzero((m.state == State.NEED) & short & in_phase)
+        cand = np.flatnonzero((m.state == State.NEED) & short & in_phase & ~m.left_behind)
         for s in free.tolist():
             cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
             if cand_here.size == 0:

@@ -39,6 +39,8 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
         "max_waiting_s": float(a["waiting"].max()),
         "ventilators_run_out": float(a["battery_out"].sum()),
     }
+    if "left_behind" in a:
+        out["left_behind"] = float(a["left_behind"].sum())
     pat = a[(a["role"] == "patient") & safe]
     if len(pat):
         pre = (pat["start_move"] - alarm).clip(lower=0)
@@ -114,7 +116,8 @@ def report(kpis: dict[str, Any]) -> str:
 
     lines = ["Evacuation results (mean over replications, 95 % CI)",
              f"  RSET (all)            {fmt('rset_s')}"]
-    for k in ("total", "evacuated", "in_refuge", "remaining", "stranded", "deadlocks", "ventilators_run_out"):
+    for k in ("total", "evacuated", "in_refuge", "remaining", "stranded", "left_behind", "deadlocks",
+              "ventilators_run_out"):
         v = kpis.get(k)
         if isinstance(v, dict):
             lines.append(f"  {k:<21} {v['mean']:8.1f}")

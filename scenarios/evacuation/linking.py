@@ -72,7 +72,10 @@ def enter_link(m: EvacuationModel, k: int, o: Option) -> bool:
             if {st.lower, st.upper} == {here, to}:
                 if not st.can_enter(m.t):
                     return False
-                st.enter(m.t, k, to, float(m.stair_f[k]))
+                factor = float(m.stair_f[k])
+                if m.env is not None:
+                    factor *= float(m.space_factor[m.space[k]])
+                st.enter(m.t, k, to, factor)
                 break
         else:
             return False

@@ -36,7 +36,7 @@ from agents.navigation import LevelGrid, build_grid
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation import assistance, linking, motion, placement
+from scenarios.evacuation import assistance, exposure, linking, motion, placement
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.motion_kernel import level_arrays
 from scenarios.evacuation.params import (
@@ -53,6 +53,7 @@ from scenarios.evacuation.params import (
 )
 from scenarios.evacuation.recorder import Recorder
 from scenarios.evacuation.routes import Goal, Navigator, Option
+from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
 __all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "PARK_GAP", "PATIENCE",
            "TEAM_REACH", "EvacParams", "EvacuationModel", "PersonSpec", "State"]
@@ -64,7 +65,7 @@ class EvacuationModel(mesa.Model):
     """One replication of an evacuation (see the module docstring)."""
 
     def __init__(self, facility: Facility, people: list[PersonSpec], params: EvacParams,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, *, environment: Environment | None = None) -> None:
         super().__init__(rng=rng)
         self.gen = rng
         self.facility = facility
@@ -112,6 +113,7 @@ class EvacuationModel(mesa.Model):
         self._fire_spaces = frozenset(s for c in params.fire_compartments
                                       for s in facility.compartments.get(c, ()))
         self._init_people(people)
+        self._init_hazard(environment)
         self.recorder = Recorder(self)
         self._next_reroute = 0.0
         self._next_record = 0.0
@@ -213,6 +215,54 @@ class EvacuationModel(mesa.Model):
         self.route: list[list[str]] = [[self.space_ids[s]] for s in self.space]
         self.refuge_space = np.full(n, -1)
 
+    def _init_hazard(self, environment: Environment | None) -> None:
+        """The hazard environment (if any) and what the run keeps of it (:mod:`.exposure`)."""
+        n, ns = len(self.ids), len(self.space_ids)
+        self.env = environment
+        #: Accumulated doses, one row per name of :data:`~scenarios.hazards.conditions.DOSES`.
+        self.dose = np.zeros((len(DOSES), n))
+        #: Speed factor of each space in the last conditions read.
+        self.space_factor = np.ones(ns)
+        #: Free speed of each person this step (``v0`` unless a hazard slows them).
+        self.v_free = self.v0
+        self.left_behind = np.zeros(n, bool)
+        self.left_reason = [""] * n
+        #: Per compartment (``comp_ix``), the last time someone left it (s, NaN if nobody has).
+        self.comp_left = np.full(len(self.comp_ix), np.nan)
+        self.cond: Conditions | None = None
+        self._next_hazard = np.inf
+        if environment is None:
+            return
+        if tuple(environment.space_ids) != tuple(self.space_ids):
+            raise RunError("the hazard environment's spaces are not the facility's spaces "
+                           "in the facility's order")
+        self._read_hazard()
+
+    def _read_hazard(self) -> None:
+        """Advance the environment to now; re-plan routes if the untenable spaces changed."""
+        assert self.env is not None
+        c = exposure.read(self.env, self.t - self.p.alarm, len(self.space_ids))
+        self.cond = c
+        self._next_hazard = self.t + self.p.hazard_every
+        self.space_factor = np.asarray(c.speed_factor, np.float64)
+        bad = frozenset(self.space_ids[k] for k in np.flatnonzero(c.untenable))
+        if self.nav.set_unusable(bad):
+            self.reroute[self.state == State.MOVE] = True
+        if not self.p.enter_untenable:
+            for s in exposure.left_behind(np.asarray(c.untenable, bool), state=self.state, space=self.space,
+                                          team=self.team, flag=self.left_behind, reason=self.left_reason):
+                self.state[s] = State.HOLD
+                self.task[s] = -1
+
+    def _hazard(self, dt: float) -> None:
+        """Doses of the last step, then the next read of the environment when it is due."""
+        assert self.cond is not None
+        where = exposure.occupied_space(self.state, self.space, self.task)
+        exposure.accumulate(self.dose, self.cond.dose_rate, where, self.state != State.OUT, dt)
+        if self.t >= self._next_hazard - 1e-9:
+            self._read_hazard()
+        self.v_free = exposure.free_speeds(self.v0, self.space_factor, where)
+
     def _free_spot(self, space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],
                    who: str) -> tuple[float, float]:
         return placement.free_spot(self, space_id, r, c, placed, who)
@@ -272,6 +322,8 @@ class EvacuationModel(mesa.Model):
         while self.closures and self.closures[0][1] <= t:
             self.nav.close_door(self.closures.popleft()[0])
             self.reroute[:] = True
+        if self.env is not None:
+            self._hazard(dt)
         self._phases()
         self._activate()
         self._assist()
@@ -296,8 +348,8 @@ class EvacuationModel(mesa.Model):
             if self.p.strategy != "horizontal":
                 return False
             safe = np.isin(self.state, (State.OUT, State.REFUGE))
-            return not bool((self.home_in_fire & ~safe & ~self.stranded).any())
-        active = (self.state != State.OUT) & ~self.stranded
+            return not bool((self.home_in_fire & ~safe & ~self.stranded & ~self.left_behind).any())
+        active = (self.state != State.OUT) & ~self.stranded & ~self.left_behind
         return not bool(active.any())
 
     def _phases(self) -> None:
@@ -307,7 +359,8 @@ class EvacuationModel(mesa.Model):
             return
         if self.p.strategy == "horizontal" or self.t < self.p.alarm:
             return
-        left = self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
+        left = (self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
+                & ~self.left_behind)
         timed = self.p.vertical_after is not None and self.t >= self.p.alarm + self.p.vertical_after
         if left.any() and not timed:
             return
@@ -435,6 +488,7 @@ class EvacuationModel(mesa.Model):
                     self.pos[k] = self.prev_pos[k]
                     continue
                 self.exit_used[k] = eid
+                self._left_compartment(int(self.space[k]), -1)
                 self.last_pass[eid] = t
                 self.recorder.passage(t, eid, "exit")
                 self._safe(k, 1)
@@ -446,6 +500,7 @@ class EvacuationModel(mesa.Model):
                 if door is not None and not self._admit(door, self.door_width[door]):
                     self.pos[k] = self.prev_pos[k]
                     continue
+                self._left_compartment(int(self.space[k]), new)
                 self.space[k] = new
                 self.route[k].append(sid)
                 if door is not None:
@@ -466,6 +521,12 @@ class EvacuationModel(mesa.Model):
             if o is None or t - self.last_pass.get(o.ref, -1e9) > w:
                 self.dead[k] = True
                 self.deadlocks.append((self.ids[k], t, float(self.pos[k, 0]), float(self.pos[k, 1])))
+
+    def _left_compartment(self, old: int, new: int) -> None:
+        """Note the time if someone moving from space ``old`` to ``new`` (-1: out) leaves a compartment."""
+        c = int(self.space_comp[old])
+        if c >= 0 and (new < 0 or int(self.space_comp[new]) != c):
+            self.comp_left[c] = self.t
 
     def _admit(self, portal: str, width: float) -> bool:
         """Whether a door or exit with capacity ``door_flow * width`` lets one more through now."""

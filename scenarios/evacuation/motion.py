@@ -100,7 +100,7 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     dist = np.empty(n)
     ok = np.empty(n, np.bool_)
     fs = m.nav.fields
-    option_costs(ks, m.pos, m.v0, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
+    option_costs(ks, m.pos, m.v_free, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
                  oa.penalty, oa.ident, fs.flat_d, fs.meta, choice, dist, ok)
     m.stranded[ks[~ok]] = True
     m.stranded[ks[ok]] = False
@@ -136,7 +136,7 @@ def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     noise = m.gen.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
     fs = m.nav.fields
     la = m.level_arrays
-    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.v0, m.need, m.heading, m.orient,
+    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.v_free, m.need, m.heading, m.orient,
                m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
                la.wall, la.normal, la.space, la.exit, la.origin, fs.flat_d, fs.flat_v, fs.meta,
                noise, m.t, sm.dt, PATIENCE, m.csm_params, out_space, out_exit)

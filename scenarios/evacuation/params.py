@@ -97,6 +97,10 @@ class EvacParams:
         door_flow: Capacity of doors and exits in P/(s m) of clear width
             (CIBSE Guide E / IMO: 1.33); ``None`` leaves flows to the movement
             model alone.
+        hazard_every: Seconds between two reads of the hazard environment, if the
+            run has one (:mod:`scenarios.evacuation.exposure`).
+        enter_untenable: Staff go into an untenable room to fetch a patient;
+            otherwise the patient is left behind, with the reason recorded.
     """
 
     alarm: float = 0.0
@@ -114,3 +118,5 @@ class EvacParams:
     battery_range: tuple[float, float] = (34.0, 642.0)
     trajectories: bool = True
     door_flow: float | None = 1.33
+    hazard_every: float = 1.0
+    enter_untenable: bool = False

@@ -6,7 +6,13 @@ returns the result tables stored as Parquet:
 
 * ``agents``: per person the alarm, start of movement, time safe, how (exit or
   refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
-  stranded flags, ventilator budget and whether it ran out;
+  stranded flags, ventilator budget and whether it ran out, and whether staff left
+  them behind (and why: ``untenable``, a room staff would not enter);
+* ``doses``: per person the doses accumulated in the hazard's conditions (one column
+  per name of :data:`scenarios.hazards.conditions.DOSES`; zero without a hazard);
+* ``compartments``: per fire compartment the last time someone left it (s after the
+  alarm), how many are still in it at the end, and its RSET (the last departure if it
+  ended empty, else NaN): what the fire side compares with its ASET;
 * ``evacuated_over_time``: out / in refuge / remaining at each sample;
 * ``door_flows``: one row per portal passage (time, door or exit id);
 * ``density``: person-seconds per 1 m cell per level (heat maps);
@@ -20,6 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+
+from scenarios.evacuation.params import State
+from scenarios.hazards.conditions import DOSES
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -68,6 +77,20 @@ class Recorder:
             self._traj.append((np.full(on.size, t), on.astype(np.int32), m.lvl[on].astype(np.int16),
                                m.pos[on, 0].copy(), m.pos[on, 1].copy(), st[on].astype(np.int8)))
 
+    def _compartments(self) -> pa.Table:
+        """Per compartment: last departure and RSET (see the module docstring)."""
+        m = self.m
+        names = sorted(m.comp_ix, key=m.comp_ix.__getitem__)
+        where = m.space.copy()
+        att = np.flatnonzero(m.state == State.ATTACHED)
+        where[att] = m.space[m.task[att]]
+        inside = m.space_comp[where[m.state != State.OUT]]
+        remaining = np.bincount(inside[inside >= 0], minlength=len(names))
+        last = m.comp_left - m.p.alarm
+        rset = np.where(remaining > 0, np.nan, np.where(np.isnan(last), 0.0, last))
+        return pa.table({"compartment": pa.array(names, pa.string()), "last_left": last,
+                         "remaining": remaining.astype(np.int64), "rset_s": rset})
+
     def tables(self) -> dict[str, pa.Table]:
         m = self.m
         names = [p.name for p in m.profiles]
@@ -89,7 +112,10 @@ class Recorder:
                 "ventilated": vent,
                 "battery_s": np.where(vent, m.battery, np.nan),
                 "battery_out": vent & (on_battery > m.battery),
+                "left_behind": m.left_behind, "left_behind_reason": pa.array(m.left_reason, pa.string()),
             }),
+            "doses": pa.table({"id": m.ids, **{name: m.dose[r] for r, name in enumerate(DOSES)}}),
+            "compartments": self._compartments(),
             "evacuated_over_time": pa.table({
                 "time": [c[0] for c in self._curve], "out": [c[1] for c in self._curve],
                 "refuge": [c[2] for c in self._curve], "remaining": [c[3] for c in self._curve],

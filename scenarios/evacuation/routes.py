@@ -146,6 +146,17 @@ class Navigator:
         self.unusable.add(space_id)
         self._invalidate()
 
+    def set_unusable(self, spaces: frozenset[str]) -> bool:
+        """Route no one through ``spaces`` (e.g. untenable now), and again through the others.
+
+        Returns whether the set changed (then every potential is recomputed).
+        """
+        if spaces == self.unusable:
+            return False
+        self.unusable = set(spaces)
+        self._invalidate()
+        return True
+
     def _invalidate(self) -> None:
         self._pot.clear()
         self._opts.clear()
@@ -204,7 +215,7 @@ class Navigator:
             return self._pot[key]
         fac, gph = self.facility, self.facility.graph
         closed = {door_node(d) for d in self.closed}
-        blocked_spaces = self.unusable | goal.avoid
+        blocked_spaces = (self.unusable - self._entered(goal)) | goal.avoid
         lift_ok = {lf.id for lf in fac.lifts
                    if self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)}
 
@@ -244,6 +255,12 @@ class Navigator:
         pot = dict(nx.multi_source_dijkstra_path_length(gph, sources, weight=weight))
         self._pot[key] = pot
         return pot
+
+    @staticmethod
+    def _entered(goal: Goal) -> frozenset[str]:
+        """Spaces a goal enters even when unusable: the room of a patient to fetch (when staff are
+        sent there, the scenario lets them go into an untenable room)."""
+        return goal.spaces if goal.kind == "point" else frozenset()
 
     def _after_door(self, door_id: str, other: str, pot: dict[str, float], speed: float) -> float | None:
         """Remaining time after passing a door, continuing through the space beyond it.
@@ -287,7 +304,7 @@ class Navigator:
             if d.id in self.closed or d.width < min_width:
                 continue
             other = d.other(space_id)
-            if other in self.unusable or other in goal.avoid:
+            if (other in self.unusable and other not in self._entered(goal)) or other in goal.avoid:
                 continue
             after = self._after_door(d.id, other, pot, speed)
             if goal.kind != "exit" and other in goal.spaces:

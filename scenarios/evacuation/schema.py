@@ -126,6 +126,8 @@ class Strategy(StrictModel):
             alarm; default: once the horizontal phase is done.
         policy: Staff assignment: ``nearest``, ``most_dependent`` or ``by_ward``.
         lifts: ``evacuation`` lifts only, ``all`` or ``none``.
+        enter_untenable: Staff go into a room the hazard has made untenable to fetch
+            a patient; by default they do not, and the patient is reported as left behind.
     """
 
     mode: Literal["full", "progressive", "horizontal"] = "full"
@@ -133,6 +135,7 @@ class Strategy(StrictModel):
     vertical_after: float | None = Field(default=None, ge=0)
     policy: Literal["nearest", "most_dependent", "by_ward"] = "most_dependent"
     lifts: Literal["evacuation", "all", "none"] = "evacuation"
+    enter_untenable: bool = False
 
 
 class Movement(StrictModel):
@@ -168,3 +171,5 @@ class EvacuationScenario(ScenarioBase):
     record_every: float = Field(default=1.0, gt=0)
     deadlock_window: float = Field(default=60.0, gt=0)
     trajectories: bool = True
+    #: Seconds between two reads of the hazard's conditions (speed factors, dose rates, untenable spaces).
+    hazard_every: float = Field(default=1.0, gt=0, le=60)

@@ -57,7 +57,7 @@ def reference_choose(m: EvacuationModel) -> None:
             dists[oi] = d
             w = o.width if np.isfinite(o.width) else 2.0
             cong = CONGESTION_WEIGHT * crowd.get(o.field, 0) / (1.3 * max(w, 0.3))
-            costs[oi] = d / m.v0[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
+            costs[oi] = d / m.v_free[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
         best = np.argmin(costs, axis=0)
         for c, k in enumerate(members):
             cur = m.opt[k]
@@ -108,7 +108,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
             desired[ms] = v
             dist[ms] = d
     m.dist[on] = dist
-    v0 = np.where(moving, m.v0[on], 0.0)
+    v0 = np.where(moving, m.v_free[on], 0.0)
     # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
     unit = m.need[on] > 0
     if unit.any():
@@ -140,7 +140,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
             m.pos[ks] = constrained_move(m.pos[ks], disp[sel], g.wall, clearance=m.clear[ks],
                                             x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel])
     mv = on[moving]
-    m.wait[mv] += np.where(v[moving] < 0.2 * m.v0[mv], dt, 0.0)
+    m.wait[mv] += np.where(v[moving] < 0.2 * m.v_free[mv], dt, 0.0)
     # Progress towards the current portal, for deadlock detection.
     dm = dist[moving]
     # The reference distance moves only on real progress: following every small gain would let

@@ -1,0 +1,204 @@
+"""The movers' side of the hazard contract, with small hand-written environments.
+
+Each environment here is a test double of :class:`scenarios.hazards.conditions.Environment`:
+conditions fixed per space (or switched at a time), so what the people do can be predicted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simulate
+from scenarios.evacuation.model import State
+from scenarios.evacuation.testbeds import corridor, ward
+from scenarios.hazards.conditions import DOSES, Conditions, calm
+
+
+class Fixed:
+    """An environment whose conditions are a function of time, set by the test."""
+
+    def __init__(self, facility: Facility, conditions: Callable[[float, Conditions], None]) -> None:
+        self.space_ids = tuple(s.id for s in facility.spaces)
+        self.ix = {s: k for k, s in enumerate(self.space_ids)}
+        self.conditions = conditions
+        self.times: list[float] = []
+
+    def advance(self, time: float) -> Conditions:
+        self.times.append(time)
+        c = calm(self.space_ids, time)
+        self.conditions(time, c)
+        return c
+
+
+def _two_ways() -> Facility:
+    """A 10 x 6 m room between two 2 m corridors, each with a final exit at its far end."""
+    spaces = [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(10, 0, 20, 6), compartment="C"),
+              Space(id="A", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 2, 10, 4), compartment="C"),
+              Space(id="B", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(20, 2, 30, 4), compartment="C")]
+    doors = [Door(id="DA", spaces=("R", "A"), at=(10.0, 3.0), width=1.2),
+             Door(id="DB", spaces=("R", "B"), at=(20.0, 3.0), width=1.2)]
+    exits = [Exit(id="XA", space="A", at=(0.0, 3.0), width=1.6),
+             Exit(id="XB", space="B", at=(30.0, 3.0), width=1.6)]
+    return Facility(name="two_ways", levels=(Level(id="L0"),), spaces=tuple(spaces), doors=tuple(doors),
+                    exits=tuple(exits))
+
+
+def _walkers(n: int, space: str) -> list[PersonSpec]:
+    return [PersonSpec(id=f"p{k}", profile="visitor", space=space, premove=0.0) for k in range(n)]
+
+
+def test_people_avoid_an_untenable_corridor_and_replan_when_it_turns() -> None:
+    fac = _two_ways()
+    people = _walkers(12, "R")
+    free = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1))
+    assert {"XA", "XB"} <= set(free.exit_used)  # both ways are used without a hazard
+
+    def a_untenable(t: float, c: Conditions) -> None:
+        c.untenable[env.ix["A"]] = True
+
+    env = Fixed(fac, a_untenable)
+    m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1), environment=env)
+    assert (m.state == State.OUT).all()
+    assert set(m.exit_used) == {"XB"}
+    assert not any("A" in r for r in m.route)
+    # Read at the alarm and then every hazard_every seconds, never going back in time.
+    assert env.times[0] == 0.0 and np.all(np.diff(env.times) > 0)
+    assert np.allclose(np.diff(env.times), 1.0, atol=0.051)
+
+    # The corridor turns untenable after 2 s: those heading for it (not yet through) turn round.
+    def a_later(t: float, c: Conditions) -> None:
+        c.untenable[env.ix["A"]] = t >= 2.0
+
+    env = Fixed(fac, a_later)
+    m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1), environment=env)
+    assert (m.state == State.OUT).all()
+    through_a = sum("A" in r for r in m.route)
+    assert 0 < through_a < sum("A" in r for r in free.route)  # those already past the door go on
+
+
+def test_a_slow_space_takes_longer() -> None:
+    fac = corridor(31.0, 2.4)
+    person = [PersonSpec(id="p", profile="visitor", space="K", position=(1.0, 1.2), premove=0.0, speed=1.2)]
+    free = simulate(fac, person, EvacParams(trajectories=False), np.random.default_rng(0))
+
+    def smoke(t: float, c: Conditions) -> None:
+        c.speed_factor[:] = 0.5
+
+    slow = simulate(fac, person, EvacParams(trajectories=False), np.random.default_rng(0),
+                    environment=Fixed(fac, smoke))
+    ratio = float(slow.t_reach[0] / free.t_reach[0])
+    assert 1.9 < ratio < 2.1, ratio
+
+
+def test_doses_are_rate_times_time_spent() -> None:
+    """Two rooms on a corridor, each with its own rate: a dose counts the time in each space."""
+    fac = _two_ways()
+    rates = {"R": 0.01, "A": 0.0, "B": 0.1}
+
+    def hot(t: float, c: Conditions) -> None:
+        for sid, r in rates.items():
+            c.dose_rate[DOSES.index("fed_heat"), env.ix[sid]] = r
+        c.dose_rate[DOSES.index("toxic_load"), env.ix["R"]] = 2.0
+
+    env = Fixed(fac, hot)
+    people = [PersonSpec(id="p", profile="visitor", space="R", position=(18.0, 3.0), premove=0.0, exit="XB")]
+    m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(0), environment=env)
+    tab = m.recorder.tables()
+    doses = tab["doses"].to_pandas().set_index("id")
+    # The time of the door crossing into B, from the door-flow table.
+    flows = tab["door_flows"].to_pandas()
+    t_door = float(flows.loc[flows["portal"] == "DB", "time"].iloc[0])
+    t_out = float(m.t_reach[0])
+    dt = m.p.model.dt
+    assert doses.loc["p", "fed_heat"] == pytest.approx(0.01 * t_door + 0.1 * (t_out - t_door), abs=0.11 * dt)
+    assert doses.loc["p", "toxic_load"] == pytest.approx(2.0 * t_door, abs=2.0 * dt)
+    assert doses.loc["p", "fed_asphyxiant"] == 0.0
+    # Once out, no more dose.
+    assert m.dose[1, 0] == doses.loc["p", "fed_heat"]
+
+
+def _beds_and_staff() -> tuple[Facility, list[PersonSpec]]:
+    fac = ward(rooms=2, beds_per_room=1)
+    people = [PersonSpec(id="b0", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="b1", profile="bed", space="W1", position=(6.0, 2.5)),
+              PersonSpec(id="s0", profile="staff", space="KB", position=(12.0, 6.2), premove=0.0),
+              PersonSpec(id="s1", profile="staff", space="KB", position=(13.0, 6.2), premove=0.0)]
+    return fac, people
+
+
+def test_staff_do_not_fetch_from_an_untenable_room_unless_allowed() -> None:
+    fac, people = _beds_and_staff()
+
+    def w0(t: float, c: Conditions) -> None:
+        c.untenable[env.ix["W0"]] = True
+
+    env = Fixed(fac, w0)
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=1500.0), np.random.default_rng(0),
+                 environment=env)
+    assert m.t < 1500.0  # the run ended: a patient left behind is not waited for
+    assert m.state[0] == State.NEED and m.left_behind[0] and m.left_reason[0] == "untenable"
+    assert (m.state[1:] == State.OUT).all()
+    agents = m.recorder.tables()["agents"].to_pandas().set_index("id")
+    assert agents.loc["b0", "left_behind"] and agents.loc["b0", "left_behind_reason"] == "untenable"
+    assert not agents.loc["b1", "left_behind"]
+
+    env = Fixed(fac, w0)
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=1500.0, enter_untenable=True),
+                 np.random.default_rng(0), environment=env)
+    assert (m.state == State.OUT).all() and not m.left_behind.any()
+
+
+def test_compartment_rset_is_the_last_departure() -> None:
+    fac = ward(rooms=2, beds_per_room=1)
+    people = [PersonSpec(id=f"p{k}", profile="ambulant", space=f"W{k % 2}", premove=float(k))
+              for k in range(4)]
+    m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(0))
+    tab = m.recorder.tables()
+    comp = tab["compartments"].to_pandas().set_index("compartment")
+    flows = tab["door_flows"].to_pandas()
+    assert comp.loc["A", "rset_s"] == flows.loc[flows["portal"] == "SD", "time"].max()
+    assert comp.loc["B", "rset_s"] == pytest.approx(float(np.max(m.t_reach)))
+    assert (comp["remaining"] == 0).all()
+
+
+def _ward_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
+    profiles = ["bed", "ambulant", "wheelchair", "walking_aid", "ventilated", "ambulant", "bed", "visitor"]
+    people = [PersonSpec(id=f"p{k}", profile=profiles[k % len(profiles)], space=f"W{k % 4}")
+              for k in range(8)]
+    people += [PersonSpec(id=f"s{k}", profile="staff", space="KA", premove=0.0) for k in range(6)]
+    people += [PersonSpec(id=f"v{k}", profile="visitor", space="KB") for k in range(6)]
+    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=900.0,
+                        vertical_after=120.0)
+    return ward(rooms=4, beds_per_room=2), people, params
+
+
+def test_no_hazard_and_a_calm_one_give_the_same_drill() -> None:
+    """Reading an environment that changes nothing leaves a drill bit for bit what it is without one."""
+    fac, people, params = _ward_drill()
+    a = EvacuationModel(fac, people, params, np.random.default_rng(5))
+    b = EvacuationModel(fac, people, params, np.random.default_rng(5),
+                        environment=Fixed(fac, lambda t, c: None))
+    a.run()
+    b.run()
+    assert a.t == b.t and a.deadlocks == b.deadlocks
+    for name in ("pos", "state", "space", "t_reach", "wait", "v0", "dist"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    ta, tb = a.recorder.tables(), b.recorder.tables()
+    for name in ("agents", "door_flows", "evacuated_over_time", "compartments"):
+        pd.testing.assert_frame_equal(ta[name].to_pandas(), tb[name].to_pandas(), check_exact=True, obj=name)
+
+
+def test_environment_over_other_spaces_is_refused() -> None:
+    from scenarios.errors import RunError
+
+    fac, people = _beds_and_staff()
+    env = Fixed(fac, lambda t, c: None)
+    env.space_ids = env.space_ids[::-1]
+    with pytest.raises(RunError, match="facility's order"):
+        EvacuationModel(fac, people, EvacParams(), np.random.default_rng(0), environment=env)
