@@ -1,45 +1,53 @@
-"""The medtwin Streamlit app: pages over one facility (thin: no model logic here).
+"""The medtwin Streamlit app: pages over one facility and one results store (thin: no model logic).
 
-Run it with ``medtwin app`` or ``streamlit run app.py`` (the sample hospital),
-or ``streamlit run app.py -- --facility hospital.json`` for a facility file.
-This file only reads the command line, sets up the page and lists the pages;
-each page in ``scenarios/ui/`` turns widgets into calls of :mod:`facility` and
-:mod:`scenarios` and draws what comes back.  The facility page comes first;
-operations and evacuation pages are added to :data:`PAGES` as they land.
+Run it with ``medtwin app`` (or ``streamlit run app.py -- --facility hospital.json
+--results results``).  This file only reads the command line, sets up the page
+and lists the pages in ``pages/``; each page calls a view of
+:mod:`scenarios.ui`, which turns widgets into calls of :mod:`facility` and
+:mod:`scenarios` and draws what comes back.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import streamlit as st
 
-from scenarios.ui import PAGE_DIR
+#: Folder of the page scripts, beside this file (Streamlit's multipage convention).
+PAGE_DIR = Path(__file__).resolve().parent / "pages"
 
-#: (page script in scenarios/ui/, title, icon); the first is the landing page.
-PAGES: list[tuple[str, str, str]] = [
-    ("facility_page.py", "Facility", ":material/domain:"),
+#: (page script in pages/, title, icon, url path); the first is the landing page.
+PAGES: list[tuple[str, str, str, str]] = [
+    ("facility_page.py", "Facility", ":material/domain:", "facility"),
+    ("operations_page.py", "Operations what-if", ":material/monitoring:", "operations"),
+    ("evacuation_page.py", "Evacuation drill", ":material/directions_run:", "evacuation"),
+    ("results_page.py", "Results", ":material/history:", "results"),
 ]
 
 
-def facility_argument(argv: list[str]) -> str | None:
-    """The ``--facility`` path given after ``--`` on the ``streamlit run`` line, if any.
+def app_arguments(argv: list[str]) -> argparse.Namespace:
+    """``--facility`` and ``--results`` given after ``--`` on the ``streamlit run`` line.
 
-    >>> facility_argument(["app.py", "--facility", "h.json"]), facility_argument(["app.py"])
-    ('h.json', None)
+    >>> a = app_arguments(["app.py", "--facility", "h.json"])
+    >>> a.facility, a.results, app_arguments(["app.py"]).facility
+    ('h.json', 'results', None)
     """
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--facility", default=None)
+    parser.add_argument("--results", default="results")
     known, _ = parser.parse_known_args(argv[1:])
-    return known.facility
+    return known
 
 
 def main() -> None:
     st.set_page_config(page_title="medtwin", page_icon=":hospital:", layout="wide")
-    st.session_state.setdefault("facility_path", facility_argument(sys.argv))
-    pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, default=i == 0)
-             for i, (path, title, icon) in enumerate(PAGES)]
+    args = app_arguments(sys.argv)
+    st.session_state.setdefault("facility_path", args.facility)
+    st.session_state.setdefault("results_root", args.results)
+    pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0)
+             for i, (path, title, icon, url) in enumerate(PAGES) if (PAGE_DIR / path).exists()]
     st.navigation(pages).run()
 
 

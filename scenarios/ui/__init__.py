@@ -1,15 +1,13 @@
-"""The Streamlit app's pages: widgets -> scenario or facility call -> charts.
+"""The Streamlit app's page helpers: widgets -> scenario -> run -> results -> charts.
 
-``app.py`` at the top of the project lists these pages; each page module is a
-Streamlit script run by ``st.navigation``.  Pages hold no model logic: they call
-:mod:`facility` and :mod:`scenarios` and draw what comes back.
+``app.py`` lists the pages; each script in ``pages/`` beside it calls one
+``*_view.page()`` here.  The views turn widgets into facility edits and
+scenarios, hand scenarios to :mod:`scenarios.ui.jobs` (which runs them outside
+the page and keeps their results in the results store), and draw what comes
+back.  No model logic lives here: every number shown comes from
+:mod:`facility`, :mod:`scenarios` or :mod:`lidar`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-__all__ = ["PAGE_DIR"]
-
-#: Folder holding the page scripts.
-PAGE_DIR = Path(__file__).resolve().parent
+__all__: list[str] = []

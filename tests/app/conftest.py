@@ -22,14 +22,16 @@ def app_path() -> Path:
     return REPO / "app.py"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until Streamlit's health endpoint answers; fail if the server exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -46,7 +48,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> No
 @pytest.fixture
 def streamlit_server(app_path: Path, tmp_path: Path) -> Iterator[str]:
     """Serve ``app.py`` headless on a free port; yields its URL; always stops the server."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "streamlit.log").open("wb")
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     proc = subprocess.Popen(
@@ -56,7 +58,7 @@ def streamlit_server(app_path: Path, tmp_path: Path) -> Iterator[str]:
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, timeout=60)
+        wait_healthy(url, proc, timeout=60)
         yield url
     finally:
         proc.terminate()

@@ -1,0 +1,279 @@
+"""Facility page: the building level by level, where it comes from, routes through it, and edits.
+
+What a planner or safety officer checks before trusting any simulation on
+this building: where the facility came from (the sample, an uploaded facility
+file, or a scan extracted here), the plan of each level with room and
+compartment names, the headline counts, the spaces, how long a given kind of
+mover takes from one space to another (and why it cannot), and a few edits
+(a door's width or closure, a space's use, beds in a ward) saved as a
+facility variant that every other page then runs on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
+from scenarios.ui.common import (
+    SAMPLE,
+    current_facility,
+    facility_key,
+    keep_facility,
+    plural,
+    readable_error,
+)
+from scenarios.ui.edits import close_door, edits_of, set_beds, set_door_width, set_use
+from scenarios.ui.plans import labelled_plan, route_levels
+from scenarios.ui.routes import explain_no_route
+from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_to_file
+
+__all__ = ["compartments_table", "page", "spaces_table"]
+
+_COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
+SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
+
+
+def spaces_table(facility: Facility, level: str | None, uses: list[str]) -> pd.DataFrame:
+    """One row per space (on ``level``, or all levels for ``None``), filtered by use."""
+    rows = [
+        {"name": s.name or s.id, "id": s.id, "level": s.level, "use": s.use or "", "kind": s.kind.value,
+         "beds": s.beds, "compartment": s.compartment or "", "area_m2": round(s.area, 1),
+         "air_changes": s.air_changes, "occupied": s.occupied}
+        for s in facility.spaces
+        if (level is None or s.level == level) and (not uses or s.use in uses)
+    ]
+    return pd.DataFrame(rows, columns=["name", "id", "level", "use", "kind", "beds", "compartment",
+                                       "area_m2", "air_changes", "occupied"])
+
+
+def compartments_table(facility: Facility) -> pd.DataFrame:
+    """One row per smoke compartment: level, area, beds, and the NFPA 101 area limit check."""
+    rows = []
+    for comp, ids in sorted(facility.compartments.items()):
+        spaces = [facility.space(s) for s in ids]
+        area = sum(s.area for s in spaces)
+        rows.append({"compartment": comp, "level": spaces[0].level, "area_m2": round(area, 1),
+                     "beds": sum(s.beds for s in spaces), "spaces": len(spaces),
+                     "within_2100_m2": area <= 2100.0})
+    return pd.DataFrame(rows, columns=["compartment", "level", "area_m2", "beds", "spaces",
+                                       "within_2100_m2"])
+
+
+def _use_facility(facility: Facility) -> None:
+    """Make ``facility`` the session's building (saved under the store, named by content)."""
+    st.session_state["facility_path"] = str(keep_facility(facility))
+    st.session_state.pop("route_result", None)
+    st.session_state.pop("level", None)
+
+
+def _source_panel() -> None:
+    with st.expander("Open another building: the sample, a facility file or a scan",
+                     expanded=facility_key() == SAMPLE and bool(st.session_state.get("source_open"))):
+        source = st.radio("Source", SOURCES, horizontal=True, key="source")
+        if source == SOURCES[0]:
+            if st.button("Use the sample hospital", key="use_sample"):
+                st.session_state["facility_path"] = SAMPLE
+                st.session_state.pop("route_result", None)
+                st.rerun()
+        elif source == SOURCES[1]:
+            up = st.file_uploader("Facility file (medtwin JSON or GeoJSON)", type=["json", "geojson"],
+                                  key="facility_upload")
+            if up is not None and st.session_state.get("facility_upload_done") != up.file_id:
+                try:
+                    fac = facility_from_bytes(up.name, up.getvalue())
+                except Exception as exc:  # the page boundary
+                    st.error(f"Cannot open {up.name}: {readable_error(exc)}")
+                else:
+                    st.session_state["facility_upload_done"] = up.file_id
+                    _use_facility(fac)
+                    st.rerun()
+        else:
+            _scan_panel()
+
+
+def _scan_panel() -> None:
+    up = st.file_uploader(f"Scan ({', '.join('.' + s for s in SCAN_SUFFIXES)})", type=list(SCAN_SUFFIXES),
+                          key="scan_upload")
+    if up is None:
+        return
+    if st.button("Extract the facility", key="extract", type="primary"):
+        path = scan_to_file(up, up.name)
+        try:
+            with st.status(f"Extracting {up.name}...", expanded=True) as status:
+                def progress(stage: str, done: int, total: int) -> None:
+                    status.update(label=f"Extracting {up.name}: {stage}"
+                                        + (" done" if done == total else "..."))
+                    if done == total:
+                        st.write(f"stage {stage} done")
+
+                extraction = extract_scan(path, up.name, progress)
+                status.update(label=f"Extracted {up.name}", state="complete", expanded=False)
+        except Exception as exc:  # the page boundary
+            st.error(f"Cannot extract a facility from {up.name}: {readable_error(exc)}")
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        st.session_state["extraction"] = (up.name, extraction.facility, list(extraction.report.warnings))
+    held = st.session_state.get("extraction")
+    if held is None:
+        return
+    name, fac, warnings = held
+    counts = fac.summary()
+    st.success(f"{name}: {plural(counts['levels'], 'level')}, {plural(counts['spaces'], 'space')}, "
+               f"{plural(counts['doors'], 'door')}, {plural(counts['exits'], 'exit')} found.")
+    for w in warnings:
+        st.warning(w)
+    st.plotly_chart(labelled_plan(fac, fac.levels[0].id, height=420), key="scan_preview")
+    if st.button("Use this facility", key="use_extraction"):
+        _use_facility(fac)
+        st.session_state.pop("extraction", None)
+        st.rerun()
+
+
+def _summary(facility: Facility) -> None:
+    counts = facility.summary()
+    cols = st.columns(len(_COUNTS))
+    for col, key in zip(cols, _COUNTS, strict=True):
+        col.metric(key.replace("_", " "), counts[key])
+
+
+def _space_names(facility: Facility) -> dict[str, str]:
+    return {s.id: f"{s.name} ({s.id})" if s.name else s.id for s in facility.spaces}
+
+
+def _default_index(ids: list[str], facility: Facility, use: str, fallback: int) -> int:
+    found = facility.spaces_with_use(use)
+    return ids.index(found[0].id) if found else min(fallback, len(ids) - 1)
+
+
+def _selection() -> tuple[str, str, str]:
+    return (st.session_state["route_from"], st.session_state["route_to"], st.session_state["route_mobility"])
+
+
+def _find_route(facility: Facility) -> None:
+    """Button callback: runs before the page so the plan drawn below shows the route."""
+    a, b, mob = _selection()
+    mobility = MOBILITIES[mob]
+    try:
+        found: Route | None = route(facility, a, b, mobility=mobility)
+        error = None
+        st.session_state["level"] = facility.space(a).level  # show where the route starts
+    except RoutingError:
+        found, error = None, explain_no_route(facility, a, b, mobility)
+    st.session_state["route_result"] = ((facility_key(), a, b, mob), found, error)
+
+
+def _current_route(facility: Facility) -> tuple[Route | None, str | None]:
+    """The route result for the current selection; a result for another selection is stale."""
+    held = st.session_state.get("route_result")
+    if held is None or "route_from" not in st.session_state:
+        return None, None
+    key, found, error = held
+    if key != (facility_key(), *_selection()):
+        return None, None
+    return found, error
+
+
+def _route_explorer(facility: Facility) -> None:
+    st.subheader("Route explorer")
+    ids = [s.id for s in facility.spaces]
+    names = _space_names(facility)
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
+    c1.selectbox("From", ids, index=_default_index(ids, facility, "ed_triage", 0),
+                 format_func=names.__getitem__, key="route_from")
+    c2.selectbox("To", ids, index=_default_index(ids, facility, "ct", 1),
+                 format_func=names.__getitem__, key="route_to")
+    c3.selectbox("Mobility", list(MOBILITIES), key="route_mobility",
+                 help="bed and wheelchair never use stairs and need wide enough doors and a lift")
+    c4.button("Find route", on_click=_find_route, args=(facility,), type="primary", key="find_route")
+    r, error = _current_route(facility)
+    if error:
+        st.warning(f"No route: {error}.")
+    elif r is not None:
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("length", f"{r.length:.0f} m")
+        m2.metric("time", f"{r.time / 60:.1f} min", help="unimpeded, lift waits not included")
+        m3.metric("lifts", ", ".join(r.lifts) or "none")
+        m4.metric("stairs", ", ".join(r.stairs) or "none")
+        levels = route_levels(facility, r)
+        a, b, _ = _selection()
+        st.caption(f"{r.mobility}: {names[a]} to {names[b]} over "
+                   f"{plural(len(levels), 'level')} ({', '.join(levels)}), {plural(len(r.doors), 'door')}.")
+        if len(levels) > 1:
+            tabs = st.tabs([f"{lv} {facility.level(lv).name}" for lv in levels])
+            for tab, lv in zip(tabs, levels, strict=True):
+                tab.plotly_chart(labelled_plan(facility, lv, route=r, height=460), key=f"route_plan_{lv}")
+
+
+def _apply(variant_of: Facility, make: str, *args: object) -> None:
+    edit = {"width": set_door_width, "close": close_door, "use": set_use, "beds": set_beds}[make]
+    try:
+        variant = edit(variant_of, *args)  # type: ignore[operator]
+    except Exception as exc:  # the page boundary
+        st.session_state["edit_error"] = readable_error(exc)
+        return
+    st.session_state["edit_error"] = None
+    _use_facility(variant)
+
+
+def _edits_panel(facility: Facility) -> None:
+    with st.expander("Planner's edits, saved as a facility variant"):
+        done = edits_of(facility)
+        if done:
+            st.caption("This variant: " + "; ".join(done))
+        if st.session_state.get("edit_error"):
+            st.error(st.session_state["edit_error"])
+        doors = {d.id: d for d in facility.doors}
+        if doors:
+            c1, c2, c3, c4 = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
+            names = _space_names(facility)
+            door = c1.selectbox("Door", list(doors), key="edit_door", format_func=lambda d: (
+                f"{d}: {names[doors[d].spaces[0]]} - {names[doors[d].spaces[1]]} ({doors[d].width:g} m)"))
+            width = c2.number_input("Clear width (m)", 0.5, 4.0, float(doors[door].width), 0.05,
+                                    key=f"edit_width_{door}")
+            c3.button("Set width", key="apply_width", on_click=_apply, args=(facility, "width", door, width))
+            c4.button("Close door", key="apply_close", on_click=_apply, args=(facility, "close", door))
+        c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1], vertical_alignment="bottom")
+        ids = [s.id for s in facility.spaces]
+        space = c1.selectbox("Space", ids, key="edit_space", format_func=_space_names(facility).__getitem__)
+        uses = sorted(facility.uses)
+        current = facility.space(space)
+        use = c2.selectbox("Use", uses, index=uses.index(current.use) if current.use in uses else None,
+                           key=f"edit_use_{space}", accept_new_options=True)
+        c3.button("Set use", key="apply_use", on_click=_apply, args=(facility, "use", space, use))
+        beds = c4.number_input("Beds", 0, 64, current.beds, 1, key=f"edit_beds_{space}")
+        c5.button("Set beds", key="apply_beds", on_click=_apply, args=(facility, "beds", space, int(beds)))
+
+
+def page() -> None:
+    """Draw the Facility page."""
+    facility = current_facility()
+    st.title("Facility")
+    key = facility_key()
+    where = "the built-in sample" if key == SAMPLE else Path(key).name
+    st.caption(f"{facility.name} ({where}): {plural(len(facility.levels), 'level')}, "
+               f"{plural(facility.total_beds, 'bed')}. Hover a space for its use, beds and compartment.")
+    _source_panel()
+    _summary(facility)
+    level_ids = [lv.id for lv in facility.levels]
+    if st.session_state.get("level") not in level_ids:
+        st.session_state.pop("level", None)
+    level = st.selectbox("Level", level_ids, key="level",
+                         format_func=lambda lid: f"{lid} {facility.level(lid).name}")
+    r, _ = _current_route(facility)
+    st.plotly_chart(labelled_plan(facility, level, route=r), key="plan")
+    _route_explorer(facility)
+    st.subheader("Spaces")
+    uses = st.multiselect("Filter by use", sorted(facility.uses), key="uses")
+    everywhere = st.toggle("All levels", value=False, key="all_levels")
+    table = spaces_table(facility, None if everywhere else level, uses)
+    st.dataframe(table, hide_index=True)
+    st.caption(f"{plural(len(table), 'space')}, {plural(int(table['beds'].sum()), 'bed')}")
+    with st.expander("Smoke compartments (NFPA 101: at most 2,100 m² each, at least 2 per bed floor)"):
+        st.dataframe(compartments_table(facility), hide_index=True, key="compartments")
+    _edits_panel(facility)
+    st.download_button("Download the facility file", dumps(facility), file_name="facility.json",
+                       mime="application/json", key="download_facility")

@@ -1,0 +1,143 @@
+"""The Facility page in Streamlit's AppTest: renders, switches level, explores routes, uploads, edits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from facility import BED, load, route
+from facility.io import dumps, save
+from facility.sample import SampleOptions, sample
+
+
+@pytest.fixture
+def app(app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results")])
+    return AppTest.from_file(str(app_path), default_timeout=60)
+
+
+def _plot_titles(at: AppTest) -> list[str]:
+    return [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
+
+
+def _trace_names(at: AppTest, index: int = 0) -> list[str]:
+    return [t.get("name") for t in json.loads(at.get("plotly_chart")[index].proto.spec)["data"]]
+
+
+def test_page_renders_the_sample_with_names_on_the_plan(app: AppTest) -> None:
+    at = app.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Facility"]
+    metrics = {m.label: m.value for m in at.metric}
+    counts = sample().summary()
+    assert metrics["levels"] == "4" and metrics["beds"] == str(counts["beds"])
+    assert metrics["smoke doors"] == str(counts["smoke_doors"])
+    assert _plot_titles(at) == ["Sample general hospital: L0 Ground"]
+    assert {"room names", "compartment names"} <= set(_trace_names(at))
+    assert "4 levels" in at.caption[0].value
+    assert len(at.dataframe[0].value) == len(sample().spaces_on("L0"))
+    compartments = at.dataframe[1].value
+    assert len(compartments) == len(sample().compartments) and compartments["within_2100_m2"].all()
+
+
+def test_switching_level_and_filtering_spaces(app: AppTest) -> None:
+    at = app.run()
+    at.selectbox(key="level").set_value("L2").run()
+    assert not at.exception
+    assert _plot_titles(at) == ["Sample general hospital: L2 Level 2 wards"]
+    at.multiselect(key="uses").set_value(["ward_bay"]).run()
+    table = at.dataframe[0].value
+    assert set(table["use"]) == {"ward_bay"} and set(table["level"]) == {"L2"}
+    assert table["beds"].sum() == 2 * 24
+    at.toggle(key="all_levels").set_value(True).run()
+    assert set(at.dataframe[0].value["level"]) == {"L2", "L3"}
+
+
+def test_a_route_across_levels_is_drawn_on_each_and_cleared_when_the_mobility_changes(app: AppTest) -> None:
+    at = app.run()
+    at.selectbox(key="route_from").set_value("L3-W3-BAY1")
+    at.selectbox(key="route_to").set_value("L1-ICU-BAY1")
+    at.selectbox(key="route_mobility").set_value("bed")
+    at.button(key="find_route").click().run()
+    assert not at.exception
+    expected = route(sample(), "L3-W3-BAY1", "L1-ICU-BAY1", mobility=BED)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["length"] == f"{expected.length:.0f} m"
+    assert metrics["lifts"] == ", ".join(expected.lifts) and metrics["stairs"] == "none"
+    assert at.selectbox(key="level").value == "L3"  # the plan jumps to where the route starts
+    titles = _plot_titles(at)
+    # the main plan plus one plan per level the route uses, each with its part of the route
+    assert titles[1:] == ["Sample general hospital: L3 Level 3 wards",
+                          "Sample general hospital: L1 Level 1 critical care"]
+    assert all("route (bed)" in _trace_names(at, i) for i in range(3))
+    at.selectbox(key="route_mobility").set_value("staff").run()
+    assert "length" not in {m.label for m in at.metric}  # the bed route is not shown as a staff one
+    assert "route (bed)" not in _trace_names(at)
+
+
+def test_an_impossible_route_says_why(app: AppTest) -> None:
+    at = app.run()
+    at.selectbox(key="route_from").set_value("L3-W3-OFFICE")  # a 0.9 m door: no bed gets in
+    at.selectbox(key="route_to").set_value("L0-CT1")
+    at.selectbox(key="route_mobility").set_value("bed")
+    at.button(key="find_route").click().run()
+    assert not at.exception
+    assert len(at.warning) == 1
+    assert "bed needs doors of at least 1.1 m" in at.warning[0].value and "0.9 m" in at.warning[0].value
+
+
+def test_a_bad_facility_upload_gives_one_readable_line(app: AppTest) -> None:
+    at = app.run()
+    at.radio(key="source").set_value("Facility file").run()
+    bad = json.dumps({"format": "medtwin-facility/1", "name": "x", "levels": [], "spaces": 5}).encode()
+    at.file_uploader(key="facility_upload").set_value(("bad.json", bad, "application/json")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("Cannot open bad.json") and "Traceback" not in message
+    assert "/" not in message.split("bad.json", 1)[1]  # no local paths
+    assert at.metric[0].value == "4"  # still on the sample
+
+
+def test_uploading_a_facility_and_editing_it_makes_a_downloadable_variant(app: AppTest,
+                                                                         tmp_path: Path) -> None:
+    small = sample(SampleOptions(ward_levels=1))
+    at = app.run()
+    at.radio(key="source").set_value("Facility file").run()
+    at.file_uploader(key="facility_upload").set_value(("small.json", dumps(small).encode(),
+                                                        "application/json")).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["levels"] == "3"
+    at.selectbox(key="edit_space").set_value("L2-W2-BAY1").run()
+    at.number_input(key="edit_beds_L2-W2-BAY1").set_value(2).run()
+    at.button(key="apply_beds").click().run()
+    assert not at.exception
+    variant = load(at.session_state["facility_path"])
+    assert variant.space("L2-W2-BAY1").beds == 2
+    assert variant.total_beds == small.total_beds - small.space("L2-W2-BAY1").beds + 2
+    assert Path(at.session_state["facility_path"]).parent == tmp_path / "results" / "_facilities"
+    assert "beds" in at.caption[0].value and "This variant" in " ".join(c.value for c in at.caption)
+    assert [d.proto.label for d in at.get("download_button")] == ["Download the facility file"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["beds"] == str(variant.total_beds)
+
+
+def test_facility_file_from_the_command_line(app_path: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "small.json"
+    save(sample(SampleOptions(ward_levels=1)), path)
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--facility", str(path)])
+    at = AppTest.from_file(str(app_path), default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="level").options == ["L0 Ground", "L1 Level 1 critical care", "L2 Level 2 wards"]
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--facility", str(broken)])
+    at = AppTest.from_file(str(app_path), default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "broken.json" in at.error[0].value
