@@ -80,9 +80,11 @@ class FileAccessError(FacilityFileError, OSError):
     Attributes:
         path: The path as given by the caller.
         what: What the file is for (``"scan"``, ``"facility file"``, ``"--report"``).
-        message: What is wrong and what was expected.
+        problem: What is wrong and what was expected.
+        message: ``what`` and ``problem`` together.
     """
 
     def __init__(self, path: str, message: str, *, what: str = "file") -> None:
         self.what = what
+        self.problem = message
         super().__init__(path, f"{what}: {message}")

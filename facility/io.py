@@ -26,6 +26,7 @@ leaves a half-written facility file behind.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,12 +37,12 @@ from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from facility.errors import FacilityFileError, FacilityValueError
-from facility.files import write_atomic
+from facility.files import read_input_text, write_atomic
 from facility.model import AssemblyPoint, Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
 from facility.schema import FORMAT, SECTIONS, element_label, schema_problems
 from facility.validate import ensure_valid
 
-__all__ = ["FORMAT", "build", "dumps", "load", "loads", "save", "to_dict"]
+__all__ = ["FORMAT", "MAX_FILE_BYTES", "MAX_NESTING", "build", "dumps", "load", "loads", "save", "to_dict"]
 
 #: Fields read as floats (JSON integers such as ``"width": 1`` become 1.0) so
 #: that a loaded facility equals the one that was saved.
@@ -49,37 +50,48 @@ _FLOATS = frozenset({"elevation", "ceiling_height", "width", "air_changes", "fli
                      "tread_mm", "car_width", "car_depth", "door_width", "speed", "door_time"})
 _MAX_LISTED = 25
 
+#: Largest facility file read: a scanned hospital of many levels is a few
+#: tens of MB; anything far beyond is not a facility file.
+MAX_FILE_BYTES = 256 * 2**20
+#: Deepest JSON nesting accepted: a facility file needs 5 (holes in a space),
+#: metadata a few more; 100,000 levels would exhaust the parser's stack.
+MAX_NESTING = 64
+#: An integer literal longer than this is not a count of anything in a building.
+_MAX_INT_DIGITS = 30
+_OPEN_BYTES = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE_BYTES = np.frombuffer(b"]}", dtype=np.uint8)
+
 _GEOJSON_MEMBERS = ("type", "features", "name", "levels", "stairs", "lifts", "metadata", "bbox", "crs")
 _POINT_ELEMENTS = {"door": "doors", "exit": "exits", "assembly_point": "assembly_points"}
 
 
 # -- reading -----------------------------------------------------------------------------------
-def load(path: str | os.PathLike[str]) -> Facility:
+def load(path: str | os.PathLike[str], *, validate: bool = True) -> Facility:
     """Read a facility file (facility JSON or GeoJSON) and validate it.
 
+    The file must be a regular file of at most :data:`MAX_FILE_BYTES` (a FIFO
+    or a device is refused before anything is read).
+
+    Args:
+        path: The file.
+        validate: Run the whole-building checks (:mod:`facility.validate`);
+            ``False`` for a partial facility such as one level's ground truth.
+
     Raises:
-        FacilityFileError: The file is missing, unreadable, not JSON, or does
-            not match the format (the message names the file, element and field).
+        FacilityFileError: The file is missing, unreadable, too large, not
+            JSON, or does not match the format (the message names the file,
+            element and field).
         FacilityValidationError: The facility is inconsistent (every error listed).
     """
     p = Path(path)
-    if not p.exists():
-        raise FacilityFileError(str(p), "no such file")
-    if p.is_dir():
-        raise FacilityFileError(str(p), "is a directory, expected a facility JSON file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise FacilityFileError(str(p), f"not UTF-8 text (byte {exc.start}): expected a JSON file") from None
-    except OSError as exc:
-        raise FacilityFileError(str(p), f"cannot read: {exc.strerror}") from None
-    return loads(text, source=str(p))
+    text = read_input_text(p, what="facility file", max_bytes=MAX_FILE_BYTES)
+    return loads(text, source=str(p), validate=validate)
 
 
-def loads(text: str, source: str = "<string>") -> Facility:
+def loads(text: str, source: str = "<string>", *, validate: bool = True) -> Facility:
     """Parse facility JSON (or GeoJSON) text; ``source`` names it in errors."""
     data = _parse_json(text, source)
-    return _build(data, source=source, require_format=True, validate=True)
+    return _build(data, source=source, require_format=True, validate=validate)
 
 
 def build(data: Any, *, source: str = "<data>", validate: bool = True) -> Facility:
@@ -123,17 +135,86 @@ def _parse_json(text: str, source: str) -> Any:
     def no_constants(name: str) -> float:
         raise FacilityFileError(source, f"invalid JSON value {name}: numbers must be finite")
 
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > _MAX_INT_DIGITS:
+            raise FacilityFileError(source, f"integer {_clip(literal)} has more than {_MAX_INT_DIGITS} "
+                                    "digits")
+        return int(literal)
+
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise FacilityFileError(source, f"JSON nested {depth} levels deep; a facility file needs at most "
+                                f"{MAX_NESTING}")
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,
+                          parse_int=bounded_int)
     except json.JSONDecodeError as exc:
         raise FacilityFileError(
             source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text, without parsing it (brackets inside strings count too,
+    which can only overestimate).
+
+    >>> _nesting('{"a": [[1], {"b": 2}]}')
+    3
+    """
+    opens = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    step = np.isin(opens, _OPEN_BYTES).astype(np.int64) - np.isin(opens, _CLOSE_BYTES).astype(np.int64)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _check_values(value: Any, source: str, where: str = "top level", depth: int = 0) -> None:
+    """Refuse what JSON Schema cannot: NaN and infinity, text that is not valid Unicode, deep nesting.
+
+    Run on every input form (file text, dicts and shapely objects built in
+    Python), so a value such as ``float("inf")`` or a lone surrogate in an id
+    never reaches the model (where it would break the writers later).
+    """
+    if depth > MAX_NESTING:
+        raise FacilityFileError(source, f"{where}: nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str):
+        _check_text(value, source, where)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FacilityFileError(source, f"{where}: expected a finite number, found {value} "
+                                    "(a literal such as 1e400 overflows to infinity)")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            if isinstance(k, str):
+                _check_text(k, source, f"{where}: key")
+            _check_values(v, source, _join_path(where, k), depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_values(v, source, _join_path(where, i), depth + 1)
+
+
+def _join_path(where: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return str(key) if where == "top level" else f"{where}.{key}"
+
+
+def _check_text(text: str, source: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = f"\\u{ord(text[exc.start]):04x}"
+        raise FacilityFileError(source, f"{where}: text {text[:exc.start]!r}... holds a lone surrogate "
+                                f"({code} at position {exc.start}); ids and names must be valid Unicode "
+                                "text") from None
 
 
 def _build(data: Any, *, source: str, require_format: bool, validate: bool) -> Facility:
     if not isinstance(data, Mapping):
         raise FacilityFileError(source, "expected a JSON object with \"format\": "
                                 f"\"{FORMAT}\" (or a GeoJSON FeatureCollection), found {type(data).__name__}")
+    _check_values(data, source)
     label: Callable[[str, int], str] | None = None
     if data.get("type") == "FeatureCollection" and "format" not in data:
         data, label = _from_geojson(data, source)
@@ -166,6 +247,9 @@ def _plain(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     out = _jsonable(data)
     for section in SECTIONS:
         items = out.get(section)
+        if items is not None and not isinstance(items, list | dict):
+            raise FacilityFileError(source, f"top level: field {section!r}: expected an array of objects, "
+                                    f"found {type(items).__name__}")
         if isinstance(items, dict):
             bad = [k for k, v in items.items() if not isinstance(v, dict) or "id" in v]
             if bad:

@@ -58,17 +58,59 @@ def _field(cls: type, name: str, schema: dict[str, Any], description: str) -> di
     return {**schema, "description": description, "default": _default(cls, name)}
 
 
-_ID = {"type": "string", "minLength": 1}
+_ID = {"type": "string", "minLength": 1, "maxLength": 200}
 _POINT = {"$ref": "#/$defs/point"}
-_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+
+# Plausibility bounds: far outside any real hospital, so that a typo, a unit
+# mistake (millimetres for metres) or an overflowing literal such as 1e400 is
+# refused with the field named, instead of silently producing a 1e308 m
+# ceiling. They are not design limits; the validator warns about values that
+# are legal but unusual (a 0.7 m door on a bed route). Documented with each
+# field in docs/facility-format.md.
+#: Plan coordinates (m): 10,000 km, so georeferenced UTM northings still fit.
+MAX_COORDINATE_M = 1e7
+#: Floor elevation (m): the deepest basements to above the tallest towers' top floors.
+ELEVATION_RANGE_M = (-200.0, 1000.0)
+#: Clear ceiling height (m): an atrium or a double-height hall included.
+MAX_CEILING_M = 50.0
+#: Clear width of a door or exit (m): a loading-bay or ambulance-hall door included.
+MAX_OPENING_M = 20.0
+#: Stair clear width (m), walking length per storey (m), riser and tread (mm).
+MAX_STAIR_WIDTH_M = 10.0
+MAX_FLIGHT_M = 100.0
+MAX_RISER_MM = 300.0
+MAX_TREAD_MM = 1000.0
+#: Lift car and door sizes (m), speed (m/s: the fastest lifts run ~20 m/s),
+#: door open + close time (s) and rated load (persons).
+MAX_CAR_M = 10.0
+MAX_LIFT_SPEED = 25.0
+MAX_DOOR_TIME_S = 300.0
+MAX_LIFT_PERSONS = 200
+#: Beds in one space, and air changes per hour (ASHRAE 170 asks up to 25 in
+#: theatres; laboratories and isolation suites stay well below 100).
+MAX_BEDS = 500
+MAX_AIR_CHANGES = 100.0
+
+
+def _number(low: float | None = None, high: float | None = None, *, above: float | None = None,
+            nullable: bool = False) -> dict[str, Any]:
+    """A number schema with its plausible range (``above`` is an exclusive lower bound)."""
+    out: dict[str, Any] = {"type": ["number", "null"] if nullable else "number"}
+    if low is not None:
+        out["minimum"] = low
+    if above is not None:
+        out["exclusiveMinimum"] = above
+    if high is not None:
+        out["maximum"] = high
+    return out
 
 _LEVEL = _obj(
     {
         "id": {**_ID, "description": "Unique level id, e.g. \"L0\"."},
         "name": _field(Level, "name", {"type": "string"}, "Human label, e.g. \"Ground floor\"."),
-        "elevation": _field(Level, "elevation", {"type": "number"},
+        "elevation": _field(Level, "elevation", _number(*ELEVATION_RANGE_M),
                             "Floor elevation in metres above the ground level's floor."),
-        "ceiling_height": _field(Level, "ceiling_height", _POSITIVE,
+        "ceiling_height": _field(Level, "ceiling_height", _number(above=0, high=MAX_CEILING_M),
                                  "Default clear ceiling height of the level's spaces (m)."),
     },
     ["id"],
@@ -89,13 +131,14 @@ _SPACE = _obj(
         "use": _field(Space, "use", {"type": ["string", "null"]},
                       "Clinical or functional use matched by scenarios, e.g. \"ed_waiting\", \"ct\"."),
         "name": _field(Space, "name", {"type": "string"}, "Human label."),
-        "beds": _field(Space, "beds", {"type": "integer", "minimum": 0}, "Number of patient beds."),
+        "beds": _field(Space, "beds", {"type": "integer", "minimum": 0, "maximum": MAX_BEDS},
+                      "Number of patient beds."),
         "compartment": _field(Space, "compartment", {"type": ["string", "null"], "minLength": 1},
                               "Smoke compartment id; spaces sharing it form one compartment."),
-        "air_changes": _field(Space, "air_changes", {"type": ["number", "null"], "minimum": 0},
+        "air_changes": _field(Space, "air_changes", _number(0, MAX_AIR_CHANGES, nullable=True),
                               "Air changes per hour; null means the ASHRAE 170 default for the use."),
         "ceiling_height": _field(Space, "ceiling_height",
-                                 {"type": ["number", "null"], "exclusiveMinimum": 0},
+                                 _number(above=0, high=MAX_CEILING_M, nullable=True),
                                  "Clear ceiling height (m); null means the level's."),
         "occupied": _field(Space, "occupied", {"type": "boolean"},
                            "Whether people normally stay here (unreachable occupied space = error)."),
@@ -110,7 +153,8 @@ _DOOR = _obj(
         "spaces": {"type": "array", "items": _ID, "minItems": 2, "maxItems": 2,
                    "description": "The two spaces the door joins (same level, sharing a wall)."},
         "at": {**_POINT, "description": "Centre of the opening, on the shared wall, [x, y] in metres."},
-        "width": {**_POSITIVE, "description": "Clear width (m); at least 0.6, beds need 1.1."},
+        "width": {**_number(above=0, high=MAX_OPENING_M),
+                  "description": "Clear width (m); at least 0.6, beds need 1.1."},
         "fire_door": _field(Door, "fire_door", {"type": "boolean"}, "A fire-resisting door."),
         "smoke_door": _field(Door, "smoke_door", {"type": "boolean"},
                              "A smoke-barrier door between smoke compartments."),
@@ -124,7 +168,7 @@ _EXIT = _obj(
         "id": {**_ID, "description": "Unique exit id."},
         "space": {**_ID, "description": "The space the exit leads out of."},
         "at": {**_POINT, "description": "Centre of the opening on the space's external wall."},
-        "width": {**_POSITIVE, "description": "Clear width (m)."},
+        "width": {**_number(above=0, high=MAX_OPENING_M), "description": "Clear width (m)."},
         "assembly_point": _field(Exit, "assembly_point", {"type": ["string", "null"], "minLength": 1},
                                  "Id of the assembly point evacuees from this exit go to."),
     },
@@ -137,11 +181,14 @@ _STAIR = _obj(
         "id": {**_ID, "description": "Unique stair id."},
         "spaces": {"type": "array", "items": _ID, "minItems": 2,
                    "description": "One stair space per level served, bottom to top."},
-        "width": {**_POSITIVE, "description": "Clear width of the flights (m)."},
-        "flight_length": _field(Stair, "flight_length", _POSITIVE,
+        "width": {**_number(above=0, high=MAX_STAIR_WIDTH_M),
+                  "description": "Clear width of the flights (m)."},
+        "flight_length": _field(Stair, "flight_length", _number(above=0, high=MAX_FLIGHT_M),
                                 "Walking length along the slope per storey, flights and landings (m)."),
-        "riser_mm": _field(Stair, "riser_mm", _POSITIVE, "Step riser (mm); selects the SFPE speed."),
-        "tread_mm": _field(Stair, "tread_mm", _POSITIVE, "Step tread (mm); selects the SFPE speed."),
+        "riser_mm": _field(Stair, "riser_mm", _number(above=0, high=MAX_RISER_MM),
+                           "Step riser (mm); selects the SFPE speed."),
+        "tread_mm": _field(Stair, "tread_mm", _number(above=0, high=MAX_TREAD_MM),
+                           "Step tread (mm); selects the SFPE speed."),
     },
     ["id", "spaces", "width"],
     "A stair core joining stair spaces on consecutive levels.",
@@ -152,13 +199,15 @@ _LIFT = _obj(
         "id": {**_ID, "description": "Unique lift id."},
         "spaces": {"type": "array", "items": _ID, "minItems": 2,
                    "description": "One lift space (shaft footprint) per level served, bottom to top."},
-        "car_width": _field(Lift, "car_width", _POSITIVE, "Internal car width (m)."),
-        "car_depth": _field(Lift, "car_depth", _POSITIVE, "Internal car depth (m)."),
-        "door_width": _field(Lift, "door_width", _POSITIVE, "Clear landing door width (m)."),
-        "speed": _field(Lift, "speed", _POSITIVE, "Vertical speed (m/s)."),
-        "door_time": _field(Lift, "door_time", {"type": "number", "minimum": 0},
+        "car_width": _field(Lift, "car_width", _number(above=0, high=MAX_CAR_M), "Internal car width (m)."),
+        "car_depth": _field(Lift, "car_depth", _number(above=0, high=MAX_CAR_M), "Internal car depth (m)."),
+        "door_width": _field(Lift, "door_width", _number(above=0, high=MAX_CAR_M),
+                             "Clear landing door width (m)."),
+        "speed": _field(Lift, "speed", _number(above=0, high=MAX_LIFT_SPEED), "Vertical speed (m/s)."),
+        "door_time": _field(Lift, "door_time", _number(0, MAX_DOOR_TIME_S),
                             "Door open + close time at one stop (s)."),
-        "capacity_persons": _field(Lift, "capacity_persons", {"type": "integer", "minimum": 1},
+        "capacity_persons": _field(Lift, "capacity_persons", {"type": "integer", "minimum": 1,
+                                                                  "maximum": MAX_LIFT_PERSONS},
                                    "Rated load in persons."),
         "bed_lift": _field(Lift, "bed_lift", {"type": "boolean"}, "Car takes a bed (HTM 08-02)."),
         "evacuation_lift": _field(Lift, "evacuation_lift", {"type": "boolean"},
@@ -206,8 +255,8 @@ SCHEMA: dict[str, Any] = {
     "required": ["format", "name", "levels", "spaces"],
     "additionalProperties": False,
     "$defs": {
-        "point": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
-                  "description": "[x, y] in metres."},
+        "point": {"type": "array", "items": _number(-MAX_COORDINATE_M, MAX_COORDINATE_M),
+                  "minItems": 2, "maxItems": 2, "description": "[x, y] in metres."},
         "ring": {"type": "array", "items": {"$ref": "#/$defs/point"}, "minItems": 3,
                  "description": "A linear ring [[x, y], ...]; the closing point may be omitted."},
     },
@@ -280,9 +329,11 @@ def _problem(err: ValidationError) -> str:
         return f"expected {want!r}, found {_short(inst)}"
     if kind == "enum":
         return f"expected one of {', '.join(map(repr, want))}, found {_short(inst)}"
-    if kind in ("minimum", "exclusiveMinimum"):
-        op = ">=" if kind == "minimum" else ">"
-        return f"expected a number {op} {want}, found {_short(inst)}"
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[kind]
+        return f"expected a number {op} {want:g}, found {_short(inst)} (outside the plausible range)"
+    if kind == "maxLength":
+        return f"expected at most {want} characters, found {len(inst)}"
     if kind == "minItems":
         return f"expected at least {want} item(s), found {len(inst)}"
     if kind == "maxItems":

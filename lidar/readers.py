@@ -11,22 +11,52 @@ naming the file and what is wrong (and, for units, the option that fixes it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from facility.errors import FileAccessError
+from facility.files import check_input, open_input
 from lidar.errors import ScanFileError
 from lidar.options import UNIT_SCALE
 from lidar.preprocess import voxel_downsample
 
-__all__ = ["SUPPORTED_EXTENSIONS", "check_cloud", "read"]
+__all__ = ["MAX_IN_MEMORY_BYTES", "MAX_STREAMED_BYTES", "SUPPORTED_EXTENSIONS", "check_cloud", "read"]
 
 _OPEN3D = {".ply": "ply", ".pcd": "pcd", ".xyz": "xyz", ".txt": "xyz", ".pts": "pts"}
 SUPPORTED_EXTENSIONS = (*_OPEN3D, ".las", ".laz", ".e57")
 
 #: Points per chunk when streaming LAS/LAZ files.
 _CHUNK = 2_000_000
+_STREAMED = (".las", ".laz", ".e57")
+#: Largest file read whole into memory (PLY, PCD, text): 4 GiB is ~170 million
+#: binary float32 points, several times a dense scan of a hospital storey, and
+#: still fits the memory of a planner's workstation once in float64.
+MAX_IN_MEMORY_BYTES = 4 * 2**30
+#: Largest LAS/LAZ/E57 file (read in chunks, thinned while reading): beyond
+#: what a survey of a whole campus produces.
+MAX_STREAMED_BYTES = 256 * 2**30
+#: A coordinate beyond this (m) from the origin is implausible for a building:
+#: even georeferenced UTM northings stay below 10,000 km.
+IMPLAUSIBLE_COORDINATE_M = 1e8
+#: Share of points cut from each end of every axis to measure the extent of the
+#: bulk of the cloud, so a few stray returns (or one corrupt value) do not
+#: decide the units.
+_BULK_TAIL = 0.005
+#: A scanned building in metres: the bulk of its points spans at least this
+#: height (floor to ceiling, less the thin tails cut off) ...
+_MIN_HEIGHT_M = 1.5
+#: ... a typical storey (floor to ceiling, m), to choose between plausible units ...
+_STOREY_M = 3.0
+#: ... and no building is taller or wider than these (m).
+_MAX_HEIGHT_M = 200.0
+_MAX_WIDTH_M = 5000.0
+#: Points farther than this beyond the bulk's box (m, and at least the bulk's
+#: own width) are not part of the building: a grid spanning them would not fit
+#: in memory.
+_FAR_BEYOND_BULK_M = 100.0
 
 
 def read(path: str | Path, *, units: str = "m", voxel: float | None = None) -> np.ndarray:
@@ -48,11 +78,11 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None) -> n
     p = Path(path)
     if units not in UNIT_SCALE:
         raise ScanFileError(str(p), f"units must be one of {sorted(UNIT_SCALE)}, got {units!r}")
-    if not p.exists():
-        raise ScanFileError(str(p), "no such file")
-    if not p.is_file():
-        raise ScanFileError(str(p), "is not a file")
     ext = p.suffix.lower()
+    try:
+        check_input(p, what="scan", max_bytes=MAX_STREAMED_BYTES if ext in _STREAMED else MAX_IN_MEMORY_BYTES)
+    except FileAccessError as exc:
+        raise ScanFileError(str(p), exc.problem) from None
     scale = UNIT_SCALE[units]
     if ext in _OPEN3D:
         chunks: Iterator[np.ndarray] = iter([_read_open3d(p, _OPEN3D[ext])])
@@ -79,7 +109,18 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None) -> n
 
 
 def check_cloud(points: np.ndarray, source: str, *, units: str = "m") -> None:
-    """Raise :class:`ScanFileError` if ``points`` cannot be a scan of a building in metres.
+    """Raise :class:`ScanFileError` if ``points`` (in metres) cannot be a scan of a building.
+
+    The units are judged from the extent of the bulk of the points (each axis
+    cut to its 0.5-99.5 % range), so one stray return or one corrupt value
+    neither hides a unit mistake nor causes a false one; the message says which
+    unit the bulk looks like. Coordinates no building can have, and points far
+    from the bulk, are named as such.
+
+    Args:
+        points: ``(n, 3)`` coordinates already scaled to metres.
+        source: Names the cloud in messages.
+        units: The unit the user declared (to say what to pass instead).
 
     >>> check_cloud(np.array([[0.0, 0.0, 0.0], [5.0, 4.0, 2.8]]), "ok.ply")
     """
@@ -88,20 +129,75 @@ def check_cloud(points: np.ndarray, source: str, *, units: str = "m") -> None:
     if len(points) == 0:
         raise ScanFileError(source, "the cloud is empty (no points); is the file truncated or corrupt?")
     _check_finite(Path(source), points)
-    lo, hi = points.min(axis=0), points.max(axis=0)
+    huge = np.abs(points).max(axis=1) > IMPLAUSIBLE_COORDINATE_M
+    if huge.any():
+        first = int(np.flatnonzero(huge)[0])
+        raise ScanFileError(source, f"{int(huge.sum())} point(s) have implausible coordinates (more than "
+                            f"{IMPLAUSIBLE_COORDINATE_M:.0e} m from the origin; first at index {first}: "
+                            f"{_xyz(points[first])}); the file is corrupt or not in {units}")
+    lo, hi = np.quantile(points, [_BULK_TAIL, 1.0 - _BULK_TAIL], axis=0)
     span = hi - lo
-    if units == "m" and (span[2] > 200.0 or max(span[0], span[1]) > 5000.0):
-        raise ScanFileError(
-            source,
-            f"extent {span[0]:.0f} x {span[1]:.0f} x {span[2]:.0f} looks like millimetres "
-            "(a building in metres is far smaller); pass --units mm (or units='mm')",
-        )
-    if span[2] < 1.0:
+    looks = _looks_like(span, units)
+    if not looks and span[2] < _MIN_HEIGHT_M:
         raise ScanFileError(
             source,
             f"no vertical extent: heights span only {span[2]:.3f} m, but a scanned storey spans "
             ">= 2 m floor to ceiling; is this a 2-D scan, or are the units wrong (--units)?",
         )
+    if looks != units:
+        hint = (f"looks like {_UNIT_NAMES[looks]}; pass --units {looks} (or units={looks!r})" if looks
+                else "matches no unit (m, cm, mm) for a building; is it a scan of a building?")
+        raise ScanFileError(source, f"the bulk of the points spans {_span(span)} m read as "
+                            f"{_UNIT_NAMES[units]}, which is not a building: the cloud {hint}")
+    margin = max(_FAR_BEYOND_BULK_M, float(max(span[0], span[1])))
+    far = ((points < lo - margin) | (points > hi + margin)).any(axis=1)
+    if far.any():
+        first = int(np.flatnonzero(far)[0])
+        raise ScanFileError(source, f"{int(far.sum())} point(s) lie more than {margin:.0f} m beyond the bulk "
+                            f"of the cloud ({_span(span)} m; first at index {first}: {_xyz(points[first])}); "
+                            "crop stray returns from the scan before extracting")
+
+
+#: Metres per unit, and the words used in messages.
+_UNIT_NAMES = {"m": "metres", "cm": "centimetres", "mm": "millimetres", "": "no unit"}
+
+
+def _looks_like(span_m: np.ndarray, declared: str) -> str:
+    """The unit in which the bulk's extent is a plausible building, or ``""`` if none.
+
+    ``span_m`` was scaled from the file with the ``declared`` unit, which wins
+    whenever it is plausible. Otherwise the plausible unit whose height is
+    nearest (by ratio) to one storey is chosen: a 5 x 4 m room in millimetres
+    would also be a plausible 28 m tall building in centimetres, but scans of
+    one storey are far more common.
+
+    >>> _looks_like(np.array([2000.0, 1500.0, 300.0]), "m")
+    'cm'
+    >>> _looks_like(np.array([4940.0, 3960.0, 2770.0]), "m")
+    'mm'
+    >>> _looks_like(np.array([20.0, 15.0, 3.0]), "m")
+    'm'
+    """
+    raw = span_m / UNIT_SCALE[declared]
+
+    def plausible(unit: str) -> bool:
+        s = raw * UNIT_SCALE[unit]
+        return bool(_MIN_HEIGHT_M <= s[2] <= _MAX_HEIGHT_M and max(s[0], s[1]) <= _MAX_WIDTH_M)
+
+    if plausible(declared):
+        return declared
+    others = [u for u in ("m", "cm", "mm") if u != declared and plausible(u)]
+    if not others:
+        return ""
+    return min(others, key=lambda u: abs(math.log(raw[2] * UNIT_SCALE[u] / _STOREY_M)))
+
+
+def _span(span: np.ndarray) -> str:
+    return " x ".join(f"{v:.3g}" for v in span)
+
+
+def _xyz(point: np.ndarray) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in point) + ")"
 
 
 def _check_finite(path: Path, pts: np.ndarray) -> None:
@@ -134,42 +230,149 @@ def _read_open3d(path: Path, fmt: str) -> np.ndarray:
 
 _SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
           "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+#: A header longer than this is not a point cloud header.
+_HEADER_BYTES = 65536
+_PLY_FORMATS = ("ascii", "binary_little_endian", "binary_big_endian")
+_PCD_DATA = ("ascii", "binary", "binary_compressed")
 
 
 def _declared_points(path: Path, fmt: str) -> int | None:
-    """Points a PLY/PCD header promises, or ``None`` if unknown; checks binary bodies are complete.
+    """Points a PLY/PCD header promises, after checking the header and that the body holds them.
 
-    Open3D reports a truncated file on the console and hands back whatever it
-    got (often zeros), so the header is checked here.
+    Open3D reports a bad header or a truncated body on the console and hands
+    back whatever it got (a truncated ASCII PLY comes back padded with
+    zeros), so the header is parsed here, every malformed line is named, and
+    the rows (ASCII) or bytes (binary) actually present are counted.
     """
-    with path.open("rb") as f:
-        head = f.read(65536)
-    end = head.find(b"end_header\n") if fmt == "ply" else -1
-    if fmt == "ply" and end >= 0:
-        lines = head[:end].decode("ascii", "replace").splitlines()
-        binary = any(ln.startswith("format binary") for ln in lines)
-        count, record, elements = None, 0, 0
-        for ln in lines:
-            w = ln.split()
-            if w[:1] == ["element"]:
-                elements += 1
-                if w[1] == "vertex":
-                    count = int(w[2])
-            elif w[:1] == ["property"] and elements == 1 and w[1] != "list":
-                record += _SIZES.get(w[1], 0)
-        if binary and count is not None and elements == 1 and record:
-            body = path.stat().st_size - (end + len(b"end_header\n"))
-            if body < count * record:
-                raise ScanFileError(str(path), f"the header declares {count} points ({count * record} bytes) "
-                                               f"but only {body} bytes follow; the file is truncated")
-        return count
+    with open_input(path, what="scan", max_bytes=MAX_IN_MEMORY_BYTES) as f:
+        head = f.read(_HEADER_BYTES)
+    if fmt == "ply":
+        return _check_ply(path, head)
     if fmt == "pcd":
-        for ln in head.decode("ascii", "replace").splitlines():
-            if ln.startswith("POINTS"):
-                return int(ln.split()[1])
-            if ln.startswith("DATA"):
-                break
+        return _check_pcd(path, head)
     return None
+
+
+def _header_lines(path: Path, head: bytes, end: int, kind: str) -> list[str]:
+    try:
+        return head[:end].decode("ascii").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ScanFileError(str(path), f"{kind} header: byte {exc.start} is not ASCII text") from None
+
+
+def _count(path: Path, text: str, line: str, kind: str) -> int:
+    if not text.isdigit():
+        raise ScanFileError(str(path), f"{kind} header line {line!r}: expected a whole number of points, "
+                            f"found {text!r}")
+    return int(text)
+
+
+def _check_ply(path: Path, head: bytes) -> int:
+    marker = head.find(b"end_header")
+    if not head.startswith(b"ply") or marker < 0:
+        raise ScanFileError(str(path), "not a PLY file: it must start with 'ply' and have an 'end_header' "
+                            f"line within its first {_HEADER_BYTES} bytes")
+    lines = _header_lines(path, head, marker, "PLY")
+    body_start = head.index(b"\n", marker) + 1 if b"\n" in head[marker:] else len(head)
+    encoding = None
+    names: list[str] = []
+    counts: list[int] = []
+    records: list[int | None] = []  # bytes per row, None if the element has a list property
+    for ln in lines[1:]:
+        w = ln.split()
+        if not w or w[0] in ("comment", "obj_info"):
+            continue
+        if w[0] == "format":
+            if len(w) < 2 or w[1] not in _PLY_FORMATS:
+                raise ScanFileError(str(path), f"PLY header line {ln!r}: expected format one of "
+                                    f"{', '.join(_PLY_FORMATS)}")
+            encoding = w[1]
+        elif w[0] == "element":
+            if len(w) != 3:
+                raise ScanFileError(str(path), f"PLY header line {ln!r}: expected 'element NAME COUNT'")
+            names.append(w[1])
+            counts.append(_count(path, w[2], ln, "PLY"))
+            records.append(0)
+        elif w[0] == "property":
+            if not names:
+                raise ScanFileError(str(path), f"PLY header line {ln!r}: a property before any element")
+            if len(w) == 5 and w[1] == "list":
+                records[-1] = None
+            elif len(w) == 3 and w[1] in _SIZES:
+                size = records[-1]
+                records[-1] = None if size is None else size + _SIZES[w[1]]
+            else:
+                raise ScanFileError(str(path), f"PLY header line {ln!r}: expected 'property TYPE NAME' with "
+                                    f"TYPE one of {', '.join(_SIZES)}")
+        else:
+            raise ScanFileError(str(path), f"PLY header line {ln!r}: unknown keyword {w[0]!r}")
+    if encoding is None:
+        raise ScanFileError(str(path), "PLY header has no 'format' line")
+    if "vertex" not in names:
+        raise ScanFileError(str(path), "PLY header declares no 'element vertex': the file holds no points")
+    count = counts[names.index("vertex")]
+    if encoding == "ascii":
+        if names[0] == "vertex":
+            _check_rows(path, body_start, count, "PLY")
+    elif all(r is not None for r in records):
+        need = sum(c * (r or 0) for c, r in zip(counts, records, strict=True))
+        body = path.stat().st_size - body_start
+        if body < need:
+            raise ScanFileError(str(path), f"the header declares {count} points ({need} bytes) "
+                                           f"but only {body} bytes follow; the file is truncated")
+    return count
+
+
+def _check_pcd(path: Path, head: bytes) -> int | None:
+    marker = head.find(b"\nDATA")
+    if marker < 0:
+        raise ScanFileError(str(path), f"not a PCD file: no 'DATA' line in its first {_HEADER_BYTES} bytes")
+    end = head.find(b"\n", marker + 1)
+    end = len(head) if end < 0 else end
+    lines = _header_lines(path, head, end, "PCD")
+    fields: dict[str, list[str]] = {}
+    for ln in lines:
+        w = ln.split()
+        if w and not w[0].startswith("#"):
+            fields[w[0]] = w[1:]
+    points = fields.get("POINTS")
+    if points is None or len(points) != 1:
+        raise ScanFileError(str(path), "PCD header: expected one 'POINTS COUNT' line")
+    count = _count(path, points[0], "POINTS " + " ".join(points), "PCD")
+    data = fields.get("DATA", [""])
+    if len(data) != 1 or data[0] not in _PCD_DATA:
+        raise ScanFileError(str(path), f"PCD header line 'DATA {' '.join(data)}': expected one of "
+                            f"{', '.join(_PCD_DATA)}")
+    for key in ("WIDTH", "HEIGHT"):
+        if key in fields:
+            _count(path, "".join(fields[key]), f"{key} {' '.join(fields[key])}", "PCD")
+    if data[0] == "ascii":
+        _check_rows(path, end + 1, count, "PCD")
+    elif data[0] == "binary":
+        sizes, counts = fields.get("SIZE", []), fields.get("COUNT", ["1"] * len(fields.get("SIZE", [])))
+        if not all(x.isdigit() for x in sizes + counts) or len(sizes) != len(counts):
+            raise ScanFileError(str(path), "PCD header: SIZE and COUNT must be whole numbers, one per field")
+        need = count * sum(int(a) * int(b) for a, b in zip(sizes, counts, strict=True))
+        body = path.stat().st_size - (end + 1)
+        if body < need:
+            raise ScanFileError(str(path), f"the header declares {count} points ({need} bytes) "
+                                           f"but only {body} bytes follow; the file is truncated")
+    return count
+
+
+def _check_rows(path: Path, start: int, count: int, kind: str) -> None:
+    """Count the non-blank text rows after the header, streaming, and refuse fewer than ``count``."""
+    rows, tail = 0, b""
+    with open_input(path, what="scan", max_bytes=MAX_IN_MEMORY_BYTES) as f:
+        f.seek(start)
+        while rows < count and (block := f.read(1 << 22)):
+            lines = (tail + block).split(b"\n")
+            tail = lines.pop()
+            rows += sum(1 for ln in lines if ln.strip())
+    rows += bool(tail.strip())
+    if rows < count:
+        raise ScanFileError(str(path), f"the {kind} header declares {count} points but only {rows} rows "
+                            "follow; the file is truncated")
 
 
 def _read_text(path: Path) -> np.ndarray:

@@ -10,9 +10,12 @@ on how many points, so slow scans can be diagnosed.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from facility.files import write_atomic
 
 __all__ = ["ExtractionReport", "StageTiming"]
 
@@ -67,14 +70,33 @@ class ExtractionReport:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["timings"] = [
-            {**asdict(t), "points_per_second": round(t.points_per_second, 1)} for t in self.timings
+            # A stage too quick to time has no rate: null, not an infinity JSON cannot hold.
+            {**asdict(t), "points_per_second": round(t.points_per_second, 1) if t.seconds > 0 else None}
+            for t in self.timings
         ]
         d["total_seconds"] = round(sum(t.seconds for t in self.timings), 3)
         return d
 
     def write(self, path: str | Path) -> None:
-        """Write the report as JSON (atomically: a temporary file, then a rename)."""
-        p = Path(path)
-        tmp = p.with_name(p.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=float) + "\n", encoding="utf-8")
-        tmp.replace(p)
+        """Write the report as JSON through :func:`facility.files.write_atomic`.
+
+        Raises:
+            FileAccessError: The folder is missing or not writable.
+        """
+        text = json.dumps(_finite(self.to_dict()), indent=2, default=float, allow_nan=False) + "\n"
+        write_atomic(Path(path), text, what="extraction report")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by ``None`` (JSON has no such numbers).
+
+    >>> _finite({"iou": float("nan"), "n": [1.0, float("inf")]})
+    {'iou': None, 'n': [1.0, None]}
+    """
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,4 +1,8 @@
-"""Writing point clouds, the mirror of :mod:`lidar.readers` for synthetic scans."""
+"""Writing point clouds, the mirror of :mod:`lidar.readers` for synthetic scans.
+
+Every cloud is written through :func:`facility.files.atomic_path`: a unique
+temporary beside the target, never through a planted link, then a rename.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facility.files import atomic_path
 from lidar.errors import ScanFileError
 
 __all__ = ["write_cloud"]
@@ -18,6 +23,7 @@ def write_cloud(points: np.ndarray, path: str | Path) -> Path:
 
     Raises:
         ScanFileError: Unsupported extension or the file could not be written.
+        FileAccessError: The folder is missing or not writable.
     """
     import open3d as o3d
 
@@ -26,9 +32,8 @@ def write_cloud(points: np.ndarray, path: str | Path) -> Path:
     if ext not in _FORMATS:
         raise ScanFileError(str(p), f"cannot write {ext!r}; use one of {', '.join(_FORMATS)}")
     cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(np.asarray(points, dtype=np.float64)))
-    tmp = p.with_name(f".{p.stem}.tmp{ext}")
-    if not o3d.io.write_point_cloud(str(tmp), cloud, write_ascii=ext in (".xyz", ".pts")):  # type: ignore[arg-type]
-        tmp.unlink(missing_ok=True)
-        raise ScanFileError(str(p), "the point cloud could not be written")
-    tmp.replace(p)
+    # The temporary keeps the extension: Open3D picks the format from it.
+    with atomic_path(p, what="point cloud") as tmp:
+        if not o3d.io.write_point_cloud(str(tmp), cloud, write_ascii=ext in (".xyz", ".pts")):  # type: ignore[arg-type]
+            raise ScanFileError(str(p), "the point cloud could not be written")
     return p

@@ -6,7 +6,16 @@ Messages name the file, the field (as a dotted path such as
 
 from __future__ import annotations
 
-__all__ = ["ResultsStoreError", "RunError", "ScenarioError", "ScenarioFileError"]
+__all__ = [
+    "ArgumentError",
+    "BackendError",
+    "CorruptResultsError",
+    "ResultsStoreError",
+    "RunCancelled",
+    "RunError",
+    "ScenarioError",
+    "ScenarioFileError",
+]
 
 
 class ScenarioError(Exception):
@@ -29,6 +38,10 @@ class ScenarioFileError(ScenarioError, ValueError):
         where = f"{path}: {field}" if field else path
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type[ScenarioFileError], tuple[str, str, str]]:
+        # Rebuilt from its fields, so it crosses to and from worker processes intact.
+        return (type(self), (self.path, self.field, self.problem))
+
 
 class RunError(ScenarioError, RuntimeError):
     """A run could not be carried out (e.g. its facility lacks what it needs)."""
@@ -36,3 +49,33 @@ class RunError(ScenarioError, RuntimeError):
 
 class ResultsStoreError(ScenarioError, OSError):
     """Results could not be stored without risking results already there."""
+
+
+class ArgumentError(ScenarioError, ValueError):
+    """A run or sweep argument (a command-line flag or keyword) has a bad value; the message names it."""
+
+
+class CorruptResultsError(ResultsStoreError):
+    """A stored run folder or one of its files is unreadable (the message names the file)."""
+
+
+class BackendError(RunError):
+    """A backend cannot run replications (e.g. a Dask scheduler that cannot be reached)."""
+
+
+class RunCancelled(RunError):
+    """A run was cancelled; its finished replications are kept for ``resume``."""
+
+
+class OptionError(ScenarioError, ValueError):
+    """A command-line flag (or the API argument behind it) has an impossible value.
+
+    Attributes:
+        option: The flag as the user typed it (``"--jobs"``), or ``"option=..."`` from Python.
+        problem: What is wrong and what was expected.
+    """
+
+    def __init__(self, option: str, problem: str) -> None:
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{option}: {problem}")

@@ -5,14 +5,15 @@ validate it, look at it, edit, repeat.  These commands are that loop; the
 work is done by :mod:`facility` (sample, load/save, validate, plot), so the
 Python API and the shell give the same answers.
 
-Exit codes: 0 success, 1 the facility file is unreadable or invalid (every
-error is printed, naming the file and the element), 2 a bad argument.
+Handlers raise; the one boundary in :mod:`scenarios.cli` turns an error into
+one line naming the file and exit status 2. ``facility validate`` first
+prints every problem of an invalid facility (one per line, on stdout: that
+list is the report the planner asked for).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,10 +95,6 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=_show)
 
 
-def _err(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
 def _print_summary(facility: Facility) -> None:
     counts = facility.summary()
     width = max(len(k) for k in counts)
@@ -107,49 +104,41 @@ def _print_summary(facility: Facility) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    from facility.files import check_output_path
     from facility.io import save
     from facility.sample import SampleOptions, sample
+    from scenarios.errors import OptionError
 
+    check_output_path(args.out, what="--out")
     chosen = {f.name: getattr(args, f.name) for f in fields(SampleOptions)
               if getattr(args, f.name, None) is not None}
     try:
         facility = sample(SampleOptions(**chosen))
     except ValueError as exc:
-        _err(str(exc))
-        return 2
-    try:
-        save(facility, args.out)
-    except OSError as exc:
-        _err(f"{args.out}: cannot write: {exc.strerror or exc}")
-        return 1
+        raise OptionError("sample options", str(exc)) from None
+    save(facility, args.out)
     _print_summary(facility)
     print(f"wrote {args.out}")
     return 0
 
 
-def _load(path: Path) -> Facility | None:
-    """Load a facility file, printing every problem (naming the file) on failure."""
-    from facility.errors import FacilityFileError, FacilityValidationError
+def _load(path: Path) -> Facility:
+    """Load a facility file; on validation errors print each one (naming the file) before raising."""
+    from facility.errors import FacilityValidationError
     from facility.io import load
 
     try:
         return load(path)
     except FacilityValidationError as exc:
-        errors = [i for i in exc.issues if i.severity == "error"]
-        _err(f"{path}: facility is invalid ({len(errors)} error(s)):")
         for issue in exc.issues:
-            print(f"{path}: {issue}", file=sys.stderr)
-    except FacilityFileError as exc:
-        _err(str(exc))
-    return None
+            print(f"{path}: {issue}")
+        raise
 
 
 def _validate(args: argparse.Namespace) -> int:
     from facility.validate import validate
 
     facility = _load(args.file)
-    if facility is None:
-        return 1
     issues = validate(facility, source=str(args.file))
     _print_summary(facility)
     warnings = [i for i in issues if i.severity != "error"]
@@ -160,27 +149,24 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from facility.files import atomic_path, check_output_path
+    from scenarios.errors import OptionError
+
     suffix = args.out.suffix.lower()
     if suffix not in _FORMATS:
-        _err(f"--out {args.out}: unknown format {suffix or '(no extension)'!r}; "
-             f"expected one of {', '.join(_FORMATS)}")
-        return 2
+        raise OptionError(f"--out {args.out}", f"unknown format {suffix or '(no extension)'!r}; "
+                          f"expected one of {', '.join(_FORMATS)}")
+    check_output_path(args.out, what="--out")
     facility = _load(args.file)
-    if facility is None:
-        return 1
     ids = [lv.id for lv in facility.levels]
     if args.level is not None and args.level not in ids:
-        _err(f"--level {args.level!r}: no such level in {args.file}; levels are {', '.join(ids)}")
-        return 2
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        raise OptionError(f"--level {args.level!r}",
+                          f"no such level in {args.file}; levels are {', '.join(ids)}")
+    with atomic_path(args.out, what="--out") as tmp:
         if suffix == ".png":
-            _write_png(facility, args.level, args.out)
+            _write_png(facility, args.level, tmp)
         else:
-            _write_html(facility, [args.level] if args.level else ids, args.out)
-    except OSError as exc:
-        _err(f"{args.out}: cannot write: {exc.strerror or exc}")
-        return 1
+            _write_html(facility, [args.level] if args.level else ids, tmp)
     print(f"wrote {args.out}")
     return 0
 
@@ -191,7 +177,7 @@ def _write_png(facility: Facility, level: str | None, out: Path) -> None:
     matplotlib.use("Agg")
     from facility.plot import plan_figure_matplotlib
 
-    plan_figure_matplotlib(facility, level).savefig(out, dpi=150)
+    plan_figure_matplotlib(facility, level).savefig(out, dpi=150, format="png")
 
 
 def _write_html(facility: Facility, levels: list[str], out: Path) -> None:

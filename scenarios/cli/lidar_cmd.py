@@ -74,23 +74,41 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=_synth)
 
 
+def _check_outputs(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
+    """Check every output path before the work starts: a long extraction must not fail at its last write."""
+    from facility.files import check_output_path
+
+    for flag in flags:
+        path = getattr(args, flag)
+        if path is not None:
+            check_output_path(path, what=f"--{flag}")
+
+
 def _extract(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from tqdm import tqdm
 
     import lidar
-    from facility import FacilityError, io
+    from facility import FacilityValidationError, io
+    from facility.files import atomic_path
     from facility.validate import validate
     from lidar.preview import render_preview
+    from scenarios.errors import OptionError
 
+    _check_outputs(args, ("out", "report", "preview"))
     opt = lidar.ExtractOptions(units=args.units)
     if args.voxel is not None:
         try:
             opt = replace(opt, voxel=args.voxel)
         except lidar.ScanOptionError as exc:
-            print(f"error: --voxel: {exc}", file=sys.stderr)
-            return 2
+            raise OptionError("--voxel", str(exc)) from None
+    truth = None
+    if args.truth is not None:
+        # Truth of one scanned level may lack exits (they are on other levels),
+        # so it is read without the whole-building checks; read first, so a bad
+        # --truth fails before the extraction's minutes of work.
+        truth = io.load(args.truth, validate=False)
     bars: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -102,34 +120,21 @@ def _extract(args: argparse.Namespace) -> int:
 
     try:
         ex = lidar.extract(args.scan, opt, name=args.name, progress=progress)
-    except lidar.LidarError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    finally:
+        for bar in bars.values():
+            bar.close()
     fac = ex.facility
     problems = [i for i in validate(fac, source=str(args.out)) if i.severity == "error"]
     if problems:
-        for i in problems:
-            print(f"error: {i}", file=sys.stderr)
-        return 1
-    try:
-        io.save(fac, args.out)
-    except (OSError, FacilityError) as exc:
-        print(f"error: cannot write {args.out}: {exc}", file=sys.stderr)
-        return 2
-    if args.truth is not None:
-        try:
-            # Truth of one scanned level may lack exits (they are on other
-            # levels), so it is read without the whole-building checks.
-            truth = io.build(json.loads(args.truth.read_text(encoding="utf-8")), source=str(args.truth),
-                             validate=False)
-        except (OSError, ValueError, FacilityError) as exc:
-            print(f"error: --truth: {exc}", file=sys.stderr)
-            return 2
+        raise FacilityValidationError(f"{args.scan} (extracted)", problems)
+    io.save(fac, args.out)
+    if truth is not None:
         ex.report.accuracy = lidar.accuracy(fac, truth).as_dict()
     if args.report is not None:
         ex.report.write(args.report)
     if args.preview is not None:
-        render_preview(ex, args.preview)
+        with atomic_path(args.preview, what="--preview") as tmp:
+            render_preview(ex, tmp)
     summary = {"facility": str(args.out), **fac.summary(), "warnings": ex.report.warnings}
     if ex.report.accuracy is not None:
         summary["accuracy"] = ex.report.accuracy
@@ -149,22 +154,24 @@ def _synth(args: argparse.Namespace) -> int:
     import numpy as np
 
     import lidar
-    from facility import FacilityError, io
+    from facility import io
+    from facility.files import write_atomic
     from facility.sample import sample
     from lidar.synth import truth_for_levels
     from lidar.writers import write_cloud
 
-    try:
-        fac = sample() if args.facility == "sample" else io.load(args.facility)
-        opt = lidar.SynthOptions(spacing=args.spacing, clutter_per_m2=args.clutter, people_per_m2=args.people,
-                                 closed_door_fraction=args.closed_doors,
-                                 levels=tuple(args.level) if args.level else None)
-        pts = lidar.synthesize(fac, rng=np.random.default_rng(args.seed), options=opt)
-        write_cloud(pts, args.out)
-        if args.truth is not None:
-            io.save(truth_for_levels(fac, opt.levels or [lv.id for lv in fac.levels]), args.truth)
-    except (FacilityError, lidar.LidarError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    _check_outputs(args, ("out", "truth"))
+    fac = sample() if args.facility == "sample" else io.load(args.facility)
+    opt = lidar.SynthOptions(spacing=args.spacing, clutter_per_m2=args.clutter, people_per_m2=args.people,
+                             closed_door_fraction=args.closed_doors,
+                             levels=tuple(args.level) if args.level else None)
+    # The truth text is made before anything is written, so a facility that
+    # cannot be written as JSON leaves no half of the output behind.
+    truth = (io.dumps(truth_for_levels(fac, opt.levels or [lv.id for lv in fac.levels]))
+             if args.truth is not None else None)
+    pts = lidar.synthesize(fac, rng=np.random.default_rng(args.seed), options=opt)
+    write_cloud(pts, args.out)
+    if truth is not None:
+        write_atomic(args.truth, truth, what="--truth")
     print(f"wrote {args.out}: {len(pts):,} points" + (f"; truth {args.truth}" if args.truth else ""))
     return 0

@@ -71,18 +71,20 @@ def test_validate_broken_file_names_file_and_element(hospital: Path, tmp_path: P
     data["spaces"] = [s for s in data["spaces"] if s["id"] != "L0-PHARMACY"]
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(data))
-    assert main(["facility", "validate", str(broken)]) == 1
-    err = capsys.readouterr().err
-    assert f"{broken}: error: door D-L2-W1-BAY1" in err
-    assert "L0-PHARMACY" in err
+    assert main(["facility", "validate", str(broken)]) == 2
+    out, err = capsys.readouterr()
+    # Every problem listed on stdout, one per line; one line on stderr.
+    assert f"{broken}: error: door D-L2-W1-BAY1" in out
+    assert "L0-PHARMACY" in out
+    assert err.count("\n") == 1 and err.startswith(f"error: {broken}: facility is invalid (2 problem(s))")
 
 
 def test_validate_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json")
-    assert main(["facility", "validate", str(bad)]) == 1
+    assert main(["facility", "validate", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
-    assert main(["facility", "validate", str(tmp_path / "missing.json")]) == 1
+    assert main(["facility", "validate", str(tmp_path / "missing.json")]) == 2
 
 
 def test_show_png_every_level(hospital: Path, tmp_path: Path) -> None:

@@ -104,3 +104,79 @@ def test_nan_and_flat_clouds(tmp_path: Path) -> None:
     flat = np.array([[0.0, 0, 0], [5.0, 4, 0.2]])
     with pytest.raises(ScanFileError, match="no vertical extent"):
         check_cloud(flat, "flat.ply")
+
+
+def _ascii_ply(n_declared: int, rows: np.ndarray) -> bytes:
+    head = (f"ply\nformat ascii 1.0\nelement vertex {n_declared}\nproperty float x\nproperty float y\n"
+            "property float z\nend_header\n")
+    return head.encode() + b"".join(f"{x} {y} {z}\n".encode() for x, y, z in rows)
+
+
+def test_a_truncated_ascii_ply_is_refused_not_padded(tmp_path: Path, rng: np.random.Generator) -> None:
+    pts = _room(rng)
+    whole = tmp_path / "whole.ply"
+    whole.write_bytes(_ascii_ply(len(pts), pts))
+    assert len(read(whole)) == len(pts)
+    cut = tmp_path / "cut.ply"
+    cut.write_bytes(_ascii_ply(len(pts), pts[:-10]))
+    with pytest.raises(ScanFileError, match=f"declares {len(pts)} points but only {len(pts) - 10} rows"):
+        read(cut)
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "match"),
+    [
+        ("lots.ply", b"ply\nformat ascii 1.0\nelement vertex lots\nproperty float x\nend_header\n",
+         "'element vertex lots': expected a whole number"),
+        ("noname.ply", b"ply\nformat ascii 1.0\nelement 10\nproperty float x\nend_header\n",
+         "expected 'element NAME COUNT'"),
+        ("badprop.ply", b"ply\nformat ascii 1.0\nelement vertex 1\nproperty quad x\nend_header\n1\n",
+         "expected 'property TYPE NAME'"),
+        ("noformat.ply", b"ply\nelement vertex 1\nproperty float x\nend_header\n1\n", "no 'format' line"),
+        ("nohead.ply", b"ply\nformat ascii 1.0\n" + b"comment x\n" * 10, "end_header"),
+        ("ten.pcd", b"VERSION .7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\nWIDTH 10\nHEIGHT 1\n"
+                    b"POINTS ten\nDATA ascii\n", "'POINTS ten': expected a whole number"),
+        ("short.pcd", b"VERSION .7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\nWIDTH 3\nHEIGHT 1\n"
+                      b"POINTS 3\nDATA ascii\n0 0 0\n1 1 1\n", "declares 3 points but only 2 rows"),
+        ("nodata.pcd", b"VERSION .7\nPOINTS 3\n", "no 'DATA' line"),
+    ],
+)
+def test_bad_headers_name_the_line(tmp_path: Path, name: str, header: bytes, match: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(header)
+    with pytest.raises(ScanFileError, match=match) as err:
+        read(path)
+    assert name in str(err.value)
+
+
+def test_units_are_judged_from_the_bulk_and_named(tmp_path: Path, rng: np.random.Generator) -> None:
+    storey = rng.uniform([0, 0, 0], [30.0, 20.0, 3.0], size=(2000, 3))
+    with pytest.raises(ScanFileError, match="looks like centimetres; pass --units cm"):
+        check_cloud(storey * 100, "cm.ply")
+    with pytest.raises(ScanFileError, match="looks like millimetres; pass --units mm"):
+        check_cloud(storey * 1000, "mm.ply")
+    with pytest.raises(ScanFileError, match="looks like metres; pass --units m"):
+        check_cloud(storey / 100, "m.ply", units="cm")
+    check_cloud(storey, "m.ply")
+
+
+def test_outliers_are_named_as_implausible_not_as_a_unit(rng: np.random.Generator) -> None:
+    storey = rng.uniform([0, 0, 0], [30.0, 20.0, 3.0], size=(2000, 3))
+    corrupt = storey.copy()
+    corrupt[7] = [1e300, 0.0, 0.0]
+    with pytest.raises(ScanFileError, match=r"1 point\(s\) have implausible coordinates .* index 7") as err:
+        check_cloud(corrupt, "x.ply")
+    assert "units" not in str(err.value) and len(str(err.value)) < 300
+    stray = storey.copy()
+    stray[3] = [4000.0, 0.0, 1.0]
+    with pytest.raises(ScanFileError, match=r"lie more than 100 m beyond the bulk .* index 3"):
+        check_cloud(stray, "x.ply")
+
+
+def test_a_fifo_or_device_is_refused_without_reading(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.ply"
+    os.mkfifo(fifo)
+    with pytest.raises(ScanFileError, match="FIFO"):
+        read(fifo)
