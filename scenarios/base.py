@@ -34,9 +34,16 @@ __all__ = [
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario sub-object: frozen, unknown keys are errors."""
+    """Base of every scenario sub-object: frozen, unknown keys and non-finite numbers are errors.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    ``allow_inf_nan=False`` here, at the root, means no field of any kind
+    accepts ``.inf`` or ``.nan`` (a run of infinite length, an infinite
+    speed), whether or not its own constraints would have caught it. Files
+    are also validated in strict mode by :func:`scenarios.loader.from_dict`
+    (``seed: "7"`` is an error, not 7).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class ScenarioBase(StrictModel):

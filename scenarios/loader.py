@@ -6,16 +6,28 @@ that name the file and the dotted field path.  Model code never reads files.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from facility.errors import FileAccessError
+from facility.files import read_input_text
 from scenarios.base import KINDS, ScenarioBase
 from scenarios.errors import ScenarioFileError
 
-__all__ = ["dump", "from_dict", "load", "loads"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "dump", "from_dict", "load", "loads"]
+
+#: Largest scenario file read: the largest shipped one is ~15 KB; a
+#: scenario listing every person of a large hospital by hand stays far below.
+MAX_FILE_BYTES = 16 * 2**20
+#: Deepest nesting of mappings and lists a scenario may have (the schemas
+#: need about 8).
+MAX_NESTING = 64
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -49,13 +61,58 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
+    """The parsed file as plain JSON values, refusing what no scenario field can hold.
+
+    Dates (YAML reads ``2024-05-01`` as a date) become their ISO text; tuples
+    and numpy scalars (scenarios built in Python) become lists and numbers.
+    Text that is not valid Unicode (a lone surrogate from a ``"\\ud800"``
+    escape), binary data, sets and nesting deeper than :data:`MAX_NESTING`
+    are errors naming the field.
+    """
+    if depth > MAX_NESTING:
+        raise ScenarioFileError(source, where, f"nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ScenarioFileError(source, where, f"text holds a lone surrogate at position {exc.start}; "
+                                    "text must be valid Unicode") from None
+        return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str | int) or isinstance(k, bool):
+                raise ScenarioFileError(source, where, f"key {k!r} is not text")
+            key = _plain(k, source, where, depth + 1)
+            out[key] = _plain(v, source, f"{where}.{k}" if where else str(k), depth + 1)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v, source, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    raise ScenarioFileError(source, where, f"unsupported value of type {type(value).__name__} "
+                            "(scenario files hold text, numbers, booleans, lists and mappings)")
+
+
 def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
-    """Validate a parsed scenario mapping into its kind's frozen scenario."""
+    """Validate a parsed scenario mapping into its kind's frozen scenario.
+
+    Validation is strict (a number given as text, ``seed: "7"``, is an error,
+    as is a boolean for a number) and refuses infinity and NaN everywhere.
+    The data is validated as JSON so that lists are read as the tuples some
+    fields hold, exactly as they are when written by :func:`dump`.
+    """
     import scenarios  # noqa: F401  (registers the built-in kinds)
 
     if not isinstance(data, dict):
         raise ScenarioFileError(source, "",
                                 f"expected a mapping of scenario fields, got {type(data).__name__}")
+    data = _plain(data, source)
     kind = data.get("kind")
     if kind is None:
         raise ScenarioFileError(source, "kind", f"missing; expected one of {sorted(KINDS)}")
@@ -63,7 +120,8 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
         raise ScenarioFileError(source, "kind", f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
     cls = KINDS[kind].scenario_type
     try:
-        scenario = cls.model_validate({**data, "source": source})
+        payload = json.dumps({**data, "source": source}, allow_nan=True)
+        scenario = cls.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
@@ -97,6 +155,9 @@ def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise ScenarioFileError(source, "", f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioFileError(source, "", f"nested too deeply (a scenario needs at most {MAX_NESTING} "
+                                "levels)") from None
     return from_dict(data, source)
 
 
@@ -108,12 +169,12 @@ def load(path: str | Path) -> ScenarioBase:
             message names the file and the field.
     """
     p = Path(path)
+    if not p.exists():
+        raise ScenarioFileError(str(p), "", "file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioFileError(str(p), "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(str(p), "", f"cannot read: {exc}") from None
+        text = read_input_text(p, what="scenario file", max_bytes=MAX_FILE_BYTES)
+    except FileAccessError as exc:
+        raise ScenarioFileError(str(p), "", exc.problem) from None
     return loads(text, str(p))
 
 
