@@ -21,7 +21,7 @@ from scipy import ndimage
 from lidar.grid import Grid, disk
 from lidar.options import ExtractOptions
 
-__all__ = ["Opening", "detect_openings", "rasterize_openings"]
+__all__ = ["Opening", "detect_openings", "measure_width", "rasterize_openings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +183,7 @@ def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, 
                 for e in ends for side in (-1.0, 1.0)]
     if all(crossing):
         return None
-    width, shift = _measure(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
+    width, shift = measure_width(tree, band_points, centre, u=u, nrm=nrm, span=span, depth=depth)
     if width is None:
         return None
     if width > widest:
@@ -276,7 +276,7 @@ def line(length_cells: float, angle: float) -> np.ndarray:
     return out
 
 
-def _measure(tree: object, pts: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
+def measure_width(tree: object, pts: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
              span: float, depth: float) -> tuple[float | None, float]:
     """Clear width between the jamb faces nearest the centre, and the centre's shift along u."""
     if tree is None:

@@ -30,6 +30,7 @@ from shapely.ops import nearest_points
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
+from lidar.exits import ExitCandidate, Surroundings, judge_exits
 from lidar.frame import StoreyFrame, find_frame
 from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
@@ -142,6 +143,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     doors: list[Door] = []
     exits: list[Exit] = []
     plans: list[LevelPlan] = []
+    evidence: list[dict[str, object]] = []
     for n, st in enumerate(storeys):
         lid = f"L{n}"
         sel = vox[(vox[:, 2] >= st.low) & (vox[:, 2] < st.high)]
@@ -149,13 +151,16 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         _report_frame(lid, frame, report)
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
-        plan, s, d, e = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
-                                        report=report, timer=timer, lattice=lattice)
+        plan, s, d, judged = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
+                                             report=report, timer=timer, lattice=lattice,
+                                             ground=n == 0)
         if frame.rotated:
             s = [frame.space_to_scan(x) for x in s]
             d = [frame.door_to_scan(x) for x in d]
-            e = [frame.exit_to_scan(x) for x in e]
+            judged = [replace(j, exit=frame.exit_to_scan(j.exit)) for j in judged]
             plan = replace(plan, frame=frame)
+        e = [j.exit for j in judged]
+        evidence += [j.as_dict() for j in judged]
         plans.append(plan)
         spaces += s
         doors += d
@@ -163,8 +168,8 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         report.levels.append({
             "id": lid, "floor": round(st.floor, 3), "ceiling": round(st.ceiling, 3),
             "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
-            "exits": len(e), "wall_angle_deg": round(math.degrees(frame.angle), 2),
-            "wings_deg": list(frame.wings)})
+            "exits": len(e), "exit_evidence": [j.as_dict() for j in judged],
+            "wall_angle_deg": round(math.degrees(frame.angle), 2), "wings_deg": list(frame.wings)})
     if not spaces:
         raise ExtractionError(label, "no room or corridor could be found "
                                      "(is the scan of a building interior?)")
@@ -172,8 +177,10 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         report.warn(f"{len(levels)} levels found but stairs and lifts are not detected: link the levels "
                     "in the facility file ('stairs' and 'lifts', one space per level)")
     if exits:
-        report.warn(f"exits {', '.join(x.id for x in exits)} were inferred from openings to unscanned "
-                    "space: confirm each leads outside (or delete it) before an evacuation study")
+        listed = "; ".join(f"{x['id']} ({x['width']} m, confidence {x['confidence']}: "
+                           f"{', '.join(x['evidence'])})" for x in evidence)  # type: ignore[arg-type]
+        report.warn(f"exits inferred from openings in the outer wall, to confirm before an evacuation "
+                    f"study: {listed}")
     else:
         provisional = _provisional_exit(spaces)
         if provisional is not None:
@@ -191,6 +198,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
             metadata={"source": label, "extracted_by": "lidar.extract",
                       "scan_floor_z": round(base, 3), "exits_to_confirm": report.exits_to_confirm,
                       "provisional_exits": report.provisional_exits,
+                      "exit_evidence": evidence,
                       "side_rooms": report.side_rooms,
                       "warnings": report.warnings},
         )
@@ -199,8 +207,8 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
 
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
-                    report: ExtractionReport, timer: _Timer, lattice: float
-                    ) -> tuple[LevelPlan, list[Space], list[Door], list[Exit]]:
+                    report: ExtractionReport, timer: _Timer, lattice: float, ground: bool
+                    ) -> tuple[LevelPlan, list[Space], list[Door], list[ExitCandidate]]:
     f = st.floor
     with timer.stage(f"{lid} grid", len(pts)):
         grid = Grid.covering(pts[:, :2], cell)
@@ -214,7 +222,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
             report.warn(f"level {lid}: ceiling {st.height:.2f} m above floor leaves no room for lintels "
                         "above door heads; doors cannot be detected")
         # Floor seen, and nothing standing on it: a wall's foot is not open floor.
-        floor = (cols.fill(f - 0.1, f + 0.1) > 0) & (cols.fill(f + 0.15, f + 2.0) < 0.1)
+        floor_level = cols.fill(f - 0.1, f + 0.1) > 0
+        floor = floor_level & (cols.fill(f + 0.15, f + 2.0) < 0.1)
         ceil = cols.fill(st.ceiling - 0.1, st.ceiling + 0.1) > 0
         seen = floor | ceil | wall | lintel
         # Rooms a scanner only glimpsed through their doors are still rooms:
@@ -249,9 +258,14 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                                               report=report)
     spaces = _mark_unreachable(lid, spaces, doors, exits, report)
     kept = {s.id for s in spaces}
-    exits = [e for e in exits if e.space in kept]
+    env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
+                       cols.fill(f - 0.15, st.ceiling + 0.15) > 0, pts[in_band, :2])
+    judged, notes = judge_exits(lid, spaces, [e for e in exits if e.space in kept], env, ground=ground,
+                                opt=opt)
+    for note in notes:
+        report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
-    return plan, spaces, doors, exits
+    return plan, spaces, doors, judged
 
 
 def _report_frame(lid: str, frame: StoreyFrame, report: ExtractionReport) -> None:

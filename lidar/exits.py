@@ -1,0 +1,319 @@
+"""Final exits: openings in the building envelope, each with a confidence and its evidence.
+
+An evacuation is only as right as its exits, so exits are not taken on the
+word of one detector.  The envelope of a storey is the outer ring of the
+union of its spaces (outlines reach the outer walls' centre lines).  It is
+walked at the grid pitch; a stretch with no wall in the wall band, bounded
+by wall at both ends (jambs), with the floor seen right up to it from inside
+(a wall standing there would have been seen too), is an opening in the
+envelope.  Runs of wall under 12 cm inside such a stretch are mullions or
+the meeting stiles of a double door, not jambs.  Each candidate, and each
+door-like opening the primary detector found leading out of the scanned
+area, is then judged on what lies beyond it:
+
+* a ceiling at this storey's height beyond: the building goes on there
+  (unscanned space inside the building) - **not an exit**;
+* ground or a walkway at floor level and no ceiling beyond: outside - an exit;
+* no returns at all beyond: open air, or glass the laser passed through
+  (a glazed entrance) - an exit, with less confidence.
+
+An opening that is not on the envelope (it leads into an unscanned pocket
+inside the outline) is never an exit.  Above the ground storey of a
+multi-storey scan an envelope opening is an exit only where a walkable
+surface at that storey's floor height is seen beyond it (a terrace or a
+bridge); elsewhere it is a window or a balcony door and is reported.
+
+Confidence is the sum of the weights of the evidence present
+(:data:`EVIDENCE_WEIGHTS`), at most 1.0; every exit is listed for the user
+to confirm with its evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy import ndimage
+from shapely.geometry import LineString, Point, Polygon
+from shapely.ops import nearest_points
+
+from facility.model import Exit, Space
+from lidar.doors import measure_width
+from lidar.grid import Grid
+from lidar.options import ExtractOptions
+
+__all__ = ["EVIDENCE_WEIGHTS", "ExitCandidate", "Surroundings", "judge_exits"]
+
+#: Weight of each piece of evidence in an exit's confidence (they sum to 1).
+EVIDENCE_WEIGHTS = {
+    "gap in the outer wall with jambs": 0.3,
+    "floor seen up to the opening": 0.2,
+    "door head (lintel) above": 0.15,
+    "ground or walkway seen outside at floor level": 0.35,
+    "no returns beyond (open air, or glass the laser passed)": 0.2,
+}
+
+#: Wall runs shorter than this (m) inside a gap are mullions or meeting stiles.
+MULLION_MAX = 0.12
+#: Band (m) across the envelope line searched for wall: inside, outside.
+WALL_SEARCH = (-0.4, 0.2)
+#: How far beyond the envelope line (m) the outside is looked at.
+BEYOND = (0.4, 3.0)
+#: Largest distance (m) of an opening from the envelope for it to lie in the outer wall.
+ON_ENVELOPE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """Plan-grid evidence of one storey (storey frame) the exits are judged on.
+
+    Attributes:
+        grid: The plan grid.
+        wall: Cells filled in the wall band.
+        lintel: Cells filled in the lintel band.
+        floor: Cells where open floor was seen.
+        floor_level: Cells with returns at the storey's floor height (ground
+            and walkways outside included, whatever stands on them).
+        ceiling: Cells with returns at the storey's ceiling height.
+        any_return: Cells with any return between floor and ceiling.
+        band_points: Plan coordinates (n, 2) of the wall-band points, to
+            measure widths between the jamb faces as for doors.
+    """
+
+    grid: Grid
+    wall: np.ndarray
+    lintel: np.ndarray
+    floor: np.ndarray
+    floor_level: np.ndarray
+    ceiling: np.ndarray
+    any_return: np.ndarray
+    band_points: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class ExitCandidate:
+    """A judged exit: the facility exit plus why it is believed."""
+
+    exit: Exit
+    confidence: float
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.exit.id, "space": self.exit.space, "at": list(self.exit.at),
+                "width": self.exit.width, "confidence": round(self.confidence, 2),
+                "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Gap:
+    centre: np.ndarray
+    direction: np.ndarray
+    outward: np.ndarray
+    width: float
+    floor_seen: float
+    lintel: float
+
+
+def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundings, *,
+                ground: bool, opt: ExtractOptions) -> tuple[list[ExitCandidate], list[str]]:
+    """The storey's final exits, with confidence and evidence, and what was rejected and why.
+
+    Args:
+        lid: Level id (for ids and messages).
+        spaces: The storey's spaces (storey frame).
+        found: Exits the door detector found leading out of the scanned area.
+        env: Plan-grid evidence of the storey.
+        ground: Whether this is the ground storey (or the only one scanned).
+        opt: Door and exit width limits.
+
+    Returns:
+        The exits kept (renumbered ``{lid}-X01``...) and one warning per rejected candidate.
+    """
+    if not spaces:
+        return [], []
+    outline = shapely.union_all([s.polygon for s in spaces])
+    rings = [LineString(shapely.orient_polygons(p).exterior.coords)
+             for p in getattr(outline, "geoms", [outline]) if isinstance(p, Polygon)]
+    envelope = shapely.union_all(rings)
+    notes: list[str] = []
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(env.band_points) if len(env.band_points) else None
+    gaps = [_measured(g, tree, env.band_points) for r in rings for g in _envelope_gaps(r, env, opt)]
+    gaps = [g for g in gaps if opt.door_min_width <= g.width <= opt.exit_max_width]
+    kept: list[tuple[Exit, float, tuple[str, ...]]] = []
+    taken: list[np.ndarray] = []
+    for e in found:
+        where = f"opening at ({e.at[0]:.2f}, {e.at[1]:.2f}) on level {lid}"
+        if envelope.distance(Point(e.at)) > ON_ENVELOPE:
+            notes.append(f"{where}: leads into unscanned space inside the building (it is not in the outer "
+                         "wall), so it is not an exit; scan beyond it if it is one")
+            continue
+        gap = _nearest_gap(gaps, np.asarray(e.at), e.width)
+        ev = ["gap in the outer wall with jambs"]
+        if gap is not None:
+            taken.append(gap.centre)
+        judged = _judge(gap or _gap_at(envelope, e, env), env, ev, ground=ground, where=where, notes=notes)
+        if judged is not None:
+            kept.append((e, *judged))
+    for g in gaps:
+        if any(np.hypot(*(g.centre - c)) < max(g.width / 2, 0.5) for c in taken):
+            continue
+        where = f"opening at ({g.centre[0]:.2f}, {g.centre[1]:.2f}) on level {lid}, {g.width:.2f} m wide"
+        judged = _judge(g, env, ["gap in the outer wall with jambs"], ground=ground, where=where, notes=notes)
+        if judged is None:
+            continue
+        host = min(spaces, key=lambda s: s.polygon.boundary.distance(Point(g.centre)))
+        at = nearest_points(host.polygon.boundary, Point(g.centre))[0]
+        if any(t.id != host.id and t.polygon.distance(at) < 0.1 for t in spaces):
+            continue  # on a wall two spaces share: a door the detector missed, not an exit
+        kept.append((Exit(id="", space=host.id, at=(round(at.x, 3), round(at.y, 3)),
+                          width=round(g.width, 3)), *judged))
+    out = []
+    for n, (e, conf, why) in enumerate(sorted(kept, key=lambda k: (k[0].at[0], k[0].at[1])), start=1):
+        ex = Exit(id=f"{lid}-X{n:02d}", space=e.space, at=e.at, width=e.width)
+        out.append(ExitCandidate(ex, min(1.0, conf), why))
+    return out, notes
+
+
+def _judge(gap: _Gap, env: Surroundings, ev: list[str], *, ground: bool, where: str,
+           notes: list[str]) -> tuple[float, tuple[str, ...]] | None:
+    """Confidence and evidence of an envelope opening, or ``None`` (with a note) if it is no exit."""
+    if gap.floor_seen >= 0.5:
+        ev.append("floor seen up to the opening")
+    if gap.lintel >= 0.5:
+        ev.append("door head (lintel) above")
+    ceiling, walkway, anything = _beyond(gap, env)
+    if ceiling >= 0.3:
+        notes.append(f"{where}: a ceiling at this storey's height is seen beyond it, so it leads into "
+                     "unscanned space inside the building and is not an exit")
+        return None
+    if walkway >= 0.2:
+        ev.append("ground or walkway seen outside at floor level")
+    elif anything < 0.05:
+        ev.append("no returns beyond (open air, or glass the laser passed)")
+    if not ground and "ground or walkway seen outside at floor level" not in ev:
+        notes.append(f"{where}: an opening in the outer wall of an upper storey with no terrace or bridge "
+                     "seen beyond it; not made a final exit (a window or balcony door?)")
+        return None
+    return sum(EVIDENCE_WEIGHTS[x] for x in ev), tuple(ev)
+
+
+def _beyond(gap: _Gap, env: Surroundings) -> tuple[float, float, float]:
+    """Fractions of the area beyond an opening with a ceiling, floor-level returns, any return."""
+    g = env.grid
+    along = np.arange(-gap.width / 2 + 0.1, gap.width / 2 - 0.1 + 1e-9, g.cell) if gap.width > 0.3 \
+        else np.zeros(1)
+    out = np.arange(BEYOND[0], BEYOND[1] + 1e-9, g.cell)
+    pts = (gap.centre[None, None, :] + along[:, None, None] * gap.direction
+           + out[None, :, None] * gap.outward).reshape(-1, 2)
+    # Only where the cone of view through the opening reaches: the first metre
+    # beyond shows most; farther cells count the same, as either is evidence.
+    return (float(g.lookup(env.ceiling, pts).mean()), float(g.lookup(env.floor_level, pts).mean()),
+            float(g.lookup(env.any_return, pts).mean()))
+
+
+def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions) -> list[_Gap]:
+    """Openings along one outer ring (counter-clockwise, so outward is to the right)."""
+    g = env.grid
+    step = g.cell
+    n = max(8, int(ring.length / step))
+    s = np.linspace(0.0, ring.length, n, endpoint=False)
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(ring, s))
+    ahead = shapely.get_coordinates(shapely.line_interpolate_point(ring, (s + step) % ring.length))
+    d = ahead - xy
+    d /= np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)[:, None]
+    outward = np.column_stack([d[:, 1], -d[:, 0]])
+    wall = ndimage.binary_dilation(env.wall)
+    offs = np.arange(WALL_SEARCH[0], WALL_SEARCH[1] + 1e-9, step / 2)
+    probe = xy[:, None, :] + offs[None, :, None] * outward[:, None, :]
+    has_wall = g.lookup(wall, probe.reshape(-1, 2)).reshape(n, -1).any(axis=1)
+    if has_wall.all() or not has_wall.any():
+        return []
+    # Mullions and meeting stiles (short wall runs) do not end an opening.
+    # (the wall map was dilated by a cell, which lengthens every run by two).
+    short = max(1, round(MULLION_MAX / step)) + 2
+    solid = ndimage.binary_opening(np.concatenate([has_wall] * 3), structure=np.ones(short + 1))[n : 2 * n]
+    if solid.all() or not solid.any():
+        return []
+    start = int(np.flatnonzero(solid)[0])
+    order = (np.arange(n) + start) % n  # begin on wall so no gap wraps round
+    open_ = ~solid[order]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], open_.astype(np.int8), [0]))))
+    inside = np.arange(-0.45, -0.1 + 1e-9, step)
+    lintel = ndimage.binary_dilation(env.lintel)
+    out: list[_Gap] = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        idx = order[a:b]
+        chord = xy[idx[-1]] - xy[idx[0]]
+        width = float(np.hypot(*chord)) + step
+        if not opt.door_min_width <= width <= opt.exit_max_width:
+            continue
+        u = chord / max(width - step, 1e-9)
+        # A gap that turns a corner is not one opening in one wall (an outline
+        # bulging a little into the opening is).
+        rel = xy[idx] - xy[idx[0]]
+        if float(np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0]).max()) > 0.35:
+            continue
+        fl = xy[idx][:, None, :] + inside[None, :, None] * outward[idx][:, None, :]
+        seen = g.lookup(env.floor, fl.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
+        if seen < 0.5:
+            continue  # wall not seen rather than absent: the floor at its foot was not seen either
+        head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
+        centre = (xy[idx[0]] + xy[idx[-1]]) / 2
+        out.append(_Gap(centre, u, np.array([u[1], -u[0]]), width, float(seen), float(head)))
+    return out
+
+
+def _measured(gap: _Gap, tree: object, pts: np.ndarray) -> _Gap:
+    """The gap with its clear width and centre measured on the jamb points, as doors are.
+
+    The envelope line lies outside the wall face, so the wall's own line is
+    found first: the median offset of the points beside the gap's ends.
+    """
+    from scipy.spatial import cKDTree
+
+    if tree is None:
+        return gap
+    idx = tree.query_ball_point(gap.centre, gap.width / 2 + 0.4)  # type: ignore[attr-defined]
+    if not idx:
+        return gap
+    p = pts[np.asarray(idx)] - gap.centre
+    along, across = p @ gap.direction, p @ gap.outward
+    jamb = ((np.abs(np.abs(along) - gap.width / 2) < 0.3) & (across > WALL_SEARCH[0])
+            & (across < WALL_SEARCH[1]))
+    if jamb.sum() < 5:
+        return gap
+    line = gap.centre + gap.outward * float(np.median(across[jamb]))
+    # Mullions inside the gap are not jambs: measure on the points beyond them.
+    near = pts[np.asarray(idx)]
+    keep = np.abs((near - gap.centre) @ gap.direction) > gap.width / 2 - 0.15
+    if keep.sum() < 2:
+        return gap
+    width, shift = measure_width(cKDTree(near[keep]), near[keep], line, u=gap.direction, nrm=gap.outward,
+                                 span=gap.width, depth=0.2)
+    if width is None:
+        return gap
+    return _Gap(line + gap.direction * shift, gap.direction, gap.outward, width, gap.floor_seen, gap.lintel)
+
+
+def _nearest_gap(gaps: list[_Gap], at: np.ndarray, width: float) -> _Gap | None:
+    near = [g for g in gaps if np.hypot(*(g.centre - at)) <= max(width / 2, 0.5)]
+    return min(near, key=lambda g: float(np.hypot(*(g.centre - at)))) if near else None
+
+
+def _gap_at(envelope: shapely.Geometry, e: Exit, env: Surroundings) -> _Gap:
+    """The envelope opening at a detector-found exit the envelope walk did not see as a gap.
+
+    The door detector only reports an opening with a lintel over it and the
+    floor seen through it, so both count as seen.
+    """
+    p = Point(e.at)
+    q = nearest_points(envelope, p)[0]
+    line = min((g for g in getattr(envelope, "geoms", [envelope])), key=lambda r: r.distance(q))
+    s = line.project(q)
+    a = np.asarray(line.interpolate(max(0.0, s - 0.05)).coords[0])
+    b = np.asarray(line.interpolate(min(line.length, s + 0.05)).coords[0])
+    d = (b - a) / max(float(np.hypot(*(b - a))), 1e-12)
+    return _Gap(np.array([q.x, q.y]), d, np.array([d[1], -d[0]]), e.width, 1.0, 1.0)

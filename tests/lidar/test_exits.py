@@ -1,0 +1,116 @@
+"""Final exits: openings in the outer wall, judged on what lies beyond, each with its evidence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from facility.model import Exit, Facility, Space, SpaceKind
+from lidar.exits import Surroundings, judge_exits
+from lidar.extract import extract
+from lidar.grid import Grid
+from lidar.metrics import accuracy
+from lidar.options import ExtractOptions
+from lidar.synth import SynthOptions, synthesize
+
+from .conftest import office_floor
+
+CELL = 0.05
+
+
+def _room(beyond: str, *, gap: tuple[float, float] = (4.5, 6.0), lintel: bool = True,
+          mullion: float | None = None) -> tuple[list[Space], Surroundings]:
+    """A 6 x 6 m room (walls on x, y = 2 and 8) with a gap in its south wall, and what lies beyond it."""
+    g = Grid(0.0, 0.0, CELL, (200, 200))
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
+    ring = ((np.abs(xx - 2) < 0.08) | (np.abs(xx - 8) < 0.08)
+            | (np.abs(yy - 2) < 0.08) | (np.abs(yy - 8) < 0.08))
+    inside_box = (xx > 1.9) & (xx < 8.1) & (yy > 1.9) & (yy < 8.1)
+    wall = ring & inside_box
+    hole = (np.abs(yy - 2) < 0.1) & (xx > gap[0]) & (xx < gap[1])
+    wall &= ~hole
+    if mullion is not None:
+        wall |= hole & (np.abs(xx - mullion) < 0.03)
+    floor = (xx > 2.1) & (xx < 7.9) & (yy > 2.1) & (yy < 7.9) | hole
+    outside = yy < 1.9
+    floor_level = floor | (outside if beyond in ("ground", "interior") else False)
+    ceiling = inside_box | (outside if beyond == "interior" else False)
+    lin = wall | (hole if lintel else False)
+    any_ret = wall | floor_level | ceiling
+    ii, jj = np.nonzero(wall)
+    env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, g.centres(ii, jj))
+    return [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 2, 8, 8))], env
+
+
+@pytest.mark.parametrize("beyond", ["ground", "nothing"])
+def test_gap_in_the_outer_wall_is_an_exit_with_its_evidence(beyond: str) -> None:
+    spaces, env = _room(beyond)
+    (x,), notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert not notes
+    assert math.dist(x.exit.at, (5.25, 2.0)) < 0.1 and abs(x.exit.width - 1.5) <= 0.1
+    assert "gap in the outer wall with jambs" in x.evidence and "door head (lintel) above" in x.evidence
+    expected = "ground or walkway" if beyond == "ground" else "no returns beyond"
+    assert any(e.startswith(expected) for e in x.evidence)
+    assert 0.5 < x.confidence <= 1.0
+    assert x.as_dict()["confidence"] == round(x.confidence, 2)
+
+
+def test_opening_into_unscanned_space_inside_the_building_is_no_exit() -> None:
+    spaces, env = _room("interior")
+    exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert exits == []
+    assert any("inside the building" in n for n in notes)
+
+
+def test_detected_opening_off_the_envelope_is_no_exit() -> None:
+    spaces, env = _room("nothing", gap=(4.5, 4.5))  # no gap in the wall
+    inner = Exit(id="x", space="R", at=(5.0, 5.0), width=1.0)
+    exits, notes = judge_exits("L0", spaces, [inner], env, ground=True, opt=ExtractOptions())
+    assert exits == [] and any("not in the outer wall" in n for n in notes)
+
+
+def test_upper_storey_opening_is_an_exit_only_onto_a_terrace() -> None:
+    spaces, env = _room("nothing")
+    exits, notes = judge_exits("L1", spaces, [], env, ground=False, opt=ExtractOptions())
+    assert exits == [] and any("upper storey" in n for n in notes)
+    spaces, env = _room("ground")
+    exits, _ = judge_exits("L1", spaces, [], env, ground=False, opt=ExtractOptions())
+    assert len(exits) == 1
+
+
+def test_glazed_entrance_without_head_and_with_a_mullion_is_one_exit() -> None:
+    spaces, env = _room("nothing", gap=(4.0, 6.4), lintel=False, mullion=5.2)
+    (x,), _ = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert abs(x.exit.width - 2.4) <= 0.1
+    assert "door head (lintel) above" not in x.evidence
+
+
+def test_unseen_wall_is_no_exit() -> None:
+    spaces, env = _room("nothing")
+    blind = env.floor.copy()
+    blind[:60, :] = False  # the floor near the south wall was never seen
+    env = Surroundings(env.grid, env.wall, env.lintel, blind, env.floor_level, env.ceiling, env.any_return,
+                       env.band_points)
+    exits, _ = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert exits == []
+
+
+def test_corridor_end_open_over_its_whole_width_is_found() -> None:
+    """The held-out ward case: a corridor whose end is one wide opening, no jamb on its own line."""
+    spaces, doors, _, lv = office_floor(2)
+    end = Exit(id="X", space="C", at=(8.0, 1.2), width=2.4)
+    walkin = Exit(id="W", space="R00", at=(2.0, -5.0), width=1.2)
+    fac = Facility(name="ward", levels=(lv,), spaces=tuple(spaces), doors=tuple(doors), exits=(end, walkin))
+    opts = SynthOptions(spacing=0.05, clutter_per_m2=0.02)
+    pts = synthesize(fac, rng=np.random.default_rng(3), options=opts)
+    ex = extract(pts)
+    acc = accuracy(ex.facility, fac)
+    assert acc.door_f1 == 1.0 and acc.door_width_mae <= 0.05
+    found = ex.facility.exits
+    assert len(found) == 2 and not ex.facility.metadata["provisional_exits"]
+    evidence = ex.facility.metadata["exit_evidence"]
+    assert {e["id"] for e in evidence} == {x.id for x in found}
+    assert all(e["confidence"] >= 0.5 and e["evidence"] for e in evidence)
