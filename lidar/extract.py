@@ -20,14 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
-import shapely
 from scipy import ndimage
-from shapely.geometry import Point, Polygon
-from shapely.ops import nearest_points
 
-from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from facility.model import Door, Exit, Facility, Level, Space
+from lidar.assembly import connect_openings, keep_reachable, make_spaces, provisional_exit, side_label
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
@@ -36,7 +33,6 @@ from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
 from lidar.options import ExtractOptions
 from lidar.polygons import region_polygons
-from lidar.polygons import shared_wall_length as _wall_length
 from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
 from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
@@ -182,7 +178,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         report.warn(f"exits inferred from openings in the outer wall, to confirm before an evacuation "
                     f"study: {listed}")
     else:
-        provisional = _provisional_exit(spaces)
+        provisional = provisional_exit(spaces)
         if provisional is not None:
             exits.append(provisional)
             report.provisional_exits.append(provisional.id)
@@ -246,17 +242,17 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
         # Straighten at least the staircase of the cells (coarse grids for sparse scans).
         polys = region_polygons(seg.labels, grid, max(opt.simplify, 1.5 * cell))
-    spaces, by_label = _spaces(lid, polys, seg.widths, opt)
+    spaces, by_label = make_spaces(lid, polys, seg.widths, opt)
     # Sides of an opening are judged on cells where floor or ceiling was seen,
     # so the margin the closing adds outside an exit does not count as a room.
     evidence = ndimage.binary_dilation(floor | ceil, iterations=1)
     masked = np.where(evidence, seg.labels, 0)
-    doors, exits = _connect(lid, openings, grid, masked, seg.labels, by_label=by_label,
+    doors, exits = connect_openings(lid, openings, grid, masked, seg.labels, by_label=by_label,
                             opt=opt, report=report)
     spaces, doors = rooms_from_corridor_sides(lid, spaces, doors, grid=grid, wall=wall,
                                               band_points=pts[in_band, :2], opt=opt, lattice=lattice,
                                               report=report)
-    spaces = _mark_unreachable(lid, spaces, doors, exits, report)
+    spaces = keep_reachable(lid, spaces, doors, exits, report)
     kept = {s.id for s in spaces}
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
                        cols.fill(f - 0.15, st.ceiling + 0.15) > 0, pts[in_band, :2])
@@ -313,7 +309,7 @@ def _join_corridor(lid: str, grid: Grid, seg: Segmentation, openings: list[Openi
     area = np.bincount(labels.ravel(), minlength=len(widths)) * grid.cell**2
     keep: list[Opening] = []
     for o in openings:
-        a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
+        a, b = side_label(grid, labels, o, 1.0), side_label(grid, labels, o, -1.0)
         if (a and b and a != b and _corridor_like(area[a], widths[a], opt)
                 and _corridor_like(area[b], widths[b], opt) and o.width < opt.corridor_join_fraction
                 * min(widths[a], widths[b]) and _across(grid, labels, a, o) and _across(grid, labels, b, o)):
@@ -370,156 +366,3 @@ def _specks(seen: np.ndarray, cell: float) -> np.ndarray:
     sizes = np.bincount(lab.ravel())
     sizes[0] = 0
     return np.asarray((lab > 0) & (sizes[lab] < 0.02 * sizes.max()))
-
-
-def _spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
-            ) -> tuple[list[Space], dict[int, Space]]:
-    out: list[Space] = []
-    by_label: dict[int, Space] = {}
-    counts = {SpaceKind.CORRIDOR: 0, SpaceKind.ROOM: 0}
-    for k in sorted(polys):
-        p = polys[k]
-        w = float(widths[k]) if k < len(widths) else 0.0
-        elong = p.area / (w * w) if w > 0 else 0.0
-        corridor = elong >= opt.corridor_min_elongation and 0 < w <= opt.corridor_max_width
-        kind = SpaceKind.CORRIDOR if corridor else SpaceKind.ROOM
-        counts[kind] += 1
-        sid = f"{lid}-{'C' if corridor else 'R'}{counts[kind]:02d}"
-        s = Space(id=sid, level=lid, kind=kind, polygon=p, use="corridor" if corridor else None,
-                  name=f"{'corridor' if corridor else 'room'} {counts[kind]} ({lid})")
-        out.append(s)
-        by_label[k] = s
-    return out, by_label
-
-
-def _side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
-    c, nrm = np.asarray(o.centre), np.asarray(o.normal) * sign
-    # Start beyond the far face of a wall even when only one face was seen.
-    start = max(o.depth / 2, 0.1) + 0.15
-    for off in np.arange(start, start + 0.7, 0.1):
-        v = int(grid.lookup(labels, (c + nrm * off)[None, :])[0])
-        if v:
-            return v
-    return 0
-
-
-def _connect(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, raw: np.ndarray, *,
-             by_label: dict[int, Space], opt: ExtractOptions, report: ExtractionReport
-             ) -> tuple[list[Door], list[Exit]]:
-    doors: list[Door] = []
-    exits: list[Exit] = []
-    seen: dict[tuple[str, ...], list[tuple[float, float]]] = {}
-    for o in openings:
-        a, b = _side_label(grid, labels, o, 1.0), _side_label(grid, labels, o, -1.0)
-        # A side with no floor seen may still be a space (a room glimpsed
-        # through its door): then the opening is a door, not an exit.
-        ra, rb = _side_label(grid, raw, o, 1.0), _side_label(grid, raw, o, -1.0)
-        a = a or (ra if ra != b else 0)
-        b = b or (rb if rb != a else 0)
-        sa, sb = by_label.get(a), by_label.get(b)
-        where = f"opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}) on level {lid}"
-        if o.width < opt.door_min_width:
-            report.warn(f"{where}: {o.width:.2f} m wide, narrower than {opt.door_min_width} m; dropped")
-            continue
-        if sa is not None and sb is not None and o.width > opt.door_max_width:
-            continue  # too wide for a door between two spaces: a beam over open floor
-        if sa is not None and sb is not None and sa.id == sb.id:
-            continue  # an opening inside one space (a beam, a partial partition)
-        if sa is None and sb is None:
-            continue
-        if sa is None or sb is None:
-            s = sa or sb
-            assert s is not None
-            at = nearest_points(s.polygon.exterior, Point(o.centre))[0]
-            if at.distance(Point(o.centre)) > 0.6:
-                continue
-            if any(t.id != s.id and t.polygon.distance(at) < 0.1 for t in by_label.values()):
-                report.warn(f"{where}: leads from {s.id} to unscanned space but lies on another space's "
-                            "wall; not made an exit")
-                continue
-            key: tuple[str, ...] = (s.id,)
-            if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
-                continue
-            seen.setdefault(key, []).append((at.x, at.y))
-            exits.append(Exit(id=f"{lid}-X{len(exits) + 1:02d}", space=s.id,
-                              at=(round(at.x, 3), round(at.y, 3)), width=round(o.width, 3)))
-            continue
-        shared = shapely.intersection(sa.polygon.boundary, sb.polygon.boundary.buffer(0.02))
-        if shared.is_empty:
-            report.warn(f"{where}: spaces {sa.id} and {sb.id} do not share a wall; door dropped")
-            continue
-        at = nearest_points(shared, Point(o.centre))[0]
-        # Snap onto a's boundary exactly (the shared part was found with a tolerance).
-        at = nearest_points(sa.polygon.boundary, at)[0]
-        wall_len = _wall_length(sa.polygon, sb.polygon, (at.x, at.y))
-        width = o.width
-        if wall_len < width:
-            # Simplified outlines can share less wall than the opening is wide.
-            if wall_len < opt.door_min_width:
-                report.warn(f"{where}: {sa.id} and {sb.id} share only {wall_len:.2f} m of wall; door dropped")
-                continue
-            report.warn(f"{where}: door width {width:.2f} m cut to the {wall_len:.2f} m of wall "
-                        f"{sa.id} and {sb.id} share")
-            width = wall_len - 1e-3
-        if at.distance(Point(o.centre)) > 0.6:
-            report.warn(f"{where}: no wall between {sa.id} and {sb.id} near the opening; door dropped")
-            continue
-        key = tuple(sorted((sa.id, sb.id)))
-        if any(Point(p).distance(at) < 0.5 for p in seen.get(key, [])):
-            continue
-        seen.setdefault(key, []).append((at.x, at.y))
-        doors.append(Door(id=f"{lid}-D{len(doors) + 1:02d}", spaces=(sa.id, sb.id),
-                          at=(round(at.x, 3), round(at.y, 3)), width=math.floor(width * 1000) / 1000))
-    return doors, exits
-
-
-#: Width (m) of the stand-in exit added when a scan shows no way out.
-PROVISIONAL_EXIT_WIDTH = 0.9
-
-
-def _provisional_exit(spaces: list[Space]) -> Exit | None:
-    """A stand-in exit in the middle of the longest outer wall of the largest corridor (or space)."""
-    if not spaces:
-        return None
-    corridors = [s for s in spaces if s.kind is SpaceKind.CORRIDOR]
-    host = max(corridors or spaces, key=lambda s: s.area)
-    level = [s.polygon for s in spaces if s.level == host.level]
-    others = [s.polygon.boundary for s in spaces if s.id != host.id and s.level == host.level]
-    outline = shapely.union_all(level).buffer(0.01)
-    outer = host.polygon.exterior.intersection(
-        shapely.union_all([g.exterior for g in getattr(outline, "geoms", [outline])]).buffer(0.05))
-    if others:
-        outer = outer.difference(shapely.union_all(others).buffer(0.1))
-    outer = shapely.line_merge(outer) if not outer.is_empty else outer
-    parts = [g for g in getattr(outer, "geoms", [outer]) if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
-    if not parts:
-        return None
-    seg = max(parts, key=lambda g: g.length)
-    at = seg.interpolate(0.5, normalized=True)
-    return Exit(id=f"{host.level}-X00", space=host.id, at=(round(at.x, 3), round(at.y, 3)),
-                width=PROVISIONAL_EXIT_WIDTH)
-
-
-def _mark_unreachable(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit],
-                      report: ExtractionReport) -> list[Space]:
-    """Keep the level's main connected part; spaces no door reaches are dropped with a warning.
-
-    A space nobody can walk into would be an error in every simulation; the
-    warning names it and its area so it can be added back by hand with a door.
-    """
-    if not spaces:
-        return spaces
-    g = nx.Graph()
-    g.add_nodes_from(s.id for s in spaces)
-    g.add_edges_from(d.spaces for d in doors)
-    area = {s.id: s.area for s in spaces}
-    comps = sorted(nx.connected_components(g), key=lambda c: (-sum(area[x] for x in c), sorted(c)))
-    main = comps[0]
-    for s in spaces:
-        if s.id not in main:
-            c = s.polygon.centroid
-            report.warn(f"space {s.id} ({s.area:.1f} m^2 around ({c.x:.1f}, {c.y:.1f})) on level {lid}: "
-                        "no door to the rest of the level was found, so it was left out; "
-                        "check the scan or add it "
-                        "with a door in the facility file")
-    return [s for s in spaces if s.id in main]
