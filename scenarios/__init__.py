@@ -15,7 +15,7 @@ from scenarios.loader import dump, from_dict, load, loads
 from scenarios.runner import Results, resolve_facility, run
 
 #: Modules of the built-in kinds; importing one registers its kind in KINDS.
-BUILTIN_KINDS = ("scenarios.operations", "scenarios.evacuation")
+BUILTIN_KINDS = ("scenarios.operations", "scenarios.evacuation", "scenarios.hazards.infection")
 for _module in BUILTIN_KINDS:
     importlib.import_module(_module)
 

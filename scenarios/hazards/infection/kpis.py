@@ -1,0 +1,209 @@
+"""KPIs and tables of one infection replication, their summary across replications, and the report.
+
+KPI names are ``<intervention>.<name>``:
+
+- ``secondary_cases`` (expected, over the emission spread), with
+  ``secondary_cases.p05`` / ``.p95`` over emission draws; ``tertiary_cases``;
+- ``secondary.<route>`` (``airborne``, ``contact``), ``secondary.staff``,
+  ``secondary.patients``; ``exposed`` (people with any exposure to an index case);
+- ``ops.<kpi>``: the operations KPIs that show the response's cost (waits,
+  length of stay, boarding, bed occupancy, left without being seen,
+  diversions, isolation waits).
+
+Tables (one row set per intervention): ``cases`` (expected cases by
+generation, route, space, role, pathway and day), ``people`` (everyone with a
+risk above 1e-6), ``risk_map`` (per space and hour: mean concentration, the
+risk of a person breathing 0.54 m³/h there for the hour, and the cases
+attributed there).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from scenarios.base import Replication
+from scenarios.stats import mean_ci
+
+if TYPE_CHECKING:
+    from facility.model import Facility
+    from scenarios.hazards.infection.runs import Outcome
+    from scenarios.hazards.infection.schema import InfectionScenario
+
+__all__ = ["replication_tables", "report", "summarize"]
+
+_ROUTES = ("airborne", "contact")
+_OPS_PREFIXES = ("wait.", "lwbs.", "boarding.", "beds.occupancy.", "patients.", "isolation.")
+_OPS_SUFFIXES = (".mean",)
+#: Breathing rate of the risk map's reference person (standing, m³/h).
+_MAP_BREATH = 0.54
+_PEOPLE_FLOOR = 1e-6
+
+
+def _ops_cost(k: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for name, v in k.items():
+        if name.startswith(_OPS_PREFIXES) or (name.startswith("los.") and name.endswith(_OPS_SUFFIXES)):
+            out[f"ops.{name}"] = float(v)
+    return out
+
+
+def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list[Outcome],
+                       closed_space: str | None) -> tuple[dict[str, float], dict[str, pa.Table]]:
+    """KPIs and tables of one replication (every intervention)."""
+    kpis: dict[str, float] = {}
+    cases_parts: list[pa.Table] = []
+    people_parts: list[pa.Table] = []
+    map_parts: list[pa.Table] = []
+    space_ids = np.asarray([s.id for s in facility.spaces], dtype=object)
+    for o in outcomes:
+        name = o.intervention.name
+        e, pp = o.exposure, o.people
+        rec = e.records
+        g1 = rec.generation == 1
+        kpis[f"{name}.secondary_cases"] = float(e.secondary.sum())
+        kpis[f"{name}.secondary_cases.p05"] = float(np.percentile(e.secondary_draws, 5))
+        kpis[f"{name}.secondary_cases.p95"] = float(np.percentile(e.secondary_draws, 95))
+        kpis[f"{name}.tertiary_cases"] = float(e.tertiary.sum())
+        for code, route in enumerate(_ROUTES):
+            kpis[f"{name}.secondary.{route}"] = float(rec.cases[g1 & (rec.route == code)].sum())
+        staff = pp.is_staff
+        kpis[f"{name}.secondary.staff"] = float(e.secondary[staff].sum())
+        kpis[f"{name}.secondary.patients"] = float(e.secondary[~staff].sum())
+        kpis[f"{name}.exposed"] = float(np.unique(rec.person[g1]).size)
+        kpis[f"{name}.exposure_wall_s"] = o.wall_s
+        kpis.update({f"{name}.{k}": v for k, v in _ops_cost(o.ops_kpis).items()})
+        # expected cases by generation, route, space, role, pathway, day
+        day = np.floor(rec.time / 1440.0).astype(np.int64)
+        keys = np.stack([rec.generation.astype(np.int64), rec.route.astype(np.int64), rec.space, rec.person,
+                         day])
+        uniq, inv = np.unique(keys, axis=1, return_inverse=True)
+        sums = np.bincount(inv.ravel(), weights=rec.cases, minlength=uniq.shape[1])
+        doses = np.bincount(inv.ravel(), weights=rec.dose, minlength=uniq.shape[1])
+        n = uniq.shape[1]
+        cases_parts.append(pa.table({
+            "intervention": pa.array([name] * n, pa.string()),
+            "generation": pa.array(uniq[0], pa.int8()),
+            "route": pa.array([_ROUTES[r] for r in uniq[1].tolist()], pa.string()),
+            "space": pa.array(space_ids[uniq[2]].tolist() if n else [], pa.string()),
+            "role": pa.array(pp.role[uniq[3]].tolist() if n else [], pa.string()),
+            "pathway": pa.array(pp.pathway[uniq[3]].tolist() if n else [], pa.string()),
+            "person": pa.array([pp.label[i] for i in uniq[3].tolist()], pa.string()),
+            "day": pa.array(uniq[4], pa.int32()),
+            "dose": pa.array(doses, pa.float64()),
+            "cases": pa.array(sums, pa.float64()),
+        }))
+        risky = np.flatnonzero((e.secondary + e.tertiary) > _PEOPLE_FLOOR)
+        people_parts.append(pa.table({
+            "intervention": pa.array([name] * risky.size, pa.string()),
+            "person": pa.array([pp.label[i] for i in risky.tolist()], pa.string()),
+            "role": pa.array(pp.role[risky].tolist(), pa.string()),
+            "pathway": pa.array(pp.pathway[risky].tolist(), pa.string()),
+            "secondary": pa.array(e.secondary[risky], pa.float64()),
+            "tertiary": pa.array(e.tertiary[risky], pa.float64()),
+        }))
+        map_parts.append(_risk_map(name, o, space_ids))
+    if closed_space is not None:
+        kpis["closed_space_found"] = 1.0
+    tables = {"cases": pa.concat_tables(cases_parts), "people": pa.concat_tables(people_parts),
+              "risk_map": pa.concat_tables(map_parts)}
+    return kpis, tables
+
+
+def _risk_map(name: str, o: Outcome, space_ids: np.ndarray) -> pa.Table:
+    e = o.exposure
+    rec = e.records
+    hours_cases: dict[tuple[int, int], float] = {}
+    hr = np.floor(rec.time / 60.0).astype(np.int64)
+    if rec.cases.size:
+        key = rec.space * 1_000_000 + hr
+        u, inv = np.unique(key, return_inverse=True)
+        s = np.bincount(inv, weights=rec.cases)
+        hours_cases = {(int(k // 1_000_000), int(k % 1_000_000)): float(v) for k, v in zip(u, s, strict=True)}
+    conc: dict[tuple[int, int], float] = {}
+    f = e.field
+    if f is not None:
+        per_h = max(1, round(60.0 / f.dt_min))
+        n_h = f.n_bins // per_h
+        if n_h:
+            cum = f.cum[: n_h * per_h + 1: per_h]  # integral at whole hours
+            hourly = np.diff(cum, axis=0)  # [hours, spaces], quanta·h/m³ per hour
+            hh, ss = np.nonzero(hourly > 0)
+            conc = {(int(s_), int(h_)): float(hourly[h_, s_]) for h_, s_ in zip(hh, ss, strict=True)}
+    keys = sorted(set(conc) | set(hours_cases))
+    c = np.array([conc.get(k, 0.0) for k in keys])
+    return pa.table({
+        "intervention": pa.array([name] * len(keys), pa.string()),
+        "space": pa.array([str(space_ids[k[0]]) for k in keys], pa.string()),
+        "hour": pa.array([k[1] for k in keys], pa.int32()),
+        "conc_quanta_m3": pa.array(c, pa.float64()),
+        "risk_one_hour": pa.array(1.0 - np.exp(-_MAP_BREATH * c), pa.float64()),
+        "cases": pa.array([hours_cases.get(k, 0.0) for k in keys], pa.float64()),
+    })
+
+
+def summarize(scenario: InfectionScenario, reps: list[Replication]) -> dict[str, Any]:
+    """Means with 95 % confidence intervals across replications, and the interventions side by side."""
+    names = sorted({k for r in reps for k in r.kpis})
+    out: dict[str, Any] = {k: mean_ci([r.kpis.get(k, math.nan) for r in reps]) for k in names}
+    base = "baseline"
+    side: list[dict[str, Any]] = []
+    for iv in scenario.all_interventions():
+        row: dict[str, Any] = {"intervention": iv.name}
+        for k in ("secondary_cases", "secondary_cases.p05", "secondary_cases.p95", "tertiary_cases",
+                  "secondary.airborne", "secondary.contact", "secondary.staff", "secondary.patients",
+                  "exposed"):
+            row[k] = out.get(f"{iv.name}.{k}", {}).get("mean", math.nan)
+        if iv.name != base:
+            diffs = [r.kpis.get(f"{iv.name}.secondary_cases", math.nan) -
+                     r.kpis.get(f"{base}.secondary_cases", math.nan) for r in reps]
+            row["change_vs_baseline"] = mean_ci(diffs)
+        side.append(row)
+    out["interventions"] = side
+    out["pathogen"] = scenario.pathogen.resolve().name
+    out["tertiary_note"] = _tertiary_note(scenario)
+    return out
+
+
+def _tertiary_note(sc: InfectionScenario) -> str:
+    p = sc.pathogen.resolve()
+    days = sc.days if sc.days is not None else sc.operations.run.length_min / 1440.0
+    if sc.generations < 2:
+        return "tertiary cases not computed (generations: 1)"
+    if p.incubation_d is None:
+        return f"{p.name}: no onset of infectiousness within a run, so no tertiary cases"
+    share = float(p.incubation_d.cdf(np.array([days]))[0])
+    return (f"{p.name}: incubation median {p.incubation_d.median:g} d; {share:.0%} of cases infected at the "
+            f"start of this {days:g}-day run would be infectious by its end"
+            + (" - tertiary cases matter" if share > 0.1 else " - tertiary cases are negligible"))
+
+
+def _fmt(v: Any) -> str:
+    if not isinstance(v, dict) or v.get("mean") is None or math.isnan(v["mean"]):
+        return "-"
+    hw = v.get("half_width", math.nan)
+    return f"{v['mean']:.3g}" + ("" if hw is None or math.isnan(hw) else f" ± {hw:.2g}")
+
+
+def report(kpis: dict[str, Any]) -> str:
+    """Interventions side by side: expected cases (95 % CI over replications) and operations cost."""
+    lines = [f"Pathogen: {kpis.get('pathogen', '?')}. {kpis.get('tertiary_note', '')}",
+             f"{'intervention':<22}{'secondary':>18}{'emission p05-p95':>20}{'tertiary':>16}"
+             f"{'airborne':>12}{'contact':>12}{'staff':>10}{'exposed':>10}"]
+    for row in kpis.get("interventions", []):
+        n = row["intervention"]
+        lines.append(f"{n:<22}{_fmt(kpis.get(n + '.secondary_cases')):>18}"
+                     f"{row['secondary_cases.p05']:>9.3g}-{row['secondary_cases.p95']:<10.3g}"
+                     f"{_fmt(kpis.get(n + '.tertiary_cases')):>16}{row['secondary.airborne']:>12.3g}"
+                     f"{row['secondary.contact']:>12.3g}{row['secondary.staff']:>10.3g}{row['exposed']:>10.0f}")
+    lines.append("Operations cost (mean ± 95% CI)")
+    for key in ("boarding.mean_min", "boarding.share", "patients.diverted", "beds.occupancy.ward_bed",
+                "lwbs.ed_minors", "los.ed_minors.mean", "los.ed_majors.mean"):
+        vals = [f"{row['intervention']}: {_fmt(kpis.get(row['intervention'] + '.ops.' + key))}"
+                for row in kpis.get("interventions", [])]
+        if any(not v.endswith(": -") for v in vals):
+            lines.append(f"  {key:<26} " + "; ".join(vals))
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""The infection kind's entry points for the shared runner: check a scenario, run one replication.
+
+One replication runs, for the baseline and then every intervention, the
+operations model on the intervention's operations scenario
+(:mod:`~scenarios.hazards.infection.response`) through its public
+``run_replication``, then the exposure of everyone it put in the building.
+Every intervention gets the same two child seeds of the replication's
+generator, one for operations and one for the emission draws, so
+differences between interventions are the interventions' doing, not
+noise (common random numbers).  Interventions that change nothing in
+operations reuse the baseline's operations run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scenarios.base import Replication
+from scenarios.errors import ScenarioFileError
+from scenarios.hazards.infection.contact import Hygiene
+from scenarios.hazards.infection.exposure import Exposure, expected_cases
+from scenarios.hazards.infection.kpis import replication_tables
+from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity, Pathogen
+from scenarios.hazards.infection.presence import People, Presence, PresenceKind, from_events
+from scenarios.hazards.infection.response import bay_of_index, index_pathway, operations_variant
+from scenarios.hazards.infection.schema import InfectionScenario, Intervention, MaskPolicy
+from scenarios.hazards.infection.ventilation import space_air
+from scenarios.operations import check as ops_check
+from scenarios.operations import run_replication as ops_run_replication
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from facility.model import Facility
+
+__all__ = ["Outcome", "check", "exposure_of", "run_replication"]
+
+
+def check(scenario: InfectionScenario, facility: Facility) -> None:
+    """Raise ScenarioFileError if the scenario names spaces or uses the facility lacks."""
+    src = scenario.source or "<scenario>"
+    for i, ic in enumerate(scenario.index_cases):
+        if ic.space is not None and not facility.has_space(ic.space):
+            raise ScenarioFileError(src, f"index_cases[{i}].space",
+                                    f"no space {ic.space!r} in facility {facility.name!r}")
+    airs = [("air", scenario.air)] + [(f"interventions[{k}].air", iv.air)
+                                       for k, iv in enumerate(scenario.interventions) if iv.air is not None]
+    for where, air in airs:
+        assert air is not None
+        for sid in [*air.air_changes, *air.isolation_spaces]:
+            if not facility.has_space(sid):
+                raise ScenarioFileError(src, where, f"no space {sid!r} in facility {facility.name!r}")
+        for j, h in enumerate(air.hepa):
+            if not facility.has_space(h.space):
+                raise ScenarioFileError(src, f"{where}.hepa[{j}].space",
+                                        f"no space {h.space!r} in facility {facility.name!r}")
+    for k, iv in enumerate(scenario.interventions):
+        iso = iv.isolate
+        if iso is None:
+            continue
+        for what, use in (("room_use", iso.room_use), ("cohort_use", iso.cohort_use)):
+            if use is not None and use not in facility.uses:
+                raise ScenarioFileError(src, f"interventions[{k}].isolate.{what}",
+                                        f"no space with use {use!r} in facility {facility.name!r}")
+    for iv in scenario.all_interventions():
+        ops_check(operations_variant(scenario, iv), facility)
+    p = scenario.pathogen.resolve()
+    if p.emission is None and p.contact is None:
+        raise ScenarioFileError(src, "pathogen", f"{p.name} has neither an airborne emission nor a contact "
+                                "route; give 'emission' or 'contact'")
+
+
+class Outcome:
+    """The operations run and exposure of one intervention in one replication."""
+
+    def __init__(self, iv: Intervention, ops_kpis: dict[str, float], people: People, exposure: Exposure,
+                 wall_s: float) -> None:
+        self.intervention = iv
+        self.ops_kpis = ops_kpis
+        self.people = people
+        self.exposure = exposure
+        self.wall_s = wall_s
+
+
+def _breathing(people: People, masks: MaskPolicy, sc: InfectionScenario) -> tuple[np.ndarray, np.ndarray]:
+    staff = people.is_staff
+    act = sc.activity
+    p_in = INHALATION_M3H[act.patients] * (1 - masks.of("patients").inward)
+    s_in = INHALATION_M3H[act.staff] * (1 - masks.of("staff").inward)
+    breath = np.where(staff, s_in, p_in)
+    std = INHALATION_M3H[Activity.STANDING]
+    p_out = (1 - masks.of("patients").outward) * INHALATION_M3H[act.patients] / std
+    s_out = (1 - masks.of("staff").outward) * INHALATION_M3H[act.staff] / std
+    return breath, np.where(staff, s_out, p_out)
+
+
+def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, events: pa.Table, *,
+                horizon_min: float, rng: np.random.Generator) -> tuple[People, Exposure]:
+    """Exposure of everyone in one operations run under intervention ``iv``."""
+    pathogen: Pathogen = sc.pathogen.resolve()
+    air = space_air(facility, sc.air.merged(iv.air), pathogen)
+    sidx = air.index()
+    kinds = {n: r.kind for n, r in operations_variant(sc, iv).resources.items()}
+    people, pres, contacts = from_events(events, kinds, sidx, horizon_min)
+    masks = iv.masks or sc.masks
+    breath, source = _breathing(people, masks, sc)
+    label, role, pathway, patient = list(people.label), list(people.role), list(people.pathway), \
+        people.patient.tolist()
+    index: list[int] = []
+    emission = []
+    extra: list[Presence] = []
+    std = INHALATION_M3H[Activity.STANDING]
+    for i, ic in enumerate(sc.index_cases):
+        pe = ic.emission if ic.emission is not None else pathogen.emission
+        if pe is None:
+            from scenarios.hazards.infection.pathogens import Lognormal
+
+            pe = Lognormal(median=0.0)
+        if ic.pathway is not None:
+            name = index_pathway(i)
+            cand = [k for k, (pw, pid) in enumerate(zip(pathway, patient, strict=True))
+                    if pw == name and pid >= 0]
+            if not cand:
+                continue  # arrives after the end of the run
+            j = min(cand, key=lambda k: patient[k])
+        else:
+            j = len(label)
+            label.append(f"index {i}")
+            role.append("index")
+            pathway.append("")
+            patient.append(-2)
+            assert ic.space is not None
+            t0 = ic.start_h * 60.0
+            extra.append(Presence(np.array([j]), np.array([sidx[ic.space]]), np.array([t0]),
+                                  np.array([t0 + ic.hours * 60.0]), np.array([PresenceKind.STAY], np.int8)))
+            breath = np.append(breath, 0.0)
+            source = np.append(source, 0.0)
+        m = ic.the_mask()
+        source[j] = (1 - m.outward) * INHALATION_M3H[ic.activity] / std
+        breath[j] = 0.0
+        index.append(j)
+        emission.append(pe)
+    if extra:
+        pres = Presence.concat([pres, *extra])
+    people = People(label=label, role=np.asarray(role, dtype=object),
+                    pathway=np.asarray(pathway, dtype=object), patient=np.asarray(patient, np.int64))
+    hh = iv.hand_hygiene or sc.hand_hygiene
+    exp = expected_cases(pres=pres, contacts=contacts, n_people=people.n, index=np.asarray(index, np.int64),
+                         breath=breath, source=source, emission=emission, air=air, pathogen=pathogen,
+                         hygiene=Hygiene(hh.before, hh.after, hh.device_cleaning), horizon_min=horizon_min,
+                         dt_min=sc.time_step_min, samples=sc.emission_samples, generations=sc.generations,
+                         rng=rng)
+    return people, exp
+
+
+def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.random.Generator,
+                    index: int) -> Replication:
+    """Baseline and every intervention: operations, exposure, KPIs and tables."""
+    ops_seed, emission_seed = (int(x) for x in rng.integers(2**63, size=2))
+    outcomes: list[Outcome] = []
+    base_ops = None
+    close: tuple[str, str] | None = None
+    for iv in scenario.all_interventions():
+        t0 = time.perf_counter()
+        variant_close = None
+        if iv.close_bay is not None:
+            assert base_ops is not None
+            space = bay_of_index(base_ops.tables["events"], iv.close_bay.at_h * 60.0, facility)
+            if space is not None:
+                close = (space, facility.space(space).use or "")
+                variant_close = close
+        if base_ops is None or iv.changes_operations:
+            ops_sc = operations_variant(scenario, iv, close=variant_close)
+            ops = ops_run_replication(ops_sc, facility, np.random.default_rng(ops_seed), index)
+            horizon = ops_sc.run.length_min
+        else:
+            ops = base_ops
+        if base_ops is None:
+            base_ops = ops
+        t1 = time.perf_counter()
+        people, exp = exposure_of(scenario, iv, facility, ops.tables["events"], horizon_min=horizon,
+                                  rng=np.random.default_rng(emission_seed))
+        outcomes.append(Outcome(iv, dict(ops.kpis), people, exp, time.perf_counter() - t1))
+        outcomes[-1].ops_kpis["wall_s"] = t1 - t0
+    kpis, tables = replication_tables(scenario, facility, outcomes, closed_space=close[0] if close else None)
+    return Replication(index=index, kpis=kpis, tables=tables)

@@ -1,0 +1,316 @@
+"""The infection scenario (``kind: infection``): pathogen, index cases, air, hygiene, interventions.
+
+An infection scenario names the operations scenario whose patients and
+staff are exposed (a file, read here at load time like every scenario file,
+or written inline), the pathogen, the index cases and the building's air,
+masks and hygiene; each intervention is a set of changes to those, and to
+operations (isolation at triage, closing a bay, staff cohorting), run side
+by side with the baseline on the same random numbers.  Defaults and their
+sources are in ``docs/infection.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from scenarios.base import ScenarioBase, StrictModel
+from scenarios.errors import ScenarioFileError
+from scenarios.hazards.infection.pathogens import Activity, Lognormal, PathogenSpec
+from scenarios.hazards.infection.ventilation import AirSettings
+from scenarios.operations.schema import OperationsScenario
+
+__all__ = [
+    "MASKS",
+    "ActivityPolicy",
+    "CloseBay",
+    "HandHygiene",
+    "IndexCase",
+    "InfectionScenario",
+    "Intervention",
+    "Isolate",
+    "Mask",
+    "MaskPolicy",
+]
+
+
+class Mask(StrictModel):
+    """Filtration of a mask: ``inward`` protects the wearer, ``outward`` the others."""
+
+    inward: float = Field(ge=0, le=1)
+    outward: float = Field(ge=0, le=1)
+
+
+#: Mask presets. N95/FFP2 in a fit-tested programme: inward >= 0.9 [verify]; surgical masks
+#: as source control 17-71 % (Lindsley et al. 2021), 0.5 taken [verify]; surgical inward 0.5
+#: as CAiMIRA's "Type I" (CERN-OPEN-2021-004) [verify].
+MASKS: dict[str, Mask] = {
+    "none": Mask(inward=0.0, outward=0.0),
+    "surgical": Mask(inward=0.5, outward=0.5),
+    "n95": Mask(inward=0.9, outward=0.9),
+}
+
+
+def _mask(v: Any) -> Any:
+    if isinstance(v, str) and v not in MASKS:
+        raise ValueError(f"unknown mask {v!r}; expected one of {sorted(MASKS)} "
+                         "or {inward: .., outward: ..}")
+    return v
+
+
+class MaskPolicy(StrictModel):
+    """Masks worn by patients, staff and the index cases (a preset name or efficiencies)."""
+
+    patients: str | Mask = "none"
+    staff: str | Mask = "none"
+
+    _check = field_validator("patients", "staff")(_mask)
+
+    def of(self, who: Literal["patients", "staff"]) -> Mask:
+        v = getattr(self, who)
+        return MASKS[v] if isinstance(v, str) else v
+
+
+class ActivityPolicy(StrictModel):
+    """What patients and staff do while exposed (sets their breathing rate)."""
+
+    patients: Activity = Activity.RESTING
+    staff: Activity = Activity.LIGHT
+
+
+class HandHygiene(StrictModel):
+    """Compliance with the hygiene acts of the contact route.
+
+    Defaults: hand hygiene 21 % before and 47 % after patient contact
+    (Erasmus et al., ICHE 31:283, 2010); cleaning of shared devices between
+    patients 50 % [assumption: no sourced value; audit locally].
+    """
+
+    before: float = Field(default=0.21, ge=0, le=1)
+    after: float = Field(default=0.47, ge=0, le=1)
+    device_cleaning: float = Field(default=0.5, ge=0, le=1)
+
+
+class IndexCase(StrictModel):
+    """An infectious person, either a patient of an operations pathway or placed in a space.
+
+    Give ``pathway`` (and ``arrive_h``): the case arrives then and follows the
+    pathway like any patient of it, so where they wait, which rooms they use
+    and which staff serve them come from the operations model.  Or give
+    ``space``, ``start_h`` and ``hours``: the case stays in that space
+    (outside the operations model).
+
+    Attributes:
+        pathway: Operations pathway the case follows.
+        arrive_h: Arrival, hours from the run start.
+        undiagnosed_wait_min: Time sat in the arrival space before joining the
+            pathway's first queue (an undiagnosed case waiting to be seen).
+        space: Space id of a placed case.
+        start_h: When a placed case arrives (hours from the run start).
+        hours: How long a placed case stays.
+        activity: What the case does (scales emission with exhaled volume).
+        mask: The case's mask.
+        emission: Override of the pathogen's emission for this case (quanta/h
+            standing; a lognormal ``median`` and ``gsd``).
+    """
+
+    pathway: str | None = None
+    arrive_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    undiagnosed_wait_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    space: str | None = None
+    start_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    hours: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    activity: Activity = Activity.STANDING
+    mask: str | Mask = "none"
+    emission: Lognormal | None = None
+
+    _check_mask = field_validator("mask")(_mask)
+
+    @model_validator(mode="after")
+    def _one(self) -> IndexCase:
+        if (self.pathway is None) == (self.space is None):
+            raise ValueError("give exactly one of 'pathway' (a patient of the operations model) or "
+                             "'space' (a case placed in a space)")
+        return self
+
+    def the_mask(self) -> Mask:
+        return MASKS[self.mask] if isinstance(self.mask, str) else self.mask
+
+
+class Isolate(StrictModel):
+    """Isolation of the index cases at triage (an operations lever).
+
+    Attributes:
+        after: Step of the index pathway at whose end the case is isolated
+            (default: the first step).
+        room_use: Clinical use of the isolation rooms (each such space is one room).
+        if_full: No free room: ``wait`` where they are, or go to a ``cohort`` place.
+        cohort_use: Clinical use of the cohort places (``if_full: cohort``).
+        screened_on_arrival: The case is recognised on arrival, so there is no
+            undiagnosed wait before the pathway.
+    """
+
+    after: str | None = None
+    room_use: str = "ed_isolation"
+    if_full: Literal["wait", "cohort"] = "wait"
+    cohort_use: str | None = None
+    screened_on_arrival: bool = True
+
+
+class CloseBay(StrictModel):
+    """Close the bay (or room) where the first index case is at ``at_h`` (an operations lever).
+
+    Its places leave their pool from ``at_h`` for ``hours`` (occupied places
+    close as their patient leaves; nobody new is admitted), then are deep
+    cleaned for ``deep_clean_h``.
+    """
+
+    at_h: float = Field(ge=0, allow_inf_nan=False)
+    hours: float = Field(gt=0, allow_inf_nan=False)
+    deep_clean_h: float = Field(default=4.0, ge=0, le=720, allow_inf_nan=False)
+
+
+class Intervention(StrictModel):
+    """One response, compared with the baseline on the same random numbers.
+
+    Attributes:
+        name: Label in results.
+        air: Air changes, HEPA units and isolation settings, on top of the scenario's.
+        masks: Mask policy replacing the scenario's.
+        hand_hygiene: Hygiene compliance replacing the scenario's.
+        isolate: Isolate the index cases (operations lever).
+        close_bay: Close the index case's bay (operations lever).
+        cohort_staff: Staff pools and how many of their units serve isolated
+            patients only (operations lever; needs ``isolate``).
+    """
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$")
+    air: AirSettings | None = None
+    masks: MaskPolicy | None = None
+    hand_hygiene: HandHygiene | None = None
+    isolate: Isolate | None = None
+    close_bay: CloseBay | None = None
+    cohort_staff: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cohort(self) -> Intervention:
+        if self.cohort_staff and self.isolate is None:
+            raise ValueError("'cohort_staff' serves isolated patients; it needs 'isolate'")
+        return self
+
+    @property
+    def changes_operations(self) -> bool:
+        return self.isolate is not None or self.close_bay is not None or bool(self.cohort_staff)
+
+
+class InfectionScenario(ScenarioBase):
+    """An infection scenario (``kind: infection``).
+
+    Attributes:
+        operations: The operations scenario whose people are exposed: a file
+            (relative to this one) or the scenario written inline.
+        days: Length of the run in days (replaces the operations run's length;
+            the warm-up is dropped, so everyone present counts).
+        pathogen: A preset and overrides.
+        index_cases: The infectious people at the start (none: nothing to spread).
+        air: The building's air.
+        masks: Who wears which mask.
+        activity: What patients and staff do while exposed.
+        hand_hygiene: Hygiene compliance of the contact route.
+        interventions: Responses compared with the baseline (which always runs first).
+        time_step_min: Time step of the airborne route.
+        emission_samples: Emission draws per index case and replication.
+        generations: 1 (secondary cases) or 2 (also tertiary cases).
+    """
+
+    kind: Literal["infection"] = "infection"
+    operations: OperationsScenario
+    days: float | None = Field(default=None, gt=0, le=60, allow_inf_nan=False)
+    pathogen: PathogenSpec
+    index_cases: list[IndexCase] = Field(default_factory=list)
+    air: AirSettings = Field(default_factory=AirSettings)
+    masks: MaskPolicy = Field(default_factory=MaskPolicy)
+    activity: ActivityPolicy = Field(default_factory=ActivityPolicy)
+    hand_hygiene: HandHygiene = Field(default_factory=HandHygiene)
+    interventions: list[Intervention] = Field(default_factory=list)
+    time_step_min: float = Field(default=1.0, gt=0, le=60, allow_inf_nan=False)
+    emission_samples: int = Field(default=200, ge=1, le=100_000)
+    generations: int = Field(default=2, ge=1, le=2)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _operations_file(cls, data: Any) -> Any:
+        # ``operations: path.yaml`` is read here, through the one scenario loader,
+        # so the frozen scenario holds everything and model code never reads files.
+        if not isinstance(data, dict) or not isinstance(data.get("operations"), str):
+            return data
+        src = data.get("source") or "<scenario>"
+        ref = Path(data["operations"])
+        if not ref.is_absolute() and data.get("source"):
+            ref = Path(src).parent / ref
+        from scenarios.loader import load
+
+        if not ref.exists():
+            raise ScenarioFileError(src, "operations", f"operations scenario file {str(ref)!r} not found "
+                                    "(a path relative to this file, or write the scenario inline)")
+        ops = load(ref)
+        if not isinstance(ops, OperationsScenario):
+            raise ScenarioFileError(src, "operations", f"{str(ref)!r} is a {ops.kind!r} scenario; "
+                                    "expected kind 'operations'")
+        return {**data, "operations": ops}
+
+    @field_validator("operations", mode="before")
+    @classmethod
+    def _inline(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {"kind": "operations", "name": "operations", **v}
+        return v
+
+    @field_validator("interventions")
+    @classmethod
+    def _unique(cls, v: list[Intervention]) -> list[Intervention]:
+        names = [i.name for i in v]
+        dup = sorted({n for n in names if names.count(n) > 1} | ({"baseline"} & set(names)))
+        if dup:
+            raise ValueError(f"intervention names must be unique and not 'baseline'; {dup} repeated "
+                             "or reserved")
+        return v
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> InfectionScenario:
+        sc = super().model_validate(obj, *args, **kwargs)
+        sc.cross_check()
+        return sc
+
+    def cross_check(self) -> None:
+        """Rules that tie the scenario to its operations scenario; ScenarioFileError naming the field."""
+        src = self.source or "<scenario>"
+        ops = self.operations
+        for i, ic in enumerate(self.index_cases):
+            if ic.pathway is not None and ic.pathway not in ops.pathways:
+                raise ScenarioFileError(src, f"index_cases[{i}].pathway",
+                                        f"unknown pathway {ic.pathway!r}; the operations scenario has "
+                                        f"{sorted(ops.pathways)}")
+        for k, iv in enumerate(self.interventions):
+            if (iv.isolate or iv.close_bay) and not any(ic.pathway for ic in self.index_cases):
+                raise ScenarioFileError(src, f"interventions[{k}]", "'isolate' and 'close_bay' act on index "
+                                        "cases that follow an operations pathway; none does")
+            for name in iv.cohort_staff:
+                res = ops.resources.get(name)
+                if res is None or res.kind != "staff":
+                    staff = sorted(n for n, r in ops.resources.items() if r.kind == "staff")
+                    raise ScenarioFileError(src, f"interventions[{k}].cohort_staff.{name}",
+                                            f"not a staff resource of the operations scenario: {staff}")
+            iso = iv.isolate
+            if iso is not None and iso.after is not None:
+                for i, ic in enumerate(self.index_cases):
+                    if ic.pathway and iso.after not in [s.name for s in ops.pathways[ic.pathway].steps]:
+                        raise ScenarioFileError(src, f"interventions[{k}].isolate.after",
+                                                f"pathway {ic.pathway!r} (index_cases[{i}]) has no step "
+                                                f"{iso.after!r}")
+
+    def all_interventions(self) -> list[Intervention]:
+        """The baseline (no change) followed by the scenario's interventions."""
+        return [Intervention(name="baseline"), *self.interventions]
