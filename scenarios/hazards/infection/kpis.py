@@ -5,7 +5,8 @@ KPI names are ``<intervention>.<name>``:
 - ``secondary_cases`` (expected, over the emission spread), with
   ``secondary_cases.p05`` / ``.p95`` over emission draws; ``tertiary_cases``;
 - ``secondary.<route>`` (``airborne``, ``contact``), ``secondary.staff``,
-  ``secondary.patients``; ``exposed`` (people with any exposure to an index case);
+  ``secondary.patients``; ``exposed`` (people with a risk of at least 1 in 1,000) and
+  ``reached`` (people with any exposure at all, however diluted);
 - ``ops.<kpi>``: the operations KPIs that show the response's cost (waits,
   length of stay, boarding, bed occupancy, left without being seen,
   diversions, isolation waits).
@@ -41,6 +42,8 @@ _OPS_SUFFIXES = (".mean",)
 #: Breathing rate of the risk map's reference person (standing, m³/h).
 _MAP_BREATH = 0.54
 _PEOPLE_FLOOR = 1e-6
+#: "Exposed": a secondary risk of at least 1 in 1,000 (``reached``: any exposure at all).
+_EXPOSED_RISK = 1e-3
 
 
 def _ops_cost(k: dict[str, float]) -> dict[str, float]:
@@ -73,7 +76,8 @@ def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list
         staff = pp.is_staff
         kpis[f"{name}.secondary.staff"] = float(e.secondary[staff].sum())
         kpis[f"{name}.secondary.patients"] = float(e.secondary[~staff].sum())
-        kpis[f"{name}.exposed"] = float(np.unique(rec.person[g1]).size)
+        kpis[f"{name}.exposed"] = float((e.secondary >= _EXPOSED_RISK).sum())
+        kpis[f"{name}.reached"] = float(np.unique(rec.person[g1]).size)
         kpis[f"{name}.exposure_wall_s"] = o.wall_s
         kpis.update({f"{name}.{k}": v for k, v in _ops_cost(o.ops_kpis).items()})
         # expected cases by generation, route, space, role, pathway, day

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from scenarios.errors import RunError
 from scenarios.operations.distributions import Distribution
-from scenarios.operations.schema import Arrival, Closure, Isolation, OperationsScenario, Resource, Step
+from scenarios.operations.schema import Arrival, OperationsScenario, Resource, Run, Step
 
 if TYPE_CHECKING:
     from facility.model import Facility
@@ -63,7 +63,9 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
             (from :func:`bay_of_index` on the baseline run).
     """
     ops = sc.operations
-    run_update: dict[str, Any] = {"record_events": True, "batches": None}
+    run_update: dict[str, Any] = {"record_events": True}
+    if "batches" in Run.model_fields:
+        run_update["batches"] = None  # one replication is one run: no batch means
     if sc.days is not None:
         run_update.update(length=sc.days, unit="d", warmup=0.0)
     pathways = dict(ops.pathways)
@@ -86,6 +88,8 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
                                  space_use=arrive_use))
         update: dict[str, Any] = {"steps": steps, "start_in": [], "arrive_use": arrive_use}
         if iso is not None:
+            from scenarios.operations.schema import Isolation  # a lever only interventions need
+
             update["isolation"] = Isolation(share=1.0, after=iso.after or steps[0].name, room=ISOLATION_ROOM,
                                             if_full=iso.if_full,
                                             cohort=ISOLATION_COHORT if iso.if_full == "cohort" else None)
@@ -97,6 +101,8 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
     for name, n in iv.cohort_staff.items():
         resources[name] = resources[name].model_copy(update={"cohort_units": n})
     if iv.close_bay is not None and close is not None:
+        from scenarios.operations.schema import Closure  # a lever only interventions need
+
         cb = iv.close_bay
         pool = _pool_of_use(ops, *close)
         closure = Closure(start_h=cb.at_h, end_h=cb.at_h + cb.hours, space=close[0],
