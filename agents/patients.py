@@ -1,10 +1,15 @@
-"""Patients as Mesa agents: light handles over the operations model's patient lists.
+"""Patients as Mesa agents: light handles over the operations model's patient state.
 
-A :class:`Patient` holds only its patient id; where it is and what it is doing
-live in the model's per-patient lists, which the SimPy process updates.
-``OpsModel.patient_agents()`` returns the handles of the patients in the
-hospital at that moment; a handle is removed from the model when its patient
-leaves.
+A :class:`Patient` holds only its patient id; where it is and what it is
+doing live in the model's :class:`~scenarios.operations.state.PatientState`,
+which the SimPy process updates, and the handle reads it through that
+object's public accessors.  The model makes a handle when a patient arrives
+and removes it when the patient leaves, so ``model.agents`` and
+``model.agents_by_type[Patient]`` are the patients in the hospital now::
+
+    inside = model.agents_by_type[Patient]
+    waiting = inside.select(lambda p: p.waiting)
+    by_space = inside.groupby("space").count()
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ class Patient(mesa.Agent):
 
     Args:
         model: The operations model (``scenarios.operations.model.OpsModel``).
-        pid: Patient id (index into the model's patient lists).
+        pid: Patient id (index into the model's patient state).
     """
 
     def __init__(self, model: Any, pid: int) -> None:
@@ -29,24 +34,52 @@ class Patient(mesa.Agent):
         self.pid = pid
 
     @property
+    def id(self) -> str:
+        """Stable name of the patient within the replication (``patient-<pid>``)."""
+        return f"patient-{self.pid}"
+
+    @property
     def pathway(self) -> str:
-        return str(self.model.cpathways[self.model.p_pathway[self.pid]].name)
+        """Name of the patient's pathway (its patient type)."""
+        return str(self.model.patients.pathway_name(self.pid))
+
+    @property
+    def mobility(self) -> str:
+        """How the patient moves: ``ambulant``, ``reduced``, ``wheelchair``, ``bed`` or ``ventilated``."""
+        return str(self.model.patients.mobility(self.pid))
 
     @property
     def acuity(self) -> int:
-        return int(self.model.p_acuity[self.pid])
+        """ESI triage level, 1 (most urgent) to 5."""
+        return int(self.model.patients.acuity[self.pid])
+
+    @property
+    def arrival(self) -> float:
+        """Arrival time, minutes from the run start."""
+        return float(self.model.patients.arrival[self.pid])
 
     @property
     def space(self) -> str:
         """Id of the space the patient is in ('' if not known)."""
-        return str(self.model.space_name(self.model.p_loc[self.pid]))
+        return str(self.model.patients.space(self.pid))
 
     @property
     def activity(self) -> str:
-        """``waiting:<step>``, the step being done, or ``arriving``."""
-        return str(self.model.p_activity[self.pid])
+        """``waiting:<step>``, the step being done, ``isolation``, or ``arriving``."""
+        return str(self.model.patients.activity_of(self.pid))
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the patient is queueing for a step now."""
+        return bool(self.model.patients.waiting(self.pid))
+
+    @property
+    def isolated(self) -> bool:
+        """Whether the patient has been flagged for isolation."""
+        return bool(self.model.patients.isolated[self.pid])
 
     @property
     def device(self) -> str | None:
-        d = self.model.p_device[self.pid]
+        """The mobile device unit attached now (``name#unit``), or ``None``."""
+        d = self.model.patients.device_of(self.pid)
         return None if d is None else str(d)

@@ -15,9 +15,10 @@ from scenarios.operations.model import OpsModel
 from scenarios.operations.report import report
 from scenarios.operations.runs import check, run_replication
 from scenarios.operations.schema import OperationsScenario
-from scenarios.operations.snapshot import snapshot
+from scenarios.operations.snapshot import snapshot, snapshot_at
 
-__all__ = ["OperationsScenario", "OpsModel", "check", "report", "run_replication", "snapshot", "summarize"]
+__all__ = ["OperationsScenario", "OpsModel", "check", "report", "run_replication", "snapshot", "snapshot_at",
+           "summarize"]
 
 register_kind(Kind(name="operations", scenario_type=OperationsScenario, run_replication=run_replication,
                    summarize=summarize, check=check, report=report))

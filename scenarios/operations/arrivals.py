@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.operations.schema import Arrival, OperationsScenario
+from scenarios.operations.schema import RATE_UNIT_MINUTES, Arrival, OperationsScenario
 
 __all__ = ["ArrivalPlan", "plan_arrivals", "poisson_times", "rate_at", "scheduled_times"]
 
@@ -26,8 +26,11 @@ def rate_at(arr: Arrival, t_min: np.ndarray) -> np.ndarray:
     >>> a = Arrival(name="ed", mix={"x": 1.0}, rates=[6.0, 12.0])
     >>> rate_at(a, np.array([0.0, 61.0, 121.0])).tolist()
     [0.1, 0.2, 0.1]
+    >>> icu = Arrival(name="icu", mix={"x": 1.0}, rates=[1440.0], rate_unit="per_day")
+    >>> rate_at(icu, np.array([5.0])).tolist()
+    [1.0]
     """
-    rates = np.asarray(arr.rates, float) / 60.0
+    rates = np.asarray(arr.rates, float) / RATE_UNIT_MINUTES[arr.rate_unit]
     slot = (t_min // arr.slot_min).astype(np.int64) % len(rates)
     day = (t_min // 1440.0).astype(np.int64) % 7
     return rates[slot] * np.asarray(arr.weekday_factors, float)[day]
@@ -35,7 +38,7 @@ def rate_at(arr: Arrival, t_min: np.ndarray) -> np.ndarray:
 
 def poisson_times(arr: Arrival, horizon_min: float, rng: np.random.Generator) -> np.ndarray:
     """Arrival times (min) of a non-stationary Poisson stream on [0, horizon), by thinning."""
-    peak = max(arr.rates) * max(arr.weekday_factors) / 60.0
+    peak = max(arr.rates) * max(arr.weekday_factors) / RATE_UNIT_MINUTES[arr.rate_unit]
     if peak <= 0:
         return np.empty(0)
     if arr.thinning == "previous_arrival":
@@ -60,7 +63,8 @@ def _previous_arrival_times(arr: Arrival, horizon_min: float, rng: np.random.Gen
     # exponential candidates), so draw it directly.  Slots with rate 0 are skipped.
     out: list[float] = []
     t = 0.0
-    gaps = rng.exponential(1.0, int(max(arr.rates) / 60.0 * horizon_min * 1.5) + 64).tolist()
+    gaps = rng.exponential(1.0, int(max(arr.rates) / RATE_UNIT_MINUTES[arr.rate_unit] * horizon_min * 1.5)
+                           + 64).tolist()
     i = 0
     while True:
         lam = float(rate_at(arr, np.array([t]))[0])
@@ -99,12 +103,15 @@ class ArrivalPlan:
         pathway: Index into the scenario's pathways (in file order).
         acuity: ESI level 1-5.
         stream: Index of the arrival stream.
+        isolate: Whether the patient will be flagged for isolation (pathways
+            with ``isolation``; all false otherwise).
     """
 
     time: np.ndarray
     pathway: np.ndarray
     acuity: np.ndarray
     stream: np.ndarray
+    isolate: np.ndarray
 
 
 def plan_arrivals(sc: OperationsScenario, rng: np.random.Generator) -> ArrivalPlan:
@@ -129,4 +136,13 @@ def plan_arrivals(sc: OperationsScenario, rng: np.random.Generator) -> ArrivalPl
         probs = np.array(list(sc.pathways[name].acuity.values()), float)
         acuity[sel] = levels[rng.choice(len(levels), size=int(sel.sum()), p=probs / probs.sum())]
     order = np.argsort(time, kind="stable")
-    return ArrivalPlan(time[order], pathway[order], acuity[order], stream[order])
+    time, pathway, acuity, stream = time[order], pathway[order], acuity[order], stream[order]
+    # Isolation flags are drawn last and only when a pathway asks for them, so
+    # the patients themselves (times, pathways, acuity) are the same with and
+    # without an isolation policy, and scenarios without one draw nothing more.
+    isolate = np.zeros(time.size, bool)
+    share = np.array([p.isolation.share if p.isolation is not None else -1.0 for p in sc.pathways.values()])
+    if (share >= 0).any():
+        u = rng.random(time.size)
+        isolate = u < share[pathway]
+    return ArrivalPlan(time, pathway, acuity, stream, isolate)

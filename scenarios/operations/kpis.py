@@ -23,7 +23,9 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.base import Replication
+from scenarios.operations.batches import BATCH_PREFIX, batch_kpis, pool_window_kpis, queue_class_kpis
 from scenarios.operations.bottlenecks import active_period_shares
+from scenarios.operations.model import mark
 from scenarios.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     pw = np.asarray(pat["pathway"].to_pylist(), dtype=object)
     acu = pat["acuity"].to_numpy()
     # Little's law over the whole run, from time integrals (exact identity).
-    n = len(m.p_pathway)
+    n = len(m.patients)
     k["patients.arrived"] = float(n)
     k["patients.departed"] = float(m.departed)
     k["patients.in_system"] = float(m.in_system)
@@ -79,6 +81,23 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
         npost = int((post & sel).sum())
         k[f"lwbs.{name}"] = float(((outcome == "left_without_being_seen") & post & sel).sum() / npost) \
             if npost else math.nan
+    diverted_at = np.asarray(pat["diverted_at"].to_pylist(), dtype=object)
+    isolated = pat["isolated"].to_numpy(zero_copy_only=False).astype(bool)
+    cohorted = pat["cohorted"].to_numpy(zero_copy_only=False).astype(bool)
+    iso_wait = pat["isolation_wait_min"].to_numpy(zero_copy_only=False)
+    k["patients.diverted"] = float(((outcome == "diverted") & post).sum())
+    for name, path in sc.pathways.items():
+        sel = post & (pw == name)
+        npost = int(sel.sum())
+        if any(st.on_full != "exit" or _limited(sc, st) for st in path.steps):
+            k[f"diverted.{name}"] = float((sel & (diverted_at != "")).sum() / npost) if npost else math.nan
+        if path.isolation is not None:
+            flagged = sel & isolated
+            nf = int(flagged.sum())
+            k[f"isolation.flagged.{name}"] = nf / npost if npost else math.nan
+            placed = flagged & ~np.isnan(iso_wait)
+            k[f"isolation.wait_min.{name}"] = float(iso_wait[placed].mean()) if placed.any() else math.nan
+            k[f"isolation.cohorted.{name}"] = float(cohorted[flagged].mean()) if nf else math.nan
     for a in sorted({int(x) for x in acu[post]}):
         _los_stats(k, f"los.esi{a}", los[done & (acu == a)], clock[done & (acu == a)], target)
     board = pat["boarding_min"].to_numpy(zero_copy_only=False)[done]
@@ -92,23 +111,29 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
         e_out = np.asarray(ev["outcome"].to_pylist(), dtype=object)
         wait = ev["start"].to_numpy(zero_copy_only=False) - ev["queue_enter"].to_numpy()
         e_init = initial[np.asarray(ev["patient"].to_numpy())] if ev.num_rows else np.empty(0, bool)
-        ok = (e_out != "preempted") & (e_out != "reneged") & (e_arr >= W) & ~e_init
+        ok = (e_out != "preempted") & (e_out != "reneged") & (e_out != "diverted") & (e_arr >= W) & ~e_init
         for name, path in sc.pathways.items():
             for st in path.steps:
                 sel = ok & (e_pw == name) & (e_st == st.name)
                 k[f"wait.{name}.{st.name}"] = float(wait[sel].mean()) if sel.any() else math.nan
     span = T - W
+    first, last = m.marks[0], mark(m)
+    k.update(queue_class_kpis(m, first, last))
+    k.update(pool_window_kpis(m, first, last))
+    if sc.run.batches:
+        k.update(batch_kpis(m, tables.get("events"), pat, last))
     periods: dict[str, tuple[list[float], list[float]]] = {}
     hourly: dict[str, list[Any]] = {c: [] for c in ("resource", "kind", "hour", "busy", "on_duty",
                                                   "utilisation", "queue")}
     units: dict[str, list[Any]] = {c: [] for c in ("resource", "kind", "unit", "walked_m", "failures",
                                                  "failed_min", "maintenance_min", "charging_min")}
     for name, p in m.pools.items():
-        wb, wo, wq = m.warm_areas.get(name, (0.0, 0.0, 0.0))
+        wb, wo, _wq, _o, _b = first.pools[name]
         busy, online = p.area_busy - wb, p.area_online - wo
-        k[f"util.{name}"] = busy / online if online > 0 else math.nan
-        k[f"queue.{name}"] = (p.area_queue - wq) / span
         periods[name] = (p.p_start, p.p_end)
+        closed = p.offline_time.get("closed", 0.0) + p.offline_time.get("deep_clean", 0.0)
+        if closed > 0:
+            k[f"closed.unit_h.{name}"] = closed / 60.0
         if p.kind == "bed":
             k[f"beds.occupancy.{name}"] = busy / online if online > 0 else math.nan
             k[f"beds.mean_occupied.{name}"] = busy / span
@@ -160,6 +185,11 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     return k, tables
 
 
+def _limited(sc: OperationsScenario, st: Any) -> bool:
+    names = [n for item in st.needs for n in (item if isinstance(item, list) else [item])]
+    return any(sc.resources[n].queue_limit is not None for n in names)
+
+
 def _shifts_worked(sc: OperationsScenario, name: str, horizon: float) -> float:
     r = sc.resources[name]
     if not r.roster:
@@ -206,7 +236,16 @@ def summarize(scenario: OperationsScenario, reps: list[Replication]) -> dict[str
     for r in reps:
         keys.update(dict.fromkeys(r.kpis))
     out: dict[str, Any] = {}
+    batches: dict[str, list[float]] = {}
     for key in keys:
+        if key.startswith(BATCH_PREFIX):
+            base = key.split(".", 2)[2]  # batch.<j>.<kpi>
+            batches.setdefault(base, []).extend(r.kpis.get(key, math.nan) for r in reps)
+            continue
         out[key] = mean_ci([r.kpis.get(key, math.nan) for r in reps])
+    # Batch means: a steady-state KPI's interval comes from its batch means
+    # (of every replication), not from the replications alone.
+    for base, values in batches.items():
+        out[base] = mean_ci(values)
     out["bottlenecks"] = rank_bottlenecks(out)
     return out

@@ -1,24 +1,27 @@
-"""The operations model: a SimPy clock and queues, with Mesa agents as handles.
+"""The operations model: a SimPy clock and queues, with patients, staff and devices as Mesa agents.
 
-:class:`OpsModel` compiles a scenario against a facility once (pools of
-units, walking matrices, samplers, the arrival plan), then runs the SimPy
-environment.  Patients, staff and devices are Mesa agents so the population
-can be listed, inspected and handed to the evacuation model, but they are
-light handles: a patient agent reads its state from the model's per-patient
-lists, a staff member or device from its pool's per-unit lists.  Patient
-handles are made on demand (:meth:`OpsModel.patient_agents`) for the patients
-in the hospital at that moment and dropped when they leave, so a year of
-patients never pays Mesa's per-agent registration in the hot loop.
+:class:`OpsModel` compiles a scenario against a facility once (pools of units,
+walking matrices, samplers, the arrival plan: :mod:`scenarios.operations.compile`),
+then runs the SimPy environment.  The replication's one generator is passed
+down to everything that draws, and is also the Mesa model's ``rng``.
 
-Rosters, breaks, device failures, maintenance and battery charging are
-offline periods of pool units (:mod:`scenarios.operations.resources`).
+Patients, staff and devices are Mesa agents, light handles over the model's
+state: a patient handle reads :class:`~scenarios.operations.state.PatientState`
+through its accessors, a staff member or a device reads its pool's unit.
+Every patient in the hospital has a handle (made on arrival, removed on
+leaving), so ``model.agents``, ``model.agents_by_type[Patient]``,
+``AgentSet.select / groupby / agg`` and a ``mesa.DataCollector`` with agent
+reporters see the live population at any moment of the run.
+
+Rosters, breaks, device failures, maintenance, bay closures and battery
+charging are offline periods of pool units (:mod:`scenarios.operations.availability`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -28,112 +31,59 @@ import simpy
 from agents.devices import Device
 from agents.patients import Patient
 from agents.staff import StaffMember
-from scenarios.errors import RunError
 from scenarios.operations.arrivals import ArrivalPlan, plan_arrivals
+from scenarios.operations.availability import Battery, roster_changes
+from scenarios.operations.compile import (
+    CompiledPathway,
+    CompiledStep,
+    Uniform,
+    build_pools,
+    compile_pathway,
+)
 from scenarios.operations.distributions import Sampler
 from scenarios.operations.pathways import patient_process
-from scenarios.operations.recorder import Recorder
-from scenarios.operations.resources import NearestPool, Pool
-from scenarios.operations.schema import EXIT, OperationsScenario, Resource
+from scenarios.operations.recorder import EventRow, PatientRow, Recorder
+from scenarios.operations.resources import Pool
+from scenarios.operations.schema import OperationsScenario
+from scenarios.operations.state import PatientState, StepInProgress, Tally
 from scenarios.operations.walking import WalkMatrices, walk_matrices
 
 if TYPE_CHECKING:
     from facility.model import Facility
 
-__all__ = ["CompiledPathway", "CompiledStep", "OpsModel", "roster_changes"]
+__all__ = ["CompiledPathway", "CompiledStep", "Mark", "OpsModel", "roster_changes"]
+
+#: ESI levels, 1 (most urgent) to 5.
+ACUITY_LEVELS = 5
 
 
-class _Uniform:
-    """Buffered U(0,1) draws for branch choices."""
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The model's integrals at one moment (the warm-up end, a batch boundary).
 
-    __slots__ = ("_buf", "_i", "_rng")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            self._buf = self._rng.random(1024).tolist()
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
-
-
-@dataclass(slots=True)
-class CompiledStep:
-    """A pathway step bound to pools, spaces and samplers."""
-
-    name: str
-    needs: list[list[Pool]]
-    duration: Callable[[], float]
-    space: int
-    wait: int
-    hold: frozenset[str]
-    ends_target: bool
-    place: int  # index into needs of the pool whose unit says where the step happens, or -1
-    renege: bool
-    label: str
-    wait_label: str
-    default_next: int
-    cum: list[float] = field(default_factory=list)
-    targets: list[int] = field(default_factory=list)
-    uniform: Callable[[], float] | None = None
-
-    def choose_next(self) -> int:
-        """Index of the next step, or -1 to leave."""
-        if not self.targets:
-            return self.default_next
-        assert self.uniform is not None
-        u = self.uniform()
-        for c, t in zip(self.cum, self.targets, strict=True):
-            if u < c:
-                return t
-        return self.targets[-1]
-
-
-@dataclass(slots=True)
-class CompiledPathway:
-    name: str
-    mobility: str
-    patience: Callable[[], float] | None
-    arrive: int
-    steps: list[CompiledStep]
-
-
-def roster_changes(res: Resource, horizon_min: float) -> list[tuple[float, int]]:
-    """On-duty count of a rostered pool as (time, count) steps from time 0.
-
-    >>> from scenarios.operations.schema import Shift
-    >>> r = Resource(kind="staff", roster=[Shift(start=8, end=20, count=2), Shift(start=20, end=8, count=1)])
-    >>> roster_changes(r, 1440.0)
-    [(0.0, 1), (480.0, 2), (1200.0, 1)]
+    Attributes:
+        time: When (min).
+        pools: Per pool: busy, on-duty and queue integrals, offered and blocked counts.
+        step_queue: Waiting-patient integral per (pathway, step) key.
+        acuity_queue: Waiting-patient integral per ESI level (index ``level - 1``).
     """
-    deltas: dict[float, int] = {}
-    days = math.ceil(horizon_min / 1440.0) + 1
-    for sh in res.roster:
-        for d in range(-1, days):
-            if d % 7 not in sh.days:
-                continue
-            a = d * 1440.0 + sh.start * 60.0
-            b = a + sh.minutes()
-            if b <= 0 or a >= horizon_min:
-                continue
-            a = max(a, 0.0)
-            deltas[a] = deltas.get(a, 0) + sh.count
-            if b < horizon_min:
-                deltas[b] = deltas.get(b, 0) - sh.count
-    out: list[tuple[float, int]] = []
-    level = 0
-    for t in sorted(deltas):
-        level += deltas[t]
-        if not out or out[-1][1] != level:
-            out.append((t, level))
-    if not out or out[0][0] > 0:
-        out.insert(0, (0.0, 0))
-    return out
+
+    time: float
+    pools: dict[str, tuple[float, float, float, int, int]]
+    step_queue: tuple[float, ...]
+    acuity_queue: tuple[float, ...]
+
+
+def mark(m: OpsModel) -> Mark:
+    """The integrals of ``m`` brought up to now."""
+    now = m.env.now
+    for p in m.pools.values():
+        p._acc()
+    m.step_queue.close(now)
+    m.acuity_queue.close(now)
+    return Mark(now, {n: (p.area_busy, p.area_online, p.area_queue, p.offered, p.blocked)
+                      for n, p in m.pools.items()},
+                tuple(m.step_queue.area), tuple(m.acuity_queue.area))
 
 
 class OpsModel(mesa.Model):
@@ -142,15 +92,14 @@ class OpsModel(mesa.Model):
     Args:
         scenario: The scenario.
         facility: The building (used for spaces and walking).
-        rng: The replication's generator (the only source of randomness).
+        rng: The replication's generator (the only source of randomness; it
+            is also ``self.rng``, Mesa's generator).
     """
 
     def __init__(self, scenario: OperationsScenario, facility: Facility, rng: np.random.Generator) -> None:
-        # Mesa gets its own seed drawn from our generator, so nothing is unseeded.
-        super().__init__(rng=int(rng.integers(2**62)))
+        super().__init__(rng=rng)
         self.scenario = sc = scenario
         self.facility = facility
-        self.gen = rng
         self.env = simpy.Environment()
         self.horizon = sc.run.length_min
         self.warmup = sc.run.warmup_min
@@ -161,45 +110,33 @@ class OpsModel(mesa.Model):
         self.patient_time = self.walk.patient_time
         self.staff_time = self.walk.staff_time
         self.staff_len = self.walk.staff_len
-        hours = max(1, math.ceil(self.horizon / 60.0))
-        self.pools: dict[str, Pool] = {}
-        # Global acquisition order (rules out circular waits): places and devices
-        # before staff, so staff are not kept idle while a patient waits for a room.
-        names = list(sc.resources)
-        order = sorted(names, key=lambda n: (sc.resources[n].kind == "staff", names.index(n)))
-        for name, res in sc.resources.items():
-            self.pools[name] = self._pool(name, order.index(name), res, hours)
-        uniform = _Uniform(rng)
-        self.cpathways = [self._compile(name, pw, uniform) for name, pw in sc.pathways.items()]
+        self.pools: dict[str, Pool] = build_pools(sc, self.env, self.walk, rng, walking=self.walking)
+        uniform = Uniform(rng)
+        self.cpathways = [compile_pathway(name, pw, self.pools, sc, self.walk, rng, uniform)
+                          for name, pw in sc.pathways.items()]
+        #: first (pathway, step) tally key of each pathway
+        self.step_key = list(np.cumsum([0] + [len(p.steps) for p in self.cpathways[:-1]]).tolist())
+        self.step_queue = Tally(sum(len(p.steps) for p in self.cpathways))
+        self.acuity_queue = Tally(ACUITY_LEVELS)
         self.plan: ArrivalPlan = plan_arrivals(sc, rng)
-        # per-patient state (index = patient id)
-        self.p_pathway: list[int] = []
-        self.p_acuity: list[int] = []
-        self.p_arrival: list[float] = []
-        self.p_loc: list[int] = []
-        self.p_activity: list[str] = []
-        self.p_device: list[str | None] = []
-        # the step in progress: (step, queue entry, start, space, units)
-        self.p_current: list[tuple[str, float, float, int, Any] | None] = []
-        self.p_target: list[float] = []  # minutes from arrival to the end of the target clock
+        self.patients = PatientState(self.space_ids, [p.name for p in self.cpathways],
+                                     [p.mobility for p in self.cpathways])
         self.p_agent: list[Patient | None] = []
         self.in_system = 0
         self.inside: dict[int, None] = {}  # ids of patients in the hospital, in arrival order
         self.departed = 0
         self.sys_area = 0.0
         self._sys_t = 0.0
-        self.battery_depleted = 0
+        self.marks: list[Mark] = []
         self.staff_agents = [StaffMember(self, p.name, u) for p in self.pools.values() if p.kind == "staff"
                              for u in range(p.n)]
         self.device_agents = [Device(self, p.name, u) for p in self.pools.values() if p.kind == "device"
                               for u in range(p.n)]
-        self.p_initial: list[bool] = []
         # patients already inside (a "now" state) take their places before anyone arrives
         for k, pw in enumerate(sc.pathways.values()):
             for start in pw.start_in:
                 si = [s.name for s in pw.steps].index(start.step)
-                step_dist = pw.steps[si].duration
-                left = Sampler(step_dist, rng).residual(start.count).tolist()
+                left = Sampler(pw.steps[si].duration, rng).residual(start.count).tolist()
                 levels = np.array(list(pw.acuity), np.int64)
                 probs = np.array(list(pw.acuity.values()), float)
                 acu = levels[rng.choice(len(levels), size=start.count, p=probs / probs.sum())].tolist()
@@ -207,169 +144,36 @@ class OpsModel(mesa.Model):
                     pid = self._admit(k, int(acu[j]), -1, initial=True)
                     self.env.process(patient_process(self, pid, si, float(left[j])))
         self.env.process(self._arrivals())
-        self.warm_areas: dict[str, tuple[float, float, float]] = {}
-        self.env.process(self._mark_warmup())
-
-    # -- building ------------------------------------------------------------------
-    def _spaces_of(self, use: str | None) -> list[int]:
-        if use is None:
-            return []
-        return self.walk.use_spaces.get(use, [])
-
-    def _pool(self, name: str, index: int, res: Resource, hours: int) -> Pool:
-        env, rng = self.env, self.gen
-        homes = self._spaces_of(res.space_use)
-        if res.kind == "room" or (res.kind == "device" and not res.mobile and homes):
-            n = res.count if res.count is not None else len(homes)
-            units = [homes[i % len(homes)] for i in range(n)] if homes else [-1] * n
-        elif res.kind == "bed":
-            per_space = [i for i in homes for _ in range(max(1, self.walk.beds[i]))]
-            n = res.count if res.count is not None else len(per_space)
-            units = [per_space[i % len(per_space)] for i in range(n)] if per_space else [-1] * n
-        else:
-            changes = roster_changes(res, self.horizon) if res.roster else []
-            n = max(res.count or 0, max((c for _, c in changes), default=0))
-            home = homes[0] if homes else -1
-            units = [home] * n
-        if not units:
-            raise RunError(f"resource {name!r} has no units: give 'count' or a 'space_use' the facility has")
-        turnaround = Sampler(res.turnaround, rng) if res.turnaround is not None else None
-        pool: Pool
-        if res.kind == "staff" or res.mobile:
-            pool = NearestPool(env, name, index, res.kind, units, hours=hours, preemptive=res.preemptive,
-                               turnaround=turnaround, dist=self.staff_len if self.walking else None)
-        else:
-            pool = Pool(env, name, index, res.kind, units, hours=hours, preemptive=res.preemptive,
-                        turnaround=turnaround)
-        pool.mobile = res.mobile
-        pool.bound = res.kind in ("room", "bed") or (res.kind == "device" and not res.mobile and bool(homes))
-        if res.roster:
-            env.process(self._roster(pool, res))
-        if res.failures is not None:
-            for u in range(pool.n):
-                env.process(self._failures(pool, u, Sampler(res.failures.mtbf, rng),
-                                           Sampler(res.failures.mttr, rng)))
-        if res.maintenance is not None:
-            for u in range(pool.n):
-                env.process(self._maintenance(pool, u, res))
-        if res.battery is not None:
-            pool.on_release = _Battery(self, pool, res.battery.capacity_min, res.battery.recharge_min,
-                                       res.battery.threshold, on_mains=res.battery.on_mains)
-        return pool
-
-    def _compile(self, name: str, pw: Any, uniform: _Uniform) -> CompiledPathway:
-        rng = self.gen
-        names = [s.name for s in pw.steps]
-        steps = []
-        for i, s in enumerate(pw.steps):
-            needs = []
-            for item in s.needs:
-                alts = item if isinstance(item, list) else [item]
-                needs.append([self.pools[a] for a in alts])
-            needs.sort(key=lambda alts: min(p.index for p in alts))
-            place = -1
-            for j, alts in enumerate(needs):
-                p = alts[0]
-                if len(alts) == 1 and p.bound and (s.space_use is None or
-                                                   self.scenario.resources[p.name].space_use == s.space_use):
-                    place = j
-                    break
-            sp = self._spaces_of(s.space_use)
-            wt = self._spaces_of(s.wait_use)
-            cum = list(np.cumsum([b.p for b in s.next])) if s.next else []
-            targets = [-1 if b.to == EXIT else names.index(b.to) for b in s.next]
-            steps.append(CompiledStep(
-                name=s.name, needs=needs, duration=Sampler(s.duration, rng), space=sp[0] if sp else -1,
-                wait=wt[0] if wt else -1, hold=frozenset(s.hold), ends_target=s.name in pw.target_ends_at,
-                place=place, renege=s.renege, label=s.name,
-                wait_label=f"waiting:{s.name}", default_next=i + 1 if i + 1 < len(pw.steps) else -1,
-                cum=[float(c) for c in cum], targets=targets, uniform=uniform))
-        arrive = self._spaces_of(pw.arrive_use or pw.steps[0].wait_use or pw.steps[0].space_use)
-        patience = Sampler(pw.patience, rng) if pw.patience is not None else None
-        return CompiledPathway(name, pw.mobility, patience, arrive[0] if arrive else -1, steps)
+        self.env.process(self._marks())
 
     # -- processes -------------------------------------------------------------------
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         plan = self.plan
-        for t, pw, ac in zip(plan.time.tolist(), plan.pathway.tolist(), plan.acuity.tolist(), strict=True):
+        for t, pw, ac, iso in zip(plan.time.tolist(), plan.pathway.tolist(), plan.acuity.tolist(),
+                                  plan.isolate.tolist(), strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
             pid = self._admit(pw, ac, self.cpathways[pw].arrive)
-            env.process(patient_process(self, pid))
+            env.process(patient_process(self, pid, isolate=iso))
+
+    def _marks(self) -> Generator[simpy.Event, Any, None]:
+        # the warm-up end, then the batch boundaries
+        b = self.scenario.run.batches or 1
+        span = (self.horizon - self.warmup) / b
+        for j in range(b):
+            t = self.warmup + j * span
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            self.marks.append(mark(self))
 
     def _admit(self, pw: int, acuity: int, loc: int, *, initial: bool = False) -> int:
-        pid = len(self.p_pathway)
         self._sys_acc()
         self.in_system += 1
-        self.p_pathway.append(pw)
-        self.p_acuity.append(acuity)
-        self.p_arrival.append(self.env.now)
-        self.p_loc.append(loc)
-        self.p_activity.append("arriving")
-        self.p_device.append(None)
-        self.p_current.append(None)
-        self.p_target.append(math.nan)
-        self.p_agent.append(None)
-        self.p_initial.append(initial)
+        pid = self.patients.add(pw, acuity, self.env.now, loc, initial=initial)
+        self.p_agent.append(Patient(self, pid))
         self.inside[pid] = None
         return pid
-
-    def _mark_warmup(self) -> Generator[simpy.Event, Any, None]:
-        if self.warmup > 0:
-            yield self.env.timeout(self.warmup)
-        for name, p in self.pools.items():
-            p._acc()
-            self.warm_areas[name] = (p.area_busy, p.area_online, p.area_queue)
-
-    def _roster(self, pool: Pool, res: Resource) -> Generator[simpy.Event, Any, None]:
-        env = self.env
-        for u in range(pool.n):
-            pool._go_offline(u, "off_shift", None)
-        events: list[tuple[float, int, float]] = [(t, c, -1.0) for t, c in roster_changes(res, self.horizon)]
-        for sh in res.roster:
-            if sh.break_min <= 0 or sh.count == 0:
-                continue
-            for d in range(-1, int(self.horizon // 1440) + 1):
-                if d % 7 not in sh.days:
-                    continue
-                a = d * 1440.0 + sh.start * 60.0
-                for k in range(sh.count):  # spread breaks over the shift
-                    tb = a + sh.minutes() * (k + 1) / (sh.count + 1) - sh.break_min / 2
-                    if 0 <= tb < self.horizon:
-                        events.append((tb, -1, sh.break_min))
-        events.sort()
-        level = 0
-        for t, count, brk in events:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            if brk >= 0:
-                pool.take_offline("break", brk)
-                continue
-            if count > level:
-                pool.bring_online("off_shift", count - level)
-            else:
-                for _ in range(level - count):
-                    pool.take_offline("off_shift", None)
-            level = count
-
-    def _failures(self, pool: Pool, u: int, ttf: Sampler, ttr: Sampler) -> Generator[simpy.Event, Any, None]:
-        env = self.env
-        while True:
-            yield env.timeout(ttf())
-            pool.fail_unit(u, "failed", ttr())
-
-    def _maintenance(self, pool: Pool, u: int, res: Resource) -> Generator[simpy.Event, Any, None]:
-        m = res.maintenance
-        assert m is not None
-        env = self.env
-        # units are staggered by a day so a pool is never all in maintenance at once
-        t = (m.first_day + u) * 1440.0 + m.start * 60.0
-        while t < self.horizon:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            pool.fail_unit(u, "maintenance", m.duration_h * 60.0)
-            t += m.every_days * 1440.0
 
     # -- bookkeeping -----------------------------------------------------------------
     def _sys_acc(self) -> None:
@@ -377,36 +181,53 @@ class OpsModel(mesa.Model):
         self.sys_area += self.in_system * (now - self._sys_t)
         self._sys_t = now
 
+    def record_step(self, pid: int, step: str, q0: float, start: float, end: float, *,
+                    wait_space: int, space: int, units: list[tuple[Pool, int]], walk: float, walked: float,
+                    outcome: str) -> None:
+        """Write the event row of one step of patient ``pid`` (the one place event rows are built)."""
+        ps = self.patients
+        self.recorder.event(EventRow(
+            pid, ps.pathway_name(pid), ps.acuity[pid], step, q0, start, end, self.space_name(wait_space),
+            self.space_name(space), ",".join(f"{p.name}#{u}" for p, u in units),
+            ",".join(f"{p.name}#{u}" for p, u in units if p.kind == "staff"), walk, walked, outcome))
+
+    def record_patient(self, pid: int, departure: float, outcome: str, *, boarding: float = math.nan) -> None:
+        """Write the row of patient ``pid`` (at leaving, or at the end of the run)."""
+        ps = self.patients
+        target = ps.target[pid]
+        if math.isnan(target) and not math.isnan(departure):
+            target = departure - ps.arrival[pid]
+        self.recorder.patient(PatientRow(
+            pid, ps.pathway_name(pid), ps.acuity[pid], ps.arrival[pid], departure, outcome, boarding, target,
+            ps.initial[pid], ps.isolated[pid], ps.cohorted[pid], ps.iso_wait[pid], ps.diverted_at[pid]))
+
     def depart(self, pid: int, outcome: str, boarding: float) -> None:
-        """Record a patient leaving and drop its agent."""
+        """Record a patient leaving and remove its agent."""
         self._sys_acc()
         self.in_system -= 1
         self.departed += 1
-        pw = self.cpathways[self.p_pathway[pid]].name
-        target = self.p_target[pid]
-        if math.isnan(target):
-            target = self.env.now - self.p_arrival[pid]
-        self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], self.env.now, outcome,
-                               boarding, target, self.p_initial[pid]))
-        self.p_loc[pid] = -1
+        self.record_patient(pid, self.env.now, outcome, boarding=boarding)
+        ps = self.patients
+        ps.loc[pid] = -1
+        ps.activity[pid] = outcome
         del self.inside[pid]
-        self.p_activity[pid] = outcome
         agent = self.p_agent[pid]
         if agent is not None:
             agent.remove()
             self.p_agent[pid] = None
 
+    # -- public face -----------------------------------------------------------------
     def patient_agents(self) -> list[Patient]:
-        """Mesa handles of the patients in the hospital now (made on first request)."""
-        out = []
-        for pid in self.inside:
-            a = self.p_agent[pid]
-            if a is None:
-                a = self.p_agent[pid] = Patient(self, pid)
-            out.append(a)
-        return out
+        """Mesa handles of the patients in the hospital now, in arrival order."""
+        return [a for pid in self.inside if (a := self.p_agent[pid]) is not None]
+
+    @property
+    def battery_depleted(self) -> int:
+        """Device uses that outlasted their battery, so far."""
+        return sum(p.on_release.depleted for p in self.pools.values() if isinstance(p.on_release, Battery))
 
     def space_name(self, idx: int) -> str:
+        """Space id of a space index ('' for -1)."""
         return self.space_ids[idx] if idx >= 0 else ""
 
     def run_until(self, t: float) -> None:
@@ -420,39 +241,18 @@ class OpsModel(mesa.Model):
         self._sys_acc()
         for p in self.pools.values():
             p.close()
+        self.step_queue.close(self.env.now)
+        self.acuity_queue.close(self.env.now)
+        ps = self.patients
         for pid in self.inside:
-            pw = self.cpathways[self.p_pathway[pid]].name
-            cur = self.p_current[pid]
-            if cur is not None:  # started but not finished: its wait is known
-                step, q0, start, dest, units = cur
-                names = ",".join(f"{p.name}#{u}" for p, u in units)
-                self.recorder.event((pid, pw, self.p_acuity[pid], step, q0, start, math.nan,
-                                     self.space_name(dest), names, 0.0, 0.0, "in_progress"))
-            self.recorder.patient((pid, pw, self.p_acuity[pid], self.p_arrival[pid], math.nan,
-                                   "in_system", math.nan, self.p_target[pid], self.p_initial[pid]))
-
-
-class _Battery:
-    """Release hook of a mobile device pool: drain by use, recharge when low."""
-
-    def __init__(self, model: OpsModel, pool: Pool, capacity: float, recharge: float,
-                 threshold: float, *, on_mains: bool = False) -> None:
-        self.model = model
-        self.on_mains = on_mains
-        self.capacity = capacity
-        self.recharge = recharge
-        self.threshold = threshold
-        self.charge = [capacity] * pool.n
-
-    def __call__(self, u: int, used: float) -> float | None:
-        if self.on_mains:
-            return None
-        c = self.charge[u] - used
-        if c < 0:
-            self.model.battery_depleted += 1
-            c = 0.0
-        if c < self.threshold * self.capacity:
-            self.charge[u] = self.capacity
-            return self.recharge * (1.0 - c / self.capacity)
-        self.charge[u] = c
-        return None
+            cur: StepInProgress | None = ps.current[pid]
+            if cur is not None:  # started but not finished: its wait is known, its end is not
+                self.record_step(pid, cur.step, cur.queue_enter, cur.start, math.nan,
+                                 wait_space=cur.wait_space, space=cur.space, units=cur.units, walk=0.0,
+                                 walked=0.0, outcome="in_progress")
+            iso = ps.isolation[pid]
+            if iso is not None:
+                self.record_step(pid, iso.step, iso.queue_enter, iso.start, math.nan,
+                                 wait_space=iso.wait_space, space=iso.space, units=iso.units, walk=0.0,
+                                 walked=0.0, outcome="in_progress")
+            self.record_patient(pid, math.nan, "in_system")

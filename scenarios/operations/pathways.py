@@ -10,6 +10,14 @@ needs, and a later step needing the same resource keeps using the held unit
 (ED boarding: the cubicle stays taken until a ward bed is free).  On a
 pre-emptive pool an ESI 1 patient interrupts the least urgent user, who
 releases what else it holds and queues again for the remaining time.
+
+A patient who reaches a step and finds a needed pool full (no free unit
+and its ``queue_limit`` reached) is turned away there: to the step's
+``on_full`` step, or out of the hospital (``diverted``).  A patient flagged
+for isolation (:class:`~scenarios.operations.schema.Isolation`) takes an
+isolation room, or a cohort place, when the flagging step ends, waits there
+between steps, is served by cohorted staff, and gives the place back when
+the ``until`` step starts or on leaving.
 """
 
 from __future__ import annotations
@@ -22,9 +30,12 @@ import simpy
 
 from scenarios.errors import RunError
 from scenarios.operations.resources import Pool, Preempted
+from scenarios.operations.schema import ISOLATION_STEP
+from scenarios.operations.state import StepInProgress
 
 if TYPE_CHECKING:
-    from scenarios.operations.model import CompiledStep, OpsModel
+    from scenarios.operations.compile import CompiledIsolation, CompiledStep
+    from scenarios.operations.model import OpsModel
 
 __all__ = ["patient_process"]
 
@@ -102,39 +113,121 @@ def _acquire(m: OpsModel, st: CompiledStep, pid: int, prio: int, near: int, proc
     return True
 
 
-def patient_process(m: OpsModel, pid: int, first: int = 0,
-                    first_left: float | None = None) -> Generator[simpy.Event, Any, None]:
+def _full_need(st: CompiledStep, held: Units, prio: int) -> Pool | None:
+    """The first needed pool that turns the patient away, counting the offer to every limited pool."""
+    first: Pool | None = None
+    for alts in st.needs:
+        if len(alts) == 1 and any(p is alts[0] for p, _ in held):
+            continue  # a held unit carries over: nothing to queue for
+        for p in alts:
+            if p.queue_limit is not None:
+                p.offered += 1
+        # an ESI 1 patient on a pre-emptive pool takes a unit instead of being turned away
+        if first is None and all(p.full() and not (p.preemptive and prio == 1) for p in alts):
+            first = next(p for p in alts if p.queue_limit is not None)
+    return first
+
+
+def _isolate(m: OpsModel, ci: CompiledIsolation, pid: int, prio: int, near: int,  # noqa: PLR0917
+             proc: Any) -> Generator[simpy.Event, Any, tuple[Pool, int]]:
+    """An isolation room, or (``if_full: cohort``) whichever of a room and a cohort place is free first."""
+    env = m.env
+    pools = [ci.room] if ci.cohort is None else [ci.room, ci.cohort]
+    for pool in pools:
+        u = pool.try_acquire(pid, prio, near, proc)
+        if u >= 0:
+            return pool, u
+    evs = [pool.request(pid, prio, near, proc) for pool in pools]
+    while True:
+        try:
+            yield env.any_of(evs)
+            break
+        except simpy.Interrupt:
+            continue  # a held unit of the last step was pre-empted: keep waiting for the place
+    got: tuple[Pool, int] | None = None
+    for pool, ev in zip(pools, evs, strict=True):
+        if ev.triggered and got is None:
+            got = (pool, cast(int, ev.value))
+        else:
+            pool.cancel(ev, pid)
+    assert got is not None
+    return got
+
+
+def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | None = None, *,
+                    isolate: bool = False) -> Generator[simpy.Event, Any, None]:
     """Take patient ``pid`` through its pathway from step ``first``; records every step.
 
     ``first_left`` is the remaining time of a first step already under way
-    (patients present when the run starts).
+    (patients present when the run starts); ``isolate`` flags the patient
+    for isolation when the pathway's isolation step ends.
     """
     env = m.env
     proc = env.active_process
-    pw = m.cpathways[m.p_pathway[pid]]
-    prio = m.p_acuity[pid]
+    ps = m.patients
+    k = ps.pathway[pid]
+    pw = m.cpathways[k]
+    prio = ps.acuity[pid]
     tmat = m.patient_time.get(pw.mobility) if m.walking else None
     smat, lmat = m.staff_time, m.staff_len
-    rec = m.recorder
-    loc = m.p_loc[pid]
+    sq, aq, key0 = m.step_queue, m.acuity_queue, m.step_key[k]
+    loc = ps.loc[pid]
     deadline = env.now + pw.patience() if pw.patience is not None else math.inf
     held: Units = []
     held_since = 0.0
     boarding = 0.0
+    steps = pw.steps
+    ci = pw.isolation if isolate else None
+    iso: tuple[Pool, int] | None = None  # the isolation or cohort place held
+    flagged_at = math.nan
+
+    def end_isolation() -> None:
+        nonlocal iso
+        held_iso = ps.isolation[pid]
+        if iso is not None and held_iso is not None:
+            m.record_step(pid, ISOLATION_STEP, held_iso.queue_enter, held_iso.start, env.now,
+                          wait_space=held_iso.wait_space, space=held_iso.space, units=[iso], walk=0.0,
+                          walked=0.0, outcome="done")
+            iso[0].release(iso[1])
+            iso = None
+            ps.isolation[pid] = None
+
+    def leave(outcome: str) -> None:
+        end_isolation()
+        m.depart(pid, outcome, boarding)
+
     si = first
     while si >= 0:
-        st = pw.steps[si]
-        if st.wait >= 0:
+        st = steps[si]
+        if iso is not None and iso[0].loc[iso[1]] >= 0:
+            loc = iso[0].loc[iso[1]]  # an isolated patient waits in their room
+        elif st.wait >= 0:
             loc = st.wait
-            m.p_loc[pid] = loc
-        m.p_activity[pid] = st.wait_label
+        ps.loc[pid] = loc
+        ps.activity[pid] = st.wait_label
+        q0 = env.now
+        wait_space = loc
+        if st.limited and first_left is None:
+            full = _full_need(st, held, prio)
+            if full is not None:
+                full.blocked += 1
+                m.record_step(pid, st.name, q0, math.nan, q0, wait_space=wait_space, space=-1, units=[],
+                              walk=0.0, walked=0.0, outcome="diverted")
+                ps.diverted_at[pid] = ps.diverted_at[pid] or st.name
+                if st.on_full < 0:
+                    _release(held)
+                    leave("diverted")
+                    return
+                si = st.on_full
+                continue
         if first_left is not None:
             remaining, first_left = first_left, None
         else:
             remaining = st.duration()
-        q0 = env.now
         near = st.space if st.space >= 0 else loc
         reused = list(held)
+        sq.change(key0 + si, 1, now=q0)
+        aq.change(prio - 1, 1, now=q0)
         while True:
             units: Units = []
             try:
@@ -147,20 +240,26 @@ def patient_process(m: OpsModel, pid: int, first: int = 0,
                 _release_own([(p, u) for p, u in units if (p, u) not in carried], pid)
                 held = [(p, u) for p, u in held + carried if p.holder[u] == pid]
                 continue
+            sq.change(key0 + si, -1, now=env.now)
+            aq.change(prio - 1, -1, now=env.now)
             if not ok:
                 _release(units)
                 _release(held)
-                rec.event((pid, pw.name, prio, st.name, q0, math.nan, env.now, "", "", 0.0, 0.0, "reneged"))
-                m.depart(pid, "left_without_being_seen", boarding)
+                m.record_step(pid, st.name, q0, math.nan, env.now, wait_space=wait_space, space=-1, units=[],
+                              walk=0.0, walked=0.0, outcome="reneged")
+                leave("left_without_being_seen")
                 return
             granted = env.now
-            if st.ends_target and math.isnan(m.p_target[pid]):
-                m.p_target[pid] = granted - m.p_arrival[pid]
+            if st.ends_target and math.isnan(ps.target[pid]):
+                ps.target[pid] = granted - ps.arrival[pid]
             if reused:
                 boarding += granted - held_since
             if held:
                 _release(held)
                 held = []
+            if ci is not None and si == ci.until and iso is not None:
+                end_isolation()
+                steps = pw.steps
             dest = st.space
             if st.place >= 0:
                 pool, u = units[st.place]
@@ -189,38 +288,59 @@ def patient_process(m: OpsModel, pid: int, first: int = 0,
                                f"or its staff from {m.space_name(loc)!r} to {m.space_name(dest)!r} "
                                "(check doors, door widths and lifts)")
             loc = dest
-            m.p_loc[pid] = loc
-            m.p_activity[pid] = st.label
-            m.p_current[pid] = (st.name, q0, granted, dest, units)
+            ps.loc[pid] = loc
+            ps.activity[pid] = st.label
+            ps.current[pid] = StepInProgress(st.name, q0, granted, wait_space, dest, units)
             for pool, u in units:
                 if pool.mobile:
-                    m.p_device[pid] = f"{pool.name}#{u}"
+                    ps.device[pid] = f"{pool.name}#{u}"
             try:
                 yield env.timeout(walk + remaining)
             except simpy.Interrupt as intr:
                 lost = intr.cause
                 assert isinstance(lost, Preempted)
                 remaining -= max(0.0, env.now - granted - walk)
-                rec.event((pid, pw.name, prio, st.name, q0, granted, env.now, m.space_name(dest),
-                           _names(units), walk, walked, "preempted"))
+                m.record_step(pid, st.name, q0, granted, env.now, wait_space=wait_space, space=dest,
+                              units=units, walk=walk, walked=walked, outcome="preempted")
                 _release_own(units, pid)
-                m.p_activity[pid] = st.wait_label
+                ps.activity[pid] = st.wait_label
+                ps.current[pid] = None
+                sq.change(key0 + si, 1, now=env.now)
+                aq.change(prio - 1, 1, now=env.now)
                 continue
             break
-        rec.event((pid, pw.name, prio, st.name, q0, granted, env.now, m.space_name(loc),
-                   _names(units), walk, walked, "done"))
-        m.p_device[pid] = None
-        m.p_current[pid] = None
+        m.record_step(pid, st.name, q0, granted, env.now, wait_space=wait_space, space=loc, units=units,
+                      walk=walk, walked=walked, outcome="done")
+        ps.device[pid] = None
+        ps.current[pid] = None
         if st.hold:
             held = [(p, u) for p, u in units if p.name in st.hold]
             _release([(p, u) for p, u in units if p.name not in st.hold])
             held_since = env.now
         else:
             _release(units)
+        if ci is not None and si == ci.after and math.isnan(flagged_at):
+            ps.isolated[pid] = True
+            steps = pw.iso_steps
+            flagged_at, wait_space = env.now, loc
+            ps.activity[pid] = "waiting:" + ISOLATION_STEP
+            iso = yield from _isolate(m, ci, pid, prio, loc, proc)
+            held = [(p, u) for p, u in held if p.holder[u] == pid]
+            ps.iso_wait[pid] = env.now - flagged_at
+            ps.cohorted[pid] = iso[0] is ci.cohort
+            room = iso[0].loc[iso[1]]
+            ps.isolation[pid] = StepInProgress(ISOLATION_STEP, flagged_at, env.now, wait_space, room, [iso])
+            ps.activity[pid] = ISOLATION_STEP
+            if tmat is not None and room >= 0 and loc >= 0:
+                walk_in = tmat[loc][room]
+                if 0 < walk_in < math.inf:
+                    try:
+                        yield env.timeout(walk_in)
+                    except simpy.Interrupt:  # a held unit was pre-empted on the way: it is gone
+                        held = [(p, u) for p, u in held if p.holder[u] == pid]
+            if room >= 0:
+                loc = room
+                ps.loc[pid] = loc
         si = st.choose_next()
     _release(held)
-    m.depart(pid, "discharged", boarding)
-
-
-def _names(units: Units) -> str:
-    return ",".join(f"{p.name}#{u}" for p, u in units)
+    leave("discharged")

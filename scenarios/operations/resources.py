@@ -11,6 +11,11 @@ with the unit granted, ``release`` gives it back.  It differs from
   or wait for the next release, and are served before patients.  That is why
   breaks cannot deadlock: a unit that goes on break holds nothing else;
 * ESI 1 requests may pre-empt the least urgent user on a pre-emptive pool;
+* a pool may have a finite queue (``queue_limit``): a patient who finds no
+  free unit and the queue full is turned away (:meth:`Pool.full`), which is
+  counted as ``offered`` and ``blocked`` for the loss KPIs (Erlang B, M/M/c/K);
+* units can be closed for a window (a bay closed in an outbreak) and reopen
+  after a deep clean (:meth:`Pool.close_unit`, :meth:`Pool.reopen_unit`);
 * time integrals of busy units, on-duty units and queue length are kept
   exactly (areas between changes) for utilisation, queue lengths and
   Little's law, both overall and per hour.
@@ -58,15 +63,18 @@ class Pool:
         hours: Hourly bins to keep (run length in hours, rounded up).
         preemptive: Whether ESI 1 requests pre-empt.
         turnaround: Sampler of cleaning time after each use, or ``None``.
+        queue_limit: Most requests that may wait (``None``: unlimited).
     """
 
     def __init__(self, env: simpy.Environment, name: str, index: int, kind: str, unit_space: list[int],
                  *, hours: int, preemptive: bool = False,
-                 turnaround: Callable[[], float] | None = None) -> None:
+                 turnaround: Callable[[], float] | None = None, queue_limit: int | None = None) -> None:
         if not unit_space:
             raise ValueError(f"resource {name!r}: a pool needs at least one unit")
         if hours < 1:
             raise ValueError(f"'hours' must be >= 1, got {hours}")
+        if queue_limit is not None and queue_limit < 0:
+            raise ValueError(f"'queue_limit' must be >= 0 or None, got {queue_limit}")
         self.env = env
         self.name = name
         self.index = index
@@ -86,7 +94,7 @@ class Pool:
         self.since = [0.0] * n
         self.reason = [""] * n
         self.walked_m = [0.0] * n
-        self.fail_pending: list[tuple[str, float] | None] = [None] * n
+        self.fail_pending: list[tuple[str, float | None] | None] = [None] * n
         self.on_release: Callable[[int, float], float | None] | None = None
         self.free = list(range(n - 1, -1, -1))
         self._queue: list[list[Any]] = []
@@ -106,6 +114,9 @@ class Pool:
         self.offline_time: dict[str, float] = {}
         self.offline_count: dict[str, int] = {}
         self.granted = 0
+        self.queue_limit = queue_limit
+        self.offered = 0  # patients who reached a step needing this pool (counted when it has a limit)
+        self.blocked = 0  # ... and found it full
         # active periods (see scenarios.operations.bottlenecks)
         self.p_start: list[float] = []
         self.p_end: list[float] = []
@@ -151,6 +162,11 @@ class Pool:
     def active(self) -> bool:
         """Saturated: no free unit on duty, or patients waiting (the active-period state)."""
         return self.queue_len > 0 or (self.n_online > 0 and self.n_busy >= self.n_online)
+
+    def full(self) -> bool:
+        """No free unit and the queue at its limit: a new patient is turned away."""
+        lim = self.queue_limit
+        return lim is not None and not self.free and self.queue_len >= lim
 
     # -- the hook ----------------------------------------------------------------
     def _pick(self, near: int) -> int:
@@ -334,6 +350,34 @@ class Pool:
             if self.state[u] == OFF and self.reason[u] == reason:
                 self.online(u)
                 k -= 1
+
+    def close_unit(self, u: int, reason: str) -> None:
+        """Take unit ``u`` offline until :meth:`reopen_unit`: now if free, else when it is next free."""
+        if self.state[u] == FREE:
+            self._go_offline(u, reason, None)
+        else:  # in use, or cleaning: the closure starts when the unit would come free
+            self.fail_pending[u] = (reason, None)
+
+    def reopen_unit(self, u: int, reason: str, then: str, duration: float) -> None:
+        """End the ``reason`` closure of unit ``u``: offline for ``then`` during ``duration``, then free.
+
+        A closure that never started (the unit stayed in use throughout) is withdrawn.
+        """
+        if self.fail_pending[u] == (reason, None):
+            self.fail_pending[u] = None
+            return
+        if self.state[u] != OFF or self.reason[u] != reason:
+            return
+        if duration <= 0:
+            self.online(u)
+            return
+        self._acc()
+        now = self.env.now
+        self.offline_time[reason] = self.offline_time.get(reason, 0.0) + now - self.since[u]
+        self.reason[u] = then
+        self.since[u] = now
+        self.offline_count[then] = self.offline_count.get(then, 0) + 1
+        self.env.timeout(duration).callbacks.append(_Online(self, u))
 
     def close(self) -> None:
         """Bring the integrals and offline times up to the present (end of run)."""

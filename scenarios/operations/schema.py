@@ -25,10 +25,14 @@ from scenarios.operations.distributions import UNIT_MINUTES, Distribution
 
 __all__ = [
     "EXIT",
+    "ISOLATION_STEP",
+    "RATE_UNIT_MINUTES",
     "Arrival",
     "Battery",
     "Branch",
+    "Closure",
     "Failures",
+    "Isolation",
     "Maintenance",
     "OperationsScenario",
     "Pathway",
@@ -43,6 +47,10 @@ __all__ = [
 #: Branch target meaning "the patient leaves".
 EXIT = "exit"
 _PROB_TOL = 1e-6
+#: Step name of the event rows that span the time an isolation or cohort place is held.
+ISOLATION_STEP = "isolation"
+#: Minutes per unit an arrival rate may be given in (``rate_unit``).
+RATE_UNIT_MINUTES = {"per_min": 1.0, "per_hour": 60.0, "per_day": 1440.0, "per_week": 10080.0}
 
 
 def _check_probs(probs: list[float], what: str) -> None:
@@ -79,6 +87,10 @@ class Step(StrictModel):
         renege: The patient may leave while waiting here (pathway ``patience``).
         next: Branches with probabilities; default the following step, or
             leaving after the last.
+        on_full: Where a patient goes who finds a needed resource's queue
+            full (its ``queue_limit``) on reaching this step: ``exit`` (the
+            patient is diverted elsewhere: ED diversion) or a step of the
+            pathway (an ICU transfer out).
     """
 
     name: str = Field(min_length=1)
@@ -89,6 +101,7 @@ class Step(StrictModel):
     hold: list[str] = Field(default_factory=list)
     renege: bool = False
     next: list[Branch] = Field(default_factory=list)
+    on_full: str = Field(default=EXIT, min_length=1)
 
     @field_validator("next")
     @classmethod
@@ -127,6 +140,42 @@ class StartIn(StrictModel):
     count: int = Field(ge=0)
 
 
+class Isolation(StrictModel):
+    """Isolation at triage: some patients of a pathway need an isolation room.
+
+    A patient is flagged with probability ``share`` when the step ``after``
+    ends; from then on the patient holds a unit of ``room`` (waiting there
+    between steps; steps with no place of their own happen there, staff come
+    to the room) until the step ``until`` starts, or until leaving.  If no
+    room is free the patient waits for one where they are (``if_full:
+    wait``), or takes a place in the shared ``cohort`` resource, whichever
+    is free first (``if_full: cohort``).
+
+    Attributes:
+        share: Probability that a patient of the pathway is flagged.
+        after: Step at whose end patients are flagged (default: the first step).
+        room: The resource of isolation-capable places (a room or bed pool).
+        if_full: ``wait`` or ``cohort``.
+        cohort: Resource of shared places for flagged patients (``if_full: cohort``).
+        until: Step whose start ends isolation (default: leaving the hospital).
+    """
+
+    share: float = Field(ge=0, le=1)
+    after: str | None = None
+    room: str = Field(min_length=1)
+    if_full: Literal["wait", "cohort"] = "wait"
+    cohort: str | None = None
+    until: str | None = None
+
+    @model_validator(mode="after")
+    def _cohort(self) -> Isolation:
+        if self.if_full == "cohort" and self.cohort is None:
+            raise ValueError("'if_full: cohort' needs a 'cohort' resource")
+        if self.cohort is not None and self.cohort == self.room:
+            raise ValueError(f"'cohort' must differ from 'room' ({self.room!r})")
+        return self
+
+
 class Pathway(StrictModel):
     """A patient type: its steps, acuity mix, mobility and patience.
 
@@ -145,6 +194,7 @@ class Pathway(StrictModel):
         target_ends_at: Steps whose start stops the target clock (the 4-hour
             standard runs from arrival to leaving the ED, i.e. to the start of a
             transfer step); without them the clock runs to departure.
+        isolation: Isolation at triage for some patients (infection response).
         steps: The steps; the first is where every patient starts.
     """
 
@@ -155,6 +205,7 @@ class Pathway(StrictModel):
     companions: float = Field(default=0.0, ge=0, le=10)
     start_in: list[StartIn] = Field(default_factory=list)
     target_ends_at: list[str] = Field(default_factory=list)
+    isolation: Isolation | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("acuity")
@@ -185,6 +236,19 @@ class Pathway(StrictModel):
                 if b.to != EXIT and b.to not in names:
                     raise ValueError(f"step {s.name!r} branches to unknown step {b.to!r}; "
                                      f"expected one of {[*names, EXIT]}")
+            if s.on_full != EXIT and s.on_full not in names:
+                raise ValueError(f"step {s.name!r}: 'on_full' names unknown step {s.on_full!r}; "
+                                 f"expected one of {[*names, EXIT]}")
+            if s.on_full == s.name:
+                raise ValueError(f"step {s.name!r}: 'on_full' cannot send a patient back to the same step")
+        iso = self.isolation
+        if iso is not None:
+            if ISOLATION_STEP in names:
+                raise ValueError(f"{ISOLATION_STEP!r} names the time in isolation in the event log; "
+                                 "rename that step")
+            for what, step in (("after", iso.after), ("until", iso.until)):
+                if step is not None and step not in names:
+                    raise ValueError(f"isolation.{what} names unknown step {step!r}; expected one of {names}")
             if s.renege and self.patience is None:
                 raise ValueError(f"step {s.name!r} allows reneging but the pathway has no 'patience'")
         return self
@@ -249,6 +313,36 @@ class Battery(StrictModel):
     on_mains: bool = False
 
 
+class Closure(StrictModel):
+    """Places taken out of a room or bed pool for a time window (closing a bay).
+
+    Units in use at ``start_h`` close when their patient leaves; no new
+    patient is given a closed unit.  At ``end_h`` the units are deep-cleaned
+    for ``deep_clean_h`` before they take patients again.
+
+    Attributes:
+        start_h: Start of the closure, hours from the run start.
+        end_h: End of the closure, hours from the run start.
+        space: Facility space id whose units close (a ward bay), or
+        count: the number of units to close, when no space is named.
+        deep_clean_h: Terminal cleaning after the closure, hours.
+    """
+
+    start_h: float = Field(ge=0, allow_inf_nan=False)
+    end_h: float = Field(gt=0, allow_inf_nan=False)
+    space: str | None = Field(default=None, min_length=1)
+    count: int | None = Field(default=None, ge=1)
+    deep_clean_h: float = Field(default=0.0, ge=0, le=720, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _window(self) -> Closure:
+        if self.end_h <= self.start_h:
+            raise ValueError(f"'end_h' ({self.end_h}) must be after 'start_h' ({self.start_h})")
+        if (self.space is None) == (self.count is None):
+            raise ValueError("give exactly one of 'space' (a facility space id) or 'count' (units)")
+        return self
+
+
 class Resource(StrictModel):
     """A pool of interchangeable units: staff of one role, rooms, beds or devices.
 
@@ -268,6 +362,14 @@ class Resource(StrictModel):
         failures: Breakdowns (devices).
         maintenance: Planned maintenance windows (devices).
         battery: Battery of a mobile device.
+        queue_limit: Most patients that may queue; one more finds the pool
+            full and follows its step's ``on_full`` (``0``: no queue, a loss
+            system such as beds with diversion; ``None``: unlimited).
+        closures: Time windows in which units are closed (rooms and beds).
+        cohort_units: Staff: units dedicated to isolated patients (staff
+            cohorting); isolated patients are served only by them and other
+            patients only by the rest.  With a roster each shift gives
+            ``min(cohort_units, count)`` of its staff to the cohort.
     """
 
     kind: Literal["staff", "room", "bed", "device"]
@@ -280,6 +382,9 @@ class Resource(StrictModel):
     failures: Failures | None = None
     maintenance: Maintenance | None = None
     battery: Battery | None = None
+    queue_limit: int | None = Field(default=None, ge=0, le=1_000_000)
+    closures: list[Closure] = Field(default_factory=list)
+    cohort_units: int = Field(default=0, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Resource:
@@ -295,6 +400,15 @@ class Resource(StrictModel):
                              "or a 'space_use' to count for a fixed device)")
         if self.count is None and self.kind in ("room", "bed") and self.space_use is None:
             raise ValueError(f"a {self.kind} resource needs 'count' or a 'space_use' to count")
+        if self.closures and self.kind not in ("room", "bed"):
+            raise ValueError(f"only rooms and beds can be closed; this resource is a {self.kind}")
+        if self.cohort_units:
+            if self.kind != "staff":
+                raise ValueError(f"'cohort_units' applies to staff; this resource is a {self.kind}")
+            most = max((s.count for s in self.roster), default=self.count or 0)
+            if self.cohort_units >= most:
+                raise ValueError(f"'cohort_units' ({self.cohort_units}) must leave staff for other patients: "
+                                 f"at most {most - 1} of the {most} on duty")
         return self
 
 
@@ -305,8 +419,11 @@ class Arrival(StrictModel):
         name: Label.
         kind: ``poisson`` (non-stationary, by thinning) or ``scheduled``.
         mix: Pathway of each arriving patient, with probabilities.
-        rates: Patients per hour for consecutive slots of ``slot_min`` from
-            the run start, repeated cyclically (24 hourly values = by hour of day).
+        rates: Arrival rates (patients per ``rate_unit``) for consecutive
+            slots of ``slot_min`` from the run start, repeated cyclically (24
+            hourly values = by hour of day).
+        rate_unit: ``per_min``, ``per_hour``, ``per_day`` or ``per_week``:
+            the unit of ``rates`` (a rate is an intensity, whatever the slot length).
         slot_min: Length of one rate slot.
         thinning: ``exact`` (the rate at each candidate time, Lewis-Shedler) or
             ``previous_arrival`` (the rate of the slot of the previous arrival
@@ -322,7 +439,8 @@ class Arrival(StrictModel):
     kind: Literal["poisson", "scheduled"] = "poisson"
     mix: dict[str, float] = Field(min_length=1)
     rates: list[float] = Field(default_factory=list)
-    slot_min: float = Field(default=60.0, gt=0)
+    rate_unit: Literal["per_min", "per_hour", "per_day", "per_week"] = "per_hour"
+    slot_min: float = Field(default=60.0, gt=0, le=10_080)  # at most a week
     thinning: Literal["exact", "previous_arrival"] = "exact"
     weekday_factors: list[float] = Field(default_factory=lambda: [1.0] * 7)
     first_min: float = Field(default=480.0, ge=0, lt=1440)
@@ -361,6 +479,11 @@ class Arrival(StrictModel):
             raise ValueError("a scheduled arrival stream needs 'per_day' >= 1")
         return self
 
+    @property
+    def per_minute(self) -> float:
+        """Factor from ``rates`` to patients per minute."""
+        return 1.0 / RATE_UNIT_MINUTES[self.rate_unit]
+
 
 class Run(StrictModel):
     """How long to simulate and what to discard.
@@ -371,13 +494,17 @@ class Run(StrictModel):
         unit: ``min``, ``h`` or ``d`` for ``length`` and ``warmup``.
         target_h: Length-of-stay target for the "share within" KPI (4-hour standard).
         record_events: Keep the per-patient event log (off for very long benchmark runs).
+        batches: Split the time after the warm-up into this many equal
+            batches and give steady-state KPIs confidence intervals from the
+            batch means (one long run instead of many warmed-up replications).
     """
 
     length: float = Field(gt=0)
     warmup: float = Field(default=0.0, ge=0)
     unit: Literal["min", "h", "d"] = "min"
-    target_h: float = Field(default=4.0, gt=0)
+    target_h: float = Field(default=4.0, gt=0, le=8_760)  # at most a year
     record_events: bool = True
+    batches: int | None = Field(default=None, ge=2, le=1000)
 
     @model_validator(mode="after")
     def _warm(self) -> Run:
@@ -398,7 +525,7 @@ class Walking(StrictModel):
     """Whether moves between spaces take time, and the staff speed (m/s)."""
 
     enabled: bool = True
-    staff_speed: float = Field(default=1.34, gt=0)
+    staff_speed: float = Field(default=1.34, gt=0, le=3.0)  # m/s: a run, not a walk, beyond 3
 
 
 class OperationsScenario(ScenarioBase):
@@ -411,9 +538,17 @@ class OperationsScenario(ScenarioBase):
     pathways: dict[str, Pathway] = Field(min_length=1)
     arrivals: list[Arrival] = Field(min_length=1)
 
+    # The cross-field rules run after either way in (a mapping, or JSON text as
+    # the loader passes it), so no path around them exists.
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> OperationsScenario:
         sc = super().model_validate(obj, *args, **kwargs)
+        sc.cross_check()
+        return sc
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> OperationsScenario:
+        sc = super().model_validate_json(json_data, *args, **kwargs)
         sc.cross_check()
         return sc
 
@@ -446,3 +581,34 @@ class OperationsScenario(ScenarioBase):
             if not r.roster and r.count == 0:
                 raise ScenarioFileError(src, f"resources.{name}.count",
                                         f"count is 0 but pathway steps require {name!r}")
+        _check_isolation(self, src)
+
+
+def _check_isolation(sc: OperationsScenario, src: str) -> None:
+    """Isolation and cohort places are undeclared, not places, pre-emptive or also step needs."""
+    res = sc.resources
+    for pname, pw in sc.pathways.items():
+        iso = pw.isolation
+        if iso is None:
+            continue
+        for what, name in (("room", iso.room), ("cohort", iso.cohort)):
+            if name is None:
+                continue
+            where = f"pathways.{pname}.isolation.{what}"
+            if name not in res:
+                raise ScenarioFileError(src, where, f"unknown resource {name!r}; declared: {sorted(res)}")
+            if res[name].kind not in ("room", "bed"):
+                raise ScenarioFileError(src, where, f"{name!r} is a {res[name].kind}; isolation needs a "
+                                        "room or bed resource")
+            if res[name].preemptive:
+                raise ScenarioFileError(src, f"resources.{name}.preemptive",
+                                        f"{name!r} holds isolated patients ({where}); an isolation place "
+                                        "cannot be pre-empted")
+            if any(name in ([n] if isinstance(n, str) else n) for st in pw.steps for n in st.needs):
+                raise ScenarioFileError(src, where, f"{name!r} is also a need of a step of {pname!r}; the "
+                                        "isolation place is held from flagging on, so name a resource of "
+                                        "its own")
+    cohorting = [n for n, r in res.items() if r.cohort_units]
+    if cohorting and not any(pw.isolation is not None for pw in sc.pathways.values()):
+        raise ScenarioFileError(src, f"resources.{cohorting[0]}.cohort_units",
+                                "staff are cohorted for isolated patients, but no pathway has 'isolation'")

@@ -1,7 +1,8 @@
 """Who is where doing what at one moment: the evacuation model's starting state.
 
-:func:`snapshot` runs replication 0 of a scenario up to the moment and reads
-the Mesa agents: patients (mobility profile, space, activity, acuity,
+:func:`snapshot_at` runs one replication (given its generator) up to the
+moment and reads the Mesa agents; :func:`snapshot` does it for replication 0
+of a scenario's seed.  The agents give patients (mobility profile, space, activity, acuity,
 attached mobile device), staff on duty or on a break (off-shift staff are not
 in the building), and every device with its state and battery.  A person
 whose space is not known (a scenario with walking off and no space uses) is
@@ -25,7 +26,7 @@ from scenarios.operations.schema import OperationsScenario
 if TYPE_CHECKING:
     from facility.model import Facility
 
-__all__ = ["model_snapshot", "snapshot"]
+__all__ = ["model_snapshot", "snapshot", "snapshot_at"]
 
 
 def model_snapshot(m: OpsModel, seed: int = 0) -> Snapshot:
@@ -37,11 +38,10 @@ def model_snapshot(m: OpsModel, seed: int = 0) -> Snapshot:
         raise RunError(f"facility {m.facility.name!r} has no occupied room to place people in")
     occ: list[Occupant] = []
     for agent in m.patient_agents():
-        pw = m.cpathways[m.p_pathway[agent.pid]]
         space = agent.space or fallback
-        occ.append(Occupant(id=f"patient-{agent.pid}", role="patient", profile=pw.mobility,
+        occ.append(Occupant(id=agent.id, role="patient", profile=agent.mobility,
                             space=space, activity=agent.activity, device=agent.device, acuity=agent.acuity))
-        lam = m.scenario.pathways[pw.name].companions
+        lam = m.scenario.pathways[agent.pathway].companions
         if lam > 0:
             k = int(np.random.default_rng([seed, agent.pid]).poisson(lam))
             occ.extend(Occupant(id=f"visitor-{agent.pid}-{j}", role="visitor", profile="visitor", space=space,
@@ -58,6 +58,33 @@ def model_snapshot(m: OpsModel, seed: int = 0) -> Snapshot:
     return Snapshot(time_s=m.env.now * 60.0, occupants=tuple(occ), devices=tuple(devs))
 
 
+def snapshot_at(scenario: OperationsScenario, facility: Facility, rng: np.random.Generator, t_seconds: float,
+                *, visitor_seed: int = 0) -> Snapshot:
+    """Run one replication of ``scenario`` with generator ``rng`` to ``t_seconds`` and take the population.
+
+    This is the entry point for a model that starts from the operations
+    state (the evacuation model's ``population.from_operations``): pass the
+    replication's own generator, so each replication of a drill starts
+    from its own hospital.
+
+    Args:
+        scenario: An operations scenario.
+        facility: The building.
+        rng: The replication's generator.
+        t_seconds: Time since the run start (s); must be within the run.
+        visitor_seed: Seeds how many visitors each patient has (with the patient id).
+
+    Raises:
+        ValueError: ``t_seconds`` is outside the run.
+    """
+    if not 0 <= t_seconds <= scenario.run.length_min * 60.0:
+        raise ValueError(f"'t_seconds' must be within the run [0, {scenario.run.length_min * 60.0}], "
+                         f"got {t_seconds}")
+    m = OpsModel(scenario, facility, rng)
+    m.run_until(t_seconds / 60.0)
+    return model_snapshot(m, visitor_seed)
+
+
 def snapshot(scenario: OperationsScenario, t_seconds: float, *, facility: Facility | None = None,
              seed: int | None = None) -> Snapshot:
     """Run replication 0 of ``scenario`` to ``t_seconds`` and take the population.
@@ -68,15 +95,10 @@ def snapshot(scenario: OperationsScenario, t_seconds: float, *, facility: Facili
         facility: Use this facility instead of the one the scenario names.
         seed: Override the scenario's seed.
     """
-    if not 0 <= t_seconds <= scenario.run.length_min * 60.0:
-        raise ValueError(f"'t_seconds' must be within the run [0, {scenario.run.length_min * 60.0}], "
-                         f"got {t_seconds}")
     if facility is None:
         from scenarios.runner import resolve_facility
 
         facility = resolve_facility(scenario)
     s = scenario.seed if seed is None else seed
     rng = np.random.default_rng(np.random.SeedSequence(s).spawn(1)[0])
-    m = OpsModel(scenario, facility, rng)
-    m.run_until(t_seconds / 60.0)
-    return model_snapshot(m, s)
+    return snapshot_at(scenario, facility, rng, t_seconds, visitor_seed=s)

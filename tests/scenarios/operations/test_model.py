@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
+from agents.patients import Patient
 from scenarios.operations.model import OpsModel, roster_changes
 from scenarios.operations.resources import BUSY, FREE, OFF
 from scenarios.operations.runs import run_replication
@@ -67,7 +68,9 @@ def test_capacity_and_bookkeeping_invariants_hold_at_every_event(sc: OperationsS
         _check_pools(m)
         assert m.in_system == len(m.inside)
     m.finish()
-    assert len(m.p_pathway) == m.departed + m.in_system
+    assert len(m.patients) == m.departed + m.in_system
+    # every patient inside has a live Mesa handle, and nobody else
+    assert sorted(a.pid for a in m.agents_by_type[Patient]) == sorted(m.inside)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
