@@ -65,17 +65,3 @@ class BackendError(RunError):
 
 class RunCancelled(RunError):
     """A run was cancelled; its finished replications are kept for ``resume``."""
-
-
-class OptionError(ScenarioError, ValueError):
-    """A command-line flag (or the API argument behind it) has an impossible value.
-
-    Attributes:
-        option: The flag as the user typed it (``"--jobs"``), or ``"option=..."`` from Python.
-        problem: What is wrong and what was expected.
-    """
-
-    def __init__(self, option: str, problem: str) -> None:
-        self.option = option
-        self.problem = problem
-        super().__init__(f"{option}: {problem}")

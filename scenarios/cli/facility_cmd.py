@@ -107,7 +107,7 @@ def _sample(args: argparse.Namespace) -> int:
     from facility.files import check_output_path
     from facility.io import save
     from facility.sample import SampleOptions, sample
-    from scenarios.errors import OptionError
+    from scenarios.errors import ArgumentError
 
     check_output_path(args.out, what="--out")
     chosen = {f.name: getattr(args, f.name) for f in fields(SampleOptions)
@@ -115,7 +115,7 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         facility = sample(SampleOptions(**chosen))
     except ValueError as exc:
-        raise OptionError("sample options", str(exc)) from None
+        raise ArgumentError(f"sample options: {exc}") from None
     save(facility, args.out)
     _print_summary(facility)
     print(f"wrote {args.out}")
@@ -150,18 +150,18 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from facility.files import atomic_path, check_output_path
-    from scenarios.errors import OptionError
+    from scenarios.errors import ArgumentError
 
     suffix = args.out.suffix.lower()
     if suffix not in _FORMATS:
-        raise OptionError(f"--out {args.out}", f"unknown format {suffix or '(no extension)'!r}; "
-                          f"expected one of {', '.join(_FORMATS)}")
+        raise ArgumentError(f"--out {args.out}: unknown format {suffix or '(no extension)'!r}; "
+                            f"expected one of {', '.join(_FORMATS)}")
     check_output_path(args.out, what="--out")
     facility = _load(args.file)
     ids = [lv.id for lv in facility.levels]
     if args.level is not None and args.level not in ids:
-        raise OptionError(f"--level {args.level!r}",
-                          f"no such level in {args.file}; levels are {', '.join(ids)}")
+        raise ArgumentError(f"--level {args.level!r}: no such level in {args.file}; "
+                            f"levels are {', '.join(ids)}")
     with atomic_path(args.out, what="--out") as tmp:
         if suffix == ".png":
             _write_png(facility, args.level, tmp)

@@ -94,7 +94,7 @@ def _extract(args: argparse.Namespace) -> int:
     from facility.files import atomic_path
     from facility.validate import validate
     from lidar.preview import render_preview
-    from scenarios.errors import OptionError
+    from scenarios.errors import ArgumentError
 
     _check_outputs(args, ("out", "report", "preview"))
     opt = lidar.ExtractOptions(units=args.units)
@@ -102,7 +102,7 @@ def _extract(args: argparse.Namespace) -> int:
         try:
             opt = replace(opt, voxel=args.voxel)
         except lidar.ScanOptionError as exc:
-            raise OptionError("--voxel", str(exc)) from None
+            raise ArgumentError(f"--voxel: {exc}") from None
     truth = None
     if args.truth is not None:
         # Truth of one scanned level may lack exits (they are on other levels),
