@@ -1,45 +1,53 @@
-"""One ``run`` for every kind of scenario: replications, seeds and backends.
+"""One ``run`` for every kind of scenario: replications, seeds, backends and the store.
 
 Replication *i* of a scenario with seed *s* always draws from
-``np.random.default_rng(SeedSequence(s).spawn(n)[i])``, whichever backend runs
-it (in process, a local process pool through joblib/loky, or a Dask cluster),
-so results are identical across backends.  Models return
-:class:`~scenarios.base.Replication` objects; the runner summarises them with
-the kind's ``summarize`` and, when ``out`` is given, hands them to the store.
+``SeedSequence(s, spawn_key=(i,))`` (child *i* of ``SeedSequence(s).spawn(n)``),
+whichever backend runs it (:mod:`scenarios.backends`), so results are
+identical across backends, worker counts and completion orders.  With ``out``
+the output folder is claimed before anything is simulated, each finished
+replication is streamed to it (:mod:`scenarios.store`), and the folder appears
+complete or not at all; ``resume`` continues a run that was killed.  Without
+``out`` replications are kept in memory.
+
+A replication that raises is recorded as failed with its traceback and the
+others carry on; an error of the scenario itself stops the run.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from scenarios.base import KINDS, Replication, ScenarioBase
-from scenarios.errors import RunError, ScenarioFileError
+from scenarios.backends import BACKENDS, Job, execute
+from scenarios.base import KINDS, Kind, Replication, ScenarioBase
+from scenarios.budget import check_budget
+from scenarios.errors import ArgumentError, ResultsStoreError, RunError, ScenarioError, ScenarioFileError
+from scenarios.loader import dump
+from scenarios.replicate import Outcome, Status, check_seed, spawn_key
+from scenarios.store import RunWriter, StoredRun, claimed, finalise, open_run
+from scenarios.store.layout import medtwin_version, scenario_hash
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from facility import Facility
 
-__all__ = ["BACKENDS", "Results", "resolve_facility", "run", "run_replication"]
+__all__ = ["BACKENDS", "Progress", "Results", "ShouldStop", "resolve_facility", "run"]
 
-BACKENDS = ("local", "loky", "dask")
+#: progress(done, total) after each replication.
 Progress = Callable[[int, int], None]
-
-
-def medtwin_version() -> str:
-    try:
-        return version("medtwin")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0+unknown"
+#: should_stop() -> True to cancel (e.g. ``threading.Event().is_set``).
+ShouldStop = Callable[[], bool]
+#: Older name of the local process pool, still accepted by :func:`run`.
+LOKY_ALIAS = "loky"
 
 
 @dataclass(frozen=True)
@@ -48,10 +56,13 @@ class Results:
 
     Attributes:
         scenario: The scenario as run (replications and seed as used).
-        kpis: Summary across replications (means with confidence intervals).
-        replications: Per-replication KPIs and tables.
-        timings: Wall-clock seconds (``total`` and per replication).
+        kpis: Summary across done replications (means with confidence intervals).
+        replications: Done replications' KPIs and tables (tables are read
+            from the run folder on demand when the run was stored).
+        timings: Wall-clock seconds (``total_s``, ``per_replication_s``).
         version: medtwin version that produced the results.
+        failed: Traceback of each failed replication, by index.
+        path: The run folder, when stored.
     """
 
     scenario: ScenarioBase
@@ -59,9 +70,12 @@ class Results:
     replications: tuple[Replication, ...]
     timings: dict[str, float] = field(default_factory=dict)
     version: str = field(default_factory=medtwin_version)
+    failed: dict[int, str] = field(default_factory=dict)
+    path: Path | None = None
 
     @property
     def table_names(self) -> list[str]:
+        """Names of the tables any replication produced."""
         names: dict[str, None] = {}
         for r in self.replications:
             names.update(dict.fromkeys(r.tables))
@@ -69,6 +83,8 @@ class Results:
 
     def arrow(self, name: str) -> pa.Table:
         """One table across replications, with a ``replication`` column first."""
+        if self.path is not None:
+            return open_run(self.path).arrow(name)
         parts = []
         for r in self.replications:
             t = r.tables.get(name)
@@ -105,12 +121,108 @@ def resolve_facility(scenario: ScenarioBase) -> Facility:
     return _load_facility_file(str(p), p.stat().st_mtime)
 
 
-def run_replication(scenario: ScenarioBase, fac: Facility, seed: np.random.SeedSequence,
-                    index: int) -> Replication:
-    """Run replication ``index`` of ``scenario``; module-level so workers can pickle it."""
+def prepare(scenario: ScenarioBase, facility: Facility | None = None) -> tuple[Kind, Facility]:
+    """The scenario's kind and facility, checked against each other before anything runs."""
+    if scenario.kind not in KINDS:
+        raise RunError(f"unknown scenario kind {scenario.kind!r}; expected one of {sorted(KINDS)}")
     kind = KINDS[scenario.kind]
-    rng = np.random.default_rng(seed)
-    return kind.run_replication(scenario, fac, rng, index)
+    fac = facility if facility is not None else resolve_facility(scenario)
+    if kind.check is not None:
+        kind.check(scenario, fac)
+    check_budget(scenario, fac)  # refuse work no machine can give, before any is done
+    return kind, fac
+
+
+def check_backend(backend: str, n_jobs: int) -> tuple[str, int]:
+    """``(backend, workers)`` validated; the old ``loky`` name is the local pool."""
+    if backend == LOKY_ALIAS:
+        return "local", max(2, n_jobs)
+    if backend not in BACKENDS:
+        raise ArgumentError(f"--backend: must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if n_jobs < 1:
+        raise ArgumentError(f"--jobs: must be >= 1, got {n_jobs}")
+    return backend, n_jobs
+
+
+def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]],
+               variant: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest fields fixed before a run starts."""
+    return {"kind": scenario.kind, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
+            "seed": scenario.seed, "keys": [list(k) for k in keys], "version": medtwin_version(),
+            "variant": variant}
+
+
+class RunSink:
+    """Where one run's outcomes go: a run folder being written, or memory.
+
+    Args:
+        scenario: The scenario as run.
+        kind: Its kind (for ``summarize``).
+        keys: Spawn key of each replication, by index.
+        writer: The run folder's writer, or None to keep results in memory.
+    """
+
+    def __init__(self, scenario: ScenarioBase, kind: Kind, keys: list[tuple[int, ...]],
+                 writer: RunWriter | None) -> None:
+        self.scenario, self.kind, self.keys, self.writer = scenario, kind, keys, writer
+        self._memory: dict[int, Outcome] = {}
+        self.started = time.perf_counter()
+
+    @property
+    def done(self) -> set[int]:
+        """Replications with an outcome (stored or held)."""
+        if self.writer is not None:
+            return self.writer.held
+        return set(self._memory)
+
+    def todo(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Replications still to run (a resumed run skips the finished ones)."""
+        skip = self.writer.finished if self.writer is not None else set()
+        return tuple((i, k) for i, k in enumerate(self.keys) if i not in skip)
+
+    def add(self, outcome: Outcome) -> None:
+        """Take one finished replication."""
+        if self.writer is not None:
+            self.writer.add(outcome)
+        else:
+            self._memory[outcome.index] = outcome
+
+    @property
+    def complete(self) -> bool:
+        """Every replication has an outcome."""
+        return len(self.done) == len(self.keys)
+
+    def timings(self) -> dict[str, float]:
+        wall = time.perf_counter() - self.started
+        return {"total_s": wall, "per_replication_s": wall / max(1, len(self.keys))}
+
+    def summarize(self, reps: list[Replication]) -> dict[str, Any]:
+        return self.kind.summarize(self.scenario, reps)
+
+    def finish_in_memory(self) -> Results:
+        """Results of a run kept in memory.
+
+        Raises:
+            RunError: Every replication failed (the first traceback is shown).
+        """
+        outs = [self._memory[i] for i in sorted(self._memory)]
+        done = [o.replication() for o in outs if o.status == Status.DONE]
+        failed = {o.index: o.error for o in outs if o.status == Status.FAILED}
+        if not done:
+            first = failed[min(failed)]
+            raise RunError(f"all {len(failed)} replications of {self.scenario.name!r} failed; the "
+                           f"first:\n{first}")
+        return Results(scenario=self.scenario, kpis=self.summarize(done), replications=tuple(done),
+                       timings=self.timings(), failed=failed)
+
+
+def stored_results(stored: StoredRun, scenario: ScenarioBase) -> Results:
+    """Results of a finished run folder."""
+    failed = {int(r["index"]): str(r.get("error", "")) for r in stored.manifest["replication_status"]
+              if r["status"] == Status.FAILED}
+    return Results(scenario=scenario, kpis=stored.summary, replications=tuple(stored.replications()),
+                   timings=dict(stored.manifest.get("timings") or {}),
+                   version=str(stored.manifest.get("version")), failed=failed, path=stored.path)
 
 
 def run(
@@ -121,10 +233,12 @@ def run(
     seed: int | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     backend: str = "local",
-    n_jobs: int = 2,
+    n_jobs: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> Results:
     """Run a scenario of any kind.
 
@@ -134,96 +248,98 @@ def run(
             (e.g. a layout variant edited in the app).
         replications: Override the scenario's replication count.
         seed: Override the scenario's seed.
-        out: If given, write results there (see :mod:`scenarios.store`).
-        overwrite: Replace results already in ``out``.
-        backend: ``"local"`` (in this process), ``"loky"`` (process pool,
-            safe inside Streamlit) or ``"dask"`` (a Dask cluster).
-        n_jobs: Worker processes for ``loky`` (and a local Dask cluster).
+        out: If given, stream results to this run folder (see :mod:`scenarios.store`).
+        overwrite: Replace a finished run folder in ``out`` (never anything else).
+        resume: Continue an interrupted run in ``out``, skipping finished replications.
+        backend: ``"local"`` (this process, or a loky process pool when
+            ``n_jobs`` > 1; works inside Streamlit) or ``"dask"``.
+        n_jobs: Worker processes (local pool or local Dask cluster).
         scheduler: Dask scheduler address (``tcp://host:8786``); a local
             cluster is started when ``None``.
         progress: Called with (done, total) after each replication.
+        should_stop: Polled between batches; true cancels the run
+            (:class:`~scenarios.errors.RunCancelled`; finished replications
+            stay in the partial folder for ``resume``).
+
+    Raises:
+        ArgumentError: A bad override, backend or job count.
+        ResultsStoreError: ``out`` cannot be written without risking results
+            already there (checked before anything is simulated).
+        BackendError: The Dask scheduler cannot be reached.
     """
-    if scenario.kind not in KINDS:
-        raise RunError(f"unknown scenario kind {scenario.kind!r}; expected one of {sorted(KINDS)}")
-    if backend not in BACKENDS:
-        raise ValueError(f"'backend' must be one of {BACKENDS}, got {backend!r}")
     update: dict[str, Any] = {}
     if replications is not None:
-        if replications < 1:
-            raise ValueError(f"'replications' must be >= 1, got {replications}")
+        if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+            raise ArgumentError(f"--replications: must be an integer >= 1, got {replications!r}")
         update["replications"] = replications
     if seed is not None:
-        if seed < 0:
-            raise ValueError(f"'seed' must be >= 0, got {seed}")
-        update["seed"] = seed
+        try:
+            update["seed"] = check_seed(seed)
+        except ValueError as exc:
+            raise ArgumentError(f"--seed: {exc}") from None
+    backend, n_jobs = check_backend(backend, n_jobs)
     if update:
         scenario = scenario.model_copy(update=update)
-    kind = KINDS[scenario.kind]
-    fac = facility if facility is not None else resolve_facility(scenario)
-    if kind.check is not None:
-        kind.check(scenario, fac)
-
-    n = scenario.replications
-    seeds = np.random.SeedSequence(scenario.seed).spawn(n)
-    t0 = time.perf_counter()
-    reps: list[Replication]
-    if backend == "local" or n == 1:
-        reps = []
-        for i in range(n):
-            reps.append(run_replication(scenario, fac, seeds[i], i))
-            if progress:
-                progress(i + 1, n)
-    elif backend == "loky":
-        reps = _run_loky(scenario, fac, seeds, n_jobs, progress)
-    else:
-        reps = _run_dask(scenario, fac, seeds, scheduler=scheduler, n_jobs=n_jobs, progress=progress)
-    wall = time.perf_counter() - t0
-    kpis = kind.summarize(scenario, reps)
-    results = Results(scenario=scenario, kpis=kpis, replications=tuple(reps),
-                      timings={"total_s": wall, "per_replication_s": wall / n})
-    if out is not None:
-        from scenarios.store import write
-
-        write(results, Path(out), overwrite=overwrite)
-    return results
-
-
-def _run_loky(scenario: ScenarioBase, fac: Facility, seeds: list[np.random.SeedSequence],
-              n_jobs: int, progress: Progress | None) -> list[Replication]:
-    from joblib import Parallel, delayed
-
-    jobs = (delayed(run_replication)(scenario, fac, s, i) for i, s in enumerate(seeds))
-    out: list[Replication] = []
-    for rep in Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(jobs):
-        out.append(rep)
-        if progress:
-            progress(len(out), len(seeds))
-    return out
-
-
-def _run_dask(scenario: ScenarioBase, fac: Facility, seeds: list[np.random.SeedSequence], *,
-              scheduler: str | None, n_jobs: int, progress: Progress | None) -> list[Replication]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
     try:
-        fac_f = client.scatter(fac, broadcast=True)
-        futures = [client.submit(run_replication, scenario, fac_f, s, i, pure=False)
-                   for i, s in enumerate(seeds)]
-        done: dict[int, Replication] = {}
-        for fut in as_completed(futures):
-            rep = fut.result()
-            done[rep.index] = rep
-            if progress:
-                progress(len(done), len(seeds))
-        return [done[i] for i in range(len(seeds))]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        check_seed(scenario.seed)
+    except ValueError as exc:
+        raise ScenarioFileError(scenario.source or "<scenario>", "seed", str(exc)) from None
+    kind, fac = prepare(scenario, facility)
+    keys = [spawn_key(i) for i in range(scenario.replications)]
+    if out is None:
+        sink = RunSink(scenario, kind, keys, None)
+        _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
+                 should_stop=should_stop)
+        return sink.finish_in_memory()
+    with claimed(out, overwrite=overwrite, resume=resume) as claim:
+        header = run_header(scenario, keys)
+        if resume and claim.existing and not claim.resumed:
+            stored = open_run(claim.out)
+            if stored.manifest.get("scenario_hash") != header["scenario_hash"] or \
+                    stored.manifest.get("seed") != scenario.seed or \
+                    stored.manifest.get("replications") != scenario.replications:
+                raise ResultsStoreError(f"{claim.out}: holds a finished run of a different scenario, seed "
+                                        "or replication count; --resume only completes the same run")
+            return stored_results(stored, scenario)
+        writer = RunWriter(claim.partial, header, dump(scenario), resume=claim.resumed)
+        sink = RunSink(scenario, kind, keys, writer)
+        try:
+            _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
+                     progress=progress, should_stop=should_stop)
+        except ScenarioError:
+            writer.flush()
+            if not writer.records:  # nothing worth keeping: the scenario itself is at fault
+                shutil.rmtree(claim.partial, ignore_errors=True)
+            raise
+        except BaseException:
+            writer.flush()  # keep what finished, for --resume
+            raise
+        writer.finalise(sink.summarize, sink.timings())
+        finalise(claim)
+    return stored_results(open_run(claim.out), scenario)
+
+
+def _execute(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,
+             progress: Progress | None, should_stop: ShouldStop | None,
+             on_complete: Callable[[int], None] | None = None) -> None:
+    """Run what each sink still needs; outcomes go to their sink, progress counts replications."""
+    jobs = [Job(tag=t, scenario=s.scenario, facility=fac, seed=s.scenario.seed,
+                run_replication=s.kind.run_replication, work=s.todo())
+            for t, (s, fac) in enumerate(sinks)]
+    total = sum(len(s.keys) for s, _ in sinks)
+    count = sum(len(s.keys) - len(j.work) for (s, _), j in zip(sinks, jobs, strict=True))
+    if progress and count:
+        progress(count, total)
+
+    def on_outcome(tag: Any, outcome: Outcome) -> None:
+        nonlocal count
+        sink = sinks[tag][0]
+        sink.add(outcome)
+        count += 1
+        if progress:
+            progress(count, total)
+        if on_complete is not None and sink.complete:
+            on_complete(tag)
+
+    execute(jobs, on_outcome=on_outcome, backend=backend, workers=n_jobs, scheduler=scheduler,
+            should_stop=should_stop)

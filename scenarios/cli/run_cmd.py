@@ -4,72 +4,125 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+__all__ = ["add_backend_arguments", "default_jobs", "expected_errors", "progress_bar", "register"]
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
+
+
+def add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags ``run`` and ``sweep`` share: where replications run and what happens to ``--out``."""
+    p.add_argument("--replications", type=int, default=None, help="override the scenario's replications")
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's root seed")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local: this machine (default); dask: a Dask cluster (see --scheduler)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes on this machine (default: its CPUs; 1 runs in this process)")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address, e.g. tcp://host:8786 (default: a local Dask cluster)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true",
+                      help="replace a medtwin results folder already at --out (nothing else is replaced)")
+    mode.add_argument("--resume", action="store_true",
+                      help="continue an interrupted run at --out, skipping finished replications")
+
+
+def progress_bar(desc: str, total: int) -> Any:
+    """A tqdm bar on stderr, and a ``progress(done, total)`` callback that moves it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="rep", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def progress(done: int, total_now: int) -> None:
+        bar.total = total_now
+        bar.update(done - bar.n)
+
+    return bar, progress
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "run",
         help="run a scenario file (operations, evacuation, ...)",
-        description="Run one scenario: its replications, a KPI summary, results written to --out.",
+        description=("Run one scenario: its replications, a KPI summary, results streamed to --out "
+                     "(a run folder with manifest.json, kpis.json and Parquet tables)."),
         epilog=("examples:\n"
                 "  medtwin run scenarios/library/nelson_treatment_centre.yaml --out results/nelson\n"
-                "  medtwin run my.yaml --out results/my --replications 20 --seed 7 --backend loky"),
+                "  medtwin run my.yaml --out results/my --replications 20 --seed 7 --jobs 2\n"
+                "  medtwin run my.yaml --out results/my --resume      # after a kill or Ctrl-C\n"
+                "  medtwin run my.yaml --out results/my --backend dask --scheduler tcp://host:8786"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", type=Path, help="scenario YAML file")
-    p.add_argument("--out", type=Path, default=None, help="results folder (kpis.json, Parquet tables)")
-    p.add_argument("--replications", type=int, default=None, help="override the scenario's replications")
-    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    p.add_argument("--backend", choices=("local", "loky", "dask"), default="local",
-                   help="where replications run (default: in this process)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes for loky/dask (default 2)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
-    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument("--out", type=Path, default=None, help="run folder to create (results are streamed to it)")
+    add_backend_arguments(p)
     p.add_argument("--json", action="store_true", help="print the KPI summary as JSON")
     p.set_defaults(handler=_run)
 
 
+def expected_errors(handler: Any) -> Any:
+    """``handler`` with expected errors printed as one line and exit code 2.
+
+    Kept until the CLI root's own boundary does this for every command.
+    """
+    import functools
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        from facility import FacilityError
+        from scenarios.errors import ScenarioError
+
+        try:
+            code: int = handler(args)
+        except (ScenarioError, FacilityError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return code
+
+    return wrapped
+
+
+@expected_errors
 def _run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     import scenarios
-    from facility import FacilityError
+    from scenarios.errors import ArgumentError
+    from scenarios.store import jsonable
 
-    try:
-        sc = scenarios.load(args.scenario)
-    except scenarios.ScenarioFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    sc = scenarios.load(args.scenario)
+    if args.out is None and (args.resume or args.overwrite):
+        raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
     n = args.replications or sc.replications
-    bar = tqdm(total=n, desc=f"{sc.kind} {sc.name}", unit="rep", file=sys.stderr,
-               disable=not sys.stderr.isatty() and n == 1)
-
-    def progress(done: int, total: int) -> None:
-        bar.update(done - bar.n)
-
+    jobs = args.jobs if args.jobs is not None else min(default_jobs(), n)
+    bar, progress = progress_bar(f"{sc.kind} {sc.name}", n)
     try:
         res = scenarios.run(sc, replications=args.replications, seed=args.seed, out=args.out,
-                            overwrite=args.overwrite, backend=args.backend, n_jobs=args.jobs,
+                            overwrite=args.overwrite, resume=args.resume, backend=args.backend, n_jobs=jobs,
                             scheduler=args.scheduler, progress=progress)
-    except (scenarios.ScenarioError, FacilityError, ValueError) as exc:
+    finally:
         bar.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    bar.close()
     kind = scenarios.KINDS[res.scenario.kind]
     if args.json:
-        from scenarios.store import jsonable
-
         print(json.dumps(jsonable(res.kpis), indent=2))
     elif kind.report is not None:
         print(kind.report(res.kpis))
     else:
-        print(json.dumps(res.kpis, indent=2, default=str))
-    print(f"{res.scenario.replications} replication(s) in {res.timings['total_s']:.2f} s"
-          + (f"; results in {args.out}" if args.out else ""), file=sys.stderr)
+        print(json.dumps(jsonable(res.kpis), indent=2))
+    done = len(res.replications)
+    print(f"{done} replication(s) in {res.timings.get('total_s', 0.0):.2f} s"
+          + (f"; results in {res.path}" if res.path else ""), file=sys.stderr)
+    if res.failed:
+        print(f"warning: {len(res.failed)} replication(s) failed ({sorted(res.failed)[:10]}); their "
+              "tracebacks are in manifest.json" if res.path else
+              f"warning: {len(res.failed)} replication(s) failed: {sorted(res.failed)[:10]}", file=sys.stderr)
+        return 1
     return 0

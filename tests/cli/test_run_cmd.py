@@ -28,9 +28,9 @@ def test_run_writes_results_and_prints_summary(short_nelson: Path, tmp_path: Pat
     assert "triage" in printed.out
     kpis = json.loads((out / "kpis.json").read_text())
     assert len(kpis["replications"]) == 2
-    assert (out.parent / "registry.duckdb").exists()
-    meta = json.loads((out / "meta.json").read_text())
-    assert meta["seed"] == 3 and meta["replications"] == 2
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["seed"] == 3 and meta["replications"] == 2 and meta["done"] == 2
+    assert (out / "events.parquet").exists()
 
 
 def test_run_refuses_to_replace_results(short_nelson: Path, tmp_path: Path,
@@ -41,6 +41,29 @@ def test_run_refuses_to_replace_results(short_nelson: Path, tmp_path: Path,
     assert main(["run", str(short_nelson), "--replications", "1", "--seed", "9", "--out", str(out)]) == 2
     assert "already holds results" in capsys.readouterr().err
     assert (out / "kpis.json").read_text() == before
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(short_nelson: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "results"
+    assert main(["run", str(short_nelson), "--replications", "1", "--out", str(root / "a")]) == 0
+    (root / "notes.md").write_text("minutes")
+    capsys.readouterr()
+    assert main(["run", str(short_nelson), "--replications", "1", "--out", str(root), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a medtwin run folder" in err and "notes.md" in err
+    assert (root / "notes.md").exists() and (root / "a" / "manifest.json").exists()
+
+
+def test_bad_flags_are_one_line_errors(short_nelson: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(short_nelson), "--seed", str(2**200), "--out", str(tmp_path / "x")]) == 2
+    assert "--seed" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    assert main(["run", str(short_nelson), "--resume"]) == 2
+    assert "need --out" in capsys.readouterr().err
+    assert main(["run", str(short_nelson), "--replications", "1", "--backend", "dask",
+                 "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
 
 
 def test_run_json_output(short_nelson: Path, capsys: pytest.CaptureFixture[str]) -> None:

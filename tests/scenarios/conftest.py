@@ -18,3 +18,12 @@ def mm1_kind() -> Iterator[Kind]:
     yield kind
     KINDS.pop("test-mm1", None)
 
+
+
+@pytest.fixture
+def toy_kind() -> Iterator[Kind]:
+    """The switchable test kind of :mod:`tests.scenarios.kinds`."""
+    from tests.scenarios.kinds import register_toy, unregister_toy
+
+    yield register_toy()
+    unregister_toy()

@@ -1,40 +1,89 @@
-"""Same scenario, same seed, same results: in process, in a loky pool, on a Dask cluster."""
+"""Same scenario, same seed, same results: in process, a local pool, a Dask cluster; workers that die.
+
+The Dask cluster is a real local one (worker processes) started by the test.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import scenarios
+from scenarios.base import Kind
+from scenarios.errors import BackendError
+from scenarios.runner import Results, run
+from scenarios.store import open_run
+from tests.scenarios.kinds import toy
 
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
-
-
-def _short_nelson() -> scenarios.ScenarioBase:
-    text = (LIBRARY / "nelson_treatment_centre.yaml").read_text()
-    text = text.replace("length: 1140", "length: 300")
-    sc = scenarios.loads(text, "nelson_short.yaml")
-    return sc.model_copy(update={"replications": 3})
+FAKE_FACILITY = object()
+REPLICATIONS = 9
 
 
-def _kpis(res: scenarios.Results) -> list[dict[str, float]]:
+def _kpis(res: Results) -> list[dict[str, float]]:
     return [dict(r.kpis) for r in res.replications]
 
 
 @pytest.fixture(scope="module")
-def local_results() -> scenarios.Results:
-    return scenarios.run(_short_nelson(), backend="local")
+def dask_scheduler() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
 
 
-def test_loky_matches_local(local_results: scenarios.Results) -> None:
-    res = scenarios.run(_short_nelson(), backend="loky", n_jobs=2)
-    assert _kpis(res) == _kpis(local_results)
-    assert res.kpis == local_results.kpis
+@pytest.fixture
+def in_process(toy_kind: Kind) -> Results:
+    return run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY)  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
-def test_dask_matches_local(local_results: scenarios.Results) -> None:
-    res = scenarios.run(_short_nelson(), backend="dask", n_jobs=2)
-    assert _kpis(res) == _kpis(local_results)
-    assert res.table("events").equals(local_results.table("events"))
+def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path: Path) -> None:
+    pool = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, n_jobs=2,  # type: ignore[arg-type]
+               out=tmp_path / "pool")
+    assert _kpis(pool) == _kpis(in_process) and pool.kpis == in_process.kpis
+    assert pool.arrow("draws").equals(in_process.arrow("draws"))
+
+
+def test_a_dying_local_worker_is_replaced_and_its_replications_run_again(
+    in_process: Results, tmp_path: Path
+) -> None:
+    marker = tmp_path / "died"
+    res = run(toy(replications=REPLICATIONS, die_once=str(marker)), facility=FAKE_FACILITY,  # type: ignore[arg-type]
+              n_jobs=2, out=tmp_path / "r")
+    assert marker.exists() and not res.failed
+    assert _kpis(res) == _kpis(in_process)
+
+
+def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler: str, tmp_path: Path) -> None:
+    res = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]
+              scheduler=dask_scheduler, out=tmp_path / "d")
+    assert _kpis(res) == _kpis(in_process) and res.kpis == in_process.kpis
+    assert res.arrow("draws").equals(in_process.arrow("draws"))
+
+
+def test_dask_records_a_failing_replication_and_carries_on(
+    in_process: Results, dask_scheduler: str, tmp_path: Path
+) -> None:
+    res = run(toy(replications=REPLICATIONS, fail_on=(4,)), facility=FAKE_FACILITY,  # type: ignore[arg-type]
+              backend="dask", scheduler=dask_scheduler, out=tmp_path / "d")
+    assert list(res.failed) == [4] and "ZeroDivisionError" in res.failed[4]
+    assert _kpis(res) == [k for i, k in enumerate(_kpis(in_process)) if i != 4]
+    assert open_run(tmp_path / "d").manifest["failed"] == 1
+
+
+def test_a_dying_dask_worker_is_retried(in_process: Results, dask_scheduler: str, tmp_path: Path) -> None:
+    marker = tmp_path / "died"
+    res = run(toy(replications=REPLICATIONS, die_once=str(marker)), facility=FAKE_FACILITY,  # type: ignore[arg-type]
+              backend="dask", scheduler=dask_scheduler)
+    assert marker.exists() and not res.failed
+    assert _kpis(res) == _kpis(in_process)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(toy_kind: Kind, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match=r"tcp://127\.0\.0\.1:9: cannot reach the Dask scheduler"):
+        run(toy(), facility=FAKE_FACILITY, backend="dask", scheduler="tcp://127.0.0.1:9",  # type: ignore[arg-type]
+            out=tmp_path / "r")
+    assert time.monotonic() - t0 < 10
+    assert not (tmp_path / "r").exists()

@@ -1,14 +1,23 @@
-"""One run for every kind: seeds, replications, overrides."""
+"""One run for every kind: seeds, replications, overrides, failures, kills and resume."""
 
 from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from scenarios.base import Kind
-from scenarios.errors import RunError
+from scenarios.errors import ArgumentError, RunCancelled, RunError
 from scenarios.loader import loads
 from scenarios.runner import run
+from scenarios.store import open_run
+from tests.scenarios.kinds import toy
 from tests.scenarios.mm1 import MM1_YAML
 
 
@@ -59,8 +68,10 @@ def test_bad_overrides(mm1_kind: Kind) -> None:
         run(sc, facility=_fake_facility(), replications=0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seed"):
         run(sc, facility=_fake_facility(), seed=-2)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(ArgumentError, match="--backend"):
         run(sc, facility=_fake_facility(), backend="gpu")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="--jobs"):
+        run(sc, facility=_fake_facility(), n_jobs=0)  # type: ignore[arg-type]
 
 
 def test_unknown_kind_is_an_error(mm1_kind: Kind) -> None:
@@ -73,3 +84,88 @@ def test_seed_sequence_children_differ() -> None:
     kids = np.random.SeedSequence(7).spawn(3)
     draws = [np.random.default_rng(k).random() for k in kids]
     assert len(set(draws)) == 3
+
+
+def test_a_failing_replication_is_recorded_and_the_others_carry_on(toy_kind: Kind, tmp_path: Path) -> None:
+    res = run(toy(fail_on=[2]), facility=_fake_facility(), out=tmp_path / "r")  # type: ignore[arg-type]
+    assert list(res.failed) == [2] and "ZeroDivisionError: replication 2" in res.failed[2]
+    assert [r.index for r in res.replications] == [0, 1, 3, 4, 5]
+    assert res.kpis["mean"]["n"] == 5
+    m = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert (m["done"], m["failed"]) == (5, 1)
+    assert "Traceback" in m["replication_status"][2]["error"]
+    ok = run(toy(), facility=_fake_facility())  # type: ignore[arg-type]
+    assert res.replications[2].kpis == ok.replications[3].kpis  # same stream as without the failure
+
+
+def test_every_replication_failing_is_an_error(toy_kind: Kind) -> None:
+    with pytest.raises(RunError, match=r"(?s)all 2 replications of .toy. failed.*ZeroDivisionError"):
+        run(toy(fail_on=[0, 1], replications=2), facility=_fake_facility())  # type: ignore[arg-type]
+
+
+def test_cancel_keeps_finished_replications_for_resume(toy_kind: Kind, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)
+    seen: list[int] = []
+    with pytest.raises(RunCancelled, match="--resume"):
+        run(toy(), facility=_fake_facility(), out=tmp_path / "r",  # type: ignore[arg-type]
+            progress=lambda done, total: seen.append(done), should_stop=lambda: len(seen) >= 3)
+    assert not (tmp_path / "r").exists() and (tmp_path / ".r.partial").is_dir()
+    done = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True,  # type: ignore[arg-type]
+               progress=lambda done, total: seen.append(done))
+    assert seen == [1, 2, 3, 3, 4, 5, 6]  # resumed at 3 of 6: nothing run twice
+    full = run(toy(), facility=_fake_facility())  # type: ignore[arg-type]
+    assert [r.kpis for r in done.replications] == [r.kpis for r in full.replications]
+
+
+def _killable(out: str, gate: str, calls: str) -> None:
+    from tests.scenarios.kinds import register_toy
+
+    register_toy()
+    run(toy(replications=8, block_from=4, gate=gate, calls=calls), facility=_fake_facility(),  # type: ignore[arg-type]
+        out=out)
+
+
+def test_resume_after_a_kill_loses_and_duplicates_nothing(toy_kind: Kind, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)  # store each one at once
+    out, gate, calls = tmp_path / "r", tmp_path / "gate", tmp_path / "calls"
+    calls.mkdir()
+    child = multiprocessing.get_context("fork").Process(target=_killable,
+                                                        args=(str(out), str(gate), str(calls)))
+    child.start()
+    deadline = time.monotonic() + 30
+    while len(list((tmp_path / ".r.partial" / "parts").glob("*/part.json"))) < 4 \
+            or not list(calls.glob("4-*")):
+        assert time.monotonic() < deadline and child.is_alive()
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)  # killed in replication 4
+    child.join()
+    sc = toy(replications=8, block_from=4, gate=str(gate), calls=str(calls))
+    with pytest.raises(Exception, match="--resume"):
+        run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    gate.touch()
+    res = run(sc, facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
+    runs = sorted(int(p.name.split("-")[0]) for p in calls.iterdir())
+    assert runs == [0, 1, 2, 3, 4, 4, 5, 6, 7]  # only the killed replication ran twice
+    assert [r.index for r in res.replications] == list(range(8))
+    assert res.arrow("draws").num_rows == 8 * 50
+    full = run(sc.model_copy(update={"calls": None}), facility=_fake_facility())  # type: ignore[arg-type]
+    assert res.arrow("draws").equals(full.arrow("draws"))
+    assert open_run(out).manifest["done"] == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "gate", "r"]
+
+
+def test_resume_refuses_a_different_scenario(toy_kind: Kind, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)
+    seen: list[int] = []
+    with pytest.raises(RunCancelled):
+        run(toy(), facility=_fake_facility(), out=tmp_path / "r",  # type: ignore[arg-type]
+            progress=lambda d, t: seen.append(d), should_stop=lambda: len(seen) >= 2)
+    with pytest.raises(Exception, match="different scenario_hash"):
+        run(toy(draws=7), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
+    # a finished run is returned as it stands by resume
+    done = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
+    again = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
+    assert again.kpis == done.kpis

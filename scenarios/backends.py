@@ -1,0 +1,342 @@
+"""Where replications run: this process, a local process pool, or a Dask cluster.
+
+* ``local`` with one worker runs replications in this process; with more it
+  uses a loky process pool (joblib's executor), which works from inside
+  ``streamlit run`` where ``multiprocessing`` pools do not.
+* ``dask`` submits to a Dask distributed cluster (``scheduler`` address), or
+  to a local cluster started for the run when no address is given.
+
+Work is cut into *batches* of replications of one scenario.  The first batch
+holds one replication; later ones are sized from what the first ones took, so
+a batch lasts about :data:`TARGET_BATCH_S` (per-task overhead stays small next
+to the work) and holds at most :data:`MAX_BATCH_BYTES` of tables (memory stays
+bounded).  Batching never changes results: each replication draws from its
+own stream.  A batch whose worker process died is run again, up to
+:data:`MAX_ATTEMPTS` times in all; a replication that raises is a failed
+outcome with its traceback (:func:`scenarios.replicate.attempt_batch`), and an
+error of the scenario itself (:class:`~scenarios.errors.ScenarioError`) stops
+the run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from scenarios.base import RunReplication, ScenarioBase
+from scenarios.errors import ArgumentError, BackendError, RunCancelled, ScenarioError
+from scenarios.replicate import Outcome, Status, attempt_batch
+
+if TYPE_CHECKING:
+    from facility import Facility
+
+__all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "MAX_ATTEMPTS", "Job", "execute"]
+
+BACKENDS = ("local", "dask")
+#: Seconds to wait for a Dask scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 5.0
+#: Runs of a batch whose worker died, in all, before its replications are recorded as failed.
+MAX_ATTEMPTS = 3
+#: Wall time a batch should take once replication times are known.
+TARGET_BATCH_S = 0.5
+#: Table bytes a batch may bring back at once.
+MAX_BATCH_BYTES = 32 * 2**20
+#: Batches queued per worker, so a worker never idles between two.
+IN_FLIGHT_PER_WORKER = 2
+#: Seconds between checks for cancellation while waiting on workers.
+POLL_S = 0.2
+#: Seconds between looks at Dask futures.
+DASK_POLL_S = 0.005
+
+OnOutcome = Callable[[Hashable, Outcome], None]
+ShouldStop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Replications of one scenario to run.
+
+    Attributes:
+        tag: Whom the outcomes go to (e.g. the sweep variant).
+        scenario: The scenario as run.
+        facility: Its building.
+        seed: The root seed.
+        run_replication: The kind's module-level replication function.
+        work: ``(index, spawn key)`` of each replication to run.
+    """
+
+    tag: Hashable
+    scenario: ScenarioBase
+    facility: Facility
+    seed: int
+    run_replication: RunReplication
+    work: tuple[tuple[int, tuple[int, ...]], ...]
+
+
+class _Batcher:
+    """Cuts jobs into batches sized from the replications seen so far."""
+
+    def __init__(self, jobs: Sequence[Job], workers: int, max_size: int | None = None) -> None:
+        self._queue = [(job, list(job.work)) for job in jobs if job.work]
+        self._workers = workers
+        self._max = max_size
+        self._seen = 0
+        self._seconds = 0.0
+        self._bytes = 0
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(w) for _, w in self._queue)
+
+    def observe(self, outcome: Outcome) -> None:
+        self._seen += 1
+        self._seconds += outcome.seconds
+        self._bytes += outcome.nbytes
+
+    def size(self) -> int:
+        if self._seen == 0:
+            return 1
+        by_time = TARGET_BATCH_S / max(self._seconds / self._seen, 1e-6)
+        by_bytes = MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0)
+        fair = math.ceil(self.remaining / (self._workers * IN_FLIGHT_PER_WORKER))
+        return max(1, int(min(by_time, by_bytes, fair, self._max or fair)))
+
+    def next(self) -> tuple[Job, tuple[tuple[int, tuple[int, ...]], ...]] | None:
+        while self._queue and not self._queue[0][1]:
+            self._queue.pop(0)
+        if not self._queue:
+            return None
+        job, work = self._queue[0]
+        n = self.size()
+        batch, work[:] = tuple(work[:n]), work[n:]
+        return job, batch
+
+
+class _WorkerLost(Exception):
+    """A batch's worker process died or lost contact; the batch may be run again."""
+
+
+class _Pool(Protocol):
+    def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any: ...
+    def wait(self, futures: list[Any]) -> list[Any]: ...
+    def result(self, future: Any) -> list[Outcome]: ...
+    def cancel(self, futures: list[Any]) -> None: ...
+
+
+class _InProcess:
+    """Runs each batch at once in this process (one worker, no pickling)."""
+
+    def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
+        fut: cf.Future[list[Outcome]] = cf.Future()
+        try:
+            fut.set_result(attempt_batch(job.run_replication, job.scenario, job.facility, job.seed, work))
+        except Exception as exc:
+            fut.set_exception(exc)
+        return fut
+
+    def wait(self, futures: list[Any]) -> list[Any]:
+        return futures[:1]
+
+    def result(self, future: Any) -> list[Outcome]:
+        out: list[Outcome] = future.result()
+        return out
+
+    def cancel(self, futures: list[Any]) -> None:
+        return None
+
+
+class _Loky:
+    """A reusable loky process pool; a broken pool is replaced on the next submit."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+
+    def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
+        from joblib.externals.loky import get_reusable_executor
+
+        ex = get_reusable_executor(max_workers=self._workers)
+        return ex.submit(attempt_batch, job.run_replication, job.scenario, job.facility, job.seed, work)
+
+    def wait(self, futures: list[Any]) -> list[Any]:
+        done, _ = cf.wait(futures, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
+        return list(done)
+
+    def result(self, future: Any) -> list[Outcome]:
+        from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
+
+        try:
+            out: list[Outcome] = future.result()
+        except (TerminatedWorkerError, BrokenProcessPool, cf.CancelledError) as exc:
+            raise _WorkerLost(f"{type(exc).__name__}: {exc}") from None
+        return out
+
+    def cancel(self, futures: list[Any]) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        for f in futures:
+            f.cancel()
+        get_reusable_executor(max_workers=self._workers).shutdown(wait=False, kill_workers=True)
+
+
+class _Dask:
+    """A Dask distributed client; facilities are sent to the workers once each."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._scattered: dict[int, Any] = {}
+
+    def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
+        key = id(job.facility)
+        if key not in self._scattered:
+            self._scattered[key] = self._client.scatter(job.facility, broadcast=True, hash=False)
+        return self._client.submit(attempt_batch, job.run_replication, job.scenario, self._scattered[key],
+                                   job.seed, work, pure=False)
+
+    def wait(self, futures: list[Any]) -> list[Any]:
+        # distributed.wait() needs a default client; this one is deliberately not
+        # made the default (the app's or a notebook's own client is left alone),
+        # so poll the futures instead.  Workers keep a queued batch meanwhile.
+        deadline = time.monotonic() + POLL_S
+        while True:
+            done = [f for f in futures if f.done()]
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(DASK_POLL_S)
+
+    def result(self, future: Any) -> list[Outcome]:
+        from distributed import KilledWorker
+        from distributed.comm.core import CommClosedError
+
+        try:
+            out: list[Outcome] = future.result()
+        except KilledWorker as exc:
+            # The scheduler already ran it again on other workers: give up on these replications.
+            raise _GaveUp(f"the workers running it died repeatedly ({exc})") from None
+        except (CommClosedError, cf.CancelledError, OSError) as exc:
+            raise _WorkerLost(f"{type(exc).__name__}: {exc}") from None
+        return out
+
+    def cancel(self, futures: list[Any]) -> None:
+        self._client.cancel(futures)
+
+
+class _GaveUp(Exception):
+    """A batch that will not be run again; its replications are recorded as failed."""
+
+
+@contextmanager
+def _dask_pool(scheduler: str | None, workers: int) -> Iterator[_Dask]:
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        address = cluster.scheduler_address
+    else:
+        address = scheduler
+    try:
+        # Connection failures are reported below in one line, not as Dask's log lines.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BackendError(f"--scheduler {address}: cannot reach the Dask scheduler within "
+                               f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__}); start one with "
+                               "'dask scheduler' and workers with 'dask worker ADDRESS', or check "
+                               "the address and firewall") from None
+        finally:
+            logging.getLogger("distributed").setLevel(logging.WARNING)
+        try:
+            yield _Dask(client)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _failed(job: Job, work: Sequence[tuple[int, tuple[int, ...]]], why: str) -> list[Outcome]:
+    return [Outcome(index=i, key=tuple(k), status=Status.FAILED, error=f"replication not run: {why}")
+            for i, k in work]
+
+
+def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local", workers: int = 1,
+            scheduler: str | None = None, should_stop: ShouldStop | None = None) -> None:
+    """Run every replication of ``jobs``; hand each outcome to ``on_outcome`` as it arrives.
+
+    Args:
+        jobs: What to run.
+        on_outcome: Called in this process with ``(job.tag, outcome)``.
+        backend: ``local`` or ``dask``.
+        workers: Worker processes (local pool or local Dask cluster);
+            ``local`` with 1 runs in this process.
+        scheduler: Dask scheduler address; ``None`` starts a local cluster.
+        should_stop: Polled between batches; when it returns true the
+            remaining work is cancelled and :class:`RunCancelled` raised.
+
+    Raises:
+        ArgumentError: Unknown backend or fewer than one worker.
+        BackendError: The Dask scheduler cannot be reached.
+        ScenarioError: A replication found the scenario itself at fault.
+        RunCancelled: ``should_stop`` asked to stop.
+    """
+    if backend not in BACKENDS:
+        raise ArgumentError(f"--backend: must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if workers < 1:
+        raise ArgumentError(f"--jobs: must be >= 1, got {workers}")
+    if not any(job.work for job in jobs):
+        return
+    if backend == "dask":
+        with _dask_pool(scheduler, workers) as pool:
+            _loop(pool, jobs, on_outcome, workers, should_stop)
+    elif workers == 1:
+        _loop(_InProcess(), jobs, on_outcome, 1, should_stop)
+    else:
+        _loop(_Loky(workers), jobs, on_outcome, workers, should_stop)
+
+
+def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
+          should_stop: ShouldStop | None) -> None:
+    # In this process a batch costs nothing to send: run one replication at a
+    # time, so each is stored (and progress shown) as soon as it finishes.
+    batcher = _Batcher(jobs, workers, max_size=1 if isinstance(pool, _InProcess) else None)
+    pending: dict[Any, tuple[Job, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
+    stop = should_stop or (lambda: False)
+    try:
+        while True:
+            if stop():
+                pool.cancel(list(pending))
+                raise RunCancelled("run cancelled; finished replications are kept and --resume "
+                                   "continues from them")
+            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (nxt := batcher.next()) is not None:
+                job, work = nxt
+                pending[pool.submit(job, work)] = (job, work, 1)
+                if isinstance(pool, _InProcess):
+                    break  # ran already: hand it over before cutting the next batch
+            if not pending:
+                return
+            for fut in pool.wait(list(pending)):
+                job, work, attempts = pending.pop(fut)
+                try:
+                    outcomes = pool.result(fut)
+                except _WorkerLost as exc:
+                    if attempts < MAX_ATTEMPTS:
+                        pending[pool.submit(job, work)] = (job, work, attempts + 1)
+                        continue
+                    outcomes = _failed(job, work, f"its worker died {attempts} times (last: {exc})")
+                except _GaveUp as exc:
+                    outcomes = _failed(job, work, str(exc))
+                for o in outcomes:
+                    batcher.observe(o)
+                    on_outcome(job.tag, o)
+    except ScenarioError:
+        pool.cancel(list(pending))
+        raise

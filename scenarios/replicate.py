@@ -1,0 +1,131 @@
+"""One replication as a unit of work: which stream it draws from, and what came of it.
+
+A replication is named by its run's root seed and a *spawn key*: replication
+*i* of a plain run draws from ``SeedSequence(seed, spawn_key=(i,))``, which is
+exactly child *i* of ``SeedSequence(seed).spawn(n)``.  The stream depends on
+nothing else, so a replication gives the same numbers on any backend, any
+worker count and in any completion order.  A sweep with common random numbers
+gives replication *i* of every variant that same key, so variants differ only
+by their levers; without them variant *v* uses ``(v, i)``.
+
+:func:`attempt_batch` is what a worker runs: a few replications of one
+scenario, each caught on its own, so a replication that raises becomes a
+``failed`` :class:`Outcome` with its traceback and its neighbours carry on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scenarios.base import Replication, RunReplication, ScenarioBase
+from scenarios.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from facility import Facility
+
+__all__ = ["MAX_SEED", "Outcome", "Status", "attempt_batch", "check_seed", "generator", "spawn_key"]
+
+#: Seeds are stored as DuckDB HUGEINT and JSON integers; larger ones are refused up front.
+MAX_SEED = 2**127 - 1
+
+
+class Status(StrEnum):
+    """What came of one replication."""
+
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one replication as it crosses from a worker to the store.
+
+    Attributes:
+        index: Replication number within its run (0-based).
+        key: Spawn key of its random stream under the run's root seed.
+        status: ``done`` or ``failed``.
+        kpis: Scalar results (empty when failed).
+        tables: Arrow tables by name (empty when failed).
+        seconds: Wall time of the replication on its worker.
+        error: The traceback when failed, else ``""``.
+    """
+
+    index: int
+    key: tuple[int, ...]
+    status: Status
+    kpis: Mapping[str, float] = field(default_factory=dict)
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tables (what the store has to buffer)."""
+        return sum(t.nbytes for t in self.tables.values())
+
+    def replication(self) -> Replication:
+        """The model-level view, as a kind's ``summarize`` expects."""
+        return Replication(index=self.index, kpis=self.kpis, tables=self.tables)
+
+
+def check_seed(seed: int, where: str = "seed") -> int:
+    """``seed`` if it is a storable root seed, else a ``ValueError`` naming ``where``.
+
+    >>> check_seed(2**70) == 2**70
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"'{where}' must be an integer, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"'{where}' must be between 0 and 2**127 - 1 (results store seeds as 128-bit "
+                         f"integers), got {seed}")
+    return int(seed)
+
+
+def spawn_key(index: int, variant: int | None = None) -> tuple[int, ...]:
+    """The spawn key of replication ``index``; ``variant`` only when streams are not shared.
+
+    >>> spawn_key(3), spawn_key(3, variant=1)
+    ((3,), (1, 3))
+    """
+    return (index,) if variant is None else (variant, index)
+
+
+def generator(seed: int, key: Sequence[int]) -> np.random.Generator:
+    """The one generator a replication draws from."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(key)))
+
+
+def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facility: Facility, seed: int,
+                  work: Sequence[tuple[int, tuple[int, ...]]]) -> list[Outcome]:
+    """Run replications ``(index, key)`` of ``scenario``; module-level so workers can pickle it.
+
+    ``run_replication`` is the kind's function, passed by reference so a
+    worker needs no registry of kinds.  Every replication is caught on its
+    own: an exception becomes a failed outcome with the traceback, and the
+    remaining replications still run.  A :class:`ScenarioError` (the
+    scenario asks for something the model cannot do) is raised instead.
+    """
+    out: list[Outcome] = []
+    for index, key in work:
+        t0 = time.perf_counter()
+        try:
+            rep = run_replication(scenario, facility, generator(seed, key), index)
+        except ScenarioError:
+            raise  # the scenario itself is at fault: every replication would fail the same way
+        except Exception:
+            out.append(Outcome(index=index, key=tuple(key), status=Status.FAILED,
+                               seconds=time.perf_counter() - t0, error=traceback.format_exc()))
+            continue
+        out.append(Outcome(index=index, key=tuple(key), status=Status.DONE, kpis=dict(rep.kpis),
+                           tables=dict(rep.tables), seconds=time.perf_counter() - t0))
+    return out

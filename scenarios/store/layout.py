@@ -1,0 +1,123 @@
+"""What a run folder holds, and its manifest.
+
+A finished run folder::
+
+    RUN/
+      manifest.json     what was run and how each replication ended (written last)
+      scenario.yaml     the scenario exactly as run
+      kpis.json         summary with confidence intervals, and each replication's KPIs
+      TABLE.parquet     one file per table, rows of every replication, ``replication`` first
+
+The manifest is the run's own registry entry: format marker, medtwin version,
+kind, name, scenario hash, root seed, per replication its spawn key, status,
+seconds and (when failed) traceback, and the sweep variant it belongs to.
+Any listing of runs is rebuilt from manifests, so nothing else needs to be
+kept in step with the folders.  A sweep folder holds ``sweep.json`` and one
+run folder per variant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from scenarios.errors import CorruptResultsError
+from scenarios.loader import dump
+
+__all__ = [
+    "KPIS",
+    "MANIFEST",
+    "RUN_FORMAT",
+    "RUN_ITEMS",
+    "SCENARIO",
+    "SWEEP",
+    "SWEEP_FORMAT",
+    "jsonable",
+    "medtwin_version",
+    "read_json",
+    "scenario_hash",
+]
+
+MANIFEST = "manifest.json"
+KPIS = "kpis.json"
+SCENARIO = "scenario.yaml"
+SWEEP = "sweep.json"
+#: Format markers: a folder is a medtwin run (or sweep) only if its manifest says so.
+RUN_FORMAT = "medtwin-run/1"
+SWEEP_FORMAT = "medtwin-sweep/1"
+#: Entries a finished run folder may hold besides ``*.parquet`` tables.
+RUN_ITEMS = frozenset({MANIFEST, KPIS, SCENARIO})
+
+
+def medtwin_version() -> str:
+    """The installed medtwin version (``0+unknown`` from a bare checkout)."""
+    try:
+        return version("medtwin")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def scenario_hash(scenario: Any) -> str:
+    """Stable content hash of a scenario (hashlib, never Python's per-process ``hash``)."""
+    return hashlib.sha256(dump(scenario).encode()).hexdigest()[:16]
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` with numpy scalars unwrapped and non-finite floats as ``None`` (strict JSON).
+
+    >>> jsonable({"a": float("nan"), "b": (1, 2.5)})
+    {'a': None, 'b': [1, 2.5]}
+    """
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if hasattr(x, "item"):  # numpy scalar
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def dumps(data: Any) -> str:
+    """Strict JSON text of ``data`` (NaN as null) for files in the store."""
+    return json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n"
+
+
+def read_json(path: Path, *, format: str | None = None) -> dict[str, Any]:
+    """A JSON object from the store; a clear error naming the file if it is damaged.
+
+    Args:
+        path: The file.
+        format: If given, the ``format`` marker the object must carry.
+
+    Raises:
+        CorruptResultsError: Missing, unreadable, not a JSON object, or the
+            wrong format.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CorruptResultsError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptResultsError(f"{path}: damaged, cannot be read as JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CorruptResultsError(f"{path}: damaged, expected a JSON object, got {type(data).__name__}")
+    if format is not None and data.get("format") != format:
+        raise CorruptResultsError(f"{path}: not a medtwin file of format {format!r} "
+                                  f"(format is {data.get('format')!r})")
+    return data
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` carries a run manifest (its content is not checked here)."""
+    return (Path(folder) / MANIFEST).is_file()
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    """Whether ``folder`` carries a sweep manifest."""
+    return (Path(folder) / SWEEP).is_file()

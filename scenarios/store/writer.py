@@ -1,0 +1,304 @@
+"""Streaming a run into its folder as replications finish, and finishing it.
+
+Finished replications are buffered only until :data:`FLUSH_BYTES` of tables
+or :data:`FLUSH_SECONDS` have gathered, then written as one *part*::
+
+    .NAME.partial/
+      pending.json            the manifest-to-be (scenario hash, seed, keys)
+      scenario.yaml
+      parts/000007/TABLE.parquet   one row group per replication
+      parts/000007/part.json       the part's replications; written last, it commits the part
+
+A kill loses at most the unflushed buffer.  On resume a part without
+``part.json`` is deleted and its replications run again; a committed
+replication is never run or stored twice.  :meth:`RunWriter.finalise` merges
+the parts into one ``TABLE.parquet`` per table in replication order (so the
+files do not depend on completion order, worker count or backend), writes
+``kpis.json`` and, last, ``manifest.json``.  Memory stays bounded by the
+flush budget plus the replications in flight, whatever the replication count.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scenarios.base import Replication
+from scenarios.errors import CorruptResultsError, ResultsStoreError
+from scenarios.replicate import Outcome, Status
+from scenarios.store._atomic import atomic_path, fsync_dir, write_atomic
+from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, read_json
+
+__all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]
+
+#: Table bytes gathered before a part is written (bounds the writer's memory).
+FLUSH_BYTES = 64 * 2**20
+#: Longest a finished replication waits in memory before it is written.
+FLUSH_SECONDS = 5.0
+PENDING = "pending.json"
+PARTS = "parts"
+PART_MARKER = "part.json"
+#: Fields of the header that must match for a partial run to be resumed.
+RESUME_FIELDS = ("kind", "scenario_hash", "seed", "keys")
+#: Part files held open at once while merging (parts arrive roughly in replication order).
+MAX_OPEN_PARTS = 32
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns in order (missing ones null) and types."""
+    cols = [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+            for f in schema]
+    return pa.Table.from_arrays(cols, schema=pa.schema([f.with_type(c.type) for f, c in
+                                                        zip(schema, cols, strict=True)])).cast(schema)
+
+
+def _with_replication(table: pa.Table, index: int) -> pa.Table:
+    return table.add_column(0, "replication", pa.array([index] * table.num_rows, pa.int32()))
+
+
+def _unified(schemas: list[pa.Schema]) -> pa.Schema:
+    return pa.unify_schemas(schemas, promote_options="permissive")
+
+
+class _PartTables(Mapping[str, pa.Table]):
+    """One replication's tables, read from its part only when asked for (bounded memory)."""
+
+    def __init__(self, part: Path, index: int, groups: Mapping[str, int]) -> None:
+        self._part, self._index, self._groups = part, index, dict(groups)
+
+    def __getitem__(self, name: str) -> pa.Table:
+        group = self._groups[name]
+        t = pq.ParquetFile(self._part / f"{name}.parquet").read_row_group(group)
+        return t.drop_columns(["replication"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._groups)
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+
+class RunWriter:
+    """Writes one run's replications into its partial folder, then finishes the folder.
+
+    Args:
+        folder: The partial folder (created if missing).
+        header: The manifest-to-be: ``kind``, ``name``, ``scenario_hash``,
+            ``seed``, ``keys`` (spawn key per replication) and anything else
+            to keep (``variant``, ``version``...).
+        scenario_yaml: The scenario exactly as run.
+        resume: Continue what an interrupted run left in ``folder``.
+
+    Raises:
+        ResultsStoreError: ``resume`` into a folder left by a different
+            scenario, seed or replication plan.
+    """
+
+    def __init__(self, folder: Path, header: dict[str, Any], scenario_yaml: str, *,
+                 resume: bool = False, flush_bytes: int | None = None,
+                 flush_seconds: float | None = None) -> None:
+        self.folder = Path(folder)
+        self.header = dict(header)
+        self.flush_bytes = FLUSH_BYTES if flush_bytes is None else flush_bytes
+        self.flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
+        self._buffer: list[Outcome] = []
+        self._buffered_bytes = 0
+        self._last_flush = time.monotonic()
+        #: Committed replications: index -> record (status, kpis, seconds, error, part, groups).
+        self.records: dict[int, dict[str, Any]] = {}
+        pending = self.folder / PENDING
+        if resume and pending.is_file():
+            self._check_same_plan(read_json(pending))
+            self._load_parts()
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+            write_atomic(self.folder / SCENARIO, scenario_yaml)
+            write_atomic(pending, dumps({**self.header, "started": _now()}))
+        (self.folder / PARTS).mkdir(exist_ok=True)
+
+    # -- resume -------------------------------------------------------------------------
+    def _check_same_plan(self, old: dict[str, Any]) -> None:
+        differ = [f for f in RESUME_FIELDS if old.get(f) != _plain(self.header.get(f))]
+        if differ:
+            raise ResultsStoreError(
+                f"{self.folder}: the interrupted run there had a different {', '.join(differ)}; "
+                "resume only continues the same scenario, seed and replications (use --overwrite to "
+                "discard it)")
+
+    def _load_parts(self) -> None:
+        parts = self.folder / PARTS
+        for part in sorted(parts.iterdir()) if parts.is_dir() else []:
+            marker = part / PART_MARKER
+            if not marker.is_file():  # killed while writing: its replications run again
+                shutil.rmtree(part)
+                continue
+            for rec in read_json(marker)["replications"]:
+                old = self.records.get(rec["index"])
+                if old is None or old["status"] != Status.DONE:
+                    self.records[rec["index"]] = {**rec, "part": part.name}
+
+    @property
+    def held(self) -> set[int]:
+        """Replications with an outcome, committed or still buffered."""
+        return set(self.records) | {o.index for o in self._buffer}
+
+    @property
+    def finished(self) -> set[int]:
+        """Replications that need no more work (done ones; failed ones are retried on resume)."""
+        return {i for i, r in self.records.items() if r["status"] == Status.DONE}
+
+    # -- streaming ----------------------------------------------------------------------
+    def add(self, outcome: Outcome) -> None:
+        """Take one finished replication; written with the next part."""
+        if outcome.index in self.finished or any(o.index == outcome.index for o in self._buffer):
+            raise ResultsStoreError(f"{self.folder}: replication {outcome.index} was stored already; "
+                                    "refusing to store it twice")
+        self._buffer.append(outcome)
+        self._buffered_bytes += outcome.nbytes
+        if (self._buffered_bytes >= self.flush_bytes
+                or time.monotonic() - self._last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered replications as one committed part."""
+        self._last_flush = time.monotonic()
+        if not self._buffer:
+            return
+        parts = self.folder / PARTS
+        number = max((int(p.name) for p in parts.iterdir() if p.name.isdigit()), default=-1) + 1
+        part = parts / f"{number:06d}"
+        part.mkdir()
+        groups: dict[int, dict[str, int]] = {o.index: {} for o in self._buffer}
+        names = sorted({n for o in self._buffer for n in o.tables})
+        for name in names:
+            holders = [o for o in self._buffer if name in o.tables]
+            schema = _unified([_with_replication(o.tables[name].slice(0, 0), 0).schema for o in holders])
+            with atomic_path(part / f"{name}.parquet") as tmp, pq.ParquetWriter(tmp, schema) as w:
+                for k, o in enumerate(holders):
+                    w.write_table(conform(_with_replication(o.tables[name], o.index), schema),
+                                  row_group_size=max(1, o.tables[name].num_rows))
+                    groups[o.index][name] = k
+        recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
+                 "seconds": o.seconds, "error": o.error, "groups": groups[o.index]} for o in self._buffer]
+        write_atomic(part / PART_MARKER, dumps({"replications": recs}))
+        fsync_dir(parts)
+        for o, rec in zip(self._buffer, recs, strict=True):
+            self.records[o.index] = {**rec, "part": part.name}
+        self._buffer.clear()
+        self._buffered_bytes = 0
+
+    # -- finishing ----------------------------------------------------------------------
+    def replications(self) -> list[Replication]:
+        """Every done replication, in index order, with tables read lazily from the parts."""
+        parts = self.folder / PARTS
+        return [Replication(index=i, kpis=r["kpis"],
+                            tables=_PartTables(parts / r["part"], i, r["groups"]))
+                for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
+
+    def finalise(self, summarize: Callable[[list[Replication]], dict[str, Any]],
+                 timings: Mapping[str, float]) -> dict[str, Any]:
+        """Merge the parts, write ``kpis.json`` and the manifest; return the manifest.
+
+        Raises:
+            ResultsStoreError: A planned replication has no record.
+        """
+        self.flush()
+        n = len(self.header["keys"])
+        missing = sorted(set(range(n)) - set(self.records))
+        if missing:
+            raise ResultsStoreError(f"{self.folder}: replications {missing[:10]} have no result; "
+                                    "the run cannot be finished")
+        reps = self.replications()
+        summary = summarize(reps) if reps else {}
+        tables = self._merge_tables()
+        ordered = [self.records[i] for i in range(n)]
+        write_atomic(self.folder / KPIS, dumps({
+            "summary": summary,
+            "replications": [{"index": r["index"], **r["kpis"]} for r in ordered
+                             if r["status"] == Status.DONE]}))
+        manifest = {
+            "format": RUN_FORMAT, **self.header, "started": read_json(self.folder / PENDING).get("started"),
+            "finished": _now(), "replications": n,
+            "done": sum(r["status"] == Status.DONE for r in ordered),
+            "failed": sum(r["status"] == Status.FAILED for r in ordered),
+            "tables": tables, "timings": dict(timings),
+            "replication_status": [{"index": r["index"], "key": r["key"], "status": r["status"],
+                                    "seconds": r["seconds"], **({"error": r["error"]} if r["error"] else {})}
+                                   for r in ordered]}
+        manifest.pop("keys", None)
+        write_atomic(self.folder / MANIFEST, dumps(manifest))
+        shutil.rmtree(self.folder / PARTS)
+        (self.folder / PENDING).unlink()
+        fsync_dir(self.folder)
+        return manifest
+
+    def _merge_tables(self) -> list[str]:
+        parts = self.folder / PARTS
+        done = [(i, r) for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
+        names = sorted({name for _, r in done for name in r["groups"]})
+        for name in names:
+            paths = {r["part"]: parts / r["part"] / f"{name}.parquet" for _, r in done if name in r["groups"]}
+            schema = _unified([_read_schema(p) for p in paths.values()])
+            files = _OpenParts(paths)
+            try:
+                with atomic_path(self.folder / f"{name}.parquet") as tmp, pq.ParquetWriter(tmp, schema) as w:
+                    for _, r in done:
+                        if name in r["groups"]:
+                            t = files.get(r["part"]).read_row_group(r["groups"][name])
+                            w.write_table(conform(t, schema), row_group_size=max(1, t.num_rows))
+            finally:
+                files.close()
+        return names
+
+
+def _read_schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
+
+
+class _OpenParts:
+    """Part files opened on first use, at most :data:`MAX_OPEN_PARTS` at a time."""
+
+    def __init__(self, paths: Mapping[str, Path]) -> None:
+        self._paths = paths
+        self._open: OrderedDict[str, pq.ParquetFile] = OrderedDict()
+
+    def get(self, part: str) -> pq.ParquetFile:
+        if part in self._open:
+            self._open.move_to_end(part)
+            return self._open[part]
+        if len(self._open) >= MAX_OPEN_PARTS:
+            self._open.popitem(last=False)[1].close()
+        try:
+            f = pq.ParquetFile(self._paths[part])
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise CorruptResultsError(f"{self._paths[part]}: unreadable ({exc})") from None
+        self._open[part] = f
+        return f
+
+    def close(self) -> None:
+        for f in self._open.values():
+            f.close()
+        self._open.clear()
+
+
+def _plain(x: Any) -> Any:
+    """``x`` as it reads back from JSON (tuples become lists)."""
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    return x
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

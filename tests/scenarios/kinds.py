@@ -1,0 +1,92 @@
+"""A model kind for store and runner tests that can fail, die, block or count its calls on demand.
+
+Each replication draws a few numbers from its generator (so seeds matter) and
+returns one small table.  Switches, all off by default:
+
+* ``fail_on``: replication indices that raise ``ZeroDivisionError``;
+* ``die_once``: a marker file; the first replication to find it missing
+  creates it and kills its worker process (``os._exit``);
+* ``calls``: a folder where every replication run leaves a file, to count runs;
+* ``gate`` / ``block_from``: replications from ``block_from`` on wait until
+  the ``gate`` file exists (lets a test kill a run half-way).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field
+
+from scenarios.base import KINDS, Kind, Replication, ScenarioBase, StrictModel, register_kind
+from scenarios.stats import mean_ci
+
+__all__ = ["TOY_YAML", "ToyScenario", "register_toy", "run_toy", "summarize_toy", "toy"]
+
+
+class Lever(StrictModel):
+    level: float = 1.0
+    count: int = Field(default=3, ge=1)
+
+
+class ToyScenario(ScenarioBase):
+    kind: Literal["test-toy"]
+    lever: Lever = Lever()
+    draws: int = Field(default=50, ge=1)
+    fail_on: tuple[int, ...] = ()
+    die_once: str | None = None
+    calls: str | None = None
+    gate: str | None = None
+    block_from: int | None = None
+
+
+def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) -> Replication:
+    if scenario.calls:
+        Path(scenario.calls, f"{index}-{uuid.uuid4().hex[:6]}").touch()
+    if scenario.die_once and not Path(scenario.die_once).exists():
+        Path(scenario.die_once).touch()
+        os._exit(3)
+    if scenario.block_from is not None and index >= scenario.block_from:
+        while not Path(str(scenario.gate)).exists():
+            time.sleep(0.02)
+    if index in scenario.fail_on:
+        raise ZeroDivisionError(f"replication {index} divides by zero")
+    x = rng.exponential(scenario.lever.level, scenario.draws) / scenario.lever.count
+    return Replication(index=index, kpis={"mean": float(x.mean()), "max": float(x.max())},
+                       tables={"draws": pa.table({"i": np.arange(x.size), "x": x})})
+
+
+def summarize_toy(scenario: Any, reps: list[Replication]) -> dict[str, Any]:
+    return {k: mean_ci([r.kpis[k] for r in reps]) for k in ("mean", "max")}
+
+
+def register_toy() -> Kind:
+    kind = Kind(name="test-toy", scenario_type=ToyScenario, run_replication=run_toy, summarize=summarize_toy)
+    register_kind(kind)
+    return kind
+
+
+def unregister_toy() -> None:
+    KINDS.pop("test-toy", None)
+
+
+TOY_YAML = """\
+kind: test-toy
+name: toy
+seed: 11
+replications: 6
+"""
+
+
+def toy(**update: Any) -> ToyScenario:
+    """The toy scenario with fields replaced."""
+    from scenarios.loader import loads
+
+    sc = loads(TOY_YAML, "toy.yaml")
+    assert isinstance(sc, ToyScenario)
+    return sc.model_copy(update=update)
