@@ -9,11 +9,11 @@ and lists the pages in ``pages/``; each page calls a view of
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import streamlit as st
+
+from scenarios.ui.common import ensure_session
 
 #: Folder of the page scripts, beside this file (Streamlit's multipage convention).
 PAGE_DIR = Path(__file__).resolve().parent / "pages"
@@ -27,25 +27,9 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]
 
 
-def app_arguments(argv: list[str]) -> argparse.Namespace:
-    """``--facility`` and ``--results`` given after ``--`` on the ``streamlit run`` line.
-
-    >>> a = app_arguments(["app.py", "--facility", "h.json"])
-    >>> a.facility, a.results, app_arguments(["app.py"]).facility
-    ('h.json', 'results', None)
-    """
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--facility", default=None)
-    parser.add_argument("--results", default="results")
-    known, _ = parser.parse_known_args(argv[1:])
-    return known
-
-
 def main() -> None:
     st.set_page_config(page_title="medtwin", page_icon=":hospital:", layout="wide")
-    args = app_arguments(sys.argv)
-    st.session_state.setdefault("facility_path", args.facility)
-    st.session_state.setdefault("results_root", args.results)
+    ensure_session()
     pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0)
              for i, (path, title, icon, url) in enumerate(PAGES) if (PAGE_DIR / path).exists()]
     st.navigation(pages).run()

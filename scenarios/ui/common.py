@@ -15,19 +15,25 @@ a defect, never a traceback with this machine's paths.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import sys
 from pathlib import Path
 
 import streamlit as st
 
-from facility import Facility, FacilityError, dumps, load, sample
+from facility import Facility, dumps, load, sample
+from scenarios.ui.messages import plural, readable_error
 
 __all__ = [
     "FACILITY_DIR",
     "SAMPLE",
+    "app_arguments",
+    "ensure_session",
     "current_facility",
     "facility_label",
     "keep_facility",
+    "known_facilities",
     "plural",
     "readable_error",
     "results_root",
@@ -39,39 +45,48 @@ SAMPLE = "sample"
 FACILITY_DIR = "_facilities"
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``n`` and ``word``, in the plural unless ``n`` is one.
+def app_arguments(argv: list[str]) -> argparse.Namespace:
+    """``--facility`` and ``--results`` given after ``--`` on the ``streamlit run`` line.
 
-    >>> plural(1, "level"), plural(4, "level"), plural(2, "bed", "beds")
-    ('1 level', '4 levels', '2 beds')
+    >>> a = app_arguments(["app.py", "--facility", "h.json"])
+    >>> a.facility, a.results, app_arguments(["app.py"]).facility
+    ('h.json', 'results', None)
     """
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--facility", default=None)
+    parser.add_argument("--results", default="results")
+    known, _ = parser.parse_known_args(argv[1:])
+    return known
 
 
-def readable_error(exc: BaseException) -> str:
-    """One line for a person: the message of an expected error, or a plain defect notice.
-
-    Expected errors (facility, scenario and scan errors) carry messages that
-    name the file and the field; anything else is a defect of medtwin, shown
-    by its type and message only.
-
-    >>> readable_error(TypeError("'int' object is not iterable"))  # doctest: +ELLIPSIS
-    "medtwin could not handle this (TypeError: 'int' object is not iterable). This is a defect: ..."
-    """
-    from lidar import LidarError
-    from scenarios.errors import ScenarioError
-
-    if isinstance(exc, FacilityError | ScenarioError | LidarError):
-        return str(exc)
-    return (f"medtwin could not handle this ({type(exc).__name__}: {exc}). "
-            "This is a defect: please report it with the file you used.")
+def ensure_session() -> None:
+    """Put the app's command-line settings in a new session's state (every page calls it)."""
+    if "results_root" in st.session_state:
+        return
+    args = app_arguments(sys.argv)
+    st.session_state["facility_path"] = args.facility
+    st.session_state["facility_start"] = args.facility
+    st.session_state["results_root"] = str(Path(args.results).resolve())
 
 
 def results_root() -> Path:
     """The results store of this app (``--results``), created on first use."""
-    root = Path(st.session_state.get("results_root") or "results")
+    ensure_session()
+    root = Path(st.session_state["results_root"])
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def known_facilities() -> dict[str, str]:
+    """The buildings this session has used: facility key -> label (the sample first)."""
+    ensure_session()
+    seen: dict[str, str] = st.session_state.setdefault("facilities_seen", {})
+    out = {SAMPLE: "Sample general hospital (built in)"}
+    start = st.session_state.get("facility_start")
+    if start:
+        out[str(start)] = f"{Path(start).name} (opened with the app)"
+    out.update(seen)
+    return out
 
 
 def keep_facility(facility: Facility) -> Path:
@@ -89,6 +104,9 @@ def keep_facility(facility: Facility) -> Path:
         from facility import save
 
         save(facility, path)
+    edits = facility.metadata.get("edits") or []
+    label = facility.name + (f" (variant: {'; '.join(edits)})" if edits else " (uploaded)")
+    st.session_state.setdefault("facilities_seen", {})[str(path)] = label
     return path
 
 
@@ -100,6 +118,7 @@ def load_facility(path: str) -> Facility:
 
 def facility_key() -> str:
     """The session's facility: a file path, or :data:`SAMPLE`."""
+    ensure_session()
     return str(st.session_state.get("facility_path") or SAMPLE)
 
 

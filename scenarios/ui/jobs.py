@@ -1,0 +1,162 @@
+"""Runs started from the app: one worker process per scenario, results kept in the store.
+
+A run's folder in the results store is named by the scenario's content hash
+(``<name>-<hash>``), so the store *is* the cache on the scenario: asking for
+a scenario already run opens its folder at once, and a run finished in one
+session is found by every other session and by the Results page.  A run not
+yet stored is handed to :mod:`scenarios.ui.worker` in its own process, which
+keeps the page responsive, reports progress, and can be cancelled by ending
+the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from scenarios.loader import dump
+from scenarios.store import open_run, scenario_hash
+
+if TYPE_CHECKING:
+    from scenarios.base import ScenarioBase
+    from scenarios.store import StoredRun
+
+__all__ = ["JOB_DIR", "Job", "Status", "cached_run", "cancel", "run_folder", "start", "status"]
+
+#: Folder under the results store for the workers' scenario files, status files and logs.
+JOB_DIR = "_app_jobs"
+#: Seconds a cancelled worker is given to clean up before it is killed.
+CANCEL_GRACE_S = 5.0
+
+State = Literal["starting", "running", "done", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a run stands.
+
+    Attributes:
+        state: ``starting``, ``running``, ``done``, ``failed`` or ``cancelled``.
+        done: Replications finished.
+        total: Replications in the run (0 while starting).
+        elapsed_s: Seconds since the run was started.
+        message: Why it failed.
+    """
+
+    state: State
+    done: int = 0
+    total: int = 0
+    elapsed_s: float = 0.0
+    message: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
+
+
+@dataclass
+class Job:
+    """One run handed to a worker process.
+
+    Attributes:
+        label: What the page calls it ("baseline", "variant 1", "night drill").
+        run_dir: The run's folder in the results store (exists once done).
+        status_file: The worker's status file.
+        proc: The worker process (``None`` for a run found already stored).
+        started: ``time.monotonic()`` when it was started.
+    """
+
+    label: str
+    run_dir: Path
+    status_file: Path
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started: float = field(default_factory=time.monotonic)
+    cancelled: bool = False
+
+
+def _slug(name: str) -> str:
+    """A folder-safe version of a scenario name.
+
+    >>> _slug("sample hospital week (variant 1)")
+    'sample_hospital_week_variant_1'
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:60] or "run"
+
+
+def run_folder(root: Path, scenario: ScenarioBase) -> Path:
+    """The store folder of ``scenario``: its name and content hash."""
+    return root / f"{_slug(scenario.name)}-{scenario_hash(scenario)}"
+
+
+def cached_run(root: Path, scenario: ScenarioBase) -> StoredRun | None:
+    """The stored run of exactly this scenario, if it was run before."""
+    folder = run_folder(root, scenario)
+    if not folder.is_dir():
+        return None
+    try:
+        return open_run(folder)
+    except Exception:  # an unreadable folder is run again, not shown
+        return None
+
+
+def start(root: Path, scenario: ScenarioBase, label: str) -> Job:
+    """Start running ``scenario`` into the store under ``root`` (or find it there)."""
+    folder = run_folder(root, scenario)
+    work = root / JOB_DIR / folder.name
+    work.mkdir(parents=True, exist_ok=True)
+    status_file = work / "status.json"
+    if cached_run(root, scenario) is not None:
+        status_file.write_text(json.dumps({"state": "done"}))
+        return Job(label=label, run_dir=folder, status_file=status_file)
+    scenario_file = work / "scenario.yaml"
+    scenario_file.write_text(dump(scenario))
+    status_file.write_text(json.dumps({"state": "starting", "done": 0, "total": 0}))
+    log = (work / "worker.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scenarios.ui.worker", str(scenario_file), str(folder), str(status_file)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[2])
+    log.close()
+    return Job(label=label, run_dir=folder, status_file=status_file, proc=proc)
+
+
+def status(job: Job) -> Status:
+    """Where ``job`` stands now (reads the worker's status file; never blocks)."""
+    elapsed = time.monotonic() - job.started
+    if job.cancelled:
+        return Status("cancelled", elapsed_s=elapsed)
+    try:
+        data = json.loads(job.status_file.read_text())
+    except (OSError, ValueError):
+        data = {"state": "starting"}
+    state = data.get("state", "starting")
+    if job.proc is not None and job.proc.poll() is not None and state not in ("done", "failed"):
+        log = job.status_file.with_name("worker.log")
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        return Status("failed", elapsed_s=elapsed,
+                      message=f"the run stopped unexpectedly (exit {job.proc.returncode}) "
+                              + (tail[0] if tail else ""))
+    return Status(state, int(data.get("done", 0)), int(data.get("total", 0)), elapsed,
+                  str(data.get("message", "")))
+
+
+def cancel(job: Job) -> None:
+    """Stop ``job``'s worker; nothing is written to the store for it."""
+    job.cancelled = True
+    proc = job.proc
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=CANCEL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -1,0 +1,39 @@
+"""Words for people: plurals, and one readable line for any error (no Streamlit needed).
+
+The run worker and the pages both turn errors into text with
+:func:`readable_error`, so a failed run says the same thing in the log, the
+page and the results history.
+"""
+
+from __future__ import annotations
+
+__all__ = ["plural", "readable_error"]
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and ``word``, in the plural unless ``n`` is one.
+
+    >>> plural(1, "level"), plural(4, "level"), plural(2, "bed", "beds")
+    ('1 level', '4 levels', '2 beds')
+    """
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def readable_error(exc: BaseException) -> str:
+    """One line for a person: the message of an expected error, or a plain defect notice.
+
+    Expected errors (facility, scenario and scan errors) carry messages that
+    name the file and the field; anything else is a defect of medtwin, shown
+    by its type and message only, never as a traceback.
+
+    >>> readable_error(TypeError("'int' object is not iterable"))  # doctest: +ELLIPSIS
+    "medtwin could not handle this (TypeError: 'int' object is not iterable). This is a defect: ..."
+    """
+    from facility import FacilityError
+    from lidar import LidarError
+    from scenarios.errors import ScenarioError
+
+    if isinstance(exc, FacilityError | ScenarioError | LidarError):
+        return str(exc)
+    return (f"medtwin could not handle this ({type(exc).__name__}: {exc}). "
+            "This is a defect: please report it with the file you used.")

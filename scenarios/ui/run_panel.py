@@ -1,0 +1,100 @@
+"""Starting runs from a page, following them with progress, and cancelling them.
+
+A page hands :func:`launch` its scenarios; :func:`follow` then shows one
+progress bar per run and a Cancel button, polling the workers a few times a
+second, and returns the finished runs once all are done.  While it polls, any
+click on the page interrupts the polling (Streamlit reruns the page), so the
+page never blocks; the runs carry on in their workers and the next
+:func:`follow` picks them up again.  Cancel ends the workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from scenarios.ui.common import results_root
+from scenarios.ui.jobs import Job, cancel, start, status
+
+if TYPE_CHECKING:
+    from scenarios.base import ScenarioBase
+
+__all__ = ["POLL_S", "clear", "follow", "launch"]
+
+#: Seconds between two looks at the workers' status files.
+POLL_S = 0.25
+#: Never claim more than this share of an unmeasurable run is done.
+MAX_GUESS = 0.95
+
+
+def _key(name: str) -> str:
+    return f"jobs_{name}"
+
+
+def launch(name: str, runs: Sequence[tuple[str, ScenarioBase]]) -> None:
+    """Start (or find in the store) each ``(label, scenario)`` of ``runs`` under ``name``."""
+    clear(name)
+    root = results_root()
+    st.session_state[_key(name)] = [start(root, sc, label) for label, sc in runs]
+
+
+def clear(name: str) -> None:
+    """Forget (and stop) the runs under ``name``."""
+    for job in st.session_state.pop(_key(name), []) or []:
+        cancel(job)
+
+
+def _cancel_all(name: str) -> None:
+    for job in st.session_state.get(_key(name), []) or []:
+        cancel(job)
+
+
+def _text(job: Job, typical_s: float | None) -> tuple[float, str]:
+    s = status(job)
+    if s.state == "starting":
+        return 0.0, f"{job.label}: starting the model ({s.elapsed_s:.0f} s)"
+    if s.state == "running" and s.total > 1:
+        return s.done / s.total, f"{job.label}: {s.done} of {s.total} replications ({s.elapsed_s:.0f} s)"
+    if s.state == "running":
+        guess = min(MAX_GUESS, s.elapsed_s / typical_s) if typical_s else 0.0
+        typical = f", typically about {typical_s:.0f} s" if typical_s else ""
+        return guess, f"{job.label}: running for {s.elapsed_s:.0f} s{typical}"
+    return 1.0, f"{job.label}: {s.state}"
+
+
+def follow(name: str, *, typical_s: float | None = None) -> list[Job] | None:
+    """Show the runs under ``name`` until they finish; the finished jobs, or None.
+
+    Args:
+        name: What :func:`launch` was given.
+        typical_s: Typical wall time of one run, to pace a single-replication
+            run's bar (it cannot report finer progress than done / not done).
+    """
+    jobs: list[Job] | None = st.session_state.get(_key(name))
+    if not jobs:
+        return None
+    if not all(status(j).finished for j in jobs):
+        box = st.container(border=True)
+        box.button("Cancel", key=f"cancel_{name}", on_click=_cancel_all, args=(name,),
+                   help="stop these runs; nothing is written to the results store for them")
+        bars = [box.progress(0.0, text=f"{j.label}: starting") for j in jobs]
+        while True:
+            for bar, job in zip(bars, jobs, strict=True):
+                frac, text = _text(job, typical_s)
+                bar.progress(frac, text=text)
+            if all(status(j).finished for j in jobs):
+                break
+            time.sleep(POLL_S)
+        st.rerun()
+    finals = [(j, status(j)) for j in jobs]
+    for j, s in finals:
+        if s.state == "failed":
+            st.error(f"{j.label} failed: {s.message}")
+        elif s.state == "cancelled":
+            st.info(f"{j.label} was cancelled.")
+    if all(s.state == "done" for _, s in finals):
+        return jobs
+    return None

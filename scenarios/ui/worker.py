@@ -1,0 +1,80 @@
+"""The process that runs one scenario for the app: ``python -m scenarios.ui.worker``.
+
+Streamlit cannot spawn process pools from inside ``streamlit run``, and a run
+held in the page's own thread could neither be cancelled nor keep the page
+responsive.  So the app starts this small program per run: it loads the
+scenario file, runs it into the results store (``scenarios.run(out=...)``),
+and writes its progress as a tiny JSON file the page polls.  Cancelling is
+ending this process (SIGTERM): the store finalises a run folder atomically,
+so a cancelled run leaves no half-written results.  If the app itself goes
+away, the worker notices that its parent changed and stops too.
+
+Usage: ``python -m scenarios.ui.worker SCENARIO.yaml RUN_DIR STATUS.json``
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+__all__ = ["main", "write_status"]
+
+#: Seconds between checks that the app which started this worker is still there.
+PARENT_CHECK_S = 1.0
+
+
+def write_status(path: Path, **status: object) -> None:
+    """Replace the status file atomically (the page never reads half a file)."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(status))
+    os.replace(tmp, path)
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the store's cleanup
+
+
+def main(argv: list[str]) -> int:
+    """Run ``argv[0]`` (a scenario file) into ``argv[1]``, reporting to ``argv[2]``; returns the exit code."""
+    scenario_file, run_dir, status_file = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    signal.signal(signal.SIGTERM, _stop)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    write_status(status_file, state="starting", done=0, total=0)
+    import scenarios
+    from scenarios.ui.messages import readable_error
+
+    try:
+        sc = scenarios.load(scenario_file)
+        write_status(status_file, state="running", done=0, total=sc.replications)
+
+        def progress(done: int, total: int) -> None:
+            write_status(status_file, state="running", done=done, total=total)
+
+        # A cancelled run leaves its finished replications in the store's partial folder;
+        # asking for the same scenario again completes it instead of refusing.
+        resume = {"resume": True} if "resume" in inspect.signature(scenarios.run).parameters else {}
+        scenarios.run(sc, out=run_dir, progress=progress, **resume)
+    except Exception as exc:  # the worker's boundary: the page shows this line
+        write_status(status_file, state="failed", message=readable_error(exc))
+        return 2
+    write_status(status_file, state="done")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
