@@ -67,8 +67,10 @@ def main(argv: list[str]) -> int:
 
         # A cancelled run leaves its finished replications in the store's partial folder;
         # asking for the same scenario again completes it instead of refusing.
-        resume = {"resume": True} if "resume" in inspect.signature(scenarios.run).parameters else {}
-        scenarios.run(sc, out=run_dir, progress=progress, **resume)
+        if "resume" in inspect.signature(scenarios.run).parameters:
+            scenarios.run(sc, out=run_dir, progress=progress, resume=True)
+        else:  # a store without partial runs to complete
+            scenarios.run(sc, out=run_dir, progress=progress)
     except Exception as exc:  # the worker's boundary: the page shows this line
         write_status(status_file, state="failed", message=readable_error(exc))
         return 2
