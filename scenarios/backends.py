@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scenarios.base import RunReplication, ScenarioBase
@@ -50,6 +50,8 @@ MAX_BATCH_BYTES = 32 * 2**20
 IN_FLIGHT_PER_WORKER = 2
 #: Seconds between checks for cancellation while waiting on workers.
 POLL_S = 0.2
+#: Work (seconds in this process) below which a local pool is not worth starting.
+POOL_WORTH_S = 10.0
 #: Seconds between looks at Dask futures.
 DASK_POLL_S = 0.005
 
@@ -269,7 +271,8 @@ def _failed(job: Job, work: Sequence[tuple[int, tuple[int, ...]]], why: str) -> 
 
 
 def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local", workers: int = 1,
-            scheduler: str | None = None, should_stop: ShouldStop | None = None) -> None:
+            scheduler: str | None = None, should_stop: ShouldStop | None = None,
+            probe: bool = False) -> None:
     """Run every replication of ``jobs``; hand each outcome to ``on_outcome`` as it arrives.
 
     Args:
@@ -281,6 +284,10 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
         scheduler: Dask scheduler address; ``None`` starts a local cluster.
         should_stop: Polled between batches; when it returns true the
             remaining work is cancelled and :class:`RunCancelled` raised.
+        probe: With ``local`` and several workers, run the first replication
+            here and start the pool only if the rest would take longer than
+            :data:`POOL_WORTH_S` in this process (starting worker processes
+            costs seconds, more than a few short replications take).
 
     Raises:
         ArgumentError: Unknown backend or fewer than one worker.
@@ -300,7 +307,25 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
     elif workers == 1:
         _loop(_InProcess(), jobs, on_outcome, 1, should_stop)
     else:
-        _loop(_Loky(workers), jobs, on_outcome, workers, should_stop)
+        if probe:
+            jobs, workers = _probe(jobs, on_outcome, workers, should_stop)
+        _loop(_InProcess() if workers == 1 else _Loky(workers), jobs, on_outcome, workers, should_stop)
+
+
+def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
+           should_stop: ShouldStop | None) -> tuple[list[Job], int]:
+    """Run one replication here; the jobs left, and 1 worker if the rest is too short for a pool."""
+    first = next(j for j in jobs if j.work)
+    seen: list[Outcome] = []
+
+    def keep(tag: Hashable, outcome: Outcome) -> None:
+        seen.append(outcome)
+        on_outcome(tag, outcome)
+
+    _loop(_InProcess(), [replace(first, work=first.work[:1])], keep, 1, should_stop)
+    rest = [replace(j, work=j.work[1:]) if j is first else j for j in jobs]
+    left = sum(len(j.work) for j in rest)
+    return rest, (1 if seen[0].seconds * left < POOL_WORTH_S else workers)
 
 
 def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,

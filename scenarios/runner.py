@@ -15,6 +15,7 @@ others carry on; an error of the scenario itself stops the run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -133,15 +134,26 @@ def prepare(scenario: ScenarioBase, facility: Facility | None = None) -> tuple[K
     return kind, fac
 
 
-def check_backend(backend: str, n_jobs: int) -> tuple[str, int]:
-    """``(backend, workers)`` validated; the old ``loky`` name is the local pool."""
+def check_backend(backend: str, n_jobs: int | None) -> tuple[str, int, bool]:
+    """``(backend, workers, probe)`` validated; the old ``loky`` name is the local pool."""
+    probe = n_jobs is None
+    if n_jobs is None:
+        n_jobs = cpu_count()
     if backend == LOKY_ALIAS:
-        return "local", max(2, n_jobs)
+        return "local", max(2, n_jobs), False
     if backend not in BACKENDS:
         raise ArgumentError(f"--backend: must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if n_jobs < 1:
         raise ArgumentError(f"--jobs: must be >= 1, got {n_jobs}")
-    return backend, n_jobs
+    return backend, n_jobs, probe
+
+
+def cpu_count() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
 
 
 def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]],
@@ -235,7 +247,7 @@ def run(
     overwrite: bool = False,
     resume: bool = False,
     backend: str = "local",
-    n_jobs: int = 1,
+    n_jobs: int | None = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -253,7 +265,9 @@ def run(
         resume: Continue an interrupted run in ``out``, skipping finished replications.
         backend: ``"local"`` (this process, or a loky process pool when
             ``n_jobs`` > 1; works inside Streamlit) or ``"dask"``.
-        n_jobs: Worker processes (local pool or local Dask cluster).
+        n_jobs: Worker processes (local pool or local Dask cluster);
+            ``None``: as many as this machine has CPUs, the local pool
+            started only when the replications are long enough to gain.
         scheduler: Dask scheduler address (``tcp://host:8786``); a local
             cluster is started when ``None``.
         progress: Called with (done, total) after each replication.
@@ -277,7 +291,7 @@ def run(
             update["seed"] = check_seed(seed)
         except ValueError as exc:
             raise ArgumentError(f"--seed: {exc}") from None
-    backend, n_jobs = check_backend(backend, n_jobs)
+    backend, n_jobs, probe = check_backend(backend, n_jobs)
     if update:
         scenario = scenario.model_copy(update=update)
     try:
@@ -289,7 +303,7 @@ def run(
     if out is None:
         sink = RunSink(scenario, kind, keys, None)
         _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
-                 should_stop=should_stop)
+                 should_stop=should_stop, probe=probe)
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
         header = run_header(scenario, keys)
@@ -305,7 +319,7 @@ def run(
         sink = RunSink(scenario, kind, keys, writer)
         try:
             _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
-                     progress=progress, should_stop=should_stop)
+                     progress=progress, should_stop=should_stop, probe=probe)
         except ScenarioError:
             writer.flush()
             if not writer.records:  # nothing worth keeping: the scenario itself is at fault
@@ -320,7 +334,7 @@ def run(
 
 
 def _execute(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,
-             progress: Progress | None, should_stop: ShouldStop | None,
+             progress: Progress | None, should_stop: ShouldStop | None, probe: bool = False,
              on_complete: Callable[[int], None] | None = None) -> None:
     """Run what each sink still needs; outcomes go to their sink, progress counts replications."""
     jobs = [Job(tag=t, scenario=s.scenario, facility=fac, seed=s.scenario.seed,
@@ -342,4 +356,4 @@ def _execute(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int
             on_complete(tag)
 
     execute(jobs, on_outcome=on_outcome, backend=backend, workers=n_jobs, scheduler=scheduler,
-            should_stop=should_stop)
+            should_stop=should_stop, probe=probe)

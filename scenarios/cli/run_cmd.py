@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_backend_arguments", "default_jobs", "expected_errors", "progress_bar", "register"]
-
-
-def default_jobs() -> int:
-    """Worker processes by default: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - platforms without affinity
-        return max(1, os.cpu_count() or 1)
+__all__ = ["add_backend_arguments", "progress_bar", "register"]
 
 
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,7 +18,8 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local: this machine (default); dask: a Dask cluster (see --scheduler)")
     p.add_argument("--jobs", type=int, default=None,
-                   help="worker processes on this machine (default: its CPUs; 1 runs in this process)")
+                   help="worker processes (default: this machine's CPUs, once the replications are "
+                        "long enough to gain from them; 1 runs in this process)")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a local Dask cluster)")
     mode = p.add_mutually_exclusive_group()
@@ -70,29 +62,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_run)
 
 
-def expected_errors(handler: Any) -> Any:
-    """``handler`` with expected errors printed as one line and exit code 2.
-
-    Kept until the CLI root's own boundary does this for every command.
-    """
-    import functools
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        from facility import FacilityError
-        from scenarios.errors import ScenarioError
-
-        try:
-            code: int = handler(args)
-        except (ScenarioError, FacilityError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return code
-
-    return wrapped
-
-
-@expected_errors
 def _run(args: argparse.Namespace) -> int:
     import scenarios
     from scenarios.errors import ArgumentError
@@ -102,12 +71,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
     n = args.replications or sc.replications
-    jobs = args.jobs if args.jobs is not None else min(default_jobs(), n)
     bar, progress = progress_bar(f"{sc.kind} {sc.name}", n)
     try:
         res = scenarios.run(sc, replications=args.replications, seed=args.seed, out=args.out,
-                            overwrite=args.overwrite, resume=args.resume, backend=args.backend, n_jobs=jobs,
-                            scheduler=args.scheduler, progress=progress)
+                            overwrite=args.overwrite, resume=args.resume, backend=args.backend,
+                            n_jobs=args.jobs, scheduler=args.scheduler, progress=progress)
     finally:
         bar.close()
     kind = scenarios.KINDS[res.scenario.kind]
