@@ -190,8 +190,20 @@ def _check_values(value: Any, source: str, where: str = "top level", depth: int 
                 _check_text(k, source, f"{where}: key")
             _check_values(v, source, _join_path(where, k), depth + 1)
     elif isinstance(value, list | tuple):
+        if _finite_points(value):  # a ring of [x, y] pairs: thousands of them in a scanned room
+            return
         for i, v in enumerate(value):
             _check_values(v, source, _join_path(where, i), depth + 1)
+
+
+def _finite_points(value: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether ``value`` is a list of number pairs, all finite (checked in one pass)."""
+    try:
+        coords = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return coords.ndim == 2 and coords.shape[1] == 2 and bool(np.isfinite(coords).all()) and all(
+        type(v) is float or type(v) is int for p in value for v in p)
 
 
 def _join_path(where: str, key: Any) -> str:

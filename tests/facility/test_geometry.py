@@ -97,3 +97,33 @@ def test_shared_wall_of_neighbours() -> None:
     # a's east wall x = 4 between y = 1 and 3, plus at most the tolerance beyond each end.
     assert 2.0 <= wall.length <= 2.0 + 2 * BOUNDARY_TOLERANCE + 1e-9
     assert shared_wall(a, box(5, 0, 6, 1)).length == 0
+
+
+def test_many_vertices_stay_fast_and_close_to_exact() -> None:
+    """A round column of 130,000 vertices: simplified, near-linear, within the documented tolerance."""
+    import time
+
+    from facility.geometry import MAX_SIMPLIFY_TOLERANCE, walking_outline
+
+    ang = np.linspace(0, 2 * np.pi, 130_000, endpoint=False)
+    column = np.c_[25 + 5 * np.cos(ang), 25 + 5 * np.sin(ang)]
+    hall = Polygon([(0, 0), (50, 0), (50, 50), (0, 50)], [column])
+    corners, tolerance = walking_outline(hall)
+    assert 0 < tolerance <= MAX_SIMPLIFY_TOLERANCE and len(corners) < 1000
+    start = time.process_time()
+    d = geodesic_lengths(hall, [(25.0, 1.0), (25.0, 49.0)])[0, 1]
+    assert time.process_time() - start < 5.0
+    # Exact: two tangents to the circle and the arc between them.
+    exact = 2 * np.sqrt(24**2 - 5**2) + 5 * (np.pi - 2 * np.arccos(5 / 24))
+    assert exact - 4 * tolerance <= d <= exact + 1e-6
+
+
+def test_reflex_corners_give_the_exact_length_of_an_l() -> None:
+    from facility.geometry import walking_outline
+
+    ell = Polygon([(0, 0), (10, 0), (10, 10), (8, 10), (8, 2), (0, 2)])
+    corners, tolerance = walking_outline(ell)
+    assert tolerance == 0.0 and corners.tolist() == [[8.0, 2.0]]
+    d = geodesic_lengths(ell, [(0, 1), (9, 10), (4, 1)])
+    assert d[0, 1] == pytest.approx(np.hypot(8, 1) + np.hypot(1, 8))
+    assert d[0, 2] == pytest.approx(4.0) and np.allclose(d, d.T)
