@@ -9,6 +9,9 @@ functions the runner calls: :func:`run_replication`, :func:`summarize`,
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from agents.pedestrians import SpeedModel
@@ -20,6 +23,10 @@ from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, 
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
 from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.hazards.conditions import Environment
+from scenarios.hazards.environment import HazardEnvironment
+from scenarios.hazards.outcomes import outcomes as hazard_outcomes
+from scenarios.hazards.outcomes import report as hazard_report
+from scenarios.hazards.schema import check_hazard
 
 __all__ = [
     "EvacParams",
@@ -76,17 +83,34 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     """One replication of an evacuation scenario."""
     people = from_scenario(scenario, facility, rng)
     environment: Environment | None = None
+    if scenario.hazard is not None:
+        environment = HazardEnvironment(facility, scenario.hazard)
     model = simulate(facility, people, params_of(scenario), rng, environment=environment)
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
                             len(model.deadlocks))
+    if isinstance(environment, HazardEnvironment):
+        more, hazard_tables = hazard_outcomes(environment, tables, alarm=scenario.alarm, end=model.t)
+        kpis, tables = {**kpis, **more}, {**tables, **hazard_tables}
     return Replication(index=index, kpis=kpis, tables=tables)
 
 
 def check(scenario: EvacuationScenario, facility: Facility) -> None:
     """Raise :class:`~scenarios.errors.ScenarioFileError` for anything the facility lacks."""
     check_population(scenario, facility)
+    if scenario.hazard is not None:
+        check_hazard(scenario.hazard, facility, scenario.source or "<scenario>")
+
+
+def _report(kpis: dict[str, Any]) -> str:
+    """The drill's report, followed by the hazard's (ASET, margins, doses) when there was one.
+
+    Stored KPIs come back from JSON with ``null`` for a NaN mean; the reports read NaN.
+    """
+    kpis = {k: {**v, "mean": math.nan} if isinstance(v, dict) and "mean" in v and v["mean"] is None else v
+            for k, v in kpis.items()}
+    return "\n".join(part for part in (report(kpis), hazard_report(kpis)) if part)
 
 
 register_kind(Kind(name="evacuation", scenario_type=EvacuationScenario, run_replication=run_replication,
-                   summarize=summarize, check=check, report=report))
+                   summarize=summarize, check=check, report=_report))

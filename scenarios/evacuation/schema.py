@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from agents.occupants import ALIASES, PROFILES
 from scenarios.base import ScenarioBase, StrictModel
+from scenarios.hazards.schema import HazardSpec
 
 __all__ = ["BedFill", "Closure", "EvacuationScenario", "FromOperations", "Group", "Movement", "Person",
            "Population", "Strategy"]
@@ -173,3 +174,5 @@ class EvacuationScenario(ScenarioBase):
     trajectories: bool = True
     #: Seconds between two reads of the hazard's conditions (speed factors, dose rates, untenable spaces).
     hazard_every: float = Field(default=1.0, gt=0, le=60)
+    #: Fire smoke and/or a gas release the drill runs in (:mod:`scenarios.hazards`); none by default.
+    hazard: HazardSpec | None = None

@@ -1,0 +1,144 @@
+"""A released gas spreading over the facility's spaces: well mixed per space, along the door network.
+
+Per space ``i`` the gas density ``C_i`` (kg/m^3) in its mixing volume ``V_i`` obeys
+
+    dC_i/dt = G_i / V_i - lambda_i C_i + sum_j Q_ij (C_j - C_i) / V_i
+
+with ``G`` the source (kg/s), ``lambda = ACH / 3600`` the space's ventilation with clean air and
+``Q_ij`` the exchange through an open door or exit (outside: ``C = 0``).  The step splits the
+two parts: the source and ventilation are integrated exactly over the step (so a single
+ventilated room follows ``C(t) = G/Q (1 - exp(-Q t / V))`` and decays as ``exp(-ACH t)`` to
+round-off), then the exchange moves mass between neighbours conservatively, sub-stepped so no
+space gives more than half its gas in one sub-step.  What leaves by ventilation and exits is
+kept in a ledger, so released = present + removed to round-off.
+
+Door exchange: Emmons' two-way flow through an opening of width ``W`` and height ``H`` driven
+by a small temperature difference, ``Q = (1/3) Cd W H sqrt(g H dT / T)`` with
+:data:`EXCHANGE_DT` (no fire drives it).  Simplification, stated: gases heavier than air (or
+cold) mix only in the lower :data:`DENSE_MIXING_HEIGHT` of a space, where people breathe;
+lighter gases (helium) are taken as mixed over the whole height, which over-states the
+concentration at head height only where the gas would have risen above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.schema import GasSource
+from scenarios.hazards.species import Species
+
+__all__ = ["DENSE_MIXING_HEIGHT", "EXCHANGE_DT", "LEAKAGE_ACH", "GasState", "gas_step", "molar_volume",
+           "new_gas", "ppm", "source_rate"]
+
+#: Height of the mixing layer of a dense gas, m (the breathing zone of standing people). [assumption]
+DENSE_MIXING_HEIGHT = 1.8
+#: Temperature difference driving the exchange through an open door, K. [assumption]
+EXCHANGE_DT = 1.0
+#: Air changes per hour with the HVAC off: infiltration only. [assumption]
+LEAKAGE_ACH = 0.1
+#: Flow coefficient of doors.
+CD = 0.7
+GRAVITY = 9.81
+#: Molar volume of an ideal gas at 20 C and 1 atm, m^3/mol.
+MOLAR_VOLUME = 0.024055
+
+
+def molar_volume() -> float:
+    """m^3 per mol at 20 C, 1 atm."""
+    return MOLAR_VOLUME
+
+
+def ppm(density: np.ndarray, species: Species) -> np.ndarray:
+    """Volume fraction in ppm of a gas at ``density`` kg/m^3 (20 C, 1 atm).
+
+    >>> from scenarios.hazards.species import PRESETS
+    >>> round(float(ppm(np.array([1e-3]), PRESETS["chlorine"])[0]), 1)
+    339.3
+    """
+    return np.asarray(density) / (species.molecular_weight * 1e-3) * MOLAR_VOLUME * 1e6
+
+
+def source_rate(src: GasSource, t0: float, t1: float, released: float) -> float:
+    """Mass released between ``t0`` and ``t1`` (s since the alarm), kg, given ``released`` so far."""
+    if src.kind == "instantaneous":
+        return float(src.mass or 0.0) if t0 < src.start <= t1 or (t0 == src.start == t1) else 0.0
+    if src.kind == "rate":
+        t, g = np.array(src.rate_table).T
+        grid = np.linspace(t0, t1, 5)
+        return float(np.trapezoid(np.interp(grid, t, g, left=0.0, right=0.0), grid))
+    end = t1 if src.isolate_at is None else min(t1, src.isolate_at)
+    begin = max(t0, src.start)
+    if end <= begin:
+        return 0.0
+    return min(float(src.rate or 0.0) * (end - begin), max(float(src.mass or 0.0) - released, 0.0))
+
+
+@dataclass(slots=True)
+class GasState:
+    """Gas in every space.
+
+    Attributes:
+        density: float [n] kg/m^3 in the mixing volume.
+        volume: float [n] mixing volume, m^3.
+        time: s since the alarm.
+        released, removed: kg released so far, kg carried out (ventilation, exits, leaks).
+    """
+
+    density: np.ndarray
+    volume: np.ndarray
+    time: float
+    released: float = 0.0
+    removed: float = 0.0
+    peak: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def new_gas(net: Network, species: Species, start: float) -> GasState:
+    """No gas anywhere; mixing volumes per the species' buoyancy."""
+    h = np.minimum(net.height, DENSE_MIXING_HEIGHT) if species.dense else net.height
+    vol = net.area * h
+    return GasState(density=np.zeros(net.n), volume=vol, time=start, peak=np.zeros(net.n))
+
+
+def exchange_rates(net: Network, open_: np.ndarray) -> np.ndarray:
+    """float [m] two-way volume exchange through each open door or exit, m^3/s (0 elsewhere)."""
+    h = net.soffit - net.sill
+    q = (1 / 3) * CD * net.width * h * np.sqrt(GRAVITY * h * EXCHANGE_DT / 293.15)
+    live = open_ & ((net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT))
+    return np.where(live | (net.kind == OpeningKind.VENT), q, 0.0)
+
+
+def gas_step(g: GasState, net: Network, *, node: int, mass: float, ach: np.ndarray, exchange: np.ndarray,
+             dt: float) -> None:
+    """Advance ``g`` by ``dt``: release ``mass`` kg in ``node``, ventilate, exchange (module docstring)."""
+    lam = ach / 3600.0
+    source = np.zeros(net.n)
+    source[node] = mass / dt
+    before = g.density * g.volume
+    decay = np.exp(-lam * dt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steady = np.where(lam > 0, source / (lam * g.volume), 0.0)
+        grow = np.where(lam > 0, 1 - decay, 0.0)
+    g.density = np.where(lam > 0, g.density * decay + steady * grow, g.density + source * dt / g.volume)
+    g.released += mass
+    g.removed += float((before + source * dt - g.density * g.volume).sum())
+    live = np.flatnonzero(exchange > 0)
+    if live.size:
+        a, b, q = net.a[live], net.b[live], exchange[live]
+        inner = b >= 0
+        bb = np.maximum(b, 0)
+        share = q * dt / g.volume[a]
+        share_b = np.where(inner, q * dt / g.volume[bb], 0.0)
+        worst = max(float(share.max()), float(share_b.max()))
+        sub = max(1, int(np.ceil(worst / 0.5)))
+        h = dt / sub
+        for _ in range(sub):
+            cb = np.where(inner, g.density[bb], 0.0)
+            flux = q * (g.density[a] - cb) * h  # kg from a to b
+            delta = np.bincount(a, -flux, net.n) + np.bincount(bb[inner], flux[inner], net.n)
+            g.density = g.density + delta / g.volume
+            g.removed += float(flux[~inner].sum())
+    g.peak = np.maximum(g.peak, g.density)
+    g.time += dt

@@ -1,0 +1,145 @@
+"""ASET against RSET: what a hazard meant for the people of a drill.
+
+After a coupled drill, :func:`outcomes` joins the hazard's tables (ASET per space and per
+compartment, gas levels) with the evacuation's (who left when, the doses each person
+accumulated along the path actually walked) into:
+
+* ``aset_rset``: per compartment the ASET (general and patient criteria), the RSET (last
+  departure) and the margin ``ASET - RSET``.  An ASET beyond the hazard's horizon is
+  reported as the horizon with ``aset_beyond_horizon`` set, so its margin is a lower bound;
+* ``people``: per person the time they reached safety, the ASET of the compartment they
+  started in (patient criteria for patients), the margin, their FED (asphyxiant + heat)
+  against their limit (0.1 patients, 0.3 others), and for a released gas the toxic load
+  ``integral C^n dt`` with the AEGL level it reaches: load >= AEGL-k(T)^n x T for the
+  scenario's duration T, and the equivalent minutes at AEGL-k (load / AEGL-k^n);
+* scalar KPIs (``aset_compartment.X``, ``margin_compartment.X``, ``min_margin_s``,
+  ``fed_exceeded``, ``exposed_aegl2``, ...), printed by :func:`report`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from scenarios.hazards.conditions import DOSES
+from scenarios.hazards.environment import HazardEnvironment
+
+__all__ = ["outcomes", "report"]
+
+
+def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
+             end: float) -> tuple[dict[str, float], dict[str, pa.Table]]:
+    """KPIs and tables of a coupled drill (see the module docstring).
+
+    Args:
+        env: The hazard the drill ran in; carried on here to its horizon.
+        evac: The evacuation's tables (``agents``, ``doses``, ``compartments``).
+        alarm: Model time of the alarm, s.
+        end: Model time the drill ended, s.
+    """
+    env.finish(max(env.horizon, end - alarm))
+    tables = dict(env.tables())
+    horizon = max(env.horizon, end - alarm)
+    kpis: dict[str, float] = {}
+    comp = tables["aset_compartments"].to_pandas().set_index("compartment")
+    rset = evac["compartments"].to_pandas().set_index("compartment") if "compartments" in evac else None
+    names = list(comp.index)
+    aset = comp["aset_s"].to_numpy(float)
+    aset_p = comp["aset_patient_s"].to_numpy(float)
+    beyond = ~np.isfinite(aset)
+    aset_b, aset_pb = np.where(beyond, horizon, aset), np.where(np.isfinite(aset_p), aset_p, horizon)
+    r = np.array([rset.loc[c, "rset_s"] if rset is not None and c in rset.index else math.nan for c in names],
+                 float)
+    tables["aset_rset"] = pa.table({
+        "compartment": pa.array(names, pa.string()), "aset_s": aset_b, "aset_patient_s": aset_pb,
+        "aset_beyond_horizon": beyond, "rset_s": r, "margin_s": aset_b - r, "margin_patient_s": aset_pb - r})
+    for k, c in enumerate(names):
+        kpis[f"aset_compartment.{c}"] = float(aset_b[k])
+        kpis[f"margin_compartment.{c}"] = float(aset_pb[k] - r[k])
+    people = _people(env, evac, alarm=alarm, horizon=horizon, aset=dict(zip(names, aset_b, strict=True)),
+                     aset_patient=dict(zip(names, aset_pb, strict=True)))
+    if people is not None:
+        tables["people"] = people
+        p = people.to_pandas()
+        kpis["fed_exceeded"] = float(p["fed_exceeded"].sum())
+        kpis["fed_exceeded_patients"] = float((p["fed_exceeded"] & (p["role"] == "patient")).sum())
+        kpis["max_fed"] = float(p["fed"].max()) if len(p) else 0.0
+        kpis["min_margin_s"] = float(p["margin_s"].min()) if len(p) else math.nan
+        kpis["negative_margin"] = float((p["margin_s"] < 0).sum())
+        for level in (1, 2, 3):
+            if f"above_aegl{level}" in p:
+                kpis[f"exposed_aegl{level}"] = float(p[f"above_aegl{level}"].sum())
+    untenable = tables["aset"].to_pandas()["aset_s"]
+    kpis["spaces_untenable"] = float(untenable.notna().sum())
+    kpis["first_untenable_s"] = float(untenable.min()) if untenable.notna().any() else math.nan
+    if env.smoke is not None:
+        kpis["alarm_after_ignition_s"] = env.smoke.alarm
+    return kpis, tables
+
+
+def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, horizon: float,
+            aset: dict[str, float], aset_patient: dict[str, float]) -> pa.Table | None:
+    if "agents" not in evac or "doses" not in evac:
+        return None
+    a = evac["agents"].to_pandas()
+    d = evac["doses"].to_pandas().set_index("id").reindex(a["id"])
+    crit = env.spec.tenability
+    patient = (a["role"] == "patient").to_numpy()
+    comp = a["start_compartment"].to_list()
+    own = np.array([(aset_patient if p else aset).get(c, horizon)
+                    for c, p in zip(comp, patient, strict=True)])
+    safe = (a["reached"] - alarm).to_numpy(float)
+    fed = d[DOSES[0]].to_numpy(float) + d[DOSES[1]].to_numpy(float)
+    limit = np.where(patient, crit.fed_patient, crit.fed)
+    cols: dict[str, Any] = {
+        "id": a["id"].to_list(), "role": a["role"].to_list(), "profile": a["profile"].to_list(),
+        "start_space": a["start_space"].to_list(), "start_compartment": comp,
+        "time_safe_s": safe, "aset_s": own, "margin_s": own - safe,
+        "fed_asphyxiant": d[DOSES[0]].to_numpy(float), "fed_heat": d[DOSES[1]].to_numpy(float),
+        "fed": fed, "fed_limit": limit, "fed_exceeded": fed >= limit,
+    }
+    if env.species is not None and env.spec.gas is not None:
+        load = d[DOSES[2]].to_numpy(float)
+        cols["toxic_load"] = load
+        sp, dur, n = env.species, env.spec.gas.aegl_duration_min, env.species.exponent
+        for level in (1, 2, 3):
+            c = sp.aegl(level, dur)
+            if c is None:
+                continue
+            cols[f"above_aegl{level}"] = load >= c ** n * dur * 60.0
+            cols[f"minutes_at_aegl{level}"] = load / c ** n / 60.0
+    return pa.table(cols)
+
+
+def report(kpis: dict[str, Any]) -> str:
+    """Text for ``medtwin run``: ASET, margins per compartment, doses and exposures."""
+
+    def mean(k: str) -> float:
+        v = kpis.get(k)
+        m = v.get("mean") if isinstance(v, dict) else None
+        return math.nan if m is None else float(m)
+
+    comps = sorted(k.split(".", 1)[1] for k in kpis if k.startswith("aset_compartment."))
+    if not comps:
+        return ""
+    lines = ["Hazard: ASET against RSET (mean over replications; margin uses patient criteria)",
+             f"  {'compartment':<14} {'ASET s':>8} {'margin s':>9}"]
+    for c in comps:
+        a, m = mean(f"aset_compartment.{c}"), mean(f"margin_compartment.{c}")
+        shown = f"{m:9.0f}" if not math.isnan(m) else f"{'n/a':>9}"
+        lines.append(f"  {c:<14} {a:8.0f} {shown}")
+    for k, label in (("first_untenable_s", "first space untenable (s)"),
+                     ("spaces_untenable", "spaces untenable"),
+                     ("min_margin_s", "smallest personal margin (s)"),
+                     ("negative_margin", "people with margin < 0"),
+                     ("fed_exceeded", "people over their FED limit"),
+                     ("fed_exceeded_patients", "  of whom patients"), ("max_fed", "highest FED"),
+                     ("exposed_aegl1", "people above AEGL-1"), ("exposed_aegl2", "people above AEGL-2"),
+                     ("exposed_aegl3", "people above AEGL-3")):
+        v = mean(k)
+        if not math.isnan(v):
+            lines.append(f"  {label:<30} {v:10.2f}" if k == "max_fed" else f"  {label:<30} {v:10.0f}")
+    return "\n".join(lines)

@@ -1,0 +1,339 @@
+"""The hazard part of a scenario: a design fire and its devices, a gas release, tenability limits.
+
+Every object is a frozen :class:`~scenarios.base.StrictModel`: unknown keys, non-finite
+numbers and values outside plausible ranges are errors that name the dotted field
+(``hazard.fire.growth``).  What can only be checked against a facility (the origin is a
+space, a door id exists) is checked by :func:`check_hazard`, which raises
+:class:`~scenarios.errors.ScenarioFileError` naming the file and the field.
+
+Defaults come from ``../shared/reference/hazards_and_devices.md`` (cited in ``docs/hazards.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from facility.model import Facility
+from scenarios.base import StrictModel
+from scenarios.errors import ScenarioFileError
+from scenarios.hazards.species import PRESETS, Species
+
+__all__ = [
+    "GROWTH_ALPHA",
+    "Detector",
+    "DoorPolicy",
+    "FireSpec",
+    "GasSource",
+    "GasSpec",
+    "HazardSpec",
+    "Tenability",
+    "Vent",
+    "check_hazard",
+]
+
+#: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
+GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    return v
+
+
+class Yields(StrictModel):
+    """Species yields, kg per kg of fuel burnt (Tewarson, SFPE Handbook; polyurethane-like defaults)."""
+
+    soot: float = Field(default=0.1, ge=0, le=0.5)
+    co: float = Field(default=0.02, ge=0, le=0.5)
+    co2: float = Field(default=1.5, ge=0, le=4)
+    hcn: float = Field(default=0.004, ge=0, le=0.1)
+
+
+class Detector(StrictModel):
+    """A detector or sprinkler that can raise the alarm (and, for sprinklers, hold the fire).
+
+    Attributes:
+        kind: ``heat`` and ``sprinkler`` heat a link through the Alpert ceiling jet;
+            ``smoke`` alarms at an obscuration.
+        space: Where it is (default: the fire's origin).
+        rti: Response time index, (m s)^0.5 (CFAST default 50).
+        activation_temperature: Link activation, deg C (CFAST default 57.2).
+        radial_distance: From the plume axis, m (only in the fire's own space).
+        obscuration: Smoke detector threshold, %/m (CFAST default 23.93).
+    """
+
+    kind: Literal["heat", "smoke", "sprinkler"]
+    space: str | None = None
+    rti: float = Field(default=50.0, gt=0, le=1000)
+    activation_temperature: float = Field(default=57.2, gt=20, le=400)
+    radial_distance: float = Field(default=2.0, ge=0, le=30)
+    obscuration: float = Field(default=23.93, gt=0, lt=100)
+
+
+class Vent(StrictModel):
+    """An opening the facility does not draw: a window, a hatch, a leak.
+
+    Attributes:
+        space: Space it opens from.
+        to: Space it opens into, or ``outside``.
+        width: m.
+        sill: Bottom above the floor, m.
+        soffit: Top above the floor, m.
+    """
+
+    space: str
+    to: str = "outside"
+    width: float = Field(gt=0, le=100)
+    sill: float = Field(default=0.0, ge=0, le=20)
+    soffit: float = Field(gt=0, le=20)
+
+    @model_validator(mode="after")
+    def _order(self) -> Vent:
+        if self.soffit <= self.sill:
+            raise ValueError(f"'soffit' ({self.soffit}) must be above 'sill' ({self.sill})")
+        return self
+
+
+class DoorPolicy(StrictModel):
+    """What doors do during the fire.
+
+    Attributes:
+        close_on_alarm: Fire and smoke doors (facility flags) close when the alarm sounds.
+        wedged_open: Door ids that stay open although flagged (a wedge, a failed closer).
+        closed: Door ids closed from the start (e.g. patient room doors at night).
+        room_doors: Default state of ordinary doors.
+        exits_open: Final exits stand open (people leaving), venting to outside.
+    """
+
+    close_on_alarm: bool = True
+    wedged_open: list[str] = Field(default_factory=list)
+    closed: list[str] = Field(default_factory=list)
+    room_doors: Literal["open", "closed"] = "open"
+    exits_open: bool = True
+
+
+class FireSpec(StrictModel):
+    """A design fire in one space.
+
+    Attributes:
+        origin: Space id of the fire (or give ``point`` + ``level``).
+        point: A plan point; the space containing it on ``level`` is the origin.
+        level: Level of ``point``.
+        growth: t-squared class, or ``table`` for ``hrr_table``.
+        peak_hrr: Peak heat release rate, kW.
+        hrr_table: ``[[time_s, kW], ...]`` from ignition (with ``growth: table``).
+        fuel_load: MJ per m^2 of the origin's floor (EN 1991-1-2 Annex E: 230 mean, hospital rooms);
+            the fire decays when the fuel is spent. ``None``: no burn-out.
+        heat_of_combustion: MJ/kg (polyurethane 17-19; Tewarson).
+        radiative_fraction: Share of HRR radiated to the boundaries, not heating the gas.
+        base_height: Height of the burning item's top above the floor, m.
+        yields: Species yields.
+        start: Ignition time relative to the evacuation alarm, s (negative: before it).
+            With detectors and ``alarm: detection`` the alarm is derived instead.
+        alarm: ``fixed`` (the alarm is at time 0, the fire at ``start``) or ``detection``
+            (the alarm sounds ``alarm_delay`` s after the first detector activates).
+        alarm_delay: Delay between activation and the evacuation alarm, s.
+        detectors: Detectors and sprinklers.
+        doors: Door behaviour.
+        vents: Open windows and other openings the facility does not draw.
+        hvac: ``off`` (leakage only), ``running`` (each space's air changes, balanced) or
+            ``smoke_control`` (extract from the fire compartment at ``extract_ach``).
+        extract_ach: Smoke extract rate in the fire compartment, air changes per hour.
+    """
+
+    origin: str | None = None
+    point: tuple[float, float] | None = None
+    level: str | None = None
+    growth: Literal["slow", "medium", "fast", "ultrafast", "table"] = "medium"
+    peak_hrr: float = Field(default=1000.0, gt=0, le=50_000)
+    hrr_table: list[tuple[float, float]] = Field(default_factory=list)
+    fuel_load: float | None = Field(default=None, gt=0, le=5000)
+    heat_of_combustion: float = Field(default=18.0, gt=1, le=60)
+    radiative_fraction: float = Field(default=0.35, ge=0, lt=0.8)
+    base_height: float = Field(default=0.5, ge=0, le=5)
+    yields: Yields = Field(default_factory=Yields)
+    start: float = Field(default=0.0, ge=-3600, le=3600)
+    alarm: Literal["fixed", "detection"] = "fixed"
+    alarm_delay: float = Field(default=0.0, ge=0, le=3600)
+    detectors: list[Detector] = Field(default_factory=list)
+    doors: DoorPolicy = Field(default_factory=DoorPolicy)
+    vents: list[Vent] = Field(default_factory=list)
+    hvac: Literal["off", "running", "smoke_control"] = "off"
+    extract_ach: float = Field(default=6.0, ge=0, le=60)
+
+    _f = field_validator("peak_hrr", "heat_of_combustion", "start", "alarm_delay")(_finite)
+
+    @field_validator("hrr_table")
+    @classmethod
+    def _table(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for k, (t, q) in enumerate(v):
+            if not (math.isfinite(t) and math.isfinite(q)):
+                raise ValueError(f"row {k} must hold finite numbers")
+            if q < 0:
+                raise ValueError(f"row {k}: heat release rate must be >= 0 kW, got {q}")
+            if t < 0 or (k and t <= v[k - 1][0]):
+                raise ValueError(f"row {k}: times must be >= 0 and increasing, got {t}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FireSpec:
+        if (self.origin is None) == (self.point is None):
+            raise ValueError("give exactly one of 'origin' (a space id) or 'point' (with 'level')")
+        if self.point is not None and self.level is None:
+            raise ValueError("'point' needs 'level'")
+        if self.growth == "table" and len(self.hrr_table) < 2:
+            raise ValueError("'growth: table' needs 'hrr_table' with at least two [time, kW] rows")
+        if self.alarm == "detection" and not self.detectors:
+            raise ValueError("'alarm: detection' needs at least one entry in 'detectors'")
+        return self
+
+
+class GasSource(StrictModel):
+    """How the gas enters its space.
+
+    Attributes:
+        kind: ``rate`` (``rate_table`` of [time_s, kg/s], linear between rows),
+            ``instantaneous`` (``mass`` kg at ``start``) or ``leak`` (a pipeline or cylinder:
+            ``rate`` kg/s from ``start`` until ``mass`` kg is spent or ``isolate_at``).
+    """
+
+    kind: Literal["rate", "instantaneous", "leak"]
+    rate_table: list[tuple[float, float]] = Field(default_factory=list)
+    mass: float | None = Field(default=None, gt=0, le=1e5)
+    rate: float | None = Field(default=None, gt=0, le=1e3)
+    start: float = Field(default=0.0, ge=-3600, le=86_400)
+    isolate_at: float | None = Field(default=None, ge=-3600, le=86_400)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GasSource:
+        if self.kind == "rate":
+            if len(self.rate_table) < 2:
+                raise ValueError("'kind: rate' needs 'rate_table' with >= 2 [time_s, kg/s] rows")
+            for k, (t, g) in enumerate(self.rate_table):
+                if not (math.isfinite(t) and math.isfinite(g)) or g < 0:
+                    raise ValueError(f"rate_table row {k} must be finite with a rate >= 0 kg/s")
+                if k and t <= self.rate_table[k - 1][0]:
+                    raise ValueError(f"rate_table row {k}: times must increase")
+        if self.kind == "instantaneous" and self.mass is None:
+            raise ValueError("'kind: instantaneous' needs 'mass' (kg)")
+        if self.kind == "leak" and (self.rate is None or self.mass is None):
+            raise ValueError("'kind: leak' needs 'rate' (kg/s) and 'mass' (kg inventory)")
+        return self
+
+
+class GasSpec(StrictModel):
+    """A gas release in one space.
+
+    Attributes:
+        space: Space id of the source.
+        species: A preset name (see :data:`scenarios.hazards.species.PRESETS`) or ``custom``.
+        custom: The species' data when ``species: custom`` (needs at least one threshold).
+        source: The release.
+        hvac: ``running`` (each space's air changes) or ``off`` (leakage only, 0.1 ACH).
+        aegl_duration_min: AEGL duration used for the thresholds (10, 30, 60, 240, 480 min).
+    """
+
+    space: str
+    species: str
+    custom: Species | None = None
+    source: GasSource
+    hvac: Literal["off", "running"] = "running"
+    aegl_duration_min: Literal[10, 30, 60, 240, 480] = 10
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GasSpec:
+        if self.species == "custom":
+            if self.custom is None:
+                raise ValueError("'species: custom' needs 'custom' with the species' data")
+        elif self.species not in PRESETS:
+            raise ValueError(f"unknown species {self.species!r}; expected one of "
+                             f"{sorted(PRESETS)} or 'custom'")
+        return self
+
+    def resolved(self) -> Species:
+        """The species' data: the preset, or the custom entry."""
+        return self.custom if self.custom is not None else PRESETS[self.species]
+
+
+class Tenability(StrictModel):
+    """Tenability criteria: a space is untenable once any is breached.
+
+    Defaults: FED 0.3 (0.1 for patients, a susceptible population), visibility 10 m in large
+    spaces and 5 m in small ones, 60 deg C, smoke layer >= 1.8 m (ISO 13571; PD 7974-6).
+    """
+
+    fed: float = Field(default=0.3, gt=0, le=1)
+    fed_patient: float = Field(default=0.1, gt=0, le=1)
+    visibility_large: float = Field(default=10.0, gt=0, le=100)
+    visibility_small: float = Field(default=5.0, gt=0, le=100)
+    large_space_area: float = Field(default=100.0, gt=0)
+    temperature: float = Field(default=60.0, gt=20, le=300)
+    layer_height: float = Field(default=1.8, ge=0, le=10)
+    layer_min_rise: float = Field(default=2.0, ge=0, le=100)
+    oxygen_percent: float = Field(default=19.5, gt=5, le=20.9)
+
+
+class HazardSpec(StrictModel):
+    """A fire, a gas release, or both, with the tenability criteria.
+
+    Attributes:
+        dt: Hazard step, s.
+        record_every: Interval of the maps kept for playback, s.
+        horizon: The hazard is carried on to this many seconds after the alarm (or the end of
+            the drill, if later) so that each ASET within it is known.
+    """
+
+    fire: FireSpec | None = None
+    gas: GasSpec | None = None
+    tenability: Tenability = Field(default_factory=Tenability)
+    dt: float = Field(default=1.0, gt=0, le=5)
+    record_every: float = Field(default=10.0, gt=0, le=600)
+    horizon: float = Field(default=1800.0, gt=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _something(self) -> HazardSpec:
+        if self.fire is None and self.gas is None:
+            raise ValueError("give 'fire', 'gas' or both")
+        return self
+
+
+def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str = "hazard") -> None:
+    """Check the ids a hazard names against the facility.
+
+    Raises:
+        ScenarioFileError: naming ``source`` and the dotted field, e.g. ``hazard.fire.origin``.
+    """
+    doors = {d.id for d in facility.doors}
+    if spec.fire is not None:
+        f, where = spec.fire, f"{prefix}.fire"
+        if f.origin is not None and not facility.has_space(f.origin):
+            raise ScenarioFileError(source, f"{where}.origin",
+                                    f"no space {f.origin!r} in facility {facility.name!r}")
+        if f.point is not None:
+            if f.level not in {lv.id for lv in facility.levels}:
+                raise ScenarioFileError(source, f"{where}.level", f"no level {f.level!r}")
+            from shapely.geometry import Point
+
+            if not any(s.polygon.covers(Point(f.point)) for s in facility.spaces_on(str(f.level))):
+                raise ScenarioFileError(source, f"{where}.point",
+                                        f"{f.point!r} is inside no space of level {f.level!r}")
+        for k, d in enumerate(f.detectors):
+            if d.space is not None and not facility.has_space(d.space):
+                raise ScenarioFileError(source, f"{where}.detectors[{k}].space", f"no space {d.space!r}")
+        for k, v in enumerate(f.vents):
+            for key in ("space", "to"):
+                sid = getattr(v, key)
+                if not (sid == "outside" and key == "to") and not facility.has_space(sid):
+                    raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", f"no space {sid!r}")
+        for name in ("wedged_open", "closed"):
+            for k, door in enumerate(getattr(f.doors, name)):
+                if door not in doors:
+                    raise ScenarioFileError(source, f"{where}.doors.{name}[{k}]",
+                                            f"no door {door!r} in facility {facility.name!r}")
+    if spec.gas is not None and not facility.has_space(spec.gas.space):
+        raise ScenarioFileError(source, f"{prefix}.gas.space",
+                                f"no space {spec.gas.space!r} in facility {facility.name!r}")

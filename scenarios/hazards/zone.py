@@ -1,0 +1,438 @@
+"""A two-zone smoke model stepped over every space of a network at once.
+
+Each space holds a hot upper layer and a cool lower layer, each with a mass, an enthalpy and
+the masses of soot, CO, CO2, HCN and O2 (:data:`SPECIES`).  Pressure stays at ambient to
+first order, so a layer's volume is its enthalpy over ``cp * rho T`` (:data:`RHO_T`): volume
+is carried with enthalpy, which lets one linear solve keep every space full.
+
+One step (:func:`step`) of ``dt`` seconds:
+
+1. the fire adds its convective heat, fuel mass and products to its space's upper layer and
+   its plume lifts lower-layer gas into the upper layer (Heskestad entrainment, NFPA 92);
+   the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
+   by the opening-factor ventilation limit;
+2. the upper layers lose heat to the ceiling and upper walls through the MQH effective
+   conductance ``h_k`` (NUREG-1805 ch. 2);
+3. the volume each space gains (heat, fuel, ventilation) leaves through the openings: one
+   sparse solve of the network's linear pressure equations (factorised once per set of door
+   states) gives the net flow through each opening, drawn from the layer(s) the opening
+   spans on the upwind side;
+4. open doors and exits exchange hot upper gas for cool lower gas at equal volume (Emmons
+   door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``);
+5. all transfers are applied at once, scaled so that no layer gives more than
+   :data:`MAX_SHARE` of its mass in one step; mass, enthalpy and species move together, so
+   they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
+   the boundary).
+
+This is a "two-zone-lite" network, not CFAST: no radiation between layers, no heating of the
+lower layer by the walls, no door-jet entrainment, no vertical flow in stair shafts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.vent_kernel import slab_flows
+
+__all__ = [
+    "AMBIENT_Y",
+    "CP",
+    "LOWER",
+    "RHO_T",
+    "SPECIES",
+    "UPPER",
+    "FireInput",
+    "PressureSolver",
+    "ZoneState",
+    "layer_height",
+    "layer_temperature",
+    "new_state",
+    "step",
+]
+
+#: Tracked species, in the order of :attr:`ZoneState.y`.
+SPECIES = ("soot", "co", "co2", "hcn", "o2")
+SOOT, CO, CO2, HCN, O2 = range(5)
+LOWER, UPPER = 0, 1
+#: Specific heat of air, J/(kg K), as in CFAST.
+CP = 1012.0
+#: rho * T of air at 1 atm, kg K / m^3 (reference: rho_u = 353 / T_u).
+RHO_T = 353.0
+GRAVITY = 9.81
+#: Flow coefficient of doors and vents (reference: Emmons spill uses 0.7).
+CD = 0.7
+#: Heat released per kg of O2 consumed, J/kg (CFAST).
+O2_HEAT = 13.1e6
+#: Ambient mass fractions of the species (air: 23.14 % O2 by mass, 400 ppm CO2).
+AMBIENT_Y = np.array([0.0, 0.0, 6.1e-4, 0.0, 0.2314])
+#: Combustion stops below 15 % O2 by volume (CFAST lower oxygen limit), as a mass fraction.
+O2_LIMIT_Y = 0.15 * 32.0 / 28.96
+#: Ventilation limit, kW per m^(5/2) of A_o sqrt(H_o) (reference: 1500 A_o sqrt(H_o)).
+VENT_LIMIT = 1500.0
+#: Smallest volume share of a layer, kept so temperatures stay defined.
+MIN_LAYER = 1e-3
+#: Largest share of a layer's mass that may leave it in one step (explicit-step stability).
+MAX_SHARE = 0.5
+#: Pressure difference at which an orifice's flow is linearised, Pa.
+DP_REF = 1.0
+#: Horizontal slabs an opening is cut into for its buoyant exchange.
+SLABS = 10
+#: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
+LINING = (0.16, 790.0, 900.0, 0.013)
+#: Height of a ceiling extract grille, m (HVAC extract draws the upper layer once it reaches it).
+GRILLE = 0.3
+
+
+_Move = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+
+
+@dataclass(slots=True)
+class ZoneState:
+    """The layers of every space, and the ledger of what crossed the network's boundary.
+
+    Attributes:
+        m: float [2, n] layer mass, kg (``LOWER``, ``UPPER``).
+        e: float [2, n] layer enthalpy ``m cp T``, J.
+        y: float [len(SPECIES), 2, n] species masses, kg.
+        time: Seconds since ignition.
+        t_amb: Ambient temperature, K.
+        ledger: Cumulative boundary terms: ``mass_in``, ``mass_out``, ``fuel``, ``energy_in``,
+            ``energy_out``, ``heat`` (convective heat released), ``wall`` (lost to boundaries),
+            and species arrays ``y_in``, ``y_out``, ``y_made`` (made minus consumed).
+        hrr: Heat release rate of the last step, W.
+    """
+
+    m: np.ndarray
+    e: np.ndarray
+    y: np.ndarray
+    time: float
+    t_amb: float
+    ledger: dict[str, float] = field(default_factory=dict)
+    species_ledger: dict[str, np.ndarray] = field(default_factory=dict)
+    hrr: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FireInput:
+    """The fire during one step.
+
+    Attributes:
+        node: Node index of the fire's space.
+        hrr: Heat release rate the design fire asks for, W.
+        radiative_fraction: Share of the heat radiated to the boundaries.
+        heat_of_combustion: J/kg.
+        yields: kg per kg fuel of soot, CO, CO2, HCN.
+        base: Height of the fire above the floor, m.
+    """
+
+    node: int
+    hrr: float
+    radiative_fraction: float
+    heat_of_combustion: float
+    yields: tuple[float, float, float, float]
+    base: float
+
+
+def new_state(net: Network, t_amb: float = 293.15) -> ZoneState:
+    """Every space at ambient, with a vanishing upper layer."""
+    vol = np.stack([net.volume * (1 - MIN_LAYER), net.volume * MIN_LAYER])
+    m = vol * RHO_T / t_amb
+    e = m * CP * t_amb
+    y = AMBIENT_Y[:, None, None] * m[None]
+    zero = {k: 0.0 for k in ("mass_in", "mass_out", "fuel", "energy_in", "energy_out", "heat", "wall")}
+    species = {k: np.zeros(len(SPECIES)) for k in ("y_in", "y_out", "y_made")}
+    return ZoneState(m=m, e=e, y=y, time=0.0, t_amb=t_amb, ledger=zero, species_ledger=species)
+
+
+def layer_temperature(s: ZoneState) -> np.ndarray:
+    """float [2, n] layer temperatures, K."""
+    return s.e / (CP * s.m)
+
+
+def layer_height(s: ZoneState, net: Network) -> np.ndarray:
+    """float [n] height of the layer interface above the floor, m."""
+    vu = s.e[UPPER] / (CP * RHO_T)
+    return np.clip(net.height - vu / net.area, 0.0, net.height)
+
+
+class PressureSolver:
+    """Net flows through the openings that keep every space at its volume.
+
+    Openings are linearised orifices, conductance ``Cd A sqrt(2 / (rho dp_ref))``: the flow a
+    space must shed is split between its openings by area, through the whole network.  The
+    sparse matrix is factorised once per set of door states.
+    """
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self._cache: dict[bytes, tuple[object, np.ndarray]] = {}
+
+    def conductance(self, open_: np.ndarray) -> np.ndarray:
+        """float [m] conductance of each opening, m^3/(s Pa)."""
+        net = self.net
+        area = np.where(open_, net.width * (net.soffit - net.sill), net.leak_area)
+        return CD * area * np.sqrt(2.0 / (1.2 * DP_REF))
+
+    def flows(self, open_: np.ndarray, source: np.ndarray) -> np.ndarray:
+        """float [m] net volume flow a -> b through each opening for a volume ``source`` [n], m^3/s."""
+        key = open_.tobytes()
+        if key not in self._cache:
+            net, g = self.net, self.conductance(open_)
+            inner = net.b >= 0
+            rows = np.concatenate([net.a, net.b[inner], net.a[inner], net.b[inner]])
+            cols = np.concatenate([net.a, net.b[inner], net.b[inner], net.a[inner]])
+            vals = np.concatenate([g, g[inner], -g[inner], -g[inner]])
+            lap = sp.csc_matrix((vals, (rows, cols)), shape=(net.n, net.n))
+            self._cache[key] = (splu(lap), g)
+        lu, g = self._cache[key]
+        p = lu.solve(source)  # type: ignore[attr-defined]
+        pb = np.where(self.net.b >= 0, p[np.maximum(self.net.b, 0)], 0.0)
+        return np.asarray(g * (p[self.net.a] - pb))
+
+
+def _entrainment(qc_kw: float, z: float) -> float:
+    """Heskestad plume mass flow at height ``z`` above the fire, kg/s (NFPA 92 Eqs. 5.5.1.1)."""
+    if z <= 0 or qc_kw <= 0:
+        return 0.0
+    flame = 0.166 * qc_kw ** 0.4
+    if z > flame:
+        return 0.071 * qc_kw ** (1 / 3) * z ** (5 / 3) + 0.0018 * qc_kw
+    return 0.032 * qc_kw ** 0.6 * z
+
+
+def _lining_conductance(t: float) -> float:
+    """MQH effective conductance h_k of the lining after ``t`` s, W/(m^2 K)."""
+    k, rho, c, thick = LINING
+    t_pen = rho * c / k * (thick / 2) ** 2
+    return float(np.sqrt(k * rho * c / max(t, 1.0))) if t < t_pen else k / thick
+
+
+def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, dt: float, *,
+         fire: FireInput | None = None, supply: np.ndarray | None = None,
+         extract: np.ndarray | None = None) -> None:
+    """Advance ``s`` by ``dt`` seconds in place (see the module docstring).
+
+    Args:
+        s: The state; changed in place.
+        net: The network.
+        solver: Pressure solver of this network.
+        open_: bool [m]: which openings are open (leaks are never "open").
+        dt: Step, s.
+        fire: The fire during this step, or None.
+        supply: float [n] ambient air supplied to each space's lower layer, m^3/s.
+        extract: float [n] air extracted from each space (upper layer first), m^3/s.
+    """
+    n, out = net.n, net.n  # node index ``n`` is the outside in the transfer arrays
+    ta = s.t_amb
+    temp = np.concatenate([s.e / (CP * s.m), np.full((2, 1), ta)], axis=1)
+    frac = np.concatenate([s.y / s.m[None], np.broadcast_to(AMBIENT_Y[:, None, None], (len(SPECIES), 2, 1))],
+                          axis=2)
+    rho = RHO_T / temp
+    z = np.append(layer_height(s, net), np.inf)
+    src_n: list[np.ndarray] = []
+    src_l: list[np.ndarray] = []
+    dst_n: list[np.ndarray] = []
+    dst_l: list[np.ndarray] = []
+    rate: list[np.ndarray] = []
+
+    def move(a: np.ndarray, la: np.ndarray, b: np.ndarray, lb: np.ndarray, r: np.ndarray) -> None:
+        src_n.append(np.asarray(a))
+        src_l.append(np.asarray(la))
+        dst_n.append(np.asarray(b))
+        dst_l.append(np.asarray(lb))
+        rate.append(np.asarray(r, float))
+
+    heat = np.zeros(n)  # W into each space's gas (fire, walls)
+    made = np.zeros((len(SPECIES), n))  # kg/s made in each space's upper layer
+    fuel = np.zeros(n)
+    s.hrr = 0.0
+    if fire is not None and fire.hrr > 0:
+        f = fire.node
+        zp = z[f] - fire.base
+        layer = LOWER if zp > 0 else UPPER
+        reach = zp if zp > 0 else net.height[f] - fire.base
+        qc = (1 - fire.radiative_fraction) * fire.hrr
+        m_e = min(_entrainment(qc / 1e3, reach), MAX_SHARE * s.m[layer, f] / dt)
+        o2_cap = O2_HEAT * m_e * max(frac[O2, layer, f] - O2_LIMIT_Y, 0.0)
+        openings = (net.a == f) | (net.b == f)
+        big = openings & (open_ | (net.kind == OpeningKind.VENT))
+        h_o = net.soffit[big] - net.sill[big]
+        vent_cap = VENT_LIMIT * 1e3 * float(np.sum(net.width[big] * h_o * np.sqrt(h_o)))
+        hrr = min(fire.hrr, o2_cap, vent_cap) if big.any() else min(fire.hrr, o2_cap)
+        s.hrr = hrr
+        if layer == LOWER:
+            move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
+        mf = hrr / fire.heat_of_combustion
+        fuel[f] = mf
+        heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
+        made[:4, f] = np.array(fire.yields) * mf
+        made[O2, f] = -hrr / O2_HEAT
+    # heat lost by the upper layers to ceiling and upper walls
+    hk = _lining_conductance(s.time)
+    contact = net.area + net.perimeter * (net.height - z[:n])
+    excess = s.m[UPPER] * CP * np.maximum(temp[UPPER, :n] - ta, 0.0)
+    wall = np.minimum(hk * contact * np.maximum(temp[UPPER, :n] - ta, 0.0), MAX_SHARE * excess / dt)
+    heat -= wall
+    # ventilation
+    vol_src = heat / (CP * RHO_T)
+    if supply is not None and np.any(supply > 0):
+        k = np.flatnonzero(supply > 0)
+        move(np.full(k.size, out), np.zeros(k.size, int), k, np.full(k.size, LOWER), supply[k] * RHO_T / ta)
+        vol_src = vol_src + supply
+    if extract is not None and np.any(extract > 0):
+        k = np.flatnonzero(extract > 0)
+        fu = np.clip((net.height[k] - z[k]) / GRILLE, 0.0, 1.0)
+        move(k, np.full(k.size, UPPER), np.full(k.size, out), np.zeros(k.size, int),
+             extract[k] * fu * rho[UPPER, k])
+        move(k, np.full(k.size, LOWER), np.full(k.size, out), np.zeros(k.size, int),
+             extract[k] * (1 - fu) * rho[LOWER, k])
+        vol_src = vol_src - extract
+    # keep every space full: relax any volume drift in one step
+    vol_src = vol_src + ((s.e[0] + s.e[1]) / (CP * RHO_T) - net.volume) / dt
+    flow = solver.flows(open_, vol_src)
+    far = np.where(net.b >= 0, net.b, out)
+    # open doors and exits with a density difference across them: slab-integrated flows
+    doorway = (net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT)
+    ex = (open_ & doorway) | (net.kind == OpeningKind.VENT)
+    ia, ib = net.a, far
+    spread = np.maximum(np.abs(temp[UPPER, ia] - temp[LOWER, ia]), np.abs(temp[UPPER, ib] - temp[LOWER, ib]))
+    ex &= (spread > 0.01) | (np.abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01)
+    k = np.flatnonzero(ex)
+    if k.size:
+        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, z=z, temp=temp, rho=rho)
+    # every other opening: the net flow, drawn from the layers the opening spans upwind
+    k = np.flatnonzero(~ex)
+    up = flow[k] >= 0
+    src = np.where(up, net.a[k], far[k])
+    dst = np.where(up, far[k], net.a[k])
+    q = np.abs(flow[k])
+    span = net.soffit[k] - net.sill[k]
+    fu = np.clip((net.soffit[k] - np.maximum(z[src], net.sill[k])) / span, 0.0, 1.0)
+    fu = np.where(src == out, 0.0, fu)
+    hot_to_upper = temp[UPPER, src] > temp[LOWER, dst] + 0.5
+    move(src, np.full(src.size, UPPER), dst, np.where(hot_to_upper, UPPER, LOWER), q * fu * rho[UPPER, src])
+    move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
+    route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
+    _apply(s, n, route, mass=np.concatenate(rate) * dt, temp=temp, frac=frac)
+    # sources inside the network
+    s.m[UPPER] += fuel * dt
+    s.e[UPPER] += heat * dt
+    s.y[:, UPPER] += made * dt
+    s.ledger["fuel"] += float(fuel.sum() * dt)
+    s.ledger["heat"] += float((heat + wall).sum() * dt)
+    s.ledger["wall"] += float(wall.sum() * dt)
+    s.species_ledger["y_made"] += made.sum(axis=1) * dt
+    _keep_layers(s, net)
+    s.time += dt
+
+
+def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, target: np.ndarray,
+              net: Network, z: np.ndarray, temp: np.ndarray, rho: np.ndarray) -> None:
+    """Flows through open openings ``ex`` joining ``ia`` and ``ib`` with a net volume flow ``target``.
+
+    Each opening is cut into :data:`SLABS` horizontal slabs.  The hydrostatic pressure of each
+    side at a slab's height follows from its two layers; a common offset (bisection) makes
+    the slabs' volume flows add up to the network's net flow ``target`` (a -> b, m^3/s), and
+    each slab then carries ``Cd w h sqrt(2 dp / rho)`` from the high-pressure side, drawn from
+    the layer at that height: the neutral plane falls where it must.  For one hot layer against cold
+    air the sum is Emmons' door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``.
+    """
+    frac = (np.arange(SLABS) + 0.5) / SLABS
+    span = (net.soffit[ex] - net.sill[ex])[:, None]
+    y = net.sill[ex][:, None] + frac[None] * span  # [k, SLABS]
+    h = span / SLABS
+
+    def head(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        zi = z[node][:, None]
+        below = np.minimum(y, zi)
+        p = -GRAVITY * (rho[LOWER, node][:, None] * below + rho[UPPER, node][:, None] * (y - below))
+        layer = np.where(y > zi, UPPER, LOWER)
+        return p, layer
+
+    pa, la = head(ia)
+    pb, lb = head(ib)
+    dp0 = pa - pb
+    na, nb = ia[:, None], ib[:, None]
+    rho_ab = np.stack([rho[la, na], rho[lb, nb]])
+
+    coef = CD * net.width[ex] * h[:, 0]
+    v = slab_flows(dp0, rho_ab, coef, np.ascontiguousarray(target, float))
+    fwd = v > 0
+    sn = np.where(fwd, na, nb)
+    sl = np.where(fwd, la, lb)
+    dn = np.where(fwd, nb, na)
+    hot = temp[sl, sn] > temp[LOWER, dn] + 0.5
+    mass = np.abs(v) * rho[sl, sn]
+    move(sn.ravel(), sl.ravel(), dn.ravel(), np.where(hot, UPPER, LOWER).ravel(), mass.ravel())
+
+
+def _apply(s: ZoneState, n: int, route: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], *,
+           mass: np.ndarray, temp: np.ndarray, frac: np.ndarray) -> None:
+    """Move ``mass`` with its enthalpy and species, scaled so no layer gives more than MAX_SHARE.
+
+    ``route`` is (source node, source layer, destination node, destination layer) per transfer.
+    """
+    sn, sl, dn, dl = route
+    keep = mass > 0
+    sn, sl, dn, dl, mass = sn[keep], sl[keep], dn[keep], dl[keep], mass[keep]
+    size = 2 * (n + 1)
+    si = sl * (n + 1) + sn
+    di = dl * (n + 1) + dn
+    given = np.bincount(si, mass, size)
+    avail = np.concatenate([s.m, np.full((2, 1), np.inf)], axis=1).ravel()
+    scale = np.ones(size)
+    over = given > MAX_SHARE * avail
+    scale[over] = MAX_SHARE * avail[over] / given[over]
+    mass = mass * scale[si]
+    energy = mass * CP * temp[sl, sn]
+    species = mass[None] * frac[:, sl, sn]
+    dm = np.bincount(di, mass, size) - np.bincount(si, mass, size)
+    de = np.bincount(di, energy, size) - np.bincount(si, energy, size)
+    ns = len(SPECIES)
+    offset = (np.arange(ns) * size)[:, None]
+    dy = (np.bincount((di[None] + offset).ravel(), species.ravel(), ns * size)
+          - np.bincount((si[None] + offset).ravel(), species.ravel(), ns * size)).reshape(ns, size)
+    keep_in = np.ones((2, n + 1), bool)
+    keep_in[:, n] = False
+    inner = keep_in.ravel()
+    s.m += dm[inner].reshape(2, n)
+    s.e += de[inner].reshape(2, n)
+    s.y += dy[:, inner].reshape(len(SPECIES), 2, n)
+    from_out = sn == n
+    to_out = dn == n
+    s.ledger["mass_in"] += float(mass[from_out].sum())
+    s.ledger["mass_out"] += float(mass[to_out].sum())
+    s.ledger["energy_in"] += float(energy[from_out].sum())
+    s.ledger["energy_out"] += float(energy[to_out].sum())
+    s.species_ledger["y_in"] += species[:, from_out].sum(axis=1)
+    s.species_ledger["y_out"] += species[:, to_out].sum(axis=1)
+
+
+def _keep_layers(s: ZoneState, net: Network) -> None:
+    """Keep each layer at least MIN_LAYER of the volume, and fold an upper layer colder than the lower.
+
+    Both moves are internal: a share of one layer's mass, enthalpy and species goes to the other.
+    """
+    vol = s.e / (CP * RHO_T)
+    floor = MIN_LAYER * net.volume
+    temp = s.e / (CP * s.m)
+    # lower layer squeezed out: give it back a share of the upper layer
+    share_down = np.where(vol[LOWER] < floor, (floor - vol[LOWER]) / np.maximum(vol[UPPER], floor), 0.0)
+    # upper layer no warmer than the lower: it is not a layer, fold it down to the minimum
+    fold = (temp[UPPER] <= temp[LOWER]) & (vol[UPPER] > 2 * floor)
+    share_down = np.where(fold, 1.0 - floor / vol[UPPER], share_down)
+    # upper layer vanishing: lift a share of the lower layer
+    share_up = np.where(vol[UPPER] < floor, (floor - vol[UPPER]) / np.maximum(vol[LOWER], floor), 0.0)
+    for arr in (s.m, s.e):
+        d = arr[UPPER] * share_down - arr[LOWER] * share_up
+        arr[UPPER] -= d
+        arr[LOWER] += d
+    d = s.y[:, UPPER] * share_down - s.y[:, LOWER] * share_up
+    s.y[:, UPPER] -= d
+    s.y[:, LOWER] += d
