@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -52,6 +53,7 @@ from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction, shared
 from facility.graph import OUTSIDE, door_node, space_node
 from facility.model import OCCUPIED_KINDS, Door, Facility, Lift, Space, SpaceKind, Stair
 from facility.routing import BED, STAFF, Mobility, unreachable_spaces
+from facility.schema import MAX_COORDINATE_M
 
 __all__ = [
     "MAX_BARRIER_TRAVEL",
@@ -91,17 +93,25 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
     """
     issues: list[Issue] = []
     issues += _ids(facility)
-    issues += _references(facility)
-    issues += _polygons(facility)
-    sound = not errors(issues)
-    issues += _overlaps(facility)
-    issues += _doors(facility)
-    issues += _exits(facility, source)
-    issues += _links(facility)
-    issues += _compartment_sizes(facility)
-    if sound and facility.exits:
-        issues += _reachability(facility)
-        issues += _horizontal_evacuation(facility)
+    implausible = _plausible(facility)
+    if implausible:
+        # Overlaps and distances computed from such numbers would only mislead.
+        return issues + implausible
+    # Degenerate geometry makes shapely warn on stderr; every problem it hints
+    # at is reported below as an issue naming the element instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        issues += _references(facility)
+        issues += _polygons(facility)
+        sound = not errors(issues)
+        issues += _overlaps(facility)
+        issues += _doors(facility)
+        issues += _exits(facility, source)
+        issues += _links(facility)
+        issues += _compartment_sizes(facility)
+        if sound and facility.exits:
+            issues += _reachability(facility)
+            issues += _horizontal_evacuation(facility)
     return issues
 
 
@@ -136,6 +146,44 @@ def _fmt(p: Sequence[float]) -> str:
 
 
 # -- structure ---------------------------------------------------------------------------------
+def _plausible(f: Facility) -> list[Issue]:
+    """Coordinates no building has (beyond :data:`~facility.schema.MAX_COORDINATE_M`, or not finite).
+
+    A file is refused by the schema already; this catches a facility built in
+    Python, before overlaps and wall distances are computed from such numbers.
+    """
+    out = []
+
+    def check(element: str, field: str, coords: np.ndarray) -> None:
+        c = np.asarray(coords, dtype=float)
+        if c.size and not (np.isfinite(c).all() and (np.abs(c) <= MAX_COORDINATE_M).all()):
+            worst = c.reshape(-1)[np.argmax(np.nan_to_num(np.abs(c.reshape(-1)), nan=np.inf))]
+            out.append(_err(element, f"{field}: coordinate {worst:g} is implausible (a plan coordinate "
+                                      f"must be finite and within {MAX_COORDINATE_M:g} m of the origin)"))
+
+    ids: list[tuple[str, str]] = [(type(el).__name__.lower(), el.id) for group in (
+        f.levels, f.spaces, f.doors, f.exits, f.stairs, f.lifts, f.assembly_points) for el in group]
+    for kind, ident in ids:
+        try:
+            ident.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = ident.encode("utf-8", "backslashreplace").decode("utf-8")
+            out.append(_err(f"{kind} {shown}", "id holds a lone surrogate; ids must be valid Unicode text"))
+    if out:  # other messages would repeat the id, which cannot be printed
+        return out
+    for s in f.spaces:
+        check(f"space {s.id}", "polygon", np.asarray(s.polygon.exterior.coords))
+        for ring in s.polygon.interiors:
+            check(f"space {s.id}", "holes", np.asarray(ring.coords))
+    for d in f.doors:
+        check(f"door {d.id}", "at", np.asarray(d.at))
+    for e in f.exits:
+        check(f"exit {e.id}", "at", np.asarray(e.at))
+    for a in f.assembly_points:
+        check(f"assembly point {a.id}", "at", np.asarray(a.at))
+    return out
+
+
 def _ids(f: Facility) -> list[Issue]:
     out = []
     groups: list[tuple[str, Sequence[str]]] = [

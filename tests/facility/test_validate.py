@@ -242,3 +242,24 @@ def test_evacuation_lift_model_values_are_checked_at_construction() -> None:
         Lift(id="L", spaces=("a", "b"), door_time=-1.0)
     with pytest.raises(ValueError, match="flight_length"):
         Stair(id="S", spaces=("a", "b"), width=1.0, flight_length=0.0)
+
+
+def test_implausible_coordinates_are_named_not_measured() -> None:
+    import warnings
+
+    def hut(space_id: str, far: float) -> Facility:
+        rooms = (Space(id=space_id, level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, far, 3)),
+                 Space(id="B", level="L0", kind=SpaceKind.ROOM, polygon=box(1, 0, far, 3)))
+        return Facility(name="x", levels=(Level(id="L0"),), spaces=rooms, doors=(),
+                        exits=(Exit(id="X", space=space_id, at=(2.0, 0.0), width=1.0),), stairs=(), lifts=(),
+                        assembly_points=(), metadata={})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no shapely RuntimeWarning may escape
+        issues = validate(hut("A", 1e300))
+    text = " ".join(map(str, issues))
+    assert "space A: polygon: coordinate 1e+300 is implausible" in text
+    assert "overlap" not in text and " m from " not in text
+    surrogate = validate(hut("A\ud800", 4.0))
+    assert [str(i) for i in surrogate] == ["error: space A\\ud800: id holds a lone surrogate; ids must be "
+                                           "valid Unicode text"]
