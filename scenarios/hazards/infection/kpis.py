@@ -9,7 +9,7 @@ KPI names are ``<intervention>.<name>``:
   ``reached`` (people with any exposure at all, however diluted);
 - ``ops.<kpi>``: the operations KPIs that show the response's cost (waits,
   length of stay, boarding, bed occupancy, left without being seen,
-  diversions, isolation waits).
+  diversions, isolation waits, closed place-hours).
 
 Tables (one row set per intervention): ``cases`` (expected cases by
 generation, route, space, role, pathway and day), ``people`` (everyone with a
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["replication_tables", "report", "summarize"]
 
 _ROUTES = ("airborne", "contact")
-_OPS_PREFIXES = ("wait.", "lwbs.", "boarding.", "beds.occupancy.", "patients.", "isolation.")
+_OPS_PREFIXES = ("wait.", "lwbs.", "boarding.", "beds.occupancy.", "patients.", "isolation.", "closed.",
+                 "diverted.")
 _OPS_SUFFIXES = (".mean",)
 #: Breathing rate of the risk map's reference person (standing, m³/h).
 _MAP_BREATH = 0.54
@@ -78,7 +79,6 @@ def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list
         kpis[f"{name}.secondary.patients"] = float(e.secondary[~staff].sum())
         kpis[f"{name}.exposed"] = float((e.secondary >= _EXPOSED_RISK).sum())
         kpis[f"{name}.reached"] = float(np.unique(rec.person[g1]).size)
-        kpis[f"{name}.exposure_wall_s"] = o.wall_s
         kpis.update({f"{name}.{k}": v for k, v in _ops_cost(o.ops_kpis).items()})
         # expected cases by generation, route, space, role, pathway, day
         day = np.floor(rec.time / 1440.0).astype(np.int64)
@@ -174,7 +174,7 @@ def summarize(scenario: InfectionScenario, reps: list[Replication]) -> dict[str,
 
 def _tertiary_note(sc: InfectionScenario) -> str:
     p = sc.pathogen.resolve()
-    days = sc.days if sc.days is not None else sc.operations.run.length_min / 1440.0
+    days = sc.days if sc.days is not None else sc.ops.run.length_min / 1440.0
     if sc.generations < 2:
         return "tertiary cases not computed (generations: 1)"
     if p.incubation_d is None:

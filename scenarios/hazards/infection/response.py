@@ -62,7 +62,7 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
         close: Space id and clinical use of the bay ``close_bay`` closes
             (from :func:`bay_of_index` on the baseline run).
     """
-    ops = sc.operations
+    ops = sc.ops
     run_update: dict[str, Any] = {"record_events": True}
     if "batches" in Run.model_fields:
         run_update["batches"] = None  # one replication is one run: no batch means

@@ -226,7 +226,7 @@ class InfectionScenario(ScenarioBase):
     """
 
     kind: Literal["infection"] = "infection"
-    operations: OperationsScenario
+    operations: OperationsScenario | str
     days: float | None = Field(default=None, gt=0, le=60, allow_inf_nan=False)
     pathogen: PathogenSpec
     index_cases: list[IndexCase] = Field(default_factory=list)
@@ -239,34 +239,32 @@ class InfectionScenario(ScenarioBase):
     emission_samples: int = Field(default=200, ge=1, le=100_000)
     generations: int = Field(default=2, ge=1, le=2)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _operations_file(cls, data: Any) -> Any:
-        # ``operations: path.yaml`` is read here, through the one scenario loader,
-        # so the frozen scenario holds everything and model code never reads files.
-        if not isinstance(data, dict) or not isinstance(data.get("operations"), str):
-            return data
-        src = data.get("source") or "<scenario>"
-        ref = Path(data["operations"])
-        if not ref.is_absolute() and data.get("source"):
-            ref = Path(src).parent / ref
+    @model_validator(mode="after")
+    def _operations_file(self) -> InfectionScenario:
+        # ``operations: path.yaml`` is read here, through the one scenario loader, so
+        # the frozen scenario holds everything and model code never reads files.  (An
+        # after-validator: a before-validator would switch the inline scenario out of
+        # the loader's JSON validation.)
+        if not isinstance(self.operations, str):
+            return self
+        ref = Path(self.operations)
+        if not ref.is_absolute() and self.source:
+            ref = Path(self.source).parent / ref
         from scenarios.loader import load
 
         if not ref.exists():
-            raise ScenarioFileError(src, "operations", f"operations scenario file {str(ref)!r} not found "
-                                    "(a path relative to this file, or write the scenario inline)")
+            raise ValueError(f"operations: scenario file {str(ref)!r} not found (a path relative to this "
+                             "file, or write the scenario inline)")
         ops = load(ref)
         if not isinstance(ops, OperationsScenario):
-            raise ScenarioFileError(src, "operations", f"{str(ref)!r} is a {ops.kind!r} scenario; "
-                                    "expected kind 'operations'")
-        return {**data, "operations": ops}
+            raise ValueError(f"operations: {str(ref)!r} is a {ops.kind!r} scenario; expected 'operations'")
+        return self.model_copy(update={"operations": ops})
 
-    @field_validator("operations", mode="before")
-    @classmethod
-    def _inline(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            return {"kind": "operations", "name": "operations", **v}
-        return v
+    @property
+    def ops(self) -> OperationsScenario:
+        """The operations scenario (read from its file at load time)."""
+        assert isinstance(self.operations, OperationsScenario), "operations file not resolved"
+        return self.operations
 
     @field_validator("interventions")
     @classmethod
@@ -287,7 +285,7 @@ class InfectionScenario(ScenarioBase):
     def cross_check(self) -> None:
         """Rules that tie the scenario to its operations scenario; ScenarioFileError naming the field."""
         src = self.source or "<scenario>"
-        ops = self.operations
+        ops = self.ops
         for i, ic in enumerate(self.index_cases):
             if ic.pathway is not None and ic.pathway not in ops.pathways:
                 raise ScenarioFileError(src, f"index_cases[{i}].pathway",

@@ -4,16 +4,20 @@
 :class:`SpaceAir`: parallel arrays over the facility's spaces (in the
 facility's order) that the airborne model steps.  A space's removal rate of
 infectious particles is ``λ = ACH + clean_air / V + deposition + inactivation``
-(1/h).  Air changes come from the facility (``air_changes`` of a space), else
+(1/h), plus the air it loses through its doors.  Air changes come from the
+facility (``air_changes`` of a space), else
 from the ASHRAE 170-2017 Table 7.1 total air changes for its clinical use
 (:data:`ASHRAE_170_ACH`), else :data:`DEFAULT_ACH`.
 
-Spaces are well mixed; a share ``leak_fraction`` of each space's extract
-leaves through its doors into the spaces beyond (split evenly between the
-doors), so a room with an infectious patient raises the concentration in its
-corridor.  There is no sourced default for that share (it depends on door
-use and pressure balance; measure it with a tracer gas): the default is an
-assumption stated here and in ``docs/infection.md``.  Airborne infection
+Spaces are well mixed.  Each space also exchanges air with the spaces beyond
+its doors: ``door_exchange_ach`` of its volume per hour leaves through its
+doors (split evenly between them) into those spaces, carrying its particles,
+so a room with an infectious patient raises the concentration in its
+corridor.  The exchange is independent of the mechanical air changes (door
+openings and undercuts, not the supply), so more air changes anywhere can
+only lower every concentration.  There is no sourced default for it (it
+depends on door use and pressure balance; measure it with a tracer gas):
+the default of 0.5 /h is an assumption stated here and in ``docs/infection.md``.  Airborne infection
 isolation rooms are held at negative pressure: with the door shut nothing
 leaks out of them (ASHRAE 170: AII rooms 12 total ACH, negative pressure).
 """
@@ -77,8 +81,8 @@ class AirSettings(StrictModel):
         isolation_spaces: Space ids held at negative pressure (in addition to
             spaces whose use is an isolation use).
         isolation_door_shut: Isolation rooms keep their doors shut (no leak out).
-        leak_fraction: Share of each space's extract leaving through its doors
-            to neighbouring spaces [assumption, no sourced default].
+        door_exchange_ach: Air leaving each space through its doors, in air
+            changes per hour of its volume [assumption, no sourced default].
     """
 
     air_changes: dict[str, float] = Field(default_factory=dict)
@@ -86,7 +90,7 @@ class AirSettings(StrictModel):
     hepa: list[Hepa] = Field(default_factory=list)
     isolation_spaces: list[str] = Field(default_factory=list)
     isolation_door_shut: bool = True
-    leak_fraction: float = Field(default=0.1, ge=0, le=1, allow_inf_nan=False)
+    door_exchange_ach: float = Field(default=0.5, ge=0, le=100, allow_inf_nan=False)
 
     def merged(self, other: AirSettings | None) -> AirSettings:
         """These settings with an intervention's on top (dicts and lists combined)."""
@@ -99,8 +103,8 @@ class AirSettings(StrictModel):
             isolation_spaces=[*self.isolation_spaces, *other.isolation_spaces],
             isolation_door_shut=other.isolation_door_shut if "isolation_door_shut" in other.model_fields_set
             else self.isolation_door_shut,
-            leak_fraction=other.leak_fraction if "leak_fraction" in other.model_fields_set
-            else self.leak_fraction)
+            door_exchange_ach=other.door_exchange_ach if "door_exchange_ach" in other.model_fields_set
+            else self.door_exchange_ach)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +169,7 @@ def space_air(facility: Facility, settings: AirSettings, pathogen: Pathogen) -> 
             clean[index[h.space]] += h.clean_air_m3h
     removal = ach + clean / vol + pathogen.deposition_per_h + pathogen.inactivation_per_h
     transfer = np.zeros((n, n))
-    if settings.leak_fraction > 0:
+    if settings.door_exchange_ach > 0:
         doors = facility.doors_of
         for s_i, s in enumerate(spaces):
             if iso[s_i] and settings.isolation_door_shut:
@@ -173,7 +177,8 @@ def space_air(facility: Facility, settings: AirSettings, pathogen: Pathogen) -> 
             others = [d.other(s.id) for d in doors.get(s.id, ()) if d.other(s.id) in index]
             if not others:
                 continue
-            q = settings.leak_fraction * ach[s_i] * vol[s_i] / len(others)  # m³/h through each door
+            q = settings.door_exchange_ach * vol[s_i] / len(others)  # m³/h through each door
+            removal[s_i] += settings.door_exchange_ach  # what leaves takes its particles along
             for o in others:
                 j = index[o]
                 transfer[j, s_i] += q / vol[j]
