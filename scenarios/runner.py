@@ -41,7 +41,20 @@ if TYPE_CHECKING:
 
     from facility import Facility
 
-__all__ = ["BACKENDS", "Progress", "Results", "ShouldStop", "resolve_facility", "run"]
+__all__ = [
+    "BACKENDS",
+    "Progress",
+    "Results",
+    "RunSink",
+    "ShouldStop",
+    "check_backend",
+    "prepare",
+    "resolve_facility",
+    "run",
+    "run_header",
+    "run_sinks",
+    "stored_results",
+]
 
 #: progress(done, total) after each replication.
 Progress = Callable[[int, int], None]
@@ -302,7 +315,7 @@ def run(
     keys = [spawn_key(i) for i in range(scenario.replications)]
     if out is None:
         sink = RunSink(scenario, kind, keys, None)
-        _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
+        run_sinks([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
                  should_stop=should_stop, probe=probe)
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
@@ -318,7 +331,7 @@ def run(
         writer = RunWriter(claim.partial, header, dump(scenario), resume=claim.resumed)
         sink = RunSink(scenario, kind, keys, writer)
         try:
-            _execute([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
+            run_sinks([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
                      progress=progress, should_stop=should_stop, probe=probe)
         except ScenarioError:
             writer.flush()
@@ -333,7 +346,7 @@ def run(
     return stored_results(open_run(claim.out), scenario)
 
 
-def _execute(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,
+def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,
              progress: Progress | None, should_stop: ShouldStop | None, probe: bool = False,
              on_complete: Callable[[int], None] | None = None) -> None:
     """Run what each sink still needs; outcomes go to their sink, progress counts replications."""

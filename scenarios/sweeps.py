@@ -1,0 +1,324 @@
+"""Sweeps: one scenario run over a set of variants, with common random numbers.
+
+Every variant x replication draws from its own ``SeedSequence`` stream, fixed
+by the root seed, the replication and (without common random numbers) the
+variant, so results do not depend on the backend, the worker count or the
+order in which replications finish.  With common random numbers (the
+default) replication *i* of every variant uses the same stream: the patients
+arrive alike and the differences between variants come from the levers,
+which makes paired differences much tighter than independent runs give.
+
+A stored sweep is a folder::
+
+    OUT/
+      sweep.json      the plan: base scenario hash, seed, replications, levers, variants
+      scenario.yaml   the base scenario
+      v000/ v001/ ... one run folder per variant (each with its own manifest)
+
+claimed, written and finished like a run folder (:mod:`scenarios.store`):
+each variant's folder appears as soon as its last replication is in, and
+``resume`` continues a killed sweep from the replications already stored.
+
+A sweep file (YAML) names the base scenario and the variants::
+
+    scenario: nelson_treatment_centre.yaml   # relative to this file
+    replications: 30                         # optional overrides
+    seed: 42
+    common_random_numbers: true
+    grid:                                    # every combination
+      resources.exam_room.count: [2, 3, 4]
+      resources.triage_cubicle.count: {from: 1, to: 2, step: 1}
+    sample:                                  # Latin hypercube points, crossed with the grid
+      n: 8
+      seed: 1
+      levers:
+        resources.nontrauma_cubicle.count: {from: 1, to: 3, integer: true}
+    variants:                                # explicit variants, crossed too
+      - {facility: wider_corridor.json}
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from scenarios.base import ScenarioBase, StrictModel
+from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
+from scenarios.levers import apply_levers, check_lever, grid, latin_hypercube, parse_vary, range_values
+from scenarios.loader import dump, load
+from scenarios.replicate import check_seed, spawn_key
+from scenarios.runner import (
+    Progress,
+    Results,
+    RunSink,
+    ShouldStop,
+    check_backend,
+    prepare,
+    run_header,
+    run_sinks,
+    stored_results,
+)
+from scenarios.store import RunWriter, claimed, finalise, open_run, read_json
+from scenarios.store._atomic import write_atomic
+from scenarios.store.layout import MANIFEST, SCENARIO, SWEEP, SWEEP_FORMAT, dumps, scenario_hash
+
+__all__ = ["Plan", "SweepResults", "load_sweep", "plan_from_vary", "sweep"]
+
+#: Fields of ``sweep.json`` that must match for an interrupted sweep to be resumed.
+RESUME_FIELDS = ("scenario_hash", "seed", "replications", "common_random_numbers", "variants")
+
+
+class _Sample(StrictModel):
+    method: str = Field(default="latin_hypercube", pattern="^latin_hypercube$")
+    n: int = Field(ge=1, le=10_000)
+    seed: int = Field(default=0, ge=0)
+    levers: dict[str, dict[str, Any]] = Field(min_length=1)
+
+
+class _SweepFile(StrictModel):
+    scenario: str
+    replications: int | None = Field(default=None, ge=1, le=100_000)
+    seed: int | None = Field(default=None, ge=0)
+    common_random_numbers: bool = True
+    grid: dict[str, list[Any] | dict[str, Any]] = Field(default_factory=dict)
+    sample: _Sample | None = None
+    variants: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep runs: a base scenario and the lever values of each variant.
+
+    Attributes:
+        scenario: The base scenario (with any seed/replication override applied).
+        variants: Lever values of each variant, by dotted path.
+        common_random_numbers: Replication *i* of every variant shares one stream.
+        source: The sweep file or ``--vary`` (named in errors).
+    """
+
+    scenario: ScenarioBase
+    variants: tuple[dict[str, Any], ...]
+    common_random_numbers: bool = True
+    source: str = "--vary"
+
+
+@dataclass(frozen=True)
+class SweepResults:
+    """Every variant's results, in variant order.
+
+    Attributes:
+        plan: The plan as run.
+        runs: One :class:`~scenarios.runner.Results` per variant.
+        path: The sweep folder, when stored.
+    """
+
+    plan: Plan
+    runs: tuple[Results, ...]
+    path: Path | None = None
+
+
+def _cross(*blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{}]
+    for block in blocks:
+        if block:
+            out = [{**a, **b} for a in out for b in block]
+    return out
+
+
+def plan_from_vary(scenario: ScenarioBase, vary: Sequence[str], *, base_dir: Path | None = None,
+                   common_random_numbers: bool = True) -> Plan:
+    """A plan from ``--vary LEVER=VALUES`` options: the full grid of their values.
+
+    Raises:
+        ScenarioFileError: No option, a lever given twice, an unknown lever or
+            a value the scenario refuses (named with ``--vary``).
+    """
+    if not vary:
+        raise ScenarioFileError("--vary", "", "a sweep needs at least one --vary LEVER=VALUES")
+    levers: dict[str, list[Any]] = {}
+    for text in vary:
+        path, values = parse_vary(text, base_dir)
+        if path in levers:
+            raise ScenarioFileError("--vary", path, "given twice; list all its values in one --vary")
+        check_lever(scenario, path)
+        levers[path] = values
+    return Plan(scenario=scenario, variants=tuple(grid(levers)),
+                common_random_numbers=common_random_numbers, source="--vary")
+
+
+def load_sweep(path: str | Path) -> Plan:
+    """Read a sweep file: its base scenario and the variants of its grid, sample and list.
+
+    Raises:
+        ScenarioFileError: The file, its base scenario or a lever is invalid;
+            the message names the file and the field.
+    """
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioFileError(str(p), "", "file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ScenarioFileError(str(p), "", f"cannot read the sweep file: {exc}") from None
+    try:
+        spec = _SweepFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise ScenarioFileError(str(p), field, str(err["msg"])) from None
+    base_path = Path(spec.scenario)
+    base = load(base_path if base_path.is_absolute() else p.parent / base_path)
+    update = {k: v for k, v in (("seed", spec.seed), ("replications", spec.replications)) if v is not None}
+    if update:
+        base = base.model_copy(update=update)
+    where = str(p)
+    grid_levers: dict[str, list[Any]] = {}
+    for lever, values in spec.grid.items():
+        check_lever(base, lever, where)
+        vals = range_values(values, where, f"grid.{lever}") if isinstance(values, dict) else list(values)
+        if lever == "facility":
+            vals = [v if v == "sample" or Path(v).is_absolute() else str((p.parent / v).absolute())
+                    for v in vals]
+        grid_levers[lever] = vals
+    sampled: list[dict[str, Any]] = []
+    if spec.sample is not None:
+        for lever in spec.sample.levers:
+            check_lever(base, lever, where)
+        sampled = latin_hypercube(spec.sample.levers, spec.sample.n, spec.sample.seed, where)
+    for k, v in enumerate(spec.variants):
+        for lever in v:
+            check_lever(base, lever, f"{where}: variants[{k}]")
+    variants = _cross(grid(grid_levers) if grid_levers else [], sampled, list(spec.variants))
+    if variants == [{}]:
+        raise ScenarioFileError(where, "", "a sweep needs levers under 'grid', 'sample' or 'variants'")
+    return Plan(scenario=base, variants=tuple(variants),
+                common_random_numbers=spec.common_random_numbers, source=where)
+
+
+def _variant_folder(index: int) -> str:
+    return f"v{index:03d}"
+
+
+def sweep(
+    plan: Plan,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    backend: str = "local",
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> SweepResults:
+    """Run every variant of a plan; all replications of all variants share the workers.
+
+    Args:
+        plan: From :func:`load_sweep` or :func:`plan_from_vary`.
+        out: Sweep folder to create (see the module docstring); None keeps
+            the results in memory.
+        overwrite: Replace a finished sweep folder at ``out`` (nothing else).
+        resume: Continue an interrupted sweep at ``out``.
+        backend, n_jobs, scheduler: As for :func:`scenarios.run`.
+        progress: Called with (done, total) over all replications.
+        should_stop: Polled between batches; true cancels (``resume`` continues).
+
+    Raises:
+        ScenarioFileError: A variant is not a valid scenario (checked before
+            anything runs).
+        ResultsStoreError: ``out`` cannot be written safely.
+    """
+    base = plan.scenario
+    check_seed(base.seed)
+    backend, n_jobs, probe = check_backend(backend, n_jobs)
+    scenarios = [apply_levers(base, v, plan.source) for v in plan.variants]
+    prepared = [prepare(sc) for sc in scenarios]
+    keys = [[spawn_key(i, None if plan.common_random_numbers else v) for i in range(base.replications)]
+            for v in range(len(scenarios))]
+    if out is None:
+        sinks = [RunSink(sc, kind, k, None)
+                 for sc, (kind, _), k in zip(scenarios, prepared, keys, strict=True)]
+        run_sinks([(s, fac) for s, (_, fac) in zip(sinks, prepared, strict=True)], backend=backend,
+                 n_jobs=n_jobs, scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe)
+        return SweepResults(plan=plan, runs=tuple(s.finish_in_memory() for s in sinks))
+    header = {"format": SWEEP_FORMAT, "name": base.name, "kind": base.kind,
+              "scenario_hash": scenario_hash(base), "seed": base.seed, "replications": base.replications,
+              "common_random_numbers": plan.common_random_numbers, "levers": _lever_names(plan.variants),
+              "variants": [{"index": v, "folder": _variant_folder(v), "levers": lv}
+                           for v, lv in enumerate(plan.variants)]}
+    with claimed(out, overwrite=overwrite, resume=resume, sweep=True) as claim:
+        if resume and claim.existing and not claim.resumed:
+            _check_same_sweep(claim.out, read_json(claim.out / SWEEP, format=SWEEP_FORMAT), header)
+            return _stored(plan, claim.out, scenarios)
+        root = claim.partial
+        if claim.resumed and (root / SWEEP).is_file():
+            _check_same_sweep(root, read_json(root / SWEEP), header)
+        else:
+            root.mkdir(exist_ok=True)
+            write_atomic(root / SCENARIO, dump(base))
+            write_atomic(root / SWEEP, dumps({**header, "status": "running"}))
+        sinks, facs, todo = [], [], []
+        for v, (sc, (kind, fac)) in enumerate(zip(scenarios, prepared, strict=True)):
+            if (root / _variant_folder(v) / MANIFEST).is_file():
+                continue  # finished before the interruption
+            partial = root / f".{_variant_folder(v)}.partial"
+            variant = {"sweep": base.name, "index": v, "levers": plan.variants[v]}
+            writer = RunWriter(partial, run_header(sc, keys[v], variant), dump(sc), resume=partial.is_dir())
+            sinks.append(RunSink(sc, kind, keys[v], writer))
+            facs.append(fac)
+            todo.append(v)
+
+        def finish_variant(tag: int) -> None:
+            sink = sinks[tag]
+            assert sink.writer is not None
+            sink.writer.finalise(sink.summarize, sink.timings())
+            sink.writer.folder.rename(root / _variant_folder(todo[tag]))
+
+        try:
+            run_sinks(list(zip(sinks, facs, strict=True)), backend=backend, n_jobs=n_jobs,
+                      scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe,
+                      on_complete=finish_variant)
+        except ScenarioError:
+            for s in sinks:
+                if s.writer is not None:
+                    s.writer.flush()
+            if not any(s.writer is not None and s.writer.records for s in sinks) and \
+                    not any((root / _variant_folder(v)).is_dir() for v in range(len(scenarios))):
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+        except BaseException:
+            for s in sinks:
+                if s.writer is not None:
+                    s.writer.flush()  # keep what finished, for --resume
+            raise
+        for tag, sink in enumerate(sinks):  # variants with nothing left to run after a resume
+            if sink.writer is not None and sink.writer.folder.is_dir():
+                finish_variant(tag)
+        write_atomic(root / SWEEP, dumps({**header, "status": "complete"}))
+        finalise(claim)
+    return _stored(plan, claim.out, scenarios)
+
+
+def _lever_names(variants: Sequence[Mapping[str, Any]]) -> list[str]:
+    names: dict[str, None] = {}
+    for v in variants:
+        names.update(dict.fromkeys(v))
+    return list(names)
+
+
+def _check_same_sweep(folder: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    differ = [f for f in RESUME_FIELDS if dumps(old.get(f)) != dumps(new.get(f))]
+    if differ:
+        raise ResultsStoreError(f"{folder}: the sweep there has a different {', '.join(differ)}; --resume "
+                                "only continues the same sweep (use --overwrite to replace it)")
+
+
+def _stored(plan: Plan, folder: Path, scenarios: Sequence[ScenarioBase]) -> SweepResults:
+    runs = tuple(stored_results(open_run(folder / _variant_folder(v)), sc) for v, sc in enumerate(scenarios))
+    return SweepResults(plan=plan, runs=runs, path=folder)

@@ -1,0 +1,119 @@
+"""Sweeps: variants from --vary and sweep files, common random numbers, stored sweeps, resume."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scenarios.base import Kind
+from scenarios.errors import RunCancelled, ScenarioFileError
+from scenarios.store import registry
+from scenarios.sweeps import Plan, load_sweep, plan_from_vary, sweep
+from tests.scenarios.kinds import TOY_YAML, toy
+
+
+def _plan(**update: object) -> Plan:
+    return plan_from_vary(toy(**update), ["lever.count=1,2,4"])
+
+
+def test_common_random_numbers_make_variants_differ_only_by_their_lever(toy_kind: Kind) -> None:
+    res = sweep(_plan(replications=4))
+    means = np.array([[r.kpis["mean"] for r in run.replications] for run in res.runs])
+    # x = exponential draws / count: with shared streams every replication scales exactly
+    assert np.allclose(means[1], means[0] / 2) and np.allclose(means[2], means[0] / 4)
+    indep = sweep(plan_from_vary(toy(replications=4), ["lever.count=1,2"], common_random_numbers=False))
+    m2 = np.array([[r.kpis["mean"] for r in run.replications] for run in indep.runs])
+    assert not np.allclose(m2[1], m2[0] / 2)
+    assert [r.kpis["mean"] for r in indep.runs[0].replications] != list(means[0])
+
+
+def test_stored_sweep_layout_and_registry(toy_kind: Kind, tmp_path: Path) -> None:
+    res = sweep(_plan(replications=3), out=tmp_path / "s")
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["scenario.yaml", "sweep.json", "v000",
+                                                                   "v001", "v002"]
+    plan = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert plan["status"] == "complete" and plan["levers"] == ["lever.count"]
+    assert [v["levers"] for v in plan["variants"]] == [{"lever.count": c} for c in (1, 2, 4)]
+    rows = sorted(registry(tmp_path), key=lambda r: r["variant"])
+    assert [(r["sweep"], r["variant"], json.loads(r["levers"])) for r in rows] == [
+        ("toy", v, {"lever.count": c}) for v, c in enumerate((1, 2, 4))]
+    assert res.path == (tmp_path / "s").absolute() and res.runs[2].path == res.path / "v002"
+    mem = sweep(_plan(replications=3))
+    for a, b in zip(res.runs, mem.runs, strict=True):
+        assert a.arrow("draws").equals(b.arrow("draws"))
+
+
+def test_sweep_is_identical_on_a_local_pool(toy_kind: Kind, tmp_path: Path) -> None:
+    one = sweep(_plan(replications=5))
+    two = sweep(_plan(replications=5), n_jobs=2, out=tmp_path / "s")
+    assert [[dict(r.kpis) for r in run.replications] for run in one.runs] == \
+           [[dict(r.kpis) for r in run.replications] for run in two.runs]
+
+
+def test_a_cancelled_sweep_resumes_without_running_anything_twice(
+    toy_kind: Kind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    plan = _plan(replications=4, calls=str(calls))
+    seen: list[int] = []
+    with pytest.raises(RunCancelled):
+        sweep(plan, out=tmp_path / "s", progress=lambda d, t: seen.append(d),
+              should_stop=lambda: len(seen) >= 6)
+    assert (tmp_path / ".s.partial" / "v000" / "manifest.json").is_file()  # variant 0 finished already
+    res = sweep(plan, out=tmp_path / "s", resume=True)
+    assert len(list(calls.iterdir())) == 12  # 3 variants x 4 replications, each run once
+    assert [len(r.replications) for r in res.runs] == [4, 4, 4]
+    assert res.runs[1].arrow("draws").equals(sweep(_plan(replications=4)).runs[1].arrow("draws"))
+
+
+def test_sweep_file_with_grid_range_sample_and_variants(toy_kind: Kind, tmp_path: Path) -> None:
+    (tmp_path / "toy.yaml").write_text(TOY_YAML)
+    f = tmp_path / "sweep.yaml"
+    f.write_text("scenario: toy.yaml\nreplications: 2\nseed: 5\n"
+                 "grid:\n  lever.count: {from: 1, to: 3, step: 1}\n"
+                 "sample:\n  n: 4\n  seed: 9\n  levers:\n    lever.level: {from: 0.5, to: 2.0}\n"
+                 "variants:\n  - {draws: 10}\n  - {draws: 20}\n")
+    plan = load_sweep(f)
+    assert len(plan.variants) == 3 * 4 * 2 and plan.scenario.seed == 5 and plan.scenario.replications == 2
+    assert {v["lever.count"] for v in plan.variants} == {1, 2, 3}
+    assert len({v["lever.level"] for v in plan.variants}) == 4
+    f.write_text("scenario: toy.yaml\ngrid:\n  lever.size: [1, 2]\n")
+    with pytest.raises(ScenarioFileError, match=r"sweep\.yaml: lever\.size: unknown lever"):
+        load_sweep(f)
+    f.write_text("scenario: toy.yaml\ngird:\n  lever.count: [1, 2]\n")
+    with pytest.raises(ScenarioFileError, match=r"sweep\.yaml: gird"):
+        load_sweep(f)
+
+
+def test_a_bad_variant_stops_the_sweep_before_anything_runs(toy_kind: Kind, tmp_path: Path) -> None:
+    with pytest.raises(ScenarioFileError, match=r"lever\.count=0"):
+        sweep(plan_from_vary(toy(), ["lever.count=2,0"]), out=tmp_path / "s")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _sweep_into(root: str, name: str, start: multiprocessing.synchronize.Barrier,
+                q: multiprocessing.Queue) -> None:
+    from tests.scenarios.kinds import register_toy
+
+    register_toy()
+    start.wait()
+    sweep(_plan(replications=2), out=Path(root) / name)
+    q.put(name)
+
+
+def test_concurrent_sweeps_into_one_store_lose_no_row(toy_kind: Kind, tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    q, start = ctx.Queue(), ctx.Barrier(3)
+    procs = [ctx.Process(target=_sweep_into, args=(str(tmp_path), f"s{k}", start, q)) for k in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sorted(q.get(timeout=5) for _ in procs) == ["s0", "s1", "s2"]
+    assert len(registry(tmp_path)) == 9
