@@ -18,7 +18,11 @@ import numpy as np
 
 from lidar.options import ExtractOptions
 
-__all__ = ["Storey", "split_levels"]
+__all__ = ["MAX_SLAB_ZONE", "Storey", "split_levels"]
+
+#: Largest height (m) from a ceiling to the next floor: slab, plenum and
+#: raised floor together (hospital plenums reach 1.5-2 m).
+MAX_SLAB_ZONE = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,10 @@ def split_levels(points: np.ndarray, options: ExtractOptions) -> list[Storey]:
         estimated: list[str] = []
         cand = heights[heights >= (storeys[-1].ceiling + 0.05 if storeys else -np.inf)]
         base = float(np.quantile(remaining, 0.002)) if storeys else bottom
-        if floor_i < len(heights) and len(cand) and cand[0] <= base + 0.5:
+        # Above a storey, stairwells and shafts put points into the slab zone,
+        # so the next floor is the next peak within a slab (and plenum) of the ceiling.
+        reach = storeys[-1].ceiling + MAX_SLAB_ZONE if storeys else base + 0.5
+        if floor_i < len(heights) and len(cand) and cand[0] <= reach:
             floor = float(cand[0])
         else:
             if storeys:

@@ -25,9 +25,10 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from facility.model import Facility, Level
+from facility.model import Facility, Level, Lift, Stair
 from lidar.errors import ScanOptionError
 from lidar.preprocess import voxel_downsample
+from lidar.synth_cores import Cores, plan_cores
 
 __all__ = ["SynthOptions", "synthesize", "truth_for_levels"]
 
@@ -125,15 +126,15 @@ def _segments(geom: shapely.Geometry) -> Iterable[tuple[np.ndarray, np.ndarray]]
 
 
 def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.Generator,
-                mesh: _Mesh) -> list[np.ndarray]:
-    """Add one level's building and clutter to ``mesh``; return its scanner stations."""
+                mesh: _Mesh, *, cores: Cores) -> list[np.ndarray]:
+    """Add one level's building, stairs, lifts and clutter to ``mesh``; return its scanner stations."""
     spaces = fac.spaces_on(level.id)
     ids = {s.id for s in spaces}
     z0, z1 = level.elevation, level.elevation + level.ceiling_height
     t = opt.wall_thickness
     walls = shapely.unary_union([s.polygon.boundary for s in spaces])
-    openings = [fac.door_segment(d) for d in fac.doors if d.spaces[0] in ids]
-    openings += [fac.door_segment(e) for e in fac.exits if e.space in ids]
+    portals = [d for d in fac.doors if d.spaces[0] in ids] + [e for e in fac.exits if e.space in ids]
+    openings = [fac.door_segment(d) for d in portals]
     cut = shapely.union_all([o.buffer(t, cap_style="flat") for o in openings]) if openings else None
     ends = {tuple(np.round(c, 6)) for o in openings for c in o.coords}
     solid = walls.difference(cut) if cut is not None else walls
@@ -143,7 +144,9 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
         a2 = a if tuple(np.round(a, 6)) in ends else a - u * t / 2
         b2 = b if tuple(np.round(b, 6)) in ends else b + u * t / 2
         mesh.box(_segment_box(a2, b2, t), z0, z1)
-    closed = rng.random(len(openings)) < opt.closed_door_fraction
+    drawn = rng.random(len(openings)) < opt.closed_door_fraction
+    closed = [(bool(shut) or p.id in cores.closed_doors) and p.id not in cores.open_doors
+              for p, shut in zip(portals, drawn, strict=True)]
     for o, shut in zip(openings, closed, strict=True):
         a, b = (np.asarray(c) for c in o.coords)
         mesh.box(_segment_box(a, b, t), z0 + opt.door_height, z1)
@@ -152,14 +155,21 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
             mesh.box(_segment_box(a + n * (t / 2 - 0.03), b + n * (t / 2 - 0.03), 0.04), z0,
                      z0 + opt.door_height)
     outline = shapely.union_all([s.polygon for s in spaces]).buffer(t / 2, join_style="mitre")
-    for part in getattr(outline, "geoms", [outline]):
+    floor = outline.difference(cores.floor_cut[level.id]) if level.id in cores.floor_cut else outline
+    ceiling = outline.difference(cores.ceiling_cut[level.id]) if level.id in cores.ceiling_cut else outline
+    for part in getattr(floor, "geoms", [floor]):
         mesh.slab(part, z0)
+    for part in getattr(ceiling, "geoms", [ceiling]):
         mesh.slab(part, z1)
+    for quad, b0, b1 in cores.boxes.get(level.id, []):
+        mesh.box(quad, b0, b1)
     keep_clear = shapely.union_all([o.buffer(1.0) for o in openings]) if openings else Polygon()
     stations: list[np.ndarray] = []
     for s in spaces:
-        st = _stations(s.polygon, opt.station_spacing)
+        st = cores.stations[s.id] if s.id in cores.stations else _stations(s.polygon, opt.station_spacing)
         stations += [np.array([x, y, z0 + opt.station_height]) for x, y in st]
+        if s.id in cores.bare:
+            continue
         free = s.polygon.buffer(-(t / 2 + 0.05)).difference(keep_clear)
         free = free.difference(shapely.union_all([Point(p).buffer(0.6) for p in st]))
         _clutter(free, s.polygon.area * opt.clutter_per_m2, z0, rng, mesh, furniture=True)
@@ -254,9 +264,10 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
             raise ScanOptionError("levels", f"ids of levels in the facility {sorted(known)}", lid)
     mesh = _Mesh()
     stations: list[np.ndarray] = []
+    cores = plan_cores(facility, rng, opt.wall_thickness)
     for lv in facility.levels:
         if lv.id in wanted:
-            stations += _level_mesh(facility, lv, opt, rng, mesh)
+            stations += _level_mesh(facility, lv, opt, rng, mesh, cores=cores)
     scene = o3d.t.geometry.RaycastingScene()
     scene.add_triangles(o3d.core.Tensor.from_numpy(np.vstack(mesh.verts)),
                         o3d.core.Tensor.from_numpy(np.vstack(mesh.tris)))
@@ -288,7 +299,13 @@ def truth_for_levels(facility: Facility, levels: Iterable[str]) -> Facility:
         spaces=spaces,
         doors=tuple(d for d in facility.doors if set(d.spaces) <= ids),
         exits=tuple(e for e in facility.exits if e.space in ids),
-        stairs=(),
-        lifts=(),
+        stairs=tuple(_linked(x, ids) for x in facility.stairs if _linked(x, ids) is not None),  # type: ignore[misc]
+        lifts=tuple(_linked(x, ids) for x in facility.lifts if _linked(x, ids) is not None),  # type: ignore[misc]
         metadata={**dict(facility.metadata), "truth_levels": sorted(keep)},
     )
+
+
+def _linked(link: Stair | Lift, ids: set[str]) -> Stair | Lift | None:
+    """A stair or lift cut to the scanned levels; ``None`` if it serves fewer than two of them."""
+    kept = tuple(s for s in link.spaces if s in ids)
+    return replace(link, spaces=kept) if len(kept) >= 2 else None
