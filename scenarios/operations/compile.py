@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scenarios.operations.walking import WalkMatrices
 
 __all__ = ["COHORT_SUFFIX", "CompiledIsolation", "CompiledPathway", "CompiledStep", "build_pools",
-           "compile_pathway"]
+           "compile_pathway", "pool_resources"]
 
 #: Name suffix of the pool of units a staff pool dedicates to isolated patients.
 COHORT_SUFFIX = ".cohort"
@@ -124,6 +124,17 @@ def _split(res: Resource) -> tuple[Resource, Resource]:
             res.model_copy(update={"count": k, "cohort_units": 0}))
 
 
+def pool_resources(sc: OperationsScenario) -> dict[str, Resource]:
+    """The resource each pool is built from, by pool name (a cohorted staff pool is two)."""
+    out: dict[str, Resource] = {}
+    for name, res in sc.resources.items():
+        if res.cohort_units:
+            out[name], out[name + COHORT_SUFFIX] = _split(res)
+        else:
+            out[name] = res
+    return out
+
+
 def build_pools(sc: OperationsScenario, env: simpy.Environment, walk: WalkMatrices, rng: np.random.Generator,
                 *, walking: bool) -> dict[str, Pool]:
     """Every pool of the scenario, with its availability processes started."""
@@ -134,16 +145,10 @@ def build_pools(sc: OperationsScenario, env: simpy.Environment, walk: WalkMatric
     names = list(sc.resources)
     order = sorted(names, key=lambda n: (sc.resources[n].kind == "staff", names.index(n)))
     pools: dict[str, Pool] = {}
-    for name, res in sc.resources.items():
-        parts = [(name, res)]
-        if res.cohort_units:
-            rest, coh = _split(res)
-            parts = [(name, rest), (name + COHORT_SUFFIX, coh)]
-        for pname, r in parts:
-            if pname in pools or (pname != name and pname in sc.resources):
-                raise RunError(f"resource name {pname!r} is taken; rename it to cohort {name!r}")
-            pools[pname] = _pool(pname, order.index(name), r, env, walk, rng, horizon=horizon, hours=hours,
-                                 walking=walking)
+    for pname, r in pool_resources(sc).items():
+        base = pname[:-len(COHORT_SUFFIX)] if pname not in sc.resources else pname
+        pools[pname] = _pool(pname, order.index(base), r, env, walk, rng, horizon=horizon, hours=hours,
+                             walking=walking)
     return pools
 
 

@@ -25,12 +25,13 @@ import pyarrow as pa
 from scenarios.base import Replication
 from scenarios.operations.batches import BATCH_PREFIX, batch_kpis, pool_window_kpis, queue_class_kpis
 from scenarios.operations.bottlenecks import active_period_shares
+from scenarios.operations.compile import pool_resources
 from scenarios.operations.model import mark
 from scenarios.stats import mean_ci
 
 if TYPE_CHECKING:
     from scenarios.operations.model import OpsModel
-    from scenarios.operations.schema import OperationsScenario
+    from scenarios.operations.schema import OperationsScenario, Resource
 
 __all__ = ["rank_bottlenecks", "replication_results", "summarize"]
 
@@ -123,6 +124,7 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     if sc.run.batches:
         k.update(batch_kpis(m, tables.get("events"), pat, last))
     periods: dict[str, tuple[list[float], list[float]]] = {}
+    resources = pool_resources(sc)
     hourly: dict[str, list[Any]] = {c: [] for c in ("resource", "kind", "hour", "busy", "on_duty",
                                                   "utilisation", "queue")}
     units: dict[str, list[Any]] = {c: [] for c in ("resource", "kind", "unit", "walked_m", "failures",
@@ -143,7 +145,7 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
             k[f"device.failures.{name}"] = float(p.offline_count.get("failed", 0))
             k[f"device.downtime_h.{name}"] = down / 60.0
         if p.kind == "staff":
-            shifts = _shifts_worked(sc, name, T)
+            shifts = _shifts_worked(resources[name], T)
             k[f"staff.walk_km_per_shift.{name}"] = sum(p.walked_m) / 1000.0 / shifts if shifts else math.nan
         nh = len(p.h_busy)
         hourly["resource"] += [name] * nh
@@ -190,8 +192,7 @@ def _limited(sc: OperationsScenario, st: Any) -> bool:
     return any(sc.resources[n].queue_limit is not None for n in names)
 
 
-def _shifts_worked(sc: OperationsScenario, name: str, horizon: float) -> float:
-    r = sc.resources[name]
+def _shifts_worked(r: Resource, horizon: float) -> float:
     if not r.roster:
         return (r.count or 0) * horizon / 1440.0 * 2  # two 12-hour shifts a day
     total = 0.0

@@ -94,7 +94,14 @@ class OpsModel(mesa.Model):
         facility: The building (used for spaces and walking).
         rng: The replication's generator (the only source of randomness; it
             is also ``self.rng``, Mesa's generator).
+
+    The SimPy clock drives the run (:meth:`finish`, :meth:`run_until`);
+    :meth:`step` advances it by :attr:`step_min` for Mesa-style stepping
+    with a ``DataCollector``.
     """
+
+    #: Simulated minutes one :meth:`step` advances (a user may set it before stepping).
+    step_min: float = 60.0
 
     def __init__(self, scenario: OperationsScenario, facility: Facility, rng: np.random.Generator) -> None:
         super().__init__(rng=rng)
@@ -229,6 +236,18 @@ class OpsModel(mesa.Model):
     def space_name(self, idx: int) -> str:
         """Space id of a space index ('' for -1)."""
         return self.space_ids[idx] if idx >= 0 else ""
+
+    def step(self) -> None:
+        """Advance the clock by :attr:`step_min` minutes: Mesa's step.
+
+        Mesa counts calls in ``model.steps`` and a ``DataCollector`` keys its
+        rows by it, so ``while model.running: model.step(); collector.collect(model)``
+        samples the hospital every ``step_min`` minutes; ``running`` turns
+        false at the end of the run (call :meth:`finish` for the results).
+        """
+        self.run_until(self.env.now + self.step_min)
+        if self.env.now >= self.horizon:
+            self.running = False
 
     def run_until(self, t: float) -> None:
         """Advance the clock to ``t`` minutes (not past the run length)."""

@@ -27,7 +27,8 @@ def check(scenario: OperationsScenario, facility: Facility) -> None:
     """Raise ScenarioFileError if the scenario asks for something the facility lacks.
 
     Every space use the scenario names must exist when walking is on; rooms and
-    beds counted from the facility need their spaces whether walking is on or not.
+    beds counted from the facility need their spaces whether walking is on or
+    not; a closure names a space of the facility that holds units of its pool.
     """
     src = scenario.source or "<scenario>"
     have = facility.uses
@@ -43,6 +44,17 @@ def check(scenario: OperationsScenario, facility: Facility) -> None:
                 raise ScenarioFileError(src, f"resources.{name}.space_use",
                                         f"no space with use {r.space_use!r} in facility {facility.name!r} "
                                         "to count units from; give 'count' or a use the facility has")
+        for k, c in enumerate(r.closures):
+            if c.space is None:
+                continue
+            where = f"resources.{name}.closures[{k}].space"
+            space = next((sp for sp in facility.spaces if sp.id == c.space), None)
+            if space is None:
+                raise ScenarioFileError(src, where, f"no space {c.space!r} in facility {facility.name!r}")
+            if r.space_use is None or space.use != r.space_use:
+                raise ScenarioFileError(src, where, f"space {c.space!r} has use {space.use!r}, so it holds "
+                                        f"no unit of {name!r}, whose units are in spaces with use "
+                                        f"{r.space_use!r}")
 
 
 def run_replication(scenario: OperationsScenario, facility: Facility, rng: np.random.Generator,

@@ -609,6 +609,10 @@ def _check_isolation(sc: OperationsScenario, src: str) -> None:
                                         "isolation place is held from flagging on, so name a resource of "
                                         "its own")
     cohorting = [n for n, r in res.items() if r.cohort_units]
+    for n in cohorting:
+        if n + ".cohort" in res:
+            raise ScenarioFileError(src, f"resources.{n}.cohort_units", f"the cohort of {n!r} is the pool "
+                                    f"{n + '.cohort'!r}, a name already declared; rename that resource")
     if cohorting and not any(pw.isolation is not None for pw in sc.pathways.values()):
         raise ScenarioFileError(src, f"resources.{cohorting[0]}.cohort_units",
                                 "staff are cohorted for isolated patients, but no pathway has 'isolation'")

@@ -51,3 +51,13 @@ def test_appointments_and_no_shows(rng: np.random.Generator) -> None:
     minute_of_day = t % 1440
     assert minute_of_day.min() >= 480 and minute_of_day.max() <= 480 + 29 * 10
     assert set(((t // 1440) % 7).astype(int)) <= {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("per_min", 1 / 60), ("per_day", 24.0), ("per_week", 168.0)])
+def test_rate_units_are_the_same_stream_in_other_units(unit: str, factor: float) -> None:
+    hourly = Arrival(name="ed", mix={"x": 1.0}, rates=[3.0, 9.0, 6.0])
+    other = Arrival(name="ed", mix={"x": 1.0}, rates=[r * factor for r in hourly.rates], rate_unit=unit)
+    a = poisson_times(hourly, 3 * 1440.0, np.random.default_rng(4))
+    b = poisson_times(other, 3 * 1440.0, np.random.default_rng(4))
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert a.size > 300

@@ -167,3 +167,77 @@ def test_distribution_needs_its_parameters(tmp_path: Path) -> None:
     err = load_bad(tmp_path, d)
     assert err.field == "pathways.urgent.steps[1].duration"
     assert "sd" in err.problem
+
+
+def _with_isolation(**iso: Any) -> dict[str, Any]:
+    d = base_copy()
+    d["resources"]["iso_room"] = {"kind": "room", "count": 1, "space_use": "store"}
+    d["pathways"]["clinic_visit"]["isolation"] = {"share": 0.1, "room": "iso_room", **iso}
+    return d
+
+
+def test_response_levers_name_the_bad_field(tmp_path: Path) -> None:
+    d = _with_isolation(room="nope")
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.clinic_visit.isolation.room" and "'nope'" in err.problem
+    err = load_bad(tmp_path, _with_isolation(room="nurse"))
+    assert err.field == "pathways.clinic_visit.isolation.room" and "room or bed" in err.problem
+    err = load_bad(tmp_path, _with_isolation(room="clinic"))  # also a step need
+    assert err.field == "pathways.clinic_visit.isolation.room"
+    err = load_bad(tmp_path, _with_isolation(if_full="cohort"))
+    assert err.field == "pathways.clinic_visit.isolation" and "cohort" in err.problem
+    err = load_bad(tmp_path, _with_isolation(after="triage"))
+    assert err.field == "pathways.clinic_visit" and "'triage'" in err.problem
+    err = load_bad(tmp_path, _with_isolation(share=1.5))
+    assert err.field == "pathways.clinic_visit.isolation.share"
+    d = _with_isolation()
+    d["resources"]["iso_room"]["preemptive"] = True
+    assert load_bad(tmp_path, d).field == "resources.iso_room.preemptive"
+    d = base_copy()
+    d["resources"]["nurse"]["cohort_units"] = 1  # no pathway isolates anyone
+    assert load_bad(tmp_path, d).field == "resources.nurse.cohort_units"
+    d = _with_isolation()
+    d["resources"]["nurse"]["cohort_units"] = 2  # the roster has at most 2 on duty
+    err = load_bad(tmp_path, d)
+    assert err.field == "resources.nurse" and "cohort_units" in err.problem
+
+
+def test_closures_queue_limits_and_units_are_checked(tmp_path: Path) -> None:
+    d = base_copy()
+    d["resources"]["bed"]["closures"] = [{"start_h": 10, "end_h": 5, "count": 1}]
+    assert load_bad(tmp_path, d).field == "resources.bed.closures[0]"
+    d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5}]
+    assert "exactly one" in load_bad(tmp_path, d).problem
+    d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5, "count": 1, "deep_clean_h": float("nan")}]
+    assert load_bad(tmp_path, d).field == "resources.bed.closures[0].deep_clean_h"
+    d = base_copy()
+    d["resources"]["pump"]["closures"] = [{"start_h": 1, "end_h": 5, "count": 1}]
+    assert "rooms and beds" in load_bad(tmp_path, d).problem
+    d = base_copy()
+    d["resources"]["bed"]["queue_limit"] = -1
+    assert load_bad(tmp_path, d).field == "resources.bed.queue_limit"
+    d = base_copy()
+    d["pathways"]["urgent"]["steps"][1]["on_full"] = "nowhere"
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent" and "'nowhere'" in err.problem
+    d = base_copy()
+    d["arrivals"][0]["rate_unit"] = "per_fortnight"
+    assert load_bad(tmp_path, d).field == "arrivals[0].rate_unit"
+    d = base_copy()
+    d["run"]["batches"] = 1
+    assert load_bad(tmp_path, d).field == "run.batches"
+
+
+def test_a_closed_space_must_exist_in_the_facility(tiny_facility: Any) -> None:
+    from scenarios.operations.runs import check
+
+    d = base_copy()
+    d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5, "space": "L1-R9"}]
+    sc = scenarios.from_dict(d, source="tiny.yaml")
+    with pytest.raises(ScenarioFileError) as info:
+        check(sc, tiny_facility)  # type: ignore[arg-type]
+    assert info.value.field == "resources.bed.closures[0].space" and "'L1-R9'" in info.value.problem
+    d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5, "space": "L0-R1"}]  # a clinic, not a bay
+    with pytest.raises(ScenarioFileError) as info:
+        check(scenarios.from_dict(d, source="tiny.yaml"), tiny_facility)  # type: ignore[arg-type]
+    assert "ward_bay" in info.value.problem
