@@ -149,7 +149,8 @@ for c in json.load(sys.stdin):
     conc = models.ConcentrationModel(data_registry=reg, room=models.Room(volume=c["volume_m3"]),
                                      ventilation=vent, infected=infected, evaporation_factor=0.3)
     present = models.SpecificInterval(tuple(map(tuple, c["exposed_present"])))
-    exposed = models.Population(number=1, presence=present, activity=act, mask=models.Mask(c["exposed_mask_in"], 0.0), host_immunity=0.0)
+    exposed = models.Population(number=1, presence=present, activity=act,
+                                mask=models.Mask(c["exposed_mask_in"], 0.0), host_immunity=0.0)
     model = models.ExposureModel(data_registry=reg, concentration_model=conc, short_range=(), exposed=exposed,
                                  geographical_data=models.Cases())
     p = np.atleast_1d(model.infection_probability() / 100.0)
