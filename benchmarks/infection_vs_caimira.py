@@ -32,6 +32,13 @@ virtual environment and is run in a subprocess::
 
     python3.11 -m venv /tmp/caimira-venv && /tmp/caimira-venv/bin/pip install caimira
     .venv/bin/python benchmarks/infection_vs_caimira.py --caimira-python /tmp/caimira-venv/bin/python
+
+``--week`` also times medtwin's exposure for one simulated week of the sample
+hospital (CAiMIRA has no equivalent): the sample week's arrivals, staff, rooms
+and beds scaled by ``--scale`` (6 gives more than 10,000 patient visits in the
+same building, more people to a room), one operations run, then the exposure
+of everyone to an undiagnosed measles case in the ED waiting room, timed
+separately from the operations run.
 """
 
 from __future__ import annotations
@@ -177,7 +184,61 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--caimira-python", default="/tmp/caimira-venv/bin/python",
                     help="python of a virtual environment with caimira installed")
+    ap.add_argument("--week", action="store_true", help="also time a week of the sample hospital")
+    ap.add_argument("--scale", type=int, default=6, help="scale of the sample week for --week (default 6)")
     args = ap.parse_args(argv)
+    caimira_table(args.caimira_python)
+    if args.week:
+        week(args.scale)
+    return 0
+
+
+def week(scale: int) -> None:
+    """Time the exposure of one busy simulated week, beyond its operations run."""
+    import scenarios
+    from scenarios.hazards.infection.response import operations_variant
+    from scenarios.hazards.infection.runs import exposure_of
+    from scenarios.hazards.infection.schema import InfectionScenario
+    from scenarios.operations import run_replication as ops_run
+    from scenarios.runner import resolve_facility
+
+    sc = scenarios.load("scenarios/library/sample_hospital_measles_ed.yaml")
+    assert isinstance(sc, InfectionScenario)
+    fac = resolve_facility(sc)
+    ops = sc.ops
+    arrivals = [a.model_copy(update={"weekday_factors": [f * scale for f in a.weekday_factors]})
+                if a.kind == "poisson" else
+                a.model_copy(update={"per_day": a.per_day * scale, "interval_min": a.interval_min / scale})
+                for a in ops.arrivals]
+    resources = {}
+    for n, r in ops.resources.items():
+        if r.roster:
+            shifts = [s.model_copy(update={"count": s.count * scale}) for s in r.roster]
+            resources[n] = r.model_copy(update={"roster": shifts})
+        elif r.count is not None:
+            resources[n] = r.model_copy(update={"count": r.count * scale})
+        else:
+            spaces = fac.spaces_with_use(r.space_use or "")
+            units = sum(max(1, s.beds) for s in spaces) if r.kind == "bed" else len(spaces)
+            resources[n] = r.model_copy(update={"count": units * scale})
+    busy = ops.model_copy(update={"arrivals": arrivals, "resources": resources})
+    sc = sc.model_copy(update={"days": 7.0, "operations": busy, "interventions": []})
+    iv = sc.all_interventions()[0]
+    ops_sc = operations_variant(sc, iv)
+    t = time.perf_counter()
+    rep = ops_run(ops_sc, fac, np.random.default_rng(1), 0)
+    t_ops = time.perf_counter() - t
+    t = time.perf_counter()
+    people, exp = exposure_of(sc, iv, fac, rep.tables["events"], horizon_min=ops_sc.run.length_min,
+                              rng=np.random.default_rng(2))
+    t_exp = time.perf_counter() - t
+    print(f"\nweek of the sample hospital x{scale}: {rep.tables['patients'].num_rows} patient visits, "
+          f"{rep.tables['events'].num_rows} steps, {people.n} people; operations {t_ops:.1f} s, "
+          f"exposure {t_exp:.2f} s (budget 10 s); {exp.secondary.sum():.3g} expected secondary cases")
+
+
+def caimira_table(python: str) -> None:
+    """Print medtwin against CAiMIRA for every case."""
     payload = []
     ours: list[tuple[float, float, float, float]] = []
     for i, case in enumerate(CASES):
@@ -188,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         own = medtwin_risk(case, MEDTWIN_DEPOSITION_PER_H, emission[:1])
         ours.append((float(same[0]), float(same[1:].mean()), float(own[0]), time.perf_counter() - t))
         payload.append({**asdict(case), "emission": emission.tolist()})
-    theirs, version, wall = caimira_risks(args.caimira_python, payload)
+    theirs, version, wall = caimira_risks(python, payload)
     print(f"CAiMIRA {version} (subprocess {wall:.1f} s with its imports); {DRAWS} emission draws per case")
     print(f"{'case':<30}{'medtwin':>11}{'CAiMIRA':>11}{'ratio':>8}{'lognormal mean ratio':>22}"
           f"{'own defaults':>14}{'ratio':>8}{'medtwin s':>11}{'CAiMIRA s':>11}")
@@ -200,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
           f"\nlognormal mean ratio: the same over {DRAWS} shared lognormal emission draws;"
           f"\nown defaults: medtwin's deposition {MEDTWIN_DEPOSITION_PER_H} /h instead of CAiMIRA's settling "
           f"{CAIMIRA_SETTLING_PER_H:.3f} /h (slower removal, higher risk, most where air changes are few).")
-    return 0
 
 
 if __name__ == "__main__":
