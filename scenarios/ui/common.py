@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import streamlit as st
@@ -34,6 +35,7 @@ __all__ = [
     "facility_label",
     "keep_facility",
     "known_facilities",
+    "library_scenarios",
     "plural",
     "readable_error",
     "results_root",
@@ -136,3 +138,18 @@ def current_facility() -> Facility:
         st.error(f"Cannot open the facility file: {readable_error(exc)}")
         st.stop()
         raise  # st.stop() raises; this line keeps type checkers informed
+
+
+@st.cache_resource(show_spinner=False)
+def library_scenarios(kind: str) -> dict[str, str]:
+    """The shipped scenarios of ``kind``: name -> file (a file of a kind not installed is skipped)."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for entry in sorted(files("scenarios.library").iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("kind") == kind:
+            out[str(data.get("name", entry.name))] = str(entry)
+    return out

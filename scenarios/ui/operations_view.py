@@ -12,7 +12,6 @@ bottlenecks with the reason for each.
 from __future__ import annotations
 
 import math
-from importlib.resources import files
 from typing import Any
 
 import streamlit as st
@@ -24,6 +23,7 @@ from scenarios.ui.common import (
     facility_key,
     facility_label,
     known_facilities,
+    library_scenarios,
     readable_error,
 )
 from scenarios.ui.compare import KPI_GROUPS, Run, compare, kpi_value
@@ -38,28 +38,13 @@ from scenarios.ui.run_panel import follow, launch
 from scenarios.ui.stored import replication_kpis, summary, table, tables_of
 from scenarios.ui.whatif import Levers, apply, horizon, units_of
 
-__all__ = ["library_scenarios", "page"]
+__all__ = ["page"]
 
 MAX_VARIANTS = 3
 DEFAULT_DAYS = 3
 DEFAULT_REPLICATIONS = 3
 #: Typical wall time (s) of one operations worker, for the progress bar of a one-replication run.
 TYPICAL_S = 15.0
-
-
-@st.cache_resource(show_spinner=False)
-def library_scenarios(kind: str) -> dict[str, str]:
-    """The shipped scenarios of ``kind``: name -> file (a file of a kind not installed is skipped)."""
-    import yaml
-
-    out: dict[str, str] = {}
-    for entry in sorted(files("scenarios.library").iterdir(), key=lambda p: p.name):
-        if not entry.name.endswith(".yaml"):
-            continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("kind") == kind:
-            out[str(data.get("name", entry.name))] = str(entry)
-    return out
 
 
 def _base() -> OperationsScenario:

@@ -1,0 +1,231 @@
+"""Evacuation drill page: set up a drill, run it, replay it on the plan, read RSET (and ASET) and risks.
+
+The safety officer's question ("fire in ward 3B at 03:00 with night
+staffing: does every patient get past the smoke barrier in time, and who is
+at risk?"): start from a shipped drill (night or day occupancy, with or
+without a fire), change occupancy, staffing, strategy, time limit and where a
+fire starts; run it; replay it level by level (play, pause, scrub, speed),
+with smoke once a fire is modelled; and read the evacuated-over-time curve,
+RSET per compartment against ASET, and the patients at risk with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import scenarios
+from facility import Facility
+from scenarios.evacuation import EvacuationScenario
+from scenarios.ui.common import (
+    current_facility,
+    facility_key,
+    facility_label,
+    library_scenarios,
+    load_facility,
+    plural,
+    readable_error,
+)
+from scenarios.ui.drill import DrillLevers, drill
+from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_table
+from scenarios.ui.jobs import Job
+from scenarios.ui.playback import Playback, Smoke, frame_figure, plan_picture
+from scenarios.ui.run_panel import follow, launch
+from scenarios.ui.stored import summary, table, tables_of
+
+__all__ = ["page"]
+
+#: Typical wall time (s) of the shipped night drill, to pace its progress bar.
+TYPICAL_S = 35.0
+#: Most frames a playback offers: enough for a smooth 15-minute replay, few enough to scrub.
+MAX_FRAMES = 600
+#: Seconds between two frames while playing.
+TICK_S = 0.5
+#: Playback speeds: minutes of drill per second of replay.
+SPEEDS = (0.5, 1.0, 2.0, 5.0)
+MODES = ("progressive", "full", "horizontal")
+POLICIES = ("most_dependent", "nearest", "by_ward")
+LIFTS = ("all", "evacuation", "none")
+GROWTH = ("slow", "medium", "fast", "ultrafast")
+
+
+def _mean(summary_: dict[str, Any], key: str) -> float:
+    v = summary_.get(key)
+    if isinstance(v, dict) and v.get("mean") is not None:
+        return float(v["mean"])
+    return math.nan
+
+
+def _setup(facility: Facility) -> EvacuationScenario | None:
+    lib = library_scenarios("evacuation")
+    names = list(lib)
+    night = "sample_hospital_night_evacuation"
+    default = names.index(night) if night in names else 0
+    name = st.selectbox("Starting state", names, index=default, key="evac_base",
+                        help="a shipped drill: who is in the building at the alarm, staffing, strategy")
+    base = scenarios.load(lib[name])
+    assert isinstance(base, EvacuationScenario)
+    st.caption(base.description)
+    c1, c2, c3, c4 = st.columns(4)
+    occupancy = c1.slider("Bed occupancy (% of the drill's)", 0, 150, 100, 5, key="evac_occupancy")
+    staff = c2.slider("Staff on duty (% of the drill's)", 0, 300, 100, 10, key="evac_staff")
+    limit = c3.number_input("Time limit (min)", 5, 240, int(base.max_time // 60), 5, key="evac_limit")
+    mode = c4.selectbox("Strategy", MODES, index=MODES.index(base.strategy.mode), key="evac_mode")
+    c1, c2, c3, c4 = st.columns(4)
+    comps = sorted(facility.compartments)
+    fire_comps = c1.multiselect("Compartments evacuated first", comps, key="evac_fire_comps",
+                                default=[c for c in base.strategy.fire_compartments if c in comps])
+    policy = c2.selectbox("Staff go first to", POLICIES, index=POLICIES.index(base.strategy.policy),
+                          key="evac_policy", format_func=lambda p: p.replace("_", " "))
+    lifts = c3.selectbox("Lifts used", LIFTS, index=LIFTS.index(base.strategy.lifts), key="evac_lifts")
+    after = base.strategy.vertical_after
+    vertical = c4.number_input("Vertical phase after (min)", 0, 240,
+                               int(after // 60) if after is not None else 15, 1, key="evac_vertical",
+                               disabled=mode != "progressive")
+    rooms = [s.id for s in facility.spaces if s.kind.value == "room"]
+    names_of = {s.id: f"{s.name} ({s.id})" if s.name else s.id for s in facility.spaces}
+    base_fire = base.hazard.fire.origin if base.hazard is not None and base.hazard.fire is not None else None
+    c1, c2, c3 = st.columns([1, 3, 2])
+    fire = c1.toggle("Fire", value=base_fire is not None, key="evac_fire")
+    origin = c2.selectbox("Fire starts in", rooms, key="evac_origin", disabled=not fire,
+                          index=rooms.index(base_fire) if base_fire in rooms else 0,
+                          format_func=names_of.__getitem__,
+                          help="the smoke and its ASET come from the fire model (docs/hazards.md)")
+    growth = c3.selectbox("Fire growth (t²)", GROWTH, index=1, key="evac_growth", disabled=not fire)
+    levers = DrillLevers(occupancy=occupancy / 100.0, staff=staff / 100.0, mode=mode,
+                         fire_compartments=tuple(fire_comps), policy=policy, lifts=lifts,
+                         vertical_after_min=float(vertical) if mode == "progressive" else None,
+                         max_minutes=float(limit), fire_origin=origin if fire else None,
+                         growth=growth, facility=facility_label(facility_key()))
+    try:
+        sc = drill(base, levers, base.name if not fire or base_fire else f"{base.name} fire")
+        if not fire and sc.hazard is not None:
+            sc = type(sc).model_validate({**sc.model_dump(), "hazard": None, "source": sc.source})
+    except Exception as exc:  # the page boundary
+        st.error(readable_error(exc))
+        return None
+    return sc
+
+
+@st.cache_resource(max_entries=4, show_spinner="Preparing the playback...")
+def _playback(path: str) -> Playback:
+    return Playback.build(table(path, "trajectories").query("replication == 0"),
+                          table(path, "agents").query("replication == 0"))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _smoke(path: str) -> Smoke:
+    return Smoke.build(table(path, "hazard_maps"))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Drawing the plan...")
+def _picture(fkey: str, level: str) -> tuple[str, tuple[float, float, float, float]]:
+    return plan_picture(load_facility(fkey), level)
+
+
+def _toggle_play() -> None:
+    st.session_state["pb_playing"] = not st.session_state.get("pb_playing", False)
+
+
+def _player(path: str, fkey: str, frames: list[int], *, step: int, level: str, hazard: bool) -> None:
+    pb = _playback(path)
+    facility = load_facility(fkey)
+    last = len(frames) - 1
+    if st.session_state.get("pb_playing"):
+        nxt = min(last, int(st.session_state.get("pb_frame", 0)) + step)
+        st.session_state["pb_frame"] = nxt
+        if nxt >= last:
+            st.session_state["pb_playing"] = False
+    if int(st.session_state.get("pb_frame", 0)) > last:
+        st.session_state["pb_frame"] = 0
+    i = st.select_slider("Time after the alarm", options=list(range(len(frames))), key="pb_frame",
+                         format_func=lambda k: f"{pb.times[frames[k]] / 60:.1f} min")
+    k = frames[i]
+    t = float(pb.times[k])
+    smoke = _smoke(path).at(t, facility, level) if hazard else ([], [])
+    lv = facility.level(level) if level in {x.id for x in facility.levels} else None
+    title = f"{level} {lv.name if lv else ''}: {t / 60:.1f} min after the alarm"
+    st.plotly_chart(frame_figure(_picture(fkey, level), pb, k, level, title=title, smoke=smoke),
+                    key="pb_chart")
+    a, b = int(pb.starts[k]), int(pb.starts[k + 1])
+    here = int((pb.level[a:b] == pb.levels.index(level)).sum()) if level in pb.levels else 0
+    st.caption(f"{plural(b - a, 'person', 'people')} of {pb.total:,} still inside, "
+               f"{plural(here, 'person', 'people')} on this level.")
+
+
+def _playback_panel(path: str, hazard: bool) -> None:
+    if "trajectories" not in tables_of(path):
+        st.info("This drill was run without trajectories: nothing to replay.")
+        return
+    pb = _playback(path)
+    fkey = facility_key()
+    facility = load_facility(fkey)
+    frames = pb.frames(MAX_FRAMES).tolist()
+    levels = [lv.id for lv in facility.levels if lv.id in pb.levels] or list(pb.levels)
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    level = c1.selectbox("Level", levels, key="pb_level",
+                         format_func=lambda x: f"{x} {facility.level(x).name}" if x in
+                         {lv.id for lv in facility.levels} else x)
+    speed = c2.select_slider("Speed (minutes of drill per second)", SPEEDS, value=1.0, key="pb_speed")
+    playing = bool(st.session_state.get("pb_playing", False))
+    c3.button("Pause" if playing else "Play", key="pb_play", on_click=_toggle_play, type="primary")
+    dt = float(np.median(np.diff(pb.times[frames]))) if len(frames) > 1 else 1.0
+    step = max(1, round(speed * 60.0 * TICK_S / max(dt, 1e-9)))
+    player = st.fragment(_player, run_every=TICK_S if playing else None)
+    player(path, fkey, frames, step=step, level=level, hazard=hazard)
+
+
+def _results(job: Job) -> None:
+    path = str(job.run_dir)
+    s = summary(path)
+    have = tables_of(path)
+    hazard = "hazard_maps" in have
+    total = int(_mean(s, "total"))
+    st.subheader("Results")
+    m = st.columns(6)
+    m[0].metric("RSET (everyone safe)", minutes(_mean(s, "rset_s")))
+    m[1].metric("evacuated", f"{int(_mean(s, 'evacuated')):,} of {total:,}")
+    m[2].metric("in a refuge", f"{int(_mean(s, 'in_refuge')):,}")
+    m[3].metric("still inside", f"{int(_mean(s, 'remaining')):,}")
+    m[4].metric("stranded", f"{int(_mean(s, 'stranded')):,}")
+    m[5].metric("ventilators run out", f"{int(_mean(s, 'ventilators_run_out')):,}")
+    if hazard:
+        h = st.columns(4)
+        h[0].metric("first space untenable", minutes(_mean(s, "first_untenable_s")))
+        h[1].metric("spaces untenable", f"{int(_mean(s, 'spaces_untenable')):,}")
+        h[2].metric("people safe after their ASET", f"{int(_mean(s, 'negative_margin') or 0):,}")
+        h[3].metric("patients over the smoke dose limit", f"{int(_mean(s, 'fed_exceeded_patients') or 0):,}")
+    tabs = st.tabs(["Playback", "Evacuated over time", "RSET per compartment", "Patients at risk"])
+    with tabs[0]:
+        _playback_panel(path, hazard)
+    with tabs[1]:
+        st.plotly_chart(curve_figure(table(path, "evacuated_over_time").query("replication == 0")),
+                        key="evac_curve")
+    with tabs[2]:
+        st.dataframe(rset_table(s, table(path, "aset_rset") if "aset_rset" in have else None),
+                     hide_index=True, key="evac_rset")
+        st.caption("RSET: from the alarm to the moment the last person who started in the compartment "
+                   "was safe. ASET: when the compartment first became untenable (outside the room of "
+                   "origin); a negative margin means people were still there when it did.")
+    with tabs[3]:
+        risks = at_risk(table(path, "agents"), table(path, "people") if "people" in have else None)
+        st.dataframe(risks, hide_index=True, key="evac_risks")
+
+
+def page() -> None:
+    """Draw the Evacuation drill page."""
+    facility = current_facility()
+    st.title("Evacuation drill")
+    sc = _setup(facility)
+    if sc is None:
+        return
+    if st.button("Run the drill", type="primary", key="evac_run"):
+        st.session_state["pb_frame"] = 0
+        st.session_state["pb_playing"] = False
+        launch("evac", [("drill", sc)])
+    jobs = follow("evac", typical_s=TYPICAL_S)
+    if jobs is not None:
+        _results(jobs[0])
