@@ -50,7 +50,7 @@ def test_a_drill_runs_and_its_results_replay(app: AppTest, tmp_path: Path) -> No
     names = [t["name"] for t in chart["data"]]
     assert any(n.startswith("beds (") for n in names) and any(n.startswith("staff (") for n in names)
     first_level = at.selectbox(key="pb_level").value
-    other = [lv for lv in at.selectbox(key="pb_level").options if not lv.startswith(first_level)][0]
+    other = next(lv for lv in at.selectbox(key="pb_level").options if not lv.startswith(first_level))
     at.selectbox(key="pb_level").set_value(other.split()[0]).run()
     assert not at.exception
     title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
