@@ -13,7 +13,7 @@ operations reuse the baseline's operations run.
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,16 +74,14 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
                                 "route; give 'emission' or 'contact'")
 
 
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """The operations run and exposure of one intervention in one replication."""
+    """The operations KPIs and the exposure of one intervention in one replication."""
 
-    def __init__(self, iv: Intervention, ops_kpis: dict[str, float], people: People, exposure: Exposure,
-                 wall_s: float) -> None:
-        self.intervention = iv
-        self.ops_kpis = ops_kpis
-        self.people = people
-        self.exposure = exposure
-        self.wall_s = wall_s
+    intervention: Intervention
+    ops_kpis: dict[str, float]
+    people: People
+    exposure: Exposure
 
 
 def _breathing(people: People, masks: MaskPolicy, sc: InfectionScenario) -> tuple[np.ndarray, np.ndarray]:
@@ -180,9 +178,8 @@ def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.ran
             ops = base_ops
         if base_ops is None:
             base_ops = ops
-        t1 = time.perf_counter()
         people, exp = exposure_of(scenario, iv, facility, ops.tables["events"], horizon_min=horizon,
                                   rng=np.random.default_rng(emission_seed))
-        outcomes.append(Outcome(iv, dict(ops.kpis), people, exp, time.perf_counter() - t1))
+        outcomes.append(Outcome(iv, dict(ops.kpis), people, exp))
     kpis, tables = replication_tables(scenario, facility, outcomes, closed_space=close[0] if close else None)
     return Replication(index=index, kpis=kpis, tables=tables)
