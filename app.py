@@ -31,7 +31,7 @@ def main() -> None:
     st.set_page_config(page_title="medtwin", page_icon=":hospital:", layout="wide")
     ensure_session()
     pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0)
-             for i, (path, title, icon, url) in enumerate(PAGES) if (PAGE_DIR / path).exists()]
+             for i, (path, title, icon, url) in enumerate(PAGES)]
     st.navigation(pages).run()
 
 

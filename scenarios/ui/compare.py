@@ -39,7 +39,8 @@ class Run:
     replications: Mapping[int, Mapping[str, float]]
 
 
-#: Groups of KPIs a planner compares: (title, name pattern, unit); units say how to show them.
+#: Groups of KPIs a planner compares: title -> (name patterns joined by ``|``, unit).  Units say how
+#: to show them: ``%`` shares, ``min`` minutes, ``s`` seconds shown as minutes, ``n`` counts.
 KPI_GROUPS: dict[str, tuple[str, str]] = {
     "Length of stay (mean, min)": ("los.*.mean", "min"),
     "Length of stay (90th percentile, min)": ("los.*.p90", "min"),
@@ -51,7 +52,16 @@ KPI_GROUPS: dict[str, tuple[str, str]] = {
     "Bed occupancy": ("beds.occupancy.*", "%"),
     "Boarding (mean, min)": ("boarding.mean_min", "min"),
     "Patients": ("patients.*", "n"),
+    "RSET (min)": ("rset_s|rset_compartment.*|rset_level.*", "s"),
+    "ASET and margin (min)": ("aset_compartment.*|margin_compartment.*|min_margin_s", "s"),
+    "People (evacuation)": ("total|evacuated|in_refuge|remaining|stranded|left_behind|"
+                            "ventilators_run_out", "n"),
+    "Infection": ("secondary_cases*|exposed*|infected*", "n"),
 }
+
+
+#: Factor from a KPI's stored unit to the unit shown.
+UNIT_SCALE = {"%": 100.0, "s": 1.0 / 60.0, "min": 1.0, "n": 1.0}
 
 
 def kpi_value(v: Any) -> float:
@@ -67,7 +77,14 @@ def kpi_label(name: str, pattern: str) -> str:
 
     >>> kpi_label("los.ed_majors.mean", "los.*.mean"), kpi_label("boarding.mean_min", "boarding.mean_min")
     ('ed_majors', 'boarding.mean_min')
+    >>> kpi_label("rset_compartment.L2-A", "rset_s|rset_compartment.*")
+    'L2-A'
+
     """
+    for part in pattern.split("|"):
+        if fnmatch.fnmatchcase(name, part):
+            pattern = part
+            break
     head, star, tail = pattern.partition("*")
     if not star:
         return name
@@ -82,7 +99,7 @@ def _fmt(mean: float, hw: float, unit: str) -> str:
     """
     if math.isnan(mean):
         return "-"
-    scale, fmt = (100.0, "{:.1f} %") if unit == "%" else (1.0, "{:.1f}")
+    scale, fmt = UNIT_SCALE.get(unit, 1.0), "{:.1f} %" if unit == "%" else "{:.1f}"
     text = fmt.format(mean * scale)
     return text + (f" ± {hw * scale:.1f}" if not math.isnan(hw) else " (1 replication)")
 
@@ -100,10 +117,11 @@ def compare(runs: list[Run], pattern: str, unit: str) -> pd.DataFrame:
     A delta reads "+12.0 ± 3.1 *" when its paired interval excludes zero
     (the change is more than the noise of the replications).
     """
-    names = sorted({k for r in runs for k in r.summary if fnmatch.fnmatchcase(k, pattern)
+    parts = pattern.split("|")
+    names = sorted({k for r in runs for k in r.summary if any(fnmatch.fnmatchcase(k, p) for p in parts)
                     and isinstance(r.summary[k], Mapping)})
     rows = []
-    scale = 100.0 if unit == "%" else 1.0
+    scale = UNIT_SCALE.get(unit, 1.0)
     for name in names:
         row: dict[str, Any] = {"kpi": kpi_label(name, pattern)}
         for r in runs:

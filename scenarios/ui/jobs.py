@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scenarios.base import ScenarioBase
     from scenarios.store import StoredRun
 
-__all__ = ["JOB_DIR", "Job", "Status", "cached_run", "cancel", "run_folder", "start", "status"]
+__all__ = ["JOB_DIR", "Job", "Status", "cached_run", "cancel", "opened", "run_folder", "start", "status"]
 
 #: Folder under the results store for the workers' scenario files, status files and logs.
 JOB_DIR = "_app_jobs"
@@ -126,6 +126,15 @@ def start(root: Path, scenario: ScenarioBase, label: str) -> Job:
         cwd=Path(__file__).resolve().parents[2])
     log.close()
     return Job(label=label, run_dir=folder, status_file=status_file, proc=proc)
+
+
+def opened(root: Path, run_dir: Path, label: str) -> Job:
+    """A finished job for a run already in the store (to show it on its page)."""
+    work = root / JOB_DIR / run_dir.name
+    work.mkdir(parents=True, exist_ok=True)
+    status_file = work / "status.json"
+    status_file.write_text(json.dumps({"state": "done"}))
+    return Job(label=label, run_dir=run_dir, status_file=status_file)
 
 
 def status(job: Job) -> Status:
