@@ -60,6 +60,9 @@ MULLION_MAX = 0.12
 WALL_SEARCH = (-0.4, 0.2)
 #: How far beyond the envelope line (m) the outside is looked at.
 BEYOND = (0.4, 3.0)
+#: Largest share of an opening's line with something standing in it below 0.9 m
+#: (a threshold strip, a person in the doorway).
+LOW_MAX = 0.4
 #: Largest distance (m) of an opening from the envelope for it to lie in the outer wall.
 ON_ENVELOPE = 0.5
 
@@ -77,6 +80,8 @@ class Surroundings:
             and walkways outside included, whatever stands on them).
         ceiling: Cells with returns at the storey's ceiling height.
         any_return: Cells with any return between floor and ceiling.
+        low: Cells with returns 0.15-0.9 m above the floor (a wall's foot, a
+            sill, furniture): an opening has nothing standing in its line.
         band_points: Plan coordinates (n, 2) of the wall-band points, to
             measure widths between the jamb faces as for doors.
     """
@@ -88,6 +93,7 @@ class Surroundings:
     floor_level: np.ndarray
     ceiling: np.ndarray
     any_return: np.ndarray
+    low: np.ndarray
     band_points: np.ndarray
 
 
@@ -260,6 +266,12 @@ def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions) -> 
         seen = g.lookup(env.floor, fl.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
         if seen < 0.5:
             continue  # wall not seen rather than absent: the floor at its foot was not seen either
+        # A wall hidden in the wall band (behind a landing, a cabinet) still
+        # shows its foot; an opening has nothing standing in its line.
+        across = np.arange(-0.25, 0.15 + 1e-9, step)
+        line = xy[idx][:, None, :] + across[None, :, None] * outward[idx][:, None, :]
+        if g.lookup(env.low, line.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean() > LOW_MAX:
+            continue
         head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
         centre = (xy[idx[0]] + xy[idx[-1]]) / 2
         out.append(_Gap(centre, u, np.array([u[1], -u[0]]), width, float(seen), float(head)))

@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from facility.model import Door, Exit, Facility, Level, Space
+from facility.model import Exit, Facility, Level, Lift, Stair
 from lidar.assembly import connect_openings, keep_reachable, make_spaces, provisional_exit, side_label
+from lidar.cores import StoreySpaces, find_cores
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
@@ -135,11 +136,11 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     zbin = max(opt.voxel, spacing)
     base = storeys[0].floor
     levels: list[Level] = []
-    spaces: list[Space] = []
-    doors: list[Door] = []
     exits: list[Exit] = []
     plans: list[LevelPlan] = []
     evidence: list[dict[str, object]] = []
+    found: list[StoreySpaces] = []
+    angles: list[float] = []
     for n, st in enumerate(storeys):
         lid = f"L{n}"
         sel = vox[(vox[:, 2] >= st.low) & (vox[:, 2] < st.high)]
@@ -147,31 +148,38 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         _report_frame(lid, frame, report)
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
-        plan, s, d, judged = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
-                                             report=report, timer=timer, lattice=lattice,
-                                             ground=n == 0)
+        plan, ss, judged = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
+                                           report=report, timer=timer, lattice=lattice, ground=n == 0)
         if frame.rotated:
-            s = [frame.space_to_scan(x) for x in s]
-            d = [frame.door_to_scan(x) for x in d]
+            ss = replace(ss, spaces=[frame.space_to_scan(x) for x in ss.spaces],
+                         dropped=[frame.space_to_scan(x) for x in ss.dropped],
+                         doors=[frame.door_to_scan(x) for x in ss.doors])
             judged = [replace(j, exit=frame.exit_to_scan(j.exit)) for j in judged]
             plan = replace(plan, frame=frame)
-        e = [j.exit for j in judged]
+        s, d, e = ss.spaces, ss.doors, [j.exit for j in judged]
         evidence += [j.as_dict() for j in judged]
         plans.append(plan)
-        spaces += s
-        doors += d
+        found.append(ss)
+        angles.append(frame.angle)
         exits += e
         report.levels.append({
             "id": lid, "floor": round(st.floor, 3), "ceiling": round(st.ceiling, 3),
             "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
             "exits": len(e), "exit_evidence": [j.as_dict() for j in judged],
             "wall_angle_deg": round(math.degrees(frame.angle), 2), "wings_deg": list(frame.wings)})
+    stairs: list[Stair] = []
+    lifts: list[Lift] = []
+    if len(found) > 1:
+        with timer.stage("stairs and lifts", len(vox)):
+            found, stairs, lifts, notes = find_cores(vox, found, angles)
+        for note in notes:
+            report.warn(note)
+        _report_links(found, stairs, lifts, report)
+    spaces = [s for ss in found for s in ss.spaces]
+    doors = [d for ss in found for d in ss.doors]
     if not spaces:
         raise ExtractionError(label, "no room or corridor could be found "
                                      "(is the scan of a building interior?)")
-    if len(levels) > 1:
-        report.warn(f"{len(levels)} levels found but stairs and lifts are not detected: link the levels "
-                    "in the facility file ('stairs' and 'lifts', one space per level)")
     if exits:
         listed = "; ".join(f"{x['id']} ({x['width']} m, confidence {x['confidence']}: "
                            f"{', '.join(x['evidence'])})" for x in evidence)  # type: ignore[arg-type]
@@ -190,7 +198,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     with timer.stage("assemble", len(vox)):
         fac = Facility(
             name=fac_name, levels=tuple(levels), spaces=tuple(spaces), doors=tuple(doors),
-            exits=tuple(exits),
+            exits=tuple(exits), stairs=tuple(stairs), lifts=tuple(lifts),
             metadata={"source": label, "extracted_by": "lidar.extract",
                       "scan_floor_z": round(base, 3), "exits_to_confirm": report.exits_to_confirm,
                       "provisional_exits": report.provisional_exits,
@@ -204,7 +212,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
                     report: ExtractionReport, timer: _Timer, lattice: float, ground: bool
-                    ) -> tuple[LevelPlan, list[Space], list[Door], list[ExitCandidate]]:
+                    ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
     f = st.floor
     with timer.stage(f"{lid} grid", len(pts)):
         grid = Grid.covering(pts[:, :2], cell)
@@ -249,19 +257,44 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     masked = np.where(evidence, seg.labels, 0)
     doors, exits = connect_openings(lid, openings, grid, masked, seg.labels, by_label=by_label,
                             opt=opt, report=report)
+    seen_inside = ndimage.mean(floor | ceil, labels=seg.labels, index=sorted(by_label))
+    blind = frozenset(by_label[k].id for k, f_ in zip(sorted(by_label), seen_inside, strict=True)
+                      if f_ < BLIND_SEEN)
     spaces, doors = rooms_from_corridor_sides(lid, spaces, doors, grid=grid, wall=wall,
                                               band_points=pts[in_band, :2], opt=opt, lattice=lattice,
-                                              report=report)
+                                              report=report, blind=blind)
+    every = spaces
     spaces = keep_reachable(lid, spaces, doors, exits, report)
     kept = {s.id for s in spaces}
+    dropped = [s for s in every if s.id not in kept]
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
-                       cols.fill(f - 0.15, st.ceiling + 0.15) > 0, pts[in_band, :2])
+                       cols.fill(f - 0.15, st.ceiling + 0.15) > 0, cols.fill(f + 0.15, f + 0.9) > 0,
+                       pts[in_band, :2])
     judged, notes = judge_exits(lid, spaces, [e for e in exits if e.space in kept], env, ground=ground,
                                 opt=opt)
     for note in notes:
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
-    return plan, spaces, doors, judged
+    return plan, StoreySpaces(lid, st, spaces, dropped, doors), judged
+
+
+#: A space with floor or ceiling seen on fewer than this share of its cells was
+#: never looked into (a lift shaft, a room behind a shut door).
+BLIND_SEEN = 0.05
+
+
+def _report_links(found: list[StoreySpaces], stairs: list[Stair], lifts: list[Lift],
+                  report: ExtractionReport) -> None:
+    """Warn about storeys no stair or lift reaches (people there cannot get down)."""
+    linked = {sid for x in stairs for sid in x.spaces} | {sid for x in lifts for sid in x.spaces}
+    for ss in found:
+        if not any(s.id in linked for s in ss.spaces):
+            report.warn(f"level {ss.level}: no stair or lift joins it to the other levels; link it in the "
+                        "facility file ('stairs' and 'lifts') before an evacuation study")
+    for ss in found:
+        report.levels[[lv["id"] for lv in report.levels].index(ss.level)].update(
+            stairs=[x.id for x in stairs if any(s.id in x.spaces for s in ss.spaces)],
+            lifts=[x.id for x in lifts if any(s.id in x.spaces for s in ss.spaces)])
 
 
 def _report_frame(lid: str, frame: StoreyFrame, report: ExtractionReport) -> None:

@@ -49,7 +49,8 @@ def main_component(spaces: list[Space], doors: list[Door]) -> set[str]:
 
 def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], *, grid: Grid,
                               wall: np.ndarray, band_points: np.ndarray, opt: ExtractOptions,
-                              lattice: float, report: ExtractionReport) -> tuple[list[Space], list[Door]]:
+                              lattice: float, report: ExtractionReport, blind: frozenset[str] = frozenset()
+                              ) -> tuple[list[Space], list[Door]]:
     """Spaces and doors of a storey with unexplained corridor sides re-read from their walls.
 
     Args:
@@ -62,6 +63,9 @@ def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], 
         opt: Pipeline options (``side_*`` fields).
         lattice: Voxel pitch of an occupancy map, 0 for scans.
         report: Receives the ids of the rooms added (``side_rooms``) and a warning.
+        blind: Ids of spaces the scanner never saw into (no floor or ceiling
+            inside: lift shafts, rooms behind shut doors).  They do not count
+            as unexplained: their walls would not show their doors either.
 
     Returns:
         ``(spaces, doors)``, unchanged when no side qualifies.
@@ -75,7 +79,7 @@ def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], 
     changed = False
     for side in (1, -1):
         old = [s for s in spaces if s.id != cor.id and _on_side(s, frame, side)]
-        lost = sum(s.area for s in old if s.id not in main)
+        lost = sum(s.area for s in old if s.id not in main and s.id not in blind)
         if lost < opt.side_min_dropped_area:
             continue
         rooms = side_rooms(grid, wall, band_points, frame, side, opt=opt, lattice=lattice)

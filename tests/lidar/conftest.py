@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from shapely.geometry import box
 
-from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -68,3 +69,51 @@ def office_extraction(office_scan: np.ndarray):  # type: ignore[no-untyped-def]
     from lidar.extract import extract
 
     return extract(office_scan)
+
+
+def tower(storeys: int = 3, *, height: float = 3.4, ceiling: float = 2.8) -> Facility:
+    """A small multi-storey block: a 16 m corridor with four rooms south, and north two stair cores,
+    two lifts (with stores behind them) and a room; ground exits at the corridor's west end (open over
+    its whole width), the south entrance of room R1 and the east stair's discharge."""
+    spaces: list[Space] = []
+    doors: list[Door] = []
+    exits: list[Exit] = []
+    levels = []
+    def sp(lid: str, name: str, kind: SpaceKind, corners: tuple[float, float, float, float]) -> str:
+        sid = f"{lid}-{name}"
+        spaces.append(Space(id=sid, level=lid, kind=kind, polygon=box(*corners)))
+        return sid
+
+    def door(a: str, b: str, at: tuple[float, float], width: float) -> None:
+        doors.append(Door(id=f"D-{a}-{b}", spaces=(a, b), at=at, width=width))
+
+    for k in range(storeys):
+        lid = f"L{k}"
+        levels.append(Level(id=lid, elevation=k * height, ceiling_height=ceiling))
+        c = sp(lid, "C", SpaceKind.CORRIDOR, (0, 0, 16, 2.4))
+        for i in range(4):
+            room = sp(lid, f"R{i}", SpaceKind.ROOM, (4 * i, -5, 4 * i + 4, 0))
+            door(room, c, (4 * i + 2.0, 0.0), 1.0 + 0.1 * i)
+        door(sp(lid, "SW", SpaceKind.STAIR, (0, 2.4, 3, 7.8)), c, (1.5, 2.4), 1.2)
+        door(sp(lid, "LW", SpaceKind.LIFT, (3, 2.4, 5.4, 4.9)), c, (4.2, 2.4), 0.9)
+        n1 = sp(lid, "N1", SpaceKind.ROOM, (5.4, 2.4, 10.6, 7.8))
+        door(n1, c, (8.0, 2.4), 1.2)
+        door(sp(lid, "PW", SpaceKind.ROOM, (3, 4.9, 5.4, 7.8)), n1, (5.4, 6.35), 0.9)
+        door(sp(lid, "LE", SpaceKind.LIFT, (10.6, 2.4, 13, 4.9)), c, (11.8, 2.4), 0.9)
+        door(sp(lid, "PE", SpaceKind.ROOM, (10.6, 4.9, 13, 7.8)), n1, (10.6, 6.35), 0.9)
+        door(sp(lid, "SE", SpaceKind.STAIR, (13, 2.4, 16, 7.8)), c, (14.5, 2.4), 1.2)
+        if k == 0:
+            exits += [Exit(id="X-END", space=c, at=(0.0, 1.2), width=2.4),
+                      Exit(id="X-ENTRANCE", space=f"{lid}-R1", at=(6.0, -5.0), width=1.8),
+                      Exit(id="X-STAIR", space=f"{lid}-SE", at=(16.0, 5.6), width=1.2)]
+    ids = [f"L{k}" for k in range(storeys)]
+    # Walking length per storey of the scanner's dog-leg (lidar.synth_cores): 2 x 9 treads
+    # of 279 mm up the slope, and the turn across the half landing.
+    risers = 2 * round(height / 0.178 / 2)
+    walk = math.hypot((risers - 2) * 0.279, height) + 2 * 1.2
+    stairs = tuple(Stair(id=f"S-{s}", spaces=tuple(f"{x}-S{s}" for x in ids), width=1.2, flight_length=walk)
+                   for s in "WE")
+    lifts = tuple(Lift(id=f"LIFT-{s}", spaces=tuple(f"{x}-L{s}" for x in ids), car_width=1.4, car_depth=1.6,
+                       door_width=0.9) for s in "WE")
+    return Facility(name="tower", levels=tuple(levels), spaces=tuple(spaces), doors=tuple(doors),
+                    exits=tuple(exits), stairs=stairs, lifts=lifts)

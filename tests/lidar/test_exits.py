@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -41,7 +42,8 @@ def _room(beyond: str, *, gap: tuple[float, float] = (4.5, 6.0), lintel: bool = 
     lin = wall | (hole if lintel else False)
     any_ret = wall | floor_level | ceiling
     ii, jj = np.nonzero(wall)
-    env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, g.centres(ii, jj))
+    low = wall.copy()
+    env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, low, g.centres(ii, jj))
     return [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 2, 8, 8))], env
 
 
@@ -92,8 +94,7 @@ def test_unseen_wall_is_no_exit() -> None:
     spaces, env = _room("nothing")
     blind = env.floor.copy()
     blind[:60, :] = False  # the floor near the south wall was never seen
-    env = Surroundings(env.grid, env.wall, env.lintel, blind, env.floor_level, env.ceiling, env.any_return,
-                       env.band_points)
+    env = replace(env, floor=blind)
     exits, _ = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert exits == []
 
@@ -114,3 +115,12 @@ def test_corridor_end_open_over_its_whole_width_is_found() -> None:
     evidence = ex.facility.metadata["exit_evidence"]
     assert {e["id"] for e in evidence} == {x.id for x in found}
     assert all(e["confidence"] >= 0.5 and e["evidence"] for e in evidence)
+
+
+def test_wall_hidden_in_the_wall_band_but_standing_at_its_foot_is_no_exit() -> None:
+    """A landing or a cabinet hides the wall at 1-1.9 m, but its foot is seen: no opening."""
+    spaces, env = _room("nothing")
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
+    foot = env.low | ((np.abs(yy - 2) < 0.08) & (xx > 4.5) & (xx < 6.0))
+    exits, _ = judge_exits("L0", spaces, [], replace(env, low=foot), ground=True, opt=ExtractOptions())
+    assert exits == []

@@ -1,0 +1,408 @@
+"""Stair cores and lift shafts: what joins the storeys of a scanned building.
+
+**Stairs.**  Floor slabs hide the zone between one storey's ceiling and the
+next floor everywhere except where they are cut away: stairwells (and
+atria).  So the points in that slab zone, grouped in plan, mark candidate
+voids.  A void is a stair core when the points over its footprint, from one
+floor to the next, stack up in a stepped height distribution: at least
+:data:`MIN_STEPS` height peaks (tread tops) spaced evenly by a riser of
+0.12-0.23 m.  A lift shaft or an atrium has walls over that height but no
+treads.  The treads give the riser (the spacing), the going (the tread depth)
+and the flight width (each tread's long extent); the walking length per
+storey is the slope length of all treads plus, for a dog-leg (two rows of
+treads side by side), the turn across the half landing (twice the width).
+The space of each storey lying over the void becomes a stair space, and the
+cores found between consecutive storey pairs at the same plan place are one
+stair.
+
+**Lifts.**  A lift shaft is a closed rectangle of lift size that the scanner
+never saw into (its landing doors shut: no floor inside), repeated at the
+same plan place on several storeys.  Where the car stood with its doors open
+the scanner saw a small room of car size with a door: that gives the car
+size, the door width and the door's place, which the shut landing doors on
+the other storeys share (shafts are vertical).  A stack of at least two such
+rectangles with at least one seen shut is a lift; without an open landing
+door anywhere its doors are unknown and it is reported, not added.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import shapely
+from scipy import ndimage
+from shapely.geometry import MultiPoint, Point, Polygon
+from shapely.ops import nearest_points
+
+from facility.model import Door, Lift, Space, SpaceKind, Stair
+from lidar.levels import Storey
+
+__all__ = ["CAR_AREA_PER_PERSON", "MIN_STEPS", "StoreySpaces", "find_cores"]
+
+#: Evenly spaced tread peaks needed to call a void a stair (a storey of
+#: 2.7-4.5 m has 15-26 risers; furniture never stacks this regularly).
+MIN_STEPS = 8
+#: Riser heights (m) a stair can have (building codes: 0.15-0.19; margin for noise).
+RISER_RANGE = (0.12, 0.23)
+#: Plan cell (m) of the slab-zone void map.
+VOID_CELL = 0.2
+#: Smallest void (m^2) looked at; a stair core is larger than 3 m^2.
+MIN_VOID_AREA = 3.0
+#: Lift shaft size limits: area (m^2) and side (m).  A 630 kg car sits in a
+#: 1.6 x 2.1 m shaft; a bed lift's in about 2.6 x 3.4 m.
+SHAFT_AREA = (1.5, 15.0)
+SHAFT_SIDE = (1.1, 4.2)
+#: Car floor per person (m^2): the bed lift of HTM 08-02 (1.8 x 2.7 m) is rated for 21.
+CAR_AREA_PER_PERSON = 1.8 * 2.7 / 21
+
+
+@dataclass(frozen=True, slots=True)
+class StoreySpaces:
+    """One extracted storey as the core finder needs it (scan frame).
+
+    Attributes:
+        level: Level id.
+        storey: Its floor and ceiling.
+        spaces: Spaces kept (reachable through doors).
+        dropped: Spaces left out for want of a door (closed shafts among them).
+        doors: Its doors.
+    """
+
+    level: str
+    storey: Storey
+    spaces: list[Space]
+    dropped: list[Space]
+    doors: list[Door]
+
+
+@dataclass(frozen=True, slots=True)
+class _Core:
+    lower: int
+    rect: Polygon
+    riser: float
+    tread: float
+    width: float
+    steps: int
+    flights: int
+
+
+def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[float]
+               ) -> tuple[list[StoreySpaces], list[Stair], list[Lift], list[str]]:
+    """Find stairs and lifts and turn their spaces into stair and lift spaces.
+
+    Args:
+        points: All points of the scan (down-sampled), scan frame.
+        storeys: The extracted storeys, bottom to top.
+        angles: Each storey's main wall direction (radians, scan frame).
+
+    Returns:
+        The storeys with stair and lift spaces marked (and shafts behind shut
+        doors added back with their landing doors), the stairs, the lifts, and
+        one note per finding or problem for the report.
+    """
+    notes: list[str] = []
+    cores = [c for k in range(len(storeys) - 1)
+             for c in _voids(points, storeys[k].storey, storeys[k + 1].storey, k, angles[k])]
+    storeys, stairs = _stairs(storeys, cores, notes)
+    storeys, lifts = _lifts(points, storeys, notes)
+    return storeys, stairs, lifts, notes
+
+
+def _voids(points: np.ndarray, low: Storey, high: Storey, k: int, angle: float) -> list[_Core]:
+    """Stair cores between two storeys: slab-zone voids over a stepped height distribution.
+
+    A void's extent is the box, in the storey's wall frame (``angle``), of its
+    slab-zone points: flights hide parts of the enclosure walls, and the
+    minimum rectangle of what is left can lie diagonally.
+    """
+    lo, hi = low.ceiling + 0.15, high.floor - 0.15
+    if hi - lo < 0.1:
+        lo, hi = low.floor + 2.3, high.floor - 0.3  # no slab zone seen: look above head height
+    z = points[:, 2]
+    zone = points[(z > lo) & (z < hi)]
+    if len(zone) < 50:
+        return []
+    ca, sa = math.cos(angle), math.sin(angle)
+    local = zone[:, :2] @ np.array([[ca, -sa], [sa, ca]])  # scan frame -> wall frame
+    x0, y0 = local.min(axis=0) - 1.0
+    ij = ((local - (x0, y0)) / VOID_CELL).astype(np.int64)
+    occ = np.zeros(tuple(ij.max(axis=0) + 2), dtype=bool)
+    occ[ij[:, 0], ij[:, 1]] = True
+    lab, n = ndimage.label(ndimage.binary_closing(occ, iterations=2) | occ)
+    boxes: list[list[float]] = []
+    for k_lab in range(1, n + 1):
+        mine = lab[ij[:, 0], ij[:, 1]] == k_lab
+        if mine.sum() < 10:
+            continue
+        b = [*local[mine].min(axis=0), *local[mine].max(axis=0)]
+        # Pieces of one enclosure whose boxes overlap are one void.
+        for other in boxes:
+            if b[0] <= other[2] and other[0] <= b[2] and b[1] <= other[3] and other[1] <= b[3]:
+                other[:] = [min(b[0], other[0]), min(b[1], other[1]),
+                            max(b[2], other[2]), max(b[3], other[3])]
+                break
+        else:
+            boxes.append(b)
+    span = points[(z > low.floor + 0.08) & (z < high.floor - 0.08)]
+    out: list[_Core] = []
+    for bx0, by0, bx1, by1 in boxes:
+        if (bx1 - bx0) * (by1 - by0) < MIN_VOID_AREA:
+            continue
+        corners = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]]) @ np.array([[ca, sa], [-sa, ca]])
+        rect = Polygon(corners)
+        inside = span[shapely.contains_xy(rect.buffer(-0.05), span[:, 0], span[:, 1])]
+        core = _treads(inside, rect, low.floor, high.floor, k)
+        if core is not None:
+            out.append(core)
+    return out
+
+
+def _peaks(z: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Heights of the height-histogram peaks standing out of the walls' even background."""
+    h, e = np.histogram(z, bins=np.arange(lo, hi + 0.01, 0.01))
+    if not len(h):
+        return np.empty(0)
+    hs = ndimage.uniform_filter1d(h.astype(float), 3)
+    # Tread tops and their soffits 3-5 cm apart are one step: suppress within 7 cm.
+    top = (hs == ndimage.maximum_filter1d(hs, 7)) & (hs > 2.5 * float(np.median(hs)) + 2)
+    return e[np.flatnonzero(top)] + 0.005
+
+
+def _treads(pts: np.ndarray, rect: Polygon, floor: float, next_floor: float, k: int) -> _Core | None:
+    if len(pts) < 200:
+        return None
+    heights = _peaks(pts[:, 2], floor + 0.08, next_floor - 0.08)
+    d = np.diff(heights)
+    ok = d[(d > RISER_RANGE[0]) & (d < RISER_RANGE[1])]
+    if len(ok) < MIN_STEPS:
+        return None
+    riser = float(np.median(ok))
+    regular = int(np.sum(np.abs(d - riser) < 0.25 * riser))
+    if regular < MIN_STEPS:
+        return None
+    # Tread geometry, away from the enclosure walls at the void's edge.
+    inner = rect.buffer(-0.06)
+    keep = shapely.contains_xy(inner, pts[:, 0], pts[:, 1]) if not inner.is_empty else np.ones(len(pts), bool)
+    longs, shorts, centres = [], [], []
+    for h in heights:
+        t = pts[keep & (np.abs(pts[:, 2] - h) < 0.012), :2]
+        if len(t) < 8:
+            continue
+        c = t - t.mean(axis=0)
+        _, vecs = np.linalg.eigh(np.cov(c.T))
+        a, b = c @ vecs[:, 1], c @ vecs[:, 0]
+        longs.append(float(np.quantile(a, 0.98) - np.quantile(a, 0.02)))
+        shorts.append(float(np.quantile(b, 0.98) - np.quantile(b, 0.02)))
+        centres.append(t.mean(axis=0))
+    if len(longs) < MIN_STEPS // 2:
+        return None
+    width = float(np.median(longs))
+    going = [float(np.hypot(*(b - a))) for a, b in itertools.pairwise(centres)]
+    step_go = [g for g in going if 0.15 < g < 0.45]
+    tread = float(np.median(step_go)) if step_go else float(np.median(shorts))
+    cs = np.asarray(centres) - np.mean(centres, axis=0)
+    _, vecs = np.linalg.eigh(np.cov(cs.T))
+    across = cs @ vecs[:, 0]
+    flights = 2 if float(np.ptp(across)) > 0.6 * width else 1
+    steps = round((next_floor - floor) / riser)
+    return _Core(k, rect, riser, tread, width, steps, flights)
+
+
+def _over(spaces: list[Space], rect: Polygon) -> Space | None:
+    """The space lying over a void: most of its overlap inside the void's rectangle."""
+    best = max(spaces, key=lambda s: s.polygon.intersection(rect).area, default=None)
+    if best is None or best.polygon.intersection(rect).area < 0.3 * min(best.area, rect.area):
+        return None
+    return best
+
+
+def _stairs(storeys: list[StoreySpaces], cores: list[_Core], notes: list[str]
+            ) -> tuple[list[StoreySpaces], list[Stair]]:
+    chains: list[list[_Core]] = []
+    for c in sorted(cores, key=lambda c: c.lower):
+        for ch in chains:
+            last = ch[-1]
+            if last.lower == c.lower - 1 and last.rect.intersection(c.rect).area > 0.5 * min(c.rect.area,
+                                                                                               last.rect.area):
+                ch.append(c)
+                break
+        else:
+            chains.append([c])
+    marked: dict[str, set[str]] = {st.level: set() for st in storeys}
+    stairs: list[Stair] = []
+    for n, ch in enumerate(chains, start=1):
+        ids: list[str] = []
+        for k in range(ch[0].lower, ch[-1].lower + 2):
+            c = ch[min(k - ch[0].lower, len(ch) - 1)]
+            s = _over(storeys[k].spaces, c.rect)
+            if s is None:
+                at = c.rect.centroid
+                notes.append(f"stair core at ({at.x:.1f}, {at.y:.1f}): no reachable "
+                             f"space over it on level {storeys[k].level}; it does not link that level")
+                continue
+            ids.append(s.id)
+            marked[storeys[k].level].add(s.id)
+        if len(ids) < 2:
+            continue
+        rise = storeys[ch[0].lower + 1].storey.floor - storeys[ch[0].lower].storey.floor
+        c = ch[0]
+        width = float(np.median([x.width for x in ch]))
+        tread = float(np.median([x.tread for x in ch]))
+        length = math.hypot((c.steps - c.flights) * tread, rise) + (2 * width if c.flights > 1 else 0.0)
+        sid = f"S{n:02d}"
+        stairs.append(Stair(id=sid, spaces=tuple(ids), width=round(width, 2), flight_length=round(length, 2),
+                            riser_mm=round(c.riser * 1000), tread_mm=round(tread * 1000)))
+        notes.append(f"stair {sid} found at ({c.rect.centroid.x:.1f}, {c.rect.centroid.y:.1f}) joining "
+                     f"{', '.join(ids)}: {c.steps} risers of {c.riser * 1000:.0f} mm, "
+                     f"treads {tread * 1000:.0f} mm, "
+                     f"width {width:.2f} m, {c.flights} flight(s) per storey; confirm its width and where it "
+                     "discharges")
+    out = [replace(st, spaces=[replace(s, kind=SpaceKind.STAIR, use="stair") if s.id in marked[st.level]
+                               else s for s in st.spaces]) for st in storeys]
+    return out, stairs
+
+
+def _rect_like(p: Polygon) -> tuple[float, float] | None:
+    """Sides (short, long) of a polygon that is nearly its minimum rectangle, of lift-shaft size."""
+    if not SHAFT_AREA[0] <= p.area <= SHAFT_AREA[1]:
+        return None
+    rect = p.minimum_rotated_rectangle
+    if p.area < 0.8 * rect.area:
+        return None
+    c = np.asarray(rect.exterior.coords)
+    sides = sorted((float(np.hypot(*(c[1] - c[0]))), float(np.hypot(*(c[2] - c[1])))))
+    if not (SHAFT_SIDE[0] <= sides[0] and sides[1] <= SHAFT_SIDE[1]):
+        return None
+    return sides[0], sides[1]
+
+
+def _floor_seen(points: np.ndarray, st: Storey, p: Polygon) -> float:
+    """Share of a polygon's inner floor area (0.1 m cells) with returns at floor height."""
+    inner = p.buffer(-0.2)
+    if inner.is_empty:
+        return 0.0
+    z = points[:, 2]
+    near = points[(np.abs(z - st.floor) < 0.08)]
+    x0, y0, x1, y1 = inner.bounds
+    near = near[(near[:, 0] > x0) & (near[:, 0] < x1) & (near[:, 1] > y0) & (near[:, 1] < y1)]
+    near = near[shapely.contains_xy(inner, near[:, 0], near[:, 1])]
+    cells = {(int(a), int(b)) for a, b in np.floor(near[:, :2] / 0.1)}
+    return min(1.0, len(cells) * 0.01 / inner.area)
+
+
+def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
+           ) -> tuple[list[StoreySpaces], list[Lift]]:
+    # Candidates per storey: (storey index, space, shut?, door if open).
+    cands: list[tuple[int, Space, bool, Door | None]] = []
+    for k, st in enumerate(storeys):
+        for s in st.dropped:
+            if (s.kind is SpaceKind.ROOM and _rect_like(s.polygon)
+                    and _floor_seen(points, st.storey, s.polygon) < 0.1):
+                cands.append((k, s, True, None))
+        for s in st.spaces:
+            own = [d for d in st.doors if s.id in d.spaces]
+            if s.kind in (SpaceKind.ROOM, SpaceKind.CORRIDOR) and len(own) == 1 and _rect_like(s.polygon):
+                cands.append((k, s, False, own[0]))
+    stacks: list[list[tuple[int, Space, bool, Door | None]]] = []
+    for c in cands:
+        for stack in stacks:
+            ref = stack[0][1].polygon
+            if all(m[0] != c[0] for m in stack) and ref.intersection(c[1].polygon).area > 0.5 * min(
+                    ref.area, c[1].area):
+                stack.append(c)
+                break
+        else:
+            stacks.append([c])
+    lifts: list[Lift] = []
+    add: dict[int, list[Space]] = {}
+    marked: dict[int, set[str]] = {}
+    new_doors: dict[int, list[Door]] = {}
+    for stack in stacks:
+        stack.sort(key=lambda m: m[0])
+        shut = [m for m in stack if m[2]]
+        open_ = [m for m in stack if not m[2]]
+        if len(stack) < 2 or not shut or len(open_) > 1:
+            continue
+        where = stack[0][1].polygon.centroid
+        levels = ", ".join(storeys[m[0]].level for m in stack)
+        if not open_:
+            notes.append(f"closed rectangles of lift-shaft size at ({where.x:.1f}, {where.y:.1f}) on levels "
+                         f"{levels}, never seen open: probably a lift, but its landing doors were not "
+                         "seen, so it was not added; add it with its doors in the facility file")
+            continue
+        k_open, car, _, door = open_[0]
+        assert door is not None
+        car_w, car_d = _car_size(points, storeys[k_open].storey, car.polygon, door.at)
+        ids: list[str] = []
+        for k, s, is_shut, _ in stack:
+            if is_shut:
+                d = _landing_door(storeys[k], s, door)
+                if d is None:
+                    notes.append(f"lift shaft {s.id} on level {storeys[k].level}: no space beside the "
+                                 f"landing door seen open on level {storeys[k_open].level}; that stop was "
+                                 "left out")
+                    continue
+                add.setdefault(k, []).append(replace(s, kind=SpaceKind.LIFT, use="lift"))
+                new_doors.setdefault(k, []).append(d)
+            else:
+                marked.setdefault(k, set()).add(s.id)
+            ids.append(s.id)
+        if len(ids) < 2:
+            continue
+        lid = f"LIFT{len(lifts) + 1:02d}"
+        area = car_w * car_d
+        lifts.append(Lift(id=lid, spaces=tuple(ids), car_width=round(car_w, 2), car_depth=round(car_d, 2),
+                          door_width=door.width, capacity_persons=max(1, int(area / CAR_AREA_PER_PERSON)),
+                          bed_lift=car_w >= 1.4 and car_d >= 2.4))
+        notes.append(f"lift {lid} found at ({where.x:.1f}, {where.y:.1f}) serving {', '.join(ids)}: car "
+                     f"{car_w:.2f} x {car_d:.2f} m seen open on level {storeys[k_open].level}, landing doors "
+                     f"{door.width:.2f} m (shut on the other levels, placed where the open one is); confirm "
+                     "whether it is an evacuation lift")
+    out = []
+    for k, st in enumerate(storeys):
+        spaces = [replace(s, kind=SpaceKind.LIFT, use="lift") if s.id in marked.get(k, set()) else s
+                  for s in st.spaces] + add.get(k, [])
+        taken = {s.id for s in add.get(k, [])}
+        out.append(replace(st, spaces=spaces, dropped=[s for s in st.dropped if s.id not in taken],
+                           doors=st.doors + new_doors.get(k, [])))
+    return out, lifts
+
+
+def _car_size(points: np.ndarray, st: Storey, shaft: Polygon, door_at: tuple[float, float]
+              ) -> tuple[float, float]:
+    """Car width (along the door's wall) and depth: the car floor seen through the open door.
+
+    The region around an open car takes in the shaft walls, so the car is
+    measured on its floor's returns instead (falls back on the region's outline).
+    """
+    z = points[:, 2]
+    near = points[np.abs(z - st.floor) < 0.08]
+    near = near[shapely.contains_xy(shaft.buffer(-0.2), near[:, 0], near[:, 1])]
+    rect = MultiPoint(near[:, :2]).minimum_rotated_rectangle if len(near) >= 20 else shaft
+    if not isinstance(rect, Polygon) or rect.area < 0.5:
+        rect = shaft.minimum_rotated_rectangle
+    c = np.asarray(rect.exterior.coords)[:4]
+    edges = [(c[i], c[(i + 1) % 4]) for i in range(4)]
+    near_edge = min(range(4), key=lambda i: shapely.LineString(edges[i]).distance(Point(door_at)))
+    a, b = edges[near_edge]
+    a2, b2 = edges[(near_edge + 1) % 4]
+    return float(np.hypot(*(b - a))), float(np.hypot(*(b2 - a2)))
+
+
+def _landing_door(st: StoreySpaces, shaft: Space, seen: Door) -> Door | None:
+    """The shut landing door of a shaft, where the open one is on another storey."""
+    p = Point(seen.at)
+    beside = [s for s in st.spaces if s.polygon.distance(p) < 0.35 and s.id != shaft.id]
+    if not beside or shaft.polygon.distance(p) > 0.35:
+        return None
+    other = min(beside, key=lambda s: s.polygon.distance(p))
+    shared = shapely.intersection(shaft.polygon.boundary, other.polygon.boundary.buffer(0.05))
+    if shared.is_empty:
+        return None
+    at = nearest_points(shared, p)[0]
+    at = nearest_points(shaft.polygon.boundary, at)[0]
+    return Door(id=f"{st.level}-LD-{shaft.id}", spaces=(shaft.id, other.id),
+                at=(round(at.x, 3), round(at.y, 3)), width=seen.width)
