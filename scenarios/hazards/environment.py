@@ -20,7 +20,16 @@ import pyarrow as pa
 from facility.model import Facility
 from scenarios.hazards import tenability as ten
 from scenarios.hazards.conditions import DOSES, Conditions
-from scenarios.hazards.gas import LEAKAGE_ACH, GasState, exchange_rates, gas_step, new_gas, ppm, source_rate
+from scenarios.hazards.gas import (
+    LEAKAGE_ACH,
+    GasState,
+    exchange_rates,
+    gas_step,
+    new_gas,
+    ppm,
+    pure_density,
+    source_rate,
+)
 from scenarios.hazards.network import Network, build_network
 from scenarios.hazards.schema import HazardSpec
 from scenarios.hazards.smoke import CRITERIA, Smoke
@@ -116,7 +125,7 @@ class HazardEnvironment:
         g = self.gas
         mass = source_rate(self.spec.gas.source, g.time, g.time + self.dt, g.released)
         gas_step(g, self.net, node=self.gas_node, mass=mass, ach=self.gas_ach, exchange=self.gas_exchange,
-                 dt=self.dt)
+                 dt=self.dt, gas_density=pure_density(self.species))
         bad = self._gas_breach()
         self.gas_aset[bad & np.isnan(self.gas_aset)] = g.time
 

@@ -98,7 +98,7 @@ def alpert(q_kw: float, height: float, radius: float) -> tuple[float, float]:
 
     >>> dt, u = alpert(1000.0, 3.0, 0.3)
     >>> round(dt), round(u, 2)
-    (264, 6.65)
+    (271, 6.66)
     """
     if q_kw <= 0 or height <= 0:
         return 0.0, 0.0

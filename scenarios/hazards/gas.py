@@ -4,12 +4,15 @@ Per space ``i`` the gas density ``C_i`` (kg/m^3) in its mixing volume ``V_i`` ob
 
     dC_i/dt = G_i / V_i - lambda_i C_i + sum_j Q_ij (C_j - C_i) / V_i
 
-with ``G`` the source (kg/s), ``lambda = ACH / 3600`` the space's ventilation with clean air and
+with ``G`` the source (kg/s), ``lambda = ACH / 3600`` the space's ventilation with clean air (plus,
+in the source's space, the released gas's own volume flow ``G / rho_gas``, which pushes out as
+much mixture: the concentration never exceeds the pure gas) and
 ``Q_ij`` the exchange through an open door or exit (outside: ``C = 0``).  The step splits the
 two parts: the source and ventilation are integrated exactly over the step (so a single
-ventilated room follows ``C(t) = G/Q (1 - exp(-Q t / V))`` and decays as ``exp(-ACH t)`` to
-round-off), then the exchange moves mass between neighbours conservatively, sub-stepped so no
-space gives more than half its gas in one sub-step.  What leaves by ventilation and exits is
+ventilated room follows ``C(t) = G/Q (1 - exp(-Q t / V))``, ``Q`` the extract flow including the
+released volume, and decays as ``exp(-ACH t)`` to round-off), then the exchange moves mass
+between neighbours conservatively, sub-stepped so no space gives more than half its gas in one
+sub-step.  What leaves by ventilation and exits is
 kept in a ledger, so released = present + removed to round-off.
 
 Door exchange: Emmons' two-way flow through an opening of width ``W`` and height ``H`` driven
@@ -30,8 +33,8 @@ from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.schema import GasSource
 from scenarios.hazards.species import Species
 
-__all__ = ["DENSE_MIXING_HEIGHT", "EXCHANGE_DT", "LEAKAGE_ACH", "GasState", "gas_step", "molar_volume",
-           "new_gas", "ppm", "source_rate"]
+__all__ = ["DENSE_MIXING_HEIGHT", "EXCHANGE_DT", "LEAKAGE_ACH", "GasState", "gas_step", "new_gas",
+           "ppm", "pure_density", "source_rate"]
 
 #: Height of the mixing layer of a dense gas, m (the breathing zone of standing people). [assumption]
 DENSE_MIXING_HEIGHT = 1.8
@@ -46,9 +49,14 @@ GRAVITY = 9.81
 MOLAR_VOLUME = 0.024055
 
 
-def molar_volume() -> float:
-    """m^3 per mol at 20 C, 1 atm."""
-    return MOLAR_VOLUME
+def pure_density(species: Species) -> float:
+    """Density of the pure gas at 20 C and 1 atm, kg/m^3.
+
+    >>> from scenarios.hazards.species import PRESETS
+    >>> round(pure_density(PRESETS["helium"]), 4)
+    0.1664
+    """
+    return species.molecular_weight * 1e-3 / MOLAR_VOLUME
 
 
 def ppm(density: np.ndarray, species: Species) -> np.ndarray:
@@ -64,7 +72,7 @@ def ppm(density: np.ndarray, species: Species) -> np.ndarray:
 def source_rate(src: GasSource, t0: float, t1: float, released: float) -> float:
     """Mass released between ``t0`` and ``t1`` (s since the alarm), kg, given ``released`` so far."""
     if src.kind == "instantaneous":
-        return float(src.mass or 0.0) if t0 < src.start <= t1 or (t0 == src.start == t1) else 0.0
+        return float(src.mass or 0.0) if t0 <= src.start < t1 else 0.0
     if src.kind == "rate":
         t, g = np.array(src.rate_table).T
         grid = np.linspace(t0, t1, 5)
@@ -111,11 +119,17 @@ def exchange_rates(net: Network, open_: np.ndarray) -> np.ndarray:
 
 
 def gas_step(g: GasState, net: Network, *, node: int, mass: float, ach: np.ndarray, exchange: np.ndarray,
-             dt: float) -> None:
-    """Advance ``g`` by ``dt``: release ``mass`` kg in ``node``, ventilate, exchange (module docstring)."""
+             dt: float, gas_density: float) -> None:
+    """Advance ``g`` by ``dt``: release ``mass`` kg in ``node``, ventilate, exchange (module docstring).
+
+    ``gas_density`` is the pure gas's density (kg/m^3): the released volume pushes out as much
+    mixture, which leaves with the ventilation.
+    """
     lam = ach / 3600.0
     source = np.zeros(net.n)
     source[node] = mass / dt
+    lam = lam.copy()
+    lam[node] += source[node] / gas_density / g.volume[node]
     before = g.density * g.volume
     decay = np.exp(-lam * dt)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -38,6 +38,8 @@ MAX_VISIBILITY = 30.0
 FREE_SPEED = 1.2
 #: Slowest walking speed in dense smoke, m/s (Fridolf 2019 Eq. 7).
 SLOWEST = 0.2
+#: Purser's HCN term in air without HCN, per minute (removed, see :func:`fed_asphyxiant_rate`).
+CN_CLEAN_AIR = 1.0 / 220.0 - 0.0045
 #: Air temperature below which no convective heat dose accrues, deg C. [assumption]
 HEAT_DOSE_FROM = 40.0
 
@@ -45,7 +47,7 @@ HEAT_DOSE_FROM = 40.0
 def visibility(soot_density: np.ndarray) -> np.ndarray:
     """Visibility of light-reflecting signs, m, capped at :data:`MAX_VISIBILITY`.
 
-    >>> visibility(np.array([0.0, 3.0 / 8700 / 5])).tolist()
+    >>> visibility(np.array([0.0, 3.0 / 8700 / 5])).round(6).tolist()
     [30.0, 5.0]
     """
     k = MASS_EXTINCTION * np.asarray(soot_density, float)
@@ -58,7 +60,7 @@ def speed_factor(soot_density: np.ndarray) -> np.ndarray:
     """Walking speed in smoke over free speed (Fridolf 2019 Eq. 7), in (0, 1].
 
     >>> speed_factor(np.array([0.0, 1e-3])).round(3).tolist()
-    [1.0, 0.167]
+    [1.0, 0.215]
     """
     k = MASS_EXTINCTION * np.asarray(soot_density, float)
     with np.errstate(divide="ignore"):
@@ -73,10 +75,12 @@ def fed_asphyxiant_rate(co_ppm: np.ndarray, hcn_ppm: np.ndarray, o2_percent: np.
 
     >>> round(float(fed_asphyxiant_rate(np.array([1000.0]), np.array([0.0]), np.array([20.9]),
     ...                                 np.array([0.04]))[0]) * 60, 4)
-    0.0438
+    0.0372
     """
     co = 2.764e-5 * np.maximum(co_ppm, 0.0) ** 1.036
-    cn = np.maximum(np.exp(np.maximum(hcn_ppm, 0.0) / 43.0) / 220.0 - 0.0045, 0.0)
+    # Purser's HCN term is 1/220 - 0.0045 = 4.5e-5 per minute in clean air; that offset is removed so
+    # that clean air carries no dose
+    cn = np.maximum(np.exp(np.maximum(hcn_ppm, 0.0) / 43.0) / 220.0 - 0.0045 - CN_CLEAN_AIR, 0.0)
     o2 = np.where(o2_percent < 20.0, 1.0 / np.exp(8.13 - 0.54 * (20.9 - o2_percent)), 0.0)
     hv = np.exp(0.1903 * np.maximum(co2_percent, 0.0) + 2.0004) / 7.1
     return ((co + cn) * hv + o2) / 60.0
@@ -86,7 +90,7 @@ def fed_heat_rate(temp_c: np.ndarray) -> np.ndarray:
     """Convective heat FED per second (ISO 13571:2012, lightly clothed), zero below HEAT_DOSE_FROM.
 
     >>> round(float(fed_heat_rate(np.array([100.0]))[0]) * 60, 4)
-    0.0322
+    0.1262
     """
     t = np.asarray(temp_c, float)
     tolerance_min = 5e7 * np.maximum(t, 1.0) ** -3.4

@@ -7,18 +7,20 @@ is carried with enthalpy, which lets one linear solve keep every space full.
 
 One step (:func:`step`) of ``dt`` seconds:
 
-1. the fire adds its convective heat, fuel mass and products to its space's upper layer and
-   its plume lifts lower-layer gas into the upper layer (Heskestad entrainment, NFPA 92);
-   the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
-   by the opening-factor ventilation limit;
+1. the fire adds its convective heat (and the share of its radiation the layer absorbs), fuel
+   mass and products to its space's upper layer and its plume lifts lower-layer gas into the
+   upper layer (Heskestad entrainment, NFPA 92); the heat release is capped by the oxygen the
+   plume brings (13.1 MJ per kg O2, CFAST) and by the opening-factor ventilation limit;
 2. the upper layers lose heat to the ceiling and upper walls through the MQH effective
    conductance ``h_k`` (NUREG-1805 ch. 2);
 3. the volume each space gains (heat, fuel, ventilation) leaves through the openings: one
    sparse solve of the network's linear pressure equations (factorised once per set of door
-   states) gives the net flow through each opening, drawn from the layer(s) the opening
-   spans on the upwind side;
-4. open doors and exits exchange hot upper gas for cool lower gas at equal volume (Emmons
-   door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``);
+   states) gives the net flow through each opening; leaks and closed doors draw it from the
+   layer(s) the opening spans on the upwind side;
+4. open doors, exits and vents carry slab-integrated flows driven by the hydrostatic pressure
+   difference of the two sides' layers, offset so that they add up to that net flow: hot gas
+   leaves high, cool air enters low, and for one hot layer against cold air the sum is Emmons'
+   door spill ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``;
 5. all transfers are applied at once, scaled so that no layer gives more than
    :data:`MAX_SHARE` of its mass in one step; mass, enthalpy and species move together, so
    they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
@@ -81,6 +83,10 @@ MIN_LAYER = 1e-3
 MAX_SHARE = 0.5
 #: Pressure difference at which an orifice's flow is linearised, Pa.
 DP_REF = 1.0
+#: Share of the flame's radiation absorbed by the smoky upper layer (the rest heats the boundaries):
+#: an optically thick layer of about 1 m absorbs roughly half. [assumption; CFAST computes it from
+#: the layer's soot, CO2 and H2O]
+LAYER_ABSORPTION = 0.5
 #: Horizontal slabs an opening is cut into for its buoyant exchange.
 SLABS = 10
 #: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
@@ -270,7 +276,7 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
         mf = hrr / fire.heat_of_combustion
         fuel[f] = mf
-        heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
+        heat[f] += (1 - fire.radiative_fraction * (1 - LAYER_ABSORPTION)) * hrr + mf * CP * ta
         made[:4, f] = np.array(fire.yields) * mf
         made[O2, f] = -hrr / O2_HEAT
     # heat lost by the upper layers to ceiling and upper walls

@@ -1,0 +1,91 @@
+"""Bad hazard input is an error naming the file and the field."""
+
+from __future__ import annotations
+
+import pytest
+
+import scenarios
+from scenarios.errors import ScenarioFileError
+from scenarios.evacuation import check
+from scenarios.hazards.cases import ward
+from scenarios.hazards.schema import FireSpec, HazardSpec
+from scenarios.hazards.species import PRESETS
+
+HEAD = """kind: evacuation
+name: t
+population:
+  groups: [{profile: ambulant, space: R1, count: 1}]
+"""
+
+
+def _load(hazard: str) -> scenarios.ScenarioBase:
+    return scenarios.loads(HEAD + "hazard:\n" + hazard, "drill.yaml")
+
+
+def _check(hazard: str) -> None:
+    check(_load(hazard), ward(6))  # type: ignore[arg-type]
+
+
+def test_a_fire_origin_that_is_not_a_space_names_the_file_and_field() -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: NOWHERE}\n")
+    assert err.value.path == "drill.yaml" and err.value.field == "hazard.fire.origin"
+    assert "NOWHERE" in str(err.value)
+
+
+def test_a_negative_heat_release_is_refused() -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, peak_hrr: -5}\n")
+    assert err.value.field == "hazard.fire.peak_hrr"
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, growth: table, hrr_table: [[0, 0], [60, -100]]}\n")
+    assert err.value.field == "hazard.fire.hrr_table" and "must be >= 0" in str(err.value)
+
+
+def test_a_gas_without_any_threshold_is_refused() -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  gas:\n    space: R1\n    species: custom\n    custom: {name: x, molecular_weight: 50}\n"
+              "    source: {kind: instantaneous, mass: 1}\n")
+    assert err.value.field == "hazard.gas.custom" and "threshold" in str(err.value)
+
+
+def test_an_unknown_door_names_the_list_entry() -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: R1, doors: {wedged_open: [SB, D99]}}\n")
+    assert err.value.field == "hazard.fire.doors.wedged_open[1]" and "D99" in str(err.value)
+
+
+@pytest.mark.parametrize(("hazard", "field"), [
+    ("  fire: {origin: R1, peak_hrr: .nan}\n", "hazard.fire.peak_hrr"),
+    ("  fire: {origin: R1, colour: red}\n", "hazard.fire.colour"),
+    ("  gas: {space: R1, species: argon, source: {kind: instantaneous, mass: 1}}\n", "hazard.gas"),
+    ("  gas: {space: R1, species: chlorine, source: {kind: leak, rate: 0.1}}\n", "hazard.gas.source"),
+    ("  tenability: {fed: 0.3}\n", "hazard"),
+    ("  fire: {origin: R1, alarm: detection}\n", "hazard.fire"),
+])
+def test_other_bad_values_name_their_field(hazard: str, field: str) -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _load(hazard)
+    assert err.value.field == field
+
+
+def test_ids_checked_against_the_facility() -> None:
+    for hazard, field in (("  fire: {origin: R1, detectors: [{kind: smoke, space: X}]}\n",
+                           "hazard.fire.detectors[0].space"),
+                          ("  fire: {origin: R1, vents: [{space: R1, to: X, width: 1, soffit: 2}]}\n",
+                           "hazard.fire.vents[0].to"),
+                          ("  fire: {point: [500, 500], level: L0}\n", "hazard.fire.point"),
+                          ("  gas: {space: X, species: helium, source: {kind: instantaneous, mass: 1}}\n",
+                           "hazard.gas.space")):
+        with pytest.raises(ScenarioFileError) as err:
+            _check(hazard)
+        assert err.value.field == field
+
+
+def test_a_valid_hazard_round_trips_and_presets_carry_thresholds() -> None:
+    sc = _load("  fire: {origin: R1, growth: fast, peak_hrr: 2000, detectors: [{kind: sprinkler}]}\n")
+    _check("  fire: {point: [2, 2], level: L0}\n")
+    assert isinstance(sc.hazard, HazardSpec) and isinstance(sc.hazard.fire, FireSpec)  # type: ignore[attr-defined]
+    assert scenarios.loads(scenarios.dump(sc), "again.yaml").hazard == sc.hazard  # type: ignore[attr-defined]
+    for sp in PRESETS.values():
+        assert sp.asphyxiant or sp.untenable_ppm(10) is not None

@@ -1,0 +1,39 @@
+"""The compiled slab-flow kernel against its numpy twin, and Emmons' spill as its special case."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios.hazards.vent_kernel import slab_flows, slab_flows_reference
+
+SLABS = 10
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 6))
+def test_kernel_matches_the_numpy_reference(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    dp0 = rng.normal(0, 3, (k, SLABS))
+    rho = rng.uniform(0.5, 1.3, (2, k, SLABS))
+    coef = rng.uniform(0.01, 0.2, k)
+    target = rng.normal(0, 0.5, k)
+    got = slab_flows(dp0, rho, coef, target)
+    np.testing.assert_allclose(got, slab_flows_reference(dp0, rho, coef, target), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got.sum(axis=1), target, atol=1e-6)
+
+
+def test_a_hot_layer_leaves_at_the_top_and_cold_air_enters_below_at_zero_net_flow() -> None:
+    g, t_c, t_h, top, z = 9.81, 293.15, 573.15, 2.1, 1.2
+    rho_c, rho_h = 353.0 / t_c, 353.0 / t_h
+    y = (np.arange(SLABS) + 0.5) / SLABS * top
+    p_hot = -g * (rho_c * np.minimum(y, z) + rho_h * np.maximum(y - z, 0.0))
+    dp0 = (p_hot + g * rho_c * y)[None]
+    rho = np.stack([np.where(y > z, rho_h, rho_c), np.full(SLABS, rho_c)])[:, None]
+    out = slab_flows(dp0, rho, np.array([0.7 * 0.9 * top / SLABS]), np.array([0.0]))[0]
+    assert math.isclose(out.sum(), 0.0, abs_tol=1e-9)
+    assert (out[y > z + 0.2] > 0).all() and (out[y < z - 0.2] < 0).all()
+    assert np.all(np.diff(out) >= -1e-12)  # outflow grows with height

@@ -1,0 +1,143 @@
+"""The two-zone network: balances, bounds, and the empirical correlations it must follow."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios.hazards.cases import fm_nbs, single_room, ward
+from scenarios.hazards.network import build_network
+from scenarios.hazards.schema import FireSpec, Tenability, Vent
+from scenarios.hazards.smoke import Smoke
+from scenarios.hazards.zone import (
+    CP,
+    LINING,
+    RHO_T,
+    UPPER,
+    FireInput,
+    PressureSolver,
+    ZoneState,
+    layer_height,
+    layer_temperature,
+    new_state,
+    step,
+)
+
+
+def _steady(q_kw: float) -> FireSpec:
+    return FireSpec(origin="R", growth="table", hrr_table=[(0.0, q_kw), (1e5, q_kw)], base_height=0.0)
+
+
+def _totals(s: ZoneState) -> tuple[float, float, np.ndarray]:
+    return float(s.m.sum()), float(s.e.sum()), s.y.sum(axis=(1, 2))
+
+
+def _fire(node: int, q_kw: float) -> FireInput:
+    return FireInput(node=node, hrr=q_kw * 1e3, radiative_fraction=0.35, heat_of_combustion=18e6,
+                     yields=(0.1, 0.02, 1.5, 0.004), base=0.3)
+
+
+def test_mass_energy_and_species_balance_close_each_step_and_over_a_run() -> None:
+    net = build_network(fm_nbs(), [Vent(space="C1", width=0.85, sill=1.26, soffit=2.11)])
+    s = new_state(net)
+    solver = PressureSolver(net)
+    open_ = np.ones(len(net.a), bool)
+    m0, e0, y0 = _totals(s)
+    for k in range(300):
+        before = (_totals(s), dict(s.ledger), {n: v.copy() for n, v in s.species_ledger.items()})
+        step(s, net, solver, open_, 1.0, fire=_fire(0, min(500.0, 0.05 * k * k)))
+        (m1, e1, y1), led, sl = before
+        m2, e2, y2 = _totals(s)
+        dm = (s.ledger["mass_in"] - led["mass_in"]) - (s.ledger["mass_out"] - led["mass_out"]) \
+            + (s.ledger["fuel"] - led["fuel"])
+        de = (s.ledger["energy_in"] - led["energy_in"]) - (s.ledger["energy_out"] - led["energy_out"]) \
+            + (s.ledger["heat"] - led["heat"]) - (s.ledger["wall"] - led["wall"])
+        assert math.isclose(m2 - m1, dm, rel_tol=0, abs_tol=1e-9 * m1)
+        assert math.isclose(e2 - e1, de, rel_tol=0, abs_tol=1e-9 * e1)
+        dy = s.species_ledger["y_in"] - sl["y_in"] - (s.species_ledger["y_out"] - sl["y_out"]) \
+            + s.species_ledger["y_made"] - sl["y_made"]
+        np.testing.assert_allclose(y2 - y1, dy, rtol=0, atol=1e-9 * m1)
+    m, e, y = _totals(s)
+    L, S = s.ledger, s.species_ledger
+    assert math.isclose(m - m0, L["mass_in"] - L["mass_out"] + L["fuel"], rel_tol=0, abs_tol=1e-9 * m0)
+    assert math.isclose(e - e0, L["energy_in"] - L["energy_out"] + L["heat"] - L["wall"], rel_tol=0,
+                        abs_tol=1e-9 * e0)
+    np.testing.assert_allclose(y - y0, S["y_in"] - S["y_out"] + S["y_made"], rtol=0, atol=1e-9 * m0)
+    assert L["heat"] > 1e7  # the fire really burnt
+
+
+@settings(max_examples=12, deadline=None)
+@given(q=st.floats(50.0, 3000.0), open_doors=st.lists(st.booleans(), min_size=7, max_size=7),
+       steps=st.integers(30, 120))
+def test_layers_stay_physical_for_any_fire_and_door_states(q: float, open_doors: list[bool],
+                                                            steps: int) -> None:
+    net = build_network(ward(6))
+    s = new_state(net)
+    solver = PressureSolver(net)
+    open_ = np.ones(len(net.a), bool)
+    open_[:7] = open_doors
+    for _ in range(steps):
+        step(s, net, solver, open_, 1.0, fire=_fire(0, q))
+        assert (s.m > 0).all()
+        assert (s.y >= -1e-12 * s.m.max()).all()
+        t = layer_temperature(s)
+        assert (t > 250).all() and (t < 2000).all()
+        z = layer_height(s, net)
+        assert ((z >= 0) & (z <= net.height)).all()
+        # every space stays full: the gas volume equals the room volume
+        np.testing.assert_allclose(s.e.sum(axis=0) / (CP * RHO_T), net.volume, rtol=0.02)
+
+
+def test_layer_height_of_a_steady_fire_follows_nfpa92_within_its_range() -> None:
+    """NFPA 92 Eq. 5.4.1.1: z/H = 1.11 - 0.28 ln(t Q^(1/3) H^(-4/3) / (A/H^2)), for 0.2 <= z/H <= 1
+    and 0.9 <= A/H^2 <= 14.  The correlation gives the first indication of smoke, which lies below
+    a zone model's interface: the interface must lie between it and 0.15 H above it."""
+    checked = 0
+    for w, h, q in ((10.0, 6.0, 1000.0), (20.0, 8.0, 2000.0), (12.0, 10.0, 3000.0)):
+        fac = single_room(w, w, h)
+        net = build_network(fac, [Vent(space="R", width=1.0, sill=0.0, soffit=0.2)])
+        sm = Smoke(net, _steady(q), Tenability(), origin=0)
+        for t in range(20, 400, 20):
+            sm.advance_to(float(t))
+            corr = h * (1.11 - 0.28 * math.log(t * q ** (1 / 3) * h ** (-4 / 3) / (w * w / h ** 2)))
+            if not 0.2 <= corr / h <= 1.0:
+                continue
+            z = float(layer_height(sm.state, net)[0])
+            assert corr <= z <= corr + 0.15 * h, (w, h, q, t, z, corr)
+            checked += 1
+    assert checked >= 12
+
+
+def test_hot_layer_temperature_follows_mqh_before_flashover_within_a_band() -> None:
+    """MQH (NUREG-1805 ch. 2): dT = 6.85 (Q^2 / (A_o sqrt(H_o) h_k A_T))^(1/3).  Part of the flame's
+    radiation heats the boundaries directly here, so the model sits below MQH: 0.6-1.1 of it once
+    quasi-steady (t >= 180 s), below flashover (dT < 500 K)."""
+    k, rho, c, thick = LINING
+    for w, d, h, q, door in ((4.0, 4.0, 2.4, 300.0, 0.9), (5.0, 4.0, 2.4, 500.0, 0.9),
+                             (6.0, 5.0, 2.7, 800.0, 1.2)):
+        net = build_network(single_room(w, d, h, exit_width=door))
+        spec = FireSpec(origin="R", growth="table", hrr_table=[(0.0, q), (1e5, q)], base_height=0.3)
+        sm = Smoke(net, spec, Tenability(), origin=0)
+        for t in (180.0, 300.0, 600.0):
+            sm.advance_to(t)
+            rise = float(layer_temperature(sm.state)[UPPER, 0]) - 293.15
+            t_pen = rho * c / k * (thick / 2) ** 2
+            hk = (math.sqrt(k * rho * c / t) if t < t_pen else k / thick) / 1e3
+            a_o = door * 2.1
+            a_t = 2 * (w * d + w * h + d * h) - a_o
+            mqh = 6.85 * (q ** 2 / (a_o * math.sqrt(2.1) * hk * a_t)) ** (1 / 3)
+            assert mqh < 500
+            assert 0.6 <= rise / mqh <= 1.1, (w, q, t, rise, mqh)
+
+
+def test_pressure_solver_sheds_a_source_through_the_only_opening() -> None:
+    net = build_network(single_room(exit_width=0.9))
+    solver = PressureSolver(net)
+    open_ = np.ones(len(net.a), bool)
+    flow = solver.flows(open_, np.array([2.0]))
+    assert math.isclose(flow.sum(), 2.0, rel_tol=1e-12)
+    exit_share = flow[0] / flow.sum()
+    assert exit_share > 0.99
