@@ -1,4 +1,4 @@
-"""Summaries across replications: means with Student-t confidence intervals."""
+"""Summaries across replications: means and differences of means with Student-t confidence intervals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["mean_ci"]
+__all__ = ["mean_ci", "paired_difference_ci", "welch_difference_ci"]
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
@@ -30,3 +30,44 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dict[s
         return {"mean": m, "half_width": math.nan, "low": math.nan, "high": math.nan, "n": 1}
     hw = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return {"mean": m, "half_width": hw, "low": m - hw, "high": m + hw, "n": n}
+
+
+def paired_difference_ci(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+                         level: float = 0.95) -> dict[str, float]:
+    """Mean of ``b - a`` over paired replications (same streams), with a Student-t interval.
+
+    Pairs with a NaN on either side are dropped.  Common random numbers make
+    the pairs positively correlated, so this interval is narrower than the
+    independent one for the same replications.
+
+    >>> r = paired_difference_ci([1.0, 2.0, 3.0], [2.0, 3.5, 4.0])
+    >>> r["mean"], round(r["half_width"], 3), r["n"]
+    (1.1666666666666667, 0.717, 3)
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired samples must have equal length, got {x.size} and {y.size}")
+    return mean_ci(y - x, level)
+
+
+def welch_difference_ci(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+                        level: float = 0.95) -> dict[str, float]:
+    """Mean of ``b`` minus mean of ``a`` for independent samples, Welch's t interval.
+
+    >>> r = welch_difference_ci([1.0, 2.0, 3.0], [2.0, 3.5, 4.0])
+    >>> round(r["mean"], 4), round(r["half_width"], 3), r["n"]
+    (1.1667, 2.315, 3)
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    n = int(min(x.size, y.size))
+    d = float(y.mean() - x.mean()) if x.size and y.size else math.nan
+    if x.size < 2 or y.size < 2:
+        return {"mean": d, "half_width": math.nan, "low": math.nan, "high": math.nan, "n": n}
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return {"mean": d, "half_width": 0.0, "low": d, "high": d, "n": n}
+    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    hw = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return {"mean": d, "half_width": hw, "low": d - hw, "high": d + hw, "n": n}

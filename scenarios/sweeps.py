@@ -48,6 +48,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from facility.files import write_atomic
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
 from scenarios.levers import apply_levers, check_lever, grid, latin_hypercube, parse_vary, range_values
@@ -65,7 +66,6 @@ from scenarios.runner import (
     stored_results,
 )
 from scenarios.store import RunWriter, claimed, finalise, open_run, read_json
-from scenarios.store._atomic import write_atomic
 from scenarios.store.layout import MANIFEST, SCENARIO, SWEEP, SWEEP_FORMAT, dumps, scenario_hash
 
 __all__ = ["Plan", "SweepResults", "load_sweep", "plan_from_vary", "sweep"]
@@ -148,8 +148,8 @@ def plan_from_vary(scenario: ScenarioBase, vary: Sequence[str], *, base_dir: Pat
             raise ScenarioFileError("--vary", path, "given twice; list all its values in one --vary")
         check_lever(scenario, path)
         levers[path] = values
-    return Plan(scenario=scenario, variants=tuple(grid(levers)),
-                common_random_numbers=common_random_numbers, source="--vary")
+    return _checked(Plan(scenario=scenario, variants=tuple(grid(levers)),
+                         common_random_numbers=common_random_numbers, source="--vary"))
 
 
 def load_sweep(path: str | Path) -> Plan:
@@ -197,8 +197,15 @@ def load_sweep(path: str | Path) -> Plan:
     variants = _cross(grid(grid_levers) if grid_levers else [], sampled, list(spec.variants))
     if variants == [{}]:
         raise ScenarioFileError(where, "", "a sweep needs levers under 'grid', 'sample' or 'variants'")
-    return Plan(scenario=base, variants=tuple(variants),
-                common_random_numbers=spec.common_random_numbers, source=where)
+    return _checked(Plan(scenario=base, variants=tuple(variants),
+                         common_random_numbers=spec.common_random_numbers, source=where))
+
+
+def _checked(plan: Plan) -> Plan:
+    """``plan`` once every variant is known to be a valid scenario (errors name the lever)."""
+    for v in plan.variants:
+        apply_levers(plan.scenario, v, plan.source)
+    return plan
 
 
 def _variant_folder(index: int) -> str:

@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from scenarios.cli import app_cmd, facility_cmd, lidar_cmd, run_cmd
+from scenarios.cli import app_cmd, facility_cmd, lidar_cmd, results_cmd, run_cmd, sweep_cmd
 
 __all__ = ["EXIT_BUG", "EXIT_INPUT", "LOG_NAME", "build_parser", "log_path", "main"]
 
@@ -51,6 +51,8 @@ _EPILOG = """examples:
   medtwin facility show hospital.json --out plan.png
   medtwin lidar extract scan.ply --out extracted.json --report report.json
   medtwin run scenarios/library/nelson_treatment_centre.yaml --out results/nelson
+  medtwin sweep nelson.yaml --vary resources.exam_room.count=2,3,4 --out results/exam
+  medtwin results compare results/exam --kpi wait.non_trauma.examination --rank
   medtwin app
 
 exit status: 0 success, 2 a bad file, field, flag or path (one line names it),
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (facility_cmd, lidar_cmd, run_cmd, app_cmd):
+    for module in (facility_cmd, lidar_cmd, run_cmd, sweep_cmd, results_cmd, app_cmd):
         module.register(sub)
     return parser
 

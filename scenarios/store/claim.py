@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import CorruptResultsError, ResultsStoreError
-from scenarios.store._atomic import fsync_dir
+from scenarios.store._fsync import fsync_dir
 from scenarios.store.layout import (
     MANIFEST,
     RUN_FORMAT,

@@ -31,10 +31,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from facility.files import atomic_path, write_atomic
 from scenarios.base import Replication
 from scenarios.errors import CorruptResultsError, ResultsStoreError
 from scenarios.replicate import Outcome, Status
-from scenarios.store._atomic import atomic_path, fsync_dir, write_atomic
+from scenarios.store._fsync import fsync_dir
 from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, read_json
 
 __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]

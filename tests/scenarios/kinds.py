@@ -8,7 +8,9 @@ returns one small table.  Switches, all off by default:
   creates it and kills its worker process (``os._exit``);
 * ``calls``: a folder where every replication run leaves a file, to count runs;
 * ``gate`` / ``block_from``: replications from ``block_from`` on wait until
-  the ``gate`` file exists (lets a test kill a run half-way).
+  the ``gate`` file exists (lets a test kill a run half-way);
+* ``evacuation``: also an ``agents`` table and an ``rset_s`` KPI, as an
+  evacuation run has.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ToyScenario(ScenarioBase):
     calls: str | None = None
     gate: str | None = None
     block_from: int | None = None
+    evacuation: bool = False
 
 
 def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) -> Replication:
@@ -57,12 +60,16 @@ def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) 
     if index in scenario.fail_on:
         raise ZeroDivisionError(f"replication {index} divides by zero")
     x = rng.exponential(scenario.lever.level, scenario.draws) / scenario.lever.count
-    return Replication(index=index, kpis={"mean": float(x.mean()), "max": float(x.max())},
-                       tables={"draws": pa.table({"i": np.arange(x.size), "x": x})})
+    kpis = {"mean": float(x.mean()), "max": float(x.max())}
+    tables = {"draws": pa.table({"i": np.arange(x.size), "x": x})}
+    if scenario.evacuation:  # the columns evacuation reports read: people safe over time
+        kpis["rset_s"] = float(x.max() * 60)
+        tables["agents"] = pa.table({"alarm": np.zeros(x.size), "reached": x * 60})
+    return Replication(index=index, kpis=kpis, tables=tables)
 
 
 def summarize_toy(scenario: Any, reps: list[Replication]) -> dict[str, Any]:
-    return {k: mean_ci([r.kpis[k] for r in reps]) for k in ("mean", "max")}
+    return {k: mean_ci([r.kpis[k] for r in reps]) for k in reps[0].kpis}
 
 
 def register_toy() -> Kind:

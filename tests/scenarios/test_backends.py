@@ -55,7 +55,8 @@ def test_a_dying_local_worker_is_replaced_and_its_replications_run_again(
     assert _kpis(res) == _kpis(in_process)
 
 
-def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler: str, tmp_path: Path) -> None:
+def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler: str,
+                                             tmp_path: Path) -> None:
     res = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]
               scheduler=dask_scheduler, out=tmp_path / "d")
     assert _kpis(res) == _kpis(in_process) and res.kpis == in_process.kpis

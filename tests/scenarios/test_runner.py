@@ -87,7 +87,7 @@ def test_seed_sequence_children_differ() -> None:
 
 
 def test_a_failing_replication_is_recorded_and_the_others_carry_on(toy_kind: Kind, tmp_path: Path) -> None:
-    res = run(toy(fail_on=[2]), facility=_fake_facility(), out=tmp_path / "r")  # type: ignore[arg-type]
+    res = run(toy(fail_on=(2,)), facility=_fake_facility(), out=tmp_path / "r")  # type: ignore[arg-type]
     assert list(res.failed) == [2] and "ZeroDivisionError: replication 2" in res.failed[2]
     assert [r.index for r in res.replications] == [0, 1, 3, 4, 5]
     assert res.kpis["mean"]["n"] == 5
@@ -100,7 +100,7 @@ def test_a_failing_replication_is_recorded_and_the_others_carry_on(toy_kind: Kin
 
 def test_every_replication_failing_is_an_error(toy_kind: Kind) -> None:
     with pytest.raises(RunError, match=r"(?s)all 2 replications of .toy. failed.*ZeroDivisionError"):
-        run(toy(fail_on=[0, 1], replications=2), facility=_fake_facility())  # type: ignore[arg-type]
+        run(toy(fail_on=(0, 1), replications=2), facility=_fake_facility())  # type: ignore[arg-type]
 
 
 def test_cancel_keeps_finished_replications_for_resume(toy_kind: Kind, tmp_path: Path,

@@ -1,0 +1,77 @@
+"""``medtwin results``: list, show, compare and report over a store, damaged folders named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from scenarios.cli import main
+
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("store")
+    text = (LIBRARY / "nelson_treatment_centre.yaml").read_text().replace("length: 1140", "length: 300")
+    (root / "nelson.yaml").write_text(text)
+    assert main(["sweep", str(root / "nelson.yaml"), "--vary", "resources.exam_room.count=1,3",
+                 "--replications", "3", "--jobs", "1", "--out", str(root / "results" / "exam")]) == 0
+    assert main(["run", str(root / "nelson.yaml"), "--replications", "3", "--jobs", "1",
+                 "--out", str(root / "results" / "base")]) == 0
+    return root / "results"
+
+
+def test_list_names_every_run_and_a_damaged_one(store: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["results", "list", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "exam/v000" in out and "exam/v001" in out and re.search(r"^base ", out, re.M)
+    bad = tmp_path / "copy"
+    bad.mkdir()
+    (bad / "broken").mkdir()
+    (bad / "broken" / "manifest.json").write_text("{not json")
+    assert main(["results", "list", str(bad)]) == 1
+    assert "broken/manifest.json: damaged" in capsys.readouterr().err
+
+
+def test_show(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", "show", str(store / "exam" / "v001")]) == 0
+    out = capsys.readouterr().out
+    assert "variant 1 of sweep 'nelson_treatment_centre'" in out and "wait.non_trauma.examination" in out
+    assert main(["results", "show", str(store / "exam" / "v001"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["manifest"]["done"] == 3
+
+
+def test_compare_and_rank(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", "compare", str(store / "exam"), "--kpi", "wait.non_trauma.examination",
+                 "--rank"]) == 0
+    out = capsys.readouterr().out
+    assert "resources.exam_room.count=3" in out and "paired" in out
+    assert re.search(r"1= resources\.exam_room\.count=3", out)
+    # a plain run against a sweep variant: same seed and streams, so paired too
+    assert main(["results", "compare", str(store / "base"), str(store / "exam" / "v001"),
+                 "--kpi", "util.exam_room"]) == 0
+    assert "paired" in capsys.readouterr().out
+
+
+def test_compare_errors(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", "compare", str(store / "exam"), "--kpi", "wait.non_trauma.exam"]) == 2
+    assert "did you mean wait.non_trauma.examination" in capsys.readouterr().err
+    assert main(["results", "compare", str(store / "nope"), "--kpi", "x"]) == 2
+    assert "no such results folder" in capsys.readouterr().err
+
+
+def test_report_is_self_contained(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["results", "report", str(store / "exam"), "--out", str(out)]) == 0
+    page = out.read_text()
+    for section in ("KPIs by variant", "Differences from v000", "Waits by hour", "Utilisation by resource"):
+        assert section in page
+    assert "<script" not in page and "<link" not in page and 'src="http' not in page
+    assert page.count("<svg") >= 4
+    assert main(["results", "report", str(store / "exam"), "--out", str(tmp_path / "no" / "r.html")]) == 2
