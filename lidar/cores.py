@@ -180,9 +180,13 @@ def _treads(pts: np.ndarray, rect: Polygon, floor: float, next_floor: float, k: 
     if len(ok) < MIN_STEPS:
         return None
     riser = float(np.median(ok))
-    regular = int(np.sum(np.abs(d - riser) < 0.25 * riser))
-    if regular < MIN_STEPS:
+    even = np.abs(d - riser) < 0.25 * riser
+    if int(even.sum()) < MIN_STEPS:
         return None
+    # The 1 cm histogram rounds each step; the mean of the even steps, snapped
+    # to a whole number of risers per storey, does not.
+    steps = round((next_floor - floor) / float(d[even].mean()))
+    riser = (next_floor - floor) / steps
     # Tread geometry, away from the enclosure walls at the void's edge.
     inner = rect.buffer(-0.06)
     keep = shapely.contains_xy(inner, pts[:, 0], pts[:, 1]) if not inner.is_empty else np.ones(len(pts), bool)
@@ -207,7 +211,6 @@ def _treads(pts: np.ndarray, rect: Polygon, floor: float, next_floor: float, k: 
     _, vecs = np.linalg.eigh(np.cov(cs.T))
     across = cs @ vecs[:, 0]
     flights = 2 if float(np.ptp(across)) > 0.6 * width else 1
-    steps = round((next_floor - floor) / riser)
     return _Core(k, rect, riser, tread, width, steps, flights)
 
 

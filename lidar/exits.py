@@ -63,8 +63,9 @@ BEYOND = (0.4, 3.0)
 #: Largest share of an opening's line with something standing in it below 0.9 m
 #: (a threshold strip, a person in the doorway).
 LOW_MAX = 0.4
-#: Largest distance (m) of an opening from the envelope for it to lie in the outer wall.
-ON_ENVELOPE = 0.5
+#: Largest distance (m) of an opening from the envelope for it to lie in the outer wall
+#: (the envelope runs on the wall's centre line, or a little outside it at an opening).
+ON_ENVELOPE = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,13 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
         ev = ["gap in the outer wall with jambs"]
         if gap is not None:
             taken.append(gap.centre)
-        judged = _judge(gap or _gap_at(envelope, e, env), env, ev, ground=ground, where=where, notes=notes)
+        else:
+            gap = _gap_at(envelope, e, env)
+            if gap is None:
+                notes.append(f"{where}: something stands in its line below 0.9 m (a wall foot, furniture), "
+                             "so it is not an exit")
+                continue
+        judged = _judge(gap, env, ev, ground=ground, where=where, notes=notes)
         if judged is not None:
             kept.append((e, *judged))
     for g in gaps:
@@ -315,11 +322,12 @@ def _nearest_gap(gaps: list[_Gap], at: np.ndarray, width: float) -> _Gap | None:
     return min(near, key=lambda g: float(np.hypot(*(g.centre - at)))) if near else None
 
 
-def _gap_at(envelope: shapely.Geometry, e: Exit, env: Surroundings) -> _Gap:
+def _gap_at(envelope: shapely.Geometry, e: Exit, env: Surroundings) -> _Gap | None:
     """The envelope opening at a detector-found exit the envelope walk did not see as a gap.
 
     The door detector only reports an opening with a lintel over it and the
-    floor seen through it, so both count as seen.
+    floor seen through it, so both count as seen; ``None`` if something
+    stands in its line below 0.9 m, as at a wall hidden above it.
     """
     p = Point(e.at)
     q = nearest_points(envelope, p)[0]
@@ -328,4 +336,10 @@ def _gap_at(envelope: shapely.Geometry, e: Exit, env: Surroundings) -> _Gap:
     a = np.asarray(line.interpolate(max(0.0, s - 0.05)).coords[0])
     b = np.asarray(line.interpolate(min(line.length, s + 0.05)).coords[0])
     d = (b - a) / max(float(np.hypot(*(b - a))), 1e-12)
-    return _Gap(np.array([q.x, q.y]), d, np.array([d[1], -d[0]]), e.width, 1.0, 1.0)
+    out = np.array([d[1], -d[0]])
+    along = np.linspace(-e.width / 2 + 0.1, e.width / 2 - 0.1, max(2, int(e.width / env.grid.cell)))
+    across = np.arange(-0.25, 0.15 + 1e-9, env.grid.cell)
+    pts = np.asarray(e.at)[None, None, :] + along[:, None, None] * d + across[None, :, None] * out
+    if env.grid.lookup(env.low, pts.reshape(-1, 2)).reshape(len(along), -1).any(axis=1).mean() > LOW_MAX:
+        return None
+    return _Gap(np.array([q.x, q.y]), d, out, e.width, 1.0, 1.0)

@@ -127,6 +127,11 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         raise ExtractionError(label, f"only {len(vox)} points left after removing noise; is this a building?")
     with timer.stage("levels", len(vox)):
         storeys = split_levels(vox, opt)
+    tallest = max(st.height for st in storeys)
+    if tallest < opt.min_storey_height:
+        raise ExtractionError(label, f"no storey found: the highest floor-to-ceiling span is "
+                                     f"{tallest:.2f} m, under the {opt.min_storey_height} m of any room "
+                                     "(min_storey_height); is this a scan of a building interior, in metres?")
     cell = opt.cell or max(0.05, round(spacing * 1.05, 3))
     report.cell = cell
     lattice = spacing if _is_lattice(vox, spacing) else 0.0
@@ -166,7 +171,9 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
             "id": lid, "floor": round(st.floor, 3), "ceiling": round(st.ceiling, 3),
             "estimated": list(st.estimated), "points": len(sel), "spaces": len(s), "doors": len(d),
             "exits": len(e), "exit_evidence": [j.as_dict() for j in judged],
-            "wall_angle_deg": round(math.degrees(frame.angle), 2), "wings_deg": list(frame.wings)})
+            "wall_angle_deg": round(math.degrees(frame.angle), 2), "wings_deg": list(frame.wings),
+            "wall_plan_m2": round(float(plan.wall.sum()) * cell * cell, 2),
+            "rooms_seeded": int(len(np.unique(plan.labels)) - 1)})
     stairs: list[Stair] = []
     lifts: list[Lift] = []
     if len(found) > 1:
@@ -178,8 +185,14 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
     spaces = [s for ss in found for s in ss.spaces]
     doors = [d for ss in found for d in ss.doors]
     if not spaces:
-        raise ExtractionError(label, "no room or corridor could be found "
-                                     "(is the scan of a building interior?)")
+        missing = "; ".join(f"level {lv['id']}: floor {'not ' if 'floor' in lv['estimated'] else ''}seen, "
+                            f"ceiling {'not ' if 'ceiling' in lv['estimated'] else ''}seen, "
+                            f"{lv['wall_plan_m2']} m^2 of wall in plan, {lv['rooms_seeded']} region(s) wide "
+                            "enough for a room"
+                            for lv in report.levels)
+        raise ExtractionError(label, f"no room or corridor could be found ({missing}); a building interior "
+                                     "needs a floor, walls and a ceiling around free floor at least "
+                                     f"{2 * opt.seed_radius:.1f} m wide")
     if exits:
         listed = "; ".join(f"{x['id']} ({x['width']} m, confidence {x['confidence']}: "
                            f"{', '.join(x['evidence'])})" for x in evidence)  # type: ignore[arg-type]

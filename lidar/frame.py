@@ -134,7 +134,7 @@ def wall_directions(wall: np.ndarray, *, coarse_deg: float = 0.5, fine_deg: floa
             break
     out: list[tuple[float, float]] = []
     for p in peaks:
-        fine = np.arange(p - coarse_deg, p + coarse_deg + 1e-9, fine_deg)
+        fine = np.arange(p - 2 * coarse_deg, p + 2 * coarse_deg + 1e-9, fine_deg)
         fs = np.array([_score(x, y, math.radians(d)) for d in fine])
         # Cells stay in their bins over a small turn, so the score has a flat
         # top: its middle is the direction.

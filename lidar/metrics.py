@@ -8,7 +8,8 @@ centre distance, counting within 0.3 m.  Navigation-graph edges are the
 space pairs a door joins (and space-outside pairs for exits), compared after
 mapping extracted spaces onto their matched true spaces.  Shortest-path
 error compares door-to-door walking lengths between matched spaces on the
-same level, the quantity the simulators actually use.
+same level, the quantity the simulators actually use; the storey-route
+error does the same for spaces on different storeys, by stairs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Accuracy:
     edge_f1: float
     path_length_mae: float
     path_length_rel_error: float
+    storey_route_rel_error: float
     rooms_true: int
     rooms_found: int
     doors_true: int
@@ -127,12 +129,13 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
     dp, dr, df = _f1(tp_doors, d_found, d_true)
     ef = _edge_f1(found, truth, match)
     mae, rel = _path_error(found, truth, match, max_path_pairs)
+    storey_rel = _storey_route_error(found, truth, match, max_path_pairs)
     return Accuracy(
         room_precision=rp, room_recall=rr, room_f1=rf,
         mean_room_iou=float(np.mean(ious)) if ious else float("nan"),
         door_precision=dp, door_recall=dr, door_f1=df,
         door_width_mae=float(np.mean(width_err)) if width_err else float("nan"),
-        edge_f1=ef, path_length_mae=mae, path_length_rel_error=rel,
+        edge_f1=ef, path_length_mae=mae, path_length_rel_error=rel, storey_route_rel_error=storey_rel,
         rooms_true=n_true, rooms_found=n_found, doors_true=d_true, doors_found=d_found,
     )
 
@@ -196,7 +199,38 @@ def _path_error(found: Facility, truth: Facility, match: dict[str, str], max_pai
     return float(np.mean(abs_err)), float(np.mean(rel_err))
 
 
+def _storey_route_error(found: Facility, truth: Facility, match: dict[str, str], max_pairs: int) -> float:
+    """Mean relative error of walking routes between matched spaces on different storeys.
+
+    Routes go by stairs only (a lift edge has no walking length), so the
+    stair links, their places and their walking lengths are all tested.
+    """
+    gf, gt = _walking(found.graph), _walking(truth.graph)
+    ids = sorted(match)
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]
+             if found.space(a).level != found.space(b).level]
+    step = max(1, len(pairs) // max_pairs)
+    rel: list[float] = []
+    cache_f: dict[str, dict[str, float]] = {}
+    cache_t: dict[str, dict[str, float]] = {}
+    for a, b in pairs[::step]:
+        lf = cache_f.setdefault(a, _lengths(gf, space_node(a)))
+        lt = cache_t.setdefault(a, _lengths(gt, space_node(match[a])))
+        tf, tt = lf.get(space_node(b)), lt.get(space_node(match[b]))
+        if tt is None or tt <= 0:
+            continue
+        # A route that exists in the building but not in the extraction is all error.
+        rel.append(1.0 if tf is None else abs(tf - tt) / tt)
+    return float(np.mean(rel)) if rel else float("nan")
+
+
+def _walking(g: nx.Graph) -> nx.Graph:
+    return g.edge_subgraph([(u, v) for u, v, k in g.edges(data="kind") if k != "lift"])
+
+
 def _lengths(g: nx.Graph, source: str) -> dict[str, float]:
     # Final exits all lead to one "outside" node; paths must not cut through it.
     h = g.subgraph(n for n in g.nodes if n != OUTSIDE)
+    if source not in h:
+        return {}
     return dict(nx.single_source_dijkstra_path_length(h, source, weight="length"))

@@ -100,3 +100,4 @@ def test_one_valid_building_whose_evacuation_reaches_the_ground_exits(scanned: E
     # Routes between storeys are as long as the true building's (stairs included).
     acc = accuracy(fac, building)
     assert acc.path_length_rel_error <= 0.05
+    assert acc.storey_route_rel_error <= 0.05

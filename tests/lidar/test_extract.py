@@ -112,3 +112,16 @@ def test_units_option_and_errors(office_scan: np.ndarray) -> None:
     assert len(in_mm.spaces) == 7 and len(in_mm.doors) == 6
     with pytest.raises(ExtractionError, match="points left"):
         extract(np.array([[0.0, 0, 0], [0, 0, 3.0], [9, 9, 1.5]]))
+
+
+def test_noise_cube_and_small_box_are_errors_saying_what_is_missing() -> None:
+    """A cloud with no floor, walls or rooms is not a building: an error, not a facility with warnings."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ExtractionError, match=r"no room or corridor.*floor .*seen.*wall"):
+        extract(rng.uniform(0, 5, (200_000, 3)))
+    s = np.linspace(0, 1.5, 76)
+    a, b = (g.ravel() for g in np.meshgrid(s, s))
+    faces = [np.column_stack(np.roll([np.full(a.size, c), a, b], k, axis=0))
+             for c in (0.0, 1.5) for k in range(3)]
+    with pytest.raises(ExtractionError, match=r"no storey found.*span is 1\.\d+ m"):
+        extract(np.vstack(faces))
