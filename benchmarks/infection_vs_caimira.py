@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 def week(scale: int) -> None:
     """Time the exposure of one busy simulated week, beyond its operations run."""
     import scenarios
+    from scenarios.hazards.infection.presence import from_events
     from scenarios.hazards.infection.response import operations_variant
     from scenarios.hazards.infection.runs import exposure_of
     from scenarios.hazards.infection.schema import InfectionScenario
@@ -229,8 +230,11 @@ def week(scale: int) -> None:
     rep = ops_run(ops_sc, fac, np.random.default_rng(1), 0)
     t_ops = time.perf_counter() - t
     t = time.perf_counter()
-    people, exp = exposure_of(sc, iv, fac, rep.tables["events"], horizon_min=ops_sc.run.length_min,
-                              rng=np.random.default_rng(2))
+    kinds = {n: r.kind for n, r in ops_sc.resources.items()}
+    space_index = {s.id: i for i, s in enumerate(fac.spaces)}
+    people, pres, contacts = from_events(rep.tables["events"], kinds, space_index, ops_sc.run.length_min)
+    people, exp = exposure_of(sc, iv, fac, people=people, pres=pres, contacts=contacts,
+                              horizon_min=ops_sc.run.length_min, rng=np.random.default_rng(2))
     t_exp = time.perf_counter() - t
     print(f"\nweek of the sample hospital x{scale}: {rep.tables['patients'].num_rows} patient visits, "
           f"{rep.tables['events'].num_rows} steps, {people.n} people; operations {t_ops:.1f} s, "

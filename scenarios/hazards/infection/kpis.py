@@ -174,7 +174,10 @@ def summarize(scenario: InfectionScenario, reps: list[Replication]) -> dict[str,
 
 def _tertiary_note(sc: InfectionScenario) -> str:
     p = sc.pathogen.resolve()
-    days = sc.days if sc.days is not None else sc.ops.run.length_min / 1440.0
+    if sc.evac is not None:
+        days = (sc.evac.max_time + sc.refuge_stay_min * 60.0) / 86_400.0
+    else:
+        days = sc.days if sc.days is not None else sc.ops.run.length_min / 1440.0
     if sc.generations < 2:
         return "tertiary cases not computed (generations: 1)"
     if p.incubation_d is None:

@@ -23,16 +23,16 @@ from scenarios.errors import ScenarioFileError
 from scenarios.hazards.infection.contact import Hygiene
 from scenarios.hazards.infection.exposure import Exposure, expected_cases
 from scenarios.hazards.infection.kpis import replication_tables
-from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity, Pathogen
-from scenarios.hazards.infection.presence import People, Presence, PresenceKind, from_events
+from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity, Lognormal, Pathogen
+from scenarios.hazards.infection.presence import Contacts, People, Presence, PresenceKind, from_events
 from scenarios.hazards.infection.response import bay_of_index, index_pathway, operations_variant
 from scenarios.hazards.infection.schema import InfectionScenario, Intervention, MaskPolicy
+from scenarios.hazards.infection.trajectories import from_evacuation
 from scenarios.hazards.infection.ventilation import space_air
 from scenarios.operations import check as ops_check
 from scenarios.operations import run_replication as ops_run_replication
 
 if TYPE_CHECKING:
-    import pyarrow as pa
 
     from facility.model import Facility
 
@@ -66,8 +66,16 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
             if use is not None and use not in facility.uses:
                 raise ScenarioFileError(src, f"interventions[{k}].isolate.{what}",
                                         f"no space with use {use!r} in facility {facility.name!r}")
-    for iv in scenario.all_interventions():
-        ops_check(operations_variant(scenario, iv), facility)
+    evac = scenario.evac
+    if evac is not None:
+        from scenarios.base import KINDS
+
+        evac_check = KINDS["evacuation"].check
+        if evac_check is not None:
+            evac_check(evac, facility)
+    else:
+        for iv in scenario.all_interventions():
+            ops_check(operations_variant(scenario, iv), facility)
     p = scenario.pathogen.resolve()
     if p.emission is None and p.contact is None:
         raise ScenarioFileError(src, "pathogen", f"{p.name} has neither an airborne emission nor a contact "
@@ -96,14 +104,17 @@ def _breathing(people: People, masks: MaskPolicy, sc: InfectionScenario) -> tupl
     return breath, np.where(staff, s_out, p_out)
 
 
-def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, events: pa.Table, *,
-                horizon_min: float, rng: np.random.Generator) -> tuple[People, Exposure]:
-    """Exposure of everyone in one operations run under intervention ``iv``."""
+def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, *, people: People,
+                pres: Presence, contacts: Contacts, horizon_min: float, rng: np.random.Generator
+                ) -> tuple[People, Exposure]:
+    """Exposure of everyone present under intervention ``iv``; index cases found or placed first.
+
+    Returns the people (with placed index cases added) and their exposure.
+    """
+    src = sc.source or "<scenario>"
     pathogen: Pathogen = sc.pathogen.resolve()
     air = space_air(facility, sc.air.merged(iv.air), pathogen)
     sidx = air.index()
-    kinds = {n: r.kind for n, r in operations_variant(sc, iv).resources.items()}
-    people, pres, contacts = from_events(events, kinds, sidx, horizon_min)
     masks = iv.masks or sc.masks
     breath, source = _breathing(people, masks, sc)
     label, role, pathway, patient = list(people.label), list(people.role), list(people.pathway), \
@@ -113,11 +124,7 @@ def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, eve
     extra: list[Presence] = []
     std = INHALATION_M3H[Activity.STANDING]
     for i, ic in enumerate(sc.index_cases):
-        pe = ic.emission if ic.emission is not None else pathogen.emission
-        if pe is None:
-            from scenarios.hazards.infection.pathogens import Lognormal
-
-            pe = Lognormal(median=0.0)
+        pe = ic.emission or pathogen.emission or Lognormal(median=0.0)
         if ic.pathway is not None:
             name = index_pathway(i)
             cand = [k for k, (pw, pid) in enumerate(zip(pathway, patient, strict=True))
@@ -125,6 +132,12 @@ def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, eve
             if not cand:
                 continue  # arrives after the end of the run
             j = min(cand, key=lambda k: patient[k])
+        elif ic.person is not None:
+            if ic.person not in label:
+                raise ScenarioFileError(src, f"index_cases[{i}].person",
+                                        f"nobody called {ic.person!r} in the evacuation; its people are "
+                                        f"{label[:3]}... (see its 'agents' table)")
+            j = label.index(ic.person)
         else:
             j = len(label)
             label.append(f"index {i}")
@@ -155,11 +168,41 @@ def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, eve
     return people, exp
 
 
+def _evacuation_replication(scenario: InfectionScenario, facility: Facility, ops_seed: int,
+                            emission_seed: int, index: int) -> Replication:
+    """Exposure during an evacuation drill and in its refuges (air, masks and hygiene interventions)."""
+    from scenarios.evacuation import run_replication as evac_run_replication
+
+    evac = scenario.evac
+    assert evac is not None
+    rep = evac_run_replication(evac.model_copy(update={"trajectories": True}), facility,
+                               np.random.default_rng(ops_seed), index)
+    people, pres, contacts = from_evacuation(rep.tables["trajectories"], rep.tables["agents"], facility,
+                                             sample_s=evac.record_every,
+                                             refuge_stay_min=scenario.refuge_stay_min)
+    ends = [float(pres.t1.max()) if pres.n else 0.0]
+    ends += [(ic.start_h + ic.hours) * 60.0 for ic in scenario.index_cases if ic.space is not None]
+    horizon = float(np.ceil(max(ends) + 1.0))
+    outcomes = []
+    for iv in scenario.all_interventions():
+        p, exp = exposure_of(scenario, iv, facility, people=people, pres=pres, contacts=contacts,
+                             horizon_min=horizon,
+                             rng=np.random.default_rng(emission_seed))
+        outcomes.append(Outcome(iv, {}, p, exp))
+    kpis, tables = replication_tables(scenario, facility, outcomes, closed_space=None)
+    kpis.update({f"evacuation.{k}": float(v) for k, v in rep.kpis.items()
+                 if k in ("total", "evacuated", "in_refuge", "remaining")})
+    return Replication(index=index, kpis=kpis, tables=tables)
+
+
 def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.random.Generator,
                     index: int) -> Replication:
     """Baseline and every intervention: operations, exposure, KPIs and tables."""
     ops_seed, emission_seed = (int(x) for x in rng.integers(2**63, size=2))
+    if scenario.evac is not None:
+        return _evacuation_replication(scenario, facility, ops_seed, emission_seed, index)
     outcomes: list[Outcome] = []
+    space_index = {s.id: i for i, s in enumerate(facility.spaces)}
     base_ops = None
     close: tuple[str, str] | None = None
     for iv in scenario.all_interventions():
@@ -178,7 +221,10 @@ def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.ran
             ops = base_ops
         if base_ops is None:
             base_ops = ops
-        people, exp = exposure_of(scenario, iv, facility, ops.tables["events"], horizon_min=horizon,
+        kinds = {n: r.kind for n, r in operations_variant(scenario, iv).resources.items()}
+        people, pres, contacts = from_events(ops.tables["events"], kinds, space_index, horizon)
+        people, exp = exposure_of(scenario, iv, facility, people=people, pres=pres, contacts=contacts,
+                                  horizon_min=horizon,
                                   rng=np.random.default_rng(emission_seed))
         outcomes.append(Outcome(iv, dict(ops.kpis), people, exp))
     kpis, tables = replication_tables(scenario, facility, outcomes, closed_space=close[0] if close else None)

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ScenarioFileError
+from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.hazards.infection.pathogens import Activity, Lognormal, PathogenSpec
 from scenarios.hazards.infection.ventilation import AirSettings
 from scenarios.operations.schema import OperationsScenario
@@ -98,15 +99,17 @@ class IndexCase(StrictModel):
 
     Give ``pathway`` (and ``arrive_h``): the case arrives then and follows the
     pathway like any patient of it, so where they wait, which rooms they use
-    and which staff serve them come from the operations model.  Or give
-    ``space``, ``start_h`` and ``hours``: the case stays in that space
-    (outside the operations model).
+    and which staff serve them come from the operations model.  Or ``person``:
+    the person of that id in an evacuation (its ``agents`` table) is the case.
+    Or give ``space``, ``start_h`` and ``hours``: the case stays in that space
+    (outside the operations or evacuation model).
 
     Attributes:
         pathway: Operations pathway the case follows.
         arrive_h: Arrival, hours from the run start.
         undiagnosed_wait_min: Time sat in the arrival space before joining the
             pathway's first queue (an undiagnosed case waiting to be seen).
+        person: Id of a person of the evacuation.
         space: Space id of a placed case.
         start_h: When a placed case arrives (hours from the run start).
         hours: How long a placed case stays.
@@ -119,6 +122,7 @@ class IndexCase(StrictModel):
     pathway: str | None = None
     arrive_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     undiagnosed_wait_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    person: str | None = Field(default=None, min_length=1)
     space: str | None = None
     start_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     hours: float = Field(default=1.0, gt=0, allow_inf_nan=False)
@@ -130,9 +134,9 @@ class IndexCase(StrictModel):
 
     @model_validator(mode="after")
     def _one(self) -> IndexCase:
-        if (self.pathway is None) == (self.space is None):
-            raise ValueError("give exactly one of 'pathway' (a patient of the operations model) or "
-                             "'space' (a case placed in a space)")
+        if sum(x is not None for x in (self.pathway, self.person, self.space)) != 1:
+            raise ValueError("give exactly one of 'pathway' (a patient of the operations model), 'person' "
+                             "(someone in the evacuation) or 'space' (a case placed in a space)")
         return self
 
     def the_mask(self) -> Mask:
@@ -208,9 +212,15 @@ class Intervention(StrictModel):
 class InfectionScenario(ScenarioBase):
     """An infection scenario (``kind: infection``).
 
+    Exactly one of ``operations`` and ``evacuation`` says whose people are exposed.
+
     Attributes:
         operations: The operations scenario whose people are exposed: a file
             (relative to this one) or the scenario written inline.
+        evacuation: Or an evacuation scenario (a file or inline): the exposure
+            of everyone during the drill and in the refuges after it.
+        refuge_stay_min: How long people stay in the refuge they reached
+            (evacuation only; the drill ends there, the stay does not).
         days: Length of the run in days (replaces the operations run's length;
             the warm-up is dropped, so everyone present counts).
         pathogen: A preset and overrides.
@@ -226,7 +236,9 @@ class InfectionScenario(ScenarioBase):
     """
 
     kind: Literal["infection"] = "infection"
-    operations: OperationsScenario | str
+    operations: OperationsScenario | str | None = None
+    evacuation: EvacuationScenario | str | None = None
+    refuge_stay_min: float = Field(default=60.0, ge=0, le=10_080, allow_inf_nan=False)
     days: float | None = Field(default=None, gt=0, le=60, allow_inf_nan=False)
     pathogen: PathogenSpec
     index_cases: list[IndexCase] = Field(default_factory=list)
@@ -240,31 +252,43 @@ class InfectionScenario(ScenarioBase):
     generations: int = Field(default=2, ge=1, le=2)
 
     @model_validator(mode="after")
-    def _operations_file(self) -> InfectionScenario:
-        # ``operations: path.yaml`` is read here, through the one scenario loader, so
-        # the frozen scenario holds everything and model code never reads files.  (An
-        # after-validator: a before-validator would switch the inline scenario out of
-        # the loader's JSON validation.)
-        if not isinstance(self.operations, str):
-            return self
-        ref = Path(self.operations)
-        if not ref.is_absolute() and self.source:
-            ref = Path(self.source).parent / ref
-        from scenarios.loader import load
+    def _model_files(self) -> InfectionScenario:
+        # ``operations: path.yaml`` (or ``evacuation:``) is read here, through the one
+        # scenario loader, so the frozen scenario holds everything and model code never
+        # reads files.  (An after-validator: a before-validator would switch an inline
+        # scenario out of the loader's JSON validation.)
+        if (self.operations is None) == (self.evacuation is None):
+            raise ValueError("give exactly one of 'operations' and 'evacuation' (whose people are exposed)")
+        update: dict[str, Any] = {}
+        for name, cls in (("operations", OperationsScenario), ("evacuation", EvacuationScenario)):
+            ref_text = getattr(self, name)
+            if not isinstance(ref_text, str):
+                continue
+            ref = Path(ref_text)
+            if not ref.is_absolute() and self.source:
+                ref = Path(self.source).parent / ref
+            from scenarios.loader import load
 
-        if not ref.exists():
-            raise ValueError(f"operations: scenario file {str(ref)!r} not found (a path relative to this "
-                             "file, or write the scenario inline)")
-        ops = load(ref)
-        if not isinstance(ops, OperationsScenario):
-            raise ValueError(f"operations: {str(ref)!r} is a {ops.kind!r} scenario; expected 'operations'")
-        return self.model_copy(update={"operations": ops})
+            if not ref.exists():
+                raise ValueError(f"{name}: scenario file {str(ref)!r} not found (a path relative to this "
+                                 "file, or write the scenario inline)")
+            loaded = load(ref)
+            if not isinstance(loaded, cls):
+                raise ValueError(f"{name}: {str(ref)!r} is a {loaded.kind!r} scenario; expected {name!r}")
+            update[name] = loaded
+        return self.model_copy(update=update) if update else self
 
     @property
     def ops(self) -> OperationsScenario:
         """The operations scenario (read from its file at load time)."""
-        assert isinstance(self.operations, OperationsScenario), "operations file not resolved"
+        assert isinstance(self.operations, OperationsScenario), "not an operations-based scenario"
         return self.operations
+
+    @property
+    def evac(self) -> EvacuationScenario | None:
+        """The evacuation scenario, or None when people come from operations."""
+        assert not isinstance(self.evacuation, str), "evacuation file not resolved"
+        return self.evacuation
 
     @field_validator("interventions")
     @classmethod
@@ -285,8 +309,22 @@ class InfectionScenario(ScenarioBase):
     def cross_check(self) -> None:
         """Rules that tie the scenario to its operations scenario; ScenarioFileError naming the field."""
         src = self.source or "<scenario>"
+        if self.evac is not None:
+            for i, ic in enumerate(self.index_cases):
+                if ic.pathway is not None:
+                    raise ScenarioFileError(src, f"index_cases[{i}].pathway", "index cases of an evacuation "
+                                            "are a 'person' of the drill or placed in a 'space'")
+            for k, iv in enumerate(self.interventions):
+                if iv.changes_operations:
+                    raise ScenarioFileError(src, f"interventions[{k}]", "isolation, closing a bay and "
+                                            "cohorting are operations levers; this scenario exposes an "
+                                            "evacuation")
+            return
         ops = self.ops
         for i, ic in enumerate(self.index_cases):
+            if ic.person is not None:
+                raise ScenarioFileError(src, f"index_cases[{i}].person", "'person' names someone in an "
+                                        "evacuation; this scenario exposes an operations run")
             if ic.pathway is not None and ic.pathway not in ops.pathways:
                 raise ScenarioFileError(src, f"index_cases[{i}].pathway",
                                         f"unknown pathway {ic.pathway!r}; the operations scenario has "
