@@ -10,7 +10,7 @@ from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 
-__all__ = ["fm_nbs", "patient_room", "single_room", "ward"]
+__all__ = ["fm_nbs", "patient_room", "single_room", "ward", "ward_block"]
 
 
 def _space(sid: str, bounds: tuple[float, float, float, float], *, kind: SpaceKind = SpaceKind.ROOM,
@@ -80,3 +80,43 @@ def ward(rooms: int = 6) -> Facility:
     return Facility(name="ward", levels=(Level(id="L0", ceiling_height=h),), spaces=tuple(spaces),
                     doors=tuple(doors),
                     exits=(Exit(id="X", space="KB", at=(length + 20, d + 1.2), width=1.8),))
+
+
+def ward_block(levels: int = 6, wards: int = 8, rooms: int = 10) -> Facility:
+    """A generated block for scale tests: per level ``wards`` wards in a row along one corridor.
+
+    Each ward is a 4 m x 5 m room pair per bay (``rooms`` bays: rooms on both sides of a 2.4 m
+    corridor segment of its own smoke compartment), joined to the next ward by a smoke door;
+    each level has an exit at both ends.  ``levels * wards * (2 * rooms + 1)`` spaces
+    (1,008 by default).
+    """
+    w, d, cw, h = 4.0, 5.0, 2.4, 2.7
+    length = rooms * w
+    spaces: list[Space] = []
+    doors: list[Door] = []
+    exits: list[Exit] = []
+    lv_ids = []
+    for lv in range(levels):
+        lid = f"L{lv}"
+        lv_ids.append(Level(id=lid, elevation=4.2 * lv, ceiling_height=h))
+        for k in range(wards):
+            x0 = k * length
+            comp = f"{lid}-W{k}"
+            corr = f"{comp}-K"
+            spaces.append(Space(id=corr, level=lid, kind=SpaceKind.CORRIDOR, compartment=comp,
+                                polygon=box(x0, d, x0 + length, d + cw)))
+            for r in range(rooms):
+                for side, (y0, y1, yd) in enumerate(((0.0, d, d), (d + cw, 2 * d + cw, d + cw))):
+                    rid = f"{comp}-R{r}{'ab'[side]}"
+                    spaces.append(Space(id=rid, level=lid, kind=SpaceKind.ROOM, compartment=comp, beds=1,
+                                        polygon=box(x0 + r * w, y0, x0 + (r + 1) * w, y1)))
+                    doors.append(Door(id=f"D-{rid}", spaces=(rid, corr), at=(x0 + r * w + 2.0, yd),
+                                      width=1.2))
+            if k:
+                doors.append(Door(id=f"SD-{comp}", spaces=(f"{lid}-W{k - 1}-K", corr), at=(x0, d + cw / 2),
+                                  width=1.8, smoke_door=True, fire_door=True))
+        exits.append(Exit(id=f"X-{lid}-W", space=f"{lid}-W0-K", at=(0.0, d + cw / 2), width=1.8))
+        exits.append(Exit(id=f"X-{lid}-E", space=f"{lid}-W{wards - 1}-K", at=(wards * length, d + cw / 2),
+                          width=1.8))
+    return Facility(name="ward_block", levels=tuple(lv_ids), spaces=tuple(spaces), doors=tuple(doors),
+                    exits=tuple(exits))

@@ -87,6 +87,8 @@ DP_REF = 1.0
 #: an optically thick layer of about 1 m absorbs roughly half. [assumption; CFAST computes it from
 #: the layer's soot, CO2 and H2O]
 LAYER_ABSORPTION = 0.5
+#: Volume flows below this are round-off, m^3/s (a millilitre per second).
+QUIET_FLOW = 1e-6
 #: Horizontal slabs an opening is cut into for its buoyant exchange.
 SLABS = 10
 #: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
@@ -301,6 +303,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         vol_src = vol_src - extract
     # keep every space full: relax any volume drift in one step
     vol_src = vol_src + ((s.e[0] + s.e[1]) / (CP * RHO_T) - net.volume) / dt
+    # round-off in quiet spaces would otherwise set every opening of the building flowing
+    vol_src = np.where(np.abs(vol_src) > QUIET_FLOW, vol_src, 0.0)
     flow = solver.flows(open_, vol_src)
     far = np.where(net.b >= 0, net.b, out)
     # open doors and exits with a density difference across them: slab-integrated flows
@@ -313,7 +317,7 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     if k.size:
         _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, z=z, temp=temp, rho=rho)
     # every other opening: the net flow, drawn from the layers the opening spans upwind
-    k = np.flatnonzero(~ex)
+    k = np.flatnonzero(~ex & (np.abs(flow) > QUIET_FLOW))
     up = flow[k] >= 0
     src = np.where(up, net.a[k], far[k])
     dst = np.where(up, far[k], net.a[k])
