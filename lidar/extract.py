@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +32,7 @@ from lidar.exits import ExitCandidate, Surroundings, judge_exits
 from lidar.frame import StoreyFrame, find_frame
 from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
+from lidar.multi import read_storeys
 from lidar.options import ExtractOptions
 from lidar.polygons import region_polygons
 from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
@@ -83,17 +84,22 @@ class _Timer:
             self.progress(name, 1, 1)
 
 
-def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = None, *,
-            name: str | None = None, progress: Progress | None = None) -> Extraction:
+def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: ExtractOptions | None = None, *,
+            name: str | None = None, progress: Progress | None = None,
+            elevations: Sequence[float] | None = None) -> Extraction:
     """Extract a facility (levels, rooms, corridors, doors, exits) from a scan.
 
     Args:
-        source: A scan file (any format :func:`lidar.read` takes) or an
+        source: A scan file (any format :func:`lidar.read` takes), a list of
+            files with one storey each, bottom to top, in one frame
+            (:func:`lidar.multi.read_storeys` checks they fit), or an
             ``(n, 3)`` array of points in metres.
         options: Pipeline parameters; defaults as :class:`ExtractOptions`.
         name: Facility name; defaults to the file stem.
         progress: Called as ``progress(stage, done, total)`` when a stage
-            starts and ends.
+            starts and ends (per storey stages are named ``"L1 rooms"``...).
+        elevations: With one file per storey whose floors are each at height
+            0, the floor elevation of each (m).
 
     Returns:
         The :class:`Extraction`; ``facility.metadata["exits_to_confirm"]``
@@ -104,15 +110,24 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
         ExtractionError: No storey or no space could be found.
     """
     opt = options or ExtractOptions()
-    label = str(source) if not isinstance(source, np.ndarray) else "<array>"
+    if isinstance(source, np.ndarray):
+        label = "<array>"
+    elif isinstance(source, str | Path):
+        label = str(source)
+    else:
+        label = " + ".join(str(p) for p in source)
     report = ExtractionReport(source=label)
     timer = _Timer(report, progress)
     with timer.stage("read", 0):
+        # Files are thinned to the voxel as they stream in (LAS/LAZ in chunks),
+        # so a scan far larger than memory can be read.
         if isinstance(source, np.ndarray):
             pts = np.asarray(source, dtype=np.float64) * opt.scale
             check_cloud(pts, label, units="m")
+        elif isinstance(source, str | Path):
+            pts = read(source, units=opt.units, voxel=opt.voxel)
         else:
-            pts = read(source, units=opt.units)
+            pts = read_storeys(list(source), units=opt.units, voxel=opt.voxel, elevations=elevations)
     report.points_read = len(pts)
     report.timings[-1] = StageTiming("read", report.timings[-1].seconds, len(pts))
     with timer.stage("voxel", len(pts)):
@@ -207,7 +222,7 @@ def extract(source: str | Path | np.ndarray, options: ExtractOptions | None = No
                         f"({provisional.width} m) was put on an outer wall of {provisional.space} so the "
                         "facility is usable: replace it with the real exits before any evacuation study")
     report.exits_to_confirm = [x.id for x in exits]
-    fac_name = name or (Path(label).stem if label != "<array>" else "scan")
+    fac_name = name or (Path(label.split(" + ")[0]).stem if label != "<array>" else "scan")
     with timer.stage("assemble", len(vox)):
         fac = Facility(
             name=fac_name, levels=tuple(levels), spaces=tuple(spaces), doors=tuple(doors),
