@@ -6,7 +6,7 @@ or :data:`FLUSH_SECONDS` have gathered, then written as one *part*::
     .NAME.partial/
       pending.json            the manifest-to-be (scenario hash, seed, keys)
       scenario.yaml
-      parts/000007/TABLE.parquet   one row group per replication
+      parts/000007/TABLE.parquet   the part's replications, one after the other
       parts/000007/part.json       the part's replications; written last, it commits the part
 
 A kill loses at most the unflushed buffer.  On resume a part without
@@ -23,7 +23,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,19 +42,25 @@ __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]
 
 #: Table bytes gathered before a part is written (bounds the writer's memory).
 FLUSH_BYTES = 64 * 2**20
-#: Longest a finished replication waits in memory before it is written.
-FLUSH_SECONDS = 5.0
+#: Longest a finished replication waits in memory before it is written (a kill loses at
+#: most this much work; each part costs an fsync per table, so not much less).
+FLUSH_SECONDS = 15.0
 PENDING = "pending.json"
 PARTS = "parts"
 PART_MARKER = "part.json"
 #: Fields of the header that must match for a partial run to be resumed.
 RESUME_FIELDS = ("kind", "scenario_hash", "seed", "keys")
-#: Part files held open at once while merging (parts arrive roughly in replication order).
-MAX_OPEN_PARTS = 32
+#: Decoded part tables kept while reading parts back (parts arrive roughly in replication order).
+MAX_OPEN_PARTS = 8
+#: Rows per row group of a finished table; the ``replication`` column is sorted, so a
+#: read of one replication skips the other row groups by their statistics.
+MERGED_ROW_GROUP = 256_000
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with ``schema``'s columns in order (missing ones null) and types."""
+    if table.schema.equals(schema):
+        return table
     cols = [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
             for f in schema]
     return pa.Table.from_arrays(cols, schema=pa.schema([f.with_type(c.type) for f, c in
@@ -69,22 +75,43 @@ def _unified(schemas: list[pa.Schema]) -> pa.Schema:
     return pa.unify_schemas(schemas, promote_options="permissive")
 
 
+class _PartCache:
+    """Decoded part tables, the few most recently used (parts arrive roughly in replication order)."""
+
+    def __init__(self, parts: Path) -> None:
+        self._parts = parts
+        self._open: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
+
+    def rows(self, part: str, name: str, span: Sequence[int]) -> pa.Table:
+        """Rows ``span`` = (offset, length) of table ``name`` in ``part``."""
+        key = (part, name)
+        if key in self._open:
+            self._open.move_to_end(key)
+        else:
+            if len(self._open) >= MAX_OPEN_PARTS:
+                self._open.popitem(last=False)
+            path = self._parts / part / f"{name}.parquet"
+            try:
+                self._open[key] = pq.read_table(path)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
+        return self._open[key].slice(span[0], span[1])
+
+
 class _PartTables(Mapping[str, pa.Table]):
     """One replication's tables, read from its part only when asked for (bounded memory)."""
 
-    def __init__(self, part: Path, index: int, groups: Mapping[str, int]) -> None:
-        self._part, self._index, self._groups = part, index, dict(groups)
+    def __init__(self, cache: _PartCache, part: str, spans: Mapping[str, Sequence[int]]) -> None:
+        self._cache, self._part, self._spans = cache, part, dict(spans)
 
     def __getitem__(self, name: str) -> pa.Table:
-        group = self._groups[name]
-        t = pq.ParquetFile(self._part / f"{name}.parquet").read_row_group(group)
-        return t.drop_columns(["replication"])
+        return self._cache.rows(self._part, name, self._spans[name]).drop_columns(["replication"])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._groups)
+        return iter(self._spans)
 
     def __len__(self) -> int:
-        return len(self._groups)
+        return len(self._spans)
 
 
 class RunWriter:
@@ -113,8 +140,9 @@ class RunWriter:
         self._buffer: list[Outcome] = []
         self._buffered_bytes = 0
         self._last_flush = time.monotonic()
-        #: Committed replications: index -> record (status, kpis, seconds, error, part, groups).
+        #: Committed replications: index -> record (status, kpis, seconds, error, part, spans).
         self.records: dict[int, dict[str, Any]] = {}
+        self._cache = _PartCache(self.folder / PARTS)
         pending = self.folder / PENDING
         if resume and pending.is_file():
             self._check_same_plan(read_json(pending))
@@ -178,18 +206,21 @@ class RunWriter:
         number = max((int(p.name) for p in parts.iterdir() if p.name.isdigit()), default=-1) + 1
         part = parts / f"{number:06d}"
         part.mkdir()
-        groups: dict[int, dict[str, int]] = {o.index: {} for o in self._buffer}
+        spans: dict[int, dict[str, list[int]]] = {o.index: {} for o in self._buffer}
         names = sorted({n for o in self._buffer for n in o.tables})
         for name in names:
             holders = [o for o in self._buffer if name in o.tables]
-            schema = _unified([_with_replication(o.tables[name].slice(0, 0), 0).schema for o in holders])
-            with atomic_path(part / f"{name}.parquet") as tmp, pq.ParquetWriter(tmp, schema) as w:
-                for k, o in enumerate(holders):
-                    w.write_table(conform(_with_replication(o.tables[name], o.index), schema),
-                                  row_group_size=max(1, o.tables[name].num_rows))
-                    groups[o.index][name] = k
+            pieces = [_with_replication(o.tables[name], o.index) for o in holders]
+            schema = _unified([t.schema for t in pieces])
+            offset = 0
+            for o, t in zip(holders, pieces, strict=True):
+                spans[o.index][name] = [offset, t.num_rows]
+                offset += t.num_rows
+            # One write per table and part: per-replication writes cost more than small replications.
+            with atomic_path(part / f"{name}.parquet", what="run folder part") as tmp:
+                pq.write_table(pa.concat_tables([conform(t, schema) for t in pieces]), tmp)
         recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
-                 "seconds": o.seconds, "error": o.error, "groups": groups[o.index]} for o in self._buffer]
+                 "seconds": o.seconds, "error": o.error, "spans": spans[o.index]} for o in self._buffer]
         write_atomic(part / PART_MARKER, dumps({"replications": recs}))
         fsync_dir(parts)
         for o, rec in zip(self._buffer, recs, strict=True):
@@ -200,9 +231,7 @@ class RunWriter:
     # -- finishing ----------------------------------------------------------------------
     def replications(self) -> list[Replication]:
         """Every done replication, in index order, with tables read lazily from the parts."""
-        parts = self.folder / PARTS
-        return [Replication(index=i, kpis=r["kpis"],
-                            tables=_PartTables(parts / r["part"], i, r["groups"]))
+        return [Replication(index=i, kpis=r["kpis"], tables=_PartTables(self._cache, r["part"], r["spans"]))
                 for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
 
     def finalise(self, summarize: Callable[[list[Replication]], dict[str, Any]],
@@ -243,21 +272,27 @@ class RunWriter:
         return manifest
 
     def _merge_tables(self) -> list[str]:
+        """One file per table, replications in index order, row groups of about MERGED_ROW_GROUP rows."""
         parts = self.folder / PARTS
         done = [(i, r) for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
-        names = sorted({name for _, r in done for name in r["groups"]})
+        names = sorted({name for _, r in done for name in r["spans"]})
         for name in names:
-            paths = {r["part"]: parts / r["part"] / f"{name}.parquet" for _, r in done if name in r["groups"]}
-            schema = _unified([_read_schema(p) for p in paths.values()])
-            files = _OpenParts(paths)
-            try:
-                with atomic_path(self.folder / f"{name}.parquet") as tmp, pq.ParquetWriter(tmp, schema) as w:
-                    for _, r in done:
-                        if name in r["groups"]:
-                            t = files.get(r["part"]).read_row_group(r["groups"][name])
-                            w.write_table(conform(t, schema), row_group_size=max(1, t.num_rows))
-            finally:
-                files.close()
+            used = sorted({r["part"] for _, r in done if name in r["spans"]})
+            schema = _unified([_read_schema(parts / p / f"{name}.parquet") for p in used])
+            with atomic_path(self.folder / f"{name}.parquet", what="run folder table") as tmp, \
+                    pq.ParquetWriter(tmp, schema) as w:
+                batch: list[pa.Table] = []
+                rows = 0
+                for _, r in done:
+                    if name not in r["spans"]:
+                        continue
+                    batch.append(conform(self._cache.rows(r["part"], name, r["spans"][name]), schema))
+                    rows += batch[-1].num_rows
+                    if rows >= MERGED_ROW_GROUP:
+                        w.write_table(pa.concat_tables(batch), row_group_size=rows)
+                        batch, rows = [], 0
+                if batch:
+                    w.write_table(pa.concat_tables(batch), row_group_size=max(1, rows))
         return names
 
 
@@ -266,32 +301,6 @@ def _read_schema(path: Path) -> pa.Schema:
         return pq.read_schema(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
-
-
-class _OpenParts:
-    """Part files opened on first use, at most :data:`MAX_OPEN_PARTS` at a time."""
-
-    def __init__(self, paths: Mapping[str, Path]) -> None:
-        self._paths = paths
-        self._open: OrderedDict[str, pq.ParquetFile] = OrderedDict()
-
-    def get(self, part: str) -> pq.ParquetFile:
-        if part in self._open:
-            self._open.move_to_end(part)
-            return self._open[part]
-        if len(self._open) >= MAX_OPEN_PARTS:
-            self._open.popitem(last=False)[1].close()
-        try:
-            f = pq.ParquetFile(self._paths[part])
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise CorruptResultsError(f"{self._paths[part]}: unreadable ({exc})") from None
-        self._open[part] = f
-        return f
-
-    def close(self) -> None:
-        for f in self._open.values():
-            f.close()
-        self._open.clear()
 
 
 def _plain(x: Any) -> Any:
