@@ -21,12 +21,14 @@ attributed there).
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from scenarios.base import Replication
+from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity
 from scenarios.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -40,8 +42,9 @@ _ROUTES = ("airborne", "contact")
 _OPS_PREFIXES = ("wait.", "lwbs.", "boarding.", "beds.occupancy.", "patients.", "isolation.", "closed.",
                  "diverted.")
 _OPS_SUFFIXES = (".mean",)
-#: Breathing rate of the risk map's reference person (standing, m³/h).
-_MAP_BREATH = 0.54
+_INDEX_KPI = re.compile(r"(^|\.)index_\d+(\.|$)")
+#: Breathing rate of the risk map's reference person: standing, unmasked (m³/h).
+_MAP_BREATH = INHALATION_M3H[Activity.STANDING]
 _PEOPLE_FLOOR = 1e-6
 #: "Exposed": a secondary risk of at least 1 in 1,000 (``reached``: any exposure at all).
 _EXPOSED_RISK = 1e-3
@@ -50,6 +53,8 @@ _EXPOSED_RISK = 1e-3
 def _ops_cost(k: dict[str, float]) -> dict[str, float]:
     out = {}
     for name, v in k.items():
+        if _INDEX_KPI.search(name):
+            continue  # the index cases' own pathway: one patient, not a cost to others
         if name.startswith(_OPS_PREFIXES) or (name.startswith("los.") and name.endswith(_OPS_SUFFIXES)):
             out[f"ops.{name}"] = float(v)
     return out
@@ -188,6 +193,13 @@ def _tertiary_note(sc: InfectionScenario) -> str:
             + (" - tertiary cases matter" if share > 0.1 else " - tertiary cases are negligible"))
 
 
+def _num(v: Any) -> float:
+    """A number from a summary value (``None`` when stored as JSON means not a number)."""
+    if isinstance(v, dict):
+        v = v.get("mean")
+    return float(v) if isinstance(v, int | float) else math.nan
+
+
 def _fmt(v: Any) -> str:
     if not isinstance(v, dict) or v.get("mean") is None or math.isnan(v["mean"]):
         return "-"
@@ -198,19 +210,38 @@ def _fmt(v: Any) -> str:
 def report(kpis: dict[str, Any]) -> str:
     """Interventions side by side: expected cases (95 % CI over replications) and operations cost."""
     lines = [f"Pathogen: {kpis.get('pathogen', '?')}. {kpis.get('tertiary_note', '')}",
-             f"{'intervention':<22}{'secondary':>18}{'emission p05-p95':>20}{'tertiary':>16}"
-             f"{'airborne':>12}{'contact':>12}{'staff':>10}{'exposed':>10}"]
+             "Expected cases (mean ± 95% CI over replications; p05-p95 over emission draws)",
+             f"{'intervention':<28}{'secondary':>18}{'p05-p95':>20}{'tertiary':>18}"
+             f"{'airborne':>10}{'contact':>10}{'staff':>10}{'exposed':>9}"]
     for row in kpis.get("interventions", []):
         n = row["intervention"]
-        lines.append(f"{n:<22}{_fmt(kpis.get(n + '.secondary_cases')):>18}"
-                     f"{row['secondary_cases.p05']:>9.3g}-{row['secondary_cases.p95']:<10.3g}"
-                     f"{_fmt(kpis.get(n + '.tertiary_cases')):>16}{row['secondary.airborne']:>12.3g}"
-                     f"{row['secondary.contact']:>12.3g}{row['secondary.staff']:>10.3g}{row['exposed']:>10.0f}")
-    lines.append("Operations cost (mean ± 95% CI)")
-    for key in ("boarding.mean_min", "boarding.share", "patients.diverted", "beds.occupancy.ward_bed",
-                "lwbs.ed_minors", "los.ed_minors.mean", "los.ed_majors.mean"):
-        vals = [f"{row['intervention']}: {_fmt(kpis.get(row['intervention'] + '.ops.' + key))}"
-                for row in kpis.get("interventions", [])]
-        if any(not v.endswith(": -") for v in vals):
-            lines.append(f"  {key:<26} " + "; ".join(vals))
+        spread = f"{_num(row['secondary_cases.p05']):.3g}-{_num(row['secondary_cases.p95']):.3g}"
+        lines.append(f"{n:<28}{_fmt(kpis.get(n + '.secondary_cases')):>18}{spread:>20}"
+                     f"{_fmt(kpis.get(n + '.tertiary_cases')):>18}{_num(row['secondary.airborne']):>10.3g}"
+                     f"{_num(row['secondary.contact']):>10.3g}{_num(row['secondary.staff']):>10.3g}"
+                     f"{_num(row['exposed']):>9.0f}")
+    names = [row["intervention"] for row in kpis.get("interventions", [])]
+    changed = _changed_ops(kpis, names)
+    if changed:
+        lines.append("Operations cost: the KPIs the interventions change most (mean ± 95% CI)")
+        for key in changed:
+            vals = "; ".join(f"{n}: {_fmt(kpis.get(f'{n}.ops.{key}'))}" for n in names)
+            lines.append(f"  {key:<40} {vals}")
     return "\n".join(lines)
+
+
+def _changed_ops(kpis: dict[str, Any], names: list[str], most: int = 10) -> list[str]:
+    """Operations KPIs whose mean differs from the baseline's, largest relative change first."""
+    if len(names) < 2:
+        return []
+    keys = {k.split(".ops.", 1)[1] for k in kpis if ".ops." in k}
+    scored = []
+    for key in keys:
+        means = [_num(kpis.get(f"{n}.ops.{key}")) for n in names]
+        base = means[0]
+        diffs = [abs(m - base) / max(abs(base), 1e-9) if not (math.isnan(m) and math.isnan(base))
+                 else 0.0 for m in means[1:]]
+        diffs = [1.0 if math.isnan(d) else d for d in diffs]  # present in one run only
+        if max(diffs) > 0.01:
+            scored.append((-max(diffs), key))
+    return [k for _, k in sorted(scored)[:most]]
