@@ -14,6 +14,7 @@ _EXTRACT_EPILOG = """examples:
   medtwin lidar extract floor3.laz --out floor3.json --report floor3_report.json --preview floor3.png
   medtwin lidar extract scan.e57 --out f.json --units mm --voxel 0.04
   medtwin lidar extract scan.ply --out f.json --truth truth.json   (adds the accuracy table)
+  medtwin lidar extract g.laz f1.laz f2.laz --out building.json     (one file per storey, one frame)
 """
 
 _SYNTH_EPILOG = """examples:
@@ -41,7 +42,11 @@ def register(sub: Any) -> None:
         epilog=_EXTRACT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    e.add_argument("scan", type=Path, help="scan file")
+    e.add_argument("scan", type=Path, nargs="+",
+                   help="scan file, or one file per storey (bottom to top, registered to one frame)")
+    e.add_argument("--elevation", type=float, action="append", default=None,
+                   help="with one file per storey whose floors are each at height 0: each storey's floor "
+                        "elevation in m (repeat, bottom to top)")
     e.add_argument("--out", type=Path, required=True, help="facility JSON to write")
     e.add_argument("--report", type=Path, default=None, help="extraction report JSON (warnings, timings)")
     e.add_argument("--preview", type=Path, default=None, help="PNG of rooms, doors and graph over the walls")
@@ -119,14 +124,15 @@ def _extract(args: argparse.Namespace) -> int:
             bars[stage].close()
 
     try:
-        ex = lidar.extract(args.scan, opt, name=args.name, progress=progress)
+        source = args.scan[0] if len(args.scan) == 1 else args.scan
+        ex = lidar.extract(source, opt, name=args.name, progress=progress, elevations=args.elevation)
     finally:
         for bar in bars.values():
             bar.close()
     fac = ex.facility
     problems = [i for i in validate(fac, source=str(args.out)) if i.severity == "error"]
     if problems:
-        raise FacilityValidationError(f"{args.scan} (extracted)", problems)
+        raise FacilityValidationError(f"{' + '.join(map(str, args.scan))} (extracted)", problems)
     io.save(fac, args.out)
     if truth is not None:
         ex.report.accuracy = lidar.accuracy(fac, truth).as_dict()

@@ -42,3 +42,17 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["lidar", "extract", "--help"])
     assert "examples:" in capsys.readouterr().out
+
+
+def test_storey_files_not_in_one_frame_name_the_file(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savetxt(tmp_path / "g.xyz", rng.uniform((0, 0, 0), (20, 10, 3), (3000, 3)))
+    np.savetxt(tmp_path / "f1.xyz", rng.uniform((60, 0, 3.5), (80, 10, 6.5), (3000, 3)))
+    code = main(["lidar", "extract", str(tmp_path / "g.xyz"), str(tmp_path / "f1.xyz"),
+                 "--out", str(tmp_path / "o.json")])
+    assert code == 2
+    assert "f1.xyz: covers only" in capsys.readouterr().err
+    assert not (tmp_path / "o.json").exists()
