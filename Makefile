@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python benchmarks/ops_bench.py
 	$(BIN)/python benchmarks/evac_vs_jupedsim.py
 	$(BIN)/python benchmarks/lidar_bench.py
+	$(BIN)/python benchmarks/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
