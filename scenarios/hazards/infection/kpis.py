@@ -5,8 +5,9 @@ KPI names are ``<intervention>.<name>``:
 - ``secondary_cases`` (expected, over the emission spread), with
   ``secondary_cases.p05`` / ``.p95`` over emission draws; ``tertiary_cases``;
 - ``secondary.<route>`` (``airborne``, ``contact``), ``secondary.staff``,
-  ``secondary.patients``; ``exposed`` (people with a risk of at least 1 in 1,000) and
-  ``reached`` (people with any exposure at all, however diluted);
+  ``secondary.patients``, ``secondary.day<d>`` (by day of exposure, 0 first);
+  ``exposed`` (people with a risk of at least 1 in 1,000) and ``reached``
+  (people with any exposure at all, however diluted);
 - ``ops.<kpi>``: the operations KPIs that show the response's cost (waits,
   length of stay, boarding, bed occupancy, left without being seen,
   diversions, isolation waits, closed place-hours).
@@ -46,6 +47,7 @@ _INDEX_KPI = re.compile(r"(^|\.)index_\d+(\.|$)")
 #: Breathing rate of the risk map's reference person: standing, unmasked (m³/h).
 _MAP_BREATH = INHALATION_M3H[Activity.STANDING]
 _PEOPLE_FLOOR = 1e-6
+_MIN_PER_DAY = 1440.0
 #: "Exposed": a secondary risk of at least 1 in 1,000 (``reached``: any exposure at all).
 _EXPOSED_RISK = 1e-3
 
@@ -82,11 +84,14 @@ def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list
         staff = pp.is_staff
         kpis[f"{name}.secondary.staff"] = float(e.secondary[staff].sum())
         kpis[f"{name}.secondary.patients"] = float(e.secondary[~staff].sum())
+        days = np.floor(rec.time[g1] / _MIN_PER_DAY).astype(np.int64)
+        for d, v in enumerate(np.bincount(days, weights=rec.cases[g1]).tolist() if days.size else []):
+            kpis[f"{name}.secondary.day{d}"] = float(v)
         kpis[f"{name}.exposed"] = float((e.secondary >= _EXPOSED_RISK).sum())
         kpis[f"{name}.reached"] = float(np.unique(rec.person[g1]).size)
         kpis.update({f"{name}.{k}": v for k, v in _ops_cost(o.ops_kpis).items()})
         # expected cases by generation, route, space, role, pathway, day
-        day = np.floor(rec.time / 1440.0).astype(np.int64)
+        day = np.floor(rec.time / _MIN_PER_DAY).astype(np.int64)
         keys = np.stack([rec.generation.astype(np.int64), rec.route.astype(np.int64), rec.space, rec.person,
                          day])
         uniq, inv = np.unique(keys, axis=1, return_inverse=True)
@@ -211,15 +216,15 @@ def report(kpis: dict[str, Any]) -> str:
     """Interventions side by side: expected cases (95 % CI over replications) and operations cost."""
     lines = [f"Pathogen: {kpis.get('pathogen', '?')}. {kpis.get('tertiary_note', '')}",
              "Expected cases (mean ± 95% CI over replications; p05-p95 over emission draws)",
-             f"{'intervention':<28}{'secondary':>18}{'p05-p95':>20}{'tertiary':>18}"
-             f"{'airborne':>10}{'contact':>10}{'staff':>10}{'exposed':>9}"]
+             f"{'intervention':<28} {'secondary':>20} {'p05-p95':>20} {'tertiary':>20}"
+             f" {'airborne':>9} {'contact':>9} {'staff':>9} {'exposed':>8}"]
     for row in kpis.get("interventions", []):
         n = row["intervention"]
         spread = f"{_num(row['secondary_cases.p05']):.3g}-{_num(row['secondary_cases.p95']):.3g}"
-        lines.append(f"{n:<28}{_fmt(kpis.get(n + '.secondary_cases')):>18}{spread:>20}"
-                     f"{_fmt(kpis.get(n + '.tertiary_cases')):>18}{_num(row['secondary.airborne']):>10.3g}"
-                     f"{_num(row['secondary.contact']):>10.3g}{_num(row['secondary.staff']):>10.3g}"
-                     f"{_num(row['exposed']):>9.0f}")
+        lines.append(f"{n:<28} {_fmt(kpis.get(n + '.secondary_cases')):>20} {spread:>20}"
+                     f" {_fmt(kpis.get(n + '.tertiary_cases')):>20} {_num(row['secondary.airborne']):>9.3g}"
+                     f" {_num(row['secondary.contact']):>9.3g} {_num(row['secondary.staff']):>9.3g}"
+                     f" {_num(row['exposed']):>8.0f}")
     names = [row["intervention"] for row in kpis.get("interventions", [])]
     changed = _changed_ops(kpis, names)
     if changed:

@@ -104,3 +104,16 @@ def test_norovirus_ward_closing_the_bay_and_hand_hygiene() -> None:
     assert not math.isnan(k["baseline.tertiary_cases"])
     people = res.table("people")
     assert np.all((people.secondary >= 0) & (people.secondary <= 1))
+
+
+def test_isolation_and_staff_cohorting_show_their_cost_in_operations(small_ed: str) -> None:
+    res = _run(small_ed, index_cases=[{"pathway": "ed_minors", "arrive_h": 3}], interventions=[
+        {"name": "iso", "isolate": {"after": "triage"}},
+        {"name": "iso_cohort", "isolate": {"after": "triage"}, "cohort_staff": {"ed_doctor": 1}},
+    ])
+    k = res.replications[0].kpis
+    assert k["iso.secondary_cases"] < k["baseline.secondary_cases"]
+    # one of the two doctors kept for the isolated case: everyone else waits longer
+    assert k["iso_cohort.ops.wait.ed_minors.treatment"] > k["iso.ops.wait.ed_minors.treatment"]
+    days = sum(v for n, v in k.items() if n.startswith("baseline.secondary.day"))
+    assert days == pytest.approx(k["baseline.secondary_cases"])
