@@ -22,13 +22,13 @@ SECONDS_PER_MINUTE = 60.0
 
 
 def minutes(seconds: float) -> str:
-    """Seconds as minutes for people ("12.5 min"), or "not everyone safe" for NaN/inf.
+    """Seconds as minutes for people ("12.5 min"), or "not all safe" for NaN/inf.
 
     >>> minutes(750.0), minutes(float("nan"))
-    ('12.5 min', 'not everyone safe')
+    ('12.5 min', 'not all safe')
     """
     if seconds is None or not math.isfinite(seconds):
-        return "not everyone safe"
+        return "not all safe"
     return f"{seconds / SECONDS_PER_MINUTE:.1f} min"
 
 
@@ -53,18 +53,38 @@ def _mean(v: Any) -> float:
     return math.nan
 
 
-def rset_table(summary: Mapping[str, Any], aset_rset: pd.DataFrame | None = None) -> pd.DataFrame:
+def rset_table(summary: Mapping[str, Any], aset_rset: pd.DataFrame | None = None,
+               agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per compartment: RSET, and with a hazard its ASET and the margin, in minutes.
+
+    With the ``agents`` table, also how many of the compartment's patients reached safety and
+    when the last of them did: under a horizontal move the staff stay with the patients, so the
+    compartment's RSET (everyone) stays open while its patients are all safe in the refuge.
 
     >>> rset_table({"rset_compartment.L2-A": {"mean": 600.0},
     ...             "rset_compartment.L2-B": {"mean": float("nan")}})
-      compartment               RSET
-    0        L2-A           10.0 min
-    1        L2-B  not everyone safe
+      compartment          RSET
+    0        L2-A      10.0 min
+    1        L2-B  not all safe
     """
     names = sorted(k.split(".", 1)[1] for k in summary if k.startswith("rset_compartment."))
     rows = [{"compartment": c, "RSET": minutes(_mean(summary[f"rset_compartment.{c}"]))} for c in names]
     table = pd.DataFrame(rows, columns=["compartment", "RSET"])
+    if agents is not None and len(agents):
+        pat = agents[(agents["role"] == "patient") & (agents["start_compartment"] != "")]
+        safe = pat["reached_how"] != ""
+        per = pd.DataFrame({
+            "compartment": pat["start_compartment"], "safe": safe,
+            "t": (pat["reached"] - pat["alarm"]).where(safe)}).groupby("compartment")
+        counts = per["safe"].agg(["sum", "size"])
+        last = per["t"].max()
+        extra = pd.DataFrame({
+            "compartment": counts.index,
+            "patients safe": [f"{int(a)} of {int(b)}"
+                              for a, b in zip(counts["sum"], counts["size"], strict=True)],
+            "last patient safe": [minutes(float(last[c])) if counts.loc[c, "sum"] == counts.loc[c, "size"]
+                                  else "not all safe" for c in counts.index]})
+        table = table.merge(extra, on="compartment", how="outer")
     if aset_rset is not None and len(aset_rset):
         cols = ["aset_s", "aset_patient_s", "margin_patient_s"]
         a = aset_rset.groupby("compartment", as_index=False)[cols].mean()

@@ -59,6 +59,13 @@ def _mean(summary_: dict[str, Any], key: str) -> float:
     return math.nan
 
 
+def _fire_rooms(facility: Facility, first: list[str]) -> list[str]:
+    """Rooms a fire may start in: those of the compartments evacuated first come first, beds first."""
+    rooms = [s for s in facility.spaces if s.kind.value == "room"]
+    rooms.sort(key=lambda s: (s.compartment not in first, s.beds == 0, s.id))
+    return [s.id for s in rooms]
+
+
 def _setup(facility: Facility) -> EvacuationScenario | None:
     lib = library_scenarios("evacuation")
     names = list(lib)
@@ -85,7 +92,7 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     vertical = c4.number_input("Vertical phase after (min)", 0, 240,
                                int(after // 60) if after is not None else 15, 1, key="evac_vertical",
                                disabled=mode != "progressive")
-    rooms = [s.id for s in facility.spaces if s.kind.value == "room"]
+    rooms = _fire_rooms(facility, fire_comps)
     names_of = {s.id: f"{s.name} ({s.id})" if s.name else s.id for s in facility.spaces}
     base_fire = base.hazard.fire.origin if base.hazard is not None and base.hazard.fire is not None else None
     c1, c2, c3 = st.columns([1, 3, 2])
@@ -156,6 +163,19 @@ def _player(path: str, fkey: str, frames: list[int], *, step: int, level: str, h
                f"{plural(here, 'person', 'people')} on this level.")
 
 
+def _first_level(path: str, facility: Facility, levels: list[str]) -> str:
+    """The level to show first: that of the first compartment evacuated first, else the first level."""
+    import yaml
+
+    from scenarios.ui.stored import scenario_text
+
+    data = yaml.safe_load(scenario_text(path)) or {}
+    first = ((data.get("strategy") or {}).get("fire_compartments") or [None])[0]
+    ids = facility.compartments.get(first or "", ())
+    level = facility.space(ids[0]).level if ids else levels[0]
+    return level if level in levels else levels[0]
+
+
 def _playback_panel(path: str, hazard: bool) -> None:
     if "trajectories" not in tables_of(path):
         st.info("This drill was run without trajectories: nothing to replay.")
@@ -165,6 +185,8 @@ def _playback_panel(path: str, hazard: bool) -> None:
     facility = load_facility(fkey)
     frames = pb.frames(MAX_FRAMES).tolist()
     levels = [lv.id for lv in facility.levels if lv.id in pb.levels] or list(pb.levels)
+    if st.session_state.get("pb_level") not in levels:
+        st.session_state["pb_level"] = _first_level(path, facility, levels)
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     level = c1.selectbox("Level", levels, key="pb_level",
                          format_func=lambda x: f"{x} {facility.level(x).name}" if x in
@@ -185,8 +207,10 @@ def _results(job: Job) -> None:
     hazard = "hazard_maps" in have
     total = int(_mean(s, "total"))
     st.subheader("Results")
-    m = st.columns(6)
-    m[0].metric("RSET (everyone safe)", minutes(_mean(s, "rset_s")))
+    m = st.columns([2, 1, 1, 1, 1, 1])
+    m[0].metric("RSET (everyone safe)", minutes(_mean(s, "rset_s")),
+                help="from the alarm until the last person is safe; 'not all safe' when someone is still "
+                     "inside at the end (a horizontal move leaves the other compartments in place)")
     m[1].metric("evacuated", f"{int(_mean(s, 'evacuated')):,} of {total:,}")
     m[2].metric("in a refuge", f"{int(_mean(s, 'in_refuge')):,}")
     m[3].metric("still inside", f"{int(_mean(s, 'remaining')):,}")
@@ -205,7 +229,8 @@ def _results(job: Job) -> None:
         st.plotly_chart(curve_figure(table(path, "evacuated_over_time").query("replication == 0")),
                         key="evac_curve")
     with tabs[2]:
-        st.dataframe(rset_table(s, table(path, "aset_rset") if "aset_rset" in have else None),
+        agents = table(path, "agents").query("replication == 0")
+        st.dataframe(rset_table(s, table(path, "aset_rset") if "aset_rset" in have else None, agents),
                      hide_index=True, key="evac_rset")
         st.caption("RSET: from the alarm to the moment the last person who started in the compartment "
                    "was safe. ASET: when the compartment first became untenable (outside the room of "

@@ -43,6 +43,8 @@ __all__ = ["page"]
 MAX_VARIANTS = 3
 DEFAULT_DAYS = 3
 DEFAULT_REPLICATIONS = 3
+#: Smallest change (percentage points) worth an arrow beside a headline KPI.
+MIN_SHOWN_CHANGE = 0.05
 #: Typical wall time (s) of one operations worker, for the progress bar of a one-replication run.
 TYPICAL_S = 15.0
 
@@ -60,8 +62,9 @@ def _base() -> OperationsScenario:
 
 def _levers(i: int, base: OperationsScenario, col: Any) -> Levers:
     facility = current_facility()
-    staff = sorted(n for n, r in base.resources.items() if r.kind == "staff")
-    pools = sorted(n for n, r in base.resources.items() if r.kind != "staff")
+    # in the scenario's own order: its authors list the roles that matter most first
+    staff = [n for n, r in base.resources.items() if r.kind == "staff"]
+    pools = [n for n, r in base.resources.items() if r.kind != "staff"]
     col.markdown(f"**Variant {i}**")
     levers: dict[str, Any] = {}
     if staff:
@@ -109,7 +112,8 @@ def _headline(runs: list[Run], bottlenecks: list[list[dict[str, Any]]], target_h
         col.markdown(f"**{run.label}**")
         for k in keys:
             v = kpi_value(run.summary.get(k))
-            d = None if run is runs[0] else f"{(v - kpi_value(base[k])) * 100:+.1f} points"
+            change = (v - kpi_value(base[k])) * 100
+            d = None if run is runs[0] or abs(change) < MIN_SHOWN_CHANGE else f"{change:+.1f} points"
             col.metric(f"{k.split('.')[1]} within {target_h:g} h", f"{v:.1%}", delta=d)
         arrived = kpi_value(run.summary.get("patients.arrived_after_warmup"))
         col.metric("patients after the warm-up", f"{arrived:,.0f}")

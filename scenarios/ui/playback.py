@@ -45,6 +45,8 @@ MOVERS: dict[Mover, tuple[str, str, str, int]] = {
 }
 #: Pixels per metre of the plan picture (a 120 m wide level is a 1,440 px picture).
 PICTURE_PX_PER_M = 12
+#: Bounds of a playback frame's height (px).
+MIN_HEIGHT_PX, MAX_HEIGHT_PX = 260, 760
 #: Visibility (m) below which a space is drawn as smoky: the small-enclosure tenability limit
 #: (ISO 13571 / SFPE: 5 m in small rooms, 10 m in large spaces); the larger one marks smoke early.
 SMOKY_VISIBILITY_M = 10.0
@@ -216,7 +218,7 @@ def plan_picture(facility: Facility, level: str) -> tuple[str, tuple[float, floa
 
 def frame_figure(picture: tuple[str, tuple[float, float, float, float]], pb: Playback, i: int,
                  level: str, *, title: str, smoke: tuple[list[Polygon], list[Polygon]] = ([], []),
-                 height: int = 560) -> go.Figure:
+                 width_px: int = 900) -> go.Figure:
     """One frame: the plan picture, the smoke, and everyone on ``level`` at sample ``i``.
 
     ``smoke`` is (untenable spaces, smoky spaces) as polygons, drawn under the people.
@@ -236,6 +238,8 @@ def frame_figure(picture: tuple[str, tuple[float, float, float, float]], pb: Pla
                                marker={"symbol": symbol, "color": colour, "size": size,
                                        "line": {"color": "white", "width": 0.5}}, hoverinfo="skip"))
     fig = go.Figure(data=data)
+    # as tall as the plan needs at the page's width, plus room for the title and legend
+    height = int(min(MAX_HEIGHT_PX, max(MIN_HEIGHT_PX, width_px * (y1 - y0) / (x1 - x0) + 110)))
     fig.update_layout(
         title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.05, "yanchor": "top"}, uirevision=level,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -45,26 +45,37 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> Non
     raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f} s")
 
 
-@pytest.fixture
-def streamlit_server(app_path: Path, tmp_path: Path) -> Iterator[str]:
-    """Serve ``app.py`` headless on a free port; yields its URL; always stops the server."""
+def start_server(results: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the app exactly as ``medtwin app`` does, on a free port of 127.0.0.1."""
+    from scenarios.cli.app_cmd import streamlit_argv
+
     port = free_port()
-    log = (tmp_path / "streamlit.log").open("wb")
+    log = log_path.open("wb")
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(streamlit_argv(port=port, host="127.0.0.1", facility=None, results=results),
+                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    log.close()
     url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, proc, timeout=90)
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and whatever it started (its process group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path) -> Iterator[str]:
+    """Serve the app headless on a free port with a fresh results store; yields its URL; always stops it."""
+    proc, url = start_server(tmp_path / "results", tmp_path / "streamlit.log")
     try:
-        wait_healthy(url, proc, timeout=60)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        stop_server(proc)

@@ -1,14 +1,27 @@
-"""The real app in a real browser: ``streamlit run app.py`` driven by headless Chromium."""
+"""The real app in a real browser: ``medtwin app``'s server driven by Debian's headless Chromium.
+
+One user's journey through every page, with screenshots under the test's
+temporary folder: open the app, upload a facility, run a short drill, watch
+the playback and switch level, read the RSET table, run an operations
+comparison, open the results history and download an HTML report.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from facility.io import save
+from facility.sample import SampleOptions, sample
+
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Longest wait for a run to finish in the browser (a loaded CI machine is slow).
+RUN_TIMEOUT_MS = 240_000
+UI_TIMEOUT_MS = 60_000
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,28 +30,121 @@ pytestmark = [
 ]
 
 
-def test_facility_page_in_chromium(streamlit_server: str, tmp_path: Path) -> None:
+def _shot(page: Any, tmp_path: Path, name: str, element: Any = None) -> None:
+    """Screenshot the window (scrolled to ``element`` if given) under the test's folder."""
+    if element is not None:
+        element.scroll_into_view_if_needed()
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
+
+def _choose(page: Any, label: str, option: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _go(page: Any, title: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+
+def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    facility_file = tmp_path / "small_hospital.json"
+    save(sample(SampleOptions(ward_levels=1)), facility_file)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # 1. the app opens on the Facility page with the sample's plan
             page.goto(streamlit_server, wait_until="domcontentloaded")
-            expect(page.get_by_role("heading", name="Facility", exact=True)).to_be_visible(timeout=60_000)
+            heading = page.get_by_role("heading", name="Facility", exact=True)
+            expect(heading).to_be_visible(timeout=UI_TIMEOUT_MS)
             plot = page.locator(".js-plotly-plot").first
-            expect(plot).to_be_visible(timeout=60_000)
-            expect(plot.locator(".gtitle")).to_have_text("Sample general hospital: L0 Ground", timeout=30_000)
+            expect(plot.locator(".gtitle")).to_have_text("Sample general hospital: L0 Ground",
+                                                         timeout=UI_TIMEOUT_MS)
             assert page.title() == "medtwin"
-            # Every space of the ground floor is drawn as a filled shape.
-            assert plot.locator("path.js-fill").count() >= 40
+            _shot(page, tmp_path, "1-facility")
 
-            page.get_by_test_id("stSelectbox").filter(has_text="Level").click()
-            page.get_by_role("option", name="L3 Level 3 wards").click()
-            expect(plot.locator(".gtitle")).to_have_text("Sample general hospital: L3 Level 3 wards",
-                                                         timeout=30_000)
-            shot = tmp_path / "facility.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 20_000
+            # 2. upload a facility file: the page switches to it (three levels)
+            page.get_by_text("Open another building").click()
+            page.get_by_test_id("stRadio").get_by_text("Facility file", exact=True).click()
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(facility_file))
+            levels = page.get_by_test_id("stMetric").filter(has_text="levels").first
+            expect(levels).to_contain_text("3", timeout=UI_TIMEOUT_MS)
+            _shot(page, tmp_path, "2-uploaded")
+
+            # 3. a short drill: a quarter of the beds, horizontal move, ten minutes
+            _go(page, "Evacuation drill")
+            occupancy = page.get_by_test_id("stSlider").filter(has_text="Bed occupancy").get_by_role("slider")
+            occupancy.focus()
+            for _ in range(15):
+                occupancy.press("ArrowLeft")
+            expect(page.get_by_test_id("stSlider").filter(has_text="Bed occupancy")).to_contain_text("25")
+            _choose(page, "Strategy", "horizontal")
+            limit = page.get_by_role("spinbutton", name="Time limit (min)")
+            limit.fill("10")
+            limit.press("Enter")
+            page.get_by_role("button", name="Run the drill").click()
+            expect(page.get_by_test_id("stMetric").filter(has_text="RSET (everyone safe)")).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            chart = page.locator(".js-plotly-plot").first
+            expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=UI_TIMEOUT_MS)
+            expect(chart.locator("image")).to_have_count(1)  # the plan picture under the people
+            assert chart.locator(".scatterlayer .point").count() > 0  # people on the plan
+            _shot(page, tmp_path, "3-playback", chart)
+            level_now = (chart.locator(".gtitle").text_content() or "").split()[0]
+            other = "L1 Level 1 critical care" if level_now != "L1" else "L0 Ground"
+            _choose(page, "Level", other)
+            expect(chart.locator(".gtitle")).to_contain_text(other.split(maxsplit=1)[0] + " ",
+                                                             timeout=UI_TIMEOUT_MS)
+            page.get_by_role("button", name="Play").click()
+            expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=UI_TIMEOUT_MS)
+            page.wait_for_timeout(1500)
+            page.get_by_role("button", name="Pause").click()
+            page.get_by_role("tab", name="RSET per compartment").click()
+            rset = page.get_by_test_id("stDataFrame").filter(has_text="compartment").first
+            expect(rset).to_be_visible(timeout=UI_TIMEOUT_MS)
+            _shot(page, tmp_path, "4-rset", rset)
+
+            # 4. an operations comparison: one day, two replications
+            _go(page, "Operations what-if")
+            reps = page.get_by_role("spinbutton", name="Replications")
+            reps.fill("2")
+            reps.press("Enter")
+            days = page.get_by_role("spinbutton", name="Days simulated after the warm-up")
+            days.fill("1")
+            days.press("Enter")
+            page.wait_for_timeout(500)
+            page.get_by_role("button", name="Run the comparison").click()
+            expect(page.get_by_test_id("stMetric").filter(has_text="top bottleneck").first).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            _shot(page, tmp_path, "5-operations",
+                  page.get_by_test_id("stMetric").filter(has_text="top bottleneck").first)
+
+            # 5. the history holds all three runs; a report of one downloads
+            _go(page, "Results")
+            history = page.get_by_test_id("stDataFrame").first
+            expect(history).to_be_visible(timeout=UI_TIMEOUT_MS)
+            page.get_by_test_id("stMultiSelect").click()
+            page.get_by_role("option").first.click()
+            page.keyboard.press("Escape")
+            page.get_by_role("button", name="Make the HTML report").click()
+            download_button = page.get_by_role("button", name="Download the HTML report")
+            expect(download_button).to_be_visible(timeout=RUN_TIMEOUT_MS)
+            with page.expect_download() as info:
+                download_button.click()
+            report = tmp_path / "report.html"
+            info.value.save_as(str(report))
+            assert report.read_text().startswith("<!DOCTYPE html>")
+            _shot(page, tmp_path, "6-results")
         finally:
+            context.close()
             browser.close()
+    results = tmp_path / "results"
+    assert len([p for p in results.iterdir() if (p / "manifest.json").exists()]) == 3
