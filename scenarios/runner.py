@@ -15,6 +15,7 @@ others carry on; an error of the scenario itself stops the run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -48,6 +49,7 @@ __all__ = [
     "RunSink",
     "ShouldStop",
     "check_backend",
+    "facility_hash",
     "prepare",
     "resolve_facility",
     "run",
@@ -169,12 +171,26 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]],
-               variant: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The manifest fields fixed before a run starts."""
+def facility_hash(fac: Facility) -> str:
+    """Content hash of the building a run used (its facility file text), or ``""`` if it has none.
+
+    The scenario names a facility by path; this records what was in it, so
+    a resumed run cannot silently continue on an edited building.
+    """
+    import facility
+    from facility.model import Facility as FacilityType
+
+    if not isinstance(fac, FacilityType):
+        return ""
+    return hashlib.sha256(facility.dumps(fac).encode()).hexdigest()[:16]
+
+
+def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]], variant: dict[str, Any] | None = None,
+               *, building: str = "") -> dict[str, Any]:
+    """The manifest fields fixed before a run starts (``building``: :func:`facility_hash`)."""
     return {"kind": scenario.kind, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
-            "seed": scenario.seed, "keys": [list(k) for k in keys], "version": medtwin_version(),
-            "variant": variant}
+            "facility_hash": building, "seed": scenario.seed, "keys": [list(k) for k in keys],
+            "version": medtwin_version(), "variant": variant}
 
 
 class RunSink:
@@ -319,14 +335,14 @@ def run(
                  should_stop=should_stop, probe=probe)
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
-        header = run_header(scenario, keys)
+        header = run_header(scenario, keys, building=facility_hash(fac))
         if resume and claim.existing and not claim.resumed:
             stored = open_run(claim.out)
-            if stored.manifest.get("scenario_hash") != header["scenario_hash"] or \
-                    stored.manifest.get("seed") != scenario.seed or \
-                    stored.manifest.get("replications") != scenario.replications:
-                raise ResultsStoreError(f"{claim.out}: holds a finished run of a different scenario, seed "
-                                        "or replication count; --resume only completes the same run")
+            if any(stored.manifest.get(f) != header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
+                    or stored.manifest.get("replications") != scenario.replications:
+                raise ResultsStoreError(f"{claim.out}: holds a finished run of a different scenario, "
+                                        "building, seed or replication count; --resume only completes "
+                                        "the same run")
             return stored_results(stored, scenario)
         writer = RunWriter(claim.partial, header, dump(scenario), resume=claim.resumed)
         sink = RunSink(scenario, kind, keys, writer)

@@ -60,6 +60,7 @@ from scenarios.runner import (
     RunSink,
     ShouldStop,
     check_backend,
+    facility_hash,
     prepare,
     run_header,
     run_sinks,
@@ -271,12 +272,15 @@ def sweep(
             write_atomic(root / SCENARIO, dump(base))
             write_atomic(root / SWEEP, dumps({**header, "status": "running"}))
         sinks, facs, todo = [], [], []
+        buildings: dict[int, str] = {}
         for v, (sc, (kind, fac)) in enumerate(zip(scenarios, prepared, strict=True)):
             if (root / _variant_folder(v) / MANIFEST).is_file():
                 continue  # finished before the interruption
             partial = root / f".{_variant_folder(v)}.partial"
             variant = {"sweep": base.name, "index": v, "levers": plan.variants[v]}
-            writer = RunWriter(partial, run_header(sc, keys[v], variant), dump(sc), resume=partial.is_dir())
+            building = buildings.setdefault(id(fac), facility_hash(fac))
+            writer = RunWriter(partial, run_header(sc, keys[v], variant, building=building), dump(sc),
+                               resume=partial.is_dir())
             sinks.append(RunSink(sc, kind, keys[v], writer))
             facs.append(fac)
             todo.append(v)

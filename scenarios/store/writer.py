@@ -49,7 +49,7 @@ PENDING = "pending.json"
 PARTS = "parts"
 PART_MARKER = "part.json"
 #: Fields of the header that must match for a partial run to be resumed.
-RESUME_FIELDS = ("kind", "scenario_hash", "seed", "keys")
+RESUME_FIELDS = ("kind", "scenario_hash", "facility_hash", "seed", "keys", "version")
 #: Decoded part tables kept while reading parts back (parts arrive roughly in replication order).
 MAX_OPEN_PARTS = 8
 #: Rows per row group of a finished table; the ``replication`` column is sorted, so a

@@ -169,3 +169,18 @@ def test_resume_refuses_a_different_scenario(toy_kind: Kind, tmp_path: Path,
     done = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
     again = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
     assert again.kpis == done.kpis
+
+
+def test_resume_refuses_an_edited_building(toy_kind: Kind, tmp_path: Path, tiny_facility: object,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)
+    seen: list[int] = []
+    with pytest.raises(RunCancelled):
+        run(toy(), facility=tiny_facility, out=tmp_path / "r",  # type: ignore[arg-type]
+            progress=lambda d, t: seen.append(d), should_stop=lambda: len(seen) >= 2)
+    edited = dataclasses.replace(tiny_facility, name="tiny, one door wider")  # type: ignore[type-var]
+    with pytest.raises(Exception, match="different facility_hash"):
+        run(toy(), facility=edited, out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
+    assert run(toy(), facility=tiny_facility, out=tmp_path / "r", resume=True).path  # type: ignore[arg-type]
