@@ -139,6 +139,7 @@ def test_resume_after_a_kill_loses_and_duplicates_nothing(toy_kind: Kind, tmp_pa
             or not list(calls.glob("4-*")):
         assert time.monotonic() < deadline and child.is_alive()
         time.sleep(0.02)
+    assert child.pid is not None
     os.kill(child.pid, signal.SIGKILL)  # killed in replication 4
     child.join()
     sc = toy(replications=8, block_from=4, gate=str(gate), calls=str(calls))
