@@ -87,6 +87,7 @@ class Exposure:
     """What :func:`expected_cases` returns.
 
     Attributes:
+        index: Person indices of the index cases found in the run.
         secondary: Per person, probability of infection by an index case
             (mean over emission draws; 0 for index cases).
         tertiary: Per person, probability of infection by a secondary case.
@@ -96,6 +97,7 @@ class Exposure:
             (``None`` without an airborne source).
     """
 
+    index: np.ndarray
     secondary: np.ndarray
     tertiary: np.ndarray
     secondary_draws: np.ndarray
@@ -160,7 +162,8 @@ def expected_cases(
         n_people: Number of people (persons are ``0 .. n_people - 1``).
         index: Person indices of the index cases (infectious throughout).
         breath: Per person, m³/h inhaled times ``1 - inward mask efficiency``.
-        source: Per person, ``1 - outward mask efficiency`` (what leaves their mask).
+        source: Per person, what leaves their mask per quantum of a standing person's
+            emission: ``(1 - outward efficiency) * inhalation(activity) / inhalation(standing)``.
         emission: Quanta per hour of each index case (same order as ``index``).
         air: The building's air under the intervention.
         pathogen: The pathogen.
@@ -262,8 +265,8 @@ def expected_cases(
             recs.append(_records(2, rows, mid, h3_rows, cases=h3_rows * share3[rows.person], dose=h3_rows))
             recs.append(_contact_records(2, contacts, q3, h3_contacts * share3[contacts.person]))
     records = Attribution(*(np.concatenate([getattr(r, f) for r in recs]) for f in Attribution.__slots__))
-    return Exposure(secondary=secondary, tertiary=tertiary, secondary_draws=secondary_draws, records=records,
-                    field=mean_field)
+    return Exposure(index=index, secondary=secondary, tertiary=tertiary, secondary_draws=secondary_draws,
+                    records=records, field=mean_field)
 
 
 def _records(gen: int, rows: Presence, mid: np.ndarray, hz: np.ndarray, *, cases: np.ndarray,

@@ -2,6 +2,8 @@
 
 KPI names are ``<intervention>.<name>``:
 
+- ``index_cases``: index cases present in the run (one that arrives after
+  its end is not);
 - ``secondary_cases`` (expected, over the emission spread), with
   ``secondary_cases.p05`` / ``.p95`` over emission draws; ``tertiary_cases``;
 - ``secondary.<route>`` (``airborne``, ``contact``), ``secondary.staff``,
@@ -75,6 +77,7 @@ def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list
         e, pp = o.exposure, o.people
         rec = e.records
         g1 = rec.generation == 1
+        kpis[f"{name}.index_cases"] = float(e.index.size)
         kpis[f"{name}.secondary_cases"] = float(e.secondary.sum())
         kpis[f"{name}.secondary_cases.p05"] = float(np.percentile(e.secondary_draws, 5))
         kpis[f"{name}.secondary_cases.p95"] = float(np.percentile(e.secondary_draws, 95))

@@ -29,6 +29,7 @@ def test_no_index_case_no_infections(small_ed: str) -> None:
     res = _run(small_ed, index_cases=[])
     k = res.replications[0].kpis
     assert k["baseline.secondary_cases"] == 0.0 and k["baseline.tertiary_cases"] == 0.0
+    assert k["baseline.index_cases"] == 0.0
     assert res.arrow("cases").num_rows == 0
 
 
@@ -112,6 +113,7 @@ def test_isolation_and_staff_cohorting_show_their_cost_in_operations(small_ed: s
         {"name": "iso_cohort", "isolate": {"after": "triage"}, "cohort_staff": {"ed_doctor": 1}},
     ])
     k = res.replications[0].kpis
+    assert k["baseline.index_cases"] == 1.0 and k["iso.index_cases"] == 1.0
     assert k["iso.secondary_cases"] < k["baseline.secondary_cases"]
     # one of the two doctors kept for the isolated case: everyone else waits longer
     assert k["iso_cohort.ops.wait.ed_minors.treatment"] > k["iso.ops.wait.ed_minors.treatment"]
