@@ -54,7 +54,10 @@ MIN_VOID_AREA = 3.0
 #: Lift shaft size limits: area (m^2) and side (m).  A 630 kg car sits in a
 #: 1.6 x 2.1 m shaft; a bed lift's in about 2.6 x 3.4 m.
 SHAFT_AREA = (1.5, 15.0)
-SHAFT_SIDE = (1.1, 4.2)
+SHAFT_SIDE = (1.1, 4.5)
+#: Smallest area / minimum-rectangle area of a shaft's outline (a closed shaft
+#: is seen from outside only, so its outline is ragged where a wall was seen on one face).
+SHAFT_RECTANGULARITY = 0.7
 #: Car floor per person (m^2): the bed lift of HTM 08-02 (1.8 x 2.7 m) is rated for 21.
 CAR_AREA_PER_PERSON = 1.8 * 2.7 / 21
 
@@ -273,7 +276,7 @@ def _rect_like(p: Polygon) -> tuple[float, float] | None:
     if not SHAFT_AREA[0] <= p.area <= SHAFT_AREA[1]:
         return None
     rect = p.minimum_rotated_rectangle
-    if p.area < 0.8 * rect.area:
+    if p.area < SHAFT_RECTANGULARITY * rect.area:
         return None
     c = np.asarray(rect.exterior.coords)
     sides = sorted((float(np.hypot(*(c[1] - c[0]))), float(np.hypot(*(c[2] - c[1])))))
@@ -319,6 +322,20 @@ def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
                 break
         else:
             stacks.append([c])
+    # A shut shaft whose outline ran into the room behind it (a wall seen on
+    # one face only) joins a stack it mostly covers, cut to the stack's shaft.
+    for stack in stacks:
+        ref = stack[0][1].polygon
+        for k, st in enumerate(storeys):
+            if any(m[0] == k for m in stack):
+                continue
+            for s in st.dropped:
+                if (s.kind is SpaceKind.ROOM and s.polygon.intersection(ref).area > 0.8 * ref.area
+                        and s.area < 2.5 * ref.area and _floor_seen(points, st.storey, ref) < 0.1):
+                    cut = s.polygon.intersection(ref.buffer(0.1, join_style="mitre"))
+                    if isinstance(cut, Polygon):
+                        stack.append((k, replace(s, polygon=cut), True, None))
+                        break
     lifts: list[Lift] = []
     add: dict[int, list[Space]] = {}
     marked: dict[int, set[str]] = {}

@@ -188,7 +188,8 @@ def _lift(fac: Facility, lf: Lift, cores: Cores, rng: np.random.Generator, t: fl
         dv = float(np.dot(np.asarray(door[1]) - fr.origin, fr.v))
         half = lf.door_width / 2
         cw = CAR_WALL
-        cores._box(s.level, fr.quad(0.0, d, v0, v0 + w), z - 0.1, z)  # car floor
+        # The car floor, with its sill reaching across the shaft wall to the landing.
+        cores._box(s.level, fr.quad(-t, d, v0, v0 + w), z - 0.1, z)
         cores._box(s.level, fr.quad(0.0, d, v0, v0 + w), z + CAR_HEIGHT, z + CAR_HEIGHT + 0.1)  # roof
         cores._box(s.level, fr.quad(d - cw, d, v0, v0 + w), z, z + CAR_HEIGHT)  # back wall
         cores._box(s.level, fr.quad(0.0, d, v0, v0 + cw), z, z + CAR_HEIGHT)
