@@ -129,12 +129,14 @@ def _exterior_wall_length(facility: Facility) -> np.ndarray:
     return out
 
 
-def build_network(facility: Facility, vents: Sequence[Vent] = ()) -> Network:
+def build_network(facility: Facility, vents: Sequence[Vent] = (), *, wall_leaks: bool = True) -> Network:
     """The smoke and gas network of a facility (see the module docstring).
 
     Args:
         facility: The building.
         vents: Extra openings (windows, hatches, measured leaks), always open.
+        wall_leaks: Add the exterior-wall leakage (off when ``vents`` already give the
+            measured leaks, as in a validation input).
     """
     levels = {lv.id: lv for lv in facility.levels}
     ids = tuple(s.id for s in facility.spaces)
@@ -160,7 +162,7 @@ def build_network(facility: Facility, vents: Sequence[Vent] = ()) -> Network:
         j = OUTSIDE if v.to == "outside" else ix[v.to]
         area_v = v.width * (v.soffit - v.sill)
         rows.append((i, j, OpeningKind.VENT, v.width, v.sill, v.soffit, area_v, False, False, ""))
-    wall = _exterior_wall_length(facility)
+    wall = _exterior_wall_length(facility) if wall_leaks else np.zeros(len(ids))
     for k in np.flatnonzero(wall > 0).tolist():
         leak = WALL_LEAK_RATIO * wall[k] * height[k]
         rows.append((k, OUTSIDE, OpeningKind.WALL_LEAK, leak / height[k], 0.0, float(height[k]), leak,

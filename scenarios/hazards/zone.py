@@ -7,12 +7,13 @@ is carried with enthalpy, which lets one linear solve keep every space full.
 
 One step (:func:`step`) of ``dt`` seconds:
 
-1. the fire adds its convective heat (and the share of its radiation the layer absorbs), fuel
-   mass and products to its space's upper layer and its plume lifts lower-layer gas into the
+1. the fire adds its convective heat (its radiation heats the boundaries), fuel mass and
+   products to its space's upper layer and its plume lifts lower-layer gas into the
    upper layer (Heskestad entrainment, NFPA 92); the heat release is capped by the oxygen the
    plume brings (13.1 MJ per kg O2, CFAST) and by the opening-factor ventilation limit;
-2. the upper layers lose heat to the ceiling and upper walls through the MQH effective
-   conductance ``h_k`` (NUREG-1805 ch. 2);
+2. the upper layers lose heat to the ceiling and upper walls: convection and radiation to the
+   surface (:data:`FILM`, ``4 eps sigma T^3``) in series with conduction into the lining, the
+   MQH effective conductance ``h_k`` (NUREG-1805 ch. 2);
 3. the volume each space gains (heat, fuel, ventilation) leaves through the openings: one
    sparse solve of the network's linear pressure equations (factorised once per set of door
    states) gives the net flow through each opening; leaks and closed doors draw it from the
@@ -83,16 +84,18 @@ MIN_LAYER = 1e-3
 MAX_SHARE = 0.5
 #: Pressure difference at which an orifice's flow is linearised, Pa.
 DP_REF = 1.0
-#: Share of the flame's radiation absorbed by the smoky upper layer (the rest heats the boundaries):
-#: an optically thick layer of about 1 m absorbs roughly half. [assumption; CFAST computes it from
-#: the layer's soot, CO2 and H2O]
-LAYER_ABSORPTION = 0.5
 #: Volume flows below this are round-off, m^3/s (a millilitre per second).
 QUIET_FLOW = 1e-6
 #: Horizontal slabs an opening is cut into for its buoyant exchange.
 SLABS = 10
 #: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
 LINING = (0.16, 790.0, 900.0, 0.013)
+#: Convective heat transfer coefficient of the hot layer to the ceiling and walls, W/(m^2 K). [assumption]
+FILM = 10.0
+#: Emissivity of the layer's boundaries (gypsum, CFAST's FM/NBS input: 0.9).
+EMISSIVITY = 0.9
+#: Stefan-Boltzmann constant, W/(m^2 K^4).
+SIGMA = 5.670e-8
 #: Height of a ceiling extract grille, m (HVAC extract draws the upper layer once it reaches it).
 GRILLE = 0.3
 
@@ -278,11 +281,14 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
         mf = hrr / fire.heat_of_combustion
         fuel[f] = mf
-        heat[f] += (1 - fire.radiative_fraction * (1 - LAYER_ABSORPTION)) * hrr + mf * CP * ta
+        heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
         made[:4, f] = np.array(fire.yields) * mf
         made[O2, f] = -hrr / O2_HEAT
     # heat lost by the upper layers to ceiling and upper walls
-    hk = _lining_conductance(s.time)
+    # gas to surface (convection + radiation) in series with conduction into the lining
+    t_up = temp[UPPER, :n]
+    surface = FILM + 4 * EMISSIVITY * SIGMA * t_up ** 3
+    hk = 1.0 / (1.0 / surface + 1.0 / _lining_conductance(s.time))
     contact = net.area + net.perimeter * (net.height - z[:n])
     excess = s.m[UPPER] * CP * np.maximum(temp[UPPER, :n] - ta, 0.0)
     wall = np.minimum(hk * contact * np.maximum(temp[UPPER, :n] - ta, 0.0), MAX_SHARE * excess / dt)
