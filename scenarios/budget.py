@@ -51,16 +51,22 @@ class Budget:
     """The most work one replication may ask for; each limit can be set from the environment.
 
     Attributes:
-        max_events: Simulation events (operations) or person-steps of
-            movement (evacuation) per replication (``MEDTWIN_MAX_EVENTS``).
-        max_people: People in the model at once (``MEDTWIN_MAX_PEOPLE``).
+        max_events: Simulation events of the operations model per
+            replication (``MEDTWIN_MAX_EVENTS``): it handles ~1e4-1e5 a
+            second, and the shipped week of the sample hospital asks for 8e4.
+        max_person_steps: Person-steps of movement per evacuation
+            replication (``MEDTWIN_MAX_PERSON_STEPS``): the largest shipped
+            drill asks for 2.2e8 and takes under a minute.
+        max_people: People in the model (``MEDTWIN_MAX_PEOPLE``): a year
+            of a busy emergency department is ~1e5 arrivals.
         max_rows: Rows recorded per replication (``MEDTWIN_MAX_ROWS``):
             ~10 GB at :data:`BYTES_PER_ROW`.
         max_cells: Raster cells of one level (``MEDTWIN_MAX_CELLS``).
     """
 
-    max_events: float = 2e9
-    max_people: float = 100_000
+    max_events: float = 2e7
+    max_person_steps: float = 2e9
+    max_people: float = 1e6
     max_rows: float = 1e8
     max_cells: float = 2e8
 
@@ -96,15 +102,19 @@ class Work:
     """The estimated size of one replication, and the scenario field that drives each part.
 
     Attributes:
-        events: Events (operations) or person-steps (evacuation).
-        people: People in the model at once (evacuation; operations
-            patients come and go, so their events and rows are budgeted instead).
+        events: Simulation events (operations).
+        person_steps: People times movement steps (evacuation), an upper bound:
+            the drill ends when everyone is out.
+        people: People in the model: those placed (evacuation), or the
+            patients arriving over the run plus every resource unit
+            (operations: a queue may hold every arrival at the end).
         rows: Rows recorded.
         cells: Raster cells of the largest level (0 if the model has none).
         drivers: For each of the four, the dotted field that makes it large.
     """
 
     events: float = 0.0
+    person_steps: float = 0.0
     people: float = 0.0
     rows: float = 0.0
     cells: float = 0.0
@@ -119,7 +129,9 @@ class Work:
         >>> Work(events=2.5e6, people=1200, rows=3e6).describe()
         '~2.5e+06 events, ~1.2e+03 people, ~3e+06 rows (~286 MiB)'
         """
-        text = (f"~{self.events:.2g} events, ~{self.people:.2g} people, "
+        steps = (f"~{self.person_steps:.2g} person-steps" if self.person_steps
+                 else f"~{self.events:.2g} events")
+        text = (f"{steps}, ~{self.people:.2g} people, "
                 f"~{self.rows:.2g} rows ({_bytes(self.rows)})")
         return text + (f", ~{self.cells:.2g} cells per level" if self.cells else "")
 
@@ -170,10 +182,12 @@ def check_budget(scenario: ScenarioBase, facility: Facility, budget: Budget | No
 
 
 def _parts(budget: Budget) -> Iterator[tuple[str, float, str]]:
-    yield "people", budget.max_people, "people in the model"
-    yield "cells", budget.max_cells, "raster cells on one level"
+    # Memory first: it is what a run over budget exhausts, and the message says how much.
     yield "rows", budget.max_rows, "recorded rows"
-    yield "events", budget.max_events, "events"
+    yield "cells", budget.max_cells, "raster cells on one level"
+    yield "people", budget.max_people, "people and resource units in the model"
+    yield "events", budget.max_events, "simulation events"
+    yield "person_steps", budget.max_person_steps, "person-steps of movement"
 
 
 def _operations(sc: Any) -> Work:
@@ -183,24 +197,52 @@ def _operations(sc: Any) -> Work:
     for i, a in enumerate(sc.arrivals):
         if a.kind == "poisson":
             per_min = float(getattr(a, "per_minute", 1.0 / 60.0))
-            factors = list(a.weekday_factors) or [1.0]
-            mean = sum(a.rates) / len(a.rates) * sum(factors) / len(factors) * per_min * length
-            candidates += max(a.rates) * max(factors) * per_min * length
+            peak_day = max(list(a.weekday_factors) or [1.0])
+            mean = _cyclic_integral(list(a.rates), float(a.slot_min), length) * per_min * peak_day
+            # Thinning draws candidates at the peak rate over the whole run.
+            candidates += max(a.rates) * peak_day * per_min * length
             field = f"arrivals[{i}].rates"
         else:
-            mean = a.per_day * len(set(a.days)) / 7.0 * length / 1440.0
+            mean = a.per_day * len(set(a.days)) / 7.0 * math.ceil(length / 1440.0)
             field = f"arrivals[{i}].per_day"
         arrivals += mean
         if mean > biggest:
             biggest, biggest_field = mean, field
+    units, most, unit_field = 0.0, -1.0, ""
+    for name, r in sc.resources.items():
+        n = max([float(r.count or 0)] + [float(s.count) for s in getattr(r, "roster", ())])
+        units += n
+        if n > most:
+            most, unit_field = n, f"resources.{name}.count"
     steps = max((len(p.steps) for p in sc.pathways.values()), default=1)
     events = candidates + arrivals * steps * EVENTS_PER_STEP
-    rows = arrivals * steps if getattr(sc.run, "record_events", True) else arrivals
+    # Thinning holds its candidate arrival times in memory: count them as rows.
+    rows = candidates + (arrivals * steps if getattr(sc.run, "record_events", True) else arrivals)
     # A long run at a modest rate is the run length's doing; a huge rate the stream's.
     driver = "run.length" if length > 365 * 1440 else biggest_field
-    # Arrivals over the run are not people present at once (they leave), so
-    # only events and rows are budgeted here.
-    return Work(events=events, rows=rows, drivers=(("events", driver), ("rows", driver)))
+    # Every patient arriving may still be in the model at the end (queues
+    # grow without bound when arrivals outrun service), and every unit of a
+    # resource is an object of its own.
+    people_driver = unit_field if units > arrivals else driver
+    return Work(events=events, people=arrivals + units, rows=rows,
+                drivers=(("events", driver), ("people", people_driver), ("rows", driver)))
+
+
+def _cyclic_integral(rates: list[float], slot: float, length: float) -> float:
+    """The integral over ``[0, length)`` of a rate that takes ``rates[k]`` in slot ``k``, cyclically.
+
+    >>> _cyclic_integral([1.0, 3.0], 60.0, 150.0)
+    270.0
+    """
+    cycle = slot * len(rates)
+    full, rest = divmod(length, cycle)
+    total = full * slot * sum(rates)
+    for r in rates:
+        if rest <= 0:
+            break
+        total += r * min(slot, rest)
+        rest -= slot
+    return total
 
 
 def _evacuation(sc: Any, facility: Facility) -> Work:
@@ -227,8 +269,8 @@ def _evacuation(sc: Any, facility: Facility) -> Work:
     cell = float(sc.movement.cell)
     cells = max((_level_cells(facility, lv.id, cell) for lv in facility.levels), default=0.0)
     row_driver = "record_every" if sc.record_every < 1.0 else driver
-    return Work(events=people * steps, people=people, rows=rows, cells=cells,
-                drivers=(("events", driver if people > 1000 else "max_time"), ("people", driver),
+    return Work(person_steps=people * steps, people=people, rows=rows, cells=cells,
+                drivers=(("person_steps", driver if people > 1000 else "max_time"), ("people", driver),
                          ("rows", row_driver), ("cells", "movement.cell")))
 
 
