@@ -41,7 +41,7 @@ from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, 
 __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]
 
 #: Table bytes gathered before a part is written (bounds the writer's memory).
-FLUSH_BYTES = 64 * 2**20
+FLUSH_BYTES = 32 * 2**20
 #: Longest a finished replication waits in memory before it is written (a kill loses at
 #: most this much work; each part costs an fsync per table, so not much less).
 FLUSH_SECONDS = 15.0
@@ -50,8 +50,9 @@ PARTS = "parts"
 PART_MARKER = "part.json"
 #: Fields of the header that must match for a partial run to be resumed.
 RESUME_FIELDS = ("kind", "scenario_hash", "facility_hash", "seed", "keys", "version")
-#: Decoded part tables kept while reading parts back (parts arrive roughly in replication order).
-MAX_OPEN_PARTS = 8
+#: Decoded part tables kept while reading parts back (parts arrive roughly in replication
+#: order); with FLUSH_BYTES this bounds the memory of finishing a run.
+MAX_OPEN_PARTS = 3
 #: Rows per row group of a finished table; the ``replication`` column is sorted, so a
 #: read of one replication skips the other row groups by their statistics.
 MERGED_ROW_GROUP = 256_000

@@ -219,3 +219,25 @@ def test_damaged_run_folders_are_named_and_the_rest_stays_readable(toy_kind: Kin
     assert open_run(tmp_path / "good").arrow("draws").num_rows == 6 * 50
     with pytest.raises(CorruptResultsError, match=r"manifest\.json: damaged"):
         open_run(tmp_path / "bad-json")
+
+
+def test_replications_are_written_as_they_finish_not_held(tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from scenarios.replicate import Outcome, Status
+    from scenarios.store import RunWriter
+
+    header = {"kind": "k", "name": "n", "scenario_hash": "h", "facility_hash": "", "seed": 1,
+              "keys": [[i] for i in range(10)], "version": "v", "variant": None}
+    w = RunWriter(tmp_path / "p", header, "kind: k\n", flush_bytes=2 * 800_000, flush_seconds=3600)
+    parts = tmp_path / "p" / "parts"
+    for i in range(10):
+        big = pa.table({"x": np.full(100_000, float(i))})  # 800 kB a replication
+        w.add(Outcome(index=i, key=(i,), status=Status.DONE, kpis={"x": float(i)}, tables={"t": big}))
+        committed = len(list(parts.glob("*/part.json")))
+        assert committed >= i // 2  # at most two replications' tables wait in memory
+    w.finalise(lambda reps: {}, {})
+    t = pq.read_table(tmp_path / "p" / "t.parquet")
+    assert t["replication"].to_pylist() == sorted(t["replication"].to_pylist())
+    assert t.num_rows == 10 * 100_000 and not parts.exists()
