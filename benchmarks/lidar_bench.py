@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/lidar_bench.py            # everything (about 5 minutes on 2 cores)
     .venv/bin/python benchmarks/lidar_bench.py --quick    # 4 cm scans, 3 M-point speed run
+    .venv/bin/python benchmarks/lidar_bench.py --building # 4-storey hospital at 0/30/45 degrees
 
 What it prints:
 
@@ -30,8 +31,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from facility.model import Facility
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -172,12 +177,95 @@ def _peer_child(path: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - t0}))
 
 
+def _turned(fac: Facility, angle: float) -> Facility:
+    """The facility turned by ``angle`` degrees about the origin (spaces, doors, exits)."""
+    from dataclasses import replace
+
+    from shapely import affinity
+
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+
+    def at(p: tuple[float, float]) -> tuple[float, float]:
+        return (c * p[0] - s * p[1], s * p[0] + c * p[1])
+
+    return replace(fac, spaces=tuple(replace(x, polygon=affinity.rotate(x.polygon, angle, origin=(0, 0)))
+                                     for x in fac.spaces),
+                   doors=tuple(replace(d, at=at(d.at)) for d in fac.doors),
+                   exits=tuple(replace(e, at=at(e.at)) for e in fac.exits))
+
+
+def _building(spacing: float, seed: int, angles: list[float]) -> bool:
+    """The whole sample hospital scanned at once (stairs and lifts scanned), at each orientation:
+    per-storey accuracy, exits, stairs and lifts found, and an evacuation from every storey."""
+    from facility.model import SpaceKind
+    from facility.sample import sample
+    from facility.validate import validate
+    from lidar import SynthOptions, accuracy, extract, synthesize
+    from lidar.synth import truth_for_levels
+    from scenarios.evacuation import EvacParams, PersonSpec, simulate
+
+    fac = sample()
+    t0 = time.perf_counter()
+    base = synthesize(fac, rng=np.random.default_rng(seed), options=SynthOptions(spacing=spacing))
+    print(f"  scan: {len(base):,} points, 4 storeys, {time.perf_counter() - t0:.0f} s", flush=True)
+    ok = True
+    for ang in angles:
+        c, s = np.cos(np.radians(ang)), np.sin(np.radians(ang))
+        pts = base @ np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
+        truth = _turned(fac, ang)
+        t0 = time.perf_counter()
+        ex = extract(pts)
+        dt = time.perf_counter() - t0
+        found = ex.facility
+        print(f"  -- {ang:g} degrees: extract {dt:.0f} s; {len(found.stairs)} stairs, "
+              f"{len(found.lifts)} lifts, {len(found.exits)} exits", flush=True)
+        print("  | storey | room F1 | mean IoU | door F1 | width MAE mm | exits found/true (false) |")
+        print("  |---|---|---|---|---|---|")
+        for lv in fac.levels:
+            a = accuracy(truth_for_levels(found, [lv.id]), truth_for_levels(truth, [lv.id]))
+            tx = [e for e in truth.exits if truth.space(e.space).level == lv.id]
+            fx = [e for e in found.exits if found.space(e.space).level == lv.id]
+            near = [[float(np.hypot(e.at[0] - f.at[0], e.at[1] - f.at[1])) <= 0.3 for f in fx] for e in tx]
+            hit = sum(any(row) for row in near)
+            false = sum(not any(row[j] for row in near) for j in range(len(fx)))
+            ok &= a.room_f1 >= 0.97 and a.door_f1 >= 0.95 and hit == len(tx) and false == 0
+            print(f"  | {lv.id} | {a.room_f1:.3f} | {a.mean_room_iou:.3f} | {a.door_f1:.3f} | "
+                  f"{a.door_width_mae * 1000:.1f} | {hit}/{len(tx)} ({false}) |")
+        acc = accuracy(found, truth)
+        joined = {len(x.spaces) for x in found.stairs} | {len(x.spaces) for x in found.lifts}
+        print(f"  stairs {[(x.id, len(x.spaces), x.width, x.riser_mm, x.tread_mm) for x in found.stairs]}, "
+              f"lifts {[(x.id, len(x.spaces), x.car_width, x.car_depth) for x in found.lifts]} "
+              f"(true: 2 stairs and 2 lifts over 4 storeys); storeys joined {sorted(joined)}; "
+              f"route error between storeys {acc.storey_route_rel_error:.3f}")
+        ok &= len(found.stairs) == 2 and len(found.lifts) == 2 and joined == {4}
+        errors = [str(i) for i in validate(found) if i.severity == "error"]
+        people = [PersonSpec(id=f"{x.id}-p", profile="ambulant", space=x.id) for x in found.spaces
+                  if x.kind in (SpaceKind.ROOM, SpaceKind.CORRIDOR)]
+        if errors:
+            print(f"  facility invalid: {errors[:3]}")
+            ok = False
+            continue
+        t0 = time.perf_counter()
+        m = simulate(found, people, EvacParams(strategy="full", trajectories=False, max_time=1800.0),
+                     np.random.default_rng(seed))
+        out = int((m.state == 7).sum())
+        storeys = sorted({found.space(p.space).level for p in people})
+        print(f"  evacuation (1 ambulant person per room and corridor on storeys {storeys}): "
+              f"{out}/{len(people)} out in {time.perf_counter() - t0:.0f} s wall, no hand edit", flush=True)
+        ok &= out == len(people)
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="4 cm scans and a 3 M-point speed run")
     ap.add_argument("--spacing", type=float, default=None, help="synthetic point spacing (m), default 0.02")
     ap.add_argument("--points", type=int, default=None, help="points in the speed run, default 10 M")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--building", action="store_true",
+                    help="only the whole 4-storey hospital (stairs, lifts, exits, evacuation), "
+                         "per orientation")
+    ap.add_argument("--angles", default="0,30,45", help="orientations (degrees) of the building run")
     ap.add_argument("--speed-child", help=argparse.SUPPRESS)
     ap.add_argument("--peer-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -187,6 +275,10 @@ def main() -> int:
     if args.peer_child:
         _peer_child(args.peer_child)
         return 0
+    if args.building:
+        print(f"== whole building: the sample hospital scanned at {(args.spacing or 0.05) * 100:.0f} cm")
+        angles = [float(a) for a in args.angles.split(",")]
+        return 0 if _building(args.spacing or 0.05, args.seed, angles) else 1
     spacing = args.spacing or (0.04 if args.quick else 0.02)
     points = args.points or (3_000_000 if args.quick else 10_000_000)
     print(f"== accuracy: synthetic scans of every sample level at {spacing * 100:.0f} cm spacing, "
