@@ -66,7 +66,7 @@ def queue_class_kpis(m: OpsModel, a: Mark, b: Mark) -> dict[str, float]:
         k[f"queue_class.{pw.name}"] = total
         levels.update(m.scenario.pathways[pw.name].acuity)
     for lvl in sorted(levels):
-        k[f"queue_class.esi{lvl}"] = (b.acuity_queue[lvl - 1] - a.acuity_queue[lvl - 1]) / span
+        k[f"queue_class.esi{lvl}"] = (b.acuity_queue[lvl] - a.acuity_queue[lvl]) / span
     return k
 
 

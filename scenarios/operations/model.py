@@ -8,10 +8,15 @@ down to everything that draws, and is also the Mesa model's ``rng``.
 Patients, staff and devices are Mesa agents, light handles over the model's
 state: a patient handle reads :class:`~scenarios.operations.state.PatientState`
 through its accessors, a staff member or a device reads its pool's unit.
-Every patient in the hospital has a handle (made on arrival, removed on
-leaving), so ``model.agents``, ``model.agents_by_type[Patient]``,
+Staff and device handles exist from the start.  Patient handles are made
+when someone looks: reading ``model.agents``, ``model.agents_by_type`` or
+``model.agent_types`` first gives a handle to every patient in the hospital
+who has none yet, and a handle is removed when its patient leaves.  So
 ``AgentSet.select / groupby / agg`` and a ``mesa.DataCollector`` with agent
-reporters see the live population at any moment of the run.
+reporters see the live population whenever they read it, while a run that
+nobody inspects (a replication of a sweep, a year of patients) pays nothing
+for Mesa's registration in its hot loop.  (An ``AgentSet`` kept from an
+earlier read does not gain patients who arrived since: read it again.)
 
 Rosters, breaks, device failures, maintenance, bay closures and battery
 charging are offline periods of pool units (:mod:`scenarios.operations.availability`).
@@ -45,7 +50,7 @@ from scenarios.operations.pathways import patient_process
 from scenarios.operations.recorder import EventRow, PatientRow, Recorder
 from scenarios.operations.resources import Pool
 from scenarios.operations.schema import OperationsScenario
-from scenarios.operations.state import PatientState, StepInProgress, Tally
+from scenarios.operations.state import PatientState, StepInProgress, WaitTally
 from scenarios.operations.walking import WalkMatrices, walk_matrices
 
 if TYPE_CHECKING:
@@ -65,7 +70,7 @@ class Mark:
         time: When (min).
         pools: Per pool: busy, on-duty and queue integrals, offered and blocked counts.
         step_queue: Waiting-patient integral per (pathway, step) key.
-        acuity_queue: Waiting-patient integral per ESI level (index ``level - 1``).
+        acuity_queue: Waiting-patient integral per ESI level (index = level; 0 unused).
     """
 
     time: float
@@ -79,11 +84,10 @@ def mark(m: OpsModel) -> Mark:
     now = m.env.now
     for p in m.pools.values():
         p._acc()
-    m.step_queue.close(now)
-    m.acuity_queue.close(now)
+    m.waits.close(now)
     return Mark(now, {n: (p.area_busy, p.area_online, p.area_queue, p.offered, p.blocked)
                       for n, p in m.pools.items()},
-                tuple(m.step_queue.area), tuple(m.acuity_queue.area))
+                tuple(m.waits.step_area), tuple(m.waits.level_area))
 
 
 class OpsModel(mesa.Model):
@@ -123,8 +127,7 @@ class OpsModel(mesa.Model):
                           for name, pw in sc.pathways.items()]
         #: first (pathway, step) tally key of each pathway
         self.step_key = list(np.cumsum([0] + [len(p.steps) for p in self.cpathways[:-1]]).tolist())
-        self.step_queue = Tally(sum(len(p.steps) for p in self.cpathways))
-        self.acuity_queue = Tally(ACUITY_LEVELS)
+        self.waits = WaitTally(sum(len(p.steps) for p in self.cpathways), ACUITY_LEVELS)
         self.plan: ArrivalPlan = plan_arrivals(sc, rng)
         self.patients = PatientState(self.space_ids, [p.name for p in self.cpathways],
                                      [p.mobility for p in self.cpathways])
@@ -178,7 +181,7 @@ class OpsModel(mesa.Model):
         self._sys_acc()
         self.in_system += 1
         pid = self.patients.add(pw, acuity, self.env.now, loc, initial=initial)
-        self.p_agent.append(Patient(self, pid))
+        self.p_agent.append(None)
         self.inside[pid] = None
         return pid
 
@@ -192,11 +195,15 @@ class OpsModel(mesa.Model):
                     wait_space: int, space: int, units: list[tuple[Pool, int]], walk: float, walked: float,
                     outcome: str) -> None:
         """Write the event row of one step of patient ``pid`` (the one place event rows are built)."""
-        ps = self.patients
-        self.recorder.event(EventRow(
-            pid, ps.pathway_name(pid), ps.acuity[pid], step, q0, start, end, self.space_name(wait_space),
-            self.space_name(space), ",".join(f"{p.name}#{u}" for p, u in units),
-            ",".join(f"{p.name}#{u}" for p, u in units if p.kind == "staff"), walk, walked, outcome))
+        rec = self.recorder
+        if not rec.keep_events:
+            return
+        ps, ids = self.patients, self.space_ids
+        rec.event(EventRow(pid, ps.pathway_names[ps.pathway[pid]], ps.acuity[pid], step, q0, start, end,
+                           ids[wait_space] if wait_space >= 0 else "", ids[space] if space >= 0 else "",
+                           ",".join([p.labels[u] for p, u in units]),
+                           ",".join([p.labels[u] for p, u in units if p.kind == "staff"]), walk, walked,
+                           outcome))
 
     def record_patient(self, pid: int, departure: float, outcome: str, *, boarding: float = math.nan) -> None:
         """Write the row of patient ``pid`` (at leaving, or at the end of the run)."""
@@ -226,7 +233,31 @@ class OpsModel(mesa.Model):
     # -- public face -----------------------------------------------------------------
     def patient_agents(self) -> list[Patient]:
         """Mesa handles of the patients in the hospital now, in arrival order."""
-        return [a for pid in self.inside if (a := self.p_agent[pid]) is not None]
+        out = []
+        for pid in self.inside:
+            a = self.p_agent[pid]
+            if a is None:
+                a = self.p_agent[pid] = Patient(self, pid)
+            out.append(a)
+        return out
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent: staff, devices and the patients in the hospital now (Mesa's ``model.agents``)."""
+        self.patient_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Agents by class (``Patient``, ``StaffMember``, ``Device``), patients as of now."""
+        self.patient_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The agent classes present, patients included."""
+        self.patient_agents()
+        return super().agent_types
 
     @property
     def battery_depleted(self) -> int:
@@ -260,8 +291,7 @@ class OpsModel(mesa.Model):
         self._sys_acc()
         for p in self.pools.values():
             p.close()
-        self.step_queue.close(self.env.now)
-        self.acuity_queue.close(self.env.now)
+        self.waits.close(self.env.now)
         ps = self.patients
         for pid in self.inside:
             cur: StepInProgress | None = ps.current[pid]

@@ -154,6 +154,23 @@ def _isolate(m: OpsModel, ci: CompiledIsolation, pid: int, prio: int, near: int,
     return got
 
 
+def _end_isolation(m: OpsModel, pid: int, iso: tuple[Pool, int] | None) -> None:
+    """Give back the isolation or cohort place ``iso`` and write the row of the time it was held."""
+    ps = m.patients
+    held = ps.isolation[pid]
+    if iso is None or held is None:
+        return
+    m.record_step(pid, ISOLATION_STEP, held.queue_enter, held.start, m.env.now, wait_space=held.wait_space,
+                  space=held.space, units=[iso], walk=0.0, walked=0.0, outcome="done")
+    iso[0].release(iso[1])
+    ps.isolation[pid] = None
+
+
+def _leave(m: OpsModel, pid: int, outcome: str, boarding: float, iso: tuple[Pool, int] | None) -> None:
+    _end_isolation(m, pid, iso)
+    m.depart(pid, outcome, boarding)
+
+
 def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | None = None, *,
                     isolate: bool = False) -> Generator[simpy.Event, Any, None]:
     """Take patient ``pid`` through its pathway from step ``first``; records every step.
@@ -170,7 +187,7 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
     prio = ps.acuity[pid]
     tmat = m.patient_time.get(pw.mobility) if m.walking else None
     smat, lmat = m.staff_time, m.staff_len
-    sq, aq, key0 = m.step_queue, m.acuity_queue, m.step_key[k]
+    waits, key0 = m.waits, m.step_key[k]
     loc = ps.loc[pid]
     deadline = env.now + pw.patience() if pw.patience is not None else math.inf
     held: Units = []
@@ -180,21 +197,6 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
     ci = pw.isolation if isolate else None
     iso: tuple[Pool, int] | None = None  # the isolation or cohort place held
     flagged_at = math.nan
-
-    def end_isolation() -> None:
-        nonlocal iso
-        held_iso = ps.isolation[pid]
-        if iso is not None and held_iso is not None:
-            m.record_step(pid, ISOLATION_STEP, held_iso.queue_enter, held_iso.start, env.now,
-                          wait_space=held_iso.wait_space, space=held_iso.space, units=[iso], walk=0.0,
-                          walked=0.0, outcome="done")
-            iso[0].release(iso[1])
-            iso = None
-            ps.isolation[pid] = None
-
-    def leave(outcome: str) -> None:
-        end_isolation()
-        m.depart(pid, outcome, boarding)
 
     si = first
     while si >= 0:
@@ -216,7 +218,7 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                 ps.diverted_at[pid] = ps.diverted_at[pid] or st.name
                 if st.on_full < 0:
                     _release(held)
-                    leave("diverted")
+                    _leave(m, pid, "diverted", boarding, iso)
                     return
                 si = st.on_full
                 continue
@@ -226,8 +228,7 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
             remaining = st.duration()
         near = st.space if st.space >= 0 else loc
         reused = list(held)
-        sq.change(key0 + si, 1, now=q0)
-        aq.change(prio - 1, 1, now=q0)
+        waits.change(key0 + si, prio, 1, q0)
         while True:
             units: Units = []
             try:
@@ -240,14 +241,13 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                 _release_own([(p, u) for p, u in units if (p, u) not in carried], pid)
                 held = [(p, u) for p, u in held + carried if p.holder[u] == pid]
                 continue
-            sq.change(key0 + si, -1, now=env.now)
-            aq.change(prio - 1, -1, now=env.now)
+            waits.change(key0 + si, prio, -1, env.now)
             if not ok:
                 _release(units)
                 _release(held)
                 m.record_step(pid, st.name, q0, math.nan, env.now, wait_space=wait_space, space=-1, units=[],
                               walk=0.0, walked=0.0, outcome="reneged")
-                leave("left_without_being_seen")
+                _leave(m, pid, "left_without_being_seen", boarding, iso)
                 return
             granted = env.now
             if st.ends_target and math.isnan(ps.target[pid]):
@@ -258,7 +258,8 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                 _release(held)
                 held = []
             if ci is not None and si == ci.until and iso is not None:
-                end_isolation()
+                _end_isolation(m, pid, iso)
+                iso = None
                 steps = pw.steps
             dest = st.space
             if st.place >= 0:
@@ -305,8 +306,7 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                 _release_own(units, pid)
                 ps.activity[pid] = st.wait_label
                 ps.current[pid] = None
-                sq.change(key0 + si, 1, now=env.now)
-                aq.change(prio - 1, 1, now=env.now)
+                waits.change(key0 + si, prio, 1, env.now)
                 continue
             break
         m.record_step(pid, st.name, q0, granted, env.now, wait_space=wait_space, space=loc, units=units,
@@ -343,4 +343,4 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                 ps.loc[pid] = loc
         si = st.choose_next()
     _release(held)
-    leave("discharged")
+    _leave(m, pid, "discharged", boarding, iso)

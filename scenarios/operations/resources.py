@@ -89,6 +89,7 @@ class Pool:
         self.loc = list(unit_space)
         self.home = list(unit_space)
         self.holder = [-1] * n
+        self.labels = [f"{name}#{u}" for u in range(n)]  # how results name each unit
         self.prio = [0] * n
         self.proc: list[Any] = [None] * n
         self.since = [0.0] * n

@@ -7,7 +7,7 @@ through its public accessors (:meth:`PatientState.space`,
 :meth:`PatientState.activity`, ...), which is what the Mesa handle
 :class:`agents.patients.Patient` does.
 
-:class:`Tally` keeps exact time integrals of how many patients of each class
+:class:`WaitTally` keeps exact time integrals of how many patients of each class
 are waiting (queue length per pathway step, per acuity), the per-class
 counterpart of a pool's queue integral.
 """
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PatientState", "StepInProgress", "Tally"]
+__all__ = ["PatientState", "StepInProgress", "WaitTally"]
 
 
 @dataclass(slots=True)
@@ -128,30 +128,39 @@ class PatientState:
         return self.activity[pid].startswith("waiting:")
 
 
-class Tally:
-    """Exact time integrals of counts by key (patients waiting per class).
+class WaitTally:
+    """Exact time integrals of how many patients wait, by (pathway, step) key and by ESI level.
 
-    >>> t = Tally(2)
-    >>> t.change(0, 1, now=0.0); t.change(0, 1, now=2.0); t.change(0, -2, now=3.0)
-    >>> t.close(4.0); t.area
-    [4.0, 0.0]
+    >>> t = WaitTally(2)
+    >>> t.change(0, 3, 1, 0.0); t.change(0, 3, 1, 2.0); t.change(0, 3, -2, 3.0)
+    >>> t.close(4.0); t.step_area, t.level_area[3]
+    ([4.0, 0.0], 4.0)
     """
 
-    __slots__ = ("area", "count", "last")
+    __slots__ = ("level_area", "level_count", "level_last", "step_area", "step_count", "step_last")
 
-    def __init__(self, n: int) -> None:
-        self.area = [0.0] * n
-        self.count = [0] * n
-        self.last = [0.0] * n
+    def __init__(self, n_keys: int, levels: int = 5) -> None:
+        self.step_area = [0.0] * n_keys
+        self.step_count = [0] * n_keys
+        self.step_last = [0.0] * n_keys
+        # index = ESI level (1-based; index 0 unused)
+        self.level_area = [0.0] * (levels + 1)
+        self.level_count = [0] * (levels + 1)
+        self.level_last = [0.0] * (levels + 1)
 
-    def change(self, k: int, d: int, *, now: float) -> None:
-        """Add ``d`` to the count of key ``k`` at time ``now``."""
-        self.area[k] += self.count[k] * (now - self.last[k])
-        self.last[k] = now
-        self.count[k] += d
+    def change(self, key: int, level: int, d: int, now: float) -> None:
+        """``d`` patients of step ``key`` and ESI ``level`` start (+) or stop (-) waiting at ``now``."""
+        self.step_area[key] += self.step_count[key] * (now - self.step_last[key])
+        self.step_last[key] = now
+        self.step_count[key] += d
+        self.level_area[level] += self.level_count[level] * (now - self.level_last[level])
+        self.level_last[level] = now
+        self.level_count[level] += d
 
     def close(self, now: float) -> None:
         """Bring every integral up to ``now``."""
-        for k, c in enumerate(self.count):
-            self.area[k] += c * (now - self.last[k])
-            self.last[k] = now
+        for area, count, last in ((self.step_area, self.step_count, self.step_last),
+                                  (self.level_area, self.level_count, self.level_last)):
+            for k, c in enumerate(count):
+                area[k] += c * (now - last[k])
+                last[k] = now

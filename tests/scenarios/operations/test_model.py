@@ -82,7 +82,7 @@ def test_capacity_and_bookkeeping_invariants_hold_at_every_event(sc: OperationsS
     m.finish()
     assert len(m.patients) == m.departed + m.in_system
     # every patient inside has a live Mesa handle, and nobody else
-    assert sorted(a.pid for a in m.agents_by_type[Patient]) == sorted(m.inside)
+    assert sorted(a.pid for a in m.agents_by_type.get(Patient, [])) == sorted(m.inside)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
