@@ -187,6 +187,26 @@ def test_bad_run_flags_name_the_flag(tmp_path: Path, capsys: pytest.CaptureFixtu
     _refused(code, err, "--jobs")
 
 
+def test_out_dot_with_overwrite_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("n.yaml").write_text(_nelson())
+    code, _, err = _cli(["run", "n.yaml", "--out", ".", "--overwrite"], capsys)
+    _refused(code, err, "current folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.yaml"]
+
+
+def test_an_unreachable_scheduler_is_named_within_seconds(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "n.yaml"
+    f.write_text(_nelson())
+    start = time.perf_counter()
+    code, _, err = _cli(["run", str(f), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                         "--replications", "2"], capsys)
+    _refused(code, err, "--scheduler tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < LIMIT_S
+
+
 # -- bounded time and memory ---------------------------------------------------------------------
 @pytest.mark.parametrize(("old", "new", "field"), [
     ("unit: min", "unit: d\n  # a typo: 1e8 days", "run.length"),
