@@ -235,6 +235,9 @@ def report(kpis: dict[str, Any]) -> str:
         for key in changed:
             vals = "; ".join(f"{n}: {_fmt(kpis.get(f'{n}.ops.{key}'))}" for n in names)
             lines.append(f"  {key:<40} {vals}")
+    elif len(names) > 1:
+        lines.append("Operations cost: no operations KPI moved beyond its confidence interval "
+                     "(more replications narrow them)")
     return "\n".join(lines)
 
 
