@@ -208,16 +208,11 @@ class RunSink:
         self.scenario, self.kind, self.keys, self.writer = scenario, kind, keys, writer
         self._memory: dict[int, Outcome] = {}
         self.started = time.perf_counter()
-
-    @property
-    def done(self) -> set[int]:
-        """Replications with an outcome (stored or held)."""
-        if self.writer is not None:
-            return self.writer.held
-        return set(self._memory)
+        #: Replications whose outcome this session still waits for.
+        self.pending = {i for i, _ in self.todo()}
 
     def todo(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """Replications still to run (a resumed run skips the finished ones)."""
+        """Replications to run: all, or on resume those not done (failed ones are run again)."""
         skip = self.writer.finished if self.writer is not None else set()
         return tuple((i, k) for i, k in enumerate(self.keys) if i not in skip)
 
@@ -227,11 +222,12 @@ class RunSink:
             self.writer.add(outcome)
         else:
             self._memory[outcome.index] = outcome
+        self.pending.discard(outcome.index)
 
     @property
     def complete(self) -> bool:
-        """Every replication has an outcome."""
-        return len(self.done) == len(self.keys)
+        """Every replication has its outcome."""
+        return not self.pending
 
     def timings(self) -> dict[str, float]:
         wall = time.perf_counter() - self.started
