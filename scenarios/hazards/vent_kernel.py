@@ -1,8 +1,10 @@
-"""The compiled inner loop of the door flows: the pressure offset that balances an opening's slabs.
+"""The compiled inner loops of the smoke step, each with a plain-numpy twin that pins it in the tests.
 
-:func:`slab_flows` is the hot spot of the smoke step (a bisection per open door with a density
-difference across it).  Its plain-numpy twin, :func:`slab_flows_reference`, states the same
-computation and pins the kernel in the tests.
+- :func:`slab_flows`: the pressure offset that balances an opening's slabs (a bisection per open
+  door with a density difference across it); twin :func:`slab_flows_reference`.
+- :func:`apply_transfers`: move mass between layers with its enthalpy and species, scaled so
+  that no layer gives more than a share of its mass in one step; twin
+  :func:`apply_transfers_reference`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["BISECTIONS", "slab_flows", "slab_flows_reference"]
+__all__ = ["BISECTIONS", "apply_transfers", "apply_transfers_reference", "slab_flows", "slab_flows_reference"]
 
 #: Bisection steps for the pressure offset (the offset's bracket shrinks 2^-40: far below 1e-6 Pa).
 BISECTIONS = 40
@@ -83,3 +85,104 @@ def slab_flows_reference(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
         hi = np.where(pos, mid, hi)
         lo = np.where(pos, lo, mid)
     return volume(dp0 + (0.5 * (lo + hi))[:, None])
+
+
+#: Layout of the ledger :func:`apply_transfers` returns: mass in, mass out, energy in, energy out,
+#: then species in (one per species), then species out.
+LEDGER_HEAD = 4
+
+
+@numba.njit(cache=True)
+def apply_transfers(state: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    route: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], mass: np.ndarray,
+                    props: tuple[np.ndarray, np.ndarray], max_share: float) -> np.ndarray:  # pragma: no cover
+    """Apply transfers in place; return the boundary ledger of this call.
+
+    Args:
+        state: (m [2, n], e [2, n], y [k, 2, n]) layer masses, enthalpies, species masses.
+        route: (source node, source layer, destination node, destination layer) per transfer;
+            node ``n`` is the outside.
+        mass: kg per transfer (before scaling).
+        props: (enthalpy per kg [2, n + 1], species mass fractions [k, 2, n + 1]) of each layer.
+        max_share: Largest share of a layer's mass that may leave it.
+    """
+    m, e, y = state
+    sn, sl, dn, dl = route
+    h, frac = props
+    n = m.shape[1]
+    ns = y.shape[0]
+    given = np.zeros((2, n + 1))
+    for i in range(mass.size):
+        if mass[i] > 0:
+            given[sl[i], sn[i]] += mass[i]
+    scale = np.ones((2, n + 1))
+    for layer in range(2):
+        for k in range(n):
+            cap = max_share * m[layer, k]
+            if given[layer, k] > cap:
+                scale[layer, k] = cap / given[layer, k]
+    ledger = np.zeros(LEDGER_HEAD + 2 * ns)
+    for i in range(mass.size):
+        if not mass[i] > 0:
+            continue
+        a, la, b, lb = sn[i], sl[i], dn[i], dl[i]
+        mm = mass[i] * scale[la, a]
+        ee = mm * h[la, a]
+        if a < n:
+            m[la, a] -= mm
+            e[la, a] -= ee
+            for q in range(ns):
+                y[q, la, a] -= mm * frac[q, la, a]
+        else:
+            ledger[0] += mm
+            ledger[2] += ee
+            for q in range(ns):
+                ledger[LEDGER_HEAD + q] += mm * frac[q, la, a]
+        if b < n:
+            m[lb, b] += mm
+            e[lb, b] += ee
+            for q in range(ns):
+                y[q, lb, b] += mm * frac[q, la, a]
+        else:
+            ledger[1] += mm
+            ledger[3] += ee
+            for q in range(ns):
+                ledger[LEDGER_HEAD + ns + q] += mm * frac[q, la, a]
+    return ledger
+
+
+def apply_transfers_reference(state: tuple[np.ndarray, np.ndarray, np.ndarray],
+                              route: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], mass: np.ndarray,
+                              props: tuple[np.ndarray, np.ndarray], max_share: float) -> np.ndarray:
+    """:func:`apply_transfers` in plain numpy (bincounts over the transfers)."""
+    m, e, y = state
+    sn, sl, dn, dl = route
+    h, frac = props
+    n, ns = m.shape[1], y.shape[0]
+    keep = mass > 0
+    sn, sl, dn, dl, mass = sn[keep], sl[keep], dn[keep], dl[keep], mass[keep]
+    size = 2 * (n + 1)
+    si = sl * (n + 1) + sn
+    di = dl * (n + 1) + dn
+    given = np.bincount(si, mass, size)
+    avail = np.concatenate([m, np.full((2, 1), np.inf)], axis=1).ravel()
+    scale = np.ones(size)
+    over = given > max_share * avail
+    scale[over] = max_share * avail[over] / given[over]
+    mass = mass * scale[si]
+    energy = mass * h[sl, sn]
+    species = mass[None] * frac[:, sl, sn]
+    inner = np.ones((2, n + 1), bool)
+    inner[:, n] = False
+    flat = inner.ravel()
+    dm = np.bincount(di, mass, size) - np.bincount(si, mass, size)
+    de = np.bincount(di, energy, size) - np.bincount(si, energy, size)
+    m += dm[flat].reshape(2, n)
+    e += de[flat].reshape(2, n)
+    for q in range(ns):
+        d = np.bincount(di, species[q], size) - np.bincount(si, species[q], size)
+        y[q] += d[flat].reshape(2, n)
+    from_out, to_out = sn == n, dn == n
+    return np.concatenate([[mass[from_out].sum(), mass[to_out].sum(), energy[from_out].sum(),
+                            energy[to_out].sum()], species[:, from_out].sum(axis=1),
+                           species[:, to_out].sum(axis=1)])

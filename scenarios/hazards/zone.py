@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from scenarios.hazards.network import Network, OpeningKind
-from scenarios.hazards.vent_kernel import slab_flows
+from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, slab_flows
 
 __all__ = [
     "AMBIENT_Y",
@@ -394,40 +394,16 @@ def _apply(s: ZoneState, n: int, route: tuple[np.ndarray, np.ndarray, np.ndarray
 
     ``route`` is (source node, source layer, destination node, destination layer) per transfer.
     """
-    sn, sl, dn, dl = route
-    keep = mass > 0
-    sn, sl, dn, dl, mass = sn[keep], sl[keep], dn[keep], dl[keep], mass[keep]
-    size = 2 * (n + 1)
-    si = sl * (n + 1) + sn
-    di = dl * (n + 1) + dn
-    given = np.bincount(si, mass, size)
-    avail = np.concatenate([s.m, np.full((2, 1), np.inf)], axis=1).ravel()
-    scale = np.ones(size)
-    over = given > MAX_SHARE * avail
-    scale[over] = MAX_SHARE * avail[over] / given[over]
-    mass = mass * scale[si]
-    energy = mass * CP * temp[sl, sn]
-    species = mass[None] * frac[:, sl, sn]
-    dm = np.bincount(di, mass, size) - np.bincount(si, mass, size)
-    de = np.bincount(di, energy, size) - np.bincount(si, energy, size)
+    sn, sl, dn, dl = (np.ascontiguousarray(r, np.int64) for r in route)
+    ledger = apply_transfers((s.m, s.e, s.y), (sn, sl, dn, dl), np.ascontiguousarray(mass, float),
+                             (np.ascontiguousarray(CP * temp), np.ascontiguousarray(frac)), MAX_SHARE)
     ns = len(SPECIES)
-    offset = (np.arange(ns) * size)[:, None]
-    dy = (np.bincount((di[None] + offset).ravel(), species.ravel(), ns * size)
-          - np.bincount((si[None] + offset).ravel(), species.ravel(), ns * size)).reshape(ns, size)
-    keep_in = np.ones((2, n + 1), bool)
-    keep_in[:, n] = False
-    inner = keep_in.ravel()
-    s.m += dm[inner].reshape(2, n)
-    s.e += de[inner].reshape(2, n)
-    s.y += dy[:, inner].reshape(len(SPECIES), 2, n)
-    from_out = sn == n
-    to_out = dn == n
-    s.ledger["mass_in"] += float(mass[from_out].sum())
-    s.ledger["mass_out"] += float(mass[to_out].sum())
-    s.ledger["energy_in"] += float(energy[from_out].sum())
-    s.ledger["energy_out"] += float(energy[to_out].sum())
-    s.species_ledger["y_in"] += species[:, from_out].sum(axis=1)
-    s.species_ledger["y_out"] += species[:, to_out].sum(axis=1)
+    s.ledger["mass_in"] += float(ledger[0])
+    s.ledger["mass_out"] += float(ledger[1])
+    s.ledger["energy_in"] += float(ledger[2])
+    s.ledger["energy_out"] += float(ledger[3])
+    s.species_ledger["y_in"] += ledger[LEDGER_HEAD:LEDGER_HEAD + ns]
+    s.species_ledger["y_out"] += ledger[LEDGER_HEAD + ns:]
 
 
 def _keep_layers(s: ZoneState, net: Network) -> None:

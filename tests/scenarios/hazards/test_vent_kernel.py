@@ -8,7 +8,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.hazards.vent_kernel import slab_flows, slab_flows_reference
+from scenarios.hazards.vent_kernel import (
+    apply_transfers,
+    apply_transfers_reference,
+    slab_flows,
+    slab_flows_reference,
+)
 
 SLABS = 10
 
@@ -37,3 +42,26 @@ def test_a_hot_layer_leaves_at_the_top_and_cold_air_enters_below_at_zero_net_flo
     assert math.isclose(out.sum(), 0.0, abs_tol=1e-9)
     assert (out[y > z + 0.2] > 0).all() and (out[y < z - 0.2] < 0).all()
     assert np.all(np.diff(out) >= -1e-12)  # outflow grows with height
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 8), k=st.integers(1, 40))
+def test_transfer_kernel_matches_the_numpy_reference_and_conserves(seed: int, n: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(0.1, 10.0, (2, n))
+    e = m * rng.uniform(2.9e5, 6e5, (2, n))
+    y = m[None] * rng.uniform(0.0, 0.2, (5, 2, n))
+    route = (rng.integers(0, n + 1, k), rng.integers(0, 2, k), rng.integers(0, n + 1, k),
+             rng.integers(0, 2, k))
+    mass = rng.uniform(-1.0, 8.0, k)
+    props = (np.concatenate([e / m, np.full((2, 1), 2.9e5)], axis=1),
+             np.concatenate([y / m[None], np.full((5, 2, 1), 0.1)], axis=2))
+    got = (m.copy(), e.copy(), y.copy())
+    ref = (m.copy(), e.copy(), y.copy())
+    ledger = apply_transfers(got, route, mass, props, 0.5)
+    ledger_ref = apply_transfers_reference(ref, route, mass, props, 0.5)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ledger, ledger_ref, rtol=1e-12, atol=1e-12)
+    assert (got[0] >= 0.5 * m - 1e-12).all()  # no layer gave more than half its mass
+    assert math.isclose(got[0].sum() - m.sum(), ledger[0] - ledger[1], abs_tol=1e-9)
