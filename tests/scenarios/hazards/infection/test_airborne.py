@@ -111,3 +111,23 @@ def test_hepa_and_ashrae_defaults_enter_the_removal_rate() -> None:
     assert base.ach[i] == 4.0  # no ACH in the facility, not in the table: the default
     hepa = space_air(fac, AirSettings(hepa=[{"space": "L0-ED-MIN1", "clean_air_m3h": 300.0}]), flu)
     assert hepa.removal[i] == pytest.approx(base.removal[i] + 300.0 / base.volume[i])
+
+
+_FAC = facility.sample()
+_L0 = [i for i, s in enumerate(_FAC.spaces) if s.level == "L0" and s.kind.value in ("room", "corridor")]
+
+
+@given(st.sampled_from(_L0), st.sampled_from(_L0), st.floats(0.5, 20.0))
+@settings(max_examples=15, deadline=None)
+def test_more_air_anywhere_never_raises_any_concentration(source: int, boosted: int, more: float) -> None:
+    flu = PRESETS["influenza"]
+    base_settings = AirSettings()
+    air = space_air(_FAC, base_settings, flu)
+    sid = air.space_ids[boosted]
+    more_air = space_air(_FAC, AirSettings(air_changes={sid: float(air.ach[boosted]) + more}), flu)
+    grid = emission_grid(np.array([source]), np.array([0.0]), np.array([60.0]), np.array([10.0]),
+                         n_spaces=len(air.space_ids), dt_min=2.0, n_bins=60)
+    low = concentration(more_air, grid, 2.0).cum[-1]
+    high = concentration(air, grid, 2.0).cum[-1]
+    assert np.all(low <= high * (1 + 1e-9) + 1e-15)
+    assert low[boosted] < high[boosted] or high[boosted] == 0.0
