@@ -27,11 +27,19 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from scenarios.operations.model import Mark, OpsModel
+    from scenarios.operations.schema import OperationsScenario
 
-__all__ = ["BATCH_PREFIX", "batch_kpis", "pool_window_kpis", "queue_class_kpis"]
+__all__ = ["BATCH_PREFIX", "batch_kpis", "can_divert", "pool_window_kpis", "queue_class_kpis"]
 
 #: Prefix of a replication's per-batch KPIs: ``batch.<j>.<kpi>``.
 BATCH_PREFIX = "batch."
+
+
+def can_divert(sc: OperationsScenario, pathway: str) -> bool:
+    """Whether patients of ``pathway`` can be turned away (a step needs a pool with a queue limit)."""
+    res = sc.resources
+    return any(res[n].queue_limit is not None for st in sc.pathways[pathway].steps for item in st.needs
+               for n in (item if isinstance(item, list) else [item]))
 
 
 def pool_window_kpis(m: OpsModel, a: Mark, b: Mark) -> dict[str, float]:
@@ -77,10 +85,15 @@ def _customer_means(k: dict[str, float], m: OpsModel, events: pa.Table | None, p
     outcome = np.asarray(pat["outcome"].to_pylist(), dtype=object)
     pw = np.asarray(pat["pathway"].to_pylist(), dtype=object)
     los = pat["departure"].to_numpy(zero_copy_only=False) - arr
-    arrived = (arr >= t0) & (arr < t1) & ~initial & (outcome == "discharged")
+    came = (arr >= t0) & (arr < t1) & ~initial
+    arrived = came & (outcome == "discharged")
+    diverted = np.asarray(pat["diverted_at"].to_pylist(), dtype=object) != ""
     for name in m.scenario.pathways:
         sel = arrived & (pw == name)
         k[f"los.{name}.mean"] = float(los[sel].mean()) if sel.any() else math.nan
+        if can_divert(m.scenario, name):
+            of = came & (pw == name)
+            k[f"diverted.{name}"] = float((of & diverted).sum() / of.sum()) if of.any() else math.nan
     if events is None or events.num_rows == 0:
         return
     q0 = events["queue_enter"].to_numpy()

@@ -23,7 +23,13 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.base import Replication
-from scenarios.operations.batches import BATCH_PREFIX, batch_kpis, pool_window_kpis, queue_class_kpis
+from scenarios.operations.batches import (
+    BATCH_PREFIX,
+    batch_kpis,
+    can_divert,
+    pool_window_kpis,
+    queue_class_kpis,
+)
 from scenarios.operations.bottlenecks import active_period_shares
 from scenarios.operations.compile import pool_resources
 from scenarios.operations.model import mark
@@ -90,7 +96,7 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     for name, path in sc.pathways.items():
         sel = post & (pw == name)
         npost = int(sel.sum())
-        if any(st.on_full != "exit" or _limited(sc, st) for st in path.steps):
+        if can_divert(sc, name):
             k[f"diverted.{name}"] = float((sel & (diverted_at != "")).sum() / npost) if npost else math.nan
         if path.isolation is not None:
             flagged = sel & isolated
@@ -185,11 +191,6 @@ def replication_results(m: OpsModel) -> tuple[dict[str, float], dict[str, pa.Tab
     tables["devices"] = tables["resources"].filter(pa.array(unit_kind == "device")).drop_columns(
         ["kind", "walked_m"])
     return k, tables
-
-
-def _limited(sc: OperationsScenario, st: Any) -> bool:
-    names = [n for item in st.needs for n in (item if isinstance(item, list) else [item])]
-    return any(sc.resources[n].queue_limit is not None for n in names)
 
 
 def _shifts_worked(r: Resource, horizon: float) -> float:

@@ -117,3 +117,19 @@ def test_batch_means_of_one_long_run_cover_erlang_c(tiny_facility: Any) -> None:
     # the batch values are kept per replication, and summarised away
     assert "batch.19.wait.all.service" in res.replications[0].kpis
     assert not any(key.startswith("batch.") for key in k)
+
+
+def test_shipped_icu_diversion_matches_erlang_b_whatever_the_stay_distribution() -> None:
+    from pathlib import Path
+
+    sc = scenarios.load(Path(__file__).resolve().parents[2] / "scenarios" / "library" / "icu_diversion.yaml")
+    assert isinstance(sc, OperationsScenario)
+    res = scenarios.run(sc)
+    k = res.kpis
+    b = erlang_b(8, 2.0 * 3.0)  # lognormal stays: Erlang B depends on their mean only
+    assert k["blocked.icu_bed"]["n"] == 20
+    assert within(k["blocked.icu_bed"], b), (k["blocked.icu_bed"], b)
+    assert within(k["diverted.icu_admission"], b), (k["diverted.icu_admission"], b)
+    # the turned-away patients are transferred out, not lost from the books
+    pat = res.table("patients")
+    assert (pat.loc[pat["diverted_at"] == "icu_stay", "outcome"] != "diverted").all()
