@@ -27,7 +27,7 @@ from lidar.polygons import shared_wall_length as _wall_length
 from lidar.report import ExtractionReport
 
 __all__ = ["PROVISIONAL_EXIT_WIDTH", "connect_openings", "keep_reachable", "make_spaces", "provisional_exit",
-           "side_label"]
+           "side_label", "uncertain_kinds"]
 
 
 def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
@@ -181,3 +181,44 @@ def keep_reachable(lid: str, spaces: list[Space], doors: list[Door], exits: list
                         "check the scan or add it "
                         "with a door in the facility file")
     return [s for s in spaces if s.id in main]
+
+
+#: Elongations (long / short side of the outline's minimum rectangle) within
+#: this band around the corridor threshold are a close call.
+CLOSE_CALL = (3.5, 7.0)
+
+
+def uncertain_kinds(spaces: list[Space], doors: list[Door], opt: ExtractOptions) -> list[str]:
+    """Spaces whose corridor-or-room call is uncertain, each with the reason.
+
+    The rule (:func:`make_spaces`): a corridor is long and narrow, area /
+    width^2 >= ``corridor_min_elongation`` and width <= ``corridor_max_width``.
+    A call is uncertain when the shape is near the threshold (elongation of
+    the outline's minimum rectangle in :data:`CLOSE_CALL`, narrow enough), when
+    a room joins three or more other spaces (it connects others, as a
+    corridor does: a hall, a lobby, an open-plan ward), or when a corridor has
+    a door at one end only and none along it (a long room or a dead end).
+    """
+    count: dict[str, int] = {}
+    for d in doors:
+        for sid in d.spaces:
+            count[sid] = count.get(sid, 0) + 1
+    out: list[str] = []
+    for s in spaces:
+        if s.kind not in (SpaceKind.ROOM, SpaceKind.CORRIDOR):
+            continue
+        c = np.asarray(s.polygon.minimum_rotated_rectangle.exterior.coords)
+        a, b = sorted((float(np.hypot(*(c[1] - c[0]))), float(np.hypot(*(c[2] - c[1])))))
+        elong = b / a if a > 0 else 0.0
+        n = count.get(s.id, 0)
+        corridor = s.kind is SpaceKind.CORRIDOR
+        why = None
+        if CLOSE_CALL[0] <= elong <= CLOSE_CALL[1] and a <= opt.corridor_max_width:
+            why = f"{elong:.1f} times as long as wide, near the corridor threshold"
+        elif not corridor and n >= 3:
+            why = f"a room joining {n} other spaces, as a corridor or hall does"
+        elif corridor and n <= 1:
+            why = "a corridor with a single door (a long room or a dead end?)"
+        if why:
+            out.append(f"{s.id} ({'corridor' if corridor else 'room'}, {s.area:.0f} m^2): {why}")
+    return out

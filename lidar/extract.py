@@ -24,7 +24,14 @@ import numpy as np
 from scipy import ndimage
 
 from facility.model import Exit, Facility, Level, Lift, Stair
-from lidar.assembly import connect_openings, keep_reachable, make_spaces, provisional_exit, side_label
+from lidar.assembly import (
+    connect_openings,
+    keep_reachable,
+    make_spaces,
+    provisional_exit,
+    side_label,
+    uncertain_kinds,
+)
 from lidar.cores import StoreySpaces, find_cores
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
@@ -293,6 +300,9 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                                               report=report, blind=blind)
     every = spaces
     spaces = keep_reachable(lid, spaces, doors, exits, report)
+    unsure = uncertain_kinds(spaces, doors, opt)
+    if unsure:
+        report.warn(f"level {lid}: corridor or room uncertain for {'; '.join(unsure)}")
     kept = {s.id for s in spaces}
     dropped = [s for s in every if s.id not in kept]
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,

@@ -125,3 +125,21 @@ def test_noise_cube_and_small_box_are_errors_saying_what_is_missing() -> None:
              for c in (0.0, 1.5) for k in range(3)]
     with pytest.raises(ExtractionError, match=r"no storey found.*span is 1\.\d+ m"):
         extract(np.vstack(faces))
+
+
+def test_uncertain_corridor_or_room_calls_are_named() -> None:
+    from shapely.geometry import box
+
+    from facility.model import Door, Space
+    from lidar.assembly import uncertain_kinds
+
+    hall = Space(id="H", level="L", kind=SpaceKind.ROOM, polygon=box(0, 0, 6, 6))
+    near = Space(id="N", level="L", kind=SpaceKind.ROOM, polygon=box(6, 0, 16, 2.5))
+    clear = Space(id="C", level="L", kind=SpaceKind.CORRIDOR, polygon=box(0, 6, 30, 8.4))
+    rooms = [Space(id=f"R{i}", level="L", kind=SpaceKind.ROOM, polygon=box(4 * i, 8.4, 4 * i + 4, 12))
+             for i in range(3)]
+    doors = [Door(id=f"D{i}", spaces=("H", r.id), at=(0, 0), width=1.0) for i, r in enumerate(rooms)]
+    doors += [Door(id=f"E{i}", spaces=("C", r.id), at=(0, 0), width=1.0) for i, r in enumerate(rooms)]
+    notes = uncertain_kinds([hall, near, clear, *rooms], doors, ExtractOptions())
+    assert [n.split(" ")[0] for n in notes] == ["H", "N"]
+    assert "joining 3" in notes[0] and "near the corridor threshold" in notes[1]
