@@ -10,6 +10,10 @@
    with the run length set to 365 days) is run once on one core; the wall
    time and the number of ED visits are printed (target: >= 60,000 ED visits
    in <= 60 s).
+3. The cost of the Mesa agent handles: the Nelson replications again, once
+   as a sweep runs them (nobody reads the agents) and once stepped hourly
+   with a ``mesa.DataCollector`` reading every patient and staff handle;
+   CPU time per simulated day of both and the difference.
 
 treat-sim is not a medtwin dependency.  Install it where this script can
 import it, e.g. ``pip install --target /tmp/treat-sim treat-sim sim-tools --no-deps``
@@ -32,8 +36,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import mesa  # noqa: E402
+
 import scenarios  # noqa: E402
+from agents.patients import Patient  # noqa: E402
+from agents.staff import StaffMember  # noqa: E402
+from scenarios.operations.kpis import replication_results  # noqa: E402
+from scenarios.operations.model import OpsModel  # noqa: E402
 from scenarios.operations.runs import run_replication  # noqa: E402
+from scenarios.operations.schema import OperationsScenario  # noqa: E402
 from scenarios.stats import mean_ci  # noqa: E402
 
 LIBRARY = ROOT / "scenarios" / "library"
@@ -79,8 +90,10 @@ def bench_treat_sim(reps: int) -> tuple[float, int, list[dict[str, Any]]] | None
 
 
 def bench_year() -> tuple[float, int, int, int]:
-    sc = scenarios.load(LIBRARY / "sample_hospital_week.yaml")
-    sc = sc.model_copy(update={"run": sc.run.model_copy(update={"length": 365, "warmup": 0, "unit": "d"})})
+    week = scenarios.load(LIBRARY / "sample_hospital_week.yaml")
+    assert isinstance(week, OperationsScenario)
+    year = week.run.model_copy(update={"length": 365, "warmup": 0, "unit": "d"})
+    sc = week.model_copy(update={"run": year})
     fac = scenarios.resolve_facility(sc)
     t0 = time.perf_counter()
     rep = run_replication(sc, fac, np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(1)[0]), 0)  # type: ignore[arg-type]
@@ -88,6 +101,45 @@ def bench_year() -> tuple[float, int, int, int]:
     pat = rep.tables["patients"].to_pandas()
     ed = int(pat["pathway"].str.startswith("ed_").sum())
     return wall, len(pat), ed, rep.tables["events"].num_rows
+
+
+def _space(agent: mesa.Agent) -> str:
+    return str(getattr(agent, "space", ""))
+
+
+def _activity(agent: Patient) -> str:
+    return agent.activity
+
+
+def _duty(agent: StaffMember) -> str:
+    return agent.state
+
+
+def bench_handles(reps: int) -> tuple[float, float, int]:
+    """CPU ms per Nelson day without and with an hourly DataCollector over every handle; rows collected."""
+    sc = scenarios.load(LIBRARY / "nelson_treatment_centre.yaml")
+    fac = scenarios.resolve_facility(sc)
+    seeds = np.random.SeedSequence(sc.seed).spawn(reps)
+    t0 = time.process_time()
+    for i in range(reps):
+        m = OpsModel(sc, fac, np.random.default_rng(seeds[i]))  # type: ignore[arg-type]
+        m.finish()
+        replication_results(m)
+    plain = (time.process_time() - t0) / reps * 1000
+    rows = 0
+    t0 = time.process_time()
+    for i in range(reps):
+        m = OpsModel(sc, fac, np.random.default_rng(seeds[i]))  # type: ignore[arg-type]
+        dc = mesa.DataCollector(agenttype_reporters={Patient: {"space": _space, "activity": _activity},
+                                                     StaffMember: {"space": _space, "duty": _duty}})
+        while m.running:
+            m.step()
+            dc.collect(m)
+        m.finish()
+        replication_results(m)
+        rows += len(dc.get_agenttype_vars_dataframe(Patient))
+    collected = (time.process_time() - t0) / reps * 1000
+    return plain, collected, rows
 
 
 def _ci(values: list[float]) -> str:
@@ -116,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  mean non-trauma waits (min, 95% CI):   medtwin            treat-sim")
         for label, (mk, tk) in WAITS.items():
             print(f"    {label:<14} {_ci([k[mk] for k in m_kpis]):>24} {_ci([r[tk] for r in t_rows]):>20}")
+    plain, collected, rows = bench_handles(args.reps)
+    print(f"Mesa handles, Nelson: {plain:.1f} ms CPU per day as a sweep runs it; {collected:.1f} ms stepped "
+          f"hourly with a DataCollector over every patient and staff handle ({rows} patient rows, "
+          f"+{100 * (collected / plain - 1):.0f}%)")
     if not args.skip_year:
         wall, n, ed, events = bench_year()
         verdict = "meets" if wall <= 60 and ed >= 60_000 else "misses"
