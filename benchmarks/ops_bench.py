@@ -96,7 +96,7 @@ def bench_year() -> tuple[float, int, int, int]:
     sc = week.model_copy(update={"run": year})
     fac = scenarios.resolve_facility(sc)
     t0 = time.perf_counter()
-    rep = run_replication(sc, fac, np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(1)[0]), 0)  # type: ignore[arg-type]
+    rep = run_replication(sc, fac, np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(1)[0]), 0)
     wall = time.perf_counter() - t0
     pat = rep.tables["patients"].to_pandas()
     ed = int(pat["pathway"].str.startswith("ed_").sum())
