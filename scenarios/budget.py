@@ -14,7 +14,10 @@ The estimates are upper bounds of the same order as the run, not predictions:
 * operations: patients arriving (the mean rate over the run), candidate
   arrivals drawn by thinning (the peak rate) and the events of their steps;
 * evacuation: people placed, movement steps (``max_time / movement.dt``),
-  trajectory rows recorded and raster cells per level.
+  trajectory rows recorded and raster cells per level;
+* infection: space-steps of the air and surface model (spaces x
+  ``days / time_step_min``); the operations run it starts from is budgeted
+  when that scenario is run on its own.
 
 The default budget lets every shipped scenario and the largest drills run; it
 can be changed per process with the environment variables named in
@@ -41,6 +44,8 @@ __all__ = ["Budget", "Work", "check_budget", "estimate"]
 #: the walk to the next place (an upper bound; a step needing several
 #: resources makes a few more, a skipped step none).
 EVENTS_PER_STEP = 4
+#: Days an infection run covers when ``days`` is not given (the schema's upper bound).
+_INFECTION_MAX_DAYS = 60.0
 #: Bytes of one recorded row (event log or trajectory), to say what a run
 #: would need in memory: about ten 8-byte columns with Arrow overhead.
 BYTES_PER_ROW = 100
@@ -154,6 +159,8 @@ def estimate(scenario: ScenarioBase, facility: Facility) -> Work:
         return _operations(scenario)
     if scenario.kind == "evacuation":
         return _evacuation(scenario, facility)
+    if scenario.kind == "infection":
+        return _infection(scenario, facility)
     return Work()
 
 
@@ -272,6 +279,13 @@ def _evacuation(sc: Any, facility: Facility) -> Work:
     return Work(person_steps=people * steps, people=people, rows=rows, cells=cells,
                 drivers=(("person_steps", driver if people > 1000 else "max_time"), ("people", driver),
                          ("rows", row_driver), ("cells", "movement.cell")))
+
+
+def _infection(sc: Any, facility: Facility) -> Work:
+    """Air and surface state per space, stepped every ``time_step_min`` over the days simulated."""
+    days = float(sc.days) if sc.days is not None else _INFECTION_MAX_DAYS
+    steps = days * 1440.0 / float(sc.time_step_min)
+    return Work(events=steps * len(facility.spaces), drivers=(("events", "time_step_min"),))
 
 
 def _level_cells(facility: Facility, level: str, cell: float) -> float:

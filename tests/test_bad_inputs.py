@@ -225,6 +225,19 @@ def test_runs_beyond_the_budget_are_refused_at_once(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "out").exists()
 
 
+def test_every_shipped_scenario_fits_the_default_budget() -> None:
+    import scenarios
+    from facility import sample
+    from scenarios.budget import Budget, check_budget
+
+    hospital = sample()
+    for path in sorted((REPO / "scenarios" / "library").glob("*.yaml")):
+        sc = scenarios.load(path)
+        assert sc.facility == "sample", path
+        work = check_budget(sc, hospital, Budget())
+        assert work.rows < Budget().max_rows / 10, (path, work.describe())
+
+
 def test_the_budget_is_configurable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "n.yaml"
