@@ -59,15 +59,18 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="run folder to create (results are streamed to it)")
     add_backend_arguments(p)
     p.add_argument("--json", action="store_true", help="print the KPI summary as JSON")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace person ids by salted hashes and drop the description in every output")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     import scenarios
     from scenarios.errors import ArgumentError
+    from scenarios.privacy import protect, to_stderr
     from scenarios.store import jsonable
 
-    sc = scenarios.load(args.scenario)
+    sc = protect(scenarios.load(args.scenario), pseudonymise_ids=args.pseudonymise, warn=to_stderr)
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
     n = args.replications or sc.replications
