@@ -53,13 +53,14 @@ def _app_path() -> Path:
 
 
 def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path) -> list[str]:
-    """The ``python -m streamlit run`` command line that serves the app.
+    """The command line that serves the app (Streamlit's ``run``, after warming up the app's modules).
 
     >>> argv = streamlit_argv(port=8600, host="127.0.0.1", facility=None, results=Path("/r"))
     >>> argv[argv.index("--server.address") + 1], argv[argv.index("--server.fileWatcherType") + 1]
     ('127.0.0.1', 'none')
     """
-    cmd = [sys.executable, "-m", "streamlit", "run", str(_app_path()),
+    # scenarios.ui.serve loads the app's modules, then runs Streamlit's command line in-process
+    cmd = [sys.executable, "-m", "scenarios.ui.serve", "run", str(_app_path()),
            "--server.port", str(port), "--server.address", host, "--server.headless", "true",
            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
            "--server.maxUploadSize", str(MAX_UPLOAD_MB),

@@ -36,6 +36,7 @@ __all__ = [
     "keep_facility",
     "known_facilities",
     "library_scenarios",
+    "load_facility",
     "plural",
     "readable_error",
     "results_root",

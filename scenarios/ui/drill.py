@@ -37,6 +37,8 @@ class DrillLevers:
         fire_origin: Space where a fire starts (``None``: the drill's own fire, if any).
         growth: t-squared growth class of that fire.
         facility: Another facility (``"sample"`` or a facility file path).
+        trajectories: Record everyone's positions for the playback (a shipped
+            performance drill may have them off; the app always replays).
     """
 
     occupancy: float = 1.0
@@ -50,6 +52,7 @@ class DrillLevers:
     fire_origin: str | None = None
     growth: str = "medium"
     facility: str | None = None
+    trajectories: bool = True
 
     def __post_init__(self) -> None:
         for name in ("occupancy", "staff"):
@@ -106,7 +109,7 @@ def drill(base: EvacuationScenario, levers: DrillLevers, name: str) -> Evacuatio
                              for d in fire.get("detectors", [])]
         hazard["fire"] = fire
         data["hazard"] = hazard
-    data.update(name=name, description=base.description)
+    data.update(name=name, description=base.description, trajectories=levers.trajectories)
     if levers.facility is not None:
         data["facility"] = levers.facility
     return type(base).model_validate({**data, "source": base.source})

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
@@ -22,6 +23,7 @@ from scenarios.ui.common import (
     current_facility,
     facility_key,
     keep_facility,
+    load_facility,
     plural,
     readable_error,
 )
@@ -60,6 +62,12 @@ def compartments_table(facility: Facility) -> pd.DataFrame:
                      "within_2100_m2": area <= 2100.0})
     return pd.DataFrame(rows, columns=["compartment", "level", "area_m2", "beds", "spaces",
                                        "within_2100_m2"])
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _plan(fkey: str, level: str) -> go.Figure:
+    """The plan of a level without a route: built once per facility and level (a figure takes ~1 s)."""
+    return labelled_plan(load_facility(fkey), level)
 
 
 def _use_facility(facility: Facility) -> None:
@@ -264,7 +272,8 @@ def page() -> None:
     level = st.selectbox("Level", level_ids, key="level",
                          format_func=lambda lid: f"{lid} {facility.level(lid).name}")
     r, _ = _current_route(facility)
-    st.plotly_chart(labelled_plan(facility, level, route=r), key="plan")
+    plan = labelled_plan(facility, level, route=r) if r is not None else _plan(key, level)
+    st.plotly_chart(plan, key="plan")
     _route_explorer(facility)
     st.subheader("Spaces")
     uses = st.multiselect("Filter by use", sorted(facility.uses), key="uses")

@@ -1,0 +1,195 @@
+"""App benchmark in a real browser: first page, time to first KPI, and playback of a large drill.
+
+The app is served exactly as ``medtwin app`` serves it (same Streamlit
+command line, 127.0.0.1, a fresh results store) and driven by Debian's
+headless Chromium through Playwright.  Measured, each from the user's side:
+
+1. **First page**: from the server answering its health check to the
+   Facility page's plan drawn (target <= 3 s).
+2. **Night drill**: from clicking *Run the drill* on the default night drill
+   (nothing cached) to the first KPI on screen (target <= 10 s).
+3. **Operations comparison, uncached and cached**: the default comparison
+   (baseline and one variant) from *Run the comparison* to the first KPI; then
+   the same comparison asked for again from a new session, which finds both
+   runs in the results store (target <= 5 s cached).
+4. **Playback of about 2,000 people over 15 minutes**: the day drill with
+   staff at 250 % (2,022 people) and a 15-minute limit; once done, *Play* is
+   pressed and the frames the browser actually shows are counted for 10 s
+   (target: smooth, i.e. a new frame every tick of 0.5 s, without the page
+   stalling); the size of one frame's figure is reported too.
+
+Run: ``.venv/bin/python benchmarks/app_bench.py [--skip-playback] [--keep DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Longest any one measured step may take before the benchmark gives up on it (ms).
+STEP_TIMEOUT_MS = 900_000
+#: Seconds of playback watched.
+WATCH_S = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _serve(results: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    from scenarios.cli.app_cmd import streamlit_argv
+
+    port = _free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(streamlit_argv(port=port, host="127.0.0.1", facility=None, results=results),
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 120:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("the app did not start within 120 s")
+
+
+def _go(page: Any, title: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=60_000)
+
+
+def _first_page(page: Any, url: str) -> float:
+    from playwright.sync_api import expect
+
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("L0", timeout=60_000)
+    return time.perf_counter() - t0
+
+
+def _run_until(page: Any, button: str, metric: str) -> float:
+    from playwright.sync_api import expect
+
+    t0 = time.perf_counter()
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_test_id("stMetric").filter(has_text=metric).first).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    return time.perf_counter() - t0
+
+
+def _playback(page: Any) -> dict[str, float]:
+    from playwright.sync_api import expect
+
+    _go(page, "Evacuation drill")
+    page.get_by_test_id("stSelectbox").filter(has_text="Starting state").click()
+    page.get_by_role("option", name="sample_hospital_day_evacuation", exact=True).click()
+    staff = page.get_by_test_id("stSlider").filter(has_text="Staff on duty").get_by_role("slider")
+    staff.focus()
+    for _ in range(15):
+        staff.press("ArrowRight")
+    limit = page.get_by_role("spinbutton", name="Time limit (min)")
+    limit.fill("15")
+    limit.press("Enter")
+    page.wait_for_timeout(1000)
+    run_s = _run_until(page, "Run the drill", "RSET (everyone safe)")
+    evacuated = page.get_by_test_id("stMetric").filter(has_text="evacuated").first.inner_text()
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=60_000)
+    points = chart.locator(".scatterlayer .point").count()
+    page.get_by_role("button", name="Play").click()
+    seen: list[str] = []
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < WATCH_S:
+        title = chart.locator(".gtitle").text_content() or ""
+        if not seen or seen[-1] != title:
+            seen.append(title)
+        page.wait_for_timeout(50)
+    page.get_by_role("button", name="Pause").click()
+    people = int(evacuated.split(" of ")[-1].replace(",", "").split()[0])
+    return {"drill_run_s": run_s, "people": people, "points_in_first_frame": points,
+            "frames_shown": len(seen), "frames_per_s": len(seen) / WATCH_S}
+
+
+def _frame_bytes() -> int:
+    """Bytes of one frame's figure (JSON) for 2,000 people on one level: what each tick sends."""
+    import numpy as np
+    import pandas as pd
+
+    from facility import sample
+    from scenarios.ui.playback import Playback, frame_figure, plan_picture
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    traj = pd.DataFrame({"time": np.zeros(n), "id": [f"p{i}" for i in range(n)], "level": "L2",
+                         "x": rng.uniform(0, 100, n), "y": rng.uniform(0, 18, n), "state": "move"})
+    agents = pd.DataFrame({"id": traj["id"], "role": "patient", "profile": "ambulant"})
+    pb = Playback.build(traj, agents)
+    fig = frame_figure(plan_picture(sample(), "L2"), pb, 0, "L2", title="frame")
+    return len(fig.to_json())
+
+
+def main() -> int:
+    """Run the benchmark and print its numbers as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-playback", action="store_true", help="skip the 2,000-person playback")
+    parser.add_argument("--keep", type=Path, default=None, help="results store to use and keep")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="medtwin-app-bench-"))
+    results = args.keep or work / "results"
+    proc, url, startup = _serve(results, work / "streamlit.log")
+    out: dict[str, Any] = {"server_start_s": startup}
+
+    def note(key: str, value: Any) -> None:
+        out[key] = value
+        print(f"{key}: {value}", file=sys.stderr, flush=True)
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            note("first_page_s", _first_page(page, url))
+            _go(page, "Evacuation drill")
+            note("night_drill_to_first_kpi_s", _run_until(page, "Run the drill", "RSET (everyone safe)"))
+            _go(page, "Operations what-if")
+            note("ops_comparison_uncached_s", _run_until(page, "Run the comparison", "top bottleneck"))
+            fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _first_page(fresh, url)
+            _go(fresh, "Operations what-if")
+            note("ops_comparison_cached_s", _run_until(fresh, "Run the comparison", "top bottleneck"))
+            if not args.skip_playback:
+                note("frame_json_bytes_2000_people", _frame_bytes())
+                note("playback", _playback(fresh))
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

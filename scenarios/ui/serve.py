@@ -1,0 +1,49 @@
+"""The app's server process: ``python -m scenarios.ui.serve run app.py [streamlit options]``.
+
+Streamlit imports a page's modules only when the first visitor arrives, so
+the first page of a fresh server waited for numpy, pandas, shapely, plotly,
+the models and the sample hospital to load.  This module loads them first,
+then runs Streamlit's own command line in the same process: the server
+answers its health check only once the first page can be drawn at once, and
+``medtwin app`` still execs one process that signals reach.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main", "warm"]
+
+
+def warm() -> None:
+    """Import what every page needs and build the sample hospital once (cached for the process)."""
+    import plotly.graph_objects as go
+
+    import facility
+    import scenarios
+    import scenarios.ui.evacuation_view
+    import scenarios.ui.facility_view
+    import scenarios.ui.operations_view
+    import scenarios.ui.results_view
+    from scenarios.ui.plans import labelled_plan
+
+    del scenarios
+    plan = labelled_plan(facility.sample(), facility.sample().levels[0].id)
+    go.Figure(plan)  # fills plotly's validator caches, paid once instead of on the first page
+
+
+def main(argv: list[str]) -> int:
+    """Warm up, then run ``streamlit`` with ``argv`` (e.g. ``["run", "app.py", "--server.port", "8501"]``)."""
+    warm()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *argv]
+    try:
+        cli.main(prog_name="streamlit")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
