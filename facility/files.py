@@ -188,7 +188,15 @@ def check_output_path(path: str | os.PathLike[str], *, what: str) -> Path:
 
 
 def _umask() -> int:
-    # os.umask can only be read by setting it; set it straight back.
+    """The process umask, read without changing it where the system says it (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere os.umask can only be read by setting it; set it straight back.
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
