@@ -23,6 +23,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("facility_page.py", "Facility", ":material/domain:", "facility"),
     ("operations_page.py", "Operations what-if", ":material/monitoring:", "operations"),
     ("evacuation_page.py", "Evacuation drill", ":material/directions_run:", "evacuation"),
+    ("infection_page.py", "Infection", ":material/coronavirus:", "infection"),
     ("results_page.py", "Results", ":material/history:", "results"),
 ]
 

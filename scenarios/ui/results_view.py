@@ -28,7 +28,8 @@ __all__ = ["history_table", "page", "zip_run"]
 
 #: The page that shows a run of each kind in full.
 PAGE_OF_KIND = {"operations": ("pages/operations_page.py", "ops"),
-                "evacuation": ("pages/evacuation_page.py", "evac")}
+                "evacuation": ("pages/evacuation_page.py", "evac"),
+                "infection": ("pages/infection_page.py", "inf")}
 
 
 def history_table(rows: list[dict[str, Any]]) -> pd.DataFrame:

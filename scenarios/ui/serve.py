@@ -23,6 +23,7 @@ def warm() -> None:
     import scenarios
     import scenarios.ui.evacuation_view
     import scenarios.ui.facility_view
+    import scenarios.ui.infection_view
     import scenarios.ui.operations_view
     import scenarios.ui.results_view
     from scenarios.ui.plans import labelled_plan
