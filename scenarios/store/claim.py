@@ -176,9 +176,18 @@ def claimed(out: str | Path, *, overwrite: bool = False, resume: bool = False,
         raise ResultsStoreError(f"{out}: is a symbolic link; give the results folder itself")
     if out.exists() and not out.is_dir():
         raise ResultsStoreError(f"{out}: exists and is not a folder; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lock = _lock_path(out)
-    fd = _acquire(lock, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock_path(out)
+        fd = _acquire(lock, out)
+    except PermissionError:
+        raise ResultsStoreError(f"{out}: its folder {out.parent} cannot be written; choose another "
+                                "--out") from None
+    except OSError as exc:
+        if isinstance(exc, ResultsStoreError):
+            raise
+        raise ResultsStoreError(f"{out}: cannot create it ({exc.strerror or exc}); choose another "
+                                "--out") from None
     try:
         partial = partial_of(out)
         _repair(out, partial, sweep)
