@@ -78,8 +78,7 @@ def _use_facility(facility: Facility) -> None:
 
 
 def _source_panel() -> None:
-    with st.expander("Open another building: the sample, a facility file or a scan",
-                     expanded=facility_key() == SAMPLE and bool(st.session_state.get("source_open"))):
+    with st.expander("Open another building: the sample, a facility file or a scan"):
         source = st.radio("Source", SOURCES, horizontal=True, key="source")
         if source == SOURCES[0]:
             if st.button("Use the sample hospital", key="use_sample"):
