@@ -3,9 +3,10 @@
 A :class:`Patient` holds only its patient id; where it is and what it is
 doing live in the model's :class:`~scenarios.operations.state.PatientState`,
 which the SimPy process updates, and the handle reads it through that
-object's public accessors.  The model makes a handle when a patient arrives
-and removes it when the patient leaves, so ``model.agents`` and
-``model.agents_by_type[Patient]`` are the patients in the hospital now::
+object's public accessors.  The model makes the handles of the patients
+inside when ``model.agents``, ``model.agents_by_type`` or
+``model.agent_types`` is read, and removes a handle when its patient leaves,
+so those are the patients in the hospital now::
 
     inside = model.agents_by_type[Patient]
     waiting = inside.select(lambda p: p.waiting)

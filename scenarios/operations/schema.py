@@ -239,9 +239,6 @@ class Pathway(StrictModel):
                 if b.to != EXIT and b.to not in names:
                     raise ValueError(f"step {s.name!r} branches to unknown step {b.to!r}; "
                                      f"expected one of {[*names, EXIT]}")
-            if s.on_full != EXIT and s.on_full not in names:
-                raise ValueError(f"step {s.name!r}: 'on_full' names unknown step {s.on_full!r}; "
-                                 f"expected one of {[*names, EXIT]}")
             if s.on_full == s.name:
                 raise ValueError(f"step {s.name!r}: 'on_full' cannot send a patient back to the same step")
         iso = self.isolation
@@ -249,9 +246,6 @@ class Pathway(StrictModel):
             if ISOLATION_STEP in names:
                 raise ValueError(f"{ISOLATION_STEP!r} names the time in isolation in the event log; "
                                  "rename that step")
-            for what, step in (("after", iso.after), ("until", iso.until)):
-                if step is not None and step not in names:
-                    raise ValueError(f"isolation.{what} names unknown step {step!r}; expected one of {names}")
             if s.renege and self.patience is None:
                 raise ValueError(f"step {s.name!r} allows reneging but the pathway has no 'patience'")
         return self
@@ -430,12 +424,21 @@ class OperationsScenario(ScenarioBase):
 
 
 def _check_isolation(sc: OperationsScenario, src: str) -> None:
-    """Isolation and cohort places are undeclared, not places, pre-emptive or also step needs."""
+    """Steps named by ``on_full`` and ``isolation`` exist; isolation places are declared rooms or beds."""
     res = sc.resources
     for pname, pw in sc.pathways.items():
+        names = [s.name for s in pw.steps]
+        for i, st in enumerate(pw.steps):
+            if st.on_full != EXIT and st.on_full not in names:
+                raise ScenarioFileError(src, f"pathways.{pname}.steps[{i}].on_full",
+                                        f"unknown step {st.on_full!r}; expected one of {[*names, EXIT]}")
         iso = pw.isolation
         if iso is None:
             continue
+        for what, step in (("after", iso.after), ("until", iso.until)):
+            if step is not None and step not in names:
+                raise ScenarioFileError(src, f"pathways.{pname}.isolation.{what}",
+                                        f"unknown step {step!r}; expected one of {names}")
         for what, name in (("room", iso.room), ("cohort", iso.cohort)):
             if name is None:
                 continue

@@ -187,7 +187,7 @@ def test_response_levers_name_the_bad_field(tmp_path: Path) -> None:
     err = load_bad(tmp_path, _with_isolation(if_full="cohort"))
     assert err.field == "pathways.clinic_visit.isolation" and "cohort" in err.problem
     err = load_bad(tmp_path, _with_isolation(after="triage"))
-    assert err.field == "pathways.clinic_visit" and "'triage'" in err.problem
+    assert err.field == "pathways.clinic_visit.isolation.after" and "'triage'" in err.problem
     err = load_bad(tmp_path, _with_isolation(share=1.5))
     assert err.field == "pathways.clinic_visit.isolation.share"
     d = _with_isolation()
@@ -219,7 +219,7 @@ def test_closures_queue_limits_and_units_are_checked(tmp_path: Path) -> None:
     d = base_copy()
     d["pathways"]["urgent"]["steps"][1]["on_full"] = "nowhere"
     err = load_bad(tmp_path, d)
-    assert err.field == "pathways.urgent" and "'nowhere'" in err.problem
+    assert err.field == "pathways.urgent.steps[1].on_full" and "'nowhere'" in err.problem
     d = base_copy()
     d["arrivals"][0]["rate_unit"] = "per_fortnight"
     assert load_bad(tmp_path, d).field == "arrivals[0].rate_unit"

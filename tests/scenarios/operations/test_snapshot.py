@@ -82,3 +82,19 @@ def test_night_snapshot_has_fewer_staff(week: OperationsScenario) -> None:
     day = snapshot(week, (24 + 11) * 3600.0, facility=fac).count("staff")
     night = snapshot(week, (24 + 3) * 3600.0, facility=fac).count("staff")
     assert night < day
+
+
+def test_snapshot_at_takes_the_replications_own_generator(week: OperationsScenario) -> None:
+    import numpy as np
+
+    import facility
+    from scenarios.operations import snapshot_at
+
+    fac = facility.sample()
+    t = 30 * 3600.0
+    child0 = np.random.default_rng(np.random.SeedSequence(week.seed).spawn(1)[0])
+    assert snapshot_at(week, fac, child0, t, visitor_seed=week.seed) == snapshot(week, t, facility=fac)
+    other = snapshot_at(week, fac, np.random.default_rng(123), t, visitor_seed=week.seed)
+    assert other != snapshot(week, t, facility=fac) and other.time_s == t
+    with pytest.raises(ValueError, match="t_seconds"):
+        snapshot_at(week, fac, np.random.default_rng(1), 1e9)
