@@ -271,6 +271,9 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         qc = (1 - fire.radiative_fraction) * fire.hrr
         m_e = min(_entrainment(qc / 1e3, reach), MAX_SHARE * s.m[layer, f] / dt)
         o2_cap = O2_HEAT * m_e * max(frac[O2, layer, f] - O2_LIMIT_Y, 0.0)
+        if layer == LOWER:
+            # unburnt fuel also burns in the upper layer while it holds oxygen (as in CFAST)
+            o2_cap += O2_HEAT * MAX_SHARE * s.m[UPPER, f] * max(frac[O2, UPPER, f] - O2_LIMIT_Y, 0.0) / dt
         openings = (net.a == f) | (net.b == f)
         big = openings & (open_ | (net.kind == OpeningKind.VENT))
         h_o = net.soffit[big] - net.sill[big]
