@@ -7,7 +7,7 @@ KPI names are ``<intervention>.<name>``:
 - ``secondary_cases`` (expected, over the emission spread), with
   ``secondary_cases.p05`` / ``.p95`` over emission draws; ``tertiary_cases``;
 - ``secondary.<route>`` (``airborne``, ``contact``), ``secondary.staff``,
-  ``secondary.patients``, ``secondary.day<d>`` (by day of exposure, 0 first);
+  ``secondary.patients``, ``secondary.visitors``, ``secondary.day<d>`` (by day of exposure, 0 first);
   ``exposed`` (people with a risk of at least 1 in 1,000) and ``reached``
   (people with any exposure at all, however diluted);
 - ``ops.<kpi>``: the operations KPIs that show the response's cost (waits,
@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from scenarios.base import Replication
 from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity
+from scenarios.hazards.infection.presence import VISITOR_ROLE
 from scenarios.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -84,9 +85,9 @@ def replication_tables(sc: InfectionScenario, facility: Facility, outcomes: list
         kpis[f"{name}.tertiary_cases"] = float(e.tertiary.sum())
         for code, route in enumerate(_ROUTES):
             kpis[f"{name}.secondary.{route}"] = float(rec.cases[g1 & (rec.route == code)].sum())
-        staff = pp.is_staff
-        kpis[f"{name}.secondary.staff"] = float(e.secondary[staff].sum())
-        kpis[f"{name}.secondary.patients"] = float(e.secondary[~staff].sum())
+        kpis[f"{name}.secondary.staff"] = float(e.secondary[pp.is_staff].sum())
+        kpis[f"{name}.secondary.patients"] = float(e.secondary[pp.is_patient].sum())
+        kpis[f"{name}.secondary.visitors"] = float(e.secondary[pp.role == VISITOR_ROLE].sum())
         days = np.floor(rec.time[g1] / _MIN_PER_DAY).astype(np.int64)
         for d, v in enumerate(np.bincount(days, weights=rec.cases[g1]).tolist() if days.size else []):
             kpis[f"{name}.secondary.day{d}"] = float(v)
@@ -172,7 +173,7 @@ def summarize(scenario: InfectionScenario, reps: list[Replication]) -> dict[str,
         row: dict[str, Any] = {"intervention": iv.name}
         for k in ("secondary_cases", "secondary_cases.p05", "secondary_cases.p95", "tertiary_cases",
                   "secondary.airborne", "secondary.contact", "secondary.staff", "secondary.patients",
-                  "exposed"):
+                  "secondary.visitors", "exposed"):
             row[k] = out.get(f"{iv.name}.{k}", {}).get("mean", math.nan)
         if iv.name != base:
             diffs = [r.kpis.get(f"{iv.name}.secondary_cases", math.nan) -
@@ -220,13 +221,14 @@ def report(kpis: dict[str, Any]) -> str:
     lines = [f"Pathogen: {kpis.get('pathogen', '?')}. {kpis.get('tertiary_note', '')}",
              "Expected cases (mean ± 95% CI over replications; p05-p95 over emission draws)",
              f"{'intervention':<28} {'secondary':>20} {'p05-p95':>20} {'tertiary':>20}"
-             f" {'airborne':>9} {'contact':>9} {'staff':>9} {'exposed':>8}"]
+             f" {'airborne':>9} {'contact':>9} {'staff':>9} {'visitors':>9} {'exposed':>8}"]
     for row in kpis.get("interventions", []):
         n = row["intervention"]
         spread = f"{_num(row['secondary_cases.p05']):.3g}-{_num(row['secondary_cases.p95']):.3g}"
         lines.append(f"{n:<28} {_fmt(kpis.get(n + '.secondary_cases')):>20} {spread:>20}"
                      f" {_fmt(kpis.get(n + '.tertiary_cases')):>20} {_num(row['secondary.airborne']):>9.3g}"
                      f" {_num(row['secondary.contact']):>9.3g} {_num(row['secondary.staff']):>9.3g}"
+                     f" {_num(row['secondary.visitors']):>9.3g}"
                      f" {_num(row['exposed']):>8.0f}")
     names = [row["intervention"] for row in kpis.get("interventions", [])]
     changed = _changed_ops(kpis, names)

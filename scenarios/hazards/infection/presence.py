@@ -16,6 +16,9 @@ for ``walk_min``, then was in ``space`` with the units in ``resources`` until
 Time while walking between spaces is not counted in any space (corridor
 exposure is short and its air is the most diluted).  Staff are counted
 where they serve; their time at base is not in the log and not counted.
+
+:func:`add_companions` adds the people who came with each patient (the
+pathway's ``companions``, Poisson): they wait where the patient waits.
 """
 
 from __future__ import annotations
@@ -28,10 +31,15 @@ import pyarrow as pa
 
 from scenarios.hazards.infection.contact import CarrierKind
 
-__all__ = ["Contacts", "People", "Presence", "PresenceKind", "from_events"]
+__all__ = ["COMPANION", "PLACED", "STAFF", "Contacts", "People", "Presence", "PresenceKind", "add_companions",
+           "from_events"]
 
 #: Role of every patient (staff carry the name of their resource pool as role).
 PATIENT_ROLE = "patient"
+#: Role of the people who came with a patient.
+VISITOR_ROLE = "visitor"
+#: Codes of :attr:`People.patient` for people who are not patients.
+STAFF, PLACED, COMPANION = -1, -2, -3
 
 
 class PresenceKind:
@@ -50,7 +58,8 @@ class People:
         label: ``patient 12`` or the staff unit ``ed_nurse#2``.
         role: ``patient`` or the staff pool name.
         pathway: The patient's pathway (``""`` for staff).
-        patient: Operations patient id (-1 for staff).
+        patient: Operations patient id, or :data:`STAFF`, :data:`PLACED` (an
+            index case placed in a space) or :data:`COMPANION`.
     """
 
     label: list[str]
@@ -64,7 +73,11 @@ class People:
 
     @property
     def is_staff(self) -> np.ndarray:
-        return self.patient < 0
+        return self.patient == STAFF
+
+    @property
+    def is_patient(self) -> np.ndarray:
+        return self.patient >= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +193,7 @@ def from_events(events: pa.Table, resource_kinds: Mapping[str, str], space_index
                     label.append(unit)
                     role.append(pool)
                     pw_of.append("")
-                    pat_id.append(-1)
+                    pat_id.append(STAFF)
                 st_person.append(j)
                 st_row.append(r)
                 kind = CarrierKind.HANDS
@@ -205,3 +218,38 @@ def from_events(events: pa.Table, resource_kinds: Mapping[str, str], space_index
     people = People(label=label, role=np.asarray(role, dtype=object), pathway=np.asarray(pw_of, dtype=object),
                     patient=np.asarray(pat_id, np.int64))
     return people, pres, contacts
+
+
+def add_companions(people: People, pres: Presence, companions: Mapping[str, float],
+                   rng: np.random.Generator) -> tuple[People, Presence]:
+    """People and presence with each patient's companions added, waiting where the patient waits.
+
+    Args:
+        people: From :func:`from_events`.
+        pres: Its presence rows.
+        companions: Mean number of companions per patient, by pathway (Poisson).
+        rng: Draws the number of companions of each patient (same draws for
+            every intervention when seeded the same).
+    """
+    mean = np.array([companions.get(str(p), 0.0) if pid >= 0 else 0.0
+                     for p, pid in zip(people.pathway.tolist(), people.patient.tolist(), strict=True)])
+    count = rng.poisson(mean) if mean.any() else np.zeros(people.n, np.int64)
+    if not count.any():
+        return people, pres
+    owner = np.repeat(np.arange(people.n), count)
+    new_ids = people.n + np.arange(owner.size)
+    label = people.label + [f"companion {k} of {people.label[o]}" for k, o in
+                            enumerate(owner.tolist())]
+    grown = People(label=label, role=np.concatenate([people.role, np.full(owner.size, VISITOR_ROLE, object)]),
+                   pathway=np.concatenate([people.pathway, people.pathway[owner]]),
+                   patient=np.concatenate([people.patient, np.full(owner.size, COMPANION, np.int64)]))
+    waiting = pres.take(pres.kind == PresenceKind.WAITING)
+    # every companion of a patient copies that patient's waiting rows
+    first = np.zeros(people.n + 1, np.int64)
+    first[1:] = np.cumsum(count)
+    per_row = count[waiting.person]
+    rows = np.repeat(np.arange(waiting.n), per_row)
+    k = np.arange(rows.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    who = new_ids[first[waiting.person[rows]] + k]
+    extra = Presence(who, waiting.space[rows], waiting.t0[rows], waiting.t1[rows], waiting.kind[rows])
+    return grown, Presence.concat([pres, extra])

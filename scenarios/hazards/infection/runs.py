@@ -24,7 +24,15 @@ from scenarios.hazards.infection.contact import Hygiene
 from scenarios.hazards.infection.exposure import Exposure, expected_cases
 from scenarios.hazards.infection.kpis import replication_tables
 from scenarios.hazards.infection.pathogens import INHALATION_M3H, Activity, Lognormal, Pathogen
-from scenarios.hazards.infection.presence import Contacts, People, Presence, PresenceKind, from_events
+from scenarios.hazards.infection.presence import (
+    PLACED,
+    Contacts,
+    People,
+    Presence,
+    PresenceKind,
+    add_companions,
+    from_events,
+)
 from scenarios.hazards.infection.response import bay_of_index, index_pathway, operations_variant
 from scenarios.hazards.infection.schema import InfectionScenario, Intervention, MaskPolicy
 from scenarios.hazards.infection.trajectories import from_evacuation
@@ -143,7 +151,7 @@ def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, *, 
             label.append(f"index {i}")
             role.append("index")
             pathway.append("")
-            patient.append(-2)
+            patient.append(PLACED)
             assert ic.space is not None
             t0 = ic.start_h * 60.0
             extra.append(Presence(np.array([j]), np.array([sidx[ic.space]]), np.array([t0]),
@@ -198,7 +206,7 @@ def _evacuation_replication(scenario: InfectionScenario, facility: Facility, ops
 def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.random.Generator,
                     index: int) -> Replication:
     """Baseline and every intervention: operations, exposure, KPIs and tables."""
-    ops_seed, emission_seed = (int(x) for x in rng.integers(2**63, size=2))
+    ops_seed, emission_seed, companion_seed = (int(x) for x in rng.integers(2**63, size=3))
     if scenario.evac is not None:
         return _evacuation_replication(scenario, facility, ops_seed, emission_seed, index)
     outcomes: list[Outcome] = []
@@ -221,8 +229,11 @@ def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.ran
             ops = base_ops
         if base_ops is None:
             base_ops = ops
-        kinds = {n: r.kind for n, r in operations_variant(scenario, iv).resources.items()}
+        variant = operations_variant(scenario, iv)
+        kinds = {n: r.kind for n, r in variant.resources.items()}
         people, pres, contacts = from_events(ops.tables["events"], kinds, space_index, horizon)
+        companions = {n: pw.companions for n, pw in variant.pathways.items()}
+        people, pres = add_companions(people, pres, companions, np.random.default_rng(companion_seed))
         people, exp = exposure_of(scenario, iv, facility, people=people, pres=pres, contacts=contacts,
                                   horizon_min=horizon,
                                   rng=np.random.default_rng(emission_seed))

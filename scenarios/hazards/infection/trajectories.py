@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from scenarios.hazards.infection.presence import Contacts, People, Presence, PresenceKind
+from scenarios.hazards.infection.presence import STAFF, Contacts, People, Presence, PresenceKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -73,7 +73,7 @@ def from_evacuation(trajectories: pa.Table, agents: pa.Table, facility: Facility
     profile = np.asarray(agents["profile"].to_pylist(), dtype=object)
     staff = roles == "staff"
     people = People(label=list(ids), role=roles, pathway=profile,
-                    patient=np.where(staff, -1, np.arange(len(ids))).astype(np.int64))
+                    patient=np.where(staff, STAFF, np.arange(len(ids))).astype(np.int64))
 
     t = trajectories["time"].to_numpy().astype(float)
     who = np.fromiter((person_of[p] for p in trajectories["id"].to_pylist()), np.int64, t.size)

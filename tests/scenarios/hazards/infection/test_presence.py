@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.hazards.infection.contact import CarrierKind
-from scenarios.hazards.infection.presence import PresenceKind, from_events
+from scenarios.hazards.infection.presence import COMPANION, PresenceKind, add_companions, from_events
 
 KINDS = {"nurse": "staff", "room": "room", "pump": "device"}
 SPACES = {"WAIT": 0, "ROOM": 1}
@@ -51,3 +51,15 @@ def test_staff_and_devices_serving_a_step_are_contacts_rooms_are_not() -> None:
     assert got == [("nurse#1", CarrierKind.HANDS, 0, 5.0), ("nurse#1", CarrierKind.HANDS, 0, 22.0),
                    ("pump#3", CarrierKind.DEVICE, 0, 22.0)]
     assert np.all(contacts.space == 1)
+
+
+def test_companions_wait_where_their_patient_waits() -> None:
+    people, pres, _ = from_events(_events(), KINDS, SPACES, horizon_min=60.0)
+    grown, more = add_companions(people, pres, {"a": 3.0, "b": 0.0}, np.random.default_rng(5))
+    visitors = np.flatnonzero(grown.role == "visitor")
+    assert visitors.size > 0 and np.all(grown.patient[visitors] == COMPANION)
+    assert set(grown.pathway[visitors]) == {"a"}  # pathway b brings nobody
+    for v in visitors.tolist():
+        own = more.take(more.person == v)
+        assert own.space.tolist() == [0, 0] and sorted(own.t0.tolist()) == [0.0, 10.0]
+    assert not grown.is_staff[visitors].any() and not grown.is_patient[visitors].any()
