@@ -187,8 +187,8 @@ class Smoke:
         self._assess(tau)
 
     def _assess(self, tau: float) -> None:
-        c, crit, net = self.criteria, self.criteria, self.net
-        h = head_conditions(self.state, net, c.layer_height)
+        crit, net = self.criteria, self.net
+        h = head_conditions(self.state, net, crit.layer_height)
         self.head = h
         self.rates = np.stack([ten.fed_asphyxiant_rate(h.co_ppm, h.hcn_ppm, h.o2_percent, h.co2_percent),
                                ten.fed_heat_rate(h.temp_c)])
