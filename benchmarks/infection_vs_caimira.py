@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 def week(scale: int) -> None:
     """Time the exposure of one busy simulated week, beyond its operations run."""
     import scenarios
-    from scenarios.hazards.infection.presence import from_events
+    from scenarios.hazards.infection.presence import add_companions, from_events
     from scenarios.hazards.infection.response import operations_variant
     from scenarios.hazards.infection.runs import exposure_of
     from scenarios.hazards.infection.schema import InfectionScenario
@@ -233,6 +233,8 @@ def week(scale: int) -> None:
     kinds = {n: r.kind for n, r in ops_sc.resources.items()}
     space_index = {s.id: i for i, s in enumerate(fac.spaces)}
     people, pres, contacts = from_events(rep.tables["events"], kinds, space_index, ops_sc.run.length_min)
+    companions = {n: pw.companions for n, pw in ops_sc.pathways.items()}
+    people, pres = add_companions(people, pres, companions, np.random.default_rng(3))
     people, exp = exposure_of(sc, iv, fac, people=people, pres=pres, contacts=contacts,
                               horizon_min=ops_sc.run.length_min, rng=np.random.default_rng(2))
     t_exp = time.perf_counter() - t
