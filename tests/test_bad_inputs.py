@@ -136,7 +136,7 @@ def test_outputs_never_follow_planted_links_and_are_checked_first(
     victim.write_text("precious")
     for planted in (".s.tmp.ply", "s.ply", "r.json.tmp", "r.json"):
         (tmp_path / planted).symlink_to(victim)
-    synth = ["lidar", "synth", str(TINY), "--out", "s.ply", "--spacing", "0.3", "--seed", "1"]
+    synth = ["lidar", "synth", str(TINY), "--out", "s.ply", "--spacing", "0.2", "--seed", "1"]
     code, _, err = _cli(synth, capsys)
     assert code == 0, err
     assert victim.read_text() == "precious" and not Path("s.ply").is_symlink()
@@ -145,7 +145,14 @@ def test_outputs_never_follow_planted_links_and_are_checked_first(
     code, _, err = _cli(extract, capsys)
     _refused(code, err, "nowhere/r.json", "does not exist")
     assert not Path("f.json").exists()
+    # The report once went through the fixed name r.json.tmp, following the link planted there.
+    code, _, err = _cli(["lidar", "extract", "s.ply", "--out", "f.json", "--report", "r.json",
+                         "--preview", "p.png"], capsys)
+    assert code == 0, err
+    assert json.loads(Path("r.json").read_text())["points_read"] > 0 and Path("p.png").stat().st_size
     assert victim.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == [
+        "f.json", "p.png", "r.json", "s.ply", "victim.txt"]
 
 
 # -- tracebacks ----------------------------------------------------------------------------------
