@@ -20,7 +20,7 @@ def _fmt(v: Any, pct: bool = False) -> str:
 
 
 def report(kpis: dict[str, Any]) -> str:
-    """KPI summary: waits, length of stay, utilisation and the bottleneck ranking (95% CIs)."""
+    """KPI summary: waits, length of stay, diversions, isolation, utilisation and bottlenecks (95% CIs)."""
     lines = ["Waits (min, mean ± 95% CI half-width)"]
     for key in sorted(k for k in kpis if k.startswith("wait.")):
         lines.append(f"  {key[5:]:<40} {_fmt(kpis[key])}")
@@ -34,6 +34,17 @@ def report(kpis: dict[str, Any]) -> str:
         lines.append("Left without being seen")
         for key in lwbs:
             lines.append(f"  {key[5:]:<40} {_fmt(kpis[key], pct=True)}")
+    turned = sorted(k for k in kpis if k.startswith(("blocked.", "diverted.")))
+    if turned:
+        lines.append("Turned away by a full queue (blocked: share of requests; diverted: share of patients)")
+        for key in turned:
+            lines.append(f"  {key:<40} {_fmt(kpis[key], pct=True)}")
+    iso = sorted(k for k in kpis if k.startswith(("isolation.", "closed.")))
+    if iso:
+        lines.append("Isolation and closures (flagged, cohorted: shares; wait: min; closed: unit-hours)")
+        for key in iso:
+            pct = key.startswith(("isolation.flagged.", "isolation.cohorted."))
+            lines.append(f"  {key:<40} {_fmt(kpis[key], pct=pct)}")
     lines.append("Utilisation (busy / on duty) and mean queue")
     for key in sorted(k for k in kpis if k.startswith("util.")):
         n = key[5:]

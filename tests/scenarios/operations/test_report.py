@@ -34,3 +34,20 @@ def test_summary_drops_missing_values(make_scenario: Any) -> None:
     out = summarize(make_scenario(), reps)
     assert out["wait.a.b"]["n"] == 2 and out["wait.a.b"]["mean"] == 3.0
     assert "1 -" not in report({"wait.a.b": {"mean": math.nan, "half_width": math.nan}})
+
+
+def test_report_shows_diversions_isolation_and_closures() -> None:
+    ci = {"mean": 0.25, "half_width": 0.01, "low": 0.24, "high": 0.26, "n": 5}
+    text = report({"blocked.icu_bed": ci, "diverted.icu_admission": ci, "isolation.flagged.ed": ci,
+                   "isolation.wait_min.ed": {**ci, "mean": 12.5},
+                   "closed.unit_h.ward_bed": {**ci, "mean": 96.0}})
+    assert "Turned away by a full queue" in text and "blocked.icu_bed" in text and "25.0%" in text
+    assert "isolation.wait_min.ed" in text and "12.50" in text and "96.00" in text
+
+
+def test_batch_values_are_summarised_into_their_kpi(make_scenario: Any) -> None:
+    reps = [Replication(0, {"batch.0.util.x": 0.5, "batch.1.util.x": 0.7, "util.x": 0.6}),
+            Replication(1, {"batch.0.util.x": 0.4, "batch.1.util.x": 0.8, "util.x": 0.6})]
+    out = summarize(make_scenario(), reps)
+    assert out["util.x"]["n"] == 4 and math.isclose(out["util.x"]["mean"], 0.6)
+    assert not any(k.startswith("batch.") for k in out)
