@@ -39,6 +39,9 @@ class DrillLevers:
         facility: Another facility (``"sample"`` or a facility file path).
         trajectories: Record everyone's positions for the playback (a shipped
             performance drill may have them off; the app always replays).
+        from_operations: ``(operations scenario file, "HH:MM")``: start from
+            who is where at that time of that operations run, instead of the
+            drill's occupancy (``occupancy`` and ``staff`` then do not apply).
     """
 
     occupancy: float = 1.0
@@ -53,6 +56,7 @@ class DrillLevers:
     growth: str = "medium"
     facility: str | None = None
     trajectories: bool = True
+    from_operations: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         for name in ("occupancy", "staff"):
@@ -109,6 +113,9 @@ def drill(base: EvacuationScenario, levers: DrillLevers, name: str) -> Evacuatio
                              for d in fire.get("detectors", [])]
         hazard["fire"] = fire
         data["hazard"] = hazard
+    if levers.from_operations is not None:
+        ops_file, clock = levers.from_operations
+        data["population"] = {"from_operations": {"scenario": ops_file, "time": clock}}
     data.update(name=name, description=base.description, trajectories=levers.trajectories)
     if levers.facility is not None:
         data["facility"] = levers.facility

@@ -11,6 +11,7 @@ RSET per compartment against ASET, and the patients at risk with the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -50,6 +51,7 @@ MODES = ("progressive", "full", "horizontal")
 POLICIES = ("most_dependent", "nearest", "by_ward")
 LIFTS = ("all", "evacuation", "none")
 GROWTH = ("slow", "medium", "fast", "ultrafast")
+WHO = ("The drill's occupancy", "An operations day at a time")
 
 
 def _mean(summary_: dict[str, Any], key: str) -> float:
@@ -76,9 +78,22 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     base = scenarios.load(lib[name])
     assert isinstance(base, EvacuationScenario)
     st.caption(base.description)
+    who = st.radio("Who is in the building at the alarm", WHO, horizontal=True, key="evac_who")
+    from_ops: tuple[str, str] | None = None
+    if who == WHO[1]:
+        ops = library_scenarios("operations")
+        o1, o2 = st.columns(2)
+        names = list(ops)
+        week = names.index("sample_hospital_week") if "sample_hospital_week" in names else 0
+        day = o1.selectbox("Operations scenario", names, key="evac_ops", index=week)
+        clock = o2.time_input("Time of its first day", value=dt.time(14, 0), key="evac_clock",
+                              step=dt.timedelta(minutes=15))
+        from_ops = (ops[day], clock.strftime("%H:%M"))
     c1, c2, c3, c4 = st.columns(4)
-    occupancy = c1.slider("Bed occupancy (% of the drill's)", 0, 150, 100, 5, key="evac_occupancy")
-    staff = c2.slider("Staff on duty (% of the drill's)", 0, 300, 100, 10, key="evac_staff")
+    occupancy = c1.slider("Bed occupancy (% of the drill's)", 0, 150, 100, 5, key="evac_occupancy",
+                          disabled=from_ops is not None)
+    staff = c2.slider("Staff on duty (% of the drill's)", 0, 300, 100, 10, key="evac_staff",
+                      disabled=from_ops is not None)
     limit = c3.number_input("Time limit (min)", 5, 240, int(base.max_time // 60), 5, key="evac_limit")
     mode = c4.selectbox("Strategy", MODES, index=MODES.index(base.strategy.mode), key="evac_mode")
     c1, c2, c3, c4 = st.columns(4)
@@ -106,7 +121,7 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
                          fire_compartments=tuple(fire_comps), policy=policy, lifts=lifts,
                          vertical_after_min=float(vertical) if mode == "progressive" else None,
                          max_minutes=float(limit), fire_origin=origin if fire else None,
-                         growth=growth, facility=facility_label(facility_key()))
+                         growth=growth, facility=facility_label(facility_key()), from_operations=from_ops)
     try:
         sc = drill(base, levers, base.name if not fire or base_fire else f"{base.name} fire")
         if not fire and sc.hazard is not None:
