@@ -105,9 +105,9 @@ def check(scenario: EvacuationScenario, facility: Facility) -> None:
 def _report(kpis: dict[str, Any]) -> str:
     """The drill's report, followed by the hazard's (ASET, margins, doses) when there was one.
 
-    Stored KPIs come back from JSON with ``null`` for a NaN mean; the reports read NaN.
+    Stored KPIs come back from JSON with ``null`` for NaN (a mean, a half-width); the reports read NaN.
     """
-    kpis = {k: {**v, "mean": math.nan} if isinstance(v, dict) and "mean" in v and v["mean"] is None else v
+    kpis = {k: {f: math.nan if x is None else x for f, x in v.items()} if isinstance(v, dict) else v
             for k, v in kpis.items()}
     return "\n".join(part for part in (report(kpis), hazard_report(kpis)) if part)
 
