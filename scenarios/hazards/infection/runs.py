@@ -4,11 +4,12 @@ One replication runs, for the baseline and then every intervention, the
 operations model on the intervention's operations scenario
 (:mod:`~scenarios.hazards.infection.response`) through its public
 ``run_replication``, then the exposure of everyone it put in the building.
-Every intervention gets the same two child seeds of the replication's
-generator, one for operations and one for the emission draws, so
-differences between interventions are the interventions' doing, not
-noise (common random numbers).  Interventions that change nothing in
-operations reuse the baseline's operations run.
+Every intervention gets the same three seeds drawn from the replication's
+generator (operations, emission draws, companions), so differences between
+interventions are the interventions' doing, not noise (common random
+numbers).  Interventions that change nothing in operations reuse the
+baseline's operations run.  A scenario that exposes an evacuation runs the
+drill once per replication instead (:mod:`~scenarios.hazards.infection.trajectories`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from scenarios.operations import check as ops_check
 from scenarios.operations import run_replication as ops_run_replication
 
 if TYPE_CHECKING:
-
     from facility.model import Facility
 
 __all__ = ["Outcome", "check", "exposure_of", "run_replication"]
@@ -59,9 +59,11 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
                                        for k, iv in enumerate(scenario.interventions) if iv.air is not None]
     for where, air in airs:
         assert air is not None
-        for sid in [*air.air_changes, *air.isolation_spaces]:
+        named = [(f"{where}.air_changes.{sid}", sid) for sid in air.air_changes]
+        named += [(f"{where}.isolation_spaces[{j}]", sid) for j, sid in enumerate(air.isolation_spaces)]
+        for field, sid in named:
             if not facility.has_space(sid):
-                raise ScenarioFileError(src, where, f"no space {sid!r} in facility {facility.name!r}")
+                raise ScenarioFileError(src, field, f"no space {sid!r} in facility {facility.name!r}")
         for j, h in enumerate(air.hepa):
             if not facility.has_space(h.space):
                 raise ScenarioFileError(src, f"{where}.hepa[{j}].space",
