@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lidar.errors import ScanFileError
 from lidar.readers import check_cloud, read
@@ -180,3 +182,14 @@ def test_a_fifo_or_device_is_refused_without_reading(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ScanFileError, match="FIFO"):
         read(fifo)
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.floats(5.0, 300.0), depth=st.floats(5.0, 300.0), height=st.floats(2.2, 8.0),
+       unit=st.sampled_from(["m", "cm", "mm"]))
+def test_any_storey_in_any_unit_is_recognised(width: float, depth: float, height: float, unit: str) -> None:
+    from lidar.options import UNIT_SCALE
+    from lidar.readers import _looks_like
+
+    span_read_as_metres = np.array([width, depth, height]) / UNIT_SCALE[unit]
+    assert _looks_like(span_read_as_metres, "m") == unit
