@@ -13,7 +13,8 @@ accumulated along the path actually walked) into:
   ``integral C^n dt`` with the AEGL level it reaches: load >= AEGL-k(T)^n x T for the
   scenario's duration T, and the equivalent minutes at AEGL-k (load / AEGL-k^n);
 * scalar KPIs (``aset_compartment.X``, ``margin_compartment.X``, ``min_margin_s``,
-  ``fed_exceeded``, ``exposed_aegl2``, ...), printed by :func:`report`.
+  ``fed_exceeded``, ``exposed_aegl2``, for a gas the spaces made unsafe and when the last of them
+  was safe again, ...), printed by :func:`report`.
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
     kpis["first_untenable_s"] = float(untenable.min()) if untenable.notna().any() else math.nan
     if env.smoke is not None:
         kpis["alarm_after_ignition_s"] = env.smoke.alarm
+    if "gas_spaces" in tables:
+        g = tables["gas_spaces"].to_pandas()
+        unsafe = g[g["ever_unsafe"]]
+        kpis["gas_spaces_unsafe"] = float(len(unsafe))
+        kpis["gas_unsafe_at_end"] = float(unsafe["unsafe_at_end"].sum())
+        done = len(unsafe) and not unsafe["unsafe_at_end"].any()
+        kpis["gas_all_safe_again_s"] = float(unsafe["safe_again_s"].max()) if done else math.nan
+        kpis["gas_min_o2_percent"] = float(g["min_o2_percent"].min())
     return kpis, tables
 
 
@@ -138,8 +147,13 @@ def report(kpis: dict[str, Any]) -> str:
                      ("fed_exceeded", "people over their FED limit"),
                      ("fed_exceeded_patients", "  of whom patients"), ("max_fed", "highest FED"),
                      ("exposed_aegl1", "people above AEGL-1"), ("exposed_aegl2", "people above AEGL-2"),
-                     ("exposed_aegl3", "people above AEGL-3")):
+                     ("exposed_aegl3", "people above AEGL-3"),
+                     ("gas_spaces_unsafe", "spaces unsafe from the gas"),
+                     ("gas_unsafe_at_end", "  still unsafe at the end"),
+                     ("gas_all_safe_again_s", "all safe again at (s)"),
+                     ("gas_min_o2_percent", "lowest O2 (%)")):
         v = mean(k)
         if not math.isnan(v):
-            lines.append(f"  {label:<30} {v:10.2f}" if k == "max_fed" else f"  {label:<30} {v:10.0f}")
+            digits = 2 if k in ("max_fed", "gas_min_o2_percent") else 0
+            lines.append(f"  {label:<30} {v:10.{digits}f}")
     return "\n".join(lines)

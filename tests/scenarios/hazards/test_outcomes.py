@@ -76,3 +76,5 @@ def test_a_gas_release_lists_everyone_exposed_by_aegl_level() -> None:
     assert kpis["exposed_aegl1"] >= 1
     gas = out["gas_spaces"].to_pandas().set_index("space")
     assert gas.loc["R1", "peak_ppm"] > gas.loc["R6", "peak_ppm"]
+    assert kpis["gas_spaces_unsafe"] >= 1 and kpis["gas_min_o2_percent"] < 20.9
+    assert "spaces unsafe from the gas" in report({k: {"mean": v} for k, v in kpis.items()})
