@@ -50,13 +50,18 @@ def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: Ex
     return out, by_label
 
 
-def side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float) -> int:
+def side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float, avoid: int = 0) -> int:
+    """The region on one side of an opening (0 if none): the first label met beyond its wall.
+
+    With ``avoid`` (the other side's label), a region that leaked a few
+    decimetres through the opening is passed over, up to 1.2 m out.
+    """
     c, nrm = np.asarray(o.centre), np.asarray(o.normal) * sign
     # Start beyond the far face of a wall even when only one face was seen.
     start = max(o.depth / 2, 0.1) + 0.15
-    for off in np.arange(start, start + 0.7, 0.1):
+    for off in np.arange(start, start + (1.2 if avoid else 0.7), 0.1):
         v = int(grid.lookup(labels, (c + nrm * off)[None, :])[0])
-        if v:
+        if v and v != avoid:
             return v
     return 0
 
@@ -69,6 +74,10 @@ def connect_openings(lid: str, openings: list[Opening], grid: Grid, labels: np.n
     seen: dict[tuple[str, ...], list[tuple[float, float]]] = {}
     for o in openings:
         a, b = side_label(grid, labels, o, 1.0), side_label(grid, labels, o, -1.0)
+        if a and a == b:
+            # One region leaked through the opening: look past the leak on each side.
+            past = side_label(grid, labels, o, 1.0, avoid=a), side_label(grid, labels, o, -1.0, avoid=a)
+            a, b = past[0] or a, past[1] or b
         # A side with no floor seen may still be a space (a room glimpsed
         # through its door): then the opening is a door, not an exit.
         ra, rb = side_label(grid, raw, o, 1.0), side_label(grid, raw, o, -1.0)
