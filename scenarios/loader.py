@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
         return value
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, os.PathLike):  # a facility path given from Python
+        return os.fspath(value)
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
