@@ -24,6 +24,7 @@ user is printed by the command itself, naming the file and element.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -34,12 +35,14 @@ from pathlib import Path
 
 from scenarios.cli import app_cmd, facility_cmd, lidar_cmd, results_cmd, run_cmd, sweep_cmd
 
-__all__ = ["EXIT_BUG", "EXIT_INPUT", "LOG_NAME", "build_parser", "log_path", "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_BUG", "EXIT_INPUT", "LOG_NAME", "build_parser", "log_path", "main"]
 
 #: Exit status of an expected failure (bad file, field, flag or path), as argparse uses for bad flags.
 EXIT_INPUT = 2
 #: Exit status of an unexpected failure (a bug in medtwin).
 EXIT_BUG = 3
+#: Exit status when the reader of stdout closed the pipe (128 + SIGPIPE), as shell tools use.
+EXIT_BROKEN_PIPE = 141
 LOG_NAME = "medtwin.log"
 #: Problems of a multi-problem error shown on its one line (the rest are counted).
 _SHOWN_PROBLEMS = 3
@@ -171,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``medtwin ... | head``): not an error of ours.
+        # Point stdout at nothing so the interpreter's final flush cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except _expected_errors() as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT

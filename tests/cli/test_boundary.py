@@ -89,3 +89,12 @@ def test_python_warnings_go_to_the_log_not_the_terminal(log_dir: Path, monkeypat
     assert main(["facility", "validate", "f.json"]) == 0
     assert capsys.readouterr().err == ""
     assert "invalid value encountered" in (log_dir / "medtwin.log").read_text()
+
+
+def test_a_closed_pipe_is_not_reported_as_a_bug(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from scenarios.cli import EXIT_BROKEN_PIPE
+
+    monkeypatch.setattr(facility_cmd, "_validate", _raising(BrokenPipeError(32, "Broken pipe")))
+    assert main(["facility", "validate", "f.json"]) == EXIT_BROKEN_PIPE
+    assert "bug" not in capsys.readouterr().err
