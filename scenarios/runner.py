@@ -149,8 +149,11 @@ def prepare(scenario: ScenarioBase, facility: Facility | None = None) -> tuple[K
     return kind, fac
 
 
-def check_backend(backend: str, n_jobs: int | None) -> tuple[str, int, bool]:
+def check_backend(backend: str, n_jobs: int | None, scheduler: str | None = None) -> tuple[str, int, bool]:
     """``(backend, workers, probe)`` validated; the old ``loky`` name is the local pool."""
+    if scheduler is not None and backend != "dask":
+        raise ArgumentError(f"--scheduler: a Dask scheduler address is used only with --backend dask "
+                            f"(the backend is {backend!r})")
     probe = n_jobs is None
     if n_jobs is None:
         n_jobs = cpu_count()
@@ -316,7 +319,7 @@ def run(
             update["seed"] = check_seed(seed)
         except ValueError as exc:
             raise ArgumentError(f"--seed: {exc}") from None
-    backend, n_jobs, probe = check_backend(backend, n_jobs)
+    backend, n_jobs, probe = check_backend(backend, n_jobs, scheduler)
     if update:
         scenario = scenario.model_copy(update=update)
     try:

@@ -244,7 +244,7 @@ def sweep(
     """
     base = plan.scenario
     check_seed(base.seed)
-    backend, n_jobs, probe = check_backend(backend, n_jobs)
+    backend, n_jobs, probe = check_backend(backend, n_jobs, scheduler)
     scenarios = [apply_levers(base, v, plan.source) for v in plan.variants]
     prepared = [prepare(sc) for sc in scenarios]
     keys = [[spawn_key(i, None if plan.common_random_numbers else v) for i in range(base.replications)]

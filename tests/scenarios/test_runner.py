@@ -72,6 +72,8 @@ def test_bad_overrides(mm1_kind: Kind) -> None:
         run(sc, facility=_fake_facility(), backend="gpu")  # type: ignore[arg-type]
     with pytest.raises(ArgumentError, match="--jobs"):
         run(sc, facility=_fake_facility(), n_jobs=0)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match=r"--scheduler: .* only with --backend dask"):
+        run(sc, facility=_fake_facility(), scheduler="tcp://h:8786")  # type: ignore[arg-type]
 
 
 def test_unknown_kind_is_an_error(mm1_kind: Kind) -> None:
