@@ -29,8 +29,9 @@ from scenarios.cli import EXIT_INPUT, main
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "docs" / "examples" / "tiny_clinic.json"
 NELSON = REPO / "scenarios" / "library" / "nelson_treatment_centre.yaml"
-#: Wall-clock limit of one command in these tests (s): every refusal here is meant to take well under 1 s.
-LIMIT_S = 20
+#: Wall-clock limit of one command in these tests (s): a refusal takes well under 1 s of CPU and the
+#: largest command (extracting a small synthetic scan) a few seconds; the rest is slack for a loaded machine.
+LIMIT_S = 60
 
 
 @pytest.fixture(autouse=True)
@@ -225,10 +226,10 @@ def test_runs_beyond_the_budget_are_refused_at_once(tmp_path: Path, capsys: pyte
     text = _nelson(length=10**8) if new.startswith("unit: d") else _nelson()
     assert old in text
     f.write_text(text.replace(old, new))
-    start = time.perf_counter()
+    start = time.process_time()
     code, _, err = _cli(["run", str(f), "--out", str(tmp_path / "out")], capsys)
     line = _refused(code, err, str(f), field, "over the budget", "MEDTWIN_MAX_")
-    assert time.perf_counter() - start < 5.0 and "in memory" in line
+    assert time.process_time() - start < 5.0 and "in memory" in line
     assert not (tmp_path / "out").exists()
 
 
