@@ -98,6 +98,7 @@ def test_mmck_blocking_queue_and_wait(tiny_facility: Any) -> None:
     for rep in res.replications:
         assert rep.kpis["queue_class.all.service"] == pytest.approx(rep.kpis["queue.server"], rel=1e-9)
         assert rep.kpis["queue_class.all"] == pytest.approx(rep.kpis["queue.server"], rel=1e-9)
+        assert rep.kpis["queue_class.esi3"] == pytest.approx(rep.kpis["queue.server"], rel=1e-9)
 
 
 def test_batch_means_of_one_long_run_cover_erlang_c(tiny_facility: Any) -> None:

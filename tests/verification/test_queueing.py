@@ -96,6 +96,11 @@ def test_nonpreemptive_priorities_match_cobham(tiny_facility: Any) -> None:
     assert abs(mixed - fcfs) < 0.1 * fcfs
     # and priority really separates the classes
     assert k["wait.urgent.service"]["high"] < k["wait.routine.service"]["low"]
+    # per-class queue lengths obey Little's law class by class: Lq_k = lambda_k Wq_k (Cobham)
+    lq_hi, lq_lo = lam_hi * w_hi, lam_lo * w_lo
+    assert within(k["queue_class.urgent.service"], lq_hi), (k["queue_class.urgent.service"], lq_hi)
+    assert within(k["queue_class.routine.service"], lq_lo), (k["queue_class.routine.service"], lq_lo)
+    assert within(k["queue_class.esi2"], lq_hi) and within(k["queue_class.esi4"], lq_lo)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
