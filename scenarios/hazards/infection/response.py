@@ -90,8 +90,11 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
         if iso is not None:
             from scenarios.operations.schema import Isolation  # a lever only interventions need
 
-            update["isolation"] = Isolation(share=1.0, after=iso.after or steps[0].name, room=ISOLATION_ROOM,
-                                            if_full=iso.if_full,
+            after = iso.after or steps[0].name
+            if iso.care_in_room:
+                steps = _care_in_isolation(steps, after, ops)
+                update["steps"] = steps
+            update["isolation"] = Isolation(share=1.0, after=after, room=ISOLATION_ROOM, if_full=iso.if_full,
                                             cohort=ISOLATION_COHORT if iso.if_full == "cohort" else None)
         name = index_pathway(i)
         pathways[name] = pw.model_copy(update=update)
@@ -111,6 +114,28 @@ def operations_variant(sc: InfectionScenario, iv: Intervention, *, close: tuple[
         resources[pool] = resources[pool].model_copy(update={"closures": closures})
     return ops.model_copy(update={"run": ops.run.model_copy(update=run_update), "pathways": pathways,
                                   "arrivals": arrivals, "resources": resources, "source": sc.source})
+
+
+def _care_in_isolation(steps: list[Step], after: str, ops: OperationsScenario) -> list[Step]:
+    """The steps after ``after`` without their own rooms and beds, so they happen in the isolation room.
+
+    An isolated patient is seen where they are isolated: a step that needed a
+    cubicle or a treatment room no longer takes one (the operations model
+    then holds the step in the isolation room, and staff come there).  Steps
+    with a place set by a fixed device or a ``space_use`` (a scan) keep it.
+    """
+    names = [s.name for s in steps]
+    first = names.index(after) + 1 if after in names else len(steps)
+    out = list(steps[:first])
+    for st in steps[first:]:
+        if st.space_use is not None:
+            out.append(st)
+            continue
+        keep = [n for n in st.needs
+                if not (isinstance(n, str) and ops.resources[n].kind in ("room", "bed"))]
+        singles = {n for n in keep if isinstance(n, str)}
+        out.append(st.model_copy(update={"needs": keep, "hold": [h for h in st.hold if h in singles]}))
+    return out
 
 
 def _pool_of_use(ops: OperationsScenario, space: str, use: str) -> str:

@@ -154,6 +154,9 @@ class Isolate(StrictModel):
         cohort_use: Clinical use of the cohort places (``if_full: cohort``).
         screened_on_arrival: The case is recognised on arrival, so there is no
             undiagnosed wait before the pathway.
+        care_in_room: Once isolated, the case is seen in the isolation room:
+            later steps that needed a cubicle or treatment room of their own
+            happen there instead (scans and other steps at a fixed place stay).
     """
 
     after: str | None = None
@@ -161,6 +164,7 @@ class Isolate(StrictModel):
     if_full: Literal["wait", "cohort"] = "wait"
     cohort_use: str | None = None
     screened_on_arrival: bool = True
+    care_in_room: bool = True
 
 
 class CloseBay(StrictModel):

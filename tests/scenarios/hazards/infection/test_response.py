@@ -46,3 +46,15 @@ def test_closing_the_bay_closes_the_pool_counted_from_its_use(small_ed: str) -> 
     ops = operations_variant(sc, iv, close=("L0-ED-MIN2", "ed_minors"))
     (cl,) = ops.resources["minors_room"].closures
     assert (cl.space, cl.start_h, cl.end_h, cl.deep_clean_h) == ("L0-ED-MIN2", 5.0, 15.0, 4.0)
+
+
+def test_an_isolated_case_is_seen_in_the_isolation_room(small_ed: str) -> None:
+    sc = _scenario(small_ed)
+    iso = operations_variant(sc, Intervention.model_validate({"name": "iso", "isolate": {"after": "triage"}}))
+    steps = {s.name: s for s in iso.pathways[index_pathway(0)].steps}
+    assert steps["triage"].needs == ["triage_nurse", "triage_room"]  # before isolation: unchanged
+    assert steps["treatment"].needs == ["ed_doctor"]  # the minors room is the isolation room now
+    keep = operations_variant(sc, Intervention.model_validate(
+        {"name": "iso", "isolate": {"after": "triage", "care_in_room": False}}))
+    assert {s.name: s for s in keep.pathways[index_pathway(0)].steps}["treatment"].needs == \
+        ["ed_doctor", "minors_room"]
