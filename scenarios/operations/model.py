@@ -284,6 +284,18 @@ class OpsModel(mesa.Model):
         """Advance the clock to ``t`` minutes (not past the run length)."""
         self.env.run(until=min(t, self.horizon))
 
+    def release(self) -> None:
+        """Let the model be garbage-collected once its results are taken.
+
+        Mesa 3.3 keeps every model that ever made an agent in a class-level
+        table (``mesa.Agent._ids``, reported as mesa#3179 and fixed upstream
+        by mesa#3180), so without this a process running many replications
+        keeps all of them, event rows included.  The agents are removed and
+        the model's entry dropped; the model must not be used afterwards.
+        """
+        self.remove_all_agents()
+        mesa.Agent._ids.pop(self, None)
+
     def finish(self) -> None:
         """Run to the end, close the integrals and record who is still inside."""
         if self.env.now < self.horizon:

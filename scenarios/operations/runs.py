@@ -63,4 +63,5 @@ def run_replication(scenario: OperationsScenario, facility: Facility, rng: np.ra
     m = OpsModel(scenario, facility, rng)
     m.finish()
     kpis, tables = replication_results(m)
+    m.release()
     return Replication(index=index, kpis=kpis, tables=tables)

@@ -82,7 +82,9 @@ def snapshot_at(scenario: OperationsScenario, facility: Facility, rng: np.random
                          f"got {t_seconds}")
     m = OpsModel(scenario, facility, rng)
     m.run_until(t_seconds / 60.0)
-    return model_snapshot(m, visitor_seed)
+    snap = model_snapshot(m, visitor_seed)
+    m.release()
+    return snap
 
 
 def snapshot(scenario: OperationsScenario, t_seconds: float, *, facility: Facility | None = None,

@@ -7,6 +7,8 @@ with the model's own records at that moment.
 from __future__ import annotations
 
 import copy
+import gc
+import weakref
 from collections import Counter
 
 import mesa
@@ -17,6 +19,7 @@ from agents.devices import Device
 from agents.patients import Patient
 from agents.staff import StaffMember
 from scenarios.operations.model import OpsModel
+from scenarios.operations.runs import run_replication
 from scenarios.operations.schema import OperationsScenario
 from tests.conftest import make_tiny_facility
 from tests.scenarios.operations.conftest import BASE
@@ -24,12 +27,16 @@ from tests.scenarios.operations.conftest import BASE
 FACILITY = make_tiny_facility()
 
 
-def _model(seed: int = 3) -> OpsModel:
+def _scenario() -> OperationsScenario:
     d = copy.deepcopy(BASE)
     d["run"] = {"length": 1440.0, "warmup": 0}
     sc = scenarios.from_dict(d)
     assert isinstance(sc, OperationsScenario)
-    return OpsModel(sc, FACILITY, np.random.default_rng(seed))
+    return sc
+
+
+def _model(seed: int = 3) -> OpsModel:
+    return OpsModel(_scenario(), FACILITY, np.random.default_rng(seed))
 
 
 # Reporters are named functions, not lambdas, so a collector can cross process boundaries.
@@ -92,3 +99,19 @@ def test_a_user_attached_datacollector_gets_rows_per_agent_and_step() -> None:
     assert pat["activity"].str.startswith(("waiting:", "consult", "infusion", "assess", "admit")).all()
     staff = dc.get_agenttype_vars_dataframe(StaffMember)
     assert set(staff["duty"]) <= {"free", "busy", "off"} and len(staff) == 12 * len(m.staff_agents)
+
+
+def test_a_finished_replication_is_not_kept_alive_by_mesa() -> None:
+    # Mesa 3.3 keeps every model that made an agent (mesa#3179); a sweep of many
+    # replications in one process must not keep them all, event rows included.
+    before = len(mesa.Agent._ids)
+    m = _model()
+    m.finish()
+    m.release()
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None
+    run_replication(_scenario(), FACILITY, np.random.default_rng(1), 0)
+    gc.collect()
+    assert len(mesa.Agent._ids) == before
