@@ -46,6 +46,8 @@ __all__ = ["Budget", "Work", "check_budget", "estimate"]
 EVENTS_PER_STEP = 4
 #: Days an infection run covers when ``days`` is not given (the schema's upper bound).
 _INFECTION_MAX_DAYS = 60.0
+#: Shortest interval between upkeep events counted (min), so a zero mean cannot divide by zero.
+_TINY_MIN = 1e-12
 #: Bytes of one recorded row (event log or trajectory), to say what a run
 #: would need in memory: about ten 8-byte columns with Arrow overhead.
 BYTES_PER_ROW = 100
@@ -216,23 +218,41 @@ def _operations(sc: Any) -> Work:
         if mean > biggest:
             biggest, biggest_field = mean, field
     units, most, unit_field = 0.0, -1.0, ""
+    upkeep, upkeep_most, upkeep_field = 0.0, -1.0, ""
     for name, r in sc.resources.items():
         n = max([float(r.count or 0)] + [float(s.count) for s in getattr(r, "roster", ())])
         units += n
         if n > most:
             most, unit_field = n, f"resources.{name}.count"
+        # Breakdowns and maintenance windows are events of their own, per unit.
+        for field, every_min in _upkeep(r):
+            k = max(n, 1.0) * length / every_min * 2  # start and end
+            upkeep += k
+            if k > upkeep_most:
+                upkeep_most, upkeep_field = k, f"resources.{name}.{field}"
     steps = max((len(p.steps) for p in sc.pathways.values()), default=1)
-    events = candidates + arrivals * steps * EVENTS_PER_STEP
+    events = candidates + arrivals * steps * EVENTS_PER_STEP + upkeep
     # Thinning holds its candidate arrival times in memory: count them as rows.
     rows = candidates + (arrivals * steps if getattr(sc.run, "record_events", True) else arrivals)
     # A long run at a modest rate is the run length's doing; a huge rate the stream's.
     driver = "run.length" if length > 365 * 1440 else biggest_field
+    event_driver = upkeep_field if upkeep > events / 2 else driver
     # Every patient arriving may still be in the model at the end (queues
     # grow without bound when arrivals outrun service), and every unit of a
     # resource is an object of its own.
     people_driver = unit_field if units > arrivals else driver
     return Work(events=events, people=arrivals + units, rows=rows,
-                drivers=(("events", driver), ("people", people_driver), ("rows", driver)))
+                drivers=(("events", event_driver), ("people", people_driver), ("rows", driver)))
+
+
+def _upkeep(resource: Any) -> Iterator[tuple[str, float]]:
+    """(field, minutes between events) of a resource's breakdowns and maintenance windows."""
+    failures = getattr(resource, "failures", None)
+    if failures is not None:
+        yield "failures.mtbf", max(float(failures.mtbf.mean_minutes()), _TINY_MIN)
+    maintenance = getattr(resource, "maintenance", None)
+    if maintenance is not None:
+        yield "maintenance.every_days", max(float(maintenance.every_days) * 1440.0, _TINY_MIN)
 
 
 def _cyclic_integral(rates: list[float], slot: float, length: float) -> float:

@@ -233,6 +233,16 @@ def test_runs_beyond_the_budget_are_refused_at_once(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "out").exists()
 
 
+def test_a_tiny_maintenance_interval_is_refused_naming_it(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    week = (REPO / "scenarios" / "library" / "sample_hospital_week.yaml").read_text()
+    assert "every_days: 28" in week
+    f = tmp_path / "week.yaml"
+    f.write_text(week.replace("every_days: 28", "every_days: 1.0e-7", 1))
+    code, _, err = _cli(["run", str(f), "--replications", "1"], capsys)
+    _refused(code, err, str(f), "maintenance.every_days", "simulation events")
+
+
 def test_every_shipped_scenario_fits_the_default_budget() -> None:
     import scenarios
     from facility import sample
