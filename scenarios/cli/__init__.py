@@ -107,7 +107,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def _one_line(exc: BaseException) -> str:
-    """The message of an expected error on one line: a list of problems is joined, the first few shown.
+    r"""The message of an expected error on one line: a list of problems is joined, the first few shown.
 
     >>> _one_line(ValueError("f.json: 3 problems:\n  a\n  b\n  c\n  d\n  e"))
     'f.json: 3 problems: a; b; c (and 2 more)'
