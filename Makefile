@@ -49,6 +49,7 @@ pytest:
 bench: setup
 	$(BIN)/python benchmarks/ops_bench.py
 	$(BIN)/python benchmarks/evac_vs_jupedsim.py
+	$(BIN)/python benchmarks/evac_drills.py
 	$(BIN)/python benchmarks/lidar_bench.py
 	$(BIN)/python benchmarks/sweep_bench.py
 

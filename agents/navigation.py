@@ -57,8 +57,10 @@ class LevelGrid:
             negative where standing is never allowed.
         space_ids: Ids of the spaces on the level.
         exit_ids: Ids of the final exits on the level.
-        door_cells: Per door id, flat indices of the cells of its opening
-            (blocked when the door is closed).
+        door_cells: Per door id, flat indices of the cells of its opening, within
+            :data:`DOOR_BAND` of the door line on both sides (blocked when the door
+            is closed).  Someone in a door's band stays in the space they came from:
+            a passage counts once they are through it.
     """
 
     level: str
@@ -71,6 +73,13 @@ class LevelGrid:
     space_ids: list[str]
     exit_ids: list[str]
     door_cells: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def band(self) -> np.ndarray:
+        """Mask of the cells in any door's band (see :attr:`door_cells`)."""
+        out = np.zeros(self.shape, bool)
+        for cells in self.door_cells.values():
+            out.ravel()[cells] = True
+        return out
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -101,6 +110,10 @@ def _outward(poly: Polygon, seg: LineString) -> np.ndarray:
     return n if not poly.contains(shapely.Point(*(mid + 0.05 * n))) else -n
 
 
+#: Half depth (m) of a door's band: the cells within this distance of the door line, on either
+#: side, belong to the doorway.  Someone standing in it keeps the space they came from, so
+#: people jostled back and forth in a doorway do not pass the door again and again.
+DOOR_BAND = 0.35
 #: Depth (m) on each side of a door or exit line within which wall lines are cut away: outlines
 #: traced from a scan step along the opening by a voxel or two, and the bits of boundary left
 #: standing in the doorway would close it (the plan's own coincident edges need only a hair).
@@ -199,7 +212,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
                      wall=wall.astype(np.float64), space_ids=space_ids,
                      exit_ids=[e.id for e in exits])
     for did, sg in door_segs.items():
-        box = sg.buffer(0.35, cap_style="flat")
+        box = sg.buffer(DOOR_BAND, cap_style="flat")
         inside = shapely.contains_xy(box, gx, gy)
         grid.door_cells[did] = np.flatnonzero(inside)
     return grid

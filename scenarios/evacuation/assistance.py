@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.assist import choose_patient
+from scenarios.evacuation import motion, placement
 from scenarios.evacuation.params import DOOR_KEEP_CLEAR, LIFT_CALL_AHEAD, TEAM_REACH, State
 from scenarios.evacuation.routes import Goal
 
@@ -35,7 +36,7 @@ def assist(m: EvacuationModel) -> None:
         for s in free.tolist():
             cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
             if cand_here.size == 0:
-                m._staff_idle(s)
+                staff_idle(m, s)
                 continue
             # Complete a team before starting another: staff who each wait at a different bed
             # for a second pair of hands that never comes would wait for ever.
@@ -57,14 +58,14 @@ def assist(m: EvacuationModel) -> None:
             same = cand_here[(m.space[cand_here] == m.space[pat])
                              & (m.lvl[cand_here] == m.lvl[pat])]
             if same.size > 1 and not m.corridor[m.space[pat]]:
-                pat = int(same[np.argmin([m._door_dist(int(o)) for o in same])])
+                pat = int(same[np.argmin([door_dist(m, int(o)) for o in same])])
             m.team[pat].append(s)
             m.task[s] = pat
             m.state[s] = State.MOVE
             if np.isnan(m.t_move[s]):
                 m.t_move[s] = m.t
             sp = m.space_ids[m.space[pat]]
-            m._set_goal(s, m._goal(Goal("point", spaces=frozenset([sp]),
+            m.set_goal(s, m.goal_id(Goal("point", spaces=frozenset([sp]),
                                               point=(float(m.pos[pat, 0]), float(m.pos[pat, 1])))))
             if len(m.team[pat]) >= m.need[pat]:
                 cand = cand[cand != pat]
@@ -81,7 +82,7 @@ def assist(m: EvacuationModel) -> None:
         near = near or any(m.state[o] == State.FETCH
                            and math.dist(m.pos[s], m.pos[o]) < TEAM_REACH
                            for o in m.team[pat] if o != s)
-        if near and not m._in_doorway(s, pat, reach):
+        if near and not in_doorway(m, s, pat, reach):
             m.state[s] = State.FETCH
     for pat in np.flatnonzero(m.state == State.NEED).tolist():
         tm = m.team[pat]
@@ -100,7 +101,7 @@ def assist(m: EvacuationModel) -> None:
         m.state[pat] = State.MOVE
         if np.isnan(m.t_move[pat]):
             m.t_move[pat] = m.t
-        m._set_goal(pat, m._safety_goal(pat))
+        m.set_goal(pat, m.safety_goal(pat))
         m.prep_end[pat] = np.inf
         m.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
         for s in m.team[pat]:
@@ -111,10 +112,15 @@ def staff_idle(m: EvacuationModel, s: int) -> None:
     """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
     if m.phase == 2:
         m.state[s] = State.MOVE
-        m._set_goal(s, m._exit_goal(s))
+        m.set_goal(s, m.exit_goal(s))
     elif int(m.space_comp[m.space[s]]) in m.fire_ix:
         m.state[s] = State.MOVE
-        m._set_goal(s, m._refuge_goal(s))
+        m.set_goal(s, m.refuge_goal(s))
+    elif m.home_in_fire[s] and m.reached[s] == 0:
+        # Out of the fire compartment with their last patient: they are in the refuge.
+        m.refuge_space[s] = m.space[s]
+        m.safe(s, 2)
+        return
     else:
         return
     if np.isnan(m.t_move[s]):
@@ -210,9 +216,9 @@ def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
     here[pat] = False
     if ((m.state == State.MOVE) & (m.need > 0) & here).any():
         return True
-    mine = m._door_dist(pat)
+    mine = door_dist(m, pat)
     prep = np.flatnonzero((m.state == State.PREP) & here).tolist()
-    return any(m._door_dist(o) < mine for o in prep)
+    return any(door_dist(m, o) < mine for o in prep)
 
 
 def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | None = None) -> bool:
@@ -228,8 +234,8 @@ def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | N
     if m.need[pat] == 0 or not np.isnan(m.stair_f[pat]) or m.corridor[m.space[pat]]:
         return True
     li = int(m.lvl[pat])
-    lifts = m._level_lifts.get(li, 0)
-    if lifts == 0 or li in m._exit_levels:
+    lifts = m.level_lifts.get(li, 0)
+    if lifts == 0 or li in m.exit_levels:
         return True
     if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
         return True  # horizontal move to the refuge: no lift
@@ -255,7 +261,8 @@ def release_team(m: EvacuationModel, pat: int) -> None:
         m.lvl[s] = m.lvl[pat]
         m.space[s] = m.space[pat]
         if m.reached[pat] == 2:
-            m.space[s] = m._space_at(s)
+            m.space[s] = motion.space_at(m, s)
+            placement.step_aside(m, s, int(m.space[s]), m.prev_pos[pat])
         elif m.reached[pat] == 1:
-            m._step_inside(s, m.exit_used[pat])
+            placement.step_inside(m, s, m.exit_used[pat])
     m.team[pat] = []

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.evacuation.params import _ON_PLANE, State
+from scenarios.evacuation.params import ON_PLANE, State
+from scenarios.evacuation.placement import respawn
 from scenarios.evacuation.routes import Option
 
 if TYPE_CHECKING:
@@ -23,11 +24,11 @@ def links(m: EvacuationModel) -> None:
     for st in m.stairs:
         while st.on_flight and st.on_flight[0][0] <= t:
             _, k, to = st.on_flight[0]
-            if not m._respawn(k, m.space_ix[to]):
+            if not respawn(m, k, m.space_ix[to]):
                 break
             st.on_flight.popleft()
             st.last_out = t
-            m._land(k, to)
+            land(m, k, to)
     for lk in m.lifts:
         if any(to in lk.lift.spaces for _, _, to in m.pending):
             continue  # the car is still unloading
@@ -37,8 +38,8 @@ def links(m: EvacuationModel) -> None:
             m.pending.extend((t_arr, k, to) for k, to in batch)
     keep = []
     for t_arr, k, to in m.pending:
-        if t_arr <= t and m._landing_clear(k, to) and m._respawn(k, m.space_ix[to]):
-            m._land(k, to)
+        if t_arr <= t and landing_clear(m, k, to) and respawn(m, k, m.space_ix[to]):
+            land(m, k, to)
         else:
             keep.append((t_arr, k, to))
     m.pending = keep
@@ -51,7 +52,7 @@ def landing_clear(m: EvacuationModel, k: int, to: str) -> bool:
     if m.extra[k] <= 0:
         return True
     sp = m.space_ix[to]
-    return not bool((np.isin(m.state, _ON_PLANE) & (m.space == sp)).any())
+    return not bool((np.isin(m.state, ON_PLANE) & (m.space == sp)).any())
 
 
 def land(m: EvacuationModel, k: int, to: str) -> None:

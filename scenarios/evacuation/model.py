@@ -32,11 +32,13 @@ from typing import Any
 import mesa
 import numpy as np
 
+from agents.evacuees import handle_type
 from agents.navigation import LevelGrid, build_grid
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation import assistance, exposure, linking, motion, placement
+from scenarios.evacuation.doorways import GO, WAIT, DoorTurns, band_doors, turns
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.motion_kernel import level_arrays
 from scenarios.evacuation.params import (
@@ -46,6 +48,9 @@ from scenarios.evacuation.params import (
     LINK_REACH,
     PARK_GAP,
     PATIENCE,
+    REFUGE_AREA_OTHER,
+    REFUGE_AREA_PATIENT,
+    STATE_LABELS,
     TEAM_REACH,
     EvacParams,
     PersonSpec,
@@ -62,7 +67,17 @@ __all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH",
 
 
 class EvacuationModel(mesa.Model):
-    """One replication of an evacuation (see the module docstring)."""
+    """One replication of an evacuation (see the module docstring).
+
+    The two parts of a step a variant may swap (the numpy reference of the tests does) are
+    class attributes: :attr:`route_choice` and :attr:`movement`.
+    """
+
+    #: Route choice of everyone flagged for it (:func:`scenarios.evacuation.motion.choose`).
+    route_choice = staticmethod(motion.choose)
+    #: One movement step (:func:`scenarios.evacuation.motion.move`); returns what
+    #: :meth:`arrivals` takes.
+    movement = staticmethod(motion.move)
 
     def __init__(self, facility: Facility, people: list[PersonSpec], params: EvacParams,
                  rng: np.random.Generator, *, environment: Environment | None = None) -> None:
@@ -75,7 +90,8 @@ class EvacuationModel(mesa.Model):
         self.level_ix = {lv: k for k, lv in enumerate(self.levels)}
         self.grids: list[LevelGrid] = [build_grid(facility, lv, params.cell) for lv in self.levels]
         self.wall_normal = [placement.normals(g) for g in self.grids]
-        self.nav = Navigator(facility, dict(zip(self.levels, self.grids, strict=True)), lifts=params.lifts)
+        self.nav = Navigator(facility, dict(zip(self.levels, self.grids, strict=True)), lifts=params.lifts,
+                             fire_compartments=params.fire_compartments)
         self.space_ids = [s.id for s in facility.spaces]
         self.space_ix = {s: k for k, s in enumerate(self.space_ids)}
         self.local_to_global = [np.array([self.space_ix[s] for s in g.space_ids]) for g in self.grids]
@@ -88,31 +104,47 @@ class EvacuationModel(mesa.Model):
         #: Indices of the fire compartments (fixed for a run).
         self.fire_ix = frozenset(self.comp_ix[c] for c in params.fire_compartments if c in self.comp_ix)
         self.space_comp = np.array([self.comp_ix.get(s.compartment or "", -1) for s in facility.spaces])
+        self.comp_names = comps
+        #: Floor area (m2) of each compartment's spaces other than stairs and lifts: what a refuge offers.
+        self.comp_area = np.zeros(len(comps))
+        for s in facility.spaces:
+            if s.compartment in self.comp_ix and s.kind not in (SpaceKind.STAIR, SpaceKind.LIFT):
+                self.comp_area[self.comp_ix[s.compartment]] += s.area
+        #: Per compartment, its neighbours that can receive its occupants (cached).
+        self.refuge_next: dict[int, list[int]] = {}
         self.corridor = np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces])
         self.door_between: dict[frozenset[str], str] = {frozenset(d.spaces): d.id for d in facility.doors}
         self.door_width = {d.id: d.width for d in facility.doors}
+        self.door_ix = {d.id: k for k, d in enumerate(facility.doors)}
+        self.door_widths = np.array([d.width for d in facility.doors])
+        #: Per level, the door (global index) whose band holds each cell, -1 elsewhere.
+        self.band_door = [band_doors(g.shape, g.door_cells, self.door_ix) for g in self.grids]
+        self.door_turns = DoorTurns.empty(len(facility.doors))
         self.exit_width = {e.id: e.width for e in facility.exits}
         self.stairs, self.lifts = build_links(facility)
         self.facility_level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in self.levels]
-        self._exit_levels = {self.level_ix[facility.space(e.space).level] for e in facility.exits}
-        usable = [lf for lf in facility.lifts if params.lifts == "all"
-                  or (params.lifts == "evacuation" and lf.evacuation_lift)]
-        self._level_lifts = {li: sum(1 for lf in usable if set(lf.spaces) & self.facility_level_spaces[li])
+        self.exit_levels = {self.level_ix[facility.space(e.space).level] for e in facility.exits}
+        usable = [lf for lf in facility.lifts if lf.id in self.nav.lift_ok]
+        self.level_lifts = {li: sum(1 for lf in usable if set(lf.spaces) & self.facility_level_spaces[li])
                              for li in range(len(self.levels))}
         self.goals: list[Goal] = []
+        #: Per goal: whether it leads to safety (not to a patient to fetch).
+        self.goal_evac = np.zeros(64, bool)
         self._goal_ix: dict[Goal, int] = {}
         self.phase = 1 if params.strategy in ("progressive", "horizontal") else 2
         self.closures = deque(sorted(params.door_closures, key=lambda c: c[1]))
         self.pending: list[tuple[float, int, str]] = []  # lift arrivals (t, agent, space)
         self.last_pass: dict[str, float] = {}
         self.deadlocks: list[tuple[str, float, float, float]] = []
-        self._refuge_order: dict[int, list[int]] = {}
-        self._spot_cells: dict[tuple[str, float, float], np.ndarray] = {}
+        self.refuge_order: dict[int, list[int]] = {}
+        self.spot_cells: dict[tuple[str, float, float], np.ndarray] = {}
         #: Nearest-door distance per occupant with the (x, y, space) it was measured at.
         self.door_dist_cache: dict[int, tuple[float, float, int, float]] = {}
         self._fire_spaces = frozenset(s for c in params.fire_compartments
                                       for s in facility.compartments.get(c, ()))
         self._init_people(people)
+        for k, q in enumerate(self.profiles):
+            handle_type(q.role)(self, k)
         self._init_hazard(environment)
         self.recorder = Recorder(self)
         self._next_reroute = 0.0
@@ -166,8 +198,9 @@ class EvacuationModel(mesa.Model):
                 raise RunError(f"occupant {p.id}: no space {p.space!r} in the facility")
             sp = self.facility.space(p.space)
             li = self.level_ix[sp.level]
-            xy = p.position if p.position is not None else self._free_spot(
-                p.space, self.radius[k] + self.extra[k], self.clear[k], placed.setdefault(p.space, []), p.id)
+            xy = p.position if p.position is not None else placement.free_spot(
+                self, p.space, self.radius[k] + self.extra[k], self.clear[k], placed.setdefault(p.space, []),
+                p.id)
             self.pos[k] = xy
             self.lvl[k] = li
             self.space[k] = self.space_ix[p.space]
@@ -188,10 +221,16 @@ class EvacuationModel(mesa.Model):
                 self.orient[sel] = self.wall_normal[li][i, j]
         self.assigned_exit = [p.exit for p in people]
         self.state = np.full(n, State.PRE)
+        #: Name of each state (``state_names[state]``), as results tables and agent handles give it.
+        self.state_names = STATE_LABELS
         self.goal = np.full(n, -1)
         self.opt: list[Option | None] = [None] * n
         #: Value identity of ``opt`` (``option_ids``), -1 for none: what route choice compares.
         self.opt_id = np.full(n, -1, np.int64)
+        #: Door (global index) of ``opt`` if it is a door, else -1.
+        self.opt_door = np.full(n, -1, np.int64)
+        #: Doorway code of this step (:mod:`scenarios.evacuation.doorways`).
+        self.hold = np.zeros(n, np.int64)
         self.option_ids: dict[Option, int] = {}
         self.option_arrays: dict[int, Any] = {}
         self.fid = np.full(n, -1)
@@ -214,6 +253,11 @@ class EvacuationModel(mesa.Model):
         self.exit_used: list[str] = [""] * n
         self.route: list[list[str]] = [[self.space_ids[s]] for s in self.space]
         self.refuge_space = np.full(n, -1)
+        #: Compartment each occupant is going to, or waiting in, as a refuge (-1 none).
+        self.refuge_comp = np.full(n, -1, np.int64)
+        #: Floor area (m2) each occupant takes up in a refuge.
+        self.refuge_demand = np.where(np.array([q.role == "patient" for q in prof]), REFUGE_AREA_PATIENT,
+                                      REFUGE_AREA_OTHER)
 
     def _init_hazard(self, environment: Environment | None) -> None:
         """The hazard environment (if any) and what the run keeps of it (:mod:`.exposure`)."""
@@ -221,6 +265,7 @@ class EvacuationModel(mesa.Model):
         self.env = environment
         #: Accumulated doses, one row per name of :data:`~scenarios.hazards.conditions.DOSES`.
         self.dose = np.zeros((len(DOSES), n))
+        self.dose_names = DOSES
         #: Speed factor of each space in the last conditions read.
         self.space_factor = np.ones(ns)
         #: Free speed of each person this step (``v0`` unless a hazard slows them).
@@ -263,52 +308,70 @@ class EvacuationModel(mesa.Model):
             self._read_hazard()
         self.v_free = exposure.free_speeds(self.v0, self.space_factor, where)
 
-    def _free_spot(self, space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],
-                   who: str) -> tuple[float, float]:
-        return placement.free_spot(self, space_id, r, c, placed, who)
-
     # -- goals ------------------------------------------------------------------
-    def _goal(self, goal: Goal) -> int:
+    def goal_id(self, goal: Goal) -> int:
         if goal not in self._goal_ix:
             self._goal_ix[goal] = len(self.goals)
             self.goals.append(goal)
+            if len(self.goals) > self.goal_evac.size:
+                self.goal_evac = np.concatenate([self.goal_evac, np.zeros(self.goal_evac.size, bool)])
+            self.goal_evac[len(self.goals) - 1] = goal.kind != "point"
         return self._goal_ix[goal]
 
-    def _set_goal(self, k: int, goal: int) -> None:
+    def set_goal(self, k: int, goal: int) -> None:
         """Send occupant k to a new goal; progress (for deadlock detection) counts from now."""
         self.goal[k] = goal
+        if self.goals[goal].kind != "spaces":
+            self.refuge_comp[k] = -1
         self.reroute[k] = True
         self.last_prog[k] = self.t
         self.best[k] = np.inf
 
-    def _exit_goal(self, k: int) -> int:
+    def exit_goal(self, k: int) -> int:
         """Final exits (the allocated one, if any); outside the fire compartments, routes avoid them."""
         ex = self.assigned_exit[k]
         avoid: frozenset[str] = frozenset()
         if int(self.space_comp[self.space[k]]) not in self.fire_ix:
             avoid = self._fire_spaces
-        return self._goal(Goal("exit", exits=frozenset([ex]) if ex else frozenset(), avoid=avoid))
+        return self.goal_id(Goal("exit", exits=frozenset([ex]) if ex else frozenset(), avoid=avoid))
 
-    def _refuge_goal(self, k: int) -> int:
-        """Neighbouring compartments on the same level that are not on fire; exits if none."""
+    def refuge_goal(self, k: int) -> int:
+        """The neighbouring compartment on the same level, not on fire, with the most room left for
+        occupant k (:data:`~.params.REFUGE_AREA_PATIENT`); final exits if none has room."""
+        c = int(self.space_comp[self.space[k]])
+        if c not in self.refuge_next:
+            self.refuge_next[c] = self._neighbour_compartments(int(self.space[k]))
+        going = self.refuge_comp >= 0
+        load = np.bincount(self.refuge_comp[going], weights=self.refuge_demand[going],
+                           minlength=len(self.comp_ix))
+        room = [(float(self.comp_area[n] - load[n]), n) for n in self.refuge_next[c]]
+        room = [(f, n) for f, n in room if f >= self.refuge_demand[k]]
+        if not room:
+            return self.exit_goal(k)
+        _, best = max(room, key=lambda fn: (fn[0], -fn[1]))
+        spaces = frozenset(self.facility.compartments[self.comp_names[best]])
+        goal = self.goal_id(Goal("spaces", spaces=spaces))
+        self.refuge_comp[k] = best
+        return goal
+
+    def _neighbour_compartments(self, space: int) -> list[int]:
+        """Compartments next to that of ``space`` through a door, on its level, not on fire."""
         fac = self.facility
-        here = fac.spaces[self.space[k]]
+        here = fac.spaces[space]
         fire = set(self.p.fire_compartments)
-        targets: set[str] = set()
+        out: set[int] = set()
         for d in fac.doors:
             a, b = (fac.space(s) for s in d.spaces)
             for x, y in ((a, b), (b, a)):
                 if x.compartment == here.compartment and y.compartment not in (None, here.compartment) \
                         and y.compartment not in fire and y.level == here.level:
-                    targets.update(fac.compartments[str(y.compartment)])
-        if not targets:
-            return self._exit_goal(k)
-        return self._goal(Goal("spaces", spaces=frozenset(targets)))
+                    out.add(self.comp_ix[str(y.compartment)])
+        return sorted(out)
 
-    def _safety_goal(self, k: int) -> int:
+    def safety_goal(self, k: int) -> int:
         if self.phase == 1 and self.home_comp[k] in self.fire_ix:
-            return self._refuge_goal(k)
-        return self._exit_goal(k)
+            return self.refuge_goal(k)
+        return self.exit_goal(k)
 
     def _in_phase(self, k: int) -> bool:
         """Whether occupant k evacuates in the current phase."""
@@ -326,13 +389,14 @@ class EvacuationModel(mesa.Model):
             self._hazard(dt)
         self._phases()
         self._activate()
-        self._assist()
-        self._links()
+        assistance.assist(self)
+        linking.links(self)
         if t >= self._next_reroute:
             self.reroute[self.state == State.MOVE] = True
             self._next_reroute = t + 1.0
-        self._choose()
-        self._arrivals(*self._move())
+        self.route_choice(self)
+        self._doorways()
+        self.arrivals(*self.movement(self))
         if t >= self._next_record:
             self.recorder.sample(t)
             self._next_record = t + self.p.record_every
@@ -355,7 +419,7 @@ class EvacuationModel(mesa.Model):
     def _phases(self) -> None:
         if self.phase == 2:
             if self.p.strategy == "progressive":
-                self._return_from_refuge()
+                placement.return_from_refuge(self)
             return
         if self.p.strategy == "horizontal" or self.t < self.p.alarm:
             return
@@ -370,18 +434,11 @@ class EvacuationModel(mesa.Model):
             if self.staff[k]:
                 continue
             self.state[k] = State.NEED if self.need[k] else State.MOVE
-            self._set_goal(int(k), self._exit_goal(int(k)))
+            self.set_goal(int(k), self.exit_goal(int(k)))
             if np.isnan(self.t_move[k]) and not self.need[k]:
                 self.t_move[k] = self.t
 
-    def _return_from_refuge(self) -> None:
-        placement.return_from_refuge(self)
 
-    def _refuge_spaces(self, space: int) -> list[int]:
-        return placement.refuge_spaces(self, space)
-
-    def _park_spaces(self, spaces: list[int], width: float) -> list[int]:
-        return placement.park_spaces(self, spaces, width)
 
     def _activate(self) -> None:
         """End of pre-movement: walk, wait for staff, or hold in place."""
@@ -400,67 +457,35 @@ class EvacuationModel(mesa.Model):
             else:
                 self.state[k] = State.MOVE
                 self.t_move[k] = self.t
-                self._set_goal(k, self._safety_goal(k))
+                self.set_goal(k, self.safety_goal(k))
 
-    def _assist(self) -> None:
-        assistance.assist(self)
+    # -- doorways and arrivals -------------------------------------------------
+    def _doorways(self) -> None:
+        """Who waits or backs out at a doorway this step (:func:`.doorways.turns`)."""
+        self.hold[:] = GO
+        ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0))
+        if ks.size == 0:
+            return
+        door = self.opt_door[ks]
+        bd = np.full(ks.size, -1, np.int64)
+        for li, g in enumerate(self.grids):
+            sel = self.lvl[ks] == li
+            if sel.any():
+                i, j = g.cell_of(self.pos[ks[sel]])
+                bd[sel] = self.band_door[li][i, j]
+        evac = self.goal_evac[: len(self.goals)][self.goal[ks]]
+        code = turns(self.door_turns, self.t, walkers=ks, door=door, in_band=bd == door,
+                     side=self.space[ks], dist=self.dist[ks], evacuee=evac, width=2 * self.radius[ks],
+                     reach=self.radius[ks] + self.extra[ks], unit=self.need[ks] > 0,
+                     door_width=self.door_widths)
+        self.hold[ks] = code
+        self.wait[ks[code == WAIT]] += self.p.model.dt
 
-    def _in_doorway(self, s: int, pat: int, reach: float) -> bool:
-        return assistance.in_doorway(self, s, pat, reach)
-
-    def _door_dist(self, k: int) -> float:
-        return assistance.door_dist(self, k)
-
-    def _ahead_in_room(self, pat: int) -> bool:
-        return assistance.ahead_in_room(self, pat)
-
-    def _called_forward(self, pat: int) -> bool:
-        return assistance.called_forward(self, pat)
-
-    def _staff_idle(self, s: int) -> None:
-        assistance.staff_idle(self, s)
-
-    def _release_team(self, pat: int) -> None:
-        assistance.release_team(self, pat)
-
-    def _step_inside(self, s: int, exit_id: str) -> None:
-        placement.step_inside(self, s, exit_id)
-
-    # -- links ------------------------------------------------------------------
-    def _links(self) -> None:
-        linking.links(self)
-
-    def _landing_clear(self, k: int, to: str) -> bool:
-        return linking.landing_clear(self, k, to)
-
-    def _land(self, k: int, to: str) -> None:
-        linking.land(self, k, to)
-
-    def _respawn(self, k: int, space: int, *, park: bool = False) -> bool:
-        return placement.respawn(self, k, space, park=park)
-
-    def _clear_of_openings(self, space_id: str, cells: np.ndarray, g: LevelGrid, r: float) -> np.ndarray:
-        return placement.clear_of_openings(self, space_id, cells, g, r)
-
-    def _enter_link(self, k: int, o: Option) -> bool:
-        return linking.enter_link(self, k, o)
-
-    # -- route choice -------------------------------------------------------------
-    def _choose(self) -> None:
-        motion.choose(self)
-
-    # -- movement ---------------------------------------------------------------
-    def _move(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return motion.move(self)
-
-    def _space_at(self, k: int) -> int:
-        return motion.space_at(self, k)
-
-    def _arrivals(self, on: np.ndarray | None = None, cell_space: np.ndarray | None = None,
+    def arrivals(self, on: np.ndarray | None = None, cell_space: np.ndarray | None = None,
                   cell_exit: np.ndarray | None = None) -> None:
         """Exits passed and doors crossed by the people who walked this step (level by level).
 
-        ``on``, ``cell_space`` and ``cell_exit`` are :meth:`_move`'s: the people on a plane and
+        ``on``, ``cell_space`` and ``cell_exit`` are :attr:`movement`'s: the people on a plane and
         the global space and level exit index of the cell each ended in (looked up here if not
         given).
         """
@@ -491,7 +516,7 @@ class EvacuationModel(mesa.Model):
                 self._left_compartment(int(self.space[k]), -1)
                 self.last_pass[eid] = t
                 self.recorder.passage(t, eid, "exit")
-                self._safe(k, 1)
+                self.safe(k, 1)
             changed = (glob != self.space[ks]) & (ex < 0)
             for k, new in zip(ks[changed].tolist(), glob[changed].tolist(), strict=True):
                 old = self.space_ids[self.space[k]]
@@ -509,7 +534,7 @@ class EvacuationModel(mesa.Model):
                 goal = self.goals[self.goal[k]]
                 if goal.kind == "spaces" and sid in goal.spaces:
                     self.refuge_space[k] = new
-                    self._safe(k, 2)
+                    self.safe(k, 2)
                 else:
                     self.reroute[k] = True
                     self.best[k] = np.inf
@@ -537,14 +562,15 @@ class EvacuationModel(mesa.Model):
         self.last_pass[portal] = self.t
         return True
 
-    def _safe(self, k: int, how: int) -> None:
+    def safe(self, k: int, how: int) -> None:
+        """Occupant k is safe now: out (``how`` 1) or in a refuge (2); their team is free again."""
         self.state[k] = State.OUT if how == 1 else State.REFUGE
         self.reached[k] = how
         self.t_reach[k] = self.t
         for s in self.team[k]:
             self.reached[s] = 0
         if self.team[k]:
-            self._release_team(k)
+            assistance.release_team(self, k)
         if self.staff[k]:
             self.task[k] = -1
 

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from scenarios.evacuation.doorways import BACK_OUT_SPEED
+from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion_kernel import option_costs, plane_step
-from scenarios.evacuation.params import _ON_PLANE, DETOUR_PENALTY, LINK_REACH, PATIENCE, State
+from scenarios.evacuation.params import DETOUR_PENALTY, LINK_REACH, ON_PLANE, PATIENCE, State
 from scenarios.evacuation.routes import CONGESTION_WEIGHT, Option
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ class _OptionArrays(NamedTuple):
     crowd_scale: np.ndarray  # congestion seconds per person heading for the option's field
     ident: np.ndarray  # value identity of each option (equal options, equal ids)
     link: np.ndarray  # stair or lift
+    door: np.ndarray  # global index of the option's door, -1 if it is no door
 
 
 def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
@@ -72,7 +75,8 @@ def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
         penalty=np.array([DETOUR_PENALTY if o.back else 0.0 for o in opts]),
         crowd_scale=np.array([1.3 * max(w, 0.3) for w in widths]),
         ident=np.array(ident, np.int64),
-        link=np.array([o.kind in ("stair", "lift") for o in opts]))
+        link=np.array([o.kind in ("stair", "lift") for o in opts]),
+        door=np.array([m.door_ix[o.ref] if o.kind == "door" else -1 for o in opts], np.int64))
     m.option_arrays[id(opts)] = arr
     return arr
 
@@ -111,10 +115,11 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
         m.best[k] = np.inf
         m.opt[k] = opts[c]
     m.opt_id[kk] = oa.ident[cc]
+    m.opt_door[kk] = oa.door[cc]
     # Close enough to a stair or lift landing: take it (in index order: the queue's order).
     near = ok & oa.link[choice] & (dist <= LINK_REACH)
     for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
-        if m._enter_link(k, opts[c]):
+        if enter_link(m, k, opts[c]):
             m.fid[k] = -1
 
 
@@ -136,15 +141,15 @@ def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     noise = m.gen.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
     fs = m.nav.fields
     la = m.level_arrays
-    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.v_free, m.need, m.heading, m.orient,
+    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.hold, m.v_free, m.need, m.heading, m.orient,
                m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
                la.wall, la.normal, la.space, la.exit, la.origin, fs.flat_d, fs.flat_v, fs.meta,
-               noise, m.t, sm.dt, PATIENCE, m.csm_params, out_space, out_exit)
+               noise, m.t, sm.dt, PATIENCE, BACK_OUT_SPEED, m.csm_params, out_space, out_exit)
     return on, out_space, out_exit
 
 
 #: ``_ON_PLANE_TABLE[state]``: whether that state stands on a level plane.
-_ON_PLANE_TABLE = np.isin(np.arange(len(State.NAMES)), _ON_PLANE)
+_ON_PLANE_TABLE = np.isin(np.arange(len(State)), ON_PLANE)
 
 
 def cells(m: EvacuationModel, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,11 +25,15 @@ from numba.typed import List
 
 from agents.csm_kernel import csm_step, grid_cell, wall_move_one
 from agents.navigation import LevelGrid
+from scenarios.evacuation.doorways import BACK_OUT, WAIT
+from scenarios.evacuation.params import State
 
 __all__ = ["LevelArrays", "field_cell", "level_arrays", "option_costs", "plane_step"]
 
-_MOVE = 1  # State.MOVE
-_PREP = 3  # State.PREP
+_MOVE = int(State.MOVE)
+_PREP = int(State.PREP)
+_WAIT = WAIT
+_BACK_OUT = BACK_OUT
 _FLAGS = np.ones(4, np.bool_)
 
 
@@ -45,12 +49,16 @@ class LevelArrays(NamedTuple):
 
 def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
                  local_to_global: list[np.ndarray]) -> LevelArrays:
-    """Pack the level rasters; ``wall`` entries are the grids' own arrays (closing a door shows)."""
+    """Pack the level rasters; ``wall`` entries are the grids' own arrays (closing a door shows).
+
+    ``space`` is -1 in door bands (:meth:`agents.navigation.LevelGrid.band`): someone there keeps
+    the space they came from, and passes the door only once through its band.
+    """
     wall, normal, space, exit_ = List(), List(), List(), List()
     for g, nrm, l2g in zip(grids, normals, local_to_global, strict=True):
         wall.append(g.wall)
         normal.append(np.ascontiguousarray(nrm, dtype=np.float64))
-        space.append(np.where(g.space >= 0, l2g[np.maximum(g.space, 0)], -1).astype(np.int64))
+        space.append(np.where((g.space >= 0) & ~g.band(), l2g[np.maximum(g.space, 0)], -1).astype(np.int64))
         exit_.append(g.exit.astype(np.int64))
     origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64)
     return LevelArrays(wall, normal, space, exit_, origin)
@@ -69,18 +77,23 @@ def field_cell(meta: np.ndarray, f: int, i: int, j: int) -> int:
 @njit(cache=True)
 def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         on: np.ndarray, pos: np.ndarray, prev_pos: np.ndarray, lvl: np.ndarray, state: np.ndarray,
-        fid: np.ndarray, v0: np.ndarray, need: np.ndarray, heading: np.ndarray, orient: np.ndarray,
+        fid: np.ndarray, hold: np.ndarray, v0: np.ndarray, need: np.ndarray, heading: np.ndarray,
+        orient: np.ndarray,
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
         wall: List, normal: List, space: List, exit_: List, origin: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray,
-        noise: np.ndarray, t: float, dt: float, patience: float, params: np.ndarray,
+        noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float,
+        params: np.ndarray,
         out_space: np.ndarray, out_exit: np.ndarray) -> None:
     """Move everyone in ``on`` (indices of people on a plane) by one step, in place.
 
     Writes ``pos``, ``prev_pos``, ``heading``, ``orient``, ``dist``, ``wait``, ``best`` and
     ``last_prog`` of those people, and per entry of ``on`` the global space (``-1`` off the
-    floor) and level exit index (``-1`` if none) of the cell they end in.
+    floor) and level exit index (``-1`` if none) of the cell they end in.  ``hold`` is each
+    person's doorway code (:func:`scenarios.evacuation.doorways.turns`): someone told to wait
+    stands (and steps aside), someone told to back out walks back along their field at most
+    at ``back_speed``.
     """
     n = on.size
     desired = np.zeros((n, 2))
@@ -124,15 +137,21 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         k = on[a]
         li = lay[a]
         i, j = ci[a], cj[a]
-        mv = state[k] == _MOVE and fid[k] >= 0
+        looks = state[k] == _MOVE and fid[k] >= 0
+        mv = looks and hold[k] != _WAIT
         moving[a] = mv
-        if mv:
+        if looks:
             q = field_cell(meta, fid[k], i, j)
             if q >= 0:
                 dst[a] = flat_d[q]
-                desired[a, 0] = flat_v[q, 0]
-                desired[a, 1] = flat_v[q, 1]
+                if mv:
+                    desired[a, 0] = flat_v[q, 0]
+                    desired[a, 1] = flat_v[q, 1]
+        if mv:
             speed[a] = v0[k]
+            if hold[k] == _BACK_OUT:
+                desired[a, 0], desired[a, 1] = -desired[a, 0], -desired[a, 1]
+                speed[a] = min(speed[a], back_speed)
         dist[k] = dst[a]
         # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
         if need[k] > 0 and abs(heading[k, 0]) + abs(heading[k, 1]) > 0:

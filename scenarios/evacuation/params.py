@@ -4,22 +4,45 @@ and the distances and times its behaviour rules use (each documented in ``docs/e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
 
 from agents.pedestrians import SpeedModel
 
-__all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "PARK_GAP", "PATIENCE",
-           "TEAM_REACH", "EvacParams", "PersonSpec", "State"]
+__all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "ON_PLANE", "PARK_GAP",
+           "PATIENCE", "REFUGE_AREA_OTHER", "REFUGE_AREA_PATIENT", "STATE_LABELS", "TEAM_REACH", "EvacParams",
+           "PersonSpec", "State"]
 
 
-class State:
-    """Occupant states (small ints in the ``state`` array)."""
+class State(IntEnum):
+    """Occupant states: small ints in the ``state`` array and the compiled kernels, names in tables
+    (:attr:`label`)."""
 
-    PRE, MOVE, NEED, PREP, ATTACHED, LINK, REFUGE, OUT, HOLD, FETCH = range(10)
-    NAMES = ("pre", "move", "need_staff", "prep", "escorting", "link", "refuge", "out", "hold", "fetch")
+    PRE = 0
+    MOVE = 1
+    NEED = 2
+    PREP = 3
+    ATTACHED = 4
+    LINK = 5
+    REFUGE = 6
+    OUT = 7
+    HOLD = 8
+    FETCH = 9
+
+    @property
+    def label(self) -> str:
+        """The name results tables use (``need_staff``, ``escorting``, ...)."""
+        return _LABELS.get(self, self.name.lower())
+
+
+_LABELS = {State.NEED: "need_staff", State.ATTACHED: "escorting"}
+#: ``STATE_LABELS[state]``: the table name of each state, for vectorised lookup.
+STATE_LABELS = np.array([s.label for s in State])
 
 
 #: States whose occupant stands on a level plane.
-_ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
+ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
 #: Seconds added to a detour door (one whose way on leads back through the current space):
 #: it is taken only when nothing else is reachable.
 DETOUR_PENALTY = 1.0e4
@@ -39,6 +62,13 @@ PARK_GAP = 0.5
 #: Metres from a teammate already at the bedside within which a staff member has joined the team
 #: (arm's length across a bed, or across the next patient's bed in a crowded ICU bay).
 TEAM_REACH = 2.0
+#: Floor area (m2) a patient needs in the compartment receiving them in a horizontal evacuation
+#: (NFPA 101, 18/19.3.7.5: 30 net ft2 per hospital patient; ``shared/reference/evacuation.md``:
+#: 2.8 m2 per bed patient).  A compartment full by this count is skipped: its overflow goes on
+#: to the final exits.
+REFUGE_AREA_PATIENT = 2.8
+#: Floor area (m2) any other occupant needs there (NFPA 101, 18/19.3.7.5: 6 net ft2 per occupant).
+REFUGE_AREA_OTHER = 0.56
 #: Beds and wheelchairs per lift serving a level that may be on their way to it or queued for
 #: it at once; the others stay prepared at the bedside until called
 #: (:func:`scenarios.evacuation.assistance.called_forward`).

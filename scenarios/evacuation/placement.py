@@ -14,30 +14,30 @@ import numpy as np
 from agents.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation.params import _ON_PLANE, DOOR_KEEP_CLEAR, PARK_GAP, State
+from scenarios.evacuation.params import DOOR_KEEP_CLEAR, ON_PLANE, PARK_GAP, State
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
 __all__ = ["clear_of_openings", "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn",
-           "return_from_refuge", "step_inside"]
+           "return_from_refuge", "step_aside", "step_inside"]
 
 
 def free_spot(m: EvacuationModel, space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],  # noqa: PLR0917
               who: str) -> tuple[float, float]:
     g = m.grids[m.level_ix[m.facility.space(space_id).level]]
     key = (space_id, round(r, 3), round(c, 3))
-    cells = m._spot_cells.get(key)
+    cells = m.spot_cells.get(key)
     if cells is None:
         cells = np.flatnonzero(m.nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
         if cells.size == 0:
             raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
         # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
         # a space too small for that keeps all its floor.
-        far = m._clear_of_openings(space_id, cells, g, r)
+        far = clear_of_openings(m, space_id, cells, g, r)
         if far.any():
             cells = cells[far]
-        m._spot_cells[key] = cells
+        m.spot_cells[key] = cells
     arr = np.array(placed) if placed else np.zeros((0, 3))
     for _ in range(5):
         pick = cells[m.gen.integers(cells.size, size=2000)]
@@ -61,16 +61,16 @@ def return_from_refuge(m: EvacuationModel) -> None:
     """Vertical phase: people parked in a refuge come back onto the floor, a few per step."""
     for k in np.flatnonzero(m.state == State.REFUGE)[:20].tolist():
         park = bool(m.need[k] > 0)
-        spaces = m._refuge_spaces(int(m.refuge_space[k]))
+        spaces = refuge_spaces(m, int(m.refuge_space[k]))
         if park:
-            spaces = m._park_spaces(spaces, 2 * float(m.radius[k]) + 0.1)
-        if not any(m._respawn(k, sp, park=park) for sp in spaces):
+            spaces = park_spaces(m, spaces, 2 * float(m.radius[k]) + 0.1)
+        if not any(respawn(m, k, sp, park=park) for sp in spaces):
             continue
         if m.staff[k]:
             m.state[k] = State.HOLD
         else:
             m.state[k] = State.NEED if m.need[k] else State.MOVE
-            m._set_goal(k, m._exit_goal(k))
+            m.set_goal(k, m.exit_goal(k))
         m.reached[k] = 0
         m.t_reach[k] = np.nan
         m.last_prog[k] = m.t
@@ -88,8 +88,8 @@ def refuge_spaces(m: EvacuationModel, space: int) -> list[int]:
     Rooms whose doors are all narrower than :data:`WIDE_DOOR` (stores, utility rooms) come
     last: a crowd sent into a store has to come out again through a 0.9 m door.
     """
-    if space in m._refuge_order:
-        return m._refuge_order[space]
+    if space in m.refuge_order:
+        return m.refuge_order[space]
     fac = m.facility
     sp = fac.spaces[space]
     here = sp.polygon.representative_point()
@@ -101,8 +101,8 @@ def refuge_spaces(m: EvacuationModel, space: int) -> list[int]:
         return not any(d.width >= WIDE_DOOR for d in fac.doors_of.get(m.space_ids[k], ()))
 
     rest.sort(key=lambda k: (narrow(k), fac.spaces[k].polygon.distance(here), k))
-    m._refuge_order[space] = [space, *rest]
-    return m._refuge_order[space]
+    m.refuge_order[space] = [space, *rest]
+    return m.refuge_order[space]
 
 
 def park_spaces(m: EvacuationModel, spaces: list[int], width: float) -> list[int]:
@@ -134,10 +134,10 @@ def respawn(m: EvacuationModel, k: int, space: int, *, park: bool = False) -> bo
         return False
     if park:
         side = cells[wall[cells] <= m.clear[k] + 0.25]
-        side = side[m._clear_of_openings(sid, side, g, float(m.radius[k] + m.extra[k]))]
+        side = side[clear_of_openings(m, sid, side, g, float(m.radius[k] + m.extra[k]))]
         if side.size:
             cells = side
-    on = np.isin(m.state, _ON_PLANE) & (m.lvl == li)
+    on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
     on[k] = False
     others = m.pos[on]
     # A parked unit keeps its whole length plus a walker's passage (PARK_GAP) from everyone.
@@ -194,7 +194,7 @@ def step_inside(m: EvacuationModel, s: int, exit_id: str) -> None:
     # Out of the way of those still coming out: DOOR_KEEP_CLEAR beyond the opening's half width.
     d = np.where(d >= ex.width / 2 + DOOR_KEEP_CLEAR, d, d + 1e3)
     order = np.argsort(d, kind="stable")
-    on = np.isin(m.state, _ON_PLANE) & (m.lvl == li)
+    on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
     on[s] = False
     others, rad = m.pos[on], m.radius[on] + m.extra[on] + m.radius[s] + 0.05
     pick = int(order[0])
@@ -206,6 +206,46 @@ def step_inside(m: EvacuationModel, s: int, exit_id: str) -> None:
     m.prev_pos[s] = cxy[pick]
     m.lvl[s] = li
     m.space[s] = m.space_ix[ex.space]
+
+
+#: Metres beyond :data:`DOOR_KEEP_CLEAR` that staff released at a refuge keep from its doors (a
+#: bed's length): staff standing just clear of the door of the day drill's L2 smoke door still
+#: blocked the beds coming through it.
+ASIDE_CLEAR = 2.2
+#: Metres from the wall (beyond their clearance) within which they stand, along the wall.
+ALONG_WALL = 0.25
+
+
+def step_aside(m: EvacuationModel, s: int, space: int, xy: np.ndarray) -> None:
+    """Put staff member ``s``, released at a refuge at ``xy``, on the nearest free spot of ``space``
+    clear of its doors (:func:`clear_of_openings`).
+
+    Their patient has just come through a door; staff left standing where it was released wait
+    in that doorway for their next task and shut the refuge's door for the next bed.
+    """
+    sid = m.space_ids[space]
+    li = m.level_ix[m.facility.space(sid).level]
+    g = m.grids[li]
+    wall = g.wall.ravel()
+    cells = np.flatnonzero(m.nav.space_mask(sid).ravel() & (wall >= m.clear[s] + 0.05))
+    if cells.size == 0:
+        return
+    # Along a wall and a bed's length beyond the doors: out of the way of the beds coming through.
+    far = clear_of_openings(m, sid, cells, g, float(m.radius[s]) + ASIDE_CLEAR)
+    far &= wall[cells] <= m.clear[s] + ALONG_WALL
+    ci, cj = np.divmod(cells, g.shape[1])
+    cxy = g.centre(ci, cj)
+    d = np.hypot(cxy[:, 0] - xy[0], cxy[:, 1] - xy[1]) + np.where(far, 0.0, 1e3)
+    order = np.argsort(d, kind="stable")
+    on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
+    on[s] = False
+    others, rad = m.pos[on], m.radius[on] + m.extra[on] + m.radius[s] + 0.05
+    for q in order[:2000].tolist():
+        if np.all(np.hypot(others[:, 0] - cxy[q, 0], others[:, 1] - cxy[q, 1]) >= rad):
+            m.pos[s] = cxy[q]
+            m.prev_pos[s] = cxy[q]
+            m.space[s] = space
+            return
 
 
 def normals(g: LevelGrid) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.errors import ScenarioFileError
-from scenarios.evacuation.model import PersonSpec
+from scenarios.evacuation.params import PersonSpec
 from scenarios.evacuation.schema import EvacuationScenario
 
 __all__ = ["check_population", "from_scenario", "from_snapshot"]

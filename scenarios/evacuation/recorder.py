@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from scenarios.evacuation.params import State
+from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, State
 from scenarios.hazards.conditions import DOSES
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Recorder"]
 
-_ON = (0, 1, 2, 3, 8, 9)  # State values of people on a floor (see model.State)
 
 
 class Recorder:
@@ -61,10 +60,10 @@ class Recorder:
     def sample(self, t: float) -> None:
         m = self.m
         st = m.state
-        out = int((st == 7).sum())
-        ref = int((st == 6).sum())
+        out = int((st == State.OUT).sum())
+        ref = int((st == State.REFUGE).sum())
         self._curve.append((t, out, ref, len(st) - out - ref))
-        on = np.flatnonzero(np.isin(st, _ON))
+        on = np.flatnonzero(np.isin(st, ON_PLANE))
         dt = t - self._last
         self._last = t
         for li, g in enumerate(m.grids):
@@ -143,7 +142,6 @@ class Recorder:
             out["trajectories"] = pa.table({
                 "time": cols[0], "id": np.array(m.ids)[cols[1]], "level": lv,
                 "x": cols[3].astype(np.float32), "y": cols[4].astype(np.float32),
-                "state": np.array(["pre", "move", "need_staff", "prep", "escorting", "link", "refuge",
-                                   "out", "hold", "fetch"])[cols[5]],
+                "state": STATE_LABELS[cols[5]],
             })
         return out

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+from shapely.geometry import LineString
 
 from agents.navigation import Field, LevelGrid, compute_field
 from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
 
-__all__ = ["CONGESTION_WEIGHT", "FieldStore", "Goal", "Navigator", "Option"]
+__all__ = ["CONGESTION_WEIGHT", "FieldStore", "Goal", "Navigator", "Option", "usable_lifts"]
 
 #: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
 #: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
@@ -71,6 +72,44 @@ class Option:
     width: float
     to_space: str | None = None
     back: bool = False
+
+
+def _through(f: Field, src: np.ndarray, segment: LineString, g: LevelGrid) -> None:
+    """Point the field on the far half of a door's band straight on, away from the door.
+
+    The band (:attr:`agents.navigation.LevelGrid.door_cells`) is where people still count as in
+    the space they came from: the field leads them through it, not to a stop in it, so they
+    pass the door once and clear the doorway.
+    """
+    ii, jj = np.nonzero(src[f.i0:f.i0 + f.dist.shape[0], f.j0:f.j0 + f.dist.shape[1]])
+    if ii.size == 0:
+        return
+    (ax, ay), (bx, by) = segment.coords[0], segment.coords[-1]
+    t = np.array([bx - ax, by - ay]) / max(float(np.hypot(bx - ax, by - ay)), 1e-9)
+    n = np.array([-t[1], t[0]])
+    centre = g.centre(ii + f.i0, jj + f.j0).mean(axis=0)
+    if float(n @ (centre - np.array([(ax + bx) / 2, (ay + by) / 2]))) < 0:
+        n = -n
+    f.direction[ii, jj] = n
+
+
+def usable_lifts(facility: Facility, lifts: str, fire_compartments: tuple[str, ...]) -> frozenset[str]:
+    """Ids of the lifts an evacuation uses.
+
+    ``lifts`` is ``"evacuation"`` (lifts flagged for evacuation), ``"all"`` or ``"none"``; a
+    lift with a landing that opens into a fire compartment is never used (HTM 05-02: evacuation
+    lifts serve a floor from a protected lobby outside the fire; smoke reaches the shaft there).
+    """
+    fire = set(fire_compartments)
+    out = set()
+    for lf in facility.lifts:
+        if not (lifts == "all" or (lifts == "evacuation" and lf.evacuation_lift)):
+            continue
+        opens_into_fire = any(facility.space(d.other(s)).compartment in fire
+                              for s in lf.spaces for d in facility.doors_of.get(s, ()))
+        if not opens_into_fire:
+            out.add(lf.id)
+    return frozenset(out)
 
 
 class FieldStore:
@@ -120,7 +159,8 @@ class FieldStore:
 class Navigator:
     """Local fields per level and goal potentials over the building graph."""
 
-    def __init__(self, facility: Facility, grids: dict[str, LevelGrid], *, lifts: str = "evacuation"):
+    def __init__(self, facility: Facility, grids: dict[str, LevelGrid], *, lifts: str = "evacuation",
+                 fire_compartments: tuple[str, ...] = ()):
         self.facility = facility
         self.grids = grids
         #: Every local field, all levels (field ids are global).
@@ -128,6 +168,9 @@ class Navigator:
         self.closed: set[str] = set()
         self.unusable: set[str] = set()
         self.lift_use = lifts
+        #: Lifts people may take: by ``lifts``, and none with a landing in a fire compartment
+        #: (smoke reaches the shaft there: :func:`usable_lifts`).
+        self.lift_ok = usable_lifts(facility, lifts, fire_compartments)
         self._pot: dict[tuple[object, ...], dict[str, float]] = {}
         self._space_masks: dict[str, np.ndarray] = {}
         self._opts: dict[tuple[object, ...], list[Option]] = {}
@@ -195,7 +238,10 @@ class Navigator:
             src = np.zeros(g.shape, bool)
             src[max(0, i[0] - 2):i[0] + 3, max(0, j[0] - 2):j[0] + 3] = True
             src &= dom
-        fid = store.add(compute_field(g, dom, src, clearance))
+        f = compute_field(g, dom, src, clearance)
+        if kind == "door":
+            _through(f, src, self.facility.door_segment(self.facility.door(str(ref))), g)
+        fid = store.add(f)
         store.keys[key] = fid
         return fid
 
@@ -216,8 +262,7 @@ class Navigator:
         fac, gph = self.facility, self.facility.graph
         closed = {door_node(d) for d in self.closed}
         blocked_spaces = (self.unusable - self._entered(goal)) | goal.avoid
-        lift_ok = {lf.id for lf in fac.lifts
-                   if self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)}
+        lift_ok = self.lift_ok
 
         def weight(u: str, v: str, d: dict[str, object]) -> float | None:
             if u in closed or v in closed:
@@ -332,8 +377,7 @@ class Navigator:
                     t = ed["length"] / v_st
                 else:
                     lf = next(lf for lf in fac.lifts if lf.id == ed["link"])
-                    ok = self.lift_use == "all" or (self.lift_use == "evacuation" and lf.evacuation_lift)
-                    if not ok or lf.door_width < min_width:
+                    if lf.id not in self.lift_ok or lf.door_width < min_width:
                         continue
                     t = abs(ed["rise"]) / lf.speed + lf.door_time + LIFT_WAIT
                 landing = self.field_id(space_id, ("point", self.landing(space_id)), clearance)

@@ -20,8 +20,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.geometry import box
 
-from scenarios.evacuation import EvacParams, PersonSpec, run_replication, simulate
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from scenarios.evacuation import EvacParams, PersonSpec, State, run_replication, simulate
 from scenarios.evacuation.kpis import replication_kpis
 from scenarios.evacuation.testbeds import corridor, room, wall_violations, ward
 
@@ -74,6 +76,35 @@ def test_random_rooms_always_evacuate(w: float, d: float, n: int, side: int, fra
     assert not m.deadlocks
     tr = m.recorder.tables()["trajectories"].to_pandas()
     assert wall_violations(fac, "L0", tr[["x", "y"]].to_numpy(float)) == 0
+
+
+@settings(max_examples=int(os.environ.get("MEDTWIN_WARD_EXAMPLES", "3")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(w=st.floats(6.0, 12.0), d=st.floats(5.0, 8.0), corr=st.floats(8.0, 20.0), cw=st.floats(2.0, 3.0),
+       frac=st.floats(0.2, 0.8), dw=st.floats(1.3, 1.8), walkers=st.integers(0, 8), chairs=st.integers(0, 2),
+       beds=st.integers(0, 2), seed=st.integers(0, 1000))
+def test_random_rooms_with_beds_and_wheelchairs_evacuate(w: float, d: float, corr: float, cw: float,
+                                                         frac: float, *, dw: float, walkers: int, chairs: int,
+                                                         beds: int, seed: int) -> None:
+    """A room on a corridor with an exit at its end, doors wide enough for a bed (1.3-1.8 m), walkers,
+    wheelchairs and beds with the staff they need: everyone gets out, with no stall."""
+    room_sp = Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, w, d), compartment="C")
+    k = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, d, corr + w, d + cw),
+              compartment="C")
+    fac = Facility(name="ward_room", levels=(Level(id="L0"),), spaces=(room_sp, k),
+                   doors=(Door(id="D", spaces=("R", "K"), at=(frac * w, d), width=dw),),
+                   exits=(Exit(id="X", space="K", at=(corr + w, d + cw / 2), width=min(cw, 1.8)),))
+    profiles = ["ambulant", "visitor", "walking_aid"]
+    people = [PersonSpec(id=f"w{n}", profile=profiles[n % 3], space="R") for n in range(walkers)]
+    people += [PersonSpec(id=f"c{n}", profile="wheelchair", space="R") for n in range(chairs)]
+    people += [PersonSpec(id=f"b{n}", profile="bed", space="R") for n in range(beds)]
+    people += [PersonSpec(id=f"s{n}", profile="staff", space="K", premove=0.0)
+               for n in range(chairs + 2 * beds)]
+    if not people:
+        return
+    m = simulate(fac, people, EvacParams(max_time=1500.0, trajectories=False), np.random.default_rng(seed))
+    assert (m.state == State.OUT).all(), f"{int((m.state != State.OUT).sum())} of {len(people)} still inside"
+    assert not m.deadlocks
 
 
 def test_two_abreast_in_a_narrow_exit_get_out() -> None:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.pedestrians import constrained_move, step_directions_speeds
+from scenarios.evacuation.doorways import BACK_OUT, BACK_OUT_SPEED, WAIT
+from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
-from scenarios.evacuation.params import _ON_PLANE, DETOUR_PENALTY, LINK_REACH, PATIENCE, State
+from scenarios.evacuation.params import DETOUR_PENALTY, LINK_REACH, ON_PLANE, PATIENCE, State
 from scenarios.evacuation.routes import CONGESTION_WEIGHT
 
 if TYPE_CHECKING:
@@ -77,13 +79,14 @@ def reference_choose(m: EvacuationModel) -> None:
                 m.opt[k] = o
                 m.opt_id[k] = ident
             m.fid[k] = o.field
-            if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and m._enter_link(k, o):
+            m.opt_door[k] = m.door_ix[o.ref] if o.kind == "door" else -1
+            if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and enter_link(m, k, o):
                 m.fid[k] = -1
 
 
 def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One movement step as numpy array code; returns what :func:`motion.move` returns."""
-    on = np.flatnonzero(np.isin(m.state, _ON_PLANE))
+    on = np.flatnonzero(np.isin(m.state, ON_PLANE))
     if on.size == 0:
         return on, np.empty(0, np.int64), np.empty(0, np.int64)
     dt = m.p.model.dt
@@ -92,7 +95,8 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
     wd = np.zeros(n)
     wn = np.zeros((n, 2))
     lv = m.lvl[on]
-    moving = (m.state[on] == State.MOVE) & (m.fid[on] >= 0)
+    looks = (m.state[on] == State.MOVE) & (m.fid[on] >= 0)
+    moving = looks & (m.hold[on] != WAIT)
     dist = np.full(n, np.inf)
     for li, g in enumerate(m.grids):
         sel = lv == li
@@ -101,14 +105,18 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
         i, j = g.cell_of(m.pos[on[sel]])
         wd[sel] = g.wall[i, j] + g.h * 0.7
         wn[sel] = m.wall_normal[li][i, j]
-        ms = sel & moving
+        ms = sel & looks
         if ms.any():
             ii, jj = g.cell_of(m.pos[on[ms]])
             d, v = m.nav.fields.lookup(m.fid[on[ms]], ii, jj)
             desired[ms] = v
             dist[ms] = d
+    desired[~moving] = 0.0
     m.dist[on] = dist
     v0 = np.where(moving, m.v_free[on], 0.0)
+    back = moving & (m.hold[on] == BACK_OUT)
+    desired[back] = -desired[back]
+    v0 = np.where(back, np.minimum(v0, BACK_OUT_SPEED), v0)
     # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
     unit = m.need[on] > 0
     if unit.any():

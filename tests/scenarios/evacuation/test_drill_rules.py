@@ -9,7 +9,10 @@ from shapely.geometry import box
 from agents.assist import choose_patient
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
+from scenarios.evacuation.assistance import ahead_in_room, assist, called_forward
+from scenarios.evacuation.linking import landing_clear, links
 from scenarios.evacuation.model import LIFT_CALL_AHEAD, TEAM_REACH, State
+from scenarios.evacuation.placement import park_spaces
 from scenarios.evacuation.routes import Goal
 from scenarios.evacuation.testbeds import ward
 
@@ -76,11 +79,11 @@ def test_lift_marshal_does_not_hold_corridor_or_ground_floor_units() -> None:
               PersonSpec(id="e", profile="bed", space="K0", position=(4.0, 7.2))]
     m = EvacuationModel(fac, people, EvacParams(lifts="all", trajectories=False), np.random.default_rng(0))
     m.state[:2] = State.MOVE
-    assert not m._called_forward(2)
-    assert m._called_forward(3)  # already in the escape corridor: waiting there blocks it
-    assert m._called_forward(4)  # ground floor: out through the exit, no lift
+    assert not called_forward(m, 2)
+    assert called_forward(m, 3)  # already in the escape corridor: waiting there blocks it
+    assert called_forward(m, 4)  # ground floor: out through the exit, no lift
     m.state[0] = State.OUT
-    assert m._called_forward(2)
+    assert called_forward(m, 2)
 
 
 def _first_task(m: EvacuationModel, staff: int, limit: float = 300.0) -> int:
@@ -119,9 +122,9 @@ def test_a_patient_is_prepared_once() -> None:
 def test_beds_park_in_rooms_before_the_corridor() -> None:
     m = _ward_team([PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5))])
     ka, w0, w1 = (m.space_ix[s] for s in ("KA", "W0", "W1"))
-    assert m._park_spaces([ka, w0, w1], 1.1) == [w0, w1, ka]
+    assert park_spaces(m, [ka, w0, w1], 1.1) == [w0, w1, ka]
     # A room whose door is too narrow for the unit is no parking place: it could not leave again.
-    assert m._park_spaces([ka, w0, w1], 1.5) == [ka]
+    assert park_spaces(m, [ka, w0, w1], 1.5) == [ka]
 
 
 def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
@@ -137,17 +140,17 @@ def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
     m.state[1] = State.MOVE
     m.task[1] = 0
     m.team[0] = [1]
-    m._set_goal(1, m._goal(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
+    m.set_goal(1, m.goal_id(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
     m.prev_pos[1] = (24.0, 6.2)
-    m._arrivals()
+    m.arrivals()
     assert m.state[1] == State.MOVE
     assert tuple(m.pos[1]) == (24.0, 6.2)  # pushed against the exit, they stay inside
     # Someone whose goal is an exit does leave there.
     m.task[1] = -1
     m.team[0] = []
-    m._set_goal(1, m._exit_goal(1))
+    m.set_goal(1, m.exit_goal(1))
     m.pos[1] = g.centre(i[:1], j[:1])[0]
-    m._arrivals()
+    m.arrivals()
     assert m.state[1] == State.OUT
 
 
@@ -160,10 +163,10 @@ def test_staff_wait_at_the_bedside_not_in_the_doorway() -> None:
     m.state[:] = (State.NEED, State.FETCH, State.MOVE)
     m.team[0] = [1, 2]
     m.task[1:] = 0
-    m._assist()
+    assist(m)
     assert m.state[2] == State.MOVE  # within 1 m of its teammate, but 0.7 m from the door
     m.pos[2] = (2.0, 3.6)
-    m._assist()
+    assist(m)
     assert m.state[2] == State.FETCH
     assert m.state[0] == State.PREP
 
@@ -179,7 +182,7 @@ def test_a_nurse_near_a_teammate_at_the_bedside_has_joined_the_team() -> None:
     m.team[0] = [1, 2]
     m.task[1:] = 0
     assert 1.0 < np.hypot(*(m.pos[2] - m.pos[1])) < TEAM_REACH
-    m._assist()
+    assist(m)
     assert m.state[2] == State.FETCH
 
 
@@ -202,13 +205,13 @@ def test_a_prepared_unit_waits_for_the_one_nearer_the_door() -> None:
               PersonSpec(id="aisle", profile="bed", space="K1", position=(3.0, 7.2))]
     m = _bay(people)
     m.state[:] = State.PREP
-    assert m._ahead_in_room(0)
-    assert not m._ahead_in_room(1)
-    assert not m._ahead_in_room(2)  # corridors have no inside and outside
+    assert ahead_in_room(m, 0)
+    assert not ahead_in_room(m, 1)
+    assert not ahead_in_room(m, 2)  # corridors have no inside and outside
     m.state[1] = State.MOVE
-    assert m._ahead_in_room(0)  # the chair is on its way out of the room: one unit at a time
+    assert ahead_in_room(m, 0)  # the chair is on its way out of the room: one unit at a time
     m.state[1] = State.OUT
-    assert not m._ahead_in_room(0)
+    assert not ahead_in_room(m, 0)
 
 
 def test_units_leave_a_lift_car_one_at_a_time() -> None:
@@ -218,15 +221,15 @@ def test_units_leave_a_lift_car_one_at_a_time() -> None:
               PersonSpec(id="walker", profile="visitor", space="W", position=(3.0, 3.0))]
     m = _bay(people)
     m.state[0] = State.MOVE
-    assert not m._landing_clear(1, "LF0")
-    assert m._landing_clear(2, "LF0")  # people on foot squeeze out beside it
+    assert not landing_clear(m, 1, "LF0")
+    assert landing_clear(m, 2, "LF0")  # people on foot squeeze out beside it
     m.pos[0] = (6.0, 7.2)
     m.space[0] = m.space_ix["K0"]
-    assert m._landing_clear(1, "LF0")
+    assert landing_clear(m, 1, "LF0")
     # While the car unloads it takes no new calls.
     m.state[1] = State.LINK
     m.pending = [(0.0, 1, "LF0")]
     m.space[0] = m.space_ix["LF0"]
     m.lifts[0].call(0.0, 2, "LF1", "LF0", "visitor")
-    m._links()
+    links(m)
     assert m.lifts[0].trips == 0 and m.pending == [(0.0, 1, "LF0")]

@@ -46,3 +46,67 @@ def test_free_staff_complete_a_started_team_first() -> None:
     m.run()
     assert (m.state == State.REFUGE).all()
     assert not m.deadlocks
+
+
+def test_people_are_mesa_agents_over_the_live_state() -> None:
+    """``model.agents`` reads the arrays as they are now, and a user's DataCollector gets a row per agent."""
+    import mesa
+
+    from agents.evacuees import EvacuatingPatient, EvacuatingStaff
+
+    fac = ward(rooms=2, beds_per_room=1)
+    people = [PersonSpec(id="b0", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="a1", profile="ambulant", space="W1", premove=0.0),
+              PersonSpec(id="s0", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0),
+              PersonSpec(id="s1", profile="staff", space="KA", position=(3.0, 6.2), premove=0.0)]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=900.0), np.random.default_rng(0))
+    assert len(m.agents) == 4
+    assert {t.__name__: len(s) for t, s in m.agents_by_type.items()} == {"EvacuatingPatient": 2,
+                                                                        "EvacuatingStaff": 2}
+    dc = mesa.DataCollector(model_reporters={"out": _out}, agent_reporters={"x": "x", "state": "state"})
+    dc.collect(m)
+    while not (m.state[2:] == State.ATTACHED).any():
+        m.step()
+    dc.collect(m)
+    staff = m.agents_by_type[EvacuatingStaff]
+    assert {a.patient for a in staff} == {"b0"}
+    assert staff.select(lambda a: a.state == "escorting")
+    assert m.agents_by_type[EvacuatingPatient].select(lambda a: a.id == "b0")[0].escorts == ["s0", "s1"]
+    m.run()
+    dc.collect(m)
+    rows = dc.get_agent_vars_dataframe()
+    assert len(rows) == 3 * 4
+    last = rows.xs(m.steps, level="Step")
+    assert (last["state"] == "out").all()
+    assert list(last["x"]) == [float(x) for x in m.pos[:, 0]]
+    assert dc.get_model_vars_dataframe()["out"].iloc[-1] == 4
+    assert m.agents.agg("safe_at", max) == float(np.nanmax(m.t_reach))
+
+
+def _out(model: EvacuationModel) -> int:
+    """Model reporter: people out (a named function, so the collector can be pickled)."""
+    return int((model.state == State.OUT).sum())
+
+
+def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
+    """The receiving compartment (a 3 x 3 m room) holds 9 m2 / 2.8 m2 = 3 patients (NFPA 101); the
+    other three of six go on through it to the final exit."""
+    from shapely.geometry import box
+
+    from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+    from scenarios.evacuation.params import REFUGE_AREA_PATIENT
+
+    fac = Facility(name="refuge", levels=(Level(id="L0"),),
+                   spaces=(Space(id="A", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 8, 6),
+                                 compartment="A"),
+                           Space(id="B", level="L0", kind=SpaceKind.ROOM, polygon=box(8, 1.5, 11, 4.5),
+                                 compartment="B")),
+                   doors=(Door(id="D", spaces=("A", "B"), at=(8.0, 3.0), width=1.2),),
+                   exits=(Exit(id="X", space="B", at=(11.0, 3.0), width=1.2),))
+    people = [PersonSpec(id=f"p{k}", profile="ambulant", space="A", premove=float(k)) for k in range(6)]
+    params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False, max_time=600.0)
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    m.run()
+    assert int((m.state == State.REFUGE).sum()) == int(9.0 // REFUGE_AREA_PATIENT) == 3
+    assert int((m.state == State.OUT).sum()) == 3
+    assert not m.deadlocks

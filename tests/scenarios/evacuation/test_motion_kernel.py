@@ -18,11 +18,8 @@ _COMPARED = ("pos", "prev_pos", "state", "lvl", "space", "heading", "orient", "d
 class _Reference(EvacuationModel):
     """The same model, stepped with the numpy reference of route choice and movement."""
 
-    def _choose(self) -> None:
-        reference_choose(self)
-
-    def _move(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return reference_move(self)
+    route_choice = staticmethod(reference_choose)
+    movement = staticmethod(reference_move)
 
 
 def _ward_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:

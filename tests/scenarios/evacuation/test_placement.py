@@ -6,13 +6,14 @@ import numpy as np
 
 from facility.sample import sample
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
+from scenarios.evacuation.placement import refuge_spaces
 
 
 def test_refuge_overflow_fills_wide_door_rooms_before_stores() -> None:
     fac = sample()
     m = EvacuationModel(fac, [PersonSpec(id="v", profile="visitor", space="L2-B-CORRIDOR")],
                         EvacParams(trajectories=False), np.random.default_rng(0))
-    order = [m.space_ids[k] for k in m._refuge_spaces(m.space_ix["L2-B-CORRIDOR"])]
+    order = [m.space_ids[k] for k in refuge_spaces(m, m.space_ix["L2-B-CORRIDOR"])]
     assert order[0] == "L2-B-CORRIDOR"
 
     def widest(sid: str) -> float:

@@ -1,0 +1,209 @@
+"""Who goes through a doorway first when people meet in it from both sides.
+
+A door is passed one way at a time when it is too narrow for two to pass each other.  The
+speed model alone cannot settle two people (or two beds) who meet head-on in a doorway: each
+stops at the other's headway and neither has room to step aside, so they wait for ever.
+People resolve it by a turn: whoever is through first goes on, the other side waits outside
+the doorway, and after a while the waiting side gets its turn.
+
+Per door (:class:`DoorTurns`) and per step (:func:`turns`):
+
+* people walking to a door (their route option) within :data:`APPROACH` m of it (field
+  distance) or in its band (:attr:`agents.navigation.LevelGrid.door_cells`) come from the side
+  they count in (the space they are leaving);
+* with people from one side only, or a door wide enough for the widest of each side to pass
+  each other (:data:`DOOR_BOUNDARY` kept free at each jamb), nobody waits;
+* with people of both sides in the band, the side of the one nearest the far end of the band
+  goes (evacuees before staff on their way to a patient); the others in the band back out of
+  it (:data:`BACK_OUT`) and the rest of their side waits;
+* beds and wheelchairs of one side that cannot pass the door abreast go one at a time (the one
+  nearest the door first; the next backs away to leave it room);
+* who waits backs away first until their reach and the reach of the widest unit coming the
+  other way are :data:`WAIT_GAP` apart, measured from the door (a bed waiting just before the
+  door would block the bed coming through it);
+* with people of one side in the band, the other side waits;
+* with the band empty, the side whose turn it is goes and the other waits; a side that has
+  waited :data:`TURN_AFTER` s gets the turn, and from then on the other side's newcomers wait.
+
+Waiting here is standing: a person who waits steps aside for people walking at them (the
+speed model's give-way rule), which opens the doorway for the side that goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["APPROACH", "BACK_OUT", "BACK_OUT_SPEED",
+           "GO", "TURN_AFTER", "WAIT", "DoorTurns", "band_doors", "turns"]
+
+#: Field distance (m) to a door's far band within which a person takes part in the door's turns
+#: (at least the distance a waiting bed keeps from the door, see :data:`WAIT_GAP`).
+APPROACH = 3.0
+#: Metres kept free between a waiting person's reach and the reach of the widest unit coming
+#: through the door the other way: whoever waits closer backs away to that distance first.
+WAIT_GAP = 0.5
+#: Boundary layer (m) at each jamb of a door that people keep clear of (SFPE: 15 cm at doors,
+#: ``shared/reference/evacuation.md``): two people pass each other in a door only if their
+#: widths fit into its width less twice this.
+DOOR_BOUNDARY = 0.15
+#: Seconds a side waits at a door while the other side passes before it gets the turn.
+TURN_AFTER = 5.0
+#: Codes of :func:`turns`: walk on, wait (stand), back out of the doorway.
+GO, WAIT, BACK_OUT = 0, 1, 2
+#: Speed (m/s) at most of someone backing out of a doorway (stepping backwards, or pulling a
+#: bed back: an assumption, about half a walking speed).
+BACK_OUT_SPEED = 0.5
+
+
+@dataclass
+class DoorTurns:
+    """Per door: the space whose turn it is (-1 none) and since when the other side waits."""
+
+    turn: np.ndarray
+    waiting_since: np.ndarray
+
+    @classmethod
+    def empty(cls, n_doors: int) -> DoorTurns:
+        return cls(turn=np.full(n_doors, -1, np.int64), waiting_since=np.full(n_doors, np.nan))
+
+
+def band_doors(shape: tuple[int, int], door_cells: dict[str, np.ndarray],
+               door_ix: dict[str, int]) -> np.ndarray:
+    """Raster of the door (global index) whose band holds each cell, -1 elsewhere.
+
+    >>> band_doors((1, 4), {"a": np.array([1, 2])}, {"a": 7}).tolist()
+    [[-1, 7, 7, -1]]
+    """
+    out = np.full(shape, -1, np.int64)
+    for did, cells in door_cells.items():
+        out.ravel()[cells] = door_ix[did]
+    return out
+
+
+def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_band: np.ndarray,
+          side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray, reach: np.ndarray,
+          unit: np.ndarray, door_width: np.ndarray) -> np.ndarray:
+    """Codes (:data:`GO`, :data:`WAIT`, :data:`BACK_OUT`) for ``walkers`` heading for doors.
+
+    Args:
+        dt: The doors' turn state (updated).
+        t: Model time (s).
+        walkers: Indices of the people concerned (any order).
+        door: Door (global index) each one is heading for.
+        in_band: Whether each one stands in that door's band.
+        side: The space each one counts in (the side they come from).
+        dist: Each one's field distance to the door.
+        evacuee: Whether each one is heading for safety (not fetching a patient).
+        width: Each one's width (m): a person's shoulders, a bed's or wheelchair's width.
+        reach: Each one's reach (m) from their centre along their way: half a bed's length.
+        unit: Whether each one is a bed or wheelchair moved by staff.
+        door_width: Clear width (m) of every door, by global index.
+
+    Returns:
+        One code per entry of ``walkers``.
+    """
+    code = np.zeros(walkers.size, np.int64)
+    near = in_band | (dist < APPROACH)
+    if not near.any():
+        return code
+    sel = np.flatnonzero(near)
+    ds = door[sel]
+    # Doors approached from one side only, with at most one unit, need only their turn noted.
+    lo = np.full(dt.turn.size, np.iinfo(np.int64).max)
+    hi = np.full(dt.turn.size, -1)
+    np.minimum.at(lo, ds, side[sel])
+    np.maximum.at(hi, ds, side[sel])
+    units = np.bincount(ds, weights=unit[sel], minlength=dt.turn.size)
+    one = np.flatnonzero((hi >= 0) & (lo == hi))
+    dt.turn[one] = lo[one]
+    dt.waiting_since[one] = np.nan
+    busy = (lo[ds] != hi[ds]) | (units[ds] >= 2)
+    sel, ds = sel[busy], ds[busy]
+    if sel.size == 0:
+        return code
+    order = np.argsort(ds, kind="stable")
+    sel, ds = sel[order], ds[order]
+    bounds = np.flatnonzero(np.diff(ds)) + 1
+    for grp in np.split(sel, bounds):
+        d = int(door[grp[0]])
+        _turn(dt, t, d, grp, code, in_band=in_band, side=side, dist=dist, evacuee=evacuee, width=width,
+              reach=reach, door_width=float(door_width[d]))
+        _one_unit_at_a_time(grp, code, side=side, dist=dist, width=width, reach=reach, unit=unit,
+                            door_width=float(door_width[d]))
+    return code
+
+
+def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
+          in_band: np.ndarray, side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray,
+          reach: np.ndarray, door_width: float) -> None:
+    """The turn at door ``d`` of the people ``grp`` near it (see the module docstring)."""
+    sides = side[grp]
+    first = sides[0]
+    one_way = bool((sides == first).all())
+    if not one_way:
+        other = sides != first
+        one_way = bool(width[grp[~other]].max() + width[grp[other]].max() <= door_width - 2 * DOOR_BOUNDARY)
+    if one_way:
+        dt.turn[d] = first
+        dt.waiting_since[d] = np.nan
+        return
+    inside = grp[in_band[grp]]
+    if inside.size and (side[inside] != side[inside[0]]).any():
+        # Both sides in the doorway: evacuees first, then whoever is nearest the far end.
+        key = np.lexsort((inside, dist[inside], ~evacuee[inside]))
+        win = side[inside[key[0]]]
+        dt.turn[d] = win
+        dt.waiting_since[d] = t
+        lose = grp[side[grp] != win]
+        code[lose] = _wait(lose, grp[side[grp] == win], in_band, dist, reach)
+        return
+    turn = int(dt.turn[d])
+    has_turn = bool((sides == turn).any())
+    if inside.size:
+        going = int(side[inside[0]])
+        if has_turn and turn != going:
+            # The other side has the turn: those in the doorway walk on, everyone else waits.
+            rest = grp[~((side[grp] == going) & in_band[grp])]
+            code[rest] = _wait(rest, grp[(side[grp] == going) & in_band[grp]], in_band, dist, reach)
+            return
+    else:
+        going = turn if has_turn else int(first)
+    if turn != going or np.isnan(dt.waiting_since[d]):
+        dt.waiting_since[d] = t
+    dt.turn[d] = going
+    waiting = grp[side[grp] != going]
+    if t - dt.waiting_since[d] >= TURN_AFTER:
+        # The waiting side's turn: the other side's newcomers wait from now on.
+        dt.turn[d] = side[waiting[0]]
+        dt.waiting_since[d] = t
+        newcomers = grp[(side[grp] == going) & ~in_band[grp]]
+        code[newcomers] = _wait(newcomers, waiting, in_band, dist, reach)
+        if inside.size:
+            code[waiting] = _wait(waiting, inside, in_band, dist, reach)
+        return
+    code[waiting] = _wait(waiting, grp[side[grp] == going], in_band, dist, reach)
+
+
+def _one_unit_at_a_time(grp: np.ndarray, code: np.ndarray, *, side: np.ndarray, dist: np.ndarray,
+                        width: np.ndarray, reach: np.ndarray, unit: np.ndarray, door_width: float) -> None:
+    """Beds and wheelchairs of one side that cannot pass a door abreast go one at a time: the one
+    nearest the door goes, the next backs away far enough to leave it room, the one after waits."""
+    for s in np.unique(side[grp]).tolist():
+        us = grp[(side[grp] == s) & unit[grp] & (code[grp] == GO)]
+        if us.size < 2:
+            continue
+        lead = us[np.lexsort((us, dist[us]))[0]]
+        rest = us[us != lead]
+        if width[lead] + width[rest].max() <= door_width - 2 * DOOR_BOUNDARY:
+            continue
+        room = reach[rest] + reach[lead] + WAIT_GAP + dist[lead]
+        code[rest] = np.where(dist[rest] < room, BACK_OUT, np.where(dist[rest] < 2 * room, WAIT, GO))
+
+
+def _wait(who: np.ndarray, going: np.ndarray, in_band: np.ndarray, dist: np.ndarray,
+          reach: np.ndarray) -> np.ndarray:
+    """:data:`WAIT` for ``who``, or :data:`BACK_OUT` for those too near the door for ``going``."""
+    room = reach[who] + (reach[going].max() if going.size else 0.0) + WAIT_GAP
+    return np.where(in_band[who] | (dist[who] < room), BACK_OUT, WAIT)
