@@ -1,0 +1,140 @@
+"""Facility JSON text in: parsed, with every check JSON Schema cannot make.
+
+:mod:`facility.schema` says what each field is; some inputs never get that
+far, or pass it unharmed and break something later: text nested 100,000
+levels deep (the parser's stack runs out), ``1e400`` (read as infinity), a
+``"\\ud800"`` escape (a lone surrogate, which no output can encode), an
+integer of thousands of digits. They are refused here, for every form a
+facility takes (file text, dicts and shapely objects built in Python), each
+naming the source and where in it the value is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from facility.errors import FacilityFileError
+
+__all__ = ["MAX_NESTING", "check_values", "parse_json"]
+
+#: Deepest JSON nesting accepted: a facility file needs 5 (holes in a space),
+#: metadata a few more; 100,000 levels would exhaust the parser's stack.
+MAX_NESTING = 64
+#: An integer literal longer than this is not a count of anything in a building.
+_MAX_INT_DIGITS = 30
+_OPEN_BYTES = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE_BYTES = np.frombuffer(b"]}", dtype=np.uint8)
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Parse facility JSON text, refusing what JSON Schema cannot see.
+
+    Duplicate keys, ``NaN``/``Infinity`` literals, integers longer than
+    30 digits and nesting deeper than :data:`MAX_NESTING` (which would exhaust
+    the parser's stack) are errors naming ``source``.
+
+    Raises:
+        FacilityFileError: The text is not acceptable JSON.
+    """
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                near = f" (in the object with id {out['id']!r})" if isinstance(out.get("id"), str) else ""
+                raise FacilityFileError(source, f"duplicate key {k!r} in one JSON object{near}")
+            out[k] = v
+        return out
+
+    def no_constants(name: str) -> float:
+        raise FacilityFileError(source, f"invalid JSON value {name}: numbers must be finite")
+
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > _MAX_INT_DIGITS:
+            raise FacilityFileError(source, f"integer {_clip(literal)} has more than {_MAX_INT_DIGITS} "
+                                    "digits")
+        return int(literal)
+
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise FacilityFileError(source, f"JSON nested {depth} levels deep; a facility file needs at most "
+                                f"{MAX_NESTING}")
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,
+                          parse_int=bounded_int)
+    except json.JSONDecodeError as exc:
+        raise FacilityFileError(
+            source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text, without parsing it (brackets inside strings count too,
+    which can only overestimate).
+
+    >>> _nesting('{"a": [[1], {"b": 2}]}')
+    3
+    """
+    opens = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    step = np.isin(opens, _OPEN_BYTES).astype(np.int64) - np.isin(opens, _CLOSE_BYTES).astype(np.int64)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def check_values(value: Any, source: str, where: str = "top level", depth: int = 0) -> None:
+    """Refuse what JSON Schema cannot: NaN and infinity, text that is not valid Unicode, deep nesting.
+
+    Run on every input form (file text, dicts and shapely objects built in
+    Python), so a value such as ``float("inf")`` or a lone surrogate in an id
+    never reaches the model (where it would break the writers later).
+    """
+    if depth > MAX_NESTING:
+        raise FacilityFileError(source, f"{where}: nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str):
+        _check_text(value, source, where)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FacilityFileError(source, f"{where}: expected a finite number, found {value} "
+                                    "(a literal such as 1e400 overflows to infinity)")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            if isinstance(k, str):
+                _check_text(k, source, f"{where}: key")
+            check_values(v, source, _join_path(where, k), depth + 1)
+    elif isinstance(value, list | tuple):
+        if _finite_points(value):  # a ring of [x, y] pairs: thousands of them in a scanned room
+            return
+        for i, v in enumerate(value):
+            check_values(v, source, _join_path(where, i), depth + 1)
+
+
+def _finite_points(value: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether ``value`` is a list of number pairs, all finite (checked in one pass)."""
+    try:
+        coords = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return coords.ndim == 2 and coords.shape[1] == 2 and bool(np.isfinite(coords).all()) and all(
+        type(v) is float or type(v) is int for p in value for v in p)
+
+
+def _join_path(where: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return str(key) if where == "top level" else f"{where}.{key}"
+
+
+def _check_text(text: str, source: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = f"\\u{ord(text[exc.start]):04x}"
+        raise FacilityFileError(source, f"{where}: text {text[:exc.start]!r}... holds a lone surrogate "
+                                f"({code} at position {exc.start}); ids and names must be valid Unicode "
+                                "text") from None

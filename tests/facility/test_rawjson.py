@@ -1,0 +1,40 @@
+"""What JSON Schema cannot check: nesting, infinity, lone surrogates, huge integers (facility/rawjson.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from facility.errors import FacilityFileError
+from facility.rawjson import MAX_NESTING, check_values, parse_json
+
+
+def test_deep_nesting_is_refused_before_parsing() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(FacilityFileError, match=r"f\.json: JSON nested 100000 levels deep"):
+        parse_json(deep, "f.json")
+    ok = "[" * MAX_NESTING + "]" * MAX_NESTING
+    assert parse_json(ok, "f.json") is not None
+
+
+def test_overflowing_literals_and_huge_integers_are_named() -> None:
+    data = parse_json('{"levels": [{"id": "G", "ceiling_height": 1e400}]}', "f.json")
+    with pytest.raises(FacilityFileError, match=r"levels\[0\]\.ceiling_height: expected a finite number"):
+        check_values(data, "f.json")
+    with pytest.raises(FacilityFileError, match="more than 30 digits"):
+        parse_json('{"beds": ' + "9" * 5000 + "}", "f.json")
+    with pytest.raises(FacilityFileError, match="numbers must be finite"):
+        parse_json('{"x": NaN}', "f.json")
+
+
+def test_lone_surrogates_are_named_in_values_and_keys() -> None:
+    with pytest.raises(FacilityFileError, match=r"spaces\[0\]\.id: text 'R'\.\.\. holds a lone surrogate"):
+        check_values(parse_json('{"spaces": [{"id": "R\\ud800"}]}', "f.json"), "f.json")
+    with pytest.raises(FacilityFileError, match="metadata: key: text"):
+        check_values({"metadata": {"\udc00": 1}}, "f.json")
+
+
+def test_rings_are_checked_in_one_pass_but_odd_ones_point_by_point() -> None:
+    check_values({"polygon": [[0, 0], [1.5, 0], [1, 1]]}, "f.json")
+    with pytest.raises(FacilityFileError, match=r"polygon\[2\]\[1\]: expected a finite number"):
+        check_values({"polygon": [[0, 0], [1.5, 0], [1, float("inf")]]}, "f.json")
+    check_values({"polygon": [[0, 0], [True, 0], ["1", 1]]}, "f.json")  # types are the schema's concern
