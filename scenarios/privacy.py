@@ -43,7 +43,7 @@ _DIGEST_BYTES = 6
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a person's name", re.compile(rf"\b{_TITLE}\s+[A-Z][a-z]+")),
-    ("a person's name", re.compile(r"^[A-Z][a-z]+(?:[ '-][A-Z][a-z]+)*,?\s+[A-Z][a-z]+$")),
+    ("a person's name", re.compile(r"^[A-Z][a-z]*(?:[ '-][A-Z][a-z]+)*,?\s+[A-Z][a-z]+$")),
     ("a date (of birth?)", re.compile(
         r"\b(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b"
         r"|\b(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)?\d\d\b")),
