@@ -105,10 +105,12 @@ def check(scenario: EvacuationScenario, facility: Facility) -> None:
 def _report(kpis: dict[str, Any]) -> str:
     """The drill's report, followed by the hazard's (ASET, margins, doses) when there was one.
 
-    Stored KPIs come back from JSON with ``null`` for NaN (a mean, a half-width); the reports read NaN.
+    Stored KPIs come back from JSON with ``null`` for NaN (a mean, a half-width) and for the
+    infinite time of a patient never safe; the reports read NaN and infinity.
     """
-    kpis = {k: {f: math.nan if x is None else x for f, x in v.items()} if isinstance(v, dict) else v
-            for k, v in kpis.items()}
+    kpis = {k: {f: math.nan if x is None else x for f, x in v.items()} if isinstance(v, dict)
+            else [{f: math.inf if x is None else x for f, x in r.items()} for r in v] if isinstance(v, list)
+            else v for k, v in kpis.items()}
     return "\n".join(part for part in (report(kpis), hazard_report(kpis)) if part)
 
 
