@@ -301,7 +301,8 @@ def _floor_seen(points: np.ndarray, st: Storey, p: Polygon) -> float:
 
 def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
            ) -> tuple[list[StoreySpaces], list[Lift]]:
-    # Candidates per storey: (storey index, space, shut?, door if open).
+    # Candidates per storey: (storey index, space, shut?, its door if one was found:
+    # the open car's, or a shut landing door found as a closed door).
     cands: list[tuple[int, Space, bool, Door | None]] = []
     for k, st in enumerate(storeys):
         for s in st.dropped:
@@ -311,7 +312,7 @@ def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
         for s in st.spaces:
             own = [d for d in st.doors if s.id in d.spaces]
             if s.kind in (SpaceKind.ROOM, SpaceKind.CORRIDOR) and len(own) == 1 and _rect_like(s.polygon):
-                cands.append((k, s, False, own[0]))
+                cands.append((k, s, _floor_seen(points, st.storey, s.polygon) < 0.1, own[0]))
     stacks: list[list[tuple[int, Space, bool, Door | None]]] = []
     for c in cands:
         for stack in stacks:
@@ -357,8 +358,8 @@ def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
         assert door is not None
         car_w, car_d = _car_size(points, storeys[k_open].storey, car.polygon, door.at)
         ids: list[str] = []
-        for k, s, is_shut, _ in stack:
-            if is_shut:
+        for k, s, is_shut, own_door in stack:
+            if is_shut and own_door is None:
                 d = _landing_door(storeys[k], s, door)
                 if d is None:
                     notes.append(f"lift shaft {s.id} on level {storeys[k].level}: no space beside the "

@@ -33,12 +33,14 @@ class Opening:
         direction: Unit vector along the wall.
         width: Clear width between the jambs (m).
         depth: Thickness of the wall at the opening (m).
+        closed: A shut door (its leaf in the opening, :mod:`lidar.closed_doors`).
     """
 
     centre: tuple[float, float]
     direction: tuple[float, float]
     width: float
     depth: float
+    closed: bool = False
 
     @property
     def normal(self) -> tuple[float, float]:

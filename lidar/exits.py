@@ -45,8 +45,10 @@ from lidar.options import ExtractOptions
 
 __all__ = ["EVIDENCE_WEIGHTS", "ExitCandidate", "Surroundings", "judge_exits"]
 
-#: Weight of each piece of evidence in an exit's confidence (they sum to 1).
+#: Weight of each piece of evidence in an exit's confidence (the sum is capped at 1).
 EVIDENCE_WEIGHTS = {
+    "door in the outer wall with jambs": 0.3,
+    "door leaf shut in its frame (what lies beyond was not seen)": 0.1,
     "gap in the outer wall with jambs": 0.3,
     "floor seen up to the opening": 0.2,
     "door head (lintel) above": 0.15,
@@ -123,7 +125,8 @@ class _Gap:
 
 
 def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundings, *,
-                ground: bool, opt: ExtractOptions) -> tuple[list[ExitCandidate], list[str]]:
+                ground: bool, opt: ExtractOptions, shut: tuple[tuple[float, float], ...] = ()
+                ) -> tuple[list[ExitCandidate], list[str]]:
     """The storey's final exits, with confidence and evidence, and what was rejected and why.
 
     Args:
@@ -133,6 +136,8 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
         env: Plan-grid evidence of the storey.
         ground: Whether this is the ground storey (or the only one scanned).
         opt: Door and exit width limits.
+        shut: Centres of the openings found as shut doors: their leaf stands
+            in their line, and nothing beyond them could be seen.
 
     Returns:
         The exits kept (renumbered ``{lid}-X01``...) and one warning per rejected candidate.
@@ -159,6 +164,15 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
             continue
         gap = _nearest_gap(gaps, np.asarray(e.at), e.width)
         ev = ["gap in the outer wall with jambs"]
+        if any(np.hypot(e.at[0] - c[0], e.at[1] - c[1]) < 0.4 for c in shut):
+            if ground:
+                ev = ["door in the outer wall with jambs", "door head (lintel) above",
+                      "door leaf shut in its frame (what lies beyond was not seen)"]
+                kept.append((e, sum(EVIDENCE_WEIGHTS[x] for x in ev), tuple(ev)))
+            else:
+                notes.append(f"{where}: a shut door in the outer wall of an upper storey; not made a "
+                             "final exit")
+            continue
         if gap is not None:
             taken.append(gap.centre)
         else:

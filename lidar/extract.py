@@ -32,6 +32,7 @@ from lidar.assembly import (
     side_label,
     uncertain_kinds,
 )
+from lidar.closed_doors import detect_closed_doors
 from lidar.cores import StoreySpaces, find_cores
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
@@ -273,6 +274,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     with timer.stage(f"{lid} doors", int(in_band.sum())):
         openings = detect_openings(grid, wall=wall, lintel=lintel, floor=floor,
                                    band_points=pts[in_band, :2], options=opt, lattice=lattice)
+        openings += detect_closed_doors(grid, wall=wall, lintel=lintel, floor=floor,
+                                        band_points=pts[in_band, :2], opened=openings, options=opt)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
         # Walls hidden behind furniture in the wall band still show above it;
         # lintel-band cells with floor seen beneath are beams, lamps or lintels.
@@ -308,8 +311,9 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
                        cols.fill(f - 0.15, st.ceiling + 0.15) > 0, cols.fill(f + 0.15, f + 0.9) > 0,
                        pts[in_band, :2])
+    shut = tuple(o.centre for o in openings if o.closed)
     judged, notes = judge_exits(lid, spaces, [e for e in exits if e.space in kept], env, ground=ground,
-                                opt=opt)
+                                shut=shut, opt=opt)
     for note in notes:
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))

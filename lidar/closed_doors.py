@@ -1,0 +1,122 @@
+"""Closed doors: a leaf set back in its frame, seen from the side it is recessed from.
+
+A shut door leaves no gap in the wall band, but its leaf is thinner than the
+wall and set back from at least one face: seen from that side, the wall's
+face steps back over the door's width between the floor and the door head,
+while the lintel above keeps the face.  On the plan grid (storey frame, so
+walls run along the axes) that is a line of cells filled in the lintel band
+but not in the wall band, with wall-band cells (the leaf) 5-20 cm behind it,
+floor seen in front of it (a cabinet standing there would hide the floor),
+and the wall face resuming at both ends (the jambs).  The clear width is the
+gap between the jamb faces, measured on the wall-band points lying on the
+face line, as for open doors.  A leaf flush with both faces (no recess on
+either side) is not found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from lidar.doors import Opening
+from lidar.grid import Grid
+from lidar.options import ExtractOptions
+
+__all__ = ["LEAF_SETBACK", "detect_closed_doors"]
+
+#: How far behind the recessed face (m) the leaf may stand.
+LEAF_SETBACK = (0.05, 0.2)
+#: How far in front of the recess (m) the floor must be seen.
+FLOOR_REACH = 0.3
+
+
+def detect_closed_doors(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
+                        band_points: np.ndarray, opened: list[Opening], options: ExtractOptions
+                        ) -> list[Opening]:
+    """Shut doors on one storey (plan grid in the storey's wall frame).
+
+    Args:
+        grid: The plan grid.
+        wall: Cells filled in the wall band.
+        lintel: Cells filled in the lintel band.
+        floor: Cells where open floor was seen.
+        band_points: Plan coordinates (n, 2) of the wall-band points.
+        opened: Openings already found (a recess there is an open door's reveal).
+        options: Door width limits.
+
+    Returns:
+        One :class:`~lidar.doors.Opening` per shut door, on the wall's centre line.
+    """
+    c = grid.cell
+    recess = lintel & ~wall
+    out: list[Opening] = []
+    lo, hi = max(1, round(LEAF_SETBACK[0] / c)), max(1, round(LEAF_SETBACK[1] / c))
+    reach = max(1, round(FLOOR_REACH / c))
+    for axis in (0, 1):  # walls along x (rows), then along y (columns)
+        for sign in (1, -1):  # the leaf lies on this side of the recessed face
+            leaf = np.zeros_like(wall)
+            seen = np.zeros_like(floor)
+            for k in range(lo, hi + 1):
+                leaf |= np.roll(wall, -sign * k, axis=axis)
+            for k in range(1, reach + 1):
+                seen |= np.roll(floor, sign * k, axis=axis)
+            cand = recess & leaf & seen
+            out += _runs(grid, cand, wall, axis=axis, sign=sign, band_points=band_points, opened=opened,
+                         options=options)
+    return out
+
+
+def _runs(grid: Grid, cand: np.ndarray, wall: np.ndarray, *, axis: int, sign: int, band_points: np.ndarray,
+          opened: list[Opening], options: ExtractOptions) -> list[Opening]:
+    c = grid.cell
+    along = 1 - axis  # walls along x vary in column index
+    line = np.ones((1, 3), dtype=bool) if axis == 0 else np.ones((3, 1), dtype=bool)
+    lab, _ = ndimage.label(ndimage.binary_closing(cand, structure=line) | cand)
+    out: list[Opening] = []
+    for sl in ndimage.find_objects(lab):
+        if sl is None:
+            continue
+        span = (sl[along].stop - sl[along].start) * c
+        if not 0.8 * options.door_min_width <= span <= options.door_max_width + 0.1:
+            continue
+        row = (sl[axis].start + sl[axis].stop - 1) // 2
+        a, b = sl[along].start, sl[along].stop
+        # Jambs: the wall face resumes just beyond both ends.
+        face = wall[row, :] if axis == 0 else wall[:, row]
+        if not (face[max(0, a - 3):a].any() and face[b:b + 3].any()):
+            continue
+        ii = np.array([row, row]) if axis == 0 else np.array([a, b - 1])
+        jj = np.array([a, b - 1]) if axis == 0 else np.array([row, row])
+        ends = grid.centres(ii, jj)
+        width, mid = _measure(band_points, ends, axis=axis, cell=c)
+        if width is None or not options.door_min_width <= width <= options.door_max_width:
+            continue
+        u = np.array([1.0, 0.0]) if axis == 0 else np.array([0.0, 1.0])
+        nrm = np.array([0.0, 1.0]) if axis == 0 else np.array([1.0, 0.0])
+        # The face seen is the recessed side's; the wall's centre is half a wall behind it.
+        centre = mid + nrm * sign * options.exterior_offset
+        if any(np.hypot(*(centre - np.asarray(o.centre))) < max(o.width, width) / 2 + 0.2
+               for o in opened + out):
+            continue
+        out.append(Opening((float(centre[0]), float(centre[1])), (float(u[0]), float(u[1])), width,
+                           2 * options.exterior_offset, closed=True))
+    return out
+
+
+def _measure(pts: np.ndarray, ends: np.ndarray, *, axis: int, cell: float) -> tuple[float | None, np.ndarray]:
+    """Clear width between the jamb faces on the recessed face's line, and the opening's middle."""
+    k = axis  # coordinate along the wall: x (0) for walls along x (grid rows, axis 0)
+    m = 1 - k
+    face = float(ends[0, m])
+    lo, hi = float(ends[:, k].min()), float(ends[:, k].max())
+    near = pts[(np.abs(pts[:, m] - face) <= cell / 2 + 0.01) & (pts[:, k] > lo - 0.5)
+               & (pts[:, k] < hi + 0.5)]
+    centre = (lo + hi) / 2
+    left, right = near[near[:, k] < centre, k], near[near[:, k] > centre, k]
+    if len(left) < 3 or len(right) < 3:
+        return None, np.zeros(2)
+    a = float(np.median(left[left >= left.max() - 0.02]))
+    b = float(np.median(right[right <= right.min() + 0.02]))
+    mid = np.empty(2)
+    mid[k], mid[m] = (a + b) / 2, face
+    return b - a, mid

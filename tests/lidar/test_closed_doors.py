@@ -1,0 +1,27 @@
+"""Shut doors: a leaf set back in its frame is a door with its clear width, not a wall."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facility.model import Facility
+from lidar.extract import extract
+from lidar.metrics import accuracy
+from lidar.synth import SynthOptions, synthesize
+
+
+def test_every_shut_door_between_rooms_is_found_with_its_width(office: Facility) -> None:
+    opt = SynthOptions(spacing=0.04, closed_door_fraction=1.0)
+    ex = extract(synthesize(office, rng=np.random.default_rng(4), options=opt))
+    fac = ex.facility
+    acc = accuracy(fac, office)
+    assert acc.room_f1 == 1.0  # no room is left out behind its shut door
+    assert len(fac.doors) == len(office.doors)
+    for d in office.doors:
+        near = min(fac.doors, key=lambda f: np.hypot(f.at[0] - d.at[0], f.at[1] - d.at[1]))
+        assert np.hypot(near.at[0] - d.at[0], near.at[1] - d.at[1]) < 0.15
+        assert abs(near.width - d.width) <= 0.03, (d.id, near.width, d.width)
+
+
+def test_open_doors_are_not_found_twice(office_extraction, office: Facility) -> None:  # type: ignore[no-untyped-def]
+    assert len(office_extraction.facility.doors) == len(office.doors)
