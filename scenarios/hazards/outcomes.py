@@ -8,7 +8,8 @@ accumulated along the path actually walked) into:
   departure) and the margin ``ASET - RSET``.  An ASET beyond the hazard's horizon is
   reported as the horizon with ``aset_beyond_horizon`` set, so its margin is a lower bound;
 * ``people``: per person the time they reached safety, the ASET of the compartment they
-  started in (patient criteria for patients), the margin, their FED (asphyxiant + heat)
+  started in (patient criteria for patients), the margin (for someone never safe: ASET minus the
+  end of the drill, an upper bound, flagged ``margin_is_upper_bound``), their FED (asphyxiant + heat)
   against their limit (0.1 patients, 0.3 others), and for a released gas the toxic load
   ``integral C^n dt`` with the AEGL level it reaches: load >= AEGL-k(T)^n x T for the
   scenario's duration T, and the equivalent minutes at AEGL-k (load / AEGL-k^n);
@@ -60,7 +61,8 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
     for k, c in enumerate(names):
         kpis[f"aset_compartment.{c}"] = float(aset_b[k])
         kpis[f"margin_compartment.{c}"] = float(aset_pb[k] - r[k])
-    people = _people(env, evac, alarm=alarm, horizon=horizon, aset=dict(zip(names, aset_b, strict=True)),
+    people = _people(env, evac, alarm=alarm, horizon=horizon, horizon_end=end - alarm,
+                     aset=dict(zip(names, aset_b, strict=True)),
                      aset_patient=dict(zip(names, aset_pb, strict=True)))
     if people is not None:
         tables["people"] = people
@@ -90,7 +92,7 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
 
 
 def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, horizon: float,
-            aset: dict[str, float], aset_patient: dict[str, float]) -> pa.Table | None:
+            horizon_end: float, aset: dict[str, float], aset_patient: dict[str, float]) -> pa.Table | None:
     if "agents" not in evac or "doses" not in evac:
         return None
     a = evac["agents"].to_pandas()
@@ -106,7 +108,10 @@ def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, 
     cols: dict[str, Any] = {
         "id": a["id"].to_list(), "role": a["role"].to_list(), "profile": a["profile"].to_list(),
         "start_space": a["start_space"].to_list(), "start_compartment": comp,
-        "time_safe_s": safe, "aset_s": own, "margin_s": own - safe,
+        "time_safe_s": safe, "aset_s": own,
+        # someone never safe was still inside at the end: their margin is at most ASET - end
+        "margin_s": own - np.where(np.isfinite(safe), safe, horizon_end),
+        "margin_is_upper_bound": ~np.isfinite(safe),
         "fed_asphyxiant": d[DOSES[0]].to_numpy(float), "fed_heat": d[DOSES[1]].to_numpy(float),
         "fed": fed, "fed_limit": limit, "fed_exceeded": fed >= limit,
     }
