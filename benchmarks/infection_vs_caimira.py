@@ -26,12 +26,15 @@ jet) exposure, diameter-dependent deposition and emission from viral load
 rooms with air moving between them, people moving between rooms from the
 operations model, and the contact route.
 
-CAiMIRA pulls in web-service dependencies (tornado, scikit-learn, ruptures,
-timezonefinder, ...) that medtwin does not need, so it lives in its own
-virtual environment and is run in a subprocess::
+CAiMIRA is a benchmark-only peer (the ``bench`` extra, pinned in
+``constraints.txt``), never a dependency.  It brings web-service packages
+(tornado, scikit-learn, ruptures, timezonefinder, ...) that medtwin does not
+need, so the benchmark runs it in a subprocess of whichever Python has it:
+the project's (``pip install -c constraints.txt -e ".[bench]"``) or a
+separate virtual environment kept apart from the project's packages::
 
-    python3.11 -m venv /tmp/caimira-venv && /tmp/caimira-venv/bin/pip install caimira
-    .venv/bin/python benchmarks/infection_vs_caimira.py --caimira-python /tmp/caimira-venv/bin/python
+    python3.11 -m venv ../caimira-venv && ../caimira-venv/bin/pip install caimira==4.17.8
+    .venv/bin/python benchmarks/infection_vs_caimira.py --week --caimira-python ../caimira-venv/bin/python
 
 ``--week`` also times medtwin's exposure for one simulated week of the sample
 hospital (CAiMIRA has no equivalent): the sample week's arrivals, staff, rooms
@@ -175,6 +178,9 @@ def caimira_risks(python: str, cases: list[dict[str, object]]) -> tuple[list[dic
     done = subprocess.run([python, "-c", _CAIMIRA], input=json.dumps(cases), capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
+        if "No module named 'caimira'" in done.stderr:
+            sys.exit(f"{python} has no caimira: install the bench extra (pip install -c constraints.txt "
+                     "-e '.[bench]') or pass --caimira-python of an environment that has it")
         sys.exit(f"CAiMIRA failed:\n{done.stderr[-3000:]}")
     got = json.loads(done.stdout)
     return list(got["cases"]), str(got["version"]), time.perf_counter() - t
@@ -182,8 +188,8 @@ def caimira_risks(python: str, cases: list[dict[str, object]]) -> tuple[list[dic
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--caimira-python", default="/tmp/caimira-venv/bin/python",
-                    help="python of a virtual environment with caimira installed")
+    ap.add_argument("--caimira-python", default=sys.executable,
+                    help="a Python with caimira installed (default: this one)")
     ap.add_argument("--week", action="store_true", help="also time a week of the sample hospital")
     ap.add_argument("--scale", type=int, default=6, help="scale of the sample week for --week (default 6)")
     args = ap.parse_args(argv)
