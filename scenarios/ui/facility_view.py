@@ -32,7 +32,7 @@ from scenarios.ui.plans import labelled_plan, route_levels
 from scenarios.ui.routes import explain_no_route
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_to_file
 
-__all__ = ["compartments_table", "page", "spaces_table"]
+__all__ = ["compartments_table", "level_plan", "page", "spaces_table"]
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
@@ -65,7 +65,7 @@ def compartments_table(facility: Facility) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _plan(fkey: str, level: str) -> go.Figure:
+def level_plan(fkey: str, level: str) -> go.Figure:
     """The plan of a level without a route: built once per facility and level (a figure takes ~1 s)."""
     return labelled_plan(load_facility(fkey), level)
 
@@ -271,7 +271,7 @@ def page() -> None:
     level = st.selectbox("Level", level_ids, key="level",
                          format_func=lambda lid: f"{lid} {facility.level(lid).name}")
     r, _ = _current_route(facility)
-    plan = labelled_plan(facility, level, route=r) if r is not None else _plan(key, level)
+    plan = labelled_plan(facility, level, route=r) if r is not None else level_plan(key, level)
     st.plotly_chart(plan, key="plan")
     _route_explorer(facility)
     st.subheader("Spaces")

@@ -20,17 +20,17 @@ def warm() -> None:
     import plotly.graph_objects as go
 
     import facility
-    import scenarios
     import scenarios.ui.evacuation_view
-    import scenarios.ui.facility_view
     import scenarios.ui.infection_view
     import scenarios.ui.operations_view
-    import scenarios.ui.results_view
+    import scenarios.ui.results_view  # noqa: F401
+    from scenarios.ui.common import SAMPLE
+    from scenarios.ui.facility_view import level_plan
     from scenarios.ui.plans import labelled_plan
 
-    del scenarios
-    plan = labelled_plan(facility.sample(), facility.sample().levels[0].id)
-    go.Figure(plan)  # fills plotly's validator caches, paid once instead of on the first page
+    first = facility.sample().levels[0].id
+    go.Figure(labelled_plan(facility.sample(), first))  # fills plotly's validator caches once
+    level_plan(SAMPLE, first)  # the landing page's plan, cached for every session
 
 
 def main(argv: list[str]) -> int:
