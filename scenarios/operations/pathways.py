@@ -257,11 +257,13 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
             if held:
                 _release(held)
                 held = []
+            dest = st.space
             if ci is not None and si == ci.until and iso is not None:
                 _end_isolation(m, pid, iso)
                 iso = None
                 steps = pw.steps
-            dest = st.space
+                if dest < 0:  # out of the room it gave back: a step with no place happens where it waits
+                    dest = st.wait
             if st.place >= 0:
                 pool, u = units[st.place]
                 if pool.loc[u] >= 0:

@@ -148,3 +148,17 @@ def test_full_beds_divert_patients_to_a_transfer_step() -> None:
     k2, _, pat2 = _run(d)
     assert (pat2.loc[pat2["diverted_at"] == "admit", "outcome"] == "diverted").all()
     assert k2["patients.diverted"] > 0
+
+
+def test_isolation_until_a_step_gives_the_room_back_when_it_starts() -> None:
+    k, ev, _ = _run(_respiratory(until="treat"))
+    rows = ev[(ev["step"] == "isolation") & (ev["outcome"] == "done")]
+    treat = ev[(ev["step"] == "treat") & (ev["outcome"] == "done")].set_index("patient")
+    assert len(rows) > 5
+    for _, r in rows.iterrows():
+        t = treat.loc[r["patient"]]
+        assert r["end"] == t["start"]  # released as the treatment starts
+        assert t["wait_space"] == ISO_ROOM and t["space"] == WAITING  # waited in the room, treated outside it
+    # the room turns over faster than when held to discharge
+    k_held, _, _ = _run(_respiratory())
+    assert k["isolation.wait_min.resp"] < k_held["isolation.wait_min.resp"]
