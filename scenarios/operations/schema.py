@@ -241,6 +241,17 @@ class Pathway(StrictModel):
                                      f"expected one of {[*names, EXIT]}")
             if s.on_full == s.name:
                 raise ValueError(f"step {s.name!r}: 'on_full' cannot send a patient back to the same step")
+        # A chain of full steps sending a patient round in a circle would never end (no time passes).
+        on_full = {s.name: s.on_full for s in self.steps}
+        for name in names:
+            seen = [name]
+            nxt = on_full[name]
+            while nxt != EXIT and nxt in on_full:
+                if nxt in seen:
+                    raise ValueError(f"'on_full' steps form a circle {[*seen, nxt]}; one of them must lead "
+                                     f"to {EXIT!r} or to a step without a queue limit")
+                seen.append(nxt)
+                nxt = on_full[nxt]
         iso = self.isolation
         if iso is not None:
             if ISOLATION_STEP in names:

@@ -221,6 +221,11 @@ def test_closures_queue_limits_and_units_are_checked(tmp_path: Path) -> None:
     err = load_bad(tmp_path, d)
     assert err.field == "pathways.urgent.steps[1].on_full" and "'nowhere'" in err.problem
     d = base_copy()
+    d["pathways"]["urgent"]["steps"][0]["on_full"] = "admit"
+    d["pathways"]["urgent"]["steps"][1]["on_full"] = "assess"
+    err = load_bad(tmp_path, d)
+    assert err.field == "pathways.urgent" and "circle" in err.problem
+    d = base_copy()
     d["arrivals"][0]["rate_unit"] = "per_fortnight"
     assert load_bad(tmp_path, d).field == "arrivals[0].rate_unit"
     d = base_copy()
