@@ -10,6 +10,7 @@ and staff cohorting (``cohort_units``).  Part of the operations scenario
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -168,6 +169,11 @@ class Resource(StrictModel):
             raise ValueError(f"a {self.kind} resource needs 'count' or a 'space_use' to count")
         if self.closures and self.kind not in ("room", "bed"):
             raise ValueError(f"only rooms and beds can be closed; this resource is a {self.kind}")
+        spans = sorted((c.start_h, c.end_h + c.deep_clean_h) for c in self.closures)
+        for (_, a1), (b0, _) in pairwise(spans):
+            if b0 < a1:
+                raise ValueError(f"closures overlap: one runs with its deep clean to hour {a1:g}, the next "
+                                 f"starts at hour {b0:g}; merge them or close a bay once")
         if self.cohort_units:
             if self.kind != "staff":
                 raise ValueError(f"'cohort_units' applies to staff; this resource is a {self.kind}")

@@ -208,6 +208,10 @@ def test_closures_queue_limits_and_units_are_checked(tmp_path: Path) -> None:
     assert load_bad(tmp_path, d).field == "resources.bed.closures[0]"
     d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5}]
     assert "exactly one" in load_bad(tmp_path, d).problem
+    d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5, "count": 1, "deep_clean_h": 2},
+                                         {"start_h": 6, "end_h": 9, "space": "L1-R1"}]
+    err = load_bad(tmp_path, d)
+    assert err.field == "resources.bed" and "overlap" in err.problem
     d["resources"]["bed"]["closures"] = [{"start_h": 1, "end_h": 5, "count": 1, "deep_clean_h": float("nan")}]
     assert load_bad(tmp_path, d).field == "resources.bed.closures[0].deep_clean_h"
     d = base_copy()
