@@ -30,7 +30,7 @@ from scenarios.hazards.gas import (
     pure_density,
     source_rate,
 )
-from scenarios.hazards.network import Network, build_network
+from scenarios.hazards.network import Network, build_network, door_states
 from scenarios.hazards.schema import HazardSpec
 from scenarios.hazards.smoke import CRITERIA, Smoke
 from scenarios.hazards.species import Species
@@ -84,8 +84,9 @@ class HazardEnvironment:
             self.species = spec.gas.resolved()
             self.gas_node = self.net.index(spec.gas.space)
             self.gas = new_gas(self.net, self.species, min(0.0, spec.gas.source.start))
-            open_ = np.ones(len(self.net.a), bool)
-            self.gas_exchange = exchange_rates(self.net, open_)
+            before, after = door_states(self.net, spec.gas.doors)
+            self.gas_exchange_before = exchange_rates(self.net, before)
+            self.gas_exchange = exchange_rates(self.net, after)
             ach = self.net.ach if spec.gas.hvac == "running" else np.full(n, LEAKAGE_ACH)
             self.gas_ach = ach
             self.gas_untenable = self.species.untenable_ppm(spec.gas.aegl_duration_min)
@@ -124,7 +125,8 @@ class HazardEnvironment:
         assert self.gas is not None and self.spec.gas is not None and self.species is not None
         g = self.gas
         mass = source_rate(self.spec.gas.source, g.time, g.time + self.dt, g.released)
-        gas_step(g, self.net, node=self.gas_node, mass=mass, ach=self.gas_ach, exchange=self.gas_exchange,
+        exchange = self.gas_exchange if g.time >= 0 else self.gas_exchange_before
+        gas_step(g, self.net, node=self.gas_node, mass=mass, ach=self.gas_ach, exchange=exchange,
                  dt=self.dt, gas_density=pure_density(self.species))
         bad = self._gas_breach()
         self.gas_aset[bad & np.isnan(self.gas_aset)] = g.time

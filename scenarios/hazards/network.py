@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from facility.model import Facility, SpaceKind
-from scenarios.hazards.schema import Vent
+from scenarios.hazards.schema import DoorPolicy, Vent
 
 __all__ = [
     "DOOR_HEIGHT",
@@ -38,6 +38,7 @@ __all__ = [
     "Network",
     "OpeningKind",
     "build_network",
+    "door_states",
 ]
 
 #: Node index of the outside (ambient) in opening arrays.
@@ -180,3 +181,25 @@ def build_network(facility: Facility, vents: Sequence[Vent] = (), *, wall_leaks:
         leak_area=np.array(cols[6], float), fire_door=np.array(cols[7], bool),
         smoke_door=np.array(cols[8], bool), opening_ids=tuple(cols[9]),
     )
+
+
+def door_states(net: Network, policy: DoorPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """Which openings are open before and after the alarm under a door policy (bool [m] each).
+
+    Before: ordinary doors as ``room_doors``, ``closed`` doors shut, exits as ``exits_open``.
+    After: fire and smoke doors also shut when ``close_on_alarm``, unless ``wedged_open``.
+    Leaks and vents are never "open" here (they keep their own areas).
+    """
+    door = net.kind == OpeningKind.DOOR
+    before = np.zeros(len(net.a), bool)
+    before[door] = policy.room_doors == "open"
+    before[net.kind == OpeningKind.EXIT] = policy.exits_open
+    for d in policy.closed:
+        before[net.opening_index(d)] = False
+    after = before.copy()
+    if policy.close_on_alarm:
+        shut = door & (net.fire_door | net.smoke_door)
+        for d in policy.wedged_open:
+            shut[net.opening_index(d)] = False
+        after &= ~shut
+    return before, after

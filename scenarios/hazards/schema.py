@@ -235,6 +235,8 @@ class GasSpec(StrictModel):
         source: The release.
         hvac: ``running`` (each space's air changes) or ``off`` (leakage only, 0.1 ACH).
         aegl_duration_min: AEGL duration used for the thresholds (10, 30, 60, 240, 480 min).
+        doors: Door behaviour (fire and smoke doors close at the alarm, time 0, unless wedged;
+            ``room_doors: closed`` or ``closed: [...]`` shut doors; closed doors carry no exchange).
     """
 
     space: str
@@ -243,6 +245,7 @@ class GasSpec(StrictModel):
     source: GasSource
     hvac: Literal["off", "running"] = "running"
     aegl_duration_min: Literal[10, 30, 60, 240, 480] = 10
+    doors: DoorPolicy = Field(default_factory=DoorPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> GasSpec:
@@ -329,11 +332,17 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                 sid = getattr(v, key)
                 if not (sid == "outside" and key == "to") and not facility.has_space(sid):
                     raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", f"no space {sid!r}")
-        for name in ("wedged_open", "closed"):
-            for k, door in enumerate(getattr(f.doors, name)):
-                if door not in doors:
-                    raise ScenarioFileError(source, f"{where}.doors.{name}[{k}]",
-                                            f"no door {door!r} in facility {facility.name!r}")
-    if spec.gas is not None and not facility.has_space(spec.gas.space):
-        raise ScenarioFileError(source, f"{prefix}.gas.space",
-                                f"no space {spec.gas.space!r} in facility {facility.name!r}")
+        _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
+    if spec.gas is not None:
+        if not facility.has_space(spec.gas.space):
+            raise ScenarioFileError(source, f"{prefix}.gas.space",
+                                    f"no space {spec.gas.space!r} in facility {facility.name!r}")
+        _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+
+
+def _check_doors(policy: DoorPolicy, doors: set[str], source: str, where: str, name: str) -> None:
+    for key in ("wedged_open", "closed"):
+        for k, door in enumerate(getattr(policy, key)):
+            if door not in doors:
+                raise ScenarioFileError(source, f"{where}.{key}[{k}]",
+                                        f"no door {door!r} in facility {name!r}")

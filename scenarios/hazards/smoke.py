@@ -28,7 +28,7 @@ from scenarios.hazards.fire import (
     new_devices,
     update_devices,
 )
-from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.network import Network, door_states
 from scenarios.hazards.schema import FireSpec, Tenability
 from scenarios.hazards.zone import (
     CO,
@@ -111,8 +111,7 @@ class Smoke:
         self.devices: Devices = new_devices(spec, origin, index, t_amb)
         self.alarm_tau: float | None = -spec.start if spec.alarm == "fixed" else None
         self.doors_closed_at: float | None = None
-        self.is_door = net.kind == OpeningKind.DOOR
-        self.open_ = self._initial_open()
+        self.open_, self.after_alarm = door_states(net, spec.doors)
         large = net.area >= criteria.large_space_area
         self.vis_limit = np.where(large, criteria.visibility_large, criteria.visibility_small)
         self.fed = np.zeros(net.n)
@@ -128,23 +127,8 @@ class Smoke:
             self._run_to_detection()
 
     # -- doors and ventilation ------------------------------------------------------------
-    def _initial_open(self) -> np.ndarray:
-        net, doors = self.net, self.spec.doors
-        open_ = np.zeros(len(net.a), bool)
-        open_[self.is_door] = doors.room_doors == "open"
-        open_[net.kind == OpeningKind.EXIT] = doors.exits_open
-        for d in doors.closed:
-            open_[net.opening_index(d)] = False
-        return open_
-
     def _close_on_alarm(self) -> None:
-        doors = self.spec.doors
-        if not doors.close_on_alarm:
-            return
-        shut = self.is_door & (self.net.fire_door | self.net.smoke_door)
-        for d in doors.wedged_open:
-            shut[self.net.opening_index(d)] = False
-        self.open_ = self.open_ & ~shut
+        self.open_ = self.open_ & self.after_alarm
 
     def _ventilation(self, tau: float) -> tuple[np.ndarray | None, np.ndarray | None]:
         net, mode = self.net, self.spec.hvac

@@ -84,3 +84,17 @@ def test_an_oxygen_depleting_release_makes_a_room_untenable_below_19_5_percent()
     c = env.advance(20.0)
     x = float(ppm(env.gas.density, PRESETS["nitrogen"])[0]) / 1e6  # type: ignore[union-attr]
     assert x > 0.07 and c.untenable[0] and c.dose_rate[0, 0] > 0
+
+
+def test_a_closed_door_keeps_the_gas_in_its_room() -> None:
+    spec = _gas("R3", species="chlorine", rate=5e-6, isolate_at=120.0)
+    gas = spec.gas
+    assert gas is not None
+    doors = gas.doors.model_copy(update={"closed": ["D3"]})
+    closed = spec.model_copy(update={"gas": gas.model_copy(update={"doors": doors})})
+    spread, shut = HazardEnvironment(ward(6), spec), HazardEnvironment(ward(6), closed)
+    for env in (spread, shut):
+        env.finish(600.0)
+    r3, ka = spread.net.index("R3"), spread.net.index("KA")
+    assert shut.gas.peak[ka] < spread.gas.peak[ka]  # type: ignore[union-attr]
+    assert shut.gas.peak[r3] > spread.gas.peak[r3]  # type: ignore[union-attr]

@@ -76,7 +76,9 @@ def test_ids_checked_against_the_facility() -> None:
                            "hazard.fire.vents[0].to"),
                           ("  fire: {point: [500, 500], level: L0}\n", "hazard.fire.point"),
                           ("  gas: {space: X, species: helium, source: {kind: instantaneous, mass: 1}}\n",
-                           "hazard.gas.space")):
+                           "hazard.gas.space"),
+                          ("  gas: {space: R1, species: helium, source: {kind: instantaneous, mass: 1},"
+                           " doors: {closed: [D1, Q]}}\n", "hazard.gas.doors.closed[1]")):
         with pytest.raises(ScenarioFileError) as err:
             _check(hazard)
         assert err.value.field == field
