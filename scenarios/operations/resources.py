@@ -90,6 +90,7 @@ class Pool:
         self.home = list(unit_space)
         self.holder = [-1] * n
         self.labels = [f"{name}#{u}" for u in range(n)]  # how results name each unit
+        self.closures = [0] * n  # closures in force on each unit (they may nest)
         self.prio = [0] * n
         self.proc: list[Any] = [None] * n
         self.since = [0.0] * n
@@ -353,7 +354,13 @@ class Pool:
                 k -= 1
 
     def close_unit(self, u: int, reason: str) -> None:
-        """Take unit ``u`` offline until :meth:`reopen_unit`: now if free, else when it is next free."""
+        """Take unit ``u`` offline until :meth:`reopen_unit`: now if free, else when it is next free.
+
+        Closures nest: a unit closed twice reopens at the second reopening.
+        """
+        self.closures[u] += 1
+        if self.closures[u] > 1:
+            return
         if self.state[u] == FREE:
             self._go_offline(u, reason, None)
         else:  # in use, or cleaning: the closure starts when the unit would come free
@@ -364,6 +371,11 @@ class Pool:
 
         A closure that never started (the unit stayed in use throughout) is withdrawn.
         """
+        if self.closures[u] == 0:
+            return
+        self.closures[u] -= 1
+        if self.closures[u] > 0:
+            return
         if self.fail_pending[u] == (reason, None):
             self.fail_pending[u] = None
             return

@@ -130,3 +130,22 @@ def test_a_failure_while_offline_follows_on() -> None:
     env.run(until=31)
     assert pool.state[0] != OFF
     assert pool.offline_time == {"charging": 10.0, "failed": 20.0}
+
+
+def test_nested_closures_reopen_a_unit_once_both_have_ended() -> None:
+    import simpy
+
+    from scenarios.operations.resources import FREE, OFF, Pool
+
+    env = simpy.Environment()
+    pool = Pool(env, "bed", 0, "bed", [0, 0], hours=2)
+    pool.close_unit(0, "closed")
+    pool.close_unit(0, "closed")  # a second, overlapping closure of the same bed
+    assert pool.state[0] == OFF and pool.n_online == 1
+    pool.reopen_unit(0, "closed", "deep_clean", 0.0)
+    assert pool.state[0] == OFF  # the other closure still holds it
+    pool.reopen_unit(0, "closed", "deep_clean", 30.0)
+    assert pool.state[0] == OFF and pool.reason[0] == "deep_clean"
+    env.run(until=31.0)
+    assert pool.state[0] == FREE and pool.n_online == 2
+    assert pool.offline_time["deep_clean"] == 30.0
