@@ -127,3 +127,37 @@ def test_reflex_corners_give_the_exact_length_of_an_l() -> None:
     d = geodesic_lengths(ell, [(0, 1), (9, 10), (4, 1)])
     assert d[0, 1] == pytest.approx(np.hypot(8, 1) + np.hypot(1, 8))
     assert d[0, 2] == pytest.approx(4.0) and np.allclose(d, d.T)
+
+
+def _all_vertex_reference(polygon: Polygon, points: list[tuple[float, float]]) -> np.ndarray:
+    """Shortest paths over the visibility graph of every vertex, pair by pair: slow, plainly right."""
+    import itertools
+
+    import networkx as nx
+    from shapely.geometry import LineString
+
+    region = polygon.buffer(1e-3)
+    verts = [c for ring in [polygon.exterior, *polygon.interiors] for c in list(ring.coords)[:-1]]
+    nodes = [*points, *verts]
+    g = nx.Graph()
+    g.add_nodes_from(range(len(nodes)))
+    for i, j in itertools.combinations(range(len(nodes)), 2):
+        if nodes[i] == nodes[j] or region.covers(LineString([nodes[i], nodes[j]])):
+            g.add_edge(i, j, w=math.dist(nodes[i], nodes[j]))
+    out = np.zeros((len(points), len(points)))
+    for i in range(len(points)):
+        lengths = nx.single_source_dijkstra_path_length(g, i, weight="w")
+        for j in range(len(points)):
+            out[i, j] = lengths.get(j, math.inf)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shape=st.sampled_from(["L", "holed"]))
+def test_reflex_corners_agree_with_every_vertex(data: st.DataObject, shape: str) -> None:
+    polygon = L_SHAPE if shape == "L" else HOLED
+    x0, y0, x1, y1 = polygon.bounds
+    coords = st.tuples(st.floats(x0, x1), st.floats(y0, y1)).filter(lambda p: polygon.covers(Point(p)))
+    points = data.draw(st.lists(coords, min_size=2, max_size=5))
+    np.testing.assert_allclose(geodesic_lengths(polygon, points), _all_vertex_reference(polygon, points),
+                               rtol=0, atol=1e-9)
