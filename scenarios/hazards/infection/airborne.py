@@ -39,22 +39,24 @@ _CACHE_SIZE = 32
 
 @dataclass(frozen=True, slots=True)
 class AirField:
-    """Quanta concentration on a time grid.
+    """Quanta concentration on a time grid, kept as its running integral.
+
+    Only the integral is kept (doses need nothing else, and the mean
+    concentration over any interval is its difference over the interval's
+    length), which halves the memory of long runs.
 
     Attributes:
         dt_min: Grid step (minutes); grid point *k* is at ``k * dt_min``.
-        conc: [K+1, n_spaces] concentration at the grid points, quanta/m³.
         cum: [K+1, n_spaces] integral of the concentration from 0 to each grid
             point, quanta·h/m³.
     """
 
     dt_min: float
-    conc: np.ndarray
     cum: np.ndarray
 
     @property
     def n_bins(self) -> int:
-        return self.conc.shape[0] - 1
+        return self.cum.shape[0] - 1
 
 
 def emission_grid(space: np.ndarray, t0: np.ndarray, t1: np.ndarray, rate: np.ndarray, *,
@@ -153,11 +155,10 @@ def concentration(air: SpaceAir, emission: np.ndarray, dt_min: float) -> AirFiel
         The concentration field; spaces the emission never reaches stay zero.
     """
     n, k_bins = emission.shape
-    conc = np.zeros((k_bins + 1, n))
     cum = np.zeros((k_bins + 1, n))
     sources = np.flatnonzero(np.abs(emission).sum(axis=1) > 0)
     if sources.size == 0:
-        return AirField(dt_min, conc, cum)
+        return AirField(dt_min, cum)
     act = _reach(air, sources)
     dt_h = dt_min / _MIN_PER_H
     s = (emission[act] / air.volume[act, None])  # [a, K] quanta/(m³ h)
@@ -168,10 +169,9 @@ def concentration(air: SpaceAir, emission: np.ndarray, dt_min: float) -> AirFiel
         for i, j in enumerate(act):
             p1, g1, s1 = (float(x[0, 0]) for x in _propagators(np.array([[lam[i]]]), dt_h))
             c1 = lfilter([0.0, g1], [1.0, -p1], np.concatenate([s[i], [0.0]]))
-            conc[:, j] = c1
             integ = g1 * c1[:-1] + s1 * s[i]
             cum[1:, j] = np.cumsum(integ)
-        return AirField(dt_min, conc, cum)
+        return AirField(dt_min, cum)
     phi, gam, psi = _propagators(np.diag(lam) - tr, dt_h)
     c = np.zeros(act.size)
     ca = np.empty((k_bins + 1, act.size))
@@ -181,9 +181,8 @@ def concentration(air: SpaceAir, emission: np.ndarray, dt_min: float) -> AirFiel
         c = phi @ c + gs[k]
         ca[k + 1] = c
     integ = ca[:-1] @ gam.T + s.T @ psi.T
-    conc[:, act] = ca
     cum[1:, act] = np.cumsum(integ, axis=0)
-    return AirField(dt_min, conc, cum)
+    return AirField(dt_min, cum)
 
 
 def integral_between(field: AirField, space: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:

@@ -42,8 +42,8 @@ from scenarios.hazards.infection.ventilation import SpaceAir
 
 __all__ = ["CHUNK_MIN", "Attribution", "Exposure", "Route", "chunk", "expected_cases"]
 
-#: Presence rows are cut into pieces of at most this many minutes, so that
-#: attribution by day and onset of infectiousness within long stays are resolved.
+#: Presence rows are cut at every whole hour of the clock, so that attribution
+#: by hour and day and onset of infectiousness within long stays are resolved.
 CHUNK_MIN = 60.0
 _MIN_PER_DAY = 1440.0
 #: Secondary risks below this do not seed tertiary cases (saves work, changes nothing visible).
@@ -106,18 +106,24 @@ class Exposure:
 
 
 def chunk(pres: Presence, max_min: float = CHUNK_MIN) -> Presence:
-    """The same presence cut into pieces no longer than ``max_min``.
+    """The same presence cut at every multiple of ``max_min`` on the clock (whole hours by default).
 
-    >>> p = Presence(np.array([0]), np.array([3]), np.array([0.0]), np.array([150.0]), np.array([1], np.int8))
-    >>> chunk(p).t1.tolist()
-    [60.0, 120.0, 150.0]
+    Each piece then lies within one hour (and one day), so what is attributed
+    to its middle belongs to that hour.
+
+    >>> one = np.array([1])
+    >>> p = Presence(one, one, np.array([30.0]), np.array([150.0]), np.array([1], np.int8))
+    >>> chunk(p).t0.tolist(), chunk(p).t1.tolist()
+    ([30.0, 60.0, 120.0], [60.0, 120.0, 150.0])
     """
-    length = pres.t1 - pres.t0
-    n = np.maximum(np.ceil(length / max_min).astype(np.int64), 1)
+    first = np.floor(pres.t0 / max_min).astype(np.int64) + 1  # first cut after t0
+    last = np.ceil(pres.t1 / max_min).astype(np.int64) - 1  # last cut before t1
+    n = np.maximum(last - first + 1, 0) + 1
     idx = np.repeat(np.arange(pres.n), n)
-    k = np.arange(idx.size) - np.repeat(np.cumsum(n) - n, n)
-    t0 = pres.t0[idx] + k * max_min
-    t1 = np.minimum(t0 + max_min, pres.t1[idx])
+    j = np.arange(idx.size) - np.repeat(np.cumsum(n) - n, n)
+    cut = first[idx] + j  # the cut that ends piece j
+    t0 = np.where(j == 0, pres.t0[idx], (cut - 1) * max_min)
+    t1 = np.where(j == n[idx] - 1, pres.t1[idx], cut * max_min)
     return Presence(pres.person[idx], pres.space[idx], t0, t1, pres.kind[idx])
 
 
@@ -194,9 +200,8 @@ def expected_cases(
             f = _field(air, rows.take(own), np.full(int(own.sum()), source[p]), dt_min, n_bins)
             integ = integral_between(f, rows.space, rows.t0, rows.t1)
             dose_rows[:, j] = np.where(susceptible_row, breath[rows.person] * integ, 0.0)
-            scaled = AirField(dt_min, f.conc * means[j], f.cum * means[j])
-            mean_field = scaled if mean_field is None else AirField(dt_min, mean_field.conc + scaled.conc,
-                                                                    mean_field.cum + scaled.cum)
+            scaled = f.cum * means[j]
+            mean_field = AirField(dt_min, scaled if mean_field is None else mean_field.cum + scaled)
     dose_person = np.zeros((n_people, index.size))
     for j in range(index.size):
         dose_person[:, j] = np.bincount(rows.person, weights=dose_rows[:, j], minlength=n_people)

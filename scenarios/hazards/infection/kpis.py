@@ -144,13 +144,12 @@ def _risk_map(name: str, o: Outcome, space_ids: np.ndarray) -> pa.Table:
     conc: dict[tuple[int, int], float] = {}
     f = e.field
     if f is not None:
-        per_h = max(1, round(60.0 / f.dt_min))
-        n_h = f.n_bins // per_h
-        if n_h:
-            cum = f.cum[: n_h * per_h + 1: per_h]  # integral at whole hours
-            hourly = np.diff(cum, axis=0)  # [hours, spaces], quanta·h/m³ per hour
-            hh, ss = np.nonzero(hourly > 0)
-            conc = {(int(s_), int(h_)): float(hourly[h_, s_]) for h_, s_ in zip(hh, ss, strict=True)}
+        # grid points nearest to each whole hour (exact when the step divides an hour)
+        marks = np.unique(np.round(np.arange(0.0, f.n_bins * f.dt_min + 1e-9, 60.0) / f.dt_min).astype(int))
+        hours = np.diff(marks)[:, None] * f.dt_min / 60.0
+        hourly = np.diff(f.cum[marks], axis=0) / np.where(hours > 0, hours, 1.0)  # mean quanta/m³
+        hh, ss = np.nonzero(hourly > 0)
+        conc = {(int(s_), int(h_)): float(hourly[h_, s_]) for h_, s_ in zip(hh, ss, strict=True)}
     keys = sorted(set(conc) | set(hours_cases))
     c = np.array([conc.get(k, 0.0) for k in keys])
     return pa.table({

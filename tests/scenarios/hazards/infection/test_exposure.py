@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.hazards.infection.contact import Hygiene
 from scenarios.hazards.infection.exposure import Route, chunk, expected_cases
@@ -78,9 +80,15 @@ def test_emission_draws_spread_around_the_mean() -> None:
     assert exp.secondary_draws.min() < exp.secondary.sum() < exp.secondary_draws.max()
 
 
-def test_chunks_cover_the_rows_exactly() -> None:
-    pres, _ = _world()
-    c = chunk(pres, 45.0)
-    assert np.all(c.t1 - c.t0 <= 45.0 + 1e-9)
-    per = np.bincount(c.person, weights=c.t1 - c.t0)
-    assert per == pytest.approx(np.bincount(pres.person, weights=pres.t1 - pres.t0))
+@given(st.lists(st.tuples(st.floats(0, 5000), st.floats(0.01, 3000)), min_size=1, max_size=30),
+       st.sampled_from([45.0, 60.0]))
+@settings(max_examples=60, deadline=None)
+def test_chunks_cover_rows_exactly_within_clock_windows(rows: list[tuple[float, float]], m: float) -> None:
+    t0 = np.array([r[0] for r in rows])
+    t1 = t0 + np.array([r[1] for r in rows])
+    pres = Presence(np.arange(len(rows)), np.zeros(len(rows), np.int64), t0, t1, np.ones(len(rows), np.int8))
+    c = chunk(pres, m)
+    assert np.all(c.t1 > c.t0 - 1e-9)
+    assert np.all(np.floor(c.t0 / m + 1e-9) >= np.ceil(c.t1 / m - 1e-9) - 1)  # inside one window
+    per = np.bincount(c.person, weights=c.t1 - c.t0, minlength=len(rows))
+    assert per == pytest.approx(pres.t1 - pres.t0)
