@@ -9,7 +9,9 @@ operations scenario of one intervention from the infection scenario:
   ``arrive_h`` (a scheduled stream; in runs longer than a week the stream
   repeats weekly and those later patients are ordinary patients);
 - ``isolate`` gives those pathways isolation at triage on a room pool of
-  the isolation rooms (``room_use``), with an optional cohort pool;
+  the isolation rooms (``room_use``), with an optional cohort pool, and
+  (``care_in_room``) has their later steps held in the isolation room
+  instead of a cubicle of their own;
 - ``close_bay`` closes the places of the space the first index case is in
   at ``at_h`` (found in the baseline run: with the same random numbers the
   history up to the closure is the same) for the stated window plus deep
