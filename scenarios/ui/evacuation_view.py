@@ -34,7 +34,7 @@ from scenarios.ui.drill import DrillLevers, drill
 from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_table
 from scenarios.ui.jobs import Job
 from scenarios.ui.playback import Playback, Smoke, frame_figure, plan_picture
-from scenarios.ui.run_panel import follow, launch
+from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
 from scenarios.ui.stored import summary, table, tables_of
 
 __all__ = ["page"]
@@ -268,4 +268,6 @@ def page() -> None:
         launch("evac", [("drill", sc)])
     jobs = follow("evac", typical_s=TYPICAL_S)
     if jobs is not None:
+        if not matches("evac", [("drill", sc)]):
+            st.info(STALE_NOTE)
         _results(jobs[0])

@@ -90,7 +90,8 @@ def _source_panel() -> None:
                                   key="facility_upload")
             if up is not None and st.session_state.get("facility_upload_done") != up.file_id:
                 try:
-                    fac = facility_from_bytes(up.name, up.getvalue())
+                    with st.spinner(f"Reading {up.name}..."):
+                        fac = facility_from_bytes(up.name, up.getvalue())
                 except Exception as exc:  # the page boundary
                     st.error(f"Cannot open {up.name}: {readable_error(exc)}")
                 else:

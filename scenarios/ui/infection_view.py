@@ -29,7 +29,7 @@ from scenarios.ui.common import (
     readable_error,
 )
 from scenarios.ui.jobs import Job
-from scenarios.ui.run_panel import follow, launch
+from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
 from scenarios.ui.stored import replication_kpis, summary, table
 
 __all__ = ["page", "responses_table"]
@@ -186,4 +186,6 @@ def page() -> None:
         launch("inf", [("outbreak", sc)])
     jobs = follow("inf", typical_s=TYPICAL_S)
     if jobs is not None:
+        if not matches("inf", [("outbreak", sc)]):
+            st.info(STALE_NOTE)
         _results(jobs[0], st.session_state.get("inf_names", names))

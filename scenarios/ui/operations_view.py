@@ -34,7 +34,7 @@ from scenarios.ui.ops_charts import (
     utilisation_heatmap,
     waits_by_hour_figure,
 )
-from scenarios.ui.run_panel import follow, launch
+from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
 from scenarios.ui.stored import replication_kpis, summary, table, tables_of
 from scenarios.ui.whatif import Levers, apply, horizon, units_of
 
@@ -179,5 +179,7 @@ def page() -> None:
         launch("ops", runs)
     jobs = follow("ops", typical_s=TYPICAL_S)
     if jobs is not None:
+        if not matches("ops", runs):
+            st.info(STALE_NOTE)
         _results(jobs, base.run.target_h)
 

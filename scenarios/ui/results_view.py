@@ -10,6 +10,7 @@ of the selection to send to a colleague.
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from pathlib import Path
@@ -116,8 +117,9 @@ def page() -> None:
         c2.download_button("Download the HTML report", st.session_state["res_report"],
                            file_name="medtwin-report.html", mime="text/html", key="res_download_report")
     if len(chosen) == 1:
-        c3.download_button("Download the run (zip)", zip_run(root / chosen[0]), file_name=f"{chosen[0]}.zip",
-                           mime="application/zip", key="res_download_run")
+        # made only when clicked: a drill's trajectories can be tens of megabytes
+        c3.download_button("Download the run (zip)", functools.partial(zip_run, root / chosen[0]),
+                           file_name=f"{chosen[0]}.zip", mime="application/zip", key="res_download_run")
     runs = [Run(lb, summary(p), replication_kpis(p)) for lb, p in zip(labels, paths, strict=True)]
     groups = [g for g, (pattern, unit) in KPI_GROUPS.items() if len(compare(runs, pattern, unit))]
     if groups:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from scenarios.ui.common import results_root
-from scenarios.ui.jobs import Job, cancel, start, status
+from scenarios.ui.jobs import Job, cancel, run_folder, start, status
 
 if TYPE_CHECKING:
     from scenarios.base import ScenarioBase
 
-__all__ = ["POLL_S", "clear", "follow", "launch"]
+__all__ = ["POLL_S", "STALE_NOTE", "clear", "follow", "launch", "matches"]
 
 #: Seconds between two looks at the workers' status files.
 POLL_S = 0.25
@@ -39,6 +39,13 @@ def launch(name: str, runs: Sequence[tuple[str, ScenarioBase]]) -> None:
     clear(name)
     root = results_root()
     st.session_state[_key(name)] = [start(root, sc, label) for label, sc in runs]
+
+
+def matches(name: str, runs: Sequence[tuple[str, ScenarioBase]]) -> bool:
+    """Whether the runs under ``name`` are exactly ``runs`` (the page's current settings)."""
+    jobs: list[Job] = st.session_state.get(_key(name)) or []
+    root = results_root()
+    return [j.run_dir for j in jobs] == [run_folder(root, sc) for _, sc in runs]
 
 
 def clear(name: str) -> None:
@@ -98,3 +105,7 @@ def follow(name: str, *, typical_s: float | None = None) -> list[Job] | None:
     if all(s.state == "done" for _, s in finals):
         return jobs
     return None
+
+
+STALE_NOTE = ("The results below are not for the settings above (they were run before the settings "
+              "changed, or opened from the results history): press Run to see the current ones.")

@@ -56,3 +56,9 @@ def test_a_comparison_runs_and_shows_kpis_deltas_and_bottlenecks(app: AppTest, t
     assert not at.exception and len(registry(tmp_path / "results")) == 2
     assert [int(m.value.replace(",", "")) for m in at.metric
             if m.label == "patients after the warm-up"] == counts
+    # changing a lever after the run marks the results as not matching the settings
+    from scenarios.ui.run_panel import STALE_NOTE
+
+    assert STALE_NOTE not in [i.value for i in at.info]
+    at.number_input(key="v1_staff").set_value(3).run()
+    assert STALE_NOTE in [i.value for i in at.info]
