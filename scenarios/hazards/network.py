@@ -11,15 +11,18 @@ two nodes, or a node and the outside (index :data:`OUTSIDE`):
 - a small fabric leak of every space to ambient (:data:`FABRIC_LEAK_RATIO`), so that every
   node has a path to ambient pressure.
 
-Stairs and lifts are nodes like any other, joined to their landings through their doors;
-the shafts' vertical connection between storeys is not modelled (smoke does not travel up a
-stair core here): see ``docs/hazards.md``.
+Stairs and lifts are nodes like any other, joined to their landings through their doors, and
+each storey's stair (lift) space to the one above through a horizontal opening of
+:data:`STAIR_WELL_SHARE` (:data:`LIFT_SHAFT_SHARE`) of its footprint, kind ``SHAFT``: smoke rises
+in the core.
 
 The network is pure data built once per run from the immutable facility.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,7 +36,9 @@ __all__ = [
     "DOOR_HEIGHT",
     "DOOR_LEAK_AREA",
     "FABRIC_LEAK_RATIO",
+    "LIFT_SHAFT_SHARE",
     "OUTSIDE",
+    "STAIR_WELL_SHARE",
     "WALL_LEAK_RATIO",
     "Network",
     "OpeningKind",
@@ -51,6 +56,10 @@ DOOR_LEAK_AREA = 0.02
 WALL_LEAK_RATIO = 0.17e-3
 #: Leakage area per m^2 of floor to ambient: a regularisation so every node reaches ambient. [assumption]
 FABRIC_LEAK_RATIO = 1e-5
+#: Open share of a stair core's footprint between storeys (the well and the flights). [assumption]
+STAIR_WELL_SHARE = 0.3
+#: Open share of a lift shaft's footprint past the car. [assumption]
+LIFT_SHAFT_SHARE = 0.1
 #: Default air changes per hour where a space gives none (ASHRAE 170-2017 corridor, 2 total).
 DEFAULT_ACH = 2.0
 
@@ -63,6 +72,7 @@ class OpeningKind:
     WALL_LEAK = 2
     FABRIC_LEAK = 3
     VENT = 4
+    SHAFT = 5  # a stair well or lift shaft between storeys: ``a`` below, ``b`` above
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,14 @@ def build_network(facility: Facility, vents: Sequence[Vent] = (), *, wall_leaks:
         top = min(DOOR_HEIGHT, height[i], height[j])
         rows.append((i, j, OpeningKind.DOOR, d.width, 0.0, top, DOOR_LEAK_AREA, d.fire_door, d.smoke_door,
                      d.id))
+    cores = [(st.spaces, STAIR_WELL_SHARE) for st in facility.stairs]
+    cores += [(lf.spaces, LIFT_SHAFT_SHARE) for lf in facility.lifts]
+    for stack, share in cores:
+        for lo, hi in itertools.pairwise(stack):
+            i, j = ix[lo], ix[hi]
+            well = share * min(area[i], area[j])
+            rows.append((i, j, OpeningKind.SHAFT, math.sqrt(well), float(height[i]), float(height[i]), well,
+                         False, False, ""))
     for e in facility.exits:
         i = ix[e.space]
         top = min(DOOR_HEIGHT, height[i])

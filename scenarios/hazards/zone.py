@@ -28,7 +28,7 @@ One step (:func:`step`) of ``dt`` seconds:
    the boundary).
 
 This is a "two-zone-lite" network, not CFAST: no radiation between layers, no heating of the
-lower layer by the walls, no door-jet entrainment, no vertical flow in stair shafts.
+lower layer by the walls, no door-jet entrainment.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ MAX_SHARE = 0.5
 DP_REF = 1.0
 #: Volume flows below this are round-off, m^3/s (a millilitre per second).
 QUIET_FLOW = 1e-6
+#: Layer depth over which a shaft's flow shifts from one layer to the other, m.
+SKIM = 0.1
+#: Coefficient of Cooper's unstable exchange through a horizontal vent (Cooper 1989, NIST).
+COOPER = 0.055
 #: Horizontal slabs an opening is cut into for its buoyant exchange.
 SLABS = 10
 #: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
@@ -331,12 +335,18 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     src = np.where(up, net.a[k], far[k])
     dst = np.where(up, far[k], net.a[k])
     q = np.abs(flow[k])
-    span = net.soffit[k] - net.sill[k]
+    span = np.maximum(net.soffit[k] - net.sill[k], 1e-9)
     fu = np.clip((net.soffit[k] - np.maximum(z[src], net.sill[k])) / span, 0.0, 1.0)
+    # a shaft: upward flow leaves the lower space at its ceiling, downward flow the upper one at its floor
+    shaft = net.kind[k] == OpeningKind.SHAFT
+    depth = net.height[np.minimum(src, n - 1)] - z[src]
+    from_top = np.where(up, np.clip(depth / SKIM, 0.0, 1.0), 1.0 - np.clip(z[src] / SKIM, 0.0, 1.0))
+    fu = np.where(shaft, from_top, fu)
     fu = np.where(src == out, 0.0, fu)
     hot_to_upper = temp[UPPER, src] > temp[LOWER, dst] + 0.5
     move(src, np.full(src.size, UPPER), dst, np.where(hot_to_upper, UPPER, LOWER), q * fu * rho[UPPER, src])
     move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
+    _shafts(move, net, temp, rho)
     route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
     _apply(s, n, route, mass=np.concatenate(rate) * dt, temp=temp, frac=frac)
     # sources inside the network
@@ -349,6 +359,29 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     s.species_ledger["y_made"] += made.sum(axis=1) * dt
     _keep_layers(s, net)
     s.time += dt
+
+
+def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> None:
+    """Buoyant exchange up stair wells and lift shafts (Cooper's horizontal-vent flow).
+
+    Where the gas under the lower space's ceiling is lighter than the gas on the upper space's
+    floor, they swap at equal volume ``0.055 sqrt(g drho D^5 / rho)`` (m^3/s, D the opening's
+    equivalent diameter): warm smoke rises to the upper space, cool air sinks.
+    """
+    k = np.flatnonzero(net.kind == OpeningKind.SHAFT)
+    if not k.size:
+        return
+    lo, hi = net.a[k], net.b[k]
+    light, heavy = rho[UPPER, lo], rho[LOWER, hi]
+    live = heavy > light * (1 + 1e-6)
+    if not live.any():
+        return
+    k, lo, hi, light, heavy = k[live], lo[live], hi[live], light[live], heavy[live]
+    diameter = np.sqrt(4 * net.leak_area[k] / np.pi)
+    vol = COOPER * np.sqrt(GRAVITY * (heavy - light) * diameter ** 5 / (0.5 * (heavy + light)))
+    rises_to = np.where(temp[UPPER, lo] > temp[LOWER, hi] + 0.5, UPPER, LOWER)
+    move(lo, np.full(k.size, UPPER), hi, rises_to, vol * light)
+    move(hi, np.full(k.size, LOWER), lo, np.full(k.size, LOWER), vol * heavy)
 
 
 def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, target: np.ndarray,

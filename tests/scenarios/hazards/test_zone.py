@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scenarios.evacuation.testbeds import stair_tower
 from scenarios.hazards.cases import fm_nbs, single_room, ward
-from scenarios.hazards.network import build_network
+from scenarios.hazards.network import OpeningKind, build_network
 from scenarios.hazards.schema import FireSpec, Tenability, Vent
 from scenarios.hazards.smoke import Smoke
 from scenarios.hazards.zone import (
@@ -141,3 +142,25 @@ def test_pressure_solver_sheds_a_source_through_the_only_opening() -> None:
     assert math.isclose(flow.sum(), 2.0, rel_tol=1e-12)
     exit_share = flow[0] / flow.sum()
     assert exit_share > 0.99
+
+
+def test_smoke_rises_in_a_stair_core_and_the_balances_still_close() -> None:
+    """Fire in the ground-storey room of a four-storey stair tower (doors open): the stair fills
+    from the top storey down, every storey's room above gets smoke, and nothing is lost."""
+    fac = stair_tower(storeys=4)
+    net = build_network(fac)
+    assert (net.kind == OpeningKind.SHAFT).sum() == 3
+    s = new_state(net)
+    solver = PressureSolver(net)
+    open_ = np.ones(len(net.a), bool)
+    m0, e0 = float(s.m.sum()), float(s.e.sum())
+    for _ in range(300):
+        step(s, net, solver, open_, 1.0, fire=_fire(net.index("R0"), 300.0))
+    z = layer_height(s, net)
+    stairs = [net.index(f"S{k}") for k in range(4)]
+    assert z[stairs[3]] < z[stairs[2]] < z[stairs[1]]
+    assert layer_temperature(s)[UPPER, net.index("R3")] > 293.15 + 5
+    L = s.ledger
+    assert math.isclose(float(s.m.sum()) - m0, L["mass_in"] - L["mass_out"] + L["fuel"], abs_tol=1e-9 * m0)
+    assert math.isclose(float(s.e.sum()) - e0, L["energy_in"] - L["energy_out"] + L["heat"] - L["wall"],
+                        abs_tol=1e-9 * e0)
