@@ -5,8 +5,8 @@ step.  Neighbours are found with a cell list (cells as wide as the interaction
 cutoff, keyed by level, row and column), and each agent sums over its own
 neighbours, so the loop needs no scatter-adds and compiles to a few tight
 loops with numba.  The rules, their constants and their reasons are documented
-on :func:`agents.pedestrians.step_directions_speeds`; this module is only
-their arithmetic.  ``tests/agents/csm_reference.py`` holds the same rules
+in ``docs/evacuation.md`` and on ``step_directions_speeds`` of ``tests/agents/csm_calls.py``;
+this module is only their arithmetic.  ``tests/agents/csm_reference.py`` holds the same rules
 written as numpy pair arrays, and the tests check that both agree.
 """
 

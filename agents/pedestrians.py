@@ -22,10 +22,13 @@ through is free for the agent's clearance, otherwise the agent slides along
 the free axis or waits.  With ``dt = 0.05 s`` and speeds below 2 m/s a step
 is at most 0.1 m, one cell, so no move can skip over a wall.
 
-The step for all agents is one compiled call (:mod:`agents.csm_kernel`,
-numba): a cell list finds the neighbours within ``cutoff`` and each agent
-sums over its own, which keeps a 2,000-person room to about a millisecond a
-step.
+The step for all agents is one compiled call (:func:`agents.csm_kernel.csm_step`,
+numba), inside the evacuation model's compiled movement step
+(:func:`scenarios.evacuation.motion_kernel.plane_step`): a cell list finds the
+neighbours within ``cutoff`` and each agent sums over its own, which keeps a
+2,000-person room to about a millisecond a step.  This module holds the
+model's parameters (:class:`SpeedModel`); ``tests/agents/csm_calls.py`` calls
+the kernel with keyword arguments, for the tests of its rules.
 
 ``T`` is calibrated (not JuPedSim's default, which passes 2.3-2.4 P/s through
 a 1 m door) so that a 1 m exit passes about 1.3 P/s (IMO Test 4) and the
@@ -36,11 +39,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from agents.csm_kernel import YIELD_SPEED
 
-from agents.csm_kernel import YIELD_SPEED, csm_step, wall_move
-
-__all__ = ["YIELD_SPEED", "SpeedModel", "constrained_move", "step_directions_speeds"]
+__all__ = ["YIELD_SPEED", "SpeedModel"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,114 +77,3 @@ class SpeedModel:
         for name in ("strength", "range", "wall_strength", "wall_range", "cutoff"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name!r} must be > 0, got {getattr(self, name)}")
-
-
-def step_directions_speeds(
-    model: SpeedModel,
-    *,
-    pos: np.ndarray,
-    layer: np.ndarray,
-    radius: np.ndarray,
-    extra: np.ndarray,
-    desired: np.ndarray,
-    v0: np.ndarray,
-    wall_dist: np.ndarray,
-    wall_normal: np.ndarray,
-    group: np.ndarray | None = None,
-    priority: np.ndarray | None = None,
-    rng: np.random.Generator | None = None,
-    orient: np.ndarray | None = None,
-    yielder: np.ndarray | None = None,
-    unit: np.ndarray | None = None,
-    flip: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directions and speeds of all moving agents for one step.
-
-    Args:
-        model: Parameters.
-        pos: Positions (n, 2).
-        layer: Integer layer (level) of each agent; only agents on the same
-            layer interact.
-        radius: Body radius (n,).
-        extra: Extra length ahead and behind (n,), e.g. a bed's half length
-            beyond its half width.
-        desired: Desired unit directions (n, 2) from navigation.
-        v0: Desired (free) speeds (n,); 0 for agents that stand still.
-        wall_dist: Distance of each agent to the nearest wall (n,).
-        wall_normal: Unit vector away from the nearest wall (n, 2).
-        group: Target of each agent (n,); with ``priority`` breaks mutual blocking.
-        priority: Remaining distance to the target (n,). An agent is neither
-            pushed aside by, nor yields to, a neighbour of the same group that is farther from the
-            target than itself (on a tie within 5 cm, the lower index goes
-            first), so two people who each stand "ahead" of the other at a door
-            cannot block each other for ever.
-        rng: Generator for the direction noise (no noise without it).
-        orient: Unit vector of each agent's long axis (n, 2). ``extra`` counts
-            only along it: a bed is long ahead and behind, not beside, so two
-            beds pass side by side in a corridor. ``None``: in every direction.
-        yielder: Agents free to step aside (n,): walkers, moving or standing.
-        unit: Moving escorted units (n,) (beds, wheelchairs) that walkers give
-            way to: a yielder in a unit's path (ahead of it within 1.5 m of its
-            front, laterally within both half widths plus 0.3 m) and not already
-            walking the same way steps sideways, away from the unit's axis, and
-            forwards along it, at least at :data:`YIELD_SPEED`.  Without it a
-            nurse standing in a doorway and a bed leaving through it wait for
-            each other for ever.  A yielder who stands still (zero ``desired``,
-            e.g. waiting at a bedside) gives way in the same manner to anyone
-            walking at it, within :data:`STEP_ASIDE` of their front.
-        flip: Agents (n,) who try the other side when going round someone
-            (after being stuck for a while: people who get nowhere on one
-            side of a parked bed try the other).
-
-    Returns:
-        ``(e, v, fallback)``: unit directions (n, 2), speeds (n,) and the
-        direction to try when ``e`` is blocked by a wall (``desired``, or for a
-        yielder the way the unit is heading).
-    """
-    n = pos.shape[0]
-    noise = np.zeros((n, 2))
-    if rng is not None and model.noise > 0:
-        noise = rng.normal(0.0, model.noise, (n, 2))
-    none_b = np.zeros(n, bool)
-    flags = np.array([group is not None and priority is not None, orient is not None,
-                      yielder is not None and unit is not None, flip is not None])
-    params = np.array([model.strength, model.range, model.wall_strength, model.wall_range, model.cutoff,
-                       model.time_gap])
-    return csm_step(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(layer, dtype=np.int64),
-                    np.asarray(radius, dtype=np.float64), np.asarray(extra, dtype=np.float64),
-                    np.ascontiguousarray(desired, dtype=np.float64), np.asarray(v0, dtype=np.float64),
-                    np.asarray(wall_dist, dtype=np.float64),
-                    np.ascontiguousarray(wall_normal, dtype=np.float64),
-                    np.zeros(n, np.int64) if group is None else np.asarray(group, dtype=np.int64),
-                    np.zeros(n) if priority is None else np.asarray(priority, dtype=np.float64), noise,
-                    np.zeros((n, 2)) if orient is None else np.ascontiguousarray(orient, dtype=np.float64),
-                    none_b if yielder is None else np.asarray(yielder, dtype=np.bool_),
-                    none_b if unit is None else np.asarray(unit, dtype=np.bool_),
-                    none_b if flip is None else np.asarray(flip, dtype=np.bool_), params, flags)
-
-
-def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
-                     x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
-    """New positions after ``disp``, never entering a cell closer to a wall than ``clearance``.
-
-    A move is accepted if the end cell and, for a diagonal move, both cells
-    beside it are free; otherwise the agent slides along x or y, then tries
-    ``fallback`` (e.g. the plain navigation direction, when neighbours push
-    it into a door jamb) and its slides, or stays.
-    Displacements must be shorter than one cell ``h``.
-
-    Args:
-        pos: Positions (n, 2) on one level.
-        disp: Intended displacements (n, 2).
-        free: Wall-distance raster of the level (lower bound, m).
-        clearance: Required wall distance per agent (n,).
-        x0, y0, h: Raster origin and cell size.
-
-    Returns:
-        The accepted positions (n, 2).
-    """
-    p = np.ascontiguousarray(pos, dtype=np.float64)
-    fb = np.zeros_like(p) if fallback is None else np.ascontiguousarray(fallback, dtype=np.float64)
-    return wall_move(p, np.ascontiguousarray(disp, dtype=np.float64), free,
-                     np.asarray(clearance, dtype=np.float64), float(x0), float(y0), float(h), fb,
-                     fallback is not None)

@@ -11,8 +11,9 @@ Per door (:class:`DoorTurns`) and per step (:func:`turns`):
 * people walking to a door (their route option) within :data:`APPROACH` m of it (field
   distance) or in its band (:attr:`agents.navigation.LevelGrid.door_cells`) come from the side
   they count in (the space they are leaving);
-* with people from one side only, or a door wide enough for the widest of each side to pass
-  each other (:data:`DOOR_BOUNDARY` kept free at each jamb), nobody waits;
+* with people from one side only, or a door wide enough for two lanes each way (:data:`TWO_WAY`
+  times the widths of the widest of each side, :data:`DOOR_BOUNDARY` kept free at each jamb),
+  nobody waits;
 * with people of both sides in the band, the side of the one nearest the far end of the band
   goes (evacuees before staff on their way to a patient); the others in the band back out of
   it (:data:`BACK_OUT`) and the rest of their side waits;
@@ -35,8 +36,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["APPROACH", "BACK_OUT", "BACK_OUT_SPEED",
-           "GO", "TURN_AFTER", "WAIT", "DoorTurns", "band_doors", "turns"]
+__all__ = [
+    "APPROACH",
+    "BACK_OUT",
+    "BACK_OUT_SPEED",
+    "GO",
+    "TURN_AFTER",
+    "TWO_WAY",
+    "WAIT",
+    "DoorTurns",
+    "band_doors",
+    "turns",
+]
 
 #: Field distance (m) to a door's far band within which a person takes part in the door's turns
 #: (at least the distance a waiting bed keeps from the door, see :data:`WAIT_GAP`).
@@ -48,6 +59,11 @@ WAIT_GAP = 0.5
 #: ``shared/reference/evacuation.md``): two people pass each other in a door only if their
 #: widths fit into its width less twice this.
 DOOR_BOUNDARY = 0.15
+#: Counter-flow through a door goes on without turns only where the door's width less its
+#: boundary layers holds this many times the widths of the widest person of each side: one
+#: lane each way is not enough for crowds (an assumption: staff coming up a stair met the crowd
+#: going down at the 1.2 m landing door of the day drill and both sides stood for minutes).
+TWO_WAY = 2.0
 #: Seconds a side waits at a door while the other side passes before it gets the turn.
 TURN_AFTER = 5.0
 #: Codes of :func:`turns`: walk on, wait (stand), back out of the doorway.
@@ -144,7 +160,8 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
     one_way = bool((sides == first).all())
     if not one_way:
         other = sides != first
-        one_way = bool(width[grp[~other]].max() + width[grp[other]].max() <= door_width - 2 * DOOR_BOUNDARY)
+        widest = width[grp[~other]].max() + width[grp[other]].max()
+        one_way = bool(TWO_WAY * widest <= door_width - 2 * DOOR_BOUNDARY)
     if one_way:
         dt.turn[d] = first
         dt.waiting_since[d] = np.nan

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.pedestrians import SpeedModel, constrained_move, step_directions_speeds
+from agents.pedestrians import SpeedModel
+from tests.agents.csm_calls import constrained_move, step_directions_speeds
 from tests.agents.csm_reference import reference_move, reference_step
 
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.pedestrians import constrained_move, step_directions_speeds
 from scenarios.evacuation.doorways import BACK_OUT, BACK_OUT_SPEED, WAIT
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
 from scenarios.evacuation.params import DETOUR_PENALTY, LINK_REACH, ON_PLANE, PATIENCE, State
 from scenarios.evacuation.routes import CONGESTION_WEIGHT
+from tests.agents.csm_calls import constrained_move, step_directions_speeds
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel

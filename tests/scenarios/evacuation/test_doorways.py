@@ -58,11 +58,11 @@ def test_beds_meeting_head_on_in_a_door_take_turns() -> None:
 
 
 def _codes(dt: DoorTurns, t: float, side: list[int], band: list[bool], dist: list[float], *,
-           width: float = 0.4) -> list[int]:
+           width: float = 0.4, door: float = 1.0) -> list[int]:
     n = len(side)
     return turns(dt, t, walkers=np.arange(n), door=np.zeros(n, np.int64), in_band=np.array(band),
                  side=np.array(side), dist=np.array(dist), evacuee=np.ones(n, bool), width=np.full(n, width),
-                 reach=np.full(n, 0.2), unit=np.zeros(n, bool), door_width=np.array([1.0])).tolist()
+                 reach=np.full(n, 0.2), unit=np.zeros(n, bool), door_width=np.array([door])).tolist()
 
 
 def test_turns() -> None:
@@ -77,5 +77,6 @@ def test_turns() -> None:
     dt = DoorTurns.empty(1)
     assert _codes(dt, 0.0, [0, 1], [False, False], [1.0, 1.0]) == [GO, WAIT]
     assert _codes(dt, TURN_AFTER, [0, 1], [False, False], [1.0, 1.0]) == [WAIT, GO]
-    # A door wide enough for both to pass each other needs no turns.
-    assert _codes(DoorTurns.empty(1), 0.0, [0, 1], [True, True], [0.5, 0.2], width=0.3) == [GO, GO]
+    # A door wide enough for two lanes each way needs no turns; one lane each way is not enough.
+    assert _codes(DoorTurns.empty(1), 0.0, [0, 1], [True, True], [0.5, 0.2], door=2.0) == [GO, GO]
+    assert _codes(DoorTurns.empty(1), 0.0, [0, 1], [True, True], [0.5, 0.2], door=1.2) == [BACK_OUT, GO]
