@@ -11,8 +11,9 @@ holds one replication; later ones are sized from what the first ones took, so
 a batch lasts about :data:`TARGET_BATCH_S` (per-task overhead stays small next
 to the work) and holds at most :data:`MAX_BATCH_BYTES` of tables (memory stays
 bounded).  Batching never changes results: each replication draws from its
-own stream.  A batch whose worker process died is run again, up to
-:data:`MAX_ATTEMPTS` times in all; a replication that raises is a failed
+own stream.  The replications of a batch whose worker process died are run
+again one by one, alone, and one that kills its worker :data:`MAX_ATTEMPTS`
+times that way is recorded as failed; a replication that raises is a failed
 outcome with its traceback (:func:`scenarios.replicate.attempt_batch`), and an
 error of the scenario itself (:class:`~scenarios.errors.ScenarioError`) stops
 the run.
@@ -40,7 +41,7 @@ __all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "MAX_ATTEMPTS", "Job", "execute"]
 BACKENDS = ("local", "dask")
 #: Seconds to wait for a Dask scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT_S = 5.0
-#: Runs of a batch whose worker died, in all, before its replications are recorded as failed.
+#: Times a replication may kill its worker when run alone before it is recorded as failed.
 MAX_ATTEMPTS = 3
 #: Wall time a batch should take once replication times are known.
 TARGET_BATCH_S = 0.5
@@ -161,19 +162,24 @@ class _Loky:
     def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
         from joblib.externals.loky import get_reusable_executor
 
-        ex = get_reusable_executor(max_workers=self._workers)
-        return ex.submit(attempt_batch, job.run_replication, job.scenario, job.facility, job.seed, work)
+        args = (attempt_batch, job.run_replication, job.scenario, job.facility, job.seed, work)
+        try:
+            return get_reusable_executor(max_workers=self._workers).submit(*args)
+        except RuntimeError:  # the pool broke since it was handed out: a fresh one takes the work
+            return get_reusable_executor(max_workers=self._workers, kill_workers=True).submit(*args)
 
     def wait(self, futures: list[Any]) -> list[Any]:
         done, _ = cf.wait(futures, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
         return list(done)
 
     def result(self, future: Any) -> list[Outcome]:
-        from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
-
         try:
             out: list[Outcome] = future.result()
-        except (TerminatedWorkerError, BrokenProcessPool, cf.CancelledError) as exc:
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            # attempt_batch catches every error of a replication, so anything else
+            # is the pool's: a worker died, the pool broke or a result could not be sent.
             raise _WorkerLost(f"{type(exc).__name__}: {exc}") from None
         return out
 
@@ -212,14 +218,18 @@ class _Dask:
 
     def result(self, future: Any) -> list[Outcome]:
         from distributed import KilledWorker
-        from distributed.comm.core import CommClosedError
 
         try:
             out: list[Outcome] = future.result()
         except KilledWorker as exc:
             # The scheduler already ran it again on other workers: give up on these replications.
             raise _GaveUp(f"the workers running it died repeatedly ({exc})") from None
-        except (CommClosedError, cf.CancelledError, OSError) as exc:
+        except ScenarioError:
+            raise
+        except Exception as exc:  # lost contact with the worker, or a result that could not be sent
+            # A dead worker may take the scattered facility with it ("lost dependencies"):
+            # send it again with the next batch.
+            self._scattered.clear()
             raise _WorkerLost(f"{type(exc).__name__}: {exc}") from None
         return out
 
@@ -330,10 +340,21 @@ def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
 
 def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
           should_stop: ShouldStop | None) -> None:
+    """Keep the workers busy; hand outcomes over; run the batches of a dead worker again.
+
+    A local pool loses every batch in flight when one worker dies, so a lost
+    batch is not blamed at once: its replications become *suspects*, each run
+    again alone (nothing else in flight).  Only a suspect that kills its
+    worker while alone counts an attempt, so the replication that crashes
+    workers is recorded as failed after :data:`MAX_ATTEMPTS` and the innocent
+    ones it took down with it are not.
+    """
     # In this process a batch costs nothing to send: run one replication at a
     # time, so each is stored (and progress shown) as soon as it finishes.
     batcher = _Batcher(jobs, workers, max_size=1 if isinstance(pool, _InProcess) else None)
-    pending: dict[Any, tuple[Job, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
+    Work = tuple[tuple[int, tuple[int, ...]], ...]
+    pending: dict[Any, tuple[Job, Work, int, bool]] = {}
+    suspects: list[tuple[Job, Work, int]] = []
     stop = should_stop or (lambda: False)
     try:
         while True:
@@ -341,22 +362,29 @@ def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
                 pool.cancel(list(pending))
                 raise RunCancelled("run cancelled; finished replications are kept and --resume "
                                    "continues from them")
-            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (nxt := batcher.next()) is not None:
-                job, work = nxt
-                pending[pool.submit(job, work)] = (job, work, 1)
-                if isinstance(pool, _InProcess):
-                    break  # ran already: hand it over before cutting the next batch
+            if suspects:
+                if not pending:
+                    job, work, attempts = suspects.pop(0)
+                    pending[pool.submit(job, work)] = (job, work, attempts, True)
+            else:
+                while len(pending) < workers * IN_FLIGHT_PER_WORKER and (nxt := batcher.next()) is not None:
+                    job, work = nxt
+                    pending[pool.submit(job, work)] = (job, work, 0, False)
+                    if isinstance(pool, _InProcess):
+                        break  # ran already: hand it over before cutting the next batch
             if not pending:
                 return
             for fut in pool.wait(list(pending)):
-                job, work, attempts = pending.pop(fut)
+                job, work, attempts, alone = pending.pop(fut)
                 try:
                     outcomes = pool.result(fut)
                 except _WorkerLost as exc:
-                    if attempts < MAX_ATTEMPTS:
-                        pending[pool.submit(job, work)] = (job, work, attempts + 1)
+                    tried = attempts + 1 if alone else attempts
+                    if tried < MAX_ATTEMPTS:
+                        suspects += [(job, (item,), tried) for item in work]
                         continue
-                    outcomes = _failed(job, work, f"its worker died {attempts} times (last: {exc})")
+                    outcomes = _failed(job, work, f"its worker died {tried} times when run alone "
+                                                  f"(last: {exc})")
                 except _GaveUp as exc:
                     outcomes = _failed(job, work, str(exc))
                 for o in outcomes:

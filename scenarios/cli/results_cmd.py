@@ -27,15 +27,30 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cmds = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
-    ls = cmds.add_parser("list", help="every run under a results folder (damaged ones named)")
+
+    def action(name: str, help: str, description: str, examples: str) -> argparse.ArgumentParser:
+        return cmds.add_parser(name, help=help, description=description, epilog=f"examples:\n{examples}",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    ls = action("list", "every run under a results folder (damaged ones named)",
+                "One line per run (sweep variants with their levers), newest first; a damaged run folder "
+                "is named on stderr and the others are still listed (exit 1 if any is damaged).",
+                "  medtwin results list results/\n  medtwin results list results/exam --json")
     ls.add_argument("root", type=Path, help="results folder, sweep folder or run folder")
     ls.add_argument("--json", action="store_true", help="print rows as JSON")
     ls.set_defaults(handler=_list)
-    show = cmds.add_parser("show", help="one run: manifest and KPI summary")
+    show = action("show", "one run: manifest and KPI summary",
+                  "A run's scenario, seed, replications and failures, and every KPI with its 95 % interval.",
+                  "  medtwin results show results/nelson\n  medtwin results show results/exam/v001 --json")
     show.add_argument("run", type=Path, help="run folder")
     show.add_argument("--json", action="store_true", help="print the summary as JSON")
     show.set_defaults(handler=_show)
-    cmp_ = cmds.add_parser("compare", help="KPI differences between runs or a sweep's variants, with CIs")
+    cmp_ = action("compare", "KPI differences between runs or a sweep's variants, with CIs",
+                  "Each run minus the baseline on each --kpi, with its confidence interval: paired when the "
+                  "runs share random streams (a sweep's common random numbers), Welch's otherwise; --rank "
+                  "orders the runs and marks those that cannot be told from the best.",
+                  "  medtwin results compare results/exam --kpi wait.non_trauma.examination --rank\n"
+                  "  medtwin results compare results/base results/extra_nurse --kpi los.ed.mean")
     cmp_.add_argument("runs", type=Path, nargs="+", help="run folders, or a sweep folder (all its variants)")
     cmp_.add_argument("--kpi", required=True, action="append", help="KPI name (repeat for several)")
     cmp_.add_argument("--baseline", type=int, default=0,
@@ -44,7 +59,11 @@ def register(sub: Any) -> None:
     cmp_.add_argument("--higher-is-better", action="store_true", help="rank larger values first")
     cmp_.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     cmp_.set_defaults(handler=_compare)
-    rep = cmds.add_parser("report", help="a self-contained HTML report to send to colleagues")
+    rep = action("report", "a self-contained HTML report to send to colleagues",
+                 "One HTML file with no scripts and nothing fetched: KPIs by variant with intervals, "
+                 "differences, waits by hour, utilisation heat maps, evacuation curves, RSET/ASET.",
+                 "  medtwin results report results/exam --out exam_report.html\n"
+                 "  medtwin results report results/a results/b --out ab.html --kpi util.exam_room")
     rep.add_argument("runs", type=Path, nargs="+", help="run folders, or a sweep folder")
     rep.add_argument("--out", type=Path, required=True, help="HTML file to write")
     rep.add_argument("--kpi", action="append", default=None, help="KPI to tabulate (default: the usual ones)")

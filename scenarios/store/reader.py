@@ -8,6 +8,7 @@ if need be (each replication is one row group).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -89,10 +90,15 @@ class StoredRun:
         """The ``kpis.json`` contents (``summary`` and ``replications``)."""
         return read_json(self.path / KPIS)
 
-    @property
+    @cached_property
     def summary(self) -> dict[str, Any]:
-        """KPI summary across replications (means with confidence intervals)."""
-        s: dict[str, Any] = self.kpi_file.get("summary", {})
+        """KPI summary across replications (means with confidence intervals).
+
+        JSON has no NaN, so the store writes a missing number (a half-width
+        of one replication, a wait nobody had) as null; it is read back as NaN,
+        as the run produced it.
+        """
+        s: dict[str, Any] = _nan_for_null(self.kpi_file.get("summary", {}))
         return s
 
     def replication_kpis(self) -> dict[int, dict[str, float]]:
@@ -131,6 +137,21 @@ class StoredRun:
         """Done replications with their KPIs; tables are read when accessed."""
         return [Replication(index=i, kpis=k, tables=StoredTables(self.path, self.tables, i))
                 for i, k in sorted(self.replication_kpis().items())]
+
+
+def _nan_for_null(x: Any) -> Any:
+    """``x`` with every null inside a mapping or list read as NaN.
+
+    >>> _nan_for_null({"a": {"mean": 1.0, "half_width": None}, "b": [None, "x"]})
+    {'a': {'mean': 1.0, 'half_width': nan}, 'b': [nan, 'x']}
+    """
+    if x is None:
+        return math.nan
+    if isinstance(x, dict):
+        return {k: _nan_for_null(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_nan_for_null(v) for v in x]
+    return x
 
 
 def open_run(path: str | Path) -> StoredRun:

@@ -6,6 +6,7 @@ returns one small table.  Switches, all off by default:
 * ``fail_on``: replication indices that raise ``ZeroDivisionError``;
 * ``die_once``: a marker file; the first replication to find it missing
   creates it and kills its worker process (``os._exit``);
+* ``die_on``: replication indices that kill their worker every time;
 * ``calls``: a folder where every replication run leaves a file, to count runs;
 * ``gate`` / ``block_from``: replications from ``block_from`` on wait until
   the ``gate`` file exists (lets a test kill a run half-way);
@@ -42,6 +43,7 @@ class ToyScenario(ScenarioBase):
     draws: int = Field(default=50, ge=1)
     fail_on: tuple[int, ...] = ()
     die_once: str | None = None
+    die_on: tuple[int, ...] = ()
     calls: str | None = None
     gate: str | None = None
     block_from: int | None = None
@@ -54,6 +56,8 @@ def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) 
     if scenario.die_once and not Path(scenario.die_once).exists():
         Path(scenario.die_once).touch()
         os._exit(3)
+    if index in scenario.die_on:
+        os._exit(4)
     if scenario.block_from is not None and index >= scenario.block_from:
         while not Path(str(scenario.gate)).exists():
             time.sleep(0.02)

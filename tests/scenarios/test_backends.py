@@ -55,6 +55,15 @@ def test_a_dying_local_worker_is_replaced_and_its_replications_run_again(
     assert _kpis(res) == _kpis(in_process)
 
 
+def test_a_replication_that_always_kills_its_worker_is_recorded_failed(
+    in_process: Results, tmp_path: Path
+) -> None:
+    res = run(toy(replications=REPLICATIONS, die_on=(2,)), facility=FAKE_FACILITY,  # type: ignore[arg-type]
+              n_jobs=2, out=tmp_path / "r")
+    assert list(res.failed) == [2] and "worker died 3 times" in res.failed[2]
+    assert _kpis(res) == [k for i, k in enumerate(_kpis(in_process)) if i != 2]
+
+
 def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler: str,
                                              tmp_path: Path) -> None:
     res = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]

@@ -241,3 +241,12 @@ def test_replications_are_written_as_they_finish_not_held(tmp_path: Path) -> Non
     t = pq.read_table(tmp_path / "p" / "t.parquet")
     assert t["replication"].to_pylist() == sorted(t["replication"].to_pylist())
     assert t.num_rows == 10 * 100_000 and not parts.exists()
+
+
+def test_missing_numbers_round_trip_as_nan(toy_kind: Kind, tmp_path: Path) -> None:
+    # one replication has no interval: stored as JSON null, read back as NaN (reports format NaN)
+    import math
+
+    res = run(toy(replications=1), facility=FAKE_FACILITY, out=tmp_path / "one")  # type: ignore[arg-type]
+    assert json.loads((tmp_path / "one" / "kpis.json").read_text())["summary"]["mean"]["half_width"] is None
+    assert math.isnan(res.kpis["mean"]["half_width"]) and res.kpis["mean"]["n"] == 1
