@@ -27,7 +27,7 @@ from lidar.polygons import shared_wall_length as _wall_length
 from lidar.report import ExtractionReport
 
 __all__ = ["PROVISIONAL_EXIT_WIDTH", "connect_openings", "keep_reachable", "make_spaces", "provisional_exit",
-           "side_label", "uncertain_kinds"]
+           "side_label", "uncertain_kinds", "undo_leaks"]
 
 
 def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
@@ -64,6 +64,36 @@ def side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float, avoid: i
         if v and v != avoid:
             return v
     return 0
+
+
+def undo_leaks(grid: Grid, labels: np.ndarray, openings: list[Opening], max_width: float) -> np.ndarray:
+    """Give back the cells a region grew through a door into the space beyond it.
+
+    Growing from seeds can carry one room's label a few decimetres through
+    its doorway; the two spaces then share only a sliver of wall and the door
+    cannot be placed.  Within 1.2 m beyond an opening, cells carrying the near
+    side's label, where the far side's own region lies further out, go to it.
+    """
+    out = labels.copy()
+    c = grid.cell
+    for o in openings:
+        if o.width > max_width:
+            continue
+        near = side_label(grid, out, o, 1.0)
+        if not near or near != side_label(grid, out, o, -1.0):
+            continue
+        u, n = np.asarray(o.direction), np.asarray(o.normal)
+        for sgn in (1.0, -1.0):
+            far = side_label(grid, out, o, sgn, avoid=near)
+            if not far:
+                continue
+            s = np.arange(-o.width / 2 - 0.05, o.width / 2 + 0.05 + 1e-9, c / 2)
+            t = np.arange(max(o.depth / 2, 0.1), max(o.depth / 2, 0.1) + 1.2, c / 2)
+            xy = (np.asarray(o.centre) + s[:, None, None] * u + sgn * t[None, :, None] * n).reshape(-1, 2)
+            i, j = grid.cells(xy)
+            leak = out[i, j] == near
+            out[i[leak], j[leak]] = far
+    return out
 
 
 def connect_openings(lid: str, openings: list[Opening], grid: Grid, labels: np.ndarray, raw: np.ndarray, *,

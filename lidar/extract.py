@@ -31,6 +31,7 @@ from lidar.assembly import (
     provisional_exit,
     side_label,
     uncertain_kinds,
+    undo_leaks,
 )
 from lidar.closed_doors import detect_closed_doors
 from lidar.cores import StoreySpaces, find_cores
@@ -285,6 +286,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
         seg = segment_rooms(interior, barrier, floor | ceil, cell, opt)
     seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
+    seg = Segmentation(undo_leaks(grid, seg.labels, openings, opt.door_max_width), seg.widths)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
         # Straighten at least the staircase of the cells (coarse grids for sparse scans).
         polys = region_polygons(seg.labels, grid, max(opt.simplify, 1.5 * cell))
