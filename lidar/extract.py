@@ -310,6 +310,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         report.warn(f"level {lid}: corridor or room uncertain for {'; '.join(unsure)}")
     kept = {s.id for s in spaces}
     dropped = [s for s in every if s.id not in kept]
+    # Doors among the spaces left out go with them (a door must join two spaces of the file).
+    doors = [d for d in doors if set(d.spaces) <= kept]
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
                        cols.fill(f - 0.15, st.ceiling + 0.15) > 0, cols.fill(f + 0.15, f + 0.9) > 0,
                        pts[in_band, :2])

@@ -143,3 +143,22 @@ def test_uncertain_corridor_or_room_calls_are_named() -> None:
     notes = uncertain_kinds([hall, near, clear, *rooms], doors, ExtractOptions())
     assert [n.split(" ")[0] for n in notes] == ["H", "N"]
     assert "joining 3" in notes[0] and "near the corridor threshold" in notes[1]
+
+
+def test_spaces_left_out_take_their_doors_with_them(rng: np.random.Generator) -> None:
+    """Two rooms joined to each other but to nothing else are left out, and so is their door."""
+    from shapely.geometry import box
+
+    from facility.model import Door, Space
+
+    spaces, doors, exits, lv = office_floor(2)
+    pair = [Space(id=f"P{i}", level="L0", kind=SpaceKind.ROOM, polygon=box(9.0 + 4 * i, -5, 13.0 + 4 * i, 0))
+            for i in range(2)]
+    fac = Facility(name="island", levels=(lv,), spaces=(*spaces, *pair),
+                   doors=(*doors, Door(id="PD", spaces=("P0", "P1"), at=(13.0, -2.5), width=1.0)),
+                   exits=tuple(exits))
+    ex = extract(synthesize(fac, rng=rng, options=SynthOptions(spacing=0.06, clutter_per_m2=0.0)))
+    ids = {s.id for s in ex.facility.spaces}
+    assert all(set(d.spaces) <= ids for d in ex.facility.doors)
+    assert not [i for i in validate(ex.facility) if i.severity == "error"]
+    assert any("left out" in w for w in ex.report.warnings)
