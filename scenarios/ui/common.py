@@ -84,16 +84,18 @@ def known_facilities() -> dict[str, str]:
     """The buildings this session has used: facility key -> label (the sample first)."""
     ensure_session()
     seen: dict[str, str] = st.session_state.setdefault("facilities_seen", {})
-    out = {SAMPLE: "Sample general hospital (built in)"}
+    out = {SAMPLE: "the built-in sample"}
     start = st.session_state.get("facility_start")
     if start:
-        out[str(start)] = f"{Path(start).name} (opened with the app)"
+        out[str(start)] = f"{Path(start).name}, opened with the app"
     out.update(seen)
     return out
 
 
-def keep_facility(facility: Facility) -> Path:
+def keep_facility(facility: Facility, source: str | None = None) -> Path:
     """Save ``facility`` under the store, named by its content, and return the path.
+
+    ``source`` (the uploaded file's or scan's name) labels it in the session's list of buildings.
 
     The same building saved twice gives the same file, so scenarios naming it
     hash the same and their cached runs are found again.
@@ -108,7 +110,7 @@ def keep_facility(facility: Facility) -> Path:
 
         save(facility, path)
     edits = facility.metadata.get("edits") or []
-    label = facility.name + (f" (variant: {'; '.join(edits)})" if edits else " (uploaded)")
+    label = f"variant: {'; '.join(edits)}" if edits else f"opened from {source or 'an upload'}"
     st.session_state.setdefault("facilities_seen", {})[str(path)] = label
     return path
 

@@ -23,6 +23,7 @@ from scenarios.ui.common import (
     current_facility,
     facility_key,
     keep_facility,
+    known_facilities,
     load_facility,
     plural,
     readable_error,
@@ -70,9 +71,9 @@ def level_plan(fkey: str, level: str) -> go.Figure:
     return labelled_plan(load_facility(fkey), level)
 
 
-def _use_facility(facility: Facility) -> None:
+def _use_facility(facility: Facility, source: str | None = None) -> None:
     """Make ``facility`` the session's building (saved under the store, named by content)."""
-    st.session_state["facility_path"] = str(keep_facility(facility))
+    st.session_state["facility_path"] = str(keep_facility(facility, source))
     st.session_state.pop("route_result", None)
     st.session_state.pop("level", None)
 
@@ -96,7 +97,7 @@ def _source_panel() -> None:
                     st.error(f"Cannot open {up.name}: {readable_error(exc)}")
                 else:
                     st.session_state["facility_upload_done"] = up.file_id
-                    _use_facility(fac)
+                    _use_facility(fac, up.name)
                     st.rerun()
         else:
             _scan_panel()
@@ -136,7 +137,7 @@ def _scan_panel() -> None:
         st.warning(w)
     st.plotly_chart(labelled_plan(fac, fac.levels[0].id, height=420), key="scan_preview")
     if st.button("Use this facility", key="use_extraction"):
-        _use_facility(fac)
+        _use_facility(fac, name)
         st.session_state.pop("extraction", None)
         st.rerun()
 
@@ -261,7 +262,7 @@ def page() -> None:
     facility = current_facility()
     st.title("Facility")
     key = facility_key()
-    where = "the built-in sample" if key == SAMPLE else Path(key).name
+    where = "the built-in sample" if key == SAMPLE else known_facilities().get(key, Path(key).name)
     st.caption(f"{facility.name} ({where}): {plural(len(facility.levels), 'level')}, "
                f"{plural(facility.total_beds, 'bed')}. Hover a space for its use, beds and compartment.")
     _source_panel()

@@ -21,6 +21,10 @@ __all__ = ["labelled_plan", "route_levels"]
 
 #: Rooms smaller than this (m²) are too small to carry a readable name at building scale.
 MIN_LABEL_AREA = 12.0
+#: Width (px) a plan is usually drawn at in the app, and of one character of a room name
+#: (9 px font): a name wider than its room at that scale is left out, not drawn over the next.
+PLAN_WIDTH_PX = 850.0
+CHAR_WIDTH_PX = 5.5
 ROOM_FONT = {"size": 9, "color": "#333333"}
 COMPARTMENT_FONT = {"size": 13, "color": "#b00020"}
 
@@ -51,7 +55,10 @@ def labelled_plan(facility: Facility, level: str, *, route: Route | None = None,
     fig = plan_figure_plotly(facility, level, route=route, height=height)
     if not names:
         return fig
-    rooms = [s for s in facility.spaces_on(level) if s.area >= MIN_LABEL_AREA and (s.name or s.use)]
+    x0, _, x1, _ = facility.level_outline[level].bounds
+    m_per_char = (x1 - x0) / PLAN_WIDTH_PX * CHAR_WIDTH_PX
+    rooms = [s for s in facility.spaces_on(level) if s.area >= MIN_LABEL_AREA and (s.name or s.use)
+             and len(s.name or s.use or s.id) * m_per_char < s.polygon.bounds[2] - s.polygon.bounds[0]]
     if rooms:
         pts = [s.polygon.representative_point() for s in rooms]
         fig.add_trace(go.Scatter(
