@@ -358,6 +358,7 @@ def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
         assert door is not None
         car_w, car_d = _car_size(points, storeys[k_open].storey, car.polygon, door.at)
         ids: list[str] = []
+        stops: list[tuple[int, Space, Door | None]] = []
         for k, s, is_shut, own_door in stack:
             if is_shut and own_door is None:
                 d = _landing_door(storeys[k], s, door)
@@ -366,13 +367,18 @@ def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
                                  f"landing door seen open on level {storeys[k_open].level}; that stop was "
                                  "left out")
                     continue
-                add.setdefault(k, []).append(replace(s, kind=SpaceKind.LIFT, use="lift"))
-                new_doors.setdefault(k, []).append(d)
+                stops.append((k, s, d))
             else:
-                marked.setdefault(k, set()).add(s.id)
+                stops.append((k, s, None))
             ids.append(s.id)
         if len(ids) < 2:
-            continue
+            continue  # a single stop is no lift: its space stays as it was
+        for k, s, d in stops:
+            if d is None:
+                marked.setdefault(k, set()).add(s.id)
+            else:
+                add.setdefault(k, []).append(replace(s, kind=SpaceKind.LIFT, use="lift"))
+                new_doors.setdefault(k, []).append(d)
         lid = f"LIFT{len(lifts) + 1:02d}"
         area = car_w * car_d
         lifts.append(Lift(id=lid, spaces=tuple(ids), car_width=round(car_w, 2), car_depth=round(car_d, 2),
