@@ -125,8 +125,8 @@ class _Gap:
 
 
 def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundings, *,
-                ground: bool, opt: ExtractOptions, shut: tuple[tuple[float, float], ...] = ()
-                ) -> tuple[list[ExitCandidate], list[str]]:
+                ground: bool, opt: ExtractOptions, shut: tuple[tuple[float, float], ...] = (),
+                left_out: tuple[Space, ...] = ()) -> tuple[list[ExitCandidate], list[str]]:
     """The storey's final exits, with confidence and evidence, and what was rejected and why.
 
     Args:
@@ -138,6 +138,8 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
         opt: Door and exit width limits.
         shut: Centres of the openings found as shut doors: their leaf stands
             in their line, and nothing beyond them could be seen.
+        left_out: Spaces found but left out for want of a door: they are inside
+            the building, so an opening onto one is not an exit.
 
     Returns:
         The exits kept (renumbered ``{lid}-X01``...) and one warning per rejected candidate.
@@ -158,6 +160,11 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
     taken: list[np.ndarray] = []
     for e in found:
         where = f"opening at ({e.at[0]:.2f}, {e.at[1]:.2f}) on level {lid}"
+        pocket = next((x for x in left_out if x.polygon.distance(Point(e.at)) < ON_ENVELOPE), None)
+        if pocket is not None:
+            notes.append(f"{where}: leads into {pocket.id}, a space left out inside the building, so it is "
+                         "not an exit")
+            continue
         if envelope.distance(Point(e.at)) > ON_ENVELOPE:
             notes.append(f"{where}: leads into unscanned space inside the building (it is not in the outer "
                          "wall), so it is not an exit; scan beyond it if it is one")

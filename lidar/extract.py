@@ -317,7 +317,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                        pts[in_band, :2])
     shut = tuple(o.centre for o in openings if o.closed)
     judged, notes = judge_exits(lid, spaces, [e for e in exits if e.space in kept], env, ground=ground,
-                                shut=shut, opt=opt)
+                                shut=shut, left_out=tuple(dropped), opt=opt)
     for note in notes:
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))

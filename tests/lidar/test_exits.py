@@ -124,3 +124,13 @@ def test_wall_hidden_in_the_wall_band_but_standing_at_its_foot_is_no_exit() -> N
     foot = env.low | ((np.abs(yy - 2) < 0.08) & (xx > 4.5) & (xx < 6.0))
     exits, _ = judge_exits("L0", spaces, [], replace(env, low=foot), ground=True, opt=ExtractOptions())
     assert exits == []
+
+
+def test_opening_onto_a_space_left_out_is_no_exit() -> None:
+    """A pocket the segmentation left out (no door found) is inside the building."""
+    spaces, env = _room("nothing", gap=(4.5, 4.5))
+    pocket = Space(id="P", level="L0", kind=SpaceKind.ROOM, polygon=box(4.0, 2.0, 6.0, 3.0))
+    inner = Exit(id="x", space="R", at=(5.0, 2.0), width=1.0)
+    exits, notes = judge_exits("L0", spaces, [inner], env, ground=True, opt=ExtractOptions(),
+                               left_out=(pocket,))
+    assert exits == [] and any("left out" in n for n in notes)
