@@ -33,6 +33,13 @@ def assist(m: EvacuationModel) -> None:
         short = np.fromiter(map(len, m.team), np.int64, len(m.team)) < m.need
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
         cand = np.flatnonzero((m.state == State.NEED) & short & in_phase & ~m.left_behind)
+        if m.phase == 1:
+            # Staff waiting outside the fire compartment with no patient on their level have nothing
+            # to do this step (staff_idle would leave them as they are): skip them at once.
+            in_fire = np.isin(m.space_comp[m.space[free]], list(m.fire_ix))
+            to_refuge = m.home_in_fire[free] & (m.reached[free] == 0)
+            waits = ~in_fire & ~to_refuge & ~np.isin(m.lvl[free], m.lvl[cand])
+            free = free[~waits]
         for s in free.tolist():
             cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
             if cand_here.size == 0:

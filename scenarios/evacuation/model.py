@@ -38,7 +38,7 @@ from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation import assistance, exposure, linking, motion, placement
-from scenarios.evacuation.doorways import GO, WAIT, DoorTurns, band_doors, turns
+from scenarios.evacuation.doorways import APPROACH, GO, WAIT, DoorTurns, band_doors, turns
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.motion_kernel import level_arrays
 from scenarios.evacuation.params import (
@@ -463,7 +463,9 @@ class EvacuationModel(mesa.Model):
     def _doorways(self) -> None:
         """Who waits or backs out at a doorway this step (:func:`.doorways.turns`)."""
         self.hold[:] = GO
-        ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0))
+        # Only those near their door take part (anyone in a door's band is well within APPROACH).
+        ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0)
+                            & (self.dist < APPROACH))
         if ks.size == 0:
             return
         door = self.opt_door[ks]
