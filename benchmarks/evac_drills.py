@@ -19,6 +19,7 @@ core, peak memory at most 1 GB, and for both drills zero flags and everyone out 
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import resource
 import sys
@@ -50,6 +51,7 @@ def run_drill(name: str, seeds: list[int]) -> list[dict[str, float]]:
         t0 = time.perf_counter()
         rep = run_replication(sc, fac, rng, 0)
         wall = time.perf_counter() - t0
+        gc.collect()
         k = rep.kpis
         row = {"seed": seed, "total": k["total"], "out": k["evacuated"], "flags": k["deadlocks"],
                "stranded": k["stranded"], "left_behind": k.get("left_behind", 0.0), "rset": k["rset_s"],

@@ -92,6 +92,9 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     if isinstance(environment, HazardEnvironment):
         more, hazard_tables = hazard_outcomes(environment, tables, alarm=scenario.alarm, end=model.t)
         kpis, tables = {**kpis, **more}, {**tables, **hazard_tables}
+    # The agent handles and the model refer to each other: unregister them so the finished run
+    # is freed at once, not at the next full garbage collection (replications run one after another).
+    model.remove_all_agents()
     return Replication(index=index, kpis=kpis, tables=tables)
 
 
