@@ -13,8 +13,14 @@ Doses are rates per second of exposure for a person standing in the space, by na
 - ``fed_heat``: ISO 13571 convective heat dose (per second).
 - ``toxic_load``: ten Berge toxic load of a released gas, C**n per second (units of the
   gas preset's thresholds), compared against AEGL/IDLH limits by the hazard's own report.
+- ``above_aegl1``, ``above_aegl2``, ``above_aegl3``: indicators, 1 per second in a space whose
+  concentration of the released gas is at or above AEGL-1/2/3 (for the scenario's
+  ``aegl_duration_min``), else 0.  Accumulated like any dose they give the seconds each person
+  actually spent in air above each level, which a toxic load cannot: the same load comes from a
+  short high peak or a long low exposure.
 
-A hazard fills the doses it models and leaves the others at zero.
+A hazard fills the doses it models and leaves the others at zero.  Names are only ever
+appended, so a row's index keeps its meaning.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 __all__ = ["DOSES", "Conditions", "Environment", "calm"]
 
 #: The dose names a hazard may report, in a fixed order.
-DOSES = ("fed_asphyxiant", "fed_heat", "toxic_load")
+DOSES = ("fed_asphyxiant", "fed_heat", "toxic_load", "above_aegl1", "above_aegl2", "above_aegl3")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,10 +35,12 @@ from scenarios.hazards.schema import HazardSpec
 from scenarios.hazards.smoke import CRITERIA, Smoke
 from scenarios.hazards.species import Species
 
-__all__ = ["HazardEnvironment", "origin_of"]
+__all__ = ["AEGL_LEVELS", "HazardEnvironment", "origin_of"]
 
 #: Fraction of the outside air's O2, % by volume.
 O2_AMBIENT = 20.9
+#: The AEGL levels (NRC/EPA): 1 discomfort, 2 irreversible or escape-impairing effects, 3 death.
+AEGL_LEVELS = (1, 2, 3)
 
 
 def origin_of(spec: HazardSpec, facility: Facility) -> int:
@@ -91,6 +93,13 @@ class HazardEnvironment:
             self.gas_ach = ach
             self.gas_untenable = self.species.untenable_ppm(spec.gas.aegl_duration_min)
             self.gas_aset = np.full(n, np.nan)
+            dur = spec.gas.aegl_duration_min
+            #: AEGL-1/2/3 in ppm for the scenario's duration; inf where the level is not published.
+            self.aegl_ppm = np.array([_or_inf(self.species.aegl(k, dur)) for k in AEGL_LEVELS])
+            #: Seconds each space has spent at or above each AEGL, [3, n], to the hazard step.
+            self.gas_above = np.zeros((len(AEGL_LEVELS), n))
+            #: First time (s after the alarm) each space was at or above each AEGL (NaN: never).
+            self.gas_first_above = np.full((len(AEGL_LEVELS), n), np.nan)
         self.time = -math.inf
         self._records: list[dict[str, np.ndarray]] = []
         self._next_record = -math.inf
@@ -124,6 +133,12 @@ class HazardEnvironment:
     def _gas_step(self) -> None:
         assert self.gas is not None and self.spec.gas is not None and self.species is not None
         g = self.gas
+        # the movers hold the concentration they read at g.time until the next read: count the
+        # step that starts now with it, so a space's time above a level is what a person who
+        # stood in it all along accumulates
+        above = self._above_aegl()
+        self.gas_above += self.dt * above
+        self.gas_first_above[above & np.isnan(self.gas_first_above)] = g.time
         mass = source_rate(self.spec.gas.source, g.time, g.time + self.dt, g.released)
         exchange = self.gas_exchange if g.time >= 0 else self.gas_exchange_before
         gas_step(g, self.net, node=self.gas_node, mass=mass, ach=self.gas_ach, exchange=exchange,
@@ -135,6 +150,11 @@ class HazardEnvironment:
         assert self.gas is not None and self.species is not None
         c = ppm(self.gas.density, self.species)
         return c, O2_AMBIENT * (1 - c / 1e6)
+
+    def _above_aegl(self) -> np.ndarray:
+        """bool [3, n]: the concentration in each space is at or above AEGL-1/2/3 now."""
+        c, _ = self._gas_levels()
+        return np.asarray(c[None, :] >= self.aegl_ppm[:, None])
 
     def _gas_breach(self) -> np.ndarray:
         c, o2 = self._gas_levels()
@@ -159,7 +179,8 @@ class HazardEnvironment:
             zero = np.zeros(n)
             co = c if self.spec.gas is not None and self.spec.gas.species == "carbon_monoxide" else zero
             rate[0] += ten.fed_asphyxiant_rate(co, zero, o2, np.full(n, 0.04))
-            rate[2] += c ** self.species.exponent
+            rate[DOSES.index("toxic_load")] += c ** self.species.exponent
+            rate[[DOSES.index(f"above_aegl{k}") for k in AEGL_LEVELS]] = self._above_aegl()
             untenable |= self._gas_breach()
         return Conditions(time=time, speed_factor=factor, dose_rate=rate, untenable=untenable)
 
@@ -259,17 +280,20 @@ class HazardEnvironment:
         o2 = O2_AMBIENT * (1 - conc / 1e6)
         cols: dict[str, object] = {"space": list(self.space_ids), "peak_ppm": conc.max(axis=0, initial=0.0),
                                    "min_o2_percent": o2.min(axis=0, initial=O2_AMBIENT)}
-        for level in (1, 2, 3):
-            limit = sp.aegl(level, dur)
-            above = conc >= limit if limit is not None else np.zeros_like(conc, bool)
-            cols[f"first_above_aegl{level}_s"] = _first(times, above)
-            cols[f"time_above_aegl{level}_s"] = above.sum(axis=0) * self.spec.record_every
+        for row, level in enumerate(AEGL_LEVELS):
+            cols[f"first_above_aegl{level}_s"] = self.gas_first_above[row]
+            cols[f"time_above_aegl{level}_s"] = self.gas_above[row]
         safe = _safe_level(sp, dur)
         unsafe = (o2 < self.spec.tenability.oxygen_percent) | (conc >= safe if safe is not None else False)
         cols["ever_unsafe"] = unsafe.any(axis=0)
         cols["unsafe_at_end"] = unsafe[-1] if len(times) else np.zeros(self.net.n, bool)
         cols["safe_again_s"] = _safe_again(times, unsafe)
         return pa.table(cols)
+
+
+def _or_inf(limit: float | None) -> float:
+    """A threshold, or infinity for a level that is not published (nothing is ever above it)."""
+    return math.inf if limit is None else limit
 
 
 def _earliest(times: np.ndarray) -> float:
@@ -284,12 +308,6 @@ def _safe_level(sp: Species, duration: int) -> float | None:
     if a1 is not None:
         return a1
     return sp.exposure_limit if sp.exposure_limit is not None else sp.untenable_ppm(duration)
-
-
-def _first(times: np.ndarray, hit: np.ndarray) -> np.ndarray:
-    """Per column, the first time ``hit`` holds (NaN if never)."""
-    any_ = hit.any(axis=0)
-    return np.where(any_, times[np.argmax(hit, axis=0)] if len(times) else np.nan, np.nan)
 
 
 def _safe_again(times: np.ndarray, unsafe: np.ndarray) -> np.ndarray:

@@ -10,24 +10,28 @@ accumulated along the path actually walked) into:
 * ``people``: per person the time they reached safety, the ASET of the compartment they
   started in (patient criteria for patients), the margin (for someone never safe: ASET minus the
   end of the drill, an upper bound, flagged ``margin_is_upper_bound``), their FED (asphyxiant + heat)
-  against their limit (0.1 patients, 0.3 others), and for a released gas the toxic load
-  ``integral C^n dt`` with the AEGL level it reaches: load >= AEGL-k(T)^n x T for the
-  scenario's duration T, and the equivalent minutes at AEGL-k (load / AEGL-k^n);
+  against their limit (0.1 patients, 0.3 others), and for a released gas the seconds they
+  actually spent in air at or above AEGL-1/2/3 (``seconds_above_aeglk``, ``above_aeglk``,
+  ``highest_aegl``) beside the toxic load ``integral C^n dt``, whether that load reaches AEGL-k
+  (``load_reaches_aeglk``: load >= AEGL-k(T)^n x T for the scenario's duration T) and the
+  equivalent minutes at AEGL-k (load / AEGL-k^n).  The load alone cannot say how long someone
+  was exposed: a short peak and a long low exposure give the same load;
 * scalar KPIs (``aset_compartment.X``, ``margin_compartment.X``, ``min_margin_s``,
   ``fed_exceeded``, ``exposed_aegl2``, for a gas the spaces made unsafe and when the last of them
-  was safe again, ...), printed by :func:`report`.
+  was safe again, and per exposed person ``aeglk_minutes.<id>``, ...), printed by :func:`report`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from scenarios.hazards.conditions import DOSES
-from scenarios.hazards.environment import HazardEnvironment
+from scenarios.hazards.environment import AEGL_LEVELS, HazardEnvironment
 
 __all__ = ["outcomes", "report"]
 
@@ -72,9 +76,12 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
         kpis["max_fed"] = float(p["fed"].max()) if len(p) else 0.0
         kpis["min_margin_s"] = float(p["margin_s"].min()) if len(p) else math.nan
         kpis["negative_margin"] = float((p["margin_s"] < 0).sum())
-        for level in (1, 2, 3):
+        for level in AEGL_LEVELS:
             if f"above_aegl{level}" in p:
                 kpis[f"exposed_aegl{level}"] = float(p[f"above_aegl{level}"].sum())
+                exposed = p[p[f"above_aegl{level}"]]
+                for pid, secs in zip(exposed["id"], exposed[f"seconds_above_aegl{level}"], strict=True):
+                    kpis[f"aegl{level}_minutes.{pid}"] = float(secs) / 60.0
     untenable = tables["aset"].to_pandas()["aset_s"]
     kpis["spaces_untenable"] = float(untenable.notna().sum())
     kpis["first_untenable_s"] = float(untenable.min()) if untenable.notna().any() else math.nan
@@ -88,6 +95,13 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
         done = len(unsafe) and not unsafe["unsafe_at_end"].any()
         kpis["gas_all_safe_again_s"] = float(unsafe["safe_again_s"].max()) if done else math.nan
         kpis["gas_min_o2_percent"] = float(g["min_o2_percent"].min())
+    if env.species is not None and env.spec.gas is not None:
+        levels = [(k, env.species.aegl(k, env.spec.gas.aegl_duration_min)) for k in AEGL_LEVELS]
+        kpis["gas_aegl_levels"] = float(sum(c is not None for _, c in levels))
+        kpis["gas_aegl_duration_min"] = float(env.spec.gas.aegl_duration_min)
+        for k, c in levels:
+            if c is not None:
+                kpis[f"aegl{k}_ppm"] = c
     return kpis, tables
 
 
@@ -119,12 +133,18 @@ def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, 
         load = d[DOSES[2]].to_numpy(float)
         cols["toxic_load"] = load
         sp, dur, n = env.species, env.spec.gas.aegl_duration_min, env.species.exponent
-        for level in (1, 2, 3):
+        highest = np.zeros(len(a), np.int64)
+        for level in AEGL_LEVELS:
             c = sp.aegl(level, dur)
             if c is None:
                 continue
-            cols[f"above_aegl{level}"] = load >= c ** n * dur * 60.0
+            secs = d[f"above_aegl{level}"].to_numpy(float)
+            cols[f"seconds_above_aegl{level}"] = secs
+            cols[f"above_aegl{level}"] = secs > 0
+            highest[secs > 0] = level  # thresholds rise with the level (Species): the last is the highest
+            cols[f"load_reaches_aegl{level}"] = load >= c ** n * dur * 60.0
             cols[f"minutes_at_aegl{level}"] = load / c ** n / 60.0
+        cols["highest_aegl"] = highest
     return pa.table(cols)
 
 
@@ -161,4 +181,27 @@ def report(kpis: dict[str, Any]) -> str:
         if not math.isnan(v):
             digits = 2 if k in ("max_fed", "gas_min_o2_percent") else 0
             lines.append(f"  {label:<30} {v:10.{digits}f}")
+    lines += _exposures(kpis, mean)
     return "\n".join(lines)
+
+
+def _exposures(kpis: dict[str, Any], mean: Callable[[str], float]) -> list[str]:
+    """Everyone exposed above each AEGL with the minutes they spent in air at or above it."""
+    if math.isnan(mean("gas_aegl_levels")):
+        return []
+    if mean("gas_aegl_levels") == 0:
+        return ["  no AEGL is published for this gas: exposure is judged by O2 and the hypoxia FED"]
+    dur = mean("gas_aegl_duration_min")
+    lines = [f"Time in air at or above each AEGL ({dur:.0f}-min values), minutes",
+             "  (mean over the replications in which the person was exposed)"]
+    for level in AEGL_LEVELS:
+        ppm = mean(f"aegl{level}_ppm")
+        if math.isnan(ppm):
+            lines.append(f"  AEGL-{level}: not published for this gas")
+            continue
+        prefix = f"aegl{level}_minutes."
+        who = sorted(((mean(k), k[len(prefix):]) for k in kpis if k.startswith(prefix)),
+                     key=lambda x: (-x[0], x[1]))
+        lines.append(f"  AEGL-{level} ({ppm:g} ppm): {len(who)} exposed")
+        lines += [f"    {pid:<28} {minutes:8.2f} min" for minutes, pid in who]
+    return lines

@@ -13,6 +13,7 @@ of helium (MRI quench) and nitrogen (liquid nitrogen spill).
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from pydantic import Field, model_validator
 
@@ -59,6 +60,15 @@ class Species(StrictModel):
                                      "480 min; null where not recommended)")
                 if any(x is not None and not (math.isfinite(x) and x > 0) for x in v):
                     raise ValueError(f"{name!r} values must be finite and > 0 ppm")
+        # the levels are of increasing severity, so their thresholds cannot fall with the level:
+        # the time a person spends above AEGL-3 is then part of their time above AEGL-2 and -1
+        for k, minutes in enumerate(AEGL_DURATIONS):
+            given = [(n, v[k]) for n in ("aegl1", "aegl2", "aegl3")
+                     if (v := getattr(self, n)) is not None and v[k] is not None]
+            for (lo, a), (hi, b) in pairwise(given):
+                if b < a:
+                    raise ValueError(f"{hi!r} ({b} ppm) is below {lo!r} ({a} ppm) at {minutes} min: "
+                                     "AEGL thresholds must not fall from level 1 to 3")
         if not (self.asphyxiant or self.idlh or self.exposure_limit
                 or any(getattr(self, n) for n in ("aegl1", "aegl2", "aegl3"))):
             raise ValueError("a gas needs at least one threshold: aegl1/aegl2/aegl3, idlh, "

@@ -9,8 +9,9 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.evacuation import EvacParams, PersonSpec, simulate
-from scenarios.hazards.cases import ward
+from scenarios.hazards.cases import single_room, ward
 from scenarios.hazards.environment import HazardEnvironment
+from scenarios.hazards.gas import ppm, pure_density
 from scenarios.hazards.outcomes import outcomes, report
 from scenarios.hazards.schema import HazardSpec
 
@@ -78,3 +79,82 @@ def test_a_gas_release_lists_everyone_exposed_by_aegl_level() -> None:
     assert gas.loc["R1", "peak_ppm"] > gas.loc["R6", "peak_ppm"]
     assert kpis["gas_spaces_unsafe"] >= 1 and kpis["gas_min_o2_percent"] < 20.9
     assert "spaces unsafe from the gas" in report({k: {"mean": v} for k, v in kpis.items()})
+
+
+#: A made-up gas whose three levels are close together, so one room crosses all of them within minutes.
+_TEST_GAS = {"name": "test gas", "molecular_weight": 30.0,
+             "aegl1": [20.0] * 5, "aegl2": [50.0] * 5, "aegl3": [100.0] * 5}
+
+
+def _standing(space: str, pid: str, at: tuple[float, float]) -> PersonSpec:
+    """Someone who does not move during the drill (pre-movement longer than the drill)."""
+    return PersonSpec(id=pid, profile="ambulant", space=space, position=at, premove=1e5)
+
+
+def test_someone_standing_in_a_leaking_room_gets_its_time_above_each_aegl_to_the_hazard_step() -> None:
+    w, d, h, ach, g, stop, end = 5.0, 4.0, 2.5, 30.0, 1e-4, 200.0, 600.0
+    spec = HazardSpec.model_validate({"gas": {
+        "space": "R", "species": "custom", "custom": _TEST_GAS, "hvac": "running",
+        "source": {"kind": "leak", "rate": g, "mass": 1.0, "start": 0.0, "isolate_at": stop},
+        "doors": {"exits_open": False}}, "horizon": end})
+    fac = single_room(w, d, h, exit_width=1.0, ach=ach)
+    env = HazardEnvironment(fac, spec)
+    m = simulate(fac, [_standing("R", "still", (2.0, 2.0))], EvacParams(trajectories=False, max_time=end),
+                 np.random.default_rng(1), environment=env)
+    _, out = outcomes(env, m.recorder.tables(), alarm=0.0, end=m.t)
+    person = out["people"].to_pandas().set_index("id").loc["still"]
+    # the closed room: C(t) = C_ss (1 - exp(-lam t)) while leaking (the released volume joins the
+    # extract), then C(stop) exp(-ACH (t - stop)); the time above L is from the rise through L to
+    # the decay through it
+    sp = spec.gas.resolved()  # type: ignore[union-attr]
+    v = w * d * h
+    lam = ach / 3600.0 + g / pure_density(sp) / v
+    per_ppm = 1.0 / float(ppm(np.array([1.0]), sp)[0])  # kg/m^3 per ppm
+    c_ss = g / (lam * v)
+    c_stop = c_ss * (1 - math.exp(-lam * stop))
+    for level, limit in ((1, 20.0), (2, 50.0), (3, 100.0)):
+        rise = -math.log(1 - limit * per_ppm / c_ss) / lam
+        fall = stop + math.log(c_stop / (limit * per_ppm)) / (ach / 3600.0)
+        assert 0 < rise < stop < fall < end
+        assert abs(person[f"seconds_above_aegl{level}"] - (fall - rise)) <= spec.dt, level
+        assert person[f"above_aegl{level}"]
+    assert person["highest_aegl"] == 3
+    assert 0 < person["seconds_above_aegl3"] < person["seconds_above_aegl2"] < person["seconds_above_aegl1"]
+    space = out["gas_spaces"].to_pandas().set_index("space").loc["R"]
+    assert math.isclose(space["time_above_aegl2_s"], person["seconds_above_aegl2"], abs_tol=1e-6)
+
+
+def test_only_people_in_spaces_above_a_level_get_time_above_it_and_the_levels_nest() -> None:
+    spec = HazardSpec.model_validate({"gas": {
+        "space": "R1", "species": "custom", "custom": _TEST_GAS, "hvac": "running",
+        "source": {"kind": "instantaneous", "mass": 0.02, "start": 0.0}}, "horizon": 400.0})
+    fac = ward(6)
+    env = HazardEnvironment(fac, spec)
+    people = [_standing(f"R{k}", f"p{k}", (4.0 * k - 2.0, 2.5)) for k in range(1, 7)]
+    people += [_standing("KA", "corridor", (10.0, 6.2)), _standing("KB", "far", (40.0, 6.2))]
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=400.0), np.random.default_rng(2),
+                 environment=env)
+    kpis, out = outcomes(env, m.recorder.tables(), alarm=0.0, end=m.t)
+    p = out["people"].to_pandas().set_index("id")
+    gas = out["gas_spaces"].to_pandas().set_index("space")
+    start = {q.id: q.space for q in people}
+    for level in (1, 2, 3):
+        room = gas.loc[[start[i] for i in p.index], f"time_above_aegl{level}_s"].to_numpy()
+        # nobody moved: each person's time above a level is their room's, zero where it never got there
+        np.testing.assert_allclose(p[f"seconds_above_aegl{level}"].to_numpy(), room, atol=1e-6)
+        assert (p[f"above_aegl{level}"] == (room > 0)).all()
+        assert kpis[f"exposed_aegl{level}"] == (room > 0).sum()
+    assert (p["seconds_above_aegl3"] <= p["seconds_above_aegl2"]).all()
+    assert (p["seconds_above_aegl2"] <= p["seconds_above_aegl1"]).all()
+    # AEGL-3 in the release's room, AEGL-1 only in the corridor outside it, nothing beyond the
+    # smoke door (closed at the alarm); the other rooms take some gas, below every level
+    assert p.loc["p1", "highest_aegl"] == 3 and p.loc["p1", "seconds_above_aegl3"] > 0
+    assert p.loc["corridor", "highest_aegl"] == 1 and p.loc["corridor", "seconds_above_aegl1"] > 0
+    assert (p.loc[["p2", "p6"], "toxic_load"] > 0).all() and (p.loc[["p2", "p6"], "highest_aegl"] == 0).all()
+    assert p.loc["far", "highest_aegl"] == 0 and p.loc["far", "seconds_above_aegl1"] == 0
+    text = report({k: {"mean": v} for k, v in kpis.items()})
+    for level, pid in ((1, "corridor"), (3, "p1")):
+        minutes = p.loc[pid, f"seconds_above_aegl{level}"] / 60.0
+        assert f"    {pid:<28} {minutes:8.2f} min" in text
+    assert "AEGL-3 (100 ppm): 1 exposed" in text and "AEGL-1 (20 ppm): 2 exposed" in text
+    assert "far " not in text and "p2 " not in text

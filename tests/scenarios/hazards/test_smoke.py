@@ -10,6 +10,7 @@ import pytest
 
 from scenarios.errors import RunError
 from scenarios.hazards.cases import ward
+from scenarios.hazards.conditions import DOSES
 from scenarios.hazards.environment import HazardEnvironment
 from scenarios.hazards.schema import HazardSpec
 
@@ -69,9 +70,12 @@ def test_conditions_follow_the_contract_and_maps_cover_every_space_over_time() -
     n = len(env.space_ids)
     for t in np.arange(0.0, 301.0, 1.0):
         c = env.advance(float(t))
-        assert c.speed_factor.shape == (n,) and c.dose_rate.shape == (3, n) and c.untenable.shape == (n,)
+        assert c.speed_factor.shape == (n,) and c.untenable.shape == (n,)
+        assert c.dose_rate.shape == (len(DOSES), n)
         assert ((c.speed_factor > 0) & (c.speed_factor <= 1)).all()
         assert (c.dose_rate >= 0).all()
+        # a fire releases no gas of its own: the toxic load and the time above AEGL stay at zero
+        assert (c.dose_rate[DOSES.index("toxic_load"):] == 0).all()
     assert c.untenable[env.space_ids.index("R1")]
     maps = env.tables()["hazard_maps"].to_pandas()
     assert sorted(maps["time"].unique()) == list(np.arange(0.0, 301.0, 10.0))

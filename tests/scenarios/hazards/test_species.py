@@ -36,6 +36,11 @@ def test_a_custom_gas_needs_consistent_thresholds() -> None:
     with pytest.raises(ValidationError, match="at least one threshold"):
         Species(name="x", molecular_weight=50)
     assert Species(name="x", molecular_weight=50, idlh=30).untenable_ppm(60) == 30
+    with pytest.raises(ValidationError, match=r"'aegl3' \(4.0 ppm\) is below 'aegl2' \(5.0 ppm\) at 10 min"):
+        Species(name="x", molecular_weight=50, aegl2=(5.0,) * 5, aegl3=(4.0, 6.0, 6.0, 6.0, 6.0))
+    # a level not published at a duration is skipped: AEGL-3 is compared with AEGL-1 there
+    with pytest.raises(ValidationError, match=r"'aegl3' \(1.0 ppm\) is below 'aegl1'"):
+        Species(name="x", molecular_weight=50, aegl1=(2.0,) * 5, aegl2=(None,) * 5, aegl3=(1.0,) * 5)
 
 
 def test_sources_release_what_they_say() -> None:
