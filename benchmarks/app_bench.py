@@ -13,12 +13,14 @@ headless Chromium through Playwright.  Measured, each from the user's side:
    the same comparison asked for again from a new session, which finds both
    runs in the results store (target <= 5 s cached).
 4. **Playback of about 2,000 people over 15 minutes**: the day drill with
-   staff at 250 % (2,022 people) and a 15-minute limit; once done, *Play* is
-   pressed and the frames the browser actually shows are counted for 10 s
-   (target: smooth, i.e. a new frame every tick of 0.5 s, without the page
-   stalling); the size of one frame's figure is reported too.
+   staff at 250 % (2,022 people) and a 15-minute limit; once done, the
+   chart's own *Play* is pressed and the frames the browser shows are counted
+   for 10 s (the browser plays them, with no round trip to the server); the
+   size and build time of one playback chunk (120 frames, 2,000 people all on
+   one level) are reported too.
 
-Run: ``.venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only] [--keep DIR]``
+Run: ``.venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only] [--chunk-only]
+[--keep DIR]``
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 STEP_TIMEOUT_MS = 900_000
 #: Seconds of playback watched.
 WATCH_S = 10.0
+#: People in the playback chunk measured on its own (``--chunk-only``).
+CHUNK_PEOPLE = 2000
 
 
 def _free_port() -> int:
@@ -103,8 +107,8 @@ _COUNT_FRAMES_JS = """(ms) => new Promise((done) => {
   const seen = new Set();
   const t0 = performance.now();
   const tick = setInterval(() => {
-    const title = document.querySelector('.js-plotly-plot .gtitle');
-    if (title) seen.add(title.textContent);
+    const clock = document.querySelector('.js-plotly-plot .slider-group > text.slider-label');
+    if (clock) seen.add(clock.textContent);
     if (performance.now() - t0 > ms) { clearInterval(tick); done(seen.size); }
   }, 25);
 })"""
@@ -129,31 +133,47 @@ def _playback(page: Any) -> dict[str, float]:
     chart = page.locator(".js-plotly-plot").first
     expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=60_000)
     points = chart.locator(".scatterlayer .point").count()
-    page.get_by_role("button", name="Play").click()
-    # count distinct frame titles inside the page (cheap), not by round trips from here
+    chart.locator(".updatemenu-button").filter(has_text="Play").click()
+    # count the distinct times the slider's clock shows inside the page, not by round trips from here
     shown = int(page.evaluate(_COUNT_FRAMES_JS, WATCH_S * 1000))
-    page.get_by_role("button", name="Pause").click()
+    chart.locator(".updatemenu-button").filter(has_text="Pause").click()
     people = int(evacuated.split(" of ")[-1].replace(",", "").split()[0])
     return {"drill_run_s": run_s, "people": people, "points_in_first_frame": points,
             "frames_shown": shown, "frames_per_s": shown / WATCH_S}
 
 
-def _frame_bytes() -> int:
-    """Bytes of one frame's figure (JSON) for 2,000 people on one level: what each tick sends."""
+def _chunk_measure() -> dict[str, float]:
+    """One playback chunk for 2,000 people on one level: its bytes as sent (JSON) and its build time.
+
+    A chunk is the most the browser is sent at once (:data:`FRAMES_PER_CHUNK` frames a second
+    apart); every person is put on the same level so each frame is as large as it can be.
+    """
     import numpy as np
     import pandas as pd
+    import plotly.io as pio
 
     from facility import sample
-    from scenarios.ui.playback import Playback, frame_figure, plan_picture
+    from scenarios.ui.animation import FRAMES_PER_CHUNK, chunks, frame_times, playback_figure
+    from scenarios.ui.playback import Playback, plan_picture
 
     rng = np.random.default_rng(0)
-    n = 2000
-    traj = pd.DataFrame({"time": np.zeros(n), "id": [f"p{i}" for i in range(n)], "level": "L2",
-                         "x": rng.uniform(0, 100, n), "y": rng.uniform(0, 18, n), "state": "move"})
-    agents = pd.DataFrame({"id": traj["id"], "role": "patient", "profile": "ambulant"})
+    n, samples = CHUNK_PEOPLE, FRAMES_PER_CHUNK
+    ids = np.array([f"p{i}" for i in range(n)])
+    traj = pd.DataFrame({"time": np.repeat(np.arange(samples, dtype=float), n), "id": np.tile(ids, samples),
+                         "level": "L2", "x": rng.uniform(0, 100, n * samples),
+                         "y": rng.uniform(0, 18, n * samples)})
+    agents = pd.DataFrame({"id": ids, "role": "patient",
+                           "profile": rng.choice(["ambulant", "wheelchair_self", "bed"], n)})
     pb = Playback.build(traj, agents)
-    fig = frame_figure(plan_picture(sample(), "L2"), pb, 0, "L2", title="frame")
-    return len(fig.to_json())
+    picture = plan_picture(sample(), "L2")
+    t0 = time.perf_counter()
+    (frames,) = chunks(frame_times(pb.times))
+    fig = playback_figure(picture, pb, frames.tolist(), "L2", title="chunk", frame_ms=100)
+    built = time.perf_counter() - t0
+    sent = pio.to_json(fig, validate=False)  # what st.plotly_chart sends
+    serialised = time.perf_counter() - t0 - built
+    return {"people": n, "frames": len(frames), "chunk_json_bytes": len(sent),
+            "plan_picture_bytes": len(picture[0]), "build_s": built, "to_json_s": serialised}
 
 
 def main() -> int:
@@ -161,8 +181,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-playback", action="store_true", help="skip the 2,000-person playback")
     parser.add_argument("--first-page-only", action="store_true", help="measure only the first page")
+    parser.add_argument("--chunk-only", action="store_true",
+                        help="measure only one playback chunk's size and build time (no server, no browser)")
     parser.add_argument("--keep", type=Path, default=None, help="results store to use and keep")
     args = parser.parse_args()
+    if args.chunk_only:
+        print(json.dumps(_chunk_measure(), indent=2))
+        return 0
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="medtwin-app-bench-"))
@@ -191,7 +216,7 @@ def main() -> int:
             _go(fresh, "Operations what-if")
             note("ops_comparison_cached_s", _run_until(fresh, "Run the comparison", "top bottleneck"))
             if not args.skip_playback:
-                note("frame_json_bytes_2000_people", _frame_bytes())
+                note("playback_chunk_2000_people", _chunk_measure())
                 note("playback", _playback(fresh))
             browser.close()
     except BaseException:

@@ -16,11 +16,13 @@ import math
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import scenarios
 from facility import Facility
 from scenarios.evacuation import EvacuationScenario
+from scenarios.ui.animation import FRAME_STEP_S, FRAMES_PER_CHUNK, chunks, frame_times, playback_figure
 from scenarios.ui.common import (
     current_facility,
     facility_key,
@@ -33,7 +35,7 @@ from scenarios.ui.common import (
 from scenarios.ui.drill import DrillLevers, drill
 from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_table
 from scenarios.ui.jobs import Job
-from scenarios.ui.playback import Playback, Smoke, frame_figure, plan_picture
+from scenarios.ui.playback import Playback, Smoke, plan_picture
 from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
 from scenarios.ui.stored import summary, table, tables_of
 
@@ -41,12 +43,9 @@ __all__ = ["page"]
 
 #: Typical wall time (s) of the shipped night drill, to pace its progress bar.
 TYPICAL_S = 35.0
-#: Most frames a playback offers: enough for a smooth 15-minute replay, few enough to scrub.
-MAX_FRAMES = 600
-#: Seconds between two frames while playing.
-TICK_S = 0.5
-#: Playback speeds: minutes of drill per second of replay.
-SPEEDS = (0.5, 1.0, 2.0, 5.0)
+#: Playback speeds, as multiples of real time (10x: a minute of drill in six seconds).
+SPEEDS = (5, 10, 20, 30, 60)
+DEFAULT_SPEED = 10
 MODES = ("progressive", "full", "horizontal")
 POLICIES = ("most_dependent", "nearest", "by_ward")
 LIFTS = ("all", "evacuation", "none")
@@ -148,34 +147,27 @@ def _picture(fkey: str, level: str) -> tuple[str, tuple[float, float, float, flo
     return plan_picture(load_facility(fkey), level)
 
 
-def _toggle_play() -> None:
-    st.session_state["pb_playing"] = not st.session_state.get("pb_playing", False)
+def _chunks(path: str) -> list[np.ndarray]:
+    pb = _playback(path)
+    return chunks(frame_times(pb.times), FRAMES_PER_CHUNK)
 
 
-def _player(path: str, fkey: str, frames: list[int], *, step: int, level: str, hazard: bool) -> None:
+def _title(facility: Facility, level: str, t0: float, t1: float) -> str:
+    lv = facility.level(level) if level in {x.id for x in facility.levels} else None
+    return f"{level} {lv.name if lv else ''}: {t0 / 60:.1f}-{t1 / 60:.1f} min after the alarm"
+
+
+@st.cache_resource(max_entries=6, show_spinner="Preparing this part of the playback...")
+def _chunk_figure(path: str, fkey: str, *, level: str, chunk: int, frame_ms: int, hazard: bool) -> go.Figure:
+    """One chunk's animated figure, kept so that switching back to it or replaying costs nothing."""
     pb = _playback(path)
     facility = load_facility(fkey)
-    last = len(frames) - 1
-    if st.session_state.get("pb_playing"):
-        nxt = min(last, int(st.session_state.get("pb_frame", 0)) + step)
-        st.session_state["pb_frame"] = nxt
-        if nxt >= last:
-            st.session_state["pb_playing"] = False
-    if int(st.session_state.get("pb_frame", 0)) > last:
-        st.session_state["pb_frame"] = 0
-    i = st.select_slider("Time after the alarm", options=list(range(len(frames))), key="pb_frame",
-                         format_func=lambda k: f"{pb.times[frames[k]] / 60:.1f} min")
-    k = frames[i]
-    t = float(pb.times[k])
-    smoke = _smoke(path).at(t, facility, level) if hazard else ([], [])
-    lv = facility.level(level) if level in {x.id for x in facility.levels} else None
-    title = f"{level} {lv.name if lv else ''}: {t / 60:.1f} min after the alarm"
-    st.plotly_chart(frame_figure(_picture(fkey, level), pb, k, level, title=title, smoke=smoke),
-                    key="pb_chart")
-    a, b = int(pb.starts[k]), int(pb.starts[k + 1])
-    here = int((pb.level[a:b] == pb.levels.index(level)).sum()) if level in pb.levels else 0
-    st.caption(f"{plural(b - a, 'person', 'people')} of {pb.total:,} still inside, "
-               f"{plural(here, 'person', 'people')} on this level.")
+    frames = _chunks(path)[chunk]
+    smoke = _smoke(path) if hazard else None
+    smoke_at = (lambda t: smoke.at(t, facility, level)) if smoke is not None else None
+    title = _title(facility, level, float(pb.times[frames[0]]), float(pb.times[frames[-1]]))
+    return playback_figure(_picture(fkey, level), pb, frames.tolist(), level, title=title,
+                           frame_ms=frame_ms, smoke_at=smoke_at)
 
 
 def _first_level(path: str, facility: Facility, levels: list[str]) -> str:
@@ -198,21 +190,34 @@ def _playback_panel(path: str, hazard: bool) -> None:
     pb = _playback(path)
     fkey = facility_key()
     facility = load_facility(fkey)
-    frames = pb.frames(MAX_FRAMES).tolist()
+    parts = _chunks(path)
     levels = [lv.id for lv in facility.levels if lv.id in pb.levels] or list(pb.levels)
     if st.session_state.get("pb_level") not in levels:
         st.session_state["pb_level"] = _first_level(path, facility, levels)
-    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    if int(st.session_state.get("pb_chunk", 0)) >= len(parts):
+        st.session_state["pb_chunk"] = 0
+    c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
     level = c1.selectbox("Level", levels, key="pb_level",
                          format_func=lambda x: f"{x} {facility.level(x).name}" if x in
                          {lv.id for lv in facility.levels} else x)
-    speed = c2.select_slider("Speed (minutes of drill per second)", SPEEDS, value=1.0, key="pb_speed")
-    playing = bool(st.session_state.get("pb_playing", False))
-    c3.button("Pause" if playing else "Play", key="pb_play", on_click=_toggle_play, type="primary")
-    dt = float(np.median(np.diff(pb.times[frames]))) if len(frames) > 1 else 1.0
-    step = max(1, round(speed * 60.0 * TICK_S / max(dt, 1e-9)))
-    player = st.fragment(_player, run_every=TICK_S if playing else None)
-    player(path, fkey, frames, step=step, level=level, hazard=hazard)
+    chunk = c2.selectbox("Part of the drill", list(range(len(parts))), key="pb_chunk",
+                         format_func=lambda k: f"{pb.times[parts[k][0]] / 60:.1f}-"
+                                               f"{pb.times[parts[k][-1]] / 60:.1f} min",
+                         help=f"the browser plays up to {FRAMES_PER_CHUNK} frames at a time; "
+                              "pick the part of the drill to replay")
+    speed = c3.select_slider("Speed (x real time)", SPEEDS, value=DEFAULT_SPEED, key="pb_speed",
+                             format_func=lambda v: f"{v}x")
+    frames = parts[chunk]
+    step = float(np.median(np.diff(pb.times[frames]))) if len(frames) > 1 else FRAME_STEP_S
+    frame_ms = max(1, round(step * 1000.0 / speed))
+    st.plotly_chart(_chunk_figure(path, fkey, level=level, chunk=chunk, frame_ms=frame_ms, hazard=hazard),
+                    key="pb_chart")
+    k = int(frames[0])
+    a, b = int(pb.starts[k]), int(pb.starts[k + 1])
+    here = int((pb.level[a:b] == pb.levels.index(level)).sum()) if level in pb.levels else 0
+    st.caption(f"At {pb.times[k] / 60:.1f} min: {plural(b - a, 'person', 'people')} of {pb.total:,} "
+               f"still inside, {plural(here, 'person', 'people')} on this level. Play, Pause and the "
+               "time slider under the plan run in the browser.")
 
 
 def _results(job: Job) -> None:
@@ -263,8 +268,7 @@ def page() -> None:
     if sc is None:
         return
     if st.button("Run the drill", type="primary", key="evac_run"):
-        st.session_state["pb_frame"] = 0
-        st.session_state["pb_playing"] = False
+        st.session_state["pb_chunk"] = 0
         launch("evac", [("drill", sc)])
     jobs = follow("evac", typical_s=TYPICAL_S)
     if jobs is not None:

@@ -1,12 +1,13 @@
-"""Playback of a drill: who is where at one moment, one level, drawn over a still plan.
+"""What a playback is drawn from: who is where at each moment, the smoke, and a still plan.
 
-A drill of 2,000 people over 15 minutes sampled every 2 s is 900,000
-positions; sent as one animated figure it would be tens of megabytes.  The
-page instead streams one frame at a time: the plan of a level is rendered
-once as a picture (cached), and each frame adds only the people on that level
-at that moment, one marker style per kind of mover (staff, people walking,
-wheelchairs, beds).  :class:`Playback` indexes the stored ``trajectories``
-table by time once, so a frame is a slice, not a search.
+A drill of 2,000 people over 15 minutes sampled every second is 1.8 million
+positions.  :class:`Playback` indexes the stored ``trajectories`` table by
+time once, so the people on one level at one moment are a slice, not a
+search; :class:`Smoke` does the same for the hazard's maps; the plan of a
+level is rendered once as a picture (:func:`plan_picture`) that the people
+are drawn over, one marker style per kind of mover (staff, people walking,
+wheelchairs, beds).  :mod:`scenarios.ui.animation` turns these into the
+frames the browser plays.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from shapely import Polygon
 
 from facility import Facility, SpaceKind
 from facility.plot import CATEGORIES, DOOR_COLOURS, category_of
 
-__all__ = ["MOVERS", "Mover", "Playback", "Smoke", "frame_figure", "mover_of", "plan_picture"]
+__all__ = ["MOVERS", "Mover", "Playback", "Smoke", "mover_of", "plan_picture"]
 
 
 class Mover(IntEnum):
@@ -45,8 +45,6 @@ MOVERS: dict[Mover, tuple[str, str, str, int]] = {
 }
 #: Pixels per metre of the plan picture (a 120 m wide level is a 1,440 px picture).
 PICTURE_PX_PER_M = 12
-#: Bounds of a playback frame's height (px).
-MIN_HEIGHT_PX, MAX_HEIGHT_PX = 260, 760
 #: Visibility (m) below which a space is drawn as smoky: the small-enclosure tenability limit
 #: (ISO 13571 / SFPE: 5 m in small rooms, 10 m in large spaces); the larger one marks smoke early.
 SMOKY_VISIBILITY_M = 10.0
@@ -103,18 +101,6 @@ class Playback:
                    level=codes.astype(np.int16), x=t["x"].to_numpy(np.float32), y=t["y"].to_numpy(np.float32),
                    mover=t["id"].map(kinds).fillna(int(Mover.WALKING)).to_numpy(np.int8), total=len(agents))
 
-    def frames(self, max_frames: int) -> np.ndarray:
-        """Indices of at most ``max_frames`` evenly spread sample times (first and last kept).
-
-        >>> pb = Playback(np.arange(10.0), np.arange(11), (), *(np.zeros(10),) * 4, total=1)
-        >>> pb.frames(4).tolist()
-        [0, 3, 6, 9]
-        """
-        n = len(self.times)
-        if n <= max_frames:
-            return np.arange(n)
-        return np.unique(np.linspace(0, n - 1, max_frames).round().astype(int))
-
     def at(self, i: int, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(x, y, mover)`` of everyone on ``level`` at sample ``i``."""
         a, b = int(self.starts[i]), int(self.starts[i + 1])
@@ -123,17 +109,6 @@ class Playback:
             return empty, empty, np.empty(0, np.int8)
         on = self.level[a:b] == self.levels.index(level)
         return self.x[a:b][on], self.y[a:b][on], self.mover[a:b][on]
-
-
-def _rings(polys: list[Polygon]) -> tuple[list[float | None], list[float | None]]:
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for p in polys:
-        for g in getattr(p, "geoms", [p]):
-            cx, cy = g.exterior.xy
-            xs += [*cx, None]
-            ys += [*cy, None]
-    return xs, ys
 
 
 @dataclass(frozen=True)
@@ -214,37 +189,3 @@ def plan_picture(facility: Facility, level: str) -> tuple[str, tuple[float, floa
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), (x0, y0, x1, y1)
-
-
-def frame_figure(picture: tuple[str, tuple[float, float, float, float]], pb: Playback, i: int,
-                 level: str, *, title: str, smoke: tuple[list[Polygon], list[Polygon]] = ([], []),
-                 width_px: int = 900) -> go.Figure:
-    """One frame: the plan picture, the smoke, and everyone on ``level`` at sample ``i``.
-
-    ``smoke`` is (untenable spaces, smoky spaces) as polygons, drawn under the people.
-    """
-    uri, (x0, y0, x1, y1) = picture
-    xs, ys, mv = pb.at(i, level)
-    data = []
-    for polys, name, colour in ((smoke[0], "untenable", "rgba(60,60,60,0.55)"),
-                                (smoke[1], "smoke", "rgba(120,120,120,0.25)")):
-        if polys:
-            px, py = _rings(polys)
-            data.append(go.Scatter(x=px, y=py, fill="toself", mode="none", fillcolor=colour, name=name,
-                                   hoverinfo="skip"))
-    for mover, (name, symbol, colour, size) in MOVERS.items():
-        sel = mv == int(mover)
-        data.append(go.Scatter(x=xs[sel], y=ys[sel], mode="markers", name=f"{name} ({int(sel.sum())})",
-                               marker={"symbol": symbol, "color": colour, "size": size,
-                                       "line": {"color": "white", "width": 0.5}}, hoverinfo="skip"))
-    fig = go.Figure(data=data)
-    # as tall as the plan needs at the page's width, plus room for the title and legend
-    height = int(min(MAX_HEIGHT_PX, max(MIN_HEIGHT_PX, width_px * (y1 - y0) / (x1 - x0) + 110)))
-    fig.update_layout(
-        title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.05, "yanchor": "top"}, uirevision=level,
-        images=[{"source": uri, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0,
-                 "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}])
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, visible=False)
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, visible=False, scaleanchor="x")
-    return fig

@@ -22,6 +22,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 #: Longest wait for a run to finish in the browser (a loaded CI machine is slow).
 RUN_TIMEOUT_MS = 240_000
 UI_TIMEOUT_MS = 60_000
+#: The playback slider's current time (Plotly draws it as the slider group's own label).
+CLOCK = ".slider-group > text.slider-label"
 
 pytestmark = [
     pytest.mark.browser,
@@ -103,10 +105,18 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             _choose(page, "Level", other)
             expect(chart.locator(".gtitle")).to_contain_text(other.split(maxsplit=1)[0] + " ",
                                                              timeout=UI_TIMEOUT_MS)
-            page.get_by_role("button", name="Play").click()
-            expect(page.get_by_role("button", name="Pause")).to_be_visible(timeout=UI_TIMEOUT_MS)
+            # the browser plays the frames itself: Play moves the time slider, Pause stops it
+            clock = chart.locator(CLOCK)
+            expect(clock).to_contain_text("min after the alarm", timeout=UI_TIMEOUT_MS)
+            start = clock.text_content()
+            chart.locator(".updatemenu-button").filter(has_text="Play").click()
+            expect(clock).not_to_have_text(start or "", timeout=UI_TIMEOUT_MS)
+            chart.locator(".updatemenu-button").filter(has_text="Pause").click()
+            page.wait_for_timeout(500)
+            paused = clock.text_content()
             page.wait_for_timeout(1500)
-            page.get_by_role("button", name="Pause").click()
+            assert clock.text_content() == paused
+            assert chart.locator(".scatterlayer .point").count() > 0
             page.get_by_role("tab", name="RSET per compartment").click()
             rset = page.get_by_test_id("stDataFrame").filter(has_text="compartment").first
             expect(rset).to_be_visible(timeout=UI_TIMEOUT_MS)
