@@ -64,6 +64,14 @@ INHALATION_M3H: dict[Activity, float] = {Activity.RESTING: 0.49, Activity.STANDI
                                          Activity.LIGHT: 1.38}
 
 
+#: Upper bounds of pathogen numbers: each far above any published value (the highest quanta
+#: emission reported is some thousands per hour, removal rates a few per hour, TB is
+#: infectious for months), so only typing errors are refused.
+MAX_MEDIAN = 100_000.0
+MAX_RATE_PER_H = 100.0
+MAX_INFECTIOUS_D = 3650.0
+
+
 class Lognormal(StrictModel):
     """A positive quantity spread lognormally between people: its median and geometric SD.
 
@@ -71,7 +79,7 @@ class Lognormal(StrictModel):
     2.0
     """
 
-    median: float = Field(ge=0, allow_inf_nan=False)
+    median: float = Field(ge=0, le=MAX_MEDIAN, allow_inf_nan=False)
     gsd: float = Field(default=1.0, ge=1.0, le=100.0, allow_inf_nan=False)
 
     @property
@@ -141,10 +149,10 @@ class Pathogen(StrictModel):
 
     name: str = Field(min_length=1)
     emission: Lognormal | None = None
-    deposition_per_h: float = Field(default=0.24, ge=0, allow_inf_nan=False)
-    inactivation_per_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    deposition_per_h: float = Field(default=0.24, ge=0, le=MAX_RATE_PER_H, allow_inf_nan=False)
+    inactivation_per_h: float = Field(default=0.0, ge=0, le=MAX_RATE_PER_H, allow_inf_nan=False)
     incubation_d: Lognormal | None = None
-    infectious_d: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    infectious_d: float = Field(default=5.0, gt=0, le=MAX_INFECTIOUS_D, allow_inf_nan=False)
     contact: ContactTransfer | None = None
 
     def emission_rate(self, activity: Activity) -> Lognormal:
@@ -189,10 +197,10 @@ class PathogenSpec(StrictModel):
 
     preset: str
     emission: Lognormal | None = None
-    deposition_per_h: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    inactivation_per_h: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    deposition_per_h: float | None = Field(default=None, ge=0, le=MAX_RATE_PER_H, allow_inf_nan=False)
+    inactivation_per_h: float | None = Field(default=None, ge=0, le=MAX_RATE_PER_H, allow_inf_nan=False)
     incubation_d: Lognormal | None = None
-    infectious_d: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    infectious_d: float | None = Field(default=None, gt=0, le=MAX_INFECTIOUS_D, allow_inf_nan=False)
     contact: ContactTransfer | None = None
 
     @field_validator("preset")

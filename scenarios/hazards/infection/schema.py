@@ -12,7 +12,7 @@ sources are in ``docs/infection.md``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -37,6 +37,17 @@ __all__ = [
 ]
 
 
+#: Longest time a scenario may name, in hours: the longest run (``days`` up to 60).
+MAX_HOURS = 60 * 24.0
+#: Longest undiagnosed wait before the pathway (a week, in minutes).
+MAX_WAIT_MIN = 7 * 24 * 60.0
+#: Most units of one staff pool an intervention may cohort.
+MAX_COHORT = 10_000
+
+#: Hours from the run start, or a stay: finite, not negative, within the longest run.
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
+
+
 class Mask(StrictModel):
     """Filtration of a mask: ``inward`` protects the wearer, ``outward`` the others."""
 
@@ -54,6 +65,12 @@ MASKS: dict[str, Mask] = {
 }
 
 
+def _mask_object(v: Any) -> Any:
+    # Efficiencies are validated as a Mask here, before the ``str | Mask`` union, so a bad
+    # one is named ``masks.patients.inward`` rather than after the union member it failed.
+    return Mask.model_validate(v, strict=True) if isinstance(v, dict) else v
+
+
 def _mask(v: Any) -> Any:
     if isinstance(v, str) and v not in MASKS:
         raise ValueError(f"unknown mask {v!r}; expected one of {sorted(MASKS)} "
@@ -68,6 +85,7 @@ class MaskPolicy(StrictModel):
     staff: str | Mask = "none"
 
     _check = field_validator("patients", "staff")(_mask)
+    _object = field_validator("patients", "staff", mode="before")(_mask_object)
 
     def of(self, who: Literal["patients", "staff"]) -> Mask:
         v = getattr(self, who)
@@ -120,17 +138,18 @@ class IndexCase(StrictModel):
     """
 
     pathway: str | None = None
-    arrive_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    undiagnosed_wait_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    arrive_h: Hours = 0.0
+    undiagnosed_wait_min: float = Field(default=0.0, ge=0, le=MAX_WAIT_MIN, allow_inf_nan=False)
     person: str | None = Field(default=None, min_length=1)
     space: str | None = None
-    start_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    hours: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    start_h: Hours = 0.0
+    hours: float = Field(default=1.0, gt=0, le=MAX_HOURS, allow_inf_nan=False)
     activity: Activity = Activity.STANDING
     mask: str | Mask = "none"
     emission: Lognormal | None = None
 
     _check_mask = field_validator("mask")(_mask)
+    _mask_object = field_validator("mask", mode="before")(_mask_object)
 
     @model_validator(mode="after")
     def _one(self) -> IndexCase:
@@ -175,8 +194,8 @@ class CloseBay(StrictModel):
     cleaned for ``deep_clean_h``.
     """
 
-    at_h: float = Field(ge=0, allow_inf_nan=False)
-    hours: float = Field(gt=0, allow_inf_nan=False)
+    at_h: Hours
+    hours: float = Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)
     deep_clean_h: float = Field(default=4.0, ge=0, le=720, allow_inf_nan=False)
 
 
@@ -200,7 +219,8 @@ class Intervention(StrictModel):
     hand_hygiene: HandHygiene | None = None
     isolate: Isolate | None = None
     close_bay: CloseBay | None = None
-    cohort_staff: dict[str, int] = Field(default_factory=dict)
+    # A unit count below 1 would cohort nobody (or, negative, add staff): refused by name.
+    cohort_staff: dict[str, Annotated[int, Field(ge=1, le=MAX_COHORT)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cohort(self) -> Intervention:

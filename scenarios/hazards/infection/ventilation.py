@@ -25,7 +25,7 @@ leaks out of them (ASHRAE 170: AII rooms 12 total ACH, negative pressure).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import Field
@@ -62,13 +62,25 @@ DEFAULT_ACH = 4.0
 DEFAULT_CEILING_M = 3.0
 #: Uses treated as airborne infection isolation rooms (negative pressure) unless listed otherwise.
 ISOLATION_USES = frozenset({"ed_isolation", "isolation"})
+#: Highest air changes per hour a scenario may set: the facility format's limit (ASHRAE 170
+#: asks up to 25 in theatres; laboratories and isolation suites stay well below 100), so an
+#: intervention cannot do what the facility file refuses.
+MAX_ACH = 100.0
+#: Highest clean-air delivery of one portable HEPA unit (m³/h): large room units deliver
+#: about 1000-2000 m³/h; ten times that is a typing error, not a unit.
+MAX_HEPA_M3H = 20_000.0
+
+#: Total air changes per hour of one space or use.  A negative rate would *add*
+#: particles in the removal rate and give absurd exposures, so it is refused here
+#: with the field named, not left to the arithmetic.
+AirChanges = Annotated[float, Field(ge=0, le=MAX_ACH, allow_inf_nan=False)]
 
 
 class Hepa(StrictModel):
     """A portable HEPA unit: clean air delivered into one space (m³/h)."""
 
     space: str = Field(min_length=1)
-    clean_air_m3h: float = Field(gt=0, allow_inf_nan=False)
+    clean_air_m3h: float = Field(gt=0, le=MAX_HEPA_M3H, allow_inf_nan=False)
 
 
 class AirSettings(StrictModel):
@@ -85,12 +97,12 @@ class AirSettings(StrictModel):
             changes per hour of its volume [assumption, no sourced default].
     """
 
-    air_changes: dict[str, float] = Field(default_factory=dict)
-    air_changes_by_use: dict[str, float] = Field(default_factory=dict)
+    air_changes: dict[str, AirChanges] = Field(default_factory=dict)
+    air_changes_by_use: dict[str, AirChanges] = Field(default_factory=dict)
     hepa: list[Hepa] = Field(default_factory=list)
     isolation_spaces: list[str] = Field(default_factory=list)
     isolation_door_shut: bool = True
-    door_exchange_ach: float = Field(default=0.5, ge=0, le=100, allow_inf_nan=False)
+    door_exchange_ach: float = Field(default=0.5, ge=0, le=MAX_ACH, allow_inf_nan=False)
 
     def merged(self, other: AirSettings | None) -> AirSettings:
         """These settings with an intervention's on top (dicts and lists combined)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scenarios
 from scenarios.cli import main
@@ -73,3 +76,76 @@ def test_missing_operations_file_is_named(small_ed: str, tmp_path: Path) -> None
     with pytest.raises(scenarios.ScenarioFileError) as err:
         scenarios.load(path)
     assert "nope.yaml" in str(err.value) and "not found" in str(err.value)
+
+
+def test_a_negative_air_change_rate_in_an_intervention_is_refused_by_name() -> None:
+    # Found by a tester: -15 ACH in the sample measles scenario ran and gave 248 secondary
+    # cases against a 0.107 baseline (a negative rate adds particles instead of removing them).
+    path = Path(scenarios.__file__).parent / "library" / "sample_hospital_measles_ed.yaml"
+    text = path.read_text()
+    assert "L0-ED-WAIT: 15}" in text
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.loads(text.replace("L0-ED-WAIT: 15}", "L0-ED-WAIT: -15}"), "measles.yaml")
+    assert err.value.path == "measles.yaml"
+    assert err.value.field == "interventions[1].air.air_changes.L0-ED-WAIT"
+    assert "greater than or equal to 0" in err.value.problem
+
+
+#: Where a number sits in the scenario (a path of keys into the YAML mapping) and the field
+#: the error must name.  Mapping values (air changes by space or use, staff cohorted per pool)
+#: and numbers in lists of mappings (HEPA units, mask efficiencies) are all covered.
+_NUMBER_PLACES: list[tuple[tuple[object, ...], str]] = [
+    (("air", "air_changes", "L0-ED-WAIT"), "air.air_changes.L0-ED-WAIT"),
+    (("air", "air_changes_by_use", "ed_waiting"), "air.air_changes_by_use.ed_waiting"),
+    (("interventions", 0, "air", "air_changes", "L0-ED-WAIT"), "interventions[0].air.air_changes.L0-ED-WAIT"),
+    (("interventions", 0, "air", "hepa", 0, "clean_air_m3h"), "interventions[0].air.hepa[0].clean_air_m3h"),
+    (("interventions", 0, "masks", "patients", "inward"), "interventions[0].masks.patients.inward"),
+    (("interventions", 0, "hand_hygiene", "after"), "interventions[0].hand_hygiene.after"),
+    (("interventions", 0, "cohort_staff", "ed_doctor"), "interventions[0].cohort_staff.ed_doctor"),
+    (("interventions", 0, "close_bay", "hours"), "interventions[0].close_bay.hours"),
+    (("index_cases", 0, "hours"), "index_cases[0].hours"),
+    (("index_cases", 0, "mask", "outward"), "index_cases[0].mask.outward"),
+]
+
+
+def _with_number(text: str, where: tuple[object, ...], value: float) -> str:
+    data = yaml.safe_load(text)
+    data["interventions"] = [{
+        "name": "iv", "air": {"air_changes": {"L0-ED-WAIT": 6.0}, "hepa": [{"space": "L0-ED-WAIT",
+                                                                          "clean_air_m3h": 500.0}]},
+        "masks": {"patients": {"inward": 0.5, "outward": 0.5}}, "hand_hygiene": {"after": 0.5},
+        "isolate": {}, "close_bay": {"at_h": 1.0, "hours": 2.0}, "cohort_staff": {"ed_doctor": 1}}]
+    data["index_cases"] = [{"pathway": "ed_minors", "hours": 1.0, "mask": {"inward": 0.5, "outward": 0.5}}]
+    node: object = data
+    for key in where[:-1]:
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]  # type: ignore[index]
+    node[where[-1]] = value  # type: ignore[index]
+    return yaml.safe_dump(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(place=st.sampled_from(_NUMBER_PLACES),
+       value=st.one_of(st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=True),
+                       st.sampled_from([math.nan, math.inf, -math.inf])))
+def test_any_negative_or_non_finite_number_in_the_mappings_is_refused_by_name(
+        small_ed: str, place: tuple[tuple[object, ...], str], value: float) -> None:
+    where, field = place
+    assert scenarios.loads(_with_number(small_ed, where, 1), "ok.yaml")  # the place itself is valid
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.loads(_with_number(small_ed, where, value), "bad.yaml")
+    assert (err.value.path, err.value.field) == ("bad.yaml", field)
+
+
+@pytest.mark.parametrize(("where", "value", "field"), [
+    (("air", "air_changes", "L0-ED-WAIT"), 1000.0, "air.air_changes.L0-ED-WAIT"),
+    (("interventions", 0, "air", "hepa", 0, "clean_air_m3h"), 1e7,
+     "interventions[0].air.hepa[0].clean_air_m3h"),
+    (("interventions", 0, "cohort_staff", "ed_doctor"), 0, "interventions[0].cohort_staff.ed_doctor"),
+    (("index_cases", 0, "arrive_h"), 1e6, "index_cases[0].arrive_h"),
+    (("pathogen", "infectious_d"), 1e6, "pathogen.infectious_d"),
+])
+def test_implausibly_large_numbers_are_refused_by_name(small_ed: str, where: tuple[object, ...],
+                                                      value: float, field: str) -> None:
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.loads(_with_number(small_ed, where, value), "bad.yaml")
+    assert err.value.field == field
