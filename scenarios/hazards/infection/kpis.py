@@ -217,8 +217,14 @@ def _fmt(v: Any) -> str:
 
 def report(kpis: dict[str, Any]) -> str:
     """Interventions side by side: expected cases (95 % CI over replications) and operations cost."""
+    names = [row["intervention"] for row in kpis.get("interventions", [])]
+    # One replication has no confidence interval: say so rather than print "± CI" headers
+    # over bare means and call a difference between two single runs a change.
+    one_run = _replications(kpis, names) == 1
+    spread_of = ("one replication: means only, no confidence interval" if one_run
+                 else "mean ± 95% CI over replications")
     lines = [f"Pathogen: {kpis.get('pathogen', '?')}. {kpis.get('tertiary_note', '')}",
-             "Expected cases (mean ± 95% CI over replications; p05-p95 over emission draws)",
+             f"Expected cases ({spread_of}; p05-p95 over emission draws)",
              f"{'intervention':<28} {'secondary':>20} {'p05-p95':>20} {'tertiary':>20}"
              f" {'airborne':>9} {'contact':>9} {'staff':>9} {'visitors':>9} {'exposed':>8}"]
     for row in kpis.get("interventions", []):
@@ -229,7 +235,10 @@ def report(kpis: dict[str, Any]) -> str:
                      f" {_num(row['secondary.contact']):>9.3g} {_num(row['secondary.staff']):>9.3g}"
                      f" {_num(row['secondary.visitors']):>9.3g}"
                      f" {_num(row['exposed']):>8.0f}")
-    names = [row["intervention"] for row in kpis.get("interventions", [])]
+    if one_run and len(names) > 1:
+        lines.append("Operations cost: with one replication there is no confidence interval, so no "
+                     "change can be judged (run more replications)")
+        return "\n".join(lines)
     changed = _changed_ops(kpis, names)
     if changed:
         lines.append("Operations cost: KPIs changed beyond their confidence intervals (mean ± 95% CI)")
@@ -242,11 +251,17 @@ def report(kpis: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _replications(kpis: dict[str, Any], names: list[str]) -> int:
+    """Replications behind the summaries (``n`` of each intervention's secondary cases)."""
+    ns = [v.get("n") for n in names if isinstance(v := kpis.get(f"{n}.secondary_cases"), dict)]
+    return max((int(x) for x in ns if isinstance(x, int | float)), default=0)
+
+
 def _changed_ops(kpis: dict[str, Any], names: list[str], most: int = 10) -> list[str]:
     """Operations KPIs an intervention moves beyond the noise, clearest first.
 
     A change counts when it exceeds the two confidence half-widths combined
-    (with one replication, when it exceeds 1 %): after an intervention changes
+    (with no half-width, when it exceeds 1 %): after an intervention changes
     the order of events the two runs' random numbers part ways, and small
     differences in unrelated waits are noise.
     """
