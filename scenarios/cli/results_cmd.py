@@ -32,9 +32,10 @@ def register(sub: Any) -> None:
         return cmds.add_parser(name, help=help, description=description, epilog=f"examples:\n{examples}",
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    ls = action("list", "every run under a results folder (damaged ones named)",
-                "One line per run (sweep variants with their levers), newest first; a damaged run folder "
-                "is named on stderr and the others are still listed (exit 1 if any is damaged).",
+    ls = action("list", "every run under a results folder (damaged and interrupted ones named)",
+                "One line per run (sweep variants with their levers), newest first, then the damaged run "
+                "folders (status 'damaged: FILE ...', also named on stderr; exit 1) and the runs and "
+                "sweeps interrupted or still running (status 'interrupted: resume with --resume').",
                 "  medtwin results list results/\n  medtwin results list results/exam --json")
     ls.add_argument("root", type=Path, help="results folder, sweep folder or run folder")
     ls.add_argument("--json", action="store_true", help="print rows as JSON")
@@ -77,50 +78,79 @@ def _num(x: Any) -> str:
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    """Lines of a plain-text table, each column as wide as its longest cell.
+
+    >>> _table(["a", "n"], [["long name", "7"]], right={1})
+    ['a          n', 'long name  7']
+    """
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
+                      enumerate(zip(r, widths, strict=True))).rstrip() for r in [header, *rows]]
+
+
 def _list(args: argparse.Namespace) -> int:
     from scenarios.store import registry, scan
 
     s = scan(args.root)
     rows = registry(args.root)
+    others = [*s.problems, *s.unfinished]
     if args.json:
-        print(json.dumps({"runs": rows, "problems": [{"path": str(p.path), "message": p.message}
-                                                     for p in s.problems]}, indent=1, default=str))
+        print(json.dumps({"runs": rows, "problems": [{"path": str(p.path), "message": p.message,
+                                                      "status": p.status} for p in s.problems],
+                          "unfinished": [{"path": str(p.path), "message": p.message, "status": p.status}
+                                         for p in s.unfinished]}, indent=1, default=str))
     else:
-        print(f"{'path':<28} {'kind':<11} {'name':<26} {'seed':>6} {'done':>5} {'failed':>6}  "
-              "finished  levers")
-        for r in rows:
-            print(f"{r['path']:<28} {r['kind']:<11} {str(r['name'])[:26]:<26} {_num(r['seed']):>6} "
-                  f"{_num(r['done']):>5} {_num(r['failed']):>6}  {r['finished']}  {r['levers'] or ''}")
+        cells = [[r["path"], str(r["kind"]), str(r["name"]), _num(r["seed"]), _num(r["done"]),
+                  _num(r["failed"]), str(r["finished"]), "ok", r["levers"] or ""] for r in rows]
+        for p in others:
+            info = p.info or {}
+            cells.append([_relative(p.path, s.root), str(info.get("kind") or "-"),
+                          str(info.get("name") or "-"), _num(info.get("seed")), _num(info.get("done")),
+                          "-", "-", p.status, ""])
+        header = ["path", "kind", "name", "seed", "done", "failed", "finished", "status", "levers"]
+        print("\n".join(_table(header, cells, right={3, 4, 5})))
         for p in s.problems:
             print(f"damaged: {p.message}", file=sys.stderr)
     return 1 if s.problems else 0
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        rel = str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+    return rel if rel != "." else path.name
+
+
 def _show(args: argparse.Namespace) -> int:
     from scenarios.store import jsonable, open_run
 
+    # Everything is read and formatted before the first line is printed, so a damaged run
+    # gives its one error and nothing else on stdout.
     run = open_run(args.run)
-    if args.json:
-        print(json.dumps(jsonable({"manifest": {k: v for k, v in run.manifest.items()
-                                                if k != "replication_status"},
-                                   "summary": run.summary}), indent=1))
-        return 0
     m = run.manifest
-    print(f"{run.path}: {m['kind']} {m['name']!r}, seed {m['seed']}, {m['done']} done, {m['failed']} failed, "
-          f"medtwin {m.get('version')}, finished {m.get('finished')}")
+    summary = run.summary
+    if args.json:
+        print(json.dumps(jsonable({"manifest": {k: v for k, v in m.items() if k != "replication_status"},
+                                   "summary": summary}), indent=1))
+        return 0
+    lines = [f"{run.path}: {m['kind']} {m['name']!r}, seed {m['seed']}, {m.get('done')} done, "
+             f"{m.get('failed')} failed, medtwin {m.get('version')}, finished {m.get('finished')}"]
     if run.variant:
         v = run.variant
-        print(f"variant {v.get('index')} of sweep {v.get('sweep')!r}: {v['levers']}")
-    print(f"tables: {', '.join(run.tables)}")
-    print(f"{'KPI':<48} {'mean':>11} {'95% low':>11} {'95% high':>11} {'n':>4}")
-    for k, v in run.summary.items():
+        lines.append(f"variant {v.get('index')} of sweep {v.get('sweep')!r}: {v.get('levers')}")
+    lines.append(f"tables: {', '.join(run.tables)}")
+    lines.append(f"{'KPI':<48} {'mean':>11} {'95% low':>11} {'95% high':>11} {'n':>4}")
+    for k, v in summary.items():
         if isinstance(v, dict) and "mean" in v:
-            print(f"{k:<48} {_num(v['mean']):>11} {_num(v.get('low')):>11} {_num(v.get('high')):>11} "
-                  f"{_num(v.get('n')):>4}")
+            lines.append(f"{k:<48} {_num(v['mean']):>11} {_num(v.get('low')):>11} {_num(v.get('high')):>11} "
+                         f"{_num(v.get('n')):>4}")
     for r in m["replication_status"]:
-        if r["status"] == "failed":
-            last = r.get("error", "").strip().splitlines()[-1:] or [""]
-            print(f"replication {r['index']} failed: {last[0]}")
+        if isinstance(r, dict) and r.get("status") == "failed":
+            last = str(r.get("error") or "").strip().splitlines()[-1:] or [""]
+            lines.append(f"replication {r.get('index')} failed: {last[0]}")
+    print("\n".join(lines))
     return 0
 
 

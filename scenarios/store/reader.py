@@ -159,8 +159,9 @@ def open_run(path: str | Path) -> StoredRun:
 
     Raises:
         ResultsStoreError: ``path`` is not a run folder (no manifest).
-        CorruptResultsError: The manifest or KPI file is damaged, or a table
-            it lists is missing; the message names the file.
+        CorruptResultsError: The manifest or KPI file is missing or cannot be
+            read, or a table the manifest lists is missing; the message names
+            the file.
     """
     folder = Path(path)
     if not (folder / MANIFEST).is_file():
@@ -176,4 +177,10 @@ def open_run(path: str | Path) -> StoredRun:
             raise CorruptResultsError(f"{folder / name}.parquet: missing, though the manifest lists it")
     if not (folder / KPIS).is_file():
         raise CorruptResultsError(f"{folder / KPIS}: missing")
-    return StoredRun(path=folder, manifest=manifest)
+    run = StoredRun(path=folder, manifest=manifest)
+    # Read the KPI file now (it is cached on the run), so a damaged one is named by
+    # every listing rather than found later by whoever shows or compares the run.
+    kpis = run.kpi_file
+    if not isinstance(kpis.get("summary", {}), dict) or not isinstance(kpis.get("replications", []), list):
+        raise CorruptResultsError(f"{folder / KPIS}: damaged, no 'summary' object or 'replications' list")
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -75,3 +76,67 @@ def test_report_is_self_contained(store: Path, tmp_path: Path) -> None:
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     assert page.count("<svg") >= 4
     assert main(["results", "report", str(store / "exam"), "--out", str(tmp_path / "no" / "r.html")]) == 2
+
+
+def _copy_run(store: Path, to: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(store / "base", to))
+
+
+def test_list_names_a_run_with_unreadable_kpis_and_an_interrupted_run(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # regression: a kpis.json of random bytes was listed as a normal run, and an interrupted
+    # run's .NAME.partial folder was not listed at all
+    from scenarios.store import RunWriter
+
+    root = tmp_path / "root"
+    _copy_run(store, root / "good")
+    (_copy_run(store, root / "noise") / "kpis.json").write_bytes(bytes(range(256)) * 4)
+    header = {"kind": "operations", "name": "late_one", "scenario_hash": "h", "facility_hash": "", "seed": 5,
+              "keys": [[0]], "version": "v", "variant": None}
+    RunWriter(root / ".late.partial", header, "kind: operations\n")
+    capsys.readouterr()
+    assert main(["results", "list", str(root)]) == 1
+    got = capsys.readouterr()
+    lines = {line.split()[0]: line for line in got.out.splitlines()[1:]}
+    assert " ok" in lines["good"]
+    assert "damaged: kpis.json cannot be read as JSON" in lines["noise"]
+    late = lines[".late.partial"]
+    assert "late_one" in late and "interrupted: resume with --resume" in late
+    assert "noise/kpis.json: damaged" in got.err
+    (root / ".late.lock").write_text(f"{os.getpid()}\n")  # a live writer holds it
+    assert main(["results", "list", str(root), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [u["status"] for u in data["unfinished"]] == [f"running (process {os.getpid()})"]
+    assert [p["status"] for p in data["problems"]] == ["damaged: kpis.json cannot be read as JSON"]
+
+
+def test_list_sizes_columns_to_long_names_and_paths(store: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: names were cut at 26 characters and long paths pushed the columns out of line
+    deep = "a_rather_long_folder_name_for_one_run_of_the_norovirus_outbreak"
+    run = _copy_run(store, tmp_path / deep)
+    m = json.loads((run / "manifest.json").read_text())
+    m["name"] = "sample_hospital_norovirus_outbreak_with_cohorting"
+    (run / "manifest.json").write_text(json.dumps(m))
+    _copy_run(store, tmp_path / "b")
+    capsys.readouterr()
+    assert main(["results", "list", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(m["name"] in line for line in lines)
+    header = lines[0]
+    for line in lines[1:]:
+        assert line.index(line.split()[1]) == header.index("kind")  # every kind under its heading
+
+
+def test_show_of_a_damaged_run_prints_nothing_to_stdout(store: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: the header line came out on stdout before the error
+    run = _copy_run(store, tmp_path / "r")
+    (run / "kpis.json").write_bytes(b"\x93\x00garbage")
+    capsys.readouterr()
+    assert main(["results", "show", str(run)]) == 2
+    got = capsys.readouterr()
+    assert got.out == "" and "kpis.json: damaged" in got.err and got.err.count("\n") == 1
