@@ -19,6 +19,24 @@ def _fmt(v: Any, pct: bool = False) -> str:
     return f"{m:.2f}" + ("" if hw is None or math.isnan(hw) else f" ± {hw:.2f}")
 
 
+def _count(v: Any) -> str:
+    """A count of people: whole when it is one replication's count, one decimal when a mean.
+
+    Every replication counts whole patients, so with one replication (``n`` 1, or no
+    half-width in an older store) a count printed as ``226.00`` only looks measured to a
+    hundredth; a mean over several replications is a fraction and keeps one decimal.
+    """
+    if not isinstance(v, dict):
+        return "-"
+    m, hw, n = v.get("mean"), v.get("half_width"), v.get("n")
+    if not isinstance(m, int | float) or math.isnan(m):
+        return "-"
+    no_hw = hw is None or math.isnan(hw)
+    if (n == 1 or (n is None and no_hw)) and float(m).is_integer():
+        return f"{int(m)}"
+    return f"{m:.1f}" + ("" if no_hw else f" ± {hw:.1f}")
+
+
 def report(kpis: dict[str, Any]) -> str:
     """KPI summary: waits, length of stay, diversions, isolation, utilisation and bottlenecks (95% CIs)."""
     lines = ["Waits (min, mean ± 95% CI half-width)"]
@@ -55,6 +73,6 @@ def report(kpis: dict[str, Any]) -> str:
         for r in ranks[:5]:
             lines.append(f"  {r['rank']}. {r['resource']}: {r['why']}")
     if "patients.arrived" in kpis:
-        lines.append(f"Patients: {_fmt(kpis['patients.arrived'])} arrived, "
-                     f"{_fmt(kpis.get('patients.in_system'))} still inside at the end")
+        lines.append(f"Patients: {_count(kpis['patients.arrived'])} arrived, "
+                     f"{_count(kpis.get('patients.in_system'))} still inside at the end")
     return "\n".join(lines)

@@ -51,3 +51,23 @@ def test_batch_values_are_summarised_into_their_kpi(make_scenario: Any) -> None:
     out = summarize(make_scenario(), reps)
     assert out["util.x"]["n"] == 4 and math.isclose(out["util.x"]["mean"], 0.6)
     assert not any(k.startswith("batch.") for k in out)
+
+
+def test_patient_counts_print_whole_for_one_replication_and_one_decimal_for_a_mean() -> None:
+    # Found by a tester: one replication printed "Patients: 226.00 arrived, 68.00 still inside".
+    one = report({"patients.arrived": {"mean": 226.0, "half_width": math.nan, "n": 1},
+                  "patients.in_system": {"mean": 68.0, "half_width": None, "n": 1}})
+    assert "Patients: 226 arrived, 68 still inside at the end" in one
+    several = report({"patients.arrived": {"mean": 226.25, "half_width": 3.14, "n": 4},
+                      "patients.in_system": {"mean": 68.0, "half_width": 1.0, "n": 4}})
+    assert "Patients: 226.2 ± 3.1 arrived, 68.0 ± 1.0 still inside at the end" in several
+    assert "226.25" not in several
+
+
+def test_a_one_replication_run_reports_whole_counts(make_scenario: Any, tiny_facility: Any) -> None:
+    import scenarios
+
+    text = report(scenarios.run(make_scenario(), facility=tiny_facility, replications=1).kpis)
+    line = next(x for x in text.splitlines() if x.startswith("Patients:"))
+    arrived, inside = line.split()[1], line.split()[3]
+    assert arrived.isdigit() and inside.isdigit(), line
