@@ -15,7 +15,8 @@ safety officer should read.  The rules and their sources:
 * a door sits on the wall shared by its two spaces (within
   :data:`~facility.geometry.BOUNDARY_TOLERANCE`), on one level, at least
   :data:`MIN_DOOR_WIDTH` m clear and no wider than that wall; a final exit sits
-  in an external wall of its space;
+  in an external wall of its space and is no wider than it (the same rule);
+  no door or exit duplicates another (same spaces, same place);
 * a stair/lift joins existing stair/lift spaces, one per existing level;
   stairs narrower than :data:`MIN_STAIR_WIDTH` and bed lifts smaller than the
   HTM 08-02 car (1.8 x 2.7 m) are warned about;
@@ -26,7 +27,8 @@ safety officer should read.  The rules and their sources:
   floor with beds, each occupied space (and each bed space, with its bed) can
   reach a neighbouring compartment on its level (or a final exit) without
   stairs or lifts, at most :data:`MAX_BARRIER_TRAVEL` m from a door into
-  another compartment (warnings).
+  another compartment (warnings); a compartment of one space that no smoke
+  door separates is warned about as a likely misspelt name.
 
 The reachability and compartment checks need sound references and polygons,
 so they run only when those are free of errors.
@@ -58,6 +60,7 @@ from facility.schema import MAX_COORDINATE_M
 __all__ = [
     "MAX_BARRIER_TRAVEL",
     "MAX_COMPARTMENT_AREA",
+    "MAX_TYPO_DISTANCE",
     "MIN_DOOR_WIDTH",
     "MIN_STAIR_WIDTH",
     "OVERLAP_TOLERANCE",
@@ -77,6 +80,8 @@ MAX_COMPARTMENT_AREA = 2100.0
 #: Longest walk (m) from a space to a door into another smoke compartment: NFPA 101
 #: 18.3.7.1 (200 ft), measured from the space's centre along the navigation graph.
 MAX_BARRIER_TRAVEL = 61.0
+#: Compartment names this few edits apart (Levenshtein) are suggested for a likely typo.
+MAX_TYPO_DISTANCE = 2
 #: Smallest bed-lift car (width, depth) in m: HTM 08-02.
 BED_LIFT_CAR = (1.8, 2.7)
 
@@ -86,7 +91,9 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
 
     Args:
         facility: The building to check.
-        source: Names the facility (its file) in facility-wide issues.
+        source: Names the facility (its file); kept for callers, as the
+            issues themselves never repeat it (the report that lists them
+            names the file once).
 
     Returns:
         A list of :class:`~facility.errors.Issue`; empty when all is well.
@@ -106,9 +113,11 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
         sound = not errors(issues)
         issues += _overlaps(facility)
         issues += _doors(facility)
-        issues += _exits(facility, source)
+        issues += _exits(facility)
+        issues += _duplicate_openings(facility)
         issues += _links(facility)
         issues += _compartment_sizes(facility)
+        issues += _lone_compartments(facility)
         if sound and facility.exits:
             issues += _reachability(facility)
             issues += _horizontal_evacuation(facility)
@@ -235,6 +244,12 @@ def _names(ids: Iterable[str]) -> str:
 def _polygons(f: Facility) -> list[Issue]:
     out = []
     for s in f.spaces:
+        touching = _holes_on_outline(s.polygon)
+        if touching:
+            # shapely would only say "self-intersection": name the hole instead.
+            out += [_err(f"space {s.id}", f"holes[{k}] touches or equals the outline ('polygon'); a hole "
+                                          "must lie strictly inside the space") for k in touching]
+            continue
         if s.polygon.is_empty or not s.polygon.is_valid:
             why = "it is empty" if s.polygon.is_empty else _explain(s.polygon)
             hint = " (an outline must not cross or touch itself)" if "intersection" in why else ""
@@ -242,6 +257,14 @@ def _polygons(f: Facility) -> list[Issue]:
         elif not s.polygon.area > 0:
             out.append(_err(f"space {s.id}", "polygon has zero area"))
     return out
+
+
+def _holes_on_outline(polygon: Polygon) -> list[int]:
+    """Indexes (as in the file's ``holes``) of the holes that touch or coincide with the outer ring."""
+    if polygon.is_empty:
+        return []
+    outline = polygon.exterior
+    return [k for k, ring in enumerate(polygon.interiors) if ring.intersects(outline)]
 
 
 def _explain(polygon: Polygon) -> str:
@@ -306,21 +329,39 @@ def _door_in_wall(d: Door, a: Space, b: Space) -> Issue | None:
     if dist > BOUNDARY_TOLERANCE:
         return _err(el, f"at {_fmt(d.at)} is {dist:.3g} m from the wall between {a.id} and {b.id} "
                         f"(must be within {BOUNDARY_TOLERANCE} m)")
-    # The wall's extent along the door's direction, as seen from both sides:
+    u = np.asarray(nearest_edge_direction(a.polygon, d.at))
+    return _fits_wall(el, d.at, d.width, [part_a, part_b], u=u,
+                      wall=f"the wall it sits in between {a.id} and {b.id}")
+
+
+def _fits_wall(el: str, at: Sequence[float], width: float, parts: Sequence[shapely.Geometry], *,
+               u: np.ndarray, wall: str) -> Issue | None:
+    """Whether an opening (door or exit) of ``width`` centred at ``at`` fits in its wall.
+
+    One rule for doors and exits, so that neither can be wider than the wall it
+    is drawn in: an over-wide opening would let people pass beside a room's
+    own door (routing and the evacuation use the opening's full width).
+
+    Args:
+        el: The element, as named in issues (``door D1``, ``exit X``).
+        at: Centre of the opening.
+        width: Its clear width (m).
+        parts: The wall piece(s) it sits in; a door passes the piece seen from
+            each of its two spaces, and the wall is where they agree.
+        u: Unit direction of the wall at ``at``.
+        wall: The wall in words (``the wall it sits in between A and B``).
+    """
+    # The wall's extent along the opening's direction, as seen from every side:
     # each side's tolerance buffer overhangs the other's wall end, and
     # perpendicular slivers at the ends project to nothing.
-    u = np.asarray(nearest_edge_direction(a.polygon, d.at))
-    ta = (np.asarray(part_a.coords) - np.asarray(d.at)) @ u
-    tb = (np.asarray(part_b.coords) - np.asarray(d.at)) @ u
-    lo, hi = max(float(ta.min()), float(tb.min())), min(float(ta.max()), float(tb.max()))
+    ts = [(np.asarray(part.coords) - np.asarray(at)) @ u for part in parts]
+    lo, hi = max(float(t.min()) for t in ts), min(float(t.max()) for t in ts)
     length = max(hi - lo, 0.0)
-    if d.width > length + BOUNDARY_TOLERANCE:
-        return _err(el, f"is {d.width:g} m wide but the wall it sits in between {a.id} and {b.id} "
-                        f"is only {length:.3g} m long")
-    past = max(lo + d.width / 2, d.width / 2 - hi)
+    if width > length + BOUNDARY_TOLERANCE:
+        return _err(el, f"is {width:g} m wide but {wall} is only {length:.3g} m long")
+    past = max(lo + width / 2, width / 2 - hi)
     if past > BOUNDARY_TOLERANCE:
-        return _err(el, f"opening runs {past:.3g} m past the end of the wall between {a.id} and {b.id}; "
-                        "move 'at' along the wall")
+        return _err(el, f"opening runs {past:.3g} m past the end of {wall}; move 'at' along the wall")
     return None
 
 
@@ -336,9 +377,10 @@ def _lines(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.multilinestrings(parts) if parts else LineString()
 
 
-def _exits(f: Facility, source: str) -> list[Issue]:
+def _exits(f: Facility) -> list[Issue]:
     if not f.exits:
-        return [_err("facility", f"{source} has no final exits; at least one is required")]
+        # No file name here: the report that lists this issue names the file once already.
+        return [_err("facility", "has no final exits; at least one is required")]
     out = []
     for e in f.exits:
         el = f"exit {e.id}"
@@ -352,11 +394,60 @@ def _exits(f: Facility, source: str) -> list[Issue]:
             out.append(_err(el, f"at {_fmt(e.at)} is {dist:.3g} m from the boundary of space {s.id}; "
                                 "an exit must sit in the space's external wall"))
             continue
-        for other in f.spaces_on(s.level):
-            if other.id != s.id and other.kind is not SpaceKind.OUTSIDE and _valid(other) \
-                    and p.distance(other.polygon) <= BOUNDARY_TOLERANCE:
-                out.append(_err(el, f"at {_fmt(e.at)} lies on the wall between {s.id} and {other.id}; "
-                                    "a final exit must be in an external wall (use a door between spaces)"))
+        inside = [o for o in f.spaces_on(s.level)
+                  if o.id != s.id and o.kind is not SpaceKind.OUTSIDE and _valid(o)]
+        shared = [o for o in inside if p.distance(o.polygon) <= BOUNDARY_TOLERANCE]
+        for other in shared:
+            out.append(_err(el, f"at {_fmt(e.at)} lies on the wall between {s.id} and {other.id}; "
+                                "a final exit must be in an external wall (use a door between spaces)"))
+        if not shared:
+            issue = _exit_in_wall(el, e.at, e.width, s, inside)
+            if issue is not None:
+                out.append(issue)
+    return out
+
+
+def _exit_in_wall(el: str, at: tuple[float, float], width: float, s: Space,
+                  inside: list[Space]) -> Issue | None:
+    """An exit must fit in the external wall piece it sits in (the rule of a door's, :func:`_fits_wall`).
+
+    The external wall is the space's boundary less every wall it shares with
+    another (non-outside) space of its level.
+    """
+    walls = [o.polygon.boundary.buffer(BOUNDARY_TOLERANCE) for o in inside]
+    external = s.polygon.boundary.difference(shapely.union_all(walls)) if walls else s.polygon.boundary
+    parts = [g for g in shapely.get_parts(shapely.line_merge(_lines(external))) if g.length > 0]
+    if not parts:  # unreachable: the exit is on the boundary and on no other space's wall
+        return None
+    part = min(parts, key=Point(at).distance)
+    u = np.asarray(nearest_edge_direction(s.polygon, at))
+    return _fits_wall(el, at, width, [part], u=u, wall=f"the external wall of space {s.id} it sits in")
+
+
+def _duplicate_openings(f: Facility) -> list[Issue]:
+    """Two doors joining the same spaces at the same place, or two exits at one point.
+
+    Either is a copy-paste slip: the building would get twice the flow
+    through one opening, and nothing else would notice.
+    """
+    out = []
+    seen_doors: dict[frozenset[str], list[Door]] = {}
+    for d in f.doors:
+        pair = frozenset(d.spaces)
+        for first in seen_doors.get(pair, []):
+            if Point(d.at).distance(Point(first.at)) <= BOUNDARY_TOLERANCE:
+                a, b = sorted(pair)
+                out.append(_err(f"door {d.id}", f"at {_fmt(d.at)} duplicates door {first.id} (both join "
+                                                f"{a} and {b} at the same place); remove one of door "
+                                                f"{first.id} and door {d.id}"))
+                break
+        seen_doors.setdefault(pair, []).append(d)
+    for i, e in enumerate(f.exits):
+        for earlier in f.exits[:i]:
+            if Point(e.at).distance(Point(earlier.at)) <= BOUNDARY_TOLERANCE:
+                out.append(_err(f"exit {e.id}", f"at {_fmt(e.at)} duplicates exit {earlier.id} (same point); "
+                                                f"remove one of exit {earlier.id} and exit {e.id}"))
+                break
     return out
 
 
@@ -443,6 +534,48 @@ def _compartment_sizes(f: Facility) -> list[Issue]:
                              f"has {beds} bed(s) but {len(found)} smoke compartment(s); patient floors "
                              "need at least 2 (NFPA 101 ch. 18/19, HTM 05-02)"))
     return out
+
+
+def _lone_compartments(f: Facility) -> list[Issue]:
+    """A compartment of one space that no smoke door separates: most likely a misspelt name.
+
+    A real one-room compartment is closed by smoke doors; without them the
+    space merely carries a different compartment name from its neighbours
+    (``"wset"`` beside ``"west"``), which silently splits the compartment
+    and skews the compartment rules.
+    """
+    out = []
+    names = sorted(f.compartments)
+    for cid, ids in f.compartments.items():
+        if len(ids) != 1:
+            continue
+        sid = ids[0]
+        across = [d for d in f.doors if sid in d.spaces and f.has_space(d.other(sid))
+                  and f.space(d.other(sid)).compartment not in (None, cid)]
+        if not across or any(d.smoke_door for d in across):
+            continue
+        close = [n for n in names if n != cid and _edit_distance(n, cid) <= MAX_TYPO_DISTANCE]
+        hint = (f"; did you mean {min(close, key=lambda n: _edit_distance(n, cid))!r}?" if close
+                else "; check the space's 'compartment'")
+        out.append(_warn(f"compartment {cid}",
+                         f"has one space ({sid}) and no smoke door separates it (its door(s) "
+                         f"{_some([d.id for d in across])} to other compartments are not smoke doors): "
+                         f"a likely typo{hint}"))
+    return out
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest one-character edits turning ``a`` into ``b``.
+
+    >>> _edit_distance("wset", "west")
+    2
+    """
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 def _level_graph(f: Facility, mobility: Mobility) -> nx.Graph:

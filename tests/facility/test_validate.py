@@ -48,7 +48,11 @@ def test_random_buildings_are_valid_and_everyone_reaches_an_exit(f: Facility) ->
 def test_no_exits_is_one_clear_error(tiny_facility: Facility) -> None:
     issues = validate(replace(tiny_facility, exits=()), source="plan.json")
     assert [(i.severity, i.element) for i in issues] == [("error", "facility")]
-    assert "plan.json has no final exits" in issues[0].message
+    # The file is named once, by the report listing the issues, not again in the message.
+    assert issues[0].message == "has no final exits; at least one is required"
+    with pytest.raises(FacilityValidationError) as info:
+        ensure_valid(replace(tiny_facility, exits=()), source="plan.json")
+    assert str(info.value).count("plan.json") == 1
 
 
 def test_ensure_valid_raises_with_errors_only_and_returns_warnings(tiny_facility: Facility) -> None:
@@ -263,3 +267,85 @@ def test_implausible_coordinates_are_named_not_measured() -> None:
     surrogate = validate(hut("A\ud800", 4.0))
     assert [str(i) for i in surrogate] == ["error: space A\\ud800: id holds a lone surrogate; ids must be "
                                            "valid Unicode text"]
+
+
+# -- openings wider than their wall, duplicated openings -----------------------------------------
+def test_exit_wider_than_its_external_wall(tiny_facility: Facility) -> None:
+    # L0-ST's outside wall at x = -3 runs y = 0..4: a 10 m exit there would let people
+    # out beside the stair's door; the same check as a door's wall gives the same words.
+    f = edit(tiny_facility, "exits", "X-ST", width=10.0)
+    assert found(f, "exit X-ST") == [
+        "is 10 m wide but the external wall of space L0-ST it sits in is only 4 m long"
+    ]
+
+
+def test_exit_running_past_the_end_of_its_wall(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "exits", "X-ST", at=(-3.0, 3.5), width=1.5)
+    [message] = found(f, "exit X-ST")
+    assert message.startswith("opening runs 0.25 m past the end of the external wall of space L0-ST")
+
+
+def test_exit_in_a_narrow_end_wall_of_a_corridor() -> None:
+    # The tester's case: a 10 m exit in the 2.4 m end wall of a corridor between two rooms.
+    corridor = Space(id="C", level="G", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 20, 2.4))
+    rooms = [Space(id=f"R{k}", level="G", kind=SpaceKind.ROOM, polygon=box(0, y, 20, y + 4))
+             for k, y in ((1, 2.4), (2, -4.0))]
+    f = Facility(name="end wall", levels=(Level(id="G"),), spaces=(corridor, *rooms),
+                 doors=(Door(id="D1", spaces=("C", "R1"), at=(10.0, 2.4), width=1.0),
+                        Door(id="D2", spaces=("C", "R2"), at=(10.0, 0.0), width=1.0)),
+                 exits=(Exit(id="X-MAIN", space="C", at=(20.0, 1.2), width=10.0),))
+    [message] = found(f, "exit X-MAIN")
+    assert message.startswith("is 10 m wide but the external wall of space C it sits in is only 2.")
+    assert errors(validate(edit(f, "exits", "X-MAIN", width=2.0))) == []
+
+
+def test_duplicate_door_names_both(tiny_facility: Facility) -> None:
+    [d1] = [d for d in tiny_facility.doors if d.id == "L0-D1"]
+    f = replace(tiny_facility, doors=(*tiny_facility.doors, replace(d1, id="L0-D1-copy")))
+    [message] = found(f, "door L0-D1-copy")
+    assert "duplicates door L0-D1" in message and "L0-D1-copy" in message
+    assert found(f, "door L0-D1") == []
+
+
+def test_duplicate_exit_names_both(tiny_facility: Facility) -> None:
+    [x] = [e for e in tiny_facility.exits if e.id == "X-C"]
+    f = replace(tiny_facility, exits=(*tiny_facility.exits, replace(x, id="X-C2", width=1.0)))
+    assert found(f, "exit X-C2") == [
+        "at (10, 0) duplicates exit X-C (same point); remove one of exit X-C and exit X-C2"
+    ]
+
+
+def test_doors_side_by_side_are_not_duplicates(tiny_facility: Facility) -> None:
+    extra = Door(id="L0-D1b", spaces=("L0-C", "L0-R1"), at=(4.5, 2.0), width=1.2)
+    assert validate(replace(tiny_facility, doors=(*tiny_facility.doors, extra))) == []
+
+
+# -- compartment names -----------------------------------------------------------------------------
+def test_misspelt_compartment_is_a_warning_with_a_suggestion(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "spaces", "L1-R2", compartment="AA")
+    [message] = found(f, "compartment AA", "warning")
+    assert message == ("has one space (L1-R2) and no smoke door separates it (its door(s) L1-D2 to other "
+                       "compartments are not smoke doors): a likely typo; did you mean 'A'?")
+
+
+def test_one_room_compartment_behind_a_smoke_door_is_fine(tiny_facility: Facility) -> None:
+    f = edit(tiny_facility, "spaces", "L1-R2", compartment="isolation")
+    f = edit(f, "doors", "L1-D2", smoke_door=True)
+    assert found(f, "compartment isolation", "warning") == []
+    unlike = edit(tiny_facility, "spaces", "L1-R2", compartment="isolation")
+    [message] = found(unlike, "compartment isolation", "warning")
+    assert message.endswith("a likely typo; check the space's 'compartment'")
+
+
+# -- holes -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("hole", [
+    [(6, 2), (12, 2), (12, 7), (6, 7)],  # the outline itself
+    [(6, 3), (8, 3), (8, 5), (6, 5)],  # sharing part of the wall x = 6
+])
+def test_hole_touching_or_equal_to_the_outline(tiny_facility: Facility, hole: list[tuple[int, int]]) -> None:
+    inner = [(9, 3), (10, 3), (10, 4), (9, 4)]
+    holed = Polygon([(6, 2), (12, 2), (12, 7), (6, 7)], [inner, hole])
+    f = edit(tiny_facility, "spaces", "L0-R2", polygon=holed)
+    assert found(f, "space L0-R2") == [
+        "holes[1] touches or equals the outline ('polygon'); a hole must lie strictly inside the space"
+    ]
