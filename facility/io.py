@@ -39,7 +39,7 @@ from facility.errors import FacilityFileError, FacilityValueError
 from facility.files import read_input_text, write_atomic
 from facility.model import AssemblyPoint, Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
 from facility.rawjson import MAX_NESTING, check_values, parse_json
-from facility.schema import FORMAT, SECTIONS, element_label, schema_problems
+from facility.schema import FORMAT, SECTIONS, element_label, json_type, schema_problems
 from facility.validate import ensure_valid
 
 __all__ = ["FORMAT", "MAX_FILE_BYTES", "MAX_NESTING", "build", "dumps", "load", "loads", "save", "to_dict"]
@@ -118,7 +118,7 @@ def build(data: Any, *, source: str = "<data>", validate: bool = True) -> Facili
 def _build(data: Any, *, source: str, require_format: bool, validate: bool) -> Facility:
     if not isinstance(data, Mapping):
         raise FacilityFileError(source, "expected a JSON object with \"format\": "
-                                f"\"{FORMAT}\" (or a GeoJSON FeatureCollection), found {type(data).__name__}")
+                                f"\"{FORMAT}\" (or a GeoJSON FeatureCollection), found {json_type(data)}")
     check_values(data, source)
     label: Callable[[str, int], str] | None = None
     if data.get("type") == "FeatureCollection" and "format" not in data:

@@ -20,7 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.geometry.polygon import orient
+from shapely.ops import split
 
 from facility.model import Door, Facility, SpaceKind
 
@@ -148,6 +150,9 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
     used: dict[str, str] = {}
 
     def path_of(poly: Polygon) -> MplPath:
+        # Matplotlib fills by the nonzero winding rule: a hole stays empty only
+        # when it turns against its outline, which the file does not promise.
+        poly = orient(poly, 1.0)
         rings = [poly.exterior, *poly.interiors]
         return MplPath.make_compound_path(*[MplPath(list(r.coords), closed=True) for r in rings])
 
@@ -223,6 +228,24 @@ def _ring_xy(polys: Iterable[Polygon]) -> tuple[list[float | None], list[float |
     return xs, ys
 
 
+def _hole_free_parts(poly: Polygon) -> list[Polygon]:
+    """``poly`` cut into pieces without holes, which together cover exactly its floor.
+
+    Plotly's ``fill="toself"`` fills every ring of a trace as a shape of its
+    own, so a hole would be painted as floor; a vertical cut through each hole
+    (across the whole polygon) leaves pieces whose outlines go around it.
+    """
+    if not poly.interiors:
+        return [poly]
+    y0, y1 = poly.bounds[1] - 1.0, poly.bounds[3] + 1.0
+    pieces = [poly]
+    for ring in poly.interiors:
+        x = Polygon(ring).representative_point().x
+        cut = LineString([(x, y0), (x, y1)])
+        pieces = [g for piece in pieces for g in _polygons(split(piece, cut))]
+    return pieces
+
+
 def _segments_xy(segs: Iterable[Sequence[tuple[float, float]]],
                  ) -> tuple[list[float | None], list[float | None]]:
     xs: list[float | None] = []
@@ -262,14 +285,21 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     shown: set[str] = set()
     for s in facility.spaces_on(level):
         cat = category_of(s.use, s.kind)
-        xs, ys = _ring_xy([s.polygon])
+        xs, ys = _ring_xy(_hole_free_parts(s.polygon))
         text = (f"<b>{s.id}</b> {s.name}<br>use: {s.use or '-'}<br>kind: {s.kind.value}"
                 f"<br>beds: {s.beds}<br>compartment: {s.compartment or '-'}<br>area: {s.area:.1f} m²")
+        # The cuts that keep holes empty are not walls: a space with holes gets
+        # its fill without lines, and its real rings as a separate outline.
+        holed = bool(s.polygon.interiors)
         fig.add_trace(go.Scatter(
             x=xs, y=ys, fill="toself", fillcolor=CATEGORIES[cat][0], mode="lines",
-            line={"color": "#222222", "width": 1}, name=cat, legendgroup=cat, showlegend=cat not in shown,
-            hoveron="fills", text=text, hoverinfo="text", fillpattern={"shape": "/"}
-            if s.kind in (SpaceKind.STAIR, SpaceKind.LIFT) else None))
+            line={"color": "#222222", "width": 0 if holed else 1}, name=cat, legendgroup=cat,
+            showlegend=cat not in shown, hoveron="fills", text=text, hoverinfo="text",
+            fillpattern={"shape": "/"} if s.kind in (SpaceKind.STAIR, SpaceKind.LIFT) else None))
+        if holed:
+            xs, ys = _ring_xy([s.polygon])
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 1},
+                                     legendgroup=cat, showlegend=False, hoverinfo="skip"))
         shown.add(cat)
     outlines = _compartment_outlines(facility, level)
     if outlines:

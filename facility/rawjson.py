@@ -59,6 +59,9 @@ def parse_json(text: str, source: str) -> Any:
                                     "digits")
         return int(literal)
 
+    if not text.strip():
+        # json would say "Expecting value" at line 1; the planner needs to know the file is blank.
+        raise FacilityFileError(source, "expected a JSON object, found nothing (an empty document)")
     depth = _nesting(text)
     if depth > MAX_NESTING:
         raise FacilityFileError(source, f"JSON nested {depth} levels deep; a facility file needs at most "

@@ -28,7 +28,7 @@ from jsonschema.exceptions import ValidationError
 
 from facility.model import AssemblyPoint, Door, Exit, Level, Lift, Space, SpaceKind, Stair
 
-__all__ = ["FORMAT", "SCHEMA", "SECTIONS", "schema_json", "schema_problems"]
+__all__ = ["FORMAT", "SCHEMA", "SECTIONS", "json_type", "schema_json", "schema_problems"]
 
 #: The value of the ``"format"`` key this version reads and writes.
 FORMAT = "medtwin-facility/1"
@@ -283,7 +283,12 @@ _JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "st
                (list, "array"), (dict, "object"))
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, as a planner reads it in a file (not Python's).
+
+    >>> json_type(None), json_type([1]), json_type(2.5)
+    ('null', 'array', 'number')
+    """
     if value is None:
         return "null"
     for cls, name in _JSON_TYPES:
@@ -325,7 +330,7 @@ def _problem(err: ValidationError) -> str:
         return f"missing required field{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"
     if kind == "type":
         expected = " or ".join(want) if isinstance(want, list) else want
-        return f"expected {expected}, found {_json_type(inst)} {_short(inst)}"
+        return f"expected {expected}, found {json_type(inst)} {_short(inst)}"
     if kind == "const":
         return f"expected {want!r}, found {_short(inst)}"
     if kind == "enum":

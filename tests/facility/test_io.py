@@ -445,3 +445,14 @@ def test_saved_file_has_ordinary_permissions(tmp_path: Path, tiny_facility: Faci
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "f.json").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", "found nothing (an empty document)"),
+    (" \n", "found nothing (an empty document)"),
+    ("null", "found null"),
+    ("[]", "found array"),
+])
+def test_not_an_object_is_named_in_json_words(write_facility: Writer, text: str, said: str) -> None:
+    message = fails_with(FacilityFileError, write_facility(text), said)
+    assert "NoneType" not in message and "list" not in message

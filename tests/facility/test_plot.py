@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import PathPatch
+from shapely.geometry import Point, Polygon
 
 from facility import BED, Facility, route
 from facility.plot import DOOR_COLOURS, category_of, plan_figure_matplotlib, plan_figure_plotly
@@ -98,3 +101,26 @@ def test_plotly_draws_the_part_of_a_route_on_the_level() -> None:
 def test_every_sample_use_has_a_category() -> None:
     f = sample()
     assert all(category_of(s.use, s.kind) != "other" for s in f.spaces)
+
+
+def test_holes_are_drawn_empty(tiny_facility: Facility) -> None:
+    # The hole turns the same way as its outline, which the file format allows.
+    holed = Polygon([(6, 2), (12, 2), (12, 7), (6, 7)], [[(8, 3), (10, 3), (10, 5), (8, 5)]])
+    spaces = tuple(replace(s, polygon=holed) if s.id == "L0-R2" else s for s in tiny_facility.spaces)
+    f = replace(tiny_facility, spaces=spaces)
+    in_hole, on_floor = (9.0, 4.0), (7.0, 6.0)
+    fig = plan_figure_matplotlib(f, "L0")
+    [patch] = [p for p in fig.axes[0].patches if isinstance(p, PathPatch) and p.get_fill()
+               and p.get_path().contains_point(on_floor)]
+    # Matplotlib fills by nonzero winding: the hole stays empty only if it turns against its outline.
+    outline, hole = (Polygon(r) for r in patch.get_path().to_polygons())
+    assert hole.exterior.is_ccw != outline.exterior.is_ccw
+    # Plotly fills every ring of a trace on its own, so a holed space is drawn as hole-free pieces.
+    trace = next(t for t in plan_figure_plotly(f, "L0").data if t.text and "L0-R2" in t.text)
+    xs, ys = list(trace.x), list(trace.y)
+    cuts = [i for i, v in enumerate(xs) if v is None]
+    starts = [-1, *cuts]
+    rings = [list(zip(xs[a + 1:b], ys[a + 1:b], strict=True)) for a, b in zip(starts, cuts, strict=False)]
+    pieces = [Polygon(r) for r in rings if r]
+    assert not any(p.contains(Point(in_hole)) for p in pieces)
+    assert sum(p.area for p in pieces) == pytest.approx(holed.area)
