@@ -6,7 +6,11 @@ accumulated along the path actually walked) into:
 
 * ``aset_rset``: per compartment the ASET (general and patient criteria), the RSET (last
   departure) and the margin ``ASET - RSET``.  An ASET beyond the hazard's horizon is
-  reported as the horizon with ``aset_beyond_horizon`` set, so its margin is a lower bound;
+  reported as the horizon with ``aset_beyond_horizon`` (``aset_patient_beyond_horizon`` for
+  the patient criteria) set, so it and its margin are lower bounds.  The KPIs carry the same
+  mark (``aset_beyond_horizon.X``, ``margin_is_lower_bound.X``: 1 when beyond, so their mean
+  is the share of replications in which it was) and :func:`report` prints such values as
+  ``≥``, so a stored or printed horizon is never read as the time the space became untenable;
 * ``people``: per person the time they reached safety, the ASET of the compartment they
   started in (patient criteria for patients), the margin (for someone never safe: ASET minus the
   end of the drill, an upper bound, flagged ``margin_is_upper_bound``), their FED (asphyxiant + heat)
@@ -55,16 +59,20 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
     names = list(comp.index)
     aset = comp["aset_s"].to_numpy(float)
     aset_p = comp["aset_patient_s"].to_numpy(float)
-    beyond = ~np.isfinite(aset)
-    aset_b, aset_pb = np.where(beyond, horizon, aset), np.where(np.isfinite(aset_p), aset_p, horizon)
+    beyond, beyond_p = ~np.isfinite(aset), ~np.isfinite(aset_p)
+    aset_b, aset_pb = np.where(beyond, horizon, aset), np.where(beyond_p, horizon, aset_p)
     r = np.array([rset.loc[c, "rset_s"] if rset is not None and c in rset.index else math.nan for c in names],
                  float)
     tables["aset_rset"] = pa.table({
         "compartment": pa.array(names, pa.string()), "aset_s": aset_b, "aset_patient_s": aset_pb,
-        "aset_beyond_horizon": beyond, "rset_s": r, "margin_s": aset_b - r, "margin_patient_s": aset_pb - r})
+        "aset_beyond_horizon": beyond, "aset_patient_beyond_horizon": beyond_p, "rset_s": r,
+        "margin_s": aset_b - r, "margin_patient_s": aset_pb - r})
     for k, c in enumerate(names):
         kpis[f"aset_compartment.{c}"] = float(aset_b[k])
         kpis[f"margin_compartment.{c}"] = float(aset_pb[k] - r[k])
+        # The horizon stands in for an ASET never reached: keep that it is a lower bound.
+        kpis[f"aset_beyond_horizon.{c}"] = float(beyond[k])
+        kpis[f"margin_is_lower_bound.{c}"] = float(beyond_p[k])
     people = _people(env, evac, alarm=alarm, horizon=horizon, horizon_end=end - alarm,
                      aset=dict(zip(names, aset_b, strict=True)),
                      aset_patient=dict(zip(names, aset_pb, strict=True)))
@@ -159,12 +167,16 @@ def report(kpis: dict[str, Any]) -> str:
     comps = sorted(k.split(".", 1)[1] for k in kpis if k.startswith("aset_compartment."))
     if not comps:
         return ""
-    lines = ["Hazard: ASET against RSET (mean over replications; margin uses patient criteria)",
-             f"  {'compartment':<14} {'ASET s':>8} {'margin s':>9}"]
+    lines = ["Hazard: ASET against RSET (mean over replications; margin uses patient criteria;",
+             "  ≥: not untenable within the hazard's horizon, so a lower bound)",
+             f"  {'compartment':<14} {'ASET s':>10} {'margin s':>11}"]
     for c in comps:
         a, m = mean(f"aset_compartment.{c}"), mean(f"margin_compartment.{c}")
-        shown = f"{m:9.0f}" if not math.isnan(m) else f"{'n/a':>9}"
-        lines.append(f"  {c:<14} {a:8.0f} {shown}")
+        # In any replication beyond the horizon, the mean is a lower bound too.
+        a_ge = mean(f"aset_beyond_horizon.{c}") > 0
+        m_ge = mean(f"margin_is_lower_bound.{c}") > 0
+        shown = f"{_bound(m, m_ge):>11}" if not math.isnan(m) else f"{'n/a':>11}"
+        lines.append(f"  {c:<14} {_bound(a, a_ge):>10} {shown}")
     for k, label in (("first_untenable_s", "first space untenable (s)"),
                      ("spaces_untenable", "spaces untenable"),
                      ("min_margin_s", "smallest personal margin (s)"),
@@ -183,6 +195,11 @@ def report(kpis: dict[str, Any]) -> str:
             lines.append(f"  {label:<30} {v:10.{digits}f}")
     lines += _exposures(kpis, mean)
     return "\n".join(lines)
+
+
+def _bound(v: float, lower: bool) -> str:
+    """Seconds, marked ``≥`` when the value is only a lower bound (ASET beyond the horizon)."""
+    return f"≥ {v:.0f}" if lower else f"{v:.0f}"
 
 
 def _exposures(kpis: dict[str, Any], mean: Callable[[str], float]) -> list[str]:

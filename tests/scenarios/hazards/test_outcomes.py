@@ -158,3 +158,27 @@ def test_only_people_in_spaces_above_a_level_get_time_above_it_and_the_levels_ne
         assert f"    {pid:<28} {minutes:8.2f} min" in text
     assert "AEGL-3 (100 ppm): 1 exposed" in text and "AEGL-1 (20 ppm): 2 exposed" in text
     assert "far " not in text and "p2 " not in text
+
+
+def test_an_aset_beyond_the_horizon_is_printed_and_stored_as_a_lower_bound() -> None:
+    # Found by a tester: an ASET past the hazard's horizon printed as a plain number.
+    fac = ward(6)
+    env = HazardEnvironment(fac, _spec(start=3000.0))  # the fire starts long after the horizon
+    tables = _run(env)
+    end = float(tables["_end"]["t"][0].as_py())
+    kpis, out = outcomes(env, tables, alarm=0.0, end=end)
+    comp = out["aset_rset"].to_pandas().set_index("compartment")
+    assert comp["aset_beyond_horizon"].all() and comp["aset_patient_beyond_horizon"].all()
+    for c in comp.index:
+        assert kpis[f"aset_beyond_horizon.{c}"] == 1.0 and kpis[f"margin_is_lower_bound.{c}"] == 1.0
+    text = report({k: {"mean": v} for k, v in kpis.items()})
+    row = next(x for x in text.splitlines() if x.strip().startswith("A "))
+    aset, margin = kpis["aset_compartment.A"], kpis["margin_compartment.A"]
+    assert f"≥ {aset:.0f}" in row and f"≥ {margin:.0f}" in row, row
+
+
+def test_an_aset_within_the_horizon_is_printed_plain() -> None:
+    kpis = {"aset_compartment.A": 120.0, "margin_compartment.A": -30.0, "aset_beyond_horizon.A": 0.0,
+            "margin_is_lower_bound.A": 0.0}
+    text = report({k: {"mean": v} for k, v in kpis.items()})
+    assert "≥" not in text.split("\n", 2)[2] and "120" in text and "-30" in text
