@@ -154,7 +154,11 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
     from scipy.spatial import cKDTree
 
     tree = cKDTree(env.band_points) if len(env.band_points) else None
-    gaps = [_measured(g, tree, env.band_points) for r in rings for g in _envelope_gaps(r, env, opt)]
+    rejected: list[tuple[np.ndarray, float, str]] = []
+    gaps = [_measured(g, tree, env.band_points) for r in rings for g in _envelope_gaps(r, env, opt, rejected)]
+    for g in gaps:
+        if not opt.door_min_width <= g.width <= opt.exit_max_width:
+            rejected.append((g.centre, g.width, f"its clear width between the jambs is {g.width:.2f} m"))
     gaps = [g for g in gaps if opt.door_min_width <= g.width <= opt.exit_max_width]
     kept: list[tuple[Exit, float, tuple[str, ...]]] = []
     taken: list[np.ndarray] = []
@@ -201,9 +205,22 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
         host = min(spaces, key=lambda s: s.polygon.boundary.distance(Point(g.centre)))
         at = nearest_points(host.polygon.boundary, Point(g.centre))[0]
         if any(t.id != host.id and t.polygon.distance(at) < 0.1 for t in spaces):
-            continue  # on a wall two spaces share: a door the detector missed, not an exit
+            # On a wall two spaces share: a door the detector missed, not an exit.
+            notes.append(f"{where}: lies where {host.id} meets another space, so it was taken for a door "
+                         "the detector missed, not an exit; check it")
+            continue
         kept.append((Exit(id="", space=host.id, at=(round(at.x, 3), round(at.y, 3)),
                           width=round(g.width, 3)), *judged))
+    # Never silent: an opening the floor is seen up to in the outer wall that
+    # was not made an exit may be one, and an evacuation study must know.
+    for c, length, reason in rejected:
+        reach = max(length / 2, 0.5) + ON_ENVELOPE
+        if any(np.hypot(c[0] - k[0].at[0], c[1] - k[0].at[1]) < reach for k in kept):
+            continue
+        host = min(spaces, key=lambda s: s.polygon.boundary.distance(Point(c)))
+        notes.append(f"open stretch of the outer wall at ({c[0]:.2f}, {c[1]:.2f}) on level {lid} ({host.id}, "
+                     f"{host.kind.value}), {length:.2f} m, floor seen up to it from inside: not made an exit "
+                     f"because {reason}; if it is an exit, add it in the facility file")
     out = []
     for n, (e, conf, why) in enumerate(sorted(kept, key=lambda k: (k[0].at[0], k[0].at[1])), start=1):
         ex = Exit(id=f"{lid}-X{n:02d}", space=e.space, at=e.at, width=e.width)
@@ -248,8 +265,13 @@ def _beyond(gap: _Gap, env: Surroundings) -> tuple[float, float, float]:
             float(g.lookup(env.any_return, pts).mean()))
 
 
-def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions) -> list[_Gap]:
-    """Openings along one outer ring (counter-clockwise, so outward is to the right)."""
+def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions,
+                   rejected: list[tuple[np.ndarray, float, str]] | None = None) -> list[_Gap]:
+    """Openings along one outer ring (counter-clockwise, so outward is to the right).
+
+    Open runs with the floor seen up to them that are not taken as openings
+    are added to ``rejected`` as (centre, length, why), so they can be reported.
+    """
     g = env.grid
     step = g.cell
     n = max(8, int(ring.length / step))
@@ -277,33 +299,63 @@ def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions) -> 
     edges = np.flatnonzero(np.diff(np.concatenate(([0], open_.astype(np.int8), [0]))))
     inside = np.arange(-0.45, -0.1 + 1e-9, step)
     lintel = ndimage.binary_dilation(env.lintel)
+    fl = xy[:, None, :] + inside[None, :, None] * outward[:, None, :]
+    floor_in = np.asarray(g.lookup(env.floor, fl.reshape(-1, 2)).reshape(n, -1).any(axis=1))
     out: list[_Gap] = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
         idx = order[a:b]
-        chord = xy[idx[-1]] - xy[idx[0]]
-        width = float(np.hypot(*chord)) + step
-        if not opt.door_min_width <= width <= opt.exit_max_width:
-            continue
-        u = chord / max(width - step, 1e-9)
-        # A gap that turns a corner is not one opening in one wall (an outline
-        # bulging a little into the opening is).
-        rel = xy[idx] - xy[idx[0]]
-        if float(np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0]).max()) > 0.35:
-            continue
-        fl = xy[idx][:, None, :] + inside[None, :, None] * outward[idx][:, None, :]
-        seen = g.lookup(env.floor, fl.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
-        if seen < 0.5:
-            continue  # wall not seen rather than absent: the floor at its foot was not seen either
-        # A wall hidden in the wall band (behind a landing, a cabinet) still
-        # shows its foot; an opening has nothing standing in its line.
-        across = np.arange(-0.25, 0.15 + 1e-9, step)
-        line = xy[idx][:, None, :] + across[None, :, None] * outward[idx][:, None, :]
-        if g.lookup(env.low, line.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean() > LOW_MAX:
-            continue
-        head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
-        centre = (xy[idx[0]] + xy[idx[-1]]) / 2
-        out.append(_Gap(centre, u, np.array([u[1], -u[0]]), width, float(seen), float(head)))
+        gap, why = _gap_on(idx, xy, outward, probe, floor_in, lintel, env, opt)
+        if gap is None and why:
+            # The open run may be longer than the opening: where the outline
+            # takes in unseen ground round a corner (the hull of a storey with
+            # an L or a step), the outer wall beyond a jamb is not on the
+            # envelope, so the jamb is cut off.  The opening is the stretch
+            # with no wall that the floor is seen up to from inside.
+            bridge = np.ones(max(1, round(0.3 / step)))
+            clear = floor_in[idx] & ~np.asarray(has_wall)[idx]
+            lab, k = ndimage.label(ndimage.binary_closing(clear, structure=bridge))
+            subs = [_gap_on(idx[lab == m], xy, outward, probe, floor_in, lintel, env, opt)
+                    for m in range(1, k + 1)]
+            found = [x for x, _ in subs if x is not None]
+            if found:
+                out += found
+                continue
+            if why != "floor not seen" and rejected is not None and floor_in[idx].mean() >= 0.5:
+                rejected.append(((xy[idx[0]] + xy[idx[-1]]) / 2, float(len(idx) * step), why))
+        if gap is not None:
+            out.append(gap)
     return out
+
+
+def _gap_on(idx: np.ndarray, xy: np.ndarray, outward: np.ndarray, probe: np.ndarray,  # noqa: PLR0917
+            floor_in: np.ndarray, lintel: np.ndarray, env: Surroundings, opt: ExtractOptions
+            ) -> tuple[_Gap | None, str]:
+    """The opening on one open run of the envelope walk, or ``None`` and why it is none."""
+    g = env.grid
+    step = g.cell
+    chord = xy[idx[-1]] - xy[idx[0]]
+    width = float(np.hypot(*chord)) + step
+    if not opt.door_min_width <= width <= opt.exit_max_width:
+        return None, (f"{width:.2f} m long, outside the {opt.door_min_width}-{opt.exit_max_width} m of a "
+                      "door or exit")
+    u = chord / max(width - step, 1e-9)
+    # A gap that turns a corner is not one opening in one wall (an outline
+    # bulging a little into the opening is).
+    rel = xy[idx] - xy[idx[0]]
+    if float(np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0]).max()) > 0.35:
+        return None, "it turns a corner of the outline"
+    seen = float(floor_in[idx].mean())
+    if seen < 0.5:
+        return None, "floor not seen"  # wall not seen rather than absent: its foot was not seen either
+    # A wall hidden in the wall band (behind a landing, a cabinet) still
+    # shows its foot; an opening has nothing standing in its line.
+    across = np.arange(-0.25, 0.15 + 1e-9, step)
+    line = xy[idx][:, None, :] + across[None, :, None] * outward[idx][:, None, :]
+    if g.lookup(env.low, line.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean() > LOW_MAX:
+        return None, "something stands in its line below 0.9 m"
+    head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
+    centre = (xy[idx[0]] + xy[idx[-1]]) / 2
+    return _Gap(centre, u, np.array([u[1], -u[0]]), width, seen, float(head)), ""
 
 
 def _measured(gap: _Gap, tree: object, pts: np.ndarray) -> _Gap:

@@ -14,6 +14,7 @@ error does the same for spaces on different storeys, by stairs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import networkx as nx
@@ -21,7 +22,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from facility.graph import OUTSIDE, space_node
-from facility.model import Facility
+from facility.model import Exit, Facility
 
 __all__ = ["Accuracy", "accuracy"]
 
@@ -49,9 +50,32 @@ class Accuracy:
     rooms_found: int
     doors_true: int
     doors_found: int
+    exit_precision: float = float("nan")
+    exit_recall: float = float("nan")
+    exits_true: int = 0
+    exits_found: int = 0
+    #: True exits with no extracted exit within the tolerance, as ``"id (x, y) w m"``.
+    missed_exits: tuple[str, ...] = ()
+    #: Extracted exits with no true exit within the tolerance, in the same form.
+    false_exits: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in asdict(self).items()}
+        """The figures as numbers (missed and false exits as counts; see :meth:`exit_lines`).
+
+        The storey-route error is left out when it is undefined (one storey, or
+        no matched spaces on two storeys): it was printed as ``nan`` before.
+        """
+        d = {k: float(v) for k, v in asdict(self).items() if k not in ("missed_exits", "false_exits")}
+        d["exits_missed"] = float(len(self.missed_exits))
+        d["exits_false"] = float(len(self.false_exits))
+        if math.isnan(self.storey_route_rel_error):
+            del d["storey_route_rel_error"]
+        return d
+
+    def exit_lines(self) -> list[str]:
+        """One line per missed or false exit, for the report and the console."""
+        return ([f"missed exit {x}" for x in self.missed_exits]
+                + [f"false exit {x}" for x in self.false_exits])
 
 
 def _f1(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
@@ -130,6 +154,7 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
     ef = _edge_f1(found, truth, match)
     mae, rel = _path_error(found, truth, match, max_path_pairs)
     storey_rel = _storey_route_error(found, truth, match, max_path_pairs)
+    ep, er, missed, false = _exit_match(found, truth, door_tolerance)
     return Accuracy(
         room_precision=rp, room_recall=rr, room_f1=rf,
         mean_room_iou=float(np.mean(ious)) if ious else float("nan"),
@@ -137,7 +162,48 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
         door_width_mae=float(np.mean(width_err)) if width_err else float("nan"),
         edge_f1=ef, path_length_mae=mae, path_length_rel_error=rel, storey_route_rel_error=storey_rel,
         rooms_true=n_true, rooms_found=n_found, doors_true=d_true, doors_found=d_found,
+        exit_precision=ep, exit_recall=er, exits_true=len(truth.exits),
+        exits_found=len([e for e in found.exits if e.id not in _provisional(found)]),
+        missed_exits=missed, false_exits=false,
     )
+
+
+def _exit_match(found: Facility, truth: Facility, tol: float
+                ) -> tuple[float, float, tuple[str, ...], tuple[str, ...]]:
+    """Exit precision and recall (one-to-one by centre distance, level by level), and the misses.
+
+    A lost exit halves an evacuation study's way out, so exits are scored on
+    their own, not only among the openings.
+    """
+    skip = _provisional(found)
+    tp = 0
+    missed: list[str] = []
+    false: list[str] = []
+    n_found = 0
+    pairs = _level_pairs(found, truth)
+    for lf, lt in pairs:
+        ef = [e for e in found.exits if found.space(e.space).level == lf and e.id not in skip]
+        et = [e for e in truth.exits if truth.space(e.space).level == lt]
+        n_found += len(ef)
+        hit_f: set[int] = set()
+        hit_t: set[int] = set()
+        if ef and et:
+            dist = np.array([[math.dist(a.at, b.at) for b in et] for a in ef])
+            for i, j in zip(*linear_sum_assignment(dist), strict=True):
+                if dist[i, j] <= tol:
+                    hit_f.add(int(i))
+                    hit_t.add(int(j))
+        tp += len(hit_t)
+        missed += [_named(e) for j, e in enumerate(et) if j not in hit_t]
+        false += [_named(e) for i, e in enumerate(ef) if i not in hit_f]
+    paired = {lt for _, lt in pairs}
+    missed += [_named(e) for e in truth.exits if truth.space(e.space).level not in paired]
+    p, r, _ = _f1(tp, n_found, len(truth.exits))
+    return p, r, tuple(missed), tuple(false)
+
+
+def _named(e: Exit) -> str:
+    return f"{e.id} at ({e.at[0]:.2f}, {e.at[1]:.2f}), {e.width:.2f} m"
 
 
 def _provisional(fac: Facility) -> set[str]:

@@ -134,3 +134,40 @@ def test_opening_onto_a_space_left_out_is_no_exit() -> None:
     exits, notes = judge_exits("L0", spaces, [inner], env, ground=True, opt=ExtractOptions(),
                                left_out=(pocket,))
     assert exits == [] and any("left out" in n for n in notes)
+
+
+def _clinic() -> Facility:
+    """Two corridors 2 m wide either side of a waiting room, each with a 1.2 m exit at its end.
+
+    The plan is not a rectangle, so the storey's hull takes in unbuilt ground
+    beside the west corridor and its exit lies at a corner of the envelope;
+    the east corridor is short enough to be classed a room.
+    """
+    from facility.model import Door, Level
+
+    r, c = SpaceKind.ROOM, SpaceKind.CORRIDOR
+    spaces = (Space(id="CW", level="L0", kind=c, polygon=box(0, 0, 8, 2)),
+              Space(id="W", level="L0", kind=r, polygon=box(8, -4, 12, 6)),
+              Space(id="CE", level="L0", kind=c, polygon=box(12, 0, 18, 2)),
+              Space(id="R1", level="L0", kind=r, polygon=box(0, 2, 4, 6)),
+              Space(id="R2", level="L0", kind=r, polygon=box(12, 2, 16, 6)))
+    doors = (Door(id="D1", spaces=("CW", "W"), at=(8, 1), width=1.2),
+             Door(id="D2", spaces=("W", "CE"), at=(12, 1), width=1.2),
+             Door(id="D3", spaces=("CW", "R1"), at=(2, 2), width=0.9),
+             Door(id="D4", spaces=("CE", "R2"), at=(14, 2), width=0.9))
+    exits = (Exit(id="XW", space="CW", at=(0, 1), width=1.2), Exit(id="XE", space="CE", at=(18, 1), width=1.2))
+    return Facility(name="clinic", levels=(Level(id="L0", ceiling_height=3.0),), spaces=spaces, doors=doors,
+                    exits=exits)
+
+
+def test_both_corridor_end_exits_of_a_two_corridor_clinic_are_found() -> None:
+    # Once only the east exit was found, with no warning: the hull's unbuilt
+    # ground joined the west corridor, so its exit's south jamb was cut off
+    # the envelope and the open run turned a corner.
+    clinic = _clinic()
+    pts = synthesize(clinic, rng=np.random.default_rng(1), options=SynthOptions(spacing=0.04))
+    ex = extract(pts)
+    a = accuracy(ex.facility, clinic)
+    assert (a.exit_recall, a.exit_precision) == (1.0, 1.0), a.exit_lines()
+    widths = sorted(e.width for e in ex.facility.exits)
+    assert all(abs(w - 1.2) < 0.05 for w in widths), widths

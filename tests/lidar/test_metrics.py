@@ -51,3 +51,16 @@ def test_iou_of_shifted_rooms(office: Facility, shift: float) -> None:
         assert a.room_f1 == 1.0
     elif iou < 0.5 - 1e-9:
         assert a.room_f1 == 0.0
+
+
+def test_a_lost_exit_is_counted_and_named(office: Facility) -> None:
+    lost = replace(office, exits=())
+    a = accuracy(lost, office)
+    assert (a.exit_recall, a.exits_true, a.exits_found) == (0.0, 1, 0)
+    assert a.missed_exits == ("X at (12.00, 1.20), 1.50 m",) and a.false_exits == ()
+    assert a.exit_lines() == ["missed exit X at (12.00, 1.20), 1.50 m"]
+    d = a.as_dict()
+    assert d["exits_missed"] == 1 and d["exit_recall"] == 0
+    # One storey has no route between storeys: left out, not printed as nan.
+    assert "storey_route_rel_error" not in d
+    assert accuracy(office, office).as_dict()["exit_precision"] == 1
