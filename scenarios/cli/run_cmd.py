@@ -24,7 +24,8 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a local Dask cluster)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true",
-                      help="replace a medtwin results folder already at --out (nothing else is replaced)")
+                      help="replace a medtwin run or sweep folder already at --out, if it holds nothing "
+                           "medtwin did not write (nothing else is ever replaced)")
     mode.add_argument("--resume", action="store_true",
                       help="continue an interrupted run at --out, skipping finished replications")
 

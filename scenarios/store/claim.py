@@ -5,9 +5,11 @@ output name (``.NAME.lock`` beside it, an OS file lock that dies with its
 process, so a killed run never leaves a lock that blocks the next one) and,
 holding it, decides what may happen to the folder:
 
-* an existing ``OUT`` that is not a medtwin run (or sweep) folder is never
-  replaced; ``--overwrite`` replaces only a run folder holding nothing but
-  what medtwin wrote there, and never the home folder, ``.`` or its parents;
+* an existing ``OUT`` that is not itself a medtwin run or sweep folder (a
+  folder of other files, or a results root of run folders) is never written
+  into or replaced, whatever the flags; ``--overwrite`` replaces only a run or
+  sweep folder (either by either) holding nothing but what medtwin wrote
+  there, and never the home folder, ``.`` or its parents;
 * a run in progress writes to ``.NAME.partial``; one left by a killed run is
   continued with ``resume`` or discarded with ``overwrite``, never silently;
 * :func:`finalise` swaps the finished partial folder into place with
@@ -112,27 +114,67 @@ def _release(path: Path, fd: int) -> None:
     os.close(fd)
 
 
-def _replaceable(out: Path, sweep: bool) -> None:
-    """Raise unless ``out`` is a medtwin folder of the right sort holding only what medtwin wrote."""
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+
+
+def _foreign_in_run(folder: Path) -> list[str]:
+    """Entries of a run folder that medtwin does not write there."""
+    return sorted(e.name for e in folder.iterdir()
+                  if not (e.is_file() and not e.is_symlink()
+                          and (e.name in RUN_ITEMS or e.name.endswith(".parquet"))))
+
+
+def _refuse_unless_results(out: Path) -> None:
+    """Raise unless ``out`` is itself a medtwin run or sweep folder.
+
+    A folder of other files, or a results root holding run folders, is never
+    written into or replaced, whatever the flags: ``--resume`` and
+    ``--overwrite`` apply to one run or sweep folder only.
+    """
+    if (out / MANIFEST).is_file() or (out / SWEEP).is_file():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    runs = [e for e in entries if (out / e / MANIFEST).is_file() or (out / e / SWEEP).is_file()]
+    if runs:
+        raise ResultsStoreError(f"{out}: is a results folder holding other runs or sweeps ({_listed(runs)}), "
+                                "not a run or sweep folder itself; medtwin never writes into or replaces "
+                                f"it: give a new folder inside it, e.g. --out {out / 'my-run'}"
+                                + (f" (it also holds: {_listed([e for e in entries if e not in runs])})"
+                                   if len(runs) < len(entries) else ""))
+    raise ResultsStoreError(f"{out}: holds files that are not medtwin results ({_listed(entries)}); medtwin "
+                            "will not write into it or replace it; choose another --out")
+
+
+def _replaceable(out: Path) -> None:
+    """Raise unless ``out`` is a readable medtwin run or sweep folder holding only what medtwin wrote.
+
+    Either kind may replace the other: both hold nothing but medtwin's own
+    files (checked here, down to each variant folder of a sweep), and
+    ``--overwrite`` was asked for.
+    """
+    sweep = not (out / MANIFEST).is_file()
     marker, fmt = (SWEEP, SWEEP_FORMAT) if sweep else (MANIFEST, RUN_FORMAT)
     what = "sweep" if sweep else "run"
-    entries = sorted(p.name for p in out.iterdir())
-    if not (out / marker).is_file():
-        shown = ", ".join(entries[:6]) + (", ..." if len(entries) > 6 else "")
-        raise ResultsStoreError(f"{out}: is not a medtwin {what} folder (no {marker}); --overwrite only "
-                                f"replaces a {what} folder, and this one holds: {shown}")
     try:
         read_json(out / marker, format=fmt)
     except CorruptResultsError as exc:
-        raise ResultsStoreError(f"{exc}; --overwrite only replaces a readable medtwin {what} "
+        raise ResultsStoreError(f"{exc}; --overwrite only replaces a readable medtwin run or sweep "
                                 "folder") from None
-    if sweep:
-        foreign = [e for e in entries if e not in (SWEEP, SCENARIO) and not (out / e / MANIFEST).is_file()]
+    if not sweep:
+        foreign = _foreign_in_run(out)
     else:
-        foreign = [e for e in entries if e not in RUN_ITEMS and not e.endswith(".parquet")]
+        foreign = []
+        for e in sorted(out.iterdir()):
+            if e.name in (SWEEP, SCENARIO):
+                continue
+            if e.is_dir() and not e.is_symlink() and (e / MANIFEST).is_file():
+                foreign += [f"{e.name}/{f}" for f in _foreign_in_run(e)]
+            else:
+                foreign.append(e.name)
     if foreign:
-        raise ResultsStoreError(f"{out}: holds files medtwin did not write ({', '.join(foreign[:6])}); "
-                                "move them elsewhere before --overwrite")
+        raise ResultsStoreError(f"{out}: this {what} folder holds files medtwin did not write "
+                                f"({_listed(foreign)}); move them elsewhere before --overwrite")
 
 
 def _repair(out: Path, partial: Path, sweep: bool) -> None:
@@ -157,16 +199,17 @@ def claimed(out: str | Path, *, overwrite: bool = False, resume: bool = False,
 
     Args:
         out: The results folder to create.
-        overwrite: Replace a finished run folder there, or discard an
-            interrupted run's partial results.
+        overwrite: Replace a finished run or sweep folder there, or discard
+            an interrupted run's partial results.
         resume: Continue an interrupted run's partial results.
         sweep: ``out`` is a sweep folder (``sweep.json``) rather than a run.
 
     Raises:
         ResultsStoreError: Another process writes ``out``; ``out`` is a file,
-            the home folder, ``.`` or a parent of it; it holds results and
-            neither ``overwrite`` nor ``resume`` was given; or it is not a
-            medtwin folder and ``overwrite`` was given.
+            the home folder, ``.`` or a parent of it; it holds files but is
+            not a medtwin run or sweep folder; it holds results and neither
+            ``overwrite`` nor ``resume`` was given; or ``overwrite`` was given
+            and it holds files medtwin did not write.
     """
     out = Path(out).absolute()
     if overwrite and resume:
@@ -192,12 +235,14 @@ def claimed(out: str | Path, *, overwrite: bool = False, resume: bool = False,
         partial = partial_of(out)
         _repair(out, partial, sweep)
         existing = out.is_dir() and any(out.iterdir())
+        if existing:
+            _refuse_unless_results(out)
         if existing and not (overwrite or resume):
             raise ResultsStoreError(f"{out}: already holds results; choose another --out, pass --resume "
                                     "to complete it, or --overwrite to replace it (results are never "
                                     "replaced silently)")
         if existing and overwrite:
-            _replaceable(out, sweep)
+            _replaceable(out)
         resumed = partial.is_dir()
         if resumed and overwrite:
             shutil.rmtree(partial)

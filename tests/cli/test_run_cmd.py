@@ -51,8 +51,33 @@ def test_overwrite_refuses_a_folder_that_is_not_a_run(short_nelson: Path, tmp_pa
     capsys.readouterr()
     assert main(["run", str(short_nelson), "--replications", "1", "--out", str(root), "--overwrite"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "not a medtwin run folder" in err and "notes.md" in err
+    assert err.count("\n") == 1 and "not a run or sweep folder itself" in err and "notes.md" in err
     assert (root / "notes.md").exists() and (root / "a" / "manifest.json").exists()
+
+
+def test_overwrite_replaces_a_sweep_folder(short_nelson: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: run --overwrite on a sweep folder said "not a medtwin run folder (no manifest.json)"
+    out = tmp_path / "exam"
+    assert main(["sweep", str(short_nelson), "--vary", "resources.exam_room.count=2,3", "--replications", "1",
+                 "--jobs", "1", "--out", str(out)]) == 0
+    assert main(["run", str(short_nelson), "--replications", "1", "--seed", "5", "--jobs", "1",
+                 "--out", str(out), "--overwrite"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exam", "nelson.yaml"]
+
+
+def test_a_folder_of_notes_is_refused_with_the_reason(short_nelson: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: "already holds results; ... pass --resume ... or --overwrite", then --overwrite refused
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    for flags in ([], ["--overwrite"], ["--resume"]):
+        assert main(["run", str(short_nelson), "--replications", "1", "--out", str(out), *flags]) == 2
+        err = capsys.readouterr().err
+        assert "holds files that are not medtwin results (notes.txt)" in err and "--overwrite" not in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
 def test_bad_flags_are_one_line_errors(short_nelson: Path, tmp_path: Path,

@@ -75,9 +75,47 @@ def test_overwrite_refuses_a_results_root(toy_kind: Kind, tmp_path: Path) -> Non
     root = tmp_path / "results"
     run(toy(), facility=FAKE_FACILITY, out=root / "a")  # type: ignore[arg-type]
     (root / "notes.txt").write_text("keep me")
-    with pytest.raises(ResultsStoreError, match=r"not a medtwin run folder.*notes\.txt"):
-        run(toy(), facility=FAKE_FACILITY, out=root, overwrite=True)  # type: ignore[arg-type]
+    for flags in ({"overwrite": True}, {"resume": True}, {}):
+        with pytest.raises(ResultsStoreError, match=r"holding other runs or sweeps \(a\), not a run or "
+                           r"sweep folder itself; medtwin never writes into or replaces.*notes\.txt"):
+            run(toy(), facility=FAKE_FACILITY, out=root, **flags)  # type: ignore[arg-type]
     assert (root / "notes.txt").read_text() == "keep me" and open_run(root / "a")
+
+
+def test_a_folder_of_other_files_is_not_called_results(toy_kind: Kind, tmp_path: Path) -> None:
+    # regression: a folder holding only notes.txt "already holds results; pass --resume or
+    # --overwrite", and --overwrite was then refused anyway
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "notes.txt").write_text("keep me")
+    for flags in ({}, {"overwrite": True}, {"resume": True}):
+        with pytest.raises(ResultsStoreError) as exc:
+            run(toy(), facility=FAKE_FACILITY, out=tmp_path / "a", **flags)  # type: ignore[arg-type]
+        msg = str(exc.value)
+        assert "holds files that are not medtwin results (notes.txt)" in msg
+        assert "will not write into it or replace it; choose another --out" in msg
+        assert "already holds results" not in msg and "--overwrite" not in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["notes.txt"]
+
+
+def test_a_run_and_a_sweep_folder_replace_each_other_only_when_clean(toy_kind: Kind, tmp_path: Path) -> None:
+    # regression: run --overwrite on a sweep folder said "not a medtwin run folder", though
+    # --overwrite replaces "a medtwin run or sweep folder"
+    from scenarios.sweeps import plan_from_vary, sweep
+
+    out = tmp_path / "s"
+    plan = plan_from_vary(toy(replications=2), ["lever.count=1,2"])
+    sweep(plan, out=out)
+    (out / "v001" / "mine.csv").write_text("x")
+    with pytest.raises(ResultsStoreError, match=r"sweep folder holds files medtwin did not write "
+                                                r"\(v001/mine\.csv\)"):
+        run(toy(seed=3), facility=FAKE_FACILITY, out=out, overwrite=True)  # type: ignore[arg-type]
+    assert (out / "v001" / "mine.csv").exists() and (out / "sweep.json").exists()
+    (out / "v001" / "mine.csv").unlink()
+    run(toy(seed=3), facility=FAKE_FACILITY, out=out, overwrite=True)  # type: ignore[arg-type]
+    assert open_run(out).manifest["seed"] == 3 and not (out / "sweep.json").exists()
+    sweep(plan, out=out, overwrite=True)
+    assert (out / "sweep.json").exists() and not (out / "manifest.json").exists()
 
 
 def test_overwrite_refuses_a_run_folder_holding_other_files(toy_kind: Kind, tmp_path: Path) -> None:
@@ -175,7 +213,7 @@ def test_existing_out_is_refused_before_any_simulation(toy_kind: Kind, tmp_path:
     calls.mkdir()
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "data.csv").write_text("x")
-    with pytest.raises(ResultsStoreError, match="already holds results"):
+    with pytest.raises(ResultsStoreError, match="holds files that are not medtwin results"):
         run(toy(calls=str(calls)), facility=FAKE_FACILITY, out=tmp_path / "a")  # type: ignore[arg-type]
     assert list(calls.iterdir()) == []
 
@@ -206,13 +244,16 @@ def test_legacy_partial_folders_are_cleaned_up(toy_kind: Kind, tmp_path: Path) -
 
 
 def test_damaged_run_folders_are_named_and_the_rest_stays_readable(toy_kind: Kind, tmp_path: Path) -> None:
-    for name in ("good", "bad-json", "bad-table"):
+    for name in ("good", "bad-json", "bad-kpis", "bad-table"):
         run(toy(), facility=FAKE_FACILITY, out=tmp_path / name)  # type: ignore[arg-type]
     (tmp_path / "bad-json" / "manifest.json").write_text('{"format": "medtwin-run/1", "kind":')
+    (tmp_path / "bad-kpis" / "kpis.json").write_bytes(os.urandom(64) + b"\xff")
     (tmp_path / "bad-table" / "draws.parquet").write_bytes(b"not parquet")
     s = scan(tmp_path)
-    assert [p.path.name for p in s.problems] == ["bad-json"]
+    assert [p.path.name for p in s.problems] == ["bad-json", "bad-kpis"]
     assert "manifest.json: damaged" in s.problems[0].message
+    # regression: a kpis.json of random bytes was listed as a readable run
+    assert s.problems[1].status == "damaged: kpis.json cannot be read as JSON"
     assert sorted(r.path.name for r in s.runs) == ["bad-table", "good"]
     with pytest.raises(CorruptResultsError, match=r"bad-table/draws.parquet: unreadable"):
         open_run(tmp_path / "bad-table").arrow("draws")
