@@ -320,7 +320,9 @@ def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions,
             if found:
                 out += found
                 continue
-            if why != "floor not seen" and rejected is not None and floor_in[idx].mean() >= 0.5:
+            # Runs shorter than a door are wall the scanner did not see, not openings.
+            if (why != "floor not seen" and rejected is not None and floor_in[idx].mean() >= 0.5
+                    and len(idx) * step >= opt.door_min_width):
                 rejected.append(((xy[idx[0]] + xy[idx[-1]]) / 2, float(len(idx) * step), why))
         if gap is not None:
             out.append(gap)

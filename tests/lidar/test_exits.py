@@ -155,7 +155,8 @@ def _clinic() -> Facility:
              Door(id="D2", spaces=("W", "CE"), at=(12, 1), width=1.2),
              Door(id="D3", spaces=("CW", "R1"), at=(2, 2), width=0.9),
              Door(id="D4", spaces=("CE", "R2"), at=(14, 2), width=0.9))
-    exits = (Exit(id="XW", space="CW", at=(0, 1), width=1.2), Exit(id="XE", space="CE", at=(18, 1), width=1.2))
+    exits = (Exit(id="XW", space="CW", at=(0, 1), width=1.2),
+             Exit(id="XE", space="CE", at=(18, 1), width=1.2))
     return Facility(name="clinic", levels=(Level(id="L0", ceiling_height=3.0),), spaces=spaces, doors=doors,
                     exits=exits)
 
@@ -171,3 +172,11 @@ def test_both_corridor_end_exits_of_a_two_corridor_clinic_are_found() -> None:
     assert (a.exit_recall, a.exit_precision) == (1.0, 1.0), a.exit_lines()
     widths = sorted(e.width for e in ex.facility.exits)
     assert all(abs(w - 1.2) < 0.05 for w in widths), widths
+
+
+def test_an_open_stretch_of_the_outer_wall_not_made_an_exit_is_warned_about() -> None:
+    spaces, env = _room("nothing", gap=(2.5, 6.2))  # 3.7 m open, wider than any exit
+    out, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert out == []
+    assert any(n.startswith("open stretch of the outer wall at") and "(R, room)" in n and "3.0 m" in n
+               for n in notes), notes
