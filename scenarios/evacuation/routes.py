@@ -27,9 +27,10 @@ from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
 
-__all__ = ["CONGESTION_WEIGHT", "FieldStore", "Goal", "Navigator", "Option", "usable_lifts"]
+__all__ = ["CONGESTION_WEIGHT", "UNTENABLE_PENALTY", "FieldStore", "Goal", "Navigator", "Option",
+           "usable_lifts"]
 
-#: People weigh a visible queue at a quarter of its true delay (they keep to the route they know),
+#: People weigh a visible queue at 0.15 of its true delay (they keep to the route they know),
 #: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
 CONGESTION_WEIGHT = 0.15
 #: Seconds by which a door's way on through the space beyond may exceed the best way on from
@@ -37,6 +38,11 @@ CONGESTION_WEIGHT = 0.15
 BACK_TOLERANCE = 1e-6
 #: Assumed mean wait for a lift car (s) when ranking routes; queues are modelled.
 LIFT_WAIT = 60.0
+#: Seconds added to every leg of a route inside a space the hazard has made untenable. Any
+#: tenable way out shorter than this detour wins; a person whose every way out crosses untenable
+#: space still takes the one with the fewest such legs instead of standing still (standing in
+#: smoke is never safer than walking out through it). 15 minutes exceeds any walk in a hospital.
+UNTENABLE_PENALTY = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +191,13 @@ class Navigator:
         self._invalidate()
 
     def make_unusable(self, space_id: str) -> None:
-        """Route no one through a space any more (e.g. smoke-logged)."""
+        """Route people round a space from now on (e.g. smoke-logged), unless it is their only way."""
         self.unusable.add(space_id)
         self._invalidate()
 
     def set_unusable(self, spaces: frozenset[str]) -> bool:
-        """Route no one through ``spaces`` (e.g. untenable now), and again through the others.
+        """Route people round ``spaces`` (untenable now; :data:`UNTENABLE_PENALTY` a leg), and again
+        through the others.
 
         Returns whether the set changed (then every potential is recomputed).
         """
@@ -261,7 +268,7 @@ class Navigator:
             return self._pot[key]
         fac, gph = self.facility, self.facility.graph
         closed = {door_node(d) for d in self.closed}
-        blocked_spaces = (self.unusable - self._entered(goal)) | goal.avoid
+        untenable = self.unusable - self._entered(goal)
         lift_ok = self.lift_ok
 
         def weight(u: str, v: str, d: dict[str, object]) -> float | None:
@@ -281,12 +288,14 @@ class Navigator:
                 if d["link"] not in lift_ok or float(d["door_width"]) < min_width:  # type: ignore[arg-type]
                     return None
                 return abs(float(d["rise"])) / float(d["speed"]) + float(d["door_time"]) + LIFT_WAIT  # type: ignore[arg-type]
-            if d.get("space") in blocked_spaces:
+            space = d.get("space")
+            if space in goal.avoid:
                 return None
             for n in (u, v):
                 if gph.nodes[n].get("width", np.inf) < min_width:
                     return None
-            return float(d["length"]) / speed  # type: ignore[arg-type]
+            walk = float(d["length"]) / speed  # type: ignore[arg-type]
+            return walk + UNTENABLE_PENALTY if space in untenable else walk
 
         if goal.kind == "exit":
             sources = {exit_node(e) for e in goal.exits} if goal.exits else {OUTSIDE}
@@ -349,13 +358,15 @@ class Navigator:
             if d.id in self.closed or d.width < min_width:
                 continue
             other = d.other(space_id)
-            if (other in self.unusable and other not in self._entered(goal)) or other in goal.avoid:
+            if other in goal.avoid:
                 continue
             after = self._after_door(d.id, other, pot, speed)
             if goal.kind != "exit" and other in goal.spaces:
                 after = 0.0
             if after is None:
                 continue
+            if other in self.unusable and other not in self._entered(goal):
+                after += UNTENABLE_PENALTY  # the first leg beyond the door is in untenable space too
             # A door whose best way on from its opening runs back through this space is a detour.
             back = after > pot.get(door_node(d.id), np.inf) + BACK_TOLERANCE
             out.append(Option("door", d.id, self.field_id(space_id, ("door", d.id), clearance),

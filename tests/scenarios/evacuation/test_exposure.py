@@ -202,3 +202,27 @@ def test_environment_over_other_spaces_is_refused() -> None:
     env.space_ids = env.space_ids[::-1]
     with pytest.raises(RunError, match="facility's order"):
         EvacuationModel(fac, people, EvacParams(), np.random.default_rng(0), environment=env)
+
+
+def test_people_cross_untenable_space_when_every_way_out_does() -> None:
+    """Both corridors untenable from the start: nobody may stand still in the room waiting."""
+    fac = _two_ways()
+    people = _walkers(12, "R")
+
+    def both_untenable(t: float, c: Conditions) -> None:
+        c.untenable[env.ix["A"]] = True
+        c.untenable[env.ix["B"]] = True
+
+    env = Fixed(fac, both_untenable)
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=600.0), np.random.default_rng(1),
+                 environment=env)
+    assert (m.state == State.OUT).all()
+
+    # With one corridor tenable again, everyone takes it.
+    def only_a(t: float, c: Conditions) -> None:
+        c.untenable[env.ix["A"]] = True
+
+    env = Fixed(fac, only_a)
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=600.0), np.random.default_rng(1),
+                 environment=env)
+    assert (m.state == State.OUT).all() and set(m.exit_used) == {"XB"}
