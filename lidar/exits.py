@@ -68,6 +68,11 @@ LOW_MAX = 0.4
 #: Largest distance (m) of an opening from the envelope for it to lie in the outer wall
 #: (the envelope runs on the wall's centre line, or a little outside it at an opening).
 ON_ENVELOPE = 0.3
+#: Narrowest opening (m) taken as an exit when it is recovered from a longer open run of the
+#: outer wall: the narrowest clear width NFPA 101 (7.2.1.2.3) allows an egress door, 32 in.
+#: A narrower wall-free stretch on such a run is more often wall the scanner did not see (the
+#: real office scan in ``../shared/data/office_room`` has a 0.71 m one) and is reported instead.
+RECOVERED_EXIT_MIN_WIDTH = 0.81
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +321,7 @@ def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions,
             lab, k = ndimage.label(ndimage.binary_closing(clear, structure=bridge))
             subs = [_gap_on(idx[lab == m], xy, outward, probe, floor_in, lintel, env, opt)
                     for m in range(1, k + 1)]
-            found = [x for x, _ in subs if x is not None]
+            found = [x for x, _ in subs if x is not None and x.width >= RECOVERED_EXIT_MIN_WIDTH]
             if found:
                 out += found
                 continue

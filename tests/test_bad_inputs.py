@@ -163,7 +163,7 @@ def test_outputs_never_follow_planted_links_and_are_checked_first(
     (json.dumps({**_tiny(), "spaces": [1, 2]}), ["spaces[0]", "expected object"]),
     (json.dumps({**_tiny(), "levels": "G"}), ["'levels'", "expected an array"]),
     (json.dumps({**_tiny(), "metadata": {"a": [[[[]]]] * 3, "n": 10**40}}), ["more than 30 digits"]),
-    ("", ["invalid JSON"]),
+    ("", ["found nothing (an empty document)"]),
 ])
 def test_malformed_facility_files_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                text: str, names: list[str]) -> None:
