@@ -39,7 +39,12 @@ def slab_flows(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
         for j in range(s):
             big = max(big, abs(dp0[i, j]))
         span = coef[i] * s
-        push = 0.5 * max(rho_a[i, 0], rho_a[i, s - 1]) * (target[i] / span) ** 2
+        # The bracket must hold the offset that drives |target| through every slab from the
+        # densest side: flow from side b is set by b's density, so both sides count.
+        dense = 0.0
+        for j in range(s):
+            dense = max(dense, rho_a[i, j], rho_b[i, j])
+        push = 0.5 * dense * (target[i] / span) ** 2
         lo = -big - push - 1e-9
         hi = -lo
         for _ in range(BISECTIONS):
@@ -76,7 +81,7 @@ def slab_flows_reference(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
         return np.sign(dp) * c * np.sqrt(2 * np.abs(dp) / src)
 
     s = dp0.shape[1]
-    push = 0.5 * np.maximum(rho_a[:, 0], rho_a[:, -1]) * (target / (coef * s)) ** 2
+    push = 0.5 * np.maximum(rho_a.max(axis=1), rho_b.max(axis=1)) * (target / (coef * s)) ** 2
     lo = -np.abs(dp0).max(axis=1) - push - 1e-9
     hi = -lo
     for _ in range(BISECTIONS):

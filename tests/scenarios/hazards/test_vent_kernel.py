@@ -65,3 +65,13 @@ def test_transfer_kernel_matches_the_numpy_reference_and_conserves(seed: int, n:
     np.testing.assert_allclose(ledger, ledger_ref, rtol=1e-12, atol=1e-12)
     assert (got[0] >= 0.5 * m - 1e-12).all()  # no layer gave more than half its mass
     assert math.isclose(got[0].sum() - m.sum(), ledger[0] - ledger[1], abs_tol=1e-9)
+
+
+def test_a_strong_inflow_from_the_denser_side_is_balanced() -> None:
+    """A net flow b -> a from a side three times denser than a: the offset must still be found."""
+    dp0 = np.zeros((1, SLABS))
+    rho = np.stack([np.full((1, SLABS), 0.4), np.full((1, SLABS), 1.2)])
+    target = np.array([-1.5])
+    for flows in (slab_flows, slab_flows_reference):
+        got = flows(dp0, rho, np.array([0.05]), target)
+        np.testing.assert_allclose(got.sum(axis=1), target, atol=1e-6)
