@@ -40,6 +40,7 @@ from scenarios.hazards.infection.trajectories import from_evacuation
 from scenarios.hazards.infection.ventilation import space_air
 from scenarios.operations import check as ops_check
 from scenarios.operations import run_replication as ops_run_replication
+from scenarios.operations.compile import pool_resources
 
 if TYPE_CHECKING:
     from facility.model import Facility
@@ -232,7 +233,8 @@ def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.ran
         if base_ops is None:
             base_ops = ops
         variant = operations_variant(scenario, iv)
-        kinds = {n: r.kind for n, r in variant.resources.items()}
+        # Pools as the operations model builds them: a cohorted staff pool is two pools.
+        kinds = {n: r.kind for n, r in pool_resources(variant).items()}
         people, pres, contacts = from_events(ops.tables["events"], kinds, space_index, horizon)
         companions = {n: pw.companions for n, pw in variant.pathways.items()}
         people, pres = add_companions(people, pres, companions, np.random.default_rng(companion_seed))

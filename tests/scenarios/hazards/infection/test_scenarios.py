@@ -119,5 +119,9 @@ def test_isolation_and_staff_cohorting_show_their_cost_in_operations(small_ed: s
     assert k["iso.secondary_cases"] < k["baseline.secondary_cases"]
     # one of the two doctors kept for the isolated case: everyone else waits longer
     assert k["iso_cohort.ops.wait.ed_minors.treatment"] > k["iso.ops.wait.ed_minors.treatment"]
+    # the cohorted doctor who treats the isolated case shares its air and is counted
+    people = res.table("people")
+    cohort = people[(people.intervention == "iso_cohort") & (people.role == "ed_doctor.cohort")]
+    assert len(cohort) == 1 and float(cohort.secondary.iloc[0]) > 0
     days = sum(v for n, v in k.items() if n.startswith("baseline.secondary.day"))
     assert days == pytest.approx(k["baseline.secondary_cases"])
