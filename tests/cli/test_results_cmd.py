@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from scenarios.cli import main
-
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+from tests.cli.conftest import short_library_scenario
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("store")
-    text = (LIBRARY / "nelson_treatment_centre.yaml").read_text().replace("length: 1140", "length: 300")
-    (root / "nelson.yaml").write_text(text)
+    short_library_scenario(root, "nelson_treatment_centre.yaml", length_min=300, as_name="nelson.yaml")
     assert main(["sweep", str(root / "nelson.yaml"), "--vary", "resources.exam_room.count=1,3",
                  "--replications", "3", "--jobs", "1", "--out", str(root / "results" / "exam")]) == 0
     assert main(["run", str(root / "nelson.yaml"), "--replications", "3", "--jobs", "1",

@@ -9,16 +9,6 @@ import pytest
 
 from scenarios.cli import main
 
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
-
-
-@pytest.fixture
-def short_nelson(tmp_path: Path) -> Path:
-    text = (LIBRARY / "nelson_treatment_centre.yaml").read_text().replace("length: 1140", "length: 240")
-    p = tmp_path / "nelson.yaml"
-    p.write_text(text)
-    return p
-
 
 def test_run_writes_results_and_prints_summary(short_nelson: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
