@@ -18,6 +18,7 @@ from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simula
 from scenarios.evacuation.model import State
 from scenarios.evacuation.testbeds import corridor, ward
 from scenarios.hazards.conditions import DOSES, Conditions, calm
+from tests.scenarios.evacuation.drills import ward_drill
 
 
 class Fixed:
@@ -167,20 +168,9 @@ def test_compartment_rset_is_the_last_departure() -> None:
     assert (comp["remaining"] == 0).all()
 
 
-def _ward_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
-    profiles = ["bed", "ambulant", "wheelchair", "walking_aid", "ventilated", "ambulant", "bed", "visitor"]
-    people = [PersonSpec(id=f"p{k}", profile=profiles[k % len(profiles)], space=f"W{k % 4}")
-              for k in range(8)]
-    people += [PersonSpec(id=f"s{k}", profile="staff", space="KA", premove=0.0) for k in range(6)]
-    people += [PersonSpec(id=f"v{k}", profile="visitor", space="KB") for k in range(6)]
-    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=900.0,
-                        vertical_after=120.0)
-    return ward(rooms=4, beds_per_room=2), people, params
-
-
 def test_no_hazard_and_a_calm_one_give_the_same_drill() -> None:
     """Reading an environment that changes nothing leaves a drill bit for bit what it is without one."""
-    fac, people, params = _ward_drill()
+    fac, people, params = ward_drill()
     a = EvacuationModel(fac, people, params, np.random.default_rng(5))
     b = EvacuationModel(fac, people, params, np.random.default_rng(5),
                         environment=Fixed(fac, lambda t, c: None))

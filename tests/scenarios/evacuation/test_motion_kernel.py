@@ -8,7 +8,8 @@ import pytest
 from facility.model import Facility
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
-from scenarios.evacuation.testbeds import stair_tower, ward
+from scenarios.evacuation.testbeds import stair_tower
+from tests.scenarios.evacuation.drills import ward_drill
 from tests.scenarios.evacuation.motion_reference import reference_choose, reference_move
 
 _COMPARED = ("pos", "prev_pos", "state", "lvl", "space", "heading", "orient", "dist", "wait", "best",
@@ -22,24 +23,13 @@ class _Reference(EvacuationModel):
     movement = staticmethod(reference_move)
 
 
-def _ward_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
-    profiles = ["bed", "ambulant", "wheelchair", "walking_aid", "ventilated", "ambulant", "bed", "visitor"]
-    people = [PersonSpec(id=f"p{k}", profile=profiles[k % len(profiles)], space=f"W{k % 4}")
-              for k in range(8)]
-    people += [PersonSpec(id=f"s{k}", profile="staff", space="KA", premove=0.0) for k in range(6)]
-    people += [PersonSpec(id=f"v{k}", profile="visitor", space="KB") for k in range(6)]
-    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=900.0,
-                        vertical_after=120.0)
-    return ward(rooms=4, beds_per_room=2), people, params
-
-
 def _tower_drill() -> tuple[Facility, list[PersonSpec], EvacParams]:
     people = [PersonSpec(id=f"p{k}", profile=("ambulant" if k % 3 else "walking_aid"), space=f"R{k % 3}")
               for k in range(24)]
     return stair_tower(storeys=3), people, EvacParams(trajectories=False, max_time=600.0)
 
 
-@pytest.mark.parametrize("drill", [_ward_drill, _tower_drill], ids=["ward", "stair_tower"])
+@pytest.mark.parametrize("drill", [ward_drill, _tower_drill], ids=["ward", "stair_tower"])
 def test_compiled_step_matches_reference(drill) -> None:  # type: ignore[no-untyped-def]
     fac, people, params = drill()
     a = EvacuationModel(fac, people, params, np.random.default_rng(5))
