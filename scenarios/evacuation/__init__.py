@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from agents.pedestrians import SpeedModel
+from agents.release import release_model
 from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.base import Kind, Replication, register_kind
@@ -92,9 +93,8 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     if isinstance(environment, HazardEnvironment):
         more, hazard_tables = hazard_outcomes(environment, tables, alarm=scenario.alarm, end=model.t)
         kpis, tables = {**kpis, **more}, {**tables, **hazard_tables}
-    # The agent handles and the model refer to each other: unregister them so the finished run
-    # is freed at once, not at the next full garbage collection (replications run one after another).
-    model.remove_all_agents()
+    # Replications run one after another in a process: let the finished model go at once.
+    release_model(model)
     return Replication(index=index, kpis=kpis, tables=tables)
 
 

@@ -35,6 +35,7 @@ import simpy
 
 from agents.devices import Device
 from agents.patients import Patient
+from agents.release import release_model
 from agents.staff import StaffMember
 from scenarios.operations.arrivals import ArrivalPlan, plan_arrivals
 from scenarios.operations.availability import Battery, roster_changes
@@ -285,16 +286,9 @@ class OpsModel(mesa.Model):
         self.env.run(until=min(t, self.horizon))
 
     def release(self) -> None:
-        """Let the model be garbage-collected once its results are taken.
-
-        Mesa 3.3 keeps every model that ever made an agent in a class-level
-        table (``mesa.Agent._ids``, reported as mesa#3179 and fixed upstream
-        by mesa#3180), so without this a process running many replications
-        keeps all of them, event rows included.  The agents are removed and
-        the model's entry dropped; the model must not be used afterwards.
-        """
-        self.remove_all_agents()
-        mesa.Agent._ids.pop(self, None)
+        """Let the model be garbage-collected once its results are taken
+        (:func:`agents.release.release_model`); the model must not be used afterwards."""
+        release_model(self)
 
     def finish(self) -> None:
         """Run to the end, close the integrals and record who is still inside."""
