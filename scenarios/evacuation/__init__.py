@@ -10,6 +10,7 @@ functions the runner calls: :func:`run_replication`, :func:`summarize`,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,8 @@ def params_of(sc: EvacuationScenario) -> EvacParams:
 
 
 def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: EvacParams,
-             rng: np.random.Generator, *, environment: Environment | None = None) -> EvacuationModel:
+             rng: np.random.Generator, *, environment: Environment | None = None,
+             progress: Callable[[float, float], None] | None = None) -> EvacuationModel:
     """Run one evacuation to the end and return the finished model.
 
     Args:
@@ -71,11 +73,13 @@ def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: Ev
         rng: The replication's generator.
         environment: A fire, smoke or gas model the people move through
             (:mod:`scenarios.evacuation.exposure`); ``None``: no hazard.
+        progress: Called with (simulated time, end time) as the run goes
+            (:meth:`EvacuationModel.run`).
     """
     if isinstance(people, Snapshot):
         people = from_snapshot(people)
     model = EvacuationModel(facility, people, params, rng, environment=environment)
-    model.run()
+    model.run(progress)
     return model
 
 

@@ -27,6 +27,7 @@ Life of an occupant (``state``): ``PRE`` (alarm given, not yet moving) ->
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -401,11 +402,23 @@ class EvacuationModel(mesa.Model):
             self.recorder.sample(t)
             self._next_record = t + self.p.record_every
 
-    def run(self) -> None:
-        """Step until everyone is safe (or stranded) or ``max_time``."""
+    def run(self, progress: Callable[[float, float], None] | None = None, every: float = 30.0) -> None:
+        """Step until everyone is safe (or stranded) or ``max_time``.
+
+        Args:
+            progress: Called with (simulated time, ``max_time``) every ``every`` simulated
+                seconds and once at the end, so a long replication can show how far it is.
+            every: Simulated seconds between two ``progress`` calls.
+        """
+        next_report = self.t
         while self.t < self.p.max_time and not self.done():
             self.step()
+            if progress is not None and self.t >= next_report:
+                progress(self.t, self.p.max_time)
+                next_report = self.t + every
         self.recorder.sample(self.t)
+        if progress is not None:
+            progress(self.t, self.p.max_time)
 
     def done(self) -> bool:
         if self.phase == 1:
