@@ -10,7 +10,6 @@ functions the runner calls: :func:`run_replication`, :func:`summarize`,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.base import Kind, Replication, register_kind
 from scenarios.evacuation.kpis import replication_kpis, report, summarize
-from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, State
+from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, Progress, State
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
 from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.hazards.conditions import Environment
@@ -63,7 +62,7 @@ def params_of(sc: EvacuationScenario) -> EvacParams:
 
 def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: EvacParams,
              rng: np.random.Generator, *, environment: Environment | None = None,
-             progress: Callable[[float, float], None] | None = None) -> EvacuationModel:
+             progress: Progress | None = None) -> EvacuationModel:
     """Run one evacuation to the end and return the finished model.
 
     Args:
@@ -73,8 +72,8 @@ def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: Ev
         rng: The replication's generator.
         environment: A fire, smoke or gas model the people move through
             (:mod:`scenarios.evacuation.exposure`); ``None``: no hazard.
-        progress: Called with (simulated time, end time) as the run goes
-            (:meth:`EvacuationModel.run`).
+        progress: Called with (simulated time, end time, people safe, people) as the run
+            goes (:meth:`EvacuationModel.run`).
     """
     if isinstance(people, Snapshot):
         people = from_snapshot(people)

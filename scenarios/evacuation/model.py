@@ -61,8 +61,11 @@ from scenarios.evacuation.recorder import Recorder
 from scenarios.evacuation.routes import Goal, Navigator, Option
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
+#: ``progress(simulated time, end time, people safe, people)`` (:meth:`EvacuationModel.run`).
+Progress = Callable[[float, float, int, int], None]
+
 __all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "PARK_GAP", "PATIENCE",
-           "TEAM_REACH", "EvacParams", "EvacuationModel", "PersonSpec", "State"]
+           "TEAM_REACH", "EvacParams", "EvacuationModel", "PersonSpec", "Progress", "State"]
 
 
 
@@ -402,23 +405,28 @@ class EvacuationModel(mesa.Model):
             self.recorder.sample(t)
             self._next_record = t + self.p.record_every
 
-    def run(self, progress: Callable[[float, float], None] | None = None, every: float = 30.0) -> None:
+    def run(self, progress: Progress | None = None, every: float = 30.0) -> None:
         """Step until everyone is safe (or stranded) or ``max_time``.
 
         Args:
-            progress: Called with (simulated time, ``max_time``) every ``every`` simulated
-                seconds and once at the end, so a long replication can show how far it is.
+            progress: Called with (simulated time, ``max_time``, people safe, people) every
+                ``every`` simulated seconds and once at the end, so a long replication can show
+                how far it is and a first result before it ends.
             every: Simulated seconds between two ``progress`` calls.
         """
         next_report = self.t
         while self.t < self.p.max_time and not self.done():
             self.step()
             if progress is not None and self.t >= next_report:
-                progress(self.t, self.p.max_time)
+                self._report(progress)
                 next_report = self.t + every
         self.recorder.sample(self.t)
         if progress is not None:
-            progress(self.t, self.p.max_time)
+            self._report(progress)
+
+    def _report(self, progress: Progress) -> None:
+        safe = int(np.count_nonzero((self.state == State.OUT) | (self.state == State.REFUGE)))
+        progress(self.t, self.p.max_time, safe, len(self.ids))
 
     def done(self) -> bool:
         if self.phase == 1:
