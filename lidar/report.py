@@ -50,6 +50,9 @@ class ExtractionReport:
             (:mod:`lidar.side_assembly`).
         warnings: Things the user should check, one sentence each.
         timings: Per-stage timings.
+        accuracy: With a ground truth, :meth:`lidar.Accuracy.as_dict`'s figures
+            plus ``missed_exits`` and ``false_exits``: each exit named as
+            ``"id at (x, y), w m"``, so the user can find it on the plan.
     """
 
     source: str
@@ -62,7 +65,7 @@ class ExtractionReport:
     side_rooms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: list[StageTiming] = field(default_factory=list)
-    accuracy: dict[str, float] | None = None
+    accuracy: dict[str, Any] | None = None
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -56,3 +56,50 @@ def test_storey_files_not_in_one_frame_name_the_file(tmp_path: Path,
     assert code == 2
     assert "f1.xyz: covers only" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()
+
+
+def test_a_log_gets_plain_stage_lines_and_the_wrong_exits_by_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Redirected stderr (not a terminal) gets one line per stage and no carriage return; with a
+    truth whose exit is elsewhere, the console and the report name the missed and the false exit."""
+    from dataclasses import replace
+
+    fac = make_office(1)
+    io.save(fac, tmp_path / "office.json")
+    assert main(["lidar", "synth", str(tmp_path / "office.json"), "--out", str(tmp_path / "scan.ply"),
+                 "--spacing", "0.05", "--seed", "3"]) == 0
+    moved = replace(fac, exits=(replace(fac.exits[0], id="WEST", at=(0.0, 1.2)),))
+    io.save(moved, tmp_path / "truth.json")
+    capsys.readouterr()
+    assert main(["lidar", "extract", str(tmp_path / "scan.ply"), "--out", str(tmp_path / "out.json"),
+                 "--report", str(tmp_path / "report.json"), "--truth", str(tmp_path / "truth.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert "lidar: read done in" in lines[0] and any(x.startswith("lidar: L0 rooms done in") for x in lines)
+    assert len(lines) == len(set(lines)) and all(x.startswith("lidar: ") for x in lines)
+    found = io.load(tmp_path / "out.json").exits[0]
+    named = f"{found.id} at ({found.at[0]:.2f}, {found.at[1]:.2f}), {found.width:.2f} m"
+    assert "  missed exit WEST at (0.00, 1.20), 1.50 m" in out.splitlines()
+    assert f"  false exit {named}" in out.splitlines()
+    acc = json.loads((tmp_path / "report.json").read_text())["accuracy"]
+    assert acc["missed_exits"] == ["WEST at (0.00, 1.20), 1.50 m"]
+    assert acc["false_exits"] == [named]
+    assert acc["exits_missed"] == 1.0 and acc["exits_false"] == 1.0
+
+
+def test_a_terminal_gets_progress_bars() -> None:
+    import io as text_io
+
+    from scenarios.cli.lidar_cmd import StageProgress
+
+    class Terminal(text_io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    progress = StageProgress(term)
+    progress("read", 0, 1)
+    progress("read", 1, 1)
+    progress.close()
+    assert progress.terminal and "read" in term.getvalue() and "100%" in term.getvalue()
