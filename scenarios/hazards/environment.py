@@ -23,6 +23,7 @@ from scenarios.hazards.conditions import DOSES, Conditions
 from scenarios.hazards.gas import (
     LEAKAGE_ACH,
     GasState,
+    displacement_flows,
     exchange_rates,
     gas_step,
     new_gas,
@@ -34,6 +35,7 @@ from scenarios.hazards.network import Network, build_network, door_states
 from scenarios.hazards.schema import HazardSpec
 from scenarios.hazards.smoke import CRITERIA, Smoke
 from scenarios.hazards.species import Species
+from scenarios.hazards.zone import PressureSolver
 
 __all__ = ["AEGL_LEVELS", "HazardEnvironment", "origin_of"]
 
@@ -89,6 +91,9 @@ class HazardEnvironment:
             before, after = door_states(self.net, spec.gas.doors)
             self.gas_exchange_before = exchange_rates(self.net, before)
             self.gas_exchange = exchange_rates(self.net, after)
+            solver = PressureSolver(self.net)
+            self.gas_displaced_before = displacement_flows(solver, before, self.gas_node)
+            self.gas_displaced = displacement_flows(solver, after, self.gas_node)
             ach = self.net.ach if spec.gas.hvac == "running" else np.full(n, LEAKAGE_ACH)
             self.gas_ach = ach
             self.gas_untenable = self.species.untenable_ppm(spec.gas.aegl_duration_min)
@@ -140,9 +145,11 @@ class HazardEnvironment:
         self.gas_above += self.dt * above
         self.gas_first_above[above & np.isnan(self.gas_first_above)] = g.time
         mass = source_rate(self.spec.gas.source, g.time, g.time + self.dt, g.released)
-        exchange = self.gas_exchange if g.time >= 0 else self.gas_exchange_before
+        alarmed = g.time >= 0
+        exchange = self.gas_exchange if alarmed else self.gas_exchange_before
+        displaced = self.gas_displaced if alarmed else self.gas_displaced_before
         gas_step(g, self.net, node=self.gas_node, mass=mass, ach=self.gas_ach, exchange=exchange,
-                 dt=self.dt, gas_density=pure_density(self.species))
+                 displaced=displaced, dt=self.dt, gas_density=pure_density(self.species))
         bad = self._gas_breach()
         self.gas_aset[bad & np.isnan(self.gas_aset)] = g.time
 

@@ -2,18 +2,30 @@
 
 Per space ``i`` the gas density ``C_i`` (kg/m^3) in its mixing volume ``V_i`` obeys
 
-    dC_i/dt = G_i / V_i - lambda_i C_i + sum_j Q_ij (C_j - C_i) / V_i
+    dC_i/dt = G_i / V_i - lambda_i C_i - F_i C_i / V_i + sum_j F_ji C_j / V_i
+              + sum_j Q_ij (C_j - C_i) / V_i
 
-with ``G`` the source (kg/s), ``lambda = ACH / 3600`` the space's ventilation with clean air (plus,
-in the source's space, the released gas's own volume flow ``G / rho_gas``, which pushes out as
-much mixture: the concentration never exceeds the pure gas) and
-``Q_ij`` the exchange through an open door or exit (outside: ``C = 0``).  The step splits the
-two parts: the source and ventilation are integrated exactly over the step (so a single
-ventilated room follows ``C(t) = G/Q (1 - exp(-Q t / V))``, ``Q`` the extract flow including the
-released volume, and decays as ``exp(-ACH t)`` to round-off), then the exchange moves mass
-between neighbours conservatively, sub-stepped so no space gives more than half its gas in one
-sub-step.  What leaves by ventilation and exits is
-kept in a ledger, so released = present + removed to round-off.
+with ``G`` the source (kg/s), ``lambda = ACH / 3600`` the space's ventilation with clean air,
+``F_ji`` the displacement flow from ``j`` into ``i`` (``F_i`` all that leaves ``i``) and ``Q_ij``
+the two-way exchange through an open door or exit (outside: ``C = 0``).
+
+**Displacement.** The released gas adds its own volume, ``G / rho_gas`` m^3/s, to its space.
+The HVAC's supply and extract are balanced fans and do not take it up, so the excess leaves
+through the openings and leaks of the door network: the same linear pressure network as the
+smoke model's (:class:`~scenarios.hazards.zone.PressureSolver`, conductance ``Cd A sqrt(2 /
+(rho dp))`` with the open area of an open door or exit, the leakage area of a closed one, of
+walls and of the fabric) gives the net volume flow through every opening, each space passing on
+what it receives.  Each flow carries the mixture of the space it leaves: a large release (an MRI
+quench, a liquid-nitrogen spill) pushes gas into its neighbours even through closed doors.
+
+The step splits the parts: each space's removal (ventilation plus displacement outflow) and the
+source are integrated exactly over the step, so a single ventilated room whose openings all
+lead outside follows ``C(t) = G/Q (1 - exp(-Q t / V))`` with ``Q`` the extract flow plus the
+released volume, and decays as ``exp(-ACH t)`` once the source stops, to round-off; the mass
+displaced out of each space is handed to the spaces downstream in proportion to their flows;
+then the exchange moves mass between neighbours conservatively, sub-stepped so no space gives
+more than half its gas in one sub-step.  What leaves by ventilation, exits and leaks to outside
+is kept in a ledger, so released = present + removed to round-off.
 
 Door exchange: Emmons' two-way flow through an opening of width ``W`` and height ``H`` driven
 by a small temperature difference, ``Q = (1/3) Cd W H sqrt(g H dT / T)`` with
@@ -29,12 +41,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.network import OUTSIDE, Network, OpeningKind
 from scenarios.hazards.schema import GasSource
 from scenarios.hazards.species import Species
+from scenarios.hazards.zone import PressureSolver
 
-__all__ = ["DENSE_MIXING_HEIGHT", "EXCHANGE_DT", "LEAKAGE_ACH", "GasState", "gas_step", "new_gas",
-           "ppm", "pure_density", "source_rate"]
+__all__ = ["DENSE_MIXING_HEIGHT", "EXCHANGE_DT", "LEAKAGE_ACH", "GasState", "displacement_flows",
+           "exchange_rates", "gas_step", "new_gas", "ppm", "pure_density", "source_rate"]
 
 #: Height of the mixing layer of a dense gas, m (the breathing zone of standing people). [assumption]
 DENSE_MIXING_HEIGHT = 1.8
@@ -118,18 +131,48 @@ def exchange_rates(net: Network, open_: np.ndarray) -> np.ndarray:
     return np.where(live | (net.kind == OpeningKind.VENT), q, 0.0)
 
 
-def gas_step(g: GasState, net: Network, *, node: int, mass: float, ach: np.ndarray, exchange: np.ndarray,
-             dt: float, gas_density: float) -> None:
-    """Advance ``g`` by ``dt``: release ``mass`` kg in ``node``, ventilate, exchange (module docstring).
+def displacement_flows(solver: PressureSolver, open_: np.ndarray, node: int) -> np.ndarray:
+    """float [m] net volume flow a -> b through each opening per m^3/s of gas released in ``node``.
 
-    ``gas_density`` is the pure gas's density (kg/m^3): the released volume pushes out as much
-    mixture, which leaves with the ventilation.
+    The pressure network's solution (module docstring): the flows leave ``node`` in total 1
+    m^3/s, every other space passes on what it receives, and every opening carries its
+    conductance times the pressure difference across it.  Linear, so one solve per door state.
     """
-    lam = ach / 3600.0
-    source = np.zeros(net.n)
+    unit = np.zeros(solver.net.n)
+    unit[node] = 1.0
+    return solver.flows(open_, unit)
+
+
+def gas_step(g: GasState, net: Network, *, node: int, mass: float, ach: np.ndarray, exchange: np.ndarray,
+             displaced: np.ndarray, dt: float, gas_density: float) -> None:
+    """Advance ``g`` by ``dt``: release ``mass`` kg in ``node``, ventilate, displace, exchange.
+
+    Args:
+        g: The gas; changed in place.
+        net: The network.
+        node: The source's space.
+        mass: kg released during the step.
+        ach: float [n] air changes per hour of each space's ventilation.
+        exchange: float [m] two-way exchange through each opening, m^3/s (:func:`exchange_rates`).
+        displaced: float [m] net flow through each opening per m^3/s released
+            (:func:`displacement_flows` for the door states of the step).
+        dt: Step, s.
+        gas_density: The pure gas's density, kg/m^3: the released volume is ``mass / gas_density``.
+    """
+    n = net.n
+    source = np.zeros(n)
     source[node] = mass / dt
-    lam = lam.copy()
-    lam[node] += source[node] / gas_density / g.volume[node]
+    # the released volume leaves along the network; each flow carries its upstream space's mixture
+    flow = displaced * (mass / dt / gas_density)
+    fwd = flow >= 0
+    up = np.where(fwd, net.a, net.b)
+    down = np.where(fwd, net.b, net.a)
+    q = np.abs(flow)
+    carry = (up != OUTSIDE) & (q > 0)  # air drawn in from outside brings no gas
+    up, down, q = up[carry], down[carry], q[carry]
+    out_q = np.bincount(up, q, n)
+    lam_vent = ach / 3600.0
+    lam = lam_vent + out_q / g.volume
     before = g.density * g.volume
     decay = np.exp(-lam * dt)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -137,7 +180,16 @@ def gas_step(g: GasState, net: Network, *, node: int, mass: float, ach: np.ndarr
         grow = np.where(lam > 0, 1 - decay, 0.0)
     g.density = np.where(lam > 0, g.density * decay + steady * grow, g.density + source * dt / g.volume)
     g.released += mass
-    g.removed += float((before + source * dt - g.density * g.volume).sum())
+    loss = before + source * dt - g.density * g.volume
+    if up.size:
+        # both removals act on the same C(t): the displaced share of the loss is exact
+        with np.errstate(divide="ignore", invalid="ignore"):
+            moved = np.where(lam > 0, loss * (out_q / g.volume) / lam, 0.0)
+        handed = moved[up] * q / out_q[up]
+        inner = down != OUTSIDE
+        g.density = g.density + np.bincount(down[inner], handed[inner], n) / g.volume
+        loss -= np.bincount(down[inner], handed[inner], n)
+    g.removed += float(loss.sum())
     live = np.flatnonzero(exchange > 0)
     if live.size:
         a, b, q = net.a[live], net.b[live], exchange[live]
