@@ -1,10 +1,11 @@
 """How close an extracted facility is to the truth.
 
-Spaces are matched one to one by the assignment that maximises total
-intersection over union (IoU) of their floor polygons; a match counts when
-IoU >= 0.5, the usual room-detection criterion (Structured3D, CubiCasa).
-Doors and exits (openings) are matched by the assignment that minimises
-centre distance, counting within 0.3 m.  Navigation-graph edges are the
+Spaces are matched one to one; a match counts when the intersection over
+union (IoU) of their floor polygons is >= 0.5, the usual room-detection
+criterion (Structured3D, CubiCasa), and the assignment makes as many such
+matches as possible, then maximises their total IoU.  Doors and exits
+(openings) are matched alike, counting within 0.3 m of centre distance and
+then minimising it.  Navigation-graph edges are the
 space pairs a door joins (and space-outside pairs for exits), compared after
 mapping extracted spaces onto their matched true spaces.  Shortest-path
 error compares door-to-door walking lengths between matched spaces on the
@@ -131,12 +132,10 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
                     if a.polygon.intersects(b.polygon):
                         inter = a.polygon.intersection(b.polygon).area
                         iou[i, j] = inter / (a.polygon.area + b.polygon.area - inter)
-            rows, cols = linear_sum_assignment(-iou)
-            for i, j in zip(rows, cols, strict=True):
-                if iou[i, j] >= iou_threshold:
-                    match[sf[i].id] = st[j].id
-                    ious.append(float(iou[i, j]))
-                    tp_rooms += 1
+            for i, j in _pairs(iou >= iou_threshold, -iou):
+                match[sf[i].id] = st[j].id
+                ious.append(float(iou[i, j]))
+                tp_rooms += 1
         of, ot = _openings(found, lf), _openings(truth, lt)
         d_found += len(of)
         d_true += len(ot)
@@ -144,11 +143,9 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
             pf = np.array([o[0] for o in of])
             pt = np.array([o[0] for o in ot])
             dist = np.linalg.norm(pf[:, None, :] - pt[None, :, :], axis=2)
-            rows, cols = linear_sum_assignment(np.minimum(dist, 1e6))
-            for i, j in zip(rows, cols, strict=True):
-                if dist[i, j] <= door_tolerance:
-                    tp_doors += 1
-                    width_err.append(abs(of[i][1] - ot[j][1]))
+            for i, j in _pairs(dist <= door_tolerance, dist):
+                tp_doors += 1
+                width_err.append(abs(of[i][1] - ot[j][1]))
     rp, rr, rf = _f1(tp_rooms, n_found, n_true)
     dp, dr, df = _f1(tp_doors, d_found, d_true)
     ef = _edge_f1(found, truth, match)
@@ -166,6 +163,25 @@ def accuracy(found: Facility, truth: Facility, *, door_tolerance: float = 0.3,
         exits_found=len([e for e in found.exits if e.id not in _provisional(found)]),
         missed_exits=missed, false_exits=false,
     )
+
+
+def _pairs(ok: np.ndarray, cost: np.ndarray) -> list[tuple[int, int]]:
+    """The one-to-one pairs that count (``ok``): as many as possible, then the cheapest.
+
+    A plain least-cost assignment over all pairs trades matches for distance:
+    one missed door and one false opening far apart can shift a whole row of
+    correct doors by one place (each pair then off by the door spacing), and
+    every door in the row is scored wrong.  Pairs that cannot count cost more
+    than any set of pairs that can, so the count comes first.
+
+    >>> d = np.array([[0.05, 3.0], [78.0, 40.0]])  # found rows, true columns
+    >>> _pairs(d <= 0.3, d)
+    [(0, 0)]
+    """
+    # Any two assignments differ by less than this in their counting pairs' costs.
+    penalty = float(np.abs(cost[ok]).sum()) + 1.0
+    rows, cols = linear_sum_assignment(np.where(ok, cost, penalty))
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if ok[i, j]]
 
 
 def _exit_match(found: Facility, truth: Facility, tol: float
@@ -189,10 +205,9 @@ def _exit_match(found: Facility, truth: Facility, tol: float
         hit_t: set[int] = set()
         if ef and et:
             dist = np.array([[math.dist(a.at, b.at) for b in et] for a in ef])
-            for i, j in zip(*linear_sum_assignment(dist), strict=True):
-                if dist[i, j] <= tol:
-                    hit_f.add(int(i))
-                    hit_t.add(int(j))
+            for i, j in _pairs(dist <= tol, dist):
+                hit_f.add(i)
+                hit_t.add(j)
         tp += len(hit_t)
         missed += [_named(e) for j, e in enumerate(et) if j not in hit_t]
         false += [_named(e) for i, e in enumerate(ef) if i not in hit_f]

@@ -64,3 +64,17 @@ def test_a_lost_exit_is_counted_and_named(office: Facility) -> None:
     # One storey has no route between storeys: left out, not printed as nan.
     assert "storey_route_rel_error" not in d
     assert accuracy(office, office).as_dict()["exit_precision"] == 1
+
+
+def test_a_missed_door_and_a_false_one_cost_one_match_each(office: Facility) -> None:
+    """One door lost at the start of a row and a false opening past its end: the least-distance
+    assignment used to slide the whole row one place along and score every door of it wrong."""
+    row = sorted((d for d in office.doors if d.at[1] == 0.0), key=lambda d: d.at[0])
+    kept = row[1:]
+    nudged = [replace(d, at=(d.at[0], d.at[1] + 0.07)) for d in kept]
+    false = replace(kept[-1], id="FALSE", at=(kept[-1].at[0] + 4.2, 0.5))
+    others = [d for d in office.doors if d not in row]
+    a = accuracy(replace(office, doors=(*others, *nudged, false)), office)
+    openings = len(office.doors) + len(office.exits)
+    assert a.door_recall == (openings - 1) / openings
+    assert a.door_precision == (openings - 1) / openings
