@@ -92,7 +92,9 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     model = simulate(facility, people, params_of(scenario), rng, environment=environment)
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
-                            len(model.deadlocks))
+                            len(model.deadlocks), compartments=tables["compartments"],
+                            strategy=scenario.strategy.mode,
+                            fire_compartments=scenario.strategy.fire_compartments)
     if isinstance(environment, HazardEnvironment):
         more, hazard_tables = hazard_outcomes(environment, tables, alarm=scenario.alarm, end=model.t)
         kpis, tables = {**kpis, **more}, {**tables, **hazard_tables}

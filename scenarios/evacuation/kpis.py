@@ -1,15 +1,27 @@
 """Evacuation KPIs: RSET overall, per compartment and per level, flows, waits, risks.
 
-RSET (required safe escape time) is counted from the alarm to the moment the
-last person of a group is safe (out, or in a refuge under a horizontal-only
-strategy); a group with anyone left inside has an infinite RSET (reported as
-NaN with the number remaining).  Per-replication KPIs are plain floats; the
-summary adds means with confidence intervals and the slowest patients.
+RSET (required safe escape time) is counted from the alarm:
+
+* ``rset_s``: until the last person is safe (out, or in a refuge under a horizontal-only
+  strategy); ``rset_level.<level>`` likewise for those who start on a level.  Anyone not safe
+  at the end (``remaining``) leaves it NaN, including those a horizontal strategy leaves in
+  place outside the fire compartments (``in_place``, counted among ``remaining``);
+* ``rset_compartment.<compartment>``: until the compartment is clear, i.e. its last
+  occupant is out of it, into a refuge compartment or outside.  Staff count when they leave
+  it, even if they then stay in the refuge without being marked safe; people from another
+  compartment passing through count too, so it is the time the fire side sets against the
+  compartment's ASET (the ``compartments`` table's ``rset_s``).  NaN if someone is still in
+  it at the end.  Under ``horizontal`` only the fire compartments are evacuated and have one;
+  a compartment nobody was ever in is clear from the start (0 s).
+
+Per-replication KPIs are plain floats; the summary adds means with confidence intervals and
+the slowest patients.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -18,22 +30,44 @@ import pyarrow as pa
 from scenarios.base import Replication
 from scenarios.stats import mean_ci
 
-__all__ = ["peak_flow", "replication_kpis", "report", "summarize"]
+__all__ = ["STRATEGIES", "compartment_rset", "peak_flow", "replication_kpis", "report", "summarize"]
+
+#: Evacuation strategies (``strategy.mode`` of the scenario file): under ``horizontal`` only the
+#: fire compartments are evacuated, into their neighbours; the others everyone.
+STRATEGIES = ("full", "progressive", "horizontal")
 
 
 def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: float,
-                     deadlocks: int) -> dict[str, float]:
-    """Scalar results of one replication from its ``agents`` and ``door_flows`` tables."""
+                     deadlocks: int, *, compartments: pa.Table | None = None, strategy: str = "full",
+                     fire_compartments: Collection[str] = ()) -> dict[str, float]:
+    """Scalar results of one replication (see the module docstring).
+
+    Args:
+        agents: The run's ``agents`` table.
+        flows: Its ``door_flows`` table.
+        alarm: Model time of the alarm (s).
+        sim_time: Model time the run ended (s).
+        deadlocks: Number of deadlock flags raised.
+        compartments: Its ``compartments`` table; without it, no ``rset_compartment`` KPIs.
+        strategy: One of :data:`STRATEGIES`: which compartments are evacuated.
+        fire_compartments: The compartments evacuated first (all a horizontal drill evacuates).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     a = agents.to_pandas()
-    safe = a["reached_how"] != ""
+    safe = (a["reached_how"] != "").to_numpy()
+    fire = set(fire_compartments)
+    horizontal = strategy == "horizontal"
+    moves = a["start_compartment"].isin(fire).to_numpy() if horizontal else np.ones(len(a), bool)
     out: dict[str, float] = {
         "total": float(len(a)),
         "evacuated": float((a["reached_how"] == "exit").sum()),
         "in_refuge": float((a["reached_how"] == "refuge").sum()),
         "remaining": float((~safe).sum()),
+        "in_place": float((~moves & ~safe).sum()),
         "stranded": float(a["stranded"].sum()),
         "deadlocks": float(deadlocks),
-        "rset_s": float(a["reached"].max() - alarm) if safe.all() else math.nan,
+        "rset_s": _rset(a, alarm),
         "sim_time_s": sim_time - alarm,
         "mean_waiting_s": float(a["waiting"].mean()),
         "max_waiting_s": float(a["waiting"].max()),
@@ -46,12 +80,12 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
         pre = (pat["start_move"] - alarm).clip(lower=0)
         tot = (pat["reached"] - alarm).clip(lower=1e-9)
         out["patient_premove_share"] = float((pre / tot).mean())
-    for key, col in (("rset_compartment", "start_compartment"), ("rset_level", "start_level")):
-        for name, grp in a.groupby(col):
-            if not name:
-                continue
-            done = (grp["reached_how"] != "").all()
-            out[f"{key}.{name}"] = float(grp["reached"].max() - alarm) if done else math.nan
+    if compartments is not None:
+        evacuated = fire if horizontal else None
+        out.update({f"rset_compartment.{c}": v for c, v in compartment_rset(compartments, evacuated).items()})
+    for name, grp in a.groupby("start_level"):
+        if name:
+            out[f"rset_level.{name}"] = _rset(grp, alarm)
     f = flows.to_pandas()
     for portal, grp in f[f["kind"] == "exit"].groupby("portal"):
         ts = np.sort(grp["time"].to_numpy())
@@ -60,6 +94,34 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
             out[f"exit_flow.{portal}"] = float((ts.size - 1) / max(ts[-1] - ts[0], 1e-9))
         out[f"exit_peak_flow.{portal}"] = peak_flow(ts)
     return out
+
+
+def _rset(people: Any, alarm: float) -> float:
+    """Seconds from the alarm until the last of ``people`` (agents rows) is safe; NaN if one is not."""
+    if (people["reached_how"] == "").any():
+        return math.nan
+    return float(people["reached"].max() - alarm)
+
+
+def compartment_rset(compartments: pa.Table, evacuated: Collection[str] | None = None) -> dict[str, float]:
+    """RSET of each evacuated compartment: seconds from the alarm until it was clear.
+
+    Args:
+        compartments: A run's ``compartments`` table, whose ``rset_s`` is the last time someone
+            left the compartment (s after the alarm), NaN if someone is still in it at the end,
+            0 if nobody ever was (:mod:`scenarios.evacuation.recorder`).
+        evacuated: The compartments the strategy evacuates; ``None``: all.
+
+    >>> t = pa.table({"compartment": ["A", "B", "C"], "rset_s": [312.5, 0.0, float("nan")]})
+    >>> compartment_rset(t)
+    {'A': 312.5, 'B': 0.0, 'C': nan}
+    >>> compartment_rset(t, evacuated={"A"})
+    {'A': 312.5}
+    """
+    names = compartments.column("compartment").to_pylist()
+    rset = compartments.column("rset_s").to_pylist()
+    return {str(c): math.nan if r is None else float(r) for c, r in zip(names, rset, strict=True)
+            if evacuated is None or c in evacuated}
 
 
 #: Window (s) of the peak exit flow.

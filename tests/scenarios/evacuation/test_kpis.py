@@ -1,12 +1,17 @@
-"""Evacuation KPIs: the peak exit flow."""
+"""Evacuation KPIs: RSET per compartment by strategy, the peak exit flow."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scenarios.evacuation.kpis import peak_flow
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State
+from scenarios.evacuation.kpis import peak_flow, replication_kpis
+from scenarios.evacuation.testbeds import ward
 
 
 def test_peak_flow_finds_the_busiest_minute() -> None:
@@ -25,3 +30,56 @@ def test_peak_flow_bounds(times: list[float]) -> None:
     # no window of 60 s holds more than the peak
     for start in t:
         assert ((t >= start) & (t < start + 60.0)).sum() <= round(p * 60)
+
+
+def _two_compartments(strategy: str) -> tuple[dict[str, float], float, EvacuationModel]:
+    """A bed and a walking patient in compartment A of a two-room ward, one nurse in A, a helper
+    and a visitor in B (which has the exit); A is the fire compartment.
+
+    Returns the KPIs, the time A became clear for good as seen step by step (nobody in it who
+    is not out, escorts counted where their patient is), and the finished model.
+    """
+    fac = ward(rooms=2, beds_per_room=1)
+    people = [PersonSpec(id="b0", profile="bed", space="W0", position=(2.0, 2.5)),
+              PersonSpec(id="a1", profile="ambulant", space="W1", premove=5.0),
+              PersonSpec(id="s0", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0),
+              PersonSpec(id="h0", profile="staff", space="KB", position=(12.0, 6.2), premove=0.0),
+              PersonSpec(id="v0", profile="visitor", space="KB", position=(20.0, 6.2))]
+    params = EvacParams(strategy=strategy, fire_compartments=("A",), trajectories=False, max_time=600.0)
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    comp_a = m.comp_ix["A"]
+    clear = math.nan
+    while m.t < params.max_time and not m.done():
+        m.step()
+        where = np.where(m.state == State.ATTACHED, m.space[np.maximum(m.task, 0)], m.space)
+        if ((m.space_comp[where] == comp_a) & (m.state != State.OUT)).any():
+            clear = math.nan
+        elif math.isnan(clear):
+            clear = m.t
+    m.recorder.sample(m.t)
+    tab = m.recorder.tables()
+    k = replication_kpis(tab["agents"], tab["door_flows"], params.alarm, m.t, len(m.deadlocks),
+                         compartments=tab["compartments"], strategy=strategy, fire_compartments=("A",))
+    return k, clear, m
+
+
+def test_horizontal_rset_is_when_the_fire_compartment_is_clear() -> None:
+    """Staff who stay in the refuge are never marked safe, yet A's RSET is when its last occupant
+    (the helper from B among them) left it; B is not evacuated, so it has no RSET."""
+    k, clear, m = _two_compartments("horizontal")
+    assert "KA" in m.route[m.ids.index("h0")]  # the helper from B went into A and came back
+    assert m.state[m.ids.index("h0")] == State.HOLD  # ... and is not marked safe
+    assert k["rset_compartment.A"] == pytest.approx(clear, abs=1e-9)
+    assert "rset_compartment.B" not in k
+    # The helper and the visitor stay in B: the drill leaves them in place, not everyone is safe.
+    assert k["remaining"] == k["in_place"] == 2 and k["in_refuge"] == 3
+    assert math.isnan(k["rset_s"]) and math.isnan(k["rset_level.L0"])
+
+
+def test_full_rset_per_compartment_counts_everyone_passing_through() -> None:
+    """Under a full evacuation, A's occupants pass through B on their way out: B is clear only
+    when the last of them is out, A as soon as they left it."""
+    k, clear, _ = _two_compartments("full")
+    assert k["rset_compartment.A"] == pytest.approx(clear, abs=1e-9)
+    assert k["rset_compartment.A"] < k["rset_compartment.B"] == k["rset_s"]
+    assert k["in_place"] == k["remaining"] == 0 and k["evacuated"] == k["total"] == 5
