@@ -12,15 +12,18 @@ accumulated along the path actually walked) into:
   is the share of replications in which it was) and :func:`report` prints such values as
   ``≥``, so a stored or printed horizon is never read as the time the space became untenable;
 * ``people``: per person the time they reached safety, the ASET of the compartment they
-  started in (patient criteria for patients), the margin (for someone never safe: ASET minus the
-  end of the drill, an upper bound, flagged ``margin_is_upper_bound``), their FED (asphyxiant + heat)
+  started in (patient criteria for patients; past the horizon: the horizon, flagged
+  ``aset_beyond_horizon``), the margin with its bound: ``margin_is_lower_bound`` when that ASET
+  is past the horizon, ``margin_is_upper_bound`` for someone never safe (ASET minus the end of
+  the drill), and NaN when both hold (neither time is known); their FED (asphyxiant + heat)
   against their limit (0.1 patients, 0.3 others), and for a released gas the seconds they
   actually spent in air at or above AEGL-1/2/3 (``seconds_above_aeglk``, ``above_aeglk``,
   ``highest_aegl``) beside the toxic load ``integral C^n dt``, whether that load reaches AEGL-k
   (``load_reaches_aeglk``: load >= AEGL-k(T)^n x T for the scenario's duration T) and the
   equivalent minutes at AEGL-k (load / AEGL-k^n).  The load alone cannot say how long someone
   was exposed: a short peak and a long low exposure give the same load;
-* scalar KPIs (``aset_compartment.X``, ``margin_compartment.X``, ``min_margin_s``,
+* scalar KPIs (``aset_compartment.X``, ``margin_compartment.X``, ``min_margin_s`` with
+  ``min_margin_is_lower_bound`` (printed ``≥``), ``margin_unknown``,
   ``fed_exceeded``, ``exposed_aegl2``, for a gas the spaces made unsafe and when the last of them
   was safe again, and per exposed person ``aeglk_minutes.<id>``, ...), printed by :func:`report`.
 """
@@ -74,16 +77,18 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
         kpis[f"aset_beyond_horizon.{c}"] = float(beyond[k])
         kpis[f"margin_is_lower_bound.{c}"] = float(beyond_p[k])
     people = _people(env, evac, alarm=alarm, horizon=horizon, horizon_end=end - alarm,
-                     aset=dict(zip(names, aset_b, strict=True)),
-                     aset_patient=dict(zip(names, aset_pb, strict=True)))
+                     aset=dict(zip(names, zip(aset_b, beyond, strict=True), strict=True)),
+                     aset_patient=dict(zip(names, zip(aset_pb, beyond_p, strict=True), strict=True)))
     if people is not None:
         tables["people"] = people
         p = people.to_pandas()
         kpis["fed_exceeded"] = float(p["fed_exceeded"].sum())
         kpis["fed_exceeded_patients"] = float((p["fed_exceeded"] & (p["role"] == "patient")).sum())
         kpis["max_fed"] = float(p["fed"].max()) if len(p) else 0.0
-        kpis["min_margin_s"] = float(p["margin_s"].min()) if len(p) else math.nan
+        kpis["min_margin_s"] = float(p["margin_s"].min()) if p["margin_s"].notna().any() else math.nan
+        kpis["min_margin_is_lower_bound"] = float(_min_is_lower_bound(p))
         kpis["negative_margin"] = float((p["margin_s"] < 0).sum())
+        kpis["margin_unknown"] = float(p["margin_s"].isna().sum())
         for level in AEGL_LEVELS:
             if f"above_aegl{level}" in p:
                 kpis[f"exposed_aegl{level}"] = float(p[f"above_aegl{level}"].sum())
@@ -113,8 +118,22 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
     return kpis, tables
 
 
+def _min_is_lower_bound(p: Any) -> bool:
+    """The smallest personal margin is only a lower bound of the true smallest margin.
+
+    True when everyone at the minimum has a lower-bound margin (their ASET is past the horizon)
+    and nobody's true margin could lie below it: no margin is an upper bound or unknown.
+    """
+    m = p["margin_s"]
+    if not m.notna().any() or m.isna().any() or p["margin_is_upper_bound"].any():
+        return False
+    return bool(p.loc[m == m.min(), "margin_is_lower_bound"].all())
+
+
 def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, horizon: float,
-            horizon_end: float, aset: dict[str, float], aset_patient: dict[str, float]) -> pa.Table | None:
+            horizon_end: float, aset: dict[str, tuple[float, bool]],
+            aset_patient: dict[str, tuple[float, bool]]) -> pa.Table | None:
+    """The ``people`` table (module docstring); ``aset`` maps compartment -> (ASET, beyond the horizon)."""
     if "agents" not in evac or "doses" not in evac:
         return None
     a = evac["agents"].to_pandas()
@@ -122,18 +141,24 @@ def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, 
     crit = env.spec.tenability
     patient = (a["role"] == "patient").to_numpy()
     comp = a["start_compartment"].to_list()
-    own = np.array([(aset_patient if p else aset).get(c, horizon)
-                    for c, p in zip(comp, patient, strict=True)])
+    # a space outside every compartment has no ASET of its own: the horizon, as a lower bound
+    known = [(aset_patient if p else aset).get(c, (horizon, True))
+             for c, p in zip(comp, patient, strict=True)]
+    own = np.array([v for v, _ in known], float)
+    beyond = np.array([b for _, b in known], bool)
     safe = (a["reached"] - alarm).to_numpy(float)
+    out = ~np.isfinite(safe)
+    # still inside at the end: ASET - end is an upper bound; with the ASET past the horizon too,
+    # neither bound holds (both times are unknown), so the margin is left out (NaN)
+    margin = np.where(out, own - horizon_end, own - safe)
+    margin = np.where(out & beyond, np.nan, margin)
     fed = d[DOSES[0]].to_numpy(float) + d[DOSES[1]].to_numpy(float)
     limit = np.where(patient, crit.fed_patient, crit.fed)
     cols: dict[str, Any] = {
         "id": a["id"].to_list(), "role": a["role"].to_list(), "profile": a["profile"].to_list(),
         "start_space": a["start_space"].to_list(), "start_compartment": comp,
-        "time_safe_s": safe, "aset_s": own,
-        # someone never safe was still inside at the end: their margin is at most ASET - end
-        "margin_s": own - np.where(np.isfinite(safe), safe, horizon_end),
-        "margin_is_upper_bound": ~np.isfinite(safe),
+        "time_safe_s": safe, "aset_s": own, "aset_beyond_horizon": beyond, "margin_s": margin,
+        "margin_is_lower_bound": beyond & ~out, "margin_is_upper_bound": out & ~beyond,
         "fed_asphyxiant": d[DOSES[0]].to_numpy(float), "fed_heat": d[DOSES[1]].to_numpy(float),
         "fed": fed, "fed_limit": limit, "fed_exceeded": fed >= limit,
     }
@@ -181,6 +206,7 @@ def report(kpis: dict[str, Any]) -> str:
                      ("spaces_untenable", "spaces untenable"),
                      ("min_margin_s", "smallest personal margin (s)"),
                      ("negative_margin", "people with margin < 0"),
+                     ("margin_unknown", "inside at the end, ASET ≥ horizon"),
                      ("fed_exceeded", "people over their FED limit"),
                      ("fed_exceeded_patients", "  of whom patients"), ("max_fed", "highest FED"),
                      ("exposed_aegl1", "people above AEGL-1"), ("exposed_aegl2", "people above AEGL-2"),
@@ -190,7 +216,10 @@ def report(kpis: dict[str, Any]) -> str:
                      ("gas_all_safe_again_s", "all safe again at (s)"),
                      ("gas_min_o2_percent", "lowest O2 (%)")):
         v = mean(k)
-        if not math.isnan(v):
+        if k == "min_margin_s" and not math.isnan(v):
+            # a lower bound in any replication makes the mean one too
+            lines.append(f"  {label:<30} {_bound(v, mean('min_margin_is_lower_bound') > 0):>10}")
+        elif not math.isnan(v) and not (k == "margin_unknown" and v == 0):
             digits = 2 if k in ("max_fed", "gas_min_o2_percent") else 0
             lines.append(f"  {label:<30} {v:10.{digits}f}")
     lines += _exposures(kpis, mean)

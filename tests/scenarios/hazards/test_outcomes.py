@@ -182,3 +182,46 @@ def test_an_aset_within_the_horizon_is_printed_plain() -> None:
             "margin_is_lower_bound.A": 0.0}
     text = report({k: {"mean": v} for k, v in kpis.items()})
     assert "≥" not in text.split("\n", 2)[2] and "120" in text and "-30" in text
+
+
+def test_personal_margins_carry_their_bound_when_the_aset_is_past_the_horizon() -> None:
+    # Found by a tester: the per-person margin of a compartment whose ASET lies past the horizon
+    # was stored and printed as a plain number, unlike the compartment's
+    env = HazardEnvironment(ward(6), _spec(start=3000.0))
+    tables = _run(env)
+    kpis, out = outcomes(env, tables, alarm=0.0, end=float(tables["_end"]["t"][0].as_py()))
+    p = out["people"].to_pandas()
+    assert p["aset_beyond_horizon"].all() and p["margin_is_lower_bound"].all()
+    assert not p["margin_is_upper_bound"].any() and (p["margin_s"] >= 0).all()
+    assert kpis["min_margin_is_lower_bound"] == 1.0 and kpis["margin_unknown"] == 0.0
+    text = report({k: {"mean": v} for k, v in kpis.items()})
+    row = next(x for x in text.splitlines() if "smallest personal margin" in x)
+    assert f"≥ {kpis['min_margin_s']:.0f}" in row, row
+    # a fire within the horizon: exact margins, printed plain
+    env = HazardEnvironment(ward(6), _spec())
+    tables = _run(env)
+    kpis, out = outcomes(env, tables, alarm=0.0, end=float(tables["_end"]["t"][0].as_py()))
+    p = out["people"].to_pandas()
+    assert not p["margin_is_lower_bound"].any() and kpis["min_margin_is_lower_bound"] == 0.0
+    text = report({k: {"mean": v} for k, v in kpis.items()})
+    row = next(x for x in text.splitlines() if "smallest personal margin" in x)
+    assert "≥" not in row and f"{kpis['min_margin_s']:.0f}" in row
+
+
+def test_someone_still_inside_has_an_upper_bound_margin_or_none_when_the_aset_is_past_the_horizon() -> None:
+    for start, bound in ((-20.0, "upper"), (3000.0, "none")):
+        env = HazardEnvironment(ward(6), _spec(start=start))
+        m = simulate(ward(6), _people(), EvacParams(trajectories=False, max_time=20.0),
+                     np.random.default_rng(3), environment=env)
+        kpis, out = outcomes(env, m.recorder.tables(), alarm=0.0, end=m.t)
+        p = out["people"].to_pandas().set_index("id")
+        inside = ~np.isfinite(p["time_safe_s"].to_numpy(float))
+        assert inside.all()  # nobody is out after 20 s
+        if bound == "upper":
+            assert p["margin_is_upper_bound"].all() and p["margin_s"].notna().all()
+            assert kpis["margin_unknown"] == 0.0 and kpis["min_margin_is_lower_bound"] == 0.0
+        else:
+            assert p["margin_s"].isna().all() and not p["margin_is_upper_bound"].any()
+            assert not p["margin_is_lower_bound"].any() and kpis["margin_unknown"] == 6.0
+            assert math.isnan(kpis["min_margin_s"])
+            assert "inside at the end, ASET ≥ horizon" in report({k: {"mean": v} for k, v in kpis.items()})
