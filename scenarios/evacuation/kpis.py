@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from scenarios.base import Replication
+from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.stats import mean_ci
 
 __all__ = ["STRATEGIES", "compartment_rset", "peak_flow", "replication_kpis", "report", "summarize"]
@@ -143,60 +144,128 @@ def peak_flow(times: np.ndarray, window: float = PEAK_WINDOW) -> float:
     return float((ends - np.arange(times.size)).max() / window)
 
 
-def summarize(scenario: Any, reps: list[Replication]) -> dict[str, Any]:
-    """Means and confidence intervals across replications, plus the slowest patients."""
+#: Patients listed in a summary: the slowest to reach safety, and those who did not.
+LISTED_PATIENTS = 10
+
+
+def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str, Any]:
+    """Means and confidence intervals across replications, the slowest patients to reach safety
+    (``slowest_patients``) and the patients who did not, with why (``patients_not_safe``; not
+    those a horizontal strategy leaves in place, counted by ``in_place``)."""
     keys: dict[str, None] = {}
     for r in reps:
         keys.update(dict.fromkeys(r.kpis))
     out: dict[str, Any] = {k: mean_ci([r.kpis.get(k, math.nan) for r in reps]) for k in keys}
+    fire = set(scenario.strategy.fire_compartments)
+    horizontal = scenario.strategy.mode == "horizontal"
     slow: list[dict[str, Any]] = []
+    unsafe: list[dict[str, Any]] = []
     for r in reps:
         t = r.tables.get("agents")
         if t is None:
             continue
         a = t.to_pandas()
-        a = a[a["role"] == "patient"].copy()
-        a["time"] = (a["reached"] - a["alarm"]).fillna(math.inf)
-        for _, row in a.sort_values("time", ascending=False).head(5).iterrows():
+        a = a[a["role"] == "patient"]
+        safe = a["reached_how"] != ""
+        done = a[safe].assign(time=a["reached"] - a["alarm"]).sort_values("time", ascending=False)
+        for _, row in done.head(LISTED_PATIENTS).iterrows():
             slow.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
                          "space": row["start_space"], "time_s": float(row["time"]),
-                         "how": row["reached_how"] or "not safe"})
-    out["slowest_patients"] = sorted(slow, key=lambda d: -d["time_s"])[:10]
+                         "how": row["reached_how"]})
+        left = a[~safe]
+        if horizontal:
+            left = left[left["start_compartment"].isin(fire)]
+        for _, row in left.iterrows():
+            unsafe.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
+                           "space": row["start_space"], "why": why_not_safe(row)})
+    out["slowest_patients"] = sorted(slow, key=lambda d: -d["time_s"])[:LISTED_PATIENTS]
+    out["patients_not_safe"] = unsafe
     return out
 
 
+def why_not_safe(row: Any) -> str:
+    """Why someone who had to move (a row of the ``agents`` table) was not safe at the end.
+
+    ``row`` needs ``get``: a pandas row or a mapping (``left_behind``, ``left_behind_reason``,
+    ``stranded``, ``deadlocked``; a missing one reads as no).
+
+    >>> why_not_safe({"left_behind": True, "left_behind_reason": "untenable"})
+    'left behind: untenable'
+    >>> why_not_safe({"stranded": True})
+    'stranded: no way out usable with their mobility'
+    >>> why_not_safe({})
+    'still inside when the drill ended'
+    """
+    if row.get("left_behind"):
+        return f"left behind: {row.get('left_behind_reason') or 'untenable'}"
+    if row.get("stranded"):
+        return "stranded: no way out usable with their mobility"
+    if row.get("deadlocked"):
+        return "caught in a deadlock"
+    return "still inside when the drill ended"
+
+
+def _finite(x: Any) -> bool:
+    """Whether ``x`` is a finite number (stored summaries read JSON nulls back as NaN or None)."""
+    return isinstance(x, int | float) and math.isfinite(x)
+
+
 def report(kpis: dict[str, Any]) -> str:
-    """Text for ``medtwin run``: RSET overall, per compartment and level, slowest patients."""
+    """Text for ``medtwin run``: RSET overall, per compartment and level, and the patients.
+
+    No number prints as NaN: an RSET no replication has (someone was not safe in each) says so,
+    and one some replications lack says in how many; a single replication has no interval.
+    """
+    reps = kpis.get("total", {}).get("n", 0) if isinstance(kpis.get("total"), dict) else 0
 
     def fmt(k: str) -> str:
-        v = kpis.get(k, {})
-        m = v.get("mean", math.nan) if isinstance(v, dict) else math.nan
-        hw = v.get("half_width", math.nan) if isinstance(v, dict) else math.nan
-        if math.isnan(m):
-            return "not everyone safe"
-        return f"{m:8.1f} s" + (f" +- {hw:.1f}" if not math.isnan(hw) else "")
+        v = kpis.get(k)
+        v = v if isinstance(v, dict) else {}
+        m, hw, n = v.get("mean"), v.get("half_width"), v.get("n", 0) if _finite(v.get("n")) else 0
+        if not _finite(m):
+            return "not everyone safe" + (f" in any of {reps} replications" if reps > 1 else "")
+        text = f"{m:8.1f} s" + (f" +- {hw:.1f}" if _finite(hw) else "")
+        if reps > n:
+            text += f"  (not everyone safe in {reps - n} of {reps} replications; mean of the other {n})"
+        return text
 
     lines = ["Evacuation results (mean over replications, 95 % CI)",
              f"  RSET (all)            {fmt('rset_s')}"]
-    for k in ("total", "evacuated", "in_refuge", "remaining", "stranded", "left_behind", "deadlocks",
-              "ventilators_run_out"):
+    for k in ("total", "evacuated", "in_refuge", "remaining", "in_place", "stranded", "left_behind",
+              "deadlocks", "ventilators_run_out"):
         v = kpis.get(k)
-        if isinstance(v, dict):
-            lines.append(f"  {k:<21} {v['mean']:8.1f}")
+        if isinstance(v, dict) and _finite(v.get("mean")) and (k != "in_place" or v["mean"] > 0):
+            label = "  of whom in place" if k == "in_place" else k
+            lines.append(f"  {label:<21} {v['mean']:8.1f}")
     comp = sorted(k for k in kpis if k.startswith("rset_compartment."))
     if comp:
-        lines.append("RSET per compartment:")
+        lines.append("RSET per compartment (until it is clear):")
         lines += [f"  {k.split('.', 1)[1]:<21} {fmt(k)}" for k in comp]
     lev = sorted(k for k in kpis if k.startswith("rset_level."))
     if lev:
         lines.append("RSET per level:")
         lines += [f"  {k.split('.', 1)[1]:<21} {fmt(k)}" for k in lev]
-    slow = kpis.get("slowest_patients") or []
-    if slow:
-        lines.append("Slowest patients:")
-        for s in slow:
-            t = "never" if math.isinf(s["time_s"]) else f"{s['time_s']:.0f} s"
-            lines.append(f"  rep {s['replication']:<3} {s['id']:<24} {s['profile']:<12} "
-                         f"from {s['space']:<14} "
-                         f"{t:>8} ({s['how']})")
+    rows = [s for s in kpis.get("slowest_patients") or [] if isinstance(s, dict)]
+    if rows:
+        lines.append("Slowest patients to reach safety:")
+        lines += [_patient_line(s, _reached(s)) for s in rows]
+    unsafe = [s for s in kpis.get("patients_not_safe") or [] if isinstance(s, dict)]
+    if unsafe:
+        lines.append(f"Patients not safe at the end ({len(unsafe)} over all replications):")
+        lines += [_patient_line(s, str(s.get("why") or "not safe")) for s in unsafe[:LISTED_PATIENTS]]
+        if len(unsafe) > LISTED_PATIENTS:
+            lines.append(f"  ... and {len(unsafe) - LISTED_PATIENTS} more (all are in the agents table)")
     return "\n".join(lines)
+
+
+def _reached(s: dict[str, Any]) -> str:
+    """"412 s (refuge)"; a row of an older summary that listed patients never safe gives its reason."""
+    if _finite(s.get("time_s")):
+        return f"{s['time_s']:.0f} s ({s.get('how') or 'safe'})"
+    how = s.get("how")
+    return str(s.get("why") or (how if how and how not in ("exit", "refuge") else "not safe"))
+
+
+def _patient_line(s: dict[str, Any], what: str) -> str:
+    return (f"  rep {s.get('replication', '?')!s:<3} {s.get('id', '')!s:<24} {s.get('profile', '')!s:<12} "
+            f"from {s.get('space', '')!s:<14} {what}")

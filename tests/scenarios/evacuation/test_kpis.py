@@ -1,17 +1,24 @@
-"""Evacuation KPIs: RSET per compartment by strategy, the peak exit flow."""
+"""Evacuation KPIs: RSET per compartment by strategy, the peak exit flow, a report without NaN."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import scenarios
+from scenarios.base import Replication
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State
-from scenarios.evacuation.kpis import peak_flow, replication_kpis
+from scenarios.evacuation.kpis import peak_flow, replication_kpis, summarize
+from scenarios.evacuation.schema import EvacuationScenario, Strategy
 from scenarios.evacuation.testbeds import ward
+from scenarios.store import jsonable
 
 
 def test_peak_flow_finds_the_busiest_minute() -> None:
@@ -83,3 +90,70 @@ def test_full_rset_per_compartment_counts_everyone_passing_through() -> None:
     assert k["rset_compartment.A"] == pytest.approx(clear, abs=1e-9)
     assert k["rset_compartment.A"] < k["rset_compartment.B"] == k["rset_s"]
     assert k["in_place"] == k["remaining"] == 0 and k["evacuated"] == k["total"] == 5
+
+
+def _replication(index: int, *, left_behind: bool) -> Replication:
+    """Three patients of compartment A evacuated horizontally into B; the bed patient is left behind
+    in an untenable room and a wheelchair user stranded, or both reach the refuge."""
+    nan = math.nan
+    reached = [100.0, nan, nan] if left_behind else [100.0, 380.0, 412.0]
+    agents = pa.table({
+        "id": ["walker", "bed", "chair"], "role": ["patient"] * 3,
+        "profile": ["ambulant", "bed", "wheelchair"], "start_space": ["W0", "W1", "W1"],
+        "start_compartment": ["A"] * 3, "start_level": ["L0"] * 3, "alarm": [0.0] * 3,
+        "start_move": [20.0, 60.0, 50.0], "reached": reached,
+        "reached_how": ["refuge", "", ""] if left_behind else ["refuge"] * 3,
+        "waiting": [0.0, 0.0, 0.0], "stranded": [False, False, left_behind],
+        "deadlocked": [False] * 3, "battery_out": [False] * 3,
+        "left_behind": [False, left_behind, False],
+        "left_behind_reason": ["", "untenable" if left_behind else "", ""]})
+    flows = pa.table({"time": pa.array([], pa.float64()), "portal": pa.array([], pa.string()),
+                      "kind": pa.array([], pa.string())})
+    comps = pa.table({"compartment": ["A", "B"], "rset_s": [nan if left_behind else 412.0, nan]})
+    k = replication_kpis(agents, flows, 0.0, 900.0, 0, compartments=comps, strategy="horizontal",
+                         fire_compartments=("A",))
+    return Replication(index=index, kpis=k, tables={"agents": agents})
+
+
+def _stored(summary: dict[str, object]) -> dict[str, object]:
+    """The summary as a run folder gives it back: strict JSON, nulls read as NaN."""
+    def nan_for_null(x: object) -> object:
+        if x is None:
+            return math.nan
+        if isinstance(x, dict):
+            return {k: nan_for_null(v) for k, v in x.items()}
+        return [nan_for_null(v) for v in x] if isinstance(x, list) else x
+
+    return nan_for_null(json.loads(json.dumps(jsonable(summary))))  # type: ignore[return-value]
+
+
+def _text(kpis: dict[str, object]) -> str:
+    """What ``medtwin run`` prints for an evacuation summary (the drill's report, then the hazard's)."""
+    report = scenarios.KINDS["evacuation"].report
+    assert report is not None
+    return report(kpis)
+
+
+def test_report_of_one_replication_has_no_nan_and_says_why_patients_were_not_safe() -> None:
+    sc = EvacuationScenario(name="h", strategy=Strategy(mode="horizontal", fire_compartments=["A"]))
+    summary = summarize(sc, [_replication(0, left_behind=True)])
+    for kpis in (summary, _stored(summary)):
+        text = _text(kpis)
+        assert "nan" not in text.lower() and "inf" not in text.lower(), text
+        assert re.search(r"bed .* left behind: untenable", text)
+        assert re.search(r"chair .* stranded: no way out", text)
+        assert re.search(r"walker .* 100 s \(refuge\)", text)
+        assert re.search(r"RSET \(all\) +not everyone safe$", text, re.M)
+        assert re.search(r"^  A +not everyone safe$", text, re.M)
+
+
+def test_report_says_in_how_many_replications_not_everyone_was_safe() -> None:
+    sc = EvacuationScenario(name="h", strategy=Strategy(mode="horizontal", fire_compartments=["A"]))
+    summary = summarize(sc, [_replication(0, left_behind=True), _replication(1, left_behind=False)])
+    text = _text(_stored(summary))
+    assert "nan" not in text.lower(), text
+    assert re.search(r"^  A +412\.0 s  \(not everyone safe in 1 of 2 replications; mean of the other 1\)$",
+                     text, re.M), text
+    assert "Patients not safe at the end (2 over all replications)" in text
+    only_safe = _text(summarize(sc, [_replication(1, left_behind=False)]))
+    assert re.search(r"RSET \(all\) +412\.0 s$", only_safe, re.M) and "not safe" not in only_safe
