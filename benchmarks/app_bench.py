@@ -5,7 +5,8 @@ command line, 127.0.0.1, a fresh results store) and driven by Debian's
 headless Chromium through Playwright.  Measured, each from the user's side:
 
 1. **First page**: from the server answering its health check to the
-   Facility page's plan drawn (target <= 3 s).
+   Facility page fully drawn: its plan, its spaces table and the download
+   button at its end (target <= 3 s).
 2. **Night drill**: from clicking *Run the drill* on the default night drill
    (nothing cached) to the first KPI on screen (target <= 10 s).
 3. **Operations comparison, uncached and cached**: the default comparison
@@ -90,7 +91,10 @@ def _first_page(page: Any, url: str) -> float:
 
     t0 = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded")
-    expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("L0", timeout=60_000)
+    # fully drawn: the plan (an inline SVG), the spaces table and the download button at the page's end
+    expect(page.locator(".medtwin-plan .plan-title").first).to_contain_text("L0", timeout=60_000)
+    expect(page.get_by_test_id("stDataFrame").first.locator("canvas").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Download the facility file")).to_be_visible(timeout=60_000)
     return time.perf_counter() - t0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
@@ -29,11 +28,12 @@ from scenarios.ui.common import (
     readable_error,
 )
 from scenarios.ui.edits import close_door, edits_of, set_beds, set_door_width, set_use
-from scenarios.ui.plans import labelled_plan, route_levels
+from scenarios.ui.plan_svg import plan_svg
+from scenarios.ui.plans import route_levels
 from scenarios.ui.routes import explain_no_route
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_to_file
 
-__all__ = ["compartments_table", "level_plan", "page", "spaces_table"]
+__all__ = ["compartments_table", "level_plan", "page", "show_plan", "spaces_table"]
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
@@ -66,9 +66,24 @@ def compartments_table(facility: Facility) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def level_plan(fkey: str, level: str) -> go.Figure:
-    """The plan of a level without a route: built once per facility and level (a figure takes ~1 s)."""
-    return labelled_plan(load_facility(fkey), level)
+def level_plan(fkey: str, level: str) -> str:
+    """The plan of a level without a route (an SVG block), built once per facility and level."""
+    return plan_svg(load_facility(fkey), level)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)  # a str: shared, never copied
+def facility_text(fkey: str) -> str:
+    """The facility file of ``fkey`` as downloaded (written once per facility, not on every rerun)."""
+    return dumps(load_facility(fkey))
+
+
+def show_plan(plan: str) -> None:
+    """Draw a plan made by :func:`scenarios.ui.plan_svg.plan_svg`.
+
+    An inline SVG rather than a Plotly chart: the browser draws it at once, where a chart
+    first loads a 4.7 MB plotting library (seconds on a small machine, on the first page).
+    """
+    st.markdown(plan, unsafe_allow_html=True)
 
 
 def _use_facility(facility: Facility, source: str | None = None) -> None:
@@ -135,7 +150,7 @@ def _scan_panel() -> None:
                f"{plural(counts['doors'], 'door')}, {plural(counts['exits'], 'exit')} found.")
     for w in warnings:
         st.warning(w)
-    st.plotly_chart(labelled_plan(fac, fac.levels[0].id, height=420), key="scan_preview")
+    show_plan(plan_svg(fac, fac.levels[0].id, height=420))
     if st.button("Use this facility", key="use_extraction"):
         _use_facility(fac, name)
         st.session_state.pop("extraction", None)
@@ -214,7 +229,8 @@ def _route_explorer(facility: Facility) -> None:
         if len(levels) > 1:
             tabs = st.tabs([f"{lv} {facility.level(lv).name}" for lv in levels])
             for tab, lv in zip(tabs, levels, strict=True):
-                tab.plotly_chart(labelled_plan(facility, lv, route=r, height=460), key=f"route_plan_{lv}")
+                with tab:
+                    show_plan(plan_svg(facility, lv, route=r, height=460))
 
 
 def _apply(variant_of: Facility, make: str, *args: object) -> None:
@@ -273,8 +289,7 @@ def page() -> None:
     level = st.selectbox("Level", level_ids, key="level",
                          format_func=lambda lid: f"{lid} {facility.level(lid).name}")
     r, _ = _current_route(facility)
-    plan = labelled_plan(facility, level, route=r) if r is not None else level_plan(key, level)
-    st.plotly_chart(plan, key="plan")
+    show_plan(plan_svg(facility, level, route=r) if r is not None else level_plan(key, level))
     _route_explorer(facility)
     st.subheader("Spaces")
     uses = st.multiselect("Filter by use", sorted(facility.uses), key="uses")
@@ -285,5 +300,5 @@ def page() -> None:
     with st.expander("Smoke compartments (NFPA 101: at most 2,100 m² each, at least 2 per bed floor)"):
         st.dataframe(compartments_table(facility), hide_index=True, key="compartments")
     _edits_panel(facility)
-    st.download_button("Download the facility file", dumps(facility), file_name="facility.json",
+    st.download_button("Download the facility file", facility_text(key), file_name="facility.json",
                        mime="application/json", key="download_facility")

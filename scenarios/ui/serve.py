@@ -25,12 +25,13 @@ def warm() -> None:
     import scenarios.ui.operations_view
     import scenarios.ui.results_view  # noqa: F401
     from scenarios.ui.common import SAMPLE
-    from scenarios.ui.facility_view import level_plan
+    from scenarios.ui.facility_view import facility_text, level_plan
     from scenarios.ui.plans import labelled_plan
 
     first = facility.sample().levels[0].id
     go.Figure(labelled_plan(facility.sample(), first))  # fills plotly's validator caches once
-    level_plan(SAMPLE, first)  # the landing page's plan, cached for every session
+    level_plan(SAMPLE, first)  # the landing page's plan and download, cached for every session
+    facility_text(SAMPLE)
 
 
 def main(argv: list[str]) -> int:

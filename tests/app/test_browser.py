@@ -67,9 +67,10 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             page.goto(streamlit_server, wait_until="domcontentloaded")
             heading = page.get_by_role("heading", name="Facility", exact=True)
             expect(heading).to_be_visible(timeout=UI_TIMEOUT_MS)
-            plot = page.locator(".js-plotly-plot").first
-            expect(plot.locator(".gtitle")).to_have_text("Sample general hospital: L0 Ground",
-                                                         timeout=UI_TIMEOUT_MS)
+            plan = page.locator(".medtwin-plan").first  # an inline SVG, drawn without Plotly
+            expect(plan.locator(".plan-title")).to_have_text("Sample general hospital: L0 Ground",
+                                                             timeout=UI_TIMEOUT_MS)
+            assert plan.locator("svg path.space").count() > 20
             assert page.title() == "medtwin"
             _shot(page, tmp_path, "1-facility")
 
