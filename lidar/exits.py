@@ -15,7 +15,9 @@ area, is then judged on what lies beyond it:
   (unscanned space inside the building) - **not an exit**;
 * ground or a walkway at floor level and no ceiling beyond: outside - an exit;
 * no returns at all beyond: open air, or glass the laser passed through
-  (a glazed entrance) - an exit, with less confidence.
+  (a glazed entrance) - an exit, with less confidence;
+* returns beyond but neither ground nor a ceiling: something stands there
+  (the outline went round a cabinet in a corner) - not an exit, reported.
 
 An opening that is not on the envelope (it leads into an unscanned pocket
 inside the outline) is never an exit.  Above the ground storey of a
@@ -249,6 +251,14 @@ def _judge(gap: _Gap, env: Surroundings, ev: list[str], *, ground: bool, where: 
         ev.append("ground or walkway seen outside at floor level")
     elif anything < 0.05:
         ev.append("no returns beyond (open air, or glass the laser passed)")
+    else:
+        # Something stands beyond (a cabinet in a corner the outline went
+        # round, a pocket behind a partition) and neither ground nor open air
+        # shows: nothing says this is the outside.
+        notes.append(f"{where}: returns stand beyond it ({anything:.0%} of the area looked at) but neither "
+                     "ground at floor level nor open air, so it opens onto something inside the building "
+                     "(furniture, a pocket) and is not an exit")
+        return None
     if not ground and "ground or walkway seen outside at floor level" not in ev:
         notes.append(f"{where}: an opening in the outer wall of an upper storey with no terrace or bridge "
                      "seen beyond it; not made a final exit (a window or balcony door?)")

@@ -41,6 +41,8 @@ def _room(beyond: str, *, gap: tuple[float, float] = (4.5, 6.0), lintel: bool = 
     ceiling = inside_box | (outside if beyond == "interior" else False)
     lin = wall | (hole if lintel else False)
     any_ret = wall | floor_level | ceiling
+    if beyond == "furniture":  # a cabinet standing 0.9 m deep beyond the gap, nothing farther seen
+        any_ret |= outside & (yy > 1.0)
     ii, jj = np.nonzero(wall)
     low = wall.copy()
     env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, low, g.centres(ii, jj))
@@ -65,6 +67,15 @@ def test_opening_into_unscanned_space_inside_the_building_is_no_exit() -> None:
     exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert exits == []
     assert any("inside the building" in n for n in notes)
+
+
+def test_gap_onto_something_standing_beyond_with_no_ground_or_open_air_is_no_exit() -> None:
+    """The sample hospital's ground storey: the outline went round a tall cabinet in a corner of the
+    outpatient waiting room, and a stretch of its face with nothing in the wall band was an exit."""
+    spaces, env = _room("furniture")
+    exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
+    assert exits == []
+    assert any("opens onto something inside the building" in n for n in notes)
 
 
 def test_detected_opening_off_the_envelope_is_no_exit() -> None:
