@@ -7,8 +7,6 @@ replication's generator, so the same seed gives the same people.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from agents.snapshot import Snapshot
@@ -31,11 +29,16 @@ def _group_spaces(facility: Facility, space: str | None, use: str | None,
 def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     """Raise :class:`ScenarioFileError` naming the field for anything the facility lacks."""
     src = sc.source or "<scenario>"
-    if sc.population.from_operations is not None:
-        f = _operations_file(sc)
-        if not f.exists():
+    fo = sc.population.from_operations
+    if fo is not None:
+        from scenarios.operations import check as check_operations
+
+        try:
+            check_operations(fo.operations(), facility)
+        except ScenarioFileError as exc:
             raise ScenarioFileError(src, "population.from_operations.scenario",
-                                    f"operations scenario file {str(f)!r} not found")
+                                    f"the operations scenario does not fit facility {facility.name!r}: "
+                                    f"{exc}") from None
     exits = {e.id for e in facility.exits}
     for k, p in enumerate(sc.population.people):
         if not facility.has_space(p.space):
@@ -74,25 +77,21 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                 f"mode {sc.strategy.mode!r} needs at least one fire compartment")
 
 
-def _operations_file(sc: EvacuationScenario) -> Path:
-    fo = sc.population.from_operations
-    assert fo is not None
-    p = Path(fo.scenario)
-    if not p.is_absolute() and sc.source:
-        p = Path(sc.source).parent / p
-    return p
-
-
 def from_operations(sc: EvacuationScenario, facility: Facility) -> list[PersonSpec]:
-    """People from the operations scenario the file names, at the time it names."""
-    import scenarios
+    """People from the operations scenario the drill names, at the time it names.
+
+    The operations scenario was read when the drill was loaded
+    (:class:`~scenarios.evacuation.schema.FromOperations`); this runs its model, replication 0
+    of its own seed (:func:`scenarios.operations.snapshot`), to that time, in the drill's
+    facility. Every replication of the drill starts from the same hospital: its replications
+    differ in the drill, not in who was there.
+    """
     from scenarios.operations import snapshot
 
     fo = sc.population.from_operations
     if fo is None:
         return []
-    ops = scenarios.load(_operations_file(sc))
-    return from_snapshot(snapshot(ops, fo.seconds(), facility=facility))  # type: ignore[arg-type]
+    return from_snapshot(snapshot(fo.operations(), fo.seconds(), facility=facility))
 
 
 def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Generator) -> list[PersonSpec]:

@@ -8,13 +8,17 @@ the facility (a space, door, exit or compartment it lacks) are in
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from agents.occupants import ALIASES, PROFILES
 from scenarios.base import ScenarioBase, StrictModel
+from scenarios.errors import ScenarioFileError
 from scenarios.hazards.schema import HazardSpec
+from scenarios.operations.schema import OperationsScenario
 
 __all__ = ["BedFill", "Closure", "EvacuationScenario", "FromOperations", "Group", "Movement", "Person",
            "Population", "Strategy"]
@@ -80,12 +84,20 @@ class BedFill(StrictModel):
 class FromOperations(StrictModel):
     """Start from an operations run: who is where ``time`` after its start.
 
+    The operations scenario is read once, when the drill is loaded
+    (:meth:`EvacuationScenario._resolve_operations`), and kept in the drill: a replication runs
+    it without reading any file, a stored run holds the operations scenario it started from (so
+    its scenario hash changes when that file does), and a run folder read back needs no other
+    file.
+
     Attributes:
-        scenario: Operations scenario file (relative to this file).
-        time: ``"HH:MM"`` or seconds since the operations run started.
+        scenario: In a file, the operations scenario's path (relative to the drill's file); once
+            the drill is loaded, the operations scenario itself (written out in full, without
+            its description).
+        time: ``"HH:MM"`` or seconds since the operations run started; within its run.
     """
 
-    scenario: str
+    scenario: str | OperationsScenario
     time: str | float
 
     @field_validator("time")
@@ -99,11 +111,71 @@ class FromOperations(StrictModel):
             raise ValueError("must be >= 0")
         return v
 
+    @model_validator(mode="after")
+    def _within_run(self) -> FromOperations:
+        if isinstance(self.scenario, OperationsScenario):
+            # Written out in full, it comes back through plain validation: check it as the
+            # loader checks an operations scenario of its own.
+            self.scenario.cross_check()
+            problem = _after_run(self.scenario, self.seconds())
+            if problem:
+                raise ValueError(f"time: {problem}")
+        return self
+
     def seconds(self) -> float:
+        """The time as seconds since the operations run started."""
         if isinstance(self.time, str):
             h, _, m = self.time.partition(":")
             return int(h) * 3600.0 + int(m) * 60.0
         return float(self.time)
+
+    def operations(self) -> OperationsScenario:
+        """The operations scenario (resolved when the drill was loaded).
+
+        Raises:
+            ValueError: It is still a path: this object was built on its own, not loaded as
+                part of a drill.
+        """
+        if isinstance(self.scenario, str):
+            raise ValueError(f"operations scenario {self.scenario!r} was never loaded; load the drill "
+                             "with scenarios.load/loads/from_dict")
+        return self.scenario
+
+
+def _after_run(ops: OperationsScenario, seconds: float) -> str:
+    """Why ``seconds`` cannot be taken from ``ops``'s run ("" if it can)."""
+    end = ops.run.length_min * 60.0
+    if seconds > end:
+        return f"{seconds:g} s is after the end of the operations run ({end:g} s)"
+    return ""
+
+
+def _operations_scenario(path: str, source: str | None) -> OperationsScenario:
+    """The operations scenario in file ``path`` (relative to the drill's file ``source``).
+
+    Raises:
+        ValueError: The file is missing, invalid (the message names its field) or of another kind.
+    """
+    from scenarios.loader import load
+
+    p = Path(path)
+    if not p.is_absolute() and source:
+        p = Path(source).parent / p
+    if not p.exists():
+        raise ValueError(f"operations scenario file {str(p)!r} not found")
+    try:
+        ops = load(p)
+    except ScenarioFileError as exc:
+        raise ValueError(f"operations scenario {exc}") from None
+    if not isinstance(ops, OperationsScenario):
+        raise ValueError(f"{str(p)!r} holds a scenario of kind {ops.kind!r}; expected kind 'operations'")
+    return ops.model_copy(update={"description": ""})
+
+
+def _invalid(loc: tuple[str, ...], value: Any, problem: str) -> ValidationError:
+    """A validation error at ``loc`` below the field being validated (pydantic prefixes the field)."""
+    return ValidationError.from_exception_data("EvacuationScenario", [InitErrorDetails(
+        type="value_error", loc=loc, input=value, ctx={"error": ValueError(problem)})])
 
 
 class Population(StrictModel):
@@ -176,3 +248,20 @@ class EvacuationScenario(ScenarioBase):
     hazard_every: float = Field(default=1.0, gt=0, le=60)
     #: Fire smoke and/or a gas release the drill runs in (:mod:`scenarios.hazards`); none by default.
     hazard: HazardSpec | None = None
+
+    @field_validator("population", mode="after")
+    @classmethod
+    def _resolve_operations(cls, pop: Population, info: ValidationInfo) -> Population:
+        """Read the operations scenario ``population.from_operations`` names, relative to this file
+        (``source``, validated before ``population``)."""
+        fo = pop.from_operations
+        if fo is None or not isinstance(fo.scenario, str):
+            return pop
+        try:
+            ops = _operations_scenario(fo.scenario, info.data.get("source"))
+        except ValueError as exc:
+            raise _invalid(("from_operations", "scenario"), fo.scenario, str(exc)) from None
+        problem = _after_run(ops, fo.seconds())
+        if problem:
+            raise _invalid(("from_operations", "time"), fo.time, problem)
+        return pop.model_copy(update={"from_operations": fo.model_copy(update={"scenario": ops})})

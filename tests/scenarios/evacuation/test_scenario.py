@@ -77,28 +77,3 @@ def test_snapshot_start(tiny_facility: Facility) -> None:
     assert agents.loc["v1", "reached_how"] == "exit"
     # One minute of battery cannot cover preparation (~331 s): flagged, never silent.
     assert bool(agents.loc["p2", "battery_out"])
-
-
-def test_population_from_operations(tmp_path: Path) -> None:
-    """population.from_operations starts from the operations model's snapshot at that time."""
-    ops = LIBRARY / "sample_hospital_week.yaml"
-    text = (f"kind: evacuation\nname: from_ops\nfacility: sample\nmax_time: 30\ntrajectories: false\n"
-            f"population:\n  from_operations: {{scenario: {ops}, time: '00:30'}}\n")
-    sc = scenarios.loads(text, source=str(tmp_path / "evac.yaml"))
-    assert isinstance(sc, EvacuationScenario)
-    fac = scenarios.resolve_facility(sc)
-    scenarios.KINDS["evacuation"].check(sc, fac)  # type: ignore[misc]
-    from scenarios.evacuation.population import from_operations
-
-    people = from_operations(sc, fac)
-    assert people, "the operations model has people in the building after 30 min"
-    assert all(fac.has_space(p.space) for p in people)
-
-
-def test_missing_operations_file_is_named(tmp_path: Path) -> None:
-    text = ("kind: evacuation\nname: x\npopulation:\n"
-            "  from_operations: {scenario: nope.yaml, time: '14:00'}\n")
-    sc = scenarios.loads(text, source=str(tmp_path / "evac.yaml"))
-    with pytest.raises(scenarios.ScenarioFileError) as ei:
-        scenarios.KINDS["evacuation"].check(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))  # type: ignore[misc]
-    assert ei.value.field == "population.from_operations.scenario"

@@ -1,0 +1,86 @@
+"""Who is where at the alarm: ``population.from_operations`` is resolved once, when the drill loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scenarios
+import scenarios.loader
+from scenarios.evacuation import run_replication
+from scenarios.evacuation.population import from_snapshot
+from scenarios.evacuation.schema import EvacuationScenario
+from scenarios.evacuation.testbeds import room
+from scenarios.loader import dump
+from scenarios.operations import OperationsScenario, snapshot
+
+LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "library"
+OPS = LIBRARY / "sample_hospital_week.yaml"
+
+
+def _drill(tmp_path: Path, ops: str, time: str = "00:30", max_time: float = 30.0) -> EvacuationScenario:
+    text = (f"kind: evacuation\nname: from_ops\nfacility: sample\nmax_time: {max_time}\n"
+            f"trajectories: false\npopulation:\n  from_operations: {{scenario: {ops}, time: '{time}'}}\n")
+    sc = scenarios.loads(text, source=str(tmp_path / "drills" / "evac.yaml"))
+    assert isinstance(sc, EvacuationScenario)
+    return sc
+
+
+def _no_more_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, reading a scenario file fails the test."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a scenario file was read during the run: {args}")
+
+    monkeypatch.setattr(scenarios, "load", refuse)
+    monkeypatch.setattr(scenarios.loader, "load", refuse)
+    monkeypatch.setattr(scenarios.loader, "read_input_text", refuse)
+
+
+def test_operations_scenario_is_read_at_load_and_a_replication_reads_no_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drill holds the operations scenario (a path relative to the drill's file works); a
+    replication reads no file and starts from the people the operations run gives at that time,
+    the same as when each replication read the file."""
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "ops.yaml").write_text(OPS.read_text())
+    sc = _drill(tmp_path, "../ops.yaml", max_time=1.0)
+    fo = sc.population.from_operations
+    assert fo is not None and isinstance(fo.scenario, OperationsScenario)
+    fac = scenarios.resolve_facility(sc)
+    scenarios.KINDS["evacuation"].check(sc, fac)  # type: ignore[misc]
+    ops = scenarios.load(OPS)
+    assert isinstance(ops, OperationsScenario)
+    before = from_snapshot(snapshot(ops, 1800.0, facility=fac))  # what each replication did before
+    assert len(before) > 50
+    _no_more_files(monkeypatch)
+    agents = run_replication(sc, fac, np.random.default_rng(3), 0).tables["agents"].to_pandas()
+    assert list(agents["id"]) == [p.id for p in before]
+    assert list(agents["start_space"]) == [p.space for p in before]
+    assert list(agents["profile"]) == [p.profile for p in before]
+    # Written out (a run folder's scenario.yaml) and read back elsewhere: no other file needed.
+    again = scenarios.loader.loads(dump(sc), source=str(tmp_path / "results" / "scenario.yaml"))
+    assert dump(again) == dump(sc)
+
+
+@pytest.mark.parametrize(("ops", "time", "field", "words"), [
+    ("nope.yaml", "14:00", "population.from_operations.scenario", "not found"),
+    (str(LIBRARY / "sample_hospital_night_evacuation.yaml"), "14:00", "population.from_operations.scenario",
+     "kind 'evacuation'; expected kind 'operations'"),
+    (str(OPS), "999:00", "population.from_operations.time", "after the end of the operations run"),
+])
+def test_a_bad_operations_reference_is_named_at_load(tmp_path: Path, ops: str, time: str, field: str,
+                                                     words: str) -> None:
+    with pytest.raises(scenarios.ScenarioFileError) as ei:
+        _drill(tmp_path, ops, time)
+    assert ei.value.field == field and words in ei.value.problem
+    assert str(tmp_path / "drills" / "evac.yaml") in str(ei.value)
+
+
+def test_an_operations_scenario_that_does_not_fit_the_facility_is_named(tmp_path: Path) -> None:
+    sc = _drill(tmp_path, str(OPS))
+    with pytest.raises(scenarios.ScenarioFileError) as ei:
+        scenarios.KINDS["evacuation"].check(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))  # type: ignore[misc]
+    assert ei.value.field == "population.from_operations.scenario"
+    assert "does not fit facility 'room'" in ei.value.problem
