@@ -17,6 +17,11 @@ times that way is recorded as failed; a replication that raises is a failed
 outcome with its traceback (:func:`scenarios.replicate.attempt_batch`), and an
 error of the scenario itself (:class:`~scenarios.errors.ScenarioError`) stops
 the run.
+
+With ``on_tick``, each backend also carries how far the running
+replications are in simulated time (:mod:`scenarios.progress`): directly in
+this process, through a local socket from a local pool, and through the
+Dask event log from a cluster.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -31,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scenarios.base import RunReplication, ScenarioBase
 from scenarios.errors import ArgumentError, BackendError, RunCancelled, ScenarioError
+from scenarios.progress import DASK_TOPIC, DaskEvents, Direct, OnTick, TickListener, from_event
 from scenarios.replicate import Outcome, Status, attempt_batch
 
 if TYPE_CHECKING:
@@ -129,15 +137,20 @@ class _Pool(Protocol):
     def wait(self, futures: list[Any]) -> list[Any]: ...
     def result(self, future: Any) -> list[Outcome]: ...
     def cancel(self, futures: list[Any]) -> None: ...
+    def close(self) -> None: ...
 
 
 class _InProcess:
-    """Runs each batch at once in this process (one worker, no pickling)."""
+    """Runs each batch at once in this process (one worker, no pickling); ticks go straight to ``on_tick``."""
+
+    def __init__(self, on_tick: OnTick | None = None) -> None:
+        self._ticks = Direct(on_tick) if on_tick is not None else None
 
     def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
         fut: cf.Future[list[Outcome]] = cf.Future()
         try:
-            fut.set_result(attempt_batch(job.run_replication, job.scenario, job.facility, job.seed, work))
+            fut.set_result(attempt_batch(job.run_replication, job.scenario, job.facility, job.seed, work,
+                                         ticks=self._ticks, tag=job.tag))
         except Exception as exc:
             fut.set_exception(exc)
         return fut
@@ -152,25 +165,42 @@ class _InProcess:
     def cancel(self, futures: list[Any]) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
 
 class _Loky:
-    """A reusable loky process pool; a broken pool is replaced on the next submit."""
+    """A reusable loky process pool; a broken pool is replaced on the next submit.
 
-    def __init__(self, workers: int) -> None:
+    Ticks come back over a socket the run listens on
+    (:class:`~scenarios.progress.TickListener`): no process is started for
+    them, and nothing is imported again.
+    """
+
+    def __init__(self, workers: int, on_tick: OnTick | None = None) -> None:
         self._workers = workers
+        self._on_tick = on_tick
+        self._listener = TickListener() if on_tick is not None else None
 
     def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
         from joblib.externals.loky import get_reusable_executor
 
         args = (attempt_batch, job.run_replication, job.scenario, job.facility, job.seed, work)
+        ticks = {"ticks": self._listener.channel if self._listener else None, "tag": job.tag}
         try:
-            return get_reusable_executor(max_workers=self._workers).submit(*args)
+            return get_reusable_executor(max_workers=self._workers).submit(*args, **ticks)
         except RuntimeError:  # the pool broke since it was handed out: a fresh one takes the work
-            return get_reusable_executor(max_workers=self._workers, kill_workers=True).submit(*args)
+            return get_reusable_executor(max_workers=self._workers, kill_workers=True).submit(*args, **ticks)
 
     def wait(self, futures: list[Any]) -> list[Any]:
         done, _ = cf.wait(futures, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
+        self._drain()
         return list(done)
+
+    def _drain(self) -> None:
+        if self._listener is not None and self._on_tick is not None:
+            for tick in self._listener.drain():
+                self._on_tick(tick)
 
     def result(self, future: Any) -> list[Outcome]:
         try:
@@ -190,20 +220,36 @@ class _Loky:
             f.cancel()
         get_reusable_executor(max_workers=self._workers).shutdown(wait=False, kill_workers=True)
 
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
 
 class _Dask:
-    """A Dask distributed client; facilities are sent to the workers once each."""
+    """A Dask distributed client; facilities are sent to the workers once each.
 
-    def __init__(self, client: Any) -> None:
+    Ticks travel on the scheduler's event log under a topic of this run's
+    own, which the client follows; the handler runs on the client's event
+    loop thread and only appends to a deque that :meth:`wait` empties.
+    """
+
+    def __init__(self, client: Any, on_tick: OnTick | None = None) -> None:
         self._client = client
         self._scattered: dict[int, Any] = {}
+        self._on_tick = on_tick
+        self._events: deque[Any] = deque()
+        self._ticks: DaskEvents | None = None
+        if on_tick is not None:
+            self._ticks = DaskEvents(f"{DASK_TOPIC}-{uuid.uuid4().hex[:12]}")
+            client.subscribe_topic(self._ticks.topic, self._events.append)
 
     def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
         key = id(job.facility)
         if key not in self._scattered:
             self._scattered[key] = self._client.scatter(job.facility, broadcast=True, hash=False)
         return self._client.submit(attempt_batch, job.run_replication, job.scenario, self._scattered[key],
-                                   job.seed, work, pure=False)
+                                   job.seed, work, ticks=self._ticks, tag=job.tag, pure=False)
 
     def wait(self, futures: list[Any]) -> list[Any]:
         # distributed.wait() needs a default client; this one is deliberately not
@@ -211,6 +257,8 @@ class _Dask:
         # so poll the futures instead.  Workers keep a queued batch meanwhile.
         deadline = time.monotonic() + POLL_S
         while True:
+            while self._events and self._on_tick is not None:
+                self._on_tick(from_event(self._events.popleft()[1]))
             done = [f for f in futures if f.done()]
             if done or time.monotonic() >= deadline:
                 return done
@@ -236,13 +284,17 @@ class _Dask:
     def cancel(self, futures: list[Any]) -> None:
         self._client.cancel(futures)
 
+    def close(self) -> None:
+        if self._ticks is not None:
+            self._client.unsubscribe_topic(self._ticks.topic)
+
 
 class _GaveUp(Exception):
     """A batch that will not be run again; its replications are recorded as failed."""
 
 
 @contextmanager
-def _dask_pool(scheduler: str | None, workers: int) -> Iterator[_Dask]:
+def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> Iterator[_Dask]:
     import logging
 
     from distributed import Client, LocalCluster
@@ -266,9 +318,11 @@ def _dask_pool(scheduler: str | None, workers: int) -> Iterator[_Dask]:
                                "the address and firewall") from None
         finally:
             logging.getLogger("distributed").setLevel(logging.WARNING)
+        pool = _Dask(client, on_tick)
         try:
-            yield _Dask(client)
+            yield pool
         finally:
+            pool.close()
             client.close()
     finally:
         if cluster is not None:
@@ -282,7 +336,7 @@ def _failed(job: Job, work: Sequence[tuple[int, tuple[int, ...]]], why: str) -> 
 
 def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local", workers: int = 1,
             scheduler: str | None = None, should_stop: ShouldStop | None = None,
-            probe: bool = False) -> None:
+            probe: bool = False, on_tick: OnTick | None = None) -> None:
     """Run every replication of ``jobs``; hand each outcome to ``on_outcome`` as it arrives.
 
     Args:
@@ -298,6 +352,10 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
             here and start the pool only if the rest would take longer than
             :data:`POOL_WORTH_S` in this process (starting worker processes
             costs seconds, more than a few short replications take).
+        on_tick: Called in this process with each
+            :class:`~scenarios.progress.Tick` of a running replication (kinds
+            that report simulated time only); late ticks of a replication
+            that has already finished may still arrive.
 
     Raises:
         ArgumentError: Unknown backend or fewer than one worker.
@@ -312,18 +370,20 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
     if not any(job.work for job in jobs):
         return
     if backend == "dask":
-        with _dask_pool(scheduler, workers) as pool:
+        with _dask_pool(scheduler, workers, on_tick) as pool:
             _loop(pool, jobs, on_outcome, workers, should_stop)
-    elif workers == 1:
-        _loop(_InProcess(), jobs, on_outcome, 1, should_stop)
-    else:
-        if probe:
-            jobs, workers = _probe(jobs, on_outcome, workers, should_stop)
-        _loop(_InProcess() if workers == 1 else _Loky(workers), jobs, on_outcome, workers, should_stop)
+        return
+    if workers > 1 and probe:
+        jobs, workers = _probe(jobs, on_outcome, workers, should_stop, on_tick)
+    local: _Pool = _InProcess(on_tick) if workers == 1 else _Loky(workers, on_tick)
+    try:
+        _loop(local, jobs, on_outcome, workers, should_stop)
+    finally:
+        local.close()
 
 
-def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
-           should_stop: ShouldStop | None) -> tuple[list[Job], int]:
+def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int, should_stop: ShouldStop | None,
+           on_tick: OnTick | None) -> tuple[list[Job], int]:
     """Run one replication here; the jobs left, and 1 worker if the rest is too short for a pool."""
     first = next(j for j in jobs if j.work)
     seen: list[Outcome] = []
@@ -332,7 +392,7 @@ def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
         seen.append(outcome)
         on_outcome(tag, outcome)
 
-    _loop(_InProcess(), [replace(first, work=first.work[:1])], keep, 1, should_stop)
+    _loop(_InProcess(on_tick), [replace(first, work=first.work[:1])], keep, 1, should_stop)
     rest = [replace(j, work=j.work[1:]) if j is first else j for j in jobs]
     left = sum(len(j.work) for j in rest)
     return rest, (1 if seen[0].seconds * left < POOL_WORTH_S else workers)

@@ -93,7 +93,10 @@ class Replication:
     tables: Mapping[str, pa.Table] = field(default_factory=dict)
 
 
-#: run_replication(scenario, facility, rng, index) -> Replication
+#: run_replication(scenario, facility, rng, index) -> Replication.  It may also take a keyword
+#: ``progress``: a callable its model calls as the clock advances with (simulated seconds, end
+#: seconds[, people safe, people]); the runner passes one only when the caller follows simulated
+#: time (:mod:`scenarios.progress`), and reporting must not change the results.
 RunReplication = Callable[[Any, "Facility", np.random.Generator, int], Replication]
 #: summarize(scenario, replications) -> kpis (JSON-able, with confidence intervals)
 Summarize = Callable[[Any, list[Replication]], dict[str, Any]]

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from scenarios.base import Replication, RunReplication, ScenarioBase
 from scenarios.errors import ScenarioError
+from scenarios.progress import Channel, Reporter, accepts_progress
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,7 +107,8 @@ def generator(seed: int, key: Sequence[int]) -> np.random.Generator:
 
 
 def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facility: Facility, seed: int,
-                  work: Sequence[tuple[int, tuple[int, ...]]]) -> list[Outcome]:
+                  work: Sequence[tuple[int, tuple[int, ...]]], *, ticks: Channel | None = None,
+                  tag: Hashable = 0) -> list[Outcome]:
     """Run replications ``(index, key)`` of ``scenario``; module-level so workers can pickle it.
 
     ``run_replication`` is the kind's function, passed by reference so a
@@ -114,12 +116,17 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
     own: an exception becomes a failed outcome with the traceback, and the
     remaining replications still run.  A :class:`ScenarioError` (the
     scenario asks for something the model cannot do) is raised instead.
+    With ``ticks``, a kind that reports progress over simulated time is given
+    a :class:`~scenarios.progress.Reporter` that sends them there, marked ``tag``.
     """
     out: list[Outcome] = []
+    call = cast(Callable[..., Replication], run_replication)
+    reports = ticks is not None and accepts_progress(run_replication)
     for index, key in work:
         t0 = time.perf_counter()
+        extra: dict[str, Any] = {"progress": Reporter(ticks, tag, index)} if reports and ticks else {}
         try:
-            rep = run_replication(scenario, facility, generator(seed, key), index)
+            rep = call(scenario, facility, generator(seed, key), index, **extra)
         except ScenarioError:
             raise  # the scenario itself is at fault: every replication would fail the same way
         except Exception:

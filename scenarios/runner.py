@@ -33,6 +33,7 @@ from scenarios.base import KINDS, Kind, Replication, ScenarioBase
 from scenarios.budget import check_budget
 from scenarios.errors import ArgumentError, ResultsStoreError, RunError, ScenarioError, ScenarioFileError
 from scenarios.loader import dump
+from scenarios.progress import OnTick, Tick
 from scenarios.replicate import Outcome, Status, check_seed, spawn_key
 from scenarios.store import RunWriter, StoredRun, claimed, finalise, open_run
 from scenarios.store.layout import medtwin_version, scenario_hash
@@ -279,6 +280,7 @@ def run(
     scheduler: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    sim_progress: OnTick | None = None,
 ) -> Results:
     """Run a scenario of any kind.
 
@@ -302,6 +304,10 @@ def run(
         should_stop: Polled between batches; true cancels the run
             (:class:`~scenarios.errors.RunCancelled`; finished replications
             stay in the partial folder for ``resume``).
+        sim_progress: Called with a :class:`~scenarios.progress.Tick` as a
+            running replication advances in simulated time, for kinds that
+            report it (operations, evacuation), on any backend; results are
+            the same with or without it.
 
     Raises:
         ArgumentError: A bad override, backend or job count.
@@ -331,7 +337,7 @@ def run(
     if out is None:
         sink = RunSink(scenario, kind, keys, None)
         run_sinks([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress,
-                 should_stop=should_stop, probe=probe)
+                 should_stop=should_stop, probe=probe, sim_progress=sim_progress)
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
         header = run_header(scenario, keys, building=facility_hash(fac))
@@ -347,7 +353,7 @@ def run(
         sink = RunSink(scenario, kind, keys, writer)
         try:
             run_sinks([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
-                     progress=progress, should_stop=should_stop, probe=probe)
+                     progress=progress, should_stop=should_stop, probe=probe, sim_progress=sim_progress)
         except ScenarioError:
             writer.flush()
             if not writer.records:  # nothing worth keeping: the scenario itself is at fault
@@ -363,8 +369,13 @@ def run(
 
 def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,
              progress: Progress | None, should_stop: ShouldStop | None, probe: bool = False,
-             on_complete: Callable[[int], None] | None = None) -> None:
-    """Run what each sink still needs; outcomes go to their sink, progress counts replications."""
+             on_complete: Callable[[int], None] | None = None, sim_progress: OnTick | None = None) -> None:
+    """Run what each sink still needs; outcomes go to their sink, progress counts replications.
+
+    ``sim_progress`` gets the ticks of replications still running: one that
+    arrives after its replication's outcome (ticks and outcomes travel
+    separately from workers) is dropped.
+    """
     jobs = [Job(tag=t, scenario=s.scenario, facility=fac, seed=s.scenario.seed,
                 run_replication=s.kind.run_replication, work=s.todo())
             for t, (s, fac) in enumerate(sinks)]
@@ -383,5 +394,10 @@ def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: in
         if on_complete is not None and sink.complete:
             on_complete(tag)
 
+    def on_tick(tick: Tick) -> None:
+        tag: Any = tick.tag  # the job's number, as in on_outcome
+        if sim_progress is not None and tick.index in sinks[tag][0].pending:
+            sim_progress(tick)
+
     execute(jobs, on_outcome=on_outcome, backend=backend, workers=n_jobs, scheduler=scheduler,
-            should_stop=should_stop, probe=probe)
+            should_stop=should_stop, probe=probe, on_tick=on_tick if sim_progress is not None else None)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
 from scenarios.levers import apply_levers, check_lever, grid, latin_hypercube, parse_vary, range_values
 from scenarios.loader import dump, load
+from scenarios.progress import OnTick, Tick
 from scenarios.replicate import check_seed, spawn_key
 from scenarios.runner import (
     Progress,
@@ -213,6 +214,19 @@ def _variant_folder(index: int) -> str:
     return f"v{index:03d}"
 
 
+def _by_variant(sim_progress: OnTick | None, todo: list[int]) -> OnTick | None:
+    """Ticks tagged by variant number rather than by position among the variants still to run."""
+    if sim_progress is None:
+        return None
+    on_tick = sim_progress
+
+    def relabel(tick: Tick) -> None:
+        tag: Any = tick.tag
+        on_tick(replace(tick, tag=todo[tag]))
+
+    return relabel
+
+
 def sweep(
     plan: Plan,
     *,
@@ -224,6 +238,7 @@ def sweep(
     scheduler: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    sim_progress: OnTick | None = None,
 ) -> SweepResults:
     """Run every variant of a plan; all replications of all variants share the workers.
 
@@ -236,6 +251,8 @@ def sweep(
         backend, n_jobs, scheduler: As for :func:`scenarios.run`.
         progress: Called with (done, total) over all replications.
         should_stop: Polled between batches; true cancels (``resume`` continues).
+        sim_progress: Called with each :class:`~scenarios.progress.Tick` of a
+            running replication; its ``tag`` is the variant's number.
 
     Raises:
         ScenarioFileError: A variant is not a valid scenario (checked before
@@ -253,7 +270,8 @@ def sweep(
         sinks = [RunSink(sc, kind, k, None)
                  for sc, (kind, _), k in zip(scenarios, prepared, keys, strict=True)]
         run_sinks([(s, fac) for s, (_, fac) in zip(sinks, prepared, strict=True)], backend=backend,
-                 n_jobs=n_jobs, scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe)
+                 n_jobs=n_jobs, scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe,
+                 sim_progress=sim_progress)
         return SweepResults(plan=plan, runs=tuple(s.finish_in_memory() for s in sinks))
     header = {"format": SWEEP_FORMAT, "name": base.name, "kind": base.kind,
               "scenario_hash": scenario_hash(base), "seed": base.seed, "replications": base.replications,
@@ -294,7 +312,7 @@ def sweep(
         try:
             run_sinks(list(zip(sinks, facs, strict=True)), backend=backend, n_jobs=n_jobs,
                       scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe,
-                      on_complete=finish_variant)
+                      on_complete=finish_variant, sim_progress=_by_variant(sim_progress, todo))
         except ScenarioError:
             for s in sinks:
                 if s.writer is not None:

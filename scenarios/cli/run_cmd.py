@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["add_backend_arguments", "progress_bar", "register"]
+from scenarios.progress import Tick, describe
+
+__all__ = ["PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "register"]
 
 
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,17 +33,70 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
                       help="continue an interrupted run at --out, skipping finished replications")
 
 
-def progress_bar(desc: str, total: int) -> Any:
-    """A tqdm bar on stderr, and a ``progress(done, total)`` callback that moves it."""
-    from tqdm import tqdm
+#: Wall seconds between two plain progress lines when stderr is not a terminal (a log file).
+PLAIN_EVERY_S = 10.0
 
-    bar = tqdm(total=total, desc=desc, unit="rep", file=sys.stderr, disable=not sys.stderr.isatty())
 
-    def progress(done: int, total_now: int) -> None:
-        bar.total = total_now
-        bar.update(done - bar.n)
+class ProgressView:
+    """Replications done and how far a running one is in simulated time, on stderr.
 
-    return bar, progress
+    On a terminal, a tqdm bar over replications whose suffix says where the
+    latest running replication is (``replication 4 at 6 h of 24 h simulated
+    (25 %)``).  Otherwise (a log file, a pipe, CI) plain lines, no carriage
+    returns, at most one every ``every_s`` seconds, and always the last.
+
+    Args:
+        desc: What runs (kind and name, or the sweep).
+        total: Replications in all.
+        sweep: Ticks are tagged by variant (name it in the line).
+        stream: Where to write (stderr).
+        every_s: Seconds between two plain lines.
+    """
+
+    def __init__(self, desc: str, total: int, *, sweep: bool = False, stream: TextIO | None = None,
+                 every_s: float = PLAIN_EVERY_S) -> None:
+        self._desc, self._total, self._sweep, self._every = desc, total, sweep, every_s
+        self._stream = stream if stream is not None else sys.stderr
+        self._done = 0
+        self._next_line = 0.0
+        self._bar: Any = None
+        if self._stream.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="rep", file=self._stream)
+
+    def replications(self, done: int, total: int) -> None:
+        """``progress(done, total)`` for :func:`scenarios.run` and :func:`scenarios.sweep`."""
+        self._done, self._total = done, total
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.update(done - self._bar.n)
+            self._bar.set_postfix_str("")
+        elif done == total or self._due():
+            self._line(f"{done}/{total} replications done")
+
+    def tick(self, tick: Tick) -> None:
+        """``sim_progress(tick)``: a running replication's simulated time."""
+        where = (f"variant {tick.tag}, " if self._sweep else "") + describe(tick)
+        if self._bar is not None:
+            self._bar.set_postfix_str(where, refresh=True)
+        elif self._due():
+            self._line(f"{self._done}/{self._total} replications done; {where}")
+
+    def _due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_line:
+            return False
+        self._next_line = now + self._every
+        return True
+
+    def _line(self, text: str) -> None:
+        print(f"{self._desc}: {text}", file=self._stream, flush=True)
+
+    def close(self) -> None:
+        """End the bar (a terminal) or nothing (plain lines end themselves)."""
+        if self._bar is not None:
+            self._bar.close()
 
 
 def register(sub: Any) -> None:
@@ -75,13 +131,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
     n = args.replications or sc.replications
-    bar, progress = progress_bar(f"{sc.kind} {sc.name}", n)
+    view = ProgressView(f"{sc.kind} {sc.name}", n)
     try:
         res = scenarios.run(sc, replications=args.replications, seed=args.seed, out=args.out,
                             overwrite=args.overwrite, resume=args.resume, backend=args.backend,
-                            n_jobs=args.jobs, scheduler=args.scheduler, progress=progress)
+                            n_jobs=args.jobs, scheduler=args.scheduler, progress=view.replications,
+                            sim_progress=view.tick)
     finally:
-        bar.close()
+        view.close()
     kind = scenarios.KINDS[res.scenario.kind]
     if args.json:
         print(json.dumps(jsonable(res.kpis), indent=2))

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from scenarios.cli.run_cmd import add_backend_arguments, progress_bar
+from scenarios.cli.run_cmd import ProgressView, add_backend_arguments
 
 __all__ = ["register"]
 
@@ -85,13 +85,13 @@ def _sweep(args: argparse.Namespace) -> int:
     total = len(plan.variants) * plan.scenario.replications
     print(f"{len(plan.variants)} variant(s) x {plan.scenario.replications} replication(s)"
           + (" with common random numbers" if plan.common_random_numbers else ""), file=sys.stderr)
-    bar, progress = progress_bar(f"sweep {plan.scenario.name}", total)
+    view = ProgressView(f"sweep {plan.scenario.name}", total, sweep=True)
     try:
         res = scenarios.sweep(plan, out=args.out, overwrite=args.overwrite, resume=args.resume,
                               backend=args.backend, n_jobs=args.jobs, scheduler=args.scheduler,
-                              progress=progress)
+                              progress=view.replications, sim_progress=view.tick)
     finally:
-        bar.close()
+        view.close()
     _print_summary(res)
     failed = sum(len(r.failed) for r in res.runs)
     if res.path:

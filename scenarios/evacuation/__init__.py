@@ -83,13 +83,13 @@ def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: Ev
 
 
 def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.random.Generator,
-                    index: int) -> Replication:
-    """One replication of an evacuation scenario."""
+                    index: int, progress: Progress | None = None) -> Replication:
+    """One replication of an evacuation scenario; ``progress`` as for :func:`simulate`."""
     people = from_scenario(scenario, facility, rng)
     environment: Environment | None = None
     if scenario.hazard is not None:
         environment = HazardEnvironment(facility, scenario.hazard)
-    model = simulate(facility, people, params_of(scenario), rng, environment=environment)
+    model = simulate(facility, people, params_of(scenario), rng, environment=environment, progress=progress)
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
                             len(model.deadlocks), compartments=tables["compartments"],

@@ -6,6 +6,7 @@ or on a Dask cluster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,7 +21,12 @@ from scenarios.operations.walking import scenario_uses
 if TYPE_CHECKING:
     from facility.model import Facility
 
-__all__ = ["check", "run_replication"]
+__all__ = ["PROGRESS_CHUNKS", "SimProgress", "check", "run_in_chunks", "run_replication"]
+
+#: progress(simulated seconds, run length in seconds), as a long replication runs.
+SimProgress = Callable[[float, float], None]
+#: Chunks of simulated time between two progress reports (one per cent of the run).
+PROGRESS_CHUNKS = 100
 
 
 def check(scenario: OperationsScenario, facility: Facility) -> None:
@@ -58,10 +64,26 @@ def check(scenario: OperationsScenario, facility: Facility) -> None:
 
 
 def run_replication(scenario: OperationsScenario, facility: Facility, rng: np.random.Generator,
-                    index: int) -> Replication:
-    """Run one replication to the end of the run; KPIs and Arrow tables."""
+                    index: int, progress: SimProgress | None = None) -> Replication:
+    """Run one replication to the end of the run; KPIs and Arrow tables.
+
+    With ``progress``, the clock runs in :data:`PROGRESS_CHUNKS` equal chunks
+    and ``progress(simulated seconds, run length in seconds)`` is called
+    after each.  Chunks change nothing: SimPy processes the events of each
+    instant in the same order whether or not a run stops at it.
+    """
     m = OpsModel(scenario, facility, rng)
+    if progress is not None:
+        run_in_chunks(m, progress)
     m.finish()
     kpis, tables = replication_results(m)
     m.release()
     return Replication(index=index, kpis=kpis, tables=tables)
+
+
+def run_in_chunks(model: OpsModel, progress: SimProgress, chunks: int = PROGRESS_CHUNKS) -> None:
+    """Advance ``model`` to the end of its run in ``chunks`` steps, reporting after each."""
+    end_s = model.horizon * 60.0
+    for k in range(1, chunks + 1):
+        model.run_until(model.horizon * k / chunks)
+        progress(model.env.now * 60.0, end_s)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from scenarios.cli import main
+from scenarios.cli.run_cmd import ProgressView
+from scenarios.progress import Tick
 
 
 def test_run_writes_results_and_prints_summary(short_nelson: Path, tmp_path: Path,
@@ -16,6 +19,9 @@ def test_run_writes_results_and_prints_summary(short_nelson: Path, tmp_path: Pat
     assert main(["run", str(short_nelson), "--replications", "2", "--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr()
     assert "triage" in printed.out
+    # stderr is not a terminal here: plain lines a log keeps, no carriage returns
+    assert "operations nelson_treatment_centre: 2/2 replications done\n" in printed.err
+    assert "\r" not in printed.err
     kpis = json.loads((out / "kpis.json").read_text())
     assert len(kpis["replications"]) == 2
     meta = json.loads((out / "manifest.json").read_text())
@@ -106,3 +112,40 @@ def test_run_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
         main(["run", "--help"])
     assert exc.value.code == 0
     assert "medtwin run" in capsys.readouterr().out
+
+
+def test_progress_lines_without_a_terminal_name_the_variant_and_simulated_time() -> None:
+    log = io.StringIO()
+    view = ProgressView("sweep staffing", 4, sweep=True, stream=log, every_s=0.0)
+    view.replications(1, 4)
+    view.tick(Tick(tag=2, index=1, sim_time_s=3 * 3600.0, end_time_s=12 * 3600.0))
+    view.replications(4, 4)
+    view.close()
+    assert log.getvalue().splitlines() == [
+        "sweep staffing: 1/4 replications done",
+        "sweep staffing: 1/4 replications done; variant 2, replication 2 at 3 h of 12 h simulated (25 %)",
+        "sweep staffing: 4/4 replications done",
+    ]
+
+
+def test_progress_lines_are_spaced_but_the_last_always_shows() -> None:
+    log = io.StringIO()
+    view = ProgressView("operations week", 3, stream=log, every_s=3600.0)
+    for done in (1, 2):
+        view.replications(done, 3)
+    view.tick(Tick(tag=0, index=2, sim_time_s=60.0, end_time_s=600.0))
+    view.replications(3, 3)
+    assert log.getvalue().splitlines() == ["operations week: 1/3 replications done",
+                                           "operations week: 3/3 replications done"]
+
+
+def test_on_a_terminal_the_bar_shows_the_running_replication() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    view = ProgressView("evacuation night", 2, stream=screen)
+    view.tick(Tick(tag=0, index=0, sim_time_s=90.0, end_time_s=3600.0, finished=5, of=40))
+    view.close()
+    assert "replication 1 at 1 min 30 s of 1 h simulated (2 %), 5/40 safe" in screen.getvalue()

@@ -11,7 +11,12 @@ returns one small table.  Switches, all off by default:
 * ``gate`` / ``block_from``: replications from ``block_from`` on wait until
   the ``gate`` file exists (lets a test kill a run half-way);
 * ``evacuation``: also an ``agents`` table and an ``rset_s`` KPI, as an
-  evacuation run has.
+  evacuation run has;
+* ``pause_s``: seconds to wait after the first progress report (so a tick
+  sent from a worker has time to arrive before the outcome).
+
+When the runner asks for progress over simulated time, a replication reports
+an hour of simulated time in four quarters.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,9 +54,11 @@ class ToyScenario(ScenarioBase):
     gate: str | None = None
     block_from: int | None = None
     evacuation: bool = False
+    pause_s: float = Field(default=0.0, ge=0.0)
 
 
-def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) -> Replication:
+def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int,
+            progress: Callable[[float, float], None] | None = None) -> Replication:
     if scenario.calls:
         Path(scenario.calls, f"{index}-{uuid.uuid4().hex[:6]}").touch()
     if scenario.die_once and not Path(scenario.die_once).exists():
@@ -64,6 +72,11 @@ def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int) 
     if index in scenario.fail_on:
         raise ZeroDivisionError(f"replication {index} divides by zero")
     x = rng.exponential(scenario.lever.level, scenario.draws) / scenario.lever.count
+    if progress is not None:
+        for quarter in range(1, 5):
+            progress(900.0 * quarter, 3600.0)
+            if quarter == 1:
+                time.sleep(scenario.pause_s)
     kpis = {"mean": float(x.mean()), "max": float(x.max())}
     tables = {"draws": pa.table({"i": np.arange(x.size), "x": x})}
     if scenario.evacuation:  # the columns evacuation reports read: people safe over time

@@ -13,6 +13,7 @@ import pytest
 
 from scenarios.base import Kind
 from scenarios.errors import BackendError
+from scenarios.progress import Tick
 from scenarios.runner import Results, run
 from scenarios.store import open_run
 from tests.scenarios.kinds import toy
@@ -45,6 +46,20 @@ def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path
     assert pool.arrow("draws").equals(in_process.arrow("draws"))
 
 
+def _ticked(res: Results, ticks: list[Tick]) -> set[int]:
+    assert all(0 < t.sim_time_s <= t.end_time_s == 3600.0 for t in ticks)
+    return {t.index for t in ticks}
+
+
+def test_a_local_pool_reports_simulated_time_from_its_workers(in_process: Results) -> None:
+    ticks: list[Tick] = []
+    res = run(toy(replications=4, pause_s=0.3), facility=FAKE_FACILITY, n_jobs=2,  # type: ignore[arg-type]
+              sim_progress=ticks.append)
+    # each replication's first report arrives while it still runs (it pauses after reporting)
+    assert _ticked(res, ticks) == {0, 1, 2, 3}
+    assert _kpis(res) == _kpis(in_process)[:4]
+
+
 def test_a_dying_local_worker_is_replaced_and_its_replications_run_again(
     in_process: Results, tmp_path: Path
 ) -> None:
@@ -71,6 +86,13 @@ def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler
     assert _kpis(res) == _kpis(in_process) and res.kpis == in_process.kpis
     assert res.arrow("draws").equals(in_process.arrow("draws"))
 
+
+def test_dask_workers_report_simulated_time(in_process: Results, dask_scheduler: str) -> None:
+    ticks: list[Tick] = []
+    res = run(toy(replications=2, pause_s=0.5), facility=FAKE_FACILITY,  # type: ignore[arg-type]
+              backend="dask", scheduler=dask_scheduler, sim_progress=ticks.append)
+    assert _ticked(res, ticks) == {0, 1}
+    assert _kpis(res) == _kpis(in_process)[:2]
 
 def test_dask_records_a_failing_replication_and_carries_on(
     in_process: Results, dask_scheduler: str, tmp_path: Path

@@ -12,9 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import scenarios
 from scenarios.base import Kind
 from scenarios.errors import ArgumentError, RunCancelled, RunError
+from scenarios.evacuation.testbeds import room
 from scenarios.loader import loads
+from scenarios.progress import Tick
 from scenarios.runner import run
 from scenarios.store import open_run
 from tests.scenarios.kinds import toy
@@ -187,3 +190,23 @@ def test_resume_refuses_an_edited_building(toy_kind: Kind, tmp_path: Path, tiny_
     with pytest.raises(Exception, match="different facility_hash"):
         run(toy(), facility=edited, out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
     assert run(toy(), facility=tiny_facility, out=tmp_path / "r", resume=True).path  # type: ignore[arg-type]
+
+
+def test_simulated_time_is_reported_in_process_without_changing_results(toy_kind: Kind) -> None:
+    ticks: list[Tick] = []
+    followed = run(toy(replications=3), facility=_fake_facility(), sim_progress=ticks.append)  # type: ignore[arg-type]
+    plain = run(toy(replications=3), facility=_fake_facility())  # type: ignore[arg-type]
+    assert [r.kpis for r in followed.replications] == [r.kpis for r in plain.replications]
+    # the first report of each replication is sent at once, later ones at most every TICK_EVERY_S
+    assert [(t.tag, t.index, t.sim_time_s) for t in ticks] == [(0, 0, 900.0), (0, 1, 900.0), (0, 2, 900.0)]
+
+
+def test_an_evacuation_reports_people_safe_as_it_goes() -> None:
+    sc = scenarios.from_dict({"kind": "evacuation", "name": "small", "seed": 4, "replications": 1,
+                              "population": {"groups": [{"profile": "visitor", "space": "R", "count": 12}]}})
+    fac = room(8, 5, [("E", 8.0, 2.5, 1.0)])
+    ticks: list[Tick] = []
+    followed = run(sc, facility=fac, sim_progress=ticks.append)
+    assert followed.replications[0].kpis == run(sc, facility=fac).replications[0].kpis
+    assert ticks and ticks[0].of == 12 and 0 <= ticks[0].finished <= 12  # type: ignore[operator]
+    assert ticks[0].end_time_s == sc.alarm + sc.max_time  # type: ignore[attr-defined]

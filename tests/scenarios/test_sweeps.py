@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ import pytest
 
 from scenarios.base import Kind
 from scenarios.errors import RunCancelled, ScenarioFileError
+from scenarios.progress import Tick
 from scenarios.store import registry
+from scenarios.store.claim import partial_of
 from scenarios.sweeps import Plan, load_sweep, plan_from_vary, sweep
 from tests.scenarios.kinds import TOY_YAML, toy
 
@@ -45,6 +48,22 @@ def test_stored_sweep_layout_and_registry(toy_kind: Kind, tmp_path: Path) -> Non
     mem = sweep(_plan(replications=3))
     for a, b in zip(res.runs, mem.runs, strict=True):
         assert a.arrow("draws").equals(b.arrow("draws"))
+
+
+def test_ticks_name_the_variant_even_when_finished_variants_are_skipped(toy_kind: Kind,
+                                                                        tmp_path: Path) -> None:
+    ticks: list[Tick] = []
+    sweep(_plan(replications=2), sim_progress=ticks.append)
+    assert [(t.tag, t.index) for t in ticks] == [(v, i) for v in range(3) for i in range(2)]
+    # a stored sweep whose first two variants finished: only v002 runs, and says so
+    sweep(_plan(replications=2), out=tmp_path / "s")
+    shutil.rmtree(tmp_path / "s" / "v002")
+    sweep_json = tmp_path / "s" / "sweep.json"
+    sweep_json.write_text(sweep_json.read_text().replace('"complete"', '"running"'))
+    (tmp_path / "s").rename(partial_of(tmp_path / "s"))
+    ticks.clear()
+    sweep(_plan(replications=2), out=tmp_path / "s", resume=True, sim_progress=ticks.append)
+    assert [(t.tag, t.index) for t in ticks] == [(2, 0), (2, 1)]
 
 
 def test_sweep_is_identical_on_a_local_pool(toy_kind: Kind, tmp_path: Path) -> None:
