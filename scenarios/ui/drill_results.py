@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["at_risk", "curve_figure", "minutes", "rset_table"]
+__all__ = ["NOT_EVACUATED", "at_risk", "curve_figure", "minutes", "rset_table"]
 
 SECONDS_PER_MINUTE = 60.0
 
@@ -51,6 +51,11 @@ def _mean(v: Any) -> float:
         m = v.get("mean")
         return math.nan if m is None else float(m)
     return math.nan
+
+
+#: RSET shown for a compartment the strategy leaves in place (a horizontal move evacuates only
+#: the fire compartments; :mod:`scenarios.evacuation.kpis`).
+NOT_EVACUATED = "not evacuated"
 
 
 def rset_table(summary: Mapping[str, Any], aset_rset: pd.DataFrame | None = None,
@@ -95,6 +100,8 @@ def rset_table(summary: Mapping[str, Any], aset_rset: pd.DataFrame | None = None
                                   for v in a["margin_patient_s"]]
         table = table.merge(a[["compartment", "ASET", "ASET (patients)", "margin (patients)"]],
                             on="compartment", how="outer")
+    # a compartment the strategy does not evacuate (horizontal: all but the fire's) has no RSET
+    table["RSET"] = table["RSET"].fillna(NOT_EVACUATED)
     return table
 
 
