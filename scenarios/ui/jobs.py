@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from scenarios.loader import dump
 from scenarios.store import open_run, scenario_hash
@@ -49,6 +49,11 @@ class Status:
         total: Replications in the run (0 while starting).
         elapsed_s: Seconds since the run was started.
         message: Why it failed.
+        replication: The running replication's number (0-based), once its model reports.
+        sim_s: Simulated seconds that replication has reached.
+        end_s: Simulated seconds at which it stops at the latest.
+        safe: People safe so far in a running drill.
+        people: People in that drill.
     """
 
     state: State
@@ -56,6 +61,11 @@ class Status:
     total: int = 0
     elapsed_s: float = 0.0
     message: str = ""
+    replication: int | None = None
+    sim_s: float | None = None
+    end_s: float | None = None
+    safe: int | None = None
+    people: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -153,8 +163,14 @@ def status(job: Job) -> Status:
         return Status("failed", elapsed_s=elapsed,
                       message=f"the run stopped unexpectedly (exit {job.proc.returncode}) "
                               + (tail[0] if tail else ""))
+    def number(key: str, kind: type[int] | type[float]) -> Any:
+        value = data.get(key)
+        return kind(value) if isinstance(value, int | float) else None
+
     return Status(state, int(data.get("done", 0)), int(data.get("total", 0)), elapsed,
-                  str(data.get("message", "")))
+                  str(data.get("message", "")), replication=number("replication", int),
+                  sim_s=number("sim_s", float), end_s=number("end_s", float), safe=number("safe", int),
+                  people=number("people", int))
 
 
 def cancel(job: Job) -> None:

@@ -4,7 +4,10 @@ Streamlit cannot spawn process pools from inside ``streamlit run``, and a run
 held in the page's own thread could neither be cancelled nor keep the page
 responsive.  So the app starts this small program per run: it loads the
 scenario file, runs it into the results store (``scenarios.run(out=...)``),
-and writes its progress as a tiny JSON file the page polls.  Cancelling is
+and writes its progress as a tiny JSON file the page polls: replications
+done and how far the running replication is in simulated time (for a
+drill also how many people are safe so far), so the page shows real numbers
+from the running model long before a long run ends.  Cancelling is
 ending this process (SIGTERM): the store finalises a run folder atomically,
 so a cancelled run leaves no half-written results.  If the app itself goes
 away, the worker notices that its parent changed and stops too.
@@ -23,6 +26,10 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scenarios.progress import Tick
 
 __all__ = ["main", "write_status"]
 
@@ -60,17 +67,22 @@ def main(argv: list[str]) -> int:
 
     try:
         sc = scenarios.load(scenario_file)
-        write_status(status_file, state="running", done=0, total=sc.replications)
+        counts = {"done": 0, "total": sc.replications}
+        write_status(status_file, state="running", **counts)
 
         def progress(done: int, total: int) -> None:
-            write_status(status_file, state="running", done=done, total=total)
+            counts.update(done=done, total=total)
+            write_status(status_file, state="running", **counts)
+
+        def tick(t: Tick) -> None:  # a running replication's simulated time (and people safe)
+            write_status(status_file, state="running", **counts, replication=t.index, sim_s=t.sim_time_s,
+                         end_s=t.end_time_s, safe=t.finished, people=t.of)
 
         # A cancelled run leaves its finished replications in the store's partial folder;
         # asking for the same scenario again completes it instead of refusing.
-        if "resume" in inspect.signature(scenarios.run).parameters:
-            scenarios.run(sc, out=run_dir, progress=progress, resume=True)
-        else:  # a store without partial runs to complete
-            scenarios.run(sc, out=run_dir, progress=progress)
+        ticks = "sim_progress" in inspect.signature(scenarios.run).parameters
+        follow = {"sim_progress": tick} if ticks else {}
+        scenarios.run(sc, out=run_dir, progress=progress, resume=True, **follow)  # type: ignore[arg-type]
     except Exception as exc:  # the worker's boundary: the page shows this line
         write_status(status_file, state="failed", message=readable_error(exc))
         return 2
