@@ -35,7 +35,7 @@ from scenarios.errors import ArgumentError, ResultsStoreError, RunError, Scenari
 from scenarios.loader import dump
 from scenarios.progress import OnTick, Tick
 from scenarios.replicate import Outcome, Status, check_seed, spawn_key
-from scenarios.store import RunWriter, StoredRun, claimed, finalise, open_run
+from scenarios.store import Claim, RunWriter, StoredRun, claimed, finalise, open_run
 from scenarios.store.layout import medtwin_version, scenario_hash
 
 if TYPE_CHECKING:
@@ -341,15 +341,12 @@ def run(
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
         header = run_header(scenario, keys, building=facility_hash(fac))
-        if resume and claim.existing and not claim.resumed:
-            stored = open_run(claim.out)
-            if any(stored.manifest.get(f) != header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
-                    or stored.manifest.get("replications") != scenario.replications:
-                raise ResultsStoreError(f"{claim.out}: holds a finished run of a different scenario, "
-                                        "building, seed or replication count; --resume only completes "
-                                        "the same run")
-            return stored_results(stored, scenario)
+        earlier = _earlier_run(claim, header) if resume and claim.existing else None
+        if earlier is not None and not claim.resumed and not earlier.manifest.get("failed"):
+            return stored_results(earlier, scenario)
         writer = RunWriter(claim.partial, header, dump(scenario), resume=claim.resumed)
+        if earlier is not None:  # retry its failed replications, keep its done ones
+            writer.carry_over(earlier)
         sink = RunSink(scenario, kind, keys, writer)
         try:
             run_sinks([(sink, fac)], backend=backend, n_jobs=n_jobs, scheduler=scheduler,
@@ -365,6 +362,37 @@ def run(
         writer.finalise(sink.summarize, sink.timings())
         finalise(claim)
     return stored_results(open_run(claim.out), scenario)
+
+
+def _earlier_run(claim: Claim, header: dict[str, Any]) -> StoredRun | None:
+    """The finished run at ``claim.out`` when ``--resume`` may complete it, else None.
+
+    A finished run of this same scenario, building, seed and replications is
+    complete already, or has failed replications to run again (only with the
+    medtwin version that ran the others, so one run never mixes versions).
+    A partial folder beside it that belongs to another run (an interrupted
+    ``--overwrite``) is continued instead, and the finished run is ignored.
+
+    Raises:
+        ResultsStoreError: Without such a partial folder, the finished run is
+            of a different scenario, or has failed replications and was run by
+            another version.
+    """
+    stored = open_run(claim.out)
+    same = all(stored.manifest.get(f) == header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
+        and stored.manifest.get("replications") == len(header["keys"]) \
+        and [list(r["key"]) for r in stored.manifest["replication_status"]] == header["keys"]
+    if claim.resumed:
+        return stored if same and stored.manifest.get("version") == header["version"] else None
+    if not same:
+        raise ResultsStoreError(f"{claim.out}: holds a finished run of a different scenario, building, seed "
+                                "or replication count; --resume only completes the same run")
+    if stored.manifest.get("failed") and stored.manifest.get("version") != header["version"]:
+        raise ResultsStoreError(f"{claim.out}: its failed replications cannot be run again by medtwin "
+                                f"{header['version']}: the others were run by "
+                                f"{stored.manifest.get('version')} and one run never mixes versions; use "
+                                "--overwrite to run it all again")
+    return stored
 
 
 def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: int, scheduler: str | None,

@@ -30,7 +30,8 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
                       help="replace a medtwin run or sweep folder already at --out, if it holds nothing "
                            "medtwin did not write (nothing else is ever replaced)")
     mode.add_argument("--resume", action="store_true",
-                      help="continue an interrupted run at --out, skipping finished replications")
+                      help="continue an interrupted run at --out, skipping finished replications; on a "
+                           "finished run, run its failed replications again (only those)")
 
 
 #: Wall seconds between two plain progress lines when stderr is not a terminal (a log file).

@@ -37,6 +37,7 @@ from scenarios.errors import CorruptResultsError, ResultsStoreError
 from scenarios.replicate import Outcome, Status
 from scenarios.store._fsync import fsync_dir
 from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, read_json
+from scenarios.store.reader import StoredRun
 
 __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]
 
@@ -185,6 +186,34 @@ class RunWriter:
     def finished(self) -> set[int]:
         """Replications that need no more work (done ones; failed ones are retried on resume)."""
         return {i for i, r in self.records.items() if r["status"] == Status.DONE}
+
+    def carry_over(self, stored: StoredRun) -> None:
+        """Take the done replications of a finished folder of this same run.
+
+        Resuming a finished run whose manifest records failed replications
+        runs those again, and only those: the done ones are copied into this
+        partial folder (one replication's tables in memory at a time, written
+        in parts as usual), so the finished folder stays intact until the
+        new one replaces it whole.  Replications this folder already holds (a
+        retry that was itself interrupted) are not copied twice.
+
+        Raises:
+            CorruptResultsError: The finished folder's manifest does not name
+                every replication of the plan.
+        """
+        status = {int(r["index"]): r for r in stored.manifest["replication_status"]}
+        n = len(self.header["keys"])
+        if sorted(status) != list(range(n)):
+            raise CorruptResultsError(f"{stored.path / MANIFEST}: damaged, its replication_status does not "
+                                      f"list replications 0 to {n - 1}")
+        kpis = stored.replication_kpis()
+        for rep in stored.replications():
+            if rep.index in self.held or status[rep.index]["status"] != Status.DONE:
+                continue
+            self.add(Outcome(index=rep.index, key=tuple(status[rep.index]["key"]), status=Status.DONE,
+                             kpis=kpis[rep.index], tables=dict(rep.tables),
+                             seconds=float(status[rep.index].get("seconds", 0.0))))
+        self.flush()
 
     # -- streaming ----------------------------------------------------------------------
     def add(self, outcome: Outcome) -> None:

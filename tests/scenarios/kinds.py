@@ -3,7 +3,8 @@
 Each replication draws a few numbers from its generator (so seeds matter) and
 returns one small table.  Switches, all off by default:
 
-* ``fail_on``: replication indices that raise ``ZeroDivisionError``;
+* ``fail_on``: replication indices that raise ``ZeroDivisionError`` (while
+  the file ``fail_until`` does not exist, when it is given);
 * ``die_once``: a marker file; the first replication to find it missing
   creates it and kills its worker process (``os._exit``);
 * ``die_on``: replication indices that kill their worker every time;
@@ -48,6 +49,7 @@ class ToyScenario(ScenarioBase):
     lever: Lever = Lever()
     draws: int = Field(default=50, ge=1)
     fail_on: tuple[int, ...] = ()
+    fail_until: str | None = None
     die_once: str | None = None
     die_on: tuple[int, ...] = ()
     calls: str | None = None
@@ -69,7 +71,7 @@ def run_toy(scenario: Any, facility: Any, rng: np.random.Generator, index: int,
     if scenario.block_from is not None and index >= scenario.block_from:
         while not Path(str(scenario.gate)).exists():
             time.sleep(0.02)
-    if index in scenario.fail_on:
+    if index in scenario.fail_on and not (scenario.fail_until and Path(scenario.fail_until).exists()):
         raise ZeroDivisionError(f"replication {index} divides by zero")
     x = rng.exponential(scenario.lever.level, scenario.draws) / scenario.lever.count
     if progress is not None:

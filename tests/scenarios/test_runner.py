@@ -14,7 +14,7 @@ import pytest
 
 import scenarios
 from scenarios.base import Kind
-from scenarios.errors import ArgumentError, RunCancelled, RunError
+from scenarios.errors import ArgumentError, ResultsStoreError, RunCancelled, RunError
 from scenarios.evacuation.testbeds import room
 from scenarios.loader import loads
 from scenarios.progress import Tick
@@ -152,8 +152,7 @@ def test_resume_after_a_kill_loses_and_duplicates_nothing(toy_kind: Kind, tmp_pa
         run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
     gate.touch()
     res = run(sc, facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
-    runs = sorted(int(p.name.split("-")[0]) for p in calls.iterdir())
-    assert runs == [0, 1, 2, 3, 4, 4, 5, 6, 7]  # only the killed replication ran twice
+    assert _runs(calls) == [0, 1, 2, 3, 4, 4, 5, 6, 7]  # only the killed replication ran twice
     assert [r.index for r in res.replications] == list(range(8))
     assert res.arrow("draws").num_rows == 8 * 50
     full = run(sc.model_copy(update={"calls": None}), facility=_fake_facility())  # type: ignore[arg-type]
@@ -175,6 +174,57 @@ def test_resume_refuses_a_different_scenario(toy_kind: Kind, tmp_path: Path,
     done = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
     again = run(toy(), facility=_fake_facility(), out=tmp_path / "r", resume=True)  # type: ignore[arg-type]
     assert again.kpis == done.kpis
+
+
+def _runs(calls: Path) -> list[int]:
+    """Replications run so far, by index, from the files the toy kind leaves."""
+    return sorted(int(p.name.split("-")[0]) for p in calls.iterdir())
+
+
+def test_resume_of_a_finished_run_retries_its_failed_replications_and_only_those(
+    toy_kind: Kind, tmp_path: Path
+) -> None:
+    out, calls, fixed = tmp_path / "r", tmp_path / "calls", tmp_path / "fixed"
+    calls.mkdir()
+    sc = toy(replications=6, fail_on=(1, 4), fail_until=str(fixed), calls=str(calls))
+    first = run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    assert sorted(first.failed) == [1, 4]
+    kept = {r["index"]: r for r in open_run(out).manifest["replication_status"] if r["status"] == "done"}
+    fixed.touch()  # whatever made them fail is put right
+    res = run(sc, facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
+    assert _runs(calls) == [0, 1, 1, 2, 3, 4, 4, 5]
+    assert not res.failed and [r.index for r in res.replications] == list(range(6))
+    manifest = open_run(out).manifest
+    assert (manifest["done"], manifest["failed"]) == (6, 0)
+    assert all(manifest["replication_status"][i] == kept[i] for i in kept)  # the same records, not re-runs
+    full = run(sc.model_copy(update={"calls": None}), facility=_fake_facility())  # type: ignore[arg-type]
+    assert res.arrow("draws").equals(full.arrow("draws")) and res.kpis == full.kpis
+    assert run(sc, facility=_fake_facility(), out=out, resume=True).kpis == res.kpis  # nothing left to do
+    assert _runs(calls) == [0, 1, 1, 2, 3, 4, 4, 5]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "fixed", "r"]
+
+
+def test_an_interrupted_retry_keeps_the_finished_run_and_resumes(toy_kind: Kind, tmp_path: Path) -> None:
+    out, calls, fixed = tmp_path / "r", tmp_path / "calls", tmp_path / "fixed"
+    calls.mkdir()
+    sc = toy(replications=5, fail_on=(3,), fail_until=str(fixed), calls=str(calls))
+    run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    fixed.touch()
+    with pytest.raises(RunCancelled):  # stopped after the done ones were copied, before the retry ran
+        run(sc, facility=_fake_facility(), out=out, resume=True,  # type: ignore[arg-type]
+            should_stop=lambda: True)
+    assert open_run(out).manifest["failed"] == 1  # the finished run is untouched meanwhile
+    res = run(sc, facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
+    assert _runs(calls) == [0, 1, 2, 3, 3, 4] and not res.failed
+
+
+def test_failed_replications_are_not_retried_by_another_version(toy_kind: Kind, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    run(toy(fail_on=(2,)), facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "version": "0.0.1"}))
+    with pytest.raises(ResultsStoreError, match="never mixes versions"):
+        run(toy(fail_on=(2,)), facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
 
 
 def test_resume_refuses_an_edited_building(toy_kind: Kind, tmp_path: Path, tiny_facility: object,
@@ -203,10 +253,10 @@ def test_simulated_time_is_reported_in_process_without_changing_results(toy_kind
 
 def test_an_evacuation_reports_people_safe_as_it_goes() -> None:
     sc = scenarios.from_dict({"kind": "evacuation", "name": "small", "seed": 4, "replications": 1,
-                              "population": {"groups": [{"profile": "visitor", "space": "R", "count": 12}]}})
+                              "population": {"groups": [{"profile": "visitor", "space": "R", "count": 6}]}})
     fac = room(8, 5, [("E", 8.0, 2.5, 1.0)])
     ticks: list[Tick] = []
     followed = run(sc, facility=fac, sim_progress=ticks.append)
     assert followed.replications[0].kpis == run(sc, facility=fac).replications[0].kpis
-    assert ticks and ticks[0].of == 12 and 0 <= ticks[0].finished <= 12  # type: ignore[operator]
+    assert ticks and ticks[0].of == 6 and 0 <= ticks[0].finished <= 6  # type: ignore[operator]
     assert ticks[0].end_time_s == sc.alarm + sc.max_time  # type: ignore[attr-defined]
