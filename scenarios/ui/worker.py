@@ -17,7 +17,6 @@ Usage: ``python -m scenarios.ui.worker SCENARIO.yaml RUN_DIR STATUS.json``
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import signal
@@ -80,9 +79,7 @@ def main(argv: list[str]) -> int:
 
         # A cancelled run leaves its finished replications in the store's partial folder;
         # asking for the same scenario again completes it instead of refusing.
-        ticks = "sim_progress" in inspect.signature(scenarios.run).parameters
-        follow = {"sim_progress": tick} if ticks else {}
-        scenarios.run(sc, out=run_dir, progress=progress, resume=True, **follow)  # type: ignore[arg-type]
+        scenarios.run(sc, out=run_dir, progress=progress, sim_progress=tick, resume=True)
     except Exception as exc:  # the worker's boundary: the page shows this line
         write_status(status_file, state="failed", message=readable_error(exc))
         return 2

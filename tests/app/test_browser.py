@@ -8,6 +8,7 @@ comparison, open the results history and download an HTML report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,9 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             limit.fill("10")
             limit.press("Enter")
             page.get_by_role("button", name="Run the drill").click()
+            # live figures from the running model come before its results
+            live = page.get_by_test_id("stMetric").filter(has_text="people safe")
+            expect(live).to_contain_text(re.compile(r"\d+ of \d+"), timeout=RUN_TIMEOUT_MS)
             expect(page.get_by_test_id("stMetric").filter(has_text="RSET (everyone safe)")).to_be_visible(
                 timeout=RUN_TIMEOUT_MS)
             chart = page.locator(".js-plotly-plot").first

@@ -7,7 +7,10 @@ from importlib.resources import files
 from pathlib import Path
 
 import scenarios
-from scenarios.ui.jobs import Job, cached_run, cancel, run_folder, start, status
+from scenarios.evacuation import EvacuationScenario
+from scenarios.operations import OperationsScenario
+from scenarios.ui.jobs import Job, Status, cached_run, cancel, run_folder, start, status
+from scenarios.ui.run_panel import live_figures
 from scenarios.ui.whatif import horizon
 
 
@@ -19,6 +22,7 @@ def _wait(job: Job, until: tuple[str, ...]) -> None:
 
 def test_a_cancelled_run_stops_its_worker_stores_nothing_and_can_be_asked_for_again(tmp_path: Path) -> None:
     week = scenarios.load(str(files("scenarios.library") / "sample_hospital_week.yaml"))
+    assert isinstance(week, OperationsScenario)
     sc = horizon(week, days=2, replications=3)
     job = start(tmp_path, sc, "week")
     _wait(job, ("running", "done", "failed"))
@@ -42,3 +46,27 @@ def test_a_failing_run_reports_one_readable_line(tmp_path: Path) -> None:
     s = status(job)
     assert s.state == "failed"
     assert "missing.json" in s.message and "not found" in s.message and "Traceback" not in s.message
+
+
+def test_a_running_drill_reports_simulated_time_and_people_safe_before_it_ends(tmp_path: Path) -> None:
+    night = scenarios.load(str(files("scenarios.library") / "sample_hospital_night_evacuation.yaml"))
+    assert isinstance(night, EvacuationScenario)
+    job = start(tmp_path, night, "night drill")
+    seen: list[Status] = []
+    deadline = time.monotonic() + 120
+    while len(seen) < 2 and time.monotonic() < deadline:
+        s = status(job)
+        assert s.state in ("starting", "running"), s.message  # two hours of drill: far from done
+        if s.sim_s is not None and (not seen or s.sim_s > seen[-1].sim_s):  # type: ignore[operator]
+            seen.append(s)
+        time.sleep(0.05)
+    cancel(job)
+    assert len(seen) == 2, "no live report from the running drill"
+    first, later = seen
+    assert first.end_s == night.alarm + night.max_time and first.replication == 0
+    assert first.people is not None and first.people > 100  # the night drill's patients, staff and visitors
+    assert first.safe is not None and later.safe is not None and 0 <= first.safe <= later.safe <= first.people
+    figures = dict(live_figures(later))
+    assert figures["people safe"] == f"{later.safe:,} of {later.people:,}"
+    assert figures["simulated time"].endswith("of 120 min")
+    assert status(job).state == "cancelled" and not run_folder(tmp_path, night).exists()
