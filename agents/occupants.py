@@ -1,14 +1,14 @@
-"""Who evacuates: profiles with speed and pre-movement distributions and body sizes.
+"""Who evacuates: occupant profiles, each a mobility with a role and its times.
 
-Every number is a default from ``shared/reference/evacuation.md`` and is drawn
-per person from a distribution, never used as a constant:
+How a person moves (door width, speed, stairs, footprint, staff needed) is their mobility, one
+row of the table in :mod:`facility.mobility` that routing reads too; a profile adds who they
+are (``patient``, ``staff``, ``visitor``), when they start and how long staff take to prepare
+them.  Every number is a default from ``shared/reference/evacuation.md`` and is drawn per
+person from a distribution, never used as a constant:
 
-* free walking speed of staff and visitors: Weidmann (1993), normal
-  1.34 +- 0.26 m/s;
-* hospital drill speeds (Geoerg, de Schot & Lovreglio, Fire Technology 2025):
-  walking patient 1.0, pushed wheelchair 1.1, bed 0.7 m/s;
-* walking aids (Boyce, Shields & Silcock 1999): frame 0.57 to stick 0.81 m/s
-  (uniform), self-propelled manual wheelchair 0.69 m/s;
+* speeds: the mobility's truncated normal (Weidmann 1993 for staff and visitors; hospital
+  drills, Geoerg, de Schot & Lovreglio 2025, for patients; Boyce, Shields & Silcock 1999 for
+  walking aids and self-propelled wheelchairs);
 * pre-movement (Rahouti et al. 2020): patients 8-63 s, staff 8-141 s, taken
   as the 5-95 % range of a lognormal;
 * preparation of a ventilated patient: 331 s (HDU, Geoerg et al. 2025).
@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from facility.mobility import AMBULANT, BED, REDUCED, STAFF, WHEELCHAIR, WHEELCHAIR_SELF, Mobility
 
 __all__ = ["PROFILES", "Profile", "lognormal_from_range", "profile"]
 
@@ -43,18 +45,13 @@ def lognormal_from_range(lo: float, hi: float) -> tuple[float, float]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
-    """How one kind of occupant evacuates.
+    """How one kind of occupant evacuates: a mobility, a role and its times.
 
     Attributes:
         name: Profile id used in scenario files.
         role: ``patient``, ``staff`` or ``visitor``.
-        speed: (mean, sd, low, high) of a truncated normal free speed (m/s).
+        mobility: How they move (:data:`facility.mobility.MOBILITIES`).
         premove: (5 %, 95 %) range of a lognormal pre-movement time (s).
-        radius: Body (or unit) half width (m).
-        extra: Extra half length ahead and behind for the headway (m).
-        clearance: Minimum distance of the centre from a wall (m).
-        stairs: Speed factor on the SFPE stair speed, ``None`` if never on stairs.
-        staff_needed: Staff who must escort (0: moves alone).
         prepare: (5 %, 95 %) range of the lognormal preparation time once the
             staff have arrived (s); ignored when no staff are needed.
         ventilated: Carries a transport ventilator with a limited battery/O2.
@@ -63,16 +60,41 @@ class Profile:
 
     name: str
     role: str
-    speed: tuple[float, float, float, float]
+    mobility: Mobility
     premove: tuple[float, float]
-    radius: float = 0.2
-    extra: float = 0.0
-    clearance: float = 0.2
-    stairs: float | None = 1.0
-    staff_needed: int = 0
     prepare: tuple[float, float] = (1.0, 1.0)
     ventilated: bool = False
     dependency: int = 0
+
+    @property
+    def speed(self) -> tuple[float, float, float, float]:
+        """(mean, sd, low, high) of the truncated normal free speed (m/s), the mobility's."""
+        return self.mobility.speed_distribution
+
+    @property
+    def radius(self) -> float:
+        """Body (or unit) half width (m)."""
+        return self.mobility.radius
+
+    @property
+    def extra(self) -> float:
+        """Extra half length ahead and behind for the headway (m)."""
+        return self.mobility.extra
+
+    @property
+    def clearance(self) -> float:
+        """Minimum distance of the centre from a wall (m)."""
+        return self.mobility.clearance
+
+    @property
+    def stairs(self) -> float | None:
+        """Speed factor on the SFPE stair speed, ``None`` if never on stairs."""
+        return self.mobility.stair_speed_factor
+
+    @property
+    def staff_needed(self) -> int:
+        """Staff who must escort (0: moves alone)."""
+        return self.mobility.staff_needed
 
     def sample_speed(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Free speeds of ``n`` people (truncated normal, by redrawing)."""
@@ -98,34 +120,28 @@ class Profile:
 
 _PATIENT_PRE = (8.0, 63.0)
 _STAFF_PRE = (8.0, 141.0)
-_WEIDMANN = (1.34, 0.26, 0.6, 2.0)
 
 #: Built-in profiles by name.
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile(name="staff", role="staff", speed=_WEIDMANN, premove=_STAFF_PRE),
-        Profile(name="visitor", role="visitor", speed=_WEIDMANN, premove=_PATIENT_PRE),
-        Profile(name="ambulant", role="patient", speed=(1.0, 0.2, 0.5, 1.6), premove=_PATIENT_PRE,
-                stairs=0.8),
-        Profile(name="walking_aid", role="patient", speed=(0.69, 0.07, 0.57, 0.81),
-                premove=_PATIENT_PRE, radius=0.3, clearance=0.2, stairs=0.5, dependency=1),
-        Profile(name="wheelchair_self", role="patient", speed=(0.69, 0.1, 0.45, 0.95),
-                premove=_PATIENT_PRE, radius=0.35, extra=0.25, clearance=0.3, stairs=None,
+        Profile(name="staff", role="staff", mobility=STAFF, premove=_STAFF_PRE),
+        Profile(name="visitor", role="visitor", mobility=STAFF, premove=_PATIENT_PRE),
+        Profile(name="ambulant", role="patient", mobility=AMBULANT, premove=_PATIENT_PRE),
+        Profile(name="walking_aid", role="patient", mobility=REDUCED, premove=_PATIENT_PRE, dependency=1),
+        Profile(name="wheelchair_self", role="patient", mobility=WHEELCHAIR_SELF, premove=_PATIENT_PRE,
                 dependency=2),
-        Profile(name="wheelchair", role="patient", speed=(1.1, 0.15, 0.7, 1.5),
-                premove=_PATIENT_PRE, radius=0.35, extra=0.4, clearance=0.3, stairs=None,
-                staff_needed=1, prepare=(30.0, 120.0), dependency=3),
-        Profile(name="bed", role="patient", speed=(0.7, 0.1, 0.45, 0.95), premove=_PATIENT_PRE,
-                radius=0.5, extra=0.6, clearance=0.4, stairs=None, staff_needed=2,
-                prepare=(60.0, 240.0), dependency=4),
-        Profile(name="ventilated", role="patient", speed=(0.7, 0.1, 0.45, 0.95),
-                premove=_PATIENT_PRE, radius=0.5, extra=0.6, clearance=0.4, stairs=None,
-                staff_needed=2, prepare=(220.0, 500.0), ventilated=True, dependency=5),
+        Profile(name="wheelchair", role="patient", mobility=WHEELCHAIR, premove=_PATIENT_PRE,
+                prepare=(30.0, 120.0), dependency=3),
+        Profile(name="bed", role="patient", mobility=BED, premove=_PATIENT_PRE, prepare=(60.0, 240.0),
+                dependency=4),
+        Profile(name="ventilated", role="patient", mobility=BED, premove=_PATIENT_PRE,
+                prepare=(220.0, 500.0), ventilated=True, dependency=5),
     )
 }
 
-#: Aliases accepted from operations snapshots (agents.snapshot.PATIENT_PROFILES).
+#: Other names accepted for a profile: the operations model's name of the walking-aid mobility
+#: and its staff roles (:data:`agents.snapshot.PATIENT_PROFILES`).
 ALIASES = {"reduced": "walking_aid", "nurse": "staff", "doctor": "staff", "porter": "staff"}
 
 

@@ -13,12 +13,16 @@ from typing import Literal
 
 import pyarrow as pa
 
+from agents.occupants import ALIASES, PROFILES
+
 __all__ = ["PATIENT_PROFILES", "DeviceState", "Occupant", "Snapshot"]
 
 Role = Literal["patient", "staff", "visitor"]
 
-#: Mobility profiles a patient can have (see facility.routing for speeds).
-PATIENT_PROFILES = ("ambulant", "reduced", "wheelchair", "bed", "ventilated")
+#: Profiles a patient can have: the patient profiles of :data:`agents.occupants.PROFILES` and
+#: the other names they are known by (the operations model's ``reduced`` for ``walking_aid``).
+PATIENT_PROFILES = tuple(name for name, p in PROFILES.items() if p.role == "patient") + tuple(
+    alias for alias, name in ALIASES.items() if PROFILES[name].role == "patient")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,11 +5,9 @@ between levels, never a stair; a wheelchair likewise never takes a stair.
 Edges a mobility cannot use are hidden from the shortest-path search (the
 weight function returns ``None``), so one graph serves every kind of mover.
 
-Default speeds are from ``shared/reference/evacuation.md``: Weidmann's free
-walking speed 1.34 m/s for staff and visitors, hospital drill speeds of
-1.0 m/s for walking patients, 1.1 m/s wheelchair and 0.7 m/s bed (Geoerg,
-de Schot & Lovreglio 2025), walking frame 0.57 m/s (Boyce et al. 1999), and
-the SFPE unimpeded stair speed 0.85 k with k = 1.08 for 178/279 mm steps.
+Who can pass where and how fast is the mobility table of :mod:`facility.mobility` (door
+width needed, mean speed, stair factor, lifts), re-exported here; stairs are walked at the
+SFPE unimpeded stair speed 0.85 k (k = 1.08 for 178/279 mm steps) times the mobility's factor.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ import numpy as np
 
 from facility.errors import RoutingError
 from facility.graph import OUTSIDE, space_node
+from facility.mobility import AMBULANT, BED, MOBILITIES, REDUCED, STAFF, WHEELCHAIR, WHEELCHAIR_SELF, Mobility
 
 if TYPE_CHECKING:
     from facility.model import Facility
@@ -35,6 +34,7 @@ __all__ = [
     "REDUCED",
     "STAFF",
     "WHEELCHAIR",
+    "WHEELCHAIR_SELF",
     "Mobility",
     "Route",
     "distance_matrix",
@@ -44,50 +44,6 @@ __all__ = [
     "sfpe_stair_speed",
     "unreachable_spaces",
 ]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Mobility:
-    """How one kind of mover uses the building.
-
-    Attributes:
-        name: Label (``"bed"``).
-        min_door_width: Narrowest clear door width it can pass (m).
-        speed: Horizontal walking speed (m/s).
-        stair_speed_factor: Multiplier on the SFPE stair speed; ``None`` means
-            it never uses stairs.
-        uses_lifts: Whether it may take lifts.
-    """
-
-    name: str
-    min_door_width: float
-    speed: float
-    stair_speed_factor: float | None
-    uses_lifts: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.speed > 0:
-            raise ValueError(f"mobility {self.name}: 'speed' must be > 0, got {self.speed}")
-        if not self.min_door_width > 0:
-            raise ValueError(f"mobility {self.name}: 'min_door_width' must be > 0")
-
-    @property
-    def uses_stairs(self) -> bool:
-        return self.stair_speed_factor is not None
-
-
-#: Staff and visitors: Weidmann (1993) free speed.
-STAFF = Mobility(name="staff", min_door_width=0.6, speed=1.34, stair_speed_factor=1.0)
-#: A walking patient: 1.0 m/s in hospital drills.
-AMBULANT = Mobility(name="ambulant", min_door_width=0.6, speed=1.0, stair_speed_factor=0.8)
-#: A patient with a walking aid (frame 0.57, stick 0.81 m/s: Boyce et al. 1999).
-REDUCED = Mobility(name="reduced", min_door_width=0.7, speed=0.7, stair_speed_factor=0.5)
-#: A wheelchair (pushed): 1.1 m/s; never on a stair.
-WHEELCHAIR = Mobility(name="wheelchair", min_door_width=0.8, speed=1.1, stair_speed_factor=None)
-#: A bed (about 1.0 x 2.2 m) pushed by staff: 0.7 m/s; needs 1.1 m clear; never on a stair.
-BED = Mobility(name="bed", min_door_width=1.1, speed=0.7, stair_speed_factor=None)
-
-MOBILITIES: dict[str, Mobility] = {m.name: m for m in (STAFF, AMBULANT, REDUCED, WHEELCHAIR, BED)}
 
 
 def sfpe_stair_speed(riser_mm: float, tread_mm: float) -> float:
