@@ -31,7 +31,8 @@ from scenarios.base import Replication
 from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.stats import mean_ci
 
-__all__ = ["STRATEGIES", "compartment_rset", "peak_flow", "replication_kpis", "report", "summarize"]
+__all__ = ["STRATEGIES", "compartment_rset", "has_to_move", "peak_flow", "replication_kpis", "report",
+           "summarize", "why_not_safe"]
 
 #: Evacuation strategies (``strategy.mode`` of the scenario file): under ``horizontal`` only the
 #: fire compartments are evacuated, into their neighbours; the others everyone.
@@ -57,9 +58,7 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     a = agents.to_pandas()
     safe = (a["reached_how"] != "").to_numpy()
-    fire = set(fire_compartments)
-    horizontal = strategy == "horizontal"
-    moves = a["start_compartment"].isin(fire).to_numpy() if horizontal else np.ones(len(a), bool)
+    moves = has_to_move(a["start_compartment"], strategy, fire_compartments)
     out: dict[str, float] = {
         "total": float(len(a)),
         "evacuated": float((a["reached_how"] == "exit").sum()),
@@ -82,7 +81,7 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
         tot = (pat["reached"] - alarm).clip(lower=1e-9)
         out["patient_premove_share"] = float((pre / tot).mean())
     if compartments is not None:
-        evacuated = fire if horizontal else None
+        evacuated = set(fire_compartments) if strategy == "horizontal" else None
         out.update({f"rset_compartment.{c}": v for c, v in compartment_rset(compartments, evacuated).items()})
     for name, grp in a.groupby("start_level"):
         if name:
@@ -95,6 +94,19 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
             out[f"exit_flow.{portal}"] = float((ts.size - 1) / max(ts[-1] - ts[0], 1e-9))
         out[f"exit_peak_flow.{portal}"] = peak_flow(ts)
     return out
+
+
+def has_to_move(start_compartment: Any, strategy: str, fire_compartments: Collection[str]) -> np.ndarray:
+    """Per person (by the compartment they start in), whether the strategy moves them: everyone,
+    but only those in a fire compartment under ``horizontal``.
+
+    >>> has_to_move(["A", "B", ""], "horizontal", ["A"]).tolist(), has_to_move(["B"], "full", ["A"]).tolist()
+    ([True, False, False], [True])
+    """
+    where = np.asarray(start_compartment, dtype=object)
+    if strategy != "horizontal":
+        return np.ones(where.size, bool)
+    return np.isin(where, list(fire_compartments))
 
 
 def _rset(people: Any, alarm: float) -> float:
@@ -156,8 +168,6 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
     for r in reps:
         keys.update(dict.fromkeys(r.kpis))
     out: dict[str, Any] = {k: mean_ci([r.kpis.get(k, math.nan) for r in reps]) for k in keys}
-    fire = set(scenario.strategy.fire_compartments)
-    horizontal = scenario.strategy.mode == "horizontal"
     slow: list[dict[str, Any]] = []
     unsafe: list[dict[str, Any]] = []
     for r in reps:
@@ -172,9 +182,8 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
             slow.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
                          "space": row["start_space"], "time_s": float(row["time"]),
                          "how": row["reached_how"]})
-        left = a[~safe]
-        if horizontal:
-            left = left[left["start_compartment"].isin(fire)]
+        left = a[~safe & has_to_move(a["start_compartment"], scenario.strategy.mode,
+                                     scenario.strategy.fire_compartments)]
         for _, row in left.iterrows():
             unsafe.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
                            "space": row["start_space"], "why": why_not_safe(row)})
