@@ -282,7 +282,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         # lintel-band cells with floor seen beneath are beams, lamps or lintels.
         solid = wall | (lintel & ~ndimage.binary_dilation(floor, iterations=1))
         walls = close(solid, opt.wall_closing / cell)
-        openings = [o for o in openings if _separates(grid, walls, o)]
+        walkable = ndimage.binary_dilation(floor, iterations=1)
+        openings = [o for o in openings if _separates(grid, walls, o, walkable)]
         barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
         seg = segment_rooms(interior, barrier, floor | ceil, cell, opt)
     seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
@@ -414,12 +415,17 @@ def _across(grid: Grid, labels: np.ndarray, k: int, o: Opening) -> bool:
     return abs(float(vecs[:, 1] @ np.asarray(o.direction))) < 0.5
 
 
-def _separates(grid: Grid, walls: np.ndarray, o: Opening, reach: float = 1.5) -> bool:
+def _separates(grid: Grid, walls: np.ndarray, o: Opening, walkable: np.ndarray, reach: float = 1.5) -> bool:
     """Whether closing the opening cuts its two sides apart locally.
 
     A door closes a gap in a wall, so with it shut the two sides can only
     meet far away; a lintel-like beam over open floor (with a lamp or a
     person under it mimicking jambs) leaves free floor all round its ends.
+    The sides may only meet over ``walkable`` cells (floor seen, a cell's
+    margin for sparse returns): behind a door into a space seen only through
+    it (an open lift car in its dark shaft, a room glimpsed from the
+    corridor) the walls are unseen, and a way round through cells nobody saw
+    is no evidence that the opening is not a door.
     """
     c = np.asarray(o.centre)
     half = o.width / 2 + reach
@@ -431,7 +437,7 @@ def _separates(grid: Grid, walls: np.ndarray, o: Opening, reach: float = 1.5) ->
     if min(sub.shape) < 3:
         return True
     shut = walls[win] | rasterize_openings(sub, [o], max_width=np.inf)
-    lab, _ = ndimage.label(~shut)
+    lab, _ = ndimage.label(~shut & walkable[win])
     nrm = np.asarray(o.normal)
     sides = [int(sub.lookup(lab, (c + nrm * sgn * (o.depth / 2 + 0.25))[None, :])[0]) for sgn in (1.0, -1.0)]
     return sides[0] == 0 or sides[1] == 0 or sides[0] != sides[1]
