@@ -58,6 +58,10 @@ SHAFT_SIDE = (1.1, 4.5)
 #: Smallest area / minimum-rectangle area of a shaft's outline (a closed shaft
 #: is seen from outside only, so its outline is ragged where a wall was seen on one face).
 SHAFT_RECTANGULARITY = 0.7
+#: Width (m) under which a strip of a shaft's outline is a tail, not shaft: a
+#: shaft is at least SHAFT_SIDE[0] wide, and a tail is at most a wall's thickness
+#: (15-30 cm) that the outline ran along an unseen wall.
+SHAFT_TAIL = 0.3
 #: Car floor per person (m^2): the bed lift of HTM 08-02 (1.8 x 2.7 m) is rated for 21.
 CAR_AREA_PER_PERSON = 1.8 * 2.7 / 21
 
@@ -272,7 +276,18 @@ def _stairs(storeys: list[StoreySpaces], cores: list[_Core], notes: list[str]
 
 
 def _rect_like(p: Polygon) -> tuple[float, float] | None:
-    """Sides (short, long) of a polygon that is nearly its minimum rectangle, of lift-shaft size."""
+    """Sides (short, long) of a polygon that is nearly its minimum rectangle, of lift-shaft size.
+
+    Tails narrower than :data:`SHAFT_TAIL` are cut off first: a shut shaft is
+    seen from outside only, and its outline can run on in a sliver along an
+    unseen outer wall (the sample hospital's top-storey east shaft had a
+    0.1 x 2 m one, which put its rectangularity at 0.63).
+    """
+    body = p.buffer(-SHAFT_TAIL / 2, join_style="mitre").buffer(SHAFT_TAIL / 2, join_style="mitre")
+    parts = [g for g in getattr(body, "geoms", [body]) if isinstance(g, Polygon) and not g.is_empty]
+    if not parts:
+        return None
+    p = max(parts, key=lambda g: g.area)
     if not SHAFT_AREA[0] <= p.area <= SHAFT_AREA[1]:
         return None
     rect = p.minimum_rotated_rectangle
