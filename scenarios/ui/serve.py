@@ -32,6 +32,9 @@ def warm() -> None:
     go.Figure(labelled_plan(facility.sample(), first))  # fills plotly's validator caches once
     level_plan(SAMPLE, first)  # the landing page's plan and download, cached for every session
     facility_text(SAMPLE)
+    from scenarios.ui.jobs import prepare_spare
+
+    prepare_spare()  # the first run's worker, its models already imported
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,15 @@ ending this process (SIGTERM): the store finalises a run folder atomically,
 so a cancelled run leaves no half-written results.  If the app itself goes
 away, the worker notices that its parent changed and stops too.
 
-Usage: ``python -m scenarios.ui.worker SCENARIO.yaml RUN_DIR STATUS.json``
+Importing the models and compiling the drill's kernels (Numba) take ten
+seconds and more on a busy machine, all of it before the first figure can be
+shown; so the app keeps one *spare* worker started ahead (``--spare``) that
+has done both, by running one simulated second of the shipped night drill,
+and waits for its job on standard input (:func:`scenarios.ui.jobs.start`).
+
+Usage: ``python -m scenarios.ui.worker SCENARIO.yaml RUN_DIR STATUS.json``, or
+``python -m scenarios.ui.worker --spare`` then one JSON line
+``[SCENARIO.yaml, RUN_DIR, STATUS.json, LOG]`` on standard input.
 """
 
 from __future__ import annotations
@@ -30,10 +38,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scenarios.progress import Tick
 
-__all__ = ["main", "write_status"]
+__all__ = ["SPARE", "main", "write_status"]
 
 #: Seconds between checks that the app which started this worker is still there.
 PARENT_CHECK_S = 1.0
+#: Command-line flag of a worker started ahead of its job.
+SPARE = "--spare"
+#: The shipped drill a spare runs for one simulated second to compile the drill's kernels.
+WARM_DRILL = "sample_hospital_night_evacuation.yaml"
 
 
 def write_status(path: Path, **status: object) -> None:
@@ -55,11 +67,57 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through the store's cleanup
 
 
+def _warm_up() -> str:
+    """Import the models and compile the drill's kernels by running a one-second drill in memory.
+
+    Returns:
+        "" or, if the warm-up drill failed, a line for the run's log (the run itself goes on:
+        only its start is slower).
+    """
+    from importlib.resources import files
+
+    import scenarios
+    import scenarios.operations  # imported ahead, like the evacuation models
+
+    try:
+        drill = scenarios.load(files("scenarios.library") / WARM_DRILL)
+        scenarios.run(drill.model_copy(update={"max_time": 1.0, "replications": 1}))
+    except Exception as exc:  # the warm-up's boundary
+        return f"worker: the warm-up drill failed ({exc}); this run compiled its kernels itself"
+    return ""
+
+
+def _wait_for_job() -> list[str] | None:
+    """As a spare: warm up, then read the job line (``None``: the app closed the pipe)."""
+    note = _warm_up()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return None
+    job = json.loads(line)
+    if not (isinstance(job, list) and len(job) == 4 and all(isinstance(a, str) for a in job)):
+        raise SystemExit(f"worker: expected [scenario, run folder, status file, log], got {line[:200]!r}")
+    log = os.open(job[3], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)  # from now on this run's output goes to its own log, as for a worker started for it
+    os.dup2(log, 2)
+    os.close(log)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    return job[:3]
+
+
 def main(argv: list[str]) -> int:
-    """Run ``argv[0]`` (a scenario file) into ``argv[1]``, reporting to ``argv[2]``; returns the exit code."""
-    scenario_file, run_dir, status_file = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    """Run ``argv[0]`` (a scenario file) into ``argv[1]``, reporting to ``argv[2]``; returns the exit code.
+
+    With ``argv == ["--spare"]`` the job is read from standard input once the models are imported.
+    """
     signal.signal(signal.SIGTERM, _stop)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    if argv == [SPARE]:
+        job = _wait_for_job()
+        if job is None:
+            return 0
+        argv = job
+    scenario_file, run_dir, status_file = Path(argv[0]), Path(argv[1]), Path(argv[2])
     write_status(status_file, state="starting", done=0, total=0)
     import scenarios
     from scenarios.ui.messages import readable_error

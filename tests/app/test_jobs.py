@@ -9,9 +9,10 @@ from pathlib import Path
 import scenarios
 from scenarios.evacuation import EvacuationScenario
 from scenarios.operations import OperationsScenario
-from scenarios.ui.jobs import Job, Status, cached_run, cancel, run_folder, start, status
+from scenarios.ui.jobs import Job, Status, cached_run, cancel, prepare_spare, run_folder, start, status
 from scenarios.ui.run_panel import live_figures
 from scenarios.ui.whatif import horizon
+from scenarios.ui.worker import SPARE
 
 
 def _wait(job: Job, until: tuple[str, ...]) -> None:
@@ -51,7 +52,9 @@ def test_a_failing_run_reports_one_readable_line(tmp_path: Path) -> None:
 def test_a_running_drill_reports_simulated_time_and_people_safe_before_it_ends(tmp_path: Path) -> None:
     night = scenarios.load(str(files("scenarios.library") / "sample_hospital_night_evacuation.yaml"))
     assert isinstance(night, EvacuationScenario)
+    prepare_spare()
     job = start(tmp_path, night, "night drill")
+    assert job.proc is not None and SPARE in list(job.proc.args)  # type: ignore[arg-type]  # the spare runs it
     seen: list[Status] = []
     deadline = time.monotonic() + 120
     while len(seen) < 2 and time.monotonic() < deadline:
@@ -70,3 +73,4 @@ def test_a_running_drill_reports_simulated_time_and_people_safe_before_it_ends(t
     assert figures["people safe"] == f"{later.safe:,} of {later.people:,}"
     assert figures["simulated time"].endswith("of 120 min")
     assert status(job).state == "cancelled" and not run_folder(tmp_path, night).exists()
+    assert (job.status_file.parent / "worker.log").exists()  # the spare wrote to this run's log
