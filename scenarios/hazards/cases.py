@@ -32,23 +32,25 @@ def single_room(width: float = 5.0, depth: float = 4.0, height: float = 2.4,
                     spaces=(_space("R", (0, 0, width, depth), height=height, ach=ach),), exits=exits)
 
 
-def fm_nbs() -> Facility:
+def fm_nbs(*, doors: bool = True) -> Facility:
     """FM/NBS test 19 (CFAST validation input FM19.in): burn room, 18.9 m corridor, two rooms.
 
     Spaces ``C1`` (burn room, 3.64 x 3.64 x 2.45 m), ``C2`` (corridor 2.43 x 18.89 x 2.43 m),
     ``C3`` (3.64 x 3.65 x 2.45 m), ``C4`` (3.52 x 3.52 x 2.43 m).  Doors: C1-C2 0.92 m,
     C2-C3 0.88 m, C2-C4 0.88 m (CFAST vents 1, 4, 5; the window and small leaks of FM19
-    are written only into CFAST's input, see the benchmark).
+    are written only into CFAST's input, see the benchmark).  With ``doors=False`` the rooms
+    are left unconnected, for a caller that gives the doorways as vents with their measured
+    tops (2.05 and 2.02 m; a facility's doors all have the standard 2.1 m soffit).
     """
     c3 = _space("C3", (0, 0, 3.64, 3.65), height=2.45)
     c2 = _space("C2", (3.64, 0, 6.07, 18.89), kind=SpaceKind.CORRIDOR, height=2.43)
     c1 = _space("C1", (6.07, 0, 9.71, 3.64), height=2.45)
     c4 = _space("C4", (3.035, 18.89, 6.555, 22.41), height=2.43)
-    doors = (Door(id="V1", spaces=("C1", "C2"), at=(6.07, 1.855), width=0.92),
+    drawn = (Door(id="V1", spaces=("C1", "C2"), at=(6.07, 1.855), width=0.92),
              Door(id="V4", spaces=("C2", "C3"), at=(3.64, 1.835), width=0.88),
-             Door(id="V5", spaces=("C2", "C4"), at=(4.85, 18.89), width=0.88))
+             Door(id="V5", spaces=("C2", "C4"), at=(4.85, 18.89), width=0.88)) if doors else ()
     return Facility(name="fm_nbs_19", levels=(Level(id="L0", ceiling_height=2.45),),
-                    spaces=(c1, c2, c3, c4), doors=doors)
+                    spaces=(c1, c2, c3, c4), doors=drawn)
 
 
 def patient_room() -> Facility:

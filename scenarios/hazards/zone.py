@@ -21,14 +21,17 @@ One step (:func:`step`) of ``dt`` seconds:
 4. open doors, exits and vents carry slab-integrated flows driven by the hydrostatic pressure
    difference of the two sides' layers, offset so that they add up to that net flow: hot gas
    leaves high, cool air enters low, and for one hot layer against cold air the sum is Emmons'
-   door spill ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``;
+   door spill ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``; each flow joins the receiving
+   layer it matches in temperature (:func:`upper_share`), and a door flow that crosses the
+   receiving space's interface mixes with the layer it crosses (spill-plume door-jet
+   entrainment, :mod:`scenarios.hazards.door_jet`);
 5. all transfers are applied at once, scaled so that no layer gives more than
    :data:`MAX_SHARE` of its mass in one step; mass, enthalpy and species move together, so
    they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
    the boundary).
 
 This is a "two-zone-lite" network, not CFAST: no radiation between layers, no heating of the
-lower layer by the walls, no door-jet entrainment.
+lower layer by the walls.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, slab_flows
 
@@ -56,7 +60,9 @@ __all__ = [
     "layer_height",
     "layer_temperature",
     "new_state",
+    "oxygen_available",
     "step",
+    "upper_share",
 ]
 
 #: Tracked species, in the order of :attr:`ZoneState.y`.
@@ -76,6 +82,9 @@ O2_HEAT = 13.1e6
 AMBIENT_Y = np.array([0.0, 0.0, 6.1e-4, 0.0, 0.2314])
 #: Combustion stops below 15 % O2 by volume (CFAST lower oxygen limit), as a mass fraction.
 O2_LIMIT_Y = 0.15 * 32.0 / 28.96
+#: O2 mass fraction above the limit over which the entrained oxygen becomes fully available
+#: (CFAST's smooth cut-off rises over about 0.01). [assumption]
+O2_RAMP = 0.01
 #: Ventilation limit, kW per m^(5/2) of A_o sqrt(H_o) (reference: 1500 A_o sqrt(H_o)).
 VENT_LIMIT = 1500.0
 #: Smallest volume share of a layer, kept so temperatures stay defined.
@@ -102,6 +111,9 @@ EMISSIVITY = 0.9
 SIGMA = 5.670e-8
 #: Height of a ceiling extract grille, m (HVAC extract draws the upper layer once it reaches it).
 GRILLE = 0.3
+#: Margin beyond a receiving layer's temperature past which an inflow joins that layer whole, K
+#: (CFAST's deltatemp_min in its current source: 1 K).
+DEPOSIT_DT = 1.0
 
 
 _Move = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
@@ -211,6 +223,23 @@ class PressureSolver:
         return np.asarray(g * (p[self.net.a] - pb))
 
 
+def oxygen_available(y_o2: float) -> float:
+    """kg of O2 a fire can burn per kg of gas it entrains whose O2 mass fraction is ``y_o2``.
+
+    All the oxygen the plume brings is available while the gas holds clearly more than the
+    lower oxygen limit, none below it, with a short linear ramp (:data:`O2_RAMP`) between:
+    the limit decides *whether* the entrained gas supports combustion, not how much of its
+    oxygen is usable.  (Counting only the oxygen above the limit cut a closed ward's 1 MW
+    fire to 0.8 MW as soon as its layer came down near the burning item, while CFAST, which
+    gates the whole entrained oxygen in the same way, kept it burning until the ward's air
+    was spent.)
+
+    >>> oxygen_available(0.2314) == 0.2314, oxygen_available(0.15)
+    (True, 0.0)
+    """
+    return y_o2 * min(max((y_o2 - O2_LIMIT_Y) / O2_RAMP, 0.0), 1.0)
+
+
 def _entrainment(qc_kw: float, z: float) -> float:
     """Heskestad plume mass flow at height ``z`` above the fire, kg/s (NFPA 92 Eqs. 5.5.1.1)."""
     if z <= 0 or qc_kw <= 0:
@@ -274,10 +303,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         reach = zp if zp > 0 else net.height[f] - fire.base
         qc = (1 - fire.radiative_fraction) * fire.hrr
         m_e = min(_entrainment(qc / 1e3, reach), MAX_SHARE * s.m[layer, f] / dt)
-        o2_cap = O2_HEAT * m_e * max(frac[O2, layer, f] - O2_LIMIT_Y, 0.0)
+        o2_cap = O2_HEAT * m_e * oxygen_available(frac[O2, layer, f])
         if layer == LOWER:
             # unburnt fuel also burns in the upper layer while it holds oxygen (as in CFAST)
-            o2_cap += O2_HEAT * MAX_SHARE * s.m[UPPER, f] * max(frac[O2, UPPER, f] - O2_LIMIT_Y, 0.0) / dt
+            o2_cap += O2_HEAT * MAX_SHARE * s.m[UPPER, f] * oxygen_available(frac[O2, UPPER, f]) / dt
         openings = (net.a == f) | (net.b == f)
         big = openings & (open_ | (net.kind == OpeningKind.VENT))
         h_o = net.soffit[big] - net.sill[big]
@@ -343,8 +372,7 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     from_top = np.where(up, np.clip(depth / SKIM, 0.0, 1.0), 1.0 - np.clip(z[src] / SKIM, 0.0, 1.0))
     fu = np.where(shaft, from_top, fu)
     fu = np.where(src == out, 0.0, fu)
-    hot_to_upper = temp[UPPER, src] > temp[LOWER, dst] + 0.5
-    move(src, np.full(src.size, UPPER), dst, np.where(hot_to_upper, UPPER, LOWER), q * fu * rho[UPPER, src])
+    _deposit(move, src, np.full(src.size, UPPER), dst, q * fu * rho[UPPER, src], temp=temp)
     move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
     _shafts(move, net, temp, rho)
     route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
@@ -379,8 +407,7 @@ def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> Non
     k, lo, hi, light, heavy = k[live], lo[live], hi[live], light[live], heavy[live]
     diameter = np.sqrt(4 * net.leak_area[k] / np.pi)
     vol = COOPER * np.sqrt(GRAVITY * (heavy - light) * diameter ** 5 / (0.5 * (heavy + light)))
-    rises_to = np.where(temp[UPPER, lo] > temp[LOWER, hi] + 0.5, UPPER, LOWER)
-    move(lo, np.full(k.size, UPPER), hi, rises_to, vol * light)
+    _deposit(move, lo, np.full(k.size, UPPER), hi, vol * light, temp=temp)
     move(hi, np.full(k.size, LOWER), lo, np.full(k.size, LOWER), vol * heavy)
 
 
@@ -419,9 +446,38 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     sn = np.where(fwd, na, nb)
     sl = np.where(fwd, la, lb)
     dn = np.where(fwd, nb, na)
-    hot = temp[sl, sn] > temp[LOWER, dn] + 0.5
     mass = np.abs(v) * rho[sl, sn]
-    move(sn.ravel(), sl.ravel(), dn.ravel(), np.where(hot, UPPER, LOWER).ravel(), mass.ravel())
+    _deposit(move, sn.ravel(), sl.ravel(), dn.ravel(), mass.ravel(), temp=temp)
+    slabs = PorehInputs(y=y, src=sn, dst=dn, src_layer=sl, mass=mass, sill=net.sill[ex],
+                        soffit=net.soffit[ex], width=net.width[ex])
+    node, from_layer, to_layer, rate = spill_entrainment(slabs, z=z, temp=temp, outside=net.n)
+    if node.size:
+        move(node, from_layer, node, to_layer, rate)
+
+
+def upper_share(t_in: np.ndarray, t_upper: np.ndarray, t_lower: np.ndarray) -> np.ndarray:
+    """Share of an inflow at ``t_in`` (K) that joins the receiving space's upper layer.
+
+    Gas joins the layer it matches in buoyancy: all of it the upper layer when at least
+    :data:`DEPOSIT_DT` hotter than that layer, all of it the lower layer when at least as much
+    colder than the lower one, and in between a smooth share by where its temperature lies
+    between the two (as CFAST deposits a vent's slab flows).  Putting every inflow warmer than
+    the lower layer on top instead let a fire room's vitiated, lukewarm return flow from a
+    smoke-filled corridor pile into its upper layer, pull the interface below the plume's
+    reach and starve the fire long before the ward ran short of oxygen.
+    """
+    hi = t_upper + DEPOSIT_DT
+    lo = np.minimum(t_lower, t_upper) - DEPOSIT_DT
+    x = np.clip((t_in - lo) / (hi - lo), 0.0, 1.0)
+    return np.asarray(x * x * (3.0 - 2.0 * x))
+
+
+def _deposit(move: _Move, sn: np.ndarray, sl: np.ndarray, dn: np.ndarray, mass: np.ndarray, *,
+             temp: np.ndarray) -> None:
+    """Move ``mass`` from layer ``sl`` of ``sn`` into ``dn``, split by :func:`upper_share`."""
+    f = upper_share(temp[sl, sn], temp[UPPER, dn], temp[LOWER, dn])
+    move(sn, sl, dn, np.full(sn.size, UPPER), mass * f)
+    move(sn, sl, dn, np.full(sn.size, LOWER), mass * (1.0 - f))
 
 
 def _apply(s: ZoneState, n: int, route: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], *,
