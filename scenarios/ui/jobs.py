@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from scenarios.store import StoredRun
 
 __all__ = ["JOB_DIR", "Job", "Status", "cached_run", "cancel", "opened", "prepare_spare", "run_folder",
-           "start", "status"]
+           "start", "status", "stop_spare"]
 
 #: Folder under the results store for the workers' scenario files, status files and logs.
 JOB_DIR = "_app_jobs"
@@ -45,6 +45,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 #: The worker started ahead for the next run, shared by every session of this app process.
 _spare: list[subprocess.Popen[bytes]] = []
 _spare_lock = threading.Lock()
+#: Set once the app asks for spares (the server does; tests that drive pages do not pay for them).
+_keep_spare = threading.Event()
 
 State = Literal["starting", "running", "done", "failed", "cancelled"]
 
@@ -132,14 +134,25 @@ def _worker(*args: str) -> list[str]:
 
 
 def prepare_spare() -> None:
-    """Start a worker ahead of the next run, unless one is already waiting."""
+    """Start a worker ahead of the next run, unless one is already waiting; keep one from now on."""
     from scenarios.ui.worker import SPARE
 
+    _keep_spare.set()
     with _spare_lock:
         if _spare and _spare[0].poll() is None:
             return
         _spare[:] = [subprocess.Popen(_worker(SPARE), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, cwd=_ROOT)]
+
+
+def stop_spare() -> None:
+    """End the waiting worker, if any, and start no more ahead of runs."""
+    _keep_spare.clear()
+    with _spare_lock:
+        for proc in _spare:
+            proc.kill()
+            proc.wait()
+        _spare.clear()
 
 
 def _hand_to_spare(job: list[str]) -> subprocess.Popen[bytes] | None:
@@ -174,7 +187,8 @@ def start(root: Path, scenario: ScenarioBase, label: str) -> Job:
         with (work / "worker.log").open("wb") as log:
             proc = subprocess.Popen(_worker(*args), stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=_ROOT)
-    prepare_spare()  # for the next run
+    if _keep_spare.is_set():
+        prepare_spare()  # for the next run
     return Job(label=label, run_dir=folder, status_file=status_file, proc=proc)
 
 

@@ -80,7 +80,7 @@ def _warm_up() -> str:
     import scenarios.operations  # imported ahead, like the evacuation models
 
     try:
-        drill = scenarios.load(files("scenarios.library") / WARM_DRILL)
+        drill = scenarios.load(str(files("scenarios.library") / WARM_DRILL))
         scenarios.run(drill.model_copy(update={"max_time": 1.0, "replications": 1}))
     except Exception as exc:  # the warm-up's boundary
         return f"worker: the warm-up drill failed ({exc}); this run compiled its kernels itself"

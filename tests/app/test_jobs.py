@@ -9,7 +9,17 @@ from pathlib import Path
 import scenarios
 from scenarios.evacuation import EvacuationScenario
 from scenarios.operations import OperationsScenario
-from scenarios.ui.jobs import Job, Status, cached_run, cancel, prepare_spare, run_folder, start, status
+from scenarios.ui.jobs import (
+    Job,
+    Status,
+    cached_run,
+    cancel,
+    prepare_spare,
+    run_folder,
+    start,
+    status,
+    stop_spare,
+)
 from scenarios.ui.run_panel import live_figures
 from scenarios.ui.whatif import horizon
 from scenarios.ui.worker import SPARE
@@ -54,6 +64,7 @@ def test_a_running_drill_reports_simulated_time_and_people_safe_before_it_ends(t
     assert isinstance(night, EvacuationScenario)
     prepare_spare()
     job = start(tmp_path, night, "night drill")
+    stop_spare()  # the next one, started for a next run, is not needed here
     assert job.proc is not None and SPARE in list(job.proc.args)  # type: ignore[arg-type]  # the spare runs it
     seen: list[Status] = []
     deadline = time.monotonic() + 120
