@@ -70,8 +70,13 @@ class Outcome:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the tables (what the store has to buffer)."""
-        return sum(t.nbytes for t in self.tables.values())
+        """Bytes held by the tables (what the store has to buffer).
+
+        The buffers' whole size, an upper bound for a sliced table; exact
+        ``Table.nbytes`` walks every column and cost about 0.3 ms a
+        replication, more than 1 % of a short one.
+        """
+        return sum(t.get_total_buffer_size() for t in self.tables.values())
 
     def replication(self) -> Replication:
         """The model-level view, as a kind's ``summarize`` expects."""

@@ -14,12 +14,15 @@ A kill loses at most the unflushed buffer.  On resume a part without
 replication is never run or stored twice.  :meth:`RunWriter.finalise` merges
 the parts into one ``TABLE.parquet`` per table in replication order (so the
 files do not depend on completion order, worker count or backend), writes
-``kpis.json`` and, last, ``manifest.json``.  Memory stays bounded by the
+``kpis.json`` and, last, ``manifest.json``.  A part holds its replications
+in index order, so a run that fits in one part (most short runs) has its
+part files renamed into place rather than read and written again.  Memory stays bounded by the
 flush budget plus the replications in flight, whatever the replication count.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections import OrderedDict
@@ -36,7 +39,7 @@ from scenarios.base import Replication
 from scenarios.errors import CorruptResultsError, ResultsStoreError
 from scenarios.replicate import Outcome, Status
 from scenarios.store._fsync import fsync_dir
-from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, read_json
+from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, dumps, dumps_rows, read_json
 from scenarios.store.reader import StoredRun
 
 __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform"]
@@ -232,6 +235,7 @@ class RunWriter:
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
+        self._buffer.sort(key=lambda o: o.index)  # a run of one part needs no merge (finalise)
         parts = self.folder / PARTS
         number = max((int(p.name) for p in parts.iterdir() if p.name.isdigit()), default=-1) + 1
         part = parts / f"{number:06d}"
@@ -248,10 +252,11 @@ class RunWriter:
                 offset += t.num_rows
             # One write per table and part: per-replication writes cost more than small replications.
             with atomic_path(part / f"{name}.parquet", what="run folder part") as tmp:
-                pq.write_table(pa.concat_tables([conform(t, schema) for t in pieces]), tmp)
+                pq.write_table(pa.concat_tables([conform(t, schema) for t in pieces]), tmp,
+                               row_group_size=MERGED_ROW_GROUP)
         recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
                  "seconds": o.seconds, "error": o.error, "spans": spans[o.index]} for o in self._buffer]
-        write_atomic(part / PART_MARKER, dumps({"replications": recs}))
+        write_atomic(part / PART_MARKER, dumps({"replications": recs}, compact=True))
         fsync_dir(parts)
         for o, rec in zip(self._buffer, recs, strict=True):
             self.records[o.index] = {**rec, "part": part.name}
@@ -281,10 +286,9 @@ class RunWriter:
         summary = summarize(reps) if reps else {}
         tables = self._merge_tables()
         ordered = [self.records[i] for i in range(n)]
-        write_atomic(self.folder / KPIS, dumps({
-            "summary": summary,
-            "replications": [{"index": r["index"], **r["kpis"]} for r in ordered
-                             if r["status"] == Status.DONE]}))
+        write_atomic(self.folder / KPIS, dumps_rows(
+            {"summary": summary}, "replications",
+            [{"index": r["index"], **r["kpis"]} for r in ordered if r["status"] == Status.DONE]))
         manifest = {
             "format": RUN_FORMAT, **self.header, "started": read_json(self.folder / PENDING).get("started"),
             "finished": _now(), "replications": n,
@@ -295,7 +299,9 @@ class RunWriter:
                                     "seconds": r["seconds"], **({"error": r["error"]} if r["error"] else {})}
                                    for r in ordered]}
         manifest.pop("keys", None)
-        write_atomic(self.folder / MANIFEST, dumps(manifest))
+        status = manifest.pop("replication_status")
+        write_atomic(self.folder / MANIFEST, dumps_rows(manifest, "replication_status", status))
+        manifest["replication_status"] = status
         shutil.rmtree(self.folder / PARTS)
         (self.folder / PENDING).unlink()
         fsync_dir(self.folder)
@@ -308,6 +314,10 @@ class RunWriter:
         names = sorted({name for _, r in done for name in r["spans"]})
         for name in names:
             used = sorted({r["part"] for _, r in done if name in r["spans"]})
+            if len(used) == 1 and _in_order([r["spans"][name] for _, r in done if name in r["spans"]],
+                                            parts / used[0] / f"{name}.parquet"):
+                os.replace(parts / used[0] / f"{name}.parquet", self.folder / f"{name}.parquet")
+                continue
             schema = _unified([_read_schema(parts / p / f"{name}.parquet") for p in used])
             with atomic_path(self.folder / f"{name}.parquet", what="run folder table") as tmp, \
                     pq.ParquetWriter(tmp, schema) as w:
@@ -324,6 +334,19 @@ class RunWriter:
                 if batch:
                     w.write_table(pa.concat_tables(batch), row_group_size=max(1, rows))
         return names
+
+
+def _in_order(spans: list[Sequence[int]], path: Path) -> bool:
+    """Whether ``spans`` (offset, rows) tile the part file at ``path`` in order (it is the merged table)."""
+    offset = 0
+    for start, rows in spans:
+        if start != offset:
+            return False
+        offset += rows
+    try:
+        return bool(pq.ParquetFile(path).metadata.num_rows == offset)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
 
 
 def _read_schema(path: Path) -> pa.Schema:
