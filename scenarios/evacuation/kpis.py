@@ -227,15 +227,15 @@ def report(kpis: dict[str, Any]) -> str:
     """
     reps = kpis.get("total", {}).get("n", 0) if isinstance(kpis.get("total"), dict) else 0
 
-    def fmt(k: str) -> str:
+    def fmt(k: str, unsafe: str = "not everyone safe") -> str:
         v = kpis.get(k)
         v = v if isinstance(v, dict) else {}
         m, hw, n = v.get("mean"), v.get("half_width"), v.get("n", 0) if _finite(v.get("n")) else 0
         if not _finite(m):
-            return "not everyone safe" + (f" in any of {reps} replications" if reps > 1 else "")
+            return unsafe + (f" in any of {reps} replications" if reps > 1 else "")
         text = f"{m:8.1f} s" + (f" +- {hw:.1f}" if _finite(hw) else "")
         if reps > n:
-            text += f"  (not everyone safe in {reps - n} of {reps} replications; mean of the other {n})"
+            text += f"  ({unsafe} in {reps - n} of {reps} replications; mean of the other {n})"
         return text
 
     lines = ["Evacuation results (mean over replications, 95 % CI)",
@@ -249,7 +249,7 @@ def report(kpis: dict[str, Any]) -> str:
     comp = sorted(k for k in kpis if k.startswith("rset_compartment."))
     if comp:
         lines.append("RSET per compartment (until it is clear):")
-        lines += [f"  {k.split('.', 1)[1]:<21} {fmt(k)}" for k in comp]
+        lines += [f"  {k.split('.', 1)[1]:<21} {fmt(k, 'not clear at the end')}" for k in comp]
     lev = sorted(k for k in kpis if k.startswith("rset_level."))
     if lev:
         lines.append("RSET per level:")

@@ -144,7 +144,7 @@ def test_report_of_one_replication_has_no_nan_and_says_why_patients_were_not_saf
         assert re.search(r"chair .* stranded: no way out", text)
         assert re.search(r"walker .* 100 s \(refuge\)", text)
         assert re.search(r"RSET \(all\) +not everyone safe$", text, re.M)
-        assert re.search(r"^  A +not everyone safe$", text, re.M)
+        assert re.search(r"^  A +not clear at the end$", text, re.M)
 
 
 def test_report_says_in_how_many_replications_not_everyone_was_safe() -> None:
@@ -152,8 +152,9 @@ def test_report_says_in_how_many_replications_not_everyone_was_safe() -> None:
     summary = summarize(sc, [_replication(0, left_behind=True), _replication(1, left_behind=False)])
     text = _text(_stored(summary))
     assert "nan" not in text.lower(), text
-    assert re.search(r"^  A +412\.0 s  \(not everyone safe in 1 of 2 replications; mean of the other 1\)$",
+    assert re.search(r"^  A +412\.0 s  \(not clear at the end in 1 of 2 replications; mean of the other 1\)$",
                      text, re.M), text
+    assert re.search(r"RSET \(all\) +412\.0 s  \(not everyone safe in 1 of 2", text), text
     assert "Patients not safe at the end (2 over all replications)" in text
     only_safe = _text(summarize(sc, [_replication(1, left_behind=False)]))
     assert re.search(r"RSET \(all\) +412\.0 s$", only_safe, re.M) and "not safe" not in only_safe
