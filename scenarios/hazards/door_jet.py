@@ -67,15 +67,17 @@ class PorehInputs:
 
     Attributes:
         y: float [k, s] slab heights above the floor, m.
-        src, dst: int [k, s] node each slab's flow leaves and enters (``dst`` may be the outside).
+        a, b: int [k] the two nodes of each opening (``b`` may be the outside).
+        forward: bool [k, s] the slab flows from ``a`` to ``b``.
         src_layer: int [k, s] layer the slab's flow leaves.
         mass: float [k, s] slab mass flow, kg/s (>= 0).
         sill, soffit, width: float [k] the openings' bottom, top and width, m.
     """
 
     y: np.ndarray
-    src: np.ndarray
-    dst: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    forward: np.ndarray
     src_layer: np.ndarray
     mass: np.ndarray
     sill: np.ndarray
@@ -90,6 +92,7 @@ def spill_entrainment(flows: PorehInputs, *, z: np.ndarray, temp: np.ndarray,
     Hot slabs leaving an upper layer below the receiving interface entrain the receiving lower
     layer into its upper layer; cool slabs leaving a lower layer above the receiving interface
     drag a quarter as much of the receiving upper layer down.  Nothing mixes in the outside.
+    Per opening and direction the qualifying slabs' flows are summed.
 
     Args:
         flows: The step's slab flows.
@@ -98,41 +101,34 @@ def spill_entrainment(flows: PorehInputs, *, z: np.ndarray, temp: np.ndarray,
         outside: Node index of the outside.
     """
     f = flows
-    src_z, dst_z = z[f.src], z[f.dst]
-    into = f.dst != outside
-    hot = (f.src_layer == UPPER) & (f.y < dst_z) & into
-    hot &= temp[UPPER, f.src] > temp[LOWER, f.dst]
-    cold = (f.src_layer == LOWER) & (f.y >= dst_z) & into
-    cold &= temp[LOWER, f.src] < temp[UPPER, f.dst]
     nodes: list[np.ndarray] = []
     lay_from: list[np.ndarray] = []
     rates: list[np.ndarray] = []
-    for mask, kind in ((hot, UPPER), (cold, LOWER)):
-        rows = np.flatnonzero(mask.any(axis=1))
-        if not rows.size:
-            continue
-        # each opening carries flow one way per region: take the slab with the largest flow
-        # as the plume's side, and sum every qualifying slab going that way
-        m = np.where(mask[rows], f.mass[rows], 0.0)
-        lead = np.argmax(m, axis=1)
-        src = f.src[rows, lead]
-        dst = f.dst[rows, lead]
-        same = mask[rows] & (f.dst[rows] == dst[:, None])
-        total = np.where(same, f.mass[rows], 0.0).sum(axis=1)
-        sill, top, width = f.sill[rows], f.soffit[rows], f.width[rows]
-        if kind == UPPER:
-            travel = dst_z[rows, lead] - np.maximum(sill, src_z[rows, lead])
-            rate = poreh_entrainment(temp[UPPER, src], temp[LOWER, dst], total, width, travel)
-            moved_from = LOWER
-        else:
-            travel = np.minimum(top, src_z[rows, lead]) - np.maximum(dst_z[rows, lead], sill)
-            rate = COLD_INFLOW_SHARE * poreh_entrainment(temp[UPPER, dst], temp[LOWER, src], total, width,
-                                                         travel)
-            moved_from = UPPER
-        keep = rate > 0
-        nodes.append(dst[keep])
-        lay_from.append(np.full(int(keep.sum()), moved_from))
-        rates.append(rate[keep])
+    for src, dst, way in ((f.a, f.b, f.forward), (f.b, f.a, ~f.forward)):
+        zs, zd = z[src], z[dst]
+        into = dst != outside
+        below = f.y < zd[:, None]  # the slab enters below the receiving interface
+        hot = way & (f.src_layer == UPPER) & below
+        hot &= (into & (temp[UPPER, src] > temp[LOWER, dst]))[:, None]
+        cold = way & (f.src_layer == LOWER) & ~below
+        cold &= (into & (temp[LOWER, src] < temp[UPPER, dst]))[:, None]
+        for mask, kind in ((hot, UPPER), (cold, LOWER)):
+            total = np.where(mask, f.mass, 0.0).sum(axis=1)
+            rows = np.flatnonzero(total > 0)
+            if not rows.size:
+                continue
+            s_, d_, width = src[rows], dst[rows], f.width[rows]
+            if kind == UPPER:
+                travel = zd[rows] - np.maximum(f.sill[rows], zs[rows])
+                rate = poreh_entrainment(temp[UPPER, s_], temp[LOWER, d_], total[rows], width, travel)
+            else:
+                travel = np.minimum(f.soffit[rows], zs[rows]) - np.maximum(zd[rows], f.sill[rows])
+                rate = COLD_INFLOW_SHARE * poreh_entrainment(temp[UPPER, d_], temp[LOWER, s_], total[rows],
+                                                             width, travel)
+            keep = rate > 0
+            nodes.append(d_[keep])
+            lay_from.append(np.full(int(keep.sum()), LOWER if kind == UPPER else UPPER))
+            rates.append(rate[keep])
     if not nodes:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty, np.zeros(0)

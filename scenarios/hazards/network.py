@@ -130,13 +130,15 @@ class Network:
 def _exterior_wall_length(facility: Facility) -> np.ndarray:
     """Length of each space's boundary lying on its level's outline, m."""
     out = np.zeros(len(facility.spaces))
-    outline = {lv: shapely.boundary(p) for lv, p in facility.level_outline.items()}
-    for k, s in enumerate(facility.spaces):
-        ring = outline.get(s.level)
+    # one buffered outline per level, then all of a level's spaces at once (shapely's array form)
+    for lv, outline in facility.level_outline.items():
+        ring = shapely.boundary(outline)
         if ring is None or ring.is_empty:
             continue
-        shared = shapely.intersection(s.polygon.boundary, ring.buffer(0.05))
-        out[k] = float(shared.length)
+        band = ring.buffer(0.05)
+        idx = [k for k, s in enumerate(facility.spaces) if s.level == lv]
+        edges = shapely.boundary(np.array([facility.spaces[k].polygon for k in idx], dtype=object))
+        out[idx] = shapely.length(shapely.intersection(edges, band))
     return out
 
 

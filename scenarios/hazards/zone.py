@@ -448,7 +448,7 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     dn = np.where(fwd, nb, na)
     mass = np.abs(v) * rho[sl, sn]
     _deposit(move, sn.ravel(), sl.ravel(), dn.ravel(), mass.ravel(), temp=temp)
-    slabs = PorehInputs(y=y, src=sn, dst=dn, src_layer=sl, mass=mass, sill=net.sill[ex],
+    slabs = PorehInputs(y=y, a=ia, b=ib, forward=fwd, src_layer=sl, mass=mass, sill=net.sill[ex],
                         soffit=net.soffit[ex], width=net.width[ex])
     node, from_layer, to_layer, rate = spill_entrainment(slabs, z=z, temp=temp, outside=net.n)
     if node.size:

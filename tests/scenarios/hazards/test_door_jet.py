@@ -14,8 +14,10 @@ OUT = 2  # two spaces, then the outside
 
 def _one_slab(*, y: float, src: int, dst: int, layer: int, mass: float = 1.0) -> PorehInputs:
     a = np.array
-    return PorehInputs(y=a([[y]]), src=a([[src]]), dst=a([[dst]]), src_layer=a([[layer]]), mass=a([[mass]]),
-                       sill=a([0.0]), soffit=a([2.1]), width=a([1.2]))
+    # an opening from the lower-numbered node to the other; the slab flows src -> dst
+    lo, hi = min(src, dst), max(src, dst)
+    return PorehInputs(y=a([[y]]), a=a([lo]), b=a([hi]), forward=a([[src == lo]]), src_layer=a([[layer]]),
+                       mass=a([[mass]]), sill=a([0.0]), soffit=a([2.1]), width=a([1.2]))
 
 
 def _rooms(z0: float, z1: float, t0: tuple[float, float], t1: tuple[float, float]) -> tuple[np.ndarray, ...]:
