@@ -19,31 +19,49 @@ from agents.assist import choose_patient
 from scenarios.evacuation import motion, placement
 from scenarios.evacuation.params import DOOR_KEEP_CLEAR, LIFT_CALL_AHEAD, TEAM_REACH, State
 from scenarios.evacuation.routes import Goal
+from scenarios.evacuation.standoffs import STALL_AFTER
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
-__all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "in_doorway", "release_team",
-           "staff_idle", "units_to_lifts"]
+__all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "free_staff", "held_places",
+           "in_doorway", "release_team", "staff_idle", "units_to_lifts"]
 
 
 def assist(m: EvacuationModel) -> None:
-    free = np.flatnonzero(m.staff & (m.state == State.HOLD) & (m.task < 0))
+    free = free_staff(m)
     if free.size:
-        short = np.fromiter(map(len, m.team), np.int64, len(m.team)) < m.need
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
-        cand = np.flatnonzero((m.state == State.NEED) & short & in_phase & ~m.left_behind)
+        waiting = np.flatnonzero((m.state == State.NEED) & in_phase & ~m.left_behind)
+        held = held_places(m, waiting)
+        sizes = np.array([len(m.team[k]) for k in waiting.tolist()], np.int64)
+        # Staff of the patient's level may take the place of a teammate still on the way from
+        # another level; staff of another level only fill a place nobody holds.
+        cand = waiting[held < m.need[waiting]]
+        cand_far = waiting[sizes < m.need[waiting]]
+        held_of = dict(zip(waiting.tolist(), held.tolist(), strict=True))
+        leaving = m.state[free] == State.MOVE
         if m.phase == 1:
             # Staff waiting outside the fire compartment with no patient on their level have nothing
             # to do this step (staff_idle would leave them as they are): skip them at once.
             in_fire = np.isin(m.space_comp[m.space[free]], list(m.fire_ix))
             to_refuge = m.home_in_fire[free] & (m.reached[free] == 0)
             waits = ~in_fire & ~to_refuge & ~np.isin(m.lvl[free], m.lvl[cand])
-            free = free[~waits]
-        for s in free.tolist():
-            cand_here = cand[m.lvl[cand] == m.lvl[s]] if m.phase == 1 and cand.size else cand
+            free, leaving = free[~waits], leaving[~waits]
+        # Levels with staff of their own free (or walking out, who are called back): nobody is
+        # sent there from another level, up or down a stair against the evacuation.
+        staffed = np.unique(m.lvl[free])
+        far = cand_far[~np.isin(m.lvl[cand_far], staffed)] if m.phase == 2 else cand_far[:0]
+        # Staff walking out turn back only for a patient of their level or of a level with nobody.
+        keep = ~leaving | np.isin(m.lvl[free], m.lvl[cand]) | (far.size > 0)
+        free, leaving = free[keep], leaving[keep]
+        for s, out in zip(free.tolist(), leaving.tolist(), strict=True):
+            cand_here = cand[m.lvl[cand] == m.lvl[s]] if cand.size else cand
             if cand_here.size == 0:
-                staff_idle(m, s)
+                cand_here = far
+            if cand_here.size == 0:
+                if not out:
+                    staff_idle(m, s)
                 continue
             # Complete a team before starting another: staff who each wait at a different bed
             # for a second pair of hands that never comes would wait for ever.
@@ -66,6 +84,8 @@ def assist(m: EvacuationModel) -> None:
                              & (m.lvl[cand_here] == m.lvl[pat])]
             if same.size > 1 and not m.corridor[m.space[pat]]:
                 pat = int(same[np.argmin([door_dist(m, int(o)) for o in same])])
+            if m.lvl[s] == m.lvl[pat] and len(m.team[pat]) >= m.need[pat]:
+                _relieve(m, pat)
             m.team[pat].append(s)
             m.task[s] = pat
             m.state[s] = State.MOVE
@@ -74,8 +94,11 @@ def assist(m: EvacuationModel) -> None:
             sp = m.space_ids[m.space[pat]]
             m.set_goal(s, m.goal_id(Goal("point", spaces=frozenset([sp]),
                                               point=(float(m.pos[pat, 0]), float(m.pos[pat, 1])))))
-            if len(m.team[pat]) >= m.need[pat]:
+            held_of[pat] = held_of.get(pat, 0) + 1
+            if held_of[pat] >= m.need[pat]:
                 cand = cand[cand != pat]
+            if len(m.team[pat]) >= m.need[pat]:
+                far = far[far != pat]
     # Staff who reached their patient wait (FETCH); preparation starts when all are there.
     # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
     # or beside a teammate already there: a second nurse cannot stand where the first one does.
@@ -89,6 +112,9 @@ def assist(m: EvacuationModel) -> None:
         near = near or any(m.state[o] == State.FETCH
                            and math.dist(m.pos[s], m.pos[o]) < TEAM_REACH
                            for o in m.team[pat] if o != s)
+        # Held up in the patient's room by colleagues standing at the other beds: they squeeze
+        # past (the speed model does not let people squeeze through a crowd standing still).
+        near = near or m.t - m.last_prog[s] > STALL_AFTER
         if near and not in_doorway(m, s, pat, reach):
             m.state[s] = State.FETCH
     for pat in np.flatnonzero(m.state == State.NEED).tolist():
@@ -132,6 +158,36 @@ def staff_idle(m: EvacuationModel, s: int) -> None:
         return
     if np.isnan(m.t_move[s]):
         m.t_move[s] = m.t
+
+
+def free_staff(m: EvacuationModel) -> np.ndarray:
+    """Staff free for a patient: waiting for a task (``HOLD``), or walking to safety with none
+    (they are called back by a patient of their own level still waiting for hands)."""
+    no_task = m.staff & (m.task < 0)
+    walking_out = (m.state == State.MOVE) & (m.goal >= 0)
+    walking_out &= m.goal_evac[np.maximum(m.goal, 0)]
+    return np.flatnonzero(no_task & ((m.state == State.HOLD) | walking_out))
+
+
+def held_places(m: EvacuationModel, patients: np.ndarray) -> np.ndarray:
+    """Per patient of ``patients``, the places of its team held for good: by staff on its level,
+    or on a stair or in a lift on their way (those still walking on another level may be
+    relieved by staff of the patient's level, :func:`_relieve`)."""
+    return np.array([sum(1 for s in m.team[k] if m.lvl[s] == m.lvl[k] or m.state[s] != State.MOVE)
+                     for k in patients.tolist()], np.int64)
+
+
+def _relieve(m: EvacuationModel, pat: int) -> None:
+    """A staff member of the patient's level joins its team: one team member still on the way
+    from another level is released (the farthest one), so nobody climbs a stair against the
+    evacuation for a patient someone on the spot can take."""
+    away = [s for s in m.team[pat] if m.lvl[s] != m.lvl[pat] and m.state[s] == State.MOVE]
+    if not away:
+        return
+    far = max(away, key=lambda s: (abs(int(m.lvl[s]) - int(m.lvl[pat])), s))
+    m.team[pat].remove(far)
+    m.task[far] = -1
+    m.state[far] = State.HOLD
 
 
 def in_doorway(m: EvacuationModel, s: int, pat: int, reach: float) -> bool:

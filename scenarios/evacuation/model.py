@@ -38,8 +38,8 @@ from agents.navigation import LevelGrid, build_grid
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation import assistance, exposure, linking, motion, placement
-from scenarios.evacuation.doorways import APPROACH, GO, WAIT, DoorTurns, band_doors, turns
+from scenarios.evacuation import assistance, exposure, linking, motion, placement, standoffs
+from scenarios.evacuation.doorways import APPROACH, BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.motion_kernel import level_arrays
 from scenarios.evacuation.params import (
@@ -235,6 +235,8 @@ class EvacuationModel(mesa.Model):
         self.opt_door = np.full(n, -1, np.int64)
         #: Doorway code of this step (:mod:`scenarios.evacuation.doorways`).
         self.hold = np.zeros(n, np.int64)
+        #: Until when each person backs off to settle a standoff (:mod:`.standoffs`).
+        self.backing_until = np.full(n, -np.inf)
         self.option_ids: dict[Option, int] = {}
         self.option_arrays: dict[int, Any] = {}
         self.fid = np.full(n, -1)
@@ -400,6 +402,7 @@ class EvacuationModel(mesa.Model):
             self._next_reroute = t + 1.0
         self.route_choice(self)
         self._doorways()
+        self._standoffs()
         self.arrivals(*self.movement(self))
         if t >= self._next_record:
             self.recorder.sample(t)
@@ -503,6 +506,19 @@ class EvacuationModel(mesa.Model):
                      door_width=self.door_widths)
         self.hold[ks] = code
         self.wait[ks[code == WAIT]] += self.p.model.dt
+
+    def _standoffs(self) -> None:
+        """Who backs off this step to settle a standoff (:func:`.standoffs.back_off`)."""
+        t = self.t
+        moving = (self.state == State.MOVE) & (self.fid >= 0)
+        stalled = np.flatnonzero(moving & (t - self.last_prog > standoffs.STALL_AFTER)
+                                 & (self.backing_until <= t))
+        if stalled.size >= 2:
+            portal = np.where(self.fid >= 0, self.nav.fields.portal[np.maximum(self.fid, 0)], -1)
+            yielders = standoffs.back_off(stalled, pos=self.pos, lvl=self.lvl, reach=self.radius + self.extra,
+                                          dist=self.dist, portal=portal, unit=self.need > 0)
+            self.backing_until[yielders] = t + standoffs.BACK_OFF_TIME
+        self.hold[moving & (self.backing_until > t)] = BACK_OUT
 
     def arrivals(self, on: np.ndarray | None = None, cell_space: np.ndarray | None = None,
                   cell_exit: np.ndarray | None = None) -> None:

@@ -82,7 +82,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
         wall: List, normal: List, space: List, exit_: List, origin: np.ndarray,
-        flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray,
+        flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float,
         params: np.ndarray,
         out_space: np.ndarray, out_exit: np.ndarray) -> None:
@@ -158,7 +158,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             c = min(max(desired[a, 0] * heading[k, 0] + desired[a, 1] * heading[k, 1], -1.0), 1.0)
             rate = math.acos(c) / dt
             speed[a] *= 1.0 - 0.5 * min(max(rate / (math.pi / 2), 0.0), 1.0)
-        grp[a] = fid[k] * 64 + li if mv else -1 - a
+        grp[a] = portal[fid[k]] * 64 + li if mv else -1 - a
         prio[a] = dst[a] if math.isfinite(dst[a]) else 1e9
         p_on[a, 0], p_on[a, 1] = pos[k, 0], pos[k, 1]
         rad[a] = radius[k]

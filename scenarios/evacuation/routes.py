@@ -133,9 +133,14 @@ class FieldStore:
         self.flat_v = np.zeros((1024, 2))
         #: Per field: (offset, i0, j0, rows, columns) of its window in the flat arrays.
         self.meta = np.zeros((16, 5), np.int64)
+        #: Per field: the index of its portal (the space it is laid over and its target), equal
+        #: for the fields of one portal laid for different clearances. People heading for one
+        #: portal form one queue whatever their size (:func:`agents.csm_kernel.csm_step` groups).
+        self.portal = np.zeros(16, np.int64)
+        self._portals: dict[tuple[object, ...], int] = {}
 
-    def add(self, f: Field) -> int:
-        """Append a field; returns its id."""
+    def add(self, f: Field, portal: tuple[object, ...] = ()) -> int:
+        """Append a field for ``portal`` (a key; by default a portal of its own); returns its id."""
         ni, nj = f.dist.shape
         end = self._used + ni * nj
         if end > self.flat_d.size:
@@ -144,6 +149,9 @@ class FieldStore:
             self.flat_v = np.concatenate([self.flat_v[:self._used], np.zeros((cap - self._used, 2))])
         if self.count == self.meta.shape[0]:
             self.meta = np.concatenate([self.meta, np.zeros_like(self.meta)])
+            self.portal = np.concatenate([self.portal, np.zeros_like(self.portal)])
+        key = portal or ("field", self.count)
+        self.portal[self.count] = self._portals.setdefault(key, len(self._portals))
         self.flat_d[self._used:end] = f.dist.ravel()
         self.flat_v[self._used:end] = f.direction.reshape(-1, 2)
         self.meta[self.count] = (self._used, f.i0, f.j0, ni, nj)
@@ -248,7 +256,7 @@ class Navigator:
         f = compute_field(g, dom, src, clearance)
         if kind == "door":
             _through(f, src, self.facility.door_segment(self.facility.door(str(ref))), g)
-        fid = store.add(f)
+        fid = store.add(f, (space_id, target))
         store.keys[key] = fid
         return fid
 

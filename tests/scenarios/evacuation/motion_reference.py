@@ -124,7 +124,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
         rate = np.arccos(cosang) / dt
         slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
         v0 = np.where(unit & (np.abs(m.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
-    grp = np.where(moving, m.fid[on] * 64 + lv, -1 - np.arange(n))
+    grp = np.where(moving, m.nav.fields.portal[np.maximum(m.fid[on], 0)] * 64 + lv, -1 - np.arange(n))
     st = m.state[on]
     walker = m.need[on] == 0
     unit = moving & ~walker

@@ -33,3 +33,51 @@ def test_gate_matches_the_one_patient_rules() -> None:
         m.step()
     assert m.done()
     assert checked["ahead"] > 0 and checked["held"] > 0  # both rules were exercised
+
+
+
+def _upstairs_bed(staff: list[tuple[str, str, tuple[float, float], float]]) -> EvacuationModel:
+    """A bed upstairs in the lift block and the given staff (id, space, position, pre-movement),
+    everyone out at once (no horizontal phase)."""
+    people = [PersonSpec(id="bed", profile="bed", space="W", position=(3.0, 2.0))]
+    people += [PersonSpec(id=i, profile="staff", space=sp, position=xy, premove=pre)
+               for i, sp, xy, pre in staff]
+    return EvacuationModel(_lift_block(), people, EvacParams(lifts="all", trajectories=False, max_time=900.0),
+                           np.random.default_rng(0))
+
+
+def test_staff_of_another_level_come_only_where_nobody_is_free() -> None:
+    """A nurse upstairs and one downstairs, both free: the one upstairs takes the bed and the one
+    downstairs is not sent up while a nurse of the bed's floor is free. Once nobody upstairs is
+    free, the one downstairs (walking out by then) turns back for the second place."""
+    m = _upstairs_bed([("up", "K1", (10.0, 7.2), 0.0), ("down", "K0", (6.0, 7.2), 0.0)])
+    up, down = 1, 2
+    m.step()
+    assert m.team[0] == [up]
+    assert m.task[down] == -1
+    for _ in range(3):
+        m.step()
+    assert sorted(m.team[0]) == [up, down]
+    m.run()
+    assert m.state[0] == State.OUT
+    assert not m.deadlocks
+
+
+def test_a_nurse_of_the_floor_relieves_one_still_on_the_way_from_another() -> None:
+    """Nobody upstairs is free at first, so two nurses set off from the ground floor; a nurse of
+    the bed's floor falls free before they arrive: she takes the place of one of them (who is
+    released), and the team stays at the two the bed needs."""
+    m = _upstairs_bed([("a", "K0", (1.0, 7.2), 0.0), ("b", "K0", (2.0, 7.2), 0.0),
+                       ("c", "K1", (10.0, 7.2), 2.0)])
+    a, b, c = 1, 2, 3
+    m.step()
+    assert sorted(m.team[0]) == [a, b]
+    while m.t < 2.5:
+        m.step()
+    assert c in m.team[0]
+    assert len(m.team[0]) == 2
+    relieved = ({a, b} - set(m.team[0])).pop()
+    assert m.task[relieved] != 0
+    m.run()
+    assert m.state[0] == State.OUT
+    assert not m.deadlocks
