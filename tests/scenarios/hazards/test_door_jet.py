@@ -5,8 +5,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scenarios.hazards.door_jet import COLD_INFLOW_SHARE, PorehInputs, poreh_entrainment, spill_entrainment
+from scenarios.hazards.door_jet import (
+    COLD_INFLOW_SHARE,
+    PorehInputs,
+    poreh_entrainment,
+    slab_totals,
+    slab_totals_reference,
+    spill_entrainment,
+)
 
 LOWER, UPPER = 0, 1
 OUT = 2  # two spaces, then the outside
@@ -64,3 +73,13 @@ def test_nothing_mixes_in_the_outside() -> None:
     z, temp = _rooms(1.2, 2.7, (293.0, 650.0), (293.0, 293.0))
     node, *_ = spill_entrainment(_one_slab(y=1.5, src=0, dst=OUT, layer=UPPER), z=z, temp=temp, outside=OUT)
     assert node.size == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 12))
+def test_the_compiled_slab_sum_matches_its_numpy_twin(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    s = 10
+    args = (rng.random((k, s)) < 0.5, rng.integers(0, 2, (k, s)), rng.uniform(0.0, 2.0, (k, s)),
+            rng.random((2, k, s)) < 0.5, rng.random((4, k)) < 0.7)
+    np.testing.assert_allclose(slab_totals(*args), slab_totals_reference(*args), rtol=1e-12, atol=0)
