@@ -5,6 +5,8 @@
 - :func:`apply_transfers`: move mass between layers with its enthalpy and species, scaled so
   that no layer gives more than a share of its mass in one step; twin
   :func:`apply_transfers_reference`.
+- :func:`keep_layers`: keep each layer at least a floor volume and fold an upper layer no
+  warmer than the lower one; twin :func:`keep_layers_reference`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["BISECTIONS", "apply_transfers", "apply_transfers_reference", "slab_flows", "slab_flows_reference"]
+__all__ = ["BISECTIONS", "apply_transfers", "apply_transfers_reference", "keep_layers",
+           "keep_layers_reference", "slab_flows", "slab_flows_reference"]
 
 #: Bisection steps for the pressure offset (the offset's bracket shrinks 2^-40: far below 1e-6 Pa).
 BISECTIONS = 40
@@ -191,3 +194,61 @@ def apply_transfers_reference(state: tuple[np.ndarray, np.ndarray, np.ndarray],
     return np.concatenate([[mass[from_out].sum(), mass[to_out].sum(), energy[from_out].sum(),
                             energy[to_out].sum()], species[:, from_out].sum(axis=1),
                            species[:, to_out].sum(axis=1)])
+
+
+@numba.njit(cache=True)
+def keep_layers(state: tuple[np.ndarray, np.ndarray, np.ndarray], floor: np.ndarray, cp: float,
+                rho_t: float) -> None:  # pragma: no cover - compiled
+    """Keep each layer at least ``floor`` m^3, and fold an upper layer no warmer than the lower.
+
+    Both moves are internal: a share of one layer's mass, enthalpy and species goes to the other.
+    A layer's volume is its enthalpy over ``cp * rho_t``.
+
+    Args:
+        state: (m [2, n], e [2, n], y [k, 2, n]); changed in place.
+        floor: float [n] smallest layer volume, m^3.
+        cp: Specific heat, J/(kg K).
+        rho_t: rho * T of the gas, kg K / m^3.
+    """
+    m, e, y = state
+    n = m.shape[1]
+    for i in range(n):
+        v_low, v_up = e[0, i] / (cp * rho_t), e[1, i] / (cp * rho_t)
+        f = floor[i]
+        down = 0.0
+        if v_low < f:
+            # lower layer squeezed out: give it back a share of the upper layer
+            down = (f - v_low) / max(v_up, f)
+        if e[1, i] / m[1, i] <= e[0, i] / m[0, i] and v_up > 2 * f:
+            # upper layer no warmer than the lower: it is not a layer, fold it to the minimum
+            down = 1.0 - f / v_up
+        up = (f - v_up) / max(v_low, f) if v_up < f else 0.0
+        d = m[1, i] * down - m[0, i] * up
+        m[1, i] -= d
+        m[0, i] += d
+        d = e[1, i] * down - e[0, i] * up
+        e[1, i] -= d
+        e[0, i] += d
+        for k in range(y.shape[0]):
+            d = y[k, 1, i] * down - y[k, 0, i] * up
+            y[k, 1, i] -= d
+            y[k, 0, i] += d
+
+
+def keep_layers_reference(state: tuple[np.ndarray, np.ndarray, np.ndarray], floor: np.ndarray, cp: float,
+                          rho_t: float) -> None:
+    """:func:`keep_layers` in plain numpy."""
+    m, e, y = state
+    vol = e / (cp * rho_t)
+    temp = e / m
+    share_down = np.where(vol[0] < floor, (floor - vol[0]) / np.maximum(vol[1], floor), 0.0)
+    fold = (temp[1] <= temp[0]) & (vol[1] > 2 * floor)
+    share_down = np.where(fold, 1.0 - floor / vol[1], share_down)
+    share_up = np.where(vol[1] < floor, (floor - vol[1]) / np.maximum(vol[0], floor), 0.0)
+    for arr in (m, e):
+        d = arr[1] * share_down - arr[0] * share_up
+        arr[1] -= d
+        arr[0] += d
+    d = y[:, 1] * share_down - y[:, 0] * share_up
+    y[:, 1] -= d
+    y[:, 0] += d

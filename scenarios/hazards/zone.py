@@ -45,7 +45,7 @@ from scipy.sparse.linalg import splu
 
 from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.network import Network, OpeningKind
-from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, slab_flows
+from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, slab_flows
 
 __all__ = [
     "AMBIENT_Y",
@@ -503,20 +503,4 @@ def _keep_layers(s: ZoneState, net: Network) -> None:
 
     Both moves are internal: a share of one layer's mass, enthalpy and species goes to the other.
     """
-    vol = s.e / (CP * RHO_T)
-    floor = MIN_LAYER * net.volume
-    temp = s.e / (CP * s.m)
-    # lower layer squeezed out: give it back a share of the upper layer
-    share_down = np.where(vol[LOWER] < floor, (floor - vol[LOWER]) / np.maximum(vol[UPPER], floor), 0.0)
-    # upper layer no warmer than the lower: it is not a layer, fold it down to the minimum
-    fold = (temp[UPPER] <= temp[LOWER]) & (vol[UPPER] > 2 * floor)
-    share_down = np.where(fold, 1.0 - floor / vol[UPPER], share_down)
-    # upper layer vanishing: lift a share of the lower layer
-    share_up = np.where(vol[UPPER] < floor, (floor - vol[UPPER]) / np.maximum(vol[LOWER], floor), 0.0)
-    for arr in (s.m, s.e):
-        d = arr[UPPER] * share_down - arr[LOWER] * share_up
-        arr[UPPER] -= d
-        arr[LOWER] += d
-    d = s.y[:, UPPER] * share_down - s.y[:, LOWER] * share_up
-    s.y[:, UPPER] -= d
-    s.y[:, LOWER] += d
+    keep_layers((s.m, s.e, s.y), MIN_LAYER * net.volume, CP, RHO_T)

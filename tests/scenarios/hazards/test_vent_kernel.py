@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from scenarios.hazards.vent_kernel import (
     apply_transfers,
     apply_transfers_reference,
+    keep_layers,
+    keep_layers_reference,
     slab_flows,
     slab_flows_reference,
 )
@@ -75,3 +77,19 @@ def test_a_strong_inflow_from_the_denser_side_is_balanced() -> None:
     for flows in (slab_flows, slab_flows_reference):
         got = flows(dp0, rho, np.array([0.05]), target)
         np.testing.assert_allclose(got.sum(axis=1), target, atol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12))
+def test_layer_keeping_kernel_matches_the_numpy_reference(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(1e-4, 50.0, (2, n))
+    e = m * 1012.0 * rng.uniform(280.0, 700.0, (2, n))
+    y = m[None] * rng.uniform(0.0, 0.25, (5, 2, n))
+    floor = rng.uniform(1e-3, 0.5, n)
+    got, ref = (m.copy(), e.copy(), y.copy()), (m.copy(), e.copy(), y.copy())
+    keep_layers(got, floor, 1012.0, 353.0)
+    keep_layers_reference(ref, floor, 1012.0, 353.0)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got[0].sum(axis=0), m.sum(axis=0), rtol=1e-12)  # internal moves only
