@@ -88,12 +88,7 @@ def _grow(seeds: np.ndarray, free: np.ndarray, max_steps: int = 400) -> np.ndarr
     _, (ii, jj) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
     lab = np.where(free | (seeds > 0), seeds[ii, jj], 0).astype(np.int32)
     # Keep, per label, only the pieces that touch its seed.
-    pieces, _ = ndimage.label(lab > 0)
-    # Pieces of different labels can touch; label each label's cells separately
-    # by offsetting piece ids with the label.
-    key = pieces.astype(np.int64) * (int(lab.max()) + 1) + lab
-    good = np.unique(key[seeds > 0])
-    lab[(lab > 0) & ~np.isin(key, good)] = 0
+    lab[(lab > 0) & ~_seeded(lab, seeds)] = 0
     todo = free & (lab == 0)
     cross = ndimage.generate_binary_structure(2, 1)
     for _ in range(max_steps):
@@ -106,6 +101,30 @@ def _grow(seeds: np.ndarray, free: np.ndarray, max_steps: int = 400) -> np.ndarr
         lab[new] = near[new]
         todo &= ~new
     return lab
+
+
+def _seeded(lab: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Cells joined to their own label's seed through cells of that label.
+
+    Connectivity is taken per label: through all labelled cells a pocket
+    given to the seed beyond a wall (behind a cabinet standing against the
+    wall, nearer in a straight line to the next room's seed) was joined to
+    that seed round the wall's end and kept, and the two rooms then met over
+    the pocket's open floor and were merged.
+
+    >>> lab = np.array([[1, 1, 1, 2], [2, 1, 1, 2]]); seeds = np.array([[1, 0, 0, 2], [0, 0, 0, 0]])
+    >>> _seeded(lab, seeds).astype(int).tolist()
+    [[1, 1, 1, 1], [0, 1, 1, 1]]
+    """
+    keep = np.zeros(lab.shape, dtype=bool)
+    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        mine = lab[sl] == k
+        pieces, _ = ndimage.label(mine)
+        ids = np.unique(pieces[mine & (seeds[sl] == k)])
+        keep[sl] |= np.isin(pieces, ids[ids > 0])
+    return keep
 
 
 def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOptions) -> np.ndarray:

@@ -37,3 +37,21 @@ def test_furniture_does_not_split_a_room() -> None:
     seg = segment_rooms(interior, barrier, interior, CELL, ExtractOptions())
     assert seg.labels.max() == 1
     assert (seg.labels[interior] == 1).all()
+
+
+def test_cells_given_to_a_seed_beyond_a_wall_go_back_to_their_own_room() -> None:
+    """Two rooms split by a wall that stops short of the outer wall (the strip the hull adds beyond
+    it joins them). Cells by the wall on the west are nearer in a straight line to the east seed;
+    those that reach it only through the west room's cells were kept (the west room of the sample
+    hospital's second storey, turned 30 degrees, then merged with its neighbour over them)."""
+    from lidar.rooms import _grow
+
+    free = np.ones((30, 40), dtype=bool)
+    free[:26, 20] = False  # the wall, open over its last 4 rows
+    free[10, 12:20] = False  # a cabinet's face across the west room, to the wall
+    seeds = np.zeros(free.shape, dtype=np.int32)
+    seeds[:, :3] = 1
+    seeds[:, 22:25] = 2
+    lab = _grow(seeds, free)
+    assert (lab[:10, :20] == 1).all()  # cut off from the gap by the cabinet: the west room's
+    assert (lab[:, 21:] == 2).all()
