@@ -85,4 +85,7 @@ def enter_link(m: EvacuationModel, k: int, o: Option) -> bool:
         lk.call(m.t, k, here, to, m.profiles[k].name)
     m.state[k] = State.LINK
     m.last_pass[o.ref] = m.t
+    # On the flight or in the car, they have left the compartment of the landing (a stair or lift
+    # inside a compartment): its last departure may be this one.
+    m.left_compartment(int(m.space[k]), m.space_ix[to])
     return True

@@ -552,7 +552,7 @@ class EvacuationModel(mesa.Model):
                     self.pos[k] = self.prev_pos[k]
                     continue
                 self.exit_used[k] = eid
-                self._left_compartment(int(self.space[k]), -1)
+                self.left_compartment(int(self.space[k]), -1)
                 self.last_pass[eid] = t
                 self.recorder.passage(t, eid, "exit")
                 self.safe(k, 1)
@@ -564,7 +564,7 @@ class EvacuationModel(mesa.Model):
                 if door is not None and not self._admit(door, self.door_width[door]):
                     self.pos[k] = self.prev_pos[k]
                     continue
-                self._left_compartment(int(self.space[k]), new)
+                self.left_compartment(int(self.space[k]), new)
                 self.space[k] = new
                 self.route[k].append(sid)
                 if door is not None:
@@ -586,7 +586,7 @@ class EvacuationModel(mesa.Model):
                 self.dead[k] = True
                 self.deadlocks.append((self.ids[k], t, float(self.pos[k, 0]), float(self.pos[k, 1])))
 
-    def _left_compartment(self, old: int, new: int) -> None:
+    def left_compartment(self, old: int, new: int) -> None:
         """Note the time if someone moving from space ``old`` to ``new`` (-1: out) leaves a compartment."""
         c = int(self.space_comp[old])
         if c >= 0 and (new < 0 or int(self.space_comp[new]) != c):

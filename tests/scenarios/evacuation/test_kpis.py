@@ -160,11 +160,10 @@ def test_report_says_in_how_many_replications_not_everyone_was_safe() -> None:
     assert re.search(r"RSET \(all\) +412\.0 s$", only_safe, re.M) and "not safe" not in only_safe
 
 
-@pytest.mark.xfail(strict=True, reason="the model notes a compartment's last departure only at doors and "
-                                       "exits, not when someone leaves it by a stair or lift inside it")
 def test_a_compartment_left_by_its_stair_is_clear_when_the_last_takes_the_stair() -> None:
     """Three people leave C1 (a room and the stair landing in it) down the stair: C1 is not clear
-    from the start, as the compartments table says today, but when the last of them left."""
+    from the start (as the compartments table said when departures were noted only at doors and
+    exits), but when the last of them left."""
     fac = stair_tower(storeys=2)
     people = [PersonSpec(id=f"p{k}", profile="ambulant", space="R1", premove=0.0) for k in range(3)]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=300.0), np.random.default_rng(0))
