@@ -34,6 +34,7 @@ from scenarios.ui.common import (
 )
 from scenarios.ui.drill import DrillLevers, drill
 from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_table
+from scenarios.ui.fire_pick import origin_figure, picked_room
 from scenarios.ui.jobs import Job
 from scenarios.ui.playback import Playback, Smoke, plan_picture
 from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
@@ -116,6 +117,8 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
                           format_func=names_of.__getitem__,
                           help="the smoke and its ASET come from the fire model (docs/hazards.md)")
     growth = c3.selectbox("Fire growth (t²)", GROWTH, index=1, key="evac_growth", disabled=not fire)
+    if fire and rooms:
+        _origin_on_plan(facility, rooms, origin)
     levers = DrillLevers(occupancy=occupancy / 100.0, staff=staff / 100.0, mode=mode,
                          fire_compartments=tuple(fire_comps), policy=policy, lifts=lifts,
                          vertical_after_min=float(vertical) if mode == "progressive" else None,
@@ -129,6 +132,27 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
         st.error(readable_error(exc))
         return None
     return sc
+
+
+def _pick_origin(rooms: list[str]) -> None:
+    """Chart callback: the room clicked on the plan becomes the fire's origin in the list above."""
+    event = st.session_state.get("fire_pick") or {}
+    room = picked_room(event.get("selection"), rooms)
+    if room is not None:
+        st.session_state["evac_origin"] = room
+
+
+def _origin_on_plan(facility: Facility, rooms: list[str], origin: str) -> None:
+    with st.expander("Pick the room on the plan instead", expanded=False):
+        levels = [lv.id for lv in facility.levels if any(facility.space(r).level == lv.id for r in rooms)]
+        here = facility.space(origin).level
+        level = st.selectbox("Level of the plan", levels, key="fire_pick_level",
+                             index=levels.index(here) if here in levels else 0,
+                             format_func=lambda x: f"{x} {facility.level(x).name}")
+        st.plotly_chart(origin_figure(_picture(facility_key(), level), facility, level, rooms, origin),
+                        key="fire_pick", on_select=lambda: _pick_origin(rooms), selection_mode="points",
+                        config={"displayModeBar": False})
+        st.caption("Click a room's marker: it becomes the room where the fire starts (hover for its name).")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the playback...")
