@@ -16,13 +16,18 @@ headless Chromium through Playwright.  Measured, each from the user's side:
    runs in the results store (target <= 5 s cached).
 4. **Playback of about 2,000 people over 15 minutes**: the day drill with
    staff at 250 % (2,022 people) and a 15-minute limit; once done, the
-   chart's own *Play* is pressed and the frames the browser shows are counted
-   for 10 s (the browser plays them, with no round trip to the server); the
-   size and build time of one playback chunk (120 frames, 2,000 people all on
-   one level) are reported too.
+   chart's own *Play* is pressed and, for 10 s inside the page, every
+   ``requestAnimationFrame`` interval is recorded (median, 95th percentile and
+   longest: how smooth the page is while it plays) together with the distinct
+   drill times the slider shows (playback frames drawn per second; the browser
+   plays them, with no round trip to the server).  Then the next part of the
+   drill is chosen and the time until its chart is drawn is measured (parts
+   are streamed one at a time, each at most 120 frames).  The size and build
+   time of one playback part (120 frames, 2,000 people all on one level) are
+   reported too.
 
-Run: ``.venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only] [--chunk-only]
-[--keep DIR]``
+Run: ``nice -n 10 .venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only]
+[--playback-only] [--chunk-only] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -108,18 +113,37 @@ def _run_until(page: Any, button: str, metric: str) -> float:
     return time.perf_counter() - t0
 
 
-_COUNT_FRAMES_JS = """(ms) => new Promise((done) => {
+#: Records, inside the page for ``ms``, every animation-frame interval and the drill times shown.
+_WATCH_PLAYBACK_JS = """(ms) => new Promise((done) => {
   const seen = new Set();
+  const gaps = [];
   const t0 = performance.now();
-  const tick = setInterval(() => {
+  let last = t0;
+  const frame = (now) => {
+    gaps.push(now - last);
+    last = now;
     const clock = document.querySelector('.js-plotly-plot .slider-group > text.slider-label');
     if (clock) seen.add(clock.textContent);
-    if (performance.now() - t0 > ms) { clearInterval(tick); done(seen.size); }
-  }, 25);
+    const plot = document.querySelector('.js-plotly-plot');
+    const frameMs = plot.layout.updatemenus[0].buttons[0].args[1].frame.duration;
+    if (now - t0 < ms) requestAnimationFrame(frame);
+    else done({gaps: gaps, shown: seen.size, frame_ms: frameMs});
+  };
+  requestAnimationFrame(frame);
 })"""
 
 
-def _playback(page: Any) -> dict[str, float]:
+#: How long the shown chart keeps each frame on screen while playing (ms).
+_FRAME_MS_JS = ("() => document.querySelector('.js-plotly-plot')"
+                ".layout.updatemenus[0].buttons[0].args[1].frame.duration")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _playback(page: Any) -> dict[str, Any]:
     from playwright.sync_api import expect
 
     _go(page, "Evacuation drill")
@@ -138,13 +162,41 @@ def _playback(page: Any) -> dict[str, float]:
     chart = page.locator(".js-plotly-plot").first
     expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=60_000)
     points = chart.locator(".scatterlayer .point").count()
-    chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    # count the distinct times the slider's clock shows inside the page, not by round trips from here
-    shown = int(page.evaluate(_COUNT_FRAMES_JS, WATCH_S * 1000))
-    chart.locator(".updatemenu-button").filter(has_text="Pause").click()
+    at_default = _watch(page, chart)
+    before = page.evaluate(_FRAME_MS_JS)
+    fastest = page.get_by_test_id("stSlider").filter(has_text="Speed").get_by_role("slider")
+    fastest.focus()
+    fastest.press("End")
+    expect(page.get_by_test_id("stSlider").filter(has_text="Speed")).to_contain_text("60x")
+    # the chart is sent again with the new frame duration
+    page.wait_for_function(f"(d) => ({_FRAME_MS_JS})() != d", arg=before, timeout=120_000)
+    at_fastest = _watch(page, page.locator(".js-plotly-plot").first)
     people = int(evacuated.split(" of ")[-1].replace(",", "").split()[0])
+    title = chart.locator(".gtitle").text_content()
+    part = page.get_by_test_id("stSelectbox").filter(has_text="Part of the drill")
+    part.click()
+    options = page.get_by_role("option")
+    nxt = options.nth(1).inner_text()
+    t0 = time.perf_counter()
+    options.nth(1).click()
+    expect(chart.locator(".gtitle")).to_contain_text(f": {nxt} after the alarm", timeout=120_000)
+    assert title != chart.locator(".gtitle").text_content()
+    switch_s = time.perf_counter() - t0
     return {"drill_run_s": run_s, "people": people, "points_in_first_frame": points,
-            "frames_shown": shown, "frames_per_s": shown / WATCH_S}
+            "at_10x": at_default, "at_60x": at_fastest, "next_part_s": switch_s}
+
+
+def _watch(page: Any, chart: Any) -> dict[str, float]:
+    """Play ``chart`` for :data:`WATCH_S` and measure, inside the page, how smoothly it plays."""
+    chart.locator(".updatemenu-button").filter(has_text="Play").click()
+    watched = page.evaluate(_WATCH_PLAYBACK_JS, WATCH_S * 1000)
+    chart.locator(".updatemenu-button").filter(has_text="Pause").click()
+    gaps = [float(g) for g in watched["gaps"][1:]]
+    meant = 1000.0 / float(watched["frame_ms"])
+    return {"frames_per_s_meant": meant, "frames_per_s_shown": watched["shown"] / WATCH_S,
+            "shown_of_meant": watched["shown"] / WATCH_S / meant,
+            "raf_per_s": len(gaps) / WATCH_S, "raf_median_ms": _percentile(gaps, 0.5),
+            "raf_p95_ms": _percentile(gaps, 0.95), "raf_longest_ms": max(gaps, default=float("nan"))}
 
 
 def _chunk_measure() -> dict[str, float]:
@@ -186,6 +238,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-playback", action="store_true", help="skip the 2,000-person playback")
     parser.add_argument("--first-page-only", action="store_true", help="measure only the first page")
+    parser.add_argument("--playback-only", action="store_true",
+                        help="measure only the first page and the playback")
     parser.add_argument("--chunk-only", action="store_true",
                         help="measure only one playback chunk's size and build time (no server, no browser)")
     parser.add_argument("--keep", type=Path, default=None, help="results store to use and keep")
@@ -209,7 +263,9 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             note("first_page_s", _first_page(page, url))
-            if args.first_page_only:
+            if args.first_page_only or args.playback_only:
+                if args.playback_only:
+                    note("playback", _playback(page))
                 browser.close()
                 return _finish(proc, out)
             _go(page, "Evacuation drill")
