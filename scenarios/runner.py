@@ -190,9 +190,10 @@ def facility_hash(fac: Facility) -> str:
 
 
 def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]], variant: dict[str, Any] | None = None,
-               *, building: str = "") -> dict[str, Any]:
-    """The manifest fields fixed before a run starts (``building``: :func:`facility_hash`)."""
-    return {"kind": scenario.kind, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
+               *, building: str = "", text: str | None = None) -> dict[str, Any]:
+    """The manifest fields fixed before a run starts (``building``: :func:`facility_hash`; ``text``:
+    the scenario's YAML, if the caller has it)."""
+    return {"kind": scenario.kind, "name": scenario.name, "scenario_hash": scenario_hash(scenario, text),
             "facility_hash": building, "seed": scenario.seed, "keys": [list(k) for k in keys],
             "version": medtwin_version(), "variant": variant}
 
@@ -340,11 +341,12 @@ def run(
                  should_stop=should_stop, probe=probe, sim_progress=sim_progress)
         return sink.finish_in_memory()
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
-        header = run_header(scenario, keys, building=facility_hash(fac))
+        text = dump(scenario)
+        header = run_header(scenario, keys, building=facility_hash(fac), text=text)
         earlier = _earlier_run(claim, header) if resume and claim.existing else None
         if earlier is not None and not claim.resumed and not earlier.manifest.get("failed"):
             return stored_results(earlier, scenario)
-        writer = RunWriter(claim.partial, header, dump(scenario), resume=claim.resumed)
+        writer = RunWriter(claim.partial, header, text, resume=claim.resumed)
         if earlier is not None:  # retry its failed replications, keep its done ones
             writer.carry_over(earlier)
         sink = RunSink(scenario, kind, keys, writer)

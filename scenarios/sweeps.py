@@ -273,8 +273,10 @@ def sweep(
                  n_jobs=n_jobs, scheduler=scheduler, progress=progress, should_stop=should_stop, probe=probe,
                  sim_progress=sim_progress)
         return SweepResults(plan=plan, runs=tuple(s.finish_in_memory() for s in sinks))
+    base_text = dump(base)
     header = {"format": SWEEP_FORMAT, "name": base.name, "kind": base.kind,
-              "scenario_hash": scenario_hash(base), "seed": base.seed, "replications": base.replications,
+              "scenario_hash": scenario_hash(base, base_text), "seed": base.seed,
+              "replications": base.replications,
               "common_random_numbers": plan.common_random_numbers, "levers": _lever_names(plan.variants),
               "variants": [{"index": v, "folder": _variant_folder(v), "levers": lv}
                            for v, lv in enumerate(plan.variants)]}
@@ -287,7 +289,7 @@ def sweep(
             _check_same_sweep(root, read_json(root / SWEEP), header)
         else:
             root.mkdir(exist_ok=True)
-            write_atomic(root / SCENARIO, dump(base))
+            write_atomic(root / SCENARIO, base_text)
             write_atomic(root / SWEEP, dumps({**header, "status": "running"}))
         sinks, facs, todo = [], [], []
         buildings: dict[int, str] = {}
@@ -296,8 +298,11 @@ def sweep(
                 continue  # finished before the interruption
             partial = root / f".{_variant_folder(v)}.partial"
             variant = {"sweep": base.name, "index": v, "levers": plan.variants[v]}
-            building = buildings.setdefault(id(fac), facility_hash(fac))
-            writer = RunWriter(partial, run_header(sc, keys[v], variant, building=building), dump(sc),
+            if id(fac) not in buildings:  # hashing a building costs more than a short replication
+                buildings[id(fac)] = facility_hash(fac)
+            building = buildings[id(fac)]
+            text = dump(sc)
+            writer = RunWriter(partial, run_header(sc, keys[v], variant, building=building, text=text), text,
                                resume=partial.is_dir())
             sinks.append(RunSink(sc, kind, keys[v], writer))
             facs.append(fac)

@@ -65,9 +65,13 @@ def medtwin_version() -> str:
         return "0+unknown"
 
 
-def scenario_hash(scenario: Any) -> str:
-    """Stable content hash of a scenario (hashlib, never Python's per-process ``hash``)."""
-    return hashlib.sha256(dump(scenario).encode()).hexdigest()[:16]
+def scenario_hash(scenario: Any, text: str | None = None) -> str:
+    """Stable content hash of a scenario (hashlib, never Python's per-process ``hash``).
+
+    ``text``: the scenario's YAML (:func:`scenarios.loader.dump`) when the
+    caller has it already; writing YAML costs more than a short replication.
+    """
+    return hashlib.sha256((dump(scenario) if text is None else text).encode()).hexdigest()[:16]
 
 
 def jsonable(x: Any) -> Any:
