@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
         description=("Serve the medtwin Streamlit app (the sample hospital unless --facility is given). "
                      "It listens on 127.0.0.1 only; pass --host 0.0.0.0 to serve it on the network."),
         epilog=("examples:\n  medtwin app --port 8501\n  medtwin app --facility extracted.json\n"
-                "  medtwin app --results results --host 0.0.0.0"),
+                "  medtwin app --results results --host 0.0.0.0\n"
+                "  medtwin app --scans /data/scans   # scans too large to upload"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
@@ -43,6 +44,10 @@ def register(sub: Any) -> None:
     p.add_argument("--facility", type=Path, default=None, help="facility file to open (default: sample)")
     p.add_argument("--results", type=Path, default=Path("results"),
                    help="results store the app writes runs to and lists (default: ./results)")
+    p.add_argument("--scans", type=Path, default=Path("scans"),
+                   help="folder of scans on this machine the Facility page can open, of any size, "
+                        f"read in chunks (default: ./scans); an upload in the browser is limited "
+                        f"to {MAX_UPLOAD_MB:,} MB and held in memory while it arrives")
     p.set_defaults(handler=_run)
 
 
@@ -52,7 +57,8 @@ def _app_path() -> Path:
     return Path(app.__file__).resolve()
 
 
-def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path) -> list[str]:
+def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path,
+                   scans: Path = Path("scans")) -> list[str]:
     """The command line that serves the app (Streamlit's ``run``, after warming up the app's modules).
 
     >>> argv = streamlit_argv(port=8600, host="127.0.0.1", facility=None, results=Path("/r"))
@@ -65,7 +71,7 @@ def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path
            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
            "--server.maxUploadSize", str(MAX_UPLOAD_MB),
            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--", "--results", str(results.resolve())]
+           "--", "--results", str(results.resolve()), "--scans", str(scans.resolve())]
     if facility is not None:
         cmd += ["--facility", str(facility.resolve())]
     return cmd
@@ -78,7 +84,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.facility is not None and not args.facility.is_file():
         print(f"error: {args.facility}: facility file not found", file=sys.stderr)
         return 2
-    cmd = streamlit_argv(port=args.port, host=args.host, facility=args.facility, results=args.results)
+    cmd = streamlit_argv(port=args.port, host=args.host, facility=args.facility, results=args.results,
+                         scans=args.scans)
     shown = "localhost" if args.host == DEFAULT_HOST else args.host
     print(f"medtwin app: serving on http://{shown}:{args.port} (stop with Ctrl-C)", flush=True)
     os.execv(cmd[0], cmd)  # replaces this process: signals sent to its pid reach the server

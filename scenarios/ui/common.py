@@ -40,6 +40,7 @@ __all__ = [
     "plural",
     "readable_error",
     "results_root",
+    "scans_root",
 ]
 
 #: Key of the sample hospital in the session state (instead of a file path).
@@ -49,15 +50,16 @@ FACILITY_DIR = "_facilities"
 
 
 def app_arguments(argv: list[str]) -> argparse.Namespace:
-    """``--facility`` and ``--results`` given after ``--`` on the ``streamlit run`` line.
+    """``--facility``, ``--results`` and ``--scans`` given after ``--`` on the ``streamlit run`` line.
 
     >>> a = app_arguments(["app.py", "--facility", "h.json"])
-    >>> a.facility, a.results, app_arguments(["app.py"]).facility
-    ('h.json', 'results', None)
+    >>> a.facility, a.results, a.scans, app_arguments(["app.py"]).facility
+    ('h.json', 'results', 'scans', None)
     """
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--facility", default=None)
     parser.add_argument("--results", default="results")
+    parser.add_argument("--scans", default="scans")
     known, _ = parser.parse_known_args(argv[1:])
     return known
 
@@ -70,6 +72,13 @@ def ensure_session() -> None:
     st.session_state["facility_path"] = args.facility
     st.session_state["facility_start"] = args.facility
     st.session_state["results_root"] = str(Path(args.results).resolve())
+    st.session_state["scans_root"] = str(Path(args.scans).resolve())
+
+
+def scans_root() -> Path:
+    """The app's scan folder on the server (``--scans``): large scans are opened from there."""
+    ensure_session()
+    return Path(st.session_state["scans_root"])
 
 
 def results_root() -> Path:

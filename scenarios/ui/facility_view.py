@@ -26,12 +26,13 @@ from scenarios.ui.common import (
     load_facility,
     plural,
     readable_error,
+    scans_root,
 )
 from scenarios.ui.edits import close_door, edits_of, set_beds, set_door_width, set_use
 from scenarios.ui.plan_svg import plan_svg
 from scenarios.ui.plans import route_levels
 from scenarios.ui.routes import explain_no_route
-from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_to_file
+from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_files, scan_to_file
 
 __all__ = ["compartments_table", "level_plan", "page", "show_plan", "spaces_table"]
 
@@ -118,29 +119,60 @@ def _source_panel() -> None:
             _scan_panel()
 
 
-def _scan_panel() -> None:
-    up = st.file_uploader(f"Scan ({', '.join('.' + s for s in SCAN_SUFFIXES)})", type=list(SCAN_SUFFIXES),
-                          key="scan_upload")
-    if up is None:
-        return
-    if st.button("Extract the facility", key="extract", type="primary"):
-        path = scan_to_file(up, up.name)
-        try:
-            with st.status(f"Extracting {up.name}...", expanded=True) as status:
-                def progress(stage: str, done: int, total: int) -> None:
-                    status.update(label=f"Extracting {up.name}: {stage}"
-                                        + (" done" if done == total else "..."))
-                    if done == total:
-                        st.write(f"stage {stage} done")
+SCAN_FROM = ("Upload from this computer", "A scan in the app's scan folder")
 
-                extraction = extract_scan(path, up.name, progress)
-                status.update(label=f"Extracted {up.name}", state="complete", expanded=False)
-        except Exception as exc:  # the page boundary
-            st.error(f"Cannot extract a facility from {up.name}: {readable_error(exc)}")
-            return
-        finally:
-            path.unlink(missing_ok=True)
-        st.session_state["extraction"] = (up.name, extraction.facility, list(extraction.report.warnings))
+
+def _upload_limit_mb() -> int:
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def _scan_panel() -> None:
+    source = st.radio("Scan from", SCAN_FROM, horizontal=True, key="scan_from")
+    if source == SCAN_FROM[0]:
+        st.caption(f"Uploads are limited to {_upload_limit_mb():,} MB, and the server holds an upload "
+                   f"whole in memory while it arrives. For a larger scan, put it in the scan folder "
+                   f"({scans_root()}) and open it from there.")
+        up = st.file_uploader(f"Scan ({', '.join('.' + s for s in SCAN_SUFFIXES)})", type=list(SCAN_SUFFIXES),
+                              key="scan_upload")
+        if up is not None and st.button("Extract the facility", key="extract", type="primary"):
+            path = scan_to_file(up, up.name)
+            try:
+                _extract(path, up.name)
+            finally:
+                path.unlink(missing_ok=True)
+    else:
+        found = scan_files(scans_root())
+        st.caption(f"Scans in {scans_root()} are read from where they lie, in chunks: any size. "
+                   "Start the app with --scans DIR to use another folder.")
+        if not found:
+            st.info(f"No scan in {scans_root()} (formats: {', '.join('.' + s for s in SCAN_SUFFIXES)}).")
+        else:
+            sizes = {p.name: p.stat().st_size / 1e6 for p in found}
+            name = st.selectbox("Scan", list(sizes), key="scan_file",
+                                format_func=lambda n: f"{n} ({sizes[n]:,.1f} MB)")
+            if st.button("Extract the facility", key="extract_file", type="primary"):
+                _extract(scans_root() / name, name)
+    _extraction_preview()
+
+
+def _extract(path: Path, name: str) -> None:
+    """Extract a facility from the scan at ``path`` with its stages shown; keep it for the preview."""
+    try:
+        with st.status(f"Extracting {name}...", expanded=True) as status:
+            def progress(stage: str, done: int, total: int) -> None:
+                status.update(label=f"Extracting {name}: {stage}" + (" done" if done == total else "..."))
+                if done == total:
+                    st.write(f"stage {stage} done")
+
+            extraction = extract_scan(path, name, progress)
+            status.update(label=f"Extracted {name}", state="complete", expanded=False)
+    except Exception as exc:  # the page boundary
+        st.error(f"Cannot extract a facility from {name}: {readable_error(exc)}")
+        return
+    st.session_state["extraction"] = (name, extraction.facility, list(extraction.report.warnings))
+
+
+def _extraction_preview() -> None:
     held = st.session_state.get("extraction")
     if held is None:
         return

@@ -6,6 +6,13 @@ one.  A scan is copied to a temporary file in chunks as it is read from the
 upload and handed to :func:`lidar.extract` by path: the LiDAR reader then
 streams it (LAS/LAZ/E57 in chunks) instead of this module holding a second
 copy in memory.
+
+Streamlit's uploader itself holds an upload whole in the server's memory
+before the page sees it, so a scan too large for that is opened instead from
+the app's *scan folder* on the server (``medtwin app --scans DIR``,
+:func:`scan_files`): the reader streams it from where it lies, in chunks, and
+only the files in that folder can be opened (never an arbitrary path a
+browser sends).
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from facility import Facility, FacilityFileError, loads
 if TYPE_CHECKING:
     from lidar import Extraction
 
-__all__ = ["CHUNK_BYTES", "SCAN_SUFFIXES", "extract_scan", "facility_from_bytes", "scan_to_file"]
+__all__ = ["CHUNK_BYTES", "SCAN_SUFFIXES", "extract_scan", "facility_from_bytes", "scan_files",
+           "scan_to_file"]
 
 #: Bytes copied at a time from an upload to its temporary file.
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -65,6 +73,23 @@ def scan_to_file(upload: IO[bytes], name: str, folder: Path | None = None) -> Pa
         upload.seek(0)
         shutil.copyfileobj(upload, out, CHUNK_BYTES)
     return Path(out.name)
+
+
+def scan_files(folder: Path) -> list[Path]:
+    """The scans directly in ``folder`` (a format the LiDAR reader takes), by name; none if it is missing.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for n in ("b.las", "a.PLY", "notes.txt.bak", "c.e57"):
+    ...     _ = (d / n).write_bytes(b"")
+    >>> [p.name for p in scan_files(d)], scan_files(d / "missing")
+    (['a.PLY', 'b.las', 'c.e57'], [])
+    """
+    if not folder.is_dir():
+        return []
+    suffixes = {f".{s}" for s in SCAN_SUFFIXES}
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes),
+                  key=lambda p: p.name.lower())
 
 
 def extract_scan(path: Path, name: str, progress: Callable[[str, int, int], None]) -> Extraction:

@@ -152,3 +152,25 @@ def test_facility_file_from_the_command_line(app_path: Path, tmp_path: Path,
     at = AppTest.from_file(str(app_path), default_timeout=60).run()
     assert not at.exception
     assert len(at.error) == 1 and "broken.json" in at.error[0].value
+
+
+def test_a_scan_too_large_to_upload_is_opened_from_the_scan_folder(app_path: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "ward.ply").write_bytes(b"ply\nformat ascii 1.0\nelement vertex 2\nend_header\nnot numbers\n")
+    (scans / "notes.md").write_text("not a scan")
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
+                                      "--scans", str(scans)])
+    at = AppTest.from_file(str(app_path), default_timeout=60).run()
+    at.radio(key="source").set_value("LiDAR scan").run()
+    upload_note = " ".join(c.value for c in at.caption)
+    assert "Uploads are limited to" in upload_note and "MB" in upload_note and str(scans) in upload_note
+    at.radio(key="scan_from").set_value("A scan in the app's scan folder").run()
+    assert at.selectbox(key="scan_file").options == ["ward.ply (0.0 MB)"]  # scans only, with their size
+    at.button(key="extract_file").click().run()
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("Cannot extract a facility from ward.ply")
+    assert "Traceback" not in error.value
+    assert (scans / "ward.ply").exists()  # a scan in the folder is read where it lies, never deleted
