@@ -16,9 +16,10 @@ One step (:func:`step`) of ``dt`` seconds:
    MQH effective conductance ``h_k`` (NUREG-1805 ch. 2);
 3. the volume each space gains (heat, fuel, ventilation) leaves through the openings: one
    sparse solve of the network's linear pressure equations (factorised once per set of door
-   states) gives the net flow through each opening; leaks and closed doors draw it from the
+   states) gives the net flow through each opening; wall and fabric leaks draw it from the
    layer(s) the opening spans on the upwind side;
-4. open doors, exits and vents carry slab-integrated flows driven by the hydrostatic pressure
+4. doors and exits (open, or through a closed leaf's gaps) and vents carry slab-integrated
+   flows driven by the hydrostatic pressure
    difference of the two sides' layers, offset so that they add up to that net flow: hot gas
    leaves high, cool air enters low, and for one hot layer against cold air the sum is Emmons'
    door spill ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``; each flow joins the receiving
@@ -349,15 +350,19 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     vol_src = np.where(np.abs(vol_src) > QUIET_FLOW, vol_src, 0.0)
     flow = solver.flows(open_, vol_src)
     far = np.where(net.b >= 0, net.b, out)
-    # open doors and exits with a density difference across them: slab-integrated flows
+    # doors, exits and vents with a density difference across them: slab-integrated flows; a
+    # closed door's gaps (its leakage area over the leaf's height) pass them too, so smoke
+    # crosses a shut door by buoyancy as well as by being pushed
     doorway = (net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT)
-    ex = (open_ & doorway) | (net.kind == OpeningKind.VENT)
+    ex = doorway | (net.kind == OpeningKind.VENT)
     ia, ib = net.a, far
     spread = np.maximum(np.abs(temp[UPPER, ia] - temp[LOWER, ia]), np.abs(temp[UPPER, ib] - temp[LOWER, ib]))
     ex &= (spread > 0.01) | (np.abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01)
     k = np.flatnonzero(ex)
     if k.size:
-        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, z=z, temp=temp, rho=rho)
+        shut = doorway[k] & ~open_[k]
+        width = np.where(shut, net.leak_area[k] / (net.soffit[k] - net.sill[k]), net.width[k])
+        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, width=width, z=z, temp=temp, rho=rho)
     # every other opening: the net flow, drawn from the layers the opening spans upwind
     k = np.flatnonzero(~ex & (np.abs(flow) > QUIET_FLOW))
     up = flow[k] >= 0
@@ -412,8 +417,8 @@ def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> Non
 
 
 def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, target: np.ndarray,
-              net: Network, z: np.ndarray, temp: np.ndarray, rho: np.ndarray) -> None:
-    """Flows through open openings ``ex`` joining ``ia`` and ``ib`` with a net volume flow ``target``.
+              net: Network, width: np.ndarray, z: np.ndarray, temp: np.ndarray, rho: np.ndarray) -> None:
+    """Flows through openings ``ex`` (``width`` m wide) joining ``ia`` and ``ib``, net volume flow ``target``.
 
     Each opening is cut into :data:`SLABS` horizontal slabs.  The hydrostatic pressure of each
     side at a slab's height follows from its two layers; a common offset (bisection) makes
@@ -440,7 +445,7 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     na, nb = ia[:, None], ib[:, None]
     rho_ab = np.stack([rho[la, na], rho[lb, nb]])
 
-    coef = CD * net.width[ex] * h[:, 0]
+    coef = CD * width * h[:, 0]
     v = slab_flows(dp0, rho_ab, coef, np.ascontiguousarray(target, float))
     fwd = v > 0
     sn = np.where(fwd, na, nb)
@@ -449,7 +454,7 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     mass = np.abs(v) * rho[sl, sn]
     _deposit(move, sn.ravel(), sl.ravel(), dn.ravel(), mass.ravel(), temp=temp)
     slabs = PorehInputs(y=y, a=ia, b=ib, forward=fwd, src_layer=sl, mass=mass, sill=net.sill[ex],
-                        soffit=net.soffit[ex], width=net.width[ex])
+                        soffit=net.soffit[ex], width=width)
     node, from_layer, to_layer, rate = spill_entrainment(slabs, z=z, temp=temp, outside=net.n)
     if node.size:
         move(node, from_layer, node, to_layer, rate)
