@@ -56,6 +56,7 @@ __all__ = [
     "run",
     "run_header",
     "run_sinks",
+    "same_plan",
     "stored_results",
 ]
 
@@ -366,6 +367,13 @@ def run(
     return stored_results(open_run(claim.out), scenario)
 
 
+def same_plan(stored: StoredRun, header: dict[str, Any]) -> bool:
+    """Whether a finished run has the scenario, building, seed and streams of a :func:`run_header`."""
+    return all(stored.manifest.get(f) == header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
+        and stored.manifest.get("replications") == len(header["keys"]) \
+        and [list(r["key"]) for r in stored.manifest["replication_status"]] == header["keys"]
+
+
 def _earlier_run(claim: Claim, header: dict[str, Any]) -> StoredRun | None:
     """The finished run at ``claim.out`` when ``--resume`` may complete it, else None.
 
@@ -381,9 +389,7 @@ def _earlier_run(claim: Claim, header: dict[str, Any]) -> StoredRun | None:
             another version.
     """
     stored = open_run(claim.out)
-    same = all(stored.manifest.get(f) == header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
-        and stored.manifest.get("replications") == len(header["keys"]) \
-        and [list(r["key"]) for r in stored.manifest["replication_status"]] == header["keys"]
+    same = same_plan(stored, header)
     if claim.resumed:
         return stored if same and stored.manifest.get("version") == header["version"] else None
     if not same:

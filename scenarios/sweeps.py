@@ -39,6 +39,7 @@ A sweep file (YAML) names the base scenario and the variants::
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -65,10 +66,19 @@ from scenarios.runner import (
     prepare,
     run_header,
     run_sinks,
+    same_plan,
     stored_results,
 )
 from scenarios.store import RunWriter, claimed, finalise, open_run, read_json
-from scenarios.store.layout import MANIFEST, SCENARIO, SWEEP, SWEEP_FORMAT, dumps, scenario_hash
+from scenarios.store.layout import (
+    MANIFEST,
+    SCENARIO,
+    SWEEP,
+    SWEEP_FORMAT,
+    dumps,
+    medtwin_version,
+    scenario_hash,
+)
 
 __all__ = ["Plan", "SweepResults", "load_sweep", "plan_from_vary", "sweep"]
 
@@ -283,7 +293,8 @@ def sweep(
     with claimed(out, overwrite=overwrite, resume=resume, sweep=True) as claim:
         if resume and claim.existing and not claim.resumed:
             _check_same_sweep(claim.out, read_json(claim.out / SWEEP, format=SWEEP_FORMAT), header)
-            return _stored(plan, claim.out, scenarios)
+            if not _start_retry(claim.out, claim.partial, len(scenarios)):
+                return _stored(plan, claim.out, scenarios)
         root = claim.partial
         if claim.resumed and (root / SWEEP).is_file():
             _check_same_sweep(root, read_json(root / SWEEP), header)
@@ -302,8 +313,13 @@ def sweep(
                 buildings[id(fac)] = facility_hash(fac)
             building = buildings[id(fac)]
             text = dump(sc)
-            writer = RunWriter(partial, run_header(sc, keys[v], variant, building=building, text=text), text,
-                               resume=partial.is_dir())
+            run_head = run_header(sc, keys[v], variant, building=building, text=text)
+            writer = RunWriter(partial, run_head, text, resume=partial.is_dir())
+            earlier = claim.out / _variant_folder(v)
+            if resume and claim.existing and (earlier / MANIFEST).is_file():  # retrying its failures
+                stored = open_run(earlier)
+                if same_plan(stored, run_head) and stored.manifest.get("version") == run_head["version"]:
+                    writer.carry_over(stored)
             sinks.append(RunSink(sc, kind, keys[v], writer))
             facs.append(fac)
             todo.append(v)
@@ -337,6 +353,43 @@ def sweep(
         write_atomic(root / SWEEP, dumps({**header, "status": "complete"}))
         finalise(claim)
     return _stored(plan, claim.out, scenarios)
+
+
+def _start_retry(out: Path, root: Path, variants: int) -> bool:
+    """Begin retrying the failed replications of the finished sweep ``out``; false if it has none.
+
+    The variants without failures are linked into the partial sweep ``root``
+    (hard links, or copies where the file system has none: stored files are
+    only ever replaced, never changed, so a link is as safe as a copy); the
+    others are re-opened by :func:`sweep`, which copies their done
+    replications and runs the failed ones.  ``out`` stays as it is until the
+    finished partial sweep replaces it whole.
+
+    Raises:
+        ResultsStoreError: A variant with failures was run by another medtwin version.
+    """
+    runs = [open_run(out / _variant_folder(v)) for v in range(variants)]
+    failing = [r for r in runs if r.manifest.get("failed")]
+    if not failing:
+        return False
+    version = medtwin_version()
+    for r in failing:
+        if r.manifest.get("version") != version:
+            raise ResultsStoreError(f"{r.path}: its failed replications cannot be run again by medtwin "
+                                    f"{version}: the others were run by {r.manifest.get('version')} and one "
+                                    "run never mixes versions; use --overwrite to run the sweep again")
+    root.mkdir()
+    for r in runs:
+        if not r.manifest.get("failed"):
+            shutil.copytree(r.path, root / r.path.name, copy_function=_link_or_copy)
+    return True
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _lever_names(variants: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -31,7 +31,7 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
                            "medtwin did not write (nothing else is ever replaced)")
     mode.add_argument("--resume", action="store_true",
                       help="continue an interrupted run at --out, skipping finished replications; on a "
-                           "finished run, run its failed replications again (only those)")
+                           "finished run or sweep, run its failed replications again (only those)")
 
 
 #: Wall seconds between two plain progress lines when stderr is not a terminal (a log file).

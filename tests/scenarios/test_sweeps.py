@@ -66,6 +66,28 @@ def test_ticks_name_the_variant_even_when_finished_variants_are_skipped(toy_kind
     assert [(t.tag, t.index) for t in ticks] == [(2, 0), (2, 1)]
 
 
+def test_resume_of_a_finished_sweep_retries_the_failed_replications_only(toy_kind: Kind,
+                                                                         tmp_path: Path) -> None:
+    out, calls, fixed = tmp_path / "s", tmp_path / "calls", tmp_path / "fixed"
+    calls.mkdir()
+    base = toy(replications=3, fail_until=str(fixed), calls=str(calls))
+    plan = Plan(scenario=base, variants=({"fail_on": [1]}, {"fail_on": []}))
+    first = sweep(plan, out=out)
+    assert [sorted(r.failed) for r in first.runs] == [[1], []]
+    kept = (out / "v001" / "draws.parquet").stat().st_ino
+    fixed.touch()
+    res = sweep(plan, out=out, resume=True)
+    runs = sorted(p.name.split("-")[0] for p in calls.iterdir())
+    assert runs == ["0", "0", "1", "1", "1", "2", "2"]  # replication 1 of variant 0 ran once more
+    assert [sorted(r.failed) for r in res.runs] == [[], []]
+    assert (out / "v001" / "draws.parquet").stat().st_ino == kept  # the variant without failures: linked
+    clean = sweep(Plan(scenario=base.model_copy(update={"calls": None}), variants=plan.variants))
+    for a, b in zip(res.runs, clean.runs, strict=True):
+        assert a.arrow("draws").equals(b.arrow("draws"))
+    assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "fixed", "s"]
+
+
 def test_sweep_is_identical_on_a_local_pool(toy_kind: Kind, tmp_path: Path) -> None:
     one = sweep(_plan(replications=5))
     two = sweep(_plan(replications=5), n_jobs=2, out=tmp_path / "s")
