@@ -8,7 +8,8 @@ yet stored is handed to :mod:`scenarios.ui.worker` in its own process, which
 keeps the page responsive, reports progress, and can be cancelled by ending
 the process.  One worker is kept started ahead, its models imported
 (:func:`prepare_spare`): a run handed to it shows its first figures seconds
-sooner than one that starts a new Python.
+sooner than one that starts a new Python.  The next spare is started once a
+run has finished, not while it runs, so that its warm-up never slows a run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -133,16 +135,29 @@ def _worker(*args: str) -> list[str]:
     return [sys.executable, "-m", "scenarios.ui.worker", *args]
 
 
-def prepare_spare() -> None:
-    """Start a worker ahead of the next run, unless one is already waiting; keep one from now on."""
-    from scenarios.ui.worker import SPARE
+def prepare_spare(*, wait_s: float = 0.0) -> bool:
+    """Start a worker ahead of the next run, unless one is already waiting; keep one from now on.
+
+    Args:
+        wait_s: Wait up to this long for it to be warmed up (the server does, before it answers
+            its health check, so that the first page and the first run do not share the
+            machine with the warm-up).
+
+    Returns:
+        Whether a spare is known to be warmed up.
+    """
+    from scenarios.ui.worker import READY, SPARE
 
     _keep_spare.set()
     with _spare_lock:
-        if _spare and _spare[0].poll() is None:
-            return
-        _spare[:] = [subprocess.Popen(_worker(SPARE), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, cwd=_ROOT)]
+        if not (_spare and _spare[0].poll() is None):
+            _spare[:] = [subprocess.Popen(_worker(SPARE), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, cwd=_ROOT)]
+        proc = _spare[0]
+    if wait_s <= 0 or proc.stdout is None:
+        return False
+    ready, _, _ = select.select([proc.stdout], [], [], wait_s)
+    return bool(ready) and proc.stdout.readline().decode().strip() == READY
 
 
 def stop_spare() -> None:
@@ -187,8 +202,6 @@ def start(root: Path, scenario: ScenarioBase, label: str) -> Job:
         with (work / "worker.log").open("wb") as log:
             proc = subprocess.Popen(_worker(*args), stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=_ROOT)
-    if _keep_spare.is_set():
-        prepare_spare()  # for the next run
     return Job(label=label, run_dir=folder, status_file=status_file, proc=proc)
 
 
@@ -211,6 +224,8 @@ def status(job: Job) -> Status:
     except (OSError, ValueError):
         data = {"state": "starting"}
     state = data.get("state", "starting")
+    if state in ("done", "failed") and _keep_spare.is_set() and not _spare:
+        prepare_spare()  # the next run's worker warms up once this one no longer needs the machine
     if job.proc is not None and job.proc.poll() is not None and state not in ("done", "failed"):
         log = job.status_file.with_name("worker.log")
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []

@@ -3,16 +3,22 @@
 Streamlit imports a page's modules only when the first visitor arrives, so
 the first page of a fresh server waited for numpy, pandas, shapely, plotly,
 the models and the sample hospital to load.  This module loads them first,
-then runs Streamlit's own command line in the same process: the server
-answers its health check only once the first page can be drawn at once, and
-``medtwin app`` still execs one process that signals reach.
+draws the landing page's plan, and starts the first run's worker and waits
+for it to warm up (:func:`scenarios.ui.jobs.prepare_spare`), then runs
+Streamlit's own command line in the same process: the server answers its
+health check only once the first page can be drawn at once and nothing else
+is warming up beside it, and ``medtwin app`` still execs one process that
+signals reach.
 """
 
 from __future__ import annotations
 
 import sys
 
-__all__ = ["main", "warm"]
+__all__ = ["SPARE_WAIT_S", "main", "warm"]
+
+#: Longest the server waits for the first run's worker to warm up before answering its health check.
+SPARE_WAIT_S = 60.0
 
 
 def warm() -> None:
@@ -34,7 +40,7 @@ def warm() -> None:
     facility_text(SAMPLE)
     from scenarios.ui.jobs import prepare_spare
 
-    prepare_spare()  # the first run's worker, its models already imported
+    prepare_spare(wait_s=SPARE_WAIT_S)  # the first run's worker, its models imported and compiled
 
 
 def main(argv: list[str]) -> int:

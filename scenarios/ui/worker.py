@@ -15,7 +15,8 @@ away, the worker notices that its parent changed and stops too.
 Importing the models and compiling the drill's kernels (Numba) take ten
 seconds and more on a busy machine, all of it before the first figure can be
 shown; so the app keeps one *spare* worker started ahead (``--spare``) that
-has done both, by running one simulated second of the shipped night drill,
+has done both, by running one simulated second of the shipped night drill
+(in a one-ward version of the sample hospital),
 and waits for its job on standard input (:func:`scenarios.ui.jobs.start`).
 
 Usage: ``python -m scenarios.ui.worker SCENARIO.yaml RUN_DIR STATUS.json``, or
@@ -38,12 +39,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scenarios.progress import Tick
 
-__all__ = ["SPARE", "main", "write_status"]
+__all__ = ["READY", "SPARE", "main", "write_status"]
 
 #: Seconds between checks that the app which started this worker is still there.
 PARENT_CHECK_S = 1.0
 #: Command-line flag of a worker started ahead of its job.
 SPARE = "--spare"
+#: What a spare writes on standard output once warmed up.
+READY = "ready"
 #: The shipped drill a spare runs for one simulated second to compile the drill's kernels.
 WARM_DRILL = "sample_hospital_night_evacuation.yaml"
 
@@ -80,16 +83,24 @@ def _warm_up() -> str:
     import scenarios.operations  # imported ahead, like the evacuation models
 
     try:
+        from facility.sample import SampleOptions, sample
+
         drill = scenarios.load(str(files("scenarios.library") / WARM_DRILL))
-        scenarios.run(drill.model_copy(update={"max_time": 1.0, "replications": 1}))
+        # the kernels compiled do not depend on the building: the smallest sample builds fastest
+        scenarios.run(drill.model_copy(update={"max_time": 1.0, "replications": 1}),
+                      facility=sample(SampleOptions(ward_levels=1)))
     except Exception as exc:  # the warm-up's boundary
         return f"worker: the warm-up drill failed ({exc}); this run compiled its kernels itself"
     return ""
 
 
 def _wait_for_job() -> list[str] | None:
-    """As a spare: warm up, then read the job line (``None``: the app closed the pipe)."""
+    """As a spare: warm up, say :data:`READY` on standard output, then read the job line.
+
+    Returns ``None`` if the app closed the pipe instead.
+    """
     note = _warm_up()
+    print(READY, flush=True)
     line = sys.stdin.readline()
     if not line.strip():
         return None
