@@ -95,12 +95,12 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             page.get_by_text("Fire", exact=True).click()
             origin = page.get_by_role("combobox", name="Fire starts in")
             page.get_by_text("Pick the room on the plan instead").click()
-            picker = page.locator(".js-plotly-plot").filter(has_text="click the room")
+            picker = page.locator(".st-key-fire_pick .js-plotly-plot").first
             expect(picker.locator(".gtitle")).to_contain_text("click the room", timeout=UI_TIMEOUT_MS)
             before = origin.input_value()
             picker.locator(".scatterlayer .point").nth(5).click(force=True)
             expect(origin).not_to_have_value(before, timeout=UI_TIMEOUT_MS)
-            _shot(page, tmp_path, "3-fire-picked", picker)
+            _shot(page, tmp_path, "3-fire-picked")
             page.get_by_text("Fire", exact=True).click()  # the drill below runs without a fire
             limit = page.get_by_role("spinbutton", name="Time limit (min)")
             limit.fill("10")
