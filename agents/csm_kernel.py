@@ -17,22 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["MOUTH", "SIDESTEP", "SIDESTEP_RANGE", "STEP_ASIDE", "YIELD_LOOKAHEAD", "YIELD_SPEED", "csm_step",
-           "grid_cell", "wall_move", "wall_move_one"]
-
-#: Distance (m) from a portal within which people are not pushed aside by those queueing behind.
-MOUTH = 1.0
-#: Weight of the sidestep round someone ahead who comes the other way or stands still, at
-#: :data:`SIDESTEP_RANGE` before contact (it grows as ``exp`` of the closing distance over that range).
-SIDESTEP = 0.5
-#: Distance (m) over which the sidestep builds up before contact.
-SIDESTEP_RANGE = 0.5
-#: Speed (m/s) at which a walker steps out of the way of a bed or wheelchair, even from standing.
-YIELD_SPEED = 0.6
-#: How far (m) ahead of a walker's front someone standing still steps aside.
-STEP_ASIDE = 0.6
-#: How far (m) ahead of a unit's front a walker starts to give way.
-YIELD_LOOKAHEAD = 1.5
+__all__ = ["csm_step", "grid_cell", "wall_move", "wall_move_one"]
 
 
 #: Most cells the neighbour grid may have per agent (plus :data:`_CELLS_MIN`): people spread
@@ -100,13 +85,17 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     neighbour cells gets ``e = 0`` and ``v = 0`` without further work (their direction would
     not move them).
 
-    ``params`` = (strength, range, wall_strength, wall_range, cutoff, time_gap);
+    ``params`` = :meth:`agents.pedestrians.SpeedModel.kernel` (strength, range, wall strength,
+    wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield speed, step aside,
+    yield lookahead);
     ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).
     Arrays a flag switches off may be any array of the right length.
     """
     n = pos.shape[0]
     strength, rng_d, wall_strength, wall_range, cutoff, time_gap = (
         params[0], params[1], params[2], params[3], params[4], params[5])
+    mouth, sidestep, sidestep_range, yield_speed, step_aside, yield_lookahead = (
+        params[6], params[7], params[8], params[9], params[10], params[11])
     use_group, use_orient, use_yield, use_flip = flags[0], flags[1], flags[2], flags[3]
     e = np.empty((n, 2))
     fallback = np.empty((n, 2))
@@ -189,7 +178,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
             reach = lij + ext
             rep = strength * math.exp(min((reach - s) / rng_d, 30.0))
             merging = use_group and group[i] == group[j]
-            if merging and _later(i, j, priority) and priority[i] < MOUTH:
+            if merging and _later(i, j, priority) and priority[i] < mouth:
                 rep = 0.0
             ex += rep * nx
             ey += rep * ny
@@ -203,11 +192,11 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 side = 1.0 if (oncoming or cross == 0) else (1.0 if cross > 0 else -1.0)
                 rx, ry = diy * side, -dix * side
                 if (not oncoming and rx * wall_normal[i, 0] + ry * wall_normal[i, 1] < -0.3
-                        and wall_dist[i] - radius[i] < SIDESTEP_RANGE):
+                        and wall_dist[i] - radius[i] < sidestep_range):
                     rx, ry = -rx, -ry
                 if use_flip and flip[i]:
                     rx, ry = -rx, -ry
-                w = SIDESTEP * math.exp(min((reach + SIDESTEP_RANGE - s) / SIDESTEP_RANGE, 30.0))
+                w = sidestep * math.exp(min((reach + sidestep_range - s) / sidestep_range, 30.0))
                 ex += w * rx
                 ey += w * ry
             # Give way to a moving unit, or to anyone walking at someone standing.
@@ -215,10 +204,10 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 moving_j = not standing_j
                 if unit[j]:
                     ox, oy = orient[j, 0], orient[j, 1]
-                    look = YIELD_LOOKAHEAD
+                    look = yield_lookahead
                 else:
                     ox, oy = djx, djy
-                    look = STEP_ASIDE
+                    look = step_aside
                 if unit[j] or (standing_i and moving_j):
                     al = dx * ox + dy * oy
                     lat = ox * dy - oy * dx
@@ -236,7 +225,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
             ex, ey = ax, ay
             bn = max(math.sqrt(bx * bx + by * by), 1e-9)
             fallback[i, 0], fallback[i, 1] = bx / bn, by / bn
-            v0i = max(v0i, YIELD_SPEED)
+            v0i = max(v0i, yield_speed)
         else:
             fallback[i, 0], fallback[i, 1] = dix, diy
         if moving_i:

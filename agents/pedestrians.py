@@ -37,11 +37,12 @@ corridor speed-density relation falls in Weidmann's band (RiMEA Test 4).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from agents.csm_kernel import YIELD_SPEED
+import numpy as np
 
-__all__ = ["YIELD_SPEED", "SpeedModel"]
+__all__ = ["SpeedModel"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +61,22 @@ class SpeedModel:
         noise: Standard deviation of a random perturbation of the direction
             (body sway); it breaks exactly symmetric standoffs, such as two
             people pressing into the two jambs of a door.
+        mouth: Distance (m) from a portal within which people are not pushed
+            aside by those queueing behind for it.
+        sidestep: Weight of the sidestep round someone ahead who comes the
+            other way or stands still, at ``sidestep_range`` before contact
+            (it grows as ``exp`` of the closing distance over that range).
+        sidestep_range: Distance (m) over which the sidestep builds up.
+        yield_speed: Speed (m/s) at which a walker steps out of the way of a
+            bed or wheelchair, even from standing.
+        step_aside: How far (m) ahead of a walker's front someone standing
+            still steps aside.
+        yield_lookahead: How far (m) ahead of a unit's front a walker starts
+            to give way.
+
+    The last six are the hospital additions to the model (``docs/evacuation.md``,
+    each removing a standoff the isotropic model cannot resolve); they are
+    assumptions checked by the drills, not measured values.
     """
 
     dt: float = 0.05
@@ -70,10 +87,28 @@ class SpeedModel:
     wall_range: float = 0.05
     cutoff: float = 2.0
     noise: float = 0.1
+    mouth: float = 1.0
+    sidestep: float = 0.5
+    sidestep_range: float = 0.5
+    yield_speed: float = 0.6
+    step_aside: float = 0.6
+    yield_lookahead: float = 1.5
 
     def __post_init__(self) -> None:
         if not 0 < self.dt < self.time_gap:
             raise ValueError(f"'dt' must be in (0, time_gap={self.time_gap}), got {self.dt}")
-        for name in ("strength", "range", "wall_strength", "wall_range", "cutoff"):
+        for name in ("strength", "range", "wall_strength", "wall_range", "cutoff", "sidestep_range"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name!r} must be > 0, got {getattr(self, name)}")
+        for name in ("mouth", "sidestep", "yield_speed", "step_aside", "yield_lookahead", "noise"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name!r} must be >= 0, got {value}")
+
+    def kernel(self) -> np.ndarray:
+        """The numbers :func:`agents.csm_kernel.csm_step` reads, in its order: strength, range,
+        wall strength, wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield
+        speed, step aside, yield lookahead."""
+        return np.array([self.strength, self.range, self.wall_strength, self.wall_range, self.cutoff,
+                         self.time_gap, self.mouth, self.sidestep, self.sidestep_range, self.yield_speed,
+                         self.step_aside, self.yield_lookahead])

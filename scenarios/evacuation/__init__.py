@@ -19,10 +19,11 @@ from agents.release import release_model
 from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.base import Kind, Replication, register_kind
+from scenarios.evacuation.behaviour import Behaviour
 from scenarios.evacuation.kpis import replication_kpis, report, summarize
 from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, Progress, State
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
-from scenarios.evacuation.schema import EvacuationScenario
+from scenarios.evacuation.schema import BEHAVIOUR_FIELDS, CROWD_RULES, EvacuationScenario
 from scenarios.hazards.conditions import Environment
 from scenarios.hazards.environment import HazardEnvironment
 from scenarios.hazards.outcomes import outcomes as hazard_outcomes
@@ -52,7 +53,9 @@ def params_of(sc: EvacuationScenario) -> EvacParams:
         alarm=sc.alarm, strategy=sc.strategy.mode, fire_compartments=tuple(sc.strategy.fire_compartments),
         vertical_after=sc.strategy.vertical_after, policy=sc.strategy.policy, lifts=sc.strategy.lifts,
         cell=mv.cell, model=SpeedModel(dt=mv.dt, time_gap=mv.time_gap, strength=mv.strength, range=mv.range,
-                                       wall_strength=mv.wall_strength, wall_range=mv.wall_range),
+                                       wall_strength=mv.wall_strength, wall_range=mv.wall_range,
+                                       **{k: v for k, v in mv.behaviour.items() if k in CROWD_RULES}),
+        behaviour=Behaviour(**{k: v for k, v in mv.behaviour.items() if k in BEHAVIOUR_FIELDS}),
         max_time=sc.alarm + sc.max_time, record_every=sc.record_every,
         door_closures=tuple((c.door, c.time) for c in sc.door_closures),
         deadlock_window=sc.deadlock_window, trajectories=sc.trajectories, door_flow=mv.door_flow,

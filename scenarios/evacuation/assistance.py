@@ -17,9 +17,8 @@ import numpy as np
 
 from agents.assist import choose_patient
 from scenarios.evacuation import motion, placement
-from scenarios.evacuation.params import DOOR_KEEP_CLEAR, LIFT_CALL_AHEAD, TEAM_REACH, State
+from scenarios.evacuation.params import State
 from scenarios.evacuation.routes import Goal
-from scenarios.evacuation.standoffs import STALL_AFTER
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -110,11 +109,11 @@ def assist(m: EvacuationModel) -> None:
         reach = m.radius[s] + m.radius[pat] + m.extra[pat] + 1.0
         near = math.dist(m.pos[s], m.pos[pat]) < reach
         near = near or any(m.state[o] == State.FETCH
-                           and math.dist(m.pos[s], m.pos[o]) < TEAM_REACH
+                           and math.dist(m.pos[s], m.pos[o]) < m.p.behaviour.team_reach
                            for o in m.team[pat] if o != s)
         # Held up in the patient's room by colleagues standing at the other beds: they squeeze
         # past (the speed model does not let people squeeze through a crowd standing still).
-        near = near or m.t - m.last_prog[s] > STALL_AFTER
+        near = near or m.t - m.last_prog[s] > m.p.behaviour.stall_after
         if near and not in_doorway(m, s, pat, reach):
             m.state[s] = State.FETCH
     for pat in np.flatnonzero(m.state == State.NEED).tolist():
@@ -191,11 +190,11 @@ def _relieve(m: EvacuationModel, pat: int) -> None:
 
 
 def in_doorway(m: EvacuationModel, s: int, pat: int, reach: float) -> bool:
-    """Whether staff member s stands within :data:`DOOR_KEEP_CLEAR` of a door of the room while
+    """Whether staff member s stands within ``behaviour.door_keep_clear`` of a door of the room while
     the patient is farther than ``reach`` from it: they walk on to the bedside rather than
     wait in the doorway, where they would shut in every other bed of the room."""
     for d in m.facility.doors_of.get(m.space_ids[m.space[s]], ()):
-        if math.dist(m.pos[s], d.at) < DOOR_KEEP_CLEAR and math.dist(m.pos[pat], d.at) > reach:
+        if math.dist(m.pos[s], d.at) < m.p.behaviour.door_keep_clear and math.dist(m.pos[pat], d.at) > reach:
             return True
     return False
 
@@ -288,7 +287,7 @@ def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | N
     """Whether a prepared unit may leave its place now (the lift marshal's call).
 
     A bed or wheelchair that cannot take the stairs leaves a level without a final exit
-    only by lift.  Its team waits at the bedside until fewer than :data:`LIFT_CALL_AHEAD`
+    only by lift.  Its team waits at the bedside until fewer than ``behaviour.lift_call_ahead``
     units per lift serving the level are on the way to a lift or queued for one: a queue of
     beds in the escape corridor closes it to the staff walking the other way.  A unit already
     in a corridor is never held (waiting there would block it just the same).  ``going``
@@ -303,7 +302,7 @@ def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | N
     if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
         return True  # horizontal move to the refuge: no lift
     count = units_to_lifts(m, li) if going is None else going(li)
-    return count < LIFT_CALL_AHEAD * lifts
+    return count < m.p.behaviour.lift_call_ahead * lifts
 
 
 def units_to_lifts(m: EvacuationModel, li: int) -> int:

@@ -4,27 +4,28 @@ A door is passed one way at a time when it is too narrow for two to pass each ot
 speed model alone cannot settle two people (or two beds) who meet head-on in a doorway: each
 stops at the other's headway and neither has room to step aside, so they wait for ever.
 People resolve it by a turn: whoever is through first goes on, the other side waits outside
-the doorway, and after a while the waiting side gets its turn.
+the doorway, and after a while the waiting side gets its turn. The distances and times named
+below are fields of :class:`~scenarios.evacuation.behaviour.Behaviour`.
 
 Per door (:class:`DoorTurns`) and per step (:func:`turns`):
 
-* people walking to a door (their route option) within :data:`APPROACH` m of it (field
+* people walking to a door (their route option) within ``approach`` m of it (field
   distance) or in its band (:attr:`agents.navigation.LevelGrid.door_cells`) come from the side
   they count in (the space they are leaving);
-* with people from one side only, or a door wide enough for two lanes each way (:data:`TWO_WAY`
-  times the widths of the widest of each side, :data:`DOOR_BOUNDARY` kept free at each jamb),
+* with people from one side only, or a door wide enough for two lanes each way (``two_way``
+  times the widths of the widest of each side, ``door_boundary`` kept free at each jamb),
   nobody waits;
 * with people of both sides in the band, the side of the one nearest the far end of the band
   goes (evacuees before staff on their way to a patient); the others in the band back out of
-  it (:data:`BACK_OUT`) and the rest of their side waits;
+  it (``BACK_OUT``) and the rest of their side waits;
 * beds and wheelchairs of one side that cannot pass the door abreast go one at a time (the one
   nearest the door first; the next backs away to leave it room);
 * who waits backs away first until their reach and the reach of the widest unit coming the
-  other way are :data:`WAIT_GAP` apart, measured from the door (a bed waiting just before the
+  other way are ``wait_gap`` apart, measured from the door (a bed waiting just before the
   door would block the bed coming through it);
 * with people of one side in the band, the other side waits;
 * with the band empty, the side whose turn it is goes and the other waits; a side that has
-  waited :data:`TURN_AFTER` s gets the turn, and from then on the other side's newcomers wait.
+  waited ``turn_after`` s gets the turn, and from then on the other side's newcomers wait.
 
 Waiting here is standing: a person who waits steps aside for people walking at them (the
 speed model's give-way rule), which opens the doorway for the side that goes.
@@ -36,41 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "APPROACH",
-    "BACK_OUT",
-    "BACK_OUT_SPEED",
-    "GO",
-    "TURN_AFTER",
-    "TWO_WAY",
-    "WAIT",
-    "DoorTurns",
-    "band_doors",
-    "turns",
-]
+from scenarios.evacuation.behaviour import Behaviour
 
-#: Field distance (m) to a door's far band within which a person takes part in the door's turns
-#: (at least the distance a waiting bed keeps from the door, see :data:`WAIT_GAP`).
-APPROACH = 3.0
-#: Metres kept free between a waiting person's reach and the reach of the widest unit coming
-#: through the door the other way: whoever waits closer backs away to that distance first.
-WAIT_GAP = 0.5
-#: Boundary layer (m) at each jamb of a door that people keep clear of (SFPE: 15 cm at doors,
-#: ``shared/reference/evacuation.md``): two people pass each other in a door only if their
-#: widths fit into its width less twice this.
-DOOR_BOUNDARY = 0.15
-#: Counter-flow through a door goes on without turns only where the door's width less its
-#: boundary layers holds this many times the widths of the widest person of each side: one
-#: lane each way is not enough for crowds (an assumption: staff coming up a stair met the crowd
-#: going down at the 1.2 m landing door of the day drill and both sides stood for minutes).
-TWO_WAY = 2.0
-#: Seconds a side waits at a door while the other side passes before it gets the turn.
-TURN_AFTER = 5.0
+__all__ = ["BACK_OUT", "GO", "WAIT", "DoorTurns", "band_doors", "turns"]
+
 #: Codes of :func:`turns`: walk on, wait (stand), back out of the doorway.
 GO, WAIT, BACK_OUT = 0, 1, 2
-#: Speed (m/s) at most of someone backing out of a doorway (stepping backwards, or pulling a
-#: bed back: an assumption, about half a walking speed).
-BACK_OUT_SPEED = 0.5
 
 
 @dataclass
@@ -100,8 +72,8 @@ def band_doors(shape: tuple[int, int], door_cells: dict[str, np.ndarray],
 
 def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_band: np.ndarray,
           side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray, reach: np.ndarray,
-          unit: np.ndarray, door_width: np.ndarray) -> np.ndarray:
-    """Codes (:data:`GO`, :data:`WAIT`, :data:`BACK_OUT`) for ``walkers`` heading for doors.
+          unit: np.ndarray, door_width: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Codes (:data:`GO`, :data:`WAIT`, ``BACK_OUT``) for ``walkers`` heading for doors.
 
     Args:
         dt: The doors' turn state (updated).
@@ -116,12 +88,14 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
         reach: Each one's reach (m) from their centre along their way: half a bed's length.
         unit: Whether each one is a bed or wheelchair moved by staff.
         door_width: Clear width (m) of every door, by global index.
+        behaviour: The rules' distances and times.
 
     Returns:
         One code per entry of ``walkers``.
     """
     code = np.zeros(walkers.size, np.int64)
-    near = in_band | (dist < APPROACH)
+    b = behaviour
+    near = in_band | (dist < b.approach)
     if not near.any():
         return code
     sel = np.flatnonzero(near)
@@ -145,23 +119,24 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
     for grp in np.split(sel, bounds):
         d = int(door[grp[0]])
         _turn(dt, t, d, grp, code, in_band=in_band, side=side, dist=dist, evacuee=evacuee, width=width,
-              reach=reach, door_width=float(door_width[d]))
+              reach=reach, door_width=float(door_width[d]), b=b)
         _one_unit_at_a_time(grp, code, side=side, dist=dist, width=width, reach=reach, unit=unit,
-                            door_width=float(door_width[d]))
+                            door_width=float(door_width[d]), b=b)
     return code
 
 
 def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
           in_band: np.ndarray, side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray,
-          reach: np.ndarray, door_width: float) -> None:
+          reach: np.ndarray, door_width: float, b: Behaviour) -> None:
     """The turn at door ``d`` of the people ``grp`` near it (see the module docstring)."""
+    gap = b.wait_gap
     sides = side[grp]
     first = sides[0]
     one_way = bool((sides == first).all())
     if not one_way:
         other = sides != first
         widest = width[grp[~other]].max() + width[grp[other]].max()
-        one_way = bool(TWO_WAY * widest <= door_width - 2 * DOOR_BOUNDARY)
+        one_way = bool(b.two_way * widest <= door_width - 2 * b.door_boundary)
     if one_way:
         dt.turn[d] = first
         dt.waiting_since[d] = np.nan
@@ -174,7 +149,7 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         dt.turn[d] = win
         dt.waiting_since[d] = t
         lose = grp[side[grp] != win]
-        code[lose] = _wait(lose, grp[side[grp] == win], in_band, dist, reach)
+        code[lose] = _wait(lose, grp[side[grp] == win], in_band, dist, reach, gap)
         return
     turn = int(dt.turn[d])
     has_turn = bool((sides == turn).any())
@@ -183,7 +158,7 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         if has_turn and turn != going:
             # The other side has the turn: those in the doorway walk on, everyone else waits.
             rest = grp[~((side[grp] == going) & in_band[grp])]
-            code[rest] = _wait(rest, grp[(side[grp] == going) & in_band[grp]], in_band, dist, reach)
+            code[rest] = _wait(rest, grp[(side[grp] == going) & in_band[grp]], in_band, dist, reach, gap)
             return
     else:
         going = turn if has_turn else int(first)
@@ -191,20 +166,21 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         dt.waiting_since[d] = t
     dt.turn[d] = going
     waiting = grp[side[grp] != going]
-    if t - dt.waiting_since[d] >= TURN_AFTER:
+    if t - dt.waiting_since[d] >= b.turn_after:
         # The waiting side's turn: the other side's newcomers wait from now on.
         dt.turn[d] = side[waiting[0]]
         dt.waiting_since[d] = t
         newcomers = grp[(side[grp] == going) & ~in_band[grp]]
-        code[newcomers] = _wait(newcomers, waiting, in_band, dist, reach)
+        code[newcomers] = _wait(newcomers, waiting, in_band, dist, reach, gap)
         if inside.size:
-            code[waiting] = _wait(waiting, inside, in_band, dist, reach)
+            code[waiting] = _wait(waiting, inside, in_band, dist, reach, gap)
         return
-    code[waiting] = _wait(waiting, grp[side[grp] == going], in_band, dist, reach)
+    code[waiting] = _wait(waiting, grp[side[grp] == going], in_band, dist, reach, gap)
 
 
 def _one_unit_at_a_time(grp: np.ndarray, code: np.ndarray, *, side: np.ndarray, dist: np.ndarray,
-                        width: np.ndarray, reach: np.ndarray, unit: np.ndarray, door_width: float) -> None:
+                        width: np.ndarray, reach: np.ndarray, unit: np.ndarray, door_width: float,
+                        b: Behaviour) -> None:
     """Beds and wheelchairs of one side that cannot pass a door abreast go one at a time: the one
     nearest the door goes, the next backs away far enough to leave it room, the one after waits."""
     for s in np.unique(side[grp]).tolist():
@@ -213,14 +189,14 @@ def _one_unit_at_a_time(grp: np.ndarray, code: np.ndarray, *, side: np.ndarray, 
             continue
         lead = us[np.lexsort((us, dist[us]))[0]]
         rest = us[us != lead]
-        if width[lead] + width[rest].max() <= door_width - 2 * DOOR_BOUNDARY:
+        if width[lead] + width[rest].max() <= door_width - 2 * b.door_boundary:
             continue
-        room = reach[rest] + reach[lead] + WAIT_GAP + dist[lead]
+        room = reach[rest] + reach[lead] + b.wait_gap + dist[lead]
         code[rest] = np.where(dist[rest] < room, BACK_OUT, np.where(dist[rest] < 2 * room, WAIT, GO))
 
 
-def _wait(who: np.ndarray, going: np.ndarray, in_band: np.ndarray, dist: np.ndarray,
-          reach: np.ndarray) -> np.ndarray:
-    """:data:`WAIT` for ``who``, or :data:`BACK_OUT` for those too near the door for ``going``."""
-    room = reach[who] + (reach[going].max() if going.size else 0.0) + WAIT_GAP
+def _wait(who: np.ndarray, going: np.ndarray, in_band: np.ndarray, dist: np.ndarray,  # noqa: PLR0917
+          reach: np.ndarray, gap: float) -> np.ndarray:
+    """:data:`WAIT` for ``who``, or ``BACK_OUT`` for those too near the door for ``going``."""
+    room = reach[who] + (reach[going].max() if going.size else 0.0) + gap
     return np.where(in_band[who] | (dist[who] < room), BACK_OUT, WAIT)

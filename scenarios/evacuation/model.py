@@ -39,24 +39,10 @@ from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation import assistance, exposure, linking, motion, placement, standoffs
-from scenarios.evacuation.doorways import APPROACH, BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
+from scenarios.evacuation.doorways import BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
 from scenarios.evacuation.levels import build_links
 from scenarios.evacuation.motion_kernel import level_arrays
-from scenarios.evacuation.params import (
-    DETOUR_PENALTY,
-    DOOR_KEEP_CLEAR,
-    LIFT_CALL_AHEAD,
-    LINK_REACH,
-    PARK_GAP,
-    PATIENCE,
-    REFUGE_AREA_OTHER,
-    REFUGE_AREA_PATIENT,
-    STATE_LABELS,
-    TEAM_REACH,
-    EvacParams,
-    PersonSpec,
-    State,
-)
+from scenarios.evacuation.params import STATE_LABELS, EvacParams, PersonSpec, State
 from scenarios.evacuation.recorder import Recorder
 from scenarios.evacuation.routes import Goal, Navigator, Option
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
@@ -64,8 +50,7 @@ from scenarios.hazards.conditions import DOSES, Conditions, Environment
 #: ``progress(simulated time, end time, people safe, people)`` (:meth:`EvacuationModel.run`).
 Progress = Callable[[float, float, int, int], None]
 
-__all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "PARK_GAP", "PATIENCE",
-           "TEAM_REACH", "EvacParams", "EvacuationModel", "PersonSpec", "Progress", "State"]
+__all__ = ["EvacParams", "EvacuationModel", "PersonSpec", "Progress", "State"]
 
 
 
@@ -95,14 +80,13 @@ class EvacuationModel(mesa.Model):
         self.grids: list[LevelGrid] = [build_grid(facility, lv, params.cell) for lv in self.levels]
         self.wall_normal = [placement.normals(g) for g in self.grids]
         self.nav = Navigator(facility, dict(zip(self.levels, self.grids, strict=True)), lifts=params.lifts,
-                             fire_compartments=params.fire_compartments)
+                             fire_compartments=params.fire_compartments, behaviour=params.behaviour)
         self.space_ids = [s.id for s in facility.spaces]
         self.space_ix = {s: k for k, s in enumerate(self.space_ids)}
         self.local_to_global = [np.array([self.space_ix[s] for s in g.space_ids]) for g in self.grids]
         self.level_arrays = level_arrays(self.grids, self.wall_normal, self.local_to_global)
         sm = params.model
-        self.csm_params = np.array([sm.strength, sm.range, sm.wall_strength, sm.wall_range, sm.cutoff,
-                                    sm.time_gap])
+        self.csm_params = sm.kernel()
         comps = sorted(facility.compartments)
         self.comp_ix = {c: k for k, c in enumerate(comps)}
         #: Indices of the fire compartments (fixed for a run).
@@ -262,8 +246,9 @@ class EvacuationModel(mesa.Model):
         #: Compartment each occupant is going to, or waiting in, as a refuge (-1 none).
         self.refuge_comp = np.full(n, -1, np.int64)
         #: Floor area (m2) each occupant takes up in a refuge.
-        self.refuge_demand = np.where(np.array([q.role == "patient" for q in prof]), REFUGE_AREA_PATIENT,
-                                      REFUGE_AREA_OTHER)
+        b = self.p.behaviour
+        self.refuge_demand = np.where(np.array([q.role == "patient" for q in prof]), b.refuge_area_patient,
+                                      b.refuge_area_other)
 
     def _init_hazard(self, environment: Environment | None) -> None:
         """The hazard environment (if any) and what the run keeps of it (:mod:`.exposure`)."""
@@ -343,7 +328,7 @@ class EvacuationModel(mesa.Model):
 
     def refuge_goal(self, k: int) -> int:
         """The neighbouring compartment on the same level, not on fire, with the most room left for
-        occupant k (:data:`~.params.REFUGE_AREA_PATIENT`); final exits if none has room."""
+        occupant k (:attr:`~.behaviour.Behaviour.refuge_area_patient`); final exits if none has room."""
         c = int(self.space_comp[self.space[k]])
         if c not in self.refuge_next:
             self.refuge_next[c] = self._neighbour_compartments(int(self.space[k]))
@@ -487,9 +472,9 @@ class EvacuationModel(mesa.Model):
     def _doorways(self) -> None:
         """Who waits or backs out at a doorway this step (:func:`.doorways.turns`)."""
         self.hold[:] = GO
-        # Only those near their door take part (anyone in a door's band is well within APPROACH).
+        # Only those near their door take part (anyone in a door's band is well within approach).
         ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0)
-                            & (self.dist < APPROACH))
+                            & (self.dist < self.p.behaviour.approach))
         if ks.size == 0:
             return
         door = self.opt_door[ks]
@@ -503,7 +488,7 @@ class EvacuationModel(mesa.Model):
         code = turns(self.door_turns, self.t, walkers=ks, door=door, in_band=bd == door,
                      side=self.space[ks], dist=self.dist[ks], evacuee=evac, width=2 * self.radius[ks],
                      reach=self.radius[ks] + self.extra[ks], unit=self.need[ks] > 0,
-                     door_width=self.door_widths)
+                     door_width=self.door_widths, behaviour=self.p.behaviour)
         self.hold[ks] = code
         self.wait[ks[code == WAIT]] += self.p.model.dt
 
@@ -511,13 +496,15 @@ class EvacuationModel(mesa.Model):
         """Who backs off this step to settle a standoff (:func:`.standoffs.back_off`)."""
         t = self.t
         moving = (self.state == State.MOVE) & (self.fid >= 0)
-        stalled = np.flatnonzero(moving & (t - self.last_prog > standoffs.STALL_AFTER)
+        b = self.p.behaviour
+        stalled = np.flatnonzero(moving & (t - self.last_prog > b.stall_after)
                                  & (self.backing_until <= t))
         if stalled.size >= 2:
             portal = np.where(self.fid >= 0, self.nav.fields.portal[np.maximum(self.fid, 0)], -1)
             yielders = standoffs.back_off(stalled, pos=self.pos, lvl=self.lvl, reach=self.radius + self.extra,
-                                          dist=self.dist, portal=portal, unit=self.need > 0)
-            self.backing_until[yielders] = t + standoffs.BACK_OFF_TIME
+                                          dist=self.dist, portal=portal, unit=self.need > 0,
+                                          contact=b.contact)
+            self.backing_until[yielders] = t + b.back_off_time
         self.hold[moving & (self.backing_until > t)] = BACK_OUT
 
     def arrivals(self, on: np.ndarray | None = None, cell_space: np.ndarray | None = None,

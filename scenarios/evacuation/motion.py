@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from scenarios.evacuation.doorways import BACK_OUT_SPEED
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion_kernel import option_costs, plane_step
-from scenarios.evacuation.params import DETOUR_PENALTY, LINK_REACH, ON_PLANE, PATIENCE, State
-from scenarios.evacuation.routes import CONGESTION_WEIGHT, Option
+from scenarios.evacuation.params import ON_PLANE, State
+from scenarios.evacuation.routes import Option
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -36,8 +35,8 @@ def choose(m: EvacuationModel) -> None:
     m.reroute[:] = False
     if idx.size == 0:
         return
-    # Congestion: people heading for each field within 4 m of it.
-    crowd = np.bincount(m.fid[(m.state == State.MOVE) & (m.fid >= 0) & (m.dist < 4.0)])
+    # Congestion: people heading for each field near it.
+    crowd = np.bincount(m.fid[(m.state == State.MOVE) & (m.fid >= 0) & (m.dist < m.p.behaviour.crowd_radius)])
     gkey = (m.space[idx] * (len(m.goals) + 1) + m.goal[idx]) * m.n_profiles + m.profile_ix[idx]
     _, first, inv = np.unique(gkey, return_index=True, return_inverse=True)
     order = np.argsort(inv, kind="stable")
@@ -64,6 +63,7 @@ def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
     hit = m.option_arrays.get(id(opts))
     if hit is not None and hit.options is opts:
         return hit
+    b = m.p.behaviour
     ident = []
     for o in opts:
         ident.append(m.option_ids.setdefault(o, len(m.option_ids)))
@@ -72,8 +72,8 @@ def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
         options=opts,
         field=np.array([o.field for o in opts], np.int64),
         after=np.array([o.after for o in opts], np.float64),
-        penalty=np.array([DETOUR_PENALTY if o.back else 0.0 for o in opts]),
-        crowd_scale=np.array([1.3 * max(w, 0.3) for w in widths]),
+        penalty=np.array([b.detour_penalty if o.back else 0.0 for o in opts]),
+        crowd_scale=np.array([b.crowd_width_factor * max(w, b.crowd_min_width) for w in widths]),
         ident=np.array(ident, np.int64),
         link=np.array([o.kind in ("stair", "lift") for o in opts]),
         door=np.array([m.door_ix[o.ref] if o.kind == "door" else -1 for o in opts], np.int64))
@@ -86,7 +86,7 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     k0 = int(ks[0])
     sp = int(m.space[k0])
     q = m.profiles[k0]
-    width = 2 * q.radius + 0.1
+    width = q.mobility.min_door_width  # the mobility table's, as routing asks
     opts = m.nav.options(m.space_ids[sp], m.goals[int(m.goal[k0])], speed=q.speed[0], stairs=q.stairs,
                          min_width=width, clearance=q.clearance)
     if not opts:
@@ -98,14 +98,14 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     x0, y0, h = m.level_arrays.origin[li]
     count = np.where(oa.field < crowd.size, crowd[np.minimum(oa.field, crowd.size - 1)], 0) \
         if crowd.size else np.zeros(oa.field.size, np.int64)
-    cong = CONGESTION_WEIGHT * count / oa.crowd_scale
+    cong = m.p.behaviour.congestion_weight * count / oa.crowd_scale
     n = ks.size
     choice = np.empty(n, np.int64)
     dist = np.empty(n)
     ok = np.empty(n, np.bool_)
     fs = m.nav.fields
     option_costs(ks, m.pos, m.v_free, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
-                 oa.penalty, oa.ident, fs.flat_d, fs.meta, choice, dist, ok)
+                 oa.penalty, oa.ident, fs.flat_d, fs.meta, m.p.behaviour.hysteresis, choice, dist, ok)
     m.stranded[ks[~ok]] = True
     m.stranded[ks[ok]] = False
     kk, cc = ks[ok], choice[ok]
@@ -117,7 +117,7 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     m.opt_id[kk] = oa.ident[cc]
     m.opt_door[kk] = oa.door[cc]
     # Close enough to a stair or lift landing: take it (in index order: the queue's order).
-    near = ok & oa.link[choice] & (dist <= LINK_REACH)
+    near = ok & oa.link[choice] & (dist <= m.p.behaviour.link_reach)
     for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
         if enter_link(m, k, opts[c]):
             m.fid[k] = -1
@@ -137,14 +137,15 @@ def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     out_exit = np.empty(n, np.int64)
     if n == 0:
         return on, out_space, out_exit
-    sm = m.p.model
+    sm, b = m.p.model, m.p.behaviour
     noise = m.gen.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
     fs = m.nav.fields
     la = m.level_arrays
     plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.hold, m.v_free, m.need, m.heading, m.orient,
                m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
                la.wall, la.normal, la.space, la.exit, la.origin, fs.flat_d, fs.flat_v, fs.meta, fs.portal,
-               noise, m.t, sm.dt, PATIENCE, BACK_OUT_SPEED, m.csm_params, out_space, out_exit)
+               noise, m.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance, m.csm_params, out_space,
+               out_exit)
     return on, out_space, out_exit
 
 

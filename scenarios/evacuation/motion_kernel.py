@@ -83,7 +83,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
         wall: List, normal: List, space: List, exit_: List, origin: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
-        noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float,
+        noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
         out_space: np.ndarray, out_exit: np.ndarray) -> None:
     """Move everyone in ``on`` (indices of people on a plane) by one step, in place.
@@ -130,7 +130,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         nrm = normal[li]
         for a in range(n):
             if lay[a] == li:
-                wd[a] = w[ci[a], cj[a]] + origin[li, 2] * 0.7
+                wd[a] = w[ci[a], cj[a]] + origin[li, 2] * wall_tolerance
                 wn[a, 0] = nrm[ci[a], cj[a], 0]
                 wn[a, 1] = nrm[ci[a], cj[a], 1]
     for a in range(n):
@@ -214,13 +214,13 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
 def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
         ks: np.ndarray, pos: np.ndarray, v0: np.ndarray, cur_id: np.ndarray, wall: np.ndarray,
         x0: float, y0: float, h: float, field: np.ndarray, after: np.ndarray, crowd: np.ndarray,
-        penalty: np.ndarray, opt_id: np.ndarray, flat_d: np.ndarray, meta: np.ndarray,
+        penalty: np.ndarray, opt_id: np.ndarray, flat_d: np.ndarray, meta: np.ndarray, hysteresis: float,
         out_choice: np.ndarray, out_dist: np.ndarray, out_ok: np.ndarray) -> None:
     """Route choice among one list of options for agents ``ks`` (one space, goal and profile).
 
     Option ``o`` costs ``d_o(x) / v0 + after_o + crowd_o + penalty_o`` for an agent at ``x``;
     the agent keeps its current option (``cur_id`` among ``opt_id``) unless another costs more
-    than 2 s less.  Writes the chosen option's index, its field distance and whether its cost
+    than ``hysteresis`` s less.  Writes the chosen option's index, its field distance and whether its cost
     is finite.
     """
     no = field.size
@@ -243,7 +243,7 @@ def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
         for o in range(1, no):
             if cost[o] < cost[b]:
                 b = o
-        if cur >= 0 and math.isfinite(cost[cur]) and cost[cur] <= cost[b] + 2.0:
+        if cur >= 0 and math.isfinite(cost[cur]) and cost[cur] <= cost[b] + hysteresis:
             b = cur
         out_choice[c] = b
         out_dist[c] = dist[b]

@@ -1,5 +1,6 @@
-"""The evacuation model's vocabulary: occupant states, who is where at the alarm, run parameters
-and the distances and times its behaviour rules use (each documented in ``docs/evacuation.md``)."""
+"""The evacuation model's vocabulary: occupant states, who is where at the alarm, and the run
+parameters (with the behaviour rules' constants in :class:`~.behaviour.Behaviour` and the crowd
+model's in :class:`agents.pedestrians.SpeedModel`, both held here)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from enum import IntEnum
 import numpy as np
 
 from agents.pedestrians import SpeedModel
+from scenarios.evacuation.behaviour import Behaviour
 
-__all__ = ["DETOUR_PENALTY", "DOOR_KEEP_CLEAR", "LIFT_CALL_AHEAD", "LINK_REACH", "ON_PLANE", "PARK_GAP",
-           "PATIENCE", "REFUGE_AREA_OTHER", "REFUGE_AREA_PATIENT", "STATE_LABELS", "TEAM_REACH", "EvacParams",
-           "PersonSpec", "State"]
+__all__ = ["ON_PLANE", "STATE_LABELS", "EvacParams", "PersonSpec", "State"]
 
 
 class State(IntEnum):
@@ -43,38 +43,6 @@ STATE_LABELS = np.array([s.label for s in State])
 
 #: States whose occupant stands on a level plane.
 ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
-#: Seconds added to a detour door (one whose way on leads back through the current space):
-#: it is taken only when nothing else is reachable.
-DETOUR_PENALTY = 1.0e4
-#: Metres beyond an occupant's reach (radius plus a bed's extra length) kept free in front of
-#: every door and exit when placing people at random: rooms keep their door clear.
-DOOR_KEEP_CLEAR = 1.0
-#: People take a stair flight or a lift from within this distance (m) of the middle of its
-#: space (:meth:`Navigator.landing`); they walk there first, so a queue forms on the landing and
-#: not in the doorway.
-LINK_REACH = 2.0
-#: Seconds without progress after which someone going round an obstacle tries the other side
-#: (and back again after as long again).
-PATIENCE = 8.0
-#: Metres kept free round a bed or wheelchair parked in a refuge, beyond its length: a walker's
-#: passage, so parked units never close a corridor.
-PARK_GAP = 0.5
-#: Metres from a teammate already at the bedside within which a staff member has joined the team
-#: (arm's length across a bed, or across the next patient's bed in a crowded ICU bay).
-TEAM_REACH = 2.0
-#: Floor area (m2) a patient needs in the compartment receiving them in a horizontal evacuation
-#: (NFPA 101, 18/19.3.7.5: 30 net ft2 per hospital patient; ``shared/reference/evacuation.md``:
-#: 2.8 m2 per bed patient).  A compartment full by this count is skipped: its overflow goes on
-#: to the final exits.
-REFUGE_AREA_PATIENT = 2.8
-#: Floor area (m2) any other occupant needs there (NFPA 101, 18/19.3.7.5: 6 net ft2 per occupant).
-REFUGE_AREA_OTHER = 0.56
-#: Beds and wheelchairs per lift serving a level that may be on their way to it or queued for
-#: it at once; the others stay prepared at the bedside until called
-#: (:func:`scenarios.evacuation.assistance.called_forward`).
-LIFT_CALL_AHEAD = 2
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PersonSpec:
     """One occupant at the alarm.
@@ -115,7 +83,8 @@ class EvacParams:
         lifts: Which lifts are used: ``"evacuation"`` (flagged evacuation
             lifts), ``"all"`` or ``"none"``.
         cell: Raster cell size (m).
-        model: Movement model parameters.
+        model: Crowd model parameters.
+        behaviour: The behaviour rules' constants.
         max_time: Stop after this many simulated seconds.
         record_every: Trajectory and curve sampling interval (s).
         door_closures: (door id, time s) pairs: doors that close during the run.
@@ -141,6 +110,7 @@ class EvacParams:
     lifts: str = "evacuation"
     cell: float = 0.1
     model: SpeedModel = field(default_factory=SpeedModel)
+    behaviour: Behaviour = field(default_factory=Behaviour)
     max_time: float = 3600.0
     record_every: float = 1.0
     door_closures: tuple[tuple[str, float], ...] = ()

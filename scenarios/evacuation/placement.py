@@ -14,7 +14,7 @@ import numpy as np
 from agents.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation.params import DOOR_KEEP_CLEAR, ON_PLANE, PARK_GAP, State
+from scenarios.evacuation.params import ON_PLANE, State
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -140,8 +140,8 @@ def respawn(m: EvacuationModel, k: int, space: int, *, park: bool = False) -> bo
     on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
     on[k] = False
     others = m.pos[on]
-    # A parked unit keeps its whole length plus a walker's passage (PARK_GAP) from everyone.
-    rad = m.radius[on] + m.extra[on] + PARK_GAP if park else m.radius[on]
+    # A parked unit keeps its whole length plus a walker's passage (park_gap) from everyone.
+    rad = m.radius[on] + m.extra[on] + m.p.behaviour.park_gap if park else m.radius[on]
     mine = m.radius[k] + m.extra[k] if park else m.radius[k]
     for _ in range(12):
         cell = int(cells[m.gen.integers(cells.size)])
@@ -162,7 +162,7 @@ def respawn(m: EvacuationModel, k: int, space: int, *, park: bool = False) -> bo
 
 def clear_of_openings(m: EvacuationModel, space_id: str, cells: np.ndarray, g: LevelGrid,
                       r: float) -> np.ndarray:
-    """Mask of ``cells`` at least ``r`` + :data:`DOOR_KEEP_CLEAR` from the space's doors and exits."""
+    """Mask of ``cells`` at least ``r`` + ``behaviour.door_keep_clear`` from the space's doors and exits."""
     openings = [d.at for d in m.facility.doors_of.get(space_id, ())]
     openings += [e.at for e in m.facility.exits_of.get(space_id, ())]
     far = np.ones(cells.size, bool)
@@ -170,7 +170,7 @@ def clear_of_openings(m: EvacuationModel, space_id: str, cells: np.ndarray, g: L
         ci, cj = np.divmod(cells, g.shape[1])
         cxy = g.centre(ci, cj)
         for ox, oy in openings:
-            far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= r + DOOR_KEEP_CLEAR
+            far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= r + m.p.behaviour.door_keep_clear
     return far
 
 
@@ -179,7 +179,7 @@ def step_inside(m: EvacuationModel, s: int, exit_id: str) -> None:
 
     The exit's apron is outside the floor, where no route leads back in, and a helper
     standing there blocks the exit for the next bed: they step back in to the nearest free
-    spot of the exit's space at least :data:`DOOR_KEEP_CLEAR` beyond the opening.
+    spot of the exit's space at least ``behaviour.door_keep_clear`` beyond the opening.
     """
     ex = m.facility.exit(exit_id)
     li = m.level_ix[m.facility.space(ex.space).level]
@@ -191,8 +191,8 @@ def step_inside(m: EvacuationModel, s: int, exit_id: str) -> None:
     ci, cj = np.divmod(cells, g.shape[1])
     cxy = g.centre(ci, cj)
     d = np.hypot(cxy[:, 0] - ex.at[0], cxy[:, 1] - ex.at[1])
-    # Out of the way of those still coming out: DOOR_KEEP_CLEAR beyond the opening's half width.
-    d = np.where(d >= ex.width / 2 + DOOR_KEEP_CLEAR, d, d + 1e3)
+    # Out of the way of those still coming out: door_keep_clear beyond the opening's half width.
+    d = np.where(d >= ex.width / 2 + m.p.behaviour.door_keep_clear, d, d + 1e3)
     order = np.argsort(d, kind="stable")
     on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
     on[s] = False
@@ -208,44 +208,58 @@ def step_inside(m: EvacuationModel, s: int, exit_id: str) -> None:
     m.space[s] = m.space_ix[ex.space]
 
 
-#: Metres beyond :data:`DOOR_KEEP_CLEAR` that staff released at a refuge keep from its doors (a
-#: bed's length): staff standing just clear of the door of the day drill's L2 smoke door still
-#: blocked the beds coming through it.
-ASIDE_CLEAR = 2.2
-#: Metres from the wall (beyond their clearance) within which they stand, along the wall.
-ALONG_WALL = 0.25
+#: Most spots tried for a staff member stepping aside in one space (a 0.1 m raster of 200 m2).
+STEP_ASIDE_TRIES = 20_000
 
 
 def step_aside(m: EvacuationModel, s: int, space: int, xy: np.ndarray) -> None:
-    """Put staff member ``s``, released at a refuge at ``xy``, on the nearest free spot of ``space``
-    clear of its doors (:func:`clear_of_openings`).
+    """Put staff member ``s``, released at a refuge at ``xy``, on the nearest free spot clear of
+    the doors: along a wall of ``space`` a bed's length from its doors, else in the next space of
+    the refuge (:func:`refuge_spaces`), else anywhere in ``space`` clear of its doors by a reach,
+    and only then nearer a door.
 
     Their patient has just come through a door; staff left standing where it was released wait
-    in that doorway for their next task and shut the refuge's door for the next bed.
+    in that doorway for their next task and shut the refuge's door for the next bed. A refuge
+    corridor lined with parked beds and waiting people has no such spot left: staff released
+    there stood in a cluster past the day drill's L2 smoke door, and the next bed stopped in
+    the doorway for two minutes.
     """
+    for k, tier in ((space, 0), *((o, 0) for o in refuge_spaces(m, space)[1:]), (space, 2)):
+        if _aside_in(m, s, k, xy, tier):
+            return
+
+
+def _aside_in(m: EvacuationModel, s: int, space: int, xy: np.ndarray, worst: int) -> bool:
+    """Step aside into ``space``, on a spot of tier 0 (along a wall, a bed's length from the
+    doors) up to tier ``worst`` (1: a reach from the doors, 2: anywhere); False if none is free."""
     sid = m.space_ids[space]
     li = m.level_ix[m.facility.space(sid).level]
+    if li != m.lvl[s]:
+        return False
     g = m.grids[li]
     wall = g.wall.ravel()
     cells = np.flatnonzero(m.nav.space_mask(sid).ravel() & (wall >= m.clear[s] + 0.05))
     if cells.size == 0:
-        return
-    # Along a wall and a bed's length beyond the doors: out of the way of the beds coming through.
-    far = clear_of_openings(m, sid, cells, g, float(m.radius[s]) + ASIDE_CLEAR)
-    far &= wall[cells] <= m.clear[s] + ALONG_WALL
+        return False
+    b = m.p.behaviour
+    far = clear_of_openings(m, sid, cells, g, float(m.radius[s]) + b.aside_clear)
+    far &= wall[cells] <= m.clear[s] + b.along_wall
+    tier = np.where(far, 0, np.where(clear_of_openings(m, sid, cells, g, float(m.radius[s])), 1, 2))
+    keep = tier <= worst
+    cells, tier = cells[keep], tier[keep]
     ci, cj = np.divmod(cells, g.shape[1])
     cxy = g.centre(ci, cj)
-    d = np.hypot(cxy[:, 0] - xy[0], cxy[:, 1] - xy[1]) + np.where(far, 0.0, 1e3)
-    order = np.argsort(d, kind="stable")
+    order = np.lexsort((np.hypot(cxy[:, 0] - xy[0], cxy[:, 1] - xy[1]), tier))
     on = np.isin(m.state, ON_PLANE) & (m.lvl == li)
     on[s] = False
     others, rad = m.pos[on], m.radius[on] + m.extra[on] + m.radius[s] + 0.05
-    for q in order[:2000].tolist():
+    for q in order[:STEP_ASIDE_TRIES].tolist():
         if np.all(np.hypot(others[:, 0] - cxy[q, 0], others[:, 1] - cxy[q, 1]) >= rad):
             m.pos[s] = cxy[q]
             m.prev_pos[s] = cxy[q]
             m.space[s] = space
-            return
+            return True
+    return False
 
 
 def normals(g: LevelGrid) -> np.ndarray:

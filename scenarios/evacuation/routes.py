@@ -4,9 +4,10 @@ The building graph (:mod:`facility.graph`) gives, per goal and mobility, the
 remaining travel time from every door to the goal (one multi-source Dijkstra,
 cached, recomputed when a door closes or a space becomes unusable).  Inside
 its current space an agent compares, for every usable portal ``p``,
-``walk_p(x) / v + C(p) + 0.25 queue_p / (1.3 w_p)``: the local field distance
+``walk_p(x) / v + C(p) + c queue_p / (1.3 w_p)``: the local field distance
 (:mod:`agents.navigation`), the remaining time and a congestion term (people
-already heading for that portal within 4 m, over its capacity).  This gives
+already heading for that portal within 4 m, over its capacity, weighted by ``c``:
+:attr:`~scenarios.evacuation.behaviour.Behaviour.congestion_weight`).  This gives
 nearest-target choice that spreads over exits when one jams.  A door whose
 way on runs back through the current space (a dead-end room seen from the
 corridor) is flagged as a detour (:attr:`Option.back`) and only taken when
@@ -26,23 +27,14 @@ from agents.navigation import Field, LevelGrid, compute_field
 from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
+from scenarios.evacuation.behaviour import Behaviour
 
-__all__ = ["CONGESTION_WEIGHT", "UNTENABLE_PENALTY", "FieldStore", "Goal", "Navigator", "Option",
+__all__ = ["FieldStore", "Goal", "Navigator", "Option",
            "usable_lifts"]
 
-#: People weigh a visible queue at 0.15 of its true delay (they keep to the route they know),
-#: so the nearer exit stays preferred (RiMEA test 11) while a jam still spreads them out.
-CONGESTION_WEIGHT = 0.15
 #: Seconds by which a door's way on through the space beyond may exceed the best way on from
-#: its opening before the door counts as a detour (:attr:`Option.back`).
+#: its opening before the door counts as a detour (:attr:`Option.back`): a numerical tolerance.
 BACK_TOLERANCE = 1e-6
-#: Assumed mean wait for a lift car (s) when ranking routes; queues are modelled.
-LIFT_WAIT = 60.0
-#: Seconds added to every leg of a route inside a space the hazard has made untenable. Any
-#: tenable way out shorter than this detour wins; a person whose every way out crosses untenable
-#: space still takes the one with the fewest such legs instead of standing still (standing in
-#: smoke is never safer than walking out through it). 15 minutes exceeds any walk in a hospital.
-UNTENABLE_PENALTY = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +166,7 @@ class Navigator:
     """Local fields per level and goal potentials over the building graph."""
 
     def __init__(self, facility: Facility, grids: dict[str, LevelGrid], *, lifts: str = "evacuation",
-                 fire_compartments: tuple[str, ...] = ()):
+                 fire_compartments: tuple[str, ...] = (), behaviour: Behaviour | None = None):
         self.facility = facility
         self.grids = grids
         #: Every local field, all levels (field ids are global).
@@ -182,6 +174,8 @@ class Navigator:
         self.closed: set[str] = set()
         self.unusable: set[str] = set()
         self.lift_use = lifts
+        #: The rules' constants (the wait assumed for a lift, the cost of untenable space).
+        self.behaviour = behaviour or Behaviour()
         #: Lifts people may take: by ``lifts``, and none with a landing in a fire compartment
         #: (smoke reaches the shaft there: :func:`usable_lifts`).
         self.lift_ok = usable_lifts(facility, lifts, fire_compartments)
@@ -204,7 +198,7 @@ class Navigator:
         self._invalidate()
 
     def set_unusable(self, spaces: frozenset[str]) -> bool:
-        """Route people round ``spaces`` (untenable now; :data:`UNTENABLE_PENALTY` a leg), and again
+        """Route people round ``spaces`` (untenable now; ``behaviour.untenable_penalty`` a leg), and again
         through the others.
 
         Returns whether the set changed (then every potential is recomputed).
@@ -278,6 +272,7 @@ class Navigator:
         closed = {door_node(d) for d in self.closed}
         untenable = self.unusable - self._entered(goal)
         lift_ok = self.lift_ok
+        lift_wait, penalty = self.behaviour.lift_wait, self.behaviour.untenable_penalty
 
         def weight(u: str, v: str, d: dict[str, object]) -> float | None:
             if u in closed or v in closed:
@@ -295,7 +290,7 @@ class Navigator:
             if kind == "lift":
                 if d["link"] not in lift_ok or float(d["door_width"]) < min_width:  # type: ignore[arg-type]
                     return None
-                return abs(float(d["rise"])) / float(d["speed"]) + float(d["door_time"]) + LIFT_WAIT  # type: ignore[arg-type]
+                return abs(float(d["rise"])) / float(d["speed"]) + float(d["door_time"]) + lift_wait  # type: ignore[arg-type]
             space = d.get("space")
             if space in goal.avoid:
                 return None
@@ -303,7 +298,7 @@ class Navigator:
                 if gph.nodes[n].get("width", np.inf) < min_width:
                     return None
             walk = float(d["length"]) / speed  # type: ignore[arg-type]
-            return walk + UNTENABLE_PENALTY if space in untenable else walk
+            return walk + penalty if space in untenable else walk
 
         if goal.kind == "exit":
             sources = {exit_node(e) for e in goal.exits} if goal.exits else {OUTSIDE}
@@ -374,7 +369,7 @@ class Navigator:
             if after is None:
                 continue
             if other in self.unusable and other not in self._entered(goal):
-                after += UNTENABLE_PENALTY  # the first leg beyond the door is in untenable space too
+                after += self.behaviour.untenable_penalty  # the first leg beyond is untenable too
             # A door whose best way on from its opening runs back through this space is a detour.
             back = after > pot.get(door_node(d.id), np.inf) + BACK_TOLERANCE
             out.append(Option("door", d.id, self.field_id(space_id, ("door", d.id), clearance),
@@ -398,7 +393,7 @@ class Navigator:
                     lf = next(lf for lf in fac.lifts if lf.id == ed["link"])
                     if lf.id not in self.lift_ok or lf.door_width < min_width:
                         continue
-                    t = abs(ed["rise"]) / lf.speed + lf.door_time + LIFT_WAIT
+                    t = abs(ed["rise"]) / lf.speed + lf.door_time + self.behaviour.lift_wait
                 landing = self.field_id(space_id, ("point", self.landing(space_id)), clearance)
                 out.append(Option(ed["kind"], ed["link"], landing, t + rest, np.inf,
                                   to_space=gph.nodes[nb]["ref"]))

@@ -8,6 +8,7 @@ the facility (a space, door, exit or compartment it lacks) are in
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,8 +16,10 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_core import InitErrorDetails
 
 from agents.occupants import ALIASES, PROFILES
+from agents.pedestrians import SpeedModel
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ScenarioFileError
+from scenarios.evacuation.behaviour import Behaviour
 from scenarios.hazards.schema import HazardSpec
 from scenarios.operations.schema import OperationsScenario
 
@@ -222,6 +225,30 @@ class Movement(StrictModel):
     wall_strength: float = Field(default=5.0, gt=0)
     wall_range: float = Field(default=0.05, gt=0)
     cell: float = Field(default=0.1, ge=0.05, le=0.25)
+    behaviour: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("behaviour")
+    @classmethod
+    def _known_rules(cls, v: dict[str, float]) -> dict[str, float]:
+        """Each key names a rule constant of :class:`~scenarios.evacuation.behaviour.Behaviour`
+        or one of the crowd rules of :class:`agents.pedestrians.SpeedModel`."""
+        known = set(BEHAVIOUR_FIELDS) | set(CROWD_RULES)
+        for key in v:
+            if key not in known:
+                raise ValueError(f"unknown behaviour rule {key!r}; expected one of "
+                                 f"{', '.join(sorted(known))}")
+        try:
+            Behaviour(**{k: x for k, x in v.items() if k in BEHAVIOUR_FIELDS})
+            SpeedModel(**{k: x for k, x in v.items() if k in CROWD_RULES})
+        except (TypeError, ValueError) as err:
+            raise ValueError(str(err)) from None
+        return v
+
+
+#: Names a scenario may set under ``movement.behaviour``.
+BEHAVIOUR_FIELDS = tuple(f.name for f in fields(Behaviour))
+#: The crowd rules of :class:`agents.pedestrians.SpeedModel` a scenario may set there too.
+CROWD_RULES = ("mouth", "sidestep", "sidestep_range", "yield_speed", "step_aside", "yield_lookahead")
 
 
 class Closure(StrictModel):

@@ -6,39 +6,31 @@ doorway, each in the other's way. Neither heads for the other's portal, so no do
 (the night drill, seed 4: two beds at a bay door of the L2-A corridor, one minute). People
 settle it by one backing off: of two stalled people in contact, at least one of them a bed or
 wheelchair, the one farther from its portal steps back along its way for
-:data:`BACK_OFF_TIME` seconds and lets the other through. People queueing for one portal are
-never asked to back off here: the speed model already ranks them.
+:attr:`~.behaviour.Behaviour.back_off_time` seconds and lets the other through. People
+queueing for one portal are never asked to back off here: the speed model already ranks them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BACK_OFF_TIME", "CONTACT", "STALL_AFTER", "back_off"]
-
-#: Seconds without progress after which a stalled person takes part in a standoff (an
-#: assumption: twice the 8 s after which people first try the other side of an obstacle, well
-#: under the 60 s after which a stall is flagged).
-STALL_AFTER = 15.0
-#: Seconds the one who gives way backs off (at most 2 m at the back-out speed of 0.5 m/s).
-BACK_OFF_TIME = 4.0
-#: Metres between two people's reaches (radius plus a unit's half length beyond it) within
-#: which they are in each other's way.
-CONTACT = 0.5
-
+__all__ = ["back_off"]
 
 def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np.ndarray,
-             dist: np.ndarray, portal: np.ndarray, unit: np.ndarray) -> np.ndarray:
+             dist: np.ndarray, portal: np.ndarray, unit: np.ndarray, contact: float) -> np.ndarray:
     """Who of ``stalled`` backs off now.
 
     Args:
-        stalled: Indices of the people stalled for :data:`STALL_AFTER` s and not backing off.
+        stalled: Indices of the people stalled for
+            :attr:`~.behaviour.Behaviour.stall_after` s and not backing off.
         pos: Positions of everyone (n, 2).
         lvl: Level of everyone.
         reach: Reach of everyone from their centre (radius plus a unit's extra length).
         dist: Field distance of everyone to their portal.
         portal: Portal group of everyone (the same for one portal of one space).
         unit: Whether each person is a bed or wheelchair.
+        contact: Metres between two reaches within which two people are in each other's way
+            (:attr:`~.behaviour.Behaviour.contact`).
 
     Returns:
         Indices (into everyone) of those who back off: of each pair in contact with different
@@ -47,7 +39,7 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
 
     >>> pos = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0]])
     >>> kw = dict(pos=pos, lvl=np.zeros(3, int), reach=np.full(3, 0.5), dist=np.array([0.2, 9.0, 1.0]),
-    ...           portal=np.array([1, 2, 2]), unit=np.array([True, True, False]))
+    ...           portal=np.array([1, 2, 2]), unit=np.array([True, True, False]), contact=0.5)
     >>> back_off(np.array([0, 1, 2]), **kw).tolist()
     [1]
     >>> kw["portal"] = np.array([2, 2, 2])
@@ -58,7 +50,7 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
         return np.empty(0, np.int64)
     s = stalled
     gap = np.hypot(pos[s, 0][:, None] - pos[s, 0][None, :], pos[s, 1][:, None] - pos[s, 1][None, :])
-    touch = gap < reach[s][:, None] + reach[s][None, :] + CONTACT
+    touch = gap < reach[s][:, None] + reach[s][None, :] + contact
     touch &= lvl[s][:, None] == lvl[s][None, :]
     touch &= portal[s][:, None] != portal[s][None, :]
     touch &= unit[s][:, None] | unit[s][None, :]

@@ -62,11 +62,11 @@ def step_directions_speeds(
             way to: a yielder in a unit's path (ahead of it within 1.5 m of its
             front, laterally within both half widths plus 0.3 m) and not already
             walking the same way steps sideways, away from the unit's axis, and
-            forwards along it, at least at :data:`agents.csm_kernel.YIELD_SPEED`.  Without it a
+            forwards along it, at least at :attr:`~agents.pedestrians.SpeedModel.yield_speed`.  Without it a
             nurse standing in a doorway and a bed leaving through it wait for
             each other for ever.  A yielder who stands still (zero ``desired``,
             e.g. waiting at a bedside) gives way in the same manner to anyone
-            walking at it, within :data:`agents.csm_kernel.STEP_ASIDE` of their front.
+            walking at it, within :attr:`~agents.pedestrians.SpeedModel.step_aside` of their front.
         flip: Agents (n,) who try the other side when going round someone
             (after being stuck for a while: people who get nowhere on one
             side of a parked bed try the other).
@@ -83,8 +83,7 @@ def step_directions_speeds(
     none_b = np.zeros(n, bool)
     flags = np.array([group is not None and priority is not None, orient is not None,
                       yielder is not None and unit is not None, flip is not None])
-    params = np.array([model.strength, model.range, model.wall_strength, model.wall_range, model.cutoff,
-                       model.time_gap])
+    params = model.kernel()
     return csm_step(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(layer, dtype=np.int64),
                     np.asarray(radius, dtype=np.float64), np.asarray(extra, dtype=np.float64),
                     np.ascontiguousarray(desired, dtype=np.float64), np.asarray(v0, dtype=np.float64),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from agents.csm_kernel import MOUTH, SIDESTEP, SIDESTEP_RANGE, STEP_ASIDE, YIELD_LOOKAHEAD, YIELD_SPEED
 from agents.pedestrians import SpeedModel
 
 
@@ -70,13 +69,13 @@ def reference_step(
                 # door push each other into its jambs.
                 later = merging & ((priority[j] > priority[i] + 0.05)
                                    | ((np.abs(priority[j] - priority[i]) <= 0.05) & (j > i)))
-                rep = np.where(later & (priority[i] < MOUTH), 0.0, rep)
+                rep = np.where(later & (priority[i] < model.mouth), 0.0, rep)
             np.add.at(e, i, rep[:, None] * nij)
-            _sidestep(e, i=i, j=j, nij=nij, s=s, reach=reach, lij=lij, desired=desired,
+            _sidestep(model, e, i=i, j=j, nij=nij, s=s, reach=reach, lij=lij, desired=desired,
                       wall=wall_dist - radius, wall_normal=wall_normal, flip=flip, merging=merging)
             if yielder is not None and unit is not None and orient is not None:
-                yielding = _give_way(e, fallback=fallback, v0=v0, i=i, j=j, d=d, radius=radius, extra=extra,
-                                     desired=desired, orient=orient, yielder=yielder, unit=unit)
+                yielding = _give_way(model, e, fallback=fallback, v0=v0, i=i, j=j, d=d, radius=radius,
+                                     extra=extra, desired=desired, orient=orient, yielder=yielder, unit=unit)
     if noise is not None:
         e += noise * (np.abs(desired).sum(axis=1) > 0)[:, None]
     e = _wall_and_normalise(model, e, desired, radius=radius, wall_dist=wall_dist, wall_normal=wall_normal)
@@ -97,8 +96,8 @@ def reference_step(
     return e, v, fallback
 
 
-def _sidestep(e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray, s: np.ndarray,
-              reach: np.ndarray, lij: np.ndarray, desired: np.ndarray, wall: np.ndarray,
+def _sidestep(model: SpeedModel, e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray,
+              s: np.ndarray, reach: np.ndarray, lij: np.ndarray, desired: np.ndarray, wall: np.ndarray,
               wall_normal: np.ndarray, flip: np.ndarray | None = None,
               merging: np.ndarray | None = None) -> None:
     """Pass oncoming people on the right and standing people on their free side.
@@ -108,7 +107,7 @@ def _sidestep(e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray, s
     ever (a known counter-flow jam of first-order models).  People keep to
     one side instead: each adds a term across its own desired direction,
     to its right for someone walking the other way, away from the side of
-    someone standing unless a wall is within :data:`SIDESTEP_RANGE` on that
+    someone standing unless a wall is within ``model.sidestep_range`` on that
     side (then round the other side, e.g. past a bed parked along a corridor
     wall).  ``wall`` is each agent's clearance to the nearest wall.  Adds to
     ``e`` in place.
@@ -128,16 +127,17 @@ def _sidestep(e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray, s
     side = np.where(oncoming[hit] | (cross[hit] == 0), 1.0, np.sign(cross[hit]))
     right = np.column_stack([di[hit, 1], -di[hit, 0]]) * side[:, None]
     into_wall = (right[:, 0] * wall_normal[ih, 0] + right[:, 1] * wall_normal[ih, 1] < -0.3) & (
-        wall[ih] < SIDESTEP_RANGE) & ~oncoming[hit]
+        wall[ih] < model.sidestep_range) & ~oncoming[hit]
     right[into_wall] *= -1.0
     if flip is not None:
         right[flip[ih]] *= -1.0
-    w = SIDESTEP * np.exp(np.minimum((reach[hit] + SIDESTEP_RANGE - s[hit]) / SIDESTEP_RANGE, 30.0))
+    grow = (reach[hit] + model.sidestep_range - s[hit]) / model.sidestep_range
+    w = model.sidestep * np.exp(np.minimum(grow, 30.0))
     np.add.at(e, ih, w[:, None] * right)
 
 
-def _give_way(e: np.ndarray, *, fallback: np.ndarray, v0: np.ndarray, i: np.ndarray, j: np.ndarray,
-              d: np.ndarray, radius: np.ndarray, extra: np.ndarray,
+def _give_way(model: SpeedModel, e: np.ndarray, *, fallback: np.ndarray, v0: np.ndarray, i: np.ndarray,
+              j: np.ndarray, d: np.ndarray, radius: np.ndarray, extra: np.ndarray,
               desired: np.ndarray, orient: np.ndarray, yielder: np.ndarray, unit: np.ndarray) -> np.ndarray:
     """Walkers in a moving unit's path, and people standing in anyone's way, step aside; returns who does.
 
@@ -150,7 +150,7 @@ def _give_way(e: np.ndarray, *, fallback: np.ndarray, v0: np.ndarray, i: np.ndar
     lat = oj[:, 0] * d[:, 1] - oj[:, 1] * d[:, 0]
     same_way = desired[i, 0] * oj[:, 0] + desired[i, 1] * oj[:, 1] > 0.5
     standing_i = np.abs(desired[i]).sum(axis=1) == 0
-    look = np.where(unit[j], YIELD_LOOKAHEAD, STEP_ASIDE)
+    look = np.where(unit[j], model.yield_lookahead, model.step_aside)
     hit = (yielder[i] & (unit[j] | (standing_i & moving_j)) & ~same_way & (along > -radius[j])
            & (along < radius[j] + extra[j] + radius[i] + look)
            & (np.abs(lat) < radius[i] + radius[j] + 0.3))
@@ -167,7 +167,7 @@ def _give_way(e: np.ndarray, *, fallback: np.ndarray, v0: np.ndarray, i: np.ndar
     e[who] = acc[who]
     nb = np.hypot(back[who, 0], back[who, 1])
     fallback[who] = back[who] / np.maximum(nb, 1e-9)[:, None]
-    v0[who] = np.maximum(v0[who], YIELD_SPEED)
+    v0[who] = np.maximum(v0[who], model.yield_speed)
     return who
 
 

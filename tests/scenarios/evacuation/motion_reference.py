@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.evacuation.doorways import BACK_OUT, BACK_OUT_SPEED, WAIT
+from scenarios.evacuation.doorways import BACK_OUT, WAIT
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
-from scenarios.evacuation.params import DETOUR_PENALTY, LINK_REACH, ON_PLANE, PATIENCE, State
-from scenarios.evacuation.routes import CONGESTION_WEIGHT
+from scenarios.evacuation.params import ON_PLANE, State
 from tests.agents.csm_calls import constrained_move, step_directions_speeds
 
 if TYPE_CHECKING:
@@ -31,17 +30,18 @@ def reference_choose(m: EvacuationModel) -> None:
     m.reroute[:] = False
     if idx.size == 0:
         return
-    # Congestion: people heading for each field within 4 m of it.
-    mv = np.flatnonzero((m.state == State.MOVE) & (m.fid >= 0) & (m.dist < 4.0))
+    rules = m.p.behaviour
+    # Congestion: people heading for each field near it.
+    mv = np.flatnonzero((m.state == State.MOVE) & (m.fid >= 0) & (m.dist < rules.crowd_radius))
     crowd: dict[int, int] = {}
-    for b in m.fid[mv].tolist():
-        crowd[b] = crowd.get(b, 0) + 1
+    for f in m.fid[mv].tolist():
+        crowd[f] = crowd.get(f, 0) + 1
     groups: dict[tuple[int, int, str], list[int]] = {}
     for k in idx.tolist():
         groups.setdefault((int(m.space[k]), int(m.goal[k]), m.profiles[k].name), []).append(k)
     for (sp, gi, _), members in groups.items():
         q = m.profiles[members[0]]
-        width = 2 * q.radius + 0.1
+        width = q.mobility.min_door_width
         opts = m.nav.options(m.space_ids[sp], m.goals[gi], speed=q.speed[0], stairs=q.stairs,
                                 min_width=width, clearance=q.clearance)
         ks = np.array(members)
@@ -58,15 +58,16 @@ def reference_choose(m: EvacuationModel) -> None:
             d, _ = store.lookup(np.full(ks.size, o.field), i, j)
             dists[oi] = d
             w = o.width if np.isfinite(o.width) else 2.0
-            cong = CONGESTION_WEIGHT * crowd.get(o.field, 0) / (1.3 * max(w, 0.3))
-            costs[oi] = d / m.v_free[ks] + o.after + cong + (DETOUR_PENALTY if o.back else 0.0)
+            scale = rules.crowd_width_factor * max(w, rules.crowd_min_width)
+            cong = rules.congestion_weight * crowd.get(o.field, 0) / scale
+            costs[oi] = d / m.v_free[ks] + o.after + cong + (rules.detour_penalty if o.back else 0.0)
         best = np.argmin(costs, axis=0)
         for c, k in enumerate(members):
             cur = m.opt[k]
             b = int(best[c])
             if cur is not None and cur in opts:
                 oi = opts.index(cur)
-                if costs[oi, c] <= costs[b, c] + 2.0 and np.isfinite(costs[oi, c]):
+                if costs[oi, c] <= costs[b, c] + rules.hysteresis and np.isfinite(costs[oi, c]):
                     b = oi
             if not np.isfinite(costs[b, c]):
                 m.stranded[k] = True
@@ -80,7 +81,7 @@ def reference_choose(m: EvacuationModel) -> None:
                 m.opt_id[k] = ident
             m.fid[k] = o.field
             m.opt_door[k] = m.door_ix[o.ref] if o.kind == "door" else -1
-            if o.kind in ("stair", "lift") and dists[b, c] <= LINK_REACH and enter_link(m, k, o):
+            if o.kind in ("stair", "lift") and dists[b, c] <= rules.link_reach and enter_link(m, k, o):
                 m.fid[k] = -1
 
 
@@ -103,7 +104,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
         if not sel.any():
             continue
         i, j = g.cell_of(m.pos[on[sel]])
-        wd[sel] = g.wall[i, j] + g.h * 0.7
+        wd[sel] = g.wall[i, j] + g.h * m.p.behaviour.wall_tolerance
         wn[sel] = m.wall_normal[li][i, j]
         ms = sel & looks
         if ms.any():
@@ -116,7 +117,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
     v0 = np.where(moving, m.v_free[on], 0.0)
     back = moving & (m.hold[on] == BACK_OUT)
     desired[back] = -desired[back]
-    v0 = np.where(back, np.minimum(v0, BACK_OUT_SPEED), v0)
+    v0 = np.where(back, np.minimum(v0, m.p.behaviour.back_out_speed), v0)
     # Beds and wheelchairs slow down at turns (Kwak et al. 2021): up to half speed.
     unit = m.need[on] > 0
     if unit.any():
@@ -130,7 +131,7 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
     unit = moving & ~walker
     steer = moving & (np.abs(desired).sum(axis=1) > 0)
     m.orient[on] = np.where(steer[:, None], desired, m.orient[on])
-    flip = moving & ((m.t - m.last_prog[on]) // PATIENCE % 2 == 1)
+    flip = moving & ((m.t - m.last_prog[on]) // m.p.behaviour.patience % 2 == 1)
     e, v, fb = step_directions_speeds(m.p.model, pos=m.pos[on], layer=lv, radius=m.radius[on],
                                       extra=m.extra[on], desired=desired, v0=v0, wall_dist=wd,
                                       wall_normal=wn, group=grp,

@@ -8,8 +8,11 @@ from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simulate
-from scenarios.evacuation.doorways import BACK_OUT, GO, TURN_AFTER, WAIT, DoorTurns, turns
+from scenarios.evacuation.behaviour import Behaviour
+from scenarios.evacuation.doorways import BACK_OUT, GO, WAIT, DoorTurns, turns
 from scenarios.evacuation.model import State
+
+TURN_AFTER = Behaviour().turn_after
 
 
 def _two_rooms(door: float) -> Facility:
@@ -62,7 +65,8 @@ def _codes(dt: DoorTurns, t: float, side: list[int], band: list[bool], dist: lis
     n = len(side)
     return turns(dt, t, walkers=np.arange(n), door=np.zeros(n, np.int64), in_band=np.array(band),
                  side=np.array(side), dist=np.array(dist), evacuee=np.ones(n, bool), width=np.full(n, width),
-                 reach=np.full(n, 0.2), unit=np.zeros(n, bool), door_width=np.array([door])).tolist()
+                 reach=np.full(n, 0.2), unit=np.zeros(n, bool), door_width=np.array([door]),
+                 behaviour=Behaviour()).tolist()
 
 
 def test_turns() -> None:
@@ -73,7 +77,7 @@ def test_turns() -> None:
     assert _codes(dt, 1.0, [0, 1], [True, False], [0.1, 1.0]) == [GO, WAIT]
     # Both in the door: the one nearer the far end goes, the other backs out.
     assert _codes(dt, 2.0, [0, 1], [True, True], [0.5, 0.2]) == [BACK_OUT, GO]
-    # After TURN_AFTER s of waiting, the waiting side's turn: the other side's newcomers wait.
+    # After turn_after s of waiting, the waiting side's turn: the other side's newcomers wait.
     dt = DoorTurns.empty(1)
     assert _codes(dt, 0.0, [0, 1], [False, False], [1.0, 1.0]) == [GO, WAIT]
     assert _codes(dt, TURN_AFTER, [0, 1], [False, False], [1.0, 1.0]) == [WAIT, GO]

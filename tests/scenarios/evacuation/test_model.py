@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
-from scenarios.evacuation.model import DOOR_KEEP_CLEAR, State
+from scenarios.evacuation.model import State
 from scenarios.evacuation.testbeds import ward
 
 
@@ -17,7 +17,7 @@ def test_random_placement_keeps_doors_clear() -> None:
         m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(seed))
         for k, p in enumerate(people):
             door = fac.door(f"WD{p.space[1]}")
-            reach = m.radius[k] + m.extra[k] + DOOR_KEEP_CLEAR
+            reach = m.radius[k] + m.extra[k] + m.p.behaviour.door_keep_clear
             assert np.hypot(*(m.pos[k] - np.array(door.at))) >= reach - 0.1 * np.sqrt(2), (seed, p.id)
         # Nobody starts inside a bed's length either.
         for a in range(4):
@@ -94,7 +94,6 @@ def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
     from shapely.geometry import box
 
     from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
-    from scenarios.evacuation.params import REFUGE_AREA_PATIENT
 
     fac = Facility(name="refuge", levels=(Level(id="L0"),),
                    spaces=(Space(id="A", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 8, 6),
@@ -107,6 +106,6 @@ def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
     params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False, max_time=600.0)
     m = EvacuationModel(fac, people, params, np.random.default_rng(0))
     m.run()
-    assert int((m.state == State.REFUGE).sum()) == int(9.0 // REFUGE_AREA_PATIENT) == 3
+    assert int((m.state == State.REFUGE).sum()) == int(9.0 // m.p.behaviour.refuge_area_patient) == 3
     assert int((m.state == State.OUT).sum()) == 3
     assert not m.deadlocks

@@ -22,7 +22,7 @@ def _options(space: str, goal: Goal) -> dict[str, bool]:
     fac = rooms_on_corridor(12)
     nav = Navigator(fac, {"L0": build_grid(fac, "L0")})
     q = profile("visitor")
-    opts = nav.options(space, goal, speed=q.speed[0], stairs=q.stairs, min_width=2 * q.radius + 0.1,
+    opts = nav.options(space, goal, speed=q.speed[0], stairs=q.stairs, min_width=q.mobility.min_door_width,
                        clearance=q.clearance)
     return {o.ref: o.back for o in opts}
 

@@ -77,3 +77,23 @@ def test_snapshot_start(tiny_facility: Facility) -> None:
     assert agents.loc["v1", "reached_how"] == "exit"
     # One minute of battery cannot cover preparation (~331 s): flagged, never silent.
     assert bool(agents.loc["p2", "battery_out"])
+
+
+def test_behaviour_rules_are_set_from_the_file_and_checked() -> None:
+    """``movement.behaviour`` reaches the model's parameters (rules and crowd kernel alike); an
+    unknown rule or a value out of range is named."""
+    from scenarios.evacuation import params_of
+
+    sc = scenarios.loads("kind: evacuation\nname: x\nmovement:\n  behaviour: {turn_after: 8, mouth: 0.5, "
+                         "lift_call_ahead: 3}\n", source="s.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    p = params_of(sc)
+    assert p.behaviour.turn_after == 8.0 and p.behaviour.lift_call_ahead == 3
+    assert p.model.mouth == 0.5 and p.model.kernel()[6] == 0.5
+    assert p.behaviour.patience == EvacParams().behaviour.patience
+    for bad, said in (("{patiance: 3}", "unknown behaviour rule 'patiance'"),
+                      ("{stall_after: -1}", "stall_after must be >= 0"),
+                      ("{lift_call_ahead: 1.5}", "lift_call_ahead must be a whole number")):
+        with pytest.raises(scenarios.ScenarioFileError) as ei:
+            scenarios.loads(f"kind: evacuation\nname: x\nmovement:\n  behaviour: {bad}\n", source="s.yaml")
+        assert ei.value.field == "movement.behaviour" and said in str(ei.value), str(ei.value)

@@ -17,19 +17,19 @@ def _kw(**over: np.ndarray) -> dict[str, np.ndarray]:
 
 def test_of_two_units_in_contact_the_one_farther_from_its_portal_backs_off() -> None:
     """A bed in a bay door (0.2 m from it) and a bed passing in the corridor (10 m from its door)."""
-    assert back_off(np.array([0, 1, 2]), **_kw()).tolist() == [1]
+    assert back_off(np.array([0, 1, 2]), **_kw(), contact=0.5).tolist() == [1]
 
 
 def test_nobody_backs_off_in_a_queue_for_one_portal_or_apart_or_on_another_level() -> None:
     stalled = np.array([0, 1, 2])
-    assert back_off(stalled, **_kw(portal=np.array([2, 2, 3]))).size == 0
-    assert back_off(stalled, **_kw(pos=np.array([[0.0, 0.0], [5.0, 0.0], [8.0, 0.0]]))).size == 0
-    assert back_off(stalled, **_kw(lvl=np.array([0, 1, 0]))).size == 0
+    assert back_off(stalled, **_kw(portal=np.array([2, 2, 3])), contact=0.5).size == 0
+    assert back_off(stalled, **_kw(pos=np.array([[0.0, 0.0], [5.0, 0.0], [8.0, 0.0]])), contact=0.5).size == 0
+    assert back_off(stalled, **_kw(lvl=np.array([0, 1, 0])), contact=0.5).size == 0
 
 
 def test_two_walkers_are_left_to_the_speed_model() -> None:
-    assert back_off(np.array([0, 1]), **_kw(unit=np.array([False, False, False]))).size == 0
+    assert back_off(np.array([0, 1]), **_kw(unit=np.array([False, False, False])), contact=0.5).size == 0
 
 
 def test_on_a_tie_the_higher_index_backs_off() -> None:
-    assert back_off(np.array([0, 1]), **_kw(dist=np.array([4.0, 4.0, 1.0]))).tolist() == [1]
+    assert back_off(np.array([0, 1]), **_kw(dist=np.array([4.0, 4.0, 1.0])), contact=0.5).tolist() == [1]

@@ -1,0 +1,136 @@
+"""Every constant of the evacuation's behaviour rules, as one frozen, validated object.
+
+The crowd model's own parameters (time gap, repulsion, time step, and its rules for queues,
+sidesteps and giving way) are :class:`agents.pedestrians.SpeedModel`; everything else people
+do in the model (how they
+choose a door, queue, give way, take turns at doorways, back off, fetch patients, use a
+refuge or a lift) is a field here, documented with its source or marked an assumption. A
+scenario overrides any of them under ``movement.behaviour`` (``docs/evacuation.md``); the
+model, its step functions and the compiled kernels receive the object (or the numbers it
+holds) explicitly and read no module constant of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+__all__ = ["Behaviour"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Behaviour:
+    """The behaviour rules' constants (see the module docstring).
+
+    Attributes:
+        congestion_weight: People weigh a visible queue at this share of its true delay (they
+            keep to the route they know), so the nearer exit stays preferred (RiMEA test 11)
+            while a jam still spreads them out. Calibrated on RiMEA tests 11 and 12.
+        crowd_radius: Metres from a portal within which people heading for it count as its
+            queue in route choice.
+        crowd_width_factor: A portal's queue drains at about this many people per second and
+            metre of width (the door capacity of CIBSE Guide E, 1.33 P/(s m), rounded), over
+            at least :attr:`crowd_min_width` m.
+        crowd_min_width: Narrowest width (m) a queue is assumed to drain through.
+        hysteresis: Seconds by which another portal must be quicker before someone changes
+            their mind (no flip-flopping between two equal doors).
+        detour_penalty: Seconds added to a detour door (one whose way on leads back through the
+            current space): it is taken only when nothing else is reachable.
+        lift_wait: Assumed mean wait for a lift car (s) when ranking routes; queues are
+            modelled.
+        untenable_penalty: Seconds added to every leg of a route inside a space the hazard has
+            made untenable. Any tenable way out shorter than this detour wins; a person whose
+            every way out crosses untenable space still takes the one with the fewest such legs
+            instead of standing still. 15 minutes exceeds any walk in a hospital.
+        link_reach: People take a stair flight or a lift from within this distance (m) of the
+            middle of its space; they walk there first, so a queue forms on the landing and
+            not in the doorway.
+        patience: Seconds without progress after which someone going round an obstacle tries
+            the other side (and back again after as long again).
+        door_keep_clear: Metres beyond an occupant's reach kept free in front of every door and
+            exit when placing people at random: rooms keep their door clear.
+        park_gap: Metres kept free round a bed or wheelchair parked in a refuge, beyond its
+            length: a walker's passage, so parked units never close a corridor.
+        aside_clear: Metres beyond :attr:`door_keep_clear` that staff released at a refuge keep
+            from its doors (a bed's length): staff standing just clear of the day drill's L2
+            smoke door still blocked the beds coming through it.
+        along_wall: Metres from the wall (beyond their clearance) within which released staff
+            stand, along the wall.
+        team_reach: Metres from a teammate already at the bedside within which a staff member
+            has joined the team (arm's length across a bed, or across the next bed of a bay).
+        lift_call_ahead: Beds and wheelchairs per lift serving a level that may be on their way
+            to it or queued for it at once; the others stay prepared at the bedside until
+            called (the lift marshal).
+        refuge_area_patient: Floor area (m2) a patient needs in the compartment receiving them
+            (NFPA 101, 18/19.3.7.5: 30 net ft2 per hospital patient; 2.8 m2 per bed patient in
+            ``shared/reference/evacuation.md``).
+        refuge_area_other: Floor area (m2) any other occupant needs there (NFPA 101,
+            18/19.3.7.5: 6 net ft2 per occupant).
+        approach: Field distance (m) to a door within which a person takes part in the door's
+            turns (at least the distance a waiting bed keeps from the door).
+        wait_gap: Metres kept free between a waiting person's reach and the reach of the widest
+            unit coming through the door the other way.
+        door_boundary: Boundary layer (m) at each jamb of a door that people keep clear of
+            (SFPE: 15 cm at doors, ``shared/reference/evacuation.md``).
+        two_way: Counter-flow through a door goes on without turns only where the door's width
+            less its boundary layers holds this many times the widths of the widest person of
+            each side (an assumption: one lane each way is not enough for crowds).
+        turn_after: Seconds a side waits at a door while the other side passes before it gets
+            the turn (an assumption).
+        back_out_speed: Speed (m/s) at most of someone backing out of a doorway or backing off
+            (stepping backwards, or pulling a bed back: an assumption, half a walking speed).
+        stall_after: Seconds without progress after which a stalled person takes part in a
+            standoff, or a staff member held up in a patient's room by colleagues squeezes past
+            (an assumption: twice :attr:`patience`, well under the 60 s of a stall flag).
+        back_off_time: Seconds the one who gives way in a standoff backs off.
+        contact: Metres between two people's reaches within which they are in each other's way.
+        wall_tolerance: Share of a raster cell added to the cell's stored wall distance (a
+            lower bound) when the crowd rules ask how far the nearest wall is.
+    """
+
+    congestion_weight: float = 0.15
+    crowd_radius: float = 4.0
+    crowd_width_factor: float = 1.3
+    crowd_min_width: float = 0.3
+    hysteresis: float = 2.0
+    detour_penalty: float = 1.0e4
+    lift_wait: float = 60.0
+    untenable_penalty: float = 900.0
+    link_reach: float = 2.0
+    patience: float = 8.0
+    door_keep_clear: float = 1.0
+    park_gap: float = 0.5
+    aside_clear: float = 2.2
+    along_wall: float = 0.25
+    team_reach: float = 2.0
+    lift_call_ahead: float = 2
+    refuge_area_patient: float = 2.8
+    refuge_area_other: float = 0.56
+    approach: float = 3.0
+    wait_gap: float = 0.5
+    door_boundary: float = 0.15
+    two_way: float = 2.0
+    turn_after: float = 5.0
+    back_out_speed: float = 0.5
+    stall_after: float = 15.0
+    back_off_time: float = 4.0
+    contact: float = 0.5
+    wall_tolerance: float = 0.7
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"behaviour.{name} must be a finite number, got {value!r}")
+            if value < 0:
+                raise ValueError(f"behaviour.{name} must be >= 0, got {value}")
+        if self.lift_call_ahead < 1 or int(self.lift_call_ahead) != self.lift_call_ahead:
+            raise ValueError("behaviour.lift_call_ahead must be a whole number >= 1, "
+                             f"got {self.lift_call_ahead}")
+        for name in ("link_reach", "patience", "team_reach", "refuge_area_patient", "refuge_area_other",
+                     "approach", "turn_after", "back_out_speed", "stall_after", "crowd_min_width",
+                     "crowd_width_factor"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"behaviour.{name} must be > 0, got {getattr(self, name)}")
+        if self.wall_tolerance >= 1:
+            raise ValueError("behaviour.wall_tolerance must be < 1 (a share of a cell), "
+                             f"got {self.wall_tolerance}")
