@@ -254,3 +254,5 @@ def cancel(job: Job) -> None:
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    if _keep_spare.is_set() and not _spare:
+        prepare_spare()  # the machine is free again: ready the next run's worker
