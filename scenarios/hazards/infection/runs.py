@@ -14,6 +14,7 @@ drill once per replication instead (:mod:`~scenarios.hazards.infection.trajector
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -180,14 +181,15 @@ def exposure_of(sc: InfectionScenario, iv: Intervention, facility: Facility, *, 
 
 
 def _evacuation_replication(scenario: InfectionScenario, facility: Facility, ops_seed: int,
-                            emission_seed: int, index: int) -> Replication:
+                            emission_seed: int, index: int, *,
+                            progress: Callable[..., None] | None = None) -> Replication:
     """Exposure during an evacuation drill and in its refuges (air, masks and hygiene interventions)."""
     from scenarios.evacuation import run_replication as evac_run_replication
 
     evac = scenario.evac
     assert evac is not None
     rep = evac_run_replication(evac.model_copy(update={"trajectories": True}), facility,
-                               np.random.default_rng(ops_seed), index)
+                               np.random.default_rng(ops_seed), index, progress=progress)
     people, pres, contacts = from_evacuation(rep.tables["trajectories"], rep.tables["agents"], facility,
                                              sample_s=evac.record_every,
                                              refuge_stay_min=scenario.refuge_stay_min)
@@ -206,17 +208,44 @@ def _evacuation_replication(scenario: InfectionScenario, facility: Facility, ops
     return Replication(index=index, kpis=kpis, tables=tables)
 
 
+class _Stages:
+    """Progress of the operations runs of one replication, reported as one span of simulated time.
+
+    A replication runs operations once for the baseline and once more for
+    each intervention that changes them, one after the other; run ``k`` of
+    ``n`` reports ``k * length + t`` of ``n * length``, so the bar moves on
+    rather than starting again at every intervention.
+    """
+
+    def __init__(self, progress: Callable[[float, float], None], runs: int) -> None:
+        self._progress, self._runs = progress, runs
+
+    def stage(self, k: int) -> Callable[[float, float], None]:
+        def report(sim_time_s: float, end_time_s: float) -> None:
+            self._progress(k * end_time_s + sim_time_s, self._runs * end_time_s)
+
+        return report
+
+
 def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.random.Generator,
-                    index: int) -> Replication:
-    """Baseline and every intervention: operations, exposure, KPIs and tables."""
+                    index: int, progress: Callable[..., None] | None = None) -> Replication:
+    """Baseline and every intervention: operations, exposure, KPIs and tables.
+
+    ``progress`` (simulated seconds, end seconds[, people safe, people]) is
+    passed to the evacuation drill, or to the operations runs through
+    :class:`_Stages`.
+    """
     ops_seed, emission_seed, companion_seed = (int(x) for x in rng.integers(2**63, size=3))
     if scenario.evac is not None:
-        return _evacuation_replication(scenario, facility, ops_seed, emission_seed, index)
+        return _evacuation_replication(scenario, facility, ops_seed, emission_seed, index, progress=progress)
+    ivs = list(scenario.all_interventions())
+    stages = None if progress is None else _Stages(progress, 1 + sum(iv.changes_operations for iv in ivs[1:]))
+    runs = 0
     outcomes: list[Outcome] = []
     space_index = {s.id: i for i, s in enumerate(facility.spaces)}
     base_ops = None
     close: tuple[str, str] | None = None
-    for iv in scenario.all_interventions():
+    for iv in ivs:
         variant_close = None
         if iv.close_bay is not None:
             assert base_ops is not None
@@ -226,7 +255,9 @@ def run_replication(scenario: InfectionScenario, facility: Facility, rng: np.ran
                 variant_close = close
         if base_ops is None or iv.changes_operations:
             ops_sc = operations_variant(scenario, iv, close=variant_close)
-            ops = ops_run_replication(ops_sc, facility, np.random.default_rng(ops_seed), index)
+            ops = ops_run_replication(ops_sc, facility, np.random.default_rng(ops_seed), index,
+                                      progress=None if stages is None else stages.stage(runs))
+            runs += 1
             horizon = ops_sc.run.length_min
         else:
             ops = base_ops
