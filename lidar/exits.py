@@ -40,6 +40,7 @@ from scipy import ndimage
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points
 
+from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction
 from facility.model import Exit, Space
 from lidar.doors import measure_width
 from lidar.grid import Grid
@@ -230,7 +231,12 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
                      f"because {reason}; if it is an exit, add it in the facility file")
     out = []
     for n, (e, conf, why) in enumerate(sorted(kept, key=lambda k: (k[0].at[0], k[0].at[1])), start=1):
-        ex = Exit(id=f"{lid}-X{n:02d}", space=e.space, at=e.at, width=e.width)
+        at, shift = _fit_in_wall(e, spaces)
+        if shift > 0:
+            notes.append(f"exit {lid}-X{n:02d} at ({e.at[0]:.2f}, {e.at[1]:.2f}) on level {lid}: moved "
+                         f"{shift:.2f} m along the outer wall so its {e.width:.2f} m opening lies on the "
+                         f"outer wall of {e.space} (a neighbour's outline reached round the opening's end)")
+        ex = Exit(id=f"{lid}-X{n:02d}", space=e.space, at=at, width=e.width)
         out.append(ExitCandidate(ex, min(1.0, conf), why))
     return out, notes
 
@@ -433,3 +439,44 @@ def _gap_at(envelope: shapely.Geometry, e: Exit, env: Surroundings) -> _Gap | No
     if env.grid.lookup(env.low, pts.reshape(-1, 2)).reshape(len(along), -1).any(axis=1).mean() > LOW_MAX:
         return None
     return _Gap(np.array([q.x, q.y]), d, out, e.width, 1.0, 1.0)
+
+
+#: Farthest (m) an exit is slid along its wall to lie on its space's outer wall:
+#: the outlines of neighbours meet on wall centre lines, a few cells from the jamb.
+MAX_FIT_SHIFT = 0.15
+
+
+def _fit_in_wall(e: Exit, spaces: list[Space]) -> tuple[tuple[float, float], float]:
+    """The exit's place slid along its wall so the whole opening lies on its space's outer wall.
+
+    The outer wall of a space is its outline less every wall it shares with
+    another space (the facility's rule for exits).  A neighbour's outline can
+    run a few centimetres round the end of the wall an opening is in (the
+    strip the hull adds beyond the outer wall goes to the nearest room), so an
+    opening measured between its jambs can run past that end; it is slid back
+    by at most :data:`MAX_FIT_SHIFT`, and otherwise left where it was measured.
+
+    Returns:
+        The place, and how far it moved (0 if it fits or cannot be fitted).
+    """
+    host = next((s for s in spaces if s.id == e.space), None)
+    if host is None:
+        return e.at, 0.0
+    others = [s.polygon.boundary.buffer(BOUNDARY_TOLERANCE) for s in spaces if s.id != host.id]
+    ring = host.polygon.boundary
+    external = ring.difference(shapely.union_all(others)) if others else ring
+    parts = [g for g in shapely.get_parts(shapely.line_merge(shapely.multilinestrings(
+        [g for g in shapely.get_parts(external) if isinstance(g, LineString)]))) if g.length > 0]
+    if not parts:
+        return e.at, 0.0
+    part = min(parts, key=Point(e.at).distance)
+    u = np.asarray(nearest_edge_direction(host.polygon, e.at))
+    t = (np.asarray(part.coords) - np.asarray(e.at)) @ u
+    lo, hi = float(t.min()), float(t.max())
+    if hi - lo < e.width:
+        return e.at, 0.0
+    shift = max(0.0, lo + e.width / 2) + min(0.0, hi - e.width / 2)
+    if shift == 0.0 or abs(shift) > MAX_FIT_SHIFT:
+        return e.at, 0.0
+    at = np.asarray(e.at) + u * shift
+    return (round(float(at[0]), 3), round(float(at[1]), 3)), abs(shift)

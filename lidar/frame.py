@@ -17,7 +17,9 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import shapely
 from shapely import affinity
+from shapely.geometry import Polygon
 
 from facility.model import Door, Exit, Space
 from lidar.grid import Columns, Grid
@@ -36,6 +38,8 @@ DIRECTION_CELL = 0.1
 #: A second wall family holding at least this share of the Hough score of the
 #: first is reported as a wing at another angle (furniture edges stay below).
 WING_MIN_SHARE = 0.25
+#: Lattice (m) the corners of spaces turned back into the scan frame are put on.
+PLAN_PRECISION = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +71,19 @@ class StoreyFrame:
         return _rotate(points, self.angle, self.origin)
 
     def space_to_scan(self, s: Space) -> Space:
+        """The space turned back into the scan frame, its corners on a 1 mm lattice.
+
+        Turned, the corners of spaces that shared a wall in the storey frame
+        no longer lie exactly on each other's edges, only within the last bits;
+        GEOS then failed on a union of their outlines ("side location
+        conflict") in the facility validator, on the sample hospital turned 30
+        degrees.  On a 1 mm lattice (the precision of door and exit places)
+        the same union succeeds.
+        """
         poly = affinity.rotate(s.polygon, self.angle, origin=self.origin, use_radians=True)
-        return replace(s, polygon=poly)
+        snapped = shapely.set_precision(poly, PLAN_PRECISION)
+        parts = [g for g in shapely.get_parts(snapped) if isinstance(g, Polygon)]
+        return replace(s, polygon=max(parts, key=lambda g: g.area) if parts else poly)
 
     def door_to_scan(self, d: Door) -> Door:
         return replace(d, at=self._at(d.at))

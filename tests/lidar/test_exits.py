@@ -191,3 +191,16 @@ def test_an_open_stretch_of_the_outer_wall_not_made_an_exit_is_warned_about() ->
     assert out == []
     assert any(n.startswith("open stretch of the outer wall at") and "(R, room)" in n and "3.0 m" in n
                for n in notes), notes
+
+
+def test_an_exit_is_slid_onto_its_own_outer_wall_when_a_neighbour_reaches_round_its_end() -> None:
+    """The sample hospital's main entrance ran 7 cm past the end of its room's outer wall: the next
+    room's outline reached round under it along the facade, and the file did not validate."""
+    spaces, env = _room("nothing")
+    neighbour = Space(id="N", level="L0", kind=SpaceKind.ROOM,
+                      polygon=box(-2, 2, 2, 8).union(box(-2, 1.9, 4.55, 2.0)))
+    north = Space(id="M", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 8, 8, 10))
+    (x,), notes = judge_exits("L0", [*spaces, neighbour, north], [], env, ground=True, opt=ExtractOptions())
+    assert x.exit.space == "R"
+    assert abs(x.exit.at[0] - 5.35) < 0.03 and abs(x.exit.width - 1.5) <= 0.1
+    assert any("moved 0.1" in n for n in notes)

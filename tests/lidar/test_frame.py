@@ -43,3 +43,16 @@ def test_rotation_round_trip_and_aligned_scans_untouched() -> None:
     assert np.allclose(f.to_frame(p)[:, 2], p[:, 2])
     wall = np.array([[x, y, z] for x in np.arange(0, 10, 0.05) for y in (0.0, 6.0) for z in (1.2, 1.5, 1.8)])
     assert not find_frame(wall, 0.0, (1.0, 1.9), 0.3, 0.05).rotated
+
+
+def test_spaces_turned_back_have_their_corners_on_a_millimetre_lattice() -> None:
+    from shapely.geometry import box
+
+    from facility.model import Space, SpaceKind
+    from lidar.frame import PLAN_PRECISION, StoreyFrame
+
+    frame = StoreyFrame(math.radians(30.0), (12.345, 6.789))
+    s = frame.space_to_scan(Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 4, 3)))
+    xy = np.asarray(s.polygon.exterior.coords)
+    assert np.allclose(xy / PLAN_PRECISION, np.round(xy / PLAN_PRECISION), atol=1e-6)
+    assert s.polygon.is_valid and abs(s.polygon.area - 12.0) < 0.01
