@@ -18,7 +18,7 @@ import sys
 __all__ = ["SPARE_WAIT_S", "main", "warm"]
 
 #: Longest the server waits for the first run's worker to warm up before answering its health check.
-SPARE_WAIT_S = 60.0
+SPARE_WAIT_S = 20.0
 
 
 def warm() -> None:
