@@ -144,6 +144,9 @@ class RunWriter:
         self.flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
         self._buffer: list[Outcome] = []
         self._buffered_bytes = 0
+        # Indices kept as sets, so taking a replication costs the same at the 100,000th as at the first.
+        self._buffered: set[int] = set()
+        self._done: set[int] = set()
         self._last_flush = time.monotonic()
         #: Committed replications: index -> record (status, kpis, seconds, error, part, spans).
         self.records: dict[int, dict[str, Any]] = {}
@@ -179,16 +182,17 @@ class RunWriter:
                 old = self.records.get(rec["index"])
                 if old is None or old["status"] != Status.DONE:
                     self.records[rec["index"]] = {**rec, "part": part.name}
+        self._done = {i for i, r in self.records.items() if r["status"] == Status.DONE}
 
     @property
     def held(self) -> set[int]:
         """Replications with an outcome, committed or still buffered."""
-        return set(self.records) | {o.index for o in self._buffer}
+        return set(self.records) | self._buffered
 
     @property
     def finished(self) -> set[int]:
         """Replications that need no more work (done ones; failed ones are retried on resume)."""
-        return {i for i, r in self.records.items() if r["status"] == Status.DONE}
+        return set(self._done)
 
     def carry_over(self, stored: StoredRun) -> None:
         """Take the done replications of a finished folder of this same run.
@@ -210,8 +214,9 @@ class RunWriter:
             raise CorruptResultsError(f"{stored.path / MANIFEST}: damaged, its replication_status does not "
                                       f"list replications 0 to {n - 1}")
         kpis = stored.replication_kpis()
+        held = self.held
         for rep in stored.replications():
-            if rep.index in self.held or status[rep.index]["status"] != Status.DONE:
+            if rep.index in held or status[rep.index]["status"] != Status.DONE:
                 continue
             self.add(Outcome(index=rep.index, key=tuple(status[rep.index]["key"]), status=Status.DONE,
                              kpis=kpis[rep.index], tables=dict(rep.tables),
@@ -221,10 +226,11 @@ class RunWriter:
     # -- streaming ----------------------------------------------------------------------
     def add(self, outcome: Outcome) -> None:
         """Take one finished replication; written with the next part."""
-        if outcome.index in self.finished or any(o.index == outcome.index for o in self._buffer):
+        if outcome.index in self._done or outcome.index in self._buffered:
             raise ResultsStoreError(f"{self.folder}: replication {outcome.index} was stored already; "
                                     "refusing to store it twice")
         self._buffer.append(outcome)
+        self._buffered.add(outcome.index)
         self._buffered_bytes += outcome.nbytes
         if (self._buffered_bytes >= self.flush_bytes
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
@@ -260,7 +266,10 @@ class RunWriter:
         fsync_dir(parts)
         for o, rec in zip(self._buffer, recs, strict=True):
             self.records[o.index] = {**rec, "part": part.name}
+            if o.status == Status.DONE:
+                self._done.add(o.index)
         self._buffer.clear()
+        self._buffered.clear()
         self._buffered_bytes = 0
 
     # -- finishing ----------------------------------------------------------------------
