@@ -90,13 +90,7 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
         nrm = np.array([-u[1], u[0]])
         # Keep lintel cells that run along this wall direction for at least
         # half a door: beams across a corridor and lamps are thin that way.
-        # One-cell holes along the run are bridged first: a scan turned into
-        # its walls' frame (45 degrees to its voxel lattice) fills a lintel
-        # face cell by cell, with holes between.
-        along = line(3, angle)
-        bridged = (thick | ndimage.binary_closing(thick, structure=along)) & ~wall_near
-        half_door = line(0.5 * options.door_min_width / c, angle)
-        runs = ndimage.binary_opening(bridged, structure=half_door) & bridged
+        runs = ndimage.binary_opening(thick, structure=line(0.5 * options.door_min_width / c, angle)) & thick
         # The two faces of a lintel lie a wall thickness apart: join them.
         grouped = ndimage.binary_dilation(runs, structure=disk(options.wall_closing / c))
         labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))
