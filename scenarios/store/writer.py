@@ -102,6 +102,10 @@ class _PartCache:
                 raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
         return self._open[key].slice(span[0], span[1])
 
+    def drop(self, part: str, name: str) -> None:
+        """Forget table ``name`` of ``part`` (no replication still to be read needs it)."""
+        self._open.pop((part, name), None)
+
 
 class _PartTables(Mapping[str, pa.Table]):
     """One replication's tables, read from its part only when asked for (bounded memory)."""
@@ -332,10 +336,15 @@ class RunWriter:
                     pq.ParquetWriter(tmp, schema) as w:
                 batch: list[pa.Table] = []
                 rows = 0
-                for _, r in done:
+                # The last replication read from each part: the part is let go after it, so a run of
+                # parts in order holds one decoded part at a time, however many replications it has.
+                last = {r["part"]: i for i, r in done if name in r["spans"]}
+                for i, r in done:
                     if name not in r["spans"]:
                         continue
                     batch.append(conform(self._cache.rows(r["part"], name, r["spans"][name]), schema))
+                    if last[r["part"]] == i:
+                        self._cache.drop(r["part"], name)
                     rows += batch[-1].num_rows
                     if rows >= MERGED_ROW_GROUP:
                         w.write_table(pa.concat_tables(batch), row_group_size=rows)
