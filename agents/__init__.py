@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from agents.assist import POLICIES
 from agents.devices import Device
+from agents.movement.pedestrians import SpeedModel
 from agents.occupants import PROFILES, Profile, profile
 from agents.patients import Patient
-from agents.pedestrians import SpeedModel
 from agents.snapshot import PATIENT_PROFILES, DeviceState, Occupant, Snapshot
 from agents.staff import StaffMember
 

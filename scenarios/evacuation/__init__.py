@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from agents.pedestrians import SpeedModel
+from agents.movement.behaviour import Behaviour
+from agents.movement.pedestrians import SpeedModel
 from agents.release import release_model
 from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.base import Kind, Replication, register_kind
-from scenarios.evacuation.behaviour import Behaviour
 from scenarios.evacuation.kpis import replication_kpis, report, summarize
 from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, Progress, State
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot

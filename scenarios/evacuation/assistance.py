@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.assist import choose_patient
+from agents.movement.routes import Goal
 from scenarios.evacuation import motion, placement
 from scenarios.evacuation.params import State
-from scenarios.evacuation.routes import Goal
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel

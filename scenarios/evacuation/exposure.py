@@ -11,7 +11,7 @@ advances the environment to the model time and reads one
   step by step (:func:`accumulate`), for everyone still in the building;
 * routes go round untenable spaces: when the untenable set changes, the route planner prices
   every leg inside them with a large penalty
-  (:meth:`scenarios.evacuation.routes.Navigator.set_unusable`) and everyone walking chooses
+  (:meth:`agents.movement.routes.Navigator.set_unusable`) and everyone walking chooses
   again; someone whose every way out is untenable takes the least bad one rather than freeze;
 * staff do not go into an untenable room to fetch a patient (unless the scenario allows
   it): the patient is recorded as left behind, with the reason (:func:`left_behind`).

@@ -1,4 +1,4 @@
-"""The model's side of stairs and lifts (:mod:`scenarios.evacuation.levels`): entering a flight or
+"""The model's side of stairs and lifts (:mod:`agents.movement.levels`): entering a flight or
 calling a car, and landing on the next level when there is room; lift cars unload one unit at a
 time and take no new call while unloading.
 """
@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.movement.routes import Option
 from scenarios.evacuation.params import ON_PLANE, State
 from scenarios.evacuation.placement import respawn
-from scenarios.evacuation.routes import Option
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel

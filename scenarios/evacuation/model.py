@@ -2,12 +2,12 @@
 
 State lives in parallel numpy arrays (position, level, state, speeds, sizes);
 the step (:meth:`EvacuationModel.step`) updates them all at once with the
-collision-free speed model (:mod:`agents.pedestrians`), then handles the few
+collision-free speed model (:mod:`agents.movement.pedestrians`), then handles the few
 discrete events of the step (someone crossed a door, left through an exit,
 reached a refuge, arrived at a stair or lift, a staff member reached a
 patient).  Levels are separate planes joined by queued links
-(:mod:`scenarios.evacuation.levels`); route choice is in
-:mod:`scenarios.evacuation.routes`; staff assignment in :mod:`agents.assist`.
+(:mod:`agents.movement.levels`); route choice is in
+:mod:`agents.movement.routes`; staff assignment in :mod:`agents.assist`.
 
 This module holds the state, the goals, the phases and the order of a step; the parts of the
 step live next to it, one concept each: :mod:`~scenarios.evacuation.motion` (route choice and
@@ -34,17 +34,18 @@ import mesa
 import numpy as np
 
 from agents.evacuees import handle_type
-from agents.navigation import LevelGrid, build_grid
+from agents.movement import standoffs
+from agents.movement.doorways import BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
+from agents.movement.levels import build_links
+from agents.movement.motion_kernel import level_arrays
+from agents.movement.navigation import LevelGrid, build_grid
+from agents.movement.routes import Goal, Navigator, Option
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation import assistance, exposure, linking, motion, placement, standoffs
-from scenarios.evacuation.doorways import BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
-from scenarios.evacuation.levels import build_links
-from scenarios.evacuation.motion_kernel import level_arrays
+from scenarios.evacuation import assistance, exposure, linking, motion, placement
 from scenarios.evacuation.params import STATE_LABELS, EvacParams, PersonSpec, State
 from scenarios.evacuation.recorder import Recorder
-from scenarios.evacuation.routes import Goal, Navigator, Option
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
 #: ``progress(simulated time, end time, people safe, people)`` (:meth:`EvacuationModel.run`).
@@ -217,9 +218,9 @@ class EvacuationModel(mesa.Model):
         self.opt_id = np.full(n, -1, np.int64)
         #: Door (global index) of ``opt`` if it is a door, else -1.
         self.opt_door = np.full(n, -1, np.int64)
-        #: Doorway code of this step (:mod:`scenarios.evacuation.doorways`).
+        #: Doorway code of this step (:mod:`agents.movement.doorways`).
         self.hold = np.zeros(n, np.int64)
-        #: Until when each person backs off to settle a standoff (:mod:`.standoffs`).
+        #: Until when each person backs off to settle a standoff (:mod:`agents.movement.standoffs`).
         self.backing_until = np.full(n, -np.inf)
         self.option_ids: dict[Option, int] = {}
         self.option_arrays: dict[int, Any] = {}
@@ -328,7 +329,8 @@ class EvacuationModel(mesa.Model):
 
     def refuge_goal(self, k: int) -> int:
         """The neighbouring compartment on the same level, not on fire, with the most room left for
-        occupant k (:attr:`~.behaviour.Behaviour.refuge_area_patient`); final exits if none has room."""
+        occupant k (:attr:`~agents.movement.behaviour.Behaviour.refuge_area_patient`); final exits
+        if none has room."""
         c = int(self.space_comp[self.space[k]])
         if c not in self.refuge_next:
             self.refuge_next[c] = self._neighbour_compartments(int(self.space[k]))
@@ -470,7 +472,7 @@ class EvacuationModel(mesa.Model):
 
     # -- doorways and arrivals -------------------------------------------------
     def _doorways(self) -> None:
-        """Who waits or backs out at a doorway this step (:func:`.doorways.turns`)."""
+        """Who waits or backs out at a doorway this step (:func:`agents.movement.doorways.turns`)."""
         self.hold[:] = GO
         # Only those near their door take part (anyone in a door's band is well within approach).
         ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0)
@@ -493,7 +495,7 @@ class EvacuationModel(mesa.Model):
         self.wait[ks[code == WAIT]] += self.p.model.dt
 
     def _standoffs(self) -> None:
-        """Who backs off this step to settle a standoff (:func:`.standoffs.back_off`)."""
+        """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`)."""
         t = self.t
         moving = (self.state == State.MOVE) & (self.fid >= 0)
         b = self.p.behaviour

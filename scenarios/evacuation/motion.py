@@ -2,7 +2,7 @@
 
 Route choice compares every usable portal of the current space (walk time, remaining time,
 queue, detour penalty, with hysteresis); movement is the collision-free speed model
-(:mod:`agents.pedestrians`) on the level raster, with progress tracked for deadlock detection.
+(:mod:`agents.movement.pedestrians`) on the level raster, with progress tracked for deadlock detection.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from agents.movement.motion_kernel import option_costs, plane_step
+from agents.movement.routes import Option
 from scenarios.evacuation.linking import enter_link
-from scenarios.evacuation.motion_kernel import option_costs, plane_step
 from scenarios.evacuation.params import ON_PLANE, State
-from scenarios.evacuation.routes import Option
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -26,7 +26,7 @@ def choose(m: EvacuationModel) -> None:
     """Pick the next portal of everyone flagged for a new choice (``m.reroute``).
 
     Agents are grouped by (space, goal, profile), which share one list of options
-    (:func:`~scenarios.evacuation.motion_kernel.option_costs` prices them); the current option
+    (:func:`~agents.movement.motion_kernel.option_costs` prices them); the current option
     is kept unless another is more than 2 s better (hysteresis).  Groups are handled in the
     order of their lowest member and members in index order, so link queues fill in a fixed
     order.
@@ -124,7 +124,7 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
 
 
 def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One step of movement for everyone on a plane (:func:`~scenarios.evacuation.motion_kernel.plane_step`).
+    """One step of movement for everyone on a plane (:func:`~agents.movement.motion_kernel.plane_step`).
 
     Everyone walking (``MOVE`` with a field) follows their field's direction at their free
     speed, beds and wheelchairs slowed at turns; people standing (waiting, being prepared)

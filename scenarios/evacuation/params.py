@@ -1,48 +1,18 @@
 """The evacuation model's vocabulary: occupant states, who is where at the alarm, and the run
-parameters (with the behaviour rules' constants in :class:`~.behaviour.Behaviour` and the crowd
-model's in :class:`agents.pedestrians.SpeedModel`, both held here)."""
+parameters (with the behaviour rules' constants in :class:`agents.movement.behaviour.Behaviour` and the crowd
+model's in :class:`agents.movement.pedestrians.SpeedModel`, both held here)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 
-import numpy as np
-
-from agents.pedestrians import SpeedModel
-from scenarios.evacuation.behaviour import Behaviour
+from agents.movement.behaviour import Behaviour
+from agents.movement.pedestrians import SpeedModel
+from agents.movement.states import ON_PLANE, STATE_LABELS, State
 
 __all__ = ["ON_PLANE", "STATE_LABELS", "EvacParams", "PersonSpec", "State"]
 
 
-class State(IntEnum):
-    """Occupant states: small ints in the ``state`` array and the compiled kernels, names in tables
-    (:attr:`label`)."""
-
-    PRE = 0
-    MOVE = 1
-    NEED = 2
-    PREP = 3
-    ATTACHED = 4
-    LINK = 5
-    REFUGE = 6
-    OUT = 7
-    HOLD = 8
-    FETCH = 9
-
-    @property
-    def label(self) -> str:
-        """The name results tables use (``need_staff``, ``escorting``, ...)."""
-        return _LABELS.get(self, self.name.lower())
-
-
-_LABELS = {State.NEED: "need_staff", State.ATTACHED: "escorting"}
-#: ``STATE_LABELS[state]``: the table name of each state, for vectorised lookup.
-STATE_LABELS = np.array([s.label for s in State])
-
-
-#: States whose occupant stands on a level plane.
-ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PersonSpec:
     """One occupant at the alarm.

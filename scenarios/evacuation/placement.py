@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.navigation import LevelGrid
+from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation.params import ON_PLANE, State

@@ -15,11 +15,11 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
+from agents.movement.behaviour import Behaviour
+from agents.movement.pedestrians import SpeedModel
 from agents.occupants import ALIASES, PROFILES
-from agents.pedestrians import SpeedModel
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ScenarioFileError
-from scenarios.evacuation.behaviour import Behaviour
 from scenarios.hazards.schema import HazardSpec
 from scenarios.operations.schema import OperationsScenario
 
@@ -230,8 +230,8 @@ class Movement(StrictModel):
     @field_validator("behaviour")
     @classmethod
     def _known_rules(cls, v: dict[str, float]) -> dict[str, float]:
-        """Each key names a rule constant of :class:`~scenarios.evacuation.behaviour.Behaviour`
-        or one of the crowd rules of :class:`agents.pedestrians.SpeedModel`."""
+        """Each key names a rule constant of :class:`~agents.movement.behaviour.Behaviour`
+        or one of the crowd rules of :class:`agents.movement.pedestrians.SpeedModel`."""
         known = set(BEHAVIOUR_FIELDS) | set(CROWD_RULES)
         for key in v:
             if key not in known:
@@ -247,7 +247,7 @@ class Movement(StrictModel):
 
 #: Names a scenario may set under ``movement.behaviour``.
 BEHAVIOUR_FIELDS = tuple(f.name for f in fields(Behaviour))
-#: The crowd rules of :class:`agents.pedestrians.SpeedModel` a scenario may set there too.
+#: The crowd rules of :class:`agents.movement.pedestrians.SpeedModel` a scenario may set there too.
 CROWD_RULES = ("mouth", "sidestep", "sidestep_range", "yield_speed", "step_aside", "yield_lookahead")
 
 

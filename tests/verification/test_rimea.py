@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.movement.levels import sfpe_k
 from facility.model import Facility
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simulate
-from scenarios.evacuation.levels import sfpe_k
 from scenarios.evacuation.testbeds import (
     corridor,
     l_corner,

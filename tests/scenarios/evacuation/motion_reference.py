@@ -1,7 +1,7 @@
 """The movement step and route choice as plain numpy code, one level and one agent at a time.
 
 This is how :mod:`scenarios.evacuation.motion` read before its loops were compiled
-(:mod:`scenarios.evacuation.motion_kernel`); ``test_motion_kernel.py`` checks that a model
+(:mod:`agents.movement.motion_kernel`); ``test_motion_kernel.py`` checks that a model
 stepped with these functions and one stepped with the compiled ones stay identical.
 """
 
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.evacuation.doorways import BACK_OUT, WAIT
+from agents.movement.doorways import BACK_OUT, WAIT
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
 from scenarios.evacuation.params import ON_PLANE, State
-from tests.agents.csm_calls import constrained_move, step_directions_speeds
+from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel

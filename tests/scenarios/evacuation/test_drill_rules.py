@@ -7,14 +7,14 @@ import numpy as np
 from shapely.geometry import box
 
 from agents.assist import choose_patient
+from agents.movement.behaviour import Behaviour
+from agents.movement.routes import Goal
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.assistance import ahead_in_room, assist, called_forward
-from scenarios.evacuation.behaviour import Behaviour
 from scenarios.evacuation.linking import landing_clear, links
 from scenarios.evacuation.model import State
 from scenarios.evacuation.placement import park_spaces
-from scenarios.evacuation.routes import Goal
 from scenarios.evacuation.testbeds import ward
 
 LIFT_CALL_AHEAD = Behaviour().lift_call_ahead

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.pedestrians import SpeedModel
-from tests.agents.csm_calls import constrained_move, step_directions_speeds
+from agents.movement.pedestrians import SpeedModel
+from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
 
 
 def _step(pos: np.ndarray, desired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ remaining travel time from every door to the goal (one multi-source Dijkstra,
 cached, recomputed when a door closes or a space becomes unusable).  Inside
 its current space an agent compares, for every usable portal ``p``,
 ``walk_p(x) / v + C(p) + c queue_p / (1.3 w_p)``: the local field distance
-(:mod:`agents.navigation`), the remaining time and a congestion term (people
+(:mod:`agents.movement.navigation`), the remaining time and a congestion term (people
 already heading for that portal within 4 m, over its capacity, weighted by ``c``:
-:attr:`~scenarios.evacuation.behaviour.Behaviour.congestion_weight`).  This gives
+:attr:`~agents.movement.behaviour.Behaviour.congestion_weight`).  This gives
 nearest-target choice that spreads over exits when one jams.  A door whose
 way on runs back through the current space (a dead-end room seen from the
 corridor) is flagged as a detour (:attr:`Option.back`) and only taken when
@@ -23,11 +23,11 @@ import networkx as nx
 import numpy as np
 from shapely.geometry import LineString
 
-from agents.navigation import Field, LevelGrid, compute_field
+from agents.movement.behaviour import Behaviour
+from agents.movement.navigation import Field, LevelGrid, compute_field
 from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
-from scenarios.evacuation.behaviour import Behaviour
 
 __all__ = ["FieldStore", "Goal", "Navigator", "Option",
            "usable_lifts"]
@@ -75,7 +75,7 @@ class Option:
 def _through(f: Field, src: np.ndarray, segment: LineString, g: LevelGrid) -> None:
     """Point the field on the far half of a door's band straight on, away from the door.
 
-    The band (:attr:`agents.navigation.LevelGrid.door_cells`) is where people still count as in
+    The band (:attr:`agents.movement.navigation.LevelGrid.door_cells`) is where people still count as in
     the space they came from: the field leads them through it, not to a stop in it, so they
     pass the door once and clear the doorway.
     """
@@ -127,7 +127,7 @@ class FieldStore:
         self.meta = np.zeros((16, 5), np.int64)
         #: Per field: the index of its portal (the space it is laid over and its target), equal
         #: for the fields of one portal laid for different clearances. People heading for one
-        #: portal form one queue whatever their size (:func:`agents.csm_kernel.csm_step` groups).
+        #: portal form one queue whatever their size (:func:`agents.movement.csm_kernel.csm_step` groups).
         self.portal = np.zeros(16, np.int64)
         self._portals: dict[tuple[object, ...], int] = {}
 

@@ -138,7 +138,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
         facility: The building.
         level: Level id.
         h: Cell size (m); a step must stay shorter than ``h`` (see
-            :mod:`agents.pedestrians`).
+            :mod:`agents.movement.pedestrians`).
 
     Returns:
         The level's :class:`LevelGrid`.

@@ -3,15 +3,15 @@
 One call takes everyone standing on a level plane through the whole step: their raster cell,
 wall distance and wall normal, the walking direction and remaining distance from their local
 field, the slowdown of beds and wheelchairs at turns, the collision-free speed model
-(:func:`agents.csm_kernel.csm_step`), the wall-constrained move
-(:func:`agents.csm_kernel.wall_move_one`), waiting time and progress for deadlock detection,
+(:func:`agents.movement.csm_kernel.csm_step`), the wall-constrained move
+(:func:`agents.movement.csm_kernel.wall_move_one`), waiting time and progress for deadlock detection,
 and finally the space and exit apron of the cell each one ends in.  The rules are the ones
-documented in :mod:`scenarios.evacuation.motion` and :mod:`agents.pedestrians`;
+documented in :mod:`scenarios.evacuation.motion` and :mod:`agents.movement.pedestrians`;
 ``tests/scenarios/evacuation/motion_reference.py`` holds them as numpy array code, and the
 tests check that both give the same crowd, step after step.
 
 Level rasters are passed as typed lists of arrays (one per level), fields as the flat arrays
-of :class:`scenarios.evacuation.routes.FieldStore`.
+of :class:`agents.movement.routes.FieldStore`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from agents.csm_kernel import csm_step, grid_cell, wall_move_one
-from agents.navigation import LevelGrid
-from scenarios.evacuation.doorways import BACK_OUT, WAIT
-from scenarios.evacuation.params import State
+from agents.movement.csm_kernel import csm_step, grid_cell, wall_move_one
+from agents.movement.doorways import BACK_OUT, WAIT
+from agents.movement.navigation import LevelGrid
+from agents.movement.states import State
 
 __all__ = ["LevelArrays", "field_cell", "level_arrays", "option_costs", "plane_step"]
 
@@ -51,7 +51,7 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
                  local_to_global: list[np.ndarray]) -> LevelArrays:
     """Pack the level rasters; ``wall`` entries are the grids' own arrays (closing a door shows).
 
-    ``space`` is -1 in door bands (:meth:`agents.navigation.LevelGrid.band`): someone there keeps
+    ``space`` is -1 in door bands (:meth:`agents.movement.navigation.LevelGrid.band`): someone there keeps
     the space they came from, and passes the door only once through its band.
     """
     wall, normal, space, exit_ = List(), List(), List(), List()
@@ -91,7 +91,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     Writes ``pos``, ``prev_pos``, ``heading``, ``orient``, ``dist``, ``wait``, ``best`` and
     ``last_prog`` of those people, and per entry of ``on`` the global space (``-1`` off the
     floor) and level exit index (``-1`` if none) of the cell they end in.  ``hold`` is each
-    person's doorway code (:func:`scenarios.evacuation.doorways.turns`): someone told to wait
+    person's doorway code (:func:`agents.movement.doorways.turns`): someone told to wait
     stands (and steps aside), someone told to back out walks back along their field at most
     at ``back_speed``.
     """

@@ -5,12 +5,12 @@ speed model alone cannot settle two people (or two beds) who meet head-on in a d
 stops at the other's headway and neither has room to step aside, so they wait for ever.
 People resolve it by a turn: whoever is through first goes on, the other side waits outside
 the doorway, and after a while the waiting side gets its turn. The distances and times named
-below are fields of :class:`~scenarios.evacuation.behaviour.Behaviour`.
+below are fields of :class:`~agents.movement.behaviour.Behaviour`.
 
 Per door (:class:`DoorTurns`) and per step (:func:`turns`):
 
 * people walking to a door (their route option) within ``approach`` m of it (field
-  distance) or in its band (:attr:`agents.navigation.LevelGrid.door_cells`) come from the side
+  distance) or in its band (:attr:`agents.movement.navigation.LevelGrid.door_cells`) come from the side
   they count in (the space they are leaving);
 * with people from one side only, or a door wide enough for two lanes each way (``two_way``
   times the widths of the widest of each side, ``door_boundary`` kept free at each jamb),
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.evacuation.behaviour import Behaviour
+from agents.movement.behaviour import Behaviour
 
 __all__ = ["BACK_OUT", "GO", "WAIT", "DoorTurns", "band_doors", "turns"]
 

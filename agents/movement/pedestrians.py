@@ -17,17 +17,17 @@ Flow '15, 2016), first order in time:
 
 Because the speed never exceeds the gap divided by ``T`` and ``dt < T``,
 agents cannot overlap head-on; walls are a hard constraint on the level
-raster (:mod:`agents.navigation`): a move is kept only if every cell it passes
+raster (:mod:`agents.movement.navigation`): a move is kept only if every cell it passes
 through is free for the agent's clearance, otherwise the agent slides along
 the free axis or waits.  With ``dt = 0.05 s`` and speeds below 2 m/s a step
 is at most 0.1 m, one cell, so no move can skip over a wall.
 
-The step for all agents is one compiled call (:func:`agents.csm_kernel.csm_step`,
+The step for all agents is one compiled call (:func:`agents.movement.csm_kernel.csm_step`,
 numba), inside the evacuation model's compiled movement step
-(:func:`scenarios.evacuation.motion_kernel.plane_step`): a cell list finds the
+(:func:`agents.movement.motion_kernel.plane_step`): a cell list finds the
 neighbours within ``cutoff`` and each agent sums over its own, which keeps a
 2,000-person room to about a millisecond a step.  This module holds the
-model's parameters (:class:`SpeedModel`); ``tests/agents/csm_calls.py`` calls
+model's parameters (:class:`SpeedModel`); ``tests/agents/movement/csm_calls.py`` calls
 the kernel with keyword arguments, for the tests of its rules.
 
 ``T`` is calibrated (not JuPedSim's default, which passes 2.3-2.4 P/s through
@@ -106,7 +106,7 @@ class SpeedModel:
                 raise ValueError(f"{name!r} must be >= 0, got {value}")
 
     def kernel(self) -> np.ndarray:
-        """The numbers :func:`agents.csm_kernel.csm_step` reads, in its order: strength, range,
+        """The numbers :func:`agents.movement.csm_kernel.csm_step` reads, in its order: strength, range,
         wall strength, wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield
         speed, step aside, yield lookahead."""
         return np.array([self.strength, self.range, self.wall_strength, self.wall_range, self.cutoff,

@@ -1,7 +1,7 @@
 """Every constant of the evacuation's behaviour rules, as one frozen, validated object.
 
 The crowd model's own parameters (time gap, repulsion, time step, and its rules for queues,
-sidesteps and giving way) are :class:`agents.pedestrians.SpeedModel`; everything else people
+sidesteps and giving way) are :class:`agents.movement.pedestrians.SpeedModel`; everything else people
 do in the model (how they
 choose a door, queue, give way, take turns at doorways, back off, fetch patients, use a
 refuge or a lift) is a field here, documented with its source or marked an assumption. A

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.navigation import build_grid
+from agents.movement.navigation import build_grid
+from agents.movement.routes import Goal, Navigator
 from agents.occupants import profile
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
-from scenarios.evacuation.routes import Goal, Navigator
 from scenarios.evacuation.testbeds import rooms_on_corridor
 
 

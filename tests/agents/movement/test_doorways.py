@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from agents.movement.behaviour import Behaviour
+from agents.movement.doorways import BACK_OUT, GO, WAIT, DoorTurns, turns
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simulate
-from scenarios.evacuation.behaviour import Behaviour
-from scenarios.evacuation.doorways import BACK_OUT, GO, WAIT, DoorTurns, turns
 from scenarios.evacuation.model import State
 
 TURN_AFTER = Behaviour().turn_after

@@ -1,12 +1,12 @@
-"""Compiled inner loop of the collision-free speed model step (:mod:`agents.pedestrians`).
+"""Compiled inner loop of the collision-free speed model step (:mod:`agents.movement.pedestrians`).
 
 One call computes every agent's direction, speed and fallback direction for a
 step.  Neighbours are found with a cell list (cells as wide as the interaction
 cutoff, keyed by level, row and column), and each agent sums over its own
 neighbours, so the loop needs no scatter-adds and compiles to a few tight
 loops with numba.  The rules, their constants and their reasons are documented
-in ``docs/evacuation.md`` and on ``step_directions_speeds`` of ``tests/agents/csm_calls.py``;
-this module is only their arithmetic.  ``tests/agents/csm_reference.py`` holds the same rules
+in ``docs/evacuation.md`` and on ``step_directions_speeds`` of ``tests/agents/movement/csm_calls.py``;
+this module is only their arithmetic.  ``tests/agents/movement/csm_reference.py`` holds the same rules
 written as numpy pair arrays, and the tests check that both agree.
 """
 
@@ -85,7 +85,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     neighbour cells gets ``e = 0`` and ``v = 0`` without further work (their direction would
     not move them).
 
-    ``params`` = :meth:`agents.pedestrians.SpeedModel.kernel` (strength, range, wall strength,
+    ``params`` = :meth:`agents.movement.pedestrians.SpeedModel.kernel` (strength, range, wall strength,
     wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield speed, step aside,
     yield lookahead);
     ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).

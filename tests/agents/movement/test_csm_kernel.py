@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.pedestrians import SpeedModel
-from tests.agents.csm_calls import constrained_move, step_directions_speeds
-from tests.agents.csm_reference import reference_move, reference_step
+from agents.movement.pedestrians import SpeedModel
+from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
+from tests.agents.movement.csm_reference import reference_move, reference_step
 
 
 def _crowd(seed: int, n: int, rules: bool) -> dict[str, np.ndarray | None]:

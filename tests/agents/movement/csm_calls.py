@@ -1,15 +1,16 @@
 """Keyword-argument calls of the compiled crowd step and wall move, for the tests of their rules.
 
-The model calls :func:`agents.csm_kernel.csm_step` and :func:`agents.csm_kernel.wall_move_one`
-from its compiled movement step; the tests call them one crowd at a time through these.
+The model calls :func:`agents.movement.csm_kernel.csm_step` and
+:func:`agents.movement.csm_kernel.wall_move_one` from its compiled movement step; the tests call
+them one crowd at a time through these.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.csm_kernel import csm_step, wall_move
-from agents.pedestrians import SpeedModel
+from agents.movement.csm_kernel import csm_step, wall_move
+from agents.movement.pedestrians import SpeedModel
 
 __all__ = ["constrained_move", "step_directions_speeds"]
 
@@ -62,11 +63,12 @@ def step_directions_speeds(
             way to: a yielder in a unit's path (ahead of it within 1.5 m of its
             front, laterally within both half widths plus 0.3 m) and not already
             walking the same way steps sideways, away from the unit's axis, and
-            forwards along it, at least at :attr:`~agents.pedestrians.SpeedModel.yield_speed`.  Without it a
+            forwards along it, at least at
+            :attr:`~agents.movement.pedestrians.SpeedModel.yield_speed`.  Without it a
             nurse standing in a doorway and a bed leaving through it wait for
             each other for ever.  A yielder who stands still (zero ``desired``,
             e.g. waiting at a bedside) gives way in the same manner to anyone
-            walking at it, within :attr:`~agents.pedestrians.SpeedModel.step_aside` of their front.
+            walking at it, within :attr:`~agents.movement.pedestrians.SpeedModel.step_aside` of their front.
         flip: Agents (n,) who try the other side when going round someone
             (after being stuck for a while: people who get nowhere on one
             side of a parked bed try the other).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.evacuation.standoffs import back_off
+from agents.movement.standoffs import back_off
 
 
 def _kw(**over: np.ndarray) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
 A bed passing along a corridor and a bed coming out of a room's door into it can meet at the
 doorway, each in the other's way. Neither heads for the other's portal, so no doorway turn
-(:mod:`scenarios.evacuation.doorways`) settles it, and the speed model stops both for good
+(:mod:`agents.movement.doorways`) settles it, and the speed model stops both for good
 (the night drill, seed 4: two beds at a bay door of the L2-A corridor, one minute). People
 settle it by one backing off: of two stalled people in contact, at least one of them a bed or
 wheelchair, the one farther from its portal steps back along its way for

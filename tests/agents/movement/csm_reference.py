@@ -1,9 +1,9 @@
 """The collision-free speed model step written as numpy pair arrays: the reference for the kernel.
 
-:func:`reference_step` applies the same rules as :func:`tests.agents.csm_calls.step_directions_speeds`
-(documented there) pair by pair with ``np.add.at``, in the readable form the
-rules were first written in.  ``test_csm_kernel.py`` checks the compiled
-kernel against it on random crowds; it is not used by the model.
+:func:`reference_step` applies the same rules as
+:func:`tests.agents.movement.csm_calls.step_directions_speeds` (documented there) pair by pair with
+``np.add.at``, in the readable form the rules were first written in. ``test_csm_kernel.py`` checks
+the compiled kernel against it on random crowds; it is not used by the model.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from agents.pedestrians import SpeedModel
+from agents.movement.pedestrians import SpeedModel
 
 
 def reference_step(
@@ -181,7 +181,7 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
 
 def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
                    x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
-    """The rules of :func:`tests.agents.csm_calls.constrained_move`, as numpy masks."""
+    """The rules of :func:`tests.agents.movement.csm_calls.constrained_move`, as numpy masks."""
     ny, nx = free.shape
 
     def cell(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

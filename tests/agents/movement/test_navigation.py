@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.navigation import build_grid, compute_field
+from agents.movement.navigation import build_grid, compute_field
 from scenarios.evacuation.testbeds import l_corner, room
 
 
