@@ -178,7 +178,8 @@ def rank(runs: Sequence[StoredRun], kpi: str, *, higher_is_better: bool = False,
     best = runs[order[0]]
     out = []
     for place, k in enumerate(order, 1):
-        tied = k == order[0] or not difference(best, runs[k], kpi, level).significant
+        # A run with no value (n = 0) cannot be told from anything: it is not tied with the best.
+        tied = cis[k]["n"] > 0 and (k == order[0] or not difference(best, runs[k], kpi, level).significant)
         out.append(Ranked(rank=place, label=label(runs[k]), mean=cis[k]["mean"], low=cis[k]["low"],
                           high=cis[k]["high"], n=int(cis[k]["n"]), tied_with_best=tied))
     return out

@@ -164,9 +164,11 @@ def _compare(args: argparse.Namespace) -> int:
     if len(runs) < 2 and not args.rank:
         raise ArgumentError("--kpi: comparing needs at least two runs (or a sweep folder)")
     pct = f"{args.level:.0%}"
+    starred = False
     for kpi in args.kpi:
         if len(runs) > 1:
             diffs = compare(runs, kpi, baseline=args.baseline, level=args.level)
+            starred = starred or any(d.significant for d in diffs)
             print(f"{kpi}: difference from {label(runs[args.baseline])} ({pct} interval)")
             for d in diffs:
                 mark = "*" if d.significant else " "
@@ -177,9 +179,14 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"{kpi}: ranking ({'higher' if args.higher_is_better else 'lower'} is better; = cannot be "
                   "told from the best)")
             for r in rank(runs, kpi, higher_is_better=args.higher_is_better, level=args.level):
+                if r.n == 0:
+                    # Not ranked: no replication has a value (e.g. RSET when not everyone got out).
+                    print(f"  {'-':>4} {r.label:<44} {'no value':>10}  n=0")
+                    continue
                 print(f"  {r.rank:>3}{'=' if r.tied_with_best else ' '} {r.label:<44} {_num(r.mean):>10} "
                       f"[{_num(r.low)}, {_num(r.high)}]  n={r.n}")
-    print("* the interval excludes zero", file=sys.stderr)
+    if starred:
+        print("* the interval excludes zero", file=sys.stderr)
     return 0
 
 

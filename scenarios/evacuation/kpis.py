@@ -139,21 +139,31 @@ def compartment_rset(compartments: pa.Table, evacuated: Collection[str] | None =
 
 #: Window (s) of the peak exit flow.
 PEAK_WINDOW = 60.0
+#: Shortest use (s) of an exit over which its mean flow means anything (passages a step apart).
+MIN_SPAN = 1.0
 
 
 def peak_flow(times: np.ndarray, window: float = PEAK_WINDOW) -> float:
     """Most passages in any ``window`` seconds, per second (sorted passage times).
 
     The mean flow over an exit's whole use (``exit_flow``) is tiny for an exit used now and
-    then over a long drill; the peak says what it carried when it mattered.
+    then over a long drill; the peak says what it carried when it mattered. An exit used for
+    less than ``window`` seconds carried at least its mean flow over that use (``exit_flow``):
+    counting its passages over a whole window alone would put the peak below the mean.
 
     >>> peak_flow(np.array([0.0, 1.0, 2.0, 100.0]), window=10.0)
     0.3
+    >>> peak_flow(np.array([0.0, 1.0, 2.0]), window=10.0)
+    1.0
     """
     if times.size == 0:
         return 0.0
     ends = np.searchsorted(times, times + window, side="left")
-    return float((ends - np.arange(times.size)).max() / window)
+    peak = float((ends - np.arange(times.size)).max() / window)
+    span = float(times[-1] - times[0])
+    if times.size > 1 and MIN_SPAN <= span < window:
+        peak = max(peak, (times.size - 1) / span)
+    return peak
 
 
 #: Patients listed in a summary: the slowest to reach safety, and those who did not.
@@ -177,7 +187,9 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
         a = t.to_pandas()
         a = a[a["role"] == "patient"]
         safe = a["reached_how"] != ""
-        done = a[safe].assign(time=a["reached"] - a["alarm"]).sort_values("time", ascending=False)
+        done = a[safe]
+        # (On no patient safe, assign would align a full-length column with no rows: NaN rows.)
+        done = done.assign(time=done["reached"] - done["alarm"]).sort_values("time", ascending=False)
         for _, row in done.head(LISTED_PATIENTS).iterrows():
             slow.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
                          "space": row["start_space"], "time_s": float(row["time"]),

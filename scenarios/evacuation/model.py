@@ -44,7 +44,7 @@ from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
 from scenarios.evacuation import assistance, exposure, linking, motion, placement
-from scenarios.evacuation.params import STATE_LABELS, EvacParams, PersonSpec, State
+from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, EvacParams, PersonSpec, State
 from scenarios.evacuation.recorder import Recorder
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
@@ -376,7 +376,9 @@ class EvacuationModel(mesa.Model):
         self.t += dt
         t = self.t
         while self.closures and self.closures[0][1] <= t:
-            self.nav.close_door(self.closures.popleft()[0])
+            door = self.closures.popleft()[0]
+            self.nav.close_door(door)
+            self._clear_doorway(door)
             self.reroute[:] = True
         if self.env is not None:
             self._hazard(dt)
@@ -394,6 +396,19 @@ class EvacuationModel(mesa.Model):
         if t >= self._next_record:
             self.recorder.sample(t)
             self._next_record = t + self.p.record_every
+
+    def _clear_doorway(self, door: str) -> None:
+        """Whoever stands in a door's band when it closes steps back into the space they count
+        in (a closed door is a wall: left in it, they could never move again)."""
+        d = self.door_ix[door]
+        on = np.flatnonzero(np.isin(self.state, ON_PLANE))
+        for li, g in enumerate(self.grids):
+            sel = on[self.lvl[on] == li]
+            if sel.size == 0:
+                continue
+            i, j = g.cell_of(self.pos[sel])
+            for k in sel[self.band_door[li][i, j] == d].tolist():
+                placement.respawn(self, k, int(self.space[k]))
 
     def run(self, progress: Progress | None = None, every: float = 30.0) -> None:
         """Step until everyone is safe (or stranded) or ``max_time``.

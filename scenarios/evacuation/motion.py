@@ -89,7 +89,12 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     width = q.mobility.min_door_width  # the mobility table's, as routing asks
     opts = m.nav.options(m.space_ids[sp], m.goals[int(m.goal[k0])], speed=q.speed[0], stairs=q.stairs,
                          min_width=width, clearance=q.clearance)
+    goal = m.goals[int(m.goal[k0])]
+    allocated = goal.kind == "exit" and bool(goal.exits)
     if not opts:
+        if allocated:
+            _drop_allocation(m, ks)
+            return
         m.stranded[ks] = True
         m.fid[ks] = -1
         return
@@ -106,6 +111,9 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     fs = m.nav.fields
     option_costs(ks, m.pos, m.v_free, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
                  oa.penalty, oa.ident, fs.flat_d, fs.meta, m.p.behaviour.hysteresis, choice, dist, ok)
+    if allocated and not ok.all():
+        _drop_allocation(m, ks[~ok])
+        ks, choice, dist, ok = ks[ok], choice[ok], dist[ok], ok[ok]
     m.stranded[ks[~ok]] = True
     m.stranded[ks[ok]] = False
     kk, cc = ks[ok], choice[ok]
@@ -121,6 +129,15 @@ def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None
     for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
         if enter_link(m, k, opts[c]):
             m.fid[k] = -1
+
+
+def _drop_allocation(m: EvacuationModel, ks: np.ndarray) -> None:
+    """People whose allocated exit can no longer be reached (a door on the way closed) head for
+    the best exit still open, as a marshal would send them, instead of standing for good."""
+    for k in ks.tolist():
+        m.assigned_exit[k] = None
+        m.set_goal(k, m.exit_goal(k))
+    m.fid[ks] = -1
 
 
 def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,11 +15,14 @@ def test_field_matches_euclidean_in_open_room() -> None:
     g = build_grid(fac, "L0", 0.1)
     src = g.exit >= 0
     f = compute_field(g, g.space == 0, src, clearance=0.0, wall_range=1e-6)
-    # Cells in the middle of the room, far from walls: within 4 % of the straight-line distance.
+    # Cells in the middle of the room, far from walls: no shorter than the straight line to the
+    # nearest point of the 1 m opening (x = 12, 3.5 <= y <= 4.5), and within 4 % of the straight
+    # line to its middle (the metric error of the 16-neighbour grid).
     for x, y in [(2.0, 4.0), (6.0, 1.5), (9.0, 6.0)]:
         i, j = g.cell_of(np.array([[x, y]]))
         d = f.dist[i[0] - f.i0, j[0] - f.j0]
-        assert abs(d - np.hypot(12.0 - x, 4.0 - y)) / np.hypot(12.0 - x, 4.0 - y) < 0.04
+        nearest = np.hypot(12.0 - x, 4.0 - np.clip(y, 3.5, 4.5))
+        assert 0.96 * nearest <= d <= 1.04 * np.hypot(12.0 - x, 4.0 - y)
 
 
 def test_field_goes_round_the_corner() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
@@ -108,4 +109,45 @@ def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
     m.run()
     assert int((m.state == State.REFUGE).sum()) == int(9.0 // m.p.behaviour.refuge_area_patient) == 3
     assert int((m.state == State.OUT).sum()) == 3
+    assert not m.deadlocks
+
+
+def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() -> None:
+    """People in B allocated to A's exit; the door between closes at 1 s, with one of them in its
+    doorway. They take B's own exit (they stood for good, stranded, before), and the one in the
+    doorway steps back into B (left in the closed door, a wall now, they could never move)."""
+    from shapely.geometry import box
+
+    from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+
+    sp = [Space(id="A", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 8, 6), compartment="C"),
+          Space(id="B", level="L0", kind=SpaceKind.ROOM, polygon=box(8, 0, 16, 6), compartment="C")]
+    fac = Facility(name="two_rooms", levels=(Level(id="L0"),), spaces=tuple(sp),
+                   doors=(Door(id="D", spaces=("A", "B"), at=(8.0, 3.0), width=1.2),),
+                   exits=(Exit(id="XB", space="B", at=(16.0, 3.0), width=1.2),
+                          Exit(id="XA", space="A", at=(0.0, 3.0), width=1.2)))
+    people = [PersonSpec(id=f"p{k}", profile="visitor", space="B", position=(9.0 + k, 2.0 + 0.5 * k),
+                         exit="XA", premove=0.0) for k in range(4)]
+    params = EvacParams(max_time=300.0, trajectories=False, door_closures=(("D", 1.0),))
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    m.run()
+    assert (m.state == State.OUT).all()
+    assert set(m.exit_used) == {"XB"}
+    assert not m.stranded.any()
+
+
+@pytest.mark.parametrize(("unit", "width"), [("bed", 1.1), ("wheelchair", 0.8)])
+def test_a_unit_passes_an_exit_of_its_mobility_width(unit: str, width: float) -> None:
+    """A bed through a 1.1 m exit, a wheelchair through a 0.8 m one: the narrowest the mobility
+    table (and routing) allow. The raster's bound on the wall distance at the jambs left a bed's
+    centre a band one cell wide there, and it stopped in front of the exit for good."""
+    from scenarios.evacuation.testbeds import room
+
+    fac = room(8.0, 6.0, [("E", 8.0, 3.0, width)])
+    people = [PersonSpec(id="u", profile=unit, space="R", position=(3.0, 3.0)),
+              PersonSpec(id="s1", profile="staff", space="R", position=(1.0, 1.0), premove=0.0),
+              PersonSpec(id="s2", profile="staff", space="R", position=(1.0, 5.0), premove=0.0)]
+    m = EvacuationModel(fac, people, EvacParams(max_time=300.0, trajectories=False), np.random.default_rng(0))
+    m.run()
+    assert (m.state == State.OUT).all()
     assert not m.deadlocks
