@@ -46,6 +46,7 @@ from collections.abc import Iterable, Sequence
 import networkx as nx
 import numpy as np
 import shapely
+import shapely.errors
 from shapely.geometry import LineString, Point, Polygon
 from shapely.strtree import STRtree
 from shapely.validation import explain_validity
@@ -407,6 +408,11 @@ def _exits(f: Facility) -> list[Issue]:
     return out
 
 
+#: Grid (m) of the robust overlay a validator falls back to when GEOS fails on near-coincident
+#: outlines: a micrometre, far below anything a rule measures.
+GRID = 1e-6
+
+
 def _exit_in_wall(el: str, at: tuple[float, float], width: float, s: Space,
                   inside: list[Space]) -> Issue | None:
     """An exit must fit in the external wall piece it sits in (the rule of a door's, :func:`_fits_wall`).
@@ -415,7 +421,13 @@ def _exit_in_wall(el: str, at: tuple[float, float], width: float, s: Space,
     another (non-outside) space of its level.
     """
     walls = [o.polygon.boundary.buffer(BOUNDARY_TOLERANCE) for o in inside]
-    external = s.polygon.boundary.difference(shapely.union_all(walls)) if walls else s.polygon.boundary
+    try:
+        external = s.polygon.boundary.difference(shapely.union_all(walls)) if walls else s.polygon.boundary
+    except shapely.errors.GEOSException:
+        # Near-coincident outlines (a rotated scan's) can defeat GEOS's floating overlay; the same
+        # overlay on a micrometre grid is robust and changes nothing a validator looks at.
+        external = shapely.difference(s.polygon.boundary, shapely.union_all(walls, grid_size=GRID),
+                                      grid_size=GRID)
     parts = [g for g in shapely.get_parts(shapely.line_merge(_lines(external))) if g.length > 0]
     if not parts:  # unreachable: the exit is on the boundary and on no other space's wall
         return None
