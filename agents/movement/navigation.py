@@ -31,7 +31,6 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Polygon
-from shapely.geometry.base import BaseGeometry
 
 from facility.model import Facility
 
@@ -121,9 +120,6 @@ DOOR_BAND = 0.35
 OPENING_DEPTH = 0.25
 #: Length (m) kept at each end of an opening, so the jambs themselves stay walls.
 JAMB = 0.05
-#: Metres from a door or exit opening within which a cell near a wall stores its exact distance
-#: to the wall lines instead of the raster's bound (:func:`_exact_near_openings`).
-OPENING_EXACT = 1.0
 
 
 def _opening(seg: LineString) -> Polygon:
@@ -133,27 +129,6 @@ def _opening(seg: LineString) -> Polygon:
         return seg.buffer(0.02, cap_style="flat")
     inner = shapely.ops.substring(seg, JAMB, length - JAMB)
     return shapely.union(seg.buffer(0.02, cap_style="flat"), inner.buffer(OPENING_DEPTH, cap_style="flat"))
-
-
-def _exact_near_openings(wall: np.ndarray, near_wall: np.ndarray, walls: BaseGeometry, *,
-                         openings: BaseGeometry, x0: float, y0: float, h: float) -> None:
-    """Replace the raster's bound by the exact distance from each cell centre to the wall lines,
-    for the cells near a wall within :data:`OPENING_EXACT` of a door or exit opening (in place).
-
-    The bound (``h / sqrt(2)`` short of the nearest wall cell) is loosest at a jamb, where the
-    wall ends: across a 1.1 m door it left a bed's centre (0.4 m from walls) 0.44 m where the
-    jambs are 0.55 m away, a band one cell wide that a turning bed could not hit, so it stopped
-    at the door for good. The exact distance is what the bound stands for.
-    """
-    ii, jj = np.nonzero(near_wall)
-    if ii.size == 0:
-        return
-    cx, cy = x0 + (jj + 0.5) * h, y0 + (ii + 0.5) * h
-    close = shapely.dwithin(openings, shapely.points(cx, cy), OPENING_EXACT)
-    if not close.any():
-        return
-    ii, jj = ii[close], jj[close]
-    wall[ii, jj] = shapely.distance(walls, shapely.points(cx[close], cy[close]))
 
 
 def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
@@ -231,9 +206,6 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
     # A wall point lies in a hit cell, at most h/sqrt(2) from its centre.
     wall = ndimage.distance_transform_edt(~hit) * h - h / math.sqrt(2)
     walkable = floor | (exit_lab >= 0)
-    if openings is not None and not walls.is_empty:
-        _exact_near_openings(wall, floor & (wall < OPENING_EXACT), walls, openings=openings, x0=x0, y0=y0,
-                             h=h)
     wall = np.where(walkable, wall, -1.0)
 
     grid = LevelGrid(level=level, h=h, x0=x0, y0=y0, space=space, exit=exit_lab,

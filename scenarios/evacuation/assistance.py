@@ -111,13 +111,9 @@ def assist(m: EvacuationModel) -> None:
         near = near or any(m.state[o] == State.FETCH
                            and math.dist(m.pos[s], m.pos[o]) < m.p.behaviour.team_reach
                            for o in m.team[pat] if o != s)
-        # Held up near the patient by colleagues standing at the other beds: they squeeze past
-        # (the speed model does not let people squeeze through a crowd standing still); never
-        # by the room's door, where standing would shut in every bed of the room.
-        b = m.p.behaviour
-        near = near or (m.t - m.last_prog[s] > b.stall_after
-                        and math.dist(m.pos[s], m.pos[pat]) < reach + b.team_reach
-                        and door_dist(m, s) > b.door_keep_clear + b.aside_clear)
+        # Held up in the patient's room by colleagues standing at the other beds: they squeeze
+        # past (the speed model does not let people squeeze through a crowd standing still).
+        near = near or m.t - m.last_prog[s] > m.p.behaviour.stall_after
         if near and not in_doorway(m, s, pat, reach):
             m.state[s] = State.FETCH
     for pat in np.flatnonzero(m.state == State.NEED).tolist():
