@@ -54,7 +54,7 @@ def poreh_entrainment(t_hot: np.ndarray, t_cold: np.ndarray, mass: np.ndarray, w
 
     >>> round(float(poreh_entrainment(np.array([673.0]), np.array([293.0]), np.array([1.0]),
     ...                               np.array([1.2]), np.array([0.4]))[0]), 3)
-    0.303
+    0.302
     """
     dt = np.maximum(t_hot - t_cold, 0.0)
     rho_cold = RHO_T / t_cold
