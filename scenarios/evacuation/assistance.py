@@ -23,8 +23,8 @@ from scenarios.evacuation.params import State
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
-__all__ = ["ahead_in_room", "assist", "called_forward", "door_dist", "free_staff", "held_places",
-           "in_doorway", "release_team", "staff_idle", "units_to_lifts"]
+__all__ = ["ahead_in_room", "assist", "at_bedside", "called_forward", "door_dist", "free_staff",
+           "held_places", "in_doorway", "release_team", "staff_idle", "units_to_lifts"]
 
 
 def assist(m: EvacuationModel) -> None:
@@ -221,7 +221,7 @@ class _Gate:
         for sp in m.space[unit_moving].tolist():
             self.moving_in[sp] = self.moving_in.get(sp, 0) + 1
         self.prep_in: dict[int, list[int]] = {}
-        for k in np.flatnonzero(m.state == State.PREP).tolist():
+        for k in np.flatnonzero((m.state == State.PREP) | (m.state == State.NEED)).tolist():
             self.prep_in.setdefault(int(m.space[k]), []).append(k)
         self.lift_unit = (m.need > 0) & np.isnan(m.stair_f)
         self._going: dict[int, int] = {}
@@ -244,7 +244,7 @@ class _Gate:
             return False
         if self.moving_in.get(sp, 0) > 0:
             return True
-        others = [o for o in self.prep_in.get(sp, ()) if o != pat and m.state[o] == State.PREP]
+        others = [o for o in self.prep_in.get(sp, ()) if o != pat and at_bedside(m, o)]
         if not others:
             return False
         mine = self._door_dist(pat)
@@ -269,9 +269,19 @@ class _Gate:
             self._going[li] += 1
 
 
+def at_bedside(m: EvacuationModel, k: int) -> bool:
+    """Whether patient k is being prepared, or has staff standing at the bedside for it: a unit
+    leaving from farther in would have to pass them (day drill seed 0: a bed from the back of a
+    bay was hemmed in by the teams gathering at the beds nearer the door)."""
+    if m.state[k] == State.PREP:
+        return True
+    return bool(m.state[k] == State.NEED and any(m.state[s] == State.FETCH for s in m.team[k]))
+
+
 def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
     """Whether another bed or wheelchair must leave the room first: one nearer the door still
-    being prepared, or one already on its way out (a 1.4 m door passes one unit at a time)."""
+    being prepared or with its team gathering at it, or one already on its way out (a 1.4 m
+    door passes one unit at a time)."""
     if m.corridor[m.space[pat]]:
         return False
     here = (m.space == m.space[pat]) & (m.lvl == m.lvl[pat])
@@ -279,8 +289,8 @@ def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
     if ((m.state == State.MOVE) & (m.need > 0) & here).any():
         return True
     mine = door_dist(m, pat)
-    prep = np.flatnonzero((m.state == State.PREP) & here).tolist()
-    return any(door_dist(m, o) < mine for o in prep)
+    waiting = np.flatnonzero(((m.state == State.PREP) | (m.state == State.NEED)) & here).tolist()
+    return any(door_dist(m, o) < mine for o in waiting if at_bedside(m, o))
 
 
 def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | None = None) -> bool:
