@@ -93,7 +93,7 @@ def assist(m: EvacuationModel) -> None:
             sp = m.space_ids[m.space[pat]]
             m.set_goal(s, m.goal_id(Goal("point", spaces=frozenset([sp]),
                                               point=(float(m.pos[pat, 0]), float(m.pos[pat, 1])))))
-            held_of[pat] = held_of.get(pat, 0) + 1
+            held_of[pat] = held_of.get(pat, 0) + int(m.lvl[s] == m.lvl[pat])  # as held_places counts
             if held_of[pat] >= m.need[pat]:
                 cand = cand[cand != pat]
             if len(m.team[pat]) >= m.need[pat]:

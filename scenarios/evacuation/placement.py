@@ -234,8 +234,6 @@ def _aside_in(m: EvacuationModel, s: int, space: int, xy: np.ndarray, worst: int
     doors) up to tier ``worst`` (1: a reach from the doors, 2: anywhere); False if none is free."""
     sid = m.space_ids[space]
     li = m.level_ix[m.facility.space(sid).level]
-    if li != m.lvl[s]:
-        return False
     g = m.grids[li]
     wall = g.wall.ravel()
     cells = np.flatnonzero(m.nav.space_mask(sid).ravel() & (wall >= m.clear[s] + 0.05))
