@@ -180,10 +180,11 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
         plan, ss, judged = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
                                            report=report, timer=timer, lattice=lattice, ground=n == 0)
         if frame.rotated:
-            ss = replace(ss, spaces=[frame.space_to_scan(x) for x in ss.spaces],
-                         dropped=[frame.space_to_scan(x) for x in ss.dropped],
-                         doors=[frame.door_to_scan(x) for x in ss.doors])
-            judged = [replace(j, exit=frame.exit_to_scan(j.exit)) for j in judged]
+            turned = {x.id: frame.space_to_scan(x) for x in [*ss.spaces, *ss.dropped]}
+            ss = replace(ss, spaces=[turned[x.id] for x in ss.spaces],
+                         dropped=[turned[x.id] for x in ss.dropped],
+                         doors=[frame.door_to_scan(x, turned) for x in ss.doors])
+            judged = [replace(j, exit=frame.exit_to_scan(j.exit, turned)) for j in judged]
             plan = replace(plan, frame=frame)
         s, d, e = ss.spaces, ss.doors, [j.exit for j in judged]
         evidence += [j.as_dict() for j in judged]

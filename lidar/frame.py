@@ -14,6 +14,7 @@ main frame, where its walls are diagonal again.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -85,15 +86,52 @@ class StoreyFrame:
         parts = [g for g in shapely.get_parts(snapped) if isinstance(g, Polygon)]
         return replace(s, polygon=max(parts, key=lambda g: g.area) if parts else poly)
 
-    def door_to_scan(self, d: Door) -> Door:
-        return replace(d, at=self._at(d.at))
+    def door_to_scan(self, d: Door, spaces: Mapping[str, Space]) -> Door:
+        """The door turned back into the scan frame, seated on the wall its two spaces share.
 
-    def exit_to_scan(self, e: Exit) -> Exit:
-        return replace(e, at=self._at(e.at))
+        Args:
+            d: The door, storey frame.
+            spaces: The storey's spaces already turned back (:meth:`space_to_scan`), by id.
+        """
+        walls = [spaces[sid].polygon.boundary for sid in d.spaces if sid in spaces]
+        return replace(d, at=_seat(self._at(d.at), walls))
+
+    def exit_to_scan(self, e: Exit, spaces: Mapping[str, Space]) -> Exit:
+        """The exit turned back into the scan frame, seated on its space's outline."""
+        walls = [spaces[e.space].polygon.boundary] if e.space in spaces else []
+        return replace(e, at=_seat(self._at(e.at), walls))
 
     def _at(self, at: tuple[float, float]) -> tuple[float, float]:
         x, y = self.to_scan(np.array([at]))[0]
-        return (round(float(x), 3), round(float(y), 3))
+        return (float(x), float(y))
+
+
+def _seat(at: tuple[float, float], walls: Sequence[shapely.Geometry]) -> tuple[float, float]:
+    """``at`` moved onto the nearest point of every wall line at once (as near as they allow).
+
+    Turned back and put on the 1 mm lattice, outlines move by up to a
+    millimetre, and a door's centre turned by the same rotation no longer lies
+    on them: it fell up to 1.4 mm outside a room, beyond the 1 mm within which
+    routing takes a point to be on a room's floor, and ten rooms of the sample
+    hospital turned 30 degrees had no route out of their own door.  The point
+    is projected onto each wall in turn, twice round, then put halfway between
+    its projections (walls two rooms share coincide to the lattice, so it ends
+    within a fraction of a millimetre of both).
+
+    >>> from shapely.geometry import box
+    >>> _seat((1.0, 2.0013), [box(0, 0, 4, 2).boundary, box(0, 2, 4, 5).boundary])
+    (1.0, 2.0)
+    """
+    if not walls:
+        return at
+    p = shapely.Point(at)
+    for _ in range(2):
+        for w in walls:
+            p = w.interpolate(w.project(p))
+    on = [w.interpolate(w.project(p)) for w in walls]
+    x = sum(q.x for q in on) / len(on)
+    y = sum(q.y for q in on) / len(on)
+    return (float(x), float(y))
 
 
 def _rotate(points: np.ndarray, angle: float, origin: tuple[float, float]) -> np.ndarray:
