@@ -70,6 +70,9 @@ class Tick:
         end_time_s: Simulated seconds at which the replication stops at the latest.
         finished: Units the model has finished (evacuation: people safe), if it counts any.
         of: Units in all (evacuation: people), if it counts any.
+        out: Evacuation: people out of the building now.
+        in_refuge: Evacuation: people in a refuge now (``finished`` also counts those who
+            reached one and move on from it, so that it never goes down).
     """
 
     tag: Hashable
@@ -78,6 +81,8 @@ class Tick:
     end_time_s: float
     finished: int | None = None
     of: int | None = None
+    out: int | None = None
+    in_refuge: int | None = None
 
     @property
     def fraction(self) -> float:
@@ -123,7 +128,7 @@ class DaskEvents:
         from distributed import get_worker
 
         get_worker().log_event(self.topic, [tick.tag, tick.index, tick.sim_time_s, tick.end_time_s,
-                                            tick.finished, tick.of])
+                                            tick.finished, tick.of, tick.out, tick.in_refuge])
 
 
 class SocketChannel:
@@ -220,9 +225,10 @@ class TickListener:
 
 def from_event(msg: Any) -> Tick:
     """The tick a :class:`DaskEvents` message carries."""
-    tag, index, sim_time_s, end_time_s, finished, of = msg
+    tag, index, sim_time_s, end_time_s, finished, of, *rest = msg
+    out, in_refuge = (*rest, None, None)[:2]
     return Tick(tag=tag, index=int(index), sim_time_s=float(sim_time_s), end_time_s=float(end_time_s),
-                finished=finished, of=of)
+                finished=finished, of=of, out=out, in_refuge=in_refuge)
 
 
 class Reporter:
@@ -240,8 +246,8 @@ class Reporter:
         self._tag, self._index, self._every = tag, index, every_s
         self._next = -math.inf
 
-    def __call__(self, sim_time_s: float, end_time_s: float, finished: int | None = None,
-                 of: int | None = None) -> None:
+    def __call__(self, sim_time_s: float, end_time_s: float, finished: int | None = None,  # noqa: PLR0917
+                 of: int | None = None, out: int | None = None, in_refuge: int | None = None) -> None:
         now = time.monotonic()
         if now < self._next:
             return
@@ -250,7 +256,8 @@ class Reporter:
             return
         tick = Tick(tag=self._tag, index=self._index, sim_time_s=float(sim_time_s),
                     end_time_s=float(end_time_s), finished=None if finished is None else int(finished),
-                    of=None if of is None else int(of))
+                    of=None if of is None else int(of), out=None if out is None else int(out),
+                    in_refuge=None if in_refuge is None else int(in_refuge))
         try:
             self._channel.put(tick)
         except (OSError, EOFError):
@@ -274,11 +281,16 @@ def describe(tick: Tick) -> str:
     'replication 4 at 1 h 30 min of 1 d simulated (6 %)'
     >>> describe(Tick(tag=0, index=0, sim_time_s=90.0, end_time_s=3600.0, finished=12, of=40))
     'replication 1 at 1 min 30 s of 1 h simulated (2 %), 12/40 safe'
+    >>> describe(Tick(tag=0, index=0, sim_time_s=90.0, end_time_s=3600.0, finished=12, of=40, out=5,
+    ...               in_refuge=4))
+    'replication 1 at 1 min 30 s of 1 h simulated (2 %), 12/40 safe (5 out, 4 in a refuge)'
     """
     text = (f"replication {tick.index + 1} at {_duration(tick.sim_time_s)} of {_duration(tick.end_time_s)} "
             f"simulated ({round(tick.fraction * 100)} %)")
     if tick.finished is not None and tick.of is not None:
         text += f", {tick.finished}/{tick.of} safe"
+        if tick.out is not None and tick.in_refuge is not None:
+            text += f" ({tick.out} out, {tick.in_refuge} in a refuge)"
     return text
 
 

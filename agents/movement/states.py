@@ -24,6 +24,7 @@ class State(IntEnum):
     OUT = 7
     HOLD = 8
     FETCH = 9
+    INCAPACITATED = 10  # by a hazard's dose (scenarios.evacuation.exposure): stays where it fell
 
     @property
     def label(self) -> str:
@@ -37,4 +38,4 @@ STATE_LABELS = np.array([s.label for s in State])
 
 
 #: States whose occupant stands on a level plane.
-ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH)
+ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FETCH, State.INCAPACITATED)

@@ -75,8 +75,8 @@ def simulate(facility: Facility, people: list[PersonSpec] | Snapshot, params: Ev
         rng: The replication's generator.
         environment: A fire, smoke or gas model the people move through
             (:mod:`scenarios.evacuation.exposure`); ``None``: no hazard.
-        progress: Called with (simulated time, end time, people safe, people) as the run
-            goes (:meth:`EvacuationModel.run`).
+        progress: Called with (simulated time, end time, people safe, people, out, in a refuge)
+            as the run goes (:meth:`EvacuationModel.run`).
     """
     if isinstance(people, Snapshot):
         people = from_snapshot(people)
@@ -95,7 +95,7 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     model = simulate(facility, people, params_of(scenario), rng, environment=environment, progress=progress)
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
-                            len(model.deadlocks), compartments=tables["compartments"],
+                            tables["deadlocks"].num_rows, compartments=tables["compartments"],
                             strategy=scenario.strategy.mode,
                             fire_compartments=scenario.strategy.fire_compartments)
     if isinstance(environment, HazardEnvironment):

@@ -14,7 +14,20 @@ advances the environment to the model time and reads one
   (:meth:`agents.movement.routes.Navigator.set_unusable`) and everyone walking chooses
   again; someone whose every way out is untenable takes the least bad one rather than freeze;
 * staff do not go into an untenable room to fetch a patient (unless the scenario allows
-  it): the patient is recorded as left behind, with the reason (:func:`left_behind`).
+  it): the patient is recorded as left behind, with the reason (:func:`left_behind`);
+* a person whose asphyxiant FED or heat dose reaches 1 is incapacitated (:func:`incapacitate`):
+  ISO 13571:2012 defines a fractional effective dose of 1 as the dose at which an average person
+  is incapacitated (the tenability limits 0.3 and 0.1 of ``../shared/reference/hazards_and_devices.md``
+  are set lower to protect susceptible people).  The time, the space and the dose(s) are recorded
+  (:class:`Casualties`).  Someone who moves on their own (a walker, a visitor, a member of staff)
+  stops where they are and stays there, an obstacle to others (:func:`stop_incapacitated`); a
+  member of staff drops out of the team of the patient they were going to.  A patient who is
+  moved by staff (bed, wheelchair, carry) is moved on by them: they were not walking anyway,
+  and staff do not leave an unconscious patient behind.  Either way, an incapacitated person is
+  never counted as evacuated or safe in a refuge;
+* where each person is, from when to when (:class:`Stays`, :func:`track`): the personal ASET -
+  RSET margin is judged against the tenability of every space the person was in, at the time
+  they left it (:mod:`scenarios.hazards.outcomes`).
 
 The functions take the arrays they read and return or write what they change; the model
 (:class:`~scenarios.evacuation.model.EvacuationModel`) decides when they run.  Without an
@@ -23,13 +36,17 @@ environment none of them runs, so a drill without a hazard is exactly what it wa
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from scenarios.errors import RunError
 from scenarios.evacuation.params import State
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
-__all__ = ["LEFT_UNTENABLE", "accumulate", "free_speeds", "left_behind", "occupied_space", "read"]
+__all__ = ["INCAPACITATING", "INCAPACITATING_DOSE", "LEFT_UNTENABLE", "Casualties", "Stays", "accumulate",
+           "free_speeds", "incapacitate", "left_behind", "occupied_space", "read", "stop_incapacitated",
+           "track"]
 
 #: Reason recorded for a patient whom staff did not fetch because their room was untenable.
 LEFT_UNTENABLE = "untenable"
@@ -104,3 +121,131 @@ def left_behind(untenable: np.ndarray, *, state: np.ndarray, space: np.ndarray, 
         flag[pat] = False
         reason[pat] = ""
     return released
+
+
+#: Dose at which an average person is incapacitated: ISO 13571:2012 defines the fractional
+#: effective dose so that 1 predicts incapacitation (Purser, SFPE Handbook 5th ed., ch. 63).
+INCAPACITATING_DOSE = 1.0
+#: The doses of :data:`~scenarios.hazards.conditions.DOSES` that incapacitate at
+#: :data:`INCAPACITATING_DOSE`: the asphyxiant FED and the convective heat dose.
+INCAPACITATING = ("fed_asphyxiant", "fed_heat")
+_ROWS = [DOSES.index(name) for name in INCAPACITATING]
+#: States in which someone who moves on their own stops for good once incapacitated.
+_STOPS = (State.PRE, State.MOVE, State.HOLD, State.FETCH, State.REFUGE)
+
+
+@dataclass(slots=True)
+class Casualties:
+    """Who the hazard incapacitated.
+
+    Attributes:
+        time: float64 [n]: model time (s) each person was incapacitated, NaN for no one.
+        space: int64 [n]: index of the space they were in then, -1 for no one.
+        dose: Per person, the dose(s) that reached :data:`INCAPACITATING_DOSE` then
+            (``"fed_heat"``, ``"fed_asphyxiant+fed_heat"``), ``""`` for no one.
+    """
+
+    time: np.ndarray
+    space: np.ndarray
+    dose: list[str]
+
+    @classmethod
+    def none(cls, n: int) -> Casualties:
+        """Nobody incapacitated among ``n`` people."""
+        return cls(time=np.full(n, np.nan), space=np.full(n, -1, np.int64), dose=[""] * n)
+
+    @property
+    def flag(self) -> np.ndarray:
+        """bool [n]: incapacitated."""
+        return ~np.isnan(self.time)
+
+
+def incapacitate(dose: np.ndarray, casualties: Casualties, where: np.ndarray, inside: np.ndarray,
+                 t: float) -> np.ndarray:
+    """Record everyone ``inside`` whose asphyxiant FED or heat dose has reached 1 by ``t``.
+
+    Returns the people newly incapacitated.
+
+    >>> c = Casualties.none(2)
+    >>> d = np.zeros((len(DOSES), 2)); d[DOSES.index("fed_heat"), 1] = 1.0
+    >>> incapacitate(d, c, np.array([4, 5]), np.array([True, True]), 30.0).tolist(), c.space.tolist(), c.dose
+    ([1], [-1, 5], ['', 'fed_heat'])
+    """
+    hit = dose[_ROWS] >= INCAPACITATING_DOSE
+    new = np.flatnonzero(hit.any(axis=0) & inside & np.isnan(casualties.time))
+    casualties.time[new] = t
+    casualties.space[new] = where[new]
+    for k in new.tolist():
+        casualties.dose[k] = "+".join(name for name, h in zip(INCAPACITATING, hit[:, k], strict=True) if h)
+    return new
+
+
+def stop_incapacitated(casualties: Casualties, *, state: np.ndarray, need: np.ndarray, task: np.ndarray,
+                       team: list[list[int]], prep_end: np.ndarray) -> np.ndarray:
+    """Stop everyone incapacitated who moves on their own; returns who stopped now.
+
+    They take :attr:`~agents.movement.states.State.INCAPACITATED` and stay on the floor where
+    they are.  A member of staff leaves the team of the patient they were going to or preparing
+    (a preparation under way starts again when the team is whole).  Someone on a stair or in a
+    lift (``LINK``) or escorting a unit (``ATTACHED``) stops as soon as they stand on a floor on
+    their own again.  Patients moved by staff (``need > 0``) are not stopped: staff move them on.
+    """
+    stops = np.flatnonzero(casualties.flag & (need == 0) & np.isin(state, _STOPS))
+    for k in stops.tolist():
+        pat = int(task[k])
+        if pat >= 0:
+            if k in team[pat]:
+                team[pat].remove(k)
+            if state[pat] == State.PREP:
+                state[pat] = State.NEED
+                prep_end[pat] = np.inf
+            task[k] = -1
+        state[k] = State.INCAPACITATED
+    return stops
+
+
+@dataclass(slots=True)
+class Stays:
+    """Where each person has been, and from when to when, while a hazard runs.
+
+    Attributes:
+        space: int64 [n]: the space each person is in now, -1 once out.
+        since: float64 [n]: model time (s) they entered it.
+        person: Per closed stay, the person's index.
+        where: Per closed stay, the space's index.
+        enter: Per closed stay, model time (s) they entered the space.
+        leave: Per closed stay, model time (s) they left it (into another space or out).
+    """
+
+    space: np.ndarray
+    since: np.ndarray
+    person: list[int] = field(default_factory=list)
+    where: list[int] = field(default_factory=list)
+    enter: list[float] = field(default_factory=list)
+    leave: list[float] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, space: np.ndarray, t: float) -> Stays:
+        """Everyone in ``space`` (index per person) from ``t``."""
+        return cls(space=space.astype(np.int64), since=np.full(space.size, float(t)))
+
+
+def track(stays: Stays, where: np.ndarray, inside: np.ndarray, t: float) -> None:
+    """Close the stays of people who changed space (or left the building) by ``t``; open new ones.
+
+    >>> s = Stays.start(np.array([0, 0]), 0.0)
+    >>> track(s, np.array([0, 1]), np.array([True, True]), 2.0)
+    >>> track(s, np.array([0, 1]), np.array([True, False]), 5.0)
+    >>> s.person, s.where, s.enter, s.leave, s.space.tolist()
+    ([1, 1], [0, 1], [0.0, 2.0], [2.0, 5.0], [0, -1])
+    """
+    now = np.where(inside, where, -1)
+    moved = np.flatnonzero((now != stays.space) & (stays.space >= 0))
+    if moved.size == 0:
+        return
+    stays.person += moved.tolist()
+    stays.where += stays.space[moved].tolist()
+    stays.enter += stays.since[moved].tolist()
+    stays.leave += [float(t)] * moved.size
+    stays.space[moved] = now[moved]
+    stays.since[moved] = t

@@ -14,6 +14,14 @@ RSET (required safe escape time) is counted from the alarm:
   it at the end.  Under ``horizontal`` only the fire compartments are evacuated and have one;
   a compartment nobody was ever in is clear from the start (0 s).
 
+Who is where at the end, each person in exactly one category (``total`` is their sum):
+``evacuated`` (out through a final exit), ``in_refuge``, ``incapacitated`` (the hazard's
+asphyxiant FED or heat dose reached 1, :func:`scenarios.evacuation.exposure.incapacitate`:
+neither evacuated nor safe, even if staff carried them out) and ``remaining`` (still inside,
+not incapacitated; of whom ``stranded``, with no way out usable with their mobility, and
+``deadlocks``, caught in a deadlock, never both).  An incapacitated person is not safe, so
+RSET is NaN ("not everyone safe") in a replication with one.
+
 Per-replication KPIs are plain floats; the summary adds means with confidence intervals and
 the slowest patients.
 """
@@ -57,15 +65,17 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     a = agents.to_pandas()
-    safe = (a["reached_how"] != "").to_numpy()
+    fallen = _incapacitated(a)
+    safe = (a["reached_how"] != "").to_numpy() & ~fallen
     moves = has_to_move(a["start_compartment"], strategy, fire_compartments)
     out: dict[str, float] = {
         "total": float(len(a)),
-        "evacuated": float((a["reached_how"] == "exit").sum()),
-        "in_refuge": float((a["reached_how"] == "refuge").sum()),
-        "remaining": float((~safe).sum()),
-        "in_place": float((~moves & ~safe).sum()),
-        "stranded": float(a["stranded"].sum()),
+        "evacuated": float(((a["reached_how"] == "exit").to_numpy() & ~fallen).sum()),
+        "in_refuge": float(((a["reached_how"] == "refuge").to_numpy() & ~fallen).sum()),
+        "incapacitated": float(fallen.sum()),
+        "remaining": float((~safe & ~fallen).sum()),
+        "in_place": float((~moves & ~safe & ~fallen).sum()),
+        "stranded": float((a["stranded"].to_numpy() & ~fallen).sum()),
         "deadlocks": float(deadlocks),
         "rset_s": _rset(a, alarm),
         "sim_time_s": sim_time - alarm,
@@ -75,7 +85,7 @@ def replication_kpis(agents: pa.Table, flows: pa.Table, alarm: float, sim_time: 
     }
     if "left_behind" in a:
         out["left_behind"] = float(a["left_behind"].sum())
-    pat = a[(a["role"] == "patient") & safe]
+    pat = a[(a["role"] == "patient").to_numpy() & safe]
     if len(pat):
         pre = (pat["start_move"] - alarm).clip(lower=0)
         tot = (pat["reached"] - alarm).clip(lower=1e-9)
@@ -109,9 +119,17 @@ def has_to_move(start_compartment: Any, strategy: str, fire_compartments: Collec
     return np.isin(where, list(fire_compartments))
 
 
+def _incapacitated(agents: Any) -> np.ndarray:
+    """Per row of an ``agents`` table, whether the hazard incapacitated them (no column: nobody)."""
+    if "incapacitated" not in agents:
+        return np.zeros(len(agents), bool)
+    return agents["incapacitated"].fillna(False).to_numpy(bool)
+
+
 def _rset(people: Any, alarm: float) -> float:
-    """Seconds from the alarm until the last of ``people`` (agents rows) is safe; NaN if one is not."""
-    if (people["reached_how"] == "").any():
+    """Seconds from the alarm until the last of ``people`` (agents rows) is safe; NaN if one is not
+    (incapacitated people are not safe)."""
+    if (people["reached_how"] == "").any() or _incapacitated(people).any():
         return math.nan
     return float(people["reached"].max() - alarm)
 
@@ -180,13 +198,19 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
     out: dict[str, Any] = {k: mean_ci([r.kpis.get(k, math.nan) for r in reps]) for k in keys}
     slow: list[dict[str, Any]] = []
     unsafe: list[dict[str, Any]] = []
+    fallen: list[dict[str, Any]] = []
     for r in reps:
         t = r.tables.get("agents")
         if t is None:
             continue
         a = t.to_pandas()
+        hit = a[_incapacitated(a)]
+        for _, row in hit.iterrows():
+            fallen.append({"replication": r.index, "id": row["id"], "role": row["role"],
+                           "profile": row["profile"], "time_s": float(row["incapacitated_at"] - row["alarm"]),
+                           "space": row["incapacitated_space"], "dose": row["incapacitated_by"]})
         a = a[a["role"] == "patient"]
-        safe = a["reached_how"] != ""
+        safe = (a["reached_how"] != "") & ~_incapacitated(a)
         done = a[safe]
         # (On no patient safe, assign would align a full-length column with no rows: NaN rows.)
         done = done.assign(time=done["reached"] - done["alarm"]).sort_values("time", ascending=False)
@@ -201,24 +225,38 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
                            "space": row["start_space"], "why": why_not_safe(row)})
     out["slowest_patients"] = sorted(slow, key=lambda d: -d["time_s"])[:LISTED_PATIENTS]
     out["patients_not_safe"] = unsafe
+    out["incapacitated_people"] = sorted(fallen, key=lambda d: (d["replication"], d["time_s"], d["id"]))
     return out
 
 
 def why_not_safe(row: Any) -> str:
     """Why someone who had to move (a row of the ``agents`` table) was not safe at the end.
 
-    ``row`` needs ``get``: a pandas row or a mapping (``left_behind``, ``left_behind_reason``,
-    ``stranded``, ``deadlocked``; a missing one reads as no).
+    ``row`` needs ``get``: a pandas row or a mapping (``incapacitated`` with ``incapacitated_at``,
+    ``alarm``, ``incapacitated_space`` and ``incapacitated_by``; ``left_behind``,
+    ``left_behind_reason``, ``stranded``, ``stranded_in_refuge``, ``deadlocked``; a missing one
+    reads as no).
 
+    >>> why_not_safe({"incapacitated": True, "incapacitated_at": 130.0, "alarm": 10.0,
+    ...               "incapacitated_space": "S1", "incapacitated_by": "fed_heat"})
+    'incapacitated (fed_heat >= 1) in S1 at 120 s'
     >>> why_not_safe({"left_behind": True, "left_behind_reason": "untenable"})
     'left behind: untenable'
     >>> why_not_safe({"stranded": True})
     'stranded: no way out usable with their mobility'
+    >>> why_not_safe({"stranded": True, "stranded_in_refuge": True})
+    'stranded: refuge has no way out usable with their mobility'
     >>> why_not_safe({})
     'still inside when the drill ended'
     """
+    if row.get("incapacitated"):
+        return (f"incapacitated ({row.get('incapacitated_by') or 'dose'} >= 1) in "
+                f"{row.get('incapacitated_space') or '?'} at "
+                f"{float(row.get('incapacitated_at', math.nan)) - float(row.get('alarm') or 0.0):.0f} s")
     if row.get("left_behind"):
         return f"left behind: {row.get('left_behind_reason') or 'untenable'}"
+    if row.get("stranded_in_refuge"):
+        return "stranded: refuge has no way out usable with their mobility"
     if row.get("stranded"):
         return "stranded: no way out usable with their mobility"
     if row.get("deadlocked"):
@@ -252,8 +290,8 @@ def report(kpis: dict[str, Any]) -> str:
 
     lines = ["Evacuation results (mean over replications, 95 % CI)",
              f"  RSET (all)            {fmt('rset_s')}"]
-    for k in ("total", "evacuated", "in_refuge", "remaining", "in_place", "stranded", "left_behind",
-              "deadlocks", "ventilators_run_out"):
+    for k in ("total", "evacuated", "in_refuge", "incapacitated", "remaining", "in_place", "stranded",
+              "left_behind", "deadlocks", "ventilators_run_out"):
         v = kpis.get(k)
         if isinstance(v, dict) and _finite(v.get("mean")) and (k != "in_place" or v["mean"] > 0):
             label = "  of whom in place" if k == "in_place" else k
@@ -270,6 +308,15 @@ def report(kpis: dict[str, Any]) -> str:
     if rows:
         lines.append("Slowest patients to reach safety:")
         lines += [_patient_line(s, _reached(s)) for s in rows]
+    fallen = [s for s in kpis.get("incapacitated_people") or [] if isinstance(s, dict)]
+    if fallen:
+        lines.append(f"Incapacitated by the hazard ({len(fallen)} over all replications; "
+                     "FED or heat dose >= 1):")
+        lines += [f"  rep {s.get('replication', '?')!s:<3} {s.get('id', '')!s:<24} {s.get('role', '')!s:<8} "
+                  f"in {s.get('space', '')!s:<14} at {_seconds(s.get('time_s'))} ({s.get('dose', '')})"
+                  for s in fallen[:LISTED_PATIENTS]]
+        if len(fallen) > LISTED_PATIENTS:
+            lines.append(f"  ... and {len(fallen) - LISTED_PATIENTS} more (all are in the agents table)")
     unsafe = [s for s in kpis.get("patients_not_safe") or [] if isinstance(s, dict)]
     if unsafe:
         lines.append(f"Patients not safe at the end ({len(unsafe)} over all replications):")
@@ -285,6 +332,11 @@ def _reached(s: dict[str, Any]) -> str:
         return f"{s['time_s']:.0f} s ({s.get('how') or 'safe'})"
     how = s.get("how")
     return str(s.get("why") or (how if how and how not in ("exit", "refuge") else "not safe"))
+
+
+def _seconds(x: Any) -> str:
+    """"312 s", or "?" for a value a stored summary lost."""
+    return f"{x:.0f} s" if _finite(x) else "?"
 
 
 def _patient_line(s: dict[str, Any], what: str) -> str:

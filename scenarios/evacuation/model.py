@@ -48,8 +48,8 @@ from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, EvacParams, Pers
 from scenarios.evacuation.recorder import Recorder
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
-#: ``progress(simulated time, end time, people safe, people)`` (:meth:`EvacuationModel.run`).
-Progress = Callable[[float, float, int, int], None]
+#: ``progress(simulated time, end time, people safe, people, out, in refuge)`` (:meth:`EvacuationModel.run`).
+Progress = Callable[[float, float, int, int, int, int], None]
 
 __all__ = ["EvacParams", "EvacuationModel", "PersonSpec", "Progress", "State"]
 
@@ -267,6 +267,10 @@ class EvacuationModel(mesa.Model):
         #: Per compartment (``comp_ix``), the last time someone left it (s, NaN if nobody has).
         self.comp_left = np.full(len(self.comp_ix), np.nan)
         self.cond: Conditions | None = None
+        #: Who the hazard incapacitated, when, where and by which dose (:func:`.exposure.incapacitate`).
+        self.casualties = exposure.Casualties.none(n)
+        #: Where each person has been, from when to when (:func:`.exposure.track`).
+        self.stays = exposure.Stays.start(self.space, self.t)
         self._next_hazard = np.inf
         if environment is None:
             return
@@ -295,7 +299,12 @@ class EvacuationModel(mesa.Model):
         """Doses of the last step, then the next read of the environment when it is due."""
         assert self.cond is not None
         where = exposure.occupied_space(self.state, self.space, self.task)
-        exposure.accumulate(self.dose, self.cond.dose_rate, where, self.state != State.OUT, dt)
+        inside = self.state != State.OUT
+        exposure.accumulate(self.dose, self.cond.dose_rate, where, inside, dt)
+        exposure.track(self.stays, where, inside, self.t - dt)  # ``where`` is where they stood since t - dt
+        exposure.incapacitate(self.dose, self.casualties, where, inside, self.t)
+        exposure.stop_incapacitated(self.casualties, state=self.state, need=self.need, task=self.task,
+                                    team=self.team, prep_end=self.prep_end)
         if self.t >= self._next_hazard - 1e-9:
             self._read_hazard()
         self.v_free = exposure.free_speeds(self.v0, self.space_factor, where)
@@ -414,7 +423,8 @@ class EvacuationModel(mesa.Model):
         """Step until everyone is safe (or stranded) or ``max_time``.
 
         Args:
-            progress: Called with (simulated time, ``max_time``, people safe, people) every
+            progress: Called with (simulated time, ``max_time``, people safe, people, out, in a
+                refuge now) every
                 ``every`` simulated seconds and once at the end, so a long replication can show
                 how far it is and a first result before it ends.
             every: Simulated seconds between two ``progress`` calls.
@@ -430,16 +440,23 @@ class EvacuationModel(mesa.Model):
             self._report(progress)
 
     def _report(self, progress: Progress) -> None:
-        safe = int(np.count_nonzero((self.state == State.OUT) | (self.state == State.REFUGE)))
-        progress(self.t, self.p.max_time, safe, len(self.ids))
+        # Safe: out, or in a refuge now or before (moving on from it in the vertical phase), unless
+        # incapacitated before reaching one: the figure never goes down.
+        out, refuge = self.state == State.OUT, self.state == State.REFUGE
+        fell = self.casualties.flag & (self.refuge_space < 0)
+        safe = int(np.count_nonzero((out | (self.refuge_space >= 0)) & ~fell))
+        progress(self.t, self.p.max_time, safe, len(self.ids), int(np.count_nonzero(out)),
+                 int(np.count_nonzero(refuge)))
 
     def done(self) -> bool:
         if self.phase == 1:
             if self.p.strategy != "horizontal":
                 return False
             safe = np.isin(self.state, (State.OUT, State.REFUGE))
-            return not bool((self.home_in_fire & ~safe & ~self.stranded & ~self.left_behind).any())
+            fallen = self.state == State.INCAPACITATED
+            return not bool((self.home_in_fire & ~safe & ~self.stranded & ~self.left_behind & ~fallen).any())
         active = (self.state != State.OUT) & ~self.stranded & ~self.left_behind
+        active &= self.state != State.INCAPACITATED
         return not bool(active.any())
 
     def _phases(self) -> None:
@@ -449,8 +466,8 @@ class EvacuationModel(mesa.Model):
             return
         if self.p.strategy == "horizontal" or self.t < self.p.alarm:
             return
-        left = (self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT)) & ~self.stranded
-                & ~self.left_behind)
+        left = (self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT, State.INCAPACITATED))
+                & ~self.stranded & ~self.left_behind)
         timed = self.p.vertical_after is not None and self.t >= self.p.alarm + self.p.vertical_after
         if left.any() and not timed:
             return
@@ -583,7 +600,9 @@ class EvacuationModel(mesa.Model):
                     self.best[k] = np.inf
         # Deadlock: no progress for the window while nobody passes the portal ahead.
         w = self.p.deadlock_window
-        stuck = np.flatnonzero((self.state == State.MOVE) & (t - self.last_prog > w) & ~self.dead)
+        # (Someone with no usable way out is stranded, not deadlocked: counted once, as stranded.)
+        stuck = np.flatnonzero((self.state == State.MOVE) & (t - self.last_prog > w) & ~self.dead
+                               & ~self.stranded)
         for k in stuck.tolist():
             o = self.opt[k]
             if o is None or t - self.last_pass.get(o.ref, -1e9) > w:

@@ -6,8 +6,15 @@ returns the result tables stored as Parquet:
 
 * ``agents``: per person the alarm, start of movement, time safe, how (exit or
   refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
-  stranded flags, ventilator budget and whether it ran out, and whether staff left
-  them behind (and why: ``untenable``, a room staff would not enter);
+  stranded flags (each person in one category at most: incapacitated, else stranded, else
+  deadlocked; ``stranded_in_refuge``: stranded after
+  reaching a refuge, whose ways out they cannot use), ventilator budget and whether it ran out,
+  whether staff left them behind (and why: ``untenable``, a room staff would not enter),
+  and whether the hazard incapacitated them (``incapacitated``; model time
+  ``incapacitated_at``, space ``incapacitated_space`` and dose ``incapacitated_by``:
+  :func:`scenarios.evacuation.exposure.incapacitate`).  ``reached``/``reached_how`` say
+  where someone got to, even carried there incapacitated: the KPIs count an incapacitated
+  person as neither evacuated nor safe;
 * ``doses``: per person the doses accumulated in the hazard's conditions (one column
   per name of :data:`scenarios.hazards.conditions.DOSES`; zero without a hazard);
 * ``compartments``: per fire compartment the last time someone left it (s after the
@@ -17,7 +24,12 @@ returns the result tables stored as Parquet:
 * ``door_flows``: one row per portal passage (time, door or exit id);
 * ``density``: person-seconds per 1 m cell per level (heat maps);
 * ``trajectories``: positions of everyone on a floor at each sample;
-* ``deadlocks``: who, when and where no progress was made.
+* ``deadlocks``: who, when and where no progress was made (not those stranded or
+  incapacitated at the end);
+* ``stays`` (only with a hazard): one row per person and space they were in, with the
+  seconds after the alarm they entered and left it (``until_end``: still there when the
+  drill ended, ``left_s`` is then its end): what the personal ASET - RSET margin is judged
+  against (:mod:`scenarios.hazards.outcomes`).
 """
 
 from __future__ import annotations
@@ -90,6 +102,22 @@ class Recorder:
         return pa.table({"compartment": pa.array(names, pa.string()), "last_left": last,
                          "remaining": remaining.astype(np.int64), "rset_s": rset})
 
+    def _stays(self) -> pa.Table:
+        """Who was in which space from when to when (see the module docstring)."""
+        m, st = self.m, self.m.stays
+        open_ = np.flatnonzero(st.space >= 0)
+        # Out in the last step (the run ended before the stay was closed): they left it then.
+        gone = m.state[open_] == State.OUT
+        person = np.array(st.person + open_.tolist(), np.int64)
+        where = np.array(st.where + st.space[open_].tolist(), np.int64)
+        enter = np.array(st.enter + st.since[open_].tolist(), np.float64)
+        leave = np.concatenate([np.array(st.leave, np.float64), np.where(gone, m.t_reach[open_], m.t)])
+        ids, spaces = np.array(m.ids, dtype=object), np.array(m.space_ids, dtype=object)
+        return pa.table({"id": pa.array(ids[person].tolist(), pa.string()),
+                         "space": pa.array(spaces[where].tolist(), pa.string()),
+                         "entered_s": enter - m.p.alarm, "left_s": leave - m.p.alarm,
+                         "until_end": np.concatenate([np.zeros(len(st.person), bool), ~gone])})
+
     def tables(self) -> dict[str, pa.Table]:
         m = self.m
         names = [p.name for p in m.profiles]
@@ -97,6 +125,12 @@ class Recorder:
         how = np.array(["", "exit", "refuge"])[m.reached]
         vent = np.array([p.ventilated for p in m.profiles])
         end = np.where(np.isnan(m.t_reach), m.t, m.t_reach)
+        cas = m.casualties
+        # Each person in one category at most: stranded or incapacitated is not also a deadlock.
+        other = m.stranded | cas.flag
+        dead = m.dead & ~other
+        row = {pid: k for k, pid in enumerate(m.ids)} if m.deadlocks else {}
+        listed = [k for k, d in enumerate(m.deadlocks) if not other[row[d[0]]]]
         on_battery = end - m.p.alarm
         out = {
             "agents": pa.table({
@@ -107,11 +141,16 @@ class Recorder:
                 "alarm": np.full(len(m.ids), m.p.alarm),
                 "premove": m.premove, "start_move": m.t_move, "reached": m.t_reach,
                 "reached_how": how, "exit": m.exit_used, "route": [">".join(r) for r in m.route],
-                "waiting": m.wait, "speed": m.v0, "deadlocked": m.dead, "stranded": m.stranded,
+                "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": m.stranded & ~cas.flag,
+                "stranded_in_refuge": m.stranded & (m.refuge_space >= 0) & ~cas.flag,
                 "ventilated": vent,
                 "battery_s": np.where(vent, m.battery, np.nan),
                 "battery_out": vent & (on_battery > m.battery),
                 "left_behind": m.left_behind, "left_behind_reason": pa.array(m.left_reason, pa.string()),
+                "incapacitated": cas.flag, "incapacitated_at": cas.time,
+                "incapacitated_space": pa.array(
+                    [m.space_ids[s] if s >= 0 else "" for s in cas.space.tolist()], pa.string()),
+                "incapacitated_by": pa.array(cas.dose, pa.string()),
             }),
             "doses": pa.table({"id": m.ids, **{name: m.dose[r] for r, name in enumerate(DOSES)}}),
             "compartments": self._compartments(),
@@ -122,11 +161,13 @@ class Recorder:
             "door_flows": pa.table({"time": pa.array(self._pass_t, pa.float64()),
                                     "portal": pa.array(self._pass_id, pa.string()),
                                     "kind": pa.array(self._pass_kind, pa.string())}),
-            "deadlocks": pa.table({"id": pa.array([d[0] for d in m.deadlocks], pa.string()),
-                                   "time": pa.array([d[1] for d in m.deadlocks], pa.float64()),
-                                   "x": pa.array([d[2] for d in m.deadlocks], pa.float64()),
-                                   "y": pa.array([d[3] for d in m.deadlocks], pa.float64())}),
+            "deadlocks": pa.table({"id": pa.array([m.deadlocks[k][0] for k in listed], pa.string()),
+                                   "time": pa.array([m.deadlocks[k][1] for k in listed], pa.float64()),
+                                   "x": pa.array([m.deadlocks[k][2] for k in listed], pa.float64()),
+                                   "y": pa.array([m.deadlocks[k][3] for k in listed], pa.float64())}),
         }
+        if m.env is not None:
+            out["stays"] = self._stays()
         rows: dict[str, list[object]] = {"level": [], "x": [], "y": [], "person_seconds": []}
         for li, d in enumerate(self._dens):
             i, j = np.nonzero(d)

@@ -11,11 +11,17 @@ accumulated along the path actually walked) into:
   mark (``aset_beyond_horizon.X``, ``margin_is_lower_bound.X``: 1 when beyond, so their mean
   is the share of replications in which it was) and :func:`report` prints such values as
   ``≥``, so a stored or printed horizon is never read as the time the space became untenable;
-* ``people``: per person the time they reached safety, the ASET of the compartment they
-  started in (patient criteria for patients; past the horizon: the horizon, flagged
-  ``aset_beyond_horizon``), the margin with its bound: ``margin_is_lower_bound`` when that ASET
-  is past the horizon, ``margin_is_upper_bound`` for someone never safe (ASET minus the end of
-  the drill), and NaN when both hold (neither time is known); their FED (asphyxiant + heat)
+* ``people``: per person the time they reached safety and their own margin, which follows them
+  through the building: for every space they were in (the evacuation's ``stays`` table), the
+  space's ASET (patient criteria for patients) minus the time they left it; the margin is the
+  smallest of these (negative: they were still in a space after it had become untenable), with
+  the space it was found in (``margin_space``) and its ASET (``aset_s``; past the horizon: the
+  horizon, flagged ``aset_beyond_horizon``).  Its bound: ``margin_is_lower_bound`` when that
+  ASET is past the horizon and they left every space they were in; ``margin_is_upper_bound``
+  for someone still inside at the end (the end of the drill stands for the time they leave
+  their last space, which is later), and NaN when neither bound holds (the smallest value is a
+  lower bound, or the only one is that of a space they never left and whose ASET is past the
+  horizon: both times are unknown); their FED (asphyxiant + heat)
   against their limit (0.1 patients, 0.3 others), and for a released gas the seconds they
   actually spent in air at or above AEGL-1/2/3 (``seconds_above_aeglk``, ``above_aeglk``,
   ``highest_aegl``) beside the toxic load ``integral C^n dt``, whether that load reaches AEGL-k
@@ -76,9 +82,7 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
         # The horizon stands in for an ASET never reached: keep that it is a lower bound.
         kpis[f"aset_beyond_horizon.{c}"] = float(beyond[k])
         kpis[f"margin_is_lower_bound.{c}"] = float(beyond_p[k])
-    people = _people(env, evac, alarm=alarm, horizon=horizon, horizon_end=end - alarm,
-                     aset=dict(zip(names, zip(aset_b, beyond, strict=True), strict=True)),
-                     aset_patient=dict(zip(names, zip(aset_pb, beyond_p, strict=True), strict=True)))
+    people = _people(env, evac, alarm=alarm, horizon=horizon, aset=tables["aset"])
     if people is not None:
         tables["people"] = people
         p = people.to_pandas()
@@ -131,34 +135,25 @@ def _min_is_lower_bound(p: Any) -> bool:
 
 
 def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, horizon: float,
-            horizon_end: float, aset: dict[str, tuple[float, bool]],
-            aset_patient: dict[str, tuple[float, bool]]) -> pa.Table | None:
-    """The ``people`` table (module docstring); ``aset`` maps compartment -> (ASET, beyond the horizon)."""
-    if "agents" not in evac or "doses" not in evac:
+            aset: pa.Table) -> pa.Table | None:
+    """The ``people`` table (module docstring); ``aset`` is the hazard's ASET per space."""
+    if "agents" not in evac or "doses" not in evac or "stays" not in evac:
         return None
     a = evac["agents"].to_pandas()
     d = evac["doses"].to_pandas().set_index("id").reindex(a["id"])
     crit = env.spec.tenability
     patient = (a["role"] == "patient").to_numpy()
     comp = a["start_compartment"].to_list()
-    # a space outside every compartment has no ASET of its own: the horizon, as a lower bound
-    known = [(aset_patient if p else aset).get(c, (horizon, True))
-             for c, p in zip(comp, patient, strict=True)]
-    own = np.array([v for v, _ in known], float)
-    beyond = np.array([b for _, b in known], bool)
     safe = (a["reached"] - alarm).to_numpy(float)
-    out = ~np.isfinite(safe)
-    # still inside at the end: ASET - end is an upper bound; with the ASET past the horizon too,
-    # neither bound holds (both times are unknown), so the margin is left out (NaN)
-    margin = np.where(out, own - horizon_end, own - safe)
-    margin = np.where(out & beyond, np.nan, margin)
+    own, beyond, margin, lower, upper, where = _margins(evac["stays"].to_pandas(), aset, a["id"], patient,
+                                                        horizon)
     fed = d[DOSES[0]].to_numpy(float) + d[DOSES[1]].to_numpy(float)
     limit = np.where(patient, crit.fed_patient, crit.fed)
     cols: dict[str, Any] = {
         "id": a["id"].to_list(), "role": a["role"].to_list(), "profile": a["profile"].to_list(),
         "start_space": a["start_space"].to_list(), "start_compartment": comp,
-        "time_safe_s": safe, "aset_s": own, "aset_beyond_horizon": beyond, "margin_s": margin,
-        "margin_is_lower_bound": beyond & ~out, "margin_is_upper_bound": out & ~beyond,
+        "time_safe_s": safe, "margin_space": where, "aset_s": own, "aset_beyond_horizon": beyond,
+        "margin_s": margin, "margin_is_lower_bound": lower, "margin_is_upper_bound": upper,
         "fed_asphyxiant": d[DOSES[0]].to_numpy(float), "fed_heat": d[DOSES[1]].to_numpy(float),
         "fed": fed, "fed_limit": limit, "fed_exceeded": fed >= limit,
     }
@@ -179,6 +174,39 @@ def _people(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float, 
             cols[f"minutes_at_aegl{level}"] = load / c ** n / 60.0
         cols["highest_aegl"] = highest
     return pa.table(cols)
+
+
+def _margins(stays: Any, aset: pa.Table, ids: Any, patient: np.ndarray,
+             horizon: float) -> tuple[np.ndarray, ...]:
+    """Each person's margin over the spaces they were in (``people`` in the module docstring).
+
+    Returns, per person of ``ids``: the ASET the margin was found against, whether it is past the
+    horizon, the margin, whether it is a lower or an upper bound, and the space it was found in.
+    """
+    sp = aset.to_pandas().set_index("space")
+    s = stays.reset_index(drop=True)
+    who = s["id"].map(dict(zip(ids, patient, strict=True))).fillna(False).to_numpy(bool)
+    raw = np.where(who, sp["aset_patient_s"].reindex(s["space"]).to_numpy(float),
+                   sp["aset_s"].reindex(s["space"]).to_numpy(float))
+    past = ~np.isfinite(raw)
+    still = s["until_end"].to_numpy(bool)
+    s = s.assign(aset=np.where(past, horizon, raw), past=past, still=still,
+                 value=np.where(past, horizon, raw) - s["left_s"].to_numpy(float))
+    # a space still occupied at the end whose ASET is past the horizon says nothing (both unknown)
+    known = s[~(past & still)]
+    first = known.loc[known.groupby("id")["value"].idxmin()].set_index("id").reindex(ids)
+    any_still = s.groupby("id")["still"].any().reindex(ids).fillna(False).to_numpy(bool)
+    value = first["value"].to_numpy(float)
+    at_past = first["past"].fillna(False).to_numpy(bool)
+    # still inside: the end stands for a later departure, so the smallest value is an upper bound,
+    # unless that value is itself a lower bound (neither bound holds: left out)
+    margin = np.where(any_still & at_past, np.nan, value)
+    lower = at_past & ~any_still & np.isfinite(margin)
+    upper = any_still & np.isfinite(margin)
+    own = first["aset"].fillna(horizon).to_numpy(float)
+    beyond = np.where(first["aset"].isna(), True, at_past)
+    where = first["space"].fillna("").to_numpy(object)
+    return own, beyond.astype(bool), margin, lower, upper, where
 
 
 def report(kpis: dict[str, Any]) -> str:

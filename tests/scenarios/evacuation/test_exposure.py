@@ -6,6 +6,7 @@ conditions fixed per space (or switched at a time), so what the people do can be
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -14,9 +15,13 @@ import pytest
 from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from scenarios.base import Replication
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, simulate
+from scenarios.evacuation.exposure import Casualties, stop_incapacitated
+from scenarios.evacuation.kpis import replication_kpis, report, summarize
 from scenarios.evacuation.model import State
-from scenarios.evacuation.testbeds import corridor, ward
+from scenarios.evacuation.schema import EvacuationScenario
+from scenarios.evacuation.testbeds import corridor, stair_tower, ward
 from scenarios.hazards.conditions import DOSES, Conditions, calm
 from tests.scenarios.evacuation.drills import ward_drill
 
@@ -216,3 +221,83 @@ def test_people_cross_untenable_space_when_every_way_out_does() -> None:
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=600.0), np.random.default_rng(1),
                  environment=env)
     assert (m.state == State.OUT).all() and set(m.exit_used) == {"XB"}
+
+
+def _hot_stair(rate: float) -> tuple[Facility, Fixed]:
+    """Two storeys on a stair, the exit at its foot; both landings give ``rate`` of heat dose per second."""
+    fac = stair_tower(2)
+    env = Fixed(fac, lambda t, c: None)
+
+    def hot(t: float, c: Conditions) -> None:
+        for sid in ("S0", "S1"):
+            c.dose_rate[DOSES.index("fed_heat"), env.ix[sid]] = rate
+
+    env.conditions = hot
+    return fac, env
+
+
+def test_a_person_is_incapacitated_in_a_hot_stair_stops_there_and_is_not_evacuated() -> None:
+    # Found by a user: people walked out through a 300 C stair and were counted as out.
+    people = [PersonSpec(id="w", profile="visitor", space="R1", position=(3.0, 2.0), premove=0.0, speed=1.2)]
+    fac, env = _hot_stair(0.2)  # a heat dose of 1 after 5 s in the stair
+    m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(0), environment=env)
+    assert m.state[0] == State.INCAPACITATED and m.casualties.dose == ["fed_heat"]
+    assert m.t < 120.0  # the drill ends: nobody is left who can still move
+    tab = m.recorder.tables()
+    row = tab["agents"].to_pandas().iloc[0]
+    assert row["incapacitated"] and row["incapacitated_space"] in ("S0", "S1")
+    assert row["incapacitated_by"] == "fed_heat" and 0 < row["incapacitated_at"] < m.t
+    assert tab["doses"].to_pandas()["fed_heat"].iloc[0] >= 1.0
+    # where they fell they stay
+    traj = tab["trajectories"].to_pandas()
+    after = traj[traj["time"] > row["incapacitated_at"] + 0.5]
+    assert len(after) and after["state"].eq("incapacitated").all()
+    assert np.ptp(after["x"]) < 0.05 and np.ptp(after["y"]) < 0.05
+    kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
+    assert kpis["incapacitated"] == 1 and kpis["evacuated"] == 0 and kpis["remaining"] == 0
+    assert math.isnan(kpis["rset_s"])
+    summary = summarize(EvacuationScenario(name="stair"), [Replication(index=0, kpis=kpis, tables=tab)])
+    fallen = summary["incapacitated_people"]
+    assert [(f["id"], f["dose"]) for f in fallen] == [("w", "fed_heat")]
+    assert "Incapacitated by the hazard (1" in report(_summary_means(summary))
+    # A stair that only warms them a little: out, with their dose.
+    fac, env = _hot_stair(0.01)
+    m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(0), environment=env)
+    assert m.state[0] == State.OUT and not m.casualties.flag.any()
+
+
+def _summary_means(summary: dict[str, object]) -> dict[str, object]:
+    return {k: v if isinstance(v, list | dict) else {"mean": v} for k, v in summary.items()}
+
+
+def test_incapacitated_staff_leave_their_patient_s_team_and_carried_patients_are_carried_on() -> None:
+    st = np.array([State.PREP, State.FETCH, State.FETCH, State.MOVE, State.LINK, State.ATTACHED])
+    need = np.array([2, 0, 0, 1, 0, 0])
+    task = np.array([-1, 0, 0, -1, -1, 3])
+    team: list[list[int]] = [[1, 2], [], [], [5], [], []]
+    prep_end = np.array([50.0, np.inf, np.inf, np.inf, np.inf, np.inf])
+    cas = Casualties.none(6)
+    cas.time[[1, 3, 4, 5]] = 10.0
+    stopped = stop_incapacitated(cas, state=st, need=need, task=task, team=team, prep_end=prep_end)
+    assert stopped.tolist() == [1]
+    assert st.tolist() == [State.NEED, State.INCAPACITATED, State.FETCH, State.MOVE, State.LINK,
+                           State.ATTACHED]
+    assert team[0] == [2] and task[1] == -1 and prep_end[0] == np.inf  # preparation starts again
+    # on a stair or escorting a unit: they stop once on a floor on their own again
+    st[4], st[5] = State.MOVE, State.HOLD
+    again = stop_incapacitated(cas, state=st, need=need, task=task, team=team, prep_end=prep_end)
+    assert again.tolist() == [4, 5]
+    assert team[3] == [] and st[3] == State.MOVE  # the patient of the unit goes on, counted by the KPIs
+
+
+def test_stays_cover_the_drill_without_gaps() -> None:
+    fac = _two_ways()
+    env = Fixed(fac, lambda t, c: None)
+    people = [PersonSpec(id="p", profile="visitor", space="R", position=(18.0, 3.0), premove=0.0, exit="XB")]
+    m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(0), environment=env)
+    stays = m.recorder.tables()["stays"].to_pandas()
+    assert stays["space"].tolist() == ["R", "B"] and not stays["until_end"].any()
+    assert stays["entered_s"].iloc[0] == 0.0 and stays["left_s"].iloc[-1] == pytest.approx(m.t_reach[0])
+    flows = m.recorder.tables()["door_flows"].to_pandas()
+    t_door = float(flows.loc[flows["portal"] == "DB", "time"].iloc[0])
+    assert stays["left_s"].iloc[0] == pytest.approx(t_door)

@@ -11,14 +11,17 @@ import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shapely.geometry import box
 
 import scenarios
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.base import Replication
-from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State
+from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State, simulate
 from scenarios.evacuation.kpis import compartment_rset, peak_flow, replication_kpis, summarize
 from scenarios.evacuation.schema import EvacuationScenario, Strategy
 from scenarios.evacuation.testbeds import stair_tower, ward
 from scenarios.store import jsonable
+from tests.scenarios.evacuation.drills import ward_drill
 
 
 def test_peak_flow_finds_the_busiest_minute() -> None:
@@ -176,3 +179,40 @@ def test_a_compartment_left_by_its_stair_is_clear_when_the_last_takes_the_stair(
     tab = m.recorder.tables()
     rset = compartment_rset(tab["compartments"])
     assert 0.0 < rset["C1"] < rset["C0"]
+
+
+def test_someone_stranded_is_not_also_a_deadlock() -> None:
+    # Found by a user: a person with no usable way out was counted as stranded and as a deadlock.
+    spaces = [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 4, 4), compartment="C"),
+              Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(4, 0, 14, 2), compartment="C")]
+    doors = [Door(id="D", spaces=("R", "K"), at=(4.0, 1.0), width=0.4)]  # too narrow for anyone
+    fac = Facility(name="narrow", levels=(Level(id="L0"),), spaces=tuple(spaces), doors=tuple(doors),
+                   exits=(Exit(id="X", space="K", at=(14.0, 1.0), width=1.2),))
+    people = [PersonSpec(id="shut-in", profile="visitor", space="R", position=(2.0, 2.0), premove=0.0),
+              PersonSpec(id="late", profile="visitor", space="K", position=(5.0, 1.0), premove=90.0)]
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=300.0), np.random.default_rng(0))
+    tab = m.recorder.tables()
+    a = tab["agents"].to_pandas().set_index("id")
+    assert m.t > 90.0 and a.loc["shut-in", "stranded"] and not a.loc["shut-in", "deadlocked"]
+    kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
+    assert kpis["stranded"] == 1 and kpis["deadlocks"] == 0 and tab["deadlocks"].num_rows == 0
+    assert kpis["evacuated"] + kpis["in_refuge"] + kpis["incapacitated"] + kpis["remaining"] == kpis["total"]
+
+
+def test_progress_counts_safe_people_monotonically_and_out_and_in_refuge_apart() -> None:
+    # Found by a user: the people-safe figure dropped when the vertical phase moved people on from
+    # the refuge.
+    fac, people, params = ward_drill()
+    seen: list[tuple[float, int, int, int, int]] = []
+
+    def progress(t: float, end: float, safe: int, n: int, out: int, refuge: int) -> None:  # noqa: PLR0917
+        seen.append((t, safe, n, out, refuge))
+
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    m.run(progress, every=5.0)
+    safe = np.array([s[1] for s in seen])
+    refuge = np.array([s[4] for s in seen])
+    assert refuge.max() > 0 and refuge[-1] < refuge.max()  # people in the refuge moved on
+    assert (np.diff(safe) >= 0).all()
+    assert all(out + ref <= s <= n for _, s, n, out, ref in seen)
+    assert seen[-1][1] == seen[-1][3] == len(people)

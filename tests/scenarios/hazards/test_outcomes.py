@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from scenarios.evacuation import EvacParams, PersonSpec, simulate
 from scenarios.hazards.cases import single_room, ward
@@ -225,3 +226,30 @@ def test_someone_still_inside_has_an_upper_bound_margin_or_none_when_the_aset_is
             assert not p["margin_is_lower_bound"].any() and kpis["margin_unknown"] == 6.0
             assert math.isnan(kpis["min_margin_s"])
             assert "inside at the end, ASET ≥ horizon" in report({k: {"mean": v} for k, v in kpis.items()})
+
+
+def test_a_personal_margin_follows_the_person_through_the_spaces_they_were_in() -> None:
+    # Found by a user: the margin used the ASET of the compartment someone started in, even long
+    # after they had left it. It is the smallest (ASET of a space - time they left it) over their stays.
+    env = HazardEnvironment(ward(6), _spec())
+    tables = _run(env)
+    kpis, out = outcomes(env, tables, alarm=0.0, end=float(tables["_end"]["t"][0].as_py()))
+    p = out["people"].to_pandas().set_index("id")
+    stays = tables["stays"].to_pandas()
+    aset = out["aset"].to_pandas().set_index("space")["aset_patient_s"]  # every one is a patient
+    horizon = 300.0
+    assert (p["role"] == "patient").all()
+    for pid, rows in stays.groupby("id"):
+        assert rows["space"].iloc[0] == p.loc[pid, "start_space"]
+        assert (rows["entered_s"].to_numpy()[1:] == rows["left_s"].to_numpy()[:-1]).all()  # no gaps
+        values = aset.reindex(rows["space"]).fillna(horizon).to_numpy() - rows["left_s"].to_numpy()
+        assert p.loc[pid, "margin_s"] == pytest.approx(values.min())
+        assert p.loc[pid, "margin_space"] == rows["space"].iloc[int(values.argmin())]
+    # The one who stayed a minute in the fire room was still in compartment A after it turned untenable.
+    assert p.loc["p1", "margin_s"] < 0 and p.loc["p1", "margin_space"] in ("R1", "KA")
+    # Those who left compartment A early are judged by when they left its spaces, not by when they
+    # reached the exit against A's ASET.
+    a_aset = kpis["aset_compartment.A"]
+    comp_p = out["aset_compartments"].to_pandas().set_index("compartment")["aset_patient_s"]
+    old = comp_p["A"] - p["time_safe_s"]
+    assert (p["margin_s"] != old).any() and math.isfinite(a_aset)
