@@ -8,6 +8,10 @@ refuge or a lift) is a field here, documented with its source or marked an assum
 scenario overrides any of them under ``movement.behaviour`` (``docs/evacuation.md``); the
 model, its step functions and the compiled kernels receive the object (or the numbers it
 holds) explicitly and read no module constant of their own.
+
+Every field has a plausible range (:data:`RANGES`): a value outside it is refused with the
+field, the range and why, so that a typo (``patience: 800`` for 8) cannot silently turn a
+drill into something no building has seen.
 """
 
 from __future__ import annotations
@@ -15,7 +19,46 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-__all__ = ["Behaviour"]
+__all__ = ["RANGES", "Behaviour"]
+
+#: Per field of :class:`Behaviour`, the lowest and highest plausible value and why.  Where no
+#: source bounds a rule, the range is stated as an assumption: wide enough for any calibration
+#: seen, narrow enough to catch a unit slip (minutes for seconds, centimetres for metres).
+RANGES: dict[str, tuple[float, float, str]] = {
+    "congestion_weight": (0.0, 1.0, "a share of a queue's true delay"),
+    "crowd_radius": (0.5, 30.0, "metres of a queue visible in a room or a corridor section"),
+    "crowd_width_factor": (0.5, 2.0, "P/(s m): door flows stay below 2 (SFPE peak 1.316; laboratory "
+                                      "bottlenecks 1.6-2.0, shared/reference/evacuation.md)"),
+    "crowd_min_width": (0.3, 2.0, "metres: no narrower than one person, no wider than a corridor"),
+    "hysteresis": (0.0, 60.0, "seconds: a minute of walking decides any change of mind"),
+    "detour_penalty": (0.0, 1.0e6, "seconds: only ever compared with walking times"),
+    "lift_wait": (0.0, 900.0, "seconds: a quarter of an hour is longer than any lift round trip"),
+    "untenable_penalty": (0.0, 1.0e5, "seconds: only ever compared with walking times"),
+    "link_reach": (0.5, 10.0, "metres into a stair or lift space"),
+    "patience": (1.0, 120.0, "seconds without progress"),
+    "door_keep_clear": (0.0, 5.0, "metres in front of a door"),
+    "park_gap": (0.0, 3.0, "metres round a parked bed or wheelchair"),
+    "aside_clear": (0.0, 10.0, "metres from a refuge's doors"),
+    "along_wall": (0.0, 3.0, "metres from a wall"),
+    "team_reach": (0.5, 5.0, "metres: arm's length across one or two beds"),
+    "lift_call_ahead": (1.0, 20.0, "units per lift"),
+    "refuge_area_patient": (0.5, 10.0, "m2 per patient: NFPA 101 asks 2.8 (30 ft2), a bed with its "
+                                       "equipment and staff round it takes less than 10"),
+    "refuge_area_other": (0.18, 3.0, "m2 per person: 0.185 is the jam density of 5.4 P/m2 (Weidmann "
+                                     "1993), NFPA 101 asks 0.56 (6 ft2)"),
+    "approach": (0.5, 20.0, "metres from a door"),
+    "wait_gap": (0.0, 3.0, "metres"),
+    "door_boundary": (0.0, 0.5, "metres at each jamb: SFPE gives 0.15 at doors, 0.20 at corridor "
+                                "walls"),
+    "two_way": (1.0, 5.0, "times the widest person of each side"),
+    "turn_after": (0.5, 120.0, "seconds a side waits at a door"),
+    "back_out_speed": (0.05, 1.5, "m/s: stepping backwards is no faster than a free walk (Weidmann: "
+                                  "1.34 mean)"),
+    "stall_after": (1.0, 300.0, "seconds without progress"),
+    "back_off_time": (0.0, 60.0, "seconds"),
+    "contact": (0.0, 2.0, "metres between two people's reaches"),
+    "wall_tolerance": (0.0, 0.99, "a share of a raster cell, less than one"),
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,8 +164,11 @@ class Behaviour:
         for name, value in asdict(self).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"behaviour.{name} must be a finite number, got {value!r}")
-            if value < 0:
-                raise ValueError(f"behaviour.{name} must be >= 0, got {value}")
+            # (A new field without a stated range is held to >= 0 until it gets one: a test asks for it.)
+            low, high, why = RANGES.get(name, (0.0, math.inf, "no range stated yet"))
+            if not low <= value <= high:
+                raise ValueError(f"behaviour.{name} must be between {low:g} and {high:g} ({why}), "
+                                 f"got {value:g}")
         if self.lift_call_ahead < 1 or int(self.lift_call_ahead) != self.lift_call_ahead:
             raise ValueError("behaviour.lift_call_ahead must be a whole number >= 1, "
                              f"got {self.lift_call_ahead}")

@@ -40,7 +40,13 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     f"the operations scenario does not fit facility {facility.name!r}: "
                                     f"{exc}") from None
     exits = {e.id for e in facility.exits}
+    seen: dict[str, int] = {}
     for k, p in enumerate(sc.population.people):
+        if p.id in seen:
+            raise ScenarioFileError(src, f"population.people[{k}].id",
+                                    f"{p.id!r} is already the id of population.people[{seen[p.id]}]; "
+                                    "ids must be unique")
+        seen[p.id] = k
         if not facility.has_space(p.space):
             raise ScenarioFileError(src, f"population.people[{k}].space",
                                     f"no space {p.space!r} in facility {facility.name!r}")
@@ -75,6 +81,24 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     if sc.strategy.mode != "full" and not sc.strategy.fire_compartments:
         raise ScenarioFileError(src, "strategy.fire_compartments",
                                 f"mode {sc.strategy.mode!r} needs at least one fire compartment")
+    if _places_nobody(sc, facility):
+        raise ScenarioFileError(src, "population", f"places nobody in facility {facility.name!r}; {_WHO}")
+
+
+#: What a population that places nobody is told to give.
+_WHO = ("expected at least one occupant: population.people, population.groups with count > 0, "
+        "population.beds over spaces with beds, or population.from_operations")
+
+
+def _places_nobody(sc: EvacuationScenario, facility: Facility) -> bool:
+    """Whether the population certainly places nobody (an operations run is only known when run)."""
+    pop = sc.population
+    if pop.from_operations is not None or pop.people:
+        return False
+    if any(g.count > 0 and _group_spaces(facility, g.space, g.use, g.compartment) for g in pop.groups):
+        return False
+    return not any(round(s.beds * b.occupancy) > 0 for b in pop.beds for s in facility.spaces
+                   if s.beds > 0 and (b.use is None or s.use == b.use))
 
 
 def from_operations(sc: EvacuationScenario, facility: Facility) -> list[PersonSpec]:
@@ -95,7 +119,12 @@ def from_operations(sc: EvacuationScenario, facility: Facility) -> list[PersonSp
 
 
 def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Generator) -> list[PersonSpec]:
-    """The people a scenario places."""
+    """The people a scenario places.
+
+    Raises:
+        ScenarioFileError: It places nobody (naming the file and ``population``), e.g. an
+            operations run with nobody in the building at the drill's time.
+    """
     out = from_operations(sc, facility)
     out += [PersonSpec(id=p.id, profile=p.profile, space=p.space, position=p.position, exit=p.exit,
                       premove=p.premove, speed=p.speed, battery_min=p.battery_min)
@@ -115,6 +144,11 @@ def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Gen
             picks = rng.choice(len(names), size=n, p=w)
             out += [PersonSpec(id=f"b{bk}-{s.id}-{i}", profile=names[int(c)], space=s.id)
                     for i, c in enumerate(picks)]
+    if not out:
+        fo = sc.population.from_operations
+        at = f" (the operations run has nobody in the building at {fo.time!r})" if fo is not None else ""
+        raise ScenarioFileError(sc.source or "<scenario>", "population",
+                                f"places nobody in facility {facility.name!r}{at}; {_WHO}")
     return out
 
 

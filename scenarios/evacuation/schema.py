@@ -219,11 +219,15 @@ class Movement(StrictModel):
 
     dt: float = Field(default=0.05, gt=0, le=0.1)
     time_gap: float = Field(default=0.8, gt=0.1, le=5)
-    door_flow: float | None = Field(default=1.33, gt=0)
-    strength: float = Field(default=5.0, gt=0)
-    range: float = Field(default=0.1, gt=0)
-    wall_strength: float = Field(default=5.0, gt=0)
-    wall_range: float = Field(default=0.05, gt=0)
+    #: P/(s m): laboratory bottlenecks pass 1.6-2.0 (``../shared/reference/evacuation.md``); 3 is
+    #: well beyond any measured door.
+    door_flow: float | None = Field(default=1.33, gt=0, le=3)
+    #: The collision-free speed model's repulsion (strength, range in m), calibrated at 5 and 0.1
+    #: (docs/evacuation.md); the bounds are stated, a factor of 10 either way of the calibration.
+    strength: float = Field(default=5.0, gt=0, le=50)
+    range: float = Field(default=0.1, gt=0, le=1)
+    wall_strength: float = Field(default=5.0, gt=0, le=50)
+    wall_range: float = Field(default=0.05, gt=0, le=0.5)
     cell: float = Field(default=0.1, ge=0.05, le=0.25)
     behaviour: dict[str, float] = Field(default_factory=dict)
 
@@ -237,6 +241,10 @@ class Movement(StrictModel):
             if key not in known:
                 raise ValueError(f"unknown behaviour rule {key!r}; expected one of "
                                  f"{', '.join(sorted(known))}")
+        for key, x in v.items():
+            if key in CROWD_RANGES and not CROWD_RANGES[key][0] <= x <= CROWD_RANGES[key][1]:
+                low, high, why = CROWD_RANGES[key]
+                raise ValueError(f"behaviour.{key} must be between {low:g} and {high:g} ({why}), got {x:g}")
         try:
             Behaviour(**{k: x for k, x in v.items() if k in BEHAVIOUR_FIELDS})
             SpeedModel(**{k: x for k, x in v.items() if k in CROWD_RULES})
@@ -249,6 +257,15 @@ class Movement(StrictModel):
 BEHAVIOUR_FIELDS = tuple(f.name for f in fields(Behaviour))
 #: The crowd rules of :class:`agents.movement.pedestrians.SpeedModel` a scenario may set there too.
 CROWD_RULES = ("mouth", "sidestep", "sidestep_range", "yield_speed", "step_aside", "yield_lookahead")
+#: Plausible range of each crowd rule (stated: a person's reach and walking speed bound them).
+CROWD_RANGES: dict[str, tuple[float, float, str]] = {
+    "mouth": (0.0, 5.0, "metres from a portal"),
+    "sidestep": (0.0, 5.0, "a weight against the walking direction's 1"),
+    "sidestep_range": (0.05, 3.0, "metres before contact"),
+    "yield_speed": (0.0, 1.5, "m/s: no faster than a free walk (Weidmann: 1.34 mean)"),
+    "step_aside": (0.0, 3.0, "metres ahead of a walker's front"),
+    "yield_lookahead": (0.0, 10.0, "metres ahead of a unit's front"),
+}
 
 
 class Closure(StrictModel):

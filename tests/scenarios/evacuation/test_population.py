@@ -9,8 +9,9 @@ import pytest
 
 import scenarios
 import scenarios.loader
+from scenarios.errors import ScenarioFileError
 from scenarios.evacuation import run_replication
-from scenarios.evacuation.population import from_snapshot
+from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
 from scenarios.evacuation.schema import EvacuationScenario
 from scenarios.evacuation.testbeds import room
 from scenarios.loader import dump
@@ -84,3 +85,32 @@ def test_an_operations_scenario_that_does_not_fit_the_facility_is_named(tmp_path
         scenarios.KINDS["evacuation"].check(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))  # type: ignore[misc]
     assert ei.value.field == "population.from_operations.scenario"
     assert "does not fit facility 'room'" in ei.value.problem
+
+
+@pytest.mark.parametrize("population", [
+    "{}",
+    "{groups: [{profile: visitor, count: 0, space: R}]}",
+    "{beds: [{occupancy: 1.0}]}",  # the room has no beds
+])
+def test_a_population_that_places_nobody_is_named_with_its_file(population: str) -> None:
+    # Found by a user: "an evacuation needs at least one occupant" named no file and no field.
+    sc = scenarios.loads(f"kind: evacuation\nname: empty\npopulation: {population}\n",
+                         source="drills/empty.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    fac = room(8, 5, [("E", 8.0, 2.5, 1.0)])
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, fac)
+    assert ei.value.path == "drills/empty.yaml" and ei.value.field == "population"
+    assert "places nobody" in str(ei.value) and "expected at least one occupant" in str(ei.value)
+    with pytest.raises(ScenarioFileError, match=r"drills/empty\.yaml: population: places nobody"):
+        from_scenario(sc, fac, np.random.default_rng(0))
+
+
+def test_two_people_with_one_id_are_refused() -> None:
+    sc = scenarios.loads("kind: evacuation\nname: twins\npopulation:\n  people:\n"
+                         "    - {id: a, profile: visitor, space: R}\n"
+                         "    - {id: a, profile: staff, space: R}\n", source="twins.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))
+    assert ei.value.field == "population.people[1].id" and "population.people[0]" in str(ei.value)

@@ -92,7 +92,7 @@ def test_behaviour_rules_are_set_from_the_file_and_checked() -> None:
     assert p.model.mouth == 0.5 and p.model.kernel()[6] == 0.5
     assert p.behaviour.patience == EvacParams().behaviour.patience
     for bad, said in (("{patiance: 3}", "unknown behaviour rule 'patiance'"),
-                      ("{stall_after: -1}", "stall_after must be >= 0"),
+                      ("{stall_after: -1}", "stall_after must be between 1 and 300"),
                       ("{lift_call_ahead: 1.5}", "lift_call_ahead must be a whole number")):
         with pytest.raises(scenarios.ScenarioFileError) as ei:
             scenarios.loads(f"kind: evacuation\nname: x\nmovement:\n  behaviour: {bad}\n", source="s.yaml")
