@@ -93,8 +93,9 @@ def _fm19(data: Path) -> Case:
     # C3H6 at 45.8 MJ/kg; CO2 from the carbon left after CO and soot
     co, soot = 0.008597726, 0.02
     co2 = (36.0 / 42.0 - co * 12 / 28 - soot) * 44.0 / 12.0
+    area = float(re.findall(r"DATA = [\d.]+, [\d.]+, [\d.]+, ([\d.]+),", text)[0])
     fire = FireSpec(origin="C1", growth="table", hrr_table=table, heat_of_combustion=45.8,
-                    radiative_fraction=0.33, base_height=0.58,
+                    radiative_fraction=0.33, base_height=0.58, area=area,
                     yields=Yields(soot=soot, co=co, co2=co2, hcn=0.0))
     return Case("a. FM/NBS test 19", text, fm_nbs(doors=False), fire, vents,
                 {"C1": 1, "C2": 2, "C3": 3, "C4": 4}, 500.0, 288.15, wall_leaks=False)
@@ -111,6 +112,8 @@ _HEAD = """&HEAD VERSION = 7300, TITLE = '{title}' /
 """
 #: Polyurethane mattress: C6.3 H7.1 O2.1 N1.0 (SFPE), yields as medtwin's defaults.
 _MATTRESS = Yields(soot=0.1, co=0.02, co2=1.5, hcn=0.004)
+#: Burning area of the mattress fire in both tools, m^2.
+_MATTRESS_AREA = 1.0
 
 
 def _comp(cid: str, origin: tuple[float, float], size: tuple[float, float, float]) -> str:
@@ -133,8 +136,8 @@ def _fire(comp: str, at: tuple[float, float], *, height: float, peak: float, alp
     times = sorted({*np.arange(0.0, duration + 1, 30.0).tolist(), math.sqrt(peak / alpha)})
     for t in times:
         q = min(alpha * t * t, peak)
-        rows.append(f"&TABL ID = 'MAT', DATA = {t:.1f}, {q:.1f}, {height}, 1.0, {y_.co}, {y_.soot}, "
-                    f"{y_.hcn}, 0, 0 /\n")
+        rows.append(f"&TABL ID = 'MAT', DATA = {t:.1f}, {q:.1f}, {height}, {_MATTRESS_AREA}, {y_.co}, "
+                    f"{y_.soot}, {y_.hcn}, 0, 0 /\n")
     return (f"&FIRE ID = 'F' COMP_ID = '{comp}', FIRE_ID = 'MAT' LOCATION = {x}, {y} /\n"
             "&CHEM ID = 'MAT' CARBON = 6.3 CHLORINE = 0 HYDROGEN = 7.1 NITROGEN = 1.0 OXYGEN = 2.1 "
             "HEAT_OF_COMBUSTION = 18000 RADIATIVE_FRACTION = 0.35 /\n"
@@ -158,7 +161,7 @@ def _leaks(fac: Facility) -> str:
 
 def _mattress_fire(origin: str) -> FireSpec:
     return FireSpec(origin=origin, growth="medium", peak_hrr=1000.0, heat_of_combustion=18.0,
-                    radiative_fraction=0.35, base_height=0.5, yields=_MATTRESS)
+                    radiative_fraction=0.35, base_height=0.5, area=_MATTRESS_AREA, yields=_MATTRESS)
 
 
 def _patient_room() -> Case:

@@ -23,6 +23,7 @@ from scenarios.hazards.species import PRESETS, Species
 
 __all__ = [
     "GROWTH_ALPHA",
+    "HRR_PER_AREA",
     "Detector",
     "DoorPolicy",
     "FireSpec",
@@ -34,6 +35,9 @@ __all__ = [
     "check_hazard",
 ]
 
+#: Heat release per unit burning area of a hospital room's design fire, kW/m^2 (EN 1991-1-2
+#: Annex E, Table E.5, via ``../shared/reference/hazards_and_devices.md``; [verify]).
+HRR_PER_AREA = 250.0
 #: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
 GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
 
@@ -131,6 +135,10 @@ class FireSpec(StrictModel):
         heat_of_combustion: MJ/kg (polyurethane 17-19; Tewarson).
         radiative_fraction: Share of HRR radiated to the boundaries, not heating the gas.
         base_height: Height of the burning item's top above the floor, m.
+        area: Burning area, m^2: its diameter places the plume's virtual origin (Heskestad).
+            ``None``: the fire spreads over its fuel at 250 kW/m^2 (EN 1991-1-2 Annex E,
+            hospital rooms), so the area grows with the heat release (4 m^2 at 1 MW); give a
+            fixed area for a burning item of known size (a burner, a mattress).
         yields: Species yields.
         start: Ignition time relative to the evacuation alarm, s (negative: before it).
             With detectors and ``alarm: detection`` the alarm is derived instead.
@@ -155,6 +163,7 @@ class FireSpec(StrictModel):
     heat_of_combustion: float = Field(default=18.0, gt=1, le=60)
     radiative_fraction: float = Field(default=0.35, ge=0, lt=0.8)
     base_height: float = Field(default=0.5, ge=0, le=5)
+    area: float | None = Field(default=None, gt=0, le=100)
     yields: Yields = Field(default_factory=Yields)
     start: float = Field(default=0.0, ge=-3600, le=3600)
     alarm: Literal["fixed", "detection"] = "fixed"
@@ -166,6 +175,16 @@ class FireSpec(StrictModel):
     extract_ach: float = Field(default=6.0, ge=0, le=60)
 
     _f = field_validator("peak_hrr", "heat_of_combustion", "start", "alarm_delay")(_finite)
+
+    def burning_area(self, hrr_kw: float) -> float:
+        """Burning area while the fire releases ``hrr_kw``, m^2.
+
+        ``area`` when given; else the fire spreads over its fuel at :data:`HRR_PER_AREA`, so the
+        area grows with the heat release (0.17 m^2 at 42 kW, 4 m^2 at 1 MW).
+        """
+        if self.area is not None:
+            return self.area
+        return max(hrr_kw, 0.0) / HRR_PER_AREA
 
     @field_validator("hrr_table")
     @classmethod

@@ -15,6 +15,7 @@ general population and for patients) and records maps every ``record_every`` sec
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,7 +151,7 @@ class Smoke:
         fire = FireInput(node=self.origin, hrr=q_kw * 1e3, radiative_fraction=spec.radiative_fraction,
                          heat_of_combustion=spec.heat_of_combustion * 1e6,
                          yields=(spec.yields.soot, spec.yields.co, spec.yields.co2, spec.yields.hcn),
-                         base=spec.base_height)
+                         base=spec.base_height, diameter=math.sqrt(4.0 * spec.burning_area(q_kw) / math.pi))
         supply, extract = self._ventilation(s.time)
         step(s, self.net, self.solver, self.open_, self.dt, fire=fire, supply=supply, extract=extract)
         self.progress.spent += s.hrr * self.dt

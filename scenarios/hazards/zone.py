@@ -9,8 +9,9 @@ One step (:func:`step`) of ``dt`` seconds:
 
 1. the fire adds its convective heat (its radiation heats the boundaries), fuel mass and
    products to its space's upper layer and its plume lifts lower-layer gas into the
-   upper layer (Heskestad entrainment, NFPA 92); the heat release is capped by the oxygen the
-   plume brings (13.1 MJ per kg O2, CFAST) and by the opening-factor ventilation limit;
+   upper layer (Heskestad's plume with its virtual origin, :mod:`scenarios.hazards.plume`);
+   the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
+   by the opening-factor ventilation limit;
 2. the upper layers lose heat to the ceiling and upper walls: convection and radiation to the
    surface (:data:`FILM`, ``4 eps sigma T^3``) in series with conduction into the lining, the
    MQH effective conductance ``h_k`` (NUREG-1805 ch. 2);
@@ -44,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from scenarios.hazards import plume
 from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, slab_flows
@@ -157,6 +159,8 @@ class FireInput:
         heat_of_combustion: J/kg.
         yields: kg per kg fuel of soot, CO, CO2, HCN.
         base: Height of the fire above the floor, m.
+        diameter: Diameter of the burning area, m (places the plume's virtual origin;
+            0: a point source).
     """
 
     node: int
@@ -165,6 +169,7 @@ class FireInput:
     heat_of_combustion: float
     yields: tuple[float, float, float, float]
     base: float
+    diameter: float = 0.0
 
 
 def new_state(net: Network, t_amb: float = 293.15) -> ZoneState:
@@ -241,16 +246,6 @@ def oxygen_available(y_o2: float) -> float:
     return y_o2 * min(max((y_o2 - O2_LIMIT_Y) / O2_RAMP, 0.0), 1.0)
 
 
-def _entrainment(qc_kw: float, z: float) -> float:
-    """Heskestad plume mass flow at height ``z`` above the fire, kg/s (NFPA 92 Eqs. 5.5.1.1)."""
-    if z <= 0 or qc_kw <= 0:
-        return 0.0
-    flame = 0.166 * qc_kw ** 0.4
-    if z > flame:
-        return 0.071 * qc_kw ** (1 / 3) * z ** (5 / 3) + 0.0018 * qc_kw
-    return 0.032 * qc_kw ** 0.6 * z
-
-
 def _lining_conductance(t: float) -> float:
     """MQH effective conductance h_k of the lining after ``t`` s, W/(m^2 K)."""
     k, rho, c, thick = LINING
@@ -303,7 +298,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         layer = LOWER if zp > 0 else UPPER
         reach = zp if zp > 0 else net.height[f] - fire.base
         qc = (1 - fire.radiative_fraction) * fire.hrr
-        m_e = min(_entrainment(qc / 1e3, reach), MAX_SHARE * s.m[layer, f] / dt)
+        m_e = plume.entrainment(fire.hrr / 1e3, qc / 1e3, reach, fire.diameter, ta)
+        if layer == LOWER:
+            m_e = plume.stratified_entrainment(m_e, qc, temp[UPPER, f], temp[LOWER, f], CP)
+        m_e = min(m_e, MAX_SHARE * s.m[layer, f] / dt)
         o2_cap = O2_HEAT * m_e * oxygen_available(frac[O2, layer, f])
         if layer == LOWER:
             # unburnt fuel also burns in the upper layer while it holds oxygen (as in CFAST)
