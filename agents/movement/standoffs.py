@@ -49,12 +49,20 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     if stalled.size < 2:
         return np.empty(0, np.int64)
     s = stalled
-    gap = np.hypot(pos[s, 0][:, None] - pos[s, 0][None, :], pos[s, 1][:, None] - pos[s, 1][None, :])
-    touch = gap < reach[s][:, None] + reach[s][None, :] + contact
-    touch &= lvl[s][:, None] == lvl[s][None, :]
-    touch &= portal[s][:, None] != portal[s][None, :]
-    touch &= unit[s][:, None] | unit[s][None, :]
-    # i yields to j when i is farther from its portal (ties: the higher index yields).
-    farther = (dist[s][:, None] > dist[s][None, :]) | ((dist[s][:, None] == dist[s][None, :])
-                                                        & (s[:, None] > s[None, :]))
-    return s[(touch & farther).any(axis=1)]
+    # Every pair in the way has a unit in it: rows are the stalled units, columns everyone stalled.
+    u = s[unit[s]]
+    if u.size == 0:
+        return np.empty(0, np.int64)
+    gap = np.hypot(pos[u, 0][:, None] - pos[s, 0][None, :], pos[u, 1][:, None] - pos[s, 1][None, :])
+    touch = gap < reach[u][:, None] + reach[s][None, :] + contact
+    touch &= lvl[u][:, None] == lvl[s][None, :]
+    touch &= portal[u][:, None] != portal[s][None, :]
+    # Of a pair in contact, the one farther from its portal yields (ties: the higher index).
+    du, ds = dist[u][:, None], dist[s][None, :]
+    tie = du == ds
+    unit_yields = (du > ds) | (tie & (u[:, None] > s[None, :]))
+    other_yields = (ds > du) | (tie & (s[None, :] > u[:, None]))
+    out = np.zeros(pos.shape[0], bool)
+    out[u[(touch & unit_yields).any(axis=1)]] = True
+    out[s[(touch & other_yields).any(axis=0)]] = True
+    return np.flatnonzero(out)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
 __all__ = ["ahead_in_room", "assist", "at_bedside", "called_forward", "door_dist", "free_staff",
-           "held_places", "in_doorway", "release_team", "staff_idle", "units_to_lifts"]
+           "held_places", "in_doorway", "release_team", "staff_idle", "team_sizes", "units_to_lifts"]
 
 
 def assist(m: EvacuationModel) -> None:
@@ -33,7 +33,7 @@ def assist(m: EvacuationModel) -> None:
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
         waiting = np.flatnonzero((m.state == State.NEED) & in_phase & ~m.left_behind)
         held = held_places(m, waiting)
-        sizes = np.array([len(m.team[k]) for k in waiting.tolist()], np.int64)
+        sizes = team_sizes(m)[waiting]
         # Staff of the patient's level may take the place of a teammate still on the way from
         # another level; staff of another level only fill a place nobody holds.
         cand = waiting[held < m.need[waiting]]
@@ -126,8 +126,9 @@ def assist(m: EvacuationModel) -> None:
         return
     ready = ready[np.argsort(m.prep_end[ready], kind="stable")]
     gate = _Gate(m)
-    for pat in ready.tolist():
-        if gate.ahead_in_room(pat) or not gate.called_forward(pat):
+    for pat in ready[gate.may_be_called(ready)].tolist():
+        # The marshal's call first: it is the cheaper question, and both must allow the move.
+        if not gate.called_forward(pat) or gate.ahead_in_room(pat):
             continue
         gate.leaves(pat)
         m.state[pat] = State.MOVE
@@ -168,12 +169,21 @@ def free_staff(m: EvacuationModel) -> np.ndarray:
     return np.flatnonzero(no_task & ((m.state == State.HOLD) | walking_out))
 
 
+def team_sizes(m: EvacuationModel) -> np.ndarray:
+    """Per occupant, how many staff are in its team (``task`` names the patient of each team
+    member, as ``team`` lists them)."""
+    crew = np.flatnonzero(m.staff & (m.task >= 0))
+    return np.bincount(m.task[crew], minlength=m.state.size)
+
+
 def held_places(m: EvacuationModel, patients: np.ndarray) -> np.ndarray:
     """Per patient of ``patients``, the places of its team held for good: by staff on its level,
     or on a stair or in a lift on their way (those still walking on another level may be
     relieved by staff of the patient's level, :func:`_relieve`)."""
-    return np.array([sum(1 for s in m.team[k] if m.lvl[s] == m.lvl[k] or m.state[s] != State.MOVE)
-                     for k in patients.tolist()], np.int64)
+    crew = np.flatnonzero(m.staff & (m.task >= 0))
+    pat = m.task[crew]
+    holds = (m.lvl[crew] == m.lvl[pat]) | (m.state[crew] != State.MOVE)
+    return np.bincount(pat[holds], minlength=m.state.size)[patients]
 
 
 def _relieve(m: EvacuationModel, pat: int) -> None:
@@ -216,15 +226,46 @@ class _Gate:
 
     def __init__(self, m: EvacuationModel) -> None:
         self.m = m
-        unit_moving = (m.state == State.MOVE) & (m.need > 0)
-        self.moving_in: dict[int, int] = {}
-        for sp in m.space[unit_moving].tolist():
-            self.moving_in[sp] = self.moving_in.get(sp, 0) + 1
-        self.prep_in: dict[int, list[int]] = {}
-        for k in np.flatnonzero((m.state == State.PREP) | (m.state == State.NEED)).tolist():
-            self.prep_in.setdefault(int(m.space[k]), []).append(k)
         self.lift_unit = (m.need > 0) & np.isnan(m.stair_f)
         self._going: dict[int, int] = {}
+        self._rooms: tuple[dict[int, int], dict[int, list[int]]] | None = None
+
+    def _room_counts(self) -> tuple[dict[int, int], dict[int, list[int]]]:
+        """Units on their way out by space, and patients at the bedside (:func:`at_bedside`)
+        by space: taken once, on the first question about a room."""
+        if self._rooms is None:
+            m = self.m
+            moving_in: dict[int, int] = {}
+            for sp in m.space[(m.state == State.MOVE) & (m.need > 0)].tolist():
+                moving_in[sp] = moving_in.get(sp, 0) + 1
+            gathering = m.task[m.staff & (m.state == State.FETCH) & (m.task >= 0)]
+            bedside = m.state == State.PREP
+            bedside[gathering] |= m.state[gathering] == State.NEED
+            prep_in: dict[int, list[int]] = {}
+            for k in np.flatnonzero(bedside).tolist():
+                prep_in.setdefault(int(m.space[k]), []).append(k)
+            self._rooms = (moving_in, prep_in)
+        return self._rooms
+
+    def may_be_called(self, ready: np.ndarray) -> np.ndarray:
+        """Mask of ``ready`` patients the marshal may call this step: those :func:`called_forward`
+        always lets go, and those of levels with a place free at the lifts now (places only fill
+        up as units leave, so the others are not called this step)."""
+        m = self.m
+        ok = (m.need[ready] == 0) | ~np.isnan(m.stair_f[ready]) | m.corridor[m.space[ready]]
+        if m.phase == 1:
+            ok |= np.isin(m.home_comp[ready], list(m.fire_ix))
+        for li in np.unique(m.lvl[ready[~ok]]).tolist():
+            ok[m.lvl[ready] == li] |= self.called_forward_level(li)
+        return ok
+
+    def called_forward_level(self, li: int) -> bool:
+        """:func:`called_forward` for a unit of level ``li`` bound for a lift."""
+        m = self.m
+        lifts = m.level_lifts.get(li, 0)
+        if lifts == 0 or li in m.exit_levels:
+            return True
+        return self._going_on(li) < m.p.behaviour.lift_call_ahead * lifts
 
     def _door_dist(self, k: int) -> float:
         """:func:`door_dist`, kept per occupant while they stand still (being prepared)."""
@@ -242,9 +283,10 @@ class _Gate:
         sp = int(m.space[pat])
         if m.corridor[sp]:
             return False
-        if self.moving_in.get(sp, 0) > 0:
+        moving_in, prep_in = self._room_counts()
+        if moving_in.get(sp, 0) > 0:
             return True
-        others = [o for o in self.prep_in.get(sp, ()) if o != pat and at_bedside(m, o)]
+        others = [o for o in prep_in.get(sp, ()) if o != pat]
         if not others:
             return False
         mine = self._door_dist(pat)
@@ -261,9 +303,9 @@ class _Gate:
     def leaves(self, pat: int) -> None:
         """Patient ``pat`` moves off now: it counts as a unit on its way from here on."""
         m = self.m
-        if m.need[pat] > 0:
+        if m.need[pat] > 0 and self._rooms is not None:
             sp = int(m.space[pat])
-            self.moving_in[sp] = self.moving_in.get(sp, 0) + 1
+            self._rooms[0][sp] = self._rooms[0].get(sp, 0) + 1
         li = int(m.lvl[pat])
         if li in self._going and self.lift_unit[pat]:
             self._going[li] += 1
