@@ -447,4 +447,4 @@ def _landing_door(st: StoreySpaces, shaft: Space, seen: Door) -> Door | None:
     at = nearest_points(shared, p)[0]
     at = nearest_points(shaft.polygon.boundary, at)[0]
     return Door(id=f"{st.level}-LD-{shaft.id}", spaces=(shaft.id, other.id),
-                at=(round(at.x, 3), round(at.y, 3)), width=seen.width)
+                at=(float(at.x), float(at.y)), width=seen.width)

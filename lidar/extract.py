@@ -47,7 +47,7 @@ from lidar.polygons import region_polygons
 from lidar.preprocess import point_spacing, remove_isolated, voxel_downsample
 from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
-from lidar.rooms import Segmentation, segment_rooms
+from lidar.rooms import Segmentation, seen_cells, segment_rooms
 from lidar.side_assembly import rooms_from_corridor_sides
 
 __all__ = ["Extraction", "LevelPlan", "extract"]
@@ -286,7 +286,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         walkable = ndimage.binary_dilation(floor, iterations=1)
         openings = [o for o in openings if _separates(grid, walls, o, walkable)]
         barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
-        seg = segment_rooms(interior, barrier, floor | ceil, cell, opt)
+        seg = segment_rooms(interior, barrier, seen_cells(floor | ceil, occupancy_map=lattice > 0), cell, opt)
     seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
     seg = Segmentation(undo_leaks(grid, seg.labels, openings, opt.door_max_width), seg.widths)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):

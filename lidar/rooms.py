@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from lidar.options import ExtractOptions
 
-__all__ = ["Segmentation", "segment_rooms"]
+__all__ = ["Segmentation", "seen_cells", "segment_rooms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,8 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
     Args:
         interior: Cells inside the scanned building.
         barrier: Cells of walls and door closures (already closed).
-        observed: Cells where floor or ceiling was seen: only there is a
+        observed: Cells where floor or ceiling was seen (for a scan, and
+            their neighbours: see :func:`seen_cells`): only there is a
             boundary known to be open floor (unobserved is not evidence).
         cell: Grid cell (m).
         options: Seed radius, merge rule, minimum room area, exterior offset.
@@ -52,6 +53,7 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
     Returns:
         The :class:`Segmentation`; labels are consecutive, ordered by position.
     """
+    interior = interior & ~_outer_rim(interior, interior & ~barrier & ~observed, cell)
     free = interior & ~barrier
     dist = ndimage.distance_transform_edt(np.pad(free, 1))[1:-1, 1:-1] * cell
     seeds, n = ndimage.label(dist > options.seed_radius)
@@ -73,6 +75,57 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
             d = dist[sl][(labels[sl] == k) & free[sl]]
             widths[k] = 2 * float(np.quantile(d, 0.95)) if len(d) else 0.0
     return Segmentation(labels, widths)
+
+
+_CROSS = ndimage.generate_binary_structure(2, 1)
+
+
+def seen_cells(returns: np.ndarray, *, occupancy_map: bool) -> np.ndarray:
+    """Cells taken as seen, from the cells holding floor or ceiling returns.
+
+    A scan thinned to voxels of its own spacing shows floor in only about
+    60 % of the open cells it covers, so a cell beside a return counts as
+    seen: counted on the returns alone, a pocket between a cabinet and a
+    bay's door, open to the bay along 1.75 m of floor, showed 1.1 m of it
+    (under the 1.2 m that make an open boundary), stayed a room and took the
+    bay's door (the sample hospital turned 45 degrees).  An occupancy map
+    marks every voxel that held a return, so its cells are taken as they are
+    (widened, FR-079's partly seen north-east office ran into the corridor's end).
+
+    >>> r = np.zeros((3, 5), dtype=bool); r[1, 2] = True
+    >>> seen_cells(r, occupancy_map=False).astype(int).tolist()
+    [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]]
+    >>> int(seen_cells(r, occupancy_map=True).sum())
+    1
+    """
+    if occupancy_map:
+        return returns
+    return np.asarray(ndimage.binary_dilation(returns, structure=_CROSS))
+
+#: Depth (m) from the storey's hull over which unseen floor outside the outer
+#: wall is cut away: a thick outer wall and its plaster.
+RIM_DEPTH = 0.3
+
+
+def _outer_rim(interior: np.ndarray, unseen_free: np.ndarray, cell: float) -> np.ndarray:
+    """Unseen free cells at the storey's edge, reached from outside without crossing wall or seen floor.
+
+    The storey is the hull of everything seen, and the floor seen in an
+    exit's threshold reaches the outer face of the outer wall, so the hull
+    runs along the whole facade a wall's thickness outside its inner face.
+    That strip is outside the building but counted free: rooms grew along it
+    round their neighbours' outer walls (on the sample hospital turned 45
+    degrees the entrance hall's outer wall was left 2.4 m long, all of it the
+    main entrance, and its 2.4 m exit no longer fitted).
+
+    >>> inside = np.ones((9, 9), dtype=bool); inside[:, 0] = False
+    >>> unseen = np.zeros((9, 9), dtype=bool); unseen[:, 1] = True; unseen[4, 2:6] = True
+    >>> _outer_rim(inside, unseen, 0.1).astype(int)[4].tolist()
+    [0, 1, 1, 1, 0, 0, 0, 0, 0]
+    """
+    depth = ndimage.distance_transform_edt(np.pad(interior, 1))[1:-1, 1:-1] * cell
+    band = unseen_free & (depth <= RIM_DEPTH + 1e-9)
+    return np.asarray(ndimage.binary_propagation(band & (depth <= cell + 1e-9), structure=_CROSS, mask=band))
 
 
 def _grow(seeds: np.ndarray, free: np.ndarray, max_steps: int = 400) -> np.ndarray:

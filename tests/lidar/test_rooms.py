@@ -55,3 +55,46 @@ def test_cells_given_to_a_seed_beyond_a_wall_go_back_to_their_own_room() -> None
     lab = _grow(seeds, free)
     assert (lab[:10, :20] == 1).all()  # cut off from the gap by the cabinet: the west room's
     assert (lab[:, 21:] == 2).all()
+
+
+def test_a_pocket_between_a_cabinet_and_the_door_stays_part_of_its_room() -> None:
+    """A cabinet open towards the bay's door, 1 m inside it, leaves a pocket wide enough to seed a
+    region; it is open to the bay along both sides, but a scan thinned to its spacing shows floor
+    in only about 60 % of open cells, and counted on the returns alone the pocket stayed a room and
+    took the bay's door (the sample hospital turned 45 degrees lost an 81 m^2 bay so)."""
+    from lidar.rooms import seen_cells
+
+    interior = np.zeros((170, 200), dtype=bool)
+    interior[5:165, 5:195] = True
+    barrier = np.zeros_like(interior)
+    barrier[120:123, :] = True  # the bay's wall on the corridor, the door's closure in it
+    barrier[82:84, 82:100] = True  # the cabinet's back, 1.8 m from the door
+    barrier[82:105, 82:84] = True  # its sides, open towards the door
+    barrier[82:105, 98:100] = True
+    returns = interior & (np.random.default_rng(3).random(interior.shape) < 0.6)
+    returns[84:105, 84:98] = False  # no floor seen inside it
+    seg = segment_rooms(interior, barrier, seen_cells(returns, occupancy_map=False), CELL, ExtractOptions())
+    bay = seg.labels[50, 100]
+    assert seg.labels.max() == 2  # the bay and the corridor
+    assert (seg.labels[110:120, 85:97] == bay).all()
+
+
+def test_no_room_runs_along_the_outside_of_its_neighbours_outer_wall() -> None:
+    """The hull of a storey reaches the outer face of its outer wall all along the facade when the
+    floor is seen in one exit's threshold; that unseen strip outside the wall is cut away, or the
+    room with the exit grew along it round its neighbour's outer wall (the sample hospital turned
+    45 degrees: the entrance hall's outer wall was left only as long as its main entrance)."""
+    interior = np.zeros((80, 200), dtype=bool)
+    interior[0:75, 5:195] = True  # rows 0-1: the strip the hull adds outside the outer wall
+    barrier = np.zeros_like(interior)
+    barrier[2:5, :] = True  # the outer wall
+    barrier[2:75, 99:102] = True  # the partition between rooms A (west) and B (east)
+    barrier[2:5, 40:64] = False  # A's exit, 1.2 m, its threshold floor seen to the outer face
+    seen = interior.copy()
+    seen[0:2, :] = False
+    seen[0:5, 40:64] = True
+    seg = segment_rooms(interior, barrier, seen, CELL, ExtractOptions())
+    a, b = seg.labels[40, 50], seg.labels[40, 150]
+    assert a != b and a > 0 and b > 0
+    assert not (seg.labels[:, 102:195] == a).any()
+    assert (seg.labels[1:3, 40:64] == a).all()  # A keeps its threshold
