@@ -28,7 +28,14 @@ safety officer should read.  The rules and their sources:
   reach a neighbouring compartment on its level (or a final exit) without
   stairs or lifts, at most :data:`MAX_BARRIER_TRAVEL` m from a door into
   another compartment (warnings); a compartment of one space that no smoke
-  door separates is warned about as a likely misspelt name.
+  door separates is warned about as a likely misspelt name;
+* refuges must lead on: a refuge space that reaches no final exit is an error (a
+  warning if unoccupied) saying the refuge has no way out, and a compartment that
+  would receive the occupants of a neighbour on fire (progressive horizontal
+  evacuation) but from which no final exit can be reached without going back
+  through that neighbour, even by stairs, is a warning naming both
+  (:func:`refuges_without_exit`: people moved into it are stranded there when the
+  vertical phase comes).
 
 The reachability and compartment checks need sound references and polygons,
 so they run only when those are free of errors.
@@ -41,7 +48,7 @@ import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -67,6 +74,7 @@ __all__ = [
     "OVERLAP_TOLERANCE",
     "ensure_valid",
     "errors",
+    "refuges_without_exit",
     "validate",
 ]
 
@@ -122,6 +130,7 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
         if sound and facility.exits:
             issues += _reachability(facility)
             issues += _horizontal_evacuation(facility)
+            issues += _dead_end_refuges(facility)
     return issues
 
 
@@ -519,6 +528,8 @@ def _reachability(f: Facility) -> list[Issue]:
         s = f.space(sid)
         msg = (f"cannot reach any final exit (no route through doors >= {STAFF.min_door_width} m, "
                "stairs or lifts)")
+        if s.kind == SpaceKind.REFUGE:
+            msg = "refuge has no way out: " + msg
         el = f"space {sid}"
         out.append(_err(el, msg) if s.occupied else _warn(el, msg + "; it is unoccupied"))
     stranded = set(unreachable_spaces(f, mobility=BED))
@@ -656,6 +667,69 @@ def _barrier_distances(f: Facility, g: nx.Graph) -> list[Issue]:
                              f"door to another compartment (up to {max(far.values()):.0f} m from the "
                              "space's centre; NFPA 101 18.3.7.1)"))
     return out
+
+
+def refuges_without_exit(facility: Facility, fire_compartments: Collection[str], *,
+                         mobility: Mobility = STAFF) -> list[str]:
+    """Refuges that are dead ends for a fire in ``fire_compartments``, sorted.
+
+    Under progressive horizontal evacuation the occupants of a compartment on fire are moved
+    into a neighbouring compartment: one joined to it by a door, on the same level, itself not
+    on fire, with a corridor or a refuge space to hold them (a compartment of rooms only, such
+    as an isolation suite behind its smoke door, is no refuge).  Later they leave the building
+    from there, and their routes keep out of the compartments on fire.  Returned are those
+    neighbours none of whose spaces reaches a final exit for ``mobility`` (its door widths,
+    stairs, lifts) without passing through a compartment on fire: everyone moved into one is
+    stranded there.
+
+    Args:
+        facility: The building.
+        fire_compartments: The compartments on fire (evacuated first).
+        mobility: Who has to get out (staff by default: then nobody can).
+    """
+    fire = set(fire_compartments)
+    burning = {s.id for s in facility.spaces if s.compartment in fire}
+    refuges: set[str] = set()
+    for d in facility.doors:
+        if not all(facility.has_space(sid) for sid in d.spaces):
+            continue
+        a, b = (facility.space(sid) for sid in d.spaces)
+        for x, y in ((a, b), (b, a)):
+            if x.compartment in fire and y.compartment is not None and y.compartment not in fire \
+                    and y.level == x.level:
+                refuges.add(y.compartment)
+    holds = {s.compartment for s in facility.spaces if s.kind in (SpaceKind.CORRIDOR, SpaceKind.REFUGE)}
+    refuges &= holds
+    if not refuges:
+        return []
+    g = facility.graph.copy()
+    g.remove_nodes_from([space_node(sid) for sid in burning])
+    for u, v, e in list(g.edges(data=True)):
+        if not _usable(g, u, v, e, mobility) or e.get("space") in burning:
+            g.remove_edge(u, v)
+    out = set(nx.node_connected_component(g, OUTSIDE))
+    return sorted(c for c in refuges if not any(space_node(sid) in out for sid in facility.compartments[c]))
+
+
+def _usable(g: nx.Graph, u: str, v: str, e: dict[str, object], mobility: Mobility) -> bool:
+    """Whether ``mobility`` can take edge (u, v) of the navigation graph (as :mod:`facility.routing` does)."""
+    if e["kind"] == "stair":
+        return mobility.stair_speed_factor is not None
+    if e["kind"] == "lift":
+        return mobility.uses_lifts and mobility.min_door_width <= float(e["door_width"])  # type: ignore[arg-type]
+    width = min(g.nodes[u].get("width", math.inf), g.nodes[v].get("width", math.inf))
+    return bool(width >= mobility.min_door_width)
+
+
+def _dead_end_refuges(f: Facility) -> list[Issue]:
+    """Compartments that would receive a neighbour's occupants in a fire but lead nowhere else."""
+    # For anyone (staff): a compartment that beds cannot leave on their own level is common (beds
+    # stay in the refuge, defended in place) and a drill reports such beds when it strands them.
+    return [_warn(f"compartment {r}",
+                  f"is a refuge for compartment {cid} (progressive horizontal evacuation), but no final exit "
+                  f"can be reached from it without going back through {cid}: refuge has no way out, and "
+                  f"people moved into it are stranded when {cid} is on fire")
+            for cid in sorted(f.compartments) for r in refuges_without_exit(f, [cid])]
 
 
 def _some(ids: list[str]) -> str:

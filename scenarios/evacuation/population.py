@@ -11,6 +11,7 @@ import numpy as np
 
 from agents.snapshot import Snapshot
 from facility.model import Facility
+from facility.validate import refuges_without_exit
 from scenarios.errors import ScenarioFileError
 from scenarios.evacuation.params import PersonSpec
 from scenarios.evacuation.schema import EvacuationScenario
@@ -81,6 +82,16 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     if sc.strategy.mode != "full" and not sc.strategy.fire_compartments:
         raise ScenarioFileError(src, "strategy.fire_compartments",
                                 f"mode {sc.strategy.mode!r} needs at least one fire compartment")
+    if sc.strategy.mode == "progressive":
+        dead = refuges_without_exit(facility, sc.strategy.fire_compartments)
+        if dead:
+            fire = ", ".join(sc.strategy.fire_compartments)
+            raise ScenarioFileError(
+                src, "strategy.fire_compartments",
+                f"compartment(s) {', '.join(dead)} would receive the occupants of {fire} as a refuge, but no "
+                "final exit can be reached from there without going back through a fire compartment: refuge "
+                "has no way out, so the vertical phase would strand everyone moved into it; expected a "
+                "refuge with its own way out (or mode 'horizontal')")
     if _places_nobody(sc, facility):
         raise ScenarioFileError(src, "population", f"places nobody in facility {facility.name!r}; {_WHO}")
 

@@ -13,7 +13,7 @@ from facility.errors import FacilityValidationError, Issue
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
 from facility.routing import STAFF, unreachable_spaces
 from facility.sample import sample
-from facility.validate import ensure_valid, errors, validate
+from facility.validate import ensure_valid, errors, refuges_without_exit, validate
 from tests.facility.strategies import facilities
 
 
@@ -226,7 +226,8 @@ def test_long_walk_to_a_smoke_barrier_door() -> None:
         ),
         exits=(Exit(id="X", space="CE", at=(120.0, 1.0), width=1.5),),
     )
-    [message] = found(f, "compartment W", "warning")
+    # (W is also a dead end when E is on fire: its own warning, test_a_dead_end_refuge_is_named.)
+    [message] = [m for m in found(f, "compartment W", "warning") if "refuge" not in m]
     expected = 2.0 + ((100 - 2) ** 2 + 1) ** 0.5  # room centre to its door, then along the corridor
     assert message == (
         f"space(s) R are more than 61 m from a door to another compartment (up to {expected:.0f} m "
@@ -374,3 +375,28 @@ def test_exit_check_survives_a_geos_overlay_failure(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(v.shapely, "union_all", flaky)
     assert [i for i in v.validate(sample()) if "exit" in i.element.lower()] == []
     assert calls["failed"] > 0
+
+
+def _wing() -> Facility:
+    """A ward whose compartment A is a dead-end wing: its only way out is through B, where the exit is."""
+    k = SpaceKind.CORRIDOR
+    spaces = [Space(id="KA", level="L0", kind=k, polygon=box(0, 0, 20, 2.4), compartment="A"),
+              Space(id="KB", level="L0", kind=k, polygon=box(20, 0, 40, 2.4), compartment="B"),
+              Space(id="RF", level="L0", kind=SpaceKind.REFUGE, polygon=box(40, 0, 44, 2.4), compartment="B")]
+    doors = [Door(id="SD", spaces=("KA", "KB"), at=(20.0, 1.2), width=1.6, smoke_door=True),
+             Door(id="RD", spaces=("KB", "RF"), at=(40.0, 1.2), width=1.2)]
+    return Facility(name="wing", levels=(Level(id="L0"),), spaces=tuple(spaces), doors=tuple(doors),
+                    exits=(Exit(id="X", space="KB", at=(30.0, 2.4), width=1.6),))
+
+
+def test_a_dead_end_refuge_is_named() -> None:
+    # Found by a user: validation was silent about a refuge that strands the people moved into it.
+    f = _wing()
+    msgs = found(f, "compartment A", "warning")
+    assert any("refuge for compartment B" in m and "refuge has no way out" in m for m in msgs), msgs
+    assert not found(f, "compartment B", "warning")  # A on fire: B has its own exit
+    assert refuges_without_exit(f, ["B"]) == ["A"] and refuges_without_exit(f, ["A"]) == []
+    # A refuge space with no exit at all is an error saying so.
+    shut = edit(f, "doors", "RD", width=0.4)
+    said = found(shut, "space RF")
+    assert any(m.startswith("refuge has no way out") for m in said), said

@@ -10,10 +10,11 @@ import pytest
 import scenarios
 import scenarios.loader
 from scenarios.errors import ScenarioFileError
-from scenarios.evacuation import run_replication
+from scenarios.evacuation import EvacParams, PersonSpec, run_replication, simulate
+from scenarios.evacuation.kpis import why_not_safe
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
 from scenarios.evacuation.schema import EvacuationScenario
-from scenarios.evacuation.testbeds import room
+from scenarios.evacuation.testbeds import room, ward
 from scenarios.loader import dump
 from scenarios.operations import OperationsScenario, snapshot
 
@@ -114,3 +115,27 @@ def test_two_people_with_one_id_are_refused() -> None:
     with pytest.raises(ScenarioFileError) as ei:
         check_population(sc, room(8, 5, [("E", 8.0, 2.5, 1.0)]))
     assert ei.value.field == "population.people[1].id" and "population.people[0]" in str(ei.value)
+
+
+def test_a_refuge_with_no_way_out_is_refused_at_load_and_named_when_it_strands_people() -> None:
+    # Found by a user: people moved into a dead-end refuge were stranded there, validation was
+    # silent and the reason given was only "no way out usable with their mobility".
+    fac = ward(rooms=2)  # compartment A (rooms and corridor KA) leads out only through B
+    sc = scenarios.loads("kind: evacuation\nname: dead end\npopulation: {groups: [{profile: ambulant, "
+                         "count: 3, space: KB}]}\nstrategy: {mode: progressive, fire_compartments: [B]}\n",
+                         source="dead_end.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, fac)
+    assert ei.value.field == "strategy.fire_compartments" and "refuge has no way out" in str(ei.value)
+    assert "compartment(s) A would receive the occupants of B" in str(ei.value)
+    horizontal = sc.model_copy(update={"strategy": sc.strategy.model_copy(update={"mode": "horizontal"})})
+    check_population(horizontal, fac)  # people stay in the refuge: no way on is needed
+    # Run anyway (a model built in code is not checked): the reason names the refuge.
+    people = [PersonSpec(id=f"p{k}", profile="ambulant", space="KB", premove=0.0) for k in range(3)]
+    m = simulate(fac, people, EvacParams(strategy="progressive", fire_compartments=("B",), trajectories=False,
+                                         max_time=300.0), np.random.default_rng(0))
+    agents = m.recorder.tables()["agents"].to_pandas()
+    assert agents["stranded_in_refuge"].all() and not agents["deadlocked"].any()
+    assert {why_not_safe(row) for _, row in agents.iterrows()} == {
+        "stranded: refuge has no way out usable with their mobility"}
