@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.assist import choose_patient
+from agents.movement import states
 from agents.movement.routes import Goal
 from scenarios.evacuation import motion, placement
-from scenarios.evacuation.params import State
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -31,7 +31,7 @@ def assist(m: EvacuationModel) -> None:
     free = free_staff(m)
     if free.size:
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
-        waiting = np.flatnonzero((m.state == State.NEED) & in_phase & ~m.left_behind)
+        waiting = np.flatnonzero((m.state == states.NEED) & in_phase & ~m.left_behind)
         held = held_places(m, waiting)
         sizes = team_sizes(m)[waiting]
         # Staff of the patient's level may take the place of a teammate still on the way from
@@ -39,7 +39,7 @@ def assist(m: EvacuationModel) -> None:
         cand = waiting[held < m.need[waiting]]
         cand_far = waiting[sizes < m.need[waiting]]
         held_of = dict(zip(waiting.tolist(), held.tolist(), strict=True))
-        leaving = m.state[free] == State.MOVE
+        leaving = m.state[free] == states.MOVE
         if m.phase == 1:
             # Staff waiting outside the fire compartment with no patient on their level have nothing
             # to do this step (staff_idle would leave them as they are): skip them at once.
@@ -87,7 +87,7 @@ def assist(m: EvacuationModel) -> None:
                 _relieve(m, pat)
             m.team[pat].append(s)
             m.task[s] = pat
-            m.state[s] = State.MOVE
+            m.state[s] = states.MOVE
             if np.isnan(m.t_move[s]):
                 m.t_move[s] = m.t
             sp = m.space_ids[m.space[pat]]
@@ -101,27 +101,27 @@ def assist(m: EvacuationModel) -> None:
     # Staff who reached their patient wait (FETCH); preparation starts when all are there.
     # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
     # or beside a teammate already there: a second nurse cannot stand where the first one does.
-    fetch = np.flatnonzero(m.staff & (m.state == State.MOVE) & (m.task >= 0))
+    fetch = np.flatnonzero(m.staff & (m.state == states.MOVE) & (m.task >= 0))
     for s in fetch.tolist():
         pat = int(m.task[s])
         if m.lvl[s] != m.lvl[pat] or m.space[s] != m.space[pat]:
             continue
         reach = m.radius[s] + m.radius[pat] + m.extra[pat] + 1.0
         near = math.dist(m.pos[s], m.pos[pat]) < reach
-        near = near or any(m.state[o] == State.FETCH
+        near = near or any(m.state[o] == states.FETCH
                            and math.dist(m.pos[s], m.pos[o]) < m.p.behaviour.team_reach
                            for o in m.team[pat] if o != s)
         # Held up in the patient's room by colleagues standing at the other beds: they squeeze
         # past (the speed model does not let people squeeze through a crowd standing still).
         near = near or m.t - m.last_prog[s] > m.p.behaviour.stall_after
         if near and not in_doorway(m, s, pat, reach):
-            m.state[s] = State.FETCH
-    for pat in np.flatnonzero(m.state == State.NEED).tolist():
+            m.state[s] = states.FETCH
+    for pat in np.flatnonzero(m.state == states.NEED).tolist():
         tm = m.team[pat]
-        if len(tm) >= m.need[pat] and all(m.state[s] == State.FETCH for s in tm):
-            m.state[pat] = State.PREP
+        if len(tm) >= m.need[pat] and all(m.state[s] == states.FETCH for s in tm):
+            m.state[pat] = states.PREP
             m.prep_end[pat] = m.t + m.prepare[pat]
-    ready = np.flatnonzero((m.state == State.PREP) & (m.t >= m.prep_end))
+    ready = np.flatnonzero((m.state == states.PREP) & (m.t >= m.prep_end))
     if ready.size == 0:
         return
     ready = ready[np.argsort(m.prep_end[ready], kind="stable")]
@@ -131,23 +131,23 @@ def assist(m: EvacuationModel) -> None:
         if not gate.called_forward(pat) or gate.ahead_in_room(pat):
             continue
         gate.leaves(pat)
-        m.state[pat] = State.MOVE
+        m.state[pat] = states.MOVE
         if np.isnan(m.t_move[pat]):
             m.t_move[pat] = m.t
         m.set_goal(pat, m.safety_goal(pat))
         m.prep_end[pat] = np.inf
         m.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
         for s in m.team[pat]:
-            m.state[s] = State.ATTACHED
+            m.state[s] = states.ATTACHED
 
 
 def staff_idle(m: EvacuationModel, s: int) -> None:
     """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
     if m.phase == 2:
-        m.state[s] = State.MOVE
+        m.state[s] = states.MOVE
         m.set_goal(s, m.exit_goal(s))
     elif int(m.space_comp[m.space[s]]) in m.fire_ix:
-        m.state[s] = State.MOVE
+        m.state[s] = states.MOVE
         m.set_goal(s, m.refuge_goal(s))
     elif m.home_in_fire[s] and m.reached[s] == 0:
         # Out of the fire compartment with their last patient: they are in the refuge.
@@ -164,9 +164,9 @@ def free_staff(m: EvacuationModel) -> np.ndarray:
     """Staff free for a patient: waiting for a task (``HOLD``), or walking to safety with none
     (they are called back by a patient of their own level still waiting for hands)."""
     no_task = m.staff & (m.task < 0)
-    walking_out = (m.state == State.MOVE) & (m.goal >= 0)
+    walking_out = (m.state == states.MOVE) & (m.goal >= 0)
     walking_out &= m.goal_evac[np.maximum(m.goal, 0)]
-    return np.flatnonzero(no_task & ((m.state == State.HOLD) | walking_out))
+    return np.flatnonzero(no_task & ((m.state == states.HOLD) | walking_out))
 
 
 def team_sizes(m: EvacuationModel) -> np.ndarray:
@@ -182,7 +182,7 @@ def held_places(m: EvacuationModel, patients: np.ndarray) -> np.ndarray:
     relieved by staff of the patient's level, :func:`_relieve`)."""
     crew = np.flatnonzero(m.staff & (m.task >= 0))
     pat = m.task[crew]
-    holds = (m.lvl[crew] == m.lvl[pat]) | (m.state[crew] != State.MOVE)
+    holds = (m.lvl[crew] == m.lvl[pat]) | (m.state[crew] != states.MOVE)
     return np.bincount(pat[holds], minlength=m.state.size)[patients]
 
 
@@ -190,13 +190,13 @@ def _relieve(m: EvacuationModel, pat: int) -> None:
     """A staff member of the patient's level joins its team: one team member still on the way
     from another level is released (the farthest one), so nobody climbs a stair against the
     evacuation for a patient someone on the spot can take."""
-    away = [s for s in m.team[pat] if m.lvl[s] != m.lvl[pat] and m.state[s] == State.MOVE]
+    away = [s for s in m.team[pat] if m.lvl[s] != m.lvl[pat] and m.state[s] == states.MOVE]
     if not away:
         return
     far = max(away, key=lambda s: (abs(int(m.lvl[s]) - int(m.lvl[pat])), s))
     m.team[pat].remove(far)
     m.task[far] = -1
-    m.state[far] = State.HOLD
+    m.state[far] = states.HOLD
 
 
 def in_doorway(m: EvacuationModel, s: int, pat: int, reach: float) -> bool:
@@ -236,11 +236,11 @@ class _Gate:
         if self._rooms is None:
             m = self.m
             moving_in: dict[int, int] = {}
-            for sp in m.space[(m.state == State.MOVE) & (m.need > 0)].tolist():
+            for sp in m.space[(m.state == states.MOVE) & (m.need > 0)].tolist():
                 moving_in[sp] = moving_in.get(sp, 0) + 1
-            gathering = m.task[m.staff & (m.state == State.FETCH) & (m.task >= 0)]
-            bedside = m.state == State.PREP
-            bedside[gathering] |= m.state[gathering] == State.NEED
+            gathering = m.task[m.staff & (m.state == states.FETCH) & (m.task >= 0)]
+            bedside = m.state == states.PREP
+            bedside[gathering] |= m.state[gathering] == states.NEED
             prep_in: dict[int, list[int]] = {}
             for k in np.flatnonzero(bedside).tolist():
                 prep_in.setdefault(int(m.space[k]), []).append(k)
@@ -315,9 +315,9 @@ def at_bedside(m: EvacuationModel, k: int) -> bool:
     """Whether patient k is being prepared, or has staff standing at the bedside for it: a unit
     leaving from farther in would have to pass them (day drill seed 0: a bed from the back of a
     bay was hemmed in by the teams gathering at the beds nearer the door)."""
-    if m.state[k] == State.PREP:
+    if m.state[k] == states.PREP:
         return True
-    return bool(m.state[k] == State.NEED and any(m.state[s] == State.FETCH for s in m.team[k]))
+    return bool(m.state[k] == states.NEED and any(m.state[s] == states.FETCH for s in m.team[k]))
 
 
 def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
@@ -328,10 +328,10 @@ def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
         return False
     here = (m.space == m.space[pat]) & (m.lvl == m.lvl[pat])
     here[pat] = False
-    if ((m.state == State.MOVE) & (m.need > 0) & here).any():
+    if ((m.state == states.MOVE) & (m.need > 0) & here).any():
         return True
     mine = door_dist(m, pat)
-    waiting = np.flatnonzero(((m.state == State.PREP) | (m.state == State.NEED)) & here).tolist()
+    waiting = np.flatnonzero(((m.state == states.PREP) | (m.state == states.NEED)) & here).tolist()
     return any(door_dist(m, o) < mine for o in waiting if at_bedside(m, o))
 
 
@@ -360,7 +360,7 @@ def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | N
 def units_to_lifts(m: EvacuationModel, li: int) -> int:
     """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or queued for one."""
     units = (m.need > 0) & np.isnan(m.stair_f) & (m.lvl == li)
-    going = int(np.count_nonzero(units & (m.state == State.MOVE)))
+    going = int(np.count_nonzero(units & (m.state == states.MOVE)))
     here = m.facility_level_spaces[li]
     going += sum(1 for lk in m.lifts for item in lk.queue
                  if item[2] in here and m.need[item[1]] > 0)
@@ -369,7 +369,7 @@ def units_to_lifts(m: EvacuationModel, li: int) -> int:
 
 def release_team(m: EvacuationModel, pat: int) -> None:
     for s in m.team[pat]:
-        m.state[s] = State.HOLD
+        m.state[s] = states.HOLD
         m.task[s] = -1
         m.pos[s] = m.prev_pos[pat]
         m.lvl[s] = m.lvl[pat]

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.movement import states
 from agents.movement.routes import Option
-from scenarios.evacuation.params import ON_PLANE, State
+from scenarios.evacuation.params import ON_PLANE
 from scenarios.evacuation.placement import respawn
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def landing_clear(m: EvacuationModel, k: int, to: str) -> bool:
 
 
 def land(m: EvacuationModel, k: int, to: str) -> None:
-    m.state[k] = State.MOVE
+    m.state[k] = states.MOVE
     m.route[k].append(to)
     m.reroute[k] = True
     m.best[k] = np.inf
@@ -83,7 +84,7 @@ def enter_link(m: EvacuationModel, k: int, o: Option) -> bool:
     else:
         lk = next(lk for lk in m.lifts if lk.lift.id == o.ref)
         lk.call(m.t, k, here, to, m.profiles[k].name)
-    m.state[k] = State.LINK
+    m.state[k] = states.LINK
     m.last_pass[o.ref] = m.t
     # On the flight or in the car, they have left the compartment of the landing (a stair or lift
     # inside a compartment): its last departure may be this one.

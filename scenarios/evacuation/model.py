@@ -34,7 +34,7 @@ import mesa
 import numpy as np
 
 from agents.evacuees import handle_type
-from agents.movement import standoffs
+from agents.movement import standoffs, states
 from agents.movement.doorways import BACK_OUT, GO, WAIT, DoorTurns, band_doors, turns
 from agents.movement.levels import build_links
 from agents.movement.motion_kernel import level_arrays
@@ -209,7 +209,7 @@ class EvacuationModel(mesa.Model):
                 i, j = g.cell_of(self.pos[sel])
                 self.orient[sel] = self.wall_normal[li][i, j]
         self.assigned_exit = [p.exit for p in people]
-        self.state = np.full(n, State.PRE)
+        self.state = np.full(n, states.PRE)
         #: Name of each state (``state_names[state]``), as results tables and agent handles give it.
         self.state_names = STATE_LABELS
         self.goal = np.full(n, -1)
@@ -288,18 +288,18 @@ class EvacuationModel(mesa.Model):
         self.space_factor = np.asarray(c.speed_factor, np.float64)
         bad = frozenset(self.space_ids[k] for k in np.flatnonzero(c.untenable))
         if self.nav.set_unusable(bad):
-            self.reroute[self.state == State.MOVE] = True
+            self.reroute[self.state == states.MOVE] = True
         if not self.p.enter_untenable:
             for s in exposure.left_behind(np.asarray(c.untenable, bool), state=self.state, space=self.space,
                                           team=self.team, flag=self.left_behind, reason=self.left_reason):
-                self.state[s] = State.HOLD
+                self.state[s] = states.HOLD
                 self.task[s] = -1
 
     def _hazard(self, dt: float) -> None:
         """Doses of the last step, then the next read of the environment when it is due."""
         assert self.cond is not None
         where = exposure.occupied_space(self.state, self.space, self.task)
-        inside = self.state != State.OUT
+        inside = self.state != states.OUT
         exposure.accumulate(self.dose, self.cond.dose_rate, where, inside, dt)
         exposure.track(self.stays, where, inside, self.t - dt)  # ``where`` is where they stood since t - dt
         exposure.incapacitate(self.dose, self.casualties, where, inside, self.t)
@@ -396,7 +396,7 @@ class EvacuationModel(mesa.Model):
         assistance.assist(self)
         linking.links(self)
         if t >= self._next_reroute:
-            self.reroute[self.state == State.MOVE] = True
+            self.reroute[self.state == states.MOVE] = True
             self._next_reroute = t + 1.0
         self.route_choice(self)
         self._doorways()
@@ -442,7 +442,7 @@ class EvacuationModel(mesa.Model):
     def _report(self, progress: Progress) -> None:
         # Safe: out, or in a refuge now or before (moving on from it in the vertical phase), unless
         # incapacitated before reaching one: the figure never goes down.
-        out, refuge = self.state == State.OUT, self.state == State.REFUGE
+        out, refuge = self.state == states.OUT, self.state == states.REFUGE
         fell = self.casualties.flag & (self.refuge_space < 0)
         safe = int(np.count_nonzero((out | (self.refuge_space >= 0)) & ~fell))
         progress(self.t, self.p.max_time, safe, len(self.ids), int(np.count_nonzero(out)),
@@ -452,11 +452,11 @@ class EvacuationModel(mesa.Model):
         if self.phase == 1:
             if self.p.strategy != "horizontal":
                 return False
-            safe = np.isin(self.state, (State.OUT, State.REFUGE))
-            fallen = self.state == State.INCAPACITATED
+            safe = np.isin(self.state, (states.OUT, states.REFUGE))
+            fallen = self.state == states.INCAPACITATED
             return not bool((self.home_in_fire & ~safe & ~self.stranded & ~self.left_behind & ~fallen).any())
-        active = (self.state != State.OUT) & ~self.stranded & ~self.left_behind
-        active &= self.state != State.INCAPACITATED
+        active = (self.state != states.OUT) & ~self.stranded & ~self.left_behind
+        active &= self.state != states.INCAPACITATED
         return not bool(active.any())
 
     def _phases(self) -> None:
@@ -466,17 +466,17 @@ class EvacuationModel(mesa.Model):
             return
         if self.p.strategy == "horizontal" or self.t < self.p.alarm:
             return
-        left = (self.home_in_fire & ~np.isin(self.state, (State.REFUGE, State.OUT, State.INCAPACITATED))
+        left = (self.home_in_fire & ~np.isin(self.state, (states.REFUGE, states.OUT, states.INCAPACITATED))
                 & ~self.stranded & ~self.left_behind)
         timed = self.p.vertical_after is not None and self.t >= self.p.alarm + self.p.vertical_after
         if left.any() and not timed:
             return
         self.phase = 2
         self.recorder.phase2 = self.t
-        for k in np.flatnonzero(self.state == State.HOLD):
+        for k in np.flatnonzero(self.state == states.HOLD):
             if self.staff[k]:
                 continue
-            self.state[k] = State.NEED if self.need[k] else State.MOVE
+            self.state[k] = states.NEED if self.need[k] else states.MOVE
             self.set_goal(int(k), self.exit_goal(int(k)))
             if np.isnan(self.t_move[k]) and not self.need[k]:
                 self.t_move[k] = self.t
@@ -485,20 +485,20 @@ class EvacuationModel(mesa.Model):
 
     def _activate(self) -> None:
         """End of pre-movement: walk, wait for staff, or hold in place."""
-        ready = np.flatnonzero((self.state == State.PRE) & ((self.t >= self.t_start) | (self.need > 0)))
+        ready = np.flatnonzero((self.state == states.PRE) & ((self.t >= self.t_start) | (self.need > 0)))
         for k in ready.tolist():
             if self.t < self.p.alarm:
                 continue
             if not self._in_phase(k) and not self.staff[k]:
-                self.state[k] = State.HOLD
+                self.state[k] = states.HOLD
             elif self.need[k] > 0:
-                self.state[k] = State.NEED
+                self.state[k] = states.NEED
             elif self.staff[k]:
                 if self.t < self.t_start[k]:
                     continue
-                self.state[k] = State.HOLD  # free for tasks, see _assist
+                self.state[k] = states.HOLD  # free for tasks, see _assist
             else:
-                self.state[k] = State.MOVE
+                self.state[k] = states.MOVE
                 self.t_move[k] = self.t
                 self.set_goal(k, self.safety_goal(k))
 
@@ -507,7 +507,7 @@ class EvacuationModel(mesa.Model):
         """Who waits or backs out at a doorway this step (:func:`agents.movement.doorways.turns`)."""
         self.hold[:] = GO
         # Only those near their door take part (anyone in a door's band is well within approach).
-        ks = np.flatnonzero((self.state == State.MOVE) & (self.fid >= 0) & (self.opt_door >= 0)
+        ks = np.flatnonzero((self.state == states.MOVE) & (self.fid >= 0) & (self.opt_door >= 0)
                             & (self.dist < self.p.behaviour.approach))
         if ks.size == 0:
             return
@@ -529,7 +529,7 @@ class EvacuationModel(mesa.Model):
     def _standoffs(self) -> None:
         """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`)."""
         t = self.t
-        moving = (self.state == State.MOVE) & (self.fid >= 0)
+        moving = (self.state == states.MOVE) & (self.fid >= 0)
         b = self.p.behaviour
         stalled = np.flatnonzero(moving & (t - self.last_prog > b.stall_after)
                                  & (self.backing_until <= t))
@@ -550,9 +550,9 @@ class EvacuationModel(mesa.Model):
         given).
         """
         if on is None or cell_space is None or cell_exit is None:
-            on = np.flatnonzero(self.state == State.MOVE)
+            on = np.flatnonzero(self.state == states.MOVE)
             cell_space, cell_exit = motion.cells(self, on)
-        walked = self.state[on] == State.MOVE
+        walked = self.state[on] == states.MOVE
         on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
         t = self.t
         for li, g in enumerate(self.grids):
@@ -601,7 +601,7 @@ class EvacuationModel(mesa.Model):
         # Deadlock: no progress for the window while nobody passes the portal ahead.
         w = self.p.deadlock_window
         # (Someone with no usable way out is stranded, not deadlocked: counted once, as stranded.)
-        stuck = np.flatnonzero((self.state == State.MOVE) & (t - self.last_prog > w) & ~self.dead
+        stuck = np.flatnonzero((self.state == states.MOVE) & (t - self.last_prog > w) & ~self.dead
                                & ~self.stranded)
         for k in stuck.tolist():
             o = self.opt[k]
@@ -626,7 +626,7 @@ class EvacuationModel(mesa.Model):
 
     def safe(self, k: int, how: int) -> None:
         """Occupant k is safe now: out (``how`` 1) or in a refuge (2); their team is free again."""
-        self.state[k] = State.OUT if how == 1 else State.REFUGE
+        self.state[k] = states.OUT if how == 1 else states.REFUGE
         self.reached[k] = how
         self.t_reach[k] = self.t
         for s in self.team[k]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from agents.movement import states
 from agents.movement.motion_kernel import option_costs, plane_step
 from agents.movement.routes import Option
 from scenarios.evacuation.linking import enter_link
@@ -31,12 +32,13 @@ def choose(m: EvacuationModel) -> None:
     order of their lowest member and members in index order, so link queues fill in a fixed
     order.
     """
-    idx = np.flatnonzero(m.reroute & (m.state == State.MOVE))
+    idx = np.flatnonzero(m.reroute & (m.state == states.MOVE))
     m.reroute[:] = False
     if idx.size == 0:
         return
     # Congestion: people heading for each field near it.
-    crowd = np.bincount(m.fid[(m.state == State.MOVE) & (m.fid >= 0) & (m.dist < m.p.behaviour.crowd_radius)])
+    near = (m.state == states.MOVE) & (m.fid >= 0) & (m.dist < m.p.behaviour.crowd_radius)
+    crowd = np.bincount(m.fid[near])
     gkey = (m.space[idx] * (len(m.goals) + 1) + m.goal[idx]) * m.n_profiles + m.profile_ix[idx]
     _, first, inv = np.unique(gkey, return_index=True, return_inverse=True)
     order = np.argsort(inv, kind="stable")

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.movement import states
 from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation.params import ON_PLANE, State
+from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -59,7 +60,7 @@ def free_spot(m: EvacuationModel, space_id: str, r: float, c: float, placed: lis
 
 def return_from_refuge(m: EvacuationModel) -> None:
     """Vertical phase: people parked in a refuge come back onto the floor, a few per step."""
-    for k in np.flatnonzero(m.state == State.REFUGE)[:20].tolist():
+    for k in np.flatnonzero(m.state == states.REFUGE)[:20].tolist():
         park = bool(m.need[k] > 0)
         spaces = refuge_spaces(m, int(m.refuge_space[k]))
         if park:
@@ -67,9 +68,9 @@ def return_from_refuge(m: EvacuationModel) -> None:
         if not any(respawn(m, k, sp, park=park) for sp in spaces):
             continue
         if m.staff[k]:
-            m.state[k] = State.HOLD
+            m.state[k] = states.HOLD
         else:
-            m.state[k] = State.NEED if m.need[k] else State.MOVE
+            m.state[k] = states.NEED if m.need[k] else states.MOVE
             m.set_goal(k, m.exit_goal(k))
         m.reached[k] = 0
         m.t_reach[k] = np.nan
