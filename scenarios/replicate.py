@@ -82,6 +82,32 @@ class Outcome:
         """The model-level view, as a kind's ``summarize`` expects."""
         return Replication(index=self.index, kpis=self.kpis, tables=self.tables)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An outcome crosses from a worker process as a pickle.  Arrow pickles a table
+        # column by column through Python objects: 1.4 ms to send and 1 ms to receive a
+        # Nelson replication's six tables, over 10 % of the replication.  One Arrow IPC
+        # stream per table costs a tenth of that, and its buffer travels out of band.
+        fields = {"index": self.index, "key": self.key, "status": self.status, "kpis": dict(self.kpis),
+                  "seconds": self.seconds, "error": self.error}
+        return (_unpickle_outcome, (fields, {name: _to_ipc(t) for name, t in self.tables.items()}))
+
+
+def _to_ipc(table: pa.Table) -> pa.Buffer:
+    """``table`` as one Arrow IPC stream (schema, metadata and values exactly)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
+    return sink.getvalue()
+
+
+def _unpickle_outcome(fields: dict[str, Any], tables: dict[str, pa.Buffer]) -> Outcome:
+    """The :class:`Outcome` that :meth:`Outcome.__reduce__` sent."""
+    import pyarrow as pa
+
+    return Outcome(**fields, tables={n: pa.ipc.open_stream(buf).read_all() for n, buf in tables.items()})
+
 
 def check_seed(seed: int, where: str = "seed") -> int:
     """``seed`` if it is a storable root seed, else a ``ValueError`` naming ``where``.

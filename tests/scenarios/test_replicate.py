@@ -1,0 +1,58 @@
+"""A replication's stream and its outcome as it crosses from a worker process."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios.replicate import Outcome, Status, generator, spawn_key
+
+
+def _ipc(table: pa.Table) -> bytes:
+    """Every byte of a table as Arrow writes it (``Table.equals`` calls NaN unequal to itself)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
+    return bytes(sink.getvalue())
+
+
+def _tables() -> dict[str, pa.Table]:
+    kinds = pa.array(["arrive", "wait", "arrive"]).dictionary_encode()
+    events = pa.table({"t": [0.0, math.nan, 2.5], "kind": kinds, "who": ["a", None, "c"],
+                       "n": pa.array([1, 2, 3], pa.int8())}, metadata={"units": "s"})
+    empty = pa.table({"bed": pa.array([], pa.string()), "since": pa.array([], pa.float64())})
+    return {"events": events.slice(1), "beds": empty, "chunked": pa.concat_tables([events, events])}
+
+
+def test_an_outcome_crosses_a_process_boundary_unchanged() -> None:
+    out = Outcome(index=7, key=(1, 7), status=Status.DONE, kpis={"wait": 1.5, "none": math.nan},
+                  tables=_tables(), seconds=0.25)
+    back = pickle.loads(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    assert (back.index, back.key, back.status, back.seconds, back.error) == (7, (1, 7), Status.DONE, 0.25, "")
+    assert back.kpis["wait"] == 1.5 and math.isnan(back.kpis["none"])
+    assert list(back.tables) == list(out.tables)
+    for name, table in out.tables.items():
+        assert back.tables[name].schema.equals(table.schema, check_metadata=True)
+        assert _ipc(back.tables[name]) == _ipc(table), name
+    assert back.tables["events"].num_rows == 2  # a slice sends only its rows
+
+
+def test_a_failed_outcome_keeps_its_traceback() -> None:
+    out = Outcome(index=0, key=(0,), status=Status.FAILED, error="Traceback ...\nValueError: x")
+    back = pickle.loads(pickle.dumps(out))
+    assert back == out and back.status is Status.FAILED
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**127 - 1), index=st.integers(0, 10_000))
+def test_a_replication_stream_is_child_index_of_the_seed(seed: int, index: int) -> None:
+    if index < 50:
+        child = np.random.SeedSequence(seed).spawn(index + 1)[index]
+        assert np.random.default_rng(child).random() == generator(seed, spawn_key(index)).random()
+    assert generator(seed, spawn_key(index)).random() == generator(seed, (index,)).random()
+    assert generator(seed, spawn_key(index, variant=1)).random() != generator(seed, spawn_key(index)).random()
