@@ -29,12 +29,14 @@ from scenarios.ui.common import (
     scans_root,
 )
 from scenarios.ui.edits import close_door, edits_of, set_beds, set_door_width, set_use
+from scenarios.ui.html_block import html_block
+from scenarios.ui.html_table import html_table
 from scenarios.ui.plan_svg import plan_svg
 from scenarios.ui.plans import route_levels
 from scenarios.ui.routes import explain_no_route
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_files, scan_to_file
 
-__all__ = ["compartments_table", "level_plan", "page", "show_plan", "spaces_table"]
+__all__ = ["compartments_table", "level_plan", "page", "show_plan", "show_table", "spaces_table"]
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
@@ -84,7 +86,19 @@ def show_plan(plan: str) -> None:
     An inline SVG rather than a Plotly chart: the browser draws it at once, where a chart
     first loads a 4.7 MB plotting library (seconds on a small machine, on the first page).
     """
-    st.markdown(plan, unsafe_allow_html=True)
+    html_block(plan)
+
+
+def show_table(table: pd.DataFrame, *, grid: bool, key: str) -> None:
+    """Draw ``table``: as plain HTML, or as Streamlit's interactive grid when ``grid`` is asked for.
+
+    The grid's script (about 1.2 MB) is loaded only when a user wants to sort or search, so
+    it does not delay the landing page (see :mod:`scenarios.ui.html_table`).
+    """
+    if grid:
+        st.dataframe(table, hide_index=True, key=key)
+    else:
+        html_block(html_table(table))
 
 
 def _use_facility(facility: Facility, source: str | None = None) -> None:
@@ -326,11 +340,13 @@ def page() -> None:
     st.subheader("Spaces")
     uses = st.multiselect("Filter by use", sorted(facility.uses), key="uses")
     everywhere = st.toggle("All levels", value=False, key="all_levels")
+    grid = st.toggle("Sort and search", value=False, key="spaces_grid",
+                     help="an interactive table: sort by any column, search, download as CSV")
     table = spaces_table(facility, None if everywhere else level, uses)
-    st.dataframe(table, hide_index=True)
+    show_table(table, grid=grid, key="spaces")
     st.caption(f"{plural(len(table), 'space')}, {plural(int(table['beds'].sum()), 'bed')}")
     with st.expander("Smoke compartments (NFPA 101: at most 2,100 m² each, at least 2 per bed floor)"):
-        st.dataframe(compartments_table(facility), hide_index=True, key="compartments")
+        show_table(compartments_table(facility), grid=grid, key="compartments")
     _edits_panel(facility)
     st.download_button("Download the facility file", facility_text(key), file_name="facility.json",
                        mime="application/json", key="download_facility")

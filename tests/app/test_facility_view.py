@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from facility import BED, load, route
 from facility.io import dumps, save
 from facility.sample import SampleOptions, sample
+from scenarios.ui.html_block import COMPONENT_NAME
 
 
 @pytest.fixture
@@ -22,8 +23,26 @@ def app(app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppT
     return AppTest.from_file(str(app_path), default_timeout=60)
 
 
+def _blocks(at: AppTest) -> list[str]:
+    """The HTML blocks the page drew (:func:`scenarios.ui.html_block.html_block`), in order."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == COMPONENT_NAME]
+
+
 def _plans(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if 'class="medtwin-plan"' in m.value]
+    return [b for b in _blocks(at) if 'class="medtwin-plan"' in b]
+
+
+def _tables(at: AppTest) -> list[list[dict[str, str]]]:
+    """The page's HTML tables (:mod:`scenarios.ui.html_table`), each as rows of column -> cell text."""
+    out = []
+    for block in _blocks(at):
+        if 'class="medtwin-table"' not in block:
+            continue
+        rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+                for r in re.findall(r"<tr>(.*?)</tr>", block)]
+        out.append([dict(zip(rows[0], r, strict=True)) for r in rows[1:]])
+    return out
 
 
 def _plot_titles(at: AppTest) -> list[str]:
@@ -50,9 +69,11 @@ def test_page_renders_the_sample_with_names_on_the_plan(app: AppTest) -> None:
     assert ">Resus 1</text>" in plan and ">L0-A</text>" in plan  # room and compartment names
     assert plan.count('class="space"') == len(sample().spaces_on("L0"))
     assert "4 levels" in at.caption[0].value
-    assert len(at.dataframe[0].value) == len(sample().spaces_on("L0"))
-    compartments = at.dataframe[1].value
-    assert len(compartments) == len(sample().compartments) and compartments["within_2100_m2"].all()
+    spaces, compartments = _tables(at)  # plain HTML: the landing page loads no data grid
+    assert len(spaces) == len(sample().spaces_on("L0")) and not at.dataframe
+    assert {r["name"] for r in spaces} >= {"Resus 1"}
+    assert len(compartments) == len(sample().compartments)
+    assert {r["within_2100_m2"] for r in compartments} == {"yes"}
 
 
 def test_switching_level_and_filtering_spaces(app: AppTest) -> None:
@@ -61,11 +82,17 @@ def test_switching_level_and_filtering_spaces(app: AppTest) -> None:
     assert not at.exception
     assert _plot_titles(at) == ["Sample general hospital: L2 Level 2 wards"]
     at.multiselect(key="uses").set_value(["ward_bay"]).run()
-    table = at.dataframe[0].value
-    assert set(table["use"]) == {"ward_bay"} and set(table["level"]) == {"L2"}
-    assert table["beds"].sum() == 2 * 24
+    rows = _tables(at)[0]
+    assert {r["use"] for r in rows} == {"ward_bay"} and {r["level"] for r in rows} == {"L2"}
+    assert sum(int(r["beds"]) for r in rows) == 2 * 24
     at.toggle(key="all_levels").set_value(True).run()
-    assert set(at.dataframe[0].value["level"]) == {"L2", "L3"}
+    assert {r["level"] for r in _tables(at)[0]} == {"L2", "L3"}
+    # on request, the same rows in the interactive grid (sort, search, CSV)
+    at.toggle(key="spaces_grid").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["level"]) == {"L2", "L3"} and table["beds"].sum() == 4 * 24
+    assert len(at.dataframe) == 2 and not _tables(at)
 
 
 def test_a_route_across_levels_is_drawn_on_each_and_cleared_when_the_mobility_changes(app: AppTest) -> None:
