@@ -20,7 +20,9 @@ returns the result tables stored as Parquet:
 * ``compartments``: per fire compartment the last time someone left it (s after the
   alarm), how many are still in it at the end, and its RSET (the last departure if it
   ended empty, else NaN): what the fire side compares with its ASET;
-* ``evacuated_over_time``: out / in refuge / remaining at each sample;
+* ``evacuated_over_time``: out / in refuge / remaining / incapacitated at each sample
+  (the categories of :mod:`scenarios.evacuation.kpis`: someone incapacitated is in none of
+  the others, even carried out);
 * ``door_flows``: one row per portal passage (time, door or exit id);
 * ``density``: person-seconds per 1 m cell per level (heat maps);
 * ``trajectories``: positions of everyone on a floor at each sample;
@@ -55,7 +57,7 @@ class Recorder:
     def __init__(self, model: EvacuationModel) -> None:
         self.m = model
         self.phase2: float | None = None
-        self._curve: list[tuple[float, int, int, int]] = []
+        self._curve: list[tuple[float, int, int, int, int]] = []
         self._pass_t: list[float] = []
         self._pass_id: list[str] = []
         self._pass_kind: list[str] = []
@@ -72,9 +74,11 @@ class Recorder:
     def sample(self, t: float) -> None:
         m = self.m
         st = m.state
-        out = int((st == State.OUT).sum())
-        ref = int((st == State.REFUGE).sum())
-        self._curve.append((t, out, ref, len(st) - out - ref))
+        fallen = m.casualties.flag
+        out = int(((st == State.OUT) & ~fallen).sum())
+        ref = int(((st == State.REFUGE) & ~fallen).sum())
+        hurt = int(fallen.sum())
+        self._curve.append((t, out, ref, len(st) - out - ref - hurt, hurt))
         on = np.flatnonzero(np.isin(st, ON_PLANE))
         dt = t - self._last
         self._last = t
@@ -157,6 +161,7 @@ class Recorder:
             "evacuated_over_time": pa.table({
                 "time": [c[0] for c in self._curve], "out": [c[1] for c in self._curve],
                 "refuge": [c[2] for c in self._curve], "remaining": [c[3] for c in self._curve],
+                "incapacitated": [c[4] for c in self._curve],
             }),
             "door_flows": pa.table({"time": pa.array(self._pass_t, pa.float64()),
                                     "portal": pa.array(self._pass_id, pa.string()),

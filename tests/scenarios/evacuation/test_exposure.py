@@ -256,6 +256,8 @@ def test_a_person_is_incapacitated_in_a_hot_stair_stops_there_and_is_not_evacuat
     kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
     assert kpis["incapacitated"] == 1 and kpis["evacuated"] == 0 and kpis["remaining"] == 0
     assert math.isnan(kpis["rset_s"])
+    curve = tab["evacuated_over_time"].to_pandas().iloc[-1]
+    assert (curve["out"], curve["remaining"], curve["incapacitated"]) == (0, 0, 1)
     summary = summarize(EvacuationScenario(name="stair"), [Replication(index=0, kpis=kpis, tables=tab)])
     fallen = summary["incapacitated_people"]
     assert [(f["id"], f["dose"]) for f in fallen] == [("w", "fed_heat")]
