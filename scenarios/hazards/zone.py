@@ -12,9 +12,9 @@ One step (:func:`step`) of ``dt`` seconds:
    upper layer (Heskestad's plume with its virtual origin, :mod:`scenarios.hazards.plume`);
    the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
    by the opening-factor ventilation limit;
-2. the upper layers lose heat to the ceiling and upper walls: convection and radiation to the
-   surface (:data:`FILM`, ``4 eps sigma T^3``) in series with conduction into the lining, the
-   MQH effective conductance ``h_k`` (NUREG-1805 ch. 2);
+2. each layer exchanges heat with its surfaces (ceiling and upper walls, lower walls and
+   floor), whose linings conduct it inwards (:mod:`scenarios.hazards.walls`): hot walls give
+   heat back to cooler gas; the fire's radiation heats the surfaces and the sooty upper layer;
 3. the volume each space gains (heat, fuel, ventilation) leaves through the openings: one
    sparse solve of the network's linear pressure equations (factorised once per set of door
    states) gives the net flow through each opening; wall and fabric leaks draw it from the
@@ -32,8 +32,7 @@ One step (:func:`step`) of ``dt`` seconds:
    they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
    the boundary).
 
-This is a "two-zone-lite" network, not CFAST: no radiation between layers, no heating of the
-lower layer by the walls.
+This is a "two-zone-lite" network, not CFAST: no radiation between layers or between surfaces.
 """
 
 from __future__ import annotations
@@ -49,6 +48,8 @@ from scenarios.hazards import plume
 from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, slab_flows
+from scenarios.hazards.walls import Walls, new_walls, surface_temperature
+from scenarios.hazards.walls import exchange as wall_exchange
 
 __all__ = [
     "AMBIENT_Y",
@@ -104,14 +105,6 @@ SKIM = 0.1
 COOPER = 0.055
 #: Horizontal slabs an opening is cut into for its buoyant exchange.
 SLABS = 10
-#: Boundary lining (gypsum board 1/2 in, as in CFAST's FM/NBS input): W/(m K), kg/m^3, J/(kg K), m.
-LINING = (0.16, 790.0, 900.0, 0.013)
-#: Convective heat transfer coefficient of the hot layer to the ceiling and walls, W/(m^2 K). [assumption]
-FILM = 10.0
-#: Emissivity of the layer's boundaries (gypsum, CFAST's FM/NBS input: 0.9).
-EMISSIVITY = 0.9
-#: Stefan-Boltzmann constant, W/(m^2 K^4).
-SIGMA = 5.670e-8
 #: Height of a ceiling extract grille, m (HVAC extract draws the upper layer once it reaches it).
 GRILLE = 0.3
 #: Margin beyond a receiving layer's temperature past which an inflow joins that layer whole, K
@@ -132,8 +125,10 @@ class ZoneState:
         y: float [len(SPECIES), 2, n] species masses, kg.
         time: Seconds since ignition.
         t_amb: Ambient temperature, K.
+        walls: Temperature profiles of every space's ceiling, walls and floor.
         ledger: Cumulative boundary terms: ``mass_in``, ``mass_out``, ``fuel``, ``energy_in``,
-            ``energy_out``, ``heat`` (convective heat released), ``wall`` (lost to boundaries),
+            ``energy_out``, ``heat`` (heat released into the gas: the fire's convective heat and
+            the radiation the layers absorb), ``wall`` (given to the boundaries, net),
             and species arrays ``y_in``, ``y_out``, ``y_made`` (made minus consumed).
         hrr: Heat release rate of the last step, W.
     """
@@ -143,6 +138,7 @@ class ZoneState:
     y: np.ndarray
     time: float
     t_amb: float
+    walls: Walls
     ledger: dict[str, float] = field(default_factory=dict)
     species_ledger: dict[str, np.ndarray] = field(default_factory=dict)
     hrr: float = 0.0
@@ -180,7 +176,8 @@ def new_state(net: Network, t_amb: float = 293.15) -> ZoneState:
     y = AMBIENT_Y[:, None, None] * m[None]
     zero = {k: 0.0 for k in ("mass_in", "mass_out", "fuel", "energy_in", "energy_out", "heat", "wall")}
     species = {k: np.zeros(len(SPECIES)) for k in ("y_in", "y_out", "y_made")}
-    return ZoneState(m=m, e=e, y=y, time=0.0, t_amb=t_amb, ledger=zero, species_ledger=species)
+    return ZoneState(m=m, e=e, y=y, time=0.0, t_amb=t_amb, walls=new_walls(net.n, t_amb), ledger=zero,
+                     species_ledger=species)
 
 
 def layer_temperature(s: ZoneState) -> np.ndarray:
@@ -244,13 +241,6 @@ def oxygen_available(y_o2: float) -> float:
     (True, 0.0)
     """
     return y_o2 * min(max((y_o2 - O2_LIMIT_Y) / O2_RAMP, 0.0), 1.0)
-
-
-def _lining_conductance(t: float) -> float:
-    """MQH effective conductance h_k of the lining after ``t`` s, W/(m^2 K)."""
-    k, rho, c, thick = LINING
-    t_pen = rho * c / k * (thick / 2) ** 2
-    return float(np.sqrt(k * rho * c / max(t, 1.0))) if t < t_pen else k / thick
 
 
 def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, dt: float, *,
@@ -319,17 +309,21 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
         made[:4, f] = np.array(fire.yields) * mf
         made[O2, f] = -hrr / O2_HEAT
-    # heat lost by the upper layers to ceiling and upper walls
-    # gas to surface (convection + radiation) in series with conduction into the lining
-    t_up = temp[UPPER, :n]
-    surface = FILM + 4 * EMISSIVITY * SIGMA * t_up ** 3
-    hk = 1.0 / (1.0 / surface + 1.0 / _lining_conductance(s.time))
-    contact = net.area + net.perimeter * (net.height - z[:n])
-    excess = s.m[UPPER] * CP * np.maximum(temp[UPPER, :n] - ta, 0.0)
-    wall = np.minimum(hk * contact * np.maximum(temp[UPPER, :n] - ta, 0.0), MAX_SHARE * excess / dt)
-    heat -= wall
+    # heat exchanged with ceilings, walls and floors (and the fire's radiation they receive)
+    temp_n = temp[:, :n]
+    soot = frac[SOOT, :, :n] * rho[:, :n]
+    walls = s.walls
+    surface_max = np.maximum(surface_temperature(walls).max(axis=0), ta)
+    cap = MAX_SHARE * s.m * CP * np.maximum(np.abs(temp_n - ta), np.abs(temp_n - surface_max)) / dt
+    radiated = None if fire is None or s.hrr <= 0 else (fire.node, (1 - fire.radiative_fraction) * s.hrr,
+                                                         fire.radiative_fraction * s.hrr)
+    to_walls, absorbed = wall_exchange(walls, area=net.area, perimeter=net.perimeter, height=net.height,
+                                       z=z[:n], t_gas=temp_n, soot=soot, cap=cap, dt=dt, fire=radiated)
+    heat += absorbed - to_walls[UPPER]
+    heat_lower = -to_walls[LOWER]
+    wall = to_walls.sum(axis=0)
     # ventilation
-    vol_src = heat / (CP * RHO_T)
+    vol_src = (heat + heat_lower) / (CP * RHO_T)
     if supply is not None and np.any(supply > 0):
         k = np.flatnonzero(supply > 0)
         move(np.full(k.size, out), np.zeros(k.size, int), k, np.full(k.size, LOWER), supply[k] * RHO_T / ta)
@@ -383,9 +377,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     # sources inside the network
     s.m[UPPER] += fuel * dt
     s.e[UPPER] += heat * dt
+    s.e[LOWER] += heat_lower * dt
     s.y[:, UPPER] += made * dt
     s.ledger["fuel"] += float(fuel.sum() * dt)
-    s.ledger["heat"] += float((heat + wall).sum() * dt)
+    s.ledger["heat"] += float((heat + heat_lower + wall).sum() * dt)
     s.ledger["wall"] += float(wall.sum() * dt)
     s.species_ledger["y_made"] += made.sum(axis=1) * dt
     _keep_layers(s, net)

@@ -14,9 +14,9 @@ from scenarios.hazards.cases import fm_nbs, single_room, ward
 from scenarios.hazards.network import OpeningKind, build_network
 from scenarios.hazards.schema import FireSpec, Tenability, Vent
 from scenarios.hazards.smoke import Smoke
+from scenarios.hazards.walls import GYPSUM
 from scenarios.hazards.zone import (
     CP,
-    LINING,
     LOWER,
     RHO_T,
     SPECIES,
@@ -127,7 +127,7 @@ def test_hot_layer_temperature_follows_mqh_before_flashover_within_a_band() -> N
     """MQH (NUREG-1805 ch. 2): dT = 6.85 (Q^2 / (A_o sqrt(H_o) h_k A_T))^(1/3).  Part of the flame's
     radiation heats the boundaries directly here, so the model sits below MQH: 0.6-1.1 of it once
     quasi-steady (t >= 180 s), below flashover (dT < 500 K)."""
-    k, rho, c, thick = LINING
+    k, rho, c, thick, _ = GYPSUM
     for w, d, h, q, door in ((4.0, 4.0, 2.4, 300.0, 0.9), (5.0, 4.0, 2.4, 500.0, 0.9),
                              (6.0, 5.0, 2.7, 800.0, 1.2)):
         net = build_network(single_room(w, d, h, exit_width=door))

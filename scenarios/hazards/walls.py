@@ -1,0 +1,225 @@
+"""The boundaries of every space: heat the layers give to ceilings, walls and floors, and take back.
+
+Each space has CFAST's four surfaces (CFAST Technical Reference Guide, NIST SP 1889v1, "Heat
+Transfer"): the ceiling and the walls around the upper layer exchange heat with the upper
+layer, the walls around the lower layer and the floor with the lower one.  Each surface is a
+slab of lining (:data:`GYPSUM` for ceilings and walls, :data:`CONCRETE` for floors, as in
+CFAST's FM/NBS input) whose temperature profile is stepped by one-dimensional conduction
+(explicit finite volumes, :data:`CELLS` cells per slab, sub-stepped when a step is longer than
+the slab's stable step); its back face loses heat to ambient air (:data:`BACK_FILM`).
+
+At the exposed face:
+
+* convection ``h (T_gas - T_s)``, ``h = 1.52 |dT|^(1/3)`` on ceilings and floors and
+  ``1.31 |dT|^(1/3)`` on walls, W/(m^2 K) (CFAST's ``convective_flux``); over the ceiling of
+  the fire's space at least the ceiling jet's mean flux ``0.27 Qc / (A^0.68 H^0.64)`` (W/m^2,
+  ``Qc`` in W: CFAST's ``convection``, after Cooper's ceiling-jet heat transfer), which in the
+  first minutes of a room fire takes a third or more of the plume's heat into the ceiling;
+* radiation ``eps_s eps_g sigma (T_gas^4 - T_s^4)`` with the layer's emissivity
+  ``eps_g = 1 - exp(-K L)`` over its mean beam length ``L = 3.6 V / A`` (``K`` the smoke's
+  extinction coefficient, FDS's 8700 m^2/kg): a clear layer barely radiates, a sooty one
+  like a black body; the upper layer radiates to its own surfaces and, through the clear
+  lower layer, to the floor and lower walls (what leaves its interface, shared by their
+  areas), which then warm the lower layer;
+* the fire's radiation ``chi_r Q``: the share aimed at the upper surfaces (their share of the
+  room's area) is absorbed by the upper layer in proportion to its emissivity; what passes,
+  and the share aimed at the lower surfaces, heats the surfaces.
+
+Because each surface keeps its own temperature, walls heated by the fire give heat back to
+the gas once it is cooler than they are: a room whose fire has gone out cools as its linings
+do, not at once.  Simplifications: a surface keeps its profile when the interface moves (as in
+CFAST); the lower layer neither absorbs nor emits radiation; no radiation between surfaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "CEILING",
+    "CONCRETE",
+    "FLOOR",
+    "GYPSUM",
+    "LOWER_WALL",
+    "UPPER_WALL",
+    "Walls",
+    "conduct",
+    "exchange",
+    "new_walls",
+    "surface_temperature",
+]
+
+#: Surfaces, in CFAST's order: ceiling, floor, upper walls, lower walls.
+CEILING, FLOOR, UPPER_WALL, LOWER_WALL = range(4)
+#: Lining of ceilings and walls: gypsum board 1/2 in (CFAST's FM/NBS input): W/(m K), kg/m^3,
+#: J/(kg K), m, emissivity.
+GYPSUM = (0.16, 790.0, 900.0, 0.013, 0.9)
+#: Floor slab: normal-weight concrete 6 in (CFAST's FM/NBS input), same columns.
+CONCRETE = (1.75, 2200.0, 1000.0, 0.15, 0.94)
+#: Finite-volume cells through each slab.
+CELLS = 6
+#: Thickness of the exposed cell, m: thick slabs get cells growing geometrically from it.
+FIRST_CELL = 0.003
+#: Heat transfer coefficient of a slab's back face to ambient air, W/(m^2 K). [assumption]
+BACK_FILM = 10.0
+#: CFAST's natural-convection coefficients, W/(m^2 K^(4/3)): horizontal surfaces, walls.
+CONVECTION = (1.52, 1.52, 1.31, 1.31)
+#: Ceiling-jet mean flux coefficient, and exponents of the ceiling area and height (CFAST).
+JET = (0.27, 0.68, 0.64)
+#: Mass extinction coefficient of smoke, m^2/kg (FDS), for the layer's emissivity.
+MASS_EXTINCTION = 8700.0
+#: Mean beam length factor of a gas volume: L = 3.6 V / A.
+BEAM = 3.6
+SIGMA = 5.670e-8
+#: Largest share of its stable step a conduction sub-step may take.
+SAFETY = 0.8
+
+
+@dataclass(slots=True)
+class Walls:
+    """Temperature profiles of every surface of every space.
+
+    Attributes:
+        temp: float [4, n, CELLS] cell temperatures, K; cell 0 is at the exposed face.
+        dx: float [4, CELLS] cell thicknesses, m.
+        k: float [4] conductivity, W/(m K).
+        rho_c: float [4] volumetric heat capacity, J/(m^3 K).
+        emissivity: float [4].
+        flux: float [4, n] heat flux into each exposed face over the last step, W/m^2: the face's
+            temperature lies ``flux dx0 / (2 k)`` above its cell's (half a cell's conduction).
+        substeps_dt: Longest stable conduction sub-step, s.
+        t_amb: Ambient temperature behind the slabs, K.
+    """
+
+    temp: np.ndarray
+    dx: np.ndarray
+    k: np.ndarray
+    rho_c: np.ndarray
+    emissivity: np.ndarray
+    flux: np.ndarray
+    substeps_dt: float
+    t_amb: float
+
+
+def _cells(thick: float) -> np.ndarray:
+    """Cell thicknesses through a slab: uniform if thin, else growing from :data:`FIRST_CELL`."""
+    if thick <= CELLS * FIRST_CELL * 1.5:
+        return np.full(CELLS, thick / CELLS)
+    lo, hi = 1.0, 4.0
+    for _ in range(60):  # ratio r with FIRST_CELL (r^N - 1) / (r - 1) = thick
+        r = 0.5 * (lo + hi)
+        lo, hi = (r, hi) if FIRST_CELL * (r ** CELLS - 1) / (r - 1) < thick else (lo, r)
+    return FIRST_CELL * r ** np.arange(CELLS)
+
+
+def new_walls(n: int, t_amb: float) -> Walls:
+    """Every surface of ``n`` spaces at ambient temperature."""
+    mats = (GYPSUM, CONCRETE, GYPSUM, GYPSUM)
+    dx = np.stack([_cells(m[3]) for m in mats])
+    k = np.array([m[0] for m in mats])
+    rho_c = np.array([m[1] * m[2] for m in mats])
+    eps = np.array([m[4] for m in mats])
+    # explicit stability of the exposed cell with a strong surface coefficient (200 W/m^2K)
+    stable = rho_c[:, None] * dx / (2 * k[:, None] / dx + 200.0)
+    return Walls(temp=np.full((4, n, CELLS), t_amb), dx=dx, k=k, rho_c=rho_c, emissivity=eps,
+                 flux=np.zeros((4, n)), substeps_dt=SAFETY * float(stable.min()), t_amb=t_amb)
+
+
+def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray, z: np.ndarray,
+             t_gas: np.ndarray, soot: np.ndarray, cap: np.ndarray, dt: float,
+             fire: tuple[int, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Heat the two layers of every space give to their surfaces over ``dt``, and step the slabs.
+
+    Args:
+        w: The surfaces; their profiles are advanced in place.
+        area: float [n] floor (and ceiling) area, m^2.
+        perimeter: float [n] wall length, m.
+        height: float [n] ceiling height, m.
+        z: float [n] interface height, m.
+        t_gas: float [2, n] layer temperatures (lower, upper), K.
+        soot: float [2, n] soot density of each layer, kg/m^3.
+        cap: float [2, n] largest heat a layer may give or take in this step, W (explicit-step
+            stability: the exchange is scaled down, on both sides, where it would exceed it).
+        dt: Step, s.
+        fire: (space, convective W, radiated W) of the fire, or None.
+
+    Returns:
+        ``(to_walls, absorbed)``: float [2, n] heat each layer loses to its surfaces, W
+        (negative: the surfaces heat the gas), and float [n] fire radiation the upper layers
+        absorb, W.
+    """
+    n = area.size
+    depth = np.stack([z, height - z])  # lower, upper layer depth
+    surf = np.stack([area, area, perimeter * depth[1], perimeter * depth[0]])  # [4, n] m^2
+    layer_of = np.array([1, 0, 1, 0])  # ceiling, upper walls -> upper layer; floor, lower walls -> lower
+    tg = t_gas[layer_of]  # [4, n]
+    ts = surface_temperature(w)
+    # the layer's emissivity over its mean beam length
+    exposed = np.stack([area + perimeter * depth[0], area + perimeter * depth[1]])
+    beam = BEAM * area * depth / np.maximum(exposed, 1e-9)
+    eps_g = 1.0 - np.exp(-MASS_EXTINCTION * soot * beam)
+    d_t = tg - ts
+    flux = CONVECTION[0] * np.abs(d_t) ** (1 / 3) * d_t
+    flux[2:] *= CONVECTION[2] / CONVECTION[0]
+    flux += w.emissivity[:, None] * eps_g[layer_of] * SIGMA * (tg ** 4 - ts ** 4)
+    # the upper layer also radiates down through the (clear) lower layer: what leaves its
+    # interface (area A) falls on the floor and the lower walls, shared by their areas
+    view = area / np.maximum(area + perimeter * depth[0], 1e-9)
+    down = np.zeros((4, n))
+    for j in (FLOOR, LOWER_WALL):
+        down[j] = w.emissivity[j] * eps_g[1] * SIGMA * (t_gas[1] ** 4 - ts[j] ** 4) * view
+    radiant = np.zeros((4, n))
+    absorbed = np.zeros(n)
+    if fire is not None:
+        f, qc, qr = fire
+        jet = JET[0] * qc / (area[f] ** JET[1] * height[f] ** JET[2])
+        flux[CEILING, f] = max(flux[CEILING, f], jet)
+        total = float(surf[:, f].sum())
+        if total > 0 and qr > 0:
+            share = surf[:, f] / total
+            up = share[CEILING] + share[UPPER_WALL]
+            absorbed[f] = qr * up * eps_g[1, f]
+            passed = qr - absorbed[f]
+            radiant[:, f] = passed * share / max(share.sum(), 1e-12) / np.maximum(surf[:, f], 1e-9)
+    to_layers = np.stack([flux[FLOOR] * surf[FLOOR] + flux[LOWER_WALL] * surf[LOWER_WALL],
+                          (flux[CEILING] * surf[CEILING] + flux[UPPER_WALL] * surf[UPPER_WALL]
+                           + (down * surf).sum(axis=0))])
+    with np.errstate(over="ignore", divide="ignore"):
+        scale = 1.0 / np.maximum(np.abs(to_layers) / np.maximum(cap, 1e-300), 1.0)
+    to_layers *= scale
+    flux *= scale[layer_of]
+    w.flux = flux + down * scale[1] + radiant
+    conduct(w, w.flux, dt)
+    return to_layers, absorbed
+
+
+def surface_temperature(w: Walls) -> np.ndarray:
+    """float [4, n] temperature of every exposed face, K."""
+    return np.asarray(w.temp[:, :, 0] + w.flux * (0.5 * w.dx[:, :1] / w.k[:, None]))
+
+
+def conduct(w: Walls, q_in: np.ndarray, dt: float) -> None:
+    """Step every slab by ``dt`` with ``q_in`` [4, n] W/m^2 into its exposed face.
+
+    Explicit finite volumes, sub-stepped to the slabs' stable step; the back face loses heat to
+    ambient air through :data:`BACK_FILM` in series with half its cell.
+    """
+    steps = max(1, int(np.ceil(dt / w.substeps_dt)))
+    h = dt / steps
+    dx = w.dx[:, None, :]
+    k = w.k[:, None, None]
+    cap = w.rho_c[:, None, None] * dx  # J/(m^2 K) per cell
+    # conductance between neighbouring cells, W/(m^2 K)
+    link = k[..., 0] / (0.5 * (w.dx[:, :-1] + w.dx[:, 1:]))  # [4, CELLS-1]
+    back = 1.0 / (1.0 / BACK_FILM + 0.5 * w.dx[:, -1] / w.k)  # [4]
+    t = w.temp
+    for _ in range(steps):
+        between = link[:, None, :] * (t[:, :, 1:] - t[:, :, :-1])  # heat flowing inwards -> positive out
+        net = np.zeros_like(t)
+        net[:, :, :-1] += between
+        net[:, :, 1:] -= between
+        net[:, :, 0] += q_in
+        net[:, :, -1] -= back[:, None] * (t[:, :, -1] - w.t_amb)
+        t += h * net / cap

@@ -1,0 +1,113 @@
+"""Ceilings, walls and floors: conduction through the linings and the heat they exchange with the gas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scenarios.hazards.cases import single_room
+from scenarios.hazards.network import build_network
+from scenarios.hazards.schema import FireSpec, Tenability
+from scenarios.hazards.smoke import Smoke
+from scenarios.hazards.walls import (
+    CEILING,
+    CONCRETE,
+    FLOOR,
+    JET,
+    LOWER_WALL,
+    UPPER_WALL,
+    Walls,
+    conduct,
+    exchange,
+    new_walls,
+    surface_temperature,
+)
+from scenarios.hazards.zone import LOWER, UPPER, layer_temperature
+
+T0 = 293.15
+
+
+def _stored(w_temp: np.ndarray, dx: np.ndarray, rho_c: float) -> float:
+    return float(((w_temp - T0) * dx * rho_c).sum())
+
+
+def _exchange(walls: Walls, t_gas: float, *, soot: float = 0.0, fire: tuple[int, float, float] | None = None,
+              cap: float = 1e12) -> tuple[np.ndarray, np.ndarray]:
+    one = np.ones(1)
+    return exchange(walls, area=one * 20.0, perimeter=one * 18.0, height=one * 2.7, z=one * 1.0,
+                    t_gas=np.array([[T0], [t_gas]]), soot=np.full((2, 1), soot), cap=np.full((2, 1), cap),
+                    dt=1.0, fire=fire)
+
+
+def test_a_slab_stores_what_its_face_receives_and_a_thick_one_heats_like_a_semi_infinite_solid() -> None:
+    walls = new_walls(1, T0)
+    k, rho, c, *_ = CONCRETE
+    q = 5000.0  # W/m^2 into the floor, as from a fire's radiation
+    for t in range(1, 301):
+        walls.flux = np.array([[0.0], [q], [0.0], [0.0]])  # only the floor receives heat
+        conduct(walls, walls.flux, 1.0)
+        if t in (100, 300):
+            stored = _stored(walls.temp[FLOOR, 0], walls.dx[FLOOR], rho * c)
+            assert math.isclose(stored, q * t, rel_tol=1e-5)  # next to nothing reached the back face
+            # constant flux into a semi-infinite solid: dTs = 2 q sqrt(t / (pi k rho c))
+            exact = 2 * q * math.sqrt(t / (math.pi * k * rho * c))
+            face = surface_temperature(walls)[FLOOR, 0]
+            assert math.isclose(face - T0, exact, rel_tol=0.05), (t, face - T0, exact)
+
+
+def test_the_ceiling_over_a_fire_takes_at_least_the_ceiling_jets_mean_flux() -> None:
+    walls = new_walls(1, T0)
+    qc = 650e3
+    to_walls, _ = _exchange(walls, T0 + 30.0, fire=(0, qc, 350e3))
+    jet = JET[0] * qc / (20.0 ** JET[1] * 2.7 ** JET[2])
+    assert to_walls[UPPER, 0] >= jet * 20.0 > 0.3 * qc  # a third of the plume's heat and more
+
+
+def test_a_sooty_layer_radiates_to_its_surfaces_and_a_clear_one_barely() -> None:
+    clear, _ = _exchange(new_walls(1, T0), T0 + 300.0, soot=0.0)
+    sooty, _ = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3)  # K = 8.7 /m: black over 1 m
+    assert sooty[UPPER, 0] > 2.5 * clear[UPPER, 0] > 0
+    # and the fire's radiation: a sooty upper layer absorbs its share aimed upwards
+    _, absorbed_clear = _exchange(new_walls(1, T0), T0 + 300.0, soot=0.0, fire=(0, 0.0, 350e3))
+    _, absorbed_sooty = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3, fire=(0, 0.0, 350e3))
+    assert absorbed_clear[0] == 0.0 < absorbed_sooty[0] < 350e3
+
+
+def test_the_exchange_is_capped_on_both_sides_for_a_stable_step() -> None:
+    walls = new_walls(1, T0)
+    before = walls.temp.copy()
+    to_walls, _ = _exchange(walls, T0 + 500.0, soot=1e-3, cap=10.0)
+    assert abs(to_walls[UPPER, 0]) <= 10.0 + 1e-12
+    # what the surfaces stored is what the layers gave (ceiling 20 m^2, upper walls 18 x 1.7 m,
+    # and the floor and lower walls 18 x 1.0 m that the upper layer radiates down to)
+    areas = {CEILING: 20.0, FLOOR: 20.0, UPPER_WALL: 18.0 * 1.7, LOWER_WALL: 18.0 * 1.0}
+    received = sum(_stored(walls.temp[j, 0], walls.dx[j], walls.rho_c[j]) * a for j, a in areas.items())
+    assert math.isclose(received, to_walls.sum(), rel_tol=1e-9)
+    assert (walls.temp >= before).all()
+
+
+def test_the_upper_layer_radiates_down_to_the_floor_through_the_clear_lower_layer() -> None:
+    walls = new_walls(1, T0)
+    _exchange(walls, T0 + 400.0, soot=1e-3)
+    assert walls.flux[FLOOR, 0] > 0.3 * walls.flux[CEILING, 0] > 0  # view factor 20 / (20 + 18)
+    assert walls.flux[LOWER_WALL, 0] > 0
+
+
+def test_hot_walls_give_heat_back_once_the_fire_is_out() -> None:
+    # A steady fire for 5 minutes, then none: the linings it heated warm the gas afterwards, so
+    # the net heat to the boundaries turns negative and the room stays warm while they cool.
+    net = build_network(single_room(5.0, 4.0, 2.4, exit_width=0.9))
+    spec = FireSpec(origin="R", growth="table", hrr_table=[(0.0, 400.0), (300.0, 400.0), (301.0, 0.0)],
+                    base_height=0.3, area=0.5)
+    sm = Smoke(net, spec, Tenability(), origin=0)
+    sm.advance_to(300.0)
+    hot = float(layer_temperature(sm.state)[UPPER, 0])
+    wall_at_300 = sm.state.ledger["wall"]
+    sm.advance_to(420.0)
+    gave_back = sm.state.ledger["wall"] - wall_at_300
+    assert gave_back < 0  # the walls heated the gas over the two minutes after the fire
+    surface = surface_temperature(sm.state.walls)[CEILING, 0]
+    t = layer_temperature(sm.state)
+    assert surface > t[UPPER, 0] > T0 + 20.0 and hot > t[UPPER, 0]
+    assert t[LOWER, 0] > T0  # the floor and lower walls warmed the lower layer
