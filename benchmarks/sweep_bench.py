@@ -10,8 +10,14 @@ to a temporary results folder.  Measured:
    store; its overhead per replication against *bare*;
 3. *local, 2 workers*: the loky pool (started once before timing, as in the
    app where it is reused); speed-up over 1 worker;
-4. *dask, 1 and 2 workers*: a local Dask cluster (started before timing);
-   overhead and speed-up;
+4. *dask, 1 and 2 workers*: a local Dask cluster (started before timing,
+   with the settings of the clusters medtwin starts itself,
+   ``scenarios.backends.LOCAL_CLUSTER_CONFIG``); overhead and speed-up.
+   A cluster's scheduler, nannies and workers spend CPU for as long as they
+   live (heartbeats, memory and system monitors), whatever they run: that
+   rate is measured on the idle cluster before timing and shown apart, so
+   the overhead medtwin adds per replication can be read next to the
+   cluster's own upkeep;
 5. peak memory (``ru_maxrss`` of a fresh process) of stored runs of 50, 200
    and 800 replications in this process: it should not grow with the count.
 
@@ -53,6 +59,8 @@ from scenarios.replicate import generator, spawn_key  # noqa: E402
 
 NELSON = ROOT / "scenarios" / "library" / "nelson_treatment_centre.yaml"
 LEVER = "resources.exam_room.count=3,4"
+#: Seconds the idle cluster is watched for its upkeep.
+IDLE_S = 3.0
 MEMORY_CHILD = """
 import resource, sys, tempfile
 sys.path.insert(0, {root!r})
@@ -110,6 +118,13 @@ def _kpis(res: scenarios.SweepResults) -> list[list[dict[str, float]]]:
     return [[dict(r.kpis) for r in run.replications] for run in res.runs]
 
 
+def idle_cpu_rate(seconds: float) -> float:
+    """CPU seconds per second this process and its children spend while nothing is submitted."""
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    time.sleep(seconds)
+    return (cpu_seconds() - c0) / (time.perf_counter() - t0)
+
+
 def peak_rss_mb(n: int) -> float:
     code = MEMORY_CHILD.format(root=str(ROOT), nelson=str(NELSON), n=n)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -146,17 +161,24 @@ def main() -> None:
                local_2_extra_cpu_pct=100 * (c2 - c1) / c1)
     assert _kpis(r1) == _kpis(r2), "local pool results differ from in-process results"
     if not args.skip_dask:
+        import dask
         from distributed import LocalCluster
 
+        from scenarios.backends import LOCAL_CLUSTER_CONFIG
+
         for workers in (1, 2):
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster:
+            with dask.config.set(LOCAL_CLUSTER_CONFIG), \
+                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                 dashboard_address=None) as cluster:
                 scenarios.sweep(_plan(2), backend="dask", scheduler=cluster.scheduler_address)  # warm up
+                upkeep = idle_cpu_rate(IDLE_S)
                 td, cd, rd = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
             assert _kpis(rd) == _kpis(r1), "dask results differ from in-process results"
             out[f"dask_{workers}_s"], out[f"dask_{workers}_cpu_s"] = td, cd
+            out[f"dask_{workers}_upkeep_cpu_per_s"] = upkeep
         out["dask_overhead_pct_1_worker"] = 100 * (out["dask_1_s"] - t_bare) / t_bare
         out["dask_overhead_cpu_pct_1_worker"] = 100 * (out["dask_1_cpu_s"] - c_bare) / c_bare
+        out["dask_upkeep_cpu_pct_1_worker"] = 100 * out["dask_1_upkeep_cpu_per_s"] * out["dask_1_s"] / c_bare
         out["dask_speedup"] = out["dask_1_s"] / out["dask_2_s"]
     if not args.skip_memory:
         out["peak_rss_mb"] = {k: round(peak_rss_mb(k), 1) for k in (50, 200, 800)}
@@ -172,7 +194,8 @@ def main() -> None:
     if "dask_1_s" in out:
         print(f"  dask, 1 worker (stored)    {out['dask_1_s']:7.2f} s  {out['dask_1_cpu_s']:7.2f} s CPU   "
               f"overhead {out['dask_overhead_pct_1_worker']:+.1f} % wall, "
-              f"{out['dask_overhead_cpu_pct_1_worker']:+.1f} % CPU")
+              f"{out['dask_overhead_cpu_pct_1_worker']:+.1f} % CPU, of which the idle cluster's upkeep "
+              f"{out['dask_upkeep_cpu_pct_1_worker']:.1f} % ({out['dask_1_upkeep_cpu_per_s']:.3f} CPU s/s)")
         print(f"  dask, 2 workers (stored)   {out['dask_2_s']:7.2f} s  {out['dask_2_cpu_s']:7.2f} s CPU   "
               f"speed-up {out['dask_speedup']:.2f}x wall")
     if "peak_rss_mb" in out:
