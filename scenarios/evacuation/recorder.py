@@ -7,7 +7,8 @@ returns the result tables stored as Parquet:
 * ``agents``: per person the alarm, start of movement, time safe, how (exit or
   refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
   stranded flags (each person in one category at most: incapacitated, else stranded, else
-  deadlocked; ``stranded_in_refuge``: stranded after
+  deadlocked; stranded also counts whoever is still, at the end, in a space from which their
+  mobility has no way out at all, though they never set off; ``stranded_in_refuge``: stranded after
   reaching a refuge, whose ways out they cannot use), ventilator budget and whether it ran out,
   whether staff left them behind (and why: ``untenable``, a room staff would not enter),
   and whether the hazard incapacitated them (``incapacitated``; model time
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from facility.routing import unreachable_spaces
 from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, State
 from scenarios.hazards.conditions import DOSES
 
@@ -122,6 +124,26 @@ class Recorder:
                          "entered_s": enter - m.p.alarm, "left_s": leave - m.p.alarm,
                          "until_end": np.concatenate([np.zeros(len(st.person), bool), ~gone])})
 
+    def _trapped(self) -> np.ndarray:
+        """People still inside at the end, not safe, whose space has no way out for their mobility
+        at all (:func:`facility.routing.unreachable_spaces`): stranded, though they never set off
+        (a bed in a room whose door no bed passes waits for staff to the end)."""
+        m = self.m
+        left = np.flatnonzero(~np.isin(m.state, (State.OUT, State.REFUGE)) & ~m.stranded)
+        out = np.zeros(len(m.ids), bool)
+        if left.size == 0:
+            return out
+        where = m.space.copy()
+        att = np.flatnonzero(m.state == State.ATTACHED)
+        where[att] = m.space[m.task[att]]
+        shut: dict[str, set[int]] = {}
+        for k in left.tolist():
+            mob = m.profiles[k].mobility
+            if mob.name not in shut:
+                shut[mob.name] = {m.space_ix[s] for s in unreachable_spaces(m.facility, mobility=mob)}
+            out[k] = int(where[k]) in shut[mob.name]
+        return out
+
     def tables(self) -> dict[str, pa.Table]:
         m = self.m
         names = [p.name for p in m.profiles]
@@ -130,8 +152,9 @@ class Recorder:
         vent = np.array([p.ventilated for p in m.profiles])
         end = np.where(np.isnan(m.t_reach), m.t, m.t_reach)
         cas = m.casualties
+        stranded = (m.stranded | self._trapped()) & ~cas.flag
         # Each person in one category at most: stranded or incapacitated is not also a deadlock.
-        other = m.stranded | cas.flag
+        other = stranded | cas.flag
         dead = m.dead & ~other
         row = {pid: k for k, pid in enumerate(m.ids)} if m.deadlocks else {}
         listed = [k for k, d in enumerate(m.deadlocks) if not other[row[d[0]]]]
@@ -145,8 +168,8 @@ class Recorder:
                 "alarm": np.full(len(m.ids), m.p.alarm),
                 "premove": m.premove, "start_move": m.t_move, "reached": m.t_reach,
                 "reached_how": how, "exit": m.exit_used, "route": [">".join(r) for r in m.route],
-                "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": m.stranded & ~cas.flag,
-                "stranded_in_refuge": m.stranded & (m.refuge_space >= 0) & ~cas.flag,
+                "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": stranded,
+                "stranded_in_refuge": stranded & (m.refuge_space >= 0),
                 "ventilated": vent,
                 "battery_s": np.where(vent, m.battery, np.nan),
                 "battery_out": vent & (on_battery > m.battery),
