@@ -21,7 +21,9 @@ safety officer should read.  The rules and their sources:
   stairs narrower than :data:`MIN_STAIR_WIDTH` and bed lifts smaller than the
   HTM 08-02 car (1.8 x 2.7 m) are warned about;
 * every occupied space reaches a final exit for staff (error; a warning for an
-  unoccupied space); every bed space reaches one with its bed (warning);
+  unoccupied space); every bed space reaches one with its bed (warning), and can
+  hold its beds: a bed (:data:`facility.mobility.BED`'s footprint) fits in it and
+  its floor is at least the beds' footprints (warning);
 * smoke compartments (NFPA 101 ch. 18/19, HTM 05-02 progressive horizontal
   evacuation): at most :data:`MAX_COMPARTMENT_AREA` m², at least two per
   floor with beds, each occupied space (and each bed space, with its bed) can
@@ -131,6 +133,7 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
             issues += _reachability(facility)
             issues += _horizontal_evacuation(facility)
             issues += _dead_end_refuges(facility)
+        issues += _bed_room(facility)
     return issues
 
 
@@ -537,6 +540,24 @@ def _reachability(f: Facility) -> list[Issue]:
         if s.beds > 0 and s.id in stranded:
             out.append(_warn(f"space {s.id}", f"has {s.beds} bed(s) but no route to a final exit for a bed "
                                               f"(doors >= {BED.min_door_width} m, lifts, no stairs)"))
+    return out
+
+
+def _bed_room(f: Facility) -> list[Issue]:
+    """Spaces whose beds cannot be there: a bed does not fit, or the beds cover more than the floor."""
+    length, width = 2 * (BED.radius + BED.extra), 2 * BED.radius
+    out = []
+    for s in f.spaces:
+        if s.beds <= 0 or not _valid(s):
+            continue
+        box_ = s.polygon.minimum_rotated_rectangle
+        sides = sorted(math.dist(a, b) for a, b in itertools.pairwise(list(box_.exterior.coords)[:3]))
+        if len(sides) < 2 or sides[0] < width or sides[1] < length:
+            out.append(_warn(f"space {s.id}", f"has {s.beds} bed(s) but no {length:g} x {width:g} m bed "
+                                              "fits in it (the bed footprint of facility.mobility.BED)"))
+        elif s.beds * length * width > s.area:
+            out.append(_warn(f"space {s.id}", f"has {s.beds} bed(s) covering {s.beds * length * width:.1f} "
+                                              f"m² but {s.area:.1f} m² of floor"))
     return out
 
 

@@ -400,3 +400,11 @@ def test_a_dead_end_refuge_is_named() -> None:
     shut = edit(f, "doors", "RD", width=0.4)
     said = found(shut, "space RF")
     assert any(m.startswith("refuge has no way out") for m in said), said
+
+
+def test_a_bed_space_that_cannot_hold_its_beds_is_named(tiny_facility: Facility) -> None:
+    # Found trying a small clinic: a 1.5 x 1.5 m store with a bed validated without a word.
+    f = edit(tiny_facility, "spaces", "L1-R3", polygon=box(12, 2, 13.5, 3.5))
+    assert any("no 2.2 x 1 m bed fits" in m for m in found(f, "space L1-R3", "warning"))
+    crowded = edit(tiny_facility, "spaces", "L1-R3", beds=20)
+    assert any("bed(s) covering 44.0 m²" in m for m in found(crowded, "space L1-R3", "warning"))
