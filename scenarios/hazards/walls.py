@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.hazards.wall_kernel import wall_step
+
 __all__ = [
     "CEILING",
     "CONCRETE",
@@ -47,6 +49,7 @@ __all__ = [
     "Walls",
     "conduct",
     "exchange",
+    "exchange_reference",
     "new_walls",
     "surface_temperature",
 ]
@@ -130,6 +133,24 @@ def new_walls(n: int, t_amb: float) -> Walls:
 def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray, z: np.ndarray,
              t_gas: np.ndarray, soot: np.ndarray, cap: np.ndarray, dt: float,
              fire: tuple[int, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Heat the two layers of every space give to their surfaces over ``dt``, and step the slabs.
+
+    The compiled kernel (:func:`scenarios.hazards.wall_kernel.wall_step`); arguments and
+    results as :func:`exchange_reference`, its plain-numpy twin.
+    """
+    props = np.stack([w.k, w.rho_c, w.emissivity], axis=1)
+    geometry = np.stack([area, perimeter, height, z])
+    f = np.array([-1.0, 0.0, 0.0] if fire is None else [float(fire[0]), fire[1], fire[2]])
+    consts = np.array([dt, w.substeps_dt, w.t_amb, BACK_FILM, CONVECTION[0], CONVECTION[2], *JET,
+                       MASS_EXTINCTION, BEAM, SIGMA])
+    gas = (geometry, np.ascontiguousarray(t_gas, float), np.ascontiguousarray(soot, float),
+           np.ascontiguousarray(cap, float))
+    return wall_step((w.temp, w.flux), (props, w.dx), gas, f, consts)
+
+
+def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray,
+                       z: np.ndarray, t_gas: np.ndarray, soot: np.ndarray, cap: np.ndarray, dt: float,
+                       fire: tuple[int, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Heat the two layers of every space give to their surfaces over ``dt``, and step the slabs.
 
     Args:

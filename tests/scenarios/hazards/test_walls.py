@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.hazards.cases import single_room
 from scenarios.hazards.network import build_network
@@ -20,6 +22,7 @@ from scenarios.hazards.walls import (
     Walls,
     conduct,
     exchange,
+    exchange_reference,
     new_walls,
     surface_temperature,
 )
@@ -111,3 +114,27 @@ def test_hot_walls_give_heat_back_once_the_fire_is_out() -> None:
     t = layer_temperature(sm.state)
     assert surface > t[UPPER, 0] > T0 + 20.0 and hot > t[UPPER, 0]
     assert t[LOWER, 0] > T0  # the floor and lower walls warmed the lower layer
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), dt=st.sampled_from([0.5, 1.0, 5.0]), with_fire=st.booleans())
+def test_the_compiled_wall_step_matches_its_numpy_twin(seed: int, dt: float, with_fire: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = 7
+    area, perimeter = rng.uniform(4, 200, n), rng.uniform(8, 60, n)
+    height = rng.uniform(2.2, 4.0, n)
+    z = height * rng.uniform(0, 1, n)
+    t_gas = T0 + np.stack([rng.uniform(0, 80, n), rng.uniform(0, 600, n)])
+    t_gas[:, 0] = T0  # a quiet space
+    soot = rng.uniform(0, 2e-3, (2, n))
+    cap = rng.choice([1e3, 1e12], (2, n))
+    fire = (int(rng.integers(1, n)), 5e5, 3e5) if with_fire else None
+    a, b = new_walls(n, T0), new_walls(n, T0)
+    for _ in range(4):
+        kw = {"area": area, "perimeter": perimeter, "height": height, "z": z, "t_gas": t_gas, "soot": soot,
+              "cap": cap, "dt": dt, "fire": fire}
+        got, want = exchange(a, **kw), exchange_reference(b, **kw)  # type: ignore[arg-type]
+        for x, y in zip(got, want, strict=True):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(a.temp, b.temp, rtol=1e-12)
+        np.testing.assert_allclose(a.flux, b.flux, rtol=1e-10, atol=1e-9)

@@ -1,0 +1,124 @@
+"""The compiled wall step: the heat every space's layers exchange with their surfaces, and conduction.
+
+One pass over the spaces does what :func:`scenarios.hazards.walls.exchange_reference` does with
+some sixty array operations (its plain-numpy twin, which pins this kernel in the tests):
+convection and radiation between each layer and its surfaces, the upper layer's radiation down
+to the floor and lower walls, the ceiling jet and the fire's radiation in the fire's space, the
+stability cap on both sides, then the slabs' conduction.  Spaces whose gas and surfaces are all
+at ambient are skipped (nothing would change), so a quiet building costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["wall_step"]
+
+
+@numba.njit(cache=True)
+def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np.ndarray],
+              gas: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fire: np.ndarray,
+              consts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Advance every surface by one step; return (heat each layer gives [2, n] W, absorbed [n] W).
+
+    Args:
+        slabs: ``(temp, flux)``, changed in place: float [4, n, c] cell temperatures, K, and
+            float [4, n] the faces' flux over the last step, W/m^2 (set to this step's).
+        lining: ``(props, dx)``: float [4, 3] conductivity, volumetric heat capacity and
+            emissivity of each surface, and float [4, c] cell thicknesses, m.
+        gas: ``(geometry, t_gas, soot, cap)``: float [4, n] area, perimeter, height and
+            interface height (m^2, m); float [2, n] layer temperatures, K; float [2, n] soot
+            densities, kg/m^3; float [2, n] the largest heat a layer may give or take, W.
+        fire: float [3]: space (-1: none), convective W, radiated W.
+        consts: float [12]: dt, sub-step, ambient K, back-face coefficient, convection of
+            horizontal surfaces and of walls, jet coefficient and exponents (3), mass
+            extinction, beam factor, Stefan-Boltzmann.
+    """
+    temp, flux = slabs
+    props, dx = lining
+    geometry, t_gas, soot, cap = gas
+    dt, sub, t_amb, back_film = consts[0], consts[1], consts[2], consts[3]
+    c_hor, c_wall, jet_c, jet_a, jet_h = consts[4], consts[5], consts[6], consts[7], consts[8]
+    kext, beam_f, sigma = consts[9], consts[10], consts[11]
+    n = temp.shape[1]
+    cells = temp.shape[2]
+    to_layers = np.zeros((2, n))
+    absorbed = np.zeros(n)
+    fire_node = int(fire[0])
+    layer_of = (1, 0, 1, 0)
+    steps = max(1, math.ceil(dt / sub))
+    h = dt / steps
+    ts = np.empty(4)
+    surf = np.empty(4)
+    f = np.empty(4)
+    down = np.zeros(4)
+    radiant = np.zeros(4)
+    net = np.empty(cells)
+    for i in range(n):
+        quiet = i != fire_node and abs(t_gas[0, i] - t_amb) < 1e-9 and abs(t_gas[1, i] - t_amb) < 1e-9
+        if quiet:
+            for j in range(4):
+                if flux[j, i] != 0.0:
+                    quiet = False
+                for c in range(cells):
+                    if temp[j, i, c] != t_amb:
+                        quiet = False
+        if quiet:
+            continue
+        area, per, height, z = geometry[0, i], geometry[1, i], geometry[2, i], geometry[3, i]
+        depth_l, depth_u = z, height - z
+        surf[0], surf[1], surf[2], surf[3] = area, area, per * depth_u, per * depth_l
+        beam_l = beam_f * area * depth_l / max(area + per * depth_l, 1e-9)
+        beam_u = beam_f * area * depth_u / max(area + per * depth_u, 1e-9)
+        eps_g = (1.0 - math.exp(-kext * soot[0, i] * beam_l), 1.0 - math.exp(-kext * soot[1, i] * beam_u))
+        view = area / max(area + per * depth_l, 1e-9)
+        tu = t_gas[1, i]
+        for j in range(4):
+            k = props[j, 0]
+            ts[j] = temp[j, i, 0] + flux[j, i] * 0.5 * dx[j, 0] / k
+            tg = t_gas[layer_of[j], i]
+            d = tg - ts[j]
+            coef = c_hor if j < 2 else c_wall
+            f[j] = coef * abs(d) ** (1.0 / 3.0) * d \
+                + props[j, 2] * eps_g[layer_of[j]] * sigma * (tg ** 4 - ts[j] ** 4)
+            down[j] = 0.0
+            radiant[j] = 0.0
+        for j in (1, 3):
+            down[j] = props[j, 2] * eps_g[1] * sigma * (tu ** 4 - ts[j] ** 4) * view
+        if i == fire_node:
+            qc, qr = fire[1], fire[2]
+            jet = jet_c * qc / (area ** jet_a * height ** jet_h)
+            f[0] = max(f[0], jet)
+            total = surf[0] + surf[1] + surf[2] + surf[3]
+            if total > 0 and qr > 0:
+                up = (surf[0] + surf[2]) / total
+                absorbed[i] = qr * up * eps_g[1]
+                passed = qr - absorbed[i]
+                for j in range(4):
+                    radiant[j] = passed * (surf[j] / total) / max(surf[j], 1e-9)
+        low = f[1] * surf[1] + f[3] * surf[3]
+        upp = f[0] * surf[0] + f[2] * surf[2] + down[1] * surf[1] + down[3] * surf[3]
+        scale_l = 1.0 / max(abs(low) / max(cap[0, i], 1e-300), 1.0)
+        scale_u = 1.0 / max(abs(upp) / max(cap[1, i], 1e-300), 1.0)
+        to_layers[0, i] = low * scale_l
+        to_layers[1, i] = upp * scale_u
+        for j in range(4):
+            s = scale_u if layer_of[j] == 1 else scale_l
+            flux[j, i] = f[j] * s + down[j] * scale_u + radiant[j]
+            k, rho_c = props[j, 0], props[j, 1]
+            back = 1.0 / (1.0 / back_film + 0.5 * dx[j, cells - 1] / k)
+            for _ in range(steps):
+                for c in range(cells):
+                    net[c] = 0.0
+                for c in range(cells - 1):
+                    q = k / (0.5 * (dx[j, c] + dx[j, c + 1])) * (temp[j, i, c + 1] - temp[j, i, c])
+                    net[c] += q
+                    net[c + 1] -= q
+                net[0] += flux[j, i]
+                net[cells - 1] -= back * (temp[j, i, cells - 1] - t_amb)
+                for c in range(cells):
+                    temp[j, i, c] += h * net[c] / (rho_c * dx[j, c])
+    return to_layers, absorbed
