@@ -220,13 +220,21 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
                          "how": row["reached_how"]})
         left = a[~safe & has_to_move(a["start_compartment"], scenario.strategy.mode,
                                      scenario.strategy.fire_compartments)]
+        lifts = scenario.strategy.lifts
         for _, row in left.iterrows():
+            why = why_not_safe(row)
+            if why.startswith("stranded") and lifts != "all":
+                why += f" (strategy.lifts is {lifts!r}: {_LIFTS_UNUSED[lifts]})"
             unsafe.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
-                           "space": row["start_space"], "why": why_not_safe(row)})
+                           "space": row["start_space"], "why": why})
     out["slowest_patients"] = sorted(slow, key=lambda d: -d["time_s"])[:LISTED_PATIENTS]
     out["patients_not_safe"] = unsafe
     out["incapacitated_people"] = sorted(fallen, key=lambda d: (d["replication"], d["time_s"], d["id"]))
     return out
+
+
+#: What a ``strategy.lifts`` other than ``all`` leaves out, said beside a stranded person.
+_LIFTS_UNUSED = {"evacuation": "lifts not flagged evacuation_lift are not used", "none": "no lift is used"}
 
 
 def why_not_safe(row: Any) -> str:

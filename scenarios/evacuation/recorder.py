@@ -37,6 +37,7 @@ returns the result tables stored as Parquet:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -136,11 +137,15 @@ class Recorder:
         where = m.space.copy()
         att = np.flatnonzero(m.state == State.ATTACHED)
         where[att] = m.space[m.task[att]]
+        # Only the lifts the drill's strategy uses (``strategy.lifts``) count.
+        fac = m.facility
+        if len(m.nav.lift_ok) < len(fac.lifts):
+            fac = replace(fac, lifts=tuple(lf for lf in fac.lifts if lf.id in m.nav.lift_ok))
         shut: dict[str, set[int]] = {}
         for k in left.tolist():
             mob = m.profiles[k].mobility
             if mob.name not in shut:
-                shut[mob.name] = {m.space_ix[s] for s in unreachable_spaces(m.facility, mobility=mob)}
+                shut[mob.name] = {m.space_ix[s] for s in unreachable_spaces(fac, mobility=mob)}
             out[k] = int(where[k]) in shut[mob.name]
         return out
 

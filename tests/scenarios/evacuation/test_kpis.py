@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 import scenarios
-from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
 from scenarios.base import Replication
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State, simulate
 from scenarios.evacuation.kpis import compartment_rset, peak_flow, replication_kpis, summarize, why_not_safe
@@ -233,3 +233,27 @@ def test_a_bed_in_a_room_no_bed_can_leave_is_stranded_though_it_never_set_off() 
     assert a.loc["bed", "stranded"] and not a.loc["walker", "stranded"]
     assert a.loc["walker", "reached_how"] == "exit"
     assert why_not_safe(a.loc["bed"]) == "stranded: no way out usable with their mobility"
+
+
+def test_people_a_lift_policy_leaves_without_a_way_out_are_stranded_and_told_why() -> None:
+    # Found trying a two-storey building whose only lift is not flagged for evacuation.
+    spaces, doors = [], []
+    for lv in ("G", "L1"):
+        spaces += [Space(id=f"{lv}-K", level=lv, kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 12, 2.4)),
+                   Space(id=f"{lv}-LF", level=lv, kind=SpaceKind.LIFT, polygon=box(12, 0, 15, 2.4))]
+        doors.append(Door(id=f"{lv}-D", spaces=(f"{lv}-K", f"{lv}-LF"), at=(12.0, 1.2), width=1.3))
+    fac = Facility(name="lift", levels=(Level(id="G"), Level(id="L1", elevation=4.0)), spaces=tuple(spaces),
+                   doors=tuple(doors), exits=(Exit(id="X", space="G-K", at=(0.0, 1.2), width=1.6),),
+                   lifts=(Lift(id="LIFT", spaces=("G-LF", "L1-LF")),))
+    people = [PersonSpec(id="bed", profile="bed", space="L1-K", position=(3.0, 1.2)),
+              PersonSpec(id="walker", profile="ambulant", space="L1-K", position=(8.0, 1.2), premove=0.0)]
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=60.0), np.random.default_rng(0))
+    tab = m.recorder.tables()
+    assert tab["agents"].to_pandas()["stranded"].all()
+    sc = EvacuationScenario(name="lift")
+    kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
+    why = {u["id"]: u["why"] for u in summarize(sc, [Replication(index=0, kpis=kpis, tables=tab)])
+           ["patients_not_safe"]}
+    said = ("stranded: no way out usable with their mobility (strategy.lifts is 'evacuation': lifts not "
+            "flagged evacuation_lift are not used)")
+    assert why["bed"] == why["walker"] == said
