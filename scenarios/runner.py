@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -176,18 +177,31 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Buildings hashed already, by object: writing a building's file text to hash it costs
+#: more than a short replication, and the app runs one building again and again.
+_HASHED: dict[int, tuple[weakref.ref[Any], str]] = {}
+
+
 def facility_hash(fac: Facility) -> str:
     """Content hash of the building a run used (its facility file text), or ``""`` if it has none.
 
     The scenario names a facility by path; this records what was in it, so
-    a resumed run cannot silently continue on an edited building.
+    a resumed run cannot silently continue on an edited building.  A
+    facility is immutable (an edit makes a new one), so each object is
+    hashed once, and the hash goes when the object does.
     """
     import facility
     from facility.model import Facility as FacilityType
 
     if not isinstance(fac, FacilityType):
         return ""
-    return hashlib.sha256(facility.dumps(fac).encode()).hexdigest()[:16]
+    key = id(fac)
+    held = _HASHED.get(key)
+    if held is not None and held[0]() is fac:
+        return held[1]
+    digest = hashlib.sha256(facility.dumps(fac).encode()).hexdigest()[:16]
+    _HASHED[key] = (weakref.ref(fac, lambda _gone: _HASHED.pop(key, None)), digest)
+    return digest
 
 
 def run_header(scenario: ScenarioBase, keys: list[tuple[int, ...]], variant: dict[str, Any] | None = None,

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -89,7 +90,7 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _with_replication(table: pa.Table, index: int) -> pa.Table:
-    return table.add_column(0, "replication", pa.array([index] * table.num_rows, pa.int32()))
+    return table.add_column(0, "replication", pa.array(np.full(table.num_rows, index, np.int32)))
 
 
 def _unified(schemas: list[pa.Schema]) -> pa.Schema:

@@ -199,7 +199,7 @@ def test_resume_of_a_finished_run_retries_its_failed_replications_and_only_those
     assert all(manifest["replication_status"][i] == kept[i] for i in kept)  # the same records, not re-runs
     full = run(sc.model_copy(update={"calls": None}), facility=_fake_facility())  # type: ignore[arg-type]
     assert res.arrow("draws").equals(full.arrow("draws")) and res.kpis == full.kpis
-    assert run(sc, facility=_fake_facility(), out=out, resume=True).kpis == res.kpis  # nothing left to do
+    assert run(sc, facility=_fake_facility(), out=out, resume=True).kpis == res.kpis  # type: ignore[arg-type]  # nothing left
     assert _runs(calls) == [0, 1, 1, 2, 3, 4, 4, 5]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "fixed", "r"]
 
@@ -260,3 +260,22 @@ def test_an_evacuation_reports_people_safe_as_it_goes() -> None:
     assert followed.replications[0].kpis == run(sc, facility=fac).replications[0].kpis
     assert ticks and ticks[0].of == 6 and 0 <= ticks[0].finished <= 6  # type: ignore[operator]
     assert ticks[0].end_time_s == sc.alarm + sc.max_time  # type: ignore[attr-defined]
+
+
+def test_a_building_is_hashed_by_its_content_and_not_kept_alive_by_it() -> None:
+    import dataclasses
+    import gc
+    import weakref
+
+    import facility
+    from scenarios.runner import facility_hash
+
+    built = facility.sample()
+    copy = dataclasses.replace(built)
+    edited = dataclasses.replace(built, name=built.name + " (edited)")
+    assert facility_hash(copy) == facility_hash(built) != facility_hash(edited)
+    assert facility_hash(copy) == facility_hash(copy)
+    gone = weakref.ref(copy)
+    del copy
+    gc.collect()
+    assert gone() is None  # remembering a building's hash does not keep the building
