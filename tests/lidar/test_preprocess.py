@@ -39,3 +39,19 @@ def test_spacing_of_a_lattice() -> None:
 def test_sorted_unique_matches_numpy(rng: np.random.Generator) -> None:
     v = rng.integers(0, 50, 1000)
     assert np.array_equal(sorted_unique(v), np.unique(v))
+
+
+@settings(max_examples=60, deadline=None)
+@given(coords, st.floats(0.01, 2.0), st.booleans())
+def test_thinning_keeps_the_first_point_read_in_each_voxel(points: np.ndarray, voxel: float,
+                                                           wide: bool) -> None:
+    """The packed sort (clouds of a building's extent) and the stable-argsort fallback (a cloud
+    spanning close to a million voxels on every axis, too wide to pack) both keep each voxel's
+    first point and count cubes exactly as a row-wise np.unique of the voxel indices does."""
+    if wide:
+        points, voxel = points * 1e4, 1.0 + voxel / 2
+    ijk = np.floor(points / voxel).astype(np.int64)
+    _, first, inverse, counts = np.unique(ijk, axis=0, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    assert np.array_equal(voxel_downsample(points, voxel), points[np.sort(first)])
+    assert np.array_equal(remove_isolated(points, voxel, 2), points[counts[inverse.ravel()] >= 2])

@@ -193,3 +193,72 @@ def test_any_storey_in_any_unit_is_recognised(width: float, depth: float, height
 
     span_read_as_metres = np.array([width, depth, height]) / UNIT_SCALE[unit]
     assert _looks_like(span_read_as_metres, "m") == unit
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_binary_ply_with_extra_properties_read_straight(tmp_path: Path, rng: np.random.Generator,
+                                                        order: str) -> None:
+    """Binary PLY vertices are read straight into numpy (no Open3D): float x y z among other
+    properties, either byte order, then a face element after them; what Open3D reads, to the bit."""
+    import open3d as o3d
+
+    n = 500
+    xyz = rng.uniform(0, 5, (n, 3)).astype(np.float32)
+    rows = np.zeros(n, dtype=np.dtype([("intensity", order + "u2"), ("x", order + "f4"), ("y", order + "f4"),
+                                       ("z", order + "f4"), ("red", "u1")]))
+    rows["x"], rows["y"], rows["z"] = xyz.T
+    fmt = "binary_little_endian" if order == "<" else "binary_big_endian"
+    head = (f"ply\nformat {fmt} 1.0\nelement vertex {n}\nproperty ushort intensity\nproperty float x\n"
+            "property float y\nproperty float z\nproperty uchar red\nelement face 0\n"
+            "property list uchar int vertex_indices\nend_header\n").encode()
+    path = tmp_path / "scan.ply"
+    path.write_bytes(head + rows.tobytes())
+    got = read(path)
+    assert got.dtype == np.float64 and np.array_equal(got, xyz.astype(np.float64))
+    assert np.array_equal(got, np.asarray(o3d.io.read_point_cloud(path).points))
+    path.write_bytes(head + rows.tobytes()[: -7 * 11])
+    with pytest.raises(ScanFileError, match="truncated"):
+        read(path)
+
+
+def test_open3d_double_ply_read_as_it_lies(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Open3D's own PLY (little-endian double x y z only) is read as one block; cut short, refused."""
+    pts = rng.uniform(0, 5, (400, 3))
+    path = write_cloud(pts, tmp_path / "scan.ply")
+    assert np.array_equal(read(path), pts)
+    data = path.read_bytes()
+    path.write_bytes(data[:-24 * 3])
+    with pytest.raises(ScanFileError, match="truncated"):
+        read(path)
+
+
+def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
+        tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a LAZ file not sorted in space are merged and re-thinned as they come (so memory
+    stays near the thinned cloud): the result is the one-pass thinning, point for point."""
+    import laspy
+
+    from lidar import readers
+    from lidar.preprocess import voxel_downsample
+
+    pts = _room(rng, 20000)
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = np.array([0.001, 0.001, 0.001])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(str(tmp_path / "s.laz"))
+    whole = voxel_downsample(read(tmp_path / "s.laz"), 0.2)
+    monkeypatch.setattr(readers, "_CHUNK", 1500)
+    monkeypatch.setattr(readers, "_MERGE_POINTS", 3000)
+    merges: list[int] = []
+    thin = readers.voxel_downsample
+
+    def counted(points: np.ndarray, voxel: float) -> np.ndarray:
+        merges.append(len(points))
+        return thin(points, voxel)
+
+    monkeypatch.setattr(readers, "voxel_downsample", counted)
+    assert np.array_equal(read(tmp_path / "s.laz", voxel=0.2), whole)
+    # Never more than twice the thinned cloud (or the merge bound) and a chunk at once.
+    assert max(merges) <= 2 * max(3000, len(whole)) + 1500
+    assert len(merges) - 14 <= 4  # 14 chunks thinned, and few merges
