@@ -49,7 +49,7 @@ import itertools
 import math
 import re
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Sequence
 
 import networkx as nx
@@ -708,28 +708,60 @@ def refuges_without_exit(facility: Facility, fire_compartments: Collection[str],
         fire_compartments: The compartments on fire (evacuated first).
         mobility: Who has to get out (staff by default: then nobody can).
     """
-    fire = set(fire_compartments)
-    burning = {s.id for s in facility.spaces if s.compartment in fire}
-    refuges: set[str] = set()
+    return _dead_ends(facility, _mobility_graph(facility, mobility), _refuges_next_door(facility),
+                      set(fire_compartments))
+
+
+def _mobility_graph(f: Facility, mobility: Mobility) -> nx.Graph:
+    """The navigation graph without the edges ``mobility`` cannot take."""
+    g = f.graph.copy()
+    g.remove_edges_from([(u, v) for u, v, e in g.edges(data=True) if not _usable(g, u, v, e, mobility)])
+    return g
+
+
+def _refuges_next_door(facility: Facility) -> dict[str, set[str]]:
+    """Per compartment, the compartments that could take its occupants in a fire: joined to it by
+    a door, on the same level, holding a corridor or a refuge space."""
+    holds = {s.compartment for s in facility.spaces if s.kind in (SpaceKind.CORRIDOR, SpaceKind.REFUGE)}
+    out: dict[str, set[str]] = {}
     for d in facility.doors:
         if not all(facility.has_space(sid) for sid in d.spaces):
             continue
         a, b = (facility.space(sid) for sid in d.spaces)
         for x, y in ((a, b), (b, a)):
-            if x.compartment in fire and y.compartment is not None and y.compartment not in fire \
+            if x.compartment is not None and y.compartment in holds and y.compartment != x.compartment \
                     and y.level == x.level:
-                refuges.add(y.compartment)
-    holds = {s.compartment for s in facility.spaces if s.kind in (SpaceKind.CORRIDOR, SpaceKind.REFUGE)}
-    refuges &= holds
+                out.setdefault(x.compartment, set()).add(str(y.compartment))
+    return out
+
+
+def _dead_ends(facility: Facility, g: nx.Graph, next_door: dict[str, set[str]], fire: set[str]) -> list[str]:
+    """:func:`refuges_without_exit` over ``g``, the navigation graph of one mobility."""
+    refuges = {r for c in fire for r in next_door.get(c, ())} - fire
     if not refuges:
         return []
-    g = facility.graph.copy()
-    g.remove_nodes_from([space_node(sid) for sid in burning])
-    for u, v, e in list(g.edges(data=True)):
-        if not _usable(g, u, v, e, mobility) or e.get("space") in burning:
-            g.remove_edge(u, v)
-    out = set(nx.node_connected_component(g, OUTSIDE))
-    return sorted(c for c in refuges if not any(space_node(sid) in out for sid in facility.compartments[c]))
+    burning = {sid for c in fire for sid in facility.compartments.get(c, ())}
+    blocked = {space_node(sid) for sid in burning}
+    return sorted(c for c in refuges
+                  if not _reaches_outside(g, [space_node(sid) for sid in facility.compartments[c]], blocked,
+                                          burning))
+
+
+def _reaches_outside(g: nx.Graph, start: list[str], blocked: set[str], burning: set[str]) -> bool:
+    """Whether a walk from ``start`` reaches outside, never through ``blocked`` nodes nor along a
+    walking edge inside a ``burning`` space (a search that stops at the first way out)."""
+    seen = set(start)
+    todo = deque(start)
+    while todo:
+        u = todo.popleft()
+        for v, e in g.adj[u].items():
+            if v in seen or v in blocked or e.get("space") in burning:
+                continue
+            if v == OUTSIDE:
+                return True
+            seen.add(v)
+            todo.append(v)
+    return False
 
 
 def _usable(g: nx.Graph, u: str, v: str, e: dict[str, object], mobility: Mobility) -> bool:
@@ -746,11 +778,12 @@ def _dead_end_refuges(f: Facility) -> list[Issue]:
     """Compartments that would receive a neighbour's occupants in a fire but lead nowhere else."""
     # For anyone (staff): a compartment that beds cannot leave on their own level is common (beds
     # stay in the refuge, defended in place) and a drill reports such beds when it strands them.
+    g, next_door = _mobility_graph(f, STAFF), _refuges_next_door(f)
     return [_warn(f"compartment {r}",
                   f"is a refuge for compartment {cid} (progressive horizontal evacuation), but no final exit "
                   f"can be reached from it without going back through {cid}: refuge has no way out, and "
                   f"people moved into it are stranded when {cid} is on fire")
-            for cid in sorted(f.compartments) for r in refuges_without_exit(f, [cid])]
+            for cid in sorted(f.compartments) for r in _dead_ends(f, g, next_door, {cid})]
 
 
 def _some(ids: list[str]) -> str:
