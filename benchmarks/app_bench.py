@@ -31,7 +31,7 @@ headless Chromium through Playwright.  Measured, each from the user's side:
    reported too.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only]
-[--playback-only] [--chunk-only] [--keep DIR]``
+[--playback-only] [--part-only] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ STEP_TIMEOUT_MS = 900_000
 WATCH_S = 10.0
 #: Times the first page (and the title-only page beside it) is opened; the median is reported.
 FIRST_PAGE_TRIES = 3
-#: People in the playback chunk measured on its own (``--chunk-only``).
+#: People in the playback part measured on its own (``--part-only``).
 CHUNK_PEOPLE = 2000
 
 
@@ -183,29 +183,38 @@ def _run_until(page: Any, button: str, metric: str) -> float:
     return time.perf_counter() - t0
 
 
-#: Records, inside the page for ``ms``, every animation-frame interval and the drill times shown.
+#: Plays the player at its current speed for ``ms`` and records, inside the page, every
+#: animation-frame interval and what the player did meanwhile (drill seconds played, sample
+#: times drawn, seconds spent waiting for a part).
 _WATCH_PLAYBACK_JS = """(ms) => new Promise((done) => {
-  const seen = new Set();
+  const p = document.querySelector('.medtwin-player').medtwinPlayer;
+  p.stats = {rafs: 0, sim_s: 0, play_s: 0, stall_s: 0, shown: new Set(), people: 0};
+  p.t = p.meta.start_s;
+  p.root.querySelector('button.play').click();
   const gaps = [];
   const t0 = performance.now();
   let last = t0;
   const frame = (now) => {
     gaps.push(now - last);
     last = now;
-    const clock = document.querySelector('.js-plotly-plot .slider-group > text.slider-label');
-    if (clock) seen.add(clock.textContent);
-    const plot = document.querySelector('.js-plotly-plot');
-    const frameMs = plot.layout.updatemenus[0].buttons[0].args[1].frame.duration;
-    if (now - t0 < ms) requestAnimationFrame(frame);
-    else done({gaps: gaps, shown: seen.size, frame_ms: frameMs});
+    if (now - t0 < ms) { requestAnimationFrame(frame); return; }
+    p.root.querySelector('button.play').click();
+    const s = p.stats;
+    done({gaps, sim_s: s.sim_s, play_s: s.play_s, stall_s: s.stall_s, shown: s.shown.size,
+          people: s.people, speed: p.speed, t: p.t});
   };
   requestAnimationFrame(frame);
 })"""
 
+#: True once the player shows level ``lv`` at time ``t`` with its part and picture at hand.
+_PLAYER_HAS_JS = """([lv, t]) => { const p = document.querySelector('.medtwin-player').medtwinPlayer;
+  const starts = p.meta.part_starts; let k = 0;
+  while (k + 1 < starts.length && starts[k + 1] <= t) k++;
+  return p.level === lv && p.pictures.has(lv) && p.parts.has(lv + ':' + k); }"""
 
-#: How long the shown chart keeps each frame on screen while playing (ms).
-_FRAME_MS_JS = ("() => document.querySelector('.js-plotly-plot')"
-                ".layout.updatemenus[0].buttons[0].args[1].frame.duration")
+
+#: Moves the player's time slider to ``t`` as a user dragging it does.
+_SCRUB_JS = "(e, t) => { e.value = String(t); e.dispatchEvent(new Event('input')); }"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -229,62 +238,56 @@ def _playback(page: Any) -> dict[str, Any]:
     page.wait_for_timeout(1000)
     run_s = _run_until(page, "Run the drill", "RSET (everyone safe)")
     evacuated = page.get_by_test_id("stMetric").filter(has_text="evacuated").first.inner_text()
-    chart = page.locator(".js-plotly-plot").first
-    expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=60_000)
-    points = chart.locator(".scatterlayer .point").count()
-    at_default = _watch(page, chart)
-    before = page.evaluate(_FRAME_MS_JS)
-    fastest = page.get_by_test_id("stSlider").filter(has_text="Speed").get_by_role("slider")
-    fastest.focus()
-    fastest.press("End")
-    expect(page.get_by_test_id("stSlider").filter(has_text="Speed")).to_contain_text("60x")
-    # the chart is sent again with the new frame duration
-    page.wait_for_function(f"(d) => ({_FRAME_MS_JS})() != d", arg=before, timeout=120_000)
-    at_fastest = _watch(page, page.locator(".js-plotly-plot").first)
     people = int(evacuated.split(" of ")[-1].replace(",", "").split()[0])
-    title = chart.locator(".gtitle").text_content()
-    part = page.get_by_test_id("stSelectbox").filter(has_text="Part of the drill")
-    part.click()
-    options = page.get_by_role("option")
-    nxt = options.nth(1).inner_text()
+    player = page.locator(".medtwin-player").first
+    expect(player).to_have_attribute("data-ready", "1", timeout=120_000)
+    meta = page.evaluate("() => document.querySelector('.medtwin-player').medtwinPlayer.meta")
+    out: dict[str, Any] = {"drill_run_s": run_s, "people": people, "drill_s": meta["duration_s"],
+                           "parts": len(meta["part_starts"])}
+    for speed in (10, 60):
+        player.locator("select.speed").select_option(str(speed))
+        out[f"at_{speed}x"] = _watch(page)
+    # another level, then a part far ahead: from the choice until it is drawn (asked of the server)
+    level = player.locator("select.level")
+    other = next(lv for lv, _ in meta["levels"] if lv != level.input_value())
     t0 = time.perf_counter()
-    options.nth(1).click()
-    expect(chart.locator(".gtitle")).to_contain_text(f": {nxt} after the alarm", timeout=120_000)
-    assert title != chart.locator(".gtitle").text_content()
-    switch_s = time.perf_counter() - t0
-    return {"drill_run_s": run_s, "people": people, "points_in_first_frame": points,
-            "at_10x": at_default, "at_60x": at_fastest, "next_part_s": switch_s}
+    level.select_option(other)
+    page.wait_for_function(_PLAYER_HAS_JS, arg=[other, meta["start_s"]], timeout=120_000)
+    out["other_level_s"] = time.perf_counter() - t0
+    far = meta["part_starts"][-1]
+    t0 = time.perf_counter()
+    player.locator("input.scrub").evaluate(_SCRUB_JS, far)
+    page.wait_for_function(_PLAYER_HAS_JS, arg=[other, far], timeout=120_000)
+    out["scrub_to_last_part_s"] = time.perf_counter() - t0
+    return out
 
 
-def _watch(page: Any, chart: Any) -> dict[str, float]:
-    """Play ``chart`` for :data:`WATCH_S` and measure, inside the page, how smoothly it plays."""
-    chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    watched = page.evaluate(_WATCH_PLAYBACK_JS, WATCH_S * 1000)
-    chart.locator(".updatemenu-button").filter(has_text="Pause").click()
-    gaps = [float(g) for g in watched["gaps"][1:]]
-    meant = 1000.0 / float(watched["frame_ms"])
-    return {"frames_per_s_meant": meant, "frames_per_s_shown": watched["shown"] / WATCH_S,
-            "shown_of_meant": watched["shown"] / WATCH_S / meant,
+def _watch(page: Any) -> dict[str, float]:
+    """Play from the alarm for :data:`WATCH_S` and measure, inside the page, how smoothly it plays."""
+    w = page.evaluate(_WATCH_PLAYBACK_JS, WATCH_S * 1000)
+    gaps = [float(g) for g in w["gaps"][1:]]
+    meant_s = WATCH_S * float(w["speed"])
+    return {"speed": w["speed"], "drill_s_played": w["sim_s"], "drill_s_meant": meant_s,
+            "played_of_meant": w["sim_s"] / meant_s, "waiting_for_parts_s": w["stall_s"],
+            "sample_times_drawn": w["shown"], "people_on_level_at_end": w["people"],
             "raf_per_s": len(gaps) / WATCH_S, "raf_median_ms": _percentile(gaps, 0.5),
             "raf_p95_ms": _percentile(gaps, 0.95), "raf_longest_ms": max(gaps, default=float("nan"))}
 
 
-def _chunk_measure() -> dict[str, float]:
-    """One playback chunk for 2,000 people on one level: its bytes as sent (JSON) and its build time.
+def _part_measure() -> dict[str, float]:
+    """One playback part for 2,000 people on one level: its bytes as sent and its build time.
 
-    A chunk is the most the browser is sent at once (:data:`FRAMES_PER_CHUNK` frames a second
-    apart); every person is put on the same level so each frame is as large as it can be.
+    A part is the most the browser is sent at once (:data:`FRAMES_PER_PART` sample times a
+    second apart); every person is put on the same level so each is as large as it can be.
     """
     import numpy as np
     import pandas as pd
-    import plotly.io as pio
 
-    from facility import sample
-    from scenarios.ui.animation import FRAMES_PER_CHUNK, chunks, frame_times, playback_figure
-    from scenarios.ui.playback import Playback, plan_picture
+    from scenarios.ui.playback import Playback
+    from scenarios.ui.player_parts import FRAMES_PER_PART, encode_part, frame_times, part_arrays, parts
 
     rng = np.random.default_rng(0)
-    n, samples = CHUNK_PEOPLE, FRAMES_PER_CHUNK
+    n, samples = CHUNK_PEOPLE, FRAMES_PER_PART
     ids = np.array([f"p{i}" for i in range(n)])
     traj = pd.DataFrame({"time": np.repeat(np.arange(samples, dtype=float), n), "id": np.tile(ids, samples),
                          "level": "L2", "x": rng.uniform(0, 100, n * samples),
@@ -292,15 +295,12 @@ def _chunk_measure() -> dict[str, float]:
     agents = pd.DataFrame({"id": ids, "role": "patient",
                            "profile": rng.choice(["ambulant", "wheelchair_self", "bed"], n)})
     pb = Playback.build(traj, agents)
-    picture = plan_picture(sample(), "L2")
     t0 = time.perf_counter()
-    (frames,) = chunks(frame_times(pb.times))
-    fig = playback_figure(picture, pb, frames.tolist(), "L2", title="chunk", frame_ms=100)
-    built = time.perf_counter() - t0
-    sent = pio.to_json(fig, validate=False)  # what st.plotly_chart sends
-    serialised = time.perf_counter() - t0 - built
-    return {"people": n, "frames": len(frames), "chunk_json_bytes": len(sent),
-            "plan_picture_bytes": len(picture[0]), "build_s": built, "to_json_s": serialised}
+    (frames,) = parts(frame_times(pb.times))
+    _, mover, xy = part_arrays(pb, frames, "L2")
+    sent = encode_part({"times": pb.times[frames].tolist()}, mover, xy, origin=(-1.0, -1.0))
+    return {"people": n, "sample_times": len(frames), "part_bytes": len(sent),
+            "build_s": time.perf_counter() - t0}
 
 
 def main() -> int:
@@ -310,12 +310,12 @@ def main() -> int:
     parser.add_argument("--first-page-only", action="store_true", help="measure only the first page")
     parser.add_argument("--playback-only", action="store_true",
                         help="measure only the first page and the playback")
-    parser.add_argument("--chunk-only", action="store_true",
-                        help="measure only one playback chunk's size and build time (no server, no browser)")
+    parser.add_argument("--part-only", action="store_true",
+                        help="measure only one playback part's size and build time (no server, no browser)")
     parser.add_argument("--keep", type=Path, default=None, help="results store to use and keep")
     args = parser.parse_args()
-    if args.chunk_only:
-        print(json.dumps(_chunk_measure(), indent=2))
+    if args.part_only:
+        print(json.dumps(_part_measure(), indent=2))
         return 0
     from playwright.sync_api import expect, sync_playwright
 
@@ -354,7 +354,7 @@ def main() -> int:
             _go(fresh, "Operations what-if")
             note("ops_comparison_cached_s", _run_until(fresh, "Run the comparison", "top bottleneck"))
             if not args.skip_playback:
-                note("playback_chunk_2000_people", _chunk_measure())
+                note("playback_part_2000_people", _part_measure())
                 note("playback", _playback(fresh))
             browser.close()
     except BaseException:

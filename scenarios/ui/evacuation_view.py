@@ -15,21 +15,17 @@ import datetime as dt
 import math
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import scenarios
 from facility import Facility
 from scenarios.evacuation import EvacuationScenario
-from scenarios.ui.animation import FRAME_STEP_S, FRAMES_PER_CHUNK, chunks, frame_times, playback_figure
 from scenarios.ui.common import (
     current_facility,
     facility_key,
     facility_label,
     library_scenarios,
     load_facility,
-    plural,
     readable_error,
 )
 from scenarios.ui.drill import DrillLevers, drill
@@ -37,6 +33,7 @@ from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_tabl
 from scenarios.ui.fire_pick import origin_figure, picked_room
 from scenarios.ui.jobs import Job
 from scenarios.ui.playback import Playback, Smoke, plan_picture
+from scenarios.ui.player import Request, Source, part_payload, run_id, show_player
 from scenarios.ui.run_panel import STALE_NOTE, follow, launch, matches
 from scenarios.ui.stored import summary, table, tables_of
 
@@ -44,9 +41,6 @@ __all__ = ["page"]
 
 #: Typical wall time (s) of the shipped night drill, to pace its progress bar.
 TYPICAL_S = 35.0
-#: Playback speeds, as multiples of real time (10x: a minute of drill in six seconds).
-SPEEDS = (5, 10, 20, 30, 60)
-DEFAULT_SPEED = 10
 MODES = ("progressive", "full", "horizontal")
 POLICIES = ("most_dependent", "nearest", "by_ward")
 LIFTS = ("all", "evacuation", "none")
@@ -171,29 +165,6 @@ def _picture(fkey: str, level: str) -> tuple[str, tuple[float, float, float, flo
     return plan_picture(load_facility(fkey), level)
 
 
-def _chunks(path: str) -> list[np.ndarray]:
-    pb = _playback(path)
-    return chunks(frame_times(pb.times), FRAMES_PER_CHUNK)
-
-
-def _title(facility: Facility, level: str, t0: float, t1: float) -> str:
-    lv = facility.level(level) if level in {x.id for x in facility.levels} else None
-    return f"{level} {lv.name if lv else ''}: {t0 / 60:.1f}-{t1 / 60:.1f} min after the alarm"
-
-
-@st.cache_resource(max_entries=6, show_spinner="Preparing this part of the playback...")
-def _chunk_figure(path: str, fkey: str, *, level: str, chunk: int, frame_ms: int, hazard: bool) -> go.Figure:
-    """One chunk's animated figure, kept so that switching back to it or replaying costs nothing."""
-    pb = _playback(path)
-    facility = load_facility(fkey)
-    frames = _chunks(path)[chunk]
-    smoke = _smoke(path) if hazard else None
-    smoke_at = (lambda t: smoke.at(t, facility, level)) if smoke is not None else None
-    title = _title(facility, level, float(pb.times[frames[0]]), float(pb.times[frames[-1]]))
-    return playback_figure(_picture(fkey, level), pb, frames.tolist(), level, title=title,
-                           frame_ms=frame_ms, smoke_at=smoke_at)
-
-
 def _first_level(path: str, facility: Facility, levels: list[str]) -> str:
     """The level to show first: that of the first compartment evacuated first, else the first level."""
     import yaml
@@ -207,41 +178,41 @@ def _first_level(path: str, facility: Facility, levels: list[str]) -> str:
     return level if level in levels else levels[0]
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _source(path: str, fkey: str, hazard: bool) -> Source:
+    """What the player's parts of the drill at ``path`` are made from (built once per drill)."""
+    pb = _playback(path)
+    facility = load_facility(fkey)
+    known = {lv.id: lv.name for lv in facility.levels}
+    levels = [lv for lv in known if lv in pb.levels] or list(pb.levels)
+    return Source(run=run_id(path), playback=pb, facility=facility,
+                  levels=tuple((lv, f"{lv} {known.get(lv, '')}".strip()) for lv in levels),
+                  start_level=_first_level(path, facility, levels),
+                  picture=lambda level: _picture(fkey, level), smoke=_smoke(path) if hazard else None)
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _part(path: str, fkey: str, hazard: bool, request: Request) -> bytes:
+    """One part as sent to the player, kept so replaying or going back costs nothing."""
+    return part_payload(_source(path, fkey, hazard), request)
+
+
+@st.fragment
+def _player(path: str, hazard: bool) -> None:
+    """The player; a part it asks for reruns only this fragment."""
+    fkey = facility_key()
+    source = _source(path, fkey, hazard)
+    show_player(source, lambda r: _part(path, fkey, hazard, r))
+
+
 def _playback_panel(path: str, hazard: bool) -> None:
     if "trajectories" not in tables_of(path):
         st.info("This drill was run without trajectories: nothing to replay.")
         return
-    pb = _playback(path)
-    fkey = facility_key()
-    facility = load_facility(fkey)
-    parts = _chunks(path)
-    levels = [lv.id for lv in facility.levels if lv.id in pb.levels] or list(pb.levels)
-    if st.session_state.get("pb_level") not in levels:
-        st.session_state["pb_level"] = _first_level(path, facility, levels)
-    if int(st.session_state.get("pb_chunk", 0)) >= len(parts):
-        st.session_state["pb_chunk"] = 0
-    c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
-    level = c1.selectbox("Level", levels, key="pb_level",
-                         format_func=lambda x: f"{x} {facility.level(x).name}" if x in
-                         {lv.id for lv in facility.levels} else x)
-    chunk = c2.selectbox("Part of the drill", list(range(len(parts))), key="pb_chunk",
-                         format_func=lambda k: f"{pb.times[parts[k][0]] / 60:.1f}-"
-                                               f"{pb.times[parts[k][-1]] / 60:.1f} min",
-                         help=f"the browser plays up to {FRAMES_PER_CHUNK} frames at a time; "
-                              "pick the part of the drill to replay")
-    speed = c3.select_slider("Speed (x real time)", SPEEDS, value=DEFAULT_SPEED, key="pb_speed",
-                             format_func=lambda v: f"{v}x")
-    frames = parts[chunk]
-    step = float(np.median(np.diff(pb.times[frames]))) if len(frames) > 1 else FRAME_STEP_S
-    frame_ms = max(1, round(step * 1000.0 / speed))
-    st.plotly_chart(_chunk_figure(path, fkey, level=level, chunk=chunk, frame_ms=frame_ms, hazard=hazard),
-                    key="pb_chart")
-    k = int(frames[0])
-    a, b = int(pb.starts[k]), int(pb.starts[k + 1])
-    here = int((pb.level[a:b] == pb.levels.index(level)).sum()) if level in pb.levels else 0
-    st.caption(f"At {pb.times[k] / 60:.1f} min: {plural(b - a, 'person', 'people')} of {pb.total:,} "
-               f"still inside, {plural(here, 'person', 'people')} on this level. Play, Pause and the "
-               "time slider under the plan run in the browser.")
+    _player(path, hazard)
+    st.caption("Play, pause, the time slider, the level and the speed run in your browser; it asks for the "
+               "next part of the drill while one plays, and moves people smoothly between the seconds "
+               "recorded." + (" Smoke-logged spaces are shaded grey, untenable ones dark." if hazard else ""))
 
 
 def _results(job: Job) -> None:
@@ -292,7 +263,6 @@ def page() -> None:
     if sc is None:
         return
     if st.button("Run the drill", type="primary", key="evac_run"):
-        st.session_state["pb_chunk"] = 0
         launch("evac", [("drill", sc)])
     jobs = follow("evac", typical_s=TYPICAL_S)
     if jobs is not None:

@@ -6,8 +6,8 @@ time once, so the people on one level at one moment are a slice, not a
 search; :class:`Smoke` does the same for the hazard's maps; the plan of a
 level is rendered once as a picture (:func:`plan_picture`) that the people
 are drawn over, one marker style per kind of mover (staff, people walking,
-wheelchairs, beds).  :mod:`scenarios.ui.animation` turns these into the
-frames the browser plays.
+wheelchairs, beds).  :mod:`scenarios.ui.player_parts` turns these into the
+parts the browser's player is sent.
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ class Playback:
         levels: Level ids; ``level`` holds indices into it.
         level, x, y, mover: One entry per recorded position, sorted by time.
         total: People in the drill.
+        person: Who each position is (an index into ``ids``), so a player can move a person
+            smoothly from one sample to the next.
+        ids: The people's ids.
     """
 
     times: np.ndarray
@@ -88,6 +91,8 @@ class Playback:
     y: np.ndarray
     mover: np.ndarray
     total: int
+    person: np.ndarray
+    ids: tuple[str, ...]
 
     @classmethod
     def build(cls, trajectories: pd.DataFrame, agents: pd.DataFrame) -> Playback:
@@ -97,9 +102,11 @@ class Playback:
         t = trajectories.sort_values("time", kind="stable")
         times, starts = np.unique(t["time"].to_numpy(), return_index=True)
         codes, levels = pd.factorize(t["level"])
+        who, ids = pd.factorize(t["id"])
         return cls(times=times, starts=np.append(starts, len(t)), levels=tuple(str(v) for v in levels),
                    level=codes.astype(np.int16), x=t["x"].to_numpy(np.float32), y=t["y"].to_numpy(np.float32),
-                   mover=t["id"].map(kinds).fillna(int(Mover.WALKING)).to_numpy(np.int8), total=len(agents))
+                   mover=t["id"].map(kinds).fillna(int(Mover.WALKING)).to_numpy(np.int8), total=len(agents),
+                   person=who.astype(np.int32), ids=tuple(str(v) for v in ids))
 
     def at(self, i: int, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(x, y, mover)`` of everyone on ``level`` at sample ``i``."""

@@ -23,8 +23,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 #: Longest wait for a run to finish in the browser (a loaded CI machine is slow).
 RUN_TIMEOUT_MS = 240_000
 UI_TIMEOUT_MS = 60_000
-#: The playback slider's current time (Plotly draws it as the slider group's own label).
-CLOCK = ".slider-group > text.slider-label"
+#: True once the player shows level ``lv`` with its first part and its plan picture at hand.
+_PLAYER_HAS = """(lv) => { const p = document.querySelector('.medtwin-player').medtwinPlayer;
+  return p.level === lv && p.pictures.has(lv) && p.parts.has(lv + ':0'); }"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -111,28 +112,31 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             expect(live).to_contain_text(re.compile(r"\d+ of \d+"), timeout=RUN_TIMEOUT_MS)
             expect(page.get_by_test_id("stMetric").filter(has_text="RSET (everyone safe)")).to_be_visible(
                 timeout=RUN_TIMEOUT_MS)
-            chart = page.locator(".js-plotly-plot").first
-            expect(chart.locator(".gtitle")).to_contain_text("min after the alarm", timeout=UI_TIMEOUT_MS)
-            expect(chart.locator("image")).to_have_count(1)  # the plan picture under the people
-            assert chart.locator(".scatterlayer .point").count() > 0  # people on the plan
-            _shot(page, tmp_path, "3-playback", chart)
-            level_now = (chart.locator(".gtitle").text_content() or "").split()[0]
-            other = "L1 Level 1 critical care" if level_now != "L1" else "L0 Ground"
-            _choose(page, "Level", other)
-            expect(chart.locator(".gtitle")).to_contain_text(other.split(maxsplit=1)[0] + " ",
-                                                             timeout=UI_TIMEOUT_MS)
-            # the browser plays the frames itself: Play moves the time slider, Pause stops it
-            clock = chart.locator(CLOCK)
-            expect(clock).to_contain_text("min after the alarm", timeout=UI_TIMEOUT_MS)
+            # the player: the browser draws the drill on a canvas, fed part by part by the server
+            player = page.locator(".medtwin-player").first
+            expect(player).to_have_attribute("data-ready", "1", timeout=UI_TIMEOUT_MS)
+            expect(player.locator("canvas")).to_be_visible()
+            on_level = re.compile(r"[1-9][\d,]* (people|person) on this level")
+            expect(player.locator(".note")).to_contain_text(on_level)
+            _shot(page, tmp_path, "3-playback", player)
+            level = player.locator("select.level")
+            other = "L1" if level.input_value() != "L1" else "L0"
+            level.select_option(other)  # the player asks for that level's part and picture
+            page.wait_for_function(_PLAYER_HAS, arg=other, timeout=UI_TIMEOUT_MS)
+            expect(player).to_have_attribute("data-ready", "1", timeout=UI_TIMEOUT_MS)
+            # Play moves the drill's clock in the browser, Pause stops it, the slider scrubs
+            clock = player.locator(".clock")
             start = clock.text_content()
-            chart.locator(".updatemenu-button").filter(has_text="Play").click()
+            player.locator("button.play").click()
             expect(clock).not_to_have_text(start or "", timeout=UI_TIMEOUT_MS)
-            chart.locator(".updatemenu-button").filter(has_text="Pause").click()
+            player.locator("button.play").click()
             page.wait_for_timeout(500)
             paused = clock.text_content()
             page.wait_for_timeout(1500)
             assert clock.text_content() == paused
-            assert chart.locator(".scatterlayer .point").count() > 0
+            player.locator("input.scrub").evaluate(
+                "(e) => { e.value = '180'; e.dispatchEvent(new Event('input')); }")
+            expect(clock).to_have_text("3.0 min after the alarm", timeout=UI_TIMEOUT_MS)
             page.get_by_role("tab", name="RSET per compartment").click()
             rset = page.get_by_test_id("stDataFrame").filter(has_text="compartment").first
             expect(rset).to_be_visible(timeout=UI_TIMEOUT_MS)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from scenarios.store import registry
-from scenarios.ui.animation import FRAMES_PER_CHUNK
+from scenarios.ui.player_parts import FRAMES_PER_PART, decode_part
 
 
 @pytest.fixture
@@ -45,38 +45,20 @@ def test_a_drill_runs_and_its_results_replay(app: AppTest, tmp_path: Path) -> No
     assert metrics["RSET (everyone safe)"] == "not all safe"
     evacuated, total = metrics["evacuated"].split(" of ")
     assert int(total.replace(",", "")) > 0 and evacuated.replace(",", "").isdigit()
-    # the playback is one animated chart the browser plays: people on the plan of the selected level,
-    # a frame per second of drill in chunks, with Play/Pause and a time slider of its own
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert chart["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-    names = [t["name"] for t in chart["data"]]
-    assert "beds" in names and "staff" in names
-    assert 1 < len(chart["frames"]) <= FRAMES_PER_CHUNK
-    assert [b["label"] for b in chart["layout"]["updatemenus"][0]["buttons"]] == ["Play", "Pause"]
-    assert len(chart["layout"]["sliders"][0]["steps"]) == len(chart["frames"])
-    people = sum(len(t.get("x", [])) for f in chart["frames"] for t in f["data"])
-    assert people > 0
-    first_level = str(at.selectbox(key="pb_level").value)
-    other = next(lv for lv in at.selectbox(key="pb_level").options if not lv.startswith(first_level))
-    at.selectbox(key="pb_level").set_value(other.split()[0]).run()
-    assert not at.exception
-    title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
-    assert title.startswith(other.split()[0])
-    # a ten-minute drill is several chunks; the next one starts where the first ends
-    assert len(at.selectbox(key="pb_chunk").options) > 1
-    at.selectbox(key="pb_chunk").set_value(1).run()
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    title = chart["layout"]["title"]["text"]
-    assert ": 0.0-" not in title and title.endswith(" min after the alarm")
-    # the speed is the time each frame stays on screen: twice the speed, half the time
-    def frame_ms() -> int:
-        play = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["updatemenus"][0]["buttons"][0]
-        return int(play["args"][1]["frame"]["duration"])
-
-    assert at.select_slider(key="pb_speed").value == 10
-    before = frame_ms()
-    at.select_slider(key="pb_speed").set_value(20).run()
-    assert frame_ms() == round(before / 2)
+    # the playback is the browser's player, sent the first part of the drill on the level of the
+    # compartment evacuated first (L2-A), with its plan picture and the drill's outline
+    (player,) = [e for e in at.get("bidi_component") if e.proto.component_name == "medtwin_drill_player"]
+    part = decode_part(player.proto.bytes)
+    head, meta = part.header, part.header["meta"]
+    assert (head["level"], head["part"], meta["level"]) == ("L2", 0, "L2")
+    assert head["picture"].startswith("data:image/png;base64,")
+    assert [lv for lv, _ in meta["levels"]] == ["L0", "L1", "L2", "L3"]
+    # the first part starts at the alarm and holds at most FRAMES_PER_PART sample times
+    assert meta["part_starts"][0] == head["times"][0] < 1.0
+    assert 1 < len(head["times"]) <= FRAMES_PER_PART and meta["duration_s"] <= 600.0
+    assert np.isfinite(part.xy[0]).all(axis=1).sum() > 0  # people on the plan at the alarm
+    assert meta["total"] == int(total.replace(",", ""))
+    assert [m[0] for m in meta["movers"]] == ["staff", "people walking", "wheelchairs", "beds"]
     rset = at.dataframe[0].value
     assert "L2-A" in set(rset["compartment"])
     assert rset["RSET"].str.fullmatch(r"[\d.]+ min|not all safe|not evacuated").all()
