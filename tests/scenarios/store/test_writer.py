@@ -1,0 +1,80 @@
+"""Writing a run folder: a part is committed only when every one of its tables is on disk."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from scenarios.base import Replication
+from scenarios.errors import ResultsStoreError
+from scenarios.replicate import Outcome, Status
+from scenarios.store.writer import RunWriter
+
+REPLICATIONS = 4
+HEADER = {"kind": "toy", "name": "toy", "scenario_hash": "0" * 16, "facility_hash": "", "seed": 1,
+          "keys": [[i] for i in range(REPLICATIONS)], "version": "test"}
+
+
+def _outcome(index: int) -> Outcome:
+    tables = {name: pa.table({"t": [float(index), math.nan], "what": ["a", name]})
+              for name in ("events", "patients", "resources", "waits", "beds", "devices")}
+    return Outcome(index=index, key=(index,), status=Status.DONE, kpis={"x": float(index)}, tables=tables)
+
+
+def _summary(reps: list[Replication]) -> dict[str, Any]:
+    return {"n": len(reps)}
+
+
+def test_a_part_whose_table_cannot_be_written_is_not_committed_and_runs_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
+    for i in range(2):
+        w.add(_outcome(i))
+    real = pq.write_table
+
+    def disk_full_for_waits(table: pa.Table, where: Path, **options: Any) -> None:
+        if Path(where).name.startswith(".waits."):  # the safe write's temporary beside waits.parquet
+            raise OSError(28, "No space left on device")
+        real(table, where, **options)
+
+    monkeypatch.setattr(pq, "write_table", disk_full_for_waits)
+    with pytest.raises(OSError, match="No space"):
+        w.flush()
+    monkeypatch.undo()
+    assert not list(folder.glob("parts/*/part.json"))  # nothing committed
+    again = RunWriter(folder, HEADER, "name: toy\n", resume=True, flush_seconds=math.inf)
+    assert again.finished == set() and not list(folder.glob("parts/*"))  # the torn part is cleared
+    for i in range(REPLICATIONS):
+        again.add(_outcome(i))
+    manifest = again.finalise(_summary, {})
+    assert manifest["done"] == REPLICATIONS
+    waits = pq.read_table(folder / "waits.parquet")
+    assert waits.column("replication").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert waits.column("what").to_pylist() == ["a", "waits"] * REPLICATIONS
+
+
+def test_parts_are_merged_in_replication_order_whatever_the_order_they_finished(tmp_path: Path) -> None:
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
+    for i in (3, 1):
+        w.add(_outcome(i))
+    w.flush()
+    for i in (2, 0):
+        w.add(_outcome(i))
+    with pytest.raises(ResultsStoreError, match="refusing to store it twice"):
+        w.add(_outcome(2))
+    w.finalise(_summary, {})
+    events = pq.read_table(folder / "events.parquet")
+    assert events.column("replication").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert events.column("t").to_pylist()[::2] == [0.0, 1.0, 2.0, 3.0]
+    # text columns are dictionary-encoded in the file, numbers plainly
+    group = pq.ParquetFile(folder / "events.parquet").metadata.row_group(0)
+    encodings = {group.column(c).path_in_schema: group.column(c).encodings for c in range(group.num_columns)}
+    assert any("DICTIONARY" in e for e in encodings["what"])
+    assert not any("DICTIONARY" in e for e in encodings["t"])
