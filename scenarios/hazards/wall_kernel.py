@@ -33,16 +33,16 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
             interface height (m^2, m); float [2, n] layer temperatures, K; float [2, n] soot
             densities, kg/m^3; float [2, n] the largest heat a layer may give or take, W.
         fire: float [3]: space (-1: none), convective W, radiated W.
-        consts: float [12]: dt, sub-step, ambient K, back-face coefficient, convection of
-            horizontal surfaces and of walls, jet coefficient and exponents (3), mass
-            extinction, beam factor, Stefan-Boltzmann.
+        consts: float [13]: dt, sub-step, ambient K, back-face coefficient, convection of
+            horizontal surfaces and of walls, jet coefficient and exponents (3), soot
+            absorption per kg/m^3 and kelvin, beam factor, Stefan-Boltzmann, least absorption.
     """
     temp, flux = slabs
     props, dx = lining
     geometry, t_gas, soot, cap = gas
     dt, sub, t_amb, back_film = consts[0], consts[1], consts[2], consts[3]
     c_hor, c_wall, jet_c, jet_a, jet_h = consts[4], consts[5], consts[6], consts[7], consts[8]
-    kext, beam_f, sigma = consts[9], consts[10], consts[11]
+    kext, beam_f, sigma, kmin = consts[9], consts[10], consts[11], consts[12]
     n = temp.shape[1]
     cells = temp.shape[2]
     to_layers = np.zeros((2, n))
@@ -73,7 +73,9 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
         surf[0], surf[1], surf[2], surf[3] = area, area, per * depth_u, per * depth_l
         beam_l = beam_f * area * depth_l / max(area + per * depth_l, 1e-9)
         beam_u = beam_f * area * depth_u / max(area + per * depth_u, 1e-9)
-        eps_g = (1.0 - math.exp(-kext * soot[0, i] * beam_l), 1.0 - math.exp(-kext * soot[1, i] * beam_u))
+        a_l = max(kext * soot[0, i] * t_gas[0, i], kmin)
+        a_u = max(kext * soot[1, i] * t_gas[1, i], kmin)
+        eps_g = (1.0 - math.exp(-a_l * beam_l), 1.0 - math.exp(-a_u * beam_u))
         view = area / max(area + per * depth_l, 1e-9)
         tu = t_gas[1, i]
         for j in range(4):

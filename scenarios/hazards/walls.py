@@ -16,11 +16,12 @@ At the exposed face:
   ``Qc`` in W: CFAST's ``convection``, after Cooper's ceiling-jet heat transfer), which in the
   first minutes of a room fire takes a third or more of the plume's heat into the ceiling;
 * radiation ``eps_s eps_g sigma (T_gas^4 - T_s^4)`` with the layer's emissivity
-  ``eps_g = 1 - exp(-K L)`` over its mean beam length ``L = 3.6 V / A`` (``K`` the smoke's
-  extinction coefficient, FDS's 8700 m^2/kg): a clear layer barely radiates, a sooty one
-  like a black body; the upper layer radiates to its own surfaces and, through the clear
-  lower layer, to the floor and lower walls (what leaves its interface, shared by their
-  areas), which then warm the lower layer;
+  ``eps_g = 1 - exp(-a L)`` over its mean beam length ``L = 3.6 V / A``, ``a = 1195.5 f_v T``
+  (``f_v`` the soot's volume fraction; CFAST's ``absorb``, at least 0.01 /m): a mattress
+  fire's room radiates like a grey body of emissivity 0.5-0.8, a clean propene layer barely
+  (gas bands are not tracked: an underestimate for clean fuels); the upper layer radiates to
+  its own surfaces and, through the clear lower layer, to the floor and lower walls (what
+  leaves its interface, shared by their areas), which then warm the lower layer;
 * the fire's radiation ``chi_r Q``: the share aimed at the upper surfaces (their share of the
   room's area) is absorbed by the upper layer in proportion to its emissivity; what passes,
   and the share aimed at the lower surfaces, heats the surfaces.
@@ -71,8 +72,13 @@ BACK_FILM = 10.0
 CONVECTION = (1.52, 1.52, 1.31, 1.31)
 #: Ceiling-jet mean flux coefficient, and exponents of the ceiling area and height (CFAST).
 JET = (0.27, 0.68, 0.64)
-#: Mass extinction coefficient of smoke, m^2/kg (FDS), for the layer's emissivity.
-MASS_EXTINCTION = 8700.0
+#: Soot's absorption coefficient per volume fraction and kelvin, 1/(m K) ("for typical fuels",
+#: CFAST Technical Reference Guide after the SFPE Handbook), and soot's density, kg/m^3 (CFAST).
+SOOT_ABSORPTION = 1195.5
+SOOT_DENSITY = 1800.0
+#: Least absorption coefficient of a layer, 1/m (CFAST's floor; stands in for the CO2 and water
+#: vapour bands, which are not tracked here).
+MIN_ABSORPTION = 0.01
 #: Mean beam length factor of a gas volume: L = 3.6 V / A.
 BEAM = 3.6
 SIGMA = 5.670e-8
@@ -142,7 +148,7 @@ def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.nd
     geometry = np.stack([area, perimeter, height, z])
     f = np.array([-1.0, 0.0, 0.0] if fire is None else [float(fire[0]), fire[1], fire[2]])
     consts = np.array([dt, w.substeps_dt, w.t_amb, BACK_FILM, CONVECTION[0], CONVECTION[2], *JET,
-                       MASS_EXTINCTION, BEAM, SIGMA])
+                       SOOT_ABSORPTION / SOOT_DENSITY, BEAM, SIGMA, MIN_ABSORPTION])
     gas = (geometry, np.ascontiguousarray(t_gas, float), np.ascontiguousarray(soot, float),
            np.ascontiguousarray(cap, float))
     return wall_step((w.temp, w.flux), (props, w.dx), gas, f, consts)
@@ -180,7 +186,8 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     # the layer's emissivity over its mean beam length
     exposed = np.stack([area + perimeter * depth[0], area + perimeter * depth[1]])
     beam = BEAM * area * depth / np.maximum(exposed, 1e-9)
-    eps_g = 1.0 - np.exp(-MASS_EXTINCTION * soot * beam)
+    kappa = np.maximum(SOOT_ABSORPTION * soot / SOOT_DENSITY * t_gas, MIN_ABSORPTION)
+    eps_g = 1.0 - np.exp(-kappa * beam)
     d_t = tg - ts
     flux = CONVECTION[0] * np.abs(d_t) ** (1 / 3) * d_t
     flux[2:] *= CONVECTION[2] / CONVECTION[0]

@@ -69,12 +69,12 @@ def test_the_ceiling_over_a_fire_takes_at_least_the_ceiling_jets_mean_flux() -> 
 
 def test_a_sooty_layer_radiates_to_its_surfaces_and_a_clear_one_barely() -> None:
     clear, _ = _exchange(new_walls(1, T0), T0 + 300.0, soot=0.0)
-    sooty, _ = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3)  # K = 8.7 /m: black over 1 m
+    sooty, _ = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3)  # a = 0.39 /m, emissivity 0.6
     assert sooty[UPPER, 0] > 2.5 * clear[UPPER, 0] > 0
     # and the fire's radiation: a sooty upper layer absorbs its share aimed upwards
     _, absorbed_clear = _exchange(new_walls(1, T0), T0 + 300.0, soot=0.0, fire=(0, 0.0, 350e3))
     _, absorbed_sooty = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3, fire=(0, 0.0, 350e3))
-    assert absorbed_clear[0] == 0.0 < absorbed_sooty[0] < 350e3
+    assert 0.0 < absorbed_clear[0] < 0.05 * absorbed_sooty[0] < 350e3  # clear: CFAST's least 0.01 /m
 
 
 def test_the_exchange_is_capped_on_both_sides_for_a_stable_step() -> None:
