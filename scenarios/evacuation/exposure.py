@@ -130,8 +130,9 @@ INCAPACITATING_DOSE = 1.0
 #: :data:`INCAPACITATING_DOSE`: the asphyxiant FED and the convective heat dose.
 INCAPACITATING = ("fed_asphyxiant", "fed_heat")
 _ROWS = [DOSES.index(name) for name in INCAPACITATING]
-#: States in which someone who moves on their own stops for good once incapacitated.
-_STOPS = (State.PRE, State.MOVE, State.HOLD, State.FETCH, State.REFUGE)
+#: ``_STOPS[state]``: whether someone who moves on their own stops for good in that state once
+#: incapacitated.
+_STOPS = np.isin(np.arange(len(State)), (State.PRE, State.MOVE, State.HOLD, State.FETCH, State.REFUGE))
 
 
 @dataclass(slots=True)
@@ -171,12 +172,18 @@ def incapacitate(dose: np.ndarray, casualties: Casualties, where: np.ndarray, in
     >>> incapacitate(d, c, np.array([4, 5]), np.array([True, True]), 30.0).tolist(), c.space.tolist(), c.dose
     ([1], [-1, 5], ['', 'fed_heat'])
     """
-    hit = dose[_ROWS] >= INCAPACITATING_DOSE
-    new = np.flatnonzero(hit.any(axis=0) & inside & np.isnan(casualties.time))
+    # (Row by row on views: this runs every step.)
+    any_hit = dose[_ROWS[0]] >= INCAPACITATING_DOSE
+    for r in _ROWS[1:]:
+        any_hit |= dose[r] >= INCAPACITATING_DOSE
+    new = np.flatnonzero(any_hit & inside & np.isnan(casualties.time))
+    if new.size == 0:
+        return new
+    hit = dose[_ROWS][:, new] >= INCAPACITATING_DOSE
     casualties.time[new] = t
     casualties.space[new] = where[new]
-    for k in new.tolist():
-        casualties.dose[k] = "+".join(name for name, h in zip(INCAPACITATING, hit[:, k], strict=True) if h)
+    for j, k in enumerate(new.tolist()):
+        casualties.dose[k] = "+".join(name for name, h in zip(INCAPACITATING, hit[:, j], strict=True) if h)
     return new
 
 
@@ -190,7 +197,10 @@ def stop_incapacitated(casualties: Casualties, *, state: np.ndarray, need: np.nd
     lift (``LINK``) or escorting a unit (``ATTACHED``) stops as soon as they stand on a floor on
     their own again.  Patients moved by staff (``need > 0``) are not stopped: staff move them on.
     """
-    stops = np.flatnonzero(casualties.flag & (need == 0) & np.isin(state, _STOPS))
+    flag = casualties.flag
+    if not flag.any():  # (this runs every step)
+        return np.zeros(0, np.int64)
+    stops = np.flatnonzero(flag & (need == 0) & _STOPS[state])
     for k in stops.tolist():
         pat = int(task[k])
         if pat >= 0:
