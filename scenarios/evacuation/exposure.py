@@ -249,13 +249,16 @@ def track(stays: Stays, where: np.ndarray, inside: np.ndarray, t: float) -> None
     >>> s.person, s.where, s.enter, s.leave, s.space.tolist()
     ([1, 1], [0, 1], [0.0, 2.0], [2.0, 5.0], [0, -1])
     """
-    now = np.where(inside, where, -1)
-    moved = np.flatnonzero((now != stays.space) & (stays.space >= 0))
-    if moved.size == 0:
+    changed = where != stays.space
+    changed |= ~inside
+    changed &= stays.space >= 0
+    moved = np.flatnonzero(changed)
+    if moved.size == 0:  # (this runs every step: most steps end here)
         return
+    now = np.where(inside[moved], where[moved], -1)
     stays.person += moved.tolist()
     stays.where += stays.space[moved].tolist()
     stays.enter += stays.since[moved].tolist()
     stays.leave += [float(t)] * moved.size
-    stays.space[moved] = now[moved]
+    stays.space[moved] = now
     stays.since[moved] = t
