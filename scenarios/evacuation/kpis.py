@@ -223,8 +223,8 @@ def summarize(scenario: EvacuationScenario, reps: list[Replication]) -> dict[str
         lifts = scenario.strategy.lifts
         for _, row in left.iterrows():
             why = why_not_safe(row)
-            if why.startswith("stranded") and lifts != "all":
-                why += f" (strategy.lifts is {lifts!r}: {_LIFTS_UNUSED[lifts]})"
+            if row.get("stranded_by_lift_policy"):
+                why += f" (strategy.lifts is {lifts!r}: {_LIFTS_UNUSED.get(lifts, 'lifts left out')})"
             unsafe.append({"replication": r.index, "id": row["id"], "profile": row["profile"],
                            "space": row["start_space"], "why": why})
     out["slowest_patients"] = sorted(slow, key=lambda d: -d["time_s"])[:LISTED_PATIENTS]

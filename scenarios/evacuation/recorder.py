@@ -8,8 +8,10 @@ returns the result tables stored as Parquet:
   refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
   stranded flags (each person in one category at most: incapacitated, else stranded, else
   deadlocked; stranded also counts whoever is still, at the end, in a space from which their
-  mobility has no way out at all, though they never set off; ``stranded_in_refuge``: stranded after
-  reaching a refuge, whose ways out they cannot use), ventilator budget and whether it ran out,
+  mobility has no way out at all, though they never set off; ``stranded_by_lift_policy``:
+  they would have one with lifts the strategy leaves out, ``strategy.lifts``;
+  ``stranded_in_refuge``: stranded after reaching a refuge, whose ways out they cannot use),
+  ventilator budget and whether it ran out,
   whether staff left them behind (and why: ``untenable``, a room staff would not enter),
   and whether the hazard incapacitated them (``incapacitated``; model time
   ``incapacitated_at``, space ``incapacitated_space`` and dose ``incapacitated_by``:
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from facility.mobility import Mobility
 from facility.routing import unreachable_spaces
 from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, State
 from scenarios.hazards.conditions import DOSES
@@ -125,29 +128,40 @@ class Recorder:
                          "entered_s": enter - m.p.alarm, "left_s": leave - m.p.alarm,
                          "until_end": np.concatenate([np.zeros(len(st.person), bool), ~gone])})
 
-    def _trapped(self) -> np.ndarray:
-        """People still inside at the end, not safe, whose space has no way out for their mobility
-        at all (:func:`facility.routing.unreachable_spaces`): stranded, though they never set off
-        (a bed in a room whose door no bed passes waits for staff to the end)."""
+    def _no_way_out(self) -> tuple[np.ndarray, np.ndarray]:
+        """Who is still inside at the end, not safe, in a space with no way out for their mobility
+        (:func:`facility.routing.unreachable_spaces`) over the lifts the strategy uses
+        (``strategy.lifts``); and of those, who would have one with every lift of the facility.
+
+        The first are stranded, though some never set off (a bed in a room whose door no bed
+        passes waits for staff to the end); the second are stranded by the lift policy.
+        """
         m = self.m
-        left = np.flatnonzero(~np.isin(m.state, (State.OUT, State.REFUGE)) & ~m.stranded)
-        out = np.zeros(len(m.ids), bool)
+        n = len(m.ids)
+        left = np.flatnonzero(~np.isin(m.state, (State.OUT, State.REFUGE)))
+        shut, by_policy = np.zeros(n, bool), np.zeros(n, bool)
         if left.size == 0:
-            return out
+            return shut, by_policy
         where = m.space.copy()
         att = np.flatnonzero(m.state == State.ATTACHED)
         where[att] = m.space[m.task[att]]
-        # Only the lifts the drill's strategy uses (``strategy.lifts``) count.
-        fac = m.facility
-        if len(m.nav.lift_ok) < len(fac.lifts):
-            fac = replace(fac, lifts=tuple(lf for lf in fac.lifts if lf.id in m.nav.lift_ok))
-        shut: dict[str, set[int]] = {}
+        full = m.facility
+        used = full if len(m.nav.lift_ok) == len(full.lifts) else replace(
+            full, lifts=tuple(lf for lf in full.lifts if lf.id in m.nav.lift_ok))
+        cache: dict[tuple[str, bool], set[int]] = {}
+
+        def unreachable(mob: Mobility, every_lift: bool) -> set[int]:
+            key = (mob.name, every_lift)
+            if key not in cache:
+                fac = full if every_lift else used
+                cache[key] = {m.space_ix[s] for s in unreachable_spaces(fac, mobility=mob)}
+            return cache[key]
+
         for k in left.tolist():
             mob = m.profiles[k].mobility
-            if mob.name not in shut:
-                shut[mob.name] = {m.space_ix[s] for s in unreachable_spaces(fac, mobility=mob)}
-            out[k] = int(where[k]) in shut[mob.name]
-        return out
+            shut[k] = int(where[k]) in unreachable(mob, False)
+            by_policy[k] = shut[k] and used is not full and int(where[k]) not in unreachable(mob, True)
+        return shut, by_policy
 
     def tables(self) -> dict[str, pa.Table]:
         m = self.m
@@ -157,7 +171,8 @@ class Recorder:
         vent = np.array([p.ventilated for p in m.profiles])
         end = np.where(np.isnan(m.t_reach), m.t, m.t_reach)
         cas = m.casualties
-        stranded = (m.stranded | self._trapped()) & ~cas.flag
+        shut, by_policy = self._no_way_out()
+        stranded = (m.stranded | shut) & ~cas.flag
         # Each person in one category at most: stranded or incapacitated is not also a deadlock.
         other = stranded | cas.flag
         dead = m.dead & ~other
@@ -175,6 +190,7 @@ class Recorder:
                 "reached_how": how, "exit": m.exit_used, "route": [">".join(r) for r in m.route],
                 "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": stranded,
                 "stranded_in_refuge": stranded & (m.refuge_space >= 0),
+                "stranded_by_lift_policy": stranded & by_policy,
                 "ventilated": vent,
                 "battery_s": np.where(vent, m.battery, np.nan),
                 "battery_out": vent & (on_battery > m.battery),

@@ -233,6 +233,7 @@ def test_a_bed_in_a_room_no_bed_can_leave_is_stranded_though_it_never_set_off() 
     assert a.loc["bed", "stranded"] and not a.loc["walker", "stranded"]
     assert a.loc["walker", "reached_how"] == "exit"
     assert why_not_safe(a.loc["bed"]) == "stranded: no way out usable with their mobility"
+    assert not a.loc["bed", "stranded_by_lift_policy"]  # no lift would help: none is named
 
 
 def test_people_a_lift_policy_leaves_without_a_way_out_are_stranded_and_told_why() -> None:
@@ -249,7 +250,7 @@ def test_people_a_lift_policy_leaves_without_a_way_out_are_stranded_and_told_why
               PersonSpec(id="walker", profile="ambulant", space="L1-K", position=(8.0, 1.2), premove=0.0)]
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=60.0), np.random.default_rng(0))
     tab = m.recorder.tables()
-    assert tab["agents"].to_pandas()["stranded"].all()
+    assert tab["agents"].to_pandas()[["stranded", "stranded_by_lift_policy"]].all().all()
     sc = EvacuationScenario(name="lift")
     kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
     why = {u["id"]: u["why"] for u in summarize(sc, [Replication(index=0, kpis=kpis, tables=tab)])
