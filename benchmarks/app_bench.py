@@ -334,6 +334,7 @@ def main() -> int:
             for key, value in _first_pages(browser, url, work).items():
                 note(key, value)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _first_page(page, url)
             if args.first_page_only or args.playback_only:
                 if args.playback_only:
                     note("playback", _playback(page))

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
+from scenarios.ui import upload_server
 from scenarios.ui.common import (
     SAMPLE,
     current_facility,
@@ -34,6 +35,7 @@ from scenarios.ui.html_table import html_table
 from scenarios.ui.plan_svg import plan_svg
 from scenarios.ui.plans import route_levels
 from scenarios.ui.routes import explain_no_route
+from scenarios.ui.scan_upload import failure, received, scan_uploader
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_files, scan_to_file
 
 __all__ = ["compartments_table", "level_plan", "page", "show_plan", "show_table", "spaces_table"]
@@ -142,7 +144,10 @@ def _upload_limit_mb() -> int:
 
 def _scan_panel() -> None:
     source = st.radio("Scan from", SCAN_FROM, horizontal=True, key="scan_from")
-    if source == SCAN_FROM[0]:
+    server = upload_server.current()
+    if source == SCAN_FROM[0] and server is not None:
+        _streamed_upload(server)
+    elif source == SCAN_FROM[0]:
         st.caption(f"Uploads are limited to {_upload_limit_mb():,} MB, and the server holds an upload "
                    f"whole in memory while it arrives. For a larger scan, put it in the scan folder "
                    f"({scans_root()}) and open it from there.")
@@ -169,6 +174,38 @@ def _scan_panel() -> None:
     _extraction_preview()
 
 
+def _streamed_upload(server: upload_server.UploadServer) -> None:
+    """A scan streamed by the browser to the app's upload endpoint, then extracted and deleted."""
+    st.caption(f"The scan is streamed to a temporary file on the server (up to "
+               f"{upload_server.MAX_UPLOAD_BYTES / 1e9:,.0f} GB), never held whole in memory, and deleted "
+               "once extracted.")
+    scan_uploader(server, SCAN_SUFFIXES)
+    got = received(server)
+    if got is not None:
+        _forget_received()
+        st.session_state["scan_received"] = (got.name, str(got.path), got.size)
+    why = failure()
+    if why:
+        st.error(f"Cannot upload the scan: {why}")
+    held = st.session_state.get("scan_received")
+    if held is None or not Path(held[1]).exists():
+        return
+    name, path, size = held
+    st.caption(f"Received {name} ({size / 1e6:,.1f} MB).")
+    if st.button("Extract the facility", key="extract_stream", type="primary"):
+        try:
+            _extract(Path(path), name)
+        finally:
+            _forget_received()
+
+
+def _forget_received() -> None:
+    """Delete the scan received last (extracted, or replaced by a newer one)."""
+    held = st.session_state.pop("scan_received", None)
+    if held is not None:
+        Path(held[1]).unlink(missing_ok=True)
+
+
 def _extract(path: Path, name: str) -> None:
     """Extract a facility from the scan at ``path`` with its stages shown; keep it for the preview."""
     try:
@@ -181,7 +218,8 @@ def _extract(path: Path, name: str) -> None:
             extraction = extract_scan(path, name, progress)
             status.update(label=f"Extracted {name}", state="complete", expanded=False)
     except Exception as exc:  # the page boundary
-        st.error(f"Cannot extract a facility from {name}: {readable_error(exc)}")
+        # the reader names the file it read: the user's name for it, not a temporary path on the server
+        st.error(f"Cannot extract a facility from {name}: {readable_error(exc).replace(str(path), name)}")
         return
     st.session_state["extraction"] = (name, extraction.facility, list(extraction.report.warnings))
 

@@ -48,8 +48,26 @@ def warm() -> None:
     inspect.stack()
 
 
+def _option(argv: list[str], name: str, default: str) -> str:
+    """The value of Streamlit option ``name`` on its command line ``argv``.
+
+    >>> _option(["run", "app.py", "--server.port", "8600"], "--server.port", "8501")
+    '8600'
+    """
+    return argv[argv.index(name) + 1] if name in argv[:-1] else default
+
+
 def main(argv: list[str]) -> int:
-    """Warm up, then run ``streamlit`` with ``argv`` (e.g. ``["run", "app.py", "--server.port", "8501"]``)."""
+    """Warm up, then run ``streamlit`` with ``argv`` (e.g. ``["run", "app.py", "--server.port", "8501"]``).
+
+    The scan upload endpoint (:mod:`scenarios.ui.upload_server`) is started first, on the
+    app's own address.
+    """
+    from scenarios.ui import upload_server
+    from scenarios.ui.uploads import SCAN_SUFFIXES
+
+    upload_server.start(_option(argv, "--server.address", "127.0.0.1"),
+                        int(_option(argv, "--server.port", "8501")), tuple(f".{s}" for s in SCAN_SUFFIXES))
     warm()
     from streamlit.web import cli
 

@@ -72,10 +72,10 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def streamlit_server(tmp_path: Path) -> Iterator[str]:
-    """Serve the app headless on a free port with a fresh results store; yields its URL; always stops it."""
+def app_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """Serve the app headless on a free port with a fresh results store; yields its URL and process id."""
     proc, url = start_server(tmp_path / "results", tmp_path / "streamlit.log")
     try:
-        yield url
+        yield url, proc.pid
     finally:
         stop_server(proc)

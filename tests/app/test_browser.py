@@ -23,6 +23,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 #: Longest wait for a run to finish in the browser (a loaded CI machine is slow).
 RUN_TIMEOUT_MS = 240_000
 UI_TIMEOUT_MS = 60_000
+#: A scan's size in the streamed-upload step (a sparse file), and how much the server may grow meanwhile.
+SCAN_BYTES = 400_000_000
+RSS_BOUND_KB = 64 * 1024
 #: True once the player shows level ``lv`` with its first part and its plan picture at hand.
 _PLAYER_HAS = """(lv) => { const p = document.querySelector('.medtwin-player').medtwinPlayer;
   return p.level === lv && p.pictures.has(lv) && p.parts.has(lv + ':0'); }"""
@@ -32,6 +35,13 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Debian's Chromium (/usr/bin/chromium) is not installed"),
 ]
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """The process's resident memory now (``VmRSS``) and at its peak so far (``VmHWM``), in kB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":" in line)
+    return {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM")}
 
 
 def _shot(page: Any, tmp_path: Path, name: str, element: Any = None) -> None:
@@ -55,9 +65,10 @@ def _go(page: Any, title: str) -> None:
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
 
 
-def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: Path) -> None:
+def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    url, pid = app_server
     facility_file = tmp_path / "small_hospital.json"
     save(sample(SampleOptions(ward_levels=1)), facility_file)
     with sync_playwright() as p:
@@ -66,7 +77,7 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
         page = context.new_page()
         try:
             # 1. the app opens on the Facility page with the sample's plan
-            page.goto(streamlit_server, wait_until="domcontentloaded")
+            page.goto(url, wait_until="domcontentloaded")
             heading = page.get_by_role("heading", name="Facility", exact=True)
             expect(heading).to_be_visible(timeout=UI_TIMEOUT_MS)
             plan = page.locator(".medtwin-plan").first  # an inline SVG, drawn without Plotly
@@ -83,6 +94,26 @@ def test_a_planners_journey_through_every_page(streamlit_server: str, tmp_path: 
             levels = page.get_by_test_id("stMetric").filter(has_text="levels").first
             expect(levels).to_contain_text("3", timeout=UI_TIMEOUT_MS)
             _shot(page, tmp_path, "2-uploaded")
+
+            # 2b. a scan of several hundred MB streams to the server in bounded memory; a scan that is
+            # not one (zeros) then gives a readable reason
+            page.get_by_test_id("stRadio").get_by_text("LiDAR scan", exact=True).click()
+            big = tmp_path / "big_scan.xyz"
+            with big.open("wb") as f:
+                f.truncate(SCAN_BYTES)  # sparse: nothing written to the disk
+            Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+            rss_before = memory_kb(pid)
+            page.locator(".medtwin-upload input[type=file]").set_input_files(str(big))
+            expect(page.get_by_text(re.compile(r"Received big_scan\.xyz \(400\.0 MB\)"))).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            after = memory_kb(pid)
+            assert after["VmHWM"] - rss_before["VmRSS"] < RSS_BOUND_KB, (rss_before, after)
+            page.get_by_role("button", name="Extract the facility").click()
+            cannot = page.get_by_text(re.compile(r"Cannot extract a facility from big_scan\.xyz"))
+            expect(cannot).to_be_visible(timeout=RUN_TIMEOUT_MS)
+            assert "medtwin-uploads" not in (cannot.text_content() or "")  # no path of the server shown
+            _shot(page, tmp_path, "2b-scan-streamed")
+            page.get_by_text("Open another building").click()
 
             # 3. a short drill: a quarter of the beds, horizontal move, ten minutes
             _go(page, "Evacuation drill")
