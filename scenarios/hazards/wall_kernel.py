@@ -3,9 +3,10 @@
 One pass over the spaces does what :func:`scenarios.hazards.walls.exchange_reference` does with
 some sixty array operations (its plain-numpy twin, which pins this kernel in the tests):
 convection and radiation between each layer and its surfaces, the upper layer's radiation down
-to the floor and lower walls, the ceiling jet and the fire's radiation in the fire's space, the
-stability cap on both sides, then the slabs' conduction.  Spaces whose gas and surfaces are all
-at ambient are skipped (nothing would change), so a quiet building costs next to nothing.
+to the lower layer, the floor and the lower walls, the ceiling jet and the fire's radiation in
+the fire's space, the stability cap on both sides, then the slabs' conduction.  Spaces whose
+gas and surfaces are all at ambient are skipped (nothing would change), so a quiet building
+costs next to nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["wall_step"]
 def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np.ndarray],
               gas: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fire: np.ndarray,
               consts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Advance every surface by one step; return (heat each layer gives [2, n] W, absorbed [n] W).
+    """Advance every surface by one step; return (heat each layer gives [2, n] W, absorbed [2, n] W).
 
     Args:
         slabs: ``(temp, flux)``, changed in place: float [4, n, c] cell temperatures, K, and
@@ -46,7 +47,7 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
     n = temp.shape[1]
     cells = temp.shape[2]
     to_layers = np.zeros((2, n))
-    absorbed = np.zeros(n)
+    absorbed = np.zeros((2, n))
     fire_node = int(fire[0])
     layer_of = (1, 0, 1, 0)
     steps = max(1, math.ceil(dt / sub))
@@ -89,24 +90,29 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
             down[j] = 0.0
             radiant[j] = 0.0
         for j in (1, 3):
-            down[j] = props[j, 2] * eps_g[1] * sigma * (tu ** 4 - ts[j] ** 4) * view
+            down[j] = props[j, 2] * eps_g[1] * (1.0 - eps_g[0]) * sigma * (tu ** 4 - ts[j] ** 4) * view
+        between = eps_g[0] * eps_g[1] * sigma * (tu ** 4 - t_gas[0, i] ** 4) * area
         if i == fire_node:
             qc, qr = fire[1], fire[2]
             jet = jet_c * qc / (area ** jet_a * height ** jet_h)
             f[0] = max(f[0], jet)
             total = surf[0] + surf[1] + surf[2] + surf[3]
             if total > 0 and qr > 0:
-                up = (surf[0] + surf[2]) / total
-                absorbed[i] = qr * up * eps_g[1]
-                passed = qr - absorbed[i]
                 for j in range(4):
-                    radiant[j] = passed * (surf[j] / total) / max(surf[j], 1e-9)
+                    aim = qr * surf[j] / total
+                    eps = eps_g[layer_of[j]]
+                    absorbed[layer_of[j], i] += aim * eps
+                    radiant[j] = aim * (1.0 - eps) / max(surf[j], 1e-9)
         low = f[1] * surf[1] + f[3] * surf[3]
         upp = f[0] * surf[0] + f[2] * surf[2] + down[1] * surf[1] + down[3] * surf[3]
         scale_l = 1.0 / max(abs(low) / max(cap[0, i], 1e-300), 1.0)
         scale_u = 1.0 / max(abs(upp) / max(cap[1, i], 1e-300), 1.0)
-        to_layers[0, i] = low * scale_l
-        to_layers[1, i] = upp * scale_u
+        low *= scale_l
+        upp *= scale_u
+        room = max(min(cap[0, i] - abs(low), cap[1, i] - abs(upp)), 0.0)
+        between = min(max(between, -room), room)
+        to_layers[0, i] = low - between
+        to_layers[1, i] = upp + between
         for j in range(4):
             s = scale_u if layer_of[j] == 1 else scale_l
             flux[j, i] = f[j] * s + down[j] * scale_u + radiant[j]

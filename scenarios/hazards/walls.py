@@ -22,14 +22,15 @@ At the exposed face:
   (gas bands are not tracked: an underestimate for clean fuels); the upper layer radiates to
   its own surfaces and, through the clear lower layer, to the floor and lower walls (what
   leaves its interface, shared by their areas), which then warm the lower layer;
-* the fire's radiation ``chi_r Q``: the share aimed at the upper surfaces (their share of the
-  room's area) is absorbed by the upper layer in proportion to its emissivity; what passes,
-  and the share aimed at the lower surfaces, heats the surfaces.
+* the fire's radiation ``chi_r Q``: each surface is aimed at by its share of the room's area;
+  the layer in front of it absorbs its emissivity's part and the rest heats the surface;
+* between the layers, ``eps_l eps_u sigma (T_u^4 - T_l^4) A`` through the interface (a sooty
+  lower layer in a fire room is heated by the hot layer above it, as in CFAST).
 
 Because each surface keeps its own temperature, walls heated by the fire give heat back to
 the gas once it is cooler than they are: a room whose fire has gone out cools as its linings
 do, not at once.  Simplifications: a surface keeps its profile when the interface moves (as in
-CFAST); the lower layer neither absorbs nor emits radiation; no radiation between surfaces.
+CFAST); no radiation between surfaces.
 """
 
 from __future__ import annotations
@@ -173,9 +174,10 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
         fire: (space, convective W, radiated W) of the fire, or None.
 
     Returns:
-        ``(to_walls, absorbed)``: float [2, n] heat each layer loses to its surfaces, W
-        (negative: the surfaces heat the gas), and float [n] fire radiation the upper layers
-        absorb, W.
+        ``(to_walls, absorbed)``: float [2, n] heat each layer loses, W (negative: it gains):
+        to its surfaces, and (the upper layer) by radiation to the lower one, which gains as
+        much, so the sum over a space's layers is what its surfaces receive; and float [2, n]
+        the fire's radiation each layer absorbs, W.
     """
     n = area.size
     depth = np.stack([z, height - z])  # lower, upper layer depth
@@ -192,25 +194,28 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     flux = CONVECTION[0] * np.abs(d_t) ** (1 / 3) * d_t
     flux[2:] *= CONVECTION[2] / CONVECTION[0]
     flux += w.emissivity[:, None] * eps_g[layer_of] * SIGMA * (tg ** 4 - ts ** 4)
-    # the upper layer also radiates down through the (clear) lower layer: what leaves its
-    # interface (area A) falls on the floor and the lower walls, shared by their areas
+    # the upper layer also radiates down through its interface (area A): the lower layer absorbs
+    # its emissivity's share, the rest falls on the floor and the lower walls, shared by area
     view = area / np.maximum(area + perimeter * depth[0], 1e-9)
     down = np.zeros((4, n))
     for j in (FLOOR, LOWER_WALL):
-        down[j] = w.emissivity[j] * eps_g[1] * SIGMA * (t_gas[1] ** 4 - ts[j] ** 4) * view
+        down[j] = (w.emissivity[j] * eps_g[1] * (1.0 - eps_g[0]) * SIGMA * (t_gas[1] ** 4 - ts[j] ** 4)
+                   * view)
+    between = eps_g[0] * eps_g[1] * SIGMA * (t_gas[1] ** 4 - t_gas[0] ** 4) * area  # W, upper -> lower
     radiant = np.zeros((4, n))
-    absorbed = np.zeros(n)
+    absorbed = np.zeros((2, n))
     if fire is not None:
         f, qc, qr = fire
         jet = JET[0] * qc / (area[f] ** JET[1] * height[f] ** JET[2])
         flux[CEILING, f] = max(flux[CEILING, f], jet)
         total = float(surf[:, f].sum())
         if total > 0 and qr > 0:
-            share = surf[:, f] / total
-            up = share[CEILING] + share[UPPER_WALL]
-            absorbed[f] = qr * up * eps_g[1, f]
-            passed = qr - absorbed[f]
-            radiant[:, f] = passed * share / max(share.sum(), 1e-12) / np.maximum(surf[:, f], 1e-9)
+            # each surface is aimed at by its share of the fire's radiation; the layer in front
+            # of it absorbs its emissivity's part
+            aim = qr * surf[:, f] / total
+            eps_in_front = eps_g[layer_of, f]
+            np.add.at(absorbed[:, f], layer_of, aim * eps_in_front)
+            radiant[:, f] = aim * (1.0 - eps_in_front) / np.maximum(surf[:, f], 1e-9)
     to_layers = np.stack([flux[FLOOR] * surf[FLOOR] + flux[LOWER_WALL] * surf[LOWER_WALL],
                           (flux[CEILING] * surf[CEILING] + flux[UPPER_WALL] * surf[UPPER_WALL]
                            + (down * surf).sum(axis=0))])
@@ -219,6 +224,11 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     to_layers *= scale
     flux *= scale[layer_of]
     w.flux = flux + down * scale[1] + radiant
+    # the exchange between the layers: gas to gas, within what both layers' caps have left
+    room = np.maximum(np.minimum(cap[0] - np.abs(to_layers[0]), cap[1] - np.abs(to_layers[1])), 0.0)
+    between = np.clip(between, -room, room)
+    to_layers[1] += between
+    to_layers[0] -= between
     conduct(w, w.flux, dt)
     return to_layers, absorbed
 

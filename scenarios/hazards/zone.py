@@ -319,8 +319,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
                                                          fire.radiative_fraction * s.hrr)
     to_walls, absorbed = wall_exchange(walls, area=net.area, perimeter=net.perimeter, height=net.height,
                                        z=z[:n], t_gas=temp_n, soot=soot, cap=cap, dt=dt, fire=radiated)
-    heat += absorbed - to_walls[UPPER]
-    heat_lower = -to_walls[LOWER]
+    heat += absorbed[UPPER] - to_walls[UPPER]
+    heat_lower = absorbed[LOWER] - to_walls[LOWER]
     wall = to_walls.sum(axis=0)
     # ventilation
     vol_src = (heat + heat_lower) / (CP * RHO_T)

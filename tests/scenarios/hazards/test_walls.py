@@ -39,7 +39,7 @@ def _exchange(walls: Walls, t_gas: float, *, soot: float = 0.0, fire: tuple[int,
               cap: float = 1e12) -> tuple[np.ndarray, np.ndarray]:
     one = np.ones(1)
     return exchange(walls, area=one * 20.0, perimeter=one * 18.0, height=one * 2.7, z=one * 1.0,
-                    t_gas=np.array([[T0], [t_gas]]), soot=np.full((2, 1), soot), cap=np.full((2, 1), cap),
+                    t_gas=np.array([[T0], [t_gas]]), soot=np.array([[0.0], [soot]]), cap=np.full((2, 1), cap),
                     dt=1.0, fire=fire)
 
 
@@ -74,7 +74,7 @@ def test_a_sooty_layer_radiates_to_its_surfaces_and_a_clear_one_barely() -> None
     # and the fire's radiation: a sooty upper layer absorbs its share aimed upwards
     _, absorbed_clear = _exchange(new_walls(1, T0), T0 + 300.0, soot=0.0, fire=(0, 0.0, 350e3))
     _, absorbed_sooty = _exchange(new_walls(1, T0), T0 + 300.0, soot=1e-3, fire=(0, 0.0, 350e3))
-    assert 0.0 < absorbed_clear[0] < 0.05 * absorbed_sooty[0] < 350e3  # clear: CFAST's least 0.01 /m
+    assert 0.0 < absorbed_clear[UPPER, 0] < 0.05 * absorbed_sooty[UPPER, 0] < 350e3  # clear: 0.01 /m
 
 
 def test_the_exchange_is_capped_on_both_sides_for_a_stable_step() -> None:
@@ -138,3 +138,15 @@ def test_the_compiled_wall_step_matches_its_numpy_twin(seed: int, dt: float, wit
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-9)
         np.testing.assert_allclose(a.temp, b.temp, rtol=1e-12)
         np.testing.assert_allclose(a.flux, b.flux, rtol=1e-10, atol=1e-9)
+
+
+def test_a_sooty_lower_layer_takes_radiation_from_the_hot_layer_above_it() -> None:
+    clear, _ = _exchange(new_walls(1, T0), T0 + 400.0, soot=0.0)
+    walls = new_walls(1, T0)
+    one = np.ones(1)
+    sooty = exchange(walls, area=one * 20.0, perimeter=one * 18.0, height=one * 2.7, z=one * 1.0,
+                     t_gas=np.array([[T0], [T0 + 400.0]]), soot=np.array([[1e-3], [1e-3]]),
+                     cap=np.full((2, 1), 1e12), dt=1.0)[0]
+    # the lower layer gains (negative loss) what the upper one sends through the interface
+    assert sooty[LOWER, 0] < 10 * clear[LOWER, 0] < 0  # a clear one barely (0.01 /m)
+    assert sooty[UPPER, 0] > clear[UPPER, 0]
