@@ -242,8 +242,8 @@ def why_not_safe(row: Any) -> str:
 
     ``row`` needs ``get``: a pandas row or a mapping (``incapacitated`` with ``incapacitated_at``,
     ``alarm``, ``incapacitated_space`` and ``incapacitated_by``; ``left_behind``,
-    ``left_behind_reason``, ``stranded``, ``stranded_in_refuge``, ``deadlocked``; a missing one
-    reads as no).
+    ``left_behind_reason``, ``stranded``, ``stranded_in_refuge``, ``deadlocked``,
+    ``state_at_end``; a missing one reads as no).
 
     >>> why_not_safe({"incapacitated": True, "incapacitated_at": 130.0, "alarm": 10.0,
     ...               "incapacitated_space": "S1", "incapacitated_by": "fed_heat"})
@@ -254,6 +254,8 @@ def why_not_safe(row: Any) -> str:
     'stranded: no way out usable with their mobility'
     >>> why_not_safe({"stranded": True, "stranded_in_refuge": True})
     'stranded: refuge has no way out usable with their mobility'
+    >>> why_not_safe({"state_at_end": "need_staff"})
+    'still waiting for staff when the drill ended'
     >>> why_not_safe({})
     'still inside when the drill ended'
     """
@@ -269,7 +271,14 @@ def why_not_safe(row: Any) -> str:
         return "stranded: no way out usable with their mobility"
     if row.get("deadlocked"):
         return "caught in a deadlock"
+    if row.get("state_at_end") in _WAITING:
+        return f"still {_WAITING[row.get('state_at_end')]} when the drill ended"
     return "still inside when the drill ended"
+
+
+#: What someone not safe at the end was doing, by ``state_at_end``.
+_WAITING = {"need_staff": "waiting for staff", "prep": "being prepared by staff", "pre": "in pre-movement",
+            "hold": "holding in place"}
 
 
 def _finite(x: Any) -> bool:

@@ -5,7 +5,8 @@ passages; the step loop never builds a table.  At the end :meth:`Recorder.tables
 returns the result tables stored as Parquet:
 
 * ``agents``: per person the alarm, start of movement, time safe, how (exit or
-  refuge), exit used, route (spaces, ``>``-joined), waiting time, deadlock and
+  refuge), the state they ended in (``state_at_end``: ``out``, ``need_staff``, ...), exit
+  used, route (spaces, ``>``-joined), waiting time, deadlock and
   stranded flags (each person in one category at most: incapacitated, else stranded, else
   deadlocked; stranded also counts whoever is still, at the end, in a space from which their
   mobility has no way out at all, though they never set off; ``stranded_by_lift_policy``:
@@ -187,7 +188,8 @@ class Recorder:
                 "start_level": [m.facility.spaces[m.space_ix[r[0]]].level for r in m.route],
                 "alarm": np.full(len(m.ids), m.p.alarm),
                 "premove": m.premove, "start_move": m.t_move, "reached": m.t_reach,
-                "reached_how": how, "exit": m.exit_used, "route": [">".join(r) for r in m.route],
+                "reached_how": how, "state_at_end": STATE_LABELS[m.state], "exit": m.exit_used,
+                "route": [">".join(r) for r in m.route],
                 "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": stranded,
                 "stranded_in_refuge": stranded & (m.refuge_space >= 0),
                 "stranded_by_lift_policy": stranded & by_policy,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -234,6 +235,12 @@ def test_a_bed_in_a_room_no_bed_can_leave_is_stranded_though_it_never_set_off() 
     assert a.loc["walker", "reached_how"] == "exit"
     assert why_not_safe(a.loc["bed"]) == "stranded: no way out usable with their mobility"
     assert not a.loc["bed", "stranded_by_lift_policy"]  # no lift would help: none is named
+    # Through a door a bed passes, with no staff to move it: it says what it was waiting for.
+    wide = replace(fac, doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=1.2),))
+    m = simulate(wide, people[:1], EvacParams(trajectories=False, max_time=30.0), np.random.default_rng(0))
+    row = m.recorder.tables()["agents"].to_pandas().iloc[0]
+    assert not row["stranded"] and row["state_at_end"] == "need_staff"
+    assert why_not_safe(row) == "still waiting for staff when the drill ended"
 
 
 def test_people_a_lift_policy_leaves_without_a_way_out_are_stranded_and_told_why() -> None:
