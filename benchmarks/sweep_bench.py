@@ -18,7 +18,7 @@ to a temporary results folder.  Measured:
    rate is measured on the idle cluster before timing and shown apart, so
    the overhead medtwin adds per replication can be read next to the
    cluster's own upkeep;
-5. peak memory (``ru_maxrss`` of a fresh process) of stored runs of 50, 200
+5. peak memory (``VmHWM`` of a fresh process) of stored runs of 50, 200
    and 800 replications in this process: it should not grow with the count.
 
 Goals: speed-up >= 1.8x on 2 workers, overhead < 5 % of a replication,
@@ -61,6 +61,9 @@ NELSON = ROOT / "scenarios" / "library" / "nelson_treatment_centre.yaml"
 LEVER = "resources.exam_room.count=3,4"
 #: Seconds the idle cluster is watched for its upkeep.
 IDLE_S = 3.0
+# The peak is read from /proc (VmHWM, in kB), which starts afresh with the new program:
+# ru_maxrss keeps the parent's peak across fork and exec, so every child of a large
+# benchmark process reported the same (the parent's) peak whatever its count.
 MEMORY_CHILD = """
 import resource, sys, tempfile
 sys.path.insert(0, {root!r})
@@ -68,7 +71,11 @@ import scenarios
 sc = scenarios.load({nelson!r})
 with tempfile.TemporaryDirectory() as d:
     scenarios.run(sc, replications={n}, out=d + "/run", n_jobs=1)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    with open("/proc/self/status") as f:
+        print(next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")))
+except OSError:  # not Linux: ru_maxrss (kB there too on Linux-like systems)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
