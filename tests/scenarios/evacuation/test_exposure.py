@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
@@ -303,3 +305,33 @@ def test_stays_cover_the_drill_without_gaps() -> None:
     flows = m.recorder.tables()["door_flows"].to_pandas()
     t_door = float(flows.loc[flows["portal"] == "DB", "time"].iloc[0])
     assert stays["left_s"].iloc[0] == pytest.approx(t_door)
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(1, 5), rate=st.floats(0.0, 0.4), seed=st.integers(0, 3))
+def test_everyone_ends_out_or_incapacitated_by_their_own_dose(n: int, rate: float, seed: int) -> None:
+    """A hot corridor with its exit: each person is either out with a heat dose under 1 or
+    incapacitated with a dose of 1 or more, where they fell; the categories add up."""
+    fac = corridor(12.0, 2.4)
+    env = Fixed(fac, lambda t, c: None)
+
+    def hot(t: float, c: Conditions) -> None:
+        c.dose_rate[DOSES.index("fed_heat"), env.ix["K"]] = rate
+
+    env.conditions = hot
+    people = [PersonSpec(id=f"p{k}", profile="visitor", space="K", position=(1.0 + 1.5 * k, 1.2), premove=0.0)
+              for k in range(n)]
+    m = simulate(fac, people, EvacParams(max_time=120.0, record_every=0.5), np.random.default_rng(seed),
+                 environment=env)
+    tab = m.recorder.tables()
+    a = tab["agents"].to_pandas().set_index("id")
+    heat = tab["doses"].to_pandas().set_index("id")["fed_heat"]
+    fallen = a["incapacitated"]
+    assert ((a["reached_how"] == "exit") ^ fallen).all()
+    assert (heat[fallen] >= 1.0).all() and (heat[~fallen] < 1.0).all()
+    kpis = replication_kpis(tab["agents"], tab["door_flows"], 0.0, m.t, tab["deadlocks"].num_rows)
+    assert kpis["evacuated"] + kpis["in_refuge"] + kpis["incapacitated"] + kpis["remaining"] == n
+    traj = tab["trajectories"].to_pandas()
+    for pid in a.index[fallen]:
+        after = traj[(traj["id"] == pid) & (traj["time"] > a.loc[pid, "incapacitated_at"] + 0.1)]
+        assert (after["state"] == "incapacitated").all()
