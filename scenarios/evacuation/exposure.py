@@ -144,16 +144,20 @@ class Casualties:
         space: int64 [n]: index of the space they were in then, -1 for no one.
         dose: Per person, the dose(s) that reached :data:`INCAPACITATING_DOSE` then
             (``"fed_heat"``, ``"fed_asphyxiant+fed_heat"``), ``""`` for no one.
+        fell_at: float64 [n, 2]: where each person stopped (:func:`stop_incapacitated`), NaN
+            for no one and for those moved on by staff.
     """
 
     time: np.ndarray
     space: np.ndarray
     dose: list[str]
+    fell_at: np.ndarray
 
     @classmethod
     def none(cls, n: int) -> Casualties:
         """Nobody incapacitated among ``n`` people."""
-        return cls(time=np.full(n, np.nan), space=np.full(n, -1, np.int64), dose=[""] * n)
+        return cls(time=np.full(n, np.nan), space=np.full(n, -1, np.int64), dose=[""] * n,
+                   fell_at=np.full((n, 2), np.nan))
 
     @property
     def flag(self) -> np.ndarray:
@@ -188,11 +192,15 @@ def incapacitate(dose: np.ndarray, casualties: Casualties, where: np.ndarray, in
 
 
 def stop_incapacitated(casualties: Casualties, *, state: np.ndarray, need: np.ndarray, task: np.ndarray,
-                       team: list[list[int]], prep_end: np.ndarray) -> np.ndarray:
+                       team: list[list[int]], prep_end: np.ndarray,
+                       pos: np.ndarray | None = None) -> np.ndarray:
     """Stop everyone incapacitated who moves on their own; returns who stopped now.
 
     They take :attr:`~agents.movement.states.State.INCAPACITATED` and stay on the floor where
-    they are.  A member of staff leaves the team of the patient they were going to or preparing
+    they are: ``pos`` (the model's positions) of everyone stopped is put back where they fell
+    at every call, since the crowd model lets anyone standing step aside from people passing
+    (an incapacitated person was pushed 10 m along a corridor by eight walkers going by).  A
+    member of staff leaves the team of the patient they were going to or preparing
     (a preparation under way starts again when the team is whole).  Someone on a stair or in a
     lift (``LINK``) or escorting a unit (``ATTACHED``) stops as soon as they stand on a floor on
     their own again.  Patients moved by staff (``need > 0``) are not stopped: staff move them on.
@@ -211,6 +219,10 @@ def stop_incapacitated(casualties: Casualties, *, state: np.ndarray, need: np.nd
                 prep_end[pat] = np.inf
             task[k] = -1
         state[k] = State.INCAPACITATED
+    if pos is not None:
+        casualties.fell_at[stops] = pos[stops]
+        down = np.flatnonzero(state == State.INCAPACITATED)
+        pos[down] = casualties.fell_at[down]
     return stops
 
 

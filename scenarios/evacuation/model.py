@@ -304,7 +304,7 @@ class EvacuationModel(mesa.Model):
         exposure.track(self.stays, where, inside, self.t - dt)  # ``where`` is where they stood since t - dt
         exposure.incapacitate(self.dose, self.casualties, where, inside, self.t)
         exposure.stop_incapacitated(self.casualties, state=self.state, need=self.need, task=self.task,
-                                    team=self.team, prep_end=self.prep_end)
+                                    team=self.team, prep_end=self.prep_end, pos=self.pos)
         if self.t >= self._next_hazard - 1e-9:
             self._read_hazard()
         self.v_free = exposure.free_speeds(self.v0, self.space_factor, where)

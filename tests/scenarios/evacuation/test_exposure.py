@@ -335,3 +335,19 @@ def test_everyone_ends_out_or_incapacitated_by_their_own_dose(n: int, rate: floa
     for pid in a.index[fallen]:
         after = traj[(traj["id"] == pid) & (traj["time"] > a.loc[pid, "incapacitated_at"] + 0.1)]
         assert (after["state"] == "incapacitated").all()
+
+
+def test_someone_incapacitated_stays_where_they_fell_while_others_pass() -> None:
+    # Found trying it: the crowd model let a person lying in a corridor be pushed 10 m along it
+    # by eight walkers going by.
+    fac = corridor(20.0, 1.6)
+    env = Fixed(fac, lambda t, c: None)
+    people = [PersonSpec(id="body", profile="visitor", space="K", position=(10.0, 0.8), premove=1e4)]
+    people += [PersonSpec(id=f"w{k}", profile="visitor", space="K", premove=0.0,
+                          position=(1.0 + 0.8 * (k % 4), 0.4 + 0.4 * (k // 4))) for k in range(8)]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(0),
+                        environment=env)
+    m.casualties.time[0] = 0.0  # as incapacitate() would: stopped at the first step
+    m.run()
+    assert m.state[0] == State.INCAPACITATED and (m.state[1:] == State.OUT).all()
+    assert np.linalg.norm(m.pos[0] - (10.0, 0.8)) < 0.05
