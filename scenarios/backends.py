@@ -359,6 +359,33 @@ class _GaveUp(Exception):
     """A batch that will not be run again; its replications are recorded as failed."""
 
 
+def _on_this_machine(address: str) -> bool:
+    """Whether a scheduler address is on this machine (its workers are then reachable from here).
+
+    Results are then fetched from the workers directly: through the scheduler
+    each batch's tables were sent twice, about 3 % of the replications' CPU.
+    A scheduler elsewhere may sit behind a tunnel that the workers do not,
+    so there the scheduler stays the go-between.
+
+    >>> _on_this_machine("tcp://127.0.0.1:8786"), _on_this_machine("tcp://10.0.0.5:8786")
+    (True, False)
+    """
+    import ipaddress
+
+    from distributed.comm import get_address_host
+
+    try:
+        host = get_address_host(address)
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
+
+
 @contextmanager
 def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> Iterator[_Dask]:
     import logging
@@ -378,7 +405,8 @@ def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> I
         # Connection failures are reported below in one line, not as Dask's log lines.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
-            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False,
+                            direct_to_workers=cluster is not None or _on_this_machine(address))
         except (OSError, TimeoutError, ValueError) as exc:
             raise BackendError(f"--scheduler {address}: cannot reach the Dask scheduler within "
                                f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__}); start one with "
