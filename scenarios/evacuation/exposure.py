@@ -133,6 +133,8 @@ _ROWS = [DOSES.index(name) for name in INCAPACITATING]
 #: ``_STOPS[state]``: whether someone who moves on their own stops for good in that state once
 #: incapacitated.
 _STOPS = np.isin(np.arange(len(State)), (State.PRE, State.MOVE, State.HOLD, State.FETCH, State.REFUGE))
+#: The state as a plain int: numpy compares an array with an IntEnum member several times slower.
+_DOWN = int(State.INCAPACITATED)
 
 
 @dataclass(slots=True)
@@ -221,7 +223,7 @@ def stop_incapacitated(casualties: Casualties, *, state: np.ndarray, need: np.nd
         state[k] = State.INCAPACITATED
     if pos is not None:
         casualties.fell_at[stops] = pos[stops]
-        down = np.flatnonzero(state == State.INCAPACITATED)
+        down = np.flatnonzero(state == _DOWN)
         pos[down] = casualties.fell_at[down]
     return stops
 
