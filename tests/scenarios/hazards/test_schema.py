@@ -62,6 +62,8 @@ def test_an_unknown_door_names_the_list_entry() -> None:
     ("  gas: {space: R1, species: chlorine, source: {kind: leak, rate: 0.1}}\n", "hazard.gas.source"),
     ("  tenability: {fed: 0.3}\n", "hazard"),
     ("  fire: {origin: R1, alarm: detection}\n", "hazard.fire"),
+    ("  fire: {origin: R1, area: -1}\n", "hazard.fire.area"),
+    ("  fire: {origin: R1, area: .inf}\n", "hazard.fire.area"),
 ])
 def test_other_bad_values_name_their_field(hazard: str, field: str) -> None:
     with pytest.raises(ScenarioFileError) as err:
@@ -91,3 +93,10 @@ def test_a_valid_hazard_round_trips_and_presets_carry_thresholds() -> None:
     assert scenarios.loads(scenarios.dump(sc), "again.yaml").hazard == sc.hazard  # type: ignore[attr-defined]
     for sp in PRESETS.values():
         assert sp.asphyxiant or sp.untenable_ppm(10) is not None
+
+
+def test_a_fire_without_an_area_spreads_at_250_kw_per_m2_and_one_with_an_area_keeps_it() -> None:
+    spreading = FireSpec(origin="R1", peak_hrr=1000.0)
+    assert spreading.burning_area(1000.0) == 4.0 and spreading.burning_area(42.0) == 42.0 / 250.0
+    assert spreading.burning_area(0.0) == 0.0
+    assert FireSpec(origin="R1", area=1.8).burning_area(1000.0) == 1.8
