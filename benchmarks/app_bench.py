@@ -296,7 +296,7 @@ def _part_measure() -> dict[str, float]:
                            "profile": rng.choice(["ambulant", "wheelchair_self", "bed"], n)})
     pb = Playback.build(traj, agents)
     t0 = time.perf_counter()
-    (frames,) = parts(frame_times(pb.times))
+    (frames,) = parts(pb.times, frame_times(pb.times))
     _, mover, xy = part_arrays(pb, frames, "L2")
     sent = encode_part({"times": pb.times[frames].tolist()}, mover, xy, origin=(-1.0, -1.0))
     return {"people": n, "sample_times": len(frames), "part_bytes": len(sent),

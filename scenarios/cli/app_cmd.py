@@ -21,7 +21,8 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "MAX_UPLOAD_MB", "register", "streaml
 #: Only this machine can reach the app unless the user asks for a network address.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
-#: Largest upload the browser may send (MB): scans of a hospital floor reach several hundred MB.
+#: Largest file Streamlit's own uploader takes (MB; it holds a file in memory): facility files, and
+#: scans when the app runs without its streaming upload endpoint (``streamlit run app.py``).
 MAX_UPLOAD_MB = 1024
 
 
@@ -46,8 +47,11 @@ def register(sub: Any) -> None:
                    help="results store the app writes runs to and lists (default: ./results)")
     p.add_argument("--scans", type=Path, default=Path("scans"),
                    help="folder of scans on this machine the Facility page can open, of any size, "
-                        f"read in chunks (default: ./scans); an upload in the browser is limited "
-                        f"to {MAX_UPLOAD_MB:,} MB and held in memory while it arrives")
+                        "read in chunks where they lie (default: ./scans)")
+    p.add_argument("--upload-port", type=int, default=0,
+                   help="port of the scan upload endpoint served beside the app on the same address "
+                        "(default: a free port; set one to open it in a firewall): a scan uploaded in "
+                        "the browser is streamed there to a temporary file, never held in memory")
     p.set_defaults(handler=_run)
 
 
@@ -58,7 +62,7 @@ def _app_path() -> Path:
 
 
 def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path,
-                   scans: Path = Path("scans")) -> list[str]:
+                   scans: Path = Path("scans"), upload_port: int = 0) -> list[str]:
     """The command line that serves the app (Streamlit's ``run``, after warming up the app's modules).
 
     >>> argv = streamlit_argv(port=8600, host="127.0.0.1", facility=None, results=Path("/r"))
@@ -71,7 +75,8 @@ def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path
            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
            "--server.maxUploadSize", str(MAX_UPLOAD_MB),
            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--", "--results", str(results.resolve()), "--scans", str(scans.resolve())]
+           "--", "--results", str(results.resolve()), "--scans", str(scans.resolve()),
+           "--upload-port", str(upload_port)]
     if facility is not None:
         cmd += ["--facility", str(facility.resolve())]
     return cmd
@@ -81,11 +86,15 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
+    if not 0 <= args.upload_port < 65536 or args.upload_port == args.port:
+        print("error: --upload-port must be 0 (a free port) or a port other than --port, "
+              f"got {args.upload_port}", file=sys.stderr)
+        return 2
     if args.facility is not None and not args.facility.is_file():
         print(f"error: {args.facility}: facility file not found", file=sys.stderr)
         return 2
     cmd = streamlit_argv(port=args.port, host=args.host, facility=args.facility, results=args.results,
-                         scans=args.scans)
+                         scans=args.scans, upload_port=args.upload_port)
     shown = "localhost" if args.host == DEFAULT_HOST else args.host
     print(f"medtwin app: serving on http://{shown}:{args.port} (stop with Ctrl-C)", flush=True)
     os.execv(cmd[0], cmd)  # replaces this process: signals sent to its pid reach the server

@@ -110,8 +110,19 @@ def _use_facility(facility: Facility, source: str | None = None) -> None:
     st.session_state.pop("level", None)
 
 
+def _opened(label: str, key: str) -> bool:
+    """A panel drawn only once asked for (a toggle), its widgets inside a bordered box.
+
+    Not an expander: a collapsed expander still draws every widget in it, and the landing page
+    then waits for each kind's script (radio buttons, uploaders, number inputs) before it is done.
+    """
+    return st.toggle(label, key=key)
+
+
 def _source_panel() -> None:
-    with st.expander("Open another building: the sample, a facility file or a scan"):
+    if not _opened("Open another building: the sample, a facility file or a scan", "open_source"):
+        return
+    with st.container(border=True):
         source = st.radio("Source", SOURCES, horizontal=True, key="source")
         if source == SOURCES[0]:
             if st.button("Use the sample hospital", key="use_sample"):
@@ -329,7 +340,9 @@ def _apply(variant_of: Facility, make: str, *args: object) -> None:
 
 
 def _edits_panel(facility: Facility) -> None:
-    with st.expander("Planner's edits, saved as a facility variant"):
+    if not _opened("Planner's edits, saved as a facility variant", "open_edits"):
+        return
+    with st.container(border=True):
         done = edits_of(facility)
         if done:
             st.caption("This variant: " + "; ".join(done))

@@ -91,7 +91,7 @@ class Source:
 
     def frames(self) -> list[np.ndarray]:
         """The drill's sample times sent, cut in parts."""
-        return parts(frame_times(self.playback.times))
+        return parts(self.playback.times, frame_times(self.playback.times))
 
 
 def request_of(state: object, source: Source) -> Request:

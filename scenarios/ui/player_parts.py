@@ -3,12 +3,12 @@
 A drill of 2,000 people over 15 minutes, sampled every second, is 1.8
 million positions: as one animated chart it was many MB of JSON the browser
 had to parse before playing, and playing it dropped a third of its frames at
-60x.  Here the drill is cut into *parts* of :data:`FRAMES_PER_PART` sample
-times (a second of drill apart) on one level.  A part holds each person on
+60x.  Here the drill is cut into *parts* of :data:`PART_S` of drill (at most
+:data:`FRAMES_PER_PART` sample times a second apart) on one level.  A part holds each person on
 that level once (how they move: staff, walking, wheelchair, bed) and their
 position at every sample time of the part as two 16-bit integers (centimetres
 from the level's corner), absent when they are elsewhere: about 1 MB for
-2,000 people over four minutes, decoded by the browser without parsing.  The
+2,000 people over two minutes, decoded by the browser without parsing.  The
 player (:mod:`scenarios.ui.player`) asks for the part it will need next while
 it plays the current one, and moves everyone smoothly between sample times.
 
@@ -32,8 +32,8 @@ import numpy as np
 
 from scenarios.ui.playback import Playback
 
-__all__ = ["ABSENT", "FRAMES_PER_PART", "FRAME_STEP_S", "MAGIC", "Part", "decode_part", "encode_part",
-           "frame_times", "part_arrays", "parts"]
+__all__ = ["ABSENT", "FRAMES_PER_PART", "FRAME_STEP_S", "MAGIC", "PART_S", "Part", "decode_part",
+           "encode_part", "frame_times", "part_arrays", "parts"]
 
 #: First bytes of every part: the format and its version.
 MAGIC = b"MTP1"
@@ -41,8 +41,10 @@ MAGIC = b"MTP1"
 ABSENT = 0xFFFF
 #: Drill time (s) between two sample times sent: the player moves people smoothly in between.
 FRAME_STEP_S = 1.0
-#: Sample times per part: four minutes of drill a second apart, about 1 MB for 2,000 people.
-FRAMES_PER_PART = 240
+#: Drill time (s) per part: at 60x a part plays for two seconds while the next ones come.
+PART_S = 120.0
+#: Most sample times in a part: two minutes a second apart, about 1 MB for 2,000 people on one level.
+FRAMES_PER_PART = 120
 #: Finest coordinate unit (m): a centimetre, far below a marker's size on screen.
 UNIT_M = 0.01
 #: Largest stored coordinate (65535 is :data:`ABSENT`).
@@ -68,15 +70,32 @@ def frame_times(times: np.ndarray, step_s: float = FRAME_STEP_S) -> np.ndarray:
     return np.unique(np.minimum(np.searchsorted(times, grid), len(times) - 1))
 
 
-def parts(frames: np.ndarray, per_part: int = FRAMES_PER_PART) -> list[np.ndarray]:
-    """``frames`` cut in consecutive parts of at most ``per_part``.
+def parts(times: np.ndarray, frames: np.ndarray, part_s: float = PART_S,
+          per_part: int = FRAMES_PER_PART) -> list[np.ndarray]:
+    """``frames`` (indices into ``times``) cut in parts of ``part_s`` of drill, at most ``per_part`` each.
 
-    >>> [p.tolist() for p in parts(np.arange(5), 2)]
-    [[0, 1], [2, 3], [4]]
+    Cutting by drill time, not by count, keeps the parts streamed while a drill plays whatever
+    its recording interval: a drill recorded every 5 s is still sent two minutes at a time.
+
+    >>> t = np.arange(0.0, 300.0, 1.0)
+    >>> [(int(p[0]), len(p)) for p in parts(t, np.arange(300))]
+    [(0, 120), (120, 120), (240, 60)]
+    >>> [len(p) for p in parts(t, np.arange(300), per_part=100)]
+    [100, 20, 100, 20, 60]
     """
     if per_part < 1:
         raise ValueError(f'"per_part" must be >= 1, got {per_part}')
-    return [frames[k:k + per_part] for k in range(0, len(frames), per_part)]
+    if part_s <= 0:
+        raise ValueError(f'"part_s" must be > 0, got {part_s}')
+    if len(frames) == 0:
+        return []
+    t = times[frames]
+    window = np.floor((t - t[0]) / part_s + 1e-9).astype(np.int64)
+    out: list[np.ndarray] = []
+    for w in np.unique(window):
+        chosen = frames[window == w]
+        out += [chosen[k:k + per_part] for k in range(0, len(chosen), per_part)]
+    return out
 
 
 def part_arrays(pb: Playback, frames: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

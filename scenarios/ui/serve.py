@@ -66,8 +66,10 @@ def main(argv: list[str]) -> int:
     from scenarios.ui import upload_server
     from scenarios.ui.uploads import SCAN_SUFFIXES
 
+    app_args = argv[argv.index("--") + 1:] if "--" in argv else []
     upload_server.start(_option(argv, "--server.address", "127.0.0.1"),
-                        int(_option(argv, "--server.port", "8501")), tuple(f".{s}" for s in SCAN_SUFFIXES))
+                        int(_option(argv, "--server.port", "8501")), tuple(f".{s}" for s in SCAN_SUFFIXES),
+                        port=int(_option(app_args, "--upload-port", "0")))
     warm()
     from streamlit.web import cli
 

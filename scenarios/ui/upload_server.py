@@ -224,11 +224,14 @@ def _receive(handler: BaseHTTPRequestHandler, folder: Path, suffix: str, length:
     return path
 
 
-def start(host: str, app_port: int, suffixes: tuple[str, ...]) -> UploadServer:
-    """Start this process's upload endpoint (once) beside the app at ``host:app_port``."""
+def start(host: str, app_port: int, suffixes: tuple[str, ...], port: int = 0) -> UploadServer:
+    """Start this process's upload endpoint (once) beside the app at ``host:app_port``.
+
+    ``port`` is the endpoint's own port; 0 picks a free one.
+    """
     global _server  # noqa: PLW0603 - one endpoint per server process, found by the pages
     if _server is None:
-        _server = UploadServer(host, suffixes, app_port).start()
+        _server = UploadServer(host, suffixes, app_port, port).start()
     return _server
 
 

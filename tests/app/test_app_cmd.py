@@ -36,25 +36,28 @@ def test_the_command_line_turns_the_watcher_off_and_binds_localhost(tmp_path: Pa
     assert opts["--server.fileWatcherType"] == "none" and opts["--server.runOnSave"] == "false"
     assert opts["--server.address"] == "127.0.0.1"
     assert argv[argv.index("--results") + 1] == str(tmp_path.resolve())
+    assert argv[argv.index("--upload-port") + 1] == "0"  # a free port unless one is asked for
 
 
 def test_stopping_medtwin_app_by_its_pid_stops_the_server(tmp_path: Path) -> None:
-    port = free_port()
+    port, upload_port = free_port(), free_port()
     log = (tmp_path / "app.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from scenarios.cli import main; sys.exit(main())",
-         "app", "--port", str(port), "--results", str(tmp_path / "results")],
+         "app", "--port", str(port), "--results", str(tmp_path / "results"),
+         "--upload-port", str(upload_port)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
+        assert _listening_addresses(upload_port) == {"0100007F"}  # the scan upload endpoint too
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=20) is not None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _listening_addresses(port):
             time.sleep(0.2)
-        assert not _listening_addresses(port)
+        assert not _listening_addresses(port) and not _listening_addresses(upload_port)
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
     finally:

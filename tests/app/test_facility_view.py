@@ -69,6 +69,7 @@ def test_page_renders_the_sample_with_names_on_the_plan(app: AppTest) -> None:
     assert ">Resus 1</text>" in plan and ">L0-A</text>" in plan  # room and compartment names
     assert plan.count('class="space"') == len(sample().spaces_on("L0"))
     assert "4 levels" in at.caption[0].value
+    assert not at.radio and not at.number_input  # the source and edit panels draw only when opened
     spaces, compartments = _tables(at)  # plain HTML: the landing page loads no data grid
     assert len(spaces) == len(sample().spaces_on("L0")) and not at.dataframe
     assert {r["name"] for r in spaces} >= {"Resus 1"}
@@ -130,6 +131,7 @@ def test_an_impossible_route_says_why(app: AppTest) -> None:
 
 def test_a_bad_facility_upload_gives_one_readable_line(app: AppTest) -> None:
     at = app.run()
+    at.toggle(key="open_source").set_value(True).run()
     at.radio(key="source").set_value("Facility file").run()
     bad = json.dumps({"format": "medtwin-facility/1", "name": "x", "levels": [], "spaces": 5}).encode()
     at.file_uploader(key="facility_upload").set_value(("bad.json", bad, "application/json")).run()
@@ -145,11 +147,13 @@ def test_uploading_a_facility_and_editing_it_makes_a_downloadable_variant(app: A
                                                                          tmp_path: Path) -> None:
     small = sample(SampleOptions(ward_levels=1))
     at = app.run()
+    at.toggle(key="open_source").set_value(True).run()
     at.radio(key="source").set_value("Facility file").run()
     at.file_uploader(key="facility_upload").set_value(("small.json", dumps(small).encode(),
                                                         "application/json")).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["levels"] == "3"
+    at.toggle(key="open_edits").set_value(True).run()
     at.selectbox(key="edit_space").set_value("L2-W2-BAY1").run()
     at.number_input(key="edit_beds_L2-W2-BAY1").set_value(2).run()
     at.button(key="apply_beds").click().run()
@@ -190,6 +194,7 @@ def test_a_scan_too_large_to_upload_is_opened_from_the_scan_folder(app_path: Pat
     monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
                                       "--scans", str(scans)])
     at = AppTest.from_file(str(app_path), default_timeout=60).run()
+    at.toggle(key="open_source").set_value(True).run()
     at.radio(key="source").set_value("LiDAR scan").run()
     upload_note = " ".join(c.value for c in at.caption)
     assert "Uploads are limited to" in upload_note and "MB" in upload_note and str(scans) in upload_note

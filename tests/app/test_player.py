@@ -15,6 +15,7 @@ from scenarios.ui.player import PLAYER_KEY, Request, Source, part_payload, reque
 from scenarios.ui.player_parts import (
     ABSENT,
     FRAMES_PER_PART,
+    PART_S,
     decode_part,
     encode_part,
     frame_times,
@@ -55,14 +56,17 @@ def test_sample_times_are_a_second_apart_and_parts_bounded(drill: tuple[pd.DataF
     _, pb = drill
     frames = frame_times(pb.times)
     assert np.allclose(np.diff(pb.times[frames]), 1.0)
-    cut = parts(frames)
-    assert [len(c) for c in cut] == [FRAMES_PER_PART, len(frames) - FRAMES_PER_PART]
+    cut = parts(pb.times, frames)
+    assert [len(c) for c in cut] == [120, 120, 60] and max(len(c) for c in cut) <= FRAMES_PER_PART
+    assert all(pb.times[c[-1]] - pb.times[c[0]] < PART_S for c in cut)
     assert np.array_equal(np.concatenate(cut), frames)
+    sparse = frame_times(pb.times, step_s=5.0)  # a drill recorded every 5 s still comes in 2-minute parts
+    assert [len(c) for c in parts(pb.times, sparse)] == [24, 24, len(sparse) - 48]
 
 
 def test_a_part_holds_everyone_on_its_level_at_every_time(drill: tuple[pd.DataFrame, Playback]) -> None:
     traj, pb = drill
-    frames = parts(frame_times(pb.times))[1]
+    frames = parts(pb.times, frame_times(pb.times))[1]
     person, mover, xy = part_arrays(pb, frames, "L1")
     for f in range(0, len(frames), 37):
         i = frames[f]
@@ -72,7 +76,7 @@ def test_a_part_holds_everyone_on_its_level_at_every_time(drill: tuple[pd.DataFr
         for who, (x, y) in shown.items():
             assert (x, y) == pytest.approx((here.loc[who, "x"], here.loc[who, "y"]), abs=1e-4)
     assert len(person) < 40  # by then most have left
-    person, mover, _ = part_arrays(pb, parts(frame_times(pb.times))[0], "L1")
+    person, mover, _ = part_arrays(pb, parts(pb.times, frame_times(pb.times))[0], "L1")
     kinds = {pb.ids[p]: Mover(int(m)) for p, m in zip(person, mover, strict=True)}
     assert kinds["p1"] is Mover.STAFF and kinds["p35"] is Mover.BED
 
@@ -117,16 +121,16 @@ def test_the_player_gets_the_part_it_asks_for_and_the_first_otherwise(
     assert request_of({"want": {"run": run, "level": "L1", "part": 1, "picture": False}}, source) \
         == Request("L1", 1, False)
     for stale in ({"run": "another drill", "level": "L1", "part": 1}, {"run": run, "level": "L9", "part": 0},
-                  {"run": run, "level": "L1", "part": 2}, {"run": run, "level": "L1", "part": True}, "junk"):
+                  {"run": run, "level": "L1", "part": 3}, {"run": run, "level": "L1", "part": True}, "junk"):
         assert request_of({"want": stale}, source) == Request("L2", 0, True)
     part = decode_part(part_payload(source, Request("L1", 1, False)))
     head = part.header
     assert (head["level"], head["part"], "picture" in head) == ("L1", 1, False)
-    assert head["times"][0] == pytest.approx(FRAMES_PER_PART) and len(head["meta"]["part_starts"]) == 2
+    assert head["times"][0] == pytest.approx(PART_S) and len(head["meta"]["part_starts"]) == 3
     assert head["meta"]["run"] == run and head["meta"]["total"] == 40
     assert PLAYER_KEY == "pb_player"
-    with pytest.raises(ValueError, match="part 2"):
-        part_payload(source, Request("L1", 2, False))
+    with pytest.raises(ValueError, match="part 3"):
+        part_payload(source, Request("L1", 3, False))
 
 
 def test_smoke_comes_with_the_part_and_the_outlines_with_the_picture(
@@ -140,5 +144,6 @@ def test_smoke_comes_with_the_part_and_the_outlines_with_the_picture(
     first = decode_part(part_payload(source, Request("L2", 0, True))).header
     assert first["smoke"] == [[0.0, [], []], [100.0, [], [bay]]]  # the ICU bay is on another level
     assert bay in first["spaces"] and len(first["spaces"][bay]) >= 8
-    second = decode_part(part_payload(source, Request("L2", 1, False))).header
-    assert second["smoke"] == [[100.0, [], [bay]], [250.0, [bay], []]] and "spaces" not in second
+    assert decode_part(part_payload(source, Request("L2", 1, False))).header["smoke"] == [[100.0, [], [bay]]]
+    third = decode_part(part_payload(source, Request("L2", 2, False))).header
+    assert third["smoke"] == [[100.0, [], [bay]], [250.0, [bay], []]] and "spaces" not in third
