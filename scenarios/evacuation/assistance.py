@@ -24,14 +24,15 @@ if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
 
 __all__ = ["ahead_in_room", "assist", "at_bedside", "called_forward", "door_dist", "free_staff",
-           "held_places", "in_doorway", "release_team", "staff_idle", "team_sizes", "units_to_lifts"]
+           "held_places", "in_doorway", "release_team", "shut_in", "staff_idle", "team_sizes",
+           "units_to_lifts"]
 
 
 def assist(m: EvacuationModel) -> None:
     free = free_staff(m)
     if free.size:
         in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
-        waiting = np.flatnonzero((m.state == states.NEED) & in_phase & ~m.left_behind)
+        waiting = np.flatnonzero((m.state == states.NEED) & in_phase & ~m.left_behind & ~m.stranded)
         held = held_places(m, waiting)
         sizes = team_sizes(m)[waiting]
         # Staff of the patient's level may take the place of a teammate still on the way from
@@ -139,6 +140,21 @@ def assist(m: EvacuationModel) -> None:
         m.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
         for s in m.team[pat]:
             m.state[s] = states.ATTACHED
+
+
+def shut_in(m: EvacuationModel) -> np.ndarray:
+    """Whether each occupant is a patient moved by staff whose space has no door or final exit
+    as wide as its mobility needs (a bed in a store with a 0.9 m door): no team can take it out,
+    so no staff are sent, and it is stranded from the start rather than holding two staff at
+    its bedside to the end of the drill (found trying a small clinic)."""
+    out = np.zeros(m.need.size, bool)
+    doors, exits = m.facility.doors_of, m.facility.exits_of
+    for k in np.flatnonzero(m.need > 0).tolist():
+        sid = m.space_ids[m.space[k]]
+        need = m.profiles[k].mobility.min_door_width
+        widths = [d.width for d in doors.get(sid, ())] + [e.width for e in exits.get(sid, ())]
+        out[k] = bool(widths) and max(widths) < need
+    return out
 
 
 def staff_idle(m: EvacuationModel, s: int) -> None:

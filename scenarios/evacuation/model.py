@@ -234,7 +234,9 @@ class EvacuationModel(mesa.Model):
         self.best = np.full(n, np.inf)
         self.last_prog = np.zeros(n)
         self.dead = np.zeros(n, bool)
-        self.stranded = np.zeros(n, bool)
+        # A bed or wheelchair in a room no door of which it passes is stranded from the start:
+        # staff sent for it would wait at its bedside to the end of the drill.
+        self.stranded = assistance.shut_in(self)
         self.reroute = np.ones(n, bool)
         self.heading = np.zeros((n, 2))
         self.team: list[list[int]] = [[] for _ in range(n)]

@@ -1,11 +1,16 @@
-"""The per-step release gate answers as the one-patient rules it batches."""
+"""The per-step release gate answers as the one-patient rules it batches; no team is sent for a
+patient no door of whose room its unit passes."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
+import numpy as np
+from shapely.geometry import box
+
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
-from scenarios.evacuation.assistance import _Gate, ahead_in_room, called_forward
+from scenarios.evacuation.assistance import _Gate, ahead_in_room, called_forward, shut_in
 from scenarios.evacuation.model import State
 from tests.scenarios.evacuation.test_drill_rules import _lift_block
 
@@ -81,3 +86,28 @@ def test_a_nurse_of_the_floor_relieves_one_still_on_the_way_from_another() -> No
     m.run()
     assert m.state[0] == State.OUT
     assert not m.deadlocks
+
+
+def test_no_staff_are_sent_for_a_bed_no_door_of_its_room_passes() -> None:
+    # Found trying a small clinic: two staff went for a bed in a store with a 0.9 m door and
+    # stood at its bedside to the end of the drill, with deadlock flags, instead of leaving.
+    spaces = [Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 2, 3, 5), compartment="C"),
+              Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 10, 2), compartment="C")]
+    fac = Facility(name="store", levels=(Level(id="L0"),), spaces=tuple(spaces),
+                   doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=0.9),),
+                   exits=(Exit(id="X", space="K", at=(10.0, 1.0), width=1.6),))
+    people = [PersonSpec(id="bed", profile="bed", space="S", position=(1.5, 3.5)),
+              PersonSpec(id="s1", profile="staff", space="K", position=(2.0, 1.0), premove=0.0),
+              PersonSpec(id="s2", profile="staff", space="K", position=(4.0, 1.0), premove=0.0)]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(0))
+    assert shut_in(m).tolist() == [True, False, False]
+    m.run()
+    assert m.stranded[0] and m.team[0] == []
+    assert (m.state[1:] == State.OUT).all() and not m.deadlocks
+    # Through a door a bed passes, the same two staff take it out.
+    wide = replace(fac, doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=1.2),))
+    m = EvacuationModel(wide, people, EvacParams(trajectories=False, max_time=300.0),
+                        np.random.default_rng(0))
+    assert not shut_in(m).any()
+    m.run()
+    assert (m.state == State.OUT).all()
