@@ -85,17 +85,18 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
             tg = t_gas[layer_of[j], i]
             d = tg - ts[j]
             coef = c_hor if j < 2 else c_wall
-            f[j] = coef * abs(d) ** (1.0 / 3.0) * d \
-                + props[j, 2] * eps_g[layer_of[j]] * sigma * (tg ** 4 - ts[j] ** 4)
+            f[j] = coef * abs(d) ** (1.0 / 3.0) * d
+            if j == 0 and i == fire_node:
+                # over the fire the ceiling jet's mean flux is a floor on the convection only
+                f[0] = max(f[0], jet_c * fire[1] / (area ** jet_a * height ** jet_h))
+            f[j] += props[j, 2] * eps_g[layer_of[j]] * sigma * (tg ** 4 - ts[j] ** 4)
             down[j] = 0.0
             radiant[j] = 0.0
         for j in (1, 3):
             down[j] = props[j, 2] * eps_g[1] * (1.0 - eps_g[0]) * sigma * (tu ** 4 - ts[j] ** 4) * view
         between = eps_g[0] * eps_g[1] * sigma * (tu ** 4 - t_gas[0, i] ** 4) * area
         if i == fire_node:
-            qc, qr = fire[1], fire[2]
-            jet = jet_c * qc / (area ** jet_a * height ** jet_h)
-            f[0] = max(f[0], jet)
+            qr = fire[2]
             total = surf[0] + surf[1] + surf[2] + surf[3]
             if total > 0 and qr > 0:
                 for j in range(4):

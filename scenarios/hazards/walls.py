@@ -193,6 +193,11 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     d_t = tg - ts
     flux = CONVECTION[0] * np.abs(d_t) ** (1 / 3) * d_t
     flux[2:] *= CONVECTION[2] / CONVECTION[0]
+    if fire is not None:
+        # over the fire the ceiling jet's mean flux is a floor on the ceiling's convection only
+        f, qc, _ = fire
+        jet = JET[0] * qc / (area[f] ** JET[1] * height[f] ** JET[2])
+        flux[CEILING, f] = max(flux[CEILING, f], jet)
     flux += w.emissivity[:, None] * eps_g[layer_of] * SIGMA * (tg ** 4 - ts ** 4)
     # the upper layer also radiates down through its interface (area A): the lower layer absorbs
     # its emissivity's share, the rest falls on the floor and the lower walls, shared by area
@@ -205,9 +210,7 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     radiant = np.zeros((4, n))
     absorbed = np.zeros((2, n))
     if fire is not None:
-        f, qc, qr = fire
-        jet = JET[0] * qc / (area[f] ** JET[1] * height[f] ** JET[2])
-        flux[CEILING, f] = max(flux[CEILING, f], jet)
+        f, _, qr = fire
         total = float(surf[:, f].sum())
         if total > 0 and qr > 0:
             # each surface is aimed at by its share of the fire's radiation; the layer in front
