@@ -12,16 +12,16 @@ At the exposed face:
 
 * convection ``h (T_gas - T_s)``, ``h = 1.52 |dT|^(1/3)`` on ceilings and floors and
   ``1.31 |dT|^(1/3)`` on walls, W/(m^2 K) (CFAST's ``convective_flux``); over the ceiling of
-  the fire's space at least the ceiling jet's mean flux ``0.27 Qc / (A^0.68 H^0.64)`` (W/m^2,
-  ``Qc`` in W: CFAST's ``convection``, after Cooper's ceiling-jet heat transfer), which in the
-  first minutes of a room fire takes a third or more of the plume's heat into the ceiling;
+  the fire's space the convection is at least the ceiling jet's mean flux
+  ``0.27 Qc / (A^0.68 H^0.64)`` (W/m^2, ``Qc`` in W: CFAST's ``convection``), which in the first
+  minutes of a room fire takes a third or more of the plume's heat into the ceiling;
 * radiation ``eps_s eps_g sigma (T_gas^4 - T_s^4)`` with the layer's emissivity
   ``eps_g = 1 - exp(-a L)`` over its mean beam length ``L = 3.6 V / A``, ``a = 1195.5 f_v T``
   (``f_v`` the soot's volume fraction; CFAST's ``absorb``, at least 0.01 /m): a mattress
   fire's room radiates like a grey body of emissivity 0.5-0.8, a clean propene layer barely
   (gas bands are not tracked: an underestimate for clean fuels); the upper layer radiates to
-  its own surfaces and, through the clear lower layer, to the floor and lower walls (what
-  leaves its interface, shared by their areas), which then warm the lower layer;
+  its own surfaces and, through what the lower layer lets pass, to the floor and lower walls
+  (what leaves its interface, shared by their areas), which then warm the lower layer;
 * the fire's radiation ``chi_r Q``: each surface is aimed at by its share of the room's area;
   the layer in front of it absorbs its emissivity's part and the rest heats the surface;
 * between the layers, ``eps_l eps_u sigma (T_u^4 - T_l^4) A`` through the interface (a sooty
