@@ -6,7 +6,7 @@ Cases (from the hazards issue):
      compartments, doorways (as vents with their measured tops), window, leaks and burner
      (:func:`scenarios.hazards.cases.fm_nbs`);
   b. a patient room (5 x 6 x 2.7 m) opening onto a 30 m corridor with an exit, mattress fire
-     (medium t-squared to 1 MW, polyurethane yields);
+     (medium t-squared to 1 MW, polyurethane yields, 1 m^2 burning area in both tools);
   c. a ward: six rooms on a corridor, a closed smoke-barrier door (leaking 0.02 m^2) to a
      second corridor with the exit, same fire in the end room.
 

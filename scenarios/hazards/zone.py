@@ -7,7 +7,7 @@ is carried with enthalpy, which lets one linear solve keep every space full.
 
 One step (:func:`step`) of ``dt`` seconds:
 
-1. the fire adds its convective heat (its radiation heats the boundaries), fuel mass and
+1. the fire adds its convective heat (its radiation goes to step 2), fuel mass and
    products to its space's upper layer and its plume lifts lower-layer gas into the
    upper layer (Heskestad's plume with its virtual origin, :mod:`scenarios.hazards.plume`);
    the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
