@@ -102,7 +102,9 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None) -> n
     parts: list[np.ndarray] = []
     held, limit = 0, _MERGE_POINTS
     for chunk in chunks:
-        c = np.asarray(chunk, dtype=np.float64) * scale
+        c = np.asarray(chunk, dtype=np.float64)
+        if scale != 1.0:
+            c = c * scale
         _check_finite(p, c)
         if voxel is not None and len(c):
             c = voxel_downsample(c, voxel)
