@@ -32,6 +32,7 @@ __all__ = ["LevelArrays", "field_cell", "level_arrays", "option_costs", "plane_s
 
 _MOVE = int(State.MOVE)
 _PREP = int(State.PREP)
+_DOWN = int(State.INCAPACITATED)
 _WAIT = WAIT
 _BACK_OUT = BACK_OUT
 _FLAGS = np.ones(4, np.bool_)
@@ -164,7 +165,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         rad[a] = radius[k]
         ext[a] = extra[k]
         walker = need[k] == 0
-        yielder[a] = walker and state[k] != _PREP
+        yielder[a] = walker and state[k] != _PREP and state[k] != _DOWN  # the fallen are not moved aside
         unit[a] = mv and not walker
         if mv and abs(desired[a, 0]) + abs(desired[a, 1]) > 0:
             orient[k, 0], orient[k, 1] = desired[a, 0], desired[a, 1]

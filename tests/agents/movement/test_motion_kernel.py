@@ -49,3 +49,22 @@ def test_compiled_step_matches_reference(drill) -> None:  # type: ignore[no-unty
     assert moved
     assert (a.state == State.OUT).sum() >= 5
     assert a.deadlocks == b.deadlocks
+
+
+def test_people_walking_by_do_not_move_a_fallen_person_aside() -> None:
+    """The crowd model lets someone standing step aside for people walking by; someone
+    incapacitated lies where they fell, whoever passes (eight walkers had pushed one 10 m along a
+    corridor)."""
+    from scenarios.evacuation.testbeds import corridor
+
+    fac = corridor(20.0, 2.0)
+    people = [PersonSpec(id="down", profile="ambulant", space="K", position=(10.0, 1.0))]
+    people += [PersonSpec(id=f"w{k}", profile="ambulant", space="K", premove=0.0,
+                          position=(1.0 + 0.6 * k, 0.6 + 0.8 * (k % 2))) for k in range(8)]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(1))
+    m.state[0] = State.INCAPACITATED
+    where = m.pos[0].copy()
+    while not m.done() and m.t < 120.0:
+        m.step()
+        np.testing.assert_array_equal(m.pos[0], where, err_msg=f"moved at {m.t:.2f} s")
+    assert (m.state[1:] == State.OUT).all()

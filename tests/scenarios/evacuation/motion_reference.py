@@ -136,7 +136,8 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
                                       extra=m.extra[on], desired=desired, v0=v0, wall_dist=wd,
                                       wall_normal=wn, group=grp,
                                       priority=np.where(np.isfinite(dist), dist, 1e9), rng=m.gen,
-                                      orient=m.orient[on], yielder=walker & (st != State.PREP),
+                                      orient=m.orient[on],
+                                      yielder=walker & (st != State.PREP) & (st != State.INCAPACITATED),
                                       unit=unit, flip=flip)
     m.heading[on] = np.where(moving[:, None], desired, m.heading[on])
     disp = e * (v * dt)[:, None]
