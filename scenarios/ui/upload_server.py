@@ -33,6 +33,7 @@ import atexit
 import json
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import urllib.parse
@@ -80,7 +81,8 @@ class UploadServer:
         self._lock = threading.Lock()
         self._tokens: set[str] = set()
         self._done: dict[tuple[str, str], Received] = {}
-        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
+        server_class = _Server6 if ":" in host else ThreadingHTTPServer  # an IPv6 address such as ::1
+        self._httpd = server_class((host, port), _handler(self))
         self._httpd.daemon_threads = True
         self.port: int = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="medtwin-uploads", daemon=True)
@@ -121,6 +123,10 @@ class UploadServer:
         """The upload ``upload_id`` of session ``token``, handed over once (the caller deletes its file)."""
         with self._lock:
             return self._done.pop((token, upload_id), None)
+
+
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict[str, object], origin: str | None) -> None:
