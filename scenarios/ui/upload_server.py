@@ -49,6 +49,8 @@ CHUNK_BYTES = 1024 * 1024
 MAX_UPLOAD_BYTES = 8_000_000_000
 #: Disk space left free after an upload is accepted (bytes).
 FREE_DISK_MARGIN_BYTES = 512 * 1024**2
+#: How often (s) the serving thread checks whether it is asked to stop.
+POLL_S = 0.1
 #: Path prefix of the endpoint.
 ROUTE = "/upload/"
 
@@ -85,7 +87,8 @@ class UploadServer:
         self._httpd = server_class((host, port), _handler(self))
         self._httpd.daemon_threads = True
         self.port: int = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="medtwin-uploads", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(POLL_S,),
+                                        name="medtwin-uploads", daemon=True)
 
     def start(self) -> UploadServer:
         """Serve in a background thread; stop and clean up at exit."""
