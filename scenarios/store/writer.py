@@ -62,9 +62,11 @@ MAX_OPEN_PARTS = 3
 #: Threads writing a part's tables at once.  Encoding Parquet and waiting for the disk
 #: both let go of the GIL, and each safe write waits for two flushes to disk (file and
 #: folder): one after the other, a part's six tables waited about 45 ms on a local disk.
-#: Only where the safe write reads the umask without setting it (Linux's /proc): elsewhere
-#: it sets and restores it, which threads writing at once could leave changed.
-PART_WRITERS = 4 if Path("/proc/self/status").is_file() else 1
+#: Two, not more: on 2 loaded CPUs four writers spent more CPU per table (contention)
+#: for little more overlap.  Only where the safe write reads the umask without setting it
+#: (Linux's /proc): elsewhere it sets and restores it, which threads writing at once could
+#: leave changed.
+PART_WRITERS = 2 if Path("/proc/self/status").is_file() else 1
 #: Rows per row group of a finished table; the ``replication`` column is sorted, so a
 #: read of one replication skips the other row groups by their statistics.
 MERGED_ROW_GROUP = 256_000
