@@ -134,7 +134,7 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
             pts = np.asarray(source, dtype=np.float64) * opt.scale
             check_cloud(pts, label, units="m")
         elif isinstance(source, str | Path):
-            pts = read(source, units=opt.units, voxel=opt.voxel)
+            pts = read(source, units=opt.units, voxel=opt.voxel, progress=_parts_progress(progress))
         else:
             pts = read_storeys(list(source), units=opt.units, voxel=opt.voxel, elevations=elevations)
     report.points_read = len(pts)
@@ -249,6 +249,21 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
         )
         _ = fac.graph
     return Extraction(fac, report, tuple(plans))
+
+
+def _parts_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
+    """Reading progress, part by part, as its own stage (``"read parts"``) for a file read in
+    several parts: the read stage itself reports only its start and end, and a 100 M-point file
+    takes minutes to read."""
+    if progress is None:
+        return None
+    report = progress
+
+    def parts(done: int, total: int) -> None:
+        if total > 1:
+            report("read parts", done, total)
+
+    return parts
 
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,

@@ -262,3 +262,27 @@ def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
     # Never more than twice the thinned cloud (or the merge bound) and a chunk at once.
     assert max(merges) <= 2 * max(3000, len(whole)) + 1500
     assert len(merges) - 14 <= 4  # 14 chunks thinned, and few merges
+
+
+def test_reading_reports_progress_part_by_part(tmp_path: Path, rng: np.random.Generator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LAS file read in chunks reports each one (a 100 M-point file takes minutes to read); a
+    file read whole reports one part."""
+    import laspy
+
+    from lidar import readers
+
+    pts = _room(rng, 5000)
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = np.array([0.001, 0.001, 0.001])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(str(tmp_path / "s.las"))
+    monkeypatch.setattr(readers, "_CHUNK", 2000)
+    seen: list[tuple[int, int]] = []
+    read(tmp_path / "s.las", voxel=0.1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    write_cloud(pts, tmp_path / "s.ply")
+    seen.clear()
+    read(tmp_path / "s.ply", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 1)]
