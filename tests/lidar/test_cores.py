@@ -118,7 +118,7 @@ def test_a_shaft_outline_with_a_tail_along_an_unseen_wall_is_still_a_shaft() -> 
 def test_the_tower_turned_30_degrees_is_one_valid_building_with_its_exits(tower_scan: np.ndarray,
                                                                            building: Facility) -> None:
     """Turned 30 degrees the tower's file did not validate: four rooms (one of L0, three of L1) had
-    no route out, their doors turned back and rounded to 1 mm lying just off the rooms' outlines."""
+    no route out, the symptom of the turned hospital's doors rounded to 1 mm off their rooms' outlines."""
     c, s = math.cos(math.radians(30.0)), math.sin(math.radians(30.0))
     fac = extract(tower_scan @ np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])).facility
     assert not [str(i) for i in validate(fac) if i.severity == "error"]
