@@ -23,7 +23,9 @@ Per door (:class:`DoorTurns`) and per step (:func:`turns`):
 * who waits backs away first until their reach and the reach of the widest unit coming the
   other way are ``wait_gap`` apart, measured from the door (a bed waiting just before the
   door would block the bed coming through it);
-* with people of one side in the band, the other side waits;
+* with people of one side in the band, the other side waits; but if the other side has the
+  turn and those in the band have made no progress for ``patience`` s (the waiting side
+  blocks their way), they back out and their side waits;
 * with the band empty, the side whose turn it is goes and the other waits; a side that has
   waited ``turn_after`` s gets the turn, and from then on the other side's newcomers wait.
 
@@ -72,7 +74,8 @@ def band_doors(shape: tuple[int, int], door_cells: dict[str, np.ndarray],
 
 def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_band: np.ndarray,
           side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray, reach: np.ndarray,
-          unit: np.ndarray, door_width: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+          unit: np.ndarray, door_width: np.ndarray, behaviour: Behaviour,
+          stalled: np.ndarray | None = None) -> np.ndarray:
     """Codes (:data:`GO`, :data:`WAIT`, ``BACK_OUT``) for ``walkers`` heading for doors.
 
     Args:
@@ -89,6 +92,8 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
         unit: Whether each one is a bed or wheelchair moved by staff.
         door_width: Clear width (m) of every door, by global index.
         behaviour: The rules' distances and times.
+        stalled: Whether each one has made no progress for
+            :attr:`~.behaviour.Behaviour.patience` s (none, if not given).
 
     Returns:
         One code per entry of ``walkers``.
@@ -119,7 +124,8 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
     for grp in np.split(sel, bounds):
         d = int(door[grp[0]])
         _turn(dt, t, d, grp, code, in_band=in_band, side=side, dist=dist, evacuee=evacuee, width=width,
-              reach=reach, door_width=float(door_width[d]), b=b)
+              reach=reach, door_width=float(door_width[d]), b=b,
+              stalled=np.zeros(walkers.size, bool) if stalled is None else stalled)
         _one_unit_at_a_time(grp, code, side=side, dist=dist, width=width, reach=reach, unit=unit,
                             door_width=float(door_width[d]), b=b)
     return code
@@ -127,7 +133,7 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
 
 def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
           in_band: np.ndarray, side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray,
-          reach: np.ndarray, door_width: float, b: Behaviour) -> None:
+          reach: np.ndarray, door_width: float, b: Behaviour, stalled: np.ndarray) -> None:
     """The turn at door ``d`` of the people ``grp`` near it (see the module docstring)."""
     gap = b.wait_gap
     sides = side[grp]
@@ -156,6 +162,15 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
     if inside.size:
         going = int(side[inside[0]])
         if has_turn and turn != going:
+            in_door = grp[(side[grp] == going) & in_band[grp]]
+            if stalled[in_door].all():
+                # Stuck in the doorway against the side whose turn it is, which waits for them and
+                # so blocks their way (day drill, seed 7: one nurse going into a bay against 20
+                # people waiting to leave it, for an hour): they back out, their side waits.
+                code[in_door] = BACK_OUT
+                mine = grp[(side[grp] == going) & ~in_band[grp]]
+                code[mine] = _wait(mine, grp[side[grp] == turn], in_band, dist, reach, gap)
+                return
             # The other side has the turn: those in the doorway walk on, everyone else waits.
             rest = grp[~((side[grp] == going) & in_band[grp])]
             code[rest] = _wait(rest, grp[(side[grp] == going) & in_band[grp]], in_band, dist, reach, gap)

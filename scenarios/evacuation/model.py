@@ -524,7 +524,8 @@ class EvacuationModel(mesa.Model):
         code = turns(self.door_turns, self.t, walkers=ks, door=door, in_band=bd == door,
                      side=self.space[ks], dist=self.dist[ks], evacuee=evac, width=2 * self.radius[ks],
                      reach=self.radius[ks] + self.extra[ks], unit=self.need[ks] > 0,
-                     door_width=self.door_widths, behaviour=self.p.behaviour)
+                     door_width=self.door_widths, behaviour=self.p.behaviour,
+                     stalled=self.t - self.last_prog[ks] > self.p.behaviour.patience)
         self.hold[ks] = code
         self.wait[ks[code == WAIT]] += self.p.model.dt
 

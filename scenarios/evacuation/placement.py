@@ -111,11 +111,18 @@ def park_spaces(m: EvacuationModel, spaces: list[int], width: float) -> list[int
 
     The corridor is the escape route of the whole compartment: a unit parked in it narrows
     it for the beds that leave the rooms later and the staff who walk the other way.  Only
-    rooms with a door at least ``width`` wide count, so that the unit can leave again.
+    rooms with a door at least ``width`` wide count, so that the unit can leave again, and
+    rooms none of whose own beds or wheelchairs are still to be moved come first: a bed parked
+    in a side room whose two beds were prepared later stood between them and their door, and
+    they waited for it to leave while their staff stood in its way (day drill, seed 2027).
+    (Leaving such rooms out altogether sent the units to the corridor, which they jammed.)
     """
     fac = m.facility
+    own = (m.need > 0) & np.isin(m.state, (states.PRE, states.NEED, states.PREP, states.HOLD))
+    taken = set(np.unique(m.space[own]).tolist())
     rooms = [k for k in spaces if not m.corridor[k]
              and any(d.width >= width for d in fac.doors_of.get(m.space_ids[k], ()))]
+    rooms.sort(key=lambda k: k in taken)  # stable: nearest first within each kind
     return rooms + [k for k in spaces if m.corridor[k]]
 
 

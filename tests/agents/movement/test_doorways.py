@@ -61,12 +61,12 @@ def test_beds_meeting_head_on_in_a_door_take_turns() -> None:
 
 
 def _codes(dt: DoorTurns, t: float, side: list[int], band: list[bool], dist: list[float], *,
-           width: float = 0.4, door: float = 1.0) -> list[int]:
+           width: float = 0.4, door: float = 1.0, stalled: list[bool] | None = None) -> list[int]:
     n = len(side)
     return turns(dt, t, walkers=np.arange(n), door=np.zeros(n, np.int64), in_band=np.array(band),
                  side=np.array(side), dist=np.array(dist), evacuee=np.ones(n, bool), width=np.full(n, width),
                  reach=np.full(n, 0.2), unit=np.zeros(n, bool), door_width=np.array([door]),
-                 behaviour=Behaviour()).tolist()
+                 behaviour=Behaviour(), stalled=None if stalled is None else np.array(stalled)).tolist()
 
 
 def test_turns() -> None:
@@ -84,3 +84,17 @@ def test_turns() -> None:
     # A door wide enough for two lanes each way needs no turns; one lane each way is not enough.
     assert _codes(DoorTurns.empty(1), 0.0, [0, 1], [True, True], [0.5, 0.2], door=2.0) == [GO, GO]
     assert _codes(DoorTurns.empty(1), 0.0, [0, 1], [True, True], [0.5, 0.2], door=1.2) == [BACK_OUT, GO]
+
+
+def test_someone_stuck_in_the_doorway_against_the_side_whose_turn_it_is_backs_out() -> None:
+    """Day drill, seed 7: a nurse stood in a bay's doorway going in, against twenty people
+    waiting to leave the bay; they waited for her and blocked her way, for an hour."""
+    dt = DoorTurns.empty(1)
+    assert _codes(dt, 0.0, [1, 1], [False, False], [1.0, 1.5]) == [GO, GO]  # side 1 has the turn
+    # Side 0 in the doorway while side 1 has the turn: it walks on, side 1 waits ...
+    assert _codes(dt, 1.0, [0, 1, 1], [True, False, False], [0.0, 1.0, 1.5]) == [GO, WAIT, WAIT]
+    # ... unless it has made no progress for `patience` s: then it backs out and side 1 goes.
+    stuck = _codes(dt, 10.0, [0, 0, 1, 1], [True, False, False, False], [0.0, 2.0, 1.0, 1.5],
+                   stalled=[True, False, False, False])
+    assert stuck == [BACK_OUT, WAIT, GO, GO]
+
