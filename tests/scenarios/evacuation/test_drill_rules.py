@@ -126,7 +126,8 @@ def test_a_patient_is_prepared_once() -> None:
 def test_beds_park_in_rooms_before_the_corridor() -> None:
     m = _ward_team([PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5))])
     ka, w0, w1 = (m.space_ix[s] for s in ("KA", "W0", "W1"))
-    assert park_spaces(m, [ka, w0, w1], 1.1) == [w0, w1, ka]
+    # W0's own bed is still to be moved: W1 comes first.
+    assert park_spaces(m, [ka, w0, w1], 1.1) == [w1, w0, ka]
     # A room whose door is too narrow for the unit is no parking place: it could not leave again.
     assert park_spaces(m, [ka, w0, w1], 1.5) == [ka]
 
