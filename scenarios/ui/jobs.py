@@ -66,8 +66,10 @@ class Status:
         replication: The running replication's number (0-based), once its model reports.
         sim_s: Simulated seconds that replication has reached.
         end_s: Simulated seconds at which it stops at the latest.
-        safe: People safe so far in a running drill.
+        safe: People safe so far in a running drill (out, or reached a refuge; never goes down).
         people: People in that drill.
+        out: People out of the building now, in that drill.
+        in_refuge: People in a refuge now, in that drill.
     """
 
     state: State
@@ -80,6 +82,8 @@ class Status:
     end_s: float | None = None
     safe: int | None = None
     people: int | None = None
+    out: int | None = None
+    in_refuge: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -239,7 +243,7 @@ def status(job: Job) -> Status:
     return Status(state, int(data.get("done", 0)), int(data.get("total", 0)), elapsed,
                   str(data.get("message", "")), replication=number("replication", int),
                   sim_s=number("sim_s", float), end_s=number("end_s", float), safe=number("safe", int),
-                  people=number("people", int))
+                  people=number("people", int), out=number("out", int), in_refuge=number("in_refuge", int))
 
 
 def cancel(job: Job) -> None:

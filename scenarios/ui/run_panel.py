@@ -86,6 +86,9 @@ def live_figures(s: Status) -> list[tuple[str, str]]:
 
     >>> live_figures(Status("running", 0, 1, 9.0, sim_s=390.0, end_s=7200.0, safe=23, people=154))
     [('simulated time', '6.5 of 120 min'), ('people safe', '23 of 154')]
+    >>> live_figures(Status("running", 0, 1, 9.0, sim_s=390.0, end_s=7200.0, safe=23, people=154,
+    ...                     out=5, in_refuge=18))[1:]
+    [('people safe', '23 of 154'), ('out of the building', '5'), ('in a refuge', '18')]
     """
     if s.state != "running" or s.sim_s is None or s.end_s is None:
         return []
@@ -93,6 +96,9 @@ def live_figures(s: Status) -> list[tuple[str, str]]:
     out = [("simulated time", f"{s.sim_s / size:.1f} of {s.end_s / size:.0f} {name}")]
     if s.safe is not None and s.people is not None:
         out.append(("people safe", f"{s.safe:,} of {s.people:,}"))
+    if s.out is not None and s.in_refuge is not None:
+        # Safe also counts people who reached a refuge and move on from it: say where they are now.
+        out += [("out of the building", f"{s.out:,}"), ("in a refuge", f"{s.in_refuge:,}")]
     if s.total > 1:
         out.append(("replications done", f"{s.done} of {s.total}"))
     return out

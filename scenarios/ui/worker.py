@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
 
         def tick(t: Tick) -> None:  # a running replication's simulated time (and people safe)
             write_status(status_file, state="running", **counts, replication=t.index, sim_s=t.sim_time_s,
-                         end_s=t.end_time_s, safe=t.finished, people=t.of)
+                         end_s=t.end_time_s, safe=t.finished, people=t.of, out=t.out, in_refuge=t.in_refuge)
 
         # A cancelled run leaves its finished replications in the store's partial folder;
         # asking for the same scenario again completes it instead of refusing.

@@ -82,6 +82,12 @@ def test_a_running_drill_reports_simulated_time_and_people_safe_before_it_ends(t
     assert first.safe is not None and later.safe is not None and 0 <= first.safe <= later.safe <= first.people
     figures = dict(live_figures(later))
     assert figures["people safe"] == f"{later.safe:,} of {later.people:,}"
+    # Where the safe are now: out of the building, or in a refuge (safe counts both, and keeps
+    # those who move on from a refuge in the vertical phase).
+    assert later.out is not None and later.in_refuge is not None
+    assert later.out + later.in_refuge <= later.safe
+    assert figures["out of the building"] == f"{later.out:,}"
+    assert figures["in a refuge"] == f"{later.in_refuge:,}"
     assert figures["simulated time"].endswith("of 120 min")
     assert status(job).state == "cancelled" and not run_folder(tmp_path, night).exists()
     assert (job.status_file.parent / "worker.log").exists()  # the spare wrote to this run's log
