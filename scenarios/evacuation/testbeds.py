@@ -35,6 +35,19 @@ def room(width: float, depth: float, exits: list[tuple[str, float, float, float]
     return _fac(name, [sp], exits=[Exit(id=i, space="R", at=(x, y), width=w) for i, x, y, w in exits])
 
 
+def store_on_corridor(door_width: float = 0.9) -> Facility:
+    """A 3 x 3 m room ``S`` off a 10 x 2 m corridor ``K`` by one door ``D`` of ``door_width``, with
+    a 1.6 m final exit ``X`` at the corridor's end (a bed in a store behind a 0.9 m door).
+
+    >>> [d.width for d in store_on_corridor(1.2).doors]
+    [1.2]
+    """
+    spaces = [Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 2, 3, 5), compartment="C"),
+              Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 10, 2), compartment="C")]
+    return _fac("store", spaces, doors=[Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=door_width)],
+                exits=[Exit(id="X", space="K", at=(10.0, 1.0), width=1.6)])
+
+
 def corridor(length: float, width: float, exit_width: float | None = None) -> Facility:
     """A straight corridor along x with a final exit across its far end."""
     sp = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, length, width),

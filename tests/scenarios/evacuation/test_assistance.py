@@ -3,15 +3,12 @@ patient no door of whose room its unit passes."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
-from shapely.geometry import box
 
-from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.assistance import _Gate, ahead_in_room, called_forward, shut_in
 from scenarios.evacuation.model import State
+from scenarios.evacuation.testbeds import store_on_corridor
 from tests.scenarios.evacuation.test_drill_rules import _lift_block
 
 
@@ -91,11 +88,7 @@ def test_a_nurse_of_the_floor_relieves_one_still_on_the_way_from_another() -> No
 def test_no_staff_are_sent_for_a_bed_no_door_of_its_room_passes() -> None:
     # Found trying a small clinic: two staff went for a bed in a store with a 0.9 m door and
     # stood at its bedside to the end of the drill, with deadlock flags, instead of leaving.
-    spaces = [Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 2, 3, 5), compartment="C"),
-              Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 10, 2), compartment="C")]
-    fac = Facility(name="store", levels=(Level(id="L0"),), spaces=tuple(spaces),
-                   doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=0.9),),
-                   exits=(Exit(id="X", space="K", at=(10.0, 1.0), width=1.6),))
+    fac = store_on_corridor(0.9)
     people = [PersonSpec(id="bed", profile="bed", space="S", position=(1.5, 3.5)),
               PersonSpec(id="s1", profile="staff", space="K", position=(2.0, 1.0), premove=0.0),
               PersonSpec(id="s2", profile="staff", space="K", position=(4.0, 1.0), premove=0.0)]
@@ -105,8 +98,7 @@ def test_no_staff_are_sent_for_a_bed_no_door_of_its_room_passes() -> None:
     assert m.stranded[0] and m.team[0] == []
     assert (m.state[1:] == State.OUT).all() and not m.deadlocks
     # Through a door a bed passes, the same two staff take it out.
-    wide = replace(fac, doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=1.2),))
-    m = EvacuationModel(wide, people, EvacParams(trajectories=False, max_time=300.0),
+    m = EvacuationModel(store_on_corridor(1.2), people, EvacParams(trajectories=False, max_time=300.0),
                         np.random.default_rng(0))
     assert not shut_in(m).any()
     m.run()

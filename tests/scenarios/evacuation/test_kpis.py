@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +19,7 @@ from scenarios.base import Replication
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec, State, simulate
 from scenarios.evacuation.kpis import compartment_rset, peak_flow, replication_kpis, summarize, why_not_safe
 from scenarios.evacuation.schema import EvacuationScenario, Strategy
-from scenarios.evacuation.testbeds import stair_tower, ward
+from scenarios.evacuation.testbeds import stair_tower, store_on_corridor, ward
 from scenarios.store import jsonable
 from tests.scenarios.evacuation.drills import ward_drill
 
@@ -222,11 +221,7 @@ def test_progress_counts_safe_people_monotonically_and_out_and_in_refuge_apart()
 def test_a_bed_in_a_room_no_bed_can_leave_is_stranded_though_it_never_set_off() -> None:
     # Found trying a small clinic: a bed in a store with a 0.9 m door waited for staff to the end
     # and was reported as "still inside when the drill ended".
-    spaces = [Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 2, 3, 5), compartment="C"),
-              Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 10, 2), compartment="C")]
-    fac = Facility(name="store", levels=(Level(id="L0"),), spaces=tuple(spaces),
-                   doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=0.9),),
-                   exits=(Exit(id="X", space="K", at=(10.0, 1.0), width=1.6),))
+    fac = store_on_corridor(0.9)
     people = [PersonSpec(id="bed", profile="bed", space="S", position=(1.5, 3.5)),
               PersonSpec(id="walker", profile="visitor", space="K", position=(2.0, 1.0), premove=0.0)]
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=60.0), np.random.default_rng(0))
@@ -236,8 +231,8 @@ def test_a_bed_in_a_room_no_bed_can_leave_is_stranded_though_it_never_set_off() 
     assert why_not_safe(a.loc["bed"]) == "stranded: no way out usable with their mobility"
     assert not a.loc["bed", "stranded_by_lift_policy"]  # no lift would help: none is named
     # Through a door a bed passes, with no staff to move it: it says what it was waiting for.
-    wide = replace(fac, doors=(Door(id="D", spaces=("S", "K"), at=(1.5, 2.0), width=1.2),))
-    m = simulate(wide, people[:1], EvacParams(trajectories=False, max_time=30.0), np.random.default_rng(0))
+    m = simulate(store_on_corridor(1.2), people[:1], EvacParams(trajectories=False, max_time=30.0),
+                 np.random.default_rng(0))
     row = m.recorder.tables()["agents"].to_pandas().iloc[0]
     assert not row["stranded"] and row["state_at_end"] == "need_staff"
     assert why_not_safe(row) == "still waiting for staff when the drill ended"
