@@ -83,15 +83,21 @@ def _serve(results: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, floa
         proc = subprocess.Popen(streamlit_argv(port=port, host="127.0.0.1", facility=None, results=results),
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    return proc, url, _wait_healthy(proc, url, "the app")
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, what: str) -> float:
+    """Seconds until the server at ``url`` answers its health check; stops it after 120 s."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < 120:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return proc, url, time.perf_counter() - t0
+                    return time.perf_counter() - t0
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError("the app did not start within 120 s")
+    _stop(proc)
+    raise TimeoutError(f"{what} did not start within 120 s")
 
 
 def _go(page: Any, title: str) -> None:
@@ -134,16 +140,8 @@ def _serve_title_only(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     with (work / "title_only.log").open("wb") as out:
         proc = subprocess.Popen(argv, cwd=work, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < 120:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    _stop(proc)
-    raise TimeoutError("the title-only page did not start within 120 s")
+    _wait_healthy(proc, url, "the title-only page")
+    return proc, url
 
 
 def _title_page(page: Any, url: str) -> float:

@@ -37,14 +37,9 @@ def test_text_with_commas_and_extra_columns(tmp_path: Path, rng: np.random.Gener
 
 @pytest.mark.parametrize("ext", [".las", ".laz"])
 def test_las_and_laz_streamed_and_thinned(tmp_path: Path, rng: np.random.Generator, ext: str) -> None:
-    import laspy
 
     pts = _room(rng, 5000)
-    header = laspy.LasHeader(point_format=3, version="1.2")
-    header.scales = np.array([0.001, 0.001, 0.001])
-    las = laspy.LasData(header)
-    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
-    las.write(str(tmp_path / f"s{ext}"))
+    _write_las(tmp_path / f"s{ext}", pts)
     back = read(tmp_path / f"s{ext}")
     assert len(back) == len(pts)
     thinned = read(tmp_path / f"s{ext}", voxel=0.5)
@@ -106,6 +101,17 @@ def test_nan_and_flat_clouds(tmp_path: Path) -> None:
     flat = np.array([[0.0, 0, 0], [5.0, 4, 0.2]])
     with pytest.raises(ScanFileError, match="no vertical extent"):
         check_cloud(flat, "flat.ply")
+
+
+def _write_las(path: Path, pts: np.ndarray) -> None:
+    """Write ``pts`` as a LAS or LAZ file (by ``path``'s suffix) at millimetre scale."""
+    import laspy
+
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = np.array([0.001, 0.001, 0.001])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(str(path))
 
 
 def _ascii_ply(n_declared: int, rows: np.ndarray) -> bytes:
@@ -236,17 +242,12 @@ def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
         tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of a LAZ file not sorted in space are merged and re-thinned as they come (so memory
     stays near the thinned cloud): the result is the one-pass thinning, point for point."""
-    import laspy
 
     from lidar import readers
     from lidar.preprocess import voxel_downsample
 
     pts = _room(rng, 20000)
-    header = laspy.LasHeader(point_format=3, version="1.2")
-    header.scales = np.array([0.001, 0.001, 0.001])
-    las = laspy.LasData(header)
-    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
-    las.write(str(tmp_path / "s.laz"))
+    _write_las(tmp_path / "s.laz", pts)
     whole = voxel_downsample(read(tmp_path / "s.laz"), 0.2)
     monkeypatch.setattr(readers, "_CHUNK", 1500)
     monkeypatch.setattr(readers, "_MERGE_POINTS", 3000)
@@ -268,16 +269,11 @@ def test_reading_reports_progress_part_by_part(tmp_path: Path, rng: np.random.Ge
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A LAS file read in chunks reports each one (a 100 M-point file takes minutes to read); a
     file read whole reports one part."""
-    import laspy
 
     from lidar import readers
 
     pts = _room(rng, 5000)
-    header = laspy.LasHeader(point_format=3, version="1.2")
-    header.scales = np.array([0.001, 0.001, 0.001])
-    las = laspy.LasData(header)
-    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
-    las.write(str(tmp_path / "s.las"))
+    _write_las(tmp_path / "s.las", pts)
     monkeypatch.setattr(readers, "_CHUNK", 2000)
     seen: list[tuple[int, int]] = []
     read(tmp_path / "s.las", voxel=0.1, progress=lambda done, total: seen.append((done, total)))
