@@ -208,7 +208,9 @@ function draw(player) {
   while (f + 1 < times.length && times[f + 1] <= player.t) f++;
   const g = Math.min(f + 1, times.length - 1);
   const a = g > f ? Math.min(1, Math.max(0, (player.t - times[f]) / (times[g] - times[f]))) : 0;
-  player.stats.shown.add(`${h.part}:${a < 0.5 ? f : g}`);
+  const drawn = a < 0.5 ? f : g;
+  // a joined part's last sample time is the next part's first: counted once, as the next part's
+  if (!(h.joined && drawn === times.length - 1)) player.stats.shown.add(`${h.part}:${drawn}`);
   if (h.smoke && h.smoke.length) {
     let e = null;
     for (const ev of h.smoke) if (ev[0] <= player.t) e = ev;

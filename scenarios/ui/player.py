@@ -133,6 +133,10 @@ def _smoke_header(source: Source, level: str, t0: float, t1: float) -> list[list
 def part_payload(source: Source, request: Request, *, speed: int = DEFAULT_SPEED) -> bytes:
     """The bytes sent to the player for ``request``: the part, the drill's outline, maybe the picture.
 
+    A part but the last ends with the first sample time of the next (``joined`` in its header),
+    so the player moves people on through the last second of a part instead of holding them at
+    its last sample until the next part takes over.
+
     Raises:
         ValueError: The request names a part the drill does not have.
     """
@@ -141,6 +145,9 @@ def part_payload(source: Source, request: Request, *, speed: int = DEFAULT_SPEED
         raise ValueError(f"part {request.part} of a drill with {len(frames)} parts")
     pb = source.playback
     chosen = frames[request.part]
+    joined = request.part + 1 < len(frames)
+    if joined:  # the next part's first sample time: people move on across the boundary, not stand still
+        chosen = np.append(chosen, frames[request.part + 1][0])
     times = pb.times[chosen]
     uri, bounds = source.picture(request.level)
     _, mover, xy = part_arrays(pb, chosen, request.level)
@@ -152,7 +159,7 @@ def part_payload(source: Source, request: Request, *, speed: int = DEFAULT_SPEED
             "min_height_px": MIN_HEIGHT_PX, "max_height_px": MAX_HEIGHT_PX}
     header: dict[str, Any] = {
         "level": request.level, "part": request.part, "times": [round(float(t), 3) for t in times],
-        "bounds": list(bounds), "meta": meta,
+        "bounds": list(bounds), "meta": meta, "joined": joined,
         "smoke": _smoke_header(source, request.level, float(times[0]), float(times[-1]))}
     if request.picture:
         header["picture"] = uri

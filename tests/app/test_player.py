@@ -147,3 +147,24 @@ def test_smoke_comes_with_the_part_and_the_outlines_with_the_picture(
     assert decode_part(part_payload(source, Request("L2", 1, False))).header["smoke"] == [[100.0, [], [bay]]]
     third = decode_part(part_payload(source, Request("L2", 2, False))).header
     assert third["smoke"] == [[100.0, [], [bay]], [250.0, [bay], []]] and "spaces" not in third
+
+
+def test_a_part_reaches_the_next_so_nobody_stands_still_at_the_boundary(
+        drill: tuple[pd.DataFrame, Playback]) -> None:
+    _, pb = drill
+    source = _source(pb)
+    cut = source.frames()
+    for k in range(len(cut) - 1):
+        part = decode_part(part_payload(source, Request("L1", k, False)))
+        after = decode_part(part_payload(source, Request("L1", k + 1, False)))
+        times, next_start = part.header["times"], after.header["times"][0]
+        # half a second before the next part starts, the part still has a sample time on either side
+        # (before, the part ended a second early and the player held everyone at its last sample)
+        assert times[-1] == pytest.approx(next_start) and times[-2] < next_start - 0.5
+        assert part.header["joined"] and len(times) == len(cut[k]) + 1
+        # and that last sample is where the next part starts everyone on the level
+        last = part.xy[-1][np.isfinite(part.xy[-1, :, 0])]
+        first = after.xy[0][np.isfinite(after.xy[0, :, 0])]
+        assert np.array_equal(np.sort(last, axis=0), np.sort(first, axis=0)) and len(first) > 0
+    final = decode_part(part_payload(source, Request("L1", len(cut) - 1, False))).header
+    assert not final["joined"] and len(final["times"]) == len(cut[-1])
