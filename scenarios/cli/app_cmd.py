@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
                      "It listens on 127.0.0.1 only; pass --host 0.0.0.0 to serve it on the network."),
         epilog=("examples:\n  medtwin app --port 8501\n  medtwin app --facility extracted.json\n"
                 "  medtwin app --results results --host 0.0.0.0\n"
-                "  medtwin app --scans /data/scans   # scans too large to upload"),
+                "  medtwin app --scans /data/scans   # scans on this machine, opened where they lie\n"
+                "  medtwin app --base-url-path medtwin   # behind a proxy serving https://host/medtwin/"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
@@ -48,10 +49,14 @@ def register(sub: Any) -> None:
     p.add_argument("--scans", type=Path, default=Path("scans"),
                    help="folder of scans on this machine the Facility page can open, of any size, "
                         "read in chunks where they lie (default: ./scans)")
-    p.add_argument("--upload-port", type=int, default=0,
-                   help="port of the scan upload endpoint served beside the app on the same address "
-                        "(default: a free port; set one to open it in a firewall): a scan uploaded in "
-                        "the browser is streamed there to a temporary file, never held in memory")
+    p.add_argument("--upload-url", default="",
+                   help="where browsers send scans, when a reverse proxy forwards the app's upload route "
+                        "(/medtwin-upload under --base-url-path) from another path: a path such as "
+                        "/scans-in or a URL of the same origin as the app (default: the app's own route, "
+                        "found from the page's address)")
+    p.add_argument("--base-url-path", default="",
+                   help="path the app is served under, as a reverse proxy forwards it (e.g. medtwin for "
+                        "https://host/medtwin/; Streamlit's server.baseUrlPath; default: none)")
     p.set_defaults(handler=_run)
 
 
@@ -62,21 +67,24 @@ def _app_path() -> Path:
 
 
 def streamlit_argv(*, port: int, host: str, facility: Path | None, results: Path,
-                   scans: Path = Path("scans"), upload_port: int = 0) -> list[str]:
+                   scans: Path = Path("scans"), upload_url: str = "", base_url_path: str = "") -> list[str]:
     """The command line that serves the app (Streamlit's ``run``, after warming up the app's modules).
 
     >>> argv = streamlit_argv(port=8600, host="127.0.0.1", facility=None, results=Path("/r"))
     >>> argv[argv.index("--server.address") + 1], argv[argv.index("--server.fileWatcherType") + 1]
     ('127.0.0.1', 'none')
     """
-    # scenarios.ui.serve loads the app's modules, then runs Streamlit's command line in-process
+    # scenarios.ui.serve loads the app's modules, then serves the app and its upload route in-process
     cmd = [sys.executable, "-m", "scenarios.ui.serve", "run", str(_app_path()),
            "--server.port", str(port), "--server.address", host, "--server.headless", "true",
            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
            "--server.maxUploadSize", str(MAX_UPLOAD_MB),
-           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--", "--results", str(results.resolve()), "--scans", str(scans.resolve()),
-           "--upload-port", str(upload_port)]
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    if base_url_path.strip("/"):
+        cmd += ["--server.baseUrlPath", base_url_path.strip("/")]
+    cmd += ["--", "--results", str(results.resolve()), "--scans", str(scans.resolve())]
+    if upload_url:
+        cmd += ["--upload-url", upload_url]
     if facility is not None:
         cmd += ["--facility", str(facility.resolve())]
     return cmd
@@ -86,16 +94,21 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
-    if not 0 <= args.upload_port < 65536 or args.upload_port == args.port:
-        print("error: --upload-port must be 0 (a free port) or a port other than --port, "
-              f"got {args.upload_port}", file=sys.stderr)
+    if args.upload_url and not args.upload_url.startswith(("/", "http://", "https://")):
+        print("error: --upload-url must be a path starting with / or an http(s) URL, "
+              f"got {args.upload_url!r}", file=sys.stderr)
+        return 2
+    if any(c in args.base_url_path for c in "?#\\ ") or ".." in args.base_url_path.split("/"):
+        print(f"error: --base-url-path must be a plain path such as medtwin, got {args.base_url_path!r}",
+              file=sys.stderr)
         return 2
     if args.facility is not None and not args.facility.is_file():
         print(f"error: {args.facility}: facility file not found", file=sys.stderr)
         return 2
     cmd = streamlit_argv(port=args.port, host=args.host, facility=args.facility, results=args.results,
-                         scans=args.scans, upload_port=args.upload_port)
+                         scans=args.scans, upload_url=args.upload_url, base_url_path=args.base_url_path)
     shown = "localhost" if args.host == DEFAULT_HOST else args.host
-    print(f"medtwin app: serving on http://{shown}:{args.port} (stop with Ctrl-C)", flush=True)
+    base = f"/{args.base_url_path.strip('/')}/" if args.base_url_path.strip("/") else ""
+    print(f"medtwin app: serving on http://{shown}:{args.port}{base} (stop with Ctrl-C)", flush=True)
     os.execv(cmd[0], cmd)  # replaces this process: signals sent to its pid reach the server
     return 0  # pragma: no cover - execv does not return

@@ -50,7 +50,7 @@ FACILITY_DIR = "_facilities"
 
 
 def app_arguments(argv: list[str]) -> argparse.Namespace:
-    """``--facility``, ``--results`` and ``--scans`` given after ``--`` on the ``streamlit run`` line.
+    """``--facility``, ``--results``, ``--scans`` and ``--upload-url`` given after ``--`` on the command line.
 
     >>> a = app_arguments(["app.py", "--facility", "h.json"])
     >>> a.facility, a.results, a.scans, app_arguments(["app.py"]).facility
@@ -60,6 +60,7 @@ def app_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--facility", default=None)
     parser.add_argument("--results", default="results")
     parser.add_argument("--scans", default="scans")
+    parser.add_argument("--upload-url", default="")
     known, _ = parser.parse_known_args(argv[1:])
     return known
 
@@ -73,6 +74,7 @@ def ensure_session() -> None:
     st.session_state["facility_start"] = args.facility
     st.session_state["results_root"] = str(Path(args.results).resolve())
     st.session_state["scans_root"] = str(Path(args.scans).resolve())
+    st.session_state["upload_url"] = args.upload_url
 
 
 def scans_root() -> Path:

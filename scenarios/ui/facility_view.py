@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
-from scenarios.ui import upload_server
+from scenarios.ui import upload_store
 from scenarios.ui.common import (
     SAMPLE,
     current_facility,
@@ -155,7 +155,7 @@ def _upload_limit_mb() -> int:
 
 def _scan_panel() -> None:
     source = st.radio("Scan from", SCAN_FROM, horizontal=True, key="scan_from")
-    server = upload_server.current()
+    server = upload_store.current()
     if source == SCAN_FROM[0] and server is not None:
         _streamed_upload(server)
     elif source == SCAN_FROM[0]:
@@ -185,12 +185,12 @@ def _scan_panel() -> None:
     _extraction_preview()
 
 
-def _streamed_upload(server: upload_server.UploadServer) -> None:
-    """A scan streamed by the browser to the app's upload endpoint, then extracted and deleted."""
+def _streamed_upload(server: upload_store.UploadStore) -> None:
+    """A scan streamed by the browser to the app's upload route, then extracted and deleted."""
     st.caption(f"The scan is streamed to a temporary file on the server (up to "
-               f"{upload_server.MAX_UPLOAD_BYTES / 1e9:,.0f} GB), never held whole in memory, and deleted "
-               "once extracted.")
-    scan_uploader(server, SCAN_SUFFIXES)
+               f"{upload_store.MAX_UPLOAD_BYTES / 1e9:,.0f} GB), never held whole in memory, and deleted "
+               "once extracted. A transfer cut off resumes where it stopped.")
+    scan_uploader(server, SCAN_SUFFIXES, str(st.session_state.get("upload_url", "")))
     got = received(server)
     if got is not None:
         _forget_received()

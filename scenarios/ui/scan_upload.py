@@ -1,10 +1,15 @@
-"""The Facility page's scan uploader: the browser streams the file to the app's upload endpoint.
+"""The Facility page's scan uploader: the browser sends the file, piece by piece, to the app's upload route.
 
 A file input and a progress bar, mounted with ``st.components.v2``.  When the
-user picks a scan, the browser sends it with ``PUT`` to the endpoint of
-:mod:`scenarios.ui.upload_server` (same host as the page, the endpoint's
-port), streaming it from disk; the bar follows the bytes sent.  When the
-endpoint answers, the component sets its ``done`` state to the upload's id,
+user picks a scan, the browser opens an upload at the app's own route
+(:mod:`scenarios.ui.upload_routes`, found relative to the page's address, or
+``medtwin app --upload-url``) and sends the file in pieces of
+:data:`PIECE_BYTES`, read from disk as they go; the bar follows the bytes sent.
+A piece that fails (the network, the proxy, a server restart of the
+connection) is not the end: the browser waits, asks the server how many bytes
+it holds, and sends the rest from there, up to :data:`RETRIES` times in a row;
+picking the same file again in the same session resumes it too.  When the
+last piece is in, the component sets its ``done`` state to the upload's id,
 name and size (or ``failed`` to the reason), the page reruns and takes the
 file back with :func:`received`.
 """
@@ -16,18 +21,48 @@ from typing import Any
 
 import streamlit as st
 
-from scenarios.ui.upload_server import MAX_UPLOAD_BYTES, Received, UploadServer
+from scenarios.ui.upload_routes import ROUTE
+from scenarios.ui.upload_store import MAX_UPLOAD_BYTES, Received, UploadStore
 
-__all__ = ["UPLOAD_KEY", "failure", "received", "scan_uploader"]
+__all__ = ["PIECE_BYTES", "RETRIES", "UPLOAD_KEY", "failure", "received", "scan_uploader"]
 
 #: Session key of the uploader component.
 UPLOAD_KEY = "scan_stream"
+#: Bytes sent per request: small enough for a reverse proxy's default body limit to be raised
+#: to at once (nginx ``client_max_body_size 16m``), large enough that a 500 MB scan is 63 requests.
+PIECE_BYTES = 8 * 1024 * 1024
+#: Failed pieces in a row after which the browser gives up (the user picks the file again to resume).
+RETRIES = 8
+#: Longest wait (s) between two tries.
+MAX_BACKOFF_S = 30
 #: Session key of this session's upload token.
 _TOKEN = "scan_upload_token"
 #: Session key of the last upload id taken (a rerun must not take it twice).
 _TAKEN = "scan_upload_taken"
 
-_JS = """
+_JS = r"""
+function call(method, url, body, onprogress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    if (body) xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    if (onprogress) xhr.upload.onprogress = onprogress;
+    xhr.onload = () => {
+      let answer = {};
+      try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = {}; }
+      resolve({ status: xhr.status, body: answer, text: xhr.statusText });
+    };
+    xhr.onerror = () => resolve({ status: 0, body: {}, text: "the connection was lost" });
+    xhr.send(body || null);
+  });
+}
+
+const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
+const mb = (b) => (b / 1e6).toFixed(0);
+// a proxy or the server restarting, a conflict with a transfer still closing: worth trying again
+const transient = (status) => status === 0 || status === 409 || status === 408 || status === 429
+  || (status >= 500 && status !== 507);
+
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   let root = parentElement.querySelector(":scope > .medtwin-upload");
@@ -42,46 +77,69 @@ export default function (component) {
   const bar = root.querySelector("progress");
   const state = root.querySelector(".state");
   input.accept = data.accept;
+  // the app's route, beside the page (pages are one path segment deep, as Streamlit's own assets assume)
+  const base = new URL(data.url || data.route, location.href).href.replace(/\/+$/, "");
+  const fail = (message, seq) => {
+    root.dataset.state = "failed";
+    state.textContent = message;
+    setStateValue("failed", { message, seq });
+  };
+  const why = (file, r) => r.body.error || (r.status === 413
+    ? `${file.name}: a piece of ${mb(data.piece_bytes)} MB was refused as too large (a reverse proxy's `
+      + `body limit must allow it)` : `${file.name}: the server answered ${r.status} ${r.text}`);
+
+  async function send(file, seq) {
+    const key = `${file.name}|${file.size}|${file.lastModified}`;
+    const q = new URLSearchParams({ name: file.name, size: String(file.size), key });
+    let r = await call("POST", `${base}/${data.token}?${q}`);
+    if (r.status !== 200) return fail(why(file, r), seq);
+    const id = r.body.upload;
+    let held = r.body.held;
+    let tries = 0;
+    root.dataset.resumedFrom = String(held);
+    bar.hidden = false;
+    for (;;) {
+      const end = Math.min(file.size, held + data.piece_bytes);
+      const from = held;
+      root.dataset.state = "sending";
+      r = await call("PUT", `${base}/${data.token}/${id}?offset=${held}`, file.slice(held, end), (e) => {
+        bar.value = (from + e.loaded) / file.size;
+        state.textContent = `${mb(from + e.loaded)} of ${mb(file.size)} MB sent`;
+      });
+      if (r.status === 200 && r.body.done) {
+        bar.value = 1;
+        root.dataset.state = "done";
+        state.textContent = `${r.body.done.name}: ${(r.body.done.bytes / 1e6).toFixed(1)} MB received`;
+        return setStateValue("done", { ...r.body.done, seq });
+      }
+      if (r.status === 200) {
+        held = r.body.held;
+        tries = 0;
+        continue;
+      }
+      if (!transient(r.status)) return fail(why(file, r), seq);
+      tries += 1;
+      if (tries > data.retries) {
+        return fail(`${file.name}: the upload was cut off at ${mb(held)} of ${mb(file.size)} MB; `
+          + "pick the same file again to resume it", seq);
+      }
+      const wait = Math.min(data.max_backoff_s, 2 ** (tries - 1));
+      root.dataset.state = "waiting";
+      state.textContent = `connection lost at ${mb(held)} of ${mb(file.size)} MB: resuming in ${wait} s`;
+      await sleep(wait);
+      const s = await call("GET", `${base}/${data.token}/${id}`);
+      if (s.status === 200) held = s.body.held;
+      else if (s.status === 404) return fail(why(file, s), seq);
+    }
+  }
+
   input.onchange = () => {
     const file = input.files[0];
     if (!file) return;
     const seq = Date.now();
-    if (file.size > data.max_bytes) {
-      setStateValue("failed", { message: `${file.name} is over the ${data.max_mb} MB limit`, seq });
-      return;
-    }
-    const url = `${location.protocol}//${location.hostname}:${data.port}/upload/${data.token}` +
-      `?name=${encodeURIComponent(file.name)}`;
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", url);
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    bar.hidden = false;
+    if (file.size > data.max_bytes) return fail(`${file.name} is over the ${data.max_mb} MB limit`, seq);
     bar.value = 0;
-    root.dataset.state = "sending";
-    xhr.upload.onprogress = (e) => {
-      if (!e.lengthComputable) return;
-      bar.value = e.loaded / e.total;
-      state.textContent = `${(e.loaded / 1e6).toFixed(0)} of ${(e.total / 1e6).toFixed(0)} MB sent`;
-    };
-    xhr.onload = () => {
-      let body = {};
-      try { body = JSON.parse(xhr.responseText); } catch (err) { body = { error: xhr.statusText }; }
-      if (xhr.status === 200) {
-        root.dataset.state = "done";
-        state.textContent = `${body.name}: ${(body.bytes / 1e6).toFixed(1)} MB received`;
-        setStateValue("done", { ...body, seq });
-      } else {
-        root.dataset.state = "failed";
-        state.textContent = body.error || `the server answered ${xhr.status}`;
-        setStateValue("failed", { message: state.textContent, seq });
-      }
-    };
-    xhr.onerror = () => {
-      root.dataset.state = "failed";
-      state.textContent = "the upload was cut off";
-      setStateValue("failed", { message: `${file.name}: the upload was cut off`, seq });
-    };
-    xhr.send(file);
+    send(file, seq);
   };
 }
 """
@@ -89,7 +147,7 @@ export default function (component) {
 _mount: Any = st.components.v2.component("medtwin_scan_upload", js=_JS, isolate_styles=False)
 
 
-def _token(server: UploadServer) -> str:
+def _token(server: UploadStore) -> str:
     token = st.session_state.get(_TOKEN)
     if not isinstance(token, str) or not server.accepts(token):
         token = server.register()
@@ -103,15 +161,19 @@ def _state(name: str) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def scan_uploader(server: UploadServer, suffixes: tuple[str, ...]) -> None:
-    """Mount the uploader (a file input sending to ``server``), for the scan formats ``suffixes``."""
-    data = {"port": server.port, "token": _token(server), "accept": ",".join(f".{s}" for s in suffixes),
-            "max_bytes": MAX_UPLOAD_BYTES, "max_mb": f"{MAX_UPLOAD_BYTES / 1e6:,.0f}"}
+def scan_uploader(store: UploadStore, suffixes: tuple[str, ...], url: str = "") -> None:
+    """Mount the uploader (a file input sending to the app's upload route) for the scan formats ``suffixes``.
+
+    ``url`` is where the browser sends scans when not the app's own route (``medtwin app --upload-url``).
+    """
+    data = {"route": ROUTE, "url": url, "token": _token(store), "accept": ",".join(f".{s}" for s in suffixes),
+            "max_bytes": MAX_UPLOAD_BYTES, "max_mb": f"{MAX_UPLOAD_BYTES / 1e6:,.0f}",
+            "piece_bytes": PIECE_BYTES, "retries": RETRIES, "max_backoff_s": MAX_BACKOFF_S}
     _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None},
            on_done_change=_ignore, on_failed_change=_ignore, height="content")
 
 
-def received(server: UploadServer) -> Received | None:
+def received(server: UploadStore) -> Received | None:
     """The upload the component just finished, handed over once (the caller deletes its file)."""
     done = _state("done")
     token = st.session_state.get(_TOKEN)

@@ -1,22 +1,24 @@
-"""The app's server process: ``python -m scenarios.ui.serve run app.py [streamlit options]``.
+"""The app's server process: ``python -m scenarios.ui.serve run app.py [streamlit options] [-- app args]``.
 
 Streamlit imports a page's modules only when the first visitor arrives, so
 the first page of a fresh server waited for numpy, pandas, shapely, plotly,
 the models and the sample hospital to load.  This module loads them first,
 draws the landing page's plan, and starts the first run's worker and waits
-for it to warm up (:func:`scenarios.ui.jobs.prepare_spare`), then runs
-Streamlit's own command line in the same process: the server answers its
+for it to warm up (:func:`scenarios.ui.jobs.prepare_spare`), then serves the
+app with Streamlit in the same process: the server answers its
 health check only once the first page can be drawn at once and nothing else
 is warming up beside it, and ``medtwin app`` still execs one process that
-signals reach.
+signals reach.  The same process serves the scan upload route
+(:mod:`scenarios.ui.upload_routes`) on the app's own port.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+from pathlib import Path
 
-__all__ = ["SPARE_WAIT_S", "main", "warm"]
+__all__ = ["SPARE_WAIT_S", "main", "options", "warm"]
 
 #: Longest the server waits for the first run's worker to warm up before answering its health check.
 SPARE_WAIT_S = 20.0
@@ -48,36 +50,51 @@ def warm() -> None:
     inspect.stack()
 
 
-def _option(argv: list[str], name: str, default: str) -> str:
-    """The value of Streamlit option ``name`` on its command line ``argv``.
+def _value(text: str) -> bool | int | str:
+    """A Streamlit option's value as its command line spells it, typed.
 
-    >>> _option(["run", "app.py", "--server.port", "8600"], "--server.port", "8501")
-    '8600'
+    >>> _value("8600"), _value("false"), _value("127.0.0.1")
+    (8600, False, '127.0.0.1')
     """
-    return argv[argv.index(name) + 1] if name in argv[:-1] else default
+    if text in ("true", "false"):
+        return text == "true"
+    return int(text) if text.isdigit() else text
+
+
+def options(argv: list[str]) -> tuple[Path, dict[str, bool | int | str], list[str]]:
+    """Split ``run APP [--section.option VALUE ...] [-- APP ARGS]``: the app, its options, its arguments.
+
+    >>> options(["run", "app.py", "--server.port", "8600", "--", "--results", "r"])
+    (PosixPath('app.py'), {'server.port': 8600}, ['--results', 'r'])
+    """
+    cut = argv.index("--") if "--" in argv else len(argv)
+    head, app_args = argv[:cut], argv[cut + 1:]
+    if len(head) < 2 or head[0] != "run" or (len(head) - 2) % 2:
+        raise SystemExit("usage: python -m scenarios.ui.serve run APP [--section.option VALUE ...] [-- ARGS]")
+    flags = head[2::2]
+    if not all(f.startswith("--") and "." in f for f in flags):
+        raise SystemExit(f"not Streamlit options: {' '.join(flags)}")
+    return Path(head[1]), {f[2:]: _value(v) for f, v in zip(flags, head[3::2], strict=True)}, app_args
 
 
 def main(argv: list[str]) -> int:
-    """Warm up, then run ``streamlit`` with ``argv`` (e.g. ``["run", "app.py", "--server.port", "8501"]``).
+    """Warm up, then serve the app with the scan upload route beside its pages, on the same port.
 
-    The scan upload endpoint (:mod:`scenarios.ui.upload_server`) is started first, on the
-    app's own address.
+    ``argv`` is ``["run", APP, "--server.port", "8501", ..., "--", APP ARGS]``.  The app runs as
+    Streamlit's ``st.App`` with the routes of :mod:`scenarios.ui.upload_routes` added, so a
+    scan reaches the server through the same address (and reverse proxy) as the pages.
     """
-    from scenarios.ui import upload_server
-    from scenarios.ui.uploads import SCAN_SUFFIXES
+    import streamlit as st
 
-    app_args = argv[argv.index("--") + 1:] if "--" in argv else []
-    upload_server.start(_option(argv, "--server.address", "127.0.0.1"),
-                        int(_option(argv, "--server.port", "8501")), tuple(f".{s}" for s in SCAN_SUFFIXES),
-                        port=int(_option(app_args, "--upload-port", "0")))
+    from scenarios.ui import upload_store
+    from scenarios.ui.upload_routes import upload_routes
+
+    app_path, config, app_args = options(argv)
+    store = upload_store.install()
+    routes = upload_routes(store, str(config.get("server.baseUrlPath", "")))
     warm()
-    from streamlit.web import cli
-
-    sys.argv = ["streamlit", *argv]
-    try:
-        cli.main(prog_name="streamlit")
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    sys.argv = [str(app_path.resolve()), *app_args]  # the app reads its own arguments from here
+    st.App(app_path.resolve(), routes=routes).run(config=config)
     return 0
 
 

@@ -8,7 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 from scenarios.cli.app_cmd import streamlit_argv
 from tests.app.conftest import REPO, free_port, wait_healthy
@@ -36,28 +40,37 @@ def test_the_command_line_turns_the_watcher_off_and_binds_localhost(tmp_path: Pa
     assert opts["--server.fileWatcherType"] == "none" and opts["--server.runOnSave"] == "false"
     assert opts["--server.address"] == "127.0.0.1"
     assert argv[argv.index("--results") + 1] == str(tmp_path.resolve())
-    assert argv[argv.index("--upload-port") + 1] == "0"  # a free port unless one is asked for
+    assert "--server.baseUrlPath" not in argv and "--upload-url" not in argv
+    behind = streamlit_argv(port=8600, host="127.0.0.1", facility=None, results=tmp_path,
+                            base_url_path="/medtwin/", upload_url="/scans-in")
+    assert behind[behind.index("--server.baseUrlPath") + 1] == "medtwin"
+    assert behind[behind.index("--upload-url") + 1] == "/scans-in"
+    assert behind.index("--upload-url") > behind.index("--")  # an argument of the app, not of Streamlit
 
 
 def test_stopping_medtwin_app_by_its_pid_stops_the_server(tmp_path: Path) -> None:
-    port, upload_port = free_port(), free_port()
+    port = free_port()
     log = (tmp_path / "app.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from scenarios.cli import main; sys.exit(main())",
-         "app", "--port", str(port), "--results", str(tmp_path / "results"),
-         "--upload-port", str(upload_port)],
+         "app", "--port", str(port), "--results", str(tmp_path / "results")],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
-        assert _listening_addresses(upload_port) == {"0100007F"}  # the scan upload endpoint too
+        # the scan upload route is the app's own, on its port (no second port to open or proxy)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/medtwin-upload/nobody?name=a.las&size=1",
+                                         method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403 and b"not asked for" in refused.value.read()
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=20) is not None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _listening_addresses(port):
             time.sleep(0.2)
-        assert not _listening_addresses(port) and not _listening_addresses(upload_port)
+        assert not _listening_addresses(port)
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
     finally:

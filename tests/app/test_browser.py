@@ -16,6 +16,7 @@ import pytest
 
 from facility.io import save
 from facility.sample import SampleOptions, sample
+from scenarios.ui.scan_upload import PIECE_BYTES
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -26,6 +27,8 @@ UI_TIMEOUT_MS = 60_000
 #: A scan's size in the streamed-upload step (a sparse file), and how much the server may grow meanwhile.
 SCAN_BYTES = 400_000_000
 RSS_BOUND_KB = 64 * 1024
+#: A scan's size in the resumed-upload step: three pieces.
+RESUMED_BYTES = 20_000_000
 #: True once the player shows level ``lv`` with its first part and its plan picture at hand.
 _PLAYER_HAS = """(lv) => { const p = document.querySelector('.medtwin-player').medtwinPlayer;
   return p.level === lv && p.pictures.has(lv) && p.parts.has(lv + ':0'); }"""
@@ -113,6 +116,27 @@ def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_
             expect(cannot).to_be_visible(timeout=RUN_TIMEOUT_MS)
             assert "medtwin-uploads" not in (cannot.text_content() or "")  # no path of the server shown
             _shot(page, tmp_path, "2b-scan-streamed")
+
+            # 2c. a transfer cut off resumes where it stopped: the browser drops the second piece of
+            # a 20 MB scan once, then asks the server what it holds and sends the rest
+            dropped: list[str] = []
+
+            def drop_once(route: Any) -> None:
+                if route.request.method == "PUT" and "offset=0" not in route.request.url and not dropped:
+                    dropped.append(route.request.url)
+                    route.abort("connectionreset")
+                else:
+                    route.continue_()
+
+            page.route("**/medtwin-upload/**", drop_once)
+            resumed = tmp_path / "resumed.xyz"
+            with resumed.open("wb") as f:
+                f.truncate(RESUMED_BYTES)
+            page.locator(".medtwin-upload input[type=file]").set_input_files(str(resumed))
+            expect(page.get_by_text(re.compile(r"Received resumed\.xyz \(20\.0 MB\)"))).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            page.unroute("**/medtwin-upload/**")
+            assert len(dropped) == 1 and f"offset={PIECE_BYTES}" in dropped[0]
             page.get_by_text("Open another building").click()
 
             # 3. a short drill: a quarter of the beds, horizontal move, ten minutes
