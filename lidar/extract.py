@@ -38,7 +38,7 @@ from lidar.cores import StoreySpaces, find_cores
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
-from lidar.frame import StoreyFrame, find_frame
+from lidar.frame import StoreyFrame, find_frame, frame_along, wall_map
 from lidar.grid import Columns, Grid, close, hull_mask
 from lidar.levels import Storey, split_levels
 from lidar.multi import read_storeys
@@ -49,6 +49,7 @@ from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
 from lidar.rooms import Segmentation, seen_cells, segment_rooms
 from lidar.side_assembly import rooms_from_corridor_sides
+from lidar.wings import WingPart, join_wings, wing_regions
 
 __all__ = ["Extraction", "LevelPlan", "extract"]
 
@@ -180,15 +181,13 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
         _report_frame(lid, frame, report)
         levels.append(Level(id=lid, name=f"level {n}", elevation=round(st.floor - base, 3),
                             ceiling_height=round(st.height, 3)))
-        plan, ss, judged = _extract_storey(lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt,
-                                           report=report, timer=timer, lattice=lattice, ground=n == 0)
-        if frame.rotated:
-            turned = {x.id: frame.space_to_scan(x) for x in [*ss.spaces, *ss.dropped]}
-            ss = replace(ss, spaces=[turned[x.id] for x in ss.spaces],
-                         dropped=[turned[x.id] for x in ss.dropped],
-                         doors=[frame.door_to_scan(x, turned) for x in ss.doors])
-            judged = [replace(j, exit=frame.exit_to_scan(j.exit, turned)) for j in judged]
-            plan = replace(plan, frame=frame)
+        if frame.wings:
+            plan, ss, judged = _extract_wings(lid, st, sel, frame, cell=cell, zbin=zbin, opt=opt,
+                                              report=report, timer=timer, lattice=lattice, ground=n == 0)
+        else:
+            plan, ss, judged = _turned_back(frame, *_extract_storey(
+                lid, st, frame.to_frame(sel), cell=cell, zbin=zbin, opt=opt, report=report, timer=timer,
+                lattice=lattice, ground=n == 0))
         s, d, e = ss.spaces, ss.doors, [j.exit for j in judged]
         evidence += [j.as_dict() for j in judged]
         plans.append(plan)
@@ -264,6 +263,68 @@ def _parts_progress(progress: Progress | None) -> Callable[[int, int], None] | N
             report("read parts", done, total)
 
     return parts
+
+
+def _turned_back(frame: StoreyFrame, plan: LevelPlan, ss: StoreySpaces, judged: list[ExitCandidate]
+                 ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
+    """A storey extracted in ``frame`` turned back into the scan frame."""
+    if not frame.rotated:
+        return plan, ss, judged
+    turned = {x.id: frame.space_to_scan(x) for x in [*ss.spaces, *ss.dropped]}
+    ss = replace(ss, spaces=[turned[x.id] for x in ss.spaces], dropped=[turned[x.id] for x in ss.dropped],
+                 doors=[frame.door_to_scan(x, turned) for x in ss.doors])
+    judged = [replace(j, exit=frame.exit_to_scan(j.exit, turned)) for j in judged]
+    return replace(plan, frame=frame), ss, judged
+
+
+def _extract_wings(lid: str, st: Storey, pts: np.ndarray, frame: StoreyFrame, *, cell: float, zbin: float,
+                   opt: ExtractOptions, report: ExtractionReport, timer: _Timer, lattice: float, ground: bool
+                   ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
+    """A storey with wings at other angles: extracted once in each wing's frame, joined at the seams.
+
+    The plan kept (for previews) is the main frame's; see :mod:`lidar.wings`.
+    """
+    def storey_in(wf: StoreyFrame, into: ExtractionReport
+                  ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
+        return _turned_back(wf, *_extract_storey(lid, st, wf.to_frame(pts), cell=cell, zbin=zbin, opt=opt,
+                                                 report=into, timer=timer, lattice=lattice, ground=ground))
+
+    found = wall_map(pts, st.floor, opt.wall_band, opt.wall_min_fill, zbin)
+    if found is None:
+        return storey_in(frame, report)
+    grid, wall, centre = found
+    frames = [frame, *(frame_along(math.radians(w), centre) for w in frame.wings)]
+    regions = wing_regions(grid, wall, [f.angle % (math.pi / 2) for f in frames])
+    parts: list[WingPart] = []
+    plans: list[LevelPlan] = []
+    for wf, region in zip(frames, regions, strict=True):
+        if region.is_empty:
+            continue
+        sub = ExtractionReport(source=report.source)
+        plan, ss, judged = storey_in(wf, sub)
+        plans.append(plan)
+        parts.append(WingPart(wf, region, ss.spaces, ss.dropped, ss.doors, judged, sub.warnings,
+                              sub.side_rooms))
+    if len(parts) == 1:
+        report.warnings += parts[0].warnings
+        report.side_rooms += parts[0].side_rooms
+        p = parts[0]
+        return plans[0], StoreySpaces(lid, st, p.spaces, p.dropped, p.doors), p.judged
+    joined = join_wings(lid, parts, min_area=opt.min_room_area)
+    for note in joined.notes:
+        report.warn(note)
+    report.side_rooms += joined.side_rooms
+    exits = [j.exit for j in joined.judged]
+    spaces = keep_reachable(lid, joined.spaces, joined.doors, exits, report)
+    kept = {s.id for s in spaces}
+    dropped = [s for s in joined.spaces if s.id not in kept] + joined.dropped
+    doors = [d for d in joined.doors if set(d.spaces) <= kept]
+    judged = [j for j in joined.judged if j.exit.space in kept]
+    for s in joined.dropped:
+        c = s.polygon.centroid
+        report.warn(f"level {lid}: a region of {s.polygon.area:.1f} m^2 around ({c.x:.1f}, {c.y:.1f}) was "
+                    "left out: no door to the rest of the level was found; check the scan")
+    return plans[0], StoreySpaces(lid, st, spaces, dropped, doors), judged
 
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
@@ -371,7 +432,8 @@ def _report_frame(lid: str, frame: StoreyFrame, report: ExtractionReport) -> Non
                     "in that frame)")
     for w in frame.wings:
         report.warn(f"level {lid}: a second family of walls runs at {w:.1f} degrees (a wing at another "
-                    "angle); it was extracted in the main walls' frame, so check its rooms and doors")
+                    "angle); each wing was extracted in its own walls' frame and the two joined at the seam, "
+                    "so check the spaces and doors along it")
 
 
 def _is_lattice(points: np.ndarray, spacing: float, sample: int = 5000) -> bool:

@@ -25,7 +25,7 @@ from shapely.geometry import Polygon
 from facility.model import Door, Exit, Space
 from lidar.grid import Columns, Grid
 
-__all__ = ["StoreyFrame", "find_frame", "wall_directions"]
+__all__ = ["StoreyFrame", "find_frame", "frame_along", "seat", "wall_directions", "wall_map"]
 
 #: Below this misalignment (degrees) a storey is extracted as it lies: the
 #: grid steps of a wall off by less than this are shorter than a cell over
@@ -94,19 +94,19 @@ class StoreyFrame:
             spaces: The storey's spaces already turned back (:meth:`space_to_scan`), by id.
         """
         walls = [spaces[sid].polygon.boundary for sid in d.spaces if sid in spaces]
-        return replace(d, at=_seat(self._at(d.at), walls))
+        return replace(d, at=seat(self._at(d.at), walls))
 
     def exit_to_scan(self, e: Exit, spaces: Mapping[str, Space]) -> Exit:
         """The exit turned back into the scan frame, seated on its space's outline."""
         walls = [spaces[e.space].polygon.boundary] if e.space in spaces else []
-        return replace(e, at=_seat(self._at(e.at), walls))
+        return replace(e, at=seat(self._at(e.at), walls))
 
     def _at(self, at: tuple[float, float]) -> tuple[float, float]:
         x, y = self.to_scan(np.array([at]))[0]
         return (float(x), float(y))
 
 
-def _seat(at: tuple[float, float], walls: Sequence[shapely.Geometry]) -> tuple[float, float]:
+def seat(at: tuple[float, float], walls: Sequence[shapely.Geometry]) -> tuple[float, float]:
     """``at`` moved onto the nearest point of every wall line at once (as near as they allow).
 
     Turned back and put on the 1 mm lattice, outlines move by up to a
@@ -119,7 +119,7 @@ def _seat(at: tuple[float, float], walls: Sequence[shapely.Geometry]) -> tuple[f
     within a fraction of a millimetre of both).
 
     >>> from shapely.geometry import box
-    >>> _seat((1.0, 2.0013), [box(0, 0, 4, 2).boundary, box(0, 2, 4, 5).boundary])
+    >>> seat((1.0, 2.0013), [box(0, 0, 4, 2).boundary, box(0, 2, 4, 5).boundary])
     (1.0, 2.0)
     """
     if not walls:
@@ -212,20 +212,51 @@ def find_frame(points: np.ndarray, floor: float, options_wall_band: tuple[float,
         The :class:`StoreyFrame`; ``angle`` is 0 when the walls already
         follow the axes within :data:`ALIGNED_TOLERANCE_DEG`.
     """
-    lo, hi = floor + options_wall_band[0], floor + options_wall_band[1]
-    band = points[(points[:, 2] >= lo) & (points[:, 2] < hi)]
-    if len(band) < 100:
+    found = wall_map(points, floor, options_wall_band, wall_min_fill, zbin)
+    if found is None:
         return StoreyFrame(0.0, (0.0, 0.0))
-    grid = Grid.covering(band[:, :2], DIRECTION_CELL)
-    wall = Columns.of(grid, band, lo, hi, zbin).fill(lo, hi) >= wall_min_fill
+    _, wall, centre = found
     dirs = wall_directions(wall)
     angle, top = dirs[0]
-    wings = tuple(round(math.degrees(a), 1) for a, s in dirs[1:] if top > 0 and s >= WING_MIN_SHARE * top)
+    wings = tuple(round(math.degrees(a), 3) for a, s in dirs[1:] if top > 0 and s >= WING_MIN_SHARE * top)
+    return replace(frame_along(angle, centre), wings=wings)
+
+
+def frame_along(angle: float, centre: tuple[float, float]) -> StoreyFrame:
+    """The frame whose axes follow walls at ``angle`` (radians, scan frame, in [0, pi/2)).
+
+    Walls within :data:`ALIGNED_TOLERANCE_DEG` of the scan axes are taken as
+    they lie; otherwise the frame turns by the smaller of the two equivalent
+    rotations (theta or theta - 90 degrees) about ``centre``.
+    """
     deg = math.degrees(angle)
     if min(deg, 90.0 - deg) < ALIGNED_TOLERANCE_DEG:
-        return StoreyFrame(0.0, (0.0, 0.0), wings)
-    # Turn by the smaller of the two equivalent rotations (theta or theta - 90).
+        return StoreyFrame(0.0, (0.0, 0.0))
     if deg > 45.0:
         angle -= math.pi / 2
+    return StoreyFrame(angle, centre)
+
+
+def wall_map(points: np.ndarray, floor: float, wall_band: tuple[float, float], wall_min_fill: float,
+             zbin: float) -> tuple[Grid, np.ndarray, tuple[float, float]] | None:
+    """The coarse wall mask (cells of :data:`DIRECTION_CELL`) wall directions are read from.
+
+    Args:
+        points: The storey's points (n, 3), scan frame.
+        floor: The storey's floor height (m).
+        wall_band: Wall band (m above floor).
+        wall_min_fill: Share of the band a column must fill to count as wall.
+        zbin: Height bin (m) of the fill count.
+
+    Returns:
+        The grid, its wall mask and the plan centre of the wall-band points;
+        ``None`` when under 100 points lie in the wall band.
+    """
+    lo, hi = floor + wall_band[0], floor + wall_band[1]
+    band = points[(points[:, 2] >= lo) & (points[:, 2] < hi)]
+    if len(band) < 100:
+        return None
+    grid = Grid.covering(band[:, :2], DIRECTION_CELL)
+    wall = Columns.of(grid, band, lo, hi, zbin).fill(lo, hi) >= wall_min_fill
     centre = band[:, :2].mean(axis=0)
-    return StoreyFrame(angle, (float(centre[0]), float(centre[1])), wings)
+    return grid, wall, (float(centre[0]), float(centre[1]))
