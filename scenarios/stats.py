@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
 
 __all__ = ["mean_ci", "paired_difference_ci", "welch_difference_ci"]
+
+
+@lru_cache(maxsize=4096)
+def _t_quantile(q: float, dof: int) -> float:
+    """Student-t quantile ``q`` with ``dof`` degrees of freedom, computed once per pair.
+
+    A run summary takes one per KPI, all with the same degrees of freedom:
+    scipy's ``t.ppf`` costs about 0.15 ms a call, 13 ms per summary of a
+    Nelson run (85 KPIs), more than half a replication.
+
+    >>> round(_t_quantile(0.975, 2), 3)
+    4.303
+    """
+    return float(stats.t.ppf(q, dof))
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
@@ -28,7 +43,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dict[s
     m = float(x.mean())
     if n == 1:
         return {"mean": m, "half_width": math.nan, "low": math.nan, "high": math.nan, "n": 1}
-    hw = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    hw = _t_quantile(0.5 + level / 2, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
     return {"mean": m, "half_width": hw, "low": m - hw, "high": m + hw, "n": n}
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.base import Kind
 from scenarios.errors import ScenarioFileError
-from scenarios.loader import dump, load, loads
+from scenarios.loader import _plain_text, dump, load, loads
 from tests.scenarios.mm1 import MM1_YAML
 
 
@@ -28,6 +31,35 @@ def test_dump_round_trips(mm1_kind: Kind) -> None:
     sc = loads(MM1_YAML, "a.yaml")
     again = loads(dump(sc), "a.yaml")
     assert again == sc
+
+
+_ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=120)
+_DOCS = st.recursive(
+    st.one_of(_ASCII, st.floats(), st.integers(), st.booleans(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(_ASCII.filter(bool), inner, max_size=4)),
+    max_leaves=20)
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeDumper"), reason="PyYAML built without libyaml")
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(_ASCII.filter(bool), _DOCS, min_size=1, max_size=5))
+def test_fast_emitter_writes_what_the_python_one_does(data: dict[str, object]) -> None:
+    # A scenario's hash is taken over this text: it must not depend on whether libyaml is there.
+    assert _plain_text(data)
+    assert yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False) == yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.parametrize("data", [{"": 1}, {"name": "Ward \u2013 east"}, {"a": ["tab\there"]}])
+def test_text_the_emitters_write_differently_takes_the_python_one(data: dict[str, object]) -> None:
+    assert not _plain_text(data)
+
+
+def test_shipped_scenarios_dump_as_before() -> None:
+    library = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+    for path in sorted(library.glob("*.yaml")):
+        sc = load(path)
+        assert dump(sc) == yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False), path.name
 
 
 @pytest.mark.parametrize(
