@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 import scenarios  # noqa: E402
 from scenarios.replicate import generator, spawn_key  # noqa: E402
+from scenarios.store import open_run  # noqa: E402
 
 NELSON = ROOT / "scenarios" / "library" / "nelson_treatment_centre.yaml"
 LEVER = "resources.exam_room.count=3,4"
@@ -114,12 +115,21 @@ def bare(plan: scenarios.Plan) -> tuple[float, float]:
     return time.perf_counter() - t0, cpu_seconds() - c0
 
 
-def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenarios.SweepResults]:
-    """Wall seconds, CPU seconds of all processes, and the results of a stored sweep."""
+def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenarios.SweepResults, float]:
+    """Wall seconds, CPU seconds of all processes, the results of a stored sweep, and the model's CPU.
+
+    The model's CPU is the sum of each replication's own thread CPU as its
+    manifest records it (``cpu_seconds``), measured in the same run as the
+    total: on a loaded machine the two see the same contention, so their
+    difference (the runner's and the store's work) can be read under any load.
+    """
     with tempfile.TemporaryDirectory() as d:
         t0, c0 = time.perf_counter(), cpu_seconds()
         res = scenarios.sweep(plan, out=Path(d) / "sweep", **kw)
-        return time.perf_counter() - t0, cpu_seconds() - c0, res
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        model = sum(float(r["cpu_seconds"]) for run in res.runs if run.path is not None
+                    for r in open_run(run.path).manifest["replication_status"])
+        return wall, cpu, res, model
 
 
 def _kpis(res: scenarios.SweepResults) -> list[list[dict[str, float]]]:
@@ -150,11 +160,12 @@ def main() -> None:
     n = len(plan.variants) * args.replications
     out: dict[str, Any] = {"replications": n, "load_before": os.getloadavg(), "uptime_before": _uptime()}
     bare(_plan(2))  # imports and caches warm, as in a real session
-    bares, ones = [], []
+    bares, ones, inrun = [], [], []
     for _ in range(args.repeat):
         bares.append(bare(plan))
-        t, c, r1 = timed_sweep(plan, n_jobs=1)
+        t, c, r1, model = timed_sweep(plan, n_jobs=1)
         ones.append((t, c))
+        inrun.append(100 * (c - model) / model)
     t_bare, c_bare = min(w for w, _ in bares), min(c for _, c in bares)
     t1, c1 = min(w for w, _ in ones), min(c for _, c in ones)
     out.update(bare_s=t_bare, bare_cpu_s=c_bare, per_replication_ms=1000 * c_bare / n,
@@ -162,11 +173,14 @@ def main() -> None:
                local_overhead_pct=100 * (t1 - t_bare) / t_bare,
                local_overhead_cpu_pct=100 * (c1 - c_bare) / c_bare,
                all_bare_cpu_s=[round(c, 3) for _, c in bares],
-               all_local_1_cpu_s=[round(c, 3) for _, c in ones])
+               all_local_1_cpu_s=[round(c, 3) for _, c in ones],
+               local_inrun_overhead_cpu_pct=min(inrun),
+               all_local_inrun_overhead_cpu_pct=[round(x, 2) for x in inrun])
     scenarios.sweep(_plan(2), n_jobs=2)  # start the pool's workers before timing
-    t2, c2, r2 = timed_sweep(plan, n_jobs=2)
+    t2, c2, r2, m2 = timed_sweep(plan, n_jobs=2)
     out.update(local_2_s=t2, local_2_cpu_s=c2, local_speedup=t1 / t2,
-               local_2_extra_cpu_pct=100 * (c2 - c1) / c1)
+               local_2_extra_cpu_pct=100 * (c2 - c1) / c1,
+               local_2_inrun_overhead_cpu_pct=100 * (c2 - m2) / m2)
     assert _kpis(r1) == _kpis(r2), "local pool results differ from in-process results"
     if not args.skip_dask:
         import dask
@@ -180,11 +194,13 @@ def main() -> None:
                                  dashboard_address=None) as cluster:
                 scenarios.sweep(_plan(2), backend="dask", scheduler=cluster.scheduler_address)  # warm up
                 before = idle_cpu_rate(IDLE_S)
-                td, cd, rd = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
+                td, cd, rd, md = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
                 upkeep = min(before, idle_cpu_rate(IDLE_S))  # the quieter look: other work only adds
             assert _kpis(rd) == _kpis(r1), "dask results differ from in-process results"
             out[f"dask_{workers}_s"], out[f"dask_{workers}_cpu_s"] = td, cd
             out[f"dask_{workers}_upkeep_cpu_per_s"] = upkeep
+            out[f"dask_{workers}_inrun_overhead_cpu_pct"] = 100 * (cd - md) / md
+            out[f"dask_{workers}_inrun_upkeep_cpu_pct"] = 100 * upkeep * td / md
         out["dask_overhead_pct_1_worker"] = 100 * (out["dask_1_s"] - t_bare) / t_bare
         out["dask_overhead_cpu_pct_1_worker"] = 100 * (out["dask_1_cpu_s"] - c_bare) / c_bare
         out["dask_upkeep_cpu_pct_1_worker"] = 100 * out["dask_1_upkeep_cpu_per_s"] * out["dask_1_s"] / c_bare
@@ -197,16 +213,22 @@ def main() -> None:
           f"one replication {out['per_replication_ms']:.1f} ms CPU")
     print(f"  bare model loop            {t_bare:7.2f} s  {c_bare:7.2f} s CPU")
     print(f"  local, 1 worker (stored)   {t1:7.2f} s  {c1:7.2f} s CPU   overhead "
-          f"{out['local_overhead_pct']:+.1f} % wall, {out['local_overhead_cpu_pct']:+.1f} % CPU")
+          f"{out['local_overhead_pct']:+.1f} % wall, {out['local_overhead_cpu_pct']:+.1f} % CPU; "
+          f"in the run {out['local_inrun_overhead_cpu_pct']:+.1f} % CPU")
     print(f"  local, 2 workers (stored)  {t2:7.2f} s  {c2:7.2f} s CPU   speed-up "
-          f"{out['local_speedup']:.2f}x wall; CPU {out['local_2_extra_cpu_pct']:+.1f} % vs 1 worker")
+          f"{out['local_speedup']:.2f}x wall; CPU {out['local_2_extra_cpu_pct']:+.1f} % vs 1 worker; "
+          f"in the run {out['local_2_inrun_overhead_cpu_pct']:+.1f} % CPU")
     if "dask_1_s" in out:
         print(f"  dask, 1 worker (stored)    {out['dask_1_s']:7.2f} s  {out['dask_1_cpu_s']:7.2f} s CPU   "
               f"overhead {out['dask_overhead_pct_1_worker']:+.1f} % wall, "
               f"{out['dask_overhead_cpu_pct_1_worker']:+.1f} % CPU, of which the idle cluster's upkeep "
-              f"{out['dask_upkeep_cpu_pct_1_worker']:.1f} % ({out['dask_1_upkeep_cpu_per_s']:.3f} CPU s/s)")
+              f"{out['dask_upkeep_cpu_pct_1_worker']:.1f} % ({out['dask_1_upkeep_cpu_per_s']:.3f} CPU s/s); "
+              f"in the run {out['dask_1_inrun_overhead_cpu_pct']:+.1f} % CPU, of which upkeep "
+              f"{out['dask_1_inrun_upkeep_cpu_pct']:.1f} %")
         print(f"  dask, 2 workers (stored)   {out['dask_2_s']:7.2f} s  {out['dask_2_cpu_s']:7.2f} s CPU   "
-              f"speed-up {out['dask_speedup']:.2f}x wall")
+              f"speed-up {out['dask_speedup']:.2f}x wall; "
+              f"in the run {out['dask_2_inrun_overhead_cpu_pct']:+.1f} % "
+              f"CPU, of which upkeep {out['dask_2_inrun_upkeep_cpu_pct']:.1f} %")
     if "peak_rss_mb" in out:
         print(f"  peak memory by replication count (MB): {out['peak_rss_mb']}")
     print(f"  uptime before: {out['uptime_before']}")

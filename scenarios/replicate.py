@@ -58,6 +58,9 @@ class Outcome:
         tables: Arrow tables by name (empty when failed).
         seconds: Wall time of the replication on its worker.
         error: The traceback when failed, else ``""``.
+        cpu_seconds: CPU time of the replication's thread on its worker: the
+            model's own work, which other work on the machine barely changes
+            (so a run's overhead can be read against it under any load).
     """
 
     index: int
@@ -67,6 +70,7 @@ class Outcome:
     tables: Mapping[str, pa.Table] = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def nbytes(self) -> int:
@@ -88,7 +92,7 @@ class Outcome:
         # Nelson replication's six tables, over 10 % of the replication.  One Arrow IPC
         # stream per table costs a tenth of that, and its buffer travels out of band.
         fields = {"index": self.index, "key": self.key, "status": self.status, "kpis": dict(self.kpis),
-                  "seconds": self.seconds, "error": self.error}
+                  "seconds": self.seconds, "error": self.error, "cpu_seconds": self.cpu_seconds}
         return (_unpickle_outcome, (fields, {name: _to_ipc(t) for name, t in self.tables.items()}))
 
 
@@ -154,7 +158,7 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
     call = cast(Callable[..., Replication], run_replication)
     reports = ticks is not None and accepts_progress(run_replication)
     for index, key in work:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         extra: dict[str, Any] = {"progress": Reporter(ticks, tag, index)} if reports and ticks else {}
         try:
             rep = call(scenario, facility, generator(seed, key), index, **extra)
@@ -162,8 +166,10 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
             raise  # the scenario itself is at fault: every replication would fail the same way
         except Exception:
             out.append(Outcome(index=index, key=tuple(key), status=Status.FAILED,
-                               seconds=time.perf_counter() - t0, error=traceback.format_exc()))
+                               seconds=time.perf_counter() - t0, error=traceback.format_exc(),
+                               cpu_seconds=time.thread_time() - c0))
             continue
         out.append(Outcome(index=index, key=tuple(key), status=Status.DONE, kpis=dict(rep.kpis),
-                           tables=dict(rep.tables), seconds=time.perf_counter() - t0))
+                           tables=dict(rep.tables), seconds=time.perf_counter() - t0,
+                           cpu_seconds=time.thread_time() - c0))
     return out

@@ -10,7 +10,7 @@ A finished run folder::
 
 The manifest is the run's own registry entry: format marker, medtwin version,
 kind, name, scenario hash, root seed, per replication its spawn key, status,
-seconds and (when failed) traceback, and the sweep variant it belongs to.
+wall and CPU seconds and (when failed) traceback, and the sweep variant it belongs to.
 Any listing of runs is rebuilt from manifests, so nothing else needs to be
 kept in step with the folders.  A sweep folder holds ``sweep.json`` and one
 run folder per variant.

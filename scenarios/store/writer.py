@@ -73,19 +73,25 @@ MERGED_ROW_GROUP = 256_000
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
-    """How a table of ``schema`` is written: dictionary encoding for its text columns only.
+    """How a table of ``schema`` is written: dictionary encoding for its text columns only,
+    statistics for the ``replication`` column only.
 
     Text columns (event kinds, classes, places) repeat a few values and shrink
     several-fold in a dictionary; numbers rarely repeat, and hashing every one
     of them for a dictionary that is then given up was half the CPU of a
     part's write (Nelson: 66 -> 33 ms per 100 replications, files 10 %
-    smaller).
+    smaller).  Statistics (each row group's least and greatest value) let a
+    read of one replication skip the other row groups, as the rows are in
+    replication order; no other column is sorted, so a row group of 256,000
+    rows spans nearly its whole range and its statistics would skip nothing,
+    while computing them cost a fifth of the write (Nelson events: 21 -> 16 ms).
 
     >>> parquet_options(pa.schema([("replication", pa.int32()), ("kind", pa.string())]))
-    {'use_dictionary': ['kind']}
+    {'use_dictionary': ['kind'], 'write_statistics': ['replication']}
     """
     return {"use_dictionary": [f.name for f in schema if pa.types.is_string(f.type)
-                               or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]}
+                               or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)],
+            "write_statistics": [f.name for f in schema if f.name == "replication"]}
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -250,7 +256,8 @@ class RunWriter:
                 continue
             self.add(Outcome(index=rep.index, key=tuple(status[rep.index]["key"]), status=Status.DONE,
                              kpis=kpis[rep.index], tables=dict(rep.tables),
-                             seconds=float(status[rep.index].get("seconds", 0.0))))
+                             seconds=float(status[rep.index].get("seconds", 0.0)),
+                             cpu_seconds=float(status[rep.index].get("cpu_seconds", 0.0))))
         self.flush()
 
     # -- streaming ----------------------------------------------------------------------
@@ -293,7 +300,8 @@ class RunWriter:
                 writes.append(pool.submit(_write_table, part / f"{name}.parquet",
                                           pa.concat_tables([conform(t, schema) for t in pieces]), schema))
             recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
-                     "seconds": o.seconds, "error": o.error, "spans": spans[o.index]} for o in self._buffer]
+                     "seconds": o.seconds, "cpu_seconds": o.cpu_seconds, "error": o.error,
+                     "spans": spans[o.index]} for o in self._buffer]
             marker = dumps({"replications": recs}, compact=True)  # while the tables are written
         for w in writes:
             w.result()  # every table is on disk (or the first error is raised) before the part is committed
@@ -340,7 +348,8 @@ class RunWriter:
             "failed": sum(r["status"] == Status.FAILED for r in ordered),
             "tables": tables, "timings": dict(timings),
             "replication_status": [{"index": r["index"], "key": r["key"], "status": r["status"],
-                                    "seconds": r["seconds"], **({"error": r["error"]} if r["error"] else {})}
+                                    "seconds": r["seconds"], "cpu_seconds": r.get("cpu_seconds", 0.0),
+                                    **({"error": r["error"]} if r["error"] else {})}
                                    for r in ordered]}
         manifest.pop("keys", None)
         status = manifest.pop("replication_status")

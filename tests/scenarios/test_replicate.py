@@ -10,7 +10,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.replicate import Outcome, Status, generator, spawn_key
+from scenarios.base import Replication
+from scenarios.replicate import Outcome, Status, attempt_batch, generator, spawn_key
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -31,9 +32,10 @@ def _tables() -> dict[str, pa.Table]:
 
 def test_an_outcome_crosses_a_process_boundary_unchanged() -> None:
     out = Outcome(index=7, key=(1, 7), status=Status.DONE, kpis={"wait": 1.5, "none": math.nan},
-                  tables=_tables(), seconds=0.25)
+                  tables=_tables(), seconds=0.25, cpu_seconds=0.125)
     back = pickle.loads(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-    assert (back.index, back.key, back.status, back.seconds, back.error) == (7, (1, 7), Status.DONE, 0.25, "")
+    assert (back.index, back.key, back.status, back.seconds, back.error, back.cpu_seconds) == \
+        (7, (1, 7), Status.DONE, 0.25, "", 0.125)
     assert back.kpis["wait"] == 1.5 and math.isnan(back.kpis["none"])
     assert list(back.tables) == list(out.tables)
     for name, table in out.tables.items():
@@ -56,3 +58,19 @@ def test_a_replication_stream_is_child_index_of_the_seed(seed: int, index: int) 
         assert np.random.default_rng(child).random() == generator(seed, spawn_key(index)).random()
     assert generator(seed, spawn_key(index)).random() == generator(seed, (index,)).random()
     assert generator(seed, spawn_key(index, variant=1)).random() != generator(seed, spawn_key(index)).random()
+
+
+def _spin(scenario: object, facility: object, rng: np.random.Generator, index: int) -> Replication:
+    """Works on the CPU for a while, then sleeps as long (waiting is not the model's CPU)."""
+    import time
+
+    t0 = time.thread_time()
+    while time.thread_time() - t0 < 0.03:
+        pass
+    time.sleep(0.03)
+    return Replication(index=index, kpis={"x": float(rng.random())}, tables={})
+
+
+def test_an_outcome_carries_the_cpu_its_replication_took() -> None:
+    [out] = attempt_batch(_spin, None, None, 1, [(0, (0,))])  # type: ignore[arg-type]
+    assert 0.03 <= out.cpu_seconds < 0.045 and out.seconds >= 0.06

@@ -41,7 +41,11 @@ def test_run_folder_layout_and_manifest(mm1_kind: Kind, tmp_path: Path) -> None:
     assert m["format"] == "medtwin-run/1" and m["seed"] == 7 and m["kind"] == "test-mm1"
     assert [r["key"] for r in m["replication_status"]] == [[0], [1], [2], [3]]
     assert {r["status"] for r in m["replication_status"]} == {"done"} and m["version"]
+    assert all(r["cpu_seconds"] == 0.0 for r in m["replication_status"])  # held in memory: not timed
     assert len(m["scenario_hash"]) == 16
+    # Statistics on the replication column only: they let a read of one replication skip the rest.
+    meta = pq.ParquetFile(out / "waits.parquet").metadata.row_group(0)
+    assert [meta.column(i).is_stats_set for i in range(meta.num_columns)] == [True, False, False]
     (tmp_path / "again.yaml").write_text((out / "scenario.yaml").read_text())
     assert load(tmp_path / "again.yaml").model_dump() == res.scenario.model_dump()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no lock, no partial left
@@ -55,6 +59,8 @@ def test_streamed_run_equals_in_memory_run(toy_kind: Kind, tmp_path: Path) -> No
     assert stored.arrow("draws").equals(mem.arrow("draws"))
     assert [dict(r.kpis) for r in stored.replications] == [dict(r.kpis) for r in mem.replications]
     assert stored.kpis == mem.kpis
+    status = open_run(tmp_path / "r").manifest["replication_status"]
+    assert all(0 < r["cpu_seconds"] <= r["seconds"] + 0.01 for r in status)  # the model's own CPU
     # one replication's table is read back alone (a row group per replication)
     assert stored.replications[3].tables["draws"].equals(mem.replications[3].tables["draws"])
 
