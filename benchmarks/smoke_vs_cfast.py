@@ -90,13 +90,16 @@ def _fm19(data: Path) -> Case:
              Vent(space="C1", width=0.05, sill=0.24, soffit=0.30),
              Vent(space="C3", width=0.05, sill=0.24, soffit=0.30),
              Vent(space="C4", width=0.05, sill=0.24, soffit=0.30))
-    # C3H6 at 45.8 MJ/kg; CO2 from the carbon left after CO and soot
+    # C3H6 at 45.8 MJ/kg; CO2 from the carbon left after CO and soot, its hydrogen to water
     co, soot = 0.008597726, 0.02
     co2 = (36.0 / 42.0 - co * 12 / 28 - soot) * 44.0 / 12.0
+    h2o = 3 * 18.015 / 42.08
     area = float(re.findall(r"DATA = [\d.]+, [\d.]+, [\d.]+, ([\d.]+),", text)[0])
+    # the burner stands 0.1 m from two walls of the burn room (LOCATION = 3.54, 0.1 in a 3.64 m
+    # square room): a corner fire in both tools
     fire = FireSpec(origin="C1", growth="table", hrr_table=table, heat_of_combustion=45.8,
-                    radiative_fraction=0.33, base_height=0.58, area=area,
-                    yields=Yields(soot=soot, co=co, co2=co2, hcn=0.0))
+                    radiative_fraction=0.33, base_height=0.58, area=area, corner=True,
+                    yields=Yields(soot=soot, co=co, co2=co2, hcn=0.0, h2o=h2o))
     return Case("a. FM/NBS test 19", text, fm_nbs(doors=False), fire, vents,
                 {"C1": 1, "C2": 2, "C3": 3, "C4": 4}, 500.0, 288.15, wall_leaks=False)
 

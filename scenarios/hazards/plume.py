@@ -20,6 +20,14 @@ deeper, cooler layer than the point-source law ``0.071 Qc^(1/3) z^(5/3)`` says. 
 virtual origin a 40 kW mattress fire (1 m^2) 1.5 m under its layer entrains half of what it
 does, and the first minutes of a room fire were half again too hot.
 
+A fire in a **corner** (the burning item within half its width of two walls) entrains less:
+the walls act as mirrors, so the plume is a quarter of the plume of a fire four times larger
+with four times the area (Zukoski's reflection method, SFPE Handbook "Fire Plumes"; CFAST's
+``heskestad_plume``).  Against a single wall CFAST applies no reduction, its validation
+experiments having shown none, and neither do we.  FM/NBS test 19's burner stands 0.1 m from
+two walls of its room: as a free plume it entrained 1.3x what CFAST's corner plume does, and
+the burn room's layer came 0.2 m too low for the whole test.
+
 A plume cannot rise into a layer hotter than itself: entrainment is capped at what the
 convective heat can lift to the layer's temperature, ``Qc / (cp max(T_u - T_l, 1 K))``
 (:func:`stratified_entrainment`, CFAST's ``do_fire``).
@@ -29,7 +37,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["entrainment", "flame_height", "stratified_entrainment", "virtual_origin"]
+__all__ = ["CORNER", "FREE", "entrainment", "flame_height", "stratified_entrainment", "virtual_origin"]
 
 GRAVITY = 9.81
 #: rho * T of air at 1 atm, kg K / m^3.
@@ -38,6 +46,10 @@ RHO_T = 352.98
 CP_KJ = 1.012
 #: Smallest plume length the correlation is evaluated at, m (CFAST: 1e-4).
 MIN_LENGTH = 1e-4
+#: Mirror factor of a free-standing fire and of a corner fire (two walls reflect the plume into
+#: a fire four times larger; CFAST ``heskestad_plume``).
+FREE = 1.0
+CORNER = 4.0
 
 
 def _length(q_kw: float, t_amb: float) -> float:
@@ -64,7 +76,8 @@ def flame_height(q_kw: float, diameter: float, t_amb: float = 293.15) -> float:
     return max(MIN_LENGTH, -1.02 * diameter + 3.7 * _length(q_kw, t_amb))
 
 
-def entrainment(q_kw: float, qc_kw: float, z: float, diameter: float, t_amb: float = 293.15) -> float:
+def entrainment(q_kw: float, qc_kw: float, z: float, diameter: float, t_amb: float = 293.15, *,
+                mirror: float = FREE) -> float:
     """Mass flow of air the plume has entrained ``z`` m above the burning surface, kg/s.
 
     Args:
@@ -73,14 +86,21 @@ def entrainment(q_kw: float, qc_kw: float, z: float, diameter: float, t_amb: flo
         z: Height above the burning surface, m.
         diameter: Diameter of the burning area, m (0: a point source).
         t_amb: Ambient temperature, K.
+        mirror: :data:`FREE`, or :data:`CORNER`: the plume of a fire ``mirror`` times larger
+            (heat and area) divided by ``mirror``.
 
     >>> round(entrainment(42.0, 27.3, 1.5, 1.128), 2)   # a young mattress fire: origin 0.8 m below
     0.9
     >>> round(entrainment(42.0, 27.3, 1.5, 0.0), 2)     # as a point source
     0.31
+    >>> round(entrainment(522.0, 349.7, 1.05, 0.91, 288.15, mirror=CORNER), 2)  # FM/NBS 19's corner burner
+    0.69
     """
     if z <= 0 or qc_kw <= 0 or q_kw <= 0:
         return 0.0
+    if mirror != FREE:
+        whole = entrainment(q_kw * mirror, qc_kw * mirror, z, diameter * math.sqrt(mirror), t_amb)
+        return whole / mirror
     rho = RHO_T / t_amb
     c1 = 0.196 * (GRAVITY * rho ** 2 / (CP_KJ * t_amb)) ** (1 / 3)
     c2 = 2.9 / (math.sqrt(GRAVITY) * CP_KJ * rho * t_amb) ** (2 / 3)

@@ -55,6 +55,9 @@ class Yields(StrictModel):
     co: float = Field(default=0.02, ge=0, le=0.5)
     co2: float = Field(default=1.5, ge=0, le=4)
     hcn: float = Field(default=0.004, ge=0, le=0.1)
+    #: Water vapour, which with CO2 makes a clean layer radiate: polyurethane C6.3 H7.1 O2.1 N1.0
+    #: (SFPE) with its hydrogen burnt to water, 0.49. [verify]
+    h2o: float = Field(default=0.49, ge=0, le=3)
 
 
 class Detector(StrictModel):
@@ -139,6 +142,11 @@ class FireSpec(StrictModel):
             ``None``: the fire spreads over its fuel at 250 kW/m^2 (EN 1991-1-2 Annex E,
             hospital rooms), so the area grows with the heat release (4 m^2 at 1 MW); give a
             fixed area for a burning item of known size (a burner, a mattress).
+        corner: The burning item stands in a corner of its room (within half its width of two
+            walls): the walls reflect its plume, which then entrains a quarter of what a fire four
+            times larger would (SFPE Handbook; CFAST), so the room fills more slowly with a
+            hotter layer.  A fire against one wall is treated as free-standing (CFAST found no
+            measurable effect of a single wall in its validation).
         yields: Species yields.
         start: Ignition time relative to the evacuation alarm, s (negative: before it).
             With detectors and ``alarm: detection`` the alarm is derived instead.
@@ -164,6 +172,7 @@ class FireSpec(StrictModel):
     radiative_fraction: float = Field(default=0.35, ge=0, lt=0.8)
     base_height: float = Field(default=0.5, ge=0, le=5)
     area: float | None = Field(default=None, gt=0, le=100)
+    corner: bool = False
     yields: Yields = Field(default_factory=Yields)
     start: float = Field(default=0.0, ge=-3600, le=3600)
     alarm: Literal["fixed", "detection"] = "fixed"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios.errors import RunError
+from scenarios.hazards import plume
 from scenarios.hazards import tenability as ten
 from scenarios.hazards.fire import (
     Devices,
@@ -150,8 +151,10 @@ class Smoke:
         q_kw = heat_release(spec, self.progress, tau - 0.5 * self.dt)
         fire = FireInput(node=self.origin, hrr=q_kw * 1e3, radiative_fraction=spec.radiative_fraction,
                          heat_of_combustion=spec.heat_of_combustion * 1e6,
-                         yields=(spec.yields.soot, spec.yields.co, spec.yields.co2, spec.yields.hcn),
-                         base=spec.base_height, diameter=math.sqrt(4.0 * spec.burning_area(q_kw) / math.pi))
+                         yields=(spec.yields.soot, spec.yields.co, spec.yields.co2, spec.yields.hcn,
+                                 spec.yields.h2o),
+                         base=spec.base_height, diameter=math.sqrt(4.0 * spec.burning_area(q_kw) / math.pi),
+                         mirror=plume.CORNER if spec.corner else plume.FREE)
         supply, extract = self._ventilation(s.time)
         step(s, self.net, self.solver, self.open_, self.dt, fire=fire, supply=supply, extract=extract)
         self.progress.spent += s.hrr * self.dt

@@ -2,7 +2,8 @@
 
 One pass over the spaces does what :func:`scenarios.hazards.walls.exchange_reference` does with
 some sixty array operations (its plain-numpy twin, which pins this kernel in the tests):
-convection and radiation between each layer and its surfaces, the upper layer's radiation down
+convection and radiation between each layer and its surfaces (each layer's emissivity from its
+soot and its CO2 and water-vapour bands, :mod:`scenarios.hazards.gas_bands`), the upper layer's radiation down
 to the lower layer, the floor and the lower walls, the ceiling jet and the fire's radiation in
 the fire's space, the stability cap on both sides, then the slabs' conduction.  Spaces whose
 gas and surfaces are all at ambient are skipped (nothing would change), so a quiet building
@@ -16,12 +17,29 @@ import math
 import numba
 import numpy as np
 
+from scenarios.hazards.gas_bands import band_absorbance
+
 __all__ = ["wall_step"]
 
 
 @numba.njit(cache=True)
+def _absorption(t: float, soot: float, bands: tuple[float, float], beam: float,
+                consts: tuple[float, float]) -> float:  # pragma: no cover - compiled
+    """A layer's absorption coefficient, 1/m: soot's ``kext soot T`` and the gas bands' ``-ln(1 - a_g) / L``.
+
+    ``bands`` are the mole fractions of CO2 and water vapour, ``consts`` (kext, least absorption).
+    """
+    kext, kmin = consts
+    x_co2, x_h2o = bands
+    a = kext * soot * t
+    if beam > 1e-9:
+        a -= math.log(1.0 - band_absorbance(t, x_co2 * beam, x_h2o * beam)) / beam
+    return max(a, kmin)
+
+
+@numba.njit(cache=True)
 def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np.ndarray],
-              gas: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], fire: np.ndarray,
+              gas: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], fire: np.ndarray,
               consts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Advance every surface by one step; return (heat each layer gives [2, n] W, absorbed [2, n] W).
 
@@ -30,9 +48,10 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
             float [4, n] the faces' flux over the last step, W/m^2 (set to this step's).
         lining: ``(props, dx)``: float [4, 3] conductivity, volumetric heat capacity and
             emissivity of each surface, and float [4, c] cell thicknesses, m.
-        gas: ``(geometry, t_gas, soot, cap)``: float [4, n] area, perimeter, height and
+        gas: ``(geometry, t_gas, soot, cap, bands)``: float [4, n] area, perimeter, height and
             interface height (m^2, m); float [2, n] layer temperatures, K; float [2, n] soot
-            densities, kg/m^3; float [2, n] the largest heat a layer may give or take, W.
+            densities, kg/m^3; float [2, n] the largest heat a layer may give or take, W;
+            float [2, 2, n] mole fractions of CO2 (row 0) and water vapour (row 1) per layer.
         fire: float [3]: space (-1: none), convective W, radiated W.
         consts: float [13]: dt, sub-step, ambient K, back-face coefficient, convection of
             horizontal surfaces and of walls, jet coefficient and exponents (3), soot
@@ -40,7 +59,7 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
     """
     temp, flux = slabs
     props, dx = lining
-    geometry, t_gas, soot, cap = gas
+    geometry, t_gas, soot, cap, bands = gas
     dt, sub, t_amb, back_film = consts[0], consts[1], consts[2], consts[3]
     c_hor, c_wall, jet_c, jet_a, jet_h = consts[4], consts[5], consts[6], consts[7], consts[8]
     kext, beam_f, sigma, kmin = consts[9], consts[10], consts[11], consts[12]
@@ -72,10 +91,10 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
         area, per, height, z = geometry[0, i], geometry[1, i], geometry[2, i], geometry[3, i]
         depth_l, depth_u = z, height - z
         surf[0], surf[1], surf[2], surf[3] = area, area, per * depth_u, per * depth_l
-        beam_l = beam_f * area * depth_l / max(area + per * depth_l, 1e-9)
-        beam_u = beam_f * area * depth_u / max(area + per * depth_u, 1e-9)
-        a_l = max(kext * soot[0, i] * t_gas[0, i], kmin)
-        a_u = max(kext * soot[1, i] * t_gas[1, i], kmin)
+        beam_l = beam_f * area * depth_l / max(2.0 * area + per * depth_l, 1e-9)
+        beam_u = beam_f * area * depth_u / max(2.0 * area + per * depth_u, 1e-9)
+        a_l = _absorption(t_gas[0, i], soot[0, i], (bands[0, 0, i], bands[1, 0, i]), beam_l, (kext, kmin))
+        a_u = _absorption(t_gas[1, i], soot[1, i], (bands[0, 1, i], bands[1, 1, i]), beam_u, (kext, kmin))
         eps_g = (1.0 - math.exp(-a_l * beam_l), 1.0 - math.exp(-a_u * beam_u))
         view = area / max(area + per * depth_l, 1e-9)
         tu = t_gas[1, i]

@@ -16,10 +16,12 @@ At the exposed face:
   ``0.27 Qc / (A^0.68 H^0.64)`` (W/m^2, ``Qc`` in W: CFAST's ``convection``), which in the first
   minutes of a room fire takes a third or more of the plume's heat into the ceiling;
 * radiation ``eps_s eps_g sigma (T_gas^4 - T_s^4)`` with the layer's emissivity
-  ``eps_g = 1 - exp(-a L)`` over its mean beam length ``L = 3.6 V / A``, ``a = 1195.5 f_v T``
-  (``f_v`` the soot's volume fraction; CFAST's ``absorb``, at least 0.01 /m): a mattress
-  fire's room radiates like a grey body of emissivity 0.5-0.8, a clean propene layer barely
-  (gas bands are not tracked: an underestimate for clean fuels); the upper layer radiates to
+  ``eps_g = 1 - exp(-a L)`` over its mean beam length ``L = 3.6 V / A`` (``A`` the whole surface
+  bounding the layer: ceiling or floor, interface and walls), ``a = 1195.5 f_v T - ln(1 - a_g) / L``
+  (``f_v`` the soot's volume fraction, ``a_g`` the absorbance of its CO2 and water vapour from
+  Hottel's charts, :mod:`scenarios.hazards.gas_bands`; CFAST's ``absorb``, at least 0.01 /m): a
+  mattress fire's room radiates like a grey body of emissivity 0.5-0.8, a clean propene layer
+  through its gas bands, 0.1-0.2; the upper layer radiates to
   its own surfaces and, through what the lower layer lets pass, to the floor and lower walls
   (what leaves its interface, shared by their areas), which then warm the lower layer;
 * the fire's radiation ``chi_r Q``: each surface is aimed at by its share of the room's area;
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.hazards.gas_bands import band_absorbance
 from scenarios.hazards.wall_kernel import wall_step
 
 __all__ = [
@@ -77,8 +80,7 @@ JET = (0.27, 0.68, 0.64)
 #: CFAST Technical Reference Guide after the SFPE Handbook), and soot's density, kg/m^3 (CFAST).
 SOOT_ABSORPTION = 1195.5
 SOOT_DENSITY = 1800.0
-#: Least absorption coefficient of a layer, 1/m (CFAST's floor; stands in for the CO2 and water
-#: vapour bands, which are not tracked here).
+#: Least absorption coefficient of a layer, 1/m (CFAST's floor).
 MIN_ABSORPTION = 0.01
 #: Mean beam length factor of a gas volume: L = 3.6 V / A.
 BEAM = 3.6
@@ -139,7 +141,8 @@ def new_walls(n: int, t_amb: float) -> Walls:
 
 def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray, z: np.ndarray,
              t_gas: np.ndarray, soot: np.ndarray, cap: np.ndarray, dt: float,
-             fire: tuple[int, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+             fire: tuple[int, float, float] | None = None,
+             bands: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Heat the two layers of every space give to their surfaces over ``dt``, and step the slabs.
 
     The compiled kernel (:func:`scenarios.hazards.wall_kernel.wall_step`); arguments and
@@ -150,14 +153,16 @@ def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.nd
     f = np.array([-1.0, 0.0, 0.0] if fire is None else [float(fire[0]), fire[1], fire[2]])
     consts = np.array([dt, w.substeps_dt, w.t_amb, BACK_FILM, CONVECTION[0], CONVECTION[2], *JET,
                        SOOT_ABSORPTION / SOOT_DENSITY, BEAM, SIGMA, MIN_ABSORPTION])
+    x = np.zeros((2, *np.shape(t_gas))) if bands is None else np.ascontiguousarray(bands, float)
     gas = (geometry, np.ascontiguousarray(t_gas, float), np.ascontiguousarray(soot, float),
-           np.ascontiguousarray(cap, float))
+           np.ascontiguousarray(cap, float), x)
     return wall_step((w.temp, w.flux), (props, w.dx), gas, f, consts)
 
 
 def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray,
                        z: np.ndarray, t_gas: np.ndarray, soot: np.ndarray, cap: np.ndarray, dt: float,
-                       fire: tuple[int, float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       fire: tuple[int, float, float] | None = None,
+                       bands: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Heat the two layers of every space give to their surfaces over ``dt``, and step the slabs.
 
     Args:
@@ -172,6 +177,8 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
             stability: the exchange is scaled down, on both sides, where it would exceed it).
         dt: Step, s.
         fire: (space, convective W, radiated W) of the fire, or None.
+        bands: float [2, 2, n] mole fractions of CO2 (row 0) and water vapour (row 1) in each
+            layer; None: the layers hold neither (soot alone radiates).
 
     Returns:
         ``(to_walls, absorbed)``: float [2, n] heat each layer loses, W (negative: it gains):
@@ -186,9 +193,12 @@ def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, hei
     tg = t_gas[layer_of]  # [4, n]
     ts = surface_temperature(w)
     # the layer's emissivity over its mean beam length
-    exposed = np.stack([area + perimeter * depth[0], area + perimeter * depth[1]])
+    exposed = np.stack([2 * area + perimeter * depth[0], 2 * area + perimeter * depth[1]])
     beam = BEAM * area * depth / np.maximum(exposed, 1e-9)
-    kappa = np.maximum(SOOT_ABSORPTION * soot / SOOT_DENSITY * t_gas, MIN_ABSORPTION)
+    x = np.zeros((2, *t_gas.shape)) if bands is None else bands
+    a_g = np.vectorize(band_absorbance)(t_gas, x[0] * beam, x[1] * beam)
+    gas_part = np.where(beam > 1e-9, -np.log(1.0 - a_g) / np.maximum(beam, 1e-9), 0.0)
+    kappa = np.maximum(SOOT_ABSORPTION * soot / SOOT_DENSITY * t_gas + gas_part, MIN_ABSORPTION)
     eps_g = 1.0 - np.exp(-kappa * beam)
     d_t = tg - ts
     flux = CONVECTION[0] * np.abs(d_t) ** (1 / 3) * d_t

@@ -32,11 +32,12 @@ One step (:func:`step`) of ``dt`` seconds:
    they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
    the boundary).
 
-This is a "two-zone-lite" network, not CFAST: no radiation between layers or between surfaces.
+This is a "two-zone-lite" network, not CFAST: no radiation between surfaces.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ from scenarios.hazards.walls import exchange as wall_exchange
 __all__ = [
     "AMBIENT_Y",
     "CP",
+    "H2O",
     "LOWER",
     "RHO_T",
     "SPECIES",
@@ -69,10 +71,12 @@ __all__ = [
     "upper_share",
 ]
 
-#: Tracked species, in the order of :attr:`ZoneState.y`.
-SPECIES = ("soot", "co", "co2", "hcn", "o2")
-SOOT, CO, CO2, HCN, O2 = range(5)
+#: Tracked species, in the order of :attr:`ZoneState.y` (water vapour for the layers' radiation).
+SPECIES = ("soot", "co", "co2", "hcn", "o2", "h2o")
+SOOT, CO, CO2, HCN, O2, H2O = range(6)
 LOWER, UPPER = 0, 1
+#: Molar masses of air, CO2 and water, g/mol (mass fractions to mole fractions).
+AIR_M, CO2_M, H2O_M = 28.96, 44.01, 18.015
 #: Specific heat of air, J/(kg K), as in CFAST.
 CP = 1012.0
 #: rho * T of air at 1 atm, kg K / m^3 (reference: rho_u = 353 / T_u).
@@ -82,13 +86,23 @@ GRAVITY = 9.81
 CD = 0.7
 #: Heat released per kg of O2 consumed, J/kg (CFAST).
 O2_HEAT = 13.1e6
-#: Ambient mass fractions of the species (air: 23.14 % O2 by mass, 400 ppm CO2).
-AMBIENT_Y = np.array([0.0, 0.0, 6.1e-4, 0.0, 0.2314])
-#: Combustion stops below 15 % O2 by volume (CFAST lower oxygen limit), as a mass fraction.
-O2_LIMIT_Y = 0.15 * 32.0 / 28.96
-#: O2 mass fraction above the limit over which the entrained oxygen becomes fully available
-#: (CFAST's smooth cut-off rises over about 0.01). [assumption]
-O2_RAMP = 0.01
+#: Water vapour in the ambient air: 50 % relative humidity at 20 C (1.17 kPa, 1.15 % by volume),
+#: CFAST's default humidity, as a mass fraction. [assumption]
+AMBIENT_H2O = 0.00721
+#: Ambient mass fractions of the species: dry air (23.14 % O2 by mass, 400 ppm CO2) diluted by
+#: that water vapour, so humid air holds 22.97 % O2 by mass (20.7 % by volume), as in CFAST,
+#: whose fires meet the lower oxygen limit that much sooner.
+AMBIENT_Y = np.array([0.0, 0.0, 6.1e-4, 0.0, 0.2314, 0.0]) * (1.0 - AMBIENT_H2O) + np.eye(6)[5] * AMBIENT_H2O
+#: Lower oxygen limit: combustion stops where the O2 *mass fraction* of the gas a plume
+#: entrains falls to 0.15 (13.6 % by volume).  CFAST's ``chemistry`` compares its input
+#: LOWER_OXYGEN_LIMIT (0.15) with the layer's O2 mass fraction (0.23 in fresh air).
+O2_LIMIT_Y = 0.15
+#: Steepness and offset of CFAST's smooth cut-off ``(1 + tanh(800 (Y - 0.15) - 4)) / 2``:
+#: half the oxygen is available at Y = 0.155, all of it (to 1 %) from 0.158, none below 0.152.
+O2_STEEP, O2_OFFSET = 800.0, 4.0
+#: Passes of the plume-chemistry loop: a fire short of oxygen entrains as much as the heat it
+#: actually releases drives, not as much as its design fire would (CFAST ``do_fire``: 5).
+PLUME_PASSES = 5
 #: Ventilation limit, kW per m^(5/2) of A_o sqrt(H_o) (reference: 1500 A_o sqrt(H_o)).
 VENT_LIMIT = 1500.0
 #: Smallest volume share of a layer, kept so temperatures stay defined.
@@ -153,19 +167,21 @@ class FireInput:
         hrr: Heat release rate the design fire asks for, W.
         radiative_fraction: Share of the heat radiated to the boundaries.
         heat_of_combustion: J/kg.
-        yields: kg per kg fuel of soot, CO, CO2, HCN.
+        yields: kg per kg fuel of soot, CO, CO2, HCN and water vapour.
         base: Height of the fire above the floor, m.
         diameter: Diameter of the burning area, m (places the plume's virtual origin;
             0: a point source).
+        mirror: :data:`scenarios.hazards.plume.FREE`, or ``CORNER`` for a fire in a corner.
     """
 
     node: int
     hrr: float
     radiative_fraction: float
     heat_of_combustion: float
-    yields: tuple[float, float, float, float]
+    yields: tuple[float, float, float, float, float]
     base: float
     diameter: float = 0.0
+    mirror: float = plume.FREE
 
 
 def new_state(net: Network, t_amb: float = 293.15) -> ZoneState:
@@ -230,17 +246,19 @@ def oxygen_available(y_o2: float) -> float:
     """kg of O2 a fire can burn per kg of gas it entrains whose O2 mass fraction is ``y_o2``.
 
     All the oxygen the plume brings is available while the gas holds clearly more than the
-    lower oxygen limit, none below it, with a short linear ramp (:data:`O2_RAMP`) between:
-    the limit decides *whether* the entrained gas supports combustion, not how much of its
-    oxygen is usable.  (Counting only the oxygen above the limit cut a closed ward's 1 MW
-    fire to 0.8 MW as soon as its layer came down near the burning item, while CFAST, which
-    gates the whole entrained oxygen in the same way, kept it burning until the ward's air
-    was spent.)
+    lower oxygen limit (:data:`O2_LIMIT_Y`, a mass fraction), none below it, with CFAST's
+    smooth tanh cut-off between: the limit decides *whether* the entrained gas supports
+    combustion, not how much of its oxygen is usable.  (Counting only the oxygen above the
+    limit cut a closed ward's 1 MW fire to 0.8 MW as soon as its layer came down near the
+    burning item; reading the limit as 15 % by volume, a mass fraction of 0.166, put the
+    fire of the closed ward of the CFAST comparison out about 60 s before CFAST's.)
 
-    >>> oxygen_available(0.2314) == 0.2314, oxygen_available(0.15)
-    (True, 0.0)
+    >>> oxygen_available(0.2314) == 0.2314, round(oxygen_available(0.155) / 0.155, 3)
+    (True, 0.5)
+    >>> oxygen_available(0.15) < 1e-4
+    True
     """
-    return y_o2 * min(max((y_o2 - O2_LIMIT_Y) / O2_RAMP, 0.0), 1.0)
+    return y_o2 * 0.5 * (1.0 + math.tanh(O2_STEEP * (y_o2 - O2_LIMIT_Y) - O2_OFFSET))
 
 
 def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, dt: float, *,
@@ -284,30 +302,20 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     s.hrr = 0.0
     if fire is not None and fire.hrr > 0:
         f = fire.node
-        zp = z[f] - fire.base
-        layer = LOWER if zp > 0 else UPPER
-        reach = zp if zp > 0 else net.height[f] - fire.base
-        qc = (1 - fire.radiative_fraction) * fire.hrr
-        m_e = plume.entrainment(fire.hrr / 1e3, qc / 1e3, reach, fire.diameter, ta)
-        if layer == LOWER:
-            m_e = plume.stratified_entrainment(m_e, qc, temp[UPPER, f], temp[LOWER, f], CP)
-        m_e = min(m_e, MAX_SHARE * s.m[layer, f] / dt)
-        o2_cap = O2_HEAT * m_e * oxygen_available(frac[O2, layer, f])
-        if layer == LOWER:
-            # unburnt fuel also burns in the upper layer while it holds oxygen (as in CFAST)
-            o2_cap += O2_HEAT * MAX_SHARE * s.m[UPPER, f] * oxygen_available(frac[O2, UPPER, f]) / dt
+        hrr, m_e = _burn(fire, z=float(z[f]), height=float(net.height[f]), temp=temp[:, f],
+                         y_o2=frac[O2, :, f], m_lower=float(s.m[LOWER, f]), t_amb=ta, dt=dt)
         openings = (net.a == f) | (net.b == f)
         big = openings & (open_ | (net.kind == OpeningKind.VENT))
         h_o = net.soffit[big] - net.sill[big]
         vent_cap = VENT_LIMIT * 1e3 * float(np.sum(net.width[big] * h_o * np.sqrt(h_o)))
-        hrr = min(fire.hrr, o2_cap, vent_cap) if big.any() else min(fire.hrr, o2_cap)
+        hrr = min(hrr, vent_cap) if big.any() else hrr
         s.hrr = hrr
-        if layer == LOWER:
+        if m_e > 0:
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
         mf = hrr / fire.heat_of_combustion
         fuel[f] = mf
         heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
-        made[:4, f] = np.array(fire.yields) * mf
+        made[[SOOT, CO, CO2, HCN, H2O], f] = np.array(fire.yields) * mf
         made[O2, f] = -hrr / O2_HEAT
     # heat exchanged with ceilings, walls and floors (and the fire's radiation they receive)
     temp_n = temp[:, :n]
@@ -317,8 +325,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     cap = MAX_SHARE * s.m * CP * np.maximum(np.abs(temp_n - ta), np.abs(temp_n - surface_max)) / dt
     radiated = None if fire is None or s.hrr <= 0 else (fire.node, (1 - fire.radiative_fraction) * s.hrr,
                                                          fire.radiative_fraction * s.hrr)
+    bands = frac[[CO2, H2O], :, :n] * np.array([AIR_M / CO2_M, AIR_M / H2O_M])[:, None, None]
     to_walls, absorbed = wall_exchange(walls, area=net.area, perimeter=net.perimeter, height=net.height,
-                                       z=z[:n], t_gas=temp_n, soot=soot, cap=cap, dt=dt, fire=radiated)
+                                       z=z[:n], t_gas=temp_n, soot=soot, cap=cap, dt=dt, fire=radiated,
+                                       bands=bands)
     heat += absorbed[UPPER] - to_walls[UPPER]
     heat_lower = absorbed[LOWER] - to_walls[LOWER]
     wall = to_walls.sum(axis=0)
@@ -385,6 +395,55 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     s.species_ledger["y_made"] += made.sum(axis=1) * dt
     _keep_layers(s, net)
     s.time += dt
+
+
+def _burn(fire: FireInput, *, z: float, height: float, temp: np.ndarray, y_o2: np.ndarray, m_lower: float,
+          t_amb: float, dt: float) -> tuple[float, float]:
+    """Heat the fire releases in its space, W, and the lower-layer gas its plume lifts, kg/s.
+
+    As CFAST's ``do_fire``: below the interface the plume entrains the lower layer
+    (:mod:`scenarios.hazards.plume`, capped by the stratification limit and by
+    :data:`MAX_SHARE` of the layer), and the fuel burns as far as the entrained oxygen allows
+    (:func:`oxygen_available`); the entrainment is then recomputed for the heat actually
+    released (:data:`PLUME_PASSES`), since a fire short of oxygen drives a weaker plume.  Fuel
+    left unburnt rises into the upper layer and burns there with the oxygen a plume through
+    that layer entrains (the plume's height the layer's depth, driven by all the heat released
+    below and above).  Unburnt fuel that finds no oxygen is not tracked: no pyrolysate is made
+    for it (CFAST carries it in the upper layer, where it may burn later in a door jet).
+
+    Args:
+        fire: The fire.
+        z: Interface height of the fire's space, m.
+        height: Ceiling height, m.
+        temp: float [2] the space's layer temperatures, K.
+        y_o2: float [2] the layers' O2 mass fractions.
+        m_lower: Mass of the lower layer, kg.
+        t_amb: Ambient temperature, K.
+        dt: Step, s.
+    """
+    chi = fire.radiative_fraction
+    reach = z - fire.base
+    hrr_lower = m_e = 0.0
+    if reach > 0:
+        q = fire.hrr
+        for _ in range(PLUME_PASSES):
+            m_e = plume.entrainment(q / 1e3, (1 - chi) * q / 1e3, reach, fire.diameter, t_amb,
+                                    mirror=fire.mirror)
+            m_e = plume.stratified_entrainment(m_e, (1 - chi) * q, float(temp[UPPER]), float(temp[LOWER]), CP)
+            m_e = min(m_e, MAX_SHARE * m_lower / dt)
+            burnt = min(fire.hrr, O2_HEAT * m_e * oxygen_available(float(y_o2[LOWER])))
+            if abs(burnt - q) <= 1e-9 * fire.hrr:
+                break
+            q = burnt
+        hrr_lower = burnt
+    left = fire.hrr - hrr_lower
+    if left <= 0:
+        return hrr_lower, m_e
+    q_up = left + hrr_lower
+    rise = max(0.0, min(height - z, height - fire.base))
+    m_up = plume.entrainment(q_up / 1e3, (1 - chi) * q_up / 1e3, rise, fire.diameter, t_amb,
+                             mirror=fire.mirror)
+    return hrr_lower + min(left, O2_HEAT * m_up * oxygen_available(float(y_o2[UPPER]))), m_e
 
 
 def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> None:

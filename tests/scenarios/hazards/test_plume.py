@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from scenarios.hazards.cases import patient_room
 from scenarios.hazards.network import build_network
-from scenarios.hazards.plume import entrainment, flame_height, stratified_entrainment, virtual_origin
+from scenarios.hazards.plume import (
+    CORNER,
+    FREE,
+    entrainment,
+    flame_height,
+    stratified_entrainment,
+    virtual_origin,
+)
 from scenarios.hazards.schema import FireSpec, Tenability
 from scenarios.hazards.smoke import Smoke
 from scenarios.hazards.zone import UPPER, layer_height, layer_temperature
@@ -77,3 +84,28 @@ def test_a_wide_young_fire_fills_its_room_with_a_deeper_cooler_layer_than_a_poin
     assert z_wide < z_point - 0.2
     assert t_wide - 293.15 < 0.8 * (t_point - 293.15)
     assert np.isfinite([z_wide, t_wide]).all()
+
+
+def test_a_corner_fire_entrains_a_quarter_of_a_fire_four_times_larger() -> None:
+    # Zukoski's reflection method as CFAST applies it: two walls mirror the plume; FM/NBS test
+    # 19's corner burner at 522 kW under a layer 1.05 m above it entrains CFAST's 0.69 kg/s
+    q, qc, z, d = 522.0, 349.7, 1.05, 0.91
+    corner = entrainment(q, qc, z, d, 288.15, mirror=CORNER)
+    assert math.isclose(corner, entrainment(4 * q, 4 * qc, z, 2 * d, 288.15) / 4, rel_tol=1e-12)
+    assert math.isclose(corner, 0.692, abs_tol=0.005)
+    free = entrainment(q, qc, z, d, 288.15, mirror=FREE)
+    assert corner < 0.7 * free
+
+
+def test_a_corner_fire_fills_its_room_with_a_thinner_hotter_layer() -> None:
+    net = build_network(patient_room())
+    r = net.index("R")
+    out = {}
+    for corner in (False, True):
+        fire = FireSpec(origin="R", growth="medium", peak_hrr=1000.0, base_height=0.5, area=1.0,
+                        corner=corner)
+        sm = Smoke(net, fire, Tenability(), origin=r)
+        sm.advance_to(120.0)
+        out[corner] = (float(layer_height(sm.state, net)[r]), float(layer_temperature(sm.state)[UPPER, r]))
+    assert out[True][0] > out[False][0] + 0.05
+    assert out[True][1] > out[False][1] + 2.0

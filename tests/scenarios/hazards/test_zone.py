@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from scenarios.evacuation.testbeds import stair_tower
 from scenarios.hazards.cases import fm_nbs, single_room, ward
 from scenarios.hazards.network import OpeningKind, build_network
+from scenarios.hazards.plume import entrainment
 from scenarios.hazards.schema import FireSpec, Tenability, Vent
 from scenarios.hazards.smoke import Smoke
 from scenarios.hazards.walls import GYPSUM
 from scenarios.hazards.zone import (
     CP,
     LOWER,
+    O2_HEAT,
     RHO_T,
     SPECIES,
     UPPER,
@@ -27,6 +29,7 @@ from scenarios.hazards.zone import (
     layer_height,
     layer_temperature,
     new_state,
+    oxygen_available,
     step,
     upper_share,
 )
@@ -43,7 +46,7 @@ def _totals(s: ZoneState) -> tuple[float, float, np.ndarray]:
 
 def _fire(node: int, q_kw: float) -> FireInput:
     return FireInput(node=node, hrr=q_kw * 1e3, radiative_fraction=0.35, heat_of_combustion=18e6,
-                     yields=(0.1, 0.02, 1.5, 0.004), base=0.3)
+                     yields=(0.1, 0.02, 1.5, 0.004, 0.5), base=0.3)
 
 
 def test_mass_energy_and_species_balance_close_each_step_and_over_a_run() -> None:
@@ -240,3 +243,37 @@ def test_smoke_crosses_a_closed_door_through_its_gaps_by_buoyancy() -> None:
     kb = sm.net.index("KB")
     assert layer_height(sm.state, sm.net)[kb] < 2.2
     assert layer_temperature(sm.state)[UPPER, kb] > 293.15 + 5.0
+
+
+def test_the_lower_oxygen_limit_is_cfasts_mass_fraction_with_its_smooth_cut_off() -> None:
+    # CFAST's chemistry: (1 + tanh(800 (Y_O2 - 0.15) - 4)) / 2 of the entrained oxygen burns
+    assert oxygen_available(0.2314) == 0.2314
+    assert math.isclose(oxygen_available(0.155), 0.5 * 0.155, rel_tol=1e-12)
+    assert oxygen_available(0.159) > 0.99 * 0.159
+    assert oxygen_available(0.1657) > 0.999 * 0.1657  # 15 % by volume still burns
+    assert oxygen_available(0.151) < 0.05 * 0.151 and oxygen_available(0.14) < 1e-9
+    ys = np.linspace(0.10, 0.25, 301)
+    assert np.all(np.diff([oxygen_available(float(y)) for y in ys]) >= 0)
+
+
+def test_a_fire_short_of_oxygen_entrains_what_the_heat_it_releases_drives() -> None:
+    # a vitiated lower layer (2 % of the entrained oxygen available): the heat released and the
+    # plume that feeds it agree, as in CFAST's plume-chemistry loop, instead of the design fire's
+    # stronger plume being drawn for a weaker fire
+    net = build_network(single_room())
+    s = new_state(net)
+    r = 0
+    o2 = SPECIES.index("o2")
+    y = 0.1525
+    s.y[o2] = s.m * y
+    m_lower = float(s.m[LOWER, r])
+    fire = FireInput(node=r, hrr=2e6, radiative_fraction=0.35, heat_of_combustion=18e6,
+                     yields=(0.1, 0.02, 1.5, 0.004, 0.5), base=0.3, diameter=1.0)
+    z = float(layer_height(s, net)[r])
+    step(s, net, PressureSolver(net), np.zeros(len(net.a), bool), 1.0, fire=fire)
+    q = s.hrr
+    assert 0 < q < 0.2e6
+    lifted = entrainment(q / 1e3, 0.65 * q / 1e3, z - 0.3, 1.0)
+    assert math.isclose(q, O2_HEAT * lifted * oxygen_available(y), rel_tol=0.02)  # 5 passes, as CFAST
+    # the plume moved that much gas out of the lower layer (plus what left by the openings)
+    assert m_lower - float(s.m[LOWER, r]) >= lifted * 0.999
