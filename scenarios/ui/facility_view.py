@@ -31,14 +31,15 @@ from scenarios.ui.common import (
 )
 from scenarios.ui.edits import close_door, edits_of, set_beds, set_door_width, set_use
 from scenarios.ui.html_block import html_block
-from scenarios.ui.html_table import html_table
+from scenarios.ui.html_table import html_figures, html_table
 from scenarios.ui.plan_svg import plan_svg
 from scenarios.ui.plans import route_levels
 from scenarios.ui.routes import explain_no_route
 from scenarios.ui.scan_upload import failure, received, scan_uploader
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_files, scan_to_file
 
-__all__ = ["compartments_table", "level_plan", "page", "show_plan", "show_table", "spaces_table"]
+__all__ = ["compartments_html", "compartments_table", "level_plan", "page", "show_plan", "show_table",
+           "spaces_html", "spaces_table"]
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
@@ -74,6 +75,19 @@ def compartments_table(facility: Facility) -> pd.DataFrame:
 def level_plan(fkey: str, level: str) -> str:
     """The plan of a level without a route (an SVG block), built once per facility and level."""
     return plan_svg(load_facility(fkey), level)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)  # strs: shared, never copied
+def spaces_html(fkey: str, level: str | None, uses: tuple[str, ...]) -> tuple[str, int, int]:
+    """The spaces table of ``fkey`` as HTML with its counts of spaces and beds, built once per filter."""
+    table = spaces_table(load_facility(fkey), level, list(uses))
+    return html_table(table), len(table), int(table["beds"].sum())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compartments_html(fkey: str) -> str:
+    """The compartments table of ``fkey`` as HTML, built once per facility."""
+    return html_table(compartments_table(load_facility(fkey)))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)  # a str: shared, never copied
@@ -254,9 +268,7 @@ def _extraction_preview() -> None:
 
 def _summary(facility: Facility) -> None:
     counts = facility.summary()
-    cols = st.columns(len(_COUNTS))
-    for col, key in zip(cols, _COUNTS, strict=True):
-        col.metric(key.replace("_", " "), counts[key])
+    html_block(html_figures({key.replace("_", " "): counts[key] for key in _COUNTS}), key="facility_counts")
 
 
 def _space_names(facility: Facility) -> dict[str, str]:
@@ -378,6 +390,9 @@ def page() -> None:
     where = "the built-in sample" if key == SAMPLE else known_facilities().get(key, Path(key).name)
     st.caption(f"{facility.name} ({where}): {plural(len(facility.levels), 'level')}, "
                f"{plural(facility.total_beds, 'bed')}. Hover a space for its use, beds and compartment.")
+    # near the top: the button's script is then fetched with the others, not after the whole page
+    st.download_button("Download the facility file", facility_text(key), file_name="facility.json",
+                       mime="application/json", key="download_facility")
     _source_panel()
     _summary(facility)
     level_ids = [lv.id for lv in facility.levels]
@@ -393,11 +408,18 @@ def page() -> None:
     everywhere = st.toggle("All levels", value=False, key="all_levels")
     grid = st.toggle("Sort and search", value=False, key="spaces_grid",
                      help="an interactive table: sort by any column, search, download as CSV")
-    table = spaces_table(facility, None if everywhere else level, uses)
-    show_table(table, grid=grid, key="spaces")
-    st.caption(f"{plural(len(table), 'space')}, {plural(int(table['beds'].sum()), 'bed')}")
+    shown = None if everywhere else level
+    if grid:
+        table = spaces_table(facility, shown, uses)
+        show_table(table, grid=True, key="spaces")
+        count, beds = len(table), int(table["beds"].sum())
+    else:
+        body, count, beds = spaces_html(key, shown, tuple(uses))
+        html_block(body)
+    st.caption(f"{plural(count, 'space')}, {plural(beds, 'bed')}")
     with st.expander("Smoke compartments (NFPA 101: at most 2,100 m² each, at least 2 per bed floor)"):
-        show_table(compartments_table(facility), grid=grid, key="compartments")
+        if grid:
+            show_table(compartments_table(facility), grid=True, key="compartments")
+        else:
+            html_block(compartments_html(key))
     _edits_panel(facility)
-    st.download_button("Download the facility file", facility_text(key), file_name="facility.json",
-                       mime="application/json", key="download_facility")

@@ -17,7 +17,7 @@ from numbers import Integral, Real
 
 import pandas as pd
 
-__all__ = ["MAX_HEIGHT_PX", "TABLE_CSS", "cell_text", "html_table"]
+__all__ = ["FIGURES_CSS", "MAX_HEIGHT_PX", "TABLE_CSS", "cell_text", "html_figures", "html_table"]
 
 #: Height (px) past which the table scrolls inside its box, its header kept in view.
 MAX_HEIGHT_PX = 420
@@ -30,6 +30,16 @@ TABLE_CSS = (
     ".medtwin-table th,.medtwin-table td{padding:.2rem .6rem;border:none;"
     "border-bottom:1px solid rgba(49,51,63,.1);white-space:nowrap}"
     ".medtwin-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "</style>"
+)
+
+#: A row of labelled counts: each label small above its number, as ``st.metric`` shows them.
+FIGURES_CSS = (
+    "<style>"
+    ".medtwin-figures{display:flex;flex-wrap:wrap;gap:.4rem 2.2rem;margin:.2rem 0 .6rem}"
+    ".medtwin-figures div{display:flex;flex-direction:column}"
+    ".medtwin-figures .v{font-size:2rem;line-height:1.2;font-variant-numeric:tabular-nums}"
+    ".medtwin-figures .k{font-size:.875rem;color:rgba(49,51,63,.8)}"
     "</style>"
 )
 
@@ -82,3 +92,19 @@ def html_table(table: pd.DataFrame, *, max_height_px: int = MAX_HEIGHT_PX) -> st
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (f'{TABLE_CSS}<div class="medtwin-table" style="max-height:{int(max_height_px)}px">'
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def html_figures(figures: dict[str, object]) -> str:
+    """Labelled figures (a building's counts) as one HTML row (class ``medtwin-figures``), escaped.
+
+    What ``st.metric`` would show, without loading its script (number formatting and
+    chart libraries the landing page otherwise fetched only for its counts).
+
+    >>> out = html_figures({"beds": 1234, "<levels>": 3})
+    >>> '<span class="k">beds</span><span class="v">1,234</span>' in out, "&lt;levels&gt;" in out
+    (True, True)
+    """
+    cells = "".join(f'<div><span class="k">{html.escape(str(k))}</span>'
+                    f'<span class="v">{html.escape(cell_text(v)[0])}</span></div>'
+                    for k, v in figures.items())
+    return f'{FIGURES_CSS}<div class="medtwin-figures">{cells}</div>'

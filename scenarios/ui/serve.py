@@ -26,6 +26,9 @@ SPARE_WAIT_S = 20.0
 
 def warm() -> None:
     """Import what every page needs and build the sample hospital once (cached for the process)."""
+    import mimetypes
+
+    import PIL.Image  # noqa: F401 - the page icon is made with it, on the first visitor's page otherwise
     import plotly.graph_objects as go
 
     import facility
@@ -34,13 +37,16 @@ def warm() -> None:
     import scenarios.ui.operations_view
     import scenarios.ui.results_view  # noqa: F401
     from scenarios.ui.common import SAMPLE
-    from scenarios.ui.facility_view import facility_text, level_plan
+    from scenarios.ui.facility_view import compartments_html, facility_text, level_plan, spaces_html
     from scenarios.ui.plans import labelled_plan
 
+    mimetypes.init()  # the download button's type is looked up in the system's tables, read once
     first = facility.sample().levels[0].id
     go.Figure(labelled_plan(facility.sample(), first))  # fills plotly's validator caches once
     level_plan(SAMPLE, first)  # the landing page's plan and download, cached for every session
     facility_text(SAMPLE)
+    spaces_html(SAMPLE, first, ())  # and its tables
+    compartments_html(SAMPLE)
     from scenarios.ui.jobs import prepare_spare
 
     prepare_spare(wait_s=SPARE_WAIT_S)  # the first run's worker, its models imported and compiled

@@ -94,7 +94,7 @@ def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_
             page.get_by_text("Open another building").click()
             page.get_by_test_id("stRadio").get_by_text("Facility file", exact=True).click()
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(facility_file))
-            levels = page.get_by_test_id("stMetric").filter(has_text="levels").first
+            levels = page.locator(".medtwin-figures div").filter(has_text="levels").first
             expect(levels).to_contain_text("3", timeout=UI_TIMEOUT_MS)
             _shot(page, tmp_path, "2-uploaded")
 

@@ -45,6 +45,13 @@ def _tables(at: AppTest) -> list[list[dict[str, str]]]:
     return out
 
 
+def _counts(at: AppTest) -> dict[str, str]:
+    """The counts above the plan (:func:`scenarios.ui.html_table.html_figures`): label -> figure."""
+    block = next(b for b in _blocks(at) if 'class="medtwin-figures"' in b)
+    return {html.unescape(k): html.unescape(v) for k, v in
+            re.findall(r'<span class="k">(.*?)</span><span class="v">(.*?)</span>', block)}
+
+
 def _plot_titles(at: AppTest) -> list[str]:
     return [html.unescape(re.search(r'<b class="plan-title">(.*?)</b>', p).group(1))  # type: ignore[union-attr]
             for p in _plans(at)]
@@ -60,10 +67,11 @@ def test_page_renders_the_sample_with_names_on_the_plan(app: AppTest) -> None:
     at = app.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Facility"]
-    metrics = {m.label: m.value for m in at.metric}
+    shown = _counts(at)
     counts = sample().summary()
-    assert metrics["levels"] == "4" and metrics["beds"] == str(counts["beds"])
-    assert metrics["smoke doors"] == str(counts["smoke_doors"])
+    assert shown["levels"] == "4" and shown["beds"] == f"{counts['beds']:,}"
+    assert shown["smoke doors"] == str(counts["smoke_doors"]) and len(shown) == 9
+    assert not at.metric  # drawn as HTML: the landing page loads no metric script
     assert _plot_titles(at) == ["Sample general hospital: L0 Ground"]
     plan = _plans(at)[0]
     assert ">Resus 1</text>" in plan and ">L0-A</text>" in plan  # room and compartment names
@@ -140,7 +148,7 @@ def test_a_bad_facility_upload_gives_one_readable_line(app: AppTest) -> None:
     message = at.error[0].value
     assert message.startswith("Cannot open bad.json") and "Traceback" not in message
     assert "/" not in message.split("bad.json", 1)[1]  # no local paths
-    assert at.metric[0].value == "4"  # still on the sample
+    assert _counts(at)["levels"] == "4"  # still on the sample
 
 
 def test_uploading_a_facility_and_editing_it_makes_a_downloadable_variant(app: AppTest,
@@ -152,7 +160,7 @@ def test_uploading_a_facility_and_editing_it_makes_a_downloadable_variant(app: A
     at.file_uploader(key="facility_upload").set_value(("small.json", dumps(small).encode(),
                                                         "application/json")).run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["levels"] == "3"
+    assert _counts(at)["levels"] == "3"
     at.toggle(key="open_edits").set_value(True).run()
     at.selectbox(key="edit_space").set_value("L2-W2-BAY1").run()
     at.number_input(key="edit_beds_L2-W2-BAY1").set_value(2).run()
@@ -164,8 +172,7 @@ def test_uploading_a_facility_and_editing_it_makes_a_downloadable_variant(app: A
     assert Path(at.session_state["facility_path"]).parent == tmp_path / "results" / "_facilities"
     assert "beds" in at.caption[0].value and "This variant" in " ".join(c.value for c in at.caption)
     assert [d.proto.label for d in at.get("download_button")] == ["Download the facility file"]
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["beds"] == str(variant.total_beds)
+    assert _counts(at)["beds"] == f"{variant.total_beds:,}"
 
 
 def test_facility_file_from_the_command_line(app_path: Path, tmp_path: Path,
