@@ -192,7 +192,7 @@ _C_DUMPER: type[yaml.SafeDumper] | None = getattr(yaml, "CSafeDumper", None)
 
 
 def _plain_text(data: Any) -> bool:
-    """Whether every key is non-empty and every text is printable ASCII.
+    """Whether every key is non-empty and every text is printable ASCII or line breaks.
 
     There the two emitters write the same characters (checked by a test over
     random data); they differ on empty keys and on how they fold long
@@ -200,7 +200,7 @@ def _plain_text(data: Any) -> bool:
     machine has.
     """
     if isinstance(data, str):
-        return data.isascii() and data.isprintable()
+        return data.isascii() and data.replace("\n", " ").isprintable()
     if isinstance(data, dict):
         return all(k != "" and _plain_text(k) and _plain_text(v) for k, v in data.items())
     if isinstance(data, list):

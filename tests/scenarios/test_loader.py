@@ -33,7 +33,7 @@ def test_dump_round_trips(mm1_kind: Kind) -> None:
     assert again == sc
 
 
-_ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=120)
+_ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\n"), max_size=120)
 _DOCS = st.recursive(
     st.one_of(_ASCII, st.floats(), st.integers(), st.booleans(), st.none()),
     lambda inner: st.one_of(st.lists(inner, max_size=4),
