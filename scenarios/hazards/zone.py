@@ -47,6 +47,7 @@ from scipy.sparse.linalg import splu
 
 from scenarios.hazards import plume
 from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
+from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, slab_flows
 from scenarios.hazards.walls import Walls, new_walls, surface_temperature
@@ -66,6 +67,7 @@ __all__ = [
     "layer_height",
     "layer_temperature",
     "new_state",
+    "opening_transfers_reference",
     "oxygen_available",
     "step",
     "upper_share",
@@ -125,6 +127,10 @@ GRILLE = 0.3
 #: (CFAST's deltatemp_min in its current source: 1 K).
 DEPOSIT_DT = 1.0
 
+
+#: Constants of the compiled opening flows.
+_FLOW = flow_constants(slabs=SLABS, cd=CD, gravity=GRAVITY, quiet=QUIET_FLOW, skim=SKIM, cooper=COOPER,
+                       deposit_dt=DEPOSIT_DT, cp=CP, rho_t=RHO_T)
 
 _Move = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
@@ -352,36 +358,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     vol_src = np.where(np.abs(vol_src) > QUIET_FLOW, vol_src, 0.0)
     flow = solver.flows(open_, vol_src)
     far = np.where(net.b >= 0, net.b, out)
-    # doors, exits and vents with a density difference across them: slab-integrated flows; a
-    # closed door's gaps (its leakage area over the leaf's height) pass them too, so smoke
-    # crosses a shut door by buoyancy as well as by being pushed
-    doorway = (net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT)
-    ex = doorway | (net.kind == OpeningKind.VENT)
-    ia, ib = net.a, far
-    spread = np.maximum(np.abs(temp[UPPER, ia] - temp[LOWER, ia]), np.abs(temp[UPPER, ib] - temp[LOWER, ib]))
-    ex &= (spread > 0.01) | (np.abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01)
-    k = np.flatnonzero(ex)
-    if k.size:
-        shut = doorway[k] & ~open_[k]
-        width = np.where(shut, net.leak_area[k] / (net.soffit[k] - net.sill[k]), net.width[k])
-        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, width=width, z=z, temp=temp, rho=rho)
-    # every other opening: the net flow, drawn from the layers the opening spans upwind
-    k = np.flatnonzero(~ex & (np.abs(flow) > QUIET_FLOW))
-    up = flow[k] >= 0
-    src = np.where(up, net.a[k], far[k])
-    dst = np.where(up, far[k], net.a[k])
-    q = np.abs(flow[k])
-    span = np.maximum(net.soffit[k] - net.sill[k], 1e-9)
-    fu = np.clip((net.soffit[k] - np.maximum(z[src], net.sill[k])) / span, 0.0, 1.0)
-    # a shaft: upward flow leaves the lower space at its ceiling, downward flow the upper one at its floor
-    shaft = net.kind[k] == OpeningKind.SHAFT
-    depth = net.height[np.minimum(src, n - 1)] - z[src]
-    from_top = np.where(up, np.clip(depth / SKIM, 0.0, 1.0), 1.0 - np.clip(z[src] / SKIM, 0.0, 1.0))
-    fu = np.where(shaft, from_top, fu)
-    fu = np.where(src == out, 0.0, fu)
-    _deposit(move, src, np.full(src.size, UPPER), dst, q * fu * rho[UPPER, src], temp=temp)
-    move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
-    _shafts(move, net, temp, rho)
+    shape = (net.width, net.sill, net.soffit, net.leak_area, net.height)
+    openings = opening_transfers((net.a, far, net.kind, open_), shape, (temp, rho, z), flow, _FLOW)
+    for part, col in zip(openings, (src_n, src_l, dst_n, dst_l, rate), strict=True):
+        col.append(part)
     route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
     _apply(s, n, route, mass=np.concatenate(rate) * dt, temp=temp, frac=frac)
     # sources inside the network
@@ -444,6 +424,63 @@ def _burn(fire: FireInput, *, z: float, height: float, temp: np.ndarray, y_o2: n
     m_up = plume.entrainment(q_up / 1e3, (1 - chi) * q_up / 1e3, rise, fire.diameter, t_amb,
                              mirror=fire.mirror)
     return hrr_lower + min(left, O2_HEAT * m_up * oxygen_available(float(y_o2[UPPER]))), m_e
+
+
+def opening_transfers_reference(net: Network, open_: np.ndarray, flow: np.ndarray, *, temp: np.ndarray,
+                                rho: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every transfer the openings make in one step, in plain numpy: the twin of the compiled
+    :func:`scenarios.hazards.flow_kernel.opening_transfers`, whose arguments and results it shares
+    (``temp``, ``rho`` float [2, n + 1] and ``z`` float [n + 1] with the outside last).
+    """
+    n, out = net.n, net.n
+    src_n: list[np.ndarray] = []
+    src_l: list[np.ndarray] = []
+    dst_n: list[np.ndarray] = []
+    dst_l: list[np.ndarray] = []
+    rate: list[np.ndarray] = []
+
+    def move(a: np.ndarray, la: np.ndarray, b: np.ndarray, lb: np.ndarray, r: np.ndarray) -> None:
+        src_n.append(np.asarray(a))
+        src_l.append(np.asarray(la))
+        dst_n.append(np.asarray(b))
+        dst_l.append(np.asarray(lb))
+        rate.append(np.asarray(r, float))
+
+    far = np.where(net.b >= 0, net.b, out)
+    # doors, exits and vents with a density difference across them: slab-integrated flows; a
+    # closed door's gaps (its leakage area over the leaf's height) pass them too, so smoke
+    # crosses a shut door by buoyancy as well as by being pushed
+    doorway = (net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT)
+    ex = doorway | (net.kind == OpeningKind.VENT)
+    ia, ib = net.a, far
+    spread = np.maximum(np.abs(temp[UPPER, ia] - temp[LOWER, ia]), np.abs(temp[UPPER, ib] - temp[LOWER, ib]))
+    ex &= (spread > 0.01) | (np.abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01)
+    k = np.flatnonzero(ex)
+    if k.size:
+        shut = doorway[k] & ~open_[k]
+        width = np.where(shut, net.leak_area[k] / (net.soffit[k] - net.sill[k]), net.width[k])
+        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, width=width, z=z, temp=temp, rho=rho)
+    # every other opening: the net flow, drawn from the layers the opening spans upwind
+    k = np.flatnonzero(~ex & (np.abs(flow) > QUIET_FLOW))
+    up = flow[k] >= 0
+    src = np.where(up, net.a[k], far[k])
+    dst = np.where(up, far[k], net.a[k])
+    q = np.abs(flow[k])
+    span = np.maximum(net.soffit[k] - net.sill[k], 1e-9)
+    fu = np.clip((net.soffit[k] - np.maximum(z[src], net.sill[k])) / span, 0.0, 1.0)
+    # a shaft: upward flow leaves the lower space at its ceiling, downward flow the upper one at its floor
+    shaft = net.kind[k] == OpeningKind.SHAFT
+    depth = net.height[np.minimum(src, n - 1)] - z[src]
+    from_top = np.where(up, np.clip(depth / SKIM, 0.0, 1.0), 1.0 - np.clip(z[src] / SKIM, 0.0, 1.0))
+    fu = np.where(shaft, from_top, fu)
+    fu = np.where(src == out, 0.0, fu)
+    _deposit(move, src, np.full(src.size, UPPER), dst, q * fu * rho[UPPER, src], temp=temp)
+    move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
+    _shafts(move, net, temp, rho)
+    empty = [np.zeros(0, np.int64)]
+    return (np.concatenate(src_n + empty).astype(np.int64), np.concatenate(src_l + empty).astype(np.int64),
+            np.concatenate(dst_n + empty).astype(np.int64), np.concatenate(dst_l + empty).astype(np.int64),
+            np.concatenate([*rate, np.zeros(0)]))
 
 
 def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> None:
