@@ -12,6 +12,7 @@ scan with no way out gets one provisional exit, flagged
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -26,8 +27,8 @@ from lidar.options import ExtractOptions
 from lidar.polygons import shared_wall_length as _wall_length
 from lidar.report import ExtractionReport
 
-__all__ = ["PROVISIONAL_EXIT_WIDTH", "connect_openings", "keep_reachable", "make_spaces", "provisional_exit",
-           "side_label", "uncertain_kinds", "undo_leaks"]
+__all__ = ["PROVISIONAL_EXIT_WIDTH", "connect_openings", "ground_outside", "keep_reachable", "make_spaces",
+           "passages_as_corridors", "provisional_exit", "side_label", "uncertain_kinds", "undo_leaks"]
 
 
 def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: ExtractOptions
@@ -48,6 +49,75 @@ def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: Ex
         out.append(s)
         by_label[k] = s
     return out, by_label
+
+
+#: A passage (a short corridor) is at most this wide (m, short side of its
+#: outline's minimum rectangle): corridors in clinics and wards are 1.8-2.4 m
+#: clear; a room this narrow with doors into several others is a way through.
+PASSAGE_MAX_WIDTH = 2.5
+#: ... and at least this many times as long as wide.
+PASSAGE_MIN_ELONGATION = 2.5
+#: ... and joins at least this many other spaces, of which at least
+#: :data:`PASSAGE_MIN_SERVED` have no other door (rooms reached only through it).
+PASSAGE_MIN_DOORS = 3
+PASSAGE_MIN_SERVED = 2
+
+
+def passages_as_corridors(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit]
+                          ) -> tuple[list[Space], list[Door], list[Exit], list[str]]:
+    """Rooms that are short corridors by what they connect, turned into corridors.
+
+    The shape rule of :func:`make_spaces` (area / width^2 at least
+    ``corridor_min_elongation``) misses a short corridor: a small clinic's
+    6 x 2 m corridor (3 times as long as wide) with five rooms off it and the
+    exit at its end was a room.  A room is taken for a corridor when it is
+    narrow (:data:`PASSAGE_MAX_WIDTH`), elongated
+    (:data:`PASSAGE_MIN_ELONGATION`), and serves others: doors to at least
+    :data:`PASSAGE_MIN_DOORS` spaces, :data:`PASSAGE_MIN_SERVED` of them
+    reached through it alone.
+
+    Returns:
+        Spaces, doors and exits with the passages renamed ``{lid}-Cnn``
+        (numbered after the corridors already found), and one note per passage.
+    """
+    count: dict[str, int] = {}
+    for d in doors:
+        for sid in d.spaces:
+            count[sid] = count.get(sid, 0) + 1
+    rename: dict[str, str] = {}
+    notes: list[str] = []
+    n_corr = sum(s.kind is SpaceKind.CORRIDOR for s in spaces)
+    out: list[Space] = []
+    for s in spaces:
+        if s.kind is SpaceKind.ROOM:
+            short, long_ = _rect_sides(s.polygon)
+            peers = [d.spaces[1] if d.spaces[0] == s.id else d.spaces[0] for d in doors if s.id in d.spaces]
+            served = sum(count.get(p, 0) == 1 for p in set(peers))
+            if (0 < short <= PASSAGE_MAX_WIDTH and long_ >= PASSAGE_MIN_ELONGATION * short
+                    and len(set(peers)) >= PASSAGE_MIN_DOORS and served >= PASSAGE_MIN_SERVED):
+                n_corr += 1
+                sid = f"{lid}-C{n_corr:02d}"
+                rename[s.id] = sid
+                notes.append(f"{sid} ({long_:.1f} x {short:.1f} m, doors to {len(set(peers))} spaces, "
+                             f"{served} reached only through it) is a corridor by what it connects, "
+                             "though short")
+                out.append(replace(s, id=sid, kind=SpaceKind.CORRIDOR, use="corridor",
+                                   name=f"corridor {n_corr} ({lid})"))
+                continue
+        out.append(s)
+    if not rename:
+        return spaces, doors, exits, notes
+    doors = [replace(d, spaces=(rename.get(d.spaces[0], d.spaces[0]), rename.get(d.spaces[1], d.spaces[1])))
+             for d in doors]
+    exits = [replace(e, space=rename.get(e.space, e.space)) for e in exits]
+    return out, doors, exits, notes
+
+
+def _rect_sides(p: Polygon) -> tuple[float, float]:
+    """Short and long side (m) of the outline's minimum rotated rectangle."""
+    c = np.asarray(p.minimum_rotated_rectangle.exterior.coords)
+    a, b = sorted((float(np.hypot(*(c[1] - c[0]))), float(np.hypot(*(c[2] - c[1])))))
+    return a, b
 
 
 def side_label(grid: Grid, labels: np.ndarray, o: Opening, sign: float, avoid: int = 0) -> int:
@@ -220,6 +290,53 @@ def keep_reachable(lid: str, spaces: list[Space], doors: list[Door], exits: list
                         "check the scan or add it "
                         "with a door in the facility file")
     return [s for s in spaces if s.id in main]
+
+
+#: A doorless region never looked into that lies along the scan's outline for
+#: at least this length (m) is ground outside the building, not a room.
+OUTSIDE_OPEN_LENGTH = 1.0
+
+
+#: ... and is smaller than this share of the spaces seen inside.
+OUTSIDE_MAX_SHARE = 0.5
+
+
+def ground_outside(spaces: list[Space], doors: list[Door], exits: list[Exit], *, blind: frozenset[str],
+                   hull: Polygon, tolerance: float) -> list[tuple[str, float]]:
+    """Regions the storey's outline took in that are ground outside the walls.
+
+    The storey is the convex hull of everything seen, so beside the notch of
+    an L-shaped building (a small clinic with rooms on one side of its
+    corridor's end) the hull takes in ground outside.  Such a region has no
+    door, no floor or ceiling seen inside (``blind``; a scanner indoors
+    sees neither out there) and lies along the hull's edge.  A closed shaft
+    on the facade looks the same from inside, so the caller keeps these
+    regions among the spaces left out (the core finder reads them) and only
+    says what they are taken for.
+
+    Args:
+        spaces: The storey's spaces.
+        doors: Its doors; exits: its exits (a space with either is not outside).
+        blind: Ids of spaces with floor or ceiling seen on almost none of their cells.
+        hull: The storey's outline (everything seen, convex).
+        tolerance: How near the hull's edge (m) a space's outline counts as on it.
+
+    Returns:
+        ``(space id, length along the hull's edge in m)`` of each such region.
+    """
+    linked = {sid for d in doors for sid in d.spaces} | {e.space for e in exits}
+    edge = hull.boundary.buffer(tolerance)
+    # Beside what was seen, not instead of it: a scan whose floor and ceiling
+    # were hardly seen at all (a furnished office's) is still a building.
+    seen = sum(s.area for s in spaces if s.id not in blind)
+    out: list[tuple[str, float]] = []
+    for s in spaces:
+        if s.id in linked or s.id not in blind or s.area > OUTSIDE_MAX_SHARE * seen:
+            continue
+        along = float(s.polygon.boundary.intersection(edge).length)
+        if along >= OUTSIDE_OPEN_LENGTH:
+            out.append((s.id, along))
+    return out
 
 
 #: Elongations (long / short side of the outline's minimum rectangle) within

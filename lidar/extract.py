@@ -21,13 +21,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import shapely
 from scipy import ndimage
+from shapely.geometry import Polygon
 
 from facility.model import Exit, Facility, Level, Lift, Stair
 from lidar.assembly import (
     connect_openings,
+    ground_outside,
     keep_reachable,
     make_spaces,
+    passages_as_corridors,
     provisional_exit,
     side_label,
     uncertain_kinds,
@@ -384,7 +388,23 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     spaces, doors = rooms_from_corridor_sides(lid, spaces, doors, grid=grid, wall=wall,
                                               band_points=pts[in_band, :2], opt=opt, lattice=lattice,
                                               report=report, blind=blind)
+    spaces, doors, exits, passages = passages_as_corridors(lid, spaces, doors, exits)
+    for note in passages:
+        report.warn(f"level {lid}: {note}")
     every = spaces
+    # The outline of a region cut diagonally by the hull's edge is a staircase of cells.
+    # Regions taken for ground outside stay among the spaces left out: a closed shaft
+    # on the facade looks the same from inside, and the core finder reads those.
+    outside = dict(ground_outside(spaces, doors, exits, blind=blind, hull=_outline(grid, interior),
+                                  tolerance=max(0.5, 3 * cell) + opt.exterior_offset))
+    for s in spaces:
+        if s.id in outside:
+            c = s.polygon.centroid
+            report.warn(f"level {lid}: {s.area:.1f} m^2 around ({c.x:.1f}, {c.y:.1f}) inside the scan's "
+                        f"outline but open to it along {outside[s.id]:.1f} m, with no door and no floor or "
+                        "ceiling seen, was taken for ground outside the building, not a room (a shaft shut "
+                        "on the facade looks alike: check the preview)")
+    spaces = [s for s in spaces if s.id not in outside]
     spaces = keep_reachable(lid, spaces, doors, exits, report)
     unsure = uncertain_kinds(spaces, doors, opt)
     if unsure:
@@ -403,6 +423,15 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, StoreySpaces(lid, st, spaces, dropped, doors), judged
+
+
+def _outline(grid: Grid, interior: np.ndarray) -> Polygon:
+    """The storey's outline (the convex hull of its interior cells), as a polygon."""
+    ii, jj = np.nonzero(interior)
+    if len(ii) < 3:
+        return Polygon()
+    hull = shapely.MultiPoint(grid.centres(ii, jj)).convex_hull
+    return hull.buffer(grid.cell / 2, join_style="mitre") if isinstance(hull, Polygon) else Polygon()
 
 
 #: A space with floor or ceiling seen on fewer than this share of its cells was
