@@ -15,6 +15,7 @@ scenario, each caught on its own, so a replication that raises becomes a
 
 from __future__ import annotations
 
+import pickle
 import time
 import traceback
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -86,31 +87,47 @@ class Outcome:
         """The model-level view, as a kind's ``summarize`` expects."""
         return Replication(index=self.index, kpis=self.kpis, tables=self.tables)
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         # An outcome crosses from a worker process as a pickle.  Arrow pickles a table
         # column by column through Python objects: 1.4 ms to send and 1 ms to receive a
-        # Nelson replication's six tables, over 10 % of the replication.  One Arrow IPC
-        # stream per table costs a tenth of that, and its buffer travels out of band.
+        # Nelson replication's six tables, over 10 % of the replication.  Arrow IPC streams
+        # cost a tenth of that; all of an outcome's tables go in one buffer, which travels
+        # out of band: Dask sends each such buffer as a frame of its own, and six frames per
+        # replication cost more than the copying.
         fields = {"index": self.index, "key": self.key, "status": self.status, "kpis": dict(self.kpis),
                   "seconds": self.seconds, "error": self.error, "cpu_seconds": self.cpu_seconds}
-        return (_unpickle_outcome, (fields, {name: _to_ipc(t) for name, t in self.tables.items()}))
+        names, ends, buffer = _to_ipc(self.tables)
+        sent = pickle.PickleBuffer(buffer) if protocol >= 5 else buffer.to_pybytes()
+        return (_unpickle_outcome, (fields, names, ends, sent))
 
 
-def _to_ipc(table: pa.Table) -> pa.Buffer:
-    """``table`` as one Arrow IPC stream (schema, metadata and values exactly)."""
+def _to_ipc(tables: Mapping[str, pa.Table]) -> tuple[list[str], list[int], pa.Buffer]:
+    """``tables`` as Arrow IPC streams one after the other in one buffer, and where each ends.
+
+    Each stream holds its table's schema, metadata and values exactly.
+    """
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as stream:
-        stream.write_table(table)
-    return sink.getvalue()
+    ends = []
+    for table in tables.values():
+        with pa.ipc.new_stream(sink, table.schema) as stream:
+            stream.write_table(table)
+        ends.append(sink.tell())
+    return list(tables), ends, sink.getvalue()
 
 
-def _unpickle_outcome(fields: dict[str, Any], tables: dict[str, pa.Buffer]) -> Outcome:
-    """The :class:`Outcome` that :meth:`Outcome.__reduce__` sent."""
+def _unpickle_outcome(fields: dict[str, Any], names: list[str], ends: list[int],
+                      buffer: pickle.PickleBuffer | bytes) -> Outcome:
+    """The :class:`Outcome` that :meth:`Outcome.__reduce__` sent (its tables read without a copy)."""
     import pyarrow as pa
 
-    return Outcome(**fields, tables={n: pa.ipc.open_stream(buf).read_all() for n, buf in tables.items()})
+    whole = pa.py_buffer(buffer)
+    tables, start = {}, 0
+    for name, end in zip(names, ends, strict=True):
+        tables[name] = pa.ipc.open_stream(whole.slice(start, end - start)).read_all()
+        start = end
+    return Outcome(**fields, tables=tables)
 
 
 def check_seed(seed: int, where: str = "seed") -> int:
