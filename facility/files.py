@@ -224,7 +224,8 @@ def _fsync_path(path: Path, flags: int) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], *, what: str = "output") -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, what: str = "output",
+                sync_folder: bool = True) -> Iterator[Path]:
     """Yield a fresh temporary path beside ``target``; on success it replaces ``target``.
 
     The temporary is created with ``O_EXCL | O_NOFOLLOW`` under a random name
@@ -232,7 +233,10 @@ def atomic_path(target: str | os.PathLike[str], *, what: str = "output") -> Iter
     writers that choose the format by extension work), is flushed to disk,
     given the permissions of an ordinary new file, renamed onto ``target`` and
     the folder flushed. If the block raises, the temporary is removed and
-    ``target`` is untouched.
+    ``target`` is untouched.  With ``sync_folder=False`` the folder is not
+    flushed: a caller writing several files into one folder flushes it once
+    after the last (until then a crash may lose the renames, never leave a
+    partly written ``target``).
 
     Raises:
         FileAccessError: The folder is missing or not writable, or the disk
@@ -261,12 +265,14 @@ def atomic_path(target: str | os.PathLike[str], *, what: str = "output") -> Iter
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    with contextlib.suppress(OSError):  # some file systems cannot sync a folder; the rename stands
-        _fsync_path(p.parent, os.O_RDONLY)
+    if sync_folder:
+        with contextlib.suppress(OSError):  # some file systems cannot sync a folder; the rename stands
+            _fsync_path(p.parent, os.O_RDONLY)
 
 
-def write_atomic(target: str | os.PathLike[str], data: bytes | str, *, what: str = "output") -> None:
-    """Write ``data`` (``str`` as UTF-8) to ``target`` through :func:`atomic_path`.
+def write_atomic(target: str | os.PathLike[str], data: bytes | str, *, what: str = "output",
+                 sync_folder: bool = True) -> None:
+    """Write ``data`` (``str`` as UTF-8) to ``target`` through :func:`atomic_path` (``sync_folder`` as there).
 
     Raises:
         FileAccessError: As :func:`atomic_path`.
@@ -276,7 +282,7 @@ def write_atomic(target: str | os.PathLike[str], data: bytes | str, *, what: str
     except UnicodeEncodeError as exc:
         raise FileAccessError(str(target), f"the text holds a character that is not valid Unicode "
                               f"(position {exc.start}); nothing was written", what=what) from None
-    with atomic_path(target, what=what) as tmp:
+    with atomic_path(target, what=what, sync_folder=sync_folder) as tmp:
         fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | _NOFOLLOW | _CLOEXEC)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)

@@ -194,8 +194,8 @@ class RunWriter:
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(self.folder / PARTS, ignore_errors=True)
-            write_atomic(self.folder / SCENARIO, scenario_yaml)
-            write_atomic(pending, dumps({**self.header, "started": _now()}))
+            write_atomic(self.folder / SCENARIO, scenario_yaml, sync_folder=False)
+            write_atomic(pending, dumps({**self.header, "started": _now()}))  # flushes the folder for both
         (self.folder / PARTS).mkdir(exist_ok=True)
 
     # -- resume -------------------------------------------------------------------------
@@ -305,7 +305,8 @@ class RunWriter:
             marker = dumps({"replications": recs}, compact=True)  # while the tables are written
         for w in writes:
             w.result()  # every table is on disk (or the first error is raised) before the part is committed
-        write_atomic(part / PART_MARKER, marker)
+        fsync_dir(part)  # the tables' names too, once for all of them
+        write_atomic(part / PART_MARKER, marker)  # the commit, flushed with its folder
         fsync_dir(parts)
         for o, rec in zip(self._buffer, recs, strict=True):
             self.records[o.index] = {**rec, "part": part.name}
@@ -340,7 +341,8 @@ class RunWriter:
         ordered = [self.records[i] for i in range(n)]
         write_atomic(self.folder / KPIS, dumps_rows(
             {"summary": summary}, "replications",
-            [{"index": r["index"], **r["kpis"]} for r in ordered if r["status"] == Status.DONE]))
+            [{"index": r["index"], **r["kpis"]} for r in ordered if r["status"] == Status.DONE]),
+            sync_folder=False)
         manifest = {
             "format": RUN_FORMAT, **self.header, "started": read_json(self.folder / PENDING).get("started"),
             "finished": _now(), "replications": n,
@@ -353,11 +355,12 @@ class RunWriter:
                                    for r in ordered]}
         manifest.pop("keys", None)
         status = manifest.pop("replication_status")
-        write_atomic(self.folder / MANIFEST, dumps_rows(manifest, "replication_status", status))
+        write_atomic(self.folder / MANIFEST, dumps_rows(manifest, "replication_status", status),
+                     sync_folder=False)
         manifest["replication_status"] = status
         shutil.rmtree(self.folder / PARTS)
         (self.folder / PENDING).unlink()
-        fsync_dir(self.folder)
+        fsync_dir(self.folder)  # every name written above, once, before the folder is renamed into place
         return manifest
 
     def _merge_tables(self) -> list[str]:
@@ -372,7 +375,8 @@ class RunWriter:
                 os.replace(parts / used[0] / f"{name}.parquet", self.folder / f"{name}.parquet")
                 continue
             schema = _unified([_read_schema(parts / p / f"{name}.parquet") for p in used])
-            with atomic_path(self.folder / f"{name}.parquet", what="run folder table") as tmp, \
+            target = self.folder / f"{name}.parquet"
+            with atomic_path(target, what="run folder table", sync_folder=False) as tmp, \
                     pq.ParquetWriter(tmp, schema, **parquet_options(schema)) as w:
                 batch: list[pa.Table] = []
                 rows = 0
@@ -395,8 +399,12 @@ class RunWriter:
 
 
 def _write_table(path: Path, table: pa.Table, schema: pa.Schema) -> None:
-    """One table of a part, through the store's safe write (run in a writer thread)."""
-    with atomic_path(path, what="run folder part") as tmp:
+    """One table of a part, through the store's safe write (run in a writer thread).
+
+    The file is flushed to disk before it is renamed; its folder is flushed
+    once for all the part's tables (:meth:`RunWriter.flush`).
+    """
+    with atomic_path(path, what="run folder part", sync_folder=False) as tmp:
         pq.write_table(table, tmp, row_group_size=MERGED_ROW_GROUP, **parquet_options(schema))
 
 

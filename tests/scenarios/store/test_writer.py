@@ -78,3 +78,45 @@ def test_parts_are_merged_in_replication_order_whatever_the_order_they_finished(
     encodings = {group.column(c).path_in_schema: group.column(c).encodings for c in range(group.num_columns)}
     assert any("DICTIONARY" in e for e in encodings["what"])
     assert not any("DICTIONARY" in e for e in encodings["t"])
+
+
+def _journal(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Record every flush to disk and every rename, in order, by the name it touched."""
+    import os
+
+    log: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        log.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any, **kw: Any) -> None:
+        log.append(("rename", str(dst)))
+        real_replace(src, dst, **kw)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return log
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads file names from /proc")
+def test_a_part_is_committed_only_after_its_tables_and_their_names_are_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = RunWriter(tmp_path / ".r.partial", HEADER, "name: toy\n", flush_seconds=math.inf)
+    for i in range(REPLICATIONS):
+        w.add(_outcome(i))
+    log = _journal(monkeypatch)
+    w.flush()
+    [part] = [p for p in (tmp_path / ".r.partial" / "parts").iterdir()]
+    commit = log.index(("rename", str(part / "part.json")))
+    tables = [i for i, (op, name) in enumerate(log) if op == "rename" and name.endswith(".parquet")]
+    assert len(tables) == 6 and max(tables) < commit
+    for i in tables:  # each table's data was flushed before its rename
+        flushed = [op == "fsync" and ".tmp" in name and Path(name).suffix == ".parquet"
+                   for op, name in log[:i]]
+        assert any(flushed)
+    # their names: one flush of the part folder between the last table and the commit (not one per table)
+    folder_flushes = [i for i, e in enumerate(log) if e == ("fsync", str(part))]
+    assert [i for i in folder_flushes if max(tables) < i < commit] and len(folder_flushes) == 2
+    assert log[-1] == ("fsync", str(part.parent))  # the part's own name, last
