@@ -123,3 +123,25 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(toy_kind: Kind
             out=tmp_path / "r")
     assert time.monotonic() - t0 < 10
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("workers", "target_s"), [(1, 0.5), (2, 0.5), (2, 2.0), (8, 2.0)])
+def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end(workers: int,
+                                                                          target_s: float) -> None:
+    from scenarios.backends import Job, _Batcher
+    from scenarios.replicate import Outcome, Status
+
+    work = tuple((i, (i,)) for i in range(500))
+    job = Job(tag=0, scenario=None, facility=None, seed=1, run_replication=None, work=work)  # type: ignore[arg-type]
+    batcher = _Batcher([job], workers, target_s=target_s)
+    sizes, taken = [], []
+    while (nxt := batcher.next()) is not None:
+        batch = nxt[1]
+        sizes.append(len(batch))
+        taken += batch
+        for i, key in batch:  # every replication took 20 ms
+            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02))
+    assert tuple(taken) == work
+    assert sizes[0] == 1 and max(sizes) <= target_s / 0.02
+    # the last round is cut finer, so no worker is left with a long batch while the others idle
+    assert max(sizes[-workers:]) <= max(1, max(sizes) // 2)
