@@ -282,14 +282,54 @@ def keep_reachable(lid: str, spaces: list[Space], doors: list[Door], exits: list
     area = {s.id: s.area for s in spaces}
     comps = sorted(nx.connected_components(g), key=lambda c: (-sum(area[x] for x in c), sorted(c)))
     main = comps[0]
+    kept = [s for s in spaces if s.id in main]
     for s in spaces:
         if s.id not in main:
             c = s.polygon.centroid
             report.warn(f"space {s.id} ({s.area:.1f} m^2 around ({c.x:.1f}, {c.y:.1f})) on level {lid}: "
                         "no door to the rest of the level was found, so it was left out; "
-                        "check the scan or add it "
-                        "with a door in the facility file")
-    return [s for s in spaces if s.id in main]
+                        f"{_shut_door_hint(s, kept)}check the scan or add it with a door in the facility "
+                        "file")
+    return kept
+
+
+#: Two spaces share a wall where their outlines run within this distance (m):
+#: the outlines of neighbours meet on the wall's centre line, give or take a cell.
+SHARED_WALL_TOLERANCE = 0.2
+
+
+def _shut_door_hint(s: Space, kept: list[Space]) -> str:
+    """Where a door shut flush with the wall probably is: the space's longest wall with a corridor
+    (else with any space kept), named with its ends, for the user to look at.
+
+    A leaf shut flush with both faces of its wall (or recessed only on a side
+    nobody scanned) leaves no gap, recess or step a plan grid can see, so it
+    cannot be found from the geometry; the room behind it is then doorless,
+    and the wall it shares with a corridor is where its door usually is.
+    """
+    best: tuple[bool, float, Space, shapely.Geometry] | None = None
+    for t in kept:
+        shared = s.polygon.boundary.intersection(t.polygon.buffer(SHARED_WALL_TOLERANCE))
+        if shared.length < 0.6:
+            continue
+        key = (t.kind is SpaceKind.CORRIDOR, float(shared.length), t, shared)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        return ""
+    _, _, t, shared = best
+    # The longest straight run: the shared stretch also picks up the wall ends round the corners.
+    wall = max(shapely.get_parts(shapely.line_merge(shared)), key=lambda g: g.length)
+    pts = shapely.get_coordinates(wall)
+    ends = pts[[0, -1]]
+    if len(pts) > 2:
+        _, vecs = np.linalg.eigh(np.cov((pts - pts.mean(axis=0)).T))
+        along = pts @ vecs[:, 1]
+        ends = pts[[int(np.argmin(along)), int(np.argmax(along))]]
+    length = float(np.hypot(*(ends[1] - ends[0])))
+    (x0, y0), (x1, y1) = sorted(map(tuple, ends))
+    return (f"a door shut flush with the wall leaves no trace in the plan and is likely in its {length:.1f} "
+            f"m wall with {t.id} ({t.kind.value}) from ({x0:.2f}, {y0:.2f}) to ({x1:.2f}, {y1:.2f}); ")
 
 
 #: A doorless region never looked into that lies along the scan's outline for

@@ -10,7 +10,9 @@ floor seen in front of it (a cabinet standing there would hide the floor),
 and the wall face resuming at both ends (the jambs).  The clear width is the
 gap between the jamb faces, measured on the wall-band points lying on the
 face line, as for open doors.  A leaf flush with both faces (no recess on
-either side) is not found.
+either side, or recessed only on a side nobody scanned) leaves no trace in
+the plan and is not found: the room behind it is left out, and the warning
+names the wall the door is likely in (:func:`lidar.assembly.keep_reachable`).
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ class SynthOptions:
         clutter_per_m2: Furniture items per square metre of floor.
         people_per_m2: Standing people per square metre of floor.
         closed_door_fraction: Fraction of doors scanned closed (a leaf in the opening).
+        flush_leaves: Closed leaves fill the wall's thickness, flush with both
+            faces (otherwise a 4 cm leaf near one face, recessed from the other).
         levels: Ids of the levels to scan; ``None`` scans all.
         max_range: Scanner range (m); beyond it nothing is recorded.
     """
@@ -63,6 +65,7 @@ class SynthOptions:
     clutter_per_m2: float = 0.04
     people_per_m2: float = 0.0
     closed_door_fraction: float = 0.0
+    flush_leaves: bool = False
     levels: tuple[str, ...] | None = None
     max_range: float = 30.0
 
@@ -150,7 +153,9 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
     for o, shut in zip(openings, closed, strict=True):
         a, b = (np.asarray(c) for c in o.coords)
         mesh.box(_segment_box(a, b, t), z0 + opt.door_height, z1)
-        if shut:
+        if shut and opt.flush_leaves:
+            mesh.box(_segment_box(a, b, t), z0, z0 + opt.door_height)
+        elif shut:
             n = np.array([-(b - a)[1], (b - a)[0]]) / np.hypot(*(b - a))
             mesh.box(_segment_box(a + n * (t / 2 - 0.03), b + n * (t / 2 - 0.03), 0.04), z0,
                      z0 + opt.door_height)

@@ -25,3 +25,24 @@ def test_every_shut_door_between_rooms_is_found_with_its_width(office: Facility)
 
 def test_open_doors_are_not_found_twice(office_extraction, office: Facility) -> None:  # type: ignore[no-untyped-def]
     assert len(office_extraction.facility.doors) == len(office.doors)
+
+
+def test_a_door_shut_flush_with_both_faces_is_named_in_a_warning_with_its_wall(office: Facility) -> None:
+    """A leaf filling its wall's thickness leaves no gap, recess or step in the plan: the room behind it is
+    left out, and the warning names the corridor wall the door is likely in, with its ends, never silently."""
+    from shapely.geometry import LineString, Point
+
+    opt = SynthOptions(spacing=0.04, closed_door_fraction=1.0, flush_leaves=True)
+    ex = extract(synthesize(office, rng=np.random.default_rng(4), options=opt))
+    rooms = [s for s in office.spaces if s.id != "C"]
+    left_out = [w for w in ex.report.warnings if "left out" in w]
+    assert len(left_out) == len(rooms)
+    spans = []
+    for w in left_out:
+        assert "door shut flush with the wall" in w and "(corridor)" in w, w
+        ends = [float(v) for v in w.split(" from (")[1].split(")")[0].replace(") to (", ", ").split(", ")]
+        ends += [float(v) for v in w.split(") to (")[1].split(")")[0].split(", ")]
+        spans.append(LineString([ends[:2], ends[2:4]]))
+    # Every true door lies on the wall one of the warnings names.
+    for d in office.doors:
+        assert any(span.distance(Point(d.at)) < 0.2 for span in spans), d.id
