@@ -6,6 +6,10 @@ staff on duty), set the strategy (progressive, full or horizontal; the fire
 compartments; staff assignment; lifts; when the vertical phase starts), the
 time limit, and where a fire starts and how fast it grows.  The result is a
 new, validated scenario; the evacuation and hazard models do the rest.
+
+A shipped drill places its people by the sample hospital's uses (ward bays,
+nurse stations...), which an uploaded or scanned building need not have: a
+:class:`RoomFill` places them instead room by room, in any building.
 """
 
 from __future__ import annotations
@@ -15,11 +19,53 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from facility import Facility
     from scenarios.evacuation import EvacuationScenario
 
-__all__ = ["DrillLevers", "drill"]
+__all__ = ["DrillLevers", "RoomFill", "drill", "room_fill"]
 
 SECONDS_PER_MINUTE = 60.0
+#: Bed occupancy of a room fill when the shipped drill fills no beds (its night drill's 90 %).
+DEFAULT_BED_OCCUPANCY = 0.9
+#: Patient mix of a room fill when the shipped drill fills no beds.
+DEFAULT_BED_MIX = {"bed": 1.0}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoomFill:
+    """Who is in the building at the alarm, room by room: for a building a shipped drill does not fit.
+
+    Attributes:
+        rooms: Rooms without beds, each holding ``people`` ambulant occupants.
+        people: Occupants per room without beds.
+        wards: Rooms with beds: their beds are filled with the drill's patient mix and each holds
+            ``staff`` staff (scaled by the staff lever, never rounded down to nobody).
+        staff: Staff per room with beds.
+    """
+
+    rooms: tuple[str, ...] = ()
+    people: int = 0
+    wards: tuple[str, ...] = ()
+    staff: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("people", "staff"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1000:
+                raise ValueError(f"'{name}' must be 0 to 1000 per room, got {v}")
+
+
+def room_fill(facility: Facility, people: int, staff: int = 1) -> RoomFill:
+    """``people`` in every room of ``facility`` without beds, and ``staff`` in every room with beds.
+
+    >>> from facility import sample
+    >>> fill = room_fill(sample(), 2)
+    >>> len(fill.rooms) > 0 and len(fill.wards) > 0 and not set(fill.rooms) & set(fill.wards)
+    True
+    """
+    rooms = [s for s in facility.spaces if s.kind.value == "room"]
+    return RoomFill(rooms=tuple(s.id for s in rooms if s.beds == 0), people=people,
+                    wards=tuple(s.id for s in rooms if s.beds > 0), staff=staff)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +88,8 @@ class DrillLevers:
         from_operations: ``(operations scenario file, "HH:MM")``: start from
             who is where at that time of that operations run, instead of the
             drill's occupancy (``occupancy`` and ``staff`` then do not apply).
+        rooms: People placed room by room instead of the drill's occupancy (any building);
+            ``occupancy`` and ``staff`` still scale its beds and staff.
     """
 
     occupancy: float = 1.0
@@ -57,6 +105,7 @@ class DrillLevers:
     facility: str | None = None
     trajectories: bool = True
     from_operations: tuple[str, str] | None = None
+    rooms: RoomFill | None = None
 
     def __post_init__(self) -> None:
         for name in ("occupancy", "staff"):
@@ -76,6 +125,26 @@ def _staff_count(count: int, factor: float) -> int:
     return max(1, round(count * factor))
 
 
+def _by_room(pop: dict[str, Any], fill: RoomFill) -> dict[str, Any]:
+    """A population placing people room by room, its beds filled as the drill fills them on average.
+
+    The drill's bed fills give the occupancy (their mean) and the patient mix (their mixes
+    summed); the occupancy and staff levers then scale it like any drill's.
+    """
+    fills = pop.get("beds") or []
+    occupancy = sum(f["occupancy"] for f in fills) / len(fills) if fills else DEFAULT_BED_OCCUPANCY
+    mix: dict[str, float] = {}
+    for f in fills:
+        for profile, share in f["mix"].items():
+            mix[profile] = mix.get(profile, 0.0) + share
+    groups = [{"profile": "ambulant", "count": fill.people, "space": room} for room in fill.rooms
+              if fill.people > 0]
+    groups += [{"profile": "staff", "count": fill.staff, "space": ward} for ward in fill.wards
+               if fill.staff > 0]
+    beds = [{"use": None, "occupancy": occupancy, "mix": mix or dict(DEFAULT_BED_MIX)}] if fill.wards else []
+    return {"groups": groups, "beds": beds}
+
+
 def drill(base: EvacuationScenario, levers: DrillLevers, name: str) -> EvacuationScenario:
     """The shipped drill ``base`` with ``levers`` applied, named ``name``.
 
@@ -87,6 +156,8 @@ def drill(base: EvacuationScenario, levers: DrillLevers, name: str) -> Evacuatio
     (0.45, 6, 'horizontal')
     """
     data: dict[str, Any] = base.model_dump()
+    if levers.rooms is not None:
+        data["population"] = _by_room(data["population"], levers.rooms)
     pop = data["population"]
     for fill in pop["beds"]:
         fill["occupancy"] = min(1.0, fill["occupancy"] * levers.occupancy)

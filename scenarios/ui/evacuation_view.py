@@ -18,8 +18,10 @@ from typing import Any
 import streamlit as st
 
 import scenarios
+from agents.occupants import PROFILES
 from facility import Facility
-from scenarios.evacuation import EvacuationScenario
+from scenarios.errors import ScenarioError
+from scenarios.evacuation import EvacuationScenario, check
 from scenarios.ui.common import (
     current_facility,
     facility_key,
@@ -28,7 +30,7 @@ from scenarios.ui.common import (
     load_facility,
     readable_error,
 )
-from scenarios.ui.drill import DrillLevers, drill
+from scenarios.ui.drill import DrillLevers, RoomFill, drill, room_fill
 from scenarios.ui.drill_results import at_risk, curve_figure, minutes, rset_table
 from scenarios.ui.fire_pick import origin_figure, picked_room
 from scenarios.ui.jobs import Job
@@ -45,7 +47,9 @@ MODES = ("progressive", "full", "horizontal")
 POLICIES = ("most_dependent", "nearest", "by_ward")
 LIFTS = ("all", "evacuation", "none")
 GROWTH = ("slow", "medium", "fast", "ultrafast")
-WHO = ("The drill's occupancy", "An operations day at a time")
+#: Staff per room with beds in a room-by-room drill: what one bed patient needs to be moved.
+BED_STAFF = max(p.staff_needed for p in PROFILES.values())
+WHO = ("The drill's occupancy", "An operations day at a time", "People in every room (any building)")
 
 
 def _mean(summary_: dict[str, Any], key: str) -> float:
@@ -62,6 +66,25 @@ def _fire_rooms(facility: Facility, first: list[str]) -> list[str]:
     return [s.id for s in rooms]
 
 
+def _misfit(sc: EvacuationScenario, facility: Facility) -> str | None:
+    """Why drill ``sc`` cannot run in ``facility`` (named by the drill, not by a file), or ``None``."""
+    try:
+        check(sc.model_copy(update={"source": f"drill {sc.name}"}), facility)
+    except ScenarioError as exc:
+        return str(exc)
+    return None
+
+
+def _room_fill(facility: Facility) -> RoomFill:
+    c1, c2 = st.columns(2)
+    people = c1.number_input("People in every room without beds", 0, 50, 2, 1, key="evac_per_room",
+                             help="ambulant occupants (visitors, outpatients, office staff)")
+    staff = c2.number_input("Staff in every room with beds", 0, 20, BED_STAFF, 1, key="evac_per_ward",
+                            disabled=facility.total_beds == 0,
+                            help="the beds are filled with the drill's patient mix at its occupancy")
+    return room_fill(facility, int(people), int(staff))
+
+
 def _setup(facility: Facility) -> EvacuationScenario | None:
     lib = library_scenarios("evacuation")
     names = list(lib)
@@ -72,7 +95,13 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     base = scenarios.load(lib[name])
     assert isinstance(base, EvacuationScenario)
     st.caption(base.description)
-    who = st.radio("Who is in the building at the alarm", WHO, horizontal=True, key="evac_who")
+    misfit = _misfit(base, facility)
+    who = st.radio("Who is in the building at the alarm", WHO, horizontal=True, key="evac_who",
+                   index=0 if misfit is None else 2)
+    if who == WHO[0] and misfit is not None:
+        st.warning(f"This drill was written for another building ({misfit}): place people in every "
+                   "room instead, or open the building it was written for.")
+    fill = _room_fill(facility) if who == WHO[2] else None
     from_ops: tuple[str, str] | None = None
     if who == WHO[1]:
         ops = library_scenarios("operations")
@@ -89,9 +118,11 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     staff = c2.slider("Staff on duty (% of the drill's)", 0, 300, 100, 10, key="evac_staff",
                       disabled=from_ops is not None)
     limit = c3.number_input("Time limit (min)", 5, 240, int(base.max_time // 60), 5, key="evac_limit")
-    mode = c4.selectbox("Strategy", MODES, index=MODES.index(base.strategy.mode), key="evac_mode")
-    c1, c2, c3, c4 = st.columns(4)
     comps = sorted(facility.compartments)
+    # a drill's fire compartments may not exist here: then everyone leaves the building
+    usable = base.strategy.mode if any(c in comps for c in base.strategy.fire_compartments) else "full"
+    mode = c4.selectbox("Strategy", MODES, index=MODES.index(usable), key="evac_mode")
+    c1, c2, c3, c4 = st.columns(4)
     fire_comps = c1.multiselect("Compartments evacuated first", comps, key="evac_fire_comps",
                                 default=[c for c in base.strategy.fire_compartments if c in comps])
     policy = c2.selectbox("Staff go first to", POLICIES, index=POLICIES.index(base.strategy.policy),
@@ -105,7 +136,7 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     names_of = {s.id: f"{s.name} ({s.id})" if s.name else s.id for s in facility.spaces}
     base_fire = base.hazard.fire.origin if base.hazard is not None and base.hazard.fire is not None else None
     c1, c2, c3 = st.columns([1, 3, 2])
-    fire = c1.toggle("Fire", value=base_fire is not None, key="evac_fire")
+    fire = c1.toggle("Fire", value=base_fire is not None and base_fire in rooms, key="evac_fire")
     origin = c2.selectbox("Fire starts in", rooms, key="evac_origin", disabled=not fire,
                           index=rooms.index(base_fire) if base_fire in rooms else 0,
                           format_func=names_of.__getitem__,
@@ -117,13 +148,17 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
                          fire_compartments=tuple(fire_comps), policy=policy, lifts=lifts,
                          vertical_after_min=float(vertical) if mode == "progressive" else None,
                          max_minutes=float(limit), fire_origin=origin if fire else None,
-                         growth=growth, facility=facility_label(facility_key()), from_operations=from_ops)
+                         growth=growth, facility=facility_label(facility_key()), from_operations=from_ops,
+                         rooms=fill)
     try:
         sc = drill(base, levers, base.name if not fire or base_fire else f"{base.name} fire")
         if not fire and sc.hazard is not None:
             sc = type(sc).model_validate({**sc.model_dump(), "hazard": None, "source": sc.source})
     except Exception as exc:  # the page boundary
         st.error(readable_error(exc))
+        return None
+    if (why := _misfit(sc, facility)) is not None:  # said now, not after a run is started
+        st.error(f"Cannot run this drill: {why}")
         return None
     return sc
 

@@ -7,7 +7,12 @@ page and the results history.
 
 from __future__ import annotations
 
-__all__ = ["plural", "readable_error"]
+import re
+
+__all__ = ["plural", "readable_error", "without_paths"]
+
+#: An absolute path on the server: a slash-separated run of names ending in a file or folder name.
+_PATH = re.compile(r"(?<![\w.])(?:/[\w.@+-]+)+/([\w.@+-]+)")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -37,3 +42,17 @@ def readable_error(exc: BaseException) -> str:
         return str(exc)
     return (f"medtwin could not handle this ({type(exc).__name__}: {exc}). "
             "This is a defect: please report it with the file you used.")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path on the server cut to its last name.
+
+    A failed run's message names the file it read, which on the server lies in the app's
+    working folders: the page says which file, never where the server keeps it.
+
+    >>> without_paths("/srv/results/_app_jobs/night-1a/scenario.yaml: population.groups[0]: selects no space")
+    'scenario.yaml: population.groups[0]: selects no space'
+    >>> without_paths("needs 1.1 m doors and/or a lift")
+    'needs 1.1 m doors and/or a lift'
+    """
+    return _PATH.sub(r"\1", text)

@@ -21,6 +21,7 @@ import streamlit as st
 
 from scenarios.ui.common import results_root
 from scenarios.ui.jobs import Job, Status, cancel, run_folder, start, status
+from scenarios.ui.messages import without_paths
 
 if TYPE_CHECKING:
     from scenarios.base import ScenarioBase
@@ -155,7 +156,7 @@ def follow(name: str, *, typical_s: float | None = None) -> list[Job] | None:
     finals = [(j, status(j)) for j in jobs]
     for j, s in finals:
         if s.state == "failed":
-            st.error(f"{j.label} failed: {s.message}")
+            st.error(f"{j.label} failed: {without_paths(s.message)}")
         elif s.state == "cancelled":
             st.info(f"{j.label} was cancelled.")
     if all(s.state == "done" for _, s in finals):

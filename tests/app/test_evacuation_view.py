@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from facility import Facility
+from facility.io import save
 from scenarios.store import registry
+from scenarios.ui.evacuation_view import BED_STAFF
 from scenarios.ui.player_parts import FRAMES_PER_PART, decode_part
 
 
@@ -68,3 +71,36 @@ def test_a_drill_runs_and_its_results_replay(app: AppTest, tmp_path: Path) -> No
     risks = at.dataframe[1].value
     assert list(risks.columns) == ["patient", "mobility", "from", "compartment", "safe after", "why"]
     assert len(risks) > 0 and (risks["why"] != "").all()
+
+
+def test_a_building_the_drill_was_not_written_for_gets_people_room_by_room(
+        app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_facility: Facility) -> None:
+    """An uploaded or scanned building has none of the sample's nurse stations: the shipped drill
+    cannot place its staff there (it failed only once run, naming a file of the server)."""
+    path = tmp_path / "tiny.json"
+    save(tiny_facility, path)
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
+                                      "--facility", str(path)])
+    at = AppTest.from_file(str(app_path), default_timeout=180)
+    at.switch_page("pages/evacuation_page.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.radio(key="evac_who").value == "People in every room (any building)"
+    assert at.selectbox(key="evac_mode").value == "full"  # the drill's fire compartments are not here
+    at.radio(key="evac_who").set_value("The drill's occupancy").run()
+    (why,) = [e.value for e in at.error]
+    assert why.startswith("Cannot run this drill: drill sample_hospital_night_evacuation: "
+                          "population.groups[0]")
+    assert ".yaml" not in why and str(tmp_path) not in why  # the drill by its name, no file of the server
+    assert at.warning and "written for another building" in at.warning[0].value
+    at.radio(key="evac_who").set_value("People in every room (any building)").run()
+    at.number_input(key="evac_per_room").set_value(3)
+    at.number_input(key="evac_limit").set_value(5).run()
+    at.button(key="evac_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(registry(tmp_path / "results")) == 1
+    evacuated, total = {m.label: m.value for m in at.metric}["evacuated"].split(" of ")
+    rooms = [s for s in tiny_facility.spaces if s.kind.value == "room"]
+    wards = sum(s.beds > 0 for s in rooms)
+    patients = sum(s.beds for s in rooms) * 0.9  # the night drill's 90 % of the beds, filled by draw
+    expected = 3 * sum(s.beds == 0 for s in rooms) + BED_STAFF * wards + patients
+    assert abs(int(total) - expected) <= wards and int(evacuated) > 0
