@@ -134,7 +134,8 @@ def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end(work
     work = tuple((i, (i,)) for i in range(500))
     job = Job(tag=0, scenario=None, facility=None, seed=1, run_replication=None, work=work)  # type: ignore[arg-type]
     batcher = _Batcher([job], workers, target_s=target_s)
-    sizes, taken = [], []
+    sizes: list[int] = []
+    taken: list[tuple[int, tuple[int, ...]]] = []
     while (nxt := batcher.next()) is not None:
         batch = nxt[1]
         sizes.append(len(batch))
