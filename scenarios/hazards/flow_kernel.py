@@ -108,17 +108,23 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     cd, g, quiet, skim, cooper, cold = c[1], c[2], c[3], c[4], c[5], c[9]
     m = a.size
     n = height.size
-    cap = m * (2 * slabs + 8)
-    out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
-           np.empty(cap))
-    count = 0
     # the doors, exits and vents with a density difference across them: two-way slab flows
     ex = np.zeros(m, np.bool_)
+    cap = 0
     for k in range(m):
         if kind[k] == DOOR or kind[k] == EXIT or kind[k] == VENT:
             ia, ib = a[k], far[k]
             spread = max(abs(temp[UPPER, ia] - temp[LOWER, ia]), abs(temp[UPPER, ib] - temp[LOWER, ib]))
             ex[k] = spread > 0.01 or abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01
+        if ex[k]:
+            cap += 2 * slabs + 4
+        elif abs(flow[k]) > quiet:
+            cap += 3
+        if kind[k] == SHAFT:
+            cap += 3
+    out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
+           np.empty(cap))
+    count = 0
     rows = np.flatnonzero(ex)
     nk = rows.size
     if nk:

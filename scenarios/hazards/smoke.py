@@ -23,6 +23,7 @@ import numpy as np
 from scenarios.errors import RunError
 from scenarios.hazards import plume
 from scenarios.hazards import tenability as ten
+from scenarios.hazards.assess_kernel import HEAD_ROWS, assess_step
 from scenarios.hazards.fire import (
     Devices,
     FireProgress,
@@ -35,6 +36,7 @@ from scenarios.hazards.schema import FireSpec, Tenability
 from scenarios.hazards.zone import (
     CO,
     CO2,
+    CP,
     HCN,
     LOWER,
     O2,
@@ -50,7 +52,7 @@ from scenarios.hazards.zone import (
     step,
 )
 
-__all__ = ["CRITERIA", "HeadConditions", "Smoke", "head_conditions"]
+__all__ = ["CRITERIA", "HeadConditions", "Smoke", "assess_reference", "head_conditions"]
 
 #: Names of the tenability criteria, in the order of the breach codes.
 CRITERIA = ("fed", "visibility", "temperature", "layer")
@@ -175,25 +177,19 @@ class Smoke:
         self._assess(tau)
 
     def _assess(self, tau: float) -> None:
-        crit, net = self.criteria, self.net
-        h = head_conditions(self.state, net, crit.layer_height)
-        self.head = h
-        self.rates = np.stack([ten.fed_asphyxiant_rate(h.co_ppm, h.hcn_ppm, h.o2_percent, h.co2_percent),
-                               ten.fed_heat_rate(h.temp_c)])
-        self.fed += self.rates.sum(axis=0) * self.dt
-        rise = h.upper_temp_c - (self.state.t_amb - 273.15)
-        codes = np.stack([np.zeros(net.n, bool), ten.visibility(h.soot) < self.vis_limit,
-                          h.temp_c >= crit.temperature,
-                          (h.layer_height < crit.layer_height) & (rise >= crit.layer_min_rise)])
+        """Head conditions, dose rates, doses and first breaches after a step (compiled)."""
+        crit, net, s = self.criteria, self.net, self.state
         t = tau - (self.alarm_tau if self.alarm_tau is not None else 0.0)
-        for limit, aset, first in ((crit.fed, self.aset, self.first),
-                                   (crit.fed_patient, self.aset_patient, self.first_patient)):
-            codes[0] = self.fed >= limit
-            hit = codes.any(axis=0) & np.isnan(aset)
-            aset[hit] = t
-            first[hit] = np.argmax(codes[:, hit], axis=0)
-        codes[0] = self.fed >= crit.fed
-        self.breach = np.asarray(codes.any(axis=0))
+        consts = np.array([crit.layer_height, self.dt, t, crit.fed, crit.fed_patient, crit.temperature,
+                           crit.layer_height, crit.layer_min_rise, s.t_amb, CP, RHO_T, AIR_M, CO_M, HCN_M,
+                           O2_M, CO2_M])
+        head, rates, breach = np.empty((len(HEAD_ROWS), net.n)), np.empty((2, net.n)), np.empty(net.n, bool)
+        doses = (self.fed, self.aset, self.aset_patient, self.first, self.first_patient)
+        assess_step((s.m, s.e, s.y), (net.height, net.area, self.vis_limit), doses, (head, rates, breach),
+                    consts)
+        self.head = HeadConditions(*head)
+        self.rates = rates
+        self.breach = breach
 
     def _run_to_detection(self) -> None:
         while self.alarm_tau is None:
@@ -211,3 +207,32 @@ class Smoke:
     def alarm(self) -> float:
         """Alarm time, s after ignition."""
         return float(self.alarm_tau if self.alarm_tau is not None else 0.0)
+
+
+def assess_reference(s: ZoneState, net: Network, crit: Tenability, *, vis_limit: np.ndarray,
+                     doses: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], dt: float,
+                     t: float) -> tuple[HeadConditions, np.ndarray, np.ndarray]:
+    """The assessment after a step in plain numpy: the twin of the compiled
+    :func:`scenarios.hazards.assess_kernel.assess_step`, on the same arguments.
+
+    Updates ``doses`` (dose since ignition, ASET general and patient, first criterion general
+    and patient) as the kernel does, ``t`` being the time since the alarm, and returns (head
+    conditions, dose rates [2, n], breach of the general criteria [n]).
+    """
+    fed, aset_general, aset_patient, first_general, first_patient = doses
+    h = head_conditions(s, net, crit.layer_height)
+    rates = np.stack([ten.fed_asphyxiant_rate(h.co_ppm, h.hcn_ppm, h.o2_percent, h.co2_percent),
+                      ten.fed_heat_rate(h.temp_c)])
+    fed += rates.sum(axis=0) * dt
+    rise = h.upper_temp_c - (s.t_amb - 273.15)
+    codes = np.stack([np.zeros(net.n, bool), ten.visibility(h.soot) < vis_limit,
+                      h.temp_c >= crit.temperature,
+                      (h.layer_height < crit.layer_height) & (rise >= crit.layer_min_rise)])
+    for limit, aset, first in ((crit.fed, aset_general, first_general),
+                               (crit.fed_patient, aset_patient, first_patient)):
+        codes[0] = fed >= limit
+        hit = codes.any(axis=0) & np.isnan(aset)
+        aset[hit] = t
+        first[hit] = np.argmax(codes[:, hit], axis=0)
+    codes[0] = fed >= crit.fed
+    return h, rates, np.asarray(codes.any(axis=0))

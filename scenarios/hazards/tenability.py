@@ -16,7 +16,10 @@ layer once the interface is below the tenability layer height, the lower layer o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba.extending import register_jitable
 
 from scenarios.hazards.fire import MASS_EXTINCTION
 
@@ -25,9 +28,12 @@ __all__ = [
     "HEAT_DOSE_FROM",
     "MAX_VISIBILITY",
     "fed_asphyxiant_rate",
+    "fed_asphyxiant_scalar",
     "fed_heat_rate",
+    "fed_heat_scalar",
     "speed_factor",
     "visibility",
+    "visibility_scalar",
 ]
 
 #: Visibility factor C for light-reflecting signs (FDS default).
@@ -95,3 +101,29 @@ def fed_heat_rate(temp_c: np.ndarray) -> np.ndarray:
     t = np.asarray(temp_c, float)
     tolerance_min = 5e7 * np.maximum(t, 1.0) ** -3.4
     return np.where(t >= HEAT_DOSE_FROM, 1.0 / (60.0 * tolerance_min), 0.0)
+
+
+# -- scalar twins, for the compiled assessment (scenarios.hazards.assess_kernel) ----------------
+@register_jitable
+def fed_asphyxiant_scalar(co_ppm: float, hcn_ppm: float, o2_percent: float, co2_percent: float) -> float:
+    """:func:`fed_asphyxiant_rate` for one space."""
+    co = 2.764e-5 * max(co_ppm, 0.0) ** 1.036
+    cn = max(math.exp(max(hcn_ppm, 0.0) / 43.0) / 220.0 - 0.0045 - CN_CLEAN_AIR, 0.0)
+    o2 = 1.0 / math.exp(8.13 - 0.54 * (20.9 - o2_percent)) if o2_percent < 20.0 else 0.0
+    hv = math.exp(0.1903 * max(co2_percent, 0.0) + 2.0004) / 7.1
+    return ((co + cn) * hv + o2) / 60.0
+
+
+@register_jitable
+def fed_heat_scalar(temp_c: float) -> float:
+    """:func:`fed_heat_rate` for one space."""
+    if temp_c < HEAT_DOSE_FROM:
+        return 0.0
+    return 1.0 / (60.0 * 5e7 * max(temp_c, 1.0) ** -3.4)
+
+
+@register_jitable
+def visibility_scalar(soot_density: float) -> float:
+    """:func:`visibility` for one space."""
+    k = MASS_EXTINCTION * soot_density
+    return min(VISIBILITY_FACTOR / k, MAX_VISIBILITY) if k > 0 else MAX_VISIBILITY
