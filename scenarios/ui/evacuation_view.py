@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import streamlit as st
@@ -23,6 +24,7 @@ from facility import Facility
 from scenarios.errors import ScenarioError
 from scenarios.evacuation import EvacuationScenario, check
 from scenarios.ui.common import (
+    SAMPLE,
     current_facility,
     facility_key,
     facility_label,
@@ -47,6 +49,8 @@ MODES = ("progressive", "full", "horizontal")
 POLICIES = ("most_dependent", "nearest", "by_ward")
 LIFTS = ("all", "evacuation", "none")
 GROWTH = ("slow", "medium", "fast", "ultrafast")
+#: Longest run name (the scenario schema's limit).
+MAX_NAME = 120
 #: Staff per room with beds in a room-by-room drill: what one bed patient needs to be moved.
 BED_STAFF = max(p.staff_needed for p in PROFILES.values())
 WHO = ("The drill's occupancy", "An operations day at a time", "People in every room (any building)")
@@ -85,6 +89,16 @@ def _room_fill(facility: Facility) -> RoomFill:
     return room_fill(facility, int(people), int(staff))
 
 
+def _drill_name(base: EvacuationScenario, facility: Facility, *, fire: bool, rooms: bool) -> str:
+    """The run's name in the history: the shipped drill, and the building and occupancy if not its own."""
+    name = base.name + (" fire" if fire else "")
+    if facility_key() != SAMPLE:
+        name += f" in {facility.name}"
+    name += " - people in every room" if rooms else ""
+    # a run's name holds letters, digits, spaces and _ . - only (it names the run's folder)
+    return re.sub(r"[^A-Za-z0-9_. -]+", " ", name)[:MAX_NAME].strip()
+
+
 def _setup(facility: Facility) -> EvacuationScenario | None:
     lib = library_scenarios("evacuation")
     names = list(lib)
@@ -101,6 +115,9 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
     if who == WHO[0] and misfit is not None:
         st.warning(f"This drill was written for another building ({misfit}): place people in every "
                    "room instead, or open the building it was written for.")
+    elif misfit is not None:
+        st.caption(f"{facility.name} is not the building this drill was written for: its strategy and "
+                   "staffing are kept, its people are placed as chosen here.")
     fill = _room_fill(facility) if who == WHO[2] else None
     from_ops: tuple[str, str] | None = None
     if who == WHO[1]:
@@ -151,7 +168,8 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
                          growth=growth, facility=facility_label(facility_key()), from_operations=from_ops,
                          rooms=fill)
     try:
-        sc = drill(base, levers, base.name if not fire or base_fire else f"{base.name} fire")
+        name = _drill_name(base, facility, fire=fire and not base_fire, rooms=fill is not None)
+        sc = drill(base, levers, name)
         if not fire and sc.hazard is not None:
             sc = type(sc).model_validate({**sc.model_dump(), "hazard": None, "source": sc.source})
     except Exception as exc:  # the page boundary

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from scenarios.store import open_run, registry, scan
-from scenarios.ui.common import readable_error, results_root
+from scenarios.ui.common import plural, readable_error, results_root
 from scenarios.ui.compare import KPI_GROUPS, Run, compare
 from scenarios.ui.jobs import opened
 from scenarios.ui.stored import replication_kpis, scenario_text, summary
@@ -83,7 +83,7 @@ def page() -> None:
     """Draw the Results page."""
     st.title("Results")
     root = results_root()
-    st.caption(f"The results store: {root.name}/ ({len(registry(root))} runs). Runs made with "
+    st.caption(f"The results store: {root.name}/ ({plural(len(registry(root)), 'run')}). Runs made with "
                "`medtwin run --out` into the same folder appear here too.")
     rows = registry(root)
     problems = scan(root).problems if root.is_dir() else ()

@@ -88,7 +88,7 @@ def test_a_building_the_drill_was_not_written_for_gets_people_room_by_room(
     assert at.selectbox(key="evac_mode").value == "full"  # the drill's fire compartments are not here
     at.radio(key="evac_who").set_value("The drill's occupancy").run()
     (why,) = [e.value for e in at.error]
-    assert why.startswith("Cannot run this drill: drill sample_hospital_night_evacuation: "
+    assert why.startswith("Cannot run this drill: drill sample_hospital_night_evacuation in tiny: "
                           "population.groups[0]")
     assert ".yaml" not in why and str(tmp_path) not in why  # the drill by its name, no file of the server
     assert at.warning and "written for another building" in at.warning[0].value
@@ -97,7 +97,8 @@ def test_a_building_the_drill_was_not_written_for_gets_people_room_by_room(
     at.number_input(key="evac_limit").set_value(5).run()
     at.button(key="evac_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(registry(tmp_path / "results")) == 1
+    (run,) = registry(tmp_path / "results")
+    assert run["name"] == "sample_hospital_night_evacuation in tiny - people in every room"
     evacuated, total = {m.label: m.value for m in at.metric}["evacuated"].split(" of ")
     rooms = [s for s in tiny_facility.spaces if s.kind.value == "room"]
     wards = sum(s.beds > 0 for s in rooms)
