@@ -17,7 +17,8 @@ from typing import Any
 import streamlit as st
 
 import scenarios
-from scenarios.operations import OperationsScenario
+from scenarios.errors import ScenarioError
+from scenarios.operations import OperationsScenario, check
 from scenarios.ui.common import (
     current_facility,
     facility_key,
@@ -175,6 +176,12 @@ def page() -> None:
         return
     for label, sc in runs[1:]:
         st.caption(f"{label}: {sc.description}")
+    try:  # said now, not after the runs are started
+        check(base.model_copy(update={"source": f"scenario {base.name}"}), current_facility())
+    except ScenarioError as exc:
+        st.error(f"Cannot run this comparison in this building: {exc}. Give its spaces these uses "
+                 "(Facility page, planner's edits) or open the building the scenario was written for.")
+        return
     if st.button("Run the comparison", type="primary", key="ops_run"):
         launch("ops", runs)
     jobs = follow("ops", typical_s=TYPICAL_S)
