@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "MAX_UPLOAD_MB", "register", "streaml
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 #: Largest file Streamlit's own uploader takes (MB; it holds a file in memory): facility files, and
-#: scans when the app runs without its streaming upload endpoint (``streamlit run app.py``).
+#: scans when the app runs without its streaming upload route (``streamlit run app.py``).
 MAX_UPLOAD_MB = 1024
 
 
