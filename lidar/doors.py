@@ -48,7 +48,8 @@ class Opening:
 
 
 def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
-                    band_points: np.ndarray, options: ExtractOptions, lattice: float = 0.0) -> list[Opening]:
+                    band_points: np.ndarray, options: ExtractOptions, lattice: float = 0.0,
+                    angle: float | None = None) -> list[Opening]:
     """Find door openings on one storey.
 
     Args:
@@ -66,6 +67,10 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
             between the two jamb voxel centres is the unbiased clear width (within
             +- one voxel); adding a voxel would overstate it, the unsafe direction for
             deciding whether a bed fits.
+        angle: Direction (radians) of the walls whose doors are sought;
+            ``None``: the direction most walls follow (:func:`dominant_angle`).
+            A storey with a wing at another angle is extracted in each wing's
+            frame, and there the wing's walls, not the most walls, are the ones.
 
     Returns:
         Openings, in a deterministic order (by grid position).
@@ -79,18 +84,18 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
     tree = cKDTree(band_points) if len(band_points) else None
     widest = max(options.door_max_width, options.exit_max_width)
     out: list[Opening] = []
-    theta = dominant_angle(wall)
+    theta = dominant_angle(wall) if angle is None else angle
     # A thin face at an angle is a staircase that a rasterised line of the
     # same angle need not fit: thicken it by a cell first (not needed, and
     # harmful to thin sparse scans, when walls follow the grid).
     aligned = min(theta % (np.pi / 2), np.pi / 2 - theta % (np.pi / 2)) < np.radians(1)
     thick = only_lintel if aligned else ndimage.binary_dilation(only_lintel)
-    for angle in (theta, theta + np.pi / 2):
-        u = np.array([np.cos(angle), np.sin(angle)])
+    for along in (theta, theta + np.pi / 2):
+        u = np.array([np.cos(along), np.sin(along)])
         nrm = np.array([-u[1], u[0]])
         # Keep lintel cells that run along this wall direction for at least
         # half a door: beams across a corridor and lamps are thin that way.
-        runs = ndimage.binary_opening(thick, structure=line(0.5 * options.door_min_width / c, angle)) & thick
+        runs = ndimage.binary_opening(thick, structure=line(0.5 * options.door_min_width / c, along)) & thick
         # The two faces of a lintel lie a wall thickness apart: join them.
         grouped = ndimage.binary_dilation(runs, structure=disk(options.wall_closing / c))
         labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))

@@ -291,7 +291,8 @@ def _extract_wings(lid: str, st: Storey, pts: np.ndarray, frame: StoreyFrame, *,
     def storey_in(wf: StoreyFrame, into: ExtractionReport
                   ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
         return _turned_back(wf, *_extract_storey(lid, st, wf.to_frame(pts), cell=cell, zbin=zbin, opt=opt,
-                                                 report=into, timer=timer, lattice=lattice, ground=ground))
+                                                 report=into, timer=timer, lattice=lattice, ground=ground,
+                                                 wall_angle=0.0))
 
     found = wall_map(pts, st.floor, opt.wall_band, opt.wall_min_fill, zbin)
     if found is None:
@@ -332,8 +333,8 @@ def _extract_wings(lid: str, st: Storey, pts: np.ndarray, frame: StoreyFrame, *,
 
 
 def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: float, opt: ExtractOptions,
-                    report: ExtractionReport, timer: _Timer, lattice: float, ground: bool
-                    ) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
+                    report: ExtractionReport, timer: _Timer, lattice: float, ground: bool,
+                    wall_angle: float | None = None) -> tuple[LevelPlan, StoreySpaces, list[ExitCandidate]]:
     f = st.floor
     with timer.stage(f"{lid} grid", len(pts)):
         grid = Grid.covering(pts[:, :2], cell)
@@ -357,8 +358,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         interior = hull_mask(close(seen, 0.3 / cell) & ~_specks(seen, cell))
         in_band = (pts[:, 2] >= f + opt.wall_band[0]) & (pts[:, 2] < f + opt.wall_band[1])
     with timer.stage(f"{lid} doors", int(in_band.sum())):
-        openings = detect_openings(grid, wall=wall, lintel=lintel, floor=floor,
-                                   band_points=pts[in_band, :2], options=opt, lattice=lattice)
+        openings = detect_openings(grid, wall=wall, lintel=lintel, floor=floor, band_points=pts[in_band, :2],
+                                   options=opt, lattice=lattice, angle=wall_angle)
         openings += detect_closed_doors(grid, wall=wall, lintel=lintel, floor=floor,
                                         band_points=pts[in_band, :2], opened=openings, options=opt)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
@@ -387,7 +388,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                       if f_ < BLIND_SEEN)
     spaces, doors = rooms_from_corridor_sides(lid, spaces, doors, grid=grid, wall=wall,
                                               band_points=pts[in_band, :2], opt=opt, lattice=lattice,
-                                              report=report, blind=blind)
+                                              report=report, blind=blind, angle=wall_angle)
     spaces, doors, exits, passages = passages_as_corridors(lid, spaces, doors, exits)
     for note in passages:
         report.warn(f"level {lid}: {note}")

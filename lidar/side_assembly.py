@@ -49,8 +49,8 @@ def main_component(spaces: list[Space], doors: list[Door]) -> set[str]:
 
 def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], *, grid: Grid,
                               wall: np.ndarray, band_points: np.ndarray, opt: ExtractOptions,
-                              lattice: float, report: ExtractionReport, blind: frozenset[str] = frozenset()
-                              ) -> tuple[list[Space], list[Door]]:
+                              lattice: float, report: ExtractionReport, blind: frozenset[str] = frozenset(),
+                              angle: float | None = None) -> tuple[list[Space], list[Door]]:
     """Spaces and doors of a storey with unexplained corridor sides re-read from their walls.
 
     Args:
@@ -66,6 +66,8 @@ def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], 
         blind: Ids of spaces the scanner never saw into (no floor or ceiling
             inside: lift shafts, rooms behind shut doors).  They do not count
             as unexplained: their walls would not show their doors either.
+        angle: Direction (radians) of the walls the corridor follows; ``None``:
+            the direction most walls follow.
 
     Returns:
         ``(spaces, doors)``, unchanged when no side qualifies.
@@ -75,7 +77,7 @@ def rooms_from_corridor_sides(lid: str, spaces: list[Space], doors: list[Door], 
     if not opt.side_rooms or not corridors:
         return spaces, doors
     cor = max(corridors, key=lambda s: s.area)
-    frame = corridor_frame(cor.polygon, dominant_angle(wall))
+    frame = corridor_frame(cor.polygon, dominant_angle(wall) if angle is None else angle)
     changed = False
     for side in (1, -1):
         old = [s for s in spaces if s.id != cor.id and _on_side(s, frame, side)]

@@ -183,6 +183,14 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
 
 
 def _stations(polygon: Polygon, spacing: float) -> list[tuple[float, float]]:
+    """Scanner stations of one space: a grid of ``spacing`` over its bounds, kept where inside it.
+
+    A grid over the bounds of a bent or diagonal space (a corridor turning
+    through a wing's joint) left whole arms of it with no station, and the
+    floor inside the exits at its ends unseen; stations are added, farthest
+    first, until every part of the space is within ``spacing / sqrt(2)`` of
+    one, as a rectangle's grid already is.
+    """
     inner = polygon.buffer(-0.5)
     if inner.is_empty:
         inner = polygon
@@ -194,7 +202,24 @@ def _stations(polygon: Polygon, spacing: float) -> list[tuple[float, float]]:
     if not pts:
         p = inner.representative_point()
         pts = [(p.x, p.y)]
+    # Candidates every 0.5 m; a rectangle's grid leaves none farther than
+    # spacing / sqrt(2) (half a grid cell's diagonal), so it gains no station.
+    gx, gy = np.meshgrid(np.arange(x0, x1 + 1e-9, 0.5), np.arange(y0, y1 + 1e-9, 0.5))
+    cand = np.column_stack([gx.ravel(), gy.ravel()])
+    cand = cand[shapely.contains_xy(inner, cand[:, 0], cand[:, 1])]
+    if len(cand):
+        placed = np.asarray(pts)
+        far = np.hypot(*(cand[:, None, :] - placed[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+        while far.max() > spacing / math.sqrt(2) + STATION_SLACK:
+            k = int(np.argmax(far))
+            pts.append((float(cand[k, 0]), float(cand[k, 1])))
+            far = np.minimum(far, np.hypot(cand[:, 0] - cand[k, 0], cand[:, 1] - cand[k, 1]))
     return pts
+
+
+#: Margin (m) over a station's reach before another is added: rounding must
+#: not add one to a rectangle whose grid reaches exactly that far.
+STATION_SLACK = 0.05
 
 
 def _clutter(free: shapely.Geometry, expected: float, z0: float, rng: np.random.Generator,

@@ -14,6 +14,7 @@ from facility.validate import validate
 from lidar.extract import extract
 from lidar.frame import wall_directions
 from lidar.grid import Grid
+from lidar.metrics import accuracy
 from lidar.synth import SynthOptions, synthesize
 from lidar.wings import wing_regions
 
@@ -85,7 +86,9 @@ def test_regions_follow_each_wings_walls() -> None:
 def test_each_wing_is_extracted_in_its_own_frame(angle: float) -> None:
     """Extracted in the main frame only, the turned wing lost half its rooms (room F1 0.6 at 30 degrees,
     door F1 0.67); each wing in its own frame and joined at the seam, every room of both wings is found,
-    the bent corridor is one space, and the file is valid and evacuates."""
+    the bent corridor is one space, and the file is valid and evacuates.  Each wing's doors are sought
+    along its own walls: in the frame of a wing at 45 degrees the door finder had followed the other
+    wing's walls (the most walls) and found none of its own."""
     from scenarios.evacuation import EvacParams, PersonSpec, simulate
 
     truth = winged(angle)
@@ -106,6 +109,10 @@ def test_each_wing_is_extracted_in_its_own_frame(angle: float) -> None:
         for d in [d for d in truth.doors if d.id.startswith(wing)]:
             assert any(math.dist(d.at, x.at) < 0.3 and corridors[0].id in x.spaces for x in fac.doors), d.id
     assert len(found) == len([s for s in truth.spaces if s.kind is SpaceKind.ROOM])
+    acc = accuracy(fac, truth)
+    assert acc.room_f1 == 1.0 and acc.door_f1 >= 0.95 and acc.exit_precision == 1.0
+    # At 30 degrees the exit at one corridor end is still missed (see docs/lidar.md, known limits).
+    assert acc.exit_recall == (1.0 if angle == 45.0 else 0.5)
     if angle != 30.0:
         return  # one evacuation is enough to show the joined file is usable (a run takes seconds)
     people = [PersonSpec(id=f"{s.id}-p", profile="ambulant", space=s.id) for s in fac.spaces]
