@@ -1,7 +1,7 @@
 """The compiled flows of one smoke step: every transfer the openings make, in one pass.
 
 Once the pressure solve has given each opening its net volume flow, this kernel does what
-:func:`scenarios.hazards.zone.opening_transfers_reference` does with some two hundred small
+:func:`scenarios.hazards.openings.opening_transfers_reference` does with some two hundred small
 array operations (its plain-numpy twin, which pins it in the tests): the slab-integrated
 two-way flows of doors, exits and vents (and of a closed door's gaps), each deposited in the
 receiving layer it matches in temperature; the spill-plume mixing where a door flow crosses the
@@ -28,7 +28,7 @@ __all__ = ["FLOW_CONSTS", "flow_constants", "opening_transfers"]
 LOWER, UPPER = 0, 1
 DOOR, EXIT, WALL_LEAK, FABRIC_LEAK, VENT, SHAFT = range(6)
 #: Margin past a receiving layer's temperature beyond which an inflow joins it whole, K (CFAST's
-#: deltatemp_min; ``zone.DEPOSIT_DT``, which checks that the two agree).
+#: deltatemp_min; ``zone.DEPOSIT_DT``: :func:`flow_constants` checks that the two agree).
 DEPOSIT_MARGIN = 1.0
 #: Layout of the constants array: slabs, Cd, g, quiet flow, skim depth, Cooper's coefficient,
 #: deposit margin (K), cp, rho T, share of a cold inflow's spill entrainment.
@@ -37,7 +37,7 @@ FLOW_CONSTS = ("slabs", "cd", "gravity", "quiet", "skim", "cooper", "deposit_dt"
 
 @numba.njit(cache=True)
 def _share(t_in: float, t_up: float, t_low: float, margin: float) -> float:  # pragma: no cover - compiled
-    """Share of an inflow at ``t_in`` joining the upper layer (``zone.upper_share``)."""
+    """Share of an inflow at ``t_in`` joining the upper layer (``openings.upper_share``)."""
     hi = t_up + margin
     lo = min(t_low, t_up) - margin
     x = min(max((t_in - lo) / (hi - lo), 0.0), 1.0)

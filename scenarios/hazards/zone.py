@@ -24,9 +24,11 @@ One step (:func:`step`) of ``dt`` seconds:
    difference of the two sides' layers, offset so that they add up to that net flow: hot gas
    leaves high, cool air enters low, and for one hot layer against cold air the sum is Emmons'
    door spill ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``; each flow joins the receiving
-   layer it matches in temperature (:func:`upper_share`), and a door flow that crosses the
-   receiving space's interface mixes with the layer it crosses (spill-plume door-jet
-   entrainment, :mod:`scenarios.hazards.door_jet`);
+   layer it matches in temperature, and a door flow that crosses the receiving space's
+   interface mixes with the layer it crosses (spill-plume door-jet entrainment,
+   :mod:`scenarios.hazards.door_jet`): one compiled pass
+   (:mod:`scenarios.hazards.flow_kernel`), written out in numpy in
+   :mod:`scenarios.hazards.openings`;
 5. all transfers are applied at once, scaled so that no layer gives more than
    :data:`MAX_SHARE` of its mass in one step; mass, enthalpy and species move together, so
    they are conserved to round-off (the ledger in :class:`ZoneState` records what crossed
@@ -38,7 +40,6 @@ This is a "two-zone-lite" network, not CFAST: no radiation between surfaces.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,10 +47,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from scenarios.hazards import plume
-from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import Network, OpeningKind
-from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, slab_flows
+from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers
 from scenarios.hazards.walls import Walls, new_walls, surface_temperature
 from scenarios.hazards.walls import exchange as wall_exchange
 
@@ -67,10 +67,8 @@ __all__ = [
     "layer_height",
     "layer_temperature",
     "new_state",
-    "opening_transfers_reference",
     "oxygen_available",
     "step",
-    "upper_share",
 ]
 
 #: Tracked species, in the order of :attr:`ZoneState.y` (water vapour for the layers' radiation).
@@ -131,9 +129,6 @@ DEPOSIT_DT = 1.0
 #: Constants of the compiled opening flows.
 _FLOW = flow_constants(slabs=SLABS, cd=CD, gravity=GRAVITY, quiet=QUIET_FLOW, skim=SKIM, cooper=COOPER,
                        deposit_dt=DEPOSIT_DT, cp=CP, rho_t=RHO_T)
-
-_Move = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
-
 
 @dataclass(slots=True)
 class ZoneState:
@@ -424,154 +419,6 @@ def _burn(fire: FireInput, *, z: float, height: float, temp: np.ndarray, y_o2: n
     m_up = plume.entrainment(q_up / 1e3, (1 - chi) * q_up / 1e3, rise, fire.diameter, t_amb,
                              mirror=fire.mirror)
     return hrr_lower + min(left, O2_HEAT * m_up * oxygen_available(float(y_o2[UPPER]))), m_e
-
-
-def opening_transfers_reference(net: Network, open_: np.ndarray, flow: np.ndarray, *, temp: np.ndarray,
-                                rho: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Every transfer the openings make in one step, in plain numpy: the twin of the compiled
-    :func:`scenarios.hazards.flow_kernel.opening_transfers`, whose arguments and results it shares
-    (``temp``, ``rho`` float [2, n + 1] and ``z`` float [n + 1] with the outside last).
-    """
-    n, out = net.n, net.n
-    src_n: list[np.ndarray] = []
-    src_l: list[np.ndarray] = []
-    dst_n: list[np.ndarray] = []
-    dst_l: list[np.ndarray] = []
-    rate: list[np.ndarray] = []
-
-    def move(a: np.ndarray, la: np.ndarray, b: np.ndarray, lb: np.ndarray, r: np.ndarray) -> None:
-        src_n.append(np.asarray(a))
-        src_l.append(np.asarray(la))
-        dst_n.append(np.asarray(b))
-        dst_l.append(np.asarray(lb))
-        rate.append(np.asarray(r, float))
-
-    far = np.where(net.b >= 0, net.b, out)
-    # doors, exits and vents with a density difference across them: slab-integrated flows; a
-    # closed door's gaps (its leakage area over the leaf's height) pass them too, so smoke
-    # crosses a shut door by buoyancy as well as by being pushed
-    doorway = (net.kind == OpeningKind.DOOR) | (net.kind == OpeningKind.EXIT)
-    ex = doorway | (net.kind == OpeningKind.VENT)
-    ia, ib = net.a, far
-    spread = np.maximum(np.abs(temp[UPPER, ia] - temp[LOWER, ia]), np.abs(temp[UPPER, ib] - temp[LOWER, ib]))
-    ex &= (spread > 0.01) | (np.abs(temp[LOWER, ia] - temp[LOWER, ib]) > 0.01)
-    k = np.flatnonzero(ex)
-    if k.size:
-        shut = doorway[k] & ~open_[k]
-        width = np.where(shut, net.leak_area[k] / (net.soffit[k] - net.sill[k]), net.width[k])
-        _exchange(move, k, ia[k], ib[k], target=flow[k], net=net, width=width, z=z, temp=temp, rho=rho)
-    # every other opening: the net flow, drawn from the layers the opening spans upwind
-    k = np.flatnonzero(~ex & (np.abs(flow) > QUIET_FLOW))
-    up = flow[k] >= 0
-    src = np.where(up, net.a[k], far[k])
-    dst = np.where(up, far[k], net.a[k])
-    q = np.abs(flow[k])
-    span = np.maximum(net.soffit[k] - net.sill[k], 1e-9)
-    fu = np.clip((net.soffit[k] - np.maximum(z[src], net.sill[k])) / span, 0.0, 1.0)
-    # a shaft: upward flow leaves the lower space at its ceiling, downward flow the upper one at its floor
-    shaft = net.kind[k] == OpeningKind.SHAFT
-    depth = net.height[np.minimum(src, n - 1)] - z[src]
-    from_top = np.where(up, np.clip(depth / SKIM, 0.0, 1.0), 1.0 - np.clip(z[src] / SKIM, 0.0, 1.0))
-    fu = np.where(shaft, from_top, fu)
-    fu = np.where(src == out, 0.0, fu)
-    _deposit(move, src, np.full(src.size, UPPER), dst, q * fu * rho[UPPER, src], temp=temp)
-    move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
-    _shafts(move, net, temp, rho)
-    empty = [np.zeros(0, np.int64)]
-    return (np.concatenate(src_n + empty).astype(np.int64), np.concatenate(src_l + empty).astype(np.int64),
-            np.concatenate(dst_n + empty).astype(np.int64), np.concatenate(dst_l + empty).astype(np.int64),
-            np.concatenate([*rate, np.zeros(0)]))
-
-
-def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> None:
-    """Buoyant exchange up stair wells and lift shafts (Cooper's horizontal-vent flow).
-
-    Where the gas under the lower space's ceiling is lighter than the gas on the upper space's
-    floor, they swap at equal volume ``0.055 sqrt(g drho D^5 / rho)`` (m^3/s, D the opening's
-    equivalent diameter): warm smoke rises to the upper space, cool air sinks.
-    """
-    k = np.flatnonzero(net.kind == OpeningKind.SHAFT)
-    if not k.size:
-        return
-    lo, hi = net.a[k], net.b[k]
-    light, heavy = rho[UPPER, lo], rho[LOWER, hi]
-    live = heavy > light * (1 + 1e-6)
-    if not live.any():
-        return
-    k, lo, hi, light, heavy = k[live], lo[live], hi[live], light[live], heavy[live]
-    diameter = np.sqrt(4 * net.leak_area[k] / np.pi)
-    vol = COOPER * np.sqrt(GRAVITY * (heavy - light) * diameter ** 5 / (0.5 * (heavy + light)))
-    _deposit(move, lo, np.full(k.size, UPPER), hi, vol * light, temp=temp)
-    move(hi, np.full(k.size, LOWER), lo, np.full(k.size, LOWER), vol * heavy)
-
-
-def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, target: np.ndarray,
-              net: Network, width: np.ndarray, z: np.ndarray, temp: np.ndarray, rho: np.ndarray) -> None:
-    """Flows through openings ``ex`` (``width`` m wide) joining ``ia`` and ``ib``, net volume flow ``target``.
-
-    Each opening is cut into :data:`SLABS` horizontal slabs.  The hydrostatic pressure of each
-    side at a slab's height follows from its two layers; a common offset (bisection) makes
-    the slabs' volume flows add up to the network's net flow ``target`` (a -> b, m^3/s), and
-    each slab then carries ``Cd w h sqrt(2 dp / rho)`` from the high-pressure side, drawn from
-    the layer at that height: the neutral plane falls where it must.  For one hot layer against cold
-    air the sum is Emmons' door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``.
-    """
-    frac = (np.arange(SLABS) + 0.5) / SLABS
-    span = (net.soffit[ex] - net.sill[ex])[:, None]
-    y = net.sill[ex][:, None] + frac[None] * span  # [k, SLABS]
-    h = span / SLABS
-
-    def head(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        zi = z[node][:, None]
-        below = np.minimum(y, zi)
-        p = -GRAVITY * (rho[LOWER, node][:, None] * below + rho[UPPER, node][:, None] * (y - below))
-        layer = np.where(y > zi, UPPER, LOWER)
-        return p, layer
-
-    pa, la = head(ia)
-    pb, lb = head(ib)
-    dp0 = pa - pb
-    na, nb = ia[:, None], ib[:, None]
-    rho_ab = np.stack([rho[la, na], rho[lb, nb]])
-
-    coef = CD * width * h[:, 0]
-    v = slab_flows(dp0, rho_ab, coef, np.ascontiguousarray(target, float))
-    fwd = v > 0
-    sn = np.where(fwd, na, nb)
-    sl = np.where(fwd, la, lb)
-    dn = np.where(fwd, nb, na)
-    mass = np.abs(v) * rho[sl, sn]
-    _deposit(move, sn.ravel(), sl.ravel(), dn.ravel(), mass.ravel(), temp=temp)
-    slabs = PorehInputs(y=y, a=ia, b=ib, forward=fwd, src_layer=sl, mass=mass, sill=net.sill[ex],
-                        soffit=net.soffit[ex], width=width)
-    node, from_layer, to_layer, rate = spill_entrainment(slabs, z=z, temp=temp, outside=net.n)
-    if node.size:
-        move(node, from_layer, node, to_layer, rate)
-
-
-def upper_share(t_in: np.ndarray, t_upper: np.ndarray, t_lower: np.ndarray) -> np.ndarray:
-    """Share of an inflow at ``t_in`` (K) that joins the receiving space's upper layer.
-
-    Gas joins the layer it matches in buoyancy: all of it the upper layer when at least
-    :data:`DEPOSIT_DT` hotter than that layer, all of it the lower layer when at least as much
-    colder than the lower one, and in between a smooth share by where its temperature lies
-    between the two (as CFAST deposits a vent's slab flows).  Putting every inflow warmer than
-    the lower layer on top instead let a fire room's vitiated, lukewarm return flow from a
-    smoke-filled corridor pile into its upper layer, pull the interface below the plume's
-    reach and starve the fire long before the ward ran short of oxygen.
-    """
-    hi = t_upper + DEPOSIT_DT
-    lo = np.minimum(t_lower, t_upper) - DEPOSIT_DT
-    x = np.clip((t_in - lo) / (hi - lo), 0.0, 1.0)
-    return np.asarray(x * x * (3.0 - 2.0 * x))
-
-
-def _deposit(move: _Move, sn: np.ndarray, sl: np.ndarray, dn: np.ndarray, mass: np.ndarray, *,
-             temp: np.ndarray) -> None:
-    """Move ``mass`` from layer ``sl`` of ``sn`` into ``dn``, split by :func:`upper_share`."""
-    f = upper_share(temp[sl, sn], temp[UPPER, dn], temp[LOWER, dn])
-    move(sn, sl, dn, np.full(sn.size, UPPER), mass * f)
-    move(sn, sl, dn, np.full(sn.size, LOWER), mass * (1.0 - f))
 
 
 def _apply(s: ZoneState, n: int, route: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], *,

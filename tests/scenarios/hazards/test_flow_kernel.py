@@ -10,6 +10,7 @@ from scenarios.evacuation.testbeds import stair_tower
 from scenarios.hazards.cases import fm_nbs, ward
 from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import build_network
+from scenarios.hazards.openings import opening_transfers_reference
 from scenarios.hazards.schema import Vent
 from scenarios.hazards.zone import (
     CD,
@@ -21,7 +22,6 @@ from scenarios.hazards.zone import (
     RHO_T,
     SKIM,
     SLABS,
-    opening_transfers_reference,
 )
 
 NETWORKS = {

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scenarios.evacuation.testbeds import stair_tower
 from scenarios.hazards.cases import fm_nbs, single_room, ward
 from scenarios.hazards.network import OpeningKind, build_network
+from scenarios.hazards.openings import upper_share
 from scenarios.hazards.plume import entrainment
 from scenarios.hazards.schema import FireSpec, Tenability, Vent
 from scenarios.hazards.smoke import Smoke
@@ -31,7 +32,6 @@ from scenarios.hazards.zone import (
     new_state,
     oxygen_available,
     step,
-    upper_share,
 )
 
 
