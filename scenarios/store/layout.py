@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "jsonable",
     "medtwin_version",
     "read_json",
+    "rows_text",
     "scenario_hash",
 ]
 
@@ -104,7 +106,7 @@ def dumps(data: Any, *, compact: bool = False) -> str:
     return json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n"
 
 
-def dumps_rows(head: dict[str, Any], name: str, rows: list[Any]) -> str:
+def dumps_rows(head: dict[str, Any], name: str, rows: Iterable[Any]) -> str:
     """Strict JSON of ``head`` plus a list ``name`` of ``rows``, one row per line.
 
     People read the head (a summary, a manifest's fields) and scan the rows;
@@ -120,13 +122,20 @@ def dumps_rows(head: dict[str, Any], name: str, rows: list[Any]) -> str:
      ]
     }
     """
+    return "".join(rows_text(head, name, rows))
+
+
+def rows_text(head: dict[str, Any], name: str, rows: Iterable[Any]) -> Iterator[str]:
+    """The text of :func:`dumps_rows` piece by piece, a row at a time (to write without holding it all)."""
     fields = [f" {json.dumps(str(k))}: "
               + json.dumps(jsonable(v), indent=1, allow_nan=False).replace("\n", "\n ")
               for k, v in head.items()]
-    listed = ",\n  ".join(json.dumps(jsonable(r), allow_nan=False) for r in rows)
-    fields.append(f" {json.dumps(name)}: " + (f"[\n  {listed}\n ]" if rows else "[]"))
-    return "{\n" + ",\n".join(fields) + "\n}\n"
-
+    yield "{\n" + "".join(f + ",\n" for f in fields) + f" {json.dumps(name)}: ["
+    first = True
+    for r in rows:
+        yield ("\n  " if first else ",\n  ") + json.dumps(jsonable(r), allow_nan=False)
+        first = False
+    yield "]\n}\n" if first else "\n ]\n}\n"
 
 
 def read_json(path: Path, *, format: str | None = None) -> dict[str, Any]:

@@ -120,3 +120,24 @@ def test_a_part_is_committed_only_after_its_tables_and_their_names_are_on_disk(
     folder_flushes = [i for i, e in enumerate(log) if e == ("fsync", str(part))]
     assert [i for i in folder_flushes if max(tables) < i < commit] and len(folder_flushes) == 2
     assert log[-1] == ("fsync", str(part.parent))  # the part's own name, last
+
+
+def test_kpis_are_kept_packed_and_written_back_as_they_came(tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
+    given = [{"wait": 1.5, "none": math.nan, "late": 0.1 + 0.2} for _ in range(REPLICATIONS - 1)]
+    given.append({"wait": 2.5, "count": 3})  # an integer stays an integer
+    for i, kpis in enumerate(given):
+        w.add(Outcome(index=i, key=(i,), status=Status.DONE, kpis=kpis, tables=_outcome(i).tables))
+    w.flush()
+    again = RunWriter(folder, HEADER, "name: toy\n", resume=True, flush_seconds=math.inf)  # from part.json
+    for writer in (w, again):
+        kept = [dict(writer.records[i]["kpis"]) for i in range(REPLICATIONS)]
+        assert [k["late"] for k in kept[:-1]] == [0.1 + 0.2] * (REPLICATIONS - 1)
+        assert all(math.isnan(k["none"]) for k in kept[:-1]) and kept[-1] == {"wait": 2.5, "count": 3}
+    again.finalise(_summary, {})
+    rows = json.loads((folder / "kpis.json").read_text())["replications"]
+    assert rows[0] == {"index": 0, "wait": 1.5, "none": None, "late": 0.1 + 0.2}
+    assert rows[-1] == {"index": 3, "wait": 2.5, "count": 3} and type(rows[-1]["count"]) is int
