@@ -194,19 +194,21 @@ def _closed_ward_fire() -> tuple[Smoke, int]:
 
 def test_a_fire_burns_its_design_rate_until_the_air_it_entrains_nears_the_oxygen_limit() -> None:
     # Counting only the oxygen above 15 % cut this fire to 0.8 MW at 300 s with fresh air at its
-    # base (20.9 % O2); CFAST kept it at 1 MW to ~620 s, when the ward's air was spent.
+    # base (20.9 % O2); CFAST keeps it at 1 MW to ~630 s, when the ward's air is spent, and so
+    # does the model now (reading the limit as 15 % by volume put it out ~60 s early).
     sm, r1 = _closed_ward_fire()
     o2_volume, o2 = 28.96 / 32.0 * 100.0, SPECIES.index("o2")
     for t in range(300, 721, 20):
         sm.advance_to(float(t))
         lower = sm.state.y[o2, LOWER, r1] / sm.state.m[LOWER, r1] * o2_volume
         if sm.state.hrr < 0.99e6:
-            # the fire is cut back only once the gas its plume draws is near the 15 % limit
-            assert lower < 16.0, (t, lower, sm.state.hrr)
+            # the fire is cut back only once the gas its plume draws is near the limit (a mass
+            # fraction of 0.15: 13.6 % by volume)
+            assert lower < 14.5, (t, lower, sm.state.hrr)
             break
     else:
         raise AssertionError("the closed ward never ran short of oxygen")
-    assert t >= 600
+    assert t >= 620
     sm.advance_to(900.0)
     assert sm.state.hrr < 0.1e6  # and it dies once the air is spent
 
