@@ -33,8 +33,13 @@ headless Chromium through Playwright.  Measured, each from the user's side:
    playback part at its largest (120 recorded times, 2,000 people all on one
    level) are reported too.
 
+5. **Scan upload** (``--upload-only``): a 400 MB scan picked on the Facility page, from the
+   pick until the page says it was received: the browser sends it in 8 MB pieces through the
+   app's own upload route; the time, the rate, and how much the server's peak resident memory
+   grew meanwhile.
+
 Run: ``nice -n 10 .venv/bin/python benchmarks/app_bench.py [--skip-playback] [--first-page-only]
-[--playback-only] [--part-only] [--keep DIR]``
+[--playback-only] [--upload-only] [--part-only] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -318,6 +323,8 @@ def main() -> int:
                         help="measure only the first page and the playback")
     parser.add_argument("--part-only", action="store_true",
                         help="measure only one playback part's size and build time (no server, no browser)")
+    parser.add_argument("--upload-only", action="store_true",
+                        help="measure only the first page and a 400 MB scan upload")
     parser.add_argument("--keep", type=Path, default=None, help="results store to use and keep")
     args = parser.parse_args()
     if args.part_only:
@@ -341,9 +348,11 @@ def main() -> int:
                 note(key, value)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             _first_page(page, url)
-            if args.first_page_only or args.playback_only:
+            if args.first_page_only or args.playback_only or args.upload_only:
                 if args.playback_only:
                     note("playback", _playback(page))
+                if args.upload_only:
+                    note("scan_upload", _upload(page, work, proc.pid))
                 browser.close()
                 return _finish(proc, out)
             _go(page, "Evacuation drill")
@@ -368,6 +377,41 @@ def main() -> int:
         _stop(proc)
         raise
     return _finish(proc, out)
+
+
+#: Size of the scan sent in the upload step (a sparse file: nothing is written to the disk).
+UPLOAD_BYTES = 400_000_000
+
+
+def _upload(page: Any, work: Path, pid: int) -> dict[str, float]:
+    """A 400 MB scan sent from the Facility page through the app's upload route, until received.
+
+    Reports the time, the rate and how much the server's peak resident memory grew meanwhile.
+    """
+    import re
+
+    from playwright.sync_api import expect
+
+    scan = work / "upload_scan.xyz"
+    with scan.open("wb") as f:
+        f.truncate(UPLOAD_BYTES)
+    page.get_by_text("Open another building").click()
+    page.get_by_test_id("stRadio").get_by_text("LiDAR scan", exact=True).click()
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+    before = _memory_kb(pid)["VmRSS"]
+    t0 = time.perf_counter()
+    page.locator(".medtwin-upload input[type=file]").set_input_files(str(scan))
+    expect(page.get_by_text(re.compile(r"Received upload_scan\.xyz"))).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    took = time.perf_counter() - t0
+    return {"bytes": UPLOAD_BYTES, "seconds": took, "mb_per_s": UPLOAD_BYTES / 1e6 / took,
+            "server_peak_growth_mb": (_memory_kb(pid)["VmHWM"] - before) / 1024}
+
+
+def _memory_kb(pid: int) -> dict[str, int]:
+    """The process's resident memory now (``VmRSS``) and at its peak so far (``VmHWM``), in kB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":" in line)
+    return {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM")}
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
