@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import scenarios
-from scenarios.hazards.infection import PRESETS, InfectionScenario
+from scenarios.errors import ScenarioError
+from scenarios.hazards.infection import PRESETS, InfectionScenario, check
 from scenarios.stats import mean_ci
 from scenarios.ui.common import (
     current_facility,
@@ -175,10 +176,16 @@ def _results(job: Job, names: list[str]) -> None:
 
 def page() -> None:
     """Draw the Infection page."""
-    current_facility()
+    facility = current_facility()
     st.title("Infection")
     sc = _setup()
     if sc is None:
+        return
+    try:  # said now, not after the run is started
+        check(sc.model_copy(update={"source": f"scenario {sc.name}"}), facility)
+    except ScenarioError as exc:
+        st.error(f"Cannot run this outbreak in this building: {exc}. Open the building the scenario "
+                 "was written for, or write one for this building (docs/scenarios.md).")
         return
     names = [BASELINE, *[i.name for i in sc.interventions]]
     if st.button("Run the outbreak", type="primary", key="inf_run"):

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from facility import Facility
+from facility.io import save
+
 
 @pytest.fixture
 def app(app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -36,3 +39,17 @@ def test_an_outbreak_compares_a_response_with_doing_nothing(app: AppTest) -> Non
     roles = at.dataframe[1].value
     assert "role" in roles.columns and len(roles) > 0
     assert {m.label for m in at.metric} == {"secondary cases: baseline", "secondary cases: isolate at triage"}
+
+
+def test_a_building_without_the_scenario_s_rooms_is_told_so_before_any_run(
+        app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_facility: Facility) -> None:
+    path = tmp_path / "tiny.json"
+    save(tiny_facility, path)
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
+                                      "--facility", str(path)])
+    at = AppTest.from_file(str(app_path), default_timeout=120)
+    at.switch_page("pages/infection_page.py").run()
+    assert not at.exception
+    (why,) = [e.value for e in at.error]
+    assert why.startswith("Cannot run this outbreak in this building: scenario ") and "'tiny'" in why
+    assert ".yaml" not in why and not at.button
