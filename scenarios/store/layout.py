@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,8 @@ def jsonable(x: Any) -> Any:
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
         return [jsonable(v) for v in x]
+    if isinstance(x, Mapping):  # e.g. a replication's packed KPIs
+        return {str(k): jsonable(v) for k, v in x.items()}
     if hasattr(x, "item"):  # numpy scalar
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from scenarios.base import Replication, ScenarioBase
 from scenarios.errors import CorruptResultsError, ResultsStoreError, ScenarioFileError
 from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, read_json
+from scenarios.store.packed import KpiPacker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,8 +135,10 @@ class StoredRun:
         return self.arrow(name).to_pandas()
 
     def replications(self) -> list[Replication]:
-        """Done replications with their KPIs; tables are read when accessed."""
-        return [Replication(index=i, kpis=k, tables=StoredTables(self.path, self.tables, i))
+        """Done replications with their KPIs (packed: :mod:`scenarios.store.packed`); tables are read
+        when accessed."""
+        packer = KpiPacker()
+        return [Replication(index=i, kpis=packer.pack(k), tables=StoredTables(self.path, self.tables, i))
                 for i, k in sorted(self.replication_kpis().items())]
 
 

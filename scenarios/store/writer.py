@@ -22,7 +22,6 @@ flush budget plus the replications in flight, whatever the replication count.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
@@ -52,6 +51,7 @@ from scenarios.store.layout import (
     read_json,
     rows_text,
 )
+from scenarios.store.packed import KpiPacker
 from scenarios.store.reader import StoredRun
 
 __all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform", "parquet_options"]
@@ -167,55 +167,6 @@ class _PartTables(Mapping[str, pa.Table]):
         return len(self._spans)
 
 
-class _KpiNames:
-    """KPI names in order and each one's position, shared by every replication that has them."""
-
-    __slots__ = ("names", "position")
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-        self.position = {n: i for i, n in enumerate(names)}
-
-
-class _PackedKpis(Mapping[str, float]):
-    """One replication's KPIs as an array of floats under names shared by the run.
-
-    A writer keeps every committed replication's KPIs until the run is
-    finished (for its summary and ``kpis.json``): as a dict, 85 Nelson KPIs
-    took about 7 KB a replication, 11 MB per 1,600; packed, 0.8 KB.
-    """
-
-    __slots__ = ("_names", "_values")
-
-    def __init__(self, names: _KpiNames, values: np.ndarray) -> None:
-        self._names, self._values = names, values
-
-    def __getitem__(self, name: str) -> float:
-        return float(self._values[self._names.position[name]])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names.names)
-
-    def __len__(self) -> int:
-        return len(self._names.names)
-
-
-class _KpiPacker:
-    """Packs KPI mappings whose values are all floats (or null, read back as NaN); others stay dicts."""
-
-    def __init__(self) -> None:
-        self._names: dict[tuple[str, ...], _KpiNames] = {}
-
-    def pack(self, kpis: Mapping[str, Any]) -> Mapping[str, Any]:
-        if not kpis or not all(type(v) is float or v is None for v in kpis.values()):
-            return dict(kpis)  # e.g. integers, which must be written back as integers
-        key = tuple(kpis)
-        names = self._names.get(key)
-        if names is None:
-            names = self._names[key] = _KpiNames(key)
-        return _PackedKpis(names, np.array([math.nan if v is None else v for v in kpis.values()], float))
-
-
 class RunWriter:
     """Writes one run's replications into its partial folder, then finishes the folder.
 
@@ -247,7 +198,7 @@ class RunWriter:
         self._last_flush = time.monotonic()
         #: Committed replications: index -> record (status, kpis, seconds, error, part, spans).
         self.records: dict[int, dict[str, Any]] = {}
-        self._kpis = _KpiPacker()
+        self._kpis = KpiPacker()
         self._cache = _PartCache(self.folder / PARTS)
         pending = self.folder / PENDING
         if resume and pending.is_file():
