@@ -298,8 +298,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         rate.append(np.asarray(r, float))
 
     heat = np.zeros(n)  # W into each space's gas (fire, walls)
-    made = np.zeros((len(SPECIES), n))  # kg/s made in each space's upper layer
-    fuel = np.zeros(n)
+    made = np.zeros(len(SPECIES))  # kg/s made in the fire space's upper layer
+    fuel = 0.0  # kg/s of fuel burnt there
     s.hrr = 0.0
     if fire is not None and fire.hrr > 0:
         f = fire.node
@@ -313,11 +313,10 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         s.hrr = hrr
         if m_e > 0:
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
-        mf = hrr / fire.heat_of_combustion
-        fuel[f] = mf
-        heat[f] += (1 - fire.radiative_fraction) * hrr + mf * CP * ta
-        made[[SOOT, CO, CO2, HCN, H2O], f] = np.array(fire.yields) * mf
-        made[O2, f] = -hrr / O2_HEAT
+        fuel = hrr / fire.heat_of_combustion
+        heat[f] += (1 - fire.radiative_fraction) * hrr + fuel * CP * ta
+        made[[SOOT, CO, CO2, HCN, H2O]] = np.array(fire.yields) * fuel
+        made[O2] = -hrr / O2_HEAT
     # heat exchanged with ceilings, walls and floors (and the fire's radiation they receive)
     temp_n = temp[:, :n]
     soot = frac[SOOT, :, :n] * rho[:, :n]
@@ -359,15 +358,16 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         col.append(part)
     route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
     _apply(s, n, route, mass=np.concatenate(rate) * dt, temp=temp, frac=frac)
-    # sources inside the network
-    s.m[UPPER] += fuel * dt
+    # sources inside the network: the fire's fuel and products in its space, heat everywhere
+    if fuel > 0 and fire is not None:
+        s.m[UPPER, fire.node] += fuel * dt
+        s.y[:, UPPER, fire.node] += made * dt
     s.e[UPPER] += heat * dt
     s.e[LOWER] += heat_lower * dt
-    s.y[:, UPPER] += made * dt
-    s.ledger["fuel"] += float(fuel.sum() * dt)
+    s.ledger["fuel"] += fuel * dt
     s.ledger["heat"] += float((heat + heat_lower + wall).sum() * dt)
     s.ledger["wall"] += float(wall.sum() * dt)
-    s.species_ledger["y_made"] += made.sum(axis=1) * dt
+    s.species_ledger["y_made"] += made * dt
     _keep_layers(s, net)
     s.time += dt
 
