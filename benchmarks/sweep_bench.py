@@ -19,8 +19,9 @@ to a temporary results folder.  Measured:
    lesser is kept, as other work on the machine only adds) and shown apart, so
    the overhead medtwin adds per replication can be read next to the
    cluster's own upkeep;
-5. peak memory (``VmHWM`` of a fresh process) of stored runs of 50, 200
-   and 800 replications in this process: it should not grow with the count.
+5. peak memory (``VmHWM`` of a fresh process) of stored runs of 50, 400
+   and 1600 replications (``--memory-counts``) in this process: it should
+   not grow with the count once the store's 32 MB buffer has filled.
 
 Goals: speed-up >= 1.8x on 2 workers, overhead < 5 % of a replication,
 memory flat.
@@ -35,8 +36,15 @@ meaningful at a load average below the CPU count, printed with the results.
 *bare* and *local, 1 worker* are measured ``--repeat`` times, alternating,
 and the least of each is kept (interference only ever adds time).
 
+Each overhead is also read *in the run*: the CPU of all processes less the
+model's own CPU, which each replication records (``cpu_seconds`` in the
+manifest) on whatever worker ran it.  Both sides of that difference see the
+same load, so it holds on a busy machine, where two separate loops differed
+by up to 20 %.
+
 Run: ``.venv/bin/python benchmarks/sweep_bench.py [--replications 100] [--repeat 3] [--skip-dask]
-[--skip-memory]`` (``distributed`` and ``psutil`` come with medtwin's dependencies).
+[--skip-memory] [--memory-counts 50,400,1600]`` (``distributed`` and ``psutil`` come with
+medtwin's dependencies).
 """
 
 from __future__ import annotations
@@ -155,6 +163,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="measurements of bare and local 1 worker")
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-counts", default="50,400,1600",
+                    help="replication counts of the stored runs whose peak memory is measured")
     args = ap.parse_args()
     plan = _plan(args.replications)
     n = len(plan.variants) * args.replications
@@ -206,7 +216,7 @@ def main() -> None:
         out["dask_upkeep_cpu_pct_1_worker"] = 100 * out["dask_1_upkeep_cpu_per_s"] * out["dask_1_s"] / c_bare
         out["dask_speedup"] = out["dask_1_s"] / out["dask_2_s"]
     if not args.skip_memory:
-        out["peak_rss_mb"] = {k: round(peak_rss_mb(k), 1) for k in (50, 200, 800)}
+        out["peak_rss_mb"] = {k: round(peak_rss_mb(k), 1) for k in map(int, args.memory_counts.split(","))}
     out["load_after"] = os.getloadavg()
     out["uptime_after"] = _uptime()
     print(f"{n} replications of {NELSON.name} ({LEVER}); "
