@@ -68,6 +68,10 @@ BEYOND = (0.4, 3.0)
 #: Largest share of an opening's line with something standing in it below 0.9 m
 #: (a threshold strip, a person in the doorway).
 LOW_MAX = 0.4
+#: Share of an open run of the outer wall that a door head (lintel) must
+#: cover for it to be reported although the floor inside was hardly seen.
+HEAD_OVER_UNSEEN = 0.8
+UNSEEN_UNDER_HEAD = "the floor inside it was seen on only"
 #: Largest distance (m) of an opening from the envelope for it to lie in the outer wall
 #: (the envelope runs on the wall's centre line, or a little outside it at an opening).
 ON_ENVELOPE = 0.3
@@ -226,8 +230,10 @@ def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundi
         if any(np.hypot(c[0] - k[0].at[0], c[1] - k[0].at[1]) < reach for k in kept):
             continue
         host = min(spaces, key=lambda s: s.polygon.boundary.distance(Point(c)))
+        seen = ("a door head over it" if reason.startswith(UNSEEN_UNDER_HEAD)
+                else "floor seen up to it from inside")
         notes.append(f"open stretch of the outer wall at ({c[0]:.2f}, {c[1]:.2f}) on level {lid} ({host.id}, "
-                     f"{host.kind.value}), {length:.2f} m, floor seen up to it from inside: not made an exit "
+                     f"{host.kind.value}), {length:.2f} m, {seen}: not made an exit "
                      f"because {reason}; if it is an exit, add it in the facility file")
     out = []
     for n, (e, conf, why) in enumerate(sorted(kept, key=lambda k: (k[0].at[0], k[0].at[1])), start=1):
@@ -342,7 +348,8 @@ def _envelope_gaps(ring: LineString, env: Surroundings, opt: ExtractOptions,
                 out += found
                 continue
             # Runs shorter than a door are wall the scanner did not see, not openings.
-            if (why != "floor not seen" and rejected is not None and floor_in[idx].mean() >= 0.5
+            headed = why.startswith(UNSEEN_UNDER_HEAD)
+            if (why != "floor not seen" and rejected is not None and (floor_in[idx].mean() >= 0.5 or headed)
                     and len(idx) * step >= opt.door_min_width):
                 rejected.append(((xy[idx[0]] + xy[idx[-1]]) / 2, float(len(idx) * step), why))
         if gap is not None:
@@ -369,7 +376,14 @@ def _gap_on(idx: np.ndarray, xy: np.ndarray, outward: np.ndarray, probe: np.ndar
         return None, "it turns a corner of the outline"
     seen = float(floor_in[idx].mean())
     if seen < 0.5:
-        return None, "floor not seen"  # wall not seen rather than absent: its foot was not seen either
+        # Wall not seen rather than absent (its foot was not seen either),
+        # unless a door head runs over it: then an exit whose floor the
+        # scanner saw only at a grazing angle, from a station metres away.
+        head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
+        if seen > 0 and head >= HEAD_OVER_UNSEEN:
+            return None, (f"{UNSEEN_UNDER_HEAD} {seen:.0%} of it (under the half an exit needs), though a "
+                          "door head runs over it")
+        return None, "floor not seen"
     # A wall hidden in the wall band (behind a landing, a cabinet) still
     # shows its foot; an opening has nothing standing in its line.
     across = np.arange(-0.25, 0.15 + 1e-9, step)
