@@ -98,6 +98,12 @@ export default function (component) {
     let tries = 0;
     root.dataset.resumedFrom = String(held);
     bar.hidden = false;
+    const done = (body) => {
+      bar.value = 1;
+      root.dataset.state = "done";
+      state.textContent = `${body.done.name}: ${(body.done.bytes / 1e6).toFixed(1)} MB received`;
+      setStateValue("done", { ...body.done, seq });
+    };
     for (;;) {
       const end = Math.min(file.size, held + data.piece_bytes);
       const from = held;
@@ -106,12 +112,7 @@ export default function (component) {
         bar.value = (from + e.loaded) / file.size;
         state.textContent = `${mb(from + e.loaded)} of ${mb(file.size)} MB sent`;
       });
-      if (r.status === 200 && r.body.done) {
-        bar.value = 1;
-        root.dataset.state = "done";
-        state.textContent = `${r.body.done.name}: ${(r.body.done.bytes / 1e6).toFixed(1)} MB received`;
-        return setStateValue("done", { ...r.body.done, seq });
-      }
+      if (r.status === 200 && r.body.done) return done(r.body);
       if (r.status === 200) {
         held = r.body.held;
         tries = 0;
@@ -128,6 +129,7 @@ export default function (component) {
       state.textContent = `connection lost at ${mb(held)} of ${mb(file.size)} MB: resuming in ${wait} s`;
       await sleep(wait);
       const s = await call("GET", `${base}/${data.token}/${id}`);
+      if (s.status === 200 && s.body.done) return done(s.body);  // the last piece's answer was lost
       if (s.status === 200) held = s.body.held;
       else if (s.status === 404) return fail(why(file, s), seq);
     }

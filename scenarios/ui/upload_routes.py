@@ -14,7 +14,8 @@ The protocol (every answer is JSON; an error is ``{"error": "..."}`` with its st
     PUT  <route>/<token>/<upload>?offset=<held>     body: the next bytes (any number)
          -> {"upload": id, "held": bytes now held, "size": size}, and once all are held
             {..., "done": {"id": ..., "name": ..., "bytes": ...}}
-    GET  <route>/<token>/<upload>  -> {"upload": id, "held": bytes held, "size": size}
+    GET  <route>/<token>/<upload>  -> {"upload": id, "held": bytes held, "size": size}, with
+         "done" as above if it finished (the answer to its last piece may have been lost)
 
 A transfer cut off keeps what arrived; the client asks how much is held (``GET``)
 and sends the rest from there.  Each piece is written to disk
@@ -78,10 +79,17 @@ def upload_routes(store: UploadStore, base_url_path: str = "") -> list[Route]:
         return _answer(p)
 
     async def status(request: Request) -> JSONResponse:
+        token, upload = request.path_params["token"], request.path_params["upload"]
         try:
-            p = store.partial(request.path_params["token"], request.path_params["upload"])
+            p = store.partial(token, upload)
         except Refused as exc:
-            return _refused(exc)
+            ended = store.ended(token, upload)
+            if ended is None:
+                return _refused(exc)
+            upload_id, got = ended  # it finished, but the answer to its last piece was lost
+            return JSONResponse({"upload": upload, "held": got.size, "size": got.size,
+                                 "done": {"id": upload_id, "name": got.name, "bytes": got.size}},
+                                headers={"Cache-Control": "no-store"})
         return _answer(p)
 
     async def add(request: Request) -> JSONResponse:
@@ -100,7 +108,7 @@ def upload_routes(store: UploadStore, base_url_path: str = "") -> list[Route]:
             return _refused(refusal)
         if received is None:
             return _answer(p)
-        upload_id = store.finished(token, received)
+        upload_id = store.finished(token, received, of=p.id)
         return _answer(p, done={"id": upload_id, "name": received.name, "bytes": received.size})
 
     return [Route(f"{path}/{{token}}", begin, methods=["POST"]),

@@ -112,6 +112,7 @@ class UploadStore:
         self._tokens: set[str] = set()
         self._partial: dict[str, tuple[str, Partial]] = {}  # upload id -> (token, upload)
         self._done: dict[tuple[str, str], Received] = {}
+        self._ended: dict[tuple[str, str], str] = {}  # (token, upload id) -> id of the finished upload
 
     def close(self) -> None:
         """Delete every upload not taken, and the folder."""
@@ -204,14 +205,31 @@ class UploadStore:
             self._partial.pop(p.id, None)
         return Received(p.name, p.path, p.size)
 
-    def finished(self, token: str, received: Received) -> str:
-        """Record a finished upload; any earlier one of the same session not taken is deleted."""
+    def finished(self, token: str, received: Received, of: str = "") -> str:
+        """Record a finished upload (of the upload under way ``of``); the id the page takes it by.
+
+        Any earlier one of the same session not taken is deleted.
+        """
         upload_id = secrets.token_urlsafe(12)
         with self._lock:
             for key in [k for k in self._done if k[0] == token]:
                 self._done.pop(key).path.unlink(missing_ok=True)
+            for key in [k for k in self._ended if k[0] == token]:
+                del self._ended[key]
             self._done[(token, upload_id)] = received
+            self._ended[(token, of)] = upload_id
         return upload_id
+
+    def ended(self, token: str, of: str) -> tuple[str, Received] | None:
+        """The finished upload that upload ``of`` became, while not taken: its id and file.
+
+        The answer to a transfer's last piece can be lost on the way: the browser then asks
+        about an upload no longer under way, and learns here that it finished.
+        """
+        with self._lock:
+            upload_id = self._ended.get((token, of))
+            got = self._done.get((token, upload_id)) if upload_id is not None else None
+            return (upload_id, got) if upload_id is not None and got is not None else None
 
     def take(self, token: str, upload_id: str) -> Received | None:
         """The upload ``upload_id`` of session ``token``, handed over once (the caller deletes its file)."""

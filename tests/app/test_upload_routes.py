@@ -101,9 +101,13 @@ def test_a_transfer_cut_half_way_through_a_proxy_resumes_and_the_file_is_intact(
     assert status == 200 and answer["held"] == len(data)
     done = answer["done"]
     assert isinstance(done, dict) and done["name"] == "ward.xyz" and done["bytes"] == len(data)
+    # had that answer been lost, asking about the upload says it finished, and under which id
+    status, again = _call(port, "GET", piece)
+    assert status == 200 and again["done"] == done and again["held"] == len(data)
     got = store.take(token, str(done["id"]))
     assert got is not None
     assert hashlib.sha256(got.path.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert _call(port, "GET", piece)[0] == 404  # taken: nothing more to say about it
 
 
 def test_the_route_says_why_it_refuses(served: tuple[UploadStore, int]) -> None:
