@@ -33,7 +33,6 @@ from lidar.assembly import (
     make_spaces,
     passages_as_corridors,
     provisional_exit,
-    side_label,
     uncertain_kinds,
     undo_leaks,
 )
@@ -44,6 +43,7 @@ from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
 from lidar.frame import StoreyFrame, find_frame, frame_along, wall_map
 from lidar.grid import Columns, Grid, close, hull_mask
+from lidar.joins import join_corridor, separates
 from lidar.levels import Storey, split_levels
 from lidar.multi import read_storeys
 from lidar.options import ExtractOptions
@@ -368,10 +368,10 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         solid = wall | (lintel & ~ndimage.binary_dilation(floor, iterations=1))
         walls = close(solid, opt.wall_closing / cell)
         walkable = ndimage.binary_dilation(floor, iterations=1)
-        openings = [o for o in openings if _separates(grid, walls, o, walkable)]
+        openings = [o for o in openings if separates(grid, walls, o, walkable)]
         barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
         seg = segment_rooms(interior, barrier, seen_cells(floor | ceil, occupancy_map=lattice > 0), cell, opt)
-    seg, openings = _join_corridor(lid, grid, seg, openings, opt=opt, report=report)
+    seg, openings = join_corridor(lid, grid, seg, openings, opt=opt, report=report)
     seg = Segmentation(undo_leaks(grid, seg.labels, openings, opt.door_max_width), seg.widths)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
         # Straighten at least the staircase of the cells (coarse grids for sparse scans).
@@ -478,80 +478,6 @@ def _is_lattice(points: np.ndarray, spacing: float, sample: int = 5000) -> bool:
     p = points[:: max(1, len(points) // sample)]
     frac = np.mod((p - p[0]) / spacing + 0.5, 1.0) - 0.5
     return bool(np.mean(np.abs(frac) < 0.05) > 0.9)
-
-
-def _corridor_like(area: float, width: float, opt: ExtractOptions) -> bool:
-    return (width > 0 and area / (width * width) >= opt.corridor_min_elongation
-            and width <= opt.corridor_max_width)
-
-
-def _join_corridor(lid: str, grid: Grid, seg: Segmentation, openings: list[Opening], *, opt: ExtractOptions,
-                   report: ExtractionReport) -> tuple[Segmentation, list[Opening]]:
-    """Rejoin a corridor cut by an opening much narrower than the corridor.
-
-    Cross-corridor door sets (smoke and fire doors) span most of the
-    corridor's width and separate spaces; an opening under half the
-    corridor's width between two corridor pieces is a door frame with a leaf
-    shut or clutter in the passage, and splitting the corridor there would
-    misplace a compartment boundary.  Each such join is reported.
-    """
-    labels = seg.labels.copy()
-    widths = seg.widths.copy()
-    area = np.bincount(labels.ravel(), minlength=len(widths)) * grid.cell**2
-    keep: list[Opening] = []
-    for o in openings:
-        a, b = side_label(grid, labels, o, 1.0), side_label(grid, labels, o, -1.0)
-        if (a and b and a != b and _corridor_like(area[a], widths[a], opt)
-                and _corridor_like(area[b], widths[b], opt) and o.width < opt.corridor_join_fraction
-                * min(widths[a], widths[b]) and _across(grid, labels, a, o) and _across(grid, labels, b, o)):
-            labels[labels == b] = a
-            area[a] += area[b]
-            widths[a] = max(widths[a], widths[b])
-            report.warn(f"level {lid}: opening at ({o.centre[0]:.2f}, {o.centre[1]:.2f}), "
-                        f"{o.width:.2f} m wide, "
-                        f"across a {min(seg.widths[a], seg.widths[b]):.2f} m corridor taken as part of one "
-                        "corridor; if it is a compartment door, add it in the facility file")
-            continue
-        keep.append(o)
-    return Segmentation(labels, widths), keep
-
-
-def _across(grid: Grid, labels: np.ndarray, k: int, o: Opening) -> bool:
-    """Whether the opening runs across region ``k``'s long axis (as a cross-corridor door does)."""
-    ii, jj = np.nonzero(labels == k)
-    xy = grid.centres(ii[::7], jj[::7])
-    if len(xy) < 3:
-        return False
-    _, vecs = np.linalg.eigh(np.cov((xy - xy.mean(axis=0)).T))
-    return abs(float(vecs[:, 1] @ np.asarray(o.direction))) < 0.5
-
-
-def _separates(grid: Grid, walls: np.ndarray, o: Opening, walkable: np.ndarray, reach: float = 1.5) -> bool:
-    """Whether closing the opening cuts its two sides apart locally.
-
-    A door closes a gap in a wall, so with it shut the two sides can only
-    meet far away; a lintel-like beam over open floor (with a lamp or a
-    person under it mimicking jambs) leaves free floor all round its ends.
-    The sides may only meet over ``walkable`` cells (floor seen, a cell's
-    margin for sparse returns): behind a door into a space seen only through
-    it (an open lift car in its dark shaft, a room glimpsed from the
-    corridor) the walls are unseen, and a way round through cells nobody saw
-    is no evidence that the opening is not a door.
-    """
-    c = np.asarray(o.centre)
-    half = o.width / 2 + reach
-    i0, j0 = grid.cells((c - half)[None, :])
-    i1, j1 = grid.cells((c + half)[None, :])
-    win = (slice(int(i0[0]), int(i1[0]) + 1), slice(int(j0[0]), int(j1[0]) + 1))
-    sub = Grid(grid.x0 + win[1].start * grid.cell, grid.y0 + win[0].start * grid.cell, grid.cell,
-               (win[0].stop - win[0].start, win[1].stop - win[1].start))
-    if min(sub.shape) < 3:
-        return True
-    shut = walls[win] | rasterize_openings(sub, [o], max_width=np.inf)
-    lab, _ = ndimage.label(~shut & walkable[win])
-    nrm = np.asarray(o.normal)
-    sides = [int(sub.lookup(lab, (c + nrm * sgn * (o.depth / 2 + 0.25))[None, :])[0]) for sgn in (1.0, -1.0)]
-    return sides[0] == 0 or sides[1] == 0 or sides[0] != sides[1]
 
 
 def _specks(seen: np.ndarray, cell: float) -> np.ndarray:

@@ -11,10 +11,8 @@ from shapely import affinity
 
 from facility.model import Facility, SpaceKind
 from facility.validate import validate
-from lidar.doors import Opening
 from lidar.errors import ExtractionError, ScanFileError
 from lidar.extract import Extraction, extract
-from lidar.grid import Grid
 from lidar.metrics import accuracy
 from lidar.options import ExtractOptions
 from lidar.synth import SynthOptions, synthesize
@@ -164,27 +162,3 @@ def test_spaces_left_out_take_their_doors_with_them(rng: np.random.Generator) ->
     assert all(set(d.spaces) <= ids for d in ex.facility.doors)
     assert not [i for i in validate(ex.facility) if i.severity == "error"]
     assert any("left out" in w for w in ex.report.warnings)
-
-
-def _wall_and_door(walls_end: float) -> tuple[Grid, np.ndarray, Opening]:
-    """A wall along y = 0 from x = ``walls_end`` to 6 m with a 1.4 m door at x = 2.0-3.4."""
-    g = Grid(-1.0, -3.0, 0.05, (120, 160))
-    yy, xx = (np.mgrid[0:120, 0:160] + 0.5) * 0.05
-    xx, yy = xx - 1.0, yy - 3.0
-    walls = (np.abs(yy) < 0.075) & (xx > walls_end) & ~((xx > 2.0) & (xx < 3.4))
-    return g, walls, Opening((2.7, 0.0), (1.0, 0.0), 1.4, 0.15)
-
-
-def test_a_door_into_a_space_seen_only_through_it_separates_its_sides() -> None:
-    """An open lift car in its dark shaft: the shaft's other walls were never seen, so the two sides
-    of the landing door meet round the wall's end, but only over cells where no floor was seen."""
-    from lidar.extract import _separates
-
-    g, walls, door = _wall_and_door(walls_end=1.0)
-    yy, xx = (np.mgrid[0:120, 0:160] + 0.5) * 0.05
-    xx, yy = xx - 1.0, yy - 3.0
-    car = (yy < 0) & (yy > -1.5) & (xx > 2.0) & (xx < 3.4)
-    walkable = (yy > 0.075) | car | (np.abs(yy) < 0.075) & (xx > 2.0) & (xx < 3.4)
-    assert _separates(g, walls, door, walkable)
-    # Floor seen all round the wall's end: the sides meet there, as round a beam's ends.
-    assert not _separates(g, walls, door, np.ones_like(walls))
