@@ -94,7 +94,7 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     part's write (Nelson: 66 -> 33 ms per 100 replications, files 10 %
     smaller).  Statistics (each row group's least and greatest value) let a
     read of one replication skip the other row groups, as the rows are in
-    replication order; no other column is sorted, so a row group of 256,000
+    replication order; no other column is sorted, so a row group of 64,000
     rows spans nearly its whole range and its statistics would skip nothing,
     while computing them cost a fifth of the write (Nelson events: 21 -> 16 ms).
 
