@@ -7,8 +7,8 @@ its walls: the dominant wall direction is found first (a Hough-style search
 over angles, walls meeting at right angles), the storey's points are rotated
 so it lies along the x axis, and the extracted spaces, doors and exits are
 rotated back.  A second family of walls at another angle (a wing meeting the
-main block at 30 or 45 degrees) is found and reported: it is extracted in the
-main frame, where its walls are diagonal again.
+main block at 30 or 45 degrees) is found and reported, and the wing is
+extracted in a frame of its own (:func:`frame_along`, :mod:`lidar.wings`).
 """
 
 from __future__ import annotations
