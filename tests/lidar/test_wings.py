@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import Point, Polygon, box
 
@@ -63,23 +66,35 @@ def _iou(a: Polygon, b: Polygon) -> float:
     return float(a.intersection(b).area / a.union(b).area)
 
 
-def test_regions_follow_each_wings_walls() -> None:
-    """Two 10 x 10 m blocks of walls, one along the axes, one turned 30 degrees: each gets its own region."""
-    g = Grid(0.0, 0.0, 0.1, (120, 260))
-    yy, xx = (np.mgrid[0:120, 0:260] + 0.5) * 0.1
+def _two_blocks(turn_deg: float) -> tuple[Grid, np.ndarray]:
+    """Two 10 x 10 m blocks of 2.5 m rooms' walls, one along the axes, one turned ``turn_deg`` beside it."""
+    g = Grid(0.0, 0.0, 0.1, (140, 260))
+    yy, xx = (np.mgrid[0:140, 0:260] + 0.5) * 0.1
     a = (np.abs(np.mod(xx, 2.5) - 1.25) > 1.15) | (np.abs(np.mod(yy, 2.5) - 1.25) > 1.15)
     a &= (xx > 1) & (xx < 11) & (yy > 1) & (yy < 11)
-    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
+    c, s = math.cos(math.radians(turn_deg)), math.sin(math.radians(turn_deg))
     u, v = c * (xx - 14) + s * (yy - 1), -s * (xx - 14) + c * (yy - 1)
     b = (np.abs(np.mod(u, 2.5) - 1.25) > 1.15) | (np.abs(np.mod(v, 2.5) - 1.25) > 1.15)
     b &= (u > 0) & (u < 10) & (v > 0) & (v < 9)
-    wall = a | b
+    return g, a | b
+
+
+def test_regions_follow_each_wings_walls() -> None:
+    g, wall = _two_blocks(30.0)
     angles = [x for x, _ in wall_directions(wall)[:2]]
     assert sorted(round(math.degrees(x)) for x in angles) == [0, 30]
     regions = wing_regions(g, wall, angles)
     straight = regions[[round(math.degrees(x)) for x in angles].index(0)]
     assert straight.contains(Point(6, 6)) and not straight.contains(Point(19, 6))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(min_value=15.0, max_value=45.0))
+def test_regions_never_overlap_and_cover_the_plan(turn: float) -> None:
+    g, wall = _two_blocks(turn)
+    regions = wing_regions(g, wall, [0.0, math.radians(turn)])
     assert regions[0].intersection(regions[1]).area < 1e-6
+    assert shapely.union_all(regions).contains(box(g.x0, g.y0, g.x0 + 26.0, g.y0 + 14.0))
 
 
 @pytest.mark.parametrize("angle", [30.0, 45.0])
