@@ -16,7 +16,8 @@ person from a distribution, never used as a constant:
   120 s and 60 s are assumed and flagged as such in docs/evacuation.md.
 
 A bed is a disk of its width (1.0 m) with 0.6 m of extra length ahead and
-behind (2.2 m in all) for the headway rule; wheelchairs likewise.
+behind (2.2 m in all) for the headway rule; wheelchairs likewise.  Its centre keeps
+its half width from every wall.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class Profile:
 
     @property
     def clearance(self) -> float:
-        """Minimum distance of the centre from a wall (m)."""
+        """Room its centre keeps from every wall (m): its half width, so the width of a bed or
+        a wheelchair never overlaps a wall (:func:`agents.movement.csm_kernel.footprint_room`)."""
         return self.mobility.clearance
 
     @property

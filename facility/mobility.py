@@ -4,7 +4,7 @@ A mobility says what a person (with their aid, wheelchair or bed, and the staff 
 needs from the building and how fast they go: the clear door width they need, their speed on
 the flat (a distribution, whose mean routing uses), the factor on the SFPE stair speed (or
 ``None``: never on a stair, so a lift between levels), whether they may take lifts, their
-footprint, how close to a wall their centre comes, and how many staff must move them.
+footprint (whose width keeps clear of walls), and how many staff must move them.
 :mod:`facility.routing` plans routes with it; :mod:`agents.occupants` builds the evacuation's
 occupant profiles on it (a profile adds the role, pre-movement and preparation times).
 
@@ -53,7 +53,6 @@ class Mobility:
         speed_range: (lowest, highest) speed drawn (m/s); default: ``speed`` alone.
         radius: Half the width of the footprint (m): body, wheelchair or bed.
         extra: Extra half length ahead and behind (m): a bed is ``2 * (radius + extra)`` long.
-        clearance: Least distance of its centre from a wall (m).
         staff_needed: Staff who must move it (0: moves alone).
         source: Where the numbers come from.
     """
@@ -67,7 +66,6 @@ class Mobility:
     speed_range: tuple[float, float] | None = None
     radius: float = 0.2
     extra: float = 0.0
-    clearance: float = 0.2
     staff_needed: int = 0
     source: str = ""
 
@@ -85,9 +83,18 @@ class Mobility:
         if not (0 < lo <= hi and math.isfinite(hi) and self.speed_sd >= 0):
             raise ValueError(f"mobility {self.name}: 'speed_range' must be (low, high) with 0 < low <= high, "
                              f"and 'speed_sd' >= 0, got {self.speed_range}, {self.speed_sd}")
-        if not (self.radius > 0 and self.extra >= 0 and self.clearance >= 0 and self.staff_needed >= 0):
-            raise ValueError(f"mobility {self.name}: 'radius' must be > 0, 'extra', 'clearance' and "
-                             "'staff_needed' >= 0")
+        if not (self.radius > 0 and self.extra >= 0 and self.staff_needed >= 0):
+            raise ValueError(f"mobility {self.name}: 'radius' must be > 0, 'extra' and 'staff_needed' >= 0")
+
+    @property
+    def clearance(self) -> float:
+        """Least room (distance to a wall) its centre keeps (m): its half width, so its width
+        never overlaps a wall (:mod:`agents.movement.navigation`).
+
+        >>> BED.clearance
+        0.5
+        """
+        return self.radius
 
     @property
     def uses_stairs(self) -> bool:
@@ -130,14 +137,14 @@ REDUCED = Mobility(name="reduced", min_door_width=0.7, speed=0.69, speed_sd=0.07
 #: A patient in a manual wheelchair they push themselves; never on a stair.
 WHEELCHAIR_SELF = Mobility(name="wheelchair_self", min_door_width=0.8, speed=0.69, speed_sd=0.1,
                            speed_range=(0.45, 0.95), stair_speed_factor=None, radius=0.35, extra=0.25,
-                           clearance=0.3, source=f"{_BOYCE}: self-propelled manual wheelchair 0.69 m/s")
+                           source=f"{_BOYCE}: self-propelled manual wheelchair 0.69 m/s")
 #: A wheelchair pushed by a member of staff: 1.1 m/s; never on a stair.
 WHEELCHAIR = Mobility(name="wheelchair", min_door_width=0.8, speed=1.1, speed_sd=0.15, speed_range=(0.7, 1.5),
-                      stair_speed_factor=None, radius=0.35, extra=0.4, clearance=0.3, staff_needed=1,
+                      stair_speed_factor=None, radius=0.35, extra=0.4, staff_needed=1,
                       source=f"{_GEOERG}: wheelchair 1.1 m/s")
 #: A bed (1.0 x 2.2 m) pushed by two staff: 0.7 m/s; needs 1.1 m clear; never on a stair.
 BED = Mobility(name="bed", min_door_width=1.1, speed=0.7, speed_sd=0.1, speed_range=(0.45, 0.95),
-               stair_speed_factor=None, radius=0.5, extra=0.6, clearance=0.4, staff_needed=2,
+               stair_speed_factor=None, radius=0.5, extra=0.6, staff_needed=2,
                source=f"{_GEOERG}: bed 0.7 m/s; staff per bed 2 (shared/reference/evacuation.md)")
 
 #: Every mobility by name.

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["csm_step", "grid_cell", "wall_move", "wall_move_one"]
+__all__ = ["csm_step", "footprint_room", "grid_cell", "room_at", "wall_move", "wall_move_one"]
 
 
 #: Most cells the neighbour grid may have per agent (plus :data:`_CELLS_MIN`): people spread
@@ -267,47 +267,79 @@ def grid_cell(x: float, y: float, x0: float, y0: float, h: float,  # noqa: PLR09
 
 
 @njit(cache=True)
-def _free_move(free: np.ndarray, c: float, i0: int, j0: int,  # noqa: PLR0917 - numba, positional only
-               x: float, y: float, x0: float, y0: float, h: float) -> bool:
-    """Whether a move from cell (i0, j0) to (x, y) ends, and cuts corners, only in free cells."""
-    ny, nx = free.shape
-    i1, j1 = grid_cell(x, y, x0, y0, h, nx, ny)
-    if free[i1, j1] < c:
-        return False
-    if i1 != i0 and j1 != j0:
-        return free[i0, j1] >= c and free[i1, j0] >= c
-    return True
+def room_at(room: np.ndarray, slope: np.ndarray,  # noqa: PLR0917 - numba, positional only
+            x: float, y: float, x0: float, y0: float, h: float) -> float:
+    """Room (distance to the nearest wall) at (x, y): the least of the tangent planes at the four
+    cell centres around it (:attr:`agents.movement.navigation.LevelGrid.wall` and ``slope``).
+
+    Exact along a straight wall and across the ridge between two jambs (each side's plane holds
+    on its side); a few millimetres under the truth near a corner (a cone lies above its tangent
+    planes), and below zero within a cell of a wall line, so no step ever crosses one.
+    """
+    ny, nx = room.shape
+    u = (x - x0) / h - 0.5
+    v = (y - y0) / h - 0.5
+    j = math.floor(u)
+    i = math.floor(v)
+    least = np.inf
+    for di in range(2):
+        ii = min(max(i + di, 0), ny - 1)
+        for dj in range(2):
+            jj = min(max(j + dj, 0), nx - 1)
+            cx = x0 + (jj + 0.5) * h
+            cy = y0 + (ii + 0.5) * h
+            least = min(least, room[ii, jj] + slope[ii, jj, 0] * (x - cx) + slope[ii, jj, 1] * (y - cy))
+    return least
+
+
+@njit(cache=True)
+def footprint_room(room: np.ndarray, slope: np.ndarray, gate: np.ndarray,  # noqa: PLR0917 - numba, positional
+                   x: float, y: float, x0: float, y0: float, h: float) -> float:
+    """Room for a footprint centred at (x, y): the room there (:func:`room_at`), and no more than
+    the gate of the opening its cell is in.  A footprint of half width ``c`` clears every wall,
+    and fits every opening it is in, where this is at least ``c``."""
+    ny, nx = room.shape
+    i, j = grid_cell(x, y, x0, y0, h, nx, ny)
+    return min(room_at(room, slope, x, y, x0, y0, h), gate[i, j])
 
 
 @njit(cache=True)
 def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
-        px: float, py: float, dx: float, dy: float, fx: float, fy: float, free: np.ndarray, c: float,
-        x0: float, y0: float, h: float, use_fallback: bool) -> tuple[float, float]:
+        px: float, py: float, dx: float, dy: float, fx: float, fy: float, room: np.ndarray,
+        slope: np.ndarray, gate: np.ndarray, c: float, x0: float, y0: float, h: float,
+        use_fallback: bool) -> tuple[float, float]:
     """One agent's new position: the whole move ``(dx, dy)``, else its x or y part, else the same
-    for the fallback ``(fx, fy)``, else stay (see :func:`wall_move`)."""
-    ny, nx = free.shape
-    i0, j0 = grid_cell(px, py, x0, y0, h, nx, ny)
+    for the fallback ``(fx, fy)``, else stay.
+
+    A move is kept where the footprint's room (:func:`footprint_room`) is at least its half
+    width ``c``, or no less than it has now (so someone placed tight against a wall may still
+    move off it).  Displacements must be shorter than one cell ``h``; the room is negative
+    within a cell of a wall line, so no step crosses one.
+    """
+    need = min(c, footprint_room(room, slope, gate, px, py, x0, y0, h))
     tries = 2 if use_fallback else 1
     for t in range(tries):
         mx = dx if t == 0 else fx
         my = dy if t == 0 else fy
-        if _free_move(free, c, i0, j0, px + mx, py + my, x0, y0, h):
+        if footprint_room(room, slope, gate, px + mx, py + my, x0, y0, h) >= need:
             return px + mx, py + my
-        if abs(mx) > 1e-3 and _free_move(free, c, i0, j0, px + mx, py, x0, y0, h):
+        if abs(mx) > 1e-3 and footprint_room(room, slope, gate, px + mx, py, x0, y0, h) >= need:
             return px + mx, py
-        if abs(my) > 1e-3 and _free_move(free, c, i0, j0, px, py + my, x0, y0, h):
+        if abs(my) > 1e-3 and footprint_room(room, slope, gate, px, py + my, x0, y0, h) >= need:
             return px, py + my
     return px, py
 
 
 @njit(cache=True)
 def wall_move(  # noqa: PLR0917 - numba compiles positional parameters only
-        pos: np.ndarray, disp: np.ndarray, free: np.ndarray, clearance: np.ndarray, x0: float, y0: float,
-        h: float, fallback: np.ndarray, use_fallback: bool) -> np.ndarray:
-    """New positions: the whole move, else its x or y part, else the same for ``fallback``, else stay."""
+        pos: np.ndarray, disp: np.ndarray, room: np.ndarray, slope: np.ndarray, gate: np.ndarray,
+        clearance: np.ndarray, x0: float, y0: float, h: float, fallback: np.ndarray,
+        use_fallback: bool) -> np.ndarray:
+    """New positions of everyone (:func:`wall_move_one` for each)."""
     n = pos.shape[0]
     out = np.empty_like(pos)
     for k in range(n):
         out[k, 0], out[k, 1] = wall_move_one(pos[k, 0], pos[k, 1], disp[k, 0], disp[k, 1], fallback[k, 0],
-                                             fallback[k, 1], free, clearance[k], x0, y0, h, use_fallback)
+                                             fallback[k, 1], room, slope, gate, clearance[k], x0, y0, h,
+                                             use_fallback)
     return out

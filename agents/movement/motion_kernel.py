@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from agents.movement.csm_kernel import csm_step, grid_cell, wall_move_one
+from agents.movement.csm_kernel import csm_step, grid_cell, room_at, wall_move_one
 from agents.movement.doorways import BACK_OUT, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
@@ -41,11 +41,13 @@ _FLAGS = np.ones(4, np.bool_)
 class LevelArrays(NamedTuple):
     """The level rasters, one entry per level, in the form the compiled step reads them."""
 
-    wall: List  # (rows, columns) wall distance lower bound
+    wall: List  # (rows, columns) room: distance to the nearest wall at cell centres
     normal: List  # (rows, columns, 2) unit vector away from the nearest wall
     space: List  # (rows, columns) global space index, -1 off the floor
     exit: List  # (rows, columns) index into the level's exit ids, -1 off an exit apron
     origin: np.ndarray  # (levels, 3): x0, y0, cell size
+    slope: List  # (rows, columns, 2) gradient of the room at cell centres
+    gate: List  # (rows, columns) widest footprint half width an opening lets through, inf elsewhere
 
 
 def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
@@ -55,14 +57,16 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
     ``space`` is -1 in door bands (:meth:`agents.movement.navigation.LevelGrid.band`): someone there keeps
     the space they came from, and passes the door only once through its band.
     """
-    wall, normal, space, exit_ = List(), List(), List(), List()
+    wall, normal, space, exit_, slope, gate = List(), List(), List(), List(), List(), List()
     for g, nrm, l2g in zip(grids, normals, local_to_global, strict=True):
         wall.append(g.wall)
+        slope.append(g.slope)
+        gate.append(g.gate)
         normal.append(np.ascontiguousarray(nrm, dtype=np.float64))
         space.append(np.where((g.space >= 0) & ~g.band(), l2g[np.maximum(g.space, 0)], -1).astype(np.int64))
         exit_.append(g.exit.astype(np.int64))
     origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64)
-    return LevelArrays(wall, normal, space, exit_, origin)
+    return LevelArrays(wall, normal, space, exit_, origin, slope, gate)
 
 
 @njit(cache=True)
@@ -82,7 +86,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         orient: np.ndarray,
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
-        wall: List, normal: List, space: List, exit_: List, origin: np.ndarray,
+        wall: List, normal: List, space: List, exit_: List, origin: np.ndarray, slope: List, gate: List,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
@@ -95,6 +99,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     person's doorway code (:func:`agents.movement.doorways.turns`): someone told to wait
     stands (and steps aside), someone told to back out walks back along their field at most
     at ``back_speed``.
+
+    Everyone keeps their half width ``clear`` of room from every wall, and out of openings too
+    narrow for it (:func:`agents.movement.csm_kernel.wall_move_one`).
     """
     n = on.size
     desired = np.zeros((n, 2))
@@ -128,10 +135,13 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     # Level rasters are read one level at a time (an item of a typed list costs a reference count).
     for li in range(len(wall)):
         w = wall[li]
+        sl = slope[li]
         nrm = normal[li]
         for a in range(n):
             if lay[a] == li:
-                wd[a] = w[ci[a], cj[a]] + origin[li, 2] * wall_tolerance
+                k = on[a]
+                wd[a] = room_at(w, sl, pos[k, 0], pos[k, 1], origin[li, 0], origin[li, 1], origin[li, 2]) \
+                    + origin[li, 2] * wall_tolerance
                 wn[a, 0] = nrm[ci[a], cj[a], 0]
                 wn[a, 1] = nrm[ci[a], cj[a], 1]
     for a in range(n):
@@ -175,6 +185,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
                         unit, flip, params, _FLAGS)
     for li in range(len(wall)):
         w = wall[li]
+        sl = slope[li]
+        gt = gate[li]
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
         for a in range(n):
             if lay[a] != li:
@@ -184,9 +196,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             px, py = pos[k, 0], pos[k, 1]
             prev_pos[k, 0], prev_pos[k, 1] = px, py
             if step != 0.0:
-                pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step,
-                                                     fb[a, 0] * step, fb[a, 1] * step, w, clear[k], x0, y0,
-                                                     h, True)
+                pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step, fb[a, 0] * step,
+                                                     fb[a, 1] * step, w, sl, gt, clear[k], x0, y0, h, True)
             ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
     for li in range(len(wall)):
         sp = space[li]

@@ -3,11 +3,18 @@
 Each level becomes a raster (:class:`LevelGrid`, cell size ``h``, 0.1 m by
 default) built from the facility: the walkable floor is the union of the
 level's space polygons; walls are every space boundary except the door and
-exit openings (:meth:`facility.Facility.door_segment`).  Each cell stores a
-*lower bound* of the distance from its centre to the nearest wall line, so an
-agent may only stand where that bound is at least its clearance: a centre is
-then never in a wall, and because a step is shorter than a cell and a move
-only between free neighbouring cells is accepted, no step crosses a wall.
+exit openings (:meth:`facility.Facility.door_segment`).  Each cell stores the
+*room* at its centre: the exact distance to the nearest wall line (computed
+segment by segment, not from the raster) and its gradient, from which the room
+at any point follows to within millimetres
+(:func:`agents.movement.csm_kernel.room_at`).  A mover's centre keeps its half
+width (``Mobility.radius``: a bed's 0.5 m) of room, so the width of a bed or a
+wheelchair never overlaps a wall; its length (``Mobility.extra``) does not enter
+this rule (it is a capsule for other people only).  Each opening also has a
+*gate* (:func:`opening_room`): the widest footprint it lets through, so a door
+narrower than a mobility needs
+(``Mobility.min_door_width``) is a wall to it whatever pushes it, while a door
+of exactly that width leaves its centre the play the table allows.
 
 Navigation is hierarchical, which keeps distance fields small: the building
 graph (:mod:`facility.graph`) chooses the next door, and a *local field*
@@ -34,7 +41,7 @@ from shapely.geometry import LineString, Polygon
 
 from facility.model import Facility
 
-__all__ = ["Field", "LevelGrid", "build_grid", "compute_field"]
+__all__ = ["Field", "LevelGrid", "build_grid", "compute_field", "opening_room"]
 
 # 16 neighbour offsets (di, dj): 8 king moves and 8 knight moves.
 _OFFSETS = np.array([(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1),
@@ -53,8 +60,19 @@ class LevelGrid:
         x0, y0: Plan coordinates of the lower-left corner of cell (0, 0).
         space: Index into ``space_ids`` of each cell, -1 outside the floor.
         exit: Index into ``exit_ids`` for cells of an exit apron, else -1.
-        wall: Lower bound of each cell centre's distance to a wall (m);
-            negative where standing is never allowed.
+        wall: Room at each cell centre (m): its distance to the nearest wall line, exact
+            within :data:`EXACT_REACH` of a wall (a lower bound farther out), off the floor
+            as well (walls bound it; past an exit it is the open air); negative where standing
+            is never allowed (a closed door).
+        slope: Gradient of the room at each cell centre (rows, columns, 2): the unit vector
+            from the nearest wall point to the centre (zero beyond :data:`EXACT_REACH`).  The
+            room at a point is the least of the four tangent planes at the cell centres around
+            it (:func:`agents.movement.csm_kernel.room_at`): exact along a wall and across the
+            ridge between two jambs, a few millimetres under the truth near a corner.
+        gate: Per cell, the widest footprint half width an opening lets through
+            (:func:`opening_room`) within :data:`GATE_DEPTH` of a door or exit line; ``inf``
+            elsewhere.  Read as the value of the cell a point is in, not interpolated: it is
+            a rule on the door's width, not a distance.
         space_ids: Ids of the spaces on the level.
         exit_ids: Ids of the final exits on the level.
         door_cells: Per door id, flat indices of the cells of its opening, within
@@ -70,6 +88,8 @@ class LevelGrid:
     space: np.ndarray
     exit: np.ndarray
     wall: np.ndarray
+    slope: np.ndarray
+    gate: np.ndarray
     space_ids: list[str]
     exit_ids: list[str]
     door_cells: dict[str, np.ndarray] = field(default_factory=dict)
@@ -120,6 +140,73 @@ DOOR_BAND = 0.35
 OPENING_DEPTH = 0.25
 #: Length (m) kept at each end of an opening, so the jambs themselves stay walls.
 JAMB = 0.05
+#: Clear width (m) an opening needs beyond the width of a footprint it lets through: the
+#: few centimetres each side for the hands pushing a bed or a wheelchair.  The mobility table
+#: (:mod:`facility.mobility`) sets each wheeled or bedded unit's door width to its footprint's
+#: width plus this much (bed 1.0 + 0.1 = 1.1 m, wheelchair 0.7 + 0.1 = 0.8 m), so the gate
+#: closes exactly the doors routing forbids it (``tests/agents/movement/test_navigation.py``).
+OPENING_SPARE = 0.1
+#: Depth (m) on each side of a door or exit line over which its gate (:attr:`LevelGrid.gate`)
+#: holds: three cells, more than any step (< one cell), so no move jumps over it.
+GATE_DEPTH = 0.15
+#: Distance (m) from a wall up to which the room is computed exactly.  Farther out the
+#: raster's lower bound serves: no footprint (a bed's half width is 0.5 m), wall push or path
+#: cost (:func:`compute_field`'s ``wall_range``) looks that far.
+EXACT_REACH = 2.0
+
+
+def opening_room(width: float) -> float:
+    """Widest footprint half width (m) an opening ``width`` m wide lets through.
+
+    Rounded to the nanometre, so a door of exactly the width a mobility needs admits it.
+
+    >>> opening_room(1.1), opening_room(0.8), opening_room(0.9)
+    (0.5, 0.35, 0.4)
+    """
+    return max(round((width - OPENING_SPARE) / 2, 9), 0.0)
+
+
+def _segments(walls: object) -> np.ndarray:
+    """The straight pieces (m, 2, 2) of a (multi)line geometry."""
+    parts = []
+    for line in getattr(walls, "geoms", [walls]):
+        if line.is_empty or line.length == 0:
+            continue
+        c = shapely.get_coordinates(line)
+        parts.append(np.stack([c[:-1], c[1:]], axis=1))
+    return np.concatenate(parts) if parts else np.empty((0, 2, 2))
+
+
+def _exact_distance(segs: np.ndarray, shape: tuple[int, int], *, x0: float, y0: float, h: float,
+                    reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of each cell centre to the nearest of ``segs`` (``inf`` farther than ``reach``
+    from every one: each segment is measured over its bounding box widened by ``reach``), and
+    the unit vector from that nearest wall point to the centre (zero where none)."""
+    ny, nx = shape
+    out = np.full(shape, np.inf)
+    away = np.zeros((*shape, 2))
+    for (ax, ay), (bx, by) in segs:
+        j0 = max(int((min(ax, bx) - reach - x0) / h), 0)
+        j1 = min(int((max(ax, bx) + reach - x0) / h) + 2, nx)
+        i0 = max(int((min(ay, by) - reach - y0) / h), 0)
+        i1 = min(int((max(ay, by) + reach - y0) / h) + 2, ny)
+        if j1 <= j0 or i1 <= i0:
+            continue
+        px = (x0 + (np.arange(j0, j1) + 0.5) * h)[None, :] - ax
+        py = (y0 + (np.arange(i0, i1) + 0.5) * h)[:, None] - ay
+        vx, vy = bx - ax, by - ay
+        t = np.clip((px * vx + py * vy) / (vx * vx + vy * vy), 0.0, 1.0)
+        ux, uy = px - t * vx, py - t * vy
+        d = np.hypot(ux, uy)
+        nearer = d < out[i0:i1, j0:j1]
+        out[i0:i1, j0:j1][nearer] = d[nearer]
+        safe = np.maximum(d, 1e-12)
+        away[i0:i1, j0:j1, 0][nearer] = (ux / safe)[nearer]
+        away[i0:i1, j0:j1, 1][nearer] = (uy / safe)[nearer]
+    far = out > reach
+    out[far] = np.inf
+    away[far] = 0.0
+    return out, away
 
 
 def _opening(seg: LineString) -> Polygon:
@@ -203,13 +290,26 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
         jj = np.clip(((pts[:, 0] - x0) / h).astype(int), 0, nxc - 1)
         ii = np.clip(((pts[:, 1] - y0) / h).astype(int), 0, nyc - 1)
         hit[ii, jj] = True
-    # A wall point lies in a hit cell, at most h/sqrt(2) from its centre.
-    wall = ndimage.distance_transform_edt(~hit) * h - h / math.sqrt(2)
-    walkable = floor | (exit_lab >= 0)
-    wall = np.where(walkable, wall, -1.0)
+    # Exact near walls; farther out a lower bound (a wall point lies in a hit cell, at most
+    # h/sqrt(2) from its centre), which is at least EXACT_REACH there.
+    bound = ndimage.distance_transform_edt(~hit) * h - h / math.sqrt(2)
+    exact, away = _exact_distance(_segments(walls), (nyc, nxc), x0=x0, y0=y0, h=h, reach=EXACT_REACH)
+    # Off the floor too: walls keep everyone out of it, and past an exit the footprint of a bed
+    # whose centre has just reached the apron lies outside the building, not in a wall.
+    wall = np.where(np.isfinite(exact), exact, np.maximum(bound, EXACT_REACH))
+    gate = np.full((nyc, nxc), np.inf)
+    widths = [(door_segs[d.id], d.width) for d in doors]
+    widths += [(sg, e.width) for e, sg in zip(exits, exit_segs, strict=True)]
+    for sg, width in widths:
+        box = sg.buffer(GATE_DEPTH, cap_style="flat")
+        bx0, by0, bx1, by1 = box.bounds
+        sl = (slice(max(0, int((by0 - y0) / h) - 1), int((by1 - y0) / h) + 2),
+              slice(max(0, int((bx0 - x0) / h) - 1), int((bx1 - x0) / h) + 2))
+        inside = shapely.contains_xy(box, gx[sl], gy[sl])
+        gate[sl][inside] = np.minimum(gate[sl][inside], opening_room(min(width, float(sg.length))))
 
     grid = LevelGrid(level=level, h=h, x0=x0, y0=y0, space=space, exit=exit_lab,
-                     wall=wall.astype(np.float64), space_ids=space_ids,
+                     wall=wall.astype(np.float64), slope=away, gate=gate, space_ids=space_ids,
                      exit_ids=[e.id for e in exits])
     for did, sg in door_segs.items():
         box = sg.buffer(DOOR_BAND, cap_style="flat")
@@ -238,18 +338,22 @@ def compute_field(grid: LevelGrid, domain: np.ndarray, sources: np.ndarray,
                   clearance: float, wall_range: float = 0.5) -> Field:
     """Distance field from ``sources`` over ``domain`` (both boolean masks of the grid).
 
-    Cells closer to a wall than ``clearance`` are left out; cells within
-    ``wall_range`` of a wall cost up to 3x, so routes run along the middle of
-    corridors and doors.
+    Cells no point of which has ``clearance`` of room are left out (the room is 1-Lipschitz,
+    so a cell whose centre has less than ``clearance - h / sqrt(2)`` has none), and so are the
+    cells of an opening too narrow for a footprint of half width ``clearance``
+    (:attr:`LevelGrid.gate`).  A mover anywhere its footprint fits thus finds its cell in the
+    field, even in a door of exactly its width, where the centre has a band of a few
+    centimetres.  Cells within ``wall_range`` of a wall cost up to 3x, so routes run along the
+    middle of corridors and doors.
 
     Args:
         grid: The level grid.
         domain: Cells a route may use.
         sources: Target cells (distance 0); must intersect the domain.
-        clearance: Minimum wall distance of a usable cell (m).
+        clearance: Half width of the footprint (m): the room its centre needs.
         wall_range: Distance (m) from walls over which the extra cost fades.
     """
-    ok = domain & (grid.wall >= clearance)
+    ok = domain & (grid.wall >= clearance - grid.h / math.sqrt(2)) & (grid.gate >= clearance)
     src = sources & (grid.wall > -0.5)  # walkable, even if tight against a wall
     use = ok | src
     rows, cols = np.nonzero(use)

@@ -162,9 +162,9 @@ def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     la = m.level_arrays
     plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.hold, m.v_free, m.need, m.heading, m.orient,
                m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
-               la.wall, la.normal, la.space, la.exit, la.origin, fs.flat_d, fs.flat_v, fs.meta, fs.portal,
-               noise, m.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance, m.csm_params, out_space,
-               out_exit)
+               la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, fs.flat_d, fs.flat_v,
+               fs.meta, fs.portal, noise, m.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance,
+               m.csm_params, out_space, out_exit)
     return on, out_space, out_exit
 
 

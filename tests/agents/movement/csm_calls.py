@@ -99,28 +99,33 @@ def step_directions_speeds(
                     none_b if flip is None else np.asarray(flip, dtype=np.bool_), params, flags)
 
 
-def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
-                     x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
-    """New positions after ``disp``, never entering a cell closer to a wall than ``clearance``.
+def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: np.ndarray, *,
+                     clearance: np.ndarray, x0: float, y0: float, h: float,
+                     fallback: np.ndarray | None = None, gate: np.ndarray | None = None) -> np.ndarray:
+    """New positions after ``disp``, everyone kept ``clearance`` clear of walls.
 
-    A move is accepted if the end cell and, for a diagonal move, both cells
-    beside it are free; otherwise the agent slides along x or y, then tries
-    ``fallback`` (e.g. the plain navigation direction, when neighbours push
-    it into a door jamb) and its slides, or stays.
-    Displacements must be shorter than one cell ``h``.
+    A move is kept where the room (:func:`agents.movement.csm_kernel.footprint_room`) is at least
+    the agent's clearance, or no less than it has now; the whole move is tried, then its x and
+    y parts, then ``fallback`` (e.g. the plain navigation direction, when neighbours push it into
+    a door jamb) and its parts; else it stays.  Displacements must be shorter than one cell ``h``.
 
     Args:
         pos: Positions (n, 2) on one level.
         disp: Intended displacements (n, 2).
-        free: Wall-distance raster of the level (lower bound, m).
-        clearance: Required wall distance per agent (n,).
+        free: Room raster of the level (:attr:`agents.movement.navigation.LevelGrid.wall`).
+        slope: Its gradient (:attr:`agents.movement.navigation.LevelGrid.slope`).
+        clearance: Half width per agent (n,).
         x0, y0, h: Raster origin and cell size.
+        fallback: Second displacement to try (n, 2); none by default.
+        gate: Opening gates (:attr:`agents.movement.navigation.LevelGrid.gate`); none by default.
 
     Returns:
         The accepted positions (n, 2).
     """
     p = np.ascontiguousarray(pos, dtype=np.float64)
     fb = np.zeros_like(p) if fallback is None else np.ascontiguousarray(fallback, dtype=np.float64)
-    return wall_move(p, np.ascontiguousarray(disp, dtype=np.float64), free,
+    gt = np.full(free.shape, np.inf) if gate is None else np.asarray(gate, dtype=np.float64)
+    return wall_move(p, np.ascontiguousarray(disp, dtype=np.float64), np.asarray(free, dtype=np.float64),
+                     np.ascontiguousarray(slope, dtype=np.float64), gt,
                      np.asarray(clearance, dtype=np.float64), float(x0), float(y0), float(h), fb,
                      fallback is not None)

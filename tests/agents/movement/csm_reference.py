@@ -179,43 +179,51 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
     return np.where(norm[:, None] > 1e-9, e / np.maximum(norm, 1e-9)[:, None], desired)
 
 
-def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, *, clearance: np.ndarray,
-                   x0: float, y0: float, h: float, fallback: np.ndarray | None = None) -> np.ndarray:
+def reference_room(room: np.ndarray, slope: np.ndarray, p: np.ndarray, *, x0: float, y0: float,
+                   h: float) -> np.ndarray:
+    """Room at points ``p`` (n, 2): the least of the tangent planes at the four cell centres
+    around each."""
+    ny, nx = room.shape
+    j = np.floor((p[:, 0] - x0) / h - 0.5).astype(np.int64)
+    i = np.floor((p[:, 1] - y0) / h - 0.5).astype(np.int64)
+    least = np.full(p.shape[0], np.inf)
+    for di in (0, 1):
+        ii = np.clip(i + di, 0, ny - 1)
+        for dj in (0, 1):
+            jj = np.clip(j + dj, 0, nx - 1)
+            cx = x0 + (jj + 0.5) * h
+            cy = y0 + (ii + 0.5) * h
+            plane = room[ii, jj] + slope[ii, jj, 0] * (p[:, 0] - cx) + slope[ii, jj, 1] * (p[:, 1] - cy)
+            least = np.minimum(least, plane)
+    return least
+
+
+def reference_footprint_room(room: np.ndarray, slope: np.ndarray, gate: np.ndarray, p: np.ndarray, *,
+                             x0: float, y0: float, h: float) -> np.ndarray:
+    """Room for footprints centred at ``p``: the room, and no more than the gate of their cell."""
+    ny, nx = room.shape
+    j = np.clip(((p[:, 0] - x0) / h).astype(np.int64), 0, nx - 1)
+    i = np.clip(((p[:, 1] - y0) / h).astype(np.int64), 0, ny - 1)
+    return np.minimum(reference_room(room, slope, p, x0=x0, y0=y0, h=h), gate[i, j])
+
+
+def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: np.ndarray, *,
+                   clearance: np.ndarray, x0: float, y0: float, h: float, fallback: np.ndarray | None = None,
+                   gate: np.ndarray | None = None) -> np.ndarray:
     """The rules of :func:`tests.agents.movement.csm_calls.constrained_move`, as numpy masks."""
-    ny, nx = free.shape
+    gate = np.full(free.shape, np.inf) if gate is None else gate
 
-    def cell(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        j = np.clip(((p[:, 0] - x0) / h).astype(np.int64), 0, nx - 1)
-        i = np.clip(((p[:, 1] - y0) / h).astype(np.int64), 0, ny - 1)
-        return i, j
+    def room_of(p: np.ndarray) -> np.ndarray:
+        return reference_footprint_room(free, slope, gate, p, x0=x0, y0=y0, h=h)
 
-    i0, j0 = cell(pos)
-
-    def ok(p: np.ndarray) -> np.ndarray:
-        i1, j1 = cell(p)
-        good = free[i1, j1] >= clearance
-        diag = (i1 != i0) & (j1 != j0)
-        good &= ~diag | ((free[i0, j1] >= clearance) & (free[i1, j0] >= clearance))
-        return good
-
+    need = np.minimum(clearance, room_of(pos))
     out = pos.copy()
-    full = pos + disp
-    g = ok(full)
-    out[g] = full[g]
-    rest = ~g
-    if rest.any():
-        px = pos.copy()
-        px[:, 0] += disp[:, 0]
-        gx = rest & (np.abs(disp[:, 0]) > 1e-3) & ok(px)
-        out[gx] = px[gx]
-        rest &= ~gx
-        py = pos.copy()
-        py[:, 1] += disp[:, 1]
-        gy = rest & (np.abs(disp[:, 1]) > 1e-3) & ok(py)
-        out[gy] = py[gy]
-        rest &= ~gy
-    if fallback is not None and rest.any():
-        sub = np.flatnonzero(rest)
-        out[sub] = reference_move(pos[sub], fallback[sub], free, clearance=clearance[sub],
-                                    x0=x0, y0=y0, h=h)
+    rest = np.ones(pos.shape[0], bool)
+    for d in [disp] if fallback is None else [disp, fallback]:
+        for part, big in ((d, np.ones(pos.shape[0], bool)), (d * [1.0, 0.0], np.abs(d[:, 0]) > 1e-3),
+                          (d * [0.0, 1.0], np.abs(d[:, 1]) > 1e-3)):
+            p = pos + part
+            ok = rest & big & (room_of(p) >= need)
+            out[ok] = p[ok]
+            rest &= ~ok
     return out

@@ -64,10 +64,13 @@ def test_only_neighbours_on_the_same_level_interact() -> None:
 def test_wall_move_matches_reference(seed: int, n: int, with_fallback: bool) -> None:
     rng = np.random.default_rng(seed)
     free = rng.uniform(-0.5, 1.0, (30, 40))  # a cluttered raster
+    turn = rng.uniform(-np.pi, np.pi, free.shape)
+    slope = np.stack([np.cos(turn), np.sin(turn)], axis=-1) * (rng.uniform(size=free.shape) < 0.9)[..., None]
+    gate = np.where(rng.uniform(size=free.shape) < 0.1, rng.uniform(0.0, 0.6, free.shape), np.inf)
     pos = rng.uniform(0.0, 1.0, (n, 2)) * [4.0, 3.0]
     disp = rng.uniform(-0.099, 0.099, (n, 2))
     fallback = rng.uniform(-0.099, 0.099, (n, 2)) if with_fallback else None
     clearance = rng.uniform(0.0, 0.5, n)
-    kw = dict(clearance=clearance, x0=0.0, y0=0.0, h=0.1, fallback=fallback)
-    np.testing.assert_array_equal(constrained_move(pos, disp, free, **kw),  # type: ignore[arg-type]
-                                  reference_move(pos, disp, free, **kw))  # type: ignore[arg-type]
+    kw = dict(clearance=clearance, x0=0.0, y0=0.0, h=0.1, fallback=fallback, gate=gate)
+    np.testing.assert_array_equal(constrained_move(pos, disp, free, slope, **kw),  # type: ignore[arg-type]
+                                  reference_move(pos, disp, free, slope, **kw))  # type: ignore[arg-type]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.movement.navigation import build_grid, compute_field
-from scenarios.evacuation.testbeds import l_corner, room
+from agents.movement.csm_kernel import room_at
+from agents.movement.navigation import EXACT_REACH, build_grid, compute_field, opening_room
+from facility.mobility import BED, MOBILITIES, STAFF
+from scenarios.evacuation.testbeds import l_corner, room, store_on_corridor
 
 
 def test_field_matches_euclidean_in_open_room() -> None:
@@ -37,13 +41,54 @@ def test_field_goes_round_the_corner() -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(x=st.floats(0.0, 8.0), y=st.floats(0.0, 5.0))
-def test_wall_bound_is_a_lower_bound(x: float, y: float) -> None:
-    """The raster's wall distance never overstates the true distance to a wall (by more than a cell)."""
-    fac = room(8, 5, [("E", 8.0, 2.5, 1.0)])
+@given(x=st.floats(0.0, 8.0), y=st.floats(0.0, 5.0), width=st.floats(0.6, 2.0))
+def test_room_is_the_exact_distance_to_the_nearest_wall(x: float, y: float, width: float) -> None:
+    """At every cell centre, on the floor or off it, the room is the distance to the nearest wall
+    line (the room's outline less the exit opening), measured independently with shapely."""
+    fac = room(8, 5, [("E", 8.0, 2.5, width)])
     g = build_grid(fac, "L0", 0.1)
     i, j = g.cell_of(np.array([[x, y]]))
     c = g.centre(i, j)[0]
-    true = min(c[0], c[1], 5.0 - c[1], 8.0 - c[0] if abs(c[1] - 2.5) > 0.5 else 99.0)
-    if g.space[i[0], j[0]] >= 0:
-        assert g.wall[i[0], j[0]] <= true + 1e-9
+    walls = fac.space("R").polygon.boundary.difference(fac.door_segment(fac.exits[0]).buffer(1e-9))
+    true = shapely.distance(walls, shapely.Point(*c))
+    assert g.wall[i[0], j[0]] == pytest.approx(min(true, EXACT_REACH), abs=1e-9) or (
+        true > EXACT_REACH and g.wall[i[0], j[0]] <= true)
+
+
+def test_every_unit_fits_exactly_the_doors_routing_gives_it() -> None:
+    """The gate of an opening admits a footprint of half width up to (width - 0.1 m) / 2: for a
+    bed, a wheelchair or a walking aid that is exactly the table's door width (a door of that
+    width admits it, anything narrower not); walkers are stopped by routing at 0.6 m first."""
+    for mob in MOBILITIES.values():
+        assert opening_room(mob.min_door_width) >= mob.clearance, mob.name
+        if mob.min_door_width > STAFF.min_door_width:
+            assert opening_room(mob.min_door_width - 0.01) < mob.clearance, mob.name
+    assert BED.clearance == BED.radius == 0.5  # the whole width of the bed keeps off walls
+
+
+@pytest.mark.parametrize(("width", "admits"), [(1.1, True), (1.09, False), (0.9, False)])
+def test_a_door_gate_is_closed_to_a_bed_only_below_its_width(width: float, admits: bool) -> None:
+    fac = store_on_corridor(width)
+    g = build_grid(fac, "L0", 0.1)
+    i, j = g.cell_of(np.array([[1.5, 2.0]]))  # the middle of the door line
+    assert bool(g.gate[i[0], j[0]] >= BED.clearance) is admits
+    assert np.isinf(g.gate[g.cell_of(np.array([[5.0, 1.0]]))]).all()  # no gate in the corridor
+    f = compute_field(g, (g.space >= 0), g.exit >= 0, clearance=BED.clearance)
+    store = g.cell_of(np.array([[1.5, 3.5]]))
+    assert bool(np.isfinite(f.dist[store[0][0] - f.i0, store[1][0] - f.j0])) is admits
+
+
+def test_the_field_covers_every_cell_a_bed_fits_in_a_door_of_its_width() -> None:
+    """In a 1.1 m door a bed's centre has 10 cm of play: every cell holding a point where it fits
+    (interpolated room >= 0.5 m) is in its field, so the bed never stands where it has no way."""
+    fac = room(8.0, 6.0, [("E", 8.0, 3.0, 1.1)])
+    g = build_grid(fac, "L0", 0.1)
+    f = compute_field(g, g.space >= 0, g.exit >= 0, clearance=BED.clearance)
+    ys = np.linspace(2.9, 3.1, 81)
+    for x in np.linspace(7.0, 7.99, 34):
+        for y in ys:
+            if room_at(g.wall, g.slope, x, y, g.x0, g.y0, g.h) >= BED.clearance:
+                i, j = g.cell_of(np.array([[x, y]]))
+                assert np.isfinite(f.dist[i[0] - f.i0, j[0] - f.j0]), (x, y)
+    fits = [y for y in ys if room_at(g.wall, g.slope, 7.99, y, g.x0, g.y0, g.h) >= BED.clearance]
+    assert max(fits) - min(fits) >= 0.06  # the play of the centre at the door line

@@ -35,14 +35,16 @@ def test_head_on_pair_never_overlaps() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(x=st.floats(0.05, 0.95), y=st.floats(0.1, 0.9), dx=st.floats(-0.09, 0.09), dy=st.floats(-0.09, 0.09))
-def test_constrained_move_never_enters_blocked_cells(x: float, y: float, dx: float, dy: float) -> None:
-    free = np.ones((10, 10))
-    free[:, 5] = -1.0  # a wall one cell thick
-    pos = np.array([[x * 0.45, y]])
-    out = constrained_move(pos, np.array([[dx, dy]]), free, clearance=np.array([0.0]), x0=0.0, y0=0.0, h=0.1)
-    j = int(out[0, 0] / 0.1)
-    assert free[int(out[0, 1] / 0.1), j] >= 0.0
+@given(x=st.floats(0.0, 0.3), y=st.floats(0.1, 0.9), dx=st.floats(-0.09, 0.09), dy=st.floats(-0.09, 0.09))
+def test_constrained_move_never_crosses_a_wall(x: float, y: float, dx: float, dy: float) -> None:
+    centres = (np.arange(10) + 0.5) * 0.1
+    free = np.tile(np.abs(centres - 0.5), (10, 1))  # room beside a wall line at x = 0.5
+    slope = np.zeros((10, 10, 2))
+    slope[..., 0] = np.sign(centres - 0.5)
+    pos = np.array([[x, y]])
+    out = constrained_move(pos, np.array([[dx, dy]]), free, slope, clearance=np.array([0.2]), x0=0.0,
+                              y0=0.0, h=0.1)
+    assert out[0, 0] <= 0.3 + 1e-9  # never nearer the wall than the half width 0.2
 
 
 def test_walker_steers_round_a_parked_bed_instead_of_stopping() -> None:

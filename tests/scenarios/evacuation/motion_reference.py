@@ -17,6 +17,7 @@ from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
 from scenarios.evacuation.params import ON_PLANE, State
 from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
+from tests.agents.movement.csm_reference import reference_room
 
 if TYPE_CHECKING:
     from scenarios.evacuation.model import EvacuationModel
@@ -104,7 +105,8 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
         if not sel.any():
             continue
         i, j = g.cell_of(m.pos[on[sel]])
-        wd[sel] = g.wall[i, j] + g.h * m.p.behaviour.wall_tolerance
+        wd[sel] = (reference_room(g.wall, g.slope, m.pos[on[sel]], x0=g.x0, y0=g.y0, h=g.h)
+                   + g.h * m.p.behaviour.wall_tolerance)
         wn[sel] = m.wall_normal[li][i, j]
         ms = sel & looks
         if ms.any():
@@ -147,8 +149,8 @@ def reference_move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarr
         sel = lv == li
         if sel.any():
             ks = on[sel]
-            m.pos[ks] = constrained_move(m.pos[ks], disp[sel], g.wall, clearance=m.clear[ks],
-                                            x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel])
+            m.pos[ks] = constrained_move(m.pos[ks], disp[sel], g.wall, g.slope, clearance=m.clear[ks],
+                                         x0=g.x0, y0=g.y0, h=g.h, fallback=fall[sel], gate=g.gate)
     mv = on[moving]
     m.wait[mv] += np.where(v[moving] < 0.2 * m.v_free[mv], dt, 0.0)
     # Progress towards the current portal, for deadlock detection.

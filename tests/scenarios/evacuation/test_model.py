@@ -20,9 +20,11 @@ def test_random_placement_keeps_doors_clear() -> None:
             door = fac.door(f"WD{p.space[1]}")
             reach = m.radius[k] + m.extra[k] + m.p.behaviour.door_keep_clear
             assert np.hypot(*(m.pos[k] - np.array(door.at))) >= reach - 0.1 * np.sqrt(2), (seed, p.id)
-        # Nobody starts inside a bed's length either.
+        # Nobody starts inside a bed's length in the same room either (through a wall they may).
         for a in range(4):
             for b in range(a + 1, 4):
+                if people[a].space != people[b].space:
+                    continue
                 need = m.radius[a] + m.extra[a] + m.radius[b] + m.extra[b]
                 assert np.hypot(*(m.pos[a] - m.pos[b])) >= need - 1e-9, (seed, a, b)
 
@@ -136,15 +138,12 @@ def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() 
     assert not m.stranded.any()
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the raster's wall-distance bound at jambs leaves a "
-                                       "unit's centre a one-cell band in a door of its minimum width")
 @pytest.mark.parametrize(("unit", "width"), [("bed", 1.1), ("wheelchair", 0.8)])
 def test_a_unit_passes_an_exit_of_its_mobility_width(unit: str, width: float) -> None:
     """A bed through a 1.1 m exit, a wheelchair through a 0.8 m one: the narrowest the mobility
-    table (and routing) allow. The raster's bound on the wall distance at the jambs leaves a
-    bed's centre a band one cell wide there, and it stops in front of the exit for good. (Exact
-    distances near openings let it through, but then a bed pushed by a crowd also slipped
-    through a 0.9 m store door, which routing forbids, and stood there shutting it.)"""
+    table (and routing) allow. The room raster is exact near walls, so the unit's centre has the
+    few centimetres of play the door leaves it, and the exit's gate admits its width exactly;
+    the front of its footprint beyond the exit is in the open air, not in a wall."""
     from scenarios.evacuation.testbeds import room
 
     fac = room(8.0, 6.0, [("E", 8.0, 3.0, width)])
