@@ -392,14 +392,11 @@ def called_forward(st: RunState, pat: int, going: Callable[[int], int] | None = 
 
 
 def units_to_lifts(st: RunState, li: int) -> int:
-    """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or queued for one."""
-    pe, plan = st.people, st.plan
+    """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or waiting for one
+    on its landing (a unit that called a car stays on the floor until the car takes it)."""
+    pe = st.people
     units = (pe.need > 0) & np.isnan(pe.stair_f) & (pe.lvl == li)
-    going = int(np.count_nonzero(units & (pe.state == states.MOVE)))
-    here = plan.level_spaces[li]
-    going += sum(1 for lk in st.links.lifts for item in lk.queue
-                 if item[2] in here and pe.need[item[1]] > 0)
-    return going
+    return int(np.count_nonzero(units & (pe.state == states.MOVE)))
 
 
 def reach_safety(st: RunState, k: int, how: int) -> None:

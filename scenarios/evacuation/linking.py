@@ -1,6 +1,15 @@
 """The model's side of stairs and lifts (:mod:`agents.movement.levels`): entering a flight or
 calling a car, and landing on the next level when there is room; lift cars unload one unit at a
 time and take no new call while unloading.
+
+A bed or wheelchair that calls a lift stays on the floor: it is wheeled on into the lift's
+landing and waits there (``people.called``) until the car has come for it and opened, and only
+then leaves the plane (``LINK``), so units waiting for a car take up the landing and those
+behind them wait in the corridor, as in front of a real lift.  People on foot leave the plane
+when they call, as if they stood aside in the lobby: staff going back up for the next patient
+call the car from the exit level's landing, which the units coming down must be wheeled out
+into (:func:`landing_clear`); left standing there, they would keep the car from unloading and
+themselves from being fetched.
 """
 
 from __future__ import annotations
@@ -36,10 +45,10 @@ def links(st: RunState) -> None:
     for lk in st.links.lifts:
         if any(to in lk.lift.spaces for _, _, to in st.links.pending):
             continue  # the car is still unloading
-        res = lk.dispatch(t)
-        if res is not None:
-            t_arr, batch = res
-            st.links.pending.extend((t_arr, k, to) for k, to in batch)
+        trip = lk.dispatch(t)
+        if trip is not None:
+            st.links.boarding.extend((trip.board, trip.arrive, k, to) for k, to in trip.batch)
+    _board(st)
     keep = []
     for t_arr, k, to in st.links.pending:
         if t_arr <= t and landing_clear(st, k, to) and respawn(st, k, plan.space_ix[to]):
@@ -47,6 +56,36 @@ def links(st: RunState) -> None:
         else:
             keep.append((t_arr, k, to))
     st.links.pending = keep
+
+
+def _board(st: RunState) -> None:
+    """Units whose car has come are wheeled in: off the plane until it arrives.  One no longer
+    waiting for it (incapacitated meanwhile) is left behind by the car.  Callers on foot are off
+    the plane already."""
+    pe, plan, t = st.people, st.plan, st.t
+    wait = []
+    for board, arrive, k, to in st.links.boarding:
+        if board > t:
+            wait.append((board, arrive, k, to))
+            continue
+        if not pe.called[k]:
+            if pe.state[k] == states.LINK:  # on foot: in the lobby since the call
+                st.links.pending.append((arrive, k, to))
+            continue
+        pe.called[k] = False
+        if pe.state[k] != states.MOVE:
+            continue
+        pe.state[k] = states.LINK
+        pe.fid[k] = -1
+        st.passages.last_pass[_lift_of(st, to)] = t
+        # In the car, they have left the compartment of the landing: its last departure may be this one.
+        st.passages.leave(plan, int(pe.space[k]), plan.space_ix[to], t)
+        st.links.pending.append((arrive, k, to))
+    st.links.boarding = wait
+
+
+def _lift_of(st: RunState, landing: str) -> str:
+    return next(lk.lift.id for lk in st.links.lifts if landing in lk.lift.spaces)
 
 
 def landing_clear(st: RunState, k: int, to: str) -> bool:
@@ -73,8 +112,10 @@ def land(st: RunState, k: int, to: str) -> None:
 
 
 def enter_link(st: RunState, k: int, o: Option) -> bool:
-    """Person k steps onto the stair or calls the lift of option ``o``; False if the flight is
-    full (they stay where they are and try again)."""
+    """Person k steps onto the stair of option ``o`` or calls its lift: True if they are off the
+    plane now; False if the flight is full (they stay where they are and try again) or they are
+    a unit that called the car (wheeled on into the landing to wait for it: :func:`links`
+    boards them)."""
     pe, plan = st.people, st.plan
     here = plan.space_ids[pe.space[k]]
     to = o.to_space or ""
@@ -93,9 +134,13 @@ def enter_link(st: RunState, k: int, o: Option) -> bool:
     else:
         lk = next(lk for lk in st.links.lifts if lk.lift.id == o.ref)
         lk.call(st.t, k, here, to, pe.profiles[k].name)
+        if pe.extra[k] > 0:
+            pe.called[k] = True
+            st.passages.last_pass[o.ref] = st.t
+            return False
     pe.state[k] = states.LINK
     st.passages.last_pass[o.ref] = st.t
-    # On the flight or in the car, they have left the compartment of the landing (a stair or lift
-    # inside a compartment): its last departure may be this one.
+    # On the flight or out of the lobby, they have left the compartment of the landing (a stair
+    # or lift inside a compartment): its last departure may be this one.
     st.passages.leave(plan, int(pe.space[k]), plan.space_ix[to], st.t)
     return True

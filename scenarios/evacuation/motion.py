@@ -34,7 +34,8 @@ def choose(st: RunState) -> None:
     order.
     """
     pe = st.people
-    idx = np.flatnonzero(pe.reroute & (pe.state == states.MOVE))
+    # Whoever called a lift walks on to its landing and waits there: no new choice.
+    idx = np.flatnonzero(pe.reroute & (pe.state == states.MOVE) & ~pe.called)
     pe.reroute[:] = False
     if idx.size == 0:
         return
@@ -130,7 +131,8 @@ def _choose_group(st: RunState, ks: np.ndarray, crowd: np.ndarray) -> None:
         pe.opt[k] = opts[c]
     pe.opt_id[kk] = oa.ident[cc]
     pe.opt_door[kk] = oa.door[cc]
-    # Close enough to a stair or lift landing: take it (in index order: the queue's order).
+    # Close enough to a stair or lift landing: take the flight or call the car (in index order:
+    # the queue's order).
     near = ok & oa.link[choice] & (dist <= st.p.behaviour.link_reach)
     for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
         if enter_link(st, k, opts[c]):

@@ -121,12 +121,18 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
 def flag_deadlocks(st: RunState) -> None:
     """Flag, once each, whoever has made no progress for ``deadlock_window`` while nobody passed
     the portal ahead of them (someone with no usable way out is stranded, not deadlocked:
-    counted once, as stranded)."""
+    counted once, as stranded).  A unit on a lift's landing waiting for the car it called, or in
+    the queue to that landing while the lift takes people in, is waiting, not deadlocked."""
     pe, t, w = st.people, st.t, st.p.deadlock_window
-    stuck = np.flatnonzero((pe.state == states.MOVE) & (t - pe.last_prog > w) & ~pe.dead & ~pe.stranded)
+    last = st.passages.last_pass
+    stuck = np.flatnonzero((pe.state == states.MOVE) & (t - pe.last_prog > w) & ~pe.dead & ~pe.stranded
+                           & ~pe.called)
     for k in stuck.tolist():
         o = pe.opt[k]
-        if o is None or t - st.passages.last_pass.get(o.ref, -1e9) > w:
+        ahead = -1e9 if o is None else last.get(o.ref, -1e9)
+        if o is not None and o.ref in st.plan.door_lift:
+            ahead = max(ahead, last.get(st.plan.door_lift[o.ref], -1e9))
+        if t - ahead > w:
             pe.dead[k] = True
             st.passages.deadlocks.append((pe.ids[k], t, float(pe.pos[k, 0]), float(pe.pos[k, 1])))
 

@@ -69,6 +69,7 @@ class Plan:
         door_between: The door joining each pair of spaces.
         exit_width: Clear width (m) of each final exit.
         exit_levels: Levels with a final exit.
+        door_lift: The lift whose landing each door opens into, for doors into a lift landing.
         level_lifts: Per level, the lifts usable in this run that stop there.
         csm: The crowd model's parameters as the kernels take them.
     """
@@ -96,6 +97,7 @@ class Plan:
     door_between: dict[frozenset[str], str]
     exit_width: dict[str, float]
     exit_levels: set[int]
+    door_lift: dict[str, str]
     level_lifts: dict[int, int]
     csm: Any
 
@@ -122,7 +124,8 @@ class People:
     with ``opt_id`` (its value identity) and ``opt_door`` (door index, -1 if no door),
     ``fid`` (distance field followed, -1 none), float64 ``dist`` (m to the portal), int64
     ``hold`` (doorway code of this step), float64 ``backing_until``, bool ``reroute``
-    (choose again this step), ``team`` (staff rows moving each patient) and int64 ``task``
+    (choose again this step), ``called`` (called a lift and waiting for it on the landing),
+    ``team`` (staff rows moving each patient) and int64 ``task``
     (patient row of each member of staff, -1 none), float64 ``prep_end``.
 
     Progress and outcomes: float64 ``t_move`` and ``t_reach`` (NaN until then), int64
@@ -172,6 +175,7 @@ class People:
     hold: np.ndarray
     backing_until: np.ndarray
     reroute: np.ndarray
+    called: np.ndarray
     team: list[list[int]]
     task: np.ndarray
     prep_end: np.ndarray
@@ -199,12 +203,14 @@ class People:
 
 @dataclass(eq=False)
 class Links:
-    """Stairs and lifts (:mod:`agents.movement.levels`) and the lift arrivals waiting for a
-    clear landing: ``pending`` holds (time, person, landing space id)."""
+    """Stairs and lifts (:mod:`agents.movement.levels`), the callers a car has been sent for
+    (``boarding``: time it opens for them, time it arrives, person, landing space id) and the lift
+    arrivals waiting for a clear landing (``pending``: time, person, landing space id)."""
 
     stairs: list[StairLink]
     lifts: list[LiftLink]
     pending: list[tuple[float, int, str]] = field(default_factory=list)
+    boarding: list[tuple[float, float, int, str]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -318,6 +324,8 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         door_between={frozenset(d.spaces): d.id for d in facility.doors},
         exit_width={e.id: e.width for e in facility.exits},
         exit_levels={level_ix[facility.space(e.space).level] for e in facility.exits},
+        door_lift={d.id: lf.id for lf in facility.lifts for s in lf.spaces
+                   for d in facility.doors_of.get(s, ())},
         level_lifts={li: sum(1 for lf in usable if set(lf.spaces) & here)
                      for li, here in enumerate(level_spaces)},
         csm=params.model.kernel())
@@ -387,6 +395,7 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         state=np.full(n, states.PRE), goal=np.full(n, -1), opt=[None] * n, opt_id=np.full(n, -1, np.int64),
         opt_door=np.full(n, -1, np.int64), fid=np.full(n, -1), dist=np.full(n, np.inf),
         hold=np.zeros(n, np.int64), backing_until=np.full(n, -np.inf), reroute=np.ones(n, bool),
+        called=np.zeros(n, bool),
         team=[[] for _ in range(n)], task=np.full(n, -1), prep_end=np.full(n, np.inf),
         t_move=np.full(n, np.nan), t_reach=np.full(n, np.nan), reached=np.zeros(n, np.int64),
         wait=np.zeros(n), best=np.full(n, np.inf), last_prog=np.zeros(n), dead=np.zeros(n, bool),

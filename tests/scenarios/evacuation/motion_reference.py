@@ -27,7 +27,7 @@ __all__ = ["reference_choose", "reference_move"]
 def reference_choose(st: RunState) -> None:
     """Route choice, one agent at a time (identity of options as in the model: by value)."""
     pe = st.people
-    idx = np.flatnonzero(pe.reroute & (pe.state == State.MOVE))
+    idx = np.flatnonzero(pe.reroute & (pe.state == State.MOVE) & ~pe.called)
     pe.reroute[:] = False
     if idx.size == 0:
         return

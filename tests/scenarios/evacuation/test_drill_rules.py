@@ -67,10 +67,10 @@ def test_lift_marshal_holds_prepared_beds_in_their_room() -> None:
     while m.t < m.run_state.p.max_time and not m.done():
         m.step()
         pe = m.people
+        # Beds that called the lift wait on its landing, walking, until the car takes them.
         out_of_room = ((pe.state[:4] == State.MOVE) & (pe.space[:4] != m.plan.space_ix["W"])
                        & (pe.lvl[:4] == upstairs))
-        queued = sum(1 for item in m.run_state.links.lifts[0].queue if item[1] < 4)
-        most = max(most, int(np.count_nonzero(out_of_room)) + queued)
+        most = max(most, int(np.count_nonzero(out_of_room)))
         held |= bool(((m.people.state[:4] == State.PREP) & (m.t >= m.people.prep_end[:4])).any())
     assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
@@ -243,3 +243,33 @@ def test_units_leave_a_lift_car_one_at_a_time() -> None:
     m.run_state.links.lifts[0].call(0.0, 2, "LF1", "LF0", "visitor")
     links(m.run_state)
     assert m.run_state.links.lifts[0].trips == 0 and m.run_state.links.pending == [(0.0, 1, "LF0")]
+
+
+def test_a_unit_waits_for_its_lift_on_the_landing() -> None:
+    """A bed that called the lift is wheeled on into the landing and stands there, on the floor,
+    until the car has come up and opened for it; only then is it off the plane, and the wait is
+    not a deadlock. Its staff, on foot, ride with it."""
+    people = [PersonSpec(id="bed", profile="bed", space="K1", position=(9.0, 7.2)),
+              PersonSpec(id="s0", profile="staff", space="K1", position=(7.0, 6.6), premove=0.0),
+              PersonSpec(id="s1", profile="staff", space="K1", position=(7.0, 7.8), premove=0.0)]
+    m = _bay(people)
+    st = m.run_state
+    lift = st.links.lifts[0]
+    waited: list[tuple[float, str]] = []
+    flags_then = None
+    while m.t < 900.0 and m.people.state[0] != State.OUT:
+        m.step()
+        pe = m.people
+        if pe.called[0]:
+            if not waited:  # the car is away downstairs for a minute and a half
+                lift.busy_until, lift.at = m.t + 90.0, "LF0"
+                called_at = m.t
+            assert pe.state[0] == State.MOVE  # on the floor, waiting
+            waited.append((m.t, m.plan.space_ids[pe.space[0]]))
+        if pe.state[0] == State.LINK and flags_then is None:
+            flags_then = len(m.deadlocks)
+            rise = 4.0 / lift.lift.speed
+            assert m.t >= called_at + 90.0 + rise + 2 * lift.lift.door_time - 0.1  # it came up and opened
+    assert waited and waited[-1][1] == "LF1" and waited[-1][0] - waited[0][0] > 60.0
+    assert flags_then == 0 and not m.deadlocks
+    assert m.people.state[0] == State.OUT
