@@ -11,10 +11,10 @@ There is one handle class per role (:class:`EvacuatingPatient`, :class:`Evacuati
 or in a wheelchair is one agent; its escorts are staff agents whose :attr:`Evacuee.state` is
 ``escorting`` and whose :attr:`EvacuatingStaff.patient` names it.
 
-The model these handles read (``model``) must expose, by row: ``ids``, ``profiles``,
-``pos``, ``lvl``, ``levels``, ``space``, ``space_ids``, ``state`` (with ``state_names``),
-``dose`` (with ``dose_names``), ``task``, ``team`` and ``t_reach`` (see
-:class:`scenarios.evacuation.model.EvacuationModel`).
+The model these handles read (``model``) must expose ``people`` (by row: ``ids``,
+``profiles``, ``pos``, ``lvl``, ``space``, ``state``, ``dose``, ``task``, ``team`` and
+``t_reach``), ``plan`` (``levels`` and ``space_ids``) and ``dose_names`` (see
+:class:`scenarios.evacuation.state.People` and :class:`scenarios.evacuation.state.Plan`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
+
+from agents.movement.states import STATE_LABELS
 
 __all__ = ["EvacuatingPatient", "EvacuatingStaff", "EvacuatingVisitor", "Evacuee", "handle_type"]
 
@@ -41,47 +43,48 @@ class Evacuee(mesa.Agent):
     @property
     def id(self) -> str:
         """The person's id in the scenario."""
-        return str(self.model.ids[self.row])
+        return str(self.model.people.ids[self.row])
 
     @property
     def profile(self) -> str:
         """Occupant profile (``bed``, ``staff``, ...)."""
-        return str(self.model.profiles[self.row].name)
+        return str(self.model.people.profiles[self.row].name)
 
     @property
     def state(self) -> str:
         """State name (``pre``, ``move``, ``need_staff``, ..., ``out``)."""
-        return str(self.model.state_names[self.model.state[self.row]])
+        return str(STATE_LABELS[self.model.people.state[self.row]])
 
     @property
     def x(self) -> float:
         """Plan x (m) of the last position on a floor."""
-        return float(self.model.pos[self.row, 0])
+        return float(self.model.people.pos[self.row, 0])
 
     @property
     def y(self) -> float:
         """Plan y (m) of the last position on a floor."""
-        return float(self.model.pos[self.row, 1])
+        return float(self.model.people.pos[self.row, 1])
 
     @property
     def level(self) -> str:
         """Level id."""
-        return str(self.model.levels[self.model.lvl[self.row]])
+        return str(self.model.plan.levels[self.model.people.lvl[self.row]])
 
     @property
     def space(self) -> str:
         """Id of the space the person counts in."""
-        return str(self.model.space_ids[self.model.space[self.row]])
+        return str(self.model.plan.space_ids[self.model.people.space[self.row]])
 
     @property
     def safe_at(self) -> float:
         """Model time (s) when the person reached safety (NaN if not yet)."""
-        return float(self.model.t_reach[self.row])
+        return float(self.model.people.t_reach[self.row])
 
     @property
     def doses(self) -> dict[str, float]:
         """Doses accumulated so far in the hazard's conditions, by name."""
-        return {name: float(self.model.dose[r, self.row]) for r, name in enumerate(self.model.dose_names)}
+        dose = self.model.people.dose
+        return {name: float(dose[r, self.row]) for r, name in enumerate(self.model.dose_names)}
 
 
 class EvacuatingPatient(Evacuee):
@@ -90,7 +93,7 @@ class EvacuatingPatient(Evacuee):
     @property
     def escorts(self) -> list[str]:
         """Ids of the staff assigned to this patient now."""
-        return [str(self.model.ids[s]) for s in self.model.team[self.row]]
+        return [str(self.model.people.ids[s]) for s in self.model.people.team[self.row]]
 
 
 class EvacuatingStaff(Evacuee):
@@ -99,8 +102,8 @@ class EvacuatingStaff(Evacuee):
     @property
     def patient(self) -> str | None:
         """Id of the patient they are fetching or escorting, if any."""
-        k = int(self.model.task[self.row])
-        return None if k < 0 else str(self.model.ids[k])
+        k = int(self.model.people.task[self.row])
+        return None if k < 0 else str(self.model.people.ids[k])
 
 
 class EvacuatingVisitor(Evacuee):

@@ -33,7 +33,7 @@ from shapely.geometry import Polygon, box
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.occupants import PROFILES
-from scenarios.evacuation import EvacParams, PersonSpec, simulate
+from scenarios.evacuation import EvacParams, PersonSpec, State, simulate
 from scenarios.evacuation.testbeds import room
 
 #: Simulated seconds after which a run is stopped and reported as unfinished.
@@ -74,8 +74,9 @@ def run_medtwin(case: dict, pos: np.ndarray, speeds: np.ndarray) -> dict[str, fl
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=SIM_CAP), np.random.default_rng(0))
     wall = time.perf_counter() - t0
     ts = np.sort(m.recorder.tables()["door_flows"].to_pandas()["time"].to_numpy())
-    return {"wall_s": wall, "evac_s": float(np.nanmax(m.t_reach)), "out": float((m.state == 7).sum()),
-            "flow": (ts.size - 1) / (ts[-1] - ts[0]), "deadlocks": float(len(m.deadlocks))}
+    return {"wall_s": wall, "evac_s": float(np.nanmax(m.people.t_reach)),
+            "out": float((m.people.state == State.OUT).sum()), "flow": (ts.size - 1) / (ts[-1] - ts[0]),
+            "deadlocks": float(len(m.deadlocks))}
 
 
 def run_jupedsim(case: dict, pos: np.ndarray, speeds: np.ndarray) -> dict[str, float] | None:

@@ -290,7 +290,7 @@ def _building(spacing: float, seed: int, angles: list[float]) -> bool:
         t0 = time.perf_counter()
         m = simulate(found, people, EvacParams(strategy="full", trajectories=False, max_time=1800.0),
                      np.random.default_rng(seed))
-        out = int((m.state == 7).sum())
+        out = int((m.people.state == 7).sum())
         storeys = sorted({found.space(p.space).level for p in people})
         print(f"  evacuation (1 ambulant person per room and corridor on storeys {storeys}): "
               f"{out}/{len(people)} out in {time.perf_counter() - t0:.0f} s wall, no hand edit", flush=True)

@@ -12,18 +12,21 @@ stair space of the next level when it has room.
 A lift is a car that serves calls first come, first served: it travels to the
 caller's level (``rise / speed``), opens and closes its doors (``door_time``),
 takes as many waiting units as fit (one bed, or ``capacity_persons`` people,
-a wheelchair counting as 3) going to the same level, and delivers them.
+a wheelchair counting as 3) going to the same level, and delivers them.  Callers
+wait on the floor of the lift's landing until the car has come and opened
+(:attr:`Trip.board`).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from facility.model import Facility, Lift, Stair
 from facility.routing import sfpe_stair_speed
 
-__all__ = ["LiftLink", "StairLink", "sfpe_k"]
+__all__ = ["LiftLink", "StairLink", "Trip", "sfpe_k"]
 
 #: Persons-equivalent of a unit in a lift car.
 CAR_SLOTS = {"bed": 99, "ventilated": 99, "wheelchair": 3, "wheelchair_self": 3}
@@ -74,6 +77,16 @@ class StairLink:
         self.entered += 1
 
 
+class Trip(NamedTuple):
+    """One trip of a lift car: when it has come to the callers' level with its doors open
+    (``board``), when it has delivered them with its doors open (``arrive``), and who goes
+    where (agent, landing space id)."""
+
+    board: float
+    arrive: float
+    batch: list[tuple[int, str]]
+
+
 @dataclass
 class LiftLink:
     """A lift car and its calls."""
@@ -91,8 +104,9 @@ class LiftLink:
         slots = CAR_SLOTS.get(profile, 1)
         self.queue.append((t, agent, frm, to, min(slots, self.lift.capacity_persons)))
 
-    def dispatch(self, t: float) -> tuple[float, list[tuple[int, str]]] | None:
-        """If idle with calls waiting, load a batch; returns (arrival time, [(agent, to_space)])."""
+    def dispatch(self, t: float) -> Trip | None:
+        """If idle with calls waiting, send the car for the first caller and the others going
+        from their landing to the same one, as many as fit."""
         if t < self.busy_until or not self.queue:
             return None
         if not self.at:
@@ -110,12 +124,12 @@ class LiftLink:
                 keep.append(item)
         self.queue = keep
         z = self.elevations
-        travel = (abs(z[self.at] - z[frm]) + abs(z[frm] - z[to])) / self.lift.speed
-        doors = self.lift.door_time * (2 if self.at != frm else 1) + self.lift.door_time
-        self.busy_until = t + travel + doors
+        doors = self.lift.door_time * (2 if self.at != frm else 1)  # closing where it stood, opening here
+        board = t + abs(z[self.at] - z[frm]) / self.lift.speed + doors
+        self.busy_until = board + abs(z[frm] - z[to]) / self.lift.speed + self.lift.door_time
         self.at = to
         self.trips += 1
-        return self.busy_until, batch
+        return Trip(board, self.busy_until, batch)
 
 
 def build_links(facility: Facility) -> tuple[list[StairLink], list[LiftLink]]:

@@ -19,216 +19,226 @@ from agents.assist import choose_patient
 from agents.movement import states
 from agents.movement.routes import Goal
 from scenarios.evacuation import motion, placement
+from scenarios.evacuation.goals import exit_goal, refuge_goal, safety_goal, set_goal
 
 if TYPE_CHECKING:
-    from scenarios.evacuation.model import EvacuationModel
+    from scenarios.evacuation.state import People, Plan, RunState
 
 __all__ = ["ahead_in_room", "assist", "at_bedside", "called_forward", "door_dist", "free_staff",
-           "held_places", "in_doorway", "release_team", "shut_in", "staff_idle", "team_sizes",
+           "held_places", "in_doorway", "reach_safety", "release_team", "shut_in", "staff_idle", "team_sizes",
            "units_to_lifts"]
 
 
-def assist(m: EvacuationModel) -> None:
-    free = free_staff(m)
+def assist(st: RunState) -> None:
+    """Free staff take waiting patients; teams gather and prepare them; the prepared move off
+    when the marshal calls them and nobody is ahead of them in their room."""
+    pe, plan = st.people, st.plan
+    free = free_staff(st)
     if free.size:
-        in_phase = np.isin(m.space_comp[m.space], list(m.fire_ix)) if m.phase == 1 else True
-        waiting = np.flatnonzero((m.state == states.NEED) & in_phase & ~m.left_behind & ~m.stranded)
-        held = held_places(m, waiting)
-        sizes = team_sizes(m)[waiting]
+        in_phase = np.isin(plan.space_comp[pe.space], list(plan.fire_ix)) if st.phase == 1 else True
+        waiting = np.flatnonzero((pe.state == states.NEED) & in_phase & ~pe.left_behind & ~pe.stranded)
+        held = held_places(pe, waiting)
+        sizes = team_sizes(pe)[waiting]
         # Staff of the patient's level may take the place of a teammate still on the way from
         # another level; staff of another level only fill a place nobody holds.
-        cand = waiting[held < m.need[waiting]]
-        cand_far = waiting[sizes < m.need[waiting]]
+        cand = waiting[held < pe.need[waiting]]
+        cand_far = waiting[sizes < pe.need[waiting]]
         held_of = dict(zip(waiting.tolist(), held.tolist(), strict=True))
-        leaving = m.state[free] == states.MOVE
-        if m.phase == 1:
+        leaving = pe.state[free] == states.MOVE
+        if st.phase == 1:
             # Staff waiting outside the fire compartment with no patient on their level have nothing
             # to do this step (staff_idle would leave them as they are): skip them at once.
-            in_fire = np.isin(m.space_comp[m.space[free]], list(m.fire_ix))
-            to_refuge = m.home_in_fire[free] & (m.reached[free] == 0)
-            waits = ~in_fire & ~to_refuge & ~np.isin(m.lvl[free], m.lvl[cand])
+            in_fire = np.isin(plan.space_comp[pe.space[free]], list(plan.fire_ix))
+            to_refuge = pe.home_in_fire[free] & (pe.reached[free] == 0)
+            waits = ~in_fire & ~to_refuge & ~np.isin(pe.lvl[free], pe.lvl[cand])
             free, leaving = free[~waits], leaving[~waits]
         # Levels with staff of their own free (or walking out, who are called back): nobody is
         # sent there from another level, up or down a stair against the evacuation.
-        staffed = np.unique(m.lvl[free])
-        far = cand_far[~np.isin(m.lvl[cand_far], staffed)] if m.phase == 2 else cand_far[:0]
+        staffed = np.unique(pe.lvl[free])
+        far = cand_far[~np.isin(pe.lvl[cand_far], staffed)] if st.phase == 2 else cand_far[:0]
         # Staff walking out turn back only for a patient of their level or of a level with nobody.
-        keep = ~leaving | np.isin(m.lvl[free], m.lvl[cand]) | (far.size > 0)
+        keep = ~leaving | np.isin(pe.lvl[free], pe.lvl[cand]) | (far.size > 0)
         free, leaving = free[keep], leaving[keep]
         for s, out in zip(free.tolist(), leaving.tolist(), strict=True):
-            cand_here = cand[m.lvl[cand] == m.lvl[s]] if cand.size else cand
+            cand_here = cand[pe.lvl[cand] == pe.lvl[s]] if cand.size else cand
             if cand_here.size == 0:
                 cand_here = far
             if cand_here.size == 0:
                 if not out:
-                    staff_idle(m, s)
+                    staff_idle(st, s)
                 continue
             # Complete a team before starting another: staff who each wait at a different bed
             # for a second pair of hands that never comes would wait for ever.
             # Own level first (see agents.assist), then the nearest level with patients.
-            gap = np.abs(m.lvl[cand_here] - m.lvl[s])
+            gap = np.abs(pe.lvl[cand_here] - pe.lvl[s])
             cand_here = cand_here[gap == gap.min()]
-            started = np.array([len(m.team[int(c)]) > 0 for c in cand_here], dtype=bool)
+            started = np.array([len(pe.team[int(c)]) > 0 for c in cand_here], dtype=bool)
             if started.any():
                 cand_here = cand_here[started]
             # Escape routes first: a patient waiting in a corridor narrows it for everyone else.
-            aisle = m.corridor[m.space[cand_here]]
+            aisle = plan.corridor[pe.space[cand_here]]
             if aisle.any():
                 cand_here = cand_here[aisle]
-            c = choose_patient(m.p.policy, m.pos[s], int(m.lvl[s]), int(m.home_comp[s]),
-                               cand_xy=m.pos[cand_here], cand_level=m.lvl[cand_here],
-                               cand_ward=m.home_comp[cand_here], cand_dependency=m.dep[cand_here])
+            c = choose_patient(st.p.policy, pe.pos[s], int(pe.lvl[s]), int(pe.home_comp[s]),
+                               cand_xy=pe.pos[cand_here], cand_level=pe.lvl[cand_here],
+                               cand_ward=pe.home_comp[cand_here], cand_dependency=pe.dep[cand_here])
             pat = int(cand_here[c])
             # Within a room, from the door inwards: nobody is wheeled past a patient still waiting.
-            same = cand_here[(m.space[cand_here] == m.space[pat])
-                             & (m.lvl[cand_here] == m.lvl[pat])]
-            if same.size > 1 and not m.corridor[m.space[pat]]:
-                pat = int(same[np.argmin([door_dist(m, int(o)) for o in same])])
-            if m.lvl[s] == m.lvl[pat] and len(m.team[pat]) >= m.need[pat]:
-                _relieve(m, pat)
-            m.team[pat].append(s)
-            m.task[s] = pat
-            m.state[s] = states.MOVE
-            if np.isnan(m.t_move[s]):
-                m.t_move[s] = m.t
-            sp = m.space_ids[m.space[pat]]
-            m.set_goal(s, m.goal_id(Goal("point", spaces=frozenset([sp]),
-                                              point=(float(m.pos[pat, 0]), float(m.pos[pat, 1])))))
-            held_of[pat] = held_of.get(pat, 0) + int(m.lvl[s] == m.lvl[pat])  # as held_places counts
-            if held_of[pat] >= m.need[pat]:
+            same = cand_here[(pe.space[cand_here] == pe.space[pat])
+                             & (pe.lvl[cand_here] == pe.lvl[pat])]
+            if same.size > 1 and not plan.corridor[pe.space[pat]]:
+                pat = int(same[np.argmin([door_dist(st, int(o)) for o in same])])
+            if pe.lvl[s] == pe.lvl[pat] and len(pe.team[pat]) >= pe.need[pat]:
+                _relieve(st, pat)
+            pe.team[pat].append(s)
+            pe.task[s] = pat
+            pe.state[s] = states.MOVE
+            if np.isnan(pe.t_move[s]):
+                pe.t_move[s] = st.t
+            sp = plan.space_ids[pe.space[pat]]
+            set_goal(st, s, st.goals.index(Goal("point", spaces=frozenset([sp]),
+                                              point=(float(pe.pos[pat, 0]), float(pe.pos[pat, 1])))))
+            held_of[pat] = held_of.get(pat, 0) + int(pe.lvl[s] == pe.lvl[pat])  # as held_places counts
+            if held_of[pat] >= pe.need[pat]:
                 cand = cand[cand != pat]
-            if len(m.team[pat]) >= m.need[pat]:
+            if len(pe.team[pat]) >= pe.need[pat]:
                 far = far[far != pat]
     # Staff who reached their patient wait (FETCH); preparation starts when all are there.
     # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
     # or beside a teammate already there: a second nurse cannot stand where the first one does.
-    fetch = np.flatnonzero(m.staff & (m.state == states.MOVE) & (m.task >= 0))
+    fetch = np.flatnonzero(pe.staff & (pe.state == states.MOVE) & (pe.task >= 0))
     for s in fetch.tolist():
-        pat = int(m.task[s])
-        if m.lvl[s] != m.lvl[pat] or m.space[s] != m.space[pat]:
+        pat = int(pe.task[s])
+        if pe.lvl[s] != pe.lvl[pat] or pe.space[s] != pe.space[pat]:
             continue
-        reach = m.radius[s] + m.radius[pat] + m.extra[pat] + 1.0
-        near = math.dist(m.pos[s], m.pos[pat]) < reach
-        near = near or any(m.state[o] == states.FETCH
-                           and math.dist(m.pos[s], m.pos[o]) < m.p.behaviour.team_reach
-                           for o in m.team[pat] if o != s)
+        reach = pe.radius[s] + pe.radius[pat] + pe.extra[pat] + 1.0
+        near = math.dist(pe.pos[s], pe.pos[pat]) < reach
+        near = near or any(pe.state[o] == states.FETCH
+                           and math.dist(pe.pos[s], pe.pos[o]) < st.p.behaviour.team_reach
+                           for o in pe.team[pat] if o != s)
         # Held up in the patient's room by colleagues standing at the other beds: they squeeze
         # past (the speed model does not let people squeeze through a crowd standing still).
-        near = near or m.t - m.last_prog[s] > m.p.behaviour.stall_after
-        if near and not in_doorway(m, s, pat, reach):
-            m.state[s] = states.FETCH
-    for pat in np.flatnonzero(m.state == states.NEED).tolist():
-        tm = m.team[pat]
-        if len(tm) >= m.need[pat] and all(m.state[s] == states.FETCH for s in tm):
-            m.state[pat] = states.PREP
-            m.prep_end[pat] = m.t + m.prepare[pat]
-    ready = np.flatnonzero((m.state == states.PREP) & (m.t >= m.prep_end))
+        near = near or st.t - pe.last_prog[s] > st.p.behaviour.stall_after
+        if near and not in_doorway(st, s, pat, reach):
+            pe.state[s] = states.FETCH
+    for pat in np.flatnonzero(pe.state == states.NEED).tolist():
+        tm = pe.team[pat]
+        if len(tm) >= pe.need[pat] and all(pe.state[s] == states.FETCH for s in tm):
+            pe.state[pat] = states.PREP
+            pe.prep_end[pat] = st.t + pe.prepare[pat]
+    ready = np.flatnonzero((pe.state == states.PREP) & (st.t >= pe.prep_end))
     if ready.size == 0:
         return
-    ready = ready[np.argsort(m.prep_end[ready], kind="stable")]
-    gate = _Gate(m)
+    ready = ready[np.argsort(pe.prep_end[ready], kind="stable")]
+    gate = _Gate(st)
     for pat in ready[gate.may_be_called(ready)].tolist():
         # The marshal's call first: it is the cheaper question, and both must allow the move.
         if not gate.called_forward(pat) or gate.ahead_in_room(pat):
             continue
         gate.leaves(pat)
-        m.state[pat] = states.MOVE
-        if np.isnan(m.t_move[pat]):
-            m.t_move[pat] = m.t
-        m.set_goal(pat, m.safety_goal(pat))
-        m.prep_end[pat] = np.inf
-        m.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
-        for s in m.team[pat]:
-            m.state[s] = states.ATTACHED
+        pe.state[pat] = states.MOVE
+        if np.isnan(pe.t_move[pat]):
+            pe.t_move[pat] = st.t
+        set_goal(st, pat, safety_goal(st, pat))
+        pe.prep_end[pat] = np.inf
+        pe.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
+        for s in pe.team[pat]:
+            pe.state[s] = states.ATTACHED
 
 
-def shut_in(m: EvacuationModel) -> np.ndarray:
+def shut_in(pe: People, plan: Plan) -> np.ndarray:
     """Whether each occupant is a patient moved by staff whose space has no door or final exit
     as wide as its mobility needs (a bed in a store with a 0.9 m door): no team can take it out,
     so no staff are sent, and it is stranded from the start rather than holding two staff at
     its bedside to the end of the drill (found trying a small clinic)."""
-    out = np.zeros(m.need.size, bool)
-    doors, exits = m.facility.doors_of, m.facility.exits_of
-    for k in np.flatnonzero(m.need > 0).tolist():
-        sid = m.space_ids[m.space[k]]
-        need = m.profiles[k].mobility.min_door_width
+    out = np.zeros(pe.need.size, bool)
+    doors, exits = plan.facility.doors_of, plan.facility.exits_of
+    for k in np.flatnonzero(pe.need > 0).tolist():
+        sid = plan.space_ids[pe.space[k]]
+        need = pe.profiles[k].mobility.min_door_width
         widths = [d.width for d in doors.get(sid, ())] + [e.width for e in exits.get(sid, ())]
         out[k] = bool(widths) and max(widths) < need
     return out
 
 
-def staff_idle(m: EvacuationModel, s: int) -> None:
+def staff_idle(st: RunState, s: int) -> None:
     """No patient left to fetch: go to safety (or stay put until the vertical phase)."""
-    if m.phase == 2:
-        m.state[s] = states.MOVE
-        m.set_goal(s, m.exit_goal(s))
-    elif int(m.space_comp[m.space[s]]) in m.fire_ix:
-        m.state[s] = states.MOVE
-        m.set_goal(s, m.refuge_goal(s))
-    elif m.home_in_fire[s] and m.reached[s] == 0:
+    pe, plan = st.people, st.plan
+    if st.phase == 2:
+        pe.state[s] = states.MOVE
+        set_goal(st, s, exit_goal(st, s))
+    elif int(plan.space_comp[pe.space[s]]) in plan.fire_ix:
+        pe.state[s] = states.MOVE
+        set_goal(st, s, refuge_goal(st, s))
+    elif pe.home_in_fire[s] and pe.reached[s] == 0:
         # Out of the fire compartment with their last patient: they are in the refuge.
-        m.refuge_space[s] = m.space[s]
-        m.safe(s, 2)
+        pe.refuge_space[s] = pe.space[s]
+        reach_safety(st, s, 2)
         return
     else:
         return
-    if np.isnan(m.t_move[s]):
-        m.t_move[s] = m.t
+    if np.isnan(pe.t_move[s]):
+        pe.t_move[s] = st.t
 
 
-def free_staff(m: EvacuationModel) -> np.ndarray:
+def free_staff(st: RunState) -> np.ndarray:
     """Staff free for a patient: waiting for a task (``HOLD``), or walking to safety with none
     (they are called back by a patient of their own level still waiting for hands)."""
-    no_task = m.staff & (m.task < 0)
-    walking_out = (m.state == states.MOVE) & (m.goal >= 0)
-    walking_out &= m.goal_evac[np.maximum(m.goal, 0)]
-    return np.flatnonzero(no_task & ((m.state == states.HOLD) | walking_out))
+    pe = st.people
+    no_task = pe.staff & (pe.task < 0)
+    walking_out = (pe.state == states.MOVE) & (pe.goal >= 0)
+    walking_out &= st.goals.evac[np.maximum(pe.goal, 0)]
+    return np.flatnonzero(no_task & ((pe.state == states.HOLD) | walking_out))
 
 
-def team_sizes(m: EvacuationModel) -> np.ndarray:
+def team_sizes(pe: People) -> np.ndarray:
     """Per occupant, how many staff are in its team (``task`` names the patient of each team
     member, as ``team`` lists them)."""
-    crew = np.flatnonzero(m.staff & (m.task >= 0))
-    return np.bincount(m.task[crew], minlength=m.state.size)
+    crew = np.flatnonzero(pe.staff & (pe.task >= 0))
+    return np.bincount(pe.task[crew], minlength=pe.state.size)
 
 
-def held_places(m: EvacuationModel, patients: np.ndarray) -> np.ndarray:
+def held_places(pe: People, patients: np.ndarray) -> np.ndarray:
     """Per patient of ``patients``, the places of its team held for good: by staff on its level,
     or on a stair or in a lift on their way (those still walking on another level may be
     relieved by staff of the patient's level, :func:`_relieve`)."""
-    crew = np.flatnonzero(m.staff & (m.task >= 0))
-    pat = m.task[crew]
-    holds = (m.lvl[crew] == m.lvl[pat]) | (m.state[crew] != states.MOVE)
-    return np.bincount(pat[holds], minlength=m.state.size)[patients]
+    crew = np.flatnonzero(pe.staff & (pe.task >= 0))
+    pat = pe.task[crew]
+    holds = (pe.lvl[crew] == pe.lvl[pat]) | (pe.state[crew] != states.MOVE)
+    return np.bincount(pat[holds], minlength=pe.state.size)[patients]
 
 
-def _relieve(m: EvacuationModel, pat: int) -> None:
+def _relieve(st: RunState, pat: int) -> None:
     """A staff member of the patient's level joins its team: one team member still on the way
     from another level is released (the farthest one), so nobody climbs a stair against the
     evacuation for a patient someone on the spot can take."""
-    away = [s for s in m.team[pat] if m.lvl[s] != m.lvl[pat] and m.state[s] == states.MOVE]
+    pe = st.people
+    away = [s for s in pe.team[pat] if pe.lvl[s] != pe.lvl[pat] and pe.state[s] == states.MOVE]
     if not away:
         return
-    far = max(away, key=lambda s: (abs(int(m.lvl[s]) - int(m.lvl[pat])), s))
-    m.team[pat].remove(far)
-    m.task[far] = -1
-    m.state[far] = states.HOLD
+    far = max(away, key=lambda s: (abs(int(pe.lvl[s]) - int(pe.lvl[pat])), s))
+    pe.team[pat].remove(far)
+    pe.task[far] = -1
+    pe.state[far] = states.HOLD
 
 
-def in_doorway(m: EvacuationModel, s: int, pat: int, reach: float) -> bool:
+def in_doorway(st: RunState, s: int, pat: int, reach: float) -> bool:
     """Whether staff member s stands within ``behaviour.door_keep_clear`` of a door of the room while
     the patient is farther than ``reach`` from it: they walk on to the bedside rather than
     wait in the doorway, where they would shut in every other bed of the room."""
-    for d in m.facility.doors_of.get(m.space_ids[m.space[s]], ()):
-        if math.dist(m.pos[s], d.at) < m.p.behaviour.door_keep_clear and math.dist(m.pos[pat], d.at) > reach:
+    pe, plan = st.people, st.plan
+    for d in plan.facility.doors_of.get(plan.space_ids[pe.space[s]], ()):
+        keep = st.p.behaviour.door_keep_clear
+        if math.dist(pe.pos[s], d.at) < keep and math.dist(pe.pos[pat], d.at) > reach:
             return True
     return False
 
 
-def door_dist(m: EvacuationModel, k: int) -> float:
-    """Distance (m) from occupant k to the nearest door of its space (inf if none)."""
-    doors = m.facility.doors_of.get(m.space_ids[m.space[k]], ())
-    return min((math.dist(m.pos[k], d.at) for d in doors), default=math.inf)
+def door_dist(st: RunState, k: int) -> float:
+    """Distance (st) from occupant k to the nearest door of its space (inf if none)."""
+    pe, plan = st.people, st.plan
+    doors = plan.facility.doors_of.get(plan.space_ids[pe.space[k]], ())
+    return min((math.dist(pe.pos[k], d.at) for d in doors), default=math.inf)
 
 
 class _Gate:
@@ -240,9 +250,9 @@ class _Gate:
     one-patient functions' (``tests/scenarios/evacuation/test_assistance.py``).
     """
 
-    def __init__(self, m: EvacuationModel) -> None:
-        self.m = m
-        self.lift_unit = (m.need > 0) & np.isnan(m.stair_f)
+    def __init__(self, st: RunState) -> None:
+        self.st = st
+        self.lift_unit = (st.people.need > 0) & np.isnan(st.people.stair_f)
         self._going: dict[int, int] = {}
         self._rooms: tuple[dict[int, int], dict[int, list[int]]] | None = None
 
@@ -250,16 +260,17 @@ class _Gate:
         """Units on their way out by space, and patients at the bedside (:func:`at_bedside`)
         by space: taken once, on the first question about a room."""
         if self._rooms is None:
-            m = self.m
+            st = self.st
+            pe = st.people
             moving_in: dict[int, int] = {}
-            for sp in m.space[(m.state == states.MOVE) & (m.need > 0)].tolist():
+            for sp in pe.space[(pe.state == states.MOVE) & (pe.need > 0)].tolist():
                 moving_in[sp] = moving_in.get(sp, 0) + 1
-            gathering = m.task[m.staff & (m.state == states.FETCH) & (m.task >= 0)]
-            bedside = m.state == states.PREP
-            bedside[gathering] |= m.state[gathering] == states.NEED
+            gathering = pe.task[pe.staff & (pe.state == states.FETCH) & (pe.task >= 0)]
+            bedside = pe.state == states.PREP
+            bedside[gathering] |= pe.state[gathering] == states.NEED
             prep_in: dict[int, list[int]] = {}
             for k in np.flatnonzero(bedside).tolist():
-                prep_in.setdefault(int(m.space[k]), []).append(k)
+                prep_in.setdefault(int(pe.space[k]), []).append(k)
             self._rooms = (moving_in, prep_in)
         return self._rooms
 
@@ -267,37 +278,41 @@ class _Gate:
         """Mask of ``ready`` patients the marshal may call this step: those :func:`called_forward`
         always lets go, and those of levels with a place free at the lifts now (places only fill
         up as units leave, so the others are not called this step)."""
-        m = self.m
-        ok = (m.need[ready] == 0) | ~np.isnan(m.stair_f[ready]) | m.corridor[m.space[ready]]
-        if m.phase == 1:
-            ok |= np.isin(m.home_comp[ready], list(m.fire_ix))
-        for li in np.unique(m.lvl[ready[~ok]]).tolist():
-            ok[m.lvl[ready] == li] |= self.called_forward_level(li)
+        st = self.st
+        pe, plan = st.people, st.plan
+        ok = (pe.need[ready] == 0) | ~np.isnan(pe.stair_f[ready]) | plan.corridor[pe.space[ready]]
+        if st.phase == 1:
+            ok |= np.isin(pe.home_comp[ready], list(plan.fire_ix))
+        for li in np.unique(pe.lvl[ready[~ok]]).tolist():
+            ok[pe.lvl[ready] == li] |= self.called_forward_level(li)
         return ok
 
     def called_forward_level(self, li: int) -> bool:
         """:func:`called_forward` for a unit of level ``li`` bound for a lift."""
-        m = self.m
-        lifts = m.level_lifts.get(li, 0)
-        if lifts == 0 or li in m.exit_levels:
+        st = self.st
+        plan = st.plan
+        lifts = plan.level_lifts.get(li, 0)
+        if lifts == 0 or li in plan.exit_levels:
             return True
-        return self._going_on(li) < m.p.behaviour.lift_call_ahead * lifts
+        return self._going_on(li) < st.p.behaviour.lift_call_ahead * lifts
 
     def _door_dist(self, k: int) -> float:
         """:func:`door_dist`, kept per occupant while they stand still (being prepared)."""
-        m = self.m
-        x, y = float(m.pos[k, 0]), float(m.pos[k, 1])
-        hit = m.door_dist_cache.get(k)
-        if hit is not None and hit[0] == x and hit[1] == y and hit[2] == m.space[k]:
+        st = self.st
+        pe = st.people
+        x, y = float(pe.pos[k, 0]), float(pe.pos[k, 1])
+        hit = st.door_dist.get(k)
+        if hit is not None and hit[0] == x and hit[1] == y and hit[2] == pe.space[k]:
             return hit[3]
-        d = door_dist(m, k)
-        m.door_dist_cache[k] = (x, y, int(m.space[k]), d)
+        d = door_dist(st, k)
+        st.door_dist[k] = (x, y, int(pe.space[k]), d)
         return d
 
     def ahead_in_room(self, pat: int) -> bool:
-        m = self.m
-        sp = int(m.space[pat])
-        if m.corridor[sp]:
+        st = self.st
+        pe, plan = st.people, st.plan
+        sp = int(pe.space[pat])
+        if plan.corridor[sp]:
             return False
         moving_in, prep_in = self._room_counts()
         if moving_in.get(sp, 0) > 0:
@@ -310,48 +325,50 @@ class _Gate:
 
     def _going_on(self, li: int) -> int:
         if li not in self._going:
-            self._going[li] = units_to_lifts(self.m, li)
+            self._going[li] = units_to_lifts(self.st, li)
         return self._going[li]
 
     def called_forward(self, pat: int) -> bool:
-        return called_forward(self.m, pat, going=self._going_on)
+        return called_forward(self.st, pat, going=self._going_on)
 
     def leaves(self, pat: int) -> None:
         """Patient ``pat`` moves off now: it counts as a unit on its way from here on."""
-        m = self.m
-        if m.need[pat] > 0 and self._rooms is not None:
-            sp = int(m.space[pat])
+        st = self.st
+        pe = st.people
+        if pe.need[pat] > 0 and self._rooms is not None:
+            sp = int(pe.space[pat])
             self._rooms[0][sp] = self._rooms[0].get(sp, 0) + 1
-        li = int(m.lvl[pat])
+        li = int(pe.lvl[pat])
         if li in self._going and self.lift_unit[pat]:
             self._going[li] += 1
 
 
-def at_bedside(m: EvacuationModel, k: int) -> bool:
+def at_bedside(pe: People, k: int) -> bool:
     """Whether patient k is being prepared, or has staff standing at the bedside for it: a unit
     leaving from farther in would have to pass them (day drill seed 0: a bed from the back of a
     bay was hemmed in by the teams gathering at the beds nearer the door)."""
-    if m.state[k] == states.PREP:
+    if pe.state[k] == states.PREP:
         return True
-    return bool(m.state[k] == states.NEED and any(m.state[s] == states.FETCH for s in m.team[k]))
+    return bool(pe.state[k] == states.NEED and any(pe.state[s] == states.FETCH for s in pe.team[k]))
 
 
-def ahead_in_room(m: EvacuationModel, pat: int) -> bool:
+def ahead_in_room(st: RunState, pat: int) -> bool:
     """Whether another bed or wheelchair must leave the room first: one nearer the door still
     being prepared or with its team gathering at it, or one already on its way out (a 1.4 m
     door passes one unit at a time)."""
-    if m.corridor[m.space[pat]]:
+    pe, plan = st.people, st.plan
+    if plan.corridor[pe.space[pat]]:
         return False
-    here = (m.space == m.space[pat]) & (m.lvl == m.lvl[pat])
+    here = (pe.space == pe.space[pat]) & (pe.lvl == pe.lvl[pat])
     here[pat] = False
-    if ((m.state == states.MOVE) & (m.need > 0) & here).any():
+    if ((pe.state == states.MOVE) & (pe.need > 0) & here).any():
         return True
-    mine = door_dist(m, pat)
-    waiting = np.flatnonzero(((m.state == states.PREP) | (m.state == states.NEED)) & here).tolist()
-    return any(door_dist(m, o) < mine for o in waiting if at_bedside(m, o))
+    mine = door_dist(st, pat)
+    waiting = np.flatnonzero(((pe.state == states.PREP) | (pe.state == states.NEED)) & here).tolist()
+    return any(door_dist(st, o) < mine for o in waiting if at_bedside(pe, o))
 
 
-def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | None = None) -> bool:
+def called_forward(st: RunState, pat: int, going: Callable[[int], int] | None = None) -> bool:
     """Whether a prepared unit may leave its place now (the lift marshal's call).
 
     A bed or wheelchair that cannot take the stairs leaves a level without a final exit
@@ -361,38 +378,54 @@ def called_forward(m: EvacuationModel, pat: int, going: Callable[[int], int] | N
     in a corridor is never held (waiting there would block it just the same).  ``going``
     gives :func:`units_to_lifts` of a level, if counted already.
     """
-    if m.need[pat] == 0 or not np.isnan(m.stair_f[pat]) or m.corridor[m.space[pat]]:
+    pe, plan = st.people, st.plan
+    if pe.need[pat] == 0 or not np.isnan(pe.stair_f[pat]) or plan.corridor[pe.space[pat]]:
         return True
-    li = int(m.lvl[pat])
-    lifts = m.level_lifts.get(li, 0)
-    if lifts == 0 or li in m.exit_levels:
+    li = int(pe.lvl[pat])
+    lifts = plan.level_lifts.get(li, 0)
+    if lifts == 0 or li in plan.exit_levels:
         return True
-    if m.phase == 1 and m.home_comp[pat] in m.fire_ix:
+    if st.phase == 1 and pe.home_comp[pat] in plan.fire_ix:
         return True  # horizontal move to the refuge: no lift
-    count = units_to_lifts(m, li) if going is None else going(li)
-    return count < m.p.behaviour.lift_call_ahead * lifts
+    count = units_to_lifts(st, li) if going is None else going(li)
+    return count < st.p.behaviour.lift_call_ahead * lifts
 
 
-def units_to_lifts(m: EvacuationModel, li: int) -> int:
-    """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or queued for one."""
-    units = (m.need > 0) & np.isnan(m.stair_f) & (m.lvl == li)
-    going = int(np.count_nonzero(units & (m.state == states.MOVE)))
-    here = m.facility_level_spaces[li]
-    going += sum(1 for lk in m.lifts for item in lk.queue
-                 if item[2] in here and m.need[item[1]] > 0)
-    return going
+def units_to_lifts(st: RunState, li: int) -> int:
+    """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or waiting for one
+    on its landing (a unit that called a car stays on the floor until the car takes it)."""
+    pe = st.people
+    units = (pe.need > 0) & np.isnan(pe.stair_f) & (pe.lvl == li)
+    return int(np.count_nonzero(units & (pe.state == states.MOVE)))
 
 
-def release_team(m: EvacuationModel, pat: int) -> None:
-    for s in m.team[pat]:
-        m.state[s] = states.HOLD
-        m.task[s] = -1
-        m.pos[s] = m.prev_pos[pat]
-        m.lvl[s] = m.lvl[pat]
-        m.space[s] = m.space[pat]
-        if m.reached[pat] == 2:
-            m.space[s] = motion.space_at(m, s)
-            placement.step_aside(m, s, int(m.space[s]), m.prev_pos[pat])
-        elif m.reached[pat] == 1:
-            placement.step_inside(m, s, m.exit_used[pat])
-    m.team[pat] = []
+def reach_safety(st: RunState, k: int, how: int) -> None:
+    """Person k is safe now: out (``how`` 1) or in a refuge (2); their team is free again."""
+    pe = st.people
+    pe.state[k] = states.OUT if how == 1 else states.REFUGE
+    pe.reached[k] = how
+    pe.t_reach[k] = st.t
+    for s in pe.team[k]:
+        pe.reached[s] = 0
+    if pe.team[k]:
+        release_team(st, k)
+    if pe.staff[k]:
+        pe.task[k] = -1
+
+
+def release_team(st: RunState, pat: int) -> None:
+    """Patient ``pat``'s team is free again: each stands where the unit was released, clear of
+    the refuge's doors or just inside the exit, waiting for a task."""
+    pe, plan = st.people, st.plan
+    for s in pe.team[pat]:
+        pe.state[s] = states.HOLD
+        pe.task[s] = -1
+        pe.pos[s] = pe.prev_pos[pat]
+        pe.lvl[s] = pe.lvl[pat]
+        pe.space[s] = pe.space[pat]
+        if pe.reached[pat] == 2:
+            pe.space[s] = motion.space_at(pe, plan, s)
+            placement.step_aside(st, s, int(pe.space[s]), pe.prev_pos[pat])
+        elif pe.reached[pat] == 1:
+            placement.step_inside(st, s, pe.exit_used[pat])
+    pe.team[pat] = []

@@ -14,17 +14,18 @@ import numpy as np
 from agents.movement import states
 from agents.movement.motion_kernel import option_costs, plane_step
 from agents.movement.routes import Option
+from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.params import ON_PLANE, State
 
 if TYPE_CHECKING:
-    from scenarios.evacuation.model import EvacuationModel
+    from scenarios.evacuation.state import People, Plan, RunState
 
 __all__ = ["cells", "choose", "move", "space_at"]
 
 
-def choose(m: EvacuationModel) -> None:
-    """Pick the next portal of everyone flagged for a new choice (``m.reroute``).
+def choose(st: RunState) -> None:
+    """Pick the next portal of everyone flagged for a new choice (``people.reroute``).
 
     Agents are grouped by (space, goal, profile), which share one list of options
     (:func:`~agents.movement.motion_kernel.option_costs` prices them); the current option
@@ -32,19 +33,21 @@ def choose(m: EvacuationModel) -> None:
     order of their lowest member and members in index order, so link queues fill in a fixed
     order.
     """
-    idx = np.flatnonzero(m.reroute & (m.state == states.MOVE))
-    m.reroute[:] = False
+    pe = st.people
+    # Whoever called a lift walks on to its landing and waits there: no new choice.
+    idx = np.flatnonzero(pe.reroute & (pe.state == states.MOVE) & ~pe.called)
+    pe.reroute[:] = False
     if idx.size == 0:
         return
     # Congestion: people heading for each field near it.
-    near = (m.state == states.MOVE) & (m.fid >= 0) & (m.dist < m.p.behaviour.crowd_radius)
-    crowd = np.bincount(m.fid[near])
-    gkey = (m.space[idx] * (len(m.goals) + 1) + m.goal[idx]) * m.n_profiles + m.profile_ix[idx]
+    near = (pe.state == states.MOVE) & (pe.fid >= 0) & (pe.dist < st.p.behaviour.crowd_radius)
+    crowd = np.bincount(pe.fid[near])
+    gkey = (pe.space[idx] * (len(st.goals) + 1) + pe.goal[idx]) * pe.n_profiles + pe.profile_ix[idx]
     _, first, inv = np.unique(gkey, return_index=True, return_inverse=True)
     order = np.argsort(inv, kind="stable")
     bounds = np.searchsorted(inv[order], np.arange(first.size + 1))
     for g in np.argsort(first, kind="stable").tolist():
-        _choose_group(m, idx[order[bounds[g]:bounds[g + 1]]], crowd)
+        _choose_group(st, idx[order[bounds[g]:bounds[g + 1]]], crowd)
 
 
 class _OptionArrays(NamedTuple):
@@ -60,15 +63,16 @@ class _OptionArrays(NamedTuple):
     door: np.ndarray  # global index of the option's door, -1 if it is no door
 
 
-def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
+def _option_arrays(st: RunState, opts: list[Option]) -> _OptionArrays:
     """The arrays of a list of options, kept as long as the list is :meth:`Navigator.options`'s."""
-    hit = m.option_arrays.get(id(opts))
+    plan = st.plan
+    hit = st.option_arrays.get(id(opts))
     if hit is not None and hit.options is opts:
         return hit
-    b = m.p.behaviour
+    b = st.p.behaviour
     ident = []
     for o in opts:
-        ident.append(m.option_ids.setdefault(o, len(m.option_ids)))
+        ident.append(st.option_ids.setdefault(o, len(st.option_ids)))
     widths = [o.width if np.isfinite(o.width) else 2.0 for o in opts]
     arr = _OptionArrays(
         options=opts,
@@ -78,93 +82,98 @@ def _option_arrays(m: EvacuationModel, opts: list[Option]) -> _OptionArrays:
         crowd_scale=np.array([b.crowd_width_factor * max(w, b.crowd_min_width) for w in widths]),
         ident=np.array(ident, np.int64),
         link=np.array([o.kind in ("stair", "lift") for o in opts]),
-        door=np.array([m.door_ix[o.ref] if o.kind == "door" else -1 for o in opts], np.int64))
-    m.option_arrays[id(opts)] = arr
+        door=np.array([plan.door_ix[o.ref] if o.kind == "door" else -1 for o in opts], np.int64))
+    st.option_arrays[id(opts)] = arr
     return arr
 
 
-def _choose_group(m: EvacuationModel, ks: np.ndarray, crowd: np.ndarray) -> None:
+def _choose_group(st: RunState, ks: np.ndarray, crowd: np.ndarray) -> None:
     """Route choice for agents ``ks`` (ascending) in one space with one goal and profile."""
+    pe, plan = st.people, st.plan
     k0 = int(ks[0])
-    sp = int(m.space[k0])
-    q = m.profiles[k0]
+    sp = int(pe.space[k0])
+    q = pe.profiles[k0]
     width = q.mobility.min_door_width  # the mobility table's, as routing asks
-    opts = m.nav.options(m.space_ids[sp], m.goals[int(m.goal[k0])], speed=q.speed[0], stairs=q.stairs,
-                         min_width=width, clearance=q.clearance)
-    goal = m.goals[int(m.goal[k0])]
+    opts = st.nav.options(plan.space_ids[sp], st.goals[int(pe.goal[k0])], speed=q.speed[0], stairs=q.stairs,
+                          min_width=width, clearance=q.clearance)
+    goal = st.goals[int(pe.goal[k0])]
     allocated = goal.kind == "exit" and bool(goal.exits)
     if not opts:
         if allocated:
-            _drop_allocation(m, ks)
+            _drop_allocation(st, ks)
             return
-        m.stranded[ks] = True
-        m.fid[ks] = -1
+        pe.stranded[ks] = True
+        pe.fid[ks] = -1
         return
-    oa = _option_arrays(m, opts)
-    li = m.level_ix[m.facility.spaces[sp].level]
-    x0, y0, h = m.level_arrays.origin[li]
+    oa = _option_arrays(st, opts)
+    li = plan.level_ix[plan.facility.spaces[sp].level]
+    x0, y0, h = plan.arrays.origin[li]
     count = np.where(oa.field < crowd.size, crowd[np.minimum(oa.field, crowd.size - 1)], 0) \
         if crowd.size else np.zeros(oa.field.size, np.int64)
-    cong = m.p.behaviour.congestion_weight * count / oa.crowd_scale
+    cong = st.p.behaviour.congestion_weight * count / oa.crowd_scale
     n = ks.size
     choice = np.empty(n, np.int64)
     dist = np.empty(n)
     ok = np.empty(n, np.bool_)
-    fs = m.nav.fields
-    option_costs(ks, m.pos, m.v_free, m.opt_id, m.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
-                 oa.penalty, oa.ident, fs.flat_d, fs.meta, m.p.behaviour.hysteresis, choice, dist, ok)
+    fs = st.nav.fields
+    option_costs(ks, pe.pos, pe.v_free, pe.opt_id, plan.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
+                 oa.penalty, oa.ident, fs.flat_d, fs.meta, st.p.behaviour.hysteresis, choice, dist, ok)
     if allocated and not ok.all():
-        _drop_allocation(m, ks[~ok])
+        _drop_allocation(st, ks[~ok])
         ks, choice, dist, ok = ks[ok], choice[ok], dist[ok], ok[ok]
-    m.stranded[ks[~ok]] = True
-    m.stranded[ks[ok]] = False
+    pe.stranded[ks[~ok]] = True
+    pe.stranded[ks[ok]] = False
     kk, cc = ks[ok], choice[ok]
-    m.fid[kk] = oa.field[cc]
-    new = oa.ident[cc] != m.opt_id[kk]
+    pe.fid[kk] = oa.field[cc]
+    new = oa.ident[cc] != pe.opt_id[kk]
     for k, c in zip(kk[new].tolist(), cc[new].tolist(), strict=True):
-        m.best[k] = np.inf
-        m.opt[k] = opts[c]
-    m.opt_id[kk] = oa.ident[cc]
-    m.opt_door[kk] = oa.door[cc]
-    # Close enough to a stair or lift landing: take it (in index order: the queue's order).
-    near = ok & oa.link[choice] & (dist <= m.p.behaviour.link_reach)
+        pe.best[k] = np.inf
+        pe.opt[k] = opts[c]
+    pe.opt_id[kk] = oa.ident[cc]
+    pe.opt_door[kk] = oa.door[cc]
+    # Close enough to a stair or lift landing: take the flight or call the car (in index order:
+    # the queue's order).
+    near = ok & oa.link[choice] & (dist <= st.p.behaviour.link_reach)
     for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
-        if enter_link(m, k, opts[c]):
-            m.fid[k] = -1
+        if enter_link(st, k, opts[c]):
+            pe.fid[k] = -1
 
 
-def _drop_allocation(m: EvacuationModel, ks: np.ndarray) -> None:
+def _drop_allocation(st: RunState, ks: np.ndarray) -> None:
     """People whose allocated exit can no longer be reached (a door on the way closed) head for
     the best exit still open, as a marshal would send them, instead of standing for good."""
+    pe = st.people
     for k in ks.tolist():
-        m.assigned_exit[k] = None
-        m.set_goal(k, m.exit_goal(k))
-    m.fid[ks] = -1
+        pe.assigned_exit[k] = None
+        set_goal(st, k, exit_goal(st, k))
+    pe.fid[ks] = -1
 
 
-def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One step of movement for everyone on a plane (:func:`~agents.movement.motion_kernel.plane_step`).
 
     Everyone walking (``MOVE`` with a field) follows their field's direction at their free
     speed, beds and wheelchairs slowed at turns; people standing (waiting, being prepared)
     take part only by stepping aside.  Returns the people on a plane and, per person, the
-    global space and the level exit index of the cell they end in (for :meth:`_arrivals`).
+    global space and the level exit index of the cell they end in (for
+    :func:`scenarios.evacuation.portals.arrivals`).
     """
-    on = np.flatnonzero(_ON_PLANE_TABLE[m.state])
+    pe, plan = st.people, st.plan
+    on = np.flatnonzero(_ON_PLANE_TABLE[pe.state])
     n = on.size
     out_space = np.empty(n, np.int64)
     out_exit = np.empty(n, np.int64)
     if n == 0:
         return on, out_space, out_exit
-    sm, b = m.p.model, m.p.behaviour
-    noise = m.gen.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
-    fs = m.nav.fields
-    la = m.level_arrays
-    plane_step(on, m.pos, m.prev_pos, m.lvl, m.state, m.fid, m.hold, m.v_free, m.need, m.heading, m.orient,
-               m.radius, m.extra, m.clear, m.last_prog, m.best, m.wait, m.dist,
+    sm, b = st.p.model, st.p.behaviour
+    noise = st.rng.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
+    fs = st.nav.fields
+    la = plan.arrays
+    plane_step(on, pe.pos, pe.prev_pos, pe.lvl, pe.state, pe.fid, pe.hold, pe.v_free, pe.need, pe.heading,
+               pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
                la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, fs.flat_d, fs.flat_v,
-               fs.meta, fs.portal, noise, m.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance,
-               m.csm_params, out_space, out_exit)
+               fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance,
+               plan.csm, out_space, out_exit)
     return on, out_space, out_exit
 
 
@@ -172,21 +181,22 @@ def move(m: EvacuationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _ON_PLANE_TABLE = np.isin(np.arange(len(State)), ON_PLANE)
 
 
-def cells(m: EvacuationModel, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cells(pe: People, plan: Plan, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Global space (-1 off the floor) and level exit index (-1 if none) of the cells of ``ks``."""
     space = np.full(ks.size, -1, np.int64)
     exit_ = np.full(ks.size, -1, np.int64)
-    for li, g in enumerate(m.grids):
-        sel = m.lvl[ks] == li
+    for li, g in enumerate(plan.grids):
+        sel = pe.lvl[ks] == li
         if sel.any():
-            i, j = g.cell_of(m.pos[ks[sel]])
-            space[sel] = m.level_arrays.space[li][i, j]
+            i, j = g.cell_of(pe.pos[ks[sel]])
+            space[sel] = plan.arrays.space[li][i, j]
             exit_[sel] = g.exit[i, j]
     return space, exit_
 
 
-def space_at(m: EvacuationModel, k: int) -> int:
-    g = m.grids[m.lvl[k]]
-    i, j = g.cell_of(m.pos[k:k + 1])
+def space_at(pe: People, plan: Plan, k: int) -> int:
+    """The global space of the cell person k stands in (a door band: the space they count in)."""
+    g = plan.grids[pe.lvl[k]]
+    i, j = g.cell_of(pe.pos[k:k + 1])
     loc = g.space[i[0], j[0]]
-    return int(m.local_to_global[m.lvl[k]][loc]) if loc >= 0 else int(m.space[k])
+    return int(plan.local_to_global[pe.lvl[k]][loc]) if loc >= 0 else int(pe.space[k])

@@ -52,82 +52,77 @@ from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, State
 from scenarios.hazards.conditions import DOSES
 
 if TYPE_CHECKING:
-    from scenarios.evacuation.model import EvacuationModel
+    from scenarios.evacuation.state import RunState
 
 __all__ = ["Recorder"]
 
 
 
 class Recorder:
-    """Collects samples from one :class:`~scenarios.evacuation.model.EvacuationModel` run."""
+    """Collects samples from one run's state (:class:`~scenarios.evacuation.state.RunState`)."""
 
-    def __init__(self, model: EvacuationModel) -> None:
-        self.m = model
-        self.phase2: float | None = None
+    def __init__(self, st: RunState) -> None:
+        self.st = st
         self._curve: list[tuple[float, int, int, int, int]] = []
-        self._pass_t: list[float] = []
-        self._pass_id: list[str] = []
-        self._pass_kind: list[str] = []
         self._traj: list[tuple[np.ndarray, ...]] = []
         self._dens = [np.zeros((int(g.shape[0] * g.h) + 2, int(g.shape[1] * g.h) + 2))
-                      for g in model.grids]
+                      for g in st.plan.grids]
         self._last = 0.0
 
-    def passage(self, t: float, portal: str, kind: str) -> None:
-        self._pass_t.append(t)
-        self._pass_id.append(portal)
-        self._pass_kind.append(kind)
-
     def sample(self, t: float) -> None:
-        m = self.m
-        st = m.state
-        fallen = m.casualties.flag
-        out = int(((st == State.OUT) & ~fallen).sum())
-        ref = int(((st == State.REFUGE) & ~fallen).sum())
+        """Take the curve, density and trajectory samples of model time ``t``."""
+        pe, plan = self.st.people, self.st.plan
+        state = pe.state
+        fallen = pe.casualties.flag
+        out = int(((state == State.OUT) & ~fallen).sum())
+        ref = int(((state == State.REFUGE) & ~fallen).sum())
         hurt = int(fallen.sum())
-        self._curve.append((t, out, ref, len(st) - out - ref - hurt, hurt))
-        on = np.flatnonzero(np.isin(st, ON_PLANE))
+        self._curve.append((t, out, ref, len(state) - out - ref - hurt, hurt))
+        on = np.flatnonzero(np.isin(state, ON_PLANE))
         dt = t - self._last
         self._last = t
-        for li, g in enumerate(m.grids):
-            ks = on[m.lvl[on] == li]
+        for li, g in enumerate(plan.grids):
+            ks = on[pe.lvl[on] == li]
             if ks.size:
-                i = (m.pos[ks, 1] - g.y0).astype(int)
-                j = (m.pos[ks, 0] - g.x0).astype(int)
+                i = (pe.pos[ks, 1] - g.y0).astype(int)
+                j = (pe.pos[ks, 0] - g.x0).astype(int)
                 np.add.at(self._dens[li], (i, j), dt)
-        if m.p.trajectories:
-            self._traj.append((np.full(on.size, t), on.astype(np.int32), m.lvl[on].astype(np.int16),
-                               m.pos[on, 0].copy(), m.pos[on, 1].copy(), st[on].astype(np.int8)))
+        if self.st.p.trajectories:
+            self._traj.append((np.full(on.size, t), on.astype(np.int32), pe.lvl[on].astype(np.int16),
+                               pe.pos[on, 0].copy(), pe.pos[on, 1].copy(), state[on].astype(np.int8)))
 
     def _compartments(self) -> pa.Table:
         """Per compartment: last departure and RSET (see the module docstring)."""
-        m = self.m
-        names = sorted(m.comp_ix, key=m.comp_ix.__getitem__)
-        where = m.space.copy()
-        att = np.flatnonzero(m.state == State.ATTACHED)
-        where[att] = m.space[m.task[att]]
-        inside = m.space_comp[where[m.state != State.OUT]]
+        st = self.st
+        pe, plan = st.people, st.plan
+        names = sorted(plan.comp_ix, key=plan.comp_ix.__getitem__)
+        where = pe.space.copy()
+        att = np.flatnonzero(pe.state == State.ATTACHED)
+        where[att] = pe.space[pe.task[att]]
+        inside = plan.space_comp[where[pe.state != State.OUT]]
         remaining = np.bincount(inside[inside >= 0], minlength=len(names))
-        last = m.comp_left - m.p.alarm
+        last = st.passages.comp_left - st.p.alarm
         rset = np.where(remaining > 0, np.nan, np.where(np.isnan(last), 0.0, last))
         return pa.table({"compartment": pa.array(names, pa.string()), "last_left": last,
                          "remaining": remaining.astype(np.int64), "rset_s": rset})
 
     def _stays(self) -> pa.Table:
         """Who was in which space from when to when (see the module docstring)."""
-        m, st = self.m, self.m.stays
-        open_ = np.flatnonzero(st.space >= 0)
+        st = self.st
+        pe, plan = st.people, st.plan
+        stays = pe.stays
+        open_ = np.flatnonzero(stays.space >= 0)
         # Out in the last step (the run ended before the stay was closed): they left it then.
-        gone = m.state[open_] == State.OUT
-        person = np.array(st.person + open_.tolist(), np.int64)
-        where = np.array(st.where + st.space[open_].tolist(), np.int64)
-        enter = np.array(st.enter + st.since[open_].tolist(), np.float64)
-        leave = np.concatenate([np.array(st.leave, np.float64), np.where(gone, m.t_reach[open_], m.t)])
-        ids, spaces = np.array(m.ids, dtype=object), np.array(m.space_ids, dtype=object)
+        gone = pe.state[open_] == State.OUT
+        person = np.array(stays.person + open_.tolist(), np.int64)
+        where = np.array(stays.where + stays.space[open_].tolist(), np.int64)
+        enter = np.array(stays.enter + stays.since[open_].tolist(), np.float64)
+        leave = np.concatenate([np.array(stays.leave, np.float64), np.where(gone, pe.t_reach[open_], st.t)])
+        ids, spaces = np.array(pe.ids, dtype=object), np.array(plan.space_ids, dtype=object)
         return pa.table({"id": pa.array(ids[person].tolist(), pa.string()),
                          "space": pa.array(spaces[where].tolist(), pa.string()),
-                         "entered_s": enter - m.p.alarm, "left_s": leave - m.p.alarm,
-                         "until_end": np.concatenate([np.zeros(len(st.person), bool), ~gone])})
+                         "entered_s": enter - st.p.alarm, "left_s": leave - st.p.alarm,
+                         "until_end": np.concatenate([np.zeros(len(stays.person), bool), ~gone])})
 
     def _no_way_out(self) -> tuple[np.ndarray, np.ndarray]:
         """Who is still inside at the end, not safe, in a space with no way out for their mobility
@@ -137,102 +132,106 @@ class Recorder:
         The first are stranded, though some never set off (a bed in a room whose door no bed
         passes waits for staff to the end); the second are stranded by the lift policy.
         """
-        m = self.m
-        n = len(m.ids)
-        left = np.flatnonzero(~np.isin(m.state, (State.OUT, State.REFUGE)))
+        st = self.st
+        pe, plan = st.people, st.plan
+        n = len(pe.ids)
+        left = np.flatnonzero(~np.isin(pe.state, (State.OUT, State.REFUGE)))
         shut, by_policy = np.zeros(n, bool), np.zeros(n, bool)
         if left.size == 0:
             return shut, by_policy
-        where = m.space.copy()
-        att = np.flatnonzero(m.state == State.ATTACHED)
-        where[att] = m.space[m.task[att]]
-        full = m.facility
-        used = full if len(m.nav.lift_ok) == len(full.lifts) else replace(
-            full, lifts=tuple(lf for lf in full.lifts if lf.id in m.nav.lift_ok))
+        where = pe.space.copy()
+        att = np.flatnonzero(pe.state == State.ATTACHED)
+        where[att] = pe.space[pe.task[att]]
+        full = plan.facility
+        used = full if len(st.nav.lift_ok) == len(full.lifts) else replace(
+            full, lifts=tuple(lf for lf in full.lifts if lf.id in st.nav.lift_ok))
         cache: dict[tuple[str, bool], set[int]] = {}
 
         def unreachable(mob: Mobility, every_lift: bool) -> set[int]:
             key = (mob.name, every_lift)
             if key not in cache:
                 fac = full if every_lift else used
-                cache[key] = {m.space_ix[s] for s in unreachable_spaces(fac, mobility=mob)}
+                cache[key] = {plan.space_ix[s] for s in unreachable_spaces(fac, mobility=mob)}
             return cache[key]
 
         for k in left.tolist():
-            mob = m.profiles[k].mobility
+            mob = pe.profiles[k].mobility
             shut[k] = int(where[k]) in unreachable(mob, False)
             by_policy[k] = shut[k] and used is not full and int(where[k]) not in unreachable(mob, True)
         return shut, by_policy
 
     def tables(self) -> dict[str, pa.Table]:
-        m = self.m
-        names = [p.name for p in m.profiles]
-        roles = [p.role for p in m.profiles]
-        how = np.array(["", "exit", "refuge"])[m.reached]
-        vent = np.array([p.ventilated for p in m.profiles])
-        end = np.where(np.isnan(m.t_reach), m.t, m.t_reach)
-        cas = m.casualties
+        st = self.st
+        pe, plan = st.people, st.plan
+        names = [p.name for p in pe.profiles]
+        roles = [p.role for p in pe.profiles]
+        how = np.array(["", "exit", "refuge"])[pe.reached]
+        vent = np.array([p.ventilated for p in pe.profiles])
+        end = np.where(np.isnan(pe.t_reach), st.t, pe.t_reach)
+        cas = pe.casualties
         shut, by_policy = self._no_way_out()
-        stranded = (m.stranded | shut) & ~cas.flag
+        stranded = (pe.stranded | shut) & ~cas.flag
         # Each person in one category at most: stranded or incapacitated is not also a deadlock.
         other = stranded | cas.flag
-        dead = m.dead & ~other
-        row = {pid: k for k, pid in enumerate(m.ids)} if m.deadlocks else {}
-        listed = [k for k, d in enumerate(m.deadlocks) if not other[row[d[0]]]]
-        on_battery = end - m.p.alarm
+        dead = pe.dead & ~other
+        row = {pid: k for k, pid in enumerate(pe.ids)} if st.passages.deadlocks else {}
+        listed = [k for k, d in enumerate(st.passages.deadlocks) if not other[row[d[0]]]]
+        on_battery = end - st.p.alarm
+        starts = [plan.facility.spaces[plan.space_ix[r[0]]] for r in pe.route]
+        flags = [st.passages.deadlocks[k] for k in listed]
         out = {
             "agents": pa.table({
-                "id": m.ids, "role": roles, "profile": names,
-                "start_space": [r[0] for r in m.route],
-                "start_compartment": [m.facility.spaces[m.space_ix[r[0]]].compartment or "" for r in m.route],
-                "start_level": [m.facility.spaces[m.space_ix[r[0]]].level for r in m.route],
-                "alarm": np.full(len(m.ids), m.p.alarm),
-                "premove": m.premove, "start_move": m.t_move, "reached": m.t_reach,
-                "reached_how": how, "state_at_end": STATE_LABELS[m.state], "exit": m.exit_used,
-                "route": [">".join(r) for r in m.route],
-                "waiting": m.wait, "speed": m.v0, "deadlocked": dead, "stranded": stranded,
-                "stranded_in_refuge": stranded & (m.refuge_space >= 0),
+                "id": pe.ids, "role": roles, "profile": names,
+                "start_space": [r[0] for r in pe.route],
+                "start_compartment": [s.compartment or "" for s in starts],
+                "start_level": [s.level for s in starts],
+                "alarm": np.full(len(pe.ids), st.p.alarm),
+                "premove": pe.premove, "start_move": pe.t_move, "reached": pe.t_reach,
+                "reached_how": how, "state_at_end": STATE_LABELS[pe.state], "exit": pe.exit_used,
+                "route": [">".join(r) for r in pe.route],
+                "waiting": pe.wait, "speed": pe.v0, "deadlocked": dead, "stranded": stranded,
+                "stranded_in_refuge": stranded & (pe.refuge_space >= 0),
                 "stranded_by_lift_policy": stranded & by_policy,
                 "ventilated": vent,
-                "battery_s": np.where(vent, m.battery, np.nan),
-                "battery_out": vent & (on_battery > m.battery),
-                "left_behind": m.left_behind, "left_behind_reason": pa.array(m.left_reason, pa.string()),
+                "battery_s": np.where(vent, pe.battery, np.nan),
+                "battery_out": vent & (on_battery > pe.battery),
+                "left_behind": pe.left_behind, "left_behind_reason": pa.array(pe.left_reason, pa.string()),
                 "incapacitated": cas.flag, "incapacitated_at": cas.time,
                 "incapacitated_space": pa.array(
-                    [m.space_ids[s] if s >= 0 else "" for s in cas.space.tolist()], pa.string()),
+                    [plan.space_ids[s] if s >= 0 else "" for s in cas.space.tolist()], pa.string()),
                 "incapacitated_by": pa.array(cas.dose, pa.string()),
             }),
-            "doses": pa.table({"id": m.ids, **{name: m.dose[r] for r, name in enumerate(DOSES)}}),
+            "doses": pa.table({"id": pe.ids, **{name: pe.dose[r] for r, name in enumerate(DOSES)}}),
             "compartments": self._compartments(),
             "evacuated_over_time": pa.table({
                 "time": [c[0] for c in self._curve], "out": [c[1] for c in self._curve],
                 "refuge": [c[2] for c in self._curve], "remaining": [c[3] for c in self._curve],
                 "incapacitated": [c[4] for c in self._curve],
             }),
-            "door_flows": pa.table({"time": pa.array(self._pass_t, pa.float64()),
-                                    "portal": pa.array(self._pass_id, pa.string()),
-                                    "kind": pa.array(self._pass_kind, pa.string())}),
-            "deadlocks": pa.table({"id": pa.array([m.deadlocks[k][0] for k in listed], pa.string()),
-                                   "time": pa.array([m.deadlocks[k][1] for k in listed], pa.float64()),
-                                   "x": pa.array([m.deadlocks[k][2] for k in listed], pa.float64()),
-                                   "y": pa.array([m.deadlocks[k][3] for k in listed], pa.float64())}),
+            "door_flows": pa.table({"time": pa.array(st.passages.times, pa.float64()),
+                                    "portal": pa.array(st.passages.portals, pa.string()),
+                                    "kind": pa.array(st.passages.kinds, pa.string())}),
+            "deadlocks": pa.table({"id": pa.array([f[0] for f in flags], pa.string()),
+                                   "time": pa.array([f[1] for f in flags], pa.float64()),
+                                   "x": pa.array([f[2] for f in flags], pa.float64()),
+                                   "y": pa.array([f[3] for f in flags], pa.float64())}),
         }
-        if m.env is not None:
+        if st.env is not None:
             out["stays"] = self._stays()
         rows: dict[str, list[object]] = {"level": [], "x": [], "y": [], "person_seconds": []}
         for li, d in enumerate(self._dens):
             i, j = np.nonzero(d)
-            g = m.grids[li]
-            rows["level"] += [m.levels[li]] * i.size
+            g = plan.grids[li]
+            rows["level"] += [plan.levels[li]] * i.size
             rows["x"] += (g.x0 + j + 0.5).tolist()
             rows["y"] += (g.y0 + i + 0.5).tolist()
             rows["person_seconds"] += d[i, j].tolist()
         out["density"] = pa.table(rows)
         if self._traj:
             cols = [np.concatenate(c) for c in zip(*self._traj, strict=True)]
-            lv = np.array(m.levels)[cols[2]] if m.levels else np.array([], str)
+            lv = np.array(plan.levels)[cols[2]] if plan.levels else np.array([], str)
             out["trajectories"] = pa.table({
-                "time": cols[0], "id": np.array(m.ids)[cols[1]], "level": lv,
+                "time": cols[0], "id": np.array(pe.ids)[cols[1]], "level": lv,
                 "x": cols[3].astype(np.float32), "y": cols[4].astype(np.float32),
                 "state": STATE_LABELS[cols[5]],
             })

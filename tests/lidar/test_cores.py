@@ -95,7 +95,7 @@ def test_one_valid_building_whose_evacuation_reaches_the_ground_exits(scanned: E
     assert {fac.space(p.space).level for p in people} == {"L0", "L1", "L2"}
     m = simulate(fac, people, EvacParams(strategy="full", trajectories=False, max_time=900.0),
                  np.random.default_rng(2))
-    assert (m.state == 7).all(), [m.ids[k] for k in np.flatnonzero(m.state != 7)]
+    assert (m.people.state == 7).all(), [m.people.ids[k] for k in np.flatnonzero(m.people.state != 7)]
     # Routes between storeys are as long as the true building's (stairs included).
     acc = accuracy(fac, building)
     assert acc.path_length_rel_error <= 0.05

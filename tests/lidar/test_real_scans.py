@@ -94,6 +94,6 @@ def test_fr079_drill_gets_everyone_out(fr079: Extraction) -> None:
               for s in fac.spaces for k in range(2 if s.kind is SpaceKind.ROOM else 4)]
     m = simulate(fac, people, EvacParams(strategy="full", trajectories=False, max_time=600.0),
                  np.random.default_rng(1))
-    assert (m.state == 7).all(), [m.ids[k] for k in np.flatnonzero(m.state != 7)]
+    assert (m.people.state == 7).all(), [m.people.ids[k] for k in np.flatnonzero(m.people.state != 7)]
     assert not m.stranded.any()
     assert not m.deadlocks

@@ -38,7 +38,8 @@ def test_corridor_30m_anchor(profile: str, expected: float) -> None:
                   PersonSpec(id="s1", profile="staff", space="K", position=(2.2, 0.6), premove=0.0),
                   PersonSpec(id="s2", profile="staff", space="K", position=(2.2, 1.8), premove=0.0)]
         m = simulate(fac, people, EvacParams(trajectories=False, max_time=900.0), np.random.default_rng(seed))
-        t_walk = float(m.t_reach[0] - m.t_move[0]) if m.need[0] > 0 else float(m.t_reach[0])
+        pe = m.people
+        t_walk = float(pe.t_reach[0] - pe.t_move[0]) if pe.need[0] > 0 else float(pe.t_reach[0])
         assert not m.deadlocks
         times.append(t_walk)
     assert abs(np.mean(times) - expected) / expected < 0.12, (profile, times)
@@ -72,7 +73,7 @@ def test_random_rooms_always_evacuate(w: float, d: float, n: int, side: int, fra
     fac = room(w, d, [("E", at[0], at[1], ew)])
     people = [PersonSpec(id=f"p{k}", profile="visitor", space="R", premove=0.0) for k in range(n)]
     m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(seed))
-    assert (m.state == 7).all(), f"{int((m.state != 7).sum())} of {n} still inside"
+    assert (m.people.state == 7).all(), f"{int((m.people.state != 7).sum())} of {n} still inside"
     assert not m.deadlocks
     tr = m.recorder.tables()["trajectories"].to_pandas()
     assert wall_violations(fac, "L0", tr[["x", "y"]].to_numpy(float)) == 0
@@ -103,7 +104,8 @@ def test_random_rooms_with_beds_and_wheelchairs_evacuate(w: float, d: float, cor
     if not people:
         return
     m = simulate(fac, people, EvacParams(max_time=1500.0, trajectories=False), np.random.default_rng(seed))
-    assert (m.state == State.OUT).all(), f"{int((m.state != State.OUT).sum())} of {len(people)} still inside"
+    inside = int((m.people.state != State.OUT).sum())
+    assert inside == 0, f"{inside} of {len(people)} still inside"
     assert not m.deadlocks
 
 
@@ -114,7 +116,7 @@ def test_two_abreast_in_a_narrow_exit_get_out() -> None:
     fac = room(w, d, [("E", w, frac * d, ew)])
     people = [PersonSpec(id=f"p{k}", profile="visitor", space="R", premove=0.0) for k in range(n)]
     m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(seed))
-    assert (m.state == 7).all()
+    assert (m.people.state == 7).all()
     assert not m.deadlocks
 
 
@@ -125,7 +127,7 @@ def test_crowd_at_a_sub_metre_exit_gets_out() -> None:
     fac = room(w, d, [("E", frac * w, 0.0, ew)])
     people = [PersonSpec(id=f"p{k}", profile="visitor", space="R", premove=0.0) for k in range(n)]
     m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(seed))
-    assert (m.state == 7).all()
+    assert (m.people.state == 7).all()
     assert not m.deadlocks
 
 
@@ -163,4 +165,4 @@ def test_two_beds_and_two_wheelchairs_in_a_small_room_get_out() -> None:
     people += [PersonSpec(id=f"b{n}", profile="bed", space="R") for n in range(2)]
     people += [PersonSpec(id=f"s{n}", profile="staff", space="K", premove=0.0) for n in range(6)]
     m = simulate(fac, people, EvacParams(max_time=1500.0, trajectories=False), np.random.default_rng(1))
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()

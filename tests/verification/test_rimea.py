@@ -37,7 +37,7 @@ def _assert_common(fac: Facility, m: EvacuationModel) -> None:
     agents = tab["agents"].to_pandas()
     evacuated = int((agents["reached_how"] != "").sum())
     remaining = int((agents["reached_how"] == "").sum())
-    assert evacuated + remaining == len(agents) == len(m.ids)
+    assert evacuated + remaining == len(agents) == len(m.people.ids)
     assert not m.deadlocks, f"deadlocks: {m.deadlocks[:3]}"
     if "trajectories" in tab:
         tr = tab["trajectories"].to_pandas()
@@ -55,7 +55,7 @@ def test_t1_corridor_walk_time() -> None:
     fac = corridor(40.0, 2.0)
     m = _run(fac, [PersonSpec(id="a", profile="visitor", space="K", position=(0.5, 1.0), premove=0.0,
                               speed=1.33)])
-    t = float(m.t_reach[0])
+    t = float(m.people.t_reach[0])
     assert 26.0 <= t <= 34.0, t
 
 
@@ -68,7 +68,7 @@ def test_t2_t3_stairs_match_stated_speed(up: bool) -> None:
     tab = m.recorder.tables()["agents"].to_pandas()
     assert tab["reached_how"][0] == "exit"
     stair_speed = 0.85 * sfpe_k(fac.stairs[0])  # staff: stair factor 1.0
-    st = m.stairs[0]
+    st = m.run_state.links.stairs[0]
     assert st.entered == 1
     # Landing time minus entry time is the flight time.
     flight = st.last_out - st.last_entry
@@ -103,11 +103,11 @@ def test_t4_fundamental_diagram(rho: float) -> None:
     m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=20), np.random.default_rng(0))
     speeds, dens = [], []
     for s in range(200):
-        prev = m.pos.copy()
+        prev = m.people.pos.copy()
         m.step()
         if s > 40:
-            v = (m.pos[:, 0] - prev[:, 0]) / m.p.model.dt
-            sel = (m.pos[:, 0] > 20) & (m.pos[:, 0] < 30) & (m.state == 1)
+            v = (m.people.pos[:, 0] - prev[:, 0]) / m.run_state.p.model.dt
+            sel = (m.people.pos[:, 0] > 20) & (m.people.pos[:, 0] < 30) & (m.people.state == 1)
             speeds.append(v[sel].mean())
             dens.append(sel.sum() / 40.0)
     d, v = float(np.mean(dens)), float(np.mean(speeds))
@@ -123,8 +123,8 @@ def test_t5_premovement_respected() -> None:
     pre = rng.uniform(10, 100, 10)
     people = [PersonSpec(id=f"p{k}", profile="visitor", space="R", premove=float(pre[k])) for k in range(10)]
     m = _run(fac, people)
-    assert np.all(m.t_reach >= pre)
-    assert np.all(np.isfinite(m.t_reach))
+    assert np.all(m.people.t_reach >= pre)
+    assert np.all(np.isfinite(m.people.t_reach))
 
 
 def test_t6_corner_no_wall_crossing() -> None:
@@ -137,10 +137,10 @@ def test_t6_corner_no_wall_crossing() -> None:
     bad = 0
     while not m.done() and m.t < 300:
         m.step()
-        on = np.flatnonzero(m.state == 1)
-        bad += wall_violations(fac, "L0", m.pos[on])
+        on = np.flatnonzero(m.people.state == 1)
+        bad += wall_violations(fac, "L0", m.people.pos[on])
     assert bad == 0
-    assert np.isfinite(m.t_reach).all()
+    assert np.isfinite(m.people.t_reach).all()
     _assert_common(fac, m)
 
 
@@ -152,11 +152,11 @@ def test_t7_speed_distribution() -> None:
                          position=(float(x0[k]), 0.6 + 0.75 * (k % 25)),
                          premove=0.0) for k in range(50)]
     m = _run(fac, people)
-    v0 = m.v0
+    v0 = m.people.v0
     assert 1.20 <= v0.mean() <= 1.48
     assert 0.15 <= v0.std() <= 0.35
     assert v0.min() >= 0.6 and v0.max() <= 2.0
-    walked = (30.0 - x0) / m.t_reach  # straight ahead, free flow
+    walked = (30.0 - x0) / m.people.t_reach  # straight ahead, free flow
     assert np.corrcoef(walked, v0)[0, 1] > 0.9
     front = x0 > 2  # the leading column walks unhindered
     assert np.abs(walked[front] / v0[front] - 1).max() < 0.05
@@ -182,7 +182,7 @@ def test_t10_allocated_exits_used() -> None:
         people.append(PersonSpec(id=f"p{k}", profile="visitor", space=f"R{r}", premove=0.0,
                                  exit="W" if k % 3 == 0 else "O"))
     m = _run(fac, people, max_time=600.0)
-    assert m.exit_used == [p.exit for p in people]
+    assert m.people.exit_used == [p.exit for p in people]
 
 
 @pytest.mark.slow
@@ -193,7 +193,7 @@ def test_t11_nearer_exit_preferred() -> None:
                          position=(1.0 + 0.5 * (k % 27), 0.75 + 0.5 * (k // 27)), premove=0.0)
               for k in range(1000)]
     m = _run(fac, people, trajectories=False)
-    used = np.array(m.exit_used)
+    used = np.array(m.people.exit_used)
     near, far = int((used == "NEAR").sum()), int((used == "FAR").sum())
     assert near > far > 0, (near, far)
 
@@ -207,10 +207,11 @@ def test_t12_congestion_only_at_first_bottleneck() -> None:
     q2: list[int] = []
     while not m.done() and m.t < 900:
         m.step()
-        mv = (m.state == 1)
-        slow = mv & (np.hypot(*(m.pos - m.prev_pos).T) < 0.2 * m.v0 * m.p.model.dt)
-        d1 = np.hypot(m.pos[:, 0] - 10.0, m.pos[:, 1] - 5.0) < 3.0
-        d2 = np.hypot(m.pos[:, 0] - 20.0, m.pos[:, 1] - 5.0) < 3.0
+        mv = (m.people.state == 1)
+        step = np.hypot(*(m.people.pos - m.people.prev_pos).T)
+        slow = mv & (step < 0.2 * m.people.v0 * m.run_state.p.model.dt)
+        d1 = np.hypot(m.people.pos[:, 0] - 10.0, m.people.pos[:, 1] - 5.0) < 3.0
+        d2 = np.hypot(m.people.pos[:, 0] - 20.0, m.people.pos[:, 1] - 5.0) < 3.0
         q1.append(int((slow & d1).sum()))
         q2.append(int((slow & d2).sum()))
     _assert_common(fac, m)

@@ -38,11 +38,11 @@ def test_door_flow_counts_each_crossing_once(seed: int) -> None:
                for k in range(12)]
     m = simulate(_two_rooms(1.0), people, EvacParams(trajectories=False, max_time=600.0),
                  np.random.default_rng(seed))
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
     flows = m.recorder.tables()["door_flows"].to_pandas()
     assert int((flows["portal"] == "D").sum()) == 32
-    assert all(len(r) == 2 for r in m.route)  # each crossed once: [start, other]
+    assert all(len(r) == 2 for r in m.people.route)  # each crossed once: [start, other]
 
 
 def test_beds_meeting_head_on_in_a_door_take_turns() -> None:
@@ -53,11 +53,11 @@ def test_beds_meeting_head_on_in_a_door_take_turns() -> None:
                           position=(4.0 + 8 * (k // 2), 1.2 + 3.6 * (k % 2)), premove=0.0) for k in range(4)]
     m = EvacuationModel(_two_rooms(1.4), people, EvacParams(trajectories=False, max_time=900.0),
                         np.random.default_rng(0))
-    m.prepare[:2] = 1.0
+    m.people.prepare[:2] = 1.0
     m.run()
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
-    assert sorted(m.exit_used[:2]) == ["XA", "XB"]
+    assert sorted(m.people.exit_used[:2]) == ["XA", "XB"]
 
 
 def _codes(dt: DoorTurns, t: float, side: list[int], band: list[bool], dist: list[float], *,

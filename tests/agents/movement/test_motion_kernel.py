@@ -38,16 +38,16 @@ def test_compiled_step_matches_reference(drill) -> None:  # type: ignore[no-unty
     for step in range(3000):
         a.step()
         b.step()
-        moved = moved or bool((a.pos != a.prev_pos).any())
+        moved = moved or bool((a.people.pos != a.people.prev_pos).any())
         if step % 25 == 0 or a.done():
             for name in _COMPARED:
-                np.testing.assert_array_equal(getattr(a, name), getattr(b, name),
+                np.testing.assert_array_equal(getattr(a.people, name), getattr(b.people, name),
                                               err_msg=f"{name} at {a.t:.2f} s")
-            assert a.opt == b.opt, f"options at {a.t:.2f} s"
+            assert a.people.opt == b.people.opt, f"options at {a.t:.2f} s"
         if a.done():
             break
     assert moved
-    assert (a.state == State.OUT).sum() >= 5
+    assert (a.people.state == State.OUT).sum() >= 5
     assert a.deadlocks == b.deadlocks
 
 
@@ -62,9 +62,9 @@ def test_people_walking_by_do_not_move_a_fallen_person_aside() -> None:
     people += [PersonSpec(id=f"w{k}", profile="ambulant", space="K", premove=0.0,
                           position=(1.0 + 0.6 * k, 0.6 + 0.8 * (k % 2))) for k in range(8)]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(1))
-    m.state[0] = State.INCAPACITATED
-    where = m.pos[0].copy()
+    m.people.state[0] = State.INCAPACITATED
+    where = m.people.pos[0].copy()
     while not m.done() and m.t < 120.0:
         m.step()
-        np.testing.assert_array_equal(m.pos[0], where, err_msg=f"moved at {m.t:.2f} s")
-    assert (m.state[1:] == State.OUT).all()
+        np.testing.assert_array_equal(m.people.pos[0], where, err_msg=f"moved at {m.t:.2f} s")
+    assert (m.people.state[1:] == State.OUT).all()

@@ -54,7 +54,7 @@ def test_person_in_a_doorway_walks_on_to_the_allocated_exit(seed: int) -> None:
     m = EvacuationModel(fac, people, EvacParams(max_time=60.0, trajectories=False),
                         np.random.default_rng(seed))
     m.run()
-    assert m.exit_used == ["O"]
+    assert m.people.exit_used == ["O"]
     # 14 m to the east exit at 1 m/s; the walk must not start with a detour into the room.
-    assert float(m.t_reach[0]) < 20.0
-    assert m.route[0] == ["K"]
+    assert float(m.people.t_reach[0]) < 20.0
+    assert m.people.route[0] == ["K"]

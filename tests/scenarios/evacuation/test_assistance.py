@@ -21,14 +21,14 @@ def test_gate_matches_the_one_patient_rules() -> None:
                for k in range(8)]
     m = EvacuationModel(_lift_block(), people, EvacParams(lifts="all", trajectories=False, max_time=1500.0),
                         np.random.default_rng(1))
-    m.prepare[:6] = 5.0
+    m.people.prepare[:6] = 5.0
     checked = {"ahead": 0, "held": 0}
-    while m.t < m.p.max_time and not m.done():
-        gate = _Gate(m)
-        for pat in np.flatnonzero(m.state == State.PREP).tolist():
-            ahead = ahead_in_room(m, pat)
+    while m.t < m.run_state.p.max_time and not m.done():
+        gate = _Gate(m.run_state)
+        for pat in np.flatnonzero(m.people.state == State.PREP).tolist():
+            ahead = ahead_in_room(m.run_state, pat)
             assert gate.ahead_in_room(pat) == ahead, (m.t, pat)
-            called = called_forward(m, pat)
+            called = called_forward(m.run_state, pat)
             assert gate.called_forward(pat) == called, (m.t, pat)
             checked["ahead"] += ahead
             checked["held"] += not called
@@ -55,13 +55,13 @@ def test_staff_of_another_level_come_only_where_nobody_is_free() -> None:
     m = _upstairs_bed([("up", "K1", (10.0, 7.2), 0.0), ("down", "K0", (6.0, 7.2), 0.0)])
     up, down = 1, 2
     m.step()
-    assert m.team[0] == [up]
-    assert m.task[down] == -1
+    assert m.people.team[0] == [up]
+    assert m.people.task[down] == -1
     for _ in range(3):
         m.step()
-    assert sorted(m.team[0]) == [up, down]
+    assert sorted(m.people.team[0]) == [up, down]
     m.run()
-    assert m.state[0] == State.OUT
+    assert m.people.state[0] == State.OUT
     assert not m.deadlocks
 
 
@@ -73,15 +73,15 @@ def test_a_nurse_of_the_floor_relieves_one_still_on_the_way_from_another() -> No
                        ("c", "K1", (10.0, 7.2), 2.0)])
     a, b, c = 1, 2, 3
     m.step()
-    assert sorted(m.team[0]) == [a, b]
+    assert sorted(m.people.team[0]) == [a, b]
     while m.t < 2.5:
         m.step()
-    assert c in m.team[0]
-    assert len(m.team[0]) == 2
-    relieved = ({a, b} - set(m.team[0])).pop()
-    assert m.task[relieved] != 0
+    assert c in m.people.team[0]
+    assert len(m.people.team[0]) == 2
+    relieved = ({a, b} - set(m.people.team[0])).pop()
+    assert m.people.task[relieved] != 0
     m.run()
-    assert m.state[0] == State.OUT
+    assert m.people.state[0] == State.OUT
     assert not m.deadlocks
 
 
@@ -93,13 +93,13 @@ def test_no_staff_are_sent_for_a_bed_no_door_of_its_room_passes() -> None:
               PersonSpec(id="s1", profile="staff", space="K", position=(2.0, 1.0), premove=0.0),
               PersonSpec(id="s2", profile="staff", space="K", position=(4.0, 1.0), premove=0.0)]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(0))
-    assert shut_in(m).tolist() == [True, False, False]
+    assert shut_in(m.people, m.plan).tolist() == [True, False, False]
     m.run()
-    assert m.stranded[0] and m.team[0] == []
-    assert (m.state[1:] == State.OUT).all() and not m.deadlocks
+    assert m.people.stranded[0] and m.people.team[0] == []
+    assert (m.people.state[1:] == State.OUT).all() and not m.deadlocks
     # Through a door a bed passes, the same two staff take it out.
     m = EvacuationModel(store_on_corridor(1.2), people, EvacParams(trajectories=False, max_time=300.0),
                         np.random.default_rng(0))
-    assert not shut_in(m).any()
+    assert not shut_in(m.people, m.plan).any()
     m.run()
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()

@@ -12,9 +12,11 @@ from agents.movement.routes import Goal
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.assistance import ahead_in_room, assist, called_forward
+from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import landing_clear, links
 from scenarios.evacuation.model import State
 from scenarios.evacuation.placement import park_spaces
+from scenarios.evacuation.portals import arrivals, cells_of_walkers
 from scenarios.evacuation.testbeds import ward
 
 LIFT_CALL_AHEAD = Behaviour().lift_call_ahead
@@ -58,17 +60,19 @@ def test_lift_marshal_holds_prepared_beds_in_their_room() -> None:
                for k in range(8)]
     m = EvacuationModel(fac, people, EvacParams(lifts="all", trajectories=False, max_time=3000.0),
                         np.random.default_rng(3))
-    m.prepare[:4] = 5.0
-    upstairs = m.level_ix["L1"]
+    m.people.prepare[:4] = 5.0
+    upstairs = m.plan.level_ix["L1"]
     most = 0
     held = False
-    while m.t < m.p.max_time and not m.done():
+    while m.t < m.run_state.p.max_time and not m.done():
         m.step()
-        out_of_room = (m.state[:4] == State.MOVE) & (m.space[:4] != m.space_ix["W"]) & (m.lvl[:4] == upstairs)
-        queued = sum(1 for item in m.lifts[0].queue if item[1] < 4)
-        most = max(most, int(np.count_nonzero(out_of_room)) + queued)
-        held |= bool(((m.state[:4] == State.PREP) & (m.t >= m.prep_end[:4])).any())
-    assert (m.state == State.OUT).all()
+        pe = m.people
+        # Beds that called the lift wait on its landing, walking, until the car takes them.
+        out_of_room = ((pe.state[:4] == State.MOVE) & (pe.space[:4] != m.plan.space_ix["W"])
+                       & (pe.lvl[:4] == upstairs))
+        most = max(most, int(np.count_nonzero(out_of_room)))
+        held |= bool(((m.people.state[:4] == State.PREP) & (m.t >= m.people.prep_end[:4])).any())
+    assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
     assert held  # someone prepared did wait for the call
     assert most <= LIFT_CALL_AHEAD
@@ -82,20 +86,20 @@ def test_lift_marshal_does_not_hold_corridor_or_ground_floor_units() -> None:
               PersonSpec(id="d", profile="bed", space="K1", position=(4.0, 7.2)),
               PersonSpec(id="e", profile="bed", space="K0", position=(4.0, 7.2))]
     m = EvacuationModel(fac, people, EvacParams(lifts="all", trajectories=False), np.random.default_rng(0))
-    m.state[:2] = State.MOVE
-    assert not called_forward(m, 2)
-    assert called_forward(m, 3)  # already in the escape corridor: waiting there blocks it
-    assert called_forward(m, 4)  # ground floor: out through the exit, no lift
-    m.state[0] = State.OUT
-    assert called_forward(m, 2)
+    m.people.state[:2] = State.MOVE
+    assert not called_forward(m.run_state, 2)
+    assert called_forward(m.run_state, 3)  # already in the escape corridor: waiting there blocks it
+    assert called_forward(m.run_state, 4)  # ground floor: out through the exit, no lift
+    m.people.state[0] = State.OUT
+    assert called_forward(m.run_state, 2)
 
 
 def _first_task(m: EvacuationModel, staff: int, limit: float = 300.0) -> int:
     """The patient a staff member is first sent to (fails rather than hangs if none by ``limit`` s)."""
-    while m.task[staff] < 0:
+    while m.people.task[staff] < 0:
         assert m.t < limit, f"no task by {limit} s"
         m.step()
-    return int(m.task[staff])
+    return int(m.people.task[staff])
 
 
 def _ward_team(people: list[PersonSpec], **kw: object) -> EvacuationModel:
@@ -117,19 +121,19 @@ def test_a_patient_is_prepared_once() -> None:
               PersonSpec(id="s0", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0),
               PersonSpec(id="s1", profile="staff", space="KA", position=(3.0, 6.2), premove=0.0)]
     m = _ward_team(people)
-    assert m.prepare[0] > 0
+    assert m.people.prepare[0] > 0
     m.run()
-    assert m.state[0] == State.REFUGE
-    assert m.prepare[0] == 0.0  # moved on again in the vertical phase without a second preparation
+    assert m.people.state[0] == State.REFUGE
+    assert m.people.prepare[0] == 0.0  # moved on again in the vertical phase without a second preparation
 
 
 def test_beds_park_in_rooms_before_the_corridor() -> None:
     m = _ward_team([PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5))])
-    ka, w0, w1 = (m.space_ix[s] for s in ("KA", "W0", "W1"))
+    ka, w0, w1 = (m.plan.space_ix[s] for s in ("KA", "W0", "W1"))
     # W0's own bed is still to be moved: W1 comes first.
-    assert park_spaces(m, [ka, w0, w1], 1.1) == [w1, w0, ka]
+    assert park_spaces(m.run_state, [ka, w0, w1], 1.1) == [w1, w0, ka]
     # A room whose door is too narrow for the unit is no parking place: it could not leave again.
-    assert park_spaces(m, [ka, w0, w1], 1.5) == [ka]
+    assert park_spaces(m.run_state, [ka, w0, w1], 1.5) == [ka]
 
 
 def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
@@ -138,25 +142,26 @@ def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
     people = [PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5)),
               PersonSpec(id="s", profile="staff", space="KA", position=(2.0, 6.2), premove=0.0)]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(0))
-    g = m.grids[0]
+    g = m.plan.grids[0]
     i, j = np.nonzero(g.exit >= 0)
-    m.pos[1] = g.centre(i[:1], j[:1])[0]
-    m.space[1] = m.space_ix["KB"]
-    m.state[1] = State.MOVE
-    m.task[1] = 0
-    m.team[0] = [1]
-    m.set_goal(1, m.goal_id(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
-    m.prev_pos[1] = (24.0, 6.2)
-    m.arrivals()
-    assert m.state[1] == State.MOVE
-    assert tuple(m.pos[1]) == (24.0, 6.2)  # pushed against the exit, they stay inside
+    m.people.pos[1] = g.centre(i[:1], j[:1])[0]
+    m.people.space[1] = m.plan.space_ix["KB"]
+    m.people.state[1] = State.MOVE
+    m.people.task[1] = 0
+    m.people.team[0] = [1]
+    st = m.run_state
+    set_goal(st, 1, st.goals.index(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
+    m.people.prev_pos[1] = (24.0, 6.2)
+    arrivals(st, *cells_of_walkers(st))
+    assert m.people.state[1] == State.MOVE
+    assert tuple(m.people.pos[1]) == (24.0, 6.2)  # pushed against the exit, they stay inside
     # Someone whose goal is an exit does leave there.
-    m.task[1] = -1
-    m.team[0] = []
-    m.set_goal(1, m.exit_goal(1))
-    m.pos[1] = g.centre(i[:1], j[:1])[0]
-    m.arrivals()
-    assert m.state[1] == State.OUT
+    m.people.task[1] = -1
+    m.people.team[0] = []
+    set_goal(st, 1, exit_goal(st, 1))
+    m.people.pos[1] = g.centre(i[:1], j[:1])[0]
+    arrivals(st, *cells_of_walkers(st))
+    assert m.people.state[1] == State.OUT
 
 
 def test_staff_wait_at_the_bedside_not_in_the_doorway() -> None:
@@ -165,15 +170,15 @@ def test_staff_wait_at_the_bedside_not_in_the_doorway() -> None:
               PersonSpec(id="s0", profile="staff", space="W0", position=(1.6, 4.0)),
               PersonSpec(id="s1", profile="staff", space="W0", position=(2.4, 4.4))]
     m = _ward_team(people)
-    m.state[:] = (State.NEED, State.FETCH, State.MOVE)
-    m.team[0] = [1, 2]
-    m.task[1:] = 0
-    assist(m)
-    assert m.state[2] == State.MOVE  # within 1 m of its teammate, but 0.7 m from the door
-    m.pos[2] = (2.0, 3.6)
-    assist(m)
-    assert m.state[2] == State.FETCH
-    assert m.state[0] == State.PREP
+    m.people.state[:] = (State.NEED, State.FETCH, State.MOVE)
+    m.people.team[0] = [1, 2]
+    m.people.task[1:] = 0
+    assist(m.run_state)
+    assert m.people.state[2] == State.MOVE  # within 1 m of its teammate, but 0.7 m from the door
+    m.people.pos[2] = (2.0, 3.6)
+    assist(m.run_state)
+    assert m.people.state[2] == State.FETCH
+    assert m.people.state[0] == State.PREP
 
 
 def test_a_nurse_near_a_teammate_at_the_bedside_has_joined_the_team() -> None:
@@ -183,12 +188,12 @@ def test_a_nurse_near_a_teammate_at_the_bedside_has_joined_the_team() -> None:
               PersonSpec(id="s0", profile="staff", space="W0", position=(1.6, 4.0)),
               PersonSpec(id="s1", profile="staff", space="W0", position=(0.5, 4.6))]
     m = _ward_team(people)
-    m.state[:] = (State.NEED, State.FETCH, State.MOVE)
-    m.team[0] = [1, 2]
-    m.task[1:] = 0
-    assert 1.0 < np.hypot(*(m.pos[2] - m.pos[1])) < TEAM_REACH
-    assist(m)
-    assert m.state[2] == State.FETCH
+    m.people.state[:] = (State.NEED, State.FETCH, State.MOVE)
+    m.people.team[0] = [1, 2]
+    m.people.task[1:] = 0
+    assert 1.0 < np.hypot(*(m.people.pos[2] - m.people.pos[1])) < TEAM_REACH
+    assist(m.run_state)
+    assert m.people.state[2] == State.FETCH
 
 
 def _bay(people: list[PersonSpec]) -> EvacuationModel:
@@ -209,14 +214,14 @@ def test_a_prepared_unit_waits_for_the_one_nearer_the_door() -> None:
               PersonSpec(id="chair", profile="wheelchair", space="W", position=(6.0, 4.0)),
               PersonSpec(id="aisle", profile="bed", space="K1", position=(3.0, 7.2))]
     m = _bay(people)
-    m.state[:] = State.PREP
-    assert ahead_in_room(m, 0)
-    assert not ahead_in_room(m, 1)
-    assert not ahead_in_room(m, 2)  # corridors have no inside and outside
-    m.state[1] = State.MOVE
-    assert ahead_in_room(m, 0)  # the chair is on its way out of the room: one unit at a time
-    m.state[1] = State.OUT
-    assert not ahead_in_room(m, 0)
+    m.people.state[:] = State.PREP
+    assert ahead_in_room(m.run_state, 0)
+    assert not ahead_in_room(m.run_state, 1)
+    assert not ahead_in_room(m.run_state, 2)  # corridors have no inside and outside
+    m.people.state[1] = State.MOVE
+    assert ahead_in_room(m.run_state, 0)  # the chair is on its way out of the room: one unit at a time
+    m.people.state[1] = State.OUT
+    assert not ahead_in_room(m.run_state, 0)
 
 
 def test_units_leave_a_lift_car_one_at_a_time() -> None:
@@ -225,16 +230,46 @@ def test_units_leave_a_lift_car_one_at_a_time() -> None:
               PersonSpec(id="bed", profile="bed", space="W", position=(6.0, 1.5)),
               PersonSpec(id="walker", profile="visitor", space="W", position=(3.0, 3.0))]
     m = _bay(people)
-    m.state[0] = State.MOVE
-    assert not landing_clear(m, 1, "LF0")
-    assert landing_clear(m, 2, "LF0")  # people on foot squeeze out beside it
-    m.pos[0] = (6.0, 7.2)
-    m.space[0] = m.space_ix["K0"]
-    assert landing_clear(m, 1, "LF0")
+    m.people.state[0] = State.MOVE
+    assert not landing_clear(m.run_state, 1, "LF0")
+    assert landing_clear(m.run_state, 2, "LF0")  # people on foot squeeze out beside it
+    m.people.pos[0] = (6.0, 7.2)
+    m.people.space[0] = m.plan.space_ix["K0"]
+    assert landing_clear(m.run_state, 1, "LF0")
     # While the car unloads it takes no new calls.
-    m.state[1] = State.LINK
-    m.pending = [(0.0, 1, "LF0")]
-    m.space[0] = m.space_ix["LF0"]
-    m.lifts[0].call(0.0, 2, "LF1", "LF0", "visitor")
-    links(m)
-    assert m.lifts[0].trips == 0 and m.pending == [(0.0, 1, "LF0")]
+    m.people.state[1] = State.LINK
+    m.run_state.links.pending = [(0.0, 1, "LF0")]
+    m.people.space[0] = m.plan.space_ix["LF0"]
+    m.run_state.links.lifts[0].call(0.0, 2, "LF1", "LF0", "visitor")
+    links(m.run_state)
+    assert m.run_state.links.lifts[0].trips == 0 and m.run_state.links.pending == [(0.0, 1, "LF0")]
+
+
+def test_a_unit_waits_for_its_lift_on_the_landing() -> None:
+    """A bed that called the lift is wheeled on into the landing and stands there, on the floor,
+    until the car has come up and opened for it; only then is it off the plane, and the wait is
+    not a deadlock. Its staff, on foot, ride with it."""
+    people = [PersonSpec(id="bed", profile="bed", space="K1", position=(9.0, 7.2)),
+              PersonSpec(id="s0", profile="staff", space="K1", position=(7.0, 6.6), premove=0.0),
+              PersonSpec(id="s1", profile="staff", space="K1", position=(7.0, 7.8), premove=0.0)]
+    m = _bay(people)
+    st = m.run_state
+    lift = st.links.lifts[0]
+    waited: list[tuple[float, str]] = []
+    flags_then = None
+    while m.t < 900.0 and m.people.state[0] != State.OUT:
+        m.step()
+        pe = m.people
+        if pe.called[0]:
+            if not waited:  # the car is away downstairs for a minute and a half
+                lift.busy_until, lift.at = m.t + 90.0, "LF0"
+                called_at = m.t
+            assert pe.state[0] == State.MOVE  # on the floor, waiting
+            waited.append((m.t, m.plan.space_ids[pe.space[0]]))
+        if pe.state[0] == State.LINK and flags_then is None:
+            flags_then = len(m.deadlocks)
+            rise = 4.0 / lift.lift.speed
+            assert m.t >= called_at + 90.0 + rise + 2 * lift.lift.door_time - 0.1  # it came up and opened
+    assert waited and waited[-1][1] == "LF1" and waited[-1][0] - waited[0][0] > 60.0
+    assert flags_then == 0 and not m.deadlocks
+    assert m.people.state[0] == State.OUT

@@ -65,16 +65,16 @@ def test_people_avoid_an_untenable_corridor_and_replan_when_it_turns() -> None:
     fac = _two_ways()
     people = _walkers(12, "R")
     free = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1))
-    assert {"XA", "XB"} <= set(free.exit_used)  # both ways are used without a hazard
+    assert {"XA", "XB"} <= set(free.people.exit_used)  # both ways are used without a hazard
 
     def a_untenable(t: float, c: Conditions) -> None:
         c.untenable[env.ix["A"]] = True
 
     env = Fixed(fac, a_untenable)
     m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1), environment=env)
-    assert (m.state == State.OUT).all()
-    assert set(m.exit_used) == {"XB"}
-    assert not any("A" in r for r in m.route)
+    assert (m.people.state == State.OUT).all()
+    assert set(m.people.exit_used) == {"XB"}
+    assert not any("A" in r for r in m.people.route)
     # Read at the alarm and then every hazard_every seconds, never going back in time.
     assert env.times[0] == 0.0 and np.all(np.diff(env.times) > 0)
     assert np.allclose(np.diff(env.times), 1.0, atol=0.051)
@@ -85,9 +85,9 @@ def test_people_avoid_an_untenable_corridor_and_replan_when_it_turns() -> None:
 
     env = Fixed(fac, a_later)
     m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(1), environment=env)
-    assert (m.state == State.OUT).all()
-    through_a = sum("A" in r for r in m.route)
-    assert 0 < through_a < sum("A" in r for r in free.route)  # those already past the door go on
+    assert (m.people.state == State.OUT).all()
+    through_a = sum("A" in r for r in m.people.route)
+    assert 0 < through_a < sum("A" in r for r in free.people.route)  # those already past the door go on
 
 
 def test_a_slow_space_takes_longer() -> None:
@@ -100,7 +100,7 @@ def test_a_slow_space_takes_longer() -> None:
 
     slow = simulate(fac, person, EvacParams(trajectories=False), np.random.default_rng(0),
                     environment=Fixed(fac, smoke))
-    ratio = float(slow.t_reach[0] / free.t_reach[0])
+    ratio = float(slow.people.t_reach[0] / free.people.t_reach[0])
     assert 1.9 < ratio < 2.1, ratio
 
 
@@ -122,13 +122,13 @@ def test_doses_are_rate_times_time_spent() -> None:
     # The time of the door crossing into B, from the door-flow table.
     flows = tab["door_flows"].to_pandas()
     t_door = float(flows.loc[flows["portal"] == "DB", "time"].iloc[0])
-    t_out = float(m.t_reach[0])
-    dt = m.p.model.dt
+    t_out = float(m.people.t_reach[0])
+    dt = m.run_state.p.model.dt
     assert doses.loc["p", "fed_heat"] == pytest.approx(0.01 * t_door + 0.1 * (t_out - t_door), abs=0.11 * dt)
     assert doses.loc["p", "toxic_load"] == pytest.approx(2.0 * t_door, abs=2.0 * dt)
     assert doses.loc["p", "fed_asphyxiant"] == 0.0
     # Once out, no more dose.
-    assert m.dose[1, 0] == doses.loc["p", "fed_heat"]
+    assert m.people.dose[1, 0] == doses.loc["p", "fed_heat"]
 
 
 def _beds_and_staff() -> tuple[Facility, list[PersonSpec]]:
@@ -150,8 +150,9 @@ def test_staff_do_not_fetch_from_an_untenable_room_unless_allowed() -> None:
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=1500.0), np.random.default_rng(0),
                  environment=env)
     assert m.t < 1500.0  # the run ended: a patient left behind is not waited for
-    assert m.state[0] == State.NEED and m.left_behind[0] and m.left_reason[0] == "untenable"
-    assert (m.state[1:] == State.OUT).all()
+    pe = m.people
+    assert pe.state[0] == State.NEED and pe.left_behind[0] and pe.left_reason[0] == "untenable"
+    assert (m.people.state[1:] == State.OUT).all()
     agents = m.recorder.tables()["agents"].to_pandas().set_index("id")
     assert agents.loc["b0", "left_behind"] and agents.loc["b0", "left_behind_reason"] == "untenable"
     assert not agents.loc["b1", "left_behind"]
@@ -159,7 +160,7 @@ def test_staff_do_not_fetch_from_an_untenable_room_unless_allowed() -> None:
     env = Fixed(fac, w0)
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=1500.0, enter_untenable=True),
                  np.random.default_rng(0), environment=env)
-    assert (m.state == State.OUT).all() and not m.left_behind.any()
+    assert (m.people.state == State.OUT).all() and not m.people.left_behind.any()
 
 
 def test_compartment_rset_is_the_last_departure() -> None:
@@ -171,7 +172,7 @@ def test_compartment_rset_is_the_last_departure() -> None:
     comp = tab["compartments"].to_pandas().set_index("compartment")
     flows = tab["door_flows"].to_pandas()
     assert comp.loc["A", "rset_s"] == flows.loc[flows["portal"] == "SD", "time"].max()
-    assert comp.loc["B", "rset_s"] == pytest.approx(float(np.max(m.t_reach)))
+    assert comp.loc["B", "rset_s"] == pytest.approx(float(np.max(m.people.t_reach)))
     assert (comp["remaining"] == 0).all()
 
 
@@ -185,7 +186,7 @@ def test_no_hazard_and_a_calm_one_give_the_same_drill() -> None:
     b.run()
     assert a.t == b.t and a.deadlocks == b.deadlocks
     for name in ("pos", "state", "space", "t_reach", "wait", "v0", "dist"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(a.people, name), getattr(b.people, name), err_msg=name)
     ta, tb = a.recorder.tables(), b.recorder.tables()
     for name in ("agents", "door_flows", "evacuated_over_time", "compartments"):
         pd.testing.assert_frame_equal(ta[name].to_pandas(), tb[name].to_pandas(), check_exact=True, obj=name)
@@ -213,7 +214,7 @@ def test_people_cross_untenable_space_when_every_way_out_does() -> None:
     env = Fixed(fac, both_untenable)
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=600.0), np.random.default_rng(1),
                  environment=env)
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()
 
     # With one corridor tenable again, everyone takes it.
     def only_a(t: float, c: Conditions) -> None:
@@ -222,7 +223,7 @@ def test_people_cross_untenable_space_when_every_way_out_does() -> None:
     env = Fixed(fac, only_a)
     m = simulate(fac, people, EvacParams(trajectories=False, max_time=600.0), np.random.default_rng(1),
                  environment=env)
-    assert (m.state == State.OUT).all() and set(m.exit_used) == {"XB"}
+    assert (m.people.state == State.OUT).all() and set(m.people.exit_used) == {"XB"}
 
 
 def _hot_stair(rate: float) -> tuple[Facility, Fixed]:
@@ -243,7 +244,7 @@ def test_a_person_is_incapacitated_in_a_hot_stair_stops_there_and_is_not_evacuat
     people = [PersonSpec(id="w", profile="visitor", space="R1", position=(3.0, 2.0), premove=0.0, speed=1.2)]
     fac, env = _hot_stair(0.2)  # a heat dose of 1 after 5 s in the stair
     m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(0), environment=env)
-    assert m.state[0] == State.INCAPACITATED and m.casualties.dose == ["fed_heat"]
+    assert m.people.state[0] == State.INCAPACITATED and m.people.casualties.dose == ["fed_heat"]
     assert m.t < 120.0  # the drill ends: nobody is left who can still move
     tab = m.recorder.tables()
     row = tab["agents"].to_pandas().iloc[0]
@@ -267,7 +268,7 @@ def test_a_person_is_incapacitated_in_a_hot_stair_stops_there_and_is_not_evacuat
     # A stair that only warms them a little: out, with their dose.
     fac, env = _hot_stair(0.01)
     m = simulate(fac, people, EvacParams(max_time=600.0), np.random.default_rng(0), environment=env)
-    assert m.state[0] == State.OUT and not m.casualties.flag.any()
+    assert m.people.state[0] == State.OUT and not m.people.casualties.flag.any()
 
 
 def _summary_means(summary: dict[str, object]) -> dict[str, object]:
@@ -301,7 +302,8 @@ def test_stays_cover_the_drill_without_gaps() -> None:
     m = simulate(fac, people, EvacParams(trajectories=False), np.random.default_rng(0), environment=env)
     stays = m.recorder.tables()["stays"].to_pandas()
     assert stays["space"].tolist() == ["R", "B"] and not stays["until_end"].any()
-    assert stays["entered_s"].iloc[0] == 0.0 and stays["left_s"].iloc[-1] == pytest.approx(m.t_reach[0])
+    assert stays["entered_s"].iloc[0] == 0.0
+    assert stays["left_s"].iloc[-1] == pytest.approx(m.people.t_reach[0])
     flows = m.recorder.tables()["door_flows"].to_pandas()
     t_door = float(flows.loc[flows["portal"] == "DB", "time"].iloc[0])
     assert stays["left_s"].iloc[0] == pytest.approx(t_door)
@@ -347,7 +349,7 @@ def test_someone_incapacitated_stays_where_they_fell_while_others_pass() -> None
                           position=(1.0 + 0.8 * (k % 4), 0.4 + 0.4 * (k // 4))) for k in range(8)]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False, max_time=120.0), np.random.default_rng(0),
                         environment=env)
-    m.casualties.time[0] = 0.0  # as incapacitate() would: stopped at the first step
+    m.people.casualties.time[0] = 0.0  # as incapacitate() would: stopped at the first step
     m.run()
-    assert m.state[0] == State.INCAPACITATED and (m.state[1:] == State.OUT).all()
-    assert np.linalg.norm(m.pos[0] - (10.0, 0.8)) < 0.05
+    assert m.people.state[0] == State.INCAPACITATED and (m.people.state[1:] == State.OUT).all()
+    assert np.linalg.norm(m.people.pos[0] - (10.0, 0.8)) < 0.05

@@ -62,12 +62,13 @@ def _two_compartments(strategy: str) -> tuple[dict[str, float], float, Evacuatio
               PersonSpec(id="v0", profile="visitor", space="KB", position=(20.0, 6.2))]
     params = EvacParams(strategy=strategy, fire_compartments=("A",), trajectories=False, max_time=600.0)
     m = EvacuationModel(fac, people, params, np.random.default_rng(0))
-    comp_a = m.comp_ix["A"]
+    comp_a = m.plan.comp_ix["A"]
     clear = math.nan
     while m.t < params.max_time and not m.done():
         m.step()
-        where = np.where(m.state == State.ATTACHED, m.space[np.maximum(m.task, 0)], m.space)
-        if ((m.space_comp[where] == comp_a) & (m.state != State.OUT)).any():
+        pe = m.people
+        where = np.where(pe.state == State.ATTACHED, pe.space[np.maximum(pe.task, 0)], pe.space)
+        if ((m.plan.space_comp[where] == comp_a) & (m.people.state != State.OUT)).any():
             clear = math.nan
         elif math.isnan(clear):
             clear = m.t
@@ -82,8 +83,8 @@ def test_horizontal_rset_is_when_the_fire_compartment_is_clear() -> None:
     """Staff who stay in the refuge are never marked safe, yet A's RSET is when its last occupant
     (the helper from B among them) left it; B is not evacuated, so it has no RSET."""
     k, clear, m = _two_compartments("horizontal")
-    assert "KA" in m.route[m.ids.index("h0")]  # the helper from B went into A and came back
-    assert m.state[m.ids.index("h0")] == State.HOLD  # ... and is not marked safe
+    assert "KA" in m.people.route[m.people.ids.index("h0")]  # the helper from B went into A and came back
+    assert m.people.state[m.people.ids.index("h0")] == State.HOLD  # ... and is not marked safe
     assert k["rset_compartment.A"] == pytest.approx(clear, abs=1e-9)
     assert "rset_compartment.B" not in k
     # The helper and the visitor stay in B: the drill leaves them in place, not everyone is safe.

@@ -18,15 +18,17 @@ def test_random_placement_keeps_doors_clear() -> None:
         m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(seed))
         for k, p in enumerate(people):
             door = fac.door(f"WD{p.space[1]}")
-            reach = m.radius[k] + m.extra[k] + m.p.behaviour.door_keep_clear
-            assert np.hypot(*(m.pos[k] - np.array(door.at))) >= reach - 0.1 * np.sqrt(2), (seed, p.id)
+            pe = m.people
+            reach = pe.radius[k] + pe.extra[k] + m.run_state.p.behaviour.door_keep_clear
+            assert np.hypot(*(pe.pos[k] - np.array(door.at))) >= reach - 0.1 * np.sqrt(2), (seed, p.id)
         # Nobody starts inside a bed's length in the same room either (through a wall they may).
+        pe = m.people
         for a in range(4):
             for b in range(a + 1, 4):
                 if people[a].space != people[b].space:
                     continue
-                need = m.radius[a] + m.extra[a] + m.radius[b] + m.extra[b]
-                assert np.hypot(*(m.pos[a] - m.pos[b])) >= need - 1e-9, (seed, a, b)
+                need = pe.radius[a] + pe.extra[a] + pe.radius[b] + pe.extra[b]
+                assert np.hypot(*(pe.pos[a] - pe.pos[b])) >= need - 1e-9, (seed, a, b)
 
 
 def test_free_staff_complete_a_started_team_first() -> None:
@@ -43,11 +45,11 @@ def test_free_staff_complete_a_started_team_first() -> None:
     m = EvacuationModel(fac, people, EvacParams(strategy="horizontal", fire_compartments=("A",),
                                                 trajectories=False, max_time=900.0),
                         np.random.default_rng(0))
-    while not (m.task[2:] >= 0).all():
+    while not (m.people.task[2:] >= 0).all():
         m.step()
-    assert m.task[2] == m.task[3]
+    assert m.people.task[2] == m.people.task[3]
     m.run()
-    assert (m.state == State.REFUGE).all()
+    assert (m.people.state == State.REFUGE).all()
     assert not m.deadlocks
 
 
@@ -68,7 +70,7 @@ def test_people_are_mesa_agents_over_the_live_state() -> None:
                                                                         "EvacuatingStaff": 2}
     dc = mesa.DataCollector(model_reporters={"out": _out}, agent_reporters={"x": "x", "state": "state"})
     dc.collect(m)
-    while not (m.state[2:] == State.ATTACHED).any():
+    while not (m.people.state[2:] == State.ATTACHED).any():
         m.step()
     dc.collect(m)
     staff = m.agents_by_type[EvacuatingStaff]
@@ -81,14 +83,14 @@ def test_people_are_mesa_agents_over_the_live_state() -> None:
     assert len(rows) == 3 * 4
     last = rows.xs(m.steps, level="Step")
     assert (last["state"] == "out").all()
-    assert list(last["x"]) == [float(x) for x in m.pos[:, 0]]
+    assert list(last["x"]) == [float(x) for x in m.people.pos[:, 0]]
     assert dc.get_model_vars_dataframe()["out"].iloc[-1] == 4
-    assert m.agents.agg("safe_at", max) == float(np.nanmax(m.t_reach))
+    assert m.agents.agg("safe_at", max) == float(np.nanmax(m.people.t_reach))
 
 
 def _out(model: EvacuationModel) -> int:
     """Model reporter: people out (a named function, so the collector can be pickled)."""
-    return int((model.state == State.OUT).sum())
+    return int((model.people.state == State.OUT).sum())
 
 
 def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
@@ -109,8 +111,9 @@ def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
     params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False, max_time=600.0)
     m = EvacuationModel(fac, people, params, np.random.default_rng(0))
     m.run()
-    assert int((m.state == State.REFUGE).sum()) == int(9.0 // m.p.behaviour.refuge_area_patient) == 3
-    assert int((m.state == State.OUT).sum()) == 3
+    per_patient = m.run_state.p.behaviour.refuge_area_patient
+    assert int((m.people.state == State.REFUGE).sum()) == int(9.0 // per_patient) == 3
+    assert int((m.people.state == State.OUT).sum()) == 3
     assert not m.deadlocks
 
 
@@ -133,9 +136,9 @@ def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() 
     params = EvacParams(max_time=300.0, trajectories=False, door_closures=(("D", 1.0),))
     m = EvacuationModel(fac, people, params, np.random.default_rng(0))
     m.run()
-    assert (m.state == State.OUT).all()
-    assert set(m.exit_used) == {"XB"}
-    assert not m.stranded.any()
+    assert (m.people.state == State.OUT).all()
+    assert set(m.people.exit_used) == {"XB"}
+    assert not m.people.stranded.any()
 
 
 @pytest.mark.parametrize(("unit", "width"), [("bed", 1.1), ("wheelchair", 0.8)])
@@ -152,5 +155,5 @@ def test_a_unit_passes_an_exit_of_its_mobility_width(unit: str, width: float) ->
               PersonSpec(id="s2", profile="staff", space="R", position=(1.0, 5.0), premove=0.0)]
     m = EvacuationModel(fac, people, EvacParams(max_time=300.0, trajectories=False), np.random.default_rng(0))
     m.run()
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()
     assert not m.deadlocks

@@ -14,7 +14,7 @@ def test_refuge_overflow_fills_wide_door_rooms_before_stores() -> None:
     fac = sample()
     m = EvacuationModel(fac, [PersonSpec(id="v", profile="visitor", space="L2-B-CORRIDOR")],
                         EvacParams(trajectories=False), np.random.default_rng(0))
-    order = [m.space_ids[k] for k in refuge_spaces(m, m.space_ix["L2-B-CORRIDOR"])]
+    order = [m.plan.space_ids[k] for k in refuge_spaces(m.run_state, m.plan.space_ix["L2-B-CORRIDOR"])]
     assert order[0] == "L2-B-CORRIDOR"
 
     def widest(sid: str) -> float:
@@ -37,6 +37,6 @@ def test_units_are_parked_in_a_room_whose_own_beds_are_still_to_be_moved_last() 
     people = [PersonSpec(id="own", profile="bed", space="W1", position=(6.0, 2.0)),
               PersonSpec(id="gone", profile="bed", space="W2", position=(10.0, 2.0))]
     m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(0))
-    m.state[1] = State.OUT  # W2's bed has left: W2 may take a parked unit
-    rooms = [m.space_ix[s] for s in ("W0", "W1", "W2", "KA")]
-    assert [m.space_ids[k] for k in park_spaces(m, rooms, 1.1)] == ["W0", "W2", "W1", "KA"]
+    m.people.state[1] = State.OUT  # W2's bed has left: W2 may take a parked unit
+    rooms = [m.plan.space_ix[s] for s in ("W0", "W1", "W2", "KA")]
+    assert [m.plan.space_ids[k] for k in park_spaces(m.run_state, rooms, 1.1)] == ["W0", "W2", "W1", "KA"]

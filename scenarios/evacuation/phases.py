@@ -1,0 +1,101 @@
+"""The strategy's phases: when people set off, when the vertical phase begins, and when a run is
+over.
+
+Under progressive horizontal evacuation the fire compartments move first, to a neighbouring
+compartment (phase 1); everyone else holds (defend in place).  The vertical phase (2) begins
+when the fire compartments are empty or at ``vertical_after``: those holding set off for the
+final exits and those in a refuge come back onto the floor to do the same.  A ``full``
+evacuation is phase 2 from the start; a ``horizontal`` one ends with phase 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.movement import states
+from scenarios.evacuation import placement
+from scenarios.evacuation.goals import exit_goal, in_phase, safety_goal, set_goal
+
+if TYPE_CHECKING:
+    from scenarios.evacuation.state import RunState
+
+__all__ = ["activate", "done", "first_phase", "safe_counts", "switch"]
+
+
+def first_phase(strategy: str) -> int:
+    """The phase a run of ``strategy`` begins in."""
+    return 1 if strategy in ("progressive", "horizontal") else 2
+
+
+def switch(st: RunState) -> None:
+    """Begin the vertical phase when it is due; in it, bring people back from the refuges."""
+    pe = st.people
+    if st.phase == 2:
+        if st.p.strategy == "progressive":
+            placement.return_from_refuge(st)
+        return
+    if st.p.strategy == "horizontal" or st.t < st.p.alarm:
+        return
+    left = (pe.home_in_fire & ~np.isin(pe.state, (states.REFUGE, states.OUT, states.INCAPACITATED))
+            & ~pe.stranded & ~pe.left_behind)
+    timed = st.p.vertical_after is not None and st.t >= st.p.alarm + st.p.vertical_after
+    if left.any() and not timed:
+        return
+    st.phase = 2
+    st.phase2 = st.t
+    for k in np.flatnonzero(pe.state == states.HOLD).tolist():
+        if pe.staff[k]:
+            continue
+        pe.state[k] = states.NEED if pe.need[k] else states.MOVE
+        set_goal(st, k, exit_goal(st, k))
+        if np.isnan(pe.t_move[k]) and not pe.need[k]:
+            pe.t_move[k] = st.t
+
+
+def activate(st: RunState) -> None:
+    """End of pre-movement: walk, wait for staff, or hold in place."""
+    pe, t = st.people, st.t
+    if t < st.p.alarm:
+        return
+    ready = np.flatnonzero((pe.state == states.PRE) & ((t >= pe.t_start) | (pe.need > 0)))
+    for k in ready.tolist():
+        if not in_phase(st, k) and not pe.staff[k]:
+            pe.state[k] = states.HOLD
+        elif pe.need[k] > 0:
+            pe.state[k] = states.NEED
+        elif pe.staff[k]:
+            if t < pe.t_start[k]:
+                continue
+            pe.state[k] = states.HOLD  # free for tasks (scenarios.evacuation.assistance)
+        else:
+            pe.state[k] = states.MOVE
+            pe.t_move[k] = t
+            set_goal(st, k, safety_goal(st, k))
+
+
+def done(st: RunState) -> bool:
+    """Whether nobody is left to move: everyone out (or, in phase 1 of a horizontal evacuation,
+    the fire compartments in a refuge), but for the stranded, those left behind and the
+    incapacitated."""
+    pe = st.people
+    if st.phase == 1:
+        if st.p.strategy != "horizontal":
+            return False
+        safe = np.isin(pe.state, (states.OUT, states.REFUGE))
+        fallen = pe.state == states.INCAPACITATED
+        return not bool((pe.home_in_fire & ~safe & ~pe.stranded & ~pe.left_behind & ~fallen).any())
+    active = (pe.state != states.OUT) & ~pe.stranded & ~pe.left_behind
+    active &= pe.state != states.INCAPACITATED
+    return not bool(active.any())
+
+
+def safe_counts(st: RunState) -> tuple[int, int, int]:
+    """(safe, out, in a refuge now). Safe: out, or in a refuge now or before (moving on from it in
+    the vertical phase), unless incapacitated before reaching one: the figure never goes down."""
+    pe = st.people
+    out, refuge = pe.state == states.OUT, pe.state == states.REFUGE
+    fell = pe.casualties.flag & (pe.refuge_space < 0)
+    safe = int(np.count_nonzero((out | (pe.refuge_space >= 0)) & ~fell))
+    return safe, int(np.count_nonzero(out)), int(np.count_nonzero(refuge))

@@ -1,0 +1,171 @@
+"""Doors and exits in a step: who waits or backs out at a doorway before people move, and who
+passed a door or a final exit after (with the door's capacity), plus the deadlock flags.
+
+A door passage is counted once per real crossing: the level rasters leave door bands out of
+every space (:func:`agents.movement.motion_kernel.level_arrays`), so someone in a band keeps the
+space they came from and changes space only on leaving it on the other side.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.movement import standoffs as standoff_rules
+from agents.movement import states
+from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
+from scenarios.evacuation import motion, placement
+from scenarios.evacuation.assistance import reach_safety
+from scenarios.evacuation.params import ON_PLANE
+
+if TYPE_CHECKING:
+    from scenarios.evacuation.state import RunState
+
+__all__ = ["admit", "arrivals", "cells_of_walkers", "clear_doorway", "doorways", "flag_deadlocks",
+           "standoffs"]
+
+
+def doorways(st: RunState) -> None:
+    """Who waits or backs out at a doorway this step (:func:`agents.movement.doorways.turns`)."""
+    pe, plan, b = st.people, st.plan, st.p.behaviour
+    pe.hold[:] = GO
+    # Only those near their door take part (anyone in a door's band is well within approach).
+    ks = np.flatnonzero((pe.state == states.MOVE) & (pe.fid >= 0) & (pe.opt_door >= 0)
+                        & (pe.dist < b.approach))
+    if ks.size == 0:
+        return
+    door = pe.opt_door[ks]
+    bd = np.full(ks.size, -1, np.int64)
+    for li, g in enumerate(plan.grids):
+        sel = pe.lvl[ks] == li
+        if sel.any():
+            i, j = g.cell_of(pe.pos[ks[sel]])
+            bd[sel] = plan.band_door[li][i, j]
+    evac = st.goals.evac[: len(st.goals)][pe.goal[ks]]
+    code = turns(st.passages.turns, st.t, walkers=ks, door=door, in_band=bd == door, side=pe.space[ks],
+                 dist=pe.dist[ks], evacuee=evac, width=2 * pe.radius[ks], reach=pe.radius[ks] + pe.extra[ks],
+                 unit=pe.need[ks] > 0, door_width=plan.door_widths, behaviour=b,
+                 stalled=st.t - pe.last_prog[ks] > b.patience)
+    pe.hold[ks] = code
+    pe.wait[ks[code == WAIT]] += st.p.model.dt
+
+
+def standoffs(st: RunState) -> None:
+    """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`)."""
+    pe, t, b = st.people, st.t, st.p.behaviour
+    moving = (pe.state == states.MOVE) & (pe.fid >= 0)
+    stalled = np.flatnonzero(moving & (t - pe.last_prog > b.stall_after) & (pe.backing_until <= t))
+    if stalled.size >= 2:
+        portal = np.where(pe.fid >= 0, st.nav.fields.portal[np.maximum(pe.fid, 0)], -1)
+        yielders = standoff_rules.back_off(stalled, pos=pe.pos, lvl=pe.lvl, reach=pe.radius + pe.extra,
+                                           dist=pe.dist, portal=portal, unit=pe.need > 0, contact=b.contact)
+        pe.backing_until[yielders] = t + b.back_off_time
+    pe.hold[moving & (pe.backing_until > t)] = BACK_OUT
+
+
+def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np.ndarray) -> None:
+    """Exits passed and doors crossed by the people who walked this step (level by level).
+
+    ``on``, ``cell_space`` and ``cell_exit`` are :func:`~scenarios.evacuation.motion.move`'s: the
+    people on a plane and the global space and level exit index of the cell each ended in.
+    Someone a door or exit has no capacity for this step (:func:`admit`) goes back to where they
+    stood.
+    """
+    pe, plan, t = st.people, st.plan, st.t
+    walked = pe.state[on] == states.MOVE
+    on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
+    for li, g in enumerate(plan.grids):
+        sel = pe.lvl[on] == li
+        if not sel.any():
+            continue
+        ks = on[sel]
+        ex = cell_exit[sel]
+        glob = np.where(cell_space[sel] >= 0, cell_space[sel], pe.space[ks])
+        for k, e_ix in zip(ks[ex >= 0].tolist(), ex[ex >= 0].tolist(), strict=True):
+            if st.goals[pe.goal[k]].kind != "exit":
+                # Only people heading out pass a final exit: staff going back in for the next
+                # patient and pressed against it by the outflow stay inside, on the team.
+                pe.pos[k] = pe.prev_pos[k]
+                continue
+            eid = g.exit_ids[int(e_ix)]
+            if not admit(st, eid, plan.exit_width[eid]):
+                pe.pos[k] = pe.prev_pos[k]
+                continue
+            pe.exit_used[k] = eid
+            st.passages.leave(plan, int(pe.space[k]), -1, t)
+            st.passages.log(t, eid, "exit")
+            reach_safety(st, k, 1)
+        changed = (glob != pe.space[ks]) & (ex < 0)
+        for k, new in zip(ks[changed].tolist(), glob[changed].tolist(), strict=True):
+            old = plan.space_ids[pe.space[k]]
+            sid = plan.space_ids[new]
+            door = plan.door_between.get(frozenset((old, sid)))
+            if door is not None and not admit(st, door, float(plan.door_widths[plan.door_ix[door]])):
+                pe.pos[k] = pe.prev_pos[k]
+                continue
+            st.passages.leave(plan, int(pe.space[k]), new, t)
+            pe.space[k] = new
+            pe.route[k].append(sid)
+            if door is not None:
+                st.passages.log(t, door, "door")
+            goal = st.goals[pe.goal[k]]
+            if goal.kind == "spaces" and sid in goal.spaces:
+                pe.refuge_space[k] = new
+                reach_safety(st, k, 2)
+            else:
+                pe.reroute[k] = True
+                pe.best[k] = np.inf
+
+
+def flag_deadlocks(st: RunState) -> None:
+    """Flag, once each, whoever has made no progress for ``deadlock_window`` while nobody passed
+    the portal ahead of them (someone with no usable way out is stranded, not deadlocked:
+    counted once, as stranded).  A unit on a lift's landing waiting for the car it called, or in
+    the queue to that landing while the lift takes people in, is waiting, not deadlocked."""
+    pe, t, w = st.people, st.t, st.p.deadlock_window
+    last = st.passages.last_pass
+    stuck = np.flatnonzero((pe.state == states.MOVE) & (t - pe.last_prog > w) & ~pe.dead & ~pe.stranded
+                           & ~pe.called)
+    for k in stuck.tolist():
+        o = pe.opt[k]
+        ahead = -1e9 if o is None else last.get(o.ref, -1e9)
+        if o is not None and o.ref in st.plan.door_lift:
+            ahead = max(ahead, last.get(st.plan.door_lift[o.ref], -1e9))
+        if t - ahead > w:
+            pe.dead[k] = True
+            st.passages.deadlocks.append((pe.ids[k], t, float(pe.pos[k, 0]), float(pe.pos[k, 1])))
+
+
+def admit(st: RunState, portal: str, width: float) -> bool:
+    """Whether a door or exit with capacity ``door_flow * width`` lets one more through now."""
+    if st.p.door_flow is None:
+        return True
+    last = st.passages.last_pass
+    if st.t - last.get(portal, -1e9) < 1.0 / (st.p.door_flow * width) - 1e-9:
+        return False
+    last[portal] = st.t
+    return True
+
+
+def clear_doorway(st: RunState, door: str) -> None:
+    """Whoever stands in a door's band when it closes steps back into the space they count in
+    (a closed door is a wall: left in it, they could never move again)."""
+    pe, plan = st.people, st.plan
+    d = plan.door_ix[door]
+    on = np.flatnonzero(np.isin(pe.state, ON_PLANE))
+    for li, g in enumerate(plan.grids):
+        sel = on[pe.lvl[on] == li]
+        if sel.size == 0:
+            continue
+        i, j = g.cell_of(pe.pos[sel])
+        for k in sel[plan.band_door[li][i, j] == d].tolist():
+            placement.respawn(st, k, int(pe.space[k]))
+
+
+def cells_of_walkers(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Everyone walking, with the global space and level exit index of their cells: what
+    :func:`arrivals` takes when the movement step did not give it (a step a test drives)."""
+    on = np.flatnonzero(st.people.state == states.MOVE)
+    space, exit_ = motion.cells(st.people, st.plan, on)
+    return on, space, exit_
