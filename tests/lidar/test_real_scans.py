@@ -95,5 +95,5 @@ def test_fr079_drill_gets_everyone_out(fr079: Extraction) -> None:
     m = simulate(fac, people, EvacParams(strategy="full", trajectories=False, max_time=600.0),
                  np.random.default_rng(1))
     assert (m.people.state == 7).all(), [m.people.ids[k] for k in np.flatnonzero(m.people.state != 7)]
-    assert not m.stranded.any()
+    assert not m.people.stranded.any()
     assert not m.deadlocks

@@ -140,4 +140,4 @@ def test_each_wing_is_extracted_in_its_own_frame(angle: float) -> None:
     people = [PersonSpec(id=f"{s.id}-p", profile="ambulant", space=s.id) for s in fac.spaces]
     m = simulate(fac, people, EvacParams(strategy="full", trajectories=False, max_time=600.0),
                  np.random.default_rng(1))
-    assert (m.state == 7).all()
+    assert (m.people.state == 7).all()

@@ -81,10 +81,10 @@ def test_a_unit_width_never_overlaps_a_wall_on_its_way_out(  # noqa: PLR0917 - d
               PersonSpec(id="s2", profile="staff", space="R", position=(0.5, d - 0.5), premove=0.0)]
     m = EvacuationModel(fac, people, EvacParams(max_time=400.0, trajectories=False), np.random.default_rng(1))
     walls = _walls(fac)
-    while not m.done() and m.t < m.p.max_time:
+    while not m.done() and m.t < m.run_state.p.max_time:
         m.step()
-        if m.state[0] != State.OUT:
-            gap = shapely.distance(walls, shapely.Point(*m.pos[0]))
+        if m.people.state[0] != State.OUT:
+            gap = shapely.distance(walls, shapely.Point(*m.people.pos[0]))
             assert gap >= mob.radius - _SLACK, f"{mob.radius - gap:.3f} m into a wall at {m.t:.2f} s"
-    assert (m.state == State.OUT).all()
+    assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
