@@ -375,20 +375,23 @@ def _gap_on(idx: np.ndarray, xy: np.ndarray, outward: np.ndarray, probe: np.ndar
     if float(np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0]).max()) > 0.35:
         return None, "it turns a corner of the outline"
     seen = float(floor_in[idx].mean())
+    # A wall hidden in the wall band (behind a landing, a cabinet) still
+    # shows its foot; an opening has nothing standing in its line (a window
+    # has its sill).
+    across = np.arange(-0.25, 0.15 + 1e-9, step)
+    line = xy[idx][:, None, :] + across[None, :, None] * outward[idx][:, None, :]
+    blocked = g.lookup(env.low, line.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean() > LOW_MAX
     if seen < 0.5:
         # Wall not seen rather than absent (its foot was not seen either),
-        # unless a door head runs over it: then an exit whose floor the
-        # scanner saw only at a grazing angle, from a station metres away.
+        # unless a door head runs over it and nothing stands in its line:
+        # then an exit whose floor the scanner saw only at a grazing angle,
+        # from a station metres away.
         head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
-        if seen > 0 and head >= HEAD_OVER_UNSEEN:
+        if seen > 0 and head >= HEAD_OVER_UNSEEN and not blocked:
             return None, (f"{UNSEEN_UNDER_HEAD} {seen:.0%} of it (under the half an exit needs), though a "
                           "door head runs over it")
         return None, "floor not seen"
-    # A wall hidden in the wall band (behind a landing, a cabinet) still
-    # shows its foot; an opening has nothing standing in its line.
-    across = np.arange(-0.25, 0.15 + 1e-9, step)
-    line = xy[idx][:, None, :] + across[None, :, None] * outward[idx][:, None, :]
-    if g.lookup(env.low, line.reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean() > LOW_MAX:
+    if blocked:
         return None, "something stands in its line below 0.9 m"
     head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
     centre = (xy[idx[0]] + xy[idx[-1]]) / 2
