@@ -123,8 +123,15 @@ def bare(plan: scenarios.Plan) -> tuple[float, float]:
     return time.perf_counter() - t0, cpu_seconds() - c0
 
 
-def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenarios.SweepResults, float]:
-    """Wall seconds, CPU seconds of all processes, the results of a stored sweep, and the model's CPU.
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process alone (the runner, the store and, for a local cluster, its scheduler)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenarios.SweepResults, float, float]:
+    """Wall seconds, CPU seconds of all processes, the results of a stored sweep, the model's CPU,
+    and the CPU of this process alone.
 
     The model's CPU is the sum of each replication's own thread CPU as its
     manifest records it (``cpu_seconds``), measured in the same run as the
@@ -132,12 +139,12 @@ def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenario
     difference (the runner's and the store's work) can be read under any load.
     """
     with tempfile.TemporaryDirectory() as d:
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, o0 = time.perf_counter(), cpu_seconds(), own_cpu_seconds()
         res = scenarios.sweep(plan, out=Path(d) / "sweep", **kw)
-        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        wall, cpu, own = time.perf_counter() - t0, cpu_seconds() - c0, own_cpu_seconds() - o0
         model = sum(float(r["cpu_seconds"]) for run in res.runs if run.path is not None
                     for r in open_run(run.path).manifest["replication_status"])
-        return wall, cpu, res, model
+        return wall, cpu, res, model, own
 
 
 def _kpis(res: scenarios.SweepResults) -> list[list[dict[str, float]]]:
@@ -173,7 +180,7 @@ def main() -> None:
     bares, ones, inrun = [], [], []
     for _ in range(args.repeat):
         bares.append(bare(plan))
-        t, c, r1, model = timed_sweep(plan, n_jobs=1)
+        t, c, r1, model, _ = timed_sweep(plan, n_jobs=1)
         ones.append((t, c))
         inrun.append(100 * (c - model) / model)
     t_bare, c_bare = min(w for w, _ in bares), min(c for _, c in bares)
@@ -187,7 +194,7 @@ def main() -> None:
                local_inrun_overhead_cpu_pct=min(inrun),
                all_local_inrun_overhead_cpu_pct=[round(x, 2) for x in inrun])
     scenarios.sweep(_plan(2), n_jobs=2)  # start the pool's workers before timing
-    t2, c2, r2, m2 = timed_sweep(plan, n_jobs=2)
+    t2, c2, r2, m2, _ = timed_sweep(plan, n_jobs=2)
     out.update(local_2_s=t2, local_2_cpu_s=c2, local_speedup=t1 / t2,
                local_2_extra_cpu_pct=100 * (c2 - c1) / c1,
                local_2_inrun_overhead_cpu_pct=100 * (c2 - m2) / m2)
@@ -204,13 +211,16 @@ def main() -> None:
                                  dashboard_address=None) as cluster:
                 scenarios.sweep(_plan(2), backend="dask", scheduler=cluster.scheduler_address)  # warm up
                 before = idle_cpu_rate(IDLE_S)
-                td, cd, rd, md = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
+                td, cd, rd, md, od = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
                 upkeep = min(before, idle_cpu_rate(IDLE_S))  # the quieter look: other work only adds
             assert _kpis(rd) == _kpis(r1), "dask results differ from in-process results"
             out[f"dask_{workers}_s"], out[f"dask_{workers}_cpu_s"] = td, cd
             out[f"dask_{workers}_upkeep_cpu_per_s"] = upkeep
             out[f"dask_{workers}_inrun_overhead_cpu_pct"] = 100 * (cd - md) / md
             out[f"dask_{workers}_inrun_upkeep_cpu_pct"] = 100 * upkeep * td / md
+            # where it goes: this process (runner, store, scheduler) and the workers beyond the model
+            out[f"dask_{workers}_client_cpu_pct"] = 100 * od / md
+            out[f"dask_{workers}_workers_extra_cpu_pct"] = 100 * (cd - od - md) / md
         out["dask_overhead_pct_1_worker"] = 100 * (out["dask_1_s"] - t_bare) / t_bare
         out["dask_overhead_cpu_pct_1_worker"] = 100 * (out["dask_1_cpu_s"] - c_bare) / c_bare
         out["dask_upkeep_cpu_pct_1_worker"] = 100 * out["dask_1_upkeep_cpu_per_s"] * out["dask_1_s"] / c_bare
@@ -234,11 +244,15 @@ def main() -> None:
               f"{out['dask_overhead_cpu_pct_1_worker']:+.1f} % CPU, of which the idle cluster's upkeep "
               f"{out['dask_upkeep_cpu_pct_1_worker']:.1f} % ({out['dask_1_upkeep_cpu_per_s']:.3f} CPU s/s); "
               f"in the run {out['dask_1_inrun_overhead_cpu_pct']:+.1f} % CPU, of which upkeep "
-              f"{out['dask_1_inrun_upkeep_cpu_pct']:.1f} %")
+              f"{out['dask_1_inrun_upkeep_cpu_pct']:.1f} %; this process "
+              f"{out['dask_1_client_cpu_pct']:.1f} %, workers beyond the model "
+              f"{out['dask_1_workers_extra_cpu_pct']:.1f} %")
         print(f"  dask, 2 workers (stored)   {out['dask_2_s']:7.2f} s  {out['dask_2_cpu_s']:7.2f} s CPU   "
               f"speed-up {out['dask_speedup']:.2f}x wall; "
               f"in the run {out['dask_2_inrun_overhead_cpu_pct']:+.1f} % "
-              f"CPU, of which upkeep {out['dask_2_inrun_upkeep_cpu_pct']:.1f} %")
+              f"CPU, of which upkeep {out['dask_2_inrun_upkeep_cpu_pct']:.1f} %; this process "
+              f"{out['dask_2_client_cpu_pct']:.1f} %, workers beyond the model "
+              f"{out['dask_2_workers_extra_cpu_pct']:.1f} %")
     if "peak_rss_mb" in out:
         print(f"  peak memory by replication count (MB): {out['peak_rss_mb']}")
     print(f"  uptime before: {out['uptime_before']}")
