@@ -52,8 +52,9 @@ def make_spaces(lid: str, polys: dict[int, Polygon], widths: np.ndarray, opt: Ex
 
 
 #: A passage (a short corridor) is at most this wide (m, short side of its
-#: outline's minimum rectangle): corridors in clinics and wards are 1.8-2.4 m
-#: clear; a room this narrow with doors into several others is a way through.
+#: outline's minimum rectangle): hospital corridors for patient movement are
+#: 8 ft (2.44 m) clear (NFPA 101, 18.2.3.4), a clinic's narrower; a room this
+#: narrow with doors into several others is a way through.
 PASSAGE_MAX_WIDTH = 2.5
 #: ... and at least this many times as long as wide.
 PASSAGE_MIN_ELONGATION = 2.5
