@@ -8,7 +8,8 @@ user picks a scan, the browser opens an upload at the app's own route
 A piece that fails (the network, the proxy, a server restart of the
 connection) is not the end: the browser waits, asks the server how many bytes
 it holds, and sends the rest from there, up to :data:`RETRIES` times in a row;
-picking the same file again in the same session resumes it too.  When the
+picking the same file again resumes it too, also after a reload of the page (the tab hands its
+earlier token back; a token only the store gave can be handed back).  When the
 last piece is in, the component sets its ``done`` state to the upload's id,
 name and size (or ``failed`` to the reason), the page reruns and takes the
 file back with :func:`received`.
@@ -57,6 +58,8 @@ function call(method, url, body, onprogress) {
   });
 }
 
+const KEPT_TOKEN = "medtwin-upload-token";
+const SETTLE_TRIES = 50;  // tenths of a second an upload waits for the page to settle its token
 const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
 const mb = (b) => (b / 1e6).toFixed(0);
 // a proxy or the server restarting, a conflict with a transfer still closing: worth trying again
@@ -79,6 +82,18 @@ export default function (component) {
   input.accept = data.accept;
   // the app's route, beside the page (pages are one path segment deep, as Streamlit's own assets assume)
   const base = new URL(data.url || data.route, location.href).href.replace(/\/+$/, "");
+  // a reload of the page is a new session with a new token: the tab's token from before (kept for
+  // the tab only) is handed back once, so an upload cut off by the reload resumes
+  const kept = sessionStorage.getItem(KEPT_TOKEN);
+  root.medtwinToken = data.token;
+  if (kept && kept !== data.token && !root.dataset.offered) {
+    root.dataset.offered = "1";
+    root.medtwinSettled = false;  // until the page answers with the token it keeps
+    setStateValue("earlier", { token: kept });
+  } else {
+    root.medtwinSettled = true;
+    sessionStorage.setItem(KEPT_TOKEN, data.token);
+  }
   const fail = (message, seq) => {
     root.dataset.state = "failed";
     state.textContent = message;
@@ -89,9 +104,11 @@ export default function (component) {
       + `body limit must allow it)` : `${file.name}: the server answered ${r.status} ${r.text}`);
 
   async function send(file, seq) {
+    for (let k = 0; k < SETTLE_TRIES && !root.medtwinSettled; k++) await sleep(0.1);
+    const token = root.medtwinToken;
     const key = `${file.name}|${file.size}|${file.lastModified}`;
     const q = new URLSearchParams({ name: file.name, size: String(file.size), key });
-    let r = await call("POST", `${base}/${data.token}?${q}`);
+    let r = await call("POST", `${base}/${token}?${q}`);
     if (r.status !== 200) return fail(why(file, r), seq);
     const id = r.body.upload;
     let held = r.body.held;
@@ -102,13 +119,13 @@ export default function (component) {
       bar.value = 1;
       root.dataset.state = "done";
       state.textContent = `${body.done.name}: ${(body.done.bytes / 1e6).toFixed(1)} MB received`;
-      setStateValue("done", { ...body.done, seq });
+      setStateValue("done", { ...body.done, token, seq });
     };
     for (;;) {
       const end = Math.min(file.size, held + data.piece_bytes);
       const from = held;
       root.dataset.state = "sending";
-      r = await call("PUT", `${base}/${data.token}/${id}?offset=${held}`, file.slice(held, end), (e) => {
+      r = await call("PUT", `${base}/${token}/${id}?offset=${held}`, file.slice(held, end), (e) => {
         bar.value = (from + e.loaded) / file.size;
         state.textContent = `${mb(from + e.loaded)} of ${mb(file.size)} MB sent`;
       });
@@ -128,7 +145,7 @@ export default function (component) {
       root.dataset.state = "waiting";
       state.textContent = `connection lost at ${mb(held)} of ${mb(file.size)} MB: resuming in ${wait} s`;
       await sleep(wait);
-      const s = await call("GET", `${base}/${data.token}/${id}`);
+      const s = await call("GET", `${base}/${token}/${id}`);
       if (s.status === 200 && s.body.done) return done(s.body);  // the last piece's answer was lost
       if (s.status === 200) held = s.body.held;
       else if (s.status === 404) return fail(why(file, s), seq);
@@ -150,6 +167,11 @@ _mount: Any = st.components.v2.component("medtwin_scan_upload", js=_JS, isolate_
 
 
 def _token(server: UploadStore) -> str:
+    """This session's upload token: the tab's token from before a reload if the store still has it."""
+    earlier = _state("earlier")
+    kept = earlier.get("token") if earlier is not None else None
+    if isinstance(kept, str) and server.accepts(kept):
+        st.session_state[_TOKEN] = kept  # the unfinished uploads of that token are this session's now
     token = st.session_state.get(_TOKEN)
     if not isinstance(token, str) or not server.accepts(token):
         token = server.register()
@@ -171,14 +193,18 @@ def scan_uploader(store: UploadStore, suffixes: tuple[str, ...], url: str = "") 
     data = {"route": ROUTE, "url": url, "token": _token(store), "accept": ",".join(f".{s}" for s in suffixes),
             "max_bytes": MAX_UPLOAD_BYTES, "max_mb": f"{MAX_UPLOAD_BYTES / 1e6:,.0f}",
             "piece_bytes": PIECE_BYTES, "retries": RETRIES, "max_backoff_s": MAX_BACKOFF_S}
-    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None},
-           on_done_change=_ignore, on_failed_change=_ignore, height="content")
+    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None, "earlier": None},
+           on_done_change=_ignore, on_failed_change=_ignore, on_earlier_change=_ignore, height="content")
 
 
 def received(server: UploadStore) -> Received | None:
-    """The upload the component just finished, handed over once (the caller deletes its file)."""
+    """The upload the component just finished, handed over once (the caller deletes its file).
+
+    It is taken by the token it was sent with (the session's, or the tab's from before a reload):
+    the file's random id and that token together are what only its sender knows.
+    """
     done = _state("done")
-    token = st.session_state.get(_TOKEN)
+    token = done.get("token") if done is not None else None
     if done is None or not isinstance(token, str) or st.session_state.get(_TAKEN) == done.get("id"):
         return None
     st.session_state[_TAKEN] = done.get("id")

@@ -10,7 +10,7 @@ memory stays bounded whatever the size.
 An upload is *resumable*: the store keeps what arrived of a transfer that was
 cut off, says how many bytes it holds, and takes the rest from there.  The
 browser resumes by itself after a network failure, and picking the same file
-again in the same browser session resumes it too.
+again in the same browser tab resumes it too, also after a reload of the page.
 
 What it accepts, and why it is safe to leave running:
 

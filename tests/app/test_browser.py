@@ -137,6 +137,27 @@ def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_
                 timeout=RUN_TIMEOUT_MS)
             page.unroute("**/medtwin-upload/**")
             assert len(dropped) == 1 and f"offset={PIECE_BYTES}" in dropped[0]
+
+            # 2d. a reload in the middle of an upload (a new session) does not lose it: every piece
+            # after the first is dropped until the page is reloaded; the same file picked again
+            # then resumes after the piece the server holds
+            uploader = page.locator(".medtwin-upload")
+            page.route("**/medtwin-upload/**", lambda route: route.abort("connectionreset")
+                       if route.request.method == "PUT" and "offset=0" not in route.request.url
+                       else route.continue_())
+            reloaded = tmp_path / "reloaded.xyz"
+            with reloaded.open("wb") as f:
+                f.truncate(RESUMED_BYTES)
+            uploader.locator("input[type=file]").set_input_files(str(reloaded))
+            expect(uploader).to_have_attribute("data-state", "waiting", timeout=UI_TIMEOUT_MS)
+            page.unroute("**/medtwin-upload/**")
+            page.reload(wait_until="domcontentloaded")
+            page.get_by_text("Open another building").click()
+            page.get_by_test_id("stRadio").get_by_text("LiDAR scan", exact=True).click()
+            uploader.locator("input[type=file]").set_input_files(str(reloaded))
+            expect(page.get_by_text(re.compile(r"Received reloaded\.xyz \(20\.0 MB\)"))).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            assert uploader.get_attribute("data-resumed-from") == str(PIECE_BYTES)
             page.get_by_text("Open another building").click()
 
             # 3. a short drill: a quarter of the beds, horizontal move, ten minutes
