@@ -14,7 +14,7 @@ from scenarios.store.packed import KpiPacker
 _KPIS = st.dictionaries(st.text(min_size=1, max_size=12), st.floats() | st.none(), min_size=1, max_size=12)
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(st.lists(_KPIS, min_size=1, max_size=4))
 def test_packed_kpis_read_back_every_value_in_order(rows: list[dict[str, float | None]]) -> None:
     packer = KpiPacker()
