@@ -91,54 +91,75 @@ def detect_openings(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: 
     aligned = min(theta % (np.pi / 2), np.pi / 2 - theta % (np.pi / 2)) < np.radians(1)
     thick = only_lintel if aligned else ndimage.binary_dilation(only_lintel)
     for along in (theta, theta + np.pi / 2):
-        u = np.array([np.cos(along), np.sin(along)])
-        nrm = np.array([-u[1], u[0]])
-        # Keep lintel cells that run along this wall direction for at least
-        # half a door: beams across a corridor and lamps are thin that way.
-        # A hole along a lintel where a scan missed its faces is bridged first
-        # (an occupancy map marks every voxel a return fell in: its holes are real).
-        bridged = thick
+        # A hole along a lintel where a scan missed its faces is bridged in a
+        # second pass, whose openings are kept only where the first found none:
+        # bridged from the start, a day room's door joined the lintel beside it
+        # and was lost.  (An occupancy map marks every voxel a return fell in:
+        # its holes are real.)
+        passes = [thick]
         if not lattice:
-            bridged = ndimage.binary_closing(thick, structure=line(LINTEL_HOLE / c, along)) | thick
-        half_door = line(0.5 * options.door_min_width / c, along)
-        runs = ndimage.binary_opening(bridged, structure=half_door) & bridged
-        # The two faces of a lintel lie a wall thickness apart: join them.
-        grouped = ndimage.binary_dilation(runs, structure=disk(options.wall_closing / c))
-        labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))
-        ii, jj = np.nonzero(runs)
-        lab = labels[ii, jj]
-        order = np.argsort(lab, kind="stable")
-        ii, jj, lab = ii[order], jj[order], lab[order]
-        bounds = np.searchsorted(lab, np.arange(1, n + 2))
-        for k in range(n):
-            sl = slice(bounds[k], bounds[k + 1])
-            if bounds[k + 1] - bounds[k] < 3:
-                continue
-            xy = grid.centres(ii[sl], jj[sl])
-            s = xy @ u
-            t = xy @ nrm
-            span = float(s.max() - s.min() + c)
-            depth = float(t.max() - t.min() + c)
-            centre = u * (s.max() + s.min()) / 2 + nrm * (t.max() + t.min()) / 2
-            s = s - float(centre @ u)
-            if span > widest + 0.4 and depth < 0.6:
-                # A long lintel with no wall under it: a wall the scanner saw
-                # only above head height.  Its doors are where the floor is
-                # seen on both sides of it (the view ran through the door).
-                out += _passages(grid, floor, centre, u=u, nrm=nrm, s0=float(s.min()), s1=float(s.max()),
-                                 depth=depth, options=options)
-                continue
-            # Where wall stands anywhere across the lintel's thickness (one face
-            # seen, the other hidden by furniture), it is not an opening: keep
-            # the open stretches of the run only.
-            for s0, s1, frac in _open_stretches(grid, wall, floor, centre, u=u, nrm=nrm, s=s,
-                                                t=t - float(centre @ nrm), max_width=options.door_max_width):
-                sub = centre + u * (s0 + s1) / 2
-                found = _door_at(grid, sub, u, nrm, span=s1 - s0 + c, depth=depth, floor_frac=frac,
-                                 zones=(jamb_zone, wall_near), tree=tree, band_points=band_points,
-                                 widest=widest, options=options, lattice=lattice)
-                if found is not None:
-                    out.append(found)
+            passes.append(ndimage.binary_closing(thick, structure=line(LINTEL_HOLE / c, along)) | thick)
+        for n_pass, source in enumerate(passes):
+            found = _lintel_openings(grid, source, along, wall=wall, floor=floor,
+                                     zones=(jamb_zone, wall_near), tree=tree, band_points=band_points,
+                                     widest=widest, options=options, lattice=lattice)
+            if n_pass:
+                found = [o for o in found if not any(
+                    np.hypot(o.centre[0] - x.centre[0], o.centre[1] - x.centre[1]) < (o.width + x.width) / 2
+                    for x in out)]
+            out += found
+    return out
+
+
+def _lintel_openings(grid: Grid, source: np.ndarray, along: float, *, wall: np.ndarray, floor: np.ndarray,
+                     zones: tuple[np.ndarray, np.ndarray], tree: object, band_points: np.ndarray,
+                     widest: float, options: ExtractOptions, lattice: float) -> list[Opening]:
+    """The openings under the lintel cells ``source`` that run along direction ``along``."""
+    c = grid.cell
+    out: list[Opening] = []
+    u = np.array([np.cos(along), np.sin(along)])
+    nrm = np.array([-u[1], u[0]])
+    # Keep lintel cells that run along this wall direction for at least
+    # half a door: beams across a corridor and lamps are thin that way.
+    half_door = line(0.5 * options.door_min_width / c, along)
+    runs = ndimage.binary_opening(source, structure=half_door) & source
+    # The two faces of a lintel lie a wall thickness apart: join them.
+    grouped = ndimage.binary_dilation(runs, structure=disk(options.wall_closing / c))
+    labels, n = ndimage.label(grouped, structure=np.ones((3, 3)))
+    ii, jj = np.nonzero(runs)
+    lab = labels[ii, jj]
+    order = np.argsort(lab, kind="stable")
+    ii, jj, lab = ii[order], jj[order], lab[order]
+    bounds = np.searchsorted(lab, np.arange(1, n + 2))
+    for k in range(n):
+        sl = slice(bounds[k], bounds[k + 1])
+        if bounds[k + 1] - bounds[k] < 3:
+            continue
+        xy = grid.centres(ii[sl], jj[sl])
+        s = xy @ u
+        t = xy @ nrm
+        span = float(s.max() - s.min() + c)
+        depth = float(t.max() - t.min() + c)
+        centre = u * (s.max() + s.min()) / 2 + nrm * (t.max() + t.min()) / 2
+        s = s - float(centre @ u)
+        if span > widest + 0.4 and depth < 0.6:
+            # A long lintel with no wall under it: a wall the scanner saw
+            # only above head height.  Its doors are where the floor is
+            # seen on both sides of it (the view ran through the door).
+            out += _passages(grid, floor, centre, u=u, nrm=nrm, s0=float(s.min()), s1=float(s.max()),
+                             depth=depth, options=options)
+            continue
+        # Where wall stands anywhere across the lintel's thickness (one face
+        # seen, the other hidden by furniture), it is not an opening: keep
+        # the open stretches of the run only.
+        for s0, s1, frac in _open_stretches(grid, wall, floor, centre, u=u, nrm=nrm, s=s,
+                                            t=t - float(centre @ nrm), max_width=options.door_max_width):
+            sub = centre + u * (s0 + s1) / 2
+            found = _door_at(grid, sub, u, nrm, span=s1 - s0 + c, depth=depth, floor_frac=frac,
+                             zones=zones, tree=tree, band_points=band_points,
+                             widest=widest, options=options, lattice=lattice)
+            if found is not None:
+                out.append(found)
     return out
 
 
