@@ -28,6 +28,9 @@ Per door (:class:`DoorTurns`) and per step (:func:`turns`):
   blocks their way), they back out and their side waits;
 * with the band empty, the side whose turn it is goes and the other waits; a side that has
   waited ``turn_after`` s gets the turn, and from then on the other side's newcomers wait.
+* a bed or wheelchair on its way out takes the turn at once from a side of staff going in for
+  patients (they wait outside the doorway): staff who kept coming through a smoke door into a
+  corridor of beds queueing for it locked beds and staff up for good.
 
 Waiting here is standing: a person who waits steps aside for people walking at them (the
 speed model's give-way rule), which opens the doorway for the side that goes.
@@ -124,7 +127,7 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
     for grp in np.split(sel, bounds):
         d = int(door[grp[0]])
         _turn(dt, t, d, grp, code, in_band=in_band, side=side, dist=dist, evacuee=evacuee, width=width,
-              reach=reach, door_width=float(door_width[d]), b=b,
+              reach=reach, unit=unit, door_width=float(door_width[d]), b=b,
               stalled=np.zeros(walkers.size, bool) if stalled is None else stalled)
         _one_unit_at_a_time(grp, code, side=side, dist=dist, width=width, reach=reach, unit=unit,
                             door_width=float(door_width[d]), b=b)
@@ -133,7 +136,7 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
 
 def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
           in_band: np.ndarray, side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray,
-          reach: np.ndarray, door_width: float, b: Behaviour, stalled: np.ndarray) -> None:
+          reach: np.ndarray, unit: np.ndarray, door_width: float, b: Behaviour, stalled: np.ndarray) -> None:
     """The turn at door ``d`` of the people ``grp`` near it (see the module docstring)."""
     gap = b.wait_gap
     sides = side[grp]
@@ -158,6 +161,14 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         code[lose] = _wait(lose, grp[side[grp] == win], in_band, dist, reach, gap)
         return
     turn = int(dt.turn[d])
+    # Staff going in for patients never keep a bed or wheelchair on its way out waiting: the turn
+    # passes to the unit's side at once (day drill, seed 8: staff kept coming through the L2 smoke
+    # door into a corridor of beds queueing for it, and the beds and staff locked up for good).
+    out_units = grp[(sides != turn) & evacuee[grp] & unit[grp]]
+    if out_units.size and not evacuee[grp[sides == turn]].any():
+        turn = int(side[out_units[0]])
+        dt.turn[d] = turn
+        dt.waiting_since[d] = t
     has_turn = bool((sides == turn).any())
     if inside.size:
         going = int(side[inside[0]])

@@ -98,3 +98,29 @@ def test_someone_stuck_in_the_doorway_against_the_side_whose_turn_it_is_backs_ou
                    stalled=[True, False, False, False])
     assert stuck == [BACK_OUT, WAIT, GO, GO]
 
+
+
+def test_staff_going_in_for_patients_let_a_unit_out_first() -> None:
+    """Day drill, seed 8: staff kept coming through the L2 smoke door into a corridor of beds
+    queueing for it, and beds and staff locked up for good (75 people never got out). A bed or
+    wheelchair on its way out takes the turn from staff going in for patients at once."""
+    dt = DoorTurns.empty(1)
+
+    def codes(t: float, side: list[int], band: list[bool], dist: list[float], evacuee: list[bool],
+              unit: list[bool]) -> list[int]:
+        n = len(side)
+        return turns(dt, t, walkers=np.arange(n), door=np.zeros(n, np.int64), in_band=np.array(band),
+                     side=np.array(side), dist=np.array(dist), evacuee=np.array(evacuee),
+                     width=np.full(n, 0.4), reach=np.full(n, 0.2), unit=np.array(unit),
+                     door_width=np.array([1.0]), behaviour=Behaviour()).tolist()
+
+    # Staff (side 1, going in for a patient) have the turn.
+    assert codes(0.0, [1, 1], [False, False], [1.0, 2.0], [False, False], [False, False]) == [GO, GO]
+    # A bed coming out (side 0) arrives: the staff wait at once, the bed goes.
+    out = codes(0.5, [0, 1, 1], [False, False, False], [2.0, 1.0, 2.0], [True, False, False],
+                [True, False, False])
+    assert out[0] == GO and out[1:] != [GO, GO]
+    # People walking out do not take the turn that way: they wait their turn_after.
+    dt = DoorTurns.empty(1)
+    codes(0.0, [1], [False], [1.0], [False], [False])
+    assert codes(0.5, [0, 1], [False, False], [2.0, 1.0], [True, False], [False, False]) == [WAIT, GO]
