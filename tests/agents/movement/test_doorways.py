@@ -106,7 +106,7 @@ def test_staff_going_in_for_patients_let_a_unit_out_first() -> None:
     wheelchair on its way out takes the turn from staff going in for patients at once."""
     dt = DoorTurns.empty(1)
 
-    def codes(t: float, side: list[int], band: list[bool], dist: list[float], evacuee: list[bool],
+    def codes(t: float, side: list[int], band: list[bool], dist: list[float], *, evacuee: list[bool],
               unit: list[bool]) -> list[int]:
         n = len(side)
         return turns(dt, t, walkers=np.arange(n), door=np.zeros(n, np.int64), in_band=np.array(band),
@@ -115,12 +115,12 @@ def test_staff_going_in_for_patients_let_a_unit_out_first() -> None:
                      door_width=np.array([1.0]), behaviour=Behaviour()).tolist()
 
     # Staff (side 1, going in for a patient) have the turn.
-    assert codes(0.0, [1, 1], [False, False], [1.0, 2.0], [False, False], [False, False]) == [GO, GO]
+    assert codes(0.0, [1, 1], [False, False], [1.0, 2.0], evacuee=[False, False], unit=[False, False]) == [GO, GO]
     # A bed coming out (side 0) arrives: the staff wait at once, the bed goes.
-    out = codes(0.5, [0, 1, 1], [False, False, False], [2.0, 1.0, 2.0], [True, False, False],
-                [True, False, False])
+    out = codes(0.5, [0, 1, 1], [False, False, False], [2.0, 1.0, 2.0], evacuee=[True, False, False],
+                unit=[True, False, False])
     assert out[0] == GO and out[1:] != [GO, GO]
     # People walking out do not take the turn that way: they wait their turn_after.
     dt = DoorTurns.empty(1)
-    codes(0.0, [1], [False], [1.0], [False], [False])
-    assert codes(0.5, [0, 1], [False, False], [2.0, 1.0], [True, False], [False, False]) == [WAIT, GO]
+    codes(0.0, [1], [False], [1.0], evacuee=[False], unit=[False])
+    assert codes(0.5, [0, 1], [False, False], [2.0, 1.0], evacuee=[True, False], unit=[False, False]) == [WAIT, GO]
