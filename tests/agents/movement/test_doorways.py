@@ -115,7 +115,8 @@ def test_staff_going_in_for_patients_let_a_unit_out_first() -> None:
                      door_width=np.array([1.0]), behaviour=Behaviour()).tolist()
 
     # Staff (side 1, going in for a patient) have the turn.
-    assert codes(0.0, [1, 1], [False, False], [1.0, 2.0], evacuee=[False, False], unit=[False, False]) == [GO, GO]
+    staff_in = codes(0.0, [1, 1], [False, False], [1.0, 2.0], evacuee=[False, False], unit=[False, False])
+    assert staff_in == [GO, GO]
     # A bed coming out (side 0) arrives: the staff wait at once, the bed goes.
     out = codes(0.5, [0, 1, 1], [False, False, False], [2.0, 1.0, 2.0], evacuee=[True, False, False],
                 unit=[True, False, False])
@@ -123,4 +124,5 @@ def test_staff_going_in_for_patients_let_a_unit_out_first() -> None:
     # People walking out do not take the turn that way: they wait their turn_after.
     dt = DoorTurns.empty(1)
     codes(0.0, [1], [False], [1.0], evacuee=[False], unit=[False])
-    assert codes(0.5, [0, 1], [False, False], [2.0, 1.0], evacuee=[True, False], unit=[False, False]) == [WAIT, GO]
+    walkers = codes(0.5, [0, 1], [False, False], [2.0, 1.0], evacuee=[True, False], unit=[False, False])
+    assert walkers == [WAIT, GO]
