@@ -25,6 +25,7 @@ import numpy as np
 
 from scenarios.hazards.door_jet import PorehInputs, spill_entrainment
 from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.transfers import Transfers
 from scenarios.hazards.vent_kernel import slab_flows
 from scenarios.hazards.zone import (
     CD,
@@ -50,18 +51,8 @@ def opening_transfers_reference(net: Network, open_: np.ndarray, flow: np.ndarra
     (``temp``, ``rho`` float [2, n + 1] and ``z`` float [n + 1] with the outside last).
     """
     n, out = net.n, net.n
-    src_n: list[np.ndarray] = []
-    src_l: list[np.ndarray] = []
-    dst_n: list[np.ndarray] = []
-    dst_l: list[np.ndarray] = []
-    rate: list[np.ndarray] = []
-
-    def move(a: np.ndarray, la: np.ndarray, b: np.ndarray, lb: np.ndarray, r: np.ndarray) -> None:
-        src_n.append(np.asarray(a))
-        src_l.append(np.asarray(la))
-        dst_n.append(np.asarray(b))
-        dst_l.append(np.asarray(lb))
-        rate.append(np.asarray(r, float))
+    tr = Transfers()
+    move = tr.move
 
     far = np.where(net.b >= 0, net.b, out)
     # doors, exits and vents with a density difference across them: slab-integrated flows; a
@@ -94,10 +85,7 @@ def opening_transfers_reference(net: Network, open_: np.ndarray, flow: np.ndarra
     _deposit(move, src, np.full(src.size, UPPER), dst, q * fu * rho[UPPER, src], temp=temp)
     move(src, np.full(src.size, LOWER), dst, np.full(src.size, LOWER), q * (1 - fu) * rho[LOWER, src])
     _shafts(move, net, temp, rho)
-    empty = [np.zeros(0, np.int64)]
-    return (np.concatenate(src_n + empty).astype(np.int64), np.concatenate(src_l + empty).astype(np.int64),
-            np.concatenate(dst_n + empty).astype(np.int64), np.concatenate(dst_l + empty).astype(np.int64),
-            np.concatenate([*rate, np.zeros(0)]))
+    return tr.arrays()
 
 
 def _shafts(move: _Move, net: Network, temp: np.ndarray, rho: np.ndarray) -> None:

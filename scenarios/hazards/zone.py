@@ -49,6 +49,7 @@ from scipy.sparse.linalg import splu
 from scenarios.hazards import plume
 from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import Network, OpeningKind
+from scenarios.hazards.transfers import Transfers
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers
 from scenarios.hazards.walls import Walls, new_walls, surface_temperature
 from scenarios.hazards.walls import exchange as wall_exchange
@@ -284,18 +285,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
                           axis=2)
     rho = RHO_T / temp
     z = np.append(layer_height(s, net), np.inf)
-    src_n: list[np.ndarray] = []
-    src_l: list[np.ndarray] = []
-    dst_n: list[np.ndarray] = []
-    dst_l: list[np.ndarray] = []
-    rate: list[np.ndarray] = []
-
-    def move(a: np.ndarray, la: np.ndarray, b: np.ndarray, lb: np.ndarray, r: np.ndarray) -> None:
-        src_n.append(np.asarray(a))
-        src_l.append(np.asarray(la))
-        dst_n.append(np.asarray(b))
-        dst_l.append(np.asarray(lb))
-        rate.append(np.asarray(r, float))
+    tr = Transfers()
+    move = tr.move
 
     heat = np.zeros(n)  # W into each space's gas (fire, walls)
     made = np.zeros(len(SPECIES))  # kg/s made in the fire space's upper layer
@@ -354,10 +345,9 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     far = np.where(net.b >= 0, net.b, out)
     shape = (net.width, net.sill, net.soffit, net.leak_area, net.height)
     openings = opening_transfers((net.a, far, net.kind, open_), shape, (temp, rho, z), flow, _FLOW)
-    for part, col in zip(openings, (src_n, src_l, dst_n, dst_l, rate), strict=True):
-        col.append(part)
-    route = (np.concatenate(src_n), np.concatenate(src_l), np.concatenate(dst_n), np.concatenate(dst_l))
-    _apply(s, n, route, mass=np.concatenate(rate) * dt, temp=temp, frac=frac)
+    tr.add(openings)
+    *route, rate = tr.arrays()
+    _apply(s, n, (route[0], route[1], route[2], route[3]), mass=rate * dt, temp=temp, frac=frac)
     # sources inside the network: the fire's fuel and products in its space, heat everywhere
     if fuel > 0 and fire is not None:
         s.m[UPPER, fire.node] += fuel * dt
