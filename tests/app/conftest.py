@@ -1,4 +1,5 @@
-"""Fixtures for the app tests: where ``app.py`` is, and a live ``streamlit run`` server."""
+"""Fixtures for the app tests: where ``app.py`` is, the app on a building other than the
+sample's, and a live ``streamlit run`` server."""
 
 from __future__ import annotations
 
@@ -12,9 +13,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from facility.io import save
+from facility.model import Facility
 
 #: The repository root (tests/app/conftest.py -> ../..).
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tiny_app(app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             tiny_facility: Facility) -> AppTest:
+    """The app (not yet run) opened on the tests' tiny building, which has none of the sample
+    hospital's rooms, with its results under ``tmp_path / "results"``."""
+    path = tmp_path / "tiny.json"
+    save(tiny_facility, path)
+    monkeypatch.setattr("sys.argv", [str(app_path), "--results", str(tmp_path / "results"),
+                                     "--facility", str(path)])
+    return AppTest.from_file(str(app_path), default_timeout=180)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from facility import Facility
-from facility.io import save
 from scenarios.store import registry
 from scenarios.ui.evacuation_view import BED_STAFF
 from scenarios.ui.player_parts import FRAMES_PER_PART, decode_part
@@ -74,14 +73,10 @@ def test_a_drill_runs_and_its_results_replay(app: AppTest, tmp_path: Path) -> No
 
 
 def test_a_building_the_drill_was_not_written_for_gets_people_room_by_room(
-        app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_facility: Facility) -> None:
+        tiny_app: AppTest, tmp_path: Path, tiny_facility: Facility) -> None:
     """An uploaded or scanned building has none of the sample's nurse stations: the shipped drill
     cannot place its staff there (it failed only once run, naming a file of the server)."""
-    path = tmp_path / "tiny.json"
-    save(tiny_facility, path)
-    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
-                                      "--facility", str(path)])
-    at = AppTest.from_file(str(app_path), default_timeout=180)
+    at = tiny_app
     at.switch_page("pages/evacuation_page.py").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.radio(key="evac_who").value == "People in every room (any building)"

@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from facility import Facility
-from facility.io import save
-
 
 @pytest.fixture
 def app(app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -41,13 +38,8 @@ def test_an_outbreak_compares_a_response_with_doing_nothing(app: AppTest) -> Non
     assert {m.label for m in at.metric} == {"secondary cases: baseline", "secondary cases: isolate at triage"}
 
 
-def test_a_building_without_the_scenario_s_rooms_is_told_so_before_any_run(
-        app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_facility: Facility) -> None:
-    path = tmp_path / "tiny.json"
-    save(tiny_facility, path)
-    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
-                                      "--facility", str(path)])
-    at = AppTest.from_file(str(app_path), default_timeout=120)
+def test_a_building_without_the_scenario_s_rooms_is_told_so_before_any_run(tiny_app: AppTest) -> None:
+    at = tiny_app
     at.switch_page("pages/infection_page.py").run()
     assert not at.exception
     (why,) = [e.value for e in at.error]

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from facility import Facility
-from facility.io import save
 from scenarios.store import registry
 
 
@@ -67,14 +65,10 @@ def test_a_comparison_runs_and_shows_kpis_deltas_and_bottlenecks(app: AppTest, t
 
 
 def test_a_building_without_the_scenario_s_rooms_is_told_so_before_any_run(
-        app_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_facility: Facility) -> None:
+        tiny_app: AppTest, tmp_path: Path) -> None:
     """The shipped scenarios staff the sample's triage room: in another building both runs failed once
     started, each naming a file of the server."""
-    path = tmp_path / "tiny.json"
-    save(tiny_facility, path)
-    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "results"),
-                                      "--facility", str(path)])
-    at = AppTest.from_file(str(app_path), default_timeout=120)
+    at = tiny_app
     at.switch_page("pages/operations_page.py").run()
     assert not at.exception
     (why,) = [e.value for e in at.error]
