@@ -15,15 +15,14 @@ import numpy as np
 from agents.movement import standoffs as standoff_rules
 from agents.movement import states
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
-from scenarios.evacuation import motion, placement
+from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["admit", "arrivals", "cells_of_walkers", "clear_doorway", "doorways", "flag_deadlocks",
-           "standoffs"]
+__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs"]
 
 
 def doorways(st: RunState) -> None:
@@ -162,10 +161,3 @@ def clear_doorway(st: RunState, door: str) -> None:
         for k in sel[plan.band_door[li][i, j] == d].tolist():
             placement.respawn(st, k, int(pe.space[k]))
 
-
-def cells_of_walkers(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Everyone walking, with the global space and level exit index of their cells: what
-    :func:`arrivals` takes when the movement step did not give it (a step a test drives)."""
-    on = np.flatnonzero(st.people.state == states.MOVE)
-    space, exit_ = motion.cells(st.people, st.plan, on)
-    return on, space, exit_

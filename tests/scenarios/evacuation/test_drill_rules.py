@@ -15,8 +15,10 @@ from scenarios.evacuation.assistance import ahead_in_room, assist, called_forwar
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import landing_clear, links
 from scenarios.evacuation.model import State
+from scenarios.evacuation.motion import cells
 from scenarios.evacuation.placement import park_spaces
-from scenarios.evacuation.portals import arrivals, cells_of_walkers
+from scenarios.evacuation.portals import arrivals
+from scenarios.evacuation.state import RunState
 from scenarios.evacuation.testbeds import ward
 
 LIFT_CALL_AHEAD = Behaviour().lift_call_ahead
@@ -152,7 +154,7 @@ def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
     st = m.run_state
     set_goal(st, 1, st.goals.index(Goal("point", spaces=frozenset(["W0"]), point=(2.0, 2.5))))
     m.people.prev_pos[1] = (24.0, 6.2)
-    arrivals(st, *cells_of_walkers(st))
+    arrivals(st, *_walkers_cells(st))
     assert m.people.state[1] == State.MOVE
     assert tuple(m.people.pos[1]) == (24.0, 6.2)  # pushed against the exit, they stay inside
     # Someone whose goal is an exit does leave there.
@@ -160,7 +162,7 @@ def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
     m.people.team[0] = []
     set_goal(st, 1, exit_goal(st, 1))
     m.people.pos[1] = g.centre(i[:1], j[:1])[0]
-    arrivals(st, *cells_of_walkers(st))
+    arrivals(st, *_walkers_cells(st))
     assert m.people.state[1] == State.OUT
 
 
@@ -273,3 +275,11 @@ def test_a_unit_waits_for_its_lift_on_the_landing() -> None:
     assert waited and waited[-1][1] == "LF1" and waited[-1][0] - waited[0][0] > 60.0
     assert flags_then == 0 and not m.deadlocks
     assert m.people.state[0] == State.OUT
+
+
+def _walkers_cells(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Everyone walking, with the global space and level exit index of their cells: what
+    ``arrivals`` takes from the movement step, for a step the test drives by hand."""
+    on = np.flatnonzero(st.people.state == State.MOVE)
+    space, exit_ = cells(st.people, st.plan, on)
+    return on, space, exit_
