@@ -64,7 +64,7 @@ class FireProgress:
 
     Attributes:
         fuel: Energy of the fuel load, J (``inf`` without a fuel load).
-        spent: Energy released so far, J.
+        spent: Energy of the fuel the item has given off so far, burnt or not, J.
         decay_from: (time, kW) at which the decay phase began, or None.
         held: kW at which a sprinkler holds the fire, or None.
     """
@@ -78,8 +78,8 @@ class FireProgress:
 def heat_release(spec: FireSpec, progress: FireProgress, tau: float) -> float:
     """Heat release rate at ``tau`` s after ignition, kW, after burn-out and sprinklers.
 
-    Call once per step with increasing ``tau``; record what the zone model actually burnt
-    with ``progress.spent``.
+    Call once per step with increasing ``tau``; add the fuel the item gives off to
+    ``progress.spent`` (all of it: vapour that finds no oxygen still leaves the item).
     """
     q = design_hrr(spec, tau)
     if progress.held is not None:

@@ -159,7 +159,8 @@ class Smoke:
                          mirror=plume.CORNER if spec.corner else plume.FREE)
         supply, extract = self._ventilation(s.time)
         step(s, self.net, self.solver, self.open_, self.dt, fire=fire, supply=supply, extract=extract)
-        self.progress.spent += s.hrr * self.dt
+        # the item loses the fuel it gives off whether that burns here or leaves unburnt
+        self.progress.spent += q_kw * 1e3 * self.dt
         self.hrr_log.append((tau, s.hrr / 1e3))
         temp = layer_temperature(s)
         soot_upper = s.y[SOOT, UPPER] / s.m[UPPER] * RHO_T / temp[UPPER]

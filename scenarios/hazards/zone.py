@@ -7,8 +7,9 @@ is carried with enthalpy, which lets one linear solve keep every space full.
 
 One step (:func:`step`) of ``dt`` seconds:
 
-1. the fire adds its convective heat (its radiation goes to step 2), fuel mass and
-   products to its space's upper layer and its plume lifts lower-layer gas into the
+1. the fire adds its convective heat (its radiation goes to step 2), its fuel vapour (burnt
+   or not: an oxygen-starved item still pyrolyses, as in CFAST) and products to its space's
+   upper layer and its plume lifts lower-layer gas into the
    upper layer (Heskestad's plume with its virtual origin, :mod:`scenarios.hazards.plume`);
    the heat release is capped by the oxygen the plume brings (13.1 MJ per kg O2, CFAST) and
    by the opening-factor ventilation limit;
@@ -142,7 +143,8 @@ class ZoneState:
         time: Seconds since ignition.
         t_amb: Ambient temperature, K.
         walls: Temperature profiles of every space's ceiling, walls and floor.
-        ledger: Cumulative boundary terms: ``mass_in``, ``mass_out``, ``fuel``, ``energy_in``,
+        ledger: Cumulative boundary terms: ``mass_in``, ``mass_out``, ``fuel`` (vapour the burning
+            item gave off), ``unburnt`` (the part of it that found no oxygen), ``energy_in``,
             ``energy_out``, ``heat`` (heat released into the gas: the fire's convective heat and
             the radiation the layers absorb), ``wall`` (given to the boundaries, net),
             and species arrays ``y_in``, ``y_out``, ``y_made`` (made minus consumed).
@@ -192,7 +194,8 @@ def new_state(net: Network, t_amb: float = 293.15) -> ZoneState:
     m = vol * RHO_T / t_amb
     e = m * CP * t_amb
     y = AMBIENT_Y[:, None, None] * m[None]
-    zero = {k: 0.0 for k in ("mass_in", "mass_out", "fuel", "energy_in", "energy_out", "heat", "wall")}
+    zero = {k: 0.0 for k in ("mass_in", "mass_out", "fuel", "unburnt", "energy_in", "energy_out", "heat",
+                               "wall")}
     species = {k: np.zeros(len(SPECIES)) for k in ("y_in", "y_out", "y_made")}
     return ZoneState(m=m, e=e, y=y, time=0.0, t_amb=t_amb, walls=new_walls(net.n, t_amb), ledger=zero,
                      species_ledger=species)
@@ -291,6 +294,7 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     heat = np.zeros(n)  # W into each space's gas (fire, walls)
     made = np.zeros(len(SPECIES))  # kg/s made in the fire space's upper layer
     fuel = 0.0  # kg/s of fuel burnt there
+    pyrolysis = 0.0  # kg/s of fuel vapour the burning item gives off, burnt or not
     s.hrr = 0.0
     if fire is not None and fire.hrr > 0:
         f = fire.node
@@ -305,7 +309,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         if m_e > 0:
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
         fuel = hrr / fire.heat_of_combustion
-        heat[f] += (1 - fire.radiative_fraction) * hrr + fuel * CP * ta
+        pyrolysis = fire.hrr / fire.heat_of_combustion
+        heat[f] += (1 - fire.radiative_fraction) * hrr + pyrolysis * CP * ta
         made[[SOOT, CO, CO2, HCN, H2O]] = np.array(fire.yields) * fuel
         made[O2] = -hrr / O2_HEAT
     # heat exchanged with ceilings, walls and floors (and the fire's radiation they receive)
@@ -348,13 +353,14 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     tr.add(openings)
     *route, rate = tr.arrays()
     _apply(s, n, (route[0], route[1], route[2], route[3]), mass=rate * dt, temp=temp, frac=frac)
-    # sources inside the network: the fire's fuel and products in its space, heat everywhere
-    if fuel > 0 and fire is not None:
-        s.m[UPPER, fire.node] += fuel * dt
+    # sources inside the network: the fire's fuel vapour and products in its space, heat everywhere
+    if pyrolysis > 0 and fire is not None:
+        s.m[UPPER, fire.node] += pyrolysis * dt
         s.y[:, UPPER, fire.node] += made * dt
     s.e[UPPER] += heat * dt
     s.e[LOWER] += heat_lower * dt
-    s.ledger["fuel"] += fuel * dt
+    s.ledger["fuel"] += pyrolysis * dt
+    s.ledger["unburnt"] += (pyrolysis - fuel) * dt
     s.ledger["heat"] += float((heat + heat_lower + wall).sum() * dt)
     s.ledger["wall"] += float(wall.sum() * dt)
     s.species_ledger["y_made"] += made * dt
@@ -373,8 +379,10 @@ def _burn(fire: FireInput, *, z: float, height: float, temp: np.ndarray, y_o2: n
     released (:data:`PLUME_PASSES`), since a fire short of oxygen drives a weaker plume.  Fuel
     left unburnt rises into the upper layer and burns there with the oxygen a plume through
     that layer entrains (the plume's height the layer's depth, driven by all the heat released
-    below and above).  Unburnt fuel that finds no oxygen is not tracked: no pyrolysate is made
-    for it (CFAST carries it in the upper layer, where it may burn later in a door jet).
+    below and above).  The item gives off its design rate of fuel vapour whether it burns or not
+    (CFAST's pyrolysis rate; :func:`step` adds the vapour that finds no oxygen to the upper layer
+    unburnt, where it displaces and dilutes the room's gas; it does not burn later in a door jet,
+    as it may in CFAST).
 
     Args:
         fire: The fire.

@@ -209,8 +209,13 @@ def test_a_fire_burns_its_design_rate_until_the_air_it_entrains_nears_the_oxygen
     else:
         raise AssertionError("the closed ward never ran short of oxygen")
     assert t >= 620
-    sm.advance_to(900.0)
-    assert sm.state.hrr < 0.1e6  # and it dies once the air is spent
+    # it goes out once the air is spent (CFAST's by 810 s): it smouldered on at 15 kW to 900 s
+    # until the vapour of the oxygen-starved fire was carried
+    sm.advance_to(870.0)
+    assert sm.state.hrr < 1e3
+    assert sm.state.ledger["unburnt"] > 0.2 * sm.state.ledger["fuel"]
+    # the item's fuel load counts all it gave off, burnt or not
+    assert math.isclose(sm.progress.spent, sm.state.ledger["fuel"] * 18e6, rel_tol=1e-9)
 
 
 def test_inflow_joins_the_layer_it_matches_in_temperature() -> None:
@@ -279,3 +284,31 @@ def test_a_fire_short_of_oxygen_entrains_what_the_heat_it_releases_drives() -> N
     assert math.isclose(q, O2_HEAT * lifted * oxygen_available(y), rel_tol=0.02)  # 5 passes, as CFAST
     # the plume moved that much gas out of the lower layer (plus what left by the openings)
     assert m_lower - float(s.m[LOWER, r]) >= lifted * 0.999
+
+
+def test_a_fire_out_of_oxygen_still_gives_off_its_fuel_vapour_which_dilutes_the_room() -> None:
+    # CFAST's do_fire: the burning item pyrolyses at its design rate whether or not the fuel
+    # finds oxygen; what does not burn enters the upper layer as unburnt fuel.  Dropping it left
+    # the closed ward's fire room undiluted and its fire smouldering at 15-125 kW to 900 s, where
+    # CFAST's is out by 780 s.
+    net = build_network(single_room())
+    s = new_state(net)
+    o2 = SPECIES.index("o2")
+    s.y[o2] = s.m * 0.14  # below the lower oxygen limit everywhere
+    fire = FireInput(node=0, hrr=0.5e6, radiative_fraction=0.35, heat_of_combustion=18e6,
+                     yields=(0.1, 0.02, 1.5, 0.004, 0.5), base=0.3, diameter=1.0)
+    m0, y0 = float(s.m.sum()), float(s.y[o2].sum())
+    frac0 = float(s.y[o2, UPPER, 0] / s.m[UPPER, 0])
+    shut = np.zeros(len(net.a), bool)
+    for _ in range(10):
+        step(s, net, PressureSolver(net), shut, 1.0, fire=fire)
+    assert s.hrr < 1.0  # nothing burns
+    vapour = 10 * 0.5e6 / 18e6
+    assert math.isclose(s.ledger["fuel"], vapour, rel_tol=1e-12)
+    assert math.isclose(s.ledger["unburnt"], vapour, rel_tol=1e-9)
+    L = s.ledger
+    assert math.isclose(float(s.m.sum()) - m0, L["mass_in"] - L["mass_out"] + L["fuel"], abs_tol=1e-9 * m0)
+    # no oxygen was used, yet the upper layer's oxygen is diluted by the vapour
+    assert float(s.y[o2].sum()) <= y0 + 1e-12
+    assert float(s.y[o2, UPPER, 0] / s.m[UPPER, 0]) < frac0 * 0.99
+
