@@ -52,7 +52,7 @@ from facility.model import Facility
 from scenarios.hazards.cases import fm_nbs, patient_room, ward, ward_block
 from scenarios.hazards.environment import HazardEnvironment
 from scenarios.hazards.network import DOOR_HEIGHT, DOOR_LEAK_AREA, OpeningKind, build_network
-from scenarios.hazards.schema import FireSpec, HazardSpec, Tenability, Vent, Yields
+from scenarios.hazards.schema import FireSpec, HazardSpec, Tenability, Vent, Yields, water_yield
 from scenarios.hazards.smoke import AIR_M, CO_M, Smoke
 from scenarios.hazards.zone import CO, SOOT, UPPER, layer_height, layer_temperature
 
@@ -93,7 +93,7 @@ def _fm19(data: Path) -> Case:
     # C3H6 at 45.8 MJ/kg; CO2 from the carbon left after CO and soot, its hydrogen to water
     co, soot = 0.008597726, 0.02
     co2 = (36.0 / 42.0 - co * 12 / 28 - soot) * 44.0 / 12.0
-    h2o = 3 * 18.015 / 42.08
+    h2o = water_yield({"C": 3.0, "H": 6.0}, hcn=0.0)
     area = float(re.findall(r"DATA = [\d.]+, [\d.]+, [\d.]+, ([\d.]+),", text)[0])
     # the burner stands 0.1 m from two walls of the burn room (LOCATION = 3.54, 0.1 in a 3.64 m
     # square room): a corner fire in both tools
@@ -113,7 +113,7 @@ _HEAD = """&HEAD VERSION = 7300, TITLE = '{title}' /
 &MATL ID = 'CONCRETE' MATERIAL = 'Concrete', CONDUCTIVITY = 1.75 DENSITY = 2200 SPECIFIC_HEAT = 1,
       THICKNESS = 0.15 EMISSIVITY = 0.94 /
 """
-#: Polyurethane mattress: C6.3 H7.1 O2.1 N1.0 (SFPE), yields as medtwin's defaults.
+#: Polyurethane mattress: C6.3 H7.1 O2.1 N1.0 (``schema.POLYURETHANE``), yields as medtwin's defaults.
 _MATTRESS = Yields(soot=0.1, co=0.02, co2=1.5, hcn=0.004)
 #: Burning area of the mattress fire in both tools, m^2.
 _MATTRESS_AREA = 1.0

@@ -33,6 +33,7 @@ __all__ = [
     "Tenability",
     "Vent",
     "check_hazard",
+    "water_yield",
 ]
 
 #: Heat release per unit burning area of a hospital room's design fire, kW/m^2 (EN 1991-1-2
@@ -40,6 +41,30 @@ __all__ = [
 HRR_PER_AREA = 250.0
 #: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
 GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
+#: Atoms per molecule of the default fuel, flexible polyurethane foam C6.3 H7.1 O2.1 N1.0 (the
+#: mattress the CFAST comparison burns in both tools; FDS's polyurethane).
+POLYURETHANE = {"C": 6.3, "H": 7.1, "O": 2.1, "N": 1.0, "Cl": 0.0}
+#: Molar masses of the elements as CFAST's chemistry uses them, g/mol.
+_ATOM_M = {"C": 12.01, "H": 1.008, "O": 16.0, "N": 14.01, "Cl": 35.45}
+
+
+def water_yield(formula: dict[str, float], *, hcn: float) -> float:
+    """Water vapour made per kg of fuel burnt, kg/kg, from the fuel's formula, as CFAST derives it.
+
+    CFAST's ``chemistry`` (fire.f90) burns the hydrogen not bound in HCN or HCl to water:
+    ``nu_H2O = (H - nu_HCN - nu_HCl) / 2`` moles per mole of fuel, ``nu_HCN`` from the HCN yield.
+
+    Args:
+        formula: Atoms per molecule, keys ``C``, ``H``, ``O``, ``N``, ``Cl``.
+        hcn: HCN yield, kg/kg.
+
+    >>> round(water_yield(POLYURETHANE, hcn=0.004), 3)
+    0.489
+    """
+    molar = sum(_ATOM_M[k] * formula.get(k, 0.0) for k in _ATOM_M)
+    nu_hcn = min(formula.get("N", 0.0), molar / 27.028 * hcn)
+    nu_h2o = (formula.get("H", 0.0) - nu_hcn - formula.get("Cl", 0.0)) / 2.0
+    return max(nu_h2o, 0.0) * 18.016 / molar
 
 
 def _finite(v: float) -> float:
@@ -55,9 +80,9 @@ class Yields(StrictModel):
     co: float = Field(default=0.02, ge=0, le=0.5)
     co2: float = Field(default=1.5, ge=0, le=4)
     hcn: float = Field(default=0.004, ge=0, le=0.1)
-    #: Water vapour, which with CO2 makes a clean layer radiate: polyurethane C6.3 H7.1 O2.1 N1.0
-    #: (SFPE) with its hydrogen burnt to water, 0.49. [verify]
-    h2o: float = Field(default=0.49, ge=0, le=3)
+    #: Water vapour, which with CO2 makes a clean layer radiate: the default fuel's hydrogen not
+    #: bound in HCN burnt to water, as CFAST derives it (:func:`water_yield`: 0.489).
+    h2o: float = Field(default=round(water_yield(POLYURETHANE, hcn=0.004), 3), ge=0, le=3)
 
 
 class Detector(StrictModel):

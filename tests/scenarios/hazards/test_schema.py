@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import scenarios
 from scenarios.errors import ScenarioFileError
 from scenarios.evacuation import check
 from scenarios.hazards.cases import ward
-from scenarios.hazards.schema import FireSpec, HazardSpec
+from scenarios.hazards.schema import POLYURETHANE, FireSpec, HazardSpec, Yields, water_yield
 from scenarios.hazards.species import PRESETS
 
 HEAD = """kind: evacuation
@@ -100,3 +102,12 @@ def test_a_fire_without_an_area_spreads_at_250_kw_per_m2_and_one_with_an_area_ke
     assert spreading.burning_area(1000.0) == 4.0 and spreading.burning_area(42.0) == 42.0 / 250.0
     assert spreading.burning_area(0.0) == 0.0
     assert FireSpec(origin="R1", area=1.8).burning_area(1000.0) == 1.8
+
+
+def test_the_water_yield_is_the_fuels_hydrogen_not_bound_in_hcn_as_cfast_derives_it() -> None:
+    # propene, C3H6: three waters per molecule, 3 x 18.016 / 42.078 kg/kg
+    assert math.isclose(water_yield({"C": 3.0, "H": 6.0}, hcn=0.0), 3 * 18.016 / 42.078, rel_tol=1e-12)
+    # hydrogen that leaves in HCN makes no water; HCN is bounded by the fuel's nitrogen
+    assert water_yield(POLYURETHANE, hcn=0.05) < water_yield(POLYURETHANE, hcn=0.0)
+    assert water_yield({"C": 1.0, "H": 4.0}, hcn=0.3) == water_yield({"C": 1.0, "H": 4.0}, hcn=0.0)
+    assert Yields().h2o == round(water_yield(POLYURETHANE, hcn=Yields().hcn), 3) == 0.489
