@@ -28,11 +28,23 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]
 
 
+#: Path Streamlit reserves for the landing page, which it serves at the app's root instead.
+LANDING_RESERVED = "home"
+
+
 def main() -> None:
     st.set_page_config(page_title="medtwin", page_icon=":hospital:", layout="wide")
     ensure_session()
-    pages = [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0)
-             for i, (path, title, icon, url) in enumerate(PAGES)]
+    (first, title, icon, url), *rest = PAGES
+    landing = st.Page(PAGE_DIR / first, title=title, icon=icon, url_path=LANDING_RESERVED, default=True)
+
+    def landing_by_name() -> None:
+        st.switch_page(landing)
+
+    # Streamlit serves the default page at the root only: its own path answers "Page not found".
+    # A bookmarked or shared /facility reaches this hidden page, which opens the landing page.
+    by_name = st.Page(landing_by_name, title=title, url_path=url, visibility="hidden")
+    pages = [landing, *(st.Page(PAGE_DIR / p, title=t, icon=i, url_path=u) for p, t, i, u in rest), by_name]
     st.navigation(pages).run()
 
 

@@ -91,6 +91,7 @@ def main(argv: list[str]) -> int:
     scan reaches the server through the same address (and reverse proxy) as the pages.
     """
     import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
 
     from scenarios.ui import upload_store
     from scenarios.ui.upload_routes import upload_routes
@@ -100,6 +101,11 @@ def main(argv: list[str]) -> int:
     routes = upload_routes(store, str(config.get("server.baseUrlPath", "")))
     warm()
     sys.argv = [str(app_path.resolve()), *app_args]  # the app reads its own arguments from here
+    # A pages/ folder beside the app makes Streamlit run the process's first page view through its
+    # older folder-of-pages navigation, which knows no page of st.navigation: a first visitor
+    # opening /operations saw "Page not found".  The app lists its pages with st.navigation, which
+    # sets this flag on its first call; setting it first makes every view, the first too, use it.
+    PagesManager.uses_pages_directory = False
     st.App(app_path.resolve(), routes=routes).run(config=config)
     return 0
 

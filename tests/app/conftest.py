@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -86,13 +85,3 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-
-
-@pytest.fixture
-def app_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """Serve the app headless on a free port with a fresh results store; yields its URL and process id."""
-    proc, url = start_server(tmp_path / "results", tmp_path / "streamlit.log")
-    try:
-        yield url, proc.pid
-    finally:
-        stop_server(proc)

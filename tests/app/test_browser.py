@@ -9,6 +9,7 @@ comparison, open the results history and download an HTML report.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from facility.io import save
 from facility.sample import SampleOptions, sample
 from scenarios.ui.scan_upload import PIECE_BYTES
+from tests.app.conftest import start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,9 +37,24 @@ _PLAYER_HAS = """(lv) => { const p = document.querySelector('.medtwin-player').m
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),  # one server for the module: it takes seconds of CPU to warm up
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Debian's Chromium (/usr/bin/chromium) is not installed"),
 ]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
+    """The app served as ``medtwin app`` does, for every test here; its URL, process id and results store.
+
+    The tests share it (none but the journey runs anything, so its history is the journey's).
+    """
+    folder = tmp_path_factory.mktemp("served")
+    proc, url = start_server(folder / "results", folder / "streamlit.log")
+    try:
+        yield url, proc.pid, folder / "results"
+    finally:
+        stop_server(proc)
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -68,10 +85,35 @@ def _go(page: Any, title: str) -> None:
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=UI_TIMEOUT_MS)
 
 
-def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_path: Path) -> None:
+#: Every page's own address (below the app's root) and the heading it opens on: a bookmark or a shared link.
+PAGE_URLS = {"facility": "Facility", "operations": "Operations what-if", "evacuation": "Evacuation drill",
+             "infection": "Infection", "results": "Results"}
+
+
+def test_every_page_opens_from_its_own_address(served: tuple[str, int, Path]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    url, pid = app_server
+    url, _, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            for path, title in PAGE_URLS.items():
+                page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+                heading = page.get_by_role("heading", name=title, exact=True)
+                expect(heading).to_be_visible(timeout=UI_TIMEOUT_MS)
+                current = page.get_by_test_id("stSidebarNav").locator("a[aria-current=page]")
+                expect(current).to_have_accessible_name(title)  # the sidebar says where we are
+                page.wait_for_timeout(300)  # the not-found dialog comes with the page's first messages
+                assert page.get_by_text("Page not found").count() == 0, path
+        finally:
+            browser.close()
+
+
+def test_a_planners_journey_through_every_page(served: tuple[str, int, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, pid, results = served
     facility_file = tmp_path / "small_hospital.json"
     save(sample(SampleOptions(ward_levels=1)), facility_file)
     with sync_playwright() as p:
@@ -252,5 +294,4 @@ def test_a_planners_journey_through_every_page(app_server: tuple[str, int], tmp_
         finally:
             context.close()
             browser.close()
-    results = tmp_path / "results"
     assert len([p for p in results.iterdir() if (p / "manifest.json").exists()]) == 3
