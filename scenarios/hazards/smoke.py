@@ -127,6 +127,13 @@ class Smoke:
         self.breach = np.zeros(net.n, bool)
         self.head = head_conditions(self.state, net, criteria.layer_height)
         self.hrr_log: list[tuple[float, float]] = []
+        y = spec.yields
+        self._yields = (y.soot, y.co, y.co2, y.hcn, y.h2o)
+        crit = criteria
+        # the assessment's constants; slot 2 (time since the alarm) is set at each step
+        self._consts = np.array([crit.layer_height, dt, 0.0, crit.fed, crit.fed_patient, crit.temperature,
+                                 crit.layer_height, crit.layer_min_rise, t_amb, CP, RHO_T, AIR_M, CO_M, HCN_M,
+                                 O2_M, CO2_M])
         if self.alarm_tau is None:
             self._run_to_detection()
 
@@ -152,9 +159,7 @@ class Smoke:
         tau = s.time + self.dt
         q_kw = heat_release(spec, self.progress, tau - 0.5 * self.dt)
         fire = FireInput(node=self.origin, hrr=q_kw * 1e3, radiative_fraction=spec.radiative_fraction,
-                         heat_of_combustion=spec.heat_of_combustion * 1e6,
-                         yields=(spec.yields.soot, spec.yields.co, spec.yields.co2, spec.yields.hcn,
-                                 spec.yields.h2o),
+                         heat_of_combustion=spec.heat_of_combustion * 1e6, yields=self._yields,
                          base=spec.base_height, diameter=math.sqrt(4.0 * spec.burning_area(q_kw) / math.pi),
                          mirror=plume.CORNER if spec.corner else plume.FREE)
         supply, extract = self._ventilation(s.time)
@@ -162,11 +167,13 @@ class Smoke:
         # the item loses the fuel it gives off whether that burns here or leaves unburnt
         self.progress.spent += q_kw * 1e3 * self.dt
         self.hrr_log.append((tau, s.hrr / 1e3))
-        temp = layer_temperature(s)
-        soot_upper = s.y[SOOT, UPPER] / s.m[UPPER] * RHO_T / temp[UPPER]
-        fired = update_devices(self.devices, spec, tau=tau, dt=self.dt, origin=self.origin,
-                               hrr_kw=s.hrr / 1e3, ceiling=self.net.height, upper_temp=temp[UPPER],
-                               soot=soot_upper)
+        fired: list[int] = []
+        if spec.detectors:
+            temp = layer_temperature(s)
+            soot_upper = s.y[SOOT, UPPER] / s.m[UPPER] * RHO_T / temp[UPPER]
+            fired = update_devices(self.devices, spec, tau=tau, dt=self.dt, origin=self.origin,
+                                   hrr_kw=s.hrr / 1e3, ceiling=self.net.height, upper_temp=temp[UPPER],
+                                   soot=soot_upper)
         for k in fired:
             if self.alarm_tau is None:
                 self.alarm_tau = tau + spec.alarm_delay
@@ -179,11 +186,9 @@ class Smoke:
 
     def _assess(self, tau: float) -> None:
         """Head conditions, dose rates, doses and first breaches after a step (compiled)."""
-        crit, net, s = self.criteria, self.net, self.state
-        t = tau - (self.alarm_tau if self.alarm_tau is not None else 0.0)
-        consts = np.array([crit.layer_height, self.dt, t, crit.fed, crit.fed_patient, crit.temperature,
-                           crit.layer_height, crit.layer_min_rise, s.t_amb, CP, RHO_T, AIR_M, CO_M, HCN_M,
-                           O2_M, CO2_M])
+        net, s = self.net, self.state
+        consts = self._consts
+        consts[2] = tau - (self.alarm_tau if self.alarm_tau is not None else 0.0)
         head, rates, breach = np.empty((len(HEAD_ROWS), net.n)), np.empty((2, net.n)), np.empty(net.n, bool)
         doses = (self.fed, self.aset, self.aset_patient, self.first, self.first_patient)
         assess_step((s.m, s.e, s.y), (net.height, net.area, self.vis_limit), doses, (head, rates, breach),

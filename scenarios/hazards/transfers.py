@@ -33,5 +33,8 @@ class Transfers:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Source node, source layer, target node, target layer (int64) and rate (kg/s) of every
         transfer, in the order they were added."""
-        idx = [np.concatenate([*col, np.zeros(0, np.int64)]).astype(np.int64) for col in self._parts[:4]]
-        return idx[0], idx[1], idx[2], idx[3], np.concatenate([*self._parts[4], np.zeros(0)])
+        if not self._parts[4]:
+            none = np.zeros(0, np.int64)
+            return none, none, none, none, np.zeros(0)
+        idx = [np.concatenate(col, dtype=np.int64) for col in self._parts[:4]]
+        return idx[0], idx[1], idx[2], idx[3], np.concatenate(self._parts[4], dtype=float)

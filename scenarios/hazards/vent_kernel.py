@@ -7,6 +7,10 @@
   :func:`apply_transfers_reference`.
 - :func:`keep_layers`: keep each layer at least a floor volume and fold an upper layer no
   warmer than the lower one; twin :func:`keep_layers_reference`.
+- :func:`layer_props`: each layer's temperature, species fractions and density and each space's
+  interface height, with the outside as one more node at ambient, the inputs of every other
+  pass; twin :func:`layer_props_reference`.  On a two-room network its five array operations
+  and two joins cost more than the pressure solve.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import numpy as np
 from numba.extending import register_jitable
 
 __all__ = ["MAX_ITERATIONS", "apply_transfers", "apply_transfers_reference", "keep_layers",
-           "keep_layers_reference", "slab_flows", "slab_flows_reference"]
+           "keep_layers_reference", "layer_props", "layer_props_reference", "slab_flows",
+           "slab_flows_reference"]
 
 #: Largest number of steps of the offset's root search (it converges in some 6-12).
 MAX_ITERATIONS = 100
@@ -280,3 +285,59 @@ def keep_layers_reference(state: tuple[np.ndarray, np.ndarray, np.ndarray], floo
     d = y[:, 1] * share_down - y[:, 0] * share_up
     y[:, 1] -= d
     y[:, 0] += d
+
+
+@numba.njit(cache=True)
+def layer_props(state: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[np.ndarray, np.ndarray],
+                ambient: np.ndarray, consts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                   np.ndarray]:  # pragma: no cover
+    """Layer temperatures, species fractions and densities, and interface heights, outside last.
+
+    Args:
+        state: (m [2, n], e [2, n], y [k, 2, n]) layer masses, enthalpies, species masses.
+        shape: (height [n], area [n]) ceiling heights, m, and floor areas, m^2.
+        ambient: float [k] the outside's species mass fractions.
+        consts: float [3]: ambient temperature, K; cp, J/(kg K); rho T, kg K / m^3.
+
+    Returns:
+        temp [2, n + 1] K, frac [k, 2, n + 1], rho [2, n + 1] kg/m^3, z [n + 1] m (the interface
+        clipped to the space; the outside's ``inf``).
+    """
+    m, e, y = state
+    height, area = shape
+    t_amb, cp, rho_t = consts[0], consts[1], consts[2]
+    n = m.shape[1]
+    ns = y.shape[0]
+    temp = np.empty((2, n + 1))
+    frac = np.empty((ns, 2, n + 1))
+    rho = np.empty((2, n + 1))
+    z = np.empty(n + 1)
+    for i in range(n):
+        for layer in range(2):
+            t = e[layer, i] / (cp * m[layer, i])
+            temp[layer, i] = t
+            rho[layer, i] = rho_t / t
+            for q in range(ns):
+                frac[q, layer, i] = y[q, layer, i] / m[layer, i]
+        depth = e[1, i] / (cp * rho_t) / area[i]
+        z[i] = min(max(height[i] - depth, 0.0), height[i])
+    for layer in range(2):
+        temp[layer, n] = t_amb
+        rho[layer, n] = rho_t / t_amb
+        for q in range(ns):
+            frac[q, layer, n] = ambient[q]
+    z[n] = np.inf
+    return temp, frac, rho, z
+
+
+def layer_props_reference(state: tuple[np.ndarray, np.ndarray, np.ndarray],
+                          shape: tuple[np.ndarray, np.ndarray], ambient: np.ndarray,
+                          consts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`layer_props` in plain numpy."""
+    m, e, y = state
+    height, area = shape
+    t_amb, cp, rho_t = (float(c) for c in consts)
+    temp = np.concatenate([e / (cp * m), np.full((2, 1), t_amb)], axis=1)
+    frac = np.concatenate([y / m[None], np.broadcast_to(ambient[:, None, None], (y.shape[0], 2, 1))], axis=2)
+    z = np.clip(height - e[1] / (cp * rho_t) / area, 0.0, height)
+    return temp, frac, rho_t / temp, np.append(z, np.inf)

@@ -103,6 +103,8 @@ class Walls:
             temperature lies ``flux dx0 / (2 k)`` above its cell's (half a cell's conduction).
         substeps_dt: Longest stable conduction sub-step, s.
         t_amb: Ambient temperature behind the slabs, K.
+        props: float [4, 3] conductivity, volumetric heat capacity and emissivity of each
+            surface, as the compiled wall step takes them.
     """
 
     temp: np.ndarray
@@ -113,6 +115,7 @@ class Walls:
     flux: np.ndarray
     substeps_dt: float
     t_amb: float
+    props: np.ndarray
 
 
 def _cells(thick: float) -> np.ndarray:
@@ -136,7 +139,8 @@ def new_walls(n: int, t_amb: float) -> Walls:
     # explicit stability of the exposed cell with a strong surface coefficient (200 W/m^2K)
     stable = rho_c[:, None] * dx / (2 * k[:, None] / dx + 200.0)
     return Walls(temp=np.full((4, n, CELLS), t_amb), dx=dx, k=k, rho_c=rho_c, emissivity=eps,
-                 flux=np.zeros((4, n)), substeps_dt=SAFETY * float(stable.min()), t_amb=t_amb)
+                 flux=np.zeros((4, n)), substeps_dt=SAFETY * float(stable.min()), t_amb=t_amb,
+                 props=np.ascontiguousarray(np.stack([k, rho_c, eps], axis=1)))
 
 
 def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray, z: np.ndarray,
@@ -148,15 +152,14 @@ def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.nd
     The compiled kernel (:func:`scenarios.hazards.wall_kernel.wall_step`); arguments and
     results as :func:`exchange_reference`, its plain-numpy twin.
     """
-    props = np.stack([w.k, w.rho_c, w.emissivity], axis=1)
-    geometry = np.stack([area, perimeter, height, z])
+    geometry = np.array((area, perimeter, height, z))
     f = np.array([-1.0, 0.0, 0.0] if fire is None else [float(fire[0]), fire[1], fire[2]])
     consts = np.array([dt, w.substeps_dt, w.t_amb, BACK_FILM, CONVECTION[0], CONVECTION[2], *JET,
                        SOOT_ABSORPTION / SOOT_DENSITY, BEAM, SIGMA, MIN_ABSORPTION])
     x = np.zeros((2, *np.shape(t_gas))) if bands is None else np.ascontiguousarray(bands, float)
     gas = (geometry, np.ascontiguousarray(t_gas, float), np.ascontiguousarray(soot, float),
            np.ascontiguousarray(cap, float), x)
-    return wall_step((w.temp, w.flux), (props, w.dx), gas, f, consts)
+    return wall_step((w.temp, w.flux), (w.props, w.dx), gas, f, consts)
 
 
 def exchange_reference(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray,

@@ -51,7 +51,7 @@ from scenarios.hazards import plume
 from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.transfers import Transfers
-from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers
+from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, layer_props
 from scenarios.hazards.walls import Walls, new_walls, surface_temperature
 from scenarios.hazards.walls import exchange as wall_exchange
 
@@ -223,6 +223,11 @@ class PressureSolver:
     def __init__(self, net: Network) -> None:
         self.net = net
         self._cache: dict[bytes, tuple[object, np.ndarray]] = {}
+        self._factor: dict[tuple[bytes, int], float] = {}
+        #: int [m] the far node of each opening, the outside as node ``n`` (the kernels' layout).
+        self.far = np.where(net.b >= 0, net.b, net.n)
+        self._b_safe = np.maximum(net.b, 0)
+        self._inner = net.b >= 0
 
     def conductance(self, open_: np.ndarray) -> np.ndarray:
         """float [m] conductance of each opening, m^3/(s Pa)."""
@@ -243,8 +248,19 @@ class PressureSolver:
             self._cache[key] = (splu(lap), g)
         lu, g = self._cache[key]
         p = lu.solve(source)  # type: ignore[attr-defined]
-        pb = np.where(self.net.b >= 0, p[np.maximum(self.net.b, 0)], 0.0)
+        pb = np.where(self._inner, p[self._b_safe], 0.0)
         return np.asarray(g * (p[self.net.a] - pb))
+
+    def opening_factor(self, open_: np.ndarray, node: int) -> float:
+        """Sum of ``W h^1.5`` over the open doors, exits and vents of ``node``, m^2.5 (the
+        ventilation limit's ``A_o sqrt(H_o)``), kept per set of door states."""
+        key = (open_.tobytes(), node)
+        if key not in self._factor:
+            net = self.net
+            big = ((net.a == node) | (net.b == node)) & (open_ | (net.kind == OpeningKind.VENT))
+            h_o = net.soffit[big] - net.sill[big]
+            self._factor[key] = float(np.sum(net.width[big] * h_o * np.sqrt(h_o)))
+        return self._factor[key]
 
 
 def oxygen_available(y_o2: float) -> float:
@@ -283,11 +299,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     """
     n, out = net.n, net.n  # node index ``n`` is the outside in the transfer arrays
     ta = s.t_amb
-    temp = np.concatenate([s.e / (CP * s.m), np.full((2, 1), ta)], axis=1)
-    frac = np.concatenate([s.y / s.m[None], np.broadcast_to(AMBIENT_Y[:, None, None], (len(SPECIES), 2, 1))],
-                          axis=2)
-    rho = RHO_T / temp
-    z = np.append(layer_height(s, net), np.inf)
+    temp, frac, rho, z = layer_props((s.m, s.e, s.y), (net.height, net.area), AMBIENT_Y,
+                                     np.array([ta, CP, RHO_T]))
     tr = Transfers()
     move = tr.move
 
@@ -300,11 +313,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         f = fire.node
         hrr, m_e = _burn(fire, z=float(z[f]), height=float(net.height[f]), temp=temp[:, f],
                          y_o2=frac[O2, :, f], m_lower=float(s.m[LOWER, f]), t_amb=ta, dt=dt)
-        openings = (net.a == f) | (net.b == f)
-        big = openings & (open_ | (net.kind == OpeningKind.VENT))
-        h_o = net.soffit[big] - net.sill[big]
-        vent_cap = VENT_LIMIT * 1e3 * float(np.sum(net.width[big] * h_o * np.sqrt(h_o)))
-        hrr = min(hrr, vent_cap) if big.any() else hrr
+        factor = solver.opening_factor(open_, f)
+        hrr = min(hrr, VENT_LIMIT * 1e3 * factor) if factor > 0 else hrr
         s.hrr = hrr
         if m_e > 0:
             move(np.array([f]), np.array([LOWER]), np.array([f]), np.array([UPPER]), np.array([m_e]))
@@ -347,9 +357,8 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
     # round-off in quiet spaces would otherwise set every opening of the building flowing
     vol_src = np.where(np.abs(vol_src) > QUIET_FLOW, vol_src, 0.0)
     flow = solver.flows(open_, vol_src)
-    far = np.where(net.b >= 0, net.b, out)
     shape = (net.width, net.sill, net.soffit, net.leak_area, net.height)
-    openings = opening_transfers((net.a, far, net.kind, open_), shape, (temp, rho, z), flow, _FLOW)
+    openings = opening_transfers((net.a, solver.far, net.kind, open_), shape, (temp, rho, z), flow, _FLOW)
     tr.add(openings)
     *route, rate = tr.arrays()
     _apply(s, n, (route[0], route[1], route[2], route[3]), mass=rate * dt, temp=temp, frac=frac)

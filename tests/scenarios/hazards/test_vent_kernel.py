@@ -13,6 +13,8 @@ from scenarios.hazards.vent_kernel import (
     apply_transfers_reference,
     keep_layers,
     keep_layers_reference,
+    layer_props,
+    layer_props_reference,
     slab_flows,
     slab_flows_reference,
 )
@@ -93,3 +95,22 @@ def test_layer_keeping_kernel_matches_the_numpy_reference(seed: int, n: int) -> 
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got[0].sum(axis=0), m.sum(axis=0), rtol=1e-12)  # internal moves only
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12))
+def test_layer_properties_kernel_matches_the_numpy_reference(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(1e-4, 50.0, (2, n))
+    e = m * 1012.0 * rng.uniform(280.0, 700.0, (2, n))
+    y = m[None] * rng.uniform(0.0, 0.25, (6, 2, n))
+    shape = (rng.uniform(2.0, 4.0, n), rng.uniform(0.5, 40.0, n))
+    ambient = rng.uniform(0.0, 0.3, 6)
+    consts = np.array([293.15, 1012.0, 353.0])
+    got = layer_props((m, e, y), shape, ambient, consts)
+    ref = layer_props_reference((m, e, y), shape, ambient, consts)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    temp, frac, _, z = got
+    assert np.all(temp[:, n] == 293.15) and np.all(frac[:, :, n] == ambient[:, None]) and z[n] == np.inf
+    assert np.all((z[:n] >= 0) & (z[:n] <= shape[0]))  # the interface stays inside the space
