@@ -312,13 +312,19 @@ def layer_props(state: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[n
     frac = np.empty((ns, 2, n + 1))
     rho = np.empty((2, n + 1))
     z = np.empty(n + 1)
-    for i in range(n):
-        for layer in range(2):
-            t = e[layer, i] / (cp * m[layer, i])
+    # row by row, so that every array is read and written in memory order
+    inv = np.empty((2, n))
+    for layer in range(2):
+        for i in range(n):
+            inv[layer, i] = 1.0 / m[layer, i]
+            t = e[layer, i] * inv[layer, i] / cp
             temp[layer, i] = t
             rho[layer, i] = rho_t / t
-            for q in range(ns):
-                frac[q, layer, i] = y[q, layer, i] / m[layer, i]
+    for q in range(ns):
+        for layer in range(2):
+            for i in range(n):
+                frac[q, layer, i] = y[q, layer, i] * inv[layer, i]
+    for i in range(n):
         depth = e[1, i] / (cp * rho_t) / area[i]
         z[i] = min(max(height[i] - depth, 0.0), height[i])
     for layer in range(2):
