@@ -1,18 +1,20 @@
 """The Facility page's scan uploader: the browser sends the file, piece by piece, to the app's upload route.
 
 A file input and a progress bar, mounted with ``st.components.v2``.  When the
-user picks a scan, the browser opens an upload at the app's own route
-(:mod:`scenarios.ui.upload_routes`, found relative to the page's address, or
-``medtwin app --upload-url``) and sends the file in pieces of
-:data:`PIECE_BYTES`, read from disk as they go; the bar follows the bytes sent.
-A piece that fails (the network, the proxy, a server restart of the
-connection) is not the end: the browser waits, asks the server how many bytes
-it holds, and sends the rest from there, up to :data:`RETRIES` times in a row;
-picking the same file again resumes it too, also after a reload of the page (the tab hands its
-earlier token back; a token only the store gave can be handed back).  When the
-last piece is in, the component sets its ``done`` state to the upload's id,
-name and size (or ``failed`` to the reason), the page reruns and takes the
-file back with :func:`received`.
+user picks a scan, the browser hashes its first megabyte, asks the app's
+route (:mod:`scenarios.ui.upload_routes`, found relative to the page's
+address, or ``medtwin app --upload-url``) what it holds of that file, and
+sends the rest in pieces of :data:`PIECE_BYTES`, read from disk as they go;
+the bar follows the bytes sent.  Every request bears the session's token in
+a header.  A piece that fails (the network, the proxy, a restart of the
+server) is not the end: the browser waits, asks the server how many bytes it
+holds, and sends the rest from there, up to :data:`RETRIES` times in a row.
+Picking the same file again resumes it too, in another tab, after a reload
+of the page or after a restart of the server: the server knows an upload by
+the file's name, size and first megabyte, not by the session that began it.
+When the last piece is in, the component sets its ``done`` state to the
+upload's id, name and size (or ``failed`` to the reason), the page reruns
+and takes the file back with :func:`received`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from typing import Any
 
 import streamlit as st
 
-from scenarios.ui.upload_routes import ROUTE
-from scenarios.ui.upload_store import MAX_UPLOAD_BYTES, Received, UploadStore
+from scenarios.ui.upload_routes import ROUTE, TOKEN_HEADER
+from scenarios.ui.upload_store import HEAD_BYTES, MAX_UPLOAD_BYTES, Received, UploadStore
 
-__all__ = ["PIECE_BYTES", "RETRIES", "UPLOAD_KEY", "failure", "received", "scan_uploader"]
+__all__ = ["PIECE_BYTES", "RETRIES", "SHA256_JS", "UPLOAD_KEY", "failure", "received", "scan_uploader"]
 
 #: Session key of the uploader component.
 UPLOAD_KEY = "scan_stream"
@@ -41,30 +43,80 @@ _TOKEN = "scan_upload_token"
 #: Session key of the last upload id taken (a rerun must not take it twice).
 _TAKEN = "scan_upload_taken"
 
-_JS = r"""
-function call(method, url, body, onprogress) {
+#: SHA-256 (FIPS 180-4) in plain JavaScript: browsers withhold ``crypto.subtle`` from pages served
+#: over plain http from another machine (a proxy without TLS), and the head of a file must be hashed.
+SHA256_JS = r"""
+const ror = (x, n) => (x >>> n) | (x << (32 - n));
+function sha256(bytes) {
+  const k = [], h = [];
+  for (let n = 2, found = 0; found < 64; n++) {  // the constants: roots of the first primes
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) if (n % d === 0) { prime = false; break; }
+    if (!prime) continue;
+    if (found < 8) h[found] = ((Math.sqrt(n) % 1) * 2 ** 32) >>> 0;
+    k[found] = ((Math.cbrt(n) % 1) * 2 ** 32) >>> 0;
+    found += 1;
+  }
+  const total = ((bytes.length + 9 + 63) >> 6) << 6;
+  const m = new Uint8Array(total);
+  m.set(bytes);
+  m[bytes.length] = 0x80;
+  const view = new DataView(m.buffer);
+  view.setUint32(total - 8, Math.floor(bytes.length / 2 ** 29));
+  view.setUint32(total - 4, (bytes.length * 8) >>> 0);
+  const w = new Uint32Array(64);
+  for (let off = 0; off < total; off += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + 4 * i);
+    for (let i = 16; i < 64; i++) {
+      const x = w[i - 15], y = w[i - 2];
+      w[i] = (w[i - 16] + (ror(x, 7) ^ ror(x, 18) ^ (x >>> 3)) + w[i - 7]
+        + (ror(y, 17) ^ ror(y, 19) ^ (y >>> 10))) >>> 0;
+    }
+    let [a, b, c, d, e, f, g, hh] = h;
+    for (let i = 0; i < 64; i++) {
+      const t1 = (hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i]) >>> 0;
+      const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+      hh = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
+    }
+    [a, b, c, d, e, f, g, hh].forEach((v, i) => { h[i] = (h[i] + v) >>> 0; });
+  }
+  return h.map((v) => v.toString(16).padStart(8, "0")).join("");
+}
+"""
+
+_JS = SHA256_JS + r"""
+async function headHash(file, bytes) {
+  const head = new Uint8Array(await file.slice(0, bytes).arrayBuffer());
+  if (!globalThis.crypto || !crypto.subtle) return sha256(head);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", head));
+  return Array.from(digest, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+function call(root, header, method, url, body, onprogress) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
+    const token = root.medtwinToken;
     xhr.open(method, url);
-    if (body) xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader(header, token);  // never in the address: proxies log those
+    if (body instanceof Blob) xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    else if (body) xhr.setRequestHeader("Content-Type", "application/json");
     if (onprogress) xhr.upload.onprogress = onprogress;
     xhr.onload = () => {
       let answer = {};
       try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = {}; }
-      resolve({ status: xhr.status, body: answer, text: xhr.statusText });
+      resolve({ status: xhr.status, body: answer, text: xhr.statusText, token });
     };
     xhr.onerror = () => resolve({ status: 0, body: {}, text: "the connection was lost" });
     xhr.send(body || null);
   });
 }
 
-const KEPT_TOKEN = "medtwin-upload-token";
-const SETTLE_TRIES = 50;  // tenths of a second an upload waits for the page to settle its token
 const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
 const mb = (b) => (b / 1e6).toFixed(0);
-// a proxy or the server restarting, a conflict with a transfer still closing: worth trying again
-const transient = (status) => status === 0 || status === 409 || status === 408 || status === 429
-  || (status >= 500 && status !== 507);
+// a proxy or the server restarting (its new session brings a new token: 403 until it is here), a
+// conflict with a transfer still closing: worth trying again
+const transient = (status) => status === 0 || status === 403 || status === 409 || status === 408
+  || status === 429 || (status >= 500 && status !== 507);
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
@@ -82,18 +134,8 @@ export default function (component) {
   input.accept = data.accept;
   // the app's route, beside the page (pages are one path segment deep, as Streamlit's own assets assume)
   const base = new URL(data.url || data.route, location.href).href.replace(/\/+$/, "");
-  // a reload of the page is a new session with a new token: the tab's token from before (kept for
-  // the tab only) is handed back once, so an upload cut off by the reload resumes
-  const kept = sessionStorage.getItem(KEPT_TOKEN);
-  root.medtwinToken = data.token;
-  if (kept && kept !== data.token && !root.dataset.offered) {
-    root.dataset.offered = "1";
-    root.medtwinSettled = false;  // until the page answers with the token it keeps
-    setStateValue("earlier", { token: kept });
-  } else {
-    root.medtwinSettled = true;
-    sessionStorage.setItem(KEPT_TOKEN, data.token);
-  }
+  root.medtwinToken = data.token;  // a transfer under way uses the newest (a restarted server's) token
+  const ask = (method, url, body, onprogress) => call(root, data.header, method, url, body, onprogress);
   const fail = (message, seq) => {
     root.dataset.state = "failed";
     state.textContent = message;
@@ -104,32 +146,40 @@ export default function (component) {
       + `body limit must allow it)` : `${file.name}: the server answered ${r.status} ${r.text}`);
 
   async function send(file, seq) {
-    for (let k = 0; k < SETTLE_TRIES && !root.medtwinSettled; k++) await sleep(0.1);
-    const token = root.medtwinToken;
-    const key = `${file.name}|${file.size}|${file.lastModified}`;
-    const q = new URLSearchParams({ name: file.name, size: String(file.size), key });
-    let r = await call("POST", `${base}/${token}?${q}`);
+    root.dataset.state = "hashing";
+    state.textContent = `checking ${file.name}`;
+    const description = JSON.stringify({ name: file.name, size: file.size,
+      head: await headHash(file, data.head_bytes) });
+    let r = await ask("POST", base, description);
+    let tries = 0;
+    while (transient(r.status) && tries < data.retries) {
+      tries += 1;
+      await sleep(Math.min(data.max_backoff_s, 2 ** (tries - 1)));
+      r = await ask("POST", base, description);
+    }
     if (r.status !== 200) return fail(why(file, r), seq);
     const id = r.body.upload;
     let held = r.body.held;
-    let tries = 0;
+    tries = 0;
     root.dataset.resumedFrom = String(held);
     bar.hidden = false;
-    const done = (body) => {
+    const done = (answer) => {  // handed to the session whose token the answer was for
       bar.value = 1;
       root.dataset.state = "done";
-      state.textContent = `${body.done.name}: ${(body.done.bytes / 1e6).toFixed(1)} MB received`;
-      setStateValue("done", { ...body.done, token, seq });
+      const got = answer.body.done;
+      state.textContent = `${got.name}: ${(got.bytes / 1e6).toFixed(1)} MB received`;
+      setStateValue("done", { ...got, token: answer.token, seq });
     };
+    if (r.body.done) return done(r);  // the server held it all already
     for (;;) {
       const end = Math.min(file.size, held + data.piece_bytes);
       const from = held;
       root.dataset.state = "sending";
-      r = await call("PUT", `${base}/${token}/${id}?offset=${held}`, file.slice(held, end), (e) => {
+      r = await ask("PUT", `${base}/${id}?offset=${held}`, file.slice(held, end), (e) => {
         bar.value = (from + e.loaded) / file.size;
         state.textContent = `${mb(from + e.loaded)} of ${mb(file.size)} MB sent`;
       });
-      if (r.status === 200 && r.body.done) return done(r.body);
+      if (r.status === 200 && r.body.done) return done(r);
       if (r.status === 200) {
         held = r.body.held;
         tries = 0;
@@ -145,8 +195,8 @@ export default function (component) {
       root.dataset.state = "waiting";
       state.textContent = `connection lost at ${mb(held)} of ${mb(file.size)} MB: resuming in ${wait} s`;
       await sleep(wait);
-      const s = await call("GET", `${base}/${token}/${id}`);
-      if (s.status === 200 && s.body.done) return done(s.body);  // the last piece's answer was lost
+      const s = await ask("GET", `${base}/${id}`);
+      if (s.status === 200 && s.body.done) return done(s);  // the last piece's answer was lost
       if (s.status === 200) held = s.body.held;
       else if (s.status === 404) return fail(why(file, s), seq);
     }
@@ -167,11 +217,7 @@ _mount: Any = st.components.v2.component("medtwin_scan_upload", js=_JS, isolate_
 
 
 def _token(server: UploadStore) -> str:
-    """This session's upload token: the tab's token from before a reload if the store still has it."""
-    earlier = _state("earlier")
-    kept = earlier.get("token") if earlier is not None else None
-    if isinstance(kept, str) and server.accepts(kept):
-        st.session_state[_TOKEN] = kept  # the unfinished uploads of that token are this session's now
+    """This session's upload token (a new one if the store does not know it: it restarted)."""
     token = st.session_state.get(_TOKEN)
     if not isinstance(token, str) or not server.accepts(token):
         token = server.register()
@@ -190,18 +236,20 @@ def scan_uploader(store: UploadStore, suffixes: tuple[str, ...], url: str = "") 
 
     ``url`` is where the browser sends scans when not the app's own route (``medtwin app --upload-url``).
     """
-    data = {"route": ROUTE, "url": url, "token": _token(store), "accept": ",".join(f".{s}" for s in suffixes),
+    data = {"route": ROUTE, "url": url, "token": _token(store), "header": TOKEN_HEADER,
+            "accept": ",".join(f".{s}" for s in suffixes),
             "max_bytes": MAX_UPLOAD_BYTES, "max_mb": f"{MAX_UPLOAD_BYTES / 1e6:,.0f}",
-            "piece_bytes": PIECE_BYTES, "retries": RETRIES, "max_backoff_s": MAX_BACKOFF_S}
-    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None, "earlier": None},
-           on_done_change=_ignore, on_failed_change=_ignore, on_earlier_change=_ignore, height="content")
+            "piece_bytes": PIECE_BYTES, "retries": RETRIES, "max_backoff_s": MAX_BACKOFF_S,
+            "head_bytes": HEAD_BYTES}
+    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None},
+           on_done_change=_ignore, on_failed_change=_ignore, height="content")
 
 
 def received(server: UploadStore) -> Received | None:
     """The upload the component just finished, handed over once (the caller deletes its file).
 
-    It is taken by the token it was sent with (the session's, or the tab's from before a reload):
-    the file's random id and that token together are what only its sender knows.
+    It is taken by the token it was handed to (the session's): the finished file's random id and
+    that token together are what only its sender knows.
     """
     done = _state("done")
     token = done.get("token") if done is not None else None

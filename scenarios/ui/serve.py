@@ -94,10 +94,12 @@ def main(argv: list[str]) -> int:
     from streamlit.runtime.pages_manager import PagesManager
 
     from scenarios.ui import upload_store
+    from scenarios.ui.common import app_arguments
     from scenarios.ui.upload_routes import upload_routes
 
     app_path, config, app_args = options(argv)
-    store = upload_store.install()
+    results = Path(app_arguments([str(app_path), *app_args]).results).resolve()
+    store = upload_store.install(folder=results / upload_store.UPLOAD_DIR)  # kept across restarts
     routes = upload_routes(store, str(config.get("server.baseUrlPath", "")))
     warm()
     sys.argv = [str(app_path.resolve()), *app_args]  # the app reads its own arguments from here

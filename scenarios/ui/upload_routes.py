@@ -7,23 +7,28 @@ through that proxy like everything else, and the browser needs no
 cross-origin permission.  It lives at ``<server.baseUrlPath>/medtwin-upload``
 (:func:`route_path`); the pages find it relative to their own address.
 
-The protocol (every answer is JSON; an error is ``{"error": "..."}`` with its status)::
+The protocol (every request bears the session's token in the :data:`TOKEN_HEADER` header, never in the
+address, which a proxy's access log keeps; every answer is JSON; an error is ``{"error": "..."}`` with
+its status)::
 
-    POST <route>/<token>?name=ward.las&size=524288000&key=<the browser's id of the file>
+    POST <route>    body: {"name": "ward.las", "size": 524288000, "head": <SHA-256 of its first MB>}
          -> {"upload": id, "held": bytes already held, "size": size}
-    PUT  <route>/<token>/<upload>?offset=<held>     body: the next bytes (any number)
+    PUT  <route>/<upload>?offset=<held>     body: the next bytes (any number)
          -> {"upload": id, "held": bytes now held, "size": size}, and once all are held
             {..., "done": {"id": ..., "name": ..., "bytes": ...}}
-    GET  <route>/<token>/<upload>  -> {"upload": id, "held": bytes held, "size": size}, with
+    GET  <route>/<upload>  -> {"upload": id, "held": bytes held, "size": size}, with
          "done" as above if it finished (the answer to its last piece may have been lost)
 
 A transfer cut off keeps what arrived; the client asks how much is held (``GET``)
-and sends the rest from there.  Each piece is written to disk
-:data:`WRITE_BYTES` at a time, off the server's event loop.
+and sends the rest from there.  The same file begun again (``POST``: same name,
+size and first megabyte), from another tab or after the server restarted, is the
+upload already held: the answer says how much, and the client sends the rest.
+Each piece is written to disk :data:`WRITE_BYTES` at a time, off the server's event loop.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio.to_thread
@@ -33,10 +38,14 @@ from starlette.routing import Route
 
 from scenarios.ui.upload_store import Partial, Refused, UploadStore
 
-__all__ = ["ROUTE", "WRITE_BYTES", "route_path", "upload_routes"]
+__all__ = ["MAX_BEGIN_BYTES", "ROUTE", "TOKEN_HEADER", "WRITE_BYTES", "route_path", "upload_routes"]
 
 #: Last part of the route's path.
 ROUTE = "medtwin-upload"
+#: Header bearing the session's upload token.
+TOKEN_HEADER = "X-Medtwin-Upload-Token"
+#: Largest body of a request beginning an upload (its JSON description).
+MAX_BEGIN_BYTES = 4096
 #: Bytes gathered from the connection before they are written to the file: the memory a transfer holds.
 WRITE_BYTES = 1024 * 1024
 
@@ -65,35 +74,63 @@ def _whole(text: str | None, what: str) -> int:
     return int(text)
 
 
+def _token(request: Request) -> str:
+    return request.headers.get(TOKEN_HEADER, "")
+
+
+async def _description(request: Request) -> tuple[str, int, str]:
+    """The name, size and first megabyte's hash in a ``POST``'s JSON body."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BEGIN_BYTES:
+            raise Refused(413, f"an upload's description must be at most {MAX_BEGIN_BYTES} bytes of JSON")
+    try:
+        held = json.loads(body or b"null")
+    except ValueError as exc:
+        raise Refused(400, f"an upload's description must be JSON: {exc}") from None
+    if not isinstance(held, dict):
+        raise Refused(400, 'an upload\'s description must be a JSON object {"name", "size", "head"}')
+    name, size, head = held.get("name"), held.get("size"), held.get("head")
+    if not isinstance(name, str) or not name:
+        raise Refused(400, f"name must be the file's name, got {name!r}")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise Refused(400, f"size must be a whole number of bytes, got {size!r}")
+    if not isinstance(head, str):
+        raise Refused(400, f"head must be the SHA-256 of the file's first megabyte, got {head!r}")
+    return name, size, head
+
+
 def upload_routes(store: UploadStore, base_url_path: str = "") -> list[Route]:
     """The routes that take scans into ``store``, under :func:`route_path` of ``base_url_path``."""
     path = route_path(base_url_path)
 
+    def done(token: str, p: Partial) -> JSONResponse:
+        """The answer about a finished upload: the id session ``token`` takes it by."""
+        # handed to this session already (the answer to the last piece may have been lost), or
+        # finished before a restart or by another session: this one takes it now
+        upload_id = store.ended(token, p.id) or store.finished(token, p)
+        return _answer(p, done={"id": upload_id, "name": p.name, "bytes": p.size})
+
     async def begin(request: Request) -> JSONResponse:
-        q = request.query_params
+        token = _token(request)
         try:
-            p = store.begin(request.path_params["token"], q.get("name", ""), _whole(q.get("size"), "size"),
-                            q.get("key", ""))
+            store.check(token)  # before the body is read
+            p = store.begin(token, *await _description(request))
         except Refused as exc:
             return _refused(exc)
-        return _answer(p)
+        return done(token, p) if p.held >= p.size else _answer(p)
 
     async def status(request: Request) -> JSONResponse:
-        token, upload = request.path_params["token"], request.path_params["upload"]
+        token = _token(request)
         try:
-            p = store.partial(token, upload)
+            p = store.partial(token, request.path_params["upload"])
         except Refused as exc:
-            ended = store.ended(token, upload)
-            if ended is None:
-                return _refused(exc)
-            upload_id, got = ended  # it finished, but the answer to its last piece was lost
-            return JSONResponse({"upload": upload, "held": got.size, "size": got.size,
-                                 "done": {"id": upload_id, "name": got.name, "bytes": got.size}},
-                                headers={"Cache-Control": "no-store"})
-        return _answer(p)
+            return _refused(exc)
+        return done(token, p) if p.held >= p.size else _answer(p)
 
     async def add(request: Request) -> JSONResponse:
-        token = request.path_params["token"]
+        token = _token(request)
         try:
             p = store.claim(token, request.path_params["upload"],
                             _whole(request.query_params.get("offset"), "offset"))
@@ -103,17 +140,17 @@ def upload_routes(store: UploadStore, base_url_path: str = "") -> list[Route]:
         try:
             held, refusal = await _write(request, p)
         finally:
-            received = store.release(p, held)
+            try:
+                received = store.release(p, held)
+            except Refused as exc:
+                refusal, received = exc, None
         if refusal is not None:
             return _refused(refusal)
-        if received is None:
-            return _answer(p)
-        upload_id = store.finished(token, received, of=p.id)
-        return _answer(p, done={"id": upload_id, "name": received.name, "bytes": received.size})
+        return _answer(p) if received is None else done(token, p)
 
-    return [Route(f"{path}/{{token}}", begin, methods=["POST"]),
-            Route(f"{path}/{{token}}/{{upload}}", status, methods=["GET"]),
-            Route(f"{path}/{{token}}/{{upload}}", add, methods=["PUT"])]
+    return [Route(path, begin, methods=["POST"]),
+            Route(f"{path}/{{upload}}", status, methods=["GET"]),
+            Route(f"{path}/{{upload}}", add, methods=["PUT"])]
 
 
 async def _write(request: Request, p: Partial) -> tuple[int, Refused | None]:

@@ -60,11 +60,13 @@ def test_stopping_medtwin_app_by_its_pid_stops_the_server(tmp_path: Path) -> Non
         wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
         # the scan upload route is the app's own, on its port (no second port to open or proxy)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/medtwin-upload/nobody?name=a.las&size=1",
-                                         method="POST")
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/medtwin-upload", method="POST",
+                                         data=b'{"name": "a.las", "size": 1, "head": ""}',
+                                         headers={"X-Medtwin-Upload-Token": "nobody"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 403 and b"not asked for" in refused.value.read()
+        assert (tmp_path / "results" / ".uploads").is_dir()  # kept beside the results, for a restart
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=20) is not None
         deadline = time.monotonic() + 10
