@@ -57,6 +57,7 @@ EVIDENCE_WEIGHTS = {
     "door head (lintel) above": 0.15,
     "ground or walkway seen outside at floor level": 0.35,
     "no returns beyond (open air, or glass the laser passed)": 0.2,
+    "nothing stands before it that could hide a wall (floor seen at a grazing angle)": 0.1,
 }
 
 #: Wall runs shorter than this (m) inside a gap are mullions or meeting stiles.
@@ -72,6 +73,17 @@ LOW_MAX = 0.4
 #: cover for it to be reported although the floor inside was hardly seen.
 HEAD_OVER_UNSEEN = 0.8
 UNSEEN_UNDER_HEAD = "the floor inside it was seen on only"
+#: A door head with no wall seen under it and its floor seen at a grazing angle
+#: (a corridor's end exit seen from a station 6 m off: the floor shows in rings
+#: a scanner's elevation step apart, 20-25 cm there, not cell by cell) is an
+#: opening when, within this depth (m) before it, the floor is seen on at least
+#: half its width and nothing stands.  The sight line to a wall's foot at 1 m
+#: runs above the sight line to the floor before it, so a wall the scanner saw
+#: the floor before would have been seen, unless something standing between that
+#: floor and the wall hid it (its face would then be seen, within this depth).
+VIEW_DEPTH = 1.0
+#: Largest share of the cells within :data:`VIEW_DEPTH` where something stands.
+VIEW_STANDING_MAX = 0.03
 #: Largest distance (m) of an opening from the envelope for it to lie in the outer wall
 #: (the envelope runs on the wall's centre line, or a little outside it at an opening).
 ON_ENVELOPE = 0.3
@@ -97,6 +109,10 @@ class Surroundings:
         any_return: Cells with any return between floor and ceiling.
         low: Cells with returns 0.15-0.9 m above the floor (a wall's foot, a
             sill, furniture): an opening has nothing standing in its line.
+        standing: Cells where something stands 0.15-2.0 m above the floor
+            (furniture, people; as for ``floor``, a tenth of the band's height
+            bins hold returns, so a stray return is not a thing): what could
+            hide a wall from the scanner.
         band_points: Plan coordinates (n, 2) of the wall-band points, to
             measure widths between the jamb faces as for doors.
     """
@@ -109,6 +125,7 @@ class Surroundings:
     ceiling: np.ndarray
     any_return: np.ndarray
     low: np.ndarray
+    standing: np.ndarray
     band_points: np.ndarray
 
 
@@ -134,6 +151,7 @@ class _Gap:
     width: float
     floor_seen: float
     lintel: float
+    grazing: bool = False
 
 
 def judge_exits(lid: str, spaces: list[Space], found: list[Exit], env: Surroundings, *,
@@ -254,6 +272,8 @@ def _judge(gap: _Gap, env: Surroundings, ev: list[str], *, ground: bool, where: 
         ev.append("floor seen up to the opening")
     if gap.lintel >= 0.5:
         ev.append("door head (lintel) above")
+    if gap.grazing:
+        ev.append("nothing stands before it that could hide a wall (floor seen at a grazing angle)")
     ceiling, walkway, anything = _beyond(gap, env)
     if ceiling >= 0.3:
         notes.append(f"{where}: a ceiling at this storey's height is seen beyond it, so it leads into "
@@ -388,14 +408,36 @@ def _gap_on(idx: np.ndarray, xy: np.ndarray, outward: np.ndarray, probe: np.ndar
         # from a station metres away.
         head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
         if seen > 0 and head >= HEAD_OVER_UNSEEN and not blocked:
+            near, standing = _view_before(idx, xy, outward, env)
+            if near >= 0.5 and standing <= VIEW_STANDING_MAX:
+                # The door head was seen, and a wall under it would have been
+                # seen too: nothing stands before it to hide one, and the
+                # floor is seen right before it, as far as a grazing view shows.
+                centre = (xy[idx[0]] + xy[idx[-1]]) / 2
+                return _Gap(centre, u, np.array([u[1], -u[0]]), width, seen, float(head), grazing=True), ""
             return None, (f"{UNSEEN_UNDER_HEAD} {seen:.0%} of it (under the half an exit needs), though a "
-                          "door head runs over it")
+                          "door head runs over it" + (f"; something stands before it ({standing:.0%} of the "
+                          f"{VIEW_DEPTH} m before it)" if standing > VIEW_STANDING_MAX else ""))
         return None, "floor not seen"
     if blocked:
         return None, "something stands in its line below 0.9 m"
     head = g.lookup(lintel, probe[idx].reshape(-1, 2)).reshape(len(idx), -1).any(axis=1).mean()
     centre = (xy[idx[0]] + xy[idx[-1]]) / 2
     return _Gap(centre, u, np.array([u[1], -u[0]]), width, seen, float(head)), ""
+
+
+def _view_before(idx: np.ndarray, xy: np.ndarray, outward: np.ndarray, env: Surroundings
+                 ) -> tuple[float, float]:
+    """What lies before an open run, inside, within :data:`VIEW_DEPTH`: the share of its width
+    with floor seen, and the share of the cells where something stands (the run's ends left
+    out, where the jambs' walls are)."""
+    g = env.grid
+    depth = np.arange(0.1, VIEW_DEPTH + 1e-9, g.cell)
+    inner = idx[2:-2] if len(idx) > 6 else idx
+    probe = xy[inner][:, None, :] - depth[None, :, None] * outward[inner][:, None, :]
+    near = float(g.lookup(env.floor, probe.reshape(-1, 2)).reshape(len(inner), -1).any(axis=1).mean())
+    standing = float(g.lookup(env.standing, probe.reshape(-1, 2)).mean())
+    return near, standing
 
 
 def _measured(gap: _Gap, tree: object, pts: np.ndarray) -> _Gap:
@@ -427,7 +469,8 @@ def _measured(gap: _Gap, tree: object, pts: np.ndarray) -> _Gap:
                                  span=gap.width, depth=0.2)
     if width is None:
         return gap
-    return _Gap(line + gap.direction * shift, gap.direction, gap.outward, width, gap.floor_seen, gap.lintel)
+    return _Gap(line + gap.direction * shift, gap.direction, gap.outward, width, gap.floor_seen, gap.lintel,
+                gap.grazing)
 
 
 def _nearest_gap(gaps: list[_Gap], at: np.ndarray, width: float) -> _Gap | None:

@@ -349,7 +349,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                         "above door heads; doors cannot be detected")
         # Floor seen, and nothing standing on it: a wall's foot is not open floor.
         floor_level = cols.fill(f - 0.1, f + 0.1) > 0
-        floor = floor_level & (cols.fill(f + 0.15, f + 2.0) < 0.1)
+        above = cols.fill(f + 0.15, f + 2.0)
+        floor = floor_level & (above < 0.1)
         ceil = cols.fill(st.ceiling - 0.1, st.ceiling + 0.1) > 0
         seen = floor | ceil | wall | lintel
         # Rooms a scanner only glimpsed through their doors are still rooms:
@@ -370,7 +371,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
         walkable = ndimage.binary_dilation(floor, iterations=1)
         openings = [o for o in openings if separates(grid, walls, o, walkable)]
         barrier = walls | rasterize_openings(grid, openings, opt.door_max_width)
-        seg = segment_rooms(interior, barrier, seen_cells(floor | ceil, occupancy_map=lattice > 0), cell, opt)
+        seg = segment_rooms(interior, barrier, seen_cells(floor | ceil, occupancy_map=lattice > 0), cell, opt,
+                            open_ground=wall_angle is not None)
     seg, openings = join_corridor(lid, grid, seg, openings, opt=opt, report=report)
     seg = Segmentation(undo_leaks(grid, seg.labels, openings, opt.door_max_width), seg.widths)
     with timer.stage(f"{lid} polygons", int((seg.labels > 0).sum())):
@@ -416,7 +418,7 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
     doors = [d for d in doors if set(d.spaces) <= kept]
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
                        cols.fill(f - 0.15, st.ceiling + 0.15) > 0, cols.fill(f + 0.15, f + 0.9) > 0,
-                       pts[in_band, :2])
+                       above >= 0.1, pts[in_band, :2])
     shut = tuple(o.centre for o in openings if o.closed)
     judged, notes = judge_exits(lid, spaces, [e for e in exits if e.space in kept], env, ground=ground,
                                 shut=shut, left_out=tuple(dropped), opt=opt)

@@ -21,7 +21,7 @@ from facility.errors import FileAccessError
 from facility.files import check_input, open_input
 from lidar.errors import ScanFileError
 from lidar.options import UNIT_SCALE
-from lidar.preprocess import voxel_downsample
+from lidar.preprocess import SeenVoxels, voxel_downsample
 
 __all__ = ["MAX_IN_MEMORY_BYTES", "MAX_STREAMED_BYTES", "SUPPORTED_EXTENSIONS", "check_cloud", "read"]
 
@@ -93,10 +93,15 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None,
     except FileAccessError as exc:
         raise ScanFileError(str(p), exc.problem) from None
     scale = UNIT_SCALE[units]
+    seen: SeenVoxels | None = None
     if ext in _OPEN3D:
         chunks: Iterator[tuple[np.ndarray, int]] = iter([(_read_open3d(p, _OPEN3D[ext]), 1)])
     elif ext in (".las", ".laz"):
         chunks = _read_las(p)
+        box = _las_box(p)
+        if voxel is not None and box is not None:
+            low, high = box[0] * scale - voxel, box[1] * scale + voxel
+            seen = SeenVoxels(low, high, voxel) if SeenVoxels.fits(low, high, voxel) else None
     elif ext == ".e57":
         chunks = _read_e57(p)
     else:
@@ -105,11 +110,21 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None,
         )
     parts: list[np.ndarray] = []
     held, limit = 0, _MERGE_POINTS
+    mapped = seen is not None  # every part so far thinned against the map of the voxels kept
     for done, (chunk, parts_total) in enumerate(chunks, start=1):
         c = np.asarray(chunk, dtype=np.float64)
         if scale != 1.0:
             c = c * scale
         _check_finite(p, c)
+        if seen is not None:
+            first = seen.first_unseen(c)
+            if first is None:  # the header's bounds were wrong: merge as for any file
+                seen, mapped = None, False
+            else:
+                parts.append(c[first])
+                if progress is not None:
+                    progress(done, parts_total)
+                continue
         if voxel is not None and len(c):
             c = voxel_downsample(c, voxel)
         parts.append(c)
@@ -126,7 +141,7 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None,
         if progress is not None:
             progress(done, parts_total)
     pts = np.concatenate(parts) if parts else np.empty((0, 3))
-    if voxel is not None and len(parts) > 1:
+    if voxel is not None and len(parts) > 1 and not mapped:
         pts = voxel_downsample(pts, voxel)
     check_cloud(pts, str(p), units=units)
     return pts
@@ -481,6 +496,22 @@ def _read_las(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         raise
     except Exception as exc:  # laspy raises many unrelated types for a corrupt file
         raise ScanFileError(str(path), f"cannot read as LAS/LAZ (truncated or corrupt?): {exc}") from None
+
+
+def _las_box(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The box of the points (file units) the LAS/LAZ header declares, or ``None`` if it is not usable
+    (the reader checks every chunk against it all the same: headers can be wrong)."""
+    import laspy
+
+    try:
+        with laspy.open(str(path)) as reader:
+            low = np.asarray(reader.header.mins, dtype=float)
+            high = np.asarray(reader.header.maxs, dtype=float)
+    except Exception:  # a corrupt file is reported by the chunk reader, which names the problem
+        return None
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high >= low).all()):
+        return None
+    return low, high
 
 
 def _read_e57(path: Path) -> Iterator[tuple[np.ndarray, int]]:

@@ -38,7 +38,7 @@ class Segmentation:
 
 
 def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarray, cell: float,
-                  options: ExtractOptions) -> Segmentation:
+                  options: ExtractOptions, *, open_ground: bool = False) -> Segmentation:
     """Label the rooms and corridors of one storey.
 
     Args:
@@ -49,6 +49,12 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
             boundary known to be open floor (unobserved is not evidence).
         cell: Grid cell (m).
         options: Seed radius, merge rule, minimum room area, exterior offset.
+        open_ground: Seed unseen ground reached from the storey's edge apart
+            (:func:`_seed_regions`): for a storey of wings, whose joints
+            leave notches walled by a wall diagonal in every wing's frame.
+            Elsewhere the ground is left to the seeds (on FR-079's 8 cm
+            occupancy map, where most of a partly seen office is unseen
+            cells, the edge reached into the offices).
 
     Returns:
         The :class:`Segmentation`; labels are consecutive, ordered by position.
@@ -56,7 +62,11 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
     interior = interior & ~_outer_rim(interior, interior & ~barrier & ~observed, cell)
     free = interior & ~barrier
     dist = ndimage.distance_transform_edt(np.pad(free, 1))[1:-1, 1:-1] * cell
-    seeds, n = ndimage.label(dist > options.seed_radius)
+    if open_ground:
+        seeds, n, ground = _seed_regions(dist > options.seed_radius, interior, free & ~observed, cell)
+    else:
+        seeds, n = ndimage.label(dist > options.seed_radius)
+        ground = frozenset()
     if n == 0:
         return Segmentation(np.zeros(interior.shape, dtype=np.int32), np.zeros(1))
     grown = _grow(seeds.astype(np.int32), free)
@@ -64,7 +74,7 @@ def segment_rooms(interior: np.ndarray, barrier: np.ndarray, observed: np.ndarra
     # Walls go to the nearest region: two rooms meet on the wall's centre line.
     _, (ii, jj) = ndimage.distance_transform_edt(grown == 0, return_indices=True)
     labels = np.where(interior, grown[ii, jj], 0).astype(np.int32)
-    labels = _merge(labels, free & observed, cell, options)
+    labels = _merge(labels, free & observed, cell, options, apart=ground)
     labels = _push_out(labels, interior, cell, options.exterior_offset)
     labels = _relabel(labels)
     widths = np.zeros(labels.max() + 1)
@@ -128,6 +138,55 @@ def _outer_rim(interior: np.ndarray, unseen_free: np.ndarray, cell: float) -> np
     return np.asarray(ndimage.binary_propagation(band & (depth <= cell + 1e-9), structure=_CROSS, mask=band))
 
 
+#: Least area (m^2) of the unseen core of a piece of ground reached from the
+#: storey's edge for it to be seeded on its own (see :func:`_seed_regions`).
+OPEN_GROUND_MIN_AREA = 1.0
+
+
+def _seed_regions(core: np.ndarray, interior: np.ndarray, unseen_free: np.ndarray, cell: float
+                  ) -> tuple[np.ndarray, int, frozenset[int]]:
+    """Seeds of the regions: the pieces of ``core`` (free space far from every wall), with the
+    unseen ground the storey's edge reaches cut from the seen floor it touches.
+
+    The storey is the hull of everything seen, so in the notch between two
+    wings meeting at an angle it takes in ground outside.  The wall across
+    the joint runs at a third angle, diagonal on the plan grid of either
+    wing, and where the corridor's stations saw it at a grazing angle its
+    face filled too few cells: through the gaps the corridor's seed ran
+    into the notch, and the corridor took in 12 m^2 of ground outside (an
+    L of two wings at 30 degrees: routes through it 11 % short).  Ground
+    that the storey's edge reaches over cells with neither floor nor
+    ceiling seen, and none of a wall, is seeded apart from the seen floor
+    it touches, so it becomes a region of its own: a doorless one is then
+    reported as ground outside, not made part of a room.  Shaft and stair
+    voids behind a seen outer wall are not reached from the edge.
+
+    Returns:
+        The seeds (int32, 0 none), their count, and the labels of the seeds of
+        such ground: they are not merged with a neighbour over open floor, as
+        the seen floor beside them reaches over the wall they meet at.
+
+    >>> core = np.zeros((6, 12), dtype=bool); core[2:4, 1:11] = True
+    >>> unseen = np.zeros((6, 12), dtype=bool); unseen[:, 6:] = True
+    >>> _seed_regions(core, np.ones((6, 12), dtype=bool), unseen, 1.0)[1:]
+    (2, frozenset({2}))
+    """
+    depth = ndimage.distance_transform_edt(np.pad(interior, 1))[1:-1, 1:-1] * cell
+    reached = ndimage.binary_propagation(unseen_free & (depth <= cell + 1e-9), structure=_CROSS,
+                                         mask=unseen_free)
+    ground, k = ndimage.label(core & reached)
+    if k:
+        sizes = np.bincount(ground.ravel(), minlength=k + 1) * cell * cell
+        sizes[0] = 0.0
+        ground = np.where(sizes[ground] >= OPEN_GROUND_MIN_AREA, ground, 0)
+    seeds, n = ndimage.label(core & (ground == 0))
+    if not ground.any():
+        return seeds, n, frozenset()
+    extra, m = ndimage.label(ground > 0)
+    seeds = np.where(extra > 0, extra + n, seeds).astype(np.int32)
+    return seeds, n + m, frozenset(range(n + 1, n + m + 1))
+
+
 def _grow(seeds: np.ndarray, free: np.ndarray, max_steps: int = 400) -> np.ndarray:
     """Give every free cell to the seed it is nearest to along the floor.
 
@@ -180,8 +239,13 @@ def _seeded(lab: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOptions) -> np.ndarray:
-    """Merge regions split through open floor, and regions too small to be a room."""
+def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOptions, *,
+           apart: frozenset[int] = frozenset()) -> np.ndarray:
+    """Merge regions split through open floor, and regions too small to be a room.
+
+    Regions ``apart`` (unseen ground reached from the storey's edge) merge
+    over open floor only with each other.
+    """
     n = int(labels.max())
     parent = np.arange(n + 1)
 
@@ -210,7 +274,10 @@ def _merge(labels: np.ndarray, free: np.ndarray, cell: float, options: ExtractOp
                 c[1] += int(f)
         areas = np.bincount(cur.ravel(), minlength=n + 1) * cell * cell
         changed = False
+        ground = {find(k) for k in apart}
         for (a, b), (t, f) in sorted(contacts.items()):
+            if (a in ground) != (b in ground):
+                continue
             # Open floor seen along 1.2 m of the boundary is no wall at all;
             # shorter open stretches count when they are most of it.
             if f * cell >= 1.2 or (f * cell >= 0.6 and f / t >= options.merge_free_fraction):

@@ -240,8 +240,9 @@ def test_open3d_double_ply_read_as_it_lies(tmp_path: Path, rng: np.random.Genera
 
 def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
         tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of a LAZ file not sorted in space are merged and re-thinned as they come (so memory
-    stays near the thinned cloud): the result is the one-pass thinning, point for point."""
+    """Chunks of a LAZ file not sorted in space, whose header gives no usable box, are merged and
+    re-thinned as they come (so memory stays near the thinned cloud): the result is the one-pass
+    thinning, point for point."""
 
     from lidar import readers
     from lidar.preprocess import voxel_downsample
@@ -251,6 +252,7 @@ def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
     whole = voxel_downsample(read(tmp_path / "s.laz"), 0.2)
     monkeypatch.setattr(readers, "_CHUNK", 1500)
     monkeypatch.setattr(readers, "_MERGE_POINTS", 3000)
+    monkeypatch.setattr(readers, "_las_box", lambda path: None)
     merges: list[int] = []
     thin = readers.voxel_downsample
 
@@ -263,6 +265,34 @@ def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
     # Never more than twice the thinned cloud (or the merge bound) and a chunk at once.
     assert max(merges) <= 2 * max(3000, len(whole)) + 1500
     assert len(merges) - 14 <= 4  # 14 chunks thinned, and few merges
+
+
+@pytest.mark.parametrize("box", ["header", "too small"])
+def test_a_file_with_a_box_is_thinned_against_the_voxels_kept_as_in_one_pass(
+        tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, box: str) -> None:
+    """With the box of the points known from the LAS header, each chunk is thinned against a map of
+    the voxels kept so far, without merging (a 100 M-point file in no spatial order spent most of its
+    reading merging); a header whose box misses points switches to merging, with the same result."""
+
+    from lidar import readers
+    from lidar.preprocess import voxel_downsample
+
+    pts = _room(rng, 20000)
+    _write_las(tmp_path / "s.las", pts)
+    whole = voxel_downsample(read(tmp_path / "s.las"), 0.2)
+    monkeypatch.setattr(readers, "_CHUNK", 1500)
+    if box == "too small":  # the header lies: the last metre of the room lies outside its box
+        monkeypatch.setattr(readers, "_las_box", lambda path: (np.zeros(3), np.array([4.0, 4.0, 2.8])))
+    merges: list[int] = []
+    thin = readers.voxel_downsample
+
+    def counted(points: np.ndarray, voxel: float) -> np.ndarray:
+        merges.append(len(points))
+        return thin(points, voxel)
+
+    monkeypatch.setattr(readers, "voxel_downsample", counted)
+    assert np.array_equal(read(tmp_path / "s.las", voxel=0.2), whole)
+    assert (merges == []) == (box == "header")
 
 
 def test_reading_reports_progress_part_by_part(tmp_path: Path, rng: np.random.Generator,

@@ -98,3 +98,38 @@ def test_no_room_runs_along_the_outside_of_its_neighbours_outer_wall() -> None:
     assert a != b and a > 0 and b > 0
     assert not (seg.labels[:, 102:195] == a).any()
     assert (seg.labels[1:3, 40:64] == a).all()  # A keeps its threshold
+
+
+def _corridor_by_a_notch(notch_walled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 2 m corridor (seen) whose south wall has a 1.5 m stretch the scanner saw too little of;
+    beyond it a 4 x 3 m notch never seen, open to the storey's edge (ground outside in the hull of
+    an L) or, with ``notch_walled``, closed by a seen outer wall (a shaft, a void)."""
+    interior = np.zeros((140, 240), dtype=bool)
+    interior[20:120, 20:220] = True
+    barrier = np.zeros_like(interior)
+    barrier[80:84, 20:220] = True  # the corridor's south wall at y = 4 m
+    barrier[80:84, 100:130] = False  # seen too little along 1.5 m
+    barrier[20:84, 78:82] = barrier[20:84, 158:162] = True  # the notch's sides, x = 4 m and 8 m
+    if notch_walled:
+        barrier[20:24, 78:162] = True
+    observed = interior.copy()
+    observed[20:80, 82:158] = False  # nothing seen in the notch, floor or ceiling
+    return interior, barrier, observed
+
+
+def test_unseen_ground_reached_from_the_edge_is_not_taken_into_the_corridor_through_a_thin_wall() -> None:
+    """An L of two wings at 30 degrees: the wall across the joint, seen at a grazing angle, filled too
+    few cells, and the corridor took in 12 m^2 of the ground outside the joint (routes 11 % short)."""
+    interior, barrier, observed = _corridor_by_a_notch(False)
+    seg = segment_rooms(interior, barrier, observed, CELL, ExtractOptions(), open_ground=True)
+    corridor, notch = seg.labels[100, 120], seg.labels[50, 120]
+    assert corridor and notch and corridor != notch
+    assert (seg.labels[86:118, 30:210] == corridor).mean() > 0.99
+
+
+def test_an_unseen_void_behind_a_seen_wall_is_grown_as_before() -> None:
+    """Ground the storey's edge does not reach (a void closed by a seen outer wall) is seeded with
+    the floor it touches, as before: a stair's flights over the void stay part of the stair."""
+    interior, barrier, observed = _corridor_by_a_notch(True)
+    seg = segment_rooms(interior, barrier, observed, CELL, ExtractOptions(), open_ground=True)
+    assert seg.labels[100, 120] == seg.labels[50, 120]

@@ -126,15 +126,10 @@ def test_each_wing_is_extracted_in_its_own_frame(angle: float) -> None:
     assert len(found) == len([s for s in truth.spaces if s.kind is SpaceKind.ROOM])
     acc = accuracy(fac, truth)
     assert acc.room_f1 == 1.0 and acc.door_f1 >= 0.95 and acc.exit_precision == 1.0
-    # At 30 degrees the exit at the turned wing's end is still missed (see docs/lidar.md, known limits),
-    # but not silently: its floor, seen at a grazing angle, filled too few cells, and a door head runs
-    # over it, so it is reported as an open stretch of the outer wall where it is.
-    assert acc.exit_recall == (1.0 if angle == 45.0 else 0.5)
-    if angle == 30.0:
-        x, y = next(e.at for e in truth.exits if e.id == "XB")
-        stretches = [w.split("open stretch of the outer wall at (")[1].split(")")[0]
-                     for w in ex.report.warnings if "open stretch of the outer wall at (" in w]
-        assert any(math.dist((x, y), tuple(float(v) for v in p.split(", "))) < 0.3 for p in stretches)
+    # Both corridor-end exits.  At 30 degrees the turned wing's was missed on 3 seeds of 4: its floor,
+    # seen at a grazing angle from a station 6 m off, filled 12-17 % of the cells the exit test probes;
+    # a door head over it, the floor seen before it and nothing standing there now make it an opening.
+    assert acc.exit_recall == 1.0, acc.exit_lines()
     if angle != 30.0:
         return  # one evacuation is enough to show the joined file is usable (a run takes seconds)
     people = [PersonSpec(id=f"{s.id}-p", profile="ambulant", space=s.id) for s in fac.spaces]
