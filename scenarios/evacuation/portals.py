@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.movement import standoffs as standoff_rules
 from agents.movement import states
-from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
+from agents.movement.doorways import BACK_OUT, GO, WAIT, merge_turns, turns
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
 from scenarios.evacuation.params import ON_PLANE
@@ -42,12 +42,50 @@ def doorways(st: RunState) -> None:
             i, j = g.cell_of(pe.pos[ks[sel]])
             bd[sel] = plan.band_door[li][i, j]
     evac = st.goals.evac[: len(st.goals)][pe.goal[ks]]
+    stalled = st.t - pe.last_prog[ks] > b.patience
     code = turns(st.passages.turns, st.t, walkers=ks, door=door, in_band=bd == door, side=pe.space[ks],
                  dist=pe.dist[ks], evacuee=evac, width=2 * pe.radius[ks], reach=pe.radius[ks] + pe.extra[ks],
-                 unit=pe.need[ks] > 0, door_width=plan.door_widths, behaviour=b,
-                 stalled=st.t - pe.last_prog[ks] > b.patience)
+                 unit=pe.need[ks] > 0, door_width=plan.door_widths, behaviour=b, stalled=stalled)
     pe.hold[ks] = code
-    pe.wait[ks[code == WAIT]] += st.p.model.dt
+    if b.merge_reach > 0:
+        _merge(st, door, ks, stuck=(code == GO) & evac & stalled)
+    pe.wait[pe.hold == WAIT] += st.p.model.dt
+
+
+def _merge(st: RunState, door: np.ndarray, ks: np.ndarray, stuck: np.ndarray) -> None:
+    """The queues passing the doors whose merge turn runs stand upstream of the door's mouth
+    (:func:`agents.movement.doorways.merge_turns`).
+
+    Upstream is measured along each queuer's own way: their field distance to their portal less
+    the same field's distance at the door's centre.  Whoever is within the mouth (half the door's
+    width plus their reach) walks on and clears it; whoever is heading for the door itself, in
+    a door's band, or not heading for safety is left alone.
+    """
+    pe, plan, b = st.people, st.plan, st.p.behaviour
+    on, sides = merge_turns(st.passages.turns, st.t, door=door, side=pe.space[ks], dist=pe.dist[ks],
+                            stuck=stuck, turn_len=b.turn_after)
+    if on.size == 0:
+        return
+    evac = st.goals.evac[: len(st.goals)][pe.goal]
+    free = (pe.state == states.MOVE) & (pe.fid >= 0) & (pe.hold == GO) & evac & np.isfinite(pe.dist)
+    for d, s in zip(on.tolist(), sides.tolist(), strict=True):
+        li = int(plan.door_level[d])
+        a, c = plan.door_spaces[d].tolist()
+        other = c if a == s else a
+        at = plan.door_at[d]
+        cand = np.flatnonzero(free & (pe.space == other) & (pe.lvl == li) & (pe.opt_door != d)
+                              & (np.abs(pe.pos[:, 0] - at[0]) + np.abs(pe.pos[:, 1] - at[1])
+                                 < 2 * (b.merge_reach + plan.door_widths[d])))
+        if cand.size == 0:
+            continue
+        g = plan.grids[li]
+        ci, cj = g.cell_of(pe.pos[cand])
+        cand = cand[plan.band_door[li][ci, cj] < 0]
+        i, j = g.cell_of(at[None])
+        d_door, _ = st.nav.fields.lookup(pe.fid[cand], np.repeat(i, cand.size), np.repeat(j, cand.size))
+        cand, d_door = cand[np.isfinite(d_door)], d_door[np.isfinite(d_door)]
+        ahead = pe.dist[cand] - d_door - (0.5 * plan.door_widths[d] + pe.radius[cand] + pe.extra[cand])
+        pe.hold[cand[(ahead > 0) & (ahead < b.merge_reach)]] = WAIT
 
 
 def standoffs(st: RunState) -> None:
@@ -68,8 +106,8 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
 
     ``on``, ``cell_space`` and ``cell_exit`` are :func:`~scenarios.evacuation.motion.move`'s: the
     people on a plane and the global space and level exit index of the cell each ended in.
-    Someone a door or exit has no capacity for this step (:func:`admit`) goes back to where they
-    stood.
+    Someone a door or exit has no capacity for this step (:func:`admit`), or who would pass a
+    door other than the one they head for, goes back to where they stood.
     """
     pe, plan, t = st.people, st.plan, st.t
     walked = pe.state[on] == states.MOVE
@@ -100,9 +138,17 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
             old = plan.space_ids[pe.space[k]]
             sid = plan.space_ids[new]
             door = plan.door_between.get(frozenset((old, sid)))
-            if door is not None and not admit(st, door, float(plan.door_widths[plan.door_ix[door]])):
-                pe.pos[k] = pe.prev_pos[k]
-                continue
+            if door is not None:
+                # Only the door someone heads for is passed: a crowd pressing past a side door
+                # pushed people through it into the room behind, who then queued to come back out.
+                od = int(pe.opt_door[k])
+                if od < 0 or set(plan.door_spaces[od].tolist()) != {int(pe.space[k]), new}:
+                    pe.pos[k] = pe.prev_pos[k]
+                    continue
+                door = plan.facility.doors[od].id
+                if not admit(st, door, float(plan.door_widths[od])):
+                    pe.pos[k] = pe.prev_pos[k]
+                    continue
             st.passages.leave(plan, int(pe.space[k]), new, t)
             pe.space[k] = new
             pe.route[k].append(sid)
