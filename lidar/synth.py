@@ -298,7 +298,11 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
     for lv in facility.levels:
         if lv.id in wanted:
             stations += _level_mesh(facility, lv, opt, rng, mesh, cores=cores)
-    scene = o3d.t.geometry.RaycastingScene()
+    # Built on one thread: a scene built on several differed from run to run, and with it
+    # which of two triangles meeting at an edge (a wall's end in a corner) a ray hit or passed
+    # between; one ray more or less shifted every later noise draw, so the same seed gave
+    # another scan of the 4-storey hospital (and 150 rooms and corridors or 151) in each process.
+    scene = o3d.t.geometry.RaycastingScene(nthreads=1)
     scene.add_triangles(o3d.core.Tensor.from_numpy(np.vstack(mesh.verts)),
                         o3d.core.Tensor.from_numpy(np.vstack(mesh.tris)))
     parts: list[np.ndarray] = []
