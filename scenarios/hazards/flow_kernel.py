@@ -165,6 +165,9 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
             allowed[1] = ia != n and temp[UPPER, ib] > temp[LOWER, ia]
             allowed[2] = ib != n and temp[LOWER, ia] < temp[UPPER, ib]
             allowed[3] = ia != n and temp[LOWER, ib] < temp[UPPER, ia]
+            # what each side's layers send across, summed over the slabs: every slab from one
+            # layer joins the far side's layers in the same shares, so one deposit each
+            sent = np.zeros((2, 2))
             for j in range(slabs):
                 fwd = v[r, j] > 0
                 side = 0 if fwd else 1
@@ -172,7 +175,7 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
                 dn = ib if fwd else ia
                 sl = lay[side, r, j]
                 mass = abs(v[r, j]) * rho[sl, sn]
-                count = _deposit(out, count, (sn, sl, dn), mass, temp)
+                sent[side, sl] += mass
                 under = y[r, j] < z[dn]
                 way = 0 if fwd else 1
                 if sl == UPPER and under:
@@ -183,6 +186,11 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
                     continue
                 if allowed[what]:
                     totals[what] += mass
+            for side in range(2):
+                for sl in range(2):
+                    if sent[side, sl] > 0:
+                        route = (ia, sl, ib) if side == 0 else (ib, sl, ia)
+                        count = _deposit(out, count, route, sent[side, sl], temp)
             for what in range(4):
                 if totals[what] <= 0:
                     continue
