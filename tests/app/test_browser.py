@@ -21,8 +21,10 @@ import pytest
 from facility.io import save
 from facility.sample import SampleOptions, sample
 from scenarios.ui.scan_upload import PIECE_BYTES, SHA256_JS
+from scenarios.ui.upload_routes import TOKEN_HEADER
 from scenarios.ui.upload_store import HEAD_BYTES
-from tests.app.conftest import start_server, stop_server
+from tests.app.conftest import free_port, start_server, stop_server
+from tests.app.nginx import NGINX, nginx_in_front
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -119,6 +121,43 @@ def test_every_page_opens_from_its_own_address(served: tuple[str, int, Path]) ->
             assert hashes == [hashlib.sha256(x).hexdigest() for x in samples]
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not NGINX.exists(), reason="nginx is not installed (Debian package nginx or nginx-light)")
+def test_the_app_draws_and_takes_a_scan_behind_nginx_under_a_sub_path(
+        served: tuple[str, int, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, _ = served
+    scan = tmp_path / "ward.xyz"
+    with scan.open("wb") as f:
+        f.truncate(RESUMED_BYTES)
+    tokens: set[str] = set()
+    front = free_port()
+    with nginx_in_front(int(url.rsplit(":", 1)[1]), tmp_path / "nginx", front) as access_log, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: tokens.add(r.headers.get(TOKEN_HEADER.lower(), "")))
+        try:
+            page.goto(f"http://127.0.0.1:{front}/medtwin/", wait_until="domcontentloaded")
+            plan = page.locator(".medtwin-plan .plan-title").first  # drawn: the WebSocket went through
+            expect(plan).to_have_text("Sample general hospital: L0 Ground", timeout=UI_TIMEOUT_MS)
+            page.get_by_text("Open another building").click()
+            page.get_by_test_id("stRadio").get_by_text("LiDAR scan", exact=True).click()
+            page.locator(".medtwin-upload input[type=file]").set_input_files(str(scan))
+            expect(page.get_by_text(re.compile(r"Received ward\.xyz \(20\.0 MB\)"))).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
+            _shot(page, tmp_path, "behind-nginx")
+            page.goto(f"http://127.0.0.1:{front}/medtwin/results", wait_until="domcontentloaded")
+            results = page.get_by_role("heading", name="Results", exact=True)  # a page's own address too
+            expect(results).to_be_visible(timeout=UI_TIMEOUT_MS)
+        finally:
+            browser.close()
+        logged = access_log.read_text()
+    tokens.discard("")
+    assert len(tokens) == 1  # every upload request bore the session's token...
+    assert "PUT /medtwin/medtwin-upload/" in logged and tokens.pop() not in logged  # ...never logged
 
 
 def test_a_planners_journey_through_every_page(served: tuple[str, int, Path], tmp_path: Path) -> None:
