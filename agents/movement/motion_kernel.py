@@ -21,7 +21,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from agents.movement.csm_kernel import csm_step, grid_cell, room_at, wall_move_one
 from agents.movement.doorways import BACK_OUT, WAIT
@@ -39,34 +38,70 @@ _FLAGS = np.ones(4, np.bool_)
 
 
 class LevelArrays(NamedTuple):
-    """The level rasters, one entry per level, in the form the compiled step reads them."""
+    """The level rasters, every level's packed end to end, in the form the compiled step reads them.
 
-    wall: List  # (rows, columns) room: distance to the nearest wall at cell centres
-    normal: List  # (rows, columns, 2) unit vector away from the nearest wall
-    space: List  # (rows, columns) global space index, -1 off the floor
-    exit: List  # (rows, columns) index into the level's exit ids, -1 off an exit apron
+    Level ``li`` holds the cells ``cells[li, 0]`` on, row-major, ``cells[li, 1]`` rows by
+    ``cells[li, 2]`` columns (:meth:`raster` gives one level's as a grid).  One flat array per
+    raster rather than a list of arrays per level: a compiled call takes arrays for free, where a
+    typed list costs a conversion at every step and compiling its methods at every start.
+    """
+
+    wall: np.ndarray  # room: distance to the nearest wall at cell centres (the grids' own ``wall`` are views)
+    normal: np.ndarray  # (cells, 2) unit vector away from the nearest wall
+    space: np.ndarray  # global space index, -1 off the floor
+    exit: np.ndarray  # index into the level's exit ids, -1 off an exit apron
     origin: np.ndarray  # (levels, 3): x0, y0, cell size
-    slope: List  # (rows, columns, 2) gradient of the room at cell centres
-    gate: List  # (rows, columns) widest footprint half width an opening lets through, inf elsewhere
+    slope: np.ndarray  # (cells, 2) gradient of the room at cell centres
+    gate: np.ndarray  # widest footprint half width an opening lets through, inf elsewhere
+    cells: np.ndarray  # (levels, 3) int64: offset of the level's first cell, rows, columns
+
+    def raster(self, values: np.ndarray, li: int) -> np.ndarray:
+        """Level ``li``'s part of one of the packed rasters, as a (rows, columns, ...) view."""
+        start, rows, cols = (int(v) for v in self.cells[li])
+        return values[start:start + rows * cols].reshape((rows, cols, *values.shape[1:]))
 
 
 def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
                  local_to_global: list[np.ndarray]) -> LevelArrays:
-    """Pack the level rasters; ``wall`` entries are the grids' own arrays (closing a door shows).
+    """Pack the level rasters.
 
-    ``space`` is -1 in door bands (:meth:`agents.movement.navigation.LevelGrid.band`): someone there keeps
-    the space they came from, and passes the door only once through its band.
+    Each grid's ``wall`` becomes a view of the packed room, so closing a door
+    (:meth:`agents.movement.navigation.LevelGrid.close_door`) shows in the step too.  ``space`` is
+    -1 in door bands (:meth:`agents.movement.navigation.LevelGrid.band`): someone there keeps the
+    space they came from, and passes the door only once through its band.
     """
-    wall, normal, space, exit_, slope, gate = List(), List(), List(), List(), List(), List()
-    for g, nrm, l2g in zip(grids, normals, local_to_global, strict=True):
-        wall.append(g.wall)
-        slope.append(g.slope)
-        gate.append(g.gate)
-        normal.append(np.ascontiguousarray(nrm, dtype=np.float64))
-        space.append(np.where((g.space >= 0) & ~g.band(), l2g[np.maximum(g.space, 0)], -1).astype(np.int64))
-        exit_.append(g.exit.astype(np.int64))
-    origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64)
-    return LevelArrays(wall, normal, space, exit_, origin, slope, gate)
+    sizes = [g.wall.size for g in grids]
+    cells = np.array([(sum(sizes[:li]), *g.shape) for li, g in enumerate(grids)], np.int64).reshape(-1, 3)
+    wall = np.concatenate([g.wall.ravel() for g in grids]).astype(np.float64) if grids else np.empty(0)
+    for li, g in enumerate(grids):
+        g.wall = wall[cells[li, 0]:cells[li, 0] + sizes[li]].reshape(g.shape)
+
+    def packed(parts: list[np.ndarray], dtype: type, width: int = 0) -> np.ndarray:
+        shape = (-1, width) if width else (-1,)
+        return (np.concatenate([np.asarray(a, dtype).reshape(shape) for a in parts]) if parts
+                else np.empty((0, width) if width else 0, dtype))
+
+    space = [np.where((g.space >= 0) & ~g.band(), l2g[np.maximum(g.space, 0)], -1)
+             for g, l2g in zip(grids, local_to_global, strict=True)]
+    origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64).reshape(-1, 3)
+    return LevelArrays(wall, packed(normals, np.float64, 2), packed(space, np.int64),
+                       packed([g.exit for g in grids], np.int64), origin,
+                       packed([g.slope for g in grids], np.float64, 2),
+                       packed([g.gate for g in grids], np.float64), cells)
+
+
+@njit(cache=True)
+def _raster(values: np.ndarray, cells: np.ndarray, li: int) -> np.ndarray:
+    """Level ``li``'s (rows, columns) view of a packed raster (:class:`LevelArrays`), of any dtype."""
+    start, rows, cols = cells[li, 0], cells[li, 1], cells[li, 2]
+    return values[start:start + rows * cols].reshape((rows, cols))
+
+
+@njit(cache=True)
+def _raster2(values: np.ndarray, cells: np.ndarray, li: int) -> np.ndarray:
+    """Level ``li``'s (rows, columns, 2) view of a packed raster of vectors."""
+    start, rows, cols = cells[li, 0], cells[li, 1], cells[li, 2]
+    return values[start:start + rows * cols].reshape((rows, cols, 2))
 
 
 @njit(cache=True)
@@ -86,7 +121,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         orient: np.ndarray,
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
-        wall: List, normal: List, space: List, exit_: List, origin: np.ndarray, slope: List, gate: List,
+        wall: np.ndarray, normal: np.ndarray, space: np.ndarray, exit_: np.ndarray, origin: np.ndarray,
+        slope: np.ndarray, gate: np.ndarray, cells: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
@@ -122,21 +158,20 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     moving = np.empty(n, np.bool_)
     ci = np.empty(n, np.int64)
     cj = np.empty(n, np.int64)
-    rows = np.empty(len(wall), np.int64)
-    cols = np.empty(len(wall), np.int64)
-    for li in range(len(wall)):
-        rows[li], cols[li] = wall[li].shape
+    levels = origin.shape[0]
+    rows = cells[:, 1]
+    cols = cells[:, 2]
     for a in range(n):
         k = on[a]
         li = lvl[k]
         lay[a] = li
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
         ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
-    # Level rasters are read one level at a time (an item of a typed list costs a reference count).
-    for li in range(len(wall)):
-        w = wall[li]
-        sl = slope[li]
-        nrm = normal[li]
+    # Level rasters are read one level at a time, as (rows, columns) views of the packed ones.
+    for li in range(levels):
+        w = _raster(wall, cells, li)
+        sl = _raster2(slope, cells, li)
+        nrm = _raster2(normal, cells, li)
         for a in range(n):
             if lay[a] == li:
                 k = on[a]
@@ -183,10 +218,10 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         flip[a] = mv and (t - last_prog[k]) // patience % 2 == 1
     e, v, fb = csm_step(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
                         unit, flip, params, _FLAGS)
-    for li in range(len(wall)):
-        w = wall[li]
-        sl = slope[li]
-        gt = gate[li]
+    for li in range(levels):
+        w = _raster(wall, cells, li)
+        sl = _raster2(slope, cells, li)
+        gt = _raster(gate, cells, li)
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
         for a in range(n):
             if lay[a] != li:
@@ -199,9 +234,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step, fb[a, 0] * step,
                                                      fb[a, 1] * step, w, sl, gt, clear[k], x0, y0, h, True)
             ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
-    for li in range(len(wall)):
-        sp = space[li]
-        ex = exit_[li]
+    for li in range(levels):
+        sp = _raster(space, cells, li)
+        ex = _raster(exit_, cells, li)
         for a in range(n):
             if lay[a] == li:
                 out_space[a] = sp[ci[a], cj[a]]

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 import shapely.ops
+from numba import njit
 from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Polygon
 
+from agents.movement.csm_kernel import grid_cell
 from facility.model import Facility
 
 __all__ = ["Field", "LevelGrid", "build_grid", "compute_field", "opening_room"]
@@ -46,6 +46,20 @@ __all__ = ["Field", "LevelGrid", "build_grid", "compute_field", "opening_room"]
 # 16 neighbour offsets (di, dj): 8 king moves and 8 knight moves.
 _OFFSETS = np.array([(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1),
                      (1, 2), (2, 1), (-1, 2), (-2, 1), (1, -2), (2, -1), (-1, -2), (-2, -1)])
+#: Length of each move in cells.
+_LENGTHS = np.array([math.hypot(di, dj) for di, dj in _OFFSETS.tolist()])
+
+
+def _through(di: int, dj: int) -> list[tuple[int, int]]:
+    """Cells a diagonal or knight move (di, dj) cuts through, which must be free as well."""
+    if abs(di) + abs(dj) <= 1:
+        return []
+    si, sj = int(np.sign(di)), int(np.sign(dj))
+    return sorted(c for c in {(si, 0), (0, sj), (di - si, dj), (di, dj - sj)} if c not in ((0, 0), (di, dj)))
+
+
+#: Per move, the offsets of the cells it cuts through, padded with (0, 0) (the cell it starts in).
+_THROUGH = np.array([(_through(di, dj) + [(0, 0)] * 4)[:4] for di, dj in _OFFSETS.tolist()], np.int64)
 #: Depth (m) of the strip outside a final exit where an evacuee counts as out.
 EXIT_APRON = 0.6
 
@@ -106,10 +120,14 @@ class LevelGrid:
         return (int(self.space.shape[0]), int(self.space.shape[1]))
 
     def cell_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row and column of points ``xy`` (n, 2), clipped to the grid."""
-        j = np.clip(((xy[:, 0] - self.x0) / self.h).astype(np.int64), 0, self.shape[1] - 1)
-        i = np.clip(((xy[:, 1] - self.y0) / self.h).astype(np.int64), 0, self.shape[0] - 1)
-        return i, j
+        """Row and column of points ``xy`` (n, 2), clipped to the grid.
+
+        >>> g = LevelGrid("L", 0.5, 0.0, 0.0, np.zeros((2, 3), np.int32), np.zeros((2, 3), np.int32),
+        ...               np.zeros((2, 3)), np.zeros((2, 3, 2)), np.zeros((2, 3)), [], [])
+        >>> [a.tolist() for a in g.cell_of(np.array([[1.2, 0.7], [-1.0, 9.0]]))]
+        [[1, 1], [2, 0]]
+        """
+        return _cells(xy, self.x0, self.y0, self.h, self.shape[1], self.shape[0])
 
     def centre(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Plan coordinates of cell centres."""
@@ -120,6 +138,19 @@ class LevelGrid:
         cells = self.door_cells.get(door_id)
         if cells is not None:
             self.wall.ravel()[cells] = -1.0
+
+
+@njit(cache=True)
+def _cells(xy: np.ndarray, x0: float, y0: float, h: float,  # noqa: PLR0917 - numba, positional only
+           nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of points ``xy`` (:meth:`LevelGrid.cell_of`): called several times a step,
+    where numpy's clip and cast cost more than the work."""
+    n = xy.shape[0]
+    i = np.empty(n, np.int64)
+    j = np.empty(n, np.int64)
+    for k in range(n):
+        i[k], j[k] = grid_cell(xy[k, 0], xy[k, 1], x0, y0, h, nx, ny)
+    return i, j
 
 
 def _outward(poly: Polygon, seg: LineString) -> np.ndarray:
@@ -257,9 +288,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
 
     space = np.full((nyc, nxc), -1, np.int32)
     for k, s in enumerate(spaces):
-        bx0, by0, bx1, by1 = s.polygon.bounds
-        sl = (slice(max(0, int((by0 - y0) / h) - 1), int((by1 - y0) / h) + 2),
-              slice(max(0, int((bx0 - x0) / h) - 1), int((bx1 - x0) / h) + 2))
+        sl = _window(s.polygon, x0, y0, h)
         inside = shapely.contains_xy(s.polygon, gx[sl], gy[sl])
         space[sl][inside] = k
     floor = shapely.contains_xy(shapely.union_all([s.polygon for s in spaces]), gx, gy)
@@ -270,8 +299,9 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
         space[missing] = space[ii[missing], jj[missing]]
     exit_lab = np.full((nyc, nxc), -1, np.int32)
     for k, ap in enumerate(aprons):
-        inside = shapely.contains_xy(ap, gx, gy) & ~floor
-        exit_lab[inside] = k
+        sl = _window(ap, x0, y0, h)
+        inside = shapely.contains_xy(ap, gx[sl], gy[sl]) & ~floor[sl]
+        exit_lab[sl][inside] = k
 
     # Walls: all space boundaries minus door and exit openings.
     doors = [d for d in facility.doors if d.spaces[0] in ids and d.spaces[1] in ids]
@@ -302,9 +332,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
     widths += [(sg, e.width) for e, sg in zip(exits, exit_segs, strict=True)]
     for sg, width in widths:
         box = sg.buffer(GATE_DEPTH, cap_style="flat")
-        bx0, by0, bx1, by1 = box.bounds
-        sl = (slice(max(0, int((by0 - y0) / h) - 1), int((by1 - y0) / h) + 2),
-              slice(max(0, int((bx0 - x0) / h) - 1), int((bx1 - x0) / h) + 2))
+        sl = _window(box, x0, y0, h)
         inside = shapely.contains_xy(box, gx[sl], gy[sl])
         gate[sl][inside] = np.minimum(gate[sl][inside], opening_room(min(width, float(sg.length))))
 
@@ -313,9 +341,20 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
                      exit_ids=[e.id for e in exits])
     for did, sg in door_segs.items():
         box = sg.buffer(DOOR_BAND, cap_style="flat")
-        inside = shapely.contains_xy(box, gx, gy)
+        sl = _window(box, x0, y0, h)
+        inside = np.zeros((nyc, nxc), bool)
+        inside[sl] = shapely.contains_xy(box, gx[sl], gy[sl])
         grid.door_cells[did] = np.flatnonzero(inside)
     return grid
+
+
+def _window(geom: object, x0: float, y0: float, h: float) -> tuple[slice, slice]:
+    """Rows and columns of the grid cells whose centres may lie in ``geom``: its bounding box and
+    a cell more round it (testing only these is what keeps rasterising a storey of hundreds of
+    doors fast)."""
+    bx0, by0, bx1, by1 = shapely.bounds(geom)
+    return (slice(max(0, int((by0 - y0) / h) - 1), int((by1 - y0) / h) + 2),
+            slice(max(0, int((bx0 - x0) / h) - 1), int((bx1 - x0) / h) + 2))
 
 
 @dataclass(frozen=True)
@@ -356,66 +395,120 @@ def compute_field(grid: LevelGrid, domain: np.ndarray, sources: np.ndarray,
     ok = domain & (grid.wall >= clearance - grid.h / math.sqrt(2)) & (grid.gate >= clearance)
     src = sources & (grid.wall > -0.5)  # walkable, even if tight against a wall
     use = ok | src
-    rows, cols = np.nonzero(use)
+    rows, cols = np.flatnonzero(use.any(axis=1)), np.flatnonzero(use.any(axis=0))
     if rows.size == 0 or not src.any():
         return Field(0, 0, np.full((1, 1), np.inf), np.zeros((1, 1, 2)))
-    i0, i1, j0, j1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    i0, i1, j0, j1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     win = use[i0:i1, j0:j1]
-    ni, nj = win.shape
-    idx = np.full(win.shape, -1, np.int64)
-    idx[win] = np.arange(int(win.sum()))
     wd = grid.wall[i0:i1, j0:j1]
     cost = 1.0 + 2.0 * np.clip((wall_range - wd) / wall_range, 0.0, 1.0)
-    a_list, b_list, w_list = [], [], []
-    for di, dj in _OFFSETS:
-        ia0, ia1 = max(0, -di), ni - max(0, di)
-        ja0, ja1 = max(0, -dj), nj - max(0, dj)
-        if ia1 <= ia0 or ja1 <= ja0:
-            continue
-        a = win[ia0:ia1, ja0:ja1]
-        b = win[ia0 + di:ia1 + di, ja0 + dj:ja1 + dj]
-        m = a & b
-        if abs(di) + abs(dj) > 1:
-            # Diagonal and knight moves need the cells they cut through.
-            si, sj = int(np.sign(di)), int(np.sign(dj))
-            for ci, cj in {(si, 0), (0, sj), (di - si, dj), (di, dj - sj)}:
-                if (ci, cj) != (0, 0) and (ci, cj) != (di, dj):
-                    m &= win[ia0 + ci:ia1 + ci, ja0 + cj:ja1 + cj]
-        ra, ca = np.nonzero(m)
-        ra += ia0
-        ca += ja0
-        length = grid.h * math.hypot(di, dj)
-        a_list.append(idx[ra, ca])
-        b_list.append(idx[ra + di, ca + dj])
-        w_list.append(length * 0.5 * (cost[ra, ca] + cost[ra + di, ca + dj]))
-    n = int(win.sum())
-    graph = coo_matrix((np.concatenate(w_list), (np.concatenate(a_list), np.concatenate(b_list))),
-                       shape=(n, n)).tocsr()
-    src_idx = idx[src[i0:i1, j0:j1]]
-    d = dijkstra(graph, directed=True, indices=src_idx, min_only=True)
-    dist = np.full(win.shape, np.inf)
-    dist[win] = d
+    dist = _dijkstra(win, cost, src[i0:i1, j0:j1], _OFFSETS, _LENGTHS * grid.h, _THROUGH)
     return Field(int(i0), int(j0), dist, _directions(dist, grid.h))
+
+
+@njit(cache=True)
+def _dijkstra(win: np.ndarray, cost: np.ndarray, src: np.ndarray,  # noqa: PLR0917 - numba, positional only
+              offsets: np.ndarray, lengths: np.ndarray, through: np.ndarray) -> np.ndarray:
+    """Shortest walking distance from the ``src`` cells over the ``win`` cells of a window.
+
+    The graph is implicit: a cell of ``win`` joins each neighbour (``offsets``) in ``win`` whose
+    move cuts only through cells of ``win`` (``through``), at ``length * (cost_a + cost_b) / 2``.
+    Dijkstra with a binary heap; a cell's distance is the least of its in-neighbours' distance
+    plus the edge, the same float whatever order equal paths are met in.  Cells off ``win`` are
+    ``inf``.
+    """
+    ni, nj = win.shape
+    dist = np.full((ni, nj), np.inf)
+    done = np.zeros((ni, nj), np.bool_)
+    cap = ni * nj + 16  # grows if a cell is queued more than once on average
+    heap_d = np.empty(cap)
+    heap_c = np.empty(cap, np.int64)
+    size = 0
+    for i in range(ni):
+        for j in range(nj):
+            if src[i, j] and win[i, j]:
+                dist[i, j] = 0.0
+                heap_d[size] = 0.0
+                heap_c[size] = i * nj + j
+                size += 1
+    n_off = offsets.shape[0]
+    while size > 0:
+        du = heap_d[0]
+        u = heap_c[0]
+        size -= 1
+        if size > 0:
+            # Sift the last entry down from the root.
+            ld, lc = heap_d[size], heap_c[size]
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_d[child + 1] < heap_d[child]:
+                    child += 1
+                if heap_d[child] < ld:
+                    heap_d[pos], heap_c[pos] = heap_d[child], heap_c[child]
+                    pos = child
+                else:
+                    break
+            heap_d[pos], heap_c[pos] = ld, lc
+        ui, uj = u // nj, u % nj
+        if done[ui, uj] or du > dist[ui, uj]:
+            continue
+        done[ui, uj] = True
+        for o in range(n_off):
+            vi, vj = ui + offsets[o, 0], uj + offsets[o, 1]
+            if vi < 0 or vi >= ni or vj < 0 or vj >= nj or not win[vi, vj] or done[vi, vj]:
+                continue
+            free = True
+            for c in range(4):
+                ti, tj = ui + through[o, c, 0], uj + through[o, c, 1]
+                if ti < 0 or ti >= ni or tj < 0 or tj >= nj or not win[ti, tj]:
+                    free = False
+                    break
+            if not free:
+                continue
+            nd = du + lengths[o] * 0.5 * (cost[ui, uj] + cost[vi, vj])
+            if nd < dist[vi, vj]:
+                dist[vi, vj] = nd
+                if size == heap_d.size:
+                    heap_d = np.concatenate((heap_d, np.empty(size)))
+                    heap_c = np.concatenate((heap_c, np.empty(size, np.int64)))
+                pos = size
+                size += 1
+                while pos > 0:
+                    parent = (pos - 1) // 2
+                    if heap_d[parent] <= nd:
+                        break
+                    heap_d[pos], heap_c[pos] = heap_d[parent], heap_c[parent]
+                    pos = parent
+                heap_d[pos], heap_c[pos] = nd, vi * nj + vj
+    return dist
+
+
+@njit(cache=True)
+def _steepest(dist: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Per cell, the unit (x, y) of the move among ``offsets`` (``lengths`` m long) down which the
+    distance falls fastest (the first such in offset order); zero where none falls (or off the field)."""
+    ni, nj = dist.shape
+    vec = np.zeros((ni, nj, 2))
+    for i in range(ni):
+        for j in range(nj):
+            best = 0.0
+            for o in range(offsets.shape[0]):
+                vi, vj = i + offsets[o, 0], j + offsets[o, 1]
+                nb = dist[vi, vj] if 0 <= vi < ni and 0 <= vj < nj else np.inf
+                slope = (dist[i, j] - nb) / lengths[o]
+                if math.isfinite(slope) and slope > best:
+                    best = slope
+                    vec[i, j, 0], vec[i, j, 1] = units[o, 0], units[o, 1]
+    return vec
 
 
 def _directions(dist: np.ndarray, h: float) -> np.ndarray:
     """Steepest-descent unit vectors over the 16 neighbours, then 3x3 smoothed."""
-    ni, nj = dist.shape
-    best = np.zeros((ni, nj))
-    vec = np.zeros((ni, nj, 2))
-    pad = 2
-    p = np.full((ni + 2 * pad, nj + 2 * pad), np.inf)
-    p[pad:-pad, pad:-pad] = dist
     finite = np.isfinite(dist)
-    for di, dj in _OFFSETS:
-        nb = p[pad + di:pad + di + ni, pad + dj:pad + dj + nj]
-        with np.errstate(invalid="ignore"):
-            slope = (dist - nb) / (h * math.hypot(di, dj))
-        slope = np.where(np.isfinite(slope), slope, 0.0)
-        better = slope > best
-        best = np.where(better, slope, best)
-        norm = math.hypot(di, dj)
-        vec[better] = (dj / norm, di / norm)  # (x, y) = (column, row)
+    vec = _steepest(dist, _OFFSETS, h * _LENGTHS, _OFFSETS[:, ::-1] / _LENGTHS[:, None])
     sm = np.stack([ndimage.uniform_filter(vec[..., k] * finite, size=3) for k in (0, 1)], axis=-1)
     norm = np.linalg.norm(sm, axis=-1, keepdims=True)
     out = np.where(norm > 1e-9, sm / np.maximum(norm, 1e-9), vec)

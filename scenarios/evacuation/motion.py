@@ -171,9 +171,9 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     la = plan.arrays
     plane_step(on, pe.pos, pe.prev_pos, pe.lvl, pe.state, pe.fid, pe.hold, pe.v_free, pe.need, pe.heading,
                pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
-               la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, fs.flat_d, fs.flat_v,
-               fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed, b.wall_tolerance,
-               plan.csm, out_space, out_exit)
+               la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
+               fs.flat_d, fs.flat_v, fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed,
+               b.wall_tolerance, plan.csm, out_space, out_exit)
     return on, out_space, out_exit
 
 
@@ -189,7 +189,7 @@ def cells(pe: People, plan: Plan, ks: np.ndarray) -> tuple[np.ndarray, np.ndarra
         sel = pe.lvl[ks] == li
         if sel.any():
             i, j = g.cell_of(pe.pos[ks[sel]])
-            space[sel] = plan.arrays.space[li][i, j]
+            space[sel] = plan.arrays.raster(plan.arrays.space, li)[i, j]
             exit_[sel] = g.exit[i, j]
     return space, exit_
 
