@@ -15,10 +15,12 @@ scenario, each caught on its own, so a replication that raises becomes a
 
 from __future__ import annotations
 
+import gc
 import pickle
 import time
 import traceback
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
@@ -34,7 +36,16 @@ if TYPE_CHECKING:
 
     from facility import Facility
 
-__all__ = ["MAX_SEED", "Outcome", "Status", "attempt_batch", "check_seed", "generator", "spawn_key"]
+__all__ = [
+    "MAX_SEED",
+    "Outcome",
+    "Status",
+    "attempt_batch",
+    "check_seed",
+    "generator",
+    "spawn_key",
+    "young_heap_only",
+]
 
 #: Seeds are stored as DuckDB HUGEINT and JSON integers; larger ones are refused up front.
 MAX_SEED = 2**127 - 1
@@ -190,3 +201,29 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
                            tables=dict(rep.tables), seconds=time.perf_counter() - t0,
                            cpu_seconds=time.thread_time() - c0))
     return out
+
+
+@contextmanager
+def young_heap_only() -> Iterator[None]:
+    """Let Python's garbage collector look only at objects made inside the block.
+
+    A replication makes and drops objects by the hundred thousand, so the
+    collector runs often, and each of its full collections also walked every
+    object the process held before: its imports, the building, the app's
+    state (about 190,000 objects in a runner with the store loaded).  In a
+    sweep of the Nelson centre in one process those full collections took
+    about a sixth of all the CPU.  ``gc.freeze`` sets the objects that exist
+    now aside, and ``gc.unfreeze`` gives them back at the end, so cycles among
+    them are still collected afterwards.  Nothing a replication computes
+    depends on when memory is reclaimed.
+
+    One block per run, not per batch: garbage still uncollected when a
+    block starts is set aside with the live objects and, given back as old,
+    waits for a full collection that then rarely comes (a block per
+    replication grew a run's memory by about 0.7 MB a replication).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

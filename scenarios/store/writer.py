@@ -123,6 +123,23 @@ def _with_replication(table: pa.Table, index: int) -> pa.Table:
     return table.add_column(0, "replication", pa.array(np.full(table.num_rows, index, np.int32)))
 
 
+def _part_table(pieces: Sequence[tuple[int, pa.Table]]) -> pa.Table:
+    """One table of a part: each replication's rows after one another, ``replication`` first.
+
+    Replications of one scenario almost always share a schema: they are then
+    joined as they are and the ``replication`` column is built once (one
+    column per replication, each conformed apart, was a sixth of a part's
+    CPU); otherwise each is conformed to the schema that unifies them.
+    """
+    tables = [t for _, t in pieces]
+    schema = tables[0].schema
+    if not all(t.schema.equals(schema) for t in tables[1:]):
+        schema = _unified([t.schema for t in tables])
+        tables = [conform(t, schema) for t in tables]
+    rows = np.repeat(np.array([i for i, _ in pieces], np.int32), [t.num_rows for t in tables])
+    return pa.concat_tables(tables).add_column(0, "replication", pa.array(rows))
+
+
 def _unified(schemas: list[pa.Schema]) -> pa.Schema:
     return pa.unify_schemas(schemas, promote_options="permissive")
 
@@ -307,15 +324,13 @@ class RunWriter:
             writes = []
             for name in names:
                 holders = [o for o in self._buffer if name in o.tables]
-                pieces = [_with_replication(o.tables[name], o.index) for o in holders]
-                schema = _unified([t.schema for t in pieces])
+                table = _part_table([(o.index, o.tables[name]) for o in holders])
                 offset = 0
-                for o, t in zip(holders, pieces, strict=True):
-                    spans[o.index][name] = [offset, t.num_rows]
-                    offset += t.num_rows
+                for o in holders:
+                    spans[o.index][name] = [offset, o.tables[name].num_rows]
+                    offset += o.tables[name].num_rows
                 # One write per table and part: per-replication writes cost more than small replications.
-                writes.append(pool.submit(_write_table, part / f"{name}.parquet",
-                                          pa.concat_tables([conform(t, schema) for t in pieces]), schema))
+                writes.append(pool.submit(_write_table, part / f"{name}.parquet", table, table.schema))
             recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
                      "seconds": o.seconds, "cpu_seconds": o.cpu_seconds, "error": o.error,
                      "spans": spans[o.index]} for o in self._buffer]

@@ -74,3 +74,30 @@ def _spin(scenario: object, facility: object, rng: np.random.Generator, index: i
 def test_an_outcome_carries_the_cpu_its_replication_took() -> None:
     [out] = attempt_batch(_spin, None, None, 1, [(0, (0,))])  # type: ignore[arg-type]
     assert 0.03 <= out.cpu_seconds < 0.045 and out.seconds >= 0.06
+
+
+def test_young_heap_only_gives_every_object_back_and_cycles_made_inside_are_collected() -> None:
+    import gc
+    import weakref
+
+    from scenarios.replicate import young_heap_only
+
+    class Node:
+        other: object = None
+
+    old = Node()
+    old.other = old
+    frozen_before = gc.get_freeze_count()
+    with young_heap_only():
+        assert gc.get_freeze_count() > frozen_before  # what existed is set aside
+        young = Node()
+        young.other = young
+        gone = weakref.ref(young)
+        del young
+        gc.collect()
+        assert gone() is None  # garbage made inside is collected as usual
+    assert gc.get_freeze_count() == 0
+    was_old = weakref.ref(old)
+    del old
+    gc.collect()
+    assert was_old() is None  # and what was set aside is collected again afterwards

@@ -141,3 +141,24 @@ def test_kpis_are_kept_packed_and_written_back_as_they_came(tmp_path: Path) -> N
     rows = json.loads((folder / "kpis.json").read_text())["replications"]
     assert rows[0] == {"index": 0, "wait": 1.5, "none": None, "late": 0.1 + 0.2}
     assert rows[-1] == {"index": 3, "wait": 2.5, "count": 3} and type(rows[-1]["count"]) is int
+
+
+def test_a_part_joins_replications_of_differing_schemas_in_order(tmp_path: Path) -> None:
+    w = RunWriter(tmp_path / ".r.partial", HEADER, "name: toy\n", flush_seconds=math.inf)
+    w.add(Outcome(index=2, key=(2,), status=Status.DONE, kpis={"x": 2.0},
+                  tables={"events": pa.table({"t": [2.0], "what": ["c"]})}))
+    w.add(Outcome(index=0, key=(0,), status=Status.DONE, kpis={"x": 0.0},
+                  tables={"events": pa.table({"t": [0.0, 0.5]})}))  # no "what" column
+    w.add(Outcome(index=1, key=(1,), status=Status.DONE, kpis={"x": 1.0},
+                  tables={"events": pa.table({"t": pa.array([], pa.float64()),
+                                              "what": pa.array([], pa.string())})}))
+    w.flush()
+    part = next((tmp_path / ".r.partial" / "parts").iterdir())
+    got = pq.read_table(part / "events.parquet")
+    assert got.column_names == ["replication", "t", "what"]
+    assert got.column("replication").to_pylist() == [0, 0, 2]
+    assert got.column("t").to_pylist() == [0.0, 0.5, 2.0]
+    assert got.column("what").to_pylist() == [None, None, "c"]
+    tables = {r.index: r.tables for r in w.replications()}
+    assert tables[1]["events"].num_rows == 0
+    assert tables[2]["events"].to_pylist() == [{"t": 2.0, "what": "c"}]
