@@ -8,6 +8,10 @@ to the lower layer, the floor and the lower walls, the ceiling jet and the fire'
 the fire's space, the stability cap on both sides, then the slabs' conduction.  Spaces whose
 gas and surfaces are all at ambient are skipped (nothing would change), so a quiet building
 costs next to nothing.
+
+:func:`wall_inputs` gathers what the step needs from the layers in one more pass (their soot
+density, CO2 and water-vapour mole fractions, and the stability cap on the heat a layer may
+give or take, which reads the hottest surface); twin :func:`wall_inputs_reference`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ import numpy as np
 
 from scenarios.hazards.gas_bands import band_absorbance
 
-__all__ = ["wall_step"]
+__all__ = ["WALL_INPUT_CONSTS", "wall_inputs", "wall_inputs_reference", "wall_step"]
+
+#: Layout of :func:`wall_inputs`' constants: ambient K, largest share a layer may give, cp,
+#: step s, the molar-mass ratios turning CO2's and water's mass fractions into mole fractions,
+#: and the rows of soot, CO2 and water in the species arrays.
+WALL_INPUT_CONSTS = ("t_amb", "max_share", "cp", "dt", "co2_ratio", "h2o_ratio", "soot_row", "co2_row",
+                     "h2o_row")
 
 
 @numba.njit(cache=True)
@@ -150,3 +160,56 @@ def wall_step(slabs: tuple[np.ndarray, np.ndarray], lining: tuple[np.ndarray, np
                 for c in range(cells):
                     temp[j, i, c] += h * net[c] / (rho_c * dx[j, c])
     return to_layers, absorbed
+
+
+@numba.njit(cache=True)
+def wall_inputs(layers: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                surfaces: tuple[np.ndarray, np.ndarray, np.ndarray],
+                consts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Soot density [2, n] kg/m^3, stability cap [2, n] W and band mole fractions [2, 2, n].
+
+    Args:
+        layers: ``(m, temp, frac, rho)``: float [2, n] layer masses, kg; float [2, n + 1]
+            temperatures, K; float [k, 2, n + 1] species mass fractions; float [2, n + 1]
+            densities, kg/m^3 (the outside's column is not read).
+        surfaces: ``(temp, flux, half)``: float [4, n, c] cell temperatures, K; float [4, n] the
+            faces' last flux, W/m^2; float [4] half the exposed cell's thermal resistance,
+            ``dx0 / (2 k)``, m^2 K/W (a face lies ``flux * half`` above its cell).
+        consts: float constants in the order of :data:`WALL_INPUT_CONSTS`.
+    """
+    m, temp, frac, rho = layers
+    wall_temp, flux, half = surfaces
+    t_amb, share, cp, dt = consts[0], consts[1], consts[2], consts[3]
+    co2_ratio, h2o_ratio = consts[4], consts[5]
+    soot_row, co2_row, h2o_row = int(consts[6]), int(consts[7]), int(consts[8])
+    n = m.shape[1]
+    soot = np.empty((2, n))
+    cap = np.empty((2, n))
+    bands = np.empty((2, 2, n))
+    for i in range(n):
+        hottest = t_amb
+        for j in range(4):
+            hottest = max(hottest, wall_temp[j, i, 0] + flux[j, i] * half[j])
+        for layer in range(2):
+            t = temp[layer, i]
+            soot[layer, i] = frac[soot_row, layer, i] * rho[layer, i]
+            cap[layer, i] = share * m[layer, i] * cp * max(abs(t - t_amb), abs(t - hottest)) / dt
+            bands[0, layer, i] = frac[co2_row, layer, i] * co2_ratio
+            bands[1, layer, i] = frac[h2o_row, layer, i] * h2o_ratio
+    return soot, cap, bands
+
+
+def wall_inputs_reference(layers: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                          surfaces: tuple[np.ndarray, np.ndarray, np.ndarray],
+                          consts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`wall_inputs` in plain numpy."""
+    m, temp, frac, rho = layers
+    wall_temp, flux, half = surfaces
+    t_amb, share, cp, dt, co2_ratio, h2o_ratio = (float(c) for c in consts[:6])
+    soot_row, co2_row, h2o_row = (int(c) for c in consts[6:9])
+    n = m.shape[1]
+    t = temp[:, :n]
+    hottest = np.maximum((wall_temp[:, :, 0] + flux * half[:, None]).max(axis=0), t_amb)
+    cap = share * m * cp * np.maximum(np.abs(t - t_amb), np.abs(t - hottest)) / dt
+    bands = np.stack([frac[co2_row, :, :n] * co2_ratio, frac[h2o_row, :, :n] * h2o_ratio])
+    return frac[soot_row, :, :n] * rho[:, :n], cap, bands

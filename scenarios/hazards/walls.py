@@ -105,6 +105,7 @@ class Walls:
         t_amb: Ambient temperature behind the slabs, K.
         props: float [4, 3] conductivity, volumetric heat capacity and emissivity of each
             surface, as the compiled wall step takes them.
+        half_cell: float [4] half the exposed cell's thermal resistance ``dx0 / (2 k)``, m^2 K/W.
     """
 
     temp: np.ndarray
@@ -116,6 +117,7 @@ class Walls:
     substeps_dt: float
     t_amb: float
     props: np.ndarray
+    half_cell: np.ndarray
 
 
 def _cells(thick: float) -> np.ndarray:
@@ -140,7 +142,7 @@ def new_walls(n: int, t_amb: float) -> Walls:
     stable = rho_c[:, None] * dx / (2 * k[:, None] / dx + 200.0)
     return Walls(temp=np.full((4, n, CELLS), t_amb), dx=dx, k=k, rho_c=rho_c, emissivity=eps,
                  flux=np.zeros((4, n)), substeps_dt=SAFETY * float(stable.min()), t_amb=t_amb,
-                 props=np.ascontiguousarray(np.stack([k, rho_c, eps], axis=1)))
+                 props=np.ascontiguousarray(np.stack([k, rho_c, eps], axis=1)), half_cell=0.5 * dx[:, 0] / k)
 
 
 def exchange(w: Walls, *, area: np.ndarray, perimeter: np.ndarray, height: np.ndarray, z: np.ndarray,

@@ -52,7 +52,8 @@ from scenarios.hazards.flow_kernel import flow_constants, opening_transfers
 from scenarios.hazards.network import Network, OpeningKind
 from scenarios.hazards.transfers import Transfers
 from scenarios.hazards.vent_kernel import LEDGER_HEAD, apply_transfers, keep_layers, layer_props
-from scenarios.hazards.walls import Walls, new_walls, surface_temperature
+from scenarios.hazards.wall_kernel import wall_inputs
+from scenarios.hazards.walls import Walls, new_walls
 from scenarios.hazards.walls import exchange as wall_exchange
 
 __all__ = [
@@ -127,6 +128,10 @@ GRILLE = 0.3
 #: (CFAST's deltatemp_min in its current source: 1 K).
 DEPOSIT_DT = 1.0
 
+
+#: Mole per mass fraction of CO2 and water in air, and the rows of soot, CO2 and water
+#: (:func:`scenarios.hazards.wall_kernel.wall_inputs`).
+_BAND_INPUTS = (AIR_M / CO2_M, AIR_M / H2O_M, SOOT, CO2, H2O)
 
 #: Constants of the compiled opening flows.
 _FLOW = flow_constants(slabs=SLABS, cd=CD, gravity=GRAVITY, quiet=QUIET_FLOW, skim=SKIM, cooper=COOPER,
@@ -325,13 +330,11 @@ def step(s: ZoneState, net: Network, solver: PressureSolver, open_: np.ndarray, 
         made[O2] = -hrr / O2_HEAT
     # heat exchanged with ceilings, walls and floors (and the fire's radiation they receive)
     temp_n = temp[:, :n]
-    soot = frac[SOOT, :, :n] * rho[:, :n]
     walls = s.walls
-    surface_max = np.maximum(surface_temperature(walls).max(axis=0), ta)
-    cap = MAX_SHARE * s.m * CP * np.maximum(np.abs(temp_n - ta), np.abs(temp_n - surface_max)) / dt
+    soot, cap, bands = wall_inputs((s.m, temp, frac, rho), (walls.temp, walls.flux, walls.half_cell),
+                                   np.array([ta, MAX_SHARE, CP, dt, *_BAND_INPUTS]))
     radiated = None if fire is None or s.hrr <= 0 else (fire.node, (1 - fire.radiative_fraction) * s.hrr,
                                                          fire.radiative_fraction * s.hrr)
-    bands = frac[[CO2, H2O], :, :n] * np.array([AIR_M / CO2_M, AIR_M / H2O_M])[:, None, None]
     to_walls, absorbed = wall_exchange(walls, area=net.area, perimeter=net.perimeter, height=net.height,
                                        z=z[:n], t_gas=temp_n, soot=soot, cap=cap, dt=dt, fire=radiated,
                                        bands=bands)

@@ -13,6 +13,7 @@ from scenarios.hazards.gas_bands import chart_emissivity
 from scenarios.hazards.network import build_network
 from scenarios.hazards.schema import FireSpec, Tenability
 from scenarios.hazards.smoke import Smoke
+from scenarios.hazards.wall_kernel import wall_inputs, wall_inputs_reference
 from scenarios.hazards.walls import (
     CEILING,
     CONCRETE,
@@ -172,3 +173,24 @@ def test_a_clean_layer_radiates_through_its_co2_and_water_bands() -> None:
     _, taken = _exchange(new_walls(1, T0), T0 + 300.0, bands=(0.05, 0.05), fire=(0, 0.0, 350e3))
     _, passed = _exchange(new_walls(1, T0), T0 + 300.0, fire=(0, 0.0, 350e3))
     assert taken[UPPER, 0] > 5 * passed[UPPER, 0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
+def test_the_compiled_wall_inputs_match_their_numpy_twin(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(1e-3, 60.0, (2, n))
+    temp = np.append(rng.uniform(250.0, 900.0, (2, n)), np.full((2, 1), 293.15), axis=1)
+    frac = rng.uniform(0.0, 0.3, (6, 2, n + 1))
+    rho = 353.0 / temp
+    walls = new_walls(n, 293.15)
+    walls.temp += rng.uniform(-20.0, 500.0, walls.temp.shape)
+    walls.flux[:] = rng.normal(0.0, 5e3, walls.flux.shape)
+    consts = np.array([293.15, 0.5, 1012.0, rng.uniform(0.1, 2.0), 28.96 / 44.01, 28.96 / 18.015, 0, 2, 5])
+    layers = (m, temp, frac, rho)
+    surfaces = (walls.temp, walls.flux, walls.half_cell)
+    got, want = wall_inputs(layers, surfaces, consts), wall_inputs_reference(layers, surfaces, consts)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
+    # the cap reads the hottest face: a face far above the gas raises it
+    assert np.all(got[1] >= 0.5 * m * 1012.0 * np.abs(temp[:, :n] - 293.15) / consts[3] * (1 - 1e-12))
