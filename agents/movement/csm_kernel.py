@@ -17,7 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["csm_step", "footprint_room", "grid_cell", "room_at", "wall_move", "wall_move_one"]
+__all__ = ["NeighbourGrid", "csm_moves", "csm_step", "footprint_room", "grid_cell", "neighbour_grid",
+           "room_at", "still", "wall_move", "wall_move_one"]
 
 
 #: Most cells the neighbour grid may have per agent (plus :data:`_CELLS_MIN`): people spread
@@ -25,13 +26,16 @@ __all__ = ["csm_step", "footprint_room", "grid_cell", "room_at", "wall_move", "w
 _CELLS_PER_AGENT = 8
 _CELLS_MIN = 4096
 
+#: A cell list (:func:`neighbour_grid`): per agent its cell column, row and key; the agents in
+#: cell order; each cell's start in that order; the grid's width and height in cells.
+NeighbourGrid = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
+
 
 @njit(cache=True)
-def _cell_list(pos: np.ndarray, layer: np.ndarray,
-               size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Neighbour grid: cells at least ``size`` wide keyed by (layer, row, column).
+def neighbour_grid(pos: np.ndarray, layer: np.ndarray, size: float) -> NeighbourGrid:
+    """Neighbour grid (cell list): cells at least ``size`` wide keyed by (layer, row, column).
 
-    Returns each agent's cell column and row, the agents ordered by cell (by index within a
+    Returns each agent's cell column, row and key, the agents ordered by cell (by index within a
     cell), the start of each cell's run in that order (``start[c]:start[c + 1]``) and the grid
     width and height.
     """
@@ -83,7 +87,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
 
     Someone standing still (zero ``desired`` and ``v0``) with nobody walking within the
     neighbour cells gets ``e = 0`` and ``v = 0`` without further work (their direction would
-    not move them).
+    not move them; :func:`still`).
 
     ``params`` = :meth:`agents.movement.pedestrians.SpeedModel.kernel` (strength, range, wall strength,
     wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield speed, step aside,
@@ -91,6 +95,50 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).
     Arrays a flag switches off may be any array of the right length.
     """
+    n = pos.shape[0]
+    if n == 0:
+        return np.empty((0, 2)), np.empty(0), np.empty((0, 2))
+    grid = neighbour_grid(pos, layer, params[4])
+    return csm_moves(pos, layer, radius, extra, desired, v0, wall_dist, wall_normal, group, priority, noise,
+                     orient, yielder, unit, flip, params, flags, grid, still(layer, desired, v0, grid))
+
+
+@njit(cache=True)
+def still(layer: np.ndarray, desired: np.ndarray, v0: np.ndarray,
+          grid: NeighbourGrid) -> np.ndarray:
+    """Who stands still with nobody walking in the neighbour cells round them (no ``desired``
+    direction, no free speed): :func:`csm_moves` leaves them where they are without reading their
+    walls or neighbours, which spares most of a building waiting for its phase."""
+    cx, cy, key, _, start, ncx, ncy = grid
+    n = layer.size
+    walking = np.zeros(start.size - 1, np.bool_)
+    for a in range(n):
+        if abs(desired[a, 0]) + abs(desired[a, 1]) > 0:
+            walking[key[a]] = True
+    out = np.zeros(n, np.bool_)
+    for i in range(n):
+        if v0[i] != 0 or abs(desired[i, 0]) + abs(desired[i, 1]) != 0:
+            continue
+        near_walker = False
+        for dyc in range(-1, 2):
+            for dxc in range(-1, 2):
+                yy = cy[i] + dyc
+                xx = cx[i] + dxc
+                if 0 <= yy < ncy and 0 <= xx < ncx:
+                    near_walker = near_walker or walking[(layer[i] * ncy + yy) * ncx + xx]
+        out[i] = not near_walker
+    return out
+
+
+@njit(cache=True)
+def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
+        pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
+        v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
+        priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, params: np.ndarray, flags: np.ndarray,
+        grid: NeighbourGrid, stand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`csm_step` over a neighbour grid (:func:`neighbour_grid`) and the agents it may skip
+    (:func:`still`): their ``wall_dist`` and ``wall_normal`` are never read."""
     n = pos.shape[0]
     strength, rng_d, wall_strength, wall_range, cutoff, time_gap = (
         params[0], params[1], params[2], params[3], params[4], params[5])
@@ -100,16 +148,8 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     e = np.empty((n, 2))
     fallback = np.empty((n, 2))
     v = np.empty(n)
-    if n == 0:
-        return e, v, fallback
-    cx, cy, key, order, start, ncx, ncy = _cell_list(pos, layer, cutoff)
+    cx, cy, _, order, start, ncx, ncy = grid
     cut2 = cutoff * cutoff
-    # Cells holding someone who walks: a person standing still with none of them around has
-    # nothing to react to (speed 0), which spares most of a building waiting for its phase.
-    walking = np.zeros(start.size - 1, np.bool_)
-    for a in range(n):
-        if abs(desired[a, 0]) + abs(desired[a, 1]) > 0:
-            walking[key[a]] = True
     los = np.empty(9, np.int64)
     his = np.empty(9, np.int64)
     nb = np.empty(n, np.int64)
@@ -118,9 +158,13 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     gs = np.empty(n)
     gext = np.empty(n)
     for i in range(n):
+        if stand[i]:
+            e[i, 0], e[i, 1] = 0.0, 0.0
+            fallback[i, 0], fallback[i, 1] = 0.0, 0.0
+            v[i] = 0.0
+            continue
         # -- neighbours within the cutoff on the same layer, with their geometry ------------------
         c = 0
-        near_walker = False
         for dyc in range(-1, 2):
             for dxc in range(-1, 2):
                 yy = cy[i] + dyc
@@ -132,13 +176,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
                     k = (layer[i] * ncy + yy) * ncx + xx
                     los[c] = start[k]
                     his[c] = start[k + 1]
-                    near_walker = near_walker or walking[k]
                 c += 1
-        if v0[i] == 0 and not near_walker and abs(desired[i, 0]) + abs(desired[i, 1]) == 0:
-            e[i, 0], e[i, 1] = 0.0, 0.0
-            fallback[i, 0], fallback[i, 1] = 0.0, 0.0
-            v[i] = 0.0
-            continue
         m = 0
         for c in range(9):
             for q in range(los[c], his[c]):

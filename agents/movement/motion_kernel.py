@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from agents.movement.csm_kernel import csm_step, grid_cell, room_at, wall_move_one
+from agents.movement.csm_kernel import csm_moves, grid_cell, neighbour_grid, room_at, still, wall_move_one
 from agents.movement.doorways import BACK_OUT, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
@@ -141,8 +141,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     """
     n = on.size
     desired = np.zeros((n, 2))
-    wd = np.empty(n)
-    wn = np.empty((n, 2))
+    wd = np.zeros(n)
+    wn = np.zeros((n, 2))
     dst = np.full(n, np.inf)
     speed = np.zeros(n)
     grp = np.empty(n, np.int64)
@@ -167,18 +167,6 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         lay[a] = li
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
         ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
-    # Level rasters are read one level at a time, as (rows, columns) views of the packed ones.
-    for li in range(levels):
-        w = _raster(wall, cells, li)
-        sl = _raster2(slope, cells, li)
-        nrm = _raster2(normal, cells, li)
-        for a in range(n):
-            if lay[a] == li:
-                k = on[a]
-                wd[a] = room_at(w, sl, pos[k, 0], pos[k, 1], origin[li, 0], origin[li, 1], origin[li, 2]) \
-                    + origin[li, 2] * wall_tolerance
-                wn[a, 0] = nrm[ci[a], cj[a], 0]
-                wn[a, 1] = nrm[ci[a], cj[a], 1]
     for a in range(n):
         k = on[a]
         li = lay[a]
@@ -216,8 +204,24 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             orient[k, 0], orient[k, 1] = desired[a, 0], desired[a, 1]
         ori[a, 0], ori[a, 1] = orient[k, 0], orient[k, 1]
         flip[a] = mv and (t - last_prog[k]) // patience % 2 == 1
-    e, v, fb = csm_step(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
-                        unit, flip, params, _FLAGS)
+    grid = neighbour_grid(p_on, lay, params[4])
+    stand = still(lay, desired, speed, grid)
+    # Level rasters are read one level at a time, as (rows, columns) views of the packed ones; the
+    # room and wall normal only where the crowd model reads them (not for anyone standing still
+    # with no one walking near).
+    for li in range(levels):
+        w = _raster(wall, cells, li)
+        sl = _raster2(slope, cells, li)
+        nrm = _raster2(normal, cells, li)
+        for a in range(n):
+            if lay[a] == li and not stand[a]:
+                k = on[a]
+                wd[a] = room_at(w, sl, pos[k, 0], pos[k, 1], origin[li, 0], origin[li, 1], origin[li, 2]) \
+                    + origin[li, 2] * wall_tolerance
+                wn[a, 0] = nrm[ci[a], cj[a], 0]
+                wn[a, 1] = nrm[ci[a], cj[a], 1]
+    e, v, fb = csm_moves(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
+                         unit, flip, params, _FLAGS, grid, stand)
     for li in range(levels):
         w = _raster(wall, cells, li)
         sl = _raster2(slope, cells, li)
@@ -230,10 +234,10 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             step = v[a] * dt
             px, py = pos[k, 0], pos[k, 1]
             prev_pos[k, 0], prev_pos[k, 1] = px, py
-            if step != 0.0:
+            if step != 0.0:  # (standing, they stay in the cell they were in)
                 pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step, fb[a, 0] * step,
                                                      fb[a, 1] * step, w, sl, gt, clear[k], x0, y0, h, True)
-            ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
+                ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
     for li in range(levels):
         sp = _raster(space, cells, li)
         ex = _raster(exit_, cells, li)
