@@ -66,7 +66,7 @@ def _merge(st: RunState, door: np.ndarray, ks: np.ndarray, stuck: np.ndarray) ->
                             stuck=stuck, turn_len=b.turn_after)
     if on.size == 0:
         return
-    evac = st.goals.evac[: len(st.goals)][pe.goal]
+    evac = _heading_out(st)
     free = (pe.state == states.MOVE) & (pe.fid >= 0) & (pe.hold == GO) & evac & np.isfinite(pe.dist)
     for d, s in zip(on.tolist(), sides.tolist(), strict=True):
         li = int(plan.door_level[d])
@@ -86,6 +86,15 @@ def _merge(st: RunState, door: np.ndarray, ks: np.ndarray, stuck: np.ndarray) ->
         cand, d_door = cand[np.isfinite(d_door)], d_door[np.isfinite(d_door)]
         ahead = pe.dist[cand] - d_door - (0.5 * plan.door_widths[d] + pe.radius[cand] + pe.extra[cand])
         pe.hold[cand[(ahead > 0) & (ahead < b.merge_reach)]] = WAIT
+
+
+def _heading_out(st: RunState) -> np.ndarray:
+    """Per person: heading for safety (an exit or a refuge), not fetching a patient nor goal-less."""
+    pe = st.people
+    out = np.zeros(pe.goal.size, bool)
+    has = pe.goal >= 0
+    out[has] = st.goals.evac[: len(st.goals)][pe.goal[has]]
+    return out
 
 
 def standoffs(st: RunState) -> None:
