@@ -86,3 +86,32 @@ def test_a_lintel_with_a_hole_in_it_is_still_one_door() -> None:
     found = _wall_with_door(floor_share=1.0, hole=(2.3, 2.7))
     assert len(found) == 1
     assert abs(found[0].width - 1.4) < 0.02 and abs(found[0].centre[0] - 2.7) < 0.02
+
+
+def test_a_door_in_a_wall_seen_only_above_furniture_on_one_side_gets_its_jamb_width() -> None:
+    """The sample hospital's wards day room: furniture along its side of the corridor wall, so only
+    that face's lintel band was seen along 6 m, a run too long for one door.  Its 1.4 m door was
+    found where the floor showed on both sides (0.95 m); the 0.3 m left open beside the closure
+    joined the day room to the corridor and its occupant was never placed in the building drill.
+    The jamb faces the points show give the whole opening."""
+    c = 0.05
+    g = Grid(0.0, -2.0, c, (80, 160))
+    yy, xx = (np.mgrid[0:80, 0:160] + 0.5) * c
+    yy += -2.0
+    door = (xx > 2.0) & (xx < 3.4)
+    corridor_face = (np.abs(yy - 0.075) < 0.03) & ~door  # the wall band seen on the corridor side only
+    room_face = np.abs(yy + 0.075) < 0.03  # lintel-only along the whole wall on the room side
+    wall = corridor_face | ((np.abs(yy) < 0.075) & ((np.abs(xx - 2.0) < 0.05) | (np.abs(xx - 3.4) < 0.05)))
+    lintel = corridor_face | room_face | (np.abs(yy - 0.075) < 0.03)
+    floor = (yy > 0.1) | ((yy < -0.1) & ~((xx < 1.8) | (xx > 3.6)))
+    floor |= (np.abs(yy) <= 0.1) & door
+    floor &= ~((xx > 2.9) & (xx < 3.0))  # a chair leg in the opening: floor unseen across it
+    xs = np.concatenate([np.arange(0.0, 2.0, 0.01), np.arange(3.4, 8.0, 0.01)])
+    ys = np.arange(-0.075, 0.076, 0.01)
+    band = np.concatenate([np.column_stack([xs, np.full_like(xs, 0.075)])]
+                          + [np.column_stack([np.full_like(ys, x), ys]) for x in (2.0, 3.4)])
+    found = detect_openings(g, wall=wall, lintel=lintel, floor=floor, band_points=band,
+                            options=ExtractOptions())
+    near = [o for o in found if abs(o.centre[1]) < 0.2 and 1.5 < o.centre[0] < 4.0]
+    assert len(near) == 1, found
+    assert abs(near[0].width - 1.4) < 0.03 and abs(near[0].centre[0] - 2.7) < 0.03
