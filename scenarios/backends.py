@@ -28,7 +28,6 @@ Dask event log from a cluster.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import gc
 import math
 import pickle
 import queue
@@ -229,28 +228,7 @@ def _attempt_shipped(run_replication: RunReplication, scenario: ScenarioBase, sh
                     work: tuple[tuple[int, tuple[int, ...]], ...], *, ticks: Channel | None = None,
                     tag: Hashable = 0) -> list[Outcome]:
     """:func:`~scenarios.replicate.attempt_batch` on a building sent as :class:`_Shipped` (in a worker)."""
-    return _attempt_in_worker(run_replication, scenario, _received(shipped), seed, work, ticks=ticks, tag=tag)
-
-
-def _attempt_in_worker(run_replication: RunReplication, scenario: ScenarioBase, facility: Facility, seed: int,
-                       work: tuple[tuple[int, tuple[int, ...]], ...], *, ticks: Channel | None = None,
-                       tag: Hashable = 0) -> list[Outcome]:
-    """:func:`~scenarios.replicate.attempt_batch` in a worker process.
-
-    After its first batch (one replication, which imports the model), a
-    worker's objects are set aside from the garbage collector for good
-    (``gc.freeze``): its full collections, which the replications trigger
-    again and again, then walk only what was made since, not the worker's
-    imports and a Dask worker's own state (the reason, and the numbers, at
-    :func:`~scenarios.replicate.young_heap_only`).  For good rather than per
-    batch, as garbage left over from one batch would otherwise be set aside
-    with each next one; what is frozen once is at most one batch's leftovers.
-    """
-    try:
-        return attempt_batch(run_replication, scenario, facility, seed, work, ticks=ticks, tag=tag)
-    finally:
-        if gc.get_freeze_count() == 0:  # this worker's first batch (or someone unfroze: again, once)
-            gc.freeze()
+    return attempt_batch(run_replication, scenario, _received(shipped), seed, work, ticks=ticks, tag=tag)
 
 
 class _Loky:
@@ -350,7 +328,7 @@ class _Dask:
         key = id(job.facility)
         if key not in self._scattered:
             self._scattered[key] = self._client.scatter(job.facility, broadcast=True, hash=False)
-        future = self._client.submit(_attempt_in_worker, job.run_replication, job.scenario,
+        future = self._client.submit(attempt_batch, job.run_replication, job.scenario,
                                      self._scattered[key], job.seed, work, ticks=self._ticks, tag=job.tag,
                                      pure=False)
         future.add_done_callback(self._done)
@@ -515,7 +493,9 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
         jobs, workers = _probe(jobs, on_outcome, workers, should_stop, on_tick)
     if workers == 1:
         # One block for the whole run: the collector then spares what existed before it, and
-        # garbage made during the run is collected as usual (young_heap_only).
+        # garbage made during the run is collected as usual (young_heap_only).  Not in worker
+        # processes: frozen there for good after a first batch, a local pool of 2 spent more
+        # CPU in all (4.7-4.9 -> 5.2 s for 200 Nelson replications), though less in the model.
         with young_heap_only():
             _loop(_InProcess(on_tick), jobs, on_outcome, 1, should_stop)
         return

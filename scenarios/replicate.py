@@ -220,7 +220,8 @@ def young_heap_only() -> Iterator[None]:
     One block per run, not per batch: garbage still uncollected when a
     block starts is set aside with the live objects and, given back as old,
     waits for a full collection that then rarely comes (a block per
-    replication grew a run's memory by about 0.7 MB a replication).
+    replication grew a run's memory by about 0.7 MB a replication).  Used
+    for runs in this process (:mod:`scenarios.backends`).
     """
     gc.freeze()
     try:
