@@ -150,6 +150,12 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
     v = np.empty(n)
     cx, cy, _, order, start, ncx, ncy = grid
     cut2 = cutoff * cutoff
+    # Positions in cell order: the scan of a cell's candidates reads memory in sequence.
+    sx = np.empty(n)
+    sy = np.empty(n)
+    for q in range(n):
+        sx[q] = pos[order[q], 0]
+        sy[q] = pos[order[q], 1]
     los = np.empty(9, np.int64)
     his = np.empty(9, np.int64)
     nb = np.empty(n, np.int64)
@@ -178,15 +184,16 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                     his[c] = start[k + 1]
                 c += 1
         m = 0
+        pix, piy = pos[i, 0], pos[i, 1]
         for c in range(9):
             for q in range(los[c], his[c]):
-                j = order[q]
-                if j == i:
-                    continue
-                dx = pos[i, 0] - pos[j, 0]
-                dy = pos[i, 1] - pos[j, 1]
+                dx = pix - sx[q]
+                dy = piy - sy[q]
                 d2 = dx * dx + dy * dy
                 if d2 > cut2:
+                    continue
+                j = order[q]
+                if j == i:
                     continue
                 s = max(math.sqrt(d2), 1e-9)
                 nx, ny = dx / s, dy / s
@@ -344,7 +351,7 @@ def footprint_room(room: np.ndarray, slope: np.ndarray, gate: np.ndarray,  # noq
 @njit(cache=True)
 def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
         px: float, py: float, dx: float, dy: float, fx: float, fy: float, room: np.ndarray,
-        slope: np.ndarray, gate: np.ndarray, c: float, x0: float, y0: float, h: float,
+        slope: np.ndarray, gate: np.ndarray, floor: np.ndarray, c: float, x0: float, y0: float, h: float,
         use_fallback: bool) -> tuple[float, float]:
     """One agent's new position: the whole move ``(dx, dy)``, else its x or y part, else the same
     for the fallback ``(fx, fy)``, else stay.
@@ -352,20 +359,34 @@ def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
     A move is kept where the footprint's room (:func:`footprint_room`) is at least its half
     width ``c``, or no less than it has now (so someone placed tight against a wall may still
     move off it).  Displacements must be shorter than one cell ``h``; the room is negative
-    within a cell of a wall line, so no step crosses one.
+    within a cell of a wall line, so no step crosses one.  ``floor`` is a lower bound of that
+    room per cell (:func:`agents.movement.navigation.room_floor`; ``-inf`` to do without): where
+    it already clears the need, the exact room is not computed (the answer is the same).
     """
-    need = min(c, footprint_room(room, slope, gate, px, py, x0, y0, h))
+    ny, nx = room.shape
+    i, j = grid_cell(px, py, x0, y0, h, nx, ny)
+    need = c if floor[i, j] >= c else min(c, footprint_room(room, slope, gate, px, py, x0, y0, h))
     tries = 2 if use_fallback else 1
     for t in range(tries):
         mx = dx if t == 0 else fx
         my = dy if t == 0 else fy
-        if footprint_room(room, slope, gate, px + mx, py + my, x0, y0, h) >= need:
+        if _fits(room, slope, gate, floor, px + mx, py + my, x0, y0, h, need):
             return px + mx, py + my
-        if abs(mx) > 1e-3 and footprint_room(room, slope, gate, px + mx, py, x0, y0, h) >= need:
+        if abs(mx) > 1e-3 and _fits(room, slope, gate, floor, px + mx, py, x0, y0, h, need):
             return px + mx, py
-        if abs(my) > 1e-3 and footprint_room(room, slope, gate, px, py + my, x0, y0, h) >= need:
+        if abs(my) > 1e-3 and _fits(room, slope, gate, floor, px, py + my, x0, y0, h, need):
             return px, py + my
     return px, py
+
+
+@njit(cache=True)
+def _fits(room: np.ndarray, slope: np.ndarray, gate: np.ndarray, floor: np.ndarray,  # noqa: PLR0917 - numba
+          x: float, y: float, x0: float, y0: float, h: float, need: float) -> bool:
+    """Whether the footprint's room at (x, y) is at least ``need``: at once where the cell's
+    ``floor`` says so, else exactly (:func:`footprint_room`)."""
+    ny, nx = room.shape
+    i, j = grid_cell(x, y, x0, y0, h, nx, ny)
+    return floor[i, j] >= need or footprint_room(room, slope, gate, x, y, x0, y0, h) >= need
 
 
 @njit(cache=True)
@@ -373,11 +394,12 @@ def wall_move(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, disp: np.ndarray, room: np.ndarray, slope: np.ndarray, gate: np.ndarray,
         clearance: np.ndarray, x0: float, y0: float, h: float, fallback: np.ndarray,
         use_fallback: bool) -> np.ndarray:
-    """New positions of everyone (:func:`wall_move_one` for each)."""
+    """New positions of everyone (:func:`wall_move_one` for each, with the exact room everywhere)."""
     n = pos.shape[0]
     out = np.empty_like(pos)
+    floor = np.full(room.shape, -np.inf)
     for k in range(n):
         out[k, 0], out[k, 1] = wall_move_one(pos[k, 0], pos[k, 1], disp[k, 0], disp[k, 1], fallback[k, 0],
-                                             fallback[k, 1], room, slope, gate, clearance[k], x0, y0, h,
-                                             use_fallback)
+                                             fallback[k, 1], room, slope, gate, floor, clearance[k], x0, y0,
+                                             h, use_fallback)
     return out

@@ -54,6 +54,7 @@ class LevelArrays(NamedTuple):
     slope: np.ndarray  # (cells, 2) gradient of the room at cell centres
     gate: np.ndarray  # widest footprint half width an opening lets through, inf elsewhere
     cells: np.ndarray  # (levels, 3) int64: offset of the level's first cell, rows, columns
+    floor: np.ndarray  # lower bound of the room in each cell (the grids' own ``floor`` are views)
 
     def raster(self, values: np.ndarray, li: int) -> np.ndarray:
         """Level ``li``'s part of one of the packed rasters, as a (rows, columns, ...) view."""
@@ -65,7 +66,7 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
                  local_to_global: list[np.ndarray]) -> LevelArrays:
     """Pack the level rasters.
 
-    Each grid's ``wall`` becomes a view of the packed room, so closing a door
+    Each grid's ``wall`` and ``floor`` become views of the packed ones, so closing a door
     (:meth:`agents.movement.navigation.LevelGrid.close_door`) shows in the step too.  ``space`` is
     -1 in door bands (:meth:`agents.movement.navigation.LevelGrid.band`): someone there keeps the
     space they came from, and passes the door only once through its band.
@@ -73,8 +74,10 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
     sizes = [g.wall.size for g in grids]
     cells = np.array([(sum(sizes[:li]), *g.shape) for li, g in enumerate(grids)], np.int64).reshape(-1, 3)
     wall = np.concatenate([g.wall.ravel() for g in grids]).astype(np.float64) if grids else np.empty(0)
+    floor = np.concatenate([g.floor.ravel() for g in grids]).astype(np.float64) if grids else np.empty(0)
     for li, g in enumerate(grids):
         g.wall = wall[cells[li, 0]:cells[li, 0] + sizes[li]].reshape(g.shape)
+        g.floor = floor[cells[li, 0]:cells[li, 0] + sizes[li]].reshape(g.shape)
 
     def packed(parts: list[np.ndarray], dtype: type, width: int = 0) -> np.ndarray:
         shape = (-1, width) if width else (-1,)
@@ -87,7 +90,7 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
     return LevelArrays(wall, packed(normals, np.float64, 2), packed(space, np.int64),
                        packed([g.exit for g in grids], np.int64), origin,
                        packed([g.slope for g in grids], np.float64, 2),
-                       packed([g.gate for g in grids], np.float64), cells)
+                       packed([g.gate for g in grids], np.float64), cells, floor)
 
 
 @njit(cache=True)
@@ -122,7 +125,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
         wall: np.ndarray, normal: np.ndarray, space: np.ndarray, exit_: np.ndarray, origin: np.ndarray,
-        slope: np.ndarray, gate: np.ndarray, cells: np.ndarray,
+        slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
@@ -226,6 +229,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         w = _raster(wall, cells, li)
         sl = _raster2(slope, cells, li)
         gt = _raster(gate, cells, li)
+        fl = _raster(floor, cells, li)
         x0, y0, h = origin[li, 0], origin[li, 1], origin[li, 2]
         for a in range(n):
             if lay[a] != li:
@@ -235,8 +239,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             px, py = pos[k, 0], pos[k, 1]
             prev_pos[k, 0], prev_pos[k, 1] = px, py
             if step != 0.0:  # (standing, they stay in the cell they were in)
-                pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step, fb[a, 0] * step,
-                                                     fb[a, 1] * step, w, sl, gt, clear[k], x0, y0, h, True)
+                pos[k, 0], pos[k, 1] = wall_move_one(px, py, e[a, 0] * step, e[a, 1] * step,
+                                                     fb[a, 0] * step, fb[a, 1] * step, w, sl, gt, fl,
+                                                     clear[k], x0, y0, h, True)
                 ci[a], cj[a] = grid_cell(pos[k, 0], pos[k, 1], x0, y0, h, cols[li], rows[li])
     for li in range(levels):
         sp = _raster(space, cells, li)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from agents.movement.csm_kernel import room_at
+from agents.movement.csm_kernel import footprint_room, room_at
 from agents.movement.navigation import EXACT_REACH, LevelGrid, build_grid, compute_field, opening_room
 from facility.mobility import BED, MOBILITIES, STAFF
 from scenarios.evacuation.testbeds import l_corner, room, store_on_corridor
@@ -92,6 +92,21 @@ def test_field_distances_are_the_shortest_paths_of_scipy(door: float, arm: float
     ref = _scipy_distances(g, ok | src, src)
     assert np.isfinite(f.dist).sum() > 100
     np.testing.assert_array_equal(f.dist, ref)
+
+
+@settings(max_examples=6, deadline=None)
+@given(door=st.floats(0.8, 1.6), closed=st.booleans(), seed=st.integers(0, 2**16))
+def test_room_floor_is_a_lower_bound_of_the_footprint_room(door: float, closed: bool, seed: int) -> None:
+    """Steps skip the exact room where the cell's floor clears the footprint: the floor must never
+    exceed the room anywhere in the cell, by the door, at the jambs, and once the door is closed."""
+    g = build_grid(store_on_corridor(door), "L0", 0.1)
+    if closed:
+        g.close_door("D")
+    pts = np.random.default_rng(seed).uniform((-0.5, -0.5), (10.5, 5.5), (2500, 2))
+    i, j = g.cell_of(pts)
+    room = np.array([footprint_room(g.wall, g.slope, g.gate, x, y, g.x0, g.y0, g.h) for x, y in pts])
+    assert (g.floor[i, j] <= room).all()
+    assert (g.floor[i, j] > room - 0.3).mean() > 0.5  # and a useful bound where it is finite
 
 
 @settings(max_examples=20, deadline=None)
