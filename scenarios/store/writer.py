@@ -1,7 +1,8 @@
 """Streaming a run into its folder as replications finish, and finishing it.
 
 Finished replications are buffered only until :data:`FLUSH_BYTES` of tables
-or :data:`FLUSH_SECONDS` have gathered, then written as one *part*::
+have gathered or the oldest of them has waited :data:`FLUSH_SECONDS`, then
+written as one *part*::
 
     .NAME.partial/
       pending.json            the manifest-to-be (scenario hash, seed, keys)
@@ -215,7 +216,7 @@ class RunWriter:
         # Indices kept as sets, so taking a replication costs the same at the 100,000th as at the first.
         self._buffered: set[int] = set()
         self._done: set[int] = set()
-        self._last_flush = time.monotonic()
+        self._oldest = time.monotonic()  # when the oldest buffered replication came
         #: Committed replications: index -> record (status, kpis, seconds, error, part, spans).
         self.records: dict[int, dict[str, Any]] = {}
         self._kpis = KpiPacker()
@@ -300,16 +301,20 @@ class RunWriter:
         if outcome.index in self._done or outcome.index in self._buffered:
             raise ResultsStoreError(f"{self.folder}: replication {outcome.index} was stored already; "
                                     "refusing to store it twice")
+        if not self._buffer:
+            # The clock runs from the oldest replication waiting, not from the last part: a
+            # sweep's writers all start with it, and a variant whose replications came later
+            # wrote its first one alone as a part, then its others in a second, and paid a merge.
+            self._oldest = time.monotonic()
         self._buffer.append(outcome)
         self._buffered.add(outcome.index)
         self._buffered_bytes += outcome.nbytes
         if (self._buffered_bytes >= self.flush_bytes
-                or time.monotonic() - self._last_flush >= self.flush_seconds):
+                or time.monotonic() - self._oldest >= self.flush_seconds):
             self.flush()
 
     def flush(self) -> None:
         """Write the buffered replications as one committed part."""
-        self._last_flush = time.monotonic()
         if not self._buffer:
             return
         self._buffer.sort(key=lambda o: o.index)  # a run of one part needs no merge (finalise)

@@ -162,3 +162,17 @@ def test_a_part_joins_replications_of_differing_schemas_in_order(tmp_path: Path)
     tables = {r.index: r.tables for r in w.replications()}
     assert tables[1]["events"].num_rows == 0
     assert tables[2]["events"].to_pylist() == [{"t": 2.0, "what": "c"}]
+
+
+def test_the_time_to_write_a_part_runs_from_the_oldest_replication_waiting(tmp_path: Path) -> None:
+    import time
+
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=0.2)
+    time.sleep(0.25)  # a sweep's later variant: its writer waited before its first replication came
+    w.add(_outcome(0))
+    assert not list((folder / "parts").iterdir())  # not written alone as a part of its own
+    time.sleep(0.25)
+    w.add(_outcome(1))
+    parts = list((folder / "parts").iterdir())
+    assert len(parts) == 1 and sorted(r.index for r in w.replications()) == [0, 1]
