@@ -8,7 +8,9 @@ sends the rest in pieces of :data:`PIECE_BYTES`, read from disk as they go;
 the bar follows the bytes sent.  Every request bears the session's token in
 a header.  A piece that fails (the network, the proxy, a restart of the
 server) is not the end: the browser waits, asks the server how many bytes it
-holds, and sends the rest from there, up to :data:`RETRIES` times in a row.
+holds, and sends the rest from there, up to :data:`RETRIES` times in a row; a
+server restarted since knows the token no more (403), and the browser asks the
+page for the new session's (a ``renew`` state change: one rerun of the page).
 Picking the same file again resumes it too, in another tab, after a reload
 of the page or after a restart of the server: the server knows an upload by
 the file's name, size and first megabyte, not by the session that began it.
@@ -92,10 +94,14 @@ async function headHash(file, bytes) {
   return Array.from(digest, (v) => v.toString(16).padStart(2, "0")).join("");
 }
 
-function call(root, header, method, url, body, onprogress) {
+// The session's token, newest first: a restarted server's new session gives the page a new one (the
+// uploader may then be drawn anew), and a transfer under way carries on with it.
+let latestToken = "";
+
+function call(header, method, url, body, onprogress) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    const token = root.medtwinToken;
+    const token = latestToken;
     xhr.open(method, url);
     xhr.setRequestHeader(header, token);  // never in the address: proxies log those
     if (body instanceof Blob) xhr.setRequestHeader("Content-Type", "application/octet-stream");
@@ -134,8 +140,8 @@ export default function (component) {
   input.accept = data.accept;
   // the app's route, beside the page (pages are one path segment deep, as Streamlit's own assets assume)
   const base = new URL(data.url || data.route, location.href).href.replace(/\/+$/, "");
-  root.medtwinToken = data.token;  // a transfer under way uses the newest (a restarted server's) token
-  const ask = (method, url, body, onprogress) => call(root, data.header, method, url, body, onprogress);
+  latestToken = data.token;
+  const ask = (method, url, body, onprogress) => call(data.header, method, url, body, onprogress);
   const fail = (message, seq) => {
     root.dataset.state = "failed";
     state.textContent = message;
@@ -191,6 +197,8 @@ export default function (component) {
         return fail(`${file.name}: the upload was cut off at ${mb(held)} of ${mb(file.size)} MB; `
           + "pick the same file again to resume it", seq);
       }
+      // a restarted server does not know the token: ask the page for the new session's (a rerun)
+      if (r.status === 403) setStateValue("renew", { seq: Date.now() });
       const wait = Math.min(data.max_backoff_s, 2 ** (tries - 1));
       root.dataset.state = "waiting";
       state.textContent = `connection lost at ${mb(held)} of ${mb(file.size)} MB: resuming in ${wait} s`;
@@ -241,8 +249,8 @@ def scan_uploader(store: UploadStore, suffixes: tuple[str, ...], url: str = "") 
             "max_bytes": MAX_UPLOAD_BYTES, "max_mb": f"{MAX_UPLOAD_BYTES / 1e6:,.0f}",
             "piece_bytes": PIECE_BYTES, "retries": RETRIES, "max_backoff_s": MAX_BACKOFF_S,
             "head_bytes": HEAD_BYTES}
-    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None},
-           on_done_change=_ignore, on_failed_change=_ignore, height="content")
+    _mount(key=UPLOAD_KEY, data=data, default={"done": None, "failed": None, "renew": None},
+           on_done_change=_ignore, on_failed_change=_ignore, on_renew_change=_ignore, height="content")
 
 
 def received(server: UploadStore) -> Received | None:
