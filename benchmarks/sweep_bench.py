@@ -188,7 +188,7 @@ def main() -> None:
     n = len(plan.variants) * args.replications
     out: dict[str, Any] = {"replications": n, "load_before": os.getloadavg(), "uptime_before": _uptime()}
     bare(_plan(2))  # imports and caches warm, as in a real session
-    timed_sweep(_plan(2), n_jobs=1)  # and the building hashed once, as the app does once per session
+    timed_sweep(_plan(2), n_jobs=1)  # and the building hashed once, as the app does once while it runs
     bares, ones, inrun = [], [], []
     for _ in range(args.repeat):
         bares.append(bare(plan))
