@@ -201,9 +201,10 @@ def _scan_panel() -> None:
 
 def _streamed_upload(server: upload_store.UploadStore) -> None:
     """A scan streamed by the browser to the app's upload route, then extracted and deleted."""
-    st.caption(f"The scan is streamed to a temporary file on the server (up to "
+    st.caption(f"The scan is streamed to a file on the server (up to "
                f"{upload_store.MAX_UPLOAD_BYTES / 1e9:,.0f} GB), never held whole in memory, and deleted "
-               "once extracted. A transfer cut off resumes where it stopped.")
+               "once extracted. A transfer cut off resumes where it stopped; picking the same file again "
+               "resumes it too, also from another tab or after the server restarted.")
     scan_uploader(server, SCAN_SUFFIXES, str(st.session_state.get("upload_url", "")))
     got = received(server)
     if got is not None:

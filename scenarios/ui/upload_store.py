@@ -63,8 +63,9 @@ STALE_S = 24 * 3600.0
 HEAD_BYTES = 1024 * 1024
 #: The app's upload folder under its results store (hidden: the store lists runs, not this).
 UPLOAD_DIR = ".uploads"
-#: Suffix of an upload's bytes, and of its description, in the store's folder.
-_DATA, _META = ".part", ".json"
+#: Suffix of an upload's description in the store's folder (its bytes have the scan's own suffix,
+#: which the LiDAR reader goes by).
+_META = ".json"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 _store: UploadStore | None = None
@@ -164,15 +165,15 @@ class UploadStore:
     def _load(self) -> None:
         """Take up the uploads held in the folder (a restart); delete stale ones and strays."""
         for meta in sorted(self.folder.glob(f"*{_META}")):
-            data = meta.with_suffix(_DATA)
             try:
                 held = json.loads(meta.read_text(encoding="utf-8"))
                 key = FileKey(str(held["name"]), int(held["size"]), str(held["head"]))
+                data = meta.with_suffix(Path(key.name).suffix.lower())
+                if data.suffix not in self.suffixes:
+                    raise ValueError(f"{key.name}: not a scan format")
                 stat = data.stat()
             except (OSError, ValueError, KeyError, TypeError):
-                meta.unlink(missing_ok=True)
-                data.unlink(missing_ok=True)
-                continue
+                continue  # not an upload of this store's: deleted below with the other strays
             self._partial[meta.stem] = Partial(meta.stem, key, data, min(stat.st_size, key.size),
                                                touched=stat.st_mtime)
         kept = {p.path for p in self._partial.values()}
@@ -236,7 +237,7 @@ class UploadStore:
                     return p
             self._make_room(key)
             upload_id = secrets.token_urlsafe(12)
-            p = Partial(upload_id, key, self.folder / f"{upload_id}{_DATA}")
+            p = Partial(upload_id, key, self.folder / f"{upload_id}{suffix}")
             p.path.touch()
             _write_meta(p)
             self._partial[upload_id] = p

@@ -206,7 +206,9 @@ def test_a_planners_journey_through_every_page(served: tuple[str, int, Path], tm
             page.get_by_role("button", name="Extract the facility").click()
             cannot = page.get_by_text(re.compile(r"Cannot extract a facility from big_scan\.xyz"))
             expect(cannot).to_be_visible(timeout=RUN_TIMEOUT_MS)
-            assert "medtwin-uploads" not in (cannot.text_content() or "")  # no path of the server shown
+            said = cannot.text_content() or ""
+            assert "medtwin-uploads" not in said and ".uploads" not in said  # no path of the server shown
+            assert "extension" not in said  # the reader was given the scan's own format
             _shot(page, tmp_path, "2b-scan-streamed")
 
             # 2c. a transfer cut off resumes where it stopped: the browser drops the second piece of

@@ -46,6 +46,7 @@ def test_an_upload_resumes_where_it_stopped_and_is_handed_over_once(store: Uploa
     token = store.register()
     p = store.begin(token, "../../scans/ward.xyz", 10, head(data))
     assert p.name == "ward.xyz" and p.held == 0 and p.path.parent == store.folder  # no client path used
+    assert p.path.suffix == ".xyz"  # the LiDAR reader goes by the suffix
     assert _add(store, token, p.id, data[:5]) is None
     again = store.begin(token, "ward.xyz", 10, head(data))  # the same file picked again
     assert again.id == p.id and again.held == 5
@@ -150,9 +151,10 @@ def test_an_upload_left_for_longer_than_the_set_age_is_deleted_also_across_a_res
     store.close()
     day_ago = time.time() - 3601
     os.utime(kept.path, (day_ago, day_ago))  # the server was down for longer than the age
-    (tmp_path / "uploads" / "stray.part").write_bytes(b"?")  # and a file it does not know of
+    (tmp_path / "uploads" / "stray.las").write_bytes(b"?")  # and files it does not know of
+    (tmp_path / "uploads" / "broken.json").write_text("{")
     again = UploadStore(SUFFIXES, tmp_path / "uploads", stale_s=3600)
-    assert sorted(p.name for p in again.folder.iterdir()) == [f"{recent.id}.json", f"{recent.id}.part"]
+    assert sorted(p.name for p in again.folder.iterdir()) == [f"{recent.id}.json", f"{recent.id}.las"]
     assert again.begin(again.register(), "b.las", 10, head(b"b")).id == recent.id
 
 
