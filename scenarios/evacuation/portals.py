@@ -20,7 +20,7 @@ from scenarios.evacuation.assistance import reach_safety
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
-    from scenarios.evacuation.state import RunState
+    from scenarios.evacuation.state import Plan, RunState
 
 __all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs"]
 
@@ -119,6 +119,7 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
     door other than the one they head for, goes back to where they stood.
     """
     pe, plan, t = st.people, st.plan, st.t
+    _pushed_over(st, on[pe.state[on] == states.PRE], cell_space[pe.state[on] == states.PRE])
     walked = pe.state[on] == states.MOVE
     on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
     for li, g in enumerate(plan.grids):
@@ -150,12 +151,16 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
             if door is not None:
                 # Only the door someone heads for is passed: a crowd pressing past a side door
                 # pushed people through it into the room behind, who then queued to come back out.
+                # (Someone pushed over while standing, before they set off, is already there:
+                # their step only makes it count.)
                 od = int(pe.opt_door[k])
-                if od < 0 or set(plan.door_spaces[od].tolist()) != {int(pe.space[k]), new}:
+                heads = od >= 0 and set(plan.door_spaces[od].tolist()) == {int(pe.space[k]), new}
+                if not heads and _space_at(plan, li, pe.prev_pos[k]) != new:
                     pe.pos[k] = pe.prev_pos[k]
                     continue
-                door = plan.facility.doors[od].id
-                if not admit(st, door, float(plan.door_widths[od])):
+                if heads:
+                    door = plan.facility.doors[od].id
+                if heads and not admit(st, door, float(plan.door_widths[od])):
                     pe.pos[k] = pe.prev_pos[k]
                     continue
             st.passages.leave(plan, int(pe.space[k]), new, t)
@@ -170,6 +175,34 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
             else:
                 pe.reroute[k] = True
                 pe.best[k] = np.inf
+
+
+def _pushed_over(st: RunState, pre: np.ndarray, cell_space: np.ndarray) -> None:
+    """People not yet set off whom the crowd pushed across a door count in the space they stand
+    in (seen from the space they counted in, they stood outside it: no way on was finite there,
+    they were stranded, and in a bay's doorway they held its beds in for good)."""
+    pe, plan = st.people, st.plan
+    moved = (cell_space >= 0) & (cell_space != pe.space[pre])
+    for k, new in zip(pre[moved].tolist(), cell_space[moved].tolist(), strict=True):
+        door = plan.door_between.get(frozenset((plan.space_ids[pe.space[k]], plan.space_ids[new])))
+        st.passages.leave(plan, int(pe.space[k]), new, st.t)
+        pe.space[k] = new
+        pe.route[k].append(plan.space_ids[new])
+        if door is not None:
+            st.passages.log(st.t, door, "door")
+        pe.reroute[k] = True
+        pe.best[k] = np.inf
+
+
+def _space_at(plan: Plan, li: int, xy: np.ndarray) -> int:
+    """Global index of the space whose cell holds point ``xy`` on level ``li`` (-1: a door's band
+    or no space)."""
+    g = plan.grids[li]
+    i, j = g.cell_of(xy[None])
+    local = int(g.space[i[0], j[0]])
+    if local < 0 or plan.band_door[li][i[0], j[0]] >= 0:
+        return -1
+    return int(plan.local_to_global[li][local])
 
 
 def flag_deadlocks(st: RunState) -> None:
