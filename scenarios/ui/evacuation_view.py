@@ -108,8 +108,9 @@ def _setup(facility: Facility) -> EvacuationScenario | None:
                         help="a shipped drill: who is in the building at the alarm, staffing, strategy")
     base = scenarios.load(lib[name])
     assert isinstance(base, EvacuationScenario)
-    st.caption(base.description)
     misfit = _misfit(base, facility)
+    # A drill's description names its own building's places: on another building, say so.
+    st.caption(base.description if misfit is None else f"As written for its own building: {base.description}")
     who = st.radio("Who is in the building at the alarm", WHO, horizontal=True, key="evac_who",
                    index=0 if misfit is None else 2)
     if who == WHO[0] and misfit is not None:

@@ -81,6 +81,8 @@ def test_a_building_the_drill_was_not_written_for_gets_people_room_by_room(
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.radio(key="evac_who").value == "People in every room (any building)"
     assert at.selectbox(key="evac_mode").value == "full"  # the drill's fire compartments are not here
+    # The drill's description names the sample's places: it is shown as the other building's.
+    assert any(c.value.startswith("As written for its own building: ") for c in at.caption)
     at.radio(key="evac_who").set_value("The drill's occupancy").run()
     (why,) = [e.value for e in at.error]
     assert why.startswith("Cannot run this drill: drill sample_hospital_night_evacuation in tiny: "
