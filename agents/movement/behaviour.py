@@ -52,7 +52,6 @@ RANGES: dict[str, tuple[float, float, str]] = {
                                 "walls"),
     "two_way": (1.0, 5.0, "times the widest person of each side"),
     "turn_after": (0.5, 120.0, "seconds a side waits at a door"),
-    "merge_reach": (0.0, 10.0, "metres of a passing queue: 0 turns the merge turns off"),
     "back_out_speed": (0.05, 1.5, "m/s: stepping backwards is no faster than a free walk (Weidmann: "
                                   "1.34 mean)"),
     "stall_after": (1.0, 300.0, "seconds without progress"),
@@ -121,12 +120,6 @@ class Behaviour:
             each side (an assumption: one lane each way is not enough for crowds).
         turn_after: Seconds a side waits at a door while the other side passes before it gets
             the turn (an assumption).
-        merge_reach: Metres of a passing queue, upstream of a door's mouth, that stand while
-            people stuck in the door get their merge turn (:func:`~agents.movement.doorways.merge_turns`):
-            a person's depth in a dense queue is about 0.5 m, so two metres leave room for the
-            next few to step out. An assumption; merging streams share a junction's capacity in
-            experiments (Zhang et al. 2011, T-junctions), which a queue that never lets anyone in
-            does not. 0 turns merge turns off.
         back_out_speed: Speed (m/s) at most of someone backing out of a doorway or backing off
             (stepping backwards, or pulling a bed back: an assumption, half a walking speed).
         stall_after: Seconds without progress after which a stalled person takes part in a
@@ -166,7 +159,6 @@ class Behaviour:
     door_boundary: float = 0.15
     two_way: float = 2.0
     turn_after: float = 5.0
-    merge_reach: float = 2.0
     back_out_speed: float = 0.5
     stall_after: float = 15.0
     back_off_time: float = 4.0

@@ -28,18 +28,9 @@ Per door (:class:`DoorTurns`) and per step (:func:`turns`):
   blocks their way), they back out and their side waits;
 * with the band empty, the side whose turn it is goes and the other waits; a side that has
   waited ``turn_after`` s gets the turn, and from then on the other side's newcomers wait.
-* people on their way out take the turn at once from a side of staff going in for patients,
-  and keep it while any of them is near: the staff wait outside the doorway (staff who kept
-  coming through a smoke door into a corridor of beds queueing for it locked beds and staff up
-  for good; staff let in by turns stood for minutes in the queue for the door).
-
-A side door into a passing queue has a second kind of turn, a merge (:func:`merge_turns`):
-people leaving a room through it who have made no progress for ``patience`` s (the queue
-outside fills every gap before they can step into it) get ``turn_after`` s in which the queue
-upstream of the door's mouth stands (``merge_reach`` m of it); then the queue goes for at least
-as long before the room's next turn.  Without it, the day drill's offices, stores and staff
-rooms beside the L2 smoke door waited over a minute each for the fire compartment's queue to
-pass.
+* a bed or wheelchair on its way out takes the turn at once from a side of staff going in for
+  patients (they wait outside the doorway): staff who kept coming through a smoke door into a
+  corridor of beds queueing for it locked beds and staff up for good.
 
 Waiting here is standing: a person who waits steps aside for people walking at them (the
 speed model's give-way rule), which opens the doorway for the side that goes.
@@ -53,7 +44,7 @@ import numpy as np
 
 from agents.movement.behaviour import Behaviour
 
-__all__ = ["BACK_OUT", "GO", "WAIT", "DoorTurns", "band_doors", "merge_turns", "turns"]
+__all__ = ["BACK_OUT", "GO", "WAIT", "DoorTurns", "band_doors", "turns"]
 
 #: Codes of :func:`turns`: walk on, wait (stand), back out of the doorway.
 GO, WAIT, BACK_OUT = 0, 1, 2
@@ -61,18 +52,14 @@ GO, WAIT, BACK_OUT = 0, 1, 2
 
 @dataclass
 class DoorTurns:
-    """Per door: the space whose turn it is (-1 none) and since when the other side waits; the
-    start of the latest merge turn (NaN none) and the space it was given to."""
+    """Per door: the space whose turn it is (-1 none) and since when the other side waits."""
 
     turn: np.ndarray
     waiting_since: np.ndarray
-    merge_since: np.ndarray
-    merge_side: np.ndarray
 
     @classmethod
     def empty(cls, n_doors: int) -> DoorTurns:
-        return cls(turn=np.full(n_doors, -1, np.int64), waiting_since=np.full(n_doors, np.nan),
-                   merge_since=np.full(n_doors, np.nan), merge_side=np.full(n_doors, -1, np.int64))
+        return cls(turn=np.full(n_doors, -1, np.int64), waiting_since=np.full(n_doors, np.nan))
 
 
 def band_doors(shape: tuple[int, int], door_cells: dict[str, np.ndarray],
@@ -147,44 +134,6 @@ def turns(dt: DoorTurns, t: float, *, walkers: np.ndarray, door: np.ndarray, in_
     return code
 
 
-def merge_turns(dt: DoorTurns, t: float, *, door: np.ndarray, side: np.ndarray, dist: np.ndarray,
-                stuck: np.ndarray, turn_len: float) -> tuple[np.ndarray, np.ndarray]:
-    """Doors whose merge turn runs now, and the side (space) each is given to.
-
-    Args:
-        dt: The doors' turn state (its merge fields are updated).
-        t: Model time (s).
-        door: Door (global index) each person near a door heads for.
-        side: The space each one counts in.
-        dist: Each one's field distance to the door.
-        stuck: Whether each one waits to get out through the door: heading for safety, free to
-            go by the door's own turns, and without progress for ``patience`` s.
-        turn_len: Length (s) of a merge turn, and the least time between two at one door.
-
-    A door's turn goes to the side of its stuck person nearest the door; it starts only if the
-    door's last one ended at least ``turn_len`` s ago (the queue's turn).
-
-    >>> dt = DoorTurns.empty(2)
-    >>> merge_turns(dt, 10.0, door=np.array([1, 1]), side=np.array([4, 4]), dist=np.array([1.0, 2.0]),
-    ...             stuck=np.array([True, False]), turn_len=5.0)
-    (array([1]), array([4]))
-    >>> merge_turns(dt, 16.0, door=np.array([1]), side=np.array([4]), dist=np.array([1.0]),
-    ...             stuck=np.array([True]), turn_len=5.0)[0].size
-    0
-    """
-    since = dt.merge_since
-    w = np.flatnonzero(stuck)
-    if w.size:
-        w = w[np.lexsort((w, dist[w], door[w]))]
-        first = w[np.r_[True, door[w][1:] != door[w][:-1]]]
-        d = door[first]
-        idle = np.isnan(since[d]) | (t >= since[d] + 2 * turn_len)
-        since[d[idle]] = t
-        dt.merge_side[d[idle]] = side[first[idle]]
-    on = np.flatnonzero(~np.isnan(since) & (t < since + turn_len))
-    return on, dt.merge_side[on]
-
-
 def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
           in_band: np.ndarray, side: np.ndarray, dist: np.ndarray, evacuee: np.ndarray, width: np.ndarray,
           reach: np.ndarray, unit: np.ndarray, door_width: float, b: Behaviour, stalled: np.ndarray) -> None:
@@ -212,15 +161,12 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         code[lose] = _wait(lose, grp[side[grp] == win], in_band, dist, reach, gap)
         return
     turn = int(dt.turn[d])
-    # Staff going in for patients never keep people on their way out waiting: with people heading
-    # for safety on one side only, that side has the turn for as long as any of them is near (day
-    # drill, seed 8: staff kept coming through the L2 smoke door into a corridor of beds queueing
-    # for it, and the beds and staff locked up for good; seed 0: staff let in by turns stood for
-    # minutes in the fire compartment's queue for that door).
-    out_sides = np.unique(sides[evacuee[grp]])
-    priority = int(out_sides[0]) if out_sides.size == 1 else -1
-    if priority >= 0 and turn != priority:
-        turn = priority
+    # Staff going in for patients never keep a bed or wheelchair on its way out waiting: the turn
+    # passes to the unit's side at once (day drill, seed 8: staff kept coming through the L2 smoke
+    # door into a corridor of beds queueing for it, and the beds and staff locked up for good).
+    out_units = grp[(sides != turn) & evacuee[grp] & unit[grp]]
+    if out_units.size and not evacuee[grp[sides == turn]].any():
+        turn = int(side[out_units[0]])
         dt.turn[d] = turn
         dt.waiting_since[d] = t
     has_turn = bool((sides == turn).any())
@@ -246,7 +192,7 @@ def _turn(dt: DoorTurns, t: float, d: int, grp: np.ndarray, code: np.ndarray, *,
         dt.waiting_since[d] = t
     dt.turn[d] = going
     waiting = grp[side[grp] != going]
-    if priority < 0 and t - dt.waiting_since[d] >= b.turn_after:
+    if t - dt.waiting_since[d] >= b.turn_after:
         # The waiting side's turn: the other side's newcomers wait from now on.
         dt.turn[d] = side[waiting[0]]
         dt.waiting_since[d] = t

@@ -232,12 +232,6 @@ class Navigator:
             return fid
         g = self.grids[level]
         dom = self.space_mask(space_id).copy()
-        # The whole band of each of the space's doors: someone pushed across the middle of a door
-        # they are not heading for still counts in this space and must find the way back (with
-        # only that door's field finite there, they used to walk on into the room behind it).
-        for d in self.facility.doors_of.get(space_id, ()):
-            if d.id in g.door_cells:
-                dom.ravel()[g.door_cells[d.id]] = True
         kind, ref = target
         if kind == "exit":
             src = g.exit == g.exit_ids.index(str(ref))

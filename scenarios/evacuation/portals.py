@@ -14,13 +14,13 @@ import numpy as np
 
 from agents.movement import standoffs as standoff_rules
 from agents.movement import states
-from agents.movement.doorways import BACK_OUT, GO, WAIT, merge_turns, turns
+from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
-    from scenarios.evacuation.state import Plan, RunState
+    from scenarios.evacuation.state import RunState
 
 __all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs"]
 
@@ -42,59 +42,12 @@ def doorways(st: RunState) -> None:
             i, j = g.cell_of(pe.pos[ks[sel]])
             bd[sel] = plan.band_door[li][i, j]
     evac = st.goals.evac[: len(st.goals)][pe.goal[ks]]
-    stalled = st.t - pe.last_prog[ks] > b.patience
     code = turns(st.passages.turns, st.t, walkers=ks, door=door, in_band=bd == door, side=pe.space[ks],
                  dist=pe.dist[ks], evacuee=evac, width=2 * pe.radius[ks], reach=pe.radius[ks] + pe.extra[ks],
-                 unit=pe.need[ks] > 0, door_width=plan.door_widths, behaviour=b, stalled=stalled)
+                 unit=pe.need[ks] > 0, door_width=plan.door_widths, behaviour=b,
+                 stalled=st.t - pe.last_prog[ks] > b.patience)
     pe.hold[ks] = code
-    if b.merge_reach > 0:
-        _merge(st, door, ks, stuck=(code == GO) & evac & stalled)
-    pe.wait[pe.hold == WAIT] += st.p.model.dt
-
-
-def _merge(st: RunState, door: np.ndarray, ks: np.ndarray, stuck: np.ndarray) -> None:
-    """The queues passing the doors whose merge turn runs stand upstream of the door's mouth
-    (:func:`agents.movement.doorways.merge_turns`).
-
-    Upstream is measured along each queuer's own way: their field distance to their portal less
-    the same field's distance at the door's centre.  Whoever is within the mouth (half the door's
-    width plus their reach) walks on and clears it; whoever is heading for the door itself, in
-    a door's band, or not heading for safety is left alone.
-    """
-    pe, plan, b = st.people, st.plan, st.p.behaviour
-    on, sides = merge_turns(st.passages.turns, st.t, door=door, side=pe.space[ks], dist=pe.dist[ks],
-                            stuck=stuck, turn_len=b.turn_after)
-    if on.size == 0:
-        return
-    evac = _heading_out(st)
-    free = (pe.state == states.MOVE) & (pe.fid >= 0) & (pe.hold == GO) & evac & np.isfinite(pe.dist)
-    for d, s in zip(on.tolist(), sides.tolist(), strict=True):
-        li = int(plan.door_level[d])
-        a, c = plan.door_spaces[d].tolist()
-        other = c if a == s else a
-        at = plan.door_at[d]
-        cand = np.flatnonzero(free & (pe.space == other) & (pe.lvl == li) & (pe.opt_door != d)
-                              & (np.abs(pe.pos[:, 0] - at[0]) + np.abs(pe.pos[:, 1] - at[1])
-                                 < 2 * (b.merge_reach + plan.door_widths[d])))
-        if cand.size == 0:
-            continue
-        g = plan.grids[li]
-        ci, cj = g.cell_of(pe.pos[cand])
-        cand = cand[plan.band_door[li][ci, cj] < 0]
-        i, j = g.cell_of(at[None])
-        d_door, _ = st.nav.fields.lookup(pe.fid[cand], np.repeat(i, cand.size), np.repeat(j, cand.size))
-        cand, d_door = cand[np.isfinite(d_door)], d_door[np.isfinite(d_door)]
-        ahead = pe.dist[cand] - d_door - (0.5 * plan.door_widths[d] + pe.radius[cand] + pe.extra[cand])
-        pe.hold[cand[(ahead > 0) & (ahead < b.merge_reach)]] = WAIT
-
-
-def _heading_out(st: RunState) -> np.ndarray:
-    """Per person: heading for safety (an exit or a refuge), not fetching a patient nor goal-less."""
-    pe = st.people
-    out = np.zeros(pe.goal.size, bool)
-    has = pe.goal >= 0
-    out[has] = st.goals.evac[: len(st.goals)][pe.goal[has]]
-    return out
+    pe.wait[ks[code == WAIT]] += st.p.model.dt
 
 
 def standoffs(st: RunState) -> None:
@@ -115,11 +68,12 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
 
     ``on``, ``cell_space`` and ``cell_exit`` are :func:`~scenarios.evacuation.motion.move`'s: the
     people on a plane and the global space and level exit index of the cell each ended in.
-    Someone a door or exit has no capacity for this step (:func:`admit`), or who would pass a
-    door other than the one they head for, goes back to where they stood.
+    Someone a door or exit has no capacity for this step (:func:`admit`) goes back to where they
+    stood.
     """
     pe, plan, t = st.people, st.plan, st.t
-    _pushed_over(st, on[pe.state[on] == states.PRE], cell_space[pe.state[on] == states.PRE])
+    pre = pe.state[on] == states.PRE
+    _pushed_over(st, on[pre], cell_space[pre])
     walked = pe.state[on] == states.MOVE
     on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
     for li, g in enumerate(plan.grids):
@@ -148,21 +102,9 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
             old = plan.space_ids[pe.space[k]]
             sid = plan.space_ids[new]
             door = plan.door_between.get(frozenset((old, sid)))
-            if door is not None:
-                # Only the door someone heads for is passed: a crowd pressing past a side door
-                # pushed people through it into the room behind, who then queued to come back out.
-                # (Someone pushed over while standing, before they set off, is already there:
-                # their step only makes it count.)
-                od = int(pe.opt_door[k])
-                heads = od >= 0 and set(plan.door_spaces[od].tolist()) == {int(pe.space[k]), new}
-                if not heads and _space_at(plan, li, pe.prev_pos[k]) != new:
-                    pe.pos[k] = pe.prev_pos[k]
-                    continue
-                if heads:
-                    door = plan.facility.doors[od].id
-                if heads and not admit(st, door, float(plan.door_widths[od])):
-                    pe.pos[k] = pe.prev_pos[k]
-                    continue
+            if door is not None and not admit(st, door, float(plan.door_widths[plan.door_ix[door]])):
+                pe.pos[k] = pe.prev_pos[k]
+                continue
             st.passages.leave(plan, int(pe.space[k]), new, t)
             pe.space[k] = new
             pe.route[k].append(sid)
@@ -180,7 +122,7 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
 def _pushed_over(st: RunState, pre: np.ndarray, cell_space: np.ndarray) -> None:
     """People not yet set off whom the crowd pushed across a door count in the space they stand
     in (seen from the space they counted in, they stood outside it: no way on was finite there,
-    they were stranded, and in a bay's doorway they held its beds in for good)."""
+    so they were stranded, and in a bay's doorway they held its beds in for good)."""
     pe, plan = st.people, st.plan
     moved = (cell_space >= 0) & (cell_space != pe.space[pre])
     for k, new in zip(pre[moved].tolist(), cell_space[moved].tolist(), strict=True):
@@ -192,17 +134,6 @@ def _pushed_over(st: RunState, pre: np.ndarray, cell_space: np.ndarray) -> None:
             st.passages.log(st.t, door, "door")
         pe.reroute[k] = True
         pe.best[k] = np.inf
-
-
-def _space_at(plan: Plan, li: int, xy: np.ndarray) -> int:
-    """Global index of the space whose cell holds point ``xy`` on level ``li`` (-1: a door's band
-    or no space)."""
-    g = plan.grids[li]
-    i, j = g.cell_of(xy[None])
-    local = int(g.space[i[0], j[0]])
-    if local < 0 or plan.band_door[li][i[0], j[0]] >= 0:
-        return -1
-    return int(plan.local_to_global[li][local])
 
 
 def flag_deadlocks(st: RunState) -> None:

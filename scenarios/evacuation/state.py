@@ -67,9 +67,6 @@ class Plan:
         door_ix: Index of each door id.
         door_widths: float64 per door: clear width (m).
         door_between: The door joining each pair of spaces.
-        door_at: float64 ``(doors, 2)``: each door's centre (m, plan).
-        door_spaces: int64 ``(doors, 2)``: the global indices of the two spaces each door joins.
-        door_level: int64 per door: its level's index (-1 for a door on no level with spaces).
         exit_width: Clear width (m) of each final exit.
         exit_levels: Levels with a final exit.
         door_lift: The lift whose landing each door opens into, for doors into a lift landing.
@@ -98,9 +95,6 @@ class Plan:
     door_ix: dict[str, int]
     door_widths: np.ndarray
     door_between: dict[frozenset[str], str]
-    door_at: np.ndarray
-    door_spaces: np.ndarray
-    door_level: np.ndarray
     exit_width: dict[str, float]
     exit_levels: set[int]
     door_lift: dict[str, str]
@@ -328,11 +322,6 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         fire_spaces=frozenset(s for c in params.fire_compartments for s in facility.compartments.get(c, ())),
         door_ix=door_ix, door_widths=np.array([d.width for d in facility.doors]),
         door_between={frozenset(d.spaces): d.id for d in facility.doors},
-        door_at=np.array([d.at for d in facility.doors], np.float64).reshape(-1, 2),
-        door_spaces=np.array([[space_ix[s] for s in d.spaces] for d in facility.doors],
-                             np.int64).reshape(-1, 2),
-        door_level=np.array([level_ix.get(facility.space(d.spaces[0]).level, -1) for d in facility.doors],
-                            np.int64),
         exit_width={e.id: e.width for e in facility.exits},
         exit_levels={level_ix[facility.space(e.space).level] for e in facility.exits},
         door_lift={d.id: lf.id for lf in facility.lifts for s in lf.spaces
