@@ -19,6 +19,21 @@ def _room(rng: np.random.Generator, n: int = 3000) -> np.ndarray:
     return np.round(p, 4)
 
 
+def _count_thinning(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on the reader's thinning: the size of each cloud it thins (each chunk, each merge)."""
+    from lidar import readers
+
+    merges: list[int] = []
+    thin = readers.voxel_downsample
+
+    def counted(points: np.ndarray, voxel: float) -> np.ndarray:
+        merges.append(len(points))
+        return thin(points, voxel)
+
+    monkeypatch.setattr(readers, "voxel_downsample", counted)
+    return merges
+
+
 @pytest.mark.parametrize("ext", [".ply", ".pcd", ".xyz", ".pts"])
 def test_open3d_formats_round_trip(tmp_path: Path, rng: np.random.Generator, ext: str) -> None:
     pts = _room(rng)
@@ -253,14 +268,7 @@ def test_a_streamed_file_is_thinned_as_in_one_pass_with_bounded_chunks(
     monkeypatch.setattr(readers, "_CHUNK", 1500)
     monkeypatch.setattr(readers, "_MERGE_POINTS", 3000)
     monkeypatch.setattr(readers, "_las_box", lambda path: None)
-    merges: list[int] = []
-    thin = readers.voxel_downsample
-
-    def counted(points: np.ndarray, voxel: float) -> np.ndarray:
-        merges.append(len(points))
-        return thin(points, voxel)
-
-    monkeypatch.setattr(readers, "voxel_downsample", counted)
+    merges = _count_thinning(monkeypatch)
     assert np.array_equal(read(tmp_path / "s.laz", voxel=0.2), whole)
     # Never more than twice the thinned cloud (or the merge bound) and a chunk at once.
     assert max(merges) <= 2 * max(3000, len(whole)) + 1500
@@ -283,14 +291,7 @@ def test_a_file_with_a_box_is_thinned_against_the_voxels_kept_as_in_one_pass(
     monkeypatch.setattr(readers, "_CHUNK", 1500)
     if box == "too small":  # the header lies: the last metre of the room lies outside its box
         monkeypatch.setattr(readers, "_las_box", lambda path: (np.zeros(3), np.array([4.0, 4.0, 2.8])))
-    merges: list[int] = []
-    thin = readers.voxel_downsample
-
-    def counted(points: np.ndarray, voxel: float) -> np.ndarray:
-        merges.append(len(points))
-        return thin(points, voxel)
-
-    monkeypatch.setattr(readers, "voxel_downsample", counted)
+    merges = _count_thinning(monkeypatch)
     assert np.array_equal(read(tmp_path / "s.las", voxel=0.2), whole)
     assert (merges == []) == (box == "header")
 
