@@ -81,13 +81,19 @@ def test_a_strong_inflow_from_the_denser_side_is_balanced() -> None:
         np.testing.assert_allclose(got.sum(axis=1), target, atol=1e-6)
 
 
+def _layers(rng: np.random.Generator, n: int, species: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random two-layer states of ``n`` spaces: masses (kg), energies (J) and species masses (kg)."""
+    m = rng.uniform(1e-4, 50.0, (2, n))
+    e = m * 1012.0 * rng.uniform(280.0, 700.0, (2, n))
+    y = m[None] * rng.uniform(0.0, 0.25, (species, 2, n))
+    return m, e, y
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12))
 def test_layer_keeping_kernel_matches_the_numpy_reference(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
-    m = rng.uniform(1e-4, 50.0, (2, n))
-    e = m * 1012.0 * rng.uniform(280.0, 700.0, (2, n))
-    y = m[None] * rng.uniform(0.0, 0.25, (5, 2, n))
+    m, e, y = _layers(rng, n, 5)
     floor = rng.uniform(1e-3, 0.5, n)
     got, ref = (m.copy(), e.copy(), y.copy()), (m.copy(), e.copy(), y.copy())
     keep_layers(got, floor, 1012.0, 353.0)
@@ -101,9 +107,7 @@ def test_layer_keeping_kernel_matches_the_numpy_reference(seed: int, n: int) -> 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12))
 def test_layer_properties_kernel_matches_the_numpy_reference(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
-    m = rng.uniform(1e-4, 50.0, (2, n))
-    e = m * 1012.0 * rng.uniform(280.0, 700.0, (2, n))
-    y = m[None] * rng.uniform(0.0, 0.25, (6, 2, n))
+    m, e, y = _layers(rng, n, 6)
     shape = (rng.uniform(2.0, 4.0, n), rng.uniform(0.5, 40.0, n))
     ambient = rng.uniform(0.0, 0.3, 6)
     consts = np.array([293.15, 1012.0, 353.0])
