@@ -222,7 +222,14 @@ def young_heap_only() -> Iterator[None]:
     waits for a full collection that then rarely comes (a block per
     replication grew a run's memory by about 0.7 MB a replication).  Used
     for runs in this process (:mod:`scenarios.backends`).
+
+    In a process that froze its objects for good already (the app's server,
+    :mod:`scenarios.ui.serve`), the block does nothing: ``gc.unfreeze`` cannot
+    give back only what the block set aside, and would undo that freeze.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield

@@ -101,3 +101,20 @@ def test_young_heap_only_gives_every_object_back_and_cycles_made_inside_are_coll
     del old
     gc.collect()
     assert was_old() is None  # and what was set aside is collected again afterwards
+
+
+def test_young_heap_only_leaves_a_process_frozen_for_good_as_it_was() -> None:
+    """The app's server freezes its warm-up objects for good; a run in such a process must not
+    give them back to the collector at its end."""
+    import gc
+
+    from scenarios.replicate import young_heap_only
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with young_heap_only():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
