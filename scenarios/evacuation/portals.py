@@ -105,11 +105,7 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
             if door is not None and not admit(st, door, float(plan.door_widths[plan.door_ix[door]])):
                 pe.pos[k] = pe.prev_pos[k]
                 continue
-            st.passages.leave(plan, int(pe.space[k]), new, t)
-            pe.space[k] = new
-            pe.route[k].append(sid)
-            if door is not None:
-                st.passages.log(t, door, "door")
+            _enter(st, k, new, door)
             goal = st.goals[pe.goal[k]]
             if goal.kind == "spaces" and sid in goal.spaces:
                 pe.refuge_space[k] = new
@@ -127,13 +123,19 @@ def _pushed_over(st: RunState, pre: np.ndarray, cell_space: np.ndarray) -> None:
     moved = (cell_space >= 0) & (cell_space != pe.space[pre])
     for k, new in zip(pre[moved].tolist(), cell_space[moved].tolist(), strict=True):
         door = plan.door_between.get(frozenset((plan.space_ids[pe.space[k]], plan.space_ids[new])))
-        st.passages.leave(plan, int(pe.space[k]), new, st.t)
-        pe.space[k] = new
-        pe.route[k].append(plan.space_ids[new])
-        if door is not None:
-            st.passages.log(st.t, door, "door")
+        _enter(st, k, new, door)
         pe.reroute[k] = True
         pe.best[k] = np.inf
+
+
+def _enter(st: RunState, k: int, new: int, door: str | None) -> None:
+    """Person ``k`` now counts in space ``new``, having passed ``door`` (``None``: no door between)."""
+    pe, plan = st.people, st.plan
+    st.passages.leave(plan, int(pe.space[k]), new, st.t)
+    pe.space[k] = new
+    pe.route[k].append(plan.space_ids[new])
+    if door is not None:
+        st.passages.log(st.t, door, "door")
 
 
 def flag_deadlocks(st: RunState) -> None:
