@@ -3,7 +3,8 @@
 Once the pressure solve has given each opening its net volume flow, this kernel does what
 :func:`scenarios.hazards.openings.opening_transfers_reference` does with some two hundred small
 array operations (its plain-numpy twin, which pins it in the tests): the slab-integrated
-two-way flows of doors, exits and vents (and of a closed door's gaps), each deposited in the
+two-way flows of doors, exits and vents (and of a closed door's gaps; the slabs cut at both
+sides' interfaces, so each layer sends gas through the part of the opening it spans), each deposited in the
 receiving layer it matches in temperature; the spill-plume mixing where a door flow crosses the
 receiving interface (:mod:`scenarios.hazards.door_jet`); the net flows of wall and fabric leaks
 and of shafts; and Cooper's buoyant exchange up shafts.  On a small network the numpy version
@@ -30,7 +31,8 @@ DOOR, EXIT, WALL_LEAK, FABRIC_LEAK, VENT, SHAFT = range(6)
 #: Margin past a receiving layer's temperature beyond which an inflow joins it whole, K (CFAST's
 #: deltatemp_min; ``zone.DEPOSIT_DT``: :func:`flow_constants` checks that the two agree).
 DEPOSIT_MARGIN = 1.0
-#: Layout of the constants array: slabs, Cd, g, quiet flow, skim depth, Cooper's coefficient,
+#: Layout of the constants array: equal slabs (each opening gets two more, cut at the interfaces),
+#: Cd, g, quiet flow, skim depth, Cooper's coefficient,
 #: deposit margin (K), cp, rho T, share of a cold inflow's spill entrainment.
 FLOW_CONSTS = ("slabs", "cd", "gravity", "quiet", "skim", "cooper", "deposit_dt", "cp", "rho_t", "cold_share")
 
@@ -104,7 +106,8 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     a, far, kind, open_ = net
     width, sill, soffit, leak, height = shape
     temp, rho, z = layers
-    slabs = int(c[0])
+    uniform = int(c[0])
+    slabs = uniform + 2
     cd, g, quiet, skim, cooper, cold = c[1], c[2], c[3], c[4], c[5], c[9]
     m = a.size
     n = height.size
@@ -132,18 +135,25 @@ def opening_transfers(net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         dp0 = np.empty((nk, slabs))
         dens = np.empty((2, nk, slabs))
         lay = np.empty((2, nk, slabs), np.int64)
-        coef = np.empty(nk)
+        coef = np.empty((nk, slabs))
         target = np.empty(nk)
         wide = np.empty(nk)
+        edges = np.empty(slabs + 1)
         for r in range(nk):
             k = rows[r]
             span = soffit[k] - sill[k]
             shut = kind[k] != VENT and not open_[k]
             wide[r] = leak[k] / span if shut else width[k]
-            coef[r] = cd * wide[r] * span / slabs
             target[r] = flow[k]
+            # the uniform cuts and both sides' interfaces: no slab straddles a layer boundary
+            for j in range(uniform + 1):
+                edges[j] = sill[k] + j / uniform * span
+            edges[uniform + 1] = min(max(z[a[k]], sill[k]), soffit[k])
+            edges[uniform + 2] = min(max(z[far[k]], sill[k]), soffit[k])
+            edges.sort()
             for j in range(slabs):
-                yy = sill[k] + (j + 0.5) / slabs * span
+                yy = 0.5 * (edges[j] + edges[j + 1])
+                coef[r, j] = cd * wide[r] * (edges[j + 1] - edges[j])
                 y[r, j] = yy
                 dp = 0.0
                 for side in range(2):

@@ -114,17 +114,29 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
               net: Network, width: np.ndarray, z: np.ndarray, temp: np.ndarray, rho: np.ndarray) -> None:
     """Flows through openings ``ex`` (``width`` m wide) joining ``ia`` and ``ib``, net volume flow ``target``.
 
-    Each opening is cut into :data:`SLABS` horizontal slabs.  The hydrostatic pressure of each
-    side at a slab's height follows from its two layers; a common offset (bisection) makes
-    the slabs' volume flows add up to the network's net flow ``target`` (a -> b, m^3/s), and
-    each slab then carries ``Cd w h sqrt(2 dp / rho)`` from the high-pressure side, drawn from
-    the layer at that height: the neutral plane falls where it must.  For one hot layer against cold
-    air the sum is Emmons' door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``.
+    Each opening is cut into :data:`SLABS` equal horizontal slabs, and cut again at both sides'
+    interfaces where they cross it, so that no slab straddles a layer boundary (``SLABS + 2``
+    slabs, some of them empty).  The hydrostatic pressure of each side at a slab's height follows
+    from its two layers; a common offset (bisection) makes the slabs' volume flows add up to the
+    network's net flow ``target`` (a -> b, m^3/s), and each slab then carries
+    ``Cd w h sqrt(2 dp / rho)`` from the high-pressure side, drawn from the layer at that
+    height: the neutral plane falls where it must.  For one hot layer against cold air the sum
+    is Emmons' door spill, ``(2/3) Cd W rho_u sqrt(2 g dT / T) d^1.5``.
+
+    Why the cuts at the interfaces: a layer can only send gas through the part of the opening
+    it spans (CFAST bounds its slabs by the layer interfaces and the neutral planes for the
+    same reason, ``get_slab_elevations``).  With equal slabs alone a slab took all its gas from
+    the layer at its mid-height: a room whose smoke had come down to 0.16 m sent a whole
+    0.21 m slab of its fresh floor air out of the door, three times what it held there, which
+    kept a closed ward's corridor, and the fire room fed from it, at the lower oxygen limit and
+    let the fire smoulder on (the CFAST comparison's case c).
     """
-    frac = (np.arange(SLABS) + 0.5) / SLABS
-    span = (net.soffit[ex] - net.sill[ex])[:, None]
-    y = net.sill[ex][:, None] + frac[None] * span  # [k, SLABS]
-    h = span / SLABS
+    sill, soffit = net.sill[ex][:, None], net.soffit[ex][:, None]
+    cuts = sill + np.arange(SLABS + 1)[None] / SLABS * (soffit - sill)
+    interfaces = np.clip(np.stack([z[ia], z[ib]], axis=1), sill, soffit)
+    edges = np.sort(np.concatenate([cuts, interfaces], axis=1), axis=1)
+    y = 0.5 * (edges[:, 1:] + edges[:, :-1])  # [k, SLABS + 2]
+    h = np.diff(edges, axis=1)
 
     def head(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         zi = z[node][:, None]
@@ -139,7 +151,7 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     na, nb = ia[:, None], ib[:, None]
     rho_ab = np.stack([rho[la, na], rho[lb, nb]])
 
-    coef = CD * width * h[:, 0]
+    coef = CD * width[:, None] * h
     v = slab_flows(dp0, rho_ab, coef, np.ascontiguousarray(target, float))
     fwd = v > 0
     sn = np.where(fwd, na, nb)

@@ -33,20 +33,21 @@ FLOW_TOL, BRACKET_TOL = 1e-13, 1e-14
 
 
 @register_jitable
-def _slab_sum(dp0: np.ndarray, rho_a: np.ndarray, rho_b: np.ndarray, coef: float, offset: float) -> float:
+def _slab_sum(dp0: np.ndarray, rho_a: np.ndarray, rho_b: np.ndarray, coef: np.ndarray,
+              offset: float) -> float:
     """Net volume flow a -> b of an opening's slabs at a pressure ``offset``, m^3/s."""
     total = 0.0
     for j in range(dp0.size):
         d = dp0[j] + offset
         if d >= 0:
-            total += coef * math.sqrt(2 * d / rho_a[j])
+            total += coef[j] * math.sqrt(2 * d / rho_a[j])
         else:
-            total -= coef * math.sqrt(-2 * d / rho_b[j])
+            total -= coef[j] * math.sqrt(-2 * d / rho_b[j])
     return total
 
 
 @register_jitable
-def _offset(dp0: np.ndarray, rho_a: np.ndarray, rho_b: np.ndarray, coef: float, target: float) -> float:
+def _offset(dp0: np.ndarray, rho_a: np.ndarray, rho_b: np.ndarray, coef: np.ndarray, target: float) -> float:
     """The pressure offset at which an opening's slabs carry ``target`` m^3/s (Illinois false position).
 
     The net flow grows monotonically with the offset.  The bracket must hold the offset that
@@ -57,11 +58,12 @@ def _offset(dp0: np.ndarray, rho_a: np.ndarray, rho_b: np.ndarray, coef: float, 
     so the numpy twin runs the same search.
     """
     s = dp0.size
-    big, dense = 0.0, 0.0
+    big, dense, area = 0.0, 0.0, 0.0
     for j in range(s):
         big = max(big, abs(dp0[j]))
         dense = max(dense, rho_a[j], rho_b[j])
-    push = 0.5 * dense * (target / (coef * s)) ** 2
+        area += coef[j]
+    push = 0.5 * dense * (target / area) ** 2
     lo = -big - push - 1e-9
     hi = -lo
     f_lo = _slab_sum(dp0, rho_a, rho_b, coef, lo) - target
@@ -100,7 +102,7 @@ def slab_flows(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
     Args:
         dp0: float [k, s] hydrostatic pressure difference a - b at each slab, Pa.
         rho: float [2, k, s] gas density of side a and side b at each slab, kg/m^3.
-        coef: float [k] ``Cd w h`` of a slab of each opening, m^2.
+        coef: float [k, s] ``Cd w h`` of each slab of each opening, m^2.
         target: float [k] net volume flow a -> b the slabs must add up to, m^3/s.
     """
     rho_a, rho_b = rho[0], rho[1]
@@ -111,9 +113,9 @@ def slab_flows(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
         for j in range(s):
             d = dp0[i, j] + mid
             if d >= 0:
-                out[i, j] = coef[i] * math.sqrt(2 * d / rho_a[i, j])
+                out[i, j] = coef[i, j] * math.sqrt(2 * d / rho_a[i, j])
             else:
-                out[i, j] = -coef[i] * math.sqrt(-2 * d / rho_b[i, j])
+                out[i, j] = -coef[i, j] * math.sqrt(-2 * d / rho_b[i, j])
     return out
 
 
@@ -121,11 +123,11 @@ def slab_flows_reference(dp0: np.ndarray, rho: np.ndarray, coef: np.ndarray,
                          target: np.ndarray) -> np.ndarray:
     """:func:`slab_flows` interpreted: the same root search per opening, the flows in numpy."""
     rho_a, rho_b = rho[0], rho[1]
-    mid = np.array([_offset(dp0[i], rho_a[i], rho_b[i], float(coef[i]), float(target[i]))
+    mid = np.array([_offset(dp0[i], rho_a[i], rho_b[i], coef[i], float(target[i]))
                     for i in range(dp0.shape[0])])
     dp = dp0 + mid[:, None]
     src = np.where(dp >= 0, rho_a, rho_b)
-    return np.asarray(np.sign(dp) * coef[:, None] * np.sqrt(2 * np.abs(dp) / src))
+    return np.asarray(np.sign(dp) * coef * np.sqrt(2 * np.abs(dp) / src))
 
 
 #: Layout of the ledger :func:`apply_transfers` returns: mass in, mass out, energy in, energy out,

@@ -120,7 +120,8 @@ QUIET_FLOW = 1e-6
 SKIM = 0.1
 #: Coefficient of Cooper's unstable exchange through a horizontal vent (Cooper 1989, NIST).
 COOPER = 0.055
-#: Horizontal slabs an opening is cut into for its buoyant exchange.
+#: Equal horizontal slabs an opening is cut into for its buoyant exchange; each is cut again at
+#: both sides' interfaces (:func:`scenarios.hazards.openings.opening_transfers_reference`).
 SLABS = 10
 #: Height of a ceiling extract grille, m (HVAC extract draws the upper layer once it reaches it).
 GRILLE = 0.3
