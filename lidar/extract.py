@@ -38,11 +38,13 @@ from lidar.assembly import (
 )
 from lidar.closed_doors import detect_closed_doors
 from lidar.cores import StoreySpaces, find_cores
+from lidar.door_frames import detect_framed_doors
 from lidar.doors import Opening, detect_openings, rasterize_openings
 from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
 from lidar.frame import StoreyFrame, find_frame, frame_along, wall_map
 from lidar.grid import Columns, Grid, close, hull_mask
+from lidar.hidden_doors import hidden_door_warnings
 from lidar.joins import join_corridor, separates
 from lidar.levels import Storey, split_levels
 from lidar.multi import read_storeys
@@ -251,6 +253,10 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
                       "warnings": report.warnings},
         )
         _ = fac.graph
+        hidden = hidden_door_warnings(fac)
+        if hidden:
+            report.warnings += hidden
+            fac = replace(fac, metadata={**fac.metadata, "warnings": report.warnings})
     return Extraction(fac, report, tuple(plans))
 
 
@@ -363,6 +369,8 @@ def _extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin:
                                    options=opt, lattice=lattice, angle=wall_angle)
         openings += detect_closed_doors(grid, wall=wall, lintel=lintel, floor=floor,
                                         band_points=pts[in_band, :2], opened=openings, options=opt)
+        openings += detect_framed_doors(grid, wall=wall, floor=floor, points=pts, floor_z=f, opened=openings,
+                                        options=opt)
     with timer.stage(f"{lid} rooms", int(interior.sum())):
         # Walls hidden behind furniture in the wall band still show above it;
         # lintel-band cells with floor seen beneath are beams, lamps or lintels.

@@ -49,8 +49,21 @@ class SynthOptions:
         clutter_per_m2: Furniture items per square metre of floor.
         people_per_m2: Standing people per square metre of floor.
         closed_door_fraction: Fraction of doors scanned closed (a leaf in the opening).
-        flush_leaves: Closed leaves fill the wall's thickness, flush with both
-            faces (otherwise a 4 cm leaf near one face, recessed from the other).
+        closed_doors: Ids of doors and exits scanned closed whatever the
+            fraction draws (a benchmark that scores open and closed doors
+            apart needs to know which were shut).
+        leaf: What a closed door shows (:data:`LEAVES`): ``"recessed"``, a
+            4 cm leaf 1 cm in from one face and recessed from the other;
+            ``"framed"``, a flush door as hospitals fit them: a leaf within
+            1 cm of both wall faces, an undercut gap above the floor and an
+            architrave (two legs and a head) proud of both faces (dimensions
+            in :data:`ARCHITRAVE_WIDTH` and the constants beside it);
+            ``"flush"``, a frameless leaf filling the wall's thickness, which
+            leaves no trace at all.
+        fixtures: Put on one free wall of each room things that stand proud
+            of a wall like a door frame without being one: a pair of
+            full-height pilasters at door spacing with a radiator between,
+            and a pair of vertical pipes (:func:`_fixtures`).
         levels: Ids of the levels to scan; ``None`` scans all.
         max_range: Scanner range (m); beyond it nothing is recorded.
     """
@@ -65,7 +78,9 @@ class SynthOptions:
     clutter_per_m2: float = 0.04
     people_per_m2: float = 0.0
     closed_door_fraction: float = 0.0
-    flush_leaves: bool = False
+    closed_doors: tuple[str, ...] = ()
+    leaf: str = "recessed"
+    fixtures: bool = False
     levels: tuple[str, ...] | None = None
     max_range: float = 30.0
 
@@ -81,6 +96,8 @@ class SynthOptions:
                 raise ScanOptionError(name, "a finite number >= 0", v)
         if not 0 <= self.closed_door_fraction <= 1:
             raise ScanOptionError("closed_door_fraction", "in [0, 1]", self.closed_door_fraction)
+        if self.leaf not in LEAVES:
+            raise ScanOptionError("leaf", f"one of {list(LEAVES)}", self.leaf)
 
 
 class _Mesh:
@@ -148,13 +165,16 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
         b2 = b if tuple(np.round(b, 6)) in ends else b + u * t / 2
         mesh.box(_segment_box(a2, b2, t), z0, z1)
     drawn = rng.random(len(openings)) < opt.closed_door_fraction
-    closed = [(bool(shut) or p.id in cores.closed_doors) and p.id not in cores.open_doors
+    closed = [(bool(shut) or p.id in cores.closed_doors or p.id in opt.closed_doors)
+              and p.id not in cores.open_doors
               for p, shut in zip(portals, drawn, strict=True)]
     for o, shut in zip(openings, closed, strict=True):
         a, b = (np.asarray(c) for c in o.coords)
         mesh.box(_segment_box(a, b, t), z0 + opt.door_height, z1)
-        if shut and opt.flush_leaves:
+        if shut and opt.leaf == "flush":
             mesh.box(_segment_box(a, b, t), z0, z0 + opt.door_height)
+        elif shut and opt.leaf == "framed":
+            _framed_door(mesh, a, b, t=t, z0=z0, head=opt.door_height, rng=rng)
         elif shut:
             n = np.array([-(b - a)[1], (b - a)[0]]) / np.hypot(*(b - a))
             mesh.box(_segment_box(a + n * (t / 2 - 0.03), b + n * (t / 2 - 0.03), 0.04), z0,
@@ -175,11 +195,114 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
         stations += [np.array([x, y, z0 + opt.station_height]) for x, y in st]
         if s.id in cores.bare:
             continue
+        if opt.fixtures:
+            _fixtures(mesh, s.polygon, keep_clear, t=t, z0=z0, z1=z1)
         free = s.polygon.buffer(-(t / 2 + 0.05)).difference(keep_clear)
         free = free.difference(shapely.union_all([Point(p).buffer(0.6) for p in st]))
         _clutter(free, s.polygon.area * opt.clutter_per_m2, z0, rng, mesh, furniture=True)
         _clutter(free, s.polygon.area * opt.people_per_m2, z0, rng, mesh, furniture=False)
     return stations
+
+
+#: The kinds of closed leaf the scanner can build (see :attr:`SynthOptions.leaf`).
+LEAVES = ("recessed", "framed", "flush")
+#: Face width (m) of an architrave, drawn per door: 44-119 mm are sold, 68-70 mm
+#: is the most common (skirting-boards.co.uk, "What are architraves?"; 70-90 mm
+#: standard in swdbespoke.com's skirting and architrave guidelines).
+ARCHITRAVE_WIDTH = (0.05, 0.095)
+#: How far (m) an architrave stands proud of the wall face, drawn per door:
+#: 18 mm is the common thickness, 10-20 mm the range sold (same sources); below
+#: 15 mm is left out, as the extraction does not tell it from a leaf 1 cm proud.
+ARCHITRAVE_PROUD = (0.015, 0.025)
+#: Gap (m) under a closed leaf, drawn per door: NFPA 80 (2007) 4.8.4 allows at
+#: most 3/4 in (19 mm) under a fire door; NFPA 101 at most 1 in at health-care
+#: corridor doors (idighardware.com, 2009 and 2018).
+UNDERCUT = (0.01, 0.019)
+#: How far (m) a flush leaf's faces stand in front of (+) or behind (-) the wall faces.
+LEAF_OFFSET = (-0.01, 0.008)
+
+
+def _framed_door(mesh: _Mesh, a: np.ndarray, b: np.ndarray, *, t: float, z0: float, head: float,
+                 rng: np.random.Generator) -> None:
+    """A flush door shut in its frame, between the opening's ends ``a`` and ``b`` (plan, m).
+
+    The leaf stands within a centimetre of both wall faces over the clear
+    opening, from the undercut to the door head; on both faces an architrave
+    stands proud of the wall: a leg beside each jamb from the floor to the
+    head, and a head across the top (one set per face, as fitted).
+    """
+    u = (b - a) / np.hypot(*(b - a))
+    n = np.array([-u[1], u[0]])
+    off = rng.uniform(*LEAF_OFFSET)
+    gap = rng.uniform(*UNDERCUT)
+    mesh.box(_segment_box(a, b, t + 2 * off), z0 + gap, z0 + head)
+    w = rng.uniform(*ARCHITRAVE_WIDTH)
+    proud = rng.uniform(*ARCHITRAVE_PROUD)
+    for side in (1.0, -1.0):
+        face, front = n * side * t / 2, n * side * (t / 2 + proud)
+        for p, q in ((a - u * w, a), (b, b + u * w)):
+            mesh.box(_quad(p, q, face, front), z0, z0 + head + w)
+        mesh.box(_quad(a, b, face, front), z0 + head, z0 + head + w)
+
+
+def _quad(p: np.ndarray, q: np.ndarray, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """The plan rectangle from segment ``p``-``q`` moved by ``near`` to it moved by ``far``."""
+    quad = np.array([p + near, q + near, q + far, p + far])
+    # Counter-clockwise, as :meth:`_Mesh.box` expects.
+    x, y = quad[:, 0], quad[:, 1]
+    if float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)) < 0:
+        quad = quad[::-1]
+    return quad
+
+
+#: Pilasters beside a radiator (plan width, proud, m): a column casing or duct
+#: boxing at door spacing, the near miss of a door frame with no head.
+PILASTER = (0.1, 0.02)
+#: Clear gap (m) between the pilasters, and between the pipes: a door's width.
+FIXTURE_GAP = 0.9
+#: A radiator between the pilasters: (height of its bottom, top, depth proud), m.
+RADIATOR = (0.15, 0.75, 0.07)
+#: Shortest free stretch of wall (m) the fixtures are put on.
+FIXTURE_WALL = 4.0
+#: Vertical pipes: outer diameter 22 mm (a common copper size) standing 25 mm off the wall.
+PIPE = (0.022, 0.025)
+
+
+def _fixtures(mesh: _Mesh, polygon: Polygon, keep_clear: shapely.Geometry, *, t: float, z0: float,
+              z1: float) -> None:
+    """A door frame's near misses on the longest free wall of a room (see :attr:`SynthOptions.fixtures`).
+
+    The pilasters stand floor to ceiling (no head), the pipes likewise, 1.5 m
+    along the wall from the pilasters.
+    """
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for a, b in _segments(polygon.exterior):
+        free = LineString([a, b]).difference(keep_clear.buffer(0.5))
+        for part in getattr(free, "geoms", [free]):
+            longer = best is None or part.length > best[0]
+            if isinstance(part, LineString) and part.length >= FIXTURE_WALL and longer:
+                c = np.asarray(part.coords)
+                best = (part.length, c[0], c[-1])
+    if best is None:
+        return
+    _, a, b = best
+    u = (b - a) / np.hypot(*(b - a))
+    n = np.array([-u[1], u[0]])
+    mid = (a + b) / 2
+    if not polygon.contains(Point(mid + n * (t / 2 + 0.1))):
+        n = -n
+    face = n * t / 2
+    w, proud = PILASTER
+    start = mid - u * (FIXTURE_GAP / 2 + w + 0.75)
+    for p in (start, start + u * (w + FIXTURE_GAP)):
+        mesh.box(_quad(p, p + u * w, face, face + n * proud), z0, z1)
+    lo, hi, depth = RADIATOR
+    rad = start + u * (w + 0.1)
+    mesh.box(_quad(rad, rad + u * (FIXTURE_GAP - 0.2), face, face + n * depth), z0 + lo, z0 + hi)
+    dia, off = PIPE
+    pipe = start + u * (2 * w + FIXTURE_GAP + 0.5)
+    for p in (pipe, pipe + u * (dia + FIXTURE_GAP)):
+        mesh.box(_quad(p, p + u * dia, face + n * off, face + n * (off + dia)), z0, z1)
 
 
 def _stations(polygon: Polygon, spacing: float) -> list[tuple[float, float]]:

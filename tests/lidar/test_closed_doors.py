@@ -32,7 +32,7 @@ def test_a_door_shut_flush_with_both_faces_is_named_in_a_warning_with_its_wall(o
     left out, and the warning names the corridor wall the door is likely in, with its ends, never silently."""
     from shapely.geometry import LineString, Point
 
-    opt = SynthOptions(spacing=0.04, closed_door_fraction=1.0, flush_leaves=True)
+    opt = SynthOptions(spacing=0.04, closed_door_fraction=1.0, leaf="flush")
     ex = extract(synthesize(office, rng=np.random.default_rng(4), options=opt))
     rooms = [s for s in office.spaces if s.id != "C"]
     left_out = [w for w in ex.report.warnings if "left out" in w]

@@ -1,0 +1,334 @@
+"""Closed doors seen by their frame: a flush leaf between two architrave legs under a head.
+
+A hospital door shut flush with its wall leaves the wall band full and no
+recess (:mod:`lidar.closed_doors` finds leaves set back in their frame), but
+the frame still shows on every face it was scanned from: an architrave 50-120
+mm wide stands 10-25 mm proud of the wall (18 mm is the common size) beside
+both jambs, from the floor to the door head, and across the head.  Those few
+centimetres are below the plan grid's cell, so they are read from the points
+themselves, face by face:
+
+1. A wall face is a run of wall cells along a grid row (walls along x) or
+   column (walls along y) with open floor seen in front of it; the points
+   within a cell of it are its face, fitted as a line (the storey frame is
+   only as square as its walls: a 0.2 degree slant moves a 10 m face 3 cm).
+2. Along the face, the median of how far the points stand proud of that
+   line, in 2 cm bins between 0.3 m and 1.95 m above the floor, draws the
+   profile of the face: an architrave leg is a run of bins
+   :data:`RIDGE_PROUD` proud and :data:`RIDGE_WIDTH` wide.
+3. Two legs at a door's width apart, with a leaf between (seen over most of
+   the span and within a centimetre of the wall plane), and a head across the
+   top of the span (a band of the same proudness starting 1.9-2.5 m above
+   the floor, with the wall flush again above it), are a closed door.
+   Pilasters or pipes at door spacing have no head; a cabinet between two
+   edges hides the leaf.
+4. The clear width is the distance between the legs' inner edges, each
+   placed at the last point of the leg where the points change from proud
+   to flush (the split that misclassifies fewest points; the leaf beside a
+   leg is often in its shadow): architraves are fixed a few millimetres back
+   from the lining, so the width is that much wider than the lining's.
+
+A frameless leaf flush with both faces shows nothing of this and is not
+found: :func:`lidar.assembly.keep_reachable` names the wall it is likely in
+when a room is left out, and :mod:`lidar.hidden_doors` when a room's only
+route is long.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import numpy as np
+from scipy import ndimage
+
+from lidar.doors import Opening
+from lidar.grid import Grid
+from lidar.options import ExtractOptions
+
+__all__ = ["RIDGE_PROUD", "RIDGE_WIDTH", "detect_framed_doors"]
+
+#: How far (m) an architrave leg stands proud of its wall face: 10-20 mm are
+#: sold, 18 mm is common (see :data:`lidar.synth.ARCHITRAVE_PROUD`); the lower
+#: bound clears a leaf up to 1 cm proud and the range noise of a median of
+#: ~20 points; the upper clears pipes and rails standing off the wall.
+RIDGE_PROUD = (0.011, 0.04)
+#: Width (m) of an architrave leg as the 2 cm profile bins see it (44-119 mm sold).
+RIDGE_WIDTH = (0.03, 0.14)
+#: Bin (m) of the profile along the face and up the head.
+BIN = 0.02
+#: Heights (m above the floor) where the legs are profiled: below the head, above skirtings.
+LEG_BAND = (0.3, 1.95)
+#: Heights (m above the floor) where a door head's bottom may lie.
+HEAD_BOTTOM = (1.9, 2.5)
+#: How far (m) in front of the face cell points are read: the proudest frame, with margin.
+FRONT = 0.05
+#: Fewest points for a profile bin to count.
+MIN_BIN_POINTS = 4
+#: Least fraction of the span between the legs where the leaf is seen flush.
+LEAF_SEEN = 0.6
+#: Floor seen within this distance (m) in front of a face makes it a face onto a space.
+SPACE_REACH = 0.4
+#: Shortest wall face (m) read: a door and its two legs, with a little wall beside.
+MIN_FACE = 1.0
+
+
+def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, points: np.ndarray,
+                        floor_z: float, opened: list[Opening], options: ExtractOptions) -> list[Opening]:
+    """Closed doors on one storey, found by their architraves (plan grid in the storey's wall frame).
+
+    Args:
+        grid: The plan grid.
+        wall: Cells filled in the wall band.
+        floor: Cells where open floor was seen.
+        points: The storey's points (n, 3), in the grid's frame.
+        floor_z: Height of the storey's floor.
+        opened: Openings already found (open doors and recessed leaves): not found twice.
+        options: Door width limits and the outer wall's half thickness.
+
+    Returns:
+        One :class:`~lidar.doors.Opening` (``closed=True``) per door, on the wall's centre line.
+    """
+    z = points[:, 2] - floor_z
+    keep = (z >= LEG_BAND[0]) & (z <= HEAD_BOTTOM[1] + 0.2)
+    pts = points[keep]
+    i, j = grid.cells(pts[:, :2])
+    seen: list[Opening] = []
+    for axis in (0, 1):
+        key = i if axis == 0 else j
+        order = np.argsort(key, kind="stable")
+        faces = _Faces(pts[order], key[order], (j if axis == 0 else i)[order], pts[order, 2] - floor_z)
+        for view in (1, -1):
+            for line, a, b in _face_runs(grid, wall, floor, axis=axis, view=view):
+                seen += _doors_on_face(grid, faces, line, a, b, axis=axis, view=view, options=options)
+    out: list[Opening] = []
+    for o in seen:
+        if _known(o, opened + out):
+            continue
+        # The same door seen from both faces: the mean of the two widths, and
+        # the mean of the two centres (each set half a wall behind its face).
+        same = [p for p in seen if p.direction == o.direction and _known(o, [p])]
+        centre = np.mean([p.centre for p in same], axis=0)
+        width = float(np.mean([p.width for p in same]))
+        out.append(replace(o, centre=(float(centre[0]), float(centre[1])), width=width))
+    return out
+
+
+def _known(o: Opening, others: list[Opening]) -> bool:
+    """The same door as one already found (the other face of its wall, or an open-door or recess find)."""
+    x, y = o.centre
+    return any(np.hypot(x - p.centre[0], y - p.centre[1]) < max(o.width, p.width) / 2 + 0.2 for p in others)
+
+
+class _Faces:
+    """The storey's points sorted by grid line (row or column) across the walls being read."""
+
+    def __init__(self, pts: np.ndarray, line: np.ndarray, along: np.ndarray, z: np.ndarray) -> None:
+        self.pts, self.line, self.along, self.z = pts, line, along, z
+
+    def near(self, lines: tuple[int, int], a: int, b: int) -> np.ndarray:
+        """Indices of the points on grid lines ``lines`` (inclusive) and cells ``a``..``b`` along them."""
+        lo, hi = np.searchsorted(self.line, [min(lines), max(lines) + 1])
+        k = np.arange(lo, hi)
+        return k[(self.along[k] >= a) & (self.along[k] <= b)]
+
+
+def _face_runs(grid: Grid, wall: np.ndarray, floor: np.ndarray, *, axis: int, view: int
+               ) -> list[tuple[int, int, int]]:
+    """Wall faces seen from the ``view`` side: (grid line, first cell, last cell) along it."""
+    # The wall band holds the faces only (nothing is seen inside a wall), so a
+    # face looks onto the space whose floor is seen before the next wall cell.
+    clear = np.ones_like(wall)
+    seen = np.zeros_like(floor)
+    for k in range(1, max(2, round(SPACE_REACH / grid.cell)) + 1):
+        clear &= ~np.roll(wall, -view * k, axis=axis)
+        seen |= clear & np.roll(floor, -view * k, axis=axis)
+    face = wall & seen
+    # Bridge the few cells where a leg's proud face took the cell in front.
+    line = np.ones((1, 5), dtype=bool) if axis == 0 else np.ones((5, 1), dtype=bool)
+    face = ndimage.binary_closing(face, structure=line) | face
+    along = np.zeros((3, 3), dtype=bool)
+    along[1, :] = True
+    lab, _ = ndimage.label(face, structure=along if axis == 0 else along.T)
+    runs = []
+    shortest = MIN_FACE / grid.cell
+    for sl in ndimage.find_objects(lab):
+        if sl is None:
+            continue
+        along = sl[1 - axis]
+        if along.stop - along.start >= shortest:
+            runs.append((sl[axis].start, along.start, along.stop - 1))
+    return runs
+
+
+def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis: int, view: int,
+                   options: ExtractOptions) -> list[Opening]:
+    c = grid.cell
+    k = faces.near((line, line + view), a, b)
+    if len(k) < 50:
+        return []
+    xy = faces.pts[k, :2]
+    u, across = xy[:, axis], xy[:, 1 - axis]  # walls along x (axis 0): u is x, across is y
+    origin = grid.y0 if axis == 0 else grid.x0
+    # Proudness toward the viewer, from the face cell's far edge.
+    far_edge = origin + (line + (1 if view < 0 else 0)) * c
+    p = (across - far_edge) * view
+    ok = (p >= -0.01) & (p <= c + FRONT)
+    u, p, z = u[ok], p[ok], faces.z[k][ok]
+    fit = _face_line(u, p)
+    if fit is None:
+        return []
+    d = p - np.polyval(fit, u)
+    near = (d > -0.03) & (d < FRONT)
+    u, d, z = u[near], d[near], z[near]
+    lo = float(u.min())
+    legs_band = z <= LEG_BAND[1]
+    prof = _profile(u[legs_band] - lo, d[legs_band])
+    out: list[Opening] = []
+    for (l_start, left), (right, r_stop) in _leg_pairs(prof, options):
+        # Points are told apart halfway between the legs' and the leaf's proudness.
+        legs = np.concatenate([prof[l_start:left], prof[right:r_stop]])
+        cut = (float(np.nanmedian(legs)) + float(np.nanmedian(prof[left:right]))) / 2
+        l_in = _edge(u[legs_band], d[legs_band], lo + left * BIN, rising=False, cut=cut)
+        r_in = _edge(u[legs_band], d[legs_band], lo + right * BIN, rising=True, cut=cut)
+        if l_in is None or r_in is None:
+            continue
+        width = r_in - l_in
+        if not options.door_min_width <= width <= options.door_max_width:
+            continue
+        span = (u > l_in + 0.05) & (u < r_in - 0.05)
+        if not _has_head(z[span], d[span]):
+            continue
+        mid = (l_in + r_in) / 2
+        face = float(np.polyval(fit, mid))
+        across_c = (face - options.exterior_offset) * view + far_edge
+        centre = (mid, across_c) if axis == 0 else (across_c, mid)
+        direction = (1.0, 0.0) if axis == 0 else (0.0, 1.0)
+        out.append(Opening((float(centre[0]), float(centre[1])), direction, float(width),
+                           2 * options.exterior_offset, closed=True))
+    return out
+
+
+def _face_line(u: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """The face as a line p(u), fitted to 10 cm bin medians, twice (bins off by > 6 mm dropped)."""
+    bins = np.floor((u - u.min()) / 0.1).astype(np.int64)
+    n = np.bincount(bins)
+    centres, meds = [], []
+    order = np.argsort(bins, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(n)])
+    for b in np.flatnonzero(n >= MIN_BIN_POINTS):
+        sel = order[starts[b]:starts[b + 1]]
+        centres.append(float(np.median(u[sel])))
+        meds.append(float(np.median(p[sel])))
+    if len(centres) < 4:
+        return None
+    cu, mp = np.asarray(centres), np.asarray(meds)
+    # The wall face is the farthest surface back that holds most bins: start
+    # from the lower half, so frames and fixtures do not pull the line forward.
+    keep = mp <= np.median(mp) + 0.006
+    fit = np.polyfit(cu[keep], mp[keep], 1)
+    keep = np.abs(mp - np.polyval(fit, cu)) <= 0.006
+    if keep.sum() < 3:
+        return None
+    return np.polyfit(cu[keep], mp[keep], 1)
+
+
+def _profile(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Median proudness per :data:`BIN` along the face (``nan`` where too few points)."""
+    bins = np.floor(u / BIN).astype(np.int64)
+    nb = int(bins.max()) + 1 if len(bins) else 0
+    prof = np.full(nb, np.nan)
+    order = np.argsort(bins, kind="stable")
+    counts = np.bincount(bins, minlength=nb)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for b in np.flatnonzero(counts >= MIN_BIN_POINTS):
+        prof[b] = float(np.median(d[order[starts[b]:starts[b + 1]]]))
+    return prof
+
+
+def _leg_pairs(prof: np.ndarray, options: ExtractOptions
+               ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The bins [start, stop) of the left and the right leg of each leg pair with a leaf between."""
+    legs = [(a, b) for a, b in _proud_runs(prof) if RIDGE_WIDTH[0] - BIN <= (b - a) * BIN <= RIDGE_WIDTH[1]]
+    pairs = []
+    for (l_start, l_end), (r_start, r_stop) in itertools.pairwise(legs):
+        gap = (r_start - l_end) * BIN
+        if not options.door_min_width - 2 * BIN <= gap <= options.door_max_width + 2 * BIN:
+            continue
+        between = prof[l_end:r_start]
+        seen = between[~np.isnan(between)]
+        if len(seen) < LEAF_SEEN * len(between):
+            continue
+        if np.mean(np.abs(seen) < RIDGE_PROUD[0]) < LEAF_SEEN:
+            continue
+        pairs.append(((l_start, l_end), (r_start, r_stop)))
+    return pairs
+
+
+def _proud_runs(prof: np.ndarray) -> list[tuple[int, int]]:
+    """Runs [start, stop) of profile bins standing :data:`RIDGE_PROUD` proud; empty bins do not split a run.
+
+    At 5 cm voxels a 2 cm bin is empty every other step or so, up a leg or
+    across a head alike.
+
+    >>> _proud_runs(np.array([0.0, 0.02, np.nan, 0.02, 0.0, np.nan, 0.02]))
+    [(1, 4), (6, 7)]
+    """
+    proud = (prof >= RIDGE_PROUD[0]) & (prof <= RIDGE_PROUD[1])
+    valid = np.flatnonzero(~np.isnan(prof))
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for k, v in enumerate(valid.tolist()):
+        if proud[v] and start < 0:
+            start = v
+        if start >= 0 and (k + 1 == len(valid) or not proud[valid[k + 1]]):
+            runs.append((int(start), int(v) + 1))
+            start = -1
+    return runs
+
+
+def _edge(u: np.ndarray, d: np.ndarray, guess: float, *, rising: bool, cut: float = RIDGE_PROUD[0]
+          ) -> float | None:
+    """Where the face changes between a leg (proud) and the leaf (flush) near ``guess``.
+
+    ``rising``: proud on the far side (the right leg's inner edge); ``cut``:
+    the proudness (m) that tells a leg's point from the leaf's.  The edge
+    is the split of the points, sorted along the face, that misclassifies
+    the fewest of them.
+    """
+    sel = np.abs(u - guess) <= 0.05
+    if sel.sum() < 10:
+        return None
+    order = np.argsort(u[sel])
+    us = u[sel][order]
+    proud = d[sel][order] >= cut
+    first = ~proud if rising else proud  # what the points before the edge should be
+    # Split after k points: mistakes are the others before it and the first kind after it.
+    err = np.concatenate([[0], np.cumsum(~first)]) + np.concatenate([np.cumsum(first[::-1])[::-1], [0]])
+    k = int(np.argmin(err))
+    if k == 0 or k == len(us):
+        return None
+    # The leg's face is the frontmost surface there, always in view; the leaf
+    # beside it lies in the leg's shadow for a scanner off to the side (2 cm
+    # proud seen at 60 degrees hides 3.5 cm), so the edge is the leg's last point.
+    return float(us[k] if rising else us[k - 1])
+
+
+def _has_head(z: np.ndarray, d: np.ndarray) -> bool:
+    """A head across the span: a proud band starting 1.9-2.5 m up, flush wall above it."""
+    sel = (z >= HEAD_BOTTOM[0] - 0.2)
+    if sel.sum() < 20:
+        return False
+    prof = _profile(z[sel] - (HEAD_BOTTOM[0] - 0.2), d[sel])
+    heights = HEAD_BOTTOM[0] - 0.2 + (np.arange(len(prof)) + 0.5) * BIN
+    for a, b in _proud_runs(prof):
+        bottom, top = heights[a] - BIN / 2, heights[b - 1] + BIN / 2
+        if not HEAD_BOTTOM[0] - BIN <= bottom <= HEAD_BOTTOM[1] or top - bottom > RIDGE_WIDTH[1]:
+            continue
+        below = prof[max(0, a - 5):a]
+        above = prof[b:b + 5]
+        below, above = below[~np.isnan(below)], above[~np.isnan(above)]
+        if len(above) >= 1 and np.all(np.abs(above) < RIDGE_PROUD[0]) and (
+                len(below) == 0 or np.mean(np.abs(below) < RIDGE_PROUD[0]) >= 0.5):
+            return True
+    return False
