@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from agents.movement import states
-from agents.movement.motion_kernel import option_costs, plane_step
+from agents.movement.motion_kernel import crowd_counts, option_costs, plane_step, replan_groups
 from agents.movement.routes import Option
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
@@ -35,19 +34,14 @@ def choose(st: RunState) -> None:
     """
     pe = st.people
     # Whoever called a lift walks on to its landing and waits there: no new choice.
-    idx = np.flatnonzero(pe.reroute & (pe.state == states.MOVE) & ~pe.called)
-    pe.reroute[:] = False
-    if idx.size == 0:
+    members, bounds = replan_groups(pe.reroute, pe.state, pe.called, pe.space, pe.goal, pe.profile_ix,
+                                    len(st.goals), pe.n_profiles)
+    if members.size == 0:
         return
     # Congestion: people heading for each field near it.
-    near = (pe.state == states.MOVE) & (pe.fid >= 0) & (pe.dist < st.p.behaviour.crowd_radius)
-    crowd = np.bincount(pe.fid[near])
-    gkey = (pe.space[idx] * (len(st.goals) + 1) + pe.goal[idx]) * pe.n_profiles + pe.profile_ix[idx]
-    _, first, inv = np.unique(gkey, return_index=True, return_inverse=True)
-    order = np.argsort(inv, kind="stable")
-    bounds = np.searchsorted(inv[order], np.arange(first.size + 1))
-    for g in np.argsort(first, kind="stable").tolist():
-        _choose_group(st, idx[order[bounds[g]:bounds[g + 1]]], crowd)
+    crowd = crowd_counts(pe.state, pe.fid, pe.dist, st.p.behaviour.crowd_radius)
+    for g in range(bounds.size - 1):
+        _choose_group(st, members[bounds[g]:bounds[g + 1]], crowd)
 
 
 class _OptionArrays(NamedTuple):
