@@ -55,7 +55,7 @@ from lidar.readers import check_cloud, read
 from lidar.report import ExtractionReport, StageTiming
 from lidar.rooms import Segmentation, seen_cells, segment_rooms
 from lidar.side_assembly import rooms_from_corridor_sides
-from lidar.wings import WingPart, join_wings, wing_regions
+from lidar.wings import WingPart, carve_unseen, join_wings, wing_regions
 
 __all__ = ["Extraction", "LevelPlan", "extract"]
 
@@ -326,7 +326,8 @@ def _extract_wings(lid: str, st: Storey, pts: np.ndarray, frame: StoreyFrame, *,
         report.warn(note)
     report.side_rooms += joined.side_rooms
     exits = [j.exit for j in joined.judged]
-    spaces = keep_reachable(lid, joined.spaces, joined.doors, exits, report)
+    carved = carve_unseen(joined.spaces, pts, floor=st.floor, ceiling=st.ceiling)
+    spaces = keep_reachable(lid, carved, joined.doors, exits, report)
     kept = {s.id for s in spaces}
     dropped = [s for s in joined.spaces if s.id not in kept] + joined.dropped
     doors = [d for d in joined.doors if set(d.spaces) <= kept]

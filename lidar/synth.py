@@ -168,12 +168,14 @@ def _level_mesh(fac: Facility, level: Level, opt: SynthOptions, rng: np.random.G
     closed = [(bool(shut) or p.id in cores.closed_doors or p.id in opt.closed_doors)
               and p.id not in cores.open_doors
               for p, shut in zip(portals, drawn, strict=True)]
-    for o, shut in zip(openings, closed, strict=True):
+    for p, o, shut in zip(portals, openings, closed, strict=True):
         a, b = (np.asarray(c) for c in o.coords)
         mesh.box(_segment_box(a, b, t), z0 + opt.door_height, z1)
-        if shut and opt.leaf == "flush":
+        # A lift's landing door is a sliding leaf set back in its steel portal, whatever the other doors are.
+        leaf = "recessed" if p.id in cores.closed_doors else opt.leaf
+        if shut and leaf == "flush":
             mesh.box(_segment_box(a, b, t), z0, z0 + opt.door_height)
-        elif shut and opt.leaf == "framed":
+        elif shut and leaf == "framed":
             _framed_door(mesh, a, b, t=t, z0=z0, head=opt.door_height, rng=rng)
         elif shut:
             n = np.array([-(b - a)[1], (b - a)[0]]) / np.hypot(*(b - a))

@@ -34,7 +34,7 @@ from lidar.frame import PLAN_PRECISION, StoreyFrame, seat
 from lidar.grid import Grid
 from lidar.polygons import region_polygons
 
-__all__ = ["Joined", "WingPart", "join_wings", "wing_regions"]
+__all__ = ["Joined", "WingPart", "carve_unseen", "join_wings", "wing_regions"]
 
 #: Spread (m, Gaussian sigma) over which the local wall direction is pooled:
 #: wider than a wall's thickness and a door, narrower than a 4 m room, so
@@ -285,6 +285,67 @@ def join_wings(lid: str, parts: Sequence[WingPart], *, min_area: float) -> Joine
                   for w in _renamed(_in_scan_frame(p.warnings, p.frame, p.region), lid, names)]
         side += [names[s] for s in p.side_rooms if names.get(s)]
     return Joined(spaces, dropped, doors, judged, notes, sorted(set(side)))
+
+
+#: Plan cell (m) on which floor and ceiling seen are mapped for :func:`carve_unseen`.
+UNSEEN_CELL = 0.1
+#: Floor or ceiling seen within this distance (m) of a cell counts for it: the
+#: wall's foot and the far, sparse end of a long corridor's floor.
+UNSEEN_REACH = 0.2
+#: A part of a corridor at least this large (m^2) with neither floor nor
+#: ceiling seen is void walled in at the joint, not corridor.
+UNSEEN_MIN_AREA = 1.0
+
+
+def carve_unseen(spaces: Sequence[Space], points: np.ndarray, *, floor: float, ceiling: float) -> list[Space]:
+    """Corridors joined across a seam, less the ground walled in at the joint that no scanner saw.
+
+    Where two wings meet at an angle, rooms either side of the joint leave a
+    wedge of void between their walls and the corridor's (a triangle 6 m^2 on
+    two office wings at 30 degrees).  Nothing is seen in it, but in the
+    frame of the wing whose walls run across it the wedge's diagonal wall is
+    a staircase of cells with gaps, and the wedge joined the corridor: routes
+    through the joint then cut across it (11 % route error).  A corridor is
+    always scanned from inside, so any part of it of at least
+    :data:`UNSEEN_MIN_AREA` with neither floor nor ceiling seen within
+    :data:`UNSEEN_REACH` is cut off; rooms are left as they are (a room only
+    glimpsed through its door has unseen parts of its own).
+
+    Args:
+        spaces: The joined storey's spaces (scan frame).
+        points: The storey's points (n, 3), scan frame.
+        floor: Height of the storey's floor.
+        ceiling: Height of its ceiling.
+
+    Returns:
+        The spaces, corridors carved (each keeps its largest part).
+    """
+    corridors = [s for s in spaces if s.kind is SpaceKind.CORRIDOR]
+    if not corridors:
+        return list(spaces)
+    grid = Grid.covering(points[:, :2], UNSEEN_CELL)
+    flat = (np.abs(points[:, 2] - floor) < 0.1) | (np.abs(points[:, 2] - ceiling) < 0.1)
+    seen = np.zeros(grid.shape, dtype=bool)
+    seen[grid.cells(points[flat, :2])] = True
+    seen = ndimage.binary_dilation(seen, iterations=max(1, round(UNSEEN_REACH / UNSEEN_CELL)))
+    centres = grid.centres(*np.indices(grid.shape).reshape(2, -1)).reshape(*grid.shape, 2)
+    out = []
+    for s in spaces:
+        if s.kind is not SpaceKind.CORRIDOR:
+            out.append(s)
+            continue
+        inside = shapely.contains_xy(s.polygon, centres[..., 0], centres[..., 1])
+        lab, n = ndimage.label(inside & ~seen)
+        big = [k + 1 for k, size in enumerate(np.bincount(lab.ravel(), minlength=n + 1)[1:])
+               if size * UNSEEN_CELL**2 >= UNSEEN_MIN_AREA]
+        if not big:
+            out.append(s)
+            continue
+        void = shapely.union_all(list(region_polygons(np.where(np.isin(lab, big), 1, 0), grid, 0.0).values()))
+        # Grown back by the reach the seen cells were widened by.
+        carved = _largest(s.polygon.difference(void.buffer(UNSEEN_REACH, join_style="mitre")))
+        out.append(replace(s, polygon=shapely.set_precision(carved, PLAN_PRECISION)))
+    return out
 
 
 def _same_at_seam(a: Polygon, b: Polygon, own_a: Polygon | MultiPolygon, own_b: Polygon | MultiPolygon,
