@@ -127,15 +127,19 @@ def dumps_rows(head: dict[str, Any], name: str, rows: Iterable[Any]) -> str:
     return "".join(rows_text(head, name, rows))
 
 
-def rows_text(head: dict[str, Any], name: str, rows: Iterable[Any]) -> Iterator[str]:
-    """The text of :func:`dumps_rows` piece by piece, a row at a time (to write without holding it all)."""
+def rows_text(head: dict[str, Any], name: str, rows: Iterable[Any], *,
+              encoded: bool = False) -> Iterator[str]:
+    """The text of :func:`dumps_rows` piece by piece, a row at a time (to write without holding it all).
+
+    ``encoded``: the rows are JSON text already (each one line), copied as they are.
+    """
     fields = [f" {json.dumps(str(k))}: "
               + json.dumps(jsonable(v), indent=1, allow_nan=False).replace("\n", "\n ")
               for k, v in head.items()]
     yield "{\n" + "".join(f + ",\n" for f in fields) + f" {json.dumps(name)}: ["
     first = True
     for r in rows:
-        yield ("\n  " if first else ",\n  ") + json.dumps(jsonable(r), allow_nan=False)
+        yield ("\n  " if first else ",\n  ") + (r if encoded else json.dumps(jsonable(r), allow_nan=False))
         first = False
     yield "]\n}\n" if first else "\n ]\n}\n"
 

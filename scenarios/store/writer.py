@@ -2,41 +2,41 @@
 
 Finished replications are buffered only until :data:`FLUSH_BYTES` of tables
 have gathered or the oldest of them has waited :data:`FLUSH_SECONDS`, then
-written as one *part*::
+written as one *part* (:mod:`scenarios.store.parts`)::
 
     .NAME.partial/
       pending.json            the manifest-to-be (scenario hash, seed, keys)
       scenario.yaml
-      parts/000007/TABLE.parquet   the part's replications, one after the other
-      parts/000007/part.json       the part's replications; written last, it commits the part
+      parts/000007/           the part's tables (Arrow IPC), KPI rows and part.json, written last
 
 A kill loses at most the unflushed buffer.  On resume a part without
 ``part.json`` is deleted and its replications run again; a committed
-replication is never run or stored twice.  :meth:`RunWriter.finalise` merges
-the parts into one ``TABLE.parquet`` per table in replication order (so the
-files do not depend on completion order, worker count or backend), writes
-``kpis.json`` and, last, ``manifest.json``.  A part holds its replications
-in index order, so a run that fits in one part (most short runs) has its
-part files renamed into place rather than read and written again.  Tables in memory stay bounded
-by the flush budget plus the replications in flight, whatever the replication count; what grows
-with it is each committed replication's record (status, times, where its rows are, and its KPIs
-packed by :mod:`scenarios.store.packed`, kept for the summary): about 2.5 KB for a Nelson
-replication.
+replication is never run or stored twice.  :meth:`RunWriter.finalise` writes
+each table once as Parquet, every replication's rows in index order (so the
+files do not depend on completion order, worker count or backend, nor on how
+the replications fell into parts), then ``kpis.json`` and, last,
+``manifest.json``.
+
+Memory: tables stay bounded by the flush budget plus the replications in
+flight, whatever the replication count.  What is kept per committed
+replication is its status, its part's name and its KPIs packed by
+:mod:`scenarios.store.packed` (about 0.8 KB for a Nelson replication): each
+kind's ``summarize`` takes every replication's KPIs at once.  Its key, times,
+traceback and where its rows are stay on disk, in ``part.json``, and are read
+back a part at a time when the run is finished.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -56,35 +56,25 @@ from scenarios.store.layout import (
     rows_text,
 )
 from scenarios.store.packed import KpiPacker
+from scenarios.store.parts import PARTS, PartReader, conform, is_committed, unified, write_part
 from scenarios.store.reader import StoredRun
 
-__all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "RunWriter", "conform", "parquet_options"]
+__all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "Record", "RunWriter", "parquet_options"]
 
 #: Table bytes gathered before a part is written (bounds the writer's memory).
 FLUSH_BYTES = 32 * 2**20
-#: Longest a finished replication waits in memory before it is written (a kill loses at
-#: most this much work; each part costs an fsync per table, so not much less).
+#: Longest a finished replication waits in memory before it is written: a kill loses at
+#: most this much finished work (plus the replications running).
 FLUSH_SECONDS = 15.0
 PENDING = "pending.json"
-PARTS = "parts"
-PART_MARKER = "part.json"
+#: The name under which :meth:`RunWriter.finalise` reads the replications still buffered.
+LAST_PART = "buffered"
 #: Fields of the header that must match for a partial run to be resumed.
 RESUME_FIELDS = ("kind", "scenario_hash", "facility_hash", "seed", "keys", "version")
-#: Decoded part tables kept while reading parts back (parts arrive roughly in replication
-#: order); with FLUSH_BYTES this bounds the memory of finishing a run.
-MAX_OPEN_PARTS = 3
-#: Threads writing a part's tables at once.  Encoding Parquet and waiting for the disk
-#: both let go of the GIL, and each safe write waits for two flushes to disk (file and
-#: folder): one after the other, a part's six tables waited about 45 ms on a local disk.
-#: Two, not more: on 2 loaded CPUs four writers spent more CPU per table (contention)
-#: for little more overlap.  Only where the safe write reads the umask without setting it
-#: (Linux's /proc): elsewhere it sets and restores it, which threads writing at once could
-#: leave changed.
-PART_WRITERS = 2 if Path("/proc/self/status").is_file() else 1
-#: Rows per row group of a finished table; the ``replication`` column is sorted, so a
-#: read of one replication skips the other row groups by their statistics.  Merging holds
-#: one row group's rows (and its encoder's buffers) at a time: 256,000 rows of Nelson
-#: events were about 30 MB of a run's peak, 64,000 a quarter of that.
+#: Rows per row group of a finished table (the last one of a table may hold fewer); the
+#: ``replication`` column is sorted, so a read of one replication skips the other row groups
+#: by their statistics.  Finishing a table holds one row group's rows (and its encoder's
+#: buffers) at a time: 256,000 rows of Nelson events were about 30 MB of a run's peak.
 MERGED_ROW_GROUP = 64_000
 
 
@@ -95,7 +85,7 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     Text columns (event kinds, classes, places) repeat a few values and shrink
     several-fold in a dictionary; numbers rarely repeat, and hashing every one
     of them for a dictionary that is then given up was half the CPU of a
-    part's write (Nelson: 66 -> 33 ms per 100 replications, files 10 %
+    Parquet write (Nelson: 66 -> 33 ms per 100 replications, files 10 %
     smaller).  Statistics (each row group's least and greatest value) let a
     read of one replication skip the other row groups, as the rows are in
     replication order; no other column is sorted, so a row group of 64,000
@@ -110,82 +100,41 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
             "write_statistics": [f.name for f in schema if f.name == "replication"]}
 
 
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` with ``schema``'s columns in order (missing ones null) and types."""
-    if table.schema.equals(schema):
-        return table
-    cols = [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-            for f in schema]
-    return pa.Table.from_arrays(cols, schema=pa.schema([f.with_type(c.type) for f, c in
-                                                        zip(schema, cols, strict=True)])).cast(schema)
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the writer keeps of one committed replication (the rest is in its part's ``part.json``).
 
-
-def _with_replication(table: pa.Table, index: int) -> pa.Table:
-    return table.add_column(0, "replication", pa.array(np.full(table.num_rows, index, np.int32)))
-
-
-def _part_table(pieces: Sequence[tuple[int, pa.Table]]) -> pa.Table:
-    """One table of a part: each replication's rows after one another, ``replication`` first.
-
-    Replications of one scenario almost always share a schema: they are then
-    joined as they are and the ``replication`` column is built once (one
-    column per replication, each conformed apart, was a sixth of a part's
-    CPU); otherwise each is conformed to the schema that unifies them.
+    Attributes:
+        status: ``done`` or ``failed``.
+        part: The name of the part that holds it.
+        kpis: Its KPIs, packed (empty when failed).
     """
-    tables = [t for _, t in pieces]
-    schema = tables[0].schema
-    if not all(t.schema.equals(schema) for t in tables[1:]):
-        schema = _unified([t.schema for t in tables])
-        tables = [conform(t, schema) for t in tables]
-    rows = np.repeat(np.array([i for i, _ in pieces], np.int32), [t.num_rows for t in tables])
-    return pa.concat_tables(tables).add_column(0, "replication", pa.array(rows))
 
-
-def _unified(schemas: list[pa.Schema]) -> pa.Schema:
-    return pa.unify_schemas(schemas, promote_options="permissive")
-
-
-class _PartCache:
-    """Decoded part tables, the few most recently used (parts arrive roughly in replication order)."""
-
-    def __init__(self, parts: Path) -> None:
-        self._parts = parts
-        self._open: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
-
-    def rows(self, part: str, name: str, span: Sequence[int]) -> pa.Table:
-        """Rows ``span`` = (offset, length) of table ``name`` in ``part``."""
-        key = (part, name)
-        if key in self._open:
-            self._open.move_to_end(key)
-        else:
-            if len(self._open) >= MAX_OPEN_PARTS:
-                self._open.popitem(last=False)
-            path = self._parts / part / f"{name}.parquet"
-            try:
-                self._open[key] = pq.read_table(path)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
-        return self._open[key].slice(span[0], span[1])
-
-    def drop(self, part: str, name: str) -> None:
-        """Forget table ``name`` of ``part`` (no replication still to be read needs it)."""
-        self._open.pop((part, name), None)
+    status: str
+    part: str
+    kpis: Mapping[str, Any]
 
 
 class _PartTables(Mapping[str, pa.Table]):
     """One replication's tables, read from its part only when asked for (bounded memory)."""
 
-    def __init__(self, cache: _PartCache, part: str, spans: Mapping[str, Sequence[int]]) -> None:
-        self._cache, self._part, self._spans = cache, part, dict(spans)
+    def __init__(self, reader: PartReader, part: str, index: int) -> None:
+        self._reader, self._part, self._index = reader, part, index
+
+    def _spans(self) -> dict[str, Any]:
+        spans: dict[str, Any] = self._reader.record(self._part, self._index)["spans"]
+        return spans
 
     def __getitem__(self, name: str) -> pa.Table:
-        return self._cache.rows(self._part, name, self._spans[name]).drop_columns(["replication"])
+        if name not in self._spans():
+            raise KeyError(name)
+        return self._reader.rows(self._part, name, self._index).drop_columns(["replication"])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._spans)
+        return iter(list(self._spans()))
 
     def __len__(self) -> int:
-        return len(self._spans)
+        return len(self._spans())
 
 
 class RunWriter:
@@ -217,10 +166,10 @@ class RunWriter:
         self._buffered: set[int] = set()
         self._done: set[int] = set()
         self._oldest = time.monotonic()  # when the oldest buffered replication came
-        #: Committed replications: index -> record (status, kpis, seconds, error, part, spans).
-        self.records: dict[int, dict[str, Any]] = {}
+        #: Committed replications by index.
+        self.records: dict[int, Record] = {}
         self._kpis = KpiPacker()
-        self._cache = _PartCache(self.folder / PARTS)
+        self._reader = PartReader(self.folder / PARTS)
         pending = self.folder / PENDING
         if resume and pending.is_file():
             self._check_same_plan(read_json(pending))
@@ -231,6 +180,8 @@ class RunWriter:
             write_atomic(self.folder / SCENARIO, scenario_yaml, sync_folder=False)
             write_atomic(pending, dumps({**self.header, "started": _now()}))  # flushes the folder for both
         (self.folder / PARTS).mkdir(exist_ok=True)
+        self._next_part = max((int(p.name) for p in (self.folder / PARTS).iterdir() if p.name.isdigit()),
+                              default=-1) + 1
 
     # -- resume -------------------------------------------------------------------------
     def _check_same_plan(self, old: dict[str, Any]) -> None:
@@ -244,16 +195,27 @@ class RunWriter:
     def _load_parts(self) -> None:
         parts = self.folder / PARTS
         for part in sorted(parts.iterdir()) if parts.is_dir() else []:
-            marker = part / PART_MARKER
-            if not marker.is_file():  # killed while writing: its replications run again
+            if not is_committed(part):  # killed while writing: its replications run again
                 shutil.rmtree(part)
                 continue
-            for rec in read_json(marker)["replications"]:
-                old = self.records.get(rec["index"])
-                if old is None or old["status"] != Status.DONE:
-                    self.records[rec["index"]] = {**rec, "kpis": self._kpis.pack(rec["kpis"]),
-                                                  "part": part.name}
-        self._done = {i for i, r in self.records.items() if r["status"] == Status.DONE}
+            for rec in self._reader.records(part.name):
+                index = int(rec["index"])
+                old = self.records.get(index)
+                if old is not None and old.status == Status.DONE:
+                    continue
+                kpis: Mapping[str, Any] = {}
+                if rec["status"] == Status.DONE:
+                    line = self._reader.kpi_line(part.name, index)
+                    try:
+                        row = json.loads(line)
+                        row.pop("index")
+                    except (ValueError, KeyError, AttributeError) as exc:
+                        raise CorruptResultsError(f"{part}: damaged KPI row of replication {index} "
+                                                  f"({exc!r})") from None
+                    kpis = self._kpis.pack(row)
+                self.records[index] = Record(str(rec["status"]), part.name, kpis)
+        self._reader.close()
+        self._done = {i for i, r in self.records.items() if r.status == Status.DONE}
 
     @property
     def held(self) -> set[int]:
@@ -317,37 +279,15 @@ class RunWriter:
         """Write the buffered replications as one committed part."""
         if not self._buffer:
             return
-        self._buffer.sort(key=lambda o: o.index)  # a run of one part needs no merge (finalise)
-        parts = self.folder / PARTS
-        number = max((int(p.name) for p in parts.iterdir() if p.name.isdigit()), default=-1) + 1
-        part = parts / f"{number:06d}"
-        part.mkdir()
-        spans: dict[int, dict[str, list[int]]] = {o.index: {} for o in self._buffer}
-        names = sorted({n for o in self._buffer for n in o.tables})
-        with ThreadPoolExecutor(max_workers=max(1, min(PART_WRITERS, len(names))),
-                                thread_name_prefix="medtwin-part") as pool:
-            writes = []
-            for name in names:
-                holders = [o for o in self._buffer if name in o.tables]
-                table = _part_table([(o.index, o.tables[name]) for o in holders])
-                offset = 0
-                for o in holders:
-                    spans[o.index][name] = [offset, o.tables[name].num_rows]
-                    offset += o.tables[name].num_rows
-                # One write per table and part: per-replication writes cost more than small replications.
-                writes.append(pool.submit(_write_table, part / f"{name}.parquet", table, table.schema))
-            recs = [{"index": o.index, "key": list(o.key), "status": str(o.status), "kpis": dict(o.kpis),
-                     "seconds": o.seconds, "cpu_seconds": o.cpu_seconds, "error": o.error,
-                     "spans": spans[o.index]} for o in self._buffer]
-            marker = dumps({"replications": recs}, compact=True)  # while the tables are written
-        for w in writes:
-            w.result()  # every table is on disk (or the first error is raised) before the part is committed
-        fsync_dir(part)  # the tables' names too, once for all of them
-        write_atomic(part / PART_MARKER, marker)  # the commit, flushed with its folder
-        fsync_dir(parts)
-        for o, rec in zip(self._buffer, recs, strict=True):
-            self.records[o.index] = {**rec, "kpis": self._kpis.pack(o.kpis), "part": part.name}
-            if o.status == Status.DONE:
+        self._buffer.sort(key=lambda o: o.index)  # parts in index order: finishing reads them in order
+        name = f"{self._next_part:06d}"
+        self._next_part += 1  # a part that failed half-way keeps its name (deleted on resume)
+        write_part(self.folder / PARTS / name, self._buffer)
+        fsync_dir(self.folder / PARTS)  # the part's own name
+        for o in self._buffer:
+            done = o.status == Status.DONE
+            self.records[o.index] = Record(str(o.status), name, self._kpis.pack(o.kpis) if done else {})
+            if done:
                 self._done.add(o.index)
         self._buffer.clear()
         self._buffered.clear()
@@ -356,113 +296,119 @@ class RunWriter:
     # -- finishing ----------------------------------------------------------------------
     def replications(self) -> list[Replication]:
         """Every done replication, in index order, with tables read lazily from the parts."""
-        return [Replication(index=i, kpis=r["kpis"], tables=_PartTables(self._cache, r["part"], r["spans"]))
-                for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
+        return [Replication(index=i, kpis=r.kpis, tables=_PartTables(self._reader, r.part, i))
+                for i, r in sorted(self.records.items()) if r.status == Status.DONE]
 
     def finalise(self, summarize: Callable[[list[Replication]], dict[str, Any]],
                  timings: Mapping[str, float]) -> dict[str, Any]:
-        """Merge the parts, write ``kpis.json`` and the manifest; return the manifest.
+        """Write the tables, ``kpis.json`` and the manifest; return the manifest.
 
         Raises:
             ResultsStoreError: A planned replication has no record.
+            CorruptResultsError: A part cannot be read back.
         """
-        self.flush()
         n = len(self.header["keys"])
-        missing = sorted(set(range(n)) - set(self.records))
+        missing = sorted(set(range(n)) - set(self.records) - self._buffered)
         if missing:
             raise ResultsStoreError(f"{self.folder}: replications {missing[:10]} have no result; "
                                     "the run cannot be finished")
+        # The last replications are read from memory, not written as a part first (a run that
+        # fits in one part writes no part at all).  They stay buffered until the run is finished:
+        # should it fail, a flush still keeps them for --resume.
+        self._buffer.sort(key=lambda o: o.index)
+        self._reader.hold(LAST_PART, self._buffer)
+        for o in self._buffer:
+            ok = o.status == Status.DONE
+            self.records[o.index] = Record(str(o.status), LAST_PART, self._kpis.pack(o.kpis) if ok else {})
         reps = self.replications()
         summary = summarize(reps) if reps else {}
-        tables = self._merge_tables()
-        ordered = [self.records[i] for i in range(n)]
-        rows = ({"index": r["index"], **r["kpis"]} for r in ordered if r["status"] == Status.DONE)
+        del reps
+        tables = self._write_tables()
+        done = [(i, r.part) for i, r in sorted(self.records.items()) if r.status == Status.DONE]
+        lines = (self._reader.kpi_line(part, i) for i, part in done)
         with atomic_path(self.folder / KPIS, what="run folder KPIs", sync_folder=False) as tmp, \
-                open(tmp, "w", encoding="utf-8") as fh:  # a row at a time: the text of every row
-            fh.writelines(rows_text({"summary": summary}, "replications", rows))  # is not held at once
+                open(tmp, "w", encoding="utf-8") as fh:  # a row at a time, copied as written in the parts
+            fh.writelines(rows_text({"summary": summary}, "replications", lines, encoded=True))
         manifest = {
             "format": RUN_FORMAT, **self.header, "started": read_json(self.folder / PENDING).get("started"),
-            "finished": _now(), "replications": n,
-            "done": sum(r["status"] == Status.DONE for r in ordered),
-            "failed": sum(r["status"] == Status.FAILED for r in ordered),
-            "tables": tables, "timings": dict(timings),
-            "replication_status": [{"index": r["index"], "key": r["key"], "status": r["status"],
-                                    "seconds": r["seconds"], "cpu_seconds": r.get("cpu_seconds", 0.0),
-                                    **({"error": r["error"]} if r["error"] else {})}
-                                   for r in ordered]}
+            "finished": _now(), "replications": n, "done": len(done), "failed": n - len(done),
+            "tables": tables, "timings": dict(timings)}
         manifest.pop("keys", None)
-        status = manifest.pop("replication_status")
+        status = [_status_row(self._reader.record(self.records[i].part, i)) for i in range(n)]
         write_atomic(self.folder / MANIFEST, dumps_rows(manifest, "replication_status", status),
                      sync_folder=False)
         manifest["replication_status"] = status
+        self._reader.close()
         shutil.rmtree(self.folder / PARTS)
         (self.folder / PENDING).unlink()
+        self._done |= {o.index for o in self._buffer if o.status == Status.DONE}
+        self._buffer.clear()
+        self._buffered.clear()
+        self._buffered_bytes = 0
         fsync_dir(self.folder)  # every name written above, once, before the folder is renamed into place
         return manifest
 
-    def _merge_tables(self) -> list[str]:
-        """One file per table, replications in index order, row groups of about MERGED_ROW_GROUP rows."""
-        parts = self.folder / PARTS
-        done = [(i, r) for i, r in sorted(self.records.items()) if r["status"] == Status.DONE]
-        names = sorted({name for _, r in done for name in r["spans"]})
-        for name in names:
-            used = sorted({r["part"] for _, r in done if name in r["spans"]})
-            if len(used) == 1 and _in_order([r["spans"][name] for _, r in done if name in r["spans"]],
-                                            parts / used[0] / f"{name}.parquet"):
-                os.replace(parts / used[0] / f"{name}.parquet", self.folder / f"{name}.parquet")
-                continue
-            schema = _unified([_read_schema(parts / p / f"{name}.parquet") for p in used])
+    def _write_tables(self) -> list[str]:
+        """One Parquet file per table: replications in index order, row groups of MERGED_ROW_GROUP rows.
+
+        The row groups do not depend on how replications fell into parts, so
+        neither do the files (each row group is one contiguous block of memory
+        before it is encoded: Parquet pages would otherwise follow the pieces).
+        """
+        done = [(i, r.part) for i, r in sorted(self.records.items()) if r.status == Status.DONE]
+        holders: dict[str, list[tuple[int, str]]] = {}
+        for i, part in done:
+            for name in self._reader.record(part, i)["spans"]:
+                holders.setdefault(name, []).append((i, part))
+        for name in sorted(holders):
+            parts = dict.fromkeys(p for _, p in holders[name])
+            schema = unified([self._reader.schema(p, name) for p in parts])
             target = self.folder / f"{name}.parquet"
             with atomic_path(target, what="run folder table", sync_folder=False) as tmp, \
                     pq.ParquetWriter(tmp, schema, **parquet_options(schema)) as w:
-                batch: list[pa.Table] = []
-                rows = 0
-                # The last replication read from each part: the part is let go after it, so a run of
-                # parts in order holds one decoded part at a time, however many replications it has.
-                last = {r["part"]: i for i, r in done if name in r["spans"]}
-                for i, r in done:
-                    if name not in r["spans"]:
-                        continue
-                    batch.append(conform(self._cache.rows(r["part"], name, r["spans"][name]), schema))
-                    if last[r["part"]] == i:
-                        self._cache.drop(r["part"], name)
-                    rows += batch[-1].num_rows
+                pending: list[pa.Table] = []
+                rows, written = 0, False
+                for part, first, last in _segments(holders[name]):
+                    pending.append(conform(self._reader.segment(part, name, first, last), schema))
+                    rows += pending[-1].num_rows
                     if rows >= MERGED_ROW_GROUP:
-                        w.write_table(pa.concat_tables(batch), row_group_size=rows)
-                        batch, rows = [], 0
-                if batch:
-                    w.write_table(pa.concat_tables(batch), row_group_size=max(1, rows))
-        return names
+                        whole = pa.concat_tables(pending)
+                        full = rows - rows % MERGED_ROW_GROUP
+                        w.write_table(whole.slice(0, full), row_group_size=MERGED_ROW_GROUP)
+                        pending, rows, written = [whole.slice(full)], rows - full, True
+                if rows or not written:
+                    w.write_table(pa.concat_tables(pending), row_group_size=max(1, rows))
+        return sorted(holders)
 
 
-def _write_table(path: Path, table: pa.Table, schema: pa.Schema) -> None:
-    """One table of a part, through the store's safe write (run in a writer thread).
+def _segments(holders: list[tuple[int, str]]) -> Iterator[tuple[str, int, int]]:
+    """``(part, first, last)``: runs of consecutive replications (in index order) held by one part.
 
-    The file is flushed to disk before it is renamed; its folder is flushed
-    once for all the part's tables (:meth:`RunWriter.flush`).
+    A part holds its replications in index order, one after another, so
+    each run is one slice of the part's table.
+
+    >>> list(_segments([(0, "a"), (1, "a"), (2, "b"), (4, "b"), (5, "a")]))
+    [('a', 0, 1), ('b', 2, 4), ('a', 5, 5)]
     """
-    with atomic_path(path, what="run folder part", sync_folder=False) as tmp:
-        pq.write_table(table, tmp, row_group_size=MERGED_ROW_GROUP, **parquet_options(schema))
+    run: list[Any] | None = None
+    for index, part in holders:
+        if run is not None and run[0] == part:
+            run[2] = index
+            continue
+        if run is not None:
+            yield run[0], run[1], run[2]
+        run = [part, index, index]
+    if run is not None:
+        yield run[0], run[1], run[2]
 
 
-def _in_order(spans: list[Sequence[int]], path: Path) -> bool:
-    """Whether ``spans`` (offset, rows) tile the part file at ``path`` in order (it is the merged table)."""
-    offset = 0
-    for start, rows in spans:
-        if start != offset:
-            return False
-        offset += rows
-    try:
-        return bool(pq.ParquetFile(path).metadata.num_rows == offset)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
-
-
-def _read_schema(path: Path) -> pa.Schema:
-    try:
-        return pq.read_schema(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise CorruptResultsError(f"{path}: unreadable ({exc})") from None
+def _status_row(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A replication's row of the manifest's ``replication_status``, from its part record."""
+    row = {"index": rec["index"], "key": rec["key"], "status": rec["status"], "seconds": rec["seconds"],
+           "cpu_seconds": rec.get("cpu_seconds", 0.0)}
+    if rec.get("error"):
+        row["error"] = rec["error"]
+    return row
 
 
 def _plain(x: Any) -> Any:

@@ -36,14 +36,14 @@ def test_a_part_whose_table_cannot_be_written_is_not_committed_and_runs_again(
     w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
     for i in range(2):
         w.add(_outcome(i))
-    real = pq.write_table
+    real = pa.ipc.new_stream
 
-    def disk_full_for_waits(table: pa.Table, where: Path, **options: Any) -> None:
-        if Path(where).name.startswith(".waits."):  # the safe write's temporary beside waits.parquet
+    def disk_full_for_waits(sink: Any, schema: pa.Schema, **options: Any) -> Any:
+        if schema.names == ["replication", "t", "what"] and sink.tell() > 2000:  # a later table of the part
             raise OSError(28, "No space left on device")
-        real(table, where, **options)
+        return real(sink, schema, **options)
 
-    monkeypatch.setattr(pq, "write_table", disk_full_for_waits)
+    monkeypatch.setattr(pa.ipc, "new_stream", disk_full_for_waits)
     with pytest.raises(OSError, match="No space"):
         w.flush()
     monkeypatch.undo()
@@ -110,15 +110,15 @@ def test_a_part_is_committed_only_after_its_tables_and_their_names_are_on_disk(
     w.flush()
     [part] = [p for p in (tmp_path / ".r.partial" / "parts").iterdir()]
     commit = log.index(("rename", str(part / "part.json")))
-    tables = [i for i, (op, name) in enumerate(log) if op == "rename" and name.endswith(".parquet")]
-    assert len(tables) == 6 and max(tables) < commit
-    for i in tables:  # each table's data was flushed before its rename
-        flushed = [op == "fsync" and ".tmp" in name and Path(name).suffix == ".parquet"
-                   for op, name in log[:i]]
-        assert any(flushed)
-    # their names: one flush of the part folder between the last table and the commit (not one per table)
+    data = [i for i, (op, name) in enumerate(log) if op == "rename" and name != str(part / "part.json")]
+    assert [log[i][1] for i in data] == [str(part / "tables.arrow"), str(part / "kpis.jsonl")]
+    assert max(data) < commit
+    for i in data:  # each file's data was flushed before its rename
+        suffix = Path(log[i][1]).suffix
+        assert any(op == "fsync" and ".tmp" in name and Path(name).suffix == suffix for op, name in log[:i])
+    # their names: one flush of the part folder between the last of them and the commit (not one per file)
     folder_flushes = [i for i, e in enumerate(log) if e == ("fsync", str(part))]
-    assert [i for i in folder_flushes if max(tables) < i < commit] and len(folder_flushes) == 2
+    assert [i for i in folder_flushes if max(data) < i < commit] and len(folder_flushes) == 2
     assert log[-1] == ("fsync", str(part.parent))  # the part's own name, last
 
 
@@ -134,7 +134,7 @@ def test_kpis_are_kept_packed_and_written_back_as_they_came(tmp_path: Path) -> N
     w.flush()
     again = RunWriter(folder, HEADER, "name: toy\n", resume=True, flush_seconds=math.inf)  # from part.json
     for writer in (w, again):
-        kept = [dict(writer.records[i]["kpis"]) for i in range(REPLICATIONS)]
+        kept = [dict(writer.records[i].kpis) for i in range(REPLICATIONS)]
         assert [k["late"] for k in kept[:-1]] == [0.1 + 0.2] * (REPLICATIONS - 1)
         assert all(math.isnan(k["none"]) for k in kept[:-1]) and kept[-1] == {"wait": 2.5, "count": 3}
     again.finalise(_summary, {})
@@ -144,7 +144,8 @@ def test_kpis_are_kept_packed_and_written_back_as_they_came(tmp_path: Path) -> N
 
 
 def test_a_part_joins_replications_of_differing_schemas_in_order(tmp_path: Path) -> None:
-    w = RunWriter(tmp_path / ".r.partial", HEADER, "name: toy\n", flush_seconds=math.inf)
+    header = {**HEADER, "keys": [[i] for i in range(3)]}
+    w = RunWriter(tmp_path / ".r.partial", header, "name: toy\n", flush_seconds=math.inf)
     w.add(Outcome(index=2, key=(2,), status=Status.DONE, kpis={"x": 2.0},
                   tables={"events": pa.table({"t": [2.0], "what": ["c"]})}))
     w.add(Outcome(index=0, key=(0,), status=Status.DONE, kpis={"x": 0.0},
@@ -153,15 +154,15 @@ def test_a_part_joins_replications_of_differing_schemas_in_order(tmp_path: Path)
                   tables={"events": pa.table({"t": pa.array([], pa.float64()),
                                               "what": pa.array([], pa.string())})}))
     w.flush()
-    part = next((tmp_path / ".r.partial" / "parts").iterdir())
-    got = pq.read_table(part / "events.parquet")
+    tables = {r.index: r.tables for r in w.replications()}
+    assert tables[1]["events"].num_rows == 0
+    assert tables[2]["events"].to_pylist() == [{"t": 2.0, "what": "c"}]
+    w.finalise(_summary, {})
+    got = pq.read_table(tmp_path / ".r.partial" / "events.parquet")
     assert got.column_names == ["replication", "t", "what"]
     assert got.column("replication").to_pylist() == [0, 0, 2]
     assert got.column("t").to_pylist() == [0.0, 0.5, 2.0]
     assert got.column("what").to_pylist() == [None, None, "c"]
-    tables = {r.index: r.tables for r in w.replications()}
-    assert tables[1]["events"].num_rows == 0
-    assert tables[2]["events"].to_pylist() == [{"t": 2.0, "what": "c"}]
 
 
 def test_the_time_to_write_a_part_runs_from_the_oldest_replication_waiting(tmp_path: Path) -> None:
