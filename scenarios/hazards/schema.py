@@ -240,6 +240,10 @@ class FireSpec(StrictModel):
             raise ValueError("'point' needs 'level'")
         if self.growth == "table" and len(self.hrr_table) < 2:
             raise ValueError("'growth: table' needs 'hrr_table' with at least two [time, kW] rows")
+        if self.growth != "table" and self.hrr_table:
+            # a table the run would ignore: the fire would follow the t-squared curve instead
+            raise ValueError(f"'hrr_table' is given but 'growth' is {self.growth!r}: set 'growth: table' "
+                             "to follow the table, or remove it")
         if self.alarm == "detection" and not self.detectors:
             raise ValueError("'alarm: detection' needs at least one entry in 'detectors'")
         return self
@@ -364,11 +368,15 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         ScenarioFileError: naming ``source`` and the dotted field, e.g. ``hazard.fire.origin``.
     """
     doors = {d.id for d in facility.doors}
+
+    def no_space(sid: str) -> str:
+        hint = " (that is a door: give a space it opens onto)" if sid in doors else ""
+        return f"no space {sid!r} in facility {facility.name!r}{hint}"
+
     if spec.fire is not None:
         f, where = spec.fire, f"{prefix}.fire"
         if f.origin is not None and not facility.has_space(f.origin):
-            raise ScenarioFileError(source, f"{where}.origin",
-                                    f"no space {f.origin!r} in facility {facility.name!r}")
+            raise ScenarioFileError(source, f"{where}.origin", no_space(f.origin))
         if f.point is not None:
             if f.level not in {lv.id for lv in facility.levels}:
                 raise ScenarioFileError(source, f"{where}.level", f"no level {f.level!r}")
@@ -379,17 +387,16 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                                         f"{f.point!r} is inside no space of level {f.level!r}")
         for k, d in enumerate(f.detectors):
             if d.space is not None and not facility.has_space(d.space):
-                raise ScenarioFileError(source, f"{where}.detectors[{k}].space", f"no space {d.space!r}")
+                raise ScenarioFileError(source, f"{where}.detectors[{k}].space", no_space(d.space))
         for k, v in enumerate(f.vents):
             for key in ("space", "to"):
                 sid = getattr(v, key)
                 if not (sid == "outside" and key == "to") and not facility.has_space(sid):
-                    raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", f"no space {sid!r}")
+                    raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", no_space(sid))
         _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
     if spec.gas is not None:
         if not facility.has_space(spec.gas.space):
-            raise ScenarioFileError(source, f"{prefix}.gas.space",
-                                    f"no space {spec.gas.space!r} in facility {facility.name!r}")
+            raise ScenarioFileError(source, f"{prefix}.gas.space", no_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
 
 

@@ -66,11 +66,32 @@ def test_an_unknown_door_names_the_list_entry() -> None:
     ("  fire: {origin: R1, alarm: detection}\n", "hazard.fire"),
     ("  fire: {origin: R1, area: -1}\n", "hazard.fire.area"),
     ("  fire: {origin: R1, area: .inf}\n", "hazard.fire.area"),
+    ("  fire: {origin: R1, growth: table, hrr_table: [[0, 0], [60, 9], [30, 2]]}\n", "hazard.fire.hrr_table"),
+    ("  fire: {origin: R1, yields: {soot: .nan}}\n", "hazard.fire.yields.soot"),
+    ("  fire: {origin: R1, detectors: [{kind: sprinkler, rti: -50}]}\n", "hazard.fire.detectors[0].rti"),
+    ("  gas: {space: R1, species: helum, source: {kind: instantaneous, mass: 1}}\n", "hazard.gas"),
 ])
 def test_other_bad_values_name_their_field(hazard: str, field: str) -> None:
     with pytest.raises(ScenarioFileError) as err:
         _load(hazard)
     assert err.value.field == field
+
+
+def test_a_heat_release_table_the_growth_would_ignore_is_refused() -> None:
+    """A table with ``growth: medium`` ran the t-squared curve instead, without a word."""
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, hrr_table: [[0, 0], [60, 500]]}\n")
+    assert err.value.field == "hazard.fire" and "growth: table" in str(err.value)
+    _load("  fire: {origin: R1, growth: table, hrr_table: [[0, 0], [60, 500]]}\n")
+
+
+def test_a_door_given_where_a_space_is_expected_says_it_is_a_door() -> None:
+    for hazard, field in (("  fire: {origin: SB}\n", "hazard.fire.origin"),
+                          ("  gas: {space: D1, species: helium, source: {kind: instantaneous, mass: 1}}\n",
+                           "hazard.gas.space")):
+        with pytest.raises(ScenarioFileError) as err:
+            _check(hazard)
+        assert err.value.field == field and "that is a door" in str(err.value)
 
 
 def test_ids_checked_against_the_facility() -> None:
