@@ -71,6 +71,22 @@ LEAF_SEEN = 0.6
 SPACE_REACH = 0.4
 #: Shortest wall face (m) read: a door and its two legs, with a little wall beside.
 MIN_FACE = 1.0
+#: Fewest points on a face worth reading.
+MIN_FACE_POINTS = 50
+#: Bin (m) along the face whose medians the face line is fitted to.
+FACE_BIN = 0.1
+#: Bins (m) farther than this off the first line are frames or fixtures, not the face.
+FACE_TOLERANCE = 0.006
+#: Points this far (m) behind the face line are another surface (an open door's reveal).
+BEHIND = 0.03
+#: Half width (m) of the window about a leg's inner edge where the edge is placed; the
+#: leaf is read this far clear of the legs.
+EDGE_WINDOW = 0.05
+#: Height (m) read below the lowest head bottom and above the highest: the leaf under a
+#: head and the wall over it.
+HEAD_MARGIN = 0.2
+#: Two finds nearer than half the wider one's width and this (m) are one door.
+SAME_DOOR = 0.2
 
 
 def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, points: np.ndarray,
@@ -90,7 +106,7 @@ def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, poin
         One :class:`~lidar.doors.Opening` (``closed=True``) per door, on the wall's centre line.
     """
     z = points[:, 2] - floor_z
-    keep = (z >= LEG_BAND[0]) & (z <= HEAD_BOTTOM[1] + 0.2)
+    keep = (z >= LEG_BAND[0]) & (z <= HEAD_BOTTOM[1] + HEAD_MARGIN)
     pts = points[keep]
     i, j = grid.cells(pts[:, :2])
     seen: list[Opening] = []
@@ -117,7 +133,8 @@ def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, poin
 def _known(o: Opening, others: list[Opening]) -> bool:
     """The same door as one already found (the other face of its wall, or an open-door or recess find)."""
     x, y = o.centre
-    return any(np.hypot(x - p.centre[0], y - p.centre[1]) < max(o.width, p.width) / 2 + 0.2 for p in others)
+    return any(np.hypot(x - p.centre[0], y - p.centre[1]) < max(o.width, p.width) / 2 + SAME_DOOR
+               for p in others)
 
 
 class _Faces:
@@ -147,9 +164,9 @@ def _face_runs(grid: Grid, wall: np.ndarray, floor: np.ndarray, *, axis: int, vi
     # Bridge the few cells where a leg's proud face took the cell in front.
     line = np.ones((1, 5), dtype=bool) if axis == 0 else np.ones((5, 1), dtype=bool)
     face = ndimage.binary_closing(face, structure=line) | face
-    along = np.zeros((3, 3), dtype=bool)
-    along[1, :] = True
-    lab, _ = ndimage.label(face, structure=along if axis == 0 else along.T)
+    row = np.zeros((3, 3), dtype=bool)
+    row[1, :] = True
+    lab, _ = ndimage.label(face, structure=row if axis == 0 else row.T)
     runs = []
     shortest = MIN_FACE / grid.cell
     for sl in ndimage.find_objects(lab):
@@ -163,9 +180,10 @@ def _face_runs(grid: Grid, wall: np.ndarray, floor: np.ndarray, *, axis: int, vi
 
 def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis: int, view: int,
                    options: ExtractOptions) -> list[Opening]:
+    """The framed doors on one face (grid ``line``, cells ``a``..``b``), seen from the ``view`` side."""
     c = grid.cell
     k = faces.near((line, line + view), a, b)
-    if len(k) < 50:
+    if len(k) < MIN_FACE_POINTS:
         return []
     xy = faces.pts[k, :2]
     u, across = xy[:, axis], xy[:, 1 - axis]  # walls along x (axis 0): u is x, across is y
@@ -179,7 +197,7 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
     if fit is None:
         return []
     d = p - np.polyval(fit, u)
-    near = (d > -0.03) & (d < FRONT)
+    near = (d > -BEHIND) & (d < FRONT)
     u, d, z = u[near], d[near], z[near]
     lo = float(u.min())
     legs_band = z <= LEG_BAND[1]
@@ -196,7 +214,7 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
         width = r_in - l_in
         if not options.door_min_width <= width <= options.door_max_width:
             continue
-        span = (u > l_in + 0.05) & (u < r_in - 0.05)
+        span = (u > l_in + EDGE_WINDOW) & (u < r_in - EDGE_WINDOW)
         if not _has_head(z[span], d[span]):
             continue
         mid = (l_in + r_in) / 2
@@ -210,8 +228,8 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
 
 
 def _face_line(u: np.ndarray, p: np.ndarray) -> np.ndarray | None:
-    """The face as a line p(u), fitted to 10 cm bin medians, twice (bins off by > 6 mm dropped)."""
-    bins = np.floor((u - u.min()) / 0.1).astype(np.int64)
+    """The face as a line p(u), fitted to :data:`FACE_BIN` medians twice (bins far off dropped)."""
+    bins = np.floor((u - u.min()) / FACE_BIN).astype(np.int64)
     n = np.bincount(bins)
     centres, meds = [], []
     order = np.argsort(bins, kind="stable")
@@ -225,9 +243,9 @@ def _face_line(u: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     cu, mp = np.asarray(centres), np.asarray(meds)
     # The wall face is the farthest surface back that holds most bins: start
     # from the lower half, so frames and fixtures do not pull the line forward.
-    keep = mp <= np.median(mp) + 0.006
+    keep = mp <= np.median(mp) + FACE_TOLERANCE
     fit = np.polyfit(cu[keep], mp[keep], 1)
-    keep = np.abs(mp - np.polyval(fit, cu)) <= 0.006
+    keep = np.abs(mp - np.polyval(fit, cu)) <= FACE_TOLERANCE
     if keep.sum() < 3:
         return None
     return np.polyfit(cu[keep], mp[keep], 1)
@@ -296,7 +314,7 @@ def _edge(u: np.ndarray, d: np.ndarray, guess: float, *, rising: bool, cut: floa
     is the split of the points, sorted along the face, that misclassifies
     the fewest of them.
     """
-    sel = np.abs(u - guess) <= 0.05
+    sel = np.abs(u - guess) <= EDGE_WINDOW
     if sel.sum() < 10:
         return None
     order = np.argsort(u[sel])
@@ -316,11 +334,11 @@ def _edge(u: np.ndarray, d: np.ndarray, guess: float, *, rising: bool, cut: floa
 
 def _has_head(z: np.ndarray, d: np.ndarray) -> bool:
     """A head across the span: a proud band starting 1.9-2.5 m up, flush wall above it."""
-    sel = (z >= HEAD_BOTTOM[0] - 0.2)
+    sel = z >= HEAD_BOTTOM[0] - HEAD_MARGIN
     if sel.sum() < 20:
         return False
-    prof = _profile(z[sel] - (HEAD_BOTTOM[0] - 0.2), d[sel])
-    heights = HEAD_BOTTOM[0] - 0.2 + (np.arange(len(prof)) + 0.5) * BIN
+    prof = _profile(z[sel] - (HEAD_BOTTOM[0] - HEAD_MARGIN), d[sel])
+    heights = HEAD_BOTTOM[0] - HEAD_MARGIN + (np.arange(len(prof)) + 0.5) * BIN
     for a, b in _proud_runs(prof):
         bottom, top = heights[a] - BIN / 2, heights[b - 1] + BIN / 2
         if not HEAD_BOTTOM[0] - BIN <= bottom <= HEAD_BOTTOM[1] or top - bottom > RIDGE_WIDTH[1]:
