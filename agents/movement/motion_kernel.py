@@ -27,13 +27,14 @@ from agents.movement.doorways import BACK_OUT, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
 
-__all__ = ["LevelArrays", "crowd_counts", "door_walkers", "field_cell", "free_staff_rows", "level_arrays",
-           "lift_units", "mark_backing", "option_costs", "plane_step", "replan_groups", "stalled_walkers",
-           "stuck_walkers"]
+__all__ = ["LevelArrays", "any_crossing", "crowd_counts", "door_walkers", "field_cell", "free_staff_rows",
+           "level_arrays", "lift_units", "mark_backing", "option_costs", "plane_step", "replan_groups",
+           "stalled_walkers", "stuck_walkers"]
 
 _MOVE = int(State.MOVE)
 _PREP = int(State.PREP)
 _HOLD = int(State.HOLD)
+_PRE = int(State.PRE)
 _DOWN = int(State.INCAPACITATED)
 _WAIT = WAIT
 _BACK_OUT = BACK_OUT
@@ -452,3 +453,18 @@ def lift_units(need: np.ndarray, stair_f: np.ndarray, lvl: np.ndarray, state: np
         if need[k] > 0 and math.isnan(stair_f[k]) and lvl[k] == level and state[k] == _MOVE:
             count += 1
     return count
+
+
+@njit(cache=True)
+def any_crossing(state: np.ndarray, space: np.ndarray, on: np.ndarray, cell_space: np.ndarray,
+                 cell_exit: np.ndarray) -> bool:
+    """Whether anyone of ``on`` (with the space and exit index of the cell each ended in, as
+    :func:`plane_step` writes them) passed a door or an exit this step: someone walking
+    (``MOVE``) on an exit apron or in a space not theirs, or someone not yet set off (``PRE``)
+    pushed into a space not theirs.  Most steps nobody does."""
+    for a in range(on.size):
+        k = on[a]
+        other = cell_space[a] >= 0 and cell_space[a] != space[k]
+        if (state[k] == _MOVE and (cell_exit[a] >= 0 or other)) or (state[k] == _PRE and other):
+            return True
+    return False

@@ -17,6 +17,7 @@ import numpy as np
 
 from agents.assist import choose_patient
 from agents.movement import states
+from agents.movement.motion_kernel import free_staff_rows, lift_units
 from agents.movement.routes import Goal
 from scenarios.evacuation import motion, placement
 from scenarios.evacuation.goals import exit_goal, refuge_goal, safety_goal, set_goal
@@ -185,10 +186,7 @@ def free_staff(st: RunState) -> np.ndarray:
     """Staff free for a patient: waiting for a task (``HOLD``), or walking to safety with none
     (they are called back by a patient of their own level still waiting for hands)."""
     pe = st.people
-    no_task = pe.staff & (pe.task < 0)
-    walking_out = (pe.state == states.MOVE) & (pe.goal >= 0)
-    walking_out &= st.goals.evac[np.maximum(pe.goal, 0)]
-    return np.flatnonzero(no_task & ((pe.state == states.HOLD) | walking_out))
+    return free_staff_rows(pe.staff, pe.task, pe.state, pe.goal, st.goals.evac)
 
 
 def team_sizes(pe: People) -> np.ndarray:
@@ -395,8 +393,7 @@ def units_to_lifts(st: RunState, li: int) -> int:
     """Beds and wheelchairs (no stairs) of level ``li`` on their way to a lift or waiting for one
     on its landing (a unit that called a car stays on the floor until the car takes it)."""
     pe = st.people
-    units = (pe.need > 0) & np.isnan(pe.stair_f) & (pe.lvl == li)
-    return int(np.count_nonzero(units & (pe.state == states.MOVE)))
+    return int(lift_units(pe.need, pe.stair_f, pe.lvl, pe.state, li))
 
 
 def reach_safety(st: RunState, k: int, how: int) -> None:

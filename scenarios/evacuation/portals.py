@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.movement import motion_kernel as kernel
 from agents.movement import standoffs as standoff_rules
 from agents.movement import states
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
@@ -30,8 +31,7 @@ def doorways(st: RunState) -> None:
     pe, plan, b = st.people, st.plan, st.p.behaviour
     pe.hold[:] = GO
     # Only those near their door take part (anyone in a door's band is well within approach).
-    ks = np.flatnonzero((pe.state == states.MOVE) & (pe.fid >= 0) & (pe.opt_door >= 0)
-                        & (pe.dist < b.approach))
+    ks = kernel.door_walkers(pe.state, pe.fid, pe.opt_door, pe.dist, b.approach)
     if ks.size == 0:
         return
     door = pe.opt_door[ks]
@@ -53,14 +53,13 @@ def doorways(st: RunState) -> None:
 def standoffs(st: RunState) -> None:
     """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`)."""
     pe, t, b = st.people, st.t, st.p.behaviour
-    moving = (pe.state == states.MOVE) & (pe.fid >= 0)
-    stalled = np.flatnonzero(moving & (t - pe.last_prog > b.stall_after) & (pe.backing_until <= t))
+    stalled = kernel.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
     if stalled.size >= 2:
         portal = np.where(pe.fid >= 0, st.nav.fields.portal[np.maximum(pe.fid, 0)], -1)
         yielders = standoff_rules.back_off(stalled, pos=pe.pos, lvl=pe.lvl, reach=pe.radius + pe.extra,
                                            dist=pe.dist, portal=portal, unit=pe.need > 0, contact=b.contact)
         pe.backing_until[yielders] = t + b.back_off_time
-    pe.hold[moving & (pe.backing_until > t)] = BACK_OUT
+    kernel.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
 
 
 def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np.ndarray) -> None:
@@ -72,6 +71,8 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
     stood.
     """
     pe, plan, t = st.people, st.plan, st.t
+    if not kernel.any_crossing(pe.state, pe.space, on, cell_space, cell_exit):
+        return
     pre = pe.state[on] == states.PRE
     _pushed_over(st, on[pre], cell_space[pre])
     walked = pe.state[on] == states.MOVE
@@ -145,8 +146,7 @@ def flag_deadlocks(st: RunState) -> None:
     the queue to that landing while the lift takes people in, is waiting, not deadlocked."""
     pe, t, w = st.people, st.t, st.p.deadlock_window
     last = st.passages.last_pass
-    stuck = np.flatnonzero((pe.state == states.MOVE) & (t - pe.last_prog > w) & ~pe.dead & ~pe.stranded
-                           & ~pe.called)
+    stuck = kernel.stuck_walkers(pe.state, pe.last_prog, pe.dead, pe.stranded, pe.called, t, w)
     for k in stuck.tolist():
         o = pe.opt[k]
         ahead = -1e9 if o is None else last.get(o.ref, -1e9)

@@ -115,6 +115,11 @@ def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> N
         assert mk.lift_units(c["need"], c["stair_f"], c["lvl"], s, level) == np.count_nonzero(units)
     near = (s == State.MOVE) & (fid >= 0) & (c["dist"] < 3.0)
     np.testing.assert_array_equal(mk.crowd_counts(s, fid, c["dist"], 3.0), np.bincount(fid[near]))
+    on = np.flatnonzero(c["flags"][5])
+    cell_space, cell_exit = c["space"][::-1][on] - 1, c["opt_door"][on]
+    other = (cell_space >= 0) & (cell_space != c["space"][on])
+    crossed = ((s[on] == State.MOVE) & ((cell_exit >= 0) | other)) | ((s[on] == State.PRE) & other)
+    assert mk.any_crossing(s, c["space"], on, cell_space, cell_exit) == crossed.any()
 
 
 @given(_crowds())
