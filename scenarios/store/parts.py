@@ -282,6 +282,10 @@ class PartReader:
         """The schema of table ``name`` in ``part``."""
         return self._part(part).table(name).schema
 
+    def release(self, part: str) -> None:
+        """Let go of ``part`` if it is open (its memory map goes with the last table read from it)."""
+        self._open.pop(part, None)
+
     def close(self) -> None:
         """Let go of every open and held part (before the parts are deleted)."""
         self._open.clear()

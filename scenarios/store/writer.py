@@ -368,8 +368,13 @@ class RunWriter:
                     pq.ParquetWriter(tmp, schema, **parquet_options(schema)) as w:
                 pending: list[pa.Table] = []
                 rows, written = 0, False
-                for part, first, last in _segments(holders[name]):
+                segments = list(_segments(holders[name]))
+                # A part is let go after its last segment: with parts in order, one is mapped at a time.
+                final = {part: k for k, (part, _, _) in enumerate(segments)}
+                for k, (part, first, last) in enumerate(segments):
                     pending.append(conform(self._reader.segment(part, name, first, last), schema))
+                    if final[part] == k:
+                        self._reader.release(part)
                     rows += pending[-1].num_rows
                     if rows >= MERGED_ROW_GROUP:
                         whole = pa.concat_tables(pending)

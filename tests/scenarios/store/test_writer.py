@@ -177,3 +177,48 @@ def test_the_time_to_write_a_part_runs_from_the_oldest_replication_waiting(tmp_p
     w.add(_outcome(1))
     parts = list((folder / "parts").iterdir())
     assert len(parts) == 1 and sorted(r.index for r in w.replications()) == [0, 1]
+
+
+def test_replications_still_buffered_when_finishing_fails_are_kept_for_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
+    for i in range(REPLICATIONS):
+        w.add(_outcome(i))
+    assert not list((folder / "parts").iterdir())  # a run that fits in one part writes none
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "ParquetWriter", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        w.finalise(_summary, {})
+    monkeypatch.undo()
+    w.flush()  # what a run does when it stops on an error
+    again = RunWriter(folder, HEADER, "name: toy\n", resume=True, flush_seconds=math.inf)
+    assert again.finished == set(range(REPLICATIONS))  # nothing to run again
+    assert again.finalise(_summary, {})["done"] == REPLICATIONS
+    events = pq.read_table(folder / "events.parquet")
+    assert events.column("replication").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_finished_files_do_not_depend_on_how_replications_fell_into_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenarios.store import writer
+
+    monkeypatch.setattr(writer, "MERGED_ROW_GROUP", 3)  # row groups cut across replications and parts
+    whole = RunWriter(tmp_path / "whole", HEADER, "name: toy\n", flush_seconds=math.inf)
+    split = RunWriter(tmp_path / "split", HEADER, "name: toy\n", flush_seconds=math.inf)
+    for i in range(REPLICATIONS):
+        whole.add(_outcome(i))
+    for i in (2, 0, 3):  # one replication a part, out of order; the last one from memory
+        split.add(_outcome(i))
+        split.flush()
+    split.add(_outcome(1))
+    for w in (whole, split):
+        w.finalise(_summary, {})
+    for name in ("events", "waits", "kpis.json"):
+        file = name if name.endswith(".json") else f"{name}.parquet"
+        assert (tmp_path / "whole" / file).read_bytes() == (tmp_path / "split" / file).read_bytes()
+    meta = pq.ParquetFile(tmp_path / "split" / "events.parquet").metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [3, 3, 2]

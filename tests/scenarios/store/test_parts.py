@@ -1,0 +1,58 @@
+"""A run's parts on disk: KPI rows as kpis.json writes them, tables and records read back as written."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scenarios.errors import CorruptResultsError
+from scenarios.replicate import Outcome, Status
+from scenarios.store.layout import jsonable
+from scenarios.store.parts import PART_MARKER, PartReader, kpi_row, write_part
+
+KPI_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**70, 2**70), st.none())
+
+
+@given(st.integers(0, 10**6), st.dictionaries(st.text(max_size=8), KPI_VALUES, max_size=12))
+def test_a_kpi_row_is_the_text_the_general_encoder_writes(index: int, kpis: dict[str, object]) -> None:
+    kpis.pop("index", None)
+    assert kpi_row(index, kpis) == json.dumps(jsonable({"index": index, **kpis}), allow_nan=False)
+
+
+def _outcome(index: int, rows: int, status: Status = Status.DONE) -> Outcome:
+    if status == Status.FAILED:
+        return Outcome(index=index, key=(index,), status=status, error="Traceback: boom")
+    tables = {"events": pa.table({"t": [float(index)] * rows, "what": [f"e{index}"] * rows}),
+              "beds": pa.table({"n": [index]})}
+    return Outcome(index=index, key=(index,), status=status, kpis={"x": index + 0.5, "gap": math.nan},
+                   tables=tables, seconds=0.25, cpu_seconds=0.125)
+
+
+def test_a_part_reads_back_each_replication_as_it_was_written(tmp_path: Path) -> None:
+    outcomes = [_outcome(1, 2), _outcome(2, 0, Status.FAILED), _outcome(3, 3), _outcome(4, 1)]
+    write_part(tmp_path / "000000", outcomes)
+    reader = PartReader(tmp_path)
+    assert [r["index"] for r in reader.records("000000")] == [1, 2, 3, 4]
+    assert reader.record("000000", 2)["error"] == "Traceback: boom" and reader.kpi_line("000000", 2) == ""
+    assert json.loads(reader.kpi_line("000000", 3)) == {"index": 3, "x": 3.5, "gap": None}
+    for o in outcomes:
+        if o.status == Status.DONE:
+            got = reader.rows("000000", "events", o.index)
+            assert got.column("replication").to_pylist() == [o.index] * o.tables["events"].num_rows
+            assert got.drop_columns(["replication"]).equals(o.tables["events"])
+    both = reader.segment("000000", "events", 3, 4)  # consecutive replications: one slice
+    assert both.column("replication").to_pylist() == [3, 3, 3, 4]
+    reader.close()
+
+
+def test_a_damaged_part_record_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    write_part(tmp_path / "000000", [_outcome(0, 1)])
+    (tmp_path / "000000" / PART_MARKER).write_text('{"replications": 3}')
+    with pytest.raises(CorruptResultsError, match=r"000000/part.json: damaged"):
+        PartReader(tmp_path).records("000000")
