@@ -129,7 +129,8 @@ def _exchange(move: _Move, ex: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, ta
     the layer at its mid-height: a room whose smoke had come down to 0.16 m sent a whole
     0.21 m slab of its fresh floor air out of the door, three times what it held there, which
     kept a closed ward's corridor, and the fire room fed from it, at the lower oxygen limit and
-    let the fire smoulder on (the CFAST comparison's case c).
+    let the fire smoulder on (the CFAST comparison's case c).  Ten equal slabs and the two cuts
+    follow four hundred within a few per cent.
     """
     sill, soffit = net.sill[ex][:, None], net.soffit[ex][:, None]
     cuts = sill + np.arange(SLABS + 1)[None] / SLABS * (soffit - sill)
