@@ -153,9 +153,12 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
     # Positions in cell order: the scan of a cell's candidates reads memory in sequence.
     sx = np.empty(n)
     sy = np.empty(n)
+    rank = np.empty(n, np.int64)
     for q in range(n):
         sx[q] = pos[order[q], 0]
         sy[q] = pos[order[q], 1]
+        rank[order[q]] = q
+    cand = np.empty(n, np.int64)
     los = np.empty(9, np.int64)
     his = np.empty(9, np.int64)
     nb = np.empty(n, np.int64)
@@ -163,6 +166,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
     gny = np.empty(n)
     gs = np.empty(n)
     gext = np.empty(n)
+    glij = np.empty(n)
     for i in range(n):
         if stand[i]:
             e[i, 0], e[i, 1] = 0.0, 0.0
@@ -183,31 +187,36 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                     los[c] = start[k]
                     his[c] = start[k + 1]
                 c += 1
+        # Candidates within the cutoff first, without a branch per candidate (about a third of
+        # the 3 x 3 cells' people pass, at random: a branch on it is mispredicted often), then
+        # the geometry of those that pass, in the same order.
         m = 0
         pix, piy = pos[i, 0], pos[i, 1]
+        me = rank[i]
         for c in range(9):
             for q in range(los[c], his[c]):
                 dx = pix - sx[q]
                 dy = piy - sy[q]
-                d2 = dx * dx + dy * dy
-                if d2 > cut2:
-                    continue
-                j = order[q]
-                if j == i:
-                    continue
-                s = max(math.sqrt(d2), 1e-9)
-                nx, ny = dx / s, dy / s
-                if use_orient:
-                    ext = (extra[i] * abs(nx * orient[i, 0] + ny * orient[i, 1])
-                           + extra[j] * abs(nx * orient[j, 0] + ny * orient[j, 1]))
-                else:
-                    ext = extra[i] + extra[j]
-                nb[m] = j
-                gnx[m] = nx
-                gny[m] = ny
-                gs[m] = s
-                gext[m] = ext
-                m += 1
+                cand[m] = q
+                m += (dx * dx + dy * dy <= cut2) & (q != me)
+        for t in range(m):
+            q = cand[t]
+            dx = pix - sx[q]
+            dy = piy - sy[q]
+            s = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+            j = order[q]
+            nx, ny = dx / s, dy / s
+            if use_orient:
+                ext = (extra[i] * abs(nx * orient[i, 0] + ny * orient[i, 1])
+                       + extra[j] * abs(nx * orient[j, 0] + ny * orient[j, 1]))
+            else:
+                ext = extra[i] + extra[j]
+            nb[t] = j
+            gnx[t] = nx
+            gny[t] = ny
+            gs[t] = s
+            gext[t] = ext
+            glij[t] = radius[i] + radius[j]
         dix, diy = desired[i, 0], desired[i, 1]
         moving_i = abs(dix) + abs(diy) > 0
         standing_i = not moving_i
@@ -219,12 +228,13 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
             j = nb[q]
             nx, ny, s, ext = gnx[q], gny[q], gs[q], gext[q]
             dx, dy = nx * s, ny * s
-            lij = radius[i] + radius[j]
+            lij = glij[q]
             reach = lij + ext
-            rep = strength * math.exp(min((reach - s) / rng_d, 30.0))
             merging = use_group and group[i] == group[j]
-            if merging and _later(i, j, priority) and priority[i] < mouth:
+            if merging and priority[i] < mouth and _later(i, j, priority):
                 rep = 0.0
+            else:
+                rep = strength * math.exp(min((reach - s) / rng_d, 30.0))
             ex += rep * nx
             ey += rep * ny
             # Sidestep round someone oncoming or standing.
@@ -291,7 +301,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
         for q in range(m):
             j = nb[q]
             nx, ny, s = gnx[q], gny[q], gs[q]
-            lij = radius[i] + radius[j]
+            lij = glij[q]
             if -(nx * ex + ny * ey) <= 0 or abs(nx * ey - ny * ex) * s >= lij:
                 continue
             if (use_group and group[i] == group[j] and _later(i, j, priority) and not yielding
