@@ -29,7 +29,7 @@ from agents.movement.states import State
 
 __all__ = ["LevelArrays", "any_crossing", "crowd_counts", "door_walkers", "field_cell", "free_staff_rows",
            "level_arrays", "lift_units", "mark_backing", "option_costs", "plane_step", "replan_groups",
-           "stalled_walkers", "stuck_walkers"]
+           "stalled_walkers", "stuck_walkers", "take_choices"]
 
 _MOVE = int(State.MOVE)
 _PREP = int(State.PREP)
@@ -274,18 +274,26 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
 def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
         ks: np.ndarray, pos: np.ndarray, v0: np.ndarray, cur_id: np.ndarray, wall: np.ndarray,
         x0: float, y0: float, h: float, field: np.ndarray, after: np.ndarray, crowd: np.ndarray,
-        penalty: np.ndarray, opt_id: np.ndarray, flat_d: np.ndarray, meta: np.ndarray, hysteresis: float,
-        out_choice: np.ndarray, out_dist: np.ndarray, out_ok: np.ndarray) -> None:
+        weight: float, crowd_scale: np.ndarray, penalty: np.ndarray, opt_id: np.ndarray, flat_d: np.ndarray,
+        meta: np.ndarray, hysteresis: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Route choice among one list of options for agents ``ks`` (one space, goal and profile).
 
-    Option ``o`` costs ``d_o(x) / v0 + after_o + crowd_o + penalty_o`` for an agent at ``x``;
-    the agent keeps its current option (``cur_id`` among ``opt_id``) unless another costs more
-    than ``hysteresis`` s less.  Writes the chosen option's index, its field distance and whether its cost
-    is finite.
+    Option ``o`` costs ``d_o(x) / v0 + after_o + crowd_o + penalty_o`` for an agent at ``x``,
+    ``crowd_o`` being ``weight`` times the people heading for its field (``crowd``, per field id,
+    :func:`crowd_counts`) over its ``crowd_scale``; the agent keeps its current option
+    (``cur_id`` among ``opt_id``) unless another costs more than ``hysteresis`` s less.  Returns
+    per agent the chosen option's index, its field distance and whether its cost is finite.
     """
     no = field.size
     cost = np.empty(no)
     dist = np.empty(no)
+    cong = np.empty(no)
+    for o in range(no):
+        count = crowd[field[o]] if field[o] < crowd.size else 0
+        cong[o] = weight * count / crowd_scale[o]
+    out_choice = np.empty(ks.size, np.int64)
+    out_dist = np.empty(ks.size)
+    out_ok = np.empty(ks.size, np.bool_)
     ny, nx = wall.shape
     for c in range(ks.size):
         k = ks[c]
@@ -296,7 +304,7 @@ def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
             q = field_cell(meta, f, i, j)
             d = flat_d[q] if q >= 0 else np.inf
             dist[o] = d
-            cost[o] = d / v0[k] + after[o] + crowd[o] + penalty[o]
+            cost[o] = d / v0[k] + after[o] + cong[o] + penalty[o]
             if cur < 0 and opt_id[o] == cur_id[k]:
                 cur = o
         b = 0
@@ -308,6 +316,45 @@ def option_costs(  # noqa: PLR0917 - numba compiles positional parameters only
         out_choice[c] = b
         out_dist[c] = dist[b]
         out_ok[c] = math.isfinite(cost[b])
+    return out_choice, out_dist, out_ok
+
+
+@njit(cache=True)
+def take_choices(  # noqa: PLR0917 - numba compiles positional parameters only
+        ks: np.ndarray, choice: np.ndarray, dist: np.ndarray, ok: np.ndarray, field: np.ndarray,
+        ident: np.ndarray, door: np.ndarray, link: np.ndarray, link_reach: float, stranded: np.ndarray,
+        fid: np.ndarray, opt_id: np.ndarray, opt_door: np.ndarray,
+        best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Write the route choice of agents ``ks`` (:func:`option_costs`'s ``choice``, ``dist`` and
+    ``ok``) into the crowd's arrays.
+
+    Someone with no finite option is stranded; the others follow their option's field, door
+    and identity, and start their progress afresh (``best``) if the option is a new one.
+    Returns the positions in ``ks`` of those whose option changed, and of those within
+    ``link_reach`` of the stair or lift landing they chose (who take it now), both ascending.
+    """
+    changed = np.empty(ks.size, np.int64)
+    at_link = np.empty(ks.size, np.int64)
+    m = 0
+    n_link = 0
+    for c in range(ks.size):
+        k = ks[c]
+        if not ok[c]:
+            stranded[k] = True
+            continue
+        stranded[k] = False
+        o = choice[c]
+        fid[k] = field[o]
+        if ident[o] != opt_id[k]:
+            best[k] = np.inf
+            changed[m] = c
+            m += 1
+        opt_id[k] = ident[o]
+        opt_door[k] = door[o]
+        if link[o] and dist[c] <= link_reach:
+            at_link[n_link] = c
+            n_link += 1
+    return changed[:m], at_link[:n_link]
 
 
 @njit(cache=True)

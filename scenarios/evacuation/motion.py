@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from agents.movement.motion_kernel import crowd_counts, option_costs, plane_step, replan_groups
+from agents.movement.motion_kernel import crowd_counts, option_costs, plane_step, replan_groups, take_choices
 from agents.movement.routes import Option
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
@@ -102,34 +102,23 @@ def _choose_group(st: RunState, ks: np.ndarray, crowd: np.ndarray) -> None:
     oa = _option_arrays(st, opts)
     li = plan.level_ix[plan.facility.spaces[sp].level]
     x0, y0, h = plan.arrays.origin[li]
-    count = np.where(oa.field < crowd.size, crowd[np.minimum(oa.field, crowd.size - 1)], 0) \
-        if crowd.size else np.zeros(oa.field.size, np.int64)
-    cong = st.p.behaviour.congestion_weight * count / oa.crowd_scale
-    n = ks.size
-    choice = np.empty(n, np.int64)
-    dist = np.empty(n)
-    ok = np.empty(n, np.bool_)
     fs = st.nav.fields
-    option_costs(ks, pe.pos, pe.v_free, pe.opt_id, plan.grids[li].wall, x0, y0, h, oa.field, oa.after, cong,
-                 oa.penalty, oa.ident, fs.flat_d, fs.meta, st.p.behaviour.hysteresis, choice, dist, ok)
+    b = st.p.behaviour
+    choice, dist, ok = option_costs(ks, pe.pos, pe.v_free, pe.opt_id, plan.grids[li].wall, x0, y0, h,
+                                    oa.field, oa.after, crowd, b.congestion_weight, oa.crowd_scale,
+                                    oa.penalty, oa.ident, fs.flat_d, fs.meta, b.hysteresis)
     if allocated and not ok.all():
         _drop_allocation(st, ks[~ok])
         ks, choice, dist, ok = ks[ok], choice[ok], dist[ok], ok[ok]
-    pe.stranded[ks[~ok]] = True
-    pe.stranded[ks[ok]] = False
-    kk, cc = ks[ok], choice[ok]
-    pe.fid[kk] = oa.field[cc]
-    new = oa.ident[cc] != pe.opt_id[kk]
-    for k, c in zip(kk[new].tolist(), cc[new].tolist(), strict=True):
-        pe.best[k] = np.inf
-        pe.opt[k] = opts[c]
-    pe.opt_id[kk] = oa.ident[cc]
-    pe.opt_door[kk] = oa.door[cc]
+    changed, at_link = take_choices(ks, choice, dist, ok, oa.field, oa.ident, oa.door, oa.link, b.link_reach,
+                                    pe.stranded, pe.fid, pe.opt_id, pe.opt_door, pe.best)
+    for c in changed.tolist():
+        pe.opt[int(ks[c])] = opts[int(choice[c])]
     # Close enough to a stair or lift landing: take the flight or call the car (in index order:
     # the queue's order).
-    near = ok & oa.link[choice] & (dist <= st.p.behaviour.link_reach)
-    for k, c in zip(ks[near].tolist(), choice[near].tolist(), strict=True):
-        if enter_link(st, k, opts[c]):
+    for c in at_link.tolist():
+        k = int(ks[c])
+        if enter_link(st, k, opts[int(choice[c])]):
             pe.fid[k] = -1
 
 
