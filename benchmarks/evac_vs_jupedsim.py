@@ -14,9 +14,15 @@ default parameters at its default dt = 0.01 s; medtwin runs its calibrated
 defaults (dt = 0.05 s).  Printed per case: wall time to full evacuation,
 simulated evacuation time, mean exit flow, and the wall-time ratio.
 
-JuPedSim is not a medtwin dependency: ``.venv/bin/pip install jupedsim==1.4.2``.
+JuPedSim is not a medtwin dependency; it is in the ``bench`` extra, pinned in
+``constraints.txt``: ``.venv/bin/pip install -c constraints.txt -e ".[bench]"``.
 
-Usage:  .venv/bin/python benchmarks/evac_vs_jupedsim.py [--skip-hospital] [--only A|B]
+Usage:  .venv/bin/python benchmarks/evac_vs_jupedsim.py [--skip-hospital] [--only A|B] [--sim-cap S]
+
+``--sim-cap S`` stops both simulators after S simulated seconds (default 1,500: to the end):
+both then step the same people over the same simulated time, so the CPU ratio still compares
+like with like on a machine too busy for the full runs (JuPedSim takes some 7 CPU minutes on
+case B).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from agents.occupants import PROFILES
 from scenarios.evacuation import EvacParams, PersonSpec, State, simulate
 from scenarios.evacuation.testbeds import room
 
-#: Simulated seconds after which a run is stopped and reported as unfinished.
+#: Simulated seconds after which a run is stopped and reported as unfinished (``--sim-cap``).
 SIM_CAP = 1500.0
 
 CASES = {
@@ -65,21 +71,22 @@ def apron(x: float, y: float, width: float, w: float) -> Polygon:
     return box(w, y - width / 2, w + 0.6, y + width / 2)
 
 
-def run_medtwin(case: dict, pos: np.ndarray, speeds: np.ndarray) -> dict[str, float]:
+def run_medtwin(case: dict, pos: np.ndarray, speeds: np.ndarray, cap: float = SIM_CAP) -> dict[str, float]:
     fac = room(case["w"], case["d"], case["exits"])
     people = [PersonSpec(id=f"p{k}", profile="visitor", space="R", position=(float(x), float(y)),
                          premove=0.0, speed=float(v))
               for k, ((x, y), v) in enumerate(zip(pos, speeds, strict=True))]
     t0, c0 = time.perf_counter(), time.process_time()
-    m = simulate(fac, people, EvacParams(trajectories=False, max_time=SIM_CAP), np.random.default_rng(0))
+    m = simulate(fac, people, EvacParams(trajectories=False, max_time=cap), np.random.default_rng(0))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     ts = np.sort(m.recorder.tables()["door_flows"].to_pandas()["time"].to_numpy())
-    return {"wall_s": wall, "cpu_s": cpu, "evac_s": float(np.nanmax(m.people.t_reach)),
+    return {"wall_s": wall, "cpu_s": cpu, "evac_s": float(np.nanmax(m.people.t_reach, initial=0.0)),
             "out": float((m.people.state == State.OUT).sum()), "flow": (ts.size - 1) / (ts[-1] - ts[0]),
             "deadlocks": float(len(m.deadlocks))}
 
 
-def run_jupedsim(case: dict, pos: np.ndarray, speeds: np.ndarray) -> dict[str, float] | None:
+def run_jupedsim(case: dict, pos: np.ndarray, speeds: np.ndarray,
+                 cap: float = SIM_CAP) -> dict[str, float] | None:
     try:
         import jupedsim as jps
     except ImportError:
@@ -100,7 +107,7 @@ def run_jupedsim(case: dict, pos: np.ndarray, speeds: np.ndarray) -> dict[str, f
     n = sim.agent_count()
     times: list[float] = []
     t0, c0 = time.perf_counter(), time.process_time()
-    while sim.agent_count() > 0 and sim.elapsed_time() < SIM_CAP:
+    while sim.agent_count() > 0 and sim.elapsed_time() < cap:
         sim.iterate()
         left = n - sim.agent_count()
         times.extend([sim.elapsed_time()] * (left - len(times)))
@@ -131,6 +138,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-hospital", action="store_true")
     ap.add_argument("--only", choices=sorted(CASES), default=None)
+    ap.add_argument("--sim-cap", type=float, default=SIM_CAP, help="simulated seconds, at most (both)")
     args = ap.parse_args()
     for name, case in CASES.items():
         if args.only and name != args.only:
@@ -138,11 +146,11 @@ def main() -> int:
         pos, speeds = population(case["w"], case["d"], case["n"], np.random.default_rng(42))
         print(f"case {name}: {case['w']:.0f} x {case['d']:.0f} m, {len(case['exits'])} x 1 m exit(s), "
               f"{case['n']} agents")
-        mt = run_medtwin(case, pos, speeds)
+        mt = run_medtwin(case, pos, speeds, args.sim_cap)
         print(f"  medtwin : wall {mt['wall_s']:7.1f} s (CPU {mt['cpu_s']:.1f} s), "
               f"evacuation {mt['evac_s']:6.1f} s, "
               f"exit flow {mt['flow']:.2f} P/s, out {int(mt['out'])}, deadlocks {int(mt['deadlocks'])}")
-        jp = run_jupedsim(case, pos, speeds)
+        jp = run_jupedsim(case, pos, speeds, args.sim_cap)
         if jp is not None:
             print(f"  JuPedSim: wall {jp['wall_s']:7.1f} s (CPU {jp['cpu_s']:.1f} s), "
                   f"evacuation {jp['evac_s']:6.1f} s, "
