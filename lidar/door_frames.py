@@ -107,6 +107,8 @@ def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, poin
     """
     z = points[:, 2] - floor_z
     keep = (z >= LEG_BAND[0]) & (z <= HEAD_BOTTOM[1] + HEAD_MARGIN)
+    # Only points on a wall's cells or the cells beside them are read.
+    keep[keep] = grid.lookup(ndimage.binary_dilation(wall), points[keep, :2])
     pts = points[keep]
     i, j = grid.cells(pts[:, :2])
     seen: list[Opening] = []
@@ -161,20 +163,25 @@ def _face_runs(grid: Grid, wall: np.ndarray, floor: np.ndarray, *, axis: int, vi
         clear &= ~np.roll(wall, -view * k, axis=axis)
         seen |= clear & np.roll(floor, -view * k, axis=axis)
     face = wall & seen
-    # Bridge the few cells where a leg's proud face took the cell in front.
+    # Bridge the few cells where the face is broken along its line.
     line = np.ones((1, 5), dtype=bool) if axis == 0 else np.ones((5, 1), dtype=bool)
     face = ndimage.binary_closing(face, structure=line) | face
-    row = np.zeros((3, 3), dtype=bool)
-    row[1, :] = True
-    lab, _ = ndimage.label(face, structure=row if axis == 0 else row.T)
+    # A leg standing proud can take the cell in front, and the face steps a
+    # line toward the viewer over it: cells touching at a corner are one face,
+    # read on its commonest line and the one in front of it.
+    lab, _ = ndimage.label(face, structure=np.ones((3, 3), dtype=bool))
     runs = []
     shortest = MIN_FACE / grid.cell
-    for sl in ndimage.find_objects(lab):
+    for k, sl in enumerate(ndimage.find_objects(lab)):
         if sl is None:
             continue
-        along = sl[1 - axis]
-        if along.stop - along.start >= shortest:
-            runs.append((sl[axis].start, along.start, along.stop - 1))
+        cells = np.argwhere(lab[sl] == k + 1) + np.array([sl[0].start, sl[1].start])
+        lines, along = cells[:, axis], cells[:, 1 - axis]
+        main = int(np.bincount(lines - lines.min()).argmax() + lines.min())
+        near = np.abs(lines - main) <= 1
+        a, b = int(along[near].min()), int(along[near].max())
+        if b - a + 1 >= shortest:
+            runs.append((main, a, b))
     return runs
 
 
@@ -182,7 +189,7 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
                    options: ExtractOptions) -> list[Opening]:
     """The framed doors on one face (grid ``line``, cells ``a``..``b``), seen from the ``view`` side."""
     c = grid.cell
-    k = faces.near((line, line + view), a, b)
+    k = faces.near((line - view, line + view), a, b)
     if len(k) < MIN_FACE_POINTS:
         return []
     xy = faces.pts[k, :2]
@@ -191,7 +198,7 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
     # Proudness toward the viewer, from the face cell's far edge.
     far_edge = origin + (line + (1 if view < 0 else 0)) * c
     p = (across - far_edge) * view
-    ok = (p >= -0.01) & (p <= c + FRONT)
+    ok = (p >= -c - 0.01) & (p <= c + FRONT)
     u, p, z = u[ok], p[ok], faces.z[k][ok]
     fit = _face_line(u, p)
     if fit is None:
@@ -252,15 +259,24 @@ def _face_line(u: np.ndarray, p: np.ndarray) -> np.ndarray | None:
 
 
 def _profile(u: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Median proudness per :data:`BIN` along the face (``nan`` where too few points)."""
+    """Median proudness per :data:`BIN` along ``u`` (``nan`` where too few points).
+
+    >>> float(_profile(np.array([0.001, 0.005, 0.011, 0.015, 0.041]), np.array([1.0, 3.0, 2.0, 0.0, 5.0]))[0])
+    1.5
+    """
     bins = np.floor(u / BIN).astype(np.int64)
     nb = int(bins.max()) + 1 if len(bins) else 0
     prof = np.full(nb, np.nan)
-    order = np.argsort(bins, kind="stable")
+    if not nb:
+        return prof
+    order = np.lexsort((d, bins))  # by bin, then by proudness within it
+    ds = d[order]
     counts = np.bincount(bins, minlength=nb)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    for b in np.flatnonzero(counts >= MIN_BIN_POINTS):
-        prof[b] = float(np.median(d[order[starts[b]:starts[b + 1]]]))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ok = counts >= MIN_BIN_POINTS
+    lo = starts[ok] + (counts[ok] - 1) // 2
+    hi = starts[ok] + counts[ok] // 2
+    prof[ok] = (ds[lo] + ds[hi]) / 2
     return prof
 
 
