@@ -3,7 +3,8 @@
 :func:`open_run` checks the folder before handing it out, so a damaged run
 gives one clear error naming the file, and a listing can carry on past it.
 Tables are read from Parquet only when asked for, one replication at a time
-if need be (each replication is one row group).
+if need be (the rows are in replication order and each row group records the
+least and greatest ``replication`` it holds, so the others are skipped).
 """
 
 from __future__ import annotations
