@@ -2,11 +2,14 @@
 in the vertical phase, out of a stair or lift, or stepping back in at an exit.
 
 Every spot is free floor of the right space, clear of walls by the person's clearance and of
-everyone else; beds and wheelchairs park along walls, in rooms before corridors, clear of doors.
+everyone else.  A bed or wheelchair is placed with its whole footprint clear of walls, door bands
+and other spaces, lying the way it fits (:func:`footprint_spots`); beds and wheelchairs park
+along walls, in rooms before corridors, clear of doors.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,8 +26,18 @@ if TYPE_CHECKING:
     from facility.model import Facility
     from scenarios.evacuation.state import Plan, RunState
 
-__all__ = ["clear_of_openings", "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn",
-           "return_from_refuge", "step_aside", "step_inside"]
+__all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
+           "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn", "return_from_refuge",
+           "step_aside", "step_inside", "unit_axes"]
+
+
+#: Metres beyond a clearance every placement keeps from walls (the raster's room is known at
+#: cell centres; 5 cm keeps a body placed at a centre clear of the wall line between them).
+WALL_MARGIN = 0.05
+#: Most spacing (m) between the points where a unit's footprint is sampled across its area:
+#: under the depth of a door band (2 x ``navigation.DOOR_BAND``, 0.7 m) and the narrowest door
+#: (0.6 m), so that no band or doorway fits between two samples.
+FOOTPRINT_STEP = 0.2
 
 
 def free_spot(plan: Plan, nav: Navigator, rng: np.random.Generator,  # noqa: PLR0917
@@ -32,27 +45,35 @@ def free_spot(plan: Plan, nav: Navigator, rng: np.random.Generator,  # noqa: PLR
               space_id: str, r: float, c: float, placed: list[tuple[float, float, float]],
               who: str) -> tuple[float, float]:
     """A random free spot for someone of reach ``r`` and clearance ``c`` placed at the alarm in
-    ``space_id``: free floor of the space, ``keep_clear`` beyond their reach from its doors and
-    exits if the space allows, and clear of everyone already ``placed`` there (x, y, reach).
-    ``spot_cells`` keeps the candidate cells per space, reach and clearance for the run."""
-    g = plan.grids[plan.level_ix[plan.facility.space(space_id).level]]
+    ``space_id``, clear of everyone already ``placed`` there (x, y, reach).
+
+    Someone on foot stands on free floor of the space; a bed or wheelchair (``r > c``: its half
+    length beyond its half width) where its whole footprint lies clear of walls, door bands and
+    other spaces in one of the directions :func:`footprint_axis` tries, lying that way (the
+    model's ``people_of`` gives it that orientation).  In order, the spot is: ``keep_clear``
+    beyond the reach from the space's doors and exits (a bed parked in a doorway would shut
+    everyone else in); anywhere the footprint fits; and, in a space too small or narrow for the
+    footprint anywhere, where its width fits, with a warning naming the space (an input to fix:
+    a bed that does not fit its room).  ``spot_cells`` keeps the candidates ``(x, y, axis x,
+    axis y)`` per space, reach and clearance for the run.
+    """
     key = (space_id, round(r, 3), round(c, 3))
-    cells = spot_cells.get(key)
-    if cells is None:
-        cells = np.flatnonzero(nav.space_mask(space_id).ravel() & (g.wall.ravel() >= c + 0.05))
-        if cells.size == 0:
+    spots = spot_cells.get(key)
+    if spots is None:
+        spots = footprint_spots(plan, nav, space_id, c, r - c, who=who)
+        if spots.shape[0] == 0:
             raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
-        # Nobody starts in front of a door or exit (a bed parked there would shut everyone else in);
-        # a space too small for that keeps all its floor.
-        far = clear_of_openings(plan.facility, space_id, cells, g, r + keep_clear)
+        far = clear_of_points(plan.facility, space_id, spots[:, :2], r + keep_clear)
         if far.any():
-            cells = cells[far]
-        spot_cells[key] = cells
+            spots = spots[far]
+        spot_cells[key] = spots
+    g = plan.grids[plan.level_ix[plan.facility.space(space_id).level]]
+    # A unit stands on its cell's centre, where its footprint was checked; a walker anywhere in it.
+    jitter = g.h if r - c <= 0 else 0.0
     arr = np.array(placed) if placed else np.zeros((0, 3))
     for _ in range(5):
-        pick = cells[rng.integers(cells.size, size=2000)]
-        i, j = np.divmod(pick, g.shape[1])
-        xy = g.centre(i, j) + rng.uniform(-0.3, 0.3, (pick.size, 2)) * g.h
+        pick = spots[rng.integers(spots.shape[0], size=2000)]
+        xy = pick[:, :2] + rng.uniform(-0.3, 0.3, (pick.shape[0], 2)) * jitter
         if arr.shape[0] == 0:
             return float(xy[0, 0]), float(xy[0, 1])
         near = np.abs(arr[:, 0] - xy[:, :1]) < arr[:, 2] + r
@@ -60,11 +81,153 @@ def free_spot(plan: Plan, nav: Navigator, rng: np.random.Generator,  # noqa: PLR
         clear = np.flatnonzero(~near.any(axis=1))
         if clear.size:
             return float(xy[clear[0], 0]), float(xy[clear[0], 1])
-        for q in range(pick.size):
+        for q in range(pick.shape[0]):
             mask = near[q]
             if np.all(np.hypot(arr[mask, 0] - xy[q, 0], arr[mask, 1] - xy[q, 1]) >= arr[mask, 2] + r):
                 return float(xy[q, 0]), float(xy[q, 1])
     raise RunError(f"occupant {who}: no room left in space {space_id!r} (too many people for its area)")
+
+
+def footprint_spots(plan: Plan, nav: Navigator, space_id: str, radius: float, extra: float, *,
+                    who: str = "", first: np.ndarray | None = None) -> np.ndarray:
+    """Every cell centre of ``space_id`` where someone of half width ``radius`` and half length
+    ``radius + extra`` fits whole, with the direction they lie in: rows ``(x, y, axis x,
+    axis y)``, the axis zero for someone on foot.
+
+    A walker fits where their centre keeps ``radius`` (and :data:`WALL_MARGIN`) from every wall.
+    A unit's footprint (:func:`footprint_clear`) is tried in the directions of
+    :func:`footprint_axis` (``first`` before the others, if given).  A space with no spot for
+    the unit (a bed in a room too narrow for it) falls back to the spots its width fits, lying
+    along the nearest wall, with a warning naming the space and ``who`` (an input to fix).
+    """
+    li = plan.level_ix[plan.facility.space(space_id).level]
+    g = plan.grids[li]
+    room = g.wall.ravel()
+    cells = np.flatnonzero(nav.space_mask(space_id).ravel() & (room >= radius + WALL_MARGIN))
+    i, j = np.divmod(cells, g.shape[1])
+    xy = g.centre(i, j)
+    if extra <= 0 or cells.size == 0:
+        return np.column_stack([xy, np.zeros_like(xy)])
+    axes = footprint_axis(plan, li, space_id, xy, radius=radius, extra=extra, first=first)
+    ok = np.any(axes != 0.0, axis=1)
+    if ok.any():
+        return np.column_stack([xy[ok], axes[ok]])
+    warnings.warn(f"space {space_id!r} has no spot where the whole {2 * (radius + extra):.1f} m x "
+                  f"{2 * radius:.1f} m footprint of {who or 'a unit'} is clear of walls and doors: "
+                  "placed where its width fits, lying along the nearest wall", UserWarning, stacklevel=2)
+    nx_, ny_ = plan.wall_normal[li][i, j].T
+    return np.column_stack([xy, -ny_, nx_])
+
+
+def footprint_axis(plan: Plan, li: int, space_id: str, xy: np.ndarray, *, radius: float,
+                   extra: float, first: np.ndarray | None = None) -> np.ndarray:
+    """Per point of ``xy`` (n, 2) on level ``li``, the first direction in which a unit of half
+    width ``radius`` and half length ``radius + extra`` centred there lies clear of walls, door
+    bands and other spaces (:func:`footprint_clear`); zero where none is.
+
+    Tried in order: along the nearest wall (as beds are parked), along the space's long axis
+    (the way a corridor or a narrow room holds a bed), across it, and square to the nearest wall
+    (head against it, as a bed stands in a ward); ``first``, if given, before all of them.
+    """
+    g = plan.grids[li]
+    i, j = g.cell_of(xy)
+    normal = plan.wall_normal[li][i, j]
+    long_ = _long_axis(plan, space_id)
+    tries = [np.column_stack([-normal[:, 1], normal[:, 0]]), np.broadcast_to(long_, xy.shape),
+             np.broadcast_to((-long_[1], long_[0]), xy.shape), normal]
+    if first is not None:
+        tries.insert(0, np.broadcast_to(first, xy.shape))
+    out = np.zeros_like(xy, dtype=np.float64)
+    todo = np.ones(xy.shape[0], bool)
+    for axis in tries:
+        has = todo & (np.abs(axis).sum(axis=1) > 0)
+        if not has.any():
+            continue
+        sel = np.flatnonzero(has)
+        ok = footprint_clear(plan, li, space_id, xy[sel], np.asarray(axis)[sel], radius=radius, extra=extra)
+        out[sel[ok]] = np.asarray(axis)[sel[ok]]
+        todo[sel[ok]] = False
+        if not todo.any():
+            break
+    return out
+
+
+def footprint_clear(plan: Plan, li: int, space_id: str, xy: np.ndarray, axis: np.ndarray, *,
+                    radius: float, extra: float) -> np.ndarray:
+    """Whether the footprint of a unit centred at each point of ``xy`` and lying along ``axis``
+    (unit vectors, n x 2) is clear: its ``2 radius`` x ``2 (radius + extra)`` rectangle.
+
+    The body's width is clear along its whole length: every point of its long axis keeps
+    ``radius`` (and :data:`WALL_MARGIN`) from the walls, as a walking unit's centre does.  The
+    rest of the rectangle (its corners) and all of it lie on floor of the unit's own space and
+    in no door band or exit apron, sampled at most :data:`FOOTPRINT_STEP` apart (a cell inside
+    the outline, so that samples on the outline do not read the wall itself).
+    """
+    g = plan.grids[li]
+    band = plan.band_door[li]
+    own = plan.grids[li].space_ids.index(space_id)
+    n = xy.shape[0]
+    ok = np.ones(n, bool)
+    if n == 0:
+        return ok
+    ux, uy = axis[:, 0], axis[:, 1]
+    along = np.linspace(-extra, extra, max(2, int(np.ceil(2 * extra / g.h)) + 1))
+    for s in along.tolist():
+        ii, jj = g.cell_of(np.column_stack([xy[:, 0] + s * ux, xy[:, 1] + s * uy]))
+        ok &= g.wall[ii, jj] >= radius + WALL_MARGIN
+    half_l, half_w = max(radius + extra - g.h, 0.0), max(radius - g.h, 0.0)
+    a_s = np.linspace(-half_l, half_l, max(2, int(np.ceil(2 * half_l / FOOTPRINT_STEP)) + 1))
+    b_s = np.linspace(-half_w, half_w, max(2, int(np.ceil(2 * half_w / FOOTPRINT_STEP)) + 1))
+    for a in a_s.tolist():
+        for b in b_s.tolist():
+            live = np.flatnonzero(ok)
+            if live.size == 0:
+                return ok
+            px = xy[live, 0] + a * ux[live] - b * uy[live]
+            py = xy[live, 1] + a * uy[live] + b * ux[live]
+            ii, jj = g.cell_of(np.column_stack([px, py]))
+            ok[live] = ((g.space[ii, jj] == own) & (band[ii, jj] < 0) & (g.exit[ii, jj] < 0)
+                        & (g.wall[ii, jj] >= 0))
+    return ok
+
+
+def _long_axis(plan: Plan, space_id: str) -> np.ndarray:
+    """Unit vector along the longer side of the space's least rotated bounding rectangle."""
+    rect = plan.facility.space(space_id).polygon.minimum_rotated_rectangle
+    pts = np.asarray(rect.exterior.coords)[:3]
+    sides = np.diff(pts, axis=0)
+    lengths = np.hypot(sides[:, 0], sides[:, 1])
+    if lengths.max() <= 0:
+        return np.array([1.0, 0.0])
+    v = sides[int(np.argmax(lengths))] / lengths.max()
+    # One sign for one axis: +x, or +y when it runs along y.
+    return -v if (v[0] < -1e-9 or (abs(v[0]) <= 1e-9 and v[1] < 0)) else v
+
+
+def unit_axes(plan: Plan, pos: np.ndarray, lvl: np.ndarray, space: np.ndarray, *, radius: np.ndarray,
+              extra: np.ndarray) -> np.ndarray:
+    """The direction each bed or wheelchair at ``pos`` lies in at the alarm: the one its spot was
+    chosen for (:func:`footprint_axis`, :func:`free_spot`), pointing to the nearer end of its
+    space's nearest door (the end it is wheeled out by); along the nearest wall where no direction
+    is clear (a position given in the scenario, or a space too small: :func:`footprint_spots`
+    has warned).  Zero for people on foot."""
+    out = np.zeros((pos.shape[0], 2))
+    fac = plan.facility
+    for k in np.flatnonzero(extra > 0).tolist():
+        li, sid = int(lvl[k]), plan.space_ids[int(space[k])]
+        xy = pos[k:k + 1]
+        axis = footprint_axis(plan, li, sid, xy, radius=float(radius[k]), extra=float(extra[k]))[0]
+        if not axis.any():
+            i, j = plan.grids[li].cell_of(xy)
+            nx_, ny_ = plan.wall_normal[li][i[0], j[0]]
+            axis = np.array([-ny_, nx_])
+        openings = [d.at for d in fac.doors_of.get(sid, ())] + [e.at for e in fac.exits_of.get(sid, ())]
+        if openings:
+            near = min(openings, key=lambda o: (o[0] - xy[0, 0]) ** 2 + (o[1] - xy[0, 1]) ** 2)
+            if (near[0] - xy[0, 0]) * axis[0] + (near[1] - xy[0, 1]) * axis[1] < 0:
+                axis = -axis
+        out[k] = axis
+    return out
 
 
 def return_from_refuge(st: RunState) -> None:
@@ -138,62 +301,105 @@ def park_spaces(st: RunState, spaces: list[int], width: float) -> list[int]:
     return rooms + [k for k in spaces if plan.corridor[k]]
 
 
-def respawn(st: RunState, k: int, space: int, *, park: bool = False) -> bool:
+def respawn(st: RunState, k: int, space: int, *, park: bool = False,
+            near: tuple[float, float] | None = None) -> bool:
     """Put occupant k on the floor of ``space`` where there is room; False if none.
 
-    With ``park`` (a bed or wheelchair waiting in a refuge) the spot is along
-    a wall, clear of doors, and the unit lies along the wall, as staff park
-    beds in a corridor so that others can pass.
+    Someone on foot stands on free floor; a bed or wheelchair where its
+    whole footprint is clear of walls, door bands and everyone else (:func:`footprint_spots`),
+    lying the way it fits.  With ``park`` (a unit waiting in a refuge) the spot is along a wall,
+    the unit lying along it, clear of the doors, as staff park beds in a corridor so that others
+    can pass, and a walker's passage (``behaviour.park_gap``) is kept round it; with no such spot,
+    anywhere it fits.  With ``near`` (out of a lift car: its waiting point), the free spot nearest
+    it, else one at random.
     """
     pe, plan = st.people, st.plan
     sid = plan.space_ids[space]
     li = plan.level_ix[plan.facility.space(sid).level]
     g = plan.grids[li]
-    wall = g.wall.ravel()
-    cells = np.flatnonzero(st.nav.space_mask(sid).ravel() & (wall >= pe.clear[k] + 0.05))
-    if cells.size == 0:
+    radius, extra = float(pe.radius[k]), float(pe.extra[k])
+    key = (sid, round(radius + extra, 3), round(radius, 3))
+    spots = st.footprint_spots.get(key)
+    if spots is None:
+        spots = st.footprint_spots[key] = footprint_spots(plan, st.nav, sid, radius, extra, who=pe.ids[k],
+                                                          first=_lane(st, sid))
+    if spots.shape[0] == 0:
         return False
+    b = st.p.behaviour
     if park:
-        side = cells[wall[cells] <= pe.clear[k] + 0.25]
-        side = side[clear_of_openings(plan.facility, sid, side, g,
-                                      float(pe.radius[k] + pe.extra[k]) + st.p.behaviour.door_keep_clear)]
-        if side.size:
-            cells = side
+        i, j = g.cell_of(spots[:, :2])
+        normal = plan.wall_normal[li][i, j]
+        along = np.abs((normal * spots[:, 2:]).sum(axis=1)) < 0.5  # lying along the wall
+        side = (g.wall[i, j] <= pe.clear[k] + b.along_wall) & along
+        side &= clear_of_points(plan.facility, sid, spots[:, :2], radius + extra + b.door_keep_clear)
+        if side.any():
+            spots = spots[side]
     on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
     on[k] = False
     others = pe.pos[on]
     # A parked unit keeps its whole length plus a walker's passage (park_gap) from everyone.
-    rad = pe.radius[on] + pe.extra[on] + st.p.behaviour.park_gap if park else pe.radius[on]
-    mine = pe.radius[k] + pe.extra[k] if park else pe.radius[k]
-    for _ in range(12):
-        cell = int(cells[st.rng.integers(cells.size)])
-        ci, cj = divmod(cell, g.shape[1])
-        xy = g.centre(np.array([ci]), np.array([cj]))[0]
-        if others.shape[0] == 0 or np.all(
-                np.hypot(others[:, 0] - xy[0], others[:, 1] - xy[1]) >= rad + mine + 0.05):
-            pe.pos[k] = xy
-            pe.prev_pos[k] = xy
-            pe.lvl[k] = li
-            pe.space[k] = space
-            if park:
-                nx_, ny_ = plan.wall_normal[li][ci, cj]
-                pe.orient[k] = (-ny_, nx_)
-            return True
-    return False
+    rad = pe.radius[on] + pe.extra[on] + b.park_gap if park else pe.radius[on]
+    if near is None:
+        tries = spots[st.rng.integers(spots.shape[0], size=min(RESPAWN_TRIES, 4 * spots.shape[0]))]
+    else:
+        tries = spots[np.argsort(np.hypot(spots[:, 0] - near[0], spots[:, 1] - near[1]), kind="stable")]
+    if others.shape[0]:
+        gap = _to_footprints(others, tries, extra) - rad[None, :] - radius - WALL_MARGIN
+        free = np.flatnonzero((gap >= 0).all(axis=1))
+        if free.size == 0:
+            return False
+        tries = tries[free[:1]]
+    xy, axis = tries[0, :2].copy(), tries[0, 2:]
+    pe.pos[k] = xy
+    pe.prev_pos[k] = xy
+    pe.lvl[k] = li
+    pe.space[k] = space
+    if extra > 0:
+        pe.orient[k] = axis
+        pe.heading[k] = axis
+    return True
+
+
+def _lane(st: RunState, space_id: str) -> np.ndarray | None:
+    """In a lift's landing, the direction from its (first) door to the car, which units come out
+    of the car along; None elsewhere."""
+    fac = st.plan.facility
+    doors = fac.doors_of.get(space_id, ())
+    if fac.space(space_id).kind != SpaceKind.LIFT or not doors:
+        return None
+    v = np.subtract(st.nav.landing(space_id), doors[0].at)
+    n = float(np.hypot(*v))
+    return v / n if n > 0 else None
+
+
+#: Random spots of a space tried at once for someone put back on the floor.
+RESPAWN_TRIES = 64
+
+
+def _to_footprints(points: np.ndarray, spots: np.ndarray, extra: float) -> np.ndarray:
+    """Distance (m) from each of ``points`` (m, 2) to the long axis of a footprint at each spot
+    (rows ``(x, y, axis x, axis y)``, n of them) reaching ``extra`` either way: (n, m)."""
+    dx = points[None, :, 0] - spots[:, None, 0]
+    dy = points[None, :, 1] - spots[:, None, 1]
+    s = np.clip(dx * spots[:, None, 2] + dy * spots[:, None, 3], -extra, extra)
+    return np.hypot(dx - s * spots[:, None, 2], dy - s * spots[:, None, 3])
 
 
 def clear_of_openings(facility: Facility, space_id: str, cells: np.ndarray, g: LevelGrid,
                       gap: float) -> np.ndarray:
     """Mask of ``cells`` (flat indices of ``g``) at least ``gap`` from the space's doors and exits
     (callers add ``behaviour.door_keep_clear`` to the reach they keep clear)."""
+    ci, cj = np.divmod(cells, g.shape[1])
+    return clear_of_points(facility, space_id, g.centre(ci, cj), gap)
+
+
+def clear_of_points(facility: Facility, space_id: str, xy: np.ndarray, gap: float) -> np.ndarray:
+    """Mask of points ``xy`` (n, 2) at least ``gap`` from the space's doors and exits."""
     openings = [d.at for d in facility.doors_of.get(space_id, ())]
     openings += [e.at for e in facility.exits_of.get(space_id, ())]
-    far = np.ones(cells.size, bool)
-    if openings and cells.size:
-        ci, cj = np.divmod(cells, g.shape[1])
-        cxy = g.centre(ci, cj)
-        for ox, oy in openings:
-            far &= np.hypot(cxy[:, 0] - ox, cxy[:, 1] - oy) >= gap
+    far = np.ones(xy.shape[0], bool)
+    for ox, oy in openings:
+        far &= np.hypot(xy[:, 0] - ox, xy[:, 1] - oy) >= gap
     return far
 
 

@@ -31,7 +31,7 @@ from agents.movement.routes import Navigator, Option
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation import exposure
+from scenarios.evacuation import exposure, placement
 from scenarios.evacuation.goals import Goals
 from scenarios.evacuation.params import EvacParams, PersonSpec
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
@@ -124,7 +124,8 @@ class People:
     with ``opt_id`` (its value identity) and ``opt_door`` (door index, -1 if no door),
     ``fid`` (distance field followed, -1 none), float64 ``dist`` (m to the portal), int64
     ``hold`` (doorway code of this step), float64 ``backing_until``, bool ``reroute``
-    (choose again this step), ``called`` (called a lift and waiting for it on the landing),
+    (choose again this step), ``called`` (called a lift and waiting for it: a unit on the
+    landing, someone on foot in the lobby or queued outside it),
     ``team`` (staff rows moving each patient) and int64 ``task``
     (patient row of each member of staff, -1 none), float64 ``prep_end``.
 
@@ -204,13 +205,17 @@ class People:
 @dataclass(eq=False)
 class Links:
     """Stairs and lifts (:mod:`agents.movement.levels`), the callers a car has been sent for
-    (``boarding``: time it opens for them, time it arrives, person, landing space id) and the lift
-    arrivals waiting for a clear landing (``pending``: time, person, landing space id)."""
+    (``boarding``: time it opens for them, time it arrives, person, landing space id), the lift
+    arrivals waiting for a clear landing (``pending``: time, person, landing space id) and the
+    people on foot waiting for a car in a lift lobby or queued outside it (``callers``, in call
+    order: person -> lift id, landing space id, goal index when they called;
+    :mod:`scenarios.evacuation.linking`)."""
 
     stairs: list[StairLink]
     lifts: list[LiftLink]
     pending: list[tuple[float, int, str]] = field(default_factory=list)
     boarding: list[tuple[float, float, int, str]] = field(default_factory=list)
+    callers: dict[int, tuple[str, str, int]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -265,7 +270,8 @@ class RunState:
         space_factor: float64 per space: the walking-speed factor of the last conditions read.
         phase2: Model time the vertical phase began (None before).
         caches: Per-run memos of pure functions of the plan (``refuge_order``,
-            ``refuge_next``, ``spot_cells``, ``door_dist``, ``option_ids``, ``option_arrays``).
+            ``refuge_next``, ``spot_cells``, ``footprint_spots``, ``lobby_spots``, ``door_dist``,
+            ``option_ids``, ``option_arrays``).
     """
 
     plan: Plan
@@ -287,6 +293,12 @@ class RunState:
     refuge_order: dict[int, list[int]] = field(default_factory=dict)
     refuge_next: dict[int, list[int]] = field(default_factory=dict)
     spot_cells: dict[tuple[str, float, float], np.ndarray] = field(default_factory=dict)
+    #: Per space, reach and clearance: the spots ``(x, y, axis x, axis y)`` where someone that
+    #: size fits whole, and how a unit lies there (:func:`~scenarios.evacuation.placement.footprint_spots`).
+    footprint_spots: dict[tuple[str, float, float], np.ndarray] = field(default_factory=dict)
+    #: Per lift landing, walker clearance and inside (or queued outside): the spots ``(x, y,
+    #: space)`` where people on foot wait for a car (:func:`~scenarios.evacuation.linking.lobby_spots`).
+    lobby_spots: dict[tuple[str, float, bool], np.ndarray] = field(default_factory=dict)
     door_dist: dict[int, tuple[float, float, int, float]] = field(default_factory=dict)
     option_ids: dict[Option, int] = field(default_factory=dict)
     option_arrays: dict[int, Any] = field(default_factory=dict)
@@ -370,13 +382,8 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         if p.battery_min is not None:
             battery[k] = p.battery_min * 60.0
     pos, lvl, space = _place(specs, plan, radius + extra, clear, spot)
-    orient = np.zeros((n, 2))
-    # A parked bed or wheelchair stands square to the nearest wall (head against it).
-    for li, g in enumerate(plan.grids):
-        sel = np.flatnonzero(lvl == li)
-        if sel.size:
-            i, j = g.cell_of(pos[sel])
-            orient[sel] = plan.wall_normal[li][i, j]
+    # A bed or wheelchair lies the way its whole footprint fits its spot, and sets off that way.
+    orient = placement.unit_axes(plan, pos, lvl, space, radius=radius, extra=extra)
     home_comp = plan.space_comp[space]
     b = params.behaviour
     patient = np.array([q.role == "patient" for q in prof])
@@ -391,7 +398,7 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         refuge_demand=np.where(patient, b.refuge_area_patient, b.refuge_area_other),
         assigned_exit=[p.exit for p in specs], pos=pos, prev_pos=pos.copy(), lvl=lvl, space=space,
         home_comp=home_comp, home_in_fire=np.isin(home_comp, list(plan.fire_ix)), orient=orient,
-        heading=np.zeros((n, 2)), route=[[plan.space_ids[s]] for s in space],
+        heading=orient.copy(), route=[[plan.space_ids[s]] for s in space],
         state=np.full(n, states.PRE), goal=np.full(n, -1), opt=[None] * n, opt_id=np.full(n, -1, np.int64),
         opt_door=np.full(n, -1, np.int64), fid=np.full(n, -1), dist=np.full(n, np.inf),
         hold=np.zeros(n, np.int64), backing_until=np.full(n, -np.inf), reroute=np.ones(n, bool),

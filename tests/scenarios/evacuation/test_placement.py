@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facility.sample import sample
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
@@ -40,3 +41,69 @@ def test_units_are_parked_in_a_room_whose_own_beds_are_still_to_be_moved_last() 
     m.people.state[1] = State.OUT  # W2's bed has left: W2 may take a parked unit
     rooms = [m.plan.space_ix[s] for s in ("W0", "W1", "W2", "KA")]
     assert [m.plan.space_ids[k] for k in park_spaces(m.run_state, rooms, 1.1)] == ["W0", "W2", "W1", "KA"]
+
+
+def _footprint(m: EvacuationModel, k: int) -> np.ndarray:
+    """Points every 5 cm on the outline of unit k's footprint (its width by its length, along
+    its orientation), and its middle line."""
+    pe = m.people
+    (x, y), (ux, uy) = pe.pos[k], pe.orient[k]
+    r, half = float(pe.radius[k]), float(pe.radius[k] + pe.extra[k])
+    a = np.linspace(-half, half, int(2 * half / 0.05) + 1)
+    b = np.linspace(-r, r, int(2 * r / 0.05) + 1)
+    pts = [(s, t) for s in a for t in (-r, 0.0, r)] + [(s, t) for s in (-half, half) for t in b]
+    st_ = np.array(pts)
+    return np.column_stack([x + st_[:, 0] * ux - st_[:, 1] * uy, y + st_[:, 0] * uy + st_[:, 1] * ux])
+
+
+def test_units_placed_at_random_in_a_narrow_room_lie_clear_of_walls_whole() -> None:
+    """A 2.6 m wide room holds a 2.2 m bed only lying along it (or squarely in the middle): every
+    bed and wheelchair placed at the alarm lies with its whole footprint on the floor, off the
+    walls, in the direction it faces."""
+    from scenarios.evacuation.testbeds import room, wall_violations
+
+    fac = room(12.0, 2.6, [("E", 12.0, 1.3, 1.2)])
+    people = [PersonSpec(id=f"u{i}", profile=("bed", "wheelchair")[i % 2], space="R") for i in range(4)]
+    for seed in range(4):
+        m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(seed))
+        for k in range(len(people)):
+            assert np.hypot(*m.people.orient[k]) == pytest.approx(1.0)
+            assert np.array_equal(m.people.heading[k], m.people.orient[k])
+            assert wall_violations(fac, "L0", _footprint(m, k), clearance=0.0) == 0, (seed, people[k].id)
+
+
+def test_a_unit_put_back_on_the_floor_lies_clear_of_walls_and_doors() -> None:
+    """A bed landing in a 2.4 m ward corridor lined with room doors (out of a lift, back from a
+    refuge, out of a closing doorway) lies along it, clear of the walls and of every door's band."""
+    from scenarios.evacuation.placement import respawn
+    from scenarios.evacuation.testbeds import wall_violations, ward
+
+    fac = ward(rooms=4)
+    m = EvacuationModel(fac, [PersonSpec(id="bed", profile="bed", space="W0", position=(2.0, 2.0))],
+                        EvacParams(trajectories=False), np.random.default_rng(0))
+    st = m.run_state
+    corridor = m.plan.space_ix["KA"]
+    band = m.plan.band_door[0]
+    g = m.plan.grids[0]
+    for _ in range(12):
+        assert respawn(st, 0, corridor)
+        pts = _footprint(m, 0)
+        assert wall_violations(fac, "L0", pts, clearance=0.0) == 0
+        i, j = g.cell_of(pts)
+        assert (band[i, j] < 0).all()
+        assert abs(m.people.orient[0, 0]) > 0.99  # along the corridor
+    assert respawn(st, 0, corridor, park=True)
+    assert wall_violations(fac, "L0", _footprint(m, 0), clearance=0.0) == 0
+    assert g.wall[tuple(a[0] for a in g.cell_of(m.people.pos[:1]))] <= 0.5 + st.p.behaviour.along_wall
+
+
+def test_a_room_too_small_for_a_bed_is_named_in_a_warning() -> None:
+    """No way of laying a 1.0 x 2.2 m bed fits a 2 x 2 m room: an input to fix, said with the room's
+    name; the bed is still placed where its width fits."""
+    from scenarios.evacuation.testbeds import room
+
+    fac = room(2.0, 2.0, [("E", 2.0, 1.0, 1.2)], name="box")
+    with pytest.warns(UserWarning, match="space 'R'.*footprint of b"):
+        m = EvacuationModel(fac, [PersonSpec(id="b", profile="bed", space="R")],
+                            EvacParams(trajectories=False), np.random.default_rng(0))
+    assert min(m.people.pos[0]) >= 0.5
