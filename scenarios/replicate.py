@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_SEED",
     "Outcome",
-    "Outcomes",
     "Status",
     "attempt_batch",
     "check_seed",
@@ -142,63 +141,6 @@ def _unpickle_outcome(fields: dict[str, Any], names: list[str], ends: list[int],
     return Outcome(**fields, tables=tables)
 
 
-class Outcomes(list[Outcome]):
-    """A batch's outcomes, as :func:`attempt_batch` returns them.
-
-    Crossing from a worker, each table name's rows of the whole batch travel
-    as one Arrow IPC stream, cut back into each replication's table on
-    arrival (slices, no copy): one stream per table and replication cost a
-    schema and a stream to write and read for each, about 0.3 ms a Nelson
-    replication in this process alone.  Should two replications' tables of
-    one name differ in schema (or metadata), each outcome travels on its own.
-    """
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        outcomes = list(self)
-        names: dict[str, None] = {}
-        for o in outcomes:
-            names.update(dict.fromkeys(o.tables))
-        joined: dict[str, pa.Table] = {}
-        for name in names:
-            tables = [o.tables[name] for o in outcomes if name in o.tables]
-            if not all(t.schema.equals(tables[0].schema, check_metadata=True) for t in tables[1:]):
-                return (Outcomes, (outcomes,))  # each outcome by its own __reduce_ex__
-            joined[name] = _concat(tables)
-        fields = [{"index": o.index, "key": o.key, "status": o.status, "kpis": dict(o.kpis),
-                   "seconds": o.seconds, "error": o.error, "cpu_seconds": o.cpu_seconds,
-                   "rows": [(n, t.num_rows) for n, t in o.tables.items()]} for o in outcomes]
-        names_sent, ends, buffer = _to_ipc(joined)
-        sent = pickle.PickleBuffer(buffer) if protocol >= 5 else buffer.to_pybytes()
-        return (_unpickle_outcomes, (fields, names_sent, ends, sent))
-
-
-def _concat(tables: list[pa.Table]) -> pa.Table:
-    import pyarrow as pa
-
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-
-
-def _unpickle_outcomes(fields: list[dict[str, Any]], names: list[str], ends: list[int],
-                       buffer: pickle.PickleBuffer | bytes) -> Outcomes:
-    """The :class:`Outcomes` that :meth:`Outcomes.__reduce_ex__` sent (tables sliced, not copied)."""
-    import pyarrow as pa
-
-    whole = pa.py_buffer(buffer)
-    joined, start = {}, 0
-    for name, end in zip(names, ends, strict=True):
-        joined[name] = pa.ipc.open_stream(whole.slice(start, end - start)).read_all()
-        start = end
-    offset = dict.fromkeys(joined, 0)
-    out = Outcomes()
-    for f in fields:
-        tables = {}
-        for name, rows in f.pop("rows"):
-            tables[name] = joined[name].slice(offset[name], rows)
-            offset[name] += rows
-        out.append(Outcome(**f, tables=tables))
-    return out
-
-
 def check_seed(seed: int, where: str = "seed") -> int:
     """``seed`` if it is a storable root seed, else a ``ValueError`` naming ``where``.
 
@@ -229,7 +171,7 @@ def generator(seed: int, key: Sequence[int]) -> np.random.Generator:
 
 def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facility: Facility, seed: int,
                   work: Sequence[tuple[int, tuple[int, ...]]], *, ticks: Channel | None = None,
-                  tag: Hashable = 0) -> Outcomes:
+                  tag: Hashable = 0) -> list[Outcome]:
     """Run replications ``(index, key)`` of ``scenario``; module-level so workers can pickle it.
 
     ``run_replication`` is the kind's function, passed by reference so a
@@ -240,7 +182,7 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
     With ``ticks``, a kind that reports progress over simulated time is given
     a :class:`~scenarios.progress.Reporter` that sends them there, marked ``tag``.
     """
-    out = Outcomes()
+    out: list[Outcome] = []
     call = cast(Callable[..., Replication], run_replication)
     reports = ticks is not None and accepts_progress(run_replication)
     for index, key in work:

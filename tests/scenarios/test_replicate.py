@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios.base import Replication
-from scenarios.replicate import Outcome, Outcomes, Status, attempt_batch, generator, spawn_key
+from scenarios.replicate import Outcome, Status, attempt_batch, generator, spawn_key
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -42,24 +42,6 @@ def test_an_outcome_crosses_a_process_boundary_unchanged() -> None:
         assert back.tables[name].schema.equals(table.schema, check_metadata=True)
         assert _ipc(back.tables[name]) == _ipc(table), name
     assert back.tables["events"].num_rows == 2  # a slice sends only its rows
-
-
-def test_a_batch_crosses_with_each_table_once_and_comes_back_as_its_outcomes() -> None:
-    base = _tables()
-    other = {**base, "events": base["events"].replace_schema_metadata({"units": "min"})}
-    failed = Outcome(index=4, key=(4,), status=Status.FAILED, error="Traceback: boom")
-    for second in (base, other):  # alike: one stream per table name; metadata differ: each on its own
-        sent = Outcomes([Outcome(index=3, key=(3,), status=Status.DONE, kpis={"x": 1.0}, tables=base),
-                         failed,
-                         Outcome(index=5, key=(5,), status=Status.DONE, kpis={"x": 2.0},
-                                 tables={k: second[k] for k in ("beds", "events")})])
-        back = pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
-        assert type(back) is Outcomes and [o.index for o in back] == [3, 4, 5] and back[1] == failed
-        for got, want in zip(back, sent, strict=True):
-            assert list(got.tables) == list(want.tables) and got.kpis == want.kpis
-            for name, table in want.tables.items():
-                assert got.tables[name].schema.equals(table.schema, check_metadata=True)
-                assert _ipc(got.tables[name]) == _ipc(table), name
 
 
 def test_a_failed_outcome_keeps_its_traceback() -> None:
