@@ -17,11 +17,16 @@ import numpy as np
 from agents.movement import states
 from scenarios.evacuation import placement
 from scenarios.evacuation.goals import exit_goal, in_phase, safety_goal, set_goal
+from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["activate", "done", "first_phase", "safe_counts", "switch"]
+__all__ = ["activate", "done", "first_phase", "return_from_refuge", "safe_counts", "switch"]
+
+#: Most people brought back from the refuges per step (those a space has no room for yet are
+#: tried again the next step).
+RETURN_PER_STEP = 20
 
 
 def first_phase(strategy: str) -> int:
@@ -34,7 +39,7 @@ def switch(st: RunState) -> None:
     pe = st.people
     if st.phase == 2:
         if st.p.strategy == "progressive":
-            placement.return_from_refuge(st)
+            return_from_refuge(st)
         return
     if st.p.strategy == "horizontal" or st.t < st.p.alarm:
         return
@@ -52,6 +57,64 @@ def switch(st: RunState) -> None:
         set_goal(st, k, exit_goal(st, k))
         if np.isnan(pe.t_move[k]) and not pe.need[k]:
             pe.t_move[k] = st.t
+
+
+def return_from_refuge(st: RunState) -> None:
+    """Vertical phase: people waiting in a refuge come back onto the floor as there is room.
+
+    Each comes back into the space they took refuge through, else into another space of the
+    refuge (:func:`~scenarios.evacuation.placement.refuge_spaces`; a unit only where it can
+    leave again, :func:`~scenarios.evacuation.placement.park_spaces`), where the floor area
+    taken by the people already in it and by them stays within the space's area at the
+    refuge's design allowance per person (``refuge_demand``: NFPA 101's 0.56 m2 a person and
+    2.8 m2 a patient).  Rooms whose doors are all narrower than
+    :data:`~scenarios.evacuation.placement.WIDE_DOOR` (stores, utility rooms) take nobody but
+    their own refugees: brought back all at once, the overflow of the day drill's L2 refuge was
+    put into its stores, and fifteen to thirty people at a time then waited behind a 0.9 m door
+    for a gap in the corridor's queue (day drill, seed 1: 58 of its 64 stall flags).  Whoever
+    has no room yet goes on waiting in the refuge, joining the floor as the queue ahead moves.
+    """
+    pe, plan = st.people, st.plan
+    waiting = np.flatnonzero(pe.state == states.REFUGE)
+    if waiting.size == 0:
+        return
+    on = np.isin(pe.state, ON_PLANE) & (pe.space >= 0)
+    taken = np.bincount(pe.space[on], weights=pe.refuge_demand[on], minlength=len(plan.space_ids))
+    placed = 0
+    for k in waiting.tolist():
+        if placed >= RETURN_PER_STEP:
+            break
+        home = int(pe.refuge_space[k])
+        spaces = [s for s in placement.refuge_spaces(st, home) if s == home or not _narrow(st, s)]
+        if pe.need[k] > 0:
+            spaces = placement.park_spaces(st, spaces, 2 * float(pe.radius[k]) + 0.1)
+        need = float(pe.refuge_demand[k])
+        fits = [s for s in spaces if taken[s] + need <= _area(st, s)]
+        into = next((s for s in fits if placement.respawn(st, k, s, park=bool(pe.need[k] > 0))), -1)
+        if into < 0:
+            continue
+        placed += 1
+        taken[into] += need
+        if pe.staff[k]:
+            pe.state[k] = states.HOLD
+        else:
+            pe.state[k] = states.NEED if pe.need[k] else states.MOVE
+            set_goal(st, k, exit_goal(st, k))
+        pe.reached[k] = 0
+        pe.t_reach[k] = np.nan
+        pe.last_prog[k] = st.t
+        pe.best[k] = np.inf
+
+
+def _narrow(st: RunState, space: int) -> bool:
+    """Whether every door of ``space`` is narrower than :data:`~scenarios.evacuation.placement.WIDE_DOOR`."""
+    fac = st.plan.facility
+    return not any(d.width >= placement.WIDE_DOOR for d in fac.doors_of.get(st.plan.space_ids[space], ()))
+
+
+def _area(st: RunState, space: int) -> float:
+    """Floor area (m2) of ``space``."""
+    return float(st.plan.facility.spaces[space].polygon.area)
 
 
 def activate(st: RunState) -> None:
