@@ -27,14 +27,11 @@ from agents.movement.doorways import BACK_OUT, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
 
-__all__ = ["LevelArrays", "any_crossing", "crowd_counts", "door_walkers", "field_cell", "free_staff_rows",
-           "level_arrays", "lift_units", "mark_backing", "option_costs", "plane_step", "replan_groups",
-           "stalled_walkers", "stuck_walkers", "take_choices"]
+__all__ = ["LevelArrays", "crowd_counts", "field_cell", "level_arrays", "option_costs", "plane_step",
+           "replan_groups", "take_choices"]
 
 _MOVE = int(State.MOVE)
 _PREP = int(State.PREP)
-_HOLD = int(State.HOLD)
-_PRE = int(State.PRE)
 _DOWN = int(State.INCAPACITATED)
 _WAIT = WAIT
 _BACK_OUT = BACK_OUT
@@ -418,100 +415,3 @@ def crowd_counts(state: np.ndarray, fid: np.ndarray, dist: np.ndarray, radius: f
         if state[k] == _MOVE and fid[k] >= 0 and dist[k] < radius:
             out[fid[k]] += 1
     return out
-
-
-# -- who takes part in each part of a step --------------------------------------------------------
-# The step's parts (doorway turns, standoffs, deadlock flags, staff) each pick their people from
-# the whole crowd every 0.05 s, mostly finding few or none: one compiled pass each, in place of
-# a chain of whole-array numpy operations (a few microseconds apiece on the day drill's 1,508 rows).
-
-@njit(cache=True)
-def door_walkers(state: np.ndarray, fid: np.ndarray, opt_door: np.ndarray, dist: np.ndarray,
-                 approach: float) -> np.ndarray:
-    """Indices of everyone walking (``MOVE``, on a field) to a door within ``approach`` m of it."""
-    out = np.empty(state.size, np.int64)
-    m = 0
-    for k in range(state.size):
-        if state[k] == _MOVE and fid[k] >= 0 and opt_door[k] >= 0 and dist[k] < approach:
-            out[m] = k
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def stalled_walkers(state: np.ndarray, fid: np.ndarray, last_prog: np.ndarray,  # noqa: PLR0917
-                    backing_until: np.ndarray, t: float, after: float) -> np.ndarray:
-    """Indices of everyone walking (``MOVE``, on a field) with no progress for over ``after`` s at
-    time ``t`` and not backing off."""
-    out = np.empty(state.size, np.int64)
-    m = 0
-    for k in range(state.size):
-        if state[k] == _MOVE and fid[k] >= 0 and t - last_prog[k] > after and backing_until[k] <= t:
-            out[m] = k
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def mark_backing(state: np.ndarray, fid: np.ndarray, backing_until: np.ndarray, t: float,  # noqa: PLR0917
-                 hold: np.ndarray, code: int) -> None:
-    """Set ``hold`` to ``code`` for everyone walking (``MOVE``, on a field) still backing off at ``t``."""
-    for k in range(state.size):
-        if state[k] == _MOVE and fid[k] >= 0 and backing_until[k] > t:
-            hold[k] = code
-
-
-@njit(cache=True)
-def stuck_walkers(state: np.ndarray, last_prog: np.ndarray, dead: np.ndarray,  # noqa: PLR0917
-                  stranded: np.ndarray, called: np.ndarray, t: float, window: float) -> np.ndarray:
-    """Indices of everyone walking (``MOVE``) with no progress for over ``window`` s at time ``t``,
-    not yet flagged, not stranded and not waiting for a lift they called."""
-    out = np.empty(state.size, np.int64)
-    m = 0
-    for k in range(state.size):
-        if (state[k] == _MOVE and t - last_prog[k] > window and not dead[k] and not stranded[k]
-                and not called[k]):
-            out[m] = k
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def free_staff_rows(staff: np.ndarray, task: np.ndarray, state: np.ndarray, goal: np.ndarray,
-                    evac: np.ndarray) -> np.ndarray:
-    """Indices of staff with no task who wait for one (``HOLD``) or walk (``MOVE``) to a goal
-    that leads to safety (``evac`` per goal index)."""
-    out = np.empty(state.size, np.int64)
-    m = 0
-    for k in range(state.size):
-        if staff[k] and task[k] < 0 and (state[k] == _HOLD or (state[k] == _MOVE and goal[k] >= 0
-                                                              and evac[goal[k]])):
-            out[m] = k
-            m += 1
-    return out[:m]
-
-
-@njit(cache=True)
-def lift_units(need: np.ndarray, stair_f: np.ndarray, lvl: np.ndarray, state: np.ndarray, level: int) -> int:
-    """How many people moved by staff (``need`` > 0) who cannot take stairs (``stair_f`` NaN) walk
-    (``MOVE``) on ``level``."""
-    count = 0
-    for k in range(state.size):
-        if need[k] > 0 and math.isnan(stair_f[k]) and lvl[k] == level and state[k] == _MOVE:
-            count += 1
-    return count
-
-
-@njit(cache=True)
-def any_crossing(state: np.ndarray, space: np.ndarray, on: np.ndarray, cell_space: np.ndarray,
-                 cell_exit: np.ndarray) -> bool:
-    """Whether anyone of ``on`` (with the space and exit index of the cell each ended in, as
-    :func:`plane_step` writes them) passed a door or an exit this step: someone walking
-    (``MOVE``) on an exit apron or in a space not theirs, or someone not yet set off (``PRE``)
-    pushed into a space not theirs.  Most steps nobody does."""
-    for a in range(on.size):
-        k = on[a]
-        other = cell_space[a] >= 0 and cell_space[a] != space[k]
-        if (state[k] == _MOVE and (cell_exit[a] >= 0 or other)) or (state[k] == _PRE and other):
-            return True
-    return False

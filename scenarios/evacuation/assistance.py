@@ -17,8 +17,8 @@ import numpy as np
 
 from agents.assist import choose_patient
 from agents.movement import states
-from agents.movement.motion_kernel import free_staff_rows, lift_units
 from agents.movement.routes import Goal
+from agents.movement.selections import free_staff_rows, lift_units
 from scenarios.evacuation import motion, placement
 from scenarios.evacuation.goals import exit_goal, refuge_goal, safety_goal, set_goal
 

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement import motion_kernel as kernel
-from agents.movement import standoffs as standoff_rules
-from agents.movement import states
+from agents.movement import selections, states
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
@@ -31,8 +29,9 @@ def doorways(st: RunState) -> None:
     pe, plan, b = st.people, st.plan, st.p.behaviour
     pe.hold[:] = GO
     # Only those near their door take part (anyone in a door's band is well within approach).
-    ks = kernel.door_walkers(pe.state, pe.fid, pe.opt_door, pe.dist, b.approach)
-    if ks.size == 0:
+    ks = selections.door_walkers(pe.state, pe.fid, pe.opt_door, pe.dist, b.approach)
+    if ks.size == 0 or selections.doors_quiet(ks, pe.opt_door, pe.space, pe.need, st.passages.turns.turn,
+                                              st.passages.turns.waiting_since):
         return
     door = pe.opt_door[ks]
     bd = np.full(ks.size, -1, np.int64)
@@ -51,15 +50,15 @@ def doorways(st: RunState) -> None:
 
 
 def standoffs(st: RunState) -> None:
-    """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`)."""
+    """Who backs off this step to settle a standoff (:func:`agents.movement.standoffs.back_off`, as
+    :func:`agents.movement.selections.backing_off` computes it)."""
     pe, t, b = st.people, st.t, st.p.behaviour
-    stalled = kernel.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
+    stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
     if stalled.size >= 2:
-        portal = np.where(pe.fid >= 0, st.nav.fields.portal[np.maximum(pe.fid, 0)], -1)
-        yielders = standoff_rules.back_off(stalled, pos=pe.pos, lvl=pe.lvl, reach=pe.radius + pe.extra,
-                                           dist=pe.dist, portal=portal, unit=pe.need > 0, contact=b.contact)
+        yielders = selections.backing_off(stalled, pe.pos, pe.lvl, pe.radius, pe.extra, pe.dist, pe.fid,
+                                          st.nav.fields.portal, pe.need, b.contact)
         pe.backing_until[yielders] = t + b.back_off_time
-    kernel.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
+    selections.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
 
 
 def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np.ndarray) -> None:
@@ -71,7 +70,7 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
     stood.
     """
     pe, plan, t = st.people, st.plan, st.t
-    if not kernel.any_crossing(pe.state, pe.space, on, cell_space, cell_exit):
+    if not selections.any_crossing(pe.state, pe.space, on, cell_space, cell_exit):
         return
     pre = pe.state[on] == states.PRE
     _pushed_over(st, on[pre], cell_space[pre])
@@ -146,7 +145,7 @@ def flag_deadlocks(st: RunState) -> None:
     the queue to that landing while the lift takes people in, is waiting, not deadlocked."""
     pe, t, w = st.people, st.t, st.p.deadlock_window
     last = st.passages.last_pass
-    stuck = kernel.stuck_walkers(pe.state, pe.last_prog, pe.dead, pe.stranded, pe.called, t, w)
+    stuck = selections.stuck_walkers(pe.state, pe.last_prog, pe.dead, pe.stranded, pe.called, t, w)
     for k in stuck.tolist():
         o = pe.opt[k]
         ahead = -1e9 if o is None else last.get(o.ref, -1e9)

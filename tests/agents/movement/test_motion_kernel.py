@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from agents.movement import motion_kernel as mk
 from facility.model import Facility
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
 from scenarios.evacuation.testbeds import stair_tower
+from tests.agents.movement.crowd_arrays import crowds
 from tests.scenarios.evacuation.drills import ward_drill
 from tests.scenarios.evacuation.motion_reference import reference_choose, reference_move
 
@@ -73,56 +73,7 @@ def test_people_walking_by_do_not_move_a_fallen_person_aside() -> None:
     assert (m.people.state[1:] == State.OUT).all()
 
 
-@st.composite
-def _crowds(draw: st.DrawFn) -> dict[str, np.ndarray]:
-    """A random crowd's step arrays: states, fields, doors, distances, times and flags."""
-    n = draw(st.integers(0, 40))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return {
-        "state": rng.integers(0, len(State), n), "fid": rng.integers(-1, 6, n),
-        "opt_door": rng.integers(-1, 4, n),
-        "dist": rng.choice([0.5, 2.0, 5.0, np.inf], n), "last_prog": rng.choice([0.0, 5.0, 9.0, 10.0], n),
-        "backing_until": rng.choice([0.0, 10.0, 12.0], n), "flags": rng.random((6, n)) < 0.3,
-        "space": rng.integers(0, 4, n), "goal": rng.integers(-1, 3, n), "profile": rng.integers(0, 3, n),
-        "task": rng.integers(-1, 3, n), "need": rng.integers(0, 3, n), "lvl": rng.integers(0, 3, n),
-        "stair_f": rng.choice([1.0, np.nan], n), "evac": rng.random(3) < 0.5}
-
-
-@given(_crowds())
-@settings(max_examples=40, deadline=None)
-def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> None:
-    """Each compiled selection of the step's parts picks exactly whom its numpy expression picks."""
-    s, fid, t = c["state"], c["fid"], 10.0
-    dead, stranded, called, staff = c["flags"][:4]
-    walking = (s == State.MOVE) & (fid >= 0)
-    np.testing.assert_array_equal(mk.door_walkers(s, fid, c["opt_door"], c["dist"], 3.0),
-                                  np.flatnonzero(walking & (c["opt_door"] >= 0) & (c["dist"] < 3.0)))
-    np.testing.assert_array_equal(
-        mk.stalled_walkers(s, fid, c["last_prog"], c["backing_until"], t, 4.0),
-        np.flatnonzero(walking & (t - c["last_prog"] > 4.0) & (c["backing_until"] <= t)))
-    hold = np.zeros(s.size, np.int64)
-    mk.mark_backing(s, fid, c["backing_until"], t, hold, 2)
-    np.testing.assert_array_equal(hold, np.where(walking & (c["backing_until"] > t), 2, 0))
-    np.testing.assert_array_equal(
-        mk.stuck_walkers(s, c["last_prog"], dead, stranded, called, t, 0.5),
-        np.flatnonzero((s == State.MOVE) & (t - c["last_prog"] > 0.5) & ~dead & ~stranded & ~called))
-    goal, evac = c["goal"], c["evac"]
-    out = (s == State.MOVE) & (goal >= 0) & evac[np.maximum(goal, 0)]
-    np.testing.assert_array_equal(mk.free_staff_rows(staff, c["task"], s, goal, evac),
-                                  np.flatnonzero(staff & (c["task"] < 0) & ((s == State.HOLD) | out)))
-    for level in range(3):
-        units = (c["need"] > 0) & np.isnan(c["stair_f"]) & (c["lvl"] == level) & (s == State.MOVE)
-        assert mk.lift_units(c["need"], c["stair_f"], c["lvl"], s, level) == np.count_nonzero(units)
-    near = (s == State.MOVE) & (fid >= 0) & (c["dist"] < 3.0)
-    np.testing.assert_array_equal(mk.crowd_counts(s, fid, c["dist"], 3.0), np.bincount(fid[near]))
-    on = np.flatnonzero(c["flags"][5])
-    cell_space, cell_exit = c["space"][::-1][on] - 1, c["opt_door"][on]
-    other = (cell_space >= 0) & (cell_space != c["space"][on])
-    crossed = ((s[on] == State.MOVE) & ((cell_exit >= 0) | other)) | ((s[on] == State.PRE) & other)
-    assert mk.any_crossing(s, c["space"], on, cell_space, cell_exit) == crossed.any()
-
-
-@given(_crowds())
+@given(crowds())
 @settings(max_examples=40, deadline=None)
 def test_replan_groups_in_order_of_their_lowest_member(c: dict[str, np.ndarray]) -> None:
     """Who chooses a route: grouped by (space, goal, profile), groups by lowest member, members
