@@ -69,6 +69,8 @@ MIN_BIN_POINTS = 4
 LEAF_SEEN = 0.6
 #: Floor seen within this distance (m) in front of a face makes it a face onto a space.
 SPACE_REACH = 0.4
+#: Least share of a door's width with open floor seen in front of it (within :data:`SPACE_REACH`).
+FLOOR_BEFORE = 0.5
 #: Shortest wall face (m) read: a door and its two legs, with a little wall beside.
 MIN_FACE = 1.0
 #: Fewest points on a face worth reading.
@@ -118,7 +120,8 @@ def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, poin
         faces = _Faces(pts[order], key[order], (j if axis == 0 else i)[order], pts[order, 2] - floor_z)
         for view in (1, -1):
             for line, a, b in _face_runs(grid, wall, floor, axis=axis, view=view):
-                seen += _doors_on_face(grid, faces, line, a, b, axis=axis, view=view, options=options)
+                found = _doors_on_face(grid, faces, line, a, b, axis=axis, view=view, options=options)
+                seen += [o for o in found if _floor_before(grid, floor, o, line=line, axis=axis, view=view)]
     out: list[Opening] = []
     for o in seen:
         if _known(o, opened + out):
@@ -130,6 +133,29 @@ def detect_framed_doors(grid: Grid, *, wall: np.ndarray, floor: np.ndarray, poin
         width = float(np.mean([p.width for p in same]))
         out.append(replace(o, centre=(float(centre[0]), float(centre[1])), width=width))
     return out
+
+
+def _floor_before(grid: Grid, floor: np.ndarray, o: Opening, *, line: int, axis: int, view: int) -> bool:
+    """Open floor seen in front of at least :data:`FLOOR_BEFORE` of the door's width.
+
+    A door is walked through: the side it was seen from has floor at the
+    storey's level before it.  A stair flight along a wall has not (its treads
+    stand above the floor), and the treads' ends at the wall had drawn legs
+    and a head there (two false 0.7 m doors on the sample hospital's stair).
+    """
+    half = o.width / 2
+    centre = o.centre[axis]
+    origin = grid.x0 if axis == 0 else grid.y0
+    lo = int(np.floor((centre - half - origin) / grid.cell))
+    hi = int(np.ceil((centre + half - origin) / grid.cell))
+    reach = max(2, round(SPACE_REACH / grid.cell))
+    lines = [line + view * k for k in range(1, reach + 1)]
+    lines = [x for x in lines if 0 <= x < floor.shape[axis]]
+    lo, hi = max(lo, 0), min(hi, floor.shape[1 - axis])
+    if not lines or hi <= lo:
+        return False
+    block = floor[lines, lo:hi] if axis == 0 else floor[lo:hi, lines].T
+    return bool(block.any(axis=0).mean() >= FLOOR_BEFORE)
 
 
 def _known(o: Opening, others: list[Opening]) -> bool:
