@@ -30,6 +30,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import shapely
+from shapely import STRtree
 from shapely.geometry import Point
 from shapely.ops import nearest_points
 
@@ -62,29 +63,36 @@ def hidden_door_warnings(facility: Facility) -> list[str]:
     """
     g = facility.graph
     dist = nx.single_source_dijkstra_path_length(g, OUTSIDE, weight=_walked)
+    spaces = list(facility.spaces)
+    tree = STRtree([s.polygon for s in spaces])
     out: list[str] = []
-    for s in facility.spaces:
+    for s in spaces:
         portals = [door_node(d.id) for d in facility.doors_of.get(s.id, ())]
         portals += [exit_node(e.id) for e in facility.exits_of.get(s.id, ())]
         if s.kind is not SpaceKind.ROOM or len(portals) != 1:
             continue
         now = dist.get(space_node(s.id), np.inf)
-        if not np.isfinite(now):
-            continue
+        if not (np.isfinite(now) and now >= DETOUR_MIN):
+            continue  # no route, or too short to be shortened by DETOUR_MIN
         best: tuple[float, Space, np.ndarray] | None = None
-        for t in facility.spaces_on(s.level):
-            if t.id == s.id or t.kind in (SpaceKind.LIFT, SpaceKind.OUTSIDE):
+        for k in tree.query(s.polygon.buffer(SHARED_WALL_TOLERANCE), predicate="intersects"):
+            t = spaces[int(k)]
+            if t.id == s.id or t.level != s.level or t.kind in (SpaceKind.LIFT, SpaceKind.OUTSIDE):
                 continue
             ends = _shared_wall(s, t)
             if ends is None:
                 continue
-            via = _route_through(facility, s, t, ends.mean(axis=0), dist)
+            at = ends.mean(axis=0)
+            # Straight lines are never longer than walked ones: skip a wall that cannot qualify.
+            if not _may_qualify(now, _route_through(facility, s, t, at, dist, straight=True)):
+                continue
+            via = _route_through(facility, s, t, at, dist)
             if best is None or via < best[0]:
                 best = (via, t, ends)
         if best is None:
             continue
         via, t, ends = best
-        if now >= DETOUR_RATIO * via and now - via >= DETOUR_MIN:
+        if _may_qualify(now, via):
             (x0, y0), (x1, y1) = sorted(map(tuple, ends))
             length = float(np.hypot(x1 - x0, y1 - y0))
             out.append(
@@ -94,6 +102,11 @@ def hidden_door_warnings(facility: Facility) -> list[str]:
                 "wall and no frame leaves no trace in a scan, so check on site whether one is there and add "
                 "it to the facility file")
     return out
+
+
+def _may_qualify(now: float, via: float) -> bool:
+    """The rule: the way out ``now`` at least :data:`DETOUR_RATIO` times and :data:`DETOUR_MIN` longer."""
+    return now >= DETOUR_RATIO * via and now - via >= DETOUR_MIN
 
 
 def _walked(u: str, v: str, edge: dict[str, object]) -> float | None:
@@ -131,18 +144,26 @@ def _straight_runs(coords: np.ndarray) -> list[np.ndarray]:
     return runs
 
 
-def _route_through(facility: Facility, s: Space, t: Space, at: np.ndarray, dist: dict[str, float]) -> float:
-    """Route length (m) from ``s``'s anchor to outside through a door at ``at`` into ``t``."""
+def _route_through(facility: Facility, s: Space, t: Space, at: np.ndarray, dist: dict[str, float], *,
+                   straight: bool = False) -> float:
+    """Route length (m) from ``s``'s anchor to outside through a door at ``at`` into ``t``.
+
+    ``straight``: straight lines inside both spaces (a lower bound, cheap).
+    """
     a = s.anchor
     into_s = _nudged(s, at)
-    first = float(geodesic_lengths(s.polygon, [(a.x, a.y), into_s])[0, 1])
     portals = [(door_node(d.id), d.at) for d in facility.doors_of.get(t.id, ()) if s.id not in d.spaces]
     portals += [(exit_node(e.id), e.at) for e in facility.exits_of.get(t.id, ())]
     portals = [(n, p) for n, p in portals if np.isfinite(dist.get(n, np.inf))]
     if not portals:
         return float("inf")
     into_t = _nudged(t, at)
-    lengths = geodesic_lengths(t.polygon, [into_t, *[p for _, p in portals]])[0, 1:]
+    if straight:
+        first = float(np.hypot(a.x - into_s[0], a.y - into_s[1]))
+        lengths = np.array([np.hypot(into_t[0] - p[0], into_t[1] - p[1]) for _, p in portals])
+    else:
+        first = float(geodesic_lengths(s.polygon, [(a.x, a.y), into_s])[0, 1])
+        lengths = geodesic_lengths(t.polygon, [into_t, *[p for _, p in portals]])[0, 1:]
     return first + float(min(lengths[k] + dist[n] for k, (n, _) in enumerate(portals)))
 
 
