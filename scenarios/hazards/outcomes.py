@@ -89,6 +89,11 @@ def outcomes(env: HazardEnvironment, evac: dict[str, pa.Table], *, alarm: float,
         kpis["fed_exceeded"] = float(p["fed_exceeded"].sum())
         kpis["fed_exceeded_patients"] = float((p["fed_exceeded"] & (p["role"] == "patient")).sum())
         kpis["max_fed"] = float(p["fed"].max()) if len(p) else 0.0
+        # Someone incapacitated where the smoke is goes on breathing it to the end of the run, so
+        # the highest dose of all can be far past 1 (ISO 13571: 1 predicts incapacitation); the
+        # highest among those who reached safety says how close the survivors came.
+        safe = p["time_safe_s"].notna()
+        kpis["max_fed_safe"] = float(p.loc[safe, "fed"].max()) if safe.any() else math.nan
         kpis["min_margin_s"] = float(p["margin_s"].min()) if p["margin_s"].notna().any() else math.nan
         kpis["min_margin_is_lower_bound"] = float(_min_is_lower_bound(p))
         kpis["negative_margin"] = float((p["margin_s"] < 0).sum())
@@ -236,7 +241,8 @@ def report(kpis: dict[str, Any]) -> str:
                      ("negative_margin", "people with margin < 0"),
                      ("margin_unknown", "inside at the end, ASET ≥ horizon"),
                      ("fed_exceeded", "people over their FED limit"),
-                     ("fed_exceeded_patients", "  of whom patients"), ("max_fed", "highest FED"),
+                     ("fed_exceeded_patients", "  of whom patients"), ("max_fed", "highest FED (anyone)"),
+                     ("max_fed_safe", "highest FED of those safe"),
                      ("exposed_aegl1", "people above AEGL-1"), ("exposed_aegl2", "people above AEGL-2"),
                      ("exposed_aegl3", "people above AEGL-3"),
                      ("gas_spaces_unsafe", "spaces unsafe from the gas"),
@@ -248,7 +254,7 @@ def report(kpis: dict[str, Any]) -> str:
             # a lower bound in any replication makes the mean one too
             lines.append(f"  {label:<30} {_bound(v, mean('min_margin_is_lower_bound') > 0):>10}")
         elif not math.isnan(v) and not (k == "margin_unknown" and v == 0):
-            digits = 2 if k in ("max_fed", "gas_min_o2_percent") else 0
+            digits = 2 if k in ("max_fed", "max_fed_safe", "gas_min_o2_percent") else 0
             lines.append(f"  {label:<30} {v:10.{digits}f}")
     lines += _exposures(kpis, mean)
     return "\n".join(lines)

@@ -60,6 +60,7 @@ def test_a_fire_gives_doses_along_the_path_aset_per_compartment_and_margins() ->
     assert math.isclose(comp.loc["A", "margin_s"], comp.loc["A", "aset_s"] - comp.loc["A", "rset_s"])
     assert kpis["first_untenable_s"] <= comp.loc["A", "aset_s"]
     assert kpis["min_margin_s"] == people["margin_s"].min()
+    assert kpis["max_fed_safe"] == people["fed"].max()  # everyone here reached safety
     assert {"hazard_maps", "aset", "fire_devices", "hrr"} <= set(out)
     text = report({k: {"mean": v} for k, v in kpis.items()})
     assert "ASET against RSET" in text and "A " in text
