@@ -140,8 +140,7 @@ def _floor_before(grid: Grid, floor: np.ndarray, o: Opening, *, line: int, axis:
 
     A door is walked through: the side it was seen from has floor at the
     storey's level before it.  A stair flight along a wall has not (its treads
-    stand above the floor), and the treads' ends at the wall had drawn legs
-    and a head there (two false 0.7 m doors on the sample hospital's stair).
+    stand above the floor), nor has a wall behind a run of fixed furniture.
     """
     half = o.width / 2
     centre = o.centre[axis]
