@@ -92,6 +92,9 @@ def _board(st: RunState) -> None:
             continue
         pe.called[k] = False
         st.links.callers.pop(k, None)
+        if pe.state[k] == states.LINK:  # on foot, off the plane since the call (no spot was free)
+            st.links.pending.append((arrive, k, to))
+            continue
         if pe.state[k] != states.MOVE:
             continue
         pe.state[k] = states.LINK
@@ -146,11 +149,17 @@ def enter_link(st: RunState, k: int, o: Option) -> bool:
         lk.call(st.t, k, here, to, pe.profiles[k].name)
         pe.called[k] = True
         st.passages.last_pass[o.ref] = st.t
-        if pe.extra[k] <= 0:
+        if pe.extra[k] > 0:
+            return False
+        if _wait_in_lobby(st, k, here):
             st.links.callers[k] = (o.ref, here, int(pe.goal[k]))
             pe.fid[k] = -1
-            _wait_in_lobby(st, k, here)
-        return False
+            return False
+        # No spot in the lobby or outside it: off the plane until the car comes, as if they stood
+        # aside somewhere (left standing where they called, on the units' lane, they would keep
+        # a unit from being wheeled out of the car, and the car from coming for them).
+        _off_plane(st, k, o.ref, to)
+        return True
     for fl in st.links.stairs:
         if {fl.lower, fl.upper} == {here, to}:
             if not fl.can_enter(st.t):
@@ -162,12 +171,17 @@ def enter_link(st: RunState, k: int, o: Option) -> bool:
             break
     else:
         return False
-    pe.state[k] = states.LINK
-    st.passages.last_pass[o.ref] = st.t
-    # On the flight, they have left the compartment of the landing (a stair inside a
-    # compartment): its last departure may be this one.
-    st.passages.leave(plan, int(pe.space[k]), plan.space_ix[to], st.t)
+    _off_plane(st, k, o.ref, to)
     return True
+
+
+def _off_plane(st: RunState, k: int, link: str, to: str) -> None:
+    """Person k leaves the plane for stair or lift ``link`` towards landing ``to``."""
+    st.people.state[k] = states.LINK
+    st.passages.last_pass[link] = st.t
+    # On the flight or off the plane waiting for a car, they have left the compartment of the
+    # landing (a stair or lift inside a compartment): its last departure may be this one.
+    st.passages.leave(st.plan, int(st.people.space[k]), st.plan.space_ix[to], st.t)
 
 
 def _lobbies(st: RunState) -> None:
@@ -201,11 +215,10 @@ def _withdraw(st: RunState, k: int, lift: str) -> None:
         pe.best[k] = np.inf
 
 
-def _wait_in_lobby(st: RunState, k: int, landing: str) -> None:
+def _wait_in_lobby(st: RunState, k: int, landing: str) -> bool:
     """Caller ``k`` on foot stands on a free waiting spot of ``landing``'s lobby, else queues
-    outside it; with neither free (a crowd all round), they wait where they stand."""
-    if not _take_spot(st, k, landing, inside=True):
-        _take_spot(st, k, landing, inside=False)
+    outside it; False if neither has a spot free (a crowd all round)."""
+    return _take_spot(st, k, landing, inside=True) or _take_spot(st, k, landing, inside=False)
 
 
 def _take_spot(st: RunState, k: int, landing: str, *, inside: bool) -> bool:

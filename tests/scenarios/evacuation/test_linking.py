@@ -111,3 +111,21 @@ def test_waiting_spots_keep_out_of_door_bands(inside: bool) -> None:
     g = m.plan.grids[m.plan.level_ix["L1"]]
     i, j = g.cell_of(spots[:, :2])
     assert spots.shape[0] > 0 and (m.plan.band_door[m.plan.level_ix["L1"]][i, j] < 0).all()
+
+
+def test_a_caller_with_no_spot_anywhere_waits_off_the_plane_and_is_still_fetched() -> None:
+    """With no waiting spot free in the lobby or outside it, a caller on foot leaves the plane
+    (standing on the lane they would keep units from coming out of the car, and the car from
+    coming for them) and the car still takes them down."""
+    m = _model([PersonSpec(id="v", profile="visitor", space="K1", position=(10.5, 7.2), premove=0.0)])
+    st = m.run_state
+    for inside in (True, False):
+        st.lobby_spots[("LF1", round(float(m.people.clear[0]), 3), inside)] = np.zeros((0, 3))
+    while not m.people.called[0]:
+        m.step()
+        assert m.t < 60.0
+    assert m.people.state[0] == State.LINK and 0 not in st.links.callers
+    while m.people.state[0] != State.OUT:
+        m.step()
+        assert m.t < 300.0
+    assert m.people.route[0][-1] != "LF1" and "LF0" in m.people.route[0]
