@@ -62,10 +62,9 @@ def switch(st: RunState) -> None:
 def return_from_refuge(st: RunState) -> None:
     """Vertical phase: people waiting in a refuge come back onto the floor as there is room.
 
-    Each comes back into the space they took refuge through, else into another space of the
-    refuge (:func:`~scenarios.evacuation.placement.refuge_spaces`; a unit only where it can
-    leave again, :func:`~scenarios.evacuation.placement.park_spaces`), where the floor area
-    taken by the people already in it and by them stays within the space's area at the
+    Someone on foot comes back into the space they took refuge through, else into another
+    space of the refuge (:func:`~scenarios.evacuation.placement.refuge_spaces`), where the floor
+    area taken by the people already in it and by them stays within the space's area at the
     refuge's design allowance per person (``refuge_demand``: NFPA 101's 0.56 m2 a person and
     2.8 m2 a patient).  Rooms whose doors are all narrower than
     :data:`~scenarios.evacuation.placement.WIDE_DOOR` (stores, utility rooms) take nobody but
@@ -73,6 +72,10 @@ def return_from_refuge(st: RunState) -> None:
     put into its stores, and fifteen to thirty people at a time then waited behind a 0.9 m door
     for a gap in the corridor's queue (day drill, seed 1: 58 of its 64 stall flags).  Whoever
     has no room yet goes on waiting in the refuge, joining the floor as the queue ahead moves.
+    A bed or wheelchair comes back where it can be parked and leave again
+    (:func:`~scenarios.evacuation.placement.park_spaces`), with no area check: held back by
+    the walkers' allowance, units came back later and into other bays, and on day seed 5 a
+    bay of L2-B filled with parked beds and the staff fetching them until nobody could move.
     """
     pe, plan = st.people, st.plan
     waiting = np.flatnonzero(pe.state == states.REFUGE)
@@ -85,11 +88,14 @@ def return_from_refuge(st: RunState) -> None:
         if placed >= RETURN_PER_STEP:
             break
         home = int(pe.refuge_space[k])
-        spaces = [s for s in placement.refuge_spaces(st, home) if s == home or not _narrow(st, s)]
+        spaces = placement.refuge_spaces(st, home)
         if pe.need[k] > 0:
             spaces = placement.park_spaces(st, spaces, 2 * float(pe.radius[k]) + 0.1)
+        else:
+            spaces = [s for s in spaces if s == home or not _narrow(st, s)]
         need = float(pe.refuge_demand[k])
-        fits = [s for s in spaces if taken[s] + need <= _area(st, s)]
+        # A unit goes where it can park (park_spaces); the area check is for people on foot.
+        fits = spaces if pe.need[k] > 0 else [s for s in spaces if taken[s] + need <= _area(st, s)]
         into = next((s for s in fits if placement.respawn(st, k, s, park=bool(pe.need[k] > 0))), -1)
         if into < 0:
             continue
