@@ -18,7 +18,6 @@ from agents.movement import states
 from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import RunError
-from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.state import Plan, RunState
 
 __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
-           "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn", "return_from_refuge",
+           "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn",
            "step_aside", "step_inside", "unit_axes"]
 
 
@@ -228,27 +227,6 @@ def unit_axes(plan: Plan, pos: np.ndarray, lvl: np.ndarray, space: np.ndarray, *
                 axis = -axis
         out[k] = axis
     return out
-
-
-def return_from_refuge(st: RunState) -> None:
-    """Vertical phase: people parked in a refuge come back onto the floor, a few per step."""
-    pe = st.people
-    for k in np.flatnonzero(pe.state == states.REFUGE)[:20].tolist():
-        park = bool(pe.need[k] > 0)
-        spaces = refuge_spaces(st, int(pe.refuge_space[k]))
-        if park:
-            spaces = park_spaces(st, spaces, 2 * float(pe.radius[k]) + 0.1)
-        if not any(respawn(st, k, sp, park=park) for sp in spaces):
-            continue
-        if pe.staff[k]:
-            pe.state[k] = states.HOLD
-        else:
-            pe.state[k] = states.NEED if pe.need[k] else states.MOVE
-            set_goal(st, k, exit_goal(st, k))
-        pe.reached[k] = 0
-        pe.t_reach[k] = np.nan
-        pe.last_prog[k] = st.t
-        pe.best[k] = np.inf
 
 
 #: Door width (m) from which a room takes an overflow of refuge occupants before narrower ones.
