@@ -83,20 +83,22 @@ def return_from_refuge(st: RunState) -> None:
         return
     on = np.isin(pe.state, ON_PLANE) & (pe.space >= 0)
     taken = np.bincount(pe.space[on], weights=pe.refuge_demand[on], minlength=len(plan.space_ids))
+    on_foot_to: dict[int, list[int]] = {}  # per refuge space: where people on foot may come back
     placed = 0
     for k in waiting.tolist():
         if placed >= RETURN_PER_STEP:
             break
-        home = int(pe.refuge_space[k])
-        spaces = placement.refuge_spaces(st, home)
-        if pe.need[k] > 0:
-            spaces = placement.park_spaces(st, spaces, 2 * float(pe.radius[k]) + 0.1)
+        home, unit, need = int(pe.refuge_space[k]), bool(pe.need[k] > 0), float(pe.refuge_demand[k])
+        if unit:
+            width = 2 * float(pe.radius[k]) + 0.1
+            spaces = placement.park_spaces(st, placement.refuge_spaces(st, home), width)
         else:
-            spaces = [s for s in spaces if s == home or not _narrow(st, s)]
-        need = float(pe.refuge_demand[k])
-        # A unit goes where it can park (park_spaces); the area check is for people on foot.
-        fits = spaces if pe.need[k] > 0 else [s for s in spaces if taken[s] + need <= _area(st, s)]
-        into = next((s for s in fits if placement.respawn(st, k, s, park=bool(pe.need[k] > 0))), -1)
+            if home not in on_foot_to:
+                fac, ids = plan.facility, plan.space_ids
+                on_foot_to[home] = [s for s in placement.refuge_spaces(st, home)
+                                    if s == home or not placement.narrow_room(fac, ids[s])]
+            spaces = [s for s in on_foot_to[home] if taken[s] + need <= plan.space_area[s]]
+        into = next((s for s in spaces if placement.respawn(st, k, s, park=unit)), -1)
         if into < 0:
             continue
         placed += 1
@@ -104,23 +106,12 @@ def return_from_refuge(st: RunState) -> None:
         if pe.staff[k]:
             pe.state[k] = states.HOLD
         else:
-            pe.state[k] = states.NEED if pe.need[k] else states.MOVE
+            pe.state[k] = states.NEED if unit else states.MOVE
             set_goal(st, k, exit_goal(st, k))
         pe.reached[k] = 0
         pe.t_reach[k] = np.nan
         pe.last_prog[k] = st.t
         pe.best[k] = np.inf
-
-
-def _narrow(st: RunState, space: int) -> bool:
-    """Whether every door of ``space`` is narrower than :data:`~scenarios.evacuation.placement.WIDE_DOOR`."""
-    fac = st.plan.facility
-    return not any(d.width >= placement.WIDE_DOOR for d in fac.doors_of.get(st.plan.space_ids[space], ()))
-
-
-def _area(st: RunState, space: int) -> float:
-    """Floor area (m2) of ``space``."""
-    return float(st.plan.facility.spaces[space].polygon.area)
 
 
 def activate(st: RunState) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.state import Plan, RunState
 
 __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
-           "free_spot", "normals", "park_spaces", "refuge_spaces", "respawn",
+           "free_spot", "narrow_room", "normals", "park_spaces", "refuge_spaces", "respawn",
            "step_aside", "step_inside", "unit_axes"]
 
 
@@ -233,6 +233,12 @@ def unit_axes(plan: Plan, pos: np.ndarray, lvl: np.ndarray, space: np.ndarray, *
 WIDE_DOOR = 1.2
 
 
+def narrow_room(facility: Facility, space_id: str) -> bool:
+    """Whether every door of ``space_id`` is narrower than :data:`WIDE_DOOR` (a store, a utility
+    room: a crowd sent in has to squeeze out again one by one)."""
+    return not any(d.width >= WIDE_DOOR for d in facility.doors_of.get(space_id, ()))
+
+
 def refuge_spaces(st: RunState, space: int) -> list[int]:
     """Where people who reached a refuge through ``space`` wait: it first, then the rest of its
     compartment on that level, nearest first (a corridor full of parked beds overflows into rooms).
@@ -250,10 +256,7 @@ def refuge_spaces(st: RunState, space: int) -> list[int]:
             if k != space and o.compartment == sp.compartment and o.level == sp.level
             and o.kind not in (SpaceKind.STAIR, SpaceKind.LIFT)]
 
-    def narrow(k: int) -> bool:
-        return not any(d.width >= WIDE_DOOR for d in fac.doors_of.get(plan.space_ids[k], ()))
-
-    rest.sort(key=lambda k: (narrow(k), fac.spaces[k].polygon.distance(here), k))
+    rest.sort(key=lambda k: (narrow_room(fac, plan.space_ids[k]), fac.spaces[k].polygon.distance(here), k))
     st.refuge_order[space] = [space, *rest]
     return st.refuge_order[space]
 

@@ -57,6 +57,7 @@ class Plan:
         space_ix: Index of each space id.
         space_comp: int64 per space: its compartment's index, -1 if none.
         corridor: bool per space: it is a corridor.
+        space_area: float64 per space: its floor area (m2).
         level_spaces: Per level, the ids of its spaces.
         comp_names: Compartment names, sorted; ``comp_ix`` indexes them.
         comp_ix: Index of each compartment name.
@@ -90,6 +91,7 @@ class Plan:
     comp_names: list[str]
     comp_ix: dict[str, int]
     comp_area: np.ndarray
+    space_area: np.ndarray
     fire_ix: frozenset[int]
     fire_spaces: frozenset[str]
     door_ix: dict[str, int]
@@ -314,10 +316,11 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     local_to_global = [np.array([space_ix[s] for s in g.space_ids]) for g in grids]
     comps = sorted(facility.compartments)
     comp_ix = {c: k for k, c in enumerate(comps)}
+    space_area = np.array([s.area for s in facility.spaces], np.float64)
     comp_area = np.zeros(len(comps))
-    for s in facility.spaces:
+    for k, s in enumerate(facility.spaces):
         if s.compartment in comp_ix and s.kind not in (SpaceKind.STAIR, SpaceKind.LIFT):
-            comp_area[comp_ix[s.compartment]] += s.area
+            comp_area[comp_ix[s.compartment]] += space_area[k]
     door_ix = {d.id: k for k, d in enumerate(facility.doors)}
     level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in levels]
     level_ix = {lv: k for k, lv in enumerate(levels)}
@@ -330,6 +333,7 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),
         corridor=np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces], bool),
         level_spaces=level_spaces, comp_names=comps, comp_ix=comp_ix, comp_area=comp_area,
+        space_area=space_area,
         fire_ix=frozenset(comp_ix[c] for c in params.fire_compartments if c in comp_ix),
         fire_spaces=frozenset(s for c in params.fire_compartments for s in facility.compartments.get(c, ())),
         door_ix=door_ix, door_widths=np.array([d.width for d in facility.doors]),
