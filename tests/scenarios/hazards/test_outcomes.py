@@ -66,6 +66,20 @@ def test_a_fire_gives_doses_along_the_path_aset_per_compartment_and_margins() ->
     assert "ASET against RSET" in text and "A " in text
 
 
+def test_the_highest_fed_of_those_safe_leaves_out_whoever_never_reached_safety() -> None:
+    """A patient left in the fire room goes on breathing smoke to the end of the run: their dose
+    is the highest of anyone's, but not a survivor's, so ``max_fed_safe`` leaves it out."""
+    env = HazardEnvironment(ward(6), _spec())
+    tables = _run(env)
+    agents = tables["agents"].to_pandas()
+    agents.loc[agents["id"] == "p1", "reached"] = np.nan  # as if p1 never got out of R1
+    tables["agents"] = pa.Table.from_pandas(agents, preserve_index=False)
+    kpis, out = outcomes(env, tables, alarm=0.0, end=float(tables["_end"]["t"][0].as_py()))
+    people = out["people"].to_pandas().set_index("id")
+    assert kpis["max_fed"] == people.loc["p1", "fed"] > kpis["max_fed_safe"]
+    assert kpis["max_fed_safe"] == people.drop(index="p1")["fed"].max()
+
+
 def test_a_gas_release_lists_everyone_exposed_by_aegl_level() -> None:
     spec = HazardSpec.model_validate({"gas": {"space": "R1", "species": "chlorine", "source": {
         "kind": "instantaneous", "mass": 0.05, "start": -30.0}}, "horizon": 300.0})
