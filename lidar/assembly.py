@@ -11,6 +11,7 @@ scan with no way out gets one provisional exit, flagged
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -258,14 +259,24 @@ def provisional_exit(spaces: list[Space]) -> Exit | None:
         shapely.union_all([g.exterior for g in getattr(outline, "geoms", [outline])]).buffer(0.05))
     if others:
         outer = outer.difference(shapely.union_all(others).buffer(0.1))
-    outer = shapely.line_merge(outer) if not outer.is_empty else outer
-    parts = [g for g in getattr(outer, "geoms", [outer]) if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
+    # Straight pieces only: the middle of an outer run that turns a corner can
+    # lie near the corner, with the opening running past the end of its wall.
+    zone = outer.buffer(0.01)
+    ring = np.asarray(host.polygon.exterior.simplify(0.02).coords)
+    parts = [g for a, b in itertools.pairwise(ring)
+             for g in _pieces(shapely.LineString([a, b]).intersection(zone))
+             if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
     if not parts:
         return None
     seg = max(parts, key=lambda g: g.length)
     at = seg.interpolate(0.5, normalized=True)
     return Exit(id=f"{host.level}-X00", space=host.id, at=(round(at.x, 3), round(at.y, 3)),
                 width=PROVISIONAL_EXIT_WIDTH)
+
+
+def _pieces(g: shapely.Geometry) -> list[shapely.LineString]:
+    """The line pieces of a geometry (an intersection of a segment with a zone)."""
+    return [x for x in getattr(g, "geoms", [g]) if isinstance(x, shapely.LineString) and not x.is_empty]
 
 
 def keep_reachable(lid: str, spaces: list[Space], doors: list[Door], exits: list[Exit],

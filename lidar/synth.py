@@ -30,7 +30,7 @@ from lidar.errors import ScanOptionError
 from lidar.preprocess import voxel_downsample
 from lidar.synth_cores import Cores, plan_cores
 
-__all__ = ["SynthOptions", "synthesize", "truth_for_levels"]
+__all__ = ["LEAVES", "SynthOptions", "synthesize", "truth_for_levels"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,7 +75,11 @@ def register(sub: Any) -> None:
     s.add_argument("--spacing", type=float, default=0.02, help="point spacing in m (default 0.02)")
     s.add_argument("--clutter", type=float, default=0.04, help="furniture items per m^2 (default 0.04)")
     s.add_argument("--people", type=float, default=0.0, help="standing people per m^2 (default 0)")
-    s.add_argument("--closed-doors", type=float, default=0.0, help="fraction of doors scanned closed")
+    s.add_argument("--closed-doors", type=float, default=0.0,
+                   help="fraction of doors scanned closed, 0-1 (default 0)")
+    s.add_argument("--leaf", default="recessed", metavar="KIND",
+                   help="what a closed door shows: 'recessed' (a leaf set back from one face, the default), "
+                        "'framed' (a leaf flush with the wall in an architrave) or 'flush' (no trace at all)")
     s.add_argument("--seed", type=int, default=0, help="random seed (same seed, same scan)")
     s.set_defaults(handler=_synth)
 
@@ -201,13 +205,18 @@ def _synth(args: argparse.Namespace) -> int:
     from facility import io
     from facility.files import write_atomic
     from facility.sample import sample
-    from lidar.synth import truth_for_levels
+    from lidar.synth import LEAVES, truth_for_levels
     from lidar.writers import write_cloud
+    from scenarios.errors import ArgumentError
 
     _check_outputs(args, ("out", "truth"))
+    if args.leaf not in LEAVES:
+        raise ArgumentError(f"--leaf {args.leaf!r}: expected one of {', '.join(LEAVES)}")
+    if not 0.0 <= args.closed_doors <= 1.0:  # also refuses nan
+        raise ArgumentError(f"--closed-doors {args.closed_doors}: expected a fraction of the doors, 0 to 1")
     fac = sample() if args.facility == "sample" else io.load(args.facility)
     opt = lidar.SynthOptions(spacing=args.spacing, clutter_per_m2=args.clutter, people_per_m2=args.people,
-                             closed_door_fraction=args.closed_doors,
+                             closed_door_fraction=args.closed_doors, leaf=args.leaf,
                              levels=tuple(args.level) if args.level else None)
     # The truth text is made before anything is written, so a facility that
     # cannot be written as JSON leaves no half of the output behind.

@@ -103,3 +103,29 @@ def test_a_terminal_gets_progress_bars() -> None:
     progress("read", 1, 1)
     progress.close()
     assert progress.terminal and "read" in term.getvalue() and "100%" in term.getvalue()
+
+
+def test_synth_shuts_doors_with_the_leaf_asked_for(tmp_path: Path) -> None:
+    """Every door shut flush in its frame (``--leaf framed``): the extraction finds each by its frame;
+    shut flush with no frame (``--leaf flush``) the same doors leave no trace and none is found."""
+    io.save(make_office(1), tmp_path / "office.json")
+    found = {}
+    for leaf in ("framed", "flush"):
+        assert main(["lidar", "synth", str(tmp_path / "office.json"), "--out", str(tmp_path / f"{leaf}.ply"),
+                     "--spacing", "0.05", "--seed", "4", "--closed-doors", "1", "--leaf", leaf]) == 0
+        assert main(["lidar", "extract", str(tmp_path / f"{leaf}.ply"),
+                     "--out", str(tmp_path / f"{leaf}.json")]) == 0
+        found[leaf] = len(io.load(tmp_path / f"{leaf}.json").doors)
+    assert found == {"framed": 2, "flush": 0}
+
+
+@pytest.mark.parametrize(("flag", "value", "named"), [
+    ("--leaf", "glass", "--leaf 'glass': expected one of"),
+    ("--closed-doors", "1.5", "--closed-doors 1.5: expected"),
+    ("--closed-doors", "nan", "--closed-doors nan: expected")])
+def test_a_bad_closed_door_option_is_one_line_and_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         flag: str, value: str, named: str) -> None:
+    code = main(["lidar", "synth", "sample", "--out", str(tmp_path / "s.ply"), "--level", "L0", flag, value])
+    err = capsys.readouterr().err
+    assert code == 2 and named in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.ply").exists()
