@@ -15,14 +15,8 @@ The space of each storey lying over the void becomes a stair space, and the
 cores found between consecutive storey pairs at the same plan place are one
 stair.
 
-**Lifts.**  A lift shaft is a closed rectangle of lift size that the scanner
-never saw into (its landing doors shut: no floor inside), repeated at the
-same plan place on several storeys.  Where the car stood with its doors open
-the scanner saw a small room of car size with a door: that gives the car
-size, the door width and the door's place, which the shut landing doors on
-the other storeys share (shafts are vertical).  A stack of at least two such
-rectangles with at least one seen shut is a lift; without an open landing
-door anywhere its doors are unknown and it is reported, not added.
+**Lifts** are found by :mod:`lidar.lifts` (closed rectangles of shaft size
+stacked at one plan place, with their landing doors in line).
 """
 
 from __future__ import annotations
@@ -34,13 +28,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import shapely
 from scipy import ndimage
-from shapely.geometry import MultiPoint, Point, Polygon
-from shapely.ops import nearest_points
+from shapely.geometry import Polygon
 
 from facility.model import Door, Lift, Space, SpaceKind, Stair
 from lidar.levels import Storey
+from lidar.lifts import find_lifts
 
-__all__ = ["CAR_AREA_PER_PERSON", "MIN_STEPS", "StoreySpaces", "find_cores"]
+__all__ = ["MIN_STEPS", "StoreySpaces", "find_cores"]
 
 #: Evenly spaced tread peaks needed to call a void a stair (a storey of
 #: 2.7-4.5 m has 15-26 risers; furniture never stacks this regularly).
@@ -51,19 +45,6 @@ RISER_RANGE = (0.12, 0.23)
 VOID_CELL = 0.2
 #: Smallest void (m^2) looked at; a stair core is larger than 3 m^2.
 MIN_VOID_AREA = 3.0
-#: Lift shaft size limits: area (m^2) and side (m).  A 630 kg car sits in a
-#: 1.6 x 2.1 m shaft; a bed lift's in about 2.6 x 3.4 m.
-SHAFT_AREA = (1.5, 15.0)
-SHAFT_SIDE = (1.1, 4.5)
-#: Smallest area / minimum-rectangle area of a shaft's outline (a closed shaft
-#: is seen from outside only, so its outline is ragged where a wall was seen on one face).
-SHAFT_RECTANGULARITY = 0.7
-#: Width (m) under which a strip of a shaft's outline is a tail, not shaft: a
-#: shaft is at least SHAFT_SIDE[0] wide, and a tail is at most a wall's thickness
-#: (15-30 cm) that the outline ran along an unseen wall.
-SHAFT_TAIL = 0.3
-#: Car floor per person (m^2): the bed lift of HTM 08-02 (1.8 x 2.7 m) is rated for 21.
-CAR_AREA_PER_PERSON = 1.8 * 2.7 / 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +95,7 @@ def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[flo
     cores = [c for k in range(len(storeys) - 1)
              for c in _voids(points, storeys[k].storey, storeys[k + 1].storey, k, angles[k])]
     storeys, stairs = _stairs(storeys, cores, notes)
-    storeys, lifts = _lifts(points, storeys, notes)
+    storeys, lifts = find_lifts(points, storeys, notes)
     return storeys, stairs, lifts, notes
 
 
@@ -273,178 +254,3 @@ def _stairs(storeys: list[StoreySpaces], cores: list[_Core], notes: list[str]
     out = [replace(st, spaces=[replace(s, kind=SpaceKind.STAIR, use="stair") if s.id in marked[st.level]
                                else s for s in st.spaces]) for st in storeys]
     return out, stairs
-
-
-def _rect_like(p: Polygon) -> tuple[float, float] | None:
-    """Sides (short, long) of a polygon that is nearly its minimum rectangle, of lift-shaft size.
-
-    Tails narrower than :data:`SHAFT_TAIL` are cut off first: a shut shaft is
-    seen from outside only, and its outline can run on in a sliver along an
-    unseen outer wall (the sample hospital's top-storey east shaft had a
-    0.1 x 2 m one, which put its rectangularity at 0.63).
-    """
-    body = p.buffer(-SHAFT_TAIL / 2, join_style="mitre").buffer(SHAFT_TAIL / 2, join_style="mitre")
-    parts = [g for g in getattr(body, "geoms", [body]) if isinstance(g, Polygon) and not g.is_empty]
-    if not parts:
-        return None
-    p = max(parts, key=lambda g: g.area)
-    if not SHAFT_AREA[0] <= p.area <= SHAFT_AREA[1]:
-        return None
-    rect = p.minimum_rotated_rectangle
-    if p.area < SHAFT_RECTANGULARITY * rect.area:
-        return None
-    c = np.asarray(rect.exterior.coords)
-    sides = sorted((float(np.hypot(*(c[1] - c[0]))), float(np.hypot(*(c[2] - c[1])))))
-    if not (SHAFT_SIDE[0] <= sides[0] and sides[1] <= SHAFT_SIDE[1]):
-        return None
-    return sides[0], sides[1]
-
-
-def _floor_seen(points: np.ndarray, st: Storey, p: Polygon) -> float:
-    """Share of a polygon's inner floor area (0.1 m cells) with returns at floor height."""
-    inner = p.buffer(-0.2)
-    if inner.is_empty:
-        return 0.0
-    z = points[:, 2]
-    near = points[(np.abs(z - st.floor) < 0.08)]
-    x0, y0, x1, y1 = inner.bounds
-    near = near[(near[:, 0] > x0) & (near[:, 0] < x1) & (near[:, 1] > y0) & (near[:, 1] < y1)]
-    near = near[shapely.contains_xy(inner, near[:, 0], near[:, 1])]
-    cells = {(int(a), int(b)) for a, b in np.floor(near[:, :2] / 0.1)}
-    return min(1.0, len(cells) * 0.01 / inner.area)
-
-
-def _lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
-           ) -> tuple[list[StoreySpaces], list[Lift]]:
-    # Candidates per storey: (storey index, space, shut?, its door if one was found:
-    # the open car's, or a shut landing door found as a closed door).
-    cands: list[tuple[int, Space, bool, Door | None]] = []
-    for k, st in enumerate(storeys):
-        for s in st.dropped:
-            if (s.kind is SpaceKind.ROOM and _rect_like(s.polygon)
-                    and _floor_seen(points, st.storey, s.polygon) < 0.1):
-                cands.append((k, s, True, None))
-        for s in st.spaces:
-            own = [d for d in st.doors if s.id in d.spaces]
-            if s.kind in (SpaceKind.ROOM, SpaceKind.CORRIDOR) and len(own) == 1 and _rect_like(s.polygon):
-                cands.append((k, s, _floor_seen(points, st.storey, s.polygon) < 0.1, own[0]))
-    stacks: list[list[tuple[int, Space, bool, Door | None]]] = []
-    for c in cands:
-        for stack in stacks:
-            ref = stack[0][1].polygon
-            if all(m[0] != c[0] for m in stack) and ref.intersection(c[1].polygon).area > 0.5 * min(
-                    ref.area, c[1].area):
-                stack.append(c)
-                break
-        else:
-            stacks.append([c])
-    # A shut shaft whose outline ran into the room behind it (a wall seen on
-    # one face only) joins a stack it mostly covers, cut to the stack's shaft.
-    for stack in stacks:
-        ref = stack[0][1].polygon
-        for k, st in enumerate(storeys):
-            if any(m[0] == k for m in stack):
-                continue
-            for s in st.dropped:
-                if (s.kind is SpaceKind.ROOM and s.polygon.intersection(ref).area > 0.8 * ref.area
-                        and s.area < 2.5 * ref.area and _floor_seen(points, st.storey, ref) < 0.1):
-                    cut = s.polygon.intersection(ref.buffer(0.1, join_style="mitre"))
-                    if isinstance(cut, Polygon):
-                        stack.append((k, replace(s, polygon=cut), True, None))
-                        break
-    lifts: list[Lift] = []
-    add: dict[int, list[Space]] = {}
-    marked: dict[int, set[str]] = {}
-    new_doors: dict[int, list[Door]] = {}
-    for stack in stacks:
-        stack.sort(key=lambda m: m[0])
-        shut = [m for m in stack if m[2]]
-        open_ = [m for m in stack if not m[2]]
-        if len(stack) < 2 or not shut or len(open_) > 1:
-            continue
-        where = stack[0][1].polygon.centroid
-        levels = ", ".join(storeys[m[0]].level for m in stack)
-        if not open_:
-            notes.append(f"closed rectangles of lift-shaft size at ({where.x:.1f}, {where.y:.1f}) on levels "
-                         f"{levels}, never seen open: probably a lift, but its landing doors were not "
-                         "seen, so it was not added; add it with its doors in the facility file")
-            continue
-        k_open, car, _, door = open_[0]
-        assert door is not None
-        car_w, car_d = _car_size(points, storeys[k_open].storey, car.polygon, door.at)
-        ids: list[str] = []
-        stops: list[tuple[int, Space, Door | None]] = []
-        for k, s, is_shut, own_door in stack:
-            if is_shut and own_door is None:
-                d = _landing_door(storeys[k], s, door)
-                if d is None:
-                    notes.append(f"lift shaft {s.id} on level {storeys[k].level}: no space beside the "
-                                 f"landing door seen open on level {storeys[k_open].level}; that stop was "
-                                 "left out")
-                    continue
-                stops.append((k, s, d))
-            else:
-                stops.append((k, s, None))
-            ids.append(s.id)
-        if len(ids) < 2:
-            continue  # a single stop is no lift: its space stays as it was
-        for k, s, d in stops:
-            if d is None:
-                marked.setdefault(k, set()).add(s.id)
-            else:
-                add.setdefault(k, []).append(replace(s, kind=SpaceKind.LIFT, use="lift"))
-                new_doors.setdefault(k, []).append(d)
-        lid = f"LIFT{len(lifts) + 1:02d}"
-        area = car_w * car_d
-        lifts.append(Lift(id=lid, spaces=tuple(ids), car_width=round(car_w, 2), car_depth=round(car_d, 2),
-                          door_width=door.width, capacity_persons=max(1, int(area / CAR_AREA_PER_PERSON)),
-                          bed_lift=car_w >= 1.4 and car_d >= 2.4))
-        notes.append(f"lift {lid} found at ({where.x:.1f}, {where.y:.1f}) serving {', '.join(ids)}: car "
-                     f"{car_w:.2f} x {car_d:.2f} m seen open on level {storeys[k_open].level}, landing doors "
-                     f"{door.width:.2f} m (shut on the other levels, placed where the open one is); confirm "
-                     "whether it is an evacuation lift")
-    out = []
-    for k, st in enumerate(storeys):
-        spaces = [replace(s, kind=SpaceKind.LIFT, use="lift") if s.id in marked.get(k, set()) else s
-                  for s in st.spaces] + add.get(k, [])
-        taken = {s.id for s in add.get(k, [])}
-        out.append(replace(st, spaces=spaces, dropped=[s for s in st.dropped if s.id not in taken],
-                           doors=st.doors + new_doors.get(k, [])))
-    return out, lifts
-
-
-def _car_size(points: np.ndarray, st: Storey, shaft: Polygon, door_at: tuple[float, float]
-              ) -> tuple[float, float]:
-    """Car width (along the door's wall) and depth: the car floor seen through the open door.
-
-    The region around an open car takes in the shaft walls, so the car is
-    measured on its floor's returns instead (falls back on the region's outline).
-    """
-    z = points[:, 2]
-    near = points[np.abs(z - st.floor) < 0.08]
-    near = near[shapely.contains_xy(shaft.buffer(-0.2), near[:, 0], near[:, 1])]
-    rect = MultiPoint(near[:, :2]).minimum_rotated_rectangle if len(near) >= 20 else shaft
-    if not isinstance(rect, Polygon) or rect.area < 0.5:
-        rect = shaft.minimum_rotated_rectangle
-    c = np.asarray(rect.exterior.coords)[:4]
-    edges = [(c[i], c[(i + 1) % 4]) for i in range(4)]
-    near_edge = min(range(4), key=lambda i: shapely.LineString(edges[i]).distance(Point(door_at)))
-    a, b = edges[near_edge]
-    a2, b2 = edges[(near_edge + 1) % 4]
-    return float(np.hypot(*(b - a))), float(np.hypot(*(b2 - a2)))
-
-
-def _landing_door(st: StoreySpaces, shaft: Space, seen: Door) -> Door | None:
-    """The shut landing door of a shaft, where the open one is on another storey."""
-    p = Point(seen.at)
-    beside = [s for s in st.spaces if s.polygon.distance(p) < 0.35 and s.id != shaft.id]
-    if not beside or shaft.polygon.distance(p) > 0.35:
-        return None
-    other = min(beside, key=lambda s: s.polygon.distance(p))
-    shared = shapely.intersection(shaft.polygon.boundary, other.polygon.boundary.buffer(0.05))
-    if shared.is_empty:
-        return None
-    at = nearest_points(shared, p)[0]
-    at = nearest_points(shaft.polygon.boundary, at)[0]
-    return Door(id=f"{st.level}-LD-{shaft.id}", spaces=(shaft.id, other.id),
-                at=(float(at.x), float(at.y)), width=seen.width)

@@ -102,19 +102,6 @@ def test_one_valid_building_whose_evacuation_reaches_the_ground_exits(scanned: E
     assert acc.storey_route_rel_error <= 0.05
 
 
-def test_a_shaft_outline_with_a_tail_along_an_unseen_wall_is_still_a_shaft() -> None:
-    """The sample hospital's top-storey east shaft: its outline ran on 2 m down an unseen outer wall
-    in a 10 cm sliver, which put it under the rectangularity of a shaft and lost the lift there."""
-    from shapely.geometry import box
-
-    from lidar.cores import _rect_like
-
-    tailed = box(101.0, 4.0, 104.0, 7.5).union(box(103.9, 2.0, 104.0, 4.0))
-    sides = _rect_like(tailed)
-    assert sides is not None and abs(sides[0] - 3.0) < 0.05 and abs(sides[1] - 3.5) < 0.05
-    assert _rect_like(box(0, 0, 3.0, 0.25)) is None  # a strip is no shaft
-
-
 def test_the_tower_turned_30_degrees_is_one_valid_building_with_its_exits(tower_scan: np.ndarray,
                                                                            building: Facility) -> None:
     """Turned 30 degrees the tower's file did not validate: four rooms (one of L0, three of L1) had
