@@ -259,13 +259,17 @@ def provisional_exit(spaces: list[Space]) -> Exit | None:
         shapely.union_all([g.exterior for g in getattr(outline, "geoms", [outline])]).buffer(0.05))
     if others:
         outer = outer.difference(shapely.union_all(others).buffer(0.1))
-    # Straight pieces only: the middle of an outer run that turns a corner can
+    # Straight pieces first: the middle of an outer run that turns a corner can
     # lie near the corner, with the opening running past the end of its wall.
+    # An outline with no straight stretch long enough (the cell staircase of a
+    # coarse occupancy map) falls back on its longest outer run.
     zone = outer.buffer(0.01)
     ring = np.asarray(host.polygon.exterior.simplify(0.02).coords)
-    parts = [g for a, b in itertools.pairwise(ring)
-             for g in _pieces(shapely.LineString([a, b]).intersection(zone))
-             if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
+    straight = [g for a, b in itertools.pairwise(ring)
+                for g in _pieces(shapely.LineString([a, b]).intersection(zone))
+                if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
+    merged = shapely.line_merge(outer) if not outer.is_empty else outer
+    parts = straight or [g for g in _pieces(merged) if g.length >= PROVISIONAL_EXIT_WIDTH + 0.2]
     if not parts:
         return None
     seg = max(parts, key=lambda g: g.length)

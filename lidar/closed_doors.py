@@ -30,6 +30,22 @@ __all__ = ["LEAF_SETBACK", "detect_closed_doors"]
 LEAF_SETBACK = (0.05, 0.2)
 #: How far in front of the recess (m) the floor must be seen.
 FLOOR_REACH = 0.3
+#: How far (m) in front of the wall's far face a leaf's face must stand: a leaf
+#: (commonly 44 mm for an FD30 fire door, 54 mm for an FD60; the synthetic one
+#: 40 mm, 10 mm in from its far face) is thinner than its wall (100 mm studs and
+#: up) by at least this.
+LEAF_INSET = 0.025
+#: Beyond the recess's depth (m), how far back the far face may stand (a 30 cm wall).
+FAR_FACE_REACH = 0.15
+#: Along the wall (m): the jamb reveals are left out this far inside the ends,
+#: and the far face is read from here to JAMB_REACH beyond them.
+JAMB_CLEAR = 0.05
+JAMB_REACH = 0.6
+#: Far-face points needed beyond the jambs to compare the leaf with.
+MIN_FACE_POINTS = 10
+#: Bins (m) along the recess, and the share of them the leaf must show in.
+LEAF_BIN = 0.05
+MIN_LEAF_COVER = 0.4
 
 
 def detect_closed_doors(grid: Grid, *, wall: np.ndarray, lintel: np.ndarray, floor: np.ndarray,
@@ -93,6 +109,8 @@ def _runs(grid: Grid, cand: np.ndarray, wall: np.ndarray, *, axis: int, sign: in
         width, mid = _measure(band_points, ends, axis=axis, cell=c)
         if width is None or not options.door_min_width <= width <= options.door_max_width:
             continue
+        if not _leaf_seen(band_points, mid, width, axis=axis, sign=sign):
+            continue
         u = np.array([1.0, 0.0]) if axis == 0 else np.array([0.0, 1.0])
         nrm = np.array([0.0, 1.0]) if axis == 0 else np.array([1.0, 0.0])
         # The face seen is the recessed side's; the wall's centre is half a wall behind it.
@@ -103,6 +121,34 @@ def _runs(grid: Grid, cand: np.ndarray, wall: np.ndarray, *, axis: int, sign: in
         out.append(Opening((float(centre[0]), float(centre[1])), (float(u[0]), float(u[1])), width,
                            2 * options.exterior_offset, closed=True))
     return out
+
+
+def _leaf_seen(pts: np.ndarray, mid: np.ndarray, width: float, *, axis: int, sign: int) -> bool:
+    """Whether a leaf stands in the recess, seen from the recessed side, in front of the wall's far face.
+
+    A wall whose near face is hidden in the wall band (the flight of a stair
+    climbing along it, its treads in the way) shows the same plan as a recess:
+    lintel-band face, and the wall's far face, seen from the room beyond, 5-20
+    cm behind.  A leaf is thinner than its wall: its face toward the recess
+    stands at least :data:`LEAF_INSET` in front of the far face, which the far
+    face's points beyond the jamb faces (``mid`` -+ ``width`` / 2) give.  Where
+    the far face was not seen beyond the jambs, whatever stands in the recess
+    is taken for the leaf.
+    """
+    k, m = axis, 1 - axis
+    face = float(mid[m])
+    lo, hi = float(mid[k]) - width / 2, float(mid[k]) + width / 2  # the jamb faces
+    depth = (pts[:, m] - face) * sign
+    # Depths are from the middle of the face's cells, which hold the face within half a cell.
+    behind = (depth > LEAF_SETBACK[0] / 2) & (depth < LEAF_SETBACK[1] + FAR_FACE_REACH)
+    along = pts[:, k]
+    beyond = behind & (depth > LEAF_SETBACK[0]) & (((along > lo - JAMB_REACH) & (along < lo - JAMB_CLEAR))
+                                                   | ((along > hi + JAMB_CLEAR) & (along < hi + JAMB_REACH)))
+    inside = behind & (along > lo + JAMB_CLEAR) & (along < hi - JAMB_CLEAR)
+    if beyond.sum() >= MIN_FACE_POINTS:
+        inside &= depth < float(np.median(depth[beyond])) - LEAF_INSET
+    bins = np.unique(np.floor(pts[inside, k] / LEAF_BIN))
+    return len(bins) >= MIN_LEAF_COVER * (hi - lo - 2 * JAMB_CLEAR) / LEAF_BIN
 
 
 def _measure(pts: np.ndarray, ends: np.ndarray, *, axis: int, cell: float) -> tuple[float | None, np.ndarray]:

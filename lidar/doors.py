@@ -152,8 +152,12 @@ def _lintel_openings(grid: Grid, source: np.ndarray, along: float, *, wall: np.n
         # Where wall stands anywhere across the lintel's thickness (one face
         # seen, the other hidden by furniture), it is not an opening: keep
         # the open stretches of the run only.
+        t_rel = t - float(centre @ nrm)
         for s0, s1, frac in _open_stretches(grid, wall, floor, centre, u=u, nrm=nrm, s=s,
-                                            t=t - float(centre @ nrm), max_width=options.door_max_width):
+                                            t=t_rel, max_width=options.door_max_width):
+            if _face_behind(grid, wall, centre, u=u, nrm=nrm, s0=s0, s1=s1,
+                            t0=float(t_rel.min()), t1=float(t_rel.max())):
+                continue
             sub = centre + u * (s0 + s1) / 2
             found = _door_at(grid, sub, u, nrm, span=s1 - s0 + c, depth=depth, floor_frac=frac,
                              zones=zones, tree=tree, band_points=band_points,
@@ -218,6 +222,42 @@ def _open_stretches(grid: Grid, wall: np.ndarray, floor: np.ndarray, centre: np.
         rate = max(float(beside[a:b].mean()), FLOOR_RATE_FLOOR)
         out.append((float(steps[a]), float(steps[b - 1]), min(1.0, float(seen[a:b].mean()) / rate)))
     return out
+
+
+#: How far (m) beyond a lintel's face a wall face standing along the whole
+#: stretch is the same wall's far face: a wall is 10-30 cm thick.
+FAR_FACE_BEHIND = (0.08, 0.35)
+#: ... standing along this share of the stretch, run on FAR_FACE_RUN_ON (m)
+#: beyond both its ends (a wall goes on past a door; furniture a door's width
+#: long behind a doorway would not).
+FAR_FACE_COVER = 0.8
+FAR_FACE_RUN_ON = 0.3
+
+
+def _face_behind(grid: Grid, wall: np.ndarray, centre: np.ndarray, *, u: np.ndarray, nrm: np.ndarray,
+                 s0: float, s1: float, t0: float, t1: float) -> bool:
+    """Whether a wall face runs just beyond the lintel across the whole stretch: a wall whose near face
+    was hidden in the wall band, not an opening.
+
+    A lintel seen on one face only is one cell deep, and the check for wall
+    across its thickness does not reach the wall's far face.  Beside the
+    sample hospital's west stair the half landing (1.75 m up) hid the stair
+    side of the wall to the ambulance bay in the wall band, the lintel band
+    showed above it, the floor was seen under the landing, and the bay side's
+    face stood 15 cm behind: two false doors, 0.70 and 0.75 m wide.  Through a
+    real opening nothing stands in line just beyond the lintel.
+    """
+    c = grid.cell
+    steps = np.arange(s0 - FAR_FACE_RUN_ON, s1 + FAR_FACE_RUN_ON + 1e-9, c)
+    offs = np.arange(FAR_FACE_BEHIND[0], FAR_FACE_BEHIND[1] + 1e-9, c / 2)
+    for across in (t1 + offs, t0 - offs):
+        pts = centre[None, None, :] + steps[:, None, None] * u + across[None, :, None] * nrm
+        hit = grid.lookup(wall, pts.reshape(-1, 2)).reshape(len(steps), len(across)).astype(bool)
+        # A face is a line: walled at one offset (give or take a cell) all along.
+        line_hit = ndimage.maximum_filter1d(hit.astype(np.uint8), size=5, axis=1) > 0
+        if float(line_hit.mean(axis=0).max()) >= FAR_FACE_COVER:
+            return True
+    return False
 
 
 def _door_at(grid: Grid, centre: np.ndarray, u: np.ndarray, nrm: np.ndarray, *, span: float, depth: float,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
+from lidar.grid import Columns, Grid
+from lidar.options import ExtractOptions
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -126,3 +129,49 @@ def tower_scan() -> np.ndarray:
 
     opt = SynthOptions(spacing=0.05, clutter_per_m2=0.03, people_per_m2=0.02)
     return synthesize(tower(3), rng=np.random.default_rng(5), options=opt)
+
+
+@dataclass(frozen=True)
+class WallPlan:
+    """The plan arrays of :func:`wall_with_gap`, as the extraction builds them for one storey."""
+
+    grid: Grid
+    wall: np.ndarray
+    lintel: np.ndarray
+    floor: np.ndarray
+    band: np.ndarray
+    options: ExtractOptions
+
+
+def wall_with_gap(behind: str) -> WallPlan:
+    """A 6 m wall 15 cm thick (near face y = 0.045, far face y = 0.195, 3 m storey, floor and ceiling
+    seen on both sides, 5 cm plan cells from y = 0) whose near face shows nothing from the floor to
+    2.1 m over x = 2.5-3.25 m.
+
+    ``behind`` says what stands behind that gap: ``"leaf"``, a 40 mm shut leaf 10 cm behind the near
+    face (the far face goes on); ``"wall"``, only the wall's far face (the near face was hidden, as
+    by a stair's half landing along it: the floor is seen right up to the face); ``"open"``, nothing
+    (a doorway through both faces).
+    """
+    opt = ExtractOptions()
+    s = 0.025
+    xs, zs = np.arange(0.0, 6.0, s), np.arange(0.0, 3.0, s)
+    x, z = (a.ravel() for a in np.meshgrid(xs, zs))
+    gap = (x > 2.5) & (x < 3.25) & (z < 2.1)
+    far = ~gap if behind == "open" else np.ones(len(x), bool)
+    parts = [np.column_stack([x[~gap], np.full((~gap).sum(), 0.045), z[~gap]]),
+             np.column_stack([x[far], np.full(far.sum(), 0.195), z[far]])]
+    if behind == "leaf":
+        parts.append(np.column_stack([x[gap], np.full(gap.sum(), 0.145), z[gap]]))
+    fx, fy = (a.ravel() for a in np.meshgrid(xs, np.arange(-2.0, 2.15, s)))
+    out = (fy < 0.04) | (fy > 0.205) | ((fx > 2.5) & (fx < 3.25) & (behind == "open"))
+    parts += [np.column_stack([fx[out], fy[out], np.zeros(out.sum())]),
+              np.column_stack([fx, fy, np.full(len(fx), 3.0)])]
+    pts = np.vstack(parts)
+    grid = Grid.covering(pts[:, :2], 0.05)
+    cols = Columns.of(grid, pts, -0.15, 3.15, 0.05)
+    return WallPlan(grid=grid, wall=cols.fill(*opt.wall_band) >= opt.wall_min_fill,
+                    lintel=cols.fill(opt.lintel_band_start, 3.0 - opt.ceiling_clearance) >= opt.wall_min_fill,
+                    floor=(cols.fill(-0.1, 0.1) > 0) & (cols.fill(0.15, 2.0) < 0.1),
+                    band=pts[(pts[:, 2] >= opt.wall_band[0]) & (pts[:, 2] < opt.wall_band[1]), :2],
+                    options=opt)

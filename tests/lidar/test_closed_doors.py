@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from facility.model import Facility
+from lidar.doors import Opening
 from lidar.extract import extract
 from lidar.metrics import accuracy
 from lidar.synth import SynthOptions, synthesize
+
+from .conftest import wall_with_gap
 
 
 def test_every_shut_door_between_rooms_is_found_with_its_width(office: Facility) -> None:
@@ -46,3 +49,20 @@ def test_a_door_shut_flush_with_both_faces_is_named_in_a_warning_with_its_wall(o
     # Every true door lies on the wall one of the warnings names.
     for d in office.doors:
         assert any(span.distance(Point(d.at)) < 0.2 for span in spans), d.id
+
+
+def _shut_doors(behind: str) -> list[Opening]:
+    from lidar.closed_doors import detect_closed_doors
+
+    plan = wall_with_gap(behind)
+    return detect_closed_doors(plan.grid, wall=plan.wall, lintel=plan.lintel, floor=plan.floor,
+                               band_points=plan.band, opened=[], options=plan.options)
+
+
+def test_a_hidden_wall_face_is_no_shut_door_unless_a_leaf_stands_in_front_of_the_far_face() -> None:
+    """A 0.75 m stretch of a wall's near face shows nothing from the floor to 2.1 m: with a 40 mm leaf
+    standing 10 cm behind it, a shut door; with only the wall's far face 15 cm behind (a stair flight
+    along the wall hid its near face), none."""
+    found = _shut_doors("leaf")
+    assert len(found) == 1 and abs(found[0].width - 0.75) <= 0.03 and abs(found[0].centre[0] - 2.875) < 0.03
+    assert _shut_doors("wall") == []

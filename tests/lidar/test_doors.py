@@ -115,3 +115,21 @@ def test_a_door_in_a_wall_seen_only_above_furniture_on_one_side_gets_its_jamb_wi
     near = [o for o in found if abs(o.centre[1]) < 0.2 and 1.5 < o.centre[0] < 4.0]
     assert len(near) == 1, found
     assert abs(near[0].width - 1.4) < 0.03 and abs(near[0].centre[0] - 2.7) < 0.03
+
+
+def test_a_wall_whose_near_face_was_hidden_is_no_open_door() -> None:
+    """Beside the sample hospital's west stair the half landing hid the stair side of a wall in the
+    wall band, the lintel band showed above it and the floor under the landing: two false doors. The
+    same stretch with nothing behind it (a doorway through both faces) is a door; with the wall's far
+    face 15 cm behind it, running on past both ends, it is not."""
+    from lidar.doors import detect_openings
+
+    from .conftest import wall_with_gap
+
+    found = {}
+    for behind in ("open", "wall"):
+        plan = wall_with_gap(behind)
+        found[behind] = detect_openings(plan.grid, wall=plan.wall, lintel=plan.lintel, floor=plan.floor,
+                                        band_points=plan.band, options=plan.options)
+    assert len(found["open"]) == 1 and abs(found["open"][0].width - 0.75) <= 0.03
+    assert found["wall"] == []
