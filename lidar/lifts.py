@@ -240,45 +240,60 @@ def _reference_door(stack: list[_Stop]) -> Door | None:
 
 def _cut_merged(points: np.ndarray, storeys: list[StoreySpaces], stack: list[_Stop], door: Door
                 ) -> tuple[list[StoreySpaces], list[_Stop]]:
-    """Cut the shaft out of a larger space on storeys missing from the stack (see the module docstring)."""
+    """Cut the shaft out of a larger space on the storeys next to the stack, and within its range,
+    where it is missing (see the module docstring)."""
     shaft = (_body(stack[0].space.polygon) or stack[0].space.polygon).minimum_rotated_rectangle
     storeys = list(storeys)
     stack = list(stack)
-    for k, st in enumerate(storeys):
-        if any(m.k == k for m in stack):
-            continue
-        for s in st.spaces:
-            if (s.kind not in (SpaceKind.ROOM, SpaceKind.CORRIDOR) or s.area < MERGED_AREA * shaft.area
-                    or s.polygon.intersection(shaft).area < 0.8 * shaft.area):
+    grown = True
+    while grown:
+        grown = False
+        ks = {m.k for m in stack}
+        for k in range(min(ks) - 1, max(ks) + 2):
+            if k in ks or not 0 <= k < len(storeys):
                 continue
-            own = [d for d in st.doors if s.id in d.spaces]
-            landing = [d for d in own if math.dist(d.at, door.at) <= LANDING_ALIGNMENT]
-            if len(landing) != 1:
-                continue
-            # The shaft from another storey, reaching across its landing wall to this
-            # storey's outline there (outlines of one wall differ by centimetres).
-            c = np.asarray(shaft.exterior.coords)[:4]
-            edge = min((shapely.LineString([c[i], c[(i + 1) % 4]]) for i in range(4)),
-                       key=lambda e: e.distance(Point(door.at)))
-            part = _largest(s.polygon.intersection(shaft.union(edge.buffer(0.3, cap_style="flat"))))
-            rest = _largest(s.polygon.difference(part)) if part is not None else None
-            if part is None or rest is None or rest.area < shaft.area:
-                continue
-            if part.exterior.distance(Point(landing[0].at)) > 0.05 or any(
-                    rest.exterior.distance(Point(d.at)) > 0.05 for d in own if d is not landing[0]):
-                continue
-            sid = _next_room_id(st)
-            cut = Space(id=sid, level=st.level, kind=SpaceKind.ROOM, polygon=part)
-            a, b = landing[0].spaces
-            doors = [replace(d, spaces=(sid if a == s.id else a, sid if b == s.id else b))
-                     if d is landing[0] else d for d in st.doors]
-            spaces = [replace(x, polygon=rest) if x.id == s.id else x for x in st.spaces] + [cut]
-            storeys[k] = replace(st, spaces=spaces, doors=doors)
-            landing_door = next(d for d in doors if sid in d.spaces)
-            stack.append(_Stop(k, cut, _floor_seen(points, st.storey, part) < NEVER_SEEN, landing_door))
-            break
+            cut = _cut_one(points, storeys[k], k, shaft, door)
+            if cut is not None:
+                storeys[k] = cut[0]
+                stack.append(cut[1])
+                grown = True
+                break
     stack.sort(key=lambda m: m.k)
     return storeys, stack
+
+
+def _cut_one(points: np.ndarray, st: StoreySpaces, k: int, shaft: Polygon, door: Door
+             ) -> tuple[StoreySpaces, _Stop] | None:
+    """One storey's space holding the shaft, with a door where the landing doors are, split in two."""
+    for s in st.spaces:
+        if (s.kind not in (SpaceKind.ROOM, SpaceKind.CORRIDOR) or s.area < MERGED_AREA * shaft.area
+                or s.polygon.intersection(shaft).area < 0.8 * shaft.area):
+            continue
+        own = [d for d in st.doors if s.id in d.spaces]
+        landing = [d for d in own if math.dist(d.at, door.at) <= LANDING_ALIGNMENT]
+        if len(landing) != 1:
+            continue
+        # The shaft from another storey, reaching across its landing wall to this
+        # storey's outline there (outlines of one wall differ by centimetres).
+        c = np.asarray(shaft.exterior.coords)[:4]
+        edge = min((shapely.LineString([c[i], c[(i + 1) % 4]]) for i in range(4)),
+                   key=lambda e: e.distance(Point(door.at)))
+        part = _largest(s.polygon.intersection(shaft.union(edge.buffer(0.3, cap_style="flat"))))
+        rest = _largest(s.polygon.difference(part)) if part is not None else None
+        if part is None or rest is None or rest.area < shaft.area:
+            continue
+        if part.exterior.distance(Point(landing[0].at)) > 0.05 or any(
+                rest.exterior.distance(Point(d.at)) > 0.05 for d in own if d is not landing[0]):
+            continue
+        sid = _next_room_id(st)
+        a, b = landing[0].spaces
+        moved = replace(landing[0], spaces=(sid if a == s.id else a, sid if b == s.id else b))
+        doors = [moved if d is landing[0] else d for d in st.doors]
+        cut = Space(id=sid, level=st.level, kind=SpaceKind.ROOM, polygon=part)
+        spaces = [replace(x, polygon=rest) if x.id == s.id else x for x in st.spaces] + [cut]
+        return (replace(st, spaces=spaces, doors=doors),
+                _Stop(k, cut, _floor_seen(points, st.storey, part) < NEVER_SEEN, moved))
+    return None
 
 
 def _largest(g: shapely.Geometry) -> Polygon | None:
