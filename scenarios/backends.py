@@ -11,13 +11,17 @@ holds one replication; later ones are sized from what the first ones took, so
 a batch lasts about :data:`TARGET_BATCH_S` on a local pool and
 :data:`DASK_TARGET_BATCH_S` on Dask (per-task overhead stays small next to the
 work) and holds at most :data:`MAX_BATCH_BYTES` of tables (memory stays
-bounded).  Batching never changes results: each replication draws from its
-own stream.  The replications of a batch whose worker process died are run
-again one by one, alone, and one that kills its worker :data:`MAX_ATTEMPTS`
-times that way is recorded as failed; a replication that raises is a failed
-outcome with its traceback (:func:`scenarios.replicate.attempt_batch`), and an
-error of the scenario itself (:class:`~scenarios.errors.ScenarioError`) stops
-the run.
+bounded).  Towards the end of a run, batches shrink so that several workers
+finish together, but not below :data:`TAIL_SHARE` of the target (each batch
+costs its overhead again); one worker has nothing to balance, and its batches
+do not shrink.  Worker processes set aside from Python's garbage collector
+what they hold (:func:`scenarios.replicate.settle_worker_heap`).  Batching
+never changes results: each replication draws from its own stream.  The
+replications of a batch whose worker process died are run again one by one,
+alone, and one that kills its worker :data:`MAX_ATTEMPTS` times that way is
+recorded as failed; a replication that raises is a failed outcome with its
+traceback (:func:`scenarios.replicate.attempt_batch`), and an error of the
+scenario itself (:class:`~scenarios.errors.ScenarioError`) stops the run.
 
 With ``on_tick``, each backend also carries how far the running
 replications are in simulated time (:mod:`scenarios.progress`): directly in
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
+import os
 import pickle
 import queue
 import time
@@ -42,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from scenarios.base import RunReplication, ScenarioBase
 from scenarios.errors import ArgumentError, BackendError, RunCancelled, ScenarioError
 from scenarios.progress import DASK_TOPIC, Channel, DaskEvents, Direct, OnTick, TickListener, from_event
-from scenarios.replicate import Outcome, Status, attempt_batch, young_heap_only
+from scenarios.replicate import Outcome, Status, attempt_batch, settle_worker_heap, young_heap_only
 
 if TYPE_CHECKING:
     from facility import Facility
@@ -60,6 +65,12 @@ TARGET_BATCH_S = 0.5
 #: and worker (1.4 % of a half-second batch).  Batches still shrink towards the end of a
 #: run, so the workers finish together.
 DASK_TARGET_BATCH_S = 2.0
+#: Share of the target below which the last batches of a run are not cut: they shrink so
+#: that the workers finish together (a worker left with a long batch keeps the others
+#: idle), but each batch costs a task's overhead again (about 7 ms of CPU on Dask: 5.6 %
+#: of a tenth of a 2 s batch).  The workers then finish within about this share of the
+#: target of each other.
+TAIL_SHARE = 0.25
 #: Table bytes a batch may bring back at once.
 MAX_BATCH_BYTES = 32 * 2**20
 #: Batches queued per worker, so a worker never idles between two.
@@ -136,8 +147,11 @@ class _Batcher:
             return 1
         by_time = self._target_s / max(self._seconds / self._seen, 1e-6)
         by_bytes = MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0)
-        fair = math.ceil(self.remaining / (self._workers * IN_FLIGHT_PER_WORKER))
-        return max(1, int(min(by_time, by_bytes, fair, self._max or fair)))
+        left = self.remaining
+        # the last round cut finer, so the workers finish together; one worker waits for no other
+        fair = max(math.ceil(left / (self._workers * IN_FLIGHT_PER_WORKER)), TAIL_SHARE * by_time) \
+            if self._workers > 1 else left
+        return max(1, int(min(by_time, by_bytes, fair, self._max or left)))
 
     def next(self) -> tuple[Job, tuple[tuple[int, tuple[int, ...]], ...]] | None:
         while self._queue and not self._queue[0][1]:
@@ -224,11 +238,31 @@ def _received(shipped: _Shipped) -> Any:
     return fac
 
 
-def _attempt_shipped(run_replication: RunReplication, scenario: ScenarioBase, shipped: _Shipped, seed: int,
-                    work: tuple[tuple[int, tuple[int, ...]], ...], *, ticks: Channel | None = None,
-                    tag: Hashable = 0) -> list[Outcome]:
-    """:func:`~scenarios.replicate.attempt_batch` on a building sent as :class:`_Shipped` (in a worker)."""
-    return attempt_batch(run_replication, scenario, _received(shipped), seed, work, ticks=ticks, tag=tag)
+@dataclass(frozen=True)
+class _Work:
+    """A batch's ``(index, spawn key)`` pairs in one object.
+
+    Dask walks every tuple and list among a task's arguments looking for
+    other tasks: a batch of 100 pairs cost it about 1.5 ms in this process.
+    """
+
+    items: tuple[tuple[int, tuple[int, ...]], ...]
+
+
+def _attempt_in_worker(run_replication: RunReplication, scenario: ScenarioBase, facility: Any, seed: int,
+                       work: _Work, *, ticks: Channel | None = None, tag: Hashable = 0,
+                       host: int = 0) -> list[Outcome]:
+    """:func:`~scenarios.replicate.attempt_batch` as a worker runs it.
+
+    ``facility`` may come as :class:`_Shipped`.  ``host`` is the process id
+    of the run: in any other process, what the worker holds is set aside
+    from the garbage collector first (:func:`~scenarios.replicate.settle_worker_heap`);
+    a threaded Dask worker inside the run's own process is left alone.
+    """
+    if os.getpid() != host:
+        settle_worker_heap()
+    building = _received(facility) if isinstance(facility, _Shipped) else facility
+    return attempt_batch(run_replication, scenario, building, seed, work.items, ticks=ticks, tag=tag)
 
 
 class _Loky:
@@ -254,8 +288,10 @@ class _Loky:
     def submit(self, job: Job, work: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
         from joblib.externals.loky import get_reusable_executor
 
-        args = (_attempt_shipped, job.run_replication, job.scenario, self._ship(job.facility), job.seed, work)
-        ticks = {"ticks": self._listener.channel if self._listener else None, "tag": job.tag}
+        args = (_attempt_in_worker, job.run_replication, job.scenario, self._ship(job.facility), job.seed,
+                _Work(work))
+        ticks = {"ticks": self._listener.channel if self._listener else None, "tag": job.tag,
+                 "host": os.getpid()}
         try:
             return get_reusable_executor(max_workers=self._workers).submit(*args, **ticks)
         except RuntimeError:  # the pool broke since it was handed out: a fresh one takes the work
@@ -328,9 +364,9 @@ class _Dask:
         key = id(job.facility)
         if key not in self._scattered:
             self._scattered[key] = self._client.scatter(job.facility, broadcast=True, hash=False)
-        future = self._client.submit(attempt_batch, job.run_replication, job.scenario,
-                                     self._scattered[key], job.seed, work, ticks=self._ticks, tag=job.tag,
-                                     pure=False)
+        future = self._client.submit(_attempt_in_worker, job.run_replication, job.scenario,
+                                     self._scattered[key], job.seed, _Work(work), ticks=self._ticks,
+                                     tag=job.tag, host=os.getpid(), pure=False)
         future.add_done_callback(self._done)
         return future
 

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,3 +119,56 @@ def test_young_heap_only_leaves_a_process_frozen_for_good_as_it_was() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_worker_sets_aside_what_it_holds_and_gives_it_back_every_so_many_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+    import itertools
+    import weakref
+
+    from scenarios import replicate
+
+    class Node:
+        other: object = None
+
+    monkeypatch.setattr(replicate, "_worker_batches", itertools.count())
+    try:
+        dead = Node()
+        dead.other = dead
+        gone = weakref.ref(dead)
+        del dead
+        replicate.settle_worker_heap()  # the first batch: garbage is collected, not set aside
+        assert gone() is None and gc.get_freeze_count() > 0
+        held = Node()
+        held.other = held
+        replicate.settle_worker_heap()  # the second batch sets aside what the first one imported
+        was_held = weakref.ref(held)
+        del held
+        gc.collect()
+        assert was_held() is not None  # set aside: the collector no longer walks it
+        for _ in range(replicate.FULL_COLLECTION_BATCHES - 2):
+            replicate.settle_worker_heap()
+        assert was_held() is not None
+        replicate.settle_worker_heap()  # the full collection: what died meanwhile is freed
+        assert was_held() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_a_batch_run_in_the_process_that_submitted_it_leaves_the_collector_alone() -> None:
+    import gc
+    import os
+
+    from scenarios.backends import _attempt_in_worker, _Work
+
+    work = _Work(((0, (0,)),))
+    [here] = _attempt_in_worker(_spin, None, None, 1, work, host=os.getpid())  # type: ignore[arg-type]
+    assert gc.get_freeze_count() == 0
+    try:
+        [there] = _attempt_in_worker(_spin, None, None, 1, work, host=-1)  # type: ignore[arg-type]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert here.kpis == there.kpis
