@@ -96,16 +96,15 @@ class Outcome:
     seconds: float = 0.0
     error: str = ""
     cpu_seconds: float = 0.0
+    #: Bytes held by the tables (what the store has to buffer): the buffers' whole size, an
+    #: upper bound for a sliced table.  Exact ``Table.nbytes`` walks every column and cost
+    #: about 0.3 ms a replication, more than 1 % of a short one; this is taken once, when the
+    #: outcome is made, since the batcher and the store both ask (about 65 us a Nelson
+    #: replication each time).
+    nbytes: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the tables (what the store has to buffer).
-
-        The buffers' whole size, an upper bound for a sliced table; exact
-        ``Table.nbytes`` walks every column and cost about 0.3 ms a
-        replication, more than 1 % of a short one.
-        """
-        return sum(t.get_total_buffer_size() for t in self.tables.values())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nbytes", sum(t.get_total_buffer_size() for t in self.tables.values()))
 
     def replication(self) -> Replication:
         """The model-level view, as a kind's ``summarize`` expects."""

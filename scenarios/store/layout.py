@@ -18,6 +18,7 @@ run folder per variant.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -59,8 +60,13 @@ SWEEP_FORMAT = "medtwin-sweep/1"
 RUN_ITEMS = frozenset({MANIFEST, KPIS, SCENARIO})
 
 
+@functools.cache
 def medtwin_version() -> str:
-    """The installed medtwin version (``0+unknown`` from a bare checkout)."""
+    """The installed medtwin version (``0+unknown`` from a bare checkout).
+
+    Read once per process: each look at the installed package's metadata
+    cost about 4 ms, once per run and per variant of a sweep.
+    """
     try:
         return version("medtwin")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout

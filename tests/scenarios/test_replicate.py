@@ -134,6 +134,7 @@ def test_a_worker_sets_aside_what_it_holds_and_gives_it_back_every_so_many_batch
         other: object = None
 
     monkeypatch.setattr(replicate, "_worker_batches", itertools.count())
+    monkeypatch.setattr(replicate, "FULL_COLLECTION_BATCHES", 5)  # each one walks all of pytest
     try:
         dead = Node()
         dead.other = dead
