@@ -158,6 +158,23 @@ def timed_sweep(plan: scenarios.Plan, **kw: Any) -> tuple[float, float, scenario
         return wall, cpu, res, model, own
 
 
+def fixed_cost(**kw: Any) -> float:
+    """CPU seconds of all processes a stored sweep costs beyond its replications whatever their count.
+
+    Starting the run (a Dask client connecting, the building sent to the
+    workers, the folders claimed) and finishing it (summaries, manifests)
+    cost about the same for 1 replication as for 100: measured on sweeps of
+    one replication per variant, the least of three (other work only adds).
+    What is left of the overhead, shared among the replications, is the cost
+    per replication the goal is about.
+    """
+    costs = []
+    for _ in range(3):
+        _, cpu, _, model, _ = timed_sweep(_plan(1), **kw)
+        costs.append(cpu - model)
+    return min(costs)
+
+
 def _kpis(res: scenarios.SweepResults) -> list[list[dict[str, float]]]:
     return [[dict(r.kpis) for r in run.replications] for run in res.runs]
 
@@ -189,13 +206,15 @@ def main() -> None:
     out: dict[str, Any] = {"replications": n, "load_before": os.getloadavg(), "uptime_before": _uptime()}
     bare(_plan(2))  # imports and caches warm, as in a real session
     timed_sweep(_plan(2), n_jobs=1)  # and the building hashed once, as the app does once while it runs
-    bares, ones, inrun = [], [], []
+    bares, ones, inrun, per_rep = [], [], [], []
+    fixed_1 = fixed_cost(n_jobs=1)
     for _ in range(args.repeat):
         bares.append(bare(plan))
         t, c, r1, model, _ = timed_sweep(plan, n_jobs=1)
         ones.append((t, c))
         load_1 = os.getloadavg()[0]
         inrun.append(100 * (c - model) / model)
+        per_rep.append(100 * (c - model - fixed_1) / model)
     t_bare, c_bare = min(w for w, _ in bares), min(c for _, c in bares)
     t1, c1 = min(w for w, _ in ones), min(c for _, c in ones)
     out.update(bare_s=t_bare, bare_cpu_s=c_bare, per_replication_ms=1000 * c_bare / n,
@@ -205,14 +224,17 @@ def main() -> None:
                all_bare_cpu_s=[round(c, 3) for _, c in bares],
                all_local_1_cpu_s=[round(c, 3) for _, c in ones],
                local_inrun_overhead_cpu_pct=min(inrun),
-               all_local_inrun_overhead_cpu_pct=[round(x, 2) for x in inrun])
+               all_local_inrun_overhead_cpu_pct=[round(x, 2) for x in inrun],
+               local_1_fixed_cpu_s=fixed_1, local_1_per_rep_overhead_cpu_pct=min(per_rep))
     scenarios.sweep(_plan(2), n_jobs=2)  # start the pool's workers before timing
+    fixed_2 = fixed_cost(n_jobs=2)
     t2, c2, r2, m2, _ = timed_sweep(plan, n_jobs=2)
     out["load_local_1"] = load_1
     out["load_local_2"] = os.getloadavg()[0]
     out.update(local_2_s=t2, local_2_cpu_s=c2, local_speedup=t1 / t2, local_speedup_cpu_bound=2 * c1 / c2,
                local_2_extra_cpu_pct=100 * (c2 - c1) / c1,
-               local_2_inrun_overhead_cpu_pct=100 * (c2 - m2) / m2)
+               local_2_inrun_overhead_cpu_pct=100 * (c2 - m2) / m2,
+               local_2_fixed_cpu_s=fixed_2, local_2_per_rep_overhead_cpu_pct=100 * (c2 - m2 - fixed_2) / m2)
     assert _kpis(r1) == _kpis(r2), "local pool results differ from in-process results"
     # The pool's worker processes are this process's children: stop them, or what they still
     # spend (one was seen at 0.14 CPU s/s for seconds after a run) is counted as Dask's.
@@ -231,6 +253,7 @@ def main() -> None:
                                  dashboard_address=None) as cluster:
                 scenarios.sweep(_plan(2), backend="dask", scheduler=cluster.scheduler_address)  # warm up
                 before = idle_cpu_rate(IDLE_S)
+                fixed = fixed_cost(backend="dask", scheduler=cluster.scheduler_address)
                 td, cd, rd, md, od = timed_sweep(plan, backend="dask", scheduler=cluster.scheduler_address)
                 out[f"load_dask_{workers}"] = os.getloadavg()[0]
                 upkeep = min(before, idle_cpu_rate(IDLE_S))  # the quieter look: other work only adds
@@ -238,6 +261,8 @@ def main() -> None:
             out[f"dask_{workers}_s"], out[f"dask_{workers}_cpu_s"] = td, cd
             out[f"dask_{workers}_upkeep_cpu_per_s"] = upkeep
             out[f"dask_{workers}_inrun_overhead_cpu_pct"] = 100 * (cd - md) / md
+            out[f"dask_{workers}_fixed_cpu_s"] = fixed
+            out[f"dask_{workers}_per_rep_overhead_cpu_pct"] = 100 * (cd - md - fixed) / md
             out[f"dask_{workers}_inrun_upkeep_cpu_pct"] = 100 * upkeep * td / md
             # where it goes: this process (runner, store, scheduler) and the workers beyond the model
             out[f"dask_{workers}_client_cpu_pct"] = 100 * od / md
@@ -256,12 +281,14 @@ def main() -> None:
     print(f"  bare model loop            {t_bare:7.2f} s  {c_bare:7.2f} s CPU")
     print(f"  local, 1 worker (stored)   {t1:7.2f} s  {c1:7.2f} s CPU   overhead "
           f"{out['local_overhead_pct']:+.1f} % wall, {out['local_overhead_cpu_pct']:+.1f} % CPU; "
-          f"in the run {out['local_inrun_overhead_cpu_pct']:+.1f} % CPU")
+          f"in the run {out['local_inrun_overhead_cpu_pct']:+.1f} % CPU; per replication "
+          f"{out['local_1_per_rep_overhead_cpu_pct']:+.1f} % beside {1000 * fixed_1:.0f} ms a sweep")
     print(f"  local, 2 workers (stored)  {t2:7.2f} s  {c2:7.2f} s CPU   speed-up "
           f"{out['local_speedup']:.2f}x wall (load {out['load_local_1']:.1f} and {out['load_local_2']:.1f} "
           f"on {os.cpu_count()} CPUs), at most {out['local_speedup_cpu_bound']:.2f}x from CPU; "
           f"CPU {out['local_2_extra_cpu_pct']:+.1f} % vs 1 worker; "
-          f"in the run {out['local_2_inrun_overhead_cpu_pct']:+.1f} % CPU")
+          f"in the run {out['local_2_inrun_overhead_cpu_pct']:+.1f} % CPU; per replication "
+          f"{out['local_2_per_rep_overhead_cpu_pct']:+.1f} % beside {1000 * fixed_2:.0f} ms a sweep")
     if "dask_1_s" in out:
         print(f"  dask, 1 worker (stored)    {out['dask_1_s']:7.2f} s  {out['dask_1_cpu_s']:7.2f} s CPU   "
               f"overhead {out['dask_overhead_pct_1_worker']:+.1f} % wall, "
@@ -270,14 +297,18 @@ def main() -> None:
               f"in the run {out['dask_1_inrun_overhead_cpu_pct']:+.1f} % CPU, of which upkeep "
               f"{out['dask_1_inrun_upkeep_cpu_pct']:.1f} %; this process "
               f"{out['dask_1_client_cpu_pct']:.1f} %, workers beyond the model "
-              f"{out['dask_1_workers_extra_cpu_pct']:.1f} %")
+              f"{out['dask_1_workers_extra_cpu_pct']:.1f} %; per replication "
+              f"{out['dask_1_per_rep_overhead_cpu_pct']:+.1f} % beside "
+              f"{1000 * out['dask_1_fixed_cpu_s']:.0f} ms a sweep")
         print(f"  dask, 2 workers (stored)   {out['dask_2_s']:7.2f} s  {out['dask_2_cpu_s']:7.2f} s CPU   "
               f"speed-up {out['dask_speedup']:.2f}x wall (load {out['load_dask_1']:.1f} and "
               f"{out['load_dask_2']:.1f}), at most {out['dask_speedup_cpu_bound']:.2f}x from CPU; "
               f"in the run {out['dask_2_inrun_overhead_cpu_pct']:+.1f} % "
               f"CPU, of which upkeep {out['dask_2_inrun_upkeep_cpu_pct']:.1f} %; this process "
               f"{out['dask_2_client_cpu_pct']:.1f} %, workers beyond the model "
-              f"{out['dask_2_workers_extra_cpu_pct']:.1f} %")
+              f"{out['dask_2_workers_extra_cpu_pct']:.1f} %; per replication "
+              f"{out['dask_2_per_rep_overhead_cpu_pct']:+.1f} % beside "
+              f"{1000 * out['dask_2_fixed_cpu_s']:.0f} ms a sweep")
     if "peak_rss_mb" in out:
         print(f"  peak memory by replication count (MB): {out['peak_rss_mb']}")
     print(f"  uptime before: {out['uptime_before']}")
