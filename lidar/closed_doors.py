@@ -37,6 +37,10 @@ FLOOR_REACH = 0.3
 LEAF_INSET = 0.025
 #: Beyond the recess's depth (m), how far back the far face may stand (a 30 cm wall).
 FAR_FACE_REACH = 0.15
+#: How far (m) beyond a recess's ends the wall face must resume (the jambs): a
+#: face at 45 degrees to the scan's voxels leaves a few cells by a jamb empty in
+#: the wall band (the sample hospital's west lift door turned 45 degrees: 15 cm).
+JAMB_SEARCH = 0.25
 #: Along the wall (m): the jamb reveals are left out this far inside the ends,
 #: and the far face is read from here to JAMB_REACH beyond them.
 JAMB_CLEAR = 0.05
@@ -89,7 +93,10 @@ def _runs(grid: Grid, cand: np.ndarray, wall: np.ndarray, *, axis: int, sign: in
     c = grid.cell
     along = 1 - axis  # walls along x vary in column index
     line = np.ones((1, 3), dtype=bool) if axis == 0 else np.ones((3, 1), dtype=bool)
-    lab, _ = ndimage.label(ndimage.binary_closing(cand, structure=line) | cand)
+    # Cells touching at a corner are one recess: a face at 45 degrees to the
+    # scan's voxels steps between two grid lines (the sample hospital's west
+    # lift door, scanned turned 45 degrees, fell into five pieces and was lost).
+    lab, _ = ndimage.label(ndimage.binary_closing(cand, structure=line) | cand, structure=np.ones((3, 3)))
     out: list[Opening] = []
     for sl in ndimage.find_objects(lab):
         if sl is None:
@@ -99,9 +106,13 @@ def _runs(grid: Grid, cand: np.ndarray, wall: np.ndarray, *, axis: int, sign: in
             continue
         row = (sl[axis].start + sl[axis].stop - 1) // 2
         a, b = sl[along].start, sl[along].stop
-        # Jambs: the wall face resumes just beyond both ends.
-        face = wall[row, :] if axis == 0 else wall[:, row]
-        if not (face[max(0, a - 3):a].any() and face[b:b + 3].any()):
+        # Jambs: the wall face resumes just beyond both ends (on the lines the
+        # recess covers, or the next: a face stepping between two lines).
+        band = slice(max(0, sl[axis].start - 1), sl[axis].stop + 1)
+        lines = wall[band, :].any(axis=0) if axis == 0 else wall[:, band].any(axis=1)
+        face: np.ndarray = np.asarray(lines)
+        reach = max(3, round(JAMB_SEARCH / c))
+        if not (face[max(0, a - reach):a].any() and face[b:b + reach].any()):
             continue
         ii = np.array([row, row]) if axis == 0 else np.array([a, b - 1])
         jj = np.array([a, b - 1]) if axis == 0 else np.array([row, row])
