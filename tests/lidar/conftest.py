@@ -143,7 +143,7 @@ class WallPlan:
     options: ExtractOptions
 
 
-def wall_with_gap(behind: str) -> WallPlan:
+def wall_with_gap(behind: str, *, step: float = 0.0) -> WallPlan:
     """A 6 m wall 15 cm thick (near face y = 0.045, far face y = 0.195, 3 m storey, floor and ceiling
     seen on both sides, 5 cm plan cells from y = 0) whose near face shows nothing from the floor to
     2.1 m over x = 2.5-3.25 m.
@@ -151,7 +151,9 @@ def wall_with_gap(behind: str) -> WallPlan:
     ``behind`` says what stands behind that gap: ``"leaf"``, a 40 mm shut leaf 10 cm behind the near
     face (the far face goes on); ``"wall"``, only the wall's far face (the near face was hidden, as
     by a stair's half landing along it: the floor is seen right up to the face); ``"open"``, nothing
-    (a doorway through both faces).
+    (a doorway through both faces). ``step`` (m): the wall, faces and leaf, stands that much farther
+    along y from x = 2.875 m on (0.01 puts the near face across a cell boundary there, as a face at 45
+    degrees to the voxels steps between grid lines).
     """
     opt = ExtractOptions()
     s = 0.025
@@ -168,6 +170,7 @@ def wall_with_gap(behind: str) -> WallPlan:
     parts += [np.column_stack([fx[out], fy[out], np.zeros(out.sum())]),
               np.column_stack([fx, fy, np.full(len(fx), 3.0)])]
     pts = np.vstack(parts)
+    pts[pts[:, 0] >= 2.875, 1] += np.where(pts[pts[:, 0] >= 2.875, 2] > 0.05, step, 0.0)
     grid = Grid.covering(pts[:, :2], 0.05)
     cols = Columns.of(grid, pts, -0.15, 3.15, 0.05)
     return WallPlan(grid=grid, wall=cols.fill(*opt.wall_band) >= opt.wall_min_fill,

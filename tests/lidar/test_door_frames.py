@@ -133,3 +133,20 @@ def test_a_framed_door_whose_head_is_hidden_is_found_by_the_floor_under_its_leaf
     scan = _heads_hidden(framed_scan, office)
     hits, false, _ = _door_scores(extract(scan).facility, office)
     assert hits >= 4 and false == 0
+
+
+def test_a_face_stepping_to_the_next_grid_line_is_one_face() -> None:
+    """A face at 45 degrees to the scan's voxels steps to the next grid line with a cell of neither
+    between: read as two faces, a shut door of the sample hospital turned 45 degrees had one leg on
+    each and was lost."""
+    from lidar.door_frames import _face_runs
+    from lidar.grid import Grid
+
+    wall = np.zeros((10, 60), dtype=bool)
+    floor = np.zeros_like(wall)
+    wall[5, :30] = True  # the face on one line ...
+    wall[4, 31:] = True  # ... and on the next, after a cell of neither
+    floor[:4, :] = True  # the floor it faces
+    floor[4, :30] = True
+    runs = _face_runs(Grid(x0=0.0, y0=0.0, cell=0.05, shape=wall.shape), wall, floor, axis=0, view=-1)
+    assert len(runs) == 1 and runs[0][1:] == (0, 59)
