@@ -381,6 +381,7 @@ class RunWriter:
                         full = rows - rows % MERGED_ROW_GROUP
                         w.write_table(whole.slice(0, full), row_group_size=MERGED_ROW_GROUP)
                         pending, rows, written = [whole.slice(full)], rows - full, True
+                        del whole  # else it keeps the part before this one mapped until the next write
                 if rows or not written:
                     w.write_table(pa.concat_tables(pending), row_group_size=max(1, rows))
         return sorted(holders)

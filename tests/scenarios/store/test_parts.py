@@ -56,3 +56,27 @@ def test_a_damaged_part_record_is_an_error_naming_the_file(tmp_path: Path) -> No
     (tmp_path / "000000" / PART_MARKER).write_text('{"replications": 3}')
     with pytest.raises(CorruptResultsError, match=r"000000/part.json: damaged"):
         PartReader(tmp_path).records("000000")
+
+
+def test_a_tables_schema_is_read_from_its_first_message_without_its_rows(tmp_path: Path) -> None:
+    """Finishing a run unifies the schemas of every part first: reading whole tables for it mapped
+    most of every part's pages at once (the peak memory of a long run grew with its parts)."""
+    write_part(tmp_path / "000000", [_outcome(0, 3), _outcome(1, 2)])
+    start, end = json.loads((tmp_path / "000000" / PART_MARKER).read_text())["tables"]["events"]
+    expected = PartReader(tmp_path).schema("000000", "events")
+    assert expected.names == ["replication", "t", "what"]
+    alone = pa.BufferOutputStream()
+    pa.ipc.new_stream(alone, expected).close()  # the schema message, then the 8-byte end marker
+    tables = tmp_path / "000000" / "tables.arrow"
+    assert end == tables.stat().st_size  # events is the last stream of the file
+    with open(tables, "r+b") as fh:  # keep the schema, scramble the record batches
+        fh.seek(start + len(alone.getvalue()) - 8)
+        fh.write(b"\xff" * (end - fh.tell()))
+    reader = PartReader(tmp_path)
+    assert reader.schema("000000", "events") == expected
+    with pytest.raises(CorruptResultsError, match=r"000000/tables.arrow: unreadable"):
+        reader.rows("000000", "events", 0)
+    with open(tables, "r+b") as fh:  # a file cut short is the same clear error, not an index error
+        fh.truncate(start + 10)
+    with pytest.raises(CorruptResultsError, match=r"000000/tables.arrow: unreadable"):
+        PartReader(tmp_path).schema("000000", "events")
