@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from facility.model import Door, Space, SpaceKind
@@ -49,8 +51,8 @@ def _storey(k: int, *, shaft_seen: bool = False, landing_at: float = 1.5, merged
         seen.append(_floor(SHAFT, z))
     if car is not None:
         seen.append(_floor(car, z))
-    st = Storey(floor=z, ceiling=z + 3.0, low=z - 0.5, high=z + 3.5)
-    return StoreySpaces(lid, st, spaces, [], [landing, room_door]), np.vstack(seen)
+    storey = Storey(floor=z, ceiling=z + 3.0, low=z - 0.5, high=z + 3.5)
+    return StoreySpaces(lid, storey, spaces, [], [landing, room_door]), np.vstack(seen)
 
 
 def _building(*storeys: tuple[StoreySpaces, np.ndarray]) -> tuple[list[StoreySpaces], np.ndarray]:
@@ -68,7 +70,7 @@ def test_shut_landing_doors_on_every_storey_still_give_the_lift() -> None:
     assert lift.spaces == ("L0-R01", "L1-R01", "L2-R01")
     assert lift.door_width == 1.4
     assert (lift.car_width, lift.car_depth) == pytest.approx((3.0 - SHAFT_TO_CAR[0], 3.4 - SHAFT_TO_CAR[1]))
-    assert all(next(s for s in st.spaces if s.id == f"{st.level}-R01").kind is SpaceKind.LIFT for st in out)
+    assert all(next(s for s in x.spaces if s.id == f"{x.level}-R01").kind is SpaceKind.LIFT for x in out)
     assert "never seen open" in notes[0] and "estimated from the shaft" in notes[0]
 
 
@@ -79,7 +81,7 @@ def test_store_rooms_of_lift_size_seen_into_are_no_lift() -> None:
     found, points = _building(*(_storey(k, shaft_seen=True) for k in range(3)))
     out, lifts = find_lifts(points, found, [])
     assert lifts == []
-    assert all(s.kind is SpaceKind.ROOM for st in out for s in st.spaces if s.id.endswith("R01"))
+    assert all(s.kind is SpaceKind.ROOM for x in out for s in x.spaces if s.id.endswith("R01"))
 
 
 def test_closed_rooms_whose_doors_are_not_in_line_are_no_lift() -> None:
@@ -120,3 +122,15 @@ def test_a_shaft_outline_with_a_tail_along_an_unseen_wall_is_still_a_shaft() -> 
     sides = rect_like(tailed)
     assert sides is not None and abs(sides[0] - 3.0) < 0.05 and abs(sides[1] - 3.5) < 0.05
     assert rect_like(box(0, 0, 3.0, 0.25)) is None  # a strip is no shaft
+
+
+@settings(max_examples=25, deadline=None)
+@given(storeys=st.integers(2, 4), offsets=st.lists(st.floats(-0.12, 0.12), min_size=4, max_size=4))
+def test_shut_landing_doors_within_the_alignment_are_one_lift_over_every_storey(
+        storeys: int, offsets: list[float]) -> None:
+    """However many storeys, shut landing doors each within 12 cm of a common place (half the
+    tolerance between any two) make one lift serving every storey, shafts marked as lift spaces."""
+    found, points = _building(*(_storey(k, landing_at=1.5 + offsets[k]) for k in range(storeys)))
+    out, lifts = find_lifts(points, found, [])
+    assert len(lifts) == 1 and lifts[0].spaces == tuple(f"L{k}-R01" for k in range(storeys))
+    assert all(s.kind is SpaceKind.LIFT for x in out for s in x.spaces if s.id.endswith("-R01"))
