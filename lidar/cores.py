@@ -33,6 +33,7 @@ from shapely.geometry import Polygon
 from facility.model import Door, Lift, Space, SpaceKind, Stair
 from lidar.levels import Storey
 from lidar.lifts import find_lifts
+from lidar.options import ExtractOptions
 
 __all__ = ["MIN_STEPS", "StoreySpaces", "find_cores"]
 
@@ -77,7 +78,8 @@ class _Core:
     flights: int
 
 
-def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[float]
+def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[float], *,
+               options: ExtractOptions | None = None, exit_hosts: frozenset[str] = frozenset()
                ) -> tuple[list[StoreySpaces], list[Stair], list[Lift], list[str]]:
     """Find stairs and lifts and turn their spaces into stair and lift spaces.
 
@@ -85,6 +87,8 @@ def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[flo
         points: All points of the scan (down-sampled), scan frame.
         storeys: The extracted storeys, bottom to top.
         angles: Each storey's main wall direction (radians, scan frame).
+        options: The extraction's options (the corridor shape rule, see :func:`lidar.lifts.find_lifts`).
+        exit_hosts: Ids of the spaces exits sit in.
 
     Returns:
         The storeys with stair and lift spaces marked (and shafts behind shut
@@ -95,7 +99,7 @@ def find_cores(points: np.ndarray, storeys: list[StoreySpaces], angles: list[flo
     cores = [c for k in range(len(storeys) - 1)
              for c in _voids(points, storeys[k].storey, storeys[k + 1].storey, k, angles[k])]
     storeys, stairs = _stairs(storeys, cores, notes)
-    storeys, lifts = find_lifts(points, storeys, notes)
+    storeys, lifts = find_lifts(points, storeys, notes, options=options, exit_hosts=exit_hosts)
     return storeys, stairs, lifts, notes
 
 

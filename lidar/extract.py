@@ -211,7 +211,8 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
     lifts: list[Lift] = []
     if len(found) > 1:
         with timer.stage("stairs and lifts", len(vox)):
-            found, stairs, lifts, notes = find_cores(vox, found, angles)
+            found, stairs, lifts, notes = find_cores(vox, found, angles, options=opt,
+                                                     exit_hosts=frozenset(e.space for e in exits))
         for note in notes:
             report.warn(note)
         _report_links(found, stairs, lifts, report)

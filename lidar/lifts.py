@@ -50,6 +50,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 from shapely.ops import nearest_points
 
 from facility.model import Door, Lift, Space, SpaceKind
+from lidar.options import ExtractOptions
 
 if TYPE_CHECKING:
     from lidar.cores import StoreySpaces
@@ -101,7 +102,8 @@ class _Stop:
     door: Door | None
 
 
-def find_lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
+def find_lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str], *,
+               options: ExtractOptions | None = None, exit_hosts: frozenset[str] = frozenset()
                ) -> tuple[list[StoreySpaces], list[Lift]]:
     """Find the lifts and turn their shafts into lift spaces (see the module docstring).
 
@@ -109,6 +111,9 @@ def find_lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
         points: All points of the scan (down-sampled), scan frame.
         storeys: The extracted storeys, bottom to top.
         notes: Findings and problems for the report, appended to.
+        options: The corridor shape rule, for what is left of a corridor a
+            shaft is cut out of (defaults: :class:`~lidar.options.ExtractOptions`).
+        exit_hosts: Ids of spaces an exit sits in: never renamed.
 
     Returns:
         The storeys with lift spaces marked (shafts behind shut doors added
@@ -134,7 +139,8 @@ def find_lifts(points: np.ndarray, storeys: list[StoreySpaces], notes: list[str]
                              "in line: perhaps a lift, perhaps closed rooms, so it was not added; add it "
                              "with its doors in the facility file if it is a lift")
             continue
-        storeys, stack = _cut_merged(points, storeys, stack, door)
+        storeys, stack = _cut_merged(points, storeys, stack, door,
+                                     options=options or ExtractOptions(), exit_hosts=exit_hosts)
         open_ = [m for m in stack if not m.shut]
         if open_:
             car_w, car_d = _car_size(points, storeys[open_[0].k].storey, open_[0].space.polygon, door.at)
@@ -238,7 +244,8 @@ def _reference_door(stack: list[_Stop]) -> Door | None:
     return found[0]
 
 
-def _cut_merged(points: np.ndarray, storeys: list[StoreySpaces], stack: list[_Stop], door: Door
+def _cut_merged(points: np.ndarray, storeys: list[StoreySpaces], stack: list[_Stop], door: Door, *,
+                options: ExtractOptions, exit_hosts: frozenset[str]
                 ) -> tuple[list[StoreySpaces], list[_Stop]]:
     """Cut the shaft out of a larger space on the storeys next to the stack, and within its range,
     where it is missing (see the module docstring)."""
@@ -252,7 +259,7 @@ def _cut_merged(points: np.ndarray, storeys: list[StoreySpaces], stack: list[_St
         for k in range(min(ks) - 1, max(ks) + 2):
             if k in ks or not 0 <= k < len(storeys):
                 continue
-            cut = _cut_one(points, storeys[k], k, shaft, door)
+            cut = _cut_one(points, storeys[k], k, shaft, door, options=options, exit_hosts=exit_hosts)
             if cut is not None:
                 storeys[k] = cut[0]
                 stack.append(cut[1])
@@ -262,9 +269,16 @@ def _cut_merged(points: np.ndarray, storeys: list[StoreySpaces], stack: list[_St
     return storeys, stack
 
 
-def _cut_one(points: np.ndarray, st: StoreySpaces, k: int, shaft: Polygon, door: Door
-             ) -> tuple[StoreySpaces, _Stop] | None:
-    """One storey's space holding the shaft, with a door where the landing doors are, split in two."""
+def _cut_one(points: np.ndarray, st: StoreySpaces, k: int, shaft: Polygon, door: Door, *,
+             options: ExtractOptions, exit_hosts: frozenset[str]) -> tuple[StoreySpaces, _Stop] | None:
+    """One storey's space holding the shaft, with a door where the landing doors are, split in two.
+
+    What is left keeps the space's id and kind, unless the space was taken
+    for a corridor by its merged shape and the rest is no corridor by the
+    same rule (:func:`lidar.assembly.make_spaces`, the width taken as the
+    short side of its minimum rectangle): it is then a room, with a room's
+    id (the sample hospital's L3 dirty utility room, merged with the open
+    car beside it, had come out a corridor)."""
     for s in st.spaces:
         if (s.kind not in (SpaceKind.ROOM, SpaceKind.CORRIDOR) or s.area < MERGED_AREA * shaft.area
                 or s.polygon.intersection(shaft).area < 0.8 * shaft.area):
@@ -290,10 +304,22 @@ def _cut_one(points: np.ndarray, st: StoreySpaces, k: int, shaft: Polygon, door:
         moved = replace(landing[0], spaces=(sid if a == s.id else a, sid if b == s.id else b))
         doors = [moved if d is landing[0] else d for d in st.doors]
         cut = Space(id=sid, level=st.level, kind=SpaceKind.ROOM, polygon=part)
-        spaces = [replace(x, polygon=rest) if x.id == s.id else x for x in st.spaces] + [cut]
+        left = replace(s, polygon=rest)
+        if s.kind is SpaceKind.CORRIDOR and s.id not in exit_hosts and not _corridor_shaped(rest, options):
+            rid = _next_room_id(replace(st, spaces=[*st.spaces, cut]))
+            left = replace(left, id=rid, kind=SpaceKind.ROOM, use=None, name=f"room ({st.level})")
+            doors = [replace(d, spaces=(rid if d.spaces[0] == s.id else d.spaces[0],
+                                        rid if d.spaces[1] == s.id else d.spaces[1])) for d in doors]
+        spaces = [left if x.id == s.id else x for x in st.spaces] + [cut]
         return (replace(st, spaces=spaces, doors=doors),
                 _Stop(k, cut, _floor_seen(points, st.storey, part) < NEVER_SEEN, moved))
     return None
+
+
+def _corridor_shaped(p: Polygon, options: ExtractOptions) -> bool:
+    rect = np.asarray(p.minimum_rotated_rectangle.exterior.coords)
+    width = min(float(np.hypot(*(rect[1] - rect[0]))), float(np.hypot(*(rect[2] - rect[1]))))
+    return 0 < width <= options.corridor_max_width and p.area / width**2 >= options.corridor_min_elongation
 
 
 def _largest(g: shapely.Geometry) -> Polygon | None:

@@ -134,3 +134,21 @@ def test_shut_landing_doors_within_the_alignment_are_one_lift_over_every_storey(
     out, lifts = find_lifts(points, found, [])
     assert len(lifts) == 1 and lifts[0].spaces == tuple(f"L{k}-R01" for k in range(storeys))
     assert all(s.kind is SpaceKind.LIFT for x in out for s in x.spaces if s.id.endswith("-R01"))
+
+
+def test_what_is_left_of_a_corridor_a_shaft_is_cut_out_of_is_a_room_by_its_shape() -> None:
+    """Shaft and room merged came out a corridor by their joint shape (the sample hospital's L3 dirty
+    utility room did); the 4 x 3.4 m left once the shaft is cut out is a room, with a room's id and
+    its door; unless an exit sits in it, whose space id must not change."""
+    from dataclasses import replace
+
+    for hosts, kind in ((frozenset(), SpaceKind.ROOM), (frozenset({"L2-R01"}), SpaceKind.CORRIDOR)):
+        top, top_points = _storey(2, merged=True)
+        top = replace(top, spaces=[replace(s, kind=SpaceKind.CORRIDOR) if s.id == "L2-R01" else s
+                                   for s in top.spaces])
+        found, points = _building(_storey(0), _storey(1), (top, top_points))
+        out, lifts = find_lifts(points, found, [], exit_hosts=hosts)
+        assert len(lifts) == 1 and len(lifts[0].spaces) == 3
+        rest = next(s for s in out[2].spaces if s.polygon.symmetric_difference(ROOM).area < 0.05)
+        assert rest.kind is kind and (rest.id == "L2-R01") == bool(hosts)
+        assert {d.spaces for d in out[2].doors if d.id == "L2-D02"} == {("L2-C01", rest.id)}
