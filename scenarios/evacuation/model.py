@@ -38,6 +38,7 @@ from agents.evacuees import handle_type
 from agents.movement.doorways import DoorTurns
 from agents.movement.navigation import build_grid
 from agents.movement.routes import Navigator
+from agents.movement.wall_normals import away_from_walls
 from facility.model import Facility
 from scenarios.evacuation import assistance, hazard, linking, motion, phases, placement, portals
 from scenarios.evacuation.goals import Goals
@@ -78,7 +79,7 @@ class EvacuationModel(mesa.Model):
         grids = [build_grid(facility, lv, params.cell) for lv in levels]
         nav = Navigator(facility, dict(zip(levels, grids, strict=True)), lifts=params.lifts,
                         fire_compartments=params.fire_compartments, behaviour=params.behaviour)
-        plan = plan_of(facility, params, grids, nav.lift_ok, [placement.normals(g) for g in grids])
+        plan = plan_of(facility, params, grids, nav.lift_ok, [away_from_walls(g) for g in grids])
         spot_cells: dict[tuple[str, float, float], np.ndarray] = {}
         spot = partial(placement.free_spot, plan, nav, rng, spot_cells, params.behaviour.door_keep_clear)
         crowd = people_of(people, plan, params, rng, spot)

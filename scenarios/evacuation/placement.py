@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.state import Plan, RunState
 
 __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
-           "free_spot", "narrow_room", "normals", "park_spaces", "refuge_spaces", "respawn",
+           "free_spot", "narrow_room", "park_spaces", "refuge_spaces", "respawn",
            "step_aside", "step_inside", "unit_axes"]
 
 
@@ -472,14 +472,3 @@ def _aside_in(st: RunState, s: int, space: int, xy: np.ndarray, worst: int) -> b
             pe.space[s] = space
             return True
     return False
-
-
-def normals(g: LevelGrid) -> np.ndarray:
-    """Unit vectors away from the nearest wall, per cell."""
-    gy, gx = np.gradient(g.wall)
-    n = np.hypot(gx, gy)
-    out = np.zeros((*g.wall.shape, 2))
-    ok = n > 1e-9
-    out[ok, 0] = gx[ok] / n[ok]
-    out[ok, 1] = gy[ok] / n[ok]
-    return out

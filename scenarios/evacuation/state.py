@@ -28,6 +28,7 @@ from agents.movement.levels import LiftLink, StairLink, build_links
 from agents.movement.motion_kernel import LevelArrays, level_arrays
 from agents.movement.navigation import LevelGrid
 from agents.movement.routes import Navigator, Option
+from agents.movement.wall_normals import wall_push
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import RunError
@@ -49,7 +50,11 @@ class Plan:
         level_ix: Index of each level id in :attr:`levels`.
         grids: One raster per level (:class:`~agents.movement.navigation.LevelGrid`; a door closed
             during the run is written into its ``wall``).
-        wall_normal: Per level, float64 ``(rows, cols, 2)``: unit vector away from the nearest wall.
+        wall_normal: Per level, float64 ``(rows, cols, 2)``: unit vector away from the nearest wall
+            (:func:`~agents.movement.wall_normals.away_from_walls`; placement lays units along it).
+        wall_push: Per level, float64 ``(rows, cols, 2)``: the direction the walls push a mover
+            (:func:`~agents.movement.wall_normals.wall_push`: :attr:`wall_normal`, but only its
+            part along the door line between a doorway's jambs); packed in :attr:`arrays`.
         local_to_global: Per level, int64: the global space index of each of the grid's spaces.
         arrays: The level rasters packed for the compiled kernels (``level_arrays``).
         band_door: Per level, int64 ``(rows, cols)``: the door whose band holds each cell, -1 elsewhere.
@@ -80,6 +85,7 @@ class Plan:
     level_ix: dict[str, int]
     grids: list[LevelGrid]
     wall_normal: list[np.ndarray]
+    wall_push: list[np.ndarray]
     local_to_global: list[np.ndarray]
     arrays: LevelArrays
     band_door: list[np.ndarray]
@@ -309,7 +315,10 @@ class RunState:
 def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
             lift_ok: frozenset[str] | set[str], normals: list[np.ndarray]) -> Plan:
     """The :class:`Plan` of a facility, from its level rasters (one per level with spaces, in
-    order), their wall normals, and the ids of the lifts the run may use."""
+    order), their wall normals (:func:`~agents.movement.wall_normals.away_from_walls`), and the
+    ids of the lifts the run may use.  The crowd kernel takes the walls' push
+    (:func:`~agents.movement.wall_normals.wall_push`), which differs from the normals between a
+    doorway's jambs; placement lays units along walls by the normals themselves."""
     levels = [lv.id for lv in facility.levels if facility.spaces_on(lv.id)]
     space_ids = [s.id for s in facility.spaces]
     space_ix = {s: k for k, s in enumerate(space_ids)}
@@ -325,9 +334,10 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in levels]
     level_ix = {lv: k for k, lv in enumerate(levels)}
     usable = [lf for lf in facility.lifts if lf.id in lift_ok]
+    push = [wall_push(g, facility, n) for g, n in zip(grids, normals, strict=True)]
     return Plan(
-        facility=facility, levels=levels, level_ix=level_ix, grids=grids, wall_normal=normals,
-        local_to_global=local_to_global, arrays=level_arrays(grids, normals, local_to_global),
+        facility=facility, levels=levels, level_ix=level_ix, grids=grids, wall_normal=normals, wall_push=push,
+        local_to_global=local_to_global, arrays=level_arrays(grids, push, local_to_global),
         band_door=[band_doors(g.shape, g.door_cells, door_ix) for g in grids],
         space_ids=space_ids, space_ix=space_ix,
         space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),

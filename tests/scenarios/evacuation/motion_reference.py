@@ -109,7 +109,7 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         i, j = g.cell_of(pe.pos[on[sel]])
         wd[sel] = (reference_room(g.wall, g.slope, pe.pos[on[sel]], x0=g.x0, y0=g.y0, h=g.h)
                    + g.h * st.p.behaviour.wall_tolerance)
-        wn[sel] = st.plan.wall_normal[li][i, j]
+        wn[sel] = st.plan.wall_push[li][i, j]
         ms = sel & looks
         if ms.any():
             ii, jj = g.cell_of(pe.pos[on[ms]])
