@@ -406,6 +406,17 @@ class _Dask:
     def cancel(self, futures: list[Any]) -> None:
         self._client.cancel(futures)
 
+    def slots(self) -> int:
+        """Tasks the cluster runs at once now (its workers' threads), or 0 if none has joined yet.
+
+        Batches are sized and kept in flight for these, whatever ``--jobs``
+        says: with a scheduler given, a 2-worker cluster was fed as one
+        worker (two batches in flight in all, and the last ones not cut
+        finer), so a worker waited for the next batch and the run's last
+        batch ran alone.
+        """
+        return sum(self._client.nthreads().values())
+
     def close(self) -> None:
         if self._ticks is not None:
             self._client.unsubscribe_topic(self._ticks.topic)
@@ -496,7 +507,9 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
         on_outcome: Called in this process with ``(job.tag, outcome)``.
         backend: ``local`` or ``dask``.
         workers: Worker processes (local pool or local Dask cluster);
-            ``local`` with 1 runs in this process.
+            ``local`` with 1 runs in this process.  On a Dask cluster,
+            batches are cut for the worker threads it has when the run
+            starts (``workers`` if none has joined yet).
         scheduler: Dask scheduler address; ``None`` starts a local cluster.
         should_stop: Polled between batches; when it returns true the
             remaining work is cancelled and :class:`RunCancelled` raised.
@@ -523,7 +536,7 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
         return
     if backend == "dask":
         with _dask_pool(scheduler, workers, on_tick) as pool:
-            _loop(pool, jobs, on_outcome, workers, should_stop)
+            _loop(pool, jobs, on_outcome, pool.slots() or workers, should_stop)
         return
     if workers > 1 and probe:
         jobs, workers = _probe(jobs, on_outcome, workers, should_stop, on_tick)

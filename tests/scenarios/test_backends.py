@@ -91,6 +91,15 @@ def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler
     assert here.kpis == res.kpis
 
 
+def test_dask_batches_are_cut_for_the_worker_threads_the_cluster_has(dask_scheduler: str) -> None:
+    from distributed import Client
+
+    from scenarios.backends import _Dask
+
+    with Client(dask_scheduler, set_as_default=False) as client:
+        assert _Dask(client).slots() == 2  # two workers of one thread each, whatever --jobs says
+
+
 def test_dask_workers_report_simulated_time(in_process: Results, dask_scheduler: str) -> None:
     ticks: list[Tick] = []
     res = run(toy(replications=2, pause_s=0.5), facility=FAKE_FACILITY,  # type: ignore[arg-type]
