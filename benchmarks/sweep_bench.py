@@ -51,7 +51,10 @@ Each overhead is also read *in the run*: the CPU of all processes less the
 model's own CPU, which each replication records (``cpu_seconds`` in the
 manifest) on whatever worker ran it.  Both sides of that difference see the
 same load, so it holds on a busy machine, where two separate loops differed
-by up to 20 %.
+by up to 20 %.  Every process counts, a local cluster's scheduler (in this
+process) and its idle upkeep included.  *Per replication* is that overhead
+less what a sweep costs whatever its size (:func:`fixed_cost`, measured on
+sweeps of one replication per variant), shared among the replications.
 
 Run: ``.venv/bin/python benchmarks/sweep_bench.py [--replications 100] [--repeat 3] [--skip-dask]
 [--skip-memory] [--memory-counts 50,400,1600]`` (``distributed`` and ``psutil`` come with
