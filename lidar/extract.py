@@ -443,7 +443,11 @@ def _outline(grid: Grid, interior: np.ndarray) -> Polygon:
     ii, jj = np.nonzero(interior)
     if len(ii) < 3:
         return Polygon()
-    hull = shapely.MultiPoint(grid.centres(ii, jj)).convex_hull
+    # Only the first and last cell of each row can be corners of the hull (the
+    # others lie between them): a few thousand points, not a million.
+    ends = np.ones(len(ii), dtype=bool)
+    ends[1:-1] = (ii[1:-1] != ii[:-2]) | (ii[1:-1] != ii[2:])
+    hull = shapely.MultiPoint(grid.centres(ii[ends], jj[ends])).convex_hull
     return hull.buffer(grid.cell / 2, join_style="mitre") if isinstance(hull, Polygon) else Polygon()
 
 
