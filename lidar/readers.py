@@ -21,7 +21,7 @@ from facility.errors import FileAccessError
 from facility.files import check_input, open_input
 from lidar.errors import ScanFileError
 from lidar.options import UNIT_SCALE
-from lidar.preprocess import SeenVoxels, voxel_downsample
+from lidar.preprocess import SeenVoxels, bounds, voxel_downsample
 
 __all__ = ["MAX_IN_MEMORY_BYTES", "MAX_STREAMED_BYTES", "SUPPORTED_EXTENSIONS", "check_cloud", "read"]
 
@@ -168,8 +168,10 @@ def check_cloud(points: np.ndarray, source: str, *, units: str = "m") -> None:
     if len(points) == 0:
         raise ScanFileError(source, "the cloud is empty (no points); is the file truncated or corrupt?")
     _check_finite(Path(source), points)
-    huge = np.abs(points).max(axis=1) > IMPLAUSIBLE_COORDINATE_M
-    if huge.any():
+    # The tests per point below run only when the cloud's box fails them (0.5 s on 10 M points).
+    low, high = bounds(points)
+    if max(-low.min(), high.max()) > IMPLAUSIBLE_COORDINATE_M:
+        huge = np.abs(points).max(axis=1) > IMPLAUSIBLE_COORDINATE_M
         first = int(np.flatnonzero(huge)[0])
         raise ScanFileError(source, f"{int(huge.sum())} point(s) have implausible coordinates (more than "
                             f"{IMPLAUSIBLE_COORDINATE_M:.0e} m from the origin; first at index {first}: "
@@ -192,6 +194,8 @@ def check_cloud(points: np.ndarray, source: str, *, units: str = "m") -> None:
         raise ScanFileError(source, f"the bulk of the points spans {_span(span)} m read as "
                             f"{_UNIT_NAMES[units]}, which is not a building: the cloud {hint}")
     margin = max(_FAR_BEYOND_BULK_M, float(max(span[0], span[1])))
+    if (low >= lo - margin).all() and (high <= hi + margin).all():
+        return
     far = ((points < lo - margin) | (points > hi + margin)).any(axis=1)
     if far.any():
         first = int(np.flatnonzero(far)[0])
@@ -243,6 +247,11 @@ def _xyz(point: np.ndarray) -> str:
 
 
 def _check_finite(path: Path, pts: np.ndarray) -> None:
+    # The whole array at once first: the test per point (a reduction over rows
+    # of three) took ten times as long on 10 M points, and is needed only to
+    # name the bad ones.
+    if np.isfinite(pts.ravel()).all():
+        return
     bad = ~np.isfinite(pts).all(axis=1)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
