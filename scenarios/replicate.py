@@ -204,7 +204,10 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
             rep = call(scenario, facility, generator(seed, key), index, **extra)
         except ScenarioError:
             raise  # the scenario itself is at fault: every replication would fail the same way
-        except Exception:
+        except Exception as exc:
+            stop = _interruption(exc)
+            if stop is not None:
+                raise stop from None
             out.append(Outcome(index=index, key=tuple(key), status=Status.FAILED,
                                seconds=time.perf_counter() - t0, error=traceback.format_exc(),
                                cpu_seconds=time.thread_time() - c0))
@@ -213,6 +216,24 @@ def attempt_batch(run_replication: RunReplication, scenario: ScenarioBase, facil
                            tables=dict(rep.tables), seconds=time.perf_counter() - t0,
                            cpu_seconds=time.thread_time() - c0))
     return out
+
+
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The ``SystemExit`` or ``KeyboardInterrupt`` behind ``exc``, if any.
+
+    A signal handler that raises (the app's worker ends a cancelled run with ``SystemExit``,
+    :mod:`scenarios.ui.worker`) may fire inside a compiled kernel; Numba's dispatcher then
+    reports a ``SystemError`` caused by it.  Caught as a failed replication, a cancelled drill
+    was stored as a finished run with one failure instead of leaving nothing.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if not isinstance(cause, Exception):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 @contextmanager

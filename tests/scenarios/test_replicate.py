@@ -77,6 +77,27 @@ def test_an_outcome_carries_the_cpu_its_replication_took() -> None:
     assert 0.03 <= out.cpu_seconds < 0.045 and out.seconds >= 0.06
 
 
+def _cancelled_in_a_kernel(scenario: object, facility: object, rng: np.random.Generator,
+                           index: int) -> Replication:
+    """What a compiled kernel reports when the worker's SIGTERM handler raises inside it."""
+    try:
+        raise SystemExit(143)
+    except SystemExit as stop:
+        raise SystemError("CPUDispatcher(option_costs) returned a result with an exception set") from stop
+
+
+def test_a_run_cancelled_inside_a_kernel_ends_instead_of_failing_a_replication() -> None:
+    """The cancel propagates (and leaves no run), and an ordinary error is still a failed one."""
+    with pytest.raises(SystemExit):
+        attempt_batch(_cancelled_in_a_kernel, None, None, 1, [(0, (0,)), (1, (1,))])  # type: ignore[arg-type]
+
+    def broken(scenario: object, facility: object, rng: np.random.Generator, index: int) -> Replication:
+        raise SystemError("a real fault")
+
+    [out] = attempt_batch(broken, None, None, 1, [(0, (0,))])  # type: ignore[arg-type]
+    assert out.status == Status.FAILED and "a real fault" in (out.error or "")
+
+
 def test_young_heap_only_gives_every_object_back_and_cycles_made_inside_are_collected() -> None:
     import gc
     import weakref
