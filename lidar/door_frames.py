@@ -173,13 +173,13 @@ def _floor_before(grid: Grid, floor: np.ndarray, o: Opening, *, line: int, axis:
     return bool(block.any(axis=0).mean() >= FLOOR_BEFORE)
 
 
-def _line_order(key: np.ndarray) -> np.ndarray:
-    """The stable order of points by grid line (a row or column index, within the grid).
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """The stable order of non-negative integer keys (grid lines, bins along a face).
 
     A grid line index fits 16 bits on any storey (65,535 cells is 3 km at
-    5 cm), and numpy sorts 16-bit keys stably by radix in linear time, several
-    times faster than the merge sort it uses for 64-bit keys; a stable order is
-    unique, so the result is the same.
+    5 cm), as does a 2 cm bin along a face, and numpy sorts 16-bit keys
+    stably by radix in linear time, several times faster than the merge sort
+    it uses for 64-bit keys; a stable order is unique, so the result is the same.
     """
     if len(key) and int(key.max()) <= np.iinfo(np.uint16).max and int(key.min()) >= 0:
         return np.argsort(key.astype(np.uint16), kind="stable")
@@ -208,7 +208,7 @@ class _Faces:
     @functools.cached_property
     def _by_line(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         xy, line, along, z = self._given
-        order = _line_order(line)
+        order = _stable_order(line)
         return xy[order], line[order], along[order], None if z is None else z[order]
 
     @property
@@ -228,8 +228,8 @@ class _Faces:
         """Indices of the points on grid lines ``lines`` (inclusive) and cells ``a``..``b`` along them."""
         _, line, along, _ = self._by_line
         lo, hi = np.searchsorted(line, [min(lines), max(lines) + 1])
-        k = np.arange(lo, hi)
-        return k[(along[k] >= a) & (along[k] <= b)]
+        run = along[lo:hi]
+        return lo + np.flatnonzero((run >= a) & (run <= b))
 
 
 def _face_runs(grid: Grid, wall: np.ndarray, floor: np.ndarray, *, axis: int, view: int
@@ -359,7 +359,8 @@ def _bin_medians(bins: np.ndarray, values: np.ndarray) -> np.ndarray:
     med = np.full(nb, np.nan)
     if not nb:
         return med
-    vs = values[np.lexsort((values, bins))]  # by bin, then by value within it
+    by_value = np.argsort(values)
+    vs = values[by_value][_stable_order(bins[by_value])]  # by bin, then by value within it
     counts = np.bincount(bins, minlength=nb)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     ok = counts >= MIN_BIN_POINTS
