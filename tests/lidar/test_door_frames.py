@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from shapely import affinity
 
 from facility.model import Door, Facility
 from facility.routing import unreachable_spaces
-from lidar.door_frames import _edge, _proud_runs
+from lidar.door_frames import MIN_BIN_POINTS, _bin_medians, _edge, _proud_runs
 from lidar.extract import extract
 from lidar.metrics import accuracy
 from lidar.synth import SynthOptions, synthesize
@@ -101,6 +102,21 @@ def test_a_leg_edge_is_placed_within_a_centimetre(edge: float, seed: int) -> Non
     assert found is not None and abs(found - edge) <= 0.01
     mirrored = _edge(-u, d, 0.0, rising=True)
     assert mirrored is not None and abs(mirrored + edge) <= 0.01
+
+
+@settings(max_examples=60, deadline=None)
+@given(bins=arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 40)), seed=st.integers(0, 2**31),
+       far=st.booleans())
+def test_bin_medians_are_numpy_medians_bin_by_bin(bins: np.ndarray, seed: int, far: bool) -> None:
+    # Values rounded to the millimetre tie often; bins past 16 bits take the other sort.
+    bins = bins * 2000 if far else bins
+    values = np.random.default_rng(seed).normal(0.0, 0.02, len(bins)).round(3)
+    med = _bin_medians(bins, values)
+    assert len(med) == bins.max() + 1
+    for b in np.unique(bins):
+        here = values[bins == b]
+        assert med[b] == np.median(here) if len(here) >= MIN_BIN_POINTS else np.isnan(med[b])
+    assert np.isnan(np.delete(med, np.unique(bins))).all()
 
 
 def test_empty_bins_do_not_split_a_leg_but_flush_ones_do() -> None:

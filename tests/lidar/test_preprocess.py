@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lidar.preprocess import point_spacing, remove_isolated, sorted_unique, voxel_downsample, voxel_keys
+from lidar.preprocess import (
+    bounds,
+    point_spacing,
+    remove_isolated,
+    sorted_unique,
+    voxel_downsample,
+    voxel_keys,
+)
 
 coords = arrays(np.float64, st.tuples(st.integers(1, 300), st.just(3)),
                 elements=st.floats(-50, 50, allow_nan=False, allow_infinity=False))
@@ -55,3 +62,10 @@ def test_thinning_keeps_the_first_point_read_in_each_voxel(points: np.ndarray, v
                                           return_counts=True)
     assert np.array_equal(voxel_downsample(points, voxel), points[np.sort(first)])
     assert np.array_equal(remove_isolated(points, voxel, 2), points[counts[inverse.ravel()] >= 2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(coords)
+def test_bounds_are_the_least_and_greatest_coordinates(points: np.ndarray) -> None:
+    low, high = bounds(points)
+    assert np.array_equal(low, points.min(axis=0)) and np.array_equal(high, points.max(axis=0))
