@@ -89,17 +89,3 @@ def test_a_unit_width_never_overlaps_a_wall_on_its_way_out(  # noqa: PLR0917 - d
     assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
 
-
-@pytest.mark.parametrize("exit_at", [(2.75, 4.0), (5.5, 2.0)])
-def test_a_bed_leaves_by_an_exit_exactly_as_wide_as_it_needs(exit_at: tuple[float, float]) -> None:
-    """A bed and its two staff leave a 5.5 x 4 m room by a 1.1 m exit, on the north or the east
-    wall.  The jambs' push once turned the bed back at the north exit's line for the rest of the
-    run (:mod:`agents.movement.wall_normals`)."""
-    fac = room(5.5, 4.0, [("E", *exit_at, BED.min_door_width)])
-    people = [PersonSpec(id="u", profile="bed", space="R", position=(1.15, 1.15)),
-              PersonSpec(id="s1", profile="staff", space="R", position=(0.5, 0.5), premove=0.0),
-              PersonSpec(id="s2", profile="staff", space="R", position=(0.5, 3.5), premove=0.0)]
-    m = EvacuationModel(fac, people, EvacParams(max_time=200.0, trajectories=False), np.random.default_rng(1))
-    m.run()
-    assert (m.people.state == State.OUT).all()
-    assert not m.deadlocks

@@ -141,19 +141,29 @@ def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() 
     assert not m.people.stranded.any()
 
 
-@pytest.mark.parametrize(("unit", "width"), [("bed", 1.1), ("wheelchair", 0.8)])
-def test_a_unit_passes_an_exit_of_its_mobility_width(unit: str, width: float) -> None:
+@pytest.mark.parametrize(("unit", "size", "exit_at", "start"), [
+    ("bed", (8.0, 6.0), (8.0, 3.0), (3.0, 3.0)),
+    ("wheelchair", (8.0, 6.0), (8.0, 3.0), (3.0, 3.0)),
+    ("bed", (5.5, 4.0), (2.75, 4.0), (1.15, 1.15)),
+])
+def test_a_unit_passes_an_exit_of_its_mobility_width(unit: str, size: tuple[float, float],
+                                                    exit_at: tuple[float, float],
+                                                    start: tuple[float, float]) -> None:
     """A bed through a 1.1 m exit, a wheelchair through a 0.8 m one: the narrowest the mobility
     table (and routing) allow. The room raster is exact near walls, so the unit's centre has the
     few centimetres of play the door leaves it, and the exit's gate admits its width exactly;
-    the front of its footprint beyond the exit is in the open air, not in a wall."""
+    the front of its footprint beyond the exit is in the open air, not in a wall.  The last case
+    is an exit in a north wall at which the jambs' push once turned the bed back for the rest
+    of the run (:mod:`agents.movement.wall_normals`)."""
+    from facility.mobility import MOBILITIES
     from scenarios.evacuation.testbeds import room
 
-    fac = room(8.0, 6.0, [("E", 8.0, 3.0, width)])
-    people = [PersonSpec(id="u", profile=unit, space="R", position=(3.0, 3.0)),
-              PersonSpec(id="s1", profile="staff", space="R", position=(1.0, 1.0), premove=0.0),
-              PersonSpec(id="s2", profile="staff", space="R", position=(1.0, 5.0), premove=0.0)]
-    m = EvacuationModel(fac, people, EvacParams(max_time=300.0, trajectories=False), np.random.default_rng(0))
+    w, d = size
+    fac = room(w, d, [("E", *exit_at, MOBILITIES[unit].min_door_width)])
+    people = [PersonSpec(id="u", profile=unit, space="R", position=start),
+              PersonSpec(id="s1", profile="staff", space="R", position=(0.5, 0.5), premove=0.0),
+              PersonSpec(id="s2", profile="staff", space="R", position=(0.5, d - 0.5), premove=0.0)]
+    m = EvacuationModel(fac, people, EvacParams(max_time=300.0, trajectories=False), np.random.default_rng(1))
     m.run()
     assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
