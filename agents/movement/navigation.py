@@ -41,7 +41,7 @@ from shapely.geometry import LineString, Polygon
 from agents.movement.csm_kernel import grid_cell
 from facility.model import Facility
 
-__all__ = ["Field", "LevelGrid", "build_grid", "compute_field", "opening_room", "room_floor"]
+__all__ = ["Field", "LevelGrid", "build_grid", "cell_window", "compute_field", "opening_room", "room_floor"]
 
 # 16 neighbour offsets (di, dj): 8 king moves and 8 knight moves.
 _OFFSETS = np.array([(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1),
@@ -314,7 +314,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
 
     space = np.full((nyc, nxc), -1, np.int32)
     for k, s in enumerate(spaces):
-        sl = _window(s.polygon, x0, y0, h)
+        sl = cell_window(s.polygon, x0, y0, h)
         inside = shapely.contains_xy(s.polygon, gx[sl], gy[sl])
         space[sl][inside] = k
     floor = shapely.contains_xy(shapely.union_all([s.polygon for s in spaces]), gx, gy)
@@ -325,7 +325,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
         space[missing] = space[ii[missing], jj[missing]]
     exit_lab = np.full((nyc, nxc), -1, np.int32)
     for k, ap in enumerate(aprons):
-        sl = _window(ap, x0, y0, h)
+        sl = cell_window(ap, x0, y0, h)
         inside = shapely.contains_xy(ap, gx[sl], gy[sl]) & ~floor[sl]
         exit_lab[sl][inside] = k
 
@@ -358,7 +358,7 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
     widths += [(sg, e.width) for e, sg in zip(exits, exit_segs, strict=True)]
     for sg, width in widths:
         box = sg.buffer(GATE_DEPTH, cap_style="flat")
-        sl = _window(box, x0, y0, h)
+        sl = cell_window(box, x0, y0, h)
         inside = shapely.contains_xy(box, gx[sl], gy[sl])
         gate[sl][inside] = np.minimum(gate[sl][inside], opening_room(min(width, float(sg.length))))
 
@@ -367,14 +367,14 @@ def build_grid(facility: Facility, level: str, h: float = 0.1) -> LevelGrid:
                      exit_ids=[e.id for e in exits])
     for did, sg in door_segs.items():
         box = sg.buffer(DOOR_BAND, cap_style="flat")
-        sl = _window(box, x0, y0, h)
+        sl = cell_window(box, x0, y0, h)
         inside = np.zeros((nyc, nxc), bool)
         inside[sl] = shapely.contains_xy(box, gx[sl], gy[sl])
         grid.door_cells[did] = np.flatnonzero(inside)
     return grid
 
 
-def _window(geom: object, x0: float, y0: float, h: float) -> tuple[slice, slice]:
+def cell_window(geom: object, x0: float, y0: float, h: float) -> tuple[slice, slice]:
     """Rows and columns of the grid cells whose centres may lie in ``geom``: its bounding box and
     a cell more round it (testing only these is what keeps rasterising a storey of hundreds of
     doors fast)."""

@@ -18,9 +18,8 @@ and the whole push turns them round it as before.
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
-from agents.movement.navigation import LevelGrid
+from agents.movement.navigation import LevelGrid, cell_window
 from facility.mobility import BED, REDUCED
 from facility.model import Door, Exit, Facility
 
@@ -62,9 +61,8 @@ def wall_push(grid: LevelGrid, facility: Facility, away: np.ndarray) -> np.ndarr
     opening's centre line, where the two jambs' pushes cancel).
     """
     out = away.copy()
-    ids = set(grid.space_ids)
-    openings: list[Door | Exit] = [d for d in facility.doors if d.spaces[0] in ids and d.spaces[1] in ids]
-    openings += [e for e in facility.exits if e.space in ids]
+    openings: list[Door | Exit] = [facility.door(d) for d in grid.door_cells]
+    openings += [facility.exit(e) for e in grid.exit_ids]
     ny, nx = grid.shape
     for opening in openings:
         seg = facility.door_segment(opening)
@@ -73,9 +71,7 @@ def wall_push(grid: LevelGrid, facility: Facility, away: np.ndarray) -> np.ndarr
         if length <= 0.0:
             continue
         tx, ty = (bx - ax) / length, (by - ay) / length
-        x0, y0, x1, y1 = shapely.bounds(seg.buffer(PASSAGE_DEPTH, cap_style="flat"))
-        rows = slice(max(0, int((y0 - grid.y0) / grid.h)), min(ny, int((y1 - grid.y0) / grid.h) + 1))
-        cols = slice(max(0, int((x0 - grid.x0) / grid.h)), min(nx, int((x1 - grid.x0) / grid.h) + 1))
+        rows, cols = cell_window(seg.buffer(PASSAGE_DEPTH, cap_style="flat"), grid.x0, grid.y0, grid.h)
         cy = grid.y0 + (np.arange(ny)[rows] + 0.5) * grid.h
         cx = grid.x0 + (np.arange(nx)[cols] + 0.5) * grid.h
         px, py = np.meshgrid(cx - ax, cy - ay)
