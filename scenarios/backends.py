@@ -32,6 +32,7 @@ Dask event log from a cluster.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import os
 import pickle
@@ -48,6 +49,7 @@ from scenarios.base import RunReplication, ScenarioBase
 from scenarios.errors import ArgumentError, BackendError, RunCancelled, ScenarioError
 from scenarios.progress import DASK_TOPIC, Channel, DaskEvents, Direct, OnTick, TickListener, from_event
 from scenarios.replicate import Outcome, Status, attempt_batch, settle_worker_heap, young_heap_only
+from scenarios.store.drop import Drop, deliver
 
 if TYPE_CHECKING:
     from facility import Facility
@@ -110,6 +112,9 @@ class Job:
         seed: The root seed.
         run_replication: The kind's module-level replication function.
         work: ``(index, spawn key)`` of each replication to run.
+        drop: Where a worker process that sees the run folder writes each
+            batch's part itself (:mod:`scenarios.store.drop`); ``None``: the
+            tables come back with the outcomes.
     """
 
     tag: Hashable
@@ -118,6 +123,7 @@ class Job:
     seed: int
     run_replication: RunReplication
     work: tuple[tuple[int, tuple[int, ...]], ...]
+    drop: Drop | None = None
 
 
 class _Batcher:
@@ -251,18 +257,33 @@ class _Work:
 
 def _attempt_in_worker(run_replication: RunReplication, scenario: ScenarioBase, facility: Any, seed: int,
                        work: _Work, *, ticks: Channel | None = None, tag: Hashable = 0,
-                       host: int = 0) -> list[Outcome]:
+                       host: int = 0, drop: Drop | None = None, part: str = "") -> list[Outcome]:
     """:func:`~scenarios.replicate.attempt_batch` as a worker runs it.
 
     ``facility`` may come as :class:`_Shipped`.  ``host`` is the process id
     of the run: in any other process, what the worker holds is set aside
     from the garbage collector first (:func:`~scenarios.replicate.settle_worker_heap`);
     a threaded Dask worker inside the run's own process is left alone.
+    With ``drop``, the batch is written as the run folder's part ``part``
+    when this process sees the folder, and the outcomes return without
+    their tables (:func:`scenarios.store.drop.deliver`).
     """
     if os.getpid() != host:
         settle_worker_heap()
     building = _received(facility) if isinstance(facility, _Shipped) else facility
-    return attempt_batch(run_replication, scenario, building, seed, work.items, ticks=ticks, tag=tag)
+    out = attempt_batch(run_replication, scenario, building, seed, work.items, ticks=ticks, tag=tag)
+    return deliver(drop, part, out) if drop is not None else out
+
+
+def _drop_args(job: Job, batches: Iterator[int]) -> dict[str, Any]:
+    """The keywords that let a worker write a batch of ``job`` as a part of its own, if it has a drop.
+
+    Every batch sent gets a part name of its own, a batch sent again too: a
+    first attempt that is still writing never shares its part with the next.
+    """
+    if job.drop is None:
+        return {}
+    return {"drop": job.drop, "part": job.drop.part_name(next(batches))}
 
 
 class _Loky:
@@ -278,6 +299,7 @@ class _Loky:
         self._on_tick = on_tick
         self._listener = TickListener() if on_tick is not None else None
         self._shipped: dict[int, _Shipped] = {}
+        self._batches = itertools.count()
 
     def _ship(self, facility: Facility) -> _Shipped:
         key = id(facility)
@@ -291,7 +313,7 @@ class _Loky:
         args = (_attempt_in_worker, job.run_replication, job.scenario, self._ship(job.facility), job.seed,
                 _Work(work))
         kw = {"ticks": self._listener.channel if self._listener else None, "tag": job.tag,
-              "host": os.getpid()}
+              "host": os.getpid(), **_drop_args(job, self._batches)}
         try:
             return get_reusable_executor(max_workers=self._workers).submit(*args, **kw)
         except RuntimeError:  # the pool broke since it was handed out: a fresh one takes the work
@@ -345,6 +367,7 @@ class _Dask:
     def __init__(self, client: Any, on_tick: OnTick | None = None) -> None:
         self._client = client
         self._scattered: dict[int, Any] = {}
+        self._batches = itertools.count()
         self._on_tick = on_tick
         self._events: deque[Any] = deque()
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
@@ -366,7 +389,8 @@ class _Dask:
             self._scattered[key] = self._client.scatter(job.facility, broadcast=True, hash=False)
         future = self._client.submit(_attempt_in_worker, job.run_replication, job.scenario,
                                      self._scattered[key], job.seed, _Work(work), ticks=self._ticks,
-                                     tag=job.tag, host=os.getpid(), pure=False)
+                                     tag=job.tag, host=os.getpid(), pure=False,
+                                     **_drop_args(job, self._batches))
         future.add_done_callback(self._done)
         return future
 

@@ -86,6 +86,9 @@ class Outcome:
         cpu_seconds: CPU time of the replication's thread on its worker: the
             model's own work, which other work on the machine barely changes
             (so a run's overhead can be read against it under any load).
+        part: The name of the part of the run folder its worker wrote its
+            tables, KPI row and record to (:mod:`scenarios.store.drop`); its
+            ``tables`` are then empty.  ``""``: they travel with it.
     """
 
     index: int
@@ -96,15 +99,18 @@ class Outcome:
     seconds: float = 0.0
     error: str = ""
     cpu_seconds: float = 0.0
-    #: Bytes held by the tables (what the store has to buffer): the buffers' whole size, an
-    #: upper bound for a sliced table.  Exact ``Table.nbytes`` walks every column and cost
-    #: about 0.3 ms a replication, more than 1 % of a short one; this is taken once, when the
-    #: outcome is made, since the batcher and the store both ask (about 65 us a Nelson
-    #: replication each time).
-    nbytes: int = field(init=False, repr=False, compare=False)
+    part: str = ""
+    #: Bytes held by the tables (what the store has to buffer, and what a batch brings back):
+    #: the buffers' whole size, an upper bound for a sliced table.  Exact ``Table.nbytes`` walks
+    #: every column and cost about 0.3 ms a replication, more than 1 % of a short one; this is
+    #: taken once, when the outcome is made, since the batcher and the store both ask (about
+    #: 65 us a Nelson replication each time).  Given (not negative) for an outcome whose tables
+    #: its worker wrote to a part: the size they had, which batches are still sized by.
+    nbytes: int = field(default=-1, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "nbytes", sum(t.get_total_buffer_size() for t in self.tables.values()))
+        if self.nbytes < 0:
+            object.__setattr__(self, "nbytes", sum(t.get_total_buffer_size() for t in self.tables.values()))
 
     def replication(self) -> Replication:
         """The model-level view, as a kind's ``summarize`` expects."""
@@ -118,7 +124,8 @@ class Outcome:
         # out of band: Dask sends each such buffer as a frame of its own, and six frames per
         # replication cost more than the copying.
         fields = {"index": self.index, "key": self.key, "status": self.status, "kpis": dict(self.kpis),
-                  "seconds": self.seconds, "error": self.error, "cpu_seconds": self.cpu_seconds}
+                  "seconds": self.seconds, "error": self.error, "cpu_seconds": self.cpu_seconds,
+                  "part": self.part, "nbytes": self.nbytes}
         names, ends, buffer = _to_ipc(self.tables)
         sent = pickle.PickleBuffer(buffer) if protocol >= 5 else buffer.to_pybytes()
         return (_unpickle_outcome, (fields, names, ends, sent))

@@ -37,6 +37,7 @@ from scenarios.loader import dump
 from scenarios.progress import OnTick, Tick
 from scenarios.replicate import Outcome, Status, check_seed, spawn_key
 from scenarios.store import Claim, RunWriter, StoredRun, claimed, finalise, open_run
+from scenarios.store.drop import open_drop
 from scenarios.store.layout import medtwin_version, scenario_hash
 
 if TYPE_CHECKING:
@@ -424,10 +425,15 @@ def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: in
 
     ``sim_progress`` gets the ticks of replications still running: one that
     arrives after its replication's outcome (ticks and outcomes travel
-    separately from workers) is dropped.
+    separately from workers) is dropped.  Worker processes (a local pool,
+    Dask) that see a sink's run folder write their batches there themselves
+    (:mod:`scenarios.store.drop`).
     """
+    # Worker processes that see a run folder write their batches' parts there themselves.
+    elsewhere = backend == "dask" or n_jobs > 1
     jobs = [Job(tag=t, scenario=s.scenario, facility=fac, seed=s.scenario.seed,
-                run_replication=s.kind.run_replication, work=s.todo())
+                run_replication=s.kind.run_replication, work=s.todo(),
+                drop=open_drop(s.writer.folder) if elsewhere and s.writer is not None and s.pending else None)
             for t, (s, fac) in enumerate(sinks)]
     total = sum(len(s.keys) for s, _ in sinks)
     count = sum(len(s.keys) - len(j.work) for (s, _), j in zip(sinks, jobs, strict=True))

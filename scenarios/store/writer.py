@@ -45,6 +45,7 @@ from scenarios.base import Replication
 from scenarios.errors import CorruptResultsError, ResultsStoreError
 from scenarios.replicate import Outcome, Status
 from scenarios.store._fsync import fsync_dir
+from scenarios.store.drop import close_drop
 from scenarios.store.layout import (
     KPIS,
     MANIFEST,
@@ -169,6 +170,7 @@ class RunWriter:
         #: Committed replications by index.
         self.records: dict[int, Record] = {}
         self._kpis = KpiPacker()
+        self._checked_part = ""  # the last part written by a worker found committed
         self._reader = PartReader(self.folder / PARTS)
         pending = self.folder / PENDING
         if resume and pending.is_file():
@@ -259,10 +261,13 @@ class RunWriter:
 
     # -- streaming ----------------------------------------------------------------------
     def add(self, outcome: Outcome) -> None:
-        """Take one finished replication; written with the next part."""
+        """Take one finished replication; written with the next part, unless its worker wrote it."""
         if outcome.index in self._done or outcome.index in self._buffered:
             raise ResultsStoreError(f"{self.folder}: replication {outcome.index} was stored already; "
                                     "refusing to store it twice")
+        if outcome.part:
+            self._take_written(outcome)
+            return
         if not self._buffer:
             # The clock runs from the oldest replication waiting, not from the last part: a
             # sweep's writers all start with it, and a variant whose replications came later
@@ -274,6 +279,24 @@ class RunWriter:
         if (self._buffered_bytes >= self.flush_bytes
                 or time.monotonic() - self._oldest >= self.flush_seconds):
             self.flush()
+
+    def _take_written(self, outcome: Outcome) -> None:
+        """Take a replication its worker wrote to a part of this folder (:mod:`scenarios.store.drop`).
+
+        Raises:
+            CorruptResultsError: That part is not committed in this folder.
+        """
+        if outcome.part != self._checked_part:  # a batch's outcomes come together: one look per part
+            if not is_committed(self.folder / PARTS / outcome.part):
+                raise CorruptResultsError(f"{self.folder / PARTS / outcome.part}: replication "
+                                          f"{outcome.index} was reported written there by its worker, "
+                                          "but the part is not committed")
+            self._checked_part = outcome.part
+        done = outcome.status == Status.DONE
+        self.records[outcome.index] = Record(str(outcome.status), outcome.part,
+                                             self._kpis.pack(outcome.kpis) if done else {})
+        if done:
+            self._done.add(outcome.index)
 
     def flush(self) -> None:
         """Write the buffered replications as one committed part."""
@@ -307,6 +330,7 @@ class RunWriter:
             ResultsStoreError: A planned replication has no record.
             CorruptResultsError: A part cannot be read back.
         """
+        close_drop(self.folder)  # no worker starts a part from now on
         n = len(self.header["keys"])
         missing = sorted(set(range(n)) - set(self.records) - self._buffered)
         if missing:
@@ -339,7 +363,13 @@ class RunWriter:
                      sync_folder=False)
         manifest["replication_status"] = status
         self._reader.close()
-        shutil.rmtree(self.folder / PARTS)
+        # Moved aside first: a worker whose batch was given up on (it lost contact, and the batch
+        # ran again elsewhere) may still be writing a part; by path it can add nothing to a
+        # folder of another name, so the deletion cannot meet a file created meanwhile.
+        gone = self.folder / f".{PARTS}.done"
+        shutil.rmtree(gone, ignore_errors=True)  # left by a finish that failed here
+        (self.folder / PARTS).rename(gone)
+        shutil.rmtree(gone)
         (self.folder / PENDING).unlink()
         self._done |= {o.index for o in self._buffer if o.status == Status.DONE}
         self._buffer.clear()

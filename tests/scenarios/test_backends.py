@@ -14,8 +14,9 @@ import pytest
 from scenarios.base import Kind
 from scenarios.errors import BackendError
 from scenarios.progress import Tick
+from scenarios.replicate import Outcome
 from scenarios.runner import Results, run
-from scenarios.store import open_run
+from scenarios.store import RunWriter, open_run
 from tests.scenarios.kinds import toy
 
 FAKE_FACILITY = object()
@@ -39,11 +40,25 @@ def in_process(toy_kind: Kind) -> Results:
     return run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY)  # type: ignore[arg-type]
 
 
-def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path: Path) -> None:
+def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[Outcome] = []
+    real_add = RunWriter.add
+
+    def spy(self: RunWriter, outcome: Outcome) -> None:
+        taken.append(outcome)
+        real_add(self, outcome)
+
+    monkeypatch.setattr(RunWriter, "add", spy)
     pool = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, n_jobs=2,  # type: ignore[arg-type]
                out=tmp_path / "pool")
     assert _kpis(pool) == _kpis(in_process) and pool.kpis == in_process.kpis
     assert pool.arrow("draws").equals(in_process.arrow("draws"))
+    # the workers wrote their batches' parts themselves: no table came back through the pool
+    assert len(taken) == REPLICATIONS and all(o.part and not o.tables for o in taken)
+    here = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, out=tmp_path / "h")  # type: ignore[arg-type]
+    stored = (tmp_path / "pool" / "draws.parquet").read_bytes()
+    assert stored == (tmp_path / "h" / "draws.parquet").read_bytes() and here.kpis == pool.kpis
 
 
 def _ticked(res: Results, ticks: list[Tick]) -> set[int]:
