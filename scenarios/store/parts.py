@@ -55,6 +55,9 @@ KPI_ROWS = "kpis.jsonl"
 WRITE_BUFFER = 2**20
 #: Parts kept open while a run is finished (parts arrive roughly in replication order).
 MAX_OPEN_PARTS = 3
+_FLOAT = {float}
+#: ``json.dumps(..., allow_nan=False)`` without building an encoder for every row.
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
 
 
 def kpi_row(index: int, kpis: Mapping[str, Any]) -> str:
@@ -69,9 +72,9 @@ def kpi_row(index: int, kpis: Mapping[str, Any]) -> str:
     ('{"index": 3, "wait": 1.5}', '{"index": 4, "wait": null, "n": 2}')
     """
     row = {"index": index, **kpis}
-    values = list(kpis.values())
-    if all(type(v) is float for v in values) and math.isfinite(sum(values)):
-        return json.dumps(row, allow_nan=False)
+    values = kpis.values()
+    if set(map(type, values)) <= _FLOAT and math.isfinite(sum(values)):  # the type test in C
+        return _ENCODE(row)
     return json.dumps(jsonable(row), allow_nan=False)
 
 

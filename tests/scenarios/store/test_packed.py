@@ -24,6 +24,9 @@ def test_packed_kpis_read_back_every_value_in_order(rows: list[dict[str, float |
         for k, v in row.items():
             got = packed[k]
             assert (math.isnan(got) if v is None or math.isnan(v) else got == v)
+            fetched = packed.get(k)
+            assert fetched is not None and (math.isnan(fetched) if math.isnan(got) else fetched == got)
+        assert packed.get("\x00absent") is None and packed.get("\x00absent", -1.0) == -1.0
         again = pickle.loads(pickle.dumps(packed))  # the app caches results by pickling them
         assert jsonable(again) == jsonable(row)
 
