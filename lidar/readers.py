@@ -380,6 +380,7 @@ def _check_ply(path: Path, head: bytes) -> int:
     names: list[str] = []
     counts: list[int] = []
     records: list[int | None] = []  # bytes per row, None if the element has a list property
+    vertex_props: list[str] = []  # scalar properties of the vertex element
     for ln in lines[1:]:
         w = ln.split()
         if not w or w[0] in ("comment", "obj_info"):
@@ -403,6 +404,8 @@ def _check_ply(path: Path, head: bytes) -> int:
             elif len(w) == 3 and w[1] in _SIZES:
                 size = records[-1]
                 records[-1] = None if size is None else size + _SIZES[w[1]]
+                if names[-1] == "vertex":
+                    vertex_props.append(w[2])
             else:
                 raise ScanFileError(str(path), f"PLY header line {ln!r}: expected 'property TYPE NAME' with "
                                     f"TYPE one of {', '.join(_SIZES)}")
@@ -412,6 +415,7 @@ def _check_ply(path: Path, head: bytes) -> int:
         raise ScanFileError(str(path), "PLY header has no 'format' line")
     if "vertex" not in names:
         raise ScanFileError(str(path), "PLY header declares no 'element vertex': the file holds no points")
+    _check_xyz(path, "PLY header: element vertex", vertex_props)
     count = counts[names.index("vertex")]
     if encoding == "ascii":
         if names[0] == "vertex":
@@ -441,6 +445,7 @@ def _check_pcd(path: Path, head: bytes) -> int | None:
     if points is None or len(points) != 1:
         raise ScanFileError(str(path), "PCD header: expected one 'POINTS COUNT' line")
     count = _count(path, points[0], "POINTS " + " ".join(points), "PCD")
+    _check_xyz(path, "PCD header: FIELDS", fields.get("FIELDS", []))
     data = fields.get("DATA", [""])
     if len(data) != 1 or data[0] not in _PCD_DATA:
         raise ScanFileError(str(path), f"PCD header line 'DATA {' '.join(data)}': expected one of "
@@ -460,6 +465,20 @@ def _check_pcd(path: Path, head: bytes) -> int | None:
             raise ScanFileError(str(path), f"the header declares {count} points ({need} bytes) "
                                            f"but only {body} bytes follow; the file is truncated")
     return count
+
+
+def _check_xyz(path: Path, where: str, props: list[str]) -> None:
+    """Refuse a header whose points lack a scalar ``x``, ``y`` or ``z``.
+
+    Open3D reads such a file without a word: the missing coordinate comes back
+    as zero (a flat cloud, then blamed on the units) or as whatever memory held.
+    """
+    missing = [axis for axis in ("x", "y", "z") if axis not in props]
+    if missing:
+        have = ", ".join(props) if props else "none"
+        raise ScanFileError(str(path), f"{where}: has no {', '.join(repr(m) for m in missing)} "
+                            f"propert{'y' if len(missing) == 1 else 'ies'} (found: {have}); a point "
+                            "cloud needs x, y and z")
 
 
 def _check_rows(path: Path, start: int, count: int, kind: str) -> None:

@@ -162,6 +162,15 @@ def test_a_truncated_ascii_ply_is_refused_not_padded(tmp_path: Path, rng: np.ran
         ("short.pcd", b"VERSION .7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\nWIDTH 3\nHEIGHT 1\n"
                       b"POINTS 3\nDATA ascii\n0 0 0\n1 1 1\n", "declares 3 points but only 2 rows"),
         ("nodata.pcd", b"VERSION .7\nPOINTS 3\n", "no 'DATA' line"),
+        # Open3D reads a cloud without z as flat (zeros) or as whatever memory held
+        ("onlyx.ply", b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nend_header\n1\n",
+         "element vertex: has no 'y', 'z' properties"),
+        ("zz.ply", b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                   b"property float zz\nend_header\n1 2 3\n", r"has no 'z' property \(found: x, y, zz\)"),
+        ("zz.ply", b"ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty float x\n"
+                   b"property float y\nproperty float zz\nend_header\n" + bytes(12), "has no 'z' property"),
+        ("xy.pcd", b"VERSION .7\nFIELDS x y\nSIZE 4 4\nTYPE F F\nCOUNT 1 1\nWIDTH 1\nHEIGHT 1\n"
+                   b"POINTS 1\nDATA ascii\n1 2\n", "FIELDS: has no 'z' property"),
     ],
 )
 def test_bad_headers_name_the_line(tmp_path: Path, name: str, header: bytes, match: str) -> None:
