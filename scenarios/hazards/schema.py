@@ -11,6 +11,7 @@ Defaults come from ``../shared/reference/hazards_and_devices.md`` (cited in ``do
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Literal
 
@@ -394,10 +395,49 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                 if not (sid == "outside" and key == "to") and not facility.has_space(sid):
                     raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", no_space(sid))
         _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
+        if f.alarm == "detection":
+            _check_detectors_reached(f, facility, source, where)
     if spec.gas is not None:
         if not facility.has_space(spec.gas.space):
             raise ScenarioFileError(source, f"{prefix}.gas.space", no_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+
+
+def _check_detectors_reached(f: FireSpec, facility: Facility, source: str, where: str) -> None:
+    """Refuse ``alarm: detection`` when no detector shares air with the fire's space.
+
+    Smoke and heat travel only through openings: doors (a shut one leaks), vents, stair
+    and lift shafts.  Outside is a reservoir at ambient, so nothing comes back in by an
+    exit.  A detector in a space no chain of openings joins to the fire's never
+    activates, and the drill would have no alarm to start from.
+    """
+    from shapely.geometry import Point
+
+    if f.origin is not None:
+        origin = f.origin
+    else:
+        origin = next(s.id for s in facility.spaces_on(str(f.level)) if s.polygon.covers(Point(f.point)))
+    links: dict[str, set[str]] = {s.id: set() for s in facility.spaces}
+    pairs = [d.spaces for d in facility.doors]
+    pairs += [(v.space, v.to) for v in f.vents if v.to != "outside"]
+    for stack in [st.spaces for st in facility.stairs] + [lf.spaces for lf in facility.lifts]:
+        pairs += itertools.pairwise(stack)
+    for a, b in pairs:
+        links[a].add(b)
+        links[b].add(a)
+    reached, todo = {origin}, [origin]
+    while todo:
+        for nxt in links[todo.pop()] - reached:
+            reached.add(nxt)
+            todo.append(nxt)
+    if any(d.space is None or d.space in reached for d in f.detectors):
+        return
+    names = ", ".join(sorted({str(d.space) for d in f.detectors}))
+    raise ScenarioFileError(source, f"{where}.detectors",
+                            f"no detector can sense the fire in {origin!r}: {names} share(s) no door, vent, "
+                            "stair or lift with it, so smoke and heat never reach them and the alarm would "
+                            "never sound; expected a detector in the fire's space or one joined to it "
+                            "(or 'alarm: fixed')")
 
 
 def _check_doors(policy: DoorPolicy, doors: set[str], source: str, where: str, name: str) -> None:

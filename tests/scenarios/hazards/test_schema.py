@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -107,6 +108,22 @@ def test_ids_checked_against_the_facility() -> None:
         with pytest.raises(ScenarioFileError) as err:
             _check(hazard)
         assert err.value.field == field
+
+
+def test_detection_by_detectors_the_fire_cannot_reach_is_refused_before_the_run() -> None:
+    # R2 without its door shares no opening with the fire room R1: it never alarms.
+    sealed = dataclasses.replace(ward(6), doors=tuple(d for d in ward(6).doors if d.id != "D2"))
+    fire = "  fire: {origin: R1, alarm: detection, detectors: [%s]}\n"
+    with pytest.raises(ScenarioFileError) as err:
+        check(_load(fire % "{kind: smoke, space: R2}"), sealed)  # type: ignore[arg-type]
+    assert err.value.path == "drill.yaml" and err.value.field == "hazard.fire.detectors"
+    assert "'R1': R2 share(s) no door" in err.value.problem
+    # one detector the smoke can reach (through the corridor, or a vent) is enough; so is a fixed alarm
+    for ok in (fire % "{kind: smoke, space: R2}, {kind: heat, space: KB}",
+               "  fire: {origin: R1, alarm: detection, detectors: [{kind: smoke, space: R2}],"
+               " vents: [{space: R2, to: R1, width: 0.2, soffit: 2.0}]}\n",
+               "  fire: {origin: R1, detectors: [{kind: sprinkler, space: R2}]}\n"):
+        check(_load(ok), sealed)  # type: ignore[arg-type]
 
 
 def test_a_valid_hazard_round_trips_and_presets_carry_thresholds() -> None:
