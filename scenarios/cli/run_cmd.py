@@ -124,7 +124,7 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     import scenarios
-    from scenarios.errors import ArgumentError
+    from scenarios.errors import ArgumentError, ScenarioFileError
     from scenarios.privacy import protect, to_stderr
     from scenarios.store import jsonable
 
@@ -138,6 +138,11 @@ def _run(args: argparse.Namespace) -> int:
                             overwrite=args.overwrite, resume=args.resume, backend=args.backend,
                             n_jobs=args.jobs, scheduler=args.scheduler, progress=view.replications,
                             sim_progress=view.tick)
+    except ScenarioFileError as exc:
+        if exc.path != "<scenario>":
+            raise
+        # found by the model while running, which does not know the file: name it here
+        raise ScenarioFileError(str(args.scenario), exc.field, exc.problem) from None
     finally:
         view.close()
     kind = scenarios.KINDS[res.scenario.kind]

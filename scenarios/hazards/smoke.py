@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.errors import RunError
+from scenarios.errors import ScenarioFileError
 from scenarios.hazards import plume
 from scenarios.hazards import tenability as ten
 from scenarios.hazards.assess_kernel import HEAD_ROWS, assess_step
@@ -200,8 +200,12 @@ class Smoke:
     def _run_to_detection(self) -> None:
         while self.alarm_tau is None:
             if self.state.time >= MAX_DETECTION:
-                raise RunError(f"no detector activated within {MAX_DETECTION:.0f} s of ignition: the alarm "
-                               "never sounds (check 'hazard.fire.detectors' or use 'alarm: fixed')")
+                # The scenario's fault, not the run's: named by field, and by file once the
+                # command line knows it (the model is not told where its scenario came from).
+                raise ScenarioFileError("<scenario>", "hazard.fire.detectors",
+                                        f"no detector activated within {MAX_DETECTION:.0f} s of ignition, so "
+                                        "the alarm never sounds; expected detectors the fire can set off "
+                                        "(nearer it, more sensitive) or 'alarm: fixed'")
             self._step()
 
     def advance_to(self, tau: float) -> None:

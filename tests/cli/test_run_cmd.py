@@ -149,3 +149,18 @@ def test_on_a_terminal_the_bar_shows_the_running_replication() -> None:
     view.tick(Tick(tag=0, index=0, sim_time_s=90.0, end_time_s=3600.0, finished=5, of=40))
     view.close()
     assert "replication 1 at 1 min 30 s of 1 h simulated (2 %), 5/40 safe" in screen.getvalue()
+
+
+def test_an_alarm_that_never_sounds_names_the_scenario_file_and_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: found only while running, it was "error: no detector activated ..." with no file
+    clinic = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tiny_clinic.json"
+    drill = tmp_path / "drill.yaml"
+    drill.write_text(f"kind: evacuation\nname: t\nfacility: {clinic}\n"
+                     "population:\n  groups: [{profile: ambulant, space: WAIT, count: 1}]\n"
+                     "hazard:\n  fire: {origin: WAIT, growth: table, hrr_table: [[0, 0], [10, 0]],\n"
+                     "         alarm: detection, detectors: [{kind: heat}]}\n  dt: 5\n")
+    assert main(["run", str(drill), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {drill}: hazard.fire.detectors: no detector activated")
+    assert "\n" not in err and not (tmp_path / "r").exists()

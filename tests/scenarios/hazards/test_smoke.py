@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scenarios.errors import RunError
+from scenarios.errors import ScenarioFileError
 from scenarios.hazards.cases import ward
 from scenarios.hazards.conditions import DOSES
 from scenarios.hazards.environment import HazardEnvironment
@@ -61,8 +61,9 @@ def test_smoke_detection_raises_the_alarm_before_a_heat_detector() -> None:
 def test_a_detector_that_never_sees_the_fire_is_a_clear_error() -> None:
     spec = _ward_fire(alarm="detection", start=0.0, growth="table", hrr_table=[[0, 0.0], [10, 0.0]],
                       detectors=[{"kind": "heat", "space": "KB"}])
-    with pytest.raises(RunError, match="no detector activated"):
+    with pytest.raises(ScenarioFileError, match="no detector activated") as err:
         HazardEnvironment(ward(6), spec)
+    assert err.value.field == "hazard.fire.detectors"
 
 
 def test_conditions_follow_the_contract_and_maps_cover_every_space_over_time() -> None:
