@@ -53,8 +53,14 @@ TABLES = "tables.arrow"
 KPI_ROWS = "kpis.jsonl"
 #: Bytes gathered before each write to a part's tables file.
 WRITE_BUFFER = 2**20
-#: Parts kept open while a run is finished (parts arrive roughly in replication order).
+#: Parts whose tables stay memory-mapped while a run is finished (parts arrive roughly in
+#: replication order).
 MAX_OPEN_PARTS = 3
+#: Parts whose records (``part.json``) stay read meanwhile: finishing a run goes through every
+#: part once per table, and reading each part's records and mapping it again every time cost
+#: about 2.5 ms a part, as much as encoding its rows when workers write a part per batch.
+#: Records are small (about 1 KB a replication); the tables they point to are not kept.
+MAX_KNOWN_PARTS = 256
 _FLOAT = {float}
 #: ``json.dumps(..., allow_nan=False)`` without building an encoder for every row.
 _ENCODE = json.JSONEncoder(allow_nan=False).encode
@@ -182,6 +188,7 @@ class _Open:
 
     def __init__(self, part: Path, held: Assembled | None = None) -> None:
         self.path = part
+        self.held = held is not None
         self.tables: dict[str, pa.Table] = {}
         self._lines: list[str] | None = None
         self._buffer: pa.Buffer | None = None
@@ -198,6 +205,12 @@ class _Open:
             self.position = {int(r["index"]): k for k, r in enumerate(self.records)}
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptResultsError(f"{part / PART_MARKER}: damaged ({exc!r})") from None
+
+    def unmap(self) -> None:
+        """Let go of the part's tables read from its file (its records stay; held tables too)."""
+        if not self.held:
+            self.tables.clear()
+            self._buffer = None
 
     def lines(self) -> list[str]:
         if self._lines is None:
@@ -245,15 +258,18 @@ class _Open:
 
 
 class PartReader:
-    """Committed parts read back, the few most recently used kept open (bounded memory).
+    """Committed parts read back: the records of many, the tables of the few most recently used.
 
     Tables are memory-mapped: reading a replication's rows copies nothing,
-    and the pages count in the process's memory only while they are used.
+    and the pages count in the process's memory only while they are mapped
+    (at most :data:`MAX_OPEN_PARTS` parts at once; records of up to
+    :data:`MAX_KNOWN_PARTS`).
     """
 
     def __init__(self, parts: Path) -> None:
         self._parts = parts
         self._open: OrderedDict[str, _Open] = OrderedDict()
+        self._mapped: OrderedDict[str, None] = OrderedDict()
         self._held: dict[str, _Open] = {}
 
     def hold(self, part: str, outcomes: Sequence[Outcome]) -> None:
@@ -266,11 +282,22 @@ class PartReader:
             return held
         got = self._open.get(part)
         if got is None:
-            if len(self._open) >= MAX_OPEN_PARTS:
+            if len(self._open) >= MAX_KNOWN_PARTS:
+                self.release(next(iter(self._open)))
                 self._open.popitem(last=False)
             got = self._open[part] = _Open(self._parts / part)
         else:
             self._open.move_to_end(part)
+        return got
+
+    def _tables_of(self, part: str) -> _Open:
+        """``part``, about to have its tables read: the least recently read of the others are unmapped."""
+        got = self._part(part)
+        if not got.held:
+            self._mapped[part] = None
+            self._mapped.move_to_end(part)
+            while len(self._mapped) > MAX_OPEN_PARTS:
+                self.release(next(iter(self._mapped)))
         return got
 
     def records(self, part: str) -> list[dict[str, Any]]:
@@ -289,28 +316,33 @@ class PartReader:
 
     def rows(self, part: str, name: str, index: int) -> pa.Table:
         """Replication ``index``'s rows of table ``name`` (``replication`` column first)."""
-        p = self._part(part)
+        p = self._tables_of(part)
         offset, length = p.records[p.position[index]]["spans"][name]
         return p.table(name).slice(offset, length)
 
     def segment(self, part: str, name: str, first: int, last: int) -> pa.Table:
         """Rows of table ``name`` from replication ``first``'s to replication ``last``'s, both in ``part``
         (``last``'s rows must follow ``first``'s: replications in between, all in this part)."""
-        p = self._part(part)
+        p = self._tables_of(part)
         start = p.records[p.position[first]]["spans"][name][0]
         end_start, end_rows = p.records[p.position[last]]["spans"][name]
         return p.table(name).slice(start, end_start + end_rows - start)
 
     def schema(self, part: str, name: str) -> pa.Schema:
         """The schema of table ``name`` in ``part`` (its rows are not read)."""
-        return self._part(part).schema(name)
+        return self._tables_of(part).schema(name)
 
     def release(self, part: str) -> None:
-        """Let go of ``part`` if it is open (its memory map goes with the last table read from it)."""
-        self._open.pop(part, None)
+        """Let go of ``part``'s tables if they are mapped (the map goes with the last table read from
+        it); its records stay."""
+        self._mapped.pop(part, None)
+        got = self._open.get(part)
+        if got is not None:
+            got.unmap()
 
     def close(self) -> None:
         """Let go of every open and held part (before the parts are deleted)."""
         self._open.clear()
+        self._mapped.clear()
         self._held.clear()
 

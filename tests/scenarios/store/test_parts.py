@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 from scenarios.errors import CorruptResultsError
 from scenarios.replicate import Outcome, Status
+from scenarios.store import parts as parts_module
 from scenarios.store.layout import jsonable
-from scenarios.store.parts import PART_MARKER, PartReader, kpi_row, write_part
+from scenarios.store.parts import MAX_OPEN_PARTS, PART_MARKER, PartReader, kpi_row, write_part
 
 KPI_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**70, 2**70), st.none())
 
@@ -80,3 +82,29 @@ def test_a_tables_schema_is_read_from_its_first_message_without_its_rows(tmp_pat
         fh.truncate(start + 10)
     with pytest.raises(CorruptResultsError, match=r"000000/tables.arrow: unreadable"):
         PartReader(tmp_path).schema("000000", "events")
+
+
+def test_finishing_reads_each_parts_records_once_and_maps_few_parts_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose workers wrote a part per batch has many parts; going through them once per table
+    read each part's records and mapped it again every time (about 2.5 ms a part)."""
+    names = [f"{k:06d}" for k in range(MAX_OPEN_PARTS + 3)]
+    for k, name in enumerate(names):
+        write_part(tmp_path / name, [_outcome(2 * k, 2), _outcome(2 * k + 1, 1)])
+    reads: list[Path] = []
+    real = parts_module.read_json
+
+    def counted(path: Path) -> Any:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(parts_module, "read_json", counted)
+    reader = PartReader(tmp_path)
+    for table, first_rows in (("events", 2), ("beds", 1)):  # as finishing does: a table after another
+        for k, name in enumerate(names):
+            assert reader.schema(name, table).names[0] == "replication"
+            rows = reader.segment(name, table, 2 * k, 2 * k + 1)
+            assert rows.column("replication").to_pylist() == [2 * k] * first_rows + [2 * k + 1]
+            assert len(reader._mapped) <= MAX_OPEN_PARTS
+    assert sorted(p.parent.name for p in reads) == names  # each part's records read once
+    assert reader.kpi_line(names[0], 1).startswith('{"index": 1')
