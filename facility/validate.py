@@ -540,6 +540,33 @@ def _reachability(f: Facility) -> list[Issue]:
         if s.beds > 0 and s.id in stranded:
             out.append(_warn(f"space {s.id}", f"has {s.beds} bed(s) but no route to a final exit for a bed "
                                               f"(doors >= {BED.min_door_width} m, lifts, no stairs)"))
+    return out + _lift_only(f)
+
+
+def _lift_only(f: Facility) -> list[Issue]:
+    """Occupied spaces whose every way out takes a lift not designed for evacuation.
+
+    Lifts other than evacuation lifts are not used in a fire (HTM 05-02 moves patients down by
+    evacuation lifts; a drill's ``strategy.lifts`` is ``evacuation`` by default), so such a
+    space, though it reaches an exit by everyday routes, has no way out in a fire.
+    """
+    plain = {lf.id for lf in f.lifts if not lf.evacuation_lift}
+    if not plain:
+        return []
+    g = _mobility_graph(f, STAFF)
+    g.remove_edges_from([(u, v) for u, v, e in g.edges(data=True)
+                         if e["kind"] == "lift" and e["link"] in plain])
+    cut_off = set(g.nodes) - nx.node_connected_component(g, OUTSIDE)
+    nowhere = set(unreachable_spaces(f, mobility=STAFF))  # reported above as cannot reach any exit
+    out = []
+    for s in f.spaces:
+        if s.occupied and s.kind in OCCUPIED_KINDS and s.id not in nowhere and space_node(s.id) in cut_off:
+            lifts = sorted(lf.id for lf in f.lifts if lf.id in plain
+                           and any(f.space(sid).level == s.level for sid in lf.spaces))
+            out.append(_warn(f"space {s.id}", f"reaches a final exit only by lift, and no lift it can take "
+                                              f"({', '.join(lifts)}) is an evacuation lift: in a fire, when "
+                                              "other lifts are not used, it has no way out (add a stair, or "
+                                              "set evacuation_lift on a lift)"))
     return out
 
 

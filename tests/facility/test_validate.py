@@ -166,6 +166,18 @@ def test_small_bed_lift_warns_and_strands_beds(tiny_facility: Facility) -> None:
     assert errors(validate(f)) == []
 
 
+def test_a_storey_whose_only_way_out_is_an_ordinary_lift_warns(tiny_facility: Facility) -> None:
+    # regression: valid with no word, yet a drill (lifts: evacuation by default) stranded everyone upstairs
+    lift_only = replace(tiny_facility, stairs=())
+    warned = sorted(i.element for i in validate(lift_only) if "only by lift" in i.message)
+    # every room and corridor upstairs; not the lift or stair spaces, nor the ground floor
+    assert warned == ["space L1-CE", "space L1-CW", "space L1-R1", "space L1-R2", "space L1-R3"]
+    assert "(LIFT1) is an evacuation lift" in found(lift_only, "space L1-R1", "warning")[-1]
+    assert errors(validate(lift_only)) == []
+    evacuation = edit(lift_only, "lifts", "LIFT1", evacuation_lift=True)
+    assert not any("only by lift" in i.message for i in validate(evacuation))
+
+
 # -- smoke compartments ------------------------------------------------------------------------
 def test_large_compartment_warns() -> None:
     hall = Space(id="hall", level="G", kind=SpaceKind.ROOM, polygon=box(0, 0, 50, 50), compartment="big")
