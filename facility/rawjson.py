@@ -27,8 +27,12 @@ __all__ = ["MAX_NESTING", "check_values", "parse_json"]
 MAX_NESTING = 64
 #: An integer literal longer than this is not a count of anything in a building.
 _MAX_INT_DIGITS = 30
-_OPEN_BYTES = np.frombuffer(b"[{", dtype=np.uint8)
-_CLOSE_BYTES = np.frombuffer(b"]}", dtype=np.uint8)
+#: The change of bracket depth each byte makes: +1 for ``[`` ``{``, -1 for ``]`` ``}``, else 0.
+_DEPTH_STEP = np.zeros(256, dtype=np.int32)
+_DEPTH_STEP[np.frombuffer(b"[{", dtype=np.uint8)] = 1
+_DEPTH_STEP[np.frombuffer(b"]}", dtype=np.uint8)] = -1
+#: Bytes of text scanned at a time, so the work arrays stay small whatever the file's size.
+_NESTING_CHUNK = 1 << 20
 
 
 def parse_json(text: str, source: str) -> Any:
@@ -81,9 +85,16 @@ def _nesting(text: str) -> int:
     >>> _nesting('{"a": [[1], {"b": 2}]}')
     3
     """
-    opens = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    step = np.isin(opens, _OPEN_BYTES).astype(np.int64) - np.isin(opens, _CLOSE_BYTES).astype(np.int64)
-    return int(np.cumsum(step).max(initial=0))
+    # A table lookup per byte, a chunk at a time: np.isin sorted the whole text (2.5 s and
+    # 0.4 GB of int64 per 50 MB), which made a large legal file take seconds and gigabytes.
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    deepest = level = 0
+    for start in range(0, len(data), _NESTING_CHUNK):
+        depth = _DEPTH_STEP[data[start:start + _NESTING_CHUNK]]  # int32: a 256 MiB file's depth fits
+        np.cumsum(depth, out=depth)
+        depth += level
+        deepest, level = max(deepest, int(depth.max())), int(depth[-1])
+    return deepest
 
 
 def _clip(text: str) -> str:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import tracemalloc
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from facility import rawjson
 from facility.errors import FacilityFileError
 from facility.rawjson import MAX_NESTING, check_values, parse_json
 
@@ -38,3 +44,28 @@ def test_rings_are_checked_in_one_pass_but_odd_ones_point_by_point() -> None:
     with pytest.raises(FacilityFileError, match=r"polygon\[2\]\[1\]: expected a finite number"):
         check_values({"polygon": [[0, 0], [1.5, 0], [1, float("inf")]]}, "f.json")
     check_values({"polygon": [[0, 0], [True, 0], ["1", 1]]}, "f.json")  # types are the schema's concern
+
+
+@given(st.text(alphabet='[]{}"a, é', max_size=60), st.integers(min_value=1, max_value=7))
+def test_nesting_is_the_deepest_running_bracket_count_across_chunks(text: str, chunk: int) -> None:
+    steps = [{"[": 1, "{": 1, "]": -1, "}": -1}.get(c, 0) for c in text]
+    expected = max(itertools.accumulate(steps, initial=0))
+    old = rawjson._NESTING_CHUNK
+    rawjson._NESTING_CHUNK = chunk  # a chunk boundary anywhere, so the depth must carry over
+    try:
+        assert rawjson._nesting(text) == expected
+    finally:
+        rawjson._NESTING_CHUNK = old
+
+
+def test_measuring_the_nesting_of_a_large_file_needs_little_more_memory_than_the_file() -> None:
+    # regression: np.isin sorted the whole text into int64 arrays, so a legal 50 MB file (a long
+    # metadata note) took 1.4 GB and seconds to load; the 256 MiB limit allowed ~7 GB
+    text = '{"metadata": {"note": "' + "x" * (4 << 20) + '"}}'
+    tracemalloc.start()
+    try:
+        assert rawjson._nesting(text) == 2
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(text)
