@@ -63,6 +63,9 @@ def parse_json(text: str, source: str) -> Any:
                                     "digits")
         return int(literal)
 
+    # Windows editors (Notepad, Excel's "UTF-8" export) start a file with a byte order mark;
+    # RFC 8259 sec. 8.1 lets a reader ignore it, and json refused it in Python's words.
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         # json would say "Expecting value" at line 1; the planner needs to know the file is blank.
         raise FacilityFileError(source, "expected a JSON object, found nothing (an empty document)")

@@ -69,3 +69,10 @@ def test_measuring_the_nesting_of_a_large_file_needs_little_more_memory_than_the
     finally:
         tracemalloc.stop()
     assert peak < 4 * len(text)
+
+
+def test_a_byte_order_mark_is_ignored_as_rfc_8259_allows() -> None:
+    # regression: a file saved by Notepad was "Unexpected UTF-8 BOM (decode using utf-8-sig)"
+    assert parse_json('\ufeff{"name": "clinic"}', "clinic.json") == {"name": "clinic"}
+    with pytest.raises(FacilityFileError, match="found nothing"):
+        parse_json("\ufeff ", "blank.json")
