@@ -36,6 +36,10 @@ What still holds, as for the parts the writer writes (:mod:`scenarios.store.part
 * a worker that cannot write (a full disk, no access) removes what it
   began and sends the tables instead, so the writer meets the error, or
   not, as before.
+
+A batch of little data (under :data:`MIN_PART_BYTES` of tables: a run's
+first batches of one replication, the last ones cut finer) is sent back
+too: a part has a fixed cost, more than sending a few replications.
 """
 
 from __future__ import annotations
@@ -56,6 +60,13 @@ __all__ = ["DROP", "Drop", "close_drop", "deliver", "open_drop", "reachable"]
 
 #: The token file in a partial run folder that workers read to know they may write there.
 DROP = "drop.json"
+#: Table bytes below which a worker sends its batch back rather than write a part of it.  A
+#: part costs its worker about 2 ms of CPU whatever it holds (a folder, three files, six
+#: flushes to disk) and the writing process about as much again when the run is finished;
+#: sending a Nelson replication (120 KB of tables) costs about 0.3 ms, and the writer then
+#: stores it with others.  The first batches of a run (one replication each) and the last
+#: ones, cut finer, stay below it.
+MIN_PART_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -66,11 +77,13 @@ class Drop:
         folder: The run's partial folder, as the writing process names it.
         token: The random token the writing process put in ``folder`` / :data:`DROP`.
         prefix: The names of this session's parts start with it.
+        min_bytes: Batches with fewer table bytes are sent back (:data:`MIN_PART_BYTES`).
     """
 
     folder: str
     token: str
     prefix: str
+    min_bytes: int = MIN_PART_BYTES
 
     def part_name(self, batch: int) -> str:
         """The name of the part of the session's ``batch``-th batch.
@@ -85,7 +98,7 @@ def open_drop(folder: Path) -> Drop:
     """Let workers write parts into the partial run folder ``folder`` (a fresh token each session)."""
     token = uuid.uuid4().hex
     write_atomic(folder / DROP, json.dumps({"token": token}) + "\n", what="run folder", sync_folder=False)
-    return Drop(str(folder), token, f"w{uuid.uuid4().hex[:12]}-")
+    return Drop(str(folder), token, f"w{uuid.uuid4().hex[:12]}-", MIN_PART_BYTES)
 
 
 def close_drop(folder: Path) -> None:
@@ -106,10 +119,11 @@ def deliver(drop: Drop, part: str, outcomes: Sequence[Outcome]) -> list[Outcome]
     """In a worker: write ``outcomes`` as part ``part`` of the run and return them without tables.
 
     Outcomes come back unchanged (tables and all, for the writer to store)
-    when the run folder cannot be seen from here or the part cannot be
-    written; a part begun is then removed, and was never committed.
+    when their tables are fewer than ``drop.min_bytes``, the run folder
+    cannot be seen from here or the part cannot be written; a part begun
+    is then removed, and was never committed.
     """
-    if not outcomes or not reachable(drop):
+    if not outcomes or sum(o.nbytes for o in outcomes) < drop.min_bytes or not reachable(drop):
         return list(outcomes)
     ordered = sorted(outcomes, key=lambda o: o.index)
     target = Path(drop.folder) / PARTS / part

@@ -40,16 +40,23 @@ def in_process(toy_kind: Kind) -> Results:
     return run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY)  # type: ignore[arg-type]
 
 
-def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    taken: list[Outcome] = []
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[Outcome]:
+    """Every outcome the run's writers take; workers write a part of any size (the toy's are tiny)."""
+    seen: list[Outcome] = []
     real_add = RunWriter.add
 
     def spy(self: RunWriter, outcome: Outcome) -> None:
-        taken.append(outcome)
+        seen.append(outcome)
         real_add(self, outcome)
 
     monkeypatch.setattr(RunWriter, "add", spy)
+    monkeypatch.setattr("scenarios.store.drop.MIN_PART_BYTES", 0)
+    return seen
+
+
+def test_local_pool_is_bit_identical_to_in_process(in_process: Results, tmp_path: Path,
+                                                   taken: list[Outcome]) -> None:
     pool = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, n_jobs=2,  # type: ignore[arg-type]
                out=tmp_path / "pool")
     assert _kpis(pool) == _kpis(in_process) and pool.kpis == in_process.kpis
@@ -95,9 +102,10 @@ def test_a_replication_that_always_kills_its_worker_is_recorded_failed(
 
 
 def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler: str,
-                                             tmp_path: Path) -> None:
+                                             tmp_path: Path, taken: list[Outcome]) -> None:
     res = run(toy(replications=REPLICATIONS), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]
               scheduler=dask_scheduler, out=tmp_path / "d")
+    assert len(taken) == REPLICATIONS and all(o.part and not o.tables for o in taken)  # parts by the workers
     assert _kpis(res) == _kpis(in_process) and res.kpis == in_process.kpis
     assert res.arrow("draws").equals(in_process.arrow("draws"))
     # the stored files too, byte for byte: tables cross from the workers unchanged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from scenarios.base import Replication
 from scenarios.errors import CorruptResultsError
 from scenarios.replicate import Outcome, Status
 from scenarios.store import drop as drop_module
-from scenarios.store.drop import DROP, Drop, close_drop, deliver, open_drop, reachable
+from scenarios.store.drop import DROP, Drop, close_drop, deliver, reachable
+from scenarios.store.drop import open_drop as open_drop_sized
 from scenarios.store.parts import PART_MARKER, PARTS
 from scenarios.store.writer import RunWriter
 
@@ -29,6 +31,11 @@ def _outcome(index: int, status: Status = Status.DONE) -> Outcome:
               "waits": pa.table({"wait": [math.nan, float(index)]})}
     return Outcome(index=index, key=(index,), status=status, kpis={"x": float(index), "y": 0.25},
                    tables=tables, seconds=0.01, cpu_seconds=0.009)
+
+
+def open_drop(folder: Path) -> Drop:
+    """A drop that takes a part of any size (these tables are a few bytes)."""
+    return replace(open_drop_sized(folder), min_bytes=0)
 
 
 def _summary(reps: list[Replication]) -> dict[str, Any]:
@@ -74,8 +81,8 @@ def test_a_worker_that_cannot_see_the_folder_sends_the_tables(tmp_path: Path) ->
     folder = tmp_path / ".r.partial"
     RunWriter(folder, HEADER, "name: toy\n")
     d = open_drop(folder)
-    elsewhere = Drop(d.folder, "another run's token", d.prefix)  # same path, another run (or machine)
-    missing = Drop(str(tmp_path / "nowhere"), d.token, d.prefix)
+    elsewhere = replace(d, token="another run's token")  # same path, another run (or machine)
+    missing = replace(d, folder=str(tmp_path / "nowhere"))
     for other in (elsewhere, missing):
         assert not reachable(other)
         sent = deliver(other, other.part_name(1), [_outcome(0)])
@@ -149,3 +156,14 @@ def test_no_part_is_started_once_the_run_is_finishing(tmp_path: Path) -> None:
     close_drop(folder)
     sent = deliver(d, d.part_name(0), [_outcome(0)])
     assert sent[0].tables and list((folder / PARTS).iterdir()) == []
+
+
+def test_a_batch_of_little_data_is_sent_back_rather_than_written(tmp_path: Path) -> None:
+    folder = tmp_path / ".r.partial"
+    RunWriter(folder, HEADER, "name: toy\n")
+    d = open_drop_sized(folder)
+    small = [_outcome(0), _outcome(1)]
+    assert 0 < sum(o.nbytes for o in small) < d.min_bytes
+    sent = deliver(d, d.part_name(0), small)
+    assert all(o.tables and not o.part for o in sent) and list((folder / PARTS).iterdir()) == []
+    assert deliver(replace(d, min_bytes=sum(o.nbytes for o in small)), d.part_name(1), small)[0].part
