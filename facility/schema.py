@@ -383,7 +383,10 @@ def schema_problems(data: Mapping[str, Any],
         else:
             where, rest = "top level", path
         field = f"field {_field_path(rest)!r}: " if rest else ""
-        out.append(f"{where}: {field}{_problem(err)}")
+        line = f"{where}: {field}{_problem(err)}"
+        # the schema reports each missing field on its own, and each line already lists them all
+        if line not in out:
+            out.append(line)
     return out
 
 

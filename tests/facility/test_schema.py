@@ -105,6 +105,14 @@ def test_problems_name_element_field_and_what_was_found() -> None:
     ]
 
 
+def test_several_missing_fields_are_one_problem_not_one_per_field() -> None:
+    # regression: "spaces[2]: missing required fields 'id', 'level', 'kind'" came three times
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for key in ("id", "level", "kind"):
+        data["spaces"][2].pop(key)
+    assert schema_problems(data) == ["spaces[2]: missing required fields 'id', 'level', 'kind'"]
+
+
 def _code_blocks(language: str) -> list[str]:
     text = (REPO / "docs" / "facility-format.md").read_text(encoding="utf-8")
     fence = f"```{language}\n"
