@@ -247,8 +247,10 @@ def _from_geojson(fc: Mapping[str, Any], source: str) -> tuple[dict[str, Any], C
                                     f"{', '.join(map(repr, _POINT_ELEMENTS))}; found {element!r}")
         origin[(section, len(data[section]))] = where
         data[section].append(item)
+    _refuse_degrees(fc.get("crs"), data["spaces"], source)
     if "levels" not in data:
-        found = list(dict.fromkeys(s.get("level") for s in data["spaces"]))
+        # a space without a level is named by the schema check that follows
+        found = list(dict.fromkeys(s["level"] for s in data["spaces"] if "level" in s))
         if len(found) > 1:
             raise FacilityFileError(source, f"GeoJSON: spaces are on several levels ({_join(found)}); "
                                     "give a 'levels' member with their elevations")
@@ -258,6 +260,38 @@ def _from_geojson(fc: Mapping[str, Any], source: str) -> tuple[dict[str, Any], C
         return origin.get((section, index)) or element_label(data, section, index)
 
     return data, label
+
+
+#: Geographic CRSs a GIS may export (longitude/latitude in degrees), by the codes in their names.
+_DEGREE_CRS = ("CRS84", "EPSG::4326", "EPSG:4326", "EPSG::4258", "EPSG:4258", "EPSG::4269", "EPSG:4269")
+
+
+def _refuse_degrees(crs: Any, spaces: list[dict[str, Any]], source: str) -> None:
+    """Refuse a collection in longitude/latitude degrees, named as such.
+
+    GeoJSON's own default (RFC 7946) is WGS 84 degrees, and QGIS exports it unless told
+    otherwise; read as metres, a building became a 0.0001 m speck whose every door was
+    "wider than its wall".  Degrees are recognised by a geographic ``crs`` member, or by
+    spaces that all lie within +-180, +-90 and together span less than a metre, which no
+    building drawn in metres does.
+    """
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if isinstance(name, str) and name.upper().endswith(_DEGREE_CRS):
+        raise FacilityFileError(source, f"GeoJSON: crs {name!r} is longitude/latitude in degrees; expected "
+                                "metres in the building's plan frame (export the layer in a projected "
+                                "CRS such as the national grid or UTM)")
+    try:
+        pts = np.array([p[:2] for sp in spaces for p in sp["polygon"]], dtype=float)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return  # malformed coordinates: the schema check names them
+    if pts.ndim != 2 or len(pts) < 3 or not np.isfinite(pts).all():
+        return
+    span = pts.max(axis=0) - pts.min(axis=0)
+    if np.all(np.abs(pts) <= (180, 90)) and np.all(span < 1.0):
+        raise FacilityFileError(source, f"GeoJSON: the spaces span only {span[0]:.2g} x {span[1]:.2g} m "
+                                f"around ({pts[0, 0]:.6g}, {pts[0, 1]:.6g}): these look like "
+                                "longitude/latitude degrees (GeoJSON's default, RFC 7946); expected "
+                                "metres in the building's plan frame (export the layer in a projected CRS)")
 
 
 def _join(names: list[Any]) -> str:

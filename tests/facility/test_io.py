@@ -369,6 +369,43 @@ def test_geojson_on_several_levels_needs_levels(write_facility: Writer) -> None:
     fails_with(FacilityFileError, write_facility(fc), "several levels", "'levels' member")
 
 
+def test_geojson_in_degrees_is_named_as_degrees(write_facility: Writer) -> None:
+    # regression: a QGIS export in EPSG:4326 was read as metres, and every door was "1.2 m wide
+    # but the wall it sits in is only 5e-05 m long"
+    def lonlat(x: float, y: float) -> list[float]:
+        return [13.4 + x * 1e-5, 52.5 + y * 1e-5]
+
+    fc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [
+            _feature({"type": "Polygon",
+                      "coordinates": [[lonlat(*c) for c in box(0, 0, 10, 2).exterior.coords]]},
+                     id="C", level="G", kind="corridor"),
+            _feature({"type": "Point", "coordinates": lonlat(10, 1)}, element="exit", id="X", space="C",
+                     width=1.5),
+        ],
+    }
+    fails_with(FacilityFileError, write_facility(fc), "look like longitude/latitude degrees")
+    fc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    fails_with(FacilityFileError, write_facility(fc),
+               "crs 'urn:ogc:def:crs:OGC:1.3:CRS84' is longitude/latitude")
+    # a small building in metres near the origin is not taken for degrees
+    fc = {"type": "FeatureCollection",
+          "features": [_feature(_poly(box(0, 0, 3, 2)), id="C", level="G", kind="room"),
+                       _feature({"type": "Point", "coordinates": [3.0, 1.0]}, element="exit", id="X",
+                                space="C", width=0.9)]}
+    assert load(write_facility(fc)).space("C").area == 6.0
+
+
+def test_geojson_space_without_properties_is_named_by_the_schema(write_facility: Writer) -> None:
+    # regression: a feature with "properties": null was reported as "spaces are on several levels (None, 'G')"
+    fc = {"type": "FeatureCollection",
+          "features": [_feature(_poly(box(0, 0, 4, 4)), id="A", level="G", kind="room"),
+                       {"type": "Feature", "geometry": _poly(box(4, 0, 8, 4)), "properties": None}]}
+    fails_with(FacilityFileError, write_facility(fc),
+               "features[1]: missing required fields 'id', 'level', 'kind'")
+
+
 def test_build_from_shapely_objects(tiny_facility: Facility) -> None:
     data: dict[str, Any] = {
         "name": "shapely",
