@@ -61,8 +61,11 @@ BACKENDS = ("local", "dask")
 CONNECT_TIMEOUT_S = 5.0
 #: Times a replication may kill its worker when run alone before it is recorded as failed.
 MAX_ATTEMPTS = 3
-#: Wall time a batch should take once replication times are known (local pool).
-TARGET_BATCH_S = 0.5
+#: Wall time a batch should take once replication times are known (local pool).  Each batch
+#: costs CPU beyond its replications (the pool's threads here pickling and reading, the
+#: worker's part): a 200-replication Nelson sweep on a pool of 2 spent 2 to 3 % of its
+#: replications' CPU more with half-second batches (three runs each way, alternating, load 2.7).
+TARGET_BATCH_S = 1.0
 #: The same on Dask, where a task costs more: about 7 ms of CPU between client, scheduler
 #: and worker (1.4 % of a half-second batch).  Batches still shrink towards the end of a
 #: run, so the workers finish together.
