@@ -25,7 +25,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +35,7 @@ __all__ = [
     "atomic_path",
     "check_input",
     "check_output_path",
+    "check_outputs",
     "open_input",
     "read_input_bytes",
     "read_input_text",
@@ -185,6 +186,49 @@ def check_output_path(path: str | os.PathLike[str], *, what: str) -> Path:
     if p.is_dir():
         raise FileAccessError(str(p), "is a folder; expected a file name", what=what)
     return p
+
+
+def check_outputs(outputs: Mapping[str, str | os.PathLike[str] | None], *,
+                  inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Check the outputs of one command together, before its work starts.
+
+    Each output passes :func:`check_output_path`; besides, none may be one of the
+    command's ``inputs`` (``lidar extract scan.ply --out scan.ply`` replaced the scan by
+    the facility) and no two may be the same file (``--out a.json --report a.json`` kept
+    only the report).  Sameness is judged on the resolved path, and by
+    :func:`os.path.samefile` where both exist (a link or a second name of one file).
+
+    Args:
+        outputs: Flag (``"--out"``) -> path, ``None`` for an output not asked for.
+        inputs: The files the command reads.
+
+    Raises:
+        FileAccessError: Naming the output, its flag, and the input or flag it collides with.
+    """
+    read = [Path(p) for p in inputs]
+    seen: list[tuple[str, Path]] = []
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        p = check_output_path(path, what=flag)
+        for src in read:
+            if _same_file(p, src):
+                raise FileAccessError(str(p), f"is also an input of this command ({src}); writing it would "
+                                      "destroy that input: choose another name", what=flag)
+        for other, q in seen:
+            if _same_file(p, q):
+                raise FileAccessError(str(p), f"is also given as {other}: one output would replace the "
+                                      "other; choose a name for each", what=flag)
+        seen.append((flag, p))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def _umask() -> int:

@@ -149,14 +149,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from facility.files import atomic_path, check_output_path
+    from facility.files import atomic_path, check_outputs
     from scenarios.errors import ArgumentError
 
     suffix = args.out.suffix.lower()
     if suffix not in _FORMATS:
         raise ArgumentError(f"--out {args.out}: unknown format {suffix or '(no extension)'!r}; "
                             f"expected one of {', '.join(_FORMATS)}")
-    check_output_path(args.out, what="--out")
+    check_outputs({"--out": args.out}, inputs=[args.file])
     facility = _load(args.file)
     ids = [lv.id for lv in facility.levels]
     if args.level is not None and args.level not in ids:

@@ -84,14 +84,12 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=_synth)
 
 
-def _check_outputs(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
-    """Check every output path before the work starts: a long extraction must not fail at its last write."""
-    from facility.files import check_output_path
+def _check_outputs(args: argparse.Namespace, flags: tuple[str, ...], inputs: list[Any]) -> None:
+    """Check every output path before the work starts: a long extraction must not fail at its last
+    write, nor write over the scan it read or over another of its outputs."""
+    from facility.files import check_outputs
 
-    for flag in flags:
-        path = getattr(args, flag)
-        if path is not None:
-            check_output_path(path, what=f"--{flag}")
+    check_outputs({f"--{flag}": getattr(args, flag) for flag in flags}, inputs=inputs)
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -104,7 +102,7 @@ def _extract(args: argparse.Namespace) -> int:
     from lidar.preview import render_preview
     from scenarios.errors import ArgumentError
 
-    _check_outputs(args, ("out", "report", "preview"))
+    _check_outputs(args, ("out", "report", "preview"), [*args.scan, *([args.truth] if args.truth else [])])
     opt = lidar.ExtractOptions(units=args.units)
     if args.voxel is not None:
         try:
@@ -209,7 +207,7 @@ def _synth(args: argparse.Namespace) -> int:
     from lidar.writers import write_cloud
     from scenarios.errors import ArgumentError
 
-    _check_outputs(args, ("out", "truth"))
+    _check_outputs(args, ("out", "truth"), [] if args.facility == "sample" else [args.facility])
     if args.leaf not in LEAVES:
         raise ArgumentError(f"--leaf {args.leaf!r}: expected one of {', '.join(LEAVES)}")
     if not 0.0 <= args.closed_doors <= 1.0:  # also refuses nan

@@ -12,6 +12,7 @@ from facility.files import (
     atomic_path,
     check_input,
     check_output_path,
+    check_outputs,
     open_input,
     read_input_bytes,
     read_input_text,
@@ -118,3 +119,22 @@ def test_text_with_a_lone_surrogate_is_refused_before_writing(tmp_path: Path) ->
     with pytest.raises(FileAccessError, match="not valid Unicode"):
         write_atomic(tmp_path / "f.json", "id \ud800")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_an_input_or_another_output_is_refused(tmp_path: Path) -> None:
+    # regression: `lidar extract scan.ply --out scan.ply` replaced the scan by the facility,
+    # and `--out a.json --report a.json` kept only the report
+    scan = tmp_path / "scan.ply"
+    scan.write_bytes(b"ply")
+    (tmp_path / "link.ply").symlink_to(scan)
+    for out, inputs in ((scan, [scan]), (tmp_path / "sub" / ".." / "scan.ply", [scan]),
+                        (scan, [tmp_path / "link.ply"])):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        with pytest.raises(FileAccessError, match=r"--out: is also an input of this command") as err:
+            check_outputs({"--out": out}, inputs=inputs)
+        assert err.value.path == str(out)
+    with pytest.raises(FileAccessError, match="--report: is also given as --out"):
+        check_outputs({"--out": tmp_path / "a.json", "--report": tmp_path / "." / "a.json"}, inputs=[scan])
+    check_outputs({"--out": tmp_path / "a.json", "--report": tmp_path / "r.json", "--preview": None},
+                  inputs=[scan])
+    assert scan.read_bytes() == b"ply"

@@ -129,3 +129,22 @@ def test_a_bad_closed_door_option_is_one_line_and_code_2(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert code == 2 and named in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "s.ply").exists()
+
+
+def test_an_extraction_never_writes_over_its_scan_or_its_other_outputs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: `--out scan.ply` replaced the scan by the facility (no error, the scan lost)
+    scan = tmp_path / "scan.ply"
+    scan.write_bytes(b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                     b"property float z\nend_header\n0 0 0\n")
+    before = scan.read_bytes()
+    assert main(["lidar", "extract", str(scan), "--out", str(scan)]) == 2
+    assert "--out: is also an input of this command" in capsys.readouterr().err
+    assert main(["lidar", "extract", str(scan), "--out", str(tmp_path / "f.json"),
+                 "--report", str(tmp_path / "f.json")]) == 2
+    assert "--report: is also given as --out" in capsys.readouterr().err
+    fac = tmp_path / "f.json"
+    io.save(io.load(Path(__file__).resolve().parents[2] / "docs" / "examples" / "tiny_clinic.json"), fac)
+    assert main(["lidar", "synth", str(fac), "--out", str(tmp_path / "s.ply"), "--truth", str(fac)]) == 2
+    assert "--truth: is also an input" in capsys.readouterr().err
+    assert scan.read_bytes() == before and not (tmp_path / "s.ply").exists()
