@@ -5,6 +5,8 @@
   overwrite, atomic finalisation, recovery after a kill.
 * :mod:`~scenarios.store.writer` — replications streamed to Parquet as they
   finish; resume without losing or duplicating one.
+* :mod:`~scenarios.store.drop` — parts written by the workers themselves when
+  they see the run folder (no tables sent back).
 * :mod:`~scenarios.store.reader` — a stored run read back.
 * :mod:`~scenarios.store.registry` — every run under a root (no shared file
   to lock: the manifests are merged on read), and DuckDB over them.
