@@ -105,6 +105,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.facility is not None and not args.facility.is_file():
         print(f"error: {args.facility}: facility file not found", file=sys.stderr)
         return 2
+    for flag, folder, want in (("--results", args.results, "a results folder (created if missing)"),
+                               ("--scans", args.scans, "a folder of scans")):
+        if folder.exists() and not folder.is_dir():
+            # the server would start and fail on its first page with a traceback
+            print(f"error: {folder}: {flag}: is a file; expected {want}", file=sys.stderr)
+            return 2
+    if args.facility is not None:
+        from facility.io import load
+
+        # A broken file is named here, in one line, rather than on every page of a running server.
+        load(args.facility)
     cmd = streamlit_argv(port=args.port, host=args.host, facility=args.facility, results=args.results,
                          scans=args.scans, upload_url=args.upload_url, base_url_path=args.base_url_path)
     shown = "localhost" if args.host == DEFAULT_HOST else args.host

@@ -81,3 +81,23 @@ def test_stopping_medtwin_app_by_its_pid_stops_the_server(tmp_path: Path) -> Non
             proc.wait(timeout=10)
         log.close()
     assert "inotify" not in (tmp_path / "app.log").read_text()
+
+
+def test_bad_arguments_are_one_line_before_any_server_starts(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: a results path that is a file started the server and failed with a traceback
+    # (NotADirectoryError, exit 1); a broken facility file was served, to fail on every page
+    from scenarios.cli import main
+
+    note = tmp_path / "notes.txt"
+    note.write_text("minutes")
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"format": "medtwin-facility/1", "name": ')
+    r = str(tmp_path / "r")
+    for argv, said in ((["--results", str(note)], "--results: is a file; expected a results folder"),
+                       (["--results", r, "--scans", str(note)], "--scans: is a file; expected a folder"),
+                       (["--results", r, "--facility", str(broken)], "plan.json: invalid JSON at line 1")):
+        assert main(["app", *argv]) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1
+    assert note.read_text() == "minutes" and not (tmp_path / "r").exists()
