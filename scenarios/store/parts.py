@@ -56,11 +56,13 @@ WRITE_BUFFER = 2**20
 #: Parts whose tables stay memory-mapped while a run is finished (parts arrive roughly in
 #: replication order).
 MAX_OPEN_PARTS = 3
-#: Parts whose records (``part.json``) stay read meanwhile: finishing a run goes through every
-#: part once per table, and reading each part's records and mapping it again every time cost
-#: about 2.5 ms a part, as much as encoding its rows when workers write a part per batch.
-#: Records are small (about 1 KB a replication); the tables they point to are not kept.
-MAX_KNOWN_PARTS = 256
+#: Replications whose records (``part.json``) stay read meanwhile, in as many parts as hold them
+#: (at least the part in use): finishing a run goes through every part once per table, and
+#: reading each part's records and mapping it again every time cost about 2.5 ms a part, as
+#: much as encoding its rows when workers write a part per batch.  A record is about 1.3 KB,
+#: so this bounds them to about 5 MB, whatever the replication count; the tables they point
+#: to are not kept.
+MAX_KNOWN_RECORDS = 4096
 _FLOAT = {float}
 #: ``json.dumps(..., allow_nan=False)`` without building an encoder for every row.
 _ENCODE = json.JSONEncoder(allow_nan=False).encode
@@ -263,12 +265,13 @@ class PartReader:
     Tables are memory-mapped: reading a replication's rows copies nothing,
     and the pages count in the process's memory only while they are mapped
     (at most :data:`MAX_OPEN_PARTS` parts at once; records of up to
-    :data:`MAX_KNOWN_PARTS`).
+    :data:`MAX_KNOWN_RECORDS` replications).
     """
 
     def __init__(self, parts: Path) -> None:
         self._parts = parts
         self._open: OrderedDict[str, _Open] = OrderedDict()
+        self._known = 0  # records held by the parts in _open
         self._mapped: OrderedDict[str, None] = OrderedDict()
         self._held: dict[str, _Open] = {}
 
@@ -282,10 +285,12 @@ class PartReader:
             return held
         got = self._open.get(part)
         if got is None:
-            if len(self._open) >= MAX_KNOWN_PARTS:
-                self.release(next(iter(self._open)))
-                self._open.popitem(last=False)
             got = self._open[part] = _Open(self._parts / part)
+            self._known += len(got.records)
+            while self._known > MAX_KNOWN_RECORDS and len(self._open) > 1:
+                oldest = next(iter(self._open))
+                self.release(oldest)
+                self._known -= len(self._open.pop(oldest).records)
         else:
             self._open.move_to_end(part)
         return got
@@ -343,6 +348,7 @@ class PartReader:
     def close(self) -> None:
         """Let go of every open and held part (before the parts are deleted)."""
         self._open.clear()
+        self._known = 0
         self._mapped.clear()
         self._held.clear()
 

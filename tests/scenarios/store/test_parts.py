@@ -108,3 +108,17 @@ def test_finishing_reads_each_parts_records_once_and_maps_few_parts_at_a_time(
             assert len(reader._mapped) <= MAX_OPEN_PARTS
     assert sorted(p.parent.name for p in reads) == names  # each part's records read once
     assert reader.kpi_line(names[0], 1).startswith('{"index": 1')
+
+
+def test_the_records_kept_are_bounded_by_replications_whatever_the_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts_module, "MAX_KNOWN_RECORDS", 5)
+    names = [f"{k:06d}" for k in range(6)]
+    for k, name in enumerate(names):
+        write_part(tmp_path / name, [_outcome(2 * k, 1), _outcome(2 * k + 1, 1)])
+    reader = PartReader(tmp_path)
+    for k, name in enumerate(names):
+        assert reader.record(name, 2 * k + 1)["index"] == 2 * k + 1
+        assert sum(len(p.records) for p in reader._open.values()) <= 5 and name in reader._open
+    assert list(reader._open) == names[-2:]
+    assert reader.rows(names[0], "events", 0).column("t").to_pylist() == [0.0]  # read again when asked
