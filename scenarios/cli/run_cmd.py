@@ -122,6 +122,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_run)
 
 
+def _most_replications() -> int:
+    """The largest ``replications`` a scenario file may ask for (its field's bound)."""
+    from scenarios.base import ScenarioBase
+
+    return int(next(m.le for m in ScenarioBase.model_fields["replications"].metadata if hasattr(m, "le")))
+
+
 def _run(args: argparse.Namespace) -> int:
     import scenarios
     from scenarios.errors import ArgumentError, ScenarioFileError
@@ -131,6 +138,10 @@ def _run(args: argparse.Namespace) -> int:
     sc = protect(scenarios.load(args.scenario), pseudonymise_ids=args.pseudonymise, warn=to_stderr)
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
+    most = _most_replications()
+    if args.replications is not None and args.replications > most:
+        # the scenario file's own field stops here; the flag ran for days on a typo
+        raise ArgumentError(f"--replications: must be at most {most:,}, got {args.replications:,}")
     n = args.replications or sc.replications
     view = ProgressView(f"{sc.kind} {sc.name}", n)
     try:

@@ -164,3 +164,11 @@ def test_an_alarm_that_never_sounds_names_the_scenario_file_and_field(
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {drill}: hazard.fire.detectors: no detector activated")
     assert "\n" not in err and not (tmp_path / "r").exists()
+
+
+def test_more_replications_than_a_scenario_file_may_ask_for_is_refused(
+        short_nelson: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: --replications 1000000000 (a typo) started a run of days; the file's field stops at 100,000
+    assert main(["run", str(short_nelson), "--replications", "100001", "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == "error: --replications: must be at most 100,000, got 100,001\n"
+    assert not (tmp_path / "r").exists()
