@@ -15,6 +15,7 @@ from scenarios.base import Replication
 from scenarios.errors import ScenarioFileError
 from scenarios.operations.kpis import replication_results
 from scenarios.operations.model import OpsModel
+from scenarios.operations.resource_schema import Resource
 from scenarios.operations.schema import OperationsScenario
 from scenarios.operations.walking import scenario_uses
 
@@ -61,6 +62,43 @@ def check(scenario: OperationsScenario, facility: Facility) -> None:
                 raise ScenarioFileError(src, where, f"space {c.space!r} has use {space.use!r}, so it holds "
                                         f"no unit of {name!r}, whose units are in spaces with use "
                                         f"{r.space_use!r}")
+    _check_start_in(scenario, facility, src)
+
+
+def _check_start_in(scenario: OperationsScenario, facility: Facility, src: str) -> None:
+    """Refuse more patients part-way through steps than the rooms, beds or devices they occupy.
+
+    A patient in a step holds a unit of each of its needs.  Past the pool's size the rest
+    queued from the first minute, left out of the KPIs as start-in patients but ahead of
+    every arrival: 1,000 in ``ward_stay`` over 96 ward beds read as a 180-hour wait for
+    the patients who did arrive, with nothing to say why.
+    """
+    taken: dict[str, int] = {}
+    for pname, pw in scenario.pathways.items():
+        steps = {st.name: st for st in pw.steps}
+        for k, start in enumerate(pw.start_in):
+            for need in steps[start.step].needs:
+                if not isinstance(need, str) or need not in scenario.resources:
+                    continue  # a choice of resources, or a need the schema names
+                units = _fixed_units(scenario.resources[need], facility)
+                taken[need] = taken.get(need, 0) + start.count
+                if units is not None and taken[need] > units:
+                    raise ScenarioFileError(
+                        src, f"pathways.{pname}.start_in[{k}].count",
+                        f"{taken[need]} patient(s) start in steps holding a unit of {need!r}, which has "
+                        f"{units}; expected at most {units} (the rest would queue from the first minute, "
+                        "unseen in the KPIs, ahead of every arrival)")
+
+
+def _fixed_units(r: Resource, facility: Facility) -> int | None:
+    """Units of a room, bed or fixed-device pool as the model counts them; ``None`` for staff and
+    mobile devices, whose numbers change with rosters."""
+    if r.kind == "staff" or (r.kind == "device" and r.mobile):
+        return None
+    if r.count is not None:
+        return r.count
+    spaces = facility.spaces_with_use(r.space_use or "")
+    return sum(max(1, sp.beds) for sp in spaces) if r.kind == "bed" else len(spaces)
 
 
 def run_replication(scenario: OperationsScenario, facility: Facility, rng: np.random.Generator,
