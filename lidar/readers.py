@@ -111,11 +111,17 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None,
     parts: list[np.ndarray] = []
     held, limit = 0, _MERGE_POINTS
     mapped = seen is not None  # every part so far thinned against the map of the voxels kept
+    # The box of the points as read, before any thinning: a cloud in the wrong unit may be
+    # smaller than one voxel, and thinned to a single point its units could not be judged.
+    box_lo, box_hi = np.full(3, np.inf), np.full(3, -np.inf)
     for done, (chunk, parts_total) in enumerate(chunks, start=1):
         c = np.asarray(chunk, dtype=np.float64)
         if scale != 1.0:
             c = c * scale
         _check_finite(p, c)
+        if len(c):
+            lo_c, hi_c = bounds(c)
+            box_lo, box_hi = np.minimum(box_lo, lo_c), np.maximum(box_hi, hi_c)
         if seen is not None:
             first = seen.first_unseen(c)
             if first is None:  # the header's bounds were wrong: merge as for any file
@@ -143,6 +149,9 @@ def read(path: str | Path, *, units: str = "m", voxel: float | None = None,
     pts = np.concatenate(parts) if parts else np.empty((0, 3))
     if voxel is not None and len(parts) > 1 and not mapped:
         pts = voxel_downsample(pts, voxel)
+    if voxel is not None and len(pts) and float((box_hi - box_lo).max()) < _MIN_HEIGHT_M:
+        # "--units mm" on a scan in metres: 8 x 6 x 2.8 mm, one 5 cm voxel, "no vertical extent"
+        check_cloud(np.vstack([box_lo, box_hi]), str(p), units=units)
     check_cloud(pts, str(p), units=units)
     return pts
 

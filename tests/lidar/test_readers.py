@@ -87,6 +87,15 @@ def test_units_mm_scales(tmp_path: Path, rng: np.random.Generator) -> None:
     np.testing.assert_allclose(read(path, units="mm").max(axis=0), pts.max(axis=0) / 1000, atol=1e-6)
 
 
+def test_a_scan_in_metres_read_as_millimetres_is_named_though_thinning_collapses_it(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    # regression: read as mm, the room fitted in one 5 cm voxel and was called "no vertical extent"
+    path = write_cloud(_room(rng), tmp_path / "m.ply")
+    for units in ("mm", "cm"):
+        with pytest.raises(ScanFileError, match="looks like metres; pass --units m"):
+            read(path, units=units, voxel=0.05)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "match"),
     [
