@@ -212,6 +212,8 @@ def _synth(args: argparse.Namespace) -> int:
         raise ArgumentError(f"--leaf {args.leaf!r}: expected one of {', '.join(LEAVES)}")
     if not 0.0 <= args.closed_doors <= 1.0:  # also refuses nan
         raise ArgumentError(f"--closed-doors {args.closed_doors}: expected a fraction of the doors, 0 to 1")
+    if args.seed < 0:  # numpy refuses it deep in the work, as an internal error
+        raise ArgumentError(f"--seed {args.seed}: expected a whole number >= 0")
     fac = sample() if args.facility == "sample" else io.load(args.facility)
     opt = lidar.SynthOptions(spacing=args.spacing, clutter_per_m2=args.clutter, people_per_m2=args.people,
                              closed_door_fraction=args.closed_doors, leaf=args.leaf,

@@ -122,7 +122,8 @@ def test_synth_shuts_doors_with_the_leaf_asked_for(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("flag", "value", "named"), [
     ("--leaf", "glass", "--leaf 'glass': expected one of"),
     ("--closed-doors", "1.5", "--closed-doors 1.5: expected"),
-    ("--closed-doors", "nan", "--closed-doors nan: expected")])
+    ("--closed-doors", "nan", "--closed-doors nan: expected"),
+    ("--seed", "-1", "--seed -1: expected a whole number >= 0")])  # was an internal error (numpy)
 def test_a_bad_closed_door_option_is_one_line_and_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                          flag: str, value: str, named: str) -> None:
     code = main(["lidar", "synth", "sample", "--out", str(tmp_path / "s.ply"), "--level", "L0", flag, value])
