@@ -9,7 +9,9 @@ to a temporary results folder.  Measured:
 2. *local, 1 worker*: ``scenarios.sweep`` in this process, streamed to the
    store; its overhead per replication against *bare*;
 3. *local, 2 workers*: the loky pool (started once before timing, as in the
-   app where it is reused); speed-up over 1 worker;
+   app where it is reused); speed-up over 1 worker.  Here and on Dask the
+   workers see the run folder, so they write their batches' parts themselves
+   (:mod:`scenarios.store.drop`) and send back no tables;
 4. *dask, 1 and 2 workers*: a local Dask cluster (started before timing,
    with the settings of the clusters medtwin starts itself,
    ``scenarios.backends.LOCAL_CLUSTER_CONFIG``); overhead and speed-up.
