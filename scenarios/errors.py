@@ -35,8 +35,14 @@ class ScenarioFileError(ScenarioError, ValueError):
         self.path = path
         self.field = field
         self.problem = problem
-        where = f"{path}: {field}" if field else path
-        super().__init__(f"{where}: {problem}")
+        # The fields are the arguments, so that ``type(exc)(*exc.args)`` rebuilds it: SimPy does
+        # exactly that to an exception raised in a process (a model check found mid-run), and a
+        # message as the only argument made the copy fail as a TypeError and the run a crash.
+        super().__init__(path, field, problem)
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else self.path
+        return f"{where}: {self.problem}"
 
     def __reduce__(self) -> tuple[type[ScenarioFileError], tuple[str, str, str]]:
         # Rebuilt from its fields, so it crosses to and from worker processes intact.

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
-from scenarios.errors import RunError
+from scenarios.errors import ScenarioFileError
 from scenarios.operations.resources import Pool, Preempted
 from scenarios.operations.schema import ISOLATION_STEP
 from scenarios.operations.state import StepInProgress
@@ -287,9 +287,13 @@ def patient_process(m: OpsModel, pid: int, first: int = 0, first_left: float | N
                                 pool.walked_m[u] += d
                         pool.loc[u] = dest
             if walk == math.inf:
-                raise RunError(f"pathway {pw.name!r} step {st.name!r}: no route for a {pw.mobility} patient "
-                               f"or its staff from {m.space_name(loc)!r} to {m.space_name(dest)!r} "
-                               "(check doors, door widths and lifts)")
+                # the scenario's fault (its uses, the building's doors): named by field, and by file
+                # once the command line knows it
+                raise ScenarioFileError(
+                    "<scenario>", f"pathways.{pw.name}.steps[{si}]",
+                    f"step {st.name!r}: no route for a {pw.mobility} patient or its staff from "
+                    f"{m.space_name(loc)!r} to {m.space_name(dest)!r}; expected doors wide enough "
+                    "(a bed needs 1.1 m) and lifts where the mobility cannot take stairs")
             loc = dest
             ps.loc[pid] = loc
             ps.activity[pid] = st.label

@@ -50,3 +50,4 @@ def test_more_patients_starting_in_a_step_than_its_beds_is_refused(tiny_facility
     assert err.value.path == "tiny.yaml" and err.value.field == "pathways.urgent.start_in[0].count"
     assert f"{beds + 1} patient(s) start in steps holding a unit of 'bed', which has {beds};" \
         in err.value.problem
+

@@ -10,7 +10,7 @@ import pytest
 
 import scenarios
 from facility.routing import BED, STAFF, distance_matrix
-from scenarios.errors import RunError
+from scenarios.errors import ScenarioFileError
 from scenarios.operations.walking import scenario_uses, walk_matrices
 from tests.scenarios.operations.conftest import BASE
 
@@ -39,5 +39,6 @@ def test_an_impossible_trip_names_the_step(tiny_facility: Any) -> None:
     d["pathways"]["urgent"]["steps"][1]["space_use"] = "store"
     d["pathways"]["urgent"]["steps"][1]["needs"] = []
     sc = scenarios.from_dict(d)
-    with pytest.raises(RunError, match=r"pathway 'urgent' step 'admit'.*bed patient.*'L0-R2'"):
+    with pytest.raises(ScenarioFileError, match=r"step 'admit': no route for a bed patient.*'L0-R2'") as err:
         scenarios.run(sc, facility=tiny_facility, replications=1)
+    assert err.value.field == "pathways.urgent.steps[1]"
