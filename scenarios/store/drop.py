@@ -45,6 +45,7 @@ too: a part has a fixed cost, more than sending a few replications.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -107,10 +108,18 @@ def close_drop(folder: Path) -> None:
 
 
 def reachable(drop: Drop) -> bool:
-    """Whether this process sees the run folder of ``drop`` (it reads back the same token)."""
+    """Whether this process sees the run folder of ``drop`` (it reads back the same token) as the
+    user who owns it.
+
+    A worker running as another user (a shared cluster on a shared file
+    system) could leave parts whose files the run's own user cannot delete
+    when the run is finished: it sends its tables instead.
+    """
+    folder = Path(drop.folder)
     try:
-        return bool(json.loads((Path(drop.folder) / DROP).read_text(encoding="utf-8")).get("token")
-                    == drop.token)
+        if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+            return False
+        return bool(json.loads((folder / DROP).read_text(encoding="utf-8")).get("token") == drop.token)
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ def test_a_worker_that_cannot_see_the_folder_sends_the_tables(tmp_path: Path) ->
     d = open_drop(folder)
     elsewhere = replace(d, token="another run's token")  # same path, another run (or machine)
     missing = replace(d, folder=str(tmp_path / "nowhere"))
+    assert reachable(d)
     for other in (elsewhere, missing):
         assert not reachable(other)
         sent = deliver(other, other.part_name(1), [_outcome(0)])
@@ -167,3 +169,16 @@ def test_a_batch_of_little_data_is_sent_back_rather_than_written(tmp_path: Path)
     sent = deliver(d, d.part_name(0), small)
     assert all(o.tables and not o.part for o in sent) and list((folder / PARTS).iterdir()) == []
     assert deliver(replace(d, min_bytes=sum(o.nbytes for o in small)), d.part_name(1), small)[0].part
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no user ids on this platform")
+def test_a_worker_running_as_another_user_sends_the_tables(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its part's files could not be deleted by the run's own user when the run is finished."""
+    folder = tmp_path / ".r.partial"
+    RunWriter(folder, HEADER, "name: toy\n")
+    d = open_drop(folder)
+    uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+    assert not reachable(d)
+    assert deliver(d, d.part_name(0), [_outcome(0)])[0].tables and list((folder / PARTS).iterdir()) == []
