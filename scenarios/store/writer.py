@@ -287,6 +287,9 @@ class RunWriter:
             CorruptResultsError: That part is not committed in this folder.
         """
         if outcome.part != self._checked_part:  # a batch's outcomes come together: one look per part
+            if Path(outcome.part).name != outcome.part or outcome.part.startswith("."):
+                raise CorruptResultsError(f"{self.folder / PARTS}: replication {outcome.index} was "
+                                          f"reported written to {outcome.part!r}, which is not a part name")
             if not is_committed(self.folder / PARTS / outcome.part):
                 raise CorruptResultsError(f"{self.folder / PARTS / outcome.part}: replication "
                                           f"{outcome.index} was reported written there by its worker, "

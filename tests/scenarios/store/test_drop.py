@@ -115,6 +115,9 @@ def test_the_writer_refuses_a_part_that_is_not_committed(tmp_path: Path) -> None
     w = RunWriter(folder, HEADER, "name: toy\n")
     d = open_drop(folder)
     sent = deliver(d, d.part_name(0), [_outcome(0)])
+    for name in ("../../elsewhere", "..", "a/b"):  # never a path out of the parts folder
+        with pytest.raises(CorruptResultsError, match=r"which is not a part name"):
+            w.add(replace(sent[0], part=name))
     (folder / PARTS / d.part_name(0) / PART_MARKER).unlink()
     with pytest.raises(CorruptResultsError, match=r"part is not committed"):
         w.add(sent[0])
