@@ -233,13 +233,15 @@ def main() -> None:
                local_1_fixed_cpu_s=fixed_1, local_1_per_rep_overhead_cpu_pct=min(per_rep))
     scenarios.sweep(_plan(2), n_jobs=2)  # start the pool's workers before timing
     fixed_2 = fixed_cost(n_jobs=2)
-    t2, c2, r2, m2, _ = timed_sweep(plan, n_jobs=2)
+    t2, c2, r2, m2, o2 = timed_sweep(plan, n_jobs=2)
     out["load_local_1"] = load_1
     out["load_local_2"] = os.getloadavg()[0]
     out.update(local_2_s=t2, local_2_cpu_s=c2, local_speedup=t1 / t2, local_speedup_cpu_bound=2 * c1 / c2,
                local_2_extra_cpu_pct=100 * (c2 - c1) / c1,
                local_2_inrun_overhead_cpu_pct=100 * (c2 - m2) / m2,
-               local_2_fixed_cpu_s=fixed_2, local_2_per_rep_overhead_cpu_pct=100 * (c2 - m2 - fixed_2) / m2)
+               local_2_fixed_cpu_s=fixed_2, local_2_per_rep_overhead_cpu_pct=100 * (c2 - m2 - fixed_2) / m2,
+               # where it goes: this process (runner, store, the pool's threads), the workers beyond the model
+               local_2_client_cpu_pct=100 * o2 / m2, local_2_workers_extra_cpu_pct=100 * (c2 - o2 - m2) / m2)
     assert _kpis(r1) == _kpis(r2), "local pool results differ from in-process results"
     # The pool's worker processes are this process's children: stop them, or what they still
     # spend (one was seen at 0.14 CPU s/s for seconds after a run) is counted as Dask's.
@@ -292,7 +294,9 @@ def main() -> None:
           f"{out['local_speedup']:.2f}x wall (load {out['load_local_1']:.1f} and {out['load_local_2']:.1f} "
           f"on {os.cpu_count()} CPUs), at most {out['local_speedup_cpu_bound']:.2f}x from CPU; "
           f"CPU {out['local_2_extra_cpu_pct']:+.1f} % vs 1 worker; "
-          f"in the run {out['local_2_inrun_overhead_cpu_pct']:+.1f} % CPU; per replication "
+          f"in the run {out['local_2_inrun_overhead_cpu_pct']:+.1f} % CPU (this process "
+          f"{out['local_2_client_cpu_pct']:.1f} %, workers beyond the model "
+          f"{out['local_2_workers_extra_cpu_pct']:.1f} %); per replication "
           f"{out['local_2_per_rep_overhead_cpu_pct']:+.1f} % beside {1000 * fixed_2:.0f} ms a sweep")
     if "dask_1_s" in out:
         print(f"  dask, 1 worker (stored)    {out['dask_1_s']:7.2f} s  {out['dask_1_cpu_s']:7.2f} s CPU   "
