@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 
+#: Hours in each unit of an operations run's length.
+_HOURS_PER = {"min": 1 / 60, "h": 1.0, "d": 24.0}
 #: Longest time a scenario may name, in hours: the longest run (``days`` up to 60).
 MAX_HOURS = 60 * 24.0
 #: Longest undiagnosed wait before the pathway (a week, in minutes).
@@ -345,7 +347,14 @@ class InfectionScenario(ScenarioBase):
                                             "evacuation")
             return
         ops = self.ops
+        end_h = self.days * 24 if self.days is not None else ops.run.length * _HOURS_PER[ops.run.unit]
         for i, ic in enumerate(self.index_cases):
+            at, key = (ic.arrive_h, "arrive_h") if ic.pathway is not None else (ic.start_h, "start_h")
+            if (ic.space is not None or ic.pathway is not None) and at >= end_h:
+                # the case would never be present, and the run would report no cases at all
+                raise ScenarioFileError(src, f"index_cases[{i}].{key}",
+                                        f"{at:g} h is not before the end of the run ({end_h:g} h); "
+                                        "expected a time within the run (or a longer 'days')")
             if ic.person is not None:
                 raise ScenarioFileError(src, f"index_cases[{i}].person", "'person' names someone in an "
                                         "evacuation; this scenario exposes an operations run")
