@@ -155,6 +155,11 @@ def _describe(err: Any) -> str:
         msg = msg[len("Value error, "):]
     if kind in ("model_type", "dict_type"):
         return f"{msg}, got {type(got).__name__}"
+    if isinstance(got, bool) and kind in ("literal_error", "string_type", "enum"):
+        # YAML 1.1 reads unquoted off/on/no/yes as booleans: "hvac: off" arrived as False and
+        # was told it "should be 'off'"
+        return (f"{msg}, got {str(got).lower()} (YAML reads unquoted off, on, no and yes as false/true: "
+                "put the word in quotes, e.g. \"off\")")
     return f"{msg}, got {got!r}" if not isinstance(got, dict | list) else msg
 
 

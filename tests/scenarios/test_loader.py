@@ -75,6 +75,10 @@ def test_shipped_scenarios_dump_as_before() -> None:
         (MM1_YAML + "seed: 8\n", "", "duplicate key"),
         ("kind: [unclosed", "", "not valid YAML"),
         ("- a list\n", "", "expected a mapping"),
+        # regression: "name: no" arrived as False ("should be a valid string, got False"), and the
+        # like of "hvac: off" was told it "should be 'off'"
+        (MM1_YAML.replace("name: mm1 check", "name: no"), "name",
+         "got false (YAML reads unquoted off, on, no and yes as false/true: put the word in quotes"),
     ],
 )
 def test_bad_files_name_file_and_field(mm1_kind: Kind, text: str, field: str, fragment: str) -> None:

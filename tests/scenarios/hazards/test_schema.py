@@ -149,3 +149,11 @@ def test_the_water_yield_is_the_fuels_hydrogen_not_bound_in_hcn_as_cfast_derives
     assert water_yield(POLYURETHANE, hcn=0.05) < water_yield(POLYURETHANE, hcn=0.0)
     assert water_yield({"C": 1.0, "H": 4.0}, hcn=0.3) == water_yield({"C": 1.0, "H": 4.0}, hcn=0.0)
     assert Yields().h2o == round(water_yield(POLYURETHANE, hcn=Yields().hcn), 3) == 0.489
+
+
+def test_an_unquoted_off_is_explained_not_refused_as_not_off() -> None:
+    # regression: "hvac: off" was read by YAML as false and refused as "should be 'off' ..., got False"
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, hvac: off}\n")
+    assert err.value.field == "hazard.fire.hvac"
+    assert "got false (YAML reads unquoted off, on, no and yes as false/true" in err.value.problem
