@@ -115,7 +115,11 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         facility = sample(SampleOptions(**chosen))
     except ValueError as exc:
-        raise ArgumentError(f"sample options: {exc}") from None
+        # the options' own words name the Python field ('ward_levels'); the user typed a flag
+        text = str(exc).removeprefix("SampleOptions: ")
+        for name in chosen:
+            text = text.replace(repr(name), "--" + name.replace("_", "-"))
+        raise ArgumentError(f"sample options: {text}") from None
     save(facility, args.out)
     _print_summary(facility)
     print(f"wrote {args.out}")
