@@ -11,12 +11,13 @@ facility variant that every other page then runs on.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route
+from facility import MOBILITIES, Facility, Route, RoutingError, dumps, route, validate
 from scenarios.ui import upload_store
 from scenarios.ui.common import (
     SAMPLE,
@@ -38,8 +39,8 @@ from scenarios.ui.routes import explain_no_route
 from scenarios.ui.scan_upload import failure, received, scan_uploader
 from scenarios.ui.uploads import SCAN_SUFFIXES, extract_scan, facility_from_bytes, scan_files, scan_to_file
 
-__all__ = ["compartments_html", "compartments_table", "level_plan", "page", "show_plan", "show_table",
-           "spaces_html", "spaces_table"]
+__all__ = ["compartments_html", "compartments_table", "facility_warnings", "level_plan", "page", "show_plan",
+           "show_table", "spaces_html", "spaces_table"]
 
 _COUNTS = ("levels", "spaces", "beds", "doors", "smoke_doors", "exits", "stairs", "lifts", "compartments")
 SOURCES = ("Sample hospital", "Facility file", "LiDAR scan")
@@ -88,6 +89,17 @@ def spaces_html(fkey: str, level: str | None, uses: tuple[str, ...]) -> tuple[st
 def compartments_html(fkey: str) -> str:
     """The compartments table of ``fkey`` as HTML, built once per facility."""
     return html_table(compartments_table(load_facility(fkey)))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def facility_warnings(fkey: str) -> tuple[str, ...]:
+    """The validation warnings of ``fkey`` (what ``medtwin facility validate`` prints), once per facility.
+
+    A facility with errors never opens, but its warnings (a bed that cannot leave its floor,
+    a compartment over 2,100 m², a storey whose only way out is an ordinary lift) were shown
+    nowhere in the app: the safety officer who opened the building never saw them.
+    """
+    return tuple(f"{i.element}: {i.message}" for i in validate(load_facility(fkey)) if i.severity != "error")
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)  # a str: shared, never copied
@@ -396,6 +408,12 @@ def page() -> None:
                        mime="application/json", key="download_facility")
     _source_panel()
     _summary(facility)
+    warned = facility_warnings(key)
+    if warned:
+        with st.expander(f"Validation: {plural(len(warned), 'warning')} to review "
+                         "(the checks of medtwin facility validate)"):
+            html_block("<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in warned) + "</ul>",
+                       key="facility_warnings")
     level_ids = [lv.id for lv in facility.levels]
     if st.session_state.get("level") not in level_ids:
         st.session_state.pop("level", None)

@@ -6,6 +6,7 @@ import html
 import json
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from facility import BED, load, route
 from facility.io import dumps, save
+from facility.model import Facility
 from facility.sample import SampleOptions, sample
 from scenarios.ui.html_block import COMPONENT_NAME
 
@@ -135,6 +137,22 @@ def test_an_impossible_route_says_why(app: AppTest) -> None:
     assert not at.exception
     assert len(at.warning) == 1
     assert "bed needs doors of at least 1.1 m" in at.warning[0].value and "0.9 m" in at.warning[0].value
+
+
+def test_the_validation_warnings_of_an_opened_building_are_shown(app_path: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 tiny_facility: Facility) -> None:
+    # regression: the page showed none of them; here the upper floor's only way out is an ordinary lift
+    path = tmp_path / "lift_only.json"
+    save(replace(tiny_facility, stairs=()), path)
+    monkeypatch.setattr(sys, "argv", [str(app_path), "--results", str(tmp_path / "r"),
+                                      "--facility", str(path)])
+    at = AppTest.from_file(str(app_path), default_timeout=60).switch_page("pages/facility_page.py").run()
+    assert not at.exception and not at.error
+    (label,) = [x.label for x in at.expander if x.label.startswith("Validation:")]
+    listed = html.unescape(next(b for b in _blocks(at) if b.startswith("<ul>")))
+    assert label.startswith(f"Validation: {listed.count('<li>')} warnings")
+    assert "space L1-R1: reaches a final exit only by lift" in listed
 
 
 def test_a_bad_facility_upload_gives_one_readable_line(app: AppTest) -> None:
