@@ -554,13 +554,13 @@ def _lift_only(f: Facility) -> list[Issue]:
     if not plain:
         return []
     g = _mobility_graph(f, STAFF)
+    out_by_any_way = nx.node_connected_component(g, OUTSIDE)  # the rest is reported above: no exit at all
     g.remove_edges_from([(u, v) for u, v, e in g.edges(data=True)
                          if e["kind"] == "lift" and e["link"] in plain])
-    cut_off = set(g.nodes) - nx.node_connected_component(g, OUTSIDE)
-    nowhere = set(unreachable_spaces(f, mobility=STAFF))  # reported above as cannot reach any exit
+    cut_off = out_by_any_way - nx.node_connected_component(g, OUTSIDE)
     out = []
     for s in f.spaces:
-        if s.occupied and s.kind in OCCUPIED_KINDS and s.id not in nowhere and space_node(s.id) in cut_off:
+        if s.occupied and s.kind in OCCUPIED_KINDS and space_node(s.id) in cut_off:
             lifts = sorted(lf.id for lf in f.lifts if lf.id in plain
                            and any(f.space(sid).level == s.level for sid in lf.spaces))
             out.append(_warn(f"space {s.id}", f"reaches a final exit only by lift, and no lift it can take "
