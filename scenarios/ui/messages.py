@@ -33,15 +33,20 @@ def readable_error(exc: BaseException) -> str:
 
     >>> readable_error(TypeError("'int' object is not iterable"))  # doctest: +ELLIPSIS
     "medtwin could not handle this (TypeError: 'int' object is not iterable). This is a defect: ..."
+    >>> from scenarios.errors import ScenarioFileError
+    >>> readable_error(ScenarioFileError("/srv/medtwin/scenarios/library/week.yaml", "seed", "bad"))
+    'week.yaml: seed: bad'
     """
     from facility import FacilityError
     from lidar import LidarError
     from scenarios.errors import ScenarioError
 
+    # Either names the file it read, which may lie in the server's folders (the library, a job's
+    # folder): the page says which file, never where the server keeps it.
     if isinstance(exc, FacilityError | ScenarioError | LidarError):
-        return str(exc)
-    return (f"medtwin could not handle this ({type(exc).__name__}: {exc}). "
-            "This is a defect: please report it with the file you used.")
+        return without_paths(str(exc))
+    return without_paths(f"medtwin could not handle this ({type(exc).__name__}: {exc}). "
+                         "This is a defect: please report it with the file you used.")
 
 
 def without_paths(text: str) -> str:
