@@ -127,6 +127,10 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
         raise ScenarioFileError(source, "kind", f"missing; expected one of {sorted(KINDS)}")
     if kind not in KINDS:
         raise ScenarioFileError(source, "kind", f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    facility = data.get("facility")
+    if isinstance(facility, str) and not facility.strip():
+        # an empty path resolved to the scenario's own folder ("error: .: is a folder")
+        raise ScenarioFileError(source, "facility", "is empty; expected 'sample' or a facility file path")
     cls = KINDS[kind].scenario_type
     try:
         payload = json.dumps({**data, "source": source}, allow_nan=True)

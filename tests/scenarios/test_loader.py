@@ -77,6 +77,8 @@ def test_shipped_scenarios_dump_as_before() -> None:
         ("- a list\n", "", "expected a mapping"),
         # regression: "name: no" arrived as False ("should be a valid string, got False"), and the
         # like of "hvac: off" was told it "should be 'off'"
+        # regression: an empty facility path was "error: .: facility file: is a folder"
+        (MM1_YAML + "facility: ''\n", "facility", "is empty; expected 'sample' or a facility file path"),
         (MM1_YAML.replace("name: mm1 check", "name: no"), "name",
          "got false (YAML reads unquoted off, on, no and yes as false/true: put the word in quotes"),
     ],
