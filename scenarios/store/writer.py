@@ -68,6 +68,8 @@ FLUSH_BYTES = 32 * 2**20
 #: most this much finished work (plus the replications running).
 FLUSH_SECONDS = 15.0
 PENDING = "pending.json"
+#: Where the parts are moved when a run is finished, just before they are deleted.
+GONE_PARTS = f".{PARTS}.done"
 #: The name under which :meth:`RunWriter.finalise` reads the replications still buffered.
 LAST_PART = "buffered"
 #: Fields of the header that must match for a partial run to be resumed.
@@ -175,6 +177,10 @@ class RunWriter:
         pending = self.folder / PENDING
         if resume and pending.is_file():
             self._check_same_plan(read_json(pending))
+            if not (self.folder / PARTS).exists() and (self.folder / GONE_PARTS).is_dir():
+                # killed while finishing, between moving the parts aside and deleting them: they hold
+                # every committed replication still
+                (self.folder / GONE_PARTS).rename(self.folder / PARTS)
             self._load_parts()
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -369,7 +375,7 @@ class RunWriter:
         # Moved aside first: a worker whose batch was given up on (it lost contact, and the batch
         # ran again elsewhere) may still be writing a part; by path it can add nothing to a
         # folder of another name, so the deletion cannot meet a file created meanwhile.
-        gone = self.folder / f".{PARTS}.done"
+        gone = self.folder / GONE_PARTS
         shutil.rmtree(gone, ignore_errors=True)  # left by a finish that failed here
         (self.folder / PARTS).rename(gone)
         shutil.rmtree(gone)

@@ -18,7 +18,7 @@ from scenarios.store import drop as drop_module
 from scenarios.store.drop import DROP, Drop, close_drop, deliver, reachable
 from scenarios.store.drop import open_drop as open_drop_sized
 from scenarios.store.parts import PART_MARKER, PARTS
-from scenarios.store.writer import RunWriter
+from scenarios.store.writer import GONE_PARTS, RunWriter
 
 REPLICATIONS = 6
 HEADER = {"kind": "toy", "name": "toy", "scenario_hash": "0" * 16, "facility_hash": "", "seed": 1,
@@ -185,3 +185,18 @@ def test_a_worker_running_as_another_user_sends_the_tables(tmp_path: Path,
     monkeypatch.setattr(os, "getuid", lambda: uid + 1)
     assert not reachable(d)
     assert deliver(d, d.part_name(0), [_outcome(0)])[0].tables and list((folder / PARTS).iterdir()) == []
+
+
+def test_a_run_killed_while_deleting_its_parts_resumes_from_them(tmp_path: Path) -> None:
+    """The parts are moved aside before they are deleted (a late worker cannot add to them); a kill
+    in between leaves every committed replication there."""
+    folder = tmp_path / ".r.partial"
+    w = RunWriter(folder, HEADER, "name: toy\n", flush_seconds=math.inf)
+    d = open_drop(folder)
+    for o in deliver(d, d.part_name(0), [_outcome(i) for i in range(REPLICATIONS)]):
+        w.add(o)
+    (folder / PARTS).rename(folder / GONE_PARTS)  # killed right after this step of finalise
+    again = RunWriter(folder, HEADER, "name: toy\n", resume=True, flush_seconds=math.inf)
+    assert again.finished == set(range(REPLICATIONS))
+    assert again.finalise(_summary, {})["done"] == REPLICATIONS
+    assert not (folder / GONE_PARTS).exists() and not (folder / PARTS).exists()
