@@ -233,6 +233,24 @@ def test_runs_beyond_the_budget_are_refused_at_once(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("line", "field"), [
+    ("alarm: 1.0e+300", "alarm"),  # the drill is stepped up to the alarm too: this one never ended
+    ("population: {people: [{id: a, profile: ambulant, space: WAIT, premove: 1.0e+300}]}",
+     "population.people[0].premove"),
+    ("record_every: 1.0e+300", "record_every"),
+])
+def test_drill_times_beyond_any_drill_are_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          line: str, field: str) -> None:
+    f = tmp_path / "drill.yaml"
+    people = "" if line.startswith("population") else \
+        "population: {people: [{id: a, profile: ambulant, space: WAIT}]}\n"
+    f.write_text(f"kind: evacuation\nname: d\nfacility: {TINY}\n{people}{line}\n")
+    start = time.process_time()
+    code, _, err = _cli(["run", str(f)], capsys)
+    _refused(code, err, str(f), field, "less than or equal to")
+    assert time.process_time() - start < 5.0
+
+
 def test_a_tiny_maintenance_interval_is_refused_naming_it(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     week = (REPO / "scenarios" / "library" / "sample_hospital_week.yaml").read_text()

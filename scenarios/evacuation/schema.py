@@ -33,6 +33,15 @@ def _check_profile(v: str) -> str:
     return v
 
 
+#: Longest drill, s (``max_time``'s bound): no time within a drill is longer.
+MAX_DRILL_S = 86_400.0
+#: Longest wait before the alarm, s.  The drill is stepped from 0, alarm and all, and that time is
+#: outside the work budget (people x ``max_time``): an ``alarm: 1e300`` stepped forever.
+MAX_BEFORE_ALARM_S = 3_600.0
+#: Longest battery of a device carried with a patient, min (a week).
+MAX_BATTERY_MIN = 10_080.0
+
+
 class Person(StrictModel):
     """One occupant placed explicitly (RiMEA-style tests, drills with a known roster)."""
 
@@ -41,9 +50,9 @@ class Person(StrictModel):
     space: str
     position: tuple[float, float] | None = None
     exit: str | None = None
-    premove: float | None = Field(default=None, ge=0)
+    premove: float | None = Field(default=None, ge=0, le=MAX_DRILL_S)
     speed: float | None = Field(default=None, gt=0, le=3)
-    battery_min: float | None = Field(default=None, gt=0)
+    battery_min: float | None = Field(default=None, gt=0, le=MAX_BATTERY_MIN)
 
     _p = field_validator("profile")(_check_profile)
 
@@ -272,21 +281,21 @@ class Closure(StrictModel):
     """A door that closes at ``time`` seconds (routes are recomputed)."""
 
     door: str
-    time: float = Field(ge=0)
+    time: float = Field(ge=0, le=MAX_DRILL_S)
 
 
 class EvacuationScenario(ScenarioBase):
     """An evacuation drill: facility, population, alarm, strategy, staffing."""
 
     kind: Literal["evacuation"] = "evacuation"
-    alarm: float = Field(default=0.0, ge=0)
+    alarm: float = Field(default=0.0, ge=0, le=MAX_BEFORE_ALARM_S)
     population: Population = Field(default_factory=Population)
     strategy: Strategy = Field(default_factory=Strategy)
     movement: Movement = Field(default_factory=Movement)
     door_closures: list[Closure] = Field(default_factory=list)
-    max_time: float = Field(default=7200.0, gt=0, le=86_400)
-    record_every: float = Field(default=1.0, gt=0)
-    deadlock_window: float = Field(default=60.0, gt=0)
+    max_time: float = Field(default=7200.0, gt=0, le=MAX_DRILL_S)
+    record_every: float = Field(default=1.0, gt=0, le=MAX_DRILL_S)
+    deadlock_window: float = Field(default=60.0, gt=0, le=MAX_DRILL_S)
     trajectories: bool = True
     #: Seconds between two reads of the hazard's conditions (speed factors, dose rates, untenable spaces).
     hazard_every: float = Field(default=1.0, gt=0, le=60)
