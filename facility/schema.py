@@ -59,7 +59,10 @@ def _field(cls: type, name: str, schema: dict[str, Any], description: str) -> di
     return {**schema, "description": description, "default": _default(cls, name)}
 
 
-_ID = {"type": "string", "minLength": 1, "maxLength": 200}
+#: An id neither starts nor ends with white space, nor holds a line break: "WAIT " from a padded
+#: GIS or spreadsheet column looked like "WAIT" in every message that said it did not exist.
+_ID_PATTERN = r"^\S(?:[^\r\n]*\S)?$"
+_ID = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": _ID_PATTERN}
 _POINT = {"$ref": "#/$defs/point"}
 
 # Plausibility bounds: far outside any real hospital, so that a typo, a unit
@@ -346,6 +349,9 @@ def _problem(err: ValidationError) -> str:
         return f"expected at most {want} item(s), found {len(inst)}"
     if kind == "minLength":
         return "expected a non-empty string, found an empty one"
+    if kind == "pattern":
+        return (f"expected an id that neither starts nor ends with a space and holds no line break, "
+                f"found {_short(inst)}")
     return err.message
 
 

@@ -113,6 +113,17 @@ def test_several_missing_fields_are_one_problem_not_one_per_field() -> None:
     assert schema_problems(data) == ["spaces[2]: missing required fields 'id', 'level', 'kind'"]
 
 
+@pytest.mark.parametrize("ident", ["WAIT ", " WAIT", "  ", "WA\nIT"])
+def test_an_id_padded_with_spaces_is_named_not_taken_for_another(ident: str) -> None:
+    # regression: "WAIT " (a padded GIS column) loaded, and the doors to "WAIT" were told it did not exist
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["spaces"][2]["id"] = ident
+    data["doors"][0]["spaces"] = ["COR-W", ident]
+    problems = schema_problems(data)
+    assert problems[0].startswith(f'spaces[2] (id "{ident}"): field \'id\': expected an id that neither')
+    assert problems[1].startswith("doors[0] (id \"D-WAIT\"): field 'spaces[1]': expected an id")
+
+
 def _code_blocks(language: str) -> list[str]:
     text = (REPO / "docs" / "facility-format.md").read_text(encoding="utf-8")
     fence = f"```{language}\n"
