@@ -383,9 +383,15 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                 raise ScenarioFileError(source, f"{where}.level", f"no level {f.level!r}")
             from shapely.geometry import Point
 
-            if not any(s.polygon.covers(Point(f.point)) for s in facility.spaces_on(str(f.level))):
+            holders = [s.id for s in facility.spaces_on(str(f.level)) if s.polygon.covers(Point(f.point))]
+            if not holders:
                 raise ScenarioFileError(source, f"{where}.point",
                                         f"{f.point!r} is inside no space of level {f.level!r}")
+            if len(holders) > 1:
+                # on a shared wall: the fire was put in whichever space came first in the file
+                raise ScenarioFileError(source, f"{where}.point",
+                                        f"{f.point!r} lies on the wall between {' and '.join(holders)}; "
+                                        "expected a point inside one space (or give 'origin')")
         for k, d in enumerate(f.detectors):
             if d.space is not None and not facility.has_space(d.space):
                 raise ScenarioFileError(source, f"{where}.detectors[{k}].space", no_space(d.space))

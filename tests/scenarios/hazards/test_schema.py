@@ -157,3 +157,12 @@ def test_an_unquoted_off_is_explained_not_refused_as_not_off() -> None:
         _load("  fire: {origin: R1, hvac: off}\n")
     assert err.value.field == "hazard.fire.hvac"
     assert "got false (YAML reads unquoted off, on, no and yes as false/true" in err.value.problem
+
+
+def test_a_fire_point_on_a_shared_wall_is_refused_not_put_in_either_room() -> None:
+    # regression: a point on the wall between R1 and R2 set the fire in whichever came first
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {point: [4.0, 2.0], level: L0}\n")
+    assert err.value.field == "hazard.fire.point"
+    assert "lies on the wall between R1 and R2" in err.value.problem
+    _check("  fire: {point: [3.0, 2.0], level: L0}\n")  # inside R1
