@@ -52,6 +52,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
                                 "walls"),
     "two_way": (1.0, 5.0, "times the widest person of each side"),
     "turn_after": (0.5, 120.0, "seconds a side waits at a door"),
+    "merge_reach": (0.0, 5.0, "metres from a side door"),
     "back_out_speed": (0.05, 1.5, "m/s: stepping backwards is no faster than a free walk (Weidmann: "
                                   "1.34 mean)"),
     "stall_after": (1.0, 300.0, "seconds without progress"),
@@ -96,7 +97,8 @@ class Behaviour:
             length: a walker's passage, so parked units never close a corridor.
         aside_clear: Metres beyond :attr:`door_keep_clear` that staff released at a refuge keep
             from its doors (a bed's length): staff standing just clear of the day drill's L2
-            smoke door still blocked the beds coming through it.
+            smoke door still blocked the beds coming through it.  Staff held up in a patient's
+            room count as at the bedside where they stand only this far and more from its door.
         along_wall: Metres from the wall (beyond their clearance) within which released staff
             stand, along the wall.
         team_reach: Metres from a teammate already at the bedside within which a staff member
@@ -120,6 +122,12 @@ class Behaviour:
             each side (an assumption: one lane each way is not enough for crowds).
         turn_after: Seconds a side waits at a door while the other side passes before it gets
             the turn (an assumption).
+        merge_reach: Metres (field distance) from their door within which someone leaving a room
+            for safety, held up for over :attr:`patience` s by a queue passing the door, claims
+            the spot in front of it in every other :attr:`patience` s, and the queue lets them
+            in (a zipper; an assumption: a door's band and a body's width). Without it the rooms
+            beside the day drill's L2 smoke door waited minutes for the fire compartment's queue
+            to pass. 0 turns it off.
         back_out_speed: Speed (m/s) at most of someone backing out of a doorway or backing off
             (stepping backwards, or pulling a bed back: an assumption, half a walking speed).
         stall_after: Seconds without progress after which a stalled person takes part in a
@@ -159,6 +167,7 @@ class Behaviour:
     door_boundary: float = 0.15
     two_way: float = 2.0
     turn_after: float = 5.0
+    merge_reach: float = 1.0
     back_out_speed: float = 0.5
     stall_after: float = 15.0
     back_off_time: float = 4.0

@@ -81,7 +81,7 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
         v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
         priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
-        unit: np.ndarray, flip: np.ndarray, params: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, params: np.ndarray,
         flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions ``e``, speeds ``v`` and fallback directions of all agents for one step.
 
@@ -92,15 +92,26 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     ``params`` = :meth:`agents.movement.pedestrians.SpeedModel.kernel` (strength, range, wall strength,
     wall range, cutoff, time gap, mouth, sidestep, sidestep range, yield speed, step aside,
     yield lookahead);
-    ``flags`` = (use group and priority, use orient, use yielder/unit, use flip).
+    ``flags`` = (use group and priority, use orient, use yielder/unit, use flip, use merger).
     Arrays a flag switches off may be any array of the right length.
+
+    A moving unit (``unit``) is not steered by people standing behind it (no ``desired``, on the
+    far side of its walking direction): it moves away from them anyway, and their push turned it
+    into a door's jamb (day drill, seed 8: a bed 0.3 m short of a single room's door, with three
+    nurses standing at the next beds 1.1 m behind it, was pushed against the jamb for good).
+
+    ``merger``: people in a side door waiting to step into the passing stream, who claim the
+    spot in front of them (their ``desired`` direction, ``priority`` plus their radius ahead):
+    anyone of another group walking towards that spot and not yet on it keeps their headway to
+    it as if someone stood there (the zipper at a side door; see ``docs/evacuation.md``).
     """
     n = pos.shape[0]
     if n == 0:
         return np.empty((0, 2)), np.empty(0), np.empty((0, 2))
     grid = neighbour_grid(pos, layer, params[4])
     return csm_moves(pos, layer, radius, extra, desired, v0, wall_dist, wall_normal, group, priority, noise,
-                     orient, yielder, unit, flip, params, flags, grid, still(layer, desired, v0, grid))
+                     orient, yielder, unit, flip, merger, params, flags, grid,
+                     still(layer, desired, v0, grid))
 
 
 @njit(cache=True)
@@ -135,7 +146,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
         v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
         priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
-        unit: np.ndarray, flip: np.ndarray, params: np.ndarray, flags: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, params: np.ndarray, flags: np.ndarray,
         grid: NeighbourGrid, stand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`csm_step` over a neighbour grid (:func:`neighbour_grid`) and the agents it may skip
     (:func:`still`): their ``wall_dist`` and ``wall_normal`` are never read."""
@@ -144,7 +155,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
         params[0], params[1], params[2], params[3], params[4], params[5])
     mouth, sidestep, sidestep_range, yield_speed, step_aside, yield_lookahead = (
         params[6], params[7], params[8], params[9], params[10], params[11])
-    use_group, use_orient, use_yield, use_flip = flags[0], flags[1], flags[2], flags[3]
+    use_group, use_orient, use_yield, use_flip, use_merge = flags[0], flags[1], flags[2], flags[3], flags[4]
     e = np.empty((n, 2))
     fallback = np.empty((n, 2))
     v = np.empty(n)
@@ -233,6 +244,9 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
             merging = use_group and group[i] == group[j]
             if merging and priority[i] < mouth and _later(i, j, priority):
                 rep = 0.0
+            elif (use_yield and use_orient and unit[i] and desired[j, 0] == 0 and desired[j, 1] == 0
+                  and nx * dix + ny * diy > 0):
+                rep = 0.0  # a bed is not pushed on by people standing behind it (see the docstring)
             else:
                 rep = strength * math.exp(min((reach - s) / rng_d, 30.0))
             ex += rep * nx
@@ -308,8 +322,34 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                     and forward):
                 continue
             gap = min(gap, s - lij - gext[q])
+        if use_merge and moving_i:
+            gap = min(gap, _merge_gap(i, nb[:m], pos, radius, desired, priority, group, merger, use_group,
+                                      ex, ey))
         v[i] = min(max(gap / time_gap, 0.0), v0i)
     return e, v, fallback
+
+
+@njit(cache=True)
+def _merge_gap(i: int, near: np.ndarray, pos: np.ndarray, radius: np.ndarray,  # noqa: PLR0917
+               desired: np.ndarray, priority: np.ndarray, group: np.ndarray, merger: np.ndarray,
+               use_group: bool, ex: float, ey: float) -> float:
+    """Headway of agent ``i`` (walking along ``(ex, ey)``) to the spots claimed by the mergers among
+    its neighbours ``near`` (:func:`csm_step`); ``inf`` if none lies ahead of it."""
+    gap = np.inf
+    for j in near:
+        if not merger[j] or (use_group and group[i] == group[j]):
+            continue
+        off = priority[j] + radius[j]
+        dx = pos[i, 0] - (pos[j, 0] + desired[j, 0] * off)
+        dy = pos[i, 1] - (pos[j, 1] + desired[j, 1] * off)
+        s = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+        lij = radius[i] + radius[j]
+        if s < lij:
+            continue  # on the spot already: walking on clears it
+        nx, ny = dx / s, dy / s
+        if -(nx * ex + ny * ey) > 0 and abs(nx * ey - ny * ex) * s < lij:
+            gap = min(gap, s - lij)
+    return gap
 
 
 @njit(cache=True)

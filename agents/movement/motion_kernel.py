@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from agents.movement.csm_kernel import csm_moves, grid_cell, neighbour_grid, room_at, still, wall_move_one
-from agents.movement.doorways import BACK_OUT, WAIT
+from agents.movement.doorways import BACK_OUT, GO, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
 
@@ -35,7 +35,8 @@ _PREP = int(State.PREP)
 _DOWN = int(State.INCAPACITATED)
 _WAIT = WAIT
 _BACK_OUT = BACK_OUT
-_FLAGS = np.ones(4, np.bool_)
+_FLAGS = np.ones(5, np.bool_)
+_GO = GO
 
 
 class LevelArrays(NamedTuple):
@@ -124,9 +125,10 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         fid: np.ndarray, hold: np.ndarray, v0: np.ndarray, need: np.ndarray, heading: np.ndarray,
         orient: np.ndarray,
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
-        best: np.ndarray, wait: np.ndarray, dist: np.ndarray,
+        best: np.ndarray, wait: np.ndarray, dist: np.ndarray, counted: np.ndarray, opt_door: np.ndarray,
         wall: np.ndarray, normal: np.ndarray, space: np.ndarray, exit_: np.ndarray, origin: np.ndarray,
         slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
+        goal: np.ndarray, evac: np.ndarray, corridor: np.ndarray, merge_reach: float,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
@@ -142,6 +144,11 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
 
     Everyone keeps their half width ``clear`` of room from every wall, and out of openings too
     narrow for it (:func:`agents.movement.csm_kernel.wall_move_one`).
+
+    Someone heading for safety (``evac`` of their ``goal``) out of a room (not a ``corridor``)
+    who stands within ``merge_reach`` of their door, at a standstill for over ``patience`` s,
+    claims the spot in front of the door in every other ``patience`` s
+    (:func:`agents.movement.csm_kernel.csm_step`'s ``merger``): the passing queue lets them in.
     """
     n = on.size
     desired = np.zeros((n, 2))
@@ -159,6 +166,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     yielder = np.empty(n, np.bool_)
     unit = np.empty(n, np.bool_)
     flip = np.empty(n, np.bool_)
+    merger = np.zeros(n, np.bool_)
     moving = np.empty(n, np.bool_)
     ci = np.empty(n, np.int64)
     cj = np.empty(n, np.int64)
@@ -208,6 +216,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             orient[k, 0], orient[k, 1] = desired[a, 0], desired[a, 1]
         ori[a, 0], ori[a, 1] = orient[k, 0], orient[k, 1]
         flip[a] = mv and (t - last_prog[k]) // patience % 2 == 1
+        if (mv and hold[k] == _GO and opt_door[k] >= 0 and dst[a] < merge_reach and goal[k] >= 0
+                and evac[goal[k]] and not corridor[counted[k]] and t - last_prog[k] > patience):
+            merger[a] = flip[a]
     grid = neighbour_grid(p_on, lay, params[4])
     stand = still(lay, desired, speed, grid)
     # Level rasters are read one level at a time, as (rows, columns) views of the packed ones; the
@@ -225,7 +236,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 wn[a, 0] = nrm[ci[a], cj[a], 0]
                 wn[a, 1] = nrm[ci[a], cj[a], 1]
     e, v, fb = csm_moves(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
-                         unit, flip, params, _FLAGS, grid, stand)
+                         unit, flip, merger, params, _FLAGS, grid, stand)
     for li in range(levels):
         w = _raster(wall, cells, li)
         sl = _raster2(slope, cells, li)

@@ -150,7 +150,7 @@ def doors_quiet(walkers: np.ndarray, door: np.ndarray, side: np.ndarray, need: n
 @njit(cache=True)
 def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: np.ndarray,  # noqa: PLR0917
                 extra: np.ndarray, dist: np.ndarray, fid: np.ndarray, field_portal: np.ndarray,
-                need: np.ndarray, contact: float) -> np.ndarray:
+                need: np.ndarray, contact: float, rounds: np.ndarray, swap_after: int) -> np.ndarray:
     """:func:`agents.movement.standoffs.back_off` in one compiled pass over the pairs: who of
     ``stalled`` backs off now (indices into everyone, ascending).
 
@@ -158,7 +158,8 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
     follow (``fid``, -1: none), and a bed or wheelchair is someone with ``need`` > 0; of two
     stalled people in contact (``contact`` m between their reaches), on one level, heading for
     different portals and one of them a unit, the one farther from its portal backs off (on a
-    tie, the higher index).
+    tie, the higher index), and the other one in the even rounds from ``swap_after`` on (the
+    larger of their standoff ``rounds``; :func:`agents.movement.standoffs.swapped`).
     """
     out = np.zeros(pos.shape[0], np.bool_)
     if stalled.size < 2:
@@ -177,8 +178,12 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
             if not gap < (radius[u] + extra[u]) + (radius[s] + extra[s]) + contact:
                 continue
             tie = dist[u] == dist[s]
-            if dist[u] > dist[s] or (tie and u > s):
+            unit_yields = dist[u] > dist[s] or (tie and u > s)
+            r = max(rounds[u], rounds[s])
+            if r >= swap_after and r % 2 == 0:
+                unit_yields = not unit_yields
+            if unit_yields:
                 out[u] = True
-            if dist[s] > dist[u] or (tie and s > u):
+            else:
                 out[s] = True
     return np.flatnonzero(out)

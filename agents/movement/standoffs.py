@@ -6,18 +6,40 @@ doorway, each in the other's way. Neither heads for the other's portal, so no do
 (the night drill, seed 4: two beds at a bay door of the L2-A corridor, one minute). People
 settle it by one backing off: of two stalled people in contact, at least one of them a bed or
 wheelchair, the one farther from its portal steps back along its way for
-:attr:`~.behaviour.Behaviour.back_off_time` seconds and lets the other through. People
-queueing for one portal are never asked to back off here: the speed model already ranks them.
+:attr:`~.behaviour.Behaviour.back_off_time` seconds and lets the other through. If two
+rounds of that got them nowhere (both still stalled: the one backing off had a wall or a bed
+behind it), the other backs off in the next round, and from then on they take turns: always
+asking the same one locked a bed pushed into a store's doorway and a visitor in the store
+behind it for the rest of the day drill (seed 1 with the side-door zipper). People queueing
+for one portal are never asked to back off here: the speed model already ranks them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["back_off"]
+__all__ = ["SWAP_AFTER", "back_off", "standoff_rounds", "swapped"]
+
+
+#: Rounds of a standoff in which the one farther from its portal backs off before the other one
+#: takes turns with it: most standoffs settle in the first (day drill: swapping from the second
+#: round on raised seed 4's stall flags from 12 to 54, as pairs undid each other's gains).
+SWAP_AFTER = 2
+
+
+def swapped(rounds: np.ndarray) -> np.ndarray:
+    """Whether the one nearer its portal backs off in a pair's round (rounds 2, 4, 6, ...)."""
+    return (rounds >= SWAP_AFTER) & (rounds % 2 == 0)
+
+
+def standoff_rounds(t: float, last_prog: np.ndarray, stall_after: float, back_off_time: float) -> np.ndarray:
+    """Per person, how many rounds of backing off (``back_off_time`` s each) a standoff begun after
+    ``stall_after`` s without progress has gone through at time ``t`` (int64, 0 in the first)."""
+    return np.maximum(np.floor((t - last_prog - stall_after) / back_off_time), 0).astype(np.int64)
 
 def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np.ndarray,
-             dist: np.ndarray, portal: np.ndarray, unit: np.ndarray, contact: float) -> np.ndarray:
+             dist: np.ndarray, portal: np.ndarray, unit: np.ndarray, contact: float,
+             rounds: np.ndarray | None = None) -> np.ndarray:
     """Who of ``stalled`` backs off now.
 
     Args:
@@ -31,11 +53,13 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
         unit: Whether each person is a bed or wheelchair.
         contact: Metres between two reaches within which two people are in each other's way
             (:attr:`~.behaviour.Behaviour.contact`).
+        rounds: Per person, the standoff rounds they have stalled through
+            (:func:`standoff_rounds`); a pair's round is the larger of the two.  ``None``: 0.
 
     Returns:
         Indices (into everyone) of those who back off: of each pair in contact with different
         portals and a unit among them, the one farther from its portal (on a tie, the higher
-        index).
+        index), or the other one in the rounds :func:`swapped` names.
 
     >>> pos = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0]])
     >>> kw = dict(pos=pos, lvl=np.zeros(3, int), reach=np.full(3, 0.5), dist=np.array([0.2, 9.0, 1.0]),
@@ -57,11 +81,15 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     touch = gap < reach[u][:, None] + reach[s][None, :] + contact
     touch &= lvl[u][:, None] == lvl[s][None, :]
     touch &= portal[u][:, None] != portal[s][None, :]
-    # Of a pair in contact, the one farther from its portal yields (ties: the higher index).
+    # Of a pair in contact, the one farther from its portal yields (ties: the higher index), and
+    # the other one in odd rounds.
     du, ds = dist[u][:, None], dist[s][None, :]
     tie = du == ds
     unit_yields = (du > ds) | (tie & (u[:, None] > s[None, :]))
-    other_yields = (ds > du) | (tie & (s[None, :] > u[:, None]))
+    if rounds is not None:
+        swap = swapped(np.maximum(rounds[u][:, None], rounds[s][None, :]))
+        unit_yields = unit_yields != swap
+    other_yields = ~unit_yields
     out = np.zeros(pos.shape[0], bool)
     out[u[(touch & unit_yields).any(axis=1)]] = True
     out[s[(touch & other_yields).any(axis=0)]] = True

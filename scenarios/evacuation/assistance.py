@@ -119,7 +119,12 @@ def assist(st: RunState) -> None:
                            for o in pe.team[pat] if o != s)
         # Held up in the patient's room by colleagues standing at the other beds: they squeeze
         # past (the speed model does not let people squeeze through a crowd standing still).
-        near = near or st.t - pe.last_prog[s] > st.p.behaviour.stall_after
+        # Not within a bed's length of the room's door, though: standing there they are in the way
+        # of every unit leaving the room (day drill, seeds 7 and 8 with the side-door zipper: four
+        # staff squeezed in just inside a single room's door and its parked bed never got out).
+        b = st.p.behaviour
+        near = near or (st.t - pe.last_prog[s] > b.stall_after
+                        and door_dist(st, s) > b.door_keep_clear + b.aside_clear)
         if near and not in_doorway(st, s, pat, reach):
             pe.state[s] = states.FETCH
     for pat in np.flatnonzero(pe.state == states.NEED).tolist():
@@ -263,7 +268,8 @@ class _Gate:
             moving_in: dict[int, int] = {}
             for sp in pe.space[(pe.state == states.MOVE) & (pe.need > 0)].tolist():
                 moving_in[sp] = moving_in.get(sp, 0) + 1
-            gathering = pe.task[pe.staff & (pe.state == states.FETCH) & (pe.task >= 0)]
+            coming = (pe.state == states.FETCH) | (pe.state == states.MOVE)
+            gathering = pe.task[pe.staff & coming & (pe.task >= 0)]
             bedside = pe.state == states.PREP
             bedside[gathering] |= pe.state[gathering] == states.NEED
             prep_in: dict[int, list[int]] = {}
@@ -342,12 +348,15 @@ class _Gate:
 
 
 def at_bedside(pe: People, k: int) -> bool:
-    """Whether patient k is being prepared, or has staff standing at the bedside for it: a unit
-    leaving from farther in would have to pass them (day drill seed 0: a bed from the back of a
-    bay was hemmed in by the teams gathering at the beds nearer the door)."""
+    """Whether patient k is being prepared, or has staff at the bedside or on their way to it: a
+    unit leaving from farther in would have to pass them (day drill seed 0: a bed from the back
+    of a bay was hemmed in by the teams gathering at the beds nearer the door; seed 8 with the
+    side-door zipper: a bed set off from the back of a single room before the team of the bed by
+    its door arrived, and that team stood in its way for good)."""
     if pe.state[k] == states.PREP:
         return True
-    return bool(pe.state[k] == states.NEED and any(pe.state[s] == states.FETCH for s in pe.team[k]))
+    return bool(pe.state[k] == states.NEED
+                and any(pe.state[s] in (states.FETCH, states.MOVE) and pe.task[s] == k for s in pe.team[k]))
 
 
 def ahead_in_room(st: RunState, pat: int) -> bool:

@@ -154,8 +154,10 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     la = plan.arrays
     plane_step(on, pe.pos, pe.prev_pos, pe.lvl, pe.state, pe.fid, pe.hold, pe.v_free, pe.need, pe.heading,
                pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
+               pe.space, pe.opt_door,
                la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
-               la.floor,
+               la.floor, pe.goal, st.goals.evac, plan.corridor,
+               b.merge_reach,
                fs.flat_d, fs.flat_v, fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed,
                b.wall_tolerance, plan.csm, out_space, out_exit)
     return on, out_space, out_exit

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.movement import selections, states
+from agents.movement import standoffs as standoff_rules
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
@@ -55,8 +56,10 @@ def standoffs(st: RunState) -> None:
     pe, t, b = st.people, st.t, st.p.behaviour
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
     if stalled.size >= 2:
+        rounds = standoff_rules.standoff_rounds(t, pe.last_prog, b.stall_after, b.back_off_time)
         yielders = selections.backing_off(stalled, pe.pos, pe.lvl, pe.radius, pe.extra, pe.dist, pe.fid,
-                                          st.nav.fields.portal, pe.need, b.contact)
+                                          st.nav.fields.portal, pe.need, b.contact, rounds,
+                                          standoff_rules.SWAP_AFTER)
         pe.backing_until[yielders] = t + b.back_off_time
     selections.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
 

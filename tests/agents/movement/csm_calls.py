@@ -33,6 +33,7 @@ def step_directions_speeds(
     yielder: np.ndarray | None = None,
     unit: np.ndarray | None = None,
     flip: np.ndarray | None = None,
+    merger: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions and speeds of all moving agents for one step.
 
@@ -72,6 +73,10 @@ def step_directions_speeds(
         flip: Agents (n,) who try the other side when going round someone
             (after being stuck for a while: people who get nowhere on one
             side of a parked bed try the other).
+        merger: Agents (n,) in a side door waiting to step into a passing stream: each claims
+            the spot ``priority`` plus its radius ahead along its ``desired`` direction, and
+            anyone of another group walking towards that spot, not yet on it, keeps their
+            headway to it (needs ``priority``).
 
     Returns:
         ``(e, v, fallback)``: unit directions (n, 2), speeds (n,) and the
@@ -84,7 +89,8 @@ def step_directions_speeds(
         noise = rng.normal(0.0, model.noise, (n, 2))
     none_b = np.zeros(n, bool)
     flags = np.array([group is not None and priority is not None, orient is not None,
-                      yielder is not None and unit is not None, flip is not None])
+                      yielder is not None and unit is not None, flip is not None,
+                      merger is not None and priority is not None])
     params = model.kernel()
     return csm_step(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(layer, dtype=np.int64),
                     np.asarray(radius, dtype=np.float64), np.asarray(extra, dtype=np.float64),
@@ -96,7 +102,8 @@ def step_directions_speeds(
                     np.zeros((n, 2)) if orient is None else np.ascontiguousarray(orient, dtype=np.float64),
                     none_b if yielder is None else np.asarray(yielder, dtype=np.bool_),
                     none_b if unit is None else np.asarray(unit, dtype=np.bool_),
-                    none_b if flip is None else np.asarray(flip, dtype=np.bool_), params, flags)
+                    none_b if flip is None else np.asarray(flip, dtype=np.bool_),
+                    none_b if merger is None else np.asarray(merger, dtype=np.bool_), params, flags)
 
 
 def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: np.ndarray, *,

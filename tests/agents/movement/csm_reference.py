@@ -32,6 +32,7 @@ def reference_step(
     yielder: np.ndarray | None = None,
     unit: np.ndarray | None = None,
     flip: np.ndarray | None = None,
+    merger: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Same inputs as the model's step, with the direction noise given as an array."""
     n = pos.shape[0]
@@ -70,6 +71,10 @@ def reference_step(
                 later = merging & ((priority[j] > priority[i] + 0.05)
                                    | ((np.abs(priority[j] - priority[i]) <= 0.05) & (j > i)))
                 rep = np.where(later & (priority[i] < model.mouth), 0.0, rep)
+            if unit is not None and yielder is not None and orient is not None:
+                # A moving unit is not steered by people standing behind it.
+                behind = (np.abs(desired[j]).sum(axis=1) == 0) & ((nij * desired[i]).sum(axis=1) > 0)
+                rep = np.where(unit[i] & behind, 0.0, rep)
             np.add.at(e, i, rep[:, None] * nij)
             _sidestep(model, e, i=i, j=j, nij=nij, s=s, reach=reach, lij=lij, desired=desired,
                       wall=wall_dist - radius, wall_normal=wall_normal, flip=flip, merging=merging)
@@ -92,8 +97,30 @@ def reference_step(
             front &= ~behind
         g = s - lij - ext
         np.minimum.at(gap, i[front], g[front])
+        if merger is not None and priority is not None:
+            _merge_gaps(gap, e, i=i, j=j, pos=pos, radius=radius, desired=desired, priority=priority,
+                        group=group, merger=merger)
     v = np.clip(gap / model.time_gap, 0.0, v0)
     return e, v, fallback
+
+
+def _merge_gaps(gap: np.ndarray, e: np.ndarray, *, i: np.ndarray, j: np.ndarray, pos: np.ndarray,
+                radius: np.ndarray, desired: np.ndarray, priority: np.ndarray, group: np.ndarray | None,
+                merger: np.ndarray) -> None:
+    """Headway of each walker to the spots its neighbours ``j`` who are mergers claim in front of
+    their side doors, the spot ``priority + radius`` ahead of them (pairs ``i``, ``j``)."""
+    moving = np.abs(desired[i]).sum(axis=1) > 0
+    keep = merger[j] & moving & (np.ones(i.size, bool) if group is None else group[i] != group[j])
+    i, j = i[keep], j[keep]
+    spot = pos[j] + desired[j] * (priority[j] + radius[j])[:, None]
+    d = pos[i] - spot
+    s = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)
+    nij = d / s[:, None]
+    lij = radius[i] + radius[j]
+    ahead = -(nij[:, 0] * e[i, 0] + nij[:, 1] * e[i, 1])
+    side = np.abs(nij[:, 0] * e[i, 1] - nij[:, 1] * e[i, 0]) * s
+    front = (s >= lij) & (ahead > 0) & (side < lij)
+    np.minimum.at(gap, i[front], (s - lij)[front])
 
 
 def _sidestep(model: SpeedModel, e: np.ndarray, *, i: np.ndarray, j: np.ndarray, nij: np.ndarray,

@@ -29,7 +29,8 @@ def _crowd(seed: int, n: int, rules: bool) -> dict[str, np.ndarray | None]:
         prio = np.round(rng.uniform(0.0, 3.0, n), 1)
         kw.update(group=rng.integers(0, 3, n), priority=prio,
                   orient=np.column_stack([np.cos(o_ang), np.sin(o_ang)]), yielder=~bed,
-                  unit=bed & (np.abs(desired).sum(axis=1) > 0), flip=rng.random(n) < 0.3)
+                  unit=bed & (np.abs(desired).sum(axis=1) > 0), flip=rng.random(n) < 0.3,
+                  merger=(rng.random(n) < 0.2) & (np.abs(desired).sum(axis=1) > 0))
     return kw
 
 

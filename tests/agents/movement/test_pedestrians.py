@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.movement.pedestrians import SpeedModel
 from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
+from tests.agents.movement.csm_reference import reference_step
 
 
 def _step(pos: np.ndarray, desired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +113,45 @@ def test_walker_in_a_doorway_gives_way_to_a_bed() -> None:
         assert np.hypot(*(pos[0] - pos[1])) >= 0.7 - 1e-9
     assert pos[1, 1] > 0.3  # stepped off the bed's axis, to the side she was already on
     assert moved > 3.0  # and the bed got past
+
+
+def test_a_bed_is_not_pushed_on_by_people_standing_behind_it() -> None:
+    """Day drill, seed 8: a bed 0.3 m short of a single room's door, with nurses standing at the
+    next beds 1.1 m behind it and to one side, was pushed against the door's jamb every step.
+    People standing behind a moving unit do not steer it; ahead of it they still do."""
+    model = SpeedModel()
+    radius, extra = np.array([0.5, 0.2]), np.array([0.6, 0.0])
+    orient = np.array([[0.0, 1.0], [0.0, 0.0]])
+
+    def turn(nurse: tuple[float, float]) -> float:
+        e, _, _ = step_directions_speeds(model, pos=np.array([[0.0, 0.0], nurse]), layer=np.zeros(2, int),
+                                         radius=radius, extra=extra, v0=np.array([0.7, 0.0]),
+                                         desired=np.array([[0.0, 1.0], [0.0, 0.0]]),
+                                         wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)),
+                                         orient=orient, yielder=np.array([False, True]),
+                                         unit=np.array([True, False]))
+        return float(e[0, 0])
+
+    assert turn((-0.4, -1.07)) == 0.0  # behind: the bed keeps its heading
+    assert turn((-0.4, 1.07)) > 0.1  # ahead: it steers round
+
+
+@pytest.mark.parametrize("merger", [True, False])
+def test_a_walker_keeps_its_headway_to_the_spot_a_merger_claims(merger: bool) -> None:
+    """Someone in a side door (0, 0) stepping out southwards, 0.3 m from the door line, claims the
+    spot 0.3 + 0.2 m ahead of them, (0, -0.5); a walker of the passing stream 1.0 m short of it
+    slows to its headway, (1.0 - 0.4) / T, as the numpy reference says; and walks on at its free
+    speed if the one in the door is no merger."""
+    model = SpeedModel()
+    kw = dict(pos=np.array([[0.0, 0.0], [-1.0, -0.5]]), layer=np.zeros(2, int), radius=np.full(2, 0.2),
+              extra=np.zeros(2), desired=np.array([[0.0, -1.0], [1.0, 0.0]]), v0=np.array([0.0, 1.3]),
+              wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)), group=np.array([0, 1]),
+              priority=np.array([0.3, 9.0]), merger=np.array([merger, False]))
+    _, v, _ = step_directions_speeds(model, **kw)  # type: ignore[arg-type]
+    _, v_ref, _ = reference_step(model, **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-9)
+    expected = (1.0 - 0.4) / model.time_gap if merger else 1.3
+    assert v[1] == pytest.approx(expected, abs=0.01)
 
 
 def test_head_on_walkers_pass_each_other_on_the_right() -> None:

@@ -9,7 +9,7 @@ from agents.movement import selections as sel
 from agents.movement.behaviour import Behaviour
 from agents.movement.doorways import GO, DoorTurns, turns
 from agents.movement.motion_kernel import crowd_counts
-from agents.movement.standoffs import back_off
+from agents.movement.standoffs import SWAP_AFTER, back_off
 from agents.movement.states import State
 from tests.agents.movement.crowd_arrays import crowds
 
@@ -86,9 +86,10 @@ def test_backing_off_is_the_standoff_rule(c: dict[str, np.ndarray]) -> None:
     portal_of_field = rng.integers(0, 3, 6)
     stalled = np.flatnonzero(c["flags"][0])
     fid = c["fid"]
+    rounds = rng.integers(0, 5, n)
     expected = back_off(stalled, pos=pos, lvl=c["lvl"], reach=radius + extra, dist=c["dist"],
                         portal=np.where(fid >= 0, portal_of_field[np.maximum(fid, 0)], -1),
-                        unit=c["need"] > 0, contact=0.3)
+                        unit=c["need"] > 0, contact=0.3, rounds=rounds)
     got = sel.backing_off(stalled, pos, c["lvl"], radius, extra, c["dist"], fid, portal_of_field, c["need"],
-                          0.3)
+                          0.3, rounds, SWAP_AFTER)
     np.testing.assert_array_equal(got, expected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.movement.standoffs import back_off
+from agents.movement.standoffs import back_off, standoff_rounds
 
 
 def _kw(**over: np.ndarray) -> dict[str, np.ndarray]:
@@ -33,3 +33,14 @@ def test_two_walkers_are_left_to_the_speed_model() -> None:
 
 def test_on_a_tie_the_higher_index_backs_off() -> None:
     assert back_off(np.array([0, 1]), **_kw(dist=np.array([4.0, 4.0, 1.0])), contact=0.5).tolist() == [1]
+
+
+def test_if_backing_off_got_nowhere_the_two_take_turns() -> None:
+    """Day drill, seed 1: a bed pushed into a store's doorway, a wall behind it, was asked to back
+    off for a visitor in the store again and again, and neither moved for the rest of the drill.
+    After two rounds (both still stalled) the other one backs off, then they take turns."""
+    stalled = np.array([0, 1, 2])
+    rounds = standoff_rounds(30.0, np.array([7.0, 0.0, 0.0]), 15.0, 4.0)
+    assert rounds.tolist() == [2, 3, 3]  # 8, 15 and 15 s into their standoffs
+    picks = [back_off(stalled, **_kw(), contact=0.5, rounds=np.array([r, 0, 0])).tolist() for r in range(6)]
+    assert picks == [[1], [1], [0], [1], [0], [1]]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement.doorways import BACK_OUT, WAIT
+from agents.movement.doorways import BACK_OUT, GO, WAIT
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells
 from scenarios.evacuation.params import ON_PLANE, State
@@ -142,7 +142,7 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                                       priority=np.where(np.isfinite(dist), dist, 1e9), rng=st.rng,
                                       orient=pe.orient[on],
                                       yielder=walker & (state != State.PREP) & (state != State.INCAPACITATED),
-                                      unit=unit, flip=flip)
+                                      unit=unit, flip=flip, merger=_mergers(st, on, moving, dist, flip))
     pe.heading[on] = np.where(moving[:, None], desired, pe.heading[on])
     disp = e * (v * dt)[:, None]
     fall = fb * (v * dt)[:, None]
@@ -164,3 +164,14 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pe.last_prog[mv[better]] = st.t
     space, exit_ = cells(st.people, st.plan, on)
     return on, space, exit_
+
+
+def _mergers(st: RunState, on: np.ndarray, moving: np.ndarray, dist: np.ndarray,
+             flip: np.ndarray) -> np.ndarray:
+    """Who of ``on`` claims the spot in front of their side door this step (the kernel's ``merger``)."""
+    pe, b = st.people, st.p.behaviour
+    goal = pe.goal[on]
+    evac = np.where(goal >= 0, st.goals.evac[np.maximum(goal, 0)], False)
+    held = st.t - pe.last_prog[on] > b.patience
+    return (moving & (pe.hold[on] == GO) & (pe.opt_door[on] >= 0) & (dist < b.merge_reach) & evac
+            & ~st.plan.corridor[pe.space[on]] & held & flip)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
-from scenarios.evacuation.assistance import _Gate, ahead_in_room, called_forward, shut_in
+from scenarios.evacuation.assistance import _Gate, ahead_in_room, at_bedside, called_forward, shut_in
 from scenarios.evacuation.model import State
 from scenarios.evacuation.testbeds import store_on_corridor
 from tests.scenarios.evacuation.test_drill_rules import _lift_block
@@ -103,3 +103,22 @@ def test_no_staff_are_sent_for_a_bed_no_door_of_its_room_passes() -> None:
     assert not shut_in(m.people, m.plan).any()
     m.run()
     assert (m.people.state == State.OUT).all()
+
+
+def test_a_team_on_its_way_holds_the_units_behind_its_patient() -> None:
+    """Day drill, seed 8: a bed at the back of a single room set off before the team of the bed
+    by the door arrived, and that team then stood between it and the door for good.  A patient
+    whose team is on its way counts as attended, as one with staff at the bedside."""
+    people = [PersonSpec(id="bed", profile="bed", space="S", position=(1.5, 3.5)),
+              PersonSpec(id="nurse", profile="staff", space="K", position=(8.0, 1.0), premove=0.0)]
+    m = EvacuationModel(store_on_corridor(1.2), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    pe = m.people
+    pe.state[0] = State.NEED
+    assert not at_bedside(pe, 0)
+    pe.team[0].append(1)
+    pe.task[1] = 0
+    pe.state[1] = State.MOVE  # on the way
+    assert at_bedside(pe, 0)
+    pe.task[1] = -1  # sent elsewhere
+    assert not at_bedside(pe, 0)

@@ -1,9 +1,13 @@
-"""Doors passed in a step: only the door one heads for, and people pushed over before they set off."""
+"""Doors passed in a step: people pushed over before they set off, and rooms merging into a passing queue."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from shapely.geometry import box
 
+from agents.movement.behaviour import Behaviour
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
 from scenarios.evacuation.testbeds import store_on_corridor
@@ -26,3 +30,46 @@ def test_someone_pushed_into_a_room_before_setting_off_counts_in_it_and_gets_out
     assert m.people.route[0] == ["K", "S", "K"]
     flows = m.run_state.passages
     assert [q for q, kind in zip(flows.portals, flows.kinds, strict=True) if kind == "door"] == ["D", "D"]
+
+
+
+def _queue_past_a_side_room() -> Facility:
+    """A 40 x 2.4 m corridor ``K`` ending in a 1.8 m exit ``X``, with a 4 x 4 m room ``S`` off it by a
+    0.9 m door ``D`` 2.3 m short of the exit, in the crowd pressing to it (as the rooms beside the
+    day drill's L2 smoke door)."""
+    spaces = [Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 40, 2.4), compartment="C"),
+              Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(35.7, 2.4, 39.7, 6.4),
+                    compartment="C")]
+    return Facility(name="side room", levels=(Level(id="L0"),), spaces=tuple(spaces),
+                    doors=(Door(id="D", spaces=("S", "K"), at=(37.7, 2.4), width=0.9),),
+                    exits=(Exit(id="X", space="K", at=(40.0, 1.2), width=1.8),))
+
+
+def _side_door_passages(merge_reach: float, seed: int) -> list[float]:
+    """When each of six people leaving the side room at 45 s passes its door, with 250 people
+    of the corridor on their way to the exit."""
+    people = [PersonSpec(id=f"k{i}", profile="visitor", space="K", premove=0.0,
+                         position=(1.0 + 0.6 * (i // 4), 0.4 + 0.6 * (i % 4))) for i in range(250)]
+    people += [PersonSpec(id=f"s{i}", profile="visitor", space="S", premove=45.0,
+                          position=(36.2 + 0.7 * (i % 5), 3.9 + 0.8 * (i // 5))) for i in range(6)]
+    params = EvacParams(max_time=300.0, trajectories=False, behaviour=Behaviour(merge_reach=merge_reach))
+    m = EvacuationModel(_queue_past_a_side_room(), people, params, np.random.default_rng(seed))
+    while not m.done() and m.t < 300.0:
+        m.step()
+    assert not m.deadlocks
+    assert (m.people.state == State.OUT).all()
+    flows = m.run_state.passages
+    return sorted(t for t, q in zip(flows.times, flows.portals, strict=True) if q == "D")
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_a_queue_passing_a_side_door_lets_the_room_in(seed: int) -> None:
+    """Day drill: the rooms beside the L2 smoke door waited minutes (stall flags by the dozen) for
+    the fire compartment's queue to pass, since it filled every gap at their door.  Someone held
+    up in a side door claims the spot in front of it every other ``patience`` seconds and the
+    queue lets them in, one after another; without the rule, nobody of the room gets out before
+    the queue is nearly gone (about 95 s and after)."""
+    merged = _side_door_passages(Behaviour().merge_reach, seed)
+    starved = _side_door_passages(0.0, seed)
+    assert len(merged) == len(starved) == 6
+    assert merged[2] < 90.0 < starved[0]
