@@ -10,6 +10,7 @@ __all__ = [
     "ArgumentError",
     "BackendError",
     "CorruptResultsError",
+    "PlacementError",
     "ResultsStoreError",
     "RunCancelled",
     "RunError",
@@ -51,6 +52,27 @@ class ScenarioFileError(ScenarioError, ValueError):
 
 class RunError(ScenarioError, RuntimeError):
     """A run could not be carried out (e.g. its facility lacks what it needs)."""
+
+
+class PlacementError(RunError):
+    """An occupant cannot be put on the floor where the scenario places them (a position in a
+    wall, a room too full for its people).
+
+    Attributes:
+        who: The occupant's id, from which a scenario's runner names the field that placed them.
+        problem: What is wrong.
+    """
+
+    def __init__(self, who: str, problem: str) -> None:
+        self.who = who
+        self.problem = problem
+        super().__init__(who, problem)
+
+    def __str__(self) -> str:
+        return f"occupant {self.who}: {self.problem}"
+
+    def __reduce__(self) -> tuple[type[PlacementError], tuple[str, str]]:
+        return (type(self), (self.who, self.problem))
 
 
 class ResultsStoreError(ScenarioError, OSError):

@@ -20,9 +20,10 @@ from agents.release import release_model
 from agents.snapshot import Snapshot
 from facility.model import Facility
 from scenarios.base import Kind, Replication, register_kind
+from scenarios.errors import PlacementError, ScenarioFileError
 from scenarios.evacuation.kpis import replication_kpis, report, summarize
 from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, Progress, State
-from scenarios.evacuation.population import check_population, from_scenario, from_snapshot
+from scenarios.evacuation.population import check_population, from_scenario, from_snapshot, placing_field
 from scenarios.evacuation.schema import BEHAVIOUR_FIELDS, CROWD_RULES, EvacuationScenario
 from scenarios.hazards.conditions import Environment
 from scenarios.hazards.environment import HazardEnvironment
@@ -92,7 +93,12 @@ def run_replication(scenario: EvacuationScenario, facility: Facility, rng: np.ra
     environment: Environment | None = None
     if scenario.hazard is not None:
         environment = HazardEnvironment(facility, scenario.hazard)
-    model = simulate(facility, people, params_of(scenario), rng, environment=environment, progress=progress)
+    try:
+        model = simulate(facility, people, params_of(scenario), rng, environment=environment,
+                         progress=progress)
+    except PlacementError as exc:
+        raise ScenarioFileError(scenario.source or "<scenario>", placing_field(scenario, exc.who),
+                                f"occupant {exc.who}: {exc.problem}") from None
     tables = model.recorder.tables()
     kpis = replication_kpis(tables["agents"], tables["door_flows"], scenario.alarm, model.t,
                             tables["deadlocks"].num_rows, compartments=tables["compartments"],

@@ -17,7 +17,7 @@ import numpy as np
 from agents.movement import states
 from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
-from scenarios.errors import RunError
+from scenarios.errors import PlacementError
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def free_spot(plan: Plan, nav: Navigator, rng: np.random.Generator,  # noqa: PLR
     if spots is None:
         spots = footprint_spots(plan, nav, space_id, c, r - c, who=who)
         if spots.shape[0] == 0:
-            raise RunError(f"occupant {who}: space {space_id!r} has no floor far enough from walls")
+            raise PlacementError(who, f"space {space_id!r} has no floor far enough from walls")
         far = clear_of_points(plan.facility, space_id, spots[:, :2], r + keep_clear)
         if far.any():
             spots = spots[far]
@@ -84,7 +84,7 @@ def free_spot(plan: Plan, nav: Navigator, rng: np.random.Generator,  # noqa: PLR
             mask = near[q]
             if np.all(np.hypot(arr[mask, 0] - xy[q, 0], arr[mask, 1] - xy[q, 1]) >= arr[mask, 2] + r):
                 return float(xy[q, 0]), float(xy[q, 1])
-    raise RunError(f"occupant {who}: no room left in space {space_id!r} (too many people for its area)")
+    raise PlacementError(who, f"no room left in space {space_id!r} (too many people for its area)")
 
 
 def footprint_spots(plan: Plan, nav: Navigator, space_id: str, radius: float, extra: float, *,

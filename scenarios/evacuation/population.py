@@ -7,7 +7,10 @@ replication's generator, so the same seed gives the same people.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+from shapely.geometry import Point
 
 from agents.snapshot import Snapshot
 from facility.model import Facility
@@ -16,7 +19,7 @@ from scenarios.errors import ScenarioFileError
 from scenarios.evacuation.params import PersonSpec
 from scenarios.evacuation.schema import EvacuationScenario
 
-__all__ = ["check_population", "from_scenario", "from_snapshot"]
+__all__ = ["check_population", "from_scenario", "from_snapshot", "placing_field"]
 
 
 def _group_spaces(facility: Facility, space: str | None, use: str | None,
@@ -25,6 +28,19 @@ def _group_spaces(facility: Facility, space: str | None, use: str | None,
            if (space is None or s.id == space) and (use is None or s.use == use)
            and (compartment is None or s.compartment == compartment)]
     return out
+
+
+def _check_position(src: str, k: int, space: str, xy: tuple[float, float], facility: Facility) -> None:
+    """A person's given position lies in the space they are given (not in the room next door)."""
+    sp = facility.space(space)
+    pt = Point(xy)
+    if sp.polygon.covers(pt):
+        return
+    inside = [s.id for s in facility.spaces_on(sp.level) if s.polygon.covers(pt)]
+    where = f"it lies in {inside[0]!r}" if inside else "it lies in no space of the level"
+    raise ScenarioFileError(src, f"population.people[{k}].position",
+                            f"{tuple(xy)} is not inside space {space!r} ({where}); "
+                            f"expected a point of {space!r}")
 
 
 def check_population(sc: EvacuationScenario, facility: Facility) -> None:
@@ -51,6 +67,8 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
         if not facility.has_space(p.space):
             raise ScenarioFileError(src, f"population.people[{k}].space",
                                     f"no space {p.space!r} in facility {facility.name!r}")
+        if p.position is not None:
+            _check_position(src, k, p.space, p.position, facility)
         if p.exit is not None and p.exit not in exits:
             raise ScenarioFileError(src, f"population.people[{k}].exit",
                                     f"no exit {p.exit!r}; expected one of {sorted(exits)}")
@@ -127,6 +145,22 @@ def from_operations(sc: EvacuationScenario, facility: Facility) -> list[PersonSp
     if fo is None:
         return []
     return from_snapshot(snapshot(fo.operations(), fo.seconds(), facility=facility))
+
+
+def placing_field(sc: EvacuationScenario, who: str) -> str:
+    """The field of ``sc`` that placed occupant ``who`` (ids as :func:`from_scenario` makes them):
+    ``population.people[k].position`` (or ``.space``), ``population.groups[k]``,
+    ``population.beds[k]``, else ``population.from_operations``."""
+    for k, p in enumerate(sc.population.people):
+        if p.id == who:
+            return f"population.people[{k}].{'position' if p.position is not None else 'space'}"
+    m = re.fullmatch(r"([gb])(\d+)-.*", who)
+    if m is not None:
+        k = int(m.group(2))
+        table = sc.population.groups if m.group(1) == "g" else sc.population.beds
+        if k < len(table):
+            return f"population.{'groups' if m.group(1) == 'g' else 'beds'}[{k}]"
+    return "population.from_operations" if sc.population.from_operations is not None else "population"
 
 
 def from_scenario(sc: EvacuationScenario, facility: Facility, rng: np.random.Generator) -> list[PersonSpec]:

@@ -31,7 +31,7 @@ from agents.movement.routes import Navigator, Option
 from agents.movement.wall_normals import wall_push
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
-from scenarios.errors import RunError
+from scenarios.errors import PlacementError, RunError
 from scenarios.evacuation import exposure, placement
 from scenarios.evacuation.goals import Goals
 from scenarios.evacuation.params import EvacParams, PersonSpec
@@ -448,6 +448,6 @@ def _place(specs: list[PersonSpec], plan: Plan, reach: np.ndarray, clear: np.nda
         g = plan.grids[li]
         i, j = g.cell_of(pos[k:k + 1])
         if g.wall[i[0], j[0]] < clear[k] or g.space[i[0], j[0]] < 0:
-            raise RunError(f"occupant {p.id}: position {xy} is not free floor of space {p.space!r} "
-                           f"(closer than {clear[k]} m to a wall or outside)")
+            raise PlacementError(p.id, f"position {xy} is not free floor of space {p.space!r} "
+                                       f"(closer than {clear[k]} m to a wall or outside)")
     return pos, lvl, space

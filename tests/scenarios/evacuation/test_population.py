@@ -139,3 +139,34 @@ def test_a_refuge_with_no_way_out_is_refused_at_load_and_named_when_it_strands_p
     assert agents["stranded_in_refuge"].all() and not agents["deadlocked"].any()
     assert {why_not_safe(row) for _, row in agents.iterrows()} == {
         "stranded: refuge has no way out usable with their mobility"}
+
+
+def test_a_position_in_another_space_is_named_at_load() -> None:
+    # Found by a user: a person given space WAIT and a point in TREAT ran, from TREAT.
+    fac = ward(rooms=2)
+    r0, r1 = (s for s in fac.spaces if s.kind.value == "room")
+    x, y = r1.polygon.representative_point().coords[0]
+    sc = scenarios.loads("kind: evacuation\nname: misplaced\npopulation:\n  people:\n"
+                         f"    - {{id: a, profile: visitor, space: {r0.id}, position: [{x}, {y}]}}\n",
+                         source="misplaced.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, fac)
+    assert ei.value.path == "misplaced.yaml" and ei.value.field == "population.people[0].position"
+    assert f"not inside space {r0.id!r} (it lies in {r1.id!r})" in str(ei.value)
+
+
+@pytest.mark.parametrize(("population", "field"), [
+    ("{people: [{id: a, profile: visitor, space: R, position: [0.05, 2.5]}]}",
+     "population.people[0].position"),
+    ("{groups: [{profile: visitor, count: 2}, {profile: bed, count: 60, space: R}]}", "population.groups[1]"),
+])
+def test_people_who_cannot_be_placed_are_named_with_their_field(population: str, field: str) -> None:
+    # Found by a user: "occupant g0-CONS-1-101: no room left in space 'CONS-1'" named no file or field.
+    sc = scenarios.loads(f"kind: evacuation\nname: full\npopulation: {population}\n", source="full.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    fac = room(8, 5, [("E", 8.0, 2.5, 1.0)])
+    check_population(sc, fac)
+    with pytest.raises(ScenarioFileError) as ei:
+        run_replication(sc, fac, np.random.default_rng(0), 0)
+    assert ei.value.path == "full.yaml" and ei.value.field == field
