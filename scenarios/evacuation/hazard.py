@@ -19,7 +19,7 @@ from scenarios.evacuation import exposure
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["read", "start", "step"]
+__all__ = ["cue_starts", "read", "start", "step"]
 
 
 def start(st: RunState) -> None:
@@ -29,7 +29,26 @@ def start(st: RunState) -> None:
     if tuple(st.env.space_ids) != tuple(st.plan.space_ids):
         raise RunError("the hazard environment's spaces are not the facility's spaces "
                        "in the facility's order")
+    cue_starts(st)
     read(st)
+
+
+def cue_starts(st: RunState) -> None:
+    """People in a space where the hazard shows itself (the fire's room of origin, a gas release's
+    room: ``env.cues``) start their pre-movement when it does, if that is before the alarm: they
+    see the flames or smell the gas (PD 7974-6 sets the enclosure of fire origin apart from the
+    rest of a building).  A user's drill with a fire in a clinic's waiting room and the only
+    detector next door had the three people in it sit in the smoke until the alarm, and all three
+    were incapacitated at 54 s without having moved.  The drill's clock starts at 0: whoever's
+    pre-movement would have ended before it sets off at 0."""
+    assert st.env is not None
+    pe, plan = st.people, st.plan
+    for sid, cue in st.env.cues.items():
+        if sid not in plan.space_ix:
+            continue
+        here = np.flatnonzero((pe.space == plan.space_ix[sid]) & (pe.state == states.PRE))
+        seen = st.p.alarm + cue
+        pe.t_start[here] = np.minimum(pe.t_start[here], np.maximum(seen + pe.premove[here], 0.0))
 
 
 def read(st: RunState) -> None:

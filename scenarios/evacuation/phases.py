@@ -118,6 +118,14 @@ def activate(st: RunState) -> None:
     """End of pre-movement: walk, wait for staff, or hold in place."""
     pe, t = st.people, st.t
     if t < st.p.alarm:
+        # Before the alarm only those who saw the hazard itself set off (hazard.cue_starts), on
+        # foot: staff and the patients they move answer the alarm.
+        early = np.flatnonzero((pe.state == states.PRE) & (t >= pe.t_start) & (pe.need == 0) & ~pe.staff)
+        for k in early.tolist():
+            if in_phase(st, k):
+                pe.state[k] = states.MOVE
+                pe.t_move[k] = t
+                set_goal(st, k, safety_goal(st, k))
         return
     ready = np.flatnonzero((pe.state == states.PRE) & ((t >= pe.t_start) | (pe.need > 0)))
     for k in ready.tolist():

@@ -59,6 +59,10 @@ class Environment(Protocol):
 
     #: Space ids in the facility's order; the arrays of :class:`Conditions` follow it.
     space_ids: tuple[str, ...]
+    #: Spaces whose occupants perceive the hazard itself, not only the alarm, with the time they
+    #: do (s since the alarm; negative: before it): a fire's room of origin at ignition, a gas
+    #: release's space at its start.  Their pre-movement runs from then if that is earlier.
+    cues: dict[str, float]
 
     def advance(self, time: float) -> Conditions:
         """Step the hazard forward to ``time`` (seconds since the alarm) and return conditions there.

@@ -105,6 +105,12 @@ class HazardEnvironment:
             self.gas_above = np.zeros((len(AEGL_LEVELS), n))
             #: First time (s after the alarm) each space was at or above each AEGL (NaN: never).
             self.gas_first_above = np.full((len(AEGL_LEVELS), n), np.nan)
+        self.cues: dict[str, float] = {}
+        if self.smoke is not None:
+            self.cues[self.space_ids[origin_of(spec, facility)]] = -self.smoke.alarm  # ignition
+        if spec.gas is not None:
+            start = spec.gas.source.start
+            self.cues[spec.gas.space] = min(start, self.cues.get(spec.gas.space, start))
         self.time = -math.inf
         self._records: list[dict[str, np.ndarray]] = []
         self._next_record = -math.inf

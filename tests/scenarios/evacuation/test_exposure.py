@@ -33,6 +33,7 @@ class Fixed:
 
     def __init__(self, facility: Facility, conditions: Callable[[float, Conditions], None]) -> None:
         self.space_ids = tuple(s.id for s in facility.spaces)
+        self.cues: dict[str, float] = {}
         self.ix = {s: k for k, s in enumerate(self.space_ids)}
         self.conditions = conditions
         self.times: list[float] = []
@@ -353,3 +354,27 @@ def test_someone_incapacitated_stays_where_they_fell_while_others_pass() -> None
     m.run()
     assert m.people.state[0] == State.INCAPACITATED and (m.people.state[1:] == State.OUT).all()
     assert np.linalg.norm(m.people.pos[0] - (10.0, 0.8)) < 0.05
+
+
+@pytest.mark.parametrize(("alarm", "cue", "starts"), [
+    (120.0, -60.0, (90.0, 150.0)),  # ignition at 60 s: the room of origin leaves before the alarm
+    (0.0, -100.0, (0.0, 30.0)),  # ignition before the drill's clock: they set off at once
+    (0.0, 50.0, (30.0, 30.0)),  # a hazard after the alarm changes nothing
+])
+def test_people_who_see_the_hazard_start_from_it_not_from_the_alarm(alarm: float, cue: float,
+                                                                    starts: tuple[float, float]) -> None:
+    """A user's drill: a fire in a clinic's waiting room with the only detector next door; the
+    three people in it sat in the smoke until the alarm and were incapacitated without moving.
+    The room of origin (``cues``) starts its pre-movement (30 s here) at ignition."""
+    fac = _two_ways()
+    people = [PersonSpec(id="r", profile="visitor", space="R", premove=30.0),
+              PersonSpec(id="a", profile="visitor", space="A", premove=30.0)]
+    env = Fixed(fac, lambda t, c: None)
+    env.cues = {"R": cue}
+    m = EvacuationModel(fac, people, EvacParams(alarm=alarm, trajectories=False, max_time=400.0),
+                        np.random.default_rng(0), environment=env)
+    assert tuple(m.people.t_start.tolist()) == starts
+    while not m.done() and m.t < 400.0:
+        m.step()
+    assert (m.people.state == State.OUT).all()
+    assert m.people.t_move[0] == pytest.approx(starts[0], abs=0.06)

@@ -58,6 +58,15 @@ def test_smoke_detection_raises_the_alarm_before_a_heat_detector() -> None:
     assert 0 < smoke < heat
 
 
+def test_the_room_of_origin_sees_the_fire_at_ignition() -> None:
+    """``cues``: the fire's space, at ignition in seconds since the alarm (the scenario's
+    ``start``, or before a detector's alarm by the time it took to go off)."""
+    assert HazardEnvironment(ward(6), _ward_fire()).cues == {"R1": -30.0}
+    spec = _ward_fire(alarm="detection", start=0.0, detectors=[{"kind": "heat", "space": "KA"}])
+    env = HazardEnvironment(ward(6), spec)
+    assert env.smoke is not None and env.cues == {"R1": -env.smoke.alarm} and env.smoke.alarm > 0
+
+
 def test_a_detector_that_never_sees_the_fire_is_a_clear_error() -> None:
     spec = _ward_fire(alarm="detection", start=0.0, growth="table", hrr_table=[[0, 0.0], [10, 0.0]],
                       detectors=[{"kind": "heat", "space": "KB"}])
