@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from scenarios.progress import Tick, describe
 
-__all__ = ["PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "register"]
+__all__ = ["PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "most_replications", "register"]
 
 
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
@@ -122,7 +122,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_run)
 
 
-def _most_replications() -> int:
+def most_replications() -> int:
     """The largest ``replications`` a scenario file may ask for (its field's bound)."""
     from scenarios.base import ScenarioBase
 
@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     sc = protect(scenarios.load(args.scenario), pseudonymise_ids=args.pseudonymise, warn=to_stderr)
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
-    most = _most_replications()
+    most = most_replications()
     if args.replications is not None and args.replications > most:
         # the scenario file's own field stops here; the flag ran for days on a typo
         raise ArgumentError(f"--replications: must be at most {most:,}, got {args.replications:,}")

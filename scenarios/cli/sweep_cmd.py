@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from scenarios.cli.run_cmd import ProgressView, add_backend_arguments
+from scenarios.cli.run_cmd import ProgressView, add_backend_arguments, most_replications
 
 __all__ = ["register"]
 
@@ -80,6 +80,10 @@ def _sweep(args: argparse.Namespace) -> int:
                 raise ArgumentError(f"--seed: {exc}") from None
         if args.replications is not None and args.replications < 1:
             raise ArgumentError(f"--replications: must be >= 1, got {args.replications}")
+        most = most_replications()
+        if args.replications is not None and args.replications > most:
+            # As for ``run``: model_copy does not validate, and a billion replications ran for days.
+            raise ArgumentError(f"--replications: must be at most {most:,}, got {args.replications:,}")
         plan = scenarios.Plan(scenario=plan.scenario.model_copy(update=update), variants=plan.variants,
                               common_random_numbers=plan.common_random_numbers, source=plan.source)
     total = len(plan.variants) * plan.scenario.replications

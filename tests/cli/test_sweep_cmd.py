@@ -53,3 +53,13 @@ def test_bad_levers_are_one_line_errors(short_nelson: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1 and "--vary" in err
     assert not (tmp_path / "s").exists()
+
+
+def test_more_replications_than_a_scenario_file_may_ask_for_is_refused(
+        short_nelson: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: 'sweep --replications 1000000000' was taken as given (run's bound was not checked)
+    assert main(["sweep", str(short_nelson), "--vary", "resources.exam_room.count=2:3", "--replications",
+                 "1000000000", "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("error: --replications: must be at most 100,000, got 1,000,000,000\n")
+    assert not (tmp_path / "s").exists()
