@@ -455,5 +455,13 @@ def run_sinks(sinks: list[tuple[RunSink, Facility]], *, backend: str, n_jobs: in
         if sim_progress is not None and tick.index in sinks[tag][0].pending:
             sim_progress(tick)
 
-    execute(jobs, on_outcome=on_outcome, backend=backend, workers=n_jobs, scheduler=scheduler,
-            should_stop=should_stop, probe=probe, on_tick=on_tick if sim_progress is not None else None)
+    try:
+        execute(jobs, on_outcome=on_outcome, backend=backend, workers=n_jobs, scheduler=scheduler,
+                should_stop=should_stop, probe=probe, on_tick=on_tick if sim_progress is not None else None)
+    except ScenarioFileError as exc:
+        # A model finds some faults of its scenario only while running, and does not know where the
+        # scenario came from: the error names the file the scenario was loaded from, if any.
+        source = sinks[0][0].scenario.source if sinks else None
+        if exc.path != "<scenario>" or not source:
+            raise
+        raise ScenarioFileError(source, exc.field, exc.problem) from None

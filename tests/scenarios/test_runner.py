@@ -279,3 +279,16 @@ def test_a_building_is_hashed_by_its_content_and_not_kept_alive_by_it() -> None:
     del copy
     gc.collect()
     assert gone() is None  # remembering a building's hash does not keep the building
+
+
+def test_a_fault_found_while_running_names_the_scenario_file(tmp_path: Path) -> None:
+    # Found by a user: through the Python API, an alarm that never sounds (found only by running
+    # the fire) was reported as "<scenario>: hazard.fire.detectors: ...", not by its file.
+    clinic = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tiny_clinic.json"
+    sc = loads(f"kind: evacuation\nname: t\nfacility: {clinic}\n"
+               "population:\n  groups: [{profile: ambulant, space: WAIT, count: 1}]\n"
+               "hazard:\n  fire: {origin: WAIT, growth: table, hrr_table: [[0, 0], [10, 0]],\n"
+               "         alarm: detection, detectors: [{kind: heat}]}\n  dt: 5\n", source="drills/t.yaml")
+    with pytest.raises(scenarios.ScenarioFileError) as ei:
+        run(sc)
+    assert ei.value.path == "drills/t.yaml" and ei.value.field == "hazard.fire.detectors"
