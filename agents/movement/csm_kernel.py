@@ -156,6 +156,13 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
     mouth, sidestep, sidestep_range, yield_speed, step_aside, yield_lookahead = (
         params[6], params[7], params[8], params[9], params[10], params[11])
     use_group, use_orient, use_yield, use_flip, use_merge = flags[0], flags[1], flags[2], flags[3], flags[4]
+    # Most steps have no merger at all: their walkers skip the second pass over their neighbours.
+    if use_merge:
+        use_merge = False
+        for k in range(n):
+            if merger[k]:
+                use_merge = True
+                break
     e = np.empty((n, 2))
     fallback = np.empty((n, 2))
     v = np.empty(n)
