@@ -49,6 +49,16 @@ class Issue:
     def __str__(self) -> str:
         return f"{self.severity}: {self.element}: {self.message}"
 
+    @classmethod
+    def error(cls, element: str, message: str) -> Issue:
+        """An issue that makes the facility unusable."""
+        return cls(element, message, "error")
+
+    @classmethod
+    def warning(cls, element: str, message: str) -> Issue:
+        """Advice a safety officer should read."""
+        return cls(element, message, "warning")
+
 
 class FacilityFileError(FacilityError):
     """A facility file could not be read or parsed (bad JSON, schema violation)."""

@@ -27,6 +27,7 @@ __all__ = [
     "nearest_edge_direction",
     "opening_segment",
     "shared_wall",
+    "sound_polygon",
     "walking_outline",
 ]
 
@@ -38,6 +39,11 @@ BOUNDARY_TOLERANCE = 0.05
 _COVER_EPS = 1e-3
 #: Length standing in for zero in the sparse visibility graph.
 _TINY = 1e-12
+
+
+def sound_polygon(polygon: Polygon) -> bool:
+    """Whether a space's outline is a valid polygon with area (the checks built on it need one)."""
+    return not polygon.is_empty and polygon.is_valid and polygon.area > 0
 
 
 def nearest_edge_direction(polygon: Polygon, at: Sequence[float]) -> tuple[float, float]:
