@@ -13,7 +13,13 @@
   stairs or lifts, at most :data:`MAX_BARRIER_TRAVEL` m from a door into
   another compartment (warnings); a compartment of one space that no smoke
   door separates is warned about as a likely misspelt name;
-* refuges must lead on (:func:`refuges_without_exit`, :func:`dead_end_refuges`).
+* refuges must lead on: a refuge space that reaches no final exit is an error (a
+  warning if unoccupied) saying the refuge has no way out, and a compartment that
+  would receive the occupants of a neighbour on fire (progressive horizontal
+  evacuation) but from which no final exit can be reached without going back
+  through that neighbour, even by stairs, is a warning naming both
+  (:func:`refuges_without_exit`: people moved into it are stranded there when the
+  vertical phase comes).
 
 They need sound references and polygons: :func:`~facility.validate.validate` runs the
 reachability and refuge checks only when those are free of errors.

@@ -20,28 +20,10 @@ safety officer should read.  The rules and their sources:
 * a stair/lift joins existing stair/lift spaces, one per existing level;
   stairs narrower than :data:`MIN_STAIR_WIDTH` and bed lifts smaller than the
   HTM 08-02 car (1.8 x 2.7 m) are warned about;
-* every occupied space reaches a final exit for staff (error; a warning for an
-  unoccupied space); every bed space reaches one with its bed (warning), and can
-  hold its beds: a bed (:data:`facility.mobility.BED`'s footprint) fits in it and
-  its floor is at least the beds' footprints (warning);
-* smoke compartments (NFPA 101 ch. 18/19, HTM 05-02 progressive horizontal
-  evacuation): at most :data:`MAX_COMPARTMENT_AREA` m², at least two per
-  floor with beds, each occupied space (and each bed space, with its bed) can
-  reach a neighbouring compartment on its level (or a final exit) without
-  stairs or lifts, at most :data:`MAX_BARRIER_TRAVEL` m from a door into
-  another compartment (warnings); a compartment of one space that no smoke
-  door separates is warned about as a likely misspelt name;
-* refuges must lead on: a refuge space that reaches no final exit is an error (a
-  warning if unoccupied) saying the refuge has no way out, and a compartment that
-  would receive the occupants of a neighbour on fire (progressive horizontal
-  evacuation) but from which no final exit can be reached without going back
-  through that neighbour, even by stairs, is a warning naming both
-  (:func:`refuges_without_exit`: people moved into it are stranded there when the
-  vertical phase comes).
-
-The reachability and compartment checks need sound references and polygons,
-so they run only when those are free of errors.  Those checks, and the compartment ones,
-live in :mod:`facility.egress_checks`.
+* whether everyone can get out: reachability of final exits (for staff, and for
+  beds), room for the beds, smoke compartments and refuges that lead on, as listed
+  in :mod:`facility.egress_checks`. They need sound references and polygons, so
+  the reachability and refuge checks run only when those are free of errors.
 """
 
 from __future__ import annotations
