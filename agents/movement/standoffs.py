@@ -37,6 +37,7 @@ def standoff_rounds(t: float, last_prog: np.ndarray, stall_after: float, back_of
     ``stall_after`` s without progress has gone through at time ``t`` (int64, 0 in the first)."""
     return np.maximum(np.floor((t - last_prog - stall_after) / back_off_time), 0).astype(np.int64)
 
+
 def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np.ndarray,
              dist: np.ndarray, portal: np.ndarray, unit: np.ndarray, contact: float,
              rounds: np.ndarray | None = None) -> np.ndarray:
@@ -82,7 +83,7 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     touch &= lvl[u][:, None] == lvl[s][None, :]
     touch &= portal[u][:, None] != portal[s][None, :]
     # Of a pair in contact, the one farther from its portal yields (ties: the higher index), and
-    # the other one in odd rounds.
+    # the other one in the rounds ``swapped`` names.
     du, ds = dist[u][:, None], dist[s][None, :]
     tie = du == ds
     unit_yields = (du > ds) | (tie & (u[:, None] > s[None, :]))

@@ -120,8 +120,8 @@ def assist(st: RunState) -> None:
         # Held up in the patient's room by colleagues standing at the other beds: they squeeze
         # past (the speed model does not let people squeeze through a crowd standing still).
         # Not within a bed's length of the room's door, though: standing there they are in the way
-        # of every unit leaving the room (day drill, seeds 7 and 8 with the side-door zipper: four
-        # staff squeezed in just inside a single room's door and its parked bed never got out).
+        # of every unit leaving the room (day drill, seed 7 with the side-door zipper: staff who had
+        # squeezed in just inside a single room's door kept its ventilated patient from leaving).
         b = st.p.behaviour
         near = near or (st.t - pe.last_prog[s] > b.stall_after
                         and door_dist(st, s) > b.door_keep_clear + b.aside_clear)

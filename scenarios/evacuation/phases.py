@@ -123,9 +123,7 @@ def activate(st: RunState) -> None:
         early = np.flatnonzero((pe.state == states.PRE) & (t >= pe.t_start) & (pe.need == 0) & ~pe.staff)
         for k in early.tolist():
             if in_phase(st, k):
-                pe.state[k] = states.MOVE
-                pe.t_move[k] = t
-                set_goal(st, k, safety_goal(st, k))
+                _set_off(st, k)
         return
     ready = np.flatnonzero((pe.state == states.PRE) & ((t >= pe.t_start) | (pe.need > 0)))
     for k in ready.tolist():
@@ -138,9 +136,14 @@ def activate(st: RunState) -> None:
                 continue
             pe.state[k] = states.HOLD  # free for tasks (scenarios.evacuation.assistance)
         else:
-            pe.state[k] = states.MOVE
-            pe.t_move[k] = t
-            set_goal(st, k, safety_goal(st, k))
+            _set_off(st, k)
+
+
+def _set_off(st: RunState, k: int) -> None:
+    """Person ``k`` walks off now towards safety."""
+    st.people.state[k] = states.MOVE
+    st.people.t_move[k] = st.t
+    set_goal(st, k, safety_goal(st, k))
 
 
 def done(st: RunState) -> bool:
