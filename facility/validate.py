@@ -9,7 +9,8 @@ planner can fix a hand-written file in one pass.
 Errors make :func:`facility.load` refuse the facility; warnings are advice a
 safety officer should read.  The rules and their sources:
 
-* ids unique per element type; references (levels, spaces, assembly points)
+* ids unique per element type, also after Unicode normalisation
+  (:mod:`facility.ids`); references (levels, spaces, assembly points)
   resolve; polygons valid (shapely ``explain_validity``) with positive area;
   spaces on one level overlap by at most :data:`OVERLAP_TOLERANCE` m²;
 * a door sits on the wall shared by its two spaces (within
@@ -55,6 +56,8 @@ from facility.egress_checks import (
 )
 from facility.errors import FacilityValidationError, Issue
 from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction, shared_wall, sound_polygon
+from facility.ids import differs_only_in_form as _form_hint
+from facility.ids import id_issues
 from facility.model import Door, Facility, Lift, Space, SpaceKind, Stair
 from facility.routing import BED
 from facility.schema import MAX_COORDINATE_M
@@ -100,7 +103,7 @@ def validate(facility: Facility, *, source: str = "<facility>") -> list[Issue]:
         A list of :class:`~facility.errors.Issue`; empty when all is well.
     """
     issues: list[Issue] = []
-    issues += _ids(facility)
+    issues += id_issues(facility)
     implausible = _plausible(facility)
     if implausible:
         # Overlaps and distances computed from such numbers would only mislead.
@@ -188,47 +191,34 @@ def _plausible(f: Facility) -> list[Issue]:
     return out
 
 
-def _ids(f: Facility) -> list[Issue]:
-    out = []
-    groups: list[tuple[str, Sequence[str]]] = [
-        ("level", [x.id for x in f.levels]), ("space", [x.id for x in f.spaces]),
-        ("door", [x.id for x in f.doors]), ("exit", [x.id for x in f.exits]),
-        ("stair", [x.id for x in f.stairs]), ("lift", [x.id for x in f.lifts]),
-        ("assembly point", [x.id for x in f.assembly_points])]
-    for what, ids in groups:
-        for ident, n in Counter(ids).items():
-            if n > 1:
-                out.append(_err(f"{what} {ident}",
-                                f"id {ident!r} is used by {n} {what}s; ids must be unique"))
-    if not f.levels:
-        out.append(_err("facility", "has no levels"))
-    if not f.spaces:
-        out.append(_err("facility", "has no spaces"))
-    return out
-
-
 def _references(f: Facility) -> list[Issue]:
     out = []
     levels = {lv.id for lv in f.levels}
     points = {a.id for a in f.assembly_points}
+    spaces = [s.id for s in f.spaces]
     for s in f.spaces:
         if s.level not in levels:
-            out.append(_err(f"space {s.id}", f"level {s.level!r} does not exist (levels: {_names(levels)})"))
+            out.append(_err(f"space {s.id}", f"level {s.level!r} does not exist"
+                                             f"{_form_hint(s.level, levels)} (levels: {_names(levels)})"))
     for d in f.doors:
         for sid in d.spaces:
             if not f.has_space(sid):
-                out.append(_err(f"door {d.id}", f"joins space {sid!r}, which does not exist"))
+                out.append(_err(f"door {d.id}", f"joins space {sid!r}, which does not exist"
+                                                f"{_form_hint(sid, spaces)}"))
     for e in f.exits:
         if not f.has_space(e.space):
-            out.append(_err(f"exit {e.id}", f"leads out of space {e.space!r}, which does not exist"))
+            out.append(_err(f"exit {e.id}", f"leads out of space {e.space!r}, which does not exist"
+                                            f"{_form_hint(e.space, spaces)}"))
         if e.assembly_point is not None and e.assembly_point not in points:
-            out.append(_err(f"exit {e.id}", f"assembly point {e.assembly_point!r} does not exist"))
+            out.append(_err(f"exit {e.id}", f"assembly point {e.assembly_point!r} does not exist"
+                                            f"{_form_hint(e.assembly_point, points)}"))
     links: list[Stair | Lift] = [*f.stairs, *f.lifts]
     for link in links:
         what = "stair" if isinstance(link, Stair) else "lift"
         for sid in link.spaces:
             if not f.has_space(sid):
-                out.append(_err(f"{what} {link.id}", f"space {sid!r} does not exist"))
+                out.append(_err(f"{what} {link.id}", f"space {sid!r} does not exist"
+                                                     f"{_form_hint(sid, spaces)}"))
     return out
 
 

@@ -1,0 +1,101 @@
+"""Are the facility's ids unique, as a reader sees them? Identity checks.
+
+An id is unique when no other element of its type has it. Comparing the raw
+text is not enough: Unicode writes "ä" either as one code point (NFC, what
+most keyboards type) or as "a" followed by a combining diaeresis (NFD, what
+macOS file names and some GIS exports give), and a full-width "１" (from an
+East Asian input method) looks like "1". Such ids print identically in every
+message, a scenario naming one of them silently means whichever the file
+happened to list, and a door drawn to "Zimmer-ä" may join a different room
+than the planner meant. So ids, and smoke compartment names, are compared
+under Unicode compatibility normalisation (NFKC, UAX #15), and two that
+differ only there are refused, naming both as their code points show them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from facility.errors import Issue
+from facility.model import Facility
+
+__all__ = ["differs_only_in_form", "id_issues", "same_id", "spelled"]
+
+
+def same_id(ident: str) -> str:
+    """The form under which two ids count as the same: NFKC (UAX #15).
+
+    >>> same_id("Zimmer-a\\u0308") == same_id("Zimmer-\\u00e4"), same_id("R\\uff11")
+    (True, 'R1')
+    """
+    return unicodedata.normalize("NFKC", ident)
+
+
+def spelled(ident: str) -> str:
+    """An id quoted with every non-ASCII character as its code point, so two look-alikes read apart.
+
+    >>> spelled("Zimmer-a\\u0308"), spelled("CT-1")
+    ("'Zimmer-a\\\\u0308'", "'CT-1'")
+    """
+    return "'" + "".join(c if c.isascii() else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+                         for c in ident) + "'"
+
+
+def id_issues(f: Facility) -> list[Issue]:
+    """Ids used twice within an element type, exactly or up to Unicode normalisation; a facility
+    with no levels or no spaces; compartment names that differ only in their Unicode form."""
+    out = []
+    groups: list[tuple[str, Sequence[str]]] = [
+        ("level", [x.id for x in f.levels]), ("space", [x.id for x in f.spaces]),
+        ("door", [x.id for x in f.doors]), ("exit", [x.id for x in f.exits]),
+        ("stair", [x.id for x in f.stairs]), ("lift", [x.id for x in f.lifts]),
+        ("assembly point", [x.id for x in f.assembly_points])]
+    for what, ids in groups:
+        for ident, n in Counter(ids).items():
+            if n > 1:
+                out.append(Issue.error(f"{what} {ident}",
+                                       f"id {ident!r} is used by {n} {what}s; ids must be unique"))
+        out += _look_alikes(what, ids, "ids")
+    compartments = [s.compartment for s in f.spaces if s.compartment is not None]
+    out += _look_alikes("compartment", compartments, "compartment names")
+    if not f.levels:
+        out.append(Issue.error("facility", "has no levels"))
+    if not f.spaces:
+        out.append(Issue.error("facility", "has no spaces"))
+    return out
+
+
+def _look_alikes(what: str, ids: Iterable[str], plural: str) -> list[Issue]:
+    """One error per group of distinct ids of one type that share a normal form."""
+    forms: dict[str, list[str]] = {}
+    for ident in ids:
+        variants = forms.setdefault(same_id(ident), [])
+        if ident not in variants:
+            variants.append(ident)
+    out = []
+    for variants in forms.values():
+        if len(variants) > 1:
+            first, *others = variants
+            names = " and ".join(f"{what} {spelled(v)}" for v in others)
+            out.append(Issue.error(
+                f"{what} {spelled(first)}",
+                f"is the same text as {names}, encoded differently by Unicode (composed vs decomposed "
+                f"accents, full-width vs ASCII characters), so they read as one; {plural} must be unique "
+                "after NFKC normalisation: rename one, or write both the same way"))
+    return out
+
+
+def differs_only_in_form(ident: str, known: Iterable[str]) -> str:
+    """For an id that matches none of ``known``: a hint if it matches one after normalisation, else ``""``.
+
+    >>> differs_only_in_form("R\\uff11", ["R1", "R2"])[:15]
+    "; 'R1' exists, "
+    """
+    form = same_id(ident)
+    match = next((k for k in known if same_id(k) == form), None)
+    if match is None:
+        return ""
+    return (f"; {spelled(match)} exists, but the reference is written {spelled(ident)} (the same text "
+            "encoded differently by Unicode): write them the same way")
