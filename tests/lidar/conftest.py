@@ -17,6 +17,23 @@ from lidar.options import ExtractOptions
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
+def room_cloud(rng: np.random.Generator, n: int = 3000) -> np.ndarray:
+    """``n`` points spread through a 5 x 4 x 2.8 m room, rounded to 0.1 mm (every format keeps them)."""
+    p = rng.uniform([0, 0, 0], [5, 4, 2.8], size=(n, 3))
+    return np.round(p, 4)
+
+
+def write_las(path: Path, pts: np.ndarray) -> None:
+    """Write ``pts`` as a LAS or LAZ file (by ``path``'s suffix) at millimetre scale."""
+    import laspy
+
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = np.array([0.001, 0.001, 0.001])
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
+    las.write(str(path))
+
+
 def office_floor(rooms_per_side: int = 3, *, level: str = "L0", elevation: float = 0.0,
                  prefix: str = "") -> tuple[list[Space], list[Door], list[Exit], Level]:
     """A corridor 2.4 m wide with 4 x 5 m rooms on both sides, each with one door, and one exit."""
