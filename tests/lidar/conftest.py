@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Lift, Space, SpaceKind, Stair
+from lidar.envelope_gaps import Surroundings
 from lidar.grid import Columns, Grid
 from lidar.options import ExtractOptions
 
@@ -32,6 +33,38 @@ def write_las(path: Path, pts: np.ndarray) -> None:
     las = laspy.LasData(header)
     las.x, las.y, las.z = pts[:, 0], pts[:, 1], pts[:, 2]
     las.write(str(path))
+
+
+#: Plan grid pitch (m) of :func:`gapped_room`.
+GAPPED_CELL = 0.05
+
+
+def gapped_room(beyond: str, *, gap: tuple[float, float] = (4.5, 6.0), lintel: bool = True,
+          mullion: float | None = None) -> tuple[list[Space], Surroundings]:
+    """A 6 x 6 m room (walls on x, y = 2 and 8) with a gap in its south wall, and what lies beyond it."""
+    g = Grid(0.0, 0.0, GAPPED_CELL, (200, 200))
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * GAPPED_CELL
+    ring = ((np.abs(xx - 2) < 0.08) | (np.abs(xx - 8) < 0.08)
+            | (np.abs(yy - 2) < 0.08) | (np.abs(yy - 8) < 0.08))
+    inside_box = (xx > 1.9) & (xx < 8.1) & (yy > 1.9) & (yy < 8.1)
+    wall = ring & inside_box
+    hole = (np.abs(yy - 2) < 0.1) & (xx > gap[0]) & (xx < gap[1])
+    wall &= ~hole
+    if mullion is not None:
+        wall |= hole & (np.abs(xx - mullion) < 0.03)
+    floor = (xx > 2.1) & (xx < 7.9) & (yy > 2.1) & (yy < 7.9) | hole
+    outside = yy < 1.9
+    floor_level = floor | (outside if beyond in ("ground", "interior") else False)
+    ceiling = inside_box | (outside if beyond == "interior" else False)
+    lin = wall | (hole if lintel else False)
+    any_ret = wall | floor_level | ceiling
+    if beyond == "furniture":  # a cabinet standing 0.9 m deep beyond the gap, nothing farther seen
+        any_ret |= outside & (yy > 1.0)
+    ii, jj = np.nonzero(wall)
+    low = wall.copy()
+    standing = wall.copy()
+    env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, low, standing, g.centres(ii, jj))
+    return [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 2, 8, 8))], env
 
 
 def office_floor(rooms_per_side: int = 3, *, level: str = "L0", elevation: float = 0.0,

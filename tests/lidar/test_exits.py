@@ -12,47 +12,16 @@ from shapely.geometry import box
 from facility.model import Exit, Facility, Space, SpaceKind
 from lidar.exits import Surroundings, judge_exits
 from lidar.extract import extract
-from lidar.grid import Grid
 from lidar.metrics import accuracy
 from lidar.options import ExtractOptions
 from lidar.synth import SynthOptions, synthesize
 
-from .conftest import office_floor
-
-CELL = 0.05
-
-
-def _room(beyond: str, *, gap: tuple[float, float] = (4.5, 6.0), lintel: bool = True,
-          mullion: float | None = None) -> tuple[list[Space], Surroundings]:
-    """A 6 x 6 m room (walls on x, y = 2 and 8) with a gap in its south wall, and what lies beyond it."""
-    g = Grid(0.0, 0.0, CELL, (200, 200))
-    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
-    ring = ((np.abs(xx - 2) < 0.08) | (np.abs(xx - 8) < 0.08)
-            | (np.abs(yy - 2) < 0.08) | (np.abs(yy - 8) < 0.08))
-    inside_box = (xx > 1.9) & (xx < 8.1) & (yy > 1.9) & (yy < 8.1)
-    wall = ring & inside_box
-    hole = (np.abs(yy - 2) < 0.1) & (xx > gap[0]) & (xx < gap[1])
-    wall &= ~hole
-    if mullion is not None:
-        wall |= hole & (np.abs(xx - mullion) < 0.03)
-    floor = (xx > 2.1) & (xx < 7.9) & (yy > 2.1) & (yy < 7.9) | hole
-    outside = yy < 1.9
-    floor_level = floor | (outside if beyond in ("ground", "interior") else False)
-    ceiling = inside_box | (outside if beyond == "interior" else False)
-    lin = wall | (hole if lintel else False)
-    any_ret = wall | floor_level | ceiling
-    if beyond == "furniture":  # a cabinet standing 0.9 m deep beyond the gap, nothing farther seen
-        any_ret |= outside & (yy > 1.0)
-    ii, jj = np.nonzero(wall)
-    low = wall.copy()
-    standing = wall.copy()
-    env = Surroundings(g, wall, lin, floor, floor_level, ceiling, any_ret, low, standing, g.centres(ii, jj))
-    return [Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 2, 8, 8))], env
+from .conftest import GAPPED_CELL, gapped_room, office_floor
 
 
 @pytest.mark.parametrize("beyond", ["ground", "nothing"])
 def test_gap_in_the_outer_wall_is_an_exit_with_its_evidence(beyond: str) -> None:
-    spaces, env = _room(beyond)
+    spaces, env = gapped_room(beyond)
     (x,), notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert not notes
     assert math.dist(x.exit.at, (5.25, 2.0)) < 0.1 and abs(x.exit.width - 1.5) <= 0.1
@@ -64,7 +33,7 @@ def test_gap_in_the_outer_wall_is_an_exit_with_its_evidence(beyond: str) -> None
 
 
 def test_opening_into_unscanned_space_inside_the_building_is_no_exit() -> None:
-    spaces, env = _room("interior")
+    spaces, env = gapped_room("interior")
     exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert exits == []
     assert any("inside the building" in n for n in notes)
@@ -73,37 +42,37 @@ def test_opening_into_unscanned_space_inside_the_building_is_no_exit() -> None:
 def test_gap_onto_something_standing_beyond_with_no_ground_or_open_air_is_no_exit() -> None:
     """The sample hospital's ground storey: the outline went round a tall cabinet in a corner of the
     outpatient waiting room, and a stretch of its face with nothing in the wall band was an exit."""
-    spaces, env = _room("furniture")
+    spaces, env = gapped_room("furniture")
     exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert exits == []
     assert any("opens onto something inside the building" in n for n in notes)
 
 
 def test_detected_opening_off_the_envelope_is_no_exit() -> None:
-    spaces, env = _room("nothing", gap=(4.5, 4.5))  # no gap in the wall
+    spaces, env = gapped_room("nothing", gap=(4.5, 4.5))  # no gap in the wall
     inner = Exit(id="x", space="R", at=(5.0, 5.0), width=1.0)
     exits, notes = judge_exits("L0", spaces, [inner], env, ground=True, opt=ExtractOptions())
     assert exits == [] and any("not in the outer wall" in n for n in notes)
 
 
 def test_upper_storey_opening_is_an_exit_only_onto_a_terrace() -> None:
-    spaces, env = _room("nothing")
+    spaces, env = gapped_room("nothing")
     exits, notes = judge_exits("L1", spaces, [], env, ground=False, opt=ExtractOptions())
     assert exits == [] and any("upper storey" in n for n in notes)
-    spaces, env = _room("ground")
+    spaces, env = gapped_room("ground")
     exits, _ = judge_exits("L1", spaces, [], env, ground=False, opt=ExtractOptions())
     assert len(exits) == 1
 
 
 def test_glazed_entrance_without_head_and_with_a_mullion_is_one_exit() -> None:
-    spaces, env = _room("nothing", gap=(4.0, 6.4), lintel=False, mullion=5.2)
+    spaces, env = gapped_room("nothing", gap=(4.0, 6.4), lintel=False, mullion=5.2)
     (x,), _ = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert abs(x.exit.width - 2.4) <= 0.1
     assert "door head (lintel) above" not in x.evidence
 
 
 def test_unseen_wall_is_no_exit() -> None:
-    spaces, env = _room("nothing")
+    spaces, env = gapped_room("nothing")
     blind = env.floor.copy()
     blind[:60, :] = False  # the floor near the south wall was never seen
     env = replace(env, floor=blind)
@@ -131,8 +100,8 @@ def test_corridor_end_open_over_its_whole_width_is_found() -> None:
 
 def test_wall_hidden_in_the_wall_band_but_standing_at_its_foot_is_no_exit() -> None:
     """A landing or a cabinet hides the wall at 1-1.9 m, but its foot is seen: no opening."""
-    spaces, env = _room("nothing")
-    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
+    spaces, env = gapped_room("nothing")
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * GAPPED_CELL
     foot = env.low | ((np.abs(yy - 2) < 0.08) & (xx > 4.5) & (xx < 6.0))
     exits, _ = judge_exits("L0", spaces, [], replace(env, low=foot), ground=True, opt=ExtractOptions())
     assert exits == []
@@ -140,7 +109,7 @@ def test_wall_hidden_in_the_wall_band_but_standing_at_its_foot_is_no_exit() -> N
 
 def test_opening_onto_a_space_left_out_is_no_exit() -> None:
     """A pocket the segmentation left out (no door found) is inside the building."""
-    spaces, env = _room("nothing", gap=(4.5, 4.5))
+    spaces, env = gapped_room("nothing", gap=(4.5, 4.5))
     pocket = Space(id="P", level="L0", kind=SpaceKind.ROOM, polygon=box(4.0, 2.0, 6.0, 3.0))
     inner = Exit(id="x", space="R", at=(5.0, 2.0), width=1.0)
     exits, notes = judge_exits("L0", spaces, [inner], env, ground=True, opt=ExtractOptions(),
@@ -187,7 +156,7 @@ def test_both_corridor_end_exits_of_a_two_corridor_clinic_are_found() -> None:
 
 
 def test_an_open_stretch_of_the_outer_wall_not_made_an_exit_is_warned_about() -> None:
-    spaces, env = _room("nothing", gap=(2.5, 6.2))  # 3.7 m open, wider than any exit
+    spaces, env = gapped_room("nothing", gap=(2.5, 6.2))  # 3.7 m open, wider than any exit
     out, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
     assert out == []
     assert any(n.startswith("open stretch of the outer wall at") and "(R, room)" in n and "3.0 m" in n
@@ -197,7 +166,7 @@ def test_an_open_stretch_of_the_outer_wall_not_made_an_exit_is_warned_about() ->
 def test_an_exit_is_slid_onto_its_own_outer_wall_when_a_neighbour_reaches_round_its_end() -> None:
     """The sample hospital's main entrance ran 7 cm past the end of its room's outer wall: the next
     room's outline reached round under it along the facade, and the file did not validate."""
-    spaces, env = _room("nothing")
+    spaces, env = gapped_room("nothing")
     neighbour = Space(id="N", level="L0", kind=SpaceKind.ROOM,
                       polygon=box(-2, 2, 2, 8).union(box(-2, 1.9, 4.55, 2.0)))
     north = Space(id="M", level="L0", kind=SpaceKind.ROOM, polygon=box(2, 8, 8, 10))
@@ -210,7 +179,7 @@ def test_an_exit_is_slid_onto_its_own_outer_wall_when_a_neighbour_reaches_round_
 def _grazing(env: Surroundings) -> Surroundings:
     """The floor before the south gap seen as from a station 6 m off: in rings, on a third of the
     cells within 0.45 m of the wall (under the half an exit needs), everywhere 0.5-1 m before it."""
-    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * GAPPED_CELL
     before = (xx > 4.3) & (xx < 6.2) & (yy > 2.0) & (yy < 2.5)
     rings = before & (np.mgrid[0:200, 0:200][1] % 3 == 0)
     return replace(env, floor=(env.floor & ~before) | rings)
@@ -220,7 +189,7 @@ def test_a_door_head_over_floor_seen_at_a_grazing_angle_with_nothing_before_it_i
     """The exit at the end of a wing turned 30 degrees: its floor, seen from a station 6 m off, filled
     12-17 % of the cells the exit test probes, and it was reported, not made an exit, on 3 seeds of 4.
     A wall under the door head would have been seen from where the floor before it was seen."""
-    spaces, env = _room("nothing")
+    spaces, env = gapped_room("nothing")
     (x,), notes = judge_exits("L0", spaces, [], _grazing(env), ground=True, opt=ExtractOptions())
     assert math.dist(x.exit.at, (5.25, 2.0)) < 0.1 and abs(x.exit.width - 1.5) <= 0.1
     assert "floor seen up to the opening" not in x.evidence
@@ -231,9 +200,9 @@ def test_a_door_head_over_floor_seen_at_a_grazing_angle_with_nothing_before_it_i
 def test_a_door_head_over_unseen_floor_with_something_standing_before_it_is_no_exit() -> None:
     """A desk 0.2 m before the outer wall hides the wall's foot and band from the stations: the
     stretch is warned about with what stands there, not made an exit."""
-    spaces, env = _room("nothing")
+    spaces, env = gapped_room("nothing")
     env = _grazing(env)
-    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * CELL
+    yy, xx = (np.mgrid[0:200, 0:200] + 0.5) * GAPPED_CELL
     desk = (xx > 4.8) & (xx < 5.6) & (yy > 2.3) & (yy < 2.7)
     env = replace(env, standing=env.standing | desk, floor=env.floor & ~desk)
     exits, notes = judge_exits("L0", spaces, [], env, ground=True, opt=ExtractOptions())
