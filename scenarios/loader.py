@@ -7,6 +7,7 @@ that name the file and the dotted field path.  Model code never reads files.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -48,6 +49,54 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+#: A whole number written with a leading zero (``010``, ``-007``): YAML 1.1 reads it as octal
+#: (``seed: 010`` became 8), YAML 1.2 as decimal; a planner meant one or the other, or text.
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+
+
+class _LeadingZero:
+    """A whole number written with a leading zero, kept as written until its field is known
+    (:func:`_plain` refuses it there, naming the field)."""
+
+    def __init__(self, text: str, octal: int | None) -> None:
+        self.text = text
+        self.octal = octal
+
+    def problem(self) -> str:
+        decimal = int(self.text.replace("_", ""), 10)
+        octal = (f"YAML 1.1 reads as the octal number {self.octal}" if self.octal is not None
+                 else "YAML 1.1 reads as text (8 and 9 are not octal digits)")
+        return (f"{self.text} is written with a leading zero, which {octal} and YAML 1.2 as {decimal}; "
+                f"expected a number without leading zeros (e.g. {decimal}), or \"{self.text}\" in quotes "
+                "if it is text")
+
+
+def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    text = str(node.value)
+    if ":" in text:
+        # YAML 1.1 reads 14:00 as the base-60 number 840 (YAML 1.2 has no base 60): "time: 14:00"
+        # meant 14 o'clock and started a drill 840 seconds in. Kept as the text it is.
+        return text
+    if _LEADING_ZERO.match(text):
+        try:
+            octal = loader.construct_yaml_int(node)
+        except ValueError:  # 08, 09: not octal, so YAML 1.1 left them as text
+            octal = None
+        return _LeadingZero(text, octal)
+    return loader.construct_yaml_int(node)
+
+
+def _construct_float(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    text = str(node.value)
+    return text if ":" in text else loader.construct_yaml_float(node)  # 1:30.5 in base 60, as above
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+# 08 and 09 are not octal, so YAML 1.1 reads them as text: resolved as numbers here, to be
+# refused by the same rule as 010 rather than as "a valid integer, got '09'".
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:int", _LEADING_ZERO, list("-+0"))
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 # YAML 1.1 reads 1e8 (an exponent without a decimal point) as text; planners
 # write it as a number, and YAML 1.2 agrees. Quoted "1e8" stays text.
 _UniqueKeyLoader.add_implicit_resolver(
@@ -74,11 +123,14 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
     Dates (YAML reads ``2024-05-01`` as a date) become their ISO text; tuples
     and numpy scalars (scenarios built in Python) become lists and numbers.
     Text that is not valid Unicode (a lone surrogate from a ``"\\ud800"``
-    escape), binary data, sets and nesting deeper than :data:`MAX_NESTING`
-    are errors naming the field.
+    escape), a whole number with a leading zero (``010``: octal to YAML 1.1,
+    decimal to YAML 1.2), binary data, sets and nesting deeper than
+    :data:`MAX_NESTING` are errors naming the field.
     """
     if depth > MAX_NESTING:
         raise ScenarioFileError(source, where, f"nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, _LeadingZero):
+        raise ScenarioFileError(source, where, value.problem())
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -97,6 +149,8 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
+            if isinstance(k, _LeadingZero):
+                raise ScenarioFileError(source, where, f"key {k.problem()}")
             if not isinstance(k, str | int) or isinstance(k, bool):
                 raise ScenarioFileError(source, where, f"key {k!r} is not text")
             key = _plain(k, source, where, depth + 1)
@@ -167,10 +221,75 @@ def _describe(err: Any) -> str:
     return f"{msg}, got {got!r}" if not isinstance(got, dict | list) else msg
 
 
+#: A plain scalar that reads as a number (the decimal comma check looks only between numbers).
+_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?$")
+
+
+def _numeric(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.style is None and bool(_NUMBER.match(node.value))
+
+
+def _tight(a: yaml.Node, b: yaml.Node, text: str) -> bool:
+    """Whether ``b`` follows ``a`` after a bare comma, with no space: ``1,5``."""
+    return text[a.end_mark.index:b.start_mark.index] == ","
+
+
+def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") -> None:
+    """Refuse numbers that were likely written with a decimal comma (``1,5`` for 1.5).
+
+    In a flow list, ``[1,5, 2,0]`` is four numbers to YAML; when some commas
+    between numbers are followed by a space and others are not, the bare ones
+    are decimal commas (a list written ``[1,2,3]`` throughout is taken as
+    written). In a flow mapping, ``{mean: 3,5}`` makes ``5`` a key with no
+    value, which only a decimal comma does.
+    """
+    if isinstance(node, yaml.SequenceNode):
+        items = node.value
+        if node.flow_style and len(items) > 1 and all(_numeric(i) for i in items):
+            pairs = list(itertools.pairwise(items))
+            tight = [(a, b) for a, b in pairs if _tight(a, b, text)]
+            if tight and len(tight) < len(pairs):
+                a, b = tight[0]
+                shown = text[node.start_mark.index:node.end_mark.index]
+                raise ScenarioFileError(source, where, (
+                    f"{_clip(shown)} mixes commas with and without a space after them, so {a.value},"
+                    f"{b.value} looks like a decimal comma (YAML reads {len(items)} numbers, "
+                    f"{a.value} and {b.value} among them); expected decimal points ({a.value}.{b.value}), "
+                    "or a space after every comma if each is a separate number"))
+        for i, item in enumerate(items):
+            _decimal_commas(item, text, source, f"{where}[{i}]")
+    elif isinstance(node, yaml.MappingNode):
+        previous: yaml.Node | None = None
+        previous_path = where
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            path = f"{where}.{name}" if where else name
+            valueless = isinstance(value, yaml.ScalarNode) and value.value == ""
+            if (node.flow_style and valueless and previous is not None and _numeric(previous) and _numeric(key)
+                    and _tight(previous, key, text)):
+                raise ScenarioFileError(source, previous_path, (
+                    f"{previous.value},{key.value} looks like a decimal comma: YAML reads the number "
+                    f"{previous.value} and then a key {key.value} with no value; expected a decimal point "
+                    f"({previous.value}.{key.value})"))
+            _decimal_commas(value, text, source, path)
+            previous, previous_path = value, path
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
     """Parse scenario YAML text (``source`` names it in errors)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _decimal_commas(node, text, source)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ScenarioFileError(source, "", f"not valid YAML: {exc}") from None
     except RecursionError:

@@ -318,7 +318,10 @@ class Arrival(StrictModel):
     @classmethod
     def _weekdays(cls, v: list[float]) -> list[float]:
         if len(v) != 7 or any(f < 0 for f in v):
-            raise ValueError(f"weekday_factors needs 7 values >= 0 (Monday..Sunday), got {len(v)}")
+            # [1,0, 1,0, ...] with decimal commas is 14 whole numbers to YAML
+            hint = (" (twice 7: decimal commas such as 1,0 for 1.0? write decimal points)"
+                    if len(v) == 14 and all(float(f).is_integer() for f in v) else "")
+            raise ValueError(f"weekday_factors needs 7 values >= 0 (Monday..Sunday), got {len(v)}{hint}")
         return v
 
     @model_validator(mode="after")

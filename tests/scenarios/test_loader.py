@@ -103,3 +103,60 @@ def test_facility_path_relative_to_scenario(mm1_kind: Kind, tmp_path: Path) -> N
     sc = load(f)
     assert sc.facility_path() == tmp_path / "plans" / "h.json"
     assert loads(MM1_YAML).facility_path() is None
+
+
+# -- numbers YAML 1.1 reads otherwise than a planner means ---------------------------------------
+@pytest.mark.parametrize(("written", "octal", "decimal"), [("010", "the octal number 8", 10),
+                                                           ("-007", "the octal number -7", -7),
+                                                           ("09", "text (8 and 9 are not octal", 9)])
+def test_a_leading_zero_is_refused_not_read_as_octal(mm1_kind: Kind, written: str, octal: str,
+                                                     decimal: int) -> None:
+    # regression: "seed: 010" ran with seed 8
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("seed: 7", f"seed: {written}"), "bad.yaml")
+    assert err.value.field == "seed"
+    assert f"{written} is written with a leading zero, which YAML 1.1 reads as {octal}" in err.value.problem
+    assert (f"YAML 1.2 as {decimal}; expected a number without leading zeros (e.g. {decimal})"
+            in err.value.problem)
+
+
+def test_a_leading_zero_in_a_nested_integer_field_names_it(mm1_kind: Kind) -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("customers: 3000", "customers: 0300"), "bad.yaml")
+    assert err.value.field == "customers" and "octal number 192" in err.value.problem
+
+
+def test_zero_quoted_and_separated_numbers_are_read_as_written(mm1_kind: Kind) -> None:
+    assert loads(MM1_YAML.replace("seed: 7", "seed: 0")).seed == 0
+    assert loads(MM1_YAML.replace("customers: 3000", "customers: 3_000")).model_dump()["customers"] == 3000
+    assert loads(MM1_YAML.replace("name: mm1 check", 'name: "010"')).name == "010"
+
+
+def test_a_clock_time_is_text_not_base_60(mm1_kind: Kind) -> None:
+    # regression: YAML 1.1 read 14:00 as the number 840 (base 60)
+    assert loads(MM1_YAML + "description: 14:00\n").description == "14:00"
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("customers: 3000", "customers: 1:30"), "bad.yaml")
+    assert err.value.field == "customers" and "'1:30'" in err.value.problem
+
+
+@pytest.mark.parametrize(("text", "field", "fragment"), [
+    ("extra: [1,5, 2,0]", "extra", "[1,5, 2,0] mixes commas with and without a space after them, so 1,5 "
+                                   "looks like a decimal comma (YAML reads 4 numbers"),
+    ("extra: {a: 1, b: [0.5, 1,25]}", "extra.b", "so 1,25 looks like a decimal comma"),
+    ("extra: {mean: 3,5}", "extra.mean", "3,5 looks like a decimal comma: YAML reads the number 3 and then "
+                                        "a key 5 with no value; expected a decimal point (3.5)"),
+])
+def test_a_decimal_comma_is_refused(mm1_kind: Kind, text: str, field: str, fragment: str) -> None:
+    # regression: "rates: [1,5, 2,0]" (1.5 and 2.0) was read as four rates
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML + text + "\n", "bad.yaml")
+    assert err.value.field == field
+    assert fragment in err.value.problem
+
+
+def test_lists_with_one_kind_of_comma_are_read_as_written(mm1_kind: Kind) -> None:
+    # a list written [1,2,3] throughout is four numbers, as a planner writes it; the schema judges it
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML + "extra: [1,5,2,0]\n", "bad.yaml")
+    assert err.value.field == "extra" and "unknown key" in err.value.problem

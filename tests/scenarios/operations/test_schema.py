@@ -250,3 +250,13 @@ def test_a_closed_space_must_exist_in_the_facility(tiny_facility: Any) -> None:
     with pytest.raises(ScenarioFileError) as info:
         check(scenarios.from_dict(d, source="tiny.yaml"), tiny_facility)  # type: ignore[arg-type]
     assert "ward_bay" in info.value.problem
+
+
+def test_weekday_factors_with_decimal_commas_say_so(tmp_path: Path) -> None:
+    # [1,0, 1,0, ...] in a file is 14 whole numbers to YAML: the count alone was reported
+    text = yaml.safe_dump(base_copy())
+    data = yaml.safe_load(text)
+    data["arrivals"][0]["weekday_factors"] = [1, 0] * 7
+    err = load_bad(tmp_path, data)
+    assert err.field == "arrivals[0].weekday_factors"
+    assert "got 14 (twice 7: decimal commas such as 1,0 for 1.0?" in err.problem
