@@ -36,7 +36,7 @@ from scenarios.errors import ArgumentError, ResultsStoreError, RunError, Scenari
 from scenarios.loader import dump
 from scenarios.progress import OnTick, Tick
 from scenarios.replicate import Outcome, Status, check_seed, spawn_key
-from scenarios.store import Claim, RunWriter, StoredRun, claimed, finalise, open_run
+from scenarios.store import Claim, RunWriter, StoredRun, claimed, finalise, is_finished, open_run
 from scenarios.store.drop import open_drop
 from scenarios.store.layout import medtwin_version, scenario_hash
 
@@ -52,6 +52,7 @@ __all__ = [
     "RunSink",
     "ShouldStop",
     "check_backend",
+    "check_finished_partial",
     "facility_hash",
     "prepare",
     "resolve_facility",
@@ -359,6 +360,10 @@ def run(
     with claimed(out, overwrite=overwrite, resume=resume) as claim:
         text = dump(scenario)
         header = run_header(scenario, keys, building=facility_hash(fac), text=text)
+        if claim.resumed and is_finished(claim.partial):  # killed after finishing, before the rename
+            check_finished_partial(claim.partial, header)
+            finalise(claim)
+            return stored_results(open_run(claim.out), scenario)
         earlier = _earlier_run(claim, header) if resume and claim.existing else None
         if earlier is not None and not claim.resumed and not earlier.manifest.get("failed"):
             return stored_results(earlier, scenario)
@@ -387,6 +392,19 @@ def same_plan(stored: StoredRun, header: dict[str, Any]) -> bool:
     return all(stored.manifest.get(f) == header[f] for f in ("scenario_hash", "facility_hash", "seed")) \
         and stored.manifest.get("replications") == len(header["keys"]) \
         and [list(r["key"]) for r in stored.manifest["replication_status"]] == header["keys"]
+
+
+def check_finished_partial(partial: Path, header: dict[str, Any]) -> None:
+    """Raise unless the finished partial folder ``partial`` is a run of ``header``'s plan.
+
+    Raises:
+        ResultsStoreError: It holds a run of another scenario, building, seed
+            or replication plan.
+    """
+    if not same_plan(open_run(partial), header):
+        raise ResultsStoreError(f"{partial}: the interrupted run there, already finished, had a different "
+                                "scenario, building, seed or replications; resume only continues the same "
+                                "run (use --overwrite to discard it)")
 
 
 def _earlier_run(claim: Claim, header: dict[str, Any]) -> StoredRun | None:

@@ -62,6 +62,7 @@ from scenarios.runner import (
     RunSink,
     ShouldStop,
     check_backend,
+    check_finished_partial,
     facility_hash,
     prepare,
     run_header,
@@ -69,7 +70,7 @@ from scenarios.runner import (
     same_plan,
     stored_results,
 )
-from scenarios.store import RunWriter, claimed, finalise, open_run, read_json
+from scenarios.store import RunWriter, claimed, finalise, is_finished, open_run, read_json
 from scenarios.store.layout import (
     MANIFEST,
     SCENARIO,
@@ -314,6 +315,10 @@ def sweep(
             building = buildings[id(fac)]
             text = dump(sc)
             run_head = run_header(sc, keys[v], variant, building=building, text=text)
+            if is_finished(partial):  # killed after finishing the variant, before its rename
+                check_finished_partial(partial, run_head)
+                partial.rename(root / _variant_folder(v))
+                continue
             writer = RunWriter(partial, run_head, text, resume=partial.is_dir())
             earlier = claim.out / _variant_folder(v)
             if resume and claim.existing and (earlier / MANIFEST).is_file():  # retrying its failures

@@ -32,7 +32,7 @@ from scenarios.store.layout import (
 )
 from scenarios.store.reader import StoredRun, open_run
 from scenarios.store.registry import Problem, Scan, connect, registry, scan
-from scenarios.store.writer import RunWriter
+from scenarios.store.writer import RunWriter, is_finished
 
 if TYPE_CHECKING:
     from scenarios.runner import Results
@@ -50,6 +50,7 @@ __all__ = [
     "claimed",
     "connect",
     "finalise",
+    "is_finished",
     "jsonable",
     "medtwin_version",
     "open_run",

@@ -60,7 +60,7 @@ from scenarios.store.packed import KpiPacker
 from scenarios.store.parts import PARTS, PartReader, conform, is_committed, unified, write_part
 from scenarios.store.reader import StoredRun
 
-__all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "Record", "RunWriter", "parquet_options"]
+__all__ = ["FLUSH_BYTES", "FLUSH_SECONDS", "PENDING", "Record", "RunWriter", "is_finished", "parquet_options"]
 
 #: Table bytes gathered before a part is written (bounds the writer's memory).
 FLUSH_BYTES = 32 * 2**20
@@ -79,6 +79,17 @@ RESUME_FIELDS = ("kind", "scenario_hash", "facility_hash", "seed", "keys", "vers
 #: by their statistics.  Finishing a table holds one row group's rows (and its encoder's
 #: buffers) at a time: 256,000 rows of Nelson events were about 30 MB of a run's peak.
 MERGED_ROW_GROUP = 64_000
+
+
+def is_finished(folder: Path) -> bool:
+    """Whether the partial run folder ``folder`` was finished but not yet moved into place.
+
+    :meth:`RunWriter.finalise` removes the plan it resumes from (``pending.json``)
+    only after the manifest is written and the parts are gone: a run killed
+    after that, before its folder was renamed, is complete, and resuming it
+    must move it into place rather than run every replication again.
+    """
+    return (folder / MANIFEST).is_file() and not (folder / PENDING).exists()
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:

@@ -161,6 +161,27 @@ def test_resume_after_a_kill_loses_and_duplicates_nothing(toy_kind: Kind, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "gate", "r"]
 
 
+def test_a_run_killed_after_finishing_before_its_rename_is_moved_into_place_by_resume(
+    toy_kind: Kind, tmp_path: Path
+) -> None:
+    # The folder is finished (manifest written, scratch gone), then renamed into place: a kill
+    # between the two left a complete run that --resume ran all over again.
+    out, calls = tmp_path / "r", tmp_path / "calls"
+    calls.mkdir()
+    sc = toy(replications=4, calls=str(calls))
+    first = run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    out.rename(tmp_path / ".r.partial")  # as the kill left it
+    with pytest.raises(ResultsStoreError, match="--resume"):
+        run(sc, facility=_fake_facility(), out=out)  # type: ignore[arg-type]
+    with pytest.raises(ResultsStoreError, match="different scenario"):
+        run(toy(replications=4, calls=str(calls), draws=7), facility=_fake_facility(), out=out,  # type: ignore[arg-type]
+            resume=True)
+    res = run(sc, facility=_fake_facility(), out=out, resume=True)  # type: ignore[arg-type]
+    assert _runs(calls) == [0, 1, 2, 3]  # nothing ran again
+    assert res.kpis == first.kpis and res.arrow("draws").equals(first.arrow("draws"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls", "r"]
+
+
 def test_resume_refuses_a_different_scenario(toy_kind: Kind, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("scenarios.store.writer.FLUSH_SECONDS", 0.0)

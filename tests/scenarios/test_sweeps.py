@@ -113,6 +113,25 @@ def test_a_cancelled_sweep_resumes_without_running_anything_twice(
     assert res.runs[1].arrow("draws").equals(sweep(_plan(replications=4)).runs[1].arrow("draws"))
 
 
+def test_a_variant_killed_after_finishing_before_its_rename_is_not_run_again(toy_kind: Kind,
+                                                                             tmp_path: Path) -> None:
+    # A variant's folder is finished, then renamed to vNNN: a kill between the two left a complete
+    # variant that --resume ran all over again.
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    plan = _plan(replications=2, calls=str(calls))
+    first = sweep(plan, out=tmp_path / "s")
+    sweep_json = tmp_path / "s" / "sweep.json"
+    sweep_json.write_text(sweep_json.read_text().replace('"complete"', '"running"'))
+    (tmp_path / "s" / "v001").rename(tmp_path / "s" / ".v001.partial")
+    (tmp_path / "s").rename(partial_of(tmp_path / "s"))
+    res = sweep(plan, out=tmp_path / "s", resume=True)
+    assert len(list(calls.iterdir())) == 6  # 3 variants x 2 replications, each run once
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["scenario.yaml", "sweep.json", "v000",
+                                                                   "v001", "v002"]
+    assert res.runs[1].arrow("draws").equals(first.runs[1].arrow("draws"))
+
+
 def test_sweep_file_with_grid_range_sample_and_variants(toy_kind: Kind, tmp_path: Path) -> None:
     (tmp_path / "toy.yaml").write_text(TOY_YAML)
     f = tmp_path / "sweep.yaml"
