@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from facility.files import write_atomic
 
-__all__ = ["ExtractionReport", "StageTiming"]
+__all__ = ["ExtractionReport", "Progress", "StageTimer", "StageTiming"]
+
+#: Called as ``progress(stage, done, total)`` when a stage starts and ends.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +109,22 @@ def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+class StageTimer:
+    """Times the stages of one extraction into its report, and tells ``progress`` as each starts and ends."""
+
+    def __init__(self, report: ExtractionReport, progress: Progress | None) -> None:
+        self.report = report
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str, points: int) -> Iterator[None]:
+        """Time the ``with`` block as stage ``name`` over ``points`` points."""
+        t0 = time.perf_counter()
+        if self.progress:
+            self.progress(name, 0, 1)
+        yield
+        self.report.timings.append(StageTiming(name, time.perf_counter() - t0, points))
+        if self.progress:
+            self.progress(name, 1, 1)

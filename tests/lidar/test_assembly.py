@@ -7,9 +7,10 @@ from shapely.geometry import box
 
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from facility.validate import validate
-from lidar.assembly import ground_outside, passages_as_corridors
+from lidar.assembly import ground_outside, passages_as_corridors, uncertain_kinds
 from lidar.extract import extract
 from lidar.metrics import accuracy
+from lidar.options import ExtractOptions
 from lidar.synth import SynthOptions, synthesize
 
 
@@ -89,3 +90,16 @@ def test_the_small_clinic_has_its_corridor_and_no_room_outside_its_walls() -> No
     assert len(corridors) == 1 and corridors[0].polygon.intersection(box(0, 0, 6, 2)).area > 11.0
     assert not [w for w in ex.report.warnings if "left out" in w]
     assert any("ground outside the building" in w for w in ex.report.warnings)
+
+
+def test_uncertain_corridor_or_room_calls_are_named() -> None:
+    hall = Space(id="H", level="L", kind=SpaceKind.ROOM, polygon=box(0, 0, 6, 6))
+    near = Space(id="N", level="L", kind=SpaceKind.ROOM, polygon=box(6, 0, 16, 2.5))
+    clear = Space(id="C", level="L", kind=SpaceKind.CORRIDOR, polygon=box(0, 6, 30, 8.4))
+    rooms = [Space(id=f"R{i}", level="L", kind=SpaceKind.ROOM, polygon=box(4 * i, 8.4, 4 * i + 4, 12))
+             for i in range(3)]
+    doors = [Door(id=f"D{i}", spaces=("H", r.id), at=(0, 0), width=1.0) for i, r in enumerate(rooms)]
+    doors += [Door(id=f"E{i}", spaces=("C", r.id), at=(0, 0), width=1.0) for i, r in enumerate(rooms)]
+    notes = uncertain_kinds([hall, near, clear, *rooms], doors, ExtractOptions())
+    assert [n.split(" ")[0] for n in notes] == ["H", "N"]
+    assert "joining 3" in notes[0] and "near the corridor threshold" in notes[1]
