@@ -13,21 +13,42 @@ import numpy as np
 from shapely.geometry import Point
 
 from agents.snapshot import Snapshot
-from facility.model import Facility
+from facility.model import Facility, SpaceKind
 from facility.validate import refuges_without_exit
 from scenarios.errors import ScenarioFileError
 from scenarios.evacuation.params import PersonSpec
-from scenarios.evacuation.schema import EvacuationScenario
+from scenarios.evacuation.schema import EvacuationScenario, Group
 
 __all__ = ["check_population", "from_scenario", "from_snapshot", "placing_field"]
 
 
 def _group_spaces(facility: Facility, space: str | None, use: str | None,
                   compartment: str | None) -> list[str]:
+    """The spaces a group fills: the one it names, or every space of its use and compartment but
+    the lift cars (a compartment holding a lift shaft put a group's count inside the car)."""
     out = [s.id for s in facility.spaces
            if (space is None or s.id == space) and (use is None or s.use == use)
-           and (compartment is None or s.compartment == compartment)]
+           and (compartment is None or s.compartment == compartment)
+           and (space is not None or s.kind is not SpaceKind.LIFT)]
     return out
+
+
+def _lift_car(facility: Facility, space: str) -> str | None:
+    """Why nobody may be placed in ``space`` if it is a lift car's (the problem, else ``None``).
+
+    A lift space is the car's footprint at one stop: the drill moves people
+    into it only by calling the lift, so someone standing in it at the alarm
+    would be walked out of a car that is not there (or ride one nobody called).
+    """
+    sp = facility.space(space)
+    if sp.kind is not SpaceKind.LIFT:
+        return None
+    lift = next((lf.id for lf in facility.lifts if space in lf.spaces), None)
+    car = f" of lift {lift!r}" if lift is not None else ""
+    landings = sorted({sid for d in facility.doors if space in d.spaces for sid in d.spaces if sid != space})
+    near = f" (e.g. its landing {landings[0]!r})" if landings else ""
+    return (f"{space!r} is the car{car} at level {sp.level!r}, and nobody can be placed inside a lift "
+            f"at the alarm; expected a room, corridor, stair or refuge{near}")
 
 
 def _check_position(src: str, k: int, space: str, xy: tuple[float, float], facility: Facility) -> None:
@@ -41,6 +62,16 @@ def _check_position(src: str, k: int, space: str, xy: tuple[float, float], facil
     raise ScenarioFileError(src, f"population.people[{k}].position",
                             f"{tuple(xy)} is not inside space {space!r} ({where}); "
                             f"expected a point of {space!r}")
+
+
+def _selects_nothing(facility: Facility, g: Group) -> str:
+    """Why a group by use or compartment places nobody: no such space, or only lift cars."""
+    lifts = [s.id for s in facility.spaces if s.kind is SpaceKind.LIFT and (g.use is None or s.use == g.use)
+             and (g.compartment is None or s.compartment == g.compartment)]
+    if not lifts:
+        return "selects no space"
+    more = ", ..." if len(lifts) > 3 else ""
+    return f"selects only lift cars ({', '.join(lifts[:3])}{more}), where nobody can be placed at the alarm"
 
 
 def check_population(sc: EvacuationScenario, facility: Facility) -> None:
@@ -67,6 +98,10 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
         if not facility.has_space(p.space):
             raise ScenarioFileError(src, f"population.people[{k}].space",
                                     f"no space {p.space!r} in facility {facility.name!r}")
+        in_lift = _lift_car(facility, p.space)
+        if in_lift is not None:
+            field = "position" if p.position is not None else "space"
+            raise ScenarioFileError(src, f"population.people[{k}].{field}", in_lift)
         if p.position is not None:
             _check_position(src, k, p.space, p.position, facility)
         if p.exit is not None and p.exit not in exits:
@@ -76,6 +111,9 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
         if g.space is not None and not facility.has_space(g.space):
             raise ScenarioFileError(src, f"population.groups[{k}].space",
                                     f"no space {g.space!r} in facility {facility.name!r}")
+        in_lift = _lift_car(facility, g.space) if g.space is not None else None
+        if in_lift is not None:
+            raise ScenarioFileError(src, f"population.groups[{k}].space", in_lift)
         if g.compartment is not None and g.compartment not in facility.compartments:
             raise ScenarioFileError(src, f"population.groups[{k}].compartment",
                                     f"no compartment {g.compartment!r}; expected one of "
@@ -84,7 +122,7 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
             raise ScenarioFileError(src, f"population.groups[{k}].exit", f"no exit {g.exit!r}")
         if not _group_spaces(facility, g.space, g.use, g.compartment):
             raise ScenarioFileError(src, f"population.groups[{k}]",
-                                    "selects no space (check space / use / compartment)")
+                                    f"{_selects_nothing(facility, g)} (check space / use / compartment)")
     for k, b in enumerate(sc.population.beds):
         if b.use is not None and b.use not in facility.uses:
             raise ScenarioFileError(src, f"population.beds[{k}].use",

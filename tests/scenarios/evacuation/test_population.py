@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 import scenarios
 import scenarios.loader
+from facility.model import Facility
 from scenarios.errors import ScenarioFileError
 from scenarios.evacuation import EvacParams, PersonSpec, run_replication, simulate
 from scenarios.evacuation.kpis import why_not_safe
@@ -170,3 +172,51 @@ def test_people_who_cannot_be_placed_are_named_with_their_field(population: str,
     with pytest.raises(ScenarioFileError) as ei:
         run_replication(sc, fac, np.random.default_rng(0), 0)
     assert ei.value.path == "full.yaml" and ei.value.field == field
+
+
+@pytest.mark.parametrize(("person", "field"), [
+    ("{id: a, profile: ambulant, space: L1-LF, position: [21.5, 1.5]}", "population.people[0].position"),
+    ("{id: a, profile: ambulant, space: L1-LF}", "population.people[0].space"),
+])
+def test_a_person_in_a_lift_car_is_refused(tiny_facility: Facility, person: str, field: str) -> None:
+    # regression: people placed in a lift's space ran, walked out of a car nobody had called
+    sc = scenarios.loads(f"kind: evacuation\nname: lift\npopulation:\n  people:\n    - {person}\n",
+                         source="lift.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, tiny_facility)
+    assert ei.value.path == "lift.yaml" and ei.value.field == field
+    assert ei.value.problem == ("'L1-LF' is the car of lift 'LIFT1' at level 'L1', and nobody can be placed "
+                                "inside a lift at the alarm; expected a room, corridor, stair or refuge "
+                                "(e.g. its landing 'L1-CE')")
+
+
+def test_a_group_in_a_lift_car_is_refused(tiny_facility: Facility) -> None:
+    sc = scenarios.loads("kind: evacuation\nname: lift\npopulation: {groups: [{profile: staff, count: 2, "
+                         "space: L0-LF}]}\n", source="lift.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, tiny_facility)
+    assert ei.value.field == "population.groups[0].space" and "'L0-LF' is the car of lift" in ei.value.problem
+
+
+def test_a_group_over_a_compartment_leaves_its_lift_car_empty(tiny_facility: Facility) -> None:
+    # compartment B on L1 holds the corridor L1-CE, the room L1-R3 and the lift car L1-LF
+    sc = scenarios.loads("kind: evacuation\nname: comp\npopulation: {groups: [{profile: staff, count: 2, "
+                         "compartment: B}]}\n", source="comp.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    check_population(sc, tiny_facility)
+    people = from_scenario(sc, tiny_facility, np.random.default_rng(0))
+    assert sorted({p.space for p in people}) == ["L1-CE", "L1-R3"] and len(people) == 4
+
+
+def test_a_group_selecting_only_lift_cars_says_so(tiny_facility: Facility) -> None:
+    sc = scenarios.loads("kind: evacuation\nname: lift\npopulation: {groups: [{profile: staff, count: 2, "
+                         "compartment: B, use: lift}]}\n", source="lift.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    lifted = replace(tiny_facility, spaces=tuple(replace(s, use="lift") if s.id == "L1-LF" else s
+                                                 for s in tiny_facility.spaces))
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, lifted)
+    assert ei.value.field == "population.groups[0]"
+    assert ei.value.problem.startswith("selects only lift cars (L1-LF), where nobody can be placed")
