@@ -24,6 +24,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 from shapely.ops import split
 
+from facility.fonts import label_fonts
 from facility.model import Door, Facility, SpaceKind
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
     from matplotlib.path import Path as MplPath
 
     levels = _levels(facility, level)[::-1]
+    # Labels in a script the default font lacks (a ward named in Chinese) get a font that has it,
+    # or are spelled out by code point: never drawn as boxes.
+    families, drawable = label_fonts(_label_texts(facility, levels))
     outlines = facility.level_outline
     bounds = shapely.union_all([outlines[lv] for lv in levels]).bounds
     w = max(bounds[2] - bounds[0], 1.0)
@@ -166,14 +170,15 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
             if s.kind is not SpaceKind.CORRIDOR and s.area > 12:
                 p = s.anchor
                 beds = f"\n{s.beds} bed{'s' * (s.beds > 1)}" if s.beds else ""
-                label = s.id.removeprefix(f"{lid}-") + beds
-                ax.text(p.x, p.y, label, ha="center", va="center", fontsize=4.5, zorder=5, clip_on=True)
+                label = drawable(s.id.removeprefix(f"{lid}-")) + beds
+                ax.text(p.x, p.y, label, ha="center", va="center", fontsize=4.5, zorder=5, clip_on=True,
+                        fontfamily=families)
         for comp, polys in _compartment_outlines(facility, lid).items():
             for poly in polys:
                 ax.add_patch(PathPatch(path_of(poly), fill=False, edgecolor=_COMPARTMENT_COLOUR, lw=2.2,
                                        ls=(0, (6, 3)), zorder=3))
-                ax.text(poly.bounds[0] + 0.5, poly.bounds[3] - 0.3, comp, color=_COMPARTMENT_COLOUR,
-                        fontsize=6, va="top", zorder=6, fontweight="bold",
+                ax.text(poly.bounds[0] + 0.5, poly.bounds[3] - 0.3, drawable(comp), color=_COMPARTMENT_COLOUR,
+                        fontsize=6, va="top", zorder=6, fontweight="bold", fontfamily=families,
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8})
         if graph:
             ax.add_collection(LineCollection(_graph_segments(facility, lid), colors="#555555", lw=0.3,
@@ -192,11 +197,14 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
             for e in exits:
                 # Labels go outward, off the plan, on the side of the wall the exit is in.
                 west = e.at[0] <= bounds[0] + 1e-6
-                ax.annotate(e.id, e.at, xytext=(-5 if west else 5, 5), textcoords="offset points",
+                ax.annotate(drawable(e.id), e.at, xytext=(-5 if west else 5, 5), textcoords="offset points",
                             fontsize=6, color=DOOR_COLOURS["exit"], fontweight="bold", zorder=7,
-                            ha="right" if west else "left")
+                            ha="right" if west else "left", fontfamily=families)
         lv = facility.level(lid)
-        ax.set_title(f"{lid} {lv.name}  (elevation {lv.elevation:g} m)", fontsize=9, loc="left")
+        # a name no font can draw is left out: the level's id says which level it is
+        name = lv.name if drawable(lv.name) == lv.name else ""
+        ax.set_title(f"{drawable(lid)} {name}  (elevation {lv.elevation:g} m)", fontsize=9, loc="left",
+                     fontfamily=families)
         ax.set_xlim(bounds[0] - 0.08 * w, bounds[2] + 0.08 * w)  # room for exit labels
         ax.set_ylim(bounds[1] - 2, bounds[3] + 2)
         ax.set_aspect("equal")
@@ -210,8 +218,19 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
         handles.append(Line2D([], [], color="#555555", lw=0.5, label="navigation graph"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize=7,
                frameon=False)
-    fig.suptitle(facility.name, fontsize=11)
+    fig.suptitle(drawable(facility.name), fontsize=11, fontfamily=families)
     return fig
+
+
+def _label_texts(facility: Facility, levels: Iterable[str]) -> list[str]:
+    """Every text a plan sheet of ``levels`` draws from the facility's data (ids and names)."""
+    out = [facility.name]
+    for lid in levels:
+        lv = facility.level(lid)
+        out += [lid, lv.name, *facility.compartments]
+        out += [s.id.removeprefix(f"{lid}-") for s in facility.spaces_on(lid)]
+        out += [e.id for e in facility.exits if facility.space(e.space).level == lid]
+    return out
 
 
 # -- plotly --------------------------------------------------------------------------------
