@@ -144,6 +144,8 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
     # Labels in a script the default font lacks (a ward named in Chinese) get a font that has it,
     # or are spelled out by code point: never drawn as boxes.
     families, drawable = label_fonts(_label_texts(facility, levels))
+    # Ids are text, not TeX: "C$1$x" was drawn as "C1x" in italics (and a stray "$\frac{" could fail).
+    text: dict[str, Any] = {"fontfamily": families, "parse_math": False}
     outlines = facility.level_outline
     bounds = shapely.union_all([outlines[lv] for lv in levels]).bounds
     w = max(bounds[2] - bounds[0], 1.0)
@@ -172,13 +174,13 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
                 beds = f"\n{s.beds} bed{'s' * (s.beds > 1)}" if s.beds else ""
                 label = drawable(s.id.removeprefix(f"{lid}-")) + beds
                 ax.text(p.x, p.y, label, ha="center", va="center", fontsize=4.5, zorder=5, clip_on=True,
-                        fontfamily=families)
+                        **text)
         for comp, polys in _compartment_outlines(facility, lid).items():
             for poly in polys:
                 ax.add_patch(PathPatch(path_of(poly), fill=False, edgecolor=_COMPARTMENT_COLOUR, lw=2.2,
                                        ls=(0, (6, 3)), zorder=3))
                 ax.text(poly.bounds[0] + 0.5, poly.bounds[3] - 0.3, drawable(comp), color=_COMPARTMENT_COLOUR,
-                        fontsize=6, va="top", zorder=6, fontweight="bold", fontfamily=families,
+                        fontsize=6, va="top", zorder=6, fontweight="bold", **text,
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8})
         if graph:
             ax.add_collection(LineCollection(_graph_segments(facility, lid), colors="#555555", lw=0.3,
@@ -199,12 +201,12 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
                 west = e.at[0] <= bounds[0] + 1e-6
                 ax.annotate(drawable(e.id), e.at, xytext=(-5 if west else 5, 5), textcoords="offset points",
                             fontsize=6, color=DOOR_COLOURS["exit"], fontweight="bold", zorder=7,
-                            ha="right" if west else "left", fontfamily=families)
+                            ha="right" if west else "left", **text)
         lv = facility.level(lid)
         # a name no font can draw is left out: the level's id says which level it is
         name = lv.name if drawable(lv.name) == lv.name else ""
         ax.set_title(f"{drawable(lid)} {name}  (elevation {lv.elevation:g} m)", fontsize=9, loc="left",
-                     fontfamily=families)
+                     **text)
         ax.set_xlim(bounds[0] - 0.08 * w, bounds[2] + 0.08 * w)  # room for exit labels
         ax.set_ylim(bounds[1] - 2, bounds[3] + 2)
         ax.set_aspect("equal")
@@ -218,7 +220,7 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
         handles.append(Line2D([], [], color="#555555", lw=0.5, label="navigation graph"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize=7,
                frameon=False)
-    fig.suptitle(drawable(facility.name), fontsize=11, fontfamily=families)
+    fig.suptitle(drawable(facility.name), fontsize=11, **text)
     return fig
 
 

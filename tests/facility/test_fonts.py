@@ -74,3 +74,15 @@ def test_latin_labels_are_unchanged(tiny_facility: Facility, name: str) -> None:
                                             for lv in tiny_facility.levels))
     fig = plan_figure_matplotlib(f, "L0")
     assert fig.axes[0].get_title(loc="left").startswith(f"L0 {name}")
+
+
+def test_a_dollar_in_an_id_is_drawn_as_written(tiny_facility: Facility) -> None:
+    # regression: "R$1$x" was read as TeX and drawn as an italic "R1x", like another room's id
+    f = replace(tiny_facility, spaces=tuple(replace(s, id="L0-R$1$x") if s.id == "L0-R1" else s
+                                            for s in tiny_facility.spaces),
+                doors=tuple(replace(d, spaces=tuple("L0-R$1$x" if x == "L0-R1" else x for x in d.spaces))
+                            for d in tiny_facility.doors))
+    fig = plan_figure_matplotlib(f, "L0")
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+    label = next(t for t in fig.findobj(matplotlib.text.Text) if t.get_text().startswith("R$1$x"))
+    assert not label.get_parse_math()  # drawn as the characters written, not as TeX
