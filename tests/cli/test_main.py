@@ -50,3 +50,11 @@ def test_console_script_runs() -> None:
     done = subprocess.run([exe, "facility", "--help"], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0 and "medtwin facility validate" in done.stdout
+
+
+def test_python_m_runs_the_command_of_this_tree() -> None:
+    # "python -m scenarios.cli" was refused: the package had no __main__
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "scenarios.cli", "facility", "validate", "nothing.json"],
+                          capture_output=True, text=True, timeout=60, check=False, cwd=root)
+    assert done.returncode == 2 and done.stderr.startswith("error: nothing.json")
