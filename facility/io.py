@@ -230,18 +230,16 @@ def _from_geojson(fc: Mapping[str, Any], source: str) -> tuple[dict[str, Any], C
         gtype = geom.get("type") if isinstance(geom, dict) else None
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
         if element == "space":
-            if gtype != "Polygon" or not isinstance(coords, list) or not coords:
-                raise FacilityFileError(source, f"GeoJSON {where}: a space needs a Polygon geometry, "
-                                        f"found {gtype or 'none'}")
-            item = {**props, "polygon": coords[0]}
-            if len(coords) > 1:
-                item["holes"] = coords[1:]
+            rings = _space_rings(gtype, coords, f"GeoJSON {where}", source)
+            item = {**props, "polygon": _ring_plan(rings[0])}
+            if len(rings) > 1:
+                item["holes"] = [_ring_plan(r) for r in rings[1:]]
             section = "spaces"
         elif element in _POINT_ELEMENTS:
             if gtype != "Point":
                 raise FacilityFileError(source, f"GeoJSON {where}: a {element} needs a Point geometry, "
                                         f"found {gtype or 'none'}")
-            item, section = {**props, "at": coords}, _POINT_ELEMENTS[element]
+            item, section = {**props, "at": _plan(coords)}, _POINT_ELEMENTS[element]
         else:
             raise FacilityFileError(source, f"GeoJSON {where}: property 'element' must be one of 'space', "
                                     f"{', '.join(map(repr, _POINT_ELEMENTS))}; found {element!r}")
@@ -260,6 +258,44 @@ def _from_geojson(fc: Mapping[str, Any], source: str) -> tuple[dict[str, Any], C
         return origin.get((section, index)) or element_label(data, section, index)
 
     return data, label
+
+
+def _space_rings(gtype: Any, coords: Any, where: str, source: str) -> list[Any]:
+    """The rings of a space's geometry: a Polygon's, or those of a MultiPolygon's only part.
+
+    QGIS and shapefile layers store polygons as MultiPolygons even when each
+    feature is one piece; one part is a space, several are refused (a space is
+    one floor area).
+    """
+    if gtype == "MultiPolygon" and isinstance(coords, list):
+        if len(coords) != 1:
+            raise FacilityFileError(source, f"{where}: a space is one floor area; found a MultiPolygon of "
+                                    f"{len(coords)} parts: draw each part as a space of its own (joined by "
+                                    "doors), or merge them")
+        gtype, coords = "Polygon", coords[0]
+    if gtype != "Polygon":
+        raise FacilityFileError(source, f"{where}: a space needs a Polygon geometry, found {gtype or 'none'}")
+    if not isinstance(coords, list) or not coords:
+        raise FacilityFileError(source, f"{where}: a space needs a Polygon with an outline ring, found a "
+                                "Polygon with no coordinates")
+    return coords
+
+
+def _plan(position: Any) -> Any:
+    """A GeoJSON position in the plan: ``[x, y, z]`` (an altitude, as PolygonZ layers export) loses
+    its ``z``, the storey being the space's ``level``; anything else is left for the schema to judge.
+
+    >>> _plan([1.0, 2.0, 35.5]), _plan([1, 2])
+    ([1.0, 2.0], [1, 2])
+    """
+    if isinstance(position, list) and len(position) == 3 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in position):
+        return position[:2]
+    return position
+
+
+def _ring_plan(ring: Any) -> Any:
+    return [_plan(p) for p in ring] if isinstance(ring, list) else ring
 
 
 #: Geographic CRSs a GIS may export (longitude/latitude in degrees), by the codes in their names.

@@ -406,6 +406,39 @@ def test_geojson_space_without_properties_is_named_by_the_schema(write_facility:
                "features[1]: missing required fields 'id', 'level', 'kind'")
 
 
+def _clinic(space_geometry: dict[str, Any], door_at: list[float]) -> dict[str, Any]:
+    return {"type": "FeatureCollection",
+            "features": [_feature(_poly(box(0, 0, 10, 2)), id="C", level="G", kind="corridor"),
+                         _feature(space_geometry, id="R", level="G", kind="room", beds=1),
+                         _feature({"type": "Point", "coordinates": door_at}, element="door", id="D",
+                                  spaces=["C", "R"], width=1.2),
+                         _feature({"type": "Point", "coordinates": [10.0, 1.0]}, element="exit", id="X",
+                                  space="C", width=1.5)]}
+
+
+def test_geojson_multipolygon_of_one_part_and_altitudes_as_gis_export_them(write_facility: Writer) -> None:
+    # regression: QGIS layers store each polygon as a MultiPolygon, often with z: "a space needs a
+    # Polygon geometry, found MultiPolygon", and "field 'at': expected at most 2 item(s), found 3"
+    ring = [[x, y, 35.5] for x, y in box(0, 2, 5, 6).exterior.coords]
+    f = load(write_facility(_clinic({"type": "MultiPolygon", "coordinates": [[ring]]}, [2.5, 2.0, 35.5]),
+                            "clinic.geojson"))
+    assert f.space("R").area == 20.0 and f.door("D").at == (2.5, 2.0)
+
+
+def test_geojson_multipolygon_of_two_parts_is_refused(write_facility: Writer) -> None:
+    parts = [_poly(box(0, 2, 5, 6))["coordinates"], _poly(box(6, 2, 9, 6))["coordinates"]]
+    fails_with(FacilityFileError, write_facility(_clinic({"type": "MultiPolygon", "coordinates": parts},
+                                                         [2.5, 2.0])),
+               'features[1] (id "R"): a space is one floor area; found a MultiPolygon of 2 parts')
+
+
+def test_geojson_polygon_without_coordinates_says_so(write_facility: Writer) -> None:
+    # regression: "a space needs a Polygon geometry, found Polygon"
+    fails_with(FacilityFileError, write_facility(_clinic({"type": "Polygon", "coordinates": []}, [2.5, 2.0])),
+               'features[1] (id "R"): a space needs a Polygon with an outline ring, found a Polygon with no '
+               "coordinates")
+
+
 def test_build_from_shapely_objects(tiny_facility: Facility) -> None:
     data: dict[str, Any] = {
         "name": "shapely",
