@@ -3,8 +3,10 @@
 * ``local`` with one worker runs replications in this process; with more it
   uses a loky process pool (joblib's executor), which works from inside
   ``streamlit run`` where ``multiprocessing`` pools do not.
-* ``dask`` submits to a Dask distributed cluster (``scheduler`` address), or
-  to a local cluster started for the run when no address is given.
+* ``dask`` submits to a Dask distributed cluster (``scheduler`` address)
+  through one client per address that the runs of this process share
+  (:func:`dask_client`), or to a local cluster started for the run when no
+  address is given.
 
 Work is cut into *batches* of replications of one scenario.  The first batch
 holds one replication; later ones are sized from what the first ones took, so
@@ -31,12 +33,14 @@ Dask event log from a cluster.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import itertools
 import math
 import os
 import pickle
 import queue
+import threading
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -54,7 +58,8 @@ from scenarios.store.drop import Drop, deliver
 if TYPE_CHECKING:
     from facility import Facility
 
-__all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "LOCAL_CLUSTER_CONFIG", "MAX_ATTEMPTS", "Job", "execute"]
+__all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "LOCAL_CLUSTER_CONFIG", "MAX_ATTEMPTS", "Job",
+           "close_dask_clients", "dask_client", "execute"]
 
 BACKENDS = ("local", "dask")
 #: Seconds to wait for a Dask scheduler before saying it cannot be reached.
@@ -480,34 +485,136 @@ def _on_this_machine(address: str) -> bool:
         return False
 
 
+def _connect(address: str, *, direct: bool, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
+    """A new client of the scheduler at ``address``, or a one-line error within ``timeout_s``.
+
+    Raises:
+        BackendError: The scheduler cannot be reached in time.
+    """
+    from distributed import Client
+
+    try:
+        with _quiet_distributed():  # a failure is reported below in one line, not as Dask's log lines
+            return Client(address, timeout=timeout_s, set_as_default=False, direct_to_workers=direct)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BackendError(f"--scheduler {address}: cannot reach the Dask scheduler within "
+                           f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__}); start one with "
+                           "'dask scheduler' and workers with 'dask worker ADDRESS', or check "
+                           "the address and firewall") from None
+
+
 @contextmanager
-def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> Iterator[_Dask]:
+def _quiet_distributed() -> Iterator[None]:
+    """Dask's own log lines held back while connecting or closing: what matters is said in one line."""
     import logging
 
-    import dask
-    from distributed import Client, LocalCluster
-
-    cluster = None
-    if scheduler is None:
-        with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to their workers
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-        address = cluster.scheduler_address
-    else:
-        address = scheduler
+    # Dask's configuration gives its client logger a level of its own.
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        # Connection failures are reported below in one line, not as Dask's log lines.
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+#: Clients of the schedulers named by address, kept for the next run in this process: the app
+#: and a notebook run many sweeps against one scheduler, and each run used to connect anew
+#: (a client, its registration with the scheduler and the workers' connections to it).
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+#: Whether close_dask_clients is registered to run at exit (once).
+_CLIENTS_KEPT: list[bool] = []
+
+
+def _answers(client: Any, timeout_s: float) -> bool:
+    """Whether a kept client still reaches its scheduler: one round trip, at most ``timeout_s``.
+
+    A client whose scheduler went away says so at once (it is reconnecting
+    or closed); one whose scheduler hangs, or whose connection was dropped
+    unnoticed, fails the round trip.
+    """
+    if client.status != "running":
+        return False
+    try:
+        client.sync(client.scheduler.identity, callback_timeout=timeout_s)
+    except Exception:  # any failure means this client cannot be used: a new one is made
+        return False
+    return True
+
+
+def dask_client(address: str) -> Any:
+    """The client of the Dask scheduler at ``address`` this process shares between runs.
+
+    The client kept from an earlier run is used while its scheduler still
+    answers; a dead one (the scheduler stopped or restarted, the connection
+    lost) is closed and replaced.  Within :data:`CONNECT_TIMEOUT_S` in all,
+    a scheduler that cannot be reached is a :class:`BackendError`.
+    Runs never close it (:func:`close_dask_clients` does, and the
+    interpreter at exit).
+
+    Raises:
+        BackendError: The scheduler cannot be reached.
+    """
+    started = time.monotonic()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(address)
+        if client is not None and _answers(client, CONNECT_TIMEOUT_S):
+            return client
+        if client is not None:
+            del _CLIENTS[address]
+            _close_quietly(client)
+        left = max(CONNECT_TIMEOUT_S - (time.monotonic() - started), 1.0)
+        client = _connect(address, direct=_on_this_machine(address), timeout_s=left)
+        if not _CLIENTS_KEPT:
+            # Registered once distributed is imported: handlers run last-registered first, so the
+            # clients close while distributed's event loop still runs.
+            atexit.register(close_dask_clients)
+            _CLIENTS_KEPT.append(True)
+        _CLIENTS[address] = client
+        return client
+
+
+def _close_quietly(client: Any) -> None:
+    """Close a client; one that lost its scheduler logs the end of its reconnecting as an error."""
+    with _quiet_distributed(), suppress(Exception):  # a client cut off may fail to say goodbye
+        client.close(timeout=CONNECT_TIMEOUT_S)
+
+
+def close_dask_clients() -> None:
+    """Close the Dask clients kept between runs (the schedulers and their workers go on)."""
+    with _CLIENTS_LOCK:
+        clients = list(_CLIENTS.values())
+        _CLIENTS.clear()
+    for client in clients:
+        _close_quietly(client)
+
+
+
+@contextmanager
+def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> Iterator[_Dask]:
+    """A pool on the scheduler at ``scheduler`` (its shared client), or on a cluster started for the run.
+
+    A cluster started for the run is closed with its client when the run
+    ends: it holds worker processes that nothing else would stop.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    if scheduler is not None:
+        pool = _Dask(dask_client(scheduler), on_tick)
         try:
-            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False,
-                            direct_to_workers=cluster is not None or _on_this_machine(address))
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise BackendError(f"--scheduler {address}: cannot reach the Dask scheduler within "
-                               f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__}); start one with "
-                               "'dask scheduler' and workers with 'dask worker ADDRESS', or check "
-                               "the address and firewall") from None
+            yield pool
         finally:
-            logging.getLogger("distributed").setLevel(logging.WARNING)
+            pool.close()
+        return
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to their workers
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        client = _connect(cluster.scheduler_address, direct=True)
         pool = _Dask(client, on_tick)
         try:
             yield pool
@@ -515,8 +622,7 @@ def _dask_pool(scheduler: str | None, workers: int, on_tick: OnTick | None) -> I
             pool.close()
             client.close()
     finally:
-        if cluster is not None:
-            cluster.close()
+        cluster.close()
 
 
 def _failed(job: Job, work: Sequence[tuple[int, tuple[int, ...]]], why: str) -> list[Outcome]:
@@ -619,8 +725,7 @@ def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
     stop = should_stop or (lambda: False)
     try:
         while True:
-            if stop():
-                pool.cancel(list(pending))
+            if stop():  # what is in flight is cancelled below
                 raise RunCancelled("run cancelled; finished replications are kept and --resume "
                                    "continues from them")
             if suspects:
@@ -651,6 +756,8 @@ def _loop(pool: _Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
                 for o in outcomes:
                     batcher.observe(o)
                     on_outcome(job.tag, o)
-    except ScenarioError:
-        pool.cancel(list(pending))
+    except BaseException:  # the scenario's fault, the store's, an interrupt: nothing more is wanted
+        # A Dask client outlives the run (dask_client): its batches must not run on for nobody.
+        if pending:
+            pool.cancel(list(pending))
         raise

@@ -157,6 +157,50 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(toy_kind: Kind
     assert not (tmp_path / "r").exists()
 
 
+def test_runs_in_one_process_share_one_client_of_a_scheduler(in_process: Results, dask_scheduler: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import distributed
+
+    from scenarios.backends import close_dask_clients
+
+    close_dask_clients()  # none kept from the tests before
+    made: list[str] = []
+    real = distributed.Client
+
+    def counted(address: str, **kw: object) -> object:
+        made.append(address)
+        return real(address, **kw)
+
+    monkeypatch.setattr(distributed, "Client", counted)
+    for _ in range(2):
+        res = run(toy(replications=3), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]
+                  scheduler=dask_scheduler)
+        assert _kpis(res) == _kpis(in_process)[:3]
+    assert made == [dask_scheduler]  # connected once, for both runs
+
+
+def test_a_dead_kept_client_is_replaced_and_a_stopped_scheduler_is_a_clear_error(in_process: Results) -> None:
+    from distributed import LocalCluster
+
+    from scenarios.backends import CONNECT_TIMEOUT_S, dask_client
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        address = cluster.scheduler_address
+        run(toy(replications=2), facility=FAKE_FACILITY, backend="dask", scheduler=address)  # type: ignore[arg-type]
+        kept = dask_client(address)
+        kept.close()  # closed under the kept entry (by a notebook, or after losing its scheduler)
+        res = run(toy(replications=2), facility=FAKE_FACILITY, backend="dask",  # type: ignore[arg-type]
+                  scheduler=address)
+        assert _kpis(res) == _kpis(in_process)[:2]
+        assert dask_client(address) is not kept and dask_client(address).status == "running"
+    # the scheduler stopped: its kept client is replaced, and the replacement cannot connect
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match="cannot reach the Dask scheduler"):
+        run(toy(replications=2), facility=FAKE_FACILITY, backend="dask", scheduler=address)  # type: ignore[arg-type]
+    assert time.monotonic() - t0 < CONNECT_TIMEOUT_S + 3
+
+
 @pytest.mark.parametrize(("workers", "target_s"), [(1, 0.5), (1, 2.0), (2, 0.5), (2, 2.0), (8, 2.0)])
 def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end_only_for_several_workers(
     workers: int, target_s: float
