@@ -185,6 +185,8 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
     if isinstance(facility, str) and not facility.strip():
         # an empty path resolved to the scenario's own folder ("error: .: is a folder")
         raise ScenarioFileError(source, "facility", "is empty; expected 'sample' or a facility file path")
+    if isinstance(facility, str):
+        _check_path_text(facility, source, "facility")
     cls = KINDS[kind].scenario_type
     try:
         payload = json.dumps({**data, "source": source}, allow_nan=True)
@@ -199,6 +201,23 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
             problem += f" (and {len(errors) - 1} more: {more})"
         raise ScenarioFileError(source, field, problem) from None
     return scenario
+
+
+#: Longest file or folder name, in bytes of UTF-8, that common file systems hold (ext4, XFS, APFS:
+#: 255; NTFS: 255 UTF-16 units). A longer one made the run's first look at the path fail
+#: ("File name too long") as an internal error.
+NAME_MAX_BYTES = 255
+
+
+def _check_path_text(path: str, source: str, field: str) -> None:
+    """Refuse a path no file system can hold, naming the field (a missing file is found later)."""
+    if "\0" in path:
+        raise ScenarioFileError(source, field, "holds a NUL character; expected a file path")
+    for part in re.split(r"[\\/]", path):
+        size = len(part.encode("utf-8", "surrogatepass"))
+        if size > NAME_MAX_BYTES:
+            raise ScenarioFileError(source, field, f"names a file or folder {_clip(part)!r} of {size} bytes; "
+                                    f"expected a path whose every name is at most {NAME_MAX_BYTES} bytes")
 
 
 def _describe(err: Any) -> str:
@@ -265,8 +284,8 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
             name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
             path = f"{where}.{name}" if where else name
             valueless = isinstance(value, yaml.ScalarNode) and value.value == ""
-            if (node.flow_style and valueless and previous is not None and _numeric(previous) and _numeric(key)
-                    and _tight(previous, key, text)):
+            if (node.flow_style and valueless and previous is not None and _numeric(previous)
+                    and _numeric(key) and _tight(previous, key, text)):
                 raise ScenarioFileError(source, previous_path, (
                     f"{previous.value},{key.value} looks like a decimal comma: YAML reads the number "
                     f"{previous.value} and then a key {key.value} with no value; expected a decimal point "
@@ -306,7 +325,11 @@ def load(path: str | Path) -> ScenarioBase:
             message names the file and the field.
     """
     p = Path(path)
-    if not p.exists():
+    try:
+        found = p.exists()
+    except OSError as exc:  # a name too long for the file system, a folder it may not look into
+        raise ScenarioFileError(str(p), "", f"cannot be looked up: {exc.strerror or exc}") from None
+    if not found:
         raise ScenarioFileError(str(p), "", "file not found")
     try:
         text = read_input_text(p, what="scenario file", max_bytes=MAX_FILE_BYTES)

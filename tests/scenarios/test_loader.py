@@ -160,3 +160,19 @@ def test_lists_with_one_kind_of_comma_are_read_as_written(mm1_kind: Kind) -> Non
     with pytest.raises(ScenarioFileError) as err:
         loads(MM1_YAML + "extra: [1,5,2,0]\n", "bad.yaml")
     assert err.value.field == "extra" and "unknown key" in err.value.problem
+
+
+def test_a_facility_name_longer_than_a_file_system_holds_is_named(mm1_kind: Kind) -> None:
+    # regression: the run's first look at the path raised "File name too long" as an internal error
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML + f"facility: plans/{'x' * 300}.json\n", "bad.yaml")
+    assert err.value.field == "facility"
+    assert err.value.problem.endswith("of 305 bytes; expected a path whose every name is at most 255 bytes")
+    assert loads(MM1_YAML + f"facility: plans/{'x' * 250}.json\n").facility == f"plans/{'x' * 250}.json"
+
+
+def test_a_scenario_path_too_long_to_look_up_is_named(tmp_path: Path) -> None:
+    # regression: an operations scenario named by a drill with such a path was an internal error
+    with pytest.raises(ScenarioFileError) as err:
+        load(tmp_path / ("x" * 300 + ".yaml"))
+    assert "cannot be looked up: File name too long" in str(err.value)
