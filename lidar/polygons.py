@@ -16,7 +16,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from facility.geometry import BOUNDARY_TOLERANCE, nearest_edge_direction
 from lidar.grid import Grid
 
-__all__ = ["region_polygons", "shared_wall_length", "shared_wall_span"]
+__all__ = ["open_pinched_holes", "region_polygons", "shared_wall_length", "shared_wall_span"]
 
 
 def region_polygons(labels: np.ndarray, grid: Grid, simplify: float) -> dict[int, Polygon]:
@@ -72,10 +72,41 @@ def region_polygons(labels: np.ndarray, grid: Grid, simplify: float) -> dict[int
         merged = list(shapely.coverage_simplify(np.asarray(merged, dtype=object), simplify))
     out: dict[int, Polygon] = {}
     for k, m in zip(keys.tolist(), merged, strict=True):
-        poly = _largest(shapely.make_valid(m))
+        poly = open_pinched_holes(_largest(shapely.make_valid(m)), grid.cell / 100)
         if not poly.is_empty and poly.area > 0:
             out[int(k)] = shapely.orient_polygons(poly)
     return out
+
+
+def open_pinched_holes(polygon: Polygon, gap: float) -> Polygon:
+    """The polygon with every hole that meets its outline opened to the outside where they meet.
+
+    Cells that touch only at a corner join a hole to the outside in the grid's
+    8-neighbourhood, but as polygons they make a hole whose ring touches the
+    outline at a point: a facility refuses such a hole (it must lie strictly
+    inside its space).  A notch ``gap`` wide is cut where the two meet, so the
+    hole becomes part of the outside, as it is in the grid; the space loses
+    only that notch.
+
+    >>> ring = [(0, 0), (4, 0), (4, 4), (0, 4)]
+    >>> pinched = Polygon(ring, [[(0, 2), (1, 1), (1, 3)]])  # its hole touches the outline at (0, 2)
+    >>> opened = open_pinched_holes(pinched, 0.01)
+    >>> opened.is_valid, len(opened.interiors), round(pinched.area - opened.area, 3)
+    (True, 0, 0.0)
+    >>> chain = Polygon(ring, [[(0, 2), (1, 1), (1, 2)], [(1, 2), (2, 2), (2, 3)]])  # touching the first
+    >>> len(open_pinched_holes(chain, 0.01).interiors)
+    0
+    """
+    # A hole that touched an opened one meets the outline in its turn: repeat (each pass
+    # opens at least one hole, so there are at most as many passes as holes).
+    for _ in range(len(polygon.interiors)):
+        outline = polygon.exterior
+        touch = [ring.intersection(outline) for ring in polygon.interiors if ring.intersects(outline)]
+        if not touch:
+            break
+        cut = shapely.union_all([t.buffer(gap, quad_segs=2) for t in touch])
+        polygon = _largest(shapely.make_valid(polygon.difference(cut)))
+    return polygon
 
 
 def _largest(geom: shapely.Geometry) -> Polygon:
