@@ -189,7 +189,9 @@ def _check_ply(path: Path, head: bytes) -> int:
     count = counts[names.index("vertex")]
     if encoding == "ascii":
         if names[0] == "vertex":
-            _check_rows(path, body_start, count, "PLY")
+            # Rows of a vertex element with a list property vary in length.
+            columns = len(vertex_props) if records[0] is not None else None
+            _check_rows(path, body_start, count, "PLY", columns)
     elif all(r is not None for r in records):
         need = sum(c * (r or 0) for c, r in zip(counts, records, strict=True))
         body = path.stat().st_size - body_start
@@ -224,7 +226,9 @@ def _check_pcd(path: Path, head: bytes) -> int | None:
         if key in fields:
             _count(path, "".join(fields[key]), f"{key} {' '.join(fields[key])}", "PCD")
     if data[0] == "ascii":
-        _check_rows(path, end + 1, count, "PCD")
+        per_field = fields.get("COUNT", ["1"] * len(fields.get("FIELDS", [])))
+        columns = sum(int(c) for c in per_field) if all(c.isdigit() for c in per_field) else None
+        _check_rows(path, end + 1, count, "PCD", columns or None)
     elif data[0] == "binary":
         sizes, counts = fields.get("SIZE", []), fields.get("COUNT", ["1"] * len(fields.get("SIZE", [])))
         if not all(x.isdigit() for x in sizes + counts) or len(sizes) != len(counts):
@@ -251,19 +255,30 @@ def _check_xyz(path: Path, where: str, props: list[str]) -> None:
                             "cloud needs x, y and z")
 
 
-def _check_rows(path: Path, start: int, count: int, kind: str) -> None:
-    """Count the non-blank text rows after the header, streaming, and refuse fewer than ``count``."""
-    rows, tail = 0, b""
+def _check_rows(path: Path, start: int, count: int, kind: str, columns: int | None = None) -> None:
+    """Count the non-blank text rows after the header, streaming, and refuse fewer than ``count``,
+    or a last point row with fewer than ``columns`` values: a file cut inside its last row (Open3D
+    reports that on the console and reads the missing values as zeros)."""
+    rows, tail, last = 0, b"", b""
     with open_input(path, what="scan", max_bytes=MAX_IN_MEMORY_BYTES) as f:
         f.seek(start)
         while rows < count and (block := f.read(1 << 22)):
             lines = (tail + block).split(b"\n")
             tail = lines.pop()
-            rows += sum(1 for ln in lines if ln.strip())
-    rows += bool(tail.strip())
+            full = [ln for ln in lines if ln.strip()]
+            if rows < count <= rows + len(full):
+                last = full[count - rows - 1]
+            rows += len(full)
+    if rows < count and tail.strip():
+        rows += 1
+        last = tail
     if rows < count:
         raise ScanFileError(str(path), f"the {kind} header declares {count} points but only {rows} rows "
                             "follow; the file is truncated")
+    found = len(last.replace(b",", b" ").split())
+    if columns is not None and count and found < columns:
+        raise ScanFileError(str(path), f"the {kind} header declares {columns} values per point, but the last "
+                            f"point (row {count}) has {found}; the file is truncated")
 
 
 def _read_text(path: Path) -> np.ndarray:

@@ -108,3 +108,25 @@ def test_open3d_double_ply_read_as_it_lies(tmp_path: Path, rng: np.random.Genera
     path.write_bytes(data[:-24 * 3])
     with pytest.raises(ScanFileError, match="truncated"):
         read(path)
+
+
+@pytest.mark.parametrize("kind", ["ply", "pcd"])
+def test_an_ascii_file_cut_inside_its_last_row_is_refused(tmp_path: Path, rng: np.random.Generator,
+                                                          kind: str) -> None:
+    """Cut inside its last row, an ASCII PLY or PCD had as many rows as its header declares: Open3D
+    printed an error to the console, read the missing value as 0 and the scan was extracted."""
+    pts = room_cloud(rng, 500)
+    if kind == "ply":
+        text = _ascii_ply(len(pts), pts)
+    else:
+        text = (f"VERSION .7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\nWIDTH {len(pts)}\nHEIGHT 1\n"
+                f"POINTS {len(pts)}\nDATA ascii\n").encode() + b"".join(f"{x} {y} {z}\n".encode()
+                                                                       for x, y, z in pts)
+    whole = tmp_path / f"whole.{kind}"
+    whole.write_bytes(text)
+    assert len(read(whole)) == len(pts)
+    cut = tmp_path / f"cut.{kind}"
+    cut.write_bytes(text[: text.rstrip(b"\n").rindex(b" ")])  # the last row loses its z
+    with pytest.raises(ScanFileError, match=rf"{kind.upper()} header declares 3 values per point, but the "
+                                            rf"last point \(row {len(pts)}\) has 2; the file is truncated"):
+        read(cut)
