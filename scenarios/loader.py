@@ -220,6 +220,10 @@ def _check_path_text(path: str, source: str, field: str) -> None:
                                     f"expected a path whose every name is at most {NAME_MAX_BYTES} bytes")
 
 
+#: A clock time as a planner writes one: 7:30, 07:30, 19:45:00.
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
+
+
 def _describe(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -232,6 +236,11 @@ def _describe(err: Any) -> str:
         msg = msg[len("Value error, "):]
     if kind in ("model_type", "dict_type"):
         return f"{msg}, got {type(got).__name__}"
+    if isinstance(got, str) and kind in ("float_type", "int_type") and _CLOCK.fullmatch(got.strip()):
+        # a clock time stays text (no YAML 1.1 base 60), and a field that counts hours or minutes
+        # needs the number
+        return (f"{msg}, got {got!r} (a clock time: write it as a number in the field's unit, e.g. 7.5 "
+                "hours for 07:30; see docs/scenarios.md)")
     if isinstance(got, bool) and kind in ("literal_error", "string_type", "enum"):
         # YAML 1.1 reads unquoted off/on/no/yes as booleans: "hvac: off" arrived as False and
         # was told it "should be 'off'"

@@ -260,3 +260,19 @@ def test_weekday_factors_with_decimal_commas_say_so(tmp_path: Path) -> None:
     err = load_bad(tmp_path, data)
     assert err.field == "arrivals[0].weekday_factors"
     assert "got 14 (twice 7: decimal commas such as 1,0 for 1.0?" in err.problem
+
+
+@pytest.mark.parametrize("clock", ["07:30", "7:30"])
+def test_a_shift_written_as_a_clock_time_says_how_to_write_it(tmp_path: Path, clock: str) -> None:
+    # regression: YAML 1.1 read 7:30 as 450 (base 60), "should be less than 24, got 450"
+    p = tmp_path / "bad.yaml"
+    data = base_copy()
+    first = next(iter(data["resources"]))
+    data["resources"][first] = {"kind": "staff", "roster": [{"start": 0, "end": 12, "count": 1}]}
+    p.write_text(yaml.safe_dump(data).replace("start: 0", f"start: {clock}"), encoding="utf-8")
+    with pytest.raises(ScenarioFileError) as info:
+        scenarios.load(p)
+    assert info.value.field == f"resources.{first}.roster[0].start"
+    assert info.value.problem.startswith(
+        f"Input should be a valid number, got {clock!r} (a clock time: write it as a number in the field's "
+        "unit, e.g. 7.5 hours for 07:30; see docs/scenarios.md)")
