@@ -31,8 +31,12 @@ def _kpis(res: Results) -> list[dict[str, float]]:
 def dask_scheduler() -> Iterator[str]:
     from distributed import LocalCluster
 
+    from scenarios.backends import close_dask_clients
+
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         yield cluster.scheduler_address
+        # the client the runs shared, closed before its scheduler: it would go on trying to reconnect
+        close_dask_clients()
 
 
 @pytest.fixture
@@ -117,10 +121,10 @@ def test_dask_is_bit_identical_to_in_process(in_process: Results, dask_scheduler
 def test_dask_batches_are_cut_for_the_worker_threads_the_cluster_has(dask_scheduler: str) -> None:
     from distributed import Client
 
-    from scenarios.backends import _Dask
+    from scenarios.backends.cluster import DaskPool
 
     with Client(dask_scheduler, set_as_default=False) as client:
-        assert _Dask(client).slots() == 2  # two workers of one thread each, whatever --jobs says
+        assert DaskPool(client).slots() == 2  # two workers of one thread each, whatever --jobs says
 
 
 def test_dask_workers_report_simulated_time(in_process: Results, dask_scheduler: str) -> None:
@@ -205,12 +209,12 @@ def test_a_dead_kept_client_is_replaced_and_a_stopped_scheduler_is_a_clear_error
 def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end_only_for_several_workers(
     workers: int, target_s: float
 ) -> None:
-    from scenarios.backends import TAIL_SHARE, Job, _Batcher
+    from scenarios.backends.batching import TAIL_SHARE, Batcher, Job
     from scenarios.replicate import Outcome, Status
 
     work = tuple((i, (i,)) for i in range(500))
     job = Job(tag=0, scenario=None, facility=None, seed=1, run_replication=None, work=work)  # type: ignore[arg-type]
-    batcher = _Batcher([job], workers, target_s=target_s)
+    batcher = Batcher([job], workers, target_s=target_s)
     sizes: list[int] = []
     taken: list[tuple[int, tuple[int, ...]]] = []
     while (nxt := batcher.next()) is not None:
