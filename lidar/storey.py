@@ -22,6 +22,7 @@ import shapely
 from scipy import ndimage
 from shapely.geometry import Polygon
 
+from facility.model import Space
 from lidar.assembly import (
     connect_openings,
     ground_outside,
@@ -35,6 +36,7 @@ from lidar.closed_doors import detect_closed_doors
 from lidar.cores import StoreySpaces
 from lidar.door_frames import detect_framed_doors
 from lidar.doors import Opening, detect_openings, rasterize_openings
+from lidar.errors import ExtractionError
 from lidar.exits import ExitCandidate, Surroundings, judge_exits
 from lidar.frame import StoreyFrame, frame_along, wall_map
 from lidar.grid import Columns, Grid, close, hull_mask
@@ -47,11 +49,16 @@ from lidar.rooms import Segmentation, seen_cells, segment_rooms
 from lidar.side_assembly import rooms_from_corridor_sides
 from lidar.wings import WingPart, carve_unseen, join_wings, wing_regions
 
-__all__ = ["BLIND_SEEN", "LevelPlan", "extract_storey", "extract_wings", "turned_back"]
+__all__ = ["BLIND_SEEN", "FLOOR_SEEN_MIN", "LevelPlan", "extract_storey", "extract_wings", "turned_back"]
 
 #: A space with floor or ceiling seen on fewer than this share of its cells was
 #: never looked into (a lift shaft, a room behind a shut door).
 BLIND_SEEN = 0.05
+#: Share of a storey's plan below which its floor counts as not seen.  A storey scanned from
+#: inside shows open floor on most of its plan (64 % of the sample hospital's L1 scanned at
+#: 5 cm), and even the real occupancy map in ``../shared/data/fr079``, whose rooms the laser
+#: saw mostly through their doors, on 19 %; with its floor cropped away, L1 showed 0.1 %.
+FLOOR_SEEN_MIN = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +241,8 @@ def extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: 
         report.warn(f"level {lid}: corridor or room uncertain for {'; '.join(unsure)}")
     kept = {s.id for s in spaces}
     dropped = [s for s in every if s.id not in kept]
+    _check_floor_seen(lid, st, floor=floor, interior=interior, kept=spaces, dropped=dropped,
+                      source=report.source)
     # Doors among the spaces left out go with them (a door must join two spaces of the file).
     doors = [d for d in doors if set(d.spaces) <= kept]
     env = Surroundings(grid, wall, lintel, floor, floor_level, ceil,
@@ -246,6 +255,26 @@ def extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: 
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, StoreySpaces(lid, st, spaces, dropped, doors), judged
+
+
+def _check_floor_seen(lid: str, st: Storey, *, floor: np.ndarray, interior: np.ndarray, kept: list[Space],
+                      dropped: list[Space], source: str) -> None:
+    """Refuse a storey whose floor was not seen when most of it was left out for want of doors.
+
+    Doors are found where the floor is seen through them; with the floor cropped from a scan
+    none is, every room is left out and the facility would hold a corridor alone.  A single room
+    whose floor was not seen (an office scanned with its floor cut off) needs no door, and stays.
+    """
+    seen = float(floor[interior].mean()) if interior.any() else 0.0
+    lost = sum(s.area for s in dropped)
+    if seen >= FLOOR_SEEN_MIN or lost <= sum(s.area for s in kept):
+        return
+    how = "no floor among the heights, so it was estimated" if "floor" in st.estimated else "a floor peak"
+    raise ExtractionError(source, f"level {lid}: open floor was seen on only {seen:.1%} of the storey's plan "
+                          f"(floor at {st.floor:.2f} m: {how}), under the {FLOOR_SEEN_MIN:.0%} a scan from "
+                          f"inside shows; doors are found where the floor is seen through them, so "
+                          f"{len(dropped)} space(s), {lost:.0f} m^2, would be left out with no door. Scan "
+                          "the floor, or do not crop it from the scan")
 
 
 def _outline(grid: Grid, interior: np.ndarray) -> Polygon:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facility.model import Facility, SpaceKind
 from facility.validate import validate
@@ -58,3 +59,18 @@ def test_spaces_left_out_take_their_doors_with_them(rng: np.random.Generator) ->
     assert all(set(d.spaces) <= ids for d in ex.facility.doors)
     assert not [i for i in validate(ex.facility) if i.severity == "error"]
     assert any("left out" in w for w in ex.report.warnings)
+
+
+def test_a_storey_whose_floor_was_cropped_away_is_refused_not_left_as_a_corridor(
+        rng: np.random.Generator) -> None:
+    """With its floor cropped from the scan no door is seen (doors are found where the floor shows
+    through them): every room was left out and the facility held the corridor alone, exit 0."""
+    from lidar.errors import ExtractionError
+
+    spaces, doors, exits, lv = office_floor(2)
+    fac = Facility(name="office", levels=(lv,), spaces=tuple(spaces), doors=tuple(doors), exits=tuple(exits))
+    pts = synthesize(fac, rng=rng, options=SynthOptions(spacing=0.05, clutter_per_m2=0.0))
+    assert len(extract(pts).facility.spaces) == len(spaces)
+    with pytest.raises(ExtractionError, match=r"level L0: open floor was seen on only 0\.\d% of the storey's "
+                                              r"plan .* 4 space\(s\), \d+ m\^2, would be left out"):
+        extract(pts[pts[:, 2] > 0.3])
