@@ -14,6 +14,7 @@ differ only there are refused, naming both as their code points show them.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from facility.errors import Issue
 from facility.model import Facility
 
-__all__ = ["differs_only_in_form", "id_issues", "same_id", "spelled"]
+__all__ = ["differs_only_in_form", "id_issues", "same_id", "spelled", "suggest"]
 
 
 def same_id(ident: str) -> str:
@@ -99,3 +100,24 @@ def differs_only_in_form(ident: str, known: Iterable[str]) -> str:
         return ""
     return (f"; {spelled(match)} exists, but the reference is written {spelled(ident)} (the same text "
             "encoded differently by Unicode): write them the same way")
+
+
+#: How alike (difflib ratio, 0-1) an unknown id must be to a known one to be suggested: "CONS1" for
+#: "CONS-1" (0.91) or "cons-1" (1.0, compared without case) are; "WAIT" for "TREAT" (0.44) is not.
+SUGGEST_CUTOFF = 0.75
+
+
+def suggest(ident: str, known: Iterable[str]) -> str:
+    """For an id a scenario or facility names that does not exist: ``"; did you mean 'X'?"``, or the
+    Unicode-form hint of :func:`differs_only_in_form`, or ``""`` when nothing is close.
+
+    >>> suggest("CONS1", ["CONS-1", "WAIT"]), suggest("ward-a", ["WARD-A"]), suggest("X", ["WAIT"])
+    ("; did you mean 'CONS-1'?", "; did you mean 'WARD-A'?", '')
+    """
+    known = list(known)
+    form = differs_only_in_form(ident, known)
+    if form:
+        return form
+    folded = {same_id(k).casefold(): k for k in known}
+    near = difflib.get_close_matches(same_id(ident).casefold(), list(folded), n=1, cutoff=SUGGEST_CUTOFF)
+    return f"; did you mean {folded[near[0]]!r}?" if near else ""

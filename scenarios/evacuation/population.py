@@ -13,6 +13,7 @@ import numpy as np
 from shapely.geometry import Point
 
 from agents.snapshot import Snapshot
+from facility.ids import suggest
 from facility.model import Facility, SpaceKind
 from facility.validate import refuges_without_exit
 from scenarios.errors import ScenarioFileError
@@ -88,6 +89,7 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     f"the operations scenario does not fit facility {facility.name!r}: "
                                     f"{exc}") from None
     exits = {e.id for e in facility.exits}
+    spaces = [s.id for s in facility.spaces]
     seen: dict[str, int] = {}
     for k, p in enumerate(sc.population.people):
         if p.id in seen:
@@ -97,7 +99,8 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
         seen[p.id] = k
         if not facility.has_space(p.space):
             raise ScenarioFileError(src, f"population.people[{k}].space",
-                                    f"no space {p.space!r} in facility {facility.name!r}")
+                                    f"no space {p.space!r} in facility {facility.name!r}"
+                                    f"{suggest(p.space, spaces)}")
         in_lift = _lift_car(facility, p.space)
         if in_lift is not None:
             field = "position" if p.position is not None else "space"
@@ -110,7 +113,8 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     for k, g in enumerate(sc.population.groups):
         if g.space is not None and not facility.has_space(g.space):
             raise ScenarioFileError(src, f"population.groups[{k}].space",
-                                    f"no space {g.space!r} in facility {facility.name!r}")
+                                    f"no space {g.space!r} in facility {facility.name!r}"
+                                    f"{suggest(g.space, spaces)}")
         in_lift = _lift_car(facility, g.space) if g.space is not None else None
         if in_lift is not None:
             raise ScenarioFileError(src, f"population.groups[{k}].space", in_lift)
@@ -119,7 +123,8 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     f"no compartment {g.compartment!r}; expected one of "
                                     f"{sorted(facility.compartments)}")
         if g.exit is not None and g.exit not in exits:
-            raise ScenarioFileError(src, f"population.groups[{k}].exit", f"no exit {g.exit!r}")
+            raise ScenarioFileError(src, f"population.groups[{k}].exit",
+                                    f"no exit {g.exit!r}; expected one of {sorted(exits)}")
         if not _group_spaces(facility, g.space, g.use, g.compartment):
             raise ScenarioFileError(src, f"population.groups[{k}]",
                                     f"{_selects_nothing(facility, g)} (check space / use / compartment)")
@@ -134,7 +139,8 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
     doors = {d.id for d in facility.doors}
     for k, cl in enumerate(sc.door_closures):
         if cl.door not in doors:
-            raise ScenarioFileError(src, f"door_closures[{k}].door", f"no door {cl.door!r}")
+            raise ScenarioFileError(src, f"door_closures[{k}].door",
+                                    f"no door {cl.door!r}{suggest(cl.door, doors)}")
     if sc.strategy.mode != "full" and not sc.strategy.fire_compartments:
         raise ScenarioFileError(src, "strategy.fire_compartments",
                                 f"mode {sc.strategy.mode!r} needs at least one fire compartment")

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from facility.ids import suggest
 from facility.model import Facility
 from scenarios.base import StrictModel
 from scenarios.errors import ScenarioFileError
@@ -371,7 +372,8 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
     doors = {d.id for d in facility.doors}
 
     def no_space(sid: str) -> str:
-        hint = " (that is a door: give a space it opens onto)" if sid in doors else ""
+        hint = (" (that is a door: give a space it opens onto)" if sid in doors
+                else suggest(sid, [s.id for s in facility.spaces]))
         return f"no space {sid!r} in facility {facility.name!r}{hint}"
 
     if spec.fire is not None:
@@ -451,4 +453,4 @@ def _check_doors(policy: DoorPolicy, doors: set[str], source: str, where: str, n
         for k, door in enumerate(getattr(policy, key)):
             if door not in doors:
                 raise ScenarioFileError(source, f"{where}.{key}[{k}]",
-                                        f"no door {door!r} in facility {name!r}")
+                                        f"no door {door!r} in facility {name!r}{suggest(door, doors)}")

@@ -220,3 +220,20 @@ def test_a_group_selecting_only_lift_cars_says_so(tiny_facility: Facility) -> No
         check_population(sc, lifted)
     assert ei.value.field == "population.groups[0]"
     assert ei.value.problem.startswith("selects only lift cars (L1-LF), where nobody can be placed")
+
+
+@pytest.mark.parametrize(("population", "field", "hint"), [
+    ("{people: [{id: a, profile: visitor, space: L0R1}]}", "population.people[0].space",
+     "no space 'L0R1' in facility 'tiny'; did you mean 'L0-R1'?"),
+    ("{groups: [{profile: staff, count: 1, space: l0-r2}]}", "population.groups[0].space",
+     "no space 'l0-r2' in facility 'tiny'; did you mean 'L0-R2'?"),
+    ("{groups: [{profile: staff, count: 1, space: L0-R\uff13}]}", "population.groups[0].space",
+     "'L0-R3' exists, but the reference is written 'L0-R\\uff13'"),
+])
+def test_a_misspelt_space_is_named_with_the_one_meant(tiny_facility: Facility, population: str, field: str,
+                                                       hint: str) -> None:
+    sc = scenarios.loads(f"kind: evacuation\nname: typo\npopulation: {population}\n", source="typo.yaml")
+    assert isinstance(sc, EvacuationScenario)
+    with pytest.raises(ScenarioFileError) as ei:
+        check_population(sc, tiny_facility)
+    assert ei.value.field == field and hint in ei.value.problem

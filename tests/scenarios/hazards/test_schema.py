@@ -95,6 +95,12 @@ def test_a_door_given_where_a_space_is_expected_says_it_is_a_door() -> None:
         assert err.value.field == field and "that is a door" in str(err.value)
 
 
+def test_a_misspelt_space_is_named_with_the_one_meant() -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: r1}\n")
+    assert err.value.field == "hazard.fire.origin" and err.value.problem.endswith("; did you mean 'R1'?")
+
+
 def test_ids_checked_against_the_facility() -> None:
     for hazard, field in (("  fire: {origin: R1, detectors: [{kind: smoke, space: X}]}\n",
                            "hazard.fire.detectors[0].space"),
