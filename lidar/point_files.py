@@ -40,7 +40,10 @@ def read_whole(path: Path, fmt: str) -> np.ndarray:
     if pts is None:
         import open3d as o3d
 
-        cloud = o3d.io.read_point_cloud(str(path), format=fmt, print_progress=False)  # type: ignore[arg-type]
+        # Open3D prints what went wrong to the console and returns what it got; the counts
+        # below name the problem in the one error line, so its messages are held back.
+        with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):
+            cloud = o3d.io.read_point_cloud(str(path), format=fmt, print_progress=False)  # type: ignore[arg-type]
         pts = np.asarray(cloud.points)
     if expected is not None and len(pts) != expected:
         raise ScanFileError(str(path), f"the header declares {expected} points but {len(pts)} could be read; "

@@ -130,3 +130,19 @@ def test_an_ascii_file_cut_inside_its_last_row_is_refused(tmp_path: Path, rng: n
     with pytest.raises(ScanFileError, match=rf"{kind.upper()} header declares 3 values per point, but the "
                                             rf"last point \(row {len(pts)}\) has 2; the file is truncated"):
         read(cut)
+
+
+def test_a_truncated_compressed_pcd_is_one_error_and_nothing_on_the_console(
+        tmp_path: Path, rng: np.random.Generator, capfd: pytest.CaptureFixture[str]) -> None:
+    """Open3D printed its own warnings about the file before the error line: the user saw three lines."""
+    import open3d as o3d
+
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(room_cloud(rng, 2000)))
+    whole = tmp_path / "whole.pcd"
+    o3d.io.write_point_cloud(str(whole), cloud, compressed=True)
+    cut = tmp_path / "cut.pcd"
+    cut.write_bytes(whole.read_bytes()[:-100])
+    capfd.readouterr()
+    with pytest.raises(ScanFileError, match="declares 2000 points but 0 could be read; the file is trunc"):
+        read(cut)
+    assert capfd.readouterr() == ("", "")
