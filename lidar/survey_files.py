@@ -9,6 +9,7 @@ larger than memory can be read.  A corrupt file is a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def read_las(path: Path) -> Iterator[tuple[np.ndarray, int]]:
             n = reader.header.point_count
             if n == 0:
                 raise ScanFileError(str(path), "the LAS header declares 0 points")
+            head = reader.header
+            if not head.are_points_compressed:
+                _check_las_length(path, n, head.offset_to_point_data, head.point_format.size)
             parts = -(-n // CHUNK)
             for chunk in reader.chunk_iterator(CHUNK):
                 yield np.column_stack([np.asarray(chunk.x), np.asarray(chunk.y), np.asarray(chunk.z)]), parts
@@ -38,6 +42,19 @@ def read_las(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         raise
     except Exception as exc:  # laspy raises many unrelated types for a corrupt file
         raise ScanFileError(str(path), f"cannot read as LAS/LAZ (truncated or corrupt?): {exc}") from None
+
+
+def _check_las_length(path: Path, count: int, offset: int, record: int) -> None:
+    """Refuse an uncompressed LAS file shorter than the points its header declares, before reading any.
+
+    laspy reads the chunks it can and then fails in numpy ("buffer size must be a multiple of
+    element size"), which names neither the file's problem nor how much is missing.
+    """
+    need = count * record
+    have = path.stat().st_size - offset
+    if have < need:
+        raise ScanFileError(str(path), f"the LAS header declares {count} points ({need} bytes) but only "
+                                       f"{max(have, 0)} bytes follow; the file is truncated")
 
 
 def las_box(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -64,7 +81,7 @@ def read_e57(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         e57 = pye57.E57(str(path))
         count = e57.scan_count
     except Exception as exc:  # libE57 errors carry no common type
-        raise ScanFileError(str(path), f"cannot read as E57 (truncated or corrupt?): {exc}") from None
+        raise ScanFileError(str(path), _e57_problem(str(exc))) from None
     if count == 0:
         raise ScanFileError(str(path), "the E57 file holds no scans")
     try:
@@ -78,3 +95,19 @@ def read_e57(path: Path) -> Iterator[tuple[np.ndarray, int]]:
         raise ScanFileError(str(path), f"cannot read scan data (truncated or corrupt?): {exc}") from None
     finally:
         e57.close()
+
+
+def _e57_problem(text: str) -> str:
+    """What libE57's message says is wrong with a file it cannot open, in one short clause.
+
+    Its messages run to several hundred characters of debug context; a file shorter than its
+    header declares (the common case: a copy or download cut short) is named as truncated.
+
+    >>> _e57_problem("size in file header not same as actual (ErrorBadFileLength) **** ... "
+    ...              "header.filePhysicalLength=3618816 file->length=1809408 (and 4 more)")
+    'the E57 header declares 3618816 bytes but the file holds 1809408; the file is truncated'
+    """
+    m = re.search(r"header\.filePhysicalLength=(\d+) file->length=(\d+)", text)
+    if "ErrorBadFileLength" in text and m:
+        return f"the E57 header declares {m[1]} bytes but the file holds {m[2]}; the file is truncated"
+    return f"cannot read as E57 (truncated or corrupt?): {text}"
