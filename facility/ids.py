@@ -17,12 +17,12 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from facility.errors import Issue
 from facility.model import Facility
 
-__all__ = ["differs_only_in_form", "id_issues", "same_id", "spelled", "suggest"]
+__all__ = ["differs_only_in_form", "forms", "id_issues", "same_id", "spelled", "suggest"]
 
 
 def same_id(ident: str) -> str:
@@ -88,15 +88,24 @@ def _look_alikes(what: str, ids: Iterable[str], plural: str) -> list[Issue]:
     return out
 
 
-def differs_only_in_form(ident: str, known: Iterable[str]) -> str:
-    """For an id that matches none of ``known``: a hint if it matches one after normalisation, else ``""``.
+def forms(known: Iterable[str]) -> dict[str, str]:
+    """Each id's normal form (:func:`same_id`) -> the id, for looking many references up at once."""
+    return {same_id(k): k for k in known}
 
-    >>> differs_only_in_form("R\\uff11", ["R1", "R2"])[:15]
+
+def differs_only_in_form(ident: str, known: Mapping[str, str]) -> str:
+    """For an id that matches none known: a hint if it matches one after normalisation, else ``""``.
+
+    Args:
+        ident: The id as a reference writes it.
+        known: The ids it may name, by normal form (:func:`forms`): one look-up per reference,
+            so a file of many broken references is checked in linear time.
+
+    >>> differs_only_in_form("R\\uff11", forms(["R1", "R2"]))[:15]
     "; 'R1' exists, "
     """
-    form = same_id(ident)
-    match = next((k for k in known if same_id(k) == form), None)
-    if match is None:
+    match = known.get(same_id(ident))
+    if match is None or match == ident:
         return ""
     return (f"; {spelled(match)} exists, but the reference is written {spelled(ident)} (the same text "
             "encoded differently by Unicode): write them the same way")
@@ -115,7 +124,7 @@ def suggest(ident: str, known: Iterable[str]) -> str:
     ("; did you mean 'CONS-1'?", "; did you mean 'WARD-A'?", '')
     """
     known = list(known)
-    form = differs_only_in_form(ident, known)
+    form = differs_only_in_form(ident, forms(known))
     if form:
         return form
     folded = {same_id(k).casefold(): k for k in known}
