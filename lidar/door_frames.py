@@ -292,6 +292,10 @@ def _doors_on_face(grid: Grid, faces: _Faces, line: int, a: int, b: int, *, axis
         return []
     d = p - np.polyval(fit, u)
     near = (d > -BEHIND) & (d < FRONT)
+    if not near.any():
+        # Sparse returns on both sides of the face and none on it (a scan thinned to 15 cm
+        # spacing): the line fitted between them holds no face to read a frame on.
+        return []
     u, d, z = u[near], d[near], z[near]
     lo = float(u.min())
     legs_band = z <= LEG_BAND[1]

@@ -166,3 +166,23 @@ def test_a_face_stepping_to_the_next_grid_line_is_one_face() -> None:
     floor[4, :30] = True
     runs = _face_runs(Grid(x0=0.0, y0=0.0, cell=0.05, shape=wall.shape), wall, floor, axis=0, view=-1)
     assert len(runs) == 1 and runs[0][1:] == (0, 59)
+
+
+def test_a_face_with_returns_only_either_side_of_its_fitted_line_has_no_frame() -> None:
+    """The fitted face fell between two sparse layers of returns, none within reach of it, and
+    the reader failed on an empty array ('zero-size array to reduction operation minimum'): the
+    sample hospital's L1 thinned to 300,000 points, extracted on a 15 cm grid."""
+    from lidar.door_frames import _doors_on_face, _Faces
+    from lidar.grid import Grid
+    from lidar.options import ExtractOptions
+
+    grid = Grid(0.0, 0.0, 0.05, (40, 100))
+    x = np.linspace(0.0, 4.99, 400)
+    y = np.where(np.arange(400) % 2 == 0, 0.45, 0.59)  # 5 cm behind and 9 cm before row 10's edge
+    xy = np.column_stack([x, y])
+    i, j = grid.cells(xy)
+    faces = _Faces(xy, i, j, np.ones(len(x)))
+    none = np.empty(0, dtype=np.int64)
+    floors = _Faces(np.empty((0, 2)), none, none)
+    found = _doors_on_face(grid, faces, 10, 0, 99, axis=0, view=1, options=ExtractOptions(), floors=floors)
+    assert found == []
