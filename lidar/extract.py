@@ -21,7 +21,7 @@ import numpy as np
 from facility.model import Exit, Facility, Level, Lift, Stair
 from lidar.assembly import provisional_exit
 from lidar.cores import StoreySpaces, find_cores
-from lidar.errors import ExtractionError
+from lidar.errors import ExtractionError, ScanOptionError
 from lidar.frame import StoreyFrame, find_frame
 from lidar.hidden_doors import hidden_door_warnings
 from lidar.levels import split_levels
@@ -69,6 +69,7 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
     Raises:
         lidar.errors.ScanFileError: The file cannot be read or is implausible.
         ExtractionError: No storey or no space could be found.
+        ScanOptionError: ``elevations`` given with an array of points.
     """
     opt = options or ExtractOptions()
     if isinstance(source, np.ndarray):
@@ -83,12 +84,17 @@ def extract(source: str | Path | Sequence[str | Path] | np.ndarray, options: Ext
         # Files are thinned to the voxel as they stream in (LAS/LAZ in chunks),
         # so a scan far larger than memory can be read.
         if isinstance(source, np.ndarray):
+            if elevations is not None:
+                raise ScanOptionError("elevations", "given only with scan files, one per storey", elevations)
             pts = np.asarray(source, dtype=np.float64) * opt.scale
             check_cloud(pts, label, units="m")
-        elif isinstance(source, str | Path):
+        elif isinstance(source, str | Path) and elevations is None:
             pts = read(source, units=opt.units, voxel=opt.voxel, progress=_parts_progress(progress))
         else:
-            pts = read_storeys(list(source), units=opt.units, voxel=opt.voxel, elevations=elevations)
+            # Elevations with one file are checked (one per file) and applied as for several:
+            # they were ignored, and two elevations for one file went unremarked.
+            files = [source] if isinstance(source, str | Path) else list(source)
+            pts = read_storeys(files, units=opt.units, voxel=opt.voxel, elevations=elevations)
     report.points_read = len(pts)
     report.timings[-1] = StageTiming("read", report.timings[-1].seconds, len(pts))
     with timer.stage("voxel", len(pts)):

@@ -122,6 +122,14 @@ class ExtractOptions:
                 raise ScanOptionError(name, "> 0", getattr(self, name))
         if self.cell is not None and not self.cell > 0:
             raise ScanOptionError("cell", "> 0 or None", self.cell)
+        # Doors are read on the voxels and the plan grid: the narrowest must span two of each
+        # (a 5 m voxel left one point per 5 m cube, "no storey found ... in metres?").
+        coarsest = self.door_min_width / 2
+        for name in ("voxel", "cell"):
+            v = getattr(self, name)
+            if v is not None and v > coarsest:
+                raise ScanOptionError(name, f"<= {coarsest:g} m (half of door_min_width, so the narrowest "
+                                            "door spans two)", v)
         lo, hi = self.wall_band
         if not 0 <= lo < hi:
             raise ScanOptionError("wall_band", "(low, high) with 0 <= low < high", self.wall_band)

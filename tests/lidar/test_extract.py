@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,16 @@ def test_noise_cube_and_small_box_are_errors_saying_what_is_missing() -> None:
              for c in (0.0, 1.5) for k in range(3)]
     with pytest.raises(ExtractionError, match=r"no storey found.*span is 1\.\d+ m"):
         extract(np.vstack(faces))
+
+
+def test_elevations_with_one_file_are_counted_and_with_an_array_refused(tmp_path: Path) -> None:
+    """Two elevations for one file were ignored without a word."""
+    from lidar.errors import ScanOptionError
+    from lidar.writers import write_cloud
+
+    pts = np.random.default_rng(0).uniform([0, 0, 0], [5, 4, 2.8], size=(500, 3))
+    path = write_cloud(pts, tmp_path / "one.ply")
+    with pytest.raises(ScanFileError, match=r"one.ply: 2 elevation\(s\) given for 1 files; give one per"):
+        extract(path, elevations=[0.0, 3.0])
+    with pytest.raises(ScanOptionError, match="option 'elevations' must be given only with scan files"):
+        extract(pts, elevations=[0.0])

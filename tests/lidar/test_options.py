@@ -37,3 +37,11 @@ def test_bad_values_name_the_field(field: str, value: Any, expected: str) -> Non
 def test_units_scale() -> None:
     assert ExtractOptions(units="mm").scale == 0.001
     assert ExtractOptions().scale == 1.0
+
+
+@pytest.mark.parametrize("name", ["voxel", "cell"])
+def test_a_voxel_or_cell_too_coarse_for_the_narrowest_door_is_named(name: str) -> None:
+    """A 5 m voxel left one point per 5 m cube and the scan was called 'no storey found ... in metres?'."""
+    with pytest.raises(ScanOptionError, match=rf"option '{name}' must be <= 0.3 m \(half of door_min_width"):
+        ExtractOptions(**{name: 0.31})
+    assert getattr(ExtractOptions(**{name: 0.3}), name) == 0.3
