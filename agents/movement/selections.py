@@ -107,12 +107,13 @@ def any_crossing(state: np.ndarray, space: np.ndarray, on: np.ndarray, cell_spac
                  cell_exit: np.ndarray) -> bool:
     """Whether anyone of ``on`` (with the space and exit index of the cell each ended in, as
     :func:`plane_step` writes them) passed a door or an exit this step: someone walking
-    (``MOVE``) on an exit apron or in a space not theirs, or someone not yet set off (``PRE``)
-    pushed into a space not theirs.  Most steps nobody does."""
+    (``MOVE``) on an exit apron or in a space not theirs, or someone standing (not yet set off,
+    ``PRE``, or holding in place, ``HOLD``) pushed into a space not theirs.  Most steps nobody does."""
     for a in range(on.size):
         k = on[a]
         other = cell_space[a] >= 0 and cell_space[a] != space[k]
-        if (state[k] == _MOVE and (cell_exit[a] >= 0 or other)) or (state[k] == _PRE and other):
+        if (state[k] == _MOVE and (cell_exit[a] >= 0 or other)) or ((state[k] == _PRE or state[k] == _HOLD)
+                                                                    and other):
             return True
     return False
 

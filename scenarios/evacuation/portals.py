@@ -75,8 +75,8 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
     pe, plan, t = st.people, st.plan, st.t
     if not selections.any_crossing(pe.state, pe.space, on, cell_space, cell_exit):
         return
-    pre = pe.state[on] == states.PRE
-    _pushed_over(st, on[pre], cell_space[pre])
+    standing = np.isin(pe.state[on], (states.PRE, states.HOLD))
+    _pushed_over(st, on[standing], cell_space[standing])
     walked = pe.state[on] == states.MOVE
     on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
     for li, g in enumerate(plan.grids):
@@ -119,9 +119,11 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
 
 
 def _pushed_over(st: RunState, pre: np.ndarray, cell_space: np.ndarray) -> None:
-    """People not yet set off whom the crowd pushed across a door count in the space they stand
-    in (seen from the space they counted in, they stood outside it: no way on was finite there,
-    so they were stranded, and in a bay's doorway they held its beds in for good)."""
+    """People standing (not yet set off, or holding in place) whom the crowd pushed across a door
+    count in the space they stand in (seen from the space they counted in, they stood outside it:
+    no way on was finite there, so they were stranded, and in a bay's doorway they held its beds
+    in for good).  Those holding in place (a compartment whose turn has not come) are pushed as
+    much as those still preparing to go."""
     pe, plan = st.people, st.plan
     moved = (cell_space >= 0) & (cell_space != pe.space[pre])
     for k, new in zip(pre[moved].tolist(), cell_space[moved].tolist(), strict=True):

@@ -43,7 +43,8 @@ def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> N
     on = np.flatnonzero(c["flags"][5])
     cell_space, cell_exit = c["space"][::-1][on] - 1, c["opt_door"][on]
     other = (cell_space >= 0) & (cell_space != c["space"][on])
-    crossed = ((s[on] == State.MOVE) & ((cell_exit >= 0) | other)) | ((s[on] == State.PRE) & other)
+    standing = (s[on] == State.PRE) | (s[on] == State.HOLD)
+    crossed = ((s[on] == State.MOVE) & ((cell_exit >= 0) | other)) | (standing & other)
     assert sel.any_crossing(s, c["space"], on, cell_space, cell_exit) == crossed.any()
 
 

@@ -32,6 +32,21 @@ def test_someone_pushed_into_a_room_before_setting_off_counts_in_it_and_gets_out
     assert [q for q, kind in zip(flows.portals, flows.kinds, strict=True) if kind == "door"] == ["D", "D"]
 
 
+def test_someone_holding_in_place_and_pushed_into_a_room_counts_in_it() -> None:
+    """Someone holding in place (their compartment's turn has not come) is pushed by a passing
+    crowd as much as someone preparing to go: across a door, they count in the space they stand
+    in, or no field of the space they counted in would reach them when their turn came."""
+    people = [PersonSpec(id="p", profile="visitor", space="K", position=(5.0, 1.0), premove=0.0)]
+    m = EvacuationModel(store_on_corridor(0.9), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.step()
+    m.people.state[0] = State.HOLD
+    m.people.pos[0] = (1.5, 3.5)  # in the store, as a push would leave them
+    m.step()
+    assert m.people.state[0] == State.HOLD
+    assert m.plan.space_ids[int(m.people.space[0])] == "S"
+    assert m.people.route[0] == ["K", "S"]
+
 
 def _queue_past_a_side_room() -> Facility:
     """A 40 x 2.4 m corridor ``K`` ending in a 1.8 m exit ``X``, with a 4 x 4 m room ``S`` off it by a
@@ -73,3 +88,4 @@ def test_a_queue_passing_a_side_door_lets_the_room_in(seed: int) -> None:
     starved = _side_door_passages(0.0, seed)
     assert len(merged) == len(starved) == 6
     assert merged[2] < 90.0 < starved[0]
+
