@@ -75,7 +75,8 @@ def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np
     pe, plan, t = st.people, st.plan, st.t
     if not selections.any_crossing(pe.state, pe.space, on, cell_space, cell_exit):
         return
-    standing = np.isin(pe.state[on], (states.PRE, states.HOLD))
+    s_on = pe.state[on]
+    standing = (s_on == states.PRE) | (s_on == states.HOLD)
     _pushed_over(st, on[standing], cell_space[standing])
     walked = pe.state[on] == states.MOVE
     on, cell_space, cell_exit = on[walked], cell_space[walked], cell_exit[walked]
