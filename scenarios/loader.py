@@ -220,6 +220,8 @@ def _check_path_text(path: str, source: str, field: str) -> None:
                                     f"expected a path whose every name is at most {NAME_MAX_BYTES} bytes")
 
 
+#: A number written with one comma: 1,5 (decimal comma) or 1,000 (thousands separator).
+_COMMA_NUMBER = re.compile(r"([-+]?\d+),(\d+)")
 #: A clock time as a planner writes one: 7:30, 07:30, 19:45:00.
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 
@@ -241,6 +243,9 @@ def _describe(err: Any) -> str:
         # needs the number
         return (f"{msg}, got {got!r} (a clock time: write it as a number in the field's unit, e.g. 7.5 "
                 "hours for 07:30; see docs/scenarios.md)")
+    comma = _COMMA_NUMBER.fullmatch(got.strip()) if isinstance(got, str) else None
+    if comma is not None and kind in ("float_type", "int_type"):
+        return f"{msg}, got {got!r}, which {_comma_in(comma[1], comma[2])}; expected a number without a comma"
     if isinstance(got, bool) and kind in ("literal_error", "string_type", "enum"):
         # YAML 1.1 reads unquoted off/on/no/yes as booleans: "hvac: off" arrived as False and
         # was told it "should be 'off'"
@@ -281,9 +286,9 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
                 shown = text[node.start_mark.index:node.end_mark.index]
                 raise ScenarioFileError(source, where, (
                     f"{_clip(shown)} mixes commas with and without a space after them, so {a.value},"
-                    f"{b.value} looks like a decimal comma (YAML reads {len(items)} numbers, "
-                    f"{a.value} and {b.value} among them); expected decimal points ({a.value}.{b.value}), "
-                    "or a space after every comma if each is a separate number"))
+                    f"{b.value} {_comma_in(a.value, b.value)} (YAML reads {len(items)} numbers, "
+                    f"{a.value} and {b.value} among them); expected numbers without commas, with decimal "
+                    "points, or a space after every comma if each is a separate number"))
         for i, item in enumerate(items):
             _decimal_commas(item, text, source, f"{where}[{i}]")
     elif isinstance(node, yaml.MappingNode):
@@ -296,11 +301,22 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
             if (node.flow_style and valueless and previous is not None and _numeric(previous)
                     and _numeric(key) and _tight(previous, key, text)):
                 raise ScenarioFileError(source, previous_path, (
-                    f"{previous.value},{key.value} looks like a decimal comma: YAML reads the number "
-                    f"{previous.value} and then a key {key.value} with no value; expected a decimal point "
-                    f"({previous.value}.{key.value})"))
+                    f"{previous.value},{key.value} {_comma_in(previous.value, key.value)}: YAML reads the "
+                    f"number {previous.value} and then a key {key.value} with no value; expected a number "
+                    "without a comma, with a decimal point"))
             _decimal_commas(value, text, source, path)
             previous, previous_path = value, path
+
+
+def _comma_in(whole: str, part: str) -> str:
+    """What ``whole,part`` likely meant, in words.
+
+    >>> _comma_in("1", "5"), _comma_in("1", "000")
+    ('looks like a decimal comma (1.5)', 'is either 1000 (a thousands separator) or 1.000 (a decimal comma)')
+    """
+    if len(part) == 3 and part.isdigit() and whole.lstrip("+-").isdigit():
+        return f"is either {whole}{part} (a thousands separator) or {whole}.{part} (a decimal comma)"
+    return f"looks like a decimal comma ({whole}.{part})"
 
 
 def _clip(text: str) -> str:

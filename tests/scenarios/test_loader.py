@@ -142,10 +142,13 @@ def test_a_clock_time_is_text_not_base_60(mm1_kind: Kind) -> None:
 
 @pytest.mark.parametrize(("text", "field", "fragment"), [
     ("extra: [1,5, 2,0]", "extra", "[1,5, 2,0] mixes commas with and without a space after them, so 1,5 "
-                                   "looks like a decimal comma (YAML reads 4 numbers"),
-    ("extra: {a: 1, b: [0.5, 1,25]}", "extra.b", "so 1,25 looks like a decimal comma"),
-    ("extra: {mean: 3,5}", "extra.mean", "3,5 looks like a decimal comma: YAML reads the number 3 and then "
-                                        "a key 5 with no value; expected a decimal point (3.5)"),
+                                   "looks like a decimal comma (1.5) (YAML reads 4 numbers"),
+    ("extra: {a: 1, b: [0.5, 1,25]}", "extra.b", "so 1,25 looks like a decimal comma (1.25)"),
+    ("extra: {mean: 3,5}", "extra.mean", "3,5 looks like a decimal comma (3.5): YAML reads the number 3 and "
+                                        "then a key 5 with no value; expected a number without a comma"),
+    # a thousands separator reads the same: both readings are named, neither is guessed
+    ("extra: {flow: 1,000}", "extra.flow", "1,000 is either 1000 (a thousands separator) or 1.000 (a decimal "
+                                          "comma): YAML reads the number 1 and then a key 000"),
 ])
 def test_a_decimal_comma_is_refused(mm1_kind: Kind, text: str, field: str, fragment: str) -> None:
     # regression: "rates: [1,5, 2,0]" (1.5 and 2.0) was read as four rates
@@ -176,3 +179,13 @@ def test_a_scenario_path_too_long_to_look_up_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScenarioFileError) as err:
         load(tmp_path / ("x" * 300 + ".yaml"))
     assert "cannot be looked up: File name too long" in str(err.value)
+
+
+@pytest.mark.parametrize(("written", "reading"), [("1,5", "looks like a decimal comma (1.5)"),
+                                                  ("1,000", "is either 1000 (a thousands separator) or "
+                                                            "1.000 (a decimal comma)")])
+def test_a_comma_in_a_number_field_says_what_it_may_mean(mm1_kind: Kind, written: str, reading: str) -> None:
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("customers: 3000", f"customers: {written}"), "bad.yaml")
+    assert err.value.field == "customers"
+    assert err.value.problem.endswith(f"got '{written}', which {reading}; expected a number without a comma")
