@@ -49,7 +49,8 @@ from lidar.rooms import Segmentation, seen_cells, segment_rooms
 from lidar.side_assembly import rooms_from_corridor_sides
 from lidar.wings import WingPart, carve_unseen, join_wings, wing_regions
 
-__all__ = ["BLIND_SEEN", "FLOOR_SEEN_MIN", "LevelPlan", "extract_storey", "extract_wings", "turned_back"]
+__all__ = ["BLIND_SEEN", "FLOOR_SEEN_MIN", "SPARSE_WALL_RATIO", "LevelPlan", "extract_storey",
+           "extract_wings", "turned_back"]
 
 #: A space with floor or ceiling seen on fewer than this share of its cells was
 #: never looked into (a lift shaft, a room behind a shut door).
@@ -59,6 +60,12 @@ BLIND_SEEN = 0.05
 #: 5 cm), and even the real occupancy map in ``../shared/data/fr079``, whose rooms the laser
 #: saw mostly through their doors, on 19 %; with its floor cropped away, L1 showed 0.1 %.
 FLOOR_SEEN_MIN = 0.05
+#: Plan cells with returns in the wall band that fill too little of it to be wall, per cell that
+#: is wall, above which the walls were seen only in pieces.  Measured: 0.04-0.19 on synthetic
+#: scans at 5 cm, 0.9 on the fr079 occupancy map, 3.0 on the furnished office_room scan; 6.2
+#: on the sample hospital's L1 thinned to a tenth (its 38 rooms merged into one), 19 on the
+#: synthetic office thinned to a fifth (its 7 spaces merged into one).
+SPARSE_WALL_RATIO = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,9 @@ def extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: 
     with timer.stage(f"{lid} grid", len(pts)):
         grid = Grid.covering(pts[:, :2], cell)
         cols = Columns.of(grid, pts, f - 0.15, st.ceiling + 0.15, zbin)
-        wall = cols.fill(f + opt.wall_band[0], f + opt.wall_band[1]) >= opt.wall_min_fill
+        band = cols.fill(f + opt.wall_band[0], f + opt.wall_band[1])
+        wall = band >= opt.wall_min_fill
+        _warn_sparse_walls(lid, band, opt.wall_min_fill, cell, report)
         top = st.ceiling - opt.ceiling_clearance
         if top - (f + opt.lintel_band_start) >= 2 * zbin:
             lintel = cols.fill(f + opt.lintel_band_start, top) >= opt.wall_min_fill
@@ -255,6 +264,24 @@ def extract_storey(lid: str, st: Storey, pts: np.ndarray, *, cell: float, zbin: 
         report.warn(note)
     plan = LevelPlan(lid, st, grid, wall, seg.labels, tuple(openings))
     return plan, StoreySpaces(lid, st, spaces, dropped, doors), judged
+
+
+def _warn_sparse_walls(lid: str, band: np.ndarray, min_fill: float, cell: float,
+                       report: ExtractionReport) -> None:
+    """Warn when the walls were seen only in pieces: rooms then merge through the gaps between them.
+
+    ``band`` is each plan cell's fill of the wall band.  On a scan too sparse for its grid most
+    cells along a wall hold a return or two but fill too little of the band to count as wall.
+    """
+    wall = int((band >= min_fill).sum())
+    partial = int(((band > 0) & (band < min_fill)).sum())
+    if partial <= SPARSE_WALL_RATIO * max(wall, 1):
+        return
+    report.warn(f"level {lid}: the walls were seen only in pieces: {partial} plan cells hold returns in "
+                f"the wall band but fill under {min_fill:.0%} of it, against {wall} that are wall "
+                f"({partial / max(wall, 1):.1f} to 1; a scan dense enough for its {cell:.3f} m grid shows "
+                f"under {SPARSE_WALL_RATIO:g} to 1), so rooms may have merged through the gaps: check the "
+                "preview against the building, or scan more densely")
 
 
 def _check_floor_seen(lid: str, st: Storey, *, floor: np.ndarray, interior: np.ndarray, kept: list[Space],

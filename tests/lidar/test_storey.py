@@ -74,3 +74,16 @@ def test_a_storey_whose_floor_was_cropped_away_is_refused_not_left_as_a_corridor
     with pytest.raises(ExtractionError, match=r"level L0: open floor was seen on only 0\.\d% of the storey's "
                                               r"plan .* 4 space\(s\), \d+ m\^2, would be left out"):
         extract(pts[pts[:, 2] > 0.3])
+
+
+def test_walls_seen_only_in_pieces_are_warned_about(rng: np.random.Generator) -> None:
+    """Thinned to a fifth, the office's walls fill too little of the wall band on most cells and its
+    seven spaces merged into one with no word of why."""
+    spaces, doors, exits, lv = office_floor(3)
+    fac = Facility(name="office", levels=(lv,), spaces=tuple(spaces), doors=tuple(doors), exits=tuple(exits))
+    pts = synthesize(fac, rng=rng, options=SynthOptions(spacing=0.05, clutter_per_m2=0.04))
+    dense = extract(pts)
+    assert len(dense.facility.spaces) == len(spaces)
+    assert not any("seen only in pieces" in w for w in dense.report.warnings)
+    sparse = extract(pts[rng.random(len(pts)) < 0.2])
+    assert any(w.startswith("level L0: the walls were seen only in pieces") for w in sparse.report.warnings)
