@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,7 +79,27 @@ def parse_json(text: str, source: str) -> Any:
                           parse_int=bounded_int)
     except json.JSONDecodeError as exc:
         raise FacilityFileError(
-            source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                    f"{_decimal_comma_hint(text, exc.pos)}") from None
+
+
+#: A number and a comma just before where the parser gave up, and digits at that place: the
+#: object ``{"width": 1,2}`` stops at the 2, where a key was expected.
+_NUMBER_COMMA = re.compile(r"(?<![\w.\"])(-?\d+),\s*$")
+_DIGITS = re.compile(r"\d+")
+
+
+def _decimal_comma_hint(text: str, pos: int) -> str:
+    """A hint when the parse failed just after ``1,2`` (a decimal comma; JSON numbers take a point).
+
+    >>> _decimal_comma_hint('{"width": 1,2}', 12)
+    ' (1,2 looks like a decimal comma: JSON numbers take a decimal point, 1.2)'
+    """
+    before, after = _NUMBER_COMMA.search(text[max(pos - 40, 0):pos]), _DIGITS.match(text, pos)
+    if before is None or after is None:
+        return ""
+    return (f" ({before[1]},{after[0]} looks like a decimal comma: JSON numbers take a decimal point, "
+            f"{before[1]}.{after[0]})")
 
 
 def _nesting(text: str) -> int:

@@ -346,7 +346,10 @@ def _problem(err: ValidationError) -> str:
     if kind == "minItems":
         return f"expected at least {want} item(s), found {len(inst)}"
     if kind == "maxItems":
-        return f"expected at most {want} item(s), found {len(inst)}"
+        # [3,5, 2,4] for the point (3.5, 2.4): whole numbers only, as decimal commas leave them
+        commas = (" (decimal commas? JSON numbers take a decimal point: 3.5, not 3,5)"
+                  if want == 2 and all(type(v) is int for v in inst) else "")
+        return f"expected at most {want} item(s), found {len(inst)}{commas}"
     if kind == "minLength":
         return "expected a non-empty string, found an empty one"
     if kind == "pattern":

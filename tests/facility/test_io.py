@@ -304,6 +304,21 @@ def test_not_a_number(write_facility: Writer) -> None:
     fails_with(FacilityFileError, write_facility('{"format": NaN}'), "numbers must be finite")
 
 
+def test_a_decimal_comma_is_named(write_facility: Writer, facility_dict: dict[str, Any]) -> None:
+    # regression: "Expecting property name enclosed in double quotes", and "expected at most 2 item(s),
+    # found 4", with no word of the comma that caused them
+    text = json.dumps(facility_dict, indent=1)
+    width = f'"width": {facility_dict["doors"][0]["width"]!r}'
+    assert width in text
+    fails_with(FacilityFileError, write_facility(text.replace(width, '"width": 1,2', 1)),
+               "Expecting property name enclosed in double quotes (1,2 looks like a decimal comma: JSON "
+               "numbers take a decimal point, 1.2)")
+    facility_dict["doors"][0]["at"] = [3, 5, 2, 4]
+    fails_with(FacilityFileError, write_facility(facility_dict),
+               "field 'at': expected at most 2 item(s), found 4 (decimal commas? JSON numbers take a "
+               "decimal point: 3.5, not 3,5)")
+
+
 # -- other kinds of input ----------------------------------------------------------------------
 def _feature(geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": props}
