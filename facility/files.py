@@ -162,8 +162,29 @@ def read_input_text(path: str | os.PathLike[str], *, what: str, max_bytes: int) 
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileAccessError(str(path), f"not UTF-8 text (byte {exc.start}); expected a text file",
-                              what=what) from None
+        raise FileAccessError(str(path), f"not UTF-8 text ({_not_utf8(data, exc.start)}); expected a text "
+                              "file saved as UTF-8", what=what) from None
+
+
+#: Byte order marks of the encodings Windows editors save "Unicode" text in.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _not_utf8(data: bytes, start: int) -> str:
+    """Where UTF-8 decoding failed, and the encoding the file was more likely saved in.
+
+    >>> _not_utf8("Zimmer \u00e4".encode("cp1252"), 7)
+    "line 1, byte 7: 0xe4, 'ä' in Windows-1252 or Latin-1"
+    >>> _not_utf8("kind".encode("utf-16"), 0)
+    'UTF-16, as Windows saves "Unicode" text'
+    """
+    if data.startswith(_UTF16_BOMS):
+        return 'UTF-16, as Windows saves "Unicode" text'
+    line = data.count(b"\n", 0, start) + 1
+    byte = data[start]
+    as_cp1252 = bytes([byte]).decode("cp1252", "replace")
+    guess = f", {as_cp1252!r} in Windows-1252 or Latin-1" if as_cp1252.isprintable() and byte >= 0x80 else ""
+    return f"line {line}, byte {start}: 0x{byte:02x}{guess}"
 
 
 def check_output_path(path: str | os.PathLike[str], *, what: str) -> Path:

@@ -111,8 +111,23 @@ def test_a_file_over_the_limit_is_refused_with_both_sizes(tmp_path: Path) -> Non
 def test_text_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "f.json"
     bad.write_bytes(b'{"a": "\xff"}')
-    with pytest.raises(FileAccessError, match="not UTF-8 text \\(byte 7\\)"):
+    with pytest.raises(FileAccessError, match="not UTF-8 text \\(line 1, byte 7: 0xff, 'ÿ' in Windows-1252"):
         read_input_text(bad, what="facility file", max_bytes=100)
+
+
+@pytest.mark.parametrize(("encoding", "said"), [
+    ("cp1252", "not UTF-8 text (line 2, byte 30: 0xe4, 'ä' in Windows-1252 or Latin-1); expected a text "
+               "file saved as UTF-8"),
+    ("utf-16", 'not UTF-8 text (UTF-16, as Windows saves "Unicode" text); expected a text file saved as '
+               "UTF-8"),
+])
+def test_text_saved_in_a_windows_encoding_says_which(tmp_path: Path, encoding: str, said: str) -> None:
+    # regression: "not UTF-8 text (byte 0)" for a file Notepad saved as "Unicode"
+    bad = tmp_path / "drill.yaml"
+    bad.write_text("kind: evacuation\nname: Zimmer ä\n", encoding=encoding)
+    with pytest.raises(FileAccessError) as info:
+        read_input_text(bad, what="scenario file", max_bytes=1000)
+    assert info.value.problem == said
 
 
 def test_text_with_a_lone_surrogate_is_refused_before_writing(tmp_path: Path) -> None:
