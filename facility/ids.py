@@ -59,12 +59,37 @@ def id_issues(f: Facility) -> list[Issue]:
                 out.append(Issue.error(f"{what} {ident}",
                                        f"id {ident!r} is used by {n} {what}s; ids must be unique"))
         out += _look_alikes(what, ids, "ids")
+        out += _invisible(what, ids, "an id")
     compartments = [s.compartment for s in f.spaces if s.compartment is not None]
     out += _look_alikes("compartment", compartments, "compartment names")
+    out += _invisible("compartment", compartments, "a compartment name")
     if not f.levels:
         out.append(Issue.error("facility", "has no levels"))
     if not f.spaces:
         out.append(Issue.error("facility", "has no spaces"))
+    return out
+
+
+#: Unicode categories of characters that print as nothing: controls (Cc), format characters (Cf:
+#: zero-width spaces and joiners, right-to-left overrides, soft hyphens) and line and paragraph
+#: separators. An id holding one reads like the id without it (or reversed), in every message.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Format characters that are part of writing some scripts, not hidden: the zero-width non-joiner
+#: and joiner of Persian, Indic and emoji sequences.
+_SCRIPT_FORMAT = frozenset({"\u200c", "\u200d"})
+
+
+def _invisible(what: str, ids: Iterable[str], kind: str) -> list[Issue]:
+    """One error per distinct id holding a character that prints as nothing."""
+    out = []
+    for ident in dict.fromkeys(ids):
+        hidden = [c for c in ident if unicodedata.category(c) in _INVISIBLE and c not in _SCRIPT_FORMAT]
+        if hidden:
+            names = ", ".join(dict.fromkeys(f"{spelled(c)[1:-1]} ({unicodedata.name(c, 'control')})"
+                                            for c in hidden))
+            out.append(Issue.error(f"{what} {spelled(ident)}",
+                                   f"holds {names}, printed as nothing, so it reads as another id would; "
+                                   f"expected {kind} of visible characters"))
     return out
 
 

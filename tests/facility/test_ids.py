@@ -74,3 +74,22 @@ def test_compartment_names_differing_only_in_width(tiny_facility: Facility) -> N
 def test_ids_that_differ_after_normalisation_are_fine(tiny_facility: Facility) -> None:
     data = _renamed(tiny_facility, {"L0-R1": NFC, "L0-R2": "Zimmer-a"})
     assert validate(facility.build(data)) == []
+
+
+@pytest.mark.parametrize(("hidden", "named"), [("\u200b", "\\u200b (ZERO WIDTH SPACE)"),
+                                               ("\u202e", "\\u202e (RIGHT-TO-LEFT OVERRIDE)"),
+                                               ("\u00ad", "\\u00ad (SOFT HYPHEN)")])
+def test_an_id_with_a_character_printed_as_nothing_is_refused(tiny_facility: Facility, hidden: str,
+                                                              named: str) -> None:
+    # regression: "WA\u200bIT" was a second room that every message printed as "WAIT"
+    ident = f"L0-R{hidden}1"
+    data = _renamed(tiny_facility, {"L0-R1": ident})
+    problems = [str(i) for i in validate(facility.build(data, validate=False))]
+    code = named.partition(" ")[0]
+    assert (f"error: space 'L0-R{code}1': holds {named}, printed as nothing, so it reads as another id "
+            "would; expected an id of visible characters") in problems
+
+
+def test_joiners_of_a_script_are_part_of_an_id(tiny_facility: Facility) -> None:
+    data = _renamed(tiny_facility, {"L0-R1": "اتاق\u200cها"})  # Persian: a zero-width non-joiner
+    assert validate(facility.build(data)) == []
