@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
     from facility.routing import Route
 
-__all__ = ["CATEGORIES", "DOOR_COLOURS", "category_of", "plan_figure_matplotlib", "plan_figure_plotly"]
+__all__ = ["CATEGORIES", "DOOR_COLOURS", "MAX_SHEET_HEIGHT_IN", "category_of", "plan_figure_matplotlib",
+           "plan_figure_plotly"]
 
 #: Use category -> (fill colour, uses in it). Order is legend order.
 CATEGORIES: dict[str, tuple[str, frozenset[str]]] = {
@@ -54,6 +55,12 @@ CATEGORIES: dict[str, tuple[str, frozenset[str]]] = {
 _BY_KIND = {SpaceKind.CORRIDOR: "circulation", SpaceKind.STAIR: "stairs and lifts",
             SpaceKind.LIFT: "stairs and lifts", SpaceKind.EXIT: "public", SpaceKind.REFUGE: "circulation"}
 _USE_CATEGORY = {use: name for name, (_, uses) in CATEGORIES.items() for use in uses}
+
+#: Tallest plan sheet (inches): 96 in is 14,400 px at the CLI's 150 dpi, ~140 MB to draw at a width of
+#: 16 in. Levels beyond what fits at full size share it in smaller panels.
+MAX_SHEET_HEIGHT_IN = 96.0
+#: Height kept for the title and the legend below the panels (inches).
+_LEGEND_IN = 1.2
 
 #: Door kind -> colour of its thick segment.
 DOOR_COLOURS = {"door": "#2b6cb0", "fire door": "#dd8a00", "smoke door": "#d0021b", "exit": "#1a9641"}
@@ -151,7 +158,10 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
     w = max(bounds[2] - bounds[0], 1.0)
     h = max(bounds[3] - bounds[1], 1.0)
     panel_h = min(max(width_in * h / w * 1.15 + 0.6, 2.5), 12.0)
-    fig = Figure(figsize=(width_in, panel_h * len(levels) + 1.2), layout="constrained")
+    # A tall building's sheet shares a bounded height: 200 storeys at 12 in each made an 864-megapixel
+    # PNG (3.4 GB to draw); `--level` draws one storey at full size.
+    panel_h = min(panel_h, (MAX_SHEET_HEIGHT_IN - _LEGEND_IN) / len(levels))
+    fig = Figure(figsize=(width_in, panel_h * len(levels) + _LEGEND_IN), layout="constrained")
     axes = fig.subplots(len(levels), 1, squeeze=False)[:, 0]
     used: dict[str, str] = {}
 

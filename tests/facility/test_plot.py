@@ -10,10 +10,17 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import PathPatch
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Point, Polygon, box
 
 from facility import BED, Facility, route
-from facility.plot import DOOR_COLOURS, category_of, plan_figure_matplotlib, plan_figure_plotly
+from facility.model import Level, Space, SpaceKind
+from facility.plot import (
+    DOOR_COLOURS,
+    MAX_SHEET_HEIGHT_IN,
+    category_of,
+    plan_figure_matplotlib,
+    plan_figure_plotly,
+)
 from facility.sample import sample
 
 matplotlib.use("Agg")
@@ -124,3 +131,16 @@ def test_holes_are_drawn_empty(tiny_facility: Facility) -> None:
     pieces = [Polygon(r) for r in rings if r]
     assert not any(p.contains(Point(in_hole)) for p in pieces)
     assert sum(p.area for p in pieces) == pytest.approx(holed.area)
+
+
+def test_a_tall_building_shares_a_sheet_of_bounded_height() -> None:
+    # regression: 200 storeys made a 2,400 x 360,000 px PNG (3.4 GB to draw)
+    levels = tuple(Level(id=f"L{i}", elevation=3.0 * i) for i in range(200))
+    spaces = tuple(Space(id=f"R{i}", level=f"L{i}", kind=SpaceKind.ROOM, polygon=box(0, 0, 5, 5),
+                         occupied=False) for i in range(200))
+    tower = Facility(name="tower", levels=levels, spaces=spaces, doors=(), exits=(), stairs=(), lifts=(),
+                     assembly_points=(), metadata={})
+    fig = plan_figure_matplotlib(tower)
+    assert len(fig.axes) == 200 and fig.get_figheight() <= MAX_SHEET_HEIGHT_IN
+    small = plan_figure_matplotlib(replace(tower, levels=levels[:2], spaces=spaces[:2]))
+    assert small.get_figheight() == pytest.approx(2 * 12.0 + 1.2)  # a few storeys keep their full size
