@@ -62,6 +62,9 @@ MAX_SHEET_HEIGHT_IN = 96.0
 #: Height kept for the title and the legend below the panels (inches).
 _LEGEND_IN = 1.2
 
+#: Most levels laid out by matplotlib's constrained layout; more are placed by fixed margins.
+_CONSTRAINED_LEVELS = 24
+
 #: Door kind -> colour of its thick segment.
 DOOR_COLOURS = {"door": "#2b6cb0", "fire door": "#dd8a00", "smoke door": "#d0021b", "exit": "#1a9641"}
 _HATCH = {SpaceKind.STAIR: "////", SpaceKind.LIFT: "xx"}
@@ -161,7 +164,11 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
     # A tall building's sheet shares a bounded height: 200 storeys at 12 in each made an 864-megapixel
     # PNG (3.4 GB to draw); `--level` draws one storey at full size.
     panel_h = min(panel_h, (MAX_SHEET_HEIGHT_IN - _LEGEND_IN) / len(levels))
-    fig = Figure(figsize=(width_in, panel_h * len(levels) + _LEGEND_IN), layout="constrained")
+    # Constrained layout solves for every panel's margins at once: 80 s for 200 storeys, and it gives
+    # up past a few dozen; a tower's sheet is laid out by fixed margins instead.
+    many = len(levels) > _CONSTRAINED_LEVELS
+    fig = Figure(figsize=(width_in, panel_h * len(levels) + _LEGEND_IN),
+                 layout=None if many else "constrained")
     axes = fig.subplots(len(levels), 1, squeeze=False)[:, 0]
     used: dict[str, str] = {}
 
@@ -230,7 +237,13 @@ def plan_figure_matplotlib(facility: Facility, level: str | None = None, *,
         handles.append(Line2D([], [], color="#555555", lw=0.5, label="navigation graph"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize=7,
                frameon=False)
-    fig.suptitle(drawable(facility.name), fontsize=11, **text)
+    height = fig.get_figheight()
+    # placed in inches from the top when the layout is fixed (a fraction of 96 in is far down the sheet)
+    fig.suptitle(drawable(facility.name), fontsize=11, **text,
+                 **({"y": 1 - 0.1 / height, "va": "top"} if many else {}))
+    if many:
+        fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / height, bottom=_LEGEND_IN / height,
+                            hspace=0.6)
     return fig
 
 
