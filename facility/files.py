@@ -170,6 +170,15 @@ def read_input_text(path: str | os.PathLike[str], *, what: str, max_bytes: int) 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+#: File signatures of what else a planner may pick by mistake, and what to call it.
+_BINARY_KINDS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx, .docx or .kmz is one)"), (b"\x1f\x8b", "a gzip archive"),
+    (b"AC10", "an AutoCAD drawing (DWG): export the plan as GeoJSON"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.xls, .doc)"),
+)
+
+
 def _not_utf8(data: bytes, start: int) -> str:
     """Where UTF-8 decoding failed, and the encoding the file was more likely saved in.
 
@@ -177,9 +186,14 @@ def _not_utf8(data: bytes, start: int) -> str:
     "line 1, byte 7: 0xe4, 'ä' in Windows-1252 or Latin-1"
     >>> _not_utf8("kind".encode("utf-16"), 0)
     'UTF-16, as Windows saves "Unicode" text'
+    >>> _not_utf8(b"\\x89PNG\\r\\n\\x1a\\n", 0)
+    'binary data: a PNG image'
     """
     if data.startswith(_UTF16_BOMS):
         return 'UTF-16, as Windows saves "Unicode" text'
+    kind = next((name for magic, name in _BINARY_KINDS if data.startswith(magic)), None)
+    if kind is not None or b"\0" in data[:4096]:
+        return f"binary data: {kind or 'not a text file'}"
     line = data.count(b"\n", 0, start) + 1
     byte = data[start]
     as_cp1252 = bytes([byte]).decode("cp1252", "replace")

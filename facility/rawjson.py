@@ -80,7 +80,7 @@ def parse_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         raise FacilityFileError(
             source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-                    f"{_decimal_comma_hint(text, exc.pos)}") from None
+                    f"{_decimal_comma_hint(text, exc.pos)}{_not_json_hint(text)}") from None
 
 
 #: A number and a comma just before where the parser gave up, and digits at that place: the
@@ -100,6 +100,24 @@ def _decimal_comma_hint(text: str, pos: int) -> str:
         return ""
     return (f" ({before[1]},{after[0]} looks like a decimal comma: JSON numbers take a decimal point, "
             f"{before[1]}.{after[0]})")
+
+
+#: A scenario file's first key, as YAML writes it.
+_SCENARIO_KIND = re.compile(r"^kind\s*:", re.MULTILINE)
+
+
+def _not_json_hint(text: str) -> str:
+    """A hint when the text is not JSON at all: a scenario file (YAML) given where a facility goes.
+
+    >>> _not_json_hint("# drill\\nkind: evacuation\\n")[:44]
+    ' (this looks like a scenario file, in YAML: '
+    """
+    if text.lstrip()[:1] in ("{", "["):
+        return ""
+    if _SCENARIO_KIND.search(text[:10_000]):
+        return (" (this looks like a scenario file, in YAML: run it with 'medtwin run'; a facility file is "
+                "JSON, starting with '{')")
+    return " (a facility file is JSON or GeoJSON, starting with '{')"
 
 
 def _nesting(text: str) -> int:

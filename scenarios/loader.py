@@ -178,7 +178,10 @@ def from_dict(data: Any, source: str = "<scenario>") -> ScenarioBase:
     data = _plain(data, source)
     kind = data.get("kind")
     if kind is None:
-        raise ScenarioFileError(source, "kind", f"missing; expected one of {sorted(KINDS)}")
+        facility_file = data.get("format") == "medtwin-facility/1" or data.get("type") == "FeatureCollection"
+        hint = ("; this is a facility file: a scenario names it in its 'facility' field" if facility_file
+                else "")
+        raise ScenarioFileError(source, "kind", f"missing; expected one of {sorted(KINDS)}{hint}")
     if kind not in KINDS:
         raise ScenarioFileError(source, "kind", f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
     facility = data.get("facility")

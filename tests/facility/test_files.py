@@ -153,3 +153,17 @@ def test_an_output_that_is_an_input_or_another_output_is_refused(tmp_path: Path)
     check_outputs({"--out": tmp_path / "a.json", "--report": tmp_path / "r.json", "--preview": None},
                   inputs=[scan])
     assert scan.read_bytes() == b"ply"
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data: a PNG image"),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xe4", "binary data: a ZIP archive (an .xlsx, .docx or "
+                                                           ".kmz is one)"),
+])
+def test_a_binary_file_is_named_as_what_it_is(tmp_path: Path, content: bytes, kind: str) -> None:
+    # regression: a PNG given as a facility was "not UTF-8 text (byte 0)", then guessed as Windows-1252
+    bad = tmp_path / "plan.json"
+    bad.write_bytes(content)
+    with pytest.raises(FileAccessError) as info:
+        read_input_text(bad, what="facility file", max_bytes=1000)
+    assert info.value.problem == f"not UTF-8 text ({kind}); expected a text file saved as UTF-8"

@@ -304,6 +304,12 @@ def test_not_a_number(write_facility: Writer) -> None:
     fails_with(FacilityFileError, write_facility('{"format": NaN}'), "numbers must be finite")
 
 
+def test_a_scenario_given_as_a_facility_says_so(write_facility: Writer) -> None:
+    # regression: "invalid JSON at line 1, column 1: Expecting value", with no word of what the file was
+    fails_with(FacilityFileError, write_facility("# drill\nkind: evacuation\nname: x\n", "drill.yaml"),
+               "Expecting value (this looks like a scenario file, in YAML: run it with 'medtwin run'")
+
+
 def test_a_decimal_comma_is_named(write_facility: Writer, facility_dict: dict[str, Any]) -> None:
     # regression: "Expecting property name enclosed in double quotes", and "expected at most 2 item(s),
     # found 4", with no word of the comma that caused them

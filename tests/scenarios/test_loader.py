@@ -189,3 +189,13 @@ def test_a_comma_in_a_number_field_says_what_it_may_mean(mm1_kind: Kind, written
         loads(MM1_YAML.replace("customers: 3000", f"customers: {written}"), "bad.yaml")
     assert err.value.field == "customers"
     assert err.value.problem.endswith(f"got '{written}', which {reading}; expected a number without a comma")
+
+
+@pytest.mark.parametrize("text", ['{"format": "medtwin-facility/1", "name": "x"}',
+                                  '{"type": "FeatureCollection", "features": []}'])
+def test_a_facility_given_as_a_scenario_says_so(text: str) -> None:
+    # regression: "kind: missing", with no word of the file being a facility
+    with pytest.raises(ScenarioFileError) as err:
+        loads(text, "plan.json")
+    assert err.value.field == "kind"
+    assert err.value.problem.endswith("this is a facility file: a scenario names it in its 'facility' field")
