@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -154,83 +154,151 @@ def _read_kpis(path: Path) -> _KpiFile:
     """``kpis.json`` read a replication at a time, each one's KPIs packed as soon as it is read.
 
     Parsed whole, the file of a run of 1,600 Nelson replications took about
-    30 MB at once (its text, a dict per replication and a copy of each):
-    the one part of a stored run's memory that still grew with its count.
-    Read this way, only the text and the packed KPIs (0.7 KB a replication)
-    are held.
+    30 MB at once (its text, a dict per replication and a copy of each).
+    Read this way, only a window of the text (:class:`_Window`) and the
+    packed KPIs (0.7 KB a replication) are held: the text itself, about 4 KB
+    a Nelson replication, was read whole (twice over, as bytes and as text)
+    and was what still grew with the count, 50 MB at 6,400 replications.
 
     Raises:
         CorruptResultsError: Missing, not JSON, or without a ``summary``
             object and a ``replications`` list of objects with an ``index``.
     """
+    summary: Any = {}
+    reps: dict[int, Mapping[str, Any]] = {}
+    packer = KpiPacker()
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = _Window(fh)
+            text.expect("{")
+            more = not text.closes("}")
+            while more:
+                key = text.value()
+                text.expect(":")
+                if key == "replications":
+                    text.expect("[")
+                    rows = not text.closes("]")
+                    while rows:
+                        row = text.value()
+                        index = row.pop("index", None) if isinstance(row, dict) else None
+                        if isinstance(index, bool) or not isinstance(index, int):
+                            raise ValueError("a replication row is not an object with an integer 'index'")
+                        packed = packer.pack(row)
+                        reps[index] = packed if not isinstance(packed, dict) else \
+                            {k: math.nan if v is None else v for k, v in packed.items()}
+                        rows = text.expect(",]") == ","
+                else:
+                    value = text.value()
+                    if key == "summary":
+                        summary = value
+                more = text.expect(",}") == ","
+            if text.peek():
+                raise ValueError("text after the object")
     except FileNotFoundError:
         raise CorruptResultsError(f"{path}: missing") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CorruptResultsError(f"{path}: damaged, cannot be read as JSON ({exc})") from None
-    summary: Any = {}
-    reps: dict[int, Mapping[str, Any]] = {}
-    packer = KpiPacker()
-    decode = json.JSONDecoder().raw_decode
-    try:
-        at = _next(text, 0, "{")
-        more = _empty_or_more(text, at, "}")
-        while more:
-            key, at = decode(text, _blank(text, at))
-            at = _blank(text, _next(text, at, ":"))
-            if key == "replications":
-                at = _next(text, at, "[")
-                rows = _empty_or_more(text, at, "]")
-                while rows:
-                    row, at = decode(text, _blank(text, at))
-                    index = row.pop("index", None) if isinstance(row, dict) else None
-                    if isinstance(index, bool) or not isinstance(index, int):
-                        raise ValueError("a replication row is not an object with an integer 'index'")
-                    packed = packer.pack(row)
-                    reps[index] = packed if not isinstance(packed, dict) else \
-                        {k: math.nan if v is None else v for k, v in packed.items()}
-                    at = _next(text, at, ",]")
-                    rows = text[at - 1] == ","
-                if at <= len(text) and text[at - 1] != "]":
-                    at = _next(text, at, "]")  # the list was empty
-            else:
-                value, at = decode(text, at)
-                if key == "summary":
-                    summary = value
-            at = _next(text, at, ",}")
-            more = text[at - 1] == ","
-        if not more and text[at - 1] != "}":
-            at = _next(text, at, "}")  # the object was empty
-        if text[at:].strip():
-            raise ValueError("text after the object")
     except ValueError as exc:
         raise CorruptResultsError(f"{path}: damaged, cannot be read as a KPI file ({exc})") from None
-    except IndexError:
+    except _CutShort:
         raise CorruptResultsError(f"{path}: damaged, it ends inside its JSON (cut short)") from None
     if not isinstance(summary, dict):
         raise CorruptResultsError(f"{path}: damaged, no 'summary' object or 'replications' list")
     return _KpiFile(summary=_nan_for_null(summary), replications=reps)
 
 
-def _blank(text: str, at: int) -> int:
-    """The position of the first character of ``text`` from ``at`` that is not blank."""
-    while text[at] in " \t\r\n":
-        at += 1
-    return at
+#: Characters of a KPI file read at a time (a Nelson replication's row is about 4 KB; a row cut by
+#: the end of a chunk is decoded again once the next is read).
+READ_CHUNK = 2**18
+_BLANK = frozenset(" \t\r\n")
+_DECODE = json.JSONDecoder().raw_decode
 
 
-def _next(text: str, at: int, allowed: str) -> int:
-    """The position after the next non-blank character from ``at``, which must be one of ``allowed``."""
-    at = _blank(text, at)
-    if text[at] not in allowed:
-        raise ValueError(f"expected one of {allowed!r} at character {at}, found {text[at]!r}")
-    return at + 1
+class _CutShort(Exception):
+    """The text ended where the JSON needs more."""
 
 
-def _empty_or_more(text: str, at: int, close: str) -> bool:
-    """Whether the object or list opened just before ``at`` has members (it is not closed at once)."""
-    return text[_blank(text, at)] != close
+class _Window:
+    """A JSON text read forward a chunk at a time: only what is not yet parsed, and a chunk, is held.
+
+    >>> import io
+    >>> w = _Window(io.StringIO('{"a": [1, 22]}'), chunk=4)
+    >>> w.expect("{"), w.value(), w.expect(":"), w.expect("["), w.value(), w.expect(","), w.value()
+    ('{', 'a', ':', '[', 1, ',', 22)
+    """
+
+    def __init__(self, fh: TextIO, chunk: int | None = None) -> None:
+        self._fh, self._chunk = fh, chunk or READ_CHUNK
+        self._text = ""
+        self._at = 0
+        self._read = 0  # characters dropped from the front, for positions in messages
+        self._eof = False
+
+    def _more(self) -> bool:
+        """Read the next chunk, dropping what was parsed; false at the end of the file."""
+        if self._eof:
+            return False
+        got = self._fh.read(self._chunk)
+        if not got:
+            self._eof = True
+            return False
+        self._read += self._at
+        self._text = self._text[self._at:] + got
+        self._at = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not blank, not taken (``""`` at the end of the text)."""
+        while True:
+            while self._at < len(self._text) and self._text[self._at] in _BLANK:
+                self._at += 1
+            if self._at < len(self._text):
+                return self._text[self._at]
+            if not self._more():
+                return ""
+
+    def closes(self, close: str) -> bool:
+        """Whether the object or list just opened is closed at once (it is empty); takes ``close`` if so."""
+        if self.peek() == close:
+            self._at += 1
+            return True
+        return False
+
+    def expect(self, allowed: str) -> str:
+        """Take the next character that is not blank, which must be one of ``allowed``.
+
+        Raises:
+            ValueError: It is another.
+            _CutShort: The text ended.
+        """
+        c = self.peek()
+        if not c:
+            raise _CutShort
+        if c not in allowed:
+            raise ValueError(f"expected one of {allowed!r} at character {self._read + self._at}, found {c!r}")
+        self._at += 1
+        return c
+
+    def value(self) -> Any:
+        """Decode the next JSON value.
+
+        Raises:
+            ValueError: It is not JSON.
+            _CutShort: The text ended before it began.
+        """
+        if not self.peek():
+            raise _CutShort
+        while True:
+            try:
+                value, end = _DECODE(self._text, self._at)
+            except json.JSONDecodeError:
+                if self._more():  # it may go on in the next chunk
+                    continue
+                raise
+            if end == len(self._text) and self._more():  # a number may go on in the next chunk
+                continue
+            self._at = end
+            return value
 
 
 def _nan_for_null(x: Any) -> Any:

@@ -48,3 +48,46 @@ def test_a_damaged_kpi_file_is_named(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(CorruptResultsError, match=r"kpis\.json: damaged"):
         _read_kpis(path)
+
+
+def _big_kpi_file(path: Path, rows: int) -> list[dict[str, float | None]]:
+    names = [f"wait.class_{k:02d}.examination_room" for k in range(20)]
+    reps = [{"index": i, **{n: (None if (i + k) % 7 == 0 else i * 1.25e-3 + k) for k, n in enumerate(names)}}
+            for i in range(rows)]
+    path.write_text(json.dumps({"summary": {"wait": {"mean": 1.0, "half_width": None}}, "replications": reps},
+                               indent=1))
+    return reps
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64])
+def test_the_kpi_file_reads_the_same_a_few_characters_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    path = tmp_path / "kpis.json"
+    reps = _big_kpi_file(path, 6)
+    monkeypatch.setattr("scenarios.store.reader.READ_CHUNK", chunk)
+    got = _read_kpis(path)
+    assert got.summary["wait"]["mean"] == 1.0 and math.isnan(got.summary["wait"]["half_width"])
+    assert sorted(got.replications) == list(range(6))
+    for row in reps:
+        back = dict(got.replications[int(row["index"])])  # type: ignore[arg-type]
+        assert json.dumps(back) == json.dumps({k: math.nan if v is None else v for k, v in row.items()
+                                               if k != "index"})
+
+
+def test_reading_a_kpi_file_holds_less_than_its_text(tmp_path: Path) -> None:
+    # The file was read whole, as bytes and then as text: at 6,400 Nelson replications 25 MB twice,
+    # the part of reading a stored run back that still grew with its replications.
+    import tracemalloc
+
+    path = tmp_path / "kpis.json"
+    _big_kpi_file(path, 5000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        got = _read_kpis(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(got.replications) == 5000
+    assert size > 4 * 2**20 and peak < size  # a window of the text and the packed KPIs only
