@@ -23,7 +23,7 @@ from facility.files import read_input_text
 from scenarios.base import KINDS, ScenarioBase
 from scenarios.errors import ScenarioFileError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "dump", "from_dict", "load", "loads"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_VALUES", "dump", "from_dict", "load", "loads"]
 
 #: Largest scenario file read: the largest shipped one is ~15 KB; a
 #: scenario listing every person of a large hospital by hand stays far below.
@@ -31,6 +31,9 @@ MAX_FILE_BYTES = 16 * 2**20
 #: Deepest nesting of mappings and lists a scenario may have (the schemas
 #: need about 8).
 MAX_NESTING = 64
+#: Most values (mappings, lists and scalars) a scenario may hold once its YAML aliases are
+#: expanded: the largest shipped one holds ~2,000; a roster of 5,000 people by hand, ~50,000.
+MAX_VALUES = 1_000_000
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -270,7 +273,43 @@ def _tight(a: yaml.Node, b: yaml.Node, text: str) -> bool:
     return text[a.end_mark.index:b.start_mark.index] == ","
 
 
-def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") -> None:
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand it past :data:`MAX_VALUES` values, or that refers to itself.
+
+    An alias (``*name``) repeats what its anchor (``&name``) holds without repeating the text, so
+    600 bytes of nested aliases stood for 10^9 values and took minutes and gigabytes to read. The
+    expanded size is counted on the parsed nodes, each shared node once.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise ScenarioFileError(source, "", f"an alias refers to a value that contains it (line "
+                                    f"{node.start_mark.line + 1}); expected a document that ends")
+        open_.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        total = 1 + sum(size(c) for c in children)
+        open_.discard(key)
+        if total > MAX_VALUES:
+            raise ScenarioFileError(source, "", f"expands to more than {MAX_VALUES:,} values (the value at "
+                                    f"line {node.start_mark.line + 1}, through YAML aliases *name); a "
+                                    "scenario holds far fewer: expected aliases that repeat small parts")
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "", *,
+                    seen: set[int]) -> None:
     """Refuse numbers that were likely written with a decimal comma (``1,5`` for 1.5).
 
     In a flow list, ``[1,5, 2,0]`` is four numbers to YAML; when some commas
@@ -279,6 +318,9 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
     written). In a flow mapping, ``{mean: 3,5}`` makes ``5`` a key with no
     value, which only a decimal comma does.
     """
+    if id(node) in seen:  # a node an alias repeats is checked once
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         items = node.value
         if node.flow_style and len(items) > 1 and all(_numeric(i) for i in items):
@@ -293,7 +335,7 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
                     f"{a.value} and {b.value} among them); expected numbers without commas, with decimal "
                     "points, or a space after every comma if each is a separate number"))
         for i, item in enumerate(items):
-            _decimal_commas(item, text, source, f"{where}[{i}]")
+            _decimal_commas(item, text, source, f"{where}[{i}]", seen=seen)
     elif isinstance(node, yaml.MappingNode):
         previous: yaml.Node | None = None
         previous_path = where
@@ -307,7 +349,7 @@ def _decimal_commas(node: yaml.Node, text: str, source: str, where: str = "") ->
                     f"{previous.value},{key.value} {_comma_in(previous.value, key.value)}: YAML reads the "
                     f"number {previous.value} and then a key {key.value} with no value; expected a number "
                     "without a comma, with a decimal point"))
-            _decimal_commas(value, text, source, path)
+            _decimal_commas(value, text, source, path, seen=seen)
             previous, previous_path = value, path
 
 
@@ -333,7 +375,8 @@ def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
         try:
             node = loader.get_single_node()
             if node is not None:
-                _decimal_commas(node, text, source)
+                _check_expansion(node, source)
+                _decimal_commas(node, text, source, seen=set())
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

@@ -199,3 +199,20 @@ def test_a_facility_given_as_a_scenario_says_so(text: str) -> None:
         loads(text, "plan.json")
     assert err.value.field == "kind"
     assert err.value.problem.endswith("this is a facility file: a scenario names it in its 'facility' field")
+
+
+def test_aliases_that_expand_past_any_scenario_are_refused_before_expanding(mm1_kind: Kind) -> None:
+    # regression: 600 bytes of nested aliases stood for 10^9 values and read for minutes, unbounded
+    lines = ["x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML + "\n".join(lines) + "\n", "bomb.yaml")
+    assert err.value.problem.startswith("expands to more than 1,000,000 values (the value at line")
+    with pytest.raises(ScenarioFileError, match="an alias refers to a value that contains it"):
+        loads(MM1_YAML + "x: &a [1, *a]\n", "loop.yaml")
+
+
+def test_aliases_that_repeat_a_part_are_read(mm1_kind: Kind) -> None:
+    text = MM1_YAML.replace("queue:\n  arrival_rate: 0.5\n  service_rate: 1.0\n",
+                            "queue: &q\n  arrival_rate: 0.5\n  service_rate: 1.0\n")
+    assert loads(text).model_dump()["queue"] == {"arrival_rate": 0.5, "service_rate": 1.0}
