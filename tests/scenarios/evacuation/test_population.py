@@ -237,3 +237,14 @@ def test_a_misspelt_space_is_named_with_the_one_meant(tiny_facility: Facility, p
     with pytest.raises(ScenarioFileError) as ei:
         check_population(sc, tiny_facility)
     assert ei.value.field == field and hint in ei.value.problem
+
+
+def test_an_unquoted_clock_time_starts_the_drill_at_that_hour(tmp_path: Path) -> None:
+    # regression: YAML 1.1 read "time: 14:00" as the base-60 number 840, so the drill started from the
+    # hospital 840 seconds after the operations run began instead of at 14:00
+    (tmp_path / "ops.yaml").write_text(OPS.read_text())
+    text = ("kind: evacuation\nname: afternoon\nfacility: sample\nmax_time: 30\npopulation:\n"
+            "  from_operations: {scenario: ops.yaml, time: 14:00}\n")
+    sc = scenarios.loads(text, source=str(tmp_path / "drill.yaml"))
+    assert isinstance(sc, EvacuationScenario) and sc.population.from_operations is not None
+    assert sc.population.from_operations.seconds() == 14 * 3600
