@@ -58,21 +58,26 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 
 
-class _LeadingZero:
-    """A whole number written with a leading zero, kept as written until its field is known
-    (:func:`_plain` refuses it there, naming the field)."""
+#: Longest whole number read (digits): 2**127, the largest seed, has 39. Python refuses to convert
+#: more than 4,300 digits at all, which made a long one an internal error.
+_MAX_INT_DIGITS = 40
 
-    def __init__(self, text: str, octal: int | None) -> None:
-        self.text = text
-        self.octal = octal
 
-    def problem(self) -> str:
-        decimal = int(self.text.replace("_", ""), 10)
-        octal = (f"YAML 1.1 reads as the octal number {self.octal}" if self.octal is not None
-                 else "YAML 1.1 reads as text (8 and 9 are not octal digits)")
-        return (f"{self.text} is written with a leading zero, which {octal} and YAML 1.2 as {decimal}; "
-                f"expected a number without leading zeros (e.g. {decimal}), or \"{self.text}\" in quotes "
-                "if it is text")
+class _Refused:
+    """A number YAML would misread or cannot hold, kept until its field is known (:func:`_plain`
+    refuses it there, naming the field)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _leading_zero(text: str, octal: int | None) -> _Refused:
+    decimal = int(text.replace("_", ""), 10)
+    reading = (f"YAML 1.1 reads as the octal number {octal}" if octal is not None
+               else "YAML 1.1 reads as text (8 and 9 are not octal digits)")
+    return _Refused(f"{text} is written with a leading zero, which {reading} and YAML 1.2 as {decimal}; "
+                    f"expected a number without leading zeros (e.g. {decimal}), or \"{text}\" in quotes if "
+                    "it is text")
 
 
 def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
@@ -81,12 +86,15 @@ def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
         # YAML 1.1 reads 14:00 as the base-60 number 840 (YAML 1.2 has no base 60): "time: 14:00"
         # meant 14 o'clock and started a drill 840 seconds in. Kept as the text it is.
         return text
+    digits = sum(c.isalnum() for c in text)
+    if digits > _MAX_INT_DIGITS:
+        return _Refused(f"a whole number of {digits} digits; expected at most {_MAX_INT_DIGITS}")
     if _LEADING_ZERO.match(text):
         try:
             octal = loader.construct_yaml_int(node)
         except ValueError:  # 08, 09: not octal, so YAML 1.1 left them as text
             octal = None
-        return _LeadingZero(text, octal)
+        return _leading_zero(text, octal)
     return loader.construct_yaml_int(node)
 
 
@@ -132,8 +140,8 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
     """
     if depth > MAX_NESTING:
         raise ScenarioFileError(source, where, f"nested more than {MAX_NESTING} levels deep")
-    if isinstance(value, _LeadingZero):
-        raise ScenarioFileError(source, where, value.problem())
+    if isinstance(value, _Refused):
+        raise ScenarioFileError(source, where, value.problem)
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -152,8 +160,8 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if isinstance(k, _LeadingZero):
-                raise ScenarioFileError(source, where, f"key {k.problem()}")
+            if isinstance(k, _Refused):
+                raise ScenarioFileError(source, where, f"key {k.problem}")
             if not isinstance(k, str | int) or isinstance(k, bool):
                 raise ScenarioFileError(source, where, f"key {k!r} is not text")
             key = _plain(k, source, where, depth + 1)

@@ -216,3 +216,12 @@ def test_aliases_that_repeat_a_part_are_read(mm1_kind: Kind) -> None:
     text = MM1_YAML.replace("queue:\n  arrival_rate: 0.5\n  service_rate: 1.0\n",
                             "queue: &q\n  arrival_rate: 0.5\n  service_rate: 1.0\n")
     assert loads(text).model_dump()["queue"] == {"arrival_rate": 0.5, "service_rate": 1.0}
+
+
+@pytest.mark.parametrize("digits", ["1" * 5000, "0" + "1" * 5000, "1" * 41])
+def test_a_whole_number_too_long_for_any_field_is_named(mm1_kind: Kind, digits: str) -> None:
+    # regression: 5,000 digits passed Python's limit of 4,300 for converting text and were an internal error
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("seed: 7", f"seed: {digits}"), "bad.yaml")
+    assert err.value.field == "seed"
+    assert err.value.problem == f"a whole number of {len(digits)} digits; expected at most 40"
