@@ -240,6 +240,20 @@ _COMMA_NUMBER = re.compile(r"([-+]?\d+),(\d+)")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 
 
+#: A pattern that allows a set of characters, one or more: ``^[A-Za-z0-9_.\- ]+$``.
+_CHARACTER_CLASS = re.compile(r"\^\[(.+)\]\+\$")
+
+
+def _readable_class(cls: str) -> str:
+    r"""A regular-expression character class in words.
+
+    >>> _readable_class(r"A-Za-z0-9_.\- ")
+    "A-Z, a-z, 0-9, '_', '.', '-', ' '"
+    """
+    parts = re.findall(r"(\\.|.-.|.)", cls)  # escapes first: in "\\- " the dash is literal
+    return ", ".join(p if len(p) == 3 else repr(p[-1]) for p in parts)
+
+
 def _describe(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -260,6 +274,12 @@ def _describe(err: Any) -> str:
     comma = _COMMA_NUMBER.fullmatch(got.strip()) if isinstance(got, str) else None
     if comma is not None and kind in ("float_type", "int_type"):
         return f"{msg}, got {got!r}, which {_comma_in(comma[1], comma[2])}; expected a number without a comma"
+    if kind == "string_pattern_mismatch" and isinstance(got, str):
+        allowed = _CHARACTER_CLASS.fullmatch(str(err.get("ctx", {}).get("pattern", "")))
+        if allowed is not None:  # ^[...]+$: name the characters it refuses, not the regular expression
+            bad = sorted({c for c in got if not re.fullmatch(f"[{allowed[1]}]", c)})
+            return (f"{got!r} holds {', '.join(map(repr, bad)) or 'nothing'}, which it may not; expected "
+                    f"only the characters {_readable_class(allowed[1])}")
     if isinstance(got, bool) and kind in ("literal_error", "string_type", "enum"):
         # YAML 1.1 reads unquoted off/on/no/yes as booleans: "hvac: off" arrived as False and
         # was told it "should be 'off'"

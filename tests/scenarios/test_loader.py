@@ -225,3 +225,12 @@ def test_a_whole_number_too_long_for_any_field_is_named(mm1_kind: Kind, digits: 
         loads(MM1_YAML.replace("seed: 7", f"seed: {digits}"), "bad.yaml")
     assert err.value.field == "seed"
     assert err.value.problem == f"a whole number of {len(digits)} digits; expected at most 40"
+
+
+def test_a_name_with_a_character_it_may_not_hold_names_the_character(mm1_kind: Kind) -> None:
+    # regression: "String should match pattern '^[A-Za-z0-9_.\- ]+$'" for a German drill's name
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("name: mm1 check", "name: Übung Station 3/4"), "bad.yaml")
+    assert err.value.field == "name"
+    assert err.value.problem == ("'Übung Station 3/4' holds '/', 'Ü', which it may not; expected only the "
+                                 "characters A-Z, a-z, 0-9, '_', '.', '-', ' '")
