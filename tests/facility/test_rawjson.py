@@ -39,6 +39,15 @@ def test_lone_surrogates_are_named_in_values_and_keys() -> None:
         check_values({"metadata": {"\udc00": 1}}, "f.json")
 
 
+def test_control_characters_are_refused_outside_metadata() -> None:
+    # regression: a facility named "Tiny\x1b[2J..." cleared the terminal of whoever validated it
+    with pytest.raises(FacilityFileError) as info:
+        check_values(parse_json('{"name": "Tiny\\u001b[2Jclinic"}', "f.json"), "f.json")
+    assert str(info.value) == ("f.json: name: text 'Tiny'... holds the control character \\x1b at position "
+                               "4; expected printable text (tabs and line breaks are fine)")
+    check_values({"name": "Ward\tA\nnorth", "metadata": {"scanner": "\x1b raw header"}}, "f.json")
+
+
 def test_rings_are_checked_in_one_pass_but_odd_ones_point_by_point() -> None:
     check_values({"polygon": [[0, 0], [1.5, 0], [1, 1]]}, "f.json")
     with pytest.raises(FacilityFileError, match=r"polygon\[2\]\[1\]: expected a finite number"):
