@@ -234,3 +234,14 @@ def test_a_name_with_a_character_it_may_not_hold_names_the_character(mm1_kind: K
     assert err.value.field == "name"
     assert err.value.problem == ("'Übung Station 3/4' holds '/', 'Ü', which it may not; expected only the "
                                  "characters A-Z, a-z, 0-9, '_', '.', '-', ' '")
+
+
+def test_control_characters_in_text_are_refused(mm1_kind: Kind) -> None:
+    # regression: an ESC in a person's id ran escape sequences in the summary a run prints
+    with pytest.raises(ScenarioFileError) as err:
+        loads(MM1_YAML.replace("name: mm1 check", 'name: mm1 check\ndescription: "a\\e[2J"'), "bad.yaml")
+    assert err.value.field == "description"
+    assert err.value.problem == ("text holds the control character \\x1b at position 1; expected printable "
+                                 "text")
+    tabbed = loads(MM1_YAML + 'description: "two\\tcolumns\\nand lines"\n')
+    assert tabbed.description == "two\tcolumns\nand lines"
