@@ -27,10 +27,23 @@ from shapely.geometry import LineString, Point, Polygon
 
 from facility.model import Facility, Level, Lift, Stair
 from lidar.errors import ScanOptionError
+from lidar.point_files import MAX_IN_MEMORY_BYTES
 from lidar.preprocess import voxel_downsample
 from lidar.synth_cores import Cores, plan_cores
 
 __all__ = ["LEAVES", "SynthOptions", "synthesize", "truth_for_levels"]
+
+
+#: Most points a synthetic scan may hold: what a binary PLY of float64 x, y, z (24 bytes a
+#: point, as :func:`lidar.writers.write_cloud` writes it) may hold and still be read whole by
+#: :func:`lidar.read`.  The 4-storey sample hospital at the default 2 cm makes about 80 M
+#: (8.7 GB of memory while casting); at 1 mm it would make 35 G, and ran out of memory.
+MAX_SYNTH_POINTS = MAX_IN_MEMORY_BYTES // 24
+#: Most standing people per m^2: the jam density of Weidmann (1993), 5.4 P/m^2
+#: (``../shared/reference/evacuation.md``); a billion per m^2 placed people for ever.
+MAX_PEOPLE_PER_M2 = 5.4
+#: Most furniture items per m^2: as many of the smallest item (0.4 x 0.4 m) as fit.
+MAX_CLUTTER_PER_M2 = 6.25  # 1 / (0.4 * 0.4)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +107,10 @@ class SynthOptions:
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
                 raise ScanOptionError(name, "a finite number >= 0", v)
+        for name, most in (("people_per_m2", MAX_PEOPLE_PER_M2), ("clutter_per_m2", MAX_CLUTTER_PER_M2)):
+            if getattr(self, name) > most:
+                raise ScanOptionError(name, f"<= {most:g} per m^2 (no more fit on a floor)",
+                                      getattr(self, name))
         if not 0 <= self.closed_door_fraction <= 1:
             raise ScanOptionError("closed_door_fraction", "in [0, 1]", self.closed_door_fraction)
         if self.leaf not in LEAVES:
@@ -423,6 +440,7 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
     for lv in facility.levels:
         if lv.id in wanted:
             stations += _level_mesh(facility, lv, opt, rng, mesh, cores=cores)
+    _check_size(mesh, opt.spacing)
     # Built on one thread: a scene built on several differed from run to run, and with it
     # which of two triangles meeting at an edge (a wall's end in a corner) a ray hit or passed
     # between; one ray more or less shifted every later noise draw, so the same seed gave
@@ -445,6 +463,27 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
         parts.append(voxel_downsample(pts, opt.spacing))
     cloud = np.vstack(parts) if parts else np.empty((0, 3))
     return voxel_downsample(cloud, opt.spacing)
+
+
+def _check_size(mesh: _Mesh, spacing: float) -> None:
+    """Refuse a ``spacing`` whose scan could not be read back whole, before any ray is cast.
+
+    The scan keeps about one point per ``spacing`` square of the surfaces it sees, so their area
+    over ``spacing`` squared bounds it (the sample hospital's surfaces gave 1.2 times the points
+    actually kept).
+    """
+    if not mesh.verts:
+        return
+    v, t = np.vstack(mesh.verts).astype(np.float64), np.vstack(mesh.tris)
+    a, b, c = v[t[:, 0]], v[t[:, 1]], v[t[:, 2]]
+    area = 0.5 * float(np.linalg.norm(np.cross(b - a, c - a), axis=1).sum())
+    expected = area / spacing**2
+    if expected > MAX_SYNTH_POINTS:
+        finest = math.sqrt(area / MAX_SYNTH_POINTS)
+        raise ScanOptionError("spacing", f">= {math.ceil(finest * 1000) / 1000:g} m for these levels (their "
+                              f"{area:,.0f} m^2 of surfaces would give about {expected:,.0f} points, over "
+                              f"the {MAX_SYNTH_POINTS:,} a scan read whole may hold), or fewer levels",
+                              spacing)
 
 
 def truth_for_levels(facility: Facility, levels: Iterable[str]) -> Facility:

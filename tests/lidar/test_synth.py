@@ -51,3 +51,19 @@ def test_truth_for_levels_keeps_only_those(office: Facility) -> None:
     t = truth_for_levels(office, ["L0"])
     assert {s.id for s in t.spaces} == {s.id for s in office.spaces}
     assert t.stairs == ()
+
+
+def test_a_spacing_too_fine_to_read_back_is_refused_before_any_ray_is_cast(office: Facility) -> None:
+    """At 1 mm the sample hospital would have made 35 G points: it ran out of memory (exit 3)."""
+    expected = (r"option 'spacing' must be >= 0\.0\d+ m for these levels \(their [\d,]+ m\^2 of surfaces "
+                r"would give about [\d,]+ points")
+    with pytest.raises(ScanOptionError, match=expected):
+        synthesize(office, rng=np.random.default_rng(0), options=SynthOptions(spacing=0.001))
+
+
+@pytest.mark.parametrize(("name", "most"), [("people_per_m2", 5.4), ("clutter_per_m2", 6.25)])
+def test_more_people_or_furniture_than_fit_on_a_floor_are_refused(name: str, most: float) -> None:
+    """A billion people per m^2 were placed one by one, for ever."""
+    assert getattr(SynthOptions(**{name: most}), name) == most
+    with pytest.raises(ScanOptionError, match=rf"option '{name}' must be <= {most:g} per m\^2"):
+        SynthOptions(**{name: most * 1.01})
