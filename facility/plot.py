@@ -16,6 +16,7 @@ graph as thin lines, so a missing door or a broken link is visible at once.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -303,6 +304,15 @@ def _segments_xy(segs: Iterable[Sequence[tuple[float, float]]],
     return xs, ys
 
 
+def _esc(text: str) -> str:
+    """Text for a plotly label, which plotly reads as HTML (its entities show as the characters).
+
+    >>> _esc("Store <B> & co")
+    'Store &lt;B&gt; &amp; co'
+    """
+    return html.escape(text, quote=False)
+
+
 def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = None,
                        graph: bool = True, height: int = 520) -> go.Figure:
     """An interactive plan of one level.
@@ -330,8 +340,9 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     for s in facility.spaces_on(level):
         cat = category_of(s.use, s.kind)
         xs, ys = _ring_xy(_hole_free_parts(s.polygon))
-        text = (f"<b>{s.id}</b> {s.name}<br>use: {s.use or '-'}<br>kind: {s.kind.value}"
-                f"<br>beds: {s.beds}<br>compartment: {s.compartment or '-'}<br>area: {s.area:.1f} m²")
+        # Plotly reads hover text as HTML: "Store <B>" lost its "<B>" and bolded the rest.
+        text = (f"<b>{_esc(s.id)}</b> {_esc(s.name)}<br>use: {_esc(s.use or '-')}<br>kind: {s.kind.value}"
+                f"<br>beds: {s.beds}<br>compartment: {_esc(s.compartment or '-')}<br>area: {s.area:.1f} m²")
         # The cuts that keep holes empty are not walls: a space with holes gets
         # its fill without lines, and its real rings as a separate outline.
         holed = bool(s.polygon.interiors)
@@ -366,9 +377,9 @@ def plan_figure_plotly(facility: Facility, level: str, *, route: Route | None = 
     if exits:
         fig.add_trace(go.Scatter(
             x=[e.at[0] for e in exits], y=[e.at[1] for e in exits], mode="markers+text", name="exit",
-            text=[e.id for e in exits], hoverinfo="text",
+            text=[_esc(e.id) for e in exits], hoverinfo="text",
             textposition=[_exit_text_position(facility, level, e.at) for e in exits],
-            hovertext=[f"exit {e.id}: {e.width:g} m to {e.assembly_point or '-'}" for e in exits],
+            hovertext=[f"exit {_esc(e.id)}: {e.width:g} m to {_esc(e.assembly_point or '-')}" for e in exits],
             marker={"symbol": "triangle-up", "size": 13, "color": DOOR_COLOURS["exit"],
                     "line": {"color": "black", "width": 1}}))
     if route is not None:

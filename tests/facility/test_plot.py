@@ -151,3 +151,15 @@ def test_a_tall_building_shares_a_sheet_of_bounded_height() -> None:
         fig.savefig(io.BytesIO(), format="png", dpi=10)
     small = plan_figure_matplotlib(replace(tower, levels=levels[:2], spaces=spaces[:2]))
     assert small.get_figheight() == pytest.approx(2 * 12.0 + 1.2)  # a few storeys keep their full size
+
+
+def test_plotly_labels_show_angle_brackets_as_written() -> None:
+    # regression: plotly reads hover text as HTML, so a room named "Store <B>" lost "<B>" and bolded the rest
+    f = sample()
+    lid = f.levels[0].id
+    target = next(s for s in f.spaces_on(lid) if s.kind is SpaceKind.ROOM)
+    f = replace(f, spaces=tuple(replace(s, name="Store <B> & co") if s.id == target.id else s
+                                for s in f.spaces))
+    fig = plan_figure_plotly(f, lid)
+    texts = [t.text for t in fig.data if isinstance(t.text, str) and t.text.startswith(f"<b>{target.id}</b>")]
+    assert texts and "Store &lt;B&gt; &amp; co<br>" in texts[0]
