@@ -34,16 +34,12 @@ from lidar.synth_cores import Cores, plan_cores
 __all__ = ["LEAVES", "SynthOptions", "synthesize", "truth_for_levels"]
 
 
-#: Most points a synthetic scan may hold: what a binary PLY of float64 x, y, z (24 bytes a
-#: point, as :func:`lidar.writers.write_cloud` writes it) may hold and still be read whole by
-#: :func:`lidar.read`.  The 4-storey sample hospital at the default 2 cm makes about 80 M
-#: (8.7 GB of memory while casting); at 1 mm it would make 35 G, and ran out of memory.
+#: Most points of a scan: as many as a PLY of float64 x, y, z (24 bytes a point, as written) read
+#: whole may hold.  The sample hospital makes 80 M at 2 cm; at 1 mm, 35 G (out of memory).
 MAX_SYNTH_POINTS = MAX_IN_MEMORY_BYTES // 24
-#: Most standing people per m^2: the jam density of Weidmann (1993), 5.4 P/m^2
-#: (``../shared/reference/evacuation.md``); a billion per m^2 placed people for ever.
+#: Most people per m^2: Weidmann's jam density (``../shared/reference/evacuation.md``).
 MAX_PEOPLE_PER_M2 = 5.4
-#: Most furniture items per m^2: as many of the smallest item (0.4 x 0.4 m) as fit.
-MAX_CLUTTER_PER_M2 = 6.25  # 1 / (0.4 * 0.4)
+MAX_CLUTTER_PER_M2 = 6.25  #: Most furniture items per m^2: 1 / (0.4 x 0.4 m), the smallest item.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,8 +105,7 @@ class SynthOptions:
                 raise ScanOptionError(name, "a finite number >= 0", v)
         for name, most in (("people_per_m2", MAX_PEOPLE_PER_M2), ("clutter_per_m2", MAX_CLUTTER_PER_M2)):
             if getattr(self, name) > most:
-                raise ScanOptionError(name, f"<= {most:g} per m^2 (no more fit on a floor)",
-                                      getattr(self, name))
+                raise ScanOptionError(name, f"<= {most:g} per m^2 (no more fit)", getattr(self, name))
         if not 0 <= self.closed_door_fraction <= 1:
             raise ScanOptionError("closed_door_fraction", "in [0, 1]", self.closed_door_fraction)
         if self.leaf not in LEAVES:
@@ -466,12 +461,8 @@ def synthesize(facility: Facility, *, rng: np.random.Generator,
 
 
 def _check_size(mesh: _Mesh, spacing: float) -> None:
-    """Refuse a ``spacing`` whose scan could not be read back whole, before any ray is cast.
-
-    The scan keeps about one point per ``spacing`` square of the surfaces it sees, so their area
-    over ``spacing`` squared bounds it (the sample hospital's surfaces gave 1.2 times the points
-    actually kept).
-    """
+    """Refuse a ``spacing`` whose scan could not be read back whole, before any ray is cast: about
+    one point per ``spacing`` square of surface is kept (the sample hospital kept 1 in 1.2)."""
     if not mesh.verts:
         return
     v, t = np.vstack(mesh.verts).astype(np.float64), np.vstack(mesh.tris)
