@@ -36,6 +36,11 @@ __all__ = ["CONNECT_TIMEOUT_S", "DASK_TARGET_BATCH_S", "LOCAL_CLUSTER_CONFIG", "
 
 #: Seconds to wait for a Dask scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT_S = 5.0
+#: Seconds a kept client's scheduler has to answer before the client is replaced (a scheduler
+#: that answers does so in milliseconds), and seconds given to closing the client replaced: with
+#: connecting anew, a run learns within about CONNECT_TIMEOUT_S + 1 s that a scheduler is gone.
+PROBE_TIMEOUT_S = CONNECT_TIMEOUT_S / 2
+CLOSE_TIMEOUT_S = 1.0
 #: Wall time a batch should take on Dask, where a task costs more than on a local pool: about
 #: 7 ms of CPU between client, scheduler and worker (1.4 % of a half-second batch).  Batches
 #: still shrink towards the end of a run, so the workers finish together.
@@ -191,12 +196,55 @@ def _connect(address: str, *, direct: bool, timeout_s: float = CONNECT_TIMEOUT_S
 
     try:
         with _quiet_distributed():  # a failure is reported below in one line, not as Dask's log lines
+            _ask_identity(address, timeout_s)
             return Client(address, timeout=timeout_s, set_as_default=False, direct_to_workers=direct)
     except (OSError, TimeoutError, ValueError) as exc:
         raise BackendError(f"--scheduler {address}: cannot reach the Dask scheduler within "
                            f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__}); start one with "
                            "'dask scheduler' and workers with 'dask worker ADDRESS', or check "
                            "the address and firewall") from None
+
+
+def _ask_identity(address: str, timeout_s: float) -> None:
+    """Ask the scheduler at ``address`` who it is; raise unless it answers within ``timeout_s``.
+
+    A Dask client's own connection waits for ever on a scheduler that
+    accepts the connection and never answers (its process stopped, a
+    half-open tunnel): its ``timeout`` does not cover the start-up.  The
+    question runs on an event loop of its own, in a thread of its own, so it
+    works from inside a notebook's running loop too.
+
+    Raises:
+        TimeoutError: No answer in time (the scheduler refused, hangs or is not there).
+        OSError: The connection failed.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> None:
+        comm = await connect(address, timeout=timeout_s)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            await comm.read()
+        finally:
+            comm.abort()
+
+    failed: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(ask(), timeout_s))
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+
+    asker = threading.Thread(target=in_thread, name="medtwin-dask-probe", daemon=True)
+    asker.start()
+    asker.join(timeout_s + CLOSE_TIMEOUT_S)
+    if asker.is_alive():
+        raise TimeoutError(f"no answer within {timeout_s:.0f} s")
+    if failed:
+        raise failed[0]
 
 
 @contextmanager
@@ -246,8 +294,9 @@ def dask_client(address: str) -> Any:
 
     The client kept from an earlier run is used while its scheduler still
     answers; a dead one (the scheduler stopped or restarted, the connection
-    lost) is closed and replaced.  Within :data:`CONNECT_TIMEOUT_S` in all,
-    a scheduler that cannot be reached is a :class:`BackendError`.
+    lost) is closed and replaced.  Within about :data:`CONNECT_TIMEOUT_S`
+    (and :data:`CLOSE_TIMEOUT_S` more when a kept client is replaced), a
+    scheduler that cannot be reached is a :class:`BackendError`.
     Runs never close it (:func:`close_dask_clients` does, and the
     interpreter at exit).
 
@@ -257,12 +306,12 @@ def dask_client(address: str) -> Any:
     started = time.monotonic()
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(address)
-        if client is not None and _answers(client, CONNECT_TIMEOUT_S):
+        if client is not None and _answers(client, PROBE_TIMEOUT_S):
             return client
         if client is not None:
             del _CLIENTS[address]
-            _close_quietly(client)
-        left = max(CONNECT_TIMEOUT_S - (time.monotonic() - started), 1.0)
+            _close_quietly(client, CLOSE_TIMEOUT_S)
+        left = max(CONNECT_TIMEOUT_S - (time.monotonic() - started), CLOSE_TIMEOUT_S)
         client = _connect(address, direct=_on_this_machine(address), timeout_s=left)
         if not _CLIENTS_KEPT:
             # Registered once distributed is imported: handlers run last-registered first, so the
@@ -273,10 +322,10 @@ def dask_client(address: str) -> Any:
         return client
 
 
-def _close_quietly(client: Any) -> None:
+def _close_quietly(client: Any, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """Close a client; one that lost its scheduler logs the end of its reconnecting as an error."""
     with _quiet_distributed(), suppress(Exception):  # a client cut off may fail to say goodbye
-        client.close(timeout=CONNECT_TIMEOUT_S)
+        client.close(timeout=timeout_s)
 
 
 def close_dask_clients() -> None:

@@ -205,6 +205,58 @@ def test_a_dead_kept_client_is_replaced_and_a_stopped_scheduler_is_a_clear_error
     assert time.monotonic() - t0 < CONNECT_TIMEOUT_S + 3
 
 
+def test_a_kept_client_of_a_scheduler_that_stopped_answering_is_a_clear_error_within_seconds(
+    toy_kind: Kind, tmp_path: Path
+) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from scenarios.backends import CONNECT_TIMEOUT_S, close_dask_clients, dask_client
+
+    log = tmp_path / "scheduler.log"
+    with open(log, "wb") as err:
+        scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                      "127.0.0.1", "--port", "0", "--no-dashboard"], stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"Scheduler at:\s+(tcp://\S+)", log.read_text())):
+            assert time.monotonic() < deadline and scheduler.poll() is None, log.read_text()
+            time.sleep(0.05)
+        address = found.group(1)
+        dask_client(address)  # kept, as after a first run
+        os.kill(scheduler.pid, signal.SIGSTOP)  # hung: connections are accepted, nothing answers
+        for _ in ("with the client kept", "connecting anew"):  # Dask's own connect waited for ever
+            _fails_within(CONNECT_TIMEOUT_S + 3, address)
+            close_dask_clients()
+    finally:
+        os.kill(scheduler.pid, signal.SIGKILL)
+        scheduler.wait()
+
+
+def _fails_within(seconds: float, address: str) -> None:
+    """Assert that a run on ``address`` ends in a clear error within ``seconds`` (watched from here,
+    so a run that waits for ever fails the test rather than hanging it)."""
+    import threading
+
+    ended: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            run(toy(), facility=FAKE_FACILITY, backend="dask", scheduler=address)  # type: ignore[arg-type]
+            ended.append(None)
+        except BaseException as exc:
+            ended.append(exc)
+
+    runner = threading.Thread(target=attempt, daemon=True)
+    runner.start()
+    runner.join(seconds)
+    assert not runner.is_alive(), f"still waiting for the scheduler after {seconds:.0f} s"
+    assert isinstance(ended[0], BackendError) and "cannot reach the Dask scheduler" in str(ended[0])
+
+
 @pytest.mark.parametrize(("workers", "target_s"), [(1, 0.5), (1, 2.0), (2, 0.5), (2, 2.0), (8, 2.0)])
 def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end_only_for_several_workers(
     workers: int, target_s: float
