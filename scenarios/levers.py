@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from scenarios.base import ScenarioBase
 from scenarios.errors import ScenarioFileError
@@ -160,16 +159,24 @@ def parse_vary(text: str, base_dir: Path | None = None) -> tuple[str, list[Any]]
     pieces = raw.split(":")
     values: list[Any]
     if len(pieces) in (2, 3) and all(re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", p) for p in pieces):
-        nums = [yaml.safe_load(p) for p in pieces]
+        nums = [_scalar(p, path) for p in pieces]
         values = range_values({"from": nums[0], "to": nums[1], "step": nums[2] if len(nums) == 3 else 1},
                               "--vary", path)
     else:
-        values = [yaml.safe_load(v.strip()) for v in raw.split(",") if v.strip()]
+        values = [_scalar(v.strip(), path) for v in raw.split(",") if v.strip()]
     if path == "facility":
         values = [_facility_value(v, base_dir) for v in values]
     if len(set(map(repr, values))) != len(values):
         raise ScenarioFileError("--vary", path, f"a value is given twice: {values}")
     return path, values
+
+
+def _scalar(text: str, path: str) -> Any:
+    """One ``--vary`` value, read as a scenario file reads it (``010`` is refused, not read as
+    the octal 8; ``14:00`` is text, not the base-60 840)."""
+    from scenarios.loader import parse
+
+    return parse(text, "--vary", path)
 
 
 def _facility_value(value: Any, base_dir: Path | None) -> Any:

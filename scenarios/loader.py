@@ -23,7 +23,7 @@ from facility.files import read_input_text
 from scenarios.base import KINDS, ScenarioBase
 from scenarios.errors import ScenarioFileError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_VALUES", "dump", "from_dict", "load", "loads"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_VALUES", "dump", "from_dict", "load", "loads", "parse"]
 
 #: Largest scenario file read: the largest shipped one is ~15 KB; a
 #: scenario listing every person of a large hospital by hand stays far below.
@@ -405,6 +405,24 @@ def _clip(text: str) -> str:
 
 def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
     """Parse scenario YAML text (``source`` names it in errors)."""
+    return from_dict(_construct(text, source), source)
+
+
+def parse(text: str, source: str, where: str = "") -> Any:
+    """YAML text read by the scenario files' rules, as plain values (text, numbers, booleans,
+    lists and mappings): no YAML 1.1 octal (``010``) or base 60 (``14:00``), no key given twice,
+    no likely decimal comma, no alias bomb.  For YAML that is not a whole scenario: a sweep
+    file, a ``--vary`` value.  ``source`` and ``where`` name the file (or option) and the field
+    in errors.
+
+    >>> parse("[4, 5, 1e3]", "--vary")
+    [4, 5, 1000.0]
+    """
+    return _plain(_construct(text, source), source, where)
+
+
+def _construct(text: str, source: str) -> Any:
+    """The YAML document of ``text``, built by the scenario loader (values not yet checked)."""
     try:
         loader = _UniqueKeyLoader(text)
         try:
@@ -420,7 +438,7 @@ def loads(text: str, source: str = "<scenario>") -> ScenarioBase:
     except RecursionError:
         raise ScenarioFileError(source, "", f"nested too deeply (a scenario needs at most {MAX_NESTING} "
                                 "levels)") from None
-    return from_dict(data, source)
+    return data
 
 
 def load(path: str | Path) -> ScenarioBase:

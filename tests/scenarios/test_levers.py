@@ -44,6 +44,22 @@ def test_vary_options(tmp_path: Path) -> None:
             parse_vary(bad)
 
 
+@pytest.mark.parametrize(("option", "problem"), [
+    ("resources.desk.count=010,011", "octal number 8"),  # was run as 8 and 9
+    ("resources.desk.count=08:12", "leading zero"),
+    ("resources.desk.count=" + "9" * 5000, "5000 digits"),  # was an internal error
+])
+def test_a_vary_value_is_read_as_a_scenario_file_reads_it(option: str, problem: str) -> None:
+    with pytest.raises(ScenarioFileError, match=problem) as err:
+        parse_vary(option)
+    assert str(err.value).startswith("--vary: resources.desk.count:")
+
+
+def test_a_vary_clock_time_stays_text() -> None:
+    """YAML 1.1 reads 14:00 as 840 (base 60)."""
+    assert parse_vary("start=14:00,15:30") == ("start", ["14:00", "15:30"])
+
+
 def test_grid_is_the_full_product() -> None:
     g = grid({"a": [1, 2, 3], "b": ["x", "y"]})
     assert len(g) == 6 and len({tuple(d.items()) for d in g}) == 6
