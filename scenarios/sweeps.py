@@ -46,14 +46,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError
 
-from facility.files import write_atomic
+from facility.errors import FileAccessError
+from facility.files import read_input_text, write_atomic
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
 from scenarios.levers import apply_levers, check_lever, grid, latin_hypercube, parse_vary, range_values
-from scenarios.loader import dump, load
+from scenarios.loader import MAX_FILE_BYTES, dump, load, parse
 from scenarios.progress import OnTick, Tick
 from scenarios.replicate import check_seed, spawn_key
 from scenarios.runner import (
@@ -174,11 +174,11 @@ def load_sweep(path: str | Path) -> Plan:
     """
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioFileError(str(p), "", "file not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioFileError(str(p), "", f"cannot read the sweep file: {exc}") from None
+        text = read_input_text(p, what="sweep file", max_bytes=MAX_FILE_BYTES)
+    except FileAccessError as exc:
+        raise ScenarioFileError(str(p), "", exc.problem) from None
+    # By the scenario files' rules: no octal 010, no base-60 14:00, no decimal comma, no alias bomb.
+    data = parse(text, str(p))
     try:
         spec = _SweepFile.model_validate(data)
     except ValidationError as exc:

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scenarios.cli.run_cmd import ProgressView, add_backend_arguments, most_replications
 
 __all__ = ["register"]
@@ -43,11 +41,16 @@ def register(sub: Any) -> None:
 
 
 def _is_sweep_file(path: Path) -> bool:
+    """Whether ``path`` is a sweep file (a base ``scenario`` and no ``kind``); a file that cannot
+    be read as one is left to the scenario loader, which names what is wrong with it."""
     from facility.files import read_input_text
+    from scenarios.errors import ScenarioFileError
+    from scenarios.loader import MAX_FILE_BYTES, parse
 
     try:
-        data = yaml.safe_load(read_input_text(path, what="sweep or scenario file", max_bytes=16 * 2**20))
-    except yaml.YAMLError:
+        text = read_input_text(path, what="sweep or scenario file", max_bytes=MAX_FILE_BYTES)
+        data = parse(text, str(path))
+    except ScenarioFileError:
         return False
     return isinstance(data, dict) and "scenario" in data and "kind" not in data
 

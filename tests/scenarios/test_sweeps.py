@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import json
 import multiprocessing
 import shutil
@@ -149,6 +150,21 @@ def test_sweep_file_with_grid_range_sample_and_variants(toy_kind: Kind, tmp_path
     f.write_text("scenario: toy.yaml\ngird:\n  lever.count: [1, 2]\n")
     with pytest.raises(ScenarioFileError, match=r"sweep\.yaml: gird"):
         load_sweep(f)
+
+
+@pytest.mark.parametrize(("body", "where", "problem"), [
+    ("grid:\n  lever.count: [010, 011]\n", r"grid\.lever\.count\[0\]", "octal number 8"),  # ran 8 and 9
+    ("seed: 010\ngrid:\n  lever.count: [1]\n", "seed", "leading zero"),
+    ("grid:\n  lever.count: [1, 2]\n  lever.count: [3]\n", "", "duplicate key .lever.count."),  # [3] won
+])
+def test_a_sweep_file_is_read_by_the_scenario_files_rules(toy_kind: Kind, tmp_path: Path, body: str,
+                                                          where: str, problem: str) -> None:
+    (tmp_path / "toy.yaml").write_text(TOY_YAML)
+    f = tmp_path / "sweep.yaml"
+    f.write_text("scenario: toy.yaml\n" + body)
+    with pytest.raises(ScenarioFileError, match=problem) as err:
+        load_sweep(f)
+    assert re.search(where, str(err.value))
 
 
 def test_a_bad_variant_stops_the_sweep_before_anything_runs(toy_kind: Kind, tmp_path: Path) -> None:
