@@ -38,9 +38,5 @@ from scenarios.backends.cluster import (
 )
 from scenarios.backends.loop import BACKENDS, MAX_ATTEMPTS, execute
 
-# The names a worker's batch function and its work had in the single module this package replaced.
-from scenarios.backends.worker import Work as _Work  # noqa: F401
-from scenarios.backends.worker import attempt_in_worker as _attempt_in_worker  # noqa: F401
-
 __all__ = ["BACKENDS", "CONNECT_TIMEOUT_S", "LOCAL_CLUSTER_CONFIG", "MAX_ATTEMPTS", "Job",
            "close_dask_clients", "dask_client", "execute"]

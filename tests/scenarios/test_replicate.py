@@ -183,13 +183,13 @@ def test_a_batch_run_in_the_process_that_submitted_it_leaves_the_collector_alone
     import gc
     import os
 
-    from scenarios.backends import _attempt_in_worker, _Work
+    from scenarios.backends.worker import Work, attempt_in_worker
 
-    work = _Work(((0, (0,)),))
-    [here] = _attempt_in_worker(_spin, None, None, 1, work, host=os.getpid())  # type: ignore[arg-type]
+    work = Work(((0, (0,)),))
+    [here] = attempt_in_worker(_spin, None, None, 1, work, host=os.getpid())  # type: ignore[arg-type]
     assert gc.get_freeze_count() == 0
     try:
-        [there] = _attempt_in_worker(_spin, None, None, 1, work, host=-1)  # type: ignore[arg-type]
+        [there] = attempt_in_worker(_spin, None, None, 1, work, host=-1)  # type: ignore[arg-type]
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
