@@ -135,11 +135,17 @@ def resolve_facility(scenario: ScenarioBase) -> Facility:
     p = scenario.facility_path()
     if p is None:
         return facility.sample()
-    if not p.exists():
-        raise ScenarioFileError(scenario.source or "<scenario>", "facility",
-                                f"facility file {str(p)!r} not found (use 'sample' or a path "
-                                "relative to the scenario file)")
-    return _load_facility_file(str(p), p.stat().st_mtime)
+    source = scenario.source or "<scenario>"
+    try:
+        found = p.exists()
+        mtime = p.stat().st_mtime if found else 0.0
+    except OSError as exc:  # a folder on the way it may not look into, a name too long
+        raise ScenarioFileError(source, "facility", f"facility file {str(p)!r} cannot be looked up: "
+                                f"{exc.strerror or exc}") from None
+    if not found:
+        raise ScenarioFileError(source, "facility", f"facility file {str(p)!r} not found (use 'sample' or a "
+                                "path relative to the scenario file)")
+    return _load_facility_file(str(p), mtime)
 
 
 def prepare(scenario: ScenarioBase, facility: Facility | None = None) -> tuple[Kind, Facility]:

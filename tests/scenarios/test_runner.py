@@ -313,3 +313,24 @@ def test_a_fault_found_while_running_names_the_scenario_file(tmp_path: Path) -> 
     with pytest.raises(scenarios.ScenarioFileError) as ei:
         run(sc)
     assert ei.value.path == "drills/t.yaml" and ei.value.field == "hazard.fire.detectors"
+
+
+def test_a_facility_file_that_cannot_be_looked_up_is_named(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder on the facility's path the user may not look into raised PermissionError from
+    Path.exists, an internal error (exit 3) rather than a line naming the field."""
+    from scenarios.errors import ScenarioFileError
+    from scenarios.runner import resolve_facility
+
+    shipped = Path(scenarios.__file__).parent / "library" / "nelson_treatment_centre.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    assert "\nfacility: sample\n" in text
+    (tmp_path / "s.yaml").write_text(text.replace("\nfacility: sample\n", "\nfacility: locked/plan.json\n"))
+    sc = scenarios.load(tmp_path / "s.yaml")
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "stat", refuse)
+    with pytest.raises(ScenarioFileError, match=r"s\.yaml: facility: .*cannot be looked up: Permission"):
+        resolve_facility(sc)
