@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import json
 import multiprocessing
+import re
 import shutil
 from pathlib import Path
 
