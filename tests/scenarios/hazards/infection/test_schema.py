@@ -51,6 +51,10 @@ def test_bad_values_name_file_and_field(small_ed: str, change: dict[str, object]
     ({"index_cases": [{"space": "NOWHERE", "start_h": 1}]}, "index_cases[0].space", "no space 'NOWHERE'"),
     ({"index_cases": [{"pathway": "ed_majors"}]}, "index_cases[0].pathway", "unknown pathway 'ed_majors'"),
     ({"air": {"hepa": [{"space": "NOWHERE", "clean_air_m3h": 100}]}}, "air.hepa[0].space", "no space"),
+    # a misspelt space or use is answered with the one meant, as in drills and hazards
+    ({"index_cases": [{"space": "L0-ED-WIAT", "start_h": 1}]}, "index_cases[0].space",
+     "no space 'L0-ED-WIAT' in facility 'Sample general hospital'; did you mean 'L0-ED-WAIT'?"),
+    ({"air": {"isolation_spaces": ["l0-ed-wait"]}}, "air.isolation_spaces[0]", "did you mean 'L0-ED-WAIT'?"),
     # regression: a case after the run's end (12 h here) was never present, and the run said 0 cases
     ({"index_cases": [{"space": "L0-ED-WAIT", "start_h": 12, "hours": 2}]}, "index_cases[0].start_h",
      "12 h is not before the end of the run (12 h)"),
