@@ -1,7 +1,7 @@
 """How evacuees move: one place for the whole movement stack.
 
-* :mod:`~agents.movement.navigation`: the level rasters (walls, doors, exits) and the local
-  distance fields people follow;
+* :mod:`~agents.movement.navigation`: the level rasters (walls, doors, exits), and
+  :mod:`~agents.movement.fields` the local distance fields people follow over them;
 * :mod:`~agents.movement.routes`: route choice over the building graph (which door, exit, stair
   or lift next), with the fields laid per portal;
 * :mod:`~agents.movement.pedestrians`: the collision-free speed model's parameters, and

@@ -24,7 +24,8 @@ import numpy as np
 from shapely.geometry import LineString
 
 from agents.movement.behaviour import Behaviour
-from agents.movement.navigation import Field, LevelGrid, compute_field
+from agents.movement.fields import Field, compute_field
+from agents.movement.navigation import LevelGrid
 from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
