@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from facility.errors import Issue
 from facility.model import Facility
 
-__all__ = ["differs_only_in_form", "forms", "id_issues", "same_id", "spelled", "suggest"]
+__all__ = ["differs_only_in_form", "forms", "id_issues", "no_space", "same_id", "spelled", "suggest"]
 
 
 def same_id(ident: str) -> str:
@@ -155,3 +155,10 @@ def suggest(ident: str, known: Iterable[str]) -> str:
     folded = {same_id(k).casefold(): k for k in known}
     near = difflib.get_close_matches(same_id(ident).casefold(), list(folded), n=1, cutoff=SUGGEST_CUTOFF)
     return f"; did you mean {folded[near[0]]!r}?" if near else ""
+
+
+def no_space(facility: Facility, space_id: str) -> str:
+    """The problem of a space id ``facility`` lacks, with the one likely meant (:func:`suggest`):
+    the one message every scenario check gives for it."""
+    hint = suggest(space_id, (s.id for s in facility.spaces))
+    return f"no space {space_id!r} in facility {facility.name!r}{hint}"

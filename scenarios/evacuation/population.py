@@ -13,7 +13,7 @@ import numpy as np
 from shapely.geometry import Point
 
 from agents.snapshot import Snapshot
-from facility.ids import suggest
+from facility.ids import no_space, suggest
 from facility.model import Facility, SpaceKind
 from facility.validate import refuges_without_exit
 from scenarios.errors import ScenarioFileError
@@ -89,7 +89,6 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     f"the operations scenario does not fit facility {facility.name!r}: "
                                     f"{exc}") from None
     exits = {e.id for e in facility.exits}
-    spaces = [s.id for s in facility.spaces]
     seen: dict[str, int] = {}
     for k, p in enumerate(sc.population.people):
         if p.id in seen:
@@ -98,9 +97,7 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     "ids must be unique")
         seen[p.id] = k
         if not facility.has_space(p.space):
-            raise ScenarioFileError(src, f"population.people[{k}].space",
-                                    f"no space {p.space!r} in facility {facility.name!r}"
-                                    f"{suggest(p.space, spaces)}")
+            raise ScenarioFileError(src, f"population.people[{k}].space", no_space(facility, p.space))
         in_lift = _lift_car(facility, p.space)
         if in_lift is not None:
             field = "position" if p.position is not None else "space"
@@ -112,9 +109,7 @@ def check_population(sc: EvacuationScenario, facility: Facility) -> None:
                                     f"no exit {p.exit!r}; expected one of {sorted(exits)}")
     for k, g in enumerate(sc.population.groups):
         if g.space is not None and not facility.has_space(g.space):
-            raise ScenarioFileError(src, f"population.groups[{k}].space",
-                                    f"no space {g.space!r} in facility {facility.name!r}"
-                                    f"{suggest(g.space, spaces)}")
+            raise ScenarioFileError(src, f"population.groups[{k}].space", no_space(facility, g.space))
         in_lift = _lift_car(facility, g.space) if g.space is not None else None
         if in_lift is not None:
             raise ScenarioFileError(src, f"population.groups[{k}].space", in_lift)

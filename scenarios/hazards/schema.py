@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from facility.ids import suggest
+from facility.ids import no_space, suggest
 from facility.model import Facility
 from scenarios.base import StrictModel
 from scenarios.errors import ScenarioFileError
@@ -371,15 +371,16 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
     """
     doors = {d.id for d in facility.doors}
 
-    def no_space(sid: str) -> str:
-        hint = (" (that is a door: give a space it opens onto)" if sid in doors
-                else suggest(sid, [s.id for s in facility.spaces]))
-        return f"no space {sid!r} in facility {facility.name!r}{hint}"
+    def missing_space(sid: str) -> str:
+        if sid in doors:
+            return (f"no space {sid!r} in facility {facility.name!r} (that is a door: give a space it "
+                    "opens onto)")
+        return no_space(facility, sid)
 
     if spec.fire is not None:
         f, where = spec.fire, f"{prefix}.fire"
         if f.origin is not None and not facility.has_space(f.origin):
-            raise ScenarioFileError(source, f"{where}.origin", no_space(f.origin))
+            raise ScenarioFileError(source, f"{where}.origin", missing_space(f.origin))
         if f.point is not None:
             if f.level not in {lv.id for lv in facility.levels}:
                 raise ScenarioFileError(source, f"{where}.level", f"no level {f.level!r}")
@@ -396,18 +397,18 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                                         "expected a point inside one space (or give 'origin')")
         for k, d in enumerate(f.detectors):
             if d.space is not None and not facility.has_space(d.space):
-                raise ScenarioFileError(source, f"{where}.detectors[{k}].space", no_space(d.space))
+                raise ScenarioFileError(source, f"{where}.detectors[{k}].space", missing_space(d.space))
         for k, v in enumerate(f.vents):
             for key in ("space", "to"):
                 sid = getattr(v, key)
                 if not (sid == "outside" and key == "to") and not facility.has_space(sid):
-                    raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", no_space(sid))
+                    raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", missing_space(sid))
         _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
         if f.alarm == "detection":
             _check_detectors_reached(f, facility, source, where)
     if spec.gas is not None:
         if not facility.has_space(spec.gas.space):
-            raise ScenarioFileError(source, f"{prefix}.gas.space", no_space(spec.gas.space))
+            raise ScenarioFileError(source, f"{prefix}.gas.space", missing_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facility.ids import suggest
+from facility.ids import no_space
 from scenarios.base import Replication
 from scenarios.errors import ScenarioFileError
 from scenarios.operations.kpis import replication_results
@@ -58,8 +58,7 @@ def check(scenario: OperationsScenario, facility: Facility) -> None:
             where = f"resources.{name}.closures[{k}].space"
             space = next((sp for sp in facility.spaces if sp.id == c.space), None)
             if space is None:
-                raise ScenarioFileError(src, where, f"no space {c.space!r} in facility {facility.name!r}"
-                                        f"{suggest(c.space, [sp.id for sp in facility.spaces])}")
+                raise ScenarioFileError(src, where, no_space(facility, c.space))
             if r.space_use is None or space.use != r.space_use:
                 raise ScenarioFileError(src, where, f"space {c.space!r} has use {space.use!r}, so it holds "
                                         f"no unit of {name!r}, whose units are in spaces with use "

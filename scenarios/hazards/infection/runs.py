@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facility.ids import suggest
+from facility.ids import no_space, suggest
 from scenarios.base import Replication
 from scenarios.errors import ScenarioFileError
 from scenarios.hazards.infection.contact import Hygiene
@@ -50,19 +50,13 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "check", "exposure_of", "run_replication"]
 
 
-def _no_space(space_id: str, facility: Facility) -> str:
-    """The problem of a space id the facility lacks, with the one likely meant."""
-    return (f"no space {space_id!r} in facility {facility.name!r}"
-            f"{suggest(space_id, (s.id for s in facility.spaces))}")
-
-
 def check(scenario: InfectionScenario, facility: Facility) -> None:
     """Raise ScenarioFileError if the scenario names spaces or uses the facility lacks."""
     src = scenario.source or "<scenario>"
     scenario.cross_check()
     for i, ic in enumerate(scenario.index_cases):
         if ic.space is not None and not facility.has_space(ic.space):
-            raise ScenarioFileError(src, f"index_cases[{i}].space", _no_space(ic.space, facility))
+            raise ScenarioFileError(src, f"index_cases[{i}].space", no_space(facility, ic.space))
     airs = [("air", scenario.air)] + [(f"interventions[{k}].air", iv.air)
                                        for k, iv in enumerate(scenario.interventions) if iv.air is not None]
     for where, air in airs:
@@ -71,10 +65,10 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
         named += [(f"{where}.isolation_spaces[{j}]", sid) for j, sid in enumerate(air.isolation_spaces)]
         for field, sid in named:
             if not facility.has_space(sid):
-                raise ScenarioFileError(src, field, _no_space(sid, facility))
+                raise ScenarioFileError(src, field, no_space(facility, sid))
         for j, h in enumerate(air.hepa):
             if not facility.has_space(h.space):
-                raise ScenarioFileError(src, f"{where}.hepa[{j}].space", _no_space(h.space, facility))
+                raise ScenarioFileError(src, f"{where}.hepa[{j}].space", no_space(facility, h.space))
     for k, iv in enumerate(scenario.interventions):
         iso = iv.isolate
         if iso is None:
