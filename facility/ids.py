@@ -15,6 +15,7 @@ differ only there are refused, naming both as their code points show them.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from facility.errors import Issue
 from facility.model import Facility
 
-__all__ = ["differs_only_in_form", "forms", "id_issues", "no_space", "same_id", "spelled", "suggest"]
+__all__ = ["CONTROL_CHARACTERS", "differs_only_in_form", "forms", "id_issues", "no_space", "same_id", "spelled",
+           "suggest"]
 
 
 def same_id(ident: str) -> str:
@@ -134,6 +136,12 @@ def differs_only_in_form(ident: str, known: Mapping[str, str]) -> str:
         return ""
     return (f"; {spelled(match)} exists, but the reference is written {spelled(ident)} (the same text "
             "encoded differently by Unicode): write them the same way")
+
+
+#: Control characters other than tab and line breaks (C0, DEL and C1), which a terminal obeys:
+#: printed by a command, an ESC in a name ran escape sequences (clearing the screen, rewriting the
+#: lines above). Facility and scenario files refuse them in any text but metadata.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 #: How alike (difflib ratio, 0-1) an unknown id must be to a known one to be suggested: "CONS1" for

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from facility.errors import FacilityFileError
+from facility.ids import CONTROL_CHARACTERS
 
 __all__ = ["MAX_NESTING", "check_values", "parse_json"]
 
@@ -186,11 +187,6 @@ def _join_path(where: str, key: Any) -> str:
     return str(key) if where == "top level" else f"{where}.{key}"
 
 
-#: Control characters other than tab and line breaks (C0, DEL and C1): printed by a command, an
-#: ESC in a name ran terminal escape sequences (clearing the screen, rewriting the lines above).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _check_text(text: str, source: str, where: str) -> None:
     try:
         text.encode("utf-8")
@@ -199,7 +195,8 @@ def _check_text(text: str, source: str, where: str) -> None:
         raise FacilityFileError(source, f"{where}: text {text[:exc.start]!r}... holds a lone surrogate "
                                 f"({code} at position {exc.start}); ids and names must be valid Unicode "
                                 "text") from None
-    control = _CONTROL.search(text) if not where.startswith("metadata") else None  # metadata: kept as is
+    # metadata: kept as it is
+    control = CONTROL_CHARACTERS.search(text) if not where.startswith("metadata") else None
     if control is not None:
         raise FacilityFileError(source, f"{where}: text {text[:control.start()]!r}... holds the control "
                                 f"character \\x{ord(control[0]):02x} at position {control.start()}; "

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from facility.errors import FileAccessError
 from facility.files import read_input_text
+from facility.ids import CONTROL_CHARACTERS
 from scenarios.base import KINDS, ScenarioBase
 from scenarios.errors import ScenarioFileError
 
@@ -58,8 +59,6 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 
 
-#: Control characters other than tab and line breaks (C0, DEL and C1), which a terminal obeys.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Longest whole number read (digits): 2**127, the largest seed, has 39. Python refuses to convert
 #: more than 4,300 digits at all, which made a long one an internal error.
 _MAX_INT_DIGITS = 40
@@ -150,7 +149,7 @@ def _plain(value: Any, source: str, where: str = "", depth: int = 0) -> Any:
         except UnicodeEncodeError as exc:
             raise ScenarioFileError(source, where, f"text holds a lone surrogate at position {exc.start}; "
                                     "text must be valid Unicode") from None
-        control = _CONTROL.search(value)
+        control = CONTROL_CHARACTERS.search(value)
         if control is not None:  # an ESC in a person's id ran escape sequences in the run's summary
             raise ScenarioFileError(source, where, f"text holds the control character "
                                     f"\\x{ord(control[0]):02x} at position {control.start()}; expected "
