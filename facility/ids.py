@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from facility.errors import Issue
 from facility.model import Facility
 
-__all__ = ["CONTROL_CHARACTERS", "differs_only_in_form", "forms", "id_issues", "no_space", "same_id", "spelled",
-           "suggest"]
+__all__ = ["CONTROL_CHARACTERS", "differs_only_in_form", "forms", "id_issues", "no_space", "same_id",
+           "spelled", "suggest"]
 
 
 def same_id(ident: str) -> str:
