@@ -16,7 +16,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["DEFAULT_FAMILY", "installed_fonts", "label_fonts", "spelled_out"]
+from facility.ids import spelled_out
+
+__all__ = ["DEFAULT_FAMILY", "installed_fonts", "label_fonts"]
 
 #: Matplotlib's default sans-serif font, which it ships: Latin, Greek, Cyrillic, no CJK.
 DEFAULT_FAMILY = "DejaVu Sans"
@@ -27,16 +29,6 @@ _PLACEHOLDER_FAMILIES = ("Last Resort",)
 
 #: A font as the chooser sees it: family name and the code points it has glyphs for.
 Font = tuple[str, frozenset[int]]
-
-
-def spelled_out(char: str) -> str:
-    r"""A character as its code point, in Python's escape syntax.
-
-    >>> spelled_out("病"), spelled_out("\U0001f525")
-    ('\\u75c5', '\\U0001f525')
-    """
-    code = ord(char)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 @functools.cache
@@ -77,7 +69,7 @@ def label_fonts(texts: Iterable[str], fonts: Sequence[Font] | None = None,
         ``(families, drawable)``: the families for matplotlib's ``fontfamily``
         (the default, then each font that adds characters the texts need, the
         one adding most first), and a function giving a text with every
-        character none of them has spelled out (:func:`spelled_out`).
+        character none of them has spelled out (:func:`facility.ids.spelled_out`).
 
     >>> fonts = [("Latin", frozenset(map(ord, "ABC-1"))), ("Han", frozenset(map(ord, "病房")))]
     >>> families, drawable = label_fonts(["A-1", "病房"], fonts)

@@ -24,7 +24,7 @@ from facility.errors import Issue
 from facility.model import Facility
 
 __all__ = ["CONTROL_CHARACTERS", "differs_only_in_form", "forms", "id_issues", "no_space", "same_id",
-           "spelled", "suggest"]
+           "spelled", "spelled_out", "suggest"]
 
 
 def same_id(ident: str) -> str:
@@ -36,14 +36,23 @@ def same_id(ident: str) -> str:
     return unicodedata.normalize("NFKC", ident)
 
 
+def spelled_out(char: str) -> str:
+    r"""A character as its code point, in Python's escape syntax.
+
+    >>> spelled_out("病"), spelled_out("\U0001f525")
+    ('\\u75c5', '\\U0001f525')
+    """
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def spelled(ident: str) -> str:
     """An id quoted with every non-ASCII character as its code point, so two look-alikes read apart.
 
     >>> spelled("Zimmer-a\\u0308"), spelled("CT-1")
     ("'Zimmer-a\\\\u0308'", "'CT-1'")
     """
-    return "'" + "".join(c if c.isascii() else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
-                         for c in ident) + "'"
+    return "'" + "".join(c if c.isascii() else spelled_out(c) for c in ident) + "'"
 
 
 def id_issues(f: Facility) -> list[Issue]:
