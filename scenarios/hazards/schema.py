@@ -26,6 +26,7 @@ from scenarios.hazards.species import PRESETS, Species
 __all__ = [
     "GROWTH_ALPHA",
     "HRR_PER_AREA",
+    "MIN_PEAK_HRR",
     "Detector",
     "DoorPolicy",
     "FireSpec",
@@ -41,6 +42,14 @@ __all__ = [
 #: Heat release per unit burning area of a hospital room's design fire, kW/m^2 (EN 1991-1-2
 #: Annex E, Table E.5, via ``../shared/reference/hazards_and_devices.md``; [verify]).
 HRR_PER_AREA = 250.0
+#: Smallest peak heat release rate of a t-squared design fire, kW. No reference sets a floor, so
+#: this is ours [assumption]: the smallest burning item a hospital's fire strategy considers, a
+#: small waste-paper basket, peaks at some kW to tens of kW (Babrauskas, "Heat release rates",
+#: SFPE Handbook) [verify], while every design fire of ``../shared/reference/`` is 1 MW or more
+#: (a hospital mattress ~1 MW, a raised-frame one 1.7 MW).  ``peak_hrr`` is in kW: a 1.7 MW
+#: mattress written ``peak_hrr: 1.7`` ran as a 1.7 kW flame that never filled a room with smoke,
+#: and every compartment was reported safe for the whole horizon.
+MIN_PEAK_HRR = 10.0
 #: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
 GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
 #: Atoms per molecule of the default fuel, flexible polyurethane foam C6.3 H7.1 O2.1 N1.0 (the
@@ -158,7 +167,7 @@ class FireSpec(StrictModel):
         point: A plan point; the space containing it on ``level`` is the origin.
         level: Level of ``point``.
         growth: t-squared class, or ``table`` for ``hrr_table``.
-        peak_hrr: Peak heat release rate, kW.
+        peak_hrr: Peak heat release rate, kW (at least :data:`MIN_PEAK_HRR`; not with ``table``).
         hrr_table: ``[[time_s, kW], ...]`` from ignition (with ``growth: table``).
         fuel_load: MJ per m^2 of the origin's floor (EN 1991-1-2 Annex E: 230 mean, hospital rooms);
             the fire decays when the fuel is spent. ``None``: no burn-out.
@@ -212,6 +221,14 @@ class FireSpec(StrictModel):
 
     _f = field_validator("peak_hrr", "heat_of_combustion", "start", "alarm_delay")(_finite)
 
+    @field_validator("peak_hrr")
+    @classmethod
+    def _a_fire(cls, v: float) -> float:
+        if v < MIN_PEAK_HRR:
+            raise ValueError(f"smaller than any design fire: expected at least {MIN_PEAK_HRR:g} kW "
+                             "(peak_hrr is in kW: a 1.7 MW fire is written 1700)")
+        return v
+
     def burning_area(self, hrr_kw: float) -> float:
         """Burning area while the fire releases ``hrr_kw``, m^2.
 
@@ -246,6 +263,10 @@ class FireSpec(StrictModel):
             # a table the run would ignore: the fire would follow the t-squared curve instead
             raise ValueError(f"'hrr_table' is given but 'growth' is {self.growth!r}: set 'growth: table' "
                              "to follow the table, or remove it")
+        if self.growth == "table" and "peak_hrr" in self.model_fields_set:
+            # the table's rows are the heat release: a peak given beside them would be ignored
+            raise ValueError("'peak_hrr' is given but 'growth' is 'table', whose rows set the heat release "
+                             "(peak_hrr would be ignored): remove 'peak_hrr', or cap the table's rows")
         if self.alarm == "detection" and not self.detectors:
             raise ValueError("'alarm: detection' needs at least one entry in 'detectors'")
         return self
@@ -277,6 +298,14 @@ class GasSource(StrictModel):
                     raise ValueError(f"rate_table row {k} must be finite with a rate >= 0 kg/s")
                 if k and t <= self.rate_table[k - 1][0]:
                     raise ValueError(f"rate_table row {k}: times must increase")
+            if not any(g > 0 for _, g in self.rate_table):
+                # a release of nothing: the drill would report every space tenable
+                raise ValueError("'rate_table' releases no gas (every rate is 0 kg/s); expected a rate > 0 "
+                                 "in at least one row")
+        if self.kind == "leak" and self.isolate_at is not None and self.isolate_at <= self.start:
+            raise ValueError(f"'isolate_at' ({self.isolate_at:g} s) is not after 'start' ({self.start:g} s), "
+                             "so the leak is shut before it begins and releases nothing; expected "
+                             "'isolate_at' later than 'start' (or none)")
         if self.kind == "instantaneous" and self.mass is None:
             raise ValueError("'kind: instantaneous' needs 'mass' (kg)")
         if self.kind == "leak" and (self.rate is None or self.mass is None):
@@ -315,6 +344,15 @@ class GasSpec(StrictModel):
             raise ValueError(f"unknown species {self.species!r}; expected one of "
                              f"{sorted(PRESETS)} or 'custom'")
         return self
+
+    def first_release(self) -> float:
+        """When the source first gives off gas, s since the alarm."""
+        src = self.source
+        if src.kind != "rate":
+            return src.start
+        rows = src.rate_table
+        k = next(k for k, (_, g) in enumerate(rows) if g > 0)
+        return rows[max(k - 1, 0)][0]  # linear between rows: the rate rises from the row before
 
     def resolved(self) -> Species:
         """The species' data: the preset, or the custom entry."""
@@ -406,10 +444,33 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
         if f.alarm == "detection":
             _check_detectors_reached(f, facility, source, where)
+    _check_timing(spec, source, prefix)
     if spec.gas is not None:
         if not facility.has_space(spec.gas.space):
             raise ScenarioFileError(source, f"{prefix}.gas.space", missing_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+
+
+def _check_timing(spec: HazardSpec, source: str, prefix: str) -> None:
+    """Refuse a fire that ignites, or a gas that is released, only after the hazard's horizon.
+
+    The hazard is computed to ``horizon`` s after the alarm; a fire lit later never burns in the
+    run, and every compartment would be reported tenable "beyond the horizon".
+    """
+    f = spec.fire
+    end, longer = f"{spec.horizon:g} s", f"(or a longer '{prefix}.horizon')"
+    if f is not None and f.alarm == "fixed" and f.start >= spec.horizon:
+        raise ScenarioFileError(source, f"{prefix}.fire.start",
+                                f"the fire is lit {f.start:g} s after the alarm, not before the hazard's "
+                                f"horizon ({end}), so it would never burn in the run; expected a start "
+                                f"before {end} {longer}")
+    g = spec.gas
+    if g is not None and g.first_release() >= spec.horizon:
+        field = "rate_table" if g.source.kind == "rate" else "start"
+        raise ScenarioFileError(source, f"{prefix}.gas.source.{field}",
+                                f"no gas is released before {g.first_release():g} s after the alarm, not "
+                                f"before the hazard's horizon ({end}), so none would spread in the run; "
+                                f"expected a release before {end} {longer}")
 
 
 def _check_detectors_reached(f: FireSpec, facility: Facility, source: str, where: str) -> None:

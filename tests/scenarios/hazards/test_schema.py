@@ -172,3 +172,51 @@ def test_a_fire_point_on_a_shared_wall_is_refused_not_put_in_either_room() -> No
     assert err.value.field == "hazard.fire.point"
     assert "lies on the wall between R1 and R2" in err.value.problem
     _check("  fire: {point: [3.0, 2.0], level: L0}\n")  # inside R1
+
+
+def test_a_peak_in_megawatts_is_refused_as_smaller_than_any_design_fire() -> None:
+    # regression: 'peak_hrr: 1.7' (a 1.7 MW mattress in MW) ran a 1.7 kW flame, and the drill
+    # reported every compartment tenable to the horizon
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, peak_hrr: 1.7}\n")
+    assert err.value.path == "drill.yaml" and err.value.field == "hazard.fire.peak_hrr"
+    assert "expected at least 10 kW" in err.value.problem and "1700" in err.value.problem
+    assert err.value.problem.endswith("got 1.7")
+    _load("  fire: {origin: R1, peak_hrr: 10}\n")  # a small bin fire is still a fire
+
+
+def test_a_peak_beside_a_heat_release_table_is_refused_not_ignored() -> None:
+    # regression: with 'growth: table' the table's rows set the heat release; peak_hrr was dropped
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, growth: table, peak_hrr: 500, hrr_table: [[0, 0], [60, 2000]]}\n")
+    assert err.value.field == "hazard.fire" and "peak_hrr would be ignored" in err.value.problem
+
+
+@pytest.mark.parametrize(("hazard", "field", "words"), [
+    ("  fire: {origin: R1, start: 2000}\n  horizon: 1800\n", "hazard.fire.start",
+     "lit 2000 s after the alarm"),
+    ("  gas: {space: R1, species: chlorine, source: {kind: instantaneous, mass: 1, start: 3600}}\n",
+     "hazard.gas.source.start", "not before the hazard's horizon (1800 s)"),
+    ("  gas: {space: R1, species: chlorine,\n"
+     "        source: {kind: rate, rate_table: [[0, 0], [1800, 0], [1900, 1]]}}\n",
+     "hazard.gas.source.rate_table", "no gas is released before 1800 s"),
+])
+def test_a_hazard_that_starts_after_its_horizon_is_refused(hazard: str, field: str, words: str) -> None:
+    # regression: the hazard was computed to the horizon before anything burned or leaked, and the
+    # drill reported every space tenable "beyond the horizon"
+    with pytest.raises(ScenarioFileError) as err:
+        _check(hazard)
+    assert err.value.path == "drill.yaml" and err.value.field == field and words in err.value.problem
+    _check(hazard.replace("1800\n", "2400\n") if "horizon" in hazard
+           else hazard.replace("}}\n", "}}\n  horizon: 7200\n"))
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("{kind: rate, rate_table: [[0, 0], [60, 0]]}", "releases no gas"),
+    ("{kind: leak, rate: 0.1, mass: 5, start: 60, isolate_at: 30}", "shut before it begins"),
+])
+def test_a_gas_source_that_releases_nothing_is_refused(source: str, words: str) -> None:
+    # regression: both ran, released nothing, and reported every space tenable
+    with pytest.raises(ScenarioFileError) as err:
+        _load(f"  gas: {{space: R1, species: chlorine, source: {source}}}\n")
+    assert err.value.field == "hazard.gas.source" and words in err.value.problem

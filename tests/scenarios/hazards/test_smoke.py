@@ -17,6 +17,8 @@ from scenarios.hazards.schema import HazardSpec
 
 def _ward_fire(**fire: Any) -> HazardSpec:
     base: dict[str, Any] = {"origin": "R1", "growth": "fast", "peak_hrr": 1500.0, "start": -30.0}
+    if fire.get("growth") == "table":
+        del base["peak_hrr"]  # the table's rows are the heat release
     return HazardSpec.model_validate({"fire": {**base, **fire}, "horizon": 600.0, "record_every": 10.0})
 
 
