@@ -47,8 +47,8 @@ HRR_PER_AREA = 250.0
 #: small waste-paper basket, peaks at some kW to tens of kW (Babrauskas, "Heat release rates",
 #: SFPE Handbook) [verify], while every design fire of ``../shared/reference/`` is 1 MW or more
 #: (a hospital mattress ~1 MW, a raised-frame one 1.7 MW).  ``peak_hrr`` is in kW: a 1.7 MW
-#: mattress written ``peak_hrr: 1.7`` ran as a 1.7 kW flame that never filled a room with smoke,
-#: and every compartment was reported safe for the whole horizon.
+#: mattress written ``peak_hrr: 1.7`` ran as a 1.7 kW flame, and the drill reported every smoke
+#: compartment tenable for the whole horizon.
 MIN_PEAK_HRR = 10.0
 #: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
 GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
