@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from facility.ids import CONTROL_CHARACTERS
 from scenarios.base import KINDS, ScenarioBase
 from scenarios.errors import ScenarioFileError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_VALUES", "dump", "from_dict", "load", "loads", "parse"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_VALUES", "dump", "files_being_read", "from_dict", "load",
+           "loads", "parse", "same_file"]
 
 #: Largest scenario file read: the largest shipped one is ~15 KB; a
 #: scenario listing every person of a large hospital by hand stays far below.
@@ -440,6 +442,13 @@ def _construct(text: str, source: str) -> Any:
     return data
 
 
+#: The scenario files being read, outermost first: an infection scenario reads the operations or
+#: evacuation scenario it names while it is validated, and one that named itself (or a file that
+#: named it back) recursed until Python's limit, ending in "nested too deeply" after its own path
+#: repeated some 150 times; it checks this first.
+_READING: ContextVar[tuple[Path, ...]] = ContextVar("_READING", default=())
+
+
 def load(path: str | Path) -> ScenarioBase:
     """Read and validate a scenario file.
 
@@ -448,6 +457,27 @@ def load(path: str | Path) -> ScenarioBase:
             message names the file and the field.
     """
     p = Path(path)
+    token = _READING.set((*_READING.get(), same_file(p)))
+    try:
+        return _load(p)
+    finally:
+        _READING.reset(token)
+
+
+def files_being_read() -> tuple[Path, ...]:
+    """The scenario files :func:`load` is reading now, outermost first (as :func:`same_file` gives them)."""
+    return _READING.get()
+
+
+def same_file(p: Path) -> Path:
+    """The file's real path (links and ``..`` resolved), or the path as given if that fails."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # a loop of links: the read below names the file
+        return p
+
+
+def _load(p: Path) -> ScenarioBase:
     try:
         found = p.exists()
     except OSError as exc:  # a name too long for the file system, a folder it may not look into

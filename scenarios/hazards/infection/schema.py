@@ -293,8 +293,15 @@ class InfectionScenario(ScenarioBase):
             ref = Path(ref_text)
             if not ref.is_absolute() and self.source:
                 ref = Path(self.source).parent / ref
-            from scenarios.loader import load
+            from scenarios.loader import files_being_read, load, same_file
 
+            reading, key = files_being_read(), same_file(ref)
+            if key in reading:
+                # it would be read again while it is being read, without end
+                what = ("this file itself" if key == reading[-1] else
+                        "a file that names this one: " + " -> ".join(map(str, reading[reading.index(key):])))
+                raise ValueError(f"{name}: {str(ref)!r} is {what}; expected an {name} scenario file (or the "
+                                 "scenario written inline)")
             if not ref.exists():
                 raise ValueError(f"{name}: scenario file {str(ref)!r} not found (a path relative to this "
                                  "file, or write the scenario inline)")

@@ -87,6 +87,26 @@ def test_missing_operations_file_is_named(small_ed: str, tmp_path: Path) -> None
     assert "nope.yaml" in str(err.value) and "not found" in str(err.value)
 
 
+def test_a_scenario_that_names_itself_is_one_short_error(small_ed: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: 'operations: s.yaml' inside s.yaml recursed to Python's limit and was reported as
+    # "nested too deeply" after the file's path repeated some 150 times
+    path = tmp_path / "s.yaml"
+    path.write_text(_variant(small_ed, operations="s.yaml"))
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.load(path)
+    assert err.value.path == str(path)
+    assert err.value.problem == (f"operations: {str(path)!r} is this file itself; expected an operations "
+                                 "scenario file (or the scenario written inline)")
+    # two files that name each other: the loop is named, once
+    (tmp_path / "a.yaml").write_text(_variant(small_ed, operations=None, evacuation="b.yaml"))
+    (tmp_path / "b.yaml").write_text(_variant(small_ed, operations=None, evacuation="a.yaml"))
+    assert main(["run", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "r")]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and line.count(str(tmp_path / "a.yaml")) == 3 and "nested" not in line
+    assert f"is a file that names this one: {tmp_path / 'a.yaml'} -> {tmp_path / 'b.yaml'}" in line
+
+
 def test_a_negative_air_change_rate_in_an_intervention_is_refused_by_name() -> None:
     # Found by a tester: -15 ACH in the sample measles scenario ran and gave 248 secondary
     # cases against a 0.107 baseline (a negative rate adds particles instead of removing them).
