@@ -123,11 +123,24 @@ def _values(run: StoredRun, kpi: str) -> dict[int, float]:
 
 def _check_kpi(runs: Sequence[StoredRun], kpi: str) -> None:
     names = kpi_names(runs)
-    if kpi not in names:
-        near = difflib.get_close_matches(kpi, names, n=5, cutoff=0.5)
-        hint = f"; did you mean {', '.join(near)}?" if near else f"; the runs have {len(names)} KPIs, e.g. " \
-            f"{', '.join(names[:6])}"
-        raise ArgumentError(f"--kpi: {kpi!r} is not a KPI of every run{hint}")
+    if kpi in names:
+        return
+    lacking = [r for r in runs if not isinstance(r.summary.get(kpi), dict)]
+    kinds = sorted({str(r.manifest.get("kind")) for r in runs})
+    mixed = f" (the runs are of kinds {', '.join(kinds)}: compare runs of one kind)" if len(kinds) > 1 else ""
+    if len(lacking) < len(runs):
+        # runs of different kinds, or a KPI only some variants produced: say which runs lack it
+        shown = ", ".join(repr(label(r)) for r in lacking[:4])
+        more = f" and {len(lacking) - 4} more" if len(lacking) > 4 else ""
+        raise ArgumentError(f"--kpi: {kpi!r} is not a KPI of every run: {shown}{more} lack(s) it; expected a "
+                            f"KPI that every run compared has{mixed}")
+    if not names:
+        # the old hint listed the KPIs the runs share, here none: "the runs have 0 KPIs, e.g."
+        raise ArgumentError(f"--kpi: {kpi!r} is not a KPI of any run, and the runs share no KPI{mixed}")
+    near = difflib.get_close_matches(kpi, names, n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else f"; the runs have {len(names)} KPIs, e.g. " \
+        f"{', '.join(names[:6])}"
+    raise ArgumentError(f"--kpi: {kpi!r} is not a KPI of every run{hint}")
 
 
 def shares_streams(a: StoredRun, b: StoredRun) -> bool:

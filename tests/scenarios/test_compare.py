@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,12 @@ from hypothesis import strategies as st
 from scenarios.base import Kind
 from scenarios.compare import compare, expand, rank
 from scenarios.errors import ArgumentError
+from scenarios.runner import run
 from scenarios.stats import paired_difference_ci, welch_difference_ci
 from scenarios.sweeps import plan_from_vary, sweep
 from tests.scenarios.kinds import toy
+
+FAKE_FACILITY = object()  # the test kind does not use the building
 
 
 @pytest.fixture
@@ -46,6 +50,29 @@ def test_ranking_marks_variants_that_cannot_be_told_from_the_best(stored_sweep: 
 def test_unknown_kpi_suggests_close_names(stored_sweep: Path) -> None:
     with pytest.raises(ArgumentError, match=r"--kpi: 'maen' is not a KPI.*did you mean mean"):
         compare(expand([stored_sweep / "s"]), "maen")
+
+
+def test_a_kpi_some_runs_lack_names_them_and_runs_sharing_none_are_told_so(toy_kind: Kind,
+                                                                             tmp_path: Path) -> None:
+    # regression: comparing an evacuation with an operations run said "the runs have 0 KPIs, e.g."
+    run(toy(evacuation=True), facility=FAKE_FACILITY, out=tmp_path / "drill")  # type: ignore[arg-type]
+    run(toy(), facility=FAKE_FACILITY, out=tmp_path / "week")  # type: ignore[arg-type]
+    manifest = tmp_path / "week" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "kind": "operations"}))
+    runs = expand([tmp_path / "drill", tmp_path / "week"])
+    with pytest.raises(ArgumentError) as err:
+        compare(runs, "rset_s")
+    assert str(err.value) == ("--kpi: 'rset_s' is not a KPI of every run: 'week' lack(s) it; expected a KPI "
+                              "that every run compared has (the runs are of kinds operations, test-toy: "
+                              "compare runs of one kind)")
+    kpis = tmp_path / "week" / "kpis.json"
+    data = json.loads(kpis.read_text())
+    data["summary"] = {f"ops.{k}": v for k, v in data["summary"].items()}
+    kpis.write_text(json.dumps(data))
+    with pytest.raises(ArgumentError) as err:
+        compare(expand([tmp_path / "drill", tmp_path / "week"]), "wait")
+    assert str(err.value).startswith("--kpi: 'wait' is not a KPI of any run, and the runs share no KPI "
+                                     "(the runs are of kinds operations, test-toy")
 
 
 @settings(max_examples=40, deadline=None)
