@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,24 @@ def register(sub: Any) -> None:
     rep.set_defaults(handler=_report)
 
 
+#: Characters a terminal acts on rather than shows (C0 and C1 controls, line breaks and tabs among
+#: them): a run folder is plain files that anyone may edit or send, and a KPI named with an ESC in
+#: a hand-edited kpis.json re-coloured (or could retitle and rewrite) the terminal of whoever ran
+#: 'results show'.
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    r"""``text`` with every control character written as its code point, one line that does nothing.
+
+    >>> _shown("util\x1b[31m.ct\nx")
+    'util\\u001b[31m.ct\\u000ax'
+    """
+    from facility.ids import spelled_out
+
+    return _TERMINAL_CONTROLS.sub(lambda m: spelled_out(m[0]), text)
+
+
 def _num(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -109,9 +128,9 @@ def _list(args: argparse.Namespace) -> int:
                           str(info.get("name") or "-"), _num(info.get("seed")), _num(info.get("done")),
                           "-", "-", p.status, ""])
         header = ["path", "kind", "name", "seed", "done", "failed", "finished", "status", "levers"]
-        print("\n".join(_table(header, cells, right={3, 4, 5})))
+        print("\n".join(_table(header, [[_shown(c) for c in row] for row in cells], right={3, 4, 5})))
         for p in s.problems:
-            print(f"damaged: {p.message}", file=sys.stderr)
+            print(f"damaged: {_shown(p.message)}", file=sys.stderr)
     return 1 if s.problems else 0
 
 
@@ -144,13 +163,13 @@ def _show(args: argparse.Namespace) -> int:
     lines.append(f"{'KPI':<48} {'mean':>11} {'95% low':>11} {'95% high':>11} {'n':>4}")
     for k, v in summary.items():
         if isinstance(v, dict) and "mean" in v:
-            lines.append(f"{k:<48} {_num(v['mean']):>11} {_num(v.get('low')):>11} {_num(v.get('high')):>11} "
-                         f"{_num(v.get('n')):>4}")
+            lines.append(f"{_shown(k):<48} {_num(v['mean']):>11} {_num(v.get('low')):>11} "
+                         f"{_num(v.get('high')):>11} {_num(v.get('n')):>4}")
     for r in m["replication_status"]:
         if isinstance(r, dict) and r.get("status") == "failed":
             last = str(r.get("error") or "").strip().splitlines()[-1:] or [""]
             lines.append(f"replication {r.get('index')} failed: {last[0]}")
-    print("\n".join(lines))
+    print("\n".join(_shown(line) for line in lines))
     return 0
 
 
@@ -169,21 +188,22 @@ def _compare(args: argparse.Namespace) -> int:
         if len(runs) > 1:
             diffs = compare(runs, kpi, baseline=args.baseline, level=args.level)
             starred = starred or any(d.significant for d in diffs)
-            print(f"{kpi}: difference from {label(runs[args.baseline])} ({pct} interval)")
+            print(_shown(f"{kpi}: difference from {label(runs[args.baseline])} ({pct} interval)"))
             for d in diffs:
                 mark = "*" if d.significant else " "
-                print(f"  {mark} {d.variant:<44} {_num(d.variant_mean):>10} vs {_num(d.baseline_mean):>10}  "
-                      f"diff {_num(d.mean):>10} [{_num(d.low)}, {_num(d.high)}]  n={d.n} "
-                      f"{'paired' if d.paired else 'independent'}")
+                print(f"  {mark} {_shown(d.variant):<44} {_num(d.variant_mean):>10} vs "
+                      f"{_num(d.baseline_mean):>10}  diff {_num(d.mean):>10} [{_num(d.low)}, "
+                      f"{_num(d.high)}]  n={d.n} {'paired' if d.paired else 'independent'}")
         if args.rank:
             print(f"{kpi}: ranking ({'higher' if args.higher_is_better else 'lower'} is better; = cannot be "
                   "told from the best)")
             for r in rank(runs, kpi, higher_is_better=args.higher_is_better, level=args.level):
                 if r.n == 0:
                     # Not ranked: no replication has a value (e.g. RSET when not everyone got out).
-                    print(f"  {'-':>4} {r.label:<44} {'no value':>10}  n=0")
+                    print(f"  {'-':>4} {_shown(r.label):<44} {'no value':>10}  n=0")
                     continue
-                print(f"  {r.rank:>3}{'=' if r.tied_with_best else ' '} {r.label:<44} {_num(r.mean):>10} "
+                tie = "=" if r.tied_with_best else " "
+                print(f"  {r.rank:>3}{tie} {_shown(r.label):<44} {_num(r.mean):>10} "
                       f"[{_num(r.low)}, {_num(r.high)}]  n={r.n}")
     if starred:
         print("* the interval excludes zero", file=sys.stderr)

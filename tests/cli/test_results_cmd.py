@@ -138,3 +138,25 @@ def test_show_of_a_damaged_run_prints_nothing_to_stdout(store: Path, tmp_path: P
     assert main(["results", "show", str(run)]) == 2
     got = capsys.readouterr()
     assert got.out == "" and "kpis.json: damaged" in got.err and got.err.count("\n") == 1
+
+
+def test_control_characters_of_an_edited_run_are_shown_not_sent_to_the_terminal(
+        store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: a KPI or run name with an ESC in a hand-edited kpis.json or manifest.json was
+    # printed raw by 'results show' and 'results list', so the terminal ran the escape sequence
+    run = _copy_run(store, tmp_path / "r")
+    kpis = json.loads((run / "kpis.json").read_text())
+    kpis["summary"]["util\x1b[2J\x1b]0;owned\x07"] = {"mean": 1.0, "half_width": None, "low": None,
+                                                       "high": None, "n": 1}
+    (run / "kpis.json").write_text(json.dumps(kpis))
+    m = json.loads((run / "manifest.json").read_text())
+    m["name"] = "nelson\x9b31m\nforged line"
+    (run / "manifest.json").write_text(json.dumps(m))
+    capsys.readouterr()
+    for action in ("show", "list"):
+        assert main(["results", action, str(run)]) == 0
+        out = capsys.readouterr().out
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out) and "forged line" in out
+        assert not any(line.startswith("forged line") for line in out.splitlines())
+    assert main(["results", "show", str(run)]) == 0
+    assert "util\\u001b[2J\\u001b]0;owned\\u0007" in capsys.readouterr().out
