@@ -342,6 +342,18 @@ class InfectionScenario(ScenarioBase):
     def cross_check(self) -> None:
         """Rules that tie the scenario to its operations scenario; ScenarioFileError naming the field."""
         src = self.source or "<scenario>"
+        pathogen = self.pathogen.resolve()
+        for i, ic in enumerate(self.index_cases):
+            if pathogen.emission is None and ic.emission is None and ic.pathway is None:
+                # the contact route follows the operations model's staff and device contacts, which
+                # only patients of its pathways have: such a case was run and infected nobody
+                key, what = (("space", "a case placed in a space") if ic.space is not None else
+                             ("person", "a person of an evacuation (a drill records no contacts)"))
+                raise ScenarioFileError(src, f"index_cases[{i}].{key}",
+                                        f"{pathogen.name} spreads only by contact (hands and shared "
+                                        f"devices), and {what} has none, so it would infect nobody; "
+                                        "expected a 'pathway' patient of an operations scenario, or an "
+                                        "'emission' (quanta/h) for the airborne route")
         if self.evac is not None:
             for i, ic in enumerate(self.index_cases):
                 if ic.pathway is not None:

@@ -107,6 +107,22 @@ def test_a_scenario_that_names_itself_is_one_short_error(small_ed: str, tmp_path
     assert f"is a file that names this one: {tmp_path / 'a.yaml'} -> {tmp_path / 'b.yaml'}" in line
 
 
+def test_a_contact_only_pathogen_needs_a_case_with_contacts(small_ed: str) -> None:
+    # regression: a norovirus case placed in a space has no staff or device contacts (only patients
+    # of an operations pathway have them) and no emission: it ran and reported 0 expected cases
+    bad = scenarios.loads(_variant(small_ed, pathogen={"preset": "norovirus"}), "noro.yaml")
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.run(bad)
+    assert (err.value.path, err.value.field) == ("noro.yaml", "index_cases[0].space")
+    assert err.value.problem.startswith("norovirus spreads only by contact (hands and shared devices), and a "
+                                        "case placed in a space has none, so it would infect nobody")
+    for ok in ([{"pathway": "ed_minors", "arrive_h": 8}],
+               [{"space": "L0-ED-WAIT", "emission": {"median": 1.0}}]):  # an airborne case of its own
+        sc = scenarios.loads(_variant(small_ed, pathogen={"preset": "norovirus"}, index_cases=ok), "n.yaml")
+        assert isinstance(sc, InfectionScenario)
+        sc.cross_check()
+
+
 def test_a_negative_air_change_rate_in_an_intervention_is_refused_by_name() -> None:
     # Found by a tester: -15 ACH in the sample measles scenario ran and gave 248 secondary
     # cases against a 0.107 baseline (a negative rate adds particles instead of removing them).
