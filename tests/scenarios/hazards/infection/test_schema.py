@@ -194,3 +194,22 @@ def test_implausibly_large_numbers_are_refused_by_name(small_ed: str, where: tup
     with pytest.raises(scenarios.ScenarioFileError) as err:
         scenarios.loads(_with_number(small_ed, where, value), "bad.yaml")
     assert err.value.field == field
+
+
+def test_more_emission_draws_than_the_budget_allows_for_the_people_is_one_line(
+        small_ed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: 100,000 draws for the 2,926 people of a week of the sample hospital failed the
+    # replication with an out-of-memory traceback (2.2 GiB for one of its draws x people arrays)
+    path = tmp_path / "s.yaml"
+    path.write_text(_variant(small_ed, emission_samples=50))
+    monkeypatch.setenv("MEDTWIN_MAX_ROWS", "500")  # the budget, scaled down to this small ED
+    assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("error:") == 1  # after the progress lines, one line
+    err = err.splitlines()[-1]
+    assert err.startswith(f"error: {path}: emission_samples: 50 draws for each of the ")
+    assert "over the budget of 500 draws x people (set MEDTWIN_MAX_ROWS to raise it)" in err
+    assert not (tmp_path / "r").exists()
+    monkeypatch.setenv("MEDTWIN_MAX_ROWS", "1e8")
+    assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 0
