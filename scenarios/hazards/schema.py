@@ -26,6 +26,7 @@ from scenarios.hazards.species import PRESETS, Species
 __all__ = [
     "GROWTH_ALPHA",
     "HRR_PER_AREA",
+    "MAX_HAZARD_STEPS",
     "MIN_PEAK_HRR",
     "Detector",
     "DoorPolicy",
@@ -50,6 +51,11 @@ HRR_PER_AREA = 250.0
 #: mattress written ``peak_hrr: 1.7`` ran as a 1.7 kW flame, and the drill reported every smoke
 #: compartment tenable for the whole horizon.
 MIN_PEAK_HRR = 10.0
+#: Most hazard steps (``horizon / dt``) one run may ask for: a day's horizon at 0.5 s.  A step of
+#: the smoke model over the sample hospital's 167 spaces takes ~0.3 ms, so this is about a minute;
+#: ``dt: 0.01`` with a day's horizon asked for 8.6 million steps (~40 min there) and sat at "0 s
+#: simulated" without a word.
+MAX_HAZARD_STEPS = 200_000
 #: t-squared growth coefficients, kW/s^2 (NFPA 72 Annex B, NFPA 92: 1055 kW at 600/300/150/75 s).
 GROWTH_ALPHA = {"slow": 0.00293, "medium": 0.01172, "fast": 0.0469, "ultrafast": 0.1876}
 #: Atoms per molecule of the default fuel, flexible polyurethane foam C6.3 H7.1 O2.1 N1.0 (the
@@ -445,10 +451,35 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         if f.alarm == "detection":
             _check_detectors_reached(f, facility, source, where)
     _check_timing(spec, source, prefix)
+    _check_size(spec, len(facility.spaces), source, prefix)
     if spec.gas is not None:
         if not facility.has_space(spec.gas.space):
             raise ScenarioFileError(source, f"{prefix}.gas.space", missing_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+
+
+def _check_size(spec: HazardSpec, n_spaces: int, source: str, prefix: str) -> None:
+    """Refuse a hazard whose steps or recorded maps would take far longer, or far more memory,
+    than any drill needs (:data:`MAX_HAZARD_STEPS`; map rows within the budget's ``MEDTWIN_MAX_ROWS``).
+    """
+    from scenarios.budget import Budget
+
+    steps = spec.horizon / spec.dt
+    if steps > MAX_HAZARD_STEPS:
+        raise ScenarioFileError(source, f"{prefix}.dt",
+                                f"{spec.dt:g} s over the horizon of {spec.horizon:g} s is {steps:.3g} hazard "
+                                f"steps, more than {MAX_HAZARD_STEPS:,}; expected a 'dt' of at least "
+                                f"{spec.horizon / MAX_HAZARD_STEPS:.3g} s (or a shorter '{prefix}.horizon')")
+    every = max(spec.record_every, spec.dt)  # a map is kept at most once a step
+    rows = spec.horizon / every * n_spaces
+    limit = Budget.from_env().max_rows
+    if rows > limit:
+        least = spec.horizon * n_spaces / limit
+        raise ScenarioFileError(source, f"{prefix}.record_every",
+                                f"maps of the {n_spaces} spaces every {every:g} s over the horizon of "
+                                f"{spec.horizon:g} s are ~{rows:.3g} rows, over the budget of {limit:.3g} "
+                                f"(set MEDTWIN_MAX_ROWS to raise it); expected a 'record_every' of at least "
+                                f"{least:.3g} s")
 
 
 def _check_timing(spec: HazardSpec, source: str, prefix: str) -> None:

@@ -220,3 +220,23 @@ def test_a_gas_source_that_releases_nothing_is_refused(source: str, words: str) 
     with pytest.raises(ScenarioFileError) as err:
         _load(f"  gas: {{space: R1, species: chlorine, source: {source}}}\n")
     assert err.value.field == "hazard.gas.source" and words in err.value.problem
+
+
+def test_a_hazard_of_millions_of_steps_or_map_rows_is_refused_before_the_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: 'dt: 0.01' over a day's horizon asked for 8.6 million hazard steps, and the drill sat
+    # at "0 s simulated" for as long as anyone waited (~40 min on the sample hospital)
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: R1}\n  dt: 0.01\n  horizon: 86400\n")
+    assert err.value.path == "drill.yaml" and err.value.field == "hazard.dt"
+    assert err.value.problem == ("0.01 s over the horizon of 86400 s is 8.64e+06 hazard steps, more than "
+                                 "200,000; expected a 'dt' of at least 0.432 s (or a shorter "
+                                 "'hazard.horizon')")
+    _check("  fire: {origin: R1}\n  dt: 0.5\n  horizon: 86400\n")
+    # the maps kept for playback: a row per space and record, within the budget's rows
+    monkeypatch.setenv("MEDTWIN_MAX_ROWS", "1e4")
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: R1}\n  record_every: 0.1\n  horizon: 3600\n")
+    assert err.value.field == "hazard.record_every"
+    assert "every 1 s over the horizon of 3600 s" in err.value.problem
+    _check("  fire: {origin: R1}\n  record_every: 60\n  horizon: 3600\n")
