@@ -23,6 +23,9 @@ __all__ = ["AEGL_DURATIONS", "PRESETS", "Species"]
 
 #: Durations (minutes) at which AEGL values are published.
 AEGL_DURATIONS = (10, 30, 60, 240, 480)
+#: The whole volume, ppm: no concentration reaches a threshold above it, so a space would never be
+#: untenable (a threshold typed in ppb, or ppm x 1000, was taken as given and never breached).
+ALL_PPM = 1e6
 
 
 class Species(StrictModel):
@@ -44,8 +47,8 @@ class Species(StrictModel):
     aegl1: tuple[float | None, ...] | None = None
     aegl2: tuple[float | None, ...] | None = None
     aegl3: tuple[float | None, ...] | None = None
-    idlh: float | None = Field(default=None, gt=0)
-    exposure_limit: float | None = Field(default=None, gt=0)
+    idlh: float | None = Field(default=None, gt=0, le=ALL_PPM)
+    exposure_limit: float | None = Field(default=None, gt=0, le=ALL_PPM)
     ten_berge_n: float | None = Field(default=None, gt=0.5, le=5)
     asphyxiant: bool = False
     dense: bool = False
@@ -58,8 +61,9 @@ class Species(StrictModel):
                 if len(v) != len(AEGL_DURATIONS):
                     raise ValueError(f"{name!r} needs {len(AEGL_DURATIONS)} values (10, 30, 60, 240, "
                                      "480 min; null where not recommended)")
-                if any(x is not None and not (math.isfinite(x) and x > 0) for x in v):
-                    raise ValueError(f"{name!r} values must be finite and > 0 ppm")
+                if any(x is not None and not (math.isfinite(x) and 0 < x <= ALL_PPM) for x in v):
+                    raise ValueError(f"{name!r} values must be finite, > 0 and at most {ALL_PPM:,.0f} ppm "
+                                     "(the whole volume)")
         # the levels are of increasing severity, so their thresholds cannot fall with the level:
         # the time a person spends above AEGL-3 is then part of their time above AEGL-2 and -1
         for k, minutes in enumerate(AEGL_DURATIONS):

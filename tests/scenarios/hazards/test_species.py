@@ -43,6 +43,16 @@ def test_a_custom_gas_needs_consistent_thresholds() -> None:
         Species(name="x", molecular_weight=50, aegl1=(2.0,) * 5, aegl2=(None,) * 5, aegl3=(1.0,) * 5)
 
 
+def test_a_threshold_above_the_whole_volume_is_refused() -> None:
+    # regression: an IDLH or AEGL above 1,000,000 ppm (typed in ppb) can never be reached, so the
+    # gas ran and no space was ever untenable by it
+    with pytest.raises(ValidationError, match="less than or equal to 1000000"):
+        Species(name="x", molecular_weight=50, idlh=2.5e6)
+    with pytest.raises(ValidationError, match=r"'aegl2' values must be .* at most 1,000,000 ppm"):
+        Species(name="x", molecular_weight=50, aegl2=(2.8e6,) * 5)
+    assert Species(name="x", molecular_weight=50, exposure_limit=1e6).exposure_limit == 1e6
+
+
 def test_sources_release_what_they_say() -> None:
     leak = GasSource(kind="leak", rate=0.5, mass=2.0, start=1.0)
     released = 0.0
