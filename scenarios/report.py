@@ -32,7 +32,7 @@ from facility.files import check_output_path, write_atomic
 from scenarios.compare import difference, kpi_names, label
 from scenarios.store import StoredRun, medtwin_version
 
-__all__ = ["DEFAULT_KPI_PREFIXES", "build_report", "write_report"]
+__all__ = ["DEFAULT_KPI_PREFIXES", "build_report", "check_report_path", "write_report"]
 
 #: KPIs shown by default, in this order of preference (most asked-for first).
 DEFAULT_KPI_PREFIXES = ("rset_s", "aset", "wait.", "los.", "lwbs.", "util.", "queue.", "loss.", "blocked.",
@@ -274,9 +274,34 @@ def build_report(runs: Sequence[StoredRun], *, kpis: Sequence[str] | None = None
     return "".join(parts)
 
 
+def check_report_path(out: str | Path, *, what: str = "report") -> Path:
+    """Check, before the work starts, that a report can be written at ``out``; return it.
+
+    Besides :func:`~facility.files.check_output_path`, the report may not go into a results
+    store's run or sweep folder (or one being written): ``--out RUN/manifest.json`` replaced the
+    run's manifest with the report, and the run could no longer be read; any other file there
+    makes the folder one that ``--overwrite`` refuses to replace.
+
+    Raises:
+        FileAccessError: Naming ``what``, the path and the run or sweep folder it lies in.
+    """
+    from facility.errors import FileAccessError
+    from scenarios.store.layout import is_run_folder, is_sweep_folder
+
+    target = check_output_path(out, what=what)
+    folder = target.resolve().parent
+    for holder in (folder, *folder.parents):
+        partial = holder.name.startswith(".") and holder.name.endswith(".partial")
+        if partial or is_run_folder(holder) or is_sweep_folder(holder):
+            kind = "sweep" if is_sweep_folder(holder) else "run"
+            raise FileAccessError(str(out), f"lies in the {kind} folder {str(holder)!r} of a results store; "
+                                  "expected a file outside it (e.g. next to the results folder)", what=what)
+    return target
+
+
 def write_report(runs: Sequence[StoredRun], out: str | Path, *, kpis: Sequence[str] | None = None,
                  title: str | None = None) -> Path:
     """Write :func:`build_report` to ``out`` atomically (its folder is checked before the work)."""
-    target = check_output_path(out, what="report")
+    target = check_report_path(out)
     write_atomic(target, build_report(runs, kpis=kpis, title=title), what="report")
     return target

@@ -67,7 +67,8 @@ def register(sub: Any) -> None:
                  "  medtwin results report results/exam --out exam_report.html\n"
                  "  medtwin results report results/a results/b --out ab.html --kpi util.exam_room")
     rep.add_argument("runs", type=Path, nargs="+", help="run folders, or a sweep folder")
-    rep.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    rep.add_argument("--out", type=Path, required=True,
+                     help="HTML file to write (outside the run and sweep folders)")
     rep.add_argument("--kpi", action="append", default=None, help="KPI to tabulate (default: the usual ones)")
     rep.add_argument("--title", default=None, help="report heading")
     rep.set_defaults(handler=_report)
@@ -211,11 +212,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from facility.files import check_output_path
     from scenarios.compare import expand
-    from scenarios.report import write_report
+    from scenarios.report import check_report_path, write_report
 
-    check_output_path(args.out, what="--out")
+    check_report_path(args.out, what="--out")
     runs = expand(args.runs)
     path = write_report(runs, args.out, kpis=args.kpi, title=args.title)
     print(f"report of {len(runs)} run(s) written to {path}", file=sys.stderr)

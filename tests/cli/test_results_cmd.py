@@ -160,3 +160,20 @@ def test_control_characters_of_an_edited_run_are_shown_not_sent_to_the_terminal(
         assert not any(line.startswith("forged line") for line in out.splitlines())
     assert main(["results", "show", str(run)]) == 0
     assert "util\\u001b[2J\\u001b]0;owned\\u0007" in capsys.readouterr().out
+
+
+def test_a_report_is_not_written_into_a_run_or_sweep_folder(store: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: '--out RUN/manifest.json' replaced the run's manifest with the report, and the
+    # run could no longer be read ("manifest.json cannot be read as JSON")
+    run = _copy_run(store, tmp_path / "r")
+    manifest = (run / "manifest.json").read_bytes()
+    capsys.readouterr()
+    assert main(["results", "report", str(run), "--out", str(run / "manifest.json")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {run / 'manifest.json'}: --out: lies in the run folder {str(run)!r} of a results "
+                   "store; expected a file outside it (e.g. next to the results folder)\n")
+    assert (run / "manifest.json").read_bytes() == manifest
+    assert main(["results", "report", str(store / "exam"), "--out", str(store / "exam" / "r.html")]) == 2
+    assert "lies in the sweep folder" in capsys.readouterr().err and not (store / "exam" / "r.html").exists()
+    assert main(["results", "report", str(run), "--out", str(tmp_path / "r.html")]) == 0
