@@ -32,7 +32,8 @@ from facility.files import check_output_path, write_atomic
 from scenarios.compare import difference, kpi_names, label
 from scenarios.store import StoredRun, medtwin_version
 
-__all__ = ["DEFAULT_KPI_PREFIXES", "build_report", "check_report_path", "write_report"]
+__all__ = ["DEFAULT_KPI_PREFIXES", "build_report", "check_report_path", "enclosing_results_folder",
+           "write_report"]
 
 #: KPIs shown by default, in this order of preference (most asked-for first).
 DEFAULT_KPI_PREFIXES = ("rset_s", "aset", "wait.", "los.", "lwbs.", "util.", "queue.", "loss.", "blocked.",
@@ -286,17 +287,30 @@ def check_report_path(out: str | Path, *, what: str = "report") -> Path:
         FileAccessError: Naming ``what``, the path and the run or sweep folder it lies in.
     """
     from facility.errors import FileAccessError
-    from scenarios.store.layout import is_run_folder, is_sweep_folder
 
     target = check_output_path(out, what=what)
-    folder = target.resolve().parent
-    for holder in (folder, *folder.parents):
-        partial = holder.name.startswith(".") and holder.name.endswith(".partial")
-        if partial or is_run_folder(holder) or is_sweep_folder(holder):
-            kind = "sweep" if is_sweep_folder(holder) else "run"
-            raise FileAccessError(str(out), f"lies in the {kind} folder {str(holder)!r} of a results store; "
-                                  "expected a file outside it (e.g. next to the results folder)", what=what)
+    around = enclosing_results_folder(target)
+    if around is not None:
+        kind, holder = around
+        raise FileAccessError(str(out), f"lies in the {kind} folder {str(holder)!r} of a results store; "
+                              "expected a file outside it (e.g. next to the results folder)", what=what)
     return target
+
+
+def enclosing_results_folder(path: str | Path) -> tuple[str, Path] | None:
+    """The run or sweep folder (or one being written) that ``path`` lies in, with its kind, or None.
+
+    Only folders above ``path`` count, links resolved: ``path`` itself may be a run folder.
+    """
+    from scenarios.store.layout import is_run_folder, is_sweep_folder
+
+    folder = Path(path).resolve().parent
+    for holder in (folder, *folder.parents):
+        if is_sweep_folder(holder):
+            return "sweep", holder
+        if is_run_folder(holder) or (holder.name.startswith(".") and holder.name.endswith(".partial")):
+            return "run", holder
+    return None
 
 
 def write_report(runs: Sequence[StoredRun], out: str | Path, *, kpis: Sequence[str] | None = None,

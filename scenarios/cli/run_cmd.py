@@ -11,7 +11,8 @@ from typing import Any, TextIO
 
 from scenarios.progress import Tick, describe
 
-__all__ = ["PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "most_replications", "register"]
+__all__ = ["PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "check_out_folder", "most_replications",
+           "register"]
 
 
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,25 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
     mode.add_argument("--resume", action="store_true",
                       help="continue an interrupted run at --out, skipping finished replications; on a "
                            "finished run or sweep, run its failed replications again (only those)")
+
+
+def check_out_folder(out: Path | None, what: str) -> None:
+    """Refuse a new ``--out`` inside another run or sweep folder of the store.
+
+    A run written into ``results/base/sub`` became a folder the run ``base`` did not write (so
+    ``--overwrite`` of ``base`` is refused) and was hidden from ``results list``.  An ``--out`` that
+    is already a run or sweep folder is the store's to judge (``--overwrite``, ``--resume``).
+    """
+    from scenarios.errors import ArgumentError
+    from scenarios.report import enclosing_results_folder
+
+    if out is None or out.exists():
+        return
+    around = enclosing_results_folder(out)
+    if around is not None:
+        kind, holder = around
+        raise ArgumentError(f"--out: {out} lies in the {kind} folder {str(holder)!r}; expected a {what} "
+                            "folder of its own beside it (e.g. in the same results folder)")
 
 
 #: Wall seconds between two plain progress lines when stderr is not a terminal (a log file).
@@ -138,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     sc = protect(scenarios.load(args.scenario), pseudonymise_ids=args.pseudonymise, warn=to_stderr)
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the run folder they apply to")
+    check_out_folder(args.out, "run")
     most = most_replications()
     if args.replications is not None and args.replications > most:
         # the scenario file's own field stops here; the flag ran for days on a typo

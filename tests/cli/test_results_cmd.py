@@ -177,3 +177,19 @@ def test_a_report_is_not_written_into_a_run_or_sweep_folder(store: Path, tmp_pat
     assert main(["results", "report", str(store / "exam"), "--out", str(store / "exam" / "r.html")]) == 2
     assert "lies in the sweep folder" in capsys.readouterr().err and not (store / "exam" / "r.html").exists()
     assert main(["results", "report", str(run), "--out", str(tmp_path / "r.html")]) == 0
+
+
+def test_a_run_or_sweep_is_not_written_inside_another_run_or_sweep_folder(
+        store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: 'run --out results/base/sub' wrote a run inside the run 'base', hidden from
+    # 'results list', and made 'base' a folder that '--overwrite' refused to replace
+    run = _copy_run(store, tmp_path / "base")
+    scenario = str(run / "scenario.yaml")
+    capsys.readouterr()
+    assert main(["run", scenario, "--out", str(run / "sub")]) == 2
+    assert capsys.readouterr().err == (f"error: --out: {run / 'sub'} lies in the run folder {str(run)!r}; "
+                                       "expected a run folder of its own beside it (e.g. in the same results "
+                                       "folder)\n")
+    assert main(["sweep", scenario, "--vary", "seed=1,2", "--out", str(store / "exam" / "more")]) == 2
+    assert "lies in the sweep folder" in capsys.readouterr().err and not (store / "exam" / "more").exists()
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in (store / "base").iterdir())
