@@ -355,10 +355,18 @@ class InfectionScenario(ScenarioBase):
                                         "expected a 'pathway' patient of an operations scenario, or an "
                                         "'emission' (quanta/h) for the airborne route")
         if self.evac is not None:
+            # nobody is in the building after the drill's last second and the refuge stay
+            last_h = (self.evac.alarm + self.evac.max_time) / 3600.0 + self.refuge_stay_min / 60.0
             for i, ic in enumerate(self.index_cases):
                 if ic.pathway is not None:
                     raise ScenarioFileError(src, f"index_cases[{i}].pathway", "index cases of an evacuation "
                                             "are a 'person' of the drill or placed in a 'space'")
+                if ic.space is not None and ic.start_h >= last_h:
+                    # the case would be alone in the building, and the run would report no cases
+                    raise ScenarioFileError(src, f"index_cases[{i}].start_h",
+                                            f"{ic.start_h:g} h is not before the end of the drill and the "
+                                            f"refuge stay ({last_h:.3g} h: 'alarm' + 'max_time' of the "
+                                            "evacuation, then 'refuge_stay_min'); expected a time within it")
             for k, iv in enumerate(self.interventions):
                 if iv.changes_operations:
                     raise ScenarioFileError(src, f"interventions[{k}]", "isolation, closing a bay and "

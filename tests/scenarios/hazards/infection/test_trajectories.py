@@ -89,3 +89,15 @@ def test_operations_levers_are_refused_for_an_evacuation() -> None:
     with pytest.raises(scenarios.ScenarioFileError) as err:
         scenarios.run(sc)
     assert err.value.field == "interventions[0]"
+
+
+def test_a_case_placed_after_the_drill_and_refuge_stay_is_refused() -> None:
+    # regression: a case placed at 3 h in a 90 s drill with a 30 min refuge stay met nobody, and
+    # the run reported 0 expected cases
+    data = yaml.safe_load(SMALL_DRILL)
+    data["index_cases"] = [{"space": "L0-ED-WAIT", "start_h": 3, "hours": 1}]
+    sc = scenarios.loads(yaml.safe_dump(data), "drill.yaml")
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.run(sc)
+    assert (err.value.path, err.value.field) == ("drill.yaml", "index_cases[0].start_h")
+    assert err.value.problem.startswith("3 h is not before the end of the drill and the refuge stay (0.525 h")
