@@ -206,8 +206,9 @@ def build_network(facility: Facility, vents: Sequence[Vent] = (), *, wall_leaks:
 def door_states(net: Network, policy: DoorPolicy) -> tuple[np.ndarray, np.ndarray]:
     """Which openings are open before and after the alarm under a door policy (bool [m] each).
 
-    Before: ordinary doors as ``room_doors``, ``closed`` doors shut, exits as ``exits_open``.
-    After: fire and smoke doors also shut when ``close_on_alarm``, unless ``wedged_open``.
+    Before: ordinary doors as ``room_doors``, ``closed`` doors shut, ``wedged_open`` doors open,
+    exits as ``exits_open``.  After: fire and smoke doors also shut when ``close_on_alarm``,
+    unless ``wedged_open``.
     Leaks and vents are never "open" here (they keep their own areas).
     """
     door = net.kind == OpeningKind.DOOR
@@ -216,6 +217,9 @@ def door_states(net: Network, policy: DoorPolicy) -> tuple[np.ndarray, np.ndarra
     before[net.kind == OpeningKind.EXIT] = policy.exits_open
     for d in policy.closed:
         before[net.opening_index(d)] = False
+    for d in policy.wedged_open:
+        # a wedge holds the door open from the start: with 'room_doors: closed' it stayed shut
+        before[net.opening_index(d)] = True
     after = before.copy()
     if policy.close_on_alarm:
         shut = door & (net.fire_door | net.smoke_door)

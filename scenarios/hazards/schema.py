@@ -152,7 +152,8 @@ class DoorPolicy(StrictModel):
 
     Attributes:
         close_on_alarm: Fire and smoke doors (facility flags) close when the alarm sounds.
-        wedged_open: Door ids that stay open although flagged (a wedge, a failed closer).
+        wedged_open: Door ids held open from the start, whatever ``room_doors`` says, and not
+            closed by the alarm although flagged (a wedge, a failed closer).
         closed: Door ids closed from the start (e.g. patient room doors at night).
         room_doors: Default state of ordinary doors.
         exits_open: Final exits stand open (people leaving), venting to outside.
@@ -163,6 +164,15 @@ class DoorPolicy(StrictModel):
     closed: list[str] = Field(default_factory=list)
     room_doors: Literal["open", "closed"] = "open"
     exits_open: bool = True
+
+    @model_validator(mode="after")
+    def _one_state(self) -> DoorPolicy:
+        both = sorted(set(self.wedged_open) & set(self.closed))
+        if both:
+            # one of the two lists was silently ignored (the door stayed shut)
+            raise ValueError(f"door(s) {', '.join(map(repr, both))} are both 'wedged_open' and 'closed'; "
+                             "expected each door in one of them")
+        return self
 
 
 class FireSpec(StrictModel):

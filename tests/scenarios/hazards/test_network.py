@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from pydantic import ValidationError
 
 from scenarios.hazards.cases import ward, ward_block
-from scenarios.hazards.network import DOOR_HEIGHT, OUTSIDE, OpeningKind, build_network
-from scenarios.hazards.schema import Vent
+from scenarios.hazards.network import DOOR_HEIGHT, OUTSIDE, OpeningKind, build_network, door_states
+from scenarios.hazards.schema import DoorPolicy, Vent
 
 
 def test_nodes_and_openings_of_a_ward() -> None:
@@ -31,3 +33,16 @@ def test_nodes_and_openings_of_a_ward() -> None:
 def test_a_generated_block_has_over_a_thousand_spaces() -> None:
     net = build_network(ward_block())
     assert net.n == 1008 and (net.kind == OpeningKind.EXIT).sum() == 12
+
+
+def test_a_wedged_door_is_open_from_the_start_whatever_the_other_doors_do() -> None:
+    # regression: with 'room_doors: closed' a door listed in 'wedged_open' stayed shut all along,
+    # so the wedge a safety officer modelled had no effect on the smoke
+    net = build_network(ward(6))
+    sb, d1 = net.opening_index("SB"), net.opening_index("D1")
+    before, after = door_states(net, DoorPolicy(room_doors="closed", wedged_open=["SB"]))
+    assert before[sb] and after[sb] and not before[d1] and not after[d1]
+    before, after = door_states(net, DoorPolicy(room_doors="open"))
+    assert before[sb] and not after[sb]  # the smoke door closes at the alarm
+    with pytest.raises(ValidationError, match=r"door\(s\) 'SB' are both 'wedged_open' and 'closed'"):
+        DoorPolicy(wedged_open=["SB"], closed=["SB", "D1"])
