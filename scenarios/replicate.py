@@ -261,7 +261,10 @@ def young_heap_only() -> Iterator[None]:
     block starts is set aside with the live objects and, given back as old,
     waits for a full collection that then rarely comes (a block per
     replication grew a run's memory by about 0.7 MB a replication).  Used
-    for runs in this process (:mod:`scenarios.backends`).
+    around every run by the process that runs or submits it
+    (:func:`scenarios.backends.execute`), whichever backend: with the
+    replications in worker processes, storing their outcomes and finishing
+    the runs here still made garbage enough for full collections.
 
     In a process that froze its objects for good already (the app's server,
     :mod:`scenarios.ui.serve`), the block does nothing: ``gc.unfreeze`` cannot

@@ -80,25 +80,28 @@ def execute(jobs: Sequence[Job], *, on_outcome: OnOutcome, backend: str = "local
         raise ArgumentError(f"--jobs: must be >= 1, got {workers}")
     if not any(job.work for job in jobs):
         return
-    if backend == "dask":
-        with dask_pool(scheduler, workers, on_tick) as pool:
-            _loop(pool, jobs, on_outcome, pool.slots() or workers, should_stop)
-        return
-    if workers > 1 and probe:
-        jobs, workers = _probe(jobs, on_outcome, workers, should_stop, on_tick)
-    if workers == 1:
-        # One block for the whole run: the collector then spares what existed before it, and
-        # garbage made during the run is collected as usual (young_heap_only).  Not in worker
-        # processes: frozen there for good after a first batch, a local pool of 2 spent more
-        # CPU in all (4.7-4.9 -> 5.2 s for 200 Nelson replications), though less in the model.
-        with young_heap_only():
+    # One block for the whole run, on every backend: the collector then spares what this process
+    # held before the run (imports, the building, the app's state, a local Dask cluster's
+    # scheduler: about 200,000 objects), and garbage made during the run is collected as usual
+    # (young_heap_only).  With the replications elsewhere, this process's own work (storing
+    # outcomes, finishing each run, a local scheduler's messages) still triggers full
+    # collections: one took 64 ms, 2 % of a 200-replication Nelson sweep's CPU on a pool of 2.
+    # Worker processes settle their own heap (scenarios.replicate.settle_worker_heap).
+    with young_heap_only():
+        if backend == "dask":
+            with dask_pool(scheduler, workers, on_tick) as pool:
+                _loop(pool, jobs, on_outcome, pool.slots() or workers, should_stop)
+            return
+        if workers > 1 and probe:
+            jobs, workers = _probe(jobs, on_outcome, workers, should_stop, on_tick)
+        if workers == 1:
             _loop(InProcess(on_tick), jobs, on_outcome, 1, should_stop)
-        return
-    local = Loky(workers, on_tick)
-    try:
-        _loop(local, jobs, on_outcome, workers, should_stop)
-    finally:
-        local.close()
+            return
+        local = Loky(workers, on_tick)
+        try:
+            _loop(local, jobs, on_outcome, workers, should_stop)
+        finally:
+            local.close()
 
 
 def _probe(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int, should_stop: ShouldStop | None,
