@@ -1,7 +1,9 @@
 """Batches: the replications a backend hands to a worker at once, sized from what earlier ones took.
 
-Work is cut into *batches* of replications of one scenario.  The first batch
-holds one replication; later ones are sized from what the first ones took, so
+Work is cut into *batches* of replications of one scenario.  The first batches
+hold one replication, one per worker until a replication has finished (each
+batch costs a task's overhead, about 7 ms of CPU on Dask, whatever it holds);
+later ones are sized from what the first ones took, so
 a batch lasts about its pool's target (:data:`TARGET_BATCH_S` on a local pool;
 per-task overhead stays small next to the work) and holds at most
 :data:`MAX_BATCH_BYTES` of tables (memory stays bounded).  Towards the end of
@@ -92,6 +94,16 @@ class Batcher:
         self._seen = 0
         self._seconds = 0.0
         self._bytes = 0
+
+    def in_flight(self) -> int:
+        """Batches to keep handed out at once: one per worker until a replication has finished,
+        then :data:`IN_FLIGHT_PER_WORKER` each.
+
+        Until then every batch holds one replication, and a second one per
+        worker was a task more each (on a 1-worker Dask cluster, a 200-replication
+        sweep ran ``1, 1, 98, 100``; now ``1, 99, 100``).
+        """
+        return self._workers * (IN_FLIGHT_PER_WORKER if self._seen else 1)
 
     @property
     def remaining(self) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from scenarios.backends.batching import IN_FLIGHT_PER_WORKER, Batcher, Items, Job
+from scenarios.backends.batching import Batcher, Items, Job
 from scenarios.backends.cluster import dask_pool
 from scenarios.backends.local import InProcess, Loky
 from scenarios.backends.pool import GaveUp, Pool, WorkerLost
@@ -145,7 +145,7 @@ def _loop(pool: Pool, jobs: Sequence[Job], on_outcome: OnOutcome, workers: int,
                     job, work, attempts = suspects.pop(0)
                     pending[pool.submit(job, work)] = (job, work, attempts, True)
             else:
-                while len(pending) < workers * IN_FLIGHT_PER_WORKER and (nxt := batcher.next()) is not None:
+                while len(pending) < batcher.in_flight() and (nxt := batcher.next()) is not None:
                     job, work = nxt
                     pending[pool.submit(job, work)] = (job, work, 0, False)
                     if pool.runs_at_submit:

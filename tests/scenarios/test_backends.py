@@ -306,3 +306,52 @@ def test_this_process_sets_what_it_held_aside_from_the_collector_on_a_pool_and_o
         assert len(frozen) == 4 and min(frozen) > 0, where  # set aside while outcomes came in
         assert gc.get_freeze_count() == 0  # and given back after the run
 
+
+class _Recording:
+    """A pool whose batches finish at once, one per wait; it notes what was handed out before the first."""
+
+    target_s = 1.0
+    max_batch: int | None = None
+    runs_at_submit = False
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.before_first_wait: list[int] | None = None
+
+    def submit(self, job: object, work: tuple[tuple[int, tuple[int, ...]], ...]) -> object:
+        self.sizes.append(len(work))
+        return work
+
+    def wait(self, futures: list[object]) -> list[object]:
+        if self.before_first_wait is None:
+            self.before_first_wait = list(self.sizes)
+        return futures[:1]
+
+    def result(self, future: tuple[tuple[int, tuple[int, ...]], ...]) -> list[Outcome]:
+        from scenarios.replicate import Status
+
+        return [Outcome(index=i, key=k, status=Status.DONE, seconds=0.02) for i, k in future]
+
+    def cancel(self, futures: list[object]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_one_batch_per_worker_is_handed_out_until_a_replication_has_finished(workers: int) -> None:
+    """Until then every batch holds one replication, and each costs a task (about 7 ms of CPU on
+    Dask) whatever it holds: two per worker made a 1-worker sweep of 200 run 4 tasks, not 3."""
+    from scenarios.backends.batching import IN_FLIGHT_PER_WORKER, Job
+    from scenarios.backends.loop import _loop
+
+    work = tuple((i, (i,)) for i in range(200))
+    job = Job(tag=0, scenario=None, facility=None, seed=1, run_replication=None, work=work)  # type: ignore[arg-type]
+    got: list[int] = []
+    pool = _Recording()
+    _loop(pool, [job], lambda tag, o: got.append(o.index), workers, None)
+    assert pool.before_first_wait == [1] * workers
+    assert sorted(got) == list(range(200))
+    assert sum(1 for n in pool.sizes if n == 1) <= workers + 1  # then sized; at most a last one of one
+    assert max(pool.sizes) > 1 and IN_FLIGHT_PER_WORKER > 1
