@@ -9,7 +9,9 @@ per-task overhead stays small next to the work) and holds at most
 :data:`MAX_BATCH_BYTES` of tables (memory stays bounded).  Towards the end of
 a run, batches shrink so that several workers finish together, but not below
 :data:`TAIL_SHARE` of the target (each batch costs its overhead again); one
-worker has nothing to balance, and its batches do not shrink.  Batching never
+worker has nothing to balance, and its batches do not shrink.  Nor is a job
+(a sweep's variant) left with fewer than that share for a batch of its own
+while other jobs follow: they go with the batch before them.  Batching never
 changes results: each replication draws from its own stream.
 """
 
@@ -116,12 +118,17 @@ class Batcher:
         self._seconds += outcome.seconds
         self._bytes += outcome.nbytes
 
+    def _limits(self) -> tuple[float, float]:
+        """Replications a batch may hold to last about the target, and to stay within
+        :data:`MAX_BATCH_BYTES`, judging by those seen so far (at least one)."""
+        return (self._target_s / max(self._seconds / self._seen, 1e-6),
+                MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0))
+
     def size(self) -> int:
         """Replications in the next batch."""
         if self._seen == 0:
             return 1
-        by_time = self._target_s / max(self._seconds / self._seen, 1e-6)
-        by_bytes = MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0)
+        by_time, by_bytes = self._limits()
         left = self.remaining
         # the last round cut finer, so the workers finish together; one worker waits for no other
         fair = max(math.ceil(left / (self._workers * IN_FLIGHT_PER_WORKER)), TAIL_SHARE * by_time) \
@@ -136,5 +143,15 @@ class Batcher:
             return None
         job, work = self._queue[0]
         n = self.size()
+        rest = len(work) - n
+        if rest > 0 and self._seen and len(self._queue) > 1:
+            # A job's last few replications go with the batch before them while other jobs
+            # follow: alone they were a batch of their own at every job's end (a sweep's
+            # variant), a task and a part more each, though the next job's batches keep the
+            # workers as busy.  Within the limits of a batch; the run's last job is still cut
+            # finer, so the workers finish together.
+            by_time, by_bytes = self._limits()
+            if rest < TAIL_SHARE * by_time and n + rest <= min(by_time, by_bytes, self._max or n + rest):
+                n += rest
         batch, work[:] = tuple(work[:n]), work[n:]
         return job, batch

@@ -355,3 +355,26 @@ def test_one_batch_per_worker_is_handed_out_until_a_replication_has_finished(wor
     assert sorted(got) == list(range(200))
     assert sum(1 for n in pool.sizes if n == 1) <= workers + 1  # then sized; at most a last one of one
     assert max(pool.sizes) > 1 and IN_FLIGHT_PER_WORKER > 1
+
+
+def test_a_jobs_last_few_replications_go_with_the_batch_before_them_while_other_jobs_follow() -> None:
+    """A sweep's variants are jobs of their own: each variant's end used to leave a few replications
+    for a batch of their own (``49, 37, 10`` for 2 Dask workers), a task and a part more each."""
+    from scenarios.backends.batching import TAIL_SHARE, Batcher, Job
+    from scenarios.replicate import Status
+
+    jobs = [Job(tag=t, scenario=None, facility=None, seed=1, run_replication=None,  # type: ignore[arg-type]
+                work=tuple((i, (i,)) for i in range(100))) for t in range(3)]
+    batcher = Batcher(jobs, 2, target_s=2.0)
+    sizes: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    taken: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    while (nxt := batcher.next()) is not None:
+        job, batch = nxt
+        sizes[int(job.tag)].append(len(batch))  # type: ignore[call-overload]
+        taken[int(job.tag)] += [i for i, _ in batch]  # type: ignore[call-overload]
+        for i, key in batch:  # every replication took 20 ms: 100 fill the 2 s target
+            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02))
+    assert all(taken[t] == list(range(100)) for t in taken)
+    tail = TAIL_SHARE * 100
+    assert min(sizes[0][1:] + sizes[1]) >= tail and max(sizes[0] + sizes[1]) <= 100  # within a batch's limit
+    assert sizes[2][-1] <= tail  # the run's last job is still cut finer, so the workers finish together
