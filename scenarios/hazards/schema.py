@@ -144,6 +144,10 @@ class Vent(StrictModel):
     def _order(self) -> Vent:
         if self.soffit <= self.sill:
             raise ValueError(f"'soffit' ({self.soffit}) must be above 'sill' ({self.sill})")
+        if self.to == self.space:
+            # an opening from a room into itself carries nothing: the run went on without it
+            raise ValueError(f"'to' is the vent's own space {self.space!r}; expected another space or "
+                             "'outside'")
         return self
 
 
@@ -452,11 +456,20 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         for k, d in enumerate(f.detectors):
             if d.space is not None and not facility.has_space(d.space):
                 raise ScenarioFileError(source, f"{where}.detectors[{k}].space", missing_space(d.space))
+        levels = {lv.id: lv for lv in facility.levels}
         for k, v in enumerate(f.vents):
             for key in ("space", "to"):
                 sid = getattr(v, key)
                 if not (sid == "outside" and key == "to") and not facility.has_space(sid):
                     raise ScenarioFileError(source, f"{where}.vents[{k}].{key}", missing_space(sid))
+            room = facility.space(v.space)
+            ceiling = room.ceiling_height or levels[room.level].ceiling_height
+            if v.soffit > ceiling:
+                # the smoke network took the opening as given: up to 20 m of window in a 2.7 m room
+                raise ScenarioFileError(source, f"{where}.vents[{k}].soffit",
+                                        f"{v.soffit:g} m is above the ceiling of {v.space!r} "
+                                        f"({ceiling:g} m); expected the top of the opening at most at the "
+                                        "ceiling")
         _check_doors(f.doors, doors, source, f"{where}.doors", facility.name)
         if f.alarm == "detection":
             _check_detectors_reached(f, facility, source, where)

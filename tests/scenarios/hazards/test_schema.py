@@ -240,3 +240,17 @@ def test_a_hazard_of_millions_of_steps_or_map_rows_is_refused_before_the_run(
     assert err.value.field == "hazard.record_every"
     assert "every 1 s over the horizon of 3600 s" in err.value.problem
     _check("  fire: {origin: R1}\n  record_every: 60\n  horizon: 3600\n")
+
+
+def test_a_vent_into_its_own_space_or_above_the_ceiling_is_refused() -> None:
+    # regression: both ran as given: a vent from R1 into R1 carried nothing, and a 20 m tall window
+    # in a 2.7 m room was a 20 m^2 opening per metre of width
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  fire: {origin: R1, vents: [{space: R1, to: R1, width: 1, soffit: 2}]}\n")
+    assert err.value.field == "hazard.fire.vents[0]"
+    assert "'to' is the vent's own space 'R1'" in err.value.problem
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: R1, vents: [{space: R1, width: 1, sill: 1, soffit: 20}]}\n")
+    assert err.value.field == "hazard.fire.vents[0].soffit"
+    assert err.value.problem.startswith("20 m is above the ceiling of 'R1' (2.7 m)")
+    _check("  fire: {origin: R1, vents: [{space: R1, width: 1, sill: 1, soffit: 2.7}]}\n")
