@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from facility.ids import no_space, suggest
-from facility.model import Facility
+from facility.model import Facility, Space
 from scenarios.base import StrictModel
 from scenarios.errors import ScenarioFileError
 from scenarios.hazards.species import PRESETS, Species
@@ -439,6 +439,7 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         f, where = spec.fire, f"{prefix}.fire"
         if f.origin is not None and not facility.has_space(f.origin):
             raise ScenarioFileError(source, f"{where}.origin", missing_space(f.origin))
+        origin = f.origin
         if f.point is not None:
             if f.level not in {lv.id for lv in facility.levels}:
                 raise ScenarioFileError(source, f"{where}.level", f"no level {f.level!r}")
@@ -453,6 +454,9 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
                 raise ScenarioFileError(source, f"{where}.point",
                                         f"{f.point!r} lies on the wall between {' and '.join(holders)}; "
                                         "expected a point inside one space (or give 'origin')")
+            origin = holders[0]
+        assert origin is not None  # the schema asks for exactly one of origin and point
+        _check_fire_fits(f, facility.space(origin), facility, source, where)
         for k, d in enumerate(f.detectors):
             if d.space is not None and not facility.has_space(d.space):
                 raise ScenarioFileError(source, f"{where}.detectors[{k}].space", missing_space(d.space))
@@ -479,6 +483,25 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         if not facility.has_space(spec.gas.space):
             raise ScenarioFileError(source, f"{prefix}.gas.space", missing_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+
+
+def _check_fire_fits(f: FireSpec, room: Space, facility: Facility, source: str, where: str) -> None:
+    """Refuse a burning item that does not fit in the fire's room.
+
+    With its top at or above the ceiling the plume had no height to entrain air, and the fire
+    made no smoke layer: every space was reported tenable (ASET unknown) and the hottest air
+    was the ambient 20 deg C.
+    """
+    ceiling = room.ceiling_height or next(lv.ceiling_height for lv in facility.levels if lv.id == room.level)
+    if f.base_height >= ceiling:
+        raise ScenarioFileError(source, f"{where}.base_height",
+                                f"{f.base_height:g} m is at or above the ceiling of the fire's room "
+                                f"{room.id!r} ({ceiling:g} m); expected the top of the burning item below "
+                                "the ceiling")
+    if f.area is not None and f.area > room.area:
+        raise ScenarioFileError(source, f"{where}.area",
+                                f"{f.area:g} m^2 is more than the floor of the fire's room {room.id!r} "
+                                f"({room.area:.3g} m^2); expected a burning area within the room")
 
 
 def _check_size(spec: HazardSpec, n_spaces: int, source: str, prefix: str) -> None:

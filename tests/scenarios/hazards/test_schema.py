@@ -254,3 +254,17 @@ def test_a_vent_into_its_own_space_or_above_the_ceiling_is_refused() -> None:
     assert err.value.field == "hazard.fire.vents[0].soffit"
     assert err.value.problem.startswith("20 m is above the ceiling of 'R1' (2.7 m)")
     _check("  fire: {origin: R1, vents: [{space: R1, width: 1, sill: 1, soffit: 2.7}]}\n")
+
+
+def test_a_burning_item_that_does_not_fit_its_room_is_refused() -> None:
+    # regression: with its top at or above the 2.7 m ceiling the plume had no height, the fire made
+    # no smoke and every space was reported tenable; a burning area of 100 m^2 filled a 20 m^2 room
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {origin: R1, base_height: 2.7}\n")
+    assert err.value.field == "hazard.fire.base_height"
+    assert err.value.problem.startswith("2.7 m is at or above the ceiling of the fire's room 'R1' (2.7 m)")
+    with pytest.raises(ScenarioFileError) as err:
+        _check("  fire: {point: [2, 2], level: L0, area: 100}\n")
+    assert err.value.field == "hazard.fire.area"
+    assert "more than the floor of the fire's room 'R1' (20" in err.value.problem
+    _check("  fire: {origin: R1, base_height: 1.2, area: 4}\n")
