@@ -77,6 +77,11 @@ MAX_COORDINATE_M = 1e7
 ELEVATION_RANGE_M = (-200.0, 1000.0)
 #: Clear ceiling height (m): an atrium or a double-height hall included.
 MAX_CEILING_M = 50.0
+#: Lowest clear ceiling height (m): a plant void or crawl space a person can enter (a scan's
+#: storeys are at least 2 m, ``lidar`` ``min_storey_height``).  Below it a value is a slip (0.27
+#: for 2.7): a 0.01 m ceiling was valid, and the smoke filled, and the infection model's air
+#: volume shrank, 270 times.
+MIN_CEILING_M = 1.0
 #: Clear width of a door or exit (m): a loading-bay or ambulance-hall door included.
 MAX_OPENING_M = 20.0
 #: Stair clear width (m), walking length per storey (m), riser and tread (mm).
@@ -114,7 +119,7 @@ _LEVEL = _obj(
         "name": _field(Level, "name", {"type": "string"}, "Human label, e.g. \"Ground floor\"."),
         "elevation": _field(Level, "elevation", _number(*ELEVATION_RANGE_M),
                             "Floor elevation in metres above the ground level's floor."),
-        "ceiling_height": _field(Level, "ceiling_height", _number(above=0, high=MAX_CEILING_M),
+        "ceiling_height": _field(Level, "ceiling_height", _number(MIN_CEILING_M, MAX_CEILING_M),
                                  "Default clear ceiling height of the level's spaces (m)."),
     },
     ["id"],
@@ -142,7 +147,7 @@ _SPACE = _obj(
         "air_changes": _field(Space, "air_changes", _number(0, MAX_AIR_CHANGES, nullable=True),
                               "Air changes per hour; null means the ASHRAE 170 default for the use."),
         "ceiling_height": _field(Space, "ceiling_height",
-                                 _number(above=0, high=MAX_CEILING_M, nullable=True),
+                                 _number(MIN_CEILING_M, MAX_CEILING_M, nullable=True),
                                  "Clear ceiling height (m); null means the level's."),
         "occupied": _field(Space, "occupied", {"type": "boolean"},
                            "Whether people normally stay here (unreachable occupied space = error)."),

@@ -105,6 +105,22 @@ def test_problems_name_element_field_and_what_was_found() -> None:
     ]
 
 
+def test_a_ceiling_lower_than_a_crawl_space_is_refused() -> None:
+    # regression: a 0.01 m ceiling (a slip for 2.7) was valid, and the smoke and infection models
+    # took the room's air as 270 times smaller
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["spaces"][2]["ceiling_height"] = 0.01
+    data["levels"][0]["ceiling_height"] = 0.27
+    assert schema_problems(data) == [
+        "levels[0] (id \"G\"): field 'ceiling_height': expected a number >= 1, found 0.27 (outside the "
+        "plausible range)",
+        "spaces[2] (id \"WAIT\"): field 'ceiling_height': expected a number >= 1, found 0.01 (outside the "
+        "plausible range)",
+    ]
+    data["spaces"][2]["ceiling_height"] = data["levels"][0]["ceiling_height"] = 1.0
+    assert schema_problems(data) == []
+
+
 def test_several_missing_fields_are_one_problem_not_one_per_field() -> None:
     # regression: "spaces[2]: missing required fields 'id', 'level', 'kind'" came three times
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
