@@ -394,7 +394,8 @@ class Tenability(StrictModel):
     temperature: float = Field(default=60.0, gt=20, le=300)
     layer_height: float = Field(default=1.8, ge=0, le=10)
     layer_min_rise: float = Field(default=2.0, ge=0, le=100)
-    oxygen_percent: float = Field(default=19.5, gt=5, le=20.9)
+    # below the ambient 20.9 %: at 20.9 the first trace of any gas made a space untenable
+    oxygen_percent: float = Field(default=19.5, gt=5, lt=20.9)
 
 
 class HazardSpec(StrictModel):

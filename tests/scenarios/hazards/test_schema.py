@@ -268,3 +268,11 @@ def test_a_burning_item_that_does_not_fit_its_room_is_refused() -> None:
     assert err.value.field == "hazard.fire.area"
     assert "more than the floor of the fire's room 'R1' (20" in err.value.problem
     _check("  fire: {origin: R1, base_height: 1.2, area: 4}\n")
+
+
+def test_an_oxygen_limit_at_the_ambient_level_is_refused() -> None:
+    # regression: 'oxygen_percent: 20.9' made every space untenable at the first trace of any gas
+    with pytest.raises(ScenarioFileError) as err:
+        _load("  gas: {space: R1, species: helium, source: {kind: instantaneous, mass: 1}}\n"
+              "  tenability: {oxygen_percent: 20.9}\n")
+    assert err.value.field == "hazard.tenability.oxygen_percent" and "less than 20.9" in err.value.problem
