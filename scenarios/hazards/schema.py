@@ -397,6 +397,18 @@ class Tenability(StrictModel):
     # below the ambient 20.9 %: at 20.9 the first trace of any gas made a space untenable
     oxygen_percent: float = Field(default=19.5, gt=5, lt=20.9)
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Tenability:
+        # swapped values judged patients by a looser limit than staff, or small rooms by a longer
+        # view than large halls, without a word
+        if self.fed_patient > self.fed:
+            raise ValueError(f"'fed_patient' ({self.fed_patient:g}) is above 'fed' ({self.fed:g}); expected "
+                             "the limit of patients, a susceptible population, at most the general one")
+        if self.visibility_small > self.visibility_large:
+            raise ValueError(f"'visibility_small' ({self.visibility_small:g} m) is above 'visibility_large' "
+                             f"({self.visibility_large:g} m); expected small spaces to need no longer a view")
+        return self
+
 
 class HazardSpec(StrictModel):
     """A fire, a gas release, or both, with the tenability criteria.

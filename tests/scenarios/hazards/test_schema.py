@@ -276,3 +276,16 @@ def test_an_oxygen_limit_at_the_ambient_level_is_refused() -> None:
         _load("  gas: {space: R1, species: helium, source: {kind: instantaneous, mass: 1}}\n"
               "  tenability: {oxygen_percent: 20.9}\n")
     assert err.value.field == "hazard.tenability.oxygen_percent" and "less than 20.9" in err.value.problem
+
+
+@pytest.mark.parametrize(("limits", "words"), [
+    ("{fed: 0.05}", "'fed_patient' (0.1) is above 'fed' (0.05)"),
+    ("{visibility_small: 10, visibility_large: 5}",
+     "'visibility_small' (10 m) is above 'visibility_large' (5 m)"),
+])
+def test_swapped_tenability_limits_are_refused(limits: str, words: str) -> None:
+    # regression: patients were judged by a looser FED limit than staff, small rooms by a longer view
+    with pytest.raises(ScenarioFileError) as err:
+        _load(f"  fire: {{origin: R1}}\n  tenability: {limits}\n")
+    assert err.value.field == "hazard.tenability" and words in err.value.problem
+    _load("  fire: {origin: R1}\n  tenability: {fed: 0.05, fed_patient: 0.05}\n")
