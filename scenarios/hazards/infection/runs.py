@@ -43,6 +43,7 @@ from scenarios.hazards.infection.ventilation import space_air
 from scenarios.operations import check as ops_check
 from scenarios.operations import run_replication as ops_run_replication
 from scenarios.operations.compile import pool_resources
+from scenarios.operations.schema import OperationsScenario
 
 if TYPE_CHECKING:
     from facility.model import Facility
@@ -87,11 +88,37 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
             evac_check(evac, facility)
     else:
         for iv in scenario.all_interventions():
-            ops_check(operations_variant(scenario, iv), facility)
+            variant = operations_variant(scenario, iv)
+            ops_check(variant, facility)
+            _check_operations_budget(scenario, variant, facility)
     p = scenario.pathogen.resolve()
     if p.emission is None and p.contact is None:
         raise ScenarioFileError(src, "pathogen", f"{p.name} has neither an airborne emission nor a contact "
                                 "route; give 'emission' or 'contact'")
+
+
+def _check_operations_budget(scenario: InfectionScenario, ops: OperationsScenario,
+                             facility: Facility) -> None:
+    """Refuse an operations run over the work budget, as ``medtwin run`` refuses one on its own.
+
+    The runner budgets the infection scenario's air model only; the operations run under it,
+    lengthened to ``days``, was not: 50,000 arrivals an hour over 60 days ran without a word
+    and without end.  The field named is the infection scenario's when it set the size
+    (``days``) or holds the operations scenario inline (``operations.arrivals[0]...``).
+    """
+    from scenarios.budget import check_budget
+
+    try:
+        check_budget(ops, facility)
+    except ScenarioFileError as exc:
+        src = scenario.source or "<scenario>"
+        if scenario.days is not None and exc.field.startswith("run."):
+            raise ScenarioFileError(src, "days", exc.problem) from None
+        own = scenario.ops.source  # the variant carries the infection file's name
+        if own is not None and own != scenario.source:  # the operations scenario's own file
+            raise ScenarioFileError(own, exc.field, exc.problem) from None
+        raise ScenarioFileError(src, f"operations.{exc.field}" if exc.field else "operations",
+                                exc.problem) from None
 
 
 @dataclass(frozen=True, slots=True)

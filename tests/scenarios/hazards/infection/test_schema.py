@@ -213,3 +213,23 @@ def test_more_emission_draws_than_the_budget_allows_for_the_people_is_one_line(
     assert not (tmp_path / "r").exists()
     monkeypatch.setenv("MEDTWIN_MAX_ROWS", "1e8")
     assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 0
+
+
+def test_an_operations_run_over_the_budget_is_refused_before_it_starts(small_ed: str, tmp_path: Path) -> None:
+    # regression: the operations run under an infection scenario was not budgeted: 50,000 arrivals
+    # an hour over 60 days ran without a word and without end
+    big = _variant(small_ed, days=60)
+    big = big.replace("- 9.0", "- 50000.0")
+    assert "50000.0" in big
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.run(scenarios.loads(big, "big.yaml"))
+    assert (err.value.path, err.value.field) == ("big.yaml", "operations.arrivals[0].rates")
+    assert "over the budget of 1e+08 (set MEDTWIN_MAX_ROWS" in err.value.problem
+    # the same operations in a file of their own: its file and field are named
+    data = yaml.safe_load(big)
+    (tmp_path / "ops.yaml").write_text(yaml.safe_dump({"kind": "operations", "facility": "sample",
+                                                       **data.pop("operations")}))
+    (tmp_path / "inf.yaml").write_text(yaml.safe_dump({**data, "operations": "ops.yaml"}))
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.run(scenarios.load(tmp_path / "inf.yaml"))
+    assert (err.value.path, err.value.field) == (str(tmp_path / "ops.yaml"), "arrivals[0].rates")
