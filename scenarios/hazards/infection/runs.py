@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from facility.ids import no_space, suggest
-from scenarios.base import Replication
+from scenarios.base import Replication, ScenarioBase
 from scenarios.errors import ScenarioFileError
 from scenarios.hazards.infection.contact import Hygiene
 from scenarios.hazards.infection.exposure import Exposure, expected_cases
@@ -43,7 +43,6 @@ from scenarios.hazards.infection.ventilation import space_air
 from scenarios.operations import check as ops_check
 from scenarios.operations import run_replication as ops_run_replication
 from scenarios.operations.compile import pool_resources
-from scenarios.operations.schema import OperationsScenario
 
 if TYPE_CHECKING:
     from facility.model import Facility
@@ -86,39 +85,38 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
         evac_check = KINDS["evacuation"].check
         if evac_check is not None:
             evac_check(evac, facility)
+        _check_model_budget(scenario, evac, evac.source, "evacuation", facility)
     else:
         for iv in scenario.all_interventions():
             variant = operations_variant(scenario, iv)
             ops_check(variant, facility)
-            _check_operations_budget(scenario, variant, facility)
+            _check_model_budget(scenario, variant, scenario.ops.source, "operations", facility)
     p = scenario.pathogen.resolve()
     if p.emission is None and p.contact is None:
         raise ScenarioFileError(src, "pathogen", f"{p.name} has neither an airborne emission nor a contact "
                                 "route; give 'emission' or 'contact'")
 
 
-def _check_operations_budget(scenario: InfectionScenario, ops: OperationsScenario,
-                             facility: Facility) -> None:
-    """Refuse an operations run over the work budget, as ``medtwin run`` refuses one on its own.
+def _check_model_budget(scenario: InfectionScenario, model: ScenarioBase, own: str | None,
+                        name: Literal["operations", "evacuation"], facility: Facility) -> None:
+    """Refuse an operations run or a drill over the work budget, as ``medtwin run`` refuses one alone.
 
-    The runner budgets the infection scenario's air model only; the operations run under it,
-    lengthened to ``days``, was not: 50,000 arrivals an hour over 60 days ran without a word
-    and without end.  The field named is the infection scenario's when it set the size
-    (``days``) or holds the operations scenario inline (``operations.arrivals[0]...``).
+    The runner budgets the infection scenario's air model only; the model run under it was not:
+    50,000 arrivals an hour over 60 days ran without a word and without end.  The field named is
+    the infection scenario's when it set the size (``days``) or holds the model's scenario
+    inline (``operations.arrivals[0]...``), else the field of the model's own file ``own``.
     """
     from scenarios.budget import check_budget
 
     try:
-        check_budget(ops, facility)
+        check_budget(model, facility)
     except ScenarioFileError as exc:
         src = scenario.source or "<scenario>"
-        if scenario.days is not None and exc.field.startswith("run."):
+        if name == "operations" and scenario.days is not None and exc.field.startswith("run."):
             raise ScenarioFileError(src, "days", exc.problem) from None
-        own = scenario.ops.source  # the variant carries the infection file's name
-        if own is not None and own != scenario.source:  # the operations scenario's own file
+        if own is not None and own != scenario.source:  # the model's own file
             raise ScenarioFileError(own, exc.field, exc.problem) from None
-        raise ScenarioFileError(src, f"operations.{exc.field}" if exc.field else "operations",
-                                exc.problem) from None
+        raise ScenarioFileError(src, f"{name}.{exc.field}" if exc.field else name, exc.problem) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,3 +101,12 @@ def test_a_case_placed_after_the_drill_and_refuge_stay_is_refused() -> None:
         scenarios.run(sc)
     assert (err.value.path, err.value.field) == ("drill.yaml", "index_cases[0].start_h")
     assert err.value.problem.startswith("3 h is not before the end of the drill and the refuge stay (0.525 h")
+
+
+def test_a_drill_over_the_work_budget_is_refused_by_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: the drill under an infection scenario was not budgeted, whatever its size
+    monkeypatch.setenv("MEDTWIN_MAX_PEOPLE", "5")  # the budget, scaled down to this small drill
+    with pytest.raises(scenarios.ScenarioFileError) as err:
+        scenarios.run(scenarios.loads(SMALL_DRILL, "drill.yaml"))
+    assert (err.value.path, err.value.field) == ("drill.yaml", "evacuation.population.groups[0].count")
+    assert "over the budget of 5 (set MEDTWIN_MAX_PEOPLE to raise it" in err.value.problem
