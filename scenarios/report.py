@@ -30,6 +30,7 @@ from typing import Any
 
 from facility.files import check_output_path, write_atomic
 from scenarios.compare import difference, kpi_names, label
+from scenarios.errors import CorruptResultsError
 from scenarios.store import StoredRun, medtwin_version
 
 __all__ = ["DEFAULT_KPI_PREFIXES", "build_report", "check_report_path", "enclosing_results_folder",
@@ -148,12 +149,21 @@ def _kpi_section(runs: Sequence[StoredRun], kpis: list[str]) -> str:
     return out
 
 
+def _damaged(path: str | Path, exc: Exception) -> CorruptResultsError:
+    """The store's error for a table file that cannot be read (a run folder edited or cut short)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return CorruptResultsError(f"{path}: damaged, cannot be read as a Parquet table ({first})")
+
+
 def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` over the Parquet file ``params[0]``; a file DuckDB cannot read is named."""
     import duckdb
 
     con = duckdb.connect()
     try:
         return con.execute(sql, params).fetchall()
+    except duckdb.Error as exc:  # a table replaced by hand, or cut short: not a bug of the report
+        raise _damaged(params[0], exc) from None
     finally:
         con.close()
 
@@ -161,9 +171,14 @@ def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 def _has(run: StoredRun, table: str, columns: Sequence[str]) -> bool:
     if table not in run.tables:
         return False
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names = set(pq.read_schema(run.path / f"{table}.parquet").names)
+    path = run.path / f"{table}.parquet"
+    try:
+        names = set(pq.read_schema(path).names)
+    except (pa.ArrowException, OSError) as exc:  # "Parquet magic bytes not found" was an internal error
+        raise _damaged(path, exc) from None
     return set(columns) <= names
 
 

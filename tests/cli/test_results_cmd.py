@@ -193,3 +193,15 @@ def test_a_run_or_sweep_is_not_written_inside_another_run_or_sweep_folder(
     assert main(["sweep", scenario, "--vary", "seed=1,2", "--out", str(store / "exam" / "more")]) == 2
     assert "lies in the sweep folder" in capsys.readouterr().err and not (store / "exam" / "more").exists()
     assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in (store / "base").iterdir())
+
+
+def test_a_report_over_a_damaged_table_names_the_file(store: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: a table file replaced by hand was an internal error (ArrowInvalid, exit 3)
+    run = _copy_run(store, tmp_path / "r")
+    (run / "events.parquet").write_bytes(b"not a table")
+    capsys.readouterr()
+    assert main(["results", "report", str(run), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {run / 'events.parquet'}: damaged, cannot be read as a Parquet table (")
+    assert err.count("\n") == 1 and not (tmp_path / "r.html").exists()
