@@ -55,6 +55,10 @@ def test_bad_values_name_file_and_field(small_ed: str, change: dict[str, object]
     ({"index_cases": [{"space": "L0-ED-WIAT", "start_h": 1}]}, "index_cases[0].space",
      "no space 'L0-ED-WIAT' in facility 'Sample general hospital'; did you mean 'L0-ED-WAIT'?"),
     ({"air": {"isolation_spaces": ["l0-ed-wait"]}}, "air.isolation_spaces[0]", "did you mean 'L0-ED-WAIT'?"),
+    # regression: a misspelt use changed no space's air, and the intervention showed no effect
+    ({"interventions": [{"name": "air", "air": {"air_changes_by_use": {"ed_wating": 15}}}]},
+     "interventions[0].air.air_changes_by_use.ed_wating", "no space with use 'ed_wating' in facility "
+     "'Sample general hospital'; did you mean 'ed_waiting'?"),
     # regression: a case after the run's end (12 h here) was never present, and the run said 0 cases
     ({"index_cases": [{"space": "L0-ED-WAIT", "start_h": 12, "hours": 2}]}, "index_cases[0].start_h",
      "12 h is not before the end of the run (12 h)"),
