@@ -187,6 +187,13 @@ class Isolate(StrictModel):
     screened_on_arrival: bool = True
     care_in_room: bool = True
 
+    @model_validator(mode="after")
+    def _cohort_place(self) -> Isolate:
+        if self.if_full == "cohort" and self.cohort_use is None:
+            # the cohort pool had nothing to count its places by: an internal error before the run
+            raise ValueError("'if_full: cohort' needs 'cohort_use', the clinical use of the cohort places")
+        return self
+
 
 class CloseBay(StrictModel):
     """Close the bay (or room) where the first index case is at ``at_h`` (an operations lever).

@@ -37,6 +37,9 @@ def test_the_small_scenario_loads(small_ed: str) -> None:
     ({"interventions": [{"name": "baseline"}]}, "interventions", "not 'baseline'"),
     ({"interventions": [{"name": "x", "cohort_staff": {"ed_doctor": 1}}]}, "interventions[0]",
      "needs 'isolate'"),
+    # regression: the cohort pool had no use to count its places by: an internal error
+    ({"interventions": [{"name": "x", "isolate": {"if_full": "cohort"}}]}, "interventions[0].isolate",
+     "'if_full: cohort' needs 'cohort_use'"),
 ])
 def test_bad_values_name_file_and_field(small_ed: str, change: dict[str, object], field: str,
                                         words: str) -> None:
