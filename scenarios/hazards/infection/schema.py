@@ -397,6 +397,11 @@ class InfectionScenario(ScenarioBase):
                                         f"unknown pathway {ic.pathway!r}; the operations scenario has "
                                         f"{sorted(ops.pathways)}")
         for k, iv in enumerate(self.interventions):
+            if iv.close_bay is not None and iv.close_bay.at_h >= end_h:
+                # nothing was closed, and the intervention came out the same as the baseline
+                raise ScenarioFileError(src, f"interventions[{k}].close_bay.at_h",
+                                        f"{iv.close_bay.at_h:g} h is not before the end of the run "
+                                        f"({end_h:g} h); expected a time within the run (or a longer 'days')")
             if (iv.isolate or iv.close_bay) and not any(ic.pathway for ic in self.index_cases):
                 raise ScenarioFileError(src, f"interventions[{k}]", "'isolate' and 'close_bay' act on index "
                                         "cases that follow an operations pathway; none does")

@@ -67,6 +67,10 @@ def test_bad_values_name_file_and_field(small_ed: str, change: dict[str, object]
      "12 h is not before the end of the run (12 h)"),
     ({"index_cases": [{"pathway": "ed_minors", "arrive_h": 30}]}, "index_cases[0].arrive_h",
      "30 h is not before the end of the run"),
+    # regression: a bay closed after the run's end closed nothing, and came out as the baseline
+    ({"index_cases": [{"pathway": "ed_minors", "arrive_h": 8}],
+      "interventions": [{"name": "cb", "close_bay": {"at_h": 30, "hours": 4}}]},
+     "interventions[0].close_bay.at_h", "30 h is not before the end of the run (12 h)"),
 ])
 def test_references_the_facility_or_operations_lack_are_errors_before_running(
         small_ed: str, change: dict[str, object], field: str, words: str) -> None:
