@@ -27,6 +27,7 @@ __all__ = [
     "GROWTH_ALPHA",
     "HRR_PER_AREA",
     "MAX_HAZARD_STEPS",
+    "MAX_HRR",
     "MIN_PEAK_HRR",
     "Detector",
     "DoorPolicy",
@@ -51,6 +52,15 @@ HRR_PER_AREA = 250.0
 #: mattress written ``peak_hrr: 1.7`` ran as a 1.7 kW flame, and the drill reported every smoke
 #: compartment tenable for the whole horizon.
 MIN_PEAK_HRR = 10.0
+#: Largest heat release a design fire may have, kW: 50 MW, beyond any fire a hospital room holds
+#: (the reference's ventilation limit through one door is ~4 MW).  It bounds ``hrr_table`` rows as
+#: well: a 1e12 kW row ran, the oxygen-limited burning gave the fire room 20.00003 deg C, and every
+#: space was reported tenable.
+MAX_HRR = 50_000.0
+#: Latest time a heat release table may give, s after ignition: ten times the longest hazard
+#: horizon, so a row that holds the fire steady past the horizon fits, and a ramp to a row at
+#: 1e300 s (nothing ever burnt) does not.
+MAX_TABLE_S = 864_000.0
 #: Most hazard steps (``horizon / dt``) one run may ask for: a day's horizon at 0.5 s.  A step of
 #: the smoke model over the sample hospital's 167 spaces takes ~0.3 ms, so this is about a minute;
 #: ``dt: 0.01`` with a day's horizon asked for 8.6 million steps (~40 min there) and sat at "0 s
@@ -221,7 +231,7 @@ class FireSpec(StrictModel):
     point: tuple[float, float] | None = None
     level: str | None = None
     growth: Literal["slow", "medium", "fast", "ultrafast", "table"] = "medium"
-    peak_hrr: float = Field(default=1000.0, gt=0, le=50_000)
+    peak_hrr: float = Field(default=1000.0, gt=0, le=MAX_HRR)
     hrr_table: list[tuple[float, float]] = Field(default_factory=list)
     fuel_load: float | None = Field(default=None, gt=0, le=5000)
     heat_of_combustion: float = Field(default=18.0, gt=1, le=60)
@@ -265,10 +275,14 @@ class FireSpec(StrictModel):
         for k, (t, q) in enumerate(v):
             if not (math.isfinite(t) and math.isfinite(q)):
                 raise ValueError(f"row {k} must hold finite numbers")
-            if q < 0:
-                raise ValueError(f"row {k}: heat release rate must be >= 0 kW, got {q}")
+            if not 0 <= q <= MAX_HRR:
+                raise ValueError(f"row {k}: heat release rate must be >= 0 and <= {MAX_HRR:,.0f} kW, "
+                                 f"got {q:g}")
             if t < 0 or (k and t <= v[k - 1][0]):
                 raise ValueError(f"row {k}: times must be >= 0 and increasing, got {t}")
+            if t > MAX_TABLE_S:
+                raise ValueError(f"row {k}: time must be at most {MAX_TABLE_S:,.0f} s after ignition (ten "
+                                 f"times the longest horizon), got {t:g}")
         return v
 
     @model_validator(mode="after")

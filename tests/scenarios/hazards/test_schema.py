@@ -45,6 +45,18 @@ def test_a_negative_heat_release_is_refused() -> None:
     assert err.value.field == "hazard.fire.hrr_table" and "must be >= 0" in str(err.value)
 
 
+@pytest.mark.parametrize(("table", "words"), [
+    ("[[0, 0], [60, 1e12]]", "row 1: heat release rate must be >= 0 and <= 50,000 kW, got 1e+12"),
+    ("[[0, 0], [1e300, 1000]]", "row 1: time must be at most 864,000 s after ignition"),
+])
+def test_a_heat_release_table_beyond_any_fire_is_refused(table: str, words: str) -> None:
+    # regression: a 1e12 kW row ran and, oxygen-limited, gave the fire room 20.00003 deg C (every
+    # space tenable); a row at 1e300 s made a ramp so slow that nothing ever burnt
+    with pytest.raises(ScenarioFileError) as err:
+        _load(f"  fire: {{origin: R1, growth: table, hrr_table: {table}}}\n")
+    assert err.value.field == "hazard.fire.hrr_table" and words in err.value.problem
+
+
 def test_a_gas_without_any_threshold_is_refused() -> None:
     with pytest.raises(ScenarioFileError) as err:
         _load("  gas:\n    space: R1\n    species: custom\n    custom: {name: x, molecular_weight: 50}\n"
