@@ -4,8 +4,9 @@ Work is cut into *batches* of replications of one scenario.  The first batches
 hold one replication, one per worker until a replication has finished (each
 batch costs a task's overhead, about 7 ms of CPU on Dask, whatever it holds);
 later ones are sized from what the first ones took, so
-a batch lasts about its pool's target (:data:`TARGET_BATCH_S` on a local pool;
-per-task overhead stays small next to the work) and holds at most
+a batch holds about its pool's target of work (:data:`TARGET_BATCH_S` on a local
+pool; per-task overhead stays small next to the work), counted in the
+replications' CPU time rather than wall time (:data:`WAIT_SHARE`), and holds at most
 :data:`MAX_BATCH_BYTES` of tables (memory stays bounded).  Towards the end of
 a run, batches shrink so that several workers finish together, but not below
 :data:`TAIL_SHARE` of the target (each batch costs its overhead again); one
@@ -29,10 +30,10 @@ from scenarios.store.drop import Drop
 if TYPE_CHECKING:
     from facility import Facility
 
-__all__ = ["IN_FLIGHT_PER_WORKER", "MAX_BATCH_BYTES", "TAIL_SHARE", "TARGET_BATCH_S", "Batcher", "Items",
-           "Job"]
+__all__ = ["IN_FLIGHT_PER_WORKER", "MAX_BATCH_BYTES", "TAIL_SHARE", "TARGET_BATCH_S", "WAIT_SHARE", "Batcher",
+           "Items", "Job"]
 
-#: Wall time a batch should take once replication times are known (local pool).  Each batch
+#: Seconds of work a batch should hold once replication times are known (local pool).  Each batch
 #: costs CPU beyond its replications (the pool's threads here pickling and reading, the
 #: worker's part): a 200-replication Nelson sweep on a pool of 2 spent 2 to 3 % of its
 #: replications' CPU more with half-second batches (three runs each way, alternating, load 2.7).
@@ -43,6 +44,15 @@ TARGET_BATCH_S = 1.0
 #: of a tenth of a 2 s batch, 1.4 % of a quarter).  The workers then finish within about
 #: this share of the target of each other.
 TAIL_SHARE = 0.25
+#: Share of a replication's wall time that it counts for at least when batches are sized.
+#: Batches are sized by what the replications took of their worker's CPU, not wall time:
+#: on a loaded machine a replication's wall time stretches with the load while what a batch
+#: costs beyond it does not, so wall-sized batches held fewer replications and a run had
+#: more of them (a 200-replication Nelson sweep at load 4 on 2 CPUs: 17 to 19 batches on a
+#: pool of 2, ending 6, 5, 5, 5, 3; a 1-worker Dask cluster 5 to 6 tasks, not 3).  A
+#: replication that waits on something other than the CPU still counts this share of its
+#: wall time, so its batches last at most 1 / WAIT_SHARE times the target.
+WAIT_SHARE = 0.25
 #: Table bytes a batch may bring back at once.
 MAX_BATCH_BYTES = 32 * 2**20
 #: Batches queued per worker, so a worker never idles between two.
@@ -84,7 +94,7 @@ class Batcher:
         jobs: What to run, in order.
         workers: Batches run at once (worker processes or threads).
         max_size: Most replications in a batch (``None``: no limit).
-        target_s: Wall time a batch should take.
+        target_s: Seconds of work a batch should hold (:data:`WAIT_SHARE`).
     """
 
     def __init__(self, jobs: Sequence[Job], workers: int, max_size: int | None = None,
@@ -115,11 +125,11 @@ class Batcher:
     def observe(self, outcome: Outcome) -> None:
         """Take note of what a finished replication took."""
         self._seen += 1
-        self._seconds += outcome.seconds
+        self._seconds += max(outcome.cpu_seconds, WAIT_SHARE * outcome.seconds)
         self._bytes += outcome.nbytes
 
     def _limits(self) -> tuple[float, float]:
-        """Replications a batch may hold to last about the target, and to stay within
+        """Replications a batch may hold to hold about the target's work, and to stay within
         :data:`MAX_BATCH_BYTES`, judging by those seen so far (at least one)."""
         return (self._target_s / max(self._seconds / self._seen, 1e-6),
                 MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0))
@@ -150,8 +160,8 @@ class Batcher:
             # variant), a task and a part more each, though the next job's batches keep the
             # workers as busy.  Within the limits of a batch; the run's last job is still cut
             # finer, so the workers finish together.
-            by_time, by_bytes = self._limits()
-            if rest < TAIL_SHARE * by_time and n + rest <= min(by_time, by_bytes, self._max or n + rest):
+            by_time, by_bytes = self._limits()  # the target is a measure, the bytes and the size a limit
+            if rest < TAIL_SHARE * by_time and n + rest <= min(by_bytes, self._max or n + rest):
                 n += rest
         batch, work[:] = tuple(work[:n]), work[n:]
         return job, batch

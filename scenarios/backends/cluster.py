@@ -41,7 +41,7 @@ CONNECT_TIMEOUT_S = 5.0
 #: connecting anew, a run learns within about CONNECT_TIMEOUT_S + 1 s that a scheduler is gone.
 PROBE_TIMEOUT_S = CONNECT_TIMEOUT_S / 2
 CLOSE_TIMEOUT_S = 1.0
-#: Wall time a batch should take on Dask, where a task costs more than on a local pool: about
+#: Seconds of work a batch should hold on Dask, where a task costs more than on a local pool: about
 #: 7 ms of CPU between client, scheduler and worker (1.4 % of a half-second batch).  Batches
 #: still shrink towards the end of a run, so the workers finish together.
 DASK_TARGET_BATCH_S = 2.0

@@ -35,7 +35,8 @@ class Pool(Protocol):
     """Workers that run batches.
 
     Attributes:
-        target_s: Wall time a batch should take on these workers.
+        target_s: Seconds of work a batch should hold on these workers
+            (:data:`~scenarios.backends.batching.WAIT_SHARE`).
         max_batch: Most replications in a batch (``None``: no limit).
         runs_at_submit: :meth:`submit` runs the batch before it returns (in
             this process): nothing is kept in flight.

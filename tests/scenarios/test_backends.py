@@ -273,8 +273,8 @@ def test_batches_take_every_replication_once_in_order_and_shrink_at_the_end_only
         batch = nxt[1]
         sizes.append(len(batch))
         taken += batch
-        for i, key in batch:  # every replication took 20 ms
-            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02))
+        for i, key in batch:  # every replication took 20 ms of CPU
+            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02, cpu_seconds=0.02))
     assert tuple(taken) == work
     full = round(target_s / 0.02)
     assert sizes[0] == 1 and max(sizes) <= full
@@ -330,7 +330,8 @@ class _Recording:
     def result(self, future: tuple[tuple[int, tuple[int, ...]], ...]) -> list[Outcome]:
         from scenarios.replicate import Status
 
-        return [Outcome(index=i, key=k, status=Status.DONE, seconds=0.02) for i, k in future]
+        return [Outcome(index=i, key=k, status=Status.DONE, seconds=0.02, cpu_seconds=0.02)
+                for i, k in future]
 
     def cancel(self, futures: list[object]) -> None:
         return None
@@ -373,8 +374,46 @@ def test_a_jobs_last_few_replications_go_with_the_batch_before_them_while_other_
         sizes[int(job.tag)].append(len(batch))  # type: ignore[call-overload]
         taken[int(job.tag)] += [i for i, _ in batch]  # type: ignore[call-overload]
         for i, key in batch:  # every replication took 20 ms: 100 fill the 2 s target
-            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02))
+            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=0.02, cpu_seconds=0.02))
     assert all(taken[t] == list(range(100)) for t in taken)
     tail = TAIL_SHARE * 100
     assert min(sizes[0][1:] + sizes[1]) >= tail and max(sizes[0] + sizes[1]) <= 100  # within a batch's limit
     assert sizes[2][-1] <= tail  # the run's last job is still cut finer, so the workers finish together
+
+
+@pytest.mark.parametrize(("wall_s", "cpu_s", "counts_s"), [
+    (0.06, 0.02, 0.02),  # a loaded machine: the wall time stretches, the CPU time does not
+    (0.02, 0.02, 0.02),  # an idle one: the same
+    (0.08, 0.0, 0.02),   # a replication that waits: a quarter of its wall time
+])
+def test_batches_are_sized_by_the_replications_cpu_time_not_their_wall_time(
+    wall_s: float, cpu_s: float, counts_s: float
+) -> None:
+    """Sized by wall time, a loaded machine cut a run into more, smaller batches, each with its own
+    cost beyond its replications (a pool of 2 at load 4: 17 to 19 batches for 200, ending 6, 5, 5, 5, 3)."""
+    from scenarios.backends.batching import WAIT_SHARE, Batcher, Job
+    from scenarios.replicate import Status
+
+    work = tuple((i, (i,)) for i in range(1000))
+    job = Job(tag=0, scenario=None, facility=None, seed=1, run_replication=None, work=work)  # type: ignore[arg-type]
+    batcher = Batcher([job], 1, target_s=1.0)
+    first = batcher.next()
+    assert first is not None and len(first[1]) == 1
+    batcher.observe(Outcome(index=0, key=(0,), status=Status.DONE, seconds=wall_s, cpu_seconds=cpu_s))
+    assert batcher.size() == round(1.0 / counts_s) and counts_s == max(cpu_s, WAIT_SHARE * wall_s)
+
+
+def test_a_jobs_last_few_replications_may_take_the_batch_past_its_target() -> None:
+    """The target is a measure, not a limit: one Dask worker at load 4 ran a variant as 46, 46, 7."""
+    from scenarios.backends.batching import Batcher, Job
+    from scenarios.replicate import Status
+
+    jobs = [Job(tag=t, scenario=None, facility=None, seed=1, run_replication=None,  # type: ignore[arg-type]
+                work=tuple((i, (i,)) for i in range(111))) for t in range(2)]
+    batcher = Batcher(jobs, 1, target_s=100 / 64)  # exact in binary: 100 replications fill it
+    sizes: list[tuple[int, int]] = []
+    while (nxt := batcher.next()) is not None:
+        sizes.append((int(nxt[0].tag), len(nxt[1])))  # type: ignore[call-overload]
+        for i, key in nxt[1]:
+            batcher.observe(Outcome(index=i, key=key, status=Status.DONE, seconds=1 / 64, cpu_seconds=1 / 64))
+    assert sizes == [(0, 1), (0, 110), (1, 100), (1, 11)]  # the last job's end is not merged
