@@ -510,6 +510,7 @@ def check_hazard(spec: HazardSpec, facility: Facility, source: str, prefix: str 
         if not facility.has_space(spec.gas.space):
             raise ScenarioFileError(source, f"{prefix}.gas.space", missing_space(spec.gas.space))
         _check_doors(spec.gas.doors, doors, source, f"{prefix}.gas.doors", facility.name)
+        _check_release_fits(spec, facility, source, prefix)
 
 
 def _check_fire_fits(f: FireSpec, room: Space, facility: Facility, source: str, where: str) -> None:
@@ -529,6 +530,40 @@ def _check_fire_fits(f: FireSpec, room: Space, facility: Facility, source: str, 
         raise ScenarioFileError(source, f"{where}.area",
                                 f"{f.area:g} m^2 is more than the floor of the fire's room {room.id!r} "
                                 f"({room.area:.3g} m^2); expected a burning area within the room")
+
+
+def _check_release_fits(spec: HazardSpec, facility: Facility, source: str, prefix: str) -> None:
+    """Refuse a release that puts more gas in its space in one step than the space holds.
+
+    The gas model mixes each step's release into the source space's mixing volume and hands
+    what is displaced on to the next spaces once per step; a release larger than that volume
+    overfilled them: 100,000 kg of helium at once gave 3.5e9 ppm (350,000 % of the air) and an
+    oxygen share of -73,065 %, and a chlorine leak of 1,000 kg/s 312 % of the air.
+    """
+    from scenarios.hazards.gas import DENSE_MIXING_HEIGHT, pure_density
+
+    g = spec.gas
+    assert g is not None
+    room = facility.space(g.space)
+    species = g.resolved()
+    ceiling = room.ceiling_height or next(lv.ceiling_height for lv in facility.levels if lv.id == room.level)
+    volume = room.area * (min(ceiling, DENSE_MIXING_HEIGHT) if species.dense else ceiling)
+    rho = pure_density(species)
+    src = g.source
+    if src.kind == "instantaneous":
+        field, what = "mass", f"{src.mass:g} kg at once"
+        gas_m3 = float(src.mass or 0.0) / rho
+    else:
+        rate = float(src.rate or 0.0) if src.kind == "leak" else max(q for _, q in src.rate_table)
+        field = "rate" if src.kind == "leak" else "rate_table"
+        what, gas_m3 = f"{rate:g} kg/s over a hazard step of {spec.dt:g} s", rate * spec.dt / rho
+    if gas_m3 > volume:
+        mixing = " (its lowest 1.8 m, where a dense gas mixes)" if species.dense else ""
+        raise ScenarioFileError(source, f"{prefix}.gas.source.{field}",
+                                f"{what} is {gas_m3:.3g} m^3 of {species.name}, more than the "
+                                f"{volume:.3g} m^3 of {g.space!r}{mixing} holds; expected a release that "
+                                "fits its space in one step (a slower 'leak' with its 'rate', or a smaller "
+                                "'hazard.dt')")
 
 
 def _check_size(spec: HazardSpec, n_spaces: int, source: str, prefix: str) -> None:

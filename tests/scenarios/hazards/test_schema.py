@@ -301,3 +301,20 @@ def test_swapped_tenability_limits_are_refused(limits: str, words: str) -> None:
         _load(f"  fire: {{origin: R1}}\n  tenability: {limits}\n")
     assert err.value.field == "hazard.tenability" and words in err.value.problem
     _load("  fire: {origin: R1}\n  tenability: {fed: 0.05, fed_patient: 0.05}\n")
+
+
+@pytest.mark.parametrize(("gas", "field", "words"), [
+    ("{space: R1, species: helium, source: {kind: instantaneous, mass: 100000}}", "hazard.gas.source.mass",
+     "100000 kg at once is 6.01e+05 m^3 of helium (MRI quench), more than the 54 m^3 of 'R1' holds"),
+    ("{space: R1, species: chlorine, source: {kind: leak, rate: 1000, mass: 100000}}",
+     "hazard.gas.source.rate",
+     "1000 kg/s over a hazard step of 1 s is 339 m^3 of chlorine (mixed cleaning agents), more than the "
+     "36 m^3 of 'R1' (its lowest 1.8 m, where a dense gas mixes) holds"),
+])
+def test_a_release_larger_than_its_space_in_one_step_is_refused(gas: str, field: str, words: str) -> None:
+    # regression: 100,000 kg of helium at once gave 3.5e9 ppm (350,000 % of the air) and an oxygen
+    # share of -73,065 %; a chlorine leak of 1,000 kg/s 312 % of the air
+    with pytest.raises(ScenarioFileError) as err:
+        _check(f"  gas: {gas}\n")
+    assert err.value.field == field and err.value.problem.startswith(words)
+    _check("  gas: {space: R1, species: helium, source: {kind: instantaneous, mass: 5}}\n")
