@@ -129,7 +129,7 @@ class Batcher:
         self._bytes += outcome.nbytes
 
     def _limits(self) -> tuple[float, float]:
-        """Replications a batch may hold to hold about the target's work, and to stay within
+        """Replications a batch may hold: about the target's work, and within
         :data:`MAX_BATCH_BYTES`, judging by those seen so far (at least one)."""
         return (self._target_s / max(self._seconds / self._seen, 1e-6),
                 MAX_BATCH_BYTES / max(self._bytes / self._seen, 1.0))
