@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scenarios.cli.run_cmd import ProgressView, add_backend_arguments, check_out_folder, most_replications
+from scenarios.cli.run_cmd import (
+    ProgressView,
+    add_backend_arguments,
+    check_jobs,
+    check_out_folder,
+    most_replications,
+)
 
 __all__ = ["register"]
 
@@ -62,6 +68,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.out is None and (args.resume or args.overwrite):
         raise ArgumentError("--resume/--overwrite: need --out, the sweep folder they apply to")
     check_out_folder(args.out, "sweep")
+    check_jobs(args.jobs, args.scheduler)
     if _is_sweep_file(args.file):
         if args.vary:
             raise ArgumentError(f"--vary: {args.file} is a sweep file; put the levers in it, not on the "

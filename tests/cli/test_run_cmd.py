@@ -172,3 +172,23 @@ def test_more_replications_than_a_scenario_file_may_ask_for_is_refused(
     assert main(["run", str(short_nelson), "--replications", "100001", "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err == "error: --replications: must be at most 100,000, got 100,001\n"
     assert not (tmp_path / "r").exists()
+
+
+def test_more_jobs_than_a_few_per_cpu_are_refused_before_any_worker_starts(
+        short_nelson: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: '--jobs 100000' (a typo) started worker after worker and held a two-CPU machine at
+    # a load of 50 until it was killed ten minutes later
+    import scenarios.runner
+
+    monkeypatch.setattr(scenarios.runner, "cpu_count", lambda: 2)
+    for command in (["run", str(short_nelson)], ["sweep", str(short_nelson), "--vary", "seed=1,2"]):
+        assert main([*command, "--jobs", "9", "--out", str(tmp_path / "r")]) == 2
+        assert capsys.readouterr().err == ("error: --jobs: 9 worker processes on this machine's 2 CPU(s); "
+                                           "expected at most 8 (4 per CPU: more only queue for the same "
+                                           "cores)\n")
+        assert not (tmp_path / "r").exists()
+    # a remote scheduler's workers are started elsewhere: its --jobs is not this machine's
+    assert main(["run", str(short_nelson), "--jobs", "9", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "--jobs" not in capsys.readouterr().err
