@@ -183,7 +183,7 @@ def _compare(args: argparse.Namespace) -> int:
     runs = expand(args.runs)
     if len(runs) < 2 and not args.rank:
         raise ArgumentError("--kpi: comparing needs at least two runs (or a sweep folder)")
-    pct = f"{args.level:.0%}"
+    pct = f"{args.level * 100:.10g}%"  # '.0%' printed 0.999 as a "100%" interval
     starred = False
     for kpi in args.kpi:
         if len(runs) > 1:

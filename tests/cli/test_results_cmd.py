@@ -205,3 +205,11 @@ def test_a_report_over_a_damaged_table_names_the_file(store: Path, tmp_path: Pat
     err = capsys.readouterr().err
     assert err.startswith(f"error: {run / 'events.parquet'}: damaged, cannot be read as a Parquet table (")
     assert err.count("\n") == 1 and not (tmp_path / "r.html").exists()
+
+
+def test_a_confidence_level_is_printed_as_given(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # regression: '--level 0.999' was printed as a "100% interval"
+    capsys.readouterr()
+    assert main(["results", "compare", str(store / "exam"), "--kpi", "util.exam_room",
+                 "--level", "0.999"]) == 0
+    assert "(99.9% interval)" in capsys.readouterr().out
