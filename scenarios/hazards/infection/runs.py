@@ -69,12 +69,12 @@ def check(scenario: InfectionScenario, facility: Facility) -> None:
         for j, h in enumerate(air.hepa):
             if not facility.has_space(h.space):
                 raise ScenarioFileError(src, f"{where}.hepa[{j}].space", no_space(facility, h.space))
-        for use in air.air_changes_by_use:
-            if use not in facility.uses:
+        for by_use in air.air_changes_by_use:
+            if by_use not in facility.uses:
                 # a misspelt use changed no space's air, and the intervention showed no effect
-                raise ScenarioFileError(src, f"{where}.air_changes_by_use.{use}",
-                                        f"no space with use {use!r} in facility {facility.name!r}"
-                                        f"{suggest(use, facility.uses)}")
+                raise ScenarioFileError(src, f"{where}.air_changes_by_use.{by_use}",
+                                        f"no space with use {by_use!r} in facility {facility.name!r}"
+                                        f"{suggest(by_use, facility.uses)}")
     for k, iv in enumerate(scenario.interventions):
         iso = iv.isolate
         if iso is None:
