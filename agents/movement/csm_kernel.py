@@ -77,11 +77,22 @@ def _later(i: int, j: int, priority: np.ndarray) -> bool:
 
 
 @njit(cache=True)
+def _joined_later(i: int, j: int, group: np.ndarray, priority: np.ndarray,  # noqa: PLR0917 - numba
+                  join_group: np.ndarray, join_priority: np.ndarray) -> bool:
+    """Whether j queues behind i across a door: in the queue i is about to join, or i in the one
+    j is about to join (:func:`csm_step`'s ``join_group``)."""
+    if join_group[i] >= 0 and join_group[i] == group[j] and priority[j] > join_priority[i] + 0.05:
+        return True
+    return join_group[j] >= 0 and join_group[j] == group[i] and join_priority[j] > priority[i] + 0.05
+
+
+@njit(cache=True)
 def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
         v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
         priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
-        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, params: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, join_group: np.ndarray,
+        join_priority: np.ndarray, params: np.ndarray,
         flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions ``e``, speeds ``v`` and fallback directions of all agents for one step.
 
@@ -104,13 +115,19 @@ def csm_step(  # noqa: PLR0917 - numba compiles positional parameters only
     spot in front of them (their ``desired`` direction, ``priority`` plus their radius ahead):
     anyone of another group walking towards that spot and not yet on it keeps their headway to
     it as if someone stood there (the zipper at a side door; see ``docs/evacuation.md``).
+
+    ``join_group`` and ``join_priority`` (``-1`` and any value for nobody): someone about to
+    leave a room by its door and join the queue beyond it is ranked in that queue too (group
+    ``join_group``, remaining distance ``join_priority``), beside their own door's queue: whoever
+    of the two queues by the other is later in that ranking neither pushes the other back nor
+    holds them up (the queue rule of one group, across the door).
     """
     n = pos.shape[0]
     if n == 0:
         return np.empty((0, 2)), np.empty(0), np.empty((0, 2))
     grid = neighbour_grid(pos, layer, params[4])
     return csm_moves(pos, layer, radius, extra, desired, v0, wall_dist, wall_normal, group, priority, noise,
-                     orient, yielder, unit, flip, merger, params, flags, grid,
+                     orient, yielder, unit, flip, merger, join_group, join_priority, params, flags, grid,
                      still(layer, desired, v0, grid))
 
 
@@ -146,7 +163,8 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
         pos: np.ndarray, layer: np.ndarray, radius: np.ndarray, extra: np.ndarray, desired: np.ndarray,
         v0: np.ndarray, wall_dist: np.ndarray, wall_normal: np.ndarray, group: np.ndarray,
         priority: np.ndarray, noise: np.ndarray, orient: np.ndarray, yielder: np.ndarray,
-        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, params: np.ndarray, flags: np.ndarray,
+        unit: np.ndarray, flip: np.ndarray, merger: np.ndarray, join_group: np.ndarray,
+        join_priority: np.ndarray, params: np.ndarray, flags: np.ndarray,
         grid: NeighbourGrid, stand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`csm_step` over a neighbour grid (:func:`neighbour_grid`) and the agents it may skip
     (:func:`still`): their ``wall_dist`` and ``wall_normal`` are never read."""
@@ -251,6 +269,9 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
             merging = use_group and group[i] == group[j]
             if merging and priority[i] < mouth and _later(i, j, priority):
                 rep = 0.0
+            elif (use_group and join_group[i] >= 0 and join_group[i] == group[j]
+                  and priority[j] > join_priority[i] + 0.05):
+                rep = 0.0  # someone of the queue beyond i's door, behind i in it
             elif (use_yield and use_orient and unit[i] and desired[j, 0] == 0 and desired[j, 1] == 0
                   and nx * dix + ny * diy > 0):
                 rep = 0.0  # a bed is not pushed on by people standing behind it (see the docstring)
@@ -327,6 +348,9 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                 continue
             if (use_group and group[i] == group[j] and _later(i, j, priority) and not yielding
                     and forward):
+                continue
+            if use_group and not yielding and forward and _joined_later(i, j, group, priority, join_group,
+                                                                          join_priority):
                 continue
             gap = min(gap, s - lij - gext[q])
         if use_merge and moving_i:

@@ -129,6 +129,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         wall: np.ndarray, normal: np.ndarray, space: np.ndarray, exit_: np.ndarray, origin: np.ndarray,
         slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
         goal: np.ndarray, evac: np.ndarray, corridor: np.ndarray, merge_reach: float,
+        join_group: np.ndarray, join_distance: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
         params: np.ndarray,
@@ -149,6 +150,10 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     who stands within ``merge_reach`` of their door, at a standstill for over ``patience`` s,
     claims the spot in front of the door in every other ``patience`` s
     (:func:`agents.movement.csm_kernel.csm_step`'s ``merger``): the passing queue lets them in.
+    Someone walking within ``merge_reach`` of their door with a ``join_group`` (per person, ``-1``
+    for none: the queue beyond their door) is ranked in that queue at their distance to the door
+    plus ``join_distance``, the far side's distance to that queue's portal
+    (:func:`agents.movement.csm_kernel.csm_step`'s ``join_group`` and ``join_priority``).
     """
     n = on.size
     desired = np.zeros((n, 2))
@@ -167,6 +172,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     unit = np.empty(n, np.bool_)
     flip = np.empty(n, np.bool_)
     merger = np.zeros(n, np.bool_)
+    jg = np.full(n, -1, np.int64)
+    jp = np.zeros(n)
     moving = np.empty(n, np.bool_)
     ci = np.empty(n, np.int64)
     cj = np.empty(n, np.int64)
@@ -206,6 +213,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             speed[a] *= 1.0 - 0.5 * min(max(rate / (math.pi / 2), 0.0), 1.0)
         grp[a] = portal[fid[k]] * 64 + li if mv else -1 - a
         prio[a] = dst[a] if math.isfinite(dst[a]) else 1e9
+        if mv and join_group[k] >= 0 and dst[a] < merge_reach:
+            jg[a] = join_group[k]
+            jp[a] = dst[a] + join_distance[k]
         p_on[a, 0], p_on[a, 1] = pos[k, 0], pos[k, 1]
         rad[a] = radius[k]
         ext[a] = extra[k]
@@ -236,7 +246,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
                 wn[a, 0] = nrm[ci[a], cj[a], 0]
                 wn[a, 1] = nrm[ci[a], cj[a], 1]
     e, v, fb = csm_moves(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
-                         unit, flip, merger, params, _FLAGS, grid, stand)
+                         unit, flip, merger, jg, jp, params, _FLAGS, grid, stand)
     for li in range(levels):
         w = _raster(wall, cells, li)
         sl = _raster2(slope, cells, li)

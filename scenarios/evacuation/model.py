@@ -9,7 +9,7 @@ only builds the state, orders the parts and owns the clock:
    doses (:mod:`.hazard`);
 2. the strategy's phases and the end of pre-movement (:mod:`.phases`);
 3. staff and the patients they move (:mod:`.assistance`), stairs and lifts (:mod:`.linking`);
-4. route choice (:func:`.motion.choose`), doorway turns and standoffs (:mod:`.portals`), the
+4. route choice (:func:`.motion.choose`), doorway turns, standoffs and squeezing past (:mod:`.portals`), the
    movement itself (:func:`.motion.move`, the compiled collision-free speed model of
    :mod:`agents.movement`), then doors and exits passed and deadlocks (:mod:`.portals`);
 5. recording (:class:`~scenarios.evacuation.recorder.Recorder`).
@@ -143,6 +143,7 @@ class EvacuationModel(mesa.Model):
         self.route_choice(st)
         portals.doorways(st)
         portals.standoffs(st)
+        portals.squeeze_past(st)
         portals.arrivals(st, *self.movement(st))
         portals.flag_deadlocks(st)
         if t >= self._next_record:

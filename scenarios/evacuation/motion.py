@@ -20,7 +20,7 @@ from scenarios.evacuation.params import ON_PLANE, State
 if TYPE_CHECKING:
     from scenarios.evacuation.state import People, Plan, RunState
 
-__all__ = ["cells", "choose", "move", "space_at"]
+__all__ = ["FAR_SIDE", "cells", "choose", "move", "onward", "space_at"]
 
 
 def choose(st: RunState) -> None:
@@ -152,12 +152,13 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     noise = st.rng.normal(0.0, sm.noise, (n, 2)) if sm.noise > 0 else np.zeros((n, 2))
     fs = st.nav.fields
     la = plan.arrays
+    join_group, join_distance = onward(st)
     plane_step(on, pe.pos, pe.prev_pos, pe.lvl, pe.state, pe.fid, pe.hold, pe.v_free, pe.need, pe.heading,
                pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
                pe.space, pe.opt_door,
                la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
                la.floor, pe.goal, st.goals.evac, plan.corridor,
-               b.merge_reach,
+               b.merge_reach, join_group, join_distance,
                fs.flat_d, fs.flat_v, fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed,
                b.wall_tolerance, plan.csm, out_space, out_exit)
     return on, out_space, out_exit
@@ -165,6 +166,65 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 #: ``_ON_PLANE_TABLE[state]``: whether that state stands on a level plane.
 _ON_PLANE_TABLE = np.isin(np.arange(len(State)), ON_PLANE)
+
+
+#: Metres round a door's centre searched for the cells of its far side (beyond its band's depth).
+FAR_SIDE = 0.7
+
+
+def onward(st: RunState) -> tuple[np.ndarray, np.ndarray]:
+    """The queue beyond their door that people about to leave a room for safety join.
+
+    For everyone walking out of a room (not a corridor) towards safety within
+    ``behaviour.merge_reach`` of their door: the queue group (portal x 64 + level, as
+    :func:`~agents.movement.motion_kernel.plane_step` groups people) of the best way on from the
+    door's far side, and the far side's walking distance to that portal; ``-1`` and 0 for
+    everyone else.  The kernel ranks them in that queue as well as in their own door's
+    (:func:`agents.movement.csm_kernel.csm_step`'s ``join_group``): a zipper by remaining
+    distance, instead of a side room waiting minutes for a gap in a packed corridor.
+    """
+    pe, plan = st.people, st.plan
+    group = np.full(len(pe.ids), -1, np.int64)
+    distance = np.zeros(len(pe.ids))
+    near = np.flatnonzero((pe.state == State.MOVE) & (pe.opt_door >= 0) & (pe.goal >= 0)
+                          & (pe.dist < st.p.behaviour.merge_reach) & ~plan.corridor[pe.space])
+    for k in near[st.goals.evac[pe.goal[near]]].tolist():
+        group[k], distance[k] = _onward_of(st, k)
+    return group, distance
+
+
+def _onward_of(st: RunState, k: int) -> tuple[int, float]:
+    """:func:`onward` for person k, kept per (door, goal, profile) while the options stay the same."""
+    pe, plan = st.people, st.plan
+    o = pe.opt[k]
+    if o is None or o.kind != "door" or o.to_space is None:
+        return -1, 0.0
+    q = pe.profiles[k]
+    opts = st.nav.options(o.to_space, st.goals[int(pe.goal[k])], speed=q.speed[0], stairs=q.stairs,
+                          min_width=q.mobility.min_door_width, clearance=q.clearance)
+    key = (o.ref, int(pe.goal[k]), int(pe.profile_ix[k]))
+    hit = st.onward.get(key)
+    if hit is not None and hit[0] is opts:
+        return hit[1], hit[2]
+    li = int(pe.lvl[k])
+    g = plan.grids[li]
+    ax, ay = plan.facility.door(o.ref).at
+    offs = np.arange(-FAR_SIDE, FAR_SIDE + 1e-9, g.h)
+    dx, dy = np.meshgrid(offs, offs)
+    disc = dx * dx + dy * dy <= FAR_SIDE * FAR_SIDE
+    i, j = g.cell_of(np.column_stack([ax + dx[disc], ay + dy[disc]]))
+    far = plan.arrays.raster(plan.arrays.space, li)[i, j] == plan.space_ix[o.to_space]
+    best, best_cost, best_d = -1, np.inf, 0.0
+    for opt in opts if far.any() else ():
+        if opt.kind == "point":
+            continue
+        d = float(st.nav.fields.lookup(np.full(int(far.sum()), opt.field), i[far], j[far])[0].min())
+        cost = d / max(q.speed[0], 1e-6) + opt.after + (st.p.behaviour.detour_penalty if opt.back else 0.0)
+        if np.isfinite(d) and cost < best_cost:
+            best, best_cost, best_d = opt.field, cost, d
+    out = (int(st.nav.fields.portal[best]) * 64 + li, best_d) if best >= 0 else (-1, 0.0)
+    st.onward[key] = (opts, *out)
+    return out
 
 
 def cells(pe: People, plan: Plan, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
 """Doors and exits in a step: who waits or backs out at a doorway before people move, and who
-passed a door or a final exit after (with the door's capacity), plus the deadlock flags.
+passed a door or a final exit after (with the door's capacity); who is held up getting there
+(standoffs settled, staff squeezing past a queue coming the other way), and the deadlock flags.
 
 A door passage is counted once per real crossing: the level rasters leave door bands out of
 every space (:func:`agents.movement.motion_kernel.level_arrays`), so someone in a band keeps the
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement import selections, states
+from agents.movement import selections, squeezing, states
 from agents.movement import standoffs as standoff_rules
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
 from scenarios.evacuation import placement
@@ -62,6 +63,37 @@ def standoffs(st: RunState) -> None:
                                           standoff_rules.SWAP_AFTER)
         pe.backing_until[yielders] = t + b.back_off_time
     selections.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
+
+
+def squeeze_past(st: RunState) -> None:
+    """Held-up staff on their way to a patient change places with the evacuee heading the other way
+    just ahead of them (:mod:`agents.movement.squeezing`), on the floor of one corridor, out of door
+    bands."""
+    pe, plan, t = st.people, st.plan, st.t
+    moving = (pe.state == states.MOVE) & (pe.need == 0) & (pe.fid >= 0) & (pe.hold == GO)
+    ready = moving & (t - pe.squeezed >= squeezing.SQUEEZE_EVERY)
+    ready &= plan.corridor[pe.space]
+    staff = np.flatnonzero(ready & pe.staff & (pe.task >= 0) & (t - pe.last_prog > squeezing.HELD_UP))
+    if staff.size == 0:
+        return
+    evacuees = np.flatnonzero(ready & (pe.task < 0) & (pe.goal >= 0))
+    evacuees = evacuees[st.goals.evac[pe.goal[evacuees]]]
+    for li, g in enumerate(plan.grids):
+        ks, others = staff[pe.lvl[staff] == li], evacuees[pe.lvl[evacuees] == li]
+        if ks.size == 0 or others.size == 0:
+            continue
+        both = np.concatenate([ks, others])
+        i, j = g.cell_of(pe.pos[both])
+        clear = plan.band_door[li][i, j] < 0
+        _, heading = st.nav.fields.lookup(pe.fid[both], i, j)
+        ks, others = ks[clear[:ks.size]], others[clear[ks.size:]]
+        heading_of = np.zeros_like(pe.pos)
+        heading_of[both] = heading
+        for a, b in squeezing.squeeze_pairs(ks, others, pos=pe.pos, radius=pe.radius, heading_of=heading_of,
+                                            space=pe.space):
+            pe.pos[[a, b]] = pe.pos[[b, a]]
+            pe.prev_pos[[a, b]] = pe.pos[[a, b]]
+            pe.squeezed[[a, b]] = t
 
 
 def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np.ndarray) -> None:

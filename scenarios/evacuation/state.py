@@ -131,7 +131,8 @@ class People:
     (index in :class:`~scenarios.evacuation.goals.Goals`, -1 none), ``opt`` (portal chosen)
     with ``opt_id`` (its value identity) and ``opt_door`` (door index, -1 if no door),
     ``fid`` (distance field followed, -1 none), float64 ``dist`` (m to the portal), int64
-    ``hold`` (doorway code of this step), float64 ``backing_until``, bool ``reroute``
+    ``hold`` (doorway code of this step), float64 ``backing_until`` and ``squeezed`` (when they
+    last changed places with someone, :mod:`agents.movement.squeezing`), bool ``reroute``
     (choose again this step), ``called`` (called a lift and waiting for it: a unit on the
     landing, someone on foot in the lobby or queued outside it),
     ``team`` (staff rows moving each patient) and int64 ``task``
@@ -183,6 +184,7 @@ class People:
     dist: np.ndarray
     hold: np.ndarray
     backing_until: np.ndarray
+    squeezed: np.ndarray
     reroute: np.ndarray
     called: np.ndarray
     team: list[list[int]]
@@ -279,7 +281,7 @@ class RunState:
         phase2: Model time the vertical phase began (None before).
         caches: Per-run memos of pure functions of the plan (``refuge_order``,
             ``refuge_next``, ``spot_cells``, ``footprint_spots``, ``lobby_spots``, ``door_dist``,
-            ``option_ids``, ``option_arrays``).
+            ``option_ids``, ``option_arrays``, ``onward``).
     """
 
     plan: Plan
@@ -310,6 +312,9 @@ class RunState:
     door_dist: dict[int, tuple[float, float, int, float]] = field(default_factory=dict)
     option_ids: dict[Option, int] = field(default_factory=dict)
     option_arrays: dict[int, Any] = field(default_factory=dict)
+    #: Per (door, goal, profile): the option list it was found from, and the queue group and
+    #: distance beyond the door (:func:`~scenarios.evacuation.motion.onward`).
+    onward: dict[tuple[str, int, int], tuple[list[Option], int, float]] = field(default_factory=dict)
 
 
 def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
@@ -415,7 +420,8 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         heading=orient.copy(), route=[[plan.space_ids[s]] for s in space],
         state=np.full(n, states.PRE), goal=np.full(n, -1), opt=[None] * n, opt_id=np.full(n, -1, np.int64),
         opt_door=np.full(n, -1, np.int64), fid=np.full(n, -1), dist=np.full(n, np.inf),
-        hold=np.zeros(n, np.int64), backing_until=np.full(n, -np.inf), reroute=np.ones(n, bool),
+        hold=np.zeros(n, np.int64), backing_until=np.full(n, -np.inf), squeezed=np.full(n, -np.inf),
+        reroute=np.ones(n, bool),
         called=np.zeros(n, bool),
         team=[[] for _ in range(n)], task=np.full(n, -1), prep_end=np.full(n, np.inf),
         t_move=np.full(n, np.nan), t_reach=np.full(n, np.nan), reached=np.zeros(n, np.int64),

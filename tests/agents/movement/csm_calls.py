@@ -34,6 +34,8 @@ def step_directions_speeds(
     unit: np.ndarray | None = None,
     flip: np.ndarray | None = None,
     merger: np.ndarray | None = None,
+    join_group: np.ndarray | None = None,
+    join_priority: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directions and speeds of all moving agents for one step.
 
@@ -77,6 +79,9 @@ def step_directions_speeds(
             the spot ``priority`` plus its radius ahead along its ``desired`` direction, and
             anyone of another group walking towards that spot, not yet on it, keeps their
             headway to it (needs ``priority``).
+        join_group: Per agent, the queue (a ``group``) it is about to join beyond its door, ``-1``
+            for none; ranked there at ``join_priority`` (needs ``group`` and ``priority``).
+        join_priority: Remaining distance of each agent in the queue it joins.
 
     Returns:
         ``(e, v, fallback)``: unit directions (n, 2), speeds (n,) and the
@@ -103,7 +108,11 @@ def step_directions_speeds(
                     none_b if yielder is None else np.asarray(yielder, dtype=np.bool_),
                     none_b if unit is None else np.asarray(unit, dtype=np.bool_),
                     none_b if flip is None else np.asarray(flip, dtype=np.bool_),
-                    none_b if merger is None else np.asarray(merger, dtype=np.bool_), params, flags)
+                    none_b if merger is None else np.asarray(merger, dtype=np.bool_),
+                    np.full(n, -1, np.int64) if join_group is None
+                    else np.asarray(join_group, dtype=np.int64),
+                    np.zeros(n) if join_priority is None else np.asarray(join_priority, dtype=np.float64),
+                    params, flags)
 
 
 def constrained_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: np.ndarray, *,

@@ -33,6 +33,8 @@ def reference_step(
     unit: np.ndarray | None = None,
     flip: np.ndarray | None = None,
     merger: np.ndarray | None = None,
+    join_group: np.ndarray | None = None,
+    join_priority: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Same inputs as the model's step, with the direction noise given as an array."""
     n = pos.shape[0]
@@ -64,6 +66,7 @@ def reference_step(
             rep = model.strength * np.exp(np.minimum((reach - s) / model.range, 30.0))
             merging = None if group is None else group[i] == group[j]
             later = np.zeros(i.size, bool)
+            joined_later = np.zeros(i.size, bool)
             if merging is not None and priority is not None:
                 # j queues behind i for the same portal (ties to the lower index). In the last metre
                 # before the portal it does not push i aside, or two people squeezing into a narrow
@@ -71,6 +74,15 @@ def reference_step(
                 later = merging & ((priority[j] > priority[i] + 0.05)
                                    | ((np.abs(priority[j] - priority[i]) <= 0.05) & (j > i)))
                 rep = np.where(later & (priority[i] < model.mouth), 0.0, rep)
+                if join_group is not None and join_priority is not None:
+                    # Across a door: someone about to join the queue beyond it is not pushed back
+                    # by those behind them in it, and neither holds up the one behind.
+                    ahead_of_j = (join_group[i] >= 0) & (join_group[i] == group[j]) \
+                        & (priority[j] > join_priority[i] + 0.05)
+                    behind_i = (join_group[j] >= 0) & (join_group[j] == group[i]) \
+                        & (join_priority[j] > priority[i] + 0.05)
+                    rep = np.where(ahead_of_j, 0.0, rep)
+                    joined_later = ahead_of_j | behind_i
             if unit is not None and yielder is not None and orient is not None:
                 # A moving unit is not steered by people standing behind it.
                 behind = (np.abs(desired[j]).sum(axis=1) == 0) & ((nij * desired[i]).sum(axis=1) > 0)
@@ -93,7 +105,7 @@ def reference_step(
         if group is not None and priority is not None:
             # Ties (two abreast at a door) go to the lower index, or both would wait for ever.
             forward = ei[:, 0] * desired[i, 0] + ei[:, 1] * desired[i, 1] > 0
-            behind = later & ~yielding[i] & forward
+            behind = (later | joined_later) & ~yielding[i] & forward
             front &= ~behind
         g = s - lij - ext
         np.minimum.at(gap, i[front], g[front])

@@ -30,7 +30,10 @@ def _crowd(seed: int, n: int, rules: bool) -> dict[str, np.ndarray | None]:
         kw.update(group=rng.integers(0, 3, n), priority=prio,
                   orient=np.column_stack([np.cos(o_ang), np.sin(o_ang)]), yielder=~bed,
                   unit=bed & (np.abs(desired).sum(axis=1) > 0), flip=rng.random(n) < 0.3,
-                  merger=(rng.random(n) < 0.2) & (np.abs(desired).sum(axis=1) > 0))
+                  merger=(rng.random(n) < 0.2) & (np.abs(desired).sum(axis=1) > 0),
+                  # some about to join the queue of another group beyond their door
+                  join_group=np.where(rng.random(n) < 0.3, rng.integers(0, 3, n), -1),
+                  join_priority=np.round(rng.uniform(0.0, 3.0, n), 1))
     return kw
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.movement.doorways import BACK_OUT, GO, WAIT
 from scenarios.evacuation.linking import enter_link
-from scenarios.evacuation.motion import cells
+from scenarios.evacuation.motion import cells, onward
 from scenarios.evacuation.params import ON_PLANE, State
 from tests.agents.movement.csm_calls import constrained_move, step_directions_speeds
 from tests.agents.movement.csm_reference import reference_room
@@ -95,6 +95,7 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return on, np.empty(0, np.int64), np.empty(0, np.int64)
     dt = st.p.model.dt
     n = on.size
+    join_group, join_distance = onward(st)  # from the distances of the last step, as the model
     desired = np.zeros((n, 2))
     wd = np.zeros(n)
     wn = np.zeros((n, 2))
@@ -142,7 +143,9 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                                       priority=np.where(np.isfinite(dist), dist, 1e9), rng=st.rng,
                                       orient=pe.orient[on],
                                       yielder=walker & (state != State.PREP) & (state != State.INCAPACITATED),
-                                      unit=unit, flip=flip, merger=_mergers(st, on, moving, dist, flip))
+                                      unit=unit, flip=flip, merger=_mergers(st, on, moving, dist, flip),
+                                      **_joining(st, on, moving, dist, group=join_group,
+                                                 distance=join_distance))
     pe.heading[on] = np.where(moving[:, None], desired, pe.heading[on])
     disp = e * (v * dt)[:, None]
     fall = fb * (v * dt)[:, None]
@@ -164,6 +167,15 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pe.last_prog[mv[better]] = st.t
     space, exit_ = cells(st.people, st.plan, on)
     return on, space, exit_
+
+
+def _joining(st: RunState, on: np.ndarray, moving: np.ndarray, dist: np.ndarray, *, group: np.ndarray,
+             distance: np.ndarray) -> dict[str, np.ndarray]:
+    """The kernel's ``join_group`` and ``join_priority`` of ``on``: whoever walks within ``merge_reach``
+    of their door with a queue beyond it (``group`` and ``distance``:
+    :func:`scenarios.evacuation.motion.onward`)."""
+    joins = moving & (group[on] >= 0) & (dist < st.p.behaviour.merge_reach)
+    return {"join_group": np.where(joins, group[on], -1), "join_priority": dist + distance[on]}
 
 
 def _mergers(st: RunState, on: np.ndarray, moving: np.ndarray, dist: np.ndarray,
