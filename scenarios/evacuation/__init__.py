@@ -26,7 +26,7 @@ from scenarios.evacuation.model import EvacParams, EvacuationModel, PersonSpec, 
 from scenarios.evacuation.population import check_population, from_scenario, from_snapshot, placing_field
 from scenarios.evacuation.schema import BEHAVIOUR_FIELDS, CROWD_RULES, EvacuationScenario
 from scenarios.hazards.conditions import Environment
-from scenarios.hazards.environment import HazardEnvironment
+from scenarios.hazards.environment import HazardEnvironment, origin_of
 from scenarios.hazards.outcomes import outcomes as hazard_outcomes
 from scenarios.hazards.outcomes import report as hazard_report
 from scenarios.hazards.schema import check_hazard
@@ -117,6 +117,31 @@ def check(scenario: EvacuationScenario, facility: Facility) -> None:
     check_population(scenario, facility)
     if scenario.hazard is not None:
         check_hazard(scenario.hazard, facility, scenario.source or "<scenario>")
+        _check_hazard_compartments(scenario, facility)
+
+
+def _check_hazard_compartments(scenario: EvacuationScenario, facility: Facility) -> None:
+    """A drill that moves compartments out first must move the one the fire or gas starts in.
+
+    With ``fire_compartments: [L3-A]`` and the fire in a room of L3-B, the ward fire reported
+    nobody evacuated while 27 people took over the FED limit in the compartment left in place.
+    """
+    hz, strategy = scenario.hazard, scenario.strategy
+    if hz is None or strategy.mode == "full":
+        return
+    starts = []
+    if hz.fire is not None:
+        starts.append(("fire", facility.spaces[origin_of(hz, facility)].id))
+    if hz.gas is not None:
+        starts.append(("gas release", hz.gas.space))
+    for what, space in starts:
+        comp = facility.space(space).compartment
+        if comp not in strategy.fire_compartments:
+            raise ScenarioFileError(
+                scenario.source or "<scenario>", "strategy.fire_compartments",
+                f"the {what} starts in {space}, in compartment {comp}, which is not among the compartments "
+                f"moved out first ({', '.join(strategy.fire_compartments)}); expected {comp} listed "
+                f"(mode {strategy.mode!r} moves the compartments named there before the rest)")
 
 
 def _report(kpis: dict[str, Any]) -> str:

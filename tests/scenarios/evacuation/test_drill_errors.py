@@ -38,6 +38,12 @@ def _dead_end_clinic(tmp_path: Path) -> Path:
      "refuge has no way out"),
     ("population: {groups: [{profile: ambulant, use: ed_minors, count: 2}]}\n"
      "movement: {behaviour: {patience: 800}}\n", "movement.behaviour", "must be between 1 and 120"),
+    # The ward fire with [L3-A] for a fire in L2-A moved nobody and reported 27 people over the FED
+    # limit in the compartment left in place.
+    ("population: {groups: [{profile: ambulant, use: ed_minors, count: 2}]}\n"
+     "strategy: {mode: horizontal, fire_compartments: [west]}\n"
+     "hazard: {fire: {origin: TREAT, growth: fast, peak_hrr: 1000}}\n", "strategy.fire_compartments",
+     "the fire starts in TREAT, in compartment east"),
 ])
 def test_a_drill_that_cannot_answer_is_one_line_naming_file_and_field(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, field: str, said: str) -> None:
