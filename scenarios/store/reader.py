@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -316,6 +317,10 @@ def _nan_for_null(x: Any) -> Any:
     return x
 
 
+#: What a stored table's name may hold: the tables medtwin writes are snake_case words.
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def open_run(path: str | Path) -> StoredRun:
     """Open a finished run folder.
 
@@ -334,7 +339,14 @@ def open_run(path: str | Path) -> StoredRun:
     for key in ("kind", "name", "seed", "replication_status", "tables"):
         if key not in manifest:
             raise CorruptResultsError(f"{folder / MANIFEST}: damaged, no {key!r}")
+    if not isinstance(manifest["tables"], list):
+        raise CorruptResultsError(f"{folder / MANIFEST}: damaged, 'tables' is not a list of names")
     for name in manifest["tables"]:
+        # A table is a file of this folder: a name with a path in it ('../elsewhere') would read
+        # a file outside the run.
+        if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name):
+            raise CorruptResultsError(f"{folder / MANIFEST}: damaged, table name {name!r} is not a plain "
+                                      "name (letters, digits, '_' and '-')")
         if not (folder / f"{name}.parquet").is_file():
             raise CorruptResultsError(f"{folder / name}.parquet: missing, though the manifest lists it")
     if not (folder / KPIS).is_file():

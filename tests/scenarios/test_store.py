@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -266,6 +267,18 @@ def test_damaged_run_folders_are_named_and_the_rest_stays_readable(toy_kind: Kin
     assert open_run(tmp_path / "good").arrow("draws").num_rows == 6 * 50
     with pytest.raises(CorruptResultsError, match=r"manifest\.json: damaged"):
         open_run(tmp_path / "bad-json")
+
+
+def test_a_table_name_with_a_path_in_it_is_refused(toy_kind: Kind, tmp_path: Path) -> None:
+    """A manifest edited to list '../outside' as a table read a Parquet file outside the run."""
+    run(toy(), facility=FAKE_FACILITY, out=tmp_path / "runs" / "a")  # type: ignore[arg-type]
+    shutil.copy(tmp_path / "runs" / "a" / "draws.parquet", tmp_path / "runs" / "outside.parquet")
+    manifest = tmp_path / "runs" / "a" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["tables"] = [*data["tables"], "../outside"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(CorruptResultsError, match=r"table name '\.\./outside' is not a plain name"):
+        open_run(tmp_path / "runs" / "a")
 
 
 def test_replications_are_written_as_they_finish_not_held(tmp_path: Path) -> None:
