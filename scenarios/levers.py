@@ -28,6 +28,7 @@ from scenarios.base import ScenarioBase
 from scenarios.errors import ScenarioFileError
 
 __all__ = [
+    "MAX_VARIANTS",
     "NOT_LEVERS",
     "apply_levers",
     "check_lever",
@@ -37,6 +38,11 @@ __all__ = [
     "parse_vary",
     "range_values",
 ]
+
+#: Variants one sweep may hold, and values one range may give: each variant is a run folder of its
+#: own, and ten thousand is past any what-if study (an assumption). A range with a tiny step (a
+#: slip for a larger one) would otherwise build millions of values and sit without a word.
+MAX_VARIANTS = 10_000
 
 #: Fields that identify a run rather than describe the hospital: never varied.
 NOT_LEVERS = frozenset({"kind", "name", "description", "seed", "replications", "source"})
@@ -128,11 +134,16 @@ def range_values(spec: Mapping[str, Any], where: str, path: str) -> list[Any]:
         num = spec["num"]
         if not isinstance(num, int) or num < 1:
             raise ScenarioFileError(where, path, f"'num' must be an integer >= 1, got {num!r}")
+        if num > MAX_VARIANTS:
+            raise ScenarioFileError(where, path, f"'num' gives {num:,} values; at most {MAX_VARIANTS:,}")
         return [float(v) for v in np.linspace(lo, hi, num)]
     step = spec["step"]
     if not isinstance(step, int | float) or step <= 0:
         raise ScenarioFileError(where, path, f"'step' must be > 0, got {step!r}")
     n = math.floor((hi - lo) / step + 1e-9) + 1
+    if n > MAX_VARIANTS:
+        raise ScenarioFileError(where, path, f"from {lo} to {hi} by {step} gives {n:,} values; at most "
+                                f"{MAX_VARIANTS:,} (check 'step')")
     if all(isinstance(v, int) for v in (lo, hi, step)):
         return [lo + k * step for k in range(n)]
     return [float(lo + k * step) for k in range(n)]
@@ -186,13 +197,18 @@ def _facility_value(value: Any, base_dir: Path | None) -> Any:
     return str(p if p.is_absolute() or base_dir is None else (base_dir / p).absolute())
 
 
-def grid(levers: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+def grid(levers: Mapping[str, Sequence[Any]], where: str = "grid") -> list[dict[str, Any]]:
     """Every combination of the levers' values, the first lever varying slowest.
 
     >>> grid({"a": [1, 2], "b": ["x", "y"]})
     [{'a': 1, 'b': 'x'}, {'a': 1, 'b': 'y'}, {'a': 2, 'b': 'x'}, {'a': 2, 'b': 'y'}]
     """
     names = list(levers)
+    count = math.prod(len(v) for v in levers.values())
+    if count > MAX_VARIANTS:
+        sizes = " x ".join(f"{len(v)} ({k})" for k, v in levers.items())
+        raise ScenarioFileError(where, "", f"the grid has {sizes} = {count:,} variants; at most "
+                                f"{MAX_VARIANTS:,}")
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levers.values())]
 
 
@@ -206,8 +222,8 @@ def latin_hypercube(ranges: Mapping[str, Mapping[str, Any]], n: int, seed: int,
     """
     from scipy.stats import qmc
 
-    if n < 1:
-        raise ScenarioFileError(where, "n", f"must be >= 1, got {n}")
+    if not 1 <= n <= MAX_VARIANTS:
+        raise ScenarioFileError(where, "sample.n", f"must be from 1 to {MAX_VARIANTS:,}, got {n}")
     names = list(ranges)
     u = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(n)
     points: list[dict[str, Any]] = [{} for _ in range(n)]

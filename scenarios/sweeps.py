@@ -52,7 +52,15 @@ from facility.errors import FileAccessError
 from facility.files import read_input_text, write_atomic
 from scenarios.base import ScenarioBase, StrictModel
 from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
-from scenarios.levers import apply_levers, check_lever, grid, latin_hypercube, parse_vary, range_values
+from scenarios.levers import (
+    MAX_VARIANTS,
+    apply_levers,
+    check_lever,
+    grid,
+    latin_hypercube,
+    parse_vary,
+    range_values,
+)
 from scenarios.loader import MAX_FILE_BYTES, dump, load, parse
 from scenarios.progress import OnTick, Tick
 from scenarios.replicate import check_seed, spawn_key
@@ -161,7 +169,7 @@ def plan_from_vary(scenario: ScenarioBase, vary: Sequence[str], *, base_dir: Pat
             raise ScenarioFileError("--vary", path, "given twice; list all its values in one --vary")
         check_lever(scenario, path)
         levers[path] = values
-    return _checked(Plan(scenario=scenario, variants=tuple(grid(levers)),
+    return _checked(Plan(scenario=scenario, variants=tuple(grid(levers, "--vary")),
                          common_random_numbers=common_random_numbers, source="--vary"))
 
 
@@ -207,7 +215,10 @@ def load_sweep(path: str | Path) -> Plan:
     for k, v in enumerate(spec.variants):
         for lever in v:
             check_lever(base, lever, f"{where}: variants[{k}]")
-    variants = _cross(grid(grid_levers) if grid_levers else [], sampled, list(spec.variants))
+    variants = _cross(grid(grid_levers, where) if grid_levers else [], sampled, list(spec.variants))
+    if len(variants) > MAX_VARIANTS:
+        raise ScenarioFileError(where, "", f"grid, sample and variants make {len(variants):,} variants; "
+                                f"at most {MAX_VARIANTS:,}")
     if variants == [{}]:
         raise ScenarioFileError(where, "", "a sweep needs levers under 'grid', 'sample' or 'variants'")
     return _checked(Plan(scenario=base, variants=tuple(variants),

@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +194,22 @@ def test_concurrent_sweeps_into_one_store_lose_no_row(toy_kind: Kind, tmp_path: 
         p.join(60)
     assert sorted(q.get(timeout=5) for _ in procs) == ["s0", "s1", "s2"]
     assert len(registry(tmp_path)) == 9
+
+
+
+@pytest.mark.parametrize(("grid", "said"), [
+    ("{lever.level: {from: 1, to: 2, step: 0.0000001}}", "gives 10,000,001 values; at most 10,000"),
+    ("{lever.level: {from: 1, to: 2, num: 20000}}", "'num' gives 20,000 values"),
+    ("{lever.count: {from: 1, to: 200, step: 1}, lever.level: {from: 1, to: 2, num: 100}}",
+     r"200 \(lever\.count\) x 100 \(lever\.level\) = 20,000 variants"),
+])
+def test_a_sweep_of_more_variants_than_any_study_is_refused_at_once(toy_kind: Kind, tmp_path: Path, grid: str,
+                                                                     said: str) -> None:
+    """A range stepping by 1e-7 over [1, 2] showed nothing for a minute while it built ten million
+    variants, and a grid of 100,000 variants started running; each is a run folder."""
+    (tmp_path / "toy.yaml").write_text(TOY_YAML)
+    (tmp_path / "s.yaml").write_text(f"scenario: toy.yaml\ngrid: {grid}\n")
+    t0 = time.perf_counter()
+    with pytest.raises(ScenarioFileError, match=said):
+        load_sweep(tmp_path / "s.yaml")
+    assert time.perf_counter() - t0 < 5.0
