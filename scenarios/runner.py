@@ -47,12 +47,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKENDS",
+    "JOBS_PER_CPU",
     "Progress",
     "Results",
     "RunSink",
     "ShouldStop",
     "check_backend",
     "check_finished_partial",
+    "check_jobs",
     "facility_hash",
     "prepare",
     "resolve_facility",
@@ -160,6 +162,26 @@ def prepare(scenario: ScenarioBase, facility: Facility | None = None) -> tuple[K
     return kind, fac
 
 
+#: Most worker processes per CPU ``--jobs`` (``n_jobs``) may start on this machine (a local pool
+#: or a local Dask cluster).  Each is a Python process with the models imported, and more than a
+#: few per CPU only queue for the same cores: '--jobs 100000' (a typo) for a two-replication run
+#: started worker after worker and held a two-CPU machine at a load of 50 until it was killed ten
+#: minutes later.
+JOBS_PER_CPU = 4
+
+
+def check_jobs(jobs: int | None, scheduler: str | None) -> None:
+    """Refuse more ``--jobs`` than :data:`JOBS_PER_CPU` per CPU of this machine (none is checked
+    for a remote Dask scheduler, whose workers are started elsewhere)."""
+    if jobs is None or scheduler is not None:
+        return
+    cpus = cpu_count()
+    if jobs > JOBS_PER_CPU * cpus:
+        raise ArgumentError(f"--jobs: {jobs:,} worker processes on this machine's {cpus} CPU(s); expected at "
+                            f"most {JOBS_PER_CPU * cpus} ({JOBS_PER_CPU} per CPU: more only queue for the "
+                            "same cores)")
+
+
 def check_backend(backend: str, n_jobs: int | None, scheduler: str | None = None) -> tuple[str, int, bool]:
     """``(backend, workers, probe)`` validated; the old ``loky`` name is the local pool."""
     if scheduler is not None and backend != "dask":
@@ -174,6 +196,7 @@ def check_backend(backend: str, n_jobs: int | None, scheduler: str | None = None
         raise ArgumentError(f"--backend: must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if n_jobs < 1:
         raise ArgumentError(f"--jobs: must be >= 1, got {n_jobs}")
+    check_jobs(n_jobs, scheduler)
     return backend, n_jobs, probe
 
 

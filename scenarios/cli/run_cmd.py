@@ -10,16 +10,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scenarios.progress import Tick, describe
+from scenarios.runner import JOBS_PER_CPU, check_jobs
 
 __all__ = ["JOBS_PER_CPU", "PLAIN_EVERY_S", "ProgressView", "add_backend_arguments", "check_jobs",
            "check_out_folder", "most_replications", "register"]
-
-#: Most worker processes per CPU ``--jobs`` may start on this machine (a local pool or a local
-#: Dask cluster).  Each is a Python process with the models imported, and more than a few per
-#: CPU only queue for the same cores: '--jobs 100000' (a typo) for a two-replication run started
-#: worker after worker and held a two-CPU machine at a load of 50 until it was killed ten minutes
-#: later.
-JOBS_PER_CPU = 4
 
 
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,21 +34,6 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
     mode.add_argument("--resume", action="store_true",
                       help="continue an interrupted run at --out, skipping finished replications; on a "
                            "finished run or sweep, run its failed replications again (only those)")
-
-
-def check_jobs(jobs: int | None, scheduler: str | None) -> None:
-    """Refuse more ``--jobs`` than :data:`JOBS_PER_CPU` per CPU of this machine (none is checked
-    for a remote Dask scheduler, whose workers are started elsewhere)."""
-    from scenarios.errors import ArgumentError
-    from scenarios.runner import cpu_count
-
-    if jobs is None or scheduler is not None:
-        return
-    cpus = cpu_count()
-    if jobs > JOBS_PER_CPU * cpus:
-        raise ArgumentError(f"--jobs: {jobs:,} worker processes on this machine's {cpus} CPU(s); expected at "
-                            f"most {JOBS_PER_CPU * cpus} ({JOBS_PER_CPU} per CPU: more only queue for the "
-                            "same cores)")
 
 
 def check_out_folder(out: Path | None, what: str) -> None:

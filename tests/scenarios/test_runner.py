@@ -334,3 +334,18 @@ def test_a_facility_file_that_cannot_be_looked_up_is_named(tmp_path: Path,
     monkeypatch.setattr(Path, "stat", refuse)
     with pytest.raises(ScenarioFileError, match=r"s\.yaml: facility: .*cannot be looked up: Permission"):
         resolve_facility(sc)
+
+
+def test_more_workers_than_a_few_per_cpu_are_refused_from_python_too(
+        toy_kind: Kind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the command line refused '--jobs 100000'; ``scenarios.run(n_jobs=100000)`` and
+    ``scenarios.sweep`` started worker after worker."""
+    import scenarios.runner
+    from scenarios.sweeps import plan_from_vary, sweep
+
+    monkeypatch.setattr(scenarios.runner, "cpu_count", lambda: 2)
+    with pytest.raises(ArgumentError, match=r"--jobs: 9 worker processes on this machine's 2 CPU\(s\)"):
+        run(toy(), facility=object(), out=tmp_path / "r", n_jobs=9)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="expected at most 8"):
+        sweep(plan_from_vary(toy(), ["lever.count=1,2"]), out=tmp_path / "s", n_jobs=9)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "s").exists()
