@@ -129,14 +129,42 @@ def activate(st: RunState) -> None:
     for k in ready.tolist():
         if not in_phase(st, k) and not pe.staff[k]:
             pe.state[k] = states.HOLD
+            _clear_the_way_in(st, k)
         elif pe.need[k] > 0:
             pe.state[k] = states.NEED
         elif pe.staff[k]:
             if t < pe.t_start[k]:
                 continue
             pe.state[k] = states.HOLD  # free for tasks (scenarios.evacuation.assistance)
+            _clear_the_way_in(st, k)
         else:
             _set_off(st, k)
+
+
+#: Metres from a door into the refuge within which someone holding there is in the way of the beds
+#: coming through it: a bed's length (2.2 m, :data:`facility.mobility.BED`) and a metre.
+WAY_IN = 3.2
+
+
+def _clear_the_way_in(st: RunState, k: int) -> None:
+    """Someone holding in place (a compartment not moved yet, or staff waiting for a task) within
+    :data:`WAY_IN` of a door through which a fire compartment is moved into theirs steps aside
+    (:func:`~scenarios.evacuation.placement.step_aside`).
+
+    Day drill, seed 5: visitors and a nurse of the L2-B corridor stood where they were, just
+    past the L2 smoke door, and a bed coming through it from the fire compartment stood in the
+    doorway for minutes with eight more queueing behind it.
+    """
+    pe, plan = st.people, st.plan
+    if st.phase != 1 or not plan.fire_ix or int(plan.space_comp[pe.space[k]]) in plan.fire_ix:
+        return
+    sid = plan.space_ids[pe.space[k]]
+    for d in plan.facility.doors_of.get(sid, ()):
+        other = plan.space_ix[d.other(sid)]
+        if (int(plan.space_comp[other]) in plan.fire_ix
+                and np.hypot(pe.pos[k, 0] - d.at[0], pe.pos[k, 1] - d.at[1]) < WAY_IN):
+            placement.step_aside(st, k, int(pe.space[k]), pe.pos[k].copy())
+            return
 
 
 def _set_off(st: RunState, k: int) -> None:

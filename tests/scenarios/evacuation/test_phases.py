@@ -39,3 +39,30 @@ def test_people_come_back_from_a_refuge_as_there_is_room_and_never_into_a_store(
     phases.return_from_refuge(st)
     assert on_floor().size == 10
     assert int((pe.state == states.REFUGE).sum()) == 2
+
+
+def test_whoever_holds_just_past_the_smoke_door_steps_aside_for_the_refuge_s_arrivals() -> None:
+    """Day drill, seed 5: visitors and a nurse of the receiving corridor stood where they were,
+    just past the L2 smoke door, and the first bed through it stood in the doorway for minutes
+    with eight more queueing behind it. Whoever holds within a bed's length and a metre of a door
+    from the fire compartment steps aside when the horizontal phase starts; others stay put."""
+    from scenarios.evacuation.testbeds import ward
+
+    fac = ward(rooms=2, beds_per_room=1)  # smoke door SD at (8.0, 6.2), compartment B beyond it
+    people = [PersonSpec(id="bed", profile="bed", space="W0"),
+              PersonSpec(id="by_door", profile="visitor", space="KB", position=(8.9, 6.2)),
+              PersonSpec(id="nurse_by_door", profile="staff", space="KB", position=(9.2, 5.6), premove=0.0),
+              PersonSpec(id="far", profile="visitor", space="KB", position=(20.0, 6.2))]
+    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=60.0,
+                        vertical_after=600.0)
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    for _ in range(400):
+        m.step()
+        if (m.people.state[1:] != states.PRE).all():
+            break
+    pe = m.people
+    gap = np.hypot(pe.pos[:, 0] - 8.0, pe.pos[:, 1] - 6.2)
+    assert (pe.state[1:] != states.PRE).all()
+    assert gap[1] >= phases.WAY_IN and gap[2] >= phases.WAY_IN, gap
+    assert np.allclose(pe.pos[3], (20.0, 6.2))
+    assert m.run_state.plan.space_ids[pe.space[1]] in ("KB",)
