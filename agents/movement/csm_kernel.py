@@ -174,6 +174,13 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
     mouth, sidestep, sidestep_range, yield_speed, step_aside, yield_lookahead = (
         params[6], params[7], params[8], params[9], params[10], params[11])
     use_group, use_orient, use_yield, use_flip, use_merge = flags[0], flags[1], flags[2], flags[3], flags[4]
+    # Most crowds have nobody about to join another queue: they skip the checks across doors.
+    use_join = False
+    if use_group:
+        for k in range(n):
+            if join_group[k] >= 0:
+                use_join = True
+                break
     # Most steps have no merger at all: their walkers skip the second pass over their neighbours.
     if use_merge:
         use_merge = False
@@ -269,7 +276,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
             merging = use_group and group[i] == group[j]
             if merging and priority[i] < mouth and _later(i, j, priority):
                 rep = 0.0
-            elif (use_group and join_group[i] >= 0 and join_group[i] == group[j]
+            elif (use_join and join_group[i] >= 0 and join_group[i] == group[j]
                   and priority[j] > join_priority[i] + 0.05):
                 rep = 0.0  # someone of the queue beyond i's door, behind i in it
             elif (use_yield and use_orient and unit[i] and desired[j, 0] == 0 and desired[j, 1] == 0
@@ -349,7 +356,7 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
             if (use_group and group[i] == group[j] and _later(i, j, priority) and not yielding
                     and forward):
                 continue
-            if use_group and not yielding and forward and _joined_later(i, j, group, priority, join_group,
+            if use_join and not yielding and forward and _joined_later(i, j, group, priority, join_group,
                                                                           join_priority):
                 continue
             gap = min(gap, s - lij - gext[q])

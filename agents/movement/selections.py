@@ -17,8 +17,8 @@ from numba import njit
 
 from agents.movement.states import State
 
-__all__ = ["any_crossing", "backing_off", "door_walkers", "doors_quiet", "free_staff_rows", "lift_units",
-           "mark_backing", "stalled_walkers", "stuck_walkers"]
+__all__ = ["any_crossing", "backing_off", "door_walkers", "doors_quiet", "free_staff_rows", "held_up_staff",
+           "leaving_rooms", "lift_units", "mark_backing", "stalled_walkers", "stuck_walkers"]
 
 _MOVE = int(State.MOVE)
 _HOLD = int(State.HOLD)
@@ -33,6 +33,39 @@ def door_walkers(state: np.ndarray, fid: np.ndarray, opt_door: np.ndarray, dist:
     m = 0
     for k in range(state.size):
         if state[k] == _MOVE and fid[k] >= 0 and opt_door[k] >= 0 and dist[k] < approach:
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def leaving_rooms(state: np.ndarray, opt_door: np.ndarray, goal: np.ndarray, dist: np.ndarray,  # noqa: PLR0917
+                  reach: float, evac: np.ndarray, corridor: np.ndarray, space: np.ndarray) -> np.ndarray:
+    """Indices of everyone walking (``MOVE``) to a door of a room (not a corridor) within ``reach``
+    m of it, towards safety (``evac`` of their goal)."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if (state[k] == _MOVE and opt_door[k] >= 0 and goal[k] >= 0 and dist[k] < reach and evac[goal[k]]
+                and not corridor[space[k]]):
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def held_up_staff(state: np.ndarray, need: np.ndarray, fid: np.ndarray, hold: np.ndarray,  # noqa: PLR0917
+                  staff: np.ndarray, task: np.ndarray, last_prog: np.ndarray, squeezed: np.ndarray,
+                  corridor: np.ndarray, space: np.ndarray, t: float, held_up: float,
+                  every: float, go: int) -> np.ndarray:
+    """Indices of staff on a task walking (``MOVE``, on a field, doorway code ``go``) in a corridor,
+    with no progress for over ``held_up`` s and no change of places for ``every`` s."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if (staff[k] and task[k] >= 0 and state[k] == _MOVE and need[k] == 0 and fid[k] >= 0
+                and hold[k] == go and t - last_prog[k] > held_up and t - squeezed[k] >= every
+                and corridor[space[k]]):
             out[m] = k
             m += 1
     return out[:m]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from agents.movement import selections
 from agents.movement.motion_kernel import crowd_counts, option_costs, plane_step, replan_groups, take_choices
 from agents.movement.routes import Option
 from scenarios.evacuation.goals import exit_goal, set_goal
@@ -186,9 +187,9 @@ def onward(st: RunState) -> tuple[np.ndarray, np.ndarray]:
     pe, plan = st.people, st.plan
     group = np.full(len(pe.ids), -1, np.int64)
     distance = np.zeros(len(pe.ids))
-    near = np.flatnonzero((pe.state == State.MOVE) & (pe.opt_door >= 0) & (pe.goal >= 0)
-                          & (pe.dist < st.p.behaviour.merge_reach) & ~plan.corridor[pe.space])
-    for k in near[st.goals.evac[pe.goal[near]]].tolist():
+    near = selections.leaving_rooms(pe.state, pe.opt_door, pe.goal, pe.dist, st.p.behaviour.merge_reach,
+                                    st.goals.evac, plan.corridor, pe.space)
+    for k in near.tolist():
         group[k], distance[k] = _onward_of(st, k)
     return group, distance
 

@@ -70,12 +70,13 @@ def squeeze_past(st: RunState) -> None:
     just ahead of them (:mod:`agents.movement.squeezing`), on the floor of one corridor, out of door
     bands."""
     pe, plan, t = st.people, st.plan, st.t
-    moving = (pe.state == states.MOVE) & (pe.need == 0) & (pe.fid >= 0) & (pe.hold == GO)
-    ready = moving & (t - pe.squeezed >= squeezing.SQUEEZE_EVERY)
-    ready &= plan.corridor[pe.space]
-    staff = np.flatnonzero(ready & pe.staff & (pe.task >= 0) & (t - pe.last_prog > squeezing.HELD_UP))
+    staff = selections.held_up_staff(pe.state, pe.need, pe.fid, pe.hold, pe.staff, pe.task, pe.last_prog,
+                                     pe.squeezed, plan.corridor, pe.space, t, squeezing.HELD_UP,
+                                     squeezing.SQUEEZE_EVERY, GO)
     if staff.size == 0:
         return
+    ready = ((pe.state == states.MOVE) & (pe.need == 0) & (pe.fid >= 0) & (pe.hold == GO)
+             & (t - pe.squeezed >= squeezing.SQUEEZE_EVERY) & plan.corridor[pe.space])
     evacuees = np.flatnonzero(ready & (pe.task < 0) & (pe.goal >= 0))
     evacuees = evacuees[st.goals.evac[pe.goal[evacuees]]]
     for li, g in enumerate(plan.grids):

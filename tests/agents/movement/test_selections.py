@@ -46,6 +46,18 @@ def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> N
     standing = (s[on] == State.PRE) | (s[on] == State.HOLD)
     crossed = ((s[on] == State.MOVE) & ((cell_exit >= 0) | other)) | (standing & other)
     assert sel.any_crossing(s, c["space"], on, cell_space, cell_exit) == crossed.any()
+    corridor = np.array([True, False, True, False])
+    space, dist, door = c["space"], c["dist"], c["opt_door"]
+    np.testing.assert_array_equal(
+        sel.leaving_rooms(s, door, goal, dist, 3.0, evac, corridor, space),
+        np.flatnonzero((s == State.MOVE) & (door >= 0) & (goal >= 0) & (dist < 3.0)
+                       & evac[np.maximum(goal, 0)] & ~corridor[space]))
+    hold, squeezed = c["profile"], c["backing_until"]
+    np.testing.assert_array_equal(
+        sel.held_up_staff(s, c["need"], fid, hold, staff, c["task"], c["last_prog"], squeezed, corridor,
+                          space, t, 2.0, 1.5, GO),
+        np.flatnonzero(staff & (c["task"] >= 0) & (s == State.MOVE) & (c["need"] == 0) & (fid >= 0)
+                       & (hold == GO) & (t - c["last_prog"] > 2.0) & (t - squeezed >= 1.5) & corridor[space]))
 
 
 @given(crowds())
