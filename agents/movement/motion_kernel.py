@@ -27,8 +27,12 @@ from agents.movement.doorways import BACK_OUT, GO, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
 
-__all__ = ["LevelArrays", "crowd_counts", "field_cell", "level_arrays", "option_costs", "plane_step",
-           "replan_groups", "take_choices"]
+__all__ = ["QUEUE_LEVELS", "LevelArrays", "crowd_counts", "field_cell", "level_arrays", "option_costs",
+           "plane_step", "replan_groups", "take_choices"]
+
+#: A queue (the crowd step's group) is one portal on one level: ``portal * QUEUE_LEVELS + level``
+#: (a stair's landings queue apart); more levels than a building has.
+QUEUE_LEVELS = 64
 
 _MOVE = int(State.MOVE)
 _PREP = int(State.PREP)
@@ -211,7 +215,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
             c = min(max(desired[a, 0] * heading[k, 0] + desired[a, 1] * heading[k, 1], -1.0), 1.0)
             rate = math.acos(c) / dt
             speed[a] *= 1.0 - 0.5 * min(max(rate / (math.pi / 2), 0.0), 1.0)
-        grp[a] = portal[fid[k]] * 64 + li if mv else -1 - a
+        grp[a] = portal[fid[k]] * QUEUE_LEVELS + li if mv else -1 - a
         prio[a] = dst[a] if math.isfinite(dst[a]) else 1e9
         if mv and join_group[k] >= 0 and dst[a] < merge_reach:
             jg[a] = join_group[k]

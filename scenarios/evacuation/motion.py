@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from agents.movement import selections
-from agents.movement.motion_kernel import crowd_counts, option_costs, plane_step, replan_groups, take_choices
+from agents.movement.motion_kernel import (
+    QUEUE_LEVELS,
+    crowd_counts,
+    option_costs,
+    plane_step,
+    replan_groups,
+    take_choices,
+)
 from agents.movement.routes import Option
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
@@ -177,7 +184,7 @@ def onward(st: RunState) -> tuple[np.ndarray, np.ndarray]:
     """The queue beyond their door that people about to leave a room for safety join.
 
     For everyone walking out of a room (not a corridor) towards safety within
-    ``behaviour.merge_reach`` of their door: the queue group (portal x 64 + level, as
+    ``behaviour.merge_reach`` of their door: the queue group (portal and level, as
     :func:`~agents.movement.motion_kernel.plane_step` groups people) of the best way on from the
     door's far side, and the far side's walking distance to that portal; ``-1`` and 0 for
     everyone else.  The kernel ranks them in that queue as well as in their own door's
@@ -223,7 +230,7 @@ def _onward_of(st: RunState, k: int) -> tuple[int, float]:
         cost = d / max(q.speed[0], 1e-6) + opt.after + (st.p.behaviour.detour_penalty if opt.back else 0.0)
         if np.isfinite(d) and cost < best_cost:
             best, best_cost, best_d = opt.field, cost, d
-    out = (int(st.nav.fields.portal[best]) * 64 + li, best_d) if best >= 0 else (-1, 0.0)
+    out = (int(st.nav.fields.portal[best]) * QUEUE_LEVELS + li, best_d) if best >= 0 else (-1, 0.0)
     st.onward[key] = (opts, *out)
     return out
 

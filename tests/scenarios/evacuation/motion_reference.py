@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.movement.doorways import BACK_OUT, GO, WAIT
+from agents.movement.motion_kernel import QUEUE_LEVELS
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.motion import cells, onward
 from scenarios.evacuation.params import ON_PLANE, State
@@ -130,7 +131,8 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rate = np.arccos(cosang) / dt
         slow = 1.0 - 0.5 * np.clip(rate / (math.pi / 2), 0.0, 1.0)
         v0 = np.where(unit & (np.abs(pe.heading[on]).sum(axis=1) > 0), v0 * slow, v0)
-    grp = np.where(moving, st.nav.fields.portal[np.maximum(pe.fid[on], 0)] * 64 + lv, -1 - np.arange(n))
+    queue = st.nav.fields.portal[np.maximum(pe.fid[on], 0)] * QUEUE_LEVELS + lv
+    grp = np.where(moving, queue, -1 - np.arange(n))
     state = pe.state[on]
     walker = pe.need[on] == 0
     unit = moving & ~walker
