@@ -82,9 +82,16 @@ def check_lever(scenario: ScenarioBase, path: str, where: str = "--vary") -> Non
                 size = len(node) if isinstance(node, list) else 0
                 raise ScenarioFileError(where, path, f"unknown lever: {here} has no item [{key}] "
                                         f"(it has {size})")
-        elif not isinstance(node, dict) or key not in node:
-            have = sorted(node) if isinstance(node, dict) else []
-            raise ScenarioFileError(where, path, f"unknown lever: {here} has no {key!r}; it has {have}")
+        elif node is None:
+            raise ScenarioFileError(where, path, f"unknown lever: {here} is not given in the scenario, so it "
+                                    f"has no {key!r} to vary; expected a lever the scenario gives a value "
+                                    "(write the section in the scenario file first)")
+        elif not isinstance(node, dict):
+            raise ScenarioFileError(where, path, f"unknown lever: {here} is a value ({node!r}), not a "
+                                    f"section with {key!r}; expected {here} itself as the lever")
+        elif key not in node:
+            raise ScenarioFileError(where, path,
+                                    f"unknown lever: {here} has no {key!r}; it has {sorted(node)}")
         node = node[key]
 
 

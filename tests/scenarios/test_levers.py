@@ -23,6 +23,21 @@ def test_unknown_lever_is_named_with_what_is_there(toy_kind: Kind) -> None:
         check_lever(toy(), "seed")
     with pytest.raises(ScenarioFileError, match=r"fail_on has no item \[0\]"):
         check_lever(toy(), "fail_on[0]")
+    # A value is not a section: 'lever.count.x' had said "lever.count has no 'x'; it has []".
+    with pytest.raises(ScenarioFileError, match=r"lever\.count is a value \(3\), not a section with 'x'"):
+        check_lever(toy(), "lever.count.x")
+
+
+def test_a_lever_inside_a_section_the_scenario_leaves_out_says_so() -> None:
+    """'--vary hazard.gas.species' on a fire-only drill said "hazard.gas has no 'species'; it has []"."""
+    from pathlib import Path
+
+    from scenarios.loader import load
+
+    fire = load(Path(__file__).resolve().parents[2] / "scenarios" / "library" / "sample_hospital_ward_fire.yaml")
+    with pytest.raises(ScenarioFileError, match=r"hazard\.gas is not given in the scenario, so it has no "
+                       r"'species' to vary"):
+        check_lever(fire, "hazard.gas.species")
 
 
 def test_bad_value_names_the_lever_and_the_value(toy_kind: Kind) -> None:
