@@ -34,7 +34,8 @@ def test_a_lever_inside_a_section_the_scenario_leaves_out_says_so() -> None:
 
     from scenarios.loader import load
 
-    fire = load(Path(__file__).resolve().parents[2] / "scenarios" / "library" / "sample_hospital_ward_fire.yaml")
+    library = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+    fire = load(library / "sample_hospital_ward_fire.yaml")
     with pytest.raises(ScenarioFileError, match=r"hazard\.gas is not given in the scenario, so it has no "
                        r"'species' to vary"):
         check_lever(fire, "hazard.gas.species")
