@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from scenarios.base import Replication, ScenarioBase
 from scenarios.errors import CorruptResultsError, ResultsStoreError, ScenarioFileError
-from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, read_json
+from scenarios.store.layout import KPIS, MANIFEST, RUN_FORMAT, SCENARIO, SWEEP, read_json
 from scenarios.store.packed import KpiPacker
 
 if TYPE_CHECKING:
@@ -334,6 +334,11 @@ def open_run(path: str | Path) -> StoredRun:
     if not (folder / MANIFEST).is_file():
         if folder.name.startswith(".") and ".partial" in folder.name:
             raise ResultsStoreError(f"{folder}: is an unfinished run; finish it with --resume")
+        if (folder / SWEEP).is_file():
+            done = (v.name for v in sorted(folder.glob("v[0-9]*")) if (v / MANIFEST).is_file())
+            variant = next(done, "v000")
+            raise ResultsStoreError(f"{folder}: is a sweep folder, not a run; expected one of its variants "
+                                    f"(e.g. {folder / variant}), or 'medtwin sweep' for the sweep itself")
         raise ResultsStoreError(f"{folder}: not a medtwin run folder (no {MANIFEST})")
     manifest = read_json(folder / MANIFEST, format=RUN_FORMAT)
     for key in ("kind", "name", "seed", "replication_status", "tables"):

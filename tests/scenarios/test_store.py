@@ -281,6 +281,17 @@ def test_a_table_name_with_a_path_in_it_is_refused(toy_kind: Kind, tmp_path: Pat
         open_run(tmp_path / "runs" / "a")
 
 
+def test_a_sweep_folder_opened_as_a_run_is_named_as_a_sweep(toy_kind: Kind, tmp_path: Path) -> None:
+    """'medtwin run ... --resume' and 'results show' on a sweep folder said 'not a medtwin run folder
+    (no manifest.json)'."""
+    from scenarios.sweeps import plan_from_vary, sweep
+
+    sweep(plan_from_vary(toy(), ["lever.count=1,2"]), out=tmp_path / "s")
+    with pytest.raises(ResultsStoreError, match=r"s: is a sweep folder, not a run; expected one of its "
+                       r"variants \(e\.g\. .*v000\)"):
+        open_run(tmp_path / "s")
+
+
 def test_replications_are_written_as_they_finish_not_held(tmp_path: Path) -> None:
     import numpy as np
     import pyarrow as pa
