@@ -50,7 +50,8 @@ from pydantic import Field, ValidationError
 
 from facility.errors import FileAccessError
 from facility.files import read_input_text, write_atomic
-from scenarios.base import ScenarioBase, StrictModel
+from facility.model import Facility
+from scenarios.base import Kind, ScenarioBase, StrictModel
 from scenarios.errors import ResultsStoreError, ScenarioError, ScenarioFileError
 from scenarios.levers import (
     MAX_VARIANTS,
@@ -285,7 +286,7 @@ def sweep(
     check_seed(base.seed)
     backend, n_jobs, probe = check_backend(backend, n_jobs, scheduler)
     scenarios = [apply_levers(base, v, plan.source) for v in plan.variants]
-    prepared = [prepare(sc) for sc in scenarios]
+    prepared = [_prepared(sc, v, plan.variants[v]) for v, sc in enumerate(scenarios)]
     keys = [[spawn_key(i, None if plan.common_random_numbers else v) for i in range(base.replications)]
             for v in range(len(scenarios))]
     if out is None:
@@ -369,6 +370,17 @@ def sweep(
         write_atomic(root / SWEEP, dumps({**header, "status": "complete"}))
         finalise(claim)
     return _stored(plan, claim.out, scenarios)
+
+
+def _prepared(scenario: ScenarioBase, index: int, levers: Mapping[str, Any]) -> tuple[Kind, Facility]:
+    """:func:`~scenarios.runner.prepare` for variant ``index``; a scenario that does not fit its
+    building names the variant as well (the fields are the base scenario's)."""
+    try:
+        return prepare(scenario)
+    except ScenarioFileError as exc:
+        which = ", ".join(f"{k}={v}" for k, v in levers.items())
+        raise ScenarioFileError(exc.path, exc.field,
+                                f"in variant {_variant_folder(index)} ({which}): {exc.problem}") from None
 
 
 def _start_retry(out: Path, root: Path, variants: int) -> bool:

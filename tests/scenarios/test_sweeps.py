@@ -213,3 +213,18 @@ def test_a_sweep_of_more_variants_than_any_study_is_refused_at_once(toy_kind: Ki
     with pytest.raises(ScenarioFileError, match=said):
         load_sweep(tmp_path / "s.yaml")
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_a_variant_that_does_not_fit_its_building_is_named(tmp_path: Path) -> None:
+    """A sweep over layouts whose second building lacks a space use the scenario needs named the
+    base file and field only, not which variant."""
+    from scenarios.loader import load
+
+    root = Path(__file__).resolve().parents[2]
+    tiny = root / "docs" / "examples" / "tiny_clinic.json"
+    plan = plan_from_vary(load(root / "scenarios" / "library" / "sample_hospital_week.yaml"),
+                          [f"facility=sample,{tiny}"])
+    with pytest.raises(ScenarioFileError, match=r"resources\.triage_nurse\.space_use: in variant v001 "
+                       r"\(facility=.*tiny_clinic\.json\): the facility 'Tiny clinic' has no space"):
+        sweep(plan, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
