@@ -442,7 +442,7 @@ def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
         slope: np.ndarray, gate: np.ndarray, floor: np.ndarray, c: float, x0: float, y0: float, h: float,
         use_fallback: bool) -> tuple[float, float]:
     """One agent's new position: the whole move ``(dx, dy)``, else its x or y part, else the same
-    for the fallback ``(fx, fy)``, else half a step sideways away from the walls, else stay.
+    for the fallback ``(fx, fy)``, else stay.
 
     A move is kept where the footprint's room (:func:`footprint_room`) is at least its half
     width ``c``, or no less than it has now (so someone placed tight against a wall may still
@@ -464,29 +464,7 @@ def wall_move_one(  # noqa: PLR0917 - numba compiles positional parameters only
             return px + mx, py
         if abs(my) > 1e-3 and _fits(room, slope, gate, floor, px, py + my, x0, y0, h, need):
             return px, py + my
-    # Blocked: half a step sideways, to whichever side is farther from the walls by SLIDE_GAIN, as
-    # someone pressed against a jamb slides off it. In an opening barely wider than them that
-    # leads to its middle: a wheelchair 4 cm off the centre line of an exit of its exact width,
-    # pushed by the cell's wall push (which points across the centre line), otherwise stood there
-    # for good. Never backwards; along a straight wall neither side is farther from it.
-    length = math.sqrt(dx * dx + dy * dy)
-    if length > 1e-9:
-        sx, sy = -0.5 * dy, 0.5 * dx  # half the move, turned left
-        here = room_at(room, slope, px, py, x0, y0, h)
-        left = room_at(room, slope, px + sx, py + sy, x0, y0, h)
-        right = room_at(room, slope, px - sx, py - sy, x0, y0, h)
-        if left >= right and left > here + SLIDE_GAIN and _fits(room, slope, gate, floor, px + sx, py + sy,
-                                                                 x0, y0, h, need):
-            return px + sx, py + sy
-        if right > left and right > here + SLIDE_GAIN and _fits(room, slope, gate, floor, px - sx, py - sy,
-                                                                 x0, y0, h, need):
-            return px - sx, py - sy
     return px, py
-
-
-#: Room (m) a blocked move's sideways half step must gain to be taken instead: a millimetre, above
-#: the tangent planes' rounding, so nobody drifts along a straight wall.
-SLIDE_GAIN = 1e-3
 
 
 @njit(cache=True)

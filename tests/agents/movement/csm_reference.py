@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from agents.movement.csm_kernel import SLIDE_GAIN
 from agents.movement.pedestrians import SpeedModel
 
 
@@ -266,17 +265,4 @@ def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: n
             ok = rest & big & (room_of(p) >= need)
             out[ok] = p[ok]
             rest &= ~ok
-    # Still blocked: half a step sideways, to the side farther from the walls by SLIDE_GAIN (left on
-    # a tie), where the footprint fits.
-    def wall_room(p: np.ndarray) -> np.ndarray:
-        return reference_room(free, slope, p, x0=x0, y0=y0, h=h)
-
-    side = 0.5 * np.column_stack([-disp[:, 1], disp[:, 0]])
-    moving = np.sqrt(disp[:, 0] * disp[:, 0] + disp[:, 1] * disp[:, 1]) > 1e-9
-    here, left, right = wall_room(pos), wall_room(pos + side), wall_room(pos - side)
-    go_left = rest & moving & (left >= right) & (left > here + SLIDE_GAIN) & (room_of(pos + side) >= need)
-    go_right = (rest & moving & ~go_left & (right > left) & (right > here + SLIDE_GAIN)
-                & (room_of(pos - side) >= need))
-    out[go_left] = (pos + side)[go_left]
-    out[go_right] = (pos - side)[go_right]
     return out

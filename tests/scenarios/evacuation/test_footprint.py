@@ -89,20 +89,3 @@ def test_a_unit_width_never_overlaps_a_wall_on_its_way_out(  # noqa: PLR0917 - d
     assert (m.people.state == State.OUT).all()
     assert not m.deadlocks
 
-
-
-def test_a_wheelchair_off_the_centre_of_an_exit_of_its_exact_width_slides_into_it() -> None:
-    """Found by the random rooms above: a wheelchair that came at a 0.8 m exit (its minimum door
-    width) along the wall stopped 2 cm short of the exit line, 4 cm off its centre, for good: the
-    wall push of its cell pointed across the centre line, towards the nearer jamb, and every move
-    ahead lost room. A blocked move now slides half a step to the side with more room."""
-    w, d = 7.8901979627981085, 5.421111983885274
-    fac = room(w, d, [("E", w / 2, d, WHEELCHAIR.min_door_width)])
-    reach = WHEELCHAIR.radius + WHEELCHAIR.extra + 0.05
-    people = [PersonSpec(id="u", profile="wheelchair", space="R",
-                         position=(reach + 0.125 * (w - 2 * reach), d - reach)),
-              PersonSpec(id="s1", profile="staff", space="R", position=(0.5, 0.5), premove=0.0),
-              PersonSpec(id="s2", profile="staff", space="R", position=(0.5, d - 0.5), premove=0.0)]
-    m = EvacuationModel(fac, people, EvacParams(max_time=400.0, trajectories=False), np.random.default_rng(1))
-    m.run()
-    assert (m.people.state == State.OUT).all() and not m.deadlocks
