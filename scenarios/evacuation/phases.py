@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.movement import states
+from facility.mobility import BED
 from scenarios.evacuation import placement
 from scenarios.evacuation.goals import exit_goal, in_phase, safety_goal, set_goal
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
+    from agents.movement.behaviour import Behaviour
     from scenarios.evacuation.state import RunState
 
-__all__ = ["activate", "done", "first_phase", "return_from_refuge", "safe_counts", "switch"]
+__all__ = ["activate", "done", "first_phase", "return_from_refuge", "safe_counts", "switch", "way_in"]
 
 #: Most people brought back from the refuges per step (those a space has no room for yet are
 #: tried again the next step).
@@ -141,14 +143,16 @@ def activate(st: RunState) -> None:
             _set_off(st, k)
 
 
-#: Metres from a door into the refuge within which someone holding there is in the way of the beds
-#: coming through it: a bed's length (2.2 m, :data:`facility.mobility.BED`) and a metre.
-WAY_IN = 3.2
+def way_in(b: Behaviour) -> float:
+    """Metres from a door into the refuge within which someone holding there is in the way of the
+    beds coming through it: a bed's length (:data:`facility.mobility.BED`) and the room kept clear
+    in front of a door (``behaviour.door_keep_clear``)."""
+    return BED.footprint[1] + b.door_keep_clear
 
 
 def _clear_the_way_in(st: RunState, k: int) -> None:
     """Someone holding in place (a compartment not moved yet, or staff waiting for a task) within
-    :data:`WAY_IN` of a door through which a fire compartment is moved into theirs steps aside
+    :func:`way_in` of a door through which a fire compartment is moved into theirs steps aside
     (:func:`~scenarios.evacuation.placement.step_aside`).
 
     Day drill, seed 5: visitors and a nurse of the L2-B corridor stood where they were, just
@@ -162,7 +166,7 @@ def _clear_the_way_in(st: RunState, k: int) -> None:
     for d in plan.facility.doors_of.get(sid, ()):
         other = plan.space_ix[d.other(sid)]
         if (int(plan.space_comp[other]) in plan.fire_ix
-                and np.hypot(pe.pos[k, 0] - d.at[0], pe.pos[k, 1] - d.at[1]) < WAY_IN):
+                and np.hypot(pe.pos[k, 0] - d.at[0], pe.pos[k, 1] - d.at[1]) < way_in(st.p.behaviour)):
             placement.step_aside(st, k, int(pe.space[k]), pe.pos[k].copy())
             return
 

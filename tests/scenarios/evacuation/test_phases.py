@@ -63,6 +63,7 @@ def test_whoever_holds_just_past_the_smoke_door_steps_aside_for_the_refuge_s_arr
     pe = m.people
     gap = np.hypot(pe.pos[:, 0] - 8.0, pe.pos[:, 1] - 6.2)
     assert (pe.state[1:] != states.PRE).all()
-    assert gap[1] >= phases.WAY_IN and gap[2] >= phases.WAY_IN, gap
+    keep = phases.way_in(params.behaviour)  # 3.2 m: a bed's 2.2 m and a metre
+    assert keep == 3.2 and gap[1] >= keep and gap[2] >= keep, gap
     assert np.allclose(pe.pos[3], (20.0, 6.2))
     assert m.run_state.plan.space_ids[pe.space[1]] in ("KB",)
