@@ -59,6 +59,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "back_off_time": (0.0, 60.0, "seconds"),
     "contact": (0.0, 2.0, "metres between two people's reaches"),
     "wall_tolerance": (0.0, 0.99, "a share of a raster cell, less than one"),
+    "squeeze_after": (0.0, 60.0, "seconds without progress, under the 60 s of a stall flag"),
+    "squeeze_every": (0.1, 60.0, "seconds between two changes of places"),
+    "squeeze_reach": (0.0, 1.0, "metres beyond touching"),
 }
 
 
@@ -142,6 +145,13 @@ class Behaviour:
             outweighs walking in a door of exactly a unit's width (a wheelchair zigzags in front
             of a 0.8 m exit); 0.7, set when the raster stored a lower bound, stalls a walker at a
             wall in the ward drill.
+        squeeze_after: Seconds a staff member on the way to a patient is held up in a corridor
+            before changing places with the evacuee just ahead coming the other way
+            (:mod:`agents.movement.squeezing`; an assumption).
+        squeeze_every: Seconds at least between two changes of places of one person (an
+            assumption: a step past someone in a standing queue, 0.3-0.5 m/s).
+        squeeze_reach: Metres beyond touching (the sum of the two radii) within which the
+            evacuee is in the staff member's way.
     """
 
     congestion_weight: float = 0.15
@@ -173,6 +183,9 @@ class Behaviour:
     back_off_time: float = 4.0
     contact: float = 0.5
     wall_tolerance: float = 0.35
+    squeeze_after: float = 2.0
+    squeeze_every: float = 1.5
+    squeeze_reach: float = 0.15
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

@@ -6,33 +6,26 @@ holds them for minutes.  In a real crowd they squeeze through ("excuse me"); lat
 of two-way pedestrian flow let two people facing each other exchange places (Blue and Adler,
 Transportation Research B 35, 2001, bi-directional walkways).  Here a held-up staff member on
 a task and the walker just ahead of them, heading the other way, change places, at most once
-per :data:`SQUEEZE_EVERY` seconds each.  Both stand in one corridor (inside a room, the door
-turns and the bedside rules order who goes), out of every door band (a doorway is the door
-turns' business, :mod:`agents.movement.doorways`), and both are walkers: a bed or wheelchair
-is never exchanged.  Squeezing anywhere in rooms too made a bay of the day drill's refuge lock
-(seed 2: 53 people flagged in L2-W2-BAY4).
+per ``squeeze_every`` seconds each (:class:`~agents.movement.behaviour.Behaviour`).  Both
+stand in one corridor (inside a room, the door turns and the bedside rules order who goes),
+out of every door band (a doorway is the door turns' business, :mod:`agents.movement.doorways`),
+and both are walkers: a bed or wheelchair is never exchanged.  Squeezing anywhere in rooms too
+made a bay of the day drill's refuge lock (seed 2: 53 people flagged in L2-W2-BAY4).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HELD_UP", "ONCOMING", "SQUEEZE_EVERY", "squeeze_pairs"]
+__all__ = ["ONCOMING", "squeeze_pairs"]
 
-#: Seconds between two exchanges of one person (an assumption: a step past someone in a dense
-#: crowd, at the walking speeds of people pressing through a standing queue, 0.3-0.5 m/s).
-SQUEEZE_EVERY = 1.5
-#: Seconds without progress after which a staff member counts as held up.
-HELD_UP = 2.0
 #: Cosine of the angle between two walking directions below which two people are heading
 #: towards each other (about 110 degrees and more apart).
 ONCOMING = -0.3
-#: Metres beyond touching (the sum of the two radii) within which someone is in the way.
-IN_REACH = 0.15
 
 
 def squeeze_pairs(ks: np.ndarray, others: np.ndarray, *, pos: np.ndarray, radius: np.ndarray,
-                  heading_of: np.ndarray, space: np.ndarray) -> list[tuple[int, int]]:
+                  heading_of: np.ndarray, space: np.ndarray, reach: float) -> list[tuple[int, int]]:
     """Which held-up staff member ``ks[a]`` changes places with which walker of ``others``.
 
     Args:
@@ -42,6 +35,7 @@ def squeeze_pairs(ks: np.ndarray, others: np.ndarray, *, pos: np.ndarray, radius
         radius: Radii of everyone.
         heading_of: Unit walking direction of everyone (zero where it has none).
         space: Space each one counts in.
+        reach: Metres beyond touching within which a walker is in the way.
 
     Returns:
         Pairs ``(staff, walker)``, each person in one pair at most: the walker nearest ahead of
@@ -50,7 +44,7 @@ def squeeze_pairs(ks: np.ndarray, others: np.ndarray, *, pos: np.ndarray, radius
     >>> pos = np.array([[0.0, 0.0], [0.55, 0.05], [3.0, 0.0]])
     >>> h = np.array([[1.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]])
     >>> squeeze_pairs(np.array([0]), np.array([1, 2]), pos=pos, radius=np.full(3, 0.25), heading_of=h,
-    ...               space=np.zeros(3, int))
+    ...               space=np.zeros(3, int), reach=0.15)
     [(0, 1)]
     """
     taken: set[int] = set()
@@ -62,7 +56,7 @@ def squeeze_pairs(ks: np.ndarray, others: np.ndarray, *, pos: np.ndarray, radius
         dist = np.hypot(d[:, 0], d[:, 1])
         ahead = d @ heading_of[k]
         facing = heading_of[others] @ heading_of[k]
-        ok = ((dist < radius[others] + radius[k] + IN_REACH) & (ahead > 0.5 * dist)
+        ok = ((dist < radius[others] + radius[k] + reach) & (ahead > 0.5 * dist)
               & (facing < ONCOMING) & (space[others] == space[k]))
         for c in np.flatnonzero(ok)[np.argsort(dist[ok], kind="stable")].tolist():
             j = int(others[c])

@@ -69,14 +69,14 @@ def squeeze_past(st: RunState) -> None:
     """Held-up staff on their way to a patient change places with the evacuee heading the other way
     just ahead of them (:mod:`agents.movement.squeezing`), on the floor of one corridor, out of door
     bands."""
-    pe, plan, t = st.people, st.plan, st.t
+    pe, plan, t, b = st.people, st.plan, st.t, st.p.behaviour
     staff = selections.held_up_staff(pe.state, pe.need, pe.fid, pe.hold, pe.staff, pe.task, pe.last_prog,
-                                     pe.squeezed, plan.corridor, pe.space, t, squeezing.HELD_UP,
-                                     squeezing.SQUEEZE_EVERY, GO)
+                                     pe.squeezed, plan.corridor, pe.space, t, b.squeeze_after,
+                                     b.squeeze_every, GO)
     if staff.size == 0:
         return
     ready = ((pe.state == states.MOVE) & (pe.need == 0) & (pe.fid >= 0) & (pe.hold == GO)
-             & (t - pe.squeezed >= squeezing.SQUEEZE_EVERY) & plan.corridor[pe.space])
+             & (t - pe.squeezed >= b.squeeze_every) & plan.corridor[pe.space])
     evacuees = np.flatnonzero(ready & (pe.task < 0) & (pe.goal >= 0))
     evacuees = evacuees[st.goals.evac[pe.goal[evacuees]]]
     for li, g in enumerate(plan.grids):
@@ -90,11 +90,11 @@ def squeeze_past(st: RunState) -> None:
         ks, others = ks[clear[:ks.size]], others[clear[ks.size:]]
         heading_of = np.zeros_like(pe.pos)
         heading_of[both] = heading
-        for a, b in squeezing.squeeze_pairs(ks, others, pos=pe.pos, radius=pe.radius, heading_of=heading_of,
-                                            space=pe.space):
-            pe.pos[[a, b]] = pe.pos[[b, a]]
-            pe.prev_pos[[a, b]] = pe.pos[[a, b]]
-            pe.squeezed[[a, b]] = t
+        for s, w in squeezing.squeeze_pairs(ks, others, pos=pe.pos, radius=pe.radius, heading_of=heading_of,
+                                            space=pe.space, reach=b.squeeze_reach):
+            pe.pos[[s, w]] = pe.pos[[w, s]]
+            pe.prev_pos[[s, w]] = pe.pos[[s, w]]
+            pe.squeezed[[s, w]] = t
 
 
 def arrivals(st: RunState, on: np.ndarray, cell_space: np.ndarray, cell_exit: np.ndarray) -> None:

@@ -15,7 +15,7 @@ def _pairs(pos: list[tuple[float, float]], heading: list[tuple[float, float]], k
     others = np.array([i for i in range(n) if i not in ks], np.int64)
     return squeeze_pairs(np.array(ks, np.int64), others, pos=np.array(pos, float), radius=np.full(n, 0.25),
                          heading_of=np.array(heading, float),
-                         space=np.zeros(n, np.int64) if space is None else np.array(space))
+                         space=np.zeros(n, np.int64) if space is None else np.array(space), reach=0.15)
 
 
 def test_the_oncoming_walker_just_ahead_is_passed() -> None:
