@@ -26,6 +26,7 @@ from agents.movement.csm_kernel import csm_moves, grid_cell, neighbour_grid, roo
 from agents.movement.doorways import BACK_OUT, GO, WAIT
 from agents.movement.navigation import LevelGrid
 from agents.movement.states import State
+from agents.movement.wall_normals import push_at
 
 __all__ = ["QUEUE_LEVELS", "LevelArrays", "crowd_counts", "field_cell", "level_arrays", "option_costs",
            "plane_step", "replan_groups", "take_choices"]
@@ -54,6 +55,7 @@ class LevelArrays(NamedTuple):
 
     wall: np.ndarray  # room: distance to the nearest wall at cell centres (the grids' own ``wall`` are views)
     normal: np.ndarray  # (cells, 2) unit vector away from the nearest wall
+    passage: np.ndarray  # (cells, 3) an opening's door line and centre line, zeros outside passages
     space: np.ndarray  # global space index, -1 off the floor
     exit: np.ndarray  # index into the level's exit ids, -1 off an exit apron
     origin: np.ndarray  # (levels, 3): x0, y0, cell size
@@ -68,7 +70,7 @@ class LevelArrays(NamedTuple):
         return values[start:start + rows * cols].reshape((rows, cols, *values.shape[1:]))
 
 
-def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
+def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray], passages: list[np.ndarray],
                  local_to_global: list[np.ndarray]) -> LevelArrays:
     """Pack the level rasters.
 
@@ -93,7 +95,8 @@ def level_arrays(grids: list[LevelGrid], normals: list[np.ndarray],
     space = [np.where((g.space >= 0) & ~g.band(), l2g[np.maximum(g.space, 0)], -1)
              for g, l2g in zip(grids, local_to_global, strict=True)]
     origin = np.array([(g.x0, g.y0, g.h) for g in grids], np.float64).reshape(-1, 3)
-    return LevelArrays(wall, packed(normals, np.float64, 2), packed(space, np.int64),
+    return LevelArrays(wall, packed(normals, np.float64, 2), packed(passages, np.float64, 3),
+                       packed(space, np.int64),
                        packed([g.exit for g in grids], np.int64), origin,
                        packed([g.slope for g in grids], np.float64, 2),
                        packed([g.gate for g in grids], np.float64), cells, floor)
@@ -114,6 +117,13 @@ def _raster2(values: np.ndarray, cells: np.ndarray, li: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _raster3(values: np.ndarray, cells: np.ndarray, li: int) -> np.ndarray:
+    """Level ``li``'s (rows, columns, 3) view of a packed raster of triples."""
+    start, rows, cols = cells[li, 0], cells[li, 1], cells[li, 2]
+    return values[start:start + rows * cols].reshape((rows, cols, 3))
+
+
+@njit(cache=True)
 def field_cell(meta: np.ndarray, f: int, i: int, j: int) -> int:
     """Index in the flat field arrays of grid cell (i, j) on field ``f``; -1 outside its window."""
     fi = i - meta[f, 1]
@@ -130,8 +140,8 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         orient: np.ndarray,
         radius: np.ndarray, extra: np.ndarray, clear: np.ndarray, last_prog: np.ndarray,
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray, counted: np.ndarray, opt_door: np.ndarray,
-        wall: np.ndarray, normal: np.ndarray, space: np.ndarray, exit_: np.ndarray, origin: np.ndarray,
-        slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
+        wall: np.ndarray, normal: np.ndarray, passage: np.ndarray, space: np.ndarray, exit_: np.ndarray,
+        origin: np.ndarray, slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
         goal: np.ndarray, evac: np.ndarray, corridor: np.ndarray, merge_reach: float,
         join_group: np.ndarray, join_distance: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
@@ -236,19 +246,20 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     grid = neighbour_grid(p_on, lay, params[4])
     stand = still(lay, desired, speed, grid)
     # Level rasters are read one level at a time, as (rows, columns) views of the packed ones; the
-    # room and wall normal only where the crowd model reads them (not for anyone standing still
+    # room and wall push only where the crowd model reads them (not for anyone standing still
     # with no one walking near).
     for li in range(levels):
         w = _raster(wall, cells, li)
         sl = _raster2(slope, cells, li)
         nrm = _raster2(normal, cells, li)
+        pas = _raster3(passage, cells, li)
         for a in range(n):
             if lay[a] == li and not stand[a]:
                 k = on[a]
                 wd[a] = room_at(w, sl, pos[k, 0], pos[k, 1], origin[li, 0], origin[li, 1], origin[li, 2]) \
                     + origin[li, 2] * wall_tolerance
-                wn[a, 0] = nrm[ci[a], cj[a], 0]
-                wn[a, 1] = nrm[ci[a], cj[a], 1]
+                wn[a, 0], wn[a, 1] = push_at(nrm[ci[a], cj[a]], pas[ci[a], cj[a]], pos[k, 0], pos[k, 1],
+                                             params[3])
     e, v, fb = csm_moves(p_on, lay, rad, ext, desired, speed, wd, wn, grp, prio, noise, ori, yielder,
                          unit, flip, merger, jg, jp, params, _FLAGS, grid, stand)
     for li in range(levels):

@@ -164,7 +164,7 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     plane_step(on, pe.pos, pe.prev_pos, pe.lvl, pe.state, pe.fid, pe.hold, pe.v_free, pe.need, pe.heading,
                pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
                pe.space, pe.opt_door,
-               la.wall, la.normal, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
+               la.wall, la.normal, la.passage, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
                la.floor, pe.goal, st.goals.evac, plan.corridor,
                b.merge_reach, join_group, join_distance,
                fs.flat_d, fs.flat_v, fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed,

@@ -28,7 +28,7 @@ from agents.movement.levels import LiftLink, StairLink, build_links
 from agents.movement.motion_kernel import LevelArrays, level_arrays
 from agents.movement.navigation import LevelGrid
 from agents.movement.routes import Navigator, Option
-from agents.movement.wall_normals import wall_push
+from agents.movement.wall_normals import passages
 from agents.occupants import Profile, lognormal_from_range, profile
 from facility.model import Facility, SpaceKind
 from scenarios.errors import PlacementError, RunError
@@ -52,9 +52,11 @@ class Plan:
             during the run is written into its ``wall``).
         wall_normal: Per level, float64 ``(rows, cols, 2)``: unit vector away from the nearest wall
             (:func:`~agents.movement.wall_normals.away_from_walls`; placement lays units along it).
-        wall_push: Per level, float64 ``(rows, cols, 2)``: the direction the walls push a mover
-            (:func:`~agents.movement.wall_normals.wall_push`: :attr:`wall_normal`, but only its
-            part along the door line between a doorway's jambs); packed in :attr:`arrays`.
+        passage: Per level, float64 ``(rows, cols, 3)``: the door line and centre line of the opening
+            whose passage holds each cell, zeros elsewhere
+            (:func:`~agents.movement.wall_normals.passages`: the walls push a mover there along
+            the door line only, :func:`~agents.movement.wall_normals.push_at`); packed in :attr:`arrays`
+            with :attr:`wall_normal`.
         local_to_global: Per level, int64: the global space index of each of the grid's spaces.
         arrays: The level rasters packed for the compiled kernels (``level_arrays``).
         band_door: Per level, int64 ``(rows, cols)``: the door whose band holds each cell, -1 elsewhere.
@@ -85,7 +87,7 @@ class Plan:
     level_ix: dict[str, int]
     grids: list[LevelGrid]
     wall_normal: list[np.ndarray]
-    wall_push: list[np.ndarray]
+    passage: list[np.ndarray]
     local_to_global: list[np.ndarray]
     arrays: LevelArrays
     band_door: list[np.ndarray]
@@ -321,9 +323,9 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
             lift_ok: frozenset[str] | set[str], normals: list[np.ndarray]) -> Plan:
     """The :class:`Plan` of a facility, from its level rasters (one per level with spaces, in
     order), their wall normals (:func:`~agents.movement.wall_normals.away_from_walls`), and the
-    ids of the lifts the run may use.  The crowd kernel takes the walls' push
-    (:func:`~agents.movement.wall_normals.wall_push`), which differs from the normals between a
-    doorway's jambs; placement lays units along walls by the normals themselves."""
+    ids of the lifts the run may use.  The crowd kernel takes the walls' push from the normals and
+    the openings' passages (:func:`~agents.movement.wall_normals.push_at`), where it differs from
+    the normals between a doorway's jambs; placement lays units along walls by the normals themselves."""
     levels = [lv.id for lv in facility.levels if facility.spaces_on(lv.id)]
     space_ids = [s.id for s in facility.spaces]
     space_ix = {s: k for k, s in enumerate(space_ids)}
@@ -339,10 +341,10 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in levels]
     level_ix = {lv: k for k, lv in enumerate(levels)}
     usable = [lf for lf in facility.lifts if lf.id in lift_ok]
-    push = [wall_push(g, facility, n) for g, n in zip(grids, normals, strict=True)]
+    lines = [passages(g, facility) for g in grids]
     return Plan(
-        facility=facility, levels=levels, level_ix=level_ix, grids=grids, wall_normal=normals, wall_push=push,
-        local_to_global=local_to_global, arrays=level_arrays(grids, push, local_to_global),
+        facility=facility, levels=levels, level_ix=level_ix, grids=grids, wall_normal=normals, passage=lines,
+        local_to_global=local_to_global, arrays=level_arrays(grids, normals, lines, local_to_global),
         band_door=[band_doors(g.shape, g.door_cells, door_ix) for g in grids],
         space_ids=space_ids, space_ix=space_ix,
         space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),

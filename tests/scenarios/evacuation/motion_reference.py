@@ -26,6 +26,16 @@ if TYPE_CHECKING:
 __all__ = ["reference_choose", "reference_move"]
 
 
+def _wall_push(normal: np.ndarray, line: np.ndarray, pos: np.ndarray, wall_range: float) -> np.ndarray:
+    """The walls' push at each position: the normal, or between a doorway's jambs the jambs' net
+    push along the door line towards its centre line, ``1 - exp(-2 o / wall_range)`` at ``o`` m
+    off it."""
+    t = line[:, :2]
+    off = line[:, 2] - np.sum(pos * t, axis=1)
+    g = np.sign(off) * (1.0 - np.exp(-2.0 * np.abs(off) / wall_range))
+    return np.where((np.abs(t).sum(axis=1) > 0)[:, None], g[:, None] * t, normal)
+
+
 def reference_choose(st: RunState) -> None:
     """Route choice, one agent at a time (identity of options as in the model: by value)."""
     pe = st.people
@@ -111,7 +121,8 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         i, j = g.cell_of(pe.pos[on[sel]])
         wd[sel] = (reference_room(g.wall, g.slope, pe.pos[on[sel]], x0=g.x0, y0=g.y0, h=g.h)
                    + g.h * st.p.behaviour.wall_tolerance)
-        wn[sel] = st.plan.wall_push[li][i, j]
+        wn[sel] = _wall_push(st.plan.wall_normal[li][i, j], st.plan.passage[li][i, j], pe.pos[on[sel]],
+                             st.p.model.wall_range)
         ms = sel & looks
         if ms.any():
             ii, jj = g.cell_of(pe.pos[on[ms]])
