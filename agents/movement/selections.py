@@ -56,16 +56,17 @@ def leaving_rooms(state: np.ndarray, opt_door: np.ndarray, goal: np.ndarray, dis
 @njit(cache=True)
 def held_up_staff(state: np.ndarray, need: np.ndarray, fid: np.ndarray, hold: np.ndarray,  # noqa: PLR0917
                   staff: np.ndarray, task: np.ndarray, last_prog: np.ndarray, squeezed: np.ndarray,
-                  corridor: np.ndarray, space: np.ndarray, t: float, held_up: float,
+                  through: np.ndarray, space: np.ndarray, t: float, held_up: float,
                   every: float, go: int) -> np.ndarray:
-    """Indices of staff on a task walking (``MOVE``, on a field, doorway code ``go``) in a corridor,
-    with no progress for over ``held_up`` s and no change of places for ``every`` s."""
+    """Indices of staff on a task walking (``MOVE``, on a field, doorway code ``go``) in a space
+    people pass through (``through`` of their space: a corridor, a stair landing), with no
+    progress for over ``held_up`` s and no change of places for ``every`` s."""
     out = np.empty(state.size, np.int64)
     m = 0
     for k in range(state.size):
         if (staff[k] and task[k] >= 0 and state[k] == _MOVE and need[k] == 0 and fid[k] >= 0
                 and hold[k] == go and t - last_prog[k] > held_up and t - squeezed[k] >= every
-                and corridor[space[k]]):
+                and through[space[k]]):
             out[m] = k
             m += 1
     return out[:m]

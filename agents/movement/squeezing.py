@@ -1,15 +1,16 @@
 """Squeezing past: staff walking against a standing queue change places with the evacuee in their way.
 
-Staff going back in for the next patient meet the evacuation head on, in corridors packed at
-about 4 people per square metre.  Nobody there has room to step aside, so the crowd model alone
-holds them for minutes.  In a real crowd they squeeze through ("excuse me"); lattice models
+Staff going back in for the next patient meet the evacuation head on, in corridors and on stair
+landings packed at about 4 people per square metre.  Nobody there has room to step aside, so the
+crowd model alone holds them for minutes.  In a real crowd they squeeze through ("excuse me"); lattice models
 of two-way pedestrian flow let two people facing each other exchange places (Blue and Adler,
 Transportation Research B 35, 2001, bi-directional walkways).  Here a held-up staff member on
 a task and the walker just ahead of them, heading the other way, change places, at most once
 per ``squeeze_every`` seconds each (:class:`~agents.movement.behaviour.Behaviour`).  Both
-stand in one corridor (inside a room, the door turns and the bedside rules order who goes),
-out of every door band (a doorway is the door turns' business, :mod:`agents.movement.doorways`),
-and both are walkers: a bed or wheelchair is never exchanged.  Squeezing anywhere in rooms too
+stand in one space people pass through, a corridor or a stair's landing (inside a room, the
+door turns and the bedside rules order who goes), out of every door band (a doorway is the door
+turns' business, :mod:`agents.movement.doorways`), and both are walkers: a bed or wheelchair is
+never exchanged.  Squeezing anywhere in rooms too
 made a bay of the day drill's refuge lock (seed 2: 53 people flagged in L2-W2-BAY4).
 """
 

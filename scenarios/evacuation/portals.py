@@ -67,16 +67,17 @@ def standoffs(st: RunState) -> None:
 
 def squeeze_past(st: RunState) -> None:
     """Held-up staff on their way to a patient change places with the evacuee heading the other way
-    just ahead of them (:mod:`agents.movement.squeezing`), on the floor of one corridor, out of door
+    just ahead of them (:mod:`agents.movement.squeezing`), in one space people pass through (a
+    corridor or a stair's landing: :attr:`~scenarios.evacuation.state.Plan.through`), out of door
     bands."""
     pe, plan, t, b = st.people, st.plan, st.t, st.p.behaviour
     staff = selections.held_up_staff(pe.state, pe.need, pe.fid, pe.hold, pe.staff, pe.task, pe.last_prog,
-                                     pe.squeezed, plan.corridor, pe.space, t, b.squeeze_after,
+                                     pe.squeezed, plan.through, pe.space, t, b.squeeze_after,
                                      b.squeeze_every, GO)
     if staff.size == 0:
         return
     ready = ((pe.state == states.MOVE) & (pe.need == 0) & (pe.fid >= 0) & (pe.hold == GO)
-             & (t - pe.squeezed >= b.squeeze_every) & plan.corridor[pe.space])
+             & (t - pe.squeezed >= b.squeeze_every) & plan.through[pe.space])
     evacuees = np.flatnonzero(ready & (pe.task < 0) & (pe.goal >= 0))
     evacuees = evacuees[st.goals.evac[pe.goal[evacuees]]]
     for li, g in enumerate(plan.grids):

@@ -37,7 +37,14 @@ from scenarios.evacuation.goals import Goals
 from scenarios.evacuation.params import EvacParams, PersonSpec
 from scenarios.hazards.conditions import DOSES, Conditions, Environment
 
-__all__ = ["Links", "Passages", "People", "Plan", "RunState", "links_of", "people_of", "plan_of"]
+__all__ = ["THROUGH_KINDS", "Links", "Passages", "People", "Plan", "RunState", "links_of", "people_of",
+           "plan_of"]
+
+#: Kinds of space people pass through on their way out, where a queue forms and staff going the
+#: other way squeeze past it (:func:`scenarios.evacuation.portals.squeeze_past`): corridors, a
+#: stair's landing (staff coming up to a floor for the next patient met the queue for the flight
+#: down there, and stood for minutes), and exit lobbies.
+THROUGH_KINDS = frozenset({SpaceKind.CORRIDOR, SpaceKind.STAIR, SpaceKind.EXIT})
 
 
 @dataclass(eq=False, kw_only=True)
@@ -64,6 +71,9 @@ class Plan:
         space_ix: Index of each space id.
         space_comp: int64 per space: its compartment's index, -1 if none.
         corridor: bool per space: it is a corridor.
+        through: bool per space: people pass through it on their way out (a corridor, a stair's
+            landing, an exit lobby): staff squeeze past a queue there
+            (:func:`~scenarios.evacuation.portals.squeeze_past`).
         space_area: float64 per space: its floor area (m2).
         level_spaces: Per level, the ids of its spaces.
         comp_names: Compartment names, sorted; ``comp_ix`` indexes them.
@@ -95,6 +105,7 @@ class Plan:
     space_ix: dict[str, int]
     space_comp: np.ndarray
     corridor: np.ndarray
+    through: np.ndarray
     level_spaces: list[frozenset[str]]
     comp_names: list[str]
     comp_ix: dict[str, int]
@@ -349,6 +360,7 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         space_ids=space_ids, space_ix=space_ix,
         space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),
         corridor=np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces], bool),
+        through=np.array([s.kind in THROUGH_KINDS for s in facility.spaces], bool),
         level_spaces=level_spaces, comp_names=comps, comp_ix=comp_ix, comp_area=comp_area,
         space_area=space_area,
         fire_ix=frozenset(comp_ix[c] for c in params.fire_compartments if c in comp_ix),
