@@ -186,6 +186,7 @@ class Navigator:
         self.lift_ok = usable_lifts(facility, lifts, fire_compartments)
         self._pot: dict[tuple[object, ...], dict[str, float]] = {}
         self._space_masks: dict[str, np.ndarray] = {}
+        self._far_bands: dict[str, np.ndarray] = {}
         self._opts: dict[tuple[object, ...], list[Option]] = {}
         self.version = 0
 
@@ -227,6 +228,27 @@ class Navigator:
             self._space_masks[space_id] = g.space == g.space_ids.index(space_id)
         return self._space_masks[space_id]
 
+    def far_bands(self, space_id: str) -> np.ndarray:
+        """Mask of the far halves of the bands of ``space_id``'s doors: the cells beyond each door
+        line where someone passing it still counts in ``space_id``
+        (:attr:`~agents.movement.navigation.LevelGrid.door_cells`).
+
+        Every field from the space covers them, so someone the crowd pushed a few centimetres
+        over a door line still has their way on and steps back.  Without them the only way on
+        from there was through that door: on day seed 0, a visitor walking along the L2-B
+        corridor pushed 6 cm over the line of a full bay's door turned into the bay, took the
+        door's turn and stood in it, and the forty people in the bay waited on the turn.
+        """
+        if space_id not in self._far_bands:
+            g = self.grids[self.facility.space(space_id).level]
+            out = np.zeros(g.shape, bool)
+            for door in self.facility.doors_of.get(space_id, ()):
+                cells = g.door_cells.get(door.id)
+                if cells is not None:
+                    out.ravel()[cells] = True
+            self._far_bands[space_id] = out & ~self.space_mask(space_id) & (g.space >= 0)
+        return self._far_bands[space_id]
+
     def field_id(self, space_id: str, target: tuple[str, object], clearance: float) -> int:
         """Id (in :attr:`fields`) of the field from ``space_id`` to a portal or point."""
         level = self.facility.space(space_id).level
@@ -236,7 +258,7 @@ class Navigator:
         if fid is not None:
             return fid
         g = self.grids[level]
-        dom = self.space_mask(space_id).copy()
+        dom = self.space_mask(space_id) | self.far_bands(space_id)
         kind, ref = target
         if kind == "exit":
             src = g.exit == g.exit_ids.index(str(ref))

@@ -58,3 +58,24 @@ def test_person_in_a_doorway_walks_on_to_the_allocated_exit(seed: int) -> None:
     # 14 m to the east exit at 1 m/s; the walk must not start with a detour into the room.
     assert float(m.people.t_reach[0]) < 20.0
     assert m.people.route[0] == ["K"]
+
+
+def test_a_field_from_a_corridor_leads_back_from_over_a_side_door_line() -> None:
+    """Someone counted in the corridor whom the crowd pushed over a side room's door line (the far
+    half of the door's band) has the corridor's way on from there, back over the line: before,
+    every corridor field but the room door's was unreachable there, so the only way on was into
+    the room (day seed 0: a visitor pushed 6 cm into a full bay's doorway took the door's turn
+    and stood in it, and the forty people in the bay waited on the turn)."""
+    fac = rooms_on_corridor(12)
+    g = build_grid(fac, "L0")
+    nav = Navigator(fac, {"L0": g})
+    q = profile("visitor")
+    opts = nav.options("K", Goal("exit", exits=frozenset(["O"])), speed=q.speed[0], stairs=q.stairs,
+                       min_width=q.mobility.min_door_width, clearance=q.clearance)
+    way_out = next(o for o in opts if o.ref == "O")
+    # Door D8 joins room R8 (y 6-10) and the corridor (y 4-6) at (10, 6): 5 cm over its line.
+    i, j = g.cell_of(np.array([[10.0, 6.05]]))
+    assert g.space_ids[g.space[i[0], j[0]]] == "R8"
+    d, v = nav.fields.lookup(np.array([way_out.field]), i, j)
+    assert np.isfinite(d[0])
+    assert v[0, 1] < 0.0  # back towards the corridor
