@@ -94,11 +94,11 @@ def test_a_queue_passing_a_side_door_lets_the_room_in(seed: int) -> None:
 
 
 
-def _queue_with_a_patient_behind_it() -> EvacuationModel:
-    """A 20 x 2.4 m corridor packed with 150 visitors (about 4.5 per m2) queueing for a 0.8 m exit
-    at its east end; a nurse by the exit is sent for a wheelchair patient in the room off its west
-    end."""
-    k = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 20, 2.4), compartment="C1")
+def _queue_with_a_patient_behind_it(kind: SpaceKind = SpaceKind.CORRIDOR) -> EvacuationModel:
+    """A 20 x 2.4 m corridor (or a space of another ``kind``) packed with 150 visitors (about 4.5
+    per m2) queueing for a 0.8 m exit at its east end; a nurse by the exit is sent for a
+    wheelchair patient in the room off its west end."""
+    k = Space(id="K", level="L0", kind=kind, polygon=box(0, 0, 20, 2.4), compartment="C1")
     a = Space(id="A", level="L0", kind=SpaceKind.ROOM, polygon=box(-4, -1, 0, 3.4), compartment="C1")
     fac = Facility(name="queue", levels=(Level(id="L0"),), spaces=(k, a),
                    doors=(Door(id="D", spaces=("A", "K"), at=(0.0, 1.2), width=1.4),),
@@ -111,11 +111,14 @@ def _queue_with_a_patient_behind_it() -> EvacuationModel:
                            np.random.default_rng(0))
 
 
-def test_staff_squeeze_through_a_queue_coming_the_other_way() -> None:
+@pytest.mark.parametrize("kind", [SpaceKind.CORRIDOR, SpaceKind.STAIR, SpaceKind.EXIT])
+def test_staff_squeeze_through_a_queue_coming_the_other_way(kind: SpaceKind) -> None:
     """The nurse gets through the standing queue to the patient's room while most of the queue is
     still in the corridor, and nobody is flagged. Before staff could squeeze past, the nurse was
-    still held in the queue at 400 s, which stood locked against them (55 flags)."""
-    m = _queue_with_a_patient_behind_it()
+    still held in the queue at 400 s, which stood locked against them (55 flags). The same on a
+    stair's landing and in an exit lobby: staff coming up the day drill's east stair for the next
+    patient stood on the L2 landing for minutes against the queue for the flight down."""
+    m = _queue_with_a_patient_behind_it(kind)
     pe, nurse = m.people, 1
     a = m.run_state.plan.space_ix["A"]
     while pe.space[nurse] != a and m.t < 400.0:
