@@ -25,7 +25,7 @@ from shapely.geometry import LineString
 
 from agents.movement.behaviour import Behaviour
 from agents.movement.fields import Field, compute_field
-from agents.movement.navigation import LevelGrid
+from agents.movement.navigation import LevelGrid, footprints
 from facility.graph import OUTSIDE, door_node, exit_node, space_node
 from facility.model import Facility, SpaceKind
 from facility.routing import sfpe_stair_speed
@@ -187,6 +187,8 @@ class Navigator:
         self._pot: dict[tuple[object, ...], dict[str, float]] = {}
         self._space_masks: dict[str, np.ndarray] = {}
         self._far_bands: dict[str, np.ndarray] = {}
+        #: Ids of the fields laid round standing units (:meth:`detour_field_id`).
+        self.detours: set[int] = set()
         self._opts: dict[tuple[object, ...], list[Option]] = {}
         self.version = 0
 
@@ -251,14 +253,36 @@ class Navigator:
 
     def field_id(self, space_id: str, target: tuple[str, object], clearance: float) -> int:
         """Id (in :attr:`fields`) of the field from ``space_id`` to a portal or point."""
+        return self._field(space_id, target, clearance, ())
+
+    def detour_field_id(self, space_id: str, target: tuple[str, object], clearance: float,
+                        units: tuple[tuple[float, ...], ...]) -> int:
+        """Id of the field from ``space_id`` to a portal laid round the footprints of ``units``
+        standing in the space, each ``(x, y, ox, oy, radius, extra)``
+        (:func:`~agents.movement.navigation.footprints`, widened by ``clearance``).
+
+        It is a field of the same portal, so whoever walks on it queues with everyone else for
+        it (:func:`scenarios.evacuation.detours.detour`).  Its id is in :attr:`detours`.
+        """
+        fid = self._field(space_id, target, clearance, units)
+        self.detours.add(fid)
+        return fid
+
+    def _field(self, space_id: str, target: tuple[str, object], clearance: float,
+               units: tuple[tuple[float, ...], ...]) -> int:
         level = self.facility.space(space_id).level
         store = self.fields
-        key = (space_id, target, round(clearance, 3))
+        key: tuple[object, ...] = (space_id, target, round(clearance, 3), *units)
         fid = store.keys.get(key)
         if fid is not None:
             return fid
         g = self.grids[level]
         dom = self.space_mask(space_id) | self.far_bands(space_id)
+        if units:
+            u = np.array(units, np.float64).reshape(-1, 6)
+            # A cell of slack, so that someone standing against a unit is not inside its footprint.
+            dom = dom & ~footprints(g, u[:, :2], u[:, 2:4], radius=u[:, 4], extra=u[:, 5],
+                                    margin=max(clearance - g.h, 0.0))
         kind, ref = target
         if kind == "exit":
             src = g.exit == g.exit_ids.index(str(ref))

@@ -9,7 +9,8 @@ only builds the state, orders the parts and owns the clock:
    doses (:mod:`.hazard`);
 2. the strategy's phases and the end of pre-movement (:mod:`.phases`);
 3. staff and the patients they move (:mod:`.assistance`), stairs and lifts (:mod:`.linking`);
-4. route choice (:func:`.motion.choose`), doorway turns, standoffs and squeezing past (:mod:`.portals`), the
+4. route choice (:func:`.motion.choose`), doorway turns and standoffs (:mod:`.portals`), detours round
+   parked units (:mod:`.detours`), squeezing past (:mod:`.portals`), the
    movement itself (:func:`.motion.move`, the compiled collision-free speed model of
    :mod:`agents.movement`), then doors and exits passed and deadlocks (:mod:`.portals`);
 5. recording (:class:`~scenarios.evacuation.recorder.Recorder`).
@@ -40,7 +41,7 @@ from agents.movement.navigation import build_grid
 from agents.movement.routes import Navigator
 from agents.movement.wall_normals import away_from_walls
 from facility.model import Facility
-from scenarios.evacuation import assistance, hazard, linking, motion, phases, placement, portals
+from scenarios.evacuation import assistance, detours, hazard, linking, motion, phases, placement, portals
 from scenarios.evacuation.goals import Goals
 from scenarios.evacuation.params import EvacParams, PersonSpec, State
 from scenarios.evacuation.recorder import Recorder
@@ -143,6 +144,7 @@ class EvacuationModel(mesa.Model):
         self.route_choice(st)
         portals.doorways(st)
         portals.standoffs(st)
+        detours.detour(st)
         portals.squeeze_past(st)
         portals.arrivals(st, *self.movement(st))
         portals.flag_deadlocks(st)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from agents.movement.csm_kernel import footprint_room, room_at
 from agents.movement.fields import compute_field
-from agents.movement.navigation import EXACT_REACH, build_grid, opening_room
+from agents.movement.navigation import EXACT_REACH, build_grid, footprints, opening_room
 from facility.mobility import BED, MOBILITIES, STAFF
 from scenarios.evacuation.testbeds import room, store_on_corridor
 
@@ -82,3 +82,16 @@ def test_the_field_covers_every_cell_a_bed_fits_in_a_door_of_its_width() -> None
                 assert np.isfinite(f.dist[i[0] - f.i0, j[0] - f.j0]), (x, y)
     fits = [y for y in ys if room_at(g.wall, g.slope, 7.99, y, g.x0, g.y0, g.h) >= BED.clearance]
     assert max(fits) - min(fits) >= 0.06  # the play of the centre at the door line
+
+
+def test_a_footprint_covers_the_cells_within_its_width_of_its_axis() -> None:
+    """A bed (0.5 m half width, 0.6 m either way along its axis) plus a 0.2 m margin: the cells
+    within 0.7 m of its 1.2 m axis, and none beyond."""
+    g = build_grid(room(6.0, 6.0, [("E", 6.0, 3.0, 1.0)]), "L0", 0.1)
+    mask = footprints(g, np.array([[2.0, 3.0]]), np.array([[0.0, 1.0]]), radius=np.array([0.5]),
+                      extra=np.array([0.6]), margin=0.2)
+    centres = g.centre(*np.nonzero(mask))
+    assert np.abs(centres[:, 0] - 2.0).max() <= 0.7 + 1e-9
+    assert np.abs(centres[:, 1] - 3.0).max() <= 1.3 + 1e-9
+    i, j = g.cell_of(np.array([[2.65, 3.0], [2.0, 4.25], [2.8, 3.0], [2.0, 4.4]]))
+    assert mask[i, j].tolist() == [True, True, False, False]
