@@ -12,7 +12,8 @@ Whoever has walked towards a door or exit of a room (not a space people pass thr
 the queue is the crowd model's) and made no progress for ``stall_after`` s is given the field
 to the same portal laid round the footprints of the beds and wheelchairs standing in that
 room (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a decimetre, so
-the fields of one arrangement of units are laid once).  The field is one of the same
+the fields of one arrangement of units are laid once), looked at once every
+:data:`LOOK_EVERY`; a route choice to the same portal keeps it (:func:`keep`).  The field is one of the same
 portal, so the walker keeps their place in its queue; someone the detour does not reach (the
 bed stands in the doorway) keeps their field.  Someone still held up ``stall_after`` s after
 taking a detour goes back to their own field, and may take the detour again as long again
@@ -22,6 +23,7 @@ detour led into the staff preparing the beds stood on it for the rest of the min
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,27 +33,36 @@ from agents.movement import selections, states
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["detour"]
+__all__ = ["LOOK_EVERY", "detour", "keep"]
+
+#: Seconds between two looks for walkers to send round parked units: far less than the
+#: ``stall_after`` they must have been held up, and a look every step (20 a second) cost the day
+#: drill a tenth of its time for nothing.
+LOOK_EVERY = 1.0
 
 
 def detour(st: RunState) -> None:
     """Give the walkers held up in a room by units standing in it the field round them (see the
     module docstring)."""
     pe, plan, t, b = st.people, st.plan, st.t, st.p.behaviour
+    if math.floor(t / LOOK_EVERY) == math.floor((t - st.p.model.dt) / LOOK_EVERY):
+        return
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
+    stalled = stalled[(pe.need[stalled] == 0) & ~plan.through[pe.space[stalled]]]
     if stalled.size == 0:
         return
-    stalled = stalled[(pe.need[stalled] == 0) & ~plan.through[pe.space[stalled]]]
     parked = np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
-    if stalled.size == 0 or parked.size == 0:
+    if parked.size == 0:
         return
     nav = st.nav
+    stalled = stalled[t - pe.detoured[stalled] > b.stall_after]
     for k in stalled.tolist():
         o = pe.opt[k]
-        if o is None or o.kind not in ("door", "exit") or t - pe.detoured[k] <= b.stall_after:
+        if o is None or o.kind not in ("door", "exit"):
             continue
-        if int(pe.fid[k]) in nav.detours:
+        if pe.detour[k] >= 0:
             pe.fid[k] = o.field  # the detour did not help: their own way again
+            pe.detour[k] = -1
             pe.detoured[k] = t
             continue
         here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])]
@@ -66,4 +77,20 @@ def detour(st: RunState) -> None:
         d, _ = nav.fields.lookup(np.array([fid]), i, j)
         if np.isfinite(d[0]):
             pe.fid[k] = fid
+            pe.detour[k] = fid
             pe.detoured[k] = t
+
+
+def keep(st: RunState, ks: np.ndarray) -> None:
+    """After a route choice of ``ks``: those on a detour who chose its portal again stay on it;
+    the others leave it.  Everyone walking chooses again every second, and the detour would
+    otherwise last till then."""
+    pe = st.people
+    d = pe.detour[ks]
+    on = d >= 0
+    if not on.any():
+        return
+    portal = st.nav.fields.portal
+    same = on & (pe.fid[ks] >= 0) & (portal[np.maximum(d, 0)] == portal[np.maximum(pe.fid[ks], 0)])
+    pe.fid[ks[same]] = d[same]
+    pe.detour[ks[on & ~same]] = -1

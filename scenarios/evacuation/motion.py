@@ -21,6 +21,7 @@ from agents.movement.motion_kernel import (
     take_choices,
 )
 from agents.movement.routes import Option
+from scenarios.evacuation import detours
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
 from scenarios.evacuation.params import ON_PLANE, State
@@ -122,6 +123,7 @@ def _choose_group(st: RunState, ks: np.ndarray, crowd: np.ndarray) -> None:
                                     pe.stranded, pe.fid, pe.opt_id, pe.opt_door, pe.best)
     for c in changed.tolist():
         pe.opt[int(ks[c])] = opts[int(choice[c])]
+    detours.keep(st, ks)
     # Close enough to a stair or lift landing: take the flight or call the car (in index order:
     # the queue's order).
     for c in at_link.tolist():

@@ -146,7 +146,8 @@ class People:
     ``fid`` (distance field followed, -1 none), float64 ``dist`` (m to the portal), int64
     ``hold`` (doorway code of this step), float64 ``backing_until`` and ``squeezed`` (when they
     last changed places with someone, :mod:`agents.movement.squeezing`), ``detoured`` (when they
-    last took or gave up a detour, :mod:`scenarios.evacuation.detours`), bool ``reroute``
+    last took or gave up a detour) and int64 ``detour`` (the detour field they are on, -1 none:
+    :mod:`scenarios.evacuation.detours`), bool ``reroute``
     (choose again this step), ``called`` (called a lift and waiting for it: a unit on the
     landing, someone on foot in the lobby or queued outside it),
     ``team`` (staff rows moving each patient) and int64 ``task``
@@ -200,6 +201,7 @@ class People:
     backing_until: np.ndarray
     squeezed: np.ndarray
     detoured: np.ndarray
+    detour: np.ndarray
     reroute: np.ndarray
     called: np.ndarray
     team: list[list[int]]
@@ -437,7 +439,7 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         state=np.full(n, states.PRE), goal=np.full(n, -1), opt=[None] * n, opt_id=np.full(n, -1, np.int64),
         opt_door=np.full(n, -1, np.int64), fid=np.full(n, -1), dist=np.full(n, np.inf),
         hold=np.zeros(n, np.int64), backing_until=np.full(n, -np.inf), squeezed=np.full(n, -np.inf),
-        detoured=np.full(n, -np.inf),
+        detoured=np.full(n, -np.inf), detour=np.full(n, -1, np.int64),
         reroute=np.ones(n, bool),
         called=np.zeros(n, bool),
         team=[[] for _ in range(n)], task=np.full(n, -1), prep_end=np.full(n, np.inf),
