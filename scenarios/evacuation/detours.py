@@ -9,9 +9,9 @@ visitor in the single room L2-W2-SR1 stood a minute in the slot between the wall
 own bed, waiting for its team, with two metres of floor on the bed's other side.
 
 Whoever has walked towards a door or exit of a room (not a space people pass through, where
-the queue is the crowd model's) and made no progress for ``stall_after`` s is given the field
-to the same portal laid round the footprints of the beds and wheelchairs standing in that
-room (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a decimetre, so
+the queue is the crowd model's), or as staff towards their patient's bedside, and made no
+progress for ``stall_after`` s is given the field to the same portal or bedside laid round
+the footprints of the beds and wheelchairs standing in that room (not their own patient's) (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a decimetre, so
 the fields of one arrangement of units are laid once), looked at once every
 :data:`LOOK_EVERY`; a route choice to the same portal keeps it (:func:`keep`).  The field is one of the same
 portal, so the walker keeps their place in its queue; someone the detour does not reach (the
@@ -58,21 +58,28 @@ def detour(st: RunState) -> None:
     stalled = stalled[t - pe.detoured[stalled] > b.stall_after]
     for k in stalled.tolist():
         o = pe.opt[k]
-        if o is None or o.kind not in ("door", "exit"):
+        if o is None:
+            continue
+        if o.kind in ("door", "exit"):
+            target: tuple[str, object] = (o.kind, o.ref)
+        elif o.kind == "point" and pe.task[k] >= 0:
+            target = ("point", st.goals[int(pe.goal[k])].point)  # staff on their way to a bedside
+        else:
             continue
         if pe.detour[k] >= 0:
             pe.fid[k] = o.field  # the detour did not help: their own way again
             pe.detour[k] = -1
             pe.detoured[k] = t
             continue
-        here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])]
+        here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])
+                      & (parked != pe.task[k])]  # round the others, not one's own patient
         if here.size == 0:
             continue
         units = tuple((round(float(pe.pos[u, 0]), 1), round(float(pe.pos[u, 1]), 1),
                        round(float(pe.orient[u, 0]), 1), round(float(pe.orient[u, 1]), 1),
                        float(pe.radius[u]), float(pe.extra[u])) for u in here.tolist())
         space = plan.space_ids[int(pe.space[k])]
-        fid = nav.detour_field_id(space, (o.kind, o.ref), float(pe.clear[k]), units)
+        fid = nav.detour_field_id(space, target, float(pe.clear[k]), units)
         i, j = plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
         d, _ = nav.fields.lookup(np.array([fid]), i, j)
         if np.isfinite(d[0]):
