@@ -11,14 +11,16 @@ own bed, waiting for its team, with two metres of floor on the bed's other side.
 Whoever has walked towards a door or exit of a room (not a space people pass through, where
 the queue is the crowd model's), or as staff towards their patient's bedside, and made no
 progress for ``stall_after`` s is given the field to the same portal or bedside laid round
-the footprints of the beds and wheelchairs standing in that room (not their own patient's) (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a decimetre, so
-the fields of one arrangement of units are laid once), looked at once every
-:data:`LOOK_EVERY`; a route choice to the same portal keeps it (:func:`keep`).  The field is one of the same
-portal, so the walker keeps their place in its queue; someone the detour does not reach (the
-bed stands in the doorway) keeps their field.  Someone still held up ``stall_after`` s after
-taking a detour goes back to their own field, and may take the detour again as long again
-after that, as the sidestep swaps sides: on the shipped night drill a walker in a bay whose
-detour led into the staff preparing the beds stood on it for the rest of the minute.
+the footprints of the beds and wheelchairs standing in that room, their own patient's
+excepted (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a
+decimetre, so the fields of one arrangement of units are laid once).  Walkers are looked at
+once every :data:`LOOK_EVERY`, and a route choice to the same portal keeps the detour
+(:func:`keep`).  The field is one of the same portal, so the walker keeps their place in its
+queue; someone the detour does not reach (the bed stands in the doorway) keeps their field.
+Someone still held up ``stall_after`` s after taking a detour goes back to their own field,
+and may take the detour again as long again after that, as the sidestep swaps sides: on the
+shipped night drill a walker in a bay whose detour led into the staff preparing the beds
+stood on it for the rest of the minute.
 """
 
 from __future__ import annotations
