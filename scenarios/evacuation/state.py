@@ -58,12 +58,10 @@ class Plan:
         grids: One raster per level (:class:`~agents.movement.navigation.LevelGrid`; a door closed
             during the run is written into its ``wall``).
         wall_normal: Per level, float64 ``(rows, cols, 2)``: unit vector away from the nearest wall
-            (:func:`~agents.movement.wall_normals.away_from_walls`; placement lays units along it).
-        passage: Per level, float64 ``(rows, cols, 3)``: the door line and centre line of the opening
-            whose passage holds each cell, zeros elsewhere
-            (:func:`~agents.movement.wall_normals.passages`: the walls push a mover there along
-            the door line only, :func:`~agents.movement.wall_normals.push_at`); packed in :attr:`arrays`
-            with :attr:`wall_normal`.
+            (:func:`~agents.movement.wall_normals.away_from_walls`; placement lays units along it),
+            a view of the packed :attr:`arrays` ``normal``.  The openings' passages, where the walls
+            push a mover along the door line only, are packed there too (``passage``:
+            :func:`~agents.movement.wall_normals.passages`, :func:`~agents.movement.wall_normals.push_at`).
         local_to_global: Per level, int64: the global space index of each of the grid's spaces.
         arrays: The level rasters packed for the compiled kernels (``level_arrays``).
         band_door: Per level, int64 ``(rows, cols)``: the door whose band holds each cell, -1 elsewhere.
@@ -97,7 +95,6 @@ class Plan:
     level_ix: dict[str, int]
     grids: list[LevelGrid]
     wall_normal: list[np.ndarray]
-    passage: list[np.ndarray]
     local_to_global: list[np.ndarray]
     arrays: LevelArrays
     band_door: list[np.ndarray]
@@ -356,10 +353,12 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in levels]
     level_ix = {lv: k for k, lv in enumerate(levels)}
     usable = [lf for lf in facility.lifts if lf.id in lift_ok]
-    lines = [passages(g, facility) for g in grids]
+    # The plan keeps each raster once: the per-level normals are views of the packed ones.
+    arrays = level_arrays(grids, normals, [passages(g, facility) for g in grids], local_to_global)
     return Plan(
-        facility=facility, levels=levels, level_ix=level_ix, grids=grids, wall_normal=normals, passage=lines,
-        local_to_global=local_to_global, arrays=level_arrays(grids, normals, lines, local_to_global),
+        facility=facility, levels=levels, level_ix=level_ix, grids=grids,
+        wall_normal=[arrays.raster(arrays.normal, li) for li in range(len(grids))],
+        local_to_global=local_to_global, arrays=arrays,
         band_door=[band_doors(g.shape, g.door_cells, door_ix) for g in grids],
         space_ids=space_ids, space_ix=space_ix,
         space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),

@@ -121,7 +121,8 @@ def reference_move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         i, j = g.cell_of(pe.pos[on[sel]])
         wd[sel] = (reference_room(g.wall, g.slope, pe.pos[on[sel]], x0=g.x0, y0=g.y0, h=g.h)
                    + g.h * st.p.behaviour.wall_tolerance)
-        wn[sel] = _wall_push(st.plan.wall_normal[li][i, j], st.plan.passage[li][i, j], pe.pos[on[sel]],
+        lines = st.plan.arrays.raster(st.plan.arrays.passage, li)
+        wn[sel] = _wall_push(st.plan.wall_normal[li][i, j], lines[i, j], pe.pos[on[sel]],
                              st.p.model.wall_range)
         ms = sel & looks
         if ms.any():
