@@ -15,7 +15,8 @@ the footprints of the beds and wheelchairs standing in that room, their own pati
 excepted (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a
 decimetre, so the fields of one arrangement of units are laid once).  Walkers are looked at
 once every :data:`LOOK_EVERY`, and a route choice to the same portal keeps the detour
-(:func:`keep`).  The field is one of the same portal, so the walker keeps their place in its
+(:func:`keep`); at every look a detour is laid again round the units standing then, or dropped
+when none is left.  The field is one of the same portal, so the walker keeps their place in its
 queue; someone the detour does not reach (the bed stands in the doorway) keeps their field.
 Someone still held up ``stall_after`` s after taking a detour goes back to their own field,
 and may take the detour again as long again after that, as the sidestep swaps sides: on the
@@ -44,50 +45,68 @@ LOOK_EVERY = 1.0
 
 
 def detour(st: RunState) -> None:
-    """Give the walkers held up in a room by units standing in it the field round them (see the
-    module docstring)."""
+    """Give the walkers held up in a room by units standing in it the field round them, and lay
+    again (or drop) the detours of those whose room's units have moved (see the module
+    docstring)."""
     pe, plan, t, b = st.people, st.plan, st.t, st.p.behaviour
     if math.floor(t / LOOK_EVERY) == math.floor((t - st.p.model.dt) / LOOK_EVERY):
         return
+    parked = np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
+    # Those on a detour: the units it was laid round may have moved on.  Left on it, a nurse
+    # stood for good in an empty room, on a detour round a wheelchair that had left by the exit.
+    for k in np.flatnonzero(pe.detour >= 0).tolist():
+        fid = _round(st, k, parked)
+        if fid < 0:
+            _own_way(st, k)
+        elif fid != pe.detour[k]:
+            pe.fid[k] = pe.detour[k] = fid
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
     stalled = stalled[(pe.need[stalled] == 0) & ~plan.through[pe.space[stalled]]]
-    if stalled.size == 0:
-        return
-    parked = np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
-    if parked.size == 0:
-        return
-    nav = st.nav
-    stalled = stalled[t - pe.detoured[stalled] > b.stall_after]
-    for k in stalled.tolist():
-        o = pe.opt[k]
-        if o is None:
-            continue
-        if o.kind in ("door", "exit"):
-            target: tuple[str, object] = (o.kind, o.ref)
-        elif o.kind == "point" and pe.task[k] >= 0:
-            target = ("point", st.goals[int(pe.goal[k])].point)  # staff on their way to a bedside
-        else:
-            continue
+    for k in stalled[t - pe.detoured[stalled] > b.stall_after].tolist():
         if pe.detour[k] >= 0:
-            pe.fid[k] = o.field  # the detour did not help: their own way again
-            pe.detour[k] = -1
+            _own_way(st, k)  # the detour did not help
             pe.detoured[k] = t
             continue
-        here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])
-                      & (parked != pe.task[k])]  # round the others, not one's own patient
-        if here.size == 0:
-            continue
-        units = tuple((round(float(pe.pos[u, 0]), 1), round(float(pe.pos[u, 1]), 1),
-                       round(float(pe.orient[u, 0]), 1), round(float(pe.orient[u, 1]), 1),
-                       float(pe.radius[u]), float(pe.extra[u])) for u in here.tolist())
-        space = plan.space_ids[int(pe.space[k])]
-        fid = nav.detour_field_id(space, target, float(pe.clear[k]), units)
-        i, j = plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
-        d, _ = nav.fields.lookup(np.array([fid]), i, j)
-        if np.isfinite(d[0]):
-            pe.fid[k] = fid
-            pe.detour[k] = fid
+        fid = _round(st, k, parked)
+        if fid >= 0:
+            pe.fid[k] = pe.detour[k] = fid
             pe.detoured[k] = t
+
+
+def _own_way(st: RunState, k: int) -> None:
+    """Person ``k`` leaves their detour for their own option's field."""
+    pe = st.people
+    o = pe.opt[k]
+    pe.detour[k] = -1
+    if o is not None:
+        pe.fid[k] = o.field
+
+
+def _round(st: RunState, k: int, parked: np.ndarray) -> int:
+    """The field of person ``k``'s way laid round the units of ``parked`` standing in their room
+    (their own patient excepted), or -1: no way that a detour serves (a stair or lift, a bedside
+    not theirs), no unit in the room, or the detour does not reach them."""
+    pe, plan = st.people, st.plan
+    o = pe.opt[k]
+    if o is None:
+        return -1
+    if o.kind in ("door", "exit"):
+        target: tuple[str, object] = (o.kind, o.ref)
+    elif o.kind == "point" and pe.task[k] >= 0:
+        target = ("point", st.goals[int(pe.goal[k])].point)  # staff on their way to a bedside
+    else:
+        return -1
+    here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])
+                  & (parked != pe.task[k])]  # round the others, not one's own patient
+    if here.size == 0:
+        return -1
+    units = tuple((round(float(pe.pos[u, 0]), 1), round(float(pe.pos[u, 1]), 1),
+                   round(float(pe.orient[u, 0]), 1), round(float(pe.orient[u, 1]), 1),
+                   float(pe.radius[u]), float(pe.extra[u])) for u in here.tolist())
+    fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]), units)
+    i, j = plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
+    d, _ = st.nav.fields.lookup(np.array([fid]), i, j)
+    return fid if np.isfinite(d[0]) else -1
 
 
 def keep(st: RunState, ks: np.ndarray) -> None:
