@@ -36,7 +36,7 @@ from agents.movement import selections, states
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["LOOK_EVERY", "detour", "keep"]
+__all__ = ["LOOK_EVERY", "detour", "keep", "parked_units", "units_round"]
 
 #: Seconds between two looks for walkers to send round parked units: far less than the
 #: ``stall_after`` they must have been held up, and a look every step (20 a second) cost the day
@@ -51,7 +51,7 @@ def detour(st: RunState) -> None:
     pe, plan, t, b = st.people, st.plan, st.t, st.p.behaviour
     if math.floor(t / LOOK_EVERY) == math.floor((t - st.p.model.dt) / LOOK_EVERY):
         return
-    parked = np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
+    parked = parked_units(st)
     # Those on a detour: the units it was laid round may have moved on.  Left on it, a nurse
     # stood for good in an empty room, on a detour round a wheelchair that had left by the exit.
     for k in np.flatnonzero(pe.detour >= 0).tolist():
@@ -100,13 +100,28 @@ def _round(st: RunState, k: int, parked: np.ndarray) -> int:
                   & (parked != pe.task[k])]  # round the others, not one's own patient
     if here.size == 0:
         return -1
-    units = tuple((round(float(pe.pos[u, 0]), 1), round(float(pe.pos[u, 1]), 1),
-                   round(float(pe.orient[u, 0]), 1), round(float(pe.orient[u, 1]), 1),
-                   float(pe.radius[u]), float(pe.extra[u])) for u in here.tolist())
-    fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]), units)
+    fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]),
+                                 units_round(st, here))
     i, j = plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
     d, _ = st.nav.fields.lookup(np.array([fid]), i, j)
     return fid if np.isfinite(d[0]) else -1
+
+
+def parked_units(st: RunState) -> np.ndarray:
+    """Rows of the beds and wheelchairs standing on a level plane, not moving (waiting for
+    staff, being prepared, held, ...)."""
+    pe = st.people
+    return np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
+
+
+def units_round(st: RunState, rows: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """The footprints of units ``rows`` as a field is laid round them
+    (:meth:`~agents.movement.routes.Navigator.detour_field_id`): position and axis to a
+    decimetre, so that the fields of one arrangement of units are laid once."""
+    pe = st.people
+    return tuple((round(float(pe.pos[u, 0]), 1), round(float(pe.pos[u, 1]), 1),
+                  round(float(pe.orient[u, 0]), 1), round(float(pe.orient[u, 1]), 1),
+                  float(pe.radius[u]), float(pe.extra[u])) for u in rows.tolist())
 
 
 def keep(st: RunState, ks: np.ndarray) -> None:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement import states
+from agents.movement import capsules, states
 from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import PlacementError
+from scenarios.evacuation import detours
 from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
@@ -315,22 +316,37 @@ def respawn(st: RunState, k: int, space: int, *, park: bool = False,
         side &= clear_of_points(plan.facility, sid, spots[:, :2], radius + extra + b.door_keep_clear)
         if side.any():
             spots = spots[side]
-    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
-    on[k] = False
-    others = pe.pos[on]
-    # A parked unit keeps its whole length plus a walker's passage (park_gap) from everyone.
-    rad = pe.radius[on] + pe.extra[on] + b.park_gap if park else pe.radius[on]
     if near is None:
         tries = spots[st.rng.integers(spots.shape[0], size=min(RESPAWN_TRIES, 4 * spots.shape[0]))]
     else:
         tries = spots[np.argsort(np.hypot(spots[:, 0] - near[0], spots[:, 1] - near[1]), kind="stable")]
-    if others.shape[0]:
-        gap = _to_footprints(others, tries, extra) - rad[None, :] - radius - WALL_MARGIN
-        free = np.flatnonzero((gap >= 0).all(axis=1))
-        if free.size == 0:
-            return False
-        tries = tries[free[:1]]
-    xy, axis = tries[0, :2].copy(), tries[0, 2:]
+    # Everyone's whole footprint, a bed's length too, is kept clear.  A parked unit keeps a
+    # walker's passage (park_gap) more from everyone, and from a unit's whole length in any
+    # direction: a bed parked in a single room by its own bed's side left a 0.9 m gap between
+    # them, which the two teams preparing them filled (day seed 5).
+    keep = radius + WALL_MARGIN
+    rad = pe.radius + (pe.extra + b.park_gap if park else 0.0)
+    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
+    on[k] = False
+    lo, hi = tries[:, :2].min(axis=0) - extra - keep, tries[:, :2].max(axis=0) + extra + keep
+    reach = rad + pe.extra
+    on &= ((pe.pos + reach[:, None] >= lo) & (pe.pos - reach[:, None] <= hi)).all(axis=1)
+    pick = -1
+    for start in range(0, tries.shape[0], RESPAWN_TRIES):
+        some = tries[start:start + RESPAWN_TRIES]
+        ok = np.ones(some.shape[0], bool)
+        if on.any():
+            a0, a1 = capsules.axis_ends(some[:, None, :2], some[:, None, 2:], extra)
+            b0, b1 = capsules.axis_ends(pe.pos[on], pe.orient[on], pe.extra[on])
+            gap = capsules.segment_gaps(a0, a1, b0[None], b1[None]) - rad[on][None, :]
+            ok = (gap >= keep).all(axis=1)
+        ok[ok] = _way_out(st, k, sid, some[ok, :2])
+        if ok.any():
+            pick = start + int(np.argmax(ok))
+            break
+    if pick < 0:
+        return False
+    xy, axis = tries[pick, :2].copy(), tries[pick, 2:]
     pe.pos[k] = xy
     pe.prev_pos[k] = xy
     pe.lvl[k] = li
@@ -357,13 +373,33 @@ def _lane(st: RunState, space_id: str) -> np.ndarray | None:
 RESPAWN_TRIES = 64
 
 
-def _to_footprints(points: np.ndarray, spots: np.ndarray, extra: float) -> np.ndarray:
-    """Distance (m) from each of ``points`` (m, 2) to the long axis of a footprint at each spot
-    (rows ``(x, y, axis x, axis y)``, n of them) reaching ``extra`` either way: (n, m)."""
-    dx = points[None, :, 0] - spots[:, None, 0]
-    dy = points[None, :, 1] - spots[:, None, 1]
-    s = np.clip(dx * spots[:, None, 2] + dy * spots[:, None, 3], -extra, extra)
-    return np.hypot(dx - s * spots[:, None, 2], dy - s * spots[:, None, 3])
+def _way_out(st: RunState, k: int, space_id: str, xy: np.ndarray) -> np.ndarray:
+    """Mask of the points ``xy`` of ``space_id`` from which person ``k`` can walk to one of its
+    doors or exits round the beds and wheelchairs parked there
+    (:meth:`~agents.movement.routes.Navigator.detour_field_id`).
+
+    Day seed 5: a walker back from a refuge was put in a bay's corner between the wall and a
+    parked bed, 0.55 m from the wall, and stood there three minutes until the bed's team came.
+    """
+    pe, plan = st.people, st.plan
+    parked = detours.parked_units(st)
+    here = parked[(pe.space[parked] == plan.space_ix[space_id]) & (parked != k)]
+    out = np.ones(xy.shape[0], bool)
+    if here.size == 0 or xy.shape[0] == 0:
+        return out
+    fac = plan.facility
+    targets = [("door", d.id) for d in fac.doors_of.get(space_id, ())]
+    targets += [("exit", e.id) for e in fac.exits_of.get(space_id, ())]
+    units = detours.units_round(st, here)
+    i, j = plan.grids[plan.level_ix[fac.space(space_id).level]].cell_of(xy)
+    out[:] = False
+    for target in targets:
+        fid = st.nav.detour_field_id(space_id, target, float(pe.clear[k]), units)
+        d, _ = st.nav.fields.lookup(np.full(xy.shape[0], fid), i, j)
+        out |= np.isfinite(d)
+        if out.all():
+            break
+    return out
 
 
 def clear_of_openings(facility: Facility, space_id: str, cells: np.ndarray, g: LevelGrid,

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement import selections, squeezing, states
+from agents.movement import capsules, selections, squeezing, states
 from agents.movement import standoffs as standoff_rules
 from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
+from agents.movement.navigation import DOOR_BAND
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
 from scenarios.evacuation.params import ON_PLANE
@@ -23,7 +24,7 @@ from scenarios.evacuation.params import ON_PLANE
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs"]
+__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs", "unit_in_doorway"]
 
 
 def doorways(st: RunState) -> None:
@@ -181,8 +182,22 @@ def _enter(st: RunState, k: int, new: int, door: str | None) -> None:
 def flag_deadlocks(st: RunState) -> None:
     """Flag, once each, whoever has made no progress for ``deadlock_window`` while nobody passed
     the portal ahead of them (someone with no usable way out is stranded, not deadlocked:
-    counted once, as stranded).  A unit on a lift's landing waiting for the car it called, or in
-    the queue to that landing while the lift takes people in, is waiting, not deadlocked."""
+    counted once, as stranded).
+
+    Some are waiting, not deadlocked:
+
+    * a unit on a lift's landing waiting for the car it called, or in the queue to that landing
+      while the lift takes people in;
+    * someone standing in a doorway that others pass, waiting their turn at it: on day seed 7
+      a nurse going into a bay for a patient stood a minute in its door while the bay's people
+      came out, evacuees' turn before hers (:mod:`agents.movement.doorways`);
+    * someone on foot with a bed or wheelchair being moved or prepared in the doorway ahead of
+      them (:func:`unit_in_doorway`): in a random room, a nurse waited a minute by the exit
+      while the wheelchair in front of it was prepared; on day seed 3 a visitor the crowd had
+      pushed into a store waited a minute and a half for the beds queueing to the lift past its
+      door.  A unit is never let off so: if the one in the doorway is locked, it is flagged
+      itself, and once it has gone the wait is a lock again.
+    """
     pe, t, w = st.people, st.t, st.p.deadlock_window
     last = st.passages.last_pass
     stuck = selections.stuck_walkers(pe.state, pe.last_prog, pe.dead, pe.stranded, pe.called, t, w)
@@ -191,9 +206,41 @@ def flag_deadlocks(st: RunState) -> None:
         ahead = -1e9 if o is None else last.get(o.ref, -1e9)
         if o is not None and o.ref in st.plan.door_lift:
             ahead = max(ahead, last.get(st.plan.door_lift[o.ref], -1e9))
-        if t - ahead > w:
-            pe.dead[k] = True
-            st.passages.deadlocks.append((pe.ids[k], t, float(pe.pos[k, 0]), float(pe.pos[k, 1])))
+        if t - ahead <= w or t - _doorway_passed(st, k) <= w:
+            continue
+        if o is not None and o.kind in ("door", "exit") and pe.need[k] == 0 and unit_in_doorway(st, k, o.ref):
+            continue
+        pe.dead[k] = True
+        st.passages.deadlocks.append((pe.ids[k], t, float(pe.pos[k, 0]), float(pe.pos[k, 1])))
+
+
+def _doorway_passed(st: RunState, k: int) -> float:
+    """When anyone last passed the door in whose band person ``k`` stands (-inf: none)."""
+    pe, plan = st.people, st.plan
+    li = int(pe.lvl[k])
+    i, j = plan.grids[li].cell_of(pe.pos[[k]])
+    d = int(plan.band_door[li][i[0], j[0]])
+    return -np.inf if d < 0 else st.passages.last_pass.get(plan.facility.doors[d].id, -np.inf)
+
+
+def unit_in_doorway(st: RunState, k: int, portal: str) -> bool:
+    """Whether a bed or wheelchair being moved or prepared, on person ``k``'s level, comes
+    within a door band and ``k``'s width of the opening of door or exit ``portal``
+    (:data:`agents.movement.navigation.DOOR_BAND`): ``k`` cannot pass till it has gone."""
+    pe = st.people
+    on = (pe.need > 0) & np.isin(pe.state, (states.MOVE, states.PREP)) & (pe.lvl == pe.lvl[k])
+    on[k] = False
+    units = np.flatnonzero(on)
+    if units.size == 0:
+        return False
+    ends = st.openings.get(portal)
+    if ends is None:
+        fac = st.plan.facility
+        opening = fac.door(portal) if portal in st.plan.door_ix else fac.exit(portal)
+        ends = st.openings[portal] = np.asarray(fac.door_segment(opening).coords, np.float64)[[0, -1]].ravel()
+    u0, u1 = capsules.axis_ends(pe.pos[units], pe.orient[units], pe.extra[units])
+    gap = capsules.segment_gaps(u0, u1, ends[:2], ends[2:]) - pe.radius[units]
+    return bool((gap < DOOR_BAND + 2 * pe.clear[k]).any())
 
 
 def admit(st: RunState, portal: str, width: float) -> bool:

@@ -295,7 +295,7 @@ class RunState:
         phase2: Model time the vertical phase began (None before).
         caches: Per-run memos of pure functions of the plan (``refuge_order``,
             ``refuge_next``, ``spot_cells``, ``footprint_spots``, ``lobby_spots``, ``door_dist``,
-            ``option_ids``, ``option_arrays``, ``onward``).
+            ``option_ids``, ``option_arrays``, ``onward``, ``openings``).
     """
 
     plan: Plan
@@ -329,6 +329,8 @@ class RunState:
     #: Per (door, goal, profile): the option list it was found from, and the queue group and
     #: distance beyond the door (:func:`~scenarios.evacuation.motion.onward`).
     onward: dict[tuple[str, int, int], tuple[list[Option], int, float]] = field(default_factory=dict)
+    #: Per door or exit looked at: the two ends of its opening, ``(x0, y0, x1, y1)``.
+    openings: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],

@@ -72,6 +72,9 @@ def test_a_bed_pushed_at_a_door_narrower_than_it_needs_never_enters_it(width: fl
 # A nurse held up behind a wheelchair being prepared in front of the exit took a detour round it,
 # and kept it once the wheelchair had left: she stood for good in the empty room.
 @example(unit="wheelchair", w=5.0, d=5.0, spare=0.0, fx=1.0, fy=0.5, side=True)
+# The other nurse waited by the exit while the wheelchair in front of it was prepared, a minute:
+# waiting for a unit in the doorway ahead, not deadlocked (portals.unit_in_doorway).
+@example(unit="wheelchair", w=5.0, d=4.0, spare=0.0, fx=1.0, fy=0.5, side=True)
 @given(unit=st.sampled_from(["bed", "wheelchair"]), w=st.floats(5.0, 9.0), d=st.floats(4.0, 7.0),
        spare=st.floats(0.0, 0.5), fx=st.floats(0.0, 1.0), fy=st.floats(0.0, 1.0), side=st.booleans())
 def test_a_unit_width_never_overlaps_a_wall_on_its_way_out(  # noqa: PLR0917 - drawn by hypothesis

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shapely.geometry import box
 
+from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from facility.sample import sample
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
@@ -107,3 +109,25 @@ def test_a_room_too_small_for_a_bed_is_named_in_a_warning() -> None:
         m = EvacuationModel(fac, [PersonSpec(id="b", profile="bed", space="R")],
                             EvacParams(trajectories=False), np.random.default_rng(0))
     assert min(m.people.pos[0]) >= 0.5
+
+
+def test_someone_put_back_in_a_room_is_never_boxed_in_by_a_parked_bed() -> None:
+    """Day seed 5: a walker back from a refuge was put in a bay's corner, between the north wall
+    and a bed lying along it 0.55 m off the wall, and stood there three minutes, until the bed's
+    team came.  Every spot anyone is put back on is one from which they can walk to the door."""
+    from scenarios.evacuation.placement import respawn
+
+    room = Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 4, 4), compartment="C")
+    hall = Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, -2.4, 12, 0), compartment="C")
+    fac = Facility(name="bay corner", levels=(Level(id="L0"),), spaces=(room, hall),
+                   doors=(Door(id="D", spaces=("R", "K"), at=(3.0, 0.0), width=1.4),),
+                   exits=(Exit(id="X", space="K", at=(12.0, -1.2), width=1.8),))
+    people = [PersonSpec(id="bed", profile="bed", space="R", position=(1.35, 2.95)),
+              PersonSpec(id="w", profile="walking_aid", space="K", position=(8.0, -1.2))]
+    m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(0))
+    m.people.orient[0] = m.people.heading[0] = (1.0, 0.0)  # along the north wall, 0.55 m off it
+    st = m.run_state
+    for _ in range(300):
+        assert respawn(st, 1, m.plan.space_ix["R"])
+        x, y = m.people.pos[1]
+        assert not (y > 3.45 and x < 2.45), f"boxed in at ({x:.2f}, {y:.2f})"

@@ -129,3 +129,60 @@ def test_staff_squeeze_through_a_queue_coming_the_other_way(kind: SpaceKind) -> 
     m.run()
     assert np.all(pe.state == State.OUT)
     assert not m.deadlocks
+
+
+def test_someone_waiting_for_a_bed_moving_past_the_doorway_ahead_is_not_flagged() -> None:
+    """Day seed 3: a visitor the crowd had pushed into a store waited a minute and a half for
+    the beds queueing to the lift past its door, and was flagged as deadlocked.  Held up by a
+    bed being moved (or prepared) in the doorway ahead, they are waiting; by a bed standing
+    there waiting for staff, or after the bed has gone, a minute without progress is a flag."""
+    from scenarios.evacuation import portals
+
+    people = [PersonSpec(id="v", profile="visitor", space="S", position=(1.5, 3.5), premove=0.0),
+              PersonSpec(id="bed", profile="bed", space="K", position=(1.5, 1.35))]
+    m = EvacuationModel(store_on_corridor(0.9), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.step()
+    pe, st = m.people, m.run_state
+    assert pe.opt[0] is not None and pe.opt[0].ref == "D"
+    pe.orient[1] = (1.0, 0.0)  # along the corridor, its side 0.1 m from the door line
+    pe.state[1] = State.MOVE
+
+    def flagged() -> bool:
+        pe.last_prog[0] = st.t - 2 * st.p.deadlock_window
+        pe.dead[0] = False
+        portals.flag_deadlocks(st)
+        return bool(pe.dead[0])
+
+    assert not flagged()
+    pe.state[1] = State.NEED  # waiting for staff: it may never move
+    assert flagged()
+    pe.state[1] = State.PREP
+    assert not flagged()
+    pe.pos[1] = (6.0, 1.0)  # gone on down the corridor
+    assert flagged()
+
+
+def test_someone_standing_in_a_doorway_others_pass_is_waiting_their_turn() -> None:
+    """Day seed 7: a nurse going into a bay for a patient stood a minute in its door while the
+    bay's people came out (evacuees' turn before hers), and was flagged.  Someone standing in a
+    door's band is waiting as long as others pass that door."""
+    from scenarios.evacuation import portals
+
+    people = [PersonSpec(id="v", profile="visitor", space="K", position=(5.0, 1.0), premove=0.0)]
+    m = EvacuationModel(store_on_corridor(0.9), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.step()
+    pe, st = m.people, m.run_state
+    pe.pos[0] = (1.5, 1.9)  # in the store door's band, on the corridor side, bound for the exit
+    assert pe.opt[0] is not None and pe.opt[0].ref == "X"
+
+    def flagged(door_passed: float) -> bool:
+        st.passages.last_pass["D"] = st.t - door_passed
+        pe.last_prog[0] = st.t - 2 * st.p.deadlock_window
+        pe.dead[0] = False
+        portals.flag_deadlocks(st)
+        return bool(pe.dead[0])
+
+    assert not flagged(1.0)
+    assert flagged(2 * st.p.deadlock_window)
