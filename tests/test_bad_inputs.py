@@ -318,6 +318,20 @@ def _drill(ids: list[str]) -> str:
             f"seed: 1\nmax_time: 300\npopulation:\n  people:\n{people}")
 
 
+def test_a_position_inside_a_bed_is_refused_naming_both(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A visitor placed 0.3 m from the centre line of a bed (half a metre wide each side) would be
+    pushed out by the crowd model at the first step, maybe into the corner behind the bed."""
+    f = tmp_path / "drill.yaml"
+    people = ("    - {id: bed, profile: bed, space: TREAT, position: [14.5, 5.4]}\n"
+              "    - {id: v, profile: visitor, space: TREAT, position: [14.8, 5.6]}\n")
+    f.write_text(f"kind: evacuation\nname: drill\nfacility: {TINY}\nseed: 1\nmax_time: 300\n"
+                 f"population:\n  people:\n{people}")
+    code, _, err = _cli(["run", str(f), "--out", str(tmp_path / "run")], capsys)
+    _refused(code, err, str(f), "population.people[1].position", "into bed")
+    assert not (tmp_path / "run").exists()
+
+
 def test_identifiers_are_warned_about_and_pseudonymised(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     ids = ["Jane Smith", "MRN 0012345", "bed-3"]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from scenarios.evacuation.state import Plan, RunState
 
 __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
-           "free_spot", "narrow_room", "park_spaces", "refuge_spaces", "respawn",
+           "free_spot", "narrow_room", "park_spaces", "refuge_spaces", "refuse_overlaps", "respawn",
            "step_aside", "step_inside", "unit_axes"]
 
 
@@ -228,6 +228,43 @@ def unit_axes(plan: Plan, pos: np.ndarray, lvl: np.ndarray, space: np.ndarray, *
                 axis = -axis
         out[k] = axis
     return out
+
+
+#: Metres by which a position given in a scenario may overlap a bed's or wheelchair's footprint
+#: before it is refused: someone pressed against its side, or two units touching, as the shipped
+#: tests' rows of beds 1.8 m apart do (0.05 m).
+OVERLAP_TOLERANCE = 0.1
+
+
+def refuse_overlaps(ids: list[str], given: np.ndarray, pos: np.ndarray, lvl: np.ndarray,
+                    orient: np.ndarray, *, radius: np.ndarray, extra: np.ndarray) -> None:
+    """Refuse a position given in a scenario that puts someone inside a bed's or wheelchair's
+    footprint (lying as :func:`unit_axes` lays it), or a unit's footprint over someone, by more
+    than :data:`OVERLAP_TOLERANCE`.
+
+    Accepted, the crowd model pushed the person out at the first step, possibly into the corner
+    behind the unit, where they stood for the minute its preparation took.  The one refused is
+    the later-listed of the two with a given position (the other was there first, or was drawn
+    a free spot clear of it).
+
+    Raises:
+        PlacementError: Naming the occupant and the unit.
+    """
+    units = np.flatnonzero(extra > 0)
+    if units.size == 0 or not given.any():
+        return
+    u0, u1 = capsules.axis_ends(pos[units], orient[units], extra[units])
+    for k in np.flatnonzero(given).tolist():
+        a0, a1 = capsules.axis_ends(pos[k], orient[k], extra[k])
+        gap = capsules.segment_gaps(a0, a1, u0, u1) - radius[units] - radius[k]
+        hit = (gap < -OVERLAP_TOLERANCE) & (units != k) & (lvl[units] == lvl[k])
+        for u in units[hit].tolist():
+            later = k if not given[u] or k > u else u
+            other = u if later == k else k
+            x, y = (float(v) for v in pos[later])
+            raise PlacementError(ids[later], f"position ({x:g}, {y:g}) is {-float(gap[units == u][0]):.2f} m "
+                                             f"into {ids[other]} (a bed's or wheelchair's whole footprint "
+                                             f"counts): place them apart, or leave the position out")
 
 
 #: Door width (m) from which a room takes an overflow of refuge occupants before narrower ones.

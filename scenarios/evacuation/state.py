@@ -422,6 +422,8 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
     pos, lvl, space = _place(specs, plan, radius + extra, clear, spot)
     # A bed or wheelchair lies the way its whole footprint fits its spot, and sets off that way.
     orient = placement.unit_axes(plan, pos, lvl, space, radius=radius, extra=extra)
+    placement.refuse_overlaps([p.id for p in specs], np.array([p.position is not None for p in specs]),
+                              pos, lvl, orient, radius=radius, extra=extra)
     home_comp = plan.space_comp[space]
     b = params.behaviour
     patient = np.array([q.role == "patient" for q in prof])
@@ -456,14 +458,18 @@ def _place(specs: list[PersonSpec], plan: Plan, reach: np.ndarray, clear: np.nda
            spot: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Position, level and space of everyone at the alarm; free spots for those not given one.
 
-    Walls keep people in different spaces apart, and nobody is placed in front of a door, so a
-    new spot is checked against those already placed in its own space only.
+    Those given a position are placed first, so that nobody drawn a free spot is put where
+    someone listed after them stands.  Walls keep people in different spaces apart, and nobody
+    is placed in front of a door, so a new spot is checked against those already placed in its
+    own space only.
     """
     n = len(specs)
     pos, lvl, space = np.zeros((n, 2)), np.zeros(n, np.int64), np.zeros(n, np.int64)
     placed: dict[str, list[tuple[float, float, float]]] = {}
     fac = plan.facility
-    for k, p in enumerate(specs):
+    given = [k for k, p in enumerate(specs) if p.position is not None]
+    for k in given + [k for k, p in enumerate(specs) if p.position is None]:
+        p = specs[k]
         if not fac.has_space(p.space):
             raise RunError(f"occupant {p.id}: no space {p.space!r} in the facility")
         li = plan.level_ix[fac.space(p.space).level]

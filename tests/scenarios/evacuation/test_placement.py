@@ -131,3 +131,22 @@ def test_someone_put_back_in_a_room_is_never_boxed_in_by_a_parked_bed() -> None:
         assert respawn(st, 1, m.plan.space_ix["R"])
         x, y = m.people.pos[1]
         assert not (y > 3.45 and x < 2.45), f"boxed in at ({x:.2f}, {y:.2f})"
+
+
+def test_nobody_drawn_a_free_spot_stands_where_a_bed_listed_after_them_is_placed() -> None:
+    """Those given a position are placed first: a visitor drawn a free spot before the bed listed
+    after them was placed could stand where the bed then was."""
+    from agents.movement.capsules import axis_ends, segment_gaps
+
+    fac = Facility(name="room", levels=(Level(id="L0"),),
+                   spaces=(Space(id="R", level="L0", kind=SpaceKind.ROOM, polygon=box(0, 0, 5, 4),
+                                 compartment="C"),),
+                   exits=(Exit(id="X", space="R", at=(5.0, 2.0), width=1.4),))
+    people = [PersonSpec(id=f"v{i}", profile="visitor", space="R") for i in range(12)]
+    people.append(PersonSpec(id="bed", profile="bed", space="R", position=(2.5, 2.0)))
+    for seed in range(5):
+        m = EvacuationModel(fac, people, EvacParams(trajectories=False), np.random.default_rng(seed))
+        pe = m.people
+        b0, b1 = axis_ends(pe.pos[-1], pe.orient[-1], pe.extra[-1])
+        gaps = segment_gaps(pe.pos[:-1], pe.pos[:-1], b0, b1) - pe.radius[:-1] - pe.radius[-1]
+        assert gaps.min() >= 0.0, (seed, gaps.min())
