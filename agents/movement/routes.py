@@ -254,21 +254,23 @@ class Navigator:
         return self._field(space_id, target, clearance, ())
 
     def detour_field_id(self, space_id: str, target: tuple[str, object], clearance: float,
-                        units: tuple[tuple[float, ...], ...]) -> int:
+                        units: tuple[tuple[float, ...], ...], *,
+                        queue_as: tuple[str, object] | None = None) -> int:
         """Id of the field from ``space_id`` to a portal laid round the footprints of ``units``
         standing in the space, each ``(x, y, ox, oy, radius, extra)``
         (:func:`~agents.movement.navigation.footprints`, widened by ``clearance`` and a cell).
 
-        It is a field of the same portal, so whoever walks on it queues with everyone else for
-        it (:func:`scenarios.evacuation.detours.detour`).
+        It is a field of the same portal (or of ``queue_as``: a bedside reached at the side of the
+        bed, for the bed's own point), so whoever walks on it queues with everyone else for it
+        (:func:`scenarios.evacuation.detours.detour`).
         """
-        return self._field(space_id, target, clearance, units)
+        return self._field(space_id, target, clearance, units, queue_as)
 
     def _field(self, space_id: str, target: tuple[str, object], clearance: float,
-               units: tuple[tuple[float, ...], ...]) -> int:
+               units: tuple[tuple[float, ...], ...], queue_as: tuple[str, object] | None = None) -> int:
         level = self.facility.space(space_id).level
         store = self.fields
-        key: tuple[object, ...] = (space_id, target, round(clearance, 3), *units)
+        key: tuple[object, ...] = (space_id, target, round(clearance, 3), queue_as, *units)
         fid = store.keys.get(key)
         if fid is not None:
             return fid
@@ -298,7 +300,7 @@ class Navigator:
         f = compute_field(g, dom, src, clearance)
         if kind == "door":
             _through(f, src, self.facility.door_segment(self.facility.door(str(ref))), g)
-        fid = store.add(f, (space_id, target))
+        fid = store.add(f, (space_id, queue_as or target))
         store.keys[key] = fid
         return fid
 

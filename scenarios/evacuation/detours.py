@@ -10,10 +10,12 @@ own bed, waiting for its team, with two metres of floor on the bed's other side.
 
 Whoever has walked towards a door or exit of a room (not a space people pass through, where
 the queue is the crowd model's), or as staff towards their patient's bedside, and made no
-progress for ``stall_after`` s is given the field to the same portal or bedside laid round
-the footprints of the beds and wheelchairs standing in that room, their own patient's
-excepted (:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a
-decimetre, so the fields of one arrangement of units are laid once).  Walkers are looked at
+progress for ``stall_after`` s is given the field to the same portal laid round the
+footprints of the beds and wheelchairs standing in that room
+(:meth:`~agents.movement.routes.Navigator.detour_field_id`, positions to a decimetre, so the
+fields of one arrangement of units are laid once).  Staff are led to the nearer side of their
+own patient's bed or wheelchair, round it too, not at its centre (their goal's point, inside
+its footprint), and queue as for that point.  Walkers are looked at
 once every :data:`LOOK_EVERY`, and a route choice to the same portal keeps the detour
 (:func:`keep`); at every look a detour is laid again round the units standing then, or dropped
 when none is left.  The field is one of the same portal, so the walker keeps their place in its
@@ -96,15 +98,53 @@ def _round(st: RunState, k: int, parked: np.ndarray) -> int:
         target = ("point", st.goals[int(pe.goal[k])].point)  # staff on their way to a bedside
     else:
         return -1
-    here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])
-                  & (parked != pe.task[k])]  # round the others, not one's own patient
+    pat = int(pe.task[k]) if o.kind == "point" else -1
+    here = parked[(pe.space[parked] == pe.space[k]) & (pe.lvl[parked] == pe.lvl[k])]
+    if pat >= 0 and pe.extra[pat] > 0 and pat in here:
+        return _to_bedside(st, k, pat, here, target)
+    here = here[here != pat]  # round the others, not one's own patient (on foot: their point)
     if here.size == 0:
         return -1
     fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]),
                                  units_round(st, here))
-    i, j = plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
+    return fid if _reaches(st, k, fid) else -1
+
+
+def _to_bedside(st: RunState, k: int, pat: int, here: np.ndarray, target: tuple[str, object]) -> int:
+    """The field of staff member ``k`` to the nearer side of their patient's bed or wheelchair
+    ``pat``, round it and the other units ``here``, queueing as for the patient's own point
+    ``target``; -1 if neither side is reached.
+
+    The point is the unit's centre, inside its footprint: on night seed 3 a nurse coming into a
+    single room stood for a minute at the foot of her patient's bed, led at its centre, too near
+    the door to count as at the bedside (:func:`scenarios.evacuation.assistance.in_doorway`).
+    """
+    pe, plan = st.people, st.plan
+    axis = pe.orient[pat] / max(float(np.hypot(*pe.orient[pat])), 1e-9)
+    side = np.array([-axis[1], axis[0]])
+    off = float(pe.radius[pat] + pe.clear[k]) + plan.grids[int(pe.lvl[k])].h
+    units = units_round(st, here)
+    sid = plan.space_ids[int(pe.space[k])]
+    best, best_d = -1, np.inf
+    for s in (1.0, -1.0):
+        x, y = pe.pos[pat] + s * off * side
+        fid = st.nav.detour_field_id(sid, ("point", (round(float(x), 1), round(float(y), 1))),
+                                     float(pe.clear[k]), units, queue_as=target)
+        d = _distance(st, k, fid)
+        if d < best_d:
+            best, best_d = fid, d
+    return best
+
+
+def _distance(st: RunState, k: int, fid: int) -> float:
+    """Person ``k``'s distance on field ``fid`` (inf: it does not reach them)."""
+    i, j = st.plan.grids[int(st.people.lvl[k])].cell_of(st.people.pos[[k]])
     d, _ = st.nav.fields.lookup(np.array([fid]), i, j)
-    return fid if np.isfinite(d[0]) else -1
+    return float(d[0])
+
+
+def _reaches(st: RunState, k: int, fid: int) -> bool:
+    return bool(np.isfinite(_distance(st, k, fid)))
 
 
 def parked_units(st: RunState) -> np.ndarray:

@@ -33,3 +33,23 @@ def test_a_visitor_walks_round_a_bed_parked_between_them_and_the_door() -> None:
     while m.people.state[v] != State.OUT and m.t < 60.0:
         m.step()
     assert m.people.state[v] == State.OUT, f"visitor at {m.people.pos[v]} at {m.t:.0f} s"
+
+
+def test_a_nurse_held_up_at_the_foot_of_her_patients_bed_walks_round_to_its_side() -> None:
+    """Night seed 3, in this room: a nurse coming in for a bed whose foot is 1.25 m from the door
+    stood at its foot, led at its centre (her goal's point, inside its footprint), too near the
+    door to count as at the bedside, her colleague at the foot's other corner; she was flagged
+    after a minute.  Held up, staff are led round to the nearer side of their patient's bed: she
+    is at the bedside 20 s after coming in (50 s before)."""
+    people = [PersonSpec(id="bed", profile="bed", space="R", position=(1.65, 2.35)),
+              PersonSpec(id="s1", profile="staff", space="R", position=(2.72, 1.17), premove=0.0),
+              PersonSpec(id="s2", profile="staff", space="K", position=(-4.0, -1.2), premove=0.0)]
+    m = EvacuationModel(_single_room(), people, EvacParams(max_time=200.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.people.orient[0] = m.people.heading[0] = (0.0, -1.0)  # its foot towards the door
+    while m.people.state[2] != State.FETCH and m.t < 60.0:
+        m.step()
+    assert m.people.state[2] == State.FETCH and m.t < 30.0, f"{m.people.pos[2]} at {m.t:.0f} s"
+    while not m.done() and m.t < 200.0:
+        m.step()
+    assert m.done() and not m.deadlocks
