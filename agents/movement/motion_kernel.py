@@ -142,7 +142,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         best: np.ndarray, wait: np.ndarray, dist: np.ndarray, counted: np.ndarray, opt_door: np.ndarray,
         wall: np.ndarray, normal: np.ndarray, passage: np.ndarray, space: np.ndarray, exit_: np.ndarray,
         origin: np.ndarray, slope: np.ndarray, gate: np.ndarray, cells: np.ndarray, floor: np.ndarray,
-        goal: np.ndarray, evac: np.ndarray, corridor: np.ndarray, merge_reach: float,
+        goal: np.ndarray, corridor: np.ndarray, merge_reach: float,
         join_group: np.ndarray, join_distance: np.ndarray,
         flat_d: np.ndarray, flat_v: np.ndarray, meta: np.ndarray, portal: np.ndarray,
         noise: np.ndarray, t: float, dt: float, patience: float, back_speed: float, wall_tolerance: float,
@@ -160,9 +160,9 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
     Everyone keeps their half width ``clear`` of room from every wall, and out of openings too
     narrow for it (:func:`agents.movement.csm_kernel.wall_move_one`).
 
-    Someone heading for safety (``evac`` of their ``goal``) out of a room (not a ``corridor``)
-    who stands within ``merge_reach`` of their door, at a standstill for over ``patience`` s,
-    claims the spot in front of the door in every other ``patience`` s
+    Someone walking out of a room (not a ``corridor``) by a door, to safety or as staff on their
+    way to a patient (with a ``goal``), who stands within ``merge_reach`` of their door, at a
+    standstill for over ``patience`` s, claims the spot in front of the door in every other ``patience`` s
     (:func:`agents.movement.csm_kernel.csm_step`'s ``merger``): the passing queue lets them in.
     Someone walking within ``merge_reach`` of their door with a ``join_group`` (per person, ``-1``
     for none: the queue beyond their door) is ranked in that queue at their distance to the door
@@ -241,7 +241,7 @@ def plane_step(  # noqa: PLR0917 - numba compiles positional parameters only
         ori[a, 0], ori[a, 1] = orient[k, 0], orient[k, 1]
         flip[a] = mv and (t - last_prog[k]) // patience % 2 == 1
         if (mv and hold[k] == _GO and opt_door[k] >= 0 and dst[a] < merge_reach and goal[k] >= 0
-                and evac[goal[k]] and not corridor[counted[k]] and t - last_prog[k] > patience):
+                and not corridor[counted[k]] and t - last_prog[k] > patience):
             merger[a] = flip[a]
     grid = neighbour_grid(p_on, lay, params[4])
     stand = still(lay, desired, speed, grid)

@@ -167,7 +167,7 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                pe.orient, pe.radius, pe.extra, pe.clear, pe.last_prog, pe.best, pe.wait, pe.dist,
                pe.space, pe.opt_door,
                la.wall, la.normal, la.passage, la.space, la.exit, la.origin, la.slope, la.gate, la.cells,
-               la.floor, pe.goal, st.goals.evac, plan.corridor,
+               la.floor, pe.goal, plan.corridor,
                b.merge_reach, join_group, join_distance,
                fs.flat_d, fs.flat_v, fs.meta, fs.portal, noise, st.t, sm.dt, b.patience, b.back_out_speed,
                b.wall_tolerance, plan.csm, out_space, out_exit)

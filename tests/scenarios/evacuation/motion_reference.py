@@ -196,8 +196,6 @@ def _mergers(st: RunState, on: np.ndarray, moving: np.ndarray, dist: np.ndarray,
              flip: np.ndarray) -> np.ndarray:
     """Who of ``on`` claims the spot in front of their side door this step (the kernel's ``merger``)."""
     pe, b = st.people, st.p.behaviour
-    goal = pe.goal[on]
-    evac = np.where(goal >= 0, st.goals.evac[np.maximum(goal, 0)], False)
     held = st.t - pe.last_prog[on] > b.patience
-    return (moving & (pe.hold[on] == GO) & (pe.opt_door[on] >= 0) & (dist < b.merge_reach) & evac
-            & ~st.plan.corridor[pe.space[on]] & held & flip)
+    return (moving & (pe.hold[on] == GO) & (pe.opt_door[on] >= 0) & (dist < b.merge_reach)
+            & (pe.goal[on] >= 0) & ~st.plan.corridor[pe.space[on]] & held & flip)
