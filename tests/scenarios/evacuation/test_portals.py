@@ -186,3 +186,36 @@ def test_someone_standing_in_a_doorway_others_pass_is_waiting_their_turn() -> No
 
     assert not flagged(1.0)
     assert flagged(2 * st.p.deadlock_window)
+
+
+def _staff_leaving_for_a_patient(merge_reach: float) -> float:
+    """When the nurse in the side room sent at 45 s for a wheelchair patient at the corridor's far
+    end passes its door into the queue of 250 pressing to the exit (her colleague evacuates)."""
+    spaces = [Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(-8, 0, 40, 2.4),
+                    compartment="C"),
+              Space(id="S", level="L0", kind=SpaceKind.ROOM, polygon=box(35.7, 2.4, 39.7, 6.4),
+                    compartment="C")]
+    fac = Facility(name="side room", levels=(Level(id="L0"),), spaces=tuple(spaces),
+                   doors=(Door(id="D", spaces=("S", "K"), at=(37.7, 2.4), width=0.9),),
+                   exits=(Exit(id="X", space="K", at=(40.0, 1.2), width=1.8),))
+    people = [PersonSpec(id=f"k{i}", profile="visitor", space="K", premove=0.0,
+                         position=(1.0 + 0.6 * (i // 4), 0.4 + 0.6 * (i % 4))) for i in range(250)]
+    people += [PersonSpec(id="p", profile="wheelchair", space="K", position=(-6.0, 1.2), premove=0.0)]
+    people += [PersonSpec(id=f"s{i}", profile="staff", space="S", premove=45.0, position=(36.5 + 2 * i, 5.5))
+               for i in range(2)]
+    params = EvacParams(max_time=200.0, trajectories=False, behaviour=Behaviour(merge_reach=merge_reach))
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    room = m.run_state.plan.space_ix["S"]
+    while m.t < 200.0 and m.people.space[251] == room:
+        m.step()
+    assert m.people.task[251] == 250  # on her way to the patient
+    return m.t
+
+
+def test_staff_leaving_a_room_for_a_patient_are_let_into_a_passing_queue() -> None:
+    """Day seed 0: nurses leaving the refuge bay for their next patients stood in its door against
+    the queue for the east stair, and the evacuees behind them waited a minute.  Held up in the
+    door, staff on their way to a patient claim the spot outside it as evacuees do."""
+    zipped = _staff_leaving_for_a_patient(Behaviour().merge_reach)
+    starved = _staff_leaving_for_a_patient(0.0)
+    assert zipped < starved - 20.0, (zipped, starved)
