@@ -309,13 +309,24 @@ def park_spaces(st: RunState, spaces: list[int], width: float) -> list[int]:
     in a side room whose two beds were prepared later stood between them and their door, and
     they waited for it to leave while their staff stood in its way (day drill, seed 2027).
     (Leaving such rooms out altogether sent the units to the corridor, which they jammed.)
+
+    A room built for patients holds no more beds and wheelchairs than its bed spaces
+    (``Space.beds``): a single room of the day drill took two refuge beds beside its own (seed
+    13), and with three beds and their six staff in 30 m2 nobody could leave it again.
     """
     pe, plan = st.people, st.plan
     fac = plan.facility
     own = (pe.need > 0) & np.isin(pe.state, (states.PRE, states.NEED, states.PREP, states.HOLD))
     taken = set(np.unique(pe.space[own]).tolist())
-    rooms = [k for k in spaces if not plan.corridor[k]
-             and any(d.width >= width for d in fac.doors_of.get(plan.space_ids[k], ()))]
+    units = (pe.need > 0) & np.isin(pe.state, ON_PLANE) & (pe.space >= 0)
+    present = np.bincount(pe.space[units], minlength=len(plan.space_ids))
+
+    def room_for(k: int) -> bool:
+        sp = fac.space(plan.space_ids[k])
+        return (any(d.width >= width for d in fac.doors_of.get(sp.id, ()))
+                and (sp.beds == 0 or present[k] < sp.beds))
+
+    rooms = [k for k in spaces if not plan.corridor[k] and room_for(k)]
     rooms.sort(key=lambda k: k in taken)  # stable: nearest first within each kind
     return rooms + [k for k in spaces if plan.corridor[k]]
 

@@ -150,3 +150,26 @@ def test_nobody_drawn_a_free_spot_stands_where_a_bed_listed_after_them_is_placed
         b0, b1 = axis_ends(pe.pos[-1], pe.orient[-1], pe.extra[-1])
         gaps = segment_gaps(pe.pos[:-1], pe.pos[:-1], b0, b1) - pe.radius[:-1] - pe.radius[-1]
         assert gaps.min() >= 0.0, (seed, gaps.min())
+
+
+def test_a_single_room_with_its_own_bed_takes_no_parked_unit() -> None:
+    """Day seed 13: a single room took two refuge beds beside its own; with three beds and their
+    six staff in 30 m2, nobody could leave it again, and nine were still inside at the cap.  A
+    room built for patients holds no more units than its bed spaces; other rooms by area."""
+    from scenarios.evacuation.placement import park_spaces
+
+    def room(sid: str, x: float, beds: int) -> Space:
+        return Space(id=sid, level="L0", kind=SpaceKind.ROOM, polygon=box(x, 2.4, x + 4, 9.9), beds=beds,
+                     compartment="C")
+
+    spaces = (Space(id="K", level="L0", kind=SpaceKind.CORRIDOR, polygon=box(0, 0, 12, 2.4), compartment="C"),
+              room("S1", 0, 1), room("S2", 4, 1), room("DAY", 8, 0))
+    doors = tuple(Door(id=f"D-{s}", spaces=(s, "K"), at=(x + 2.0, 2.4), width=1.4)
+                  for s, x in (("S1", 0), ("S2", 4), ("DAY", 8)))
+    fac = Facility(name="refuge", levels=(Level(id="L0"),), spaces=spaces, doors=doors,
+                   exits=(Exit(id="X", space="K", at=(12.0, 1.2), width=1.8),))
+    m = EvacuationModel(fac, [PersonSpec(id="own", profile="bed", space="S1", position=(2.0, 6.0))],
+                        EvacParams(trajectories=False), np.random.default_rng(0))
+    ix = m.plan.space_ix
+    order = park_spaces(m.run_state, [ix[s] for s in ("S1", "S2", "DAY", "K")], 1.1)
+    assert [m.plan.space_ids[k] for k in order] == ["S2", "DAY", "K"]
