@@ -132,10 +132,16 @@ def test_a_patient_is_prepared_once() -> None:
 def test_beds_park_in_rooms_before_the_corridor() -> None:
     m = _ward_team([PersonSpec(id="b", profile="bed", space="W0", position=(2.0, 2.5))])
     ka, w0, w1 = (m.plan.space_ix[s] for s in ("KA", "W0", "W1"))
-    # W0's own bed is still to be moved: W1 comes first.
-    assert park_spaces(m.run_state, [ka, w0, w1], 1.1) == [w1, w0, ka]
+    # W0's one bed space holds its own bed, still to be moved: no unit is parked there.
+    assert park_spaces(m.run_state, [ka, w0, w1], 1.1) == [w1, ka]
     # A room whose door is too narrow for the unit is no parking place: it could not leave again.
     assert park_spaces(m.run_state, [ka, w0, w1], 1.5) == [ka]
+    # With a bed space free, W0 takes one, after W1, none of whose own beds are still to be moved.
+    params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False)
+    m = EvacuationModel(ward(rooms=2, beds_per_room=2), [PersonSpec(id="b", profile="bed", space="W0",
+                                                                    position=(2.0, 2.5))],
+                        params, np.random.default_rng(0))
+    assert park_spaces(m.run_state, [ka, w0, w1], 1.1) == [w1, w0, ka]
 
 
 def test_staff_sent_back_in_from_an_exit_do_not_leave() -> None:
