@@ -85,9 +85,10 @@ def _own_way(st: RunState, k: int) -> None:
 
 
 def _round(st: RunState, k: int, parked: np.ndarray) -> int:
-    """The field of person ``k``'s way laid round the units of ``parked`` standing in their room
-    (their own patient excepted), or -1: no way that a detour serves (a stair or lift, a bedside
-    not theirs), no unit in the room, or the detour does not reach them."""
+    """The field of person ``k``'s way laid round the units of ``parked`` standing in their room,
+    or -1: no way that a detour serves (a stair or lift, a bedside not theirs), no unit in the
+    room, or the detour does not reach them.  Staff bound for their own patient's bed or
+    wheelchair are led to its side (:func:`_to_bedside`); to a patient on foot, round the others."""
     pe, plan = st.people, st.plan
     o = pe.opt[k]
     if o is None:
@@ -107,7 +108,7 @@ def _round(st: RunState, k: int, parked: np.ndarray) -> int:
         return -1
     fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]),
                                  units_round(st, here))
-    return fid if _reaches(st, k, fid) else -1
+    return fid if np.isfinite(_distance(st, k, fid)) else -1
 
 
 def _to_bedside(st: RunState, k: int, pat: int, here: np.ndarray, target: tuple[str, object]) -> int:
@@ -141,10 +142,6 @@ def _distance(st: RunState, k: int, fid: int) -> float:
     i, j = st.plan.grids[int(st.people.lvl[k])].cell_of(st.people.pos[[k]])
     d, _ = st.nav.fields.lookup(np.array([fid]), i, j)
     return float(d[0])
-
-
-def _reaches(st: RunState, k: int, fid: int) -> bool:
-    return bool(np.isfinite(_distance(st, k, fid)))
 
 
 def parked_units(st: RunState) -> np.ndarray:

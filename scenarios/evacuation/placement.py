@@ -370,8 +370,8 @@ def respawn(st: RunState, k: int, space: int, *, park: bool = False,
         tries = spots[np.argsort(np.hypot(spots[:, 0] - near[0], spots[:, 1] - near[1]), kind="stable")]
     # Everyone's whole footprint, a bed's length too, is kept clear.  A parked unit keeps a
     # walker's passage (park_gap) more from everyone, and from a unit's whole length in any
-    # direction: a bed parked in a single room by its own bed's side left a 0.9 m gap between
-    # them, which the two teams preparing them filled (day seed 5).
+    # direction: kept from footprints only, a bed was parked in a single room by the room's own
+    # bed, 0.9 m from it, and the two teams preparing them filled the gap (day seed 5).
     keep = radius + WALL_MARGIN
     rad = pe.radius + (pe.extra + b.park_gap if park else 0.0)
     on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
