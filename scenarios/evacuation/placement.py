@@ -385,9 +385,13 @@ def respawn(st: RunState, k: int, space: int, *, park: bool = False,
         ok = np.ones(some.shape[0], bool)
         if on.any():
             a0, a1 = capsules.axis_ends(some[:, None, :2], some[:, None, 2:], extra)
-            b0, b1 = capsules.axis_ends(pe.pos[on], pe.orient[on], pe.extra[on])
-            gap = capsules.segment_gaps(a0, a1, b0[None], b1[None]) - rad[on][None, :]
+            foot, unit = on & (pe.extra == 0), on & (pe.extra > 0)
+            gap = capsules.point_gaps(pe.pos[foot][None], a0, a1) - rad[foot][None, :]
             ok = (gap >= keep).all(axis=1)
+            if unit.any():
+                b0, b1 = capsules.axis_ends(pe.pos[unit], pe.orient[unit], pe.extra[unit])
+                gap = capsules.segment_gaps(a0, a1, b0[None], b1[None]) - rad[unit][None, :]
+                ok &= (gap >= keep).all(axis=1)
         ok[ok] = _way_out(st, k, sid, some[ok, :2])
         if ok.any():
             pick = start + int(np.argmax(ok))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.movement.capsules import axis_ends, segment_gaps
+from agents.movement.capsules import axis_ends, point_gaps, segment_gaps
 
 _coord = st.floats(-5.0, 5.0, allow_nan=False)
 
@@ -40,3 +40,10 @@ def test_the_gap_is_the_least_distance_between_points_of_the_two(c: list[float])
     step = max(np.hypot(*(a1 - a0)), np.hypot(*(b1 - b0))) / 400
     assert gap <= sampled + 1e-9
     assert gap >= sampled - step - 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_coord, min_size=6, max_size=6))
+def test_a_point_is_as_far_from_a_segment_as_segment_gaps_says(c: list[float]) -> None:
+    p, a0, a1 = (np.array(c[i:i + 2]) for i in range(0, 6, 2))
+    assert float(point_gaps(p, a0, a1)) == float(segment_gaps(a0, a1, p, p))
