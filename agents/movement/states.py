@@ -7,8 +7,8 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["ATTACHED", "FETCH", "HOLD", "INCAPACITATED", "LINK", "MOVE", "NEED", "ON_PLANE", "OUT", "PRE",
-           "PREP", "REFUGE", "STATE_LABELS", "State"]
+__all__ = ["ATTACHED", "FETCH", "HOLD", "INCAPACITATED", "LINK", "MOVE", "NEED", "ON_PLANE", "ON_PLANE_TABLE",
+           "OUT", "PRE", "PREP", "REFUGE", "SAFE_TABLE", "STATE_LABELS", "State", "table"]
 
 
 class State(IntEnum):
@@ -49,3 +49,20 @@ ON_PLANE = (State.PRE, State.MOVE, State.NEED, State.PREP, State.HOLD, State.FET
 PRE, MOVE, NEED, PREP = int(State.PRE), int(State.MOVE), int(State.NEED), int(State.PREP)
 ATTACHED, LINK, REFUGE, OUT = int(State.ATTACHED), int(State.LINK), int(State.REFUGE), int(State.OUT)
 HOLD, FETCH, INCAPACITATED = int(State.HOLD), int(State.FETCH), int(State.INCAPACITATED)
+
+
+def table(*members: int) -> np.ndarray:
+    """``table(A, B)[state]``: whether each entry of a ``state`` array is one of ``members``.
+
+    A lookup by index: ``np.isin`` sorts or loops on every call, and the step asks such questions
+    of all 1,508 people of the day drill a dozen times a step (about 3 % of the drill).
+    """
+    out = np.zeros(len(State), bool)
+    out[[int(m) for m in members]] = True
+    return out
+
+
+#: ``ON_PLANE_TABLE[state]``: on a level plane (:data:`ON_PLANE`).
+ON_PLANE_TABLE = table(*ON_PLANE)
+#: ``SAFE_TABLE[state]``: out of the building or in a refuge.
+SAFE_TABLE = table(OUT, REFUGE)

@@ -36,7 +36,7 @@ def assist(st: RunState) -> None:
     pe, plan = st.people, st.plan
     free = free_staff(st)
     if free.size:
-        in_phase = np.isin(plan.space_comp[pe.space], list(plan.fire_ix)) if st.phase == 1 else True
+        in_phase = plan.in_fire[pe.space] if st.phase == 1 else True
         waiting = np.flatnonzero((pe.state == states.NEED) & in_phase & ~pe.left_behind & ~pe.stranded)
         held = held_places(pe, waiting)
         sizes = team_sizes(pe)[waiting]
@@ -49,16 +49,16 @@ def assist(st: RunState) -> None:
         if st.phase == 1:
             # Staff waiting outside the fire compartment with no patient on their level have nothing
             # to do this step (staff_idle would leave them as they are): skip them at once.
-            in_fire = np.isin(plan.space_comp[pe.space[free]], list(plan.fire_ix))
+            in_fire = plan.in_fire[pe.space[free]]
             to_refuge = pe.home_in_fire[free] & (pe.reached[free] == 0)
-            waits = ~in_fire & ~to_refuge & ~np.isin(pe.lvl[free], pe.lvl[cand])
+            waits = ~in_fire & ~to_refuge & ~_levels(plan, pe.lvl[cand])[pe.lvl[free]]
             free, leaving = free[~waits], leaving[~waits]
         # Levels with staff of their own free (or walking out, who are called back): nobody is
         # sent there from another level, up or down a stair against the evacuation.
-        staffed = np.unique(pe.lvl[free])
-        far = cand_far[~np.isin(pe.lvl[cand_far], staffed)] if st.phase == 2 else cand_far[:0]
+        staffed = _levels(plan, pe.lvl[free])
+        far = cand_far[~staffed[pe.lvl[cand_far]]] if st.phase == 2 else cand_far[:0]
         # Staff walking out turn back only for a patient of their level or of a level with nobody.
-        keep = ~leaving | np.isin(pe.lvl[free], pe.lvl[cand]) | (far.size > 0)
+        keep = ~leaving | _levels(plan, pe.lvl[cand])[pe.lvl[free]] | (far.size > 0)
         free, leaving = free[keep], leaving[keep]
         for s, out in zip(free.tolist(), leaving.tolist(), strict=True):
             cand_here = cand[pe.lvl[cand] == pe.lvl[s]] if cand.size else cand
@@ -150,6 +150,14 @@ def assist(st: RunState) -> None:
         pe.prepare[pat] = 0.0  # ready for transport: moved on again without a second preparation
         for s in pe.team[pat]:
             pe.state[s] = states.ATTACHED
+
+
+def _levels(plan: Plan, lvl: np.ndarray) -> np.ndarray:
+    """``_levels(plan, lvl)[li]``: whether level index ``li`` is among ``lvl`` (one slot more,
+    last, for ``-1``): a lookup in place of ``np.isin``, asked several times a step."""
+    out = np.zeros(len(plan.levels) + 1, bool)
+    out[lvl] = True
+    return out
 
 
 def shut_in(pe: People, plan: Plan) -> np.ndarray:
@@ -286,7 +294,7 @@ class _Gate:
         pe, plan = st.people, st.plan
         ok = (pe.need[ready] == 0) | ~np.isnan(pe.stair_f[ready]) | plan.corridor[pe.space[ready]]
         if st.phase == 1:
-            ok |= np.isin(pe.home_comp[ready], list(plan.fire_ix))
+            ok |= plan.fire_comp[pe.home_comp[ready]]
         for li in np.unique(pe.lvl[ready[~ok]]).tolist():
             ok[pe.lvl[ready] == li] |= self.called_forward_level(li)
         return ok

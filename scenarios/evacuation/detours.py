@@ -148,7 +148,7 @@ def parked_units(st: RunState) -> np.ndarray:
     """Rows of the beds and wheelchairs standing on a level plane, not moving (waiting for
     staff, being prepared, held, ...)."""
     pe = st.people
-    return np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & np.isin(pe.state, states.ON_PLANE))
+    return np.flatnonzero((pe.need > 0) & (pe.state != states.MOVE) & states.ON_PLANE_TABLE[pe.state])
 
 
 def units_round(st: RunState, rows: np.ndarray) -> tuple[tuple[float, ...], ...]:

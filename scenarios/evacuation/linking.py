@@ -29,7 +29,6 @@ import numpy as np
 
 from agents.movement import states
 from agents.movement.routes import Option
-from scenarios.evacuation.params import ON_PLANE
 from scenarios.evacuation.placement import WALL_MARGIN, clear_of_points, respawn
 
 if TYPE_CHECKING:
@@ -119,7 +118,7 @@ def landing_clear(st: RunState, k: int, to: str) -> bool:
     if pe.extra[k] <= 0:
         return True
     sp = plan.space_ix[to]
-    there = np.isin(pe.state, ON_PLANE) & (pe.space == sp)
+    there = states.ON_PLANE_TABLE[pe.state] & (pe.space == sp)
     there &= ~(pe.called & (pe.extra <= 0))
     return not bool(there.any())
 
@@ -229,7 +228,7 @@ def _take_spot(st: RunState, k: int, landing: str, *, inside: bool) -> bool:
     if spots.shape[0] == 0:
         return False
     li = int(pe.lvl[k])
-    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
+    on = states.ON_PLANE_TABLE[pe.state] & (pe.lvl == li)
     on[k] = False
     centre = spots[:, :2].mean(axis=0)
     reach = float(np.hypot(*(spots[:, :2] - centre).T).max()) + 3.0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from agents.movement import selections
+from agents.movement import selections, states
 from agents.movement.motion_kernel import (
     QUEUE_LEVELS,
     crowd_counts,
@@ -24,7 +24,6 @@ from agents.movement.routes import Option
 from scenarios.evacuation import detours
 from scenarios.evacuation.goals import exit_goal, set_goal
 from scenarios.evacuation.linking import enter_link
-from scenarios.evacuation.params import ON_PLANE, State
 
 if TYPE_CHECKING:
     from scenarios.evacuation.state import People, Plan, RunState
@@ -152,7 +151,7 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     :func:`scenarios.evacuation.portals.arrivals`).
     """
     pe, plan = st.people, st.plan
-    on = np.flatnonzero(_ON_PLANE_TABLE[pe.state])
+    on = np.flatnonzero(states.ON_PLANE_TABLE[pe.state])
     n = on.size
     out_space = np.empty(n, np.int64)
     out_exit = np.empty(n, np.int64)
@@ -173,9 +172,6 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                b.wall_tolerance, plan.csm, out_space, out_exit)
     return on, out_space, out_exit
 
-
-#: ``_ON_PLANE_TABLE[state]``: whether that state stands on a level plane.
-_ON_PLANE_TABLE = np.isin(np.arange(len(State)), ON_PLANE)
 
 
 #: Metres round a door's centre searched for the cells of its far side (beyond its band's depth).
@@ -204,18 +200,20 @@ def onward(st: RunState) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _onward_of(st: RunState, k: int) -> tuple[int, float]:
-    """:func:`onward` for person k, kept per (door, goal, profile) while the options stay the same."""
+    """:func:`onward` for person k, kept per (door, goal, profile) while the routes stay the same
+    (the navigator's ``version``: its options for a profile are fixed until a door closes or a
+    space turns untenable)."""
     pe, plan = st.people, st.plan
     o = pe.opt[k]
     if o is None or o.kind != "door" or o.to_space is None:
         return -1, 0.0
+    key = (o.ref, int(pe.goal[k]), int(pe.profile_ix[k]))
+    hit = st.onward.get(key)
+    if hit is not None and hit[0] == st.nav.version:
+        return hit[1], hit[2]
     q = pe.profiles[k]
     opts = st.nav.options(o.to_space, st.goals[int(pe.goal[k])], speed=q.speed[0], stairs=q.stairs,
                           min_width=q.mobility.min_door_width, clearance=q.clearance)
-    key = (o.ref, int(pe.goal[k]), int(pe.profile_ix[k]))
-    hit = st.onward.get(key)
-    if hit is not None and hit[0] is opts:
-        return hit[1], hit[2]
     li = int(pe.lvl[k])
     g = plan.grids[li]
     ax, ay = plan.facility.door(o.ref).at
@@ -233,7 +231,7 @@ def _onward_of(st: RunState, k: int) -> tuple[int, float]:
         if np.isfinite(d) and cost < best_cost:
             best, best_cost, best_d = opt.field, cost, d
     out = (int(st.nav.fields.portal[best]) * QUEUE_LEVELS + li, best_d) if best >= 0 else (-1, 0.0)
-    st.onward[key] = (opts, *out)
+    st.onward[key] = (st.nav.version, *out)
     return out
 
 

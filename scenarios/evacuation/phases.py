@@ -18,7 +18,6 @@ from agents.movement import states
 from facility.mobility import BED
 from scenarios.evacuation import placement
 from scenarios.evacuation.goals import exit_goal, in_phase, safety_goal, set_goal
-from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from agents.movement.behaviour import Behaviour
@@ -29,6 +28,9 @@ __all__ = ["activate", "done", "first_phase", "return_from_refuge", "safe_counts
 #: Most people brought back from the refuges per step (those a space has no room for yet are
 #: tried again the next step).
 RETURN_PER_STEP = 20
+
+#: States of someone whose evacuation is settled, one way or the other.
+_SETTLED = states.table(states.REFUGE, states.OUT, states.INCAPACITATED)
 
 
 def first_phase(strategy: str) -> int:
@@ -45,7 +47,7 @@ def switch(st: RunState) -> None:
         return
     if st.p.strategy == "horizontal" or st.t < st.p.alarm:
         return
-    left = (pe.home_in_fire & ~np.isin(pe.state, (states.REFUGE, states.OUT, states.INCAPACITATED))
+    left = (pe.home_in_fire & ~_SETTLED[pe.state]
             & ~pe.stranded & ~pe.left_behind)
     timed = st.p.vertical_after is not None and st.t >= st.p.alarm + st.p.vertical_after
     if left.any() and not timed:
@@ -83,7 +85,7 @@ def return_from_refuge(st: RunState) -> None:
     waiting = np.flatnonzero(pe.state == states.REFUGE)
     if waiting.size == 0:
         return
-    on = np.isin(pe.state, ON_PLANE) & (pe.space >= 0)
+    on = states.ON_PLANE_TABLE[pe.state] & (pe.space >= 0)
     taken = np.bincount(pe.space[on], weights=pe.refuge_demand[on], minlength=len(plan.space_ids))
     on_foot_to: dict[int, list[int]] = {}  # per refuge space: where people on foot may come back
     placed = 0
@@ -186,7 +188,7 @@ def done(st: RunState) -> bool:
     if st.phase == 1:
         if st.p.strategy != "horizontal":
             return False
-        safe = np.isin(pe.state, (states.OUT, states.REFUGE))
+        safe = states.SAFE_TABLE[pe.state]
         fallen = pe.state == states.INCAPACITATED
         return not bool((pe.home_in_fire & ~safe & ~pe.stranded & ~pe.left_behind & ~fallen).any())
     active = (pe.state != states.OUT) & ~pe.stranded & ~pe.left_behind

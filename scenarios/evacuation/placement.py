@@ -19,7 +19,6 @@ from agents.movement.navigation import LevelGrid
 from facility.model import SpaceKind
 from scenarios.errors import PlacementError
 from scenarios.evacuation import detours
-from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from agents.movement.routes import Navigator
@@ -34,6 +33,10 @@ __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_
 #: Metres beyond a clearance every placement keeps from walls (the raster's room is known at
 #: cell centres; 5 cm keeps a body placed at a centre clear of the wall line between them).
 WALL_MARGIN = 0.05
+
+#: States of a bed or wheelchair still to be moved out of its own room.
+_NOT_YET_MOVED = states.table(states.PRE, states.NEED, states.PREP, states.HOLD)
+
 #: Most spacing (m) between the points where a unit's footprint is sampled across its area:
 #: under the depth of a door band (2 x ``navigation.DOOR_BAND``, 0.7 m) and the narrowest door
 #: (0.6 m), so that no band or doorway fits between two samples.
@@ -316,9 +319,9 @@ def park_spaces(st: RunState, spaces: list[int], width: float) -> list[int]:
     """
     pe, plan = st.people, st.plan
     fac = plan.facility
-    own = (pe.need > 0) & np.isin(pe.state, (states.PRE, states.NEED, states.PREP, states.HOLD))
+    own = (pe.need > 0) & _NOT_YET_MOVED[pe.state]
     taken = set(np.unique(pe.space[own]).tolist())
-    units = (pe.need > 0) & np.isin(pe.state, ON_PLANE) & (pe.space >= 0)
+    units = (pe.need > 0) & states.ON_PLANE_TABLE[pe.state] & (pe.space >= 0)
     present = np.bincount(pe.space[units], minlength=len(plan.space_ids))
 
     def room_for(k: int) -> bool:
@@ -374,7 +377,7 @@ def respawn(st: RunState, k: int, space: int, *, park: bool = False,
     # bed, 0.9 m from it, and the two teams preparing them filled the gap (day seed 5).
     keep = radius + WALL_MARGIN
     rad = pe.radius + (pe.extra + b.park_gap if park else 0.0)
-    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
+    on = states.ON_PLANE_TABLE[pe.state] & (pe.lvl == li)
     on[k] = False
     lo, hi = tries[:, :2].min(axis=0) - extra - keep, tries[:, :2].max(axis=0) + extra + keep
     reach = rad + pe.extra
@@ -493,7 +496,7 @@ def step_inside(st: RunState, s: int, exit_id: str) -> None:
     # Out of the way of those still coming out: door_keep_clear beyond the opening's half width.
     d = np.where(d >= ex.width / 2 + st.p.behaviour.door_keep_clear, d, d + 1e3)
     order = np.argsort(d, kind="stable")
-    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
+    on = states.ON_PLANE_TABLE[pe.state] & (pe.lvl == li)
     on[s] = False
     others, rad = pe.pos[on], pe.radius[on] + pe.extra[on] + pe.radius[s] + 0.05
     pick = int(order[0])
@@ -550,7 +553,7 @@ def _aside_in(st: RunState, s: int, space: int, xy: np.ndarray, worst: int) -> b
     ci, cj = np.divmod(cells, g.shape[1])
     cxy = g.centre(ci, cj)
     order = np.lexsort((np.hypot(cxy[:, 0] - xy[0], cxy[:, 1] - xy[1]), tier))
-    on = np.isin(pe.state, ON_PLANE) & (pe.lvl == li)
+    on = states.ON_PLANE_TABLE[pe.state] & (pe.lvl == li)
     on[s] = False
     others, rad = pe.pos[on], pe.radius[on] + pe.extra[on] + pe.radius[s] + 0.05
     for q in order[:STEP_ASIDE_TRIES].tolist():

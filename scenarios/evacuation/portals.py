@@ -19,12 +19,14 @@ from agents.movement.doorways import BACK_OUT, GO, WAIT, turns
 from agents.movement.navigation import DOOR_BAND
 from scenarios.evacuation import placement
 from scenarios.evacuation.assistance import reach_safety
-from scenarios.evacuation.params import ON_PLANE
 
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
 __all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs", "unit_in_doorway"]
+
+#: States of a unit being moved or prepared.
+_MOVED_OR_PREPARED = states.table(states.MOVE, states.PREP)
 
 
 def doorways(st: RunState) -> None:
@@ -228,7 +230,7 @@ def unit_in_doorway(st: RunState, k: int, portal: str) -> bool:
     within a door band and ``k``'s width of the opening of door or exit ``portal``
     (:data:`agents.movement.navigation.DOOR_BAND`): ``k`` cannot pass till it has gone."""
     pe = st.people
-    on = (pe.need > 0) & np.isin(pe.state, (states.MOVE, states.PREP)) & (pe.lvl == pe.lvl[k])
+    on = (pe.need > 0) & _MOVED_OR_PREPARED[pe.state] & (pe.lvl == pe.lvl[k])
     on[k] = False
     units = np.flatnonzero(on)
     if units.size == 0:
@@ -259,7 +261,7 @@ def clear_doorway(st: RunState, door: str) -> None:
     (a closed door is a wall: left in it, they could never move again)."""
     pe, plan = st.people, st.plan
     d = plan.door_ix[door]
-    on = np.flatnonzero(np.isin(pe.state, ON_PLANE))
+    on = np.flatnonzero(states.ON_PLANE_TABLE[pe.state])
     for li, g in enumerate(plan.grids):
         sel = on[pe.lvl[on] == li]
         if sel.size == 0:

@@ -46,9 +46,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from agents.movement.states import ON_PLANE_TABLE, SAFE_TABLE
 from facility.mobility import Mobility
 from facility.routing import unreachable_spaces
-from scenarios.evacuation.params import ON_PLANE, STATE_LABELS, State
+from scenarios.evacuation.params import STATE_LABELS, State
 from scenarios.hazards.conditions import DOSES
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Recorder:
         ref = int(((state == State.REFUGE) & ~fallen).sum())
         hurt = int(fallen.sum())
         self._curve.append((t, out, ref, len(state) - out - ref - hurt, hurt))
-        on = np.flatnonzero(np.isin(state, ON_PLANE))
+        on = np.flatnonzero(ON_PLANE_TABLE[state])
         dt = t - self._last
         self._last = t
         for li, g in enumerate(plan.grids):
@@ -135,7 +136,7 @@ class Recorder:
         st = self.st
         pe, plan = st.people, st.plan
         n = len(pe.ids)
-        left = np.flatnonzero(~np.isin(pe.state, (State.OUT, State.REFUGE)))
+        left = np.flatnonzero(~SAFE_TABLE[pe.state])
         shut, by_policy = np.zeros(n, bool), np.zeros(n, bool)
         if left.size == 0:
             return shut, by_policy

@@ -80,6 +80,9 @@ class Plan:
             lifts, what it offers as a refuge.
         fire_ix: Indices of the fire compartments.
         fire_spaces: Ids of the spaces of the fire compartments.
+        fire_comp: bool per compartment, and one more ``False`` last: ``fire_comp[c]`` tells whether
+            compartment index ``c`` is a fire compartment, ``-1`` (no compartment) included.
+        in_fire: bool per space: it lies in a fire compartment.
         door_ix: Index of each door id.
         door_widths: float64 per door: clear width (m).
         door_between: The door joining each pair of spaces.
@@ -110,6 +113,8 @@ class Plan:
     space_area: np.ndarray
     fire_ix: frozenset[int]
     fire_spaces: frozenset[str]
+    fire_comp: np.ndarray
+    in_fire: np.ndarray
     door_ix: dict[str, int]
     door_widths: np.ndarray
     door_between: dict[frozenset[str], str]
@@ -326,9 +331,9 @@ class RunState:
     door_dist: dict[int, tuple[float, float, int, float]] = field(default_factory=dict)
     option_ids: dict[Option, int] = field(default_factory=dict)
     option_arrays: dict[int, Any] = field(default_factory=dict)
-    #: Per (door, goal, profile): the option list it was found from, and the queue group and
-    #: distance beyond the door (:func:`~scenarios.evacuation.motion.onward`).
-    onward: dict[tuple[str, int, int], tuple[list[Option], int, float]] = field(default_factory=dict)
+    #: Per (door, goal, profile): the navigator's ``version`` it was found at, and the queue group
+    #: and distance beyond the door (:func:`~scenarios.evacuation.motion.onward`).
+    onward: dict[tuple[str, int, int], tuple[int, int, float]] = field(default_factory=dict)
     #: Per door or exit looked at: the two ends of its opening, ``(x0, y0, x1, y1)``.
     openings: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -355,6 +360,10 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     level_spaces = [frozenset(s.id for s in facility.spaces_on(lv)) for lv in levels]
     level_ix = {lv: k for k, lv in enumerate(levels)}
     usable = [lf for lf in facility.lifts if lf.id in lift_ok]
+    space_comp = np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64)
+    fire_ix = [comp_ix[c] for c in params.fire_compartments if c in comp_ix]
+    fire_comp = np.zeros(len(comps) + 1, bool)
+    fire_comp[fire_ix] = True
     # The plan keeps each raster once: the per-level normals are views of the packed ones.
     arrays = level_arrays(grids, normals, [passages(g, facility) for g in grids], local_to_global)
     return Plan(
@@ -363,12 +372,12 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         local_to_global=local_to_global, arrays=arrays,
         band_door=[band_doors(g.shape, g.door_cells, door_ix) for g in grids],
         space_ids=space_ids, space_ix=space_ix,
-        space_comp=np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64),
+        space_comp=space_comp,
         corridor=np.array([s.kind == SpaceKind.CORRIDOR for s in facility.spaces], bool),
         through=np.array([s.kind in THROUGH_KINDS for s in facility.spaces], bool),
         level_spaces=level_spaces, comp_names=comps, comp_ix=comp_ix, comp_area=comp_area,
         space_area=space_area,
-        fire_ix=frozenset(comp_ix[c] for c in params.fire_compartments if c in comp_ix),
+        fire_ix=frozenset(fire_ix), fire_comp=fire_comp, in_fire=fire_comp[space_comp],
         fire_spaces=frozenset(s for c in params.fire_compartments for s in facility.compartments.get(c, ())),
         door_ix=door_ix, door_widths=np.array([d.width for d in facility.doors]),
         door_between={frozenset(d.spaces): d.id for d in facility.doors},
@@ -437,7 +446,7 @@ def people_of(specs: list[PersonSpec], plan: Plan, params: EvacParams, rng: np.r
         t_start=params.alarm + premove,
         refuge_demand=np.where(patient, b.refuge_area_patient, b.refuge_area_other),
         assigned_exit=[p.exit for p in specs], pos=pos, prev_pos=pos.copy(), lvl=lvl, space=space,
-        home_comp=home_comp, home_in_fire=np.isin(home_comp, list(plan.fire_ix)), orient=orient,
+        home_comp=home_comp, home_in_fire=plan.fire_comp[home_comp], orient=orient,
         heading=orient.copy(), route=[[plan.space_ids[s]] for s in space],
         state=np.full(n, states.PRE), goal=np.full(n, -1), opt=[None] * n, opt_id=np.full(n, -1, np.int64),
         opt_door=np.full(n, -1, np.int64), fid=np.full(n, -1), dist=np.full(n, np.inf),

@@ -117,6 +117,29 @@ def test_a_full_refuge_sends_the_overflow_on_to_the_exits() -> None:
     assert not m.deadlocks
 
 
+def test_the_plan_tells_fire_spaces_and_compartments_by_lookup() -> None:
+    """``in_fire`` per space and ``fire_comp`` per compartment index, a space of no compartment
+    (index -1) never in the fire."""
+    from shapely.geometry import box
+
+    from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
+
+    room, corridor = SpaceKind.ROOM, SpaceKind.CORRIDOR
+    fac = Facility(name="fire", levels=(Level(id="L0"),),
+                   spaces=(Space(id="A", level="L0", kind=room, polygon=box(0, 0, 4, 4), compartment="A"),
+                           Space(id="B", level="L0", kind=room, polygon=box(4, 0, 8, 4), compartment="B"),
+                           Space(id="C", level="L0", kind=corridor, polygon=box(8, 0, 12, 4))),
+                   doors=(Door(id="D1", spaces=("A", "B"), at=(4.0, 2.0), width=1.2),
+                          Door(id="D2", spaces=("B", "C"), at=(8.0, 2.0), width=1.2)),
+                   exits=(Exit(id="X", space="C", at=(12.0, 2.0), width=1.2),))
+    people = [PersonSpec(id=f"p{s}", profile="ambulant", space=s) for s in "ABC"]
+    params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False, max_time=60.0)
+    plan = EvacuationModel(fac, people, params, np.random.default_rng(0)).run_state.plan
+    assert plan.in_fire.tolist() == [True, False, False]
+    assert plan.space_comp[2] == -1 and not plan.fire_comp[-1]
+    assert np.array_equal(plan.fire_comp[plan.space_comp], plan.in_fire)
+
+
 def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() -> None:
     """People in B allocated to A's exit; the door between closes at 1 s, with one of them in its
     doorway. They take B's own exit (they stood for good, stranded, before), and the one in the
