@@ -184,17 +184,19 @@ def doors_quiet(walkers: np.ndarray, door: np.ndarray, side: np.ndarray, need: n
 
 @njit(cache=True)
 def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: np.ndarray,  # noqa: PLR0917
-                extra: np.ndarray, dist: np.ndarray, fid: np.ndarray, field_portal: np.ndarray,
-                need: np.ndarray, contact: float, rounds: np.ndarray, swap_after: int) -> np.ndarray:
+                extra: np.ndarray, orient: np.ndarray, dist: np.ndarray, fid: np.ndarray,
+                field_portal: np.ndarray, need: np.ndarray, contact: float, rounds: np.ndarray,
+                swap_after: int) -> np.ndarray:
     """:func:`agents.movement.standoffs.back_off` in one compiled pass over the pairs: who of
     ``stalled`` backs off now (indices into everyone, ascending).
 
     Each person's reach is ``radius + extra``, their portal ``field_portal`` of the field they
     follow (``fid``, -1: none), and a bed or wheelchair is someone with ``need`` > 0; of two
     stalled people in contact (``contact`` m between their reaches), on one level, heading for
-    different portals and one of them a unit, the one farther from its portal backs off (on a
-    tie, the higher index), and the other one in the even rounds from ``swap_after`` on (the
-    larger of their standoff ``rounds``; :func:`agents.movement.standoffs.swapped`).
+    different portals and one of them a unit, or two units abreast along the first one's
+    ``orient`` (:func:`agents.movement.standoffs.abreast`), the one farther from its portal backs
+    off (on a tie, the higher index), and the other one in the even rounds from ``swap_after`` on
+    (the larger of their standoff ``rounds``; :func:`agents.movement.standoffs.swapped`).
     """
     out = np.zeros(pos.shape[0], np.bool_)
     if stalled.size < 2:
@@ -207,8 +209,12 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
         for b in range(stalled.size):
             s = stalled[b]
             ps = field_portal[fid[s]] if fid[s] >= 0 else -1
-            if lvl[u] != lvl[s] or pu == ps:
+            if lvl[u] != lvl[s] or u == s:
                 continue
+            if pu == ps:
+                along = (pos[s, 0] - pos[u, 0]) * orient[u, 0] + (pos[s, 1] - pos[u, 1]) * orient[u, 1]
+                if need[s] <= 0 or not abs(along) < extra[u] + extra[s]:
+                    continue
             gap = math.hypot(pos[u, 0] - pos[s, 0], pos[u, 1] - pos[s, 1])
             if not gap < (radius[u] + extra[u]) + (radius[s] + extra[s]) + contact:
                 continue

@@ -12,13 +12,20 @@ behind it), the other backs off in the next round, and from then on they take tu
 asking the same one locked a bed pushed into a store's doorway and a visitor in the store
 behind it for the rest of the day drill (seed 1 with the side-door zipper). People queueing
 for one portal are never asked to back off here: the speed model already ranks them.
+
+Except two beds or wheelchairs abreast on their way to one portal (their lengths overlapping
+along the way, :func:`abreast`): the speed model lets the one ahead go on and the other wait
+behind it, but neither can move while the other's footprint lies where it turns.  Day drill,
+seed 10: two beds came out of facing single rooms into the L2-A corridor at once, each half
+turned; each alone went on at once, together they stood for two hours.  Of such a pair the one
+farther from the portal backs off, by the same rounds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SWAP_AFTER", "back_off", "standoff_rounds", "swapped"]
+__all__ = ["SWAP_AFTER", "abreast", "back_off", "standoff_rounds", "swapped"]
 
 
 #: Rounds of a standoff in which the one farther from its portal backs off before the other one
@@ -38,9 +45,21 @@ def standoff_rounds(t: float, last_prog: np.ndarray, stall_after: float, back_of
     return np.maximum(np.floor((t - last_prog - stall_after) / back_off_time), 0).astype(np.int64)
 
 
+def abreast(d_along: np.ndarray, extra_a: np.ndarray, extra_b: np.ndarray) -> np.ndarray:
+    """Whether two units whose centres lie ``d_along`` apart along the first one's way (its
+    orientation) are abreast: their axes (``extra`` each side of a centre) overlap along it.  In
+    a queue the one behind has its front at least a body behind the other's back.
+
+    >>> abreast(np.array([0.5, 1.1, 3.0]), np.full(3, 0.6), np.full(3, 0.6)).tolist()
+    [True, True, False]
+    """
+    return np.abs(d_along) < extra_a + extra_b
+
+
 def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np.ndarray,
              dist: np.ndarray, portal: np.ndarray, unit: np.ndarray, contact: float,
-             rounds: np.ndarray | None = None) -> np.ndarray:
+             rounds: np.ndarray | None = None, extra: np.ndarray | None = None,
+             orient: np.ndarray | None = None) -> np.ndarray:
     """Who of ``stalled`` backs off now.
 
     Args:
@@ -56,11 +75,14 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
             (:attr:`~.behaviour.Behaviour.contact`).
         rounds: Per person, the standoff rounds they have stalled through
             (:func:`standoff_rounds`); a pair's round is the larger of the two.  ``None``: 0.
+        extra: A unit's reach beyond its body along its axis (0 for people on foot), with
+            ``orient`` (unit vectors, (n, 2)): two units abreast (:func:`abreast`) with one
+            portal are a standoff too.  ``None``: never.
 
     Returns:
         Indices (into everyone) of those who back off: of each pair in contact with different
-        portals and a unit among them, the one farther from its portal (on a tie, the higher
-        index), or the other one in the rounds :func:`swapped` names.
+        portals and a unit among them, or two units abreast, the one farther from its portal (on
+        a tie, the higher index), or the other one in the rounds :func:`swapped` names.
 
     >>> pos = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0]])
     >>> kw = dict(pos=pos, lvl=np.zeros(3, int), reach=np.full(3, 0.5), dist=np.array([0.2, 9.0, 1.0]),
@@ -81,7 +103,11 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     gap = np.hypot(pos[u, 0][:, None] - pos[s, 0][None, :], pos[u, 1][:, None] - pos[s, 1][None, :])
     touch = gap < reach[u][:, None] + reach[s][None, :] + contact
     touch &= lvl[u][:, None] == lvl[s][None, :]
-    touch &= portal[u][:, None] != portal[s][None, :]
+    other = portal[u][:, None] != portal[s][None, :]
+    if extra is not None and orient is not None:
+        d_along = ((pos[s][None, :, :] - pos[u][:, None, :]) * orient[u][:, None, :]).sum(axis=2)
+        other |= unit[s][None, :] & abreast(d_along, extra[u][:, None], extra[s][None, :])
+    touch &= other & (u[:, None] != s[None, :])
     # Of a pair in contact, the one farther from its portal yields (ties: the higher index), and
     # the other one in the rounds ``swapped`` names.
     du, ds = dist[u][:, None], dist[s][None, :]

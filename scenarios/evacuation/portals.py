@@ -61,8 +61,8 @@ def standoffs(st: RunState) -> None:
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
     if stalled.size >= 2:
         rounds = standoff_rules.standoff_rounds(t, pe.last_prog, b.stall_after, b.back_off_time)
-        yielders = selections.backing_off(stalled, pe.pos, pe.lvl, pe.radius, pe.extra, pe.dist, pe.fid,
-                                          st.nav.fields.portal, pe.need, b.contact, rounds,
+        yielders = selections.backing_off(stalled, pe.pos, pe.lvl, pe.radius, pe.extra, pe.orient, pe.dist,
+                                          pe.fid, st.nav.fields.portal, pe.need, b.contact, rounds,
                                           standoff_rules.SWAP_AFTER)
         pe.backing_until[yielders] = t + b.back_off_time
     selections.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)

@@ -100,9 +100,11 @@ def test_backing_off_is_the_standoff_rule(c: dict[str, np.ndarray]) -> None:
     stalled = np.flatnonzero(c["flags"][0])
     fid = c["fid"]
     rounds = rng.integers(0, 5, n)
+    angle = rng.integers(0, 8, n) * np.pi / 4  # along, across and diagonal to the lattice
+    orient = np.column_stack([np.cos(angle), np.sin(angle)])
     expected = back_off(stalled, pos=pos, lvl=c["lvl"], reach=radius + extra, dist=c["dist"],
                         portal=np.where(fid >= 0, portal_of_field[np.maximum(fid, 0)], -1),
-                        unit=c["need"] > 0, contact=0.3, rounds=rounds)
-    got = sel.backing_off(stalled, pos, c["lvl"], radius, extra, c["dist"], fid, portal_of_field, c["need"],
-                          0.3, rounds, SWAP_AFTER)
+                        unit=c["need"] > 0, contact=0.3, rounds=rounds, extra=extra, orient=orient)
+    got = sel.backing_off(stalled, pos, c["lvl"], radius, extra, orient, c["dist"], fid, portal_of_field,
+                          c["need"], 0.3, rounds, SWAP_AFTER)
     np.testing.assert_array_equal(got, expected)

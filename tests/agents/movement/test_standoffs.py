@@ -27,6 +27,20 @@ def test_nobody_backs_off_in_a_queue_for_one_portal_or_apart_or_on_another_level
     assert back_off(stalled, **_kw(lvl=np.array([0, 1, 0])), contact=0.5).size == 0
 
 
+def test_two_units_abreast_for_one_portal_are_a_standoff_and_two_in_line_are_a_queue() -> None:
+    """Day drill, seed 10: two beds out of facing rooms side by side in a corridor, half turned,
+    both bound for its smoke door: the one farther from it backs off.  Two beds one behind the
+    other for that door are a queue, left to the speed model."""
+    stalled = np.array([0, 1])
+    east = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    side_by_side = _kw(pos=np.array([[23.1, 9.5], [23.7, 7.9], [40.0, 8.0]]), portal=np.array([4, 4, 3]),
+                       reach=np.full(3, 1.1), dist=np.array([23.9, 23.2, 9.0]))
+    assert back_off(stalled, **side_by_side, contact=0.5, extra=np.full(3, 0.6), orient=east).tolist() == [0]
+    assert back_off(stalled, **side_by_side, contact=0.5).size == 0  # no footprints: not told
+    in_line = {**side_by_side, "pos": np.array([[20.9, 8.7], [23.2, 8.7], [40.0, 8.0]])}
+    assert back_off(stalled, **in_line, contact=0.5, extra=np.full(3, 0.6), orient=east).size == 0
+
+
 def test_two_walkers_are_left_to_the_speed_model() -> None:
     assert back_off(np.array([0, 1]), **_kw(unit=np.array([False, False, False])), contact=0.5).size == 0
 

@@ -219,3 +219,32 @@ def test_staff_leaving_a_room_for_a_patient_are_let_into_a_passing_queue() -> No
     zipped = _staff_leaving_for_a_patient(Behaviour().merge_reach)
     starved = _staff_leaving_for_a_patient(0.0)
     assert zipped < starved - 20.0, (zipped, starved)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_beds_out_of_facing_doors_at_once_settle_who_goes_first(seed: int) -> None:
+    """Day seed 10: two beds came out of facing single rooms into the L2-A corridor at once, each
+    half turned towards the smoke door, each in the way of the other's turn; both bound for the
+    same door, so no standoff was called, and they stood for two hours (with seed 0 here, for
+    good).  Two units abreast for one portal are a standoff: the one farther from it backs off."""
+    room, corridor = SpaceKind.ROOM, SpaceKind.CORRIDOR
+    spaces = (Space(id="K", level="L0", kind=corridor, polygon=box(0, 0, 20, 2.4), compartment="C"),
+              Space(id="A", level="L0", kind=room, polygon=box(4, 2.4, 8, 9.9), beds=1, compartment="C"),
+              Space(id="B", level="L0", kind=room, polygon=box(4, -7.5, 8, 0), beds=1, compartment="C"))
+    fac = Facility(name="facing rooms", levels=(Level(id="L0"),), spaces=spaces,
+                   doors=(Door(id="DA", spaces=("A", "K"), at=(6.0, 2.4), width=1.4),
+                          Door(id="DB", spaces=("B", "K"), at=(6.0, 0.0), width=1.4)),
+                   exits=(Exit(id="X", space="K", at=(20.0, 1.2), width=1.8),))
+    people = [PersonSpec(id="a", profile="bed", space="A", position=(6.0, 6.0)),
+              PersonSpec(id="b", profile="bed", space="B", position=(6.0, -3.6))]
+    people += [PersonSpec(id=f"s{r}{i}", profile="staff", space=r, position=(4.8 + 2.4 * i, y), premove=0.0)
+               for r, y in (("A", 6.0), ("B", -3.6)) for i in range(2)]
+    params = EvacParams(max_time=300.0, trajectories=False)
+    m = EvacuationModel(fac, people, params, np.random.default_rng(seed))
+    m.people.orient[0] = m.people.heading[0] = (0.0, -1.0)  # feet to their doors
+    m.people.orient[1] = m.people.heading[1] = (0.0, 1.0)
+    m.people.prepare[:2] = 30.0  # ready together
+    while not m.done() and m.t < 300.0:
+        m.step()
+    assert m.done() and (m.people.state == State.OUT).all() and m.t < 120.0
+    assert not m.deadlocks
