@@ -181,7 +181,7 @@ def staff_idle(st: RunState, s: int) -> None:
     if st.phase == 2:
         pe.state[s] = states.MOVE
         set_goal(st, s, exit_goal(st, s))
-    elif int(plan.space_comp[pe.space[s]]) in plan.fire_ix:
+    elif plan.in_fire[pe.space[s]]:
         pe.state[s] = states.MOVE
         set_goal(st, s, refuge_goal(st, s))
     elif pe.home_in_fire[s] and pe.reached[s] == 0:
@@ -400,7 +400,7 @@ def called_forward(st: RunState, pat: int, going: Callable[[int], int] | None = 
     lifts = plan.level_lifts.get(li, 0)
     if lifts == 0 or li in plan.exit_levels:
         return True
-    if st.phase == 1 and pe.home_comp[pat] in plan.fire_ix:
+    if st.phase == 1 and plan.fire_comp[pe.home_comp[pat]]:
         return True  # horizontal move to the refuge: no lift
     count = units_to_lifts(st, li) if going is None else going(li)
     return count < st.p.behaviour.lift_call_ahead * lifts

@@ -62,7 +62,7 @@ def exit_goal(st: RunState, k: int) -> int:
     """Final exits (the allocated one, if any); outside the fire compartments, routes avoid them."""
     ex = st.people.assigned_exit[k]
     avoid: frozenset[str] = frozenset()
-    if int(st.plan.space_comp[st.people.space[k]]) not in st.plan.fire_ix:
+    if not st.plan.in_fire[st.people.space[k]]:
         avoid = st.plan.fire_spaces
     return st.goals.index(Goal("exit", exits=frozenset([ex]) if ex else frozenset(), avoid=avoid))
 
@@ -107,11 +107,11 @@ def _neighbour_compartments(st: RunState, comp: int, space: int) -> list[int]:
 
 def safety_goal(st: RunState, k: int) -> int:
     """In the horizontal phase, people of the fire compartments go to a refuge; else out."""
-    if st.phase == 1 and st.people.home_comp[k] in st.plan.fire_ix:
+    if st.phase == 1 and st.plan.fire_comp[st.people.home_comp[k]]:
         return refuge_goal(st, k)
     return exit_goal(st, k)
 
 
 def in_phase(st: RunState, k: int) -> bool:
     """Whether person k evacuates in the current phase."""
-    return st.phase == 2 or int(st.plan.space_comp[st.people.space[k]]) in st.plan.fire_ix
+    return st.phase == 2 or bool(st.plan.in_fire[st.people.space[k]])

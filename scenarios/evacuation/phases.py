@@ -162,12 +162,12 @@ def _clear_the_way_in(st: RunState, k: int) -> None:
     doorway for minutes with eight more queueing behind it.
     """
     pe, plan = st.people, st.plan
-    if st.phase != 1 or not plan.fire_ix or int(plan.space_comp[pe.space[k]]) in plan.fire_ix:
+    if st.phase != 1 or not plan.fire_comp.any() or plan.in_fire[pe.space[k]]:
         return
     sid = plan.space_ids[pe.space[k]]
     for d in plan.facility.doors_of.get(sid, ()):
         other = plan.space_ix[d.other(sid)]
-        if (int(plan.space_comp[other]) in plan.fire_ix
+        if (plan.in_fire[other]
                 and np.hypot(pe.pos[k, 0] - d.at[0], pe.pos[k, 1] - d.at[1]) < way_in(st.p.behaviour)):
             placement.step_aside(st, k, int(pe.space[k]), pe.pos[k].copy())
             return

@@ -78,7 +78,6 @@ class Plan:
         comp_ix: Index of each compartment name.
         comp_area: float64 per compartment: floor area (m2) of its spaces other than stairs and
             lifts, what it offers as a refuge.
-        fire_ix: Indices of the fire compartments.
         fire_spaces: Ids of the spaces of the fire compartments.
         fire_comp: bool per compartment, and one more ``False`` last: ``fire_comp[c]`` tells whether
             compartment index ``c`` is a fire compartment, ``-1`` (no compartment) included.
@@ -111,7 +110,6 @@ class Plan:
     comp_ix: dict[str, int]
     comp_area: np.ndarray
     space_area: np.ndarray
-    fire_ix: frozenset[int]
     fire_spaces: frozenset[str]
     fire_comp: np.ndarray
     in_fire: np.ndarray
@@ -361,9 +359,8 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
     level_ix = {lv: k for k, lv in enumerate(levels)}
     usable = [lf for lf in facility.lifts if lf.id in lift_ok]
     space_comp = np.array([comp_ix.get(s.compartment or "", -1) for s in facility.spaces], np.int64)
-    fire_ix = [comp_ix[c] for c in params.fire_compartments if c in comp_ix]
     fire_comp = np.zeros(len(comps) + 1, bool)
-    fire_comp[fire_ix] = True
+    fire_comp[[comp_ix[c] for c in params.fire_compartments if c in comp_ix]] = True
     # The plan keeps each raster once: the per-level normals are views of the packed ones.
     arrays = level_arrays(grids, normals, [passages(g, facility) for g in grids], local_to_global)
     return Plan(
@@ -377,7 +374,7 @@ def plan_of(facility: Facility, params: EvacParams, grids: list[LevelGrid],
         through=np.array([s.kind in THROUGH_KINDS for s in facility.spaces], bool),
         level_spaces=level_spaces, comp_names=comps, comp_ix=comp_ix, comp_area=comp_area,
         space_area=space_area,
-        fire_ix=frozenset(fire_ix), fire_comp=fire_comp, in_fire=fire_comp[space_comp],
+        fire_comp=fire_comp, in_fire=fire_comp[space_comp],
         fire_spaces=frozenset(s for c in params.fire_compartments for s in facility.compartments.get(c, ())),
         door_ix=door_ix, door_widths=np.array([d.width for d in facility.doors]),
         door_between={frozenset(d.spaces): d.id for d in facility.doors},

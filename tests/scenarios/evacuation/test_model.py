@@ -136,8 +136,8 @@ def test_the_plan_tells_fire_spaces_and_compartments_by_lookup() -> None:
     params = EvacParams(strategy="horizontal", fire_compartments=("A",), trajectories=False, max_time=60.0)
     plan = EvacuationModel(fac, people, params, np.random.default_rng(0)).run_state.plan
     assert plan.in_fire.tolist() == [True, False, False]
-    assert plan.space_comp[2] == -1 and not plan.fire_comp[-1]
-    assert np.array_equal(plan.fire_comp[plan.space_comp], plan.in_fire)
+    assert plan.fire_comp[plan.comp_ix["A"]] and not plan.fire_comp[plan.comp_ix["B"]]
+    assert plan.space_comp[2] == -1 and not plan.fire_comp[plan.space_comp[2]]
 
 
 def test_an_allocated_exit_cut_off_by_a_closed_door_falls_back_to_an_open_one() -> None:
