@@ -183,6 +183,18 @@ def doors_quiet(walkers: np.ndarray, door: np.ndarray, side: np.ndarray, need: n
 
 
 @njit(cache=True)
+def _in_lane(y: int, o: int, pos: np.ndarray, radius: np.ndarray, extra: np.ndarray,
+             orient: np.ndarray) -> bool:
+    """Whether ``y`` stands in ``o``'s way (:func:`agents.movement.standoffs.in_lane`)."""
+    dx, dy = pos[y, 0] - pos[o, 0], pos[y, 1] - pos[o, 1]
+    ox, oy = orient[o, 0], orient[o, 1]
+    along = dx * ox + dy * oy
+    lateral = abs(dx * oy - dy * ox)
+    skew = abs(orient[y, 0] * oy - orient[y, 1] * ox)
+    return along > 0 and lateral < radius[o] + radius[y] + extra[y] * skew
+
+
+@njit(cache=True)
 def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: np.ndarray,  # noqa: PLR0917
                 extra: np.ndarray, orient: np.ndarray, dist: np.ndarray, fid: np.ndarray,
                 field_portal: np.ndarray, need: np.ndarray, contact: float, rounds: np.ndarray,
@@ -223,8 +235,8 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
             r = max(rounds[u], rounds[s])
             if r >= swap_after and r % 2 == 0:
                 unit_yields = not unit_yields
-            if unit_yields:
-                out[u] = True
-            else:
-                out[s] = True
+            y, o = (u, s) if unit_yields else (s, u)
+            if pu != ps and not _in_lane(y, o, pos, radius, extra, orient):
+                continue
+            out[y] = True
     return np.flatnonzero(out)
