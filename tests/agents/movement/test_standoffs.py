@@ -58,3 +58,22 @@ def test_if_backing_off_got_nowhere_the_two_take_turns() -> None:
     assert rounds.tolist() == [2, 3, 3]  # 8, 15 and 15 s into their standoffs
     picks = [back_off(stalled, **_kw(), contact=0.5, rounds=np.array([r, 0, 0])).tolist() for r in range(6)]
     assert picks == [[1], [1], [0], [1], [0], [1]]
+
+
+def test_who_yields_backs_off_only_if_it_stands_in_the_others_way() -> None:
+    """Day drill, seed 3: a wheelchair in a clean room's doorway, facing out (south), and the
+    queue for the east stair walking east past it in the corridor.  In the rounds where the one
+    nearer its portal yields, the wheelchair backed into the room for someone whose way it was
+    not in.  It yields to someone it stands in front of, not to someone already past it."""
+    stalled = np.array([0, 1])
+    orient = np.array([[0.0, -1.0], [1.0, 0.0], [1.0, 0.0]])
+    kw = _kw(reach=np.array([0.8, 0.25, 0.25]), dist=np.array([0.5, 20.0, 3.0]), portal=np.array([1, 2, 3]))
+    extra = np.array([0.45, 0.0, 0.0])
+    swapped_round = np.array([2, 2, 0])  # the one nearer its portal (the wheelchair) is asked
+    past = {**kw, "pos": np.array([[0.0, 1.0], [0.9, 0.0], [9.0, 9.0]])}
+    coming = {**kw, "pos": np.array([[0.0, 1.0], [-0.9, 0.0], [9.0, 9.0]])}
+    assert back_off(stalled, **past, contact=0.5, rounds=swapped_round, extra=extra, orient=orient).size == 0
+    assert back_off(stalled, **coming, contact=0.5, rounds=swapped_round, extra=extra,
+                    orient=orient).tolist() == [0]
+    # Without footprints (no orientations to tell a lane by), as before: the wheelchair is asked.
+    assert back_off(stalled, **past, contact=0.5, rounds=swapped_round).tolist() == [0]
