@@ -183,8 +183,8 @@ def doors_quiet(walkers: np.ndarray, door: np.ndarray, side: np.ndarray, need: n
 
 
 @njit(cache=True)
-def _in_lane(y: int, o: int, pos: np.ndarray, radius: np.ndarray, extra: np.ndarray,
-             orient: np.ndarray) -> bool:
+def _in_lane(y: int, o: int, pos: np.ndarray, radius: np.ndarray,  # noqa: PLR0917 - numba, positional only
+             extra: np.ndarray, orient: np.ndarray) -> bool:
     """Whether ``y`` stands in ``o``'s way (:func:`agents.movement.standoffs.in_lane`)."""
     dx, dy = pos[y, 0] - pos[o, 0], pos[y, 1] - pos[o, 1]
     ox, oy = orient[o, 0], orient[o, 1]

@@ -56,7 +56,7 @@ def abreast(d_along: np.ndarray, extra_a: np.ndarray, extra_b: np.ndarray) -> np
     return np.abs(d_along) < extra_a + extra_b
 
 
-def in_lane(d: np.ndarray, orient_o: np.ndarray, orient_y: np.ndarray, radius_o: np.ndarray,
+def in_lane(d: np.ndarray, *, orient_o: np.ndarray, orient_y: np.ndarray, radius_o: np.ndarray,
             radius_y: np.ndarray, extra_y: np.ndarray) -> np.ndarray:
     """Whether someone ``y``, ``d`` (..., 2) from the centre of ``o``, stands in ``o``'s way:
     ahead of it along its orientation ``orient_o`` and within its lane, ``o``'s half width plus
@@ -68,12 +68,12 @@ def in_lane(d: np.ndarray, orient_o: np.ndarray, orient_y: np.ndarray, radius_o:
     that queue it backed into the room, for two minutes, and never held its claim to the spot in
     front of the door; the queue was not in its way, but beside it.
 
-    >>> one = np.ones(2)
-    >>> east = np.array([[1.0, 0.0], [1.0, 0.0]])
-    >>> in_lane(np.array([[1.0, 0.2], [1.0, 1.5]]), east, east, 0.3 * one, 0.3 * one, 0 * one).tolist()
+    >>> east, north, r = np.array([[1.0, 0.0]] * 2), np.array([[0.0, 1.0]] * 2), np.full(2, 0.3)
+    >>> in_lane(np.array([[1.0, 0.2], [1.0, 1.5]]), orient_o=east, orient_y=east, radius_o=r, radius_y=r,
+    ...         extra_y=np.zeros(2)).tolist()
     [True, False]
-    >>> in_lane(np.array([[-1.0, 0.0], [1.0, 0.8]]), east, np.array([[0.0, 1.0]] * 2), 0.3 * one,
-    ...         0.3 * one, 0.5 * one).tolist()
+    >>> in_lane(np.array([[-1.0, 0.0], [1.0, 0.8]]), orient_o=east, orient_y=north, radius_o=r, radius_y=r,
+    ...         extra_y=np.full(2, 0.5)).tolist()
     [False, True]
     """
     ox, oy = orient_o[..., 0], orient_o[..., 1]
@@ -149,10 +149,10 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
         # stands in the other's lane (:func:`in_lane`).
         rad = reach - extra
         d = pos[s][None, :, :] - pos[u][:, None, :]  # from the unit to the other
-        unit_in = in_lane(-d, orient[s][None, :, :], orient[u][:, None, :], rad[s][None, :],
-                          rad[u][:, None], extra[u][:, None])
-        other_in = in_lane(d, orient[u][:, None, :], orient[s][None, :, :], rad[u][:, None],
-                           rad[s][None, :], extra[s][None, :])
+        unit_in = in_lane(-d, orient_o=orient[s][None, :, :], orient_y=orient[u][:, None, :],
+                          radius_o=rad[s][None, :], radius_y=rad[u][:, None], extra_y=extra[u][:, None])
+        other_in = in_lane(d, orient_o=orient[u][:, None, :], orient_y=orient[s][None, :, :],
+                           radius_o=rad[u][:, None], radius_y=rad[s][None, :], extra_y=extra[s][None, :])
         different = portal[u][:, None] != portal[s][None, :]
         unit_yields = unit_yields & (unit_in | ~different)
         other_yields = other_yields & (other_in | ~different)
