@@ -361,27 +361,28 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                 continue
             gap = min(gap, s - lij - gext[q])
         if use_merge and moving_i:
-            gap = min(gap, _merge_gap(i, nb[:m], pos, radius, desired, priority, group, merger, use_group,
-                                      ex, ey))
+            gap = min(gap, _merge_gap(i, nb[:m], pos, radius, extra, desired, priority, group, merger,
+                                      use_group, ex, ey))
         v[i] = min(max(gap / time_gap, 0.0), v0i)
     return e, v, fallback
 
 
 @njit(cache=True)
 def _merge_gap(i: int, near: np.ndarray, pos: np.ndarray, radius: np.ndarray,  # noqa: PLR0917
-               desired: np.ndarray, priority: np.ndarray, group: np.ndarray, merger: np.ndarray,
-               use_group: bool, ex: float, ey: float) -> float:
+               extra: np.ndarray, desired: np.ndarray, priority: np.ndarray, group: np.ndarray,
+               merger: np.ndarray, use_group: bool, ex: float, ey: float) -> float:
     """Headway of agent ``i`` (walking along ``(ex, ey)``) to the spots claimed by the mergers among
-    its neighbours ``near`` (:func:`csm_step`); ``inf`` if none lies ahead of it."""
+    its neighbours ``near`` (:func:`csm_step`); ``inf`` if none lies ahead of it.  A bed or
+    wheelchair claims room for its length (``extra``) as well as its width."""
     gap = np.inf
     for j in near:
         if not merger[j] or (use_group and group[i] == group[j]):
             continue
-        off = priority[j] + radius[j]
+        off = priority[j] + radius[j] + extra[j]
         dx = pos[i, 0] - (pos[j, 0] + desired[j, 0] * off)
         dy = pos[i, 1] - (pos[j, 1] + desired[j, 1] * off)
         s = max(math.sqrt(dx * dx + dy * dy), 1e-9)
-        lij = radius[i] + radius[j]
+        lij = radius[i] + radius[j] + extra[j]
         if s < lij:
             continue  # on the spot already: walking on clears it
         nx, ny = dx / s, dy / s

@@ -110,25 +110,26 @@ def reference_step(
         g = s - lij - ext
         np.minimum.at(gap, i[front], g[front])
         if merger is not None and priority is not None:
-            _merge_gaps(gap, e, i=i, j=j, pos=pos, radius=radius, desired=desired, priority=priority,
-                        group=group, merger=merger)
+            _merge_gaps(gap, e, i=i, j=j, pos=pos, radius=radius, extra=extra, desired=desired,
+                        priority=priority, group=group, merger=merger)
     v = np.clip(gap / model.time_gap, 0.0, v0)
     return e, v, fallback
 
 
 def _merge_gaps(gap: np.ndarray, e: np.ndarray, *, i: np.ndarray, j: np.ndarray, pos: np.ndarray,
-                radius: np.ndarray, desired: np.ndarray, priority: np.ndarray, group: np.ndarray | None,
-                merger: np.ndarray) -> None:
+                radius: np.ndarray, extra: np.ndarray, desired: np.ndarray, priority: np.ndarray,
+                group: np.ndarray | None, merger: np.ndarray) -> None:
     """Headway of each walker to the spots its neighbours ``j`` who are mergers claim in front of
-    their side doors, the spot ``priority + radius`` ahead of them (pairs ``i``, ``j``)."""
+    their side doors, the spot ``priority + radius + extra`` ahead of them, ``radius + extra``
+    wide for a unit (pairs ``i``, ``j``)."""
     moving = np.abs(desired[i]).sum(axis=1) > 0
     keep = merger[j] & moving & (np.ones(i.size, bool) if group is None else group[i] != group[j])
     i, j = i[keep], j[keep]
-    spot = pos[j] + desired[j] * (priority[j] + radius[j])[:, None]
+    spot = pos[j] + desired[j] * (priority[j] + radius[j] + extra[j])[:, None]
     d = pos[i] - spot
     s = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)
     nij = d / s[:, None]
-    lij = radius[i] + radius[j]
+    lij = radius[i] + radius[j] + extra[j]
     ahead = -(nij[:, 0] * e[i, 0] + nij[:, 1] * e[i, 1])
     side = np.abs(nij[:, 0] * e[i, 1] - nij[:, 1] * e[i, 0]) * s
     front = (s >= lij) & (ahead > 0) & (side < lij)
