@@ -154,6 +154,24 @@ def test_a_walker_keeps_its_headway_to_the_spot_a_merger_claims(merger: bool) ->
     assert v[1] == pytest.approx(expected, abs=0.01)
 
 
+def test_a_wheelchair_at_a_side_door_claims_room_for_its_length() -> None:
+    """A wheelchair (half width 0.35 m, 0.45 m of axis each side of its centre) 0.55 m inside a
+    side door, facing out (south), claims the spot 0.55 + 0.35 + 0.45 m ahead of its centre,
+    (0, -1.35), and room round it for its length, 0.2 + 0.35 + 0.45 m: a walker of the passing
+    stream 1.25 m from it slows to its headway, (1.25 - 1.0) / T (to (1.2 - 0.55) / T had the
+    wheelchair claimed a walker's spot, the room a walker needs to step out)."""
+    model = SpeedModel()
+    kw = dict(pos=np.array([[0.0, 0.0], [-1.2, -1.0]]), layer=np.zeros(2, int), radius=np.array([0.35, 0.2]),
+              extra=np.array([0.45, 0.0]), desired=np.array([[0.0, -1.0], [1.0, 0.0]]),
+              v0=np.array([0.0, 1.3]),
+              wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)), group=np.array([0, 1]),
+              priority=np.array([0.55, 9.0]), merger=np.array([True, False]))
+    _, v, _ = step_directions_speeds(model, **kw)  # type: ignore[arg-type]
+    _, v_ref, _ = reference_step(model, **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-9)
+    assert v[1] == pytest.approx((1.25 - 1.0) / model.time_gap, abs=0.05)
+
+
 def test_head_on_walkers_pass_each_other_on_the_right() -> None:
     """Exactly head on, with no noise: each keeps right and both get past (no nose-to-nose stall)."""
     pos = np.array([[0.0, 0.0], [4.0, 0.0]])
