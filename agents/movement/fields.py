@@ -59,7 +59,8 @@ class Field:
 
 
 def compute_field(grid: LevelGrid, domain: np.ndarray, sources: np.ndarray,
-                  clearance: float, wall_range: float = 0.5) -> Field:
+                  clearance: float, wall_range: float = 0.5, *,
+                  window: tuple[int, int, int, int] | None = None) -> Field:
     """Distance field from ``sources`` over ``domain`` (both boolean masks of the grid).
 
     Cells no point of which has ``clearance`` of room are left out (the room is 1-Lipschitz,
@@ -76,19 +77,25 @@ def compute_field(grid: LevelGrid, domain: np.ndarray, sources: np.ndarray,
         sources: Target cells (distance 0); must intersect the domain.
         clearance: Half width of the footprint (m): the room its centre needs.
         wall_range: Distance (m) from walls over which the extra cost fades.
+        window: Rows and columns ``(i0, i1, j0, j1)`` of the grid outside which ``domain`` and
+            ``sources`` hold no cell, if known: only that part of the level is looked at (the
+            same field, for a fraction of the work on a long storey).
     """
-    ok = domain & (grid.wall >= clearance - grid.h / math.sqrt(2)) & (grid.gate >= clearance)
-    src = sources & (grid.wall > -0.5)  # walkable, even if tight against a wall
+    a0, a1, b0, b1 = window if window is not None else (0, grid.shape[0], 0, grid.shape[1])
+    wall = grid.wall[a0:a1, b0:b1]
+    gate = grid.gate[a0:a1, b0:b1]
+    ok = domain[a0:a1, b0:b1] & (wall >= clearance - grid.h / math.sqrt(2)) & (gate >= clearance)
+    src = sources[a0:a1, b0:b1] & (wall > -0.5)  # walkable, even if tight against a wall
     use = ok | src
     rows, cols = np.flatnonzero(use.any(axis=1)), np.flatnonzero(use.any(axis=0))
     if rows.size == 0 or not src.any():
         return Field(0, 0, np.full((1, 1), np.inf), np.zeros((1, 1, 2)))
     i0, i1, j0, j1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     win = use[i0:i1, j0:j1]
-    wd = grid.wall[i0:i1, j0:j1]
+    wd = wall[i0:i1, j0:j1]
     cost = 1.0 + 2.0 * np.clip((wall_range - wd) / wall_range, 0.0, 1.0)
     dist = _dijkstra(win, cost, src[i0:i1, j0:j1], _OFFSETS, _LENGTHS * grid.h, _THROUGH)
-    return Field(int(i0), int(j0), dist, _directions(dist, grid.h))
+    return Field(int(i0) + a0, int(j0) + b0, dist, _directions(dist, grid.h))
 
 
 @njit(cache=True)

@@ -198,6 +198,7 @@ class Navigator:
         self._pot: dict[tuple[object, ...], dict[str, float]] = {}
         self._space_masks: dict[str, np.ndarray] = {}
         self._far_bands: dict[str, np.ndarray] = {}
+        self._windows: dict[str, tuple[int, int, int, int]] = {}
         self._opts: dict[tuple[object, ...], list[Option]] = {}
         self.version = 0
 
@@ -260,6 +261,16 @@ class Navigator:
             self._far_bands[space_id] = out & ~self.space_mask(space_id) & (g.space >= 0)
         return self._far_bands[space_id]
 
+    def _window(self, space_id: str) -> tuple[int, int, int, int]:
+        """Rows and columns ``(i0, i1, j0, j1)`` of the cells of ``space_id`` and the far halves of its
+        doors' bands: the part of the level a field from the space can cover."""
+        if space_id not in self._windows:
+            cover = self.space_mask(space_id) | self.far_bands(space_id)
+            rows, cols = np.flatnonzero(cover.any(axis=1)), np.flatnonzero(cover.any(axis=0))
+            self._windows[space_id] = ((int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+                                       if rows.size else (0, 0, 0, 0))
+        return self._windows[space_id]
+
     def field_id(self, space_id: str, target: tuple[str, object], clearance: float) -> int:
         """Id (in :attr:`fields`) of the field from ``space_id`` to a portal or point."""
         return self._field(space_id, target, clearance, ())
@@ -308,7 +319,9 @@ class Navigator:
             src = np.zeros(g.shape, bool)
             src[max(0, i[0] - 2):i[0] + 3, max(0, j[0] - 2):j[0] + 3] = True
             src &= dom
-        f = compute_field(g, dom, src, clearance)
+        # Every cell of the domain and of a door's or a point's sources lies in the space's
+        # window; an exit's cells may lie beyond it.
+        f = compute_field(g, dom, src, clearance, window=None if kind == "exit" else self._window(space_id))
         if kind == "door":
             _through(f, src, self.facility.door_segment(self.facility.door(str(ref))), g)
         fid = store.add(f, (space_id, queue_as or target))

@@ -89,3 +89,21 @@ def test_field_distances_are_the_shortest_paths_of_scipy(door: float, arm: float
     ref = _scipy_distances(g, ok | src, src)
     assert np.isfinite(f.dist).sum() > 100
     np.testing.assert_array_equal(f.dist, ref)
+
+
+def test_a_window_round_the_domain_and_sources_gives_the_same_field() -> None:
+    """Looking only at the part of the level that holds the domain and the sources changes nothing:
+    the same window, distances and directions, bit for bit."""
+    fac = store_on_corridor()
+    g = build_grid(fac, "L0", 0.1)
+    dom = g.space == 0
+    src = np.zeros(g.shape, bool)
+    rows, cols = np.flatnonzero(dom.any(axis=1)), np.flatnonzero(dom.any(axis=0))
+    src[rows[len(rows) // 2], cols[2]] = True
+    whole = compute_field(g, dom, src, clearance=0.25)
+    for window in [(rows[0], rows[-1] + 1, cols[0], cols[-1] + 1), (0, g.shape[0], cols[0], g.shape[1])]:
+        a0, a1, b0, b1 = (int(v) for v in window)
+        part = compute_field(g, dom, src, clearance=0.25, window=(a0, a1, b0, b1))
+        assert (part.i0, part.j0) == (whole.i0, whole.j0)
+        assert np.array_equal(part.dist, whole.dist)
+        assert np.array_equal(part.direction, whole.direction)
