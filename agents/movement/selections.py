@@ -208,7 +208,9 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
     different portals and one of them a unit, or two units abreast along the first one's
     ``orient`` (:func:`agents.movement.standoffs.abreast`), the one farther from its portal backs
     off (on a tie, the higher index), and the other one in the even rounds from ``swap_after`` on
-    (the larger of their standoff ``rounds``; :func:`agents.movement.standoffs.swapped`).
+    (the larger of their standoff ``rounds``; :func:`agents.movement.standoffs.swapped`); of a
+    pair with different portals, only if it stands in the other's lane
+    (:func:`agents.movement.standoffs.in_lane`).
     """
     out = np.zeros(pos.shape[0], np.bool_)
     if stalled.size < 2:

@@ -19,6 +19,9 @@ behind it, but neither can move while the other's footprint lies where it turns.
 seed 10: two beds came out of facing single rooms into the L2-A corridor at once, each half
 turned; each alone went on at once, together they stood for two hours.  Of such a pair the one
 farther from the portal backs off, by the same rounds.
+
+Of a pair heading for different portals, the one picked backs off only if it stands in the
+other's way (:func:`in_lane`): backing off clears nothing for someone it stands beside.
 """
 
 from __future__ import annotations
@@ -109,7 +112,9 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     Returns:
         Indices (into everyone) of those who back off: of each pair in contact with different
         portals and a unit among them, or two units abreast, the one farther from its portal (on
-        a tie, the higher index), or the other one in the rounds :func:`swapped` names.
+        a tie, the higher index), or the other one in the rounds :func:`swapped` names; with
+        ``extra`` and ``orient``, of a pair with different portals only if it stands in the
+        other's lane (:func:`in_lane`).
 
     >>> pos = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0]])
     >>> kw = dict(pos=pos, lvl=np.zeros(3, int), reach=np.full(3, 0.5), dist=np.array([0.2, 9.0, 1.0]),
