@@ -197,11 +197,12 @@ def _give_way(model: SpeedModel, e: np.ndarray, *, fallback: np.ndarray, v0: np.
     if not hit.any():
         return np.zeros(e.shape[0], bool)
     side = np.where(lat[hit] >= 0, 1.0, -1.0)
-    away = np.column_stack([-oj[hit, 1] * side, oj[hit, 0] * side]) + 0.5 * oj[hit]
+    ahead = np.where(unit[j[hit]], 1.0, 0.0)[:, None] * oj[hit]
+    away = np.column_stack([-oj[hit, 1] * side, oj[hit, 0] * side]) + 0.5 * ahead
     acc = np.zeros_like(e)
     back = np.zeros_like(e)
     np.add.at(acc, i[hit], away)
-    np.add.at(back, i[hit], oj[hit])
+    np.add.at(back, i[hit], ahead)
     who = np.zeros(e.shape[0], bool)
     who[i[hit]] = True
     e[who] = acc[who]
