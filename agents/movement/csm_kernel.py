@@ -319,13 +319,10 @@ def csm_moves(  # noqa: PLR0917 - numba compiles positional parameters only
                     if (not same_way and al > -radius[j] and al < radius[j] + extra[j] + radius[i] + look
                             and abs(lat) < lij + 0.3):
                         sd = 1.0 if lat >= 0 else -1.0
-                        # Out of a unit's way, half ahead of it too; out of a walker's, to the side
-                        # only (ahead of them, they would be walked along in front of them).
-                        ahead = 1.0 if unit[j] else 0.0
-                        ax += -oy * sd + 0.5 * ox * ahead
-                        ay += ox * sd + 0.5 * oy * ahead
-                        bx += ox * ahead
-                        by += oy * ahead
+                        ax += -oy * sd + 0.5 * ox
+                        ay += ox * sd + 0.5 * oy
+                        bx += ox
+                        by += oy
                         yielding = True
         v0i = v0[i]
         if yielding:

@@ -197,12 +197,11 @@ def _give_way(model: SpeedModel, e: np.ndarray, *, fallback: np.ndarray, v0: np.
     if not hit.any():
         return np.zeros(e.shape[0], bool)
     side = np.where(lat[hit] >= 0, 1.0, -1.0)
-    ahead = np.where(unit[j[hit]], 1.0, 0.0)[:, None] * oj[hit]
-    away = np.column_stack([-oj[hit, 1] * side, oj[hit, 0] * side]) + 0.5 * ahead
+    away = np.column_stack([-oj[hit, 1] * side, oj[hit, 0] * side]) + 0.5 * oj[hit]
     acc = np.zeros_like(e)
     back = np.zeros_like(e)
     np.add.at(acc, i[hit], away)
-    np.add.at(back, i[hit], ahead)
+    np.add.at(back, i[hit], oj[hit])
     who = np.zeros(e.shape[0], bool)
     who[i[hit]] = True
     e[who] = acc[who]

@@ -115,31 +115,6 @@ def test_walker_in_a_doorway_gives_way_to_a_bed() -> None:
     assert moved > 3.0  # and the bed got past
 
 
-def test_someone_standing_steps_aside_from_a_walker_not_ahead_of_them() -> None:
-    """Day drill, seed 21: a nurse holding in place in the L2-B corridor gave way to the staff
-    walking west past her to the fire compartment, each step half ahead of them, and was walked
-    8.5 m along to the smoke door, where she stood in its opening and held the beds coming
-    through it (7 flags).  From a walker, someone standing steps to the side only; from a bed,
-    half ahead of it too (it is long, and keeps coming)."""
-    model = SpeedModel()
-    pos = np.array([[0.0, 0.0], [0.8, 0.1]])
-
-    def away(unit: bool) -> tuple[np.ndarray, np.ndarray]:
-        e, v, fallback = step_directions_speeds(
-            model, pos=pos, layer=np.zeros(2, int), radius=np.array([0.35 if unit else 0.25, 0.25]),
-            extra=np.array([0.45 if unit else 0.0, 0.0]), desired=np.array([[1.0, 0.0], [0.0, 0.0]]),
-            v0=np.array([1.2, 0.0]), wall_dist=np.full(2, 5.0), wall_normal=np.zeros((2, 2)),
-            orient=np.array([[1.0, 0.0], [1.0, 0.0]]), yielder=np.array([False, True]),
-            unit=np.array([unit, False]))
-        assert v[1] > 0
-        return e[1], fallback[1]
-
-    e, fallback = away(unit=False)
-    assert e[1] > 0.99 and abs(e[0]) < 1e-9 and np.abs(fallback).sum() == 0  # aside, to her side
-    e, fallback = away(unit=True)
-    assert e[1] > 0.8 and e[0] > 0.3 and fallback[0] == 1.0  # aside and half ahead of the bed
-
-
 def test_a_bed_is_not_pushed_on_by_people_standing_behind_it() -> None:
     """Day drill, seed 8: a bed 0.3 m short of a single room's door, with nurses standing at the
     next beds 1.1 m behind it and to one side, was pushed against the door's jamb every step.
