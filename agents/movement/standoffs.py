@@ -135,10 +135,12 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
     gap = np.hypot(pos[u, 0][:, None] - pos[s, 0][None, :], pos[u, 1][:, None] - pos[s, 1][None, :])
     touch = gap < reach[u][:, None] + reach[s][None, :] + contact
     touch &= lvl[u][:, None] == lvl[s][None, :]
-    other = portal[u][:, None] != portal[s][None, :]
+    different = portal[u][:, None] != portal[s][None, :]
+    other = different
     if extra is not None and orient is not None:
-        d_along = ((pos[s][None, :, :] - pos[u][:, None, :]) * orient[u][:, None, :]).sum(axis=2)
-        other |= unit[s][None, :] & abreast(d_along, extra[u][:, None], extra[s][None, :])
+        d = pos[s][None, :, :] - pos[u][:, None, :]  # from each unit to each other one
+        d_along = (d * orient[u][:, None, :]).sum(axis=2)
+        other = different | (unit[s][None, :] & abreast(d_along, extra[u][:, None], extra[s][None, :]))
     touch &= other & (u[:, None] != s[None, :])
     # Of a pair in contact, the one farther from its portal yields (ties: the higher index), and
     # the other one in the rounds ``swapped`` names.
@@ -153,12 +155,10 @@ def back_off(stalled: np.ndarray, *, pos: np.ndarray, lvl: np.ndarray, reach: np
         # Of a pair heading for different portals, the one who would yield backs off only if it
         # stands in the other's lane (:func:`in_lane`).
         rad = reach - extra
-        d = pos[s][None, :, :] - pos[u][:, None, :]  # from the unit to the other
         unit_in = in_lane(-d, orient_o=orient[s][None, :, :], orient_y=orient[u][:, None, :],
                           radius_o=rad[s][None, :], radius_y=rad[u][:, None], extra_y=extra[u][:, None])
         other_in = in_lane(d, orient_o=orient[u][:, None, :], orient_y=orient[s][None, :, :],
                            radius_o=rad[u][:, None], radius_y=rad[s][None, :], extra_y=extra[s][None, :])
-        different = portal[u][:, None] != portal[s][None, :]
         unit_yields = unit_yields & (unit_in | ~different)
         other_yields = other_yields & (other_in | ~different)
     out = np.zeros(pos.shape[0], bool)
