@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.movement.fields import Field
 from agents.movement.navigation import build_grid
-from agents.movement.routes import Goal, Navigator
+from agents.movement.routes import FieldStore, Goal, Navigator
 from agents.occupants import profile
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.testbeds import rooms_on_corridor
@@ -79,3 +80,19 @@ def test_a_field_from_a_corridor_leads_back_from_over_a_side_door_line() -> None
     d, v = nav.fields.lookup(np.array([way_out.field]), i, j)
     assert np.isfinite(d[0])
     assert v[0, 1] < 0.0  # back towards the corridor
+
+
+def test_a_field_store_that_outgrows_its_buffers_keeps_every_field() -> None:
+    """Made for a few cells only, the store grows its buffers as fields come, and each field reads
+    back as it was added, the first ones included (the default reserve is rarely outgrown)."""
+    rng = np.random.default_rng(0)
+    store = FieldStore(reserve=8)
+    fields = [Field(int(i0), int(j0), rng.random((3 + k, 2 + k)), rng.random((3 + k, 2 + k, 2)))
+              for k, (i0, j0) in enumerate([(0, 0), (5, 2), (1, 7), (9, 9)])]
+    ids = [store.add(f) for f in fields]
+    assert store.flat_d.size > 8
+    for fid, f in zip(ids, fields, strict=True):
+        ii, jj = np.meshgrid(np.arange(f.dist.shape[0]), np.arange(f.dist.shape[1]), indexing="ij")
+        d, v = store.lookup(np.full(ii.size, fid), ii.ravel() + f.i0, jj.ravel() + f.j0)
+        assert np.array_equal(d, f.dist.ravel())
+        assert np.array_equal(v, f.direction.reshape(-1, 2))
