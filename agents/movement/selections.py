@@ -17,12 +17,16 @@ from numba import njit
 
 from agents.movement.states import State
 
-__all__ = ["any_crossing", "backing_off", "door_walkers", "doors_quiet", "free_staff_rows", "held_up_staff",
-           "leaving_rooms", "lift_units", "mark_backing", "stalled_walkers", "stuck_walkers"]
+__all__ = ["any_active", "any_crossing", "backing_off", "door_walkers", "doors_quiet", "free_staff_rows",
+           "held_up_staff", "in_state", "leaving_rooms", "lift_units", "mark_backing", "on_task", "prepared",
+           "set_off_now", "stalled_walkers", "stuck_walkers"]
 
 _MOVE = int(State.MOVE)
 _HOLD = int(State.HOLD)
 _PRE = int(State.PRE)
+_PREP = int(State.PREP)
+_OUT = int(State.OUT)
+_DOWN = int(State.INCAPACITATED)
 
 
 @njit(cache=True)
@@ -242,3 +246,62 @@ def backing_off(stalled: np.ndarray, pos: np.ndarray, lvl: np.ndarray, radius: n
                 continue
             out[y] = True
     return np.flatnonzero(out)
+
+
+@njit(cache=True)
+def in_state(state: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Indices of everyone whose state is one of ``table`` (a lookup by state, as
+    :func:`agents.movement.states.table` builds it)."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if table[state[k]]:
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def on_task(staff: np.ndarray, state: np.ndarray, task: np.ndarray, code: int) -> np.ndarray:
+    """Indices of staff in state ``code`` with a task (a patient they go to or wait at)."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if staff[k] and state[k] == code and task[k] >= 0:
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def prepared(state: np.ndarray, prep_end: np.ndarray, t: float) -> np.ndarray:
+    """Indices of everyone being prepared (``PREP``) whose preparation has ended by ``t``."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if state[k] == _PREP and t >= prep_end[k]:
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def set_off_now(state: np.ndarray, t_start: np.ndarray, need: np.ndarray, t: float) -> np.ndarray:
+    """Indices of everyone not yet set off (``PRE``) whose response time has passed at ``t``, or
+    who is moved by staff (``need`` > 0: they go when a team takes them)."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if state[k] == _PRE and (t >= t_start[k] or need[k] > 0):
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def any_active(state: np.ndarray, stranded: np.ndarray, left_behind: np.ndarray) -> bool:
+    """Whether anyone is not out yet who is neither stranded, left behind nor incapacitated."""
+    for k in range(state.size):
+        if state[k] != _OUT and state[k] != _DOWN and not stranded[k] and not left_behind[k]:
+            return True
+    return False

@@ -18,12 +18,15 @@ import numpy as np
 from agents.assist import choose_patient
 from agents.movement import states
 from agents.movement.routes import Goal
-from agents.movement.selections import free_staff_rows, lift_units
+from agents.movement.selections import free_staff_rows, in_state, lift_units, on_task, prepared
 from scenarios.evacuation import motion, placement
 from scenarios.evacuation.goals import exit_goal, refuge_goal, safety_goal, set_goal
 
 if TYPE_CHECKING:
     from scenarios.evacuation.state import People, Plan, RunState
+
+#: ``_NEED_TABLE[state]``: waiting for a team.
+_NEED_TABLE = states.table(states.NEED)
 
 __all__ = ["ahead_in_room", "assist", "at_bedside", "called_forward", "door_dist", "free_staff",
            "held_places", "in_doorway", "reach_safety", "release_team", "shut_in", "staff_idle", "team_sizes",
@@ -107,7 +110,7 @@ def assist(st: RunState) -> None:
     # Staff who reached their patient wait (FETCH); preparation starts when all are there.
     # "Reached" means in the patient's room and at the bedside (the unit's length plus a metre),
     # or beside a teammate already there: a second nurse cannot stand where the first one does.
-    fetch = np.flatnonzero(pe.staff & (pe.state == states.MOVE) & (pe.task >= 0))
+    fetch = on_task(pe.staff, pe.state, pe.task, states.MOVE)
     for s in fetch.tolist():
         pat = int(pe.task[s])
         if pe.lvl[s] != pe.lvl[pat] or pe.space[s] != pe.space[pat]:
@@ -127,12 +130,12 @@ def assist(st: RunState) -> None:
                         and door_dist(st, s) > b.door_keep_clear + b.aside_clear)
         if near and not in_doorway(st, s, pat, reach):
             pe.state[s] = states.FETCH
-    for pat in np.flatnonzero(pe.state == states.NEED).tolist():
+    for pat in in_state(pe.state, _NEED_TABLE).tolist():
         tm = pe.team[pat]
         if len(tm) >= pe.need[pat] and all(pe.state[s] == states.FETCH for s in tm):
             pe.state[pat] = states.PREP
             pe.prep_end[pat] = st.t + pe.prepare[pat]
-    ready = np.flatnonzero((pe.state == states.PREP) & (st.t >= pe.prep_end))
+    ready = prepared(pe.state, pe.prep_end, st.t)
     if ready.size == 0:
         return
     ready = ready[np.argsort(pe.prep_end[ready], kind="stable")]
@@ -263,7 +266,6 @@ class _Gate:
 
     def __init__(self, st: RunState) -> None:
         self.st = st
-        self.lift_unit = (st.people.need > 0) & np.isnan(st.people.stair_f)
         self._going: dict[int, int] = {}
         self._rooms: tuple[dict[int, int], dict[int, list[int]]] | None = None
 
@@ -295,8 +297,13 @@ class _Gate:
         ok = (pe.need[ready] == 0) | ~np.isnan(pe.stair_f[ready]) | plan.corridor[pe.space[ready]]
         if st.phase == 1:
             ok |= plan.fire_comp[pe.home_comp[ready]]
-        for li in np.unique(pe.lvl[ready[~ok]]).tolist():
-            ok[pe.lvl[ready] == li] |= self.called_forward_level(li)
+        level = pe.lvl[ready]
+        # The levels asked about, each once, in the order of first appearance (np.unique sorted
+        # them, a good part of this function's time with a handful of patients; the answers do
+        # not depend on the order).
+        for li in dict.fromkeys(level[~ok].tolist()):
+            if self.called_forward_level(li):
+                ok |= level == li
         return ok
 
     def called_forward_level(self, li: int) -> bool:
@@ -351,7 +358,7 @@ class _Gate:
             sp = int(pe.space[pat])
             self._rooms[0][sp] = self._rooms[0].get(sp, 0) + 1
         li = int(pe.lvl[pat])
-        if li in self._going and self.lift_unit[pat]:
+        if li in self._going and pe.need[pat] > 0 and np.isnan(pe.stair_f[pat]):  # a unit bound for a lift
             self._going[li] += 1
 
 

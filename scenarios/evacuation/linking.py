@@ -61,7 +61,7 @@ def links(st: RunState) -> None:
             land(st, k, to)
     _lobbies(st)
     for lk in st.links.lifts:
-        if any(to in lk.lift.spaces for _, _, to in st.links.pending):
+        if st.links.pending and any(to in lk.lift.spaces for _, _, to in st.links.pending):
             continue  # the car is still unloading
         trip = lk.dispatch(t)
         if trip is not None:

@@ -7,6 +7,7 @@ queue, detour penalty, with hysteresis); movement is the collision-free speed mo
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -151,7 +152,7 @@ def move(st: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     :func:`scenarios.evacuation.portals.arrivals`).
     """
     pe, plan = st.people, st.plan
-    on = np.flatnonzero(states.ON_PLANE_TABLE[pe.state])
+    on = selections.in_state(pe.state, states.ON_PLANE_TABLE)
     n = on.size
     out_space = np.empty(n, np.int64)
     out_exit = np.empty(n, np.int64)
@@ -189,13 +190,22 @@ def onward(st: RunState) -> tuple[np.ndarray, np.ndarray]:
     distance, instead of a side room waiting minutes for a gap in a packed corridor.
     """
     pe, plan = st.people, st.plan
-    group = np.full(len(pe.ids), -1, np.int64)
-    distance = np.zeros(len(pe.ids))
     near = selections.leaving_rooms(pe.state, pe.opt_door, pe.goal, pe.dist, st.p.behaviour.merge_reach,
                                     st.goals.evac, plan.corridor, pe.space)
+    if near.size == 0:
+        return _nobody_onward(len(pe.ids))
+    group = np.full(len(pe.ids), -1, np.int64)
+    distance = np.zeros(len(pe.ids))
     for k in near.tolist():
         group[k], distance[k] = _onward_of(st, k)
     return group, distance
+
+
+@lru_cache(maxsize=4)
+def _nobody_onward(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`onward` of ``n`` people none of whom is about to leave a room (most steps): one pair
+    of arrays, shared, which the kernel only reads."""
+    return np.full(n, -1, np.int64), np.zeros(n)
 
 
 def _onward_of(st: RunState, k: int) -> tuple[int, float]:

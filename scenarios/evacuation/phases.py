@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.movement import states
+from agents.movement import selections, states
 from facility.mobility import BED
 from scenarios.evacuation import placement
 from scenarios.evacuation.goals import exit_goal, in_phase, safety_goal, set_goal
@@ -31,6 +31,9 @@ RETURN_PER_STEP = 20
 
 #: States of someone whose evacuation is settled, one way or the other.
 _SETTLED = states.table(states.REFUGE, states.OUT, states.INCAPACITATED)
+
+#: ``_REFUGE_TABLE[state]``: in a refuge now.
+_REFUGE_TABLE = states.table(states.REFUGE)
 
 
 def first_phase(strategy: str) -> int:
@@ -82,7 +85,7 @@ def return_from_refuge(st: RunState) -> None:
     bay of L2-B filled with parked beds and the staff fetching them until nobody could move.
     """
     pe, plan = st.people, st.plan
-    waiting = np.flatnonzero(pe.state == states.REFUGE)
+    waiting = selections.in_state(pe.state, _REFUGE_TABLE)
     if waiting.size == 0:
         return
     on = states.ON_PLANE_TABLE[pe.state] & (pe.space >= 0)
@@ -129,7 +132,7 @@ def activate(st: RunState) -> None:
             if in_phase(st, k):
                 _set_off(st, k)
         return
-    ready = np.flatnonzero((pe.state == states.PRE) & ((t >= pe.t_start) | (pe.need > 0)))
+    ready = selections.set_off_now(pe.state, pe.t_start, pe.need, t)
     for k in ready.tolist():
         if not in_phase(st, k) and not pe.staff[k]:
             pe.state[k] = states.HOLD
@@ -191,9 +194,7 @@ def done(st: RunState) -> bool:
         safe = states.SAFE_TABLE[pe.state]
         fallen = pe.state == states.INCAPACITATED
         return not bool((pe.home_in_fire & ~safe & ~pe.stranded & ~pe.left_behind & ~fallen).any())
-    active = (pe.state != states.OUT) & ~pe.stranded & ~pe.left_behind
-    active &= pe.state != states.INCAPACITATED
-    return not bool(active.any())
+    return not selections.any_active(pe.state, pe.stranded, pe.left_behind)
 
 
 def safe_counts(st: RunState) -> tuple[int, int, int]:

@@ -59,7 +59,9 @@ def standoffs(st: RunState) -> None:
     :func:`agents.movement.selections.backing_off` computes it)."""
     pe, t, b = st.people, st.t, st.p.behaviour
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
-    if stalled.size >= 2:
+    # Only a pair with a bed or wheelchair in it can be a standoff: most steps with people
+    # stalled (a queue at a door) have none, and the rounds would be counted for nothing.
+    if stalled.size >= 2 and (pe.need[stalled] > 0).any():
         rounds = standoff_rules.standoff_rounds(t, pe.last_prog, b.stall_after, b.back_off_time)
         yielders = selections.backing_off(stalled, pe.pos, pe.lvl, pe.radius, pe.extra, pe.orient, pe.dist,
                                           pe.fid, st.nav.fields.portal, pe.need, b.contact, rounds,

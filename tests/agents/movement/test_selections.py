@@ -10,7 +10,7 @@ from agents.movement.behaviour import Behaviour
 from agents.movement.doorways import GO, DoorTurns, turns
 from agents.movement.motion_kernel import crowd_counts
 from agents.movement.standoffs import SWAP_AFTER, back_off
-from agents.movement.states import State
+from agents.movement.states import State, table
 from tests.agents.movement.crowd_arrays import crowds
 
 
@@ -58,6 +58,18 @@ def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> N
                           space, t, 2.0, 1.5, GO),
         np.flatnonzero(staff & (c["task"] >= 0) & (s == State.MOVE) & (c["need"] == 0) & (fid >= 0)
                        & (hold == GO) & (t - c["last_prog"] > 2.0) & (t - squeezed >= 1.5) & corridor[space]))
+    np.testing.assert_array_equal(sel.in_state(s, table(State.PRE, State.HOLD)),
+                                  np.flatnonzero((s == State.PRE) | (s == State.HOLD)))
+    for code in (State.MOVE, State.FETCH):
+        np.testing.assert_array_equal(sel.on_task(staff, s, c["task"], int(code)),
+                                      np.flatnonzero(staff & (s == code) & (c["task"] >= 0)))
+    times = c["last_prog"] + 0.5  # a time per person, some before t and some after
+    np.testing.assert_array_equal(sel.prepared(s, times, t), np.flatnonzero((s == State.PREP) & (t >= times)))
+    np.testing.assert_array_equal(sel.set_off_now(s, times, c["need"], t),
+                                  np.flatnonzero((s == State.PRE) & ((t >= times) | (c["need"] > 0))))
+    left_behind = c["flags"][4]
+    active = (s != State.OUT) & (s != State.INCAPACITATED) & ~stranded & ~left_behind
+    assert sel.any_active(s, stranded, left_behind) == active.any()
 
 
 @given(crowds())
