@@ -23,7 +23,8 @@ from scenarios.evacuation.assistance import reach_safety
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "standoffs", "unit_in_doorway"]
+__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "queue_flows_ahead",
+           "standoffs", "unit_in_doorway"]
 
 #: States of a unit being moved or prepared.
 _MOVED_OR_PREPARED = states.table(states.MOVE, states.PREP)
@@ -214,8 +215,46 @@ def flag_deadlocks(st: RunState) -> None:
             continue
         if o is not None and o.kind in ("door", "exit") and pe.need[k] == 0 and unit_in_doorway(st, k, o.ref):
             continue
+        if queue_flows_ahead(st, k):
+            continue
         pe.dead[k] = True
         st.passages.deadlocks.append((pe.ids[k], t, float(pe.pos[k, 0]), float(pe.pos[k, 1])))
+
+
+def queue_flows_ahead(st: RunState, k: int) -> bool:
+    """Whether person ``k``'s way is held by a queue that moves: someone walking in ``k``'s lane
+    ahead (along the way ``k``'s field leads, within ``k``'s reach plus theirs across it), no
+    farther than contact (``behaviour.contact`` m between their reaches) plus the way one backs
+    off in a standoff (``back_out_speed`` x ``back_off_time``), whose own portal someone passed
+    within ``deadlock_window``.
+
+    Day seed 3: a wheelchair bound for the east lift was pushed into a store's doorway by the
+    queue for the east stair, whose fan fills the corridor between the store and the lift lobby.
+    It stood there, backing off now and then, for 220 s while that queue went down the stair, a
+    person a second, and left as soon as the fan had gone.  Waiting behind a queue that moves is
+    queueing, not a deadlock; once the queue stops moving, or has gone and ``k`` still makes no
+    progress, it is flagged as before.
+    """
+    pe, t, w, b = st.people, st.t, st.p.deadlock_window, st.p.behaviour
+    way = pe.heading[k]
+    if pe.fid[k] >= 0:  # the way the field leads, whether they walk it or back off from it now
+        i, j = st.plan.grids[int(pe.lvl[k])].cell_of(pe.pos[[k]])
+        _, v = st.nav.fields.lookup(pe.fid[[k]], i, j)
+        way = v[0] if v[0].any() else way
+    reach = pe.radius + pe.extra
+    d = pe.pos - pe.pos[k]
+    along = d @ way
+    lateral = np.abs(d[:, 0] * way[1] - d[:, 1] * way[0])
+    both = reach + reach[k]
+    ahead = (along > 0) & (lateral < both) & (along - both < b.contact + b.back_out_speed * b.back_off_time)
+    ahead &= (pe.lvl == pe.lvl[k]) & (pe.state == states.MOVE)
+    ahead[k] = False
+    last = st.passages.last_pass
+    for q in np.flatnonzero(ahead).tolist():
+        o = pe.opt[q]
+        if o is not None and t - last.get(o.ref, -np.inf) <= w:
+            return True
+    return False
 
 
 def _doorway_passed(st: RunState, k: int) -> float:

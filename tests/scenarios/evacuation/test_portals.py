@@ -188,6 +188,38 @@ def test_someone_standing_in_a_doorway_others_pass_is_waiting_their_turn() -> No
     assert flagged(2 * st.p.deadlock_window)
 
 
+def test_someone_held_by_a_queue_that_moves_is_queueing_not_deadlocked() -> None:
+    """Day seed 3: a wheelchair pushed into a store's doorway by the queue for the east stair
+    waited 220 s there while the queue went down the stair, and was flagged.  Held by someone
+    in front of them whose portal others pass, they are queueing; once that queue has stopped,
+    or when the one in contact stands behind them, a minute without progress is a flag."""
+    from scenarios.evacuation import portals
+
+    people = [PersonSpec(id="v", profile="visitor", space="S", position=(1.5, 3.5), premove=0.0),
+              PersonSpec(id="q", profile="visitor", space="K", position=(6.0, 1.0), premove=0.0)]
+    m = EvacuationModel(store_on_corridor(0.9), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.step()
+    pe, st = m.people, m.run_state
+    assert pe.opt[0] is not None and pe.opt[0].ref == "D"
+    assert pe.opt[1] is not None and pe.opt[1].ref == "X"
+    pe.pos[0], pe.heading[0] = (1.5, 2.3), (0.0, -1.0)  # in the store's doorway, facing out
+    pe.pos[1] = (1.5, 1.6)  # in the corridor in front of them, in the queue for the exit
+
+    def flagged(exit_passed: float) -> bool:
+        st.passages.last_pass["X"] = st.t - exit_passed
+        st.passages.last_pass["D"] = st.t - 2 * st.p.deadlock_window
+        pe.last_prog[0] = st.t - 2 * st.p.deadlock_window
+        pe.dead[0] = False
+        portals.flag_deadlocks(st)
+        return bool(pe.dead[0])
+
+    assert not flagged(1.0)
+    assert flagged(2 * st.p.deadlock_window)  # the queue has not moved for as long
+    pe.pos[1] = (1.5, 4.0)  # behind them, in the store: not what holds them
+    assert flagged(1.0)
+
+
 def _staff_leaving_for_a_patient(merge_reach: float) -> float:
     """When the nurse in the side room sent at 45 s for a wheelchair patient at the corridor's far
     end passes its door into the queue of 250 pressing to the exit (her colleague evacuates)."""
