@@ -19,7 +19,7 @@ from agents.movement.states import State
 
 __all__ = ["any_active", "any_crossing", "backing_off", "door_walkers", "doors_quiet", "free_staff_rows",
            "held_up_staff", "in_state", "leaving_rooms", "lift_units", "mark_backing", "on_task", "prepared",
-           "set_off_now", "stalled_walkers", "stuck_walkers"]
+           "pushed", "set_off_now", "stalled_walkers", "stuck_walkers"]
 
 _MOVE = int(State.MOVE)
 _HOLD = int(State.HOLD)
@@ -305,3 +305,16 @@ def any_active(state: np.ndarray, stranded: np.ndarray, left_behind: np.ndarray)
         if state[k] != _OUT and state[k] != _DOWN and not stranded[k] and not left_behind[k]:
             return True
     return False
+
+
+@njit(cache=True)
+def pushed(state: np.ndarray, pos: np.ndarray, prev_pos: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Indices of everyone in a state of ``table`` (a lookup by state) whose position changed this
+    step (``prev_pos`` is where the step found them): someone standing, moved by the crowd."""
+    out = np.empty(state.size, np.int64)
+    m = 0
+    for k in range(state.size):
+        if table[state[k]] and (pos[k, 0] != prev_pos[k, 0] or pos[k, 1] != prev_pos[k, 1]):
+            out[m] = k
+            m += 1
+    return out[:m]

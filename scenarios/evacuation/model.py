@@ -147,6 +147,7 @@ class EvacuationModel(mesa.Model):
         detours.detour(st)
         portals.squeeze_past(st)
         portals.arrivals(st, *self.movement(st))
+        phases.keep_the_way_in(st)
         portals.flag_deadlocks(st)
         if t >= self._next_record:
             self.recorder.sample(t)

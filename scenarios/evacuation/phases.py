@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from agents.movement.behaviour import Behaviour
     from scenarios.evacuation.state import RunState
 
-__all__ = ["activate", "done", "first_phase", "return_from_refuge", "safe_counts", "switch", "way_in"]
+__all__ = ["activate", "done", "first_phase", "keep_the_way_in", "return_from_refuge", "safe_counts",
+           "switch", "way_in"]
 
 #: Most people brought back from the refuges per step (those a space has no room for yet are
 #: tried again the next step).
@@ -31,6 +32,9 @@ RETURN_PER_STEP = 20
 
 #: States of someone whose evacuation is settled, one way or the other.
 _SETTLED = states.table(states.REFUGE, states.OUT, states.INCAPACITATED)
+
+#: ``_HOLD_TABLE[state]``: holding in place.
+_HOLD_TABLE = states.table(states.HOLD)
 
 #: ``_REFUGE_TABLE[state]``: in a refuge now.
 _REFUGE_TABLE = states.table(states.REFUGE)
@@ -174,6 +178,23 @@ def _clear_the_way_in(st: RunState, k: int) -> None:
                 and np.hypot(pe.pos[k, 0] - d.at[0], pe.pos[k, 1] - d.at[1]) < way_in(st.p.behaviour)):
             placement.step_aside(st, k, int(pe.space[k]), pe.pos[k].copy())
             return
+
+
+def keep_the_way_in(st: RunState) -> None:
+    """Whoever holds in place and was moved by the crowd this step into :func:`way_in` of a door
+    through which a fire compartment is moved into theirs steps aside again
+    (:func:`_clear_the_way_in`).
+
+    Day drill, seed 21: a nurse waiting for a task in the L2-B corridor, clear of the smoke door
+    when the alarm went, was moved 8.5 m west in 25 s by the staff passing her (someone standing
+    steps aside from a walker), into the smoke door's opening; the beds coming through squeezed
+    between her and the jamb, and the door was locked for five minutes (7 stall flags).
+    """
+    if st.phase != 1 or not st.plan.fire_comp.any():
+        return
+    pe = st.people
+    for k in selections.pushed(pe.state, pe.pos, pe.prev_pos, _HOLD_TABLE).tolist():
+        _clear_the_way_in(st, k)
 
 
 def _set_off(st: RunState, k: int) -> None:

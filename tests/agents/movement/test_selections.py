@@ -70,6 +70,11 @@ def test_selections_equal_their_array_expressions(c: dict[str, np.ndarray]) -> N
     left_behind = c["flags"][4]
     active = (s != State.OUT) & (s != State.INCAPACITATED) & ~stranded & ~left_behind
     assert sel.any_active(s, stranded, left_behind) == active.any()
+    pos = np.column_stack([c["dist"], c["last_prog"]])
+    prev = np.where(c["flags"][3][:, None], pos + 0.1, pos)
+    standing = (s == State.HOLD) | (s == State.FETCH)
+    np.testing.assert_array_equal(sel.pushed(s, pos, prev, table(State.HOLD, State.FETCH)),
+                                  np.flatnonzero(standing & (pos != prev).any(axis=1)))
 
 
 @given(crowds())

@@ -67,3 +67,34 @@ def test_whoever_holds_just_past_the_smoke_door_steps_aside_for_the_refuge_s_arr
     assert keep == 3.2 and gap[1] >= keep and gap[2] >= keep, gap
     assert np.allclose(pe.pos[3], (20.0, 6.2))
     assert m.run_state.plan.space_ids[pe.space[1]] in ("KB",)
+
+
+def test_whoever_holds_and_is_pushed_into_the_way_in_steps_aside_again() -> None:
+    """Day drill, seed 21: a nurse waiting for a task past the L2 smoke door, clear of it when the
+    alarm went, was moved 8.5 m in 25 s by the staff passing her into the door's opening, and the
+    beds coming through locked against her (7 stall flags). Someone holding whom the crowd moved
+    into the way in steps aside again; someone moved elsewhere, or not moved, stays."""
+    from scenarios.evacuation.testbeds import ward
+
+    fac = ward(rooms=2, beds_per_room=1)  # smoke door SD at (8.0, 6.2), compartment B beyond it
+    people = [PersonSpec(id="bed", profile="bed", space="W0"),
+              PersonSpec(id="pushed_in", profile="visitor", space="KB", position=(20.0, 6.2), premove=0.0),
+              PersonSpec(id="pushed_on", profile="visitor", space="KB", position=(22.0, 6.2), premove=0.0),
+              PersonSpec(id="stood", profile="visitor", space="KB", position=(24.0, 6.2), premove=0.0)]
+    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=60.0,
+                        vertical_after=600.0)
+    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
+    for _ in range(400):
+        m.step()
+        if (m.people.state[1:] != states.PRE).all():
+            break
+    st, pe = m.run_state, m.people
+    assert (pe.state[1:] == states.HOLD).all()
+    pe.prev_pos[1:] = pe.pos[1:]
+    pe.pos[1] = (8.9, 6.2)  # moved into the smoke door's way in this step
+    pe.pos[2] = (21.0, 6.2)  # moved, but far from the door
+    pe.pos[3] = pe.prev_pos[3] = (9.4, 6.2)  # in the way in, but not moved this step
+    phases.keep_the_way_in(st)
+    gap = np.hypot(pe.pos[:, 0] - 8.0, pe.pos[:, 1] - 6.2)
+    assert gap[1] >= phases.way_in(params.behaviour), gap
+    assert np.allclose(pe.pos[2], (21.0, 6.2)) and np.allclose(pe.pos[3], (9.4, 6.2))
