@@ -46,21 +46,11 @@ def test_whoever_holds_just_past_the_smoke_door_steps_aside_for_the_refuge_s_arr
     just past the L2 smoke door, and the first bed through it stood in the doorway for minutes
     with eight more queueing behind it. Whoever holds within a bed's length and a metre of a door
     from the fire compartment steps aside when the horizontal phase starts; others stay put."""
-    from scenarios.evacuation.testbeds import ward
-
-    fac = ward(rooms=2, beds_per_room=1)  # smoke door SD at (8.0, 6.2), compartment B beyond it
-    people = [PersonSpec(id="bed", profile="bed", space="W0"),
-              PersonSpec(id="by_door", profile="visitor", space="KB", position=(8.9, 6.2)),
-              PersonSpec(id="nurse_by_door", profile="staff", space="KB", position=(9.2, 5.6), premove=0.0),
-              PersonSpec(id="far", profile="visitor", space="KB", position=(20.0, 6.2))]
-    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=60.0,
-                        vertical_after=600.0)
-    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
-    for _ in range(400):
-        m.step()
-        if (m.people.state[1:] != states.PRE).all():
-            break
-    pe = m.people
+    m = _ward_under_way([PersonSpec(id="by_door", profile="visitor", space="KB", position=(8.9, 6.2)),
+                         PersonSpec(id="nurse_by_door", profile="staff", space="KB", position=(9.2, 5.6),
+                                    premove=0.0),
+                         PersonSpec(id="far", profile="visitor", space="KB", position=(20.0, 6.2))])
+    pe, params = m.people, m.run_state.p
     gap = np.hypot(pe.pos[:, 0] - 8.0, pe.pos[:, 1] - 6.2)
     assert (pe.state[1:] != states.PRE).all()
     keep = phases.way_in(params.behaviour)  # 3.2 m: a bed's 2.2 m and a metre
@@ -74,21 +64,9 @@ def test_whoever_holds_and_is_pushed_into_the_way_in_steps_aside_again() -> None
     alarm went, was moved 8.5 m in 25 s by the staff passing her into the door's opening, and the
     beds coming through locked against her (7 stall flags). Someone holding whom the crowd moved
     into the way in steps aside again; someone moved elsewhere, or not moved, stays."""
-    from scenarios.evacuation.testbeds import ward
-
-    fac = ward(rooms=2, beds_per_room=1)  # smoke door SD at (8.0, 6.2), compartment B beyond it
-    people = [PersonSpec(id="bed", profile="bed", space="W0"),
-              PersonSpec(id="pushed_in", profile="visitor", space="KB", position=(20.0, 6.2), premove=0.0),
-              PersonSpec(id="pushed_on", profile="visitor", space="KB", position=(22.0, 6.2), premove=0.0),
-              PersonSpec(id="stood", profile="visitor", space="KB", position=(24.0, 6.2), premove=0.0)]
-    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=60.0,
-                        vertical_after=600.0)
-    m = EvacuationModel(fac, people, params, np.random.default_rng(0))
-    for _ in range(400):
-        m.step()
-        if (m.people.state[1:] != states.PRE).all():
-            break
-    st, pe = m.run_state, m.people
+    m = _ward_under_way([PersonSpec(id=name, profile="visitor", space="KB", position=(x, 6.2), premove=0.0)
+                         for name, x in (("pushed_in", 20.0), ("pushed_on", 22.0), ("stood", 24.0))])
+    st, pe, params = m.run_state, m.people, m.run_state.p
     assert (pe.state[1:] == states.HOLD).all()
     pe.prev_pos[1:] = pe.pos[1:]
     pe.pos[1] = (8.9, 6.2)  # moved into the smoke door's way in this step
@@ -98,3 +76,20 @@ def test_whoever_holds_and_is_pushed_into_the_way_in_steps_aside_again() -> None
     gap = np.hypot(pe.pos[:, 0] - 8.0, pe.pos[:, 1] - 6.2)
     assert gap[1] >= phases.way_in(params.behaviour), gap
     assert np.allclose(pe.pos[2], (21.0, 6.2)) and np.allclose(pe.pos[3], (9.4, 6.2))
+
+
+def _ward_under_way(people: list[PersonSpec]) -> EvacuationModel:
+    """Two-room ward (:func:`~scenarios.evacuation.testbeds.ward`: smoke door SD at (8.0, 6.2),
+    compartment A on fire, B beyond the door) with a bed in W0 and ``people``, stepped until
+    everyone but the bed has responded to the alarm (at most 20 s)."""
+    from scenarios.evacuation.testbeds import ward
+
+    params = EvacParams(strategy="progressive", fire_compartments=("A",), trajectories=False, max_time=60.0,
+                        vertical_after=600.0)
+    everyone = [PersonSpec(id="bed", profile="bed", space="W0"), *people]
+    m = EvacuationModel(ward(rooms=2, beds_per_room=1), everyone, params, np.random.default_rng(0))
+    for _ in range(400):
+        m.step()
+        if (m.people.state[1:] != states.PRE).all():
+            break
+    return m
