@@ -12,7 +12,9 @@ only builds the state, orders the parts and owns the clock:
 4. route choice (:func:`.motion.choose`), doorway turns and standoffs (:mod:`.portals`), detours round
    parked units (:mod:`.detours`), squeezing past (:mod:`.portals`), the
    movement itself (:func:`.motion.move`, the compiled collision-free speed model of
-   :mod:`agents.movement`), then doors and exits passed and deadlocks (:mod:`.portals`);
+   :mod:`agents.movement`), then doors and exits passed (:mod:`.portals`), the way into a refuge
+   kept clear of those the step moved into it (:func:`.phases.keep_the_way_in`), and deadlocks
+   (:mod:`.portals`);
 5. recording (:class:`~scenarios.evacuation.recorder.Recorder`).
 
 Every person is also a Mesa agent: a handle over its row (:mod:`agents.evacuees`), so

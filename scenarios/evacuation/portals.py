@@ -201,7 +201,8 @@ def flag_deadlocks(st: RunState) -> None:
       while the wheelchair in front of it was prepared; on day seed 3 a visitor the crowd had
       pushed into a store waited a minute and a half for the beds queueing to the lift past its
       door.  A unit is never let off so: if the one in the doorway is locked, it is flagged
-      itself, and once it has gone the wait is a lock again.
+      itself, and once it has gone the wait is a lock again;
+    * anyone, a unit too, held by a queue that moves (:func:`queue_flows_ahead`).
     """
     pe, t, w = st.people, st.t, st.p.deadlock_window
     last = st.passages.last_pass
