@@ -224,7 +224,7 @@ def flag_deadlocks(st: RunState) -> None:
 
 def queue_flows_ahead(st: RunState, k: int) -> bool:
     """Whether person ``k``'s way is held by a queue that moves: someone walking in ``k``'s lane
-    ahead (along the way ``k``'s field leads, within ``k``'s reach plus theirs across it), no
+    ahead (:func:`agents.movement.standoffs.in_lane`, along the way ``k``'s field leads), no
     farther than contact (``behaviour.contact`` m between their reaches) plus the way one backs
     off in a standoff (``back_out_speed`` x ``back_off_time``), whose own portal someone passed
     within ``deadlock_window``.
@@ -244,10 +244,12 @@ def queue_flows_ahead(st: RunState, k: int) -> bool:
         way = v[0] if v[0].any() else way
     reach = pe.radius + pe.extra
     d = pe.pos - pe.pos[k]
-    along = d @ way
-    lateral = np.abs(d[:, 0] * way[1] - d[:, 1] * way[0])
-    both = reach + reach[k]
-    ahead = (along > 0) & (lateral < both) & (along - both < b.contact + b.back_out_speed * b.back_off_time)
+    # Their own half extent across their way, a unit's length as far as it lies across it (a
+    # wheelchair backed into a doorway lies along the corridor while its way leads out).
+    half = pe.radius[k] + pe.extra[k] * abs(pe.orient[k, 0] * way[1] - pe.orient[k, 1] * way[0])
+    ahead = standoff_rules.in_lane(d, orient_o=way, orient_y=pe.orient, radius_o=half, radius_y=pe.radius,
+                                   extra_y=pe.extra)
+    ahead &= d @ way - reach - reach[k] < b.contact + b.back_out_speed * b.back_off_time
     ahead &= (pe.lvl == pe.lvl[k]) & (pe.state == states.MOVE)
     ahead[k] = False
     last = st.passages.last_pass

@@ -218,6 +218,12 @@ def test_someone_held_by_a_queue_that_moves_is_queueing_not_deadlocked() -> None
     assert flagged(2 * st.p.deadlock_window)  # the queue has not moved for as long
     pe.pos[1] = (1.5, 4.0)  # behind them, in the store: not what holds them
     assert flagged(1.0)
+    pe.pos[1] = (2.1, 1.6)  # in front, 0.6 m off their axis
+    assert flagged(1.0)  # beside a walker's lane
+    pe.extra[0], pe.orient[0] = 0.5, (1.0, 0.0)  # a unit lying across its way: its lane is its length
+    assert not flagged(1.0)
+    pe.orient[0] = (0.0, -1.0)  # the same unit lying along its way
+    assert flagged(1.0)
 
 
 def _staff_leaving_for_a_patient(merge_reach: float) -> float:
