@@ -130,10 +130,11 @@ def room_floor(wall: np.ndarray, gate: np.ndarray, h: float) -> np.ndarray:
     """Per cell, a lower bound of the room of a footprint anywhere in it
     (:func:`agents.movement.csm_kernel.footprint_room`), ``-inf`` on the grid's border.
 
-    The room at a point is the least of the tangent planes at the four cell centres round it,
-    all in the 3 x 3 block of its cell and at most ``h * sqrt(2)`` away, and a plane's slope is
-    at most 1: so it is at least the block's least room less ``1.5 h``, and the footprint's no
-    more than the cell's gate.  Where this bound already clears a footprint's half width, a
+    The room at a point is at least the least of the tangent planes at the four cell centres
+    round it (:func:`~agents.movement.csm_kernel.room_at`; each cell's wall point is no nearer
+    than its plane), all in the 3 x 3 block of its cell and at most ``h * sqrt(2)`` away, and a
+    plane's slope is at most 1: so it is at least the block's least room less ``1.5 h``, and the
+    footprint's no more than the cell's gate.  Where this bound already clears a footprint's half width, a
     step need not compute the room exactly (most steps, away from walls and doors).
 
     >>> room_floor(np.full((4, 4), 2.0), np.full((4, 4), np.inf), 0.1)[1:3, 1:3].tolist()

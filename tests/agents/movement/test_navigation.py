@@ -8,11 +8,13 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.movement.csm_kernel import footprint_room, room_at
+from agents.movement.csm_kernel import footprint_room, room_at, room_reached
 from agents.movement.fields import compute_field
 from agents.movement.navigation import EXACT_REACH, build_grid, footprints, opening_room
 from facility.mobility import BED, MOBILITIES, STAFF
+from facility.model import Facility
 from scenarios.evacuation.testbeds import room, store_on_corridor
+from tests.agents.movement.csm_calls import constrained_move
 
 
 @settings(max_examples=6, deadline=None)
@@ -44,6 +46,46 @@ def test_room_is_the_exact_distance_to_the_nearest_wall(x: float, y: float, widt
     assert g.wall[i[0], j[0]] == pytest.approx(min(true, EXACT_REACH), abs=1e-9) or (
         true > EXACT_REACH and g.wall[i[0], j[0]] <= true)
 
+
+
+def _walls(fac: Facility) -> shapely.Geometry:
+    """Every space's outline less its door and exit openings, as the rasters are built."""
+    lines = shapely.union_all([s.polygon.boundary for s in fac.spaces])
+    return lines.difference(shapely.union_all([fac.door_segment(d).buffer(1e-9)
+                                               for d in [*fac.doors, *fac.exits]]))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_room_from_above_is_never_under_the_truth_and_over_it_by_under_2_cm(seed: int) -> None:
+    """Steps are checked against the room from above: round a door's jambs, where the tangent
+    planes fall centimetres short, it is never under the distance to the nearest wall (shapely's)
+    and over it by less than 2 cm."""
+    fac = store_on_corridor(1.4)
+    g = build_grid(fac, "L0", 0.1)
+    pts = np.random.default_rng(seed).uniform((0.4, 1.0), (3.0, 3.0), (2000, 2))  # round the door
+    true = shapely.distance(_walls(fac), shapely.points(pts))
+    above = np.array([room_reached(g.wall, g.slope, x, y, g.x0, g.y0, g.h) for x, y in pts])
+    below = np.array([room_at(g.wall, g.slope, x, y, g.x0, g.y0, g.h) for x, y in pts])
+    near = (true > 0.15) & (true < 1.0)
+    assert (above[near] >= true[near] - 1e-6).all()  # (rounding: the foot is the centre less its room)
+    assert (above[near] - true[near]).max() < 0.02
+    assert (below[near] <= above[near]).all()  # the crowd rules' lower bound stays below it
+
+
+def test_a_walker_pressed_under_the_end_of_a_wall_steps_along_it_into_the_doorway() -> None:
+    """Day drill seed 3: a nurse 0.203 m under the wall beside a 1.4 m door, just past its jamb, led
+    towards the opening (north-west), could take no step while the room read from the tangent
+    planes dipped under her 0.2 m half width; she stood alone 80 s. Moving west along the wall
+    keeps her 0.203 m from it, and she now does."""
+    fac = store_on_corridor(1.4)  # door D from x = 0.8 to 2.2 on the line y = 2
+    g = build_grid(fac, "L0", 0.1)
+    pos = np.array([[2.252, 2.0 - 0.203]])
+    step = np.array([[-0.795, 0.606]]) * 0.06
+    after = constrained_move(pos, step, g.wall, g.slope, clearance=np.array([0.2]), x0=g.x0, y0=g.y0, h=g.h,
+                             gate=g.gate)
+    assert after[0, 0] < pos[0, 0] - 0.04
+    assert shapely.distance(_walls(fac), shapely.Point(*after[0])) >= 0.2
 
 def test_every_unit_fits_exactly_the_doors_routing_gives_it() -> None:
     """The gate of an opening admits a footprint of half width up to (width - 0.1 m) / 2: for a
