@@ -9,7 +9,8 @@ only builds the state, orders the parts and owns the clock:
    doses (:mod:`.hazard`);
 2. the strategy's phases and the end of pre-movement (:mod:`.phases`);
 3. staff and the patients they move (:mod:`.assistance`), stairs and lifts (:mod:`.linking`);
-4. route choice (:func:`.motion.choose`), doorway turns and standoffs (:mod:`.portals`), detours round
+4. route choice (:func:`.motion.choose`), doorway turns, standoffs and those standing in a
+   stalled unit's way stepping aside (:mod:`.portals`), detours round
    parked units (:mod:`.detours`), squeezing past (:mod:`.portals`), the
    movement itself (:func:`.motion.move`, the compiled collision-free speed model of
    :mod:`agents.movement`), then doors and exits passed (:mod:`.portals`), the way into a refuge
@@ -146,6 +147,7 @@ class EvacuationModel(mesa.Model):
         self.route_choice(st)
         portals.doorways(st)
         portals.standoffs(st)
+        portals.make_way(st)
         detours.detour(st)
         portals.squeeze_past(st)
         portals.arrivals(st, *self.movement(st))

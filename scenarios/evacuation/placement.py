@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["clear_of_openings", "clear_of_points", "footprint_axis", "footprint_clear", "footprint_spots",
            "free_spot", "narrow_room", "park_spaces", "refuge_spaces", "refuse_overlaps", "respawn",
-           "step_aside", "step_inside", "unit_axes"]
+           "stand_aside", "step_aside", "step_inside", "unit_axes"]
 
 
 #: Metres beyond a clearance every placement keeps from walls (the raster's room is known at
@@ -529,6 +529,13 @@ def step_aside(st: RunState, s: int, space: int, xy: np.ndarray) -> None:
     for k, tier in ((space, 0), *((o, 0) for o in refuge_spaces(st, space)[1:]), (space, 2)):
         if _aside_in(st, s, k, xy, tier):
             return
+
+
+def stand_aside(st: RunState, s: int) -> bool:
+    """Move person ``s``, standing, to the nearest free spot of their own space clear
+    of its doors (along a wall a bed's length from them, else a reach from them, else anywhere:
+    as :func:`step_aside`, without leaving the space); False if none is free."""
+    return _aside_in(st, s, int(st.people.space[s]), st.people.pos[s].copy(), 2)
 
 
 def _aside_in(st: RunState, s: int, space: int, xy: np.ndarray, worst: int) -> bool:

@@ -23,11 +23,18 @@ from scenarios.evacuation.assistance import reach_safety
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks", "queue_flows_ahead",
-           "standoffs", "unit_in_doorway"]
+__all__ = ["MAKE_WAY_EVERY", "admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks",
+           "make_way", "queue_flows_ahead", "standoffs", "unit_in_doorway"]
 
 #: States of a unit being moved or prepared.
 _MOVED_OR_PREPARED = states.table(states.MOVE, states.PREP)
+#: States of people standing where they are, waiting: at a bedside for their team or their
+#: patient's turn (``FETCH``), or for the alarm or a task (``HOLD``).
+_WAITING = states.table(states.FETCH, states.HOLD)
+
+#: Seconds between two looks for people standing in a stalled unit's way (:func:`make_way`):
+#: far less than the ``stall_after`` the unit must have stood.
+MAKE_WAY_EVERY = 1.0
 
 
 def doorways(st: RunState) -> None:
@@ -69,6 +76,35 @@ def standoffs(st: RunState) -> None:
                                           standoff_rules.SWAP_AFTER)
         pe.backing_until[yielders] = t + b.back_off_time
     selections.mark_backing(pe.state, pe.fid, pe.backing_until, t, pe.hold, BACK_OUT)
+
+
+def make_way(st: RunState) -> None:
+    """Whoever stands waiting (:data:`_WAITING`) in the way of a bed or wheelchair that has made no
+    progress for ``stall_after`` s (ahead of it along its axis, within ``contact`` of its reach)
+    steps aside to a free spot of their space clear of its doors (:func:`placement.stand_aside`).
+
+    The speed model's give-way rule moves someone standing out of a walker's way only where
+    there is room to move into.  Day drill seed 25, with steps checked against the room from
+    above: four nurses waiting for their patients' turn in the bay L2-W2-BAY3 had been pushed by
+    the people passing them to the door, and stood round the wheelchair leaving it; the bay's
+    other patients were to leave after it, so nobody moved again (16 people left at the 7,200 s
+    cap).
+    """
+    pe, t, b = st.people, st.t, st.p.behaviour
+    if np.floor(t / MAKE_WAY_EVERY) == np.floor((t - st.p.model.dt) / MAKE_WAY_EVERY):
+        return
+    stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
+    units = stalled[pe.need[stalled] > 0]
+    if units.size == 0:
+        return
+    waiting = np.flatnonzero(_WAITING[pe.state])
+    for u in units.tolist():
+        near = waiting[pe.lvl[waiting] == pe.lvl[u]]
+        d = pe.pos[near] - pe.pos[u]
+        gap = np.hypot(d[:, 0], d[:, 1]) - (pe.radius[u] + pe.extra[u] + pe.radius[near])
+        ahead = d @ pe.orient[u] > 0
+        for s in near[(gap < b.contact) & ahead].tolist():
+            placement.stand_aside(st, s)
 
 
 def squeeze_past(st: RunState) -> None:

@@ -10,7 +10,7 @@ from agents.movement.behaviour import Behaviour
 from facility.model import Door, Exit, Facility, Level, Space, SpaceKind
 from scenarios.evacuation import EvacParams, EvacuationModel, PersonSpec
 from scenarios.evacuation.model import State
-from scenarios.evacuation.testbeds import store_on_corridor
+from scenarios.evacuation.testbeds import room, store_on_corridor
 
 
 def test_someone_pushed_into_a_room_before_setting_off_counts_in_it_and_gets_out() -> None:
@@ -287,3 +287,40 @@ def test_two_beds_out_of_facing_doors_at_once_settle_who_goes_first(seed: int) -
         m.step()
     assert m.done() and (m.people.state == State.OUT).all() and m.t < 120.0
     assert not m.deadlocks
+
+
+def test_whoever_stands_waiting_in_a_stalled_units_way_steps_aside() -> None:
+    """Day seed 25: nurses waiting for their patients' turn, pushed by the crowd to the door of a
+    bay, stood round the wheelchair leaving it, and the bay never emptied.  Someone standing
+    waiting ahead of a unit that has not moved for ``stall_after`` s, within contact of its reach,
+    steps aside in their own space, clear of its openings; nobody behind it does, nor anyone
+    while it moves."""
+    from scenarios.evacuation import portals
+
+    people = [PersonSpec(id="w", profile="wheelchair", space="R", position=(5.5, 2.5), premove=0.0),
+              PersonSpec(id="v", profile="visitor", space="R", position=(1.0, 1.0), premove=0.0),
+              PersonSpec(id="n", profile="visitor", space="R", position=(2.0, 4.0), premove=0.0),
+              PersonSpec(id="b", profile="visitor", space="R", position=(1.0, 4.0), premove=0.0)]
+    m = EvacuationModel(room(8, 5, [("E", 8.0, 2.5, 1.2)]), people,
+                        EvacParams(max_time=60.0, trajectories=False), np.random.default_rng(0))
+    m.step()
+    pe, st = m.people, m.run_state
+    assert pe.opt[1] is not None and pe.opt[1].ref == "E"
+    w, n, b = 0, 2, 3
+    pe.state[w], pe.fid[w], pe.orient[w] = State.MOVE, pe.fid[1], (1.0, 0.0)  # on its way out, east
+    pe.pos[w], pe.pos[n], pe.pos[b] = (5.5, 2.5), (6.6, 2.7), (4.4, 2.4)  # n ahead of it, b behind
+    pe.state[1] = State.OUT  # out of the picture
+    pe.state[[n, b]] = State.FETCH
+    st.t = 10.0  # a look (one a second)
+    pe.last_prog[w] = st.t - 1.0  # moving: nobody steps aside
+    portals.make_way(st)
+    assert tuple(pe.pos[n]) == (6.6, 2.7)
+    pe.last_prog[w] = st.t - 2 * st.p.behaviour.stall_after  # stalled
+    portals.make_way(st)
+    assert tuple(pe.pos[b]) == (4.4, 2.4)  # behind it: not in its way
+    b_ = st.p.behaviour
+    d = pe.pos[n] - pe.pos[w]
+    gap = np.hypot(*d) - (pe.radius[w] + pe.extra[w] + pe.radius[n])
+    assert d @ pe.orient[w] <= 0 or gap >= b_.contact  # out of its way
+    assert np.hypot(*(pe.pos[n] - (8.0, 2.5))) > pe.radius[n] + b_.door_keep_clear  # clear of the exit
+    assert pe.space[n] == st.plan.space_ix["R"]
