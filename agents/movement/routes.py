@@ -277,33 +277,49 @@ class Navigator:
 
     def detour_field_id(self, space_id: str, target: tuple[str, object], clearance: float,
                         units: tuple[tuple[float, ...], ...], *,
-                        queue_as: tuple[str, object] | None = None) -> int:
+                        queue_as: tuple[str, object] | None = None,
+                        start: tuple[float, float] | None = None) -> int:
         """Id of the field from ``space_id`` to a portal laid round the footprints of ``units``
         standing in the space, each ``(x, y, ox, oy, radius, extra)``
         (:func:`~agents.movement.navigation.footprints`, widened by ``clearance`` and a cell).
 
         It is a field of the same portal (or of ``queue_as``: a bedside reached at the side of the
         bed, for the bed's own point), so whoever walks on it queues with everyone else for it
-        (:func:`scenarios.evacuation.detours.detour`).
+        (:func:`scenarios.evacuation.detours.detour`).  With ``start``, a disc of ``clearance``
+        and a cell round that point is left free of the widened footprints: someone pressed
+        against a bed stands inside them, and a field that does not reach them leaves them where
+        they stand.
         """
-        return self._field(space_id, target, clearance, units, queue_as)
+        return self._field(space_id, target, clearance, units, queue_as=queue_as, start=start)
 
     def _field(self, space_id: str, target: tuple[str, object], clearance: float,
-               units: tuple[tuple[float, ...], ...], queue_as: tuple[str, object] | None = None) -> int:
+               units: tuple[tuple[float, ...], ...], *, queue_as: tuple[str, object] | None = None,
+               start: tuple[float, float] | None = None) -> int:
         level = self.facility.space(space_id).level
         store = self.fields
-        key: tuple[object, ...] = (space_id, target, round(clearance, 3), queue_as, *units)
+        key: tuple[object, ...] = (space_id, target, round(clearance, 3), queue_as, start, *units)
         fid = store.keys.get(key)
         if fid is not None:
             return fid
         g = self.grids[level]
-        dom = self.space_mask(space_id) | self.far_bands(space_id)
+        space = self.space_mask(space_id)
+        dom = space | self.far_bands(space_id)
         if units:
             u = np.array(units, np.float64).reshape(-1, 6)
             # The clearance and a cell more: a gap between two units that the field let through
             # with less (5 cm) was too narrow for the crowd model, and the walker stood in front of it.
             dom = dom & ~footprints(g, u[:, :2], u[:, 2:4], radius=u[:, 4], extra=u[:, 5],
                                     margin=clearance + g.h)
+            if start is not None:
+                reach = clearance + g.h
+                i, j = g.cell_of(np.array([start]))
+                k = int(np.ceil(reach / g.h))
+                r0, c0 = max(int(i[0]) - k, 0), max(int(j[0]) - k, 0)
+                rows, cols = np.ogrid[r0:int(i[0]) + k + 1, c0:int(j[0]) + k + 1]
+                disc = np.hypot(g.x0 + (cols + 0.5) * g.h - start[0],
+                                g.y0 + (rows + 0.5) * g.h - start[1]) <= reach
+                window = (slice(r0, r0 + disc.shape[0]), slice(c0, c0 + disc.shape[1]))
+                dom[window] |= space[window] & disc[: space[window].shape[0], : space[window].shape[1]]
         kind, ref = target
         if kind == "exit":
             src = g.exit == g.exit_ids.index(str(ref))

@@ -19,7 +19,9 @@ its footprint), and queue as for that point.  Walkers are looked at
 once every :data:`LOOK_EVERY`, and a route choice to the same portal keeps the detour
 (:func:`keep`); at every look a detour is laid again round the units standing then, or dropped
 when none is left.  The field is one of the same portal, so the walker keeps their place in its
-queue; someone the detour does not reach (the bed stands in the doorway) keeps their field.
+queue.  Someone pressed against a unit stands inside its footprint as the field widens it (by
+their half width and a cell); a field laid with a disc round them left free reaches them.
+Someone the detour still does not reach (the bed stands in the doorway) keeps their field.
 Someone still held up ``stall_after`` s after taking a detour goes back to their own field,
 and may take the detour again as long again after that, as the sidestep swaps sides: on the
 shipped night drill a walker in a bay whose detour led into the staff preparing the beds
@@ -106,15 +108,29 @@ def _round(st: RunState, k: int, parked: np.ndarray) -> int:
     here = here[here != pat]  # round the others, not one's own patient (on foot: their point)
     if here.size == 0:
         return -1
-    fid = st.nav.detour_field_id(plan.space_ids[int(pe.space[k])], target, float(pe.clear[k]),
-                                 units_round(st, here))
+    sid, units = plan.space_ids[int(pe.space[k])], units_round(st, here)
+    fid = st.nav.detour_field_id(sid, target, float(pe.clear[k]), units)
+    if not np.isfinite(_distance(st, k, fid)):
+        fid = st.nav.detour_field_id(sid, target, float(pe.clear[k]), units, start=_start(st, k))
     return fid if np.isfinite(_distance(st, k, fid)) else -1
+
+
+def _start(st: RunState, k: int) -> tuple[float, float]:
+    """Where person ``k`` stands, to a decimetre, for a detour that must reach them where they are
+    pressed against a unit (:meth:`~agents.movement.routes.Navigator.detour_field_id`'s ``start``).
+
+    Day drill seed 3: a nurse on her way to a bedside in the bay L3-W3-BAY4 came up against the
+    foot of another team's bed; the field round the beds, widened by her half width, did not
+    reach her there, so she kept her own field, straight at the bed, and stood a minute.
+    """
+    return (round(float(st.people.pos[k, 0]), 1), round(float(st.people.pos[k, 1]), 1))
 
 
 def _to_bedside(st: RunState, k: int, pat: int, here: np.ndarray, target: tuple[str, object]) -> int:
     """The field of staff member ``k`` to the nearer side of their patient's bed or wheelchair
     ``pat``, round it and the other units ``here``, queueing as for the patient's own point
-    ``target``; -1 if neither side is reached.
+    ``target``; -1 if neither side is reached (from where they stand, too:
+    :func:`_start`).
 
     The point is the unit's centre, inside its footprint: on night seed 3 a nurse coming into a
     single room stood for a minute at the foot of her patient's bed, led at its centre, too near
@@ -127,13 +143,16 @@ def _to_bedside(st: RunState, k: int, pat: int, here: np.ndarray, target: tuple[
     units = units_round(st, here)
     sid = plan.space_ids[int(pe.space[k])]
     best, best_d = -1, np.inf
-    for s in (1.0, -1.0):
-        x, y = pe.pos[pat] + s * off * side
-        fid = st.nav.detour_field_id(sid, ("point", (round(float(x), 1), round(float(y), 1))),
-                                     float(pe.clear[k]), units, queue_as=target)
-        d = _distance(st, k, fid)
-        if d < best_d:
-            best, best_d = fid, d
+    for start in (None, _start(st, k)):
+        for s in (1.0, -1.0):
+            x, y = pe.pos[pat] + s * off * side
+            fid = st.nav.detour_field_id(sid, ("point", (round(float(x), 1), round(float(y), 1))),
+                                         float(pe.clear[k]), units, queue_as=target, start=start)
+            d = _distance(st, k, fid)
+            if d < best_d:
+                best, best_d = fid, d
+        if best >= 0:
+            return best
     return best
 
 

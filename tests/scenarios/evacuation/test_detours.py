@@ -53,3 +53,31 @@ def test_a_nurse_held_up_at_the_foot_of_her_patients_bed_walks_round_to_its_side
     while not m.done() and m.t < 200.0:
         m.step()
     assert m.done() and not m.deadlocks
+
+
+def test_a_visitor_pressed_against_the_end_of_a_bed_is_reached_by_the_detour() -> None:
+    """Day seed 3, in a bay: a nurse came up against the foot of another team's bed between her and
+    her patient and stood a minute; the field round the beds, widened by her half width and a
+    cell, did not reach her where she stood, so she kept her own field, straight at the bed.  The
+    detour is laid again with a disc round her left free; she walks round the bed and out."""
+    from scenarios.evacuation import detours
+
+    people = [PersonSpec(id="bed", profile="bed", space="R", position=(2.0, 3.5)),
+              PersonSpec(id="v", profile="visitor", space="R", position=(2.0, 4.85), premove=0.0)]
+    m = EvacuationModel(_single_room(), people, EvacParams(max_time=120.0, trajectories=False),
+                        np.random.default_rng(0))
+    pe, st = m.people, m.run_state
+    pe.orient[0] = pe.heading[0] = (0.0, 1.0)  # along the room: its end 0.15 m from the visitor
+    m.step()
+    v = 1
+    assert pe.opt[v] is not None and pe.opt[v].ref == "D"
+    units = detours.units_round(st, np.array([0]))
+    plain = st.nav.detour_field_id("R", ("door", "D"), float(pe.clear[v]), units)
+    assert not np.isfinite(detours._distance(st, v, plain))  # inside the bed's widened footprint
+    st.t = 30.0 - st.p.model.dt / 2  # the next step is a look
+    pe.last_prog[v] = pe.detoured[v] = 0.0  # held up since the start
+    m.step()
+    assert pe.detour[v] >= 0 and np.isfinite(detours._distance(st, v, int(pe.detour[v])))
+    while pe.state[v] != State.OUT and m.t < 90.0:
+        m.step()
+    assert pe.state[v] == State.OUT, f"visitor at {pe.pos[v]} at {m.t:.0f} s"
