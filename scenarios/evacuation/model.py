@@ -92,7 +92,9 @@ class EvacuationModel(mesa.Model):
         crowd.stranded = assistance.shut_in(crowd, plan)
         self.run_state = st = RunState(
             plan=plan, people=crowd, links=links_of(facility),
-            passages=Passages(DoorTurns.empty(len(facility.doors)), np.full(len(plan.comp_names), np.nan)),
+            passages=Passages(DoorTurns.empty(len(facility.doors)), np.full(len(plan.comp_names), np.nan),
+                              mark=np.full((len(crowd.ids), 2), np.nan),
+                              before=np.full((len(crowd.ids), 2), np.nan)),
             goals=Goals(), nav=nav, p=params, rng=rng, phase=phases.first_phase(params.strategy),
             closures=deque(sorted(params.door_closures, key=lambda c: c[1])), env=environment,
             space_factor=np.ones(len(plan.space_ids)), spot_cells=spot_cells)

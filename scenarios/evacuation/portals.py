@@ -23,8 +23,8 @@ from scenarios.evacuation.assistance import reach_safety
 if TYPE_CHECKING:
     from scenarios.evacuation.state import RunState
 
-__all__ = ["MAKE_WAY_EVERY", "admit", "arrivals", "clear_doorway", "doorways", "flag_deadlocks",
-           "make_way", "queue_flows_ahead", "standoffs", "unit_in_doorway"]
+__all__ = ["MAKE_WAY_EVERY", "MARK_EVERY", "MOVED", "admit", "arrivals", "clear_doorway", "doorways",
+           "flag_deadlocks", "make_way", "queue_flows_ahead", "standoffs", "unit_in_doorway"]
 
 #: States of a unit being moved or prepared.
 _MOVED_OR_PREPARED = states.table(states.MOVE, states.PREP)
@@ -35,6 +35,13 @@ _WAITING = states.table(states.FETCH, states.HOLD)
 #: Seconds between two looks for people standing in a stalled unit's way (:func:`make_way`):
 #: far less than the ``stall_after`` the unit must have stood.
 MAKE_WAY_EVERY = 1.0
+
+#: Seconds between two marks of where everyone stands (:func:`flag_deadlocks`), and the metres
+#: someone must have moved since the mark before last (10 to 20 s ago) not to be stalled, however
+#: far they are from their portal: a walker's metre in a second, well beyond the sway of someone
+#: held in place (a few centimetres a step, back and forth).
+MARK_EVERY = 10.0
+MOVED = 1.0
 
 
 def doorways(st: RunState) -> None:
@@ -238,11 +245,20 @@ def flag_deadlocks(st: RunState) -> None:
       pushed into a store waited a minute and a half for the beds queueing to the lift past its
       door.  A unit is never let off so: if the one in the doorway is locked, it is flagged
       itself, and once it has gone the wait is a lock again;
-    * anyone, a unit too, held by a queue that moves (:func:`queue_flows_ahead`).
+    * anyone, a unit too, held by a queue that moves (:func:`queue_flows_ahead`);
+    * anyone who has moved more than :data:`MOVED` since the mark before last, 10 to 20 s ago
+      (:data:`MARK_EVERY`): on day seed 0 a nurse bound for a single room against the crowd
+      queueing for the east stair was carried 10 m back by it in 80 s and was flagged while
+      walking freely back towards her best distance to her door (progress counts only below it).
     """
     pe, t, w = st.people, st.t, st.p.deadlock_window
-    last = st.passages.last_pass
+    p = st.passages
+    if t - p.marked >= MARK_EVERY:
+        p.before, p.mark, p.marked = p.mark, pe.pos.copy(), t
+    last = p.last_pass
     stuck = selections.stuck_walkers(pe.state, pe.last_prog, pe.dead, pe.stranded, pe.called, t, w)
+    if stuck.size:
+        stuck = stuck[~(np.hypot(*(pe.pos[stuck] - p.before[stuck]).T) > MOVED)]
     for k in stuck.tolist():
         o = pe.opt[k]
         ahead = -1e9 if o is None else last.get(o.ref, -1e9)

@@ -256,10 +256,16 @@ class Passages:
         deadlocks: (person id, time, x, y) of each deadlock flagged.
         times, portals, kinds: One entry per passage of a door or final exit (``"door"``,
             ``"exit"``): the door-flow table.
+        mark, before: float64 ``(n, 2)``: where everyone stood at the last mark and at the one
+            before (every :data:`~scenarios.evacuation.portals.MARK_EVERY` s; NaN until then),
+            ``marked``: model time of the last mark (:func:`~scenarios.evacuation.portals.flag_deadlocks`).
     """
 
     turns: DoorTurns
     comp_left: np.ndarray
+    mark: np.ndarray
+    before: np.ndarray
+    marked: float = -np.inf
     last_pass: dict[str, float] = field(default_factory=dict)
     deadlocks: list[tuple[str, float, float, float]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)

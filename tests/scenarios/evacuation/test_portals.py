@@ -324,3 +324,33 @@ def test_whoever_stands_waiting_in_a_stalled_units_way_steps_aside() -> None:
     assert d @ pe.orient[w] <= 0 or gap >= b_.contact  # out of its way
     assert np.hypot(*(pe.pos[n] - (8.0, 2.5))) > pe.radius[n] + b_.door_keep_clear  # clear of the exit
     assert pe.space[n] == st.plan.space_ix["R"]
+
+
+def test_someone_who_moved_a_metre_in_the_last_ten_seconds_is_not_stalled() -> None:
+    """Day seed 0: a nurse walking against the crowd queueing for the east stair was carried 10 m
+    back by it and flagged as she walked freely back, still short of her best distance to her
+    door.  Whoever moved over a metre since the mark before last (10 to 20 s ago) is not flagged;
+    once they stand, a minute without progress is a flag again."""
+    from scenarios.evacuation import portals
+
+    people = [PersonSpec(id="v", profile="visitor", space="S", position=(1.5, 3.5), premove=0.0)]
+    m = EvacuationModel(store_on_corridor(0.9), people, EvacParams(max_time=60.0, trajectories=False),
+                        np.random.default_rng(0))
+    m.step()
+    pe, st = m.people, m.run_state
+    w = st.p.deadlock_window
+
+    def flagged(moved: float) -> bool:
+        st.t = st.passages.marked + 1.0  # between two marks
+        st.passages.before[0] = pe.pos[0] - (moved, 0.0)
+        st.passages.last_pass["D"] = st.t - 2 * w
+        pe.last_prog[0], pe.dead[0] = st.t - 2 * w, False
+        portals.flag_deadlocks(st)
+        return bool(pe.dead[0])
+
+    assert not flagged(1.5)
+    assert flagged(0.3)  # swaying in place
+    st.t = st.passages.marked + portals.MARK_EVERY  # a mark: where they stood ten seconds ago
+    before = pe.pos[0].copy()
+    portals.flag_deadlocks(st)
+    assert np.array_equal(st.passages.mark[0], before)
