@@ -220,29 +220,10 @@ def _wall_and_normalise(model: SpeedModel, e: np.ndarray, desired: np.ndarray, *
 
 
 def reference_room(room: np.ndarray, slope: np.ndarray, p: np.ndarray, *, x0: float, y0: float,
-                   h: float) -> np.ndarray:
-    """Room at points ``p`` (n, 2): the least of the tangent planes at the four cell centres
-    around each."""
-    ny, nx = room.shape
-    j = np.floor((p[:, 0] - x0) / h - 0.5).astype(np.int64)
-    i = np.floor((p[:, 1] - y0) / h - 0.5).astype(np.int64)
-    least = np.full(p.shape[0], np.inf)
-    for di in (0, 1):
-        ii = np.clip(i + di, 0, ny - 1)
-        for dj in (0, 1):
-            jj = np.clip(j + dj, 0, nx - 1)
-            cx = x0 + (jj + 0.5) * h
-            cy = y0 + (ii + 0.5) * h
-            plane = room[ii, jj] + slope[ii, jj, 0] * (p[:, 0] - cx) + slope[ii, jj, 1] * (p[:, 1] - cy)
-            least = np.minimum(least, plane)
-    return least
-
-
-def reference_room_reached(room: np.ndarray, slope: np.ndarray, p: np.ndarray, *, x0: float, y0: float,
-                           h: float) -> np.ndarray:
-    """Room at points ``p`` (n, 2) from above: the distance to the nearest of the wall points nearest
-    the four cell centres around each (a cell's tangent plane where it has no gradient or a
-    negative room)."""
+                   h: float, above: bool = False) -> np.ndarray:
+    """Room at points ``p`` (n, 2): the least of the tangent planes at the four cell centres around
+    each, or with ``above`` the distance to the nearest of the wall points nearest them (a cell's
+    tangent plane where it has no gradient or a negative room)."""
     ny, nx = room.shape
     j = np.floor((p[:, 0] - x0) / h - 0.5).astype(np.int64)
     i = np.floor((p[:, 1] - y0) / h - 0.5).astype(np.int64)
@@ -254,20 +235,24 @@ def reference_room_reached(room: np.ndarray, slope: np.ndarray, p: np.ndarray, *
             cx = x0 + (jj + 0.5) * h
             cy = y0 + (ii + 0.5) * h
             r, sx, sy = room[ii, jj], slope[ii, jj, 0], slope[ii, jj, 1]
-            point = np.hypot(p[:, 0] - (cx - r * sx), p[:, 1] - (cy - r * sy))
             plane = r + sx * (p[:, 0] - cx) + sy * (p[:, 1] - cy)
-            least = np.minimum(least, np.where((r >= 0) & ((sx != 0) | (sy != 0)), point, plane))
+            if above:
+                point = np.hypot(p[:, 0] - (cx - r * sx), p[:, 1] - (cy - r * sy))
+                plane = np.where((r >= 0) & ((sx != 0) | (sy != 0)), point, plane)
+            least = np.minimum(least, plane)
     return least
 
 
 def reference_footprint_room(room: np.ndarray, slope: np.ndarray, gate: np.ndarray, p: np.ndarray, *,
                              x0: float, y0: float, h: float) -> np.ndarray:
-    """Room for footprints centred at ``p``: the room from above, and no more than the gate of
-    their cell."""
+    """Room for footprints centred at ``p``: the room from above (from below where their cell
+    has a gate), and no more than that gate."""
     ny, nx = room.shape
     j = np.clip(((p[:, 0] - x0) / h).astype(np.int64), 0, nx - 1)
     i = np.clip(((p[:, 1] - y0) / h).astype(np.int64), 0, ny - 1)
-    return np.minimum(reference_room_reached(room, slope, p, x0=x0, y0=y0, h=h), gate[i, j])
+    g = gate[i, j]
+    above = reference_room(room, slope, p, x0=x0, y0=y0, h=h, above=True)
+    return np.minimum(np.where(g < np.inf, reference_room(room, slope, p, x0=x0, y0=y0, h=h), above), g)
 
 
 def reference_move(pos: np.ndarray, disp: np.ndarray, free: np.ndarray, slope: np.ndarray, *,
