@@ -86,26 +86,27 @@ def standoffs(st: RunState) -> None:
 
 
 def make_way(st: RunState) -> None:
-    """Whoever stands waiting (:data:`_WAITING`) in the way of a bed or wheelchair that has made no
-    progress for ``stall_after`` s (ahead of it along its axis, within ``contact`` of its reach)
-    steps aside to a free spot of their space clear of its doors (:func:`placement.stand_aside`).
+    """Whoever stands waiting (:data:`_WAITING`) in the way of someone walking, a bed or wheelchair
+    too, who has made no progress for ``stall_after`` s (ahead of them along their axis, within
+    ``contact`` of their reach) steps aside to a free spot of their space clear of its doors
+    (:func:`placement.stand_aside`).
 
     The speed model's give-way rule moves someone standing out of a walker's way only where
     there is room to move into.  Day drill seed 25, with steps checked against the room from
     above: four nurses waiting for their patients' turn in the bay L2-W2-BAY3 had been pushed by
     the people passing them to the door, and stood round the wheelchair leaving it; the bay's
     other patients were to leave after it, so nobody moved again (16 people left at the 7,200 s
-    cap).
+    cap).  Day seed 6: in L1-RECOVERY, a nurse on her way to a bedside and one leaving stood a
+    minute behind the teams waiting at the other beds (two flags).
     """
     pe, t, b = st.people, st.t, st.p.behaviour
     if np.floor(t / MAKE_WAY_EVERY) == np.floor((t - st.p.model.dt) / MAKE_WAY_EVERY):
         return
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
-    units = stalled[pe.need[stalled] > 0]
-    if units.size == 0:
+    if stalled.size == 0:
         return
     waiting = np.flatnonzero(_WAITING[pe.state])
-    for u in units.tolist():
+    for u in stalled.tolist():
         near = waiting[pe.lvl[waiting] == pe.lvl[u]]
         d = pe.pos[near] - pe.pos[u]
         gap = np.hypot(d[:, 0], d[:, 1]) - (pe.radius[u] + pe.extra[u] + pe.radius[near])

@@ -289,12 +289,12 @@ def test_two_beds_out_of_facing_doors_at_once_settle_who_goes_first(seed: int) -
     assert not m.deadlocks
 
 
-def test_whoever_stands_waiting_in_a_stalled_units_way_steps_aside() -> None:
+def test_whoever_stands_waiting_in_a_stalled_walkers_way_steps_aside() -> None:
     """Day seed 25: nurses waiting for their patients' turn, pushed by the crowd to the door of a
     bay, stood round the wheelchair leaving it, and the bay never emptied.  Someone standing
-    waiting ahead of a unit that has not moved for ``stall_after`` s, within contact of its reach,
-    steps aside in their own space, clear of its openings; nobody behind it does, nor anyone
-    while it moves."""
+    waiting ahead of a unit, or of someone on foot, that has not moved for ``stall_after`` s,
+    within contact of its reach, steps aside in their own space, clear of its openings; nobody
+    behind it does, nor anyone while it moves."""
     from scenarios.evacuation import portals
 
     people = [PersonSpec(id="w", profile="wheelchair", space="R", position=(5.5, 2.5), premove=0.0),
@@ -324,6 +324,13 @@ def test_whoever_stands_waiting_in_a_stalled_units_way_steps_aside() -> None:
     assert d @ pe.orient[w] <= 0 or gap >= b_.contact  # out of its way
     assert np.hypot(*(pe.pos[n] - (8.0, 2.5))) > pe.radius[n] + b_.door_keep_clear  # clear of the exit
     assert pe.space[n] == st.plan.space_ix["R"]
+    # Someone on foot held up as long by someone waiting ahead of them is made way for too.
+    pe.state[w], pe.state[1] = State.OUT, State.MOVE
+    pe.pos[1], pe.orient[1], pe.last_prog[1] = (5.5, 2.5), (1.0, 0.0), st.t - 2 * b_.stall_after
+    pe.pos[n] = (6.1, 2.6)
+    st.t += 1.0
+    portals.make_way(st)
+    assert np.hypot(*(pe.pos[n] - pe.pos[1])) - pe.radius[1] - pe.radius[n] >= b_.contact
 
 
 def test_someone_who_moved_a_metre_in_the_last_ten_seconds_is_not_stalled() -> None:
