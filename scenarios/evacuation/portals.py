@@ -103,10 +103,11 @@ def make_way(st: RunState) -> None:
     if np.floor(t / MAKE_WAY_EVERY) == np.floor((t - st.p.model.dt) / MAKE_WAY_EVERY):
         return
     stalled = selections.stalled_walkers(pe.state, pe.fid, pe.last_prog, pe.backing_until, t, b.stall_after)
-    if stalled.size == 0:
-        return
     waiting = np.flatnonzero(_WAITING[pe.state])
-    for u in stalled.tolist():
+    if stalled.size == 0 or waiting.size == 0:
+        return
+    # Only the stalled on a level where someone waits (a queue at a stair has hundreds stalled).
+    for u in stalled[np.isin(pe.lvl[stalled], pe.lvl[waiting])].tolist():
         near = waiting[pe.lvl[waiting] == pe.lvl[u]]
         d = pe.pos[near] - pe.pos[u]
         gap = np.hypot(d[:, 0], d[:, 1]) - (pe.radius[u] + pe.extra[u] + pe.radius[near])
